@@ -6,6 +6,8 @@
 //! - `integrations` (feature `integrations`): Amazon EKS, Kubernetes, Amazon SNS.
 
 pub mod error;
+#[cfg(feature = "integrations")]
+pub mod integrations;
 pub mod path;
 pub mod task;
 

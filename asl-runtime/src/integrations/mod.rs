@@ -1,0 +1,1 @@
+//! Service integrations (work in progress).
