@@ -4,3 +4,6 @@
 //!
 //! Stages, each a module whose input and output can be printed in a test:
 //! source text → positioned JSON → typed model → checks → code generation.
+
+pub mod expr;
+pub mod model;
