@@ -37,11 +37,17 @@ pub struct Error {
 
 impl Error {
     pub fn new(error: impl Into<Cow<'static, str>>, cause: impl Into<String>) -> Self {
-        Error { error: error.into(), cause: Some(cause.into()) }
+        Error {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
     }
 
     pub fn without_cause(error: impl Into<Cow<'static, str>>) -> Self {
-        Error { error: error.into(), cause: None }
+        Error {
+            error: error.into(),
+            cause: None,
+        }
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {
@@ -83,10 +89,42 @@ impl Error {
         }
     }
 
+    /// Does any entry of a `Retry`/`Catch` `ErrorEquals` list match this error?
+    pub fn matches_any(&self, error_equals: &[&str]) -> bool {
+        error_equals.iter().any(|e| self.matches(e))
+    }
+
+    /// Prefixes the cause the way AWS reports errors raised while a state processes
+    /// its data: `An error occurred while executing the state 'pass' (entered at the
+    /// event id #2). ` followed by the cause the data-flow functions give
+    /// (`Invalid path '$.x' : No results for path: $['x']`, ...).
+    ///
+    /// Applies to `States.Runtime`, `States.IntrinsicFailure` and
+    /// `States.QueryEvaluationError`; other errors (task errors, `Fail` states,
+    /// `States.DataLimitExceeded`, `States.ResultPathMatchFailure`) keep their cause
+    /// as it is. `entered_event_id` is the id of the state's `*StateEntered` history
+    /// event.
+    pub fn in_state(mut self, state_name: &str, entered_event_id: u64) -> Self {
+        let prefixed = matches!(
+            &*self.error,
+            names::RUNTIME | names::INTRINSIC_FAILURE | names::QUERY_EVALUATION_ERROR
+        );
+        if prefixed {
+            let cause = self.cause.take().unwrap_or_default();
+            self.cause = Some(format!(
+                "An error occurred while executing the state '{state_name}' (entered at the event id #{entered_event_id}). {cause}"
+            ));
+        }
+        self
+    }
+
     /// The value a `Catch` hands on: `{"Error": ..., "Cause": ...}`.
     pub fn to_catch_output(&self) -> serde_json::Value {
         let mut map = serde_json::Map::with_capacity(2);
-        map.insert("Error".into(), serde_json::Value::String(self.error.to_string()));
+        map.insert(
+            "Error".into(),
+            serde_json::Value::String(self.error.to_string()),
+        );
         if let Some(cause) = &self.cause {
             map.insert("Cause".into(), serde_json::Value::String(cause.clone()));
         }
@@ -96,7 +134,10 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error").field("error", &self.error).field("cause", &self.cause).finish()
+        f.debug_struct("Error")
+            .field("error", &self.error)
+            .field("cause", &self.cause)
+            .finish()
     }
 }
 
@@ -112,3 +153,55 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_all_matches_everything_but_terminal_and_runtime() {
+        assert!(Error::without_cause("Custom.Error").matches(names::ALL));
+        assert!(Error::without_cause(names::TIMEOUT).matches(names::ALL));
+        assert!(Error::without_cause(names::INTRINSIC_FAILURE).matches(names::ALL));
+        assert!(!Error::without_cause(names::RUNTIME).matches(names::ALL));
+        assert!(!Error::without_cause(names::DATA_LIMIT_EXCEEDED).matches(names::ALL));
+        // A typo is an ordinary name, not a wildcard.
+        assert!(!Error::without_cause("HandleItemFailError").matches("State.ALL"));
+    }
+
+    #[test]
+    fn task_failed_matches_all_but_timeout() {
+        assert!(Error::without_cause("Lambda.Unknown").matches(names::TASK_FAILED));
+        assert!(Error::without_cause(names::TASK_FAILED).matches(names::TASK_FAILED));
+        assert!(!Error::without_cause(names::TIMEOUT).matches(names::TASK_FAILED));
+        assert!(!Error::without_cause(names::RUNTIME).matches(names::TASK_FAILED));
+        assert!(Error::without_cause("X").matches_any(&["Y", "X"]));
+        assert!(!Error::without_cause("X").matches_any(&["Y"]));
+    }
+
+    #[test]
+    fn in_state_prefixes_runtime_causes_only() {
+        let e =
+            Error::runtime("Invalid path '$.a' : No results for path: $['a']").in_state("pass", 2);
+        assert_eq!(
+            e.cause(),
+            Some(
+                "An error occurred while executing the state 'pass' (entered at the event id #2). Invalid path '$.a' : No results for path: $['a']"
+            )
+        );
+        let e = Error::new("SomeFailure", "c").in_state("pass", 2);
+        assert_eq!(e.cause(), Some("c"));
+    }
+
+    #[test]
+    fn catch_output_has_error_and_cause() {
+        assert_eq!(
+            Error::new("E", "C").to_catch_output(),
+            serde_json::json!({"Error": "E", "Cause": "C"})
+        );
+        assert_eq!(
+            Error::without_cause("E").to_catch_output(),
+            serde_json::json!({"Error": "E"})
+        );
+    }
+}

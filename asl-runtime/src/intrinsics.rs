@@ -1,0 +1,918 @@
+//! ASL intrinsic functions (`States.Format(...)`, `States.MathAdd(...)`, ...).
+//!
+//! build-support parses an intrinsic expression at compile time and generates a
+//! direct call of one function below per `States.X` call, nested calls first; every
+//! argument arrives already evaluated as a `Value` (a literal, a path's value, or an
+//! inner call's result). [`Intrinsic`] + [`call`] dispatch by name for callers that
+//! prefer one entry point.
+//!
+//! Out: the function's value, or `States.IntrinsicFailure` with a cause
+//! `Invalid arguments in States.X: <why>` when an argument has the wrong type or
+//! breaks one of AWS's limits (argument count, ArrayRange ≤ 1000 items, Hash and
+//! Base64 inputs ≤ 10,000 characters, MathAdd in the 32-bit integer range, ...).
+//! The engine prefixes the state with [`crate::Error::in_state`].
+
+use base64::Engine as _;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Number, Value};
+
+use crate::error::Error;
+
+/// AWS's largest array `States.ArrayRange` may produce.
+pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
+/// AWS's largest input (characters) of `States.Hash`, `States.Base64Encode`/`Decode`.
+pub const MAX_STRING_INPUT_CHARS: usize = 10_000;
+
+/// Every intrinsic function of JSONPath states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Intrinsic {
+    Format,
+    StringToJson,
+    JsonToString,
+    Array,
+    ArrayPartition,
+    ArrayContains,
+    ArrayRange,
+    ArrayGetItem,
+    ArrayLength,
+    ArrayUnique,
+    Base64Encode,
+    Base64Decode,
+    Hash,
+    JsonMerge,
+    MathRandom,
+    MathAdd,
+    StringSplit,
+    Uuid,
+}
+
+impl Intrinsic {
+    /// Every function, for tools that list or check them.
+    pub const ALL: [Intrinsic; 18] = [
+        Intrinsic::Format,
+        Intrinsic::StringToJson,
+        Intrinsic::JsonToString,
+        Intrinsic::Array,
+        Intrinsic::ArrayPartition,
+        Intrinsic::ArrayContains,
+        Intrinsic::ArrayRange,
+        Intrinsic::ArrayGetItem,
+        Intrinsic::ArrayLength,
+        Intrinsic::ArrayUnique,
+        Intrinsic::Base64Encode,
+        Intrinsic::Base64Decode,
+        Intrinsic::Hash,
+        Intrinsic::JsonMerge,
+        Intrinsic::MathRandom,
+        Intrinsic::MathAdd,
+        Intrinsic::StringSplit,
+        Intrinsic::Uuid,
+    ];
+
+    /// The name as written in a definition, e.g. `States.Format`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Intrinsic::Format => "States.Format",
+            Intrinsic::StringToJson => "States.StringToJson",
+            Intrinsic::JsonToString => "States.JsonToString",
+            Intrinsic::Array => "States.Array",
+            Intrinsic::ArrayPartition => "States.ArrayPartition",
+            Intrinsic::ArrayContains => "States.ArrayContains",
+            Intrinsic::ArrayRange => "States.ArrayRange",
+            Intrinsic::ArrayGetItem => "States.ArrayGetItem",
+            Intrinsic::ArrayLength => "States.ArrayLength",
+            Intrinsic::ArrayUnique => "States.ArrayUnique",
+            Intrinsic::Base64Encode => "States.Base64Encode",
+            Intrinsic::Base64Decode => "States.Base64Decode",
+            Intrinsic::Hash => "States.Hash",
+            Intrinsic::JsonMerge => "States.JsonMerge",
+            Intrinsic::MathRandom => "States.MathRandom",
+            Intrinsic::MathAdd => "States.MathAdd",
+            Intrinsic::StringSplit => "States.StringSplit",
+            Intrinsic::Uuid => "States.UUID",
+        }
+    }
+
+    /// The function named `name` (`States.Format`), if there is one.
+    pub fn from_name(name: &str) -> Option<Intrinsic> {
+        Intrinsic::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// How many arguments the function accepts: `(min, max)`, `max = None` for any.
+    pub const fn arity(self) -> (usize, Option<usize>) {
+        match self {
+            Intrinsic::Format => (1, None),
+            Intrinsic::Array => (0, None),
+            Intrinsic::Uuid => (0, Some(0)),
+            Intrinsic::StringToJson
+            | Intrinsic::JsonToString
+            | Intrinsic::ArrayLength
+            | Intrinsic::ArrayUnique
+            | Intrinsic::Base64Encode
+            | Intrinsic::Base64Decode => (1, Some(1)),
+            Intrinsic::ArrayPartition
+            | Intrinsic::ArrayContains
+            | Intrinsic::ArrayGetItem
+            | Intrinsic::Hash
+            | Intrinsic::MathAdd
+            | Intrinsic::StringSplit => (2, Some(2)),
+            Intrinsic::MathRandom => (2, Some(3)),
+            Intrinsic::ArrayRange | Intrinsic::JsonMerge => (3, Some(3)),
+        }
+    }
+}
+
+/// Calls `function` with evaluated `args`; checks the argument count first.
+/// `States.Format` takes its template as the first argument, in the raw form
+/// [`format_template`] describes.
+pub fn call(function: Intrinsic, args: &[Value]) -> Result<Value, Error> {
+    let (min, max) = function.arity();
+    if args.len() < min || max.is_some_and(|max| args.len() > max) {
+        let expected = match max {
+            Some(max) if max == min => format!("{min}"),
+            Some(max) => format!("{min} to {max}"),
+            None => format!("at least {min}"),
+        };
+        return Err(invalid(
+            function,
+            format!("expected {expected} arguments but got {}", args.len()),
+        ));
+    }
+    match function {
+        Intrinsic::Format => {
+            let template = string_arg(function, &args[0], "template")?;
+            Ok(Value::String(format_template(template, &args[1..])?))
+        }
+        Intrinsic::StringToJson => string_to_json(&args[0]),
+        Intrinsic::JsonToString => Ok(json_to_string(&args[0])),
+        Intrinsic::Array => Ok(array(args.to_vec())),
+        Intrinsic::ArrayPartition => array_partition(&args[0], &args[1]),
+        Intrinsic::ArrayContains => array_contains(&args[0], &args[1]),
+        Intrinsic::ArrayRange => array_range(&args[0], &args[1], &args[2]),
+        Intrinsic::ArrayGetItem => array_get_item(&args[0], &args[1]),
+        Intrinsic::ArrayLength => array_length(&args[0]),
+        Intrinsic::ArrayUnique => array_unique(&args[0]),
+        Intrinsic::Base64Encode => base64_encode(&args[0]),
+        Intrinsic::Base64Decode => base64_decode(&args[0]),
+        Intrinsic::Hash => hash(&args[0], &args[1]),
+        Intrinsic::JsonMerge => json_merge(&args[0], &args[1], &args[2]),
+        Intrinsic::MathRandom => math_random(&args[0], &args[1], args.get(2)),
+        Intrinsic::MathAdd => math_add(&args[0], &args[1]),
+        Intrinsic::StringSplit => string_split(&args[0], &args[1]),
+        Intrinsic::Uuid => Ok(uuid()),
+    }
+}
+
+fn invalid(function: Intrinsic, why: impl std::fmt::Display) -> Error {
+    Error::intrinsic(format!("Invalid arguments in {}: {why}", function.name()))
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn string_arg<'a>(function: Intrinsic, v: &'a Value, what: &str) -> Result<&'a str, Error> {
+    v.as_str().ok_or_else(|| {
+        invalid(
+            function,
+            format!("the {what} must be a string but was {} {v}", type_name(v)),
+        )
+    })
+}
+
+fn array_arg<'a>(function: Intrinsic, v: &'a Value, what: &str) -> Result<&'a Vec<Value>, Error> {
+    v.as_array().ok_or_else(|| {
+        invalid(
+            function,
+            format!("the {what} must be an array but was {} {v}", type_name(v)),
+        )
+    })
+}
+
+/// An integer argument: a JSON number without fractional part.
+fn integer_arg(function: Intrinsic, v: &Value, what: &str) -> Result<i64, Error> {
+    let not_integer = || {
+        invalid(
+            function,
+            format!("the {what} must be an integer but was {v}"),
+        )
+    };
+    match v {
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Ok(i),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+                _ => Err(not_integer()),
+            },
+        },
+        _ => Err(not_integer()),
+    }
+}
+
+fn number_arg(function: Intrinsic, v: &Value, what: &str) -> Result<f64, Error> {
+    v.as_f64().ok_or_else(|| {
+        invalid(
+            function,
+            format!("the {what} must be a number but was {} {v}", type_name(v)),
+        )
+    })
+}
+
+// ---------------------------------------------------------------- States.Format
+
+/// `States.Format` with a template compiled at build time: `pieces` are the literal
+/// texts around the `{}` placeholders, escapes already resolved (`'a {} b \{c\}'` →
+/// `["a ", " b {c}"]`), so `pieces.len()` must be `args.len() + 1`.
+///
+/// Each argument is printed as AWS prints it: a string as is, `null`, numbers and
+/// booleans as JSON, an object as `{k=v, k2=v2}` and an array as `[a, b]` (Java's
+/// `toString`, which AWS uses). A count mismatch is `States.IntrinsicFailure`.
+pub fn format(pieces: &[&str], args: &[Value]) -> Result<String, Error> {
+    if pieces.len() != args.len() + 1 {
+        return Err(invalid(
+            Intrinsic::Format,
+            format!(
+                "the template has {} placeholders but {} arguments were given",
+                pieces.len().saturating_sub(1),
+                args.len()
+            ),
+        ));
+    }
+    let mut out =
+        String::with_capacity(pieces.iter().map(|p| p.len()).sum::<usize>() + 16 * args.len());
+    out.push_str(pieces[0]);
+    for (arg, piece) in args.iter().zip(&pieces[1..]) {
+        write_format_arg(&mut out, arg);
+        out.push_str(piece);
+    }
+    Ok(out)
+}
+
+/// `States.Format` with a template known only at run time (e.g.
+/// `States.Format($.template, $.name)`): `{}` is a placeholder, and `\{`, `\}`,
+/// `\'`, `\\` stand for the character after the backslash. A lone `{` or `}` is
+/// literal. The number of placeholders must equal the number of arguments.
+pub fn format_template(template: &str, args: &[Value]) -> Result<String, Error> {
+    let pieces = split_format_template(template);
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    format(&pieces, args)
+}
+
+/// Splits a `States.Format` template (as written inside the intrinsic's quotes,
+/// after JSON unescaping) into the literal pieces around its `{}` placeholders,
+/// resolving `\{`, `\}`, `\'` and `\\`. build-support can call this at compile time
+/// and generate a [`format`] call with the pieces as `&'static str`s.
+pub fn split_format_template(template: &str) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&next @ ('{' | '}' | '\'' | '\\')) => {
+                    chars.next();
+                    pieces.last_mut().map(|p| p.push(next));
+                }
+                _ => pieces.last_mut().map(|p| p.push('\\')).unwrap_or(()),
+            },
+            '{' if chars.peek() == Some(&'}') => {
+                chars.next();
+                pieces.push(String::new());
+            }
+            other => pieces.last_mut().map(|p| p.push(other)).unwrap_or(()),
+        }
+    }
+    pieces
+}
+
+fn write_format_arg(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_format_arg(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                write_format_arg(out, item);
+            }
+            out.push('}');
+        }
+        other => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- JSON
+
+/// `States.StringToJson(s)`: parses the string `s` as JSON (`"-0"` is `0`).
+/// A non-string or invalid JSON is `States.IntrinsicFailure`.
+pub fn string_to_json(s: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::StringToJson;
+    let text = string_arg(f, s, "argument")?;
+    let parsed: Value = serde_json::from_str(text)
+        .map_err(|e| invalid(f, format!("the string is not valid JSON ({e}): {text}")))?;
+    // serde_json keeps `-0` as a float -0.0; AWS answers 0.
+    Ok(match parsed {
+        Value::Number(n)
+            if n.as_f64() == Some(0.0) && !n.is_u64() && !n.is_i64() && text.trim() == "-0" =>
+        {
+            Value::from(0)
+        }
+        other => other,
+    })
+}
+
+/// `States.JsonToString(v)`: `v` as compact JSON text.
+pub fn json_to_string(v: &Value) -> Value {
+    Value::String(v.to_string())
+}
+
+/// `States.JsonMerge(a, b, false)`: the members of object `b` merged over those of
+/// object `a` (shallow: a member of `b` replaces `a`'s whole value). AWS supports
+/// only shallow mode: a deep flag other than `false` is `States.IntrinsicFailure`.
+pub fn json_merge(a: &Value, b: &Value, deep: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::JsonMerge;
+    let (Value::Object(left), Value::Object(right)) = (a, b) else {
+        let bad = if a.is_object() { b } else { a };
+        return Err(invalid(
+            f,
+            format!(
+                "both JSON arguments must be objects but one was {} {bad}",
+                type_name(bad)
+            ),
+        ));
+    };
+    match deep {
+        Value::Bool(false) => {}
+        Value::Bool(true) => {
+            return Err(invalid(
+                f,
+                "deep merge is not supported; the third argument must be false",
+            ));
+        }
+        other => {
+            return Err(invalid(
+                f,
+                format!("the deep merge flag must be a boolean but was {other}"),
+            ));
+        }
+    }
+    let mut merged: Map<String, Value> = left.clone();
+    for (k, v) in right {
+        merged.insert(k.clone(), v.clone());
+    }
+    Ok(Value::Object(merged))
+}
+
+// ---------------------------------------------------------------- arrays
+
+/// `States.Array(a, b, ...)`: the arguments as an array.
+pub fn array(args: Vec<Value>) -> Value {
+    Value::Array(args)
+}
+
+/// `States.ArrayPartition(array, size)`: `array` cut into chunks of `size` items
+/// (the last may be shorter). `size` must be a positive integer.
+pub fn array_partition(array: &Value, size: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::ArrayPartition;
+    let items = array_arg(f, array, "first argument")?;
+    let size = integer_arg(f, size, "chunk size")?;
+    if size <= 0 {
+        return Err(invalid(
+            f,
+            format!("the chunk size must be greater than 0 but was {size}"),
+        ));
+    }
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    Ok(Value::Array(
+        items
+            .chunks(size)
+            .map(|c| Value::Array(c.to_vec()))
+            .collect(),
+    ))
+}
+
+/// `States.ArrayContains(array, value)`: is `value` (JSON equality, `1` = `1.0`)
+/// an item of `array`?
+pub fn array_contains(array: &Value, value: &Value) -> Result<Value, Error> {
+    let items = array_arg(Intrinsic::ArrayContains, array, "first argument")?;
+    Ok(Value::Bool(
+        items.iter().any(|item| json_equal(item, value)),
+    ))
+}
+
+/// `States.ArrayRange(start, end, step)`: `start, start+step, ...` up to and
+/// including `end`. Integers only, `step` not 0, at most
+/// [`ARRAY_RANGE_MAX_ITEMS`] items.
+pub fn array_range(start: &Value, end: &Value, step: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::ArrayRange;
+    let start = integer_arg(f, start, "start")?;
+    let end = integer_arg(f, end, "end")?;
+    let step = integer_arg(f, step, "step")?;
+    if step == 0 {
+        return Err(invalid(f, "the step must not be 0"));
+    }
+    let count = if (step > 0 && end < start) || (step < 0 && end > start) {
+        0
+    } else {
+        (end as i128 - start as i128) / step as i128 + 1
+    };
+    if count > ARRAY_RANGE_MAX_ITEMS as i128 {
+        return Err(invalid(
+            f,
+            format!(
+                "the range would have {count} items, more than the maximum of {ARRAY_RANGE_MAX_ITEMS}"
+            ),
+        ));
+    }
+    Ok(Value::Array(
+        (0..count as i64)
+            .map(|i| Value::from(start + i * step))
+            .collect(),
+    ))
+}
+
+/// `States.ArrayGetItem(array, index)`: the item at a zero-based integer `index`;
+/// an index out of bounds is `States.IntrinsicFailure`.
+pub fn array_get_item(array: &Value, index: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::ArrayGetItem;
+    let items = array_arg(f, array, "first argument")?;
+    let index = integer_arg(f, index, "index")?;
+    usize::try_from(index)
+        .ok()
+        .and_then(|i| items.get(i))
+        .cloned()
+        .ok_or_else(|| {
+            invalid(
+                f,
+                format!(
+                    "the index {index} is out of bounds for an array of {} items",
+                    items.len()
+                ),
+            )
+        })
+}
+
+/// `States.ArrayLength(array)`: the number of items.
+pub fn array_length(array: &Value) -> Result<Value, Error> {
+    Ok(Value::from(
+        array_arg(Intrinsic::ArrayLength, array, "argument")?.len(),
+    ))
+}
+
+/// `States.ArrayUnique(array)`: the items without duplicates, first occurrence
+/// kept, order preserved.
+pub fn array_unique(array: &Value) -> Result<Value, Error> {
+    let items = array_arg(Intrinsic::ArrayUnique, array, "argument")?;
+    let mut unique: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        if !unique.iter().any(|u| json_equal(u, item)) {
+            unique.push(item.clone());
+        }
+    }
+    Ok(Value::Array(unique))
+}
+
+/// JSON equality with numbers compared by value (`1` equals `1.0`).
+pub fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => numbers_equal(x, y),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn numbers_equal(x: &Number, y: &Number) -> bool {
+    match (x.as_i64(), y.as_i64()) {
+        (Some(a), Some(b)) => a == b,
+        _ => match (x.as_u64(), y.as_u64()) {
+            (Some(a), Some(b)) => a == b,
+            _ => x.as_f64() == y.as_f64(),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- encoding, hashing
+
+fn limited_string<'a>(f: Intrinsic, v: &'a Value) -> Result<&'a str, Error> {
+    let s = string_arg(f, v, "input")?;
+    let chars = s.chars().count();
+    if chars > MAX_STRING_INPUT_CHARS {
+        return Err(invalid(
+            f,
+            format!(
+                "the input has {chars} characters, more than the maximum of {MAX_STRING_INPUT_CHARS}"
+            ),
+        ));
+    }
+    Ok(s)
+}
+
+/// `States.Base64Encode(s)`: standard Base64 (with padding) of the UTF-8 bytes of
+/// `s`, which may have at most 10,000 characters.
+pub fn base64_encode(s: &Value) -> Result<Value, Error> {
+    let s = limited_string(Intrinsic::Base64Encode, s)?;
+    Ok(Value::String(
+        base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
+    ))
+}
+
+/// `States.Base64Decode(s)`: the text whose standard Base64 is `s` (at most 10,000
+/// characters); invalid Base64 or non-UTF-8 data is `States.IntrinsicFailure`.
+pub fn base64_decode(s: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::Base64Decode;
+    let s = limited_string(f, s)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| invalid(f, format!("the input is not valid Base64 ({e})")))?;
+    String::from_utf8(bytes)
+        .map(Value::String)
+        .map_err(|_| invalid(f, "the decoded data is not UTF-8 text"))
+}
+
+/// `States.Hash(data, algorithm)`: lowercase hex digest of the UTF-8 bytes of the
+/// string `data` (at most 10,000 characters) with `MD5`, `SHA-1`, `SHA-256`,
+/// `SHA-384` or `SHA-512`.
+pub fn hash(data: &Value, algorithm: &Value) -> Result<Value, Error> {
+    use sha2::Digest as _;
+    let f = Intrinsic::Hash;
+    let data = limited_string(f, data)?.as_bytes();
+    let algorithm = string_arg(f, algorithm, "algorithm")?;
+    let digest: Vec<u8> = match algorithm {
+        "MD5" => md5::Md5::digest(data).to_vec(),
+        "SHA-1" => sha1::Sha1::digest(data).to_vec(),
+        "SHA-256" => sha2::Sha256::digest(data).to_vec(),
+        "SHA-384" => sha2::Sha384::digest(data).to_vec(),
+        "SHA-512" => sha2::Sha512::digest(data).to_vec(),
+        other => {
+            return Err(invalid(
+                f,
+                format!(
+                    "the hash algorithm {other} is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+                ),
+            ));
+        }
+    };
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    Ok(Value::String(hex))
+}
+
+// ---------------------------------------------------------------- math, strings, ids
+
+/// `States.MathRandom(start, end[, seed])`: a random integer in `[start, end)`.
+/// Fractional bounds are truncated toward zero; `start` must be below `end`. With an
+/// integer `seed` the result is the same for the same arguments.
+pub fn math_random(start: &Value, end: &Value, seed: Option<&Value>) -> Result<Value, Error> {
+    let f = Intrinsic::MathRandom;
+    let start = number_arg(f, start, "start")?.trunc() as i64;
+    let end = number_arg(f, end, "end")?.trunc() as i64;
+    if start >= end {
+        return Err(invalid(
+            f,
+            format!("the start {start} must be less than the end {end}"),
+        ));
+    }
+    let value = match seed {
+        Some(seed) => {
+            let seed = integer_arg(f, seed, "seed")?;
+            rand::rngs::StdRng::seed_from_u64(seed as u64).random_range(start..end)
+        }
+        None => rand::rng().random_range(start..end),
+    };
+    Ok(Value::from(value))
+}
+
+/// `States.MathAdd(a, b)`: `a + b` after rounding each to the nearest integer, ties
+/// toward positive infinity (AWS: `1.5` → 2, `-1.5` → -1, `-0.5` → 0). Operands and
+/// result must lie in the 32-bit signed range.
+pub fn math_add(a: &Value, b: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::MathAdd;
+    let round = |v: &Value, what: &str| -> Result<i64, Error> {
+        let x = number_arg(f, v, what)?;
+        let r = (x + 0.5).floor();
+        if r < i32::MIN as f64 || r > i32::MAX as f64 {
+            return Err(invalid(
+                f,
+                format!("the {what} {v} is outside the range -2147483648 to 2147483647"),
+            ));
+        }
+        Ok(r as i64)
+    };
+    let sum = round(a, "first operand")? + round(b, "second operand")?;
+    if sum < i32::MIN as i64 || sum > i32::MAX as i64 {
+        return Err(invalid(
+            f,
+            format!("the sum {sum} is outside the range -2147483648 to 2147483647"),
+        ));
+    }
+    Ok(Value::from(sum))
+}
+
+/// `States.StringSplit(s, delimiters)`: `s` split at every character that occurs in
+/// `delimiters`, empty pieces dropped (`"a,,b"`, `","` → `["a", "b"]`).
+pub fn string_split(s: &Value, delimiters: &Value) -> Result<Value, Error> {
+    let f = Intrinsic::StringSplit;
+    let s = string_arg(f, s, "input")?;
+    let delimiters = string_arg(f, delimiters, "delimiter")?;
+    if delimiters.is_empty() {
+        return Ok(Value::Array(if s.is_empty() {
+            vec![]
+        } else {
+            vec![Value::String(s.to_owned())]
+        }));
+    }
+    Ok(Value::Array(
+        s.split(|c| delimiters.contains(c))
+            .filter(|p| !p.is_empty())
+            .map(|p| Value::String(p.to_owned()))
+            .collect(),
+    ))
+}
+
+/// `States.UUID()`: a random version 4 UUID, lowercase hyphenated.
+pub fn uuid() -> Value {
+    Value::String(uuid::Uuid::new_v4().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cause(r: Result<Value, Error>) -> String {
+        let e = r.unwrap_err();
+        assert_eq!(e.name(), "States.IntrinsicFailure");
+        e.cause().unwrap().to_owned()
+    }
+
+    #[test]
+    fn format_prints_like_aws() {
+        assert_eq!(
+            format(&["Formatting argument ", "."], &[json!(null)]).unwrap(),
+            "Formatting argument null."
+        );
+        assert_eq!(format(&["", ""], &[json!(1.1)]).unwrap(), "1.1");
+        assert_eq!(
+            format(&["x=", ""], &[json!({"Arg1": 1, "Arg2": []})]).unwrap(),
+            "x={Arg1=1, Arg2=[]}"
+        );
+        assert_eq!(
+            format(&["", ""], &[json!(["a", 2, true])]).unwrap(),
+            "[a, 2, true]"
+        );
+        assert!(
+            cause(format(&["a ", " b"], &[]).map(Value::String))
+                .contains("1 placeholders but 0 arguments")
+        );
+    }
+
+    #[test]
+    fn format_template_handles_escapes() {
+        assert_eq!(
+            split_format_template(r"a {} b \{c\} \' \\ {"),
+            vec!["a ", r" b {c} ' \ {"]
+        );
+        assert_eq!(
+            format_template("It's {}!", &[json!("Pikachu")]).unwrap(),
+            "It's Pikachu!"
+        );
+        assert!(format_template("{} {}", &[json!(1)]).is_err());
+        assert_eq!(
+            call(Intrinsic::Format, &[json!("{}-{}"), json!(1), json!("b")]).unwrap(),
+            json!("1-b")
+        );
+        assert!(cause(call(Intrinsic::Format, &[json!(1)])).contains("template must be a string"));
+    }
+
+    #[test]
+    fn json_functions() {
+        assert_eq!(
+            string_to_json(&json!("{\"Arg1\": 1, \"Arg2\": []}")).unwrap(),
+            json!({"Arg1": 1, "Arg2": []})
+        );
+        assert_eq!(string_to_json(&json!("-0")).unwrap().to_string(), "0");
+        assert_eq!(string_to_json(&json!("null")).unwrap(), Value::Null);
+        assert!(cause(string_to_json(&json!("{"))).contains("not valid JSON"));
+        assert!(cause(string_to_json(&json!(1))).contains("must be a string"));
+        assert_eq!(
+            json_to_string(&json!({"Arg1": 1, "Arg2": []})),
+            json!("{\"Arg1\":1,\"Arg2\":[]}")
+        );
+        assert_eq!(
+            json_merge(
+                &json!({"a": 1, "b": {"x": 1}}),
+                &json!({"b": {"y": 2}, "c": 3}),
+                &json!(false)
+            )
+            .unwrap(),
+            json!({"a": 1, "b": {"y": 2}, "c": 3})
+        );
+        assert!(cause(json_merge(&json!({}), &json!({}), &json!(true))).contains("deep merge"));
+        assert!(cause(json_merge(&json!([]), &json!({}), &json!(false))).contains("objects"));
+        assert!(cause(json_merge(&json!({}), &json!({}), &json!("no"))).contains("boolean"));
+    }
+
+    #[test]
+    fn array_functions() {
+        assert_eq!(array(vec![json!(1), json!(null)]), json!([1, null]));
+        assert_eq!(
+            array_partition(&json!([0, 1, 2, 3]), &json!(3)).unwrap(),
+            json!([[0, 1, 2], [3]])
+        );
+        assert_eq!(array_partition(&json!([]), &json!(3)).unwrap(), json!([]));
+        assert!(cause(array_partition(&json!([1]), &json!(0))).contains("greater than 0"));
+        assert!(cause(array_partition(&json!([1]), &json!(1.5))).contains("integer"));
+        assert!(cause(array_partition(&json!("x"), &json!(1))).contains("must be an array"));
+        assert_eq!(
+            array_contains(&json!([true, false]), &json!(false)).unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            array_contains(&json!([[1, 2, 3], 2]), &json!(null)).unwrap(),
+            json!(false)
+        );
+        assert_eq!(
+            array_contains(&json!([1.0]), &json!(1)).unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            array_range(&json!(0), &json!(10), &json!(3)).unwrap(),
+            json!([0, 3, 6, 9])
+        );
+        assert_eq!(
+            array_range(&json!(1), &json!(9), &json!(9)).unwrap(),
+            json!([1])
+        );
+        assert_eq!(
+            array_range(&json!(5), &json!(1), &json!(-2)).unwrap(),
+            json!([5, 3, 1])
+        );
+        assert_eq!(
+            array_range(&json!(5), &json!(1), &json!(2)).unwrap(),
+            json!([])
+        );
+        assert_eq!(
+            array_range(&json!(1), &json!(1000), &json!(1))
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            1000
+        );
+        assert!(cause(array_range(&json!(0), &json!(1000), &json!(1))).contains("maximum of 1000"));
+        assert!(cause(array_range(&json!(0), &json!(10), &json!(0))).contains("not be 0"));
+        assert_eq!(
+            array_get_item(&json!([1, 2, 3, 4, 5, 6]), &json!(5)).unwrap(),
+            json!(6)
+        );
+        assert!(cause(array_get_item(&json!([1]), &json!(1))).contains("out of bounds"));
+        assert!(cause(array_get_item(&json!([1]), &json!(-1))).contains("out of bounds"));
+        assert_eq!(array_length(&json!([1, 2])).unwrap(), json!(2));
+        assert!(array_length(&json!({})).is_err());
+        assert_eq!(
+            array_unique(&json!([1, 2, 1.0, "a", "a", {"k": 1}, {"k": 1}])).unwrap(),
+            json!([1, 2, "a", {"k": 1}])
+        );
+    }
+
+    #[test]
+    fn encoding_and_hashing() {
+        assert_eq!(
+            base64_encode(&json!("Data to encode")).unwrap(),
+            json!("RGF0YSB0byBlbmNvZGU=")
+        );
+        assert_eq!(
+            base64_decode(&json!("SGVsbG8gV29ybGQ=")).unwrap(),
+            json!("Hello World")
+        );
+        assert_eq!(base64_decode(&json!("")).unwrap(), json!(""));
+        assert!(cause(base64_decode(&json!("***"))).contains("Base64"));
+        let long = json!("x".repeat(10_001));
+        assert!(cause(base64_encode(&long)).contains("maximum of 10000"));
+        assert!(cause(hash(&long, &json!("MD5"))).contains("maximum of 10000"));
+        assert_eq!(
+            hash(&json!("input data"), &json!("MD5")).unwrap(),
+            json!("812f45842bc6d66ee14572ce20db8e86")
+        );
+        assert_eq!(
+            hash(&json!("input data"), &json!("SHA-1")).unwrap(),
+            json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
+        );
+        assert_eq!(
+            hash(&json!("input data"), &json!("SHA-384")).unwrap(),
+            json!(
+                "d28a7d5cf25a74f11a50a18452b75e04bb3d70c9dd0510d6123aa008c756511b87525bdc835ebb27e1fb9e9374a15562"
+            )
+        );
+        assert_eq!(
+            hash(&json!("a"), &json!("SHA-256"))
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+        assert_eq!(
+            hash(&json!("a"), &json!("SHA-512"))
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .len(),
+            128
+        );
+        assert!(cause(hash(&json!("a"), &json!("SHA-3"))).contains("not supported"));
+    }
+
+    #[test]
+    fn math_and_strings() {
+        let add = |a: Value, b: Value| math_add(&a, &b).unwrap();
+        assert_eq!(add(json!(-0.5), json!(0.5)), json!(1));
+        assert_eq!(add(json!(-1.5), json!(0)), json!(-1));
+        assert_eq!(add(json!(-2.5), json!(0)), json!(-2));
+        assert_eq!(add(json!(-1.49), json!(-1.5)), json!(-2));
+        assert_eq!(add(json!(1.5), json!(1.51)), json!(4));
+        assert_eq!(add(json!(-9), json!(3)), json!(-6));
+        assert!(cause(math_add(&json!(2147483647), &json!(1))).contains("sum"));
+        assert!(cause(math_add(&json!(1e12), &json!(1))).contains("first operand"));
+        assert!(cause(math_add(&json!("1"), &json!(1))).contains("number"));
+        for _ in 0..50 {
+            let r = math_random(&json!(12.5), &json!(44.51), None)
+                .unwrap()
+                .as_i64()
+                .unwrap();
+            assert!((12..44).contains(&r));
+        }
+        let seeded = |s| math_random(&json!(0), &json!(1_000_000), Some(&json!(s))).unwrap();
+        assert_eq!(seeded(7), seeded(7));
+        assert!(cause(math_random(&json!(5), &json!(5), None)).contains("less than"));
+        assert!(cause(math_random(&json!(1), &json!(5), Some(&json!("s")))).contains("seed"));
+        let split = |s: &str, d: &str| string_split(&json!(s), &json!(d)).unwrap();
+        assert_eq!(
+            split("This.is+a,test=string", ".+,="),
+            json!(["This", "is", "a", "test", "string"])
+        );
+        assert_eq!(split(" , ", ","), json!([" ", " "]));
+        assert_eq!(
+            split("split on T and \nnew line", "T\n"),
+            json!(["split on ", " and ", "new line"])
+        );
+        assert!(string_split(&json!(1), &json!(",")).is_err());
+        let id = uuid();
+        assert_eq!(
+            uuid::Uuid::parse_str(id.as_str().unwrap())
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+    }
+
+    #[test]
+    fn dispatcher_checks_arity_and_names() {
+        assert_eq!(Intrinsic::from_name("States.UUID"), Some(Intrinsic::Uuid));
+        assert_eq!(Intrinsic::from_name("States.Nope"), None);
+        assert!(
+            cause(call(Intrinsic::MathAdd, &[json!(1)])).contains("expected 2 arguments but got 1")
+        );
+        assert!(cause(call(Intrinsic::MathRandom, &[json!(1)])).contains("expected 2 to 3"));
+        assert_eq!(
+            call(Intrinsic::ArrayLength, &[json!([1])]).unwrap(),
+            json!(1)
+        );
+        assert_eq!(call(Intrinsic::Array, &[]).unwrap(), json!([]));
+        for f in Intrinsic::ALL {
+            assert_eq!(Intrinsic::from_name(f.name()), Some(f));
+        }
+    }
+}
