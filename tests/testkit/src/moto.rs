@@ -1,0 +1,292 @@
+//! moto's server as a test harness: started on a free port of 127.0.0.1, stopped on drop.
+//!
+//! In: the `moto_server` program, from `ASL_MOTO_SERVER` or else
+//! `<workspace root>/.venv/bin/moto_server` (run `scripts/setup-moto` to install it).
+//! Out: [`MotoServer::endpoint`] for the AWS SDK clients, [`MotoServer::reset`] to clear
+//! every backend between tests, [`MotoServer::sns_messages`] to read back what SNS was
+//! asked to publish, and [`MotoServer::aws`] with dummy credentials and a region.
+//!
+//! The testkit does not depend on the AWS crates (they are heavy to build); a test builds
+//! its SDK config from [`AwsTestSettings`] without touching the process environment:
+//!
+//! ```ignore
+//! let moto = asl_testkit::moto::MotoServer::start().await?;
+//! let s = moto.aws();
+//! let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+//!     .region(aws_config::Region::new(s.region.clone()))
+//!     .credentials_provider(aws_credential_types::Credentials::new(
+//!         &s.access_key_id, &s.secret_access_key, None, None, "asl-testkit"))
+//!     .endpoint_url(&s.endpoint)
+//!     .load()
+//!     .await;
+//! ```
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::Error;
+use crate::http::HttpClient;
+
+/// Dummy AWS settings for SDK clients pointed at moto. moto accepts any credentials;
+/// these are fixed so that ARNs and signatures in tests are reproducible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsTestSettings {
+    /// `http://127.0.0.1:PORT`, for `endpoint_url`.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// moto's default account, the one its ARNs carry.
+    pub account_id: String,
+}
+
+/// A running `moto_server`; killed when dropped.
+pub struct MotoServer {
+    child: Child,
+    endpoint: String,
+    client: HttpClient,
+}
+
+/// How long moto may take to answer after it was spawned (Python start-up is slow on a
+/// busy 2-core machine).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl MotoServer {
+    /// Finds `moto_server`, starts it on a free port and waits until it answers.
+    pub async fn start() -> Result<MotoServer, Error> {
+        let program = find_moto_server()?;
+        // A free port can be taken by someone else between our probe and moto's bind;
+        // try a few ports before giving up.
+        let mut last_error = None;
+        for _ in 0..3 {
+            match Self::start_on_free_port(&program).await {
+                Ok(server) => return Ok(server),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| Error::new("moto_server did not start")))
+    }
+
+    async fn start_on_free_port(program: &PathBuf) -> Result<MotoServer, Error> {
+        let port = free_port()?;
+        let child = Command::new(program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::new(format!("spawning {}: {e}", program.display())))?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let client = HttpClient::new(&endpoint, None)?;
+        let mut server = MotoServer {
+            child,
+            endpoint,
+            client,
+        };
+        server.wait_ready().await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), Error> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(Error::new(format!(
+                    "moto_server exited before answering ({status}) on {}",
+                    self.endpoint
+                )));
+            }
+            if let Ok(resp) = self.client.json("GET", "/moto-api/data.json", None).await
+                && resp.status == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::new(format!(
+                    "moto_server did not answer on {} within {START_TIMEOUT:?}",
+                    self.endpoint
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Dummy credentials, region `us-east-1` and this server's endpoint.
+    pub fn aws(&self) -> AwsTestSettings {
+        AwsTestSettings {
+            endpoint: self.endpoint.clone(),
+            region: "us-east-1".to_string(),
+            access_key_id: "testing".to_string(),
+            secret_access_key: "testing".to_string(),
+            account_id: "123456789012".to_string(),
+        }
+    }
+
+    /// Clears every moto backend (`POST /moto-api/reset`).
+    pub async fn reset(&self) -> Result<(), Error> {
+        let resp = self.client.json("POST", "/moto-api/reset", None).await?;
+        if resp.status != 200 {
+            return Err(Error::new(format!(
+                "moto reset answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every message published to an SNS topic since the last reset, oldest first, as
+    /// `{"TopicArn", "MessageId", "Message", "Subject", "MessageAttributes",
+    /// "MessageGroupId"}` objects (from `GET /moto-api/data.json`, where moto keeps each
+    /// topic's `sent_notifications` as arrays).
+    pub async fn sns_messages(&self) -> Result<Vec<Value>, Error> {
+        let data = self.data().await?;
+        Ok(sns_messages_from(&data))
+    }
+
+    /// moto's whole state dump (`GET /moto-api/data.json`).
+    pub async fn data(&self) -> Result<Value, Error> {
+        let resp = self.client.json("GET", "/moto-api/data.json", None).await?;
+        if resp.status != 200 {
+            return Err(Error::new(format!(
+                "moto data.json answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        resp.json()
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Picks the published messages out of moto's state dump.
+fn sns_messages_from(data: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let topics = data
+        .pointer("/sns/Topic")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for topic in topics {
+        let arn = topic.get("arn").cloned().unwrap_or(Value::Null);
+        let sent = topic
+            .get("sent_notifications")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for n in sent {
+            // moto stores (message_id, message, subject, message_attributes, group_id).
+            let field = |i: usize| n.get(i).cloned().unwrap_or(Value::Null);
+            out.push(serde_json::json!({
+                "TopicArn": arn,
+                "MessageId": field(0),
+                "Message": field(1),
+                "Subject": field(2),
+                "MessageAttributes": field(3),
+                "MessageGroupId": field(4),
+            }));
+        }
+    }
+    out
+}
+
+/// Where `moto_server` is: `ASL_MOTO_SERVER`, else the workspace's `.venv`.
+pub fn find_moto_server() -> Result<PathBuf, Error> {
+    locate(std::env::var_os("ASL_MOTO_SERVER"), &workspace_root())
+}
+
+fn locate(from_env: Option<std::ffi::OsString>, root: &std::path::Path) -> Result<PathBuf, Error> {
+    if let Some(path) = from_env {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            return Ok(path);
+        }
+        return Err(Error::new(format!(
+            "ASL_MOTO_SERVER={} is not a file; unset it or run scripts/setup-moto",
+            path.display()
+        )));
+    }
+    let path = root.join(".venv/bin/moto_server");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Error::new(format!(
+            "moto_server not found at {}: run `bash scripts/setup-moto` from the repository \
+             root (or set ASL_MOTO_SERVER to its path)",
+            path.display()
+        )))
+    }
+}
+
+/// The repository root (this crate lives at `tests/testkit`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}
+
+fn free_port() -> Result<u16, Error> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::new(format!("finding a free port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| Error::new(format!("finding a free port: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_messages_from_every_topic() {
+        let data = serde_json::json!({"sns": {"Topic": [
+            {"arn": "arn:aws:sns:us-east-1:123456789012:a",
+             "sent_notifications": [["id-1", "hello", "subj", {}, null]]},
+            {"arn": "arn:aws:sns:us-east-1:123456789012:b", "sent_notifications": []},
+        ]}});
+        let msgs = sns_messages_from(&data);
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0]["Message"], "hello");
+        assert_eq!(msgs[0]["MessageId"], "id-1");
+        assert_eq!(msgs[0]["Subject"], "subj");
+        assert_eq!(msgs[0]["TopicArn"], "arn:aws:sns:us-east-1:123456789012:a");
+    }
+
+    #[test]
+    fn a_missing_server_says_to_run_setup_moto() {
+        let root = std::env::temp_dir().join("asl-testkit-no-such-root");
+        let err = locate(None, &root).unwrap_err();
+        assert!(err.message().contains("scripts/setup-moto"), "{err}");
+        let err = locate(Some("/no/such/moto_server".into()), &root).unwrap_err();
+        assert!(
+            err.message()
+                .contains("ASL_MOTO_SERVER=/no/such/moto_server"),
+            "{err}"
+        );
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        assert_eq!(locate(Some(here.clone().into()), &root).unwrap(), here);
+    }
+
+    #[test]
+    fn no_sns_state_means_no_messages() {
+        assert!(sns_messages_from(&serde_json::json!({})).is_empty());
+    }
+}
