@@ -4,15 +4,25 @@
 //! - [`path`]: compiled reference paths (read, and write for `ResultPath`).
 //! - [`jsonpath`]: full JSONPath compiled once, definite vs. indefinite results.
 //! - [`intrinsics`]: `States.Format` and the other intrinsic functions.
+//! - [`exec`]: the execution engine: `Runtime`, executions, history, Retry/Catch, Map/Parallel.
+//! - [`choice`]: Choice rule operators, type mismatches as AWS evaluates them.
+//! - [`retry`]: which retrier applies and how long to wait (pure, clock-free).
+//! - [`limits`]: the 256 KiB payload limit (`States.DataLimitExceeded`).
 //! - [`task`]: the seam between Task states and integrations.
 //! - `integrations` (feature `integrations`): Amazon EKS, Kubernetes, Amazon SNS.
 
+#[doc(hidden)]
+pub mod __private;
+pub mod choice;
 pub mod error;
+pub mod exec;
 #[cfg(feature = "integrations")]
 pub mod integrations;
 pub mod intrinsics;
 pub mod jsonpath;
+pub mod limits;
 pub mod path;
+pub mod retry;
 pub mod task;
 
 pub use error::Error;
