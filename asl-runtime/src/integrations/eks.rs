@@ -1,0 +1,581 @@
+//! The Amazon EKS control-plane integrations: create and delete clusters, node groups
+//! and Fargate profiles, plain or `.sync`.
+//!
+//! Requests go through aws-sdk-eks (endpoint resolution, SigV4, retries, error
+//! parsing). Step Functions accepts the whole EKS request in PascalCase, so the
+//! request body is the task's `Parameters` with every key camel-cased, after a check
+//! against the API's request shape below (an unknown field is `States.Runtime`); the
+//! SDK's own body is replaced just before signing. The result is the service's JSON
+//! answer with every key Pascal-cased, taken from the wire, so it carries every field
+//! EKS returns and timestamps exactly as EKS's JSON has them (epoch seconds). Keys of
+//! the user maps `tags` and `labels` are left as they are.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_eks::config::interceptors::{BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut};
+use aws_sdk_eks::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
+use serde_json::{Map, Value};
+
+use super::Inner;
+use super::params::{Params, kind, unsupported};
+use crate::error::{Error, names};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EksOp {
+    CreateCluster,
+    DeleteCluster,
+    CreateNodegroup,
+    DeleteNodegroup,
+    CreateFargateProfile,
+    DeleteFargateProfile,
+}
+
+impl EksOp {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "createCluster" => EksOp::CreateCluster,
+            "deleteCluster" => EksOp::DeleteCluster,
+            "createNodegroup" => EksOp::CreateNodegroup,
+            "deleteNodegroup" => EksOp::DeleteNodegroup,
+            "createFargateProfile" => EksOp::CreateFargateProfile,
+            "deleteFargateProfile" => EksOp::DeleteFargateProfile,
+            _ => return None,
+        })
+    }
+
+    fn is_delete(self) -> bool {
+        matches!(self, EksOp::DeleteCluster | EksOp::DeleteNodegroup | EksOp::DeleteFargateProfile)
+    }
+
+    /// The key of the described object in the answer: `cluster`, `nodegroup`, ...
+    fn object_key(self) -> &'static str {
+        match self {
+            EksOp::CreateCluster | EksOp::DeleteCluster => "cluster",
+            EksOp::CreateNodegroup | EksOp::DeleteNodegroup => "nodegroup",
+            EksOp::CreateFargateProfile | EksOp::DeleteFargateProfile => "fargateProfile",
+        }
+    }
+
+    fn request_shape(self) -> &'static [(&'static str, Shape)] {
+        match self {
+            EksOp::CreateCluster => CREATE_CLUSTER,
+            EksOp::CreateNodegroup => CREATE_NODEGROUP,
+            EksOp::CreateFargateProfile => CREATE_FARGATE_PROFILE,
+            EksOp::DeleteCluster => &[("Name", V)],
+            EksOp::DeleteNodegroup => &[("ClusterName", V), ("NodegroupName", V)],
+            EksOp::DeleteFargateProfile => &[("ClusterName", V), ("FargateProfileName", V)],
+        }
+    }
+}
+
+/// The shape of a request field, for checking and camel-casing `Parameters`.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    /// A scalar or a list of scalars, passed on unchanged.
+    Value,
+    /// A structure with these fields.
+    Obj(&'static [(&'static str, Shape)]),
+    /// A list of structures of this shape.
+    List(&'static [(&'static str, Shape)]),
+    /// A user map (tags, labels): keys kept as they are.
+    Map,
+    /// A structure EKS added recently: keys camel-cased all the way down, checked by
+    /// the service.
+    Open,
+}
+
+const V: Shape = Shape::Value;
+
+const CREATE_CLUSTER: &[(&str, Shape)] = &[
+    ("Name", V),
+    ("Version", V),
+    ("RoleArn", V),
+    (
+        "ResourcesVpcConfig",
+        Shape::Obj(&[
+            ("SubnetIds", V),
+            ("SecurityGroupIds", V),
+            ("EndpointPublicAccess", V),
+            ("EndpointPrivateAccess", V),
+            ("PublicAccessCidrs", V),
+            ("ControlPlaneEgressMode", V),
+        ]),
+    ),
+    (
+        "KubernetesNetworkConfig",
+        Shape::Obj(&[("ServiceIpv4Cidr", V), ("IpFamily", V), ("ElasticLoadBalancing", Shape::Open)]),
+    ),
+    ("Logging", Shape::Obj(&[("ClusterLogging", Shape::List(&[("Types", V), ("Enabled", V)]))])),
+    ("ClientRequestToken", V),
+    ("Tags", Shape::Map),
+    ("EncryptionConfig", Shape::List(&[("Resources", V), ("Provider", Shape::Obj(&[("KeyArn", V)]))])),
+    (
+        "OutpostConfig",
+        Shape::Obj(&[
+            ("OutpostArns", V),
+            ("ControlPlaneInstanceType", V),
+            ("ControlPlanePlacement", Shape::Obj(&[("GroupName", V), ("SpreadLevel", V)])),
+            ("EtcdInstanceType", V),
+            ("EtcdPlacement", Shape::Open),
+        ]),
+    ),
+    ("AccessConfig", Shape::Obj(&[("BootstrapClusterCreatorAdminPermissions", V), ("AuthenticationMode", V)])),
+    ("BootstrapSelfManagedAddons", V),
+    ("UpgradePolicy", Shape::Obj(&[("SupportType", V)])),
+    ("ZonalShiftConfig", Shape::Obj(&[("Enabled", V)])),
+    (
+        "RemoteNetworkConfig",
+        Shape::Obj(&[("RemoteNodeNetworks", Shape::List(&[("Cidrs", V)])), ("RemotePodNetworks", Shape::List(&[("Cidrs", V)]))]),
+    ),
+    ("ComputeConfig", Shape::Obj(&[("Enabled", V), ("NodePools", V), ("NodeRoleArn", V)])),
+    ("StorageConfig", Shape::Obj(&[("BlockStorage", Shape::Obj(&[("Enabled", V)]))])),
+    ("DeletionProtection", V),
+    ("ControlPlaneScalingConfig", Shape::Obj(&[("Tier", V)])),
+    ("KubeApiServerConfig", Shape::Open),
+    ("KubeControllerManagerConfig", Shape::Open),
+    ("KubeSchedulerConfig", Shape::Open),
+];
+
+const CREATE_NODEGROUP: &[(&str, Shape)] = &[
+    ("ClusterName", V),
+    ("NodegroupName", V),
+    ("ScalingConfig", Shape::Obj(&[("MinSize", V), ("MaxSize", V), ("DesiredSize", V)])),
+    ("DiskSize", V),
+    ("Subnets", V),
+    ("InstanceTypes", V),
+    ("AmiType", V),
+    ("RemoteAccess", Shape::Obj(&[("Ec2SshKey", V), ("SourceSecurityGroups", V)])),
+    ("NodeRole", V),
+    ("Labels", Shape::Map),
+    ("Taints", Shape::List(&[("Key", V), ("Value", V), ("Effect", V)])),
+    ("Tags", Shape::Map),
+    ("ClientRequestToken", V),
+    ("LaunchTemplate", Shape::Obj(&[("Name", V), ("Version", V), ("Id", V)])),
+    ("UpdateConfig", Shape::Obj(&[("MaxUnavailable", V), ("MaxUnavailablePercentage", V), ("UpdateStrategy", V)])),
+    ("NodeRepairConfig", Shape::Open),
+    ("CapacityType", V),
+    ("Version", V),
+    ("ReleaseVersion", V),
+    ("WarmPoolConfig", Shape::Open),
+];
+
+const CREATE_FARGATE_PROFILE: &[(&str, Shape)] = &[
+    ("ClusterName", V),
+    ("FargateProfileName", V),
+    ("PodExecutionRoleArn", V),
+    ("Subnets", V),
+    ("Selectors", Shape::List(&[("Namespace", V), ("Labels", Shape::Map)])),
+    ("ClientRequestToken", V),
+    ("Tags", Shape::Map),
+];
+
+/// `Name` → `name`, `Ec2SshKey` → `ec2SshKey`.
+fn camel(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// `createdAt` → `CreatedAt`.
+fn pascal(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Checks one value against its shape and camel-cases its keys.
+fn to_request(resource: &str, path: &str, value: Value, shape: Shape) -> Result<Value, Error> {
+    match (shape, value) {
+        (Shape::Value | Shape::Map, v) => Ok(v),
+        (Shape::Obj(fields), Value::Object(map)) => to_request_object(resource, path, map, fields),
+        (Shape::List(fields), Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(map) => to_request_object(resource, &format!("{path}[{i}]"), map, fields),
+                other => Err(Error::runtime(format!(
+                    "The field '{path}[{i}]' of {resource} must be an object, got {}",
+                    kind(&other)
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        (Shape::Open, v) => Ok(camel_all(v)),
+        (Shape::Obj(_), other) => {
+            Err(Error::runtime(format!("The field '{path}' of {resource} must be an object, got {}", kind(&other))))
+        }
+        (Shape::List(_), other) => {
+            Err(Error::runtime(format!("The field '{path}' of {resource} must be a list, got {}", kind(&other))))
+        }
+    }
+}
+
+fn to_request_object(
+    resource: &str,
+    path: &str,
+    map: Map<String, Value>,
+    fields: &'static [(&'static str, Shape)],
+) -> Result<Value, Error> {
+    let mut out = Map::with_capacity(map.len());
+    for (key, value) in map {
+        let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let Some((_, shape)) = fields.iter().find(|(name, _)| *name == key) else {
+            return Err(unsupported(resource, &full));
+        };
+        if value.is_null() {
+            continue;
+        }
+        out.insert(camel(&key), to_request(resource, &full, value, *shape)?);
+    }
+    Ok(Value::Object(out))
+}
+
+fn camel_all(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (camel(&k), camel_all(v))).collect()),
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_all).collect()),
+        v => v,
+    }
+}
+
+/// EKS's JSON answer as Step Functions returns it: keys Pascal-cased, user maps kept.
+pub(crate) fn to_result(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "tags" || k == "labels" { v } else { to_result(v) };
+                    (pascal(&k), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(to_result).collect()),
+        v => v,
+    }
+}
+
+/// Replaces the SDK's request body with ours and keeps the raw answer body.
+#[derive(Debug, Default)]
+struct WireJson {
+    body: Option<String>,
+    answer: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl Intercept for WireJson {
+    fn name(&self) -> &'static str {
+        "asl-eks-wire-json"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_eks::error::BoxError> {
+        if let Some(body) = &self.body {
+            let request = context.request_mut();
+            *request.body_mut() = body.clone().into();
+            request.headers_mut().insert("content-length", body.len().to_string());
+        }
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_eks::error::BoxError> {
+        let response = context.response();
+        if response.status().is_success() {
+            if let (Some(bytes), Ok(mut slot)) = (response.body().bytes(), self.answer.lock()) {
+                *slot = Some(bytes.to_vec());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WireJson {
+    fn sending(body: Option<String>) -> (Self, Arc<Mutex<Option<Vec<u8>>>>) {
+        let answer = Arc::new(Mutex::new(None));
+        (WireJson { body, answer: answer.clone() }, answer)
+    }
+}
+
+fn take_answer(slot: &Mutex<Option<Vec<u8>>>) -> Result<Value, Error> {
+    let bytes = slot.lock().ok().and_then(|mut s| s.take()).unwrap_or_default();
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::new(names::TASK_FAILED, format!("EKS answered with a body that is not JSON: {e}")))?;
+    Ok(to_result(value))
+}
+
+/// A service error becomes `<prefix>.<ExceptionName>` with its message; anything
+/// else (no connection, timeout) is `States.TaskFailed`.
+pub(crate) fn sdk_error<E, R>(prefix: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("UnknownError").to_owned();
+            let message = err.message().unwrap_or(&code).to_owned();
+            Error::new(format!("{prefix}.{code}"), message)
+        }
+        SdkError::ConstructionFailure(_) => Error::runtime(format!(
+            "{prefix} request could not be built: {}",
+            aws_sdk_eks::error::DisplayErrorContext(&err)
+        )),
+        _ => Error::new(
+            names::TASK_FAILED,
+            format!("{prefix} request failed: {}", aws_sdk_eks::error::DisplayErrorContext(&err)),
+        ),
+    }
+}
+
+fn eks_error<E, R>(err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    sdk_error("EKS", err)
+}
+
+/// The names that identify the object, for Describe* while waiting.
+struct Ids {
+    cluster: String,
+    object: Option<String>,
+}
+
+pub(crate) async fn run(
+    inner: &Inner,
+    resource: &'static str,
+    op: EksOp,
+    sync: bool,
+    parameters: Value,
+) -> Result<Value, Error> {
+    let params = Params::new(resource, parameters)?;
+    let fields = params.into_rest();
+    let body = match to_request_object(resource, "", fields, op.request_shape())? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let text = |key: &str| -> Result<String, Error> {
+        match body.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(Error::runtime(format!(
+                "The field '{}' of {resource} must be a string, got {}",
+                pascal(key),
+                kind(other)
+            ))),
+            None => Err(Error::runtime(format!("The field '{}' is required by {resource} but is missing", pascal(key)))),
+        }
+    };
+    let client = &inner.eks;
+    let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
+    let (ids, first) = match op {
+        EksOp::CreateCluster => {
+            let name = text("name")?;
+            let (icpt, answer) = WireJson::sending(Some(wire));
+            client.create_cluster().name(&name).customize().interceptor(icpt).send().await.map_err(eks_error)?;
+            (Ids { cluster: name, object: None }, take_answer(&answer)?)
+        }
+        EksOp::DeleteCluster => {
+            let name = text("name")?;
+            let (icpt, answer) = WireJson::sending(None);
+            client.delete_cluster().name(&name).customize().interceptor(icpt).send().await.map_err(eks_error)?;
+            (Ids { cluster: name, object: None }, take_answer(&answer)?)
+        }
+        EksOp::CreateNodegroup => {
+            let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
+            // clusterName goes in the path, not the body.
+            let mut body = body.clone();
+            body.remove("clusterName");
+            let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
+            let (icpt, answer) = WireJson::sending(Some(wire));
+            client
+                .create_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+        }
+        EksOp::DeleteNodegroup => {
+            let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
+            let (icpt, answer) = WireJson::sending(None);
+            client
+                .delete_nodegroup()
+                .cluster_name(&cluster)
+                .nodegroup_name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+        }
+        EksOp::CreateFargateProfile => {
+            let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
+            let mut body = body.clone();
+            body.remove("clusterName");
+            let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
+            let (icpt, answer) = WireJson::sending(Some(wire));
+            client
+                .create_fargate_profile()
+                .cluster_name(&cluster)
+                .fargate_profile_name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+        }
+        EksOp::DeleteFargateProfile => {
+            let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
+            let (icpt, answer) = WireJson::sending(None);
+            client
+                .delete_fargate_profile()
+                .cluster_name(&cluster)
+                .fargate_profile_name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+        }
+    };
+    if !sync {
+        return Ok(first);
+    }
+    wait(inner, op, &ids, first).await
+}
+
+/// Polls Describe* on the schedule until the object is ACTIVE (create) or gone
+/// (delete). Returns the last description (create) or the delete's own answer.
+async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value, Error> {
+    let object_key = pascal(op.object_key());
+    let mut last = first;
+    let mut delay = inner.wait.initial;
+    loop {
+        if let Some(status) = last.get(&object_key).and_then(|o| o.get("Status")).and_then(Value::as_str) {
+            match status {
+                "FAILED" | "CREATE_FAILED" | "DELETE_FAILED" => {
+                    return Err(Error::new(names::TASK_FAILED, last.to_string()));
+                }
+                "ACTIVE" if !op.is_delete() => return Ok(last),
+                _ => {}
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = inner.wait.next(delay);
+        match describe(inner, op, ids).await {
+            Ok(description) => {
+                if op.is_delete() {
+                    // Keep the delete's answer as the result, but fail on DELETE_FAILED.
+                    let status = description.get(&object_key).and_then(|o| o.get("Status")).and_then(Value::as_str);
+                    if matches!(status, Some("FAILED" | "DELETE_FAILED")) {
+                        return Err(Error::new(names::TASK_FAILED, description.to_string()));
+                    }
+                } else {
+                    last = description;
+                }
+            }
+            Err(e) if op.is_delete() && e.name() == "EKS.ResourceNotFoundException" => return Ok(last),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn describe(inner: &Inner, op: EksOp, ids: &Ids) -> Result<Value, Error> {
+    let client = &inner.eks;
+    let (icpt, answer) = WireJson::sending(None);
+    let object = ids.object.clone().unwrap_or_default();
+    match op {
+        EksOp::CreateCluster | EksOp::DeleteCluster => {
+            client.describe_cluster().name(&ids.cluster).customize().interceptor(icpt).send().await.map_err(eks_error)?;
+        }
+        EksOp::CreateNodegroup | EksOp::DeleteNodegroup => {
+            client
+                .describe_nodegroup()
+                .cluster_name(&ids.cluster)
+                .nodegroup_name(object)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+        }
+        EksOp::CreateFargateProfile | EksOp::DeleteFargateProfile => {
+            client
+                .describe_fargate_profile()
+                .cluster_name(&ids.cluster)
+                .fargate_profile_name(object)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+        }
+    }
+    take_answer(&answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parameters_are_checked_and_camel_cased() {
+        let params = json!({
+            "Name": "c", "RoleArn": "r",
+            "ResourcesVpcConfig": {"SubnetIds": ["s1"], "EndpointPublicAccess": true},
+            "Tags": {"Team": "x"},
+            "EncryptionConfig": [{"Resources": ["secrets"], "Provider": {"KeyArn": "k"}}]
+        });
+        let Value::Object(map) = params else { unreachable!() };
+        let out = to_request_object("r", "", map, CREATE_CLUSTER).unwrap();
+        assert_eq!(
+            out,
+            json!({"name": "c", "roleArn": "r",
+                "resourcesVpcConfig": {"subnetIds": ["s1"], "endpointPublicAccess": true},
+                "tags": {"Team": "x"},
+                "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": "k"}}]})
+        );
+    }
+
+    #[test]
+    fn unknown_nested_fields_are_runtime_errors() {
+        let Value::Object(map) = json!({"Name": "c", "ResourcesVpcConfig": {"SubnetId": ["s"]}}) else { unreachable!() };
+        let err = to_request_object("eks:createCluster", "", map, CREATE_CLUSTER).unwrap_err();
+        assert_eq!(err.name(), "States.Runtime");
+        assert!(err.cause().unwrap().contains("ResourcesVpcConfig.SubnetId"), "{err}");
+        let Value::Object(map) = json!({"Taints": {"Key": "k"}}) else { unreachable!() };
+        assert!(to_request_object("r", "", map, CREATE_NODEGROUP).unwrap_err().cause().unwrap().contains("a list"));
+    }
+
+    #[test]
+    fn results_are_pascal_cased_but_user_maps_are_kept() {
+        let answer = json!({"nodegroup": {"nodegroupName": "n", "createdAt": 1.7e9,
+            "labels": {"app.kubernetes.io/name": "x"}, "tags": {"team": "y"},
+            "taints": [{"key": "k", "effect": "NO_SCHEDULE"}]}});
+        assert_eq!(
+            to_result(answer),
+            json!({"Nodegroup": {"NodegroupName": "n", "CreatedAt": 1.7e9,
+                "Labels": {"app.kubernetes.io/name": "x"}, "Tags": {"team": "y"},
+                "Taints": [{"Key": "k", "Effect": "NO_SCHEDULE"}]}})
+        );
+    }
+}
