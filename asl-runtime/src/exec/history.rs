@@ -1,0 +1,235 @@
+//! Execution history: the events AWS records for an execution, under AWS's names
+//! (`ExecutionStarted`, `PassStateEntered`, `TaskScheduled`, `MapIterationStarted`,
+//! ...), sent to a sink the caller chooses.
+//!
+//! In: calls from the execution engine as states run. Out: [`HistoryEvent`]s handed
+//! to a [`History`] sink: dropped ([`History::None`], the default, which also skips
+//! building them), kept in memory ([`History::memory`]), logged through `tracing`
+//! ([`History::Tracing`]), or given to a function ([`History::custom`]).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The type of a history event, named as AWS names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventType {
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionFailed,
+    ExecutionTimedOut,
+    PassStateEntered,
+    PassStateExited,
+    TaskStateEntered,
+    TaskStateExited,
+    ChoiceStateEntered,
+    ChoiceStateExited,
+    WaitStateEntered,
+    WaitStateExited,
+    SucceedStateEntered,
+    SucceedStateExited,
+    FailStateEntered,
+    ParallelStateEntered,
+    ParallelStateExited,
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+    MapStateEntered,
+    MapStateExited,
+    MapStateStarted,
+    MapStateSucceeded,
+    MapStateFailed,
+    MapIterationStarted,
+    MapIterationSucceeded,
+    MapIterationFailed,
+    TaskScheduled,
+    TaskStarted,
+    TaskSucceeded,
+    TaskFailed,
+    TaskTimedOut,
+}
+
+impl EventType {
+    /// The name AWS gives this event type, e.g. `PassStateEntered`.
+    pub fn as_str(self) -> &'static str {
+        use EventType::*;
+        match self {
+            ExecutionStarted => "ExecutionStarted",
+            ExecutionSucceeded => "ExecutionSucceeded",
+            ExecutionFailed => "ExecutionFailed",
+            ExecutionTimedOut => "ExecutionTimedOut",
+            PassStateEntered => "PassStateEntered",
+            PassStateExited => "PassStateExited",
+            TaskStateEntered => "TaskStateEntered",
+            TaskStateExited => "TaskStateExited",
+            ChoiceStateEntered => "ChoiceStateEntered",
+            ChoiceStateExited => "ChoiceStateExited",
+            WaitStateEntered => "WaitStateEntered",
+            WaitStateExited => "WaitStateExited",
+            SucceedStateEntered => "SucceedStateEntered",
+            SucceedStateExited => "SucceedStateExited",
+            FailStateEntered => "FailStateEntered",
+            ParallelStateEntered => "ParallelStateEntered",
+            ParallelStateExited => "ParallelStateExited",
+            ParallelStateStarted => "ParallelStateStarted",
+            ParallelStateSucceeded => "ParallelStateSucceeded",
+            ParallelStateFailed => "ParallelStateFailed",
+            MapStateEntered => "MapStateEntered",
+            MapStateExited => "MapStateExited",
+            MapStateStarted => "MapStateStarted",
+            MapStateSucceeded => "MapStateSucceeded",
+            MapStateFailed => "MapStateFailed",
+            MapIterationStarted => "MapIterationStarted",
+            MapIterationSucceeded => "MapIterationSucceeded",
+            MapIterationFailed => "MapIterationFailed",
+            TaskScheduled => "TaskScheduled",
+            TaskStarted => "TaskStarted",
+            TaskSucceeded => "TaskSucceeded",
+            TaskFailed => "TaskFailed",
+            TaskTimedOut => "TaskTimedOut",
+        }
+    }
+
+    /// Is this one of the `*StateEntered` events (what the conformance corpus lists
+    /// as `states_entered`)?
+    pub fn is_state_entered(self) -> bool {
+        self.as_str().ends_with("StateEntered")
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event of an execution's history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEvent {
+    /// 1-based, in the order the events happened in this execution.
+    pub id: u64,
+    pub timestamp: OffsetDateTime,
+    pub event_type: EventType,
+    /// The execution (its name) the event belongs to.
+    pub execution: Arc<str>,
+    /// The state the event is about, if any.
+    pub state_name: Option<String>,
+    /// Input/output/error details, shaped like AWS's `*EventDetails`
+    /// (`{"input": ...}`, `{"output": ...}`, `{"error": ..., "cause": ...}`,
+    /// `{"index": n}`, `{"resource": ...}`).
+    pub details: Value,
+}
+
+/// Where an execution's history events go.
+#[derive(Clone, Default)]
+pub enum History {
+    /// Nowhere; the engine does not even build them.
+    #[default]
+    None,
+    /// Appended to a shared list, e.g. for tests ([`History::memory`]).
+    Memory(Arc<Mutex<Vec<HistoryEvent>>>),
+    /// Logged as `tracing` events at INFO level, target `asl::history`.
+    Tracing,
+    /// Handed to a function.
+    Custom(Arc<dyn Fn(HistoryEvent) + Send + Sync>),
+}
+
+impl History {
+    /// An in-memory sink and the list it fills.
+    ///
+    /// ```
+    /// let (history, events) = asl_runtime::exec::History::memory();
+    /// # let _ = history;
+    /// assert!(events.lock().unwrap().is_empty());
+    /// ```
+    pub fn memory() -> (History, Arc<Mutex<Vec<HistoryEvent>>>) {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        (History::Memory(events.clone()), events)
+    }
+
+    /// A sink that calls `f` with every event.
+    pub fn custom(f: impl Fn(HistoryEvent) + Send + Sync + 'static) -> History {
+        History::Custom(Arc::new(f))
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, History::None)
+    }
+}
+
+impl fmt::Debug for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            History::None => f.write_str("History::None"),
+            History::Memory(_) => f.write_str("History::Memory"),
+            History::Tracing => f.write_str("History::Tracing"),
+            History::Custom(_) => f.write_str("History::Custom"),
+        }
+    }
+}
+
+/// Numbers events and sends them to the sink of one execution.
+pub(crate) struct Recorder {
+    sink: History,
+    next_id: AtomicU64,
+    execution: Arc<str>,
+}
+
+impl Recorder {
+    pub(crate) fn new(sink: History, execution: Arc<str>) -> Self {
+        Recorder {
+            sink,
+            next_id: AtomicU64::new(1),
+            execution,
+        }
+    }
+
+    /// True when events are wanted; callers skip building details otherwise.
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        !self.sink.is_none()
+    }
+
+    /// Numbers the event (always: AWS's error causes cite event ids) and, when a
+    /// sink wants it, sends it there. Returns the event's id.
+    pub(crate) fn record(
+        &self,
+        timestamp: OffsetDateTime,
+        event_type: EventType,
+        state_name: Option<&str>,
+        details: Value,
+    ) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if !self.enabled() {
+            return id;
+        }
+        let event = HistoryEvent {
+            id,
+            timestamp,
+            event_type,
+            execution: self.execution.clone(),
+            state_name: state_name.map(str::to_owned),
+            details,
+        };
+        match &self.sink {
+            History::None => {}
+            // A poisoned lock only means another thread panicked while pushing;
+            // the list itself is still a list.
+            History::Memory(list) => list.lock().unwrap_or_else(|p| p.into_inner()).push(event),
+            History::Tracing => tracing::info!(
+                target: "asl::history",
+                execution = %event.execution,
+                id = event.id,
+                event_type = event.event_type.as_str(),
+                state = event.state_name.as_deref().unwrap_or(""),
+                details = %event.details,
+            ),
+            History::Custom(f) => f(event),
+        }
+        id
+    }
+}

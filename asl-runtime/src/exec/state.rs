@@ -1,0 +1,708 @@
+//! What every state shares at run time: entering and leaving it (history events,
+//! `$$.State`), the Retry/Catch loop, Task dispatch with timeouts, Wait, Map and
+//! Parallel.
+//!
+//! In: calls from a generated state function, which holds the state's logic
+//! (paths, templates, rules) and hands its body to [`StateRun::retrying`]. Out: a
+//! [`Transition`] to the next state, or the error the execution fails with.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::{Error, names};
+use crate::path::ReferencePath;
+use crate::task::TaskContext;
+
+use super::history::EventType;
+use super::{Context, Execution, details_one, error_details};
+
+/// AWS's limit on a state's input or output: 256 KiB of UTF-8 JSON.
+pub const DEFAULT_DATA_LIMIT: usize = 256 * 1024;
+
+/// Where a state goes next.
+#[derive(Debug)]
+pub enum Transition<S> {
+    Next(S, Value),
+    End(Value),
+}
+
+/// The eight state types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    Pass,
+    Task,
+    Choice,
+    Wait,
+    Succeed,
+    Fail,
+    Parallel,
+    Map,
+}
+
+impl StateKind {
+    fn entered(self) -> EventType {
+        match self {
+            StateKind::Pass => EventType::PassStateEntered,
+            StateKind::Task => EventType::TaskStateEntered,
+            StateKind::Choice => EventType::ChoiceStateEntered,
+            StateKind::Wait => EventType::WaitStateEntered,
+            StateKind::Succeed => EventType::SucceedStateEntered,
+            StateKind::Fail => EventType::FailStateEntered,
+            StateKind::Parallel => EventType::ParallelStateEntered,
+            StateKind::Map => EventType::MapStateEntered,
+        }
+    }
+
+    fn exited(self) -> Option<EventType> {
+        Some(match self {
+            StateKind::Pass => EventType::PassStateExited,
+            StateKind::Task => EventType::TaskStateExited,
+            StateKind::Choice => EventType::ChoiceStateExited,
+            StateKind::Wait => EventType::WaitStateExited,
+            StateKind::Succeed => EventType::SucceedStateExited,
+            StateKind::Fail => return None,
+            StateKind::Parallel => EventType::ParallelStateExited,
+            StateKind::Map => EventType::MapStateExited,
+        })
+    }
+}
+
+/// A state as generated code declares it, in a `static`.
+#[derive(Debug)]
+pub struct StateInfo {
+    pub name: &'static str,
+    pub kind: StateKind,
+    /// Does the state read `$$`? Then its entered time is taken on entry.
+    pub reads_context: bool,
+}
+
+/// How long to wait before a retry, with AWS's jitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    None,
+    Full,
+}
+
+/// One `Retry` entry.
+#[derive(Debug)]
+pub struct Retrier {
+    pub error_equals: &'static [&'static str],
+    pub interval_seconds: f64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<f64>,
+    pub jitter: Jitter,
+}
+
+impl Retrier {
+    /// The delay before retry number `attempt` (0-based) of this retrier:
+    /// `IntervalSeconds × BackoffRate^attempt`, capped by `MaxDelaySeconds`, and
+    /// with FULL jitter a uniform draw below that.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let mut seconds =
+            self.interval_seconds * self.backoff_rate.powi(attempt.min(i32::MAX as u32) as i32);
+        if let Some(max) = self.max_delay_seconds {
+            seconds = seconds.min(max);
+        }
+        if self.jitter == Jitter::Full {
+            seconds *= rand::random::<f64>();
+        }
+        // AWS caps every delay at a year; this also keeps Duration from overflowing.
+        Duration::from_secs_f64(seconds.clamp(0.0, 31_536_000.0))
+    }
+
+    fn matches(&self, error: &Error) -> bool {
+        self.error_equals.iter().any(|e| error.matches(e))
+    }
+}
+
+/// One `Catch` entry; `S` is the generated enum of states.
+#[derive(Debug)]
+pub struct Catcher<S: 'static> {
+    pub error_equals: &'static [&'static str],
+    /// `None` for `"ResultPath": null` (keep the input, drop the error output).
+    pub result_path: Option<ReferencePath>,
+    pub next: S,
+}
+
+/// Tolerated failures of a Map state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tolerance {
+    pub count: Option<u64>,
+    pub percentage: Option<f64>,
+}
+
+impl Tolerance {
+    fn exceeded(&self, failures: usize, total: usize) -> bool {
+        if self.count.is_none() && self.percentage.is_none() {
+            return failures > 0;
+        }
+        let over_count = self.count.is_none_or(|c| failures as u64 > c);
+        let over_percentage = self
+            .percentage
+            .is_none_or(|p| total == 0 || (failures as f64) * 100.0 / (total as f64) > p);
+        over_count && over_percentage
+    }
+}
+
+/// A boxed future of one Parallel branch; one box per branch per run, not per
+/// transition.
+pub type BranchFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
+
+/// A state while it runs: generated code enters it, runs its body through
+/// [`Self::retrying`] and leaves through [`Self::finish`] or [`Self::choose`].
+pub struct StateRun<'e> {
+    pub exec: &'e Execution,
+    info: &'static StateInfo,
+    entered_id: u64,
+    entered_time: Option<String>,
+    retry_count: AtomicU32,
+}
+
+impl<'e> StateRun<'e> {
+    /// Enters a state: records `<Type>StateEntered`.
+    #[inline]
+    pub fn enter(exec: &'e Execution, info: &'static StateInfo, input: &Value) -> Self {
+        let details = if exec.recording() {
+            details_one("input", input.clone())
+        } else {
+            Value::Null
+        };
+        let entered_id = exec.record(info.kind.entered(), Some(info.name), details);
+        let entered_time =
+            (info.reads_context || exec.recording()).then(|| super::format_timestamp(exec.now()));
+        StateRun {
+            exec,
+            info,
+            entered_id,
+            entered_time,
+            retry_count: AtomicU32::new(0),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.info.name
+    }
+
+    /// `$$` for this state.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            execution: self.exec,
+            state_name: self.info.name,
+            entered_time: self.entered_time.as_deref(),
+            retry_count: match self.retry_count.load(Ordering::Relaxed) {
+                0 => None,
+                n => Some(n),
+            },
+            task_token: None,
+            map_item: None,
+        }
+    }
+
+    /// Prefixes a `States.Runtime` error with the state it happened in, as AWS
+    /// does: `An error occurred while executing the state 'X' (entered at the
+    /// event id #2). ...`. Errors that already name their state pass unchanged.
+    pub fn locate(&self, mut error: Error) -> Error {
+        const PREFIX: &str = "An error occurred while executing the state";
+        if error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR {
+            let cause = error.cause.take().unwrap_or_default();
+            if cause.starts_with(PREFIX) {
+                error.cause = Some(cause);
+            } else {
+                error.cause = Some(format!(
+                    "{PREFIX} '{}' (entered at the event id #{}). {cause}",
+                    self.info.name, self.entered_id
+                ));
+            }
+        }
+        error
+    }
+
+    /// Runs a state's body, again after an error as its `Retry` entries allow.
+    ///
+    /// Each entry keeps its own attempt count for this state entry; the first
+    /// entry whose `ErrorEquals` matches decides. `$$.State.RetryCount` counts all
+    /// retries.
+    pub async fn retrying<T>(
+        &self,
+        retriers: &[Retrier],
+        mut body: impl AsyncFnMut() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if retriers.is_empty() {
+            return body().await.map_err(|e| self.locate(e));
+        }
+        let mut attempts = vec![0u32; retriers.len()];
+        loop {
+            let error = match body().await {
+                Ok(v) => return Ok(v),
+                Err(e) => self.locate(e),
+            };
+            let Some(i) = retriers.iter().position(|r| r.matches(&error)) else {
+                return Err(error);
+            };
+            if attempts[i] >= retriers[i].max_attempts {
+                return Err(error);
+            }
+            let delay = retriers[i].delay(attempts[i]);
+            attempts[i] += 1;
+            self.retry_count.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Leaves the state with its result: checks the data limit, records
+    /// `<Type>StateExited`, and goes to `next` (or ends). An error goes to the
+    /// first matching `Catch` entry, whose `ResultPath` places
+    /// `{"Error", "Cause"}` into the state's raw `input`.
+    pub fn finish<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        let result = result.and_then(|v| self.check_size(v));
+        match result {
+            Ok(output) => {
+                self.exited(&output);
+                Ok(match next {
+                    Some(s) => Transition::Next(s, output),
+                    None => Transition::End(output),
+                })
+            }
+            Err(error) => self.catch(error, catchers, input),
+        }
+    }
+
+    /// Leaves a Choice state for the branch its rules chose.
+    pub fn choose<S: Copy>(
+        &self,
+        result: Result<(S, Value), Error>,
+    ) -> Result<Transition<S>, Error> {
+        let (next, output) = result.map_err(|e| self.locate(e))?;
+        let output = self.check_size(output)?;
+        self.exited(&output);
+        Ok(Transition::Next(next, output))
+    }
+
+    fn catch<S: Copy>(
+        &self,
+        error: Error,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        let error = self.locate(error);
+        if error.is_terminal() {
+            return Err(error);
+        }
+        let Some(catcher) = catchers
+            .iter()
+            .find(|c| c.error_equals.iter().any(|e| error.matches(e)))
+        else {
+            return Err(error);
+        };
+        let output = match &catcher.result_path {
+            None => input,
+            Some(path) => path
+                .apply_result(input, error.to_catch_output())
+                .map_err(|e| self.locate(e))?,
+        };
+        self.exited(&output);
+        Ok(Transition::Next(catcher.next, output))
+    }
+
+    fn exited(&self, output: &Value) {
+        if let Some(event) = self.info.kind.exited() {
+            let details = if self.exec.recording() {
+                details_one("output", output.clone())
+            } else {
+                Value::Null
+            };
+            self.exec.record(event, Some(self.info.name), details);
+        }
+    }
+
+    /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
+    fn check_size(&self, output: Value) -> Result<Value, Error> {
+        if let Some(limit) = self.exec.data_limit()
+            && json_size_exceeds(&output, limit)
+        {
+            return Err(Error::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    self.info.name
+                ),
+            ));
+        }
+        Ok(output)
+    }
+
+    /// A `Fail` state: the error (possibly without a name) the execution fails with.
+    pub fn fail(&self, error: Option<String>, cause: Option<String>) -> Error {
+        Error {
+            error: error.map(Into::into).unwrap_or_default(),
+            cause,
+        }
+    }
+
+    /// Runs a Task: looks up the handler for `resource`, records the task events,
+    /// and applies `TimeoutSeconds` (`States.Timeout`).
+    pub async fn task(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> Result<Value, Error> {
+        let name = Some(self.info.name);
+        if self.exec.recording() {
+            let mut d = Map::with_capacity(2);
+            d.insert("resource".into(), Value::String(resource.to_owned()));
+            d.insert("parameters".into(), parameters.clone());
+            self.exec
+                .record(EventType::TaskScheduled, name, Value::Object(d));
+        } else {
+            self.exec
+                .record(EventType::TaskScheduled, name, Value::Null);
+        }
+        let Some(handler) = self.exec.runtime().handler(resource) else {
+            return Err(Error::runtime(format!(
+                "No task handler is registered for resource '{resource}'."
+            )));
+        };
+        let task = TaskContext {
+            resource,
+            state_name: self.info.name,
+            timeout,
+            heartbeat,
+            task_token: None,
+            credentials: None,
+        };
+        self.exec.record(
+            EventType::TaskStarted,
+            name,
+            details_one("resource", Value::String(resource.to_owned())),
+        );
+        let invocation = handler.invoke(&task, parameters);
+        let result = match timeout {
+            Some(t) => match tokio::time::timeout(t, invocation).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let error = Error::without_cause(names::TIMEOUT);
+                    self.exec
+                        .record(EventType::TaskTimedOut, name, error_details(&error));
+                    return Err(error);
+                }
+            },
+            None => invocation.await,
+        };
+        match &result {
+            Ok(output) if self.exec.recording() => {
+                self.exec.record(
+                    EventType::TaskSucceeded,
+                    name,
+                    details_one("output", output.clone()),
+                );
+            }
+            Ok(_) => {
+                self.exec
+                    .record(EventType::TaskSucceeded, name, Value::Null);
+            }
+            Err(e) => {
+                self.exec
+                    .record(EventType::TaskFailed, name, error_details(e));
+            }
+        }
+        result
+    }
+
+    /// `Seconds`.
+    pub async fn wait_seconds(&self, seconds: u64) {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+    }
+
+    /// `SecondsPath`: the value must be a non-negative integer.
+    pub async fn wait_seconds_path(&self, value: Option<&Value>, path: &str) -> Result<(), Error> {
+        let Some(value) = value else {
+            return Err(Error::runtime(format!(
+                "The SecondsPath parameter does not reference an input value: {path}"
+            )));
+        };
+        let seconds = value
+            .as_u64()
+            .or_else(|| value.as_i64().map(|s| s.max(0) as u64));
+        let Some(seconds) = seconds else {
+            return Err(Error::runtime(format!(
+                "The SecondsPath parameter cannot be parsed as a long value: {path} == {}",
+                display_raw(value)
+            )));
+        };
+        self.wait_seconds(seconds).await;
+        Ok(())
+    }
+
+    /// `Timestamp`: waits until the instant (no wait if it has passed).
+    pub async fn wait_until(&self, timestamp: OffsetDateTime) {
+        let remaining = timestamp - self.exec.now();
+        if remaining.is_positive() {
+            tokio::time::sleep(remaining.unsigned_abs()).await;
+        }
+    }
+
+    /// `TimestampPath`: the value must be an RFC 3339 timestamp string.
+    pub async fn wait_timestamp_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<(), Error> {
+        let Some(value) = value else {
+            return Err(Error::runtime(format!(
+                "The TimestampPath parameter does not reference an input value: {path}"
+            )));
+        };
+        let Some(timestamp) = value.as_str().and_then(parse_timestamp) else {
+            return Err(Error::runtime(format!(
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {path} == {}",
+                display_raw(value)
+            )));
+        };
+        self.wait_until(timestamp).await;
+        Ok(())
+    }
+
+    /// `MaxConcurrencyPath`: a non-negative integer (0: no limit).
+    pub fn max_concurrency_path(&self, value: Option<&Value>, path: &str) -> Result<usize, Error> {
+        match value.and_then(Value::as_u64) {
+            Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => Err(Error::runtime(format!(
+                "The MaxConcurrencyPath field refers to value {} which is not a valid integer: {path}",
+                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// `ToleratedFailureCountPath`.
+    pub fn tolerated_failure_count_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<u64, Error> {
+        match value.and_then(Value::as_i64) {
+            Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
+            Some(n) => Ok(n as u64),
+            None => Err(Error::runtime(format!(
+                "The ToleratedFailureCountPath field refers to value {} which is not a valid integer: {path}",
+                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// `ToleratedFailurePercentagePath`.
+    pub fn tolerated_failure_percentage_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<f64, Error> {
+        match value.and_then(Value::as_f64) {
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+            Some(_) => Err(Error::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            )),
+            None => Err(Error::runtime(format!(
+                "The ToleratedFailurePercentagePath field refers to value {} which is not a valid number: {path}",
+                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// The items of a Map state: `ItemsPath`'s value must be an array.
+    pub fn map_items(&self, value: Value, path: &str) -> Result<Vec<Value>, Error> {
+        match value {
+            Value::Array(items) => Ok(items),
+            other => Err(Error::runtime(format!(
+                "Map state input must be an array but was: {} (ItemsPath {path})",
+                json_type_name(&other)
+            ))),
+        }
+    }
+
+    /// Runs a Map state's iterations, at most `max_concurrency` at a time (0: no
+    /// limit), and returns their outputs in item order. An iteration that fails
+    /// ends the Map with its error unless the `tolerance` allows it; then its
+    /// output is `{"Error", "Cause"}`.
+    pub async fn map<F>(
+        &self,
+        items: Vec<Value>,
+        max_concurrency: usize,
+        tolerance: Tolerance,
+        iteration: F,
+    ) -> Result<Value, Error>
+    where
+        F: AsyncFn(usize, Value) -> Result<Value, Error>,
+    {
+        let name = Some(self.info.name);
+        let total = items.len();
+        self.exec.record(
+            EventType::MapStateStarted,
+            name,
+            details_one("length", Value::from(total)),
+        );
+        let limit = if max_concurrency == 0 {
+            total.max(1)
+        } else {
+            max_concurrency
+        };
+        let mut results: Vec<Value> = Vec::with_capacity(total);
+        results.resize(total, Value::Null);
+        let mut failures = 0usize;
+        let mut pending = items.into_iter().enumerate();
+        let mut running = FuturesUnordered::new();
+        let iteration = &iteration;
+        let start = |(index, item): (usize, Value)| async move {
+            self.exec.record(
+                EventType::MapIterationStarted,
+                name,
+                details_one("index", Value::from(index)),
+            );
+            (index, iteration(index, item).await)
+        };
+        for next in pending.by_ref().take(limit) {
+            running.push(start(next));
+        }
+        while let Some((index, result)) = running.next().await {
+            match result {
+                Ok(output) => {
+                    self.exec.record(
+                        EventType::MapIterationSucceeded,
+                        name,
+                        details_one("index", Value::from(index)),
+                    );
+                    results[index] = output;
+                }
+                Err(error) => {
+                    self.exec.record(
+                        EventType::MapIterationFailed,
+                        name,
+                        details_one("index", Value::from(index)),
+                    );
+                    failures += 1;
+                    if tolerance.exceeded(failures, total) {
+                        self.exec
+                            .record(EventType::MapStateFailed, name, Value::Null);
+                        if tolerance == Tolerance::default() {
+                            return Err(error);
+                        }
+                        return Err(Error::new(
+                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        ));
+                    }
+                    results[index] = error.to_catch_output();
+                }
+            }
+            if let Some(next) = pending.next() {
+                running.push(start(next));
+            }
+        }
+        self.exec
+            .record(EventType::MapStateSucceeded, name, Value::Null);
+        Ok(Value::Array(results))
+    }
+
+    /// Runs a Parallel state's branches concurrently; the output is their outputs
+    /// in branch order. The first branch to fail cancels the others and fails the
+    /// state with its error.
+    pub async fn parallel(&self, branches: Vec<BranchFuture<'_>>) -> Result<Value, Error> {
+        let name = Some(self.info.name);
+        self.exec
+            .record(EventType::ParallelStateStarted, name, Value::Null);
+        match futures_util::future::try_join_all(branches).await {
+            Ok(outputs) => {
+                self.exec
+                    .record(EventType::ParallelStateSucceeded, name, Value::Null);
+                Ok(Value::Array(outputs))
+            }
+            Err(error) => {
+                self.exec
+                    .record(EventType::ParallelStateFailed, name, error_details(&error));
+                Err(error)
+            }
+        }
+    }
+}
+
+/// An RFC 3339 timestamp as ASL accepts it (`2016-03-14T01:59:00Z`,
+/// `...+01:00`, fractional seconds).
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// A value as AWS prints it after `==` in causes: strings without quotes.
+fn display_raw(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Is the JSON text of `value` longer than `limit` bytes? Counts without
+/// serialising, and stops as soon as the answer is known.
+pub fn json_size_exceeds(value: &Value, limit: usize) -> bool {
+    fn size(value: &Value, budget: &mut isize) {
+        if *budget < 0 {
+            return;
+        }
+        *budget -= match value {
+            Value::Null => 4,
+            Value::Bool(true) => 4,
+            Value::Bool(false) => 5,
+            Value::Number(n) => {
+                let mut counter = Counter(0);
+                let _ = std::fmt::Write::write_fmt(&mut counter, format_args!("{n}"));
+                counter.0 as isize
+            }
+            Value::String(s) => s.len() as isize + 2,
+            Value::Array(items) => {
+                for item in items {
+                    size(item, budget);
+                }
+                items.len() as isize + 1
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    *budget -= k.len() as isize + 4;
+                    size(v, budget);
+                }
+                2
+            }
+        };
+    }
+    struct Counter(usize);
+    impl std::fmt::Write for Counter {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    let mut budget = limit as isize;
+    size(value, &mut budget);
+    budget < 0
+}
