@@ -5,6 +5,8 @@
 //! - [`jsonpath`]: full JSONPath compiled once, definite vs. indefinite results.
 //! - [`intrinsics`]: `States.Format` and the other intrinsic functions.
 //! - [`exec`]: the execution engine: `Runtime`, executions, history, Retry/Catch, Map/Parallel.
+//! - [`dataflow`]: InputPath → Parameters → ResultSelector → ResultPath → OutputPath.
+//! - [`template`]: payload templates and intrinsic calls as `static` data.
 //! - [`choice`]: Choice rule operators, type mismatches as AWS evaluates them.
 //! - [`retry`]: which retrier applies and how long to wait (pure, clock-free).
 //! - [`limits`]: the 256 KiB payload limit (`States.DataLimitExceeded`).
@@ -14,6 +16,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod choice;
+pub mod dataflow;
 pub mod error;
 pub mod exec;
 #[cfg(feature = "integrations")]
@@ -24,6 +27,7 @@ pub mod limits;
 pub mod path;
 pub mod retry;
 pub mod task;
+pub mod template;
 
 pub use error::Error;
 pub use serde_json::Value;
