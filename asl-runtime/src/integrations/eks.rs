@@ -12,7 +12,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_eks::config::interceptors::{BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut};
+use aws_sdk_eks::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+};
 use aws_sdk_eks::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Map, Value};
@@ -45,7 +47,10 @@ impl EksOp {
     }
 
     fn is_delete(self) -> bool {
-        matches!(self, EksOp::DeleteCluster | EksOp::DeleteNodegroup | EksOp::DeleteFargateProfile)
+        matches!(
+            self,
+            EksOp::DeleteCluster | EksOp::DeleteNodegroup | EksOp::DeleteFargateProfile
+        )
     }
 
     /// The key of the described object in the answer: `cluster`, `nodegroup`, ...
@@ -104,32 +109,63 @@ const CREATE_CLUSTER: &[(&str, Shape)] = &[
     ),
     (
         "KubernetesNetworkConfig",
-        Shape::Obj(&[("ServiceIpv4Cidr", V), ("IpFamily", V), ("ElasticLoadBalancing", Shape::Open)]),
+        Shape::Obj(&[
+            ("ServiceIpv4Cidr", V),
+            ("IpFamily", V),
+            ("ElasticLoadBalancing", Shape::Open),
+        ]),
     ),
-    ("Logging", Shape::Obj(&[("ClusterLogging", Shape::List(&[("Types", V), ("Enabled", V)]))])),
+    (
+        "Logging",
+        Shape::Obj(&[(
+            "ClusterLogging",
+            Shape::List(&[("Types", V), ("Enabled", V)]),
+        )]),
+    ),
     ("ClientRequestToken", V),
     ("Tags", Shape::Map),
-    ("EncryptionConfig", Shape::List(&[("Resources", V), ("Provider", Shape::Obj(&[("KeyArn", V)]))])),
+    (
+        "EncryptionConfig",
+        Shape::List(&[("Resources", V), ("Provider", Shape::Obj(&[("KeyArn", V)]))]),
+    ),
     (
         "OutpostConfig",
         Shape::Obj(&[
             ("OutpostArns", V),
             ("ControlPlaneInstanceType", V),
-            ("ControlPlanePlacement", Shape::Obj(&[("GroupName", V), ("SpreadLevel", V)])),
+            (
+                "ControlPlanePlacement",
+                Shape::Obj(&[("GroupName", V), ("SpreadLevel", V)]),
+            ),
             ("EtcdInstanceType", V),
             ("EtcdPlacement", Shape::Open),
         ]),
     ),
-    ("AccessConfig", Shape::Obj(&[("BootstrapClusterCreatorAdminPermissions", V), ("AuthenticationMode", V)])),
+    (
+        "AccessConfig",
+        Shape::Obj(&[
+            ("BootstrapClusterCreatorAdminPermissions", V),
+            ("AuthenticationMode", V),
+        ]),
+    ),
     ("BootstrapSelfManagedAddons", V),
     ("UpgradePolicy", Shape::Obj(&[("SupportType", V)])),
     ("ZonalShiftConfig", Shape::Obj(&[("Enabled", V)])),
     (
         "RemoteNetworkConfig",
-        Shape::Obj(&[("RemoteNodeNetworks", Shape::List(&[("Cidrs", V)])), ("RemotePodNetworks", Shape::List(&[("Cidrs", V)]))]),
+        Shape::Obj(&[
+            ("RemoteNodeNetworks", Shape::List(&[("Cidrs", V)])),
+            ("RemotePodNetworks", Shape::List(&[("Cidrs", V)])),
+        ]),
     ),
-    ("ComputeConfig", Shape::Obj(&[("Enabled", V), ("NodePools", V), ("NodeRoleArn", V)])),
-    ("StorageConfig", Shape::Obj(&[("BlockStorage", Shape::Obj(&[("Enabled", V)]))])),
+    (
+        "ComputeConfig",
+        Shape::Obj(&[("Enabled", V), ("NodePools", V), ("NodeRoleArn", V)]),
+    ),
+    (
+        "StorageConfig",
+        Shape::Obj(&[("BlockStorage", Shape::Obj(&[("Enabled", V)]))]),
+    ),
     ("DeletionProtection", V),
     ("ControlPlaneScalingConfig", Shape::Obj(&[("Tier", V)])),
     ("KubeApiServerConfig", Shape::Open),
@@ -140,19 +176,38 @@ const CREATE_CLUSTER: &[(&str, Shape)] = &[
 const CREATE_NODEGROUP: &[(&str, Shape)] = &[
     ("ClusterName", V),
     ("NodegroupName", V),
-    ("ScalingConfig", Shape::Obj(&[("MinSize", V), ("MaxSize", V), ("DesiredSize", V)])),
+    (
+        "ScalingConfig",
+        Shape::Obj(&[("MinSize", V), ("MaxSize", V), ("DesiredSize", V)]),
+    ),
     ("DiskSize", V),
     ("Subnets", V),
     ("InstanceTypes", V),
     ("AmiType", V),
-    ("RemoteAccess", Shape::Obj(&[("Ec2SshKey", V), ("SourceSecurityGroups", V)])),
+    (
+        "RemoteAccess",
+        Shape::Obj(&[("Ec2SshKey", V), ("SourceSecurityGroups", V)]),
+    ),
     ("NodeRole", V),
     ("Labels", Shape::Map),
-    ("Taints", Shape::List(&[("Key", V), ("Value", V), ("Effect", V)])),
+    (
+        "Taints",
+        Shape::List(&[("Key", V), ("Value", V), ("Effect", V)]),
+    ),
     ("Tags", Shape::Map),
     ("ClientRequestToken", V),
-    ("LaunchTemplate", Shape::Obj(&[("Name", V), ("Version", V), ("Id", V)])),
-    ("UpdateConfig", Shape::Obj(&[("MaxUnavailable", V), ("MaxUnavailablePercentage", V), ("UpdateStrategy", V)])),
+    (
+        "LaunchTemplate",
+        Shape::Obj(&[("Name", V), ("Version", V), ("Id", V)]),
+    ),
+    (
+        "UpdateConfig",
+        Shape::Obj(&[
+            ("MaxUnavailable", V),
+            ("MaxUnavailablePercentage", V),
+            ("UpdateStrategy", V),
+        ]),
+    ),
     ("NodeRepairConfig", Shape::Open),
     ("CapacityType", V),
     ("Version", V),
@@ -165,7 +220,10 @@ const CREATE_FARGATE_PROFILE: &[(&str, Shape)] = &[
     ("FargateProfileName", V),
     ("PodExecutionRoleArn", V),
     ("Subnets", V),
-    ("Selectors", Shape::List(&[("Namespace", V), ("Labels", Shape::Map)])),
+    (
+        "Selectors",
+        Shape::List(&[("Namespace", V), ("Labels", Shape::Map)]),
+    ),
     ("ClientRequestToken", V),
     ("Tags", Shape::Map),
 ];
@@ -197,7 +255,9 @@ fn to_request(resource: &str, path: &str, value: Value, shape: Shape) -> Result<
             .into_iter()
             .enumerate()
             .map(|(i, item)| match item {
-                Value::Object(map) => to_request_object(resource, &format!("{path}[{i}]"), map, fields),
+                Value::Object(map) => {
+                    to_request_object(resource, &format!("{path}[{i}]"), map, fields)
+                }
                 other => Err(Error::runtime(format!(
                     "The field '{path}[{i}]' of {resource} must be an object, got {}",
                     kind(&other)
@@ -206,12 +266,14 @@ fn to_request(resource: &str, path: &str, value: Value, shape: Shape) -> Result<
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         (Shape::Open, v) => Ok(camel_all(v)),
-        (Shape::Obj(_), other) => {
-            Err(Error::runtime(format!("The field '{path}' of {resource} must be an object, got {}", kind(&other))))
-        }
-        (Shape::List(_), other) => {
-            Err(Error::runtime(format!("The field '{path}' of {resource} must be a list, got {}", kind(&other))))
-        }
+        (Shape::Obj(_), other) => Err(Error::runtime(format!(
+            "The field '{path}' of {resource} must be an object, got {}",
+            kind(&other)
+        ))),
+        (Shape::List(_), other) => Err(Error::runtime(format!(
+            "The field '{path}' of {resource} must be a list, got {}",
+            kind(&other)
+        ))),
     }
 }
 
@@ -223,7 +285,11 @@ fn to_request_object(
 ) -> Result<Value, Error> {
     let mut out = Map::with_capacity(map.len());
     for (key, value) in map {
-        let full = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let full = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         let Some((_, shape)) = fields.iter().find(|(name, _)| *name == key) else {
             return Err(unsupported(resource, &full));
         };
@@ -237,7 +303,11 @@ fn to_request_object(
 
 fn camel_all(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (camel(&k), camel_all(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (camel(&k), camel_all(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.into_iter().map(camel_all).collect()),
         v => v,
     }
@@ -249,7 +319,11 @@ pub(crate) fn to_result(value: Value) -> Value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if k == "tags" || k == "labels" { v } else { to_result(v) };
+                    let v = if k == "tags" || k == "labels" {
+                        v
+                    } else {
+                        to_result(v)
+                    };
                     (pascal(&k), v)
                 })
                 .collect(),
@@ -280,14 +354,16 @@ impl Intercept for WireJson {
         if let Some(body) = &self.body {
             let request = context.request_mut();
             *request.body_mut() = body.clone().into();
-            request.headers_mut().insert("content-length", body.len().to_string());
+            request
+                .headers_mut()
+                .insert("content-length", body.len().to_string());
         }
         Ok(())
     }
 
-    fn read_before_deserialization(
+    fn read_after_deserialization(
         &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_eks::error::BoxError> {
@@ -304,14 +380,28 @@ impl Intercept for WireJson {
 impl WireJson {
     fn sending(body: Option<String>) -> (Self, Arc<Mutex<Option<Vec<u8>>>>) {
         let answer = Arc::new(Mutex::new(None));
-        (WireJson { body, answer: answer.clone() }, answer)
+        (
+            WireJson {
+                body,
+                answer: answer.clone(),
+            },
+            answer,
+        )
     }
 }
 
 fn take_answer(slot: &Mutex<Option<Vec<u8>>>) -> Result<Value, Error> {
-    let bytes = slot.lock().ok().and_then(|mut s| s.take()).unwrap_or_default();
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::new(names::TASK_FAILED, format!("EKS answered with a body that is not JSON: {e}")))?;
+    let bytes = slot
+        .lock()
+        .ok()
+        .and_then(|mut s| s.take())
+        .unwrap_or_default();
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(
+            names::TASK_FAILED,
+            format!("EKS answered with a body that is not JSON: {e}"),
+        )
+    })?;
     Ok(to_result(value))
 }
 
@@ -334,7 +424,10 @@ where
         )),
         _ => Error::new(
             names::TASK_FAILED,
-            format!("{prefix} request failed: {}", aws_sdk_eks::error::DisplayErrorContext(&err)),
+            format!(
+                "{prefix} request failed: {}",
+                aws_sdk_eks::error::DisplayErrorContext(&err)
+            ),
         ),
     }
 }
@@ -374,7 +467,10 @@ pub(crate) async fn run(
                 pascal(key),
                 kind(other)
             ))),
-            None => Err(Error::runtime(format!("The field '{}' is required by {resource} but is missing", pascal(key)))),
+            None => Err(Error::runtime(format!(
+                "The field '{}' is required by {resource} but is missing",
+                pascal(key)
+            ))),
         }
     };
     let client = &inner.eks;
@@ -383,14 +479,40 @@ pub(crate) async fn run(
         EksOp::CreateCluster => {
             let name = text("name")?;
             let (icpt, answer) = WireJson::sending(Some(wire));
-            client.create_cluster().name(&name).customize().interceptor(icpt).send().await.map_err(eks_error)?;
-            (Ids { cluster: name, object: None }, take_answer(&answer)?)
+            client
+                .create_cluster()
+                .name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (
+                Ids {
+                    cluster: name,
+                    object: None,
+                },
+                take_answer(&answer)?,
+            )
         }
         EksOp::DeleteCluster => {
             let name = text("name")?;
             let (icpt, answer) = WireJson::sending(None);
-            client.delete_cluster().name(&name).customize().interceptor(icpt).send().await.map_err(eks_error)?;
-            (Ids { cluster: name, object: None }, take_answer(&answer)?)
+            client
+                .delete_cluster()
+                .name(&name)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
+            (
+                Ids {
+                    cluster: name,
+                    object: None,
+                },
+                take_answer(&answer)?,
+            )
         }
         EksOp::CreateNodegroup => {
             let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
@@ -408,7 +530,13 @@ pub(crate) async fn run(
                 .send()
                 .await
                 .map_err(eks_error)?;
-            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+            (
+                Ids {
+                    cluster,
+                    object: Some(name),
+                },
+                take_answer(&answer)?,
+            )
         }
         EksOp::DeleteNodegroup => {
             let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
@@ -422,7 +550,13 @@ pub(crate) async fn run(
                 .send()
                 .await
                 .map_err(eks_error)?;
-            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+            (
+                Ids {
+                    cluster,
+                    object: Some(name),
+                },
+                take_answer(&answer)?,
+            )
         }
         EksOp::CreateFargateProfile => {
             let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
@@ -439,7 +573,13 @@ pub(crate) async fn run(
                 .send()
                 .await
                 .map_err(eks_error)?;
-            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+            (
+                Ids {
+                    cluster,
+                    object: Some(name),
+                },
+                take_answer(&answer)?,
+            )
         }
         EksOp::DeleteFargateProfile => {
             let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
@@ -453,7 +593,13 @@ pub(crate) async fn run(
                 .send()
                 .await
                 .map_err(eks_error)?;
-            (Ids { cluster, object: Some(name) }, take_answer(&answer)?)
+            (
+                Ids {
+                    cluster,
+                    object: Some(name),
+                },
+                take_answer(&answer)?,
+            )
         }
     };
     if !sync {
@@ -469,7 +615,11 @@ async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value
     let mut last = first;
     let mut delay = inner.wait.initial;
     loop {
-        if let Some(status) = last.get(&object_key).and_then(|o| o.get("Status")).and_then(Value::as_str) {
+        if let Some(status) = last
+            .get(&object_key)
+            .and_then(|o| o.get("Status"))
+            .and_then(Value::as_str)
+        {
             match status {
                 "FAILED" | "CREATE_FAILED" | "DELETE_FAILED" => {
                     return Err(Error::new(names::TASK_FAILED, last.to_string()));
@@ -484,7 +634,10 @@ async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value
             Ok(description) => {
                 if op.is_delete() {
                     // Keep the delete's answer as the result, but fail on DELETE_FAILED.
-                    let status = description.get(&object_key).and_then(|o| o.get("Status")).and_then(Value::as_str);
+                    let status = description
+                        .get(&object_key)
+                        .and_then(|o| o.get("Status"))
+                        .and_then(Value::as_str);
                     if matches!(status, Some("FAILED" | "DELETE_FAILED")) {
                         return Err(Error::new(names::TASK_FAILED, description.to_string()));
                     }
@@ -492,7 +645,9 @@ async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value
                     last = description;
                 }
             }
-            Err(e) if op.is_delete() && e.name() == "EKS.ResourceNotFoundException" => return Ok(last),
+            Err(e) if op.is_delete() && e.name() == "EKS.ResourceNotFoundException" => {
+                return Ok(last);
+            }
             Err(e) => return Err(e),
         }
     }
@@ -504,7 +659,14 @@ async fn describe(inner: &Inner, op: EksOp, ids: &Ids) -> Result<Value, Error> {
     let object = ids.object.clone().unwrap_or_default();
     match op {
         EksOp::CreateCluster | EksOp::DeleteCluster => {
-            client.describe_cluster().name(&ids.cluster).customize().interceptor(icpt).send().await.map_err(eks_error)?;
+            client
+                .describe_cluster()
+                .name(&ids.cluster)
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map_err(eks_error)?;
         }
         EksOp::CreateNodegroup | EksOp::DeleteNodegroup => {
             client
@@ -545,7 +707,9 @@ mod tests {
             "Tags": {"Team": "x"},
             "EncryptionConfig": [{"Resources": ["secrets"], "Provider": {"KeyArn": "k"}}]
         });
-        let Value::Object(map) = params else { unreachable!() };
+        let Value::Object(map) = params else {
+            unreachable!()
+        };
         let out = to_request_object("r", "", map, CREATE_CLUSTER).unwrap();
         assert_eq!(
             out,
@@ -558,12 +722,26 @@ mod tests {
 
     #[test]
     fn unknown_nested_fields_are_runtime_errors() {
-        let Value::Object(map) = json!({"Name": "c", "ResourcesVpcConfig": {"SubnetId": ["s"]}}) else { unreachable!() };
+        let Value::Object(map) = json!({"Name": "c", "ResourcesVpcConfig": {"SubnetId": ["s"]}})
+        else {
+            unreachable!()
+        };
         let err = to_request_object("eks:createCluster", "", map, CREATE_CLUSTER).unwrap_err();
         assert_eq!(err.name(), "States.Runtime");
-        assert!(err.cause().unwrap().contains("ResourcesVpcConfig.SubnetId"), "{err}");
-        let Value::Object(map) = json!({"Taints": {"Key": "k"}}) else { unreachable!() };
-        assert!(to_request_object("r", "", map, CREATE_NODEGROUP).unwrap_err().cause().unwrap().contains("a list"));
+        assert!(
+            err.cause().unwrap().contains("ResourcesVpcConfig.SubnetId"),
+            "{err}"
+        );
+        let Value::Object(map) = json!({"Taints": {"Key": "k"}}) else {
+            unreachable!()
+        };
+        assert!(
+            to_request_object("r", "", map, CREATE_NODEGROUP)
+                .unwrap_err()
+                .cause()
+                .unwrap()
+                .contains("a list")
+        );
     }
 
     #[test]

@@ -43,24 +43,37 @@ pub(crate) fn decode_ca(ca_base64: &str) -> Result<Vec<Vec<u8>>, Error> {
         return Ok(vec![bytes]);
     };
     if !text.contains("-----BEGIN") {
-        return Err(Error::runtime("The field 'CertificateAuthority' holds neither a PEM nor a DER certificate"));
+        return Err(Error::runtime(
+            "The field 'CertificateAuthority' holds neither a PEM nor a DER certificate",
+        ));
     }
     let mut certs = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
         let after = &rest[start + "-----BEGIN CERTIFICATE-----".len()..];
         let Some(end) = after.find("-----END CERTIFICATE-----") else {
-            return Err(Error::runtime("The field 'CertificateAuthority' holds an unterminated PEM certificate"));
+            return Err(Error::runtime(
+                "The field 'CertificateAuthority' holds an unterminated PEM certificate",
+            ));
         };
-        let body: String = after[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        let body: String = after[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         let der = base64::engine::general_purpose::STANDARD
             .decode(body)
-            .map_err(|e| Error::runtime(format!("The field 'CertificateAuthority' holds a broken PEM certificate: {e}")))?;
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "The field 'CertificateAuthority' holds a broken PEM certificate: {e}"
+                ))
+            })?;
         certs.push(der);
         rest = &after[end..];
     }
     if certs.is_empty() {
-        return Err(Error::runtime("The field 'CertificateAuthority' holds no PEM certificate"));
+        return Err(Error::runtime(
+            "The field 'CertificateAuthority' holds no PEM certificate",
+        ));
     }
     Ok(certs)
 }
@@ -78,14 +91,30 @@ struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    async fn open(inner: &'a Inner, cluster: String, endpoint: String, ca_base64: &str) -> Result<Self, Error> {
+    async fn open(
+        inner: &'a Inner,
+        cluster: String,
+        endpoint: String,
+        ca_base64: &str,
+    ) -> Result<Self, Error> {
         if let Some(target) = inner.clusters.get(&cluster) {
             match &target.target {
                 OverrideTarget::Kubeconfig(config) => {
                     let client = kube::Client::try_from((**config).clone()).map_err(kube_error)?;
-                    return Ok(Connection { inner, cluster, endpoint, ca_der: vec![], client, refresh_at: None });
+                    return Ok(Connection {
+                        inner,
+                        cluster,
+                        endpoint,
+                        ca_der: vec![],
+                        client,
+                        refresh_at: None,
+                    });
                 }
-                OverrideTarget::Direct { endpoint: ep, ca_der, token: Some(token) } => {
+                OverrideTarget::Direct {
+                    endpoint: ep,
+                    ca_der,
+                    token: Some(token),
+                } => {
                     let client = build_client(ep, ca_der.clone(), token.expose())?;
                     return Ok(Connection {
                         inner,
@@ -96,7 +125,11 @@ impl<'a> Connection<'a> {
                         refresh_at: None,
                     });
                 }
-                OverrideTarget::Direct { endpoint: ep, ca_der, token: None } => {
+                OverrideTarget::Direct {
+                    endpoint: ep,
+                    ca_der,
+                    token: None,
+                } => {
                     return Self::with_eks_token(inner, cluster, ep.clone(), ca_der.clone()).await;
                 }
             }
@@ -105,10 +138,22 @@ impl<'a> Connection<'a> {
         Self::with_eks_token(inner, cluster, endpoint, ca_der).await
     }
 
-    async fn with_eks_token(inner: &'a Inner, cluster: String, endpoint: String, ca_der: Vec<Vec<u8>>) -> Result<Self, Error> {
+    async fn with_eks_token(
+        inner: &'a Inner,
+        cluster: String,
+        endpoint: String,
+        ca_der: Vec<Vec<u8>>,
+    ) -> Result<Self, Error> {
         let (token, refresh_at) = inner.tokens.token(&cluster).await?;
         let client = build_client(&endpoint, ca_der.clone(), token.expose())?;
-        Ok(Connection { inner, cluster, endpoint, ca_der, client, refresh_at: Some(refresh_at) })
+        Ok(Connection {
+            inner,
+            cluster,
+            endpoint,
+            ca_der,
+            client,
+            refresh_at: Some(refresh_at),
+        })
     }
 
     /// The client, with a new token first if the current one is due.
@@ -124,7 +169,12 @@ impl<'a> Connection<'a> {
     }
 
     /// One raw request; the answer's status, reason, headers and body.
-    async fn send(&mut self, method: &str, path_and_query: &str, body: Option<(Vec<u8>, &str)>) -> Result<Answer, Error> {
+    async fn send(
+        &mut self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<(Vec<u8>, &str)>,
+    ) -> Result<Answer, Error> {
         let client = self.client().await?;
         let mut builder = http::Request::builder().method(method).uri(path_and_query);
         let body = match body {
@@ -137,17 +187,29 @@ impl<'a> Connection<'a> {
         let request = builder
             .header("accept", "application/json, */*")
             .body(body)
-            .map_err(|e| Error::runtime(format!("Cannot build the Kubernetes request {method} {path_and_query}: {e}")))?;
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "Cannot build the Kubernetes request {method} {path_and_query}: {e}"
+                ))
+            })?;
         let response = client.send(request).await.map_err(kube_error)?;
         let status = response.status();
         let mut headers = Map::new();
         for (name, value) in response.headers() {
-            let entry = headers.entry(name.as_str().to_owned()).or_insert_with(|| Value::Array(vec![]));
+            let entry = headers
+                .entry(name.as_str().to_owned())
+                .or_insert_with(|| Value::Array(vec![]));
             if let Value::Array(values) = entry {
-                values.push(Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()));
+                values.push(Value::String(
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ));
             }
         }
-        let bytes = response.into_body().collect_bytes().await.map_err(kube_error)?;
+        let bytes = response
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(kube_error)?;
         Ok(Answer {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("").to_owned(),
@@ -158,10 +220,13 @@ impl<'a> Connection<'a> {
 }
 
 fn build_client(endpoint: &str, ca_der: Vec<Vec<u8>>, token: &str) -> Result<kube::Client, Error> {
-    let uri: http::Uri =
-        endpoint.parse().map_err(|e| Error::runtime(format!("The Endpoint '{endpoint}' is not a valid URL: {e}")))?;
+    let uri: http::Uri = endpoint.parse().map_err(|e| {
+        Error::runtime(format!("The Endpoint '{endpoint}' is not a valid URL: {e}"))
+    })?;
     if uri.scheme_str() != Some("https") {
-        return Err(Error::runtime(format!("The Endpoint '{endpoint}' must be an https URL")));
+        return Err(Error::runtime(format!(
+            "The Endpoint '{endpoint}' must be an https URL"
+        )));
     }
     let mut config = kube::Config::new(uri);
     config.root_cert = Some(ca_der);
@@ -173,7 +238,10 @@ fn build_client(endpoint: &str, ca_der: Vec<Vec<u8>>, token: &str) -> Result<kub
 /// A failure to reach the API server (TLS, connection, ...). kube's message names the
 /// URL, never the token.
 fn kube_error(err: kube::Error) -> Error {
-    Error::new(names::TASK_FAILED, format!("Kubernetes API request failed: {err}"))
+    Error::new(
+        names::TASK_FAILED,
+        format!("Kubernetes API request failed: {err}"),
+    )
 }
 
 struct Answer {
@@ -194,8 +262,9 @@ impl Answer {
             return None;
         }
         Some(
-            serde_json::from_slice(&self.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&self.body).into_owned())),
+            serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&self.body).into_owned())
+            }),
         )
     }
 
@@ -207,12 +276,18 @@ impl Answer {
         }
         cause.insert("StatusCode".into(), json!(self.status));
         cause.insert("StatusText".into(), json!(self.reason));
-        Error::new(format!("EKS.{}", self.status), Value::Object(cause).to_string())
+        Error::new(
+            format!("EKS.{}", self.status),
+            Value::Object(cause).to_string(),
+        )
     }
 
     fn json(&self) -> Result<Value, Error> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            Error::new(names::TASK_FAILED, format!("The Kubernetes API answered with a body that is not JSON: {e}"))
+            Error::new(
+                names::TASK_FAILED,
+                format!("The Kubernetes API answered with a body that is not JSON: {e}"),
+            )
         })
     }
 }
@@ -222,13 +297,23 @@ async fn connect<'a>(inner: &'a Inner, p: &mut Params) -> Result<Connection<'a>,
     let cluster = p.required_str("ClusterName")?;
     let ca = p.required_str("CertificateAuthority")?;
     let endpoint = p.required_str("Endpoint")?;
-    Connection::open(inner, cluster, endpoint.trim_end_matches('/').to_owned(), &ca).await
+    Connection::open(
+        inner,
+        cluster,
+        endpoint.trim_end_matches('/').to_owned(),
+        &ca,
+    )
+    .await
 }
 
 fn with_query(path: &str, query: &[(String, String)]) -> String {
     let mut out = path.to_owned();
     for (i, (name, value)) in query.iter().enumerate() {
-        out.push(if i == 0 && !path.contains('?') { '?' } else { '&' });
+        out.push(if i == 0 && !path.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
         out.push_str(&percent_encode(name));
         out.push('=');
         out.push_str(&percent_encode(value));
@@ -236,17 +321,26 @@ fn with_query(path: &str, query: &[(String, String)]) -> String {
     out
 }
 
-pub(crate) async fn call(inner: &Inner, resource: &'static str, parameters: Value) -> Result<Value, Error> {
+pub(crate) async fn call(
+    inner: &Inner,
+    resource: &'static str,
+    parameters: Value,
+) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
     let method = p.required_str("Method")?;
-    if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "PATCH") {
+    if !matches!(
+        method.as_str(),
+        "GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "PATCH"
+    ) {
         return Err(Error::runtime(format!(
             "The field 'Method' of {resource} must be one of GET, POST, PUT, DELETE, HEAD, PATCH; got '{method}'"
         )));
     }
     let path = p.required_str("Path")?;
     if !path.starts_with('/') {
-        return Err(Error::runtime(format!("The field 'Path' of {resource} must start with '/'; got '{path}'")));
+        return Err(Error::runtime(format!(
+            "The field 'Path' of {resource} must start with '/'; got '{path}'"
+        )));
     }
     let query = match p.opt_object("QueryParameters")? {
         Some(map) => string_list_map(resource, "QueryParameters", map)?,
@@ -255,8 +349,12 @@ pub(crate) async fn call(inner: &Inner, resource: &'static str, parameters: Valu
     let body = match p.take("RequestBody") {
         None => None,
         Some(Value::String(s)) => Some((s.into_bytes(), "application/json")),
-        Some(v @ Value::Array(_)) if method == "PATCH" => Some((v.to_string().into_bytes(), "application/json-patch+json")),
-        Some(v) if method == "PATCH" => Some((v.to_string().into_bytes(), "application/merge-patch+json")),
+        Some(v @ Value::Array(_)) if method == "PATCH" => {
+            Some((v.to_string().into_bytes(), "application/json-patch+json"))
+        }
+        Some(v) if method == "PATCH" => {
+            Some((v.to_string().into_bytes(), "application/merge-patch+json"))
+        }
         Some(v) => Some((v.to_string().into_bytes(), "application/json")),
     };
     let mut conn = connect(inner, &mut p).await?;
@@ -290,30 +388,55 @@ fn log_options(resource: &'static str, value: Value) -> Result<LogOptions, Error
         None => vec![],
     };
     p.finish()?;
-    Ok(LogOptions { retrieve, raw, parameters })
+    Ok(LogOptions {
+        retrieve,
+        raw,
+        parameters,
+    })
 }
 
-pub(crate) async fn run_job(inner: &Inner, resource: &'static str, sync: bool, parameters: Value) -> Result<Value, Error> {
+pub(crate) async fn run_job(
+    inner: &Inner,
+    resource: &'static str,
+    sync: bool,
+    parameters: Value,
+) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
-    let namespace = p.opt_str("Namespace")?.unwrap_or_else(|| "default".to_owned());
+    let namespace = p
+        .opt_str("Namespace")?
+        .unwrap_or_else(|| "default".to_owned());
     let job = match p.required("Job")? {
-        Value::String(text) => serde_json::from_str::<Value>(&text)
-            .map_err(|e| Error::runtime(format!("The field 'Job' of {resource} is a string that is not JSON: {e}")))?,
+        Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
+            Error::runtime(format!(
+                "The field 'Job' of {resource} is a string that is not JSON: {e}"
+            ))
+        })?,
         v @ Value::Object(_) => v,
         other => return Err(p.wrong_type("Job", "an object or a JSON string", &other)),
     };
     let logs = match p.take("LogOptions") {
         None => None,
         Some(_) if !sync => {
-            return Err(Error::runtime(format!("The field 'LogOptions' is only supported by {resource}.sync")));
+            return Err(Error::runtime(format!(
+                "The field 'LogOptions' is only supported by {resource}.sync"
+            )));
         }
         Some(v) => Some(log_options(resource, v)?),
     };
     let mut conn = connect(inner, &mut p).await?;
     p.finish()?;
 
-    let jobs_path = format!("/apis/batch/v1/namespaces/{}/jobs", percent_encode(&namespace));
-    let created = conn.send("POST", &jobs_path, Some((job.to_string().into_bytes(), "application/json"))).await?;
+    let jobs_path = format!(
+        "/apis/batch/v1/namespaces/{}/jobs",
+        percent_encode(&namespace)
+    );
+    let created = conn
+        .send(
+            "POST",
+            &jobs_path,
+            Some((job.to_string().into_bytes(), "application/json")),
+        )
+        .await?;
     if !created.ok() {
         return Err(created.error());
     }
@@ -354,8 +477,16 @@ fn finished(job: &Value) -> Option<bool> {
 
 /// Watches the Job until it finishes; returns it as the API shows it, and whether it
 /// failed. A broken watch is resumed after the wait schedule's back-off.
-async fn wait_for_job(conn: &mut Connection<'_>, namespace: &str, name: &str) -> Result<(Value, bool), Error> {
-    let path = format!("/apis/batch/v1/namespaces/{}/jobs/{}", percent_encode(namespace), percent_encode(name));
+async fn wait_for_job(
+    conn: &mut Connection<'_>,
+    namespace: &str,
+    name: &str,
+) -> Result<(Value, bool), Error> {
+    let path = format!(
+        "/apis/batch/v1/namespaces/{}/jobs/{}",
+        percent_encode(namespace),
+        percent_encode(name)
+    );
     let mut backoff = conn.inner.wait.initial;
     loop {
         let answer = conn.send("GET", &path, None).await?;
@@ -366,7 +497,11 @@ async fn wait_for_job(conn: &mut Connection<'_>, namespace: &str, name: &str) ->
         if let Some(failed) = finished(&job) {
             return Ok((job, failed));
         }
-        let version = job.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("0").to_owned();
+        let version = job
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("0")
+            .to_owned();
         match watch_until_finished(conn, namespace, name, &version).await {
             // Finished: fetch the Job once more, as the API returns it.
             Ok(true) => backoff = conn.inner.wait.initial,
@@ -382,15 +517,25 @@ async fn wait_for_job(conn: &mut Connection<'_>, namespace: &str, name: &str) ->
 }
 
 /// One watch; `Ok(true)` when an event shows the Job finished.
-async fn watch_until_finished(conn: &mut Connection<'_>, namespace: &str, name: &str, version: &str) -> Result<bool, Error> {
+async fn watch_until_finished(
+    conn: &mut Connection<'_>,
+    namespace: &str,
+    name: &str,
+    version: &str,
+) -> Result<bool, Error> {
     let client = conn.client().await?;
     let api: Api<Job> = Api::namespaced(client, namespace);
     // End the watch before the token is due so the next one gets a new token.
-    let limit = match conn.refresh_at.and_then(|at| at.duration_since(SystemTime::now()).ok()) {
+    let limit = match conn
+        .refresh_at
+        .and_then(|at| at.duration_since(SystemTime::now()).ok())
+    {
         Some(left) => left.as_secs().clamp(1, 290) as u32,
         None => 290,
     };
-    let params = WatchParams::default().fields(&format!("metadata.name={name}")).timeout(limit);
+    let params = WatchParams::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(limit);
     let stream = api.watch(&params, version).await.map_err(kube_error)?;
     let mut stream = std::pin::pin!(stream);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(limit) + 5);
@@ -406,11 +551,17 @@ async fn watch_until_finished(conn: &mut Connection<'_>, namespace: &str, name: 
                 }
             }
             Ok(Some(Ok(WatchEvent::Deleted(_)))) => {
-                return Err(Error::new(names::TASK_FAILED, format!("The Job {namespace}/{name} was deleted while running")));
+                return Err(Error::new(
+                    names::TASK_FAILED,
+                    format!("The Job {namespace}/{name} was deleted while running"),
+                ));
             }
             Ok(Some(Ok(WatchEvent::Bookmark(_)))) => {}
             Ok(Some(Ok(WatchEvent::Error(status)))) => {
-                return Err(Error::new(names::TASK_FAILED, format!("The watch of Job {name} ended: {}", status.message)));
+                return Err(Error::new(
+                    names::TASK_FAILED,
+                    format!("The watch of Job {name} ended: {}", status.message),
+                ));
             }
         }
     }
@@ -418,29 +569,65 @@ async fn watch_until_finished(conn: &mut Connection<'_>, namespace: &str, name: 
 
 /// `{"pods": {"<pod>": {"containers": {"<container>": {"log": ...}}}}}`; a container
 /// whose log cannot be read gets `error` and `cause` instead.
-async fn job_logs(conn: &mut Connection<'_>, namespace: &str, job: &str, opts: &LogOptions) -> Result<Value, Error> {
+async fn job_logs(
+    conn: &mut Connection<'_>,
+    namespace: &str,
+    job: &str,
+    opts: &LogOptions,
+) -> Result<Value, Error> {
     let ns = percent_encode(namespace);
     let list = conn
-        .send("GET", &with_query(&format!("/api/v1/namespaces/{ns}/pods"), &[("labelSelector".into(), format!("job-name={job}"))]), None)
+        .send(
+            "GET",
+            &with_query(
+                &format!("/api/v1/namespaces/{ns}/pods"),
+                &[("labelSelector".into(), format!("job-name={job}"))],
+            ),
+            None,
+        )
         .await?;
     if !list.ok() {
         return Err(list.error());
     }
     let list = list.json()?;
     let mut pods = Map::new();
-    for pod in list.get("items").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
-        let Some(pod_name) = pod.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+    for pod in list
+        .get("items")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let Some(pod_name) = pod.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
         let mut containers = Map::new();
         for key in ["initContainers", "containers"] {
-            let names = pod.pointer(&format!("/spec/{key}")).and_then(Value::as_array).cloned().unwrap_or_default();
-            for container in names.iter().filter_map(|c| c.get("name").and_then(Value::as_str)) {
+            let names = pod
+                .pointer(&format!("/spec/{key}"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for container in names
+                .iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str))
+            {
                 let mut query = vec![("container".to_owned(), container.to_owned())];
                 query.extend(opts.parameters.iter().cloned());
-                let path = with_query(&format!("/api/v1/namespaces/{ns}/pods/{}/log", percent_encode(pod_name)), &query);
+                let path = with_query(
+                    &format!(
+                        "/api/v1/namespaces/{ns}/pods/{}/log",
+                        percent_encode(pod_name)
+                    ),
+                    &query,
+                );
                 let entry = match conn.send("GET", &path, None).await {
                     Ok(answer) if answer.ok() => {
                         let text = String::from_utf8_lossy(&answer.body).into_owned();
-                        let log = if opts.raw { Value::String(text) } else { parse_log(text) };
+                        let log = if opts.raw {
+                            Value::String(text)
+                        } else {
+                            parse_log(text)
+                        };
                         json!({ "log": log })
                     }
                     Ok(answer) => {
@@ -473,9 +660,18 @@ mod tests {
     #[test]
     fn job_conditions_decide_completion() {
         assert_eq!(finished(&json!({"status": {}})), None);
-        assert_eq!(finished(&json!({"status": {"conditions": [{"type": "Complete", "status": "True"}]}})), Some(false));
-        assert_eq!(finished(&json!({"status": {"conditions": [{"type": "Failed", "status": "True"}]}})), Some(true));
-        assert_eq!(finished(&json!({"status": {"conditions": [{"type": "Complete", "status": "False"}]}})), None);
+        assert_eq!(
+            finished(&json!({"status": {"conditions": [{"type": "Complete", "status": "True"}]}})),
+            Some(false)
+        );
+        assert_eq!(
+            finished(&json!({"status": {"conditions": [{"type": "Failed", "status": "True"}]}})),
+            Some(true)
+        );
+        assert_eq!(
+            finished(&json!({"status": {"conditions": [{"type": "Complete", "status": "False"}]}})),
+            None
+        );
     }
 
     #[test]
@@ -497,13 +693,21 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
         assert_eq!(decode_ca(&b64).unwrap(), vec![der]);
         assert!(decode_ca("ANPAJ2UCCR6DPCEXAMPLE").is_err());
-        assert!(decode_ca(&base64::engine::general_purpose::STANDARD.encode("plain text")).is_err());
+        assert!(
+            decode_ca(&base64::engine::general_purpose::STANDARD.encode("plain text")).is_err()
+        );
     }
 
     #[test]
     fn query_strings_are_encoded() {
-        let q = vec![("labelSelector".to_owned(), "job-name=a".to_owned()), ("limit".to_owned(), "5".to_owned())];
-        assert_eq!(with_query("/api/v1/pods", &q), "/api/v1/pods?labelSelector=job-name%3Da&limit=5");
+        let q = vec![
+            ("labelSelector".to_owned(), "job-name=a".to_owned()),
+            ("limit".to_owned(), "5".to_owned()),
+        ];
+        assert_eq!(
+            with_query("/api/v1/pods", &q),
+            "/api/v1/pods?labelSelector=job-name%3Da&limit=5"
+        );
         assert_eq!(with_query("/p?x=1", &q[1..]), "/p?x=1&limit=5");
     }
 }

@@ -105,14 +105,21 @@ pub struct WaitSchedule {
 
 impl Default for WaitSchedule {
     fn default() -> Self {
-        WaitSchedule { initial: Duration::from_secs(1), max: Duration::from_secs(15), multiplier: 2 }
+        WaitSchedule {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(15),
+            multiplier: 2,
+        }
     }
 }
 
 impl WaitSchedule {
     /// The delay after `delay`.
     pub fn next(&self, delay: Duration) -> Duration {
-        delay.saturating_mul(self.multiplier.max(1)).min(self.max).max(self.initial.min(self.max))
+        delay
+            .saturating_mul(self.multiplier.max(1))
+            .min(self.max)
+            .max(self.initial.min(self.max))
     }
 }
 
@@ -148,7 +155,11 @@ pub struct ClusterOverride {
 
 #[derive(Clone)]
 enum OverrideTarget {
-    Direct { endpoint: String, ca_der: Vec<Vec<u8>>, token: Option<Secret> },
+    Direct {
+        endpoint: String,
+        ca_der: Vec<Vec<u8>>,
+        token: Option<Secret>,
+    },
     Kubeconfig(Box<kube::Config>),
 }
 
@@ -157,7 +168,13 @@ impl ClusterOverride {
     /// DER, base64-encoded as EKS reports `CertificateAuthority.Data`).
     pub fn new(endpoint: impl Into<String>, ca_base64: &str) -> Result<Self, Error> {
         let ca_der = kubernetes::decode_ca(ca_base64)?;
-        Ok(ClusterOverride { target: OverrideTarget::Direct { endpoint: endpoint.into(), ca_der, token: None } })
+        Ok(ClusterOverride {
+            target: OverrideTarget::Direct {
+                endpoint: endpoint.into(),
+                ca_der,
+                token: None,
+            },
+        })
     }
 
     /// Authenticate with this bearer token instead of an EKS token.
@@ -171,7 +188,10 @@ impl ClusterOverride {
     /// A context of the kubeconfig that `KUBECONFIG` (or `~/.kube/config`) names;
     /// `None` for its current context.
     pub async fn from_kubeconfig(context: Option<&str>) -> Result<Self, Error> {
-        let options = kube::config::KubeConfigOptions { context: context.map(str::to_owned), ..Default::default() };
+        let options = kube::config::KubeConfigOptions {
+            context: context.map(str::to_owned),
+            ..Default::default()
+        };
         let config = kube::Config::from_kubeconfig(&options)
             .await
             .map_err(|e| Error::runtime(format!("cannot load the kubeconfig: {e}")))?;
@@ -180,21 +200,26 @@ impl ClusterOverride {
 
     /// An already built kube configuration.
     pub fn from_kube_config(config: kube::Config) -> Self {
-        ClusterOverride { target: OverrideTarget::Kubeconfig(Box::new(config)) }
+        ClusterOverride {
+            target: OverrideTarget::Kubeconfig(Box::new(config)),
+        }
     }
 }
 
 impl fmt::Debug for ClusterOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {
-            OverrideTarget::Direct { endpoint, token, .. } => f
+            OverrideTarget::Direct {
+                endpoint, token, ..
+            } => f
                 .debug_struct("ClusterOverride")
                 .field("endpoint", endpoint)
                 .field("token", &token.as_ref().map(|_| "<redacted>"))
                 .finish(),
-            OverrideTarget::Kubeconfig(config) => {
-                f.debug_struct("ClusterOverride").field("kubeconfig", &config.cluster_url.to_string()).finish()
-            }
+            OverrideTarget::Kubeconfig(config) => f
+                .debug_struct("ClusterOverride")
+                .field("kubeconfig", &config.cluster_url.to_string())
+                .finish(),
         }
     }
 }
@@ -236,7 +261,11 @@ impl IntegrationsBuilder {
     }
 
     /// Send Kubernetes calls for `cluster_name` to another server; see [`ClusterOverride`].
-    pub fn cluster_override(mut self, cluster_name: impl Into<String>, target: ClusterOverride) -> Self {
+    pub fn cluster_override(
+        mut self,
+        cluster_name: impl Into<String>,
+        target: ClusterOverride,
+    ) -> Self {
         self.clusters.insert(cluster_name.into(), target);
         self
     }
@@ -317,7 +346,11 @@ impl Integrations {
             .iter()
             .filter_map(|&resource| {
                 let op = Op::for_resource(resource)?;
-                let handler: Arc<dyn TaskHandler> = Arc::new(Handler { inner: self.inner.clone(), op, resource });
+                let handler: Arc<dyn TaskHandler> = Arc::new(Handler {
+                    inner: self.inner.clone(),
+                    op,
+                    resource,
+                });
                 Some((resource, handler))
             })
             .collect()
@@ -327,7 +360,11 @@ impl Integrations {
     pub fn handler(&self, resource: &str) -> Option<Arc<dyn TaskHandler>> {
         let resource = *KNOWN_RESOURCES.iter().find(|&&r| r == resource)?;
         let op = Op::for_resource(resource)?;
-        Some(Arc::new(Handler { inner: self.inner.clone(), op, resource }))
+        Some(Arc::new(Handler {
+            inner: self.inner.clone(),
+            op,
+            resource,
+        }))
     }
 }
 
@@ -362,11 +399,19 @@ struct Handler {
 }
 
 impl TaskHandler for Handler {
-    fn invoke<'a>(&'a self, _task: &'a TaskContext<'a>, parameters: Value) -> BoxFuture<'a, Result<Value, Error>> {
+    fn invoke<'a>(
+        &'a self,
+        _task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
             match self.op {
-                Op::Eks(op, sync) => eks::run(&self.inner, self.resource, op, sync, parameters).await,
-                Op::RunJob { sync } => kubernetes::run_job(&self.inner, self.resource, sync, parameters).await,
+                Op::Eks(op, sync) => {
+                    eks::run(&self.inner, self.resource, op, sync, parameters).await
+                }
+                Op::RunJob { sync } => {
+                    kubernetes::run_job(&self.inner, self.resource, sync, parameters).await
+                }
                 Op::Call => kubernetes::call(&self.inner, self.resource, parameters).await,
                 Op::SnsPublish => sns::publish(&self.inner, self.resource, parameters).await,
             }
@@ -394,7 +439,10 @@ mod tests {
         assert!(!is_known_resource("arn:aws:states:::eks:call.sync"));
         assert!(Op::for_resource("arn:aws:states:::eks:call.sync").is_none());
         assert!(Op::for_resource("arn:aws:states:::sns:publish.sync").is_none());
-        assert_eq!(Op::for_resource("arn:aws:states:::eks:runJob.sync"), Some(Op::RunJob { sync: true }));
+        assert_eq!(
+            Op::for_resource("arn:aws:states:::eks:runJob.sync"),
+            Some(Op::RunJob { sync: true })
+        );
     }
 
     #[test]
@@ -415,7 +463,11 @@ mod tests {
         let s = Secret::new("k8s-aws-v1.abc");
         assert_eq!(format!("{s:?}"), "<redacted>");
         let o = ClusterOverride {
-            target: OverrideTarget::Direct { endpoint: "https://x".into(), ca_der: vec![], token: Some(s) },
+            target: OverrideTarget::Direct {
+                endpoint: "https://x".into(),
+                ca_der: vec![],
+                token: Some(s),
+            },
         };
         assert!(!format!("{o:?}").contains("abc"));
     }

@@ -16,7 +16,10 @@ impl Params {
     pub(crate) fn new(resource: &'static str, parameters: Value) -> Result<Self, Error> {
         match parameters {
             Value::Object(fields) => Ok(Params { resource, fields }),
-            Value::Null => Ok(Params { resource, fields: Map::new() }),
+            Value::Null => Ok(Params {
+                resource,
+                fields: Map::new(),
+            }),
             other => Err(Error::runtime(format!(
                 "The Parameters of {resource} must be a JSON object, got {}",
                 kind(&other)
@@ -30,7 +33,10 @@ impl Params {
 
     pub(crate) fn required(&mut self, name: &str) -> Result<Value, Error> {
         self.take(name).ok_or_else(|| {
-            Error::runtime(format!("The field '{name}' is required by {} but is missing", self.resource))
+            Error::runtime(format!(
+                "The field '{name}' is required by {} but is missing",
+                self.resource
+            ))
         })
     }
 
@@ -91,7 +97,9 @@ impl Params {
 }
 
 pub(crate) fn unsupported(resource: &str, field: &str) -> Error {
-    Error::runtime(format!("The field '{field}' is not supported by Step Functions for {resource}"))
+    Error::runtime(format!(
+        "The field '{field}' is not supported by Step Functions for {resource}"
+    ))
 }
 
 pub(crate) fn kind(value: &Value) -> &'static str {
@@ -107,7 +115,11 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 
 /// A map of string to list of strings (`QueryParameters`, `LogParameters`) as
 /// `(name, value)` pairs in order.
-pub(crate) fn string_list_map(resource: &str, field: &str, map: Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn string_list_map(
+    resource: &str,
+    field: &str,
+    map: Map<String, Value>,
+) -> Result<Vec<(String, String)>, Error> {
     let mut pairs = Vec::new();
     for (name, values) in map {
         let Value::Array(values) = values else {
@@ -161,18 +173,43 @@ mod tests {
     #[test]
     fn wrong_types_and_missing_fields_are_reported() {
         let mut p = Params::new("arn:x", json!({"Name": 3})).unwrap();
-        assert!(p.required_str("Name").unwrap_err().cause().unwrap().contains("must be a string"));
-        assert!(p.required_str("Other").unwrap_err().cause().unwrap().contains("missing"));
+        assert!(
+            p.required_str("Name")
+                .unwrap_err()
+                .cause()
+                .unwrap()
+                .contains("must be a string")
+        );
+        assert!(
+            p.required_str("Other")
+                .unwrap_err()
+                .cause()
+                .unwrap()
+                .contains("missing")
+        );
         assert!(Params::new("arn:x", json!([1])).is_err());
     }
 
     #[test]
     fn string_list_maps_flatten_in_order() {
-        let map = json!({"a": ["1", "2"], "b": ["x y"]}).as_object().unwrap().clone();
+        let map = json!({"a": ["1", "2"], "b": ["x y"]})
+            .as_object()
+            .unwrap()
+            .clone();
         let pairs = string_list_map("r", "Q", map).unwrap();
-        assert_eq!(pairs, vec![("a".into(), "1".into()), ("a".into(), "2".into()), ("b".into(), "x y".into())]);
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "1".into()),
+                ("a".into(), "2".into()),
+                ("b".into(), "x y".into())
+            ]
+        );
         let bad = json!({"a": "1"}).as_object().unwrap().clone();
         assert!(string_list_map("r", "Q", bad).is_err());
-        assert_eq!(percent_encode("job-name=a b/č"), "job-name%3Da%20b%2F%C4%8D");
+        assert_eq!(
+            percent_encode("job-name=a b/č"),
+            "job-name%3Da%20b%2F%C4%8D"
+        );
     }
 }

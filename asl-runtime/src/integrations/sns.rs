@@ -11,7 +11,11 @@ use super::eks::sdk_error;
 use super::params::{Params, kind};
 use crate::error::Error;
 
-pub(crate) async fn publish(inner: &Inner, resource: &'static str, parameters: Value) -> Result<Value, Error> {
+pub(crate) async fn publish(
+    inner: &Inner,
+    resource: &'static str,
+    parameters: Value,
+) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
     let message = match p.required("Message")? {
         Value::String(s) => s,
@@ -47,16 +51,26 @@ pub(crate) async fn publish(inner: &Inner, resource: &'static str, parameters: V
 
 /// `{"DataType": "String", "StringValue": "..."}` or `{"DataType": "Binary",
 /// "BinaryValue": "<base64>"}`.
-fn attribute(resource: &'static str, name: &str, value: Value) -> Result<aws_sdk_sns::types::MessageAttributeValue, Error> {
+fn attribute(
+    resource: &'static str,
+    name: &str,
+    value: Value,
+) -> Result<aws_sdk_sns::types::MessageAttributeValue, Error> {
     let field = format!("MessageAttributes.{name}");
     let Value::Object(_) = &value else {
-        return Err(Error::runtime(format!("The field '{field}' of {resource} must be an object, got {}", kind(&value))));
+        return Err(Error::runtime(format!(
+            "The field '{field}' of {resource} must be an object, got {}",
+            kind(&value)
+        )));
     };
     let mut p = Params::new(resource, value)?;
     let data_type = p.required_str("DataType").map_err(|e| prefix(e, &field))?;
     let string_value = p.opt_str("StringValue").map_err(|e| prefix(e, &field))?;
     let binary_value = match p.opt_str("BinaryValue").map_err(|e| prefix(e, &field))? {
-        Some(b64) => Some(aws_sdk_sns::primitives::Blob::new(super::base64_decode(&format!("{field}.BinaryValue"), &b64)?)),
+        Some(b64) => Some(aws_sdk_sns::primitives::Blob::new(super::base64_decode(
+            &format!("{field}.BinaryValue"),
+            &b64,
+        )?)),
         None => None,
     };
     p.finish().map_err(|e| prefix(e, &field))?;

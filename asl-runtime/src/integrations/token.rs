@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
 use aws_sigv4::sign::v4;
 use base64::Engine as _;
 
@@ -35,9 +37,17 @@ pub(crate) struct TokenSource {
 
 impl TokenSource {
     pub(crate) fn new(sdk: &aws_config::SdkConfig, sts_endpoint: Option<String>) -> Self {
-        let region = sdk.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".to_owned());
-        let sts_endpoint = sts_endpoint.unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com/"));
-        TokenSource { credentials: sdk.credentials_provider(), region, sts_endpoint }
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let sts_endpoint =
+            sts_endpoint.unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com/"));
+        TokenSource {
+            credentials: sdk.credentials_provider(),
+            region,
+            sts_endpoint,
+        }
     }
 
     /// A fresh token for `cluster_name`, and when to stop using it.
@@ -50,10 +60,19 @@ impl TokenSource {
         })?;
         let credentials = provider.provide_credentials().await.map_err(|e| {
             // The provider's error names where it looked, never the secret itself.
-            Error::new(crate::error::names::TASK_FAILED, format!("Cannot load AWS credentials for the EKS token: {e}"))
+            Error::new(
+                crate::error::names::TASK_FAILED,
+                format!("Cannot load AWS credentials for the EKS token: {e}"),
+            )
         })?;
         let now = SystemTime::now();
-        let token = eks_token(&credentials, &self.region, &self.sts_endpoint, cluster_name, now)?;
+        let token = eks_token(
+            &credentials,
+            &self.region,
+            &self.sts_endpoint,
+            cluster_name,
+            now,
+        )?;
         Ok((token, now + TOKEN_LIFETIME))
     }
 }
@@ -124,12 +143,22 @@ fn sts_base(endpoint: &str) -> Result<String, Error> {
     let rest = endpoint
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
-        .ok_or_else(|| Error::runtime(format!("The STS endpoint '{endpoint}' is not an http(s) URL")))?;
+        .ok_or_else(|| {
+            Error::runtime(format!(
+                "The STS endpoint '{endpoint}' is not an http(s) URL"
+            ))
+        })?;
     let host = rest.split(['/', '?']).next().unwrap_or_default();
     if host.is_empty() || rest.contains('?') {
-        return Err(Error::runtime(format!("The STS endpoint '{endpoint}' needs a host and no query")));
+        return Err(Error::runtime(format!(
+            "The STS endpoint '{endpoint}' needs a host and no query"
+        )));
     }
-    Ok(if endpoint.ends_with('/') { endpoint.to_owned() } else { format!("{endpoint}/") })
+    Ok(if endpoint.ends_with('/') {
+        endpoint.to_owned()
+    } else {
+        format!("{endpoint}/")
+    })
 }
 
 #[cfg(test)]
@@ -137,21 +166,45 @@ mod tests {
     use super::*;
 
     fn creds() -> Credentials {
-        Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None, "test")
+        Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "test",
+        )
     }
 
     #[test]
     fn token_is_prefixed_base64url_of_a_presigned_sts_url() {
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let token = eks_token(&creds(), "us-east-1", "https://sts.us-east-1.amazonaws.com", "MyCluster", time).unwrap();
+        let token = eks_token(
+            &creds(),
+            "us-east-1",
+            "https://sts.us-east-1.amazonaws.com",
+            "MyCluster",
+            time,
+        )
+        .unwrap();
         let body = token.expose().strip_prefix("k8s-aws-v1.").unwrap();
         assert!(!body.contains('=') && !body.contains('+') && !body.contains('/'));
-        let url = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
-        assert!(url.starts_with("https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"));
+        let url = String::from_utf8(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(body)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(url.starts_with(
+            "https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&"
+        ));
         assert!(url.contains("X-Amz-Expires=60"));
         assert!(url.contains("X-Amz-SignedHeaders=host%3Bx-k8s-aws-id"));
         assert!(url.contains("X-Amz-Date=20231114T221320Z"));
-        assert!(url.contains("X-Amz-Credential=AKIDEXAMPLE%2F20231114%2Fus-east-1%2Fsts%2Faws4_request"));
+        assert!(
+            url.contains(
+                "X-Amz-Credential=AKIDEXAMPLE%2F20231114%2Fus-east-1%2Fsts%2Faws4_request"
+            )
+        );
         // The secret key itself never travels.
         assert!(!url.contains("wJalrXUtnFEMI"));
     }
