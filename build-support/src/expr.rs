@@ -232,6 +232,11 @@ pub struct Call {
     pub args: Vec<Arg>,
     /// The call as written.
     pub text: String,
+    /// For `States.Format` with a string-literal template: the template as written
+    /// between the quotes, escapes kept (`a {} \{b\}`), because `\{` (literal
+    /// brace) and `{}` (placeholder) differ only there. This is the form
+    /// `asl_runtime::intrinsics::split_format_template` takes.
+    pub format_template: Option<String>,
 }
 
 /// One argument of an intrinsic call.

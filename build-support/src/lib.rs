@@ -5,5 +5,63 @@
 //! Stages, each a module whose input and output can be printed in a test:
 //! source text → positioned JSON → typed model → checks → code generation.
 
+pub mod diagnostics;
 pub mod expr;
+pub mod expr_parse;
+pub mod json;
 pub mod model;
+pub mod check;
+pub mod lower;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+
+/// Reads a definition: parses `source` (the file's bytes), builds the typed
+/// model and runs every check. `file_name` is only used in diagnostics.
+///
+/// Returns the model when the definition is valid, or every problem found, each
+/// located (rule, message, `file:line:col`, JSON pointer, source line). Never
+/// panics, whatever the bytes.
+///
+/// ```
+/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#;
+/// let err = asl_build::load(src, "flow.asl.json").unwrap_err();
+/// assert!(err.iter().any(|d| d.rule == "asl::unknown-next-state"));
+/// println!("{err}"); // error[asl::unknown-next-state]: state "A" has Next "B", ...
+/// ```
+pub fn load(source: &[u8], file_name: &str) -> Result<model::StateMachine, Diagnostics> {
+    let text = match std::str::from_utf8(source) {
+        Ok(text) => text,
+        Err(e) => return Err(invalid_utf8(source, &e, file_name)),
+    };
+    let index = diagnostics::LineIndex::new(text);
+    let parsed = json::parse(text, &index);
+    let mut all = parsed.diagnostics;
+    let Some(json) = parsed.json else {
+        return Err(Diagnostics::new(file_name, index, all));
+    };
+    let (machine, lower_diags) = lower::lower(&json, &index);
+    all.extend(lower_diags);
+    if let Some(machine) = &machine {
+        all.extend(check::check(machine));
+    }
+    match machine {
+        Some(machine) if all.is_empty() => Ok(machine),
+        _ => Err(Diagnostics::new(file_name, index, all)),
+    }
+}
+
+/// Rule `asl::invalid-utf8`: a definition is UTF-8 text. Located at the first
+/// bad byte (the text before it decodes unchanged, so line and column hold).
+fn invalid_utf8(source: &[u8], e: &std::str::Utf8Error, file_name: &str) -> Diagnostics {
+    let at = e.valid_up_to();
+    let text = String::from_utf8_lossy(source);
+    let index = diagnostics::LineIndex::new(&text);
+    let d = index.diagnostic_at(
+        "asl::invalid-utf8",
+        format!("the file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {at}", source[at]),
+        at,
+        at + 1,
+        String::new(),
+    );
+    Diagnostics::new(file_name, index, vec![d.with_help("save the file as UTF-8")])
+}

@@ -1,0 +1,292 @@
+//! Graph-level rules, run on the typed model after loading.
+//!
+//! In: a [`StateMachine`] (with nested branches and item processors). Out: every
+//! diagnostic of the rules below, collected (never stopping at the first), in
+//! serde_derive's `ctxt` style. Field-level rules (types, ranges, allowed fields)
+//! already ran while the model was built ([`crate::lower`]).
+//!
+//! Each rule is one function with its rule name, a comment and an example.
+
+pub mod integrations;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::diagnostics::Diagnostic;
+use crate::model::{Catcher, Origin, StateKind, StateMachine, Transition};
+
+/// Runs every graph rule on `machine` and its nested machines.
+pub fn check(machine: &StateMachine) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut homes = HashMap::new();
+    collect_homes(machine, 0, &mut 0, &mut homes);
+    duplicate_state_names(machine, &mut HashMap::new(), &mut diags);
+    let mut next_id = 0;
+    check_machine(machine, &homes, &mut next_id, &mut diags);
+    integrations::check_integrations(machine, &mut diags);
+    diags
+}
+
+/// Every state name with the id of the machine it lives in, for telling "no such
+/// state" from "that state is in another branch". Machines are numbered in the
+/// same pre-order as [`check_machine`] walks them.
+fn collect_homes(
+    machine: &StateMachine,
+    id: usize,
+    next_id: &mut usize,
+    homes: &mut HashMap<String, usize>,
+) {
+    for state in &machine.states {
+        homes.entry(state.name.value.clone()).or_insert(id);
+    }
+    for state in &machine.states {
+        for child in nested(&state.kind) {
+            *next_id += 1;
+            collect_homes(child, *next_id, next_id, homes);
+        }
+    }
+}
+
+fn nested(kind: &StateKind) -> Vec<&StateMachine> {
+    match kind {
+        StateKind::Parallel(p) => p.branches.iter().collect(),
+        StateKind::Map(m) => vec![&*m.item_processor],
+        _ => Vec::new(),
+    }
+}
+
+fn check_machine(
+    machine: &StateMachine,
+    homes: &HashMap<String, usize>,
+    next_id: &mut usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let id = *next_id;
+    let start_known = unknown_start_state(machine, homes, id, diags);
+    unknown_next_states(machine, homes, id, diags);
+    if start_known {
+        unreachable_states(machine, diags);
+    }
+    no_terminal_state(machine, diags);
+    for state in &machine.states {
+        for child in nested(&state.kind) {
+            *next_id += 1;
+            check_machine(child, homes, next_id, diags);
+        }
+    }
+}
+
+/// The states a state can go to, with the origin of each reference.
+pub fn successors(kind: &StateKind) -> Vec<(&str, &Origin)> {
+    fn next(t: &Transition) -> Option<(&str, &Origin)> {
+        match t {
+            Transition::Next(n) => Some((n.value.as_str(), &n.origin)),
+            Transition::End(_) => None,
+        }
+    }
+    fn catches(c: &[Catcher]) -> impl Iterator<Item = (&str, &Origin)> {
+        c.iter().map(|c| (c.next.value.as_str(), &c.next.origin))
+    }
+    let mut out = Vec::new();
+    match kind {
+        StateKind::Task(t) => {
+            out.extend(next(&t.transition));
+            out.extend(catches(&t.catch));
+        }
+        StateKind::Pass(p) => out.extend(next(&p.transition)),
+        StateKind::Wait(w) => out.extend(next(&w.transition)),
+        StateKind::Parallel(p) => {
+            out.extend(next(&p.transition));
+            out.extend(catches(&p.catch));
+        }
+        StateKind::Map(m) => {
+            out.extend(next(&m.transition));
+            out.extend(catches(&m.catch));
+        }
+        StateKind::Choice(c) => {
+            out.extend(
+                c.choices
+                    .iter()
+                    .map(|r| (r.next.value.as_str(), &r.next.origin)),
+            );
+            out.extend(c.default.iter().map(|d| (d.value.as_str(), &d.origin)));
+        }
+        StateKind::Succeed(_) | StateKind::Fail(_) => {}
+    }
+    out
+}
+
+/// Rule `asl::unknown-start-state` (and `asl::transition-across-machines`):
+/// `StartAt` names a state of this machine. `{"StartAt": "Frist", "States": {"First": ...}}`
+/// Returns whether the start state exists.
+fn unknown_start_state(
+    machine: &StateMachine,
+    homes: &HashMap<String, usize>,
+    id: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let start = &machine.start_at;
+    if start.origin == machine.origin {
+        // StartAt was missing or not a string: already reported while loading.
+        return false;
+    }
+    if machine.state(&start.value).is_some() {
+        return true;
+    }
+    diags.push(missing_target(
+        "StartAt",
+        None,
+        &start.value,
+        &start.origin,
+        homes,
+        id,
+    ));
+    false
+}
+
+/// Rule `asl::unknown-next-state`: every `Next`, `Default` and Catch `Next` names
+/// a state of the same machine. `"Next": "Bar"` with no state "Bar".
+///
+/// When the name exists in another machine (a Parallel branch, a Map processor or
+/// the enclosing machine) the rule is `asl::transition-across-machines`: states
+/// can never transition into or out of a branch.
+fn unknown_next_states(
+    machine: &StateMachine,
+    homes: &HashMap<String, usize>,
+    id: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for state in &machine.states {
+        for (target, origin) in successors(&state.kind) {
+            if machine.state(target).is_none() {
+                diags.push(missing_target(
+                    "Next",
+                    Some(&state.name.value),
+                    target,
+                    origin,
+                    homes,
+                    id,
+                ));
+            }
+        }
+    }
+}
+
+fn missing_target(
+    field: &str,
+    from: Option<&str>,
+    target: &str,
+    origin: &Origin,
+    homes: &HashMap<String, usize>,
+    id: usize,
+) -> Diagnostic {
+    let who = match from {
+        Some(from) => format!("state \"{from}\" has {field} \"{target}\""),
+        None => format!("{field} is \"{target}\""),
+    };
+    match homes.get(target) {
+        Some(&home) if home != id => Diagnostic::new(
+            "asl::transition-across-machines",
+            format!("{who}, but \"{target}\" is in another branch or map processor"),
+            origin.clone(),
+        )
+        .with_help(
+            "a transition stays inside its own Parallel branch, Map processor or top-level machine",
+        ),
+        _ => Diagnostic::new(
+            "asl::unknown-next-state",
+            format!("{who}, but there is no state \"{target}\""),
+            origin.clone(),
+        )
+        .with_help("name a state of the same \"States\" object"),
+    }
+}
+
+/// Rule `asl::unreachable-state`: every state can be reached from `StartAt`
+/// through Next, Choice, Default and Catch transitions. A state only referenced
+/// from another unreachable state is unreachable too.
+fn unreachable_states(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut queue = VecDeque::from([machine.start_at.value.as_str()]);
+    seen.insert(machine.start_at.value.as_str());
+    while let Some(name) = queue.pop_front() {
+        let Some(state) = machine.state(name) else {
+            continue;
+        };
+        for (target, _) in successors(&state.kind) {
+            if seen.insert(target) {
+                queue.push_back(target);
+            }
+        }
+    }
+    for state in &machine.states {
+        if !seen.contains(state.name.value.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    "asl::unreachable-state",
+                    format!(
+                        "state \"{}\" can never run: no path leads to it from StartAt \"{}\"",
+                        state.name.value, machine.start_at.value
+                    ),
+                    state.name.origin.clone(),
+                )
+                .with_help("remove it, or name it in a Next, Choice, Default or Catch"),
+            );
+        }
+    }
+}
+
+/// Rule `asl::no-terminal-state`: a machine has at least one state that ends
+/// it (`"End": true`, `Succeed` or `Fail`); otherwise it can never finish.
+fn no_terminal_state(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+    if machine.states.is_empty() {
+        return;
+    }
+    let terminal = machine.states.iter().any(|s| match &s.kind {
+        StateKind::Succeed(_) | StateKind::Fail(_) => true,
+        StateKind::Task(t) => matches!(t.transition, Transition::End(_)),
+        StateKind::Pass(p) => matches!(p.transition, Transition::End(_)),
+        StateKind::Wait(w) => matches!(w.transition, Transition::End(_)),
+        StateKind::Parallel(p) => matches!(p.transition, Transition::End(_)),
+        StateKind::Map(m) => matches!(m.transition, Transition::End(_)),
+        StateKind::Choice(_) => false,
+    });
+    if !terminal {
+        diags.push(
+            Diagnostic::new(
+                "asl::no-terminal-state",
+                "no state ends this machine: it can never finish",
+                machine.origin.clone(),
+            )
+            .with_help("give a state \"End\": true, or add a Succeed or Fail state"),
+        );
+    }
+}
+
+/// Rule `asl::duplicate-state-name`: state names are unique across the whole
+/// definition, nested branches and processors included (Step Functions names
+/// states in history, errors and `$$.State.Name` by name alone).
+fn duplicate_state_names<'a>(
+    machine: &'a StateMachine,
+    seen: &mut HashMap<&'a str, &'a Origin>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for state in &machine.states {
+        if let Some(first) = seen.get(state.name.value.as_str()) {
+            diags.push(
+                Diagnostic::new(
+                    "asl::duplicate-state-name",
+                    format!("state name \"{}\" is used twice (first at {}:{})", state.name.value, first.line, first.column),
+                    state.name.origin.clone(),
+                )
+                .with_help("state names must be unique in the whole definition, including Parallel branches and Map processors"),
+            );
+        } else {
+            seen.insert(&state.name.value, &state.name.origin);
+        }
+    }
+    for state in &machine.states {
+        for child in nested(&state.kind) {
+            duplicate_state_names(child, seen, diags);
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Diagnostics: what went wrong, where, and what to do about it.
+//!
+//! In: rule name, message, help and a byte range of the source (via
+//! [`LineIndex`]). Out: [`Diagnostics`], which renders every problem of a file
+//! rustc-style (`error[asl::unknown-next-state]: ...`, `--> file:line:col`, the
+//! source line with a caret underline, the JSON pointer, the help) or as JSON for
+//! editors and CI (`asl check --format json`).
+
+use std::fmt;
+
+use crate::model::Origin;
+
+/// Maps byte offsets of one source text to 1-based line and column.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            text: text.to_string(),
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.text.len());
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line as u32 + 1, column as u32 + 1)
+    }
+
+    /// The origin of bytes `start..end` at `pointer`.
+    pub fn origin(&self, start: usize, end: usize, pointer: String) -> Origin {
+        let (line, column) = self.line_col(start);
+        Origin {
+            pointer,
+            line,
+            column,
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// A diagnostic covering bytes `start..end`.
+    pub fn diagnostic_at(
+        &self,
+        rule: &'static str,
+        message: String,
+        start: usize,
+        end: usize,
+        pointer: String,
+    ) -> Diagnostic {
+        Diagnostic::new(rule, message, self.origin(start, end, pointer))
+    }
+
+    /// Text of 1-based `line`, without its line break.
+    pub fn line_text(&self, line: u32) -> &str {
+        let i = (line as usize).saturating_sub(1);
+        let Some(&start) = self.line_starts.get(i) else {
+            return "";
+        };
+        let end = self.line_starts.get(i + 1).map_or(self.text.len(), |&e| e);
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// One problem, located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Stable rule name, e.g. `asl::unknown-next-state`.
+    pub rule: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+    pub origin: Origin,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &'static str, message: impl Into<String>, origin: Origin) -> Diagnostic {
+        Diagnostic {
+            rule,
+            message: message.into(),
+            help: None,
+            origin,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Every diagnostic of one file, with what is needed to render them.
+#[derive(Clone, Debug)]
+pub struct Diagnostics {
+    pub file_name: String,
+    pub items: Vec<Diagnostic>,
+    index: LineIndex,
+}
+
+impl Diagnostics {
+    pub fn new(file_name: &str, index: LineIndex, mut items: Vec<Diagnostic>) -> Diagnostics {
+        // Source order reads best, and keeps output stable.
+        items.sort_by(|a, b| (a.origin.start, a.rule).cmp(&(b.origin.start, b.rule)));
+        Diagnostics {
+            file_name: file_name.to_string(),
+            items,
+            index,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.items.iter()
+    }
+
+    /// The source line a diagnostic points at.
+    pub fn source_line(&self, d: &Diagnostic) -> &str {
+        self.index.line_text(d.origin.line)
+    }
+
+    /// Renders one diagnostic rustc-style.
+    pub fn render(&self, d: &Diagnostic) -> String {
+        let line_text = self.source_line(d);
+        let gutter = d.origin.line.to_string();
+        let pad = " ".repeat(gutter.len());
+        let col = d.origin.column as usize;
+        // Underline the value, but not past the end of its first line.
+        let width = self
+            .index
+            .text
+            .get(d.origin.start..d.origin.end)
+            .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count())
+            .max(1);
+        let width = width.min(line_text.chars().count().saturating_sub(col - 1).max(1));
+        let prefix: String = line_text
+            .chars()
+            .take(col - 1)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let mut out = format!("error[{}]: {}\n", d.rule, d.message);
+        out += &format!(
+            "{pad}--> {}:{}:{}\n",
+            self.file_name, d.origin.line, d.origin.column
+        );
+        out += &format!(
+            "{pad} |\n{gutter} | {line_text}\n{pad} | {prefix}{}\n",
+            "^".repeat(width)
+        );
+        if !d.origin.pointer.is_empty() {
+            out += &format!("{pad} = at: {}\n", d.origin.pointer);
+        }
+        if let Some(help) = &d.help {
+            out += &format!("{pad} = help: {help}\n");
+        }
+        out
+    }
+
+    /// The JSON form: one object per diagnostic.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.items
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "rule": d.rule,
+                        "severity": "error",
+                        "message": d.message,
+                        "help": d.help,
+                        "file": self.file_name,
+                        "line": d.origin.line,
+                        "column": d.origin.column,
+                        "pointer": d.origin.pointer,
+                        "source_line": self.source_line(d),
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.items.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            f.write_str(&self.render(d))?;
+        }
+        if self.items.len() > 1 {
+            write!(
+                f,
+                "\nerror: {} problems in {}",
+                self.items.len(),
+                self.file_name
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
