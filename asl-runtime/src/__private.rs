@@ -5,19 +5,103 @@
 //! Not a public API: names here change whenever code generation does.
 
 pub use std::borrow::Cow;
+pub use std::boxed::Box;
+pub use std::option::Option::{self, None, Some};
+pub use std::result::Result::{self, Err, Ok};
+pub use std::string::String;
 pub use std::sync::LazyLock;
 pub use std::time::Duration;
+pub use std::vec::Vec;
 
 pub use serde_json::{Map, Number, Value};
 
+pub use crate::choice::{self, Cmp};
 pub use crate::error::{Error, names};
+pub use crate::exec::context::eval_context_path;
 pub use crate::exec::state::{BranchFuture, Tolerance, parse_timestamp};
 pub use crate::exec::{
     Catcher, Context, Execution, ExecutionError, ExecutionOptions, Jitter, Retrier, Runtime,
     StateInfo, StateKind, StateRun, Transition, WorkflowInfo,
 };
-pub use crate::jsonpath::JsonPathQuery;
+pub use crate::intrinsics;
+pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};
+pub use crate::template::{Scope, eval_query, path_not_found};
+
+/// The value of a `"field.$": "$.a.b"` template member or intrinsic argument.
+#[inline]
+pub fn field(field: &str, path: &ReferencePath, input: &Value) -> Result<Value, Error> {
+    match path.get(input) {
+        Some(v) => Ok(v.clone()),
+        None => Err(path_not_found(field, &path.text, input)),
+    }
+}
+
+/// `InputPath`/`OutputPath`/`ItemsPath` as a full JSONPath: the value (or array
+/// of matches); a definite path that matches nothing is `States.Runtime`.
+pub fn select_query(query: &JsonPathQuery, root: &Value) -> Result<Value, Error> {
+    query.find(root).ok_or_else(|| {
+        Error::runtime(format!(
+            "Invalid path '{}' : No results for path: {}",
+            query.text(),
+            query.text()
+        ))
+    })
+}
+
+/// `OutputPath` (and other selections) taking the selected value out of an owned
+/// input instead of cloning it.
+pub fn select_owned(path: &ReferencePath, mut value: Value) -> Result<Value, Error> {
+    if path.get(&value).is_none() {
+        return Err(path.no_results_error());
+    }
+    let mut current = &mut value;
+    for segment in path.segments.iter() {
+        current = match (segment, current) {
+            (Segment::Field(name), Value::Object(map)) => match map.get_mut(name.as_ref()) {
+                Some(v) => v,
+                None => return Err(path.no_results_error()),
+            },
+            (Segment::Index(i), Value::Array(items)) => match items.get_mut(*i) {
+                Some(v) => v,
+                None => return Err(path.no_results_error()),
+            },
+            _ => return Err(path.no_results_error()),
+        };
+    }
+    Ok(current.take())
+}
+
+/// A path read where the value must be present (`SecondsPath`, `ErrorPath`, ...).
+#[inline]
+pub fn get<'v>(path: &ReferencePath, root: &'v Value) -> Option<&'v Value> {
+    path.get(root)
+}
+
+/// `ErrorPath`/`CausePath`: the selected value as the error or cause text.
+pub fn fail_text(value: Result<Value, Error>) -> Result<Option<String>, Error> {
+    Ok(Some(match value? {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }))
+}
+
+/// `TimeoutSecondsPath`/`HeartbeatSecondsPath`: a positive integer.
+pub fn seconds_path(value: Option<&Value>, field: &str, path: &str) -> Result<Duration, Error> {
+    match value.and_then(Value::as_u64) {
+        Some(n) if n > 0 => Ok(Duration::from_secs(n)),
+        _ => Err(Error::runtime(format!(
+            "The {field} field refers to value {} which is not a valid positive integer: {path}",
+            value.map(Value::to_string).unwrap_or_else(|| "null".into())
+        ))),
+    }
+}
+
+/// A Timestamp choice operand given as literal text (parsed on each use; an
+/// invalid literal never matches).
+pub fn timestamp_text(v: &Value, cmp: Cmp, operand: &str) -> bool {
+    choice::parse_timestamp(operand).is_some_and(|t| choice::timestamp_lit(v, cmp, t))
+}
 
 /// Parses a JSON literal of the definition once (generated code keeps the result
 /// in a `LazyLock` and clones it). The text was produced by asl-build from a

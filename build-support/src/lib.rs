@@ -10,9 +10,12 @@ pub mod expr;
 pub mod expr_parse;
 pub mod json;
 pub mod model;
+pub mod builder;
 pub mod check;
+pub mod codegen;
 pub mod lower;
 
+pub use builder::Builder;
 pub use diagnostics::{Diagnostic, Diagnostics};
 
 /// Reads a definition: parses `source` (the file's bytes), builds the typed

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::error::Error;
 use crate::path::{ReferencePath, Root, Segment};
 
 use super::Execution;
@@ -137,4 +138,18 @@ fn walk_borrowed<'v>(root: &'v Value, segments: &[Segment]) -> Option<Cow<'v, Va
 
 fn walk_owned<'v>(root: Value, segments: &[Segment]) -> Option<Cow<'v, Value>> {
     walk_borrowed(&root, segments).map(|v| Cow::Owned(v.into_owned()))
+}
+
+/// The value of a `"field.$": "$$..."` template member; a path that selects
+/// nothing is AWS's `States.Runtime` for a missing `.$` field.
+pub fn eval_context_path(
+    field: &str,
+    path: &ReferencePath,
+    context: &Context<'_>,
+    input: &Value,
+) -> Result<Value, Error> {
+    match context.get(path) {
+        Some(v) => Ok(v.into_owned()),
+        None => Err(crate::template::path_not_found(field, &path.text, input)),
+    }
 }

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::{Error, names};
+use crate::limits::PayloadLimit;
 use crate::task::TaskHandler;
 
 pub use context::Context;
@@ -57,7 +58,7 @@ struct RuntimeInner {
     partition: String,
     account: String,
     role_arn: String,
-    data_limit: Option<usize>,
+    data_limit: PayloadLimit,
 }
 
 impl Default for Runtime {
@@ -111,7 +112,7 @@ pub struct RuntimeBuilder {
     partition: String,
     account: String,
     role_arn: Option<String>,
-    data_limit: Option<usize>,
+    data_limit: PayloadLimit,
 }
 
 impl Default for RuntimeBuilder {
@@ -123,7 +124,7 @@ impl Default for RuntimeBuilder {
             partition: "aws".into(),
             account: "123456789012".into(),
             role_arn: None,
-            data_limit: Some(crate::exec::state::DEFAULT_DATA_LIMIT),
+            data_limit: PayloadLimit::AWS,
         }
     }
 }
@@ -193,10 +194,10 @@ impl RuntimeBuilder {
         self
     }
 
-    /// The largest state input/output in bytes of JSON, 256 KiB as in AWS by
-    /// default; `None` lifts the limit.
-    pub fn data_limit(mut self, bytes: Option<usize>) -> Self {
-        self.data_limit = bytes;
+    /// The largest state output in bytes of JSON: 256 KiB as in AWS by default
+    /// (`States.DataLimitExceeded`); [`PayloadLimit::UNLIMITED`] lifts it.
+    pub fn data_limit(mut self, limit: PayloadLimit) -> Self {
+        self.data_limit = limit;
         self
     }
 
@@ -449,7 +450,7 @@ impl Execution {
         self.wall_anchor + (tokio::time::Instant::now() - self.instant_anchor)
     }
 
-    pub(crate) fn data_limit(&self) -> Option<usize> {
+    pub(crate) fn data_limit(&self) -> PayloadLimit {
         self.runtime.inner.data_limit
     }
 

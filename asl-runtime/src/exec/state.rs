@@ -17,13 +17,12 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, names};
 use crate::path::ReferencePath;
+pub use crate::retry::{Jitter, Retrier};
+use crate::retry::{RetryCounters, RetryDecision};
 use crate::task::TaskContext;
 
 use super::history::EventType;
 use super::{Context, Execution, details_one, error_details};
-
-/// AWS's limit on a state's input or output: 256 KiB of UTF-8 JSON.
-pub const DEFAULT_DATA_LIMIT: usize = 256 * 1024;
 
 /// Where a state goes next.
 #[derive(Debug)]
@@ -80,46 +79,6 @@ pub struct StateInfo {
     pub kind: StateKind,
     /// Does the state read `$$`? Then its entered time is taken on entry.
     pub reads_context: bool,
-}
-
-/// How long to wait before a retry, with AWS's jitter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Jitter {
-    None,
-    Full,
-}
-
-/// One `Retry` entry.
-#[derive(Debug)]
-pub struct Retrier {
-    pub error_equals: &'static [&'static str],
-    pub interval_seconds: f64,
-    pub max_attempts: u32,
-    pub backoff_rate: f64,
-    pub max_delay_seconds: Option<f64>,
-    pub jitter: Jitter,
-}
-
-impl Retrier {
-    /// The delay before retry number `attempt` (0-based) of this retrier:
-    /// `IntervalSeconds × BackoffRate^attempt`, capped by `MaxDelaySeconds`, and
-    /// with FULL jitter a uniform draw below that.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let mut seconds =
-            self.interval_seconds * self.backoff_rate.powi(attempt.min(i32::MAX as u32) as i32);
-        if let Some(max) = self.max_delay_seconds {
-            seconds = seconds.min(max);
-        }
-        if self.jitter == Jitter::Full {
-            seconds *= rand::random::<f64>();
-        }
-        // AWS caps every delay at a year; this also keeps Duration from overflowing.
-        Duration::from_secs_f64(seconds.clamp(0.0, 31_536_000.0))
-    }
-
-    fn matches(&self, error: &Error) -> bool {
-        self.error_equals.iter().any(|e| error.matches(e))
-    }
 }
 
 /// One `Catch` entry; `S` is the generated enum of states.
@@ -208,20 +167,16 @@ impl<'e> StateRun<'e> {
     /// Prefixes a `States.Runtime` error with the state it happened in, as AWS
     /// does: `An error occurred while executing the state 'X' (entered at the
     /// event id #2). ...`. Errors that already name their state pass unchanged.
-    pub fn locate(&self, mut error: Error) -> Error {
+    pub fn locate(&self, error: Error) -> Error {
         const PREFIX: &str = "An error occurred while executing the state";
-        if error.error == names::RUNTIME || error.error == names::QUERY_EVALUATION_ERROR {
-            let cause = error.cause.take().unwrap_or_default();
-            if cause.starts_with(PREFIX) {
-                error.cause = Some(cause);
-            } else {
-                error.cause = Some(format!(
-                    "{PREFIX} '{}' (entered at the event id #{}). {cause}",
-                    self.info.name, self.entered_id
-                ));
-            }
+        if error
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with(PREFIX))
+        {
+            return error;
         }
-        error
+        error.in_state(self.info.name, self.entered_id)
     }
 
     /// Runs a state's body, again after an error as its `Retry` entries allow.
@@ -237,22 +192,19 @@ impl<'e> StateRun<'e> {
         if retriers.is_empty() {
             return body().await.map_err(|e| self.locate(e));
         }
-        let mut attempts = vec![0u32; retriers.len()];
+        let mut counters = RetryCounters::new();
         loop {
             let error = match body().await {
                 Ok(v) => return Ok(v),
                 Err(e) => self.locate(e),
             };
-            let Some(i) = retriers.iter().position(|r| r.matches(&error)) else {
-                return Err(error);
-            };
-            if attempts[i] >= retriers[i].max_attempts {
-                return Err(error);
+            match counters.next(retriers, &error, rand::random::<f64>) {
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::Retry(delay) => {
+                    self.retry_count.store(counters.total(), Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                }
             }
-            let delay = retriers[i].delay(attempts[i]);
-            attempts[i] += 1;
-            self.retry_count.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(delay).await;
         }
     }
 
@@ -330,17 +282,9 @@ impl<'e> StateRun<'e> {
 
     /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
     fn check_size(&self, output: Value) -> Result<Value, Error> {
-        if let Some(limit) = self.exec.data_limit()
-            && json_size_exceeds(&output, limit)
-        {
-            return Err(Error::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    self.info.name
-                ),
-            ));
-        }
+        self.exec
+            .data_limit()
+            .check_output(self.info.name, &output)?;
         Ok(output)
     }
 
@@ -641,7 +585,7 @@ impl<'e> StateRun<'e> {
 /// An RFC 3339 timestamp as ASL accepts it (`2016-03-14T01:59:00Z`,
 /// `...+01:00`, fractional seconds).
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+    crate::choice::parse_date_time(text)
 }
 
 /// A value as AWS prints it after `==` in causes: strings without quotes.
@@ -661,48 +605,4 @@ fn json_type_name(value: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-/// Is the JSON text of `value` longer than `limit` bytes? Counts without
-/// serialising, and stops as soon as the answer is known.
-pub fn json_size_exceeds(value: &Value, limit: usize) -> bool {
-    fn size(value: &Value, budget: &mut isize) {
-        if *budget < 0 {
-            return;
-        }
-        *budget -= match value {
-            Value::Null => 4,
-            Value::Bool(true) => 4,
-            Value::Bool(false) => 5,
-            Value::Number(n) => {
-                let mut counter = Counter(0);
-                let _ = std::fmt::Write::write_fmt(&mut counter, format_args!("{n}"));
-                counter.0 as isize
-            }
-            Value::String(s) => s.len() as isize + 2,
-            Value::Array(items) => {
-                for item in items {
-                    size(item, budget);
-                }
-                items.len() as isize + 1
-            }
-            Value::Object(map) => {
-                for (k, v) in map {
-                    *budget -= k.len() as isize + 4;
-                    size(v, budget);
-                }
-                2
-            }
-        };
-    }
-    struct Counter(usize);
-    impl std::fmt::Write for Counter {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            self.0 += s.len();
-            Ok(())
-        }
-    }
-    let mut budget = limit as isize;
-    size(value, &mut budget);
-    budget < 0
 }

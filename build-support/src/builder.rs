@@ -1,0 +1,244 @@
+//! The build.rs route: the same code `asl!` expands to, written to a file in
+//! `OUT_DIR`, formatted and headed `// @generated`, for programs that want to
+//! read, review or commit the generated Rust.
+//!
+//! In: definition files and options, set on a [`Builder`]. Out: one `.rs` file
+//! per workflow (rewritten only when its content changes, so Cargo does not
+//! rebuild for nothing) and `cargo:rerun-if-changed` lines for every file read.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     asl_build::Builder::new()
+//!         .workflow("ManageEksCluster", "workflows/manage-eks-cluster.asl.json")
+//!         .compile()
+//!         .unwrap();
+//! }
+//! // src/lib.rs:
+//! // include!(concat!(env!("OUT_DIR"), "/manage_eks_cluster.rs"));
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::codegen::{self, Options};
+
+/// Configures and runs code generation from a build script.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    workflows: Vec<(String, PathBuf)>,
+    out_dir: Option<PathBuf>,
+    runtime_path: String,
+    resources: Vec<String>,
+    visibility: String,
+    emit_rerun: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            workflows: Vec::new(),
+            out_dir: None,
+            runtime_path: "::asl::runtime::__private".into(),
+            resources: Vec::new(),
+            visibility: "pub".into(),
+            emit_rerun: true,
+        }
+    }
+}
+
+/// A failure of [`Builder::compile`]: an unreadable file, invalid workflows
+/// (every diagnostic, rendered), or an output that cannot be written.
+#[derive(Debug)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl Builder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a workflow: the type `name`, generated from the definition at `path`
+    /// (relative to the build script's working directory, the package root).
+    /// The output file is `name` in snake case with `.rs`.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.workflow("Hello", "hello.asl.json").workflow("Bye", "bye.asl.json");
+    /// ```
+    pub fn workflow(&mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> &mut Self {
+        self.workflows.push((name.into(), path.into()));
+        self
+    }
+
+    /// Writes into `dir` instead of `OUT_DIR`.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.out_dir("src/generated");
+    /// ```
+    pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// The path generated code reaches the runtime by (default
+    /// `::asl::runtime::__private`), e.g. for a crate that re-exports `asl`.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.runtime_path("::my_platform::asl::runtime::__private");
+    /// ```
+    pub fn runtime_path(&mut self, path: impl Into<String>) -> &mut Self {
+        self.runtime_path = path.into();
+        self
+    }
+
+    /// Declares a Task `Resource` the program registers a handler for; any other
+    /// resource that is not a built-in integration fails the build.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.resource("arn:aws:lambda:us-east-1:123456789012:function:resize");
+    /// ```
+    pub fn resource(&mut self, arn: impl Into<String>) -> &mut Self {
+        self.resources.push(arn.into());
+        self
+    }
+
+    /// Visibility of the generated types (default `pub`).
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.visibility("pub(crate)");
+    /// ```
+    pub fn visibility(&mut self, visibility: impl Into<String>) -> &mut Self {
+        self.visibility = visibility.into();
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` for each definition (default
+    /// true; turn off when calling the builder outside a build script).
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.emit_rerun_if_changed(false);
+    /// ```
+    pub fn emit_rerun_if_changed(&mut self, emit: bool) -> &mut Self {
+        self.emit_rerun = emit;
+        self
+    }
+
+    /// Generates every workflow. All invalid workflows are reported together.
+    /// Returns the paths written (or left unchanged).
+    pub fn compile(&self) -> Result<Vec<PathBuf>, BuildError> {
+        let out_dir = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
+                BuildError("OUT_DIR is not set: call from a build script or set out_dir".into())
+            })?),
+        };
+        let runtime_path: TokenStream = self.runtime_path.parse().map_err(|e| {
+            BuildError(format!(
+                "runtime path `{}` is not a Rust path: {e}",
+                self.runtime_path
+            ))
+        })?;
+        let visibility: TokenStream = self.visibility.parse().map_err(|e| {
+            BuildError(format!(
+                "visibility `{}` is not valid: {e}",
+                self.visibility
+            ))
+        })?;
+        let mut errors = Vec::new();
+        let mut written = Vec::new();
+        for (name, path) in &self.workflows {
+            if self.emit_rerun {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+            let source = match std::fs::read(path) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(format!("cannot read {}: {e}", path.display()));
+                    continue;
+                }
+            };
+            let options = Options {
+                type_name: name.clone(),
+                visibility: visibility.clone(),
+                runtime_path: runtime_path.clone(),
+                resources: self.resources.clone(),
+                source_path: None,
+            };
+            let file_name = path.display().to_string();
+            match generate_file(&source, &file_name, &options) {
+                Ok(text) => {
+                    let target = out_dir.join(format!("{}.rs", snake_case(name)));
+                    write_if_changed(&target, &text).map_err(|e| {
+                        BuildError(format!("cannot write {}: {e}", target.display()))
+                    })?;
+                    written.push(target);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(written)
+        } else {
+            Err(BuildError(errors.join("\n")))
+        }
+    }
+}
+
+/// The generated file for one workflow: `// @generated` header, formatted.
+pub fn generate_file(source: &[u8], file_name: &str, options: &Options) -> Result<String, String> {
+    let tokens = codegen::compile(source, file_name, options).map_err(|d| d.to_string())?;
+    format_file(tokens, file_name)
+}
+
+/// Formats generated tokens as a file with prettyplease.
+pub fn format_file(tokens: TokenStream, file_name: &str) -> Result<String, String> {
+    let file: syn::File = syn::parse2(quote!(#tokens))
+        .map_err(|e| format!("generated code for {file_name} does not parse: {e}"))?;
+    Ok(format!(
+        "// @generated by asl-build from {file_name}. Do not edit: edit the workflow definition.\n\n{}",
+        prettyplease::unparse(&file)
+    ))
+}
+
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
+}
+
+/// `ManageEksCluster` → `manage_eks_cluster`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+    out
+}

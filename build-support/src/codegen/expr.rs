@@ -1,0 +1,528 @@
+//! Expressions as Rust: paths as `static` compiled paths, payload templates as
+//! direct object construction in template order, intrinsic calls as direct calls
+//! of the runtime's functions, Choice rules as Rust conditions.
+//!
+//! Every function here returns an expression of the generated code; expressions
+//! that can fail use `?` and so live inside a block returning
+//! `Result<Value, Error>`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::Value;
+
+use crate::expr::{Arg, Call, Expression, Function, JsonPath, Path, ReferencePath, Root, Segment};
+use crate::model::{
+    Comparison, Condition, ConditionKind, Operand, Operator, Origin, Template, TemplateNode,
+};
+
+use super::Gen;
+
+/// What `$` and `$$` mean where an expression is evaluated.
+#[derive(Clone)]
+pub struct Env {
+    /// An expression of type `&Value`: the effective input (or the task result,
+    /// in a `ResultSelector`).
+    pub input: TokenStream,
+}
+
+impl Gen<'_> {
+    /// `&'static ReferencePath` for a compiled reference path.
+    pub(super) fn static_path(&self, path: &ReferencePath) -> TokenStream {
+        let rt = &self.rt;
+        let root = match &path.root {
+            Root::Input => quote!(#rt::Root::Input),
+            Root::Context => quote!(#rt::Root::Context),
+            Root::Variable(name) => quote!(#rt::Root::Variable(#rt::Cow::Borrowed(#name))),
+        };
+        let segments = path.segments.iter().map(|s| match s {
+            Segment::Field(name) => quote!(#rt::Segment::Field(#rt::Cow::Borrowed(#name))),
+            Segment::Index(i) => quote!(#rt::Segment::Index(#i)),
+        });
+        let text = &path.text;
+        quote!({
+            static __P: #rt::ReferencePath = #rt::ReferencePath::from_static(#root, &[#(#segments),*], #text);
+            &__P
+        })
+    }
+
+    /// `&'static JsonPathQuery` for a full JSONPath.
+    pub(super) fn static_query(&self, query: &JsonPath) -> TokenStream {
+        let rt = &self.rt;
+        let text = &query.text;
+        quote!({
+            static __Q: #rt::JsonPathQuery = #rt::JsonPathQuery::new(#text);
+            &__Q
+        })
+    }
+
+    /// Reports variables (`$name`), which need `Assign`: not supported yet.
+    pub(super) fn check_root(&mut self, root: &Root, text: &str, origin: &Origin) -> bool {
+        if let Root::Variable(_) = root {
+            self.unsupported(origin, format!("the variable reference `{text}` needs workflow variables (`Assign`), which code generation does not support yet"));
+            return false;
+        }
+        true
+    }
+
+    /// The context object for this state, as a `Context` expression.
+    pub(super) fn context(&mut self) -> TokenStream {
+        self.reads_context = true;
+        quote!(__ctx)
+    }
+
+    /// A selection for `InputPath`/`OutputPath`/`ItemsPath`: an owned `Value`
+    /// expression; `source` is a `&Value` expression.
+    pub(super) fn select(
+        &mut self,
+        path: &Path,
+        source: TokenStream,
+        origin: &Origin,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        if !self.check_root(path.root(), path.text(), origin) {
+            return quote!(#rt::Value::Null);
+        }
+        match path {
+            Path::Reference(p) => {
+                let sp = self.static_path(p);
+                if p.root == Root::Context {
+                    let ctx = self.context();
+                    quote!(#ctx.get(#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
+                } else if p.segments.is_empty() {
+                    quote!(#rt::Value::clone(#source))
+                } else {
+                    quote!(#sp.select(#source)?.clone())
+                }
+            }
+            Path::Query(q) => {
+                let sq = self.static_query(q);
+                let root = if q.root == Root::Context {
+                    let ctx = self.context();
+                    quote!(&#ctx.to_value())
+                } else {
+                    source
+                };
+                quote!(#rt::select_query(#sq, #root)?)
+            }
+        }
+    }
+
+    /// A path read that may find nothing: an `Option<Value>` expression.
+    pub(super) fn read_optional(
+        &mut self,
+        path: &Path,
+        source: TokenStream,
+        origin: &Origin,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        if !self.check_root(path.root(), path.text(), origin) {
+            return quote!(#rt::None::<#rt::Value>);
+        }
+        match path {
+            Path::Reference(p) if p.root == Root::Context => {
+                let sp = self.static_path(p);
+                let ctx = self.context();
+                quote!(#ctx.get(#sp).map(#rt::Cow::into_owned))
+            }
+            Path::Reference(p) => {
+                let sp = self.static_path(p);
+                quote!(#rt::get(#sp, #source).cloned())
+            }
+            Path::Query(q) => {
+                let sq = self.static_query(q);
+                let root = if q.root == Root::Context {
+                    let ctx = self.context();
+                    quote!(&#ctx.to_value())
+                } else {
+                    source
+                };
+                quote!(#sq.find(#root))
+            }
+        }
+    }
+
+    /// A literal JSON value.
+    pub(super) fn literal(&self, value: &Value) -> TokenStream {
+        let rt = &self.rt;
+        match value {
+            Value::Null => quote!(#rt::Value::Null),
+            Value::Bool(b) => quote!(#rt::Value::Bool(#b)),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    quote!(#rt::Value::from(#i))
+                } else if let Some(u) = n.as_u64() {
+                    quote!(#rt::Value::from(#u))
+                } else {
+                    let f = n.as_f64().unwrap_or(0.0);
+                    quote!(#rt::Value::from(#f))
+                }
+            }
+            Value::String(s) => quote!(#rt::Value::String(#rt::String::from(#s))),
+            Value::Array(items) if items.is_empty() => quote!(#rt::Value::Array(#rt::Vec::new())),
+            Value::Object(map) if map.is_empty() => quote!(#rt::Value::Object(#rt::Map::new())),
+            // Larger literals are parsed once and cloned: smaller code than
+            // building them field by field.
+            other => {
+                let text = other.to_string();
+                quote!({
+                    static __L: #rt::LazyLock<#rt::Value> = #rt::LazyLock::new(|| #rt::literal(#text));
+                    #rt::Value::clone(&__L)
+                })
+            }
+        }
+    }
+
+    /// A payload template as direct construction; `field` names the nearest key
+    /// for error causes.
+    pub(super) fn template(&mut self, template: &Template, env: &Env, field: &str) -> TokenStream {
+        let rt = self.rt.clone();
+        match &template.node {
+            TemplateNode::Object(fields) => {
+                let n = fields.len();
+                let inserts: Vec<TokenStream> = fields
+                    .iter()
+                    .map(|f| {
+                        let key = &f.name.value;
+                        let value = self.template(&f.value, env, key);
+                        quote!(__m.insert(#rt::String::from(#key), #value);)
+                    })
+                    .collect();
+                quote!({
+                    let mut __m = #rt::Map::with_capacity(#n);
+                    #(#inserts)*
+                    #rt::Value::Object(__m)
+                })
+            }
+            TemplateNode::Array(items) => {
+                let items: Vec<TokenStream> =
+                    items.iter().map(|t| self.template(t, env, field)).collect();
+                quote!(#rt::Value::Array(#rt::Vec::from([#(#items),*])))
+            }
+            TemplateNode::Literal(v) => self.literal(v),
+            TemplateNode::Expression(e) => self.expression(e, env, field, &template.origin),
+            TemplateNode::Jsonata(_) => {
+                self.unsupported(
+                    &template.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                quote!(#rt::Value::Null)
+            }
+        }
+    }
+
+    /// A `.$` value: a path or an intrinsic call, as a `Value` expression.
+    pub(super) fn expression(
+        &mut self,
+        e: &Expression,
+        env: &Env,
+        field: &str,
+        origin: &Origin,
+    ) -> TokenStream {
+        match e {
+            Expression::Path(p) => self.path_value(p, env, field, origin),
+            Expression::Intrinsic(call) => self.call(call, env, field, origin),
+        }
+    }
+
+    fn path_value(&mut self, path: &Path, env: &Env, field: &str, origin: &Origin) -> TokenStream {
+        let rt = self.rt.clone();
+        if !self.check_root(path.root(), path.text(), origin) {
+            return quote!(#rt::Value::Null);
+        }
+        let input = &env.input;
+        match path {
+            Path::Reference(p) if p.root == Root::Context => {
+                let sp = self.static_path(p);
+                let ctx = self.context();
+                quote!(#rt::eval_context_path(#field, #sp, &#ctx, #input)?)
+            }
+            Path::Reference(p) => {
+                let sp = self.static_path(p);
+                quote!(#rt::field(#field, #sp, #input)?)
+            }
+            Path::Query(q) => {
+                let sq = self.static_query(q);
+                let context = if q.root == Root::Context {
+                    let ctx = self.context();
+                    quote!(&#ctx.to_value())
+                } else {
+                    quote!(&#rt::Value::Null)
+                };
+                quote!(#rt::eval_query(#field, #sq, &#rt::Scope { input: #input, context: #context, variables: #rt::None })?)
+            }
+        }
+    }
+
+    /// An intrinsic call: arguments first, then a direct call of the function.
+    fn call(&mut self, call: &Call, env: &Env, field: &str, origin: &Origin) -> TokenStream {
+        let rt = self.rt.clone();
+        let i = quote!(#rt::intrinsics);
+        // `States.Format('literal {}', ...)`: the template is split now, not per call.
+        if call.function == Function::Format
+            && let Some(Arg::String(template)) = call.args.first()
+        {
+            let pieces = split_format_template(template);
+            let args: Vec<TokenStream> = call.args[1..]
+                .iter()
+                .map(|a| self.arg(a, env, field, origin))
+                .collect();
+            return quote!(#rt::Value::String(#i::format(&[#(#pieces),*], &[#(#args),*])?));
+        }
+        let args: Vec<TokenStream> = call
+            .args
+            .iter()
+            .map(|a| self.arg(a, env, field, origin))
+            .collect();
+        let (min, max) = call.function.arity();
+        let arity_ok = args.len() >= min && max.is_none_or(|m| args.len() <= m);
+        let r = |f: &str| proc_macro2::Ident::new(f, proc_macro2::Span::call_site());
+        let direct = |name: &str, args: &[TokenStream]| {
+            let f = r(name);
+            quote!(#i::#f(#(&#args),*)?)
+        };
+        if !arity_ok {
+            // The front end reports wrong arity; should one slip through, the
+            // runtime's dispatcher fails with AWS's error instead of a panic.
+            let variant = r(&format!("{:?}", call.function));
+            return quote!(#i::call(#i::Intrinsic::#variant, &[#(#args),*])?);
+        }
+        match call.function {
+            Function::Format => quote!(#i::call(#i::Intrinsic::Format, &[#(#args),*])?),
+            Function::StringToJson => direct("string_to_json", &args),
+            Function::JsonToString => {
+                let a = &args[0];
+                quote!(#i::json_to_string(&#a))
+            }
+            Function::Array => quote!(#i::array(#rt::Vec::from([#(#args),*]))),
+            Function::ArrayPartition => direct("array_partition", &args),
+            Function::ArrayContains => direct("array_contains", &args),
+            Function::ArrayRange => direct("array_range", &args),
+            Function::ArrayGetItem => direct("array_get_item", &args),
+            Function::ArrayLength => direct("array_length", &args),
+            Function::ArrayUnique => direct("array_unique", &args),
+            Function::Base64Encode => direct("base64_encode", &args),
+            Function::Base64Decode => direct("base64_decode", &args),
+            Function::Hash => direct("hash", &args),
+            Function::JsonMerge => direct("json_merge", &args),
+            Function::MathRandom => {
+                let (a, b) = (&args[0], &args[1]);
+                match args.get(2) {
+                    Some(c) => quote!(#i::math_random(&#a, &#b, #rt::Some(&#c))?),
+                    None => quote!(#i::math_random(&#a, &#b, #rt::None)?),
+                }
+            }
+            Function::MathAdd => direct("math_add", &args),
+            Function::StringSplit => direct("string_split", &args),
+            Function::Uuid => quote!(#i::uuid()),
+        }
+    }
+
+    fn arg(&mut self, arg: &Arg, env: &Env, field: &str, origin: &Origin) -> TokenStream {
+        match arg {
+            Arg::String(s) => self.literal(&Value::String(s.clone())),
+            Arg::Number(n) => self.literal(&Value::Number(n.clone())),
+            Arg::Bool(b) => self.literal(&Value::Bool(*b)),
+            Arg::Null => self.literal(&Value::Null),
+            Arg::Path(p) => self.path_value(p, env, field, origin),
+            Arg::Call(c) => self.call(c, env, field, origin),
+        }
+    }
+
+    /// A Choice rule as a Rust `bool` expression.
+    pub(super) fn condition(&mut self, c: &Condition, env: &Env) -> TokenStream {
+        match &c.kind {
+            ConditionKind::And(items) => {
+                let items: Vec<TokenStream> =
+                    items.iter().map(|c| self.condition(c, env)).collect();
+                if items.is_empty() {
+                    return quote!(true);
+                }
+                quote!((#(#items)&&*))
+            }
+            ConditionKind::Or(items) => {
+                let items: Vec<TokenStream> =
+                    items.iter().map(|c| self.condition(c, env)).collect();
+                if items.is_empty() {
+                    return quote!(false);
+                }
+                quote!((#(#items)||*))
+            }
+            ConditionKind::Not(inner) => {
+                let inner = self.condition(inner, env);
+                quote!((!#inner))
+            }
+            ConditionKind::Compare(cmp) => self.comparison(cmp, env),
+            ConditionKind::Jsonata(_) => {
+                self.unsupported(&c.origin, "JSONata conditions are not supported yet".into());
+                quote!(false)
+            }
+        }
+    }
+
+    /// One comparison: the `Variable`'s value, then the operator.
+    fn comparison(&mut self, cmp: &Comparison, env: &Env) -> TokenStream {
+        let rt = self.rt.clone();
+        let c = quote!(#rt::choice);
+        let origin = cmp.variable.origin.clone();
+        let op = cmp.operator.value;
+        let input = env.input.clone();
+        if !self.check_root(cmp.variable.root(), cmp.variable.text(), &origin) {
+            return quote!(false);
+        }
+        // `IsPresent` is the one test that tolerates a missing variable.
+        if op == Operator::IsPresent {
+            let expected = matches!(cmp.operand.value, Operand::Bool(true));
+            let found = self.read_optional(&cmp.variable.value, input, &origin);
+            return quote!((#found.is_some() == #expected));
+        }
+        let (root_setup, root) = self.root_for(cmp.variable.root(), &input);
+        let variable = match &cmp.variable.value {
+            Path::Reference(p) => {
+                let sp = self.static_path(p);
+                quote!(let __v = #c::variable(#sp, #root)?;)
+            }
+            Path::Query(q) => {
+                let sq = self.static_query(q);
+                quote!(let __vq = #rt::select_query(#sq, #root)?; let __v = &__vq;)
+            }
+        };
+        let cmp_kind = |op: Operator| {
+            let name = op.name();
+            let k = if name.ends_with("GreaterThanEquals") {
+                quote!(Ge)
+            } else if name.ends_with("LessThanEquals") {
+                quote!(Le)
+            } else if name.ends_with("GreaterThan") {
+                quote!(Gt)
+            } else if name.ends_with("LessThan") {
+                quote!(Lt)
+            } else {
+                quote!(Eq)
+            };
+            quote!(#rt::Cmp::#k)
+        };
+        let k = cmp_kind(op);
+        let test = match (&cmp.operand.value, op.operand_type()) {
+            (Operand::Path(p), _) => {
+                let operand_origin = cmp.operand.origin.clone();
+                if !self.check_root(p.root(), p.text(), &operand_origin) {
+                    return quote!(false);
+                }
+                let (operand_setup, operand_root) = self.root_for(p.root(), &input);
+                let operand = match p {
+                    Path::Reference(r) => {
+                        let sp = self.static_path(r);
+                        quote!(#c::operand(#sp, #operand_root)?)
+                    }
+                    Path::Query(q) => {
+                        let sq = self.static_query(q);
+                        quote!(&#rt::select_query(#sq, #operand_root)?)
+                    }
+                };
+                let f = match op.operand_type() {
+                    crate::model::OperandType::String => quote!(string),
+                    crate::model::OperandType::Number => quote!(numeric),
+                    crate::model::OperandType::Timestamp => quote!(timestamp),
+                    crate::model::OperandType::Bool => quote!(boolean),
+                };
+                let call = if op.operand_type() == crate::model::OperandType::Bool {
+                    quote!(#c::#f(__v, __o))
+                } else {
+                    quote!(#c::#f(__v, #k, __o))
+                };
+                quote!({ #operand_setup let __o = #operand; #call })
+            }
+            (Operand::String(s), _) if op == Operator::StringMatches => {
+                quote!(#c::string_matches(__v, #s))
+            }
+            (Operand::String(s), crate::model::OperandType::String) => {
+                quote!(#c::string_lit(__v, #k, #s))
+            }
+            (Operand::String(s), crate::model::OperandType::Timestamp) => {
+                quote!(#rt::timestamp_text(__v, #k, #s))
+            }
+            (Operand::Number(n), crate::model::OperandType::Number) => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                quote!(#c::numeric_lit(__v, #k, #f))
+            }
+            (Operand::Bool(b), _) => {
+                let f = match op {
+                    Operator::BooleanEquals => {
+                        return quote!({ #root_setup #variable #c::boolean_lit(__v, #b) });
+                    }
+                    Operator::IsNull => quote!(is_null),
+                    Operator::IsNumeric => quote!(is_numeric),
+                    Operator::IsString => quote!(is_string),
+                    Operator::IsBoolean => quote!(is_boolean),
+                    Operator::IsTimestamp => quote!(is_timestamp),
+                    _ => {
+                        self.unsupported(
+                            &cmp.operand.origin,
+                            format!("`{}` does not take a boolean", op.name()),
+                        );
+                        return quote!(false);
+                    }
+                };
+                quote!((#c::#f(__v) == #b))
+            }
+            _ => {
+                self.unsupported(
+                    &cmp.operand.origin,
+                    format!("this operand does not fit `{}`", op.name()),
+                );
+                return quote!(false);
+            }
+        };
+        quote!({ #root_setup #variable #test })
+    }
+
+    /// The `&Value` a rule's path reads from: the input, or `$$` built whole
+    /// (Choice rules over `$$` are rare; the common case stays borrowed).
+    fn root_for(&mut self, root: &Root, input: &TokenStream) -> (TokenStream, TokenStream) {
+        match root {
+            Root::Context => {
+                let ctx = self.context();
+                (quote!(let __root = #ctx.to_value();), quote!(&__root))
+            }
+            _ => (TokenStream::new(), input.clone()),
+        }
+    }
+}
+
+/// Splits a `States.Format` template into the literal pieces around its `{}`
+/// placeholders, resolving `\{`, `\}`, `\'` and `\\` (the runtime's
+/// `intrinsics::split_format_template`, run at build time).
+pub fn split_format_template(template: &str) -> Vec<String> {
+    let mut pieces = vec![String::new()];
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        let last = pieces.len() - 1;
+        match c {
+            '\\' => match chars.peek() {
+                Some(&next @ ('{' | '}' | '\'' | '\\')) => {
+                    chars.next();
+                    pieces[last].push(next);
+                }
+                _ => pieces[last].push('\\'),
+            },
+            '{' if chars.peek() == Some(&'}') => {
+                chars.next();
+                pieces.push(String::new());
+            }
+            other => pieces[last].push(other),
+        }
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_templates_split_at_placeholders() {
+        assert_eq!(split_format_template("a {} b {}"), vec!["a ", " b ", ""]);
+        assert_eq!(split_format_template(r"\{x\} {}"), vec!["{x} ", ""]);
+        assert_eq!(split_format_template("{"), vec!["{"]);
+    }
+}

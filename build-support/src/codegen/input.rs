@@ -1,0 +1,173 @@
+//! The `asl!` macro's input and expansion, as a plain function over
+//! `proc_macro2` tokens so the macro crate stays a shell and tests can call it.
+//!
+//! Accepted forms:
+//! - `asl!("workflow.asl.json")`: a `pub struct Workflow`;
+//! - `asl!(pub ManageEksCluster = "manage-eks-cluster.asl.json")`: a named type
+//!   with any visibility (several workflows can share a module);
+//! - either followed by `, resources = ["arn:aws:lambda:...:function:f", ...]`:
+//!   Task resources the program will register handlers for (any other Resource
+//!   that is not a built-in integration is a compile error);
+//! - and `, runtime = some::path` to reach the runtime somewhere other than
+//!   `::asl::runtime::__private`.
+//!
+//! The path is resolved against `CARGO_MANIFEST_DIR` first and then against the
+//! directory of the file that calls the macro.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token, Visibility};
+
+use super::Options;
+
+/// The parsed macro input.
+pub struct MacroInput {
+    pub visibility: Visibility,
+    pub name: Option<Ident>,
+    pub path: LitStr,
+    pub resources: Vec<LitStr>,
+    pub runtime: Option<syn::Path>,
+}
+
+impl Parse for MacroInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let visibility: Visibility = input.parse()?;
+        let name = if input.peek(Ident) {
+            let name: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Some(name)
+        } else {
+            None
+        };
+        let path: LitStr = input.parse()?;
+        let mut resources = Vec::new();
+        let mut runtime = None;
+        while input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            match key.to_string().as_str() {
+                "resources" => {
+                    let content;
+                    syn::bracketed!(content in input);
+                    let list = content.parse_terminated(|p| p.parse::<LitStr>(), Token![,])?;
+                    resources.extend(list);
+                }
+                "runtime" => runtime = Some(input.parse()?),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!(
+                            "unknown option `{other}`: expected `resources = [...]` or `runtime = path`"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(MacroInput {
+            visibility,
+            name,
+            path,
+            resources,
+            runtime,
+        })
+    }
+}
+
+/// Expands `asl!(...)`: the workflow, or `compile_error!` with every diagnostic
+/// plus a skeleton of the public API. `calling_file` is the file the macro is
+/// called from, when the compiler knows it.
+pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream {
+    let input: MacroInput = match syn::parse2(input) {
+        Ok(i) => i,
+        Err(e) => return e.to_compile_error(),
+    };
+    let options = Options {
+        type_name: input
+            .name
+            .as_ref()
+            .map_or_else(|| "Workflow".to_string(), |n| n.to_string()),
+        visibility: match (&input.visibility, &input.name) {
+            // `asl!("file")` has no place to write a visibility: the type is `pub`.
+            (Visibility::Inherited, None) => quote!(pub),
+            (v, _) => v.to_token_stream(),
+        },
+        runtime_path: input.runtime.as_ref().map_or_else(
+            || quote!(::asl::runtime::__private),
+            |p| p.to_token_stream(),
+        ),
+        resources: input.resources.iter().map(LitStr::value).collect(),
+        source_path: None,
+    };
+    let span = input.path.span();
+    let written = input.path.value();
+    let Some(resolved) = resolve(&written, calling_file.as_deref()) else {
+        let message = format!(
+            "asl!: cannot find `{written}` (looked in CARGO_MANIFEST_DIR and next to the calling file)"
+        );
+        return with_skeleton(
+            quote_spanned!(span=> ::core::compile_error!(#message);),
+            &options,
+        );
+    };
+    let bytes = match std::fs::read(&resolved) {
+        Ok(b) => b,
+        Err(e) => {
+            let message = format!("asl!: cannot read `{}`: {e}", resolved.display());
+            return with_skeleton(
+                quote_spanned!(span=> ::core::compile_error!(#message);),
+                &options,
+            );
+        }
+    };
+    let options = Options {
+        source_path: Some(resolved.display().to_string()),
+        ..options
+    };
+    match super::compile(&bytes, &written, &options) {
+        Ok(tokens) => tokens,
+        Err(diagnostics) => {
+            let message = diagnostics.to_string();
+            let include = resolved.display().to_string();
+            // Even a failing build must depend on the file, so fixing it rebuilds.
+            let tokens = quote_spanned!(span=>
+                ::core::compile_error!(#message);
+                const _: &[u8] = ::core::include_bytes!(#include);
+            );
+            with_skeleton(tokens, &options)
+        }
+    }
+}
+
+fn with_skeleton(error: TokenStream, options: &Options) -> TokenStream {
+    let skeleton = super::skeleton(options);
+    quote!(#error #skeleton)
+}
+
+/// The definition file: under `CARGO_MANIFEST_DIR`, else next to the caller.
+fn resolve(written: &str, calling_file: Option<&Path>) -> Option<PathBuf> {
+    let written = Path::new(written);
+    if written.is_absolute() {
+        return written.is_file().then(|| written.to_path_buf());
+    }
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        candidates.push(PathBuf::from(dir).join(written));
+    }
+    if let Some(dir) = calling_file.and_then(Path::parent) {
+        candidates.push(dir.join(written));
+        if let Some(manifest) = std::env::var_os("CARGO_MANIFEST_DIR") {
+            candidates.push(PathBuf::from(manifest).join(dir).join(written));
+        }
+    }
+    candidates
+        .into_iter()
+        .find(|c| c.is_file())
+        .map(|c| c.canonicalize().unwrap_or(c))
+}

@@ -1,0 +1,1127 @@
+//! Code generation: a checked [`StateMachine`] in, Rust tokens out.
+//!
+//! The expansion of a workflow `Name` is one public unit struct and, inside a
+//! `const _: () = { ... };` block (so no helper name leaks into the user's
+//! module), its `run`/`run_with` entry points and, for the top-level machine and
+//! every Parallel branch and Map processor:
+//! - an enum with one variant per state (`__S0::RunAJobOnEks`),
+//! - one `async fn` per state, named after it (`run_a_job_on_eks`), holding the
+//!   state's logic: its paths, templates, rules, Retry/Catch tables,
+//! - a driver `__drive0` that moves from state to state in a loop: no recursion,
+//!   no boxed future per transition.
+//!
+//! Generated code names the runtime only through one path, by default
+//! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
+//! Constructs the runtime cannot run yet (JSONata, variables, `ItemReader`, ...)
+//! are reported as diagnostics, never generated half-way.
+
+mod expr;
+pub mod input;
+pub mod names;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::expr::{Expression, Path, ReferencePath, Root};
+use crate::model::{
+    self, Catcher, Dynamic, Io, Nullable, Origin, QueryLanguage, Retrier, State, StateKind,
+    StateMachine, Transition, WaitDuration,
+};
+
+use expr::Env;
+use names::Names;
+
+/// How to generate a workflow.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The name of the generated type, also the state machine name in ARNs and
+    /// `$$.StateMachine.Name`.
+    pub type_name: String,
+    /// Visibility of the generated type, as tokens (`pub`, `pub(crate)`, empty).
+    pub visibility: TokenStream,
+    /// The path generated code reaches the runtime by.
+    pub runtime_path: TokenStream,
+    /// Task `Resource`s the program provides handlers for, besides the built-in
+    /// integrations. Any other Resource is a compile error.
+    pub resources: Vec<String>,
+    /// The definition file, for `include_bytes!` (so Cargo rebuilds when it
+    /// changes) and for documentation.
+    pub source_path: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            type_name: "Workflow".into(),
+            visibility: quote!(pub),
+            runtime_path: quote!(::asl::runtime::__private),
+            resources: Vec::new(),
+            source_path: None,
+        }
+    }
+}
+
+/// Loads, checks and generates a definition: `source` is the file's bytes,
+/// `file_name` how diagnostics name it. Every problem is reported, located.
+///
+/// ```
+/// let src = br#"{"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": true}}}"#;
+/// let tokens = asl_build::codegen::compile(src, "hi.asl.json", &Default::default()).unwrap();
+/// assert!(tokens.to_string().contains("async fn hi"));
+/// ```
+pub fn compile(
+    source: &[u8],
+    file_name: &str,
+    options: &Options,
+) -> Result<TokenStream, Diagnostics> {
+    let machine = crate::load(source, file_name)?;
+    generate(&machine, options).map_err(|items| {
+        let text = String::from_utf8_lossy(source);
+        Diagnostics::new(file_name, crate::diagnostics::LineIndex::new(&text), items)
+    })
+}
+
+/// Generates the workflow, or the diagnostics of what cannot be generated.
+pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream, Vec<Diagnostic>> {
+    let mut g = Gen {
+        options,
+        rt: quote!(__asl),
+        names: Names::default(),
+        items: Vec::new(),
+        diagnostics: Vec::new(),
+        machines: 0,
+        reads_context: false,
+    };
+    if machine.query_language == QueryLanguage::Jsonata {
+        g.unsupported(
+            machine
+                .query_language_field
+                .as_ref()
+                .map_or(&machine.origin, |f| &f.origin),
+            "JSONata workflows are not supported yet (QueryLanguage \"JSONata\")".into(),
+        );
+    }
+    let top = g.machine(machine);
+    if !g.diagnostics.is_empty() {
+        return Err(g.diagnostics);
+    }
+    Ok(g.finish(top, machine))
+}
+
+/// The public API without a body, emitted next to `compile_error!` when the
+/// definition is invalid, so the user's code that calls the workflow still
+/// type-checks and the one real error stands alone.
+pub fn skeleton(options: &Options) -> TokenStream {
+    let name = Ident::new(&options.type_name, Span::call_site());
+    let vis = &options.visibility;
+    let rt = &options.runtime_path;
+    quote! {
+        #vis struct #name;
+        impl #name {
+            pub async fn run(
+                runtime: &#rt::Runtime,
+                input: #rt::Value,
+            ) -> #rt::Result<#rt::Value, #rt::ExecutionError> {
+                let _ = (runtime, input);
+                ::core::unreachable!("the workflow definition did not compile")
+            }
+            pub async fn run_with(
+                runtime: &#rt::Runtime,
+                input: #rt::Value,
+                options: #rt::ExecutionOptions,
+            ) -> #rt::Result<#rt::Value, #rt::ExecutionError> {
+                let _ = (runtime, input, options);
+                ::core::unreachable!("the workflow definition did not compile")
+            }
+        }
+    }
+}
+
+pub(crate) struct Gen<'o> {
+    options: &'o Options,
+    /// The runtime path as generated code spells it (`__asl`).
+    rt: TokenStream,
+    names: Names,
+    items: Vec<TokenStream>,
+    diagnostics: Vec<Diagnostic>,
+    machines: usize,
+    /// Set when the state being generated reads `$$`.
+    reads_context: bool,
+}
+
+/// One state machine being generated: its enum and the variant of each state.
+struct MachineCtx {
+    enum_name: Ident,
+    variants: Vec<(String, Ident)>,
+}
+
+impl MachineCtx {
+    fn variant(&self, state: &str) -> Option<&Ident> {
+        self.variants
+            .iter()
+            .find(|(n, _)| n == state)
+            .map(|(_, v)| v)
+    }
+}
+
+impl Gen<'_> {
+    fn unsupported(&mut self, origin: &Origin, message: String) {
+        self.diagnostics.push(
+            Diagnostic::new("asl::unsupported", message, origin.clone()).with_help(
+                "this part of the language is checked but code generation cannot run it yet",
+            ),
+        );
+    }
+
+    /// Generates a machine's enum, state functions and driver; returns the
+    /// driver's name.
+    fn machine(&mut self, machine: &StateMachine) -> Ident {
+        let index = self.machines;
+        self.machines += 1;
+        let enum_name = format_ident!("__S{}", index);
+        let driver = format_ident!("__drive{}", index);
+        let mut variant_names = Names::default();
+        let ctx = MachineCtx {
+            enum_name: enum_name.clone(),
+            variants: machine
+                .states
+                .iter()
+                .map(|s| (s.name.value.clone(), variant_names.variant(&s.name.value)))
+                .collect(),
+        };
+        let rt = self.rt.clone();
+        let mut arms = Vec::new();
+        for state in &machine.states {
+            let function = self.names.function(&state.name.value);
+            let variant = ctx.variant(&state.name.value).cloned();
+            let item = self.state(state, &function, &ctx);
+            self.items.push(item);
+            arms.push(quote!(#enum_name::#variant => #function(__ex, __input).await?,));
+        }
+        let variants: Vec<&Ident> = ctx.variants.iter().map(|(_, v)| v).collect();
+        let Some(start) = ctx.variant(&machine.start_at.value).cloned() else {
+            self.diagnostics.push(Diagnostic::new(
+                "asl::unknown-start-state",
+                format!(
+                    "`StartAt` names `{}`, which is not a state of this machine",
+                    machine.start_at.value
+                ),
+                machine.start_at.origin.clone(),
+            ));
+            return driver;
+        };
+        self.items.push(quote! {
+            #[derive(Clone, Copy, Debug)]
+            enum #enum_name { #(#variants),* }
+
+            async fn #driver(
+                __ex: &#rt::Execution,
+                mut __input: #rt::Value,
+            ) -> #rt::Result<#rt::Value, #rt::Error> {
+                let mut __state = #enum_name::#start;
+                loop {
+                    let __transition = match __state {
+                        #(#arms)*
+                    };
+                    match __transition {
+                        #rt::Transition::Next(__next, __output) => {
+                            __state = __next;
+                            __input = __output;
+                        }
+                        #rt::Transition::End(__output) => return #rt::Ok(__output),
+                    }
+                }
+            }
+        });
+        driver
+    }
+
+    fn finish(self, top: Ident, machine: &StateMachine) -> TokenStream {
+        let Gen { options, items, .. } = self;
+        let name = Ident::new(&options.type_name, Span::call_site());
+        let vis = &options.visibility;
+        let runtime = &options.runtime_path;
+        let machine_name = &options.type_name;
+        let timeout = match &machine.timeout_seconds {
+            Some(t) => {
+                let t = t.value;
+                quote!(__asl::Some(#t))
+            }
+            None => quote!(__asl::None),
+        };
+        let include = options.source_path.as_ref().map(|p| {
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#p);
+            )
+        });
+        let doc = match &options.source_path {
+            Some(p) => format!(
+                " The workflow of `{}`, compiled by `asl`.",
+                p.rsplit(['/', '\\']).next().unwrap_or(p)
+            ),
+            None => " A workflow compiled by `asl`.".to_string(),
+        };
+        let comment = machine.comment.as_ref().map(|c| {
+            let c = format!(" {}", c.value);
+            quote!(#[doc = ""] #[doc = #c])
+        });
+        quote! {
+            #[doc = #doc]
+            #comment
+            #[derive(Clone, Copy, Debug, Default)]
+            #vis struct #name;
+
+            #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+            const _: () = {
+                use #runtime as __asl;
+                #include
+
+                static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo { name: #machine_name, timeout_seconds: #timeout };
+
+                impl #name {
+                    /// Runs one execution with `input` and returns its output, or AWS's
+                    /// `error` and `cause` when it fails.
+                    pub async fn run(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
+                        Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
+                    }
+
+                    /// [`Self::run`] with an execution name or a history sink of its own.
+                    pub async fn run_with(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                        options: __asl::ExecutionOptions,
+                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
+                        let __ex = __asl::Execution::start(runtime, &__INFO, input, options);
+                        let __input = __ex.input().clone();
+                        __ex.finish(#top(&__ex, __input)).await
+                    }
+                }
+
+                #(#items)*
+            };
+        }
+    }
+
+    fn next(&mut self, transition: &Transition, ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        match transition {
+            Transition::End(_) => quote!(#rt::None),
+            Transition::Next(name) => match ctx.variant(&name.value) {
+                Some(v) => {
+                    let e = &ctx.enum_name;
+                    quote!(#rt::Some(#e::#v))
+                }
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        "asl::unknown-next-state",
+                        format!(
+                            "`Next` names `{}`, which is not a state of this machine",
+                            name.value
+                        ),
+                        name.origin.clone(),
+                    ));
+                    quote!(#rt::None)
+                }
+            },
+        }
+    }
+
+    fn retriers(&mut self, retry: &[Retrier]) -> TokenStream {
+        let rt = self.rt.clone();
+        let entries = retry.iter().map(|r| {
+            let errors = r.error_equals.iter().map(|e| &e.value);
+            let interval = r.interval_seconds.as_ref().map_or(1.0, |v| v.value as f64);
+            let attempts = r
+                .max_attempts
+                .as_ref()
+                .map_or(3u32, |v| u32::try_from(v.value).unwrap_or(u32::MAX));
+            let backoff = r.backoff_rate.as_ref().map_or(2.0, |v| v.value);
+            let max_delay = match &r.max_delay_seconds {
+                Some(v) => {
+                    let v = v.value as f64;
+                    quote!(#rt::Some(#v))
+                }
+                None => quote!(#rt::None),
+            };
+            let jitter = match r.jitter_strategy.as_ref().map(|j| j.value) {
+                Some(model::JitterStrategy::Full) => quote!(#rt::Jitter::Full),
+                _ => quote!(#rt::Jitter::None),
+            };
+            quote!(#rt::Retrier {
+                error_equals: &[#(#errors),*],
+                interval_seconds: #interval,
+                max_attempts: #attempts,
+                backoff_rate: #backoff,
+                max_delay_seconds: #max_delay,
+                jitter: #jitter,
+            })
+        });
+        let n = retry.len();
+        quote!(static __RETRY: [#rt::Retrier; #n] = [#(#entries),*];)
+    }
+
+    fn catchers(&mut self, catch: &[Catcher], ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        let e = &ctx.enum_name;
+        let mut entries = Vec::new();
+        for c in catch {
+            if c.output.is_some() || c.assign.is_some() {
+                self.unsupported(
+                    &c.origin,
+                    "`Output`/`Assign` in a Catch are not supported yet".into(),
+                );
+            }
+            let errors = c.error_equals.iter().map(|e| &e.value);
+            let result_path = match &c.result_path {
+                Some(Nullable { value: None, .. }) => quote!(#rt::None),
+                Some(Nullable { value: Some(p), .. }) => self.path_const(p),
+                None => self.path_const(&root_path()),
+            };
+            let next = match ctx.variant(&c.next.value) {
+                Some(v) => v.clone(),
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        "asl::unknown-next-state",
+                        format!(
+                            "`Next` names `{}`, which is not a state of this machine",
+                            c.next.value
+                        ),
+                        c.next.origin.clone(),
+                    ));
+                    continue;
+                }
+            };
+            entries.push(quote!(#rt::Catcher { error_equals: &[#(#errors),*], result_path: #result_path, next: #e::#next }));
+        }
+        let n = entries.len();
+        quote!(static __CATCH: [#rt::Catcher<#e>; #n] = [#(#entries),*];)
+    }
+
+    /// `Some(ReferencePath)` as a constant expression (for `Catcher`).
+    fn path_const(&self, path: &ReferencePath) -> TokenStream {
+        let rt = &self.rt;
+        let segments = path.segments.iter().map(|s| match s {
+            crate::expr::Segment::Field(name) => {
+                quote!(#rt::Segment::Field(#rt::Cow::Borrowed(#name)))
+            }
+            crate::expr::Segment::Index(i) => quote!(#rt::Segment::Index(#i)),
+        });
+        let text = &path.text;
+        quote!(#rt::Some(#rt::ReferencePath::from_static(#rt::Root::Input, &[#(#segments),*], #text)))
+    }
+
+    /// One state's `async fn`.
+    fn state(&mut self, state: &State, function: &Ident, ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        self.reads_context = false;
+        let name = &state.name.value;
+        if state.query_language == QueryLanguage::Jsonata {
+            self.unsupported(
+                &state.origin,
+                format!("state `{name}` uses JSONata, which is not supported yet"),
+            );
+        }
+        let e = &ctx.enum_name;
+        let kind = Ident::new(state.kind.type_name(), Span::call_site());
+        let body = match &state.kind {
+            StateKind::Pass(p) => {
+                self.check_io(&p.io);
+                let next = self.next(&p.transition, ctx);
+                let result = match (&p.result, &p.io.parameters) {
+                    (Some(r), _) => Some(self.literal(&r.value)),
+                    (None, Some(params)) => Some(self.template(
+                        params,
+                        &Env {
+                            input: quote!(__eff),
+                        },
+                        "",
+                    )),
+                    (None, None) => None,
+                };
+                self.standard(
+                    &p.io,
+                    result.map(|r| quote!(let __res = #r;)),
+                    next,
+                    &[],
+                    &[],
+                    ctx,
+                )
+            }
+            StateKind::Task(t) => {
+                self.check_io(&t.io);
+                let next = self.next(&t.transition, ctx);
+                let resource = &t.resource.value.arn;
+                if t.integration().is_none()
+                    && !self.options.resources.iter().any(|r| r == resource)
+                {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            "asl::undeclared-resource",
+                            format!("Task `{name}` calls `{resource}`, which is neither a built-in integration nor declared"),
+                            t.resource.origin.clone(),
+                        )
+                        .with_help(format!(
+                            "declare it so the program must register a handler: `asl!(Name = \"...\", resources = [\"{resource}\"])`"
+                        )),
+                    );
+                }
+                if let Some(c) = &t.credentials {
+                    self.unsupported(&c.origin, "`Credentials` are not supported yet".into());
+                }
+                let params = match &t.io.parameters {
+                    Some(p) => self.template(
+                        p,
+                        &Env {
+                            input: quote!(__eff),
+                        },
+                        "",
+                    ),
+                    None => quote!(#rt::Value::clone(__eff)),
+                };
+                let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
+                let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
+                let selector = self.result_selector(&t.io);
+                let result = quote! {
+                    let __timeout = #timeout;
+                    let __heartbeat = #heartbeat;
+                    let __params = #params;
+                    let __res = __st.task(#resource, __params, __timeout, __heartbeat).await?;
+                    #selector
+                };
+                self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
+            }
+            StateKind::Parallel(p) => {
+                self.check_io(&p.io);
+                let next = self.next(&p.transition, ctx);
+                let input = match &p.io.parameters {
+                    Some(params) => self.template(
+                        params,
+                        &Env {
+                            input: quote!(__eff),
+                        },
+                        "",
+                    ),
+                    None => quote!(#rt::Value::clone(__eff)),
+                };
+                let saved = self.reads_context;
+                let drivers: Vec<Ident> = p.branches.iter().map(|b| self.machine(b)).collect();
+                self.reads_context = saved;
+                let n = drivers.len();
+                let selector = self.result_selector(&p.io);
+                let result = quote! {
+                    let __branch_input = #input;
+                    let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(#drivers(__ex, __branch_input.clone()))),*];
+                    let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
+                    #selector
+                };
+                self.standard(&p.io, Some(result), next, &p.retry, &p.catch, ctx)
+            }
+            StateKind::Map(m) => {
+                self.check_io(&m.io);
+                let next = self.next(&m.transition, ctx);
+                let result = self.map(m, name);
+                self.standard(&m.io, Some(result), next, &m.retry, &m.catch, ctx)
+            }
+            StateKind::Wait(w) => {
+                self.check_io(&w.io);
+                let next = self.next(&w.transition, ctx);
+                let wait = self.wait(&w.duration);
+                self.standard_with_prelude(&w.io, wait, None, next, &[], &[], ctx)
+            }
+            StateKind::Succeed(s) => {
+                self.check_io(&s.io);
+                self.standard(&s.io, None, quote!(#rt::None::<#e>), &[], &[], ctx)
+            }
+            StateKind::Choice(c) => self.choice(c, ctx),
+            StateKind::Fail(f) => self.fail(f),
+        };
+        let reads_context = self.reads_context;
+        let ctx_binding = if reads_context {
+            quote!(let __ctx = __st.context();)
+        } else {
+            TokenStream::new()
+        };
+        // The context binding goes first inside the state's body blocks; it is
+        // spliced where the body asks for it.
+        let body = splice_context(body, &ctx_binding);
+        quote! {
+            async fn #function(
+                __ex: &#rt::Execution,
+                input: #rt::Value,
+            ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
+                static __STATE: #rt::StateInfo = #rt::StateInfo {
+                    name: #name,
+                    kind: #rt::StateKind::#kind,
+                    reads_context: #reads_context,
+                };
+                let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
+                #body
+            }
+        }
+    }
+
+    /// Reports `Assign` (variables) and JSONata-only fields, not supported yet.
+    fn check_io(&mut self, io: &Io) {
+        if let Some(a) = &io.assign {
+            self.unsupported(
+                &a.origin,
+                "`Assign` (workflow variables) is not supported yet".into(),
+            );
+        }
+        for t in [&io.arguments, &io.output].into_iter().flatten() {
+            self.unsupported(
+                &t.origin,
+                "JSONata `Arguments`/`Output` are not supported yet".into(),
+            );
+        }
+    }
+
+    fn result_selector(&mut self, io: &Io) -> TokenStream {
+        match &io.result_selector {
+            Some(t) => {
+                let value = self.template(
+                    t,
+                    &Env {
+                        input: quote!(&__res),
+                    },
+                    "",
+                );
+                quote!(let __res = #value;)
+            }
+            None => TokenStream::new(),
+        }
+    }
+
+    /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)` as `Option<Duration>`.
+    fn seconds(&mut self, field: Option<&Dynamic<u64>>, path_field: &str) -> TokenStream {
+        let rt = self.rt.clone();
+        match field {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#rt::Duration::from_secs(#n)))
+            }
+            Some(Dynamic::Path(p)) => match &p.value {
+                Expression::Path(path) => {
+                    let value = self.read_optional(path, quote!(__eff), &p.origin);
+                    let text = path.text();
+                    quote!(#rt::Some(#rt::seconds_path(#value.as_ref(), #path_field, #text)?))
+                }
+                Expression::Intrinsic(_) => {
+                    self.unsupported(
+                        &p.origin,
+                        format!("{path_field} takes a path, not an intrinsic function"),
+                    );
+                    quote!(#rt::None)
+                }
+            },
+            Some(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                quote!(#rt::None)
+            }
+        }
+    }
+
+    /// The shape shared by Pass, Task, Map, Parallel, Wait and Succeed:
+    /// InputPath → (result) → ResultPath → OutputPath, under Retry/Catch.
+    fn standard(
+        &mut self,
+        io: &Io,
+        result: Option<TokenStream>,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        self.standard_with_prelude(io, TokenStream::new(), result, next, retry, catch, ctx)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn standard_with_prelude(
+        &mut self,
+        io: &Io,
+        prelude: TokenStream,
+        result: Option<TokenStream>,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        let guarded = !retry.is_empty() || !catch.is_empty();
+        // Without Retry/Catch the body owns the input; otherwise it borrows it,
+        // since a retry runs it again and a Catch needs the raw input.
+        let raw_owned = if guarded {
+            quote!(#rt::Value::clone(&input))
+        } else {
+            quote!(input)
+        };
+        let input_path = self.input_path(io);
+        let default_input = io.input_path.is_none();
+        let result_path = io.result_path.as_ref();
+        let result_is_root = match result_path {
+            None => true,
+            Some(Nullable { value: Some(p), .. }) => p.segments.is_empty() && p.root == Root::Input,
+            Some(Nullable { value: None, .. }) => false,
+        };
+        let result_tokens = match result {
+            Some(r) => r,
+            // The result is the effective input: taken whole when nothing else
+            // needs it.
+            None if default_input && result_is_root => quote!(let __res = #raw_owned;),
+            None => quote!(let __res = #rt::Value::clone(__eff);),
+        };
+        let apply_result = match result_path {
+            None => quote!(let __out = __res;),
+            Some(Nullable { value: None, .. }) => quote!(let _ = __res; let __out = #raw_owned;),
+            Some(Nullable { value: Some(p), .. }) if result_is_root => {
+                let _ = p;
+                quote!(let __out = __res;)
+            }
+            Some(Nullable {
+                value: Some(p),
+                origin,
+            }) => {
+                if !self.check_root(&p.root, &p.text, origin) {
+                    TokenStream::new()
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(let __out = #sp.apply_result(#raw_owned, __res)?;)
+                }
+            }
+        };
+        let output = self.output_path(io, quote!(__out));
+        let inner = quote! {
+            __CONTEXT__
+            #input_path
+            #prelude
+            #result_tokens
+            #apply_result
+            #rt::Ok(#output)
+        };
+        if guarded {
+            let retriers = self.retriers(retry);
+            let catchers = self.catchers(catch, ctx);
+            quote! {
+                #retriers
+                #catchers
+                let __result = __st
+                    .retrying(&__RETRY, async || -> #rt::Result<#rt::Value, #rt::Error> { #inner })
+                    .await;
+                __st.finish(__result, #next, &__CATCH, input)
+            }
+        } else {
+            quote! {
+                let __result: #rt::Result<#rt::Value, #rt::Error> = async { #inner }.await;
+                __st.finish(__result, #next, &[], #rt::Value::Null)
+            }
+        }
+    }
+
+    /// Binds `__eff: &Value`, the effective input.
+    fn input_path(&mut self, io: &Io) -> TokenStream {
+        let rt = self.rt.clone();
+        match &io.input_path {
+            None => quote!(let __eff = &input;),
+            Some(Nullable { value: None, .. }) => {
+                quote!(let __eff_value = #rt::Value::Object(#rt::Map::new()); let __eff = &__eff_value;)
+            }
+            Some(Nullable {
+                value: Some(Path::Reference(p)),
+                ..
+            }) if p.root == Root::Input => {
+                if p.segments.is_empty() {
+                    quote!(let __eff = &input;)
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(let __eff = #sp.select(&input)?;)
+                }
+            }
+            Some(Nullable {
+                value: Some(path),
+                origin,
+            }) => {
+                let selected = self.select(path, quote!(&input), origin);
+                quote!(let __eff_value = #selected; let __eff = &__eff_value;)
+            }
+        }
+    }
+
+    /// `OutputPath` applied to the owned value `source`.
+    fn output_path(&mut self, io: &Io, source: TokenStream) -> TokenStream {
+        let rt = self.rt.clone();
+        match &io.output_path {
+            None => source,
+            Some(Nullable { value: None, .. }) => {
+                quote!({ let _ = #source; #rt::Value::Object(#rt::Map::new()) })
+            }
+            Some(Nullable {
+                value: Some(Path::Reference(p)),
+                ..
+            }) if p.root == Root::Input => {
+                if p.segments.is_empty() {
+                    source
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(#rt::select_owned(#sp, #source)?)
+                }
+            }
+            Some(Nullable {
+                value: Some(path),
+                origin,
+            }) => {
+                let selected = self.select(path, quote!(&#source), origin);
+                quote!({ let _ = &#source; #selected })
+            }
+        }
+    }
+
+    fn wait(&mut self, duration: &WaitDuration) -> TokenStream {
+        match duration {
+            WaitDuration::Seconds(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(__st.wait_seconds(#n).await;)
+            }
+            WaitDuration::Seconds(Dynamic::Path(p)) => match &p.value {
+                Expression::Path(path) => {
+                    let value = self.read_optional(path, quote!(__eff), &p.origin);
+                    let text = path.text();
+                    quote!(__st.wait_seconds_path(#value.as_ref(), #text).await?;)
+                }
+                Expression::Intrinsic(_) => {
+                    self.unsupported(
+                        &p.origin,
+                        "SecondsPath takes a path, not an intrinsic function".into(),
+                    );
+                    TokenStream::new()
+                }
+            },
+            WaitDuration::Timestamp(Dynamic::Literal(t)) => {
+                let rt = &self.rt;
+                let text = &t.value;
+                quote! {
+                    if let #rt::Some(__t) = #rt::parse_timestamp(#text) {
+                        __st.wait_until(__t).await;
+                    }
+                }
+            }
+            WaitDuration::Timestamp(Dynamic::Path(p)) => match &p.value {
+                Expression::Path(path) => {
+                    let value = self.read_optional(path, quote!(__eff), &p.origin);
+                    let text = path.text();
+                    quote!(__st.wait_timestamp_path(#value.as_ref(), #text).await?;)
+                }
+                Expression::Intrinsic(_) => {
+                    self.unsupported(
+                        &p.origin,
+                        "TimestampPath takes a path, not an intrinsic function".into(),
+                    );
+                    TokenStream::new()
+                }
+            },
+            WaitDuration::Seconds(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                TokenStream::new()
+            }
+            WaitDuration::Timestamp(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                TokenStream::new()
+            }
+        }
+    }
+
+    fn map(&mut self, m: &model::Map, name: &str) -> TokenStream {
+        let rt = self.rt.clone();
+        for (present, origin, what) in [
+            (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
+            (m.item_batcher.as_ref().map(|r| &r.origin), "ItemBatcher"),
+            (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
+        ]
+        .map(|(o, w)| (o.is_some(), o.cloned(), w))
+        {
+            if present && let Some(origin) = origin {
+                self.unsupported(
+                    &origin,
+                    format!("Map `{name}` uses `{what}`, which is not supported yet"),
+                );
+            }
+        }
+        if let Some(items) = &m.items {
+            self.unsupported(
+                &items.origin,
+                "`Items` (JSONata) is not supported yet".into(),
+            );
+        }
+        let (items, items_text) = match &m.items_path {
+            None => (quote!(#rt::Value::clone(__eff)), "$".to_string()),
+            Some(p) => (
+                self.select(&p.value, quote!(__eff), &p.origin),
+                p.value.text().to_string(),
+            ),
+        };
+        let max_concurrency = match &m.max_concurrency {
+            None => quote!(0usize),
+            Some(Dynamic::Literal(n)) => {
+                let n = usize::try_from(n.value).unwrap_or(usize::MAX);
+                quote!(#n)
+            }
+            Some(Dynamic::Path(p)) => self.dynamic_number(p, "max_concurrency_path"),
+            Some(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                quote!(0usize)
+            }
+        };
+        let count = match &m.tolerated_failure_count {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, "tolerated_failure_count_path");
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                quote!(#rt::None)
+            }
+        };
+        let percentage = match &m.tolerated_failure_percentage {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, "tolerated_failure_percentage_path");
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                self.unsupported(
+                    &j.origin,
+                    "JSONata expressions are not supported yet".into(),
+                );
+                quote!(#rt::None)
+            }
+        };
+        // The ItemSelector sees `$$.Map.Item`: it gets a context of its own.
+        let outer_reads_context = self.reads_context;
+        self.reads_context = false;
+        let (selector, selector_ctx) = match &m.item_selector {
+            Some(t) => {
+                let value = self.template(
+                    t,
+                    &Env {
+                        input: quote!(__eff),
+                    },
+                    "",
+                );
+                (quote!(#value), self.reads_context)
+            }
+            None => (quote!(__item), false),
+        };
+        self.reads_context = outer_reads_context;
+        let item_ctx = if selector_ctx {
+            quote!(let __ctx = __st.context().with_map_item(__index, &__item);)
+        } else {
+            TokenStream::new()
+        };
+        let driver = self.machine(&m.item_processor);
+        self.reads_context = outer_reads_context || selector_ctx;
+        let selector_result = self.result_selector(&m.io);
+        quote! {
+            let __items = __st.map_items(#items, #items_text)?;
+            let __max_concurrency: usize = #max_concurrency;
+            let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
+            let __res = __st
+                .map(__items, __max_concurrency, __tolerance, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
+                    #item_ctx
+                    let __iteration_input = #selector;
+                    #driver(__ex, __iteration_input).await
+                })
+                .await?;
+            #selector_result
+        }
+    }
+
+    /// A `...Path` number field of a Map, validated by the runtime helper `f`.
+    fn dynamic_number(&mut self, p: &model::Spanned<Expression>, f: &str) -> TokenStream {
+        let rt = self.rt.clone();
+        match &p.value {
+            Expression::Path(path) => {
+                let value = self.read_optional(path, quote!(__eff), &p.origin);
+                let text = path.text();
+                let f = Ident::new(f, Span::call_site());
+                quote!(__st.#f(#value.as_ref(), #text)?)
+            }
+            Expression::Intrinsic(_) => {
+                self.unsupported(
+                    &p.origin,
+                    "this field takes a path, not an intrinsic function".into(),
+                );
+                quote!(#rt::Default::default())
+            }
+        }
+    }
+
+    fn choice(&mut self, c: &model::Choice, ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        self.check_io(&c.io);
+        let e = &ctx.enum_name;
+        let input_path = self.input_path(&c.io);
+        let env = Env {
+            input: quote!(__eff),
+        };
+        let mut branches = Vec::new();
+        for rule in &c.choices {
+            if rule.assign.is_some() || rule.output.is_some() {
+                self.unsupported(
+                    &rule.origin,
+                    "`Assign`/`Output` in a choice rule are not supported yet".into(),
+                );
+            }
+            let cond = self.condition(&rule.condition, &env);
+            let next = match ctx.variant(&rule.next.value) {
+                Some(v) => v.clone(),
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        "asl::unknown-next-state",
+                        format!(
+                            "`Next` names `{}`, which is not a state of this machine",
+                            rule.next.value
+                        ),
+                        rule.next.origin.clone(),
+                    ));
+                    continue;
+                }
+            };
+            branches.push(quote!(if #cond { #e::#next }));
+        }
+        let default = match &c.default {
+            Some(d) => match ctx.variant(&d.value) {
+                Some(v) => quote!(#e::#v),
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        "asl::unknown-next-state",
+                        format!(
+                            "`Default` names `{}`, which is not a state of this machine",
+                            d.value
+                        ),
+                        d.origin.clone(),
+                    ));
+                    quote!(return #rt::Err(#rt::choice::no_choice_matched()))
+                }
+            },
+            None => quote!(return #rt::Err(#rt::choice::no_choice_matched())),
+        };
+        let owned = if c.io.input_path.is_none() {
+            quote!(input)
+        } else {
+            quote!(#rt::Value::clone(__eff))
+        };
+        let output = self.output_path(&c.io, quote!(__out));
+        quote! {
+            let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = async {
+                __CONTEXT__
+                #input_path
+                let __next = #(#branches else)* { #default };
+                let __out = #owned;
+                #rt::Ok((__next, #output))
+            }
+            .await;
+            __st.choose(__result)
+        }
+    }
+
+    fn fail(&mut self, f: &model::Fail) -> TokenStream {
+        let rt = self.rt.clone();
+        let mut text = |field: Option<&Dynamic<String>>, name: &str| -> TokenStream {
+            match field {
+                None => quote!(#rt::None),
+                Some(Dynamic::Literal(s)) => {
+                    let s = &s.value;
+                    quote!(#rt::Some(#rt::String::from(#s)))
+                }
+                Some(Dynamic::Path(p)) => {
+                    let value = self.expression(
+                        &p.value,
+                        &Env {
+                            input: quote!(&input),
+                        },
+                        name,
+                        &p.origin,
+                    );
+                    quote!(#rt::fail_text((|| #rt::Ok::<_, #rt::Error>(#value))())?)
+                }
+                Some(Dynamic::Jsonata(j)) => {
+                    self.unsupported(
+                        &j.origin,
+                        "JSONata expressions are not supported yet".into(),
+                    );
+                    quote!(#rt::None)
+                }
+            }
+        };
+        let error = text(f.error.as_ref(), "ErrorPath");
+        let cause = text(f.cause.as_ref(), "CausePath");
+        quote! {
+            let __result: #rt::Result<(#rt::Option<#rt::String>, #rt::Option<#rt::String>), #rt::Error> = async {
+                __CONTEXT__
+                #rt::Ok((#error, #cause))
+            }
+            .await;
+            match __result {
+                #rt::Ok((__error, __cause)) => #rt::Err(__st.fail(__error, __cause)),
+                #rt::Err(__e) => #rt::Err(__st.locate(__e)),
+            }
+        }
+    }
+}
+
+fn root_path() -> ReferencePath {
+    ReferencePath {
+        root: Root::Input,
+        segments: Vec::new(),
+        text: "$".into(),
+    }
+}
+
+/// Replaces the `__CONTEXT__` marker with the `let __ctx = ...` binding (or
+/// nothing): the body is generated before it is known whether it reads `$$`.
+fn splice_context(body: TokenStream, binding: &TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    body.into_iter()
+        .flat_map(|tt| -> Vec<TokenTree> {
+            match tt {
+                TokenTree::Ident(ref i) if i == "__CONTEXT__" => {
+                    binding.clone().into_iter().collect()
+                }
+                TokenTree::Group(g) => {
+                    let mut ng = Group::new(g.delimiter(), splice_context(g.stream(), binding));
+                    ng.set_span(g.span());
+                    vec![TokenTree::Group(ng)]
+                }
+                other => vec![other],
+            }
+        })
+        .collect()
+}
