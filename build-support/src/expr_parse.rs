@@ -59,50 +59,215 @@ pub fn jsonata(text: &str) -> Option<Jsonata> {
     }
 }
 
-/// Checks a JSONata expression for what can be told without a JSONata parser:
-/// it is not empty and its brackets and quotes balance.
+/// Checks the syntax of a JSONata expression without evaluating it: tokens are
+/// well formed, brackets balance, and operands and operators alternate (an
+/// infix operator such as `?`, `=` or `~>` needs an operand on each side).
+/// `{% $.a[?(@.b < 10)] %}` fails: `?` right after `[` has no left operand.
+/// Not a full JSONata parser; the runtime's evaluator reports what remains.
 pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
     let e = j.expression.trim();
     if e.is_empty() {
         return Err("the JSONata expression between `{%` and `%}` is empty".into());
     }
-    let mut stack = Vec::new();
-    let mut chars = e.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' | '\'' | '`' => {
-                let mut closed = false;
-                while let Some(d) = chars.next() {
-                    if d == '\\' {
-                        chars.next();
-                    } else if d == c {
-                        closed = true;
-                        break;
+    let chars: Vec<char> = e.chars().collect();
+    let mut i = 0;
+    // Open brackets, and whether we are waiting for an operand.
+    let mut stack: Vec<char> = Vec::new();
+    let mut want_operand = true;
+    let mut just_opened = false;
+    let err = |what: String, at: usize| {
+        Err(format!(
+            "JSONata syntax error at character {}: {what}",
+            at + 1
+        ))
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let start = i;
+        let opened = just_opened;
+        just_opened = false;
+        if c.is_whitespace() {
+            i += 1;
+            just_opened = opened;
+            continue;
+        }
+        if c == '/' && chars.get(i + 1) == Some(&'*') {
+            match e[char_offset(&chars, i + 2)..].find("*/") {
+                Some(end) => {
+                    i = chars
+                        .len()
+                        .min(i + 2 + e[char_offset(&chars, i + 2)..][..end].chars().count() + 2)
+                }
+                None => return err("unterminated comment".into(), start),
+            }
+            just_opened = opened;
+            continue;
+        }
+        if want_operand {
+            match c {
+                '"' | '\'' | '`' => {
+                    i = skip_quoted(&chars, i).ok_or_else(|| {
+                        format!(
+                            "JSONata syntax error: unterminated {c}-quoted text at character {}",
+                            start + 1
+                        )
+                    })?
+                }
+                '0'..='9' => {
+                    while i < chars.len()
+                        && (chars[i].is_ascii_alphanumeric()
+                            || chars[i] == '.'
+                                && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+                    {
+                        i += 1;
                     }
                 }
-                if !closed {
-                    return Err(format!(
-                        "unterminated {c}-quoted string in the JSONata expression"
-                    ));
+                '$' => {
+                    i += 1;
+                    if chars.get(i) == Some(&'$') {
+                        i += 1;
+                    }
+                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                        i += 1;
+                    }
                 }
+                '/' => {
+                    // A regular expression literal.
+                    i += 1;
+                    while i < chars.len() && chars[i] != '/' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    if i >= chars.len() {
+                        return err("unterminated regular expression".into(), start);
+                    }
+                    i += 1;
+                    while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                        i += 1;
+                    }
+                }
+                '(' | '[' | '{' => {
+                    stack.push(c);
+                    i += 1;
+                    just_opened = true;
+                    continue;
+                }
+                ')' | ']' | '}' if opened => {
+                    close(&mut stack, c).map_err(|m| {
+                        format!("JSONata syntax error at character {}: {m}", start + 1)
+                    })?;
+                    i += 1;
+                    want_operand = false;
+                    continue;
+                }
+                '-' | '+' => {
+                    // Unary sign: still waiting for the operand.
+                    i += 1;
+                    continue;
+                }
+                '*' | '%' => {
+                    // Wildcard, descendant `**`, parent `%`.
+                    i += 1;
+                    if c == '*' && chars.get(i) == Some(&'*') {
+                        i += 1;
+                    }
+                }
+                c if c.is_alphabetic() || c == '_' || c == 'λ' => {
+                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                        i += 1;
+                    }
+                }
+                other => return err(format!("expected an operand, found `{other}`"), start),
             }
-            '(' | '[' | '{' => stack.push(c),
+            want_operand = false;
+            continue;
+        }
+        // After an operand: an operator, a postfix bracket, or a closer.
+        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        match c {
+            '(' | '[' | '{' => {
+                stack.push(c);
+                i += 1;
+                want_operand = true;
+                just_opened = true;
+            }
             ')' | ']' | '}' => {
-                let open = match c {
-                    ')' => '(',
-                    ']' => '[',
-                    _ => '{',
-                };
-                if stack.pop() != Some(open) {
-                    return Err(format!("unbalanced `{c}` in the JSONata expression"));
-                }
+                close(&mut stack, c)
+                    .map_err(|m| format!("JSONata syntax error at character {}: {m}", start + 1))?;
+                i += 1;
             }
-            _ => {}
+            _ if ["!=", "<=", ">=", "~>", ":=", "..", "?:", "??", "**"].contains(&two.as_str()) => {
+                i += 2;
+                want_operand = true;
+            }
+            '^' if chars.get(i + 1) == Some(&'(') => {
+                stack.push('(');
+                i += 2;
+                want_operand = true;
+            }
+            '.' | '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '&' | '?' | ':' | ',' | ';'
+            | '@' | '#' | '|' => {
+                i += 1;
+                want_operand = true;
+            }
+            c if c.is_alphabetic() => {
+                let word_end = (i..chars.len())
+                    .find(|&k| !chars[k].is_alphanumeric())
+                    .unwrap_or(chars.len());
+                let word: String = chars[i..word_end].iter().collect();
+                if !["and", "or", "in"].contains(&word.as_str()) {
+                    return err(format!("expected an operator, found `{word}`"), start);
+                }
+                i = word_end;
+                want_operand = true;
+            }
+            other => return err(format!("expected an operator, found `{other}`"), start),
         }
     }
-    match stack.last() {
-        Some(open) => Err(format!("unclosed `{open}` in the JSONata expression")),
-        None => Ok(()),
+    if let Some(open) = stack.last() {
+        return Err(format!("JSONata syntax error: unclosed `{open}`"));
+    }
+    if want_operand {
+        return Err(
+            "JSONata syntax error: the expression ends where an operand is expected".into(),
+        );
+    }
+    Ok(())
+}
+
+fn char_offset(chars: &[char], i: usize) -> usize {
+    chars[..i.min(chars.len())]
+        .iter()
+        .map(|c| c.len_utf8())
+        .sum()
+}
+
+/// Index just after the quoted text starting at `i`, or None when unterminated.
+fn skip_quoted(chars: &[char], i: usize) -> Option<usize> {
+    let q = chars[i];
+    let mut k = i + 1;
+    while k < chars.len() {
+        match chars[k] {
+            '\\' if q != '`' => k += 2,
+            c if c == q => return Some(k + 1),
+            _ => k += 1,
+        }
+    }
+    None
+}
+
+fn close(stack: &mut Vec<char>, c: char) -> Result<(), String> {
+    let open = match c {
+        ')' => '(',
+        ']' => '[',
+        _ => '{',
+    };
+    if stack.pop() == Some(open) {
+        Ok(())
+    } else {
+        Err(format!("unbalanced `{c}`"))
     }
 }
 
@@ -513,7 +678,7 @@ impl CallParser<'_> {
         let name = self.rest()[..name_len].to_string();
         let function = Function::from_name(&name).ok_or_else(|| {
             if name.starts_with("States.") {
-                format!("unknown intrinsic function `{name}`")
+                format!("`{}` is not a JSONPath or intrinsic function expression: there is no intrinsic function `{name}`", self.text)
             } else {
                 format!(
                     "`{}` is not a JSONPath or intrinsic function expression",
@@ -833,7 +998,29 @@ mod tests {
     fn jsonata_strings() {
         assert!(jsonata("{% 1+2 %}").is_some());
         assert!(jsonata("10 %}").is_none());
-        assert!(check_jsonata(&jsonata("{% (1 %}").unwrap()).is_err());
-        assert!(check_jsonata(&jsonata("{%  %}").unwrap()).is_err());
+        for bad in [
+            "{% (1 %}",
+            "{%  %}",
+            "{% $.a[?(@.b < 10)].c %}",
+            "{% 1 + %}",
+            "{% 'x %}",
+            "{% a b %}",
+        ] {
+            assert!(check_jsonata(&jsonata(bad).unwrap()).is_err(), "{bad}");
+        }
+        for good in [
+            "{% 1+2 %}",
+            "{% $states.input.data.items %}",
+            "{% $x > 1 ? 'a' : \"b\" %}",
+            "{% $map([1,2], function($v){ $v * 2 }) %}",
+            "{% {'a': [], 'b': {}} %}",
+            "{% $.a[b > 1].c %}",
+            "{% $string(-1) & `x y` %}",
+            "{% $contains($s, /ab+c/i) and true %}",
+            "{% ( $a := 1; $a ) %}",
+            "{% a.**.b[0] %}",
+        ] {
+            assert!(check_jsonata(&jsonata(good).unwrap()).is_ok(), "{good}");
+        }
     }
 }

@@ -426,10 +426,11 @@ impl Lowerer<'_> {
             }),
             Some(v) => {
                 let bound = if v < i128::from(min) {
-                    if min == 0 {
-                        "allowed floor is 0".to_string()
-                    } else {
-                        format!("allowed minimum is {min}")
+                    match min {
+                        0 => "it must be an integer ≥ 0 (allowed floor is 0)".to_string(),
+                        1 => "it must be a positive integer (allowed floor is 0, exclusive)"
+                            .to_string(),
+                        _ => format!("allowed minimum is {min}"),
                     }
                 } else {
                     format!("allowed maximum is {max}")
@@ -959,6 +960,7 @@ impl Lowerer<'_> {
                         });
                     }
                 }
+                self.duplicate_template_fields(&fields);
                 TemplateNode::Object(fields)
             }
             JsonValue::Array(items) if !items.is_empty() => TemplateNode::Array(
@@ -977,6 +979,25 @@ impl Lowerer<'_> {
             _ => TemplateNode::Literal(json.to_serde()),
         };
         Template { node, origin }
+    }
+
+    /// Rule `asl::duplicate-template-field`: two members of one template object
+    /// produce the same output key, e.g. `"type"` and `"type.$"`; Step Functions
+    /// rejects the definition rather than pick one.
+    fn duplicate_template_fields(&mut self, fields: &[TemplateField]) {
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(first) = fields[..i].iter().find(|g| g.name.value == f.name.value) {
+                self.error(
+                    "asl::duplicate-template-field",
+                    f.name.origin.clone(),
+                    format!(
+                        "this template already has a field \"{}\" (line {}): both would set the same key",
+                        f.name.value, first.name.origin.line
+                    ),
+                    "keep either the literal field or the `.$` one",
+                );
+            }
+        }
     }
 
     /// Rule `asl::invalid-payload-template`: the value of a `key.$` member is a
@@ -1160,7 +1181,7 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Rule `asl::wrong-type` (Credentials): an object naming the role to assume.
+    /// Rule `asl::wrong-type` (Credentials): an object (naming the role to assume).
     /// `"Credentials": null`
     fn credentials_shape(&mut self, obj: &Obj) {
         let Some(m) = obj.get(CREDENTIALS) else {
@@ -1168,26 +1189,15 @@ impl Lowerer<'_> {
         };
         let ptr = obj.child(CREDENTIALS);
         match &m.value.value {
-            JsonValue::Object(members)
-                if members
-                    .iter()
-                    .any(|k| k.key == "RoleArn" || k.key == "RoleArn.$") => {}
-            JsonValue::Object(_) => {
-                let origin = self.origin(&m.value, &ptr);
-                self.error(
-                    "asl::missing-field",
-                    origin,
-                    "\"Credentials\" is missing the required field \"RoleArn\"".into(),
-                    "",
-                );
-            }
+            JsonValue::Object(_) => {}
             _ => self.wrong_type(&m.value, &ptr, CREDENTIALS, "an object with \"RoleArn\""),
         }
     }
 
-    /// Rule `asl::invalid-arn`: `Resource` is an ARN (`arn:<partition>:<service>:
-    /// <region>:<account>:<resource>`) with a well-formed resource part.
-    /// `"Resource": "${lambdaArn}"`, `"...:function:NAME:"` (empty alias).
+    /// Rule `asl::invalid-arn`: `Resource` is a URI (the States Language's
+    /// definition, which lets a program register its own handler under any
+    /// `scheme:name`), and when it is an ARN (`arn:...`) it is a well-formed one.
+    /// `"Resource": "${lambdaArn}"`, `"arn:aws:lambda:r:1:function:NAME:"` (empty alias).
     fn resource(&mut self, obj: &Obj) -> Option<Spanned<Resource>> {
         let s = self.string(obj, RESOURCE)?;
         if expr_parse::jsonata(&s.value).is_some() {
@@ -1199,7 +1209,7 @@ impl Lowerer<'_> {
                 origin: s.origin,
             });
         }
-        if let Err(e) = check_arn(&s.value) {
+        if let Err(e) = check_resource_uri(&s.value) {
             self.error("asl::invalid-arn", s.origin.clone(), format!("\"Resource\" `{}` is not a valid ARN: {e}", s.value), "e.g. `arn:aws:states:::eks:runJob.sync` or `arn:aws:lambda:us-east-1:123456789012:function:name`");
         }
         let integration = crate::check::integrations::known_resource(&s.value);
@@ -1901,7 +1911,7 @@ impl Lowerer<'_> {
         if let Some(l) = &label {
             self.label_format(l);
         }
-        let map = Map {
+        Map {
             io: self.io(obj, lang, what),
             transition: self.transition(obj, what),
             retry: self.retriers(obj),
@@ -1939,9 +1949,7 @@ impl Lowerer<'_> {
             result_writer: self.result_writer(obj, lang),
             label,
             processor_config,
-        };
-        self.distributed_only(obj, &map, what);
-        map
+        }
     }
 
     /// Rule `asl::invalid-path` (ItemsPath): a reference path, not null.
@@ -1959,35 +1967,6 @@ impl Lowerer<'_> {
             return None;
         }
         self.reference_path(obj, ITEMS_PATH)
-    }
-
-    /// Rule `asl::distributed-only`: `ItemReader`, `ItemBatcher`, `ResultWriter`,
-    /// `ToleratedFailure*` and `Label` only apply to a distributed Map
-    /// (`"ProcessorConfig": {"Mode": "DISTRIBUTED"}`).
-    fn distributed_only(&mut self, obj: &Obj, map: &Map, what: &str) {
-        if map.processor_config.mode == ProcessorMode::Distributed {
-            return;
-        }
-        for key in [
-            ITEM_READER,
-            ITEM_BATCHER,
-            RESULT_WRITER,
-            LABEL,
-            TOLERATED_FAILURE_COUNT,
-            TOLERATED_FAILURE_COUNT_PATH,
-            TOLERATED_FAILURE_PERCENTAGE,
-            TOLERATED_FAILURE_PERCENTAGE_PATH,
-        ] {
-            if let Some(m) = obj.get(key) {
-                let origin = self.key_origin(m, &obj.child(key));
-                self.error(
-                    "asl::distributed-only",
-                    origin,
-                    format!("{what} is an inline Map, but \"{key}\" applies only to a distributed Map"),
-                    "set \"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\"} in the ItemProcessor, or remove the field",
-                );
-            }
-        }
     }
 
     /// Rule `asl::map-label`: a Map `Label` has at most 40 characters and none of
@@ -2175,7 +2154,39 @@ fn suggest<'a>(key: &str, allowed: &[&[&'a str]]) -> Option<&'a str> {
         .copied()
 }
 
-/// Checks the shape of a Resource ARN: `arn:partition:service:region:account:rest`
+/// Checks a Resource: a URI `scheme:rest` (RFC 3986 scheme), and for the `arn`
+/// scheme a well-formed ARN.
+pub fn check_resource_uri(uri: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Err(
+            "a Resource is a URI such as an ARN (`arn:partition:service:region:account:resource`)"
+                .into(),
+        );
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() {
+        return Err(
+            "a Resource is a URI such as an ARN (`arn:partition:service:region:account:resource`)"
+                .into(),
+        );
+    }
+    if let Some(c) = uri
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "{}\"<>|\\^`".contains(*c))
+    {
+        return Err(format!("the character `{c}` cannot appear in a URI"));
+    }
+    if scheme == "arn" {
+        check_arn(uri)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the shape of an ARN: `arn:partition:service:region:account:rest`
 /// with a non-empty service and resource, and no characters ARNs cannot hold.
 pub fn check_arn(arn: &str) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
