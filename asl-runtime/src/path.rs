@@ -69,7 +69,7 @@ impl ReferencePath {
         let mut current = root;
         for segment in self.segments.iter() {
             current = match (segment, current) {
-                (Segment::Field(name), Value::Object(map)) => map.get(name.as_ref())?,
+                (Segment::Field(name), Value::Object(map)) => lookup(map, name)?,
                 (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
                 _ => return None,
             };
@@ -190,6 +190,19 @@ impl ReferencePath {
     pub fn apply_result(&self, mut input: Value, result: Value) -> Result<Value, Error> {
         self.set(&mut input, result)?;
         Ok(input)
+    }
+}
+
+/// Objects in state data are mostly small: below this size a scan of the keys
+/// beats hashing the name (SipHash) for each path segment.
+const LINEAR_LOOKUP_MAX: usize = 8;
+
+/// `map.get(name)`, without hashing for small objects.
+pub(crate) fn lookup<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    if map.len() <= LINEAR_LOOKUP_MAX {
+        map.iter().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        map.get(name)
     }
 }
 
