@@ -216,6 +216,31 @@ fn integer_arg(function: Intrinsic, v: &Value, what: &str) -> Result<i64, Error>
     }
 }
 
+/// A number argument AWS rounds to the nearest integer (ties toward positive
+/// infinity, as Java's `Math.round`: `1.5` → 2, `-1.5` → -1), as it documents for
+/// MathAdd, MathRandom, ArrayRange and ArrayPartition. Must fit in 32 bits.
+fn rounded_arg(function: Intrinsic, v: &Value, what: &str) -> Result<i64, Error> {
+    if let Some(i) = v.as_i64() {
+        if i < i32::MIN as i64 || i > i32::MAX as i64 {
+            return Err(out_of_range(function, what, v));
+        }
+        return Ok(i);
+    }
+    let x = number_arg(function, v, what)?;
+    let r = (x + 0.5).floor();
+    if !(i32::MIN as f64..=i32::MAX as f64).contains(&r) {
+        return Err(out_of_range(function, what, v));
+    }
+    Ok(r as i64)
+}
+
+fn out_of_range(function: Intrinsic, what: &str, v: &Value) -> Error {
+    invalid(
+        function,
+        format!("the {what} {v} is outside the range -2147483648 to 2147483647"),
+    )
+}
+
 fn number_arg(function: Intrinsic, v: &Value, what: &str) -> Result<f64, Error> {
     v.as_f64().ok_or_else(|| {
         invalid(
@@ -393,11 +418,11 @@ pub fn array(args: Vec<Value>) -> Value {
 }
 
 /// `States.ArrayPartition(array, size)`: `array` cut into chunks of `size` items
-/// (the last may be shorter). `size` must be a positive integer.
+/// (the last may be shorter). `size` is rounded to an integer and must be positive.
 pub fn array_partition(array: &Value, size: &Value) -> Result<Value, Error> {
     let f = Intrinsic::ArrayPartition;
     let items = array_arg(f, array, "first argument")?;
-    let size = integer_arg(f, size, "chunk size")?;
+    let size = rounded_arg(f, size, "chunk size")?;
     if size <= 0 {
         return Err(invalid(
             f,
@@ -423,13 +448,13 @@ pub fn array_contains(array: &Value, value: &Value) -> Result<Value, Error> {
 }
 
 /// `States.ArrayRange(start, end, step)`: `start, start+step, ...` up to and
-/// including `end`. Integers only, `step` not 0, at most
-/// [`ARRAY_RANGE_MAX_ITEMS`] items.
+/// including `end`. Arguments are rounded to integers; `step` must not be 0; at
+/// most [`ARRAY_RANGE_MAX_ITEMS`] items.
 pub fn array_range(start: &Value, end: &Value, step: &Value) -> Result<Value, Error> {
     let f = Intrinsic::ArrayRange;
-    let start = integer_arg(f, start, "start")?;
-    let end = integer_arg(f, end, "end")?;
-    let step = integer_arg(f, step, "step")?;
+    let start = rounded_arg(f, start, "start")?;
+    let end = rounded_arg(f, end, "end")?;
+    let step = rounded_arg(f, step, "step")?;
     if step == 0 {
         return Err(invalid(f, "the step must not be 0"));
     }
@@ -592,12 +617,12 @@ pub fn hash(data: &Value, algorithm: &Value) -> Result<Value, Error> {
 // ---------------------------------------------------------------- math, strings, ids
 
 /// `States.MathRandom(start, end[, seed])`: a random integer in `[start, end)`.
-/// Fractional bounds are truncated toward zero; `start` must be below `end`. With an
-/// integer `seed` the result is the same for the same arguments.
+/// Bounds are rounded to integers; `start` must be below `end`. With an integer
+/// `seed` the result is the same for the same arguments.
 pub fn math_random(start: &Value, end: &Value, seed: Option<&Value>) -> Result<Value, Error> {
     let f = Intrinsic::MathRandom;
-    let start = number_arg(f, start, "start")?.trunc() as i64;
-    let end = number_arg(f, end, "end")?.trunc() as i64;
+    let start = rounded_arg(f, start, "start")?;
+    let end = rounded_arg(f, end, "end")?;
     if start >= end {
         return Err(invalid(
             f,
@@ -619,18 +644,7 @@ pub fn math_random(start: &Value, end: &Value, seed: Option<&Value>) -> Result<V
 /// result must lie in the 32-bit signed range.
 pub fn math_add(a: &Value, b: &Value) -> Result<Value, Error> {
     let f = Intrinsic::MathAdd;
-    let round = |v: &Value, what: &str| -> Result<i64, Error> {
-        let x = number_arg(f, v, what)?;
-        let r = (x + 0.5).floor();
-        if r < i32::MIN as f64 || r > i32::MAX as f64 {
-            return Err(invalid(
-                f,
-                format!("the {what} {v} is outside the range -2147483648 to 2147483647"),
-            ));
-        }
-        Ok(r as i64)
-    };
-    let sum = round(a, "first operand")? + round(b, "second operand")?;
+    let sum = rounded_arg(f, a, "first operand")? + rounded_arg(f, b, "second operand")?;
     if sum < i32::MIN as i64 || sum > i32::MAX as i64 {
         return Err(invalid(
             f,
@@ -753,7 +767,13 @@ mod tests {
         );
         assert_eq!(array_partition(&json!([]), &json!(3)).unwrap(), json!([]));
         assert!(cause(array_partition(&json!([1]), &json!(0))).contains("greater than 0"));
-        assert!(cause(array_partition(&json!([1]), &json!(1.5))).contains("integer"));
+        // AWS rounds a fractional chunk size.
+        assert_eq!(
+            array_partition(&json!([1, 2, 3]), &json!(1.5)).unwrap(),
+            json!([[1, 2], [3]])
+        );
+        assert!(cause(array_partition(&json!([1]), &json!(0.4))).contains("greater than 0"));
+        assert!(cause(array_partition(&json!([1]), &json!("2"))).contains("must be a number"));
         assert!(cause(array_partition(&json!("x"), &json!(1))).contains("must be an array"));
         assert_eq!(
             array_contains(&json!([true, false]), &json!(false)).unwrap(),
@@ -793,6 +813,13 @@ mod tests {
         );
         assert!(cause(array_range(&json!(0), &json!(1000), &json!(1))).contains("maximum of 1000"));
         assert!(cause(array_range(&json!(0), &json!(10), &json!(0))).contains("not be 0"));
+        assert_eq!(
+            array_range(&json!(0.6), &json!(2.4), &json!(1)).unwrap(),
+            json!([1, 2])
+        );
+        assert!(
+            cause(array_range(&json!(0), &json!(1e10), &json!(1))).contains("outside the range")
+        );
         assert_eq!(
             array_get_item(&json!([1, 2, 3, 4, 5, 6]), &json!(5)).unwrap(),
             json!(6)
@@ -872,7 +899,7 @@ mod tests {
                 .unwrap()
                 .as_i64()
                 .unwrap();
-            assert!((12..44).contains(&r));
+            assert!((13..45).contains(&r), "{r}");
         }
         let seeded = |s| math_random(&json!(0), &json!(1_000_000), Some(&json!(s))).unwrap();
         assert_eq!(seeded(7), seeded(7));
