@@ -422,6 +422,26 @@ impl Execution {
         }
     }
 
+    /// The child execution that runs one iteration of a distributed Map: the same
+    /// identity, input and clock, but its states' events stay out of this
+    /// execution's history (AWS records them in the child's own history).
+    pub fn map_run_child(&self) -> Execution {
+        Execution {
+            runtime: self.runtime.clone(),
+            info: self.info,
+            name: self.name.clone(),
+            arn: self.arn.clone(),
+            state_machine_arn: self.state_machine_arn.clone(),
+            input: self.input.clone(),
+            start_time: self.start_time,
+            wall_anchor: self.wall_anchor,
+            instant_anchor: self.instant_anchor,
+            recorder: history::Recorder::new(History::None, Arc::from(self.name.as_str())),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+        }
+    }
+
     /// The execution input (`$$.Execution.Input`).
     pub fn input(&self) -> &Value {
         &self.input

@@ -426,8 +426,8 @@ impl<'e> StateRun<'e> {
         match value.and_then(Value::as_u64) {
             Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
             None => Err(Error::runtime(format!(
-                "The MaxConcurrencyPath field refers to value {} which is not a valid integer: {path}",
-                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+                "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
             ))),
         }
     }
@@ -442,8 +442,8 @@ impl<'e> StateRun<'e> {
             Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
             Some(n) => Ok(n as u64),
             None => Err(Error::runtime(format!(
-                "The ToleratedFailureCountPath field refers to value {} which is not a valid integer: {path}",
-                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+                "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
             ))),
         }
     }
@@ -460,8 +460,8 @@ impl<'e> StateRun<'e> {
                 "ToleratedFailurePercentage must be between 0 and 100.",
             )),
             None => Err(Error::runtime(format!(
-                "The ToleratedFailurePercentagePath field refers to value {} which is not a valid number: {path}",
-                value.map(Value::to_string).unwrap_or_else(|| "null".into())
+                "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid number: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
             ))),
         }
     }

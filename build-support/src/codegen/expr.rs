@@ -463,7 +463,11 @@ impl Gen<'_> {
                         return quote!(false);
                     }
                 };
-                quote!((#c::#f(__v) == #b))
+                if *b {
+                    quote!(#c::#f(__v))
+                } else {
+                    quote!((!#c::#f(__v)))
+                }
             }
             _ => {
                 self.unsupported(

@@ -272,7 +272,7 @@ impl Gen<'_> {
             #[derive(Clone, Copy, Debug, Default)]
             #vis struct #name;
 
-            #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+            #[allow(unused_variables, unused_mut, unused_braces, unused_parens, clippy::all)]
             const _: () = {
                 use #runtime as __asl;
                 #include
@@ -947,6 +947,13 @@ impl Gen<'_> {
         };
         let driver = self.machine(&m.item_processor);
         self.reads_context = outer_reads_context || selector_ctx;
+        // A distributed Map runs each iteration as a child execution, whose
+        // events are not part of this execution's history.
+        let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
+            quote!(let __child = __ex.map_run_child(); #driver(&__child, __iteration_input).await)
+        } else {
+            quote!(#driver(__ex, __iteration_input).await)
+        };
         let selector_result = self.result_selector(&m.io);
         quote! {
             let __items = __st.map_items(#items, #items_text)?;
@@ -956,7 +963,7 @@ impl Gen<'_> {
                 .map(__items, __max_concurrency, __tolerance, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
                     #item_ctx
                     let __iteration_input = #selector;
-                    #driver(__ex, __iteration_input).await
+                    #run_iteration
                 })
                 .await?;
             #selector_result
