@@ -611,45 +611,55 @@ pub(crate) async fn run(
 /// Polls Describe* on the schedule until the object is ACTIVE (create) or gone
 /// (delete). Returns the last description (create) or the delete's own answer.
 async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value, Error> {
-    let object_key = pascal(op.object_key());
     let mut last = first;
     let mut delay = inner.wait.initial;
     loop {
-        if let Some(status) = last
-            .get(&object_key)
-            .and_then(|o| o.get("Status"))
-            .and_then(Value::as_str)
-        {
-            match status {
-                "FAILED" | "CREATE_FAILED" | "DELETE_FAILED" => {
-                    return Err(Error::new(names::TASK_FAILED, last.to_string()));
-                }
-                "ACTIVE" if !op.is_delete() => return Ok(last),
-                _ => {}
-            }
+        match verdict(op, &last) {
+            Verdict::Done => return Ok(last),
+            Verdict::Failed => return Err(Error::new(names::TASK_FAILED, last.to_string())),
+            Verdict::Pending => {}
         }
         tokio::time::sleep(delay).await;
         delay = inner.wait.next(delay);
         match describe(inner, op, ids).await {
-            Ok(description) => {
-                if op.is_delete() {
-                    // Keep the delete's answer as the result, but fail on DELETE_FAILED.
-                    let status = description
-                        .get(&object_key)
-                        .and_then(|o| o.get("Status"))
-                        .and_then(Value::as_str);
-                    if matches!(status, Some("FAILED" | "DELETE_FAILED")) {
-                        return Err(Error::new(names::TASK_FAILED, description.to_string()));
-                    }
-                } else {
-                    last = description;
+            Ok(description) if op.is_delete() => {
+                // The delete's own answer stays the result; only a failure matters.
+                if verdict(op, &description) == Verdict::Failed {
+                    return Err(Error::new(names::TASK_FAILED, description.to_string()));
                 }
             }
+            Ok(description) => last = description,
             Err(e) if op.is_delete() && e.name() == "EKS.ResourceNotFoundException" => {
                 return Ok(last);
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Done,
+    Failed,
+    Pending,
+}
+
+/// What a description means for a `.sync` task. A create is done at `ACTIVE` and has
+/// failed at `FAILED`/`CREATE_FAILED` (or a node group's `DEGRADED`, which never turns
+/// `ACTIVE` by itself); a delete is done only when Describe answers
+/// `ResourceNotFoundException`, and has failed at `DELETE_FAILED` (or a cluster's
+/// `FAILED`).
+fn verdict(op: EksOp, description: &Value) -> Verdict {
+    let status = description
+        .get(pascal(op.object_key()))
+        .and_then(|o| o.get("Status"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match (op.is_delete(), status) {
+        (false, "ACTIVE") => Verdict::Done,
+        (false, "FAILED" | "CREATE_FAILED" | "DEGRADED") => Verdict::Failed,
+        (true, "FAILED" | "DELETE_FAILED") => Verdict::Failed,
+        _ => Verdict::Pending,
     }
 }
 
@@ -741,6 +751,50 @@ mod tests {
                 .cause()
                 .unwrap()
                 .contains("a list")
+        );
+    }
+
+    #[test]
+    fn sync_verdicts_follow_the_status() {
+        let c = |s: &str| json!({"Cluster": {"Status": s}});
+        let n = |s: &str| json!({"Nodegroup": {"Status": s}});
+        assert_eq!(
+            verdict(EksOp::CreateCluster, &c("CREATING")),
+            Verdict::Pending
+        );
+        assert_eq!(verdict(EksOp::CreateCluster, &c("ACTIVE")), Verdict::Done);
+        assert_eq!(verdict(EksOp::CreateCluster, &c("FAILED")), Verdict::Failed);
+        assert_eq!(
+            verdict(EksOp::CreateNodegroup, &n("CREATE_FAILED")),
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(EksOp::CreateNodegroup, &n("DEGRADED")),
+            Verdict::Failed
+        );
+        assert_eq!(
+            verdict(EksOp::CreateNodegroup, &c("ACTIVE")),
+            Verdict::Pending,
+            "wrong object"
+        );
+        let f = json!({"FargateProfile": {"Status": "ACTIVE"}});
+        assert_eq!(verdict(EksOp::CreateFargateProfile, &f), Verdict::Done);
+        // Deletes finish only at NotFound; deleting a failed node group is fine.
+        assert_eq!(
+            verdict(EksOp::DeleteCluster, &c("DELETING")),
+            Verdict::Pending
+        );
+        assert_eq!(
+            verdict(EksOp::DeleteCluster, &c("ACTIVE")),
+            Verdict::Pending
+        );
+        assert_eq!(
+            verdict(EksOp::DeleteNodegroup, &n("CREATE_FAILED")),
+            Verdict::Pending
+        );
+        assert_eq!(
+            verdict(EksOp::DeleteNodegroup, &n("DELETE_FAILED")),
+            Verdict::Failed
         );
     }
 

@@ -698,6 +698,54 @@ mod tests {
         );
     }
 
+    /// A due EKS token is replaced before the next request, and the new client works.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_due_eks_token_is_replaced_before_use() {
+        use asl_testkit::kube::{Config, KubeStandIn, TokenPolicy};
+        let config = Config {
+            tokens: TokenPolicy {
+                tokens: vec![],
+                read_only_tokens: vec![],
+                accept_eks_tokens: true,
+            },
+            ..Config::default()
+        };
+        let server = KubeStandIn::start(config).await.unwrap();
+        let sdk = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDEXAMPLE",
+                        "secret",
+                        None,
+                        None,
+                        "t",
+                    ),
+                ),
+            )
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let integrations = super::super::Integrations::new(&sdk);
+        let ca = decode_ca(&server.ca_base64()).unwrap();
+        let inner = &integrations.inner;
+        let mut conn = Connection::with_eks_token(inner, "c".into(), server.endpoint().into(), ca)
+            .await
+            .unwrap();
+        let first = conn.refresh_at.unwrap();
+        assert!(first > SystemTime::now() + Duration::from_secs(9 * 60));
+        conn.refresh_at = Some(SystemTime::UNIX_EPOCH);
+        let answer = conn
+            .send("GET", "/api/v1/namespaces/default/pods", None)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+        assert!(
+            conn.refresh_at.unwrap() >= first,
+            "a new token, valid for its full lifetime"
+        );
+    }
+
     #[test]
     fn query_strings_are_encoded() {
         let q = vec![
