@@ -926,6 +926,56 @@ mod tests {
     }
 
     #[test]
+    fn every_type_check_fails_with_intrinsic_failure() {
+        let checks: [(Result<Value, Error>, &str); 14] = [
+            (array_contains(&json!({}), &json!(1)), "must be an array"),
+            (array_unique(&json!("x")), "must be an array"),
+            (
+                array_get_item(&json!([1]), &json!("0")),
+                "must be an integer",
+            ),
+            (
+                array_range(&json!("0"), &json!(1), &json!(1)),
+                "must be a number",
+            ),
+            (base64_encode(&json!(1)), "must be a string"),
+            (base64_decode(&json!(null)), "must be a string"),
+            // 0xFF is not UTF-8.
+            (base64_decode(&json!("/w==")), "not UTF-8"),
+            (hash(&json!(1), &json!("MD5")), "must be a string"),
+            (hash(&json!("a"), &json!(5)), "algorithm must be a string"),
+            (
+                math_random(&json!("1"), &json!(5), None),
+                "must be a number",
+            ),
+            (
+                math_random(&json!(1), &json!(null), None),
+                "must be a number",
+            ),
+            (
+                string_split(&json!("a"), &json!(1)),
+                "delimiter must be a string",
+            ),
+            (
+                call(Intrinsic::JsonMerge, &[json!({}), json!({})]),
+                "expected 3 arguments",
+            ),
+            (call(Intrinsic::Uuid, &[json!(1)]), "expected 0 arguments"),
+        ];
+        for (result, expected) in checks {
+            let c = cause(result);
+            assert!(c.contains(expected), "{c:?} should mention {expected:?}");
+            assert!(c.starts_with("Invalid arguments in States."), "{c}");
+        }
+        assert_eq!(string_split(&json!(""), &json!("")).unwrap(), json!([]));
+        assert_eq!(
+            string_split(&json!("ab"), &json!("")).unwrap(),
+            json!(["ab"])
+        );
+        assert_eq!(json_to_string(&json!(null)), json!("null"));
+    }
+
+    #[test]
     fn dispatcher_checks_arity_and_names() {
         assert_eq!(Intrinsic::from_name("States.UUID"), Some(Intrinsic::Uuid));
         assert_eq!(Intrinsic::from_name("States.Nope"), None);
