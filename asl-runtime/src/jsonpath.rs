@@ -66,12 +66,7 @@ impl JsonPathQuery {
             // jsonpath-rust knows only `$`: `$$.a` is `$.a` applied to the context object.
             let text = if context { &self.text[1..] } else { self.text };
             let query = parse_json_path(text).map_err(|e| e.to_string())?;
-            let definite = query.segments.iter().all(|s| {
-                matches!(
-                    s,
-                    Segment::Selector(Selector::Name(_)) | Segment::Selector(Selector::Index(_))
-                )
-            });
+            let definite = query.segments.iter().all(is_definite_segment);
             Ok(Compiled {
                 query,
                 definite,
@@ -125,6 +120,17 @@ impl JsonPathQuery {
     }
 }
 
+/// `.name`, `['name']` and `[n]` select at most one value; so does a bracket with
+/// one of those alone (`['a']` may parse as a one-element selector list).
+fn is_definite_segment(segment: &Segment) -> bool {
+    let single = |s: &Selector| matches!(s, Selector::Name(_) | Selector::Index(_));
+    match segment {
+        Segment::Selector(s) => single(s),
+        Segment::Selectors(list) => list.len() == 1 && single(&list[0]),
+        Segment::Descendant(_) => false,
+    }
+}
+
 impl std::fmt::Debug for JsonPathQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("JsonPathQuery").field(&self.text).finish()
@@ -141,6 +147,9 @@ mod tests {
     static FILTER: JsonPathQuery = JsonPathQuery::new("$.items[?(@.n > 1)].n");
     static CTX: JsonPathQuery = JsonPathQuery::new("$$.Execution.Name");
     static SLICE: JsonPathQuery = JsonPathQuery::new("$.items[0:2]");
+    static BRACKETS: JsonPathQuery = JsonPathQuery::new("$['items'][1]['n']");
+    static UNION: JsonPathQuery = JsonPathQuery::new("$.items[0,1].n");
+    static NEGATIVE: JsonPathQuery = JsonPathQuery::new("$.items[-1].n");
 
     #[test]
     fn definite_yields_value_indefinite_yields_array() {
@@ -156,6 +165,11 @@ mod tests {
             QueryResult::Found(json!([{"n": 1}, {"n": 2}]))
         );
         assert_eq!(PI.query(&json!({})), QueryResult::Found(json!([])));
+        assert!(BRACKETS.is_definite());
+        assert_eq!(BRACKETS.query(&v), QueryResult::Found(json!(2)));
+        assert!(!UNION.is_definite());
+        assert_eq!(UNION.query(&v), QueryResult::Found(json!([1, 2])));
+        assert_eq!(NEGATIVE.query(&v), QueryResult::Found(json!(3)));
         assert_eq!(FIRST.query(&json!({})), QueryResult::NotFound);
     }
 
