@@ -528,6 +528,7 @@ async fn logs_honour_tail_lines_limit_bytes_timestamps_and_injected_errors() {
         ("?limitBytes=3", "a\nb"),
         ("?tailLines=2&limitBytes=3", "c\nd"),
         ("?container=main&tailLines=1", "d\n"),
+        ("?sinceSeconds=3600", "a\nb\nc\nd\n"),
     ] {
         assert_eq!(
             log_of(&client, &pod, query).await,
@@ -1185,4 +1186,38 @@ async fn the_binary_prints_its_connection_line_and_stops_when_stdin_closes() {
         .unwrap()
         .unwrap();
     assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_with_no_stdin_serves_until_sigterm() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kube-standin"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    assert!(info["token"].as_str().unwrap().starts_with("asl-testkit-"));
+    // stdin at /dev/null is not a reason to stop: it still answers.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(child.try_wait().unwrap().is_none());
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "SIGTERM is a clean stop: {status}");
 }

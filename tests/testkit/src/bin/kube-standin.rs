@@ -65,6 +65,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Handlers first: a SIGTERM right after the connection line must stop us cleanly.
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("kube-standin: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
     let standin = match KubeStandIn::start(config).await {
         Ok(s) => s,
         Err(e) => {
@@ -78,13 +86,6 @@ async fn main() -> ExitCode {
         "token": standin.token(),
     });
     println!("{line}");
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        eprintln!("kube-standin: cannot install signal handlers");
-        return ExitCode::FAILURE;
-    };
     let stdin_is_pipe = std::fs::metadata("/dev/stdin").is_ok_and(|m| m.file_type().is_fifo());
     let stdin_closed = async {
         if !stdin_is_pipe {

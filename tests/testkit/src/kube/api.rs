@@ -1042,6 +1042,18 @@ fn default_job(obj: &mut Value, name: &str, uid: &str) {
             }
         }
     }
+    // A Job without labels takes its pod template's, as the API server defaults it.
+    let template_labels = obj.pointer("/spec/template/metadata/labels").cloned();
+    if let (Some(meta), Some(tl)) = (
+        obj.get_mut("metadata").and_then(Value::as_object_mut),
+        template_labels,
+    ) && meta
+        .get("labels")
+        .and_then(Value::as_object)
+        .is_none_or(|l| l.is_empty())
+    {
+        meta.insert("labels".into(), tl);
+    }
 }
 
 fn random_suffix() -> String {
@@ -1523,11 +1535,14 @@ async fn logs(shared: Arc<Shared>, ns: &str, name: &str, query: &Query) -> Resul
         }
         key
     };
-    let cutoff = since.map(|s| {
-        let t = time::OffsetDateTime::now_utc() - time::Duration::seconds(s);
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    });
+    let cutoff = since.map(|s| time::OffsetDateTime::now_utc() - time::Duration::seconds(s));
+    // Log lines carry RFC 3339 times with varying fractions: compare them as times.
+    let after_cutoff = move |ts: &str| {
+        cutoff.is_none_or(|c| {
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                .is_ok_and(|t| t >= c)
+        })
+    };
     // Which lines are selected now, and whether the container has finished.
     let snapshot = move |store: &Store| -> (Vec<(String, Vec<u8>)>, bool) {
         let Some(log) = store.logs.get(&key) else {
@@ -1536,7 +1551,7 @@ async fn logs(shared: Arc<Shared>, ns: &str, name: &str, query: &Query) -> Resul
         let lines: Vec<(String, Vec<u8>)> = log
             .lines
             .iter()
-            .filter(|(ts, _)| cutoff.as_ref().is_none_or(|c| ts >= c))
+            .filter(|(ts, _)| after_cutoff(ts))
             .cloned()
             .collect();
         (lines, log.finished)
@@ -1660,7 +1675,7 @@ mod tests {
 
     #[test]
     fn job_defaults_label_the_template() {
-        let mut job = json!({"spec": {"template": {"spec": {"containers": [{"name": "pi", "image": "perl:5.34.0"}]}}}});
+        let mut job = json!({"metadata": {"name": "pi"}, "spec": {"template": {"spec": {"containers": [{"name": "pi", "image": "perl:5.34.0"}]}}}});
         default_job(&mut job, "pi", "u-1");
         assert_eq!(job["spec"]["backoffLimit"], 6);
         assert_eq!(
