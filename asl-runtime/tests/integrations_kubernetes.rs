@@ -271,7 +271,7 @@ async fn run_job_plain_and_sync_with_and_without_logs() {
         assert!(condition(&done, "Complete"), "{who}: {done}");
         assert_eq!(
             single_log(&done)["log"],
-            json!({"pi": 3.141592653589793}),
+            json!({"pi": std::f64::consts::PI}),
             "{who}: {done}"
         );
         let pod = done["logs"]["pods"]

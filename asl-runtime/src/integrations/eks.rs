@@ -368,10 +368,10 @@ impl Intercept for WireJson {
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_eks::error::BoxError> {
         let response = context.response();
-        if response.status().is_success() {
-            if let (Some(bytes), Ok(mut slot)) = (response.body().bytes(), self.answer.lock()) {
-                *slot = Some(bytes.to_vec());
-            }
+        if response.status().is_success()
+            && let (Some(bytes), Ok(mut slot)) = (response.body().bytes(), self.answer.lock())
+        {
+            *slot = Some(bytes.to_vec());
         }
         Ok(())
     }
