@@ -1221,3 +1221,101 @@ async fn the_binary_with_no_stdin_serves_until_sigterm() {
         .unwrap();
     assert!(status.success(), "SIGTERM is a clean stop: {status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_status_answers_and_the_server_survives() {
+    let (_standin, client) = start().await;
+    create_job(&client, &annotated_job("target", "x\n", 0)).await;
+    let cm = json!({"metadata": {"name": "target"}, "data": {"k": "v"}});
+    assert_eq!(
+        client
+            .json("POST", CONFIGMAPS, Some(&cm))
+            .await
+            .unwrap()
+            .status,
+        201
+    );
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "\"s\"",
+        "5",
+        "{\"metadata\": 5}",
+        "{\"metadata\": \"x\"}",
+        "{\"metadata\": {\"name\": 5}}",
+        "{\"metadata\": {\"name\": \"UPPER\"}}",
+        "{\"metadata\": {\"name\": \"x\", \"labels\": {\"a\": 1}}}",
+        "{\"spec\": 5}",
+        "{\"spec\": {\"template\": 5}}",
+        "{\"spec\": {\"backoffLimit\": -1}}",
+        "{\"spec\": {\"template\": {\"spec\": {\"containers\": [5]}}}}",
+        "{\"spec\": {\"template\": {\"spec\": {\"restartPolicy\": \"Never\", \"containers\": [{\"name\": \"a\", \"image\": \"b\", \"command\": \"perl\"}]}}}}",
+        "{\"data\": 5}",
+        "{\"data\": {\"bad key\": \"v\"}}",
+        "[{\"op\": \"add\", \"path\": \"\", \"value\": 5}]",
+        "[{\"op\": \"replace\", \"path\": \"/metadata\", \"value\": 5}]",
+        "[{\"op\": \"explode\", \"path\": \"/x\"}]",
+        "{not json",
+    ];
+    let mut requests = Vec::new();
+    for collection in [JOBS, CONFIGMAPS] {
+        for body in bodies {
+            requests.push(("POST", collection.to_string(), "application/json", body));
+            let object = format!("{collection}/target");
+            requests.push(("PUT", object.clone(), "application/json", body));
+            for ct in [
+                "application/merge-patch+json",
+                "application/strategic-merge-patch+json",
+                "application/json-patch+json",
+            ] {
+                requests.push(("PATCH", object.clone(), ct, body));
+            }
+            requests.push((
+                "PATCH",
+                format!("{object}?fieldManager=t"),
+                "application/apply-patch+yaml",
+                body,
+            ));
+            requests.push((
+                "DELETE",
+                format!("{object}-missing"),
+                "application/json",
+                body,
+            ));
+        }
+    }
+    for (method, path, ct, body) in requests {
+        let resp = client
+            .request(method, &path, Some(ct), body.as_bytes().to_vec())
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path} {body}: {e}"));
+        assert!(
+            (200..500).contains(&resp.status),
+            "{method} {path} {body}: {} {}",
+            resp.status,
+            resp.text()
+        );
+        if resp.status >= 400 {
+            let status = resp.json().unwrap();
+            assert_eq!(status["kind"], "Status", "{method} {path} {body}");
+            assert_eq!(status["code"], resp.status);
+        }
+    }
+    for path in [
+        "/api/v1/namespaces/default/pods/x/log?tailLines=abc",
+        "/api/v1/namespaces/default/configmaps?limit=-5",
+        "/api/v1/namespaces/default/configmaps?continue=%%%",
+        "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=abc",
+        "/apis/batch/v1/namespaces/default/jobs?fieldSelector=spec.x%3D1",
+        "/api/v1/namespaces/default/pods/x/log/extra",
+    ] {
+        let resp = client.json("GET", path, None).await.unwrap();
+        assert!((400..500).contains(&resp.status), "{path}: {}", resp.status);
+        assert_eq!(resp.json().unwrap()["kind"], "Status", "{path}");
+    }
+    assert_eq!(
+        client.json("GET", "/version", None).await.unwrap().status,
+        200
+    );
+}

@@ -1177,6 +1177,17 @@ fn update(
         .cloned()
         .ok_or_else(|| ApiError::not_found(kind, name))?;
     let mut new = make(&current)?;
+    if !new.is_object() {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            format!(
+                "{} \"{name}\" is invalid: the object must be a JSON object",
+                kind.qualified()
+            ),
+        )
+        .with_details(details(kind, name)));
+    }
     check_identity(kind, ns, &new)?;
     if str_at(&new, "/metadata/name").is_some_and(|n| n != name) {
         return Err(ApiError::bad_request(format!(
@@ -1304,8 +1315,6 @@ fn patch_object(
                 update(shared, kind, ns, name, query, |current| {
                     let mut new = current.clone();
                     patch::merge_patch(&mut new, &doc);
-                    // Apply sends no resourceVersion: it never conflicts on it.
-                    new["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
                     Ok(new)
                 })
             } else {
