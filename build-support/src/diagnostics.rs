@@ -15,6 +15,8 @@ use crate::model::Origin;
 pub struct LineIndex {
     text: String,
     line_starts: Vec<usize>,
+    /// Per line: whether it is all ASCII (then a column is a byte difference).
+    ascii_lines: Vec<bool>,
 }
 
 impl LineIndex {
@@ -26,9 +28,18 @@ impl LineIndex {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &start)| {
+                let end = line_starts.get(i + 1).copied().unwrap_or(text.len());
+                text.as_bytes()[start..end].is_ascii()
+            })
+            .collect();
         LineIndex {
             text: text.to_string(),
             line_starts,
+            ascii_lines,
         }
     }
 
@@ -40,10 +51,13 @@ impl LineIndex {
             .partition_point(|&s| s <= offset)
             .saturating_sub(1);
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if self.ascii_lines[line] {
+            offset - start
+        } else {
+            self.text
+                .get(start..offset)
+                .map_or(offset - start, |s| s.chars().count())
+        };
         (line as u32 + 1, column as u32 + 1)
     }
 

@@ -121,7 +121,7 @@ pub fn parse(source: &str, index: &LineIndex) -> Parsed {
         pos: 0,
         index,
         diagnostics: Vec::new(),
-        pointer: String::new(),
+        path: Vec::new(),
     };
     // A UTF-8 byte order mark is not JSON, but editors write it; skip it.
     if parser.bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -150,13 +150,45 @@ struct Parser<'a> {
     pos: usize,
     index: &'a LineIndex,
     diagnostics: Vec<Diagnostic>,
-    /// Pointer of the innermost object/array being read, for error locations.
-    pointer: String,
+    /// Where the parser is: member keys (by the byte offset of their opening
+    /// quote, decoded only when an error needs the pointer) and array indexes.
+    path: Vec<Seg>,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
 
+/// One step of the parser's position in the document.
+enum Seg {
+    /// A member value, by the byte offset of its key's opening quote.
+    Key(usize),
+    Index(usize),
+}
+
 impl Parser<'_> {
+    /// The JSON pointer of where the parser is, built only for diagnostics.
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            out.push('/');
+            match *seg {
+                Seg::Index(i) => out.push_str(&i.to_string()),
+                Seg::Key(at) => {
+                    let mut p = Parser {
+                        text: self.text,
+                        bytes: self.bytes,
+                        pos: at,
+                        index: self.index,
+                        diagnostics: Vec::new(),
+                        path: Vec::new(),
+                    };
+                    // The key parsed once already, so this cannot fail.
+                    out.push_str(&escape_pointer(&p.string().unwrap_or_default()));
+                }
+            }
+        }
+        out
+    }
+
     fn document(&mut self) -> Result<Json> {
         self.skip_ws();
         if self.pos >= self.bytes.len() {
@@ -165,7 +197,7 @@ impl Parser<'_> {
                 "a definition is one JSON object with `StartAt` and `States`",
             ));
         }
-        let value = self.value(0, "")?;
+        let value = self.value(0)?;
         self.skip_ws();
         if self.pos < self.bytes.len() {
             return Err(self.syntax_error(
@@ -202,7 +234,7 @@ impl Parser<'_> {
                 message.to_string(),
                 at,
                 end,
-                self.pointer.clone(),
+                self.pointer(),
             )
             .with_help(help)
     }
@@ -224,11 +256,11 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize, pointer: &str) -> Result<Json> {
+    fn value(&mut self, depth: usize) -> Result<Json> {
         let start = self.pos;
         match self.peek() {
-            Some(b'{') => self.object(depth, pointer),
-            Some(b'[') => self.array(depth, pointer),
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
             Some(b'"') => {
                 let s = self.string()?;
                 Ok(Json {
@@ -279,19 +311,19 @@ impl Parser<'_> {
                     format!("JSON nested deeper than {MAX_DEPTH} levels"),
                     self.pos,
                     end,
-                    String::new(),
+                    self.pointer(),
                 )
                 .with_help("flatten the document; no state machine needs this depth"));
         }
         Ok(())
     }
 
-    fn object(&mut self, depth: usize, pointer: &str) -> Result<Json> {
+    fn object(&mut self, depth: usize) -> Result<Json> {
         self.too_deep(depth)?;
-        self.pointer = pointer.to_string();
         let start = self.pos;
         self.pos += 1;
         let mut members: Vec<Member> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -325,10 +357,27 @@ impl Parser<'_> {
             }
             self.pos += 1;
             self.skip_ws();
-            let child = format!("{pointer}/{}", escape_pointer(&key));
-            let value = self.value(depth + 1, &child)?;
-            self.pointer = pointer.to_string();
-            if let Some(first) = members.iter().find(|m| m.key == key) {
+            self.path.push(Seg::Key(key_start));
+            let value = self.value(depth + 1)?;
+            self.path.pop();
+            // Small objects: a scan; large ones (a big `States`): an index.
+            let first = if members.len() < 16 {
+                members.iter().position(|m| m.key == key)
+            } else {
+                if index.len() < members.len() {
+                    index.extend(
+                        members
+                            .iter()
+                            .enumerate()
+                            .skip(index.len())
+                            .map(|(i, m)| (m.key.clone(), i)),
+                    );
+                }
+                index.get(&key).copied()
+            };
+            if let Some(first) = first {
+                let first = &members[first];
+                let child = format!("{}/{}", self.pointer(), escape_pointer(&key));
                 self.diagnostics.push(duplicate_key(
                     self.index, &key, first, key_start, key_end, &child,
                 ));
@@ -362,9 +411,8 @@ impl Parser<'_> {
         }
     }
 
-    fn array(&mut self, depth: usize, pointer: &str) -> Result<Json> {
+    fn array(&mut self, depth: usize) -> Result<Json> {
         self.too_deep(depth)?;
-        self.pointer = pointer.to_string();
         let start = self.pos;
         self.pos += 1;
         let mut items = Vec::new();
@@ -385,9 +433,9 @@ impl Parser<'_> {
                     "remove the trailing comma",
                 ));
             }
-            let child = format!("{pointer}/{}", items.len());
-            items.push(self.value(depth + 1, &child)?);
-            self.pointer = pointer.to_string();
+            self.path.push(Seg::Index(items.len()));
+            items.push(self.value(depth + 1)?);
+            self.path.pop();
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
@@ -496,7 +544,7 @@ impl Parser<'_> {
                             "unterminated string".to_string(),
                             open,
                             end,
-                            String::new(),
+                            self.pointer(),
                         )
                         .with_help("the closing `\"` of this string is missing"));
                 }

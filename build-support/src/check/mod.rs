@@ -12,7 +12,7 @@ pub mod integrations;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Catcher, Origin, StateKind, StateMachine, Transition};
+use crate::model::{Catcher, Origin, State, StateKind, StateMachine, Transition};
 
 /// Runs every graph rule on `machine` and its nested machines.
 pub fn check(machine: &StateMachine) -> Vec<Diagnostic> {
@@ -155,9 +155,14 @@ fn unknown_next_states(
     id: usize,
     diags: &mut Vec<Diagnostic>,
 ) {
+    let names: HashSet<&str> = machine
+        .states
+        .iter()
+        .map(|s| s.name.value.as_str())
+        .collect();
     for state in &machine.states {
         for (target, origin) in successors(&state.kind) {
-            if machine.state(target).is_none() {
+            if !names.contains(target) {
                 diags.push(missing_target(
                     "Next",
                     Some(&state.name.value),
@@ -193,7 +198,11 @@ fn missing_target(
             "a transition stays inside its own Parallel branch, Map processor or top-level machine",
         ),
         _ => Diagnostic::new(
-            "asl::unknown-next-state",
+            if from.is_some() {
+                "asl::unknown-next-state"
+            } else {
+                "asl::unknown-start-state"
+            },
             format!("{who}, but there is no state \"{target}\""),
             origin.clone(),
         )
@@ -205,11 +214,16 @@ fn missing_target(
 /// through Next, Choice, Default and Catch transitions. A state only referenced
 /// from another unreachable state is unreachable too.
 fn unreachable_states(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+    let by_name: HashMap<&str, &State> = machine
+        .states
+        .iter()
+        .map(|s| (s.name.value.as_str(), s))
+        .collect();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut queue = VecDeque::from([machine.start_at.value.as_str()]);
     seen.insert(machine.start_at.value.as_str());
     while let Some(name) = queue.pop_front() {
-        let Some(state) = machine.state(name) else {
+        let Some(state) = by_name.get(name) else {
             continue;
         };
         for (target, _) in successors(&state.kind) {

@@ -1,0 +1,515 @@
+//! One test per rule: a small definition that breaks it, the rule name and the
+//! JSON pointer the diagnostic must carry, and (where useful) the nearest valid
+//! variant, which must load.
+
+use asl_build::load;
+
+/// Wraps `states` (the members of `States`) into a definition starting at `A`.
+fn def(states: &str) -> String {
+    format!(r#"{{"StartAt": "A", "States": {{{states}}}}}"#)
+}
+
+/// Loads `src` and asserts `rule` is reported at `pointer`.
+#[track_caller]
+fn assert_rule(src: &str, rule: &str, pointer: &str) {
+    let err = match load(src.as_bytes(), "t.asl.json") {
+        Ok(_) => panic!("expected {rule} at {pointer}, but the definition is valid:\n{src}"),
+        Err(e) => e,
+    };
+    assert!(
+        err.iter()
+            .any(|d| d.rule == rule && d.origin.pointer == pointer),
+        "expected {rule} at {pointer}, got:\n{err}"
+    );
+    for d in err.iter() {
+        assert!(
+            d.origin.line >= 1 && d.origin.column >= 1,
+            "unlocated: {d:?}"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_valid(src: &str) {
+    if let Err(e) = load(src.as_bytes(), "t.asl.json") {
+        panic!("expected valid, got:\n{e}\n{src}");
+    }
+}
+
+#[test]
+fn json_syntax_and_duplicate_keys() {
+    assert_rule(r#"{"StartAt": "A",, }"#, "asl::json-syntax", "");
+    assert_rule(
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true,}}}"#,
+        "asl::json-syntax",
+        "/States/A",
+    );
+    assert_rule("{\"StartAt\": \"A\" // comment\n}", "asl::json-syntax", "");
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "End": true, "End": true}"#),
+        "asl::duplicate-key",
+        "/States/A/End",
+    );
+    let bytes = b"{\"StartAt\": \"\xff\"}";
+    let err = load(bytes, "t.json").unwrap_err();
+    assert_eq!(err.items[0].rule, "asl::invalid-utf8");
+    assert_eq!(
+        (err.items[0].origin.line, err.items[0].origin.column),
+        (1, 14)
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let src = "[".repeat(100_000);
+    let err = load(src.as_bytes(), "deep.json").unwrap_err();
+    assert_eq!(err.items[0].rule, "asl::json-too-deep");
+}
+
+#[test]
+fn start_and_next_states_exist() {
+    assert_rule(
+        r#"{"StartAt": "X", "States": {"A": {"Type": "Succeed"}}}"#,
+        "asl::unknown-start-state",
+        "/StartAt",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Next": "B"}, "C": {"Type": "Succeed"}"#),
+        "asl::unknown-next-state",
+        "/States/A/Next",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "A"}], "Default": "Nope"}"#,
+        ),
+        "asl::unknown-next-state",
+        "/States/A/Default",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"Message": "m"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Z"}], "End": true}"#,
+        ),
+        "asl::unknown-next-state",
+        "/States/A/Catch/0/Next",
+    );
+}
+
+#[test]
+fn end_or_next() {
+    assert_rule(
+        &def(r#""A": {"Type": "Pass"}"#),
+        "asl::end-or-next",
+        "/States/A",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Next": "B", "End": true}, "B": {"Type": "Succeed"}"#),
+        "asl::end-or-next",
+        "/States/A/End",
+    );
+    assert_valid(&def(
+        r#""A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}"#,
+    ));
+}
+
+#[test]
+fn reachability_and_terminal_states() {
+    // B and C point at each other but nothing leads to them from A.
+    let src = def(
+        r#""A": {"Type": "Succeed"}, "B": {"Type": "Pass", "Next": "C"}, "C": {"Type": "Pass", "Next": "B"}"#,
+    );
+    assert_rule(&src, "asl::unreachable-state", "/States/B");
+    assert_rule(&src, "asl::unreachable-state", "/States/C");
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Next": "A"}"#),
+        "asl::no-terminal-state",
+        "",
+    );
+}
+
+#[test]
+fn transitions_stay_inside_branches() {
+    let src = def(
+        r#""A": {"Type": "Parallel", "Branches": [{"StartAt": "B1", "States": {"B1": {"Type": "Pass", "Next": "Z"}}}], "Next": "Z"},
+           "Z": {"Type": "Succeed"}"#,
+    );
+    assert_rule(
+        &src,
+        "asl::transition-across-machines",
+        "/States/A/Branches/0/States/B1/Next",
+    );
+    let src = def(
+        r#""A": {"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "Next": "P"}"#,
+    );
+    assert_rule(&src, "asl::transition-across-machines", "/States/A/Next");
+}
+
+#[test]
+fn state_names_are_unique_across_nested_machines() {
+    let src = def(
+        r#""A": {"Type": "Parallel", "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}], "End": true}"#,
+    );
+    assert_rule(
+        &src,
+        "asl::duplicate-state-name",
+        "/States/A/Branches/0/States/A",
+    );
+}
+
+#[test]
+fn fields_allowed_per_state_type_and_language() {
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "ResultSelector": {}, "End": true}"#),
+        "asl::unknown-field",
+        "/States/A/ResultSelector",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Succeed", "Nxt": "B"}"#),
+        "asl::unknown-field",
+        "/States/A/Nxt",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Parameters": {}, "End": true}"#),
+        "asl::field-not-in-query-language",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Output": {}, "End": true}"#),
+        "asl::field-not-in-query-language",
+        "/States/A/Output",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Task", "End": true}"#),
+        "asl::missing-field",
+        "/States/A",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Sleep", "End": true}"#),
+        "asl::unknown-state-type",
+        "/States/A/Type",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Next": 3}"#),
+        "asl::wrong-type",
+        "/States/A/Next",
+    );
+}
+
+#[test]
+fn mutually_exclusive_fields() {
+    let task = |extra: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", {extra} "End": true}}"#
+        ))
+    };
+    assert_rule(
+        &task(r#""TimeoutSeconds": 5, "TimeoutSecondsPath": "$.t","#),
+        "asl::mutually-exclusive-fields",
+        "/States/A/TimeoutSecondsPath",
+    );
+    assert_rule(
+        &task(r#""HeartbeatSeconds": 5, "HeartbeatSecondsPath": "$.t","#),
+        "asl::mutually-exclusive-fields",
+        "/States/A/HeartbeatSecondsPath",
+    );
+    assert_rule(
+        &task(r#""TimeoutSeconds": 5, "HeartbeatSeconds": 5,"#),
+        "asl::heartbeat-not-below-timeout",
+        "/States/A/HeartbeatSeconds",
+    );
+    assert_valid(&task(r#""TimeoutSeconds": 5, "HeartbeatSeconds": 4,"#));
+    assert_rule(
+        &def(r#""A": {"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}"#),
+        "asl::mutually-exclusive-fields",
+        "/States/A/ErrorPath",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Map", "ItemSelector": {}, "Parameters": {}, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "End": true}"#,
+        ),
+        "asl::mutually-exclusive-fields",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Wait", "Seconds": 1, "Timestamp": "2020-01-01T00:00:00Z", "End": true}"#,
+        ),
+        "asl::wait-duration",
+        "/States/A/Timestamp",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Wait", "End": true}"#),
+        "asl::wait-duration",
+        "/States/A",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Wait", "Timestamp": "2020-01-01 00:00:00", "End": true}"#),
+        "asl::invalid-timestamp",
+        "/States/A/Timestamp",
+    );
+}
+
+#[test]
+fn retry_and_catch_rules() {
+    let retry = |r: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "Retry": [{r}], "End": true}}"#
+        ))
+    };
+    assert_rule(
+        &retry(r#"{"ErrorEquals": []}"#),
+        "asl::error-equals",
+        "/States/A/Retry/0/ErrorEquals",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["States.ALL", "X"]}"#),
+        "asl::states-all-position",
+        "/States/A/Retry/0/ErrorEquals/0",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}"#),
+        "asl::states-all-position",
+        "/States/A/Retry/0/ErrorEquals/0",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["X"], "MaxAttempts": -1}"#),
+        "asl::value-range",
+        "/States/A/Retry/0/MaxAttempts",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["X"], "BackoffRate": 0.5}"#),
+        "asl::value-range",
+        "/States/A/Retry/0/BackoffRate",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["X"], "IntervalSeconds": 0}"#),
+        "asl::value-range",
+        "/States/A/Retry/0/IntervalSeconds",
+    );
+    assert_rule(
+        &retry(r#"{"ErrorEquals": ["X"], "JitterStrategy": "SOME"}"#),
+        "asl::unknown-value",
+        "/States/A/Retry/0/JitterStrategy",
+    );
+    assert_valid(&retry(
+        r#"{"ErrorEquals": ["X"], "MaxAttempts": 0, "BackoffRate": 1.5, "JitterStrategy": "FULL"}, {"ErrorEquals": ["States.ALL"]}"#,
+    ));
+}
+
+#[test]
+fn paths_in_their_contexts() {
+    let pass = |extra: &str| def(&format!(r#""A": {{"Type": "Pass", {extra} "End": true}}"#));
+    assert_rule(
+        &pass(r#""ResultPath": "$.a[*]","#),
+        "asl::invalid-path",
+        "/States/A/ResultPath",
+    );
+    assert_rule(
+        &pass(r#""ResultPath": "$$.Execution","#),
+        "asl::invalid-path",
+        "/States/A/ResultPath",
+    );
+    assert_rule(
+        &pass(r#""InputPath": "States.Array($.a)","#),
+        "asl::invalid-path",
+        "/States/A/InputPath",
+    );
+    assert_valid(&pass(
+        r#""InputPath": "$.a[?(@.b > 1)]", "ResultPath": "$.x['y z'][0]", "OutputPath": null,"#,
+    ));
+    assert_rule(
+        &pass(r#""Parameters": {"a.$": "$$23"},"#),
+        "asl::invalid-payload-template",
+        "/States/A/Parameters/a.$",
+    );
+    assert_rule(
+        &pass(r#""Parameters": {"a.$": 3},"#),
+        "asl::invalid-payload-template",
+        "/States/A/Parameters/a.$",
+    );
+    assert_rule(
+        &pass(r#""Parameters": {"a.$": "States.MathAdd(1, 'x')"},"#),
+        "asl::invalid-intrinsic",
+        "/States/A/Parameters/a.$",
+    );
+    assert_rule(
+        &pass(r#""Parameters": {"a": 1, "a.$": "$.x"},"#),
+        "asl::duplicate-template-field",
+        "/States/A/Parameters/a.$",
+    );
+    assert_valid(&pass(
+        r#""Parameters": {"a.$": "States.Format('{} \\'x\\' \\{\\}', $.y)", "b": [{"c.$": "$$.Execution.Id"}]},"#,
+    ));
+    let choice = |rule: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Choice", "Choices": [{rule}], "Default": "B"}}, "B": {{"Type": "Succeed"}}"#
+        ))
+    };
+    assert_rule(
+        &choice(r#"{"Variable": "States.ArrayLength($.a)", "NumericEquals": 1, "Next": "B"}"#),
+        "asl::invalid-path",
+        "/States/A/Choices/0/Variable",
+    );
+    assert_rule(
+        &choice(r#"{"Variable": "$.a", "Next": "B"}"#),
+        "asl::choice-rule",
+        "/States/A/Choices/0",
+    );
+    assert_rule(
+        &choice(r#"{"Variable": "$.a", "NumericEquals": "1", "Next": "B"}"#),
+        "asl::wrong-type",
+        "/States/A/Choices/0/NumericEquals",
+    );
+    assert_valid(&choice(
+        r#"{"Not": {"Or": [{"Variable": "$.a", "NumericEqualsPath": "$.b"}, {"Variable": "$.c", "IsPresent": false}]}, "Next": "B"}"#,
+    ));
+}
+
+#[test]
+fn jsonata_strings() {
+    let pass = |output: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "QueryLanguage": "JSONata", "Output": {output}, "End": true}}"#
+        ))
+    };
+    assert_rule(
+        &pass(r#""10 %}""#),
+        "asl::jsonata-syntax",
+        "/States/A/Output",
+    );
+    assert_rule(
+        &pass(r#""{% $.a[?(@.b < 1)] %}""#),
+        "asl::jsonata-syntax",
+        "/States/A/Output",
+    );
+    assert_valid(&pass(
+        r#"{"x": "{% $states.input.a + 1 %}", "y": [1, "{% $now() %}"]}"#,
+    ));
+}
+
+#[test]
+fn resources_and_names() {
+    let task = |r: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{r}", "End": true}}"#
+        ))
+    };
+    assert_rule(
+        &task("${lambdaArn}"),
+        "asl::invalid-arn",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("arn:aws:lambda:us-east-1:1:function:f:"),
+        "asl::invalid-arn",
+        "/States/A/Resource",
+    );
+    assert_valid(&task("arn:aws:lambda:us-east-1:123456789012:function:f"));
+    let long = "N".repeat(81);
+    assert_rule(
+        &format!(r#"{{"StartAt": "{long}", "States": {{"{long}": {{"Type": "Succeed"}}}}}}"#),
+        "asl::state-name-too-long",
+        &format!("/States/{long}"),
+    );
+}
+
+#[test]
+fn integrations() {
+    let task = |resource: &str, params: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {params}, "End": true}}"#
+        ))
+    };
+    let auth = r#""ClusterName": "c", "CertificateAuthority.$": "$.ca", "Endpoint": "https://e""#;
+    assert_rule(
+        &task("eks:runJob.sync", &format!("{{{auth}}}")),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_valid(&task(
+        "eks:runJob.sync",
+        &format!(r#"{{{auth}, "Job.$": "$.job", "LogOptions": {{"RetrieveLogs": true}}}}"#),
+    ));
+    assert_rule(
+        &task(
+            "eks:runJob",
+            &format!(r#"{{{auth}, "Job": {{}}, "LogOptions": {{"RetrieveLogs": true}}}}"#),
+        ),
+        "asl::log-options-without-sync",
+        "/States/A/Parameters/LogOptions",
+    );
+    assert_rule(
+        &task(
+            "eks:runJob.sync",
+            &format!(r#"{{{auth}, "Job": {{}}, "Namespce": "x"}}"#),
+        ),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Namespce",
+    );
+    assert_rule(
+        &task(
+            "eks:call",
+            &format!(r#"{{{auth}, "Method": "FETCH", "Path": "/"}}"#),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Method",
+    );
+    assert_valid(&task(
+        "eks:call",
+        &format!(r#"{{{auth}, "Method": "PATCH", "Path": "/", "RequestBody": "x"}}"#),
+    ));
+    assert_rule(
+        &task(
+            "eks:call.sync",
+            &format!(r#"{{{auth}, "Method": "GET", "Path": "/"}}"#),
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task(
+            "sns:publish",
+            r#"{"TopicArn": "arn:aws:sns:us-east-1:1:t"}"#,
+        ),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::eks:deleteCluster", "End": true}"#,
+        ),
+        "asl::integration-missing-parameter",
+        "/States/A",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let src = def(
+        r#""A": {"Type": "Pass", "Next": "Nope", "ResultPath": "$.a[*]"}, "B": {"Type": "Wait", "End": true}"#,
+    );
+    let err = load(src.as_bytes(), "t.json").unwrap_err();
+    let rules: Vec<&str> = err.iter().map(|d| d.rule).collect();
+    for r in [
+        "asl::unknown-next-state",
+        "asl::invalid-path",
+        "asl::wait-duration",
+        "asl::unreachable-state",
+    ] {
+        assert!(rules.contains(&r), "{r} missing from {rules:?}");
+    }
+}
+
+#[test]
+fn rendering_is_rustc_style() {
+    let src = "{\n  \"StartAt\": \"Foo\",\n  \"States\": {\n    \"Foo\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Bar\"\n    }\n  }\n}\n";
+    let err = load(src.as_bytes(), "workflow.asl.json").unwrap_err();
+    let d = err
+        .iter()
+        .find(|d| d.rule == "asl::unknown-next-state")
+        .unwrap();
+    let text = err.render(d);
+    let expected = "error[asl::unknown-next-state]: state \"Foo\" has Next \"Bar\", but there is no state \"Bar\"\n \
+                    --> workflow.asl.json:6:15\n  |\n6 |       \"Next\": \"Bar\"\n  |               ^^^^^\n  = at: /States/Foo/Next\n";
+    assert!(text.starts_with(expected), "{text}");
+    assert!(text.contains("= help: "), "{text}");
+}
