@@ -271,6 +271,27 @@ async fn eks_tokens_are_accepted_only_when_enabled_and_fresh() {
         401
     );
 
+    // An identity listed as read-only may look but not touch.
+    let viewer = Config {
+        tokens: TokenPolicy {
+            accept_eks_tokens: true,
+            ..TokenPolicy::default()
+        },
+        read_only_access_keys: vec!["AKID".into()],
+        ..Config::default()
+    };
+    let (limited, _) = start_with(viewer).await;
+    let client = HttpClient::new(limited.endpoint(), Some(limited.ca_pem()))
+        .unwrap()
+        .with_bearer(token(now));
+    assert_eq!(client.json("GET", JOBS, None).await.unwrap().status, 200);
+    let denied = client
+        .json("POST", JOBS, Some(&sample_job()))
+        .await
+        .unwrap();
+    assert_eq!(denied.status, 403);
+    status_shape(&denied.json().unwrap(), 403, "Forbidden");
+
     // Without the option the same fresh token is refused.
     let (plain, _) = start().await;
     let client = HttpClient::new(plain.endpoint(), Some(plain.ca_pem()))
@@ -1317,5 +1338,75 @@ async fn malformed_requests_get_status_answers_and_the_server_survives() {
     assert_eq!(
         client.json("GET", "/version", None).await.unwrap().status,
         200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_followed_log_streams_lines_while_the_container_runs() {
+    let (_standin, client) = start().await;
+    let job = perl_job(
+        "chatty",
+        "$| = 1; print qq(one\\n); sleep 1; print qq(two\\n)",
+        0,
+    );
+    create_job(&client, &job).await;
+    let pod = tokio::time::timeout(WAIT, async {
+        loop {
+            let pods = pods_of(&client, "chatty").await;
+            if let Some(p) = pods.first()
+                && p["status"]["phase"] == "Running"
+            {
+                return p["metadata"]["name"].as_str().unwrap().to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let mut stream = client
+        .stream(&format!("{PODS}/{pod}/log?follow=true"))
+        .await
+        .unwrap();
+    assert_eq!(stream.status, 200);
+    let first = tokio::time::timeout(WAIT, stream.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, b"one");
+    // "one" arrived while the container was still running.
+    let phase = client
+        .json("GET", &format!("{PODS}/{pod}"), None)
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(phase["status"]["phase"], "Running");
+    let second = tokio::time::timeout(WAIT, stream.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(second, b"two");
+    let end = tokio::time::timeout(WAIT, stream.next_line())
+        .await
+        .unwrap();
+    assert!(end.is_none(), "the stream ends with the container");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_name_makes_a_name_and_the_job_still_runs() {
+    let (_standin, client) = start().await;
+    let mut job = annotated_job("ignored", "hi\n", 0);
+    job["metadata"] = json!({"generateName": "gen-"});
+    let created = create_job(&client, &job).await;
+    let name = created["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
+    assert_eq!(created["metadata"]["labels"]["job-name"], name.as_str());
+    let rv = created["metadata"]["resourceVersion"].as_str().unwrap();
+    let (events, _) = watch_until_finished(&client, &name, rv).await;
+    assert_eq!(
+        condition_types(&events.last().unwrap()["object"]),
+        ["SuccessCriteriaMet", "Complete"]
     );
 }

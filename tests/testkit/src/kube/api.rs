@@ -269,7 +269,10 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Reply {
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok());
-    let access = shared.config.tokens.access(auth);
+    let access = shared
+        .config
+        .tokens
+        .access(auth, &shared.config.read_only_access_keys);
     if access == Access::None {
         return unauthorized();
     }

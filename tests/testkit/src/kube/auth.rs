@@ -39,7 +39,10 @@ const AMZ_DATE: &[FormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
 
 impl TokenPolicy {
-    pub fn access(&self, authorization: Option<&str>) -> Access {
+    /// The access an `Authorization` header grants. EKS tokens signed with an access key
+    /// id in `read_only_access_keys` get read-only access, like an IAM identity that
+    /// the cluster's RBAC lets only view.
+    pub fn access(&self, authorization: Option<&str>, read_only_access_keys: &[String]) -> Access {
         let Some(token) = authorization.and_then(|h| {
             let (scheme, token) = h.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -50,18 +53,21 @@ impl TokenPolicy {
             Access::Full
         } else if self.read_only_tokens.iter().any(|t| t == token) {
             Access::ReadOnly
-        } else if self.accept_eks_tokens
-            && check_eks_token(token, OffsetDateTime::now_utc()).is_ok()
-        {
-            Access::Full
+        } else if self.accept_eks_tokens {
+            match check_eks_token(token, OffsetDateTime::now_utc()) {
+                Ok(key) if read_only_access_keys.contains(&key) => Access::ReadOnly,
+                Ok(_) => Access::Full,
+                Err(_) => Access::None,
+            }
         } else {
             Access::None
         }
     }
 }
 
-/// Checks an EKS token's shape at time `now`; the error says what is wrong.
-pub fn check_eks_token(token: &str, now: OffsetDateTime) -> Result<(), String> {
+/// Checks an EKS token's shape at time `now`; gives the access key id that signed it
+/// (from `X-Amz-Credential`), or says what is wrong.
+pub fn check_eks_token(token: &str, now: OffsetDateTime) -> Result<String, String> {
     let encoded = token
         .strip_prefix("k8s-aws-v1.")
         .ok_or("token does not start with k8s-aws-v1.")?;
@@ -105,7 +111,12 @@ pub fn check_eks_token(token: &str, now: OffsetDateTime) -> Result<(), String> {
     if now > date + EKS_TOKEN_LIFETIME {
         return Err("token expired".into());
     }
-    Ok(())
+    let credential = get("X-Amz-Credential").ok_or("presigned URL has no X-Amz-Credential")?;
+    let key = credential.split('/').next().unwrap_or_default();
+    if key.is_empty() {
+        return Err("X-Amz-Credential names no access key".into());
+    }
+    Ok(key.to_string())
 }
 
 #[cfg(test)]
@@ -125,13 +136,14 @@ mod tests {
     #[test]
     fn accepts_well_formed_eks_tokens_within_their_lifetime() {
         let now = datetime!(2026-01-01 00:10 UTC);
-        assert_eq!(check_eks_token(&token(GOOD), now), Ok(()));
+        assert_eq!(check_eks_token(&token(GOOD), now), Ok("AKID".to_string()));
         assert!(check_eks_token(&token(GOOD), datetime!(2026-01-01 00:16 UTC)).is_err());
         for bad in [
             GOOD.replace("https://", "http://"),
             GOOD.replace("GetCallerIdentity", "AssumeRole"),
             GOOD.replace("&X-Amz-Signature=abc123", ""),
             GOOD.replace("%3Bx-k8s-aws-id", ""),
+            GOOD.replace("X-Amz-Credential=AKID", "X-Amz-Credential="),
         ] {
             assert!(check_eks_token(&token(&bad), now).is_err(), "{bad}");
         }
@@ -146,14 +158,28 @@ mod tests {
             read_only_tokens: vec!["ro".into()],
             accept_eks_tokens: false,
         };
-        assert_eq!(p.access(Some("Bearer full")), Access::Full);
-        assert_eq!(p.access(Some("bearer ro")), Access::ReadOnly);
-        assert_eq!(p.access(Some("Bearer nope")), Access::None);
-        assert_eq!(p.access(Some("Basic full")), Access::None);
-        assert_eq!(p.access(None), Access::None);
+        assert_eq!(p.access(Some("Bearer full"), &[]), Access::Full);
+        assert_eq!(p.access(Some("bearer ro"), &[]), Access::ReadOnly);
+        assert_eq!(p.access(Some("Bearer nope"), &[]), Access::None);
+        assert_eq!(p.access(Some("Basic full"), &[]), Access::None);
+        assert_eq!(p.access(None, &[]), Access::None);
         assert_eq!(
-            p.access(Some(&format!("Bearer {}", token(GOOD)))),
+            p.access(Some(&format!("Bearer {}", token(GOOD))), &[]),
             Access::None
+        );
+        let eks = TokenPolicy {
+            accept_eks_tokens: true,
+            ..TokenPolicy::default()
+        };
+        let today = OffsetDateTime::now_utc().format(AMZ_DATE).unwrap();
+        let header = format!(
+            "Bearer {}",
+            token(&GOOD.replace("20260101T000000Z", &today))
+        );
+        assert_eq!(eks.access(Some(&header), &[]), Access::Full);
+        assert_eq!(
+            eks.access(Some(&header), &["AKID".to_string()]),
+            Access::ReadOnly
         );
     }
 }

@@ -61,6 +61,9 @@ use store::Store;
 pub struct Config {
     /// Which bearer tokens are accepted. The default accepts one fresh random token.
     pub tokens: TokenPolicy,
+    /// EKS tokens signed with these access key ids may only read (writes answer 403
+    /// Forbidden), like an IAM identity the cluster's RBAC lets only view.
+    pub read_only_access_keys: Vec<String>,
     /// From a Job's creation (or a failed attempt's end) to its next pod.
     pub pod_start_delay: Duration,
     /// Whether a container whose `command[0]` exists on this machine really runs.
@@ -77,6 +80,7 @@ impl Default for Config {
                 read_only_tokens: Vec::new(),
                 accept_eks_tokens: false,
             },
+            read_only_access_keys: Vec::new(),
             pod_start_delay: Duration::from_millis(100),
             run_commands: true,
             command_timeout: Duration::from_secs(120),
