@@ -401,10 +401,19 @@ struct Handler {
 impl TaskHandler for Handler {
     fn invoke<'a>(
         &'a self,
-        _task: &'a TaskContext<'a>,
+        task: &'a TaskContext<'a>,
         parameters: Value,
     ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
+            // Running under the workflow's own identity when the state asks for
+            // another role would act with the wrong rights: refuse instead.
+            if task.credentials.is_some() {
+                return Err(Error::runtime(format!(
+                    "Task Credentials (assuming another role) are not supported by asl's built-in \
+                     {} integration; remove Credentials or register your own TaskHandler",
+                    self.resource
+                )));
+            }
             match self.op {
                 Op::Eks(op, sync) => {
                     eks::run(&self.inner, self.resource, op, sync, parameters).await
@@ -443,6 +452,31 @@ mod tests {
             Op::for_resource("arn:aws:states:::eks:runJob.sync"),
             Some(Op::RunJob { sync: true })
         );
+    }
+
+    #[tokio::test]
+    async fn task_credentials_are_refused_not_ignored() {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let integrations = Integrations::new(&sdk);
+        let resource = "arn:aws:states:::sns:publish";
+        let role = serde_json::json!({"RoleArn": "arn:aws:iam::123456789012:role/Other"});
+        let task = TaskContext {
+            resource,
+            state_name: "S",
+            timeout: None,
+            heartbeat: None,
+            task_token: None,
+            credentials: Some(&role),
+        };
+        let handler = integrations.handler(resource).unwrap();
+        let err = handler
+            .invoke(&task, serde_json::json!({"Message": "m"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.name(), "States.Runtime");
+        assert!(err.cause().unwrap().contains("Credentials"), "{err}");
     }
 
     #[test]
