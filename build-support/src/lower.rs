@@ -1756,7 +1756,9 @@ impl Lowerer<'_> {
     }
 
     /// Rule `asl::invalid-path` (Variable): the value a comparison reads is a
-    /// path, not an intrinsic call. `"Variable": "States.ArrayContains(...)"`
+    /// Reference Path (the language requires it of `Variable` and of the
+    /// `...Path` operands), not a query or an intrinsic call.
+    /// `"Variable": "States.ArrayContains(...)"`, `"Variable": "$.a[*]"`
     fn choice_variable(&mut self, obj: &Obj) -> Option<Spanned<Path>> {
         let m = obj.get(VARIABLE)?;
         let ptr = obj.child(VARIABLE);
@@ -1765,13 +1767,13 @@ impl Lowerer<'_> {
             self.wrong_type(&m.value, &ptr, VARIABLE, "a path string");
             return None;
         };
-        match expr_parse::parse_path(s) {
+        match expr_parse::parse_reference_path(s).map(Path::Reference) {
             Ok(p) => Some(Spanned { value: p, origin }),
             Err(e) => {
                 self.error(
                     "asl::invalid-path",
                     origin,
-                    format!("\"Variable\" is not a valid path: {e}"),
+                    format!("\"Variable\" is not a valid reference path: {e}"),
                     "a comparison reads a path such as `$.status`",
                 );
                 None

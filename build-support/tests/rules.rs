@@ -350,6 +350,11 @@ fn paths_in_their_contexts() {
         "/States/A/Choices/0/Variable",
     );
     assert_rule(
+        &choice(r#"{"Variable": "$.a[*]", "IsNull": true, "Next": "B"}"#),
+        "asl::invalid-path",
+        "/States/A/Choices/0/Variable",
+    );
+    assert_rule(
         &choice(r#"{"Variable": "$.a", "Next": "B"}"#),
         "asl::choice-rule",
         "/States/A/Choices/0",
