@@ -1346,7 +1346,7 @@ async fn a_followed_log_streams_lines_while_the_container_runs() {
     let (_standin, client) = start().await;
     let job = perl_job(
         "chatty",
-        "$| = 1; print qq(one\\n); sleep 1; print qq(two\\n)",
+        "$| = 1; print qq(one\\n); sleep 2; print qq(two\\n)",
         0,
     );
     create_job(&client, &job).await;

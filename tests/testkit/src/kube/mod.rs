@@ -28,8 +28,11 @@
 //! Then the pod becomes Succeeded or Failed, and the Job gets `succeeded`/`failed`
 //! counts and, at the end, `SuccessCriteriaMet` + `Complete` or `FailureTarget` +
 //! `Failed` (reason `BackoffLimitExceeded` after `backoffLimit + 1` failed pods, or
-//! `DeadlineExceeded` past `activeDeadlineSeconds`). `restartPolicy: OnFailure` retries
-//! with a new pod as `Never` does. Every change is a watch event at once.
+//! `DeadlineExceeded` past `activeDeadlineSeconds`). Simplifications: pods run one at a
+//! time until `completions` succeed (`parallelism` is not used), `restartPolicy:
+//! OnFailure` retries with a new pod as `Never` does, init containers are not run, and
+//! a container's `env` takes only literal `value`s. Every change is a watch event at
+//! once.
 //! The annotation `asl-testkit/log-error: "true"` on the pod template makes reading
 //! that pod's logs answer 500, for tests of best-effort log retrieval.
 
