@@ -6,6 +6,72 @@
 //!
 //! The `integrations` feature (on by default) brings the Amazon EKS, Kubernetes
 //! and Amazon SNS integrations.
+//!
+//! # The `asl!` macro
+//!
+//! ```ignore
+//! asl::asl!(pub ManageEksCluster = "workflows/manage-eks-cluster.asl.json");
+//! ```
+//!
+//! expands to a unit struct `ManageEksCluster` with
+//!
+//! - `async fn run(runtime: &Runtime, input: Value) -> Result<Value, ExecutionError>`
+//!   which runs one execution and returns its output, or AWS's `error` and `cause`;
+//! - `async fn run_with(runtime, input, ExecutionOptions)` to name the execution or
+//!   give it a history sink of its own;
+//!
+//! and, hidden inside a `const _: () = { ... };` block, one `async fn` per state
+//! named after it (`Run a job on EKS` → `run_a_job_on_eks`) plus a driver that
+//! moves from state to state in a loop. `cargo expand` shows them.
+//!
+//! Forms:
+//! - `asl!("flow.asl.json")` defines `pub struct Workflow`;
+//! - `asl!(pub(crate) Name = "flow.asl.json")` names the type (several workflows
+//!   can live in one module) with any visibility;
+//! - `, resources = ["arn:aws:lambda:...:function:f"]` declares Task resources the
+//!   program provides handlers for. A `Resource` that is neither a built-in
+//!   integration nor declared is a compile error, so a typo in an ARN never
+//!   reaches production;
+//! - `, runtime = path::to::__private` for crates that re-export `asl`.
+//!
+//! The path is resolved against `CARGO_MANIFEST_DIR` first, then against the
+//! directory of the file that calls the macro. The file is included with
+//! `include_bytes!`, so editing it rebuilds the crate.
+//!
+//! An invalid definition fails the build with every problem, each located in
+//! the JSON file (`--> flow.asl.json:4:39`) and named by its rule
+//! (`asl::unknown-next-state`); the type and its `run` functions are still
+//! emitted, so the rest of the program type-checks and the real error stands
+//! alone.
+//!
+//! # Example
+//!
+//! ```
+//! # mod m {
+//! asl::asl!(pub Counter = "tests/workflows/counter.asl.json");
+//! # }
+//! # use m::Counter;
+//! use asl::runtime::exec::Runtime;
+//! use asl::serde_json::json;
+//!
+//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     // No Wait state here, so no timer is needed: polling to the end is enough.
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop {
+//! #         if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+//! #             return out;
+//! #         }
+//! #     }
+//! # }
+//! let runtime = Runtime::builder().build();
+//! // In a program: `Counter::run(&runtime, input).await` inside a tokio runtime.
+//! let output = block_on(Counter::run(&runtime, json!({"n": 3}))).unwrap();
+//! assert_eq!(output, json!({"count": 3, "n": 3}));
+//! ```
+//!
+//! The same code can be written to a file by a build script with
+//! `asl_build::Builder`, for programs that want to read or commit it.
 
 pub use asl_macro::asl;
 pub use asl_runtime as runtime;

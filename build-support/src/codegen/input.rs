@@ -133,11 +133,24 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
     match super::compile(&bytes, &written, &options) {
         Ok(tokens) => tokens,
         Err(diagnostics) => {
-            let message = diagnostics.to_string();
+            // One `compile_error!` per problem, so rustc lists each on its own:
+            // `error: asl::unknown-next-state: ...` followed by `--> file:line:col`.
+            let errors = diagnostics.iter().map(|d| {
+                let rendered = diagnostics.render(d);
+                let message = match rendered
+                    .strip_prefix("error[")
+                    .and_then(|r| r.split_once("]: "))
+                {
+                    Some((rule, rest)) => format!("{rule}: {rest}"),
+                    None => rendered.clone(),
+                };
+                let message = message.trim_end().to_string();
+                quote_spanned!(span=> ::core::compile_error!(#message);)
+            });
             let include = resolved.display().to_string();
             // Even a failing build must depend on the file, so fixing it rebuilds.
             let tokens = quote_spanned!(span=>
-                ::core::compile_error!(#message);
+                #(#errors)*
                 const _: &[u8] = ::core::include_bytes!(#include);
             );
             with_skeleton(tokens, &options)
