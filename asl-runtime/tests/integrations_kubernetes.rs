@@ -376,6 +376,69 @@ async fn failing_jobs_and_unreadable_logs() {
             );
             continue;
         }
+        // Namespace is honoured.
+        let name = unique("ns");
+        let done = run(
+            &t.integrations,
+            RUN_JOB_SYNC,
+            params(&t, json!({"Job": job_with(&name, &["-e", "print 1"], json!({})), "Namespace": "kube-public"})),
+        )
+        .await
+        .unwrap();
+        assert_eq!(done["metadata"]["namespace"], "kube-public", "{done}");
+        assert!(condition(&done, "Complete"), "{done}");
+
+        // Parameter mistakes fail before anything is created.
+        let err = run(
+            &t.integrations,
+            RUN_JOB_SYNC,
+            params(&t, json!({"Job": "{not json"})),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.name(), "States.Runtime", "{err}");
+        let err = run(
+            &t.integrations,
+            RUN_JOB,
+            params(
+                &t,
+                json!({"Job": pi_job("never"), "LogOptions": {"RetrieveLogs": true}}),
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.name(),
+            "States.Runtime",
+            "LogOptions needs .sync: {err}"
+        );
+        let err = run(
+            &t.integrations,
+            RUN_JOB_SYNC,
+            params(
+                &t,
+                json!({"Job": pi_job("never"), "LogOptions": {"Retrieve": true}}),
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.name(), "States.Runtime", "{err}");
+        let err = run(
+            &t.integrations,
+            CALL,
+            params(
+                &t,
+                json!({"Method": "GET", "Path": "/api/v1/namespaces/default/pods/never"}),
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.name(),
+            "EKS.404",
+            "no Job 'never' was created, so no pod either: {err}"
+        );
+
         // A container whose log cannot be read gets error and cause; the task succeeds.
         let name = unique("nolog");
         let job = job_with(
