@@ -726,3 +726,41 @@ fn pem_der(pem: &str) -> Vec<u8> {
         .decode(body)
         .unwrap()
 }
+
+/// A kubeconfig context as the override (server, CA and token from the file), the way
+/// a local cluster is used: the task's own Endpoint and CertificateAuthority are fake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_context_override_reaches_the_stand_in() {
+    use base64::Engine as _;
+    let server = KubeStandIn::start(Config::default()).await.unwrap();
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: other\n\
+         clusters:\n- name: standin\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n\
+         users:\n- name: tester\n  user:\n    token: {}\n\
+         contexts:\n- name: standin\n  context:\n    cluster: standin\n    user: tester\n\
+         - name: other\n  context:\n    cluster: standin\n    user: nobody\n",
+        server.endpoint(),
+        base64::engine::general_purpose::STANDARD.encode(server.ca_pem()),
+        server.token().unwrap()
+    );
+    let path = std::env::temp_dir().join(format!("{}.kubeconfig", unique("asl")));
+    std::fs::write(&path, kubeconfig).unwrap();
+    let parsed = kube::config::Kubeconfig::read_from(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let options = kube::config::KubeConfigOptions {
+        context: Some("standin".into()),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(parsed, &options)
+        .await
+        .unwrap();
+    let integrations = Integrations::builder(&sdk().await)
+        .cluster_override(CLUSTER, ClusterOverride::from_kube_config(config))
+        .build();
+    let p = json!({"ClusterName": CLUSTER, "CertificateAuthority": "ANPAJ2UCCR6DPCEXAMPLE",
+        "Endpoint": "https://444455556666.yl4.us-east-1.eks.amazonaws.com",
+        "Method": "GET", "Path": "/api/v1/namespaces/default/configmaps"});
+    let ok = run(&integrations, CALL, p).await.unwrap();
+    assert_eq!(ok["StatusCode"], 200, "{ok}");
+    assert_eq!(ok["ResponseBody"]["kind"], "ConfigMapList", "{ok}");
+}
