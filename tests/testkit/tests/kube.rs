@@ -1160,12 +1160,12 @@ async fn measures_container_exit_to_complete_seen_by_a_watcher() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_prints_its_connection_line_and_stops_when_stdin_closes() {
+/// Starts the `kube-standin` binary and reads its connection line.
+async fn spawn_binary(args: &[&str], stdin: std::process::Stdio) -> (tokio::process::Child, Value) {
     use tokio::io::AsyncBufReadExt;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kube-standin"))
-        .args(["--token", "script-token", "--pod-start-delay-ms", "5"])
-        .stdin(std::process::Stdio::piped())
+        .args(args)
+        .stdin(stdin)
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -1177,7 +1177,16 @@ async fn the_binary_prints_its_connection_line_and_stops_when_stdin_closes() {
         .unwrap()
         .unwrap()
         .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap();
+    (child, serde_json::from_str(&line).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_prints_its_connection_line_and_stops_when_stdin_closes() {
+    let (mut child, info) = spawn_binary(
+        &["--token", "script-token", "--pod-start-delay-ms", "5"],
+        std::process::Stdio::piped(),
+    )
+    .await;
     assert_eq!(info["token"], "script-token");
     use base64::Engine;
     let pem = base64::engine::general_purpose::STANDARD
@@ -1211,21 +1220,7 @@ async fn the_binary_prints_its_connection_line_and_stops_when_stdin_closes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_with_no_stdin_serves_until_sigterm() {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kube-standin"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(WAIT, lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap();
+    let (mut child, info) = spawn_binary(&[], std::process::Stdio::null()).await;
     assert!(info["token"].as_str().unwrap().starts_with("asl-testkit-"));
     // stdin at /dev/null is not a reason to stop: it still answers.
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1164,6 +1164,15 @@ fn create(
     Ok(json_reply(201, &stored))
 }
 
+/// A copy of the object, or the 404 for it (or for its namespace).
+fn existing(store: &Store, kind: Kind, ns: &str, name: &str) -> Result<Value, ApiError> {
+    ns_exists(store, kind, Some(ns))?;
+    store
+        .get(kind, ns, name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(kind, name))
+}
+
 /// Replaces an object with what `make` builds from the current one (PUT and PATCH).
 fn update(
     shared: &Shared,
@@ -1174,11 +1183,7 @@ fn update(
     make: impl FnOnce(&Value) -> Result<Value, ApiError>,
 ) -> Result<Reply, ApiError> {
     let mut store = shared.store();
-    ns_exists(&store, kind, Some(ns))?;
-    let current = store
-        .get(kind, ns, name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(kind, name))?;
+    let current = existing(&store, kind, ns, name)?;
     let mut new = make(&current)?;
     if !new.is_object() {
         return Err(ApiError::new(
@@ -1377,11 +1382,7 @@ fn delete(
         ));
     }
     let mut store = shared.store();
-    ns_exists(&store, kind, Some(ns))?;
-    let current = store
-        .get(kind, ns, name)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(kind, name))?;
+    let current = existing(&store, kind, ns, name)?;
     let uid = str_at(&current, "/metadata/uid")
         .unwrap_or_default()
         .to_string();
