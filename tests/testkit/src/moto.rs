@@ -9,7 +9,7 @@
 //! The testkit does not depend on the AWS crates (they are heavy to build); a test builds
 //! its SDK config from [`AwsTestSettings`] without touching the process environment:
 //!
-//! ```ignore
+//! ```text
 //! let moto = asl_testkit::moto::MotoServer::start().await?;
 //! let s = moto.aws();
 //! let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
