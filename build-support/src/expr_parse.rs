@@ -632,9 +632,57 @@ fn render_step(step: &Step, out: &mut String) {
                 .collect();
             out.push_str(&format!("[{}]", parts.join(",")));
         }
-        Step::Filter(text) => out.push_str(&format!("[?({text})]")),
+        Step::Filter(text) => out.push_str(&format!("[?({})]", quote_bare_words(text))),
         Step::Script(text) => out.push_str(&format!("[({text})]")),
     }
+}
+
+/// In a filter, Jayway-style JSONPath (which Step Functions and the linters
+/// accept) lets a comparison name a string without quotes: `@.key == FooBar`.
+/// RFC 9535 evaluators such as jsonpath-rust need `'FooBar'`; quote such bare
+/// words, leaving paths (`@.a`, `$.b`), numbers, `true`/`false`/`null`, function
+/// names (`length(...)`) and quoted strings as they are.
+fn quote_bare_words(filter: &str) -> String {
+    let chars: Vec<char> = filter.chars().collect();
+    let mut out = String::with_capacity(filter.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' | '"' => {
+                let end = skip_quoted(&chars, i).unwrap_or(chars.len());
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            '@' | '$' => {
+                let end = (i..chars.len())
+                    .find(|&k| chars[k].is_whitespace() || "=!<>&|(),".contains(chars[k]))
+                    .unwrap_or(chars.len());
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let end = (i..chars.len())
+                    .find(|&k| !(chars[k].is_alphanumeric() || chars[k] == '_' || chars[k] == '-'))
+                    .unwrap_or(chars.len());
+                let word: String = chars[i..end].iter().collect();
+                let next = chars[end..].iter().find(|c| !c.is_whitespace());
+                if matches!(word.as_str(), "true" | "false" | "null") || next == Some(&'(') {
+                    out.push_str(&word);
+                } else {
+                    out.push('\'');
+                    out.push_str(&word);
+                    out.push('\'');
+                }
+                i = end;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 // ------------------------------------------------------------------ intrinsics

@@ -250,3 +250,48 @@ fn definitions_aws_ran_are_valid() {
         failures.join("\n\n")
     );
 }
+
+/// The normalised text (`JsonPath::query`) of every full JSONPath in the corpus
+/// parses with jsonpath-rust, the runtime's evaluator; prints those it cannot.
+#[test]
+fn normalised_queries_parse_with_the_runtime_evaluator() {
+    let Some(dir) = corpus_dir() else { return };
+    let mut texts: Vec<String> = cases(&dir, "paths")
+        .iter()
+        .map(|(_, c)| c["path"].as_str().unwrap().to_string())
+        .collect();
+    texts.extend(
+        [
+            "$.logs..pi",
+            "$.a\\.b[*]",
+            "$['x y'][0:2]",
+            "$..*",
+            "$.a[?(@.b > 1)].c",
+            "$.a[0,1]",
+            "$.a[-1]",
+        ]
+        .map(String::from),
+    );
+    let mut rejected = Vec::new();
+    let mut checked = 0;
+    for text in &texts {
+        let Ok(asl_build::expr::Path::Query(q)) = expr_parse::parse_path(text) else {
+            continue;
+        };
+        checked += 1;
+        if let Err(e) = jsonpath_rust::parser::parse_json_path(&q.query) {
+            rejected.push(format!("{text} → {} : {e}", q.query));
+        }
+    }
+    println!(
+        "{checked} queries checked; jsonpath-rust rejects:\n{}",
+        rejected.join("\n")
+    );
+    assert!(checked >= 20);
+    assert!(
+        rejected.is_empty(),
+        "jsonpath-rust rejects {} normalised queries:\n{}",
+        rejected.len(),
+        rejected.join("\n")
+    );
+}
