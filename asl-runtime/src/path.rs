@@ -148,7 +148,13 @@ impl ReferencePath {
         }
         match (last, current) {
             (Segment::Field(name), Value::Object(map)) => {
-                map.insert(name.to_string(), value);
+                // Overwrite in place when the member exists: no key allocation.
+                match map.get_mut(name.as_ref()) {
+                    Some(slot) => *slot = value,
+                    None => {
+                        map.insert(name.to_string(), value);
+                    }
+                }
             }
             (Segment::Index(i), Value::Array(items)) => items[*i] = value,
             _ => unreachable!("ResultPath walk checked before writing"),
