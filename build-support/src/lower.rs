@@ -230,6 +230,7 @@ pub fn lower(json: &Json, index: &LineIndex) -> (Option<StateMachine>, Vec<Diagn
     let mut l = Lowerer {
         index,
         diags: Vec::new(),
+        top_language: QueryLanguage::JsonPath,
     };
     let machine = l.machine(json, "", QueryLanguage::JsonPath, MachineKind::Top);
     (machine, l.diags)
@@ -266,6 +267,8 @@ impl<'a> Obj<'a> {
 struct Lowerer<'a> {
     index: &'a LineIndex,
     diags: Vec<Diagnostic>,
+    /// The top-level `QueryLanguage` (JSONata there rules out JSONPath states).
+    top_language: QueryLanguage,
 }
 
 impl Lowerer<'_> {
@@ -584,6 +587,9 @@ impl Lowerer<'_> {
         let query_language = query_language_field
             .as_ref()
             .map_or(parent_lang, |q| q.value);
+        if kind == MachineKind::Top {
+            self.top_language = query_language;
+        }
         let has_start = self.require(&obj, START_AT, what);
         let start_at = if has_start {
             self.string(&obj, START_AT)
@@ -647,6 +653,66 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Rule `asl::jsonpath-in-jsonata-machine`: when the top-level
+    /// `QueryLanguage` is JSONata, no state may switch back to JSONPath (Step
+    /// Functions rejects the definition). `{"QueryLanguage": "JSONata", ... {"QueryLanguage": "JSONPath"}}`
+    fn no_jsonpath_under_jsonata(&mut self, q: &Spanned<QueryLanguage>, state: &str) {
+        if self.top_language == QueryLanguage::Jsonata && q.value == QueryLanguage::JsonPath {
+            self.error(
+                "asl::jsonpath-in-jsonata-machine",
+                q.origin.clone(),
+                format!("state \"{state}\" uses JSONPath, but the state machine's QueryLanguage is JSONata"),
+                "a JSONata state machine cannot contain JSONPath states; convert this state or set the top-level QueryLanguage to JSONPath",
+            );
+        }
+    }
+
+    /// `Assign`: a template whose keys are variable names.
+    fn assign(&mut self, obj: &Obj, lang: QueryLanguage) -> Option<Template> {
+        let template = self.template_field(obj, ASSIGN, lang)?;
+        match &template.node {
+            TemplateNode::Object(fields) => {
+                for f in fields {
+                    self.variable_name(&f.name);
+                }
+            }
+            TemplateNode::Jsonata(_) | TemplateNode::Literal(serde_json::Value::Object(_)) => {}
+            _ => {
+                self.error(
+                    "asl::wrong-type",
+                    template.origin.clone(),
+                    "\"Assign\" must be an object of variable names".into(),
+                    "e.g. \"Assign\": {\"count\": 0}",
+                );
+            }
+        }
+        Some(template)
+    }
+
+    /// Rule `asl::invalid-variable-name`: an `Assign` key names a variable that a
+    /// path (`$name`) or JSONata (`$name`) can refer to: a letter or `_`, then
+    /// letters, digits or `_`, at most 80 characters, and not the reserved
+    /// `states`. `"Assign": {"my-var": 1}`
+    fn variable_name(&mut self, name: &Spanned<String>) {
+        let n = &name.value;
+        let well_formed = n.starts_with(|c: char| c.is_alphabetic() || c == '_')
+            && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && n.chars().count() <= MAX_STATE_NAME_CHARS;
+        if !well_formed || n == "states" {
+            let why = if n == "states" {
+                "`$states` is reserved"
+            } else {
+                "a variable name is a letter or `_` followed by letters, digits or `_`, at most 80 characters"
+            };
+            self.error(
+                "asl::invalid-variable-name",
+                name.origin.clone(),
+                format!("\"{n}\" cannot be a variable name: {why}"),
+                "",
+            );
+        }
+    }
+
     /// Rule `asl::state-name-too-long`: Step Functions refuses state names over
     /// 80 characters at deployment.
     fn state_name_length(&mut self, name: &Spanned<String>) {
@@ -681,6 +747,9 @@ impl Lowerer<'_> {
         let lang = query_language_field
             .as_ref()
             .map_or(parent_lang, |q| q.value);
+        if let Some(q) = &query_language_field {
+            self.no_jsonpath_under_jsonata(q, &member.key);
+        }
         let comment = self.comment(&obj);
         let what_missing = format!("state \"{}\"", member.key);
         if !self.require(&obj, TYPE, &what_missing) {
@@ -805,7 +874,7 @@ impl Lowerer<'_> {
             io.arguments = self.template_field(obj, ARGUMENTS, lang);
             io.output = self.template_field(obj, OUTPUT, lang);
         }
-        io.assign = self.template_field(obj, ASSIGN, lang);
+        io.assign = self.assign(obj, lang);
         io
     }
 
@@ -1323,7 +1392,7 @@ impl Lowerer<'_> {
                 } else {
                     None
                 },
-                assign: self.template_field(&c, ASSIGN, lang),
+                assign: self.assign(&c, lang),
                 comment: self.comment(&c),
                 origin: self.origin(item, &p),
             });
@@ -1586,13 +1655,13 @@ impl Lowerer<'_> {
             let condition = self.jsonata_condition(&obj);
             (
                 condition,
-                self.template_field(&obj, ASSIGN, lang),
+                self.assign(&obj, lang),
                 self.template_field(&obj, OUTPUT, lang),
             )
         } else {
             self.query_language_fields(&obj, lang, what);
             let condition = self.condition(&obj, &[NEXT, COMMENT, ASSIGN]);
-            (condition, self.template_field(&obj, ASSIGN, lang), None)
+            (condition, self.assign(&obj, lang), None)
         };
         Some(ChoiceRule {
             condition: condition?,

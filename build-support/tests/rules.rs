@@ -370,6 +370,31 @@ fn paths_in_their_contexts() {
 }
 
 #[test]
+fn query_language_mixing_and_variables() {
+    assert_rule(
+        r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": true}}}"#,
+        "asl::jsonpath-in-jsonata-machine",
+        "/States/A/QueryLanguage",
+    );
+    assert_valid(
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% 1 %}", "End": true}}}"#,
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Assign": {"my-var": 1}, "End": true}"#),
+        "asl::invalid-variable-name",
+        "/States/A/Assign/my-var",
+    );
+    assert_rule(
+        &def(r#""A": {"Type": "Pass", "Assign": {"states": 1}, "End": true}"#),
+        "asl::invalid-variable-name",
+        "/States/A/Assign/states",
+    );
+    assert_valid(&def(
+        r#""A": {"Type": "Pass", "Assign": {"count": 0, "first.$": "$.items[0]", "_x": {"y.$": "$$.Execution.Id"}}, "End": true}"#,
+    ));
+}
+
+#[test]
 fn jsonata_strings() {
     let pass = |output: &str| {
         def(&format!(
