@@ -764,3 +764,24 @@ async fn kubeconfig_context_override_reaches_the_stand_in() {
     assert_eq!(ok["StatusCode"], 200, "{ok}");
     assert_eq!(ok["ResponseBody"]["kind"], "ConfigMapList", "{ok}");
 }
+
+/// A server that goes away during a `.sync` wait fails the task after a few tries
+/// instead of leaving it waiting forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vanished_server_fails_the_wait() {
+    let t = stand_in().await;
+    let name = unique("vanish");
+    let job = job_with(&name, &["-e", "sleep 5"], json!({}));
+    let task = run(
+        &t.integrations,
+        RUN_JOB_SYNC,
+        params(&t, json!({"Job": job})),
+    );
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        t._server.as_ref().unwrap().stop();
+    };
+    let (result, ()) = tokio::join!(task, stop);
+    let err = result.unwrap_err();
+    assert_eq!(err.name(), "States.TaskFailed", "{err}");
+}

@@ -488,8 +488,22 @@ async fn wait_for_job(
         percent_encode(name)
     );
     let mut backoff = conn.inner.wait.initial;
+    let mut unreachable = 0;
     loop {
-        let answer = conn.send("GET", &path, None).await?;
+        let answer = match conn.send("GET", &path, None).await {
+            Ok(answer) => answer,
+            // A long wait outlives a blip in the network: only a server that stays
+            // unreachable fails the task.
+            Err(e) if unreachable < UNREACHABLE_LIMIT => {
+                unreachable += 1;
+                tracing::debug!(job = name, error = %e, "reading the Job failed; trying again after a back-off");
+                tokio::time::sleep(backoff).await;
+                backoff = conn.inner.wait.next(backoff);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        unreachable = 0;
         if !answer.ok() {
             return Err(answer.error());
         }
@@ -515,6 +529,9 @@ async fn wait_for_job(
         }
     }
 }
+
+/// How many reads of the Job in a row may fail to reach the server while waiting.
+const UNREACHABLE_LIMIT: u32 = 5;
 
 /// One watch; `Ok(true)` when an event shows the Job finished.
 async fn watch_until_finished(
