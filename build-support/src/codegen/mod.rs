@@ -272,7 +272,7 @@ impl Gen<'_> {
             #[derive(Clone, Copy, Debug, Default)]
             #vis struct #name;
 
-            #[allow(unused_variables, unused_mut, unused_braces, unused_parens, clippy::all)]
+            #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_camel_case_types, non_snake_case, clippy::all)]
             const _: () = {
                 use #runtime as __asl;
                 #include

@@ -47,11 +47,11 @@ pub struct Names {
 }
 
 impl Names {
-    fn unique(&mut self, base: String) -> Ident {
+    fn unique(&mut self, base: String, separator: &str) -> Ident {
         let mut candidate = base.clone();
         let mut n = 2;
         while self.used.contains(&candidate) || KEYWORDS.contains(&candidate.as_str()) {
-            candidate = format!("{base}_{n}");
+            candidate = format!("{base}{separator}{n}");
             n += 1;
         }
         self.used.insert(candidate.clone());
@@ -71,7 +71,7 @@ impl Names {
         if base.starts_with(|c: char| c.is_ascii_digit()) {
             base.insert_str(0, "state_");
         }
-        self.unique(base)
+        self.unique(base, "_")
     }
 
     /// `CamelCase` for an enum variant.
@@ -95,7 +95,7 @@ impl Names {
         if base.starts_with(|c: char| c.is_ascii_digit()) {
             base.insert(0, 'S');
         }
-        self.unique(base)
+        self.unique(base, "")
     }
 }
 
@@ -120,6 +120,8 @@ mod tests {
         assert_eq!(n.function("¿?").to_string(), "state");
         let mut v = Names::default();
         assert_eq!(v.variant("Run a job on EKS").to_string(), "RunAJobOnEks");
-        assert_eq!(v.variant("Self").to_string(), "Self_2");
+        assert_eq!(v.variant("Self").to_string(), "Self2");
+        assert_eq!(v.variant("Big?").to_string(), "Big");
+        assert_eq!(v.variant("Big").to_string(), "Big2");
     }
 }
