@@ -393,7 +393,7 @@ async fn sns_publish_against_moto() {
     )
     .await
     .unwrap_err();
-    assert!(err.name().starts_with("SNS."), "{err}");
+    assert_eq!(err.name(), "SNS.NotFoundException", "{err}");
     let err = run(
         &integrations,
         publish,

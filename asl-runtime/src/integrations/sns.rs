@@ -2,7 +2,8 @@
 //! Step Functions accepts. A `Message` that is not a string (an object, a number, ...)
 //! is sent as its JSON text, as Step Functions does. The result is
 //! `{"MessageId": ..., "SequenceNumber": ...}` (`SequenceNumber` for FIFO topics only);
-//! service errors are `SNS.<ExceptionName>`.
+//! service errors are `SNS.<ExceptionName>` with the exception's name from the SNS API
+//! model (`SNS.NotFoundException`), not its shorter wire code (`NotFound`).
 
 use serde_json::{Map, Value};
 
@@ -38,7 +39,10 @@ pub(crate) async fn publish(
         }
     }
     p.finish()?;
-    let output = request.send().await.map_err(|e| sdk_error("SNS", e))?;
+    let output = request
+        .send()
+        .await
+        .map_err(|e| exception_name(sdk_error("SNS", e)))?;
     let mut result = Map::new();
     if let Some(id) = output.message_id() {
         result.insert("MessageId".into(), Value::String(id.to_owned()));
@@ -82,9 +86,55 @@ fn attribute(
         .map_err(|e| Error::runtime(format!("The field '{field}' of {resource} is invalid: {e}")))
 }
 
+/// SNS's query protocol answers with short codes; Step Functions names errors after
+/// the model's exception shapes.
+fn exception_name(mut err: Error) -> Error {
+    let shape = match err.error.strip_prefix("SNS.") {
+        Some("AuthorizationError") => "AuthorizationErrorException",
+        Some("EndpointDisabled") => "EndpointDisabledException",
+        Some("InternalError") => "InternalErrorException",
+        Some("InvalidParameter") => "InvalidParameterException",
+        Some("ParameterValueInvalid") => "InvalidParameterValueException",
+        Some("InvalidSecurity") => "InvalidSecurityException",
+        Some("KMSAccessDenied") => "KMSAccessDeniedException",
+        Some("KMSDisabled") => "KMSDisabledException",
+        Some("KMSInvalidState") => "KMSInvalidStateException",
+        Some("KMSNotFound") => "KMSNotFoundException",
+        Some("KMSThrottling") => "KMSThrottlingException",
+        Some("NotFound") => "NotFoundException",
+        Some("PlatformApplicationDisabled") => "PlatformApplicationDisabledException",
+        Some("Throttled") => "ThrottledException",
+        _ => return err,
+    };
+    err.error = format!("SNS.{shape}").into();
+    err
+}
+
 fn prefix(mut err: Error, field: &str) -> Error {
     if let Some(cause) = err.cause.take() {
         err.cause = Some(format!("{cause} (in '{field}')"));
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_become_exception_names() {
+        let named = |code: &str| {
+            exception_name(Error::new(code.to_owned(), "m"))
+                .error
+                .to_string()
+        };
+        assert_eq!(named("SNS.NotFound"), "SNS.NotFoundException");
+        assert_eq!(
+            named("SNS.ParameterValueInvalid"),
+            "SNS.InvalidParameterValueException"
+        );
+        assert_eq!(named("SNS.KMSOptInRequired"), "SNS.KMSOptInRequired");
+        assert_eq!(named("SNS.ValidationException"), "SNS.ValidationException");
+        assert_eq!(named("States.TaskFailed"), "States.TaskFailed");
+    }
 }
