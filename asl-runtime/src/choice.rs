@@ -25,10 +25,15 @@ use crate::path::ReferencePath;
 /// The comparison of a `...Equals`/`...LessThan`/... operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cmp {
+    /// `...Equals`
     Eq,
+    /// `...LessThan`
     Lt,
+    /// `...LessThanEquals`
     Le,
+    /// `...GreaterThan`
     Gt,
+    /// `...GreaterThanEquals`
     Ge,
 }
 

@@ -147,10 +147,15 @@ pub fn output_path(field: &PathField, value: Value, context: &Value) -> Result<V
 /// Parallel, Map; Pass uses `Result`/`Parameters` as its result).
 #[derive(Debug)]
 pub struct DataFlow {
+    /// `InputPath`
     pub input_path: PathField,
+    /// `Parameters` (or `ItemSelector`)
     pub parameters: Option<Template>,
+    /// `ResultSelector`
     pub result_selector: Option<Template>,
+    /// `ResultPath`
     pub result_path: ResultPathField,
+    /// `OutputPath`
     pub output_path: PathField,
 }
 

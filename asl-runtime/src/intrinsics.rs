@@ -26,23 +26,41 @@ pub const MAX_STRING_INPUT_CHARS: usize = 10_000;
 /// Every intrinsic function of JSONPath states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Intrinsic {
+    /// `States.Format`: [`format`], [`format_template`]
     Format,
+    /// `States.StringToJson`: [`string_to_json`]
     StringToJson,
+    /// `States.JsonToString`: [`json_to_string`]
     JsonToString,
+    /// `States.Array`: [`array`]
     Array,
+    /// `States.ArrayPartition`: [`array_partition`]
     ArrayPartition,
+    /// `States.ArrayContains`: [`array_contains`]
     ArrayContains,
+    /// `States.ArrayRange`: [`array_range`]
     ArrayRange,
+    /// `States.ArrayGetItem`: [`array_get_item`]
     ArrayGetItem,
+    /// `States.ArrayLength`: [`array_length`]
     ArrayLength,
+    /// `States.ArrayUnique`: [`array_unique`]
     ArrayUnique,
+    /// `States.Base64Encode`: [`base64_encode`]
     Base64Encode,
+    /// `States.Base64Decode`: [`base64_decode`]
     Base64Decode,
+    /// `States.Hash`: [`hash`]
     Hash,
+    /// `States.JsonMerge`: [`json_merge`]
     JsonMerge,
+    /// `States.MathRandom`: [`math_random`]
     MathRandom,
+    /// `States.MathAdd`: [`math_add`]
     MathAdd,
+    /// `States.StringSplit`: [`string_split`]
     StringSplit,
+    /// `States.UUID`: [`uuid()`]
     Uuid,
 }
 
@@ -302,18 +320,25 @@ pub fn split_format_template(template: &str) -> Vec<String> {
             '\\' => match chars.peek() {
                 Some(&next @ ('{' | '}' | '\'' | '\\')) => {
                     chars.next();
-                    pieces.last_mut().map(|p| p.push(next));
+                    push(&mut pieces, next);
                 }
-                _ => pieces.last_mut().map(|p| p.push('\\')).unwrap_or(()),
+                _ => push(&mut pieces, '\\'),
             },
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
                 pieces.push(String::new());
             }
-            other => pieces.last_mut().map(|p| p.push(other)).unwrap_or(()),
+            other => push(&mut pieces, other),
         }
     }
     pieces
+}
+
+/// Appends to the piece being built (there is always one).
+fn push(pieces: &mut [String], c: char) {
+    if let Some(last) = pieces.last_mut() {
+        last.push(c);
+    }
 }
 
 fn write_format_arg(out: &mut String, v: &Value) {
@@ -547,7 +572,7 @@ fn numbers_equal(x: &Number, y: &Number) -> bool {
 
 // ---------------------------------------------------------------- encoding, hashing
 
-fn limited_string<'a>(f: Intrinsic, v: &'a Value) -> Result<&'a str, Error> {
+fn limited_string(f: Intrinsic, v: &Value) -> Result<&str, Error> {
     let s = string_arg(f, v, "input")?;
     let chars = s.chars().count();
     if chars > MAX_STRING_INPUT_CHARS {

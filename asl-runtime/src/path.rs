@@ -38,7 +38,9 @@ pub enum Segment {
 /// A definite path: at most one value, and a place a value can be written to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReferencePath {
+    /// Which value the path starts from.
     pub root: Root,
+    /// The steps from the root, in order.
     pub segments: Cow<'static, [Segment]>,
     /// The path as written in the definition, for error causes.
     pub text: Cow<'static, str>,

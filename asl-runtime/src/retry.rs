@@ -23,6 +23,7 @@ pub enum Jitter {
 /// One entry of a state's `Retry` list, with AWS's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Retrier {
+    /// `ErrorEquals`: the names this retrier handles (`States.ALL` alone, last).
     pub error_equals: &'static [&'static str],
     /// `IntervalSeconds`: delay before the first retry (default 1).
     pub interval_seconds: f64,
@@ -90,6 +91,7 @@ pub struct RetryCounters {
 }
 
 impl RetryCounters {
+    /// No retry used yet (a state just entered).
     pub fn new() -> Self {
         Self::default()
     }

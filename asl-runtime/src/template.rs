@@ -95,12 +95,19 @@ pub fn eval_query(field: &str, query: &JsonPathQuery, scope: &Scope<'_>) -> Resu
 /// A payload template node.
 #[derive(Debug)]
 pub enum Template {
+    /// `null`
     Null,
+    /// `true` / `false`
     Bool(bool),
+    /// A negative or small integer literal.
     Int(i64),
+    /// An integer literal above `i64::MAX`.
     UInt(u64),
+    /// A number literal with a fraction or exponent.
     Float(f64),
+    /// A string literal (a key without `.$`: never evaluated, even if it looks like a path).
     Str(&'static str),
+    /// An array; `.$` members of objects inside it are evaluated too.
     Array(&'static [Template]),
     /// Members in template order; keys as they appear in the output (`"x.$"` → `x`).
     Object(&'static [(&'static str, Template)]),
@@ -150,21 +157,30 @@ impl Template {
 /// One argument of an intrinsic call.
 #[derive(Debug)]
 pub enum Arg {
+    /// `null`
     Null,
+    /// `true` / `false`
     Bool(bool),
+    /// An integer literal.
     Int(i64),
+    /// A number literal with a fraction or exponent.
     Float(f64),
     /// `'text'`, escapes resolved.
     Str(&'static str),
+    /// `$.a.b`, `$$.Execution.Id`, `$var`
     Path(ReferencePath),
+    /// A JSONPath that is not a reference path: the array of its matches.
     Query(&'static JsonPathQuery),
+    /// A nested call, evaluated first.
     Call(&'static Call),
 }
 
 /// An intrinsic call as data: `States.MathAdd($.n, 1)`.
 #[derive(Debug)]
 pub struct Call {
+    /// Which `States.X`.
     pub function: Intrinsic,
+    /// The arguments in order.
     pub args: &'static [Arg],
     /// For `States.Format` with a literal template: the pieces around `{}` from
     /// [`intrinsics::split_format_template`]; `args` then holds only the values.
