@@ -250,7 +250,7 @@ impl Parser<'_> {
     fn found(&self) -> String {
         match self.text.get(self.pos..).and_then(|s| s.chars().next()) {
             None => "the end of the file".to_string(),
-            Some(c) if c == '/' => "`/` (comments are not allowed in JSON)".to_string(),
+            Some('/') => "`/` (comments are not allowed in JSON)".to_string(),
             Some(c) if c.is_control() => format!("control character U+{:04X}", c as u32),
             Some(c) => format!("`{c}`"),
         }

@@ -987,12 +987,12 @@ impl Lowerer<'_> {
     fn template_field(&mut self, obj: &Obj, key: &str, lang: QueryLanguage) -> Option<Template> {
         let m = obj.get(key)?;
         let ptr = obj.child(key);
-        Some(self.template(&m.value, &ptr, lang, 0))
+        Some(self.template(&m.value, &ptr, lang))
     }
 
     /// A payload template. JSONPath: keys ending in `.$` hold an expression.
     /// JSONata: strings `{% ... %}` are expressions.
-    fn template(&mut self, json: &Json, ptr: &str, lang: QueryLanguage, depth: usize) -> Template {
+    fn template(&mut self, json: &Json, ptr: &str, lang: QueryLanguage) -> Template {
         let origin = self.origin(json, ptr);
         let node = match &json.value {
             JsonValue::Object(members) if !members.is_empty() => {
@@ -1018,7 +1018,7 @@ impl Lowerer<'_> {
                             });
                         }
                     } else {
-                        let value = self.template(&m.value, &child, lang, depth + 1);
+                        let value = self.template(&m.value, &child, lang);
                         fields.push(TemplateField {
                             name: Spanned {
                                 value: m.key.clone(),
@@ -1036,7 +1036,7 @@ impl Lowerer<'_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.template(item, &format!("{ptr}/{i}"), lang, depth + 1))
+                    .map(|(i, item)| self.template(item, &format!("{ptr}/{i}"), lang))
                     .collect(),
             ),
             JsonValue::String(s) if lang == QueryLanguage::Jsonata => {
@@ -1238,15 +1238,15 @@ impl Lowerer<'_> {
         heartbeat: &Option<Dynamic<u64>>,
         what: &str,
     ) {
-        if let (Some(Dynamic::Literal(t)), Some(Dynamic::Literal(h))) = (timeout, heartbeat) {
-            if h.value >= t.value {
-                self.error(
+        if let (Some(Dynamic::Literal(t)), Some(Dynamic::Literal(h))) = (timeout, heartbeat)
+            && h.value >= t.value
+        {
+            self.error(
                     "asl::heartbeat-not-below-timeout",
                     h.origin.clone(),
                     format!("{what} has HeartbeatSeconds {} but TimeoutSeconds {}: the heartbeat must be smaller", h.value, t.value),
                     "",
                 );
-            }
         }
     }
 
@@ -1572,32 +1572,32 @@ impl Lowerer<'_> {
         what: &str,
     ) -> Option<Dynamic<String>> {
         self.mutually_exclusive(obj, key, path_key, what);
-        if lang == QueryLanguage::JsonPath {
-            if let Some(m) = obj.get(path_key) {
-                let ptr = obj.child(path_key);
-                let origin = self.origin(&m.value, &ptr);
-                let JsonValue::String(s) = &m.value.value else {
-                    self.wrong_type(
-                        &m.value,
-                        &ptr,
-                        path_key,
-                        "a path or intrinsic function string",
+        if lang == QueryLanguage::JsonPath
+            && let Some(m) = obj.get(path_key)
+        {
+            let ptr = obj.child(path_key);
+            let origin = self.origin(&m.value, &ptr);
+            let JsonValue::String(s) = &m.value.value else {
+                self.wrong_type(
+                    &m.value,
+                    &ptr,
+                    path_key,
+                    "a path or intrinsic function string",
+                );
+                return None;
+            };
+            return match expr_parse::parse_expression(s) {
+                Ok(e) => Some(Dynamic::Path(Spanned { value: e, origin })),
+                Err(e) => {
+                    self.error(
+                        "asl::invalid-path",
+                        origin,
+                        format!("\"{path_key}\": {e}"),
+                        "",
                     );
-                    return None;
-                };
-                return match expr_parse::parse_expression(s) {
-                    Ok(e) => Some(Dynamic::Path(Spanned { value: e, origin })),
-                    Err(e) => {
-                        self.error(
-                            "asl::invalid-path",
-                            origin,
-                            format!("\"{path_key}\": {e}"),
-                            "",
-                        );
-                        None
-                    }
-                };
-            }
+                    None
+                }
+            };
         }
         if let Some(j) = self
             .jsonata_value(obj, key)
@@ -1612,21 +1612,21 @@ impl Lowerer<'_> {
 
     fn choice(&mut self, obj: &Obj, lang: QueryLanguage, what: &str) -> Choice {
         let mut choices = Vec::new();
-        if self.require(obj, CHOICES, what) {
-            if let Some((items, ptr)) = self.array(obj, CHOICES) {
-                if items.is_empty() {
-                    let origin = self.origin(&obj.get(CHOICES).expect("present").value, &ptr);
-                    self.error(
-                        "asl::missing-field",
-                        origin,
-                        format!("\"Choices\" of {what} is empty: non-empty required"),
-                        "",
-                    );
-                }
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(rule) = self.choice_rule(item, &format!("{ptr}/{i}"), lang) {
-                        choices.push(rule);
-                    }
+        if self.require(obj, CHOICES, what)
+            && let Some((items, ptr)) = self.array(obj, CHOICES)
+        {
+            if items.is_empty() {
+                let origin = self.origin(&obj.get(CHOICES).expect("present").value, &ptr);
+                self.error(
+                    "asl::missing-field",
+                    origin,
+                    format!("\"Choices\" of {what} is empty: non-empty required"),
+                    "",
+                );
+            }
+            for (i, item) in items.iter().enumerate() {
+                if let Some(rule) = self.choice_rule(item, &format!("{ptr}/{i}"), lang) {
+                    choices.push(rule);
                 }
             }
         }
@@ -1773,10 +1773,10 @@ impl Lowerer<'_> {
                 let mut rules = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{ptr}/{i}");
-                    if let Some(sub) = self.object(item, &p, &op.key) {
-                        if let Some(c) = self.condition(&sub, &[]) {
-                            rules.push(c);
-                        }
+                    if let Some(sub) = self.object(item, &p, &op.key)
+                        && let Some(c) = self.condition(&sub, &[])
+                    {
+                        rules.push(c);
                     }
                 }
                 if op.key == "And" {
@@ -1894,23 +1894,23 @@ impl Lowerer<'_> {
 
     fn parallel(&mut self, obj: &Obj, lang: QueryLanguage, what: &str) -> Parallel {
         let mut branches = Vec::new();
-        if self.require(obj, BRANCHES, what) {
-            if let Some((items, ptr)) = self.array(obj, BRANCHES) {
-                if items.is_empty() {
-                    let origin = self.origin(&obj.get(BRANCHES).expect("present").value, &ptr);
-                    self.error(
-                        "asl::missing-field",
-                        origin,
-                        format!("\"Branches\" of {what} is empty: non-empty required"),
-                        "",
-                    );
-                }
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(m) =
-                        self.machine(item, &format!("{ptr}/{i}"), lang, MachineKind::Branch)
-                    {
-                        branches.push(m);
-                    }
+        if self.require(obj, BRANCHES, what)
+            && let Some((items, ptr)) = self.array(obj, BRANCHES)
+        {
+            if items.is_empty() {
+                let origin = self.origin(&obj.get(BRANCHES).expect("present").value, &ptr);
+                self.error(
+                    "asl::missing-field",
+                    origin,
+                    format!("\"Branches\" of {what} is empty: non-empty required"),
+                    "",
+                );
+            }
+            for (i, item) in items.iter().enumerate() {
+                if let Some(m) =
+                    self.machine(item, &format!("{ptr}/{i}"), lang, MachineKind::Branch)
+                {
+                    branches.push(m);
                 }
             }
         }

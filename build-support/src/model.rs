@@ -88,6 +88,9 @@ pub struct State {
     pub origin: Origin,
 }
 
+// Built once per compilation and matched everywhere by code generation: plain
+// variants read better than boxed ones, and the size costs nothing measurable.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StateKind {
     Task(Task),
@@ -378,6 +381,7 @@ pub struct Condition {
     pub origin: Origin,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConditionKind {
     And(Vec<Condition>),

@@ -117,17 +117,17 @@ fn validation_cases_agree() {
                     .collect();
                 for want in case["expect_messages"].as_array().into_iter().flatten() {
                     let want = want.as_str().unwrap();
-                    if !messages.iter().any(|m| m.contains(want)) && !same_location(want, &d) {
+                    if !messages.iter().any(|m| m.contains(want)) && !same_location(want, d) {
                         failures.push(format!("{id}: no diagnostic mentions {want:?}; got:\n{d}"));
                     }
                 }
-                if let Some(n) = case["expect_problem_count"].as_u64() {
-                    if d.len() as u64 != n {
-                        failures.push(format!(
-                            "{id}: expected {n} problems, got {}:\n{d}",
-                            d.len()
-                        ));
-                    }
+                if let Some(n) = case["expect_problem_count"].as_u64()
+                    && d.len() as u64 != n
+                {
+                    failures.push(format!(
+                        "{id}: expected {n} problems, got {}:\n{d}",
+                        d.len()
+                    ));
                 }
                 if let Some(n) = case["expect_graph_problem_count"].as_u64() {
                     let graph = d.iter().filter(|x| GRAPH_RULES.contains(&x.rule)).count() as u64;

@@ -170,7 +170,7 @@ fn retyped(v: &Value, rng: &mut Rng) -> Value {
 
 #[test]
 fn mutants_never_panic_and_are_located() {
-    let mut rng = Rng(0x5EED_A51_u64);
+    let mut rng = Rng(0x0005_EED0_A510_u64);
     let sources = sources();
     let mut mutants = 0usize;
     for (n, src) in sources.iter().enumerate() {

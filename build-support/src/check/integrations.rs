@@ -146,11 +146,11 @@ pub fn check_integrations(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
 
 fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Diagnostic>) {
     let arn = &task.resource.value.arn;
-    if let Some((api, pattern)) = parse_integration(arn) {
-        if known_resource(arn).is_none() {
-            unsupported_pattern(api, pattern, &task.resource.origin, diags);
-            return;
-        }
+    if let Some((api, pattern)) = parse_integration(arn)
+        && known_resource(arn).is_none()
+    {
+        unsupported_pattern(api, pattern, &task.resource.origin, diags);
+        return;
     }
     let Some(integration) = task.integration() else {
         return;
