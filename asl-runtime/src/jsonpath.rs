@@ -60,12 +60,34 @@ impl JsonPathQuery {
         self.text.starts_with("$$")
     }
 
+    /// For a path over a workflow variable (`$items[*].id`), the variable's name
+    /// (`items`); the caller passes the variable's value to [`Self::query`].
+    pub fn variable(&self) -> Option<&'static str> {
+        let rest = self.text.strip_prefix('$')?;
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let name = &rest[..end];
+        (!name.is_empty() && !name.starts_with('$')).then_some(name)
+    }
+
+    /// The text jsonpath-rust parses: the root (`$$`, `$name`) replaced by `$`,
+    /// since the caller has already chosen the root value.
+    fn query_text(&self) -> String {
+        let rest = if self.is_context() {
+            &self.text[2..]
+        } else {
+            match self.variable() {
+                Some(name) => &self.text[1 + name.len()..],
+                None => self.text.strip_prefix('$').unwrap_or(self.text),
+            }
+        };
+        format!("${rest}")
+    }
+
     fn compiled(&self) -> &Result<Compiled, String> {
         self.compiled.get_or_init(|| {
             let context = self.is_context();
             // jsonpath-rust knows only `$`: `$$.a` is `$.a` applied to the context object.
-            let text = if context { &self.text[1..] } else { self.text };
-            let query = parse_json_path(text).map_err(|e| e.to_string())?;
+            let query = parse_json_path(&self.query_text()).map_err(|e| e.to_string())?;
             let definite = query.segments.iter().all(is_definite_segment);
             Ok(Compiled {
                 query,
@@ -180,6 +202,21 @@ mod tests {
             CTX.find(&json!({"Execution": {"Name": "e1"}})),
             Some(json!("e1"))
         );
+    }
+
+    #[test]
+    fn variable_paths_name_their_variable() {
+        static VAR: JsonPathQuery = JsonPathQuery::new("$items[*].id");
+        static WHOLE: JsonPathQuery = JsonPathQuery::new("$items");
+        assert_eq!(VAR.variable(), Some("items"));
+        assert_eq!(WHOLE.variable(), Some("items"));
+        assert_eq!(PI.variable(), None);
+        assert_eq!(CTX.variable(), None);
+        assert_eq!(
+            VAR.find(&json!([{"id": 1}, {"id": 2}])),
+            Some(json!([1, 2]))
+        );
+        assert_eq!(WHOLE.find(&json!(5)), Some(json!(5)));
     }
 
     #[test]

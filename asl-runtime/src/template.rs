@@ -58,13 +58,20 @@ impl<'a> Scope<'a> {
         self.root(&path.root).and_then(|root| path.get(root))
     }
 
-    /// Runs a JSONPath query on the input (or on `$$` for a `$$` query).
+    /// Runs a JSONPath query on its root: the input, `$$`, or a variable (an
+    /// unknown variable matches nothing).
     pub fn query(&self, query: &JsonPathQuery) -> QueryResult {
-        query.query(if query.is_context() {
+        let root = if query.is_context() {
             self.context
+        } else if let Some(name) = query.variable() {
+            match self.variables.and_then(|v| v.get(name)) {
+                Some(value) => value,
+                None => return QueryResult::NotFound,
+            }
         } else {
             self.input
-        })
+        };
+        query.query(root)
     }
 }
 
@@ -338,5 +345,14 @@ mod tests {
         assert_eq!(eval_path("k", &p, &scope).unwrap(), json!(2));
         let unknown = ReferencePath::from_static(Root::Variable(Cow::Borrowed("w")), &[], "$w");
         assert!(eval_path("k", &unknown, &scope).is_err());
+        static VAR_QUERY: JsonPathQuery = JsonPathQuery::new("$v.*");
+        assert_eq!(eval_query("k", &VAR_QUERY, &scope).unwrap(), json!([2]));
+        static UNKNOWN_QUERY: JsonPathQuery = JsonPathQuery::new("$w.a");
+        assert_eq!(
+            eval_query("k", &UNKNOWN_QUERY, &scope).unwrap_err().cause(),
+            Some(
+                "The JSONPath '$w.a' specified for the field 'k.$' could not be found in the input '{}'"
+            )
+        );
     }
 }
