@@ -135,6 +135,10 @@ async fn eks_control_plane_against_moto() {
         "subnet-053e7c47012341234"
     );
     assert!(cluster.get("name").is_none());
+    assert!(
+        cluster["ClientRequestToken"].is_string(),
+        "an idempotency token: {created}"
+    );
 
     // The same name again is a service error with EKS's exception name.
     let err = run(&eks, &arn("createCluster"), cluster_params("plain"))

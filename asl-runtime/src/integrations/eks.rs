@@ -455,10 +455,18 @@ pub(crate) async fn run(
 ) -> Result<Value, Error> {
     let params = Params::new(resource, parameters)?;
     let fields = params.into_rest();
-    let body = match to_request_object(resource, "", fields, op.request_shape())? {
+    let mut body = match to_request_object(resource, "", fields, op.request_shape())? {
         Value::Object(map) => map,
         _ => Map::new(),
     };
+    // The SDK would fill in the idempotency token of a create; its body is replaced,
+    // so fill it here, once, so that the SDK's own retries stay idempotent.
+    if !op.is_delete() && !body.contains_key("clientRequestToken") {
+        body.insert(
+            "clientRequestToken".into(),
+            Value::String(uuid::Uuid::new_v4().to_string()),
+        );
+    }
     let text = |key: &str| -> Result<String, Error> {
         match body.get(key) {
             Some(Value::String(s)) => Ok(s.clone()),
