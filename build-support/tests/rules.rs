@@ -513,6 +513,64 @@ fn integrations() {
 }
 
 #[test]
+fn integration_parameter_values() {
+    let task = |resource: &str, params: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {params}, "End": true}}"#
+        ))
+    };
+    let auth = r#""ClusterName": "c", "CertificateAuthority": "ca", "Endpoint": "https://e""#;
+    let run_job = |extra: &str| {
+        task(
+            "eks:runJob.sync",
+            &format!(r#"{{{auth}, "Job": {{"kind": "Job"}}{extra}}}"#),
+        )
+    };
+    assert_rule(
+        &run_job(r#", "LogOptions": {"RetrieveLog": true}"#),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/LogOptions/RetrieveLog",
+    );
+    assert_rule(
+        &run_job(r#", "LogOptions": {"RawLogs": "yes"}"#),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/LogOptions/RawLogs",
+    );
+    assert_rule(
+        &run_job(r#", "LogOptions": {"LogParameters": {"tailLines": 6}}"#),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/LogOptions/LogParameters/tailLines",
+    );
+    assert_valid(&run_job(
+        r#", "LogOptions": {"RetrieveLogs": true, "RawLogs.$": "$.raw", "LogParameters": {"tailLines": ["6"]}}"#,
+    ));
+    assert_rule(
+        &task("eks:runJob", &format!(r#"{{{auth}, "Job": 3}}"#)),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Job",
+    );
+    assert_rule(
+        &task(
+            "eks:call",
+            &format!(
+                r#"{{{auth}, "Method": "GET", "Path": "/", "QueryParameters": {{"labelSelector": "a=b"}}}}"#
+            ),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/QueryParameters/labelSelector",
+    );
+    assert_rule(
+        &task("sns:publish", r#"{"Message": "m"}"#),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_valid(&task(
+        "sns:publish",
+        r#"{"Message": "m", "PhoneNumber.$": "$.phone"}"#,
+    ));
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let src = def(
         r#""A": {"Type": "Pass", "Next": "Nope", "ResultPath": "$.a[*]"}, "B": {"Type": "Wait", "End": true}"#,

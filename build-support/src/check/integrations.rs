@@ -9,8 +9,8 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::model::{
-    Integration, IntegrationApi, Origin, Pattern, StateKind, StateMachine, Task, TemplateField,
-    TemplateNode,
+    Integration, IntegrationApi, Origin, Pattern, StateKind, StateMachine, Task, Template,
+    TemplateField, TemplateNode,
 };
 
 /// The partitions whose `arn:<partition>:states:::` prefix names an integration.
@@ -179,6 +179,9 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Di
     unknown_parameters(integration, fields, diags);
     log_options_need_sync(integration, fields, diags);
     eks_call_method(integration, fields, diags);
+    run_job_fields(integration, fields, diags);
+    eks_call_query_parameters(integration, fields, diags);
+    sns_publish_target(integration, name, fields, at, diags);
 }
 
 /// Rule `asl::integration-pattern`: the integration has no such pattern.
@@ -315,6 +318,164 @@ fn eks_call_method(
                 f.value.origin.clone(),
             )
             .with_help("methods are upper case, e.g. \"GET\""),
+        );
+    }
+}
+
+/// The JSON type of a template node when it is known at compile time (a literal
+/// or a literal structure); `None` for an expression.
+fn literal_type(t: &Template) -> Option<&'static str> {
+    match &t.node {
+        TemplateNode::Object(_) | TemplateNode::Literal(serde_json::Value::Object(_)) => {
+            Some("object")
+        }
+        TemplateNode::Array(_) | TemplateNode::Literal(serde_json::Value::Array(_)) => {
+            Some("array")
+        }
+        TemplateNode::Literal(serde_json::Value::String(_)) => Some("string"),
+        TemplateNode::Literal(serde_json::Value::Bool(_)) => Some("boolean"),
+        TemplateNode::Literal(serde_json::Value::Number(_)) => Some("number"),
+        TemplateNode::Literal(serde_json::Value::Null) => Some("null"),
+        TemplateNode::Expression(_) | TemplateNode::Jsonata(_) => None,
+    }
+}
+
+fn invalid_value(origin: &Origin, message: String, help: &str) -> Diagnostic {
+    Diagnostic::new("asl::integration-invalid-value", message, origin.clone()).with_help(help)
+}
+
+/// Checks a literal "map of string to list of strings" (`QueryParameters`,
+/// `LogParameters`): every value is an array of strings.
+fn string_list_map(t: &Template, field: &str, diags: &mut Vec<Diagnostic>) {
+    let TemplateNode::Object(entries) = &t.node else {
+        if let Some(found) = literal_type(t).filter(|k| *k != "object") {
+            diags.push(invalid_value(
+                &t.origin,
+                format!("\"{field}\" must be an object of string lists, found {found}"),
+                "e.g. {\"tailLines\": [\"6\"]}",
+            ));
+        }
+        return;
+    };
+    for e in entries {
+        let ok = match &e.value.node {
+            TemplateNode::Array(items) => items
+                .iter()
+                .all(|i| matches!(literal_type(i), None | Some("string"))),
+            TemplateNode::Literal(serde_json::Value::Array(items)) => {
+                items.iter().all(serde_json::Value::is_string)
+            }
+            _ => literal_type(&e.value).is_none(),
+        };
+        if !ok {
+            diags.push(invalid_value(
+                &e.value.origin,
+                format!(
+                    "\"{field}\" entry \"{}\" must be a list of strings",
+                    e.name.value
+                ),
+                "each parameter takes a list, e.g. [\"6\"]",
+            ));
+        }
+    }
+}
+
+/// Rule `asl::integration-invalid-value` (runJob): `Job` is a Job object (or
+/// its JSON text), and `LogOptions` has only `RetrieveLogs` and `RawLogs`
+/// (booleans) and `LogParameters` (string lists). `"LogOptions": {"RetrieveLog": true}`
+fn run_job_fields(integration: Integration, fields: &[TemplateField], diags: &mut Vec<Diagnostic>) {
+    if integration.api != IntegrationApi::EksRunJob {
+        return;
+    }
+    if let Some(job) = fields.iter().find(|f| f.name.value == "Job") {
+        if let Some(found) = literal_type(&job.value).filter(|k| !matches!(*k, "object" | "string"))
+        {
+            diags.push(invalid_value(
+                &job.value.origin,
+                format!("\"Job\" must be a Job object or its JSON text, found {found}"),
+                "give the batch/v1 Job manifest",
+            ));
+        }
+    }
+    let Some(options) = fields.iter().find(|f| f.name.value == "LogOptions") else {
+        return;
+    };
+    let TemplateNode::Object(entries) = &options.value.node else {
+        if let Some(found) = literal_type(&options.value).filter(|k| *k != "object") {
+            diags.push(invalid_value(
+                &options.value.origin,
+                format!("\"LogOptions\" must be an object, found {found}"),
+                "",
+            ));
+        }
+        return;
+    };
+    for e in entries {
+        match e.name.value.as_str() {
+            "RetrieveLogs" | "RawLogs" => {
+                if let Some(found) = literal_type(&e.value).filter(|k| *k != "boolean") {
+                    diags.push(invalid_value(
+                        &e.value.origin,
+                        format!(
+                            "\"LogOptions.{}\" must be a boolean, found {found}",
+                            e.name.value
+                        ),
+                        "",
+                    ));
+                }
+            }
+            "LogParameters" => string_list_map(&e.value, "LogParameters", diags),
+            other => diags.push(
+                Diagnostic::new(
+                    "asl::integration-unknown-parameter",
+                    format!("eks:runJob LogOptions has no field \"{other}\""),
+                    e.name.origin.clone(),
+                )
+                .with_help("its fields are RetrieveLogs, RawLogs, LogParameters"),
+            ),
+        }
+    }
+}
+
+/// Rule `asl::integration-invalid-value` (eks:call): `QueryParameters` maps
+/// names to lists of strings. `"QueryParameters": {"labelSelector": "a=b"}`
+fn eks_call_query_parameters(
+    integration: Integration,
+    fields: &[TemplateField],
+    diags: &mut Vec<Diagnostic>,
+) {
+    if integration.api != IntegrationApi::EksCall {
+        return;
+    }
+    if let Some(q) = fields.iter().find(|f| f.name.value == "QueryParameters") {
+        string_list_map(&q.value, "QueryParameters", diags);
+    }
+}
+
+/// Rule `asl::integration-missing-parameter` (sns:publish): a message goes to a
+/// `TopicArn`, a `TargetArn` or a `PhoneNumber`; one of them is required.
+fn sns_publish_target(
+    integration: Integration,
+    name: &str,
+    fields: &[TemplateField],
+    at: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if integration.api != IntegrationApi::SnsPublish {
+        return;
+    }
+    let targets = ["TopicArn", "TargetArn", "PhoneNumber"];
+    if !fields
+        .iter()
+        .any(|f| targets.contains(&f.name.value.as_str()))
+    {
+        diags.push(
+            Diagnostic::new(
+                "asl::integration-missing-parameter",
+                format!("state \"{name}\" calls sns:publish without a destination: one of \"TopicArn\", \"TargetArn\" or \"PhoneNumber\" is required"),
+                at.clone(),
+            )
+            .with_help("add \"TopicArn\" (or \"TopicArn.$\")"),
         );
     }
 }
