@@ -387,15 +387,15 @@ fn run_job_fields(integration: Integration, fields: &[TemplateField], diags: &mu
     if integration.api != IntegrationApi::EksRunJob {
         return;
     }
-    if let Some(job) = fields.iter().find(|f| f.name.value == "Job") {
-        if let Some(found) = literal_type(&job.value).filter(|k| !matches!(*k, "object" | "string"))
-        {
-            diags.push(invalid_value(
-                &job.value.origin,
-                format!("\"Job\" must be a Job object or its JSON text, found {found}"),
-                "give the batch/v1 Job manifest",
-            ));
-        }
+    let job = fields.iter().find(|f| f.name.value == "Job");
+    if let Some(job) = job
+        && let Some(found) = literal_type(&job.value).filter(|k| !matches!(*k, "object" | "string"))
+    {
+        diags.push(invalid_value(
+            &job.value.origin,
+            format!("\"Job\" must be a Job object or its JSON text, found {found}"),
+            "give the batch/v1 Job manifest",
+        ));
     }
     let Some(options) = fields.iter().find(|f| f.name.value == "LogOptions") else {
         return;
