@@ -26,7 +26,8 @@ pub mod names {
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     /// A `.$` field of `Parameters` could not be resolved.
     pub const PARAMETER_PATH_FAILURE: &str = "States.ParameterPathFailure";
-    /// An intrinsic function failed (bad argument type, limit exceeded, ...).
+    /// Named by the language for a failing intrinsic; AWS itself reports bad
+    /// intrinsic arguments as `States.Runtime` (`Invalid arguments in States.X`).
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
     /// A branch of a Parallel state failed.
     pub const BRANCH_FAILED: &str = "States.BranchFailed";

@@ -9,7 +9,8 @@
 //! order, or AWS's error:
 //! - a `.$` path that selects nothing: `States.Runtime`, cause
 //!   `The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '<input JSON>'`;
-//! - a failing intrinsic: `States.IntrinsicFailure` (see [`crate::intrinsics`]).
+//! - a failing intrinsic: `States.Runtime`, `Invalid arguments in States.X` (see
+//!   [`crate::intrinsics`]).
 //!
 //! Nothing is parsed while evaluating: paths are segment lists, JSONPath queries
 //! are compiled once per process, `States.Format` templates are split at build time.
@@ -326,10 +327,9 @@ mod tests {
             format_pieces: None,
         };
         let input = json!({});
-        assert_eq!(
-            BAD.eval(&Scope::input(&input)).unwrap_err().name(),
-            names::INTRINSIC_FAILURE
-        );
+        let e = BAD.eval(&Scope::input(&input)).unwrap_err();
+        assert_eq!(e.name(), names::RUNTIME);
+        assert_eq!(e.cause(), Some("Invalid arguments in States.ArrayGetItem"));
         let mut vars = Map::new();
         vars.insert("v".into(), json!({"a": 2}));
         let scope = Scope {
