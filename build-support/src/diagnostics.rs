@@ -99,6 +99,9 @@ impl LineIndex {
     }
 }
 
+/// Longest part of a source line shown under a diagnostic.
+const MAX_SHOWN_CHARS: usize = 120;
+
 /// One problem, located.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -163,22 +166,44 @@ impl Diagnostics {
 
     /// Renders one diagnostic rustc-style.
     pub fn render(&self, d: &Diagnostic) -> String {
-        let line_text = self.source_line(d);
+        let chars: Vec<char> = self.source_line(d).chars().collect();
         let gutter = d.origin.line.to_string();
         let pad = " ".repeat(gutter.len());
-        let col = d.origin.column as usize;
-        // Underline the value, but not past the end of its first line.
+        let col = (d.origin.column as usize - 1).min(chars.len());
+        // A long line (minified JSON) is shown as a window around the column.
+        let start = if chars.len() > MAX_SHOWN_CHARS {
+            col.saturating_sub(MAX_SHOWN_CHARS / 3)
+        } else {
+            0
+        };
+        let end = (start + MAX_SHOWN_CHARS).min(chars.len());
+        let lead = if start > 0 { "..." } else { "" };
+        let trail = if end < chars.len() { "..." } else { "" };
+        let shown: String = chars[start..end].iter().collect();
+        let line_text = format!("{lead}{shown}{trail}");
+        // Underline the value, but not past the end of what is shown.
         let width = self
             .index
             .text
             .get(d.origin.start..d.origin.end)
-            .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count())
+            .map_or(1, |s| {
+                s.split('\n')
+                    .next()
+                    .unwrap_or("")
+                    .chars()
+                    .take(MAX_SHOWN_CHARS)
+                    .count()
+            })
+            .min(end.saturating_sub(col))
             .max(1);
-        let width = width.min(line_text.chars().count().saturating_sub(col - 1).max(1));
-        let prefix: String = line_text
+        let prefix: String = lead
             .chars()
-            .take(col - 1)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .map(|_| ' ')
+            .chain(
+                chars[start..col]
+                    .iter()
+                    .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+            )
             .collect();
         let mut out = format!("error[{}]: {}\n", d.rule, d.message);
         out += &format!(

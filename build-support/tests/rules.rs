@@ -588,6 +588,29 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
+fn long_lines_are_shown_as_a_window() {
+    let filler = format!(r#""Comment": "{}", "#, "x".repeat(500));
+    let src = format!(
+        r#"{{{filler}"StartAt": "A", "States": {{"A": {{"Type": "Pass", "Next": "Nope"}}}}}}"#
+    );
+    let err = load(src.as_bytes(), "min.json").unwrap_err();
+    let d = err
+        .iter()
+        .find(|d| d.rule == "asl::unknown-next-state")
+        .unwrap();
+    let text = err.render(d);
+    let lines: Vec<&str> = text.lines().collect();
+    let source = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+    let carets = lines.iter().find(|l| l.contains('^')).unwrap();
+    assert!(
+        source.len() < 140 && source.contains("...") && source.contains(r#""Next": "Nope""#),
+        "{text}"
+    );
+    let at = carets.find('^').unwrap();
+    assert_eq!(&source[at..at + 6], r#""Nope""#, "{text}");
+}
+
+#[test]
 fn rendering_is_rustc_style() {
     let src = "{\n  \"StartAt\": \"Foo\",\n  \"States\": {\n    \"Foo\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Bar\"\n    }\n  }\n}\n";
     let err = load(src.as_bytes(), "workflow.asl.json").unwrap_err();
