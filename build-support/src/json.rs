@@ -239,6 +239,14 @@ impl Parser<'_> {
             .with_help(help)
     }
 
+    /// Help for a container that is not closed: where it was opened.
+    fn unclosed_help(&self, what: &str, close: char, start: usize) -> String {
+        let (line, column) = self.index.line_col(start);
+        format!(
+            "a `{close}` may be missing here, closing the {what} opened at line {line}, column {column}"
+        )
+    }
+
     fn char_len_at(&self, pos: usize) -> usize {
         self.text
             .get(pos..)
@@ -405,7 +413,8 @@ impl Parser<'_> {
                         "expected `,` or `}}` after the member value, found {}",
                         self.found()
                     );
-                    return Err(self.syntax_error(&msg, "a `}` may be missing here"));
+                    let help = self.unclosed_help("object", '}', start);
+                    return Err(self.syntax_error(&msg, &help));
                 }
             }
         }
@@ -452,7 +461,8 @@ impl Parser<'_> {
                         "expected `,` or `]` after the array element, found {}",
                         self.found()
                     );
-                    return Err(self.syntax_error(&msg, "a `]` may be missing here"));
+                    let help = self.unclosed_help("array", ']', start);
+                    return Err(self.syntax_error(&msg, &help));
                 }
             }
         }
