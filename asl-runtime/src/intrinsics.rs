@@ -325,10 +325,11 @@ pub fn format(pieces: &[&str], args: &[Value]) -> Result<String, Error> {
 
 /// `States.Format` with a template known only at run time (e.g.
 /// `States.Format($.template, $.name)`): `{}` is a placeholder, and `\{`, `\}`,
-/// `\'`, `\\` stand for the character after the backslash. A lone `{` or `}` is
-/// literal. The number of placeholders must equal the number of arguments.
+/// `\'`, `\\` stand for the character after the backslash. The template must be
+/// well formed (see [`split_format_template`]) and have as many placeholders as
+/// there are arguments.
 pub fn format_template(template: &str, args: &[Value]) -> Result<String, Error> {
-    let pieces = split_format_template(template);
+    let pieces = split_format_template(template)?;
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     format(&pieces, args)
 }
@@ -337,7 +338,11 @@ pub fn format_template(template: &str, args: &[Value]) -> Result<String, Error> 
 /// after JSON unescaping) into the literal pieces around its `{}` placeholders,
 /// resolving `\{`, `\}`, `\'` and `\\`. build-support can call this at compile time
 /// and generate a [`format`] call with the pieces as `&'static str`s.
-pub fn split_format_template(template: &str) -> Vec<String> {
+///
+/// A `{` not followed by `}`, or a `}` not preceded by `{`, is an error, as on AWS
+/// (`'Hello {'`, `'Hello {{}}'` and `'}'` fail with `Invalid arguments in
+/// States.Format`).
+pub fn split_format_template(template: &str) -> Result<Vec<String>, Error> {
     let mut pieces = vec![String::new()];
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
@@ -353,10 +358,16 @@ pub fn split_format_template(template: &str) -> Vec<String> {
                 chars.next();
                 pieces.push(String::new());
             }
+            '{' | '}' => {
+                return Err(invalid(
+                    Intrinsic::Format,
+                    format!("unescaped '{c}' in the template {template:?}"),
+                ));
+            }
             other => push(&mut pieces, other),
         }
     }
-    pieces
+    Ok(pieces)
 }
 
 /// Appends to the piece being built (there is always one).
@@ -784,9 +795,17 @@ mod tests {
     #[test]
     fn format_template_handles_escapes() {
         assert_eq!(
-            split_format_template(r"a {} b \{c\} \' \\ {"),
+            split_format_template(r"a {} b \{c\} \' \\ \{").unwrap(),
             vec!["a ", r" b {c} ' \ {"]
         );
+        assert_eq!(split_format_template("").unwrap(), vec![""]);
+        assert_eq!(split_format_template("{}{}").unwrap(), vec!["", "", ""]);
+        for bad in ["Hello {", "Hello {{}}", "}", "a } b {}"] {
+            rejected(
+                split_format_template(bad).map(|_| Value::Null),
+                Intrinsic::Format,
+            );
+        }
         assert_eq!(
             format_template("It's {}!", &[json!("Pikachu")]).unwrap(),
             "It's Pikachu!"
