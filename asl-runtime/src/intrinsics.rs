@@ -436,7 +436,8 @@ pub fn json_to_string(v: &Value) -> Value {
 
 /// `States.JsonMerge(a, b, false)`: the members of object `b` merged over those of
 /// object `a` (shallow: a member of `b` replaces `a`'s whole value). AWS supports
-/// only shallow mode: a deep flag other than `false` is `States.IntrinsicFailure`.
+/// only shallow mode: a deep flag `true` is rejected; any other value (even the
+/// string `"false"`) merges shallowly, as AWS was observed to do.
 pub fn json_merge(a: &Value, b: &Value, deep: &Value) -> Result<Value, Error> {
     let f = Intrinsic::JsonMerge;
     let (Value::Object(left), Value::Object(right)) = (a, b) else {
@@ -449,20 +450,11 @@ pub fn json_merge(a: &Value, b: &Value, deep: &Value) -> Result<Value, Error> {
             ),
         ));
     };
-    match deep {
-        Value::Bool(false) => {}
-        Value::Bool(true) => {
-            return Err(invalid(
-                f,
-                "deep merge is not supported; the third argument must be false",
-            ));
-        }
-        other => {
-            return Err(invalid(
-                f,
-                format!("the deep merge flag must be a boolean but was {other}"),
-            ));
-        }
+    if deep == &Value::Bool(true) {
+        return Err(invalid(
+            f,
+            "deep merge is not supported; the third argument must be false",
+        ));
     }
     let mut merged: Map<String, Value> = left.clone();
     for (k, v) in right {
@@ -851,9 +843,16 @@ mod tests {
             Intrinsic::JsonMerge,
         );
         rejected(
-            json_merge(&json!({}), &json!({}), &json!("no")),
+            json_merge(&json!(null), &json!({}), &json!(false)),
             Intrinsic::JsonMerge,
         );
+        rejected(
+            json_merge(&json!({}), &json!("x"), &json!(false)),
+            Intrinsic::JsonMerge,
+        );
+        // AWS merges shallowly whatever a non-`true` flag is.
+        let merged = json_merge(&json!({"a": 1}), &json!({"b": 2}), &json!("false"));
+        assert_eq!(merged.unwrap(), json!({"a": 1, "b": 2}));
     }
 
     #[test]
