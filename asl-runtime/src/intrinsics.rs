@@ -411,11 +411,14 @@ fn write_format_arg(out: &mut String, v: &Value) {
 
 // ---------------------------------------------------------------- JSON
 
-/// `States.StringToJson(s)`: parses the string `s` as JSON (`"-0"` is `0`).
-/// A non-string or invalid JSON is `States.IntrinsicFailure`.
+/// `States.StringToJson(s)`: parses the string `s` as JSON (`"-0"` is `0`; an
+/// empty string is `null`, as AWS answers). A non-string or invalid JSON fails.
 pub fn string_to_json(s: &Value) -> Result<Value, Error> {
     let f = Intrinsic::StringToJson;
     let text = string_arg(f, s, "argument")?;
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
     let parsed: Value = serde_json::from_str(text)
         .map_err(|e| invalid(f, format!("the string is not valid JSON ({e}): {text}")))?;
     // serde_json keeps `-0` as a float -0.0; AWS answers 0.
@@ -822,6 +825,16 @@ mod tests {
         assert_eq!(string_to_json(&json!("-0")).unwrap().to_string(), "0");
         assert_eq!(string_to_json(&json!("null")).unwrap(), Value::Null);
         rejected(string_to_json(&json!("{")), Intrinsic::StringToJson);
+        rejected(
+            string_to_json(&json!("{bad json}")),
+            Intrinsic::StringToJson,
+        );
+        rejected(string_to_json(&json!("undefined")), Intrinsic::StringToJson);
+        assert_eq!(string_to_json(&json!("")).unwrap(), Value::Null);
+        assert_eq!(
+            string_to_json(&json!(" {\"a\":1} ")).unwrap(),
+            json!({"a": 1})
+        );
         rejected(string_to_json(&json!(1)), Intrinsic::StringToJson);
         assert_eq!(
             json_to_string(&json!({"Arg1": 1, "Arg2": []})),
