@@ -223,26 +223,6 @@ fn array_arg<'a>(function: Intrinsic, v: &'a Value, what: &str) -> Result<&'a Ve
     })
 }
 
-/// An integer argument: a JSON number without fractional part.
-fn integer_arg(function: Intrinsic, v: &Value, what: &str) -> Result<i64, Error> {
-    let not_integer = || {
-        invalid(
-            function,
-            format!("the {what} must be an integer but was {v}"),
-        )
-    };
-    match v {
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Ok(i),
-            None => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
-                _ => Err(not_integer()),
-            },
-        },
-        _ => Err(not_integer()),
-    }
-}
-
 /// A number argument AWS truncates toward zero (Java's `(int)` cast: `2.6` → 2,
 /// `-0.6` → 0): ArrayRange, ArrayPartition, MathRandom. Must fit in 32 bits.
 fn truncated_arg(function: Intrinsic, v: &Value, what: &str) -> Result<i64, Error> {
@@ -534,12 +514,16 @@ pub fn array_range(start: &Value, end: &Value, step: &Value) -> Result<Value, Er
     ))
 }
 
-/// `States.ArrayGetItem(array, index)`: the item at a zero-based integer `index`;
-/// an index out of bounds is `States.IntrinsicFailure`.
+/// `States.ArrayGetItem(array, index)`: the item at a zero-based `index`
+/// (a fraction is truncated: `1.2` reads item 1). An index out of bounds fails,
+/// except that AWS answers `null` for any index into an empty array.
 pub fn array_get_item(array: &Value, index: &Value) -> Result<Value, Error> {
     let f = Intrinsic::ArrayGetItem;
     let items = array_arg(f, array, "first argument")?;
-    let index = integer_arg(f, index, "index")?;
+    let index = truncated_arg(f, index, "index")?;
+    if items.is_empty() && index >= 0 {
+        return Ok(Value::Null);
+    }
     usize::try_from(index)
         .ok()
         .and_then(|i| items.get(i))
@@ -983,6 +967,23 @@ mod tests {
         );
         rejected(
             array_get_item(&json!([1]), &json!(-1)),
+            Intrinsic::ArrayGetItem,
+        );
+        // AWS observed: a fractional index is truncated, an empty array answers null.
+        assert_eq!(
+            array_get_item(&json!([10, 20, 30]), &json!(1.2)).unwrap(),
+            json!(20)
+        );
+        assert_eq!(
+            array_get_item(&json!([]), &json!(999)).unwrap(),
+            Value::Null
+        );
+        rejected(
+            array_get_item(&json!([10, 20, 30]), &json!(3)),
+            Intrinsic::ArrayGetItem,
+        );
+        rejected(
+            array_get_item(&json!("not-array"), &json!(0)),
             Intrinsic::ArrayGetItem,
         );
         rejected(
