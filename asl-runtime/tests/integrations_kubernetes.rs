@@ -785,3 +785,59 @@ async fn a_vanished_server_fails_the_wait() {
     let err = result.unwrap_err();
     assert_eq!(err.name(), "States.TaskFailed", "{err}");
 }
+
+/// Kubernetes' refusals surface as `EKS.<code>`: a Job that already exists (409) and
+/// an identity that may read but not write (403, as RBAC answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conflicts_and_forbidden_writes_are_eks_errors() {
+    let t = stand_in().await;
+    let name = unique("twice");
+    run(
+        &t.integrations,
+        RUN_JOB,
+        params(&t, json!({"Job": pi_job(&name)})),
+    )
+    .await
+    .unwrap();
+    let err = run(
+        &t.integrations,
+        RUN_JOB_SYNC,
+        params(&t, json!({"Job": pi_job(&name)})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "EKS.409", "{err}");
+    let cause: Value = serde_json::from_str(err.cause().unwrap()).unwrap();
+    assert_eq!(cause["StatusText"], "Conflict", "{cause}");
+    assert_eq!(cause["ResponseBody"]["reason"], "AlreadyExists", "{cause}");
+
+    let reader = "asl-read-only-token";
+    let config = Config {
+        tokens: TokenPolicy {
+            tokens: vec![],
+            read_only_tokens: vec![reader.into()],
+            accept_eks_tokens: false,
+        },
+        ..Config::default()
+    };
+    let server = KubeStandIn::start(config).await.unwrap();
+    let integrations = Integrations::builder(&sdk().await)
+        .cluster_override(
+            CLUSTER,
+            ClusterOverride::new(server.endpoint(), &server.ca_base64())
+                .unwrap()
+                .bearer_token(reader),
+        )
+        .build();
+    let p = json!({"ClusterName": CLUSTER, "CertificateAuthority": "ANPAJ2UCCR6DPCEXAMPLE",
+        "Endpoint": "https://444455556666.yl4.us-east-1.eks.amazonaws.com", "Job": pi_job("denied")});
+    let err = run(&integrations, RUN_JOB, p).await.unwrap_err();
+    assert_eq!(err.name(), "EKS.403", "{err}");
+    let cause: Value = serde_json::from_str(err.cause().unwrap()).unwrap();
+    assert_eq!(cause["StatusCode"], 403, "{cause}");
+    assert_eq!(cause["ResponseBody"]["reason"], "Forbidden", "{cause}");
+    assert!(
+        !err.to_string().contains(reader),
+        "the token stays out of errors: {err}"
+    );
+}
