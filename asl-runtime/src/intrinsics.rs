@@ -474,13 +474,26 @@ pub fn array_partition(array: &Value, size: &Value) -> Result<Value, Error> {
     ))
 }
 
-/// `States.ArrayContains(array, value)`: is `value` (JSON equality, `1` = `1.0`)
-/// an item of `array`?
+/// `States.ArrayContains(array, value)`: is `value` an item of `array`?
+///
+/// Compared as AWS was observed to compare: by text, a string as its characters
+/// and anything else as its compact JSON. So `true` is found in `["true"]` and
+/// `9007199254740991` in `["9007199254740991"]`, but `false` is not found in `[0]`
+/// and `{"b":2,"a":1}` is not found in `[{"a":1,"b":2}]` (member order counts).
 pub fn array_contains(array: &Value, value: &Value) -> Result<Value, Error> {
     let items = array_arg(Intrinsic::ArrayContains, array, "first argument")?;
+    let wanted = comparison_text(value);
     Ok(Value::Bool(
-        items.iter().any(|item| json_equal(item, value)),
+        items.iter().any(|item| comparison_text(item) == wanted),
     ))
+}
+
+/// A string's characters, or any other value's compact JSON text.
+fn comparison_text(v: &Value) -> std::borrow::Cow<'_, str> {
+    match v {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    }
 }
 
 /// `States.ArrayRange(start, end, step)`: `start, start+step, ...` up to and
@@ -949,13 +962,38 @@ mod tests {
             array_contains(&json!([[1, 2, 3], 2]), &json!(null)).unwrap(),
             json!(false)
         );
-        assert_eq!(
-            array_contains(&json!([1.0]), &json!(1)).unwrap(),
-            json!(true)
-        );
         rejected(
             array_contains(&json!({}), &json!(1)),
             Intrinsic::ArrayContains,
+        );
+        let contains = |a: Value, v: Value| array_contains(&a, &v).unwrap();
+        assert_eq!(contains(json!([1, null, 3]), json!(null)), json!(true));
+        assert_eq!(
+            contains(json!([{"a": 1}, {"b": 2}]), json!({"a": 1})),
+            json!(true)
+        );
+        assert_eq!(
+            contains(json!([[1, 2], [3, 4]]), json!([1, 2])),
+            json!(true)
+        );
+        assert_eq!(
+            contains(json!([{"a": 1}]), json!({"a": 1, "extra": null})),
+            json!(false)
+        );
+        assert_eq!(contains(json!([]), json!(1)), json!(false));
+        // AWS observed: text comparison.
+        assert_eq!(contains(json!(["true", "maybe"]), json!(true)), json!(true));
+        assert_eq!(
+            contains(json!(["9007199254740991"]), json!(9007199254740991i64)),
+            json!(true)
+        );
+        assert_eq!(
+            contains(json!([0, 1, -1, -1.5]), json!(false)),
+            json!(false)
+        );
+        assert_eq!(
+            contains(json!([{"a": 1, "b": 2}]), json!({"b": 2, "a": 1})),
+            json!(false)
         );
         assert_eq!(
             array_get_item(&json!([1, 2, 3, 4, 5, 6]), &json!(5)).unwrap(),
