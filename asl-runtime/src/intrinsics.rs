@@ -623,17 +623,41 @@ pub fn base64_encode(s: &Value) -> Result<Value, Error> {
     ))
 }
 
-/// `States.Base64Decode(s)`: the text whose standard Base64 is `s` (at most 10,000
-/// characters); invalid Base64 or non-UTF-8 data is `States.IntrinsicFailure`.
+/// `States.Base64Decode(s)`: the text whose Base64 is `s` (at most 10,000
+/// characters), decoded as leniently as AWS was observed to decode (the rules of
+/// Java's MIME decoder): characters outside the Base64 alphabet are skipped,
+/// decoding stops at the first `=`, a final group of 2 or 3 characters needs no
+/// padding (`"abc"` decodes); only a final lone character fails. Bytes that are not
+/// UTF-8 become U+FFFD.
 pub fn base64_decode(s: &Value) -> Result<Value, Error> {
     let f = Intrinsic::Base64Decode;
     let s = limited_string(f, s)?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map_err(|e| invalid(f, format!("the input is not valid Base64 ({e})")))?;
-    String::from_utf8(bytes)
-        .map(Value::String)
-        .map_err(|_| invalid(f, "the decoded data is not UTF-8 text"))
+    let mut bytes = Vec::with_capacity(s.len() / 4 * 3 + 2);
+    let (mut bits, mut count) = (0u32, 0u8);
+    for c in s.bytes() {
+        let sextet = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        bits = (bits << 6) | u32::from(sextet);
+        count += 1;
+        if count == 4 {
+            bytes.extend_from_slice(&bits.to_be_bytes()[1..]);
+            (bits, count) = (0, 0);
+        }
+    }
+    match count {
+        0 => {}
+        2 => bytes.push((bits >> 4) as u8),
+        3 => bytes.extend_from_slice(&((bits >> 2) as u16).to_be_bytes()),
+        _ => return Err(invalid(f, "the last Base64 unit has a single character")),
+    }
+    Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// `States.Hash(data, algorithm)`: lowercase hex digest of the UTF-8 bytes of
@@ -1046,9 +1070,16 @@ mod tests {
             json!("Hello World")
         );
         assert_eq!(base64_decode(&json!("")).unwrap(), json!(""));
-        rejected(base64_decode(&json!("***")), Intrinsic::Base64Decode);
-        // 0xFF is not UTF-8.
-        rejected(base64_decode(&json!("/w==")), Intrinsic::Base64Decode);
+        let decode = |t: &str| base64_decode(&json!(t)).unwrap();
+        assert_eq!(decode("4pyT"), json!("✓"));
+        assert_eq!(decode("YWJjAGRlZg=="), json!("abc\u{0}def"));
+        // AWS observed: lenient decoding.
+        assert_eq!(decode(" YWJjZA== "), json!("abcd"));
+        assert_eq!(decode("!!!"), json!(""));
+        assert_eq!(decode("ab==cd"), json!("i"));
+        assert_eq!(decode("abc"), json!("i\u{FFFD}"));
+        assert_eq!(decode("/w=="), json!("\u{FFFD}"));
+        rejected(base64_decode(&json!("a")), Intrinsic::Base64Decode);
         rejected(base64_decode(&json!(null)), Intrinsic::Base64Decode);
         rejected(base64_encode(&json!(1)), Intrinsic::Base64Encode);
         let at_limit = json!("a".repeat(10_000));
