@@ -19,7 +19,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::error::{Error, names};
+use crate::error::Error;
 use crate::path::ReferencePath;
 
 /// The comparison of a `...Equals`/`...LessThan`/... operator.
@@ -68,10 +68,18 @@ pub fn operand<'v>(path: &ReferencePath, root: &'v Value) -> Result<&'v Value, E
     variable(path, root)
 }
 
-/// `States.NoChoiceMatched`: no rule matched and the Choice state has no `Default`.
+/// No rule matched and the Choice state has no `Default`. The language names this
+/// `States.NoChoiceMatched`, but AWS reports (verified on AWS by public emulator
+/// test suites) `States.Runtime` with the cause `Failed to transition out of the
+/// state. The state does not point to a next state.`, which the engine prefixes
+/// with the state ([`Error::in_state`]).
 pub fn no_choice_matched() -> Error {
-    Error::without_cause(names::NO_CHOICE_MATCHED)
+    Error::runtime(NO_NEXT_STATE_CAUSE)
 }
+
+/// AWS's cause when a Choice state finds no next state.
+pub const NO_NEXT_STATE_CAUSE: &str =
+    "Failed to transition out of the state. The state does not point to a next state.";
 
 // ---------------------------------------------------------------- numbers
 
@@ -300,6 +308,7 @@ pub fn is_timestamp(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::names;
     use crate::path::{Root, Segment};
     use serde_json::json;
     use std::borrow::Cow;
@@ -423,6 +432,13 @@ mod tests {
             )
         );
         assert_eq!(variable(&X, &json!({"x": 1})).unwrap(), &json!(1));
-        assert_eq!(no_choice_matched().name(), names::NO_CHOICE_MATCHED);
+        let e = no_choice_matched().in_state("Check", 2);
+        assert_eq!(e.name(), names::RUNTIME);
+        assert_eq!(
+            e.cause(),
+            Some(
+                "An error occurred while executing the state 'Check' (entered at the event id #2). Failed to transition out of the state. The state does not point to a next state."
+            )
+        );
     }
 }

@@ -244,7 +244,7 @@ fn rule(r: &Value, input: &Value) -> Result<bool, Error> {
     })
 }
 
-/// The next state of a Choice state, or `States.NoChoiceMatched`.
+/// The next state of a Choice state, or the error AWS reports when there is none.
 fn choose(state: &Value, input: &Value) -> Result<String, Error> {
     for r in state["Choices"].as_array().expect("Choices") {
         if rule(r, input)? {
@@ -497,7 +497,9 @@ fn no_choice_matched_without_default() {
     let state =
         serde_json::json!({"Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "X"}]});
     let e = choose(&state, &serde_json::json!({"a": 2})).unwrap_err();
-    assert_eq!(e.name(), names::NO_CHOICE_MATCHED);
+    // AWS reports a Choice without a match and without Default as States.Runtime.
+    assert_eq!(e.name(), names::RUNTIME);
+    assert_eq!(e.cause(), Some(choice::NO_NEXT_STATE_CAUSE));
     let e = choose(&state, &serde_json::json!({})).unwrap_err();
     assert_eq!(e.name(), names::RUNTIME);
     let _ = Map::<String, Value>::new();
