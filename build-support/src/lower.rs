@@ -231,6 +231,7 @@ pub fn lower(json: &Json, index: &LineIndex) -> (Option<StateMachine>, Vec<Diagn
         index,
         diags: Vec::new(),
         top_language: QueryLanguage::JsonPath,
+        state_language: QueryLanguage::JsonPath,
     };
     let machine = l.machine(json, "", QueryLanguage::JsonPath, MachineKind::Top);
     (machine, l.diags)
@@ -269,6 +270,8 @@ struct Lowerer<'a> {
     diags: Vec<Diagnostic>,
     /// The top-level `QueryLanguage` (JSONata there rules out JSONPath states).
     top_language: QueryLanguage,
+    /// The language of the state being lowered.
+    state_language: QueryLanguage,
 }
 
 impl Lowerer<'_> {
@@ -783,6 +786,8 @@ impl Lowerer<'_> {
         let what = format!("{} state \"{}\"", type_name.value, member.key);
         self.unknown_fields(&obj, &[COMMON, fields], &what);
         self.query_language_fields(&obj, lang, &what);
+        // Nested machines change the language while they are lowered; restore it.
+        let outer_language = std::mem::replace(&mut self.state_language, lang);
         let kind = match type_name.value.as_str() {
             "Task" => StateKind::Task(self.task(&obj, lang, &what)),
             "Pass" => StateKind::Pass(self.pass(&obj, lang, &what)),
@@ -795,6 +800,7 @@ impl Lowerer<'_> {
             "Parallel" => StateKind::Parallel(self.parallel(&obj, lang, &what)),
             _ => StateKind::Map(self.map(&obj, lang, &what)),
         };
+        self.state_language = outer_language;
         State {
             name,
             comment,
@@ -1169,8 +1175,12 @@ impl Lowerer<'_> {
         self.number(obj, key, min, max).map(Dynamic::Literal)
     }
 
-    /// A `{% %}` string in a field that otherwise takes a number or string.
+    /// A `{% %}` string in a field that otherwise takes a number or string (in a
+    /// JSONata state; in a JSONPath state it is just a string).
     fn jsonata_value<T>(&mut self, obj: &Obj, key: &str) -> Option<Dynamic<T>> {
+        if self.state_language != QueryLanguage::Jsonata {
+            return None;
+        }
         let m = obj.get(key)?;
         let JsonValue::String(s) = &m.value.value else {
             return None;
