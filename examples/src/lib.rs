@@ -1,1 +1,23 @@
-//! Examples live in `src/bin/`.
+//! The examples' shared code: what a workflow program does around the workflow that
+//! `asl!` compiled into it.
+//!
+//! - [`cli`]: the command line of a workflow program (input, AWS endpoint and region,
+//!   ClusterName → API server mappings, history file, progress style);
+//! - [`app`]: AWS configuration, integrations and runtime from those arguments, then
+//!   running the execution and reporting its output or its error and cause;
+//! - [`progress`]: each state as it enters and leaves, live on a terminal, plain lines
+//!   otherwise;
+//! - [`history_json`]: the execution history as JSON in the shape of AWS's
+//!   `GetExecutionHistory`;
+//! - [`sandbox`]: moto and the Kubernetes API stand-in on 127.0.0.1, for `run-sample`
+//!   and the end-to-end tests.
+//!
+//! The programs are in `src/bin/`: `manage-eks-cluster` (the AWS sample),
+//! `run-sample` (that sample against the local sandbox, one command) and `hello` (the
+//! smallest use of `asl!`).
+
+pub mod app;
+pub mod cli;
+pub mod history_json;
+pub mod progress;
+pub mod sandbox;

@@ -1,0 +1,510 @@
+//! Command-line arguments of a workflow program such as `manage-eks-cluster`.
+//!
+//! In: the program's arguments (without the program name). Out: [`Args`], or a
+//! [`UsageError`] that says which argument is wrong and why. Parsing is by hand (no
+//! argument-parser crate) to keep the shipped binary small; [`USAGE`] is the help text.
+//!
+//! Nothing here reads tokens: a cluster's bearer token is named by a file or an
+//! environment variable, never given on the command line, so it cannot show up in
+//! `ps` output or shell history.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The help text of a workflow program; `{program}` is replaced by its name.
+pub const USAGE: &str = "\
+Usage: {program} [OPTIONS] [INPUT]
+
+Runs the workflow compiled into this program and prints its output as JSON.
+
+INPUT is the execution input as JSON text, or `-` to read it from stdin. Without
+INPUT or --input, the input is read from stdin when stdin is not a terminal, and is
+`{}` otherwise.
+
+Options:
+  --input FILE              Read the execution input from FILE (`-` for stdin)
+  --aws-endpoint URL        Send every AWS call (EKS, SNS) to URL, e.g. a moto server
+                            (default: AWS's endpoints, or AWS_ENDPOINT_URL if set)
+  --region REGION           AWS region (default: AWS_REGION / the profile's region)
+  --cluster NAME=URL        Send the Kubernetes calls of the task's ClusterName NAME
+                            to the API server at URL instead of the Endpoint the
+                            workflow passes. Follow it with:
+    --cluster-ca-file FILE    the API server's CA certificate (PEM) [required]
+    --cluster-ca-data BASE64  ... or the CA as base64, like EKS's certificateAuthority.data
+    --cluster-token-file FILE a bearer token read from FILE
+    --cluster-token-env VAR   a bearer token read from the environment variable VAR
+                            (without a token, an EKS token is made from the AWS
+                            credentials, as Step Functions does)
+  --kube-context NAME[=CTX] Send the Kubernetes calls of ClusterName NAME to the
+                            cluster of kubeconfig context CTX (default: the current
+                            context of KUBECONFIG or ~/.kube/config)
+  --history FILE            Write the execution history to FILE as JSON
+  --progress MODE           auto (default), live, plain or none; auto is live on a
+                            terminal and plain lines otherwise (shown on stderr)
+  --poll-interval SECONDS   First delay between status checks of `.sync` tasks
+                            (default 1; it doubles up to 15)
+  --name NAME               The execution name (default: a random UUID)
+  -h, --help                Show this help
+  -V, --version             Show the version
+
+Exit status: 0 when the execution succeeds, 1 when it fails (its error and cause are
+printed on stderr), 2 for a usage or setup error.
+";
+
+/// Where the execution input comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputSource {
+    /// JSON text given as the positional argument.
+    Inline(String),
+    /// A file (`--input FILE`).
+    File(PathBuf),
+    /// Standard input (`-`, `--input -`).
+    Stdin,
+    /// Nothing said: stdin when it is not a terminal, `{}` otherwise.
+    Default,
+}
+
+/// Where a cluster's CA certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaSource {
+    File(PathBuf),
+    Base64(String),
+}
+
+/// Where a cluster's bearer token comes from (never the command line itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    File(PathBuf),
+    Env(String),
+}
+
+/// Where the Kubernetes calls for one `ClusterName` go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterTarget {
+    /// An API server URL with its CA and, optionally, a bearer token.
+    Server {
+        endpoint: String,
+        ca: Option<CaSource>,
+        token: Option<TokenSource>,
+    },
+    /// A kubeconfig context (`None`: the current one).
+    Kubeconfig { context: Option<String> },
+}
+
+/// One `--cluster` or `--kube-context` mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterMapping {
+    pub cluster_name: String,
+    pub target: ClusterTarget,
+}
+
+/// How states are shown while the workflow runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ProgressMode {
+    /// Live on a terminal, plain lines otherwise.
+    #[default]
+    Auto,
+    Live,
+    Plain,
+    None,
+}
+
+/// What to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(Args),
+    Help,
+    Version,
+}
+
+/// The parsed arguments of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Args {
+    pub input: InputSource,
+    pub aws_endpoint: Option<String>,
+    pub region: Option<String>,
+    pub clusters: Vec<ClusterMapping>,
+    pub history: Option<PathBuf>,
+    pub progress: ProgressMode,
+    pub poll_interval: Option<Duration>,
+    pub execution_name: Option<String>,
+}
+
+impl Default for InputSource {
+    fn default() -> Self {
+        InputSource::Default
+    }
+}
+
+/// A wrong command line: what is wrong, for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Parses the arguments after the program name.
+pub fn parse<I, S>(args: I) -> Result<Command, UsageError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let mut args = args.into_iter().map(Into::into);
+    let mut out = Args::default();
+    let mut positional: Option<String> = None;
+    let mut only_positional = false;
+    while let Some(arg) = args.next() {
+        if only_positional || arg == "-" || !arg.starts_with('-') {
+            if positional.is_some() {
+                return Err(usage(format!(
+                    "unexpected argument `{}`: give the input once (quote JSON text)",
+                    abbreviate(&arg)
+                )));
+            }
+            positional = Some(arg);
+            continue;
+        }
+        // `--flag=value` and `--flag value` both work.
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, UsageError> {
+            match inline_value.clone().or_else(|| args.next()) {
+                Some(v) if !v.is_empty() => Ok(v),
+                _ => Err(usage(format!("{name} needs a value"))),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--" => only_positional = true,
+            "--input" => {
+                let v = value("--input")?;
+                if out.input != InputSource::Default {
+                    return Err(usage("--input given twice"));
+                }
+                out.input = if v == "-" {
+                    InputSource::Stdin
+                } else {
+                    InputSource::File(PathBuf::from(v))
+                };
+            }
+            "--aws-endpoint" => {
+                let v = value("--aws-endpoint")?;
+                if !(v.starts_with("http://") || v.starts_with("https://")) {
+                    return Err(usage(format!(
+                        "--aws-endpoint {v}: expected an http:// or https:// URL"
+                    )));
+                }
+                out.aws_endpoint = Some(v);
+            }
+            "--region" => out.region = Some(value("--region")?),
+            "--cluster" => {
+                let v = value("--cluster")?;
+                let Some((name, endpoint)) = v.split_once('=') else {
+                    return Err(usage(format!(
+                        "--cluster {v}: expected NAME=URL, e.g. ExampleCluster=https://127.0.0.1:6443"
+                    )));
+                };
+                if name.is_empty() || !endpoint.starts_with("https://") {
+                    return Err(usage(format!(
+                        "--cluster {v}: expected NAME=URL with an https:// URL"
+                    )));
+                }
+                out.add_cluster(
+                    name,
+                    ClusterTarget::Server {
+                        endpoint: endpoint.to_string(),
+                        ca: None,
+                        token: None,
+                    },
+                )?;
+            }
+            "--cluster-ca-file" | "--cluster-ca-data" => {
+                let v = value(&flag)?;
+                let ca = if flag == "--cluster-ca-file" {
+                    CaSource::File(PathBuf::from(v))
+                } else {
+                    CaSource::Base64(v)
+                };
+                let (name, slot, _) = out.last_server(&flag)?;
+                if slot.is_some() {
+                    return Err(usage(format!("{flag}: cluster `{name}` already has a CA")));
+                }
+                *slot = Some(ca);
+            }
+            "--cluster-token-file" | "--cluster-token-env" => {
+                let v = value(&flag)?;
+                let token = if flag == "--cluster-token-file" {
+                    TokenSource::File(PathBuf::from(v))
+                } else {
+                    TokenSource::Env(v)
+                };
+                let (name, _, slot) = out.last_server(&flag)?;
+                if slot.is_some() {
+                    return Err(usage(format!(
+                        "{flag}: cluster `{name}` already has a token"
+                    )));
+                }
+                *slot = Some(token);
+            }
+            "--kube-context" => {
+                let v = value("--kube-context")?;
+                let (name, context) = match v.split_once('=') {
+                    Some((n, c)) if !c.is_empty() => (n.to_string(), Some(c.to_string())),
+                    Some((n, _)) => (n.to_string(), None),
+                    None => (v.clone(), None),
+                };
+                if name.is_empty() {
+                    return Err(usage(format!(
+                        "--kube-context {v}: expected NAME or NAME=CONTEXT"
+                    )));
+                }
+                out.add_cluster(&name, ClusterTarget::Kubeconfig { context })?;
+            }
+            "--history" => out.history = Some(PathBuf::from(value("--history")?)),
+            "--progress" => {
+                let v = value("--progress")?;
+                out.progress = match v.as_str() {
+                    "auto" => ProgressMode::Auto,
+                    "live" => ProgressMode::Live,
+                    "plain" => ProgressMode::Plain,
+                    "none" => ProgressMode::None,
+                    _ => {
+                        return Err(usage(format!(
+                            "--progress {v}: expected auto, live, plain or none"
+                        )));
+                    }
+                };
+            }
+            "--poll-interval" => {
+                let v = value("--poll-interval")?;
+                let seconds: f64 = v.parse().map_err(|_| {
+                    usage(format!("--poll-interval {v}: expected seconds, e.g. 0.5"))
+                })?;
+                // At least a millisecond, at most an hour: a typo should not hang a run.
+                if !(0.001..=3600.0).contains(&seconds) {
+                    return Err(usage(format!(
+                        "--poll-interval {v}: expected between 0.001 and 3600 seconds"
+                    )));
+                }
+                out.poll_interval = Some(Duration::from_secs_f64(seconds));
+            }
+            "--name" => out.execution_name = Some(value("--name")?),
+            _ => {
+                return Err(usage(format!(
+                    "unknown option `{}` (see --help)",
+                    abbreviate(&flag)
+                )));
+            }
+        }
+    }
+    if let Some(p) = positional {
+        if out.input != InputSource::Default {
+            return Err(usage(
+                "give the input either as an argument or with --input, not both",
+            ));
+        }
+        out.input = if p == "-" {
+            InputSource::Stdin
+        } else {
+            InputSource::Inline(p)
+        };
+    }
+    for mapping in &out.clusters {
+        if let ClusterTarget::Server { ca: None, .. } = mapping.target {
+            return Err(usage(format!(
+                "--cluster {}: needs the API server's CA (--cluster-ca-file or --cluster-ca-data)",
+                mapping.cluster_name
+            )));
+        }
+    }
+    Ok(Command::Run(out))
+}
+
+impl Args {
+    fn add_cluster(&mut self, name: &str, target: ClusterTarget) -> Result<(), UsageError> {
+        if self.clusters.iter().any(|c| c.cluster_name == name) {
+            return Err(usage(format!("cluster `{name}` is mapped twice")));
+        }
+        self.clusters.push(ClusterMapping {
+            cluster_name: name.to_string(),
+            target,
+        });
+        Ok(())
+    }
+
+    /// The CA and token slots of the last `--cluster`, for the flags that follow it.
+    #[allow(clippy::type_complexity)]
+    fn last_server(
+        &mut self,
+        flag: &str,
+    ) -> Result<(&str, &mut Option<CaSource>, &mut Option<TokenSource>), UsageError> {
+        match self.clusters.last_mut() {
+            Some(ClusterMapping {
+                cluster_name,
+                target: ClusterTarget::Server { ca, token, .. },
+            }) => Ok((cluster_name.as_str(), ca, token)),
+            _ => Err(usage(format!("{flag} must follow a --cluster NAME=URL"))),
+        }
+    }
+}
+
+/// A long argument (it may be a whole JSON document) cut for an error message.
+fn abbreviate(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Args {
+        match parse(args.iter().copied()) {
+            Ok(Command::Run(a)) => a,
+            other => panic!("expected a run, got {other:?}"),
+        }
+    }
+
+    fn err(args: &[&str]) -> String {
+        match parse(args.iter().copied()) {
+            Err(e) => e.0,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn input_from_argument_file_or_stdin() {
+        assert_eq!(run(&[]).input, InputSource::Default);
+        assert_eq!(
+            run(&[r#"{"a": 1}"#]).input,
+            InputSource::Inline(r#"{"a": 1}"#.into())
+        );
+        assert_eq!(run(&["-"]).input, InputSource::Stdin);
+        assert_eq!(run(&["--input", "-"]).input, InputSource::Stdin);
+        assert_eq!(
+            run(&["--input=in.json"]).input,
+            InputSource::File("in.json".into())
+        );
+        assert_eq!(run(&["--", "-5"]).input, InputSource::Inline("-5".into()));
+        assert!(err(&["{}", "{}"]).contains("give the input once"));
+        assert!(err(&["--input", "a.json", "{}"]).contains("not both"));
+    }
+
+    #[test]
+    fn cluster_mapping_collects_its_ca_and_token() {
+        let a = run(&[
+            "--cluster",
+            "ExampleCluster=https://127.0.0.1:6443",
+            "--cluster-ca-data",
+            "Q0E=",
+            "--cluster-token-env",
+            "MY_TOKEN",
+            "--kube-context",
+            "Other=kind-dev",
+            "--kube-context",
+            "Third",
+        ]);
+        assert_eq!(
+            a.clusters,
+            vec![
+                ClusterMapping {
+                    cluster_name: "ExampleCluster".into(),
+                    target: ClusterTarget::Server {
+                        endpoint: "https://127.0.0.1:6443".into(),
+                        ca: Some(CaSource::Base64("Q0E=".into())),
+                        token: Some(TokenSource::Env("MY_TOKEN".into())),
+                    },
+                },
+                ClusterMapping {
+                    cluster_name: "Other".into(),
+                    target: ClusterTarget::Kubeconfig {
+                        context: Some("kind-dev".into())
+                    },
+                },
+                ClusterMapping {
+                    cluster_name: "Third".into(),
+                    target: ClusterTarget::Kubeconfig { context: None },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn cluster_mistakes_are_usage_errors() {
+        assert!(err(&["--cluster", "x"]).contains("NAME=URL"));
+        assert!(err(&["--cluster", "x=http://a"]).contains("https://"));
+        assert!(err(&["--cluster", "x=https://a"]).contains("needs the API server's CA"));
+        assert!(err(&["--cluster-ca-data", "Q0E="]).contains("must follow a --cluster"));
+        assert!(
+            err(&[
+                "--cluster",
+                "x=https://a",
+                "--cluster-ca-data",
+                "Q0E=",
+                "--cluster-ca-file",
+                "f"
+            ])
+            .contains("already has a CA")
+        );
+        assert!(
+            err(&[
+                "--cluster",
+                "x=https://a",
+                "--cluster-ca-data",
+                "Q0E=",
+                "--kube-context",
+                "x"
+            ])
+            .contains("mapped twice")
+        );
+    }
+
+    #[test]
+    fn other_flags() {
+        let a = run(&[
+            "--aws-endpoint",
+            "http://127.0.0.1:5000",
+            "--region=sa-east-1",
+            "--history",
+            "h.json",
+            "--progress",
+            "plain",
+            "--poll-interval",
+            "0.25",
+            "--name",
+            "run-1",
+        ]);
+        assert_eq!(a.aws_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(a.region.as_deref(), Some("sa-east-1"));
+        assert_eq!(a.history, Some(PathBuf::from("h.json")));
+        assert_eq!(a.progress, ProgressMode::Plain);
+        assert_eq!(a.poll_interval, Some(Duration::from_millis(250)));
+        assert_eq!(a.execution_name.as_deref(), Some("run-1"));
+        assert_eq!(parse(["-h"]), Ok(Command::Help));
+        assert_eq!(parse(["--version"]), Ok(Command::Version));
+        assert!(err(&["--aws-endpoint", "localhost:5000"]).contains("http://"));
+        assert!(err(&["--progress", "fancy"]).contains("auto, live, plain or none"));
+        assert!(err(&["--poll-interval", "soon"]).contains("expected seconds"));
+        assert!(err(&["--poll-interval", "0"]).contains("between"));
+        assert!(err(&["--region"]).contains("needs a value"));
+        assert!(err(&["--frobnicate"]).contains("unknown option `--frobnicate`"));
+    }
+}

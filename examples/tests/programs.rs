@@ -1,0 +1,205 @@
+//! The programs as a user runs them: `run-sample` (the one command of the README,
+//! minus the build) and `manage-eks-cluster` with its flags, their exit status,
+//! stdout, stderr and `--history` file.
+//!
+//! Needs moto (`bash scripts/setup-moto`); prints a skip line without it, unless
+//! `CI=true`.
+
+mod common;
+
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use common::sandbox_or_skip;
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("asl-examples-{}-{name}", uuid::Uuid::new_v4()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_sample_shows_progress_the_message_and_the_history() {
+    if asl_testkit::moto::find_moto_server().is_err() {
+        // Same rule as the other tests (skip line, or failure under CI).
+        let _ = sandbox_or_skip("run_sample_shows_progress_the_message_and_the_history").await;
+        return;
+    }
+    let history = temp_path("history.json");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_run-sample"))
+        .args(["--progress", "plain", "--history"])
+        .arg(&history)
+        .env("ASL_SAMPLE_BIN", env!("CARGO_BIN_EXE_manage-eks-cluster"))
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run-sample runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+
+    // Progress: every state of the expected path entered and left, in plain lines.
+    for state in [
+        "Create an EKS cluster",
+        "Create a node group",
+        "Run a job on EKS",
+        "Examine output",
+        "Send expected result",
+        "Delete job",
+        "Delete node group",
+        "Delete cluster",
+    ] {
+        assert!(
+            stderr.contains(&format!("enter  {state}\n")),
+            "{state}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("leave  {state}  ")),
+            "{state}:\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("Send unexpected result"), "{stderr}");
+    // The message read back from moto, after the execution's output JSON.
+    assert!(
+        stdout.contains("\nSaw expected value for pi: 3.14159"),
+        "{stdout}"
+    );
+    let json_end = stdout.rfind("}\n").expect("output JSON");
+    let output: Value = serde_json::from_str(&stdout[..json_end + 1]).expect("output is JSON");
+    assert_eq!(output["Cluster"]["Name"], "ExampleCluster");
+    // The stand-in's tokens start with this; none may be printed.
+    assert!(!stdout.contains("asl-testkit-") && !stderr.contains("asl-testkit-"));
+
+    let text = std::fs::read_to_string(&history).expect("history written");
+    let _ = std::fs::remove_file(&history);
+    let h: Value = serde_json::from_str(&text).expect("history is JSON");
+    let events = h["events"].as_array().expect("events");
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    let scheduled: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == "TaskScheduled")
+        .map(|e| e["taskScheduledEventDetails"]["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        scheduled,
+        [
+            "createCluster.sync",
+            "createNodegroup.sync",
+            "runJob.sync",
+            "publish",
+            "call",
+            "deleteNodegroup.sync",
+            "deleteCluster.sync"
+        ]
+    );
+    assert!(!text.contains("asl-testkit-"), "no token in the history");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
+    let Some(sandbox) =
+        sandbox_or_skip("a_rejected_token_fails_with_error_and_cause_and_status_1").await
+    else {
+        return;
+    };
+    let wrong = temp_path("wrong-token");
+    let wrong_token = format!("not-the-token-{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(&wrong, &wrong_token).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
+        .args([
+            "--aws-endpoint",
+            sandbox.aws_endpoint(),
+            "--region",
+            "sa-east-1",
+        ])
+        .args([
+            "--cluster",
+            &format!("ExampleCluster={}", sandbox.kube_endpoint()),
+            "--cluster-ca-file",
+        ])
+        .arg(sandbox.ca_file())
+        .arg("--cluster-token-file")
+        .arg(&wrong)
+        .args(["--progress", "plain", "--poll-interval", "0.05", "{}"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("manage-eks-cluster runs");
+    let _ = std::fs::remove_file(&wrong);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.is_empty(), "no output JSON on failure: {stdout}");
+    assert!(stderr.contains("fail   Run a job on EKS"), "{stderr}");
+    assert!(stderr.contains("  error: EKS.401\n"), "{stderr}");
+    assert!(
+        stderr.contains("  cause: ") && stderr.contains("Unauthorized"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&wrong_token),
+        "the token must not be printed"
+    );
+}
+
+#[tokio::test]
+async fn setup_errors_exit_2_with_a_message() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
+            .args(args)
+            .env("AWS_REGION", "sa-east-1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    let out = run(&["{not json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the input argument is not valid JSON"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["--cluster", "ExampleCluster=https://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the API server's CA"));
+    let out = run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: manage-eks-cluster"));
+}
+
+#[test]
+fn hello_greets_and_fails_without_a_name() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hello"))
+        .arg(r#"{"name": "world"}"#)
+        .output()
+        .expect("hello runs");
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        v,
+        serde_json::json!({"name": "world", "greeting": "Hello, world!", "gesture": "wave"})
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hello"))
+        .arg(r#"{"name": "Ada"}"#)
+        .output()
+        .expect("hello runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["gesture"], "nod");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hello"))
+        .arg("{}")
+        .output()
+        .expect("hello runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "hello: Hello.NoName: The input has no `name` field.\n"
+    );
+}
