@@ -232,6 +232,7 @@ pub fn lower(json: &Json, index: &LineIndex) -> (Option<StateMachine>, Vec<Diagn
         diags: Vec::new(),
         top_language: QueryLanguage::JsonPath,
         state_language: QueryLanguage::JsonPath,
+        state_fields: &[],
     };
     let machine = l.machine(json, "", QueryLanguage::JsonPath, MachineKind::Top);
     (machine, l.diags)
@@ -272,6 +273,9 @@ struct Lowerer<'a> {
     top_language: QueryLanguage,
     /// The language of the state being lowered.
     state_language: QueryLanguage,
+    /// The fields the type of the state being lowered has (besides `Type`,
+    /// `Comment`, `QueryLanguage`).
+    state_fields: &'static [&'static str],
 }
 
 impl Lowerer<'_> {
@@ -761,7 +765,7 @@ impl Lowerer<'_> {
         let Some(type_name) = self.string(&obj, TYPE) else {
             return self.placeholder_state(name, origin, lang);
         };
-        let fields: &[&str] = match type_name.value.as_str() {
+        let fields: &'static [&'static str] = match type_name.value.as_str() {
             "Task" => TASK_FIELDS,
             "Pass" => PASS_FIELDS,
             "Choice" => CHOICE_FIELDS,
@@ -788,6 +792,7 @@ impl Lowerer<'_> {
         self.query_language_fields(&obj, lang, &what);
         // Nested machines change the language while they are lowered; restore it.
         let outer_language = std::mem::replace(&mut self.state_language, lang);
+        let outer_fields = std::mem::replace(&mut self.state_fields, fields);
         let kind = match type_name.value.as_str() {
             "Task" => StateKind::Task(self.task(&obj, lang, &what)),
             "Pass" => StateKind::Pass(self.pass(&obj, lang, &what)),
@@ -801,6 +806,7 @@ impl Lowerer<'_> {
             _ => StateKind::Map(self.map(&obj, lang, &what)),
         };
         self.state_language = outer_language;
+        self.state_fields = outer_fields;
         State {
             name,
             comment,
@@ -865,22 +871,45 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The input/output fields of a state: only those its type and language
+    /// allow (the others were reported by `unknown_fields` and
+    /// `query_language_fields`), so the model never holds a forbidden field.
     fn io(&mut self, obj: &Obj, lang: QueryLanguage, what: &str) -> Io {
+        let allowed = self.state_fields;
+        // Only a field of this type and language, and present; a Map's
+        // Parameters is its ItemSelector (see `map`).
+        let wanted = |key: &str, only: QueryLanguage| {
+            allowed.contains(&key)
+                && lang == only
+                && obj.has(key)
+                && !(key == PARAMETERS && what.starts_with("Map "))
+        };
         let mut io = Io::default();
-        if lang == QueryLanguage::JsonPath {
+        let (jp, ja) = (QueryLanguage::JsonPath, QueryLanguage::Jsonata);
+        if wanted(INPUT_PATH, jp) {
             io.input_path = self.nullable_path(obj, INPUT_PATH);
+        }
+        if wanted(OUTPUT_PATH, jp) {
             io.output_path = self.nullable_path(obj, OUTPUT_PATH);
+        }
+        if wanted(RESULT_PATH, jp) {
             io.result_path = self.result_path(obj);
+        }
+        if wanted(RESULT_SELECTOR, jp) {
             io.result_selector = self.template_field(obj, RESULT_SELECTOR, lang);
-            // A Map's Parameters is its ItemSelector (see `map`).
-            if !what.starts_with("Map ") {
-                io.parameters = self.template_field(obj, PARAMETERS, lang);
-            }
-        } else {
+        }
+        if wanted(PARAMETERS, jp) {
+            io.parameters = self.template_field(obj, PARAMETERS, lang);
+        }
+        if wanted(ARGUMENTS, ja) {
             io.arguments = self.template_field(obj, ARGUMENTS, lang);
+        }
+        if wanted(OUTPUT, ja) {
             io.output = self.template_field(obj, OUTPUT, lang);
         }
-        io.assign = self.assign(obj, lang);
+        if allowed.contains(&ASSIGN) {
+            io.assign = self.assign(obj, lang);
+        }
         io
     }
 
