@@ -179,6 +179,20 @@ pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
                         i += 1;
                     }
                 }
+                '|' => {
+                    // A transform `| location | update |` starts here.
+                    stack.push('|');
+                    i += 1;
+                    continue;
+                }
+                '?' if chars[i + 1..]
+                    .iter()
+                    .find(|c| !c.is_whitespace())
+                    .is_some_and(|&n| n == ',' || n == ')') =>
+                {
+                    // The placeholder of a partial application: `$f(?, 2)`.
+                    i += 1;
+                }
                 other => return err(format!("expected an operand, found `{other}`"), start),
             }
             want_operand = false;
@@ -207,8 +221,28 @@ pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
                 i += 2;
                 want_operand = true;
             }
+            '|' => {
+                // The middle and the closing bar of a transform.
+                match stack.last() {
+                    Some('|') => {
+                        stack.pop();
+                        stack.push(TRANSFORM_UPDATE);
+                        want_operand = true;
+                    }
+                    Some(&TRANSFORM_UPDATE) => {
+                        stack.pop();
+                    }
+                    _ => {
+                        return err(
+                            "`|` outside a transform `| location | update |`".into(),
+                            start,
+                        );
+                    }
+                }
+                i += 1;
+            }
             '.' | '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '&' | '?' | ':' | ',' | ';'
-            | '@' | '#' | '|' => {
+            | '@' | '#' => {
                 i += 1;
                 want_operand = true;
             }
@@ -226,7 +260,8 @@ pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
             other => return err(format!("expected an operator, found `{other}`"), start),
         }
     }
-    if let Some(open) = stack.last() {
+    if let Some(&open) = stack.last() {
+        let open = if open == TRANSFORM_UPDATE { '|' } else { open };
         return Err(format!("JSONata syntax error: unclosed `{open}`"));
     }
     if want_operand {
@@ -236,6 +271,9 @@ pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Marks a transform whose update part is being read (after its second `|`).
+const TRANSFORM_UPDATE: char = '¦';
 
 fn char_offset(chars: &[char], i: usize) -> usize {
     chars[..i.min(chars.len())]
@@ -1050,6 +1088,8 @@ mod tests {
             "{% (1 %}",
             "{%  %}",
             "{% $.a[?(@.b < 10)].c %}",
+            "{% $ ~> |a|{} %}",
+            "{% a | b %}",
             "{% 1 + %}",
             "{% 'x %}",
             "{% a b %}",
@@ -1067,6 +1107,8 @@ mod tests {
             "{% $contains($s, /ab+c/i) and true %}",
             "{% ( $a := 1; $a ) %}",
             "{% a.**.b[0] %}",
+            "{% $ ~> |Account.Order|{'Total': Price * Qty}, ['Price']| %}",
+            "{% $substring(?, 0, 2) %}",
         ] {
             assert!(check_jsonata(&jsonata(good).unwrap()).is_ok(), "{good}");
         }
