@@ -9,7 +9,7 @@
 //! rules run afterwards on the model ([`crate::check`]).
 //!
 //! Loading never stops at the first problem: a bad field is reported and left out
-//! (or replaced by a neutral value, see [`Lowerer::placeholder_state`]) so the rest
+//! (or replaced by a neutral value, see `Lowerer::placeholder_state`) so the rest
 //! of the definition is still checked. A model built with diagnostics is never
 //! used for code generation.
 

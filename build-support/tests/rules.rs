@@ -611,6 +611,47 @@ fn long_lines_are_shown_as_a_window() {
 }
 
 #[test]
+fn map_labels() {
+    let map = |label: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Map", "Label": "{label}", "ItemProcessor": {{"ProcessorConfig": {{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}, "StartAt": "P", "States": {{"P": {{"Type": "Succeed"}}}}}}, "End": true}}"#
+        ))
+    };
+    assert_valid(&map("Items"));
+    assert_rule(&map("has space"), "asl::map-label", "/States/A/Label");
+}
+
+/// Every rule name the sources report is in `check::RULES`, and every listed
+/// rule is exercised by a test in this file.
+#[test]
+fn every_rule_is_listed_and_tested() {
+    let sources = [
+        include_str!("../src/lib.rs"),
+        include_str!("../src/json.rs"),
+        include_str!("../src/lower.rs"),
+        include_str!("../src/check/mod.rs"),
+        include_str!("../src/check/integrations.rs"),
+    ];
+    let listed: Vec<&str> = asl_build::check::RULES.iter().map(|(r, _)| *r).collect();
+    let this_file = include_str!("rules.rs");
+    for text in sources {
+        for part in text.split("\"asl::").skip(1) {
+            let name = format!("asl::{}", part.split('"').next().unwrap());
+            assert!(
+                listed.contains(&name.as_str()),
+                "{name} is reported but not in check::RULES"
+            );
+        }
+    }
+    for rule in listed {
+        assert!(
+            this_file.contains(&format!("\"{rule}\"")),
+            "{rule} has no test in tests/rules.rs"
+        );
+    }
+}
+
+#[test]
 fn rendering_is_rustc_style() {
     let src = "{\n  \"StartAt\": \"Foo\",\n  \"States\": {\n    \"Foo\": {\n      \"Type\": \"Pass\",\n      \"Next\": \"Bar\"\n    }\n  }\n}\n";
     let err = load(src.as_bytes(), "workflow.asl.json").unwrap_err();

@@ -3,11 +3,12 @@
 //! `asl check FILE... [--format json]`: loads and checks each definition and
 //! prints every diagnostic (rustc-style text, or one JSON document). Exit status:
 //! 0 when every file is valid, 1 when any is invalid, 2 on a usage or I/O error.
+//! `asl rules` lists every rule with what it checks.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: asl check FILE... [--format text|json]";
+const USAGE: &str = "usage: asl check FILE... [--format text|json]\n       asl rules";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +35,12 @@ fn run(args: &[String]) -> Result<bool, String> {
     };
     if command == "--help" || command == "-h" || command == "help" {
         println!("{USAGE}");
+        return Ok(true);
+    }
+    if command == "rules" {
+        for (rule, what) in asl_build::check::RULES {
+            println!("{rule:<36} {what}");
+        }
         return Ok(true);
     }
     if command != "check" {
