@@ -2254,14 +2254,40 @@ impl Lowerer<'_> {
 /// The closest allowed field name, for "did you mean" help.
 fn suggest<'a>(key: &str, allowed: &[&[&'a str]]) -> Option<&'a str> {
     let lower = key.to_ascii_lowercase();
-    allowed
-        .iter()
-        .flat_map(|s| s.iter())
-        .find(|a| {
-            let a = a.to_ascii_lowercase();
-            a == lower || (lower.len() > 4 && (lower.contains(&a) || a.contains(&lower)))
-        })
-        .copied()
+    let candidates = allowed.iter().flat_map(|s| s.iter()).copied();
+    // Same name in another case, or one inside the other (`bugInputPath`).
+    let contained = candidates.clone().find(|a| {
+        let a = a.to_ascii_lowercase();
+        a == lower || (lower.len() > 4 && (lower.contains(&a) || a.contains(&lower)))
+    });
+    // Otherwise a typo: the nearest name within two edits (`Nxt`, `Resouce`).
+    contained.or_else(|| {
+        candidates
+            .map(|a| (edit_distance(&lower, &a.to_ascii_lowercase()), a))
+            .filter(|(d, _)| *d <= 2)
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, a)| a)
+    })
+}
+
+/// Levenshtein distance (names are short; the quadratic table is fine).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Checks a Resource: a URI `scheme:rest` (RFC 3986 scheme), and for the `arn`

@@ -156,6 +156,24 @@ fn state_names_are_unique_across_nested_machines() {
 }
 
 #[test]
+fn unknown_fields_get_a_suggestion() {
+    let err = load(
+        def(r#""A": {"Type": "Pass", "Nxt": "B"}, "B": {"Type": "Succeed"}"#).as_bytes(),
+        "t.json",
+    )
+    .unwrap_err();
+    let d = err.iter().find(|d| d.rule == "asl::unknown-field").unwrap();
+    assert_eq!(d.help.as_deref(), Some("did you mean \"Next\"?"));
+    let err = load(
+        def(r#""A": {"Type": "Task", "Resouce": "x", "End": true}"#).as_bytes(),
+        "t.json",
+    )
+    .unwrap_err();
+    let d = err.iter().find(|d| d.rule == "asl::unknown-field").unwrap();
+    assert_eq!(d.help.as_deref(), Some("did you mean \"Resource\"?"));
+}
+
+#[test]
 fn fields_allowed_per_state_type_and_language() {
     assert_rule(
         &def(r#""A": {"Type": "Pass", "ResultSelector": {}, "End": true}"#),
