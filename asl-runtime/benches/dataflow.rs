@@ -4,11 +4,14 @@
 //! Everything is built as `static`/`const` data, as generated code holds it, so
 //! the numbers include no parsing: a reference-path read, a `ResultPath` write, a
 //! 3-level payload template with paths and an intrinsic, `States.Format`, and a
-//! precompiled indefinite JSONPath query.
+//! precompiled indefinite JSONPath query, a Choice comparison and the whole
+//! input/output chain of a state.
 
 use std::borrow::Cow;
 use std::hint::black_box;
 
+use asl_runtime::choice::{self, Cmp};
+use asl_runtime::dataflow::{DataFlow, PathField, ResultPathField};
 use asl_runtime::intrinsics::{self, Intrinsic};
 use asl_runtime::jsonpath::JsonPathQuery;
 use asl_runtime::path::{ReferencePath, Root, Segment};
@@ -90,6 +93,33 @@ static TEMPLATE: Template = Template::Object(&[
     ),
 ]);
 
+/// InputPath → Parameters → ResultSelector → ResultPath → OutputPath, one level each.
+static FLOW: DataFlow = DataFlow {
+    input_path: PathField::Path(ReferencePath::from_static(
+        Root::Input,
+        &[Segment::Field(Cow::Borrowed("cluster"))],
+        "$.cluster",
+    )),
+    parameters: Some(Template::Object(&[(
+        "Name",
+        Template::Path(ReferencePath::from_static(
+            Root::Input,
+            &[Segment::Field(Cow::Borrowed("name"))],
+            "$.name",
+        )),
+    )])),
+    result_selector: Some(Template::Object(&[(
+        "Status",
+        Template::Path(ReferencePath::from_static(
+            Root::Input,
+            &[Segment::Field(Cow::Borrowed("status"))],
+            "$.status",
+        )),
+    )])),
+    result_path: ResultPathField::Path(RESULT_AT),
+    output_path: PathField::Absent,
+};
+
 static STATUSES: JsonPathQuery = JsonPathQuery::new("$.cluster.nodegroups[*].status");
 
 fn input() -> Value {
@@ -141,6 +171,33 @@ fn benches(c: &mut Criterion) {
                 black_box(&args),
             ))
         })
+    });
+
+    c.bench_function("choice_numeric_less_than_path", |b| {
+        let v = json!({"i": 41, "n": 50_000});
+        b.iter(|| {
+            black_box(choice::numeric(
+                black_box(&v["i"]),
+                Cmp::Lt,
+                black_box(&v["n"]),
+            ))
+        })
+    });
+
+    c.bench_function("dataflow_chain", |b| {
+        b.iter_batched(
+            || {
+                (
+                    input.clone(),
+                    json!({"status": "ACTIVE", "arn": "arn:aws:eks:us-east-1:1:cluster/x"}),
+                )
+            },
+            |(raw, result)| {
+                let effective = FLOW.effective_input(&raw, &Value::Null, None);
+                black_box((effective, FLOW.output(raw, result, &Value::Null, None)))
+            },
+            BatchSize::SmallInput,
+        )
     });
 
     c.bench_function("jsonpath_query_wildcard", |b| {
