@@ -269,6 +269,32 @@ fn huge_definition_loads() {
     assert_eq!(d.origin.line, 5000);
 }
 
+/// Just under the depth limit, every stage (parser, templates, conditions,
+/// checks) recurses without overflowing a test thread's stack.
+#[test]
+fn deepest_accepted_nesting_loads() {
+    let depth = asl_build::json::MAX_DEPTH - 8;
+    let template = format!(
+        "{}{}",
+        r#"{"a": "#.repeat(depth),
+        "1".to_string() + &"}".repeat(depth)
+    );
+    let src = format!(
+        r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", "Parameters": {template}, "End": true}}}}}}"#
+    );
+    asl_build::load(src.as_bytes(), "deep.json").unwrap_or_else(|d| panic!("{d}"));
+    let condition = format!(
+        "{}{}{}",
+        r#"{"Not": "#.repeat(depth - 8),
+        r#"{"Variable": "$.x", "IsNull": true}"#,
+        "}".repeat(depth - 8)
+    );
+    let src = format!(
+        r#"{{"StartAt": "C", "States": {{"C": {{"Type": "Choice", "Choices": [{{"Not": {condition}, "Next": "S"}}], "Default": "S"}}, "S": {{"Type": "Succeed"}}}}}}"#
+    );
+    asl_build::load(src.as_bytes(), "deep.json").unwrap_or_else(|d| panic!("{d}"));
+}
+
 #[test]
 fn deep_nesting_everywhere_is_capped() {
     for open in [
