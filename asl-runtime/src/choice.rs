@@ -257,6 +257,37 @@ pub fn parse_date_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
+/// A timestamp literal of a Choice rule, parsed once on first use, for generated
+/// code that holds the literal text: `static T: TimestampLiteral =
+/// TimestampLiteral::new("2016-03-14T01:59:00Z");` then
+/// `choice::timestamp_literal(v, Cmp::Lt, &T)`. (build-support rejects an invalid
+/// literal; should one reach here, no value compares to it.)
+#[derive(Debug)]
+pub struct TimestampLiteral {
+    text: &'static str,
+    parsed: std::sync::OnceLock<Option<Timestamp>>,
+}
+
+impl TimestampLiteral {
+    /// The literal as written in the definition.
+    pub const fn new(text: &'static str) -> Self {
+        TimestampLiteral {
+            text,
+            parsed: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The instant, or `None` if the text is not a timestamp AWS accepts.
+    pub fn get(&self) -> Option<Timestamp> {
+        *self.parsed.get_or_init(|| parse_timestamp(self.text))
+    }
+}
+
+/// `TimestampEquals`/... with a literal held as a [`TimestampLiteral`].
+pub fn timestamp_literal(v: &Value, cmp: Cmp, operand: &TimestampLiteral) -> bool {
+    operand.get().is_some_and(|t| timestamp_lit(v, cmp, t))
+}
+
 /// `TimestampEquals`/... with a literal operand: false unless `v` is a string
 /// holding a valid timestamp.
 pub fn timestamp_lit(v: &Value, cmp: Cmp, operand: Timestamp) -> bool {
@@ -404,6 +435,24 @@ mod tests {
             &json!(5)
         ));
         assert_eq!(Timestamp::from_unix_nanos(op.unix_nanos), op);
+        static LIT: TimestampLiteral = TimestampLiteral::new("2012-10-09T19:00:55Z");
+        static BAD: TimestampLiteral = TimestampLiteral::new("2012-10-09");
+        assert_eq!(LIT.get(), Some(op));
+        assert!(timestamp_literal(
+            &json!("2012-10-09T19:00:56Z"),
+            Cmp::Gt,
+            &LIT
+        ));
+        assert!(!timestamp_literal(
+            &json!("2012-10-09T19:00:54Z"),
+            Cmp::Gt,
+            &LIT
+        ));
+        assert!(!timestamp_literal(
+            &json!("2012-10-09T19:00:55Z"),
+            Cmp::Eq,
+            &BAD
+        ));
     }
 
     #[test]
