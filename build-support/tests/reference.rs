@@ -175,6 +175,26 @@ fn cli_exit_codes() {
 }
 
 #[test]
+fn cli_reads_standard_input() {
+    use std::io::Write;
+    let mut child = asl()
+        .args(["check", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("error[asl::unknown-next-state]"));
+}
+
+#[test]
 fn cli_json_format() {
     let Some(dir) = reference_dir() else { return };
     let bad = dir.join("examples/add-authorized-user.as-published.json");

@@ -1,6 +1,6 @@
 //! The `asl` command-line tool.
 //!
-//! `asl check FILE... [--format json]`: loads and checks each definition and
+//! `asl check FILE... [--format json]` (`-` reads standard input): loads and checks each definition and
 //! prints every diagnostic (rustc-style text, or one JSON document). Exit status:
 //! 0 when every file is valid, 1 when any is invalid, 2 on a usage or I/O error.
 //! `asl rules` lists every rule with what it checks.
@@ -75,7 +75,15 @@ fn run(args: &[String]) -> Result<bool, String> {
     // Read every file first: an unreadable file is a usage/I/O error (exit 2).
     let mut sources = Vec::new();
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+        let bytes = if *file == "-" {
+            // `-` is standard input, for editors that check an unsaved buffer.
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            buf
+        } else {
+            std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?
+        };
         sources.push((file, bytes));
     }
     let mut all_valid = true;
