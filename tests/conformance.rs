@@ -161,7 +161,12 @@ async fn run_case(case: &Case) -> Result<(), Failure> {
         .get("input")
         .cloned()
         .unwrap_or_else(|| Value::Object(Default::default()));
-    let options = ExecutionOptions::default().history(history);
+    let express = spec["features"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|x| x == "StateMachine:EXPRESS"));
+    let options = ExecutionOptions::default()
+        .history(history)
+        .express(express);
     let result = run(&runtime, input, options).await;
     let expected = &spec["expected"];
     let mut placeholders: Vec<String> = ["111111111111", "snf_role_arn", "sfn_role_arn"]

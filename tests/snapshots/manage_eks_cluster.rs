@@ -19,6 +19,7 @@ const _: () = {
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "ManageEksCluster",
         timeout_seconds: __asl::None,
+        reads_context: false,
     };
     impl ManageEksCluster {
         /// Runs one execution with `input` and returns its output, or AWS's
@@ -35,8 +36,12 @@ const _: () = {
             input: __asl::Value,
             options: __asl::ExecutionOptions,
         ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let __ex = __asl::Execution::start(runtime, &__INFO, input, options);
-            let __input = __ex.input().clone();
+            let (__ex, __input) = __asl::Execution::start(
+                runtime,
+                &__INFO,
+                input,
+                options,
+            );
             __ex.finish(__drive0(&__ex, __input)).await
         }
     }

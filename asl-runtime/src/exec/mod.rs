@@ -229,6 +229,9 @@ pub struct WorkflowInfo {
     pub name: &'static str,
     /// The state machine's `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
+    /// Does any state read `$$`? Only then does the execution keep a copy of
+    /// its input for `$$.Execution.Input`.
+    pub reads_context: bool,
 }
 
 /// How to start one execution; `Default` gives a fresh UUID name and the
@@ -239,6 +242,10 @@ pub struct ExecutionOptions {
     pub name: Option<String>,
     /// A history sink for this execution only, instead of the runtime's.
     pub history: Option<History>,
+    /// Run as an Express workflow execution: `$$.Execution.Id` is
+    /// `arn:...:express:<state machine>:<name>:<uuid>` and there is no
+    /// `RedriveCount` (Express executions cannot be redriven).
+    pub express: bool,
 }
 
 impl ExecutionOptions {
@@ -249,6 +256,12 @@ impl ExecutionOptions {
 
     pub fn history(mut self, history: History) -> Self {
         self.history = Some(history);
+        self
+    }
+
+    /// Runs the execution as an Express workflow (see [`Self::express`]).
+    pub fn express(mut self, express: bool) -> Self {
+        self.express = express;
         self
     }
 }
@@ -309,6 +322,7 @@ impl std::error::Error for ExecutionError {}
 pub struct Execution {
     runtime: Runtime,
     info: &'static WorkflowInfo,
+    express: bool,
     name: String,
     arn: String,
     state_machine_arn: String,
@@ -330,21 +344,34 @@ impl fmt::Debug for Execution {
 }
 
 impl Execution {
-    /// Starts an execution: names it, records `ExecutionStarted`.
+    /// Starts an execution: names it, records `ExecutionStarted`. Returns the
+    /// execution and the input for the first state.
     pub fn start(
         runtime: &Runtime,
         info: &'static WorkflowInfo,
         input: Value,
         options: ExecutionOptions,
-    ) -> Execution {
+    ) -> (Execution, Value) {
         let name = options
             .name
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let rt = &runtime.inner;
-        let arn = format!(
-            "arn:{}:states:{}:{}:execution:{}:{}",
-            rt.partition, rt.region, rt.account, info.name, name
-        );
+        let arn = if options.express {
+            format!(
+                "arn:{}:states:{}:{}:express:{}:{}:{}",
+                rt.partition,
+                rt.region,
+                rt.account,
+                info.name,
+                name,
+                uuid::Uuid::new_v4()
+            )
+        } else {
+            format!(
+                "arn:{}:states:{}:{}:execution:{}:{}",
+                rt.partition, rt.region, rt.account, info.name, name
+            )
+        };
         let state_machine_arn = format!(
             "arn:{}:states:{}:{}:stateMachine:{}",
             rt.partition, rt.region, rt.account, info.name
@@ -354,11 +381,17 @@ impl Execution {
         let execution = Execution {
             runtime: runtime.clone(),
             info,
+            express: options.express,
             recorder: history::Recorder::new(history, Arc::from(name.as_str())),
             name,
             arn,
             state_machine_arn,
-            input,
+            // `$$.Execution.Input` is kept only for workflows that read `$$`.
+            input: if info.reads_context {
+                input.clone()
+            } else {
+                Value::Null
+            },
             start_time: wall_anchor,
             wall_anchor,
             instant_anchor: tokio::time::Instant::now(),
@@ -367,14 +400,14 @@ impl Execution {
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
-            d.insert("input".into(), execution.input.clone());
+            d.insert("input".into(), input.clone());
             d.insert("roleArn".into(), Value::String(rt.role_arn.clone()));
             Value::Object(d)
         } else {
             Value::Null
         };
         execution.record(EventType::ExecutionStarted, None, details);
-        execution
+        (execution, input)
     }
 
     /// Runs the workflow's driver to its end under the state machine's
@@ -429,6 +462,7 @@ impl Execution {
         Execution {
             runtime: self.runtime.clone(),
             info: self.info,
+            express: self.express,
             name: self.name.clone(),
             arn: self.arn.clone(),
             state_machine_arn: self.state_machine_arn.clone(),
@@ -442,7 +476,8 @@ impl Execution {
         }
     }
 
-    /// The execution input (`$$.Execution.Input`).
+    /// The execution input (`$$.Execution.Input`), kept when the workflow reads
+    /// `$$` (`null` otherwise).
     pub fn input(&self) -> &Value {
         &self.input
     }
@@ -504,7 +539,9 @@ impl Execution {
                 "RoleArn".into(),
                 Value::String(self.runtime.inner.role_arn.clone()),
             );
-            e.insert("RedriveCount".into(), Value::from(0));
+            if !self.express {
+                e.insert("RedriveCount".into(), Value::from(0));
+            }
             Value::Object(e)
         })
     }

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -282,9 +283,15 @@ impl<'e> StateRun<'e> {
 
     /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
     fn check_size(&self, output: Value) -> Result<Value, Error> {
-        self.exec
-            .data_limit()
-            .check_output(self.info.name, &output)?;
+        let limit = self.exec.data_limit();
+        // Most outputs are far below the limit: a structural upper bound (no
+        // formatting) settles those; only a large one is measured exactly.
+        if let Some(max) = limit.max_bytes
+            && size_upper_bound(&output, max) <= max
+        {
+            return Ok(output);
+        }
+        limit.check_output(self.info.name, &output)?;
         Ok(output)
     }
 
@@ -493,49 +500,47 @@ impl<'e> StateRun<'e> {
     {
         let name = Some(self.info.name);
         let total = items.len();
-        self.exec.record(
-            EventType::MapStateStarted,
-            name,
-            details_one("length", Value::from(total)),
-        );
+        let index_details = |index: usize| {
+            if self.exec.recording() {
+                details_one("index", Value::from(index))
+            } else {
+                Value::Null
+            }
+        };
+        let length = if self.exec.recording() {
+            details_one("length", Value::from(total))
+        } else {
+            Value::Null
+        };
+        self.exec.record(EventType::MapStateStarted, name, length);
         let limit = if max_concurrency == 0 {
-            total.max(1)
+            usize::MAX
         } else {
             max_concurrency
         };
         let mut results: Vec<Value> = Vec::with_capacity(total);
         results.resize(total, Value::Null);
         let mut failures = 0usize;
-        let mut pending = items.into_iter().enumerate();
         let mut running = FuturesUnordered::new();
         let iteration = &iteration;
-        let start = |(index, item): (usize, Value)| async move {
-            self.exec.record(
-                EventType::MapIterationStarted,
-                name,
-                details_one("index", Value::from(index)),
-            );
+        let start = |index: usize, item: Value| async move {
+            self.exec
+                .record(EventType::MapIterationStarted, name, index_details(index));
             (index, iteration(index, item).await)
         };
-        for next in pending.by_ref().take(limit) {
-            running.push(start(next));
-        }
-        while let Some((index, result)) = running.next().await {
+        // Records one finished iteration; `Err` ends the Map (the tolerance is
+        // exceeded).
+        let mut settle = |index: usize, result: Result<Value, Error>| -> Result<(), Error> {
             match result {
                 Ok(output) => {
-                    self.exec.record(
-                        EventType::MapIterationSucceeded,
-                        name,
-                        details_one("index", Value::from(index)),
-                    );
+                    self.exec
+                        .record(EventType::MapIterationSucceeded, name, index_details(index));
                     results[index] = output;
+                    Ok(())
                 }
                 Err(error) => {
-                    self.exec.record(
-                        EventType::MapIterationFailed,
-                        name,
-                        details_one("index", Value::from(index)),
-                    );
+                    self.exec
+                        .record(EventType::MapIterationFailed, name, index_details(index));
                     failures += 1;
                     if tolerance.exceeded(failures, total) {
                         self.exec
@@ -549,11 +554,28 @@ impl<'e> StateRun<'e> {
                         ));
                     }
                     results[index] = error.to_catch_output();
+                    Ok(())
                 }
             }
-            if let Some(next) = pending.next() {
-                running.push(start(next));
+        };
+        for (index, item) in items.into_iter().enumerate() {
+            while running.len() >= limit {
+                let Some((i, result)) = running.next().await else {
+                    break;
+                };
+                settle(i, result)?;
             }
+            // Each iteration is polled once as it starts: one that finishes
+            // without waiting (most do) never joins the set of running ones, so
+            // 10,000 items do not mean 10,000 live futures.
+            let mut iteration_future = Box::pin(start(index, item));
+            match std::future::poll_fn(|cx| Poll::Ready(iteration_future.as_mut().poll(cx))).await {
+                Poll::Ready((i, result)) => settle(i, result)?,
+                Poll::Pending => running.push(iteration_future),
+            }
+        }
+        while let Some((i, result)) = running.next().await {
+            settle(i, result)?;
         }
         self.exec
             .record(EventType::MapStateSucceeded, name, Value::Null);
@@ -604,5 +626,59 @@ fn json_type_name(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+/// An upper bound of the compact JSON size of `value` (every string character
+/// counted as a 6-byte escape, every number as 24 bytes), stopping once past
+/// `cap`.
+fn size_upper_bound(value: &Value, cap: usize) -> usize {
+    fn walk(value: &Value, total: &mut usize, cap: usize) {
+        if *total > cap {
+            return;
+        }
+        match value {
+            Value::Null | Value::Bool(_) => *total += 5,
+            Value::Number(_) => *total += 24,
+            Value::String(s) => *total += 6 * s.len() + 2,
+            Value::Array(items) => {
+                *total += 2 + items.len();
+                for item in items {
+                    walk(item, total, cap);
+                }
+            }
+            Value::Object(map) => {
+                *total += 2 + map.len();
+                for (k, v) in map {
+                    *total += 6 * k.len() + 3;
+                    walk(v, total, cap);
+                }
+            }
+        }
+    }
+    let mut total = 0;
+    walk(value, &mut total, cap);
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn size_bound_is_never_below_the_real_size() {
+        for v in [
+            json!(null),
+            json!(-1.5e300),
+            json!("a\"\u{1}é"),
+            json!({"k\n": [1, true, {"x": "y"}], "": {}}),
+            json!([[], [[]], u64::MAX, i64::MIN]),
+        ] {
+            assert!(
+                size_upper_bound(&v, usize::MAX) >= serde_json::to_string(&v).unwrap().len(),
+                "{v}"
+            );
+        }
     }
 }

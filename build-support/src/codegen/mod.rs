@@ -92,6 +92,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         diagnostics: Vec::new(),
         machines: 0,
         reads_context: false,
+        any_context: false,
     };
     if machine.query_language == QueryLanguage::Jsonata {
         g.unsupported(
@@ -148,6 +149,8 @@ pub(crate) struct Gen<'o> {
     machines: usize,
     /// Set when the state being generated reads `$$`.
     reads_context: bool,
+    /// Set when any state reads `$$`.
+    any_context: bool,
 }
 
 /// One state machine being generated: its enum and the variant of each state.
@@ -238,7 +241,13 @@ impl Gen<'_> {
     }
 
     fn finish(self, top: Ident, machine: &StateMachine) -> TokenStream {
-        let Gen { options, items, .. } = self;
+        let Gen {
+            options,
+            items,
+            any_context,
+            ..
+        } = self;
+        let reads_context = any_context;
         let name = Ident::new(&options.type_name, Span::call_site());
         let vis = &options.visibility;
         let runtime = &options.runtime_path;
@@ -277,7 +286,11 @@ impl Gen<'_> {
                 use #runtime as __asl;
                 #include
 
-                static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo { name: #machine_name, timeout_seconds: #timeout };
+                static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
+                    name: #machine_name,
+                    timeout_seconds: #timeout,
+                    reads_context: #reads_context,
+                };
 
                 impl #name {
                     /// Runs one execution with `input` and returns its output, or AWS's
@@ -295,8 +308,7 @@ impl Gen<'_> {
                         input: __asl::Value,
                         options: __asl::ExecutionOptions,
                     ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-                        let __ex = __asl::Execution::start(runtime, &__INFO, input, options);
-                        let __input = __ex.input().clone();
+                        let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
                         __ex.finish(#top(&__ex, __input)).await
                     }
                 }
@@ -540,6 +552,7 @@ impl Gen<'_> {
             StateKind::Fail(f) => self.fail(f),
         };
         let reads_context = self.reads_context;
+        self.any_context |= reads_context;
         let ctx_binding = if reads_context {
             quote!(let __ctx = __st.context();)
         } else {
