@@ -47,6 +47,8 @@ pub struct AwsTestSettings {
 pub struct MotoServer {
     child: Child,
     endpoint: String,
+    /// moto's own output (it logs every request), kept for error messages.
+    log: PathBuf,
     client: HttpClient,
 }
 
@@ -57,7 +59,12 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 impl MotoServer {
     /// Finds `moto_server`, starts it on a free port and waits until it answers.
     pub async fn start() -> Result<MotoServer, Error> {
-        let program = find_moto_server()?;
+        Self::start_with(&find_moto_server()?).await
+    }
+
+    /// Starts the given `moto_server` program on a free port.
+    pub async fn start_with(program: &std::path::Path) -> Result<MotoServer, Error> {
+        let program = program.to_path_buf();
         // A free port can be taken by someone else between our probe and moto's bind;
         // try a few ports before giving up.
         let mut last_error = None;
@@ -72,11 +79,22 @@ impl MotoServer {
 
     async fn start_on_free_port(program: &PathBuf) -> Result<MotoServer, Error> {
         let port = free_port()?;
+        // A file, not a pipe: nobody reads moto's output while it runs, and a full pipe
+        // would stall it.
+        let log = std::env::temp_dir().join(format!(
+            "asl-testkit-moto-{}-{port}.log",
+            std::process::id()
+        ));
+        let out = std::fs::File::create(&log)
+            .map_err(|e| Error::new(format!("creating {}: {e}", log.display())))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| Error::new(format!("creating {}: {e}", log.display())))?;
         let child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(out)
+            .stderr(err)
             .spawn()
             .map_err(|e| Error::new(format!("spawning {}: {e}", program.display())))?;
         let endpoint = format!("http://127.0.0.1:{port}");
@@ -84,6 +102,7 @@ impl MotoServer {
         let mut server = MotoServer {
             child,
             endpoint,
+            log,
             client,
         };
         server.wait_ready().await?;
@@ -95,8 +114,9 @@ impl MotoServer {
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(Error::new(format!(
-                    "moto_server exited before answering ({status}) on {}",
-                    self.endpoint
+                    "moto_server exited before answering ({status}) on {}; its output ends:\n{}",
+                    self.endpoint,
+                    self.output_tail()
                 )));
             }
             if let Ok(resp) = self.client.json("GET", "/moto-api/data.json", None).await
@@ -106,12 +126,20 @@ impl MotoServer {
             }
             if Instant::now() > deadline {
                 return Err(Error::new(format!(
-                    "moto_server did not answer on {} within {START_TIMEOUT:?}",
-                    self.endpoint
+                    "moto_server did not answer on {} within {START_TIMEOUT:?}; its output ends:\n{}",
+                    self.endpoint,
+                    self.output_tail()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The last lines moto printed.
+    fn output_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -170,6 +198,7 @@ impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

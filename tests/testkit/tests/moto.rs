@@ -83,3 +83,24 @@ async fn dropping_the_server_stops_it() {
     let err = client.json("GET", "/moto-api/data.json", None).await;
     assert!(err.is_err(), "moto still answers on {endpoint} after drop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_dies_at_start_is_an_error_showing_its_output() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("asl-testkit-fake-moto-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("moto_server");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"fake moto: cannot bind $4\" >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = match MotoServer::start_with(&fake).await {
+        Ok(_) => panic!("a server that exits at once must not count as started"),
+        Err(e) => e,
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(err.message().contains("exited before answering"), "{err}");
+    assert!(err.message().contains("fake moto: cannot bind"), "{err}");
+}
