@@ -1,4 +1,5 @@
-//! The REST API: routing, authentication, CRUD, watch, logs and `Status` errors.
+//! The REST API: routing, authentication, discovery, CRUD and `Status` errors (watches
+//! are in `watches`, logs in `logs`, validation and defaults in `validate`).
 //!
 //! In: one HTTP request. Out: one answer; JSON objects with `kind`/`apiVersion`, list
 //! objects whose items omit them (as the real API server does), newline-delimited watch
@@ -6,22 +7,22 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Body, Frame, Incoming};
+use hyper::body::{Body, Incoming};
 use hyper::{Method, Request, Response};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use super::Shared;
 use super::auth::Access;
 use super::controller;
 use super::patch;
 use super::selector::{FieldSelector, LabelSelector};
-use super::store::{Kind, LogKey, Store, now_seconds};
+use super::store::{Kind, Store, now_seconds};
+use super::validate::{Cause, default_job, invalid, invalid_error, validate};
+use super::{logs, watches};
 
 pub type Reply = Response<BoxBody<Bytes, Infallible>>;
 
@@ -38,7 +39,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             code,
             reason,
@@ -47,16 +48,16 @@ impl ApiError {
         }
     }
 
-    fn with_details(mut self, details: Value) -> Self {
+    pub(super) fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
 
-    fn not_found(kind: Kind, name: &str) -> Self {
+    pub(super) fn not_found(kind: Kind, name: &str) -> Self {
         Self::new(
             404,
             "NotFound",
@@ -65,7 +66,7 @@ impl ApiError {
         .with_details(details(kind, name))
     }
 
-    fn method_not_allowed() -> Self {
+    pub(super) fn method_not_allowed() -> Self {
         Self::new(
             405,
             "MethodNotAllowed",
@@ -95,7 +96,7 @@ impl ApiError {
     }
 }
 
-fn details(kind: Kind, name: &str) -> Value {
+pub(super) fn details(kind: Kind, name: &str) -> Value {
     let info = kind.info();
     let mut d = json!({"name": name});
     if !info.group.is_empty() {
@@ -105,11 +106,11 @@ fn details(kind: Kind, name: &str) -> Value {
     d
 }
 
-fn full(bytes: impl Into<Bytes>) -> BoxBody<Bytes, Infallible> {
+pub(super) fn full(bytes: impl Into<Bytes>) -> BoxBody<Bytes, Infallible> {
     Full::new(bytes.into()).boxed()
 }
 
-fn json_reply(code: u16, value: &Value) -> Reply {
+pub(super) fn json_reply(code: u16, value: &Value) -> Reply {
     let body = value.to_string();
     Response::builder()
         .status(code)
@@ -119,7 +120,7 @@ fn json_reply(code: u16, value: &Value) -> Reply {
         .unwrap_or_else(|_| Response::new(full("")))
 }
 
-fn text_reply(code: u16, text: Vec<u8>) -> Reply {
+pub(super) fn text_reply(code: u16, text: Vec<u8>) -> Reply {
     Response::builder()
         .status(code)
         .header("content-type", "text/plain")
@@ -137,10 +138,10 @@ fn unauthorized() -> Reply {
 }
 
 /// The request's query parameters.
-struct Query(Vec<(String, String)>);
+pub(super) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(q: Option<&str>) -> Query {
+    pub(super) fn parse(q: Option<&str>) -> Query {
         Query(
             form_urlencoded::parse(q.unwrap_or_default().as_bytes())
                 .into_owned()
@@ -148,19 +149,19 @@ impl Query {
         )
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn flag(&self, name: &str) -> bool {
+    pub(super) fn flag(&self, name: &str) -> bool {
         matches!(self.get(name), Some("true" | "1"))
     }
 
     /// An integer parameter at least `min`; 400 otherwise.
-    fn int(&self, name: &str, min: i64) -> Result<Option<i64>, ApiError> {
+    pub(super) fn int(&self, name: &str, min: i64) -> Result<Option<i64>, ApiError> {
         match self.get(name) {
             None | Some("") => Ok(None),
             Some(v) => {
@@ -385,7 +386,7 @@ async fn dispatch(
         (Route::BatchV1, Method::GET) => Ok(json_reply(200, &resource_list("batch/v1"))),
         (Route::Collection { kind, ns }, Method::GET) => {
             if query.flag("watch") {
-                watch(shared, kind, ns, &query)
+                watches::watch(shared, kind, ns, &query)
             } else {
                 list(&shared, kind, ns.as_deref(), &query)
             }
@@ -435,7 +436,7 @@ async fn dispatch(
                 .ok_or_else(|| ApiError::not_found(Kind::Job, &name))?;
             Ok(json_reply(200, obj))
         }
-        (Route::PodLog { ns, name }, Method::GET) => logs(shared, &ns, &name, &query).await,
+        (Route::PodLog { ns, name }, Method::GET) => logs::logs(shared, &ns, &name, &query).await,
         _ => Err(ApiError::method_not_allowed()),
     }
 }
@@ -491,7 +492,7 @@ fn resource_list(group_version: &str) -> Value {
            "resources": resources})
 }
 
-fn ns_exists(store: &Store, kind: Kind, ns: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn ns_exists(store: &Store, kind: Kind, ns: Option<&str>) -> Result<(), ApiError> {
     match ns {
         Some(ns) if kind.info().namespaced && store.get(Kind::Namespace, "", ns).is_none() => {
             Err(ApiError::not_found(Kind::Namespace, ns))
@@ -500,7 +501,10 @@ fn ns_exists(store: &Store, kind: Kind, ns: Option<&str>) -> Result<(), ApiError
     }
 }
 
-fn selectors(kind: Kind, query: &Query) -> Result<(LabelSelector, FieldSelector), ApiError> {
+pub(super) fn selectors(
+    kind: Kind,
+    query: &Query,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or_default())
         .map_err(ApiError::bad_request)?;
     let fields = FieldSelector::parse(
@@ -575,148 +579,7 @@ fn list(shared: &Shared, kind: Kind, ns: Option<&str>, query: &Query) -> Result<
                 "metadata": metadata, "items": items}),
     ))
 }
-
-/// A body that yields what a background task sends (watch events, followed logs).
-struct ChannelBody(mpsc::Receiver<Bytes>);
-
-impl Body for ChannelBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b))))
-    }
-}
-
-fn stream_reply(content_type: &str, rx: mpsc::Receiver<Bytes>) -> Reply {
-    Response::builder()
-        .status(200)
-        .header("content-type", content_type)
-        .header("cache-control", "no-cache, private")
-        .body(ChannelBody(rx).boxed())
-        .unwrap_or_else(|_| Response::new(full("")))
-}
-
-fn watch_line(kind_of_change: &str, object: &Value) -> Bytes {
-    let mut line = json!({"type": kind_of_change, "object": object}).to_string();
-    line.push('\n');
-    Bytes::from(line)
-}
-
-fn watch(
-    shared: Arc<Shared>,
-    kind: Kind,
-    ns: Option<String>,
-    query: &Query,
-) -> Result<Reply, ApiError> {
-    let (labels, fields) = selectors(kind, query)?;
-    {
-        let store = shared.store();
-        ns_exists(&store, kind, ns.as_deref())?;
-    }
-    let since: Option<u64> = match query.get("resourceVersion") {
-        None | Some("") | Some("0") => None,
-        Some(v) => Some(
-            v.parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version {v:?}")))?,
-        ),
-    };
-    let initial = since.is_none() || query.flag("sendInitialEvents");
-    let bookmark_after_initial = query.flag("sendInitialEvents");
-    // The real server ends watches after a while; clients resume from the last version.
-    let timeout = query.int("timeoutSeconds", 0)?.unwrap_or(1800) as u64;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
-    let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let matches = move |ev_kind: Kind, ev_ns: &str, obj: &Value| {
-        ev_kind == kind
-            && ns.as_deref().is_none_or(|n| n == ev_ns)
-            && labels.matches(obj)
-            && fields.matches(obj)
-    };
-    tokio::spawn(async move {
-        let mut shutdown = shared.shutdown.clone();
-        let (mut last, first) = {
-            let store = shared.store();
-            let mut first = Vec::new();
-            if initial {
-                for obj in store.list(kind, None) {
-                    let obj_ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
-                    if matches(kind, obj_ns.unwrap_or_default(), obj) {
-                        first.push(watch_line("ADDED", obj));
-                    }
-                }
-            }
-            let rv = since.unwrap_or_else(|| store.resource_version());
-            if bookmark_after_initial {
-                let info = kind.info();
-                first.push(watch_line(
-                    "BOOKMARK",
-                    &json!({"kind": info.kind, "apiVersion": info.api_version, "metadata": {
-                        "resourceVersion": store.resource_version().to_string(),
-                        "annotations": {"k8s.io/initial-events-end": "true"}}}),
-                ));
-            }
-            (
-                if initial {
-                    store.resource_version()
-                } else {
-                    rv
-                },
-                first,
-            )
-        };
-        for line in first {
-            if tx.send(line).await.is_err() {
-                return;
-            }
-        }
-        loop {
-            let notified = shared.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let events = shared.store().events_after(last);
-            match events {
-                Err(oldest) => {
-                    let status = ApiError::new(
-                        410,
-                        "Expired",
-                        format!("too old resource version: {last} ({oldest})"),
-                    )
-                    .to_status();
-                    let _ = tx.send(watch_line("ERROR", &status)).await;
-                    return;
-                }
-                Ok(events) if !events.is_empty() => {
-                    for ev in events {
-                        last = ev.rv;
-                        if matches(ev.kind, &ev.namespace, &ev.object)
-                            && tx
-                                .send(watch_line(ev.kind_of_change, &ev.object))
-                                .await
-                                .is_err()
-                        {
-                            return;
-                        }
-                    }
-                }
-                Ok(_) => {
-                    tokio::select! {
-                        _ = &mut notified => {}
-                        _ = tokio::time::sleep_until(deadline) => return,
-                        _ = tx.closed() => return,
-                        _ = shutdown.changed() => return,
-                    }
-                }
-            }
-        }
-    });
-    Ok(stream_reply("application/json", rx))
-}
-
-fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
+pub(super) fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
     })?;
@@ -728,7 +591,7 @@ fn parse_object(body: &[u8]) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+pub(super) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
@@ -763,300 +626,6 @@ fn check_identity(kind: Kind, ns: &str, obj: &Value) -> Result<(), ApiError> {
         return Err(ApiError::bad_request("metadata must be an object"));
     }
     Ok(())
-}
-
-/// One field error of a 422 answer.
-struct Cause {
-    reason: &'static str,
-    field: String,
-    message: String,
-}
-
-fn required(field: impl Into<String>) -> Cause {
-    Cause {
-        reason: "FieldValueRequired",
-        field: field.into(),
-        message: "Required value".into(),
-    }
-}
-
-fn invalid(field: impl Into<String>, value: &Value, why: &str) -> Cause {
-    Cause {
-        reason: "FieldValueInvalid",
-        field: field.into(),
-        message: format!("Invalid value: {value}: {why}"),
-    }
-}
-
-fn invalid_error(kind: Kind, name: &str, causes: Vec<Cause>) -> ApiError {
-    let info = kind.info();
-    let texts: Vec<String> = causes
-        .iter()
-        .map(|c| format!("{}: {}", c.field, c.message))
-        .collect();
-    let joined = if texts.len() == 1 {
-        texts[0].clone()
-    } else {
-        format!("[{}]", texts.join(", "))
-    };
-    let qualified = if info.group.is_empty() {
-        info.kind.to_string()
-    } else {
-        format!("{}.{}", info.kind, info.group)
-    };
-    let mut d = details(kind, name);
-    d["causes"] = causes
-        .iter()
-        .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
-        .collect();
-    ApiError::new(
-        422,
-        "Invalid",
-        format!("{qualified} \"{name}\" is invalid: {joined}"),
-    )
-    .with_details(d)
-}
-
-fn dns_subdomain(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-fn dns_label(name: &str) -> bool {
-    dns_subdomain(name) && name.len() <= 63 && !name.contains('.')
-}
-
-/// The kind's validation rules (a subset of the real ones, the ones clients trip on).
-fn validate(kind: Kind, name: &str, obj: &Value) -> Result<(), ApiError> {
-    let mut causes = Vec::new();
-    if !dns_subdomain(name) || (kind == Kind::Job && name.len() > 63) {
-        causes.push(invalid(
-            "metadata.name",
-            &json!(name),
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        ));
-    }
-    for field in ["labels", "annotations"] {
-        if let Some(map) = obj.pointer(&format!("/metadata/{field}")) {
-            let ok = map
-                .as_object()
-                .is_some_and(|m| m.values().all(Value::is_string));
-            if !ok {
-                causes.push(invalid(
-                    format!("metadata.{field}"),
-                    map,
-                    "must map strings to strings",
-                ));
-            }
-        }
-    }
-    match kind {
-        Kind::Job => validate_job(obj, &mut causes),
-        Kind::ConfigMap => {
-            for field in ["data", "binaryData"] {
-                if let Some(data) = obj.get(field) {
-                    match data.as_object() {
-                        Some(m) => {
-                            for (k, v) in m {
-                                let key_ok = !k.is_empty()
-                                    && k.chars()
-                                        .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
-                                if !key_ok {
-                                    causes.push(invalid(format!("{field}[{k}]"), &json!(k), "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
-                                }
-                                if !v.is_string() {
-                                    causes.push(invalid(
-                                        format!("{field}[{k}]"),
-                                        v,
-                                        "must be a string",
-                                    ));
-                                }
-                            }
-                        }
-                        None if data.is_null() => {}
-                        None => causes.push(invalid(field, data, "must be a map of strings")),
-                    }
-                }
-            }
-        }
-        Kind::Pod | Kind::Namespace => {}
-    }
-    if causes.is_empty() {
-        Ok(())
-    } else {
-        Err(invalid_error(kind, name, causes))
-    }
-}
-
-fn validate_job(obj: &Value, causes: &mut Vec<Cause>) {
-    for field in [
-        "backoffLimit",
-        "completions",
-        "parallelism",
-        "activeDeadlineSeconds",
-    ] {
-        if let Some(v) = obj.pointer(&format!("/spec/{field}")) {
-            let min = if field == "activeDeadlineSeconds" {
-                1
-            } else {
-                0
-            };
-            if !v.is_null() && v.as_i64().is_none_or(|n| n < min) {
-                causes.push(invalid(
-                    format!("spec.{field}"),
-                    v,
-                    &format!("must be greater than or equal to {min}"),
-                ));
-            }
-        }
-    }
-    let Some(spec) = obj.pointer("/spec/template/spec").filter(|s| s.is_object()) else {
-        causes.push(required("spec.template.spec.containers"));
-        return;
-    };
-    match spec.get("restartPolicy").and_then(Value::as_str) {
-        Some("Never" | "OnFailure") => {}
-        Some(other) => causes.push(Cause {
-            reason: "FieldValueNotSupported",
-            field: "spec.template.spec.restartPolicy".into(),
-            message: format!(
-                "Unsupported value: \"{other}\": supported values: \"OnFailure\", \"Never\""
-            ),
-        }),
-        None => causes.push(Cause {
-            reason: "FieldValueRequired",
-            field: "spec.template.spec.restartPolicy".into(),
-            message: "Required value: valid values: \"OnFailure\", \"Never\"".into(),
-        }),
-    }
-    let containers = spec.get("containers").and_then(Value::as_array);
-    match containers {
-        None => causes.push(required("spec.template.spec.containers")),
-        Some(list) if list.is_empty() => causes.push(required("spec.template.spec.containers")),
-        Some(list) => {
-            let mut seen = Vec::new();
-            for (i, c) in list.iter().enumerate() {
-                let at = format!("spec.template.spec.containers[{i}]");
-                match c.get("name").and_then(Value::as_str) {
-                    None | Some("") => causes.push(required(format!("{at}.name"))),
-                    Some(n) if !dns_label(n) => causes.push(invalid(
-                        format!("{at}.name"),
-                        &json!(n),
-                        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-                    )),
-                    Some(n) if seen.contains(&n) => causes.push(Cause {
-                        reason: "FieldValueDuplicate",
-                        field: format!("{at}.name"),
-                        message: format!("Duplicate value: \"{n}\""),
-                    }),
-                    Some(n) => seen.push(n),
-                }
-                if c.get("image")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    causes.push(required(format!("{at}.image")));
-                }
-                for field in ["command", "args"] {
-                    if let Some(v) = c.get(field)
-                        && !v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
-                    {
-                        causes.push(invalid(
-                            format!("{at}.{field}"),
-                            v,
-                            "must be a list of strings",
-                        ));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Fills what the API server defaults on a Job (given its uid).
-fn default_job(obj: &mut Value, name: &str, uid: &str) {
-    let spec = obj
-        .as_object_mut()
-        .map(|o| o.entry("spec").or_insert_with(|| json!({})));
-    let Some(Value::Object(spec)) = spec else {
-        return;
-    };
-    for (k, v) in [
-        ("parallelism", json!(1)),
-        ("completions", json!(1)),
-        ("backoffLimit", json!(6)),
-        ("completionMode", json!("NonIndexed")),
-        ("suspend", json!(false)),
-        ("podReplacementPolicy", json!("TerminatingOrFailed")),
-        ("manualSelector", json!(false)),
-    ] {
-        if spec.get(k).is_none_or(Value::is_null) {
-            spec.insert(k.to_string(), v);
-        }
-    }
-    let labels = json!({
-        "batch.kubernetes.io/controller-uid": uid,
-        "batch.kubernetes.io/job-name": name,
-        "controller-uid": uid,
-        "job-name": name,
-    });
-    if spec.get("selector").is_none_or(Value::is_null) {
-        spec.insert(
-            "selector".into(),
-            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}),
-        );
-    }
-    let template = spec.entry("template").or_insert_with(|| json!({}));
-    if let Some(t) = template.as_object_mut() {
-        let meta = t.entry("metadata").or_insert_with(|| json!({}));
-        if let Some(m) = meta.as_object_mut() {
-            let l = m.entry("labels").or_insert_with(|| json!({}));
-            if let (Some(l), Some(add)) = (l.as_object_mut(), labels.as_object()) {
-                for (k, v) in add {
-                    l.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        if let Some(Value::Object(ps)) = t.get_mut("spec") {
-            for (k, v) in [
-                ("terminationGracePeriodSeconds", json!(30)),
-                ("dnsPolicy", json!("ClusterFirst")),
-                ("schedulerName", json!("default-scheduler")),
-                ("securityContext", json!({})),
-            ] {
-                ps.entry(k.to_string()).or_insert(v);
-            }
-            if let Some(Value::Array(cs)) = ps.get_mut("containers") {
-                for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                    let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
-                    let latest = !image.contains(':') || image.ends_with(":latest");
-                    let policy = if latest { "Always" } else { "IfNotPresent" };
-                    c.entry("imagePullPolicy").or_insert(json!(policy));
-                    c.entry("resources").or_insert(json!({}));
-                    c.entry("terminationMessagePath")
-                        .or_insert(json!("/dev/termination-log"));
-                    c.entry("terminationMessagePolicy").or_insert(json!("File"));
-                }
-            }
-        }
-    }
-    // A Job without labels takes its pod template's, as the API server defaults it.
-    let template_labels = obj.pointer("/spec/template/metadata/labels").cloned();
-    if let (Some(meta), Some(tl)) = (
-        obj.get_mut("metadata").and_then(Value::as_object_mut),
-        template_labels,
-    ) && meta
-        .get("labels")
-        .and_then(Value::as_object)
-        .is_none_or(|l| l.is_empty())
-    {
-        meta.insert("labels".into(), tl);
-    }
 }
 
 fn random_suffix() -> String {
@@ -1477,148 +1046,6 @@ fn delete(
     }
     Ok(reply)
 }
-
-/// Formats the selected lines of one container's log.
-fn render_log(lines: &[(String, Vec<u8>)], timestamps: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (ts, line) in lines {
-        if timestamps {
-            out.extend_from_slice(ts.as_bytes());
-            out.push(b' ');
-        }
-        out.extend_from_slice(line);
-    }
-    out
-}
-
-async fn logs(shared: Arc<Shared>, ns: &str, name: &str, query: &Query) -> Result<Reply, ApiError> {
-    let tail = query.int("tailLines", 0)?.map(|n| n as usize);
-    let limit = query.int("limitBytes", 1)?.map(|n| n as usize);
-    let since = query.int("sinceSeconds", 1)?;
-    let timestamps = query.flag("timestamps");
-    let follow = query.flag("follow");
-    let key: LogKey = {
-        let store = shared.store();
-        ns_exists(&store, Kind::Pod, Some(ns))?;
-        let pod = store
-            .get(Kind::Pod, ns, name)
-            .ok_or_else(|| ApiError::not_found(Kind::Pod, name))?;
-        if str_at(pod, "/metadata/annotations/asl-testkit~1log-error") == Some("true") {
-            return Err(ApiError::new(
-                500,
-                "InternalError",
-                format!("Get \"https://127.0.0.1:10250/containerLogs/{ns}/{name}\": reading logs failed: the pod has the asl-testkit/log-error annotation"),
-            )
-            .with_details(json!({"causes": [{"message": "the pod has the asl-testkit/log-error annotation"}]})));
-        }
-        let names: Vec<String> = pod
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| str_at(c, "/name").map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let container = match query.get("container").filter(|c| !c.is_empty()) {
-            Some(c) if names.iter().any(|n| n == c) => c.to_string(),
-            Some(c) => {
-                return Err(ApiError::bad_request(format!(
-                    "container {c} is not valid for pod {name}"
-                )));
-            }
-            None if names.len() == 1 => names[0].clone(),
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    names.join(" ")
-                )));
-            }
-        };
-        if query.flag("previous") {
-            return Err(ApiError::bad_request(format!(
-                "previous terminated container \"{container}\" in pod \"{name}\" not found"
-            )));
-        }
-        let key = (ns.to_string(), name.to_string(), container.clone());
-        if !store.logs.contains_key(&key) {
-            return Err(ApiError::bad_request(format!(
-                "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
-            )));
-        }
-        key
-    };
-    let cutoff = since.map(|s| time::OffsetDateTime::now_utc() - time::Duration::seconds(s));
-    // Log lines carry RFC 3339 times with varying fractions: compare them as times.
-    let after_cutoff = move |ts: &str| {
-        cutoff.is_none_or(|c| {
-            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-                .is_ok_and(|t| t >= c)
-        })
-    };
-    // Which lines are selected now, and whether the container has finished.
-    let snapshot = move |store: &Store| -> (Vec<(String, Vec<u8>)>, bool) {
-        let Some(log) = store.logs.get(&key) else {
-            return (Vec::new(), true);
-        };
-        let lines: Vec<(String, Vec<u8>)> = log
-            .lines
-            .iter()
-            .filter(|(ts, _)| after_cutoff(ts))
-            .cloned()
-            .collect();
-        (lines, log.finished)
-    };
-    let (lines, finished) = snapshot(&shared.store());
-    let skip = tail.map(|t| lines.len().saturating_sub(t)).unwrap_or(0);
-    let mut out = render_log(&lines[skip..], timestamps);
-    if let Some(limit) = limit {
-        out.truncate(limit);
-    }
-    if !follow || finished || limit.is_some_and(|l| out.len() >= l) {
-        return Ok(text_reply(200, out));
-    }
-    // follow=true on a running container: send what there is, then each new line.
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let mut sent_bytes = out.len();
-    let mut seen = lines.len();
-    tokio::spawn(async move {
-        if tx.send(Bytes::from(out)).await.is_err() {
-            return;
-        }
-        let mut shutdown = shared.shutdown.clone();
-        loop {
-            let notified = shared.changed.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let (lines, finished) = snapshot(&shared.store());
-            if lines.len() > seen {
-                let mut chunk = render_log(&lines[seen..], timestamps);
-                seen = lines.len();
-                if let Some(limit) = limit {
-                    chunk.truncate(limit.saturating_sub(sent_bytes));
-                }
-                sent_bytes += chunk.len();
-                if tx.send(Bytes::from(chunk)).await.is_err() {
-                    return;
-                }
-                if limit.is_some_and(|l| sent_bytes >= l) {
-                    return;
-                }
-            }
-            if finished {
-                return;
-            }
-            tokio::select! {
-                _ = &mut notified => {}
-                _ = tx.closed() => return,
-                _ = shutdown.changed() => return,
-            }
-        }
-    });
-    Ok(stream_reply("text/plain", rx))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1655,58 +1082,6 @@ mod tests {
         assert!(route("/api/v1/namespaces/default/jobs").is_none());
         assert!(route("/apis/batch/v1/namespaces/default/pods").is_none());
         assert!(route("/apis/apps/v1/deployments").is_none());
-    }
-
-    #[test]
-    fn job_validation_lists_every_problem() {
-        let job = json!({"spec": {"template": {"spec": {"containers": [{"name": "Bad_Name"}], "restartPolicy": "Always"}}}});
-        let err = validate(Kind::Job, "pi", &job).unwrap_err();
-        let status = err.to_status();
-        assert_eq!(status["code"], 422);
-        assert_eq!(status["reason"], "Invalid");
-        let fields: Vec<&str> = status["details"]["causes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["field"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "spec.template.spec.restartPolicy",
-                "spec.template.spec.containers[0].name",
-                "spec.template.spec.containers[0].image"
-            ]
-        );
-        assert!(
-            status["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("Job.batch \"pi\" is invalid: [")
-        );
-    }
-
-    #[test]
-    fn job_defaults_label_the_template() {
-        let mut job = json!({"metadata": {"name": "pi"}, "spec": {"template": {"spec": {"containers": [{"name": "pi", "image": "perl:5.34.0"}]}}}});
-        default_job(&mut job, "pi", "u-1");
-        assert_eq!(job["spec"]["backoffLimit"], 6);
-        assert_eq!(
-            job["spec"]["template"]["metadata"]["labels"]["job-name"],
-            "pi"
-        );
-        assert_eq!(
-            job["spec"]["template"]["metadata"]["labels"]["controller-uid"],
-            "u-1"
-        );
-        assert_eq!(
-            job["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"],
-            "u-1"
-        );
-        assert_eq!(
-            job["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
-            "IfNotPresent"
-        );
     }
 
     #[test]

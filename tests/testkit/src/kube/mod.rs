@@ -39,10 +39,13 @@
 mod api;
 mod auth;
 mod controller;
+mod logs;
 mod patch;
 mod selector;
 mod store;
 pub mod tls;
+mod validate;
+mod watches;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
