@@ -150,6 +150,64 @@ async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kubeconfig_context_can_stand_for_the_cluster() {
+    let Some(sandbox) = sandbox_or_skip("a_kubeconfig_context_can_stand_for_the_cluster").await
+    else {
+        return;
+    };
+    sandbox
+        .create_topics(include_str!("../manage-eks-cluster.asl.json"))
+        .await
+        .expect("topic");
+    let kube = sandbox.kube();
+    let kubeconfig = temp_path("kubeconfig");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: elsewhere\n\
+         clusters:\n- name: standin\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n\
+         users:\n- name: standin-user\n  user:\n    token: {}\n\
+         contexts:\n- name: asl-standin\n  context:\n    cluster: standin\n    user: standin-user\n\
+         - name: elsewhere\n  context:\n    cluster: standin\n    user: nobody\n",
+        kube.endpoint(),
+        kube.ca_base64(),
+        kube.token().expect("token")
+    );
+    std::fs::write(&kubeconfig, yaml).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
+        .args([
+            "--aws-endpoint",
+            sandbox.aws_endpoint(),
+            "--region",
+            "sa-east-1",
+        ])
+        .args(["--kube-context", "ExampleCluster=asl-standin"])
+        .args(["--progress", "none", "--poll-interval", "0.05"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("manage-eks-cluster runs");
+    let _ = std::fs::remove_file(&kubeconfig);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.is_empty(),
+        "--progress none prints nothing: {stderr}"
+    );
+    let messages = sandbox.sns_messages().await.expect("messages");
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("Saw expected value for pi: 3.14159")
+    );
+}
+
 #[tokio::test]
 async fn setup_errors_exit_2_with_a_message() {
     let run = |args: &[&str]| {
