@@ -550,6 +550,8 @@ async fn logs_honour_tail_lines_limit_bytes_timestamps_and_injected_errors() {
         ("?tailLines=2&limitBytes=3", "c\nd"),
         ("?container=main&tailLines=1", "d\n"),
         ("?sinceSeconds=3600", "a\nb\nc\nd\n"),
+        ("?sinceTime=2000-01-01T00%3A00%3A00Z", "a\nb\nc\nd\n"),
+        ("?sinceTime=2999-01-01T00%3A00%3A00Z", ""),
     ] {
         assert_eq!(
             log_of(&client, &pod, query).await,
@@ -571,6 +573,15 @@ async fn logs_honour_tail_lines_limit_bytes_timestamps_and_injected_errors() {
         .unwrap();
     assert_eq!(resp.status, 400);
     status_shape(&resp.json().unwrap(), 400, "BadRequest");
+    let resp = client
+        .json(
+            "GET",
+            &format!("{PODS}/{pod}/log?sinceSeconds=5&sinceTime=2000-01-01T00%3A00%3A00Z"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 422);
     let resp = client
         .json("GET", &format!("{PODS}/{pod}/log?tailLines=-1"), None)
         .await

@@ -1,5 +1,5 @@
 //! Pod logs (`pods/{name}/log`): `container`, `tailLines`, `limitBytes`, `timestamps`,
-//! `sinceSeconds`, `follow`, and the injectable failure (`asl-testkit/log-error`).
+//! `sinceSeconds`, `sinceTime`, `follow`, and the injectable failure (`asl-testkit/log-error`).
 //!
 //! In: the pod and the query. Out: the log as text/plain, streamed while the container
 //! runs when `follow=true`, or a Status error.
@@ -37,6 +37,20 @@ pub(super) async fn logs(
     let tail = query.int("tailLines", 0)?.map(|n| n as usize);
     let limit = query.int("limitBytes", 1)?.map(|n| n as usize);
     let since = query.int("sinceSeconds", 1)?;
+    let since_time = match query.get("sinceTime").filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| ApiError::bad_request(format!("invalid sinceTime {t:?}: {e}")))?,
+        ),
+    };
+    if since.is_some() && since_time.is_some() {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "PodLogOptions \"\" is invalid: []: Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified",
+        ));
+    }
     let timestamps = query.flag("timestamps");
     let follow = query.flag("follow");
     let key: LogKey = {
@@ -90,7 +104,9 @@ pub(super) async fn logs(
         }
         key
     };
-    let cutoff = since.map(|s| time::OffsetDateTime::now_utc() - time::Duration::seconds(s));
+    let cutoff = since
+        .map(|s| time::OffsetDateTime::now_utc() - time::Duration::seconds(s))
+        .or(since_time);
     // Log lines carry RFC 3339 times with varying fractions: compare them as times.
     let after_cutoff = move |ts: &str| {
         cutoff.is_none_or(|c| {
