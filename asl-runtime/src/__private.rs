@@ -21,7 +21,7 @@ pub use crate::exec::context::eval_context_path;
 pub use crate::exec::state::{BranchFuture, Tolerance, parse_timestamp};
 pub use crate::exec::{
     Catcher, Context, Execution, ExecutionError, ExecutionOptions, Jitter, Retrier, Runtime,
-    StateInfo, StateKind, StateRun, Transition, WorkflowInfo,
+    StateInfo, StateKind, StateRun, Transition, Variables, WorkflowInfo,
 };
 pub use crate::intrinsics;
 pub use crate::jsonpath::{JsonPathQuery, QueryResult};

@@ -42,11 +42,13 @@ const _: () = {
                 input,
                 options,
             );
-            __ex.finish(__drive0(&__ex, __input)).await
+            let __vars = __asl::Variables::root();
+            __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
     async fn init(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -85,6 +87,7 @@ const _: () = {
     }
     async fn increment(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -140,6 +143,7 @@ const _: () = {
     }
     async fn more(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -179,7 +183,7 @@ const _: () = {
             } {
                 __S0::Increment
             } else {
-                __S0::Done
+                { __S0::Done }
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -189,6 +193,7 @@ const _: () = {
     }
     async fn done(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -215,15 +220,16 @@ const _: () = {
     }
     async fn __drive0(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S0::Init;
         loop {
             let __transition = match __state {
-                __S0::Init => init(__ex, __input).await?,
-                __S0::Increment => increment(__ex, __input).await?,
-                __S0::More => more(__ex, __input).await?,
-                __S0::Done => done(__ex, __input).await?,
+                __S0::Init => init(__ex, __vars, __input).await?,
+                __S0::Increment => increment(__ex, __vars, __input).await?,
+                __S0::More => more(__ex, __vars, __input).await?,
+                __S0::Done => done(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

@@ -42,11 +42,13 @@ const _: () = {
                 input,
                 options,
             );
-            __ex.finish(__drive0(&__ex, __input)).await
+            let __vars = __asl::Variables::root();
+            __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
     async fn double(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -102,12 +104,13 @@ const _: () = {
     }
     async fn __drive1(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S1::Double;
         loop {
             let __transition = match __state {
-                __S1::Double => double(__ex, __input).await?,
+                __S1::Double => double(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -120,6 +123,7 @@ const _: () = {
     }
     async fn wait_a_minute(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S2>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -140,6 +144,7 @@ const _: () = {
     }
     async fn describe(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S2>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -189,13 +194,14 @@ const _: () = {
     }
     async fn __drive2(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S2::WaitAMinute;
         loop {
             let __transition = match __state {
-                __S2::WaitAMinute => wait_a_minute(__ex, __input).await?,
-                __S2::Describe => describe(__ex, __input).await?,
+                __S2::WaitAMinute => wait_a_minute(__ex, __vars, __input).await?,
+                __S2::Describe => describe(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -208,6 +214,7 @@ const _: () = {
     }
     async fn check(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -234,7 +241,7 @@ const _: () = {
             } {
                 __S3::Negative
             } else {
-                __S3::Fine
+                { __S3::Fine }
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -244,6 +251,7 @@ const _: () = {
     }
     async fn negative(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -269,6 +277,7 @@ const _: () = {
     }
     async fn fine(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -294,14 +303,15 @@ const _: () = {
     }
     async fn __drive3(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S3::Check;
         loop {
             let __transition = match __state {
-                __S3::Check => check(__ex, __input).await?,
-                __S3::Negative => negative(__ex, __input).await?,
-                __S3::Fine => fine(__ex, __input).await?,
+                __S3::Check => check(__ex, __vars, __input).await?,
+                __S3::Negative => negative(__ex, __vars, __input).await?,
+                __S3::Fine => fine(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -314,6 +324,7 @@ const _: () = {
     }
     async fn fan_out(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -352,9 +363,18 @@ const _: () = {
                     let __eff = &input;
                     let __branch_input = __asl::Value::clone(__eff);
                     let __branches: [__asl::BranchFuture<'_>; 3usize] = [
-                        __asl::Box::pin(__drive1(__ex, __branch_input.clone())),
-                        __asl::Box::pin(__drive2(__ex, __branch_input.clone())),
-                        __asl::Box::pin(__drive3(__ex, __branch_input.clone())),
+                        __asl::Box::pin(async {
+                            let __branch_vars = __vars.child();
+                            __drive1(__ex, &__branch_vars, __branch_input.clone()).await
+                        }),
+                        __asl::Box::pin(async {
+                            let __branch_vars = __vars.child();
+                            __drive2(__ex, &__branch_vars, __branch_input.clone()).await
+                        }),
+                        __asl::Box::pin(async {
+                            let __branch_vars = __vars.child();
+                            __drive3(__ex, &__branch_vars, __branch_input.clone()).await
+                        }),
                     ];
                     let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
                     let __res = {
@@ -414,6 +434,7 @@ const _: () = {
     }
     async fn failed(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -433,6 +454,7 @@ const _: () = {
     }
     async fn done(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -470,14 +492,15 @@ const _: () = {
     }
     async fn __drive0(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S0::FanOut;
         loop {
             let __transition = match __state {
-                __S0::FanOut => fan_out(__ex, __input).await?,
-                __S0::Failed => failed(__ex, __input).await?,
-                __S0::Done => done(__ex, __input).await?,
+                __S0::FanOut => fan_out(__ex, __vars, __input).await?,
+                __S0::Failed => failed(__ex, __vars, __input).await?,
+                __S0::Done => done(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

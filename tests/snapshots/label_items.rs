@@ -42,11 +42,13 @@ const _: () = {
                 input,
                 options,
             );
-            __ex.finish(__drive0(&__ex, __input)).await
+            let __vars = __asl::Variables::root();
+            __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
     async fn format(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -118,6 +120,7 @@ const _: () = {
     }
     async fn big(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -144,7 +147,7 @@ const _: () = {
             } {
                 __S1::Big2
             } else {
-                __S1::Small
+                { __S1::Small }
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -154,6 +157,7 @@ const _: () = {
     }
     async fn big_2(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -181,6 +185,7 @@ const _: () = {
     }
     async fn small(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -215,15 +220,16 @@ const _: () = {
     }
     async fn __drive1(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S1::Format;
         loop {
             let __transition = match __state {
-                __S1::Format => format(__ex, __input).await?,
-                __S1::Big => big(__ex, __input).await?,
-                __S1::Big2 => big_2(__ex, __input).await?,
-                __S1::Small => small(__ex, __input).await?,
+                __S1::Format => format(__ex, __vars, __input).await?,
+                __S1::Big => big(__ex, __vars, __input).await?,
+                __S1::Big2 => big_2(__ex, __vars, __input).await?,
+                __S1::Small => small(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -236,6 +242,7 @@ const _: () = {
     }
     async fn label_items(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -335,7 +342,8 @@ const _: () = {
                             );
                             __asl::Value::Object(__m)
                         };
-                        __drive1(__ex, __iteration_input).await
+                        let __iteration_vars = __vars.child();
+                        __drive1(__ex, &__iteration_vars, __iteration_input).await
                     },
                 )
                 .await?;
@@ -371,12 +379,13 @@ const _: () = {
     }
     async fn __drive0(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S0::LabelItems;
         loop {
             let __transition = match __state {
-                __S0::LabelItems => label_items(__ex, __input).await?,
+                __S0::LabelItems => label_items(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

@@ -42,11 +42,13 @@ const _: () = {
                 input,
                 options,
             );
-            __ex.finish(__drive0(&__ex, __input)).await
+            let __vars = __asl::Variables::root();
+            __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
     async fn create_an_eks_cluster(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -134,6 +136,7 @@ const _: () = {
     }
     async fn create_a_node_group(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -218,6 +221,7 @@ const _: () = {
     }
     async fn run_a_job_on_eks(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -457,6 +461,7 @@ const _: () = {
     }
     async fn examine_output(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -506,7 +511,7 @@ const _: () = {
             {
                 __S0::SendExpectedResult
             } else {
-                __S0::SendUnexpectedResult
+                { __S0::SendUnexpectedResult }
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -516,6 +521,7 @@ const _: () = {
     }
     async fn send_expected_result(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -592,6 +598,7 @@ const _: () = {
     }
     async fn send_unexpected_result(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -668,6 +675,7 @@ const _: () = {
     }
     async fn delete_job(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -787,6 +795,7 @@ const _: () = {
     }
     async fn delete_node_group(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -827,6 +836,7 @@ const _: () = {
     }
     async fn delete_cluster(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo {
@@ -875,22 +885,29 @@ const _: () = {
     }
     async fn __drive0(
         __ex: &__asl::Execution,
+        __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
         let mut __state = __S0::CreateAnEksCluster;
         loop {
             let __transition = match __state {
-                __S0::CreateAnEksCluster => create_an_eks_cluster(__ex, __input).await?,
-                __S0::CreateANodeGroup => create_a_node_group(__ex, __input).await?,
-                __S0::RunAJobOnEks => run_a_job_on_eks(__ex, __input).await?,
-                __S0::ExamineOutput => examine_output(__ex, __input).await?,
-                __S0::SendExpectedResult => send_expected_result(__ex, __input).await?,
-                __S0::SendUnexpectedResult => {
-                    send_unexpected_result(__ex, __input).await?
+                __S0::CreateAnEksCluster => {
+                    create_an_eks_cluster(__ex, __vars, __input).await?
                 }
-                __S0::DeleteJob => delete_job(__ex, __input).await?,
-                __S0::DeleteNodeGroup => delete_node_group(__ex, __input).await?,
-                __S0::DeleteCluster => delete_cluster(__ex, __input).await?,
+                __S0::CreateANodeGroup => {
+                    create_a_node_group(__ex, __vars, __input).await?
+                }
+                __S0::RunAJobOnEks => run_a_job_on_eks(__ex, __vars, __input).await?,
+                __S0::ExamineOutput => examine_output(__ex, __vars, __input).await?,
+                __S0::SendExpectedResult => {
+                    send_expected_result(__ex, __vars, __input).await?
+                }
+                __S0::SendUnexpectedResult => {
+                    send_unexpected_result(__ex, __vars, __input).await?
+                }
+                __S0::DeleteJob => delete_job(__ex, __vars, __input).await?,
+                __S0::DeleteNodeGroup => delete_node_group(__ex, __vars, __input).await?,
+                __S0::DeleteCluster => delete_cluster(__ex, __vars, __input).await?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

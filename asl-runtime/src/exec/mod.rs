@@ -18,6 +18,7 @@
 pub mod context;
 pub mod history;
 pub mod state;
+pub mod variables;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,6 +36,7 @@ use crate::task::TaskHandler;
 pub use context::Context;
 pub use history::{EventType, History, HistoryEvent};
 pub use state::{Catcher, Jitter, Retrier, StateInfo, StateKind, StateRun, Transition};
+pub use variables::Variables;
 
 /// What a program configures once and shares between executions: the task
 /// handlers by `Resource`, where history goes, and the account, region and role

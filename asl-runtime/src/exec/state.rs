@@ -430,7 +430,12 @@ impl<'e> StateRun<'e> {
 
     /// `MaxConcurrencyPath`: a non-negative integer (0: no limit).
     pub fn max_concurrency_path(&self, value: Option<&Value>, path: &str) -> Result<usize, Error> {
-        match value.and_then(Value::as_u64) {
+        // AWS also takes an integer written as a string ("1").
+        let n = value.and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        });
+        match n {
             Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
             None => Err(Error::runtime(format!(
                 "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {path}",

@@ -55,13 +55,40 @@ impl Gen<'_> {
         })
     }
 
-    /// Reports variables (`$name`), which need `Assign`: not supported yet.
+    /// A `ResultPath` writes into the state output, never into a variable.
     pub(super) fn check_root(&mut self, root: &Root, text: &str, origin: &Origin) -> bool {
         if let Root::Variable(_) = root {
-            self.unsupported(origin, format!("the variable reference `{text}` needs workflow variables (`Assign`), which code generation does not support yet"));
+            self.unsupported(
+                origin,
+                format!("`{text}`: a ResultPath cannot write into a variable"),
+            );
             return false;
         }
         true
+    }
+
+    /// Variables are read through reference paths only (`$name.a[0]`); a full
+    /// JSONPath query over a variable is not supported yet.
+    pub(super) fn check_root_query(&mut self, path: &Path, origin: &Origin) -> bool {
+        if let (Path::Query(_), Root::Variable(_)) = (path, path.root()) {
+            self.unsupported(
+                origin,
+                format!(
+                    "the JSONPath query `{}` over a variable is not supported yet",
+                    path.text()
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// `$name...`: the variable's name.
+    fn variable_name(root: &Root) -> Option<&str> {
+        match root {
+            Root::Variable(name) => Some(name),
+            _ => None,
+        }
     }
 
     /// The context object for this state, as a `Context` expression.
@@ -79,13 +106,15 @@ impl Gen<'_> {
         origin: &Origin,
     ) -> TokenStream {
         let rt = self.rt.clone();
-        if !self.check_root(path.root(), path.text(), origin) {
+        if !self.check_root_query(path, origin) {
             return quote!(#rt::Value::Null);
         }
         match path {
             Path::Reference(p) => {
                 let sp = self.static_path(p);
-                if p.root == Root::Context {
+                if let Some(name) = Self::variable_name(&p.root) {
+                    quote!(__vars.select(#name, #sp)?)
+                } else if p.root == Root::Context {
                     let ctx = self.context();
                     quote!(#ctx.get(#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
                 } else if p.segments.is_empty() {
@@ -115,8 +144,14 @@ impl Gen<'_> {
         origin: &Origin,
     ) -> TokenStream {
         let rt = self.rt.clone();
-        if !self.check_root(path.root(), path.text(), origin) {
+        if !self.check_root_query(path, origin) {
             return quote!(#rt::None::<#rt::Value>);
+        }
+        if let Path::Reference(p) = path
+            && let Some(name) = Self::variable_name(&p.root)
+        {
+            let sp = self.static_path(p);
+            return quote!(__vars.get(#name, #sp));
         }
         match path {
             Path::Reference(p) if p.root == Root::Context => {
@@ -226,10 +261,17 @@ impl Gen<'_> {
 
     fn path_value(&mut self, path: &Path, env: &Env, field: &str, origin: &Origin) -> TokenStream {
         let rt = self.rt.clone();
-        if !self.check_root(path.root(), path.text(), origin) {
+        if !self.check_root_query(path, origin) {
             return quote!(#rt::Value::Null);
         }
         let input = &env.input;
+        if let Path::Reference(p) = path
+            && let Some(name) = Self::variable_name(&p.root)
+        {
+            let sp = self.static_path(p);
+            let text = &p.text;
+            return quote!(__vars.get(#name, #sp).ok_or_else(|| #rt::path_not_found(#field, #text, #input))?);
+        }
         match path {
             Path::Reference(p) if p.root == Root::Context => {
                 let sp = self.static_path(p);
@@ -366,7 +408,7 @@ impl Gen<'_> {
         let origin = cmp.variable.origin.clone();
         let op = cmp.operator.value;
         let input = env.input.clone();
-        if !self.check_root(cmp.variable.root(), cmp.variable.text(), &origin) {
+        if !self.check_root_query(&cmp.variable.value, &origin) {
             return quote!(false);
         }
         // `IsPresent` is the one test that tolerates a missing variable.
@@ -405,7 +447,7 @@ impl Gen<'_> {
         let test = match (&cmp.operand.value, op.operand_type()) {
             (Operand::Path(p), _) => {
                 let operand_origin = cmp.operand.origin.clone();
-                if !self.check_root(p.root(), p.text(), &operand_origin) {
+                if !self.check_root_query(p, &operand_origin) {
                     return quote!(false);
                 }
                 let (operand_setup, operand_root) = self.root_for(p.root(), &input);
@@ -488,7 +530,14 @@ impl Gen<'_> {
                 let ctx = self.context();
                 (quote!(let __root = #ctx.to_value();), quote!(&__root))
             }
-            _ => (TokenStream::new(), input.clone()),
+            Root::Variable(name) => {
+                let rt = &self.rt;
+                (
+                    quote!(let __root = __vars.select(#name, &#rt::ReferencePath::ROOT)?;),
+                    quote!(&__root),
+                )
+            }
+            Root::Input => (TokenStream::new(), input.clone()),
         }
     }
 }

@@ -200,7 +200,7 @@ impl Gen<'_> {
             let variant = ctx.variant(&state.name.value).cloned();
             let item = self.state(state, &function, &ctx);
             self.items.push(item);
-            arms.push(quote!(#enum_name::#variant => #function(__ex, __input).await?,));
+            arms.push(quote!(#enum_name::#variant => #function(__ex, __vars, __input).await?,));
         }
         let variants: Vec<&Ident> = ctx.variants.iter().map(|(_, v)| v).collect();
         let Some(start) = ctx.variant(&machine.start_at.value).cloned() else {
@@ -220,6 +220,7 @@ impl Gen<'_> {
 
             async fn #driver(
                 __ex: &#rt::Execution,
+                __vars: &#rt::Variables<'_>,
                 mut __input: #rt::Value,
             ) -> #rt::Result<#rt::Value, #rt::Error> {
                 let mut __state = #enum_name::#start;
@@ -309,7 +310,8 @@ impl Gen<'_> {
                         options: __asl::ExecutionOptions,
                     ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
                         let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
-                        __ex.finish(#top(&__ex, __input)).await
+                        let __vars = __asl::Variables::root();
+                        __ex.finish(#top(&__ex, &__vars, __input)).await
                     }
                 }
 
@@ -526,7 +528,11 @@ impl Gen<'_> {
                 let selector = self.result_selector(&p.io);
                 let result = quote! {
                     let __branch_input = #input;
-                    let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(#drivers(__ex, __branch_input.clone()))),*];
+                    let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(async {
+                        // Each branch runs in a variable scope of its own.
+                        let __branch_vars = __vars.child();
+                        #drivers(__ex, &__branch_vars, __branch_input.clone()).await
+                    })),*];
                     let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
                     #selector
                 };
@@ -564,6 +570,7 @@ impl Gen<'_> {
         quote! {
             async fn #function(
                 __ex: &#rt::Execution,
+                __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
             ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
                 static __STATE: #rt::StateInfo = #rt::StateInfo {
@@ -579,17 +586,23 @@ impl Gen<'_> {
 
     /// Reports `Assign` (variables) and JSONata-only fields, not supported yet.
     fn check_io(&mut self, io: &Io) {
-        if let Some(a) = &io.assign {
-            self.unsupported(
-                &a.origin,
-                "`Assign` (workflow variables) is not supported yet".into(),
-            );
-        }
         for t in [&io.arguments, &io.output].into_iter().flatten() {
             self.unsupported(
                 &t.origin,
                 "JSONata `Arguments`/`Output` are not supported yet".into(),
             );
+        }
+    }
+
+    /// `Assign`: every value is evaluated (with `$` = `input`), then all are
+    /// written to the state's variable scope.
+    fn assign(&mut self, assign: Option<&model::Template>, input: TokenStream) -> TokenStream {
+        match assign {
+            Some(t) => {
+                let value = self.template(t, &Env { input }, "");
+                quote!(__vars.assign(#value);)
+            }
+            None => TokenStream::new(),
         }
     }
 
@@ -711,11 +724,13 @@ impl Gen<'_> {
             }
         };
         let output = self.output_path(io, quote!(__out));
+        let assign = self.assign(io.assign.as_ref(), quote!(&__res));
         let inner = quote! {
             __CONTEXT__
             #input_path
             #prelude
             #result_tokens
+            #assign
             #apply_result
             #rt::Ok(#output)
         };
@@ -963,9 +978,9 @@ impl Gen<'_> {
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
         let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
-            quote!(let __child = __ex.map_run_child(); #driver(&__child, __iteration_input).await)
+            quote!(let __child = __ex.map_run_child(); #driver(&__child, &__iteration_vars, __iteration_input).await)
         } else {
-            quote!(#driver(__ex, __iteration_input).await)
+            quote!(#driver(__ex, &__iteration_vars, __iteration_input).await)
         };
         let selector_result = self.result_selector(&m.io);
         quote! {
@@ -976,6 +991,7 @@ impl Gen<'_> {
                 .map(__items, __max_concurrency, __tolerance, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
                     #item_ctx
                     let __iteration_input = #selector;
+                    let __iteration_vars = __vars.child();
                     #run_iteration
                 })
                 .await?;
@@ -1013,12 +1029,13 @@ impl Gen<'_> {
         };
         let mut branches = Vec::new();
         for rule in &c.choices {
-            if rule.assign.is_some() || rule.output.is_some() {
+            if rule.output.is_some() {
                 self.unsupported(
                     &rule.origin,
-                    "`Assign`/`Output` in a choice rule are not supported yet".into(),
+                    "`Output` in a choice rule (JSONata) is not supported yet".into(),
                 );
             }
+            let assign = self.assign(rule.assign.as_ref(), quote!(__eff));
             let cond = self.condition(&rule.condition, &env);
             let next = match ctx.variant(&rule.next.value) {
                 Some(v) => v.clone(),
@@ -1034,11 +1051,13 @@ impl Gen<'_> {
                     continue;
                 }
             };
-            branches.push(quote!(if #cond { #e::#next }));
+            branches.push(quote!(if #cond { #assign #e::#next }));
         }
+        // The state's own `Assign` applies when the Default is taken.
+        let default_assign = self.assign(c.io.assign.as_ref(), quote!(__eff));
         let default = match &c.default {
             Some(d) => match ctx.variant(&d.value) {
-                Some(v) => quote!(#e::#v),
+                Some(v) => quote!({ #default_assign #e::#v }),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
                         "asl::unknown-next-state",
