@@ -8,6 +8,7 @@
 //! - [`dataflow`]: InputPath → Parameters → ResultSelector → ResultPath → OutputPath.
 //! - [`template`]: payload templates and intrinsic calls as `static` data.
 //! - [`choice`]: Choice rule operators, type mismatches as AWS evaluates them.
+//! - [`jsonata`]: `{% ... %}` expressions and templates, Step Functions' JSONata functions.
 //! - [`retry`]: which retrier applies and how long to wait (pure, clock-free).
 //! - [`limits`]: the 256 KiB payload limit (`States.DataLimitExceeded`).
 //! - [`task`]: the seam between Task states and integrations.
@@ -22,6 +23,7 @@ pub mod exec;
 #[cfg(feature = "integrations")]
 pub mod integrations;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod jsonpath;
 pub mod limits;
 pub mod path;

@@ -1,0 +1,1411 @@
+//! JSONata evaluation as Step Functions does it: `"{% expr %}"` strings in `Arguments`,
+//! `Output`, `Assign`, `Condition`, `Items`, `ItemSelector`, `TimeoutSeconds`,
+//! `Seconds`/`Timestamp`, `Error`/`Cause`, `MaxConcurrency`, `ToleratedFailure*`...
+//!
+//! In: a [`JsonataExpr`] (the text between `{%` and `%}`, held as `static` data by
+//! generated code) or a [`JsonataTemplate`] (a JSON value with such strings at any
+//! depth), and a [`JsonataScope`]: `$states` (`input`, `result`, `errorOutput`,
+//! `context`) and the workflow variables the state can see. Out: a JSON value, or
+//! `States.QueryEvaluationError` with AWS's cause text:
+//!
+//! - nothing (undefined): `The JSONata expression '$x' specified for the field
+//!   'Output/result' returned nothing (undefined).`
+//! - an error while evaluating: `... threw an error during evaluation. T1006:
+//!   Attempted to invoke a non-function` (JSONata's code and message, without the
+//!   character position);
+//! - a function as the result: `... returned an unsupported result type.`
+//! - the wrong type where a field needs one (`Items`, `Condition`, ...):
+//!   `... returned an unexpected result type. Expected 'array', but was 'boolean'
+//!   for value: true`.
+//!
+//! The field name is relative to the state: `Output`, `Output/a/b[0]`, `Assign/x`,
+//! `Items`, `Choices[1]/Condition`; [`JsonataTemplate::eval`] extends the name it is
+//! given as it descends. The state prefix (`An error occurred while executing the
+//! state ...`) is added by [`Error::in_state`], as for every data-flow error.
+//!
+//! As on AWS there is no context item: `$` is undefined, the input is
+//! `$states.input`, a variable is `$name`. Beside JSONata's functions, Step Functions'
+//! own: `$partition`, `$range`, `$hash`, `$random` (with an optional seed), `$uuid`,
+//! `$parse`; `$eval` does not exist (`T1006`), as on AWS.
+//!
+//! # The evaluator: jsonata-rs, wrapped
+//!
+//! Evaluation is done by the `jsonata-rs` crate (Stedi, Apache-2.0, version 0.3.4),
+//! the only JSONata implementation in Rust. It was measured before it was chosen
+//! (see `tests/jsonata.rs`): it evaluates every expression of the shared conformance
+//! corpus, but it is incomplete and has sharp edges, which this module covers:
+//!
+//! - It panics on a few constructs it does not implement (the parent operator `%`
+//!   aborts in its parser). Those are rejected here before they reach it, with an
+//!   error that names the construct; a `catch_unwind` around the call is kept as the
+//!   last line of defence and turns any other panic into `States.QueryEvaluationError`.
+//! - It has no default limits: an endless recursion runs until the stack overflows.
+//!   Every evaluation here runs with a depth limit ([`MAX_DEPTH`]) and a time limit
+//!   ([`TIME_LIMIT_MS`]); the nesting of brackets in the text is checked before
+//!   parsing ([`MAX_NESTING`]) so the recursive-descent parser cannot overflow either.
+//! - Its objects are hash maps: member order is lost. Output objects are put back in
+//!   order here: an object that came from the input or a variable keeps its original
+//!   order exactly; an object the expression built orders its members by where their
+//!   names first appear in the expression text, then in the input, then by name.
+//! - It lacks some JSONata 2.0 functions. `$type`, `$average`, `$spread`, `$sift`,
+//!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)` and `$decodeUrl(Component)`
+//!   are provided here; `$formatNumber`, `$formatInteger` and `$parseInteger` are
+//!   missing (they fail with `T1006`).
+//! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
+//!   and `"NaN"`, and so does this module.
+//!
+//! The expression is parsed anew on every evaluation: the crate ties a parsed
+//! expression to the arena of one evaluation and does not expose its syntax tree.
+//! What can be done once (the checks above, which variables the expression reads) is
+//! done once per [`JsonataExpr`] and cached.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use bumpalo::Bump;
+use jsonata_rs::{ArrayFlags, FunctionContext, JsonAta, Value as JValue};
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, names};
+
+/// The deepest nesting of evaluation the evaluator allows (JSONata's own stack).
+pub const MAX_DEPTH: usize = 100;
+/// How long one evaluation may run, in milliseconds.
+pub const TIME_LIMIT_MS: usize = 5000;
+/// The deepest nesting of `(`, `[` and `{` the expression text may have.
+pub const MAX_NESTING: usize = 100;
+
+/// The expression of a string that is exactly one `{% ... %}`: `Some(inner)` (trimmed)
+/// when `text` starts with `{%` and ends with `%}`, else `None` (a literal string).
+///
+/// ```
+/// use asl_runtime::jsonata::expression_of;
+/// assert_eq!(expression_of("{% $states.input %}"), Some("$states.input"));
+/// assert_eq!(expression_of("$states.input"), None);
+/// assert_eq!(expression_of("a {% 1 %}"), None);
+/// ```
+pub fn expression_of(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("{%")?.strip_suffix("%}")?;
+    Some(inner.trim())
+}
+
+/// What `$states` and the variables are while an expression runs.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonataScope<'a> {
+    /// `$states.input`: the state's input.
+    pub input: &'a Value,
+    /// `$states.result`: the task's (or Map's, Parallel's) result, where it exists
+    /// (`Output`, `Assign` after the work is done).
+    pub result: Option<&'a Value>,
+    /// `$states.errorOutput`: `{"Error", "Cause"}` in a `Catch`'s `Output`/`Assign`.
+    pub error_output: Option<&'a Value>,
+    /// `$states.context`: the context object.
+    pub context: &'a Value,
+    /// `$name`: the workflow variables visible to the state.
+    pub variables: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> JsonataScope<'a> {
+    /// A scope with `$states.input` and `$states.context` only.
+    pub fn new(input: &'a Value, context: &'a Value) -> Self {
+        JsonataScope {
+            input,
+            result: None,
+            error_output: None,
+            context,
+            variables: None,
+        }
+    }
+
+    /// The same scope with `$states.result`.
+    pub fn with_result(mut self, result: &'a Value) -> Self {
+        self.result = Some(result);
+        self
+    }
+
+    /// The same scope with `$states.errorOutput`.
+    pub fn with_error_output(mut self, error_output: &'a Value) -> Self {
+        self.error_output = Some(error_output);
+        self
+    }
+
+    /// The same scope with workflow variables.
+    pub fn with_variables(mut self, variables: &'a Map<String, Value>) -> Self {
+        self.variables = Some(variables);
+        self
+    }
+}
+
+/// Why an expression gave no value. [`Failure::cause`] words it as AWS does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The expression threw: a JSONata error code (`T1006`, `S0201`, `U1001`, ...)
+    /// and its message.
+    Threw {
+        /// JSONata's error code.
+        code: String,
+        /// The message, without JSONata's character position.
+        message: String,
+    },
+    /// The result (or a part of it) is a function, which JSON cannot hold.
+    UnsupportedResult,
+}
+
+impl Failure {
+    /// AWS's cause for this failure of `expression` in `field`.
+    pub fn cause(&self, expression: &str, field: &str) -> String {
+        match self {
+            Failure::Threw { code, message } => format!(
+                "The JSONata expression '{expression}' specified for the field '{field}' threw an error during evaluation. {code}: {message}"
+            ),
+            Failure::UnsupportedResult => format!(
+                "The JSONata expression '{expression}' specified for the field '{field}' returned an unsupported result type."
+            ),
+        }
+    }
+
+    fn from_jsonata(error: &jsonata_rs::Error) -> Self {
+        let code = error.code().to_owned();
+        // Display is "<code> @ <position>: <message>" or "<code> @ <message>".
+        let text = error.to_string();
+        let rest = text
+            .strip_prefix(code.as_str())
+            .and_then(|r| r.strip_prefix(" @ "))
+            .unwrap_or(&text);
+        let message = match rest.split_once(": ") {
+            Some((position, message)) if position.bytes().all(|b| b.is_ascii_digit()) => message,
+            _ => rest,
+        };
+        Failure::Threw {
+            code,
+            message: message.to_owned(),
+        }
+    }
+
+    fn threw(code: &str, message: impl Into<String>) -> Self {
+        Failure::Threw {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The JSON type names AWS uses in `Expected 'array', but was 'object'`.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// One JSONata expression, the text between `{%` and `%}` (trimmed), checked once
+/// and evaluated many times.
+///
+/// ```
+/// use asl_runtime::jsonata::{JsonataExpr, JsonataScope};
+/// use serde_json::json;
+///
+/// static NEXT: JsonataExpr = JsonataExpr::new("$states.input.a + 1");
+/// let input = json!({"a": 41});
+/// let scope = JsonataScope::new(&input, &serde_json::Value::Null);
+/// assert_eq!(NEXT.value(&scope, "Output").unwrap(), json!(42));
+/// ```
+#[derive(Debug)]
+pub struct JsonataExpr {
+    source: Cow<'static, str>,
+    prepared: OnceLock<Result<Prepared, Failure>>,
+}
+
+#[derive(Debug)]
+struct Prepared {
+    /// What is handed to the evaluator (the source, with Step Functions' `$random`
+    /// bound over JSONata's when the source mentions it).
+    text: String,
+    /// The variable names the source mentions (`$name`), to bind only those.
+    variables: Vec<String>,
+    /// Whether functions that list an object's members run (`$keys`, `$each`,
+    /// `$spread`, `$sift`): they need the members' original order.
+    needs_key_order: bool,
+}
+
+impl JsonataExpr {
+    /// An expression from `static` text (what generated code uses).
+    pub const fn new(source: &'static str) -> Self {
+        JsonataExpr {
+            source: Cow::Borrowed(source),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// An expression from text known only at run time.
+    pub fn owned(source: impl Into<String>) -> Self {
+        JsonataExpr {
+            source: Cow::Owned(source.into()),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// The expression text, as AWS quotes it in causes.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Checks the expression without evaluating it: the errors a parser reports
+    /// (`S0201: Syntax error ...`) and constructs this evaluator does not support.
+    /// Build-support can call it to reject a definition at compile time.
+    pub fn check(&self) -> Result<(), Failure> {
+        self.prepared().map(|_| ())
+    }
+
+    fn prepared(&self) -> Result<&Prepared, Failure> {
+        self.prepared
+            .get_or_init(|| prepare(&self.source))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Evaluates the expression: `Ok(None)` when it yields nothing (undefined).
+    pub fn evaluate(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
+        let prepared = self.prepared()?;
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            let arena = Bump::new();
+            evaluate_in(&arena, prepared, &self.source, scope)
+        }));
+        match run {
+            Ok(result) => result,
+            Err(_) => Err(Failure::threw(
+                "U1002",
+                "The JSONata evaluator failed on this expression (internal error)",
+            )),
+        }
+    }
+
+    /// The value of the expression in `field`; nothing (undefined) or a failure is
+    /// `States.QueryEvaluationError` with AWS's cause.
+    pub fn value(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Value, Error> {
+        match self.evaluate(scope) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(self.undefined_error(field)),
+            Err(failure) => Err(self.failure_error(&failure, field)),
+        }
+    }
+
+    /// The value of the expression where `field` needs an array (`Items`).
+    pub fn array(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Vec<Value>, Error> {
+        match self.value(scope, field)? {
+            Value::Array(items) => Ok(items),
+            other => Err(self.type_error(field, "array", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a boolean (`Condition`).
+    pub fn boolean(&self, scope: &JsonataScope<'_>, field: &str) -> Result<bool, Error> {
+        match self.value(scope, field)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.type_error(field, "boolean", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a string (`Error`, `Cause`,
+    /// `Timestamp`).
+    pub fn string(&self, scope: &JsonataScope<'_>, field: &str) -> Result<String, Error> {
+        match self.value(scope, field)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.type_error(field, "string", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a number (`Seconds`,
+    /// `TimeoutSeconds`, `MaxConcurrency`, `ToleratedFailure*`). Range checks and
+    /// integer checks are the caller's: their causes differ by field.
+    pub fn number(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Number, Error> {
+        match self.value(scope, field)? {
+            Value::Number(n) => Ok(n),
+            other => Err(self.type_error(field, "number", &other)),
+        }
+    }
+
+    /// `States.QueryEvaluationError`: the expression in `field` gave nothing.
+    pub fn undefined_error(&self, field: &str) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned nothing (undefined).",
+                self.source
+            ),
+        )
+    }
+
+    /// `States.QueryEvaluationError` for a [`Failure`] in `field`.
+    pub fn failure_error(&self, failure: &Failure, field: &str) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            failure.cause(&self.source, field),
+        )
+    }
+
+    /// `States.QueryEvaluationError`: `field` needs `expected` but got `value`.
+    pub fn type_error(&self, field: &str, expected: &str, value: &Value) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {value}",
+                self.source,
+                type_name(value)
+            ),
+        )
+    }
+}
+
+/// A JSON value whose strings may be `{% ... %}` expressions, at any depth
+/// (`Arguments`, `Output`, `Assign`, `ItemSelector`), as `static` data.
+///
+/// Each expression leaf is evaluated; every other string is literal, even one that
+/// looks like a path (`"$.a"`, `"$var"`). Members keep template order. A leaf that
+/// yields nothing fails the whole template with `States.QueryEvaluationError`, as on
+/// AWS (`... specified for the field 'Output/result' returned nothing (undefined).`).
+#[derive(Debug)]
+pub enum JsonataTemplate {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer literal that fits `i64`.
+    Int(i64),
+    /// An integer literal above `i64::MAX`.
+    UInt(u64),
+    /// A number literal with a fraction or exponent.
+    Float(f64),
+    /// A literal string.
+    Str(&'static str),
+    /// An array.
+    Array(&'static [JsonataTemplate]),
+    /// Members in template order.
+    Object(&'static [(&'static str, JsonataTemplate)]),
+    /// A `"{% ... %}"` string.
+    Expr(&'static JsonataExpr),
+}
+
+impl JsonataTemplate {
+    /// Evaluates the template written in `field` (`"Output"`, `"Arguments"`,
+    /// `"Assign"`...). A leaf's field is named as AWS names it: `Output/a/b[0]`.
+    pub fn eval(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Value, Error> {
+        Ok(match self {
+            JsonataTemplate::Null => Value::Null,
+            JsonataTemplate::Bool(b) => Value::Bool(*b),
+            JsonataTemplate::Int(i) => Value::from(*i),
+            JsonataTemplate::UInt(u) => Value::from(*u),
+            JsonataTemplate::Float(f) => Value::from(*f),
+            JsonataTemplate::Str(s) => Value::String((*s).to_owned()),
+            JsonataTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| t.eval(scope, &format!("{field}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            JsonataTemplate::Object(members) => {
+                let mut map = Map::with_capacity(members.len());
+                for (key, t) in members.iter() {
+                    map.insert((*key).to_owned(), t.eval(scope, &format!("{field}/{key}"))?);
+                }
+                Value::Object(map)
+            }
+            JsonataTemplate::Expr(expr) => expr.value(scope, field)?,
+        })
+    }
+}
+
+/// Evaluates a template given as plain JSON (parsing its `{% %}` strings on each
+/// call): for interpreters and tests. Generated code uses [`JsonataTemplate`].
+pub fn eval_json_template(
+    template: &Value,
+    scope: &JsonataScope<'_>,
+    field: &str,
+) -> Result<Value, Error> {
+    Ok(match template {
+        Value::String(s) => match expression_of(s) {
+            Some(expr) => JsonataExpr::owned(expr).value(scope, field)?,
+            None => template.clone(),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| eval_json_template(t, scope, &format!("{field}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(members) => {
+            let mut map = Map::with_capacity(members.len());
+            for (key, t) in members {
+                map.insert(
+                    key.clone(),
+                    eval_json_template(t, scope, &format!("{field}/{key}"))?,
+                );
+            }
+            Value::Object(map)
+        }
+        other => other.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Checking an expression once.
+
+fn prepare(source: &str) -> Result<Prepared, Failure> {
+    let lexed = lex(source)?;
+    if lexed.max_nesting > MAX_NESTING {
+        return Err(Failure::threw(
+            "U1001",
+            format!(
+                "The expression nests brackets {} deep; at most {MAX_NESTING} are supported",
+                lexed.max_nesting
+            ),
+        ));
+    }
+    if lexed.parent_operator {
+        return Err(Failure::threw(
+            "S0217",
+            "The parent operator '%' is not supported by this evaluator",
+        ));
+    }
+    // Parse once now so a syntax error is reported by `check`, before any run.
+    let parsed = catch_unwind(|| {
+        let arena = Bump::new();
+        JsonAta::new(source, &arena)
+            .map(|_| ())
+            .map_err(|e| Failure::from_jsonata(&e))
+    });
+    match parsed {
+        Ok(Ok(())) => {}
+        Ok(Err(failure)) => return Err(failure),
+        Err(_) => {
+            return Err(Failure::threw(
+                "S0201",
+                "The JSONata parser failed on this expression (internal error)",
+            ));
+        }
+    }
+    // JSONata's `$random`, `$keys` and `$each` are bound by the evaluator after our
+    // functions, so ours are rebound in a block around the expression (which has
+    // parsed on its own above).
+    let mut rebinds = String::new();
+    for (name, ours) in REBOUND {
+        if lexed.variables.iter().any(|v| v == name) {
+            rebinds.push_str(&format!("${name} := ${ours};\n"));
+        }
+    }
+    let text = if rebinds.is_empty() {
+        source.to_owned()
+    } else {
+        format!("({rebinds}{source}\n)")
+    };
+    let needs_key_order = lexed
+        .variables
+        .iter()
+        .any(|v| ["keys", "each", "spread", "sift"].contains(&v.as_str()));
+    Ok(Prepared {
+        text,
+        variables: lexed.variables,
+        needs_key_order,
+    })
+}
+
+/// JSONata functions replaced by ours: (JSONata's name, ours).
+const REBOUND: &[(&str, &str)] = &[
+    ("random", "__asl_random"),
+    ("keys", "__asl_keys"),
+    ("each", "__asl_each"),
+];
+
+struct Lexed {
+    max_nesting: usize,
+    parent_operator: bool,
+    variables: Vec<String>,
+    /// Names and string literals in order of appearance (for member order).
+    words: Vec<String>,
+}
+
+/// A light scan of the expression text: bracket nesting, `$names`, the parent
+/// operator, and the names and strings in order (string literals, comments and
+/// regular expressions are skipped as JSONata's tokenizer does).
+fn lex(source: &str) -> Result<Lexed, Failure> {
+    let chars: Vec<char> = source.chars().collect();
+    let mut out = Lexed {
+        max_nesting: 0,
+        parent_operator: false,
+        variables: Vec::new(),
+        words: Vec::new(),
+    };
+    let mut depth = 0usize;
+    // Whether an operand is expected next (so `%` is the parent operator and `/`
+    // starts a regular expression).
+    let mut operand_expected = true;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            c if c.is_whitespace() => {
+                i += 1;
+                continue;
+            }
+            '"' | '\'' | '`' => {
+                let mut text = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != c {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        i += 1;
+                    }
+                    text.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.words.push(text);
+                operand_expected = false;
+                continue;
+            }
+            '/' if i + 1 < chars.len() && chars[i + 1] == '*' => {
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i += 2;
+                continue;
+            }
+            '/' if operand_expected => {
+                i += 1;
+                while i < chars.len() && chars[i] != '/' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                    i += 1;
+                }
+                operand_expected = false;
+                continue;
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                out.max_nesting = out.max_nesting.max(depth);
+                operand_expected = true;
+            }
+            ')' | ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                operand_expected = false;
+            }
+            '%' => {
+                if operand_expected {
+                    out.parent_operator = true;
+                }
+                operand_expected = true;
+            }
+            '$' => {
+                let start = i + 1;
+                let mut end = start;
+                while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
+                    end += 1;
+                }
+                if end > start {
+                    let name: String = chars[start..end].iter().collect();
+                    if !out.variables.contains(&name) {
+                        out.variables.push(name);
+                    }
+                }
+                i = end.max(start);
+                operand_expected = false;
+                continue;
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                let word: String = chars[start..i].iter().collect();
+                operand_expected = matches!(word.as_str(), "and" | "or" | "in");
+                out.words.push(word);
+                continue;
+            }
+            '.' if i + 1 < chars.len() && chars[i + 1] == '.' => {
+                i += 2;
+                operand_expected = true;
+                continue;
+            }
+            _ => operand_expected = true,
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// One evaluation.
+
+/// Where output objects get their member order from (see the module doc).
+struct Order<'s> {
+    /// Objects converted from the input or a variable, by address in the arena.
+    originals: HashMap<usize, &'s Map<String, Value>>,
+    /// Every JSON value handed to the evaluator, in order, for ranking names.
+    roots: Vec<&'s Value>,
+    source: &'s str,
+    rank: Option<HashMap<String, usize>>,
+}
+
+impl<'s> Order<'s> {
+    fn rank(&mut self) -> &HashMap<String, usize> {
+        if self.rank.is_none() {
+            let mut rank = HashMap::new();
+            if let Ok(lexed) = lex(self.source) {
+                for word in lexed.words {
+                    let next = rank.len();
+                    rank.entry(word).or_insert(next);
+                }
+            }
+            let mut stack: Vec<&Value> = self.roots.iter().rev().copied().collect();
+            while let Some(value) = stack.pop() {
+                match value {
+                    Value::Object(map) => {
+                        for key in map.keys() {
+                            let next = rank.len();
+                            rank.entry(key.clone()).or_insert(next);
+                        }
+                        stack.extend(map.values().rev());
+                    }
+                    Value::Array(items) => stack.extend(items.iter().rev()),
+                    _ => {}
+                }
+            }
+            self.rank = Some(rank);
+        }
+        self.rank.as_ref().expect("set above")
+    }
+}
+
+thread_local! {
+    /// While an expression that lists members runs: the member order of each object
+    /// converted from JSON, by its address in the arena.
+    static KEY_ORDER: std::cell::RefCell<Option<HashMap<usize, Vec<String>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Clears [`KEY_ORDER`] when the evaluation ends, even by unwinding.
+struct KeyOrderGuard;
+
+impl Drop for KeyOrderGuard {
+    fn drop(&mut self) {
+        KEY_ORDER.with(|k| k.borrow_mut().take());
+    }
+}
+
+/// The members of an object in their original order when it came from JSON, else
+/// by name.
+fn ordered_entries<'a>(object: &'a JValue<'a>) -> Vec<(&'a str, &'a JValue<'a>)> {
+    let JValue::Object(map) = object else {
+        return Vec::new();
+    };
+    let address = object as *const JValue<'a> as usize;
+    let known = KEY_ORDER.with(|k| {
+        k.borrow()
+            .as_ref()
+            .and_then(|orders| orders.get(&address).cloned())
+    });
+    let mut entries: Vec<(&'a str, &'a JValue<'a>)> =
+        map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    match known {
+        Some(keys) => entries.sort_by_key(|(k, _)| keys.iter().position(|x| x == k)),
+        None => entries.sort_by(|a, b| a.0.cmp(b.0)),
+    }
+    entries
+}
+
+fn evaluate_in<'s>(
+    arena: &Bump,
+    prepared: &Prepared,
+    source: &'s str,
+    scope: &JsonataScope<'s>,
+) -> Result<Option<Value>, Failure> {
+    let jsonata = JsonAta::new(&prepared.text, arena).map_err(|e| Failure::from_jsonata(&e))?;
+    register_functions(&jsonata);
+
+    let mut order = Order {
+        originals: HashMap::new(),
+        roots: Vec::new(),
+        source,
+        rank: None,
+    };
+    if prepared.variables.iter().any(|v| v == "states") {
+        let states = JValue::object_with_capacity(arena, 4);
+        let mut add = |name: &str, value: &'s Value| {
+            let converted = to_jsonata(arena, value, &mut order.originals);
+            states.insert(name, converted);
+            order.roots.push(value);
+        };
+        add("input", scope.input);
+        if let Some(result) = scope.result {
+            add("result", result);
+        }
+        if let Some(error_output) = scope.error_output {
+            add("errorOutput", error_output);
+        }
+        add("context", scope.context);
+        jsonata.assign_var("states", states);
+    }
+    if let Some(variables) = scope.variables {
+        for name in &prepared.variables {
+            if name == "states" {
+                continue;
+            }
+            if let Some(value) = variables.get(name) {
+                let converted = to_jsonata(arena, value, &mut order.originals);
+                jsonata.assign_var(name, converted);
+                order.roots.push(value);
+            }
+        }
+    }
+
+    let _guard = KeyOrderGuard;
+    if prepared.needs_key_order {
+        let orders = order
+            .originals
+            .iter()
+            .map(|(address, map)| (*address, map.keys().cloned().collect()))
+            .collect();
+        KEY_ORDER.with(|k| *k.borrow_mut() = Some(orders));
+    }
+    let result = jsonata
+        .evaluate_timeboxed(None, Some(MAX_DEPTH), Some(TIME_LIMIT_MS))
+        .map_err(|e| Failure::from_jsonata(&e))?;
+    if result.is_undefined() {
+        return Ok(None);
+    }
+    from_jsonata(result, &mut order).map(Some)
+}
+
+fn to_jsonata<'a, 's>(
+    arena: &'a Bump,
+    value: &'s Value,
+    originals: &mut HashMap<usize, &'s Map<String, Value>>,
+) -> &'a JValue<'a> {
+    match value {
+        Value::Null => JValue::null(arena),
+        Value::Bool(b) => JValue::bool(*b),
+        Value::Number(n) => JValue::number(arena, n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JValue::string(arena, s),
+        Value::Array(items) => {
+            let array = JValue::array_with_capacity(arena, items.len(), ArrayFlags::empty());
+            for item in items {
+                array.push(to_jsonata(arena, item, originals));
+            }
+            array
+        }
+        Value::Object(map) => {
+            let object = JValue::object_with_capacity(arena, map.len());
+            for (key, item) in map {
+                object.insert(key, to_jsonata(arena, item, originals));
+            }
+            let object: &'a JValue<'a> = object;
+            originals.insert(object as *const JValue<'a> as usize, map);
+            object
+        }
+    }
+}
+
+/// The members of an array or range, or the value itself as a one-member sequence.
+fn members_of<'a>(value: &'a JValue<'a>) -> Vec<&'a JValue<'a>> {
+    match value {
+        JValue::Array(..) | JValue::Range(..) => value.members().collect(),
+        _ => vec![value],
+    }
+}
+
+fn from_jsonata<'a>(value: &'a JValue<'a>, order: &mut Order<'_>) -> Result<Value, Failure> {
+    Ok(match value {
+        JValue::Undefined | JValue::Null => Value::Null,
+        JValue::Bool(b) => Value::Bool(*b),
+        JValue::Number(n) => number(*n),
+        JValue::String(s) => Value::String(s.to_string()),
+        JValue::Array(..) | JValue::Range(..) => {
+            let mut items = Vec::new();
+            for member in value.members() {
+                if member.is_undefined() {
+                    continue;
+                }
+                items.push(from_jsonata(member, order)?);
+            }
+            Value::Array(items)
+        }
+        JValue::Object(map) => {
+            let address = value as *const JValue<'_> as usize;
+            let mut out = Map::with_capacity(map.len());
+            let original = order.originals.get(&address).copied();
+            if let Some(original) = original {
+                for key in original.keys() {
+                    if let Some(member) = map.get(key.as_str()) {
+                        if !member.is_undefined() {
+                            out.insert(key.clone(), from_jsonata(member, order)?);
+                        }
+                    }
+                }
+            }
+            if out.len() < map.len() {
+                let mut keys: Vec<&str> = map
+                    .keys()
+                    .map(|k| k.as_str())
+                    .filter(|k| !out.contains_key(*k))
+                    .collect();
+                if keys.len() > 1 {
+                    let rank = order.rank();
+                    keys.sort_by(|a, b| {
+                        let ra = rank.get(*a).copied().unwrap_or(usize::MAX);
+                        let rb = rank.get(*b).copied().unwrap_or(usize::MAX);
+                        ra.cmp(&rb).then_with(|| a.cmp(b))
+                    });
+                }
+                for key in keys {
+                    let member = map.get(key).copied().unwrap_or(JValue::undefined());
+                    if member.is_undefined() {
+                        continue;
+                    }
+                    out.insert(key.to_owned(), from_jsonata(member, order)?);
+                }
+            }
+            Value::Object(out)
+        }
+        JValue::Regex(_)
+        | JValue::Lambda { .. }
+        | JValue::NativeFn { .. }
+        | JValue::Transformer { .. } => return Err(Failure::UnsupportedResult),
+    })
+}
+
+/// A JSONata number as JSON: whole numbers as integers, non-finite numbers as the
+/// strings AWS writes (`"Infinity"`, `"-Infinity"`, `"NaN"`).
+fn number(n: f64) -> Value {
+    if n.is_nan() {
+        Value::String("NaN".into())
+    } else if n.is_infinite() {
+        Value::String(if n > 0.0 { "Infinity" } else { "-Infinity" }.into())
+    } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else if n.fract() == 0.0 && n >= 0.0 && n < 1.8e19 {
+        Value::from(n as u64)
+    } else {
+        Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Functions: Step Functions' own, and JSONata 2.0's that jsonata-rs lacks.
+
+type Native = for<'a, 'e> fn(
+    FunctionContext<'a, 'e>,
+    &[&'a JValue<'a>],
+) -> jsonata_rs::Result<&'a JValue<'a>>;
+
+fn register_functions(jsonata: &JsonAta<'_>) {
+    const FUNCTIONS: &[(&str, usize, Native)] = &[
+        ("partition", 2, sfn::partition),
+        ("range", 3, sfn::range),
+        ("hash", 2, sfn::hash),
+        ("__asl_random", 1, sfn::random),
+        ("__asl_keys", 1, std_fns::keys),
+        ("__asl_each", 2, std_fns::each),
+        ("parse", 1, sfn::parse),
+        ("type", 1, std_fns::type_of),
+        ("average", 1, std_fns::average),
+        ("spread", 1, std_fns::spread),
+        ("sift", 2, std_fns::sift),
+        ("shuffle", 1, std_fns::shuffle),
+        ("formatBase", 2, std_fns::format_base),
+        ("encodeUrlComponent", 1, std_fns::encode_url_component),
+        ("encodeUrl", 1, std_fns::encode_url),
+        ("decodeUrlComponent", 1, std_fns::decode_url),
+        ("decodeUrl", 1, std_fns::decode_url),
+    ];
+    for (name, arity, function) in FUNCTIONS {
+        jsonata.register_function(name, *arity, *function);
+    }
+}
+
+fn bad_argument(ctx: &FunctionContext<'_, '_>, index: usize) -> jsonata_rs::Error {
+    jsonata_rs::Error::T0410ArgumentNotValid(ctx.char_index, index, ctx.name.to_string())
+}
+
+/// An argument as an integer, truncated towards zero as AWS does.
+fn integer_arg(
+    ctx: &FunctionContext<'_, '_>,
+    args: &[&JValue<'_>],
+    index: usize,
+) -> jsonata_rs::Result<Option<f64>> {
+    match args.get(index) {
+        None => Ok(None),
+        Some(v) if v.is_undefined() => Ok(None),
+        Some(v) if v.is_number() && v.as_f64().is_finite() => Ok(Some(v.as_f64().trunc())),
+        Some(_) => Err(bad_argument(ctx, index + 1)),
+    }
+}
+
+mod sfn {
+    use super::*;
+
+    /// The most elements `$range` builds (AWS refuses one more).
+    pub const MAX_RANGE: f64 = 360_145.0;
+
+    /// `$partition(array, size)`: chunks of `size`, the last one shorter.
+    pub fn partition<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(array) = args.first().copied().filter(|v| !v.is_undefined()) else {
+            return Ok(JValue::undefined());
+        };
+        let Some(size) = integer_arg(&ctx, args, 1)? else {
+            return Ok(JValue::undefined());
+        };
+        let items = members_of(array);
+        if size < 1.0 || items.is_empty() {
+            return Ok(JValue::undefined());
+        }
+        let size = size.min(items.len() as f64) as usize;
+        let out =
+            JValue::array_with_capacity(ctx.arena, items.len().div_ceil(size), ArrayFlags::empty());
+        for chunk in items.chunks(size) {
+            let part = JValue::array_with_capacity(ctx.arena, chunk.len(), ArrayFlags::empty());
+            for item in chunk {
+                part.push(item);
+            }
+            out.push(part);
+        }
+        Ok(out)
+    }
+
+    /// `$range(start, end, step)`: `start`, `start + step`, ... up to `end`
+    /// inclusive; a single value is returned bare, as on AWS.
+    pub fn range<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let (Some(start), Some(end), Some(step)) = (
+            integer_arg(&ctx, args, 0)?,
+            integer_arg(&ctx, args, 1)?,
+            integer_arg(&ctx, args, 2)?,
+        ) else {
+            return Ok(JValue::undefined());
+        };
+        if step == 0.0 || (end - start) * step < 0.0 {
+            return Ok(JValue::undefined());
+        }
+        let count = ((end - start) / step).floor() + 1.0;
+        if count > MAX_RANGE {
+            return Err(jsonata_rs::Error::D2014RangeOutOfBounds(
+                ctx.char_index,
+                count as isize,
+            ));
+        }
+        if count == 1.0 {
+            return Ok(JValue::number(ctx.arena, start));
+        }
+        let out = JValue::array_with_capacity(ctx.arena, count as usize, ArrayFlags::empty());
+        for i in 0..count as usize {
+            out.push(JValue::number(ctx.arena, start + step * i as f64));
+        }
+        Ok(out)
+    }
+
+    /// `$hash(data, algorithm)`: the lowercase hex digest.
+    pub fn hash<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        use md5::Digest as _;
+        let (Some(data), Some(algorithm)) = (
+            args.first().copied().filter(|v| !v.is_undefined()),
+            args.get(1).copied().filter(|v| !v.is_undefined()),
+        ) else {
+            return Ok(JValue::undefined());
+        };
+        if !data.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        if !algorithm.is_string() {
+            return Err(bad_argument(&ctx, 2));
+        }
+        let data = data.as_str();
+        let bytes = data.as_bytes();
+        let digest: Vec<u8> = match &*algorithm.as_str() {
+            "MD5" => md5::Md5::digest(bytes).to_vec(),
+            "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
+            "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
+            "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
+            "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
+            _ => return Err(bad_argument(&ctx, 2)),
+        };
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(JValue::string(ctx.arena, &hex))
+    }
+
+    /// `$random([seed])`: a number in `[0, 1)`; the same for the same seed.
+    pub fn random<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        use rand::{Rng, SeedableRng};
+        let value: f64 = match integer_arg(&ctx, args, 0)? {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed as i64 as u64).random(),
+            None => rand::rng().random(),
+        };
+        Ok(JValue::number(ctx.arena, value))
+    }
+
+    /// `$parse(text)`: the JSON value `text` holds.
+    pub fn parse<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(text) = args.first().copied().filter(|v| !v.is_undefined()) else {
+            return Ok(JValue::undefined());
+        };
+        if !text.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        match serde_json::from_str::<Value>(&text.as_str()) {
+            Ok(value) => {
+                let mut originals = HashMap::new();
+                Ok(to_jsonata(ctx.arena, &value, &mut originals))
+            }
+            Err(e) => Err(jsonata_rs::Error::D3137Error(format!(
+                "The argument of $parse is not valid JSON: {e}"
+            ))),
+        }
+    }
+}
+
+mod std_fns {
+    use super::*;
+
+    fn first<'a>(args: &[&'a JValue<'a>]) -> Option<&'a JValue<'a>> {
+        args.first().copied().filter(|v| !v.is_undefined())
+    }
+
+    /// `$type(value)`: `"null"`, `"number"`, `"string"`, `"boolean"`, `"array"`,
+    /// `"object"` or `"function"`; undefined for undefined.
+    pub fn type_of<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let name = match value {
+            JValue::Null => "null",
+            JValue::Number(_) => "number",
+            JValue::String(_) => "string",
+            JValue::Bool(_) => "boolean",
+            JValue::Array(..) | JValue::Range(..) => "array",
+            JValue::Object(_) | JValue::Regex(_) => "object",
+            _ => "function",
+        };
+        Ok(JValue::string(ctx.arena, name))
+    }
+
+    /// `$average(array)`: the mean of an array of numbers; undefined when empty.
+    pub fn average<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let mut sum = 0.0;
+        let mut count = 0usize;
+        let members = members_of(value);
+        for member in members {
+            if !member.is_number() {
+                return Err(jsonata_rs::Error::T0412ArgumentMustBeArrayOfType(
+                    ctx.char_index,
+                    1,
+                    ctx.name.to_string(),
+                    "number".to_string(),
+                ));
+            }
+            sum += member.as_f64();
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(JValue::undefined());
+        }
+        Ok(JValue::number(ctx.arena, sum / count as f64))
+    }
+
+    /// `$spread(object)`: an array of one-member objects.
+    pub fn spread<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let out = JValue::array(ctx.arena, ArrayFlags::SEQUENCE);
+        let members = members_of(value);
+        for member in members {
+            match member {
+                JValue::Object(_) => {
+                    for (key, item) in ordered_entries(member) {
+                        let one = JValue::object_with_capacity(ctx.arena, 1);
+                        one.insert(key, item);
+                        out.push(one);
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `$sift(object, function($v, $k, $o))`: the members the function accepts.
+    pub fn sift<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(object) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let function = args.get(1).copied().unwrap_or(JValue::undefined());
+        if !function.is_function() {
+            return Err(bad_argument(&ctx, 2));
+        }
+        if !object.is_object() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let arity = function.arity();
+        let out = JValue::object(ctx.arena);
+        let mut kept = 0;
+        for (key, item) in ordered_entries(object) {
+            let key_value: &'a JValue<'a> = JValue::string(ctx.arena, key);
+            let call_args: Vec<&'a JValue<'a>> = [item, key_value, object]
+                .into_iter()
+                .take(arity.clamp(1, 3))
+                .collect();
+            let keep = ctx.evaluate_function(function, &call_args)?;
+            if keep.is_truthy() {
+                out.insert(key, item);
+                kept += 1;
+            }
+        }
+        if kept == 0 {
+            return Ok(JValue::undefined());
+        }
+        Ok(out)
+    }
+
+    /// `$keys(object)`: member names in order; for an array of objects, the distinct
+    /// names of all of them.
+    pub fn keys<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let mut names: Vec<&'a str> = Vec::new();
+        for member in members_of(value) {
+            if member.is_object() {
+                for (key, _) in ordered_entries(member) {
+                    if !names.contains(&key) {
+                        names.push(key);
+                    }
+                }
+            }
+        }
+        if names.is_empty() {
+            return Ok(JValue::undefined());
+        }
+        if names.len() == 1 {
+            return Ok(JValue::string(ctx.arena, names[0]));
+        }
+        let out = JValue::array_with_capacity(ctx.arena, names.len(), ArrayFlags::empty());
+        for name in names {
+            out.push(JValue::string(ctx.arena, name));
+        }
+        Ok(out)
+    }
+
+    /// `$each(object, function($v, $k, $o))`: the function's results, in member order.
+    pub fn each<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(object) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let function = args.get(1).copied().unwrap_or(JValue::undefined());
+        if !function.is_function() {
+            return Err(bad_argument(&ctx, 2));
+        }
+        if !object.is_object() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let arity = function.arity();
+        let out = JValue::array(ctx.arena, ArrayFlags::SEQUENCE);
+        for (key, item) in ordered_entries(object) {
+            let key_value: &'a JValue<'a> = JValue::string(ctx.arena, key);
+            let call_args: Vec<&'a JValue<'a>> = [item, key_value, object]
+                .into_iter()
+                .take(arity.clamp(1, 3))
+                .collect();
+            let result = ctx.evaluate_function(function, &call_args)?;
+            if !result.is_undefined() {
+                out.push(result);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `$shuffle(array)`: the members in random order.
+    pub fn shuffle<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        use rand::seq::SliceRandom;
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        let mut members = members_of(value);
+        members.shuffle(&mut rand::rng());
+        let out = JValue::array_with_capacity(ctx.arena, members.len(), ArrayFlags::empty());
+        for member in members {
+            out.push(member);
+        }
+        Ok(out)
+    }
+
+    /// `$formatBase(number, radix)`: the number (rounded) in base 2..36.
+    pub fn format_base<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !value.is_number() || !value.as_f64().is_finite() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let radix = match args.get(1).filter(|v| !v.is_undefined()) {
+            None => 10.0,
+            Some(r) if r.is_number() => r.as_f64(),
+            Some(_) => return Err(bad_argument(&ctx, 2)),
+        };
+        if !(2.0..=36.0).contains(&radix) {
+            return Err(jsonata_rs::Error::D3137Error(format!(
+                "The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
+            )));
+        }
+        let radix = radix as u32;
+        let n = value.as_f64().round();
+        let negative = n < 0.0;
+        let mut magnitude = n.abs();
+        let mut digits = Vec::new();
+        loop {
+            let digit = (magnitude % radix as f64) as u32;
+            digits.push(std::char::from_digit(digit, radix).unwrap_or('0'));
+            magnitude = (magnitude / radix as f64).floor();
+            if magnitude < 1.0 {
+                break;
+            }
+        }
+        if negative {
+            digits.push('-');
+        }
+        let text: String = digits.into_iter().rev().collect();
+        Ok(JValue::string(ctx.arena, &text))
+    }
+
+    fn encode<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+        keep: &str,
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !value.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let mut out = String::new();
+        for byte in value.as_str().bytes() {
+            if byte.is_ascii_alphanumeric() || keep.as_bytes().contains(&byte) {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        Ok(JValue::string(ctx.arena, &out))
+    }
+
+    /// `$encodeUrlComponent(text)`, as JavaScript's `encodeURIComponent`.
+    pub fn encode_url_component<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        encode(ctx, args, "-_.!~*'()")
+    }
+
+    /// `$encodeUrl(text)`, as JavaScript's `encodeURI`.
+    pub fn encode_url<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        encode(ctx, args, "-_.!~*'();/?:@&=+$,#")
+    }
+
+    /// `$decodeUrl(text)` and `$decodeUrlComponent(text)`: `%XX` escapes decoded as
+    /// UTF-8; a malformed escape is an error, as in JavaScript.
+    pub fn decode_url<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !value.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let text = value.as_str();
+        let bytes = text.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = text
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        i += 3;
+                        continue;
+                    }
+                    None => return Err(malformed_uri()),
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        match String::from_utf8(out) {
+            Ok(decoded) => Ok(JValue::string(ctx.arena, &decoded)),
+            Err(_) => Err(malformed_uri()),
+        }
+    }
+
+    fn malformed_uri() -> jsonata_rs::Error {
+        jsonata_rs::Error::D3137Error("URI malformed".to_string())
+    }
+}

@@ -1,0 +1,858 @@
+//! JSONata evaluation (`asl_runtime::jsonata`) against AWS's recorded behaviour.
+//!
+//! - Every `{% ... %}` expression in the JSONata cases of the shared corpus
+//!   (`query_language: JSONata` or feature `jsonata_expression`) must check and
+//!   evaluate without an internal failure of the evaluator.
+//! - The cases made of `Pass`, `Choice`, `Fail`, `Succeed` and inline `Map` (over a
+//!   `Pass`) states run through a small loop built on this module's API (the engine
+//!   proper is code generation's); their output, or error and cause, must be AWS's.
+//! - Unit tests: Step Functions' functions, causes, member order, limits.
+//!
+//! The corpus is `$ASL_CONFORMANCE_DIR`, default `../shared/conformance` from the
+//! workspace root. Missing corpus: a failure under `CI=true`, else a printed skip.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use asl_runtime::Error;
+use asl_runtime::error::names;
+use asl_runtime::jsonata::{
+    Failure, JsonataExpr, JsonataScope, JsonataTemplate, eval_json_template, expression_of,
+};
+use serde_json::{Map, Value, json};
+
+// ------------------------------------------------------------------ corpus
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("ASL_CONFORMANCE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"),
+    };
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "conformance corpus not found at {} (set ASL_CONFORMANCE_DIR)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipping: conformance corpus not found at {}",
+        dir.display()
+    );
+    None
+}
+
+/// The JSONata cases of `executions/`, sorted by file name.
+fn jsonata_cases(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("executions"))
+        .expect("reading executions/")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("reading a case");
+            serde_json::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .filter(|case| {
+            case["query_language"] == "JSONata"
+                || case["features"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|x| x == "jsonata_expression"))
+        })
+        .collect()
+}
+
+fn collect_expressions(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            if let Some(expr) = expression_of(s) {
+                out.push(expr.to_owned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_expressions(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_expressions(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_corpus_expression_checks_and_evaluates_without_internal_failure() {
+    let Some(dir) = corpus_dir() else { return };
+    let cases = jsonata_cases(&dir);
+    assert!(
+        cases.len() >= 60,
+        "expected the ~70 JSONata cases, found {}",
+        cases.len()
+    );
+    let mut evaluated = 0;
+    for case in &cases {
+        let mut expressions = Vec::new();
+        collect_expressions(&case["definition"], &mut expressions);
+        let context = json!({"Execution": {"Input": case["input"].clone()}});
+        let variables = Map::new();
+        let scope = JsonataScope::new(&case["input"], &context).with_variables(&variables);
+        for text in expressions {
+            let expr = JsonataExpr::owned(text.clone());
+            // AWS accepted every one of these definitions, so each expression parses.
+            expr.check()
+                .unwrap_or_else(|f| panic!("{}: '{text}' does not check: {f:?}", case["id"]));
+            let started = Instant::now();
+            if let Err(Failure::Threw { code, message }) = expr.evaluate(&scope) {
+                assert_ne!(
+                    code, "U1002",
+                    "{}: the evaluator failed internally on '{text}': {message}",
+                    case["id"]
+                );
+            }
+            assert!(started.elapsed() < Duration::from_secs(5));
+            evaluated += 1;
+        }
+    }
+    assert!(evaluated >= 80, "only {evaluated} expressions found");
+    println!("jsonata corpus expressions: {evaluated} evaluated");
+}
+
+/// The outcome of running a definition: output, or error (with cause).
+type Outcome = Result<Value, Error>;
+
+/// A small loop over Pass/Choice/Fail/Succeed/Map(Pass) states in JSONata mode, with
+/// literal `Assign` in JSONPath-mode states; `None` for a definition it cannot run.
+struct Runner {
+    variables: Map<String, Value>,
+    /// The id of the last history event (ExecutionStarted is 1).
+    event: u64,
+}
+
+fn state_is_jsonata(definition: &Value, state: &Value) -> bool {
+    let language = state["QueryLanguage"]
+        .as_str()
+        .or(definition["QueryLanguage"].as_str())
+        .unwrap_or("JSONPath");
+    language == "JSONata"
+}
+
+impl Runner {
+    fn supported(definition: &Value) -> bool {
+        let Some(states) = definition["States"].as_object() else {
+            return false;
+        };
+        states.values().all(|s| {
+            let jsonata = state_is_jsonata(definition, s);
+            match s["Type"].as_str() {
+                Some("Pass") if jsonata => true,
+                // A JSONPath Pass that only assigns literals (no `.$`, no paths).
+                Some("Pass") => {
+                    let keys_ok = s.as_object().is_some_and(|m| {
+                        m.keys().all(|k| {
+                            ["Type", "Next", "End", "Assign", "QueryLanguage", "Comment"]
+                                .contains(&k.as_str())
+                        })
+                    });
+                    keys_ok && !s["Assign"].to_string().contains(".$")
+                }
+                Some("Choice" | "Fail" | "Succeed") => jsonata,
+                Some("Map") => {
+                    jsonata
+                        && s["ItemProcessor"]["States"].as_object().is_some_and(|m| {
+                            m.len() == 1
+                                && m.values().all(|p| {
+                                    p["Type"] == "Pass"
+                                        && p.get("Output").is_none()
+                                        && p.get("Assign").is_none()
+                                })
+                        })
+                }
+                _ => false,
+            }
+        })
+    }
+
+    fn run(&mut self, definition: &Value, input: Value) -> Outcome {
+        let context = json!({});
+        let mut name = definition["StartAt"].as_str().expect("StartAt").to_owned();
+        let mut input = input;
+        loop {
+            let state = &definition["States"][&name];
+            self.event += 1;
+            let entered = self.event;
+            let jsonata = state_is_jsonata(definition, state);
+            let in_state = |e: Error| e.in_state(&name, entered);
+            let vars = self.variables.clone();
+            let scope = JsonataScope::new(&input, &context).with_variables(&vars);
+            let mut next = state["Next"].as_str().map(str::to_owned);
+            let mut assign = state.get("Assign");
+            let mut output = None;
+            match state["Type"].as_str().expect("Type") {
+                "Pass" => {
+                    if jsonata && let Some(template) = state.get("Output") {
+                        output =
+                            Some(eval_json_template(template, &scope, "Output").map_err(in_state)?);
+                    }
+                }
+                "Succeed" => {}
+                "Fail" => {
+                    let field = |key: &str| -> Result<Option<String>, Error> {
+                        match state.get(key) {
+                            Some(Value::String(s)) => match expression_of(s) {
+                                Some(e) => JsonataExpr::owned(e).string(&scope, key).map(Some),
+                                None => Ok(Some(s.clone())),
+                            },
+                            _ => Ok(None),
+                        }
+                    };
+                    let error = field("Error").map_err(in_state)?;
+                    let cause = field("Cause").map_err(in_state)?;
+                    return Err(Error {
+                        error: error.unwrap_or_default().into(),
+                        cause,
+                    });
+                }
+                "Choice" => {
+                    next = None;
+                    for (i, rule) in state["Choices"]
+                        .as_array()
+                        .expect("Choices")
+                        .iter()
+                        .enumerate()
+                    {
+                        let text = expression_of(rule["Condition"].as_str().expect("Condition"))
+                            .expect("a {% %} Condition");
+                        let field = format!("Choices[{i}]/Condition");
+                        if JsonataExpr::owned(text)
+                            .boolean(&scope, &field)
+                            .map_err(in_state)?
+                        {
+                            next = rule["Next"].as_str().map(str::to_owned);
+                            assign = rule.get("Assign");
+                            break;
+                        }
+                    }
+                    if next.is_none() {
+                        next = state["Default"].as_str().map(str::to_owned);
+                        if next.is_none() {
+                            return Err(
+                                Error::new(names::NO_CHOICE_MATCHED, "").in_state(&name, entered)
+                            );
+                        }
+                    }
+                }
+                "Map" => {
+                    let items = match state.get("Items") {
+                        Some(Value::String(s)) if expression_of(s).is_some() => {
+                            let expr = JsonataExpr::owned(expression_of(s).unwrap_or_default());
+                            expr.array(&scope, "Items").map_err(in_state)?
+                        }
+                        Some(Value::Array(_)) => {
+                            match eval_json_template(&state["Items"], &scope, "Items")
+                                .map_err(in_state)?
+                            {
+                                Value::Array(items) => items,
+                                _ => unreachable!("an array template gives an array"),
+                            }
+                        }
+                        Some(_) => return Err(Error::runtime("unsupported Items")),
+                        None => match &input {
+                            Value::Array(items) => items.clone(),
+                            other => {
+                                return Err(in_state(Error::new(
+                                    names::QUERY_EVALUATION_ERROR,
+                                    format!("Map state input must be an array but was: {other}"),
+                                )));
+                            }
+                        },
+                    };
+                    if let Some(Value::String(s)) = state.get("MaxConcurrency")
+                        && let Some(e) = expression_of(s)
+                    {
+                        JsonataExpr::owned(e)
+                            .number(&scope, "MaxConcurrency")
+                            .map_err(in_state)?;
+                    }
+                    let mut results = Vec::with_capacity(items.len());
+                    for (index, item) in items.into_iter().enumerate() {
+                        let value = match state.get("ItemSelector") {
+                            Some(selector) => {
+                                let context =
+                                    json!({"Map": {"Item": {"Index": index, "Value": item}}});
+                                let scope =
+                                    JsonataScope::new(&input, &context).with_variables(&vars);
+                                eval_json_template(selector, &scope, "ItemSelector")
+                                    .map_err(in_state)?
+                            }
+                            None => item,
+                        };
+                        // MapIterationStarted, PassStateEntered/Exited, MapIterationSucceeded.
+                        self.event += 4;
+                        results.push(value);
+                    }
+                    self.event += 2; // MapStateStarted, MapStateSucceeded
+                    output = Some(Value::Array(results));
+                }
+                other => panic!("unsupported state type {other}"),
+            }
+            if let Some(Value::Object(assign)) = assign {
+                let mut assigned = Map::new();
+                for (key, template) in assign {
+                    let value = if jsonata {
+                        eval_json_template(template, &scope, &format!("Assign/{key}"))
+                            .map_err(in_state)?
+                    } else {
+                        template.clone()
+                    };
+                    assigned.insert(key.clone(), value);
+                }
+                self.variables.extend(assigned);
+            }
+            if let Some(output) = output {
+                input = output;
+            }
+            self.event += 1; // *StateExited
+            match next {
+                Some(n) if state["End"] != true => name = n,
+                _ => return Ok(input),
+            }
+        }
+    }
+}
+
+/// JSON equality with numbers compared by value (`1` equals `1.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn corpus_cases_of_pass_choice_fail_and_map_states_match_aws() {
+    let Some(dir) = corpus_dir() else { return };
+    let cases = jsonata_cases(&dir);
+    let mut ran = 0;
+    let mut failures = Vec::new();
+    for case in &cases {
+        let definition = &case["definition"];
+        // `$states.context` and timestamps need the engine's context object and clock.
+        let features = case["features"].to_string();
+        if !Runner::supported(definition) || features.contains("context_object") {
+            continue;
+        }
+        ran += 1;
+        let mut runner = Runner {
+            variables: Map::new(),
+            event: 1,
+        };
+        let outcome = runner.run(definition, case["input"].clone());
+        let expected = &case["expected"];
+        let ok = match (&outcome, expected["status"].as_str()) {
+            (Ok(output), Some("SUCCEEDED")) => same(output, &expected["output"]),
+            (Err(e), Some("FAILED")) => {
+                expected.get("error").is_none_or(|x| x == e.name())
+                    && expected
+                        .get("cause")
+                        .is_none_or(|x| Some(x.as_str().unwrap_or_default()) == e.cause())
+            }
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{}\n  got {outcome:?}\n  expected {expected}",
+                case["id"]
+            ));
+        }
+    }
+    println!(
+        "jsonata corpus cases run: {ran}, failed: {}",
+        failures.len()
+    );
+    assert!(ran >= 50, "only {ran} cases could run");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ------------------------------------------------------------------ unit tests
+
+fn eval(text: &str, input: Value) -> Result<Option<Value>, Failure> {
+    let context = json!({"Execution": {"Name": "e"}});
+    JsonataExpr::owned(text).evaluate(&JsonataScope::new(&input, &context))
+}
+
+fn value(text: &str, input: Value) -> Value {
+    eval(text, input)
+        .unwrap_or_else(|f| panic!("'{text}' failed: {f:?}"))
+        .unwrap_or_else(|| panic!("'{text}' gave nothing"))
+}
+
+fn threw(text: &str) -> (String, String) {
+    match eval(text, json!({})) {
+        Err(Failure::Threw { code, message }) => (code, message),
+        other => panic!("'{text}' did not throw: {other:?}"),
+    }
+}
+
+#[test]
+fn template_strings_are_exactly_one_expression() {
+    assert_eq!(expression_of("{% 1 + 1 %}"), Some("1 + 1"));
+    assert_eq!(expression_of("{%1%}"), Some("1"));
+    assert_eq!(expression_of("{% $x %} "), None);
+    assert_eq!(expression_of(" {% $x %}"), None);
+    assert_eq!(expression_of("$.a"), None);
+    assert_eq!(expression_of("{%"), None);
+}
+
+#[test]
+fn states_input_context_result_error_output_and_variables() {
+    let input = json!({"a": 41, "s": "x"});
+    let context = json!({"State": {"Name": "S"}});
+    let result = json!({"r": true});
+    let error_output = json!({"Error": "E", "Cause": "C"});
+    let mut variables = Map::new();
+    variables.insert("n".into(), json!(2));
+    let scope = JsonataScope::new(&input, &context)
+        .with_result(&result)
+        .with_error_output(&error_output)
+        .with_variables(&variables);
+    let v = |text: &str| JsonataExpr::owned(text).value(&scope, "Output").unwrap();
+    assert_eq!(v("$states.input.a + 1"), json!(42));
+    assert_eq!(v("$states.context.State.Name"), json!("S"));
+    assert_eq!(v("$states.result.r"), json!(true));
+    assert_eq!(
+        v("$states.errorOutput.Error & $states.errorOutput.Cause"),
+        json!("EC")
+    );
+    assert_eq!(v("$n * $states.input.a"), json!(82));
+    // No context item: `$` and bare names read nothing.
+    assert!(JsonataExpr::owned("a").evaluate(&scope).unwrap().is_none());
+}
+
+#[test]
+fn numbers_print_as_integers_when_whole() {
+    let v = value("$states.input.a / 2", json!({"a": 4}));
+    assert_eq!(v, json!(2));
+    assert!(v.is_i64());
+    assert_eq!(value("0.5 + 0.25", json!({})), json!(0.75));
+    assert_eq!(value("1/0", json!({})), json!("Infinity"));
+    assert_eq!(value("-1/0", json!({})), json!("-Infinity"));
+    assert_eq!(value("[1/0]", json!({})), json!(["Infinity"]));
+}
+
+#[test]
+fn undefined_is_a_query_evaluation_error_with_aws_cause() {
+    static E: JsonataExpr = JsonataExpr::new("$doesNotExist");
+    let input = json!({});
+    let scope = JsonataScope::new(&input, &Value::Null);
+    let e = E.value(&scope, "Output/result").unwrap_err();
+    assert_eq!(e.name(), names::QUERY_EVALUATION_ERROR);
+    assert_eq!(
+        e.cause(),
+        Some(
+            "The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined)."
+        )
+    );
+    // With the state prefix, as in the corpus (BASE_UNDEFINED_OUTPUT).
+    assert_eq!(
+        e.in_state("State2", 6).cause(),
+        Some(
+            "An error occurred while executing the state 'State2' (entered at the event id #6). The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined)."
+        )
+    );
+}
+
+#[test]
+fn evaluation_errors_carry_jsonata_code_and_message() {
+    let input = json!({"FunctionInput": {"fst": "fst"}});
+    let scope = JsonataScope::new(&input, &Value::Null);
+    let e = JsonataExpr::owned("$randomSeeded($states.input.FunctionInput.fst)")
+        .value(&scope, "Output/FunctionResult")
+        .unwrap_err();
+    assert_eq!(
+        e.cause(),
+        Some(
+            "The JSONata expression '$randomSeeded($states.input.FunctionInput.fst)' specified for the field 'Output/FunctionResult' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+        )
+    );
+    // `$eval` is not available on Step Functions.
+    assert_eq!(threw("$eval('1')").0, "T1006");
+    assert_eq!(threw("\"a\" < 1").0, "T2009");
+    assert_eq!(threw("$error('boom')"), ("D3137".into(), "boom".into()));
+    // A syntax error is caught by `check` (build-support can reject it early).
+    let bad = JsonataExpr::owned("a[1,2)");
+    assert!(matches!(bad.check(), Err(Failure::Threw { ref code, .. }) if code.starts_with('S')));
+}
+
+#[test]
+fn typed_fields_report_the_type_they_got() {
+    let input = json!({});
+    let scope = JsonataScope::new(&input, &Value::Null);
+    let items = |text: &str| {
+        JsonataExpr::owned(text)
+            .array(&scope, "Items")
+            .unwrap_err()
+            .cause()
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    // Causes recorded by AWS (test_map_state_items_eval_jsonata_fail).
+    assert_eq!(
+        items("true"),
+        "The JSONata expression 'true' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'boolean' for value: true"
+    );
+    assert_eq!(
+        items("null"),
+        "The JSONata expression 'null' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'null' for value: null"
+    );
+    assert_eq!(
+        items("{'foo': 'bar'}"),
+        "The JSONata expression '{'foo': 'bar'}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'object' for value: {\"foo\":\"bar\"}"
+    );
+    assert_eq!(
+        items("'string'"),
+        "The JSONata expression ''string'' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: \"string\""
+    );
+    assert_eq!(
+        items("$fn := function($x){$x}"),
+        "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' returned an unsupported result type."
+    );
+    assert_eq!(
+        JsonataExpr::owned("[1, 2]").array(&scope, "Items").unwrap(),
+        vec![json!(1), json!(2)]
+    );
+    assert!(
+        JsonataExpr::owned("1 = 1")
+            .boolean(&scope, "Condition")
+            .unwrap()
+    );
+    assert!(
+        JsonataExpr::owned("1")
+            .boolean(&scope, "Condition")
+            .is_err()
+    );
+    assert_eq!(
+        JsonataExpr::owned("'E'").string(&scope, "Error").unwrap(),
+        "E"
+    );
+    assert_eq!(
+        JsonataExpr::owned("$variable := 1")
+            .number(&scope, "MaxConcurrency")
+            .unwrap()
+            .as_i64(),
+        Some(1)
+    );
+}
+
+#[test]
+fn templates_evaluate_leaves_and_name_fields_as_aws() {
+    static A: JsonataExpr = JsonataExpr::new("$states.input.a");
+    static MISSING: JsonataExpr = JsonataExpr::new("$states.input.nope");
+    static T: JsonataTemplate = JsonataTemplate::Object(&[
+        ("z", JsonataTemplate::Expr(&A)),
+        ("lit", JsonataTemplate::Str("$.not.a.path")),
+        (
+            "list",
+            JsonataTemplate::Array(&[
+                JsonataTemplate::Int(1),
+                JsonataTemplate::Expr(&A),
+                JsonataTemplate::Null,
+            ]),
+        ),
+        ("b", JsonataTemplate::Bool(true)),
+    ]);
+    static BAD: JsonataTemplate = JsonataTemplate::Object(&[(
+        "a",
+        JsonataTemplate::Object(&[(
+            "b",
+            JsonataTemplate::Array(&[JsonataTemplate::Expr(&MISSING)]),
+        )]),
+    )]);
+    let input = json!({"a": "A"});
+    let scope = JsonataScope::new(&input, &Value::Null);
+    let out = T.eval(&scope, "Output").unwrap();
+    assert_eq!(
+        out.to_string(),
+        r#"{"z":"A","lit":"$.not.a.path","list":[1,"A",null],"b":true}"#
+    );
+    let e = BAD.eval(&scope, "Output").unwrap_err();
+    assert_eq!(
+        e.cause(),
+        Some(
+            "The JSONata expression '$states.input.nope' specified for the field 'Output/a/b[0]' returned nothing (undefined)."
+        )
+    );
+    // The same from plain JSON (corpus LIST_RICH).
+    let template = json!([null, 0, 0.1, true, "string", [], "$nosuchvar", "$.no.such.path", "{% $states.input %}", {"key": "{% true %}"}]);
+    assert_eq!(
+        eval_json_template(&template, &scope, "Output").unwrap(),
+        json!([null, 0, 0.1, true, "string", [], "$nosuchvar", "$.no.such.path", {"a": "A"}, {"key": true}])
+    );
+}
+
+#[test]
+fn objects_keep_member_order() {
+    let input: Value =
+        serde_json::from_str(r#"{"z": 1, "a": 2, "m": {"y": 1, "b": 2, "k": 3}}"#).unwrap();
+    assert_eq!(
+        value("$states.input", input.clone()).to_string(),
+        input.to_string()
+    );
+    assert_eq!(
+        value("$states.input.m", input.clone()).to_string(),
+        r#"{"y":1,"b":2,"k":3}"#
+    );
+    assert_eq!(
+        value("{'b': 1, 'a': 2, 'c': 3}", json!({})).to_string(),
+        r#"{"b":1,"a":2,"c":3}"#
+    );
+    assert_eq!(
+        value(
+            "$merge([$states.input.p1, $states.input.p2])",
+            json!({"p1": {"hello": "world"}, "p2": {"foo": "bar"}})
+        )
+        .to_string(),
+        r#"{"hello":"world","foo":"bar"}"#
+    );
+    assert_eq!(
+        value("{'x': $states.input}", input.clone()).to_string(),
+        format!(r#"{{"x":{input}}}"#)
+    );
+}
+
+#[test]
+fn partition_as_aws() {
+    let p = |a: Value, n: Value| {
+        eval(
+            "$partition($states.input.a, $states.input.n)",
+            json!({"a": a, "n": n}),
+        )
+        .unwrap()
+    };
+    assert_eq!(p(json!([0, 1, 2]), json!(2)), Some(json!([[0, 1], [2]])));
+    assert_eq!(
+        p(json!([0, 1, 2, 3]), json!(4)),
+        Some(json!([[0, 1, 2, 3]]))
+    );
+    assert_eq!(p(json!([0]), json!(5)), Some(json!([[0]])));
+    assert_eq!(p(json!([0, 1, 2]), json!(2.9)), Some(json!([[0, 1], [2]])));
+    assert_eq!(p(json!([0, 1]), json!(0)), None);
+    assert_eq!(p(json!([]), json!(2)), None);
+    assert_eq!(threw("$partition([1], 'x')").0, "T0410");
+}
+
+#[test]
+fn range_as_aws() {
+    assert_eq!(value("$range(0, 9, 3)", json!({})), json!([0, 3, 6, 9]));
+    assert_eq!(value("$range(0, 10, 3)", json!({})), json!([0, 3, 6, 9]));
+    assert_eq!(value("$range(1, 9, 9)", json!({})), json!(1));
+    assert_eq!(value("$range(5, 1, -2)", json!({})), json!([5, 3, 1]));
+    assert_eq!(value("$range(-1.7, 2, 1)", json!({})), json!([-1, 0, 1, 2]));
+    assert_eq!(eval("$range(1, 5, -1)", json!({})).unwrap(), None);
+    assert_eq!(eval("$range(1, 5)", json!({})).unwrap(), None);
+    assert_eq!(eval("$range(1, 5, 0)", json!({})).unwrap(), None);
+    assert!(eval("$range(1, 360145, 1)", json!({})).is_ok());
+    assert!(eval("$range(1, 360146, 1)", json!({})).is_err());
+}
+
+#[test]
+fn hash_random_uuid_parse_as_aws() {
+    assert_eq!(
+        value("$hash('abc', 'MD5')", json!({})),
+        json!("900150983cd24fb0d6963f7d28e17f72")
+    );
+    assert_eq!(
+        value("$hash('abc', 'SHA-1')", json!({})),
+        json!("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
+    assert_eq!(
+        value("$hash('abc', 'SHA-256')", json!({})),
+        json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    );
+    assert_eq!(
+        value("$length($hash('abc', 'SHA-384'))", json!({})),
+        json!(96)
+    );
+    assert_eq!(
+        value("$length($hash('abc', 'SHA-512'))", json!({})),
+        json!(128)
+    );
+    assert_eq!(threw("$hash('abc', 'sha-256')").0, "T0410");
+    assert_eq!(eval("$hash('abc')", json!({})).unwrap(), None);
+
+    let seeded = value("$random(7)", json!({}));
+    assert_eq!(seeded, value("$random(7)", json!({})));
+    assert_ne!(seeded, value("$random(8)", json!({})));
+    for text in ["$random()", "$random(7)", "$random(-3)"] {
+        let r = value(text, json!({})).as_f64().unwrap();
+        assert!((0.0..1.0).contains(&r), "{text} gave {r}");
+    }
+    // `$random` is rebound only where it is used; the block keeps results intact.
+    assert_eq!(value("[$random(1), 2][1]", json!({})), json!(2));
+
+    let uuid = value("$uuid()", json!({}));
+    let uuid = uuid.as_str().unwrap();
+    assert_eq!(uuid.len(), 36);
+    assert_eq!(&uuid[14..15], "4");
+
+    let parse = |text: &str| value("$parse($states.input.t)", json!({"t": text}));
+    assert_eq!(parse("1"), json!(1));
+    assert_eq!(parse("true"), json!(true));
+    assert_eq!(parse("\"HelloWorld\""), json!("HelloWorld"));
+    assert_eq!(parse("[1, 2, \"HelloWorld\"]"), json!([1, 2, "HelloWorld"]));
+    assert_eq!(
+        parse("{\"Arg1\": 1, \"Arg2\": []}").to_string(),
+        r#"{"Arg1":1,"Arg2":[]}"#
+    );
+    assert!(eval("$parse('{')", json!({})).is_err());
+}
+
+#[test]
+fn jsonata_functions_the_crate_lacks_are_provided() {
+    assert_eq!(value("$type(1)", json!({})), json!("number"));
+    assert_eq!(value("$type(null)", json!({})), json!("null"));
+    assert_eq!(value("$type([])", json!({})), json!("array"));
+    assert_eq!(value("$type(function(){1})", json!({})), json!("function"));
+    assert_eq!(value("$average([1, 2, 6])", json!({})), json!(3));
+    assert_eq!(
+        value("$spread({'a': 1, 'b': 2})", json!({})),
+        json!([{"a": 1}, {"b": 2}])
+    );
+    // Member order from the input: `$keys`, `$each`, `$spread` list members as given.
+    let input: Value = serde_json::from_str(r#"{"o": {"z": 1, "a": 2, "m": 3}}"#).unwrap();
+    assert_eq!(
+        value("$keys($states.input.o)", input.clone()),
+        json!(["z", "a", "m"])
+    );
+    assert_eq!(
+        value(
+            "$each($states.input.o, function($v, $k){$k & $v})",
+            input.clone()
+        ),
+        json!(["z1", "a2", "m3"])
+    );
+    assert_eq!(
+        value("$spread($states.input.o)", input.clone()).to_string(),
+        r#"[{"z":1},{"a":2},{"m":3}]"#
+    );
+    assert_eq!(
+        value("$keys({'b': 1, 'a': 2})", json!({})),
+        json!(["a", "b"])
+    );
+    assert_eq!(
+        value("$sift({'a': 1, 'b': -1}, function($v){$v > 0})", json!({})),
+        json!({"a": 1})
+    );
+    assert_eq!(value("$count($shuffle([1, 2, 3]))", json!({})), json!(3));
+    assert_eq!(value("$formatBase(255, 16)", json!({})), json!("ff"));
+    assert_eq!(value("$formatBase(-5, 2)", json!({})), json!("-101"));
+    assert_eq!(
+        value("$encodeUrlComponent('a b/c?')", json!({})),
+        json!("a%20b%2Fc%3F")
+    );
+    assert_eq!(
+        value("$encodeUrl('https://x.org/a b?q=1')", json!({})),
+        json!("https://x.org/a%20b?q=1")
+    );
+    assert_eq!(
+        value("$decodeUrlComponent('a%20b%2Fc')", json!({})),
+        json!("a b/c")
+    );
+    assert_eq!(threw("$decodeUrl('%E0%A4%A')").0, "D3137");
+}
+
+#[test]
+fn jsonata_semantics_through_the_crate() {
+    let input = json!({"items": [1, 2, 3], "o": {"k": "v"}, "people": [{"n": "a", "age": 30}, {"n": "b", "age": 20}]});
+    let v = |text: &str| value(text, input.clone());
+    assert_eq!(v("$states.input.items[$ > 1]"), json!([2, 3]));
+    assert_eq!(v("$states.input.items.($ * 2)"), json!([2, 4, 6]));
+    assert_eq!(v("$sum($states.input.items)"), json!(6));
+    assert_eq!(v("$states.input.people[age > 25].n"), json!("a"));
+    assert_eq!(v("$states.input.people^(age).n"), json!(["b", "a"]));
+    assert_eq!(v("$contains('hello$world', /^hello\\$/)"), json!(true));
+    assert_eq!(v("$number('2')"), json!(2));
+    assert_eq!(v("$not($states.input.o.k = 'v')"), json!(false));
+    assert_eq!(v("$states.input.items ~> $count()"), json!(3));
+    assert_eq!(
+        v("($f := function($n){$n <= 1 ? 1 : $n * $f($n - 1)}; $f(5))"),
+        json!(120)
+    );
+    assert_eq!(
+        v("$join($map($states.input.people, function($p){$p.n}), ',')"),
+        json!("a,b")
+    );
+    assert_eq!(
+        v("$states.input.o ~> |$|{'n': 1}|"),
+        json!({"k": "v", "n": 1})
+    );
+}
+
+#[test]
+fn hostile_expressions_fail_cleanly() {
+    // The parent operator makes jsonata-rs panic; it is refused before.
+    assert_eq!(threw("$states.input.o.%").0, "S0217");
+    // Nesting that would overflow the parser's stack.
+    let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(threw(&deep).0, "U1001");
+    // `%` as the remainder operator still works.
+    assert_eq!(value("$states.input.a % 4", json!({"a": 10})), json!(2));
+    for text in [
+        "",
+        "   ",
+        "$",
+        "$$",
+        "$states.",
+        "(",
+        "[1,",
+        "{'a'",
+        "'unterminated",
+        "/regex",
+        "1 +",
+        "$f(",
+        "function($x",
+        "a..b",
+        "[1..]",
+        "$[",
+        "@",
+        "#",
+        "^(a)",
+        "~>",
+        "|$|{}|",
+    ] {
+        match JsonataExpr::owned(text).evaluate(&JsonataScope::new(&json!({}), &Value::Null)) {
+            Err(Failure::Threw { code, .. }) => {
+                assert_ne!(code, "U1002", "internal failure on '{text}'")
+            }
+            Err(Failure::UnsupportedResult) | Ok(_) => {}
+        }
+    }
+}
+
+#[test]
+fn endless_recursion_and_long_loops_stop_without_overflowing_a_task_stack() {
+    // A 2 MiB stack, as a Tokio worker thread has.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            let started = Instant::now();
+            let endless = eval("($f := function($n){$n + $f($n + 1)}; $f(0))", json!({}));
+            let elapsed = started.elapsed();
+            (endless, elapsed)
+        })
+        .unwrap();
+    let (endless, elapsed) = handle.join().expect("no stack overflow");
+    assert!(
+        matches!(endless, Err(Failure::Threw { ref code, .. }) if code == "U1001"),
+        "{endless:?}"
+    );
+    assert!(elapsed < Duration::from_secs(10));
+    // AWS accepts a sum of 100 terms.
+    let sum = vec!["1"; 100].join("+");
+    assert_eq!(value(&sum, json!({})), json!(100));
+}
