@@ -229,6 +229,11 @@ struct Prepared {
     text: String,
     /// The variable names the source mentions (`$name`), to bind only those.
     variables: Vec<String>,
+    /// The `$states` members to hand over (`None`: all of them).
+    states_members: Option<Vec<String>>,
+    /// Whether the transform operator occurs (it updates nested objects in place
+    /// in jsonata-rs, so unchanged-looking input objects are converted, not reused).
+    transform: bool,
     /// Whether functions that list an object's members run (`$keys`, `$each`,
     /// `$spread`, `$sift`): they need the members' original order.
     needs_key_order: bool,
@@ -512,6 +517,8 @@ fn prepare(source: &str) -> Result<Prepared, Failure> {
         .any(|v| ["keys", "each", "spread", "sift"].contains(&v.as_str()));
     Ok(Prepared {
         text,
+        states_members: lexed.states_members,
+        transform: lexed.transform,
         variables: lexed.variables,
         needs_key_order,
     })
@@ -527,7 +534,12 @@ const REBOUND: &[(&str, &str)] = &[
 struct Lexed {
     max_nesting: usize,
     parent_operator: bool,
+    /// The transform operator `| ... | ... |` (or any `|`) occurs.
+    transform: bool,
     variables: Vec<String>,
+    /// The members of `$states` read as `$states.name`; `None` when `$states` is
+    /// used otherwise (as a whole).
+    states_members: Option<Vec<String>>,
     /// Names and string literals in order of appearance (for member order).
     words: Vec<String>,
 }
@@ -540,7 +552,9 @@ fn lex(source: &str) -> Result<Lexed, Failure> {
     let mut out = Lexed {
         max_nesting: 0,
         parent_operator: false,
+        transform: false,
         variables: Vec::new(),
+        states_members: Some(Vec::new()),
         words: Vec::new(),
     };
     let mut depth = 0usize;
@@ -602,6 +616,10 @@ fn lex(source: &str) -> Result<Lexed, Failure> {
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
             }
+            '|' => {
+                out.transform = true;
+                operand_expected = true;
+            }
             '%' => {
                 if operand_expected {
                     out.parent_operator = true;
@@ -616,6 +634,33 @@ fn lex(source: &str) -> Result<Lexed, Failure> {
                 }
                 if end > start {
                     let name: String = chars[start..end].iter().collect();
+                    if name == "states" {
+                        let mut j = end;
+                        while j < chars.len() && chars[j].is_whitespace() {
+                            j += 1;
+                        }
+                        let member_start = j + 1;
+                        let mut member_end = member_start;
+                        if j < chars.len() && chars[j] == '.' {
+                            while member_end < chars.len()
+                                && (chars[member_end].is_alphanumeric() || chars[member_end] == '_')
+                            {
+                                member_end += 1;
+                            }
+                        }
+                        let member: String = chars[member_start.min(chars.len())
+                            ..member_end.max(member_start).min(chars.len())]
+                            .iter()
+                            .collect();
+                        match (&mut out.states_members, member.is_empty()) {
+                            (Some(members), false) => {
+                                if !members.contains(&member) {
+                                    members.push(member);
+                                }
+                            }
+                            (members, _) => *members = None,
+                        }
+                    }
                     if !out.variables.contains(&name) {
                         out.variables.push(name);
                     }
@@ -651,8 +696,11 @@ fn lex(source: &str) -> Result<Lexed, Failure> {
 
 /// Where output objects get their member order from (see the module doc).
 struct Order<'s> {
-    /// Objects converted from the input or a variable, by address in the arena.
-    originals: HashMap<usize, &'s Map<String, Value>>,
+    /// Objects and arrays converted from the input or a variable, by address in the
+    /// arena.
+    originals: HashMap<usize, &'s Value>,
+    /// Whether an original may be handed back as it was (see `Prepared::transform`).
+    reuse: bool,
     /// Every JSON value handed to the evaluator, in order, for ranking names.
     roots: Vec<&'s Value>,
     source: &'s str,
@@ -737,6 +785,7 @@ fn evaluate_in<'s>(
 
     let mut order = Order {
         originals: HashMap::new(),
+        reuse: !prepared.transform,
         roots: Vec::new(),
         source,
         rank: None,
@@ -748,14 +797,24 @@ fn evaluate_in<'s>(
             states.insert(name, converted);
             order.roots.push(value);
         };
-        add("input", scope.input);
-        if let Some(result) = scope.result {
+        let wanted = |member: &str| {
+            prepared
+                .states_members
+                .as_ref()
+                .is_none_or(|members| members.iter().any(|m| m == member))
+        };
+        if wanted("input") {
+            add("input", scope.input);
+        }
+        if let Some(result) = scope.result.filter(|_| wanted("result")) {
             add("result", result);
         }
-        if let Some(error_output) = scope.error_output {
+        if let Some(error_output) = scope.error_output.filter(|_| wanted("errorOutput")) {
             add("errorOutput", error_output);
         }
-        add("context", scope.context);
+        if wanted("context") {
+            add("context", scope.context);
+        }
         jsonata.assign_var("states", states);
     }
     if let Some(variables) = scope.variables {
@@ -776,7 +835,10 @@ fn evaluate_in<'s>(
         let orders = order
             .originals
             .iter()
-            .map(|(address, map)| (*address, map.keys().cloned().collect()))
+            .filter_map(|(address, value)| {
+                let map = value.as_object()?;
+                Some((*address, map.keys().cloned().collect()))
+            })
             .collect();
         KEY_ORDER.with(|k| *k.borrow_mut() = Some(orders));
     }
@@ -792,18 +854,33 @@ fn evaluate_in<'s>(
 fn to_jsonata<'a, 's>(
     arena: &'a Bump,
     value: &'s Value,
-    originals: &mut HashMap<usize, &'s Map<String, Value>>,
+    originals: &mut HashMap<usize, &'s Value>,
 ) -> &'a JValue<'a> {
     match value {
         Value::Null => JValue::null(arena),
         Value::Bool(b) => JValue::bool(*b),
-        Value::Number(n) => JValue::number(arena, n.as_f64().unwrap_or(f64::NAN)),
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let number: &'a JValue<'a> = JValue::number(arena, f);
+            // An integer f64 cannot hold exactly is remembered, to be handed back
+            // exact when it passes through unchanged.
+            let inexact = n
+                .as_i64()
+                .is_some_and(|i| f as i64 != i || i.unsigned_abs() > 1 << 53)
+                || n.as_u64().is_some_and(|u| u > 1 << 53);
+            if inexact {
+                originals.insert(number as *const JValue<'a> as usize, value);
+            }
+            number
+        }
         Value::String(s) => JValue::string(arena, s),
         Value::Array(items) => {
             let array = JValue::array_with_capacity(arena, items.len(), ArrayFlags::empty());
             for item in items {
                 array.push(to_jsonata(arena, item, originals));
             }
+            let array: &'a JValue<'a> = array;
+            originals.insert(array as *const JValue<'a> as usize, value);
             array
         }
         Value::Object(map) => {
@@ -812,7 +889,7 @@ fn to_jsonata<'a, 's>(
                 object.insert(key, to_jsonata(arena, item, originals));
             }
             let object: &'a JValue<'a> = object;
-            originals.insert(object as *const JValue<'a> as usize, map);
+            originals.insert(object as *const JValue<'a> as usize, value);
             object
         }
     }
@@ -827,6 +904,14 @@ fn members_of<'a>(value: &'a JValue<'a>) -> Vec<&'a JValue<'a>> {
 }
 
 fn from_jsonata<'a>(value: &'a JValue<'a>, order: &mut Order<'_>) -> Result<Value, Failure> {
+    let address = value as *const JValue<'a> as usize;
+    let original = order.originals.get(&address).copied();
+    if order.reuse
+        && let Some(original) = original
+    {
+        // Handed back unchanged: the JSON it came from, exact (order, integers).
+        return Ok(original.clone());
+    }
     Ok(match value {
         JValue::Undefined | JValue::Null => Value::Null,
         JValue::Bool(b) => Value::Bool(*b),
@@ -843,10 +928,8 @@ fn from_jsonata<'a>(value: &'a JValue<'a>, order: &mut Order<'_>) -> Result<Valu
             Value::Array(items)
         }
         JValue::Object(map) => {
-            let address = value as *const JValue<'_> as usize;
             let mut out = Map::with_capacity(map.len());
-            let original = order.originals.get(&address).copied();
-            if let Some(original) = original {
+            if let Some(Value::Object(original)) = original {
                 for key in original.keys() {
                     if let Some(member) = map.get(key.as_str()) {
                         if !member.is_undefined() {

@@ -626,6 +626,35 @@ fn objects_keep_member_order() {
 }
 
 #[test]
+fn values_handed_back_unchanged_stay_exact() {
+    // JSONata computes in f64; a value passed through is the input's own JSON.
+    let input = json!({"big": 9007199254740993u64, "list": [9007199254740993u64, 0.1]});
+    assert_eq!(
+        value("$states.input.big", input.clone()),
+        json!(9007199254740993u64)
+    );
+    assert_eq!(value("$states.input", input.clone()), input);
+    assert_eq!(
+        value("$states.input.list", input.clone()),
+        json!([9007199254740993u64, 0.1])
+    );
+    // Computed values are f64, as on AWS past the `long` range.
+    assert_eq!(
+        value("$states.input.big + 0", input.clone()),
+        json!(9007199254740992u64)
+    );
+    // `$states` as a whole holds every member the scope has.
+    let context = json!({"c": 1});
+    let whole = JsonataExpr::owned("$states")
+        .evaluate(&JsonataScope::new(&input, &context))
+        .unwrap()
+        .unwrap();
+    assert_eq!(whole["input"], input);
+    assert_eq!(whole["context"], context);
+    assert!(whole.get("result").is_none());
+}
+
+#[test]
 fn partition_as_aws() {
     let p = |a: Value, n: Value| {
         eval(
