@@ -4,7 +4,7 @@
 //!
 //! A program is then three lines around the generated type:
 //!
-//! ```ignore
+//! ```no_run
 //! asl::asl!(ManageEksCluster = "manage-eks-cluster.asl.json");
 //!
 //! #[tokio::main]
@@ -406,7 +406,7 @@ fn use_color() -> bool {
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
-async fn interrupted() {
+pub async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -11,10 +11,37 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use common::sandbox_or_skip;
+use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
+
+use common::{EXPECTED_PATH, sandbox_or_skip};
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("asl-examples-{}-{name}", uuid::Uuid::new_v4()))
+}
+
+/// `manage-eks-cluster` against the sandbox's moto: dummy credentials, sa-east-1,
+/// nothing of the user's AWS setup, stdin closed. The caller adds the cluster mapping.
+fn sample_against(sandbox: &Sandbox) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"));
+    c.args([
+        "--aws-endpoint",
+        sandbox.aws_endpoint(),
+        "--region",
+        "sa-east-1",
+    ])
+    .args(["--poll-interval", "0.05"])
+    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+    .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
+    .env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/asl-examples/credentials",
+    )
+    .env_remove("AWS_PROFILE")
+    .env_remove("AWS_SESSION_TOKEN")
+    .stdin(Stdio::null());
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,16 +69,7 @@ async fn run_sample_shows_progress_the_message_and_the_history() {
     );
 
     // Progress: every state of the expected path entered and left, in plain lines.
-    for state in [
-        "Create an EKS cluster",
-        "Create a node group",
-        "Run a job on EKS",
-        "Examine output",
-        "Send expected result",
-        "Delete job",
-        "Delete node group",
-        "Delete cluster",
-    ] {
+    for state in EXPECTED_PATH {
         assert!(
             stderr.contains(&format!("enter  {state}\n")),
             "{state}:\n{stderr}"
@@ -109,13 +127,7 @@ async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
     let wrong = temp_path("wrong-token");
     let wrong_token = format!("not-the-token-{}", uuid::Uuid::new_v4().simple());
     std::fs::write(&wrong, &wrong_token).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
-        .args([
-            "--aws-endpoint",
-            sandbox.aws_endpoint(),
-            "--region",
-            "sa-east-1",
-        ])
+    let out = sample_against(&sandbox)
         .args([
             "--cluster",
             &format!("ExampleCluster={}", sandbox.kube_endpoint()),
@@ -124,12 +136,7 @@ async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
         .arg(sandbox.ca_file())
         .arg("--cluster-token-file")
         .arg(&wrong)
-        .args(["--progress", "plain", "--poll-interval", "0.05", "{}"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
+        .args(["--progress", "plain", "{}"])
         .output()
         .await
         .expect("manage-eks-cluster runs");
@@ -173,21 +180,10 @@ async fn a_kubeconfig_context_can_stand_for_the_cluster() {
         kube.token().expect("token")
     );
     std::fs::write(&kubeconfig, yaml).unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
-        .args([
-            "--aws-endpoint",
-            sandbox.aws_endpoint(),
-            "--region",
-            "sa-east-1",
-        ])
+    let out = sample_against(&sandbox)
         .args(["--kube-context", "ExampleCluster=asl-standin"])
-        .args(["--progress", "none", "--poll-interval", "0.05"])
+        .args(["--progress", "none"])
         .env("KUBECONFIG", &kubeconfig)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .stdin(Stdio::null())
         .output()
         .await
         .expect("manage-eks-cluster runs");

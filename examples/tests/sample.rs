@@ -16,7 +16,7 @@ use asl_examples::cli::Args;
 use asl_examples::sandbox::Sandbox;
 use serde_json::{Value, json};
 
-use common::{has_event, sandbox_or_skip, state_output, states_entered};
+use common::{EXPECTED_PATH, has_event, sandbox_or_skip, state_output, states_entered};
 
 asl!(ManageEksCluster = "manage-eks-cluster.asl.json");
 // The same definition with a Job that prints 3.1 (`bpi(2)`) instead of pi to 20 digits.
@@ -102,19 +102,7 @@ async fn pi_from_the_job_takes_the_expected_branch() {
         .unwrap_or_else(|e| panic!("the sample failed: {e}"));
     let events = events.lock().unwrap().clone();
 
-    assert_eq!(
-        states_entered(&events),
-        [
-            "Create an EKS cluster",
-            "Create a node group",
-            "Run a job on EKS",
-            "Examine output",
-            "Send expected result",
-            "Delete job",
-            "Delete node group",
-            "Delete cluster",
-        ]
-    );
+    assert_eq!(states_entered(&events), EXPECTED_PATH);
     assert!(has_event(&events, EventType::ExecutionSucceeded));
 
     // The log `{ "pi": 3.1415926535897932385 }` is parsed as JSON (a double), and

@@ -19,6 +19,7 @@
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 
+use asl_examples::app::interrupted;
 use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
 
 /// The sample's definition, for the SNS topic it publishes to.
@@ -155,21 +156,5 @@ fn sample_binary() -> Result<PathBuf, String> {
              (scripts/run-sample does), or set ASL_SAMPLE_BIN",
             path.display()
         ))
-    }
-}
-
-/// Ctrl-C, or SIGTERM.
-async fn interrupted() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }

@@ -6,6 +6,18 @@
 use asl::runtime::exec::{EventType, HistoryEvent};
 use asl_examples::sandbox::Sandbox;
 
+/// The states the sample enters when the Job prints pi.
+pub const EXPECTED_PATH: [&str; 8] = [
+    "Create an EKS cluster",
+    "Create a node group",
+    "Run a job on EKS",
+    "Examine output",
+    "Send expected result",
+    "Delete job",
+    "Delete node group",
+    "Delete cluster",
+];
+
 /// The sandbox, or `None` (after printing a skip line) when moto is missing and CI
 /// is not set.
 pub async fn sandbox_or_skip(test: &str) -> Option<Sandbox> {
