@@ -28,6 +28,43 @@
 //! own: `$partition`, `$range`, `$hash`, `$random` (with an optional seed), `$uuid`,
 //! `$parse`; `$eval` does not exist (`T1006`), as on AWS.
 //!
+//! # From generated code
+//!
+//! One `static` [`JsonataExpr`] per `{% %}` string (the text between the markers,
+//! trimmed: [`expression_of`]), one `static` [`JsonataTemplate`] per JSON-valued field
+//! that holds expressions below its top, and per field the helper that checks the
+//! type the field needs:
+//!
+//! | field | call |
+//! |---|---|
+//! | `Output`, `Arguments`, `Assign/<name>`, `ItemSelector` | [`JsonataTemplate::eval`] with `"Output"`, `"Arguments"`, `"Assign/<name>"`, `"ItemSelector"`; a bare `"{% %}"` value: [`JsonataExpr::value`] |
+//! | `Condition` of rule *i* | [`JsonataExpr::boolean`] with `"Choices[i]/Condition"` |
+//! | `Items` | [`JsonataExpr::array`] with `"Items"` |
+//! | `Error`, `Cause`, `Timestamp` | [`JsonataExpr::string`] |
+//! | `Seconds`, `TimeoutSeconds`, `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailureCount`, `ToleratedFailurePercentage` | [`JsonataExpr::number`], then the field's own range check |
+//!
+//! Errors come back without the state prefix: add it with [`Error::in_state`].
+//!
+//! ```
+//! use asl_runtime::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
+//! use serde_json::{json, Map};
+//!
+//! static TOTAL: JsonataExpr = JsonataExpr::new("$sum($states.input.values) + $bonus");
+//! static OUTPUT: JsonataTemplate = JsonataTemplate::Object(&[
+//!     ("total", JsonataTemplate::Expr(&TOTAL)),
+//!     ("source", JsonataTemplate::Str("$.not.evaluated")),
+//! ]);
+//!
+//! let input = json!({"values": [1, 2, 3]});
+//! let context = json!({"State": {"Name": "Sum"}});
+//! let mut variables = Map::new();
+//! variables.insert("bonus".to_owned(), json!(10));
+//! let scope = JsonataScope::new(&input, &context).with_variables(&variables);
+//! let output = OUTPUT.eval(&scope, "Output")?;
+//! assert_eq!(output, json!({"total": 16, "source": "$.not.evaluated"}));
+//! # Ok::<(), asl_runtime::Error>(())
+//! ```
+//!
 //! # The evaluator: jsonata-rs, wrapped
 //!
 //! Evaluation is done by the `jsonata-rs` crate (Stedi, Apache-2.0, version 0.3.4),

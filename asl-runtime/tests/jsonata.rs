@@ -155,7 +155,11 @@ impl Runner {
                     });
                     keys_ok && !s["Assign"].to_string().contains(".$")
                 }
-                Some("Choice" | "Fail" | "Succeed") => jsonata,
+                Some("Choice") => jsonata,
+                Some("Succeed") => true,
+                Some("Fail") => {
+                    jsonata || (s.get("ErrorPath").is_none() && s.get("CausePath").is_none())
+                }
                 Some("Map") => {
                     jsonata
                         && s["ItemProcessor"]["States"].as_object().is_some_and(|m| {
@@ -198,7 +202,7 @@ impl Runner {
                 "Fail" => {
                     let field = |key: &str| -> Result<Option<String>, Error> {
                         match state.get(key) {
-                            Some(Value::String(s)) => match expression_of(s) {
+                            Some(Value::String(s)) => match expression_of(s).filter(|_| jsonata) {
                                 Some(e) => JsonataExpr::owned(e).string(&scope, key).map(Some),
                                 None => Ok(Some(s.clone())),
                             },
@@ -339,12 +343,18 @@ fn corpus_cases_of_pass_choice_fail_and_map_states_match_aws() {
     let Some(dir) = corpus_dir() else { return };
     let cases = jsonata_cases(&dir);
     let mut ran = 0;
+    let mut skipped = Vec::new();
     let mut failures = Vec::new();
     for case in &cases {
         let definition = &case["definition"];
-        // `$states.context` and timestamps need the engine's context object and clock.
-        let features = case["features"].to_string();
-        if !Runner::supported(definition) || features.contains("context_object") {
+        // `$states.context` (but for `Map.Item`, which the loop provides) and Wait
+        // need the engine's context object and clock.
+        let text = definition.to_string();
+        let needs_context = text
+            .replace("$states.context.Map.Item", "")
+            .contains("$states.context");
+        if !Runner::supported(definition) || needs_context {
+            skipped.push(case["id"].as_str().unwrap_or_default().to_owned());
             continue;
         }
         ran += 1;
@@ -372,7 +382,7 @@ fn corpus_cases_of_pass_choice_fail_and_map_states_match_aws() {
         }
     }
     println!(
-        "jsonata corpus cases run: {ran}, failed: {}",
+        "jsonata corpus cases run: {ran}, failed: {}, left to the engine: {skipped:#?}",
         failures.len()
     );
     assert!(ran >= 50, "only {ran} cases could run");
