@@ -895,3 +895,64 @@ fn endless_recursion_and_long_loops_stop_without_overflowing_a_task_stack() {
     let sum = vec!["1"; 100].join("+");
     assert_eq!(value(&sum, json!({})), json!(100));
 }
+
+#[test]
+fn the_shortcut_for_literals_and_plain_paths_agrees_with_the_evaluator() {
+    let input = json!({
+        "a": {"b": {"c": 1}}, "arr": [[1, 2], [3]], "one": [0], "empty": [], "n": null,
+        "s": "text", "objs": [{"x": 1}, {"x": 2}], "f": 0.5, "t": true
+    });
+    let context = json!({"Map": {"Item": {"Index": 0, "Value": {"k": "v"}}}});
+    let result = json!({"Payload": {"ok": [1]}});
+    let mut variables = Map::new();
+    variables.insert("ItemsVar".into(), json!(["Item1", "Item2"]));
+    variables.insert("obj".into(), json!({"q": [1]}));
+    variables.insert("nothing".into(), Value::Null);
+    let scope = JsonataScope::new(&input, &context)
+        .with_result(&result)
+        .with_variables(&variables);
+    let expressions = [
+        "true",
+        "false",
+        "null",
+        "1",
+        "0.1",
+        "-2",
+        "\"s\"",
+        "[]",
+        "[1, [2]]",
+        "{\"a\": [1, {\"b\": null}]}",
+        "$states.input",
+        "$states.input.a.b.c",
+        "$states.input.a.b.c.d",
+        "$states.input.arr",
+        "$states.input.one",
+        "$states.input.empty",
+        "$states.input.n",
+        "$states.input.n.x",
+        "$states.input.s",
+        "$states.input.s.x",
+        "$states.input.objs",
+        "$states.input.objs.x",
+        "$states.input.f",
+        "$states.input.t",
+        "$states.input.missing",
+        "$states.result.Payload.ok",
+        "$states.errorOutput",
+        "$states.context.Map.Item.Value",
+        "$states.context.Map.Item.Index",
+        "$ItemsVar",
+        "$obj.q",
+        "$nothing",
+        "$missingVar",
+        "$sum",
+    ];
+    for text in expressions {
+        let expr = JsonataExpr::owned(text);
+        assert_eq!(
+            expr.evaluate(&scope),
+            expr.evaluate_without_shortcut(&scope),
+            "'{text}' differs between the shortcut and the evaluator"
+        );
+    }
+}
