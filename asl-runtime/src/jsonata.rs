@@ -525,7 +525,7 @@ pub fn eval_json_template(
 // Checking an expression once.
 
 fn prepare(source: &str) -> Result<Prepared, Failure> {
-    let lexed = lex(source)?;
+    let lexed = lex(source);
     if lexed.max_nesting > MAX_NESTING {
         return Err(Failure::threw(
             "U1001",
@@ -706,7 +706,7 @@ struct Lexed {
 /// A light scan of the expression text: bracket nesting, `$names`, the parent
 /// operator, and the names and strings in order (string literals, comments and
 /// regular expressions are skipped as JSONata's tokenizer does).
-fn lex(source: &str) -> Result<Lexed, Failure> {
+fn lex(source: &str) -> Lexed {
     let chars: Vec<char> = source.chars().collect();
     let mut out = Lexed {
         max_nesting: 0,
@@ -847,7 +847,7 @@ fn lex(source: &str) -> Result<Lexed, Failure> {
         }
         i += 1;
     }
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -868,15 +868,14 @@ struct Order<'s> {
 
 impl<'s> Order<'s> {
     fn rank(&mut self) -> &HashMap<String, usize> {
-        if self.rank.is_none() {
+        let (source, roots) = (self.source, &self.roots);
+        self.rank.get_or_insert_with(|| {
             let mut rank = HashMap::new();
-            if let Ok(lexed) = lex(self.source) {
-                for word in lexed.words {
-                    let next = rank.len();
-                    rank.entry(word).or_insert(next);
-                }
+            for word in lex(source).words {
+                let next = rank.len();
+                rank.entry(word).or_insert(next);
             }
-            let mut stack: Vec<&Value> = self.roots.iter().rev().copied().collect();
+            let mut stack: Vec<&Value> = roots.iter().rev().copied().collect();
             while let Some(value) = stack.pop() {
                 match value {
                     Value::Object(map) => {
@@ -890,9 +889,8 @@ impl<'s> Order<'s> {
                     _ => {}
                 }
             }
-            self.rank = Some(rank);
-        }
-        self.rank.as_ref().expect("set above")
+            rank
+        })
     }
 }
 
