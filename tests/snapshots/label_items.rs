@@ -278,6 +278,7 @@ const _: () = {
                     __items,
                     __max_concurrency,
                     __tolerance,
+                    true,
                     async |
                         __index: usize,
                         __item: __asl::Value,

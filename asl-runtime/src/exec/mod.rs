@@ -513,6 +513,7 @@ impl Execution {
 
     /// Records an event; returns its id (ids are counted even when no sink wants
     /// the events, because AWS's error causes cite them).
+    #[inline]
     pub(crate) fn record(&self, event: EventType, state: Option<&str>, details: Value) -> u64 {
         let now = if self.recorder.enabled() {
             self.now()

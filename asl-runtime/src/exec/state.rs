@@ -498,6 +498,7 @@ impl<'e> StateRun<'e> {
         items: Vec<Value>,
         max_concurrency: usize,
         tolerance: Tolerance,
+        never_waits: bool,
         iteration: F,
     ) -> Result<Value, Error>
     where
@@ -563,6 +564,19 @@ impl<'e> StateRun<'e> {
                 }
             }
         };
+        // When the item processor has no state that can wait (no Task, no Wait:
+        // build-support knows), every iteration finishes in its first poll, so
+        // running them one after another is indistinguishable from running them
+        // side by side, and needs no allocation per item.
+        if never_waits {
+            for (index, item) in items.into_iter().enumerate() {
+                let result = start(index, item).await;
+                settle(result.0, result.1)?;
+            }
+            self.exec
+                .record(EventType::MapStateSucceeded, name, Value::Null);
+            return Ok(Value::Array(results));
+        }
         for (index, item) in items.into_iter().enumerate() {
             while running.len() >= limit {
                 let Some((i, result)) = running.next().await else {

@@ -974,6 +974,7 @@ impl Gen<'_> {
             TokenStream::new()
         };
         let driver = self.machine(&m.item_processor);
+        let never_waits = never_waits(&m.item_processor);
         self.reads_context = outer_reads_context || selector_ctx;
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
@@ -988,7 +989,7 @@ impl Gen<'_> {
             let __max_concurrency: usize = #max_concurrency;
             let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
             let __res = __st
-                .map(__items, __max_concurrency, __tolerance, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
+                .map(__items, __max_concurrency, __tolerance, #never_waits, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
                     #item_ctx
                     let __iteration_input = #selector;
                     let __iteration_vars = __vars.child();
@@ -1134,6 +1135,19 @@ impl Gen<'_> {
             }
         }
     }
+}
+
+/// Can no state of `machine` (nested machines included) wait? Task and Wait
+/// states can; Pass, Choice, Succeed and Fail finish as soon as they run.
+fn never_waits(machine: &StateMachine) -> bool {
+    machine.states.iter().all(|s| match &s.kind {
+        StateKind::Task(_) | StateKind::Wait(_) => false,
+        StateKind::Parallel(p) => p.branches.iter().all(never_waits),
+        StateKind::Map(m) => never_waits(&m.item_processor),
+        StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed(_) | StateKind::Fail(_) => {
+            true
+        }
+    })
 }
 
 fn root_path() -> ReferencePath {
