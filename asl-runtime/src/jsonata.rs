@@ -111,6 +111,9 @@ use crate::error::{Error, names};
 pub const MAX_DEPTH: usize = 100;
 /// How long one evaluation may run, in milliseconds.
 pub const TIME_LIMIT_MS: usize = 5000;
+/// The longest string a function of this module builds (AWS bounds a value an
+/// expression builds at 6,990,256 bytes).
+pub const MAX_STRING_CHARS: usize = 6_990_256;
 /// The deepest nesting of `(`, `[` and `{` the expression text may have.
 pub const MAX_NESTING: usize = 100;
 
@@ -268,8 +271,9 @@ struct Prepared {
     variables: Vec<String>,
     /// A shortcut for the simplest expressions.
     direct: Option<Direct>,
-    /// The `$states` members to hand over (`None`: all of them).
-    states_members: Option<Vec<String>>,
+    /// The `$states` members to hand over and how much of each (`None`: all of
+    /// them, whole).
+    states_members: Option<Vec<StatesUse>>,
     /// Whether the transform operator occurs (it updates nested objects in place
     /// in jsonata-rs, so unchanged-looking input objects are converted, not reused).
     transform: bool,
@@ -688,6 +692,10 @@ const REBOUND: &[(&str, &str)] = &[
     ("random", "__asl_random"),
     ("keys", "__asl_keys"),
     ("each", "__asl_each"),
+    // jsonata-rs slices by bytes (a panic inside a character or past the end).
+    ("substring", "__asl_substring"),
+    // jsonata-rs allocates any width at once (an abort past the memory).
+    ("pad", "__asl_pad"),
 ];
 
 struct Lexed {
@@ -698,9 +706,78 @@ struct Lexed {
     variables: Vec<String>,
     /// The members of `$states` read as `$states.name`; `None` when `$states` is
     /// used otherwise (as a whole).
-    states_members: Option<Vec<String>>,
+    states_members: Option<Vec<StatesUse>>,
     /// Names and string literals in order of appearance (for member order).
     words: Vec<String>,
+}
+
+/// `.name` after optional whitespace at `from`: the name and where it ends.
+fn dotted_name(chars: &[char], from: usize) -> Option<(String, usize)> {
+    let skip = |mut i: usize| {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    let dot = skip(from);
+    if chars.get(dot) != Some(&'.') {
+        return None;
+    }
+    let start = skip(dot + 1);
+    let mut end = start;
+    while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
+        end += 1;
+    }
+    let name: String = chars[start..end].iter().collect();
+    let plain = chars
+        .get(start)
+        .is_some_and(|c| c.is_alphabetic() || *c == '_')
+        && !matches!(
+            name.as_str(),
+            "and" | "or" | "in" | "true" | "false" | "null" | "function"
+        );
+    plain.then_some((name, end))
+}
+
+/// Records one use of `$states` ending at `end`: which member, and which of that
+/// member's own members it goes on to read (`$states.input.a` reads `a` only).
+fn note_states_use(chars: &[char], end: usize, uses: &mut Option<Vec<StatesUse>>) {
+    let Some(members) = uses else { return };
+    let Some((member, after)) = dotted_name(chars, end) else {
+        *uses = None;
+        return;
+    };
+    let step = dotted_name(chars, after).map(|(name, _)| name);
+    let entry = match members.iter_mut().find(|u| u.member == member) {
+        Some(entry) => entry,
+        None => {
+            members.push(StatesUse {
+                member,
+                reads: Some(Vec::new()),
+            });
+            let last = members.len() - 1;
+            &mut members[last]
+        }
+    };
+    match (step, &mut entry.reads) {
+        (Some(step), Some(reads)) => {
+            if !reads.contains(&step) {
+                reads.push(step);
+            }
+        }
+        (None, reads) => *reads = None,
+        (Some(_), None) => {}
+    }
+}
+
+/// How an expression uses one member of `$states`.
+#[derive(Debug)]
+struct StatesUse {
+    /// `input`, `result`, `errorOutput`, `context`.
+    member: String,
+    /// The member's own members it reads (`$states.input.a` reads `a`); `None`
+    /// when the member is used otherwise (as a whole, indexed, ...).
+    reads: Option<Vec<String>>,
 }
 
 /// A light scan of the expression text: bracket nesting, `$names`, the parent
@@ -794,31 +871,7 @@ fn lex(source: &str) -> Lexed {
                 if end > start {
                     let name: String = chars[start..end].iter().collect();
                     if name == "states" {
-                        let mut j = end;
-                        while j < chars.len() && chars[j].is_whitespace() {
-                            j += 1;
-                        }
-                        let member_start = j + 1;
-                        let mut member_end = member_start;
-                        if j < chars.len() && chars[j] == '.' {
-                            while member_end < chars.len()
-                                && (chars[member_end].is_alphanumeric() || chars[member_end] == '_')
-                            {
-                                member_end += 1;
-                            }
-                        }
-                        let member: String = chars[member_start.min(chars.len())
-                            ..member_end.max(member_start).min(chars.len())]
-                            .iter()
-                            .collect();
-                        match (&mut out.states_members, member.is_empty()) {
-                            (Some(members), false) => {
-                                if !members.contains(&member) {
-                                    members.push(member);
-                                }
-                            }
-                            (members, _) => *members = None,
-                        }
+                        note_states_use(&chars, end, &mut out.states_members);
                     }
                     if !out.variables.contains(&name) {
                         out.variables.push(name);
@@ -938,7 +991,7 @@ fn evaluate_in<'s>(
     scope: &JsonataScope<'s>,
 ) -> Result<Option<Value>, Failure> {
     let jsonata = JsonAta::new(&prepared.text, arena).map_err(|e| Failure::from_jsonata(&e))?;
-    register_functions(&jsonata);
+    register_functions(&jsonata, &prepared.variables);
 
     let mut order = Order {
         originals: HashMap::new(),
@@ -949,28 +1002,36 @@ fn evaluate_in<'s>(
     };
     if prepared.variables.iter().any(|v| v == "states") {
         let states = JValue::object_with_capacity(arena, 4);
-        let mut add = |name: &str, value: &'s Value| {
-            let converted = to_jsonata(arena, value, &mut order.originals);
+        let members = [
+            ("input", Some(scope.input)),
+            ("result", scope.result),
+            ("errorOutput", scope.error_output),
+            ("context", Some(scope.context)),
+        ];
+        for (name, value) in members {
+            let Some(value) = value else { continue };
+            let reads = match &prepared.states_members {
+                None => None,
+                Some(uses) => match uses.iter().find(|u| u.member == name) {
+                    Some(used) => used.reads.as_deref(),
+                    None => continue,
+                },
+            };
+            let converted = match (reads, value) {
+                // Only `$states.<name>.<key>` paths: the other keys cannot be seen.
+                (Some(keys), Value::Object(map)) => {
+                    let partial = JValue::object_with_capacity(arena, keys.len());
+                    for key in keys {
+                        if let Some(member) = map.get(key) {
+                            partial.insert(key, to_jsonata(arena, member, &mut order.originals));
+                        }
+                    }
+                    partial
+                }
+                _ => to_jsonata(arena, value, &mut order.originals),
+            };
             states.insert(name, converted);
             order.roots.push(value);
-        };
-        let wanted = |member: &str| {
-            prepared
-                .states_members
-                .as_ref()
-                .is_none_or(|members| members.iter().any(|m| m == member))
-        };
-        if wanted("input") {
-            add("input", scope.input);
-        }
-        if let Some(result) = scope.result.filter(|_| wanted("result")) {
-            add("result", result);
-        }
-        if let Some(error_output) = scope.error_output.filter(|_| wanted("errorOutput")) {
-            add("errorOutput", error_output);
-        }
-        if wanted("context") {
-            add("context", scope.context);
         }
         jsonata.assign_var("states", states);
     }
@@ -1150,7 +1211,9 @@ type Native = for<'a, 'e> fn(
     &[&'a JValue<'a>],
 ) -> jsonata_rs::Result<&'a JValue<'a>>;
 
-fn register_functions(jsonata: &JsonAta<'_>) {
+/// Registers the functions the expression names (`mentioned`: its `$names`); a
+/// function passed around by name is named too, so none is missed.
+fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
     const FUNCTIONS: &[(&str, usize, Native)] = &[
         ("partition", 2, sfn::partition),
         ("range", 3, sfn::range),
@@ -1158,6 +1221,8 @@ fn register_functions(jsonata: &JsonAta<'_>) {
         ("__asl_random", 1, sfn::random),
         ("__asl_keys", 1, std_fns::keys),
         ("__asl_each", 2, std_fns::each),
+        ("__asl_substring", 3, std_fns::substring),
+        ("__asl_pad", 3, std_fns::pad),
         ("parse", 1, sfn::parse),
         ("type", 1, std_fns::type_of),
         ("average", 1, std_fns::average),
@@ -1171,7 +1236,10 @@ fn register_functions(jsonata: &JsonAta<'_>) {
         ("decodeUrl", 1, std_fns::decode_url),
     ];
     for (name, arity, function) in FUNCTIONS {
-        jsonata.register_function(name, *arity, *function);
+        let plain = name.strip_prefix("__asl_").unwrap_or(name);
+        if mentioned.iter().any(|m| m == plain) {
+            jsonata.register_function(name, *arity, *function);
+        }
     }
 }
 
@@ -1509,6 +1577,77 @@ mod std_fns {
         Ok(out)
     }
 
+    /// `$substring(text, start[, length])`, by characters; a negative `start`
+    /// counts from the end.
+    pub fn substring<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(text) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !text.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let chars: Vec<char> = text.as_str().chars().collect();
+        let len = chars.len() as f64;
+        let start = match args.get(1) {
+            Some(v) if v.is_number() && !v.as_f64().is_nan() => v.as_f64().trunc(),
+            _ => return Err(bad_argument(&ctx, 2)),
+        };
+        let start = if start < 0.0 {
+            (len + start).max(0.0)
+        } else {
+            start.min(len)
+        };
+        let end = match args.get(2).filter(|v| !v.is_undefined()) {
+            None => len,
+            Some(v) if v.is_number() && !v.as_f64().is_nan() => {
+                (start + v.as_f64().trunc().max(0.0)).min(len)
+            }
+            Some(_) => return Err(bad_argument(&ctx, 3)),
+        };
+        let piece: String = chars[start as usize..(end as usize).max(start as usize)]
+            .iter()
+            .collect();
+        Ok(JValue::string(ctx.arena, &piece))
+    }
+
+    /// `$pad(text, width[, char])`: padded to `|width|` characters, on the right
+    /// for a positive width, on the left for a negative one.
+    pub fn pad<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(text) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !text.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let width = match args.get(1) {
+            Some(v) if v.is_number() && v.as_f64().is_finite() => v.as_f64().trunc(),
+            _ => return Err(bad_argument(&ctx, 2)),
+        };
+        let fill: String = match args.get(2).filter(|v| !v.is_undefined()) {
+            None => " ".to_owned(),
+            Some(v) if v.is_string() && !v.as_str().is_empty() => v.as_str().into_owned(),
+            Some(_) => return Err(bad_argument(&ctx, 3)),
+        };
+        if width.abs() > MAX_STRING_CHARS as f64 {
+            return Err(memory_limit());
+        }
+        let text = text.as_str();
+        let missing = (width.abs() as usize).saturating_sub(text.chars().count());
+        let padding: String = fill.chars().cycle().take(missing).collect();
+        let padded = if width < 0.0 {
+            format!("{padding}{text}")
+        } else {
+            format!("{text}{padding}")
+        };
+        Ok(JValue::string(ctx.arena, &padded))
+    }
+
     /// `$shuffle(array)`: the members in random order.
     pub fn shuffle<'a>(
         ctx: FunctionContext<'a, '_>,
@@ -1643,6 +1782,10 @@ mod std_fns {
             Ok(decoded) => Ok(JValue::string(ctx.arena, &decoded)),
             Err(_) => Err(malformed_uri()),
         }
+    }
+
+    fn memory_limit() -> jsonata_rs::Error {
+        jsonata_rs::Error::D3137Error("Expression evaluation memory limit exceeded".to_string())
     }
 
     fn malformed_uri() -> jsonata_rs::Error {

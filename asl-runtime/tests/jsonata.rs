@@ -803,6 +803,22 @@ fn jsonata_functions_the_crate_lacks_are_provided() {
         json!("a b/c")
     );
     assert_eq!(threw("$decodeUrl('%E0%A4%A')").0, "D3137");
+    // jsonata-rs's own `$substring` and `$pad` panic or abort on these.
+    assert_eq!(value("$substring('😀ab', 1)", json!({})), json!("ab"));
+    assert_eq!(value("$substring('abc', 99)", json!({})), json!(""));
+    assert_eq!(value("$substring('abcdef', -3, 2)", json!({})), json!("de"));
+    assert_eq!(value("$substring('abc', 1, -1)", json!({})), json!(""));
+    assert_eq!(value("$substring('hello', 1, 2)", json!({})), json!("el"));
+    assert_eq!(value("$pad('x', 3, '#')", json!({})), json!("x##"));
+    assert_eq!(value("$pad('😀', -3, 'ab')", json!({})), json!("ab😀"));
+    assert_eq!(value("$pad('abc', 2)", json!({})), json!("abc"));
+    assert_eq!(
+        threw("$pad('x', 99999999999)"),
+        (
+            "D3137".into(),
+            "Expression evaluation memory limit exceeded".into()
+        )
+    );
 }
 
 #[test]
@@ -955,4 +971,43 @@ fn the_shortcut_for_literals_and_plain_paths_agrees_with_the_evaluator() {
             "'{text}' differs between the shortcut and the evaluator"
         );
     }
+}
+
+#[test]
+fn only_the_input_members_an_expression_names_are_converted_and_answers_do_not_change() {
+    let input: Value = serde_json::from_str(
+        r#"{"z": 0, "a": 5, "items": [{"v": 1}, {"v": 2}], "o": {"k": "v"}, "other": [1, 2, 3]}"#,
+    )
+    .unwrap();
+    let v = |text: &str| value(text, input.clone());
+    assert_eq!(v("$states.input.a + $count($states.input.items)"), json!(7));
+    assert_eq!(v("$states.input . a * 2"), json!(10));
+    assert_eq!(v("$states.input.items[1].v"), json!(2));
+    assert_eq!(v("$states.input.items.v"), json!([1, 2]));
+    assert_eq!(v("$exists($states.input.nope.deeper)"), json!(false));
+    // A use of the whole input next to a member read converts the whole input.
+    assert_eq!(
+        v("[$states.input.a, $count($keys($states.input))]"),
+        json!([5, 5])
+    );
+    assert_eq!(
+        v("$keys($states.input)"),
+        json!(["z", "a", "items", "o", "other"])
+    );
+    assert_eq!(
+        v("$states.input.o ~> |$|{'n': 1}|"),
+        json!({"k": "v", "n": 1})
+    );
+    assert_eq!(v("$sum($states.input.other[$ > 1])"), json!(5));
+    let array_input = json!([{"a": 1}, {"a": 2}]);
+    assert_eq!(value("$states.input.a", array_input.clone()), json!([1, 2]));
+    assert_eq!(value("$states.input[1].a", array_input), json!(2));
+    let context = json!({"Execution": {"Input": {"x": 3}}, "State": {"Name": "S"}});
+    let scope = JsonataScope::new(&input, &context);
+    assert_eq!(
+        JsonataExpr::owned("$states.context.Execution.Input.x + $states.input.a")
+            .value(&scope, "Output")
+            .unwrap(),
+        json!(8)
+    );
 }
