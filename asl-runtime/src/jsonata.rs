@@ -545,6 +545,13 @@ fn prepare(source: &str) -> Result<Prepared, Failure> {
             "The parent operator '%' is not supported by this evaluator",
         ));
     }
+    if lexed.partial_application {
+        // jsonata-rs's parser reaches an `unreachable!` on the placeholder.
+        return Err(Failure::threw(
+            "S0217",
+            "Partial function application ('?' as an argument) is not supported by this evaluator",
+        ));
+    }
     // Parse once now so a syntax error is reported by `check`, before any run.
     let parsed = catch_unwind(|| {
         let arena = Bump::new();
@@ -703,6 +710,8 @@ struct Lexed {
     parent_operator: bool,
     /// The transform operator `| ... | ... |` (or any `|`) occurs.
     transform: bool,
+    /// `?` where an operand belongs: a partial application placeholder.
+    partial_application: bool,
     variables: Vec<String>,
     /// The members of `$states` read as `$states.name`; `None` when `$states` is
     /// used otherwise (as a whole).
@@ -789,6 +798,7 @@ fn lex(source: &str) -> Lexed {
         max_nesting: 0,
         parent_operator: false,
         transform: false,
+        partial_application: false,
         variables: Vec::new(),
         states_members: Some(Vec::new()),
         words: Vec::new(),
@@ -851,6 +861,12 @@ fn lex(source: &str) -> Lexed {
             ')' | ']' | '}' => {
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
+            }
+            '?' => {
+                if operand_expected {
+                    out.partial_application = true;
+                }
+                operand_expected = true;
             }
             '|' => {
                 out.transform = true;

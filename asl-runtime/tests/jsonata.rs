@@ -852,6 +852,13 @@ fn jsonata_semantics_through_the_crate() {
 fn hostile_expressions_fail_cleanly() {
     // The parent operator makes jsonata-rs panic; it is refused before.
     assert_eq!(threw("$states.input.o.%").0, "S0217");
+    // So is partial application (the parser reaches `unreachable!`).
+    assert_eq!(threw("$substring(?, 1)('abc')").0, "S0217");
+    // The conditional operator's `?` is not a placeholder.
+    assert_eq!(
+        value("$states.input.a > 1 ? 'big' : 'small'", json!({"a": 2})),
+        json!("big")
+    );
     // Nesting that would overflow the parser's stack.
     let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
     assert_eq!(threw(&deep).0, "U1001");
