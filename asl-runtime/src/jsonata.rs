@@ -1165,10 +1165,10 @@ fn from_jsonata<'a>(value: &'a JValue<'a>, order: &mut Order<'_>) -> Result<Valu
             let mut out = Map::with_capacity(map.len());
             if let Some(Value::Object(original)) = original {
                 for key in original.keys() {
-                    if let Some(member) = map.get(key.as_str()) {
-                        if !member.is_undefined() {
-                            out.insert(key.clone(), from_jsonata(member, order)?);
-                        }
+                    if let Some(member) = map.get(key.as_str())
+                        && !member.is_undefined()
+                    {
+                        out.insert(key.clone(), from_jsonata(member, order)?);
                     }
                 }
             }
@@ -1212,7 +1212,7 @@ fn number(n: f64) -> Value {
         Value::String(if n > 0.0 { "Infinity" } else { "-Infinity" }.into())
     } else if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Value::from(n as i64)
-    } else if n.fract() == 0.0 && n >= 0.0 && n < 1.8e19 {
+    } else if n.fract() == 0.0 && (0.0..1.8e19).contains(&n) {
         Value::from(n as u64)
     } else {
         Number::from_f64(n).map_or(Value::Null, Value::Number)
