@@ -87,14 +87,30 @@
 //! - It lacks some JSONata 2.0 functions. `$type`, `$average`, `$spread`, `$sift`,
 //!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)` and `$decodeUrl(Component)`
 //!   are provided here; `$formatNumber`, `$formatInteger` and `$parseInteger` are
-//!   missing (they fail with `T1006`).
+//!   missing (they fail with `T1006`). Its `$substring` (byte slicing: a panic inside
+//!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
+//!   order) are replaced by this module's.
 //! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
 //!   and `"NaN"`, and so does this module.
+//! - Known differences left: the transform operator (`~> |path|update|`) copies only
+//!   the top level, so a nested object it updates is changed in place for the rest of
+//!   that evaluation; `$string(1e21)` is `"1e21"` where AWS writes `"1e+21"`; an
+//!   immediately invoked lambda (`function($x){$x}(1)`) reaches a panic in its parser
+//!   (caught: `States.QueryEvaluationError`).
 //!
-//! The expression is parsed anew on every evaluation: the crate ties a parsed
-//! expression to the arena of one evaluation and does not expose its syntax tree.
-//! What can be done once (the checks above, which variables the expression reads) is
-//! done once per [`JsonataExpr`] and cached.
+//! # Cost
+//!
+//! jsonata-rs parses the expression on every evaluation (it ties a parsed expression
+//! to the arena of one evaluation and does not expose its syntax tree) and binds its
+//! ~50 functions each time: about 12 µs per evaluation in a release build on this
+//! project's 2-core machine, 14–30 µs for typical conditions, filters and object
+//! constructors. This module keeps the rest small: what can be done once (the checks
+//! above, the names the expression reads) is cached per [`JsonataExpr`]; only the
+//! `$states` members and variables the expression names are converted, and of
+//! `$states.input` only the members it reads (`$states.input.a` converts `a`, not a
+//! 1,000-item list beside it: 14 µs either way); JSON literals and plain paths
+//! (`$states.input.a.b`, `$items`) are answered without jsonata-rs (0.03 µs), as is
+//! every literal leaf of a [`JsonataTemplate`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
