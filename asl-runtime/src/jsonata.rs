@@ -198,7 +198,9 @@ impl<'a> JsonataScope<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
     /// The expression threw: a JSONata error code (`T1006`, `S0201`, `U1001`, ...)
-    /// and its message.
+    /// and its message. Codes of this module: `U1001` for the depth, time and
+    /// nesting limits, `S0217` for a construct this evaluator refuses (the parent
+    /// operator `%`, partial application), `U1002` when jsonata-rs panicked (caught).
     Threw {
         /// JSONata's error code.
         code: String,
