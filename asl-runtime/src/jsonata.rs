@@ -95,8 +95,8 @@
 //! - Known differences left: the transform operator (`~> |path|update|`) copies only
 //!   the top level, so a nested object it updates is changed in place for the rest of
 //!   that evaluation; `$string(1e21)` is `"1e21"` where AWS writes `"1e+21"`; an
-//!   immediately invoked lambda (`function($x){$x}(1)`) reaches a panic in its parser
-//!   (caught: `States.QueryEvaluationError`).
+//!   immediately invoked lambda (`function($x){$x}(1)`) and partial application
+//!   (`$f(?, 1)`) reach panics in its parser, so they are refused here.
 //!
 //! # Cost
 //!
@@ -563,6 +563,13 @@ fn prepare(source: &str) -> Result<Prepared, Failure> {
             "The parent operator '%' is not supported by this evaluator",
         ));
     }
+    if lexed.invoked_lambda {
+        // jsonata-rs's parser reaches an `unreachable!` on it too.
+        return Err(Failure::threw(
+            "S0217",
+            "Calling a lambda where it is defined (function(...){...}(...)) is not supported by this evaluator; bind it to a variable first",
+        ));
+    }
     if lexed.partial_application {
         // jsonata-rs's parser reaches an `unreachable!` on the placeholder.
         return Err(Failure::threw(
@@ -730,6 +737,8 @@ struct Lexed {
     transform: bool,
     /// `?` where an operand belongs: a partial application placeholder.
     partial_application: bool,
+    /// A lambda called where it is written: `function($x){...}(1)`.
+    invoked_lambda: bool,
     variables: Vec<String>,
     /// The members of `$states` read as `$states.name`; `None` when `$states` is
     /// used otherwise (as a whole).
@@ -817,6 +826,7 @@ fn lex(source: &str) -> Lexed {
         parent_operator: false,
         transform: false,
         partial_application: false,
+        invoked_lambda: false,
         variables: Vec::new(),
         states_members: Some(Vec::new()),
         words: Vec::new(),
@@ -825,14 +835,21 @@ fn lex(source: &str) -> Lexed {
     // Whether an operand is expected next (so `%` is the parent operator and `/`
     // starts a regular expression).
     let mut operand_expected = true;
+    // Open brackets, each marked whether it is a lambda's body.
+    let mut open: Vec<bool> = Vec::new();
+    let mut lambda_pending = false;
+    let mut lambda_just_closed = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if std::mem::take(&mut lambda_just_closed) && c == '(' {
+            out.invoked_lambda = true;
+        }
         match c {
-            c if c.is_whitespace() => {
-                i += 1;
-                continue;
-            }
             '"' | '\'' | '`' => {
                 let mut text = String::new();
                 i += 1;
@@ -872,11 +889,13 @@ fn lex(source: &str) -> Lexed {
                 continue;
             }
             '(' | '[' | '{' => {
+                open.push(c == '{' && std::mem::take(&mut lambda_pending));
                 depth += 1;
                 out.max_nesting = out.max_nesting.max(depth);
                 operand_expected = true;
             }
             ')' | ']' | '}' => {
+                lambda_just_closed = open.pop() == Some(true);
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
             }
@@ -921,6 +940,9 @@ fn lex(source: &str) -> Lexed {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
+                if word == "function" || word == "λ" {
+                    lambda_pending = true;
+                }
                 operand_expected = matches!(word.as_str(), "and" | "or" | "in");
                 out.words.push(word);
                 continue;

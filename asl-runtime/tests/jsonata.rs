@@ -854,6 +854,17 @@ fn hostile_expressions_fail_cleanly() {
     assert_eq!(threw("$states.input.o.%").0, "S0217");
     // So is partial application (the parser reaches `unreachable!`).
     assert_eq!(threw("$substring(?, 1)('abc')").0, "S0217");
+    assert_eq!(threw("function($x){$x}(1)").0, "S0217");
+    assert_eq!(threw("λ($x){$x} (2)").0, "S0217");
+    // A lambda passed or bound is fine, and so are objects and blocks called on.
+    assert_eq!(
+        value("($f := function($x){$x * 2}; $f(2))", json!({})),
+        json!(4)
+    );
+    assert_eq!(
+        value("$map([1, 2], function($x){ {'v': $x} })", json!({})),
+        json!([{"v": 1}, {"v": 2}])
+    );
     // The conditional operator's `?` is not a placeholder.
     assert_eq!(
         value("$states.input.a > 1 ? 'big' : 'small'", json!({"a": 2})),
