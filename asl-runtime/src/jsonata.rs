@@ -94,9 +94,10 @@
 //!   and `"NaN"`, and so does this module.
 //! - Known differences left: the transform operator (`~> |path|update|`) copies only
 //!   the top level, so a nested object it updates is changed in place for the rest of
-//!   that evaluation; `$string(1e21)` is `"1e21"` where AWS writes `"1e+21"`; an
-//!   immediately invoked lambda (`function($x){$x}(1)`) and partial application
-//!   (`$f(?, 1)`) reach panics in its parser, so they are refused here.
+//!   that evaluation; `$string(1e21)` is `"1e21"` where AWS writes `"1e+21"`; a
+//!   call of anything but a name or variable (`function($x){$x}(1)`, `$f(1)(2)`,
+//!   `'s'()`) and partial application (`$f(?, 1)`) reach panics in its parser, so
+//!   they are refused here.
 //!
 //! # Cost
 //!
@@ -563,11 +564,12 @@ fn prepare(source: &str) -> Result<Prepared, Failure> {
             "The parent operator '%' is not supported by this evaluator",
         ));
     }
-    if lexed.invoked_lambda {
-        // jsonata-rs's parser reaches an `unreachable!` on it too.
+    if lexed.uncallable_call {
+        // jsonata-rs's parser reaches an `unreachable!` on a call whose callee is
+        // not a name or a variable.
         return Err(Failure::threw(
             "S0217",
-            "Calling a lambda where it is defined (function(...){...}(...)) is not supported by this evaluator; bind it to a variable first",
+            "Only a function name or a variable can be called here (not a literal, a lambda where it is defined, or a call's or index's result); bind it to a variable first",
         ));
     }
     if lexed.partial_application {
@@ -737,8 +739,9 @@ struct Lexed {
     transform: bool,
     /// `?` where an operand belongs: a partial application placeholder.
     partial_application: bool,
-    /// A lambda called where it is written: `function($x){...}(1)`.
-    invoked_lambda: bool,
+    /// A call of something that is not a name or a variable: a lambda where it is
+    /// written (`function($x){...}(1)`), a literal, `$f(1)(2)`, `$fns[0](1)`.
+    uncallable_call: bool,
     variables: Vec<String>,
     /// The members of `$states` read as `$states.name`; `None` when `$states` is
     /// used otherwise (as a whole).
@@ -826,7 +829,7 @@ fn lex(source: &str) -> Lexed {
         parent_operator: false,
         transform: false,
         partial_application: false,
-        invoked_lambda: false,
+        uncallable_call: false,
         variables: Vec::new(),
         states_members: Some(Vec::new()),
         words: Vec::new(),
@@ -835,10 +838,8 @@ fn lex(source: &str) -> Lexed {
     // Whether an operand is expected next (so `%` is the parent operator and `/`
     // starts a regular expression).
     let mut operand_expected = true;
-    // Open brackets, each marked whether it is a lambda's body.
-    let mut open: Vec<bool> = Vec::new();
-    let mut lambda_pending = false;
-    let mut lambda_just_closed = false;
+    // Whether the last token can be called: a `$name` or a name (`function`).
+    let mut callable = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -846,8 +847,9 @@ fn lex(source: &str) -> Lexed {
             i += 1;
             continue;
         }
-        if std::mem::take(&mut lambda_just_closed) && c == '(' {
-            out.invoked_lambda = true;
+        let was_callable = std::mem::take(&mut callable);
+        if c == '(' && !operand_expected && !was_callable {
+            out.uncallable_call = true;
         }
         match c {
             '"' | '\'' | '`' => {
@@ -889,13 +891,11 @@ fn lex(source: &str) -> Lexed {
                 continue;
             }
             '(' | '[' | '{' => {
-                open.push(c == '{' && std::mem::take(&mut lambda_pending));
                 depth += 1;
                 out.max_nesting = out.max_nesting.max(depth);
                 operand_expected = true;
             }
             ')' | ']' | '}' => {
-                lambda_just_closed = open.pop() == Some(true);
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
             }
@@ -932,6 +932,7 @@ fn lex(source: &str) -> Lexed {
                 }
                 i = end.max(start);
                 operand_expected = false;
+                callable = true;
                 continue;
             }
             c if c.is_alphanumeric() || c == '_' => {
@@ -940,10 +941,11 @@ fn lex(source: &str) -> Lexed {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
-                if word == "function" || word == "λ" {
-                    lambda_pending = true;
-                }
-                operand_expected = matches!(word.as_str(), "and" | "or" | "in");
+                let keyword = matches!(word.as_str(), "and" | "or" | "in");
+                callable = !keyword
+                    && !word.starts_with(|c: char| c.is_ascii_digit())
+                    && !matches!(word.as_str(), "true" | "false" | "null");
+                operand_expected = keyword;
                 out.words.push(word);
                 continue;
             }

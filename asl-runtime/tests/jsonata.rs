@@ -856,6 +856,30 @@ fn hostile_expressions_fail_cleanly() {
     assert_eq!(threw("$substring(?, 1)('abc')").0, "S0217");
     assert_eq!(threw("function($x){$x}(1)").0, "S0217");
     assert_eq!(threw("λ($x){$x} (2)").0, "S0217");
+    for text in [
+        "'x'(1)",
+        "true ()",
+        "2.5(1)",
+        "{}()",
+        "$f(1)(2)",
+        "$fns[0](1)",
+        "($f)(1)",
+    ] {
+        assert_eq!(threw(text).0, "S0217", "{text}");
+    }
+    // Calls of names and variables, and grouping after operators, still parse.
+    assert_eq!(value("$sum([1]) + ($count([1, 2]))", json!({})), json!(3));
+    assert_eq!(
+        value(
+            "$states.input.a and ($states.input.a or false)",
+            json!({"a": true})
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        value("$states.input.items.($ * 2)", json!({"items": [1]})),
+        json!(2)
+    );
     // A lambda passed or bound is fine, and so are objects and blocks called on.
     assert_eq!(
         value("($f := function($x){$x * 2}; $f(2))", json!({})),
