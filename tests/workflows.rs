@@ -1,13 +1,133 @@
-//! Small workflows run end to end through `asl!`.
+//! Small workflows run end to end through `asl!`: the engine's mechanics that
+//! the conformance corpus cannot show (it has no Task states): Task dispatch,
+//! TimeoutSeconds with Retry and Catch, the state machine's TimeoutSeconds,
+//! history events, all on a paused clock.
 
-use asl::runtime::exec::Runtime;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use asl::runtime::exec::{EventType, ExecutionOptions, History, Runtime};
+use asl::runtime::task::{BoxFuture, TaskContext, TaskHandler};
+use asl::runtime::{Error, Value};
 use serde_json::json;
 
 asl::asl!(Counter = "workflows/counter.asl.json");
+asl::asl!(
+    Timeouts = "workflows/timeouts.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:slow"]
+);
+asl::asl!(MachineTimeout = "workflows/machine-timeout.asl.json");
 
 #[tokio::test]
 async fn counter_counts_to_n() {
     let runtime = Runtime::new();
     let out = Counter::run(&runtime, json!({"n": 5})).await.unwrap();
     assert_eq!(out, json!({"count": 5, "n": 5}));
+    // A bad input is an ASL error the workflow reports, not a panic.
+    let err = Counter::run(&runtime, json!({"m": 5})).await.unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"));
+    assert!(err.cause().unwrap().contains("'Init'"), "{err}");
+}
+
+/// Sleeps for `delay` (paused-clock time) and counts its calls.
+struct Sleeper {
+    delay: Duration,
+    calls: AtomicU32,
+}
+
+impl TaskHandler for Sleeper {
+    fn invoke<'a>(
+        &'a self,
+        task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin(async move {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            assert_eq!(task.timeout, Some(Duration::from_secs(5)));
+            tokio::time::sleep(self.delay).await;
+            Ok(parameters)
+        })
+    }
+}
+
+fn runtime_with(sleeper: &Arc<Sleeper>) -> Runtime {
+    Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:slow",
+            sleeper.clone() as Arc<dyn TaskHandler>,
+        )
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_timeout_is_retried_then_caught() {
+    let sleeper = Arc::new(Sleeper {
+        delay: Duration::from_secs(60),
+        calls: AtomicU32::new(0),
+    });
+    let runtime = runtime_with(&sleeper);
+    let (history, events) = History::memory();
+    let started = tokio::time::Instant::now();
+    let out = Timeouts::run_with(
+        &runtime,
+        json!({"x": 1}),
+        ExecutionOptions::default().history(history),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out, json!({"x": 1, "timeout": {"Error": "States.Timeout"}}));
+    assert_eq!(
+        sleeper.calls.load(Ordering::SeqCst),
+        2,
+        "one attempt and one retry"
+    );
+    // Two 5 s timeouts and a 1 s retry interval, on the paused clock.
+    assert_eq!(started.elapsed().as_secs(), 11);
+    let types: Vec<EventType> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == EventType::TaskTimedOut)
+            .count(),
+        2
+    );
+    assert_eq!(types.first(), Some(&EventType::ExecutionStarted));
+    assert_eq!(types.last(), Some(&EventType::ExecutionSucceeded));
+    // Event ids count up from 1 in order.
+    let ids: Vec<u64> = events.lock().unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fast_task_passes_its_result_through() {
+    let sleeper = Arc::new(Sleeper {
+        delay: Duration::from_secs(1),
+        calls: AtomicU32::new(0),
+    });
+    let out = Timeouts::run(&runtime_with(&sleeper), json!({"x": 2}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"x": 2}));
+}
+
+#[tokio::test]
+async fn a_missing_handler_is_a_runtime_error() {
+    let err = Timeouts::run(&Runtime::new(), json!({})).await.unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"));
+    assert!(err.cause().unwrap().contains("No task handler"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn state_machine_timeout_ends_the_execution() {
+    let err = MachineTimeout::run(&Runtime::new(), json!({}))
+        .await
+        .unwrap_err();
+    assert!(err.timed_out);
+    assert_eq!(err.error(), Some("States.Timeout"));
 }

@@ -43,6 +43,9 @@ fn benches(c: &mut Criterion) {
     group.bench_function("EKS sample: load+check+generate", |b| {
         b.iter(|| compile(&eks, "manage-eks-cluster.asl.json", &options).unwrap())
     });
+    group.bench_function("1,000 states: load+check only (front end)", |b| {
+        b.iter(|| asl_build::load(thousand.as_bytes(), "thousand.asl.json").unwrap())
+    });
     group.bench_function("1,000 states: load+check+generate", |b| {
         b.iter(|| compile(thousand.as_bytes(), "thousand.asl.json", &options).unwrap())
     });
