@@ -547,7 +547,10 @@ impl PathParser<'_> {
         loop {
             match self.peek() {
                 None => return Err(self.err(&format!("unterminated name, missing `{q}`"))),
+                // AWS reads a bracketed name verbatim: `$['a\"b']` is the key `a\"b`.
+                // A backslash only keeps the next character from closing the quote.
                 Some('\\') => {
+                    name.push('\\');
                     self.pos += 1;
                     match self.peek() {
                         Some(c) => name.push(c),
@@ -1015,6 +1018,16 @@ mod tests {
         assert_eq!(r.root, Root::Variable("var".into()));
         let r = parse_reference_path("$.store\\.book").unwrap();
         assert_eq!(r.segments, vec![Segment::Field("store.book".into())]);
+    }
+
+    #[test]
+    fn bracketed_names_are_read_verbatim() {
+        // Recorded against AWS: `$['Test\""Name"']` reads the key `Test\""Name"`.
+        let r = parse_reference_path(r#"$['Test\""Name"']"#).unwrap();
+        assert_eq!(r.segments, vec![Segment::Field(r#"Test\""Name""#.into())]);
+        // The backslash still keeps the quote from closing the name.
+        let r = parse_reference_path(r"$['it\'s']").unwrap();
+        assert_eq!(r.segments, vec![Segment::Field(r"it\'s".into())]);
     }
 
     #[test]
