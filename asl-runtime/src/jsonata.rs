@@ -89,7 +89,8 @@
 //!   are provided here; `$formatNumber`, `$formatInteger` and `$parseInteger` are
 //!   missing (they fail with `T1006`). Its `$substring` (byte slicing: a panic inside
 //!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
-//!   order) are replaced by this module's.
+//!   order) are replaced by this module's; `$round` and `$now` (panics on a missing
+//!   or non-string argument) are called only after this module checks arguments.
 //! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
 //!   and `"NaN"`, and so does this module.
 //! - Known differences left: the transform operator (`~> |path|update|`) copies only
@@ -605,6 +606,13 @@ fn prepare(source: &str) -> Result<Prepared, Failure> {
             rebinds.push_str(&format!("${name} := ${ours};\n"));
         }
     }
+    for name in GUARDED {
+        if lexed.variables.iter().any(|v| v == name) {
+            rebinds.push_str(&format!(
+                "$__asl_jsonata_{name} := ${name};\n${name} := $__asl_{name};\n"
+            ));
+        }
+    }
     let text = if rebinds.is_empty() {
         source.to_owned()
     } else {
@@ -732,6 +740,11 @@ const REBOUND: &[(&str, &str)] = &[
     ("pad", "__asl_pad"),
 ];
 
+/// JSONata functions that panic on some arguments in jsonata-rs (`$round()` indexes
+/// a missing argument, `$now(1)` reads a number as a string): ours check the
+/// arguments and call the original, kept as `$__asl_jsonata_<name>`.
+const GUARDED: &[&str] = &["round", "now"];
+
 struct Lexed {
     max_nesting: usize,
     parent_operator: bool,
@@ -840,6 +853,8 @@ fn lex(source: &str) -> Lexed {
     let mut operand_expected = true;
     // Whether the last token can be called: a `$name` or a name (`function`).
     let mut callable = false;
+    // After `#` or `@`: the `$name` that follows binds, it is not a value to call.
+    let mut binding = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -848,6 +863,7 @@ fn lex(source: &str) -> Lexed {
             continue;
         }
         let was_callable = std::mem::take(&mut callable);
+        let was_binding = std::mem::take(&mut binding);
         if c == '(' && !operand_expected && !was_callable {
             out.uncallable_call = true;
         }
@@ -899,6 +915,16 @@ fn lex(source: &str) -> Lexed {
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
             }
+            '*' if operand_expected => {
+                // The wildcard `*` or descendants `**`: an operand, not an operator.
+                i += if chars.get(i + 1) == Some(&'*') { 2 } else { 1 };
+                operand_expected = false;
+                continue;
+            }
+            '#' | '@' => {
+                binding = true;
+                operand_expected = true;
+            }
             '?' => {
                 if operand_expected {
                     out.partial_application = true;
@@ -932,7 +958,7 @@ fn lex(source: &str) -> Lexed {
                 }
                 i = end.max(start);
                 operand_expected = false;
-                callable = true;
+                callable = !was_binding;
                 continue;
             }
             c if c.is_alphanumeric() || c == '_' => {
@@ -941,7 +967,8 @@ fn lex(source: &str) -> Lexed {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
-                let keyword = matches!(word.as_str(), "and" | "or" | "in");
+                // `and`, `or`, `in` are operators only where an operator belongs.
+                let keyword = !operand_expected && matches!(word.as_str(), "and" | "or" | "in");
                 callable = !keyword
                     && !word.starts_with(|c: char| c.is_ascii_digit())
                     && !matches!(word.as_str(), "true" | "false" | "null");
@@ -1281,6 +1308,8 @@ fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
         ("__asl_each", 2, std_fns::each),
         ("__asl_substring", 3, std_fns::substring),
         ("__asl_pad", 3, std_fns::pad),
+        ("__asl_round", 2, std_fns::round),
+        ("__asl_now", 2, std_fns::now),
         ("parse", 1, sfn::parse),
         ("type", 1, std_fns::type_of),
         ("average", 1, std_fns::average),
@@ -1704,6 +1733,69 @@ mod std_fns {
             format!("{text}{padding}")
         };
         Ok(JValue::string(ctx.arena, &padded))
+    }
+
+    /// The original of a guarded function (see `GUARDED`).
+    fn original<'a>(
+        ctx: &FunctionContext<'a, '_>,
+        name: &str,
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        ctx.frame
+            .lookup(&format!("__asl_jsonata_{name}"))
+            .filter(|f| f.is_function())
+            .ok_or(jsonata_rs::Error::T1006InvokedNonFunction(ctx.char_index))
+    }
+
+    /// `$round(number[, precision])`, checked, then JSONata's.
+    pub fn round<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(number) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !number.is_number() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let mut call = vec![number];
+        if let Some(precision) = args.get(1).copied().filter(|v| !v.is_undefined()) {
+            if !precision.is_integer() {
+                return Err(bad_argument(&ctx, 2));
+            }
+            call.push(precision);
+        }
+        if args.len() > 2 {
+            return Err(bad_argument(&ctx, 3));
+        }
+        let function = original(&ctx, "round")?;
+        ctx.evaluate_function(function, &call)
+    }
+
+    /// `$now([picture[, timezone]])`, checked, then JSONata's.
+    pub fn now<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        if args.len() > 2 {
+            return Err(bad_argument(&ctx, 3));
+        }
+        let mut call: Vec<&'a JValue<'a>> = Vec::new();
+        for (index, arg) in args.iter().enumerate() {
+            if !arg.is_undefined() && !arg.is_string() {
+                return Err(bad_argument(&ctx, index + 1));
+            }
+        }
+        let defined = |i: usize| args.get(i).copied().filter(|v| !v.is_undefined());
+        match (defined(0), defined(1)) {
+            (None, None) => {}
+            (Some(picture), None) => call.push(picture),
+            (picture, Some(timezone)) => {
+                call.push(picture.unwrap_or_else(|| JValue::string(ctx.arena, "")));
+                call.push(timezone);
+            }
+        }
+        let function = original(&ctx, "now")?;
+        ctx.evaluate_function(function, &call)
     }
 
     /// `$shuffle(array)`: the members in random order.

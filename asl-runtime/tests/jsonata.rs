@@ -803,6 +803,21 @@ fn jsonata_functions_the_crate_lacks_are_provided() {
         json!("a b/c")
     );
     assert_eq!(threw("$decodeUrl('%E0%A4%A')").0, "D3137");
+    // jsonata-rs's `$round` and `$now` panic on these; the guards answer first.
+    assert_eq!(eval("$round()", json!({})).unwrap(), None);
+    assert_eq!(threw("$round('x')").0, "T0410");
+    assert_eq!(value("$round(2.5)", json!({})), json!(2));
+    assert_eq!(value("$round(3.14159, 2)", json!({})), json!(3.14));
+    assert_eq!(threw("$now(1)").0, "T0410");
+    assert_eq!(threw("$now('[Y]', true)").0, "T0410");
+    assert_eq!(value("$length($now()) > 20", json!({})), json!(true));
+    assert_eq!(
+        value(
+            "$now('[Y0001]', '+0000') = $fromMillis($millis(), '[Y0001]')",
+            json!({})
+        ),
+        json!(true)
+    );
     // jsonata-rs's own `$substring` and `$pad` panic or abort on these.
     assert_eq!(value("$substring('😀ab', 1)", json!({})), json!("ab"));
     assert_eq!(value("$substring('abc', 99)", json!({})), json!(""));
@@ -864,6 +879,10 @@ fn hostile_expressions_fail_cleanly() {
         "$f(1)(2)",
         "$fns[0](1)",
         "($f)(1)",
+        "*()",
+        "**(1)",
+        "1 #$i ()",
+        "/a/ @$o ()",
     ] {
         assert_eq!(threw(text).0, "S0217", "{text}");
     }
@@ -880,6 +899,19 @@ fn hostile_expressions_fail_cleanly() {
         value("$states.input.items.($ * 2)", json!({"items": [1]})),
         json!(2)
     );
+    assert_eq!(
+        value("$states.input.o.* * 2", json!({"o": {"a": 3}})),
+        json!(6)
+    );
+    assert_eq!(
+        value("$states.input.**.a", json!({"o": {"a": 3}})),
+        json!(3)
+    );
+    assert_eq!(
+        value("$states.input.items#$i[$i > 0]", json!({"items": [1, 2]})),
+        json!(2)
+    );
+    assert_eq!(value("$states.input.in", json!({"in": 1})), json!(1));
     // A lambda passed or bound is fine, and so are objects and blocks called on.
     assert_eq!(
         value("($f := function($x){$x * 2}; $f(2))", json!({})),
@@ -1052,4 +1084,164 @@ fn only_the_input_members_an_expression_names_are_converted_and_answers_do_not_c
             .unwrap(),
         json!(8)
     );
+}
+
+/// Random token strings (a fixed xorshift sequence, so a failure reproduces): no
+/// expression may reach a panic inside jsonata-rs (`U1002`, caught) — each shape
+/// that did (`$round()`, `$now(1)`, `'x'()`, `*()`, ...) is refused or guarded.
+#[test]
+fn token_soup_never_reaches_a_panic_in_the_evaluator() {
+    let tokens = [
+        "$states.input",
+        ".",
+        "a",
+        "items",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        "'x'",
+        "\"y\"",
+        "1",
+        "0",
+        "-1",
+        "2.5",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "&",
+        "=",
+        "!=",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "and",
+        "or",
+        "in",
+        "?",
+        ":",
+        ";",
+        ",",
+        "$x",
+        ":=",
+        "~>",
+        "|",
+        "^(",
+        "#$i",
+        "@$o",
+        "*",
+        "**",
+        "..",
+        "true",
+        "null",
+        "function($v){",
+        "$v",
+        "$sum(",
+        "$count(",
+        "$string(",
+        "$substring(",
+        "$split(",
+        "$join(",
+        "$map(",
+        "$filter(",
+        "$reduce(",
+        "$keys(",
+        "$merge(",
+        "$lookup(",
+        "$each(",
+        "$sort(",
+        "$number(",
+        "$replace(",
+        "$match(",
+        "/a+/",
+        "$partition(",
+        "$range(",
+        "$hash(",
+        "$parse(",
+        "$zip(",
+        "$append(",
+        "$distinct(",
+        "$single(",
+        "$spread(",
+        "$sift(",
+        "$round(",
+        "$power(",
+        "$sqrt(",
+        "$formatBase(",
+        "$pad(",
+        "$trim(",
+        "$contains(",
+        "$exists(",
+        "$boolean(",
+        "$not(",
+        "$abs(",
+        "$floor(",
+        "$max(",
+        "$min(",
+        "$average(",
+        "$type(",
+        "$fromMillis(",
+        "$toMillis(",
+        "$now(",
+        "$base64decode(",
+        "$decodeUrl(",
+        "$encodeUrl(",
+        "$uppercase(",
+        "$lowercase(",
+        "$length(",
+        "$reverse(",
+        "$shuffle(",
+        "$error(",
+        "$assert(",
+        "$substringBefore(",
+        "$substringAfter(",
+        "`b`",
+        "[]",
+        "{}",
+        "'😀'",
+        "1e308",
+        "-0",
+        "$states.input.items",
+        "$states.input.o",
+    ];
+    let input =
+        json!({"a": 1, "items": [1, "s", {"b": [2]}, null], "o": {"k": [1, 2], "z": "😀x"}});
+    let scope = JsonataScope::new(&input, &Value::Null);
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut internal = Vec::new();
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        for _ in 0..1 + next(8) {
+            text.push_str(tokens[next(tokens.len())]);
+            text.push(' ');
+        }
+        if next(2) == 0 {
+            for c in text.clone().chars().rev() {
+                match c {
+                    '(' => text.push(')'),
+                    '[' => text.push(']'),
+                    '{' => text.push('}'),
+                    _ => {}
+                }
+            }
+        }
+        let expr = JsonataExpr::owned(text.clone());
+        let parser_panicked = matches!(expr.check(), Err(Failure::Threw { ref message, .. }) if message.contains("internal error"));
+        let evaluator_panicked = matches!(expr.evaluate(&scope), Err(Failure::Threw { ref code, .. }) if code == "U1002");
+        if parser_panicked || evaluator_panicked {
+            internal.push(text);
+        }
+    }
+    assert!(internal.is_empty(), "jsonata-rs panicked on: {internal:#?}");
 }
