@@ -807,7 +807,7 @@ fn jsonata_functions_the_crate_lacks_are_provided() {
     assert_eq!(eval("$round()", json!({})).unwrap(), None);
     assert_eq!(threw("$round('x')").0, "T0410");
     assert_eq!(value("$round(2.5)", json!({})), json!(2));
-    assert_eq!(value("$round(3.14159, 2)", json!({})), json!(3.14));
+    assert_eq!(value("$round(2.71828, 2)", json!({})), json!(2.72));
     assert_eq!(threw("$now(1)").0, "T0410");
     assert_eq!(threw("$now('[Y]', true)").0, "T0410");
     assert_eq!(value("$length($now()) > 20", json!({})), json!(true));
