@@ -90,12 +90,14 @@
 //!   missing (they fail with `T1006`). Its `$substring` (byte slicing: a panic inside
 //!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
 //!   order) are replaced by this module's; `$round` and `$now` (panics on a missing
-//!   or non-string argument) are called only after this module checks arguments.
+//!   or non-string argument) are called only after this module checks arguments,
+//!   and `$string` writes large numbers as AWS does (`1e+21`).
 //! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
 //!   and `"NaN"`, and so does this module.
 //! - Known differences left: the transform operator (`~> |path|update|`) copies only
 //!   the top level, so a nested object it updates is changed in place for the rest of
-//!   that evaluation; `$string(1e21)` is `"1e21"` where AWS writes `"1e+21"`; a
+//!   that evaluation; a number from 1e21 up inside `$string` of an object or array
+//!   is written `1e21` where AWS writes `1e+21` (`$string(1e21)` itself is right); a
 //!   call of anything but a name or variable (`function($x){$x}(1)`, `$f(1)(2)`,
 //!   `'s'()`) and partial application (`$f(?, 1)`) reach panics in its parser, so
 //!   they are refused here.
@@ -743,7 +745,7 @@ const REBOUND: &[(&str, &str)] = &[
 /// JSONata functions that panic on some arguments in jsonata-rs (`$round()` indexes
 /// a missing argument, `$now(1)` reads a number as a string): ours check the
 /// arguments and call the original, kept as `$__asl_jsonata_<name>`.
-const GUARDED: &[&str] = &["round", "now"];
+const GUARDED: &[&str] = &["round", "now", "string"];
 
 struct Lexed {
     max_nesting: usize,
@@ -1310,6 +1312,7 @@ fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
         ("__asl_pad", 3, std_fns::pad),
         ("__asl_round", 2, std_fns::round),
         ("__asl_now", 2, std_fns::now),
+        ("__asl_string", 2, std_fns::string),
         ("parse", 1, sfn::parse),
         ("type", 1, std_fns::type_of),
         ("average", 1, std_fns::average),
@@ -1751,9 +1754,11 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(number) = first(args) else {
+        // Without arguments, the context item is the number (`items.$round()`).
+        let number = if args.is_empty() { ctx.input } else { args[0] };
+        if number.is_undefined() {
             return Ok(JValue::undefined());
-        };
+        }
         if !number.is_number() {
             return Err(bad_argument(&ctx, 1));
         }
@@ -1796,6 +1801,23 @@ mod std_fns {
         }
         let function = original(&ctx, "now")?;
         ctx.evaluate_function(function, &call)
+    }
+
+    /// `$string(value[, pretty])`: JSONata's, but a number from 1e21 up is written
+    /// as JavaScript (and AWS) write it, `1e+21`, where jsonata-rs writes `1e21`.
+    pub fn string<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        if let Some(number) = first(args).filter(|v| v.is_number())
+            && number.as_f64().is_finite()
+            && number.as_f64().abs() >= 1e21
+        {
+            let text = format!("{:e}", number.as_f64()).replace("e", "e+");
+            return Ok(JValue::string(ctx.arena, &text));
+        }
+        let function = original(&ctx, "string")?;
+        ctx.evaluate_function(function, args)
     }
 
     /// `$shuffle(array)`: the members in random order.

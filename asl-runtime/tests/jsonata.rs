@@ -808,6 +808,27 @@ fn jsonata_functions_the_crate_lacks_are_provided() {
     assert_eq!(threw("$round('x')").0, "T0410");
     assert_eq!(value("$round(2.5)", json!({})), json!(2));
     assert_eq!(value("$round(2.71828, 2)", json!({})), json!(2.72));
+    // Numbers as AWS writes them: in full below 1e21, with an exponent from there.
+    assert_eq!(
+        value("$string(1e20)", json!({})),
+        json!("100000000000000000000")
+    );
+    assert_eq!(value("$string(1e21)", json!({})), json!("1e+21"));
+    assert_eq!(value("$string(-1.5e22)", json!({})), json!("-1.5e+22"));
+    assert_eq!(value("$string(12)", json!({})), json!("12"));
+    assert_eq!(
+        value("$states.input.items.$string()", json!({"items": [1, 2]})),
+        json!(["1", "2"])
+    );
+    assert_eq!(
+        value("$states.input.items.$round()", json!({"items": [1.5, 2.5]})),
+        json!([2, 2])
+    );
+    assert_eq!(value("$string('a')", json!({})), json!("a"));
+    assert_eq!(
+        value("$string({'a': 1}, true)", json!({})),
+        json!("{\n  \"a\": 1\n}")
+    );
     assert_eq!(threw("$now(1)").0, "T0410");
     assert_eq!(threw("$now('[Y]', true)").0, "T0410");
     assert_eq!(value("$length($now()) > 20", json!({})), json!(true));
