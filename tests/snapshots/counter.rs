@@ -58,6 +58,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
@@ -97,6 +98,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
@@ -153,6 +155,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
                 let __v = __asl::choice::variable(
@@ -203,6 +206,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;

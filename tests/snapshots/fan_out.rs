@@ -58,6 +58,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(1usize);
@@ -133,6 +134,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             __st.wait_seconds(60u64).await;
             let __res = input;
@@ -154,6 +156,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(1usize);
@@ -224,6 +227,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S3, __asl::Value), __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
                 let __v = __asl::choice::variable(
@@ -264,6 +268,7 @@ const _: () = {
             (__asl::Option<__asl::String>, __asl::Option<__asl::String>),
             __asl::Error,
         > = async {
+            let __ctx = __st.context();
             __asl::Ok((
                 __asl::Some(__asl::String::from("Negative")),
                 __asl::Some(__asl::String::from("n must not be negative")),
@@ -287,6 +292,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
@@ -360,6 +366,7 @@ const _: () = {
             .retrying(
                 &__RETRY,
                 async || -> __asl::Result<__asl::Value, __asl::Error> {
+                    let __ctx = __st.context();
                     let __eff = &input;
                     let __branch_input = __asl::Value::clone(__eff);
                     let __branches: [__asl::BranchFuture<'_>; 3usize] = [
@@ -444,6 +451,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
@@ -464,6 +472,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;

@@ -58,6 +58,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
@@ -130,6 +131,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S1, __asl::Value), __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
                 let __v = __asl::choice::variable(
@@ -167,6 +169,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = __asl::Value::String(__asl::String::from("big"));
             let __out = {
@@ -195,6 +198,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __res = __asl::Value::String(__asl::String::from("small"));
             let __out = {

@@ -72,6 +72,7 @@ const _: () = {
             .retrying(
                 &__RETRY,
                 async || -> __asl::Result<__asl::Value, __asl::Error> {
+                    let __ctx = __st.context();
                     let __eff = &input;
                     let __timeout = __asl::None;
                     let __heartbeat = __asl::None;
@@ -160,6 +161,7 @@ const _: () = {
             .retrying(
                 &__RETRY,
                 async || -> __asl::Result<__asl::Value, __asl::Error> {
+                    let __ctx = __st.context();
                     let __eff = &input;
                     let __timeout = __asl::None;
                     let __heartbeat = __asl::None;
@@ -231,6 +233,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
@@ -471,6 +474,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __next = if ({
                 let __v = __asl::choice::variable(
@@ -531,6 +535,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
@@ -608,6 +613,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
@@ -685,6 +691,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
@@ -805,6 +812,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
@@ -846,6 +854,7 @@ const _: () = {
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+            let __ctx = __st.context();
             let __eff = &input;
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;

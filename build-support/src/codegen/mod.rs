@@ -559,14 +559,7 @@ impl Gen<'_> {
         };
         let reads_context = self.reads_context;
         self.any_context |= reads_context;
-        let ctx_binding = if reads_context {
-            quote!(let __ctx = __st.context();)
-        } else {
-            TokenStream::new()
-        };
-        // The context binding goes first inside the state's body blocks; it is
-        // spliced where the body asks for it.
-        let body = splice_context(body, &ctx_binding);
+
         quote! {
             async fn #function(
                 __ex: &#rt::Execution,
@@ -725,8 +718,10 @@ impl Gen<'_> {
         };
         let output = self.output_path(io, quote!(__out));
         let assign = self.assign(io.assign.as_ref(), quote!(&__res));
+        // `__ctx` (`$$`) is bound in every body: a copy of a few references;
+        // nothing is built until a `$$` path reads it.
         let inner = quote! {
-            __CONTEXT__
+            let __ctx = __st.context();
             #input_path
             #prelude
             #result_tokens
@@ -1081,7 +1076,7 @@ impl Gen<'_> {
         let output = self.output_path(&c.io, quote!(__out));
         quote! {
             let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = async {
-                __CONTEXT__
+                let __ctx = __st.context();
                 #input_path
                 let __next = #(#branches else)* { #default };
                 let __out = #owned;
@@ -1125,7 +1120,7 @@ impl Gen<'_> {
         let cause = text(f.cause.as_ref(), "CausePath");
         quote! {
             let __result: #rt::Result<(#rt::Option<#rt::String>, #rt::Option<#rt::String>), #rt::Error> = async {
-                __CONTEXT__
+                let __ctx = __st.context();
                 #rt::Ok((#error, #cause))
             }
             .await;
@@ -1156,25 +1151,4 @@ fn root_path() -> ReferencePath {
         segments: Vec::new(),
         text: "$".into(),
     }
-}
-
-/// Replaces the `__CONTEXT__` marker with the `let __ctx = ...` binding (or
-/// nothing): the body is generated before it is known whether it reads `$$`.
-fn splice_context(body: TokenStream, binding: &TokenStream) -> TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    body.into_iter()
-        .flat_map(|tt| -> Vec<TokenTree> {
-            match tt {
-                TokenTree::Ident(ref i) if i == "__CONTEXT__" => {
-                    binding.clone().into_iter().collect()
-                }
-                TokenTree::Group(g) => {
-                    let mut ng = Group::new(g.delimiter(), splice_context(g.stream(), binding));
-                    ng.set_span(g.span());
-                    vec![TokenTree::Group(ng)]
-                }
-                other => vec![other],
-            }
-        })
-        .collect()
 }
