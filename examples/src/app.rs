@@ -82,6 +82,26 @@ pub async fn load_aws_config(args: &Args) -> Result<aws_config::SdkConfig, Setup
     Ok(sdk)
 }
 
+/// Fails at once when no AWS credentials can be found, instead of letting the first
+/// task fail and retry for minutes (the sample retries cluster creation on any
+/// error). The message is the provider chain's, which never contains a secret.
+pub async fn check_credentials(sdk: &aws_config::SdkConfig) -> Result<(), SetupError> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(setup("no AWS credentials provider is configured"));
+    };
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            setup(format!(
+                "no usable AWS credentials (environment, profile, SSO or instance role): {}",
+                aws_sdk_sns::error::DisplayErrorContext(&e)
+            ))
+        })
+}
+
 /// The integrations for `sdk`, with the cluster mappings and polling of `args`.
 pub async fn integrations(
     sdk: &aws_config::SdkConfig,
@@ -272,6 +292,7 @@ impl App {
     pub async fn new(program: &str, args: Args) -> Result<App, SetupError> {
         let input = read_input(&args.input)?;
         let sdk = load_aws_config(&args).await?;
+        check_credentials(&sdk).await?;
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
         let stderr_tty = std::io::stderr().is_terminal();
         let style = match args.progress {

@@ -224,6 +224,32 @@ async fn setup_errors_exit_2_with_a_message() {
     let out = run(&["--cluster", "ExampleCluster=https://127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs the API server's CA"));
+    // No credentials anywhere: a setup error at once, not a task failing and retrying.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
+        .arg("{}")
+        .env("AWS_REGION", "sa-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/asl-examples/credentials",
+        )
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no usable AWS credentials"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: manage-eks-cluster"));
