@@ -19,28 +19,41 @@ fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("asl-examples-{}-{name}", uuid::Uuid::new_v4()))
 }
 
+/// How the sample is told where moto is.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    /// `--aws-endpoint URL`
+    Flag,
+    /// `AWS_ENDPOINT_URL`, which aws-config reads itself.
+    Env,
+}
+
 /// `manage-eks-cluster` against the sandbox's moto: dummy credentials, sa-east-1,
 /// nothing of the user's AWS setup, stdin closed. The caller adds the cluster mapping.
-fn sample_against(sandbox: &Sandbox) -> tokio::process::Command {
+fn sample_against(sandbox: &Sandbox, endpoint: Endpoint) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"));
-    c.args([
-        "--aws-endpoint",
-        sandbox.aws_endpoint(),
-        "--region",
-        "sa-east-1",
-    ])
-    .args(["--poll-interval", "0.05"])
-    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-    .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-    .env("AWS_EC2_METADATA_DISABLED", "true")
-    .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
-    .env(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "/nonexistent/asl-examples/credentials",
-    )
-    .env_remove("AWS_PROFILE")
-    .env_remove("AWS_SESSION_TOKEN")
-    .stdin(Stdio::null());
+    match endpoint {
+        Endpoint::Flag => {
+            c.args(["--aws-endpoint", sandbox.aws_endpoint()])
+                .env_remove("AWS_ENDPOINT_URL");
+        }
+        Endpoint::Env => {
+            c.env("AWS_ENDPOINT_URL", sandbox.aws_endpoint());
+        }
+    }
+    c.args(["--region", "sa-east-1"])
+        .args(["--poll-interval", "0.05"])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/asl-examples/credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::null());
     c
 }
 
@@ -127,7 +140,7 @@ async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
     let wrong = temp_path("wrong-token");
     let wrong_token = format!("not-the-token-{}", uuid::Uuid::new_v4().simple());
     std::fs::write(&wrong, &wrong_token).unwrap();
-    let out = sample_against(&sandbox)
+    let out = sample_against(&sandbox, Endpoint::Flag)
         .args([
             "--cluster",
             &format!("ExampleCluster={}", sandbox.kube_endpoint()),
@@ -159,6 +172,7 @@ async fn a_rejected_token_fails_with_error_and_cause_and_status_1() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kubeconfig_context_can_stand_for_the_cluster() {
+    // Also: moto's URL comes from AWS_ENDPOINT_URL here, not --aws-endpoint.
     let Some(sandbox) = sandbox_or_skip("a_kubeconfig_context_can_stand_for_the_cluster").await
     else {
         return;
@@ -180,7 +194,7 @@ async fn a_kubeconfig_context_can_stand_for_the_cluster() {
         kube.token().expect("token")
     );
     std::fs::write(&kubeconfig, yaml).unwrap();
-    let out = sample_against(&sandbox)
+    let out = sample_against(&sandbox, Endpoint::Env)
         .args(["--kube-context", "ExampleCluster=asl-standin"])
         .args(["--progress", "none"])
         .env("KUBECONFIG", &kubeconfig)
