@@ -7,6 +7,7 @@
 //! (`resourceType`, `resource`, `region`, `parameters`), `taskFailedEventDetails`
 //! (`error`, `cause`), `mapIterationStartedEventDetails` (`name`, `index`), ...
 //!
+//! There is no `previousEventId`: the runtime does not record which event caused which.
 //! As in AWS's answer, `input`, `output` and `parameters` are JSON text (strings), so
 //! the file can be compared with `aws stepfunctions get-execution-history`. The
 //! events carry what the workflow saw and produced; no credential or token ever
