@@ -53,7 +53,7 @@ printed on stderr), 2 for a usage or setup error.
 ";
 
 /// Where the execution input comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum InputSource {
     /// JSON text given as the positional argument.
     Inline(String),
@@ -62,6 +62,7 @@ pub enum InputSource {
     /// Standard input (`-`, `--input -`).
     Stdin,
     /// Nothing said: stdin when it is not a terminal, `{}` otherwise.
+    #[default]
     Default,
 }
 
@@ -129,12 +130,6 @@ pub struct Args {
     pub progress: ProgressMode,
     pub poll_interval: Option<Duration>,
     pub execution_name: Option<String>,
-}
-
-impl Default for InputSource {
-    fn default() -> Self {
-        InputSource::Default
-    }
 }
 
 /// A wrong command line: what is wrong, for the user.

@@ -115,10 +115,13 @@ fn details_key(t: EventType) -> String {
 /// optimized integrations; any other ARN → (its service, the whole ARN).
 fn split_resource(resource: &str) -> (String, String) {
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
-    if parts.len() == 6 && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
-        if let Some((kind, rest)) = parts[5].split_once(':') {
-            return (kind.to_string(), rest.to_string());
-        }
+    if parts.len() == 6
+        && parts[2] == "states"
+        && parts[3].is_empty()
+        && parts[4].is_empty()
+        && let Some((kind, rest)) = parts[5].split_once(':')
+    {
+        return (kind.to_string(), rest.to_string());
     }
     let service = parts.get(2).copied().unwrap_or("");
     (service.to_string(), resource.to_string())
