@@ -18,6 +18,7 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:slow"]
 );
 asl::asl!(MachineTimeout = "workflows/machine-timeout.asl.json");
+asl::asl!(LongChain = "workflows/long-chain.asl.json");
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -130,4 +131,14 @@ async fn state_machine_timeout_ends_the_execution() {
         .unwrap_err();
     assert!(err.timed_out);
     assert_eq!(err.error(), Some("States.Timeout"));
+}
+
+#[tokio::test]
+async fn a_large_machine_runs_across_its_dispatch_parts() {
+    // 72 states: the driver dispatches through parts of 32 states each, and the
+    // loop goes back from the last part to the first.
+    let out = LongChain::run(&Runtime::new(), json!({"count": 0, "rounds": 140}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"count": 140, "rounds": 140}));
 }

@@ -153,6 +153,9 @@ pub(crate) struct Gen<'o> {
     any_context: bool,
 }
 
+/// States per dispatch function in a large machine (see [`Gen::machine`]).
+const CHUNK: usize = 32;
+
 /// One state machine being generated: its enum and the variant of each state.
 struct MachineCtx {
     enum_name: Ident,
@@ -200,8 +203,42 @@ impl Gen<'_> {
             let variant = ctx.variant(&state.name.value).cloned();
             let item = self.state(state, &function, &ctx);
             self.items.push(item);
-            arms.push(quote!(#enum_name::#variant => #function(__ex, __vars, __input).await?,));
+            arms.push((variant, quote!(#function(__ex, __vars, __input).await?)));
         }
+        // A large machine dispatches through chunks of states, each its own
+        // `async fn`: rustc's cost for one future grows faster than linearly
+        // with its await points, so 1,000 awaits in one driver compile far
+        // slower than 32 drivers of 32.
+        let arms: Vec<TokenStream> = if arms.len() > CHUNK {
+            let mut top = Vec::new();
+            for (k, chunk) in arms.chunks(CHUNK).enumerate() {
+                let chunk_fn = format_ident!("__drive{}_part{}", index, k);
+                let variants: Vec<_> = chunk.iter().map(|(v, _)| v.clone()).collect();
+                let inner = chunk
+                    .iter()
+                    .map(|(v, call)| quote!(#enum_name::#v => #call,));
+                self.items.push(quote! {
+                    async fn #chunk_fn(
+                        __ex: &#rt::Execution,
+                        __vars: &#rt::Variables<'_>,
+                        __state: #enum_name,
+                        __input: #rt::Value,
+                    ) -> #rt::Result<#rt::Transition<#enum_name>, #rt::Error> {
+                        #rt::Ok(match __state {
+                            #(#inner)*
+                            // The driver sends only this chunk's states here.
+                            _ => return #rt::Err(#rt::Error::runtime("internal error: a state was dispatched to the wrong part of the driver")),
+                        })
+                    }
+                });
+                top.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input).await?,));
+            }
+            top
+        } else {
+            arms.into_iter()
+                .map(|(v, call)| quote!(#enum_name::#v => #call,))
+                .collect()
+        };
         let variants: Vec<&Ident> = ctx.variants.iter().map(|(_, v)| v).collect();
         let Some(start) = ctx.variant(&machine.start_at.value).cloned() else {
             self.diagnostics.push(Diagnostic::new(
