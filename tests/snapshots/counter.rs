@@ -46,7 +46,7 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
-    async fn init(
+    fn init(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -57,7 +57,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
@@ -82,11 +82,10 @@ const _: () = {
             };
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::Some(__S0::Increment), &[], __asl::Value::Null)
     }
-    async fn increment(
+    fn increment(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -97,7 +96,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
@@ -139,11 +138,10 @@ const _: () = {
             };
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::Some(__S0::More), &[], __asl::Value::Null)
     }
-    async fn more(
+    fn more(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -154,7 +152,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = async {
+        let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
@@ -190,11 +188,10 @@ const _: () = {
             };
             let __out = input;
             __asl::Ok((__next, __out))
-        }
-            .await;
+        })();
         __st.choose(__result)
     }
-    async fn done(
+    fn done(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -205,14 +202,13 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None::<__S0>, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -230,10 +226,10 @@ const _: () = {
         let mut __state = __S0::Init;
         loop {
             let __transition = match __state {
-                __S0::Init => init(__ex, __vars, __input).await?,
-                __S0::Increment => increment(__ex, __vars, __input).await?,
-                __S0::More => more(__ex, __vars, __input).await?,
-                __S0::Done => done(__ex, __vars, __input).await?,
+                __S0::Init => init(__ex, __vars, __input)?,
+                __S0::Increment => increment(__ex, __vars, __input)?,
+                __S0::More => more(__ex, __vars, __input)?,
+                __S0::Done => done(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

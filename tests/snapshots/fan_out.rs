@@ -46,7 +46,7 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
-    async fn double(
+    fn double(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -57,7 +57,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
@@ -95,8 +95,7 @@ const _: () = {
             };
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -111,7 +110,7 @@ const _: () = {
         let mut __state = __S1::Double;
         loop {
             let __transition = match __state {
-                __S1::Double => double(__ex, __vars, __input).await?,
+                __S1::Double => double(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -144,7 +143,7 @@ const _: () = {
             .await;
         __st.finish(__result, __asl::Some(__S2::Describe), &[], __asl::Value::Null)
     }
-    async fn describe(
+    fn describe(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -155,7 +154,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
@@ -186,8 +185,7 @@ const _: () = {
             };
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -204,7 +202,7 @@ const _: () = {
         loop {
             let __transition = match __state {
                 __S2::WaitAMinute => wait_a_minute(__ex, __vars, __input).await?,
-                __S2::Describe => describe(__ex, __vars, __input).await?,
+                __S2::Describe => describe(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -215,7 +213,7 @@ const _: () = {
             }
         }
     }
-    async fn check(
+    fn check(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -226,7 +224,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<(__S3, __asl::Value), __asl::Error> = async {
+        let __result: __asl::Result<(__S3, __asl::Value), __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
@@ -249,11 +247,10 @@ const _: () = {
             };
             let __out = input;
             __asl::Ok((__next, __out))
-        }
-            .await;
+        })();
         __st.choose(__result)
     }
-    async fn negative(
+    fn negative(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -267,20 +264,19 @@ const _: () = {
         let __result: __asl::Result<
             (__asl::Option<__asl::String>, __asl::Option<__asl::String>),
             __asl::Error,
-        > = async {
+        > = (|| {
             let __ctx = __st.context();
             __asl::Ok((
                 __asl::Some(__asl::String::from("Negative")),
                 __asl::Some(__asl::String::from("n must not be negative")),
             ))
-        }
-            .await;
+        })();
         match __result {
             __asl::Ok((__error, __cause)) => __asl::Err(__st.fail(__error, __cause)),
             __asl::Err(__e) => __asl::Err(__st.locate(__e)),
         }
     }
-    async fn fine(
+    fn fine(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -291,14 +287,13 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None::<__S3>, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -315,9 +310,9 @@ const _: () = {
         let mut __state = __S3::Check;
         loop {
             let __transition = match __state {
-                __S3::Check => check(__ex, __vars, __input).await?,
-                __S3::Negative => negative(__ex, __vars, __input).await?,
-                __S3::Fine => fine(__ex, __vars, __input).await?,
+                __S3::Check => check(__ex, __vars, __input)?,
+                __S3::Negative => negative(__ex, __vars, __input)?,
+                __S3::Fine => fine(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
@@ -439,7 +434,7 @@ const _: () = {
             .await;
         __st.finish(__result, __asl::Some(__S0::Done), &__CATCH, input)
     }
-    async fn failed(
+    fn failed(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -450,17 +445,16 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None, &[], __asl::Value::Null)
     }
-    async fn done(
+    fn done(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -471,7 +465,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
@@ -489,8 +483,7 @@ const _: () = {
                     __out,
                 )?,
             )
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None::<__S0>, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -508,8 +501,8 @@ const _: () = {
         loop {
             let __transition = match __state {
                 __S0::FanOut => fan_out(__ex, __vars, __input).await?,
-                __S0::Failed => failed(__ex, __vars, __input).await?,
-                __S0::Done => done(__ex, __vars, __input).await?,
+                __S0::Failed => failed(__ex, __vars, __input)?,
+                __S0::Done => done(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

@@ -46,7 +46,7 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
-    async fn format(
+    fn format(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -57,7 +57,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
@@ -115,11 +115,10 @@ const _: () = {
             };
             let __out = __res;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::Some(__S1::Big), &[], __asl::Value::Null)
     }
-    async fn big(
+    fn big(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -130,7 +129,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<(__S1, __asl::Value), __asl::Error> = async {
+        let __result: __asl::Result<(__S1, __asl::Value), __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
@@ -153,11 +152,10 @@ const _: () = {
             };
             let __out = input;
             __asl::Ok((__next, __out))
-        }
-            .await;
+        })();
         __st.choose(__result)
     }
-    async fn big_2(
+    fn big_2(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -168,7 +166,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = __asl::Value::String(__asl::String::from("big"));
@@ -182,11 +180,10 @@ const _: () = {
             }
                 .apply_result(input, __res)?;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None, &[], __asl::Value::Null)
     }
-    async fn small(
+    fn small(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -197,7 +194,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = async {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = __asl::Value::String(__asl::String::from("small"));
@@ -211,8 +208,7 @@ const _: () = {
             }
                 .apply_result(input, __res)?;
             __asl::Ok(__out)
-        }
-            .await;
+        })();
         __st.finish(__result, __asl::None, &[], __asl::Value::Null)
     }
     #[derive(Clone, Copy, Debug)]
@@ -230,10 +226,10 @@ const _: () = {
         let mut __state = __S1::Format;
         loop {
             let __transition = match __state {
-                __S1::Format => format(__ex, __vars, __input).await?,
-                __S1::Big => big(__ex, __vars, __input).await?,
-                __S1::Big2 => big_2(__ex, __vars, __input).await?,
-                __S1::Small => small(__ex, __vars, __input).await?,
+                __S1::Format => format(__ex, __vars, __input)?,
+                __S1::Big => big(__ex, __vars, __input)?,
+                __S1::Big2 => big_2(__ex, __vars, __input)?,
+                __S1::Small => small(__ex, __vars, __input)?,
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {

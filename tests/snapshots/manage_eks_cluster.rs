@@ -462,7 +462,7 @@ const _: () = {
             .await;
         __st.finish(__result, __asl::Some(__S0::ExamineOutput), &[], __asl::Value::Null)
     }
-    async fn examine_output(
+    fn examine_output(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
@@ -473,7 +473,7 @@ const _: () = {
             reads_context: false,
         };
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = async {
+        let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __ctx = __st.context();
             let __eff = &input;
             let __next = if ({
@@ -519,8 +519,7 @@ const _: () = {
             };
             let __out = input;
             __asl::Ok((__next, __out))
-        }
-            .await;
+        })();
         __st.choose(__result)
     }
     async fn send_expected_result(
@@ -907,7 +906,7 @@ const _: () = {
                     create_a_node_group(__ex, __vars, __input).await?
                 }
                 __S0::RunAJobOnEks => run_a_job_on_eks(__ex, __vars, __input).await?,
-                __S0::ExamineOutput => examine_output(__ex, __vars, __input).await?,
+                __S0::ExamineOutput => examine_output(__ex, __vars, __input)?,
                 __S0::SendExpectedResult => {
                     send_expected_result(__ex, __vars, __input).await?
                 }

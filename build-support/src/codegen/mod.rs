@@ -93,6 +93,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         machines: 0,
         reads_context: false,
         any_context: false,
+        sync_state: false,
     };
     if machine.query_language == QueryLanguage::Jsonata {
         g.unsupported(
@@ -151,6 +152,8 @@ pub(crate) struct Gen<'o> {
     reads_context: bool,
     /// Set when any state reads `$$`.
     any_context: bool,
+    /// Set while generating a state that never waits (see [`is_sync`]).
+    sync_state: bool,
 }
 
 /// States per dispatch function in a large machine (see [`Gen::machine`]).
@@ -203,7 +206,13 @@ impl Gen<'_> {
             let variant = ctx.variant(&state.name.value).cloned();
             let item = self.state(state, &function, &ctx);
             self.items.push(item);
-            arms.push((variant, quote!(#function(__ex, __vars, __input).await?)));
+            // States that never wait are plain functions: no future to build.
+            let call = if is_sync(&state.kind) {
+                quote!(#function(__ex, __vars, __input)?)
+            } else {
+                quote!(#function(__ex, __vars, __input).await?)
+            };
+            arms.push((variant, call));
         }
         // A large machine dispatches through chunks of states, each its own
         // `async fn`: rustc's cost for one future grows faster than linearly
@@ -478,6 +487,7 @@ impl Gen<'_> {
         }
         let e = &ctx.enum_name;
         let kind = Ident::new(state.kind.type_name(), Span::call_site());
+        self.sync_state = is_sync(&state.kind);
         let body = match &state.kind {
             StateKind::Pass(p) => {
                 self.check_io(&p.io);
@@ -560,6 +570,7 @@ impl Gen<'_> {
                 };
                 let saved = self.reads_context;
                 let drivers: Vec<Ident> = p.branches.iter().map(|b| self.machine(b)).collect();
+                self.sync_state = false;
                 self.reads_context = saved;
                 let n = drivers.len();
                 let selector = self.result_selector(&p.io);
@@ -597,8 +608,13 @@ impl Gen<'_> {
         let reads_context = self.reads_context;
         self.any_context |= reads_context;
 
+        let asyncness = if is_sync(&state.kind) {
+            TokenStream::new()
+        } else {
+            quote!(async)
+        };
         quote! {
-            async fn #function(
+            #asyncness fn #function(
                 __ex: &#rt::Execution,
                 __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
@@ -778,8 +794,9 @@ impl Gen<'_> {
                 __st.finish(__result, #next, &__CATCH, input)
             }
         } else {
+            let run_inner = self.run_block(inner);
             quote! {
-                let __result: #rt::Result<#rt::Value, #rt::Error> = async { #inner }.await;
+                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
                 __st.finish(__result, #next, &[], #rt::Value::Null)
             }
         }
@@ -1006,6 +1023,7 @@ impl Gen<'_> {
             TokenStream::new()
         };
         let driver = self.machine(&m.item_processor);
+        self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
         self.reads_context = outer_reads_context || selector_ctx;
         // A distributed Map runs each iteration as a child execution, whose
@@ -1111,15 +1129,15 @@ impl Gen<'_> {
             quote!(#rt::Value::clone(__eff))
         };
         let output = self.output_path(&c.io, quote!(__out));
+        let body = self.run_block(quote! {
+            let __ctx = __st.context();
+            #input_path
+            let __next = #(#branches else)* { #default };
+            let __out = #owned;
+            #rt::Ok((__next, #output))
+        });
         quote! {
-            let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = async {
-                let __ctx = __st.context();
-                #input_path
-                let __next = #(#branches else)* { #default };
-                let __out = #owned;
-                #rt::Ok((__next, #output))
-            }
-            .await;
+            let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = #body;
             __st.choose(__result)
         }
     }
@@ -1155,12 +1173,12 @@ impl Gen<'_> {
         };
         let error = text(f.error.as_ref(), "ErrorPath");
         let cause = text(f.cause.as_ref(), "CausePath");
+        let body = self.run_block(quote! {
+            let __ctx = __st.context();
+            #rt::Ok((#error, #cause))
+        });
         quote! {
-            let __result: #rt::Result<(#rt::Option<#rt::String>, #rt::Option<#rt::String>), #rt::Error> = async {
-                let __ctx = __st.context();
-                #rt::Ok((#error, #cause))
-            }
-            .await;
+            let __result: #rt::Result<(#rt::Option<#rt::String>, #rt::Option<#rt::String>), #rt::Error> = #body;
             match __result {
                 #rt::Ok((__error, __cause)) => #rt::Err(__st.fail(__error, __cause)),
                 #rt::Err(__e) => #rt::Err(__st.locate(__e)),
@@ -1180,6 +1198,27 @@ fn never_waits(machine: &StateMachine) -> bool {
             true
         }
     })
+}
+
+/// Pass, Choice, Succeed and Fail never wait: their state functions are plain
+/// `fn`s, which the driver calls without building a future.
+fn is_sync(kind: &StateKind) -> bool {
+    matches!(
+        kind,
+        StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed(_) | StateKind::Fail(_)
+    )
+}
+
+impl Gen<'_> {
+    /// A state body that yields a `Result`: a closure called at once in a
+    /// state that never waits, an `async` block awaited otherwise.
+    fn run_block(&self, block: TokenStream) -> TokenStream {
+        if self.sync_state {
+            quote!((|| { #block })())
+        } else {
+            quote!(async { #block }.await)
+        }
+    }
 }
 
 fn root_path() -> ReferencePath {
