@@ -77,40 +77,11 @@ const _: () = {
                     let __timeout = __asl::None;
                     let __heartbeat = __asl::None;
                     let __params = {
-                        let mut __m = __asl::Map::with_capacity(3usize);
-                        __m.insert(
-                            __asl::String::from("Name"),
-                            __asl::Value::String(__asl::String::from("ExampleCluster")),
-                        );
-                        __m.insert(
-                            __asl::String::from("ResourcesVpcConfig"),
-                            {
-                                let mut __m = __asl::Map::with_capacity(1usize);
-                                __m.insert(
-                                    __asl::String::from("SubnetIds"),
-                                    __asl::Value::Array(
-                                        __asl::Vec::from([
-                                            __asl::Value::String(
-                                                __asl::String::from("subnet-0aacf887d9f00e6a7"),
-                                            ),
-                                            __asl::Value::String(
-                                                __asl::String::from("subnet-0e5fc41e7507194ab"),
-                                            ),
-                                        ]),
-                                    ),
-                                );
-                                __asl::Value::Object(__m)
-                            },
-                        );
-                        __m.insert(
-                            __asl::String::from("RoleArn"),
-                            __asl::Value::String(
-                                __asl::String::from(
-                                    "arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE",
-                                ),
-                            ),
-                        );
-                        __asl::Value::Object(__m)
+                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                        __asl::literal(
+                            "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
+                        ));
+                        __asl::Value::clone(&__L)
                     };
                     let __res = __st
                         .task(
@@ -166,37 +137,11 @@ const _: () = {
                     let __timeout = __asl::None;
                     let __heartbeat = __asl::None;
                     let __params = {
-                        let mut __m = __asl::Map::with_capacity(4usize);
-                        __m.insert(
-                            __asl::String::from("ClusterName"),
-                            __asl::Value::String(__asl::String::from("ExampleCluster")),
-                        );
-                        __m.insert(
-                            __asl::String::from("NodegroupName"),
-                            __asl::Value::String(__asl::String::from("ExampleNodegroup")),
-                        );
-                        __m.insert(
-                            __asl::String::from("NodeRole"),
-                            __asl::Value::String(
-                                __asl::String::from(
-                                    "arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE",
-                                ),
-                            ),
-                        );
-                        __m.insert(
-                            __asl::String::from("Subnets"),
-                            __asl::Value::Array(
-                                __asl::Vec::from([
-                                    __asl::Value::String(
-                                        __asl::String::from("subnet-0aacf887d9f00e6a7"),
-                                    ),
-                                    __asl::Value::String(
-                                        __asl::String::from("subnet-0e5fc41e7507194ab"),
-                                    ),
-                                ]),
-                            ),
-                        );
-                        __asl::Value::Object(__m)
+                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                        __asl::literal(
+                            "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
+                        ));
+                        __asl::Value::clone(&__L)
                     };
                     let __res = __st
                         .task(
@@ -287,119 +232,19 @@ const _: () = {
                 __m.insert(
                     __asl::String::from("LogOptions"),
                     {
-                        let mut __m = __asl::Map::with_capacity(1usize);
-                        __m.insert(
-                            __asl::String::from("RetrieveLogs"),
-                            __asl::Value::Bool(true),
-                        );
-                        __asl::Value::Object(__m)
+                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                        __asl::literal("{\"RetrieveLogs\":true}"));
+                        __asl::Value::clone(&__L)
                     },
                 );
                 __m.insert(
                     __asl::String::from("Job"),
                     {
-                        let mut __m = __asl::Map::with_capacity(4usize);
-                        __m.insert(
-                            __asl::String::from("apiVersion"),
-                            __asl::Value::String(__asl::String::from("batch/v1")),
-                        );
-                        __m.insert(
-                            __asl::String::from("kind"),
-                            __asl::Value::String(__asl::String::from("Job")),
-                        );
-                        __m.insert(
-                            __asl::String::from("metadata"),
-                            {
-                                let mut __m = __asl::Map::with_capacity(1usize);
-                                __m.insert(
-                                    __asl::String::from("name"),
-                                    __asl::Value::String(__asl::String::from("example-job")),
-                                );
-                                __asl::Value::Object(__m)
-                            },
-                        );
-                        __m.insert(
-                            __asl::String::from("spec"),
-                            {
-                                let mut __m = __asl::Map::with_capacity(2usize);
-                                __m.insert(
-                                    __asl::String::from("backoffLimit"),
-                                    __asl::Value::from(0i64),
-                                );
-                                __m.insert(
-                                    __asl::String::from("template"),
-                                    {
-                                        let mut __m = __asl::Map::with_capacity(2usize);
-                                        __m.insert(
-                                            __asl::String::from("metadata"),
-                                            {
-                                                let mut __m = __asl::Map::with_capacity(1usize);
-                                                __m.insert(
-                                                    __asl::String::from("name"),
-                                                    __asl::Value::String(__asl::String::from("example-job")),
-                                                );
-                                                __asl::Value::Object(__m)
-                                            },
-                                        );
-                                        __m.insert(
-                                            __asl::String::from("spec"),
-                                            {
-                                                let mut __m = __asl::Map::with_capacity(2usize);
-                                                __m.insert(
-                                                    __asl::String::from("containers"),
-                                                    __asl::Value::Array(
-                                                        __asl::Vec::from([
-                                                            {
-                                                                let mut __m = __asl::Map::with_capacity(4usize);
-                                                                __m.insert(
-                                                                    __asl::String::from("name"),
-                                                                    __asl::Value::String(__asl::String::from("pi-20")),
-                                                                );
-                                                                __m.insert(
-                                                                    __asl::String::from("image"),
-                                                                    __asl::Value::String(__asl::String::from("perl")),
-                                                                );
-                                                                __m.insert(
-                                                                    __asl::String::from("command"),
-                                                                    __asl::Value::Array(
-                                                                        __asl::Vec::from([
-                                                                            __asl::Value::String(__asl::String::from("perl")),
-                                                                        ]),
-                                                                    ),
-                                                                );
-                                                                __m.insert(
-                                                                    __asl::String::from("args"),
-                                                                    __asl::Value::Array(
-                                                                        __asl::Vec::from([
-                                                                            __asl::Value::String(__asl::String::from("-Mbignum=bpi")),
-                                                                            __asl::Value::String(__asl::String::from("-wle")),
-                                                                            __asl::Value::String(
-                                                                                __asl::String::from(
-                                                                                    "print '{ ' . '\"pi\": '. bpi(20) . ' }';",
-                                                                                ),
-                                                                            ),
-                                                                        ]),
-                                                                    ),
-                                                                );
-                                                                __asl::Value::Object(__m)
-                                                            },
-                                                        ]),
-                                                    ),
-                                                );
-                                                __m.insert(
-                                                    __asl::String::from("restartPolicy"),
-                                                    __asl::Value::String(__asl::String::from("Never")),
-                                                );
-                                                __asl::Value::Object(__m)
-                                            },
-                                        );
-                                        __asl::Value::Object(__m)
-                                    },
-                                );
-                                __asl::Value::Object(__m)
-                            },
-                        );
-                        __asl::Value::Object(__m)
+                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                        __asl::literal(
+                            "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"backoffLimit\":0,\"template\":{\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"containers\":[{\"name\":\"pi-20\",\"image\":\"perl\",\"command\":[\"perl\"],\"args\":[\"-Mbignum=bpi\",\"-wle\",\"print '{ ' . '\\\"pi\\\": '. bpi(20) . ' }';\"]}],\"restartPolicy\":\"Never\"}}}}",
+                        ));
+                        __asl::Value::clone(&__L)
                     },
                 );
                 __asl::Value::Object(__m)
@@ -816,16 +661,10 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert(
-                    __asl::String::from("ClusterName"),
-                    __asl::Value::String(__asl::String::from("ExampleCluster")),
-                );
-                __m.insert(
-                    __asl::String::from("NodegroupName"),
-                    __asl::Value::String(__asl::String::from("ExampleNodegroup")),
-                );
-                __asl::Value::Object(__m)
+                static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+                    "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\"}",
+                ));
+                __asl::Value::clone(&__L)
             };
             let __res = __st
                 .task(
@@ -858,12 +697,10 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(1usize);
-                __m.insert(
-                    __asl::String::from("Name"),
-                    __asl::Value::String(__asl::String::from("ExampleCluster")),
-                );
-                __asl::Value::Object(__m)
+                static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+                    "{\"Name\":\"ExampleCluster\"}",
+                ));
+                __asl::Value::clone(&__L)
             };
             let __res = __st
                 .task(

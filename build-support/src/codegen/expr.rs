@@ -211,6 +211,15 @@ impl Gen<'_> {
     /// for error causes.
     pub(super) fn template(&mut self, template: &Template, env: &Env, field: &str) -> TokenStream {
         let rt = self.rt.clone();
+        // A subtree without any `.$` value is one literal: parsed once, cloned
+        // per use, instead of code that builds it member by member.
+        if matches!(
+            template.node,
+            TemplateNode::Object(_) | TemplateNode::Array(_)
+        ) && let Some(value) = literal_value(template)
+        {
+            return self.literal(&value);
+        }
         match &template.node {
             TemplateNode::Object(fields) => {
                 let n = fields.len();
@@ -540,6 +549,27 @@ impl Gen<'_> {
             Root::Input => (TokenStream::new(), input.clone()),
         }
     }
+}
+
+/// The JSON value of a template with no expression in it, in template order.
+fn literal_value(template: &Template) -> Option<Value> {
+    Some(match &template.node {
+        TemplateNode::Literal(v) => v.clone(),
+        TemplateNode::Array(items) => {
+            Value::Array(items.iter().map(literal_value).collect::<Option<_>>()?)
+        }
+        TemplateNode::Object(fields) => {
+            let mut map = serde_json::Map::with_capacity(fields.len());
+            for f in fields {
+                if f.dynamic {
+                    return None;
+                }
+                map.insert(f.name.value.clone(), literal_value(&f.value)?);
+            }
+            Value::Object(map)
+        }
+        TemplateNode::Expression(_) | TemplateNode::Jsonata(_) => return None,
+    })
 }
 
 /// Splits a `States.Format` template into the literal pieces around its `{}`
