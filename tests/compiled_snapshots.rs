@@ -183,3 +183,15 @@ async fn eks_sample_snapshot_runs_end_to_end_on_scripted_handlers() {
         "Saw expected value for pi: 3.141592653589793"
     );
 }
+
+#[test]
+fn map_and_parallel_executions_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let runtime = Runtime::new();
+    assert_send(&label_items::LabelItems::run(&runtime, json!({})));
+    assert_send(&fan_out::FanOut::run(&runtime, json!({})));
+    assert_send(&manage_eks_cluster::ManageEksCluster::run(
+        &runtime,
+        json!({}),
+    ));
+}

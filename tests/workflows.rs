@@ -142,3 +142,24 @@ async fn a_large_machine_runs_across_its_dispatch_parts() {
         .unwrap();
     assert_eq!(out, json!({"count": 140, "rounds": 140}));
 }
+
+/// Executions can be spawned on a multi-threaded runtime: their futures are `Send`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_are_send_and_spawnable() {
+    fn assert_send<T: Send>(t: T) -> T {
+        t
+    }
+    let runtime = Runtime::new();
+    let sleeper = Arc::new(Sleeper {
+        delay: Duration::from_millis(1),
+        calls: AtomicU32::new(0),
+    });
+    let with_task = runtime_with(&sleeper);
+    let _ = assert_send(Timeouts::run(&with_task, json!({})));
+    let _ = assert_send(MachineTimeout::run(&runtime, json!({})));
+    let handle = tokio::spawn(async move {
+        let runtime = Runtime::new();
+        assert_send(Counter::run(&runtime, json!({"n": 3}))).await
+    });
+    assert_eq!(handle.await.unwrap().unwrap(), json!({"count": 3, "n": 3}));
+}

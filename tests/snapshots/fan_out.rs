@@ -357,81 +357,84 @@ const _: () = {
                 next: __S0::Failed,
             },
         ];
-        let __result = __st
-            .retrying(
-                &__RETRY,
-                async || -> __asl::Result<__asl::Value, __asl::Error> {
-                    let __ctx = __st.context();
-                    let __eff = &input;
-                    let __branch_input = __asl::Value::clone(__eff);
-                    let __branches: [__asl::BranchFuture<'_>; 3usize] = [
-                        __asl::Box::pin(async {
-                            let __branch_vars = __vars.child();
-                            __drive1(__ex, &__branch_vars, __branch_input.clone()).await
-                        }),
-                        __asl::Box::pin(async {
-                            let __branch_vars = __vars.child();
-                            __drive2(__ex, &__branch_vars, __branch_input.clone()).await
-                        }),
-                        __asl::Box::pin(async {
-                            let __branch_vars = __vars.child();
-                            __drive3(__ex, &__branch_vars, __branch_input.clone()).await
-                        }),
-                    ];
-                    let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
-                    let __res = {
-                        let mut __m = __asl::Map::with_capacity(2usize);
-                        __m.insert(
-                            __asl::String::from("doubled"),
-                            __asl::field(
-                                "doubled",
-                                {
-                                    static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                        __asl::Root::Input,
-                                        &[
-                                            __asl::Segment::Index(0usize),
-                                            __asl::Segment::Field(__asl::Cow::Borrowed("doubled")),
-                                        ],
-                                        "$[0].doubled",
-                                    );
-                                    &__P
-                                },
-                                &__res,
-                            )?,
-                        );
-                        __m.insert(
-                            __asl::String::from("text"),
-                            __asl::field(
-                                "text",
-                                {
-                                    static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                        __asl::Root::Input,
-                                        &[
-                                            __asl::Segment::Index(1usize),
-                                            __asl::Segment::Field(__asl::Cow::Borrowed("text")),
-                                        ],
-                                        "$[1].text",
-                                    );
-                                    &__P
-                                },
-                                &__res,
-                            )?,
-                        );
-                        __asl::Value::Object(__m)
-                    };
-                    let __out = {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("result"))],
-                            "$.result",
-                        );
-                        &__P
-                    }
-                        .apply_result(__asl::Value::clone(&input), __res)?;
-                    __asl::Ok(__out)
-                },
-            )
-            .await;
+        let __result = {
+            let input = &input;
+            let __st = &__st;
+            __st.retrying(
+                    &__RETRY,
+                    || async move {
+                        let __ctx = __st.context();
+                        let __eff = &input;
+                        let __branch_input = __asl::Value::clone(__eff);
+                        let __branches: [__asl::BranchFuture<'_>; 3usize] = [
+                            __asl::Box::pin(async {
+                                let __branch_vars = __vars.child();
+                                __drive1(__ex, &__branch_vars, __branch_input.clone()).await
+                            }),
+                            __asl::Box::pin(async {
+                                let __branch_vars = __vars.child();
+                                __drive2(__ex, &__branch_vars, __branch_input.clone()).await
+                            }),
+                            __asl::Box::pin(async {
+                                let __branch_vars = __vars.child();
+                                __drive3(__ex, &__branch_vars, __branch_input.clone()).await
+                            }),
+                        ];
+                        let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
+                        let __res = {
+                            let mut __m = __asl::Map::with_capacity(2usize);
+                            __m.insert(
+                                __asl::String::from("doubled"),
+                                __asl::field(
+                                    "doubled",
+                                    {
+                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                            __asl::Root::Input,
+                                            &[
+                                                __asl::Segment::Index(0usize),
+                                                __asl::Segment::Field(__asl::Cow::Borrowed("doubled")),
+                                            ],
+                                            "$[0].doubled",
+                                        );
+                                        &__P
+                                    },
+                                    &__res,
+                                )?,
+                            );
+                            __m.insert(
+                                __asl::String::from("text"),
+                                __asl::field(
+                                    "text",
+                                    {
+                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                            __asl::Root::Input,
+                                            &[
+                                                __asl::Segment::Index(1usize),
+                                                __asl::Segment::Field(__asl::Cow::Borrowed("text")),
+                                            ],
+                                            "$[1].text",
+                                        );
+                                        &__P
+                                    },
+                                    &__res,
+                                )?,
+                            );
+                            __asl::Value::Object(__m)
+                        };
+                        let __out = {
+                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                __asl::Root::Input,
+                                &[__asl::Segment::Field(__asl::Cow::Borrowed("result"))],
+                                "$.result",
+                            );
+                            &__P
+                        }
+                            .apply_result(__asl::Value::clone(&input), __res)?;
+                        __asl::Ok(__out)
+                    },
+                )
+                .await
+        };
         __st.finish(__result, __asl::Some(__S0::Done), &__CATCH, input)
     }
     fn failed(

@@ -273,16 +273,15 @@ const _: () = {
                 count: __asl::None,
                 percentage: __asl::None,
             };
+            let __st_ref = &__st;
             let __res = __st
                 .map(
                     __items,
                     __max_concurrency,
                     __tolerance,
                     true,
-                    async |
-                        __index: usize,
-                        __item: __asl::Value,
-                    | -> __asl::Result<__asl::Value, __asl::Error> {
+                    move |__index: usize, __item: __asl::Value| async move {
+                        let __st = __st_ref;
                         let __ctx = __st.context().with_map_item(__index, &__item);
                         let __iteration_input = {
                             let mut __m = __asl::Map::with_capacity(3usize);

@@ -68,42 +68,45 @@ const _: () = {
             },
         ];
         static __CATCH: [__asl::Catcher<__S0>; 0usize] = [];
-        let __result = __st
-            .retrying(
-                &__RETRY,
-                async || -> __asl::Result<__asl::Value, __asl::Error> {
-                    let __ctx = __st.context();
-                    let __eff = &input;
-                    let __timeout = __asl::None;
-                    let __heartbeat = __asl::None;
-                    let __params = {
-                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                        __asl::literal(
-                            "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
-                        ));
-                        __asl::Value::clone(&__L)
-                    };
-                    let __res = __st
-                        .task(
-                            "arn:aws:states:::eks:createCluster.sync",
-                            __params,
-                            __timeout,
-                            __heartbeat,
-                        )
-                        .await?;
-                    let __out = {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("eks"))],
-                            "$.eks",
-                        );
-                        &__P
-                    }
-                        .apply_result(__asl::Value::clone(&input), __res)?;
-                    __asl::Ok(__out)
-                },
-            )
-            .await;
+        let __result = {
+            let input = &input;
+            let __st = &__st;
+            __st.retrying(
+                    &__RETRY,
+                    || async move {
+                        let __ctx = __st.context();
+                        let __eff = &input;
+                        let __timeout = __asl::None;
+                        let __heartbeat = __asl::None;
+                        let __params = {
+                            static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                            __asl::literal(
+                                "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
+                            ));
+                            __asl::Value::clone(&__L)
+                        };
+                        let __res = __st
+                            .task(
+                                "arn:aws:states:::eks:createCluster.sync",
+                                __params,
+                                __timeout,
+                                __heartbeat,
+                            )
+                            .await?;
+                        let __out = {
+                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                __asl::Root::Input,
+                                &[__asl::Segment::Field(__asl::Cow::Borrowed("eks"))],
+                                "$.eks",
+                            );
+                            &__P
+                        }
+                            .apply_result(__asl::Value::clone(&input), __res)?;
+                        __asl::Ok(__out)
+                    },
+                )
+                .await
+        };
         __st.finish(__result, __asl::Some(__S0::CreateANodeGroup), &__CATCH, input)
     }
     async fn create_a_node_group(
@@ -128,42 +131,45 @@ const _: () = {
             },
         ];
         static __CATCH: [__asl::Catcher<__S0>; 0usize] = [];
-        let __result = __st
-            .retrying(
-                &__RETRY,
-                async || -> __asl::Result<__asl::Value, __asl::Error> {
-                    let __ctx = __st.context();
-                    let __eff = &input;
-                    let __timeout = __asl::None;
-                    let __heartbeat = __asl::None;
-                    let __params = {
-                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                        __asl::literal(
-                            "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
-                        ));
-                        __asl::Value::clone(&__L)
-                    };
-                    let __res = __st
-                        .task(
-                            "arn:aws:states:::eks:createNodegroup.sync",
-                            __params,
-                            __timeout,
-                            __heartbeat,
-                        )
-                        .await?;
-                    let __out = {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("nodegroup"))],
-                            "$.nodegroup",
-                        );
-                        &__P
-                    }
-                        .apply_result(__asl::Value::clone(&input), __res)?;
-                    __asl::Ok(__out)
-                },
-            )
-            .await;
+        let __result = {
+            let input = &input;
+            let __st = &__st;
+            __st.retrying(
+                    &__RETRY,
+                    || async move {
+                        let __ctx = __st.context();
+                        let __eff = &input;
+                        let __timeout = __asl::None;
+                        let __heartbeat = __asl::None;
+                        let __params = {
+                            static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                            __asl::literal(
+                                "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
+                            ));
+                            __asl::Value::clone(&__L)
+                        };
+                        let __res = __st
+                            .task(
+                                "arn:aws:states:::eks:createNodegroup.sync",
+                                __params,
+                                __timeout,
+                                __heartbeat,
+                            )
+                            .await?;
+                        let __out = {
+                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                __asl::Root::Input,
+                                &[__asl::Segment::Field(__asl::Cow::Borrowed("nodegroup"))],
+                                "$.nodegroup",
+                            );
+                            &__P
+                        }
+                            .apply_result(__asl::Value::clone(&input), __res)?;
+                        __asl::Ok(__out)
+                    },
+                )
+                .await
+        };
         __st.finish(__result, __asl::Some(__S0::RunAJobOnEks), &__CATCH, input)
     }
     async fn run_a_job_on_eks(

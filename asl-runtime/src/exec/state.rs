@@ -185,11 +185,14 @@ impl<'e> StateRun<'e> {
     /// Each entry keeps its own attempt count for this state entry; the first
     /// entry whose `ErrorEquals` matches decides. `$$.State.RetryCount` counts all
     /// retries.
-    pub async fn retrying<T>(
-        &self,
-        retriers: &[Retrier],
-        mut body: impl AsyncFnMut() -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    // `body` is a closure returning a future, not an async closure: the futures
+    // of async closures lose `Send` (a higher-ranked lifetime rustc cannot
+    // prove), and an execution must be spawnable on a multi-threaded runtime.
+    pub async fn retrying<T, F, Fut>(&self, retriers: &[Retrier], mut body: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
         if retriers.is_empty() {
             return body().await.map_err(|e| self.locate(e));
         }
@@ -493,7 +496,7 @@ impl<'e> StateRun<'e> {
     /// limit), and returns their outputs in item order. An iteration that fails
     /// ends the Map with its error unless the `tolerance` allows it; then its
     /// output is `{"Error", "Cause"}`.
-    pub async fn map<F>(
+    pub async fn map<F, Fut>(
         &self,
         items: Vec<Value>,
         max_concurrency: usize,
@@ -502,7 +505,8 @@ impl<'e> StateRun<'e> {
         iteration: F,
     ) -> Result<Value, Error>
     where
-        F: AsyncFn(usize, Value) -> Result<Value, Error>,
+        F: Fn(usize, Value) -> Fut,
+        Fut: Future<Output = Result<Value, Error>>,
     {
         let name = Some(self.info.name);
         let total = items.len();

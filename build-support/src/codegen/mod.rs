@@ -788,9 +788,12 @@ impl Gen<'_> {
             quote! {
                 #retriers
                 #catchers
-                let __result = __st
-                    .retrying(&__RETRY, async || -> #rt::Result<#rt::Value, #rt::Error> { #inner })
-                    .await;
+                // Each attempt is a fresh future over borrowed input: a retry runs it again.
+                let __result = {
+                    let input = &input;
+                    let __st = &__st;
+                    __st.retrying(&__RETRY, || async move { #inner }).await
+                };
                 __st.finish(__result, #next, &__CATCH, input)
             }
         } else {
@@ -1038,8 +1041,10 @@ impl Gen<'_> {
             let __items = __st.map_items(#items, #items_text)?;
             let __max_concurrency: usize = #max_concurrency;
             let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
+            let __st_ref = &__st;
             let __res = __st
-                .map(__items, __max_concurrency, __tolerance, #never_waits, async |__index: usize, __item: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
+                .map(__items, __max_concurrency, __tolerance, #never_waits, move |__index: usize, __item: #rt::Value| async move {
+                    let __st = __st_ref;
                     #item_ctx
                     let __iteration_input = #selector;
                     let __iteration_vars = __vars.child();
