@@ -48,14 +48,7 @@ async fn run(
         .find(|(r, _)| *r == resource)
         .map(|(_, h)| h)
         .unwrap_or_else(|| panic!("no handler for {resource}"));
-    let task = TaskContext {
-        resource,
-        state_name: "Test",
-        timeout: None,
-        heartbeat: None,
-        task_token: None,
-        credentials: None,
-    };
+    let task = TaskContext::new(resource, "Test");
     handler.invoke(&task, parameters).await
 }
 

@@ -112,14 +112,7 @@ async fn run(
     let handler = integrations
         .handler(resource)
         .unwrap_or_else(|| panic!("no handler for {resource}"));
-    let task = TaskContext {
-        resource,
-        state_name: "Test",
-        timeout: None,
-        heartbeat: None,
-        task_token: None,
-        credentials: None,
-    };
+    let task = TaskContext::new(resource, "Test");
     handler.invoke(&task, parameters).await
 }
 

@@ -20,7 +20,7 @@ use crate::error::{Error, names};
 use crate::path::ReferencePath;
 pub use crate::retry::{Jitter, Retrier};
 use crate::retry::{RetryCounters, RetryDecision};
-use crate::task::TaskContext;
+use crate::task::{HeartbeatSignal, TaskContext};
 
 use super::history::EventType;
 use super::{Context, Execution, details_one, error_details};
@@ -307,7 +307,9 @@ impl<'e> StateRun<'e> {
     }
 
     /// Runs a Task: looks up the handler for `resource`, records the task events,
-    /// and applies `TimeoutSeconds` (`States.Timeout`).
+    /// and applies `TimeoutSeconds` (`States.Timeout`) and `HeartbeatSeconds`
+    /// (`States.HeartbeatTimeout` when the handler sends no heartbeat for that
+    /// long), each recorded as `TaskTimedOut`.
     pub async fn task(
         &self,
         resource: &'static str,
@@ -331,31 +333,33 @@ impl<'e> StateRun<'e> {
                 "No task handler is registered for resource '{resource}'."
             )));
         };
-        let task = TaskContext {
-            resource,
-            state_name: self.info.name,
-            timeout,
-            heartbeat,
-            task_token: None,
-            credentials: None,
-        };
+        let signal = HeartbeatSignal::new();
+        let mut task = TaskContext::new(resource, self.info.name);
+        task.timeout = timeout;
+        task.heartbeat = heartbeat;
+        let task = task.with_heartbeat_signal(&signal);
         self.exec.record(
             EventType::TaskStarted,
             name,
             details_one("resource", Value::String(resource.to_owned())),
         );
-        let invocation = handler.invoke(&task, parameters);
-        let result = match timeout {
+        let invocation = watch_heartbeats(handler.invoke(&task, parameters), heartbeat, &signal);
+        // TimeoutSeconds bounds the whole task whatever its heartbeats; whichever
+        // of the two runs out first ends it.
+        let watched = match timeout {
             Some(t) => match tokio::time::timeout(t, invocation).await {
                 Ok(r) => r,
-                Err(_) => {
-                    let error = Error::without_cause(names::TIMEOUT);
-                    self.exec
-                        .record(EventType::TaskTimedOut, name, error_details(&error));
-                    return Err(error);
-                }
+                Err(_) => Err(Error::without_cause(names::TIMEOUT)),
             },
             None => invocation.await,
+        };
+        let result = match watched {
+            Ok(r) => r,
+            Err(error) => {
+                self.exec
+                    .record(EventType::TaskTimedOut, name, error_details(&error));
+                return Err(error);
+            }
         };
         match &result {
             Ok(output) if self.exec.recording() => {
@@ -622,6 +626,34 @@ impl<'e> StateRun<'e> {
                 self.exec
                     .record(EventType::ParallelStateFailed, name, error_details(&error));
                 Err(error)
+            }
+        }
+    }
+}
+
+/// Awaits a task's invocation while enforcing `HeartbeatSeconds`: with a
+/// `heartbeat` period, a task that lets a whole period pass without a heartbeat on
+/// `signal` is abandoned with `States.HeartbeatTimeout`. `Err` is that timeout;
+/// `Ok` is the task's own outcome.
+async fn watch_heartbeats<F>(
+    invocation: F,
+    heartbeat: Option<Duration>,
+    signal: &HeartbeatSignal,
+) -> Result<Result<Value, Error>, Error>
+where
+    F: Future<Output = Result<Value, Error>>,
+{
+    let Some(period) = heartbeat else {
+        return Ok(invocation.await);
+    };
+    let mut invocation = std::pin::pin!(invocation);
+    loop {
+        tokio::select! {
+            biased;
+            outcome = &mut invocation => return Ok(outcome),
+            () = signal.next_beat() => {}
+            () = tokio::time::sleep(period) => {
+                return Err(Error::without_cause(names::HEARTBEAT_TIMEOUT));
             }
         }
     }

@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 use super::Inner;
 use super::params::{Params, kind, unsupported};
 use crate::error::{Error, names};
+use crate::task::TaskContext;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EksOp {
@@ -448,6 +449,7 @@ struct Ids {
 
 pub(crate) async fn run(
     inner: &Inner,
+    task: &TaskContext<'_>,
     resource: &'static str,
     op: EksOp,
     sync: bool,
@@ -613,12 +615,18 @@ pub(crate) async fn run(
     if !sync {
         return Ok(first);
     }
-    wait(inner, op, &ids, first).await
+    wait(inner, task, op, &ids, first).await
 }
 
 /// Polls Describe* on the schedule until the object is ACTIVE (create) or gone
 /// (delete). Returns the last description (create) or the delete's own answer.
-async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value, Error> {
+async fn wait(
+    inner: &Inner,
+    task: &TaskContext<'_>,
+    op: EksOp,
+    ids: &Ids,
+    first: Value,
+) -> Result<Value, Error> {
     let mut last = first;
     let mut delay = inner.wait.initial;
     loop {
@@ -629,6 +637,8 @@ async fn wait(inner: &Inner, op: EksOp, ids: &Ids, first: Value) -> Result<Value
         }
         tokio::time::sleep(delay).await;
         delay = inner.wait.next(delay);
+        // Every poll is progress: it restarts the state's HeartbeatSeconds clock.
+        task.send_heartbeat();
         match describe(inner, op, ids).await {
             Ok(description) if op.is_delete() => {
                 // The delete's own answer stays the result; only a failure matters.

@@ -34,6 +34,7 @@ use serde_json::{Map, Value, json};
 use super::params::{Params, percent_encode, string_list_map};
 use super::{Inner, OverrideTarget};
 use crate::error::{Error, names};
+use crate::task::TaskContext;
 
 /// The base64 `CertificateAuthority` (base64 of PEM, as EKS reports it, or of DER)
 /// as DER certificates.
@@ -397,6 +398,7 @@ fn log_options(resource: &'static str, value: Value) -> Result<LogOptions, Error
 
 pub(crate) async fn run_job(
     inner: &Inner,
+    task: &TaskContext<'_>,
     resource: &'static str,
     sync: bool,
     parameters: Value,
@@ -449,7 +451,7 @@ pub(crate) async fn run_job(
         .and_then(Value::as_str)
         .ok_or_else(|| Error::new(names::TASK_FAILED, "The created Job has no metadata.name"))?
         .to_owned();
-    let (mut job, failed) = wait_for_job(&mut conn, &namespace, &name).await?;
+    let (mut job, failed) = wait_for_job(&mut conn, task, &namespace, &name).await?;
     if let Some(opts) = logs.filter(|o| o.retrieve) {
         let logs = job_logs(&mut conn, &namespace, &name, &opts).await?;
         if let Value::Object(map) = &mut job {
@@ -479,6 +481,7 @@ fn finished(job: &Value) -> Option<bool> {
 /// failed. A broken watch is resumed after the wait schedule's back-off.
 async fn wait_for_job(
     conn: &mut Connection<'_>,
+    task: &TaskContext<'_>,
     namespace: &str,
     name: &str,
 ) -> Result<(Value, bool), Error> {
@@ -491,7 +494,11 @@ async fn wait_for_job(
     let mut unreachable = 0;
     loop {
         let answer = match conn.send("GET", &path, None).await {
-            Ok(answer) => answer,
+            Ok(answer) => {
+                // Reading the Job is progress: it restarts HeartbeatSeconds.
+                task.send_heartbeat();
+                answer
+            }
             // A long wait outlives a blip in the network: only a server that stays
             // unreachable fails the task.
             Err(e) if unreachable < UNREACHABLE_LIMIT => {
@@ -516,7 +523,7 @@ async fn wait_for_job(
             .and_then(Value::as_str)
             .unwrap_or("0")
             .to_owned();
-        match watch_until_finished(conn, namespace, name, &version).await {
+        match watch_until_finished(conn, task, namespace, name, &version).await {
             // Finished: fetch the Job once more, as the API returns it.
             Ok(true) => backoff = conn.inner.wait.initial,
             // The watch ended (server timeout, token refresh due): watch again.
@@ -536,6 +543,7 @@ const UNREACHABLE_LIMIT: u32 = 5;
 /// One watch; `Ok(true)` when an event shows the Job finished.
 async fn watch_until_finished(
     conn: &mut Connection<'_>,
+    task: &TaskContext<'_>,
     namespace: &str,
     name: &str,
     version: &str,
@@ -550,6 +558,12 @@ async fn watch_until_finished(
         Some(left) => left.as_secs().clamp(1, 290) as u32,
         None => 290,
     };
+    // A quiet Job sends no events: end the watch within half of HeartbeatSeconds so
+    // the read of the Job that follows sends a heartbeat in time.
+    let limit = match task.heartbeat {
+        Some(h) => limit.min((h.as_secs() / 2).clamp(1, 290) as u32),
+        None => limit,
+    };
     let params = WatchParams::default()
         .fields(&format!("metadata.name={name}"))
         .timeout(limit);
@@ -562,6 +576,7 @@ async fn watch_until_finished(
             Err(_) | Ok(None) => return Ok(false),
             Ok(Some(Err(e))) => return Err(kube_error(e)),
             Ok(Some(Ok(WatchEvent::Added(job) | WatchEvent::Modified(job)))) => {
+                task.send_heartbeat();
                 let value = serde_json::to_value(&job).unwrap_or(Value::Null);
                 if finished(&value).is_some() {
                     return Ok(true);
@@ -573,7 +588,7 @@ async fn watch_until_finished(
                     format!("The Job {namespace}/{name} was deleted while running"),
                 ));
             }
-            Ok(Some(Ok(WatchEvent::Bookmark(_)))) => {}
+            Ok(Some(Ok(WatchEvent::Bookmark(_)))) => task.send_heartbeat(),
             Ok(Some(Ok(WatchEvent::Error(status)))) => {
                 return Err(Error::new(
                     names::TASK_FAILED,

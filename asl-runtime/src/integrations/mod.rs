@@ -416,10 +416,10 @@ impl TaskHandler for Handler {
             }
             match self.op {
                 Op::Eks(op, sync) => {
-                    eks::run(&self.inner, self.resource, op, sync, parameters).await
+                    eks::run(&self.inner, task, self.resource, op, sync, parameters).await
                 }
                 Op::RunJob { sync } => {
-                    kubernetes::run_job(&self.inner, self.resource, sync, parameters).await
+                    kubernetes::run_job(&self.inner, task, self.resource, sync, parameters).await
                 }
                 Op::Call => kubernetes::call(&self.inner, self.resource, parameters).await,
                 Op::SnsPublish => sns::publish(&self.inner, self.resource, parameters).await,
@@ -462,14 +462,8 @@ mod tests {
         let integrations = Integrations::new(&sdk);
         let resource = "arn:aws:states:::sns:publish";
         let role = serde_json::json!({"RoleArn": "arn:aws:iam::123456789012:role/Other"});
-        let task = TaskContext {
-            resource,
-            state_name: "S",
-            timeout: None,
-            heartbeat: None,
-            task_token: None,
-            credentials: Some(&role),
-        };
+        let mut task = TaskContext::new(resource, "S");
+        task.credentials = Some(&role);
         let handler = integrations.handler(resource).unwrap();
         let err = handler
             .invoke(&task, serde_json::json!({"Message": "m"}))
