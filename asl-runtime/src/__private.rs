@@ -24,6 +24,7 @@ pub use crate::exec::{
     StateInfo, StateKind, StateRun, Transition, Variables, WorkflowInfo,
 };
 pub use crate::intrinsics;
+pub use crate::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
 pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};
 pub use crate::template::{Scope, eval_query, path_not_found};
@@ -108,4 +109,74 @@ pub fn timestamp_text(v: &Value, cmp: Cmp, operand: &str) -> bool {
 /// parsed value, so it always parses.
 pub fn literal(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// What a JSONata state's expressions see beside `$states.input`/`result`: the
+/// variables visible when the state starts (a snapshot, so every `Assign` value
+/// reads the old ones) and the context object (`Value::Null` when no expression of
+/// the state mentions `$states.context`).
+pub struct JsonataEnv {
+    variables: Map<String, Value>,
+    context: Value,
+}
+
+impl JsonataEnv {
+    pub fn new(variables: &Variables<'_>, context: Value) -> Self {
+        JsonataEnv {
+            variables: variables.visible(),
+            context,
+        }
+    }
+
+    /// `$states.input` = `input`, with this state's variables and context.
+    pub fn scope<'a>(&'a self, input: &'a Value) -> JsonataScope<'a> {
+        JsonataScope::new(input, &self.context).with_variables(&self.variables)
+    }
+}
+
+/// A JSONata number field that must be a non-negative integer (`Seconds`,
+/// `MaxConcurrency`, `ToleratedFailureCount`).
+pub fn jsonata_count(
+    expr: &JsonataExpr,
+    scope: &JsonataScope<'_>,
+    field: &str,
+) -> Result<u64, Error> {
+    let n = expr.number(scope, field)?;
+    n.as_u64()
+        .ok_or_else(|| expr.type_error(field, "non-negative integer", &Value::Number(n)))
+}
+
+/// `TimeoutSeconds`/`HeartbeatSeconds` written in JSONata: a positive integer.
+pub fn jsonata_seconds(
+    expr: &JsonataExpr,
+    scope: &JsonataScope<'_>,
+    field: &str,
+) -> Result<Duration, Error> {
+    let n = expr.number(scope, field)?;
+    match n.as_u64() {
+        Some(s) if s > 0 => Ok(Duration::from_secs(s)),
+        _ => Err(expr.type_error(field, "positive integer", &Value::Number(n))),
+    }
+}
+
+/// `ToleratedFailurePercentage` written in JSONata: a number from 0 to 100.
+pub fn jsonata_percentage(
+    expr: &JsonataExpr,
+    scope: &JsonataScope<'_>,
+    field: &str,
+) -> Result<f64, Error> {
+    let n = expr.number(scope, field)?;
+    match n.as_f64() {
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(expr.type_error(field, "number from 0 to 100", &Value::Number(n))),
+    }
+}
+
+/// `Items` given as a JSON array with expressions inside (a `"{% %}"` string
+/// uses [`JsonataExpr::array`]).
+pub fn jsonata_items(value: Value) -> Vec<Value> {
+    match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    }
 }

@@ -64,6 +64,21 @@ impl<'p> Variables<'p> {
         self.get(name, path).ok_or_else(|| path.no_results_error())
     }
 
+    /// Every variable this scope can read, inner scopes over outer ones: what a
+    /// JSONata expression sees as `$name` (a snapshot; later assignments do not
+    /// change it, so a state's `Assign` values all see the old variables).
+    pub fn visible(&self) -> Map<String, Value> {
+        let mut all = match self.parent {
+            Some(parent) => parent.visible(),
+            None => Map::new(),
+        };
+        let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in own.iter() {
+            all.insert(k.clone(), v.clone());
+        }
+        all
+    }
+
     /// Writes the evaluated `Assign` object into this scope.
     pub fn assign(&self, values: Value) {
         if let Value::Object(values) = values {
@@ -98,5 +113,9 @@ mod tests {
         assert_eq!(inner.get("y", &whole), Some(json!(3)));
         assert_eq!(root.get("y", &whole), Some(json!(2)));
         assert!(root.select("nope", &whole).is_err());
+        assert_eq!(
+            Value::Object(inner.visible()),
+            json!({"x": {"a": 1}, "y": 3})
+        );
     }
 }

@@ -12,11 +12,12 @@
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
-//! Constructs the runtime cannot run yet (JSONata, variables, `ItemReader`, ...)
+//! Constructs the runtime cannot run yet (`ItemReader`, `Credentials`, ...)
 //! are reported as diagnostics, never generated half-way.
 
 mod expr;
 pub mod input;
+mod jsonata;
 pub mod names;
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -94,16 +95,10 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         reads_context: false,
         any_context: false,
         sync_state: false,
+        jsonata: false,
+        jsonata_context: false,
+        jsonata_statics: 0,
     };
-    if machine.query_language == QueryLanguage::Jsonata {
-        g.unsupported(
-            machine
-                .query_language_field
-                .as_ref()
-                .map_or(&machine.origin, |f| &f.origin),
-            "JSONata workflows are not supported yet (QueryLanguage \"JSONata\")".into(),
-        );
-    }
     let top = g.machine(machine);
     if !g.diagnostics.is_empty() {
         return Err(g.diagnostics);
@@ -154,6 +149,13 @@ pub(crate) struct Gen<'o> {
     any_context: bool,
     /// Set while generating a state that never waits (see [`is_sync`]).
     sync_state: bool,
+    /// Set while generating a JSONata state.
+    jsonata: bool,
+    /// Set when an expression of the JSONata state being generated reads
+    /// `$states.context`.
+    jsonata_context: bool,
+    /// JSONata statics generated so far (their names are `__J<n>`, `__JT<n>`).
+    jsonata_statics: usize,
 }
 
 /// States per dispatch function in a large machine (see [`Gen::machine`]).
@@ -432,7 +434,7 @@ impl Gen<'_> {
             if c.output.is_some() || c.assign.is_some() {
                 self.unsupported(
                     &c.origin,
-                    "`Output`/`Assign` in a Catch are not supported yet".into(),
+                    "`Output`/`Assign` in a Catch (JSONata) are not supported yet".into(),
                 );
             }
             let errors = c.error_equals.iter().map(|e| &e.value);
@@ -479,18 +481,13 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         self.reads_context = false;
         let name = &state.name.value;
-        if state.query_language == QueryLanguage::Jsonata {
-            self.unsupported(
-                &state.origin,
-                format!("state `{name}` uses JSONata, which is not supported yet"),
-            );
-        }
+        self.jsonata = state.query_language == QueryLanguage::Jsonata;
+        self.jsonata_context = false;
         let e = &ctx.enum_name;
         let kind = Ident::new(state.kind.type_name(), Span::call_site());
         self.sync_state = is_sync(&state.kind);
         let body = match &state.kind {
             StateKind::Pass(p) => {
-                self.check_io(&p.io);
                 let next = self.next(&p.transition, ctx);
                 let result = match (&p.result, &p.io.parameters) {
                     (Some(r), _) => Some(self.literal(&r.value)),
@@ -513,7 +510,6 @@ impl Gen<'_> {
                 )
             }
             StateKind::Task(t) => {
-                self.check_io(&t.io);
                 let next = self.next(&t.transition, ctx);
                 let resource = &t.resource.value.arn;
                 if t.integration().is_none()
@@ -533,16 +529,7 @@ impl Gen<'_> {
                 if let Some(c) = &t.credentials {
                     self.unsupported(&c.origin, "`Credentials` are not supported yet".into());
                 }
-                let params = match &t.io.parameters {
-                    Some(p) => self.template(
-                        p,
-                        &Env {
-                            input: quote!(__eff),
-                        },
-                        "",
-                    ),
-                    None => quote!(#rt::Value::clone(__eff)),
-                };
+                let params = self.payload(&t.io);
                 let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                 let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
                 let selector = self.result_selector(&t.io);
@@ -556,22 +543,12 @@ impl Gen<'_> {
                 self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
             }
             StateKind::Parallel(p) => {
-                self.check_io(&p.io);
                 let next = self.next(&p.transition, ctx);
-                let input = match &p.io.parameters {
-                    Some(params) => self.template(
-                        params,
-                        &Env {
-                            input: quote!(__eff),
-                        },
-                        "",
-                    ),
-                    None => quote!(#rt::Value::clone(__eff)),
-                };
-                let saved = self.reads_context;
+                let input = self.payload(&p.io);
+                let saved = (self.reads_context, self.jsonata, self.jsonata_context);
                 let drivers: Vec<Ident> = p.branches.iter().map(|b| self.machine(b)).collect();
                 self.sync_state = false;
-                self.reads_context = saved;
+                (self.reads_context, self.jsonata, self.jsonata_context) = saved;
                 let n = drivers.len();
                 let selector = self.result_selector(&p.io);
                 let result = quote! {
@@ -587,19 +564,16 @@ impl Gen<'_> {
                 self.standard(&p.io, Some(result), next, &p.retry, &p.catch, ctx)
             }
             StateKind::Map(m) => {
-                self.check_io(&m.io);
                 let next = self.next(&m.transition, ctx);
                 let result = self.map(m, name);
                 self.standard(&m.io, Some(result), next, &m.retry, &m.catch, ctx)
             }
             StateKind::Wait(w) => {
-                self.check_io(&w.io);
                 let next = self.next(&w.transition, ctx);
                 let wait = self.wait(&w.duration);
                 self.standard_with_prelude(&w.io, wait, None, next, &[], &[], ctx)
             }
             StateKind::Succeed(s) => {
-                self.check_io(&s.io);
                 self.standard(&s.io, None, quote!(#rt::None::<#e>), &[], &[], ctx)
             }
             StateKind::Choice(c) => self.choice(c, ctx),
@@ -630,16 +604,6 @@ impl Gen<'_> {
         }
     }
 
-    /// Reports `Assign` (variables) and JSONata-only fields, not supported yet.
-    fn check_io(&mut self, io: &Io) {
-        for t in [&io.arguments, &io.output].into_iter().flatten() {
-            self.unsupported(
-                &t.origin,
-                "JSONata `Arguments`/`Output` are not supported yet".into(),
-            );
-        }
-    }
-
     /// `Assign`: every value is evaluated (with `$` = `input`), then all are
     /// written to the state's variable scope.
     fn assign(&mut self, assign: Option<&model::Template>, input: TokenStream) -> TokenStream {
@@ -649,6 +613,23 @@ impl Gen<'_> {
                 quote!(__vars.assign(#value);)
             }
             None => TokenStream::new(),
+        }
+    }
+
+    /// What a Task or Parallel works on: `Parameters` (JSONPath), `Arguments`
+    /// (JSONata), or the effective input.
+    fn payload(&mut self, io: &Io) -> TokenStream {
+        let rt = self.rt.clone();
+        match (&io.parameters, &io.arguments) {
+            (Some(p), _) => self.template(
+                p,
+                &Env {
+                    input: quote!(__eff),
+                },
+                "",
+            ),
+            (None, Some(a)) => self.jsonata_value(a, "Arguments", quote!(__scope)),
+            (None, None) => quote!(#rt::Value::clone(__eff)),
         }
     }
 
@@ -692,11 +673,9 @@ impl Gen<'_> {
                 }
             },
             Some(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                quote!(#rt::None)
+                let expr = self.jsonata_expr(&j.value);
+                let field = path_field.trim_end_matches("Path");
+                quote!(#rt::Some(#rt::jsonata_seconds(&#expr, &__scope, #field)?))
             }
         }
     }
@@ -726,6 +705,9 @@ impl Gen<'_> {
         catch: &[Catcher],
         ctx: &MachineCtx,
     ) -> TokenStream {
+        if self.jsonata {
+            return self.jsonata_standard(io, prelude, result, next, retry, catch, ctx);
+        }
         let rt = self.rt.clone();
         let guarded = !retry.is_empty() || !catch.is_empty();
         // Without Retry/Catch the body owns the input; otherwise it borrows it,
@@ -907,18 +889,17 @@ impl Gen<'_> {
                 }
             },
             WaitDuration::Seconds(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                TokenStream::new()
+                let rt = &self.rt.clone();
+                let expr = self.jsonata_expr(&j.value);
+                quote!(__st.wait_seconds(#rt::jsonata_count(&#expr, &__scope, "Seconds")?).await;)
             }
             WaitDuration::Timestamp(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                TokenStream::new()
+                let rt = &self.rt.clone();
+                let expr = self.jsonata_expr(&j.value);
+                quote! {
+                    let __t = #rt::Value::String(#expr.string(&__scope, "Timestamp")?);
+                    __st.wait_timestamp_path(#rt::Some(&__t), "Timestamp").await?;
+                }
             }
         }
     }
@@ -939,18 +920,23 @@ impl Gen<'_> {
                 );
             }
         }
-        if let Some(items) = &m.items {
-            self.unsupported(
-                &items.origin,
-                "`Items` (JSONata) is not supported yet".into(),
-            );
-        }
-        let (items, items_text) = match &m.items_path {
-            None => (quote!(#rt::Value::clone(__eff)), "$".to_string()),
-            Some(p) => (
-                self.select(&p.value, quote!(__eff), &p.origin),
-                p.value.text().to_string(),
-            ),
+        let items = match (&m.items, &m.items_path) {
+            (Some(t), _) => match &t.node {
+                model::TemplateNode::Jsonata(j) => {
+                    let expr = self.jsonata_expr(j);
+                    quote!(#expr.array(&__scope, "Items")?)
+                }
+                _ => {
+                    let value = self.jsonata_value(t, "Items", quote!(__scope));
+                    quote!(#rt::jsonata_items(#value))
+                }
+            },
+            (None, None) => quote!(__st.map_items(#rt::Value::clone(__eff), "$")?),
+            (None, Some(p)) => {
+                let value = self.select(&p.value, quote!(__eff), &p.origin);
+                let text = p.value.text();
+                quote!(__st.map_items(#value, #text)?)
+            }
         };
         let max_concurrency = match &m.max_concurrency {
             None => quote!(0usize),
@@ -960,11 +946,8 @@ impl Gen<'_> {
             }
             Some(Dynamic::Path(p)) => self.dynamic_number(p, "max_concurrency_path"),
             Some(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                quote!(0usize)
+                let expr = self.jsonata_expr(&j.value);
+                quote!(usize::try_from(#rt::jsonata_count(&#expr, &__scope, "MaxConcurrency")?).unwrap_or(usize::MAX))
             }
         };
         let count = match &m.tolerated_failure_count {
@@ -978,11 +961,8 @@ impl Gen<'_> {
                 quote!(#rt::Some(#v))
             }
             Some(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                quote!(#rt::None)
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(#rt::jsonata_count(&#expr, &__scope, "ToleratedFailureCount")?))
             }
         };
         let percentage = match &m.tolerated_failure_percentage {
@@ -996,17 +976,32 @@ impl Gen<'_> {
                 quote!(#rt::Some(#v))
             }
             Some(Dynamic::Jsonata(j)) => {
-                self.unsupported(
-                    &j.origin,
-                    "JSONata expressions are not supported yet".into(),
-                );
-                quote!(#rt::None)
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(#rt::jsonata_percentage(&#expr, &__scope, "ToleratedFailurePercentage")?))
             }
         };
         // The ItemSelector sees `$$.Map.Item`: it gets a context of its own.
         let outer_reads_context = self.reads_context;
         self.reads_context = false;
+        let saved_jsonata_context = self.jsonata_context;
+        self.jsonata_context = false;
         let (selector, selector_ctx) = match &m.item_selector {
+            Some(t) if self.jsonata => {
+                let value = self.jsonata_value(t, "ItemSelector", quote!(__iscope));
+                let ctx = if self.jsonata_context {
+                    quote!(__st.context().with_map_item(__index, &__item).to_value())
+                } else {
+                    quote!(#rt::Value::Null)
+                };
+                (
+                    quote!({
+                        let __ienv = #rt::JsonataEnv::new(__vars, #ctx);
+                        let __iscope = __ienv.scope(__eff);
+                        #value
+                    }),
+                    self.jsonata_context,
+                )
+            }
             Some(t) => {
                 let value = self.template(
                     t,
@@ -1020,12 +1015,15 @@ impl Gen<'_> {
             None => (quote!(__item), false),
         };
         self.reads_context = outer_reads_context;
-        let item_ctx = if selector_ctx {
+        self.jsonata_context = saved_jsonata_context;
+        let item_ctx = if selector_ctx && !self.jsonata {
             quote!(let __ctx = __st.context().with_map_item(__index, &__item);)
         } else {
             TokenStream::new()
         };
+        let saved = (self.jsonata, self.jsonata_context);
         let driver = self.machine(&m.item_processor);
+        (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
         self.reads_context = outer_reads_context || selector_ctx;
@@ -1038,7 +1036,7 @@ impl Gen<'_> {
         };
         let selector_result = self.result_selector(&m.io);
         quote! {
-            let __items = __st.map_items(#items, #items_text)?;
+            let __items = #items;
             let __max_concurrency: usize = #max_concurrency;
             let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
             let __st_ref = &__st;
@@ -1076,8 +1074,10 @@ impl Gen<'_> {
     }
 
     fn choice(&mut self, c: &model::Choice, ctx: &MachineCtx) -> TokenStream {
+        if self.jsonata {
+            return self.jsonata_choice(c, ctx);
+        }
         let rt = self.rt.clone();
-        self.check_io(&c.io);
         let e = &ctx.enum_name;
         let input_path = self.input_path(&c.io);
         let env = Env {
@@ -1168,18 +1168,22 @@ impl Gen<'_> {
                     quote!(#rt::fail_text((|| #rt::Ok::<_, #rt::Error>(#value))())?)
                 }
                 Some(Dynamic::Jsonata(j)) => {
-                    self.unsupported(
-                        &j.origin,
-                        "JSONata expressions are not supported yet".into(),
-                    );
-                    quote!(#rt::None)
+                    let expr = self.jsonata_expr(&j.value);
+                    let field = name.trim_end_matches("Path");
+                    quote!(#rt::Some(#expr.string(&__scope, #field)?))
                 }
             }
         };
         let error = text(f.error.as_ref(), "ErrorPath");
         let cause = text(f.cause.as_ref(), "CausePath");
+        let bindings = if self.jsonata {
+            self.jsonata_bindings(quote!(&input))
+        } else {
+            TokenStream::new()
+        };
         let body = self.run_block(quote! {
             let __ctx = __st.context();
+            #bindings
             #rt::Ok((#error, #cause))
         });
         quote! {

@@ -1,0 +1,352 @@
+//! Code generation for JSONata states: every `"{% ... %}"` string becomes a
+//! `static` [`JsonataExpr`](asl_runtime::jsonata::JsonataExpr), every field that
+//! holds expressions below its top a `static` `JsonataTemplate`; the state body
+//! binds one `__scope` (`$states.input`, the variables, `$states.context`) and
+//! calls the runtime's evaluation helper that checks the type the field needs.
+//!
+//! Names bound in a JSONata state body: `__jenv` (the variables snapshot and
+//! context), `__scope` (a `JsonataScope`; after the work, with `$states.result`).
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::diagnostics::Diagnostic;
+use crate::expr::Jsonata;
+use crate::model::{self, Catcher, ConditionKind, Io, Retrier, Template, TemplateNode};
+
+use super::{Gen, MachineCtx};
+
+impl Gen<'_> {
+    /// A `static` for one expression; returns its name. Notes whether the state
+    /// needs `$states.context` built.
+    pub(super) fn jsonata_expr(&mut self, j: &Jsonata) -> Ident {
+        let rt = self.rt.clone();
+        let text = j.expression.trim();
+        // `$states.context` (or `$states` whole, which includes it).
+        if text.contains("context") || mentions_states_whole(text) {
+            self.jsonata_context = true;
+        }
+        let name = format_ident!("__J{}", self.jsonata_statics);
+        self.jsonata_statics += 1;
+        self.items
+            .push(quote!(static #name: #rt::JsonataExpr = #rt::JsonataExpr::new(#text);));
+        name
+    }
+
+    /// A `JsonataTemplate` value (constant tokens) for a template.
+    fn jsonata_template_tokens(&mut self, t: &Template) -> TokenStream {
+        let rt = self.rt.clone();
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                let members: Vec<TokenStream> = fields
+                    .iter()
+                    .map(|f| {
+                        if f.dynamic {
+                            self.unsupported(
+                                &f.name.origin,
+                                "a `.$` key in a JSONata state is not evaluated; write the value as \"{% ... %}\"".into(),
+                            );
+                        }
+                        let key = &f.name.value;
+                        let value = self.jsonata_template_tokens(&f.value);
+                        quote!((#key, #value))
+                    })
+                    .collect();
+                quote!(#rt::JsonataTemplate::Object(&[#(#members),*]))
+            }
+            TemplateNode::Array(items) => {
+                let items: Vec<TokenStream> = items
+                    .iter()
+                    .map(|i| self.jsonata_template_tokens(i))
+                    .collect();
+                quote!(#rt::JsonataTemplate::Array(&[#(#items),*]))
+            }
+            TemplateNode::Literal(v) => literal_template(&rt, v),
+            TemplateNode::Jsonata(j) => {
+                let name = self.jsonata_expr(j);
+                quote!(#rt::JsonataTemplate::Expr(&#name))
+            }
+            TemplateNode::Expression(_) => {
+                self.unsupported(
+                    &t.origin,
+                    "a JSONPath expression in a JSONata state is not evaluated".into(),
+                );
+                quote!(#rt::JsonataTemplate::Null)
+            }
+        }
+    }
+
+    /// The value of a JSON-valued field (`Output`, `Arguments`, `Assign`,
+    /// `ItemSelector`...) evaluated in `scope`, as an expression of type `Value`
+    /// (it uses `?`).
+    pub(super) fn jsonata_value(
+        &mut self,
+        t: &Template,
+        field: &str,
+        scope: TokenStream,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        match &t.node {
+            TemplateNode::Jsonata(j) => {
+                let name = self.jsonata_expr(j);
+                quote!(#name.value(&#scope, #field)?)
+            }
+            _ => {
+                let value = self.jsonata_template_tokens(t);
+                let name = format_ident!("__JT{}", self.jsonata_statics);
+                self.jsonata_statics += 1;
+                self.items
+                    .push(quote!(static #name: #rt::JsonataTemplate = #value;));
+                quote!(#name.eval(&#scope, #field)?)
+            }
+        }
+    }
+
+    /// Binds `__jenv` and `__scope` over `input` for a JSONata state body. Call
+    /// after generating the state's expressions (it reads what they need).
+    pub(super) fn jsonata_bindings(&mut self, input: TokenStream) -> TokenStream {
+        let rt = self.rt.clone();
+        let context = if self.jsonata_context {
+            self.reads_context = true;
+            quote!(__ctx.to_value())
+        } else {
+            quote!(#rt::Value::Null)
+        };
+        quote! {
+            let __jenv = #rt::JsonataEnv::new(__vars, #context);
+            let __scope = __jenv.scope(#input);
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// A JSONata state's body (Pass, Task, Map, Parallel, Wait, Succeed): the
+    /// work (`Arguments`, `Items`...) in `__scope`, then `Output` and `Assign`
+    /// both against the old variables (and `$states.result` when there is a
+    /// result), then the assignments, under Retry/Catch.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn jsonata_standard(
+        &mut self,
+        io: &Io,
+        prelude: TokenStream,
+        result: Option<TokenStream>,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        let guarded = !retry.is_empty() || !catch.is_empty();
+        let raw_owned = if guarded {
+            quote!(#rt::Value::clone(&input))
+        } else {
+            quote!(input)
+        };
+        let has_result = result.is_some();
+        let with_result = if has_result {
+            quote!(let __scope = __scope.with_result(&__res);)
+        } else {
+            TokenStream::new()
+        };
+        let output = io
+            .output
+            .as_ref()
+            .map(|t| self.jsonata_value(t, "Output", quote!(__scope)));
+        let assign = match &io.assign {
+            Some(t) => {
+                let value = self.jsonata_value(t, "Assign", quote!(__scope));
+                quote!(let __assigned = #value;)
+            }
+            None => TokenStream::new(),
+        };
+        let apply_assign = if io.assign.is_some() {
+            quote!(__vars.assign(__assigned);)
+        } else {
+            TokenStream::new()
+        };
+        let (output_value, out) = match output {
+            Some(v) => (quote!(let __out = #v;), quote!(__out)),
+            None if has_result => (TokenStream::new(), quote!(__res)),
+            None => (TokenStream::new(), raw_owned),
+        };
+        let bindings = self.jsonata_bindings(quote!(&input));
+        let result = result.unwrap_or_default();
+        let inner = quote! {
+            let __ctx = __st.context();
+            let __eff = &input;
+            #bindings
+            #prelude
+            #result
+            #with_result
+            #output_value
+            #assign
+            #apply_assign
+            #rt::Ok(#out)
+        };
+        if guarded {
+            let retriers = self.retriers(retry);
+            let catchers = self.catchers(catch, ctx);
+            quote! {
+                #retriers
+                #catchers
+                let __result = __st
+                    .retrying(&__RETRY, async || -> #rt::Result<#rt::Value, #rt::Error> { #inner })
+                    .await;
+                __st.finish(__result, #next, &__CATCH, input)
+            }
+        } else {
+            let run_inner = self.run_block(inner);
+            quote! {
+                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
+                __st.finish(__result, #next, &[], #rt::Value::Null)
+            }
+        }
+    }
+
+    /// A JSONata Choice: each rule's `Condition` in order; the first that holds
+    /// gives the next state, and its own `Output`/`Assign` (else the state's
+    /// `Output`); the `Default` takes the state's `Output`/`Assign`.
+    pub(super) fn jsonata_choice(&mut self, c: &model::Choice, ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        let e = &ctx.enum_name;
+        let mut branches = Vec::new();
+        for (i, rule) in c.choices.iter().enumerate() {
+            let ConditionKind::Jsonata(j) = &rule.condition.kind else {
+                self.unsupported(
+                    &rule.origin,
+                    "a JSONata Choice rule takes a `Condition`".into(),
+                );
+                continue;
+            };
+            let expr = self.jsonata_expr(j);
+            let field = format!("Choices[{i}]/Condition");
+            let taken = self.jsonata_taken(
+                rule.output.as_ref().or(c.io.output.as_ref()),
+                rule.assign.as_ref(),
+                &format!("Choices[{i}]/"),
+                c.io.output.as_ref().is_some() && rule.output.is_none(),
+            );
+            let Some(next) = ctx.variant(&rule.next.value).cloned() else {
+                self.diagnostics.push(Diagnostic::new(
+                    "asl::unknown-next-state",
+                    format!(
+                        "`Next` names `{}`, which is not a state of this machine",
+                        rule.next.value
+                    ),
+                    rule.next.origin.clone(),
+                ));
+                continue;
+            };
+            branches
+                .push(quote!(if #expr.boolean(&__scope, #field)? { #taken (#e::#next, __out) }));
+        }
+        let default = match &c.default {
+            Some(d) => match ctx.variant(&d.value).cloned() {
+                Some(v) => {
+                    let taken =
+                        self.jsonata_taken(c.io.output.as_ref(), c.io.assign.as_ref(), "", true);
+                    quote!({ #taken (#e::#v, __out) })
+                }
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        "asl::unknown-next-state",
+                        format!(
+                            "`Default` names `{}`, which is not a state of this machine",
+                            d.value
+                        ),
+                        d.origin.clone(),
+                    ));
+                    quote!(return #rt::Err(#rt::choice::no_choice_matched()))
+                }
+            },
+            None => quote!(return #rt::Err(#rt::choice::no_choice_matched())),
+        };
+        let bindings = self.jsonata_bindings(quote!(&input));
+        let body = self.run_block(quote! {
+            let __ctx = __st.context();
+            #bindings
+            let (__next, __out) = #(#branches else)* { #default };
+            #rt::Ok((__next, __out))
+        });
+        quote! {
+            let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = #body;
+            __st.choose(__result)
+        }
+    }
+
+    /// Binds `__out` for a taken Choice branch and applies its `Assign`.
+    /// `state_level`: the `Output` is the state's own (field `Output`), not the
+    /// rule's (`Choices[i]/Output`).
+    fn jsonata_taken(
+        &mut self,
+        output: Option<&Template>,
+        assign: Option<&Template>,
+        rule_prefix: &str,
+        state_level: bool,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        let out = match output {
+            Some(t) => {
+                let field = if state_level {
+                    "Output".to_string()
+                } else {
+                    format!("{rule_prefix}Output")
+                };
+                self.jsonata_value(t, &field, quote!(__scope))
+            }
+            None => quote!(#rt::Value::clone(&input)),
+        };
+        match assign {
+            Some(t) => {
+                let value = self.jsonata_value(t, &format!("{rule_prefix}Assign"), quote!(__scope));
+                quote! {
+                    let __out = #out;
+                    let __assigned = #value;
+                    __vars.assign(__assigned);
+                }
+            }
+            None => quote!(let __out = #out;),
+        }
+    }
+}
+
+/// Does the expression read `$states` as a whole (`$states`, `$states ~> ...`),
+/// which contains the context object?
+fn mentions_states_whole(text: &str) -> bool {
+    text.match_indices("$states").any(|(i, m)| {
+        !text[i + m.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c == '.' || c.is_alphanumeric() || c == '_')
+    })
+}
+
+fn literal_template(rt: &TokenStream, v: &serde_json::Value) -> TokenStream {
+    use serde_json::Value;
+    match v {
+        Value::Null => quote!(#rt::JsonataTemplate::Null),
+        Value::Bool(b) => quote!(#rt::JsonataTemplate::Bool(#b)),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                quote!(#rt::JsonataTemplate::Int(#i))
+            } else if let Some(u) = n.as_u64() {
+                quote!(#rt::JsonataTemplate::UInt(#u))
+            } else {
+                let f = n.as_f64().unwrap_or(0.0);
+                quote!(#rt::JsonataTemplate::Float(#f))
+            }
+        }
+        Value::String(s) => quote!(#rt::JsonataTemplate::Str(#s)),
+        Value::Array(items) => {
+            let items = items.iter().map(|i| literal_template(rt, i));
+            quote!(#rt::JsonataTemplate::Array(&[#(#items),*]))
+        }
+        Value::Object(members) => {
+            let members = members.iter().map(|(k, v)| {
+                let v = literal_template(rt, v);
+                quote!((#k, #v))
+            });
+            quote!(#rt::JsonataTemplate::Object(&[#(#members),*]))
+        }
+    }
+}
