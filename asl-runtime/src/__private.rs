@@ -172,6 +172,33 @@ pub fn jsonata_percentage(
     }
 }
 
+/// A JSONata Map without `Items` iterates over its input, which must be an array.
+pub fn jsonata_input_items(input: &Value) -> Result<Vec<Value>, Error> {
+    match input {
+        Value::Array(items) => Ok(items.clone()),
+        other => Err(Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!("Map state input must be an array but was: {other}"),
+        )),
+    }
+}
+
+/// Wait `Timestamp` written in JSONata: an RFC 3339 date-time string.
+pub fn jsonata_timestamp(
+    expr: &JsonataExpr,
+    scope: &JsonataScope<'_>,
+) -> Result<time::OffsetDateTime, Error> {
+    let text = expr.string(scope, "Timestamp")?;
+    parse_timestamp(&text).ok_or_else(|| {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+            ),
+        )
+    })
+}
+
 /// `Items` given as a JSON array with expressions inside (a `"{% %}"` string
 /// uses [`JsonataExpr::array`]).
 pub fn jsonata_items(value: Value) -> Vec<Value> {

@@ -896,10 +896,7 @@ impl Gen<'_> {
             WaitDuration::Timestamp(Dynamic::Jsonata(j)) => {
                 let rt = &self.rt.clone();
                 let expr = self.jsonata_expr(&j.value);
-                quote! {
-                    let __t = #rt::Value::String(#expr.string(&__scope, "Timestamp")?);
-                    __st.wait_timestamp_path(#rt::Some(&__t), "Timestamp").await?;
-                }
+                quote!(__st.wait_until(#rt::jsonata_timestamp(&#expr, &__scope)?).await;)
             }
         }
     }
@@ -931,6 +928,7 @@ impl Gen<'_> {
                     quote!(#rt::jsonata_items(#value))
                 }
             },
+            (None, None) if self.jsonata => quote!(#rt::jsonata_input_items(__eff)?),
             (None, None) => quote!(__st.map_items(#rt::Value::clone(__eff), "$")?),
             (None, Some(p)) => {
                 let value = self.select(&p.value, quote!(__eff), &p.origin);
