@@ -19,6 +19,10 @@ asl::asl!(
 );
 asl::asl!(MachineTimeout = "workflows/machine-timeout.asl.json");
 asl::asl!(LongChain = "workflows/long-chain.asl.json");
+asl::asl!(
+    Jsonata = "workflows/jsonata.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:echo"]
+);
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -162,4 +166,43 @@ async fn executions_are_send_and_spawnable() {
         assert_send(Counter::run(&runtime, json!({"n": 3}))).await
     });
     assert_eq!(handle.await.unwrap().unwrap(), json!({"count": 3, "n": 3}));
+}
+
+/// Returns its parameters; checks the JSONata `TimeoutSeconds` reached it.
+struct Echo;
+
+impl TaskHandler for Echo {
+    fn invoke<'a>(
+        &'a self,
+        task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin(async move {
+            if task.timeout != Some(Duration::from_secs(5)) {
+                return Err(Error::new("Echo.BadTimeout", format!("{:?}", task.timeout)));
+            }
+            Ok(parameters)
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_jsonata_workflow_runs_end_to_end() {
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            Arc::new(Echo) as Arc<dyn TaskHandler>,
+        )
+        .build();
+    // Swap's Output reads a = 1, b = 2 (its own Assign applies after); the Task
+    // then sees a = 2, b = 1: sum 3; the Map multiplies [1, 2] by it.
+    let out = Jsonata::run(&runtime, json!({"start": 1})).await.unwrap();
+    assert_eq!(out, json!([3, 6]));
+    // An expression that yields nothing is an error the workflow reports.
+    let err = Jsonata::run(&runtime, json!({})).await.unwrap_err();
+    assert_eq!(err.error(), Some("States.QueryEvaluationError"));
+    assert!(
+        err.cause().unwrap().contains("'Assign/a' returned nothing"),
+        "{err}"
+    );
 }

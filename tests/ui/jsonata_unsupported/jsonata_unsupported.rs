@@ -1,5 +1,6 @@
-// The definition next to this file is invalid: the build fails with the
-// front end's diagnostic, located in the JSON file.
+// JSONata runs, but a Catch's `Output`/`Assign` (with `$states.errorOutput`)
+// cannot be generated yet: the build fails with the front end's diagnostic,
+// located in the JSON file.
 asl::asl!(Flow = "flow.asl.json");
 
 fn main() {
