@@ -14,7 +14,6 @@ fn ui() {
         "missing_integration_parameter",
         "invalid_json",
         "undeclared_resource",
-        "jsonata_unsupported",
         "missing_file",
     ] {
         t.compile_fail(format!("ui/{class}/*.rs"));

@@ -23,6 +23,7 @@ asl::asl!(
     Jsonata = "workflows/jsonata.asl.json",
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:echo"]
 );
+asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -204,5 +205,15 @@ async fn a_jsonata_workflow_runs_end_to_end() {
     assert!(
         err.cause().unwrap().contains("'Assign/a' returned nothing"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_jsonata_catch_shapes_the_output_and_assigns() {
+    let runtime = Runtime::new();
+    let out = JsonataCatch::run(&runtime, json!({"x": "1"})).await.unwrap();
+    assert_eq!(
+        out,
+        json!({"seen": "Boom", "out": {"error": "Boom", "cause": "bad 1", "x": "1"}})
     );
 }

@@ -236,6 +236,36 @@ impl<'e> StateRun<'e> {
         }
     }
 
+    /// [`Self::finish`] for a JSONata state whose `Catch` entries have
+    /// `Output`/`Assign`: when catcher `i` takes the error, `caught(i,
+    /// error_output, input)` gives the state's output (and makes its assignments),
+    /// with `error_output` = `{"Error", "Cause"}` (`$states.errorOutput`).
+    pub fn finish_caught<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+        caught: impl FnOnce(usize, &Value, Value) -> Result<Value, Error>,
+    ) -> Result<Transition<S>, Error> {
+        let error = match result.and_then(|v| self.check_size(v)) {
+            Ok(output) => return self.finish(Ok(output), next, catchers, input),
+            Err(error) => self.locate(error),
+        };
+        if error.is_terminal() {
+            return Err(error);
+        }
+        let Some(i) = catchers
+            .iter()
+            .position(|c| c.error_equals.iter().any(|e| error.matches(e)))
+        else {
+            return Err(error);
+        };
+        let output = caught(i, &error.to_catch_output(), input).map_err(|e| self.locate(e))?;
+        self.exited(&output);
+        Ok(Transition::Next(catchers[i].next, output))
+    }
+
     /// Leaves a Choice state for the branch its rules chose.
     pub fn choose<S: Copy>(
         &self,

@@ -186,13 +186,19 @@ impl Gen<'_> {
         if guarded {
             let retriers = self.retriers(retry);
             let catchers = self.catchers(catch, ctx);
+            let finish = match self.jsonata_catch_outputs(catch) {
+                Some(caught) => {
+                    quote!(__st.finish_caught(__result, #next, &__CATCH, input, #caught))
+                }
+                None => quote!(__st.finish(__result, #next, &__CATCH, input)),
+            };
             quote! {
                 #retriers
                 #catchers
                 let __result = __st
                     .retrying(&__RETRY, async || -> #rt::Result<#rt::Value, #rt::Error> { #inner })
                     .await;
-                __st.finish(__result, #next, &__CATCH, input)
+                #finish
             }
         } else {
             let run_inner = self.run_block(inner);
@@ -201,6 +207,58 @@ impl Gen<'_> {
                 __st.finish(__result, #next, &[], #rt::Value::Null)
             }
         }
+    }
+
+    /// The closure [`finish_caught`] calls when a `Catch` entry with `Output` or
+    /// `Assign` takes an error: both are evaluated with `$states.input` = the
+    /// state's input and `$states.errorOutput`; the output defaults to the error
+    /// output. `None` when no entry has either (the plain `finish` does that).
+    fn jsonata_catch_outputs(&mut self, catch: &[Catcher]) -> Option<TokenStream> {
+        if catch
+            .iter()
+            .all(|c| c.output.is_none() && c.assign.is_none())
+        {
+            return None;
+        }
+        let rt = self.rt.clone();
+        let saved = self.jsonata_context;
+        self.jsonata_context = false;
+        let mut arms = Vec::new();
+        for (i, c) in catch.iter().enumerate() {
+            if c.output.is_none() && c.assign.is_none() {
+                continue;
+            }
+            let prefix = format!("Catch[{i}]/");
+            let out = match &c.output {
+                Some(t) => self.jsonata_value(t, &format!("{prefix}Output"), quote!(__scope)),
+                None => quote!(#rt::Value::clone(__error_output)),
+            };
+            let assign = match &c.assign {
+                Some(t) => {
+                    let value = self.jsonata_value(t, &format!("{prefix}Assign"), quote!(__scope));
+                    quote!(let __assigned = #value; __vars.assign(__assigned);)
+                }
+                None => TokenStream::new(),
+            };
+            arms.push(quote!(#i => { let __out = #out; #assign #rt::Ok(__out) }));
+        }
+        let context = if self.jsonata_context {
+            self.reads_context = true;
+            quote!(__st.context().to_value())
+        } else {
+            quote!(#rt::Value::Null)
+        };
+        self.jsonata_context = saved;
+        Some(quote! {
+            |__i: usize, __error_output: &#rt::Value, input: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
+                let __jenv = #rt::JsonataEnv::new(__vars, #context);
+                let __scope = __jenv.scope(&input).with_error_output(__error_output);
+                match __i {
+                    #(#arms)*
+                    _ => #rt::Ok(#rt::Value::clone(__error_output)),
+                }
+            }
+        })
     }
 
     /// A JSONata Choice: each rule's `Condition` in order; the first that holds

@@ -431,10 +431,11 @@ impl Gen<'_> {
         let e = &ctx.enum_name;
         let mut entries = Vec::new();
         for c in catch {
-            if c.output.is_some() || c.assign.is_some() {
+            // JSONata states evaluate them (see `jsonata_catch_outputs`).
+            if !self.jsonata && c.assign.is_some() {
                 self.unsupported(
                     &c.origin,
-                    "`Output`/`Assign` in a Catch (JSONata) are not supported yet".into(),
+                    "`Assign` in a Catch of a JSONPath state is not supported yet".into(),
                 );
             }
             let errors = c.error_equals.iter().map(|e| &e.value);
