@@ -22,6 +22,9 @@ mod label_items {
 mod fan_out {
     include!("snapshots/fan_out.rs");
 }
+mod jsonata_catch {
+    include!("snapshots/jsonata_catch.rs");
+}
 mod manage_eks_cluster {
     include!("snapshots/manage_eks_cluster.rs");
 }
@@ -190,8 +193,20 @@ fn map_and_parallel_executions_are_send() {
     let runtime = Runtime::new();
     assert_send(&label_items::LabelItems::run(&runtime, json!({})));
     assert_send(&fan_out::FanOut::run(&runtime, json!({})));
+    assert_send(&jsonata_catch::JsonataCatch::run(&runtime, json!({})));
     assert_send(&manage_eks_cluster::ManageEksCluster::run(
         &runtime,
         json!({}),
     ));
+}
+
+#[tokio::test]
+async fn jsonata_snapshot_catches_with_output_and_assign() {
+    let out = jsonata_catch::JsonataCatch::run(&Runtime::new(), json!({"x": "2"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"seen": "Boom", "out": {"error": "Boom", "cause": "bad 2", "x": "2"}})
+    );
 }

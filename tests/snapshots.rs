@@ -16,6 +16,7 @@ const WORKFLOWS: &[(&str, &str, &[&str])] = &[
     ("Counter", "workflows/counter.asl.json", &[]),
     ("LabelItems", "workflows/map.asl.json", &[]),
     ("FanOut", "workflows/parallel.asl.json", &[]),
+    ("JsonataCatch", "workflows/jsonata-catch.asl.json", &[]),
 ];
 
 fn snapshot_path(name: &str) -> std::path::PathBuf {
