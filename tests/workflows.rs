@@ -196,9 +196,10 @@ async fn a_jsonata_workflow_runs_end_to_end() {
         )
         .build();
     // Swap's Output reads a = 1, b = 2 (its own Assign applies after); the Task
-    // then sees a = 2, b = 1: sum 3; the Map multiplies [1, 2] by it.
+    // then sees a = 2, b = 1: sum 3; the Map multiplies [1, 2] by it; the
+    // Choice's own Assign applies beside its rule's Output.
     let out = Jsonata::run(&runtime, json!({"start": 1})).await.unwrap();
-    assert_eq!(out, json!([3, 6]));
+    assert_eq!(out, json!({"values": [3, 6], "checked": 2}));
     // An expression that yields nothing is an error the workflow reports.
     let err = Jsonata::run(&runtime, json!({})).await.unwrap_err();
     assert_eq!(err.error(), Some("States.QueryEvaluationError"));

@@ -247,7 +247,7 @@ impl Gen<'_> {
             TemplateNode::Jsonata(_) => {
                 self.unsupported(
                     &template.origin,
-                    "JSONata expressions are not supported yet".into(),
+                    "a `{% %}` string is evaluated only in a JSONata state".into(),
                 );
                 quote!(#rt::Value::Null)
             }
@@ -404,7 +404,10 @@ impl Gen<'_> {
             }
             ConditionKind::Compare(cmp) => self.comparison(cmp, env),
             ConditionKind::Jsonata(_) => {
-                self.unsupported(&c.origin, "JSONata conditions are not supported yet".into());
+                self.unsupported(
+                    &c.origin,
+                    "a JSONata `Condition` is evaluated only in a JSONata state".into(),
+                );
                 quote!(false)
             }
         }

@@ -262,8 +262,11 @@ impl Gen<'_> {
     }
 
     /// A JSONata Choice: each rule's `Condition` in order; the first that holds
-    /// gives the next state, and its own `Output`/`Assign` (else the state's
-    /// `Output`); the `Default` takes the state's `Output`/`Assign`.
+    /// gives the next state, its own `Output` (else the state's `Output`, else
+    /// the input) and its `Assign`. The state's `Assign` applies whichever rule
+    /// (or the `Default`) is taken, as AWS documents; every value reads the old
+    /// variables, then the state's assignments are made and the rule's after
+    /// them (the more specific wins).
     pub(super) fn jsonata_choice(&mut self, c: &model::Choice, ctx: &MachineCtx) -> TokenStream {
         let rt = self.rt.clone();
         let e = &ctx.enum_name;
@@ -278,12 +281,20 @@ impl Gen<'_> {
             };
             let expr = self.jsonata_expr(j);
             let field = format!("Choices[{i}]/Condition");
-            let taken = self.jsonata_taken(
-                rule.output.as_ref().or(c.io.output.as_ref()),
-                rule.assign.as_ref(),
-                &format!("Choices[{i}]/"),
-                c.io.output.as_ref().is_some() && rule.output.is_none(),
-            );
+            let out = match &rule.output {
+                Some(t) => {
+                    let v = self.jsonata_value(t, &format!("Choices[{i}]/Output"), quote!(__scope));
+                    quote!(#rt::Some(#v))
+                }
+                None => quote!(#rt::None),
+            };
+            let assigned = match &rule.assign {
+                Some(t) => {
+                    let v = self.jsonata_value(t, &format!("Choices[{i}]/Assign"), quote!(__scope));
+                    quote!(#rt::Some(#v))
+                }
+                None => quote!(#rt::None),
+            };
             let Some(next) = ctx.variant(&rule.next.value).cloned() else {
                 self.diagnostics.push(Diagnostic::new(
                     "asl::unknown-next-state",
@@ -296,15 +307,11 @@ impl Gen<'_> {
                 continue;
             };
             branches
-                .push(quote!(if #expr.boolean(&__scope, #field)? { #taken (#e::#next, __out) }));
+                .push(quote!(if #expr.boolean(&__scope, #field)? { (#e::#next, #out, #assigned) }));
         }
         let default = match &c.default {
             Some(d) => match ctx.variant(&d.value).cloned() {
-                Some(v) => {
-                    let taken =
-                        self.jsonata_taken(c.io.output.as_ref(), c.io.assign.as_ref(), "", true);
-                    quote!({ #taken (#e::#v, __out) })
-                }
+                Some(v) => quote!((#e::#v, #rt::None, #rt::None)),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
                         "asl::unknown-next-state",
@@ -319,51 +326,40 @@ impl Gen<'_> {
             },
             None => quote!(return #rt::Err(#rt::choice::no_choice_matched())),
         };
+        let state_output = match &c.io.output {
+            Some(t) => self.jsonata_value(t, "Output", quote!(__scope)),
+            None => quote!(#rt::Value::clone(&input)),
+        };
+        let (state_assigned, apply_state) = match &c.io.assign {
+            Some(t) => {
+                let v = self.jsonata_value(t, "Assign", quote!(__scope));
+                (
+                    quote!(let __state_assigned = #v;),
+                    quote!(__vars.assign(__state_assigned);),
+                )
+            }
+            None => (TokenStream::new(), TokenStream::new()),
+        };
         let bindings = self.jsonata_bindings(quote!(&input));
         let body = self.run_block(quote! {
             let __ctx = __st.context();
             #bindings
-            let (__next, __out) = #(#branches else)* { #default };
+            let (__next, __rule_out, __rule_assigned): (#e, #rt::Option<#rt::Value>, #rt::Option<#rt::Value>) =
+                #(#branches else)* { #default };
+            let __out = match __rule_out {
+                #rt::Some(__o) => __o,
+                #rt::None => #state_output,
+            };
+            #state_assigned
+            #apply_state
+            if let #rt::Some(__a) = __rule_assigned {
+                __vars.assign(__a);
+            }
             #rt::Ok((__next, __out))
         });
         quote! {
             let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = #body;
             __st.choose(__result)
-        }
-    }
-
-    /// Binds `__out` for a taken Choice branch and applies its `Assign`.
-    /// `state_level`: the `Output` is the state's own (field `Output`), not the
-    /// rule's (`Choices[i]/Output`).
-    fn jsonata_taken(
-        &mut self,
-        output: Option<&Template>,
-        assign: Option<&Template>,
-        rule_prefix: &str,
-        state_level: bool,
-    ) -> TokenStream {
-        let rt = self.rt.clone();
-        let out = match output {
-            Some(t) => {
-                let field = if state_level {
-                    "Output".to_string()
-                } else {
-                    format!("{rule_prefix}Output")
-                };
-                self.jsonata_value(t, &field, quote!(__scope))
-            }
-            None => quote!(#rt::Value::clone(&input)),
-        };
-        match assign {
-            Some(t) => {
-                let value = self.jsonata_value(t, &format!("{rule_prefix}Assign"), quote!(__scope));
-                quote! {
-                    let __out = #out;
-                    let __assigned = #value;
-                    __vars.assign(__assigned);
-                }
-            }
-            None => quote!(let __out = #out;),
         }
     }
 }

@@ -1087,7 +1087,7 @@ impl Gen<'_> {
             if rule.output.is_some() {
                 self.unsupported(
                     &rule.origin,
-                    "`Output` in a choice rule (JSONata) is not supported yet".into(),
+                    "`Output` in a choice rule is evaluated only in a JSONata state".into(),
                 );
             }
             let assign = self.assign(rule.assign.as_ref(), quote!(__eff));
