@@ -148,27 +148,30 @@ const _: () = {
                 next: __S0::After,
             },
         ];
-        let __result = __st
-            .retrying(
-                &__RETRY,
-                async || -> __asl::Result<__asl::Value, __asl::Error> {
-                    let __ctx = __st.context();
-                    let __eff = &input;
-                    let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
-                    let __scope = __jenv.scope(&input);
-                    let __branch_input = __asl::Value::clone(__eff);
-                    let __branches: [__asl::BranchFuture<'_>; 1usize] = [
-                        __asl::Box::pin(async {
-                            let __branch_vars = __vars.child();
-                            __drive1(__ex, &__branch_vars, __branch_input.clone()).await
-                        }),
-                    ];
-                    let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
-                    let __scope = __scope.with_result(&__res);
-                    __asl::Ok(__res)
-                },
-            )
-            .await;
+        let __result = {
+            let input = &input;
+            let __st = &__st;
+            __st.retrying(
+                    &__RETRY,
+                    || async move {
+                        let __ctx = __st.context();
+                        let __eff = &input;
+                        let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
+                        let __scope = __jenv.scope(&input);
+                        let __branch_input = __asl::Value::clone(__eff);
+                        let __branches: [__asl::BranchFuture<'_>; 1usize] = [
+                            __asl::Box::pin(async {
+                                let __branch_vars = __vars.child();
+                                __drive1(__ex, &__branch_vars, __branch_input.clone()).await
+                            }),
+                        ];
+                        let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
+                        let __scope = __scope.with_result(&__res);
+                        __asl::Ok(__res)
+                    },
+                )
+                .await
+        };
         __st.finish_caught(
             __result,
             __asl::Some(__S0::After),

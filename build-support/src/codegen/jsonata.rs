@@ -195,9 +195,12 @@ impl Gen<'_> {
             quote! {
                 #retriers
                 #catchers
-                let __result = __st
-                    .retrying(&__RETRY, async || -> #rt::Result<#rt::Value, #rt::Error> { #inner })
-                    .await;
+                // Each attempt is a fresh future over borrowed input: a retry runs it again.
+                let __result = {
+                    let input = &input;
+                    let __st = &__st;
+                    __st.retrying(&__RETRY, || async move { #inner }).await
+                };
                 #finish
             }
         } else {
