@@ -69,7 +69,8 @@ impl Default for Options {
 /// ```
 /// let src = br#"{"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": true}}}"#;
 /// let tokens = asl_build::codegen::compile(src, "hi.asl.json", &Default::default()).unwrap();
-/// assert!(tokens.to_string().contains("async fn hi"));
+/// // One function per state, named after it (a Pass is a plain `fn`: it never waits).
+/// assert!(tokens.to_string().contains("fn hi"));
 /// ```
 pub fn compile(
     source: &[u8],
