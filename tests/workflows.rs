@@ -212,7 +212,9 @@ async fn a_jsonata_workflow_runs_end_to_end() {
 #[tokio::test]
 async fn a_jsonata_catch_shapes_the_output_and_assigns() {
     let runtime = Runtime::new();
-    let out = JsonataCatch::run(&runtime, json!({"x": "1"})).await.unwrap();
+    let out = JsonataCatch::run(&runtime, json!({"x": "1"}))
+        .await
+        .unwrap();
     assert_eq!(
         out,
         json!({"seen": "Boom", "out": {"error": "Boom", "cause": "bad 1", "x": "1"}})

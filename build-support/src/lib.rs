@@ -5,15 +5,15 @@
 //! Stages, each a module whose input and output can be printed in a test:
 //! source text → positioned JSON → typed model → checks → code generation.
 
+pub mod builder;
+pub mod check;
+pub mod codegen;
 pub mod diagnostics;
 pub mod expr;
 pub mod expr_parse;
 pub mod json;
-pub mod model;
-pub mod builder;
-pub mod check;
-pub mod codegen;
 pub mod lower;
+pub mod model;
 
 pub use builder::Builder;
 pub use diagnostics::{Diagnostic, Diagnostics};
@@ -61,10 +61,17 @@ fn invalid_utf8(source: &[u8], e: &std::str::Utf8Error, file_name: &str) -> Diag
     let index = diagnostics::LineIndex::new(&text);
     let d = index.diagnostic_at(
         "asl::invalid-utf8",
-        format!("the file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {at}", source[at]),
+        format!(
+            "the file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {at}",
+            source[at]
+        ),
         at,
         at + 1,
         String::new(),
     );
-    Diagnostics::new(file_name, index, vec![d.with_help("save the file as UTF-8")])
+    Diagnostics::new(
+        file_name,
+        index,
+        vec![d.with_help("save the file as UTF-8")],
+    )
 }
