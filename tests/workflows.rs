@@ -24,6 +24,8 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:echo"]
 );
 asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
+asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
+asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -218,5 +220,27 @@ async fn a_jsonata_catch_shapes_the_output_and_assigns() {
     assert_eq!(
         out,
         json!({"seen": "Boom", "out": {"error": "Boom", "cause": "bad 1", "x": "1"}})
+    );
+}
+
+#[tokio::test]
+async fn format_templates_keep_escaped_braces_literal() {
+    let out = FormatEscapes::run(&Runtime::new(), json!({"name": "x"}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"text": r"{} x \ it's"}));
+}
+
+#[tokio::test]
+async fn a_lone_brace_in_a_format_template_fails_as_on_aws() {
+    let err = FormatLoneBrace::run(&Runtime::new(), json!({"name": "x"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"));
+    assert!(
+        err.cause()
+            .unwrap()
+            .ends_with("Invalid arguments in States.Format"),
+        "{err}"
     );
 }

@@ -308,16 +308,22 @@ impl Gen<'_> {
     fn call(&mut self, call: &Call, env: &Env, field: &str, origin: &Origin) -> TokenStream {
         let rt = self.rt.clone();
         let i = quote!(#rt::intrinsics);
-        // `States.Format('literal {}', ...)`: the template is split now, not per call.
+        // `States.Format('literal {}', ...)`: the template is split now, not per call,
+        // from its text as written (`\{` and `{}` differ only there). One the runtime
+        // would reject goes to it whole, so the execution fails as on AWS.
         if call.function == Function::Format
-            && let Some(Arg::String(template)) = call.args.first()
+            && let Some(template) = &call.format_template
         {
-            let pieces = split_format_template(template);
             let args: Vec<TokenStream> = call.args[1..]
                 .iter()
                 .map(|a| self.arg(a, env, field, origin))
                 .collect();
-            return quote!(#rt::Value::String(#i::format(&[#(#pieces),*], &[#(#args),*])?));
+            return match split_format_template(template) {
+                Some(pieces) => {
+                    quote!(#rt::Value::String(#i::format(&[#(#pieces),*], &[#(#args),*])?))
+                }
+                None => quote!(#rt::Value::String(#i::format_template(#template, &[#(#args),*])?)),
+            };
         }
         let args: Vec<TokenStream> = call
             .args
@@ -575,10 +581,12 @@ fn literal_value(template: &Template) -> Option<Value> {
     })
 }
 
-/// Splits a `States.Format` template into the literal pieces around its `{}`
-/// placeholders, resolving `\{`, `\}`, `\'` and `\\` (the runtime's
-/// `intrinsics::split_format_template`, run at build time).
-pub fn split_format_template(template: &str) -> Vec<String> {
+/// Splits a `States.Format` template, as written, into the literal pieces around
+/// its `{}` placeholders, resolving `\{`, `\}`, `\'` and `\\`: the runtime's
+/// `intrinsics::split_format_template`, run at build time (build-support does not
+/// depend on the runtime). `None` where the runtime fails: a `{` or `}` that is
+/// neither escaped nor part of `{}`.
+pub fn split_format_template(template: &str) -> Option<Vec<String>> {
     let mut pieces = vec![String::new()];
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
@@ -595,10 +603,11 @@ pub fn split_format_template(template: &str) -> Vec<String> {
                 chars.next();
                 pieces.push(String::new());
             }
+            '{' | '}' => return None,
             other => pieces[last].push(other),
         }
     }
-    pieces
+    Some(pieces)
 }
 
 #[cfg(test)]
@@ -607,8 +616,12 @@ mod tests {
 
     #[test]
     fn format_templates_split_at_placeholders() {
-        assert_eq!(split_format_template("a {} b {}"), vec!["a ", " b ", ""]);
-        assert_eq!(split_format_template(r"\{x\} {}"), vec!["{x} ", ""]);
-        assert_eq!(split_format_template("{"), vec!["{"]);
+        let split = |t| split_format_template(t).unwrap();
+        assert_eq!(split("a {} b {}"), vec!["a ", " b ", ""]);
+        assert_eq!(split(r"\{x\} {}"), vec!["{x} ", ""]);
+        assert_eq!(split(r"\\ it\'s"), vec![r"\ it's"]);
+        for bad in ["{", "}", "a { {}", "{{}}"] {
+            assert_eq!(split_format_template(bad), None, "{bad}");
+        }
     }
 }
