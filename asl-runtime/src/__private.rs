@@ -98,12 +98,6 @@ pub fn seconds_path(value: Option<&Value>, field: &str, path: &str) -> Result<Du
     }
 }
 
-/// A Timestamp choice operand given as literal text (parsed on each use; an
-/// invalid literal never matches).
-pub fn timestamp_text(v: &Value, cmp: Cmp, operand: &str) -> bool {
-    choice::parse_timestamp(operand).is_some_and(|t| choice::timestamp_lit(v, cmp, t))
-}
-
 /// Parses a JSON literal of the definition once (generated code keeps the result
 /// in a `LazyLock` and clones it). The text was produced by asl-build from a
 /// parsed value, so it always parses.

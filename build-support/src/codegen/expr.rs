@@ -499,7 +499,11 @@ impl Gen<'_> {
                 quote!(#c::string_lit(__v, #k, #s))
             }
             (Operand::String(s), crate::model::OperandType::Timestamp) => {
-                quote!(#rt::timestamp_text(__v, #k, #s))
+                // Parsed once, on first use, not on every evaluation.
+                quote!({
+                    static __T: #c::TimestampLiteral = #c::TimestampLiteral::new(#s);
+                    #c::timestamp_literal(__v, #k, &__T)
+                })
             }
             (Operand::Number(n), crate::model::OperandType::Number) => {
                 let f = n.as_f64().unwrap_or(f64::NAN);
