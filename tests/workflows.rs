@@ -26,6 +26,7 @@ asl::asl!(
 asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
+asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -243,4 +244,13 @@ async fn a_lone_brace_in_a_format_template_fails_as_on_aws() {
             .ends_with("Invalid arguments in States.Format"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_full_jsonpath_reads_a_field_name_with_an_escaped_dot() {
+    let input = json!({"by.id": [{"id": 1}, {"id": 2}]});
+    let out = JsonPathEscapedName::run(&Runtime::new(), input)
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"ids": [1, 2]}));
 }

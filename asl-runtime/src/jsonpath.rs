@@ -21,6 +21,8 @@ use serde_json::Value;
 /// A JSONPath compiled once, on first use.
 pub struct JsonPathQuery {
     text: &'static str,
+    /// What jsonpath-rust parses, when build-support has normalised it already.
+    query: Option<&'static str>,
     compiled: OnceLock<Result<Compiled, String>>,
 }
 
@@ -46,6 +48,19 @@ impl JsonPathQuery {
     pub const fn new(text: &'static str) -> Self {
         JsonPathQuery {
             text,
+            query: None,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// What generated code writes: `text` as written, for error causes, and
+    /// `query`, the form build-support normalised for jsonpath-rust (rooted at `$`,
+    /// names in bracket form, so escaped dots and Jayway-style bare words in
+    /// filters mean what the checker understood).
+    pub const fn with_query(text: &'static str, query: &'static str) -> Self {
+        JsonPathQuery {
+            text,
+            query: Some(query),
             compiled: OnceLock::new(),
         }
     }
@@ -69,9 +84,13 @@ impl JsonPathQuery {
         (!name.is_empty() && !name.starts_with('$')).then_some(name)
     }
 
-    /// The text jsonpath-rust parses: the root (`$$`, `$name`) replaced by `$`,
-    /// since the caller has already chosen the root value.
+    /// The text jsonpath-rust parses: the normalised query when there is one, else
+    /// the text with its root (`$$`, `$name`) replaced by `$`, since the caller has
+    /// already chosen the root value.
     fn query_text(&self) -> String {
+        if let Some(query) = self.query {
+            return query.to_string();
+        }
         let rest = if self.is_context() {
             &self.text[2..]
         } else {

@@ -285,8 +285,9 @@ const _: () = {
                     __asl::eval_query(
                         "logs",
                         {
-                            static __Q: __asl::JsonPathQuery = __asl::JsonPathQuery::new(
+                            static __Q: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
                                 "$.logs..pi",
+                                "$['logs']..['pi']",
                             );
                             &__Q
                         },

@@ -48,9 +48,9 @@ impl Gen<'_> {
     /// `&'static JsonPathQuery` for a full JSONPath.
     pub(super) fn static_query(&self, query: &JsonPath) -> TokenStream {
         let rt = &self.rt;
-        let text = &query.text;
+        let (text, normalised) = (&query.text, &query.query);
         quote!({
-            static __Q: #rt::JsonPathQuery = #rt::JsonPathQuery::new(#text);
+            static __Q: #rt::JsonPathQuery = #rt::JsonPathQuery::with_query(#text, #normalised);
             &__Q
         })
     }
