@@ -5,6 +5,14 @@
 
 #[test]
 fn ui() {
+    // trybuild builds every dependency again in its own project, which does not
+    // take the workspace's `[profile.dev]`: without this, those copies carry full
+    // debug info (1.4 GB of target where a CI machine's disk may be short).
+    if std::env::var_os("CARGO_PROFILE_DEV_DEBUG").is_none() {
+        // SAFETY: this test binary holds this one test, so no other thread reads
+        // or writes the environment while it is changed.
+        unsafe { std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false") };
+    }
     let t = trybuild::TestCases::new();
     for class in [
         "unknown_next_state",
