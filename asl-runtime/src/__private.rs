@@ -167,9 +167,9 @@ pub fn jsonata_percentage(
 }
 
 /// A JSONata Map without `Items` iterates over its input, which must be an array.
-pub fn jsonata_input_items(input: &Value) -> Result<Vec<Value>, Error> {
+pub fn jsonata_input_items(input: &Value) -> Result<&[Value], Error> {
     match input {
-        Value::Array(items) => Ok(items.clone()),
+        Value::Array(items) => Ok(items),
         other => Err(Error::new(
             names::QUERY_EVALUATION_ERROR,
             format!("Map state input must be an array but was: {other}"),

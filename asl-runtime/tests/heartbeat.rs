@@ -69,7 +69,7 @@ impl TaskHandler for Worker {
 static WORKFLOW: WorkflowInfo = WorkflowInfo {
     name: "Heartbeat",
     timeout_seconds: None,
-    reads_context: false,
+    reads_execution_input: false,
 };
 
 static WORK: StateInfo = StateInfo {

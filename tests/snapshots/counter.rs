@@ -19,7 +19,7 @@ const _: () = {
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "Counter",
         timeout_seconds: __asl::None,
-        reads_context: false,
+        reads_execution_input: false,
     };
     impl Counter {
         /// Runs one execution with `input` and returns its output, or AWS's

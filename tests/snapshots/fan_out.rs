@@ -19,7 +19,7 @@ const _: () = {
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "FanOut",
         timeout_seconds: __asl::None,
-        reads_context: false,
+        reads_execution_input: false,
     };
     impl FanOut {
         /// Runs one execution with `input` and returns its output, or AWS's

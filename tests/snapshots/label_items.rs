@@ -19,7 +19,7 @@ const _: () = {
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "LabelItems",
         timeout_seconds: __asl::None,
-        reads_context: true,
+        reads_execution_input: false,
     };
     impl LabelItems {
         /// Runs one execution with `input` and returns its output, or AWS's
@@ -254,20 +254,21 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __ctx = __st.context();
             let __eff = &input;
-            let __items = __st
-                .map_items(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("items"))],
-                            "$.items",
-                        );
-                        &__P
-                    }
-                        .select(__eff)?
-                        .clone(),
-                    "$.items",
-                )?;
+            let __items: __asl::Cow<'_, [__asl::Value]> = __asl::Cow::Borrowed(
+                __st
+                    .map_items_ref(
+                        {
+                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
+                                __asl::Root::Input,
+                                &[__asl::Segment::Field(__asl::Cow::Borrowed("items"))],
+                                "$.items",
+                            );
+                            &__P
+                        }
+                            .select(__eff)?,
+                        "$.items",
+                    )?,
+            );
             let __max_concurrency: usize = 0usize;
             let __tolerance = __asl::Tolerance {
                 count: __asl::None,
@@ -276,13 +277,13 @@ const _: () = {
             let __st_ref = &__st;
             let __res = __st
                 .map(
-                    __items,
+                    &__items,
                     __max_concurrency,
                     __tolerance,
                     true,
-                    move |__index: usize, __item: __asl::Value| async move {
+                    move |__index, __item| async move {
                         let __st = __st_ref;
-                        let __ctx = __st.context().with_map_item(__index, &__item);
+                        let __ctx = __st.context().with_map_item(__index, __item);
                         let __iteration_input = {
                             let mut __m = __asl::Map::with_capacity(3usize);
                             __m.insert(

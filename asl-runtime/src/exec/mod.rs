@@ -231,9 +231,10 @@ pub struct WorkflowInfo {
     pub name: &'static str,
     /// The state machine's `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
-    /// Does any state read `$$`? Only then does the execution keep a copy of
-    /// its input for `$$.Execution.Input`.
-    pub reads_context: bool,
+    /// Can any state read `$$.Execution.Input` (through `$$` whole,
+    /// `$$.Execution`, a full JSONPath over `$$` or JSONata's
+    /// `$states.context`)? Only then does the execution keep a copy of its input.
+    pub reads_execution_input: bool,
 }
 
 /// How to start one execution; `Default` gives a fresh UUID name and the
@@ -388,8 +389,8 @@ impl Execution {
             name,
             arn,
             state_machine_arn,
-            // `$$.Execution.Input` is kept only for workflows that read `$$`.
-            input: if info.reads_context {
+            // `$$.Execution.Input` is kept only for workflows that can read it.
+            input: if info.reads_execution_input {
                 input.clone()
             } else {
                 Value::Null

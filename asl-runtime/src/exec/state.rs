@@ -519,10 +519,16 @@ impl<'e> StateRun<'e> {
     pub fn map_items(&self, value: Value, path: &str) -> Result<Vec<Value>, Error> {
         match value {
             Value::Array(items) => Ok(items),
-            other => Err(Error::runtime(format!(
-                "Map state input must be an array but was: {} (ItemsPath {path})",
-                json_type_name(&other)
-            ))),
+            other => Err(not_an_array(&other, path)),
+        }
+    }
+
+    /// [`Self::map_items`] for items that stay where they are in the state's
+    /// input: iterations read them in place, without a copy of the array.
+    pub fn map_items_ref<'v>(&self, value: &'v Value, path: &str) -> Result<&'v [Value], Error> {
+        match value {
+            Value::Array(items) => Ok(items),
+            other => Err(not_an_array(other, path)),
         }
     }
 
@@ -530,16 +536,16 @@ impl<'e> StateRun<'e> {
     /// limit), and returns their outputs in item order. An iteration that fails
     /// ends the Map with its error unless the `tolerance` allows it; then its
     /// output is `{"Error", "Cause"}`.
-    pub async fn map<F, Fut>(
+    pub async fn map<'i, F, Fut>(
         &self,
-        items: Vec<Value>,
+        items: &'i [Value],
         max_concurrency: usize,
         tolerance: Tolerance,
         never_waits: bool,
         iteration: F,
     ) -> Result<Value, Error>
     where
-        F: Fn(usize, Value) -> Fut,
+        F: Fn(usize, &'i Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
         let name = Some(self.info.name);
@@ -567,7 +573,7 @@ impl<'e> StateRun<'e> {
         let mut failures = 0usize;
         let mut running = FuturesUnordered::new();
         let iteration = &iteration;
-        let start = |index: usize, item: Value| async move {
+        let start = |index: usize, item: &'i Value| async move {
             self.exec
                 .record(EventType::MapIterationStarted, name, index_details(index));
             (index, iteration(index, item).await)
@@ -607,7 +613,7 @@ impl<'e> StateRun<'e> {
         // running them one after another is indistinguishable from running them
         // side by side, and needs no allocation per item.
         if never_waits {
-            for (index, item) in items.into_iter().enumerate() {
+            for (index, item) in items.iter().enumerate() {
                 let result = start(index, item).await;
                 settle(result.0, result.1)?;
             }
@@ -615,7 +621,7 @@ impl<'e> StateRun<'e> {
                 .record(EventType::MapStateSucceeded, name, Value::Null);
             return Ok(Value::Array(results));
         }
-        for (index, item) in items.into_iter().enumerate() {
+        for (index, item) in items.iter().enumerate() {
             while running.len() >= limit {
                 let Some((i, result)) = running.next().await else {
                     break;
@@ -701,6 +707,13 @@ fn display_raw(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+fn not_an_array(value: &Value, path: &str) -> Error {
+    Error::runtime(format!(
+        "Map state input must be an array but was: {} (ItemsPath {path})",
+        json_type_name(value)
+    ))
 }
 
 fn json_type_name(value: &Value) -> &'static str {

@@ -94,6 +94,23 @@ impl Gen<'_> {
     /// The context object for this state, as a `Context` expression.
     pub(super) fn context(&mut self) -> TokenStream {
         self.reads_context = true;
+        self.execution_input = true;
+        quote!(__ctx)
+    }
+
+    /// [`Self::context`] for a reference path into `$$`: notes whether it can
+    /// reach `$$.Execution.Input`, the one part that needs a copy of the input.
+    pub(super) fn context_at(&mut self, path: &ReferencePath) -> TokenStream {
+        let reaches_input = match path.segments.as_slice() {
+            [] => true,
+            [Segment::Field(first)] => first == "Execution",
+            [Segment::Field(first), Segment::Field(second), ..] => {
+                first == "Execution" && second == "Input"
+            }
+            _ => false,
+        };
+        self.reads_context = true;
+        self.execution_input |= reaches_input;
         quote!(__ctx)
     }
 
@@ -115,7 +132,7 @@ impl Gen<'_> {
                 if let Some(name) = Self::variable_name(&p.root) {
                     quote!(__vars.select(#name, #sp)?)
                 } else if p.root == Root::Context {
-                    let ctx = self.context();
+                    let ctx = self.context_at(p);
                     quote!(#ctx.get(#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
                 } else if p.segments.is_empty() {
                     quote!(#rt::Value::clone(#source))
@@ -133,6 +150,20 @@ impl Gen<'_> {
                 };
                 quote!(#rt::select_query(#sq, #root)?)
             }
+        }
+    }
+
+    /// [`Self::select`] without a copy, for a reference path into the state's
+    /// input: a `&Value` expression borrowing from `source`. `None` for paths
+    /// that read elsewhere (variables, `$$`, full JSONPath).
+    pub(super) fn select_ref(&mut self, path: &Path, source: TokenStream) -> Option<TokenStream> {
+        match path {
+            Path::Reference(p) if p.root == Root::Input && p.segments.is_empty() => Some(source),
+            Path::Reference(p) if p.root == Root::Input => {
+                let sp = self.static_path(p);
+                Some(quote!(#sp.select(#source)?))
+            }
+            _ => None,
         }
     }
 
@@ -156,7 +187,7 @@ impl Gen<'_> {
         match path {
             Path::Reference(p) if p.root == Root::Context => {
                 let sp = self.static_path(p);
-                let ctx = self.context();
+                let ctx = self.context_at(p);
                 quote!(#ctx.get(#sp).map(#rt::Cow::into_owned))
             }
             Path::Reference(p) => {
@@ -284,7 +315,7 @@ impl Gen<'_> {
         match path {
             Path::Reference(p) if p.root == Root::Context => {
                 let sp = self.static_path(p);
-                let ctx = self.context();
+                let ctx = self.context_at(p);
                 quote!(#rt::eval_context_path(#field, #sp, &#ctx, #input)?)
             }
             Path::Reference(p) => {

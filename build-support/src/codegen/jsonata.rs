@@ -108,6 +108,7 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         let context = if self.jsonata_context {
             self.reads_context = true;
+            self.execution_input = true;
             quote!(__ctx.to_value())
         } else {
             quote!(#rt::Value::Null)
@@ -247,6 +248,7 @@ impl Gen<'_> {
         }
         let context = if self.jsonata_context {
             self.reads_context = true;
+            self.execution_input = true;
             quote!(__st.context().to_value())
         } else {
             quote!(#rt::Value::Null)

@@ -95,6 +95,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         machines: 0,
         reads_context: false,
         any_context: false,
+        execution_input: false,
         sync_state: false,
         jsonata: false,
         jsonata_context: false,
@@ -148,6 +149,10 @@ pub(crate) struct Gen<'o> {
     reads_context: bool,
     /// Set when any state reads `$$`.
     any_context: bool,
+    /// Set when a read of `$$` may reach `$$.Execution.Input` (`$$` whole,
+    /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
+    /// only then does an execution keep a copy of its input.
+    execution_input: bool,
     /// Set while generating a state that never waits (see [`is_sync`]).
     sync_state: bool,
     /// Set while generating a JSONata state.
@@ -294,10 +299,9 @@ impl Gen<'_> {
         let Gen {
             options,
             items,
-            any_context,
+            execution_input,
             ..
         } = self;
-        let reads_context = any_context;
         let name = Ident::new(&options.type_name, Span::call_site());
         let vis = &options.visibility;
         let runtime = &options.runtime_path;
@@ -339,7 +343,7 @@ impl Gen<'_> {
                 static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
                     name: #machine_name,
                     timeout_seconds: #timeout,
-                    reads_context: #reads_context,
+                    reads_execution_input: #execution_input,
                 };
 
                 impl #name {
@@ -919,23 +923,32 @@ impl Gen<'_> {
                 );
             }
         }
+        // Items that are part of the state's input are iterated in place
+        // (borrowed); computed ones are owned by the state for its run.
         let items = match (&m.items, &m.items_path) {
             (Some(t), _) => match &t.node {
                 model::TemplateNode::Jsonata(j) => {
                     let expr = self.jsonata_expr(j);
-                    quote!(#expr.array(&__scope, "Items")?)
+                    quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?))
                 }
                 _ => {
                     let value = self.jsonata_value(t, "Items", quote!(__scope));
-                    quote!(#rt::jsonata_items(#value))
+                    quote!(#rt::Cow::Owned(#rt::jsonata_items(#value)))
                 }
             },
-            (None, None) if self.jsonata => quote!(#rt::jsonata_input_items(__eff)?),
-            (None, None) => quote!(__st.map_items(#rt::Value::clone(__eff), "$")?),
+            (None, None) if self.jsonata => {
+                quote!(#rt::Cow::Borrowed(#rt::jsonata_input_items(__eff)?))
+            }
+            (None, None) => quote!(#rt::Cow::Borrowed(__st.map_items_ref(__eff, "$")?)),
             (None, Some(p)) => {
-                let value = self.select(&p.value, quote!(__eff), &p.origin);
                 let text = p.value.text();
-                quote!(__st.map_items(#value, #text)?)
+                match self.select_ref(&p.value, quote!(__eff)) {
+                    Some(value) => quote!(#rt::Cow::Borrowed(__st.map_items_ref(#value, #text)?)),
+                    None => {
+                        let value = self.select(&p.value, quote!(__eff), &p.origin);
+                        quote!(#rt::Cow::Owned(__st.map_items(#value, #text)?))
+                    }
+                }
             }
         };
         let max_concurrency = match &m.max_concurrency {
@@ -989,7 +1002,7 @@ impl Gen<'_> {
             Some(t) if self.jsonata => {
                 let value = self.jsonata_value(t, "ItemSelector", quote!(__iscope));
                 let ctx = if self.jsonata_context {
-                    quote!(__st.context().with_map_item(__index, &__item).to_value())
+                    quote!(__st.context().with_map_item(__index, __item).to_value())
                 } else {
                     quote!(#rt::Value::Null)
                 };
@@ -1012,12 +1025,12 @@ impl Gen<'_> {
                 );
                 (quote!(#value), self.reads_context)
             }
-            None => (quote!(__item), false),
+            None => (quote!(#rt::Value::clone(__item)), false),
         };
         self.reads_context = outer_reads_context;
         self.jsonata_context = saved_jsonata_context;
         let item_ctx = if selector_ctx && !self.jsonata {
-            quote!(let __ctx = __st.context().with_map_item(__index, &__item);)
+            quote!(let __ctx = __st.context().with_map_item(__index, __item);)
         } else {
             TokenStream::new()
         };
@@ -1036,12 +1049,12 @@ impl Gen<'_> {
         };
         let selector_result = self.result_selector(&m.io);
         quote! {
-            let __items = #items;
+            let __items: #rt::Cow<'_, [#rt::Value]> = #items;
             let __max_concurrency: usize = #max_concurrency;
             let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
             let __st_ref = &__st;
             let __res = __st
-                .map(__items, __max_concurrency, __tolerance, #never_waits, move |__index: usize, __item: #rt::Value| async move {
+                .map(&__items, __max_concurrency, __tolerance, #never_waits, move |__index, __item| async move {
                     let __st = __st_ref;
                     #item_ctx
                     let __iteration_input = #selector;
