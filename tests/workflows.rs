@@ -27,6 +27,10 @@ asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
+asl::asl!(
+    MapTasks = "workflows/map-tasks.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:sleep"]
+);
 
 #[tokio::test]
 async fn counter_counts_to_n() {
@@ -253,4 +257,79 @@ async fn a_full_jsonpath_reads_a_field_name_with_an_escaped_dot() {
         .await
         .unwrap();
     assert_eq!(out, json!({"ids": [1, 2]}));
+}
+
+/// Sleeps `seconds` (paused-clock time) and returns `seconds * 10`; a negative
+/// number of seconds fails the task.
+struct SleepSeconds;
+
+impl TaskHandler for SleepSeconds {
+    fn invoke<'a>(
+        &'a self,
+        _task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin(async move {
+            let seconds = parameters["seconds"].as_i64().unwrap_or(0);
+            if seconds < 0 {
+                return Err(Error::new("Negative", format!("{seconds} seconds")));
+            }
+            tokio::time::sleep(Duration::from_secs(seconds as u64)).await;
+            Ok(json!(seconds * 10))
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_iterations_that_wait_finish_out_of_order_and_keep_item_order() {
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:sleep",
+            Arc::new(SleepSeconds) as Arc<dyn TaskHandler>,
+        )
+        .build();
+    let (history, events) = History::memory();
+    let started = tokio::time::Instant::now();
+    let out = MapTasks::run_with(
+        &runtime,
+        json!({"items": [3, 1, -1, 2]}),
+        ExecutionOptions::default().history(history),
+    )
+    .await
+    .unwrap();
+    // Outputs in item order, the tolerated failure in its place.
+    assert_eq!(
+        out,
+        json!([30, 10, {"Error": "Negative", "Cause": "-1 seconds"}, 20])
+    );
+    // The iterations ran side by side: 3 s in all, not 6.
+    assert_eq!(started.elapsed().as_secs(), 3);
+    // They finished in the order of their sleeps: items 2 (failed at once), 1,
+    // 3, then 0.
+    let finished: Vec<(EventType, u64)> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event_type,
+                EventType::MapIterationSucceeded | EventType::MapIterationFailed
+            )
+        })
+        .map(|e| (e.event_type, e.details["index"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            (EventType::MapIterationFailed, 2),
+            (EventType::MapIterationSucceeded, 1),
+            (EventType::MapIterationSucceeded, 3),
+            (EventType::MapIterationSucceeded, 0),
+        ]
+    );
+    // A second failure is over the tolerance.
+    let err = MapTasks::run(&runtime, json!({"items": [1, -1, -2]}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
 }

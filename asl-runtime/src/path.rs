@@ -151,7 +151,7 @@ impl ReferencePath {
         match (last, current) {
             (Segment::Field(name), Value::Object(map)) => {
                 // Overwrite in place when the member exists: no key allocation.
-                match map.get_mut(name.as_ref()) {
+                match lookup_mut(map, name) {
                     Some(slot) => *slot = value,
                     None => {
                         map.insert(name.to_string(), value);
@@ -171,9 +171,7 @@ impl ReferencePath {
             match (segment, current) {
                 // A member created on the way is an empty object: every later field fits.
                 (Segment::Field(_), None) => {}
-                (Segment::Field(name), Some(Value::Object(map))) => {
-                    current = map.get(name.as_ref())
-                }
+                (Segment::Field(name), Some(Value::Object(map))) => current = lookup(map, name),
                 (Segment::Index(i), Some(Value::Array(items))) if *i < items.len() => {
                     current = items.get(*i)
                 }
@@ -211,6 +209,15 @@ pub(crate) fn lookup<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v 
         map.iter().find_map(|(k, v)| (k == name).then_some(v))
     } else {
         map.get(name)
+    }
+}
+
+/// `map.get_mut(name)`, without hashing for small objects.
+fn lookup_mut<'v>(map: &'v mut Map<String, Value>, name: &str) -> Option<&'v mut Value> {
+    if map.len() <= LINEAR_LOOKUP_MAX {
+        map.iter_mut().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        map.get_mut(name)
     }
 }
 

@@ -61,7 +61,7 @@ const _: () = {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(__asl::String::from("count"), __asl::Value::from(0i64));
                 __m.insert(
                     __asl::String::from("n"),
@@ -100,7 +100,7 @@ const _: () = {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
                     __asl::String::from("count"),
                     __asl::intrinsics::math_add(

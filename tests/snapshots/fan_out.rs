@@ -61,7 +61,7 @@ const _: () = {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(1usize);
+                let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
                     __asl::String::from("doubled"),
                     __asl::intrinsics::math_add(
@@ -158,7 +158,7 @@ const _: () = {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(1usize);
+                let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
                     __asl::String::from("text"),
                     __asl::Value::String(
@@ -382,7 +382,7 @@ const _: () = {
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
                         let __res = {
-                            let mut __m = __asl::Map::with_capacity(2usize);
+                            let mut __m = __asl::Map::with_capacity(3usize);
                             __m.insert(
                                 __asl::String::from("doubled"),
                                 __asl::field(

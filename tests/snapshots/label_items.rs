@@ -61,7 +61,7 @@ const _: () = {
             let __ctx = __st.context();
             let __eff = &input;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
                     __asl::String::from("label"),
                     __asl::Value::String(
@@ -218,7 +218,7 @@ const _: () = {
         Big2,
         Small,
     }
-    async fn __drive1(
+    fn __drive1(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         mut __input: __asl::Value,
@@ -274,18 +274,14 @@ const _: () = {
                 count: __asl::None,
                 percentage: __asl::None,
             };
-            let __st_ref = &__st;
             let __res = __st
-                .map(
+                .map_sync(
                     &__items,
-                    __max_concurrency,
                     __tolerance,
-                    true,
-                    move |__index, __item| async move {
-                        let __st = __st_ref;
+                    |__index, __item| {
                         let __ctx = __st.context().with_map_item(__index, __item);
                         let __iteration_input = {
-                            let mut __m = __asl::Map::with_capacity(3usize);
+                            let mut __m = __asl::Map::with_capacity(4usize);
                             __m.insert(
                                 __asl::String::from("index"),
                                 __asl::eval_context_path(
@@ -344,10 +340,9 @@ const _: () = {
                             __asl::Value::Object(__m)
                         };
                         let __iteration_vars = __vars.child();
-                        __drive1(__ex, &__iteration_vars, __iteration_input).await
+                        __drive1(__ex, &__iteration_vars, __iteration_input)
                     },
-                )
-                .await?;
+                )?;
             let __out = {
                 static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
                     __asl::Root::Input,

@@ -189,7 +189,7 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(5usize);
+                let mut __m = __asl::Map::with_capacity(6usize);
                 __m.insert(
                     __asl::String::from("ClusterName"),
                     __asl::Value::String(__asl::String::from("ExampleCluster")),
@@ -264,7 +264,7 @@ const _: () = {
                 )
                 .await?;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
                     __asl::String::from("status"),
                     __asl::field(
@@ -391,7 +391,7 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
                     __asl::String::from("TopicArn"),
                     __asl::Value::String(
@@ -469,7 +469,7 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(2usize);
+                let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
                     __asl::String::from("TopicArn"),
                     __asl::Value::String(
@@ -547,7 +547,7 @@ const _: () = {
             let __timeout = __asl::None;
             let __heartbeat = __asl::None;
             let __params = {
-                let mut __m = __asl::Map::with_capacity(5usize);
+                let mut __m = __asl::Map::with_capacity(6usize);
                 __m.insert(
                     __asl::String::from("ClusterName"),
                     __asl::Value::String(__asl::String::from("ExampleCluster")),
@@ -611,7 +611,7 @@ const _: () = {
                 .task("arn:aws:states:::eks:call", __params, __timeout, __heartbeat)
                 .await?;
             let __res = {
-                let mut __m = __asl::Map::with_capacity(1usize);
+                let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
                     __asl::String::from("status"),
                     __asl::field(

@@ -548,65 +548,16 @@ impl<'e> StateRun<'e> {
         F: Fn(usize, &'i Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
-        let name = Some(self.info.name);
-        let total = items.len();
-        let index_details = |index: usize| {
-            if self.exec.recording() {
-                details_one("index", Value::from(index))
-            } else {
-                Value::Null
-            }
-        };
-        let length = if self.exec.recording() {
-            details_one("length", Value::from(total))
-        } else {
-            Value::Null
-        };
-        self.exec.record(EventType::MapStateStarted, name, length);
+        let mut run = MapRun::start(self, items.len(), tolerance);
         let limit = if max_concurrency == 0 {
             usize::MAX
         } else {
             max_concurrency
         };
-        let mut results: Vec<Value> = Vec::with_capacity(total);
-        results.resize(total, Value::Null);
-        let mut failures = 0usize;
-        let mut running = FuturesUnordered::new();
         let iteration = &iteration;
         let start = |index: usize, item: &'i Value| async move {
-            self.exec
-                .record(EventType::MapIterationStarted, name, index_details(index));
+            MapRun::iteration_started(self, index);
             (index, iteration(index, item).await)
-        };
-        // Records one finished iteration; `Err` ends the Map (the tolerance is
-        // exceeded).
-        let mut settle = |index: usize, result: Result<Value, Error>| -> Result<(), Error> {
-            match result {
-                Ok(output) => {
-                    self.exec
-                        .record(EventType::MapIterationSucceeded, name, index_details(index));
-                    results[index] = output;
-                    Ok(())
-                }
-                Err(error) => {
-                    self.exec
-                        .record(EventType::MapIterationFailed, name, index_details(index));
-                    failures += 1;
-                    if tolerance.exceeded(failures, total) {
-                        self.exec
-                            .record(EventType::MapStateFailed, name, Value::Null);
-                        if tolerance == Tolerance::default() {
-                            return Err(error);
-                        }
-                        return Err(Error::new(
-                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                            "The specified tolerated failure threshold was exceeded",
-                        ));
-                    }
-                    results[index] = error.to_catch_output();
-                    Ok(())
-                }
-            }
         };
         // When the item processor has no state that can wait (no Task, no Wait:
         // build-support knows), every iteration finishes in its first poll, so
@@ -614,35 +565,55 @@ impl<'e> StateRun<'e> {
         // side by side, and needs no allocation per item.
         if never_waits {
             for (index, item) in items.iter().enumerate() {
-                let result = start(index, item).await;
-                settle(result.0, result.1)?;
+                let (i, result) = start(index, item).await;
+                run.settle(i, result)?;
             }
-            self.exec
-                .record(EventType::MapStateSucceeded, name, Value::Null);
-            return Ok(Value::Array(results));
+            return Ok(run.succeeded());
         }
+        let mut running = FuturesUnordered::new();
         for (index, item) in items.iter().enumerate() {
             while running.len() >= limit {
                 let Some((i, result)) = running.next().await else {
                     break;
                 };
-                settle(i, result)?;
+                run.settle(i, result)?;
             }
             // Each iteration is polled once as it starts: one that finishes
             // without waiting (most do) never joins the set of running ones, so
             // 10,000 items do not mean 10,000 live futures.
             let mut iteration_future = Box::pin(start(index, item));
             match std::future::poll_fn(|cx| Poll::Ready(iteration_future.as_mut().poll(cx))).await {
-                Poll::Ready((i, result)) => settle(i, result)?,
+                Poll::Ready((i, result)) => run.settle(i, result)?,
                 Poll::Pending => running.push(iteration_future),
             }
         }
         while let Some((i, result)) = running.next().await {
-            settle(i, result)?;
+            run.settle(i, result)?;
         }
-        self.exec
-            .record(EventType::MapStateSucceeded, name, Value::Null);
-        Ok(Value::Array(results))
+        Ok(run.succeeded())
+    }
+
+    /// [`Self::map`] for an item processor made only of states that never wait
+    /// (Pass, Choice, Succeed, Fail): each iteration is a plain function call,
+    /// run one after another, which is indistinguishable from running them side
+    /// by side (none could yield to another), so `MaxConcurrency` has nothing to
+    /// limit.
+    pub fn map_sync<'i, F>(
+        &self,
+        items: &'i [Value],
+        tolerance: Tolerance,
+        mut iteration: F,
+    ) -> Result<Value, Error>
+    where
+        F: FnMut(usize, &'i Value) -> Result<Value, Error>,
+    {
+        let mut run = MapRun::start(self, items.len(), tolerance);
+        for (index, item) in items.iter().enumerate() {
+            MapRun::iteration_started(self, index);
+            let result = iteration(index, item);
+            run.settle(index, result)?;
+        }
+        Ok(run.succeeded())
     }
 
     /// Runs a Parallel state's branches concurrently; the output is their outputs
@@ -664,6 +635,116 @@ impl<'e> StateRun<'e> {
                 Err(error)
             }
         }
+    }
+}
+
+/// One run of a Map state: its history events, the outputs in item order and
+/// the failures counted against the tolerance.
+struct MapRun<'s, 'e> {
+    state: &'s StateRun<'e>,
+    tolerance: Tolerance,
+    total: usize,
+    /// Outputs by item index; filled in order as iterations finish in order
+    /// (always, for iterations that never wait), with gaps of `null` while
+    /// earlier ones still run.
+    results: Vec<Value>,
+    failures: usize,
+}
+
+impl<'s, 'e> MapRun<'s, 'e> {
+    fn start(state: &'s StateRun<'e>, total: usize, tolerance: Tolerance) -> Self {
+        let length = if state.exec.recording() {
+            details_one("length", Value::from(total))
+        } else {
+            Value::Null
+        };
+        state
+            .exec
+            .record(EventType::MapStateStarted, Some(state.info.name), length);
+        MapRun {
+            state,
+            tolerance,
+            total,
+            results: Vec::with_capacity(total),
+            failures: 0,
+        }
+    }
+
+    fn place(&mut self, index: usize, output: Value) {
+        if index == self.results.len() {
+            self.results.push(output);
+        } else {
+            if index > self.results.len() {
+                self.results.resize(index + 1, Value::Null);
+            }
+            self.results[index] = output;
+        }
+    }
+
+    fn index_details(state: &StateRun<'_>, index: usize) -> Value {
+        if state.exec.recording() {
+            details_one("index", Value::from(index))
+        } else {
+            Value::Null
+        }
+    }
+
+    fn record(&self, event: EventType, details: Value) {
+        self.state
+            .exec
+            .record(event, Some(self.state.info.name), details);
+    }
+
+    /// Records `MapIterationStarted` (a function of the state alone, so running
+    /// iterations need not borrow the run).
+    fn iteration_started(state: &StateRun<'_>, index: usize) {
+        state.exec.record(
+            EventType::MapIterationStarted,
+            Some(state.info.name),
+            Self::index_details(state, index),
+        );
+    }
+
+    /// Records one finished iteration; `Err` ends the Map (the tolerance is
+    /// exceeded).
+    fn settle(&mut self, index: usize, result: Result<Value, Error>) -> Result<(), Error> {
+        match result {
+            Ok(output) => {
+                self.record(
+                    EventType::MapIterationSucceeded,
+                    Self::index_details(self.state, index),
+                );
+                self.place(index, output);
+                Ok(())
+            }
+            Err(error) => {
+                self.record(
+                    EventType::MapIterationFailed,
+                    Self::index_details(self.state, index),
+                );
+                self.failures += 1;
+                if self.tolerance.exceeded(self.failures, self.total) {
+                    self.record(EventType::MapStateFailed, Value::Null);
+                    if self.tolerance == Tolerance::default() {
+                        return Err(error);
+                    }
+                    return Err(Error::new(
+                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        "The specified tolerated failure threshold was exceeded",
+                    ));
+                }
+                let output = error.to_catch_output();
+                self.place(index, output);
+                Ok(())
+            }
+        }
+    }
+
+    fn succeeded(mut self) -> Value {
+        self.record(EventType::MapStateSucceeded, Value::Null);
+        debug_assert_eq!(self.results.len(), self.total);
+        self.results.resize(self.total, Value::Null);
+        Value::Array(self.results)
     }
 }
 

@@ -253,7 +253,15 @@ impl Gen<'_> {
         }
         match &template.node {
             TemplateNode::Object(fields) => {
-                let n = fields.len();
+                // A state's result object (the top of its template) is often
+                // extended by one member later: the next state's `ResultPath`
+                // (`"$.size"`) writes into it. One spare slot saves that write a
+                // reallocation of the object; deeper objects get exact sizes.
+                let n = if field.is_empty() {
+                    fields.len() + 1
+                } else {
+                    fields.len()
+                };
                 let inserts: Vec<TokenStream> = fields
                     .iter()
                     .map(|f| {

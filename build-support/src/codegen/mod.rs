@@ -8,7 +8,9 @@
 //! - one `async fn` per state, named after it (`run_a_job_on_eks`), holding the
 //!   state's logic: its paths, templates, rules, Retry/Catch tables,
 //! - a driver `__drive0` that moves from state to state in a loop: no recursion,
-//!   no boxed future per transition.
+//!   no boxed future per transition; for a Map item processor in which no state
+//!   can wait (Pass, Choice, Succeed, Fail only), a plain `fn`, so its
+//!   iterations run as plain calls.
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
@@ -96,6 +98,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         reads_context: false,
         any_context: false,
         execution_input: false,
+        sync_drivers: Default::default(),
         sync_state: false,
         jsonata: false,
         jsonata_context: false,
@@ -153,6 +156,8 @@ pub(crate) struct Gen<'o> {
     /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
     /// only then does an execution keep a copy of its input.
     execution_input: bool,
+    /// Drivers generated as plain `fn`s: machines whose states all never wait.
+    sync_drivers: std::collections::HashSet<String>,
     /// Set while generating a state that never waits (see [`is_sync`]).
     sync_state: bool,
     /// Set while generating a JSONata state.
@@ -194,6 +199,12 @@ impl Gen<'_> {
     /// Generates a machine's enum, state functions and driver; returns the
     /// driver's name.
     fn machine(&mut self, machine: &StateMachine) -> Ident {
+        self.machine_with(machine, false)
+    }
+
+    /// [`Self::machine`]; with `plain_fn`, a machine whose states all never
+    /// wait gets a plain-`fn` driver (used for Map item processors).
+    fn machine_with(&mut self, machine: &StateMachine, plain_fn: bool) -> Ident {
         let index = self.machines;
         self.machines += 1;
         let enum_name = format_ident!("__S{}", index);
@@ -208,6 +219,16 @@ impl Gen<'_> {
                 .collect(),
         };
         let rt = self.rt.clone();
+        // A Map item processor of states that never wait (Pass, Choice,
+        // Succeed, Fail) is driven by a plain `fn`: no future is built or moved
+        // per iteration. (The top-level machine and Parallel branches stay
+        // `async`: they run once per execution, and measured no faster.)
+        let all_sync = plain_fn && machine.states.iter().all(|s| is_sync(&s.kind));
+        let (asyncness, dot_await) = if all_sync {
+            (TokenStream::new(), TokenStream::new())
+        } else {
+            (quote!(async), quote!(.await))
+        };
         let mut arms = Vec::new();
         for state in &machine.states {
             let function = self.names.function(&state.name.value);
@@ -235,7 +256,7 @@ impl Gen<'_> {
                     .iter()
                     .map(|(v, call)| quote!(#enum_name::#v => #call,));
                 self.items.push(quote! {
-                    async fn #chunk_fn(
+                    #asyncness fn #chunk_fn(
                         __ex: &#rt::Execution,
                         __vars: &#rt::Variables<'_>,
                         __state: #enum_name,
@@ -248,7 +269,7 @@ impl Gen<'_> {
                         })
                     }
                 });
-                top.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input).await?,));
+                top.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input)#dot_await?,));
             }
             top
         } else {
@@ -268,11 +289,14 @@ impl Gen<'_> {
             ));
             return driver;
         };
+        if all_sync {
+            self.sync_drivers.insert(driver.to_string());
+        }
         self.items.push(quote! {
             #[derive(Clone, Copy, Debug)]
             enum #enum_name { #(#variants),* }
 
-            async fn #driver(
+            #asyncness fn #driver(
                 __ex: &#rt::Execution,
                 __vars: &#rt::Variables<'_>,
                 mut __input: #rt::Value,
@@ -296,6 +320,13 @@ impl Gen<'_> {
     }
 
     fn finish(self, top: Ident, machine: &StateMachine) -> TokenStream {
+        // `Execution::finish` takes the driver's future (for the state machine's
+        // TimeoutSeconds); a plain-`fn` driver runs inside an `async` block.
+        let drive = if self.sync_drivers.contains(&top.to_string()) {
+            quote!(async { #top(&__ex, &__vars, __input) })
+        } else {
+            quote!(#top(&__ex, &__vars, __input))
+        };
         let Gen {
             options,
             items,
@@ -364,7 +395,7 @@ impl Gen<'_> {
                     ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
                         let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
                         let __vars = __asl::Variables::root();
-                        __ex.finish(#top(&__ex, &__vars, __input)).await
+                        __ex.finish(#drive).await
                     }
                 }
 
@@ -556,13 +587,19 @@ impl Gen<'_> {
                 self.sync_state = false;
                 (self.reads_context, self.jsonata, self.jsonata_context) = saved;
                 let n = drivers.len();
+                let calls: Vec<TokenStream> = drivers
+                    .iter()
+                    .map(|d| {
+                        self.call_driver(d, quote!(__ex, &__branch_vars, __branch_input.clone()))
+                    })
+                    .collect();
                 let selector = self.result_selector(&p.io);
                 let result = quote! {
                     let __branch_input = #input;
                     let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(async {
                         // Each branch runs in a variable scope of its own.
                         let __branch_vars = __vars.child();
-                        #drivers(__ex, &__branch_vars, __branch_input.clone()).await
+                        #calls
                     })),*];
                     let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
                     #selector
@@ -1035,7 +1072,7 @@ impl Gen<'_> {
             TokenStream::new()
         };
         let saved = (self.jsonata, self.jsonata_context);
-        let driver = self.machine(&m.item_processor);
+        let driver = self.machine_with(&m.item_processor, true);
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
@@ -1043,11 +1080,31 @@ impl Gen<'_> {
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
         let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
-            quote!(let __child = __ex.map_run_child(); #driver(&__child, &__iteration_vars, __iteration_input).await)
+            let call = self.call_driver(
+                &driver,
+                quote!(&__child, &__iteration_vars, __iteration_input),
+            );
+            quote!(let __child = __ex.map_run_child(); #call)
         } else {
-            quote!(#driver(__ex, &__iteration_vars, __iteration_input).await)
+            self.call_driver(&driver, quote!(__ex, &__iteration_vars, __iteration_input))
         };
         let selector_result = self.result_selector(&m.io);
+        if self.sync_drivers.contains(&driver.to_string()) {
+            // Iterations that never wait are plain calls, one after another
+            // (`map_sync`); MaxConcurrency(Path) is still evaluated for its errors.
+            return quote! {
+                let __items: #rt::Cow<'_, [#rt::Value]> = #items;
+                let __max_concurrency: usize = #max_concurrency;
+                let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
+                let __res = __st.map_sync(&__items, __tolerance, |__index, __item| {
+                    #item_ctx
+                    let __iteration_input = #selector;
+                    let __iteration_vars = __vars.child();
+                    #run_iteration
+                })?;
+                #selector_result
+            };
+        }
         quote! {
             let __items: #rt::Cow<'_, [#rt::Value]> = #items;
             let __max_concurrency: usize = #max_concurrency;
@@ -1232,6 +1289,16 @@ fn is_sync(kind: &StateKind) -> bool {
 }
 
 impl Gen<'_> {
+    /// A call of a machine's driver with `args`, awaited unless the driver is a
+    /// plain `fn` (see [`Gen::machine`]).
+    fn call_driver(&self, driver: &Ident, args: TokenStream) -> TokenStream {
+        if self.sync_drivers.contains(&driver.to_string()) {
+            quote!(#driver(#args))
+        } else {
+            quote!(#driver(#args).await)
+        }
+    }
+
     /// A state body that yields a `Result`: a closure called at once in a
     /// state that never waits, an `async` block awaited otherwise.
     fn run_block(&self, block: TokenStream) -> TokenStream {
