@@ -1,7 +1,6 @@
 //! The EKS control-plane and SNS integrations over the wire, against moto's server
 //! (started and stopped by `asl_testkit::moto::MotoServer`; `bash scripts/setup-moto`
 //! installs it).
-#![cfg(feature = "integrations")]
 
 use std::time::Duration;
 

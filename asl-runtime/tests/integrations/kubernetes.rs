@@ -7,7 +7,6 @@
 //! Against the stand-in every task goes the production way: the `Endpoint` and
 //! base64 `CertificateAuthority` from the parameters and an EKS token signed with the
 //! AWS credentials.
-#![cfg(feature = "integrations")]
 
 use std::time::{Duration, Instant};
 

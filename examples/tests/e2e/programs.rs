@@ -5,15 +5,13 @@
 //! Needs moto (`bash scripts/setup-moto`); prints a skip line without it, unless
 //! `CI=true`.
 
-mod common;
-
 use std::process::Stdio;
 
 use serde_json::Value;
 
 use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
 
-use common::{EXPECTED_PATH, sandbox_or_skip};
+use crate::common::{EXPECTED_PATH, sandbox_or_skip};
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("asl-examples-{}-{name}", uuid::Uuid::new_v4()))
@@ -178,7 +176,7 @@ async fn a_kubeconfig_context_can_stand_for_the_cluster() {
         return;
     };
     sandbox
-        .create_topics(include_str!("../manage-eks-cluster.asl.json"))
+        .create_topics(include_str!("../../manage-eks-cluster.asl.json"))
         .await
         .expect("topic");
     let kube = sandbox.kube();

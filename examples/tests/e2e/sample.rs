@@ -5,8 +5,6 @@
 //! Needs moto (`bash scripts/setup-moto`); prints a skip line without it, unless
 //! `CI=true`.
 
-mod common;
-
 use std::time::Duration;
 
 use asl::asl;
@@ -16,13 +14,13 @@ use asl_examples::cli::Args;
 use asl_examples::sandbox::Sandbox;
 use serde_json::{Value, json};
 
-use common::{EXPECTED_PATH, has_event, sandbox_or_skip, state_output, states_entered};
+use crate::common::{EXPECTED_PATH, has_event, sandbox_or_skip, state_output, states_entered};
 
 asl!(ManageEksCluster = "manage-eks-cluster.asl.json");
 // The same definition with a Job that prints 3.1 (`bpi(2)`) instead of pi to 20 digits.
 asl!(OtherPi = "tests/fixtures/manage-eks-cluster-other-pi.asl.json");
 
-const SAMPLE: &str = include_str!("../manage-eks-cluster.asl.json");
+const SAMPLE: &str = include_str!("../../manage-eks-cluster.asl.json");
 const TOPIC: &str = "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE";
 
 async fn runtime(

@@ -1,8 +1,6 @@
 //! What the end-to-end tests share: starting the sandbox, or skipping when moto is
 //! not installed (outside CI; under `CI=true` a missing moto is a failure).
 
-#![allow(dead_code)]
-
 use asl::runtime::exec::{EventType, HistoryEvent};
 use asl_examples::sandbox::Sandbox;
 

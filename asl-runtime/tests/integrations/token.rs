@@ -1,7 +1,6 @@
 //! The EKS token, checked from the outside: decode a generated token and recompute its
 //! SigV4 query signature by hand (HMAC-SHA256 chain over the canonical request) with
 //! known credentials and a fixed clock.
-#![cfg(feature = "integrations")]
 
 use std::time::{Duration, SystemTime};
 

@@ -1,0 +1,13 @@
+//! End to end, in one test binary (each links the AWS SDK and kube again):
+//!
+//! - `sample`: the sample compiled by `asl!`, run in process against moto and the
+//!   Kubernetes API stand-in;
+//! - `programs`: the programs as a user runs them (`run-sample`,
+//!   `manage-eks-cluster` and its flags).
+//!
+//! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
+//! unless `CI=true`.
+
+mod common;
+mod programs;
+mod sample;
