@@ -1,11 +1,9 @@
-//! The integrations over the wire, in one test binary (each binary links the AWS
-//! SDK and kube again: one instead of three saves link time and disk):
+//! The integrations over the wire:
 //!
 //! - `aws`: EKS control plane and SNS through the real SDK crates against moto;
 //! - `kubernetes`: `eks:runJob(.sync)` and `eks:call` through kube against the
 //!   project's Kubernetes API stand-in;
 //! - `token`: the EKS bearer token, its SigV4 signature recomputed by hand.
-#![cfg(feature = "integrations")]
 
 mod aws;
 mod kubernetes;

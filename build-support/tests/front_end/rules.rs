@@ -644,11 +644,11 @@ fn map_labels() {
 #[test]
 fn every_rule_is_listed_and_tested() {
     let sources = [
-        include_str!("../src/lib.rs"),
-        include_str!("../src/json.rs"),
-        include_str!("../src/lower.rs"),
-        include_str!("../src/check/mod.rs"),
-        include_str!("../src/check/integrations.rs"),
+        include_str!("../../src/lib.rs"),
+        include_str!("../../src/json.rs"),
+        include_str!("../../src/lower.rs"),
+        include_str!("../../src/check/mod.rs"),
+        include_str!("../../src/check/integrations.rs"),
     ];
     let listed: Vec<&str> = asl_build::check::RULES.iter().map(|(r, _)| *r).collect();
     let this_file = include_str!("rules.rs");
