@@ -98,7 +98,6 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         reads_context: false,
         any_context: false,
         execution_input: false,
-        sync_drivers: Default::default(),
         sync_state: false,
         jsonata: false,
         jsonata_context: false,
@@ -156,8 +155,6 @@ pub(crate) struct Gen<'o> {
     /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
     /// only then does an execution keep a copy of its input.
     execution_input: bool,
-    /// Drivers generated as plain `fn`s: machines whose states all never wait.
-    sync_drivers: std::collections::HashSet<String>,
     /// Set while generating a state that never waits (see [`is_sync`]).
     sync_state: bool,
     /// Set while generating a JSONata state.
@@ -199,12 +196,13 @@ impl Gen<'_> {
     /// Generates a machine's enum, state functions and driver; returns the
     /// driver's name.
     fn machine(&mut self, machine: &StateMachine) -> Ident {
-        self.machine_with(machine, false)
+        self.machine_with(machine, false).0
     }
 
     /// [`Self::machine`]; with `plain_fn`, a machine whose states all never
-    /// wait gets a plain-`fn` driver (used for Map item processors).
-    fn machine_with(&mut self, machine: &StateMachine, plain_fn: bool) -> Ident {
+    /// wait gets a plain-`fn` driver (used for Map item processors). Returns the
+    /// driver's name and whether it is a plain `fn`.
+    fn machine_with(&mut self, machine: &StateMachine, plain_fn: bool) -> (Ident, bool) {
         let index = self.machines;
         self.machines += 1;
         let enum_name = format_ident!("__S{}", index);
@@ -287,11 +285,8 @@ impl Gen<'_> {
                 ),
                 machine.start_at.origin.clone(),
             ));
-            return driver;
+            return (driver, all_sync);
         };
-        if all_sync {
-            self.sync_drivers.insert(driver.to_string());
-        }
         self.items.push(quote! {
             #[derive(Clone, Copy, Debug)]
             enum #enum_name { #(#variants),* }
@@ -316,17 +311,10 @@ impl Gen<'_> {
                 }
             }
         });
-        driver
+        (driver, all_sync)
     }
 
     fn finish(self, top: Ident, machine: &StateMachine) -> TokenStream {
-        // `Execution::finish` takes the driver's future (for the state machine's
-        // TimeoutSeconds); a plain-`fn` driver runs inside an `async` block.
-        let drive = if self.sync_drivers.contains(&top.to_string()) {
-            quote!(async { #top(&__ex, &__vars, __input) })
-        } else {
-            quote!(#top(&__ex, &__vars, __input))
-        };
         let Gen {
             options,
             items,
@@ -395,7 +383,7 @@ impl Gen<'_> {
                     ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
                         let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
                         let __vars = __asl::Variables::root();
-                        __ex.finish(#drive).await
+                        __ex.finish(#top(&__ex, &__vars, __input)).await
                     }
                 }
 
@@ -587,19 +575,13 @@ impl Gen<'_> {
                 self.sync_state = false;
                 (self.reads_context, self.jsonata, self.jsonata_context) = saved;
                 let n = drivers.len();
-                let calls: Vec<TokenStream> = drivers
-                    .iter()
-                    .map(|d| {
-                        self.call_driver(d, quote!(__ex, &__branch_vars, __branch_input.clone()))
-                    })
-                    .collect();
                 let selector = self.result_selector(&p.io);
                 let result = quote! {
                     let __branch_input = #input;
                     let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(async {
                         // Each branch runs in a variable scope of its own.
                         let __branch_vars = __vars.child();
-                        #calls
+                        #drivers(__ex, &__branch_vars, __branch_input.clone()).await
                     })),*];
                     let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
                     #selector
@@ -1072,24 +1054,25 @@ impl Gen<'_> {
             TokenStream::new()
         };
         let saved = (self.jsonata, self.jsonata_context);
-        let driver = self.machine_with(&m.item_processor, true);
+        let (driver, plain_fn) = self.machine_with(&m.item_processor, true);
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
         self.reads_context = outer_reads_context || selector_ctx;
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
-        let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
-            let call = self.call_driver(
-                &driver,
-                quote!(&__child, &__iteration_vars, __iteration_input),
-            );
-            quote!(let __child = __ex.map_run_child(); #call)
+        let dot_await = if plain_fn {
+            TokenStream::new()
         } else {
-            self.call_driver(&driver, quote!(__ex, &__iteration_vars, __iteration_input))
+            quote!(.await)
+        };
+        let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
+            quote!(let __child = __ex.map_run_child(); #driver(&__child, &__iteration_vars, __iteration_input)#dot_await)
+        } else {
+            quote!(#driver(__ex, &__iteration_vars, __iteration_input)#dot_await)
         };
         let selector_result = self.result_selector(&m.io);
-        if self.sync_drivers.contains(&driver.to_string()) {
+        if plain_fn {
             // Iterations that never wait are plain calls, one after another
             // (`map_sync`); MaxConcurrency(Path) is still evaluated for its errors.
             return quote! {
@@ -1289,16 +1272,6 @@ fn is_sync(kind: &StateKind) -> bool {
 }
 
 impl Gen<'_> {
-    /// A call of a machine's driver with `args`, awaited unless the driver is a
-    /// plain `fn` (see [`Gen::machine`]).
-    fn call_driver(&self, driver: &Ident, args: TokenStream) -> TokenStream {
-        if self.sync_drivers.contains(&driver.to_string()) {
-            quote!(#driver(#args))
-        } else {
-            quote!(#driver(#args).await)
-        }
-    }
-
     /// A state body that yields a `Result`: a closure called at once in a
     /// state that never waits, an `async` block awaited otherwise.
     fn run_block(&self, block: TokenStream) -> TokenStream {
