@@ -126,18 +126,17 @@ impl Gen<'_> {
         if !self.check_root_query(path, origin) {
             return quote!(#rt::Value::Null);
         }
+        if let Some(borrowed) = self.select_ref(path, source.clone()) {
+            return quote!(#rt::Value::clone(#borrowed));
+        }
         match path {
             Path::Reference(p) => {
                 let sp = self.static_path(p);
                 if let Some(name) = Self::variable_name(&p.root) {
                     quote!(__vars.select(#name, #sp)?)
-                } else if p.root == Root::Context {
+                } else {
                     let ctx = self.context_at(p);
                     quote!(#ctx.get(#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
-                } else if p.segments.is_empty() {
-                    quote!(#rt::Value::clone(#source))
-                } else {
-                    quote!(#sp.select(#source)?.clone())
                 }
             }
             Path::Query(q) => {

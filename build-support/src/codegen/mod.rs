@@ -96,7 +96,6 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         diagnostics: Vec::new(),
         machines: 0,
         reads_context: false,
-        any_context: false,
         execution_input: false,
         sync_state: false,
         jsonata: false,
@@ -149,8 +148,6 @@ pub(crate) struct Gen<'o> {
     machines: usize,
     /// Set when the state being generated reads `$$`.
     reads_context: bool,
-    /// Set when any state reads `$$`.
-    any_context: bool,
     /// Set when a read of `$$` may reach `$$.Execution.Input` (`$$` whole,
     /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
     /// only then does an execution keep a copy of its input.
@@ -605,7 +602,6 @@ impl Gen<'_> {
             StateKind::Fail(f) => self.fail(f),
         };
         let reads_context = self.reads_context;
-        self.any_context |= reads_context;
 
         let asyncness = if is_sync(&state.kind) {
             TokenStream::new()
