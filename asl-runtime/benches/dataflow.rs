@@ -1,23 +1,22 @@
 //! Micro-benchmarks of the data-flow hot path: what a generated state does per
 //! transition. Run: `cargo bench -p asl-runtime --bench dataflow`.
 //!
-//! Everything is built as `static`/`const` data, as generated code holds it, so
-//! the numbers include no parsing: a reference-path read, a `ResultPath` write, a
-//! 3-level payload template with paths and an intrinsic, `States.Format`, and a
-//! precompiled indefinite JSONPath query, a Choice comparison and the whole
-//! input/output chain of a state.
+//! Paths are `const` data and templates are built with the calls generated code
+//! makes, so the numbers include no parsing: a reference-path read, a
+//! `ResultPath` write, a 3-level payload template with paths and an intrinsic,
+//! `States.Format`, a precompiled indefinite JSONPath query, a Choice comparison
+//! and the input/output chain of a state.
 
 use std::borrow::Cow;
 use std::hint::black_box;
 
+use asl_runtime::__private::field;
 use asl_runtime::choice::{self, Cmp};
-use asl_runtime::dataflow::{DataFlow, PathField, ResultPathField};
-use asl_runtime::intrinsics::{self, Intrinsic};
+use asl_runtime::intrinsics;
 use asl_runtime::jsonpath::JsonPathQuery;
 use asl_runtime::path::{ReferencePath, Root, Segment};
-use asl_runtime::template::{Arg, Call, Scope, Template};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 const DEEP: ReferencePath = ReferencePath::from_static(
     Root::Input,
@@ -64,61 +63,48 @@ const VERSION: ReferencePath = ReferencePath::from_static(
     "$.cluster.version",
 );
 
-static LABEL: Call = Call {
-    function: Intrinsic::Format,
-    args: &[Arg::Path(NAME), Arg::Path(VERSION)],
-    format_pieces: Some(&["cluster ", " (", ")"]),
-};
+const CLUSTER: ReferencePath = ReferencePath::from_static(
+    Root::Input,
+    &[Segment::Field(Cow::Borrowed("cluster"))],
+    "$.cluster",
+);
+const JUST_NAME: ReferencePath = ReferencePath::from_static(
+    Root::Input,
+    &[Segment::Field(Cow::Borrowed("name"))],
+    "$.name",
+);
+const STATUS: ReferencePath = ReferencePath::from_static(
+    Root::Input,
+    &[Segment::Field(Cow::Borrowed("status"))],
+    "$.status",
+);
 
-/// Three levels: `{ Job: { Spec: { Containers: [...] } } }` with paths, `$$` and an intrinsic.
-static TEMPLATE: Template = Template::Object(&[
-    ("ClusterName", Template::Path(NAME)),
-    ("ExecutionId", Template::Path(EXEC_ID)),
-    (
-        "Job",
-        Template::Object(&[
-            ("Label", Template::Call(&LABEL)),
-            (
-                "Spec",
-                Template::Object(&[
-                    ("BackoffLimit", Template::Int(0)),
-                    ("Version", Template::Path(VERSION)),
-                    (
-                        "Containers",
-                        Template::Array(&[Template::Str("busybox"), Template::Str("sleep")]),
-                    ),
-                ]),
-            ),
-        ]),
-    ),
-]);
-
-/// InputPath → Parameters → ResultSelector → ResultPath → OutputPath, one level each.
-static FLOW: DataFlow = DataFlow {
-    input_path: PathField::Path(ReferencePath::from_static(
-        Root::Input,
-        &[Segment::Field(Cow::Borrowed("cluster"))],
-        "$.cluster",
-    )),
-    parameters: Some(Template::Object(&[(
-        "Name",
-        Template::Path(ReferencePath::from_static(
-            Root::Input,
-            &[Segment::Field(Cow::Borrowed("name"))],
-            "$.name",
-        )),
-    )])),
-    result_selector: Some(Template::Object(&[(
-        "Status",
-        Template::Path(ReferencePath::from_static(
-            Root::Input,
-            &[Segment::Field(Cow::Borrowed("status"))],
-            "$.status",
-        )),
-    )])),
-    result_path: ResultPathField::Path(RESULT_AT),
-    output_path: PathField::Absent,
-};
+/// Three levels, `{ClusterName, ExecutionId, Job: {Label, Spec: {...}}}`, with
+/// paths, `$$` and `States.Format`, built as generated code builds it.
+fn template(input: &Value, context: &Value) -> Result<Value, asl_runtime::Error> {
+    let mut spec = Map::with_capacity(3);
+    spec.insert("BackoffLimit".into(), Value::from(0));
+    spec.insert("Version".into(), field("Version", &VERSION, input)?);
+    spec.insert("Containers".into(), json!(["busybox", "sleep"]));
+    let mut job = Map::with_capacity(2);
+    let label = intrinsics::format(
+        &["cluster ", " (", ")"],
+        &[
+            field("Label", &NAME, input)?,
+            field("Label", &VERSION, input)?,
+        ],
+    )?;
+    job.insert("Label".into(), Value::String(label));
+    job.insert("Spec".into(), Value::Object(spec));
+    let mut top = Map::with_capacity(3);
+    top.insert("ClusterName".into(), field("ClusterName", &NAME, input)?);
+    top.insert(
+        "ExecutionId".into(),
+        field("ExecutionId", &EXEC_ID, context)?,
+    );
+    top.insert("Job".into(), Value::Object(job));
+    Ok(Value::Object(top))
+}
 
 static STATUSES: JsonPathQuery = JsonPathQuery::new("$.cluster.nodegroups[*].status");
 
@@ -155,12 +141,7 @@ fn benches(c: &mut Criterion) {
     });
 
     c.bench_function("payload_template_3_levels", |b| {
-        let scope = Scope {
-            input: &input,
-            context: &context,
-            variables: None,
-        };
-        b.iter(|| black_box(TEMPLATE.eval(black_box(&scope))))
+        b.iter(|| black_box(template(black_box(&input), black_box(&context))))
     });
 
     c.bench_function("states_format", |b| {
@@ -193,8 +174,17 @@ fn benches(c: &mut Criterion) {
                 )
             },
             |(raw, result)| {
-                let effective = FLOW.effective_input(&raw, &Value::Null, None);
-                black_box((effective, FLOW.output(raw, result, &Value::Null, None)))
+                // InputPath → Parameters → ResultSelector → ResultPath, one level
+                // each, with the calls generated code makes.
+                let run = || -> Result<Value, asl_runtime::Error> {
+                    let effective = CLUSTER.select(&raw)?;
+                    let mut params = Map::with_capacity(1);
+                    params.insert("Name".into(), field("Name", &JUST_NAME, effective)?);
+                    let mut selected = Map::with_capacity(1);
+                    selected.insert("Status".into(), field("Status", &STATUS, &result)?);
+                    RESULT_AT.apply_result(raw.clone(), Value::Object(selected))
+                };
+                black_box(run())
             },
             BatchSize::SmallInput,
         )

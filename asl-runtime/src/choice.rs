@@ -17,7 +17,6 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::Error;
 use crate::path::ReferencePath;
@@ -247,14 +246,10 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     })
 }
 
-/// [`parse_timestamp`] returning the date-time itself (for `Wait` states).
+/// [`parse_timestamp`] returning the date-time itself (for `Wait` states): the
+/// language's one timestamp parser, [`asl_lang::timestamp::parse`].
 pub fn parse_date_time(s: &str) -> Option<OffsetDateTime> {
-    let bytes = s.as_bytes();
-    // `time` also accepts `t`, `z` and a space as separators; AWS does not.
-    if bytes.len() < 20 || bytes.get(10) != Some(&b'T') || s.contains(['t', 'z', ' ']) {
-        return None;
-    }
-    OffsetDateTime::parse(s, &Rfc3339).ok()
+    asl_lang::timestamp::parse(s)
 }
 
 /// A timestamp literal of a Choice rule, parsed once on first use, for generated

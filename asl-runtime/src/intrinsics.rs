@@ -25,142 +25,20 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::Error;
 
-/// AWS's largest array `States.ArrayRange` may produce.
-pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
-/// AWS's largest input (characters) of `States.Hash`, `States.Base64Encode`/`Decode`.
-pub const MAX_STRING_INPUT_CHARS: usize = 10_000;
-
-/// Every intrinsic function of JSONPath states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Intrinsic {
-    /// `States.Format`: [`format`], [`format_template`]
-    Format,
-    /// `States.StringToJson`: [`string_to_json`]
-    StringToJson,
-    /// `States.JsonToString`: [`json_to_string`]
-    JsonToString,
-    /// `States.Array`: [`array`]
-    Array,
-    /// `States.ArrayPartition`: [`array_partition`]
-    ArrayPartition,
-    /// `States.ArrayContains`: [`array_contains`]
-    ArrayContains,
-    /// `States.ArrayRange`: [`array_range`]
-    ArrayRange,
-    /// `States.ArrayGetItem`: [`array_get_item`]
-    ArrayGetItem,
-    /// `States.ArrayLength`: [`array_length`]
-    ArrayLength,
-    /// `States.ArrayUnique`: [`array_unique`]
-    ArrayUnique,
-    /// `States.Base64Encode`: [`base64_encode`]
-    Base64Encode,
-    /// `States.Base64Decode`: [`base64_decode`]
-    Base64Decode,
-    /// `States.Hash`: [`hash`]
-    Hash,
-    /// `States.JsonMerge`: [`json_merge`]
-    JsonMerge,
-    /// `States.MathRandom`: [`math_random`]
-    MathRandom,
-    /// `States.MathAdd`: [`math_add`]
-    MathAdd,
-    /// `States.StringSplit`: [`string_split`]
-    StringSplit,
-    /// `States.UUID`: [`uuid()`]
-    Uuid,
-}
-
-impl Intrinsic {
-    /// Every function, for tools that list or check them.
-    pub const ALL: [Intrinsic; 18] = [
-        Intrinsic::Format,
-        Intrinsic::StringToJson,
-        Intrinsic::JsonToString,
-        Intrinsic::Array,
-        Intrinsic::ArrayPartition,
-        Intrinsic::ArrayContains,
-        Intrinsic::ArrayRange,
-        Intrinsic::ArrayGetItem,
-        Intrinsic::ArrayLength,
-        Intrinsic::ArrayUnique,
-        Intrinsic::Base64Encode,
-        Intrinsic::Base64Decode,
-        Intrinsic::Hash,
-        Intrinsic::JsonMerge,
-        Intrinsic::MathRandom,
-        Intrinsic::MathAdd,
-        Intrinsic::StringSplit,
-        Intrinsic::Uuid,
-    ];
-
-    /// The name as written in a definition, e.g. `States.Format`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Intrinsic::Format => "States.Format",
-            Intrinsic::StringToJson => "States.StringToJson",
-            Intrinsic::JsonToString => "States.JsonToString",
-            Intrinsic::Array => "States.Array",
-            Intrinsic::ArrayPartition => "States.ArrayPartition",
-            Intrinsic::ArrayContains => "States.ArrayContains",
-            Intrinsic::ArrayRange => "States.ArrayRange",
-            Intrinsic::ArrayGetItem => "States.ArrayGetItem",
-            Intrinsic::ArrayLength => "States.ArrayLength",
-            Intrinsic::ArrayUnique => "States.ArrayUnique",
-            Intrinsic::Base64Encode => "States.Base64Encode",
-            Intrinsic::Base64Decode => "States.Base64Decode",
-            Intrinsic::Hash => "States.Hash",
-            Intrinsic::JsonMerge => "States.JsonMerge",
-            Intrinsic::MathRandom => "States.MathRandom",
-            Intrinsic::MathAdd => "States.MathAdd",
-            Intrinsic::StringSplit => "States.StringSplit",
-            Intrinsic::Uuid => "States.UUID",
-        }
-    }
-
-    /// The function named `name` (`States.Format`), if there is one.
-    pub fn from_name(name: &str) -> Option<Intrinsic> {
-        Intrinsic::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// How many arguments the function accepts: `(min, max)`, `max = None` for any.
-    pub const fn arity(self) -> (usize, Option<usize>) {
-        match self {
-            Intrinsic::Format => (1, None),
-            Intrinsic::Array => (0, None),
-            Intrinsic::Uuid => (0, Some(0)),
-            Intrinsic::StringToJson
-            | Intrinsic::JsonToString
-            | Intrinsic::ArrayLength
-            | Intrinsic::ArrayUnique
-            | Intrinsic::Base64Encode
-            | Intrinsic::Base64Decode => (1, Some(1)),
-            Intrinsic::ArrayPartition
-            | Intrinsic::ArrayContains
-            | Intrinsic::ArrayGetItem
-            | Intrinsic::Hash
-            | Intrinsic::MathAdd
-            | Intrinsic::StringSplit => (2, Some(2)),
-            Intrinsic::MathRandom => (2, Some(3)),
-            Intrinsic::ArrayRange | Intrinsic::JsonMerge => (3, Some(3)),
-        }
-    }
-}
+pub use asl_lang::intrinsics::{ARRAY_RANGE_MAX_ITEMS, Intrinsic, MAX_STRING_INPUT_CHARS};
 
 /// Calls `function` with evaluated `args`; checks the argument count first.
 /// `States.Format` takes its template as the first argument, in the raw form
 /// [`format_template`] describes.
 pub fn call(function: Intrinsic, args: &[Value]) -> Result<Value, Error> {
-    let (min, max) = function.arity();
-    if args.len() < min || max.is_some_and(|max| args.len() > max) {
-        let expected = match max {
-            Some(max) if max == min => format!("{min}"),
-            Some(max) => format!("{min} to {max}"),
-            None => format!("at least {min}"),
-        };
+    if !function.accepts_count(args.len()) {
         return Err(invalid(
             function,
-            format!("expected {expected} arguments but got {}", args.len()),
+            format!(
+                "expected {} arguments but got {}",
+                function.expected_arguments(),
+                args.len()
+            ),
         ));
     }
     match function {

@@ -135,21 +135,9 @@ pub const TIME_LIMIT_MS: usize = 5000;
 /// expression builds at 6,990,256 bytes).
 pub const MAX_STRING_CHARS: usize = 6_990_256;
 /// The deepest nesting of `(`, `[` and `{` the expression text may have.
-pub const MAX_NESTING: usize = 100;
+pub use asl_lang::jsonata::MAX_NESTING;
 
-/// The expression of a string that is exactly one `{% ... %}`: `Some(inner)` (trimmed)
-/// when `text` starts with `{%` and ends with `%}`, else `None` (a literal string).
-///
-/// ```
-/// use asl_runtime::jsonata::expression_of;
-/// assert_eq!(expression_of("{% $states.input %}"), Some("$states.input"));
-/// assert_eq!(expression_of("$states.input"), None);
-/// assert_eq!(expression_of("a {% 1 %}"), None);
-/// ```
-pub fn expression_of(text: &str) -> Option<&str> {
-    let inner = text.strip_prefix("{%")?.strip_suffix("%}")?;
-    Some(inner.trim())
-}
+pub use asl_lang::jsonata::expression_of;
 
 /// What `$states` and the variables are while an expression runs.
 #[derive(Clone, Copy, Debug)]
@@ -295,7 +283,7 @@ struct Prepared {
     direct: Option<Direct>,
     /// The `$states` members to hand over and how much of each (`None`: all of
     /// them, whole).
-    states_members: Option<Vec<StatesUse>>,
+    states_members: Option<Vec<asl_lang::jsonata::StatesUse>>,
     /// Whether the transform operator occurs (it updates nested objects in place
     /// in jsonata-rs, so unchanged-looking input objects are converted, not reused).
     transform: bool,
@@ -551,37 +539,10 @@ pub fn eval_json_template(
 // Checking an expression once.
 
 fn prepare(source: &str) -> Result<Prepared, Failure> {
-    let lexed = lex(source);
-    if lexed.max_nesting > MAX_NESTING {
-        return Err(Failure::threw(
-            "U1001",
-            format!(
-                "The expression nests brackets {} deep; at most {MAX_NESTING} are supported",
-                lexed.max_nesting
-            ),
-        ));
-    }
-    if lexed.parent_operator {
-        return Err(Failure::threw(
-            "S0217",
-            "The parent operator '%' is not supported by this evaluator",
-        ));
-    }
-    if lexed.uncallable_call {
-        // jsonata-rs's parser reaches an `unreachable!` on a call whose callee is
-        // not a name or a variable.
-        return Err(Failure::threw(
-            "S0217",
-            "Only a function name or a variable can be called here (not a literal, a lambda where it is defined, or a call's or index's result); bind it to a variable first",
-        ));
-    }
-    if lexed.partial_application {
-        // jsonata-rs's parser reaches an `unreachable!` on the placeholder.
-        return Err(Failure::threw(
-            "S0217",
-            "Partial function application ('?' as an argument) is not supported by this evaluator",
-        ));
-    }
+    // What this evaluator cannot run is refused by the language's one guard, the
+    // same one the compiler applies at build time.
+    let lexed = asl_lang::jsonata::guard(source)
+        .map_err(|refusal| Failure::threw(refusal.code, refusal.message))?;
     // Parse once now so a syntax error is reported by `check`, before any run.
     let parsed = catch_unwind(|| {
         let arena = Bump::new();
@@ -747,249 +708,6 @@ const REBOUND: &[(&str, &str)] = &[
 /// arguments and call the original, kept as `$__asl_jsonata_<name>`.
 const GUARDED: &[&str] = &["round", "now", "string"];
 
-struct Lexed {
-    max_nesting: usize,
-    parent_operator: bool,
-    /// The transform operator `| ... | ... |` (or any `|`) occurs.
-    transform: bool,
-    /// `?` where an operand belongs: a partial application placeholder.
-    partial_application: bool,
-    /// A call of something that is not a name or a variable: a lambda where it is
-    /// written (`function($x){...}(1)`), a literal, `$f(1)(2)`, `$fns[0](1)`.
-    uncallable_call: bool,
-    variables: Vec<String>,
-    /// The members of `$states` read as `$states.name`; `None` when `$states` is
-    /// used otherwise (as a whole).
-    states_members: Option<Vec<StatesUse>>,
-    /// Names and string literals in order of appearance (for member order).
-    words: Vec<String>,
-}
-
-/// `.name` after optional whitespace at `from`: the name and where it ends.
-fn dotted_name(chars: &[char], from: usize) -> Option<(String, usize)> {
-    let skip = |mut i: usize| {
-        while i < chars.len() && chars[i].is_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let dot = skip(from);
-    if chars.get(dot) != Some(&'.') {
-        return None;
-    }
-    let start = skip(dot + 1);
-    let mut end = start;
-    while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
-        end += 1;
-    }
-    let name: String = chars[start..end].iter().collect();
-    let plain = chars
-        .get(start)
-        .is_some_and(|c| c.is_alphabetic() || *c == '_')
-        && !matches!(
-            name.as_str(),
-            "and" | "or" | "in" | "true" | "false" | "null" | "function"
-        );
-    plain.then_some((name, end))
-}
-
-/// Records one use of `$states` ending at `end`: which member, and which of that
-/// member's own members it goes on to read (`$states.input.a` reads `a` only).
-fn note_states_use(chars: &[char], end: usize, uses: &mut Option<Vec<StatesUse>>) {
-    let Some(members) = uses else { return };
-    let Some((member, after)) = dotted_name(chars, end) else {
-        *uses = None;
-        return;
-    };
-    let step = dotted_name(chars, after).map(|(name, _)| name);
-    let entry = match members.iter_mut().find(|u| u.member == member) {
-        Some(entry) => entry,
-        None => {
-            members.push(StatesUse {
-                member,
-                reads: Some(Vec::new()),
-            });
-            let last = members.len() - 1;
-            &mut members[last]
-        }
-    };
-    match (step, &mut entry.reads) {
-        (Some(step), Some(reads)) => {
-            if !reads.contains(&step) {
-                reads.push(step);
-            }
-        }
-        (None, reads) => *reads = None,
-        (Some(_), None) => {}
-    }
-}
-
-/// How an expression uses one member of `$states`.
-#[derive(Debug)]
-struct StatesUse {
-    /// `input`, `result`, `errorOutput`, `context`.
-    member: String,
-    /// The member's own members it reads (`$states.input.a` reads `a`); `None`
-    /// when the member is used otherwise (as a whole, indexed, ...).
-    reads: Option<Vec<String>>,
-}
-
-/// A light scan of the expression text: bracket nesting, `$names`, the parent
-/// operator, and the names and strings in order (string literals, comments and
-/// regular expressions are skipped as JSONata's tokenizer does).
-fn lex(source: &str) -> Lexed {
-    let chars: Vec<char> = source.chars().collect();
-    let mut out = Lexed {
-        max_nesting: 0,
-        parent_operator: false,
-        transform: false,
-        partial_application: false,
-        uncallable_call: false,
-        variables: Vec::new(),
-        states_members: Some(Vec::new()),
-        words: Vec::new(),
-    };
-    let mut depth = 0usize;
-    // Whether an operand is expected next (so `%` is the parent operator and `/`
-    // starts a regular expression).
-    let mut operand_expected = true;
-    // Whether the last token can be called: a `$name` or a name (`function`).
-    let mut callable = false;
-    // After `#` or `@`: the `$name` that follows binds, it is not a value to call.
-    let mut binding = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let was_callable = std::mem::take(&mut callable);
-        let was_binding = std::mem::take(&mut binding);
-        if c == '(' && !operand_expected && !was_callable {
-            out.uncallable_call = true;
-        }
-        match c {
-            '"' | '\'' | '`' => {
-                let mut text = String::new();
-                i += 1;
-                while i < chars.len() && chars[i] != c {
-                    if chars[i] == '\\' && i + 1 < chars.len() {
-                        i += 1;
-                    }
-                    text.push(chars[i]);
-                    i += 1;
-                }
-                i += 1;
-                out.words.push(text);
-                operand_expected = false;
-                continue;
-            }
-            '/' if i + 1 < chars.len() && chars[i + 1] == '*' => {
-                i += 2;
-                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                    i += 1;
-                }
-                i += 2;
-                continue;
-            }
-            '/' if operand_expected => {
-                i += 1;
-                while i < chars.len() && chars[i] != '/' {
-                    if chars[i] == '\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-                while i < chars.len() && chars[i].is_ascii_alphabetic() {
-                    i += 1;
-                }
-                operand_expected = false;
-                continue;
-            }
-            '(' | '[' | '{' => {
-                depth += 1;
-                out.max_nesting = out.max_nesting.max(depth);
-                operand_expected = true;
-            }
-            ')' | ']' | '}' => {
-                depth = depth.saturating_sub(1);
-                operand_expected = false;
-            }
-            '*' if operand_expected => {
-                // The wildcard `*` or descendants `**`: an operand, not an operator.
-                i += if chars.get(i + 1) == Some(&'*') { 2 } else { 1 };
-                operand_expected = false;
-                continue;
-            }
-            '#' | '@' => {
-                binding = true;
-                operand_expected = true;
-            }
-            '?' => {
-                if operand_expected {
-                    out.partial_application = true;
-                }
-                operand_expected = true;
-            }
-            '|' => {
-                out.transform = true;
-                operand_expected = true;
-            }
-            '%' => {
-                if operand_expected {
-                    out.parent_operator = true;
-                }
-                operand_expected = true;
-            }
-            '$' => {
-                let start = i + 1;
-                let mut end = start;
-                while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
-                    end += 1;
-                }
-                if end > start {
-                    let name: String = chars[start..end].iter().collect();
-                    if name == "states" {
-                        note_states_use(&chars, end, &mut out.states_members);
-                    }
-                    if !out.variables.contains(&name) {
-                        out.variables.push(name);
-                    }
-                }
-                i = end.max(start);
-                operand_expected = false;
-                callable = !was_binding;
-                continue;
-            }
-            c if c.is_alphanumeric() || c == '_' => {
-                let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                    i += 1;
-                }
-                let word: String = chars[start..i].iter().collect();
-                // `and`, `or`, `in` are operators only where an operator belongs.
-                let keyword = !operand_expected && matches!(word.as_str(), "and" | "or" | "in");
-                callable = !keyword
-                    && !word.starts_with(|c: char| c.is_ascii_digit())
-                    && !matches!(word.as_str(), "true" | "false" | "null");
-                operand_expected = keyword;
-                out.words.push(word);
-                continue;
-            }
-            '.' if i + 1 < chars.len() && chars[i + 1] == '.' => {
-                i += 2;
-                operand_expected = true;
-                continue;
-            }
-            _ => operand_expected = true,
-        }
-        i += 1;
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------
 // One evaluation.
 
@@ -1011,7 +729,7 @@ impl<'s> Order<'s> {
         let (source, roots) = (self.source, &self.roots);
         self.rank.get_or_insert_with(|| {
             let mut rank = HashMap::new();
-            for word in lex(source).words {
+            for word in asl_lang::jsonata::lex(source).words {
                 let next = rank.len();
                 rank.entry(word).or_insert(next);
             }

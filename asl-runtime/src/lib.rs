@@ -5,8 +5,7 @@
 //! - [`jsonpath`]: full JSONPath compiled once, definite vs. indefinite results.
 //! - [`intrinsics`]: `States.Format` and the other intrinsic functions.
 //! - [`exec`]: the execution engine: `Runtime`, executions, history, Retry/Catch, Map/Parallel.
-//! - [`dataflow`]: InputPath → Parameters → ResultSelector → ResultPath → OutputPath.
-//! - [`template`]: payload templates and intrinsic calls as `static` data.
+//! - [`template`]: what generated payload templates share (scope, `.$` errors).
 //! - [`choice`]: Choice rule operators, type mismatches as AWS evaluates them.
 //! - [`jsonata`]: `{% ... %}` expressions and templates, Step Functions' JSONata functions.
 //! - [`retry`]: which retrier applies and how long to wait (pure, clock-free).
@@ -17,7 +16,6 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod choice;
-pub mod dataflow;
 pub mod error;
 pub mod exec;
 #[cfg(feature = "integrations")]

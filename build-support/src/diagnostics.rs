@@ -9,6 +9,7 @@
 use std::fmt;
 
 use crate::model::Origin;
+use crate::rules::Rule;
 
 /// Maps byte offsets of one source text to 1-based line and column.
 #[derive(Clone, Debug)]
@@ -76,7 +77,7 @@ impl LineIndex {
     /// A diagnostic covering bytes `start..end`.
     pub fn diagnostic_at(
         &self,
-        rule: &'static str,
+        rule: Rule,
         message: String,
         start: usize,
         end: usize,
@@ -105,15 +106,15 @@ const MAX_SHOWN_CHARS: usize = 120;
 /// One problem, located.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
-    /// Stable rule name, e.g. `asl::unknown-next-state`.
-    pub rule: &'static str,
+    /// The rule broken; its name (`asl::unknown-next-state`) is stable.
+    pub rule: Rule,
     pub message: String,
     pub help: Option<String>,
     pub origin: Origin,
 }
 
 impl Diagnostic {
-    pub fn new(rule: &'static str, message: impl Into<String>, origin: Origin) -> Diagnostic {
+    pub fn new(rule: Rule, message: impl Into<String>, origin: Origin) -> Diagnostic {
         Diagnostic {
             rule,
             message: message.into(),
@@ -139,7 +140,7 @@ pub struct Diagnostics {
 impl Diagnostics {
     pub fn new(file_name: &str, index: LineIndex, mut items: Vec<Diagnostic>) -> Diagnostics {
         // Source order reads best, and keeps output stable.
-        items.sort_by(|a, b| (a.origin.start, a.rule).cmp(&(b.origin.start, b.rule)));
+        items.sort_by(|a, b| (a.origin.start, a.rule.name()).cmp(&(b.origin.start, b.rule.name())));
         Diagnostics {
             file_name: file_name.to_string(),
             items,
@@ -230,7 +231,7 @@ impl Diagnostics {
                 .iter()
                 .map(|d| {
                     serde_json::json!({
-                        "rule": d.rule,
+                        "rule": d.rule.name(),
                         "severity": "error",
                         "message": d.message,
                         "help": d.help,

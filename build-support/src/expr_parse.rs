@@ -50,264 +50,20 @@ pub fn parse_expression(text: &str) -> Result<Expression, String> {
 /// Recognises a JSONata string: `{%` at the very start and `%}` at the very end.
 /// Returns `None` for any other string (a literal).
 pub fn jsonata(text: &str) -> Option<Jsonata> {
-    if text.len() >= 4 && text.starts_with("{%") && text.ends_with("%}") {
-        Some(Jsonata {
-            expression: text[2..text.len() - 2].to_string(),
-        })
-    } else {
-        None
-    }
+    // The runtime recognises JSONata strings with the same function.
+    asl_lang::jsonata::expression_of(text)?;
+    Some(Jsonata {
+        expression: text[2..text.len() - 2].to_string(),
+    })
 }
 
-/// Checks the syntax of a JSONata expression without evaluating it: tokens are
-/// well formed, brackets balance, and operands and operators alternate (an
-/// infix operator such as `?`, `=` or `~>` needs an operand on each side).
-/// `{% $.a[?(@.b < 10)] %}` fails: `?` right after `[` has no left operand.
-/// Not a full JSONata parser; the runtime's evaluator reports what remains.
+/// Checks the syntax of a JSONata expression without evaluating it: the
+/// language's one check, [`asl_lang::jsonata::check_syntax`].
 pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
-    let e = j.expression.trim();
-    if e.is_empty() {
-        return Err("the JSONata expression between `{%` and `%}` is empty".into());
-    }
-    let chars: Vec<char> = e.chars().collect();
-    let mut i = 0;
-    // Open brackets, and whether we are waiting for an operand.
-    let mut stack: Vec<char> = Vec::new();
-    let mut want_operand = true;
-    let mut just_opened = false;
-    let err = |what: String, at: usize| {
-        Err(format!(
-            "JSONata syntax error at character {}: {what}",
-            at + 1
-        ))
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let start = i;
-        let opened = just_opened;
-        just_opened = false;
-        if c.is_whitespace() {
-            i += 1;
-            just_opened = opened;
-            continue;
-        }
-        if c == '/' && chars.get(i + 1) == Some(&'*') {
-            match e[char_offset(&chars, i + 2)..].find("*/") {
-                Some(end) => {
-                    i = chars
-                        .len()
-                        .min(i + 2 + e[char_offset(&chars, i + 2)..][..end].chars().count() + 2)
-                }
-                None => return err("unterminated comment".into(), start),
-            }
-            just_opened = opened;
-            continue;
-        }
-        if want_operand {
-            match c {
-                '"' | '\'' | '`' => {
-                    i = skip_quoted(&chars, i).ok_or_else(|| {
-                        format!(
-                            "JSONata syntax error: unterminated {c}-quoted text at character {}",
-                            start + 1
-                        )
-                    })?
-                }
-                '0'..='9' => {
-                    while i < chars.len()
-                        && (chars[i].is_ascii_alphanumeric()
-                            || chars[i] == '.'
-                                && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-                    {
-                        i += 1;
-                    }
-                }
-                '$' => {
-                    i += 1;
-                    if chars.get(i) == Some(&'$') {
-                        i += 1;
-                    }
-                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                        i += 1;
-                    }
-                }
-                '/' => {
-                    // A regular expression literal.
-                    i += 1;
-                    while i < chars.len() && chars[i] != '/' {
-                        if chars[i] == '\\' {
-                            i += 1;
-                        }
-                        i += 1;
-                    }
-                    if i >= chars.len() {
-                        return err("unterminated regular expression".into(), start);
-                    }
-                    i += 1;
-                    while i < chars.len() && chars[i].is_ascii_alphabetic() {
-                        i += 1;
-                    }
-                }
-                '(' | '[' | '{' => {
-                    stack.push(c);
-                    i += 1;
-                    just_opened = true;
-                    continue;
-                }
-                ')' | ']' | '}' if opened => {
-                    close(&mut stack, c).map_err(|m| {
-                        format!("JSONata syntax error at character {}: {m}", start + 1)
-                    })?;
-                    i += 1;
-                    want_operand = false;
-                    continue;
-                }
-                '-' | '+' => {
-                    // Unary sign: still waiting for the operand.
-                    i += 1;
-                    continue;
-                }
-                '*' | '%' => {
-                    // Wildcard, descendant `**`, parent `%`.
-                    i += 1;
-                    if c == '*' && chars.get(i) == Some(&'*') {
-                        i += 1;
-                    }
-                }
-                c if c.is_alphabetic() || c == '_' || c == 'λ' => {
-                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                        i += 1;
-                    }
-                }
-                '|' => {
-                    // A transform `| location | update |` starts here.
-                    stack.push('|');
-                    i += 1;
-                    continue;
-                }
-                '?' if chars[i + 1..]
-                    .iter()
-                    .find(|c| !c.is_whitespace())
-                    .is_some_and(|&n| n == ',' || n == ')') =>
-                {
-                    // The placeholder of a partial application: `$f(?, 2)`.
-                    i += 1;
-                }
-                other => return err(format!("expected an operand, found `{other}`"), start),
-            }
-            want_operand = false;
-            continue;
-        }
-        // After an operand: an operator, a postfix bracket, or a closer.
-        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
-        match c {
-            '(' | '[' | '{' => {
-                stack.push(c);
-                i += 1;
-                want_operand = true;
-                just_opened = true;
-            }
-            ')' | ']' | '}' => {
-                close(&mut stack, c)
-                    .map_err(|m| format!("JSONata syntax error at character {}: {m}", start + 1))?;
-                i += 1;
-            }
-            _ if ["!=", "<=", ">=", "~>", ":=", "..", "?:", "??", "**"].contains(&two.as_str()) => {
-                i += 2;
-                want_operand = true;
-            }
-            '^' if chars.get(i + 1) == Some(&'(') => {
-                stack.push('(');
-                i += 2;
-                want_operand = true;
-            }
-            '|' => {
-                // The middle and the closing bar of a transform.
-                match stack.last() {
-                    Some('|') => {
-                        stack.pop();
-                        stack.push(TRANSFORM_UPDATE);
-                        want_operand = true;
-                    }
-                    Some(&TRANSFORM_UPDATE) => {
-                        stack.pop();
-                    }
-                    _ => {
-                        return err(
-                            "`|` outside a transform `| location | update |`".into(),
-                            start,
-                        );
-                    }
-                }
-                i += 1;
-            }
-            '.' | '+' | '-' | '*' | '/' | '%' | '=' | '<' | '>' | '&' | '?' | ':' | ',' | ';'
-            | '@' | '#' => {
-                i += 1;
-                want_operand = true;
-            }
-            c if c.is_alphabetic() => {
-                let word_end = (i..chars.len())
-                    .find(|&k| !chars[k].is_alphanumeric())
-                    .unwrap_or(chars.len());
-                let word: String = chars[i..word_end].iter().collect();
-                if !["and", "or", "in"].contains(&word.as_str()) {
-                    return err(format!("expected an operator, found `{word}`"), start);
-                }
-                i = word_end;
-                want_operand = true;
-            }
-            other => return err(format!("expected an operator, found `{other}`"), start),
-        }
-    }
-    if let Some(&open) = stack.last() {
-        let open = if open == TRANSFORM_UPDATE { '|' } else { open };
-        return Err(format!("JSONata syntax error: unclosed `{open}`"));
-    }
-    if want_operand {
-        return Err(
-            "JSONata syntax error: the expression ends where an operand is expected".into(),
-        );
-    }
-    Ok(())
+    asl_lang::jsonata::check_syntax(&j.expression)
 }
 
-/// Marks a transform whose update part is being read (after its second `|`).
-const TRANSFORM_UPDATE: char = '¦';
-
-fn char_offset(chars: &[char], i: usize) -> usize {
-    chars[..i.min(chars.len())]
-        .iter()
-        .map(|c| c.len_utf8())
-        .sum()
-}
-
-/// Index just after the quoted text starting at `i`, or None when unterminated.
-fn skip_quoted(chars: &[char], i: usize) -> Option<usize> {
-    let q = chars[i];
-    let mut k = i + 1;
-    while k < chars.len() {
-        match chars[k] {
-            '\\' if q != '`' => k += 2,
-            c if c == q => return Some(k + 1),
-            _ => k += 1,
-        }
-    }
-    None
-}
-
-fn close(stack: &mut Vec<char>, c: char) -> Result<(), String> {
-    let open = match c {
-        ')' => '(',
-        ']' => '[',
-        _ => '{',
-    };
-    if stack.pop() == Some(open) {
-        Ok(())
-    } else {
-        Err(format!("unbalanced `{c}`"))
-    }
-}
+use asl_lang::jsonata::skip_quoted;
 
 // ------------------------------------------------------------------ JSONPath
 
@@ -921,47 +677,15 @@ fn path_arg_len(text: &str) -> usize {
     text.len()
 }
 
-/// What a literal argument may be, per function and position.
-#[derive(Clone, Copy, PartialEq)]
-enum Want {
-    Any,
-    Number,
-    String,
-    Bool,
-    /// Only a path or a nested call (an array or object cannot be written literally).
-    Value,
-}
-
-fn wanted(function: Function, index: usize) -> Want {
-    use Function::*;
-    match (function, index) {
-        (Format, 0) => Want::String,
-        (MathAdd | MathRandom | ArrayRange, _) => Want::Number,
-        (ArrayPartition | ArrayGetItem, 1) => Want::Number,
-        (Hash, 1) => Want::String,
-        (Base64Encode | Base64Decode | StringToJson | StringSplit, _) => Want::String,
-        (JsonMerge, 2) => Want::Bool,
-        (
-            JsonMerge | ArrayPartition | ArrayGetItem | ArrayContains | ArrayLength | ArrayUnique,
-            0,
-        ) => Want::Value,
-        (JsonMerge, 1) => Want::Value,
-        _ => Want::Any,
-    }
-}
+use asl_lang::intrinsics::ArgKind as Want;
 
 /// Rule `asl::invalid-intrinsic` (argument part): the argument count matches the
 /// function, and a literal argument has the type the function needs
 /// (`States.MathAdd(1, '-1')` is rejected: MathAdd adds numbers).
 fn check_arguments(call: &Call) -> Result<(), String> {
-    let (min, max) = call.function.arity();
     let n = call.args.len();
-    if n < min || max.is_some_and(|m| n > m) {
-        let expected = match max {
-            Some(m) if m == min => format!("{min}"),
-            Some(m) => format!("{min} to {m}"),
-            None => format!("at least {min}"),
-        };
+    if !call.function.accepts_count(n) {
+        let expected = call.function.expected_arguments();
         return Err(format!(
             "`{}` takes {expected} argument{}, but {n} {} given",
             call.function.name(),
@@ -970,7 +694,7 @@ fn check_arguments(call: &Call) -> Result<(), String> {
         ));
     }
     for (i, arg) in call.args.iter().enumerate() {
-        let want = wanted(call.function, i);
+        let want = call.function.arg_kind(i);
         let ok = match arg {
             Arg::Path(_) | Arg::Call(_) => true,
             Arg::Null => want == Want::Any,

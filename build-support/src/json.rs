@@ -12,6 +12,7 @@
 //! stack, and no input can make it panic.
 
 use crate::diagnostics::{Diagnostic, LineIndex};
+use crate::rules::Rule;
 
 /// Deepest nesting of arrays/objects accepted. Real definitions stay far below;
 /// the cap keeps recursion bounded whatever the input.
@@ -230,7 +231,7 @@ impl Parser<'_> {
         let end = (at + self.char_len_at(at)).min(self.bytes.len()).max(at);
         self.index
             .diagnostic_at(
-                "asl::json-syntax",
+                Rule::JsonSyntax,
                 message.to_string(),
                 at,
                 end,
@@ -315,7 +316,7 @@ impl Parser<'_> {
             return Err(self
                 .index
                 .diagnostic_at(
-                    "asl::json-too-deep",
+                    Rule::JsonTooDeep,
                     format!("JSON nested deeper than {MAX_DEPTH} levels"),
                     self.pos,
                     end,
@@ -550,7 +551,7 @@ impl Parser<'_> {
                     return Err(self
                         .index
                         .diagnostic_at(
-                            "asl::json-syntax",
+                            Rule::JsonSyntax,
                             "unterminated string".to_string(),
                             open,
                             end,
@@ -644,7 +645,7 @@ fn duplicate_key(
     let (line, _) = index.line_col(first.key_start);
     index
         .diagnostic_at(
-            "asl::duplicate-key",
+            Rule::DuplicateKey,
             format!("duplicate key \"{key}\" (first written on line {line})"),
             start,
             end,

@@ -14,12 +14,17 @@ pub mod expr_parse;
 pub mod json;
 pub mod lower;
 pub mod model;
+pub mod rules;
 
 pub use builder::Builder;
+pub use check::support::CheckOptions;
 pub use diagnostics::{Diagnostic, Diagnostics};
+pub use rules::Rule;
 
 /// Reads a definition: parses `source` (the file's bytes), builds the typed
-/// model and runs every check. `file_name` is only used in diagnostics.
+/// model and runs every check, accepting any Task `Resource` (see [`load_with`]
+/// to refuse undeclared ones, as `asl!` and `asl check` do). `file_name` is only
+/// used in diagnostics.
 ///
 /// Returns the model when the definition is valid, or every problem found, each
 /// located (rule, message, `file:line:col`, JSON pointer, source line). Never
@@ -28,10 +33,30 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 /// ```
 /// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#;
 /// let err = asl_build::load(src, "flow.asl.json").unwrap_err();
-/// assert!(err.iter().any(|d| d.rule == "asl::unknown-next-state"));
+/// assert!(err.iter().any(|d| d.rule == asl_build::Rule::UnknownNextState));
 /// println!("{err}"); // error[asl::unknown-next-state]: state "A" has Next "B", ...
 /// ```
 pub fn load(source: &[u8], file_name: &str) -> Result<model::StateMachine, Diagnostics> {
+    load_with(source, file_name, &CheckOptions::allowing_undeclared())
+}
+
+/// [`load`] with the resources the program declares: what `asl!` and `asl check`
+/// run, so both accept and refuse exactly the same definitions. Every refusal is
+/// made here; code generation of a model this returns never fails.
+///
+/// ```
+/// use asl_build::{CheckOptions, Rule};
+/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}"#;
+/// let err = asl_build::load_with(src, "f.asl.json", &CheckOptions::default()).unwrap_err();
+/// assert_eq!(err.items[0].rule, Rule::UndeclaredResource);
+/// let declared = CheckOptions::declaring(["arn:aws:states:::lambda:invoke"]);
+/// assert!(asl_build::load_with(src, "f.asl.json", &declared).is_ok());
+/// ```
+pub fn load_with(
+    source: &[u8],
+    file_name: &str,
+    options: &CheckOptions,
+) -> Result<model::StateMachine, Diagnostics> {
     let text = match std::str::from_utf8(source) {
         Ok(text) => text,
         Err(e) => return Err(invalid_utf8(source, &e, file_name)),
@@ -46,6 +71,7 @@ pub fn load(source: &[u8], file_name: &str) -> Result<model::StateMachine, Diagn
     all.extend(lower_diags);
     if let Some(machine) = &machine {
         all.extend(check::check(machine));
+        check::support::check_support(machine, options, &mut all);
     }
     match machine {
         Some(machine) if all.is_empty() => Ok(machine),
@@ -60,7 +86,7 @@ fn invalid_utf8(source: &[u8], e: &std::str::Utf8Error, file_name: &str) -> Diag
     let text = String::from_utf8_lossy(source);
     let index = diagnostics::LineIndex::new(&text);
     let d = index.diagnostic_at(
-        "asl::invalid-utf8",
+        rules::Rule::InvalidUtf8,
         format!(
             "the file is not valid UTF-8: invalid byte 0x{:02X} at byte offset {at}",
             source[at]

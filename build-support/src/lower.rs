@@ -18,75 +18,12 @@ use crate::expr::{Expression, Jsonata, Path, ReferencePath, Root};
 use crate::expr_parse;
 use crate::json::{Json, JsonValue, Member, escape_pointer};
 use crate::model::*;
+use crate::rules::Rule;
 
-/// The longest state name Step Functions accepts.
-pub const MAX_STATE_NAME_CHARS: usize = 80;
-/// The longest Map `Label` Step Functions accepts.
-pub const MAX_LABEL_CHARS: usize = 40;
-/// Upper bound of `IntervalSeconds`, `MaxAttempts` and many other integers.
-pub const MAX_INTEGER_FIELD: u64 = 99_999_999;
-/// Upper bound of `MaxDelaySeconds` (one year).
-pub const MAX_DELAY_SECONDS: u64 = 31_622_400;
-
-/// Field names, in one place (house style).
-pub mod keys {
-    pub const TYPE: &str = "Type";
-    pub const COMMENT: &str = "Comment";
-    pub const QUERY_LANGUAGE: &str = "QueryLanguage";
-    pub const START_AT: &str = "StartAt";
-    pub const STATES: &str = "States";
-    pub const VERSION: &str = "Version";
-    pub const TIMEOUT_SECONDS: &str = "TimeoutSeconds";
-    pub const TIMEOUT_SECONDS_PATH: &str = "TimeoutSecondsPath";
-    pub const HEARTBEAT_SECONDS: &str = "HeartbeatSeconds";
-    pub const HEARTBEAT_SECONDS_PATH: &str = "HeartbeatSecondsPath";
-    pub const NEXT: &str = "Next";
-    pub const END: &str = "End";
-    pub const RESOURCE: &str = "Resource";
-    pub const INPUT_PATH: &str = "InputPath";
-    pub const OUTPUT_PATH: &str = "OutputPath";
-    pub const RESULT_PATH: &str = "ResultPath";
-    pub const PARAMETERS: &str = "Parameters";
-    pub const RESULT_SELECTOR: &str = "ResultSelector";
-    pub const RESULT: &str = "Result";
-    pub const ARGUMENTS: &str = "Arguments";
-    pub const OUTPUT: &str = "Output";
-    pub const ASSIGN: &str = "Assign";
-    pub const CREDENTIALS: &str = "Credentials";
-    pub const RETRY: &str = "Retry";
-    pub const CATCH: &str = "Catch";
-    pub const ERROR_EQUALS: &str = "ErrorEquals";
-    pub const CHOICES: &str = "Choices";
-    pub const DEFAULT: &str = "Default";
-    pub const CONDITION: &str = "Condition";
-    pub const VARIABLE: &str = "Variable";
-    pub const SECONDS: &str = "Seconds";
-    pub const SECONDS_PATH: &str = "SecondsPath";
-    pub const TIMESTAMP: &str = "Timestamp";
-    pub const TIMESTAMP_PATH: &str = "TimestampPath";
-    pub const ERROR: &str = "Error";
-    pub const ERROR_PATH: &str = "ErrorPath";
-    pub const CAUSE: &str = "Cause";
-    pub const CAUSE_PATH: &str = "CausePath";
-    pub const BRANCHES: &str = "Branches";
-    pub const ITEM_PROCESSOR: &str = "ItemProcessor";
-    pub const ITERATOR: &str = "Iterator";
-    pub const PROCESSOR_CONFIG: &str = "ProcessorConfig";
-    pub const ITEMS_PATH: &str = "ItemsPath";
-    pub const ITEMS: &str = "Items";
-    pub const ITEM_SELECTOR: &str = "ItemSelector";
-    pub const ITEM_READER: &str = "ItemReader";
-    pub const ITEM_BATCHER: &str = "ItemBatcher";
-    pub const RESULT_WRITER: &str = "ResultWriter";
-    pub const MAX_CONCURRENCY: &str = "MaxConcurrency";
-    pub const MAX_CONCURRENCY_PATH: &str = "MaxConcurrencyPath";
-    pub const TOLERATED_FAILURE_PERCENTAGE: &str = "ToleratedFailurePercentage";
-    pub const TOLERATED_FAILURE_PERCENTAGE_PATH: &str = "ToleratedFailurePercentagePath";
-    pub const TOLERATED_FAILURE_COUNT: &str = "ToleratedFailureCount";
-    pub const TOLERATED_FAILURE_COUNT_PATH: &str = "ToleratedFailureCountPath";
-    pub const LABEL: &str = "Label";
-}
-use keys::*;
+use asl_lang::keywords::fields::*;
+pub use asl_lang::keywords::{
+    MAX_DELAY_SECONDS, MAX_INTEGER_FIELD, MAX_LABEL_CHARS, MAX_STATE_NAME_CHARS,
+};
 
 const COMMON: &[&str] = &[TYPE, COMMENT, QUERY_LANGUAGE];
 const TASK_FIELDS: &[&str] = &[
@@ -289,7 +226,7 @@ impl Lowerer<'_> {
         self.index.origin(m.key_start, m.key_end, ptr.to_string())
     }
 
-    fn error(&mut self, rule: &'static str, origin: Origin, message: String, help: &str) {
+    fn error(&mut self, rule: Rule, origin: Origin, message: String, help: &str) {
         let mut d = Diagnostic::new(rule, message, origin);
         if !help.is_empty() {
             d = d.with_help(help);
@@ -302,7 +239,7 @@ impl Lowerer<'_> {
     fn wrong_type(&mut self, json: &Json, ptr: &str, field: &str, expected: &str) {
         let origin = self.origin(json, ptr);
         self.error(
-            "asl::wrong-type",
+            Rule::WrongType,
             origin,
             format!("\"{field}\" must be {expected}, found {}", json.type_name()),
             "",
@@ -346,7 +283,7 @@ impl Lowerer<'_> {
         }
         let origin = self.origin(obj.json, &obj.ptr);
         self.error(
-            "asl::missing-field",
+            Rule::MissingField,
             origin,
             format!("{what} is missing the required field \"{key}\""),
             "",
@@ -364,7 +301,7 @@ impl Lowerer<'_> {
                     .map(|s| format!("did you mean \"{s}\"?"))
                     .unwrap_or_default();
                 self.error(
-                    "asl::unknown-field",
+                    Rule::UnknownField,
                     origin,
                     format!("{what} does not allow the field \"{}\"", m.key),
                     &help,
@@ -384,7 +321,7 @@ impl Lowerer<'_> {
             if let Some((_, instead)) = forbidden.iter().find(|(k, _)| *k == m.key) {
                 let origin = self.key_origin(m, &obj.child(&m.key));
                 self.error(
-                    "asl::field-not-in-query-language",
+                    Rule::FieldNotInQueryLanguage,
                     origin,
                     format!(
                         "{what} uses {name}, which does not have the field \"{}\"",
@@ -402,7 +339,7 @@ impl Lowerer<'_> {
         if let (true, Some(m)) = (obj.has(a), obj.get(b)) {
             let origin = self.key_origin(m, &obj.child(b));
             self.error(
-                "asl::mutually-exclusive-fields",
+                Rule::MutuallyExclusiveFields,
                 origin,
                 format!("{what} may have only one of [\"{a}\", \"{b}\"]"),
                 &format!("remove \"{a}\" or \"{b}\""),
@@ -446,7 +383,7 @@ impl Lowerer<'_> {
                     format!("allowed maximum is {max}")
                 };
                 self.error(
-                    "asl::value-range",
+                    Rule::ValueRange,
                     origin,
                     format!("\"{key}\" is {text}, out of range: {bound}"),
                     "",
@@ -455,7 +392,7 @@ impl Lowerer<'_> {
             }
             None => {
                 self.error(
-                    "asl::wrong-type",
+                    Rule::WrongType,
                     origin,
                     format!("\"{key}\" must be an integer, found {text}"),
                     "",
@@ -483,7 +420,7 @@ impl Lowerer<'_> {
                 format!("allowed maximum is {max}")
             };
             self.error(
-                "asl::value-range",
+                Rule::ValueRange,
                 origin,
                 format!("\"{key}\" is {text}, out of range: {bound}"),
                 "",
@@ -528,7 +465,7 @@ impl Lowerer<'_> {
             None => {
                 let names: Vec<String> = values.iter().map(|(n, _)| format!("\"{n}\"")).collect();
                 self.error(
-                    "asl::unknown-value",
+                    Rule::UnknownValue,
                     s.origin,
                     format!(
                         "\"{key}\" is \"{}\", not one of the allowed values [{}]",
@@ -616,7 +553,7 @@ impl Lowerer<'_> {
                 if states_obj.members.is_empty() {
                     let origin = self.origin(&m.value, &states_ptr);
                     self.error(
-                        "asl::missing-field",
+                        Rule::MissingField,
                         origin,
                         format!("\"States\" of {what} is empty"),
                         "a state machine needs at least one state",
@@ -649,7 +586,7 @@ impl Lowerer<'_> {
     fn version_is_1_0(&mut self, v: &Spanned<String>) {
         if v.value != "1.0" {
             self.error(
-                "asl::unknown-value",
+                Rule::UnknownValue,
                 v.origin.clone(),
                 format!(
                     "\"Version\" is \"{}\", not one of the allowed values [\"1.0\"]",
@@ -666,7 +603,7 @@ impl Lowerer<'_> {
     fn no_jsonpath_under_jsonata(&mut self, q: &Spanned<QueryLanguage>, state: &str) {
         if self.top_language == QueryLanguage::Jsonata && q.value == QueryLanguage::JsonPath {
             self.error(
-                "asl::jsonpath-in-jsonata-machine",
+                Rule::JsonpathInJsonataMachine,
                 q.origin.clone(),
                 format!("state \"{state}\" uses JSONPath, but the state machine's QueryLanguage is JSONata"),
                 "a JSONata state machine cannot contain JSONPath states; convert this state or set the top-level QueryLanguage to JSONPath",
@@ -686,7 +623,7 @@ impl Lowerer<'_> {
             TemplateNode::Jsonata(_) | TemplateNode::Literal(serde_json::Value::Object(_)) => {}
             _ => {
                 self.error(
-                    "asl::wrong-type",
+                    Rule::WrongType,
                     template.origin.clone(),
                     "\"Assign\" must be an object of variable names".into(),
                     "e.g. \"Assign\": {\"count\": 0}",
@@ -712,7 +649,7 @@ impl Lowerer<'_> {
                 "a variable name is a letter or `_` followed by letters, digits or `_`, at most 80 characters"
             };
             self.error(
-                "asl::invalid-variable-name",
+                Rule::InvalidVariableName,
                 name.origin.clone(),
                 format!("\"{n}\" cannot be a variable name: {why}"),
                 "",
@@ -726,7 +663,7 @@ impl Lowerer<'_> {
         let n = name.value.chars().count();
         if n > MAX_STATE_NAME_CHARS {
             self.error(
-                "asl::state-name-too-long",
+                Rule::StateNameTooLong,
                 name.origin.clone(),
                 format!(
                     "state name \"{}\" has {n} characters; the limit is {MAX_STATE_NAME_CHARS}",
@@ -776,7 +713,7 @@ impl Lowerer<'_> {
             "Map" => MAP_FIELDS,
             other => {
                 self.error(
-                    "asl::unknown-state-type",
+                    Rule::UnknownStateType,
                     type_name.origin.clone(),
                     format!(
                         "state \"{}\" has Type \"{other}\", which is not a state type",
@@ -848,7 +785,7 @@ impl Lowerer<'_> {
         match (next, end) {
             (Some(n), Some(e)) if e.value => {
                 self.error(
-                    "asl::end-or-next",
+                    Rule::EndOrNext,
                     e.origin,
                     format!("{what} has both \"Next\" and \"End\": true"),
                     "keep one of them",
@@ -861,7 +798,7 @@ impl Lowerer<'_> {
             (None, e) => {
                 let origin = e.map_or(state_origin.clone(), |e| e.origin);
                 self.error(
-                    "asl::end-or-next",
+                    Rule::EndOrNext,
                     origin,
                     format!("{what} must have either \"Next\" or \"End\": true"),
                     "add \"Next\": \"<state>\" to continue, or \"End\": true to finish",
@@ -931,7 +868,7 @@ impl Lowerer<'_> {
                 }),
                 Err(e) => {
                     self.error(
-                        "asl::invalid-path",
+                        Rule::InvalidPath,
                         origin,
                         format!("\"{key}\" is not a valid path: {e}"),
                         "a path starts with `$`, e.g. `$.items[0]`",
@@ -964,7 +901,7 @@ impl Lowerer<'_> {
                 }),
                 Ok(_) => {
                     self.error(
-                        "asl::invalid-path",
+                        Rule::InvalidPath,
                         origin,
                         format!("\"ResultPath\" `{s}` must start with `$.` (the state input): the context object and variables cannot be written"),
                         "use `Assign` to set a variable",
@@ -973,7 +910,7 @@ impl Lowerer<'_> {
                 }
                 Err(e) => {
                     self.error(
-                        "asl::invalid-path",
+                        Rule::InvalidPath,
                         origin,
                         format!("\"ResultPath\" is not valid: {e}"),
                         "e.g. `$.result`",
@@ -1009,7 +946,7 @@ impl Lowerer<'_> {
             }),
             Err(e) => {
                 self.error(
-                    "asl::invalid-path",
+                    Rule::InvalidPath,
                     origin,
                     format!("\"{key}\" is not a valid reference path: {e}"),
                     "",
@@ -1092,7 +1029,7 @@ impl Lowerer<'_> {
         for (i, f) in fields.iter().enumerate() {
             if let Some(first) = fields[..i].iter().find(|g| g.name.value == f.name.value) {
                 self.error(
-                    "asl::duplicate-template-field",
+                    Rule::DuplicateTemplateField,
                     f.name.origin.clone(),
                     format!(
                         "this template already has a field \"{}\" (line {}): both would set the same key",
@@ -1111,7 +1048,7 @@ impl Lowerer<'_> {
         let origin = self.origin(&m.value, ptr);
         let JsonValue::String(s) = &m.value.value else {
             self.error(
-                "asl::invalid-payload-template",
+                Rule::InvalidPayloadTemplate,
                 origin,
                 format!("\"{}\" must hold a string with a path or intrinsic function, found {}: not a JSONPath or intrinsic function expression", m.key, m.value.type_name()),
                 "a key ending in `.$` takes a path (`$.a`) or an intrinsic call (`States.Format(...)`); drop the `.$` for a literal",
@@ -1122,13 +1059,30 @@ impl Lowerer<'_> {
             Ok(e) => Some(e),
             Err(e) => {
                 let rule = if s.starts_with("States.") {
-                    "asl::invalid-intrinsic"
+                    Rule::InvalidIntrinsic
                 } else {
-                    "asl::invalid-payload-template"
+                    Rule::InvalidPayloadTemplate
                 };
                 self.error(rule, origin, format!("\"{}\": {e}", m.key), "");
                 None
             }
+        }
+    }
+
+    /// Rules `asl::jsonata-syntax` (the expression is well formed) and
+    /// `asl::unsupported` (it uses a construct AWS runs but the runtime's evaluator
+    /// cannot: the parent operator `%`, partial application `$f(?, 1)`; the runtime
+    /// refuses exactly these with [`asl_lang::jsonata::guard`]).
+    fn check_jsonata(&mut self, j: &Jsonata, origin: Origin) {
+        if let Err(e) = expr_parse::check_jsonata(j) {
+            self.error(Rule::JsonataSyntax, origin, e, "");
+        } else if let Err(refusal) = asl_lang::jsonata::guard(&j.expression) {
+            self.error(
+                Rule::Unsupported,
+                origin,
+                format!("this JSONata expression cannot run here: {}", refusal.message),
+                "AWS accepts it, but asl's JSONata evaluator does not run it yet; rewrite the expression without it",
+            );
         }
     }
 
@@ -1138,16 +1092,14 @@ impl Lowerer<'_> {
     fn jsonata_string(&mut self, s: &str, origin: Origin) -> Option<Jsonata> {
         match expr_parse::jsonata(s) {
             Some(j) => {
-                if let Err(e) = expr_parse::check_jsonata(&j) {
-                    self.error("asl::jsonata-syntax", origin, e, "");
-                }
+                self.check_jsonata(&j, origin);
                 Some(j)
             }
             None => {
                 let t = s.trim();
                 if t.starts_with("{%") || t.ends_with("%}") {
                     self.error(
-                        "asl::jsonata-syntax",
+                        Rule::JsonataSyntax,
                         origin,
                         format!("\"{s}\" looks like a JSONata expression but is not written as \"{{% ... %}}\""),
                         "a JSONata expression starts with `{%` and ends with `%}`, with nothing outside",
@@ -1216,9 +1168,7 @@ impl Lowerer<'_> {
         };
         let origin = self.origin(&m.value, &obj.child(key));
         let j = expr_parse::jsonata(s)?;
-        if let Err(e) = expr_parse::check_jsonata(&j) {
-            self.error("asl::jsonata-syntax", origin.clone(), e, "");
-        }
+        self.check_jsonata(&j, origin.clone());
         Some(Dynamic::Jsonata(Spanned { value: j, origin }))
     }
 
@@ -1281,7 +1231,7 @@ impl Lowerer<'_> {
             && h.value >= t.value
         {
             self.error(
-                    "asl::heartbeat-not-below-timeout",
+                    Rule::HeartbeatNotBelowTimeout,
                     h.origin.clone(),
                     format!("{what} has HeartbeatSeconds {} but TimeoutSeconds {}: the heartbeat must be smaller", h.value, t.value),
                     "",
@@ -1318,9 +1268,9 @@ impl Lowerer<'_> {
             });
         }
         if let Err(e) = check_resource_uri(&s.value) {
-            self.error("asl::invalid-arn", s.origin.clone(), format!("\"Resource\" `{}` is not a valid ARN: {e}", s.value), "e.g. `arn:aws:states:::eks:runJob.sync` or `arn:aws:lambda:us-east-1:123456789012:function:name`");
+            self.error(Rule::InvalidArn, s.origin.clone(), format!("\"Resource\" `{}` is not a valid ARN: {e}", s.value), "e.g. `arn:aws:states:::eks:runJob.sync` or `arn:aws:lambda:us-east-1:123456789012:function:name`");
         }
-        let integration = crate::check::integrations::known_resource(&s.value);
+        let integration = asl_lang::integrations::integration(&s.value);
         Some(Spanned {
             value: Resource {
                 arn: s.value.clone(),
@@ -1456,7 +1406,7 @@ impl Lowerer<'_> {
             let m = obj.get(ERROR_EQUALS).expect("present");
             let origin = self.origin(&m.value, &ptr);
             self.error(
-                "asl::error-equals",
+                Rule::ErrorEquals,
                 origin,
                 format!("\"ErrorEquals\" of {what} is empty: non-empty required"),
                 "list error names, e.g. [\"States.ALL\"]",
@@ -1481,14 +1431,14 @@ impl Lowerer<'_> {
     /// (later entries could never match). `[{"ErrorEquals": ["States.ALL", "X"]}]`
     fn states_all_last(&mut self, lists: &[&[Spanned<String>]], field: &str) {
         for (i, list) in lists.iter().enumerate() {
-            let Some(all) = list.iter().find(|e| e.value == "States.ALL") else {
+            let Some(all) = list.iter().find(|e| e.value == asl_lang::errors::ALL) else {
                 continue;
             };
             if list.len() > 1 {
-                self.error("asl::states-all-position", all.origin.clone(), format!("\"States.ALL\" must be the only error name in its ErrorEquals ({field} entry {i})"), "move the other names to an earlier entry");
+                self.error(Rule::StatesAllPosition, all.origin.clone(), format!("\"States.ALL\" must be the only error name in its ErrorEquals ({field} entry {i})"), "move the other names to an earlier entry");
             }
             if i + 1 < lists.len() {
-                self.error("asl::states-all-position", all.origin.clone(), format!("the {field} entry with \"States.ALL\" must be the last one; entries after it never match"), "move it to the end");
+                self.error(Rule::StatesAllPosition, all.origin.clone(), format!("the {field} entry with \"States.ALL\" must be the last one; entries after it never match"), "move it to the end");
             }
         }
     }
@@ -1531,7 +1481,7 @@ impl Lowerer<'_> {
                 format!("{what} may have only one of [{}]", names.join(", "))
             };
             self.error(
-                "asl::wait-duration",
+                Rule::WaitDuration,
                 origin,
                 msg,
                 "a Wait waits either a number of seconds or until a timestamp",
@@ -1585,7 +1535,7 @@ impl Lowerer<'_> {
     fn timestamp_format(&mut self, t: &Spanned<String>, key: &str) {
         if !is_rfc3339(&t.value) {
             self.error(
-                "asl::invalid-timestamp",
+                Rule::InvalidTimestamp,
                 t.origin.clone(),
                 format!("\"{key}\" is \"{}\", not an RFC 3339 timestamp", t.value),
                 "write e.g. \"2016-03-14T01:59:00Z\"",
@@ -1629,7 +1579,7 @@ impl Lowerer<'_> {
                 Ok(e) => Some(Dynamic::Path(Spanned { value: e, origin })),
                 Err(e) => {
                     self.error(
-                        "asl::invalid-path",
+                        Rule::InvalidPath,
                         origin,
                         format!("\"{path_key}\": {e}"),
                         "",
@@ -1657,7 +1607,7 @@ impl Lowerer<'_> {
             if items.is_empty() {
                 let origin = self.origin(&obj.get(CHOICES).expect("present").value, &ptr);
                 self.error(
-                    "asl::missing-field",
+                    Rule::MissingField,
                     origin,
                     format!("\"Choices\" of {what} is empty: non-empty required"),
                     "",
@@ -1724,7 +1674,7 @@ impl Lowerer<'_> {
                 }),
                 None => {
                     self.error(
-                        "asl::jsonata-syntax",
+                        Rule::JsonataSyntax,
                         origin,
                         "\"Condition\" must be a JSONata expression \"{% ... %}\"".into(),
                         "",
@@ -1760,7 +1710,7 @@ impl Lowerer<'_> {
             if !known {
                 let o = self.key_origin(m, &obj.child(&m.key));
                 self.error(
-                    "asl::unknown-field",
+                    Rule::UnknownField,
                     o,
                     format!("a choice rule does not allow the field \"{}\"", m.key),
                     "",
@@ -1774,7 +1724,7 @@ impl Lowerer<'_> {
                 let names: Vec<String> = ops.iter().map(|m| format!("\"{}\"", m.key)).collect();
                 format!("a choice rule may have only one of [{}]", names.join(", "))
             };
-            self.error("asl::choice-rule", origin, msg, "");
+            self.error(Rule::ChoiceRule, origin, msg, "");
             return None;
         }
         let op = ops[0];
@@ -1785,7 +1735,7 @@ impl Lowerer<'_> {
                     let o =
                         self.key_origin(obj.get(VARIABLE).expect("present"), &obj.child(VARIABLE));
                     self.error(
-                        "asl::choice-rule",
+                        Rule::ChoiceRule,
                         o,
                         format!("\"Variable\" cannot be combined with \"{}\"", op.key),
                         "",
@@ -1803,7 +1753,7 @@ impl Lowerer<'_> {
                 if items.is_empty() {
                     let o = self.origin(&op.value, &ptr);
                     self.error(
-                        "asl::choice-rule",
+                        Rule::ChoiceRule,
                         o,
                         format!("\"{}\" is empty: non-empty required", op.key),
                         "",
@@ -1879,7 +1829,7 @@ impl Lowerer<'_> {
             Ok(p) => Some(Spanned { value: p, origin }),
             Err(e) => {
                 self.error(
-                    "asl::invalid-path",
+                    Rule::InvalidPath,
                     origin,
                     format!("\"Variable\" is not a valid reference path: {e}"),
                     "a comparison reads a path such as `$.status`",
@@ -1939,7 +1889,7 @@ impl Lowerer<'_> {
             if items.is_empty() {
                 let origin = self.origin(&obj.get(BRANCHES).expect("present").value, &ptr);
                 self.error(
-                    "asl::missing-field",
+                    Rule::MissingField,
                     origin,
                     format!("\"Branches\" of {what} is empty: non-empty required"),
                     "",
@@ -2069,7 +2019,7 @@ impl Lowerer<'_> {
         if matches!(m.value.value, JsonValue::Null) {
             let origin = self.origin(&m.value, &obj.child(ITEMS_PATH));
             self.error(
-                "asl::invalid-path",
+                Rule::InvalidPath,
                 origin,
                 "\"ItemsPath\" cannot be null: it names the array to iterate over".into(),
                 "remove it to iterate over the whole input",
@@ -2087,7 +2037,7 @@ impl Lowerer<'_> {
         });
         if l.value.chars().count() > MAX_LABEL_CHARS || bad.is_some() {
             self.error(
-                "asl::map-label",
+                Rule::MapLabel,
                 l.origin.clone(),
                 format!("\"Label\" must have at most {MAX_LABEL_CHARS} characters, without spaces or any of <>{{}}[]?*\"#%\\^|~`$&,;:/"),
                 "",
@@ -2355,53 +2305,8 @@ pub fn check_arn(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// RFC 3339 date-time as Step Functions accepts it: `YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)`.
+/// RFC 3339 date-time as Step Functions accepts it (the runtime parses with
+/// the same [`asl_lang::timestamp::parse`]).
 pub fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    if b.len() < 20
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
-        || b[10] != b'T'
-    {
-        return false;
-    }
-    if !digits(11..13) || b[13] != b':' || !digits(14..16) || b[16] != b':' || !digits(17..19) {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
-    if !(1..=12).contains(&num(5..7))
-        || !(1..=31).contains(&num(8..10))
-        || num(11..13) > 23
-        || num(14..16) > 59
-        || num(17..19) > 60
-    {
-        return false;
-    }
-    let mut i = 19;
-    if b[i] == b'.' {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    match &s[i..] {
-        "Z" => true,
-        zone => {
-            let z = zone.as_bytes();
-            z.len() == 6
-                && (z[0] == b'+' || z[0] == b'-')
-                && z[1..3].iter().all(u8::is_ascii_digit)
-                && z[3] == b':'
-                && z[4..6].iter().all(u8::is_ascii_digit)
-        }
-    }
+    asl_lang::timestamp::is_valid(s)
 }

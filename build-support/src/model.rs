@@ -240,72 +240,8 @@ pub struct Resource {
     pub integration: Option<Integration>,
 }
 
-/// A built-in service integration, as named by its Resource ARN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Integration {
-    pub api: IntegrationApi,
-    pub pattern: Pattern,
-}
-
-/// The integrations of `../shared/reference/README.md`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum IntegrationApi {
-    EksCreateCluster,
-    EksDeleteCluster,
-    EksCreateNodegroup,
-    EksDeleteNodegroup,
-    EksCreateFargateProfile,
-    EksDeleteFargateProfile,
-    EksRunJob,
-    EksCall,
-    SnsPublish,
-}
-
-impl IntegrationApi {
-    /// Every integration, for lookups and tests.
-    pub const ALL: [IntegrationApi; 9] = [
-        IntegrationApi::EksCreateCluster,
-        IntegrationApi::EksDeleteCluster,
-        IntegrationApi::EksCreateNodegroup,
-        IntegrationApi::EksDeleteNodegroup,
-        IntegrationApi::EksCreateFargateProfile,
-        IntegrationApi::EksDeleteFargateProfile,
-        IntegrationApi::EksRunJob,
-        IntegrationApi::EksCall,
-        IntegrationApi::SnsPublish,
-    ];
-
-    /// `service:api` as it appears after `arn:aws:states:::`.
-    pub fn resource_name(self) -> &'static str {
-        match self {
-            IntegrationApi::EksCreateCluster => "eks:createCluster",
-            IntegrationApi::EksDeleteCluster => "eks:deleteCluster",
-            IntegrationApi::EksCreateNodegroup => "eks:createNodegroup",
-            IntegrationApi::EksDeleteNodegroup => "eks:deleteNodegroup",
-            IntegrationApi::EksCreateFargateProfile => "eks:createFargateProfile",
-            IntegrationApi::EksDeleteFargateProfile => "eks:deleteFargateProfile",
-            IntegrationApi::EksRunJob => "eks:runJob",
-            IntegrationApi::EksCall => "eks:call",
-            IntegrationApi::SnsPublish => "sns:publish",
-        }
-    }
-
-    /// Whether the `.sync` ("run a job") pattern exists for this API.
-    pub fn supports_sync(self) -> bool {
-        !matches!(self, IntegrationApi::EksCall | IntegrationApi::SnsPublish)
-    }
-}
-
-/// How Step Functions waits for an integration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pattern {
-    /// No suffix: call and continue with the response.
-    RequestResponse,
-    /// `.sync`: wait until the job or resource is done.
-    Sync,
-    /// `.waitForTaskToken`: wait for a callback with `$$.Task.Token`.
-    WaitForTaskToken,
-}
+/// The built-in integrations and their patterns, from the shared catalogue.
+pub use asl_lang::integrations::{Api as IntegrationApi, Integration, Pattern};
 
 /// One `Retry` entry.
 #[derive(Clone, Debug, PartialEq)]

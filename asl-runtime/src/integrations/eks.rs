@@ -19,6 +19,8 @@ use aws_sdk_eks::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Map, Value};
 
+use asl_lang::integrations::{Api, Field, Shape};
+
 use super::Inner;
 use super::params::{Params, kind, unsupported};
 use crate::error::{Error, names};
@@ -35,16 +37,33 @@ pub(crate) enum EksOp {
 }
 
 impl EksOp {
-    pub(crate) fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "createCluster" => EksOp::CreateCluster,
-            "deleteCluster" => EksOp::DeleteCluster,
-            "createNodegroup" => EksOp::CreateNodegroup,
-            "deleteNodegroup" => EksOp::DeleteNodegroup,
-            "createFargateProfile" => EksOp::CreateFargateProfile,
-            "deleteFargateProfile" => EksOp::DeleteFargateProfile,
-            _ => return None,
+    /// The control-plane operation of a catalogue API.
+    pub(crate) fn of(api: Api) -> Result<Self, Error> {
+        Ok(match api {
+            Api::EksCreateCluster => EksOp::CreateCluster,
+            Api::EksDeleteCluster => EksOp::DeleteCluster,
+            Api::EksCreateNodegroup => EksOp::CreateNodegroup,
+            Api::EksDeleteNodegroup => EksOp::DeleteNodegroup,
+            Api::EksCreateFargateProfile => EksOp::CreateFargateProfile,
+            Api::EksDeleteFargateProfile => EksOp::DeleteFargateProfile,
+            other => {
+                return Err(Error::runtime(format!(
+                    "internal error: {} is not an EKS control-plane API",
+                    other.resource_name()
+                )));
+            }
         })
+    }
+
+    fn api(self) -> Api {
+        match self {
+            EksOp::CreateCluster => Api::EksCreateCluster,
+            EksOp::DeleteCluster => Api::EksDeleteCluster,
+            EksOp::CreateNodegroup => Api::EksCreateNodegroup,
+            EksOp::DeleteNodegroup => Api::EksDeleteNodegroup,
+            EksOp::CreateFargateProfile => Api::EksCreateFargateProfile,
+            EksOp::DeleteFargateProfile => Api::EksDeleteFargateProfile,
+        }
     }
 
     fn is_delete(self) -> bool {
@@ -63,171 +82,12 @@ impl EksOp {
         }
     }
 
-    fn request_shape(self) -> &'static [(&'static str, Shape)] {
-        match self {
-            EksOp::CreateCluster => CREATE_CLUSTER,
-            EksOp::CreateNodegroup => CREATE_NODEGROUP,
-            EksOp::CreateFargateProfile => CREATE_FARGATE_PROFILE,
-            EksOp::DeleteCluster => &[("Name", V)],
-            EksOp::DeleteNodegroup => &[("ClusterName", V), ("NodegroupName", V)],
-            EksOp::DeleteFargateProfile => &[("ClusterName", V), ("FargateProfileName", V)],
-        }
+    /// The request's fields, from the shared catalogue (the compiler checks
+    /// literal parameters against the same table).
+    fn request_shape(self) -> &'static [Field] {
+        self.api().spec().request
     }
 }
-
-/// The shape of a request field, for checking and camel-casing `Parameters`.
-#[derive(Clone, Copy, Debug)]
-enum Shape {
-    /// A scalar or a list of scalars, passed on unchanged.
-    Value,
-    /// A structure with these fields.
-    Obj(&'static [(&'static str, Shape)]),
-    /// A list of structures of this shape.
-    List(&'static [(&'static str, Shape)]),
-    /// A user map (tags, labels): keys kept as they are.
-    Map,
-    /// A structure EKS added recently: keys camel-cased all the way down, checked by
-    /// the service.
-    Open,
-}
-
-const V: Shape = Shape::Value;
-
-const CREATE_CLUSTER: &[(&str, Shape)] = &[
-    ("Name", V),
-    ("Version", V),
-    ("RoleArn", V),
-    (
-        "ResourcesVpcConfig",
-        Shape::Obj(&[
-            ("SubnetIds", V),
-            ("SecurityGroupIds", V),
-            ("EndpointPublicAccess", V),
-            ("EndpointPrivateAccess", V),
-            ("PublicAccessCidrs", V),
-            ("ControlPlaneEgressMode", V),
-        ]),
-    ),
-    (
-        "KubernetesNetworkConfig",
-        Shape::Obj(&[
-            ("ServiceIpv4Cidr", V),
-            ("IpFamily", V),
-            ("ElasticLoadBalancing", Shape::Open),
-        ]),
-    ),
-    (
-        "Logging",
-        Shape::Obj(&[(
-            "ClusterLogging",
-            Shape::List(&[("Types", V), ("Enabled", V)]),
-        )]),
-    ),
-    ("ClientRequestToken", V),
-    ("Tags", Shape::Map),
-    (
-        "EncryptionConfig",
-        Shape::List(&[("Resources", V), ("Provider", Shape::Obj(&[("KeyArn", V)]))]),
-    ),
-    (
-        "OutpostConfig",
-        Shape::Obj(&[
-            ("OutpostArns", V),
-            ("ControlPlaneInstanceType", V),
-            (
-                "ControlPlanePlacement",
-                Shape::Obj(&[("GroupName", V), ("SpreadLevel", V)]),
-            ),
-            ("EtcdInstanceType", V),
-            ("EtcdPlacement", Shape::Open),
-        ]),
-    ),
-    (
-        "AccessConfig",
-        Shape::Obj(&[
-            ("BootstrapClusterCreatorAdminPermissions", V),
-            ("AuthenticationMode", V),
-        ]),
-    ),
-    ("BootstrapSelfManagedAddons", V),
-    ("UpgradePolicy", Shape::Obj(&[("SupportType", V)])),
-    ("ZonalShiftConfig", Shape::Obj(&[("Enabled", V)])),
-    (
-        "RemoteNetworkConfig",
-        Shape::Obj(&[
-            ("RemoteNodeNetworks", Shape::List(&[("Cidrs", V)])),
-            ("RemotePodNetworks", Shape::List(&[("Cidrs", V)])),
-        ]),
-    ),
-    (
-        "ComputeConfig",
-        Shape::Obj(&[("Enabled", V), ("NodePools", V), ("NodeRoleArn", V)]),
-    ),
-    (
-        "StorageConfig",
-        Shape::Obj(&[("BlockStorage", Shape::Obj(&[("Enabled", V)]))]),
-    ),
-    ("DeletionProtection", V),
-    ("ControlPlaneScalingConfig", Shape::Obj(&[("Tier", V)])),
-    ("KubeApiServerConfig", Shape::Open),
-    ("KubeControllerManagerConfig", Shape::Open),
-    ("KubeSchedulerConfig", Shape::Open),
-];
-
-const CREATE_NODEGROUP: &[(&str, Shape)] = &[
-    ("ClusterName", V),
-    ("NodegroupName", V),
-    (
-        "ScalingConfig",
-        Shape::Obj(&[("MinSize", V), ("MaxSize", V), ("DesiredSize", V)]),
-    ),
-    ("DiskSize", V),
-    ("Subnets", V),
-    ("InstanceTypes", V),
-    ("AmiType", V),
-    (
-        "RemoteAccess",
-        Shape::Obj(&[("Ec2SshKey", V), ("SourceSecurityGroups", V)]),
-    ),
-    ("NodeRole", V),
-    ("Labels", Shape::Map),
-    (
-        "Taints",
-        Shape::List(&[("Key", V), ("Value", V), ("Effect", V)]),
-    ),
-    ("Tags", Shape::Map),
-    ("ClientRequestToken", V),
-    (
-        "LaunchTemplate",
-        Shape::Obj(&[("Name", V), ("Version", V), ("Id", V)]),
-    ),
-    (
-        "UpdateConfig",
-        Shape::Obj(&[
-            ("MaxUnavailable", V),
-            ("MaxUnavailablePercentage", V),
-            ("UpdateStrategy", V),
-        ]),
-    ),
-    ("NodeRepairConfig", Shape::Open),
-    ("CapacityType", V),
-    ("Version", V),
-    ("ReleaseVersion", V),
-    ("WarmPoolConfig", Shape::Open),
-];
-
-const CREATE_FARGATE_PROFILE: &[(&str, Shape)] = &[
-    ("ClusterName", V),
-    ("FargateProfileName", V),
-    ("PodExecutionRoleArn", V),
-    ("Subnets", V),
-    (
-        "Selectors",
-        Shape::List(&[("Namespace", V), ("Labels", Shape::Map)]),
-    ),
-    ("ClientRequestToken", V),
-    ("Tags", Shape::Map),
-];
 
 /// `Name` → `name`, `Ec2SshKey` → `ec2SshKey`.
 fn camel(key: &str) -> String {
@@ -250,8 +110,10 @@ fn pascal(key: &str) -> String {
 /// Checks one value against its shape and camel-cases its keys.
 fn to_request(resource: &str, path: &str, value: Value, shape: Shape) -> Result<Value, Error> {
     match (shape, value) {
-        (Shape::Value | Shape::Map, v) => Ok(v),
-        (Shape::Obj(fields), Value::Object(map)) => to_request_object(resource, path, map, fields),
+        (Shape::Value(_) | Shape::Map, v) => Ok(v),
+        (Shape::Object(fields), Value::Object(map)) => {
+            to_request_object(resource, path, map, fields)
+        }
         (Shape::List(fields), Value::Array(items)) => items
             .into_iter()
             .enumerate()
@@ -267,7 +129,7 @@ fn to_request(resource: &str, path: &str, value: Value, shape: Shape) -> Result<
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         (Shape::Open, v) => Ok(camel_all(v)),
-        (Shape::Obj(_), other) => Err(Error::runtime(format!(
+        (Shape::Object(_), other) => Err(Error::runtime(format!(
             "The field '{path}' of {resource} must be an object, got {}",
             kind(&other)
         ))),
@@ -282,7 +144,7 @@ fn to_request_object(
     resource: &str,
     path: &str,
     map: Map<String, Value>,
-    fields: &'static [(&'static str, Shape)],
+    fields: &'static [Field],
 ) -> Result<Value, Error> {
     let mut out = Map::with_capacity(map.len());
     for (key, value) in map {
@@ -291,13 +153,16 @@ fn to_request_object(
         } else {
             format!("{path}.{key}")
         };
-        let Some((_, shape)) = fields.iter().find(|(name, _)| *name == key) else {
+        let Some(field) = fields.iter().find(|f| f.name == key) else {
             return Err(unsupported(resource, &full));
         };
         if value.is_null() {
             continue;
         }
-        out.insert(camel(&key), to_request(resource, &full, value, *shape)?);
+        out.insert(
+            camel(&key),
+            to_request(resource, &full, value, field.shape)?,
+        );
     }
     Ok(Value::Object(out))
 }
@@ -450,7 +315,7 @@ struct Ids {
 pub(crate) async fn run(
     inner: &Inner,
     task: &TaskContext<'_>,
-    resource: &'static str,
+    resource: &str,
     op: EksOp,
     sync: bool,
     parameters: Value,
@@ -738,7 +603,7 @@ mod tests {
         let Value::Object(map) = params else {
             unreachable!()
         };
-        let out = to_request_object("r", "", map, CREATE_CLUSTER).unwrap();
+        let out = to_request_object("r", "", map, EksOp::CreateCluster.request_shape()).unwrap();
         assert_eq!(
             out,
             json!({"name": "c", "roleArn": "r",
@@ -754,7 +619,13 @@ mod tests {
         else {
             unreachable!()
         };
-        let err = to_request_object("eks:createCluster", "", map, CREATE_CLUSTER).unwrap_err();
+        let err = to_request_object(
+            "eks:createCluster",
+            "",
+            map,
+            EksOp::CreateCluster.request_shape(),
+        )
+        .unwrap_err();
         assert_eq!(err.name(), "States.Runtime");
         assert!(
             err.cause().unwrap().contains("ResourcesVpcConfig.SubnetId"),
@@ -764,7 +635,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            to_request_object("r", "", map, CREATE_NODEGROUP)
+            to_request_object("r", "", map, EksOp::CreateNodegroup.request_shape())
                 .unwrap_err()
                 .cause()
                 .unwrap()

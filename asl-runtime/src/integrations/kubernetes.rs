@@ -294,7 +294,7 @@ impl Answer {
 }
 
 /// `ClusterName`, `CertificateAuthority`, `Endpoint`, then a connection.
-async fn connect<'a>(inner: &'a Inner, p: &mut Params) -> Result<Connection<'a>, Error> {
+async fn connect<'a>(inner: &'a Inner, p: &mut Params<'_>) -> Result<Connection<'a>, Error> {
     let cluster = p.required_str("ClusterName")?;
     let ca = p.required_str("CertificateAuthority")?;
     let endpoint = p.required_str("Endpoint")?;
@@ -322,11 +322,7 @@ fn with_query(path: &str, query: &[(String, String)]) -> String {
     out
 }
 
-pub(crate) async fn call(
-    inner: &Inner,
-    resource: &'static str,
-    parameters: Value,
-) -> Result<Value, Error> {
+pub(crate) async fn call(inner: &Inner, resource: &str, parameters: Value) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
     let method = p.required_str("Method")?;
     if !matches!(
@@ -380,7 +376,7 @@ struct LogOptions {
     parameters: Vec<(String, String)>,
 }
 
-fn log_options(resource: &'static str, value: Value) -> Result<LogOptions, Error> {
+fn log_options(resource: &str, value: Value) -> Result<LogOptions, Error> {
     let mut p = Params::new(resource, value)?;
     let retrieve = p.opt_bool("RetrieveLogs")?.unwrap_or(false);
     let raw = p.opt_bool("RawLogs")?.unwrap_or(false);
@@ -399,7 +395,7 @@ fn log_options(resource: &'static str, value: Value) -> Result<LogOptions, Error
 pub(crate) async fn run_job(
     inner: &Inner,
     task: &TaskContext<'_>,
-    resource: &'static str,
+    resource: &str,
     sync: bool,
     parameters: Value,
 ) -> Result<Value, Error> {

@@ -41,32 +41,21 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
+use asl_lang::integrations::{self as catalogue, Api, Integration, Pattern};
+
 use crate::error::Error;
 use crate::task::{BoxFuture, TaskContext, TaskHandler};
 
-/// Every resource ARN these integrations serve, for the compiler to mirror.
-pub const KNOWN_RESOURCES: &[&str] = &[
-    "arn:aws:states:::eks:createCluster",
-    "arn:aws:states:::eks:createCluster.sync",
-    "arn:aws:states:::eks:deleteCluster",
-    "arn:aws:states:::eks:deleteCluster.sync",
-    "arn:aws:states:::eks:createNodegroup",
-    "arn:aws:states:::eks:createNodegroup.sync",
-    "arn:aws:states:::eks:deleteNodegroup",
-    "arn:aws:states:::eks:deleteNodegroup.sync",
-    "arn:aws:states:::eks:createFargateProfile",
-    "arn:aws:states:::eks:createFargateProfile.sync",
-    "arn:aws:states:::eks:deleteFargateProfile",
-    "arn:aws:states:::eks:deleteFargateProfile.sync",
-    "arn:aws:states:::eks:runJob",
-    "arn:aws:states:::eks:runJob.sync",
-    "arn:aws:states:::eks:call",
-    "arn:aws:states:::sns:publish",
-];
+/// Every resource ARN these integrations serve: each API of the shared catalogue
+/// ([`asl_lang::integrations`]) with each pattern it has, in every partition. The
+/// compiler reads the same catalogue to decide which `Resource` is built in.
+pub fn known_resources() -> impl Iterator<Item = String> {
+    catalogue::resources().map(catalogue::Integration::arn)
+}
 
-/// Is `resource` one of [`KNOWN_RESOURCES`]?
+/// Is `resource` one of [`known_resources`]?
 pub fn is_known_resource(resource: &str) -> bool {
-    KNOWN_RESOURCES.contains(&resource)
+    catalogue::integration(resource).is_some()
 }
 
 /// A string that must never be shown: a bearer token or the like.
@@ -340,62 +329,32 @@ impl Integrations {
         }
     }
 
-    /// One handler per entry of [`KNOWN_RESOURCES`].
-    pub fn handlers(&self) -> Vec<(&'static str, Arc<dyn TaskHandler>)> {
-        KNOWN_RESOURCES
-            .iter()
-            .filter_map(|&resource| {
-                let op = Op::for_resource(resource)?;
+    /// One handler per entry of [`known_resources`].
+    pub fn handlers(&self) -> Vec<(String, Arc<dyn TaskHandler>)> {
+        catalogue::resources()
+            .map(|integration| {
                 let handler: Arc<dyn TaskHandler> = Arc::new(Handler {
                     inner: self.inner.clone(),
-                    op,
-                    resource,
+                    integration,
                 });
-                Some((resource, handler))
+                (integration.arn(), handler)
             })
             .collect()
     }
 
-    /// The handler for one resource ARN, if it is one of [`KNOWN_RESOURCES`].
+    /// The handler for one resource ARN, if it is one of [`known_resources`].
     pub fn handler(&self, resource: &str) -> Option<Arc<dyn TaskHandler>> {
-        let resource = *KNOWN_RESOURCES.iter().find(|&&r| r == resource)?;
-        let op = Op::for_resource(resource)?;
+        let integration = catalogue::integration(resource)?;
         Some(Arc::new(Handler {
             inner: self.inner.clone(),
-            op,
-            resource,
+            integration,
         }))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Eks(eks::EksOp, bool),
-    RunJob { sync: bool },
-    Call,
-    SnsPublish,
-}
-
-impl Op {
-    fn for_resource(resource: &str) -> Option<Op> {
-        let name = resource.strip_prefix("arn:aws:states:::")?;
-        let (name, sync) = match name.strip_suffix(".sync") {
-            Some(base) => (base, true),
-            None => (name, false),
-        };
-        Some(match name {
-            "eks:runJob" => Op::RunJob { sync },
-            "eks:call" if !sync => Op::Call,
-            "sns:publish" if !sync => Op::SnsPublish,
-            _ => Op::Eks(eks::EksOp::from_name(name.strip_prefix("eks:")?)?, sync),
-        })
     }
 }
 
 struct Handler {
     inner: Arc<Inner>,
-    op: Op,
-    resource: &'static str,
+    integration: Integration,
 }
 
 impl TaskHandler for Handler {
@@ -411,21 +370,58 @@ impl TaskHandler for Handler {
                 return Err(Error::runtime(format!(
                     "Task Credentials (assuming another role) are not supported by asl's built-in \
                      {} integration; remove Credentials or register your own TaskHandler",
-                    self.resource
+                    task.resource
                 )));
             }
-            match self.op {
-                Op::Eks(op, sync) => {
-                    eks::run(&self.inner, task, self.resource, op, sync, parameters).await
+            let resource = task.resource;
+            let spec = self.integration.api.spec();
+            let parameters = check_request(resource, spec, parameters)?;
+            let sync = self.integration.pattern == Pattern::Sync;
+            let inner = &self.inner;
+            match self.integration.api {
+                Api::EksRunJob => {
+                    kubernetes::run_job(inner, task, resource, sync, parameters).await
                 }
-                Op::RunJob { sync } => {
-                    kubernetes::run_job(&self.inner, task, self.resource, sync, parameters).await
+                Api::EksCall => kubernetes::call(inner, resource, parameters).await,
+                Api::SnsPublish => sns::publish(inner, resource, parameters).await,
+                api => {
+                    eks::run(
+                        inner,
+                        task,
+                        resource,
+                        eks::EksOp::of(api)?,
+                        sync,
+                        parameters,
+                    )
+                    .await
                 }
-                Op::Call => kubernetes::call(&self.inner, self.resource, parameters).await,
-                Op::SnsPublish => sns::publish(&self.inner, self.resource, parameters).await,
             }
         })
     }
+}
+
+/// Checks the top level of a request against the catalogue, as the compiler did
+/// for its literal parts: an unknown or a missing required field is
+/// `States.Runtime`. (Each integration then reads its fields with their types.)
+fn check_request(
+    resource: &str,
+    spec: &catalogue::Spec,
+    parameters: Value,
+) -> Result<Value, Error> {
+    if let Value::Object(fields) = &parameters {
+        if let Some(unknown) = fields.keys().find(|k| spec.field(k).is_none()) {
+            return Err(params::unsupported(resource, unknown));
+        }
+        if let Some(missing) = spec
+            .required()
+            .find(|name| fields.get(*name).is_none_or(Value::is_null))
+        {
+            return Err(Error::runtime(format!(
+                "The field '{missing}' is required by {resource} but is missing"
+            )));
+        }
+    }
+    Ok(parameters)
 }
 
 /// Base64 (standard alphabet, padded), as AWS uses for blobs in JSON.
@@ -440,18 +436,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_known_resource_has_an_operation() {
-        for resource in KNOWN_RESOURCES {
-            assert!(Op::for_resource(resource).is_some(), "{resource}");
-            assert!(is_known_resource(resource));
+    fn every_partition_is_served() {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let integrations = Integrations::new(&sdk);
+        let served: Vec<String> = integrations
+            .handlers()
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        for arn in [
+            "arn:aws:states:::eks:runJob.sync",
+            "arn:aws-cn:states:::eks:runJob.sync",
+            "arn:aws-us-gov:states:::sns:publish",
+            "arn:aws-cn:states:::eks:createCluster",
+        ] {
+            assert!(served.iter().any(|r| r == arn), "{arn}");
+            assert!(is_known_resource(arn));
+            assert!(integrations.handler(arn).is_some());
         }
         assert!(!is_known_resource("arn:aws:states:::eks:call.sync"));
-        assert!(Op::for_resource("arn:aws:states:::eks:call.sync").is_none());
-        assert!(Op::for_resource("arn:aws:states:::sns:publish.sync").is_none());
-        assert_eq!(
-            Op::for_resource("arn:aws:states:::eks:runJob.sync"),
-            Some(Op::RunJob { sync: true })
+        assert!(
+            integrations
+                .handler("arn:aws:states:::sns:publish.sync")
+                .is_none()
         );
+        assert_eq!(known_resources().count(), served.len());
     }
 
     #[tokio::test]

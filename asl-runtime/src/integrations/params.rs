@@ -7,13 +7,13 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 
 /// The parameters of one task, consumed field by field.
-pub(crate) struct Params {
-    resource: &'static str,
+pub(crate) struct Params<'r> {
+    resource: &'r str,
     fields: Map<String, Value>,
 }
 
-impl Params {
-    pub(crate) fn new(resource: &'static str, parameters: Value) -> Result<Self, Error> {
+impl<'r> Params<'r> {
+    pub(crate) fn new(resource: &'r str, parameters: Value) -> Result<Self, Error> {
         match parameters {
             Value::Object(fields) => Ok(Params { resource, fields }),
             Value::Null => Ok(Params {

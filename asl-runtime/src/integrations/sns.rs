@@ -14,7 +14,7 @@ use crate::error::Error;
 
 pub(crate) async fn publish(
     inner: &Inner,
-    resource: &'static str,
+    resource: &str,
     parameters: Value,
 ) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
@@ -56,7 +56,7 @@ pub(crate) async fn publish(
 /// `{"DataType": "String", "StringValue": "..."}` or `{"DataType": "Binary",
 /// "BinaryValue": "<base64>"}`.
 fn attribute(
-    resource: &'static str,
+    resource: &str,
     name: &str,
     value: Value,
 ) -> Result<aws_sdk_sns::types::MessageAttributeValue, Error> {

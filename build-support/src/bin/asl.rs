@@ -1,18 +1,80 @@
-//! The `asl` command-line tool.
+//! The `asl` command-line tool, over the same library as `asl!`.
 //!
-//! `asl check FILE... [--format json]` (`-` reads standard input): loads and checks each definition and
-//! prints every diagnostic (rustc-style text, or one JSON document). Exit status:
-//! 0 when every file is valid, 1 when any is invalid, 2 on a usage or I/O error.
-//! `asl rules` lists every rule with what it checks.
+//! - `asl check FILE... [--format text|json] [--resource ARN]... [--allow-undeclared]`
+//!   (`-` reads standard input): loads and checks each definition exactly as
+//!   `asl!` does and prints every diagnostic. Exit status: 0 when every file is
+//!   valid, 1 when any is invalid, 2 on a usage or I/O error.
+//! - `asl rules`: every rule with what it checks.
 
 use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: asl check FILE... [--format text|json]\n       asl rules";
+use asl_build::{CheckOptions, Rule};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Checks Amazon States Language workflows as `asl!` compiles them.
+#[derive(Parser)]
+#[command(name = "asl", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check definitions: every problem, located, as `asl!` would report it.
+    Check(CheckArgs),
+    /// List every rule the checker applies, with what it checks.
+    Rules,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Definition files (`-` for standard input).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// A Task `Resource` the program serves with its own handler, as
+    /// `asl!(…, resources = [...])` declares it (repeatable).
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
+    /// Accept any Task `Resource` (check the language only).
+    #[arg(long)]
+    allow_undeclared: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// rustc-style diagnostics
+    Text,
+    /// one JSON document, for editors and CI
+    Json,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Rules => {
+            for rule in Rule::ALL {
+                println!("{:<36} {}", rule.name(), rule.summary());
+            }
+            Ok(true)
+        }
+        Command::Check(args) => check(&args),
+    };
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(message) => {
@@ -22,60 +84,14 @@ fn main() -> ExitCode {
     }
 }
 
-#[derive(PartialEq)]
-enum Format {
-    Text,
-    Json,
-}
-
-/// Parses the arguments and checks the files; `Ok(all_valid)` or a usage/I/O error.
-fn run(args: &[String]) -> Result<bool, String> {
-    let Some((command, rest)) = args.split_first() else {
-        return Err(USAGE.into());
-    };
-    if command == "--help" || command == "-h" || command == "help" {
-        println!("{USAGE}");
-        return Ok(true);
-    }
-    if command == "rules" {
-        for (rule, what) in asl_build::check::RULES {
-            println!("{rule:<36} {what}");
-        }
-        return Ok(true);
-    }
-    if command != "check" {
-        return Err(format!("unknown command `{command}`\n{USAGE}"));
-    }
-    let mut format = Format::Text;
-    let mut files = Vec::new();
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let value = if arg == "--format" {
-            Some(
-                it.next()
-                    .ok_or_else(|| format!("--format needs a value\n{USAGE}"))?
-                    .as_str(),
-            )
-        } else {
-            arg.strip_prefix("--format=")
-        };
-        match value {
-            Some("json") => format = Format::Json,
-            Some("text") => format = Format::Text,
-            Some(other) => return Err(format!("unknown format `{other}` (text or json)")),
-            None if arg.starts_with('-') && arg != "-" => {
-                return Err(format!("unknown option `{arg}`\n{USAGE}"));
-            }
-            None => files.push(arg.clone()),
-        }
-    }
-    if files.is_empty() {
-        return Err(format!("no files to check\n{USAGE}"));
-    }
-    // Read every file first: an unreadable file is a usage/I/O error (exit 2).
+/// Checks the files; `Ok(all_valid)` or an I/O error.
+fn check(args: &CheckArgs) -> Result<bool, String> {
+    let mut options = CheckOptions::declaring(args.resources.iter().cloned());
+    options.allow_undeclared = args.allow_undeclared;
+    // Read every file first: an unreadable file is an I/O error (exit 2).
     let mut sources = Vec::new();
-    for file in &files {
-        let bytes = if *file == "-" {
+    for file in &args.files {
+        let bytes = if file == "-" {
             // `-` is standard input, for editors that check an unsaved buffer.
             let mut buf = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
@@ -90,25 +106,24 @@ fn run(args: &[String]) -> Result<bool, String> {
     let mut json_out = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for (file, bytes) in &sources {
-        let result = asl_build::load(bytes, file);
-        match (&result, &format) {
+        let result = asl_build::load_with(bytes, file, &options);
+        all_valid &= result.is_ok();
+        match (&result, args.format) {
             (Ok(_), Format::Text) => {
                 let _ = writeln!(stdout, "{file}: ok");
             }
             (Err(diags), Format::Text) => {
-                all_valid = false;
                 let _ = writeln!(stdout, "{diags}\n");
             }
             (Ok(_), Format::Json) => {
                 json_out.push(serde_json::json!({"file": file, "valid": true, "diagnostics": []}))
             }
             (Err(diags), Format::Json) => {
-                all_valid = false;
                 json_out.push(serde_json::json!({"file": file, "valid": false, "diagnostics": diags.to_json()}));
             }
         }
     }
-    if format == Format::Json {
+    if args.format == Format::Json {
         let doc = serde_json::json!({"valid": all_valid, "files": json_out});
         let _ = writeln!(
             stdout,

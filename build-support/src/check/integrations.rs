@@ -1,136 +1,23 @@
-//! Rules for the built-in service integrations (`../shared/reference/README.md`).
+//! Rules for the built-in service integrations, read from the shared catalogue
+//! ([`asl_lang::integrations`]): the same table the runtime checks requests with
+//! and registers its handlers from.
 //!
-//! In: Task states whose `Resource` is one of Amazon EKS (`eks:createCluster`,
-//! ..., `eks:runJob`, `eks:call`) or Amazon SNS (`sns:publish`). Out: diagnostics
-//! for missing required parameters, unknown parameters, bad literal values and
-//! patterns the integration does not have. A parameter written as `Name.$` counts
-//! as `Name`. Also [`known_resource`], which code generation uses to tell a
-//! built-in integration from any other Resource.
+//! In: Task states whose `Resource` names a catalogue API, in any partition. Out:
+//! diagnostics for missing required parameters, unknown parameters (at any depth
+//! the catalogue describes), literals of the wrong type, and patterns the API does
+//! not have. A parameter written as `Name.$` counts as `Name`; its value is known
+//! only at run time, where the runtime checks it against the same table.
+
+use crate::rules::Rule;
+use asl_lang::integrations::{
+    EKS_CALL_METHODS, Field, Pattern, Resource, Shape, Type, parse_resource,
+};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::{
-    Integration, IntegrationApi, Origin, Pattern, StateKind, StateMachine, Task, Template,
-    TemplateField, TemplateNode,
+    Integration, IntegrationApi, Origin, StateKind, StateMachine, Task, Template, TemplateField,
+    TemplateNode,
 };
-
-/// The partitions whose `arn:<partition>:states:::` prefix names an integration.
-const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
-
-/// The built-in integration a Resource ARN names, if any:
-/// `arn:aws:states:::eks:runJob.sync` → `EksRunJob` with `Pattern::Sync`.
-/// An ARN whose pattern the API does not have (`eks:call.sync`) is not one.
-pub fn known_resource(arn: &str) -> Option<Integration> {
-    let (api, pattern) = parse_integration(arn)?;
-    let supported = match pattern {
-        Pattern::RequestResponse => true,
-        Pattern::Sync => api.supports_sync(),
-        Pattern::WaitForTaskToken => api == IntegrationApi::SnsPublish,
-    };
-    supported.then_some(Integration { api, pattern })
-}
-
-/// Splits `arn:<partition>:states:::<service>:<api>[.<pattern>]`.
-fn parse_integration(arn: &str) -> Option<(IntegrationApi, Pattern)> {
-    let rest = PARTITIONS.iter().find_map(|p| {
-        arn.strip_prefix("arn:")?
-            .strip_prefix(p)?
-            .strip_prefix(":states:::")
-    })?;
-    let (name, pattern) = match rest.split_once('.') {
-        None => (rest, Pattern::RequestResponse),
-        Some((name, "sync")) => (name, Pattern::Sync),
-        Some((name, "waitForTaskToken")) => (name, Pattern::WaitForTaskToken),
-        Some(_) => return None,
-    };
-    let api = IntegrationApi::ALL
-        .into_iter()
-        .find(|a| a.resource_name() == name)?;
-    Some((api, pattern))
-}
-
-/// Required and optional parameter names of each API (PascalCase, as Step
-/// Functions passes them to the EKS/SNS API or the Kubernetes call).
-fn parameters(api: IntegrationApi) -> (&'static [&'static str], &'static [&'static str]) {
-    match api {
-        IntegrationApi::EksCreateCluster => (
-            &["Name", "ResourcesVpcConfig", "RoleArn"],
-            &[
-                "Version",
-                "KubernetesNetworkConfig",
-                "Logging",
-                "ClientRequestToken",
-                "Tags",
-                "EncryptionConfig",
-                "OutpostConfig",
-                "AccessConfig",
-                "BootstrapSelfManagedAddons",
-                "UpgradePolicy",
-                "ZonalShiftConfig",
-                "RemoteNetworkConfig",
-                "ComputeConfig",
-                "StorageConfig",
-                "DeletionProtection",
-            ],
-        ),
-        IntegrationApi::EksDeleteCluster => (&["Name"], &[]),
-        IntegrationApi::EksCreateNodegroup => (
-            &["ClusterName", "NodegroupName", "NodeRole", "Subnets"],
-            &[
-                "ScalingConfig",
-                "DiskSize",
-                "InstanceTypes",
-                "AmiType",
-                "RemoteAccess",
-                "Labels",
-                "Taints",
-                "Tags",
-                "ClientRequestToken",
-                "LaunchTemplate",
-                "UpdateConfig",
-                "NodeRepairConfig",
-                "CapacityType",
-                "Version",
-                "ReleaseVersion",
-            ],
-        ),
-        IntegrationApi::EksDeleteNodegroup => (&["ClusterName", "NodegroupName"], &[]),
-        IntegrationApi::EksCreateFargateProfile => (
-            &["ClusterName", "FargateProfileName", "PodExecutionRoleArn"],
-            &["Subnets", "Selectors", "ClientRequestToken", "Tags"],
-        ),
-        IntegrationApi::EksDeleteFargateProfile => (&["ClusterName", "FargateProfileName"], &[]),
-        IntegrationApi::EksRunJob => (
-            &["ClusterName", "CertificateAuthority", "Endpoint", "Job"],
-            &["Namespace", "LogOptions"],
-        ),
-        IntegrationApi::EksCall => (
-            &[
-                "ClusterName",
-                "CertificateAuthority",
-                "Endpoint",
-                "Method",
-                "Path",
-            ],
-            &["QueryParameters", "RequestBody"],
-        ),
-        IntegrationApi::SnsPublish => (
-            &["Message"],
-            &[
-                "TopicArn",
-                "TargetArn",
-                "PhoneNumber",
-                "Subject",
-                "MessageStructure",
-                "MessageAttributes",
-                "MessageDeduplicationId",
-                "MessageGroupId",
-            ],
-        ),
-    }
-}
-
-/// The HTTP methods `eks:call` accepts.
-pub const EKS_CALL_METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"];
 
 /// Runs the integration rules on every Task of `machine`, nested ones included.
 pub fn check_integrations(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
@@ -145,10 +32,7 @@ pub fn check_integrations(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
 }
 
 fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Diagnostic>) {
-    let arn = &task.resource.value.arn;
-    if let Some((api, pattern)) = parse_integration(arn)
-        && known_resource(arn).is_none()
-    {
+    if let Resource::UnsupportedPattern(api, pattern) = parse_resource(&task.resource.value.arn) {
         unsupported_pattern(api, pattern, &task.resource.origin, diags);
         return;
     }
@@ -163,7 +47,7 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Di
         Some(_) => {
             let t = template.expect("matched Some");
             diags.push(Diagnostic::new(
-                "asl::integration-missing-parameter",
+                Rule::IntegrationMissingParameter,
                 format!(
                     "state \"{name}\" calls {}, whose parameters must be an object",
                     integration.api.resource_name()
@@ -176,12 +60,11 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Di
     };
     let at = template.map_or(state_origin, |t| &t.origin);
     missing_parameters(integration, name, fields, at, diags);
-    unknown_parameters(integration, fields, diags);
+    one_of_parameters(integration, name, fields, at, diags);
+    let spec = integration.api.spec();
+    fields_match(spec.name, "", spec.request, fields, diags);
     log_options_need_sync(integration, fields, diags);
     eks_call_method(integration, fields, diags);
-    run_job_fields(integration, fields, diags);
-    eks_call_query_parameters(integration, fields, diags);
-    sns_publish_target(integration, name, fields, at, diags);
 }
 
 /// Rule `asl::integration-pattern`: the integration has no such pattern.
@@ -192,21 +75,23 @@ fn unsupported_pattern(
     origin: &Origin,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let suffix = match pattern {
-        Pattern::Sync => ".sync",
-        Pattern::WaitForTaskToken => ".waitForTaskToken",
-        Pattern::RequestResponse => "",
-    };
+    let spec = api.spec();
+    let have: Vec<String> = spec
+        .patterns
+        .iter()
+        .map(|p| format!("arn:aws:states:::{}{}", spec.name, p.suffix()))
+        .collect();
     diags.push(
         Diagnostic::new(
-            "asl::integration-pattern",
+            Rule::IntegrationPattern,
             format!(
-                "{} does not support the {suffix} pattern",
-                api.resource_name()
+                "{} does not support the {} pattern",
+                spec.name,
+                pattern.suffix()
             ),
             origin.clone(),
         )
-        .with_help(format!("use arn:aws:states:::{}", api.resource_name())),
+        .with_help(format!("use {}", have.join(" or "))),
     );
 }
 
@@ -219,12 +104,11 @@ fn missing_parameters(
     at: &Origin,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let (required, _) = parameters(integration.api);
-    for field in required {
-        if !fields.iter().any(|f| f.name.value == *field) {
+    for field in integration.api.spec().required() {
+        if !fields.iter().any(|f| f.name.value == field) {
             diags.push(
                 Diagnostic::new(
-                    "asl::integration-missing-parameter",
+                    Rule::IntegrationMissingParameter,
                     format!(
                         "state \"{name}\" calls {} without the required parameter \"{field}\"",
                         integration.api.resource_name()
@@ -239,30 +123,199 @@ fn missing_parameters(
     }
 }
 
-/// Rule `asl::integration-unknown-parameter`: a parameter the API does not
-/// have (a typo, or a field of another API). `"Namespce": "default"`
-fn unknown_parameters(
+/// Rule `asl::integration-missing-parameter` (one of several): sns:publish sends
+/// to a `TopicArn`, a `TargetArn` or a `PhoneNumber`; one of them is required.
+fn one_of_parameters(
     integration: Integration,
+    name: &str,
+    fields: &[TemplateField],
+    at: &Origin,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let spec = integration.api.spec();
+    for group in spec.one_of {
+        if !fields
+            .iter()
+            .any(|f| group.contains(&f.name.value.as_str()))
+        {
+            let quoted: Vec<String> = group.iter().map(|g| format!("\"{g}\"")).collect();
+            diags.push(
+                Diagnostic::new(
+                    Rule::IntegrationMissingParameter,
+                    format!(
+                        "state \"{name}\" calls {} without a destination: one of {} is required",
+                        spec.name,
+                        quoted.join(", ")
+                    ),
+                    at.clone(),
+                )
+                .with_help(format!("add \"{0}\" (or \"{0}.$\")", group[0])),
+            );
+        }
+    }
+}
+
+/// Rules `asl::integration-unknown-parameter` and `asl::integration-invalid-value`:
+/// each field of an object the catalogue describes is one it has, and a literal
+/// value has its type. `"Namespce": "default"`; `"LogOptions": {"RetrieveLogs": "yes"}`.
+fn fields_match(
+    api: &str,
+    path: &str,
+    shape: &'static [Field],
     fields: &[TemplateField],
     diags: &mut Vec<Diagnostic>,
 ) {
-    let (required, optional) = parameters(integration.api);
     for f in fields {
-        let known =
-            required.contains(&f.name.value.as_str()) || optional.contains(&f.name.value.as_str());
-        if !known {
-            let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+        let full = if path.is_empty() {
+            f.name.value.clone()
+        } else {
+            format!("{path}.{}", f.name.value)
+        };
+        let Some(field) = shape.iter().find(|s| s.name == f.name.value) else {
+            let names: Vec<&str> = shape.iter().map(|s| s.name).collect();
+            let what = if path.is_empty() {
+                format!("{api} has no parameter \"{}\"", f.name.value)
+            } else {
+                format!("{api} {path} has no field \"{}\"", f.name.value)
+            };
             diags.push(
                 Diagnostic::new(
-                    "asl::integration-unknown-parameter",
-                    format!(
-                        "{} has no parameter \"{}\"",
-                        integration.api.resource_name(),
-                        f.name.value
-                    ),
+                    Rule::IntegrationUnknownParameter,
+                    what,
                     f.name.origin.clone(),
                 )
-                .with_help(format!("its parameters are {}", all.join(", "))),
+                .with_help(format!(
+                    "its {} are {}",
+                    if path.is_empty() {
+                        "parameters"
+                    } else {
+                        "fields"
+                    },
+                    names.join(", ")
+                )),
+            );
+            continue;
+        };
+        value_matches(api, &full, field.shape, &f.value, diags);
+    }
+}
+
+fn value_matches(
+    api: &str,
+    path: &str,
+    shape: Shape,
+    value: &Template,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let found = literal_type(value);
+    let mismatch = |want: &str, diags: &mut Vec<Diagnostic>| {
+        if let Some(found) = found {
+            diags.push(invalid_value(
+                &value.origin,
+                format!("{api} \"{path}\" must be {want}, found {found}"),
+            ));
+        }
+    };
+    match shape {
+        Shape::Map | Shape::Open | Shape::Value(Type::Any) => {}
+        Shape::Object(fields) => match &value.node {
+            TemplateNode::Object(entries) => fields_match(api, path, fields, entries, diags),
+            _ if found != Some("object") => mismatch("an object", diags),
+            _ => {}
+        },
+        Shape::List(fields) => match &value.node {
+            TemplateNode::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    value_matches(
+                        api,
+                        &format!("{path}[{i}]"),
+                        Shape::Object(fields),
+                        item,
+                        diags,
+                    );
+                }
+            }
+            _ if found != Some("array") => mismatch("a list", diags),
+            _ => {}
+        },
+        Shape::Value(ty) => {
+            let ok = match (ty, found) {
+                (_, None) => true,
+                (Type::String, Some(k)) => k == "string",
+                (Type::Number, Some(k)) => k == "number",
+                (Type::Boolean, Some(k)) => k == "boolean",
+                (Type::ObjectOrString, Some(k)) => k == "object" || k == "string",
+                (Type::StringList, Some(_)) => is_string_list(value),
+                (Type::StringListMap, Some(_)) => return string_list_map(api, path, value, diags),
+                (Type::Any, _) => true,
+            };
+            if !ok {
+                mismatch(ty.describe(), diags);
+            }
+        }
+    }
+}
+
+/// The JSON type of a template node when it is known at compile time (a literal
+/// or a literal structure); `None` for an expression.
+fn literal_type(t: &Template) -> Option<&'static str> {
+    match &t.node {
+        TemplateNode::Object(_) | TemplateNode::Literal(serde_json::Value::Object(_)) => {
+            Some("object")
+        }
+        TemplateNode::Array(_) | TemplateNode::Literal(serde_json::Value::Array(_)) => {
+            Some("array")
+        }
+        TemplateNode::Literal(serde_json::Value::String(_)) => Some("string"),
+        TemplateNode::Literal(serde_json::Value::Bool(_)) => Some("boolean"),
+        TemplateNode::Literal(serde_json::Value::Number(_)) => Some("number"),
+        TemplateNode::Literal(serde_json::Value::Null) => Some("null"),
+        TemplateNode::Expression(_) | TemplateNode::Jsonata(_) => None,
+    }
+}
+
+fn is_string_list(t: &Template) -> bool {
+    match &t.node {
+        TemplateNode::Array(items) => items
+            .iter()
+            .all(|i| matches!(literal_type(i), None | Some("string"))),
+        TemplateNode::Literal(serde_json::Value::Array(items)) => {
+            items.iter().all(serde_json::Value::is_string)
+        }
+        _ => literal_type(t).is_none(),
+    }
+}
+
+fn invalid_value(origin: &Origin, message: String) -> Diagnostic {
+    Diagnostic::new(Rule::IntegrationInvalidValue, message, origin.clone())
+}
+
+/// A literal "map of string to list of strings" (`QueryParameters`,
+/// `LogParameters`): every value is an array of strings. `{"labelSelector": "a=b"}`
+fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Vec<Diagnostic>) {
+    let TemplateNode::Object(entries) = &t.node else {
+        if let Some(found) = literal_type(t).filter(|k| *k != "object") {
+            diags.push(
+                invalid_value(
+                    &t.origin,
+                    format!("{api} \"{path}\" must be an object of string lists, found {found}"),
+                )
+                .with_help("e.g. {\"tailLines\": [\"6\"]}"),
+            );
+        }
+        return;
+    };
+    for e in entries {
+        if !is_string_list(&e.value) {
+            diags.push(
+                invalid_value(
+                    &e.value.origin,
+                    format!(
+                        "{api} \"{path}\" entry \"{}\" must be a list of strings",
+                        e.name.value
+                    ),
+                )
+                .with_help("each parameter takes a list, e.g. [\"6\"]"),
             );
         }
     }
@@ -281,7 +334,7 @@ fn log_options_need_sync(
     if let Some(f) = fields.iter().find(|f| f.name.value == "LogOptions") {
         diags.push(
             Diagnostic::new(
-                "asl::log-options-without-sync",
+                Rule::LogOptionsWithoutSync,
                 "\"LogOptions\" only apply to arn:aws:states:::eks:runJob.sync: without .sync the task does not wait for the job, so there are no logs to fetch",
                 f.name.origin.clone(),
             )
@@ -309,198 +362,14 @@ fn eks_call_method(
     let ok = matches!(&f.value.node, TemplateNode::Literal(serde_json::Value::String(m)) if EKS_CALL_METHODS.contains(&m.as_str()));
     if !ok {
         diags.push(
-            Diagnostic::new(
-                "asl::integration-invalid-value",
+            invalid_value(
+                &f.value.origin,
                 format!(
                     "eks:call \"Method\" must be one of {}",
                     EKS_CALL_METHODS.join(", ")
                 ),
-                f.value.origin.clone(),
             )
             .with_help("methods are upper case, e.g. \"GET\""),
         );
-    }
-}
-
-/// The JSON type of a template node when it is known at compile time (a literal
-/// or a literal structure); `None` for an expression.
-fn literal_type(t: &Template) -> Option<&'static str> {
-    match &t.node {
-        TemplateNode::Object(_) | TemplateNode::Literal(serde_json::Value::Object(_)) => {
-            Some("object")
-        }
-        TemplateNode::Array(_) | TemplateNode::Literal(serde_json::Value::Array(_)) => {
-            Some("array")
-        }
-        TemplateNode::Literal(serde_json::Value::String(_)) => Some("string"),
-        TemplateNode::Literal(serde_json::Value::Bool(_)) => Some("boolean"),
-        TemplateNode::Literal(serde_json::Value::Number(_)) => Some("number"),
-        TemplateNode::Literal(serde_json::Value::Null) => Some("null"),
-        TemplateNode::Expression(_) | TemplateNode::Jsonata(_) => None,
-    }
-}
-
-fn invalid_value(origin: &Origin, message: String, help: &str) -> Diagnostic {
-    Diagnostic::new("asl::integration-invalid-value", message, origin.clone()).with_help(help)
-}
-
-/// Checks a literal "map of string to list of strings" (`QueryParameters`,
-/// `LogParameters`): every value is an array of strings.
-fn string_list_map(t: &Template, field: &str, diags: &mut Vec<Diagnostic>) {
-    let TemplateNode::Object(entries) = &t.node else {
-        if let Some(found) = literal_type(t).filter(|k| *k != "object") {
-            diags.push(invalid_value(
-                &t.origin,
-                format!("\"{field}\" must be an object of string lists, found {found}"),
-                "e.g. {\"tailLines\": [\"6\"]}",
-            ));
-        }
-        return;
-    };
-    for e in entries {
-        let ok = match &e.value.node {
-            TemplateNode::Array(items) => items
-                .iter()
-                .all(|i| matches!(literal_type(i), None | Some("string"))),
-            TemplateNode::Literal(serde_json::Value::Array(items)) => {
-                items.iter().all(serde_json::Value::is_string)
-            }
-            _ => literal_type(&e.value).is_none(),
-        };
-        if !ok {
-            diags.push(invalid_value(
-                &e.value.origin,
-                format!(
-                    "\"{field}\" entry \"{}\" must be a list of strings",
-                    e.name.value
-                ),
-                "each parameter takes a list, e.g. [\"6\"]",
-            ));
-        }
-    }
-}
-
-/// Rule `asl::integration-invalid-value` (runJob): `Job` is a Job object (or
-/// its JSON text), and `LogOptions` has only `RetrieveLogs` and `RawLogs`
-/// (booleans) and `LogParameters` (string lists). `"LogOptions": {"RetrieveLog": true}`
-fn run_job_fields(integration: Integration, fields: &[TemplateField], diags: &mut Vec<Diagnostic>) {
-    if integration.api != IntegrationApi::EksRunJob {
-        return;
-    }
-    let job = fields.iter().find(|f| f.name.value == "Job");
-    if let Some(job) = job
-        && let Some(found) = literal_type(&job.value).filter(|k| !matches!(*k, "object" | "string"))
-    {
-        diags.push(invalid_value(
-            &job.value.origin,
-            format!("\"Job\" must be a Job object or its JSON text, found {found}"),
-            "give the batch/v1 Job manifest",
-        ));
-    }
-    let Some(options) = fields.iter().find(|f| f.name.value == "LogOptions") else {
-        return;
-    };
-    let TemplateNode::Object(entries) = &options.value.node else {
-        if let Some(found) = literal_type(&options.value).filter(|k| *k != "object") {
-            diags.push(invalid_value(
-                &options.value.origin,
-                format!("\"LogOptions\" must be an object, found {found}"),
-                "",
-            ));
-        }
-        return;
-    };
-    for e in entries {
-        match e.name.value.as_str() {
-            "RetrieveLogs" | "RawLogs" => {
-                if let Some(found) = literal_type(&e.value).filter(|k| *k != "boolean") {
-                    diags.push(invalid_value(
-                        &e.value.origin,
-                        format!(
-                            "\"LogOptions.{}\" must be a boolean, found {found}",
-                            e.name.value
-                        ),
-                        "",
-                    ));
-                }
-            }
-            "LogParameters" => string_list_map(&e.value, "LogParameters", diags),
-            other => diags.push(
-                Diagnostic::new(
-                    "asl::integration-unknown-parameter",
-                    format!("eks:runJob LogOptions has no field \"{other}\""),
-                    e.name.origin.clone(),
-                )
-                .with_help("its fields are RetrieveLogs, RawLogs, LogParameters"),
-            ),
-        }
-    }
-}
-
-/// Rule `asl::integration-invalid-value` (eks:call): `QueryParameters` maps
-/// names to lists of strings. `"QueryParameters": {"labelSelector": "a=b"}`
-fn eks_call_query_parameters(
-    integration: Integration,
-    fields: &[TemplateField],
-    diags: &mut Vec<Diagnostic>,
-) {
-    if integration.api != IntegrationApi::EksCall {
-        return;
-    }
-    if let Some(q) = fields.iter().find(|f| f.name.value == "QueryParameters") {
-        string_list_map(&q.value, "QueryParameters", diags);
-    }
-}
-
-/// Rule `asl::integration-missing-parameter` (sns:publish): a message goes to a
-/// `TopicArn`, a `TargetArn` or a `PhoneNumber`; one of them is required.
-fn sns_publish_target(
-    integration: Integration,
-    name: &str,
-    fields: &[TemplateField],
-    at: &Origin,
-    diags: &mut Vec<Diagnostic>,
-) {
-    if integration.api != IntegrationApi::SnsPublish {
-        return;
-    }
-    let targets = ["TopicArn", "TargetArn", "PhoneNumber"];
-    if !fields
-        .iter()
-        .any(|f| targets.contains(&f.name.value.as_str()))
-    {
-        diags.push(
-            Diagnostic::new(
-                "asl::integration-missing-parameter",
-                format!("state \"{name}\" calls sns:publish without a destination: one of \"TopicArn\", \"TargetArn\" or \"PhoneNumber\" is required"),
-                at.clone(),
-            )
-            .with_help("add \"TopicArn\" (or \"TopicArn.$\")"),
-        );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_resources() {
-        let i = known_resource("arn:aws:states:::eks:runJob.sync").unwrap();
-        assert_eq!(
-            (i.api, i.pattern),
-            (IntegrationApi::EksRunJob, Pattern::Sync)
-        );
-        assert_eq!(
-            known_resource("arn:aws:states:::sns:publish").unwrap().api,
-            IntegrationApi::SnsPublish
-        );
-        assert!(known_resource("arn:aws:states:::eks:call.sync").is_none());
-        assert!(known_resource("arn:aws:states:::lambda:invoke").is_none());
-        assert!(known_resource("arn:aws:lambda:us-east-1:1:function:f").is_none());
-        for api in IntegrationApi::ALL {
-            let arn = format!("arn:aws:states:::{}", api.resource_name());
-            assert_eq!(known_resource(&arn).map(|i| i.api), Some(api));
-        }
     }
 }

@@ -8,170 +8,13 @@
 //! Each rule is one function with its rule name, a comment and an example.
 
 pub mod integrations;
+pub mod support;
 
+use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostics::Diagnostic;
 use crate::model::{Catcher, Origin, State, StateKind, StateMachine, Transition};
-
-/// Every rule the front end reports, with what it checks: the stable names a
-/// user can search for (`asl rules` prints this table).
-pub const RULES: &[(&str, &str)] = &[
-    ("asl::invalid-utf8", "the file is UTF-8 text"),
-    (
-        "asl::json-syntax",
-        "the file is JSON (RFC 8259): no comments, no trailing commas, nothing missing",
-    ),
-    (
-        "asl::json-too-deep",
-        "nesting stays under the parser's depth limit",
-    ),
-    (
-        "asl::duplicate-key",
-        "no key is written twice in one object",
-    ),
-    (
-        "asl::wrong-type",
-        "each field holds the JSON type the language gives it",
-    ),
-    (
-        "asl::missing-field",
-        "required fields are present (StartAt, States, Type, Resource, ...)",
-    ),
-    (
-        "asl::unknown-field",
-        "only fields the object's kind has (per state type, in Retry, Catch, ...)",
-    ),
-    (
-        "asl::field-not-in-query-language",
-        "JSONPath-only fields stay out of JSONata states and the reverse",
-    ),
-    (
-        "asl::jsonpath-in-jsonata-machine",
-        "a JSONata state machine has no JSONPath states",
-    ),
-    (
-        "asl::mutually-exclusive-fields",
-        "at most one of two exclusive fields (TimeoutSeconds/TimeoutSecondsPath, ...)",
-    ),
-    (
-        "asl::wait-duration",
-        "a Wait has exactly one of Seconds, Timestamp, SecondsPath, TimestampPath",
-    ),
-    (
-        "asl::end-or-next",
-        "a non-terminal state has exactly one of Next and End: true",
-    ),
-    (
-        "asl::unknown-state-type",
-        "Type is one of the eight state types",
-    ),
-    (
-        "asl::state-name-too-long",
-        "state names have at most 80 characters",
-    ),
-    (
-        "asl::value-range",
-        "numbers are inside their ranges (MaxAttempts >= 0, BackoffRate >= 1, ...)",
-    ),
-    (
-        "asl::unknown-value",
-        "enumerated strings take one of their values (JitterStrategy, Mode, ...)",
-    ),
-    (
-        "asl::heartbeat-not-below-timeout",
-        "HeartbeatSeconds is smaller than TimeoutSeconds",
-    ),
-    (
-        "asl::error-equals",
-        "ErrorEquals is a non-empty list of error names",
-    ),
-    (
-        "asl::states-all-position",
-        "States.ALL is alone in its ErrorEquals and in the last Retry/Catch entry",
-    ),
-    (
-        "asl::invalid-path",
-        "path fields hold paths valid in their context (ResultPath a reference path, ...)",
-    ),
-    (
-        "asl::invalid-payload-template",
-        "a `key.$` member holds a path or an intrinsic function call",
-    ),
-    (
-        "asl::invalid-intrinsic",
-        "intrinsic calls name a function and pass it the right arguments",
-    ),
-    (
-        "asl::duplicate-template-field",
-        "a template does not set the same key twice (`a` and `a.$`)",
-    ),
-    (
-        "asl::jsonata-syntax",
-        "JSONata strings are delimited by {% %} and well formed",
-    ),
-    ("asl::invalid-timestamp", "timestamps are RFC 3339"),
-    (
-        "asl::choice-rule",
-        "a choice rule is one of And, Or, Not or a single comparison",
-    ),
-    (
-        "asl::invalid-arn",
-        "Resource is a URI, and a well-formed ARN when it is one",
-    ),
-    (
-        "asl::invalid-variable-name",
-        "Assign keys are variable names",
-    ),
-    (
-        "asl::map-label",
-        "a Map Label is short and uses allowed characters",
-    ),
-    (
-        "asl::unknown-start-state",
-        "StartAt names a state of its machine",
-    ),
-    (
-        "asl::unknown-next-state",
-        "Next, Default and Catch Next name states of the same machine",
-    ),
-    (
-        "asl::transition-across-machines",
-        "no transition enters or leaves a Parallel branch or Map processor",
-    ),
-    (
-        "asl::unreachable-state",
-        "every state can be reached from StartAt",
-    ),
-    (
-        "asl::no-terminal-state",
-        "every machine has a state that ends it",
-    ),
-    (
-        "asl::duplicate-state-name",
-        "state names are unique across the whole definition",
-    ),
-    (
-        "asl::integration-pattern",
-        "the integration has the .sync / .waitForTaskToken pattern used",
-    ),
-    (
-        "asl::integration-missing-parameter",
-        "an integration gets its required parameters",
-    ),
-    (
-        "asl::integration-unknown-parameter",
-        "an integration gets only parameters it has",
-    ),
-    (
-        "asl::integration-invalid-value",
-        "literal integration parameters have valid values (eks:call Method, ...)",
-    ),
-    (
-        "asl::log-options-without-sync",
-        "eks:runJob LogOptions only with eks:runJob.sync",
-    ),
-];
 
 /// Runs every graph rule on `machine` and its nested machines.
 pub fn check(machine: &StateMachine) -> Vec<Diagnostic> {
@@ -349,7 +192,7 @@ fn missing_target(
     };
     match homes.get(target) {
         Some(&home) if home != id => Diagnostic::new(
-            "asl::transition-across-machines",
+            Rule::TransitionAcrossMachines,
             format!("{who}, but \"{target}\" is in another branch or map processor"),
             origin.clone(),
         )
@@ -358,9 +201,9 @@ fn missing_target(
         ),
         _ => Diagnostic::new(
             if from.is_some() {
-                "asl::unknown-next-state"
+                Rule::UnknownNextState
             } else {
-                "asl::unknown-start-state"
+                Rule::UnknownStartState
             },
             format!("{who}, but there is no state \"{target}\""),
             origin.clone(),
@@ -395,7 +238,7 @@ fn unreachable_states(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
         if !seen.contains(state.name.value.as_str()) {
             diags.push(
                 Diagnostic::new(
-                    "asl::unreachable-state",
+                    Rule::UnreachableState,
                     format!(
                         "state \"{}\" can never run: no path leads to it from StartAt \"{}\"",
                         state.name.value, machine.start_at.value
@@ -426,7 +269,7 @@ fn no_terminal_state(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
     if !terminal {
         diags.push(
             Diagnostic::new(
-                "asl::no-terminal-state",
+                Rule::NoTerminalState,
                 "no state ends this machine: it can never finish",
                 machine.origin.clone(),
             )
@@ -447,7 +290,7 @@ fn duplicate_state_names<'a>(
         if let Some(first) = seen.get(state.name.value.as_str()) {
             diags.push(
                 Diagnostic::new(
-                    "asl::duplicate-state-name",
+                    Rule::DuplicateStateName,
                     format!("state name \"{}\" is used twice (first at {}:{})", state.name.value, first.line, first.column),
                     state.name.origin.clone(),
                 )

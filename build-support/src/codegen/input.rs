@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token, Visibility};
 
@@ -92,7 +93,8 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         type_name: input
             .name
             .as_ref()
-            .map_or_else(|| "Workflow".to_string(), |n| n.to_string()),
+            // `r#Weird` names the type `Weird` (and `$$.StateMachine.Name`).
+            .map_or_else(|| "Workflow".to_string(), |n| n.unraw().to_string()),
         visibility: match (&input.visibility, &input.name) {
             // `asl!("file")` has no place to write a visibility: the type is `pub`.
             (Visibility::Inherited, None) => quote!(pub),

@@ -7,6 +7,7 @@
 //! Names bound in a JSONata state body: `__jenv` (the variables snapshot and
 //! context), `__scope` (a `JsonataScope`; after the work, with `$states.result`).
 
+use crate::rules::Rule;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -302,7 +303,7 @@ impl Gen<'_> {
             };
             let Some(next) = ctx.variant(&rule.next.value).cloned() else {
                 self.diagnostics.push(Diagnostic::new(
-                    "asl::unknown-next-state",
+                    Rule::UnknownNextState,
                     format!(
                         "`Next` names `{}`, which is not a state of this machine",
                         rule.next.value
@@ -319,7 +320,7 @@ impl Gen<'_> {
                 Some(v) => quote!((#e::#v, #rt::None, #rt::None)),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
-                        "asl::unknown-next-state",
+                        Rule::UnknownNextState,
                         format!(
                             "`Default` names `{}`, which is not a state of this machine",
                             d.value

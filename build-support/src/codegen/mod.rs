@@ -14,14 +14,17 @@
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
-//! Constructs the runtime cannot run yet (`ItemReader`, `Credentials`, ...)
-//! are reported as diagnostics, never generated half-way.
+//! Code generation never refuses a definition: every refusal, including the
+//! constructs the runtime cannot run yet (`ItemReader`, `Credentials`, ...) and
+//! undeclared resources, is made by the checks before it
+//! ([`crate::load_with`]), so `asl check` and `asl!` agree.
 
 mod expr;
 pub mod input;
 mod jsonata;
 pub mod names;
 
+use crate::rules::Rule;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -79,15 +82,47 @@ pub fn compile(
     file_name: &str,
     options: &Options,
 ) -> Result<TokenStream, Diagnostics> {
-    let machine = crate::load(source, file_name)?;
-    generate(&machine, options).map_err(|items| {
-        let text = String::from_utf8_lossy(source);
-        Diagnostics::new(file_name, crate::diagnostics::LineIndex::new(&text), items)
-    })
+    let index = || crate::diagnostics::LineIndex::new(&String::from_utf8_lossy(source));
+    if let Some(d) = invalid_type_name(&options.type_name) {
+        return Err(Diagnostics::new(file_name, index(), vec![d]));
+    }
+    let checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
+    let machine = crate::load_with(source, file_name, &checks)?;
+    generate(&machine, options).map_err(|items| Diagnostics::new(file_name, index(), items))
+}
+
+/// Rule `asl::invalid-type-name`: the generated type's name is a Rust identifier
+/// (not a keyword, not raw): `Builder::workflow("my-flow", ...)` is refused,
+/// located at the start of the definition, instead of panicking in `Ident::new`.
+pub fn invalid_type_name(name: &str) -> Option<Diagnostic> {
+    if is_type_name(name) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Rule::InvalidTypeName,
+            format!("`{name}` is not a Rust identifier, so it cannot name the generated workflow type"),
+            Origin {
+                pointer: String::new(),
+                line: 1,
+                column: 1,
+                start: 0,
+                end: 0,
+            },
+        )
+        .with_help("use a name such as `ManageEksCluster`: letters, digits and `_`, not starting with a digit, not a keyword"),
+    )
+}
+
+fn is_type_name(name: &str) -> bool {
+    !name.starts_with("r#") && syn::parse_str::<Ident>(name).is_ok()
 }
 
 /// Generates the workflow, or the diagnostics of what cannot be generated.
 pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream, Vec<Diagnostic>> {
+    if let Some(d) = invalid_type_name(&options.type_name) {
+        return Err(vec![d]);
+    }
     let mut g = Gen {
         options,
         rt: quote!(__asl),
@@ -113,6 +148,10 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
 /// definition is invalid, so the user's code that calls the workflow still
 /// type-checks and the one real error stands alone.
 pub fn skeleton(options: &Options) -> TokenStream {
+    if !is_type_name(&options.type_name) {
+        // The one error already says why; a skeleton needs a name.
+        return TokenStream::new();
+    }
     let name = Ident::new(&options.type_name, Span::call_site());
     let vis = &options.visibility;
     let rt = &options.runtime_path;
@@ -182,11 +221,17 @@ impl MachineCtx {
 }
 
 impl Gen<'_> {
+    /// A construct the support rules ([`crate::check::support`]) refuse before
+    /// code generation runs: reaching one here is a bug in those rules, reported
+    /// rather than generated half-way.
     fn unsupported(&mut self, origin: &Origin, message: String) {
         self.diagnostics.push(
-            Diagnostic::new("asl::unsupported", message, origin.clone()).with_help(
-                "this part of the language is checked but code generation cannot run it yet",
-            ),
+            Diagnostic::new(
+                Rule::Unsupported,
+                format!("internal error: {message}, and the checker let it through"),
+                origin.clone(),
+            )
+            .with_help("please report this definition to the asl project"),
         );
     }
 
@@ -275,7 +320,7 @@ impl Gen<'_> {
         let variants: Vec<&Ident> = ctx.variants.iter().map(|(_, v)| v).collect();
         let Some(start) = ctx.variant(&machine.start_at.value).cloned() else {
             self.diagnostics.push(Diagnostic::new(
-                "asl::unknown-start-state",
+                Rule::UnknownStartState,
                 format!(
                     "`StartAt` names `{}`, which is not a state of this machine",
                     machine.start_at.value
@@ -400,7 +445,7 @@ impl Gen<'_> {
                 }
                 None => {
                     self.diagnostics.push(Diagnostic::new(
-                        "asl::unknown-next-state",
+                        Rule::UnknownNextState,
                         format!(
                             "`Next` names `{}`, which is not a state of this machine",
                             name.value
@@ -469,7 +514,7 @@ impl Gen<'_> {
                 Some(v) => v.clone(),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
-                        "asl::unknown-next-state",
+                        Rule::UnknownNextState,
                         format!(
                             "`Next` names `{}`, which is not a state of this machine",
                             c.next.value
@@ -534,23 +579,6 @@ impl Gen<'_> {
             StateKind::Task(t) => {
                 let next = self.next(&t.transition, ctx);
                 let resource = &t.resource.value.arn;
-                if t.integration().is_none()
-                    && !self.options.resources.iter().any(|r| r == resource)
-                {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            "asl::undeclared-resource",
-                            format!("Task `{name}` calls `{resource}`, which is neither a built-in integration nor declared"),
-                            t.resource.origin.clone(),
-                        )
-                        .with_help(format!(
-                            "declare it so the program must register a handler: `asl!(Name = \"...\", resources = [\"{resource}\"])`"
-                        )),
-                    );
-                }
-                if let Some(c) = &t.credentials {
-                    self.unsupported(&c.origin, "`Credentials` are not supported yet".into());
-                }
                 let params = self.payload(&t.io);
                 let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                 let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
@@ -1146,7 +1174,7 @@ impl Gen<'_> {
                 Some(v) => v.clone(),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
-                        "asl::unknown-next-state",
+                        Rule::UnknownNextState,
                         format!(
                             "`Next` names `{}`, which is not a state of this machine",
                             rule.next.value
@@ -1165,7 +1193,7 @@ impl Gen<'_> {
                 Some(v) => quote!({ #default_assign #e::#v }),
                 None => {
                     self.diagnostics.push(Diagnostic::new(
-                        "asl::unknown-next-state",
+                        Rule::UnknownNextState,
                         format!(
                             "`Default` names `{}`, which is not a state of this machine",
                             d.value

@@ -10,6 +10,7 @@
 //! [`DISAGREEMENTS`] with the reason; the test asserts we still disagree, so the
 //! list cannot go stale silently.
 
+use asl_build::Rule;
 use std::path::PathBuf;
 
 use asl_build::expr::Root;
@@ -97,7 +98,16 @@ fn validation_cases_agree() {
             Some(text) => text.to_string(),
             None => serde_json::to_string_pretty(&case["definition"]).unwrap(),
         };
-        let result = asl_build::load(source.as_bytes(), file);
+        // The corpus judges the language; `asl::unsupported` says asl cannot run a
+        // construct yet (ItemReader, Credentials), not that the definition is invalid.
+        let result = match asl_build::load(source.as_bytes(), file) {
+            Err(d) if d.iter().all(|x| x.rule == Rule::Unsupported) => Ok(()),
+            Err(mut d) => {
+                d.items.retain(|x| x.rule != Rule::Unsupported);
+                Err(d)
+            }
+            Ok(_) => Ok(()),
+        };
         let expected_valid = case["expected"] == "valid";
         let disagreement = DISAGREEMENTS.iter().find(|(d, _)| *d == id);
         if let Some((_, reason)) = disagreement {
@@ -130,7 +140,10 @@ fn validation_cases_agree() {
                     ));
                 }
                 if let Some(n) = case["expect_graph_problem_count"].as_u64() {
-                    let graph = d.iter().filter(|x| GRAPH_RULES.contains(&x.rule)).count() as u64;
+                    let graph = d
+                        .iter()
+                        .filter(|x| GRAPH_RULES.contains(&x.rule.name()))
+                        .count() as u64;
                     if graph != n {
                         failures.push(format!(
                             "{id}: expected {n} graph problems, got {graph}:\n{d}"

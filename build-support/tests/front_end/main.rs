@@ -2,10 +2,12 @@
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
+//! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
-//! - `rules`: every named rule, fired and located, and listed where it is documented.
+//! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
 mod mutation;
+mod parity;
 mod reference;
 mod rules;

@@ -2,7 +2,7 @@
 //! JSON pointer the diagnostic must carry, and (where useful) the nearest valid
 //! variant, which must load.
 
-use asl_build::load;
+use asl_build::{CheckOptions, Rule, load, load_with};
 
 /// Wraps `states` (the members of `States`) into a definition starting at `A`.
 fn def(states: &str) -> String {
@@ -594,7 +594,7 @@ fn every_problem_is_reported_at_once() {
         r#""A": {"Type": "Pass", "Next": "Nope", "ResultPath": "$.a[*]"}, "B": {"Type": "Wait", "End": true}"#,
     );
     let err = load(src.as_bytes(), "t.json").unwrap_err();
-    let rules: Vec<&str> = err.iter().map(|d| d.rule).collect();
+    let rules: Vec<&str> = err.iter().map(|d| d.rule.name()).collect();
     for r in [
         "asl::unknown-next-state",
         "asl::invalid-path",
@@ -639,32 +639,15 @@ fn map_labels() {
     assert_rule(&map("has space"), "asl::map-label", "/States/A/Label");
 }
 
-/// Every rule name the sources report is in `check::RULES`, and every listed
-/// rule is exercised by a test in this file.
+/// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
+/// them) is exercised by a test in this file.
 #[test]
-fn every_rule_is_listed_and_tested() {
-    let sources = [
-        include_str!("../../src/lib.rs"),
-        include_str!("../../src/json.rs"),
-        include_str!("../../src/lower.rs"),
-        include_str!("../../src/check/mod.rs"),
-        include_str!("../../src/check/integrations.rs"),
-    ];
-    let listed: Vec<&str> = asl_build::check::RULES.iter().map(|(r, _)| *r).collect();
+fn every_rule_is_tested() {
     let this_file = include_str!("rules.rs");
-    for text in sources {
-        for part in text.split("\"asl::").skip(1) {
-            let name = format!("asl::{}", part.split('"').next().unwrap());
-            assert!(
-                listed.contains(&name.as_str()),
-                "{name} is reported but not in check::RULES"
-            );
-        }
-    }
-    for rule in listed {
+    for rule in Rule::ALL {
         assert!(
-            this_file.contains(&format!("\"{rule}\"")),
-            "{rule} has no test in tests/rules.rs"
+            this_file.contains(&format!("\"{}\"", rule.name())),
+            "{rule} has no test in tests/front_end/rules.rs"
         );
     }
 }
@@ -682,4 +665,126 @@ fn rendering_is_rustc_style() {
                     --> workflow.asl.json:6:15\n  |\n6 |       \"Next\": \"Bar\"\n  |               ^^^^^\n  = at: /States/Foo/Next\n";
     assert!(text.starts_with(expected), "{text}");
     assert!(text.contains("= help: "), "{text}");
+}
+
+/// `asl::undeclared-resource`: a Task whose Resource is neither built in nor
+/// declared is refused by the checker itself (before, only code generation did,
+/// so `asl check` passed what `asl!` refused).
+#[test]
+fn undeclared_resources_are_refused_before_code_generation() {
+    let src = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true}"#,
+    );
+    let err = load_with(src.as_bytes(), "t.asl.json", &CheckOptions::default()).unwrap_err();
+    assert_eq!(err.items.len(), 1, "{err}");
+    assert_eq!(err.items[0].rule, "asl::undeclared-resource");
+    assert_eq!(err.items[0].origin.pointer, "/States/A/Resource");
+    let declared = CheckOptions::declaring(["arn:aws:lambda:us-east-1:123456789012:function:f"]);
+    assert!(load_with(src.as_bytes(), "t.asl.json", &declared).is_ok());
+    assert!(
+        load_with(
+            src.as_bytes(),
+            "t.asl.json",
+            &CheckOptions::allowing_undeclared()
+        )
+        .is_ok()
+    );
+    // Built-in integrations need no declaration, in every partition.
+    let builtin = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws-cn:states:::sns:publish", "Parameters": {"TopicArn": "t", "Message": "m"}, "End": true}"#,
+    );
+    assert!(load_with(builtin.as_bytes(), "t.asl.json", &CheckOptions::default()).is_ok());
+}
+
+/// `asl::unsupported`: constructs AWS runs that asl cannot run yet are refused by
+/// the checker (`load`), not first discovered by code generation.
+#[test]
+fn unsupported_constructs_are_refused_by_the_checker() {
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "arn:aws:iam::1:role/r"}, "Parameters": {"TopicArn": "t", "Message": "m"}, "End": true}"#,
+        ),
+        "asl::unsupported",
+        "/States/A/Credentials",
+    );
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "End": true}"#,
+        ),
+        "asl::unsupported",
+        "/States/A/ItemReader",
+    );
+    // The JSONata parent operator runs on AWS, not in asl's evaluator; the runtime
+    // refuses it with the same guard, so the build must refuse it too.
+    for (expr, what) in [("a.%.b", "parent"), ("$f(?, 1)", "partial")] {
+        let src = format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{"A": {{"Type": "Pass", "Output": "{{% {expr} %}}", "End": true}}}}}}"#
+        );
+        let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
+        assert!(
+            err.iter()
+                .any(|d| d.rule == Rule::Unsupported && d.origin.pointer == "/States/A/Output"),
+            "{what}: {err}"
+        );
+    }
+}
+
+/// `asl::invalid-type-name`: the name given to the generated type must be a Rust
+/// identifier; a bad one is a located error, not a panic.
+#[test]
+fn type_names_are_rust_identifiers() {
+    let src = def(r#""A": {"Type": "Pass", "End": true}"#);
+    for bad in ["my-flow", "", "1st", "Hello World", "self", "r#"] {
+        let options = asl_build::codegen::Options {
+            type_name: bad.into(),
+            ..Default::default()
+        };
+        let err = asl_build::codegen::compile(src.as_bytes(), "t.asl.json", &options).unwrap_err();
+        assert_eq!(err.items[0].rule, "asl::invalid-type-name", "{bad}: {err}");
+    }
+}
+
+/// Each of the disagreements between the compiler and the runtime that issue 9
+/// found, pinned: the compiler now reads the facts the runtime reads.
+mod agreement {
+    use super::*;
+
+    /// EKS fields the runtime sends (from the catalogue) are accepted at compile
+    /// time: they were refused as `asl::integration-unknown-parameter`.
+    #[test]
+    fn eks_parameters_the_runtime_knows_compile() {
+        for (api, field) in [
+            ("createCluster", "ControlPlaneScalingConfig"),
+            ("createCluster", "KubeApiServerConfig"),
+            ("createNodegroup", "WarmPoolConfig"),
+        ] {
+            let params = match api {
+                "createCluster" => format!(
+                    r#"{{"Name": "c", "RoleArn": "r", "ResourcesVpcConfig": {{}}, "{field}": {{}}}}"#
+                ),
+                _ => format!(
+                    r#"{{"ClusterName": "c", "NodegroupName": "n", "NodeRole": "r", "Subnets": ["s"], "{field}": {{}}}}"#
+                ),
+            };
+            let src = def(&format!(
+                r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::eks:{api}", "Parameters": {params}, "End": true}}"#
+            ));
+            load(src.as_bytes(), "t.asl.json").unwrap_or_else(|e| panic!("{field}: {e}"));
+        }
+    }
+
+    /// An impossible date is not a timestamp: the checker accepted
+    /// `2024-02-31T00:00:00Z`, which the runtime's parser refuses (a Wait on it
+    /// was skipped at run time, a Choice against it always false).
+    #[test]
+    fn impossible_dates_are_refused() {
+        assert_rule(
+            &def(r#""A": {"Type": "Wait", "Timestamp": "2024-02-31T00:00:00Z", "End": true}"#),
+            "asl::invalid-timestamp",
+            "/States/A/Timestamp",
+        );
+        super::assert_valid(&def(
+            r#""A": {"Type": "Wait", "Timestamp": "2024-02-29T00:00:00Z", "End": true}"#,
+        ));
+    }
 }

@@ -1,0 +1,377 @@
+//! The catalogue of service integrations `asl` runs: for each API, the resource
+//! ARNs that name it (every pattern it has, in every partition), the request it
+//! takes (required and optional fields, their shapes and types), what it returns,
+//! the error names it raises, and the IAM actions the state machine's role needs.
+//!
+//! Everything that needs one of these facts reads it here:
+//! - the checker (`asl-build`): which `Resource` is built in, which parameters are
+//!   required, unknown or of the wrong type, which patterns exist;
+//! - the runtime (`asl-runtime`): which handlers to register (one per
+//!   [`resources`] entry), how to check and camel-case a request;
+//! - policy generation: [`Spec::iam`].
+//!
+//! ```
+//! use asl_lang::integrations::{Api, Partition, Pattern, Resource, parse_resource};
+//! let Resource::Integration(i) = parse_resource("arn:aws-cn:states:::eks:runJob.sync") else {
+//!     panic!()
+//! };
+//! assert_eq!((i.api, i.pattern, i.partition), (Api::EksRunJob, Pattern::Sync, Partition::AwsCn));
+//! assert!(i.api.spec().field("Job").is_some_and(|f| f.required));
+//! ```
+
+mod eks;
+pub use eks::CALL_METHODS as EKS_CALL_METHODS;
+mod sns;
+
+/// An AWS partition: the second field of an ARN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Partition {
+    Aws,
+    AwsCn,
+    AwsUsGov,
+}
+
+impl Partition {
+    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov];
+
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Partition::Aws => "aws",
+            Partition::AwsCn => "aws-cn",
+            Partition::AwsUsGov => "aws-us-gov",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Partition> {
+        Partition::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// How Step Functions waits for an integration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// No suffix: call and continue with the response.
+    RequestResponse,
+    /// `.sync`: wait until the job or resource is done.
+    Sync,
+    /// `.waitForTaskToken`: wait for a callback with `$$.Task.Token`.
+    WaitForTaskToken,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 3] = [
+        Pattern::RequestResponse,
+        Pattern::Sync,
+        Pattern::WaitForTaskToken,
+    ];
+
+    /// What the pattern appends to the resource ARN: ``, `.sync`, `.waitForTaskToken`.
+    pub const fn suffix(self) -> &'static str {
+        match self {
+            Pattern::RequestResponse => "",
+            Pattern::Sync => ".sync",
+            Pattern::WaitForTaskToken => ".waitForTaskToken",
+        }
+    }
+
+    fn from_suffix(suffix: &str) -> Option<Pattern> {
+        Pattern::ALL.into_iter().find(|p| p.suffix() == suffix)
+    }
+}
+
+/// Every API of the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Api {
+    EksCreateCluster,
+    EksDeleteCluster,
+    EksCreateNodegroup,
+    EksDeleteNodegroup,
+    EksCreateFargateProfile,
+    EksDeleteFargateProfile,
+    EksRunJob,
+    EksCall,
+    SnsPublish,
+}
+
+impl Api {
+    pub const ALL: [Api; 9] = [
+        Api::EksCreateCluster,
+        Api::EksDeleteCluster,
+        Api::EksCreateNodegroup,
+        Api::EksDeleteNodegroup,
+        Api::EksCreateFargateProfile,
+        Api::EksDeleteFargateProfile,
+        Api::EksRunJob,
+        Api::EksCall,
+        Api::SnsPublish,
+    ];
+
+    /// Everything the catalogue knows about this API.
+    pub fn spec(self) -> &'static Spec {
+        match self {
+            Api::EksCreateCluster => &eks::CREATE_CLUSTER,
+            Api::EksDeleteCluster => &eks::DELETE_CLUSTER,
+            Api::EksCreateNodegroup => &eks::CREATE_NODEGROUP,
+            Api::EksDeleteNodegroup => &eks::DELETE_NODEGROUP,
+            Api::EksCreateFargateProfile => &eks::CREATE_FARGATE_PROFILE,
+            Api::EksDeleteFargateProfile => &eks::DELETE_FARGATE_PROFILE,
+            Api::EksRunJob => &eks::RUN_JOB,
+            Api::EksCall => &eks::CALL,
+            Api::SnsPublish => &sns::PUBLISH,
+        }
+    }
+
+    /// `service:action` as it appears after `arn:<partition>:states:::`.
+    pub fn resource_name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Whether the API has `pattern`.
+    pub fn supports(self, pattern: Pattern) -> bool {
+        self.spec().patterns.contains(&pattern)
+    }
+}
+
+/// What the catalogue knows about one API.
+#[derive(Debug)]
+pub struct Spec {
+    /// `service:action`, e.g. `eks:createCluster`.
+    pub name: &'static str,
+    /// The patterns it has; the first is the plain request-response one where it exists.
+    pub patterns: &'static [Pattern],
+    /// The request's top-level fields (`Parameters` / `Arguments`), PascalCase.
+    pub request: &'static [Field],
+    /// Groups of fields of which at least one must be given (sns:publish needs a
+    /// `TopicArn`, `TargetArn` or `PhoneNumber`).
+    pub one_of: &'static [&'static [&'static str]],
+    /// The result, as the state sees it before `ResultSelector`.
+    pub result: &'static str,
+    /// The prefix of the service's error names: a service exception `X` is
+    /// `<prefix>.X` (`EKS.ResourceInUseException`).
+    pub error_prefix: &'static str,
+    /// Error names this integration raises besides `<prefix>.<Exception>`.
+    pub errors: &'static [&'static str],
+    /// The IAM actions the state machine's role needs.
+    pub iam: Iam,
+}
+
+impl Spec {
+    /// The top-level request field `name`.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.request.iter().find(|f| f.name == name)
+    }
+
+    /// Names of the required request fields.
+    pub fn required(&self) -> impl Iterator<Item = &'static str> {
+        self.request.iter().filter(|f| f.required).map(|f| f.name)
+    }
+}
+
+/// The IAM actions an integration needs, per pattern.
+#[derive(Debug)]
+pub struct Iam {
+    /// Needed by every pattern.
+    pub actions: &'static [&'static str],
+    /// Needed in addition by `.sync` (describing the resource while waiting).
+    pub sync_actions: &'static [&'static str],
+    /// Request fields that name IAM roles the call passes to the service
+    /// (`iam:PassRole` with `iam:PassedToService` = [`Iam::passed_to_service`]).
+    pub pass_role_fields: &'static [&'static str],
+    pub passed_to_service: Option<&'static str>,
+}
+
+/// One field of a request.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// PascalCase, as Step Functions takes it.
+    pub name: &'static str,
+    pub required: bool,
+    pub shape: Shape,
+}
+
+/// The shape of a request field's value.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// A scalar or a list of scalars of this type.
+    Value(Type),
+    /// A structure with these fields.
+    Object(&'static [Field]),
+    /// A list of structures with these fields.
+    List(&'static [Field]),
+    /// A user map (tags, labels): keys kept as they are.
+    Map,
+    /// A structure the service added recently: keys camel-cased all the way down,
+    /// checked by the service.
+    Open,
+}
+
+/// The JSON type of a scalar field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Type {
+    String,
+    Number,
+    Boolean,
+    /// An array of strings.
+    StringList,
+    /// A map of string to list of strings (Kubernetes query parameters).
+    StringListMap,
+    /// An object, or its JSON text (a Kubernetes manifest).
+    ObjectOrString,
+    /// Any JSON value.
+    Any,
+}
+
+impl Type {
+    /// The JSON type name a literal of this type has, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Type::String => "a string",
+            Type::Number => "a number",
+            Type::Boolean => "a boolean",
+            Type::StringList => "a list of strings",
+            Type::StringListMap => "an object of string lists",
+            Type::ObjectOrString => "an object or its JSON text",
+            Type::Any => "any value",
+        }
+    }
+}
+
+/// A built-in integration, as a `Resource` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Integration {
+    pub api: Api,
+    pub pattern: Pattern,
+    pub partition: Partition,
+}
+
+impl Integration {
+    /// The resource ARN: `arn:<partition>:states:::<service>:<action><suffix>`.
+    pub fn arn(self) -> String {
+        format!(
+            "arn:{}:states:::{}{}",
+            self.partition.name(),
+            self.api.resource_name(),
+            self.pattern.suffix()
+        )
+    }
+}
+
+/// What a `Resource` ARN names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// A built-in integration with a pattern it has.
+    Integration(Integration),
+    /// A built-in API with a pattern it does not have (`eks:call.sync`).
+    UnsupportedPattern(Api, Pattern),
+    /// Anything else: an activity, a Lambda function, an integration `asl` does
+    /// not build in (served by a handler the program registers).
+    Other,
+}
+
+/// Reads `arn:<partition>:states:::<service>:<action>[.<pattern>]`.
+pub fn parse_resource(arn: &str) -> Resource {
+    let Some((partition, rest)) = arn
+        .strip_prefix("arn:")
+        .and_then(|r| r.split_once(":states:::"))
+    else {
+        return Resource::Other;
+    };
+    let Some(partition) = Partition::from_name(partition) else {
+        return Resource::Other;
+    };
+    let (name, suffix) = match rest.find('.') {
+        Some(dot) => rest.split_at(dot),
+        None => (rest, ""),
+    };
+    let (Some(api), Some(pattern)) = (
+        Api::ALL.into_iter().find(|a| a.resource_name() == name),
+        Pattern::from_suffix(suffix),
+    ) else {
+        return Resource::Other;
+    };
+    if api.supports(pattern) {
+        Resource::Integration(Integration {
+            api,
+            pattern,
+            partition,
+        })
+    } else {
+        Resource::UnsupportedPattern(api, pattern)
+    }
+}
+
+/// The built-in integration `arn` names, if any.
+pub fn integration(arn: &str) -> Option<Integration> {
+    match parse_resource(arn) {
+        Resource::Integration(i) => Some(i),
+        _ => None,
+    }
+}
+
+/// Every resource ARN of the catalogue: each API × its patterns × each partition.
+pub fn resources() -> impl Iterator<Item = Integration> {
+    Api::ALL.into_iter().flat_map(|api| {
+        api.spec().patterns.iter().flat_map(move |&pattern| {
+            Partition::ALL
+                .into_iter()
+                .map(move |partition| Integration {
+                    api,
+                    pattern,
+                    partition,
+                })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_resource_parses_back_to_itself() {
+        let all: Vec<Integration> = resources().collect();
+        assert_eq!(all.len(), 3 * (6 * 2 + 2 + 1 + 1));
+        for i in all {
+            assert_eq!(
+                parse_resource(&i.arn()),
+                Resource::Integration(i),
+                "{}",
+                i.arn()
+            );
+        }
+    }
+
+    #[test]
+    fn other_resources_and_patterns() {
+        assert_eq!(
+            parse_resource("arn:aws:states:::eks:call.sync"),
+            Resource::UnsupportedPattern(Api::EksCall, Pattern::Sync)
+        );
+        for other in [
+            "arn:aws:states:::lambda:invoke",
+            "arn:aws:lambda:us-east-1:1:function:f",
+            "arn:aws-xx:states:::eks:call",
+            "arn:aws:states:::eks:call.syncc",
+            "arn:aws:states:us-east-1:1:activity:a",
+        ] {
+            assert_eq!(parse_resource(other), Resource::Other, "{other}");
+        }
+    }
+
+    #[test]
+    fn required_fields_are_fields() {
+        for api in Api::ALL {
+            let spec = api.spec();
+            assert!(spec.patterns.contains(&Pattern::RequestResponse) || spec.patterns.is_empty());
+            for group in spec.one_of {
+                for name in *group {
+                    assert!(spec.field(name).is_some(), "{}: {name}", spec.name);
+                }
+            }
+            for name in spec.iam.pass_role_fields {
+                assert!(spec.field(name).is_some(), "{}: {name}", spec.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Amazon SNS: `sns:publish`, the SNS Publish API in PascalCase.
+
+use super::{Field, Iam, Pattern, Shape, Spec, Type};
+
+const fn opt(name: &'static str, shape: Shape) -> Field {
+    Field {
+        name,
+        required: false,
+        shape,
+    }
+}
+
+const S: Shape = Shape::Value(Type::String);
+
+pub(super) static PUBLISH: Spec = Spec {
+    name: "sns:publish",
+    patterns: &[Pattern::RequestResponse],
+    request: &[
+        Field {
+            name: "Message",
+            required: true,
+            shape: Shape::Value(Type::Any),
+        },
+        opt("TopicArn", S),
+        opt("TargetArn", S),
+        opt("PhoneNumber", S),
+        opt("Subject", S),
+        opt("MessageStructure", S),
+        opt("MessageAttributes", Shape::Map),
+        opt("MessageDeduplicationId", S),
+        opt("MessageGroupId", S),
+    ],
+    one_of: &[&["TopicArn", "TargetArn", "PhoneNumber"]],
+    result: "`{\"MessageId\": \"...\", \"SequenceNumber\": \"...\"}` (SequenceNumber for FIFO topics), plus `SdkHttpMetadata`/`SdkResponseMetadata`",
+    error_prefix: "SNS",
+    errors: &["States.TaskFailed", "States.Runtime"],
+    iam: Iam {
+        actions: &["sns:Publish"],
+        sync_actions: &[],
+        pass_role_fields: &[],
+        passed_to_service: None,
+    },
+};

@@ -1,0 +1,319 @@
+//! What the runtime can run: the refusals that used to be made while generating
+//! code, decided here on the model, so `asl check` and `asl!` refuse exactly the
+//! same definitions (code generation itself never refuses).
+//!
+//! In: a checked [`StateMachine`] and the [`CheckOptions`] (declared resources).
+//! Out: `asl::unsupported` for constructs AWS accepts that `asl` cannot run yet, and
+//! `asl::undeclared-resource` for a Task whose `Resource` is neither built in nor
+//! declared.
+
+use crate::diagnostics::Diagnostic;
+use crate::expr::{Arg, Call, Expression, Path, Root};
+use crate::model::{
+    Catcher, Condition, ConditionKind, Dynamic, Io, Nullable, Operand, Origin, QueryLanguage,
+    StateKind, StateMachine, Template, TemplateNode, WaitDuration,
+};
+use crate::rules::Rule;
+
+/// What a definition is checked against besides the language itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckOptions {
+    /// Task `Resource`s the program provides handlers for, besides the built-in
+    /// integrations (`asl!(…, resources = [...])`, `asl check --resource`).
+    pub resources: Vec<String>,
+    /// Accept any `Resource` (`asl check --allow-undeclared`, [`crate::load`]).
+    pub allow_undeclared: bool,
+}
+
+impl CheckOptions {
+    /// Resources `resources` are declared; any other non-built-in one is refused.
+    pub fn declaring<I: IntoIterator<Item = S>, S: Into<String>>(resources: I) -> Self {
+        CheckOptions {
+            resources: resources.into_iter().map(Into::into).collect(),
+            allow_undeclared: false,
+        }
+    }
+
+    /// Every `Resource` is accepted (the language rules only).
+    pub fn allowing_undeclared() -> Self {
+        CheckOptions {
+            resources: Vec::new(),
+            allow_undeclared: true,
+        }
+    }
+}
+
+/// Runs the support rules on `machine` and its nested machines.
+pub fn check_support(machine: &StateMachine, options: &CheckOptions, diags: &mut Vec<Diagnostic>) {
+    let mut c = Support { options, diags };
+    c.machine(machine);
+}
+
+struct Support<'a> {
+    options: &'a CheckOptions,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Support<'_> {
+    fn unsupported(&mut self, origin: &Origin, message: String) {
+        self.diags.push(
+            Diagnostic::new(Rule::Unsupported, message, origin.clone())
+                .with_help("this part of the language is checked but asl cannot run it yet"),
+        );
+    }
+
+    fn machine(&mut self, machine: &StateMachine) {
+        for state in &machine.states {
+            let jsonpath = state.query_language == QueryLanguage::JsonPath;
+            let name = &state.name.value;
+            match &state.kind {
+                StateKind::Task(t) => {
+                    self.io(&t.io, jsonpath);
+                    self.catchers(&t.catch, jsonpath);
+                    let resource = &t.resource.value.arn;
+                    if t.integration().is_none()
+                        && !self.options.allow_undeclared
+                        && !self.options.resources.iter().any(|r| r == resource)
+                    {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Rule::UndeclaredResource,
+                                format!("Task `{name}` calls `{resource}`, which is neither a built-in integration nor declared"),
+                                t.resource.origin.clone(),
+                            )
+                            .with_help(format!(
+                                "declare it so the program must register a handler: `asl!(Name = \"...\", resources = [\"{resource}\"])` (`asl check --resource {resource}`)"
+                            )),
+                        );
+                    }
+                    if let Some(c) = &t.credentials {
+                        self.unsupported(&c.origin, "`Credentials` are not supported yet".into());
+                    }
+                    self.dynamic_path(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
+                    self.dynamic_path(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
+                }
+                StateKind::Pass(p) => self.io(&p.io, jsonpath),
+                StateKind::Succeed(s) => self.io(&s.io, jsonpath),
+                StateKind::Wait(w) => {
+                    self.io(&w.io, jsonpath);
+                    match &w.duration {
+                        WaitDuration::Seconds(d) => self.dynamic_path(Some(d), "SecondsPath"),
+                        WaitDuration::Timestamp(d) => self.dynamic_path(Some(d), "TimestampPath"),
+                    }
+                }
+                StateKind::Fail(f) => {
+                    for field in [&f.error, &f.cause].into_iter().flatten() {
+                        if let Dynamic::Path(p) = field {
+                            self.expression(&p.value, &p.origin);
+                        }
+                    }
+                }
+                StateKind::Choice(c) => {
+                    self.io(&c.io, jsonpath);
+                    for rule in &c.choices {
+                        if jsonpath && rule.output.is_some() {
+                            self.unsupported(
+                                &rule.origin,
+                                "`Output` in a choice rule is evaluated only in a JSONata state"
+                                    .into(),
+                            );
+                        }
+                        if let Some(a) = &rule.assign {
+                            self.template(a, jsonpath);
+                        }
+                        self.condition(&rule.condition, jsonpath);
+                    }
+                }
+                StateKind::Parallel(p) => {
+                    self.io(&p.io, jsonpath);
+                    self.catchers(&p.catch, jsonpath);
+                    p.branches.iter().for_each(|b| self.machine(b));
+                }
+                StateKind::Map(m) => {
+                    self.io(&m.io, jsonpath);
+                    self.catchers(&m.catch, jsonpath);
+                    for (origin, what) in [
+                        (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
+                        (m.item_batcher.as_ref().map(|r| &r.origin), "ItemBatcher"),
+                        (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
+                    ] {
+                        if let Some(origin) = origin {
+                            self.unsupported(
+                                origin,
+                                format!("Map `{name}` uses `{what}`, which is not supported yet"),
+                            );
+                        }
+                    }
+                    if let Some(p) = &m.items_path {
+                        self.path(&p.value, &p.origin);
+                    }
+                    for t in [&m.items, &m.item_selector].into_iter().flatten() {
+                        self.template(t, jsonpath);
+                    }
+                    self.dynamic_path(m.max_concurrency.as_ref(), "MaxConcurrencyPath");
+                    self.dynamic_path(
+                        m.tolerated_failure_count.as_ref(),
+                        "ToleratedFailureCountPath",
+                    );
+                    self.dynamic_path(
+                        m.tolerated_failure_percentage.as_ref(),
+                        "ToleratedFailurePercentagePath",
+                    );
+                    self.machine(&m.item_processor);
+                }
+            }
+        }
+    }
+
+    fn io(&mut self, io: &Io, jsonpath: bool) {
+        for p in [&io.input_path, &io.output_path].into_iter().flatten() {
+            if let Nullable {
+                value: Some(p),
+                origin,
+            } = p
+            {
+                self.path(p, origin);
+            }
+        }
+        if let Some(Nullable {
+            value: Some(p),
+            origin,
+        }) = &io.result_path
+        {
+            self.result_path_root(&p.root, &p.text, origin);
+        }
+        for t in [
+            &io.parameters,
+            &io.result_selector,
+            &io.arguments,
+            &io.output,
+            &io.assign,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.template(t, jsonpath);
+        }
+    }
+
+    fn catchers(&mut self, catch: &[Catcher], jsonpath: bool) {
+        for c in catch {
+            if jsonpath && c.assign.is_some() {
+                self.unsupported(
+                    &c.origin,
+                    "`Assign` in a Catch of a JSONPath state is not supported yet".into(),
+                );
+            }
+            if let Some(Nullable {
+                value: Some(p),
+                origin,
+            }) = &c.result_path
+            {
+                self.result_path_root(&p.root, &p.text, origin);
+            }
+        }
+    }
+
+    /// A `ResultPath` writes into the state output, never into a variable.
+    fn result_path_root(&mut self, root: &Root, text: &str, origin: &Origin) {
+        if let Root::Variable(_) = root {
+            self.unsupported(
+                origin,
+                format!("`{text}`: a ResultPath cannot write into a variable"),
+            );
+        }
+    }
+
+    /// A `...Path` field that takes a number or timestamp: a path, not an intrinsic.
+    fn dynamic_path<T>(&mut self, field: Option<&Dynamic<T>>, name: &str) {
+        if let Some(Dynamic::Path(p)) = field {
+            match &p.value {
+                Expression::Path(path) => self.path(path, &p.origin),
+                Expression::Intrinsic(_) => self.unsupported(
+                    &p.origin,
+                    format!("{name} takes a path, not an intrinsic function"),
+                ),
+            }
+        }
+    }
+
+    fn template(&mut self, t: &Template, jsonpath: bool) {
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                for f in fields {
+                    if !jsonpath && f.dynamic {
+                        self.unsupported(
+                            &f.name.origin,
+                            "a `.$` key in a JSONata state is not evaluated; write the value as \"{% ... %}\"".into(),
+                        );
+                    }
+                    self.template(&f.value, jsonpath);
+                }
+            }
+            TemplateNode::Array(items) => items.iter().for_each(|i| self.template(i, jsonpath)),
+            TemplateNode::Literal(_) => {}
+            TemplateNode::Expression(e) if jsonpath => self.expression(e, &t.origin),
+            TemplateNode::Expression(_) => self.unsupported(
+                &t.origin,
+                "a JSONPath expression in a JSONata state is not evaluated".into(),
+            ),
+            TemplateNode::Jsonata(_) if jsonpath => self.unsupported(
+                &t.origin,
+                "a `{% %}` string is evaluated only in a JSONata state".into(),
+            ),
+            TemplateNode::Jsonata(_) => {}
+        }
+    }
+
+    fn condition(&mut self, c: &Condition, jsonpath: bool) {
+        match &c.kind {
+            ConditionKind::And(all) | ConditionKind::Or(all) => {
+                all.iter().for_each(|c| self.condition(c, jsonpath));
+            }
+            ConditionKind::Not(inner) => self.condition(inner, jsonpath),
+            ConditionKind::Compare(cmp) => {
+                self.path(&cmp.variable.value, &cmp.variable.origin);
+                if let Operand::Path(p) = &cmp.operand.value {
+                    self.path(p, &cmp.operand.origin);
+                }
+            }
+            ConditionKind::Jsonata(_) if jsonpath => self.unsupported(
+                &c.origin,
+                "a JSONata `Condition` is evaluated only in a JSONata state".into(),
+            ),
+            ConditionKind::Jsonata(_) => {}
+        }
+    }
+
+    fn expression(&mut self, e: &Expression, origin: &Origin) {
+        match e {
+            Expression::Path(p) => self.path(p, origin),
+            Expression::Intrinsic(call) => self.call(call, origin),
+        }
+    }
+
+    fn call(&mut self, call: &Call, origin: &Origin) {
+        for arg in &call.args {
+            match arg {
+                Arg::Path(p) => self.path(p, origin),
+                Arg::Call(inner) => self.call(inner, origin),
+                _ => {}
+            }
+        }
+    }
+
+    /// Variables are read through reference paths only (`$name.a[0]`); a full
+    /// JSONPath query over a variable is not supported yet.
+    fn path(&mut self, path: &Path, origin: &Origin) {
+        if let (Path::Query(_), Root::Variable(_)) = (path, path.root()) {
+            self.unsupported(
+                origin,
+                format!(
+                    "the JSONPath query `{}` over a variable is not supported yet",
+                    path.text()
+                ),
+            );
+        }
+    }
+}
