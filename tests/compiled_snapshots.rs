@@ -1,5 +1,7 @@
 //! The stored snapshots (`snapshots/*.rs`) compiled and run: a snapshot that
-//! stops compiling, or generated code that behaves differently, fails here.
+//! stops compiling, or generated code that behaves differently, fails here. They
+//! compile under `deny(warnings)`: dead or sloppy generated code shows up as an
+//! error here instead of hiding behind an `allow`.
 //!
 //! The EKS sample runs against scripted task handlers registered on the
 //! `Runtime` (the seam every integration plugs into): they check the parameters
@@ -13,18 +15,23 @@ use asl::runtime::task::{BoxFuture, TaskContext, TaskHandler};
 use asl::runtime::{Error, Value};
 use serde_json::json;
 
+#[deny(warnings)]
 mod counter {
     include!("snapshots/counter.rs");
 }
+#[deny(warnings)]
 mod label_items {
     include!("snapshots/label_items.rs");
 }
+#[deny(warnings)]
 mod fan_out {
     include!("snapshots/fan_out.rs");
 }
+#[deny(warnings)]
 mod jsonata_catch {
     include!("snapshots/jsonata_catch.rs");
 }
+#[deny(warnings)]
 mod manage_eks_cluster {
     include!("snapshots/manage_eks_cluster.rs");
 }

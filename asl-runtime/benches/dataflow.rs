@@ -21,63 +21,42 @@ use serde_json::{Map, Value, json};
 const DEEP: ReferencePath = ReferencePath::from_static(
     Root::Input,
     &[
-        Segment::Field(Cow::Borrowed("cluster")),
-        Segment::Field(Cow::Borrowed("nodegroups")),
+        Segment::Field("cluster"),
+        Segment::Field("nodegroups"),
         Segment::Index(2),
-        Segment::Field(Cow::Borrowed("status")),
+        Segment::Field("status"),
     ],
     "$.cluster.nodegroups[2].status",
 );
 
 const RESULT_AT: ReferencePath = ReferencePath::from_static(
     Root::Input,
-    &[
-        Segment::Field(Cow::Borrowed("results")),
-        Segment::Field(Cow::Borrowed("describe")),
-    ],
+    &[Segment::Field("results"), Segment::Field("describe")],
     "$.results.describe",
 );
 
 const NAME: ReferencePath = ReferencePath::from_static(
     Root::Input,
-    &[
-        Segment::Field(Cow::Borrowed("cluster")),
-        Segment::Field(Cow::Borrowed("name")),
-    ],
+    &[Segment::Field("cluster"), Segment::Field("name")],
     "$.cluster.name",
 );
 const EXEC_ID: ReferencePath = ReferencePath::from_static(
     Root::Context,
-    &[
-        Segment::Field(Cow::Borrowed("Execution")),
-        Segment::Field(Cow::Borrowed("Id")),
-    ],
+    &[Segment::Field("Execution"), Segment::Field("Id")],
     "$$.Execution.Id",
 );
 const VERSION: ReferencePath = ReferencePath::from_static(
     Root::Input,
-    &[
-        Segment::Field(Cow::Borrowed("cluster")),
-        Segment::Field(Cow::Borrowed("version")),
-    ],
+    &[Segment::Field("cluster"), Segment::Field("version")],
     "$.cluster.version",
 );
 
-const CLUSTER: ReferencePath = ReferencePath::from_static(
-    Root::Input,
-    &[Segment::Field(Cow::Borrowed("cluster"))],
-    "$.cluster",
-);
-const JUST_NAME: ReferencePath = ReferencePath::from_static(
-    Root::Input,
-    &[Segment::Field(Cow::Borrowed("name"))],
-    "$.name",
-);
-const STATUS: ReferencePath = ReferencePath::from_static(
-    Root::Input,
-    &[Segment::Field(Cow::Borrowed("status"))],
-    "$.status",
-);
+const CLUSTER: ReferencePath =
+    ReferencePath::from_static(Root::Input, &[Segment::Field("cluster")], "$.cluster");
+const JUST_NAME: ReferencePath =
+    ReferencePath::from_static(Root::Input, &[Segment::Field("name")], "$.name");
+const STATUS: ReferencePath =
+    ReferencePath::from_static(Root::Input, &[Segment::Field("status")], "$.status");
 
 /// Three levels, `{ClusterName, ExecutionId, Job: {Label, Spec: {...}}}`, with
 /// paths, `$$` and `States.Format`, built as generated code builds it.

@@ -15,6 +15,7 @@ pub use std::vec::Vec;
 
 pub use serde_json::{Map, Number, Value};
 
+pub use crate::__reference_path as path;
 pub use crate::choice::{self, Cmp};
 pub use crate::error::{Error, names};
 pub use crate::exec::context::eval_context_path;
@@ -28,6 +29,35 @@ pub use crate::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
 pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};
 pub use crate::template::{Scope, eval_query, path_not_found};
+
+/// A payload template object with its members in template order.
+#[inline]
+pub fn object<const N: usize>(members: [(&'static str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in members {
+        map.insert(String::from(key), value);
+    }
+    Value::Object(map)
+}
+
+/// [`object`] for a state's result (the top of its template), with one spare
+/// slot: the next state's `ResultPath` (`"$.size"`) often adds a member, and the
+/// slot saves that write a reallocation of the object.
+#[inline]
+pub fn result_object<const N: usize>(members: [(&'static str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N + 1);
+    for (key, value) in members {
+        map.insert(String::from(key), value);
+    }
+    Value::Object(map)
+}
+
+/// The value of a `"field.$": "<JSONPath query>"` member over the state's input
+/// (no `$$`, no variables): the value, or the array of matches.
+#[inline]
+pub fn query_field(field: &str, query: &JsonPathQuery, input: &Value) -> Result<Value, Error> {
+    eval_query(field, query, &Scope::input(input))
+}
 
 /// The value of a `"field.$": "$.a.b"` template member or intrinsic argument.
 #[inline]
@@ -59,7 +89,7 @@ pub fn select_owned(path: &ReferencePath, mut value: Value) -> Result<Value, Err
     let mut current = &mut value;
     for segment in path.segments.iter() {
         current = match (segment, current) {
-            (Segment::Field(name), Value::Object(map)) => match map.get_mut(name.as_ref()) {
+            (Segment::Field(name), Value::Object(map)) => match map.get_mut(*name) {
                 Some(v) => v,
                 None => return Err(path.no_results_error()),
             },

@@ -337,7 +337,6 @@ mod tests {
     use crate::error::names;
     use crate::path::{Root, Segment};
     use serde_json::json;
-    use std::borrow::Cow;
 
     #[test]
     fn numeric_compares_by_value_and_rejects_other_types() {
@@ -466,7 +465,7 @@ mod tests {
     #[test]
     fn missing_variable_is_runtime_error() {
         const X: ReferencePath =
-            ReferencePath::from_static(Root::Input, &[Segment::Field(Cow::Borrowed("x"))], "$.x");
+            ReferencePath::from_static(Root::Input, &[Segment::Field("x")], "$.x");
         let e = variable(&X, &json!({})).unwrap_err();
         assert_eq!(e.name(), names::RUNTIME);
         assert_eq!(

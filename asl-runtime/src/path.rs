@@ -30,9 +30,35 @@ pub enum Root {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
     /// `.name` or `['name']`
-    Field(Cow<'static, str>),
+    Field(&'static str),
     /// `[n]`
     Index(usize),
+}
+
+/// A [`ReferencePath`] constant in one line, as generated code declares its
+/// paths: `path!(input, "$.a[0]", "a", [0])`, `path!(context, "$$.Execution.Id",
+/// "Execution", "Id")`, `path!(variable("x"), "$x.y", "y")`. Field names are
+/// string literals, indexes bracketed integers.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __reference_path {
+    (variable($name:literal), $text:literal $(, $segment:tt)*) => {
+        $crate::path::ReferencePath::variable($name, &[$($crate::__segment!($segment)),*], $text)
+    };
+    ($root:ident, $text:literal $(, $segment:tt)*) => {
+        $crate::path::ReferencePath::$root(&[$($crate::__segment!($segment)),*], $text)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __segment {
+    ([$index:literal]) => {
+        $crate::path::Segment::Index($index)
+    };
+    ($name:literal) => {
+        $crate::path::Segment::Field($name)
+    };
 }
 
 /// A definite path: at most one value, and a place a value can be written to.
@@ -54,6 +80,25 @@ impl ReferencePath {
             segments: Cow::Borrowed(segments),
             text: Cow::Borrowed(text),
         }
+    }
+
+    /// A path from `$` (generated code).
+    pub const fn input(segments: &'static [Segment], text: &'static str) -> Self {
+        Self::from_static(Root::Input, segments, text)
+    }
+
+    /// A path from `$$` (generated code).
+    pub const fn context(segments: &'static [Segment], text: &'static str) -> Self {
+        Self::from_static(Root::Context, segments, text)
+    }
+
+    /// A path from the variable `$name` (generated code).
+    pub const fn variable(
+        name: &'static str,
+        segments: &'static [Segment],
+        text: &'static str,
+    ) -> Self {
+        Self::from_static(Root::Variable(Cow::Borrowed(name)), segments, text)
     }
 
     /// `$`
@@ -141,7 +186,7 @@ impl ReferencePath {
         for segment in parents {
             current = match (segment, current) {
                 (Segment::Field(name), Value::Object(map)) => map
-                    .entry(name.as_ref())
+                    .entry(*name)
                     .or_insert_with(|| Value::Object(Map::new())),
                 (Segment::Index(i), Value::Array(items)) => &mut items[*i],
                 // `writable` has checked every step.
@@ -228,18 +273,15 @@ mod tests {
 
     const A_B: ReferencePath = ReferencePath::from_static(
         Root::Input,
-        &[
-            Segment::Field(Cow::Borrowed("a")),
-            Segment::Field(Cow::Borrowed("b")),
-        ],
+        &[Segment::Field("a"), Segment::Field("b")],
         "$.a.b",
     );
     const ITEMS_1_NAME: ReferencePath = ReferencePath::from_static(
         Root::Input,
         &[
-            Segment::Field(Cow::Borrowed("items")),
+            Segment::Field("items"),
             Segment::Index(1),
-            Segment::Field(Cow::Borrowed("name")),
+            Segment::Field("name"),
         ],
         "$.items[1].name",
     );
@@ -259,7 +301,7 @@ mod tests {
     fn select_reports_aws_cause() {
         let p = ReferencePath::from_static(
             Root::Input,
-            &[Segment::Field(Cow::Borrowed("NoSuchInputPath"))],
+            &[Segment::Field("NoSuchInputPath")],
             "$.NoSuchInputPath",
         );
         let err = p.select(&json!({})).unwrap_err();

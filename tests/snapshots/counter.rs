@@ -5,15 +5,7 @@
 /// Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counter;
-#[allow(
-    unused_variables,
-    unused_mut,
-    unused_braces,
-    unused_parens,
-    non_camel_case_types,
-    non_snake_case,
-    clippy::all
-)]
+#[allow(clippy::all)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -46,145 +38,69 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
+    static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
+    static __P1: __asl::ReferencePath = __asl::path!(input, "$.count", "count");
     fn init(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Init",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Init");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(__asl::String::from("count"), __asl::Value::from(0i64));
-                __m.insert(
-                    __asl::String::from("n"),
-                    __asl::field(
-                        "n",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                "$.n",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __asl::Value::Object(__m)
-            };
+            let __res = __asl::result_object([
+                ("count", __asl::Value::from(0i64)),
+                ("n", __asl::field("n", &__P0, __eff)?),
+            ]);
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::Some(__S0::Increment), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::Increment))
     }
     fn increment(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Increment",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Increment");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(
-                    __asl::String::from("count"),
+            let __res = __asl::result_object([
+                (
+                    "count",
                     __asl::intrinsics::math_add(
-                        &__asl::field(
-                            "count",
-                            {
-                                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                    __asl::Root::Input,
-                                    &[__asl::Segment::Field(__asl::Cow::Borrowed("count"))],
-                                    "$.count",
-                                );
-                                &__P
-                            },
-                            __eff,
-                        )?,
+                        &__asl::field("count", &__P1, __eff)?,
                         &__asl::Value::from(1i64),
                     )?,
-                );
-                __m.insert(
-                    __asl::String::from("n"),
-                    __asl::field(
-                        "n",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                "$.n",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __asl::Value::Object(__m)
-            };
+                ),
+                ("n", __asl::field("n", &__P0, __eff)?),
+            ]);
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::Some(__S0::More), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::More))
     }
     fn more(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "More?",
-            kind: __asl::StateKind::Choice,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::choice("More?");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("count"))],
-                            "$.count",
-                        );
-                        &__P
-                    },
-                    __eff,
-                )?;
+                let __v = __asl::choice::variable(&__P1, __eff)?;
                 {
-                    let __o = __asl::choice::operand(
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                "$.n",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?;
+                    let __o = __asl::choice::operand(&__P0, __eff)?;
                     __asl::choice::numeric(__v, __asl::Cmp::Lt, __o)
                 }
             } {
                 __S0::Increment
             } else {
-                { __S0::Done }
+                __S0::Done
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -196,20 +112,15 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Done",
-            kind: __asl::StateKind::Succeed,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None::<__S0>, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None::<__S0>)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S0 {

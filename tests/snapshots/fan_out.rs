@@ -5,15 +5,7 @@
 /// Two branches on the same input; a failing third branch is caught and retried by the Parallel state.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FanOut;
-#[allow(
-    unused_variables,
-    unused_mut,
-    unused_braces,
-    unused_parens,
-    non_camel_case_types,
-    non_snake_case,
-    clippy::all
-)]
+#[allow(clippy::all)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -46,57 +38,34 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
+    static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
+    static __P1: __asl::ReferencePath = __asl::path!(
+        input, "$[0].doubled", [0], "doubled"
+    );
+    static __P2: __asl::ReferencePath = __asl::path!(input, "$[1].text", [1], "text");
+    static __P3: __asl::ReferencePath = __asl::path!(input, "$.result", "result");
     fn double(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Double",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Double");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert(
-                    __asl::String::from("doubled"),
+            let __res = __asl::result_object([
+                (
+                    "doubled",
                     __asl::intrinsics::math_add(
-                        &__asl::field(
-                            "doubled",
-                            {
-                                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                    __asl::Root::Input,
-                                    &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                    "$.n",
-                                );
-                                &__P
-                            },
-                            __eff,
-                        )?,
-                        &__asl::field(
-                            "doubled",
-                            {
-                                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                    __asl::Root::Input,
-                                    &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                    "$.n",
-                                );
-                                &__P
-                            },
-                            __eff,
-                        )?,
+                        &__asl::field("doubled", &__P0, __eff)?,
+                        &__asl::field("doubled", &__P0, __eff)?,
                     )?,
-                );
-                __asl::Value::Object(__m)
-            };
+                ),
+            ]);
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S1 {
@@ -126,14 +95,9 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S2>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Wait a minute",
-            kind: __asl::StateKind::Wait,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::wait("Wait a minute");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
             __st.wait_seconds(60u64).await;
             let __res = input;
@@ -141,52 +105,32 @@ const _: () = {
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::Some(__S2::Describe), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S2::Describe))
     }
     fn describe(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S2>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Describe",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Describe");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert(
-                    __asl::String::from("text"),
+            let __res = __asl::result_object([
+                (
+                    "text",
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["n is ", ""],
-                            &[
-                                __asl::field(
-                                    "text",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                                            "$.n",
-                                        );
-                                        &__P
-                                    },
-                                    __eff,
-                                )?,
-                            ],
+                            &[__asl::field("text", &__P0, __eff)?],
                         )?,
                     ),
-                );
-                __asl::Value::Object(__m)
-            };
+                ),
+            ]);
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S2 {
@@ -218,32 +162,17 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Check",
-            kind: __asl::StateKind::Choice,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::choice("Check");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S3, __asl::Value), __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("n"))],
-                            "$.n",
-                        );
-                        &__P
-                    },
-                    __eff,
-                )?;
+                let __v = __asl::choice::variable(&__P0, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Lt, 0f64)
             } {
                 __S3::Negative
             } else {
-                { __S3::Fine }
+                __S3::Fine
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -255,17 +184,12 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Negative",
-            kind: __asl::StateKind::Fail,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::fail("Negative");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<
             (__asl::Option<__asl::String>, __asl::Option<__asl::String>),
             __asl::Error,
         > = (|| {
-            let __ctx = __st.context();
             __asl::Ok((
                 __asl::Some(__asl::String::from("Negative")),
                 __asl::Some(__asl::String::from("n must not be negative")),
@@ -281,20 +205,15 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Fine",
-            kind: __asl::StateKind::Succeed,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Fine");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None::<__S3>, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None::<__S3>)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S3 {
@@ -328,32 +247,15 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Fan out",
-            kind: __asl::StateKind::Parallel,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Fan out");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier {
-                error_equals: &["Negative"],
-                interval_seconds: 2f64,
-                max_attempts: 1u32,
-                backoff_rate: 2f64,
-                max_delay_seconds: __asl::None,
-                jitter: __asl::Jitter::None,
-            },
+            __asl::Retrier::with(&["Negative"], 2f64, 1u32, 2f64),
         ];
         static __CATCH: [__asl::Catcher<__S0>; 1usize] = [
             __asl::Catcher {
                 error_equals: &["States.ALL"],
-                result_path: __asl::Some(
-                    __asl::ReferencePath::from_static(
-                        __asl::Root::Input,
-                        &[__asl::Segment::Field(__asl::Cow::Borrowed("error"))],
-                        "$.error",
-                    ),
-                ),
+                result_path: __asl::Some(__asl::path!(input, "$.error", "error")),
                 next: __S0::Failed,
             },
         ];
@@ -363,7 +265,6 @@ const _: () = {
             __st.retrying(
                     &__RETRY,
                     || async move {
-                        let __ctx = __st.context();
                         let __eff = &input;
                         let __branch_input = __asl::Value::clone(__eff);
                         let __branches: [__asl::BranchFuture<'_>; 3usize] = [
@@ -381,54 +282,11 @@ const _: () = {
                             }),
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
-                        let __res = {
-                            let mut __m = __asl::Map::with_capacity(3usize);
-                            __m.insert(
-                                __asl::String::from("doubled"),
-                                __asl::field(
-                                    "doubled",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[
-                                                __asl::Segment::Index(0usize),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("doubled")),
-                                            ],
-                                            "$[0].doubled",
-                                        );
-                                        &__P
-                                    },
-                                    &__res,
-                                )?,
-                            );
-                            __m.insert(
-                                __asl::String::from("text"),
-                                __asl::field(
-                                    "text",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[
-                                                __asl::Segment::Index(1usize),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("text")),
-                                            ],
-                                            "$[1].text",
-                                        );
-                                        &__P
-                                    },
-                                    &__res,
-                                )?,
-                            );
-                            __asl::Value::Object(__m)
-                        };
-                        let __out = {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("result"))],
-                                "$.result",
-                            );
-                            &__P
-                        }
+                        let __res = __asl::result_object([
+                            ("doubled", __asl::field("doubled", &__P1, &__res)?),
+                            ("text", __asl::field("text", &__P2, &__res)?),
+                        ]);
+                        let __out = __P3
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __asl::Ok(__out)
                     },
@@ -442,52 +300,30 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Failed",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Failed");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     fn done(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Done",
-            kind: __asl::StateKind::Succeed,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __res = input;
             let __out = __res;
-            __asl::Ok(
-                __asl::select_owned(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("result"))],
-                            "$.result",
-                        );
-                        &__P
-                    },
-                    __out,
-                )?,
-            )
+            __asl::Ok(__asl::select_owned(&__P3, __out)?)
         })();
-        __st.finish(__result, __asl::None::<__S0>, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None::<__S0>)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S0 {

@@ -5,15 +5,7 @@
 /// JSONata Catch: Output and Assign read $states.errorOutput and the state's input
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsonataCatch;
-#[allow(
-    unused_variables,
-    unused_mut,
-    unused_braces,
-    unused_parens,
-    non_camel_case_types,
-    non_snake_case,
-    clippy::all
-)]
+#[allow(clippy::all)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -54,17 +46,12 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Boom",
-            kind: __asl::StateKind::Fail,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::fail("Boom");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<
             (__asl::Option<__asl::String>, __asl::Option<__asl::String>),
             __asl::Error,
         > = (|| {
-            let __ctx = __st.context();
             let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
             let __scope = __jenv.scope(&input);
             __asl::Ok((
@@ -125,26 +112,17 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Try",
-            kind: __asl::StateKind::Parallel,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Try");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        static __RETRY: [__asl::Retrier; 0usize] = [];
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
                 error_equals: &["Other"],
-                result_path: __asl::Some(
-                    __asl::ReferencePath::from_static(__asl::Root::Input, &[], "$"),
-                ),
+                result_path: __asl::Some(__asl::path!(input, "$")),
                 next: __S0::After,
             },
             __asl::Catcher {
                 error_equals: &["States.ALL"],
-                result_path: __asl::Some(
-                    __asl::ReferencePath::from_static(__asl::Root::Input, &[], "$"),
-                ),
+                result_path: __asl::Some(__asl::path!(input, "$")),
                 next: __S0::After,
             },
         ];
@@ -152,9 +130,8 @@ const _: () = {
             let input = &input;
             let __st = &__st;
             __st.retrying(
-                    &__RETRY,
+                    &[],
                     || async move {
-                        let __ctx = __st.context();
                         let __eff = &input;
                         let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
                         let __scope = __jenv.scope(&input);
@@ -209,21 +186,16 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "After",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("After");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
             let __scope = __jenv.scope(&input);
             let __out = __JT9.eval(&__scope, "Output")?;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S0 {

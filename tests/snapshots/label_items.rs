@@ -5,15 +5,7 @@
 /// Labels every item: an inline Map whose ItemSelector reads $$.Map.Item, a Pass with States.Format and a Choice per item.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LabelItems;
-#[allow(
-    unused_variables,
-    unused_mut,
-    unused_braces,
-    unused_parens,
-    non_camel_case_types,
-    non_snake_case,
-    clippy::all
-)]
+#[allow(clippy::all)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -46,109 +38,63 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
+    static __P0: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
+    static __P1: __asl::ReferencePath = __asl::path!(
+        context, "$$.Map.Item.Index", "Map", "Item", "Index"
+    );
+    static __P2: __asl::ReferencePath = __asl::path!(
+        context, "$$.Map.Item.Value", "Map", "Item", "Value"
+    );
+    static __P3: __asl::ReferencePath = __asl::path!(input, "$.prefix", "prefix");
+    static __P4: __asl::ReferencePath = __asl::path!(input, "$.index", "index");
+    static __P5: __asl::ReferencePath = __asl::path!(input, "$.value", "value");
+    static __P6: __asl::ReferencePath = __asl::path!(input, "$.size", "size");
+    static __P7: __asl::ReferencePath = __asl::path!(input, "$.labelled", "labelled");
     fn format(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Format",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Format");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(
-                    __asl::String::from("label"),
+            let __res = __asl::result_object([
+                (
+                    "label",
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["", "-", ""],
                             &[
-                                __asl::field(
-                                    "label",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[__asl::Segment::Field(__asl::Cow::Borrowed("prefix"))],
-                                            "$.prefix",
-                                        );
-                                        &__P
-                                    },
-                                    __eff,
-                                )?,
-                                __asl::field(
-                                    "label",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[__asl::Segment::Field(__asl::Cow::Borrowed("index"))],
-                                            "$.index",
-                                        );
-                                        &__P
-                                    },
-                                    __eff,
-                                )?,
+                                __asl::field("label", &__P3, __eff)?,
+                                __asl::field("label", &__P4, __eff)?,
                             ],
                         )?,
                     ),
-                );
-                __m.insert(
-                    __asl::String::from("value"),
-                    __asl::field(
-                        "value",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("value"))],
-                                "$.value",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __asl::Value::Object(__m)
-            };
+                ),
+                ("value", __asl::field("value", &__P5, __eff)?),
+            ]);
             let __out = __res;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::Some(__S1::Big), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S1::Big))
     }
     fn big(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Big?",
-            kind: __asl::StateKind::Choice,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::choice("Big?");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S1, __asl::Value), __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("value"))],
-                            "$.value",
-                        );
-                        &__P
-                    },
-                    __eff,
-                )?;
+                let __v = __asl::choice::variable(&__P5, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Ge, 100f64)
             } {
                 __S1::Big2
             } else {
-                { __S1::Small }
+                __S1::Small
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -160,56 +106,30 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Big",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Big");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = __asl::Value::String(__asl::String::from("big"));
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("size"))],
-                    "$.size",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __res = __asl::Value::from("big");
+            let __out = __P6.apply_result(input, __res)?;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     fn small(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Small",
-            kind: __asl::StateKind::Pass,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Small");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __res = __asl::Value::String(__asl::String::from("small"));
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("size"))],
-                    "$.size",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __res = __asl::Value::from("small");
+            let __out = __P6.apply_result(input, __res)?;
             __asl::Ok(__out)
         })();
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S1 {
@@ -245,29 +165,14 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Label items",
-            kind: __asl::StateKind::Map,
-            reads_context: true,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::map("Label items")
+            .reading_context();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __ctx = __st.context();
             let __eff = &input;
             let __items: __asl::Cow<'_, [__asl::Value]> = __asl::Cow::Borrowed(
-                __st
-                    .map_items_ref(
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("items"))],
-                                "$.items",
-                            );
-                            &__P
-                        }
-                            .select(__eff)?,
-                        "$.items",
-                    )?,
+                __st.map_items_ref(__P0.select(__eff)?, "$.items")?,
             );
             let __max_concurrency: usize = 0usize;
             let __tolerance = __asl::Tolerance {
@@ -280,94 +185,26 @@ const _: () = {
                     __tolerance,
                     |__index, __item| {
                         let __ctx = __st.context().with_map_item(__index, __item);
-                        let __iteration_input = {
-                            let mut __m = __asl::Map::with_capacity(4usize);
-                            __m.insert(
-                                __asl::String::from("index"),
-                                __asl::eval_context_path(
-                                    "index",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Context,
-                                            &[
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Map")),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Item")),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Index")),
-                                            ],
-                                            "$$.Map.Item.Index",
-                                        );
-                                        &__P
-                                    },
-                                    &__ctx,
-                                    __eff,
-                                )?,
-                            );
-                            __m.insert(
-                                __asl::String::from("value"),
-                                __asl::eval_context_path(
-                                    "value",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Context,
-                                            &[
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Map")),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Item")),
-                                                __asl::Segment::Field(__asl::Cow::Borrowed("Value")),
-                                            ],
-                                            "$$.Map.Item.Value",
-                                        );
-                                        &__P
-                                    },
-                                    &__ctx,
-                                    __eff,
-                                )?,
-                            );
-                            __m.insert(
-                                __asl::String::from("prefix"),
-                                __asl::field(
-                                    "prefix",
-                                    {
-                                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                            __asl::Root::Input,
-                                            &[__asl::Segment::Field(__asl::Cow::Borrowed("prefix"))],
-                                            "$.prefix",
-                                        );
-                                        &__P
-                                    },
-                                    __eff,
-                                )?,
-                            );
-                            __asl::Value::Object(__m)
-                        };
+                        let __iteration_input = __asl::result_object([
+                            (
+                                "index",
+                                __asl::eval_context_path("index", &__P1, &__ctx, __eff)?,
+                            ),
+                            (
+                                "value",
+                                __asl::eval_context_path("value", &__P2, &__ctx, __eff)?,
+                            ),
+                            ("prefix", __asl::field("prefix", &__P3, __eff)?),
+                        ]);
                         let __iteration_vars = __vars.child();
                         __drive1(__ex, &__iteration_vars, __iteration_input)
                     },
                 )?;
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("labelled"))],
-                    "$.labelled",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
-            __asl::Ok(
-                __asl::select_owned(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[__asl::Segment::Field(__asl::Cow::Borrowed("labelled"))],
-                            "$.labelled",
-                        );
-                        &__P
-                    },
-                    __out,
-                )?,
-            )
+            let __out = __P7.apply_result(input, __res)?;
+            __asl::Ok(__asl::select_owned(&__P7, __out)?)
         }
             .await;
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S0 {

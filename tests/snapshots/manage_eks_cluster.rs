@@ -5,15 +5,7 @@
 /// An example of the Amazon States Language for running Amazon EKS Cluster
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ManageEksCluster;
-#[allow(
-    unused_variables,
-    unused_mut,
-    unused_braces,
-    unused_parens,
-    non_camel_case_types,
-    non_snake_case,
-    clippy::all
-)]
+#[allow(clippy::all)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -46,328 +38,172 @@ const _: () = {
             __ex.finish(__drive0(&__ex, &__vars, __input)).await
         }
     }
+    static __L0: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
+    ));
+    static __P1: __asl::ReferencePath = __asl::path!(input, "$.eks", "eks");
+    static __L2: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
+    ));
+    static __P3: __asl::ReferencePath = __asl::path!(input, "$.nodegroup", "nodegroup");
+    static __P4: __asl::ReferencePath = __asl::path!(
+        input, "$.eks.Cluster.CertificateAuthority.Data", "eks", "Cluster",
+        "CertificateAuthority", "Data"
+    );
+    static __P5: __asl::ReferencePath = __asl::path!(
+        input, "$.eks.Cluster.Endpoint", "eks", "Cluster", "Endpoint"
+    );
+    static __L6: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"RetrieveLogs\":true}",
+    ));
+    static __L7: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"backoffLimit\":0,\"template\":{\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"containers\":[{\"name\":\"pi-20\",\"image\":\"perl\",\"command\":[\"perl\"],\"args\":[\"-Mbignum=bpi\",\"-wle\",\"print '{ ' . '\\\"pi\\\": '. bpi(20) . ' }';\"]}],\"restartPolicy\":\"Never\"}}}}",
+    ));
+    static __P8: __asl::ReferencePath = __asl::path!(input, "$.status", "status");
+    static __Q9: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
+        "$.logs..pi",
+        "$['logs']..['pi']",
+    );
+    static __P10: __asl::ReferencePath = __asl::path!(
+        input, "$.RunJobResult", "RunJobResult"
+    );
+    static __P11: __asl::ReferencePath = __asl::path!(
+        input, "$.RunJobResult.logs[0]", "RunJobResult", "logs", [0]
+    );
+    static __P12: __asl::ReferencePath = __asl::path!(input, "$.SNSResult", "SNSResult");
+    static __P13: __asl::ReferencePath = __asl::path!(
+        input, "$.ResponseBody.status", "ResponseBody", "status"
+    );
+    static __P14: __asl::ReferencePath = __asl::path!(
+        input, "$.DeleteJobResult", "DeleteJobResult"
+    );
+    static __L15: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\"}",
+    ));
+    static __L16: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
+        "{\"Name\":\"ExampleCluster\"}",
+    ));
     async fn create_an_eks_cluster(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Create an EKS cluster",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task(
+            "Create an EKS cluster",
+        );
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier {
-                error_equals: &["States.ALL"],
-                interval_seconds: 30f64,
-                max_attempts: 2u32,
-                backoff_rate: 2f64,
-                max_delay_seconds: __asl::None,
-                jitter: __asl::Jitter::None,
-            },
+            __asl::Retrier::with(&["States.ALL"], 30f64, 2u32, 2f64),
         ];
-        static __CATCH: [__asl::Catcher<__S0>; 0usize] = [];
         let __result = {
             let input = &input;
             let __st = &__st;
             __st.retrying(
                     &__RETRY,
                     || async move {
-                        let __ctx = __st.context();
                         let __eff = &input;
-                        let __timeout = __asl::None;
-                        let __heartbeat = __asl::None;
-                        let __params = {
-                            static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                            __asl::literal(
-                                "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
-                            ));
-                            __asl::Value::clone(&__L)
-                        };
                         let __res = __st
                             .task(
                                 "arn:aws:states:::eks:createCluster.sync",
-                                __params,
-                                __timeout,
-                                __heartbeat,
+                                __asl::Value::clone(&__L0),
                             )
                             .await?;
-                        let __out = {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("eks"))],
-                                "$.eks",
-                            );
-                            &__P
-                        }
+                        let __out = __P1
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __asl::Ok(__out)
                     },
                 )
                 .await
         };
-        __st.finish(__result, __asl::Some(__S0::CreateANodeGroup), &__CATCH, input)
+        __st.finish(__result, __asl::Some(__S0::CreateANodeGroup), &[], input)
     }
     async fn create_a_node_group(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Create a node group",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task("Create a node group");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier {
-                error_equals: &["States.ALL"],
-                interval_seconds: 30f64,
-                max_attempts: 2u32,
-                backoff_rate: 2f64,
-                max_delay_seconds: __asl::None,
-                jitter: __asl::Jitter::None,
-            },
+            __asl::Retrier::with(&["States.ALL"], 30f64, 2u32, 2f64),
         ];
-        static __CATCH: [__asl::Catcher<__S0>; 0usize] = [];
         let __result = {
             let input = &input;
             let __st = &__st;
             __st.retrying(
                     &__RETRY,
                     || async move {
-                        let __ctx = __st.context();
                         let __eff = &input;
-                        let __timeout = __asl::None;
-                        let __heartbeat = __asl::None;
-                        let __params = {
-                            static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                            __asl::literal(
-                                "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
-                            ));
-                            __asl::Value::clone(&__L)
-                        };
                         let __res = __st
                             .task(
                                 "arn:aws:states:::eks:createNodegroup.sync",
-                                __params,
-                                __timeout,
-                                __heartbeat,
+                                __asl::Value::clone(&__L2),
                             )
                             .await?;
-                        let __out = {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("nodegroup"))],
-                                "$.nodegroup",
-                            );
-                            &__P
-                        }
+                        let __out = __P3
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __asl::Ok(__out)
                     },
                 )
                 .await
         };
-        __st.finish(__result, __asl::Some(__S0::RunAJobOnEks), &__CATCH, input)
+        __st.finish(__result, __asl::Some(__S0::RunAJobOnEks), &[], input)
     }
     async fn run_a_job_on_eks(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Run a job on EKS",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task("Run a job on EKS");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                let mut __m = __asl::Map::with_capacity(6usize);
-                __m.insert(
-                    __asl::String::from("ClusterName"),
-                    __asl::Value::String(__asl::String::from("ExampleCluster")),
-                );
-                __m.insert(
-                    __asl::String::from("CertificateAuthority"),
-                    __asl::field(
-                        "CertificateAuthority",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("eks")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Cluster")),
-                                    __asl::Segment::Field(
-                                        __asl::Cow::Borrowed("CertificateAuthority"),
-                                    ),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Data")),
-                                ],
-                                "$.eks.Cluster.CertificateAuthority.Data",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __m.insert(
-                    __asl::String::from("Endpoint"),
-                    __asl::field(
-                        "Endpoint",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("eks")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Cluster")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Endpoint")),
-                                ],
-                                "$.eks.Cluster.Endpoint",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __m.insert(
-                    __asl::String::from("LogOptions"),
-                    {
-                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                        __asl::literal("{\"RetrieveLogs\":true}"));
-                        __asl::Value::clone(&__L)
-                    },
-                );
-                __m.insert(
-                    __asl::String::from("Job"),
-                    {
-                        static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
-                        __asl::literal(
-                            "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"backoffLimit\":0,\"template\":{\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"containers\":[{\"name\":\"pi-20\",\"image\":\"perl\",\"command\":[\"perl\"],\"args\":[\"-Mbignum=bpi\",\"-wle\",\"print '{ ' . '\\\"pi\\\": '. bpi(20) . ' }';\"]}],\"restartPolicy\":\"Never\"}}}}",
-                        ));
-                        __asl::Value::clone(&__L)
-                    },
-                );
-                __asl::Value::Object(__m)
-            };
             let __res = __st
                 .task(
                     "arn:aws:states:::eks:runJob.sync",
-                    __params,
-                    __timeout,
-                    __heartbeat,
+                    __asl::result_object([
+                        ("ClusterName", __asl::Value::from("ExampleCluster")),
+                        (
+                            "CertificateAuthority",
+                            __asl::field("CertificateAuthority", &__P4, __eff)?,
+                        ),
+                        ("Endpoint", __asl::field("Endpoint", &__P5, __eff)?),
+                        ("LogOptions", __asl::Value::clone(&__L6)),
+                        ("Job", __asl::Value::clone(&__L7)),
+                    ]),
                 )
                 .await?;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(
-                    __asl::String::from("status"),
-                    __asl::field(
-                        "status",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[__asl::Segment::Field(__asl::Cow::Borrowed("status"))],
-                                "$.status",
-                            );
-                            &__P
-                        },
-                        &__res,
-                    )?,
-                );
-                __m.insert(
-                    __asl::String::from("logs"),
-                    __asl::eval_query(
-                        "logs",
-                        {
-                            static __Q: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
-                                "$.logs..pi",
-                                "$['logs']..['pi']",
-                            );
-                            &__Q
-                        },
-                        &__asl::Scope {
-                            input: &__res,
-                            context: &__asl::Value::Null,
-                            variables: __asl::None,
-                        },
-                    )?,
-                );
-                __asl::Value::Object(__m)
-            };
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("RunJobResult"))],
-                    "$.RunJobResult",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __res = __asl::result_object([
+                ("status", __asl::field("status", &__P8, &__res)?),
+                ("logs", __asl::query_field("logs", &__Q9, &__res)?),
+            ]);
+            let __out = __P10.apply_result(input, __res)?;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::Some(__S0::ExamineOutput), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::ExamineOutput))
     }
     fn examine_output(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Examine output",
-            kind: __asl::StateKind::Choice,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::choice("Examine output");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __next = if ({
-                let __v = __asl::choice::variable(
-                    {
-                        static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                            __asl::Root::Input,
-                            &[
-                                __asl::Segment::Field(__asl::Cow::Borrowed("RunJobResult")),
-                                __asl::Segment::Field(__asl::Cow::Borrowed("logs")),
-                                __asl::Segment::Index(0usize),
-                            ],
-                            "$.RunJobResult.logs[0]",
-                        );
-                        &__P
-                    },
-                    __eff,
-                )?;
+            let __next = if {
+                let __v = __asl::choice::variable(&__P11, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Gt, 3.141f64)
             }
                 && {
-                    let __v = __asl::choice::variable(
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("RunJobResult")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("logs")),
-                                    __asl::Segment::Index(0usize),
-                                ],
-                                "$.RunJobResult.logs[0]",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?;
+                    let __v = __asl::choice::variable(&__P11, __eff)?;
                     __asl::choice::numeric_lit(__v, __asl::Cmp::Lt, 3.142f64)
-                })
+                }
             {
                 __S0::SendExpectedResult
             } else {
-                { __S0::SendUnexpectedResult }
+                __S0::SendUnexpectedResult
             };
             let __out = input;
             __asl::Ok((__next, __out))
@@ -379,349 +215,168 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Send expected result",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task(
+            "Send expected result",
+        );
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(
-                    __asl::String::from("TopicArn"),
-                    __asl::Value::String(
-                        __asl::String::from(
-                            "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
-                        ),
-                    ),
-                );
-                __m.insert(
-                    __asl::String::from("Message"),
-                    {
-                        let mut __m = __asl::Map::with_capacity(1usize);
-                        __m.insert(
-                            __asl::String::from("Input"),
-                            __asl::Value::String(
-                                __asl::intrinsics::format(
-                                    &["Saw expected value for pi: ", ""],
-                                    &[
-                                        __asl::field(
-                                            "Input",
-                                            {
-                                                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                                    __asl::Root::Input,
-                                                    &[
-                                                        __asl::Segment::Field(__asl::Cow::Borrowed("RunJobResult")),
-                                                        __asl::Segment::Field(__asl::Cow::Borrowed("logs")),
-                                                        __asl::Segment::Index(0usize),
-                                                    ],
-                                                    "$.RunJobResult.logs[0]",
-                                                );
-                                                &__P
-                                            },
-                                            __eff,
-                                        )?,
-                                    ],
-                                )?,
-                            ),
-                        );
-                        __asl::Value::Object(__m)
-                    },
-                );
-                __asl::Value::Object(__m)
-            };
             let __res = __st
-                .task("arn:aws:states:::sns:publish", __params, __timeout, __heartbeat)
+                .task(
+                    "arn:aws:states:::sns:publish",
+                    __asl::result_object([
+                        (
+                            "TopicArn",
+                            __asl::Value::from(
+                                "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                            ),
+                        ),
+                        (
+                            "Message",
+                            __asl::object([
+                                (
+                                    "Input",
+                                    __asl::Value::String(
+                                        __asl::intrinsics::format(
+                                            &["Saw expected value for pi: ", ""],
+                                            &[__asl::field("Input", &__P11, __eff)?],
+                                        )?,
+                                    ),
+                                ),
+                            ]),
+                        ),
+                    ]),
+                )
                 .await?;
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("SNSResult"))],
-                    "$.SNSResult",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __out = __P12.apply_result(input, __res)?;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::Some(__S0::DeleteJob), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::DeleteJob))
     }
     async fn send_unexpected_result(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Send unexpected result",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task(
+            "Send unexpected result",
+        );
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert(
-                    __asl::String::from("TopicArn"),
-                    __asl::Value::String(
-                        __asl::String::from(
-                            "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
-                        ),
-                    ),
-                );
-                __m.insert(
-                    __asl::String::from("Message"),
-                    {
-                        let mut __m = __asl::Map::with_capacity(1usize);
-                        __m.insert(
-                            __asl::String::from("Input"),
-                            __asl::Value::String(
-                                __asl::intrinsics::format(
-                                    &["Saw unexpected value for pi: ", ""],
-                                    &[
-                                        __asl::field(
-                                            "Input",
-                                            {
-                                                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                                    __asl::Root::Input,
-                                                    &[
-                                                        __asl::Segment::Field(__asl::Cow::Borrowed("RunJobResult")),
-                                                        __asl::Segment::Field(__asl::Cow::Borrowed("logs")),
-                                                        __asl::Segment::Index(0usize),
-                                                    ],
-                                                    "$.RunJobResult.logs[0]",
-                                                );
-                                                &__P
-                                            },
-                                            __eff,
-                                        )?,
-                                    ],
-                                )?,
-                            ),
-                        );
-                        __asl::Value::Object(__m)
-                    },
-                );
-                __asl::Value::Object(__m)
-            };
             let __res = __st
-                .task("arn:aws:states:::sns:publish", __params, __timeout, __heartbeat)
+                .task(
+                    "arn:aws:states:::sns:publish",
+                    __asl::result_object([
+                        (
+                            "TopicArn",
+                            __asl::Value::from(
+                                "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                            ),
+                        ),
+                        (
+                            "Message",
+                            __asl::object([
+                                (
+                                    "Input",
+                                    __asl::Value::String(
+                                        __asl::intrinsics::format(
+                                            &["Saw unexpected value for pi: ", ""],
+                                            &[__asl::field("Input", &__P11, __eff)?],
+                                        )?,
+                                    ),
+                                ),
+                            ]),
+                        ),
+                    ]),
+                )
                 .await?;
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("SNSResult"))],
-                    "$.SNSResult",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __out = __P12.apply_result(input, __res)?;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::Some(__S0::DeleteJob), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::DeleteJob))
     }
     async fn delete_job(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Delete job",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete job");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                let mut __m = __asl::Map::with_capacity(6usize);
-                __m.insert(
-                    __asl::String::from("ClusterName"),
-                    __asl::Value::String(__asl::String::from("ExampleCluster")),
-                );
-                __m.insert(
-                    __asl::String::from("CertificateAuthority"),
-                    __asl::field(
-                        "CertificateAuthority",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("eks")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Cluster")),
-                                    __asl::Segment::Field(
-                                        __asl::Cow::Borrowed("CertificateAuthority"),
-                                    ),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Data")),
-                                ],
-                                "$.eks.Cluster.CertificateAuthority.Data",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __m.insert(
-                    __asl::String::from("Endpoint"),
-                    __asl::field(
-                        "Endpoint",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("eks")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Cluster")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("Endpoint")),
-                                ],
-                                "$.eks.Cluster.Endpoint",
-                            );
-                            &__P
-                        },
-                        __eff,
-                    )?,
-                );
-                __m.insert(
-                    __asl::String::from("Method"),
-                    __asl::Value::String(__asl::String::from("DELETE")),
-                );
-                __m.insert(
-                    __asl::String::from("Path"),
-                    __asl::Value::String(
-                        __asl::String::from(
-                            "/apis/batch/v1/namespaces/default/jobs/example-job",
-                        ),
-                    ),
-                );
-                __asl::Value::Object(__m)
-            };
             let __res = __st
-                .task("arn:aws:states:::eks:call", __params, __timeout, __heartbeat)
+                .task(
+                    "arn:aws:states:::eks:call",
+                    __asl::result_object([
+                        ("ClusterName", __asl::Value::from("ExampleCluster")),
+                        (
+                            "CertificateAuthority",
+                            __asl::field("CertificateAuthority", &__P4, __eff)?,
+                        ),
+                        ("Endpoint", __asl::field("Endpoint", &__P5, __eff)?),
+                        ("Method", __asl::Value::from("DELETE")),
+                        (
+                            "Path",
+                            __asl::Value::from(
+                                "/apis/batch/v1/namespaces/default/jobs/example-job",
+                            ),
+                        ),
+                    ]),
+                )
                 .await?;
-            let __res = {
-                let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert(
-                    __asl::String::from("status"),
-                    __asl::field(
-                        "status",
-                        {
-                            static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                                __asl::Root::Input,
-                                &[
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("ResponseBody")),
-                                    __asl::Segment::Field(__asl::Cow::Borrowed("status")),
-                                ],
-                                "$.ResponseBody.status",
-                            );
-                            &__P
-                        },
-                        &__res,
-                    )?,
-                );
-                __asl::Value::Object(__m)
-            };
-            let __out = {
-                static __P: __asl::ReferencePath = __asl::ReferencePath::from_static(
-                    __asl::Root::Input,
-                    &[__asl::Segment::Field(__asl::Cow::Borrowed("DeleteJobResult"))],
-                    "$.DeleteJobResult",
-                );
-                &__P
-            }
-                .apply_result(input, __res)?;
+            let __res = __asl::result_object([
+                ("status", __asl::field("status", &__P13, &__res)?),
+            ]);
+            let __out = __P14.apply_result(input, __res)?;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(
-            __result,
-            __asl::Some(__S0::DeleteNodeGroup),
-            &[],
-            __asl::Value::Null,
-        )
+        __st.done(__result, __asl::Some(__S0::DeleteNodeGroup))
     }
     async fn delete_node_group(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Delete node group",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete node group");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-                    "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\"}",
-                ));
-                __asl::Value::clone(&__L)
-            };
             let __res = __st
                 .task(
                     "arn:aws:states:::eks:deleteNodegroup.sync",
-                    __params,
-                    __timeout,
-                    __heartbeat,
+                    __asl::Value::clone(&__L15),
                 )
                 .await?;
             let __out = __res;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::Some(__S0::DeleteCluster), &[], __asl::Value::Null)
+        __st.done(__result, __asl::Some(__S0::DeleteCluster))
     }
     async fn delete_cluster(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo {
-            name: "Delete cluster",
-            kind: __asl::StateKind::Task,
-            reads_context: false,
-        };
+        static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete cluster");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
-            let __timeout = __asl::None;
-            let __heartbeat = __asl::None;
-            let __params = {
-                static __L: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-                    "{\"Name\":\"ExampleCluster\"}",
-                ));
-                __asl::Value::clone(&__L)
-            };
             let __res = __st
                 .task(
                     "arn:aws:states:::eks:deleteCluster.sync",
-                    __params,
-                    __timeout,
-                    __heartbeat,
+                    __asl::Value::clone(&__L16),
                 )
                 .await?;
             let __out = __res;
             __asl::Ok(__out)
         }
             .await;
-        __st.finish(__result, __asl::None, &[], __asl::Value::Null)
+        __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
     enum __S0 {

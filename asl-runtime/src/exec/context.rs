@@ -51,7 +51,7 @@ impl<'a> Context<'a> {
                 let (index, item) = self.map_item?;
                 match rest {
                     [Segment::Field(item_key), Segment::Field(field), tail @ ..]
-                        if item_key == "Item" =>
+                        if *item_key == "Item" =>
                     {
                         match field.as_ref() {
                             "Value" => walk_borrowed(item, tail),
@@ -63,7 +63,7 @@ impl<'a> Context<'a> {
                 }
             }
             "State" => match rest {
-                [Segment::Field(name)] if name == "Name" => {
+                [Segment::Field(name)] if *name == "Name" => {
                     Some(Cow::Owned(Value::String(self.state_name.to_owned())))
                 }
                 _ => walk_owned(self.state_value(), rest),
@@ -128,7 +128,7 @@ fn walk_borrowed<'v>(root: &'v Value, segments: &[Segment]) -> Option<Cow<'v, Va
     let mut current = root;
     for segment in segments {
         current = match (segment, current) {
-            (Segment::Field(name), Value::Object(map)) => map.get(name.as_ref())?,
+            (Segment::Field(name), Value::Object(map)) => map.get(*name)?,
             (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
             _ => return None,
         };

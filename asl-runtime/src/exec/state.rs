@@ -82,6 +82,55 @@ pub struct StateInfo {
     pub reads_context: bool,
 }
 
+impl StateInfo {
+    /// A state that does not read `$$`.
+    pub const fn new(name: &'static str, kind: StateKind) -> Self {
+        StateInfo {
+            name,
+            kind,
+            reads_context: false,
+        }
+    }
+
+    pub const fn pass(name: &'static str) -> Self {
+        Self::new(name, StateKind::Pass)
+    }
+
+    pub const fn task(name: &'static str) -> Self {
+        Self::new(name, StateKind::Task)
+    }
+
+    pub const fn choice(name: &'static str) -> Self {
+        Self::new(name, StateKind::Choice)
+    }
+
+    pub const fn wait(name: &'static str) -> Self {
+        Self::new(name, StateKind::Wait)
+    }
+
+    pub const fn succeed(name: &'static str) -> Self {
+        Self::new(name, StateKind::Succeed)
+    }
+
+    pub const fn fail(name: &'static str) -> Self {
+        Self::new(name, StateKind::Fail)
+    }
+
+    pub const fn parallel(name: &'static str) -> Self {
+        Self::new(name, StateKind::Parallel)
+    }
+
+    pub const fn map(name: &'static str) -> Self {
+        Self::new(name, StateKind::Map)
+    }
+
+    /// The same state, reading `$$`.
+    pub const fn reading_context(mut self) -> Self {
+        self.reads_context = true;
+        self
+    }
+}
+
 /// One `Catch` entry; `S` is the generated enum of states.
 #[derive(Debug)]
 pub struct Catcher<S: 'static> {
@@ -216,6 +265,15 @@ impl<'e> StateRun<'e> {
     /// `<Type>StateExited`, and goes to `next` (or ends). An error goes to the
     /// first matching `Catch` entry, whose `ResultPath` places
     /// `{"Error", "Cause"}` into the state's raw `input`.
+    /// [`Self::finish`] for a state without `Catch`.
+    pub fn done<S: Copy + 'static>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+    ) -> Result<Transition<S>, Error> {
+        self.finish(result, next, &[], Value::Null)
+    }
+
     pub fn finish<S: Copy>(
         &self,
         result: Result<Value, Error>,
@@ -340,7 +398,12 @@ impl<'e> StateRun<'e> {
     /// and applies `TimeoutSeconds` (`States.Timeout`) and `HeartbeatSeconds`
     /// (`States.HeartbeatTimeout` when the handler sends no heartbeat for that
     /// long), each recorded as `TaskTimedOut`.
-    pub async fn task(
+    pub async fn task(&self, resource: &'static str, parameters: Value) -> Result<Value, Error> {
+        self.task_timed(resource, parameters, None, None).await
+    }
+
+    /// [`Self::task`] under `TimeoutSeconds` / `HeartbeatSeconds`.
+    pub async fn task_timed(
         &self,
         resource: &'static str,
         parameters: Value,

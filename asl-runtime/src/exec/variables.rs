@@ -103,7 +103,7 @@ mod tests {
         root.assign(json!({"x": {"a": 1}, "y": 2}));
         let a = ReferencePath::from_static(
             Root::Variable(Cow::Borrowed("x")),
-            &[Segment::Field(Cow::Borrowed("a"))],
+            &[Segment::Field("a")],
             "$x.a",
         );
         let whole = ReferencePath::from_static(Root::Variable(Cow::Borrowed("y")), &[], "$y");

@@ -6,7 +6,6 @@
 //! The engine is driven here as generated code drives it: `Execution::start`,
 //! `StateRun::enter`, `retrying` around `task`, then `finish`.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -85,11 +84,7 @@ enum Next {
 
 /// `"ResultPath": "$.error"`.
 const fn error_path() -> ReferencePath {
-    ReferencePath::from_static(
-        Root::Input,
-        &[Segment::Field(Cow::Borrowed("error"))],
-        "$.error",
-    )
+    ReferencePath::from_static(Root::Input, &[Segment::Field("error")], "$.error")
 }
 
 /// What one execution of the one-Task workflow did.
@@ -132,7 +127,7 @@ async fn run(
             let st = StateRun::enter(&exec, &WORK, &input);
             let result = st
                 .retrying(retriers, || {
-                    st.task(RESOURCE, input.clone(), timeout, heartbeat)
+                    st.task_timed(RESOURCE, input.clone(), timeout, heartbeat)
                 })
                 .await;
             match st.finish(result, None, catchers, input.clone())? {

@@ -26,33 +26,45 @@ pub struct Env {
 }
 
 impl Gen<'_> {
-    /// `&'static ReferencePath` for a compiled reference path.
-    pub(super) fn static_path(&self, path: &ReferencePath) -> TokenStream {
-        let rt = &self.rt;
-        let root = match &path.root {
-            Root::Input => quote!(#rt::Root::Input),
-            Root::Context => quote!(#rt::Root::Context),
-            Root::Variable(name) => quote!(#rt::Root::Variable(#rt::Cow::Borrowed(#name))),
-        };
-        let segments = path.segments.iter().map(|s| match s {
-            Segment::Field(name) => quote!(#rt::Segment::Field(#rt::Cow::Borrowed(#name))),
-            Segment::Index(i) => quote!(#rt::Segment::Index(#i)),
-        });
-        let text = &path.text;
-        quote!({
-            static __P: #rt::ReferencePath = #rt::ReferencePath::from_static(#root, &[#(#segments),*], #text);
-            &__P
-        })
+    /// `__P<n>`, a reference path compiled into a `static` of the expansion:
+    /// one per distinct path of the workflow, however often it is used.
+    pub(super) fn static_path(&mut self, path: &ReferencePath) -> TokenStream {
+        let rt = self.rt.clone();
+        let value = self.path_value_tokens(path);
+        let name = self.hoist("__P", quote!(#rt::ReferencePath), value);
+        quote!(#name)
     }
 
-    /// `&'static JsonPathQuery` for a full JSONPath.
-    pub(super) fn static_query(&self, query: &JsonPath) -> TokenStream {
+    /// A reference path as a constant expression, in one line:
+    /// `path!(input, "$.a[0]", "a", [0])`.
+    pub(super) fn path_value_tokens(&self, path: &ReferencePath) -> TokenStream {
         let rt = &self.rt;
+        let segments = path.segments.iter().map(|s| match s {
+            Segment::Field(name) => quote!(, #name),
+            Segment::Index(i) => {
+                let i = proc_macro2::Literal::usize_unsuffixed(*i);
+                quote!(, [#i])
+            }
+        });
+        let text = &path.text;
+        let root = match &path.root {
+            Root::Input => quote!(input),
+            Root::Context => quote!(context),
+            Root::Variable(name) => quote!(variable(#name)),
+        };
+        quote!(#rt::path!(#root, #text #(#segments)*))
+    }
+
+    /// `__Q<n>`, a full JSONPath compiled once per workflow.
+    pub(super) fn static_query(&mut self, query: &JsonPath) -> TokenStream {
+        let rt = self.rt.clone();
         let (text, normalised) = (&query.text, &query.query);
-        quote!({
-            static __Q: #rt::JsonPathQuery = #rt::JsonPathQuery::with_query(#text, #normalised);
-            &__Q
-        })
+        let name = self.hoist(
+            "__Q",
+            quote!(#rt::JsonPathQuery),
+            quote!(#rt::JsonPathQuery::with_query(#text, #normalised)),
+        );
+        quote!(#name)
     }
 
     /// A `ResultPath` writes into the state output, never into a variable.
@@ -133,10 +145,10 @@ impl Gen<'_> {
             Path::Reference(p) => {
                 let sp = self.static_path(p);
                 if let Some(name) = Self::variable_name(&p.root) {
-                    quote!(__vars.select(#name, #sp)?)
+                    quote!(__vars.select(#name, &#sp)?)
                 } else {
                     let ctx = self.context_at(p);
-                    quote!(#ctx.get(#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
+                    quote!(#ctx.get(&#sp).map(#rt::Cow::into_owned).ok_or_else(|| #sp.no_results_error())?)
                 }
             }
             Path::Query(q) => {
@@ -147,7 +159,7 @@ impl Gen<'_> {
                 } else {
                     source
                 };
-                quote!(#rt::select_query(#sq, #root)?)
+                quote!(#rt::select_query(&#sq, #root)?)
             }
         }
     }
@@ -181,17 +193,17 @@ impl Gen<'_> {
             && let Some(name) = Self::variable_name(&p.root)
         {
             let sp = self.static_path(p);
-            return quote!(__vars.get(#name, #sp));
+            return quote!(__vars.get(#name, &#sp));
         }
         match path {
             Path::Reference(p) if p.root == Root::Context => {
                 let sp = self.static_path(p);
                 let ctx = self.context_at(p);
-                quote!(#ctx.get(#sp).map(#rt::Cow::into_owned))
+                quote!(#ctx.get(&#sp).map(#rt::Cow::into_owned))
             }
             Path::Reference(p) => {
                 let sp = self.static_path(p);
-                quote!(#rt::get(#sp, #source).cloned())
+                quote!(#rt::get(&#sp, #source).cloned())
             }
             Path::Query(q) => {
                 let sq = self.static_query(q);
@@ -207,8 +219,8 @@ impl Gen<'_> {
     }
 
     /// A literal JSON value.
-    pub(super) fn literal(&self, value: &Value) -> TokenStream {
-        let rt = &self.rt;
+    pub(super) fn literal(&mut self, value: &Value) -> TokenStream {
+        let rt = self.rt.clone();
         match value {
             Value::Null => quote!(#rt::Value::Null),
             Value::Bool(b) => quote!(#rt::Value::Bool(#b)),
@@ -222,17 +234,19 @@ impl Gen<'_> {
                     quote!(#rt::Value::from(#f))
                 }
             }
-            Value::String(s) => quote!(#rt::Value::String(#rt::String::from(#s))),
+            Value::String(s) => quote!(#rt::Value::from(#s)),
             Value::Array(items) if items.is_empty() => quote!(#rt::Value::Array(#rt::Vec::new())),
             Value::Object(map) if map.is_empty() => quote!(#rt::Value::Object(#rt::Map::new())),
             // Larger literals are parsed once and cloned: smaller code than
             // building them field by field.
             other => {
                 let text = other.to_string();
-                quote!({
-                    static __L: #rt::LazyLock<#rt::Value> = #rt::LazyLock::new(|| #rt::literal(#text));
-                    #rt::Value::clone(&__L)
-                })
+                let name = self.hoist(
+                    "__L",
+                    quote!(#rt::LazyLock<#rt::Value>),
+                    quote!(#rt::LazyLock::new(|| #rt::literal(#text))),
+                );
+                quote!(#rt::Value::clone(&#name))
             }
         }
     }
@@ -252,28 +266,23 @@ impl Gen<'_> {
         }
         match &template.node {
             TemplateNode::Object(fields) => {
-                // A state's result object (the top of its template) is often
-                // extended by one member later: the next state's `ResultPath`
-                // (`"$.size"`) writes into it. One spare slot saves that write a
-                // reallocation of the object; deeper objects get exact sizes.
-                let n = if field.is_empty() {
-                    fields.len() + 1
+                // A state's result object (the top of its template) gets a
+                // spare slot for the next state's `ResultPath` (see
+                // `result_object`); deeper objects get exact sizes.
+                let build = if field.is_empty() {
+                    quote!(#rt::result_object)
                 } else {
-                    fields.len()
+                    quote!(#rt::object)
                 };
-                let inserts: Vec<TokenStream> = fields
+                let members: Vec<TokenStream> = fields
                     .iter()
                     .map(|f| {
                         let key = &f.name.value;
                         let value = self.template(&f.value, env, key);
-                        quote!(__m.insert(#rt::String::from(#key), #value);)
+                        quote!((#key, #value))
                     })
                     .collect();
-                quote!({
-                    let mut __m = #rt::Map::with_capacity(#n);
-                    #(#inserts)*
-                    #rt::Value::Object(__m)
-                })
+                quote!(#build([#(#members),*]))
             }
             TemplateNode::Array(items) => {
                 let items: Vec<TokenStream> =
@@ -317,27 +326,26 @@ impl Gen<'_> {
         {
             let sp = self.static_path(p);
             let text = &p.text;
-            return quote!(__vars.get(#name, #sp).ok_or_else(|| #rt::path_not_found(#field, #text, #input))?);
+            return quote!(__vars.get(#name, &#sp).ok_or_else(|| #rt::path_not_found(#field, #text, #input))?);
         }
         match path {
             Path::Reference(p) if p.root == Root::Context => {
                 let sp = self.static_path(p);
                 let ctx = self.context_at(p);
-                quote!(#rt::eval_context_path(#field, #sp, &#ctx, #input)?)
+                quote!(#rt::eval_context_path(#field, &#sp, &#ctx, #input)?)
             }
             Path::Reference(p) => {
                 let sp = self.static_path(p);
-                quote!(#rt::field(#field, #sp, #input)?)
+                quote!(#rt::field(#field, &#sp, #input)?)
+            }
+            Path::Query(q) if q.root == Root::Context => {
+                let sq = self.static_query(q);
+                let ctx = self.context();
+                quote!(#rt::eval_query(#field, &#sq, &#rt::Scope { input: #input, context: &#ctx.to_value(), variables: #rt::None })?)
             }
             Path::Query(q) => {
                 let sq = self.static_query(q);
-                let context = if q.root == Root::Context {
-                    let ctx = self.context();
-                    quote!(&#ctx.to_value())
-                } else {
-                    quote!(&#rt::Value::Null)
-                };
-                quote!(#rt::eval_query(#field, #sq, &#rt::Scope { input: #input, context: #context, variables: #rt::None })?)
+                quote!(#rt::query_field(#field, &#sq, #input)?)
             }
         }
     }
@@ -425,34 +433,44 @@ impl Gen<'_> {
 
     /// A Choice rule as a Rust `bool` expression.
     pub(super) fn condition(&mut self, c: &Condition, env: &Env) -> TokenStream {
+        self.condition_expr(c, env).0
+    }
+
+    /// A rule as a Rust condition, and whether it is atomic (a block, a call, a
+    /// negation: usable as an operand of `&&`/`||`/`!` without parentheses).
+    /// Parentheses are written only where precedence needs them, so the code
+    /// compiles without `unused_parens` warnings.
+    fn condition_expr(&mut self, c: &Condition, env: &Env) -> (TokenStream, bool) {
+        let operand = |this: &mut Self, c: &Condition| {
+            let (t, atomic) = this.condition_expr(c, env);
+            if atomic { t } else { quote!((#t)) }
+        };
         match &c.kind {
+            ConditionKind::And(items) if items.is_empty() => (quote!(true), true),
+            ConditionKind::Or(items) if items.is_empty() => (quote!(false), true),
             ConditionKind::And(items) => {
-                let items: Vec<TokenStream> =
-                    items.iter().map(|c| self.condition(c, env)).collect();
-                if items.is_empty() {
-                    return quote!(true);
-                }
-                quote!((#(#items)&&*))
+                let items: Vec<TokenStream> = items.iter().map(|c| operand(self, c)).collect();
+                (quote!(#(#items)&&*), items.len() == 1)
             }
             ConditionKind::Or(items) => {
-                let items: Vec<TokenStream> =
-                    items.iter().map(|c| self.condition(c, env)).collect();
-                if items.is_empty() {
-                    return quote!(false);
-                }
-                quote!((#(#items)||*))
+                let items: Vec<TokenStream> = items.iter().map(|c| operand(self, c)).collect();
+                (quote!(#(#items)||*), items.len() == 1)
             }
             ConditionKind::Not(inner) => {
-                let inner = self.condition(inner, env);
-                quote!((!#inner))
+                let inner = operand(self, inner);
+                (quote!(!#inner), true)
             }
-            ConditionKind::Compare(cmp) => self.comparison(cmp, env),
+            // `IsPresent` is a bare `==`; every other comparison is a block.
+            ConditionKind::Compare(cmp) => (
+                self.comparison(cmp, env),
+                cmp.operator.value != Operator::IsPresent,
+            ),
             ConditionKind::Jsonata(_) => {
                 self.unsupported(
                     &c.origin,
                     "a JSONata `Condition` is evaluated only in a JSONata state".into(),
                 );
-                quote!(false)
+                (quote!(false), true)
             }
         }
     }
@@ -471,17 +489,17 @@ impl Gen<'_> {
         if op == Operator::IsPresent {
             let expected = matches!(cmp.operand.value, Operand::Bool(true));
             let found = self.read_optional(&cmp.variable.value, input, &origin);
-            return quote!((#found.is_some() == #expected));
+            return quote!(#found.is_some() == #expected);
         }
         let (root_setup, root) = self.root_for(cmp.variable.root(), &input);
         let variable = match &cmp.variable.value {
             Path::Reference(p) => {
                 let sp = self.static_path(p);
-                quote!(let __v = #c::variable(#sp, #root)?;)
+                quote!(let __v = #c::variable(&#sp, #root)?;)
             }
             Path::Query(q) => {
                 let sq = self.static_query(q);
-                quote!(let __vq = #rt::select_query(#sq, #root)?; let __v = &__vq;)
+                quote!(let __vq = #rt::select_query(&#sq, #root)?; let __v = &__vq;)
             }
         };
         let cmp_kind = |op: Operator| {
@@ -510,11 +528,11 @@ impl Gen<'_> {
                 let operand = match p {
                     Path::Reference(r) => {
                         let sp = self.static_path(r);
-                        quote!(#c::operand(#sp, #operand_root)?)
+                        quote!(#c::operand(&#sp, #operand_root)?)
                     }
                     Path::Query(q) => {
                         let sq = self.static_query(q);
-                        quote!(&#rt::select_query(#sq, #operand_root)?)
+                        quote!(&#rt::select_query(&#sq, #operand_root)?)
                     }
                 };
                 let f = match op.operand_type() {
@@ -568,7 +586,7 @@ impl Gen<'_> {
                 if *b {
                     quote!(#c::#f(__v))
                 } else {
-                    quote!((!#c::#f(__v)))
+                    quote!(!#c::#f(__v))
                 }
             }
             _ => {

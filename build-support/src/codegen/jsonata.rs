@@ -173,8 +173,9 @@ impl Gen<'_> {
         };
         let bindings = self.jsonata_bindings(quote!(&input));
         let result = result.unwrap_or_default();
+        let bind_ctx = self.context_binding();
         let inner = quote! {
-            let __ctx = __st.context();
+            #bind_ctx
             let __eff = &input;
             #bindings
             #prelude
@@ -188,11 +189,15 @@ impl Gen<'_> {
         if guarded {
             let retriers = self.retriers(retry);
             let catchers = self.catchers(catch, ctx);
+            let (retry_ref, catch_ref) = (
+                Self::table_ref(retry.is_empty(), "__RETRY"),
+                Self::table_ref(catch.is_empty(), "__CATCH"),
+            );
             let finish = match self.jsonata_catch_outputs(catch) {
                 Some(caught) => {
-                    quote!(__st.finish_caught(__result, #next, &__CATCH, input, #caught))
+                    quote!(__st.finish_caught(__result, #next, #catch_ref, input, #caught))
                 }
-                None => quote!(__st.finish(__result, #next, &__CATCH, input)),
+                None => quote!(__st.finish(__result, #next, #catch_ref, input)),
             };
             quote! {
                 #retriers
@@ -201,7 +206,7 @@ impl Gen<'_> {
                 let __result = {
                     let input = &input;
                     let __st = &__st;
-                    __st.retrying(&__RETRY, || async move { #inner }).await
+                    __st.retrying(#retry_ref, || async move { #inner }).await
                 };
                 #finish
             }
@@ -209,7 +214,7 @@ impl Gen<'_> {
             let run_inner = self.run_block(inner);
             quote! {
                 let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
-                __st.finish(__result, #next, &[], #rt::Value::Null)
+                __st.done(__result, #next)
             }
         }
     }
@@ -347,8 +352,9 @@ impl Gen<'_> {
             None => (TokenStream::new(), TokenStream::new()),
         };
         let bindings = self.jsonata_bindings(quote!(&input));
+        let bind_ctx = self.context_binding();
         let body = self.run_block(quote! {
-            let __ctx = __st.context();
+            #bind_ctx
             #bindings
             let (__next, __rule_out, __rule_assigned): (#e, #rt::Option<#rt::Value>, #rt::Option<#rt::Value>) =
                 #(#branches else)* { #default };

@@ -136,6 +136,8 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         jsonata: false,
         jsonata_context: false,
         jsonata_statics: 0,
+        statics: Vec::new(),
+        static_names: std::collections::HashMap::new(),
     };
     let top = g.machine(machine);
     if !g.diagnostics.is_empty() {
@@ -200,6 +202,11 @@ pub(crate) struct Gen<'o> {
     jsonata_context: bool,
     /// JSONata statics generated so far (their names are `__J<n>`, `__JT<n>`).
     jsonata_statics: usize,
+    /// Paths, queries and literals, each a `static` of the expansion once per
+    /// workflow (see [`Gen::hoist`]), in order of first use.
+    statics: Vec<TokenStream>,
+    /// The name of each hoisted static, by its type and value tokens.
+    static_names: std::collections::HashMap<String, Ident>,
 }
 
 /// States per dispatch function in a large machine (see [`Gen::machine`]).
@@ -221,6 +228,29 @@ impl MachineCtx {
 }
 
 impl Gen<'_> {
+    /// Declares `static <prefix><n>: <ty> = <value>;` once per distinct value and
+    /// returns its name: each path or literal of a workflow is compiled once.
+    fn hoist(&mut self, prefix: &str, ty: TokenStream, value: TokenStream) -> Ident {
+        let key = format!("{ty}={value}");
+        if let Some(name) = self.static_names.get(&key) {
+            return name.clone();
+        }
+        let name = format_ident!("{}{}", prefix, self.statics.len());
+        self.statics.push(quote!(static #name: #ty = #value;));
+        self.static_names.insert(key, name.clone());
+        name
+    }
+
+    /// `let __ctx = __st.context();` when the state being generated reads `$$`
+    /// (call after generating the rest of its body).
+    fn context_binding(&self) -> TokenStream {
+        if self.reads_context {
+            quote!(let __ctx = __st.context();)
+        } else {
+            TokenStream::new()
+        }
+    }
+
     /// A construct the support rules ([`crate::check::support`]) refuse before
     /// code generation runs: reaching one here is a bug in those rules, reported
     /// rather than generated half-way.
@@ -360,6 +390,7 @@ impl Gen<'_> {
         let Gen {
             options,
             items,
+            statics,
             execution_input,
             ..
         } = self;
@@ -396,7 +427,9 @@ impl Gen<'_> {
             #[derive(Clone, Copy, Debug, Default)]
             #vis struct #name;
 
-            #[allow(unused_variables, unused_mut, unused_braces, unused_parens, non_camel_case_types, non_snake_case, clippy::all)]
+            // Generated code keeps one shape per construct rather than
+            // clippy's preferred spelling of each case (blocks as conditions, ...).
+            #[allow(clippy::all)]
             const _: () = {
                 use #runtime as __asl;
                 #include
@@ -429,6 +462,7 @@ impl Gen<'_> {
                     }
                 }
 
+                #(#statics)*
                 #(#items)*
             };
         }
@@ -468,27 +502,21 @@ impl Gen<'_> {
                 .as_ref()
                 .map_or(3u32, |v| u32::try_from(v.value).unwrap_or(u32::MAX));
             let backoff = r.backoff_rate.as_ref().map_or(2.0, |v| v.value);
-            let max_delay = match &r.max_delay_seconds {
-                Some(v) => {
-                    let v = v.value as f64;
-                    quote!(#rt::Some(#v))
-                }
-                None => quote!(#rt::None),
-            };
-            let jitter = match r.jitter_strategy.as_ref().map(|j| j.value) {
-                Some(model::JitterStrategy::Full) => quote!(#rt::Jitter::Full),
-                _ => quote!(#rt::Jitter::None),
-            };
-            quote!(#rt::Retrier {
-                error_equals: &[#(#errors),*],
-                interval_seconds: #interval,
-                max_attempts: #attempts,
-                backoff_rate: #backoff,
-                max_delay_seconds: #max_delay,
-                jitter: #jitter,
-            })
+            let max_delay = r.max_delay_seconds.as_ref().map(|v| {
+                let v = v.value as f64;
+                quote!(.max_delay(#v))
+            });
+            let jitter = matches!(
+                r.jitter_strategy.as_ref().map(|j| j.value),
+                Some(model::JitterStrategy::Full)
+            )
+            .then(|| quote!(.full_jitter()));
+            quote!(#rt::Retrier::with(&[#(#errors),*], #interval, #attempts, #backoff)#max_delay #jitter)
         });
         let n = retry.len();
+        if n == 0 {
+            return TokenStream::new();
+        }
         quote!(static __RETRY: [#rt::Retrier; #n] = [#(#entries),*];)
     }
 
@@ -527,20 +555,27 @@ impl Gen<'_> {
             entries.push(quote!(#rt::Catcher { error_equals: &[#(#errors),*], result_path: #result_path, next: #e::#next }));
         }
         let n = entries.len();
+        if n == 0 {
+            return TokenStream::new();
+        }
         quote!(static __CATCH: [#rt::Catcher<#e>; #n] = [#(#entries),*];)
+    }
+
+    /// `&__RETRY` / `&__CATCH`, or `&[]` for a state without entries.
+    fn table_ref(empty: bool, name: &str) -> TokenStream {
+        if empty {
+            quote!(&[])
+        } else {
+            let name = Ident::new(name, Span::call_site());
+            quote!(&#name)
+        }
     }
 
     /// `Some(ReferencePath)` as a constant expression (for `Catcher`).
     fn path_const(&self, path: &ReferencePath) -> TokenStream {
         let rt = &self.rt;
-        let segments = path.segments.iter().map(|s| match s {
-            crate::expr::Segment::Field(name) => {
-                quote!(#rt::Segment::Field(#rt::Cow::Borrowed(#name)))
-            }
-            crate::expr::Segment::Index(i) => quote!(#rt::Segment::Index(#i)),
-        });
-        let text = &path.text;
-        quote!(#rt::Some(#rt::ReferencePath::from_static(#rt::Root::Input, &[#(#segments),*], #text)))
+        let value = self.path_value_tokens(path);
+        quote!(#rt::Some(#value))
     }
 
     /// One state's `async fn`.
@@ -551,7 +586,7 @@ impl Gen<'_> {
         self.jsonata = state.query_language == QueryLanguage::Jsonata;
         self.jsonata_context = false;
         let e = &ctx.enum_name;
-        let kind = Ident::new(state.kind.type_name(), Span::call_site());
+        let kind = Ident::new(&state.kind.type_name().to_lowercase(), Span::call_site());
         self.sync_state = is_sync(&state.kind);
         let body = match &state.kind {
             StateKind::Pass(p) => {
@@ -583,12 +618,20 @@ impl Gen<'_> {
                 let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                 let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
                 let selector = self.result_selector(&t.io);
-                let result = quote! {
-                    let __timeout = #timeout;
-                    let __heartbeat = #heartbeat;
-                    let __params = #params;
-                    let __res = __st.task(#resource, __params, __timeout, __heartbeat).await?;
-                    #selector
+                let result = if t.timeout_seconds.is_none() && t.heartbeat_seconds.is_none() {
+                    quote! {
+                        let __res = __st.task(#resource, #params).await?;
+                        #selector
+                    }
+                } else {
+                    // Evaluated in AWS's order: the timeouts, then the parameters.
+                    quote! {
+                        let __timeout = #timeout;
+                        let __heartbeat = #heartbeat;
+                        let __params = #params;
+                        let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
+                        #selector
+                    }
                 };
                 self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
             }
@@ -629,7 +672,7 @@ impl Gen<'_> {
             StateKind::Choice(c) => self.choice(c, ctx),
             StateKind::Fail(f) => self.fail(f),
         };
-        let reads_context = self.reads_context;
+        let reads_context = self.reads_context.then(|| quote!(.reading_context()));
 
         let asyncness = if is_sync(&state.kind) {
             TokenStream::new()
@@ -642,11 +685,7 @@ impl Gen<'_> {
                 __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
             ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
-                static __STATE: #rt::StateInfo = #rt::StateInfo {
-                    name: #name,
-                    kind: #rt::StateKind::#kind,
-                    reads_context: #reads_context,
-                };
+                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context;
                 let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
                 #body
             }
@@ -802,10 +841,10 @@ impl Gen<'_> {
         };
         let output = self.output_path(io, quote!(__out));
         let assign = self.assign(io.assign.as_ref(), quote!(&__res));
-        // `__ctx` (`$$`) is bound in every body: a copy of a few references;
-        // nothing is built until a `$$` path reads it.
+        // `__ctx` (`$$`) is bound only where a path reads it.
+        let bind_ctx = self.context_binding();
         let inner = quote! {
-            let __ctx = __st.context();
+            #bind_ctx
             #input_path
             #prelude
             #result_tokens
@@ -816,6 +855,10 @@ impl Gen<'_> {
         if guarded {
             let retriers = self.retriers(retry);
             let catchers = self.catchers(catch, ctx);
+            let (retry_ref, catch_ref) = (
+                Self::table_ref(retry.is_empty(), "__RETRY"),
+                Self::table_ref(catch.is_empty(), "__CATCH"),
+            );
             quote! {
                 #retriers
                 #catchers
@@ -823,15 +866,15 @@ impl Gen<'_> {
                 let __result = {
                     let input = &input;
                     let __st = &__st;
-                    __st.retrying(&__RETRY, || async move { #inner }).await
+                    __st.retrying(#retry_ref, || async move { #inner }).await
                 };
-                __st.finish(__result, #next, &__CATCH, input)
+                __st.finish(__result, #next, #catch_ref, input)
             }
         } else {
             let run_inner = self.run_block(inner);
             quote! {
                 let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
-                __st.finish(__result, #next, &[], #rt::Value::Null)
+                __st.done(__result, #next)
             }
         }
     }
@@ -881,7 +924,7 @@ impl Gen<'_> {
                     source
                 } else {
                     let sp = self.static_path(p);
-                    quote!(#rt::select_owned(#sp, #source)?)
+                    quote!(#rt::select_owned(&#sp, #source)?)
                 }
             }
             Some(Nullable {
@@ -1200,10 +1243,10 @@ impl Gen<'_> {
                         ),
                         d.origin.clone(),
                     ));
-                    quote!(return #rt::Err(#rt::choice::no_choice_matched()))
+                    quote!({ return #rt::Err(#rt::choice::no_choice_matched()) })
                 }
             },
-            None => quote!(return #rt::Err(#rt::choice::no_choice_matched())),
+            None => quote!({ return #rt::Err(#rt::choice::no_choice_matched()) }),
         };
         let owned = if c.io.input_path.is_none() {
             quote!(input)
@@ -1211,10 +1254,11 @@ impl Gen<'_> {
             quote!(#rt::Value::clone(__eff))
         };
         let output = self.output_path(&c.io, quote!(__out));
+        let bind_ctx = self.context_binding();
         let body = self.run_block(quote! {
-            let __ctx = __st.context();
+            #bind_ctx
             #input_path
-            let __next = #(#branches else)* { #default };
+            let __next = #(#branches else)* #default;
             let __out = #owned;
             #rt::Ok((__next, #output))
         });
@@ -1258,8 +1302,9 @@ impl Gen<'_> {
         } else {
             TokenStream::new()
         };
+        let bind_ctx = self.context_binding();
         let body = self.run_block(quote! {
-            let __ctx = __st.context();
+            #bind_ctx
             #bindings
             #rt::Ok((#error, #cause))
         });
