@@ -13,7 +13,10 @@
 //! asl::asl!(pub ManageEksCluster = "workflows/manage-eks-cluster.asl.json");
 //! ```
 //!
-//! expands to a unit struct `ManageEksCluster` with
+//! expands to a unit struct `ManageEksCluster` that implements [`Workflow`]
+//! (its name, the resources it calls, `run` and `run_with`, so a program can be
+//! generic over workflows and check at start that it serves every resource with
+//! [`Runtime::missing_handlers`]), and has the same two functions inherent:
 //!
 //! - `async fn run(runtime: &Runtime, input: Value) -> Result<Value, ExecutionError>`
 //!   which runs one execution and returns its output, or AWS's `error` and `cause`;
@@ -51,7 +54,7 @@
 //! asl::asl!(pub Counter = "tests/workflows/counter.asl.json");
 //! # }
 //! # use m::Counter;
-//! use asl::runtime::exec::Runtime;
+//! use asl::Runtime;
 //! use asl::serde_json::json;
 //!
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -75,4 +78,5 @@
 
 pub use asl_macro::asl;
 pub use asl_runtime as runtime;
+pub use asl_runtime::{Error, ExecutionError, ExecutionOptions, Runtime, Workflow};
 pub use serde_json;

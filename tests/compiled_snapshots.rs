@@ -131,7 +131,7 @@ impl TaskHandler for Scripted {
                     )
                 }
                 "eks:runJob.sync" => Ok(json!({"status": {"succeeded": 1},
-                    "logs": {"pods": {"example-job-abc": {"containers": {"pi-20": {"log": "{ \"pi\": 3.1415926535897932385 }", "pi": 3.1415926535897932385}}}}}})),
+                    "logs": {"pods": {"example-job-abc": {"containers": {"pi-20": {"log": "{ \"pi\": 3.1415926535897932385 }", "pi": std::f64::consts::PI}}}}}})),
                 "sns:publish" => Ok(json!({"MessageId": "m-1"})),
                 "eks:call" => Ok(json!({"ResponseBody": {"status": "Success"}})),
                 _ => Ok(json!({"ok": api})),

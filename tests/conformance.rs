@@ -189,7 +189,7 @@ async fn run_case(case: &Case) -> Result<(), Failure> {
     if expected["status"] != status {
         let got = match &result {
             Ok(v) => format!("output {v}"),
-            Err(e) => format!("error {:?} cause {:?}", e.error, e.cause),
+            Err(e) => format!("error {:?} cause {:?}", e.error(), e.cause()),
         };
         return Err(fail(format!(
             "status {status}, expected {} ({got})",
@@ -207,8 +207,8 @@ async fn run_case(case: &Case) -> Result<(), Failure> {
             }
         }
         Err(e) => {
-            let error = e.error.clone().map(|s| replace_dates(&s));
-            let cause = e.cause.clone().map(|s| replace_dates(&s));
+            let error = e.error().map(replace_dates);
+            let cause = e.cause().map(replace_dates);
             let error_ok = match expected.get("error") {
                 Some(Value::String(x)) => error
                     .as_deref()

@@ -141,7 +141,7 @@ async fn state_machine_timeout_ends_the_execution() {
     let err = MachineTimeout::run(&Runtime::new(), json!({}))
         .await
         .unwrap_err();
-    assert!(err.timed_out);
+    assert!(err.timed_out());
     assert_eq!(err.error(), Some("States.Timeout"));
 }
 
@@ -167,8 +167,8 @@ async fn executions_are_send_and_spawnable() {
         calls: AtomicU32::new(0),
     });
     let with_task = runtime_with(&sleeper);
-    let _ = assert_send(Timeouts::run(&with_task, json!({})));
-    let _ = assert_send(MachineTimeout::run(&runtime, json!({})));
+    drop(assert_send(Timeouts::run(&with_task, json!({}))));
+    drop(assert_send(MachineTimeout::run(&runtime, json!({}))));
     let handle = tokio::spawn(async move {
         let runtime = Runtime::new();
         assert_send(Counter::run(&runtime, json!({"n": 3}))).await
@@ -332,4 +332,46 @@ async fn map_iterations_that_wait_finish_out_of_order_and_keep_item_order() {
         .await
         .unwrap_err();
     assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
+}
+
+/// Generated types implement `asl::Workflow`: a program can be generic over its
+/// workflows, run them through the trait (on a multi-threaded runtime: the
+/// futures are `Send`), and check at start that every resource has a handler;
+/// a closure registers through `handler_fn`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflows_are_generic_and_say_which_handlers_they_need() {
+    use asl::Workflow;
+    use asl::runtime::task::handler_fn;
+
+    const SLOW: &str = "arn:aws:lambda:us-east-1:123456789012:function:slow";
+    assert_eq!(Counter::NAME, "Counter");
+    assert!(Counter::RESOURCES.is_empty());
+    assert_eq!(Timeouts::RESOURCES, [SLOW]);
+    assert_eq!(Timeouts::DECLARED_RESOURCES, [SLOW]);
+    assert_eq!(Runtime::new().missing_handlers::<Timeouts>(), [SLOW]);
+
+    async fn run_any<W: Workflow>(runtime: Runtime, input: Value) -> Value {
+        tokio::spawn(async move { W::run(&runtime, input).await })
+            .await
+            .unwrap()
+            .unwrap()
+    }
+    assert_eq!(
+        run_any::<Counter>(Runtime::new(), json!({"n": 2})).await,
+        json!({"count": 2, "n": 2})
+    );
+
+    let runtime = asl::Runtime::builder()
+        .handler(
+            SLOW,
+            handler_fn(|task, params| async move {
+                assert_eq!(task.state_name, "Slow");
+                assert_eq!(task.timeout, Some(Duration::from_secs(5)));
+                Ok(json!({"echo": params}))
+            }),
+        )
+        .build();
+    assert!(runtime.missing_handlers::<Timeouts>().is_empty());
+    let out = run_any::<Timeouts>(runtime, json!({"x": 1})).await;
+    assert_eq!(out, json!({"echo": {"x": 1}}));
 }

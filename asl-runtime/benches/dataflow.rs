@@ -7,14 +7,11 @@
 //! `States.Format`, a precompiled indefinite JSONPath query, a Choice comparison
 //! and the input/output chain of a state.
 
-use std::borrow::Cow;
 use std::hint::black_box;
 
-use asl_runtime::__private::field;
-use asl_runtime::choice::{self, Cmp};
+// What generated code calls, reached as generated code reaches it.
+use asl_runtime::__private::{Cmp, JsonPathQuery, ReferencePath, Root, Segment, choice, field};
 use asl_runtime::intrinsics;
-use asl_runtime::jsonpath::JsonPathQuery;
-use asl_runtime::path::{ReferencePath, Root, Segment};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
 

@@ -2,7 +2,9 @@
 //! ever writes `::asl::runtime::__private::...` (or the path configured in
 //! asl-build), so a user needs no `use` and no extra dependency.
 //!
-//! Not a public API: names here change whenever code generation does.
+//! Not a public API: names here change whenever code generation does. The
+//! engine's internals (`Execution`, `StateRun`, `Catcher`, paths, templates,
+//! Choice operators) are reachable only from here.
 
 pub use std::borrow::Cow;
 pub use std::boxed::Box;
@@ -16,19 +18,27 @@ pub use std::vec::Vec;
 pub use serde_json::{Map, Number, Value};
 
 pub use crate::__reference_path as path;
-pub use crate::choice::{self, Cmp};
+pub use crate::choice::Cmp;
+
+/// Choice rule operators, as generated conditions call them.
+pub mod choice {
+    pub use crate::choice::*;
+}
 pub use crate::error::{Error, names};
-pub use crate::exec::context::eval_context_path;
-pub use crate::exec::state::{BranchFuture, Tolerance, parse_timestamp};
-pub use crate::exec::{
-    Catcher, Context, Execution, ExecutionError, ExecutionOptions, Jitter, Retrier, Runtime,
-    StateInfo, StateKind, StateRun, Transition, Variables, WorkflowInfo,
+pub use crate::exec::context::{Context, eval_context_path};
+pub use crate::exec::execution::{Execution, WorkflowInfo};
+pub use crate::exec::state::{
+    BranchFuture, Catcher, StateInfo, StateKind, StateRun, Tolerance, Transition, parse_timestamp,
 };
+pub use crate::exec::variables::Variables;
+pub use crate::exec::{ExecutionError, ExecutionOptions, Runtime};
 pub use crate::intrinsics;
 pub use crate::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
 pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};
+pub use crate::retry::{Jitter, Retrier};
 pub use crate::template::{Scope, eval_query, path_not_found};
+pub use crate::workflow::Workflow;
 
 /// A payload template object with its members in template order.
 #[inline]

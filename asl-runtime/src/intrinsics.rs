@@ -195,7 +195,7 @@ pub fn format_template(template: &str, args: &[Value]) -> Result<String, Error> 
 /// Splits a `States.Format` template (as written inside the intrinsic's quotes,
 /// after JSON unescaping) into the literal pieces around its `{}` placeholders,
 /// resolving `\{`, `\}`, `\'` and `\\`. build-support can call this at compile time
-/// and generate a [`format`] call with the pieces as `&'static str`s.
+/// and generate a [`format()`] call with the pieces as `&'static str`s.
 ///
 /// A `{` not followed by `}`, or a `}` not preceded by `{`, is an error, as on AWS
 /// (`'Hello {'`, `'Hello {{}}'` and `'}'` fail with `Invalid arguments in

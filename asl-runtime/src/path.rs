@@ -43,10 +43,10 @@ pub enum Segment {
 #[macro_export]
 macro_rules! __reference_path {
     (variable($name:literal), $text:literal $(, $segment:tt)*) => {
-        $crate::path::ReferencePath::variable($name, &[$($crate::__segment!($segment)),*], $text)
+        $crate::__private::ReferencePath::variable($name, &[$($crate::__segment!($segment)),*], $text)
     };
     ($root:ident, $text:literal $(, $segment:tt)*) => {
-        $crate::path::ReferencePath::$root(&[$($crate::__segment!($segment)),*], $text)
+        $crate::__private::ReferencePath::$root(&[$($crate::__segment!($segment)),*], $text)
     };
 }
 
@@ -54,10 +54,10 @@ macro_rules! __reference_path {
 #[macro_export]
 macro_rules! __segment {
     ([$index:literal]) => {
-        $crate::path::Segment::Index($index)
+        $crate::__private::Segment::Index($index)
     };
     ($name:literal) => {
-        $crate::path::Segment::Field($name)
+        $crate::__private::Segment::Field($name)
     };
 }
 

@@ -105,3 +105,100 @@ pub trait TaskHandler: Send + Sync + 'static {
         parameters: Value,
     ) -> BoxFuture<'a, Result<Value, Error>>;
 }
+
+/// A shared handler is a handler (so `Integrations::handlers()` and your own
+/// `Arc`s register like any other).
+impl<T: TaskHandler + ?Sized> TaskHandler for std::sync::Arc<T> {
+    fn invoke<'a>(
+        &'a self,
+        task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        (**self).invoke(task, parameters)
+    }
+}
+
+/// What a [`handler_fn`] closure knows about its task, owned so that the
+/// closure's future may keep it.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TaskRequest {
+    /// The state's `Resource`.
+    pub resource: String,
+    /// The Task state's name.
+    pub state_name: String,
+    /// `TimeoutSeconds` in effect, if any.
+    pub timeout: Option<Duration>,
+    /// `HeartbeatSeconds` in effect, if any.
+    pub heartbeat: Option<Duration>,
+    /// The task token (`$$.Task.Token`) for `.waitForTaskToken` resources.
+    pub task_token: Option<String>,
+    /// `Credentials` after evaluation, if the state has them.
+    pub credentials: Option<Value>,
+}
+
+impl From<&TaskContext<'_>> for TaskRequest {
+    fn from(task: &TaskContext<'_>) -> Self {
+        TaskRequest {
+            resource: task.resource.to_owned(),
+            state_name: task.state_name.to_owned(),
+            timeout: task.timeout,
+            heartbeat: task.heartbeat,
+            task_token: task.task_token.map(str::to_owned),
+            credentials: task.credentials.cloned(),
+        }
+    }
+}
+
+/// A [`TaskHandler`] made of a closure: `handler_fn(|task, params| async move { ... })`.
+///
+/// The closure gets the task's [`TaskRequest`] and its effective parameters, and
+/// returns the result or an [`Error`] (AWS's error name and cause, which the
+/// state's Retry and Catch see). A handler that must send heartbeats while it
+/// works implements [`TaskHandler`] itself (see [`TaskContext::send_heartbeat`]).
+///
+/// ```
+/// use asl_runtime::{Error, Runtime, task::handler_fn};
+/// use serde_json::json;
+///
+/// let resize = handler_fn(|task, params| async move {
+///     match params["width"].as_u64() {
+///         Some(w) => Ok(json!({"width": w / 2, "state": task.state_name})),
+///         None => Err(Error::new("Resize.BadInput", "width is missing")),
+///     }
+/// });
+/// let runtime = Runtime::builder()
+///     .handler("arn:aws:lambda:us-east-1:123456789012:function:resize", resize)
+///     .build();
+/// # let _ = runtime;
+/// ```
+pub fn handler_fn<F, Fut>(f: F) -> HandlerFn<F>
+where
+    F: Fn(TaskRequest, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, Error>> + Send + 'static,
+{
+    HandlerFn(f)
+}
+
+/// The handler [`handler_fn`] makes.
+pub struct HandlerFn<F>(F);
+
+impl<F> std::fmt::Debug for HandlerFn<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandlerFn")
+    }
+}
+
+impl<F, Fut> TaskHandler for HandlerFn<F>
+where
+    F: Fn(TaskRequest, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, Error>> + Send + 'static,
+{
+    fn invoke<'a>(
+        &'a self,
+        task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin((self.0)(TaskRequest::from(task), parameters))
+    }
+}

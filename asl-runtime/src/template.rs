@@ -74,14 +74,6 @@ pub fn path_not_found(field: &str, path_text: &str, input: &Value) -> Error {
     ))
 }
 
-/// The value of a `"field.$": "<reference path>"` member.
-pub fn eval_path(field: &str, path: &ReferencePath, scope: &Scope<'_>) -> Result<Value, Error> {
-    scope
-        .get(path)
-        .cloned()
-        .ok_or_else(|| path_not_found(field, &path.text, scope.input))
-}
-
 /// The value of a `"field.$": "<JSONPath>"` member: the value for a definite path,
 /// an array of matches for an indefinite one.
 pub fn eval_query(field: &str, query: &JsonPathQuery, scope: &Scope<'_>) -> Result<Value, Error> {

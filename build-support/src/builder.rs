@@ -7,13 +7,11 @@
 //! rebuild for nothing) and `cargo:rerun-if-changed` lines for every file read.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     asl_build::Builder::new()
-//!         .workflow("ManageEksCluster", "workflows/manage-eks-cluster.asl.json")
-//!         .compile()
-//!         .unwrap();
-//! }
+//! // build.rs, in `fn main()`:
+//! asl_build::Builder::new()
+//!     .workflow("ManageEksCluster", "workflows/manage-eks-cluster.asl.json")
+//!     .compile()
+//!     .unwrap();
 //! // src/lib.rs:
 //! // include!(concat!(env!("OUT_DIR"), "/manage_eks_cluster.rs"));
 //! ```
@@ -24,6 +22,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::codegen::{self, Options};
+use crate::diagnostics::Diagnostics;
 
 /// Configures and runs code generation from a build script.
 #[derive(Clone, Debug)]
@@ -49,18 +48,62 @@ impl Default for Builder {
     }
 }
 
-/// A failure of [`Builder::compile`]: an unreadable file, invalid workflows
-/// (every diagnostic, rendered), or an output that cannot be written.
+/// A failure of [`Builder::compile`], with what it is about kept structured: the
+/// diagnostics of invalid workflows are [`Diagnostics`] (rule, location, help),
+/// not only text.
 #[derive(Debug)]
-pub struct BuildError(pub String);
+#[non_exhaustive]
+pub enum BuildError {
+    /// The builder's own settings: `OUT_DIR` unset, a runtime path or
+    /// visibility that is not Rust.
+    Config(String),
+    /// A definition could not be read or an output file written.
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Every problem of every invalid workflow, one [`Diagnostics`] per file.
+    Invalid(Vec<Diagnostics>),
+    /// Generated code that does not parse: a bug in asl, not in the definition.
+    Internal(String),
+}
 
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl BuildError {
+    /// The diagnostics of invalid workflows (empty for other failures).
+    pub fn diagnostics(&self) -> &[Diagnostics] {
+        match self {
+            BuildError::Invalid(d) => d,
+            _ => &[],
+        }
     }
 }
 
-impl std::error::Error for BuildError {}
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Config(m) | BuildError::Internal(m) => f.write_str(m),
+            BuildError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+            BuildError::Invalid(all) => {
+                for (i, d) in all.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
 
 impl Builder {
     pub fn new() -> Self {
@@ -144,17 +187,19 @@ impl Builder {
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
-                BuildError("OUT_DIR is not set: call from a build script or set out_dir".into())
+                BuildError::Config(
+                    "OUT_DIR is not set: call from a build script or set out_dir".into(),
+                )
             })?),
         };
         let runtime_path: TokenStream = self.runtime_path.parse().map_err(|e| {
-            BuildError(format!(
+            BuildError::Config(format!(
                 "runtime path `{}` is not a Rust path: {e}",
                 self.runtime_path
             ))
         })?;
         let visibility: TokenStream = self.visibility.parse().map_err(|e| {
-            BuildError(format!(
+            BuildError::Config(format!(
                 "visibility `{}` is not valid: {e}",
                 self.visibility
             ))
@@ -165,13 +210,10 @@ impl Builder {
             if self.emit_rerun {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
-            let source = match std::fs::read(path) {
-                Ok(s) => s,
-                Err(e) => {
-                    errors.push(format!("cannot read {}: {e}", path.display()));
-                    continue;
-                }
-            };
+            let source = std::fs::read(path).map_err(|error| BuildError::Io {
+                path: path.clone(),
+                error,
+            })?;
             let options = Options {
                 type_name: name.clone(),
                 visibility: visibility.clone(),
@@ -183,26 +225,33 @@ impl Builder {
             match generate_file(&source, &file_name, &options) {
                 Ok(text) => {
                     let target = out_dir.join(format!("{}.rs", snake_case(name)));
-                    write_if_changed(&target, &text).map_err(|e| {
-                        BuildError(format!("cannot write {}: {e}", target.display()))
+                    write_if_changed(&target, &text).map_err(|error| BuildError::Io {
+                        path: target.clone(),
+                        error,
                     })?;
                     written.push(target);
                 }
-                Err(e) => errors.push(e),
+                Err(BuildError::Invalid(d)) => errors.extend(d),
+                Err(other) => return Err(other),
             }
         }
         if errors.is_empty() {
             Ok(written)
         } else {
-            Err(BuildError(errors.join("\n")))
+            Err(BuildError::Invalid(errors))
         }
     }
 }
 
 /// The generated file for one workflow: `// @generated` header, formatted.
-pub fn generate_file(source: &[u8], file_name: &str, options: &Options) -> Result<String, String> {
-    let tokens = codegen::compile(source, file_name, options).map_err(|d| d.to_string())?;
-    format_file(tokens, file_name)
+pub fn generate_file(
+    source: &[u8],
+    file_name: &str,
+    options: &Options,
+) -> Result<String, BuildError> {
+    let tokens =
+        codegen::compile(source, file_name, options).map_err(|d| BuildError::Invalid(vec![d]))?;
+    format_file(tokens, file_name).map_err(BuildError::Internal)
 }
 
 /// Formats generated tokens as a file with prettyplease.

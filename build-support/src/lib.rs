@@ -16,7 +16,7 @@ pub mod lower;
 pub mod model;
 pub mod rules;
 
-pub use builder::Builder;
+pub use builder::{BuildError, Builder};
 pub use check::support::CheckOptions;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use rules::Rule;

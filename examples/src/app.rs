@@ -422,7 +422,7 @@ impl App {
                 eprintln!("{program}: the execution failed");
                 eprintln!("  error: {}", e.error().unwrap_or("(none)"));
                 eprintln!("  cause: {}", e.cause().unwrap_or("(none)"));
-                if e.timed_out {
+                if e.timed_out() {
                     eprintln!("  (the state machine's TimeoutSeconds ran out)");
                 }
             }

@@ -1,8 +1,9 @@
 //! Command-line arguments of a workflow program such as `manage-eks-cluster`.
 //!
 //! In: the program's arguments (without the program name). Out: [`Args`], or a
-//! [`UsageError`] that says which argument is wrong and why. Parsing is by hand (no
-//! argument-parser crate) to keep the shipped binary small; [`USAGE`] is the help text.
+//! [`UsageError`] that says which argument is wrong and why. Arguments are read with
+//! lexopt (a small lexer: the shipped binary stays small, and the order-dependent
+//! cluster flags stay easy to follow); [`USAGE`] is the help text.
 //!
 //! Nothing here reads tokens: a cluster's bearer token is named by a file or an
 //! environment variable, never given on the command line, so it cannot show up in
@@ -148,44 +149,59 @@ fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
 }
 
-/// Parses the arguments after the program name.
+/// Parses the arguments after the program name (with lexopt: `--flag value` and
+/// `--flag=value`, `--` before a positional argument that starts with `-`; the
+/// cluster flags apply to the `--cluster` before them, so order matters and a
+/// plain lexer fits better than a declarative parser).
 pub fn parse<I, S>(args: I) -> Result<Command, UsageError>
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    let mut args = args.into_iter().map(Into::into);
+    use lexopt::prelude::*;
+
+    let mut parser = lexopt::Parser::from_args(args.into_iter().map(Into::<String>::into));
     let mut out = Args::default();
     let mut positional: Option<String> = None;
-    let mut only_positional = false;
-    while let Some(arg) = args.next() {
-        if only_positional || arg == "-" || !arg.starts_with('-') {
-            if positional.is_some() {
-                return Err(usage(format!(
-                    "unexpected argument `{}`: give the input once (quote JSON text)",
-                    abbreviate(&arg)
-                )));
-            }
-            positional = Some(arg);
-            continue;
-        }
-        // `--flag=value` and `--flag value` both work.
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
+    let lexer = |e: lexopt::Error| usage(format!("{e} (see --help)"));
+    while let Some(arg) = parser.next().map_err(lexer)? {
+        let flag = match &arg {
+            Long(name) => format!("--{name}"),
+            Short(c) => format!("-{c}"),
+            Value(_) => String::new(),
         };
-        let mut value = |name: &str| -> Result<String, UsageError> {
-            match inline_value.clone().or_else(|| args.next()) {
-                Some(v) if !v.is_empty() => Ok(v),
-                _ => Err(usage(format!("{name} needs a value"))),
+        // Every option but -h/-V takes a non-empty value.
+        let value = |parser: &mut lexopt::Parser| -> Result<String, UsageError> {
+            let value = match parser.value() {
+                Ok(v) => v,
+                Err(lexopt::Error::MissingValue { .. }) => {
+                    return Err(usage(format!("{flag} needs a value")));
+                }
+                Err(e) => return Err(lexer(e)),
+            };
+            match value.string() {
+                Ok(v) if !v.is_empty() => Ok(v),
+                Ok(_) => Err(usage(format!("{flag} needs a value"))),
+                Err(_) => Err(usage(format!("{flag}: the value is not UTF-8"))),
             }
         };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--" => only_positional = true,
-            "--input" => {
-                let v = value("--input")?;
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Value(v) => {
+                let v = v
+                    .into_string()
+                    .map_err(|_| usage("the input argument is not UTF-8"))?;
+                if positional.is_some() {
+                    return Err(usage(format!(
+                        "unexpected argument `{}`: give the input once (quote JSON text)",
+                        abbreviate(&v)
+                    )));
+                }
+                positional = Some(v);
+            }
+            Long("input") => {
+                let v = value(&mut parser)?;
                 if out.input != InputSource::Default {
                     return Err(usage("--input given twice"));
                 }
@@ -195,8 +211,8 @@ where
                     InputSource::File(PathBuf::from(v))
                 };
             }
-            "--aws-endpoint" => {
-                let v = value("--aws-endpoint")?;
+            Long("aws-endpoint") => {
+                let v = value(&mut parser)?;
                 if !(v.starts_with("http://") || v.starts_with("https://")) {
                     return Err(usage(format!(
                         "--aws-endpoint {v}: expected an http:// or https:// URL"
@@ -204,9 +220,9 @@ where
                 }
                 out.aws_endpoint = Some(v);
             }
-            "--region" => out.region = Some(value("--region")?),
-            "--cluster" => {
-                let v = value("--cluster")?;
+            Long("region") => out.region = Some(value(&mut parser)?),
+            Long("cluster") => {
+                let v = value(&mut parser)?;
                 let Some((name, endpoint)) = v.split_once('=') else {
                     return Err(usage(format!(
                         "--cluster {v}: expected NAME=URL, e.g. ExampleCluster=https://127.0.0.1:6443"
@@ -226,8 +242,8 @@ where
                     },
                 )?;
             }
-            "--cluster-ca-file" | "--cluster-ca-data" => {
-                let v = value(&flag)?;
+            Long("cluster-ca-file" | "cluster-ca-data") => {
+                let v = value(&mut parser)?;
                 let ca = if flag == "--cluster-ca-file" {
                     CaSource::File(PathBuf::from(v))
                 } else {
@@ -239,8 +255,8 @@ where
                 }
                 *slot = Some(ca);
             }
-            "--cluster-token-file" | "--cluster-token-env" => {
-                let v = value(&flag)?;
+            Long("cluster-token-file" | "cluster-token-env") => {
+                let v = value(&mut parser)?;
                 let token = if flag == "--cluster-token-file" {
                     TokenSource::File(PathBuf::from(v))
                 } else {
@@ -254,8 +270,8 @@ where
                 }
                 *slot = Some(token);
             }
-            "--kube-context" => {
-                let v = value("--kube-context")?;
+            Long("kube-context") => {
+                let v = value(&mut parser)?;
                 let (name, context) = match v.split_once('=') {
                     Some((n, c)) if !c.is_empty() => (n.to_string(), Some(c.to_string())),
                     Some((n, _)) => (n.to_string(), None),
@@ -268,9 +284,9 @@ where
                 }
                 out.add_cluster(&name, ClusterTarget::Kubeconfig { context })?;
             }
-            "--history" => out.history = Some(PathBuf::from(value("--history")?)),
-            "--progress" => {
-                let v = value("--progress")?;
+            Long("history") => out.history = Some(PathBuf::from(value(&mut parser)?)),
+            Long("progress") => {
+                let v = value(&mut parser)?;
                 out.progress = match v.as_str() {
                     "auto" => ProgressMode::Auto,
                     "live" => ProgressMode::Live,
@@ -283,8 +299,8 @@ where
                     }
                 };
             }
-            "--poll-interval" => {
-                let v = value("--poll-interval")?;
+            Long("poll-interval") => {
+                let v = value(&mut parser)?;
                 let seconds: f64 = v.parse().map_err(|_| {
                     usage(format!("--poll-interval {v}: expected seconds, e.g. 0.5"))
                 })?;
@@ -296,8 +312,8 @@ where
                 }
                 out.poll_interval = Some(Duration::from_secs_f64(seconds));
             }
-            "--name" => out.execution_name = Some(value("--name")?),
-            _ => {
+            Long("name") => out.execution_name = Some(value(&mut parser)?),
+            Long(_) | Short(_) => {
                 return Err(usage(format!(
                     "unknown option `{}` (see --help)",
                     abbreviate(&flag)

@@ -13,6 +13,28 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
+    impl __asl::Workflow for JsonataCatch {
+        const NAME: &'static str = "JsonataCatch";
+        const RESOURCES: &'static [&'static str] = &[];
+        const DECLARED_RESOURCES: &'static [&'static str] = &[];
+        fn run(
+            runtime: &__asl::Runtime,
+            input: __asl::Value,
+        ) -> impl ::core::future::Future<
+            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
+        > + ::core::marker::Send {
+            JsonataCatch::run(runtime, input)
+        }
+        fn run_with(
+            runtime: &__asl::Runtime,
+            input: __asl::Value,
+            options: __asl::ExecutionOptions,
+        ) -> impl ::core::future::Future<
+            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
+        > + ::core::marker::Send {
+            JsonataCatch::run_with(runtime, input, options)
+        }
+    }
     impl JsonataCatch {
         /// Runs one execution with `input` and returns its output, or AWS's
         /// `error` and `cause` when it fails.

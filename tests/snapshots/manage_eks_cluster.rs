@@ -13,6 +13,36 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
+    impl __asl::Workflow for ManageEksCluster {
+        const NAME: &'static str = "ManageEksCluster";
+        const RESOURCES: &'static [&'static str] = &[
+            "arn:aws:states:::eks:createCluster.sync",
+            "arn:aws:states:::eks:createNodegroup.sync",
+            "arn:aws:states:::eks:runJob.sync",
+            "arn:aws:states:::sns:publish",
+            "arn:aws:states:::eks:call",
+            "arn:aws:states:::eks:deleteNodegroup.sync",
+            "arn:aws:states:::eks:deleteCluster.sync",
+        ];
+        const DECLARED_RESOURCES: &'static [&'static str] = &[];
+        fn run(
+            runtime: &__asl::Runtime,
+            input: __asl::Value,
+        ) -> impl ::core::future::Future<
+            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
+        > + ::core::marker::Send {
+            ManageEksCluster::run(runtime, input)
+        }
+        fn run_with(
+            runtime: &__asl::Runtime,
+            input: __asl::Value,
+            options: __asl::ExecutionOptions,
+        ) -> impl ::core::future::Future<
+            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
+        > + ::core::marker::Send {
+            ManageEksCluster::run_with(runtime, input, options)
+        }
+    }
     impl ManageEksCluster {
         /// Runs one execution with `input` and returns its output, or AWS's
         /// `error` and `cause` when it fails.

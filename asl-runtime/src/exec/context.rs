@@ -44,7 +44,7 @@ impl<'a> Context<'a> {
                 None
             };
         };
-        match first.as_ref() {
+        match *first {
             "Execution" => walk_borrowed(self.execution.context_execution(), rest),
             "StateMachine" => walk_borrowed(self.execution.context_state_machine(), rest),
             "Map" => {
@@ -53,7 +53,7 @@ impl<'a> Context<'a> {
                     [Segment::Field(item_key), Segment::Field(field), tail @ ..]
                         if *item_key == "Item" =>
                     {
-                        match field.as_ref() {
+                        match *field {
                             "Value" => walk_borrowed(item, tail),
                             "Index" if tail.is_empty() => Some(Cow::Owned(Value::from(index))),
                             _ => None,

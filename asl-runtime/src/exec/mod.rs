@@ -7,18 +7,21 @@
 //!
 //! Generated code owns the workflow's logic (which state follows which, which paths,
 //! which rules); this module owns the mechanics every workflow shares, once:
-//! execution identity and the context object `$$` ([`context`]), history events
-//! ([`history`]), the clock, the per-state Retry/Catch loop, Task dispatch and
-//! timeouts, Wait, Map and Parallel ([`state`]).
+//! execution identity and the context object `$$` (`context`, `execution`), history
+//! events ([`History`]), the clock, the per-state Retry/Catch loop, Task dispatch
+//! and timeouts, Wait, Map and Parallel (`state`). Only [`Runtime`], the options,
+//! errors and history of an execution are public; generated code reaches the rest
+//! through `__private`.
 //!
 //! Time comes from tokio: a test that starts its runtime paused
 //! (`#[tokio::test(start_paused = true)]`) runs Wait states and retry delays
 //! without sleeping, and `$$.State.EnteredTime` advances with the paused clock.
 
-pub mod context;
-pub mod history;
-pub mod state;
-pub mod variables;
+pub(crate) mod context;
+pub(crate) mod execution;
+mod history;
+pub(crate) mod state;
+pub(crate) mod variables;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,10 +36,10 @@ use crate::error::{Error, names};
 use crate::limits::PayloadLimit;
 use crate::task::TaskHandler;
 
-pub use context::Context;
 pub use history::{EventType, History, HistoryEvent};
-pub use state::{Catcher, Jitter, Retrier, StateInfo, StateKind, StateRun, Transition};
-pub use variables::Variables;
+
+use context::Context;
+use execution::Execution;
 
 /// What a program configures once and shares between executions: the task
 /// handlers by `Resource`, where history goes, and the account, region and role
@@ -134,24 +137,22 @@ impl Default for RuntimeBuilder {
 impl RuntimeBuilder {
     /// Runs Task states whose `Resource` is `resource` with `handler`.
     ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use asl_runtime::task::{BoxFuture, TaskContext, TaskHandler};
-    /// use asl_runtime::{Error, Value};
+    /// A closure works through [`crate::task::handler_fn`]; a type of your own
+    /// implements [`TaskHandler`].
     ///
-    /// struct Echo;
-    /// impl TaskHandler for Echo {
-    ///     fn invoke<'a>(&'a self, _: &'a TaskContext<'a>, p: Value) -> BoxFuture<'a, Result<Value, Error>> {
-    ///         Box::pin(async move { Ok(p) })
-    ///     }
-    /// }
-    /// let rt = asl_runtime::exec::Runtime::builder()
-    ///     .handler("arn:aws:lambda:us-east-1:123456789012:function:echo", Arc::new(Echo))
+    /// ```
+    /// use asl_runtime::task::handler_fn;
+    ///
+    /// let rt = asl_runtime::Runtime::builder()
+    ///     .handler(
+    ///         "arn:aws:lambda:us-east-1:123456789012:function:echo",
+    ///         handler_fn(|_task, params| async move { Ok(params) }),
+    ///     )
     ///     .build();
     /// assert!(rt.handler("arn:aws:lambda:us-east-1:123456789012:function:echo").is_some());
     /// ```
-    pub fn handler(mut self, resource: impl Into<String>, handler: Arc<dyn TaskHandler>) -> Self {
-        self.handlers.insert(resource.into(), handler);
+    pub fn handler(mut self, resource: impl Into<String>, handler: impl TaskHandler) -> Self {
+        self.handlers.insert(resource.into(), Arc::new(handler));
         self
     }
 
@@ -224,34 +225,38 @@ impl RuntimeBuilder {
     }
 }
 
-/// What generated code knows about its workflow, as a `static`.
-#[derive(Debug)]
-pub struct WorkflowInfo {
-    /// The state machine name (last part of its ARN, `$$.StateMachine.Name`).
-    pub name: &'static str,
-    /// The state machine's `TimeoutSeconds`.
-    pub timeout_seconds: Option<u64>,
-    /// Can any state read `$$.Execution.Input` (through `$$` whole,
-    /// `$$.Execution`, a full JSONPath over `$$` or JSONata's
-    /// `$states.context`)? Only then does the execution keep a copy of its input.
-    pub reads_execution_input: bool,
-}
-
 /// How to start one execution; `Default` gives a fresh UUID name and the
 /// runtime's history sink.
+///
+/// ```
+/// use asl_runtime::exec::ExecutionOptions;
+/// let options = ExecutionOptions::default().name("nightly-2026-11-30").express(true);
+/// assert_eq!(options.execution_name(), Some("nightly-2026-11-30"));
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ExecutionOptions {
     /// The execution name (default: a random UUID, as AWS does).
-    pub name: Option<String>,
+    name: Option<String>,
     /// A history sink for this execution only, instead of the runtime's.
-    pub history: Option<History>,
+    history: Option<History>,
     /// Run as an Express workflow execution: `$$.Execution.Id` is
     /// `arn:...:express:<state machine>:<name>:<uuid>` and there is no
     /// `RedriveCount` (Express executions cannot be redriven).
-    pub express: bool,
+    express: bool,
 }
 
 impl ExecutionOptions {
+    /// The execution name given with [`Self::name`].
+    pub fn execution_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Whether the execution runs as an Express workflow.
+    pub fn is_express(&self) -> bool {
+        self.express
+    }
+
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -272,21 +277,28 @@ impl ExecutionOptions {
 /// A failed execution: AWS's `error` and `cause` (either may be absent, as when a
 /// `Fail` state names neither).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExecutionError {
-    pub error: Option<String>,
-    pub cause: Option<String>,
-    /// True when the state machine's `TimeoutSeconds` ran out (AWS:
-    /// `ExecutionTimedOut`, error `States.Timeout`).
-    pub timed_out: bool,
+    error: Option<String>,
+    cause: Option<String>,
+    timed_out: bool,
 }
 
 impl ExecutionError {
+    /// AWS's `error` (`States.TaskFailed`, `EKS.401`, a Fail state's `Error`).
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }
 
+    /// AWS's `cause`.
     pub fn cause(&self) -> Option<&str> {
         self.cause.as_deref()
+    }
+
+    /// True when the state machine's `TimeoutSeconds` ran out (AWS:
+    /// `ExecutionTimedOut`, error `States.Timeout`).
+    pub fn timed_out(&self) -> bool {
+        self.timed_out
     }
 
     fn from_error(e: Error, timed_out: bool) -> Self {
@@ -319,247 +331,6 @@ impl fmt::Display for ExecutionError {
 }
 
 impl std::error::Error for ExecutionError {}
-
-/// One running execution of a workflow: its identity, `$$.Execution`, clock and
-/// history. Generated state functions receive `&Execution`.
-pub struct Execution {
-    runtime: Runtime,
-    info: &'static WorkflowInfo,
-    express: bool,
-    name: String,
-    arn: String,
-    state_machine_arn: String,
-    input: Value,
-    start_time: OffsetDateTime,
-    wall_anchor: OffsetDateTime,
-    instant_anchor: tokio::time::Instant,
-    recorder: history::Recorder,
-    context_execution: OnceLock<Value>,
-    context_state_machine: OnceLock<Value>,
-}
-
-impl fmt::Debug for Execution {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Execution")
-            .field("arn", &self.arn)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Execution {
-    /// Starts an execution: names it, records `ExecutionStarted`. Returns the
-    /// execution and the input for the first state.
-    pub fn start(
-        runtime: &Runtime,
-        info: &'static WorkflowInfo,
-        input: Value,
-        options: ExecutionOptions,
-    ) -> (Execution, Value) {
-        let name = options
-            .name
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let rt = &runtime.inner;
-        let arn = if options.express {
-            format!(
-                "arn:{}:states:{}:{}:express:{}:{}:{}",
-                rt.partition,
-                rt.region,
-                rt.account,
-                info.name,
-                name,
-                uuid::Uuid::new_v4()
-            )
-        } else {
-            format!(
-                "arn:{}:states:{}:{}:execution:{}:{}",
-                rt.partition, rt.region, rt.account, info.name, name
-            )
-        };
-        let state_machine_arn = format!(
-            "arn:{}:states:{}:{}:stateMachine:{}",
-            rt.partition, rt.region, rt.account, info.name
-        );
-        let history = options.history.unwrap_or_else(|| rt.history.clone());
-        let wall_anchor = OffsetDateTime::now_utc();
-        let execution = Execution {
-            runtime: runtime.clone(),
-            info,
-            express: options.express,
-            recorder: history::Recorder::new(history, Arc::from(name.as_str())),
-            name,
-            arn,
-            state_machine_arn,
-            // `$$.Execution.Input` is kept only for workflows that can read it.
-            input: if info.reads_execution_input {
-                input.clone()
-            } else {
-                Value::Null
-            },
-            start_time: wall_anchor,
-            wall_anchor,
-            instant_anchor: tokio::time::Instant::now(),
-            context_execution: OnceLock::new(),
-            context_state_machine: OnceLock::new(),
-        };
-        let details = if execution.recorder.enabled() {
-            let mut d = Map::new();
-            d.insert("input".into(), input.clone());
-            d.insert("roleArn".into(), Value::String(rt.role_arn.clone()));
-            Value::Object(d)
-        } else {
-            Value::Null
-        };
-        execution.record(EventType::ExecutionStarted, None, details);
-        (execution, input)
-    }
-
-    /// Runs the workflow's driver to its end under the state machine's
-    /// `TimeoutSeconds`, and records how the execution ended.
-    pub async fn finish<F>(&self, driver: F) -> Result<Value, ExecutionError>
-    where
-        F: Future<Output = Result<Value, Error>>,
-    {
-        let result = match self.info.timeout_seconds {
-            Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), driver).await
-            {
-                Ok(r) => r.map_err(|e| (e, false)),
-                Err(_) => Err((
-                    Error::new(
-                        names::TIMEOUT,
-                        "The execution timed out (TimeoutSeconds of the state machine).",
-                    ),
-                    true,
-                )),
-            },
-            None => driver.await.map_err(|e| (e, false)),
-        };
-        match result {
-            Ok(output) => {
-                if self.recorder.enabled() {
-                    self.record(
-                        EventType::ExecutionSucceeded,
-                        None,
-                        details_one("output", output.clone()),
-                    );
-                }
-                Ok(output)
-            }
-            Err((error, timed_out)) => {
-                if self.recorder.enabled() {
-                    let event = if timed_out {
-                        EventType::ExecutionTimedOut
-                    } else {
-                        EventType::ExecutionFailed
-                    };
-                    self.record(event, None, error_details(&error));
-                }
-                Err(ExecutionError::from_error(error, timed_out))
-            }
-        }
-    }
-
-    /// The child execution that runs one iteration of a distributed Map: the same
-    /// identity, input and clock, but its states' events stay out of this
-    /// execution's history (AWS records them in the child's own history).
-    pub fn map_run_child(&self) -> Execution {
-        Execution {
-            runtime: self.runtime.clone(),
-            info: self.info,
-            express: self.express,
-            name: self.name.clone(),
-            arn: self.arn.clone(),
-            state_machine_arn: self.state_machine_arn.clone(),
-            input: self.input.clone(),
-            start_time: self.start_time,
-            wall_anchor: self.wall_anchor,
-            instant_anchor: self.instant_anchor,
-            recorder: history::Recorder::new(History::None, Arc::from(self.name.as_str())),
-            context_execution: OnceLock::new(),
-            context_state_machine: OnceLock::new(),
-        }
-    }
-
-    /// The execution input (`$$.Execution.Input`), kept when the workflow reads
-    /// `$$` (`null` otherwise).
-    pub fn input(&self) -> &Value {
-        &self.input
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The execution ARN (`$$.Execution.Id`).
-    pub fn arn(&self) -> &str {
-        &self.arn
-    }
-
-    pub fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
-    pub fn start_time(&self) -> OffsetDateTime {
-        self.start_time
-    }
-
-    /// Now, on the execution's clock: wall time at start plus tokio time elapsed,
-    /// so paused tokio time pauses it too.
-    pub fn now(&self) -> OffsetDateTime {
-        self.wall_anchor + (tokio::time::Instant::now() - self.instant_anchor)
-    }
-
-    pub(crate) fn data_limit(&self) -> PayloadLimit {
-        self.runtime.inner.data_limit
-    }
-
-    /// Records an event; returns its id (ids are counted even when no sink wants
-    /// the events, because AWS's error causes cite them).
-    #[inline]
-    pub(crate) fn record(&self, event: EventType, state: Option<&str>, details: Value) -> u64 {
-        let now = if self.recorder.enabled() {
-            self.now()
-        } else {
-            self.wall_anchor
-        };
-        self.recorder.record(now, event, state, details)
-    }
-
-    pub(crate) fn recording(&self) -> bool {
-        self.recorder.enabled()
-    }
-
-    /// `$$.Execution`, built on first use.
-    pub(crate) fn context_execution(&self) -> &Value {
-        self.context_execution.get_or_init(|| {
-            let mut e = Map::with_capacity(6);
-            e.insert("Id".into(), Value::String(self.arn.clone()));
-            e.insert("Input".into(), self.input.clone());
-            e.insert(
-                "StartTime".into(),
-                Value::String(format_timestamp(self.start_time)),
-            );
-            e.insert("Name".into(), Value::String(self.name.clone()));
-            e.insert(
-                "RoleArn".into(),
-                Value::String(self.runtime.inner.role_arn.clone()),
-            );
-            if !self.express {
-                e.insert("RedriveCount".into(), Value::from(0));
-            }
-            Value::Object(e)
-        })
-    }
-
-    /// `$$.StateMachine`, built on first use.
-    pub(crate) fn context_state_machine(&self) -> &Value {
-        self.context_state_machine.get_or_init(|| {
-            let mut m = Map::with_capacity(2);
-            m.insert("Id".into(), Value::String(self.state_machine_arn.clone()));
-            m.insert("Name".into(), Value::String(self.info.name.to_owned()));
-            Value::Object(m)
-        })
-    }
-}
 
 /// AWS's timestamp form in `$$`: `2024-01-02T03:04:05.678Z`.
 pub fn format_timestamp(t: OffsetDateTime) -> String {

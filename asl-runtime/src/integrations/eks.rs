@@ -348,135 +348,75 @@ pub(crate) async fn run(
             ))),
         }
     };
-    let client = &inner.eks;
-    let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
-    let (ids, first) = match op {
-        EksOp::CreateCluster => {
-            let name = text("name")?;
-            let (icpt, answer) = WireJson::sending(Some(wire));
-            client
-                .create_cluster()
-                .name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster: name,
-                    object: None,
-                },
-                take_answer(&answer)?,
-            )
-        }
-        EksOp::DeleteCluster => {
-            let name = text("name")?;
-            let (icpt, answer) = WireJson::sending(None);
-            client
-                .delete_cluster()
-                .name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster: name,
-                    object: None,
-                },
-                take_answer(&answer)?,
-            )
-        }
-        EksOp::CreateNodegroup => {
-            let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
-            // clusterName goes in the path, not the body.
-            let mut body = body.clone();
+    let ids = match op {
+        EksOp::CreateCluster | EksOp::DeleteCluster => Ids {
+            cluster: text("name")?,
+            object: None,
+        },
+        EksOp::CreateNodegroup | EksOp::DeleteNodegroup => Ids {
+            cluster: text("clusterName")?,
+            object: Some(text("nodegroupName")?),
+        },
+        EksOp::CreateFargateProfile | EksOp::DeleteFargateProfile => Ids {
+            cluster: text("clusterName")?,
+            object: Some(text("fargateProfileName")?),
+        },
+    };
+    // A create sends the whole request (a node group's or Fargate profile's
+    // clusterName goes in the URL path, not the body); a delete sends none.
+    let wire = if op.is_delete() {
+        None
+    } else {
+        if ids.object.is_some() {
             body.remove("clusterName");
-            let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
-            let (icpt, answer) = WireJson::sending(Some(wire));
+        }
+        Some(serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?)
+    };
+    let (icpt, answer) = WireJson::sending(wire);
+    let (client, cluster, object) = (&inner.eks, &ids.cluster, ids.object.as_deref());
+    let object = object.unwrap_or_default();
+    // The SDK's operation builders are different types: one line each, the same
+    // customisation and error mapping for all.
+    macro_rules! send {
+        ($operation:expr) => {
+            $operation
+                .customize()
+                .interceptor(icpt)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(eks_error)
+        };
+    }
+    match op {
+        EksOp::CreateCluster => send!(client.create_cluster().name(cluster)),
+        EksOp::DeleteCluster => send!(client.delete_cluster().name(cluster)),
+        EksOp::CreateNodegroup => send!(
             client
                 .create_nodegroup()
-                .cluster_name(&cluster)
-                .nodegroup_name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster,
-                    object: Some(name),
-                },
-                take_answer(&answer)?,
-            )
-        }
-        EksOp::DeleteNodegroup => {
-            let (cluster, name) = (text("clusterName")?, text("nodegroupName")?);
-            let (icpt, answer) = WireJson::sending(None);
+                .cluster_name(cluster)
+                .nodegroup_name(object)
+        ),
+        EksOp::DeleteNodegroup => send!(
             client
                 .delete_nodegroup()
-                .cluster_name(&cluster)
-                .nodegroup_name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster,
-                    object: Some(name),
-                },
-                take_answer(&answer)?,
-            )
-        }
-        EksOp::CreateFargateProfile => {
-            let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
-            let mut body = body.clone();
-            body.remove("clusterName");
-            let wire = serde_json::to_string(&body).map_err(|e| Error::runtime(e.to_string()))?;
-            let (icpt, answer) = WireJson::sending(Some(wire));
+                .cluster_name(cluster)
+                .nodegroup_name(object)
+        ),
+        EksOp::CreateFargateProfile => send!(
             client
                 .create_fargate_profile()
-                .cluster_name(&cluster)
-                .fargate_profile_name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster,
-                    object: Some(name),
-                },
-                take_answer(&answer)?,
-            )
-        }
-        EksOp::DeleteFargateProfile => {
-            let (cluster, name) = (text("clusterName")?, text("fargateProfileName")?);
-            let (icpt, answer) = WireJson::sending(None);
+                .cluster_name(cluster)
+                .fargate_profile_name(object)
+        ),
+        EksOp::DeleteFargateProfile => send!(
             client
                 .delete_fargate_profile()
-                .cluster_name(&cluster)
-                .fargate_profile_name(&name)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
-            (
-                Ids {
-                    cluster,
-                    object: Some(name),
-                },
-                take_answer(&answer)?,
-            )
-        }
-    };
+                .cluster_name(cluster)
+                .fargate_profile_name(object)
+        ),
+    }?;
+    let first = take_answer(&answer)?;
     if !sync {
         return Ok(first);
     }

@@ -11,11 +11,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use asl_runtime::error::names;
-use asl_runtime::exec::{
-    Catcher, EventType, Execution, ExecutionError, ExecutionOptions, History, HistoryEvent,
-    Retrier, Runtime, StateInfo, StateKind, StateRun, Transition, WorkflowInfo,
+// The engine's internals, as generated code reaches them.
+use asl_runtime::__private::{
+    Catcher, Execution, ReferencePath, Retrier, Root, Segment, StateInfo, StateKind, StateRun,
+    Transition, WorkflowInfo,
 };
-use asl_runtime::path::{ReferencePath, Root, Segment};
+use asl_runtime::exec::{
+    EventType, ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime,
+};
 use asl_runtime::task::{BoxFuture, HeartbeatSignal, TaskContext, TaskHandler};
 use asl_runtime::{Error, Value};
 use serde_json::json;

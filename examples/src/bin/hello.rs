@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use asl::asl;
-use asl::runtime::exec::Runtime;
+use asl::Runtime;
 
 asl!(Hello = "hello.asl.json");
 

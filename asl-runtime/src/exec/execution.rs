@@ -1,0 +1,260 @@
+//! One running execution: its identity (name, ARN, start time), `$$.Execution`
+//! and `$$.StateMachine`, its clock, history and the payload limit, and how it
+//! ends. Generated code starts one with [`Execution::start`] and hands it to every
+//! state function.
+
+use super::*;
+
+/// What generated code knows about its workflow, as a `static`.
+#[derive(Debug)]
+pub struct WorkflowInfo {
+    /// The state machine name (last part of its ARN, `$$.StateMachine.Name`).
+    pub name: &'static str,
+    /// The state machine's `TimeoutSeconds`.
+    pub timeout_seconds: Option<u64>,
+    /// Can any state read `$$.Execution.Input` (through `$$` whole,
+    /// `$$.Execution`, a full JSONPath over `$$` or JSONata's
+    /// `$states.context`)? Only then does the execution keep a copy of its input.
+    pub reads_execution_input: bool,
+}
+
+/// One running execution of a workflow: its identity, `$$.Execution`, clock and
+/// history. Generated state functions receive `&Execution`.
+pub struct Execution {
+    runtime: Runtime,
+    info: &'static WorkflowInfo,
+    express: bool,
+    name: String,
+    arn: String,
+    state_machine_arn: String,
+    input: Value,
+    start_time: OffsetDateTime,
+    wall_anchor: OffsetDateTime,
+    instant_anchor: tokio::time::Instant,
+    recorder: history::Recorder,
+    context_execution: OnceLock<Value>,
+    context_state_machine: OnceLock<Value>,
+}
+
+impl fmt::Debug for Execution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Execution")
+            .field("arn", &self.arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Execution {
+    /// Starts an execution: names it, records `ExecutionStarted`. Returns the
+    /// execution and the input for the first state.
+    pub fn start(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        input: Value,
+        options: ExecutionOptions,
+    ) -> (Execution, Value) {
+        let name = options
+            .name
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let rt = &runtime.inner;
+        let arn = if options.express {
+            format!(
+                "arn:{}:states:{}:{}:express:{}:{}:{}",
+                rt.partition,
+                rt.region,
+                rt.account,
+                info.name,
+                name,
+                uuid::Uuid::new_v4()
+            )
+        } else {
+            format!(
+                "arn:{}:states:{}:{}:execution:{}:{}",
+                rt.partition, rt.region, rt.account, info.name, name
+            )
+        };
+        let state_machine_arn = format!(
+            "arn:{}:states:{}:{}:stateMachine:{}",
+            rt.partition, rt.region, rt.account, info.name
+        );
+        let history = options.history.unwrap_or_else(|| rt.history.clone());
+        let wall_anchor = OffsetDateTime::now_utc();
+        let execution = Execution {
+            runtime: runtime.clone(),
+            info,
+            express: options.express,
+            recorder: history::Recorder::new(history, Arc::from(name.as_str())),
+            name,
+            arn,
+            state_machine_arn,
+            // `$$.Execution.Input` is kept only for workflows that can read it.
+            input: if info.reads_execution_input {
+                input.clone()
+            } else {
+                Value::Null
+            },
+            start_time: wall_anchor,
+            wall_anchor,
+            instant_anchor: tokio::time::Instant::now(),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+        };
+        let details = if execution.recorder.enabled() {
+            let mut d = Map::new();
+            d.insert("input".into(), input.clone());
+            d.insert("roleArn".into(), Value::String(rt.role_arn.clone()));
+            Value::Object(d)
+        } else {
+            Value::Null
+        };
+        execution.record(EventType::ExecutionStarted, None, details);
+        (execution, input)
+    }
+
+    /// Runs the workflow's driver to its end under the state machine's
+    /// `TimeoutSeconds`, and records how the execution ended.
+    pub async fn finish<F>(&self, driver: F) -> Result<Value, ExecutionError>
+    where
+        F: Future<Output = Result<Value, Error>>,
+    {
+        let result = match self.info.timeout_seconds {
+            Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), driver).await
+            {
+                Ok(r) => r.map_err(|e| (e, false)),
+                Err(_) => Err((
+                    Error::new(
+                        names::TIMEOUT,
+                        "The execution timed out (TimeoutSeconds of the state machine).",
+                    ),
+                    true,
+                )),
+            },
+            None => driver.await.map_err(|e| (e, false)),
+        };
+        match result {
+            Ok(output) => {
+                if self.recorder.enabled() {
+                    self.record(
+                        EventType::ExecutionSucceeded,
+                        None,
+                        details_one("output", output.clone()),
+                    );
+                }
+                Ok(output)
+            }
+            Err((error, timed_out)) => {
+                if self.recorder.enabled() {
+                    let event = if timed_out {
+                        EventType::ExecutionTimedOut
+                    } else {
+                        EventType::ExecutionFailed
+                    };
+                    self.record(event, None, error_details(&error));
+                }
+                Err(ExecutionError::from_error(error, timed_out))
+            }
+        }
+    }
+
+    /// The child execution that runs one iteration of a distributed Map: the same
+    /// identity, input and clock, but its states' events stay out of this
+    /// execution's history (AWS records them in the child's own history).
+    pub fn map_run_child(&self) -> Execution {
+        Execution {
+            runtime: self.runtime.clone(),
+            info: self.info,
+            express: self.express,
+            name: self.name.clone(),
+            arn: self.arn.clone(),
+            state_machine_arn: self.state_machine_arn.clone(),
+            input: self.input.clone(),
+            start_time: self.start_time,
+            wall_anchor: self.wall_anchor,
+            instant_anchor: self.instant_anchor,
+            recorder: history::Recorder::new(History::None, Arc::from(self.name.as_str())),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+        }
+    }
+
+    /// The execution input (`$$.Execution.Input`), kept when the workflow reads
+    /// `$$` (`null` otherwise).
+    pub fn input(&self) -> &Value {
+        &self.input
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The execution ARN (`$$.Execution.Id`).
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub fn start_time(&self) -> OffsetDateTime {
+        self.start_time
+    }
+
+    /// Now, on the execution's clock: wall time at start plus tokio time elapsed,
+    /// so paused tokio time pauses it too.
+    pub fn now(&self) -> OffsetDateTime {
+        self.wall_anchor + (tokio::time::Instant::now() - self.instant_anchor)
+    }
+
+    pub(crate) fn data_limit(&self) -> PayloadLimit {
+        self.runtime.inner.data_limit
+    }
+
+    /// Records an event; returns its id (ids are counted even when no sink wants
+    /// the events, because AWS's error causes cite them).
+    #[inline]
+    pub(crate) fn record(&self, event: EventType, state: Option<&str>, details: Value) -> u64 {
+        let now = if self.recorder.enabled() {
+            self.now()
+        } else {
+            self.wall_anchor
+        };
+        self.recorder.record(now, event, state, details)
+    }
+
+    pub(crate) fn recording(&self) -> bool {
+        self.recorder.enabled()
+    }
+
+    /// `$$.Execution`, built on first use.
+    pub(crate) fn context_execution(&self) -> &Value {
+        self.context_execution.get_or_init(|| {
+            let mut e = Map::with_capacity(6);
+            e.insert("Id".into(), Value::String(self.arn.clone()));
+            e.insert("Input".into(), self.input.clone());
+            e.insert(
+                "StartTime".into(),
+                Value::String(format_timestamp(self.start_time)),
+            );
+            e.insert("Name".into(), Value::String(self.name.clone()));
+            e.insert(
+                "RoleArn".into(),
+                Value::String(self.runtime.inner.role_arn.clone()),
+            );
+            if !self.express {
+                e.insert("RedriveCount".into(), Value::from(0));
+            }
+            Value::Object(e)
+        })
+    }
+
+    /// `$$.StateMachine`, built on first use.
+    pub(crate) fn context_state_machine(&self) -> &Value {
+        self.context_state_machine.get_or_init(|| {
+            let mut m = Map::with_capacity(2);
+            m.insert("Id".into(), Value::String(self.state_machine_arn.clone()));
+            m.insert("Name".into(), Value::String(self.info.name.to_owned()));
+            Value::Object(m)
+        })
+    }
+}

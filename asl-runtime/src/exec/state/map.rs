@@ -1,0 +1,319 @@
+//! Map and Parallel states: items, concurrency, tolerated failures, results in
+//! item order, branches.
+
+use super::*;
+
+/// Tolerated failures of a Map state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tolerance {
+    pub count: Option<u64>,
+    pub percentage: Option<f64>,
+}
+
+impl Tolerance {
+    fn exceeded(&self, failures: usize, total: usize) -> bool {
+        if self.count.is_none() && self.percentage.is_none() {
+            return failures > 0;
+        }
+        let over_count = self.count.is_none_or(|c| failures as u64 > c);
+        let over_percentage = self
+            .percentage
+            .is_none_or(|p| total == 0 || (failures as f64) * 100.0 / (total as f64) > p);
+        over_count && over_percentage
+    }
+}
+
+/// A boxed future of one Parallel branch; one box per branch per run, not per
+/// transition.
+pub type BranchFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
+
+impl<'e> StateRun<'e> {
+    /// `MaxConcurrencyPath`: a non-negative integer (0: no limit).
+    pub fn max_concurrency_path(&self, value: Option<&Value>, path: &str) -> Result<usize, Error> {
+        // AWS also takes an integer written as a string ("1").
+        let n = value.and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        });
+        match n {
+            Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => Err(Error::runtime(format!(
+                "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// `ToleratedFailureCountPath`.
+    pub fn tolerated_failure_count_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<u64, Error> {
+        match value.and_then(Value::as_i64) {
+            Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
+            Some(n) => Ok(n as u64),
+            None => Err(Error::runtime(format!(
+                "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// `ToleratedFailurePercentagePath`.
+    pub fn tolerated_failure_percentage_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<f64, Error> {
+        match value.and_then(Value::as_f64) {
+            Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+            Some(_) => Err(Error::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            )),
+            None => Err(Error::runtime(format!(
+                "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid number: {path}",
+                value.map(display_raw).unwrap_or_else(|| "null".into())
+            ))),
+        }
+    }
+
+    /// The items of a Map state: `ItemsPath`'s value must be an array.
+    pub fn map_items(&self, value: Value, path: &str) -> Result<Vec<Value>, Error> {
+        match value {
+            Value::Array(items) => Ok(items),
+            other => Err(not_an_array(&other, path)),
+        }
+    }
+
+    /// [`Self::map_items`] for items that stay where they are in the state's
+    /// input: iterations read them in place, without a copy of the array.
+    pub fn map_items_ref<'v>(&self, value: &'v Value, path: &str) -> Result<&'v [Value], Error> {
+        match value {
+            Value::Array(items) => Ok(items),
+            other => Err(not_an_array(other, path)),
+        }
+    }
+
+    /// Runs a Map state's iterations, at most `max_concurrency` at a time (0: no
+    /// limit), and returns their outputs in item order. An iteration that fails
+    /// ends the Map with its error unless the `tolerance` allows it; then its
+    /// output is `{"Error", "Cause"}`.
+    pub async fn map<'i, F, Fut>(
+        &self,
+        items: &'i [Value],
+        max_concurrency: usize,
+        tolerance: Tolerance,
+        never_waits: bool,
+        iteration: F,
+    ) -> Result<Value, Error>
+    where
+        F: Fn(usize, &'i Value) -> Fut,
+        Fut: Future<Output = Result<Value, Error>>,
+    {
+        let mut run = MapRun::start(self, items.len(), tolerance);
+        let limit = if max_concurrency == 0 {
+            usize::MAX
+        } else {
+            max_concurrency
+        };
+        let iteration = &iteration;
+        let start = |index: usize, item: &'i Value| async move {
+            MapRun::iteration_started(self, index);
+            (index, iteration(index, item).await)
+        };
+        // When the item processor has no state that can wait (no Task, no Wait:
+        // build-support knows), every iteration finishes in its first poll, so
+        // running them one after another is indistinguishable from running them
+        // side by side, and needs no allocation per item.
+        if never_waits {
+            for (index, item) in items.iter().enumerate() {
+                let (i, result) = start(index, item).await;
+                run.settle(i, result)?;
+            }
+            return Ok(run.succeeded());
+        }
+        let mut running = FuturesUnordered::new();
+        for (index, item) in items.iter().enumerate() {
+            while running.len() >= limit {
+                let Some((i, result)) = running.next().await else {
+                    break;
+                };
+                run.settle(i, result)?;
+            }
+            // Each iteration is polled once as it starts: one that finishes
+            // without waiting (most do) never joins the set of running ones, so
+            // 10,000 items do not mean 10,000 live futures.
+            let mut iteration_future = Box::pin(start(index, item));
+            match std::future::poll_fn(|cx| Poll::Ready(iteration_future.as_mut().poll(cx))).await {
+                Poll::Ready((i, result)) => run.settle(i, result)?,
+                Poll::Pending => running.push(iteration_future),
+            }
+        }
+        while let Some((i, result)) = running.next().await {
+            run.settle(i, result)?;
+        }
+        Ok(run.succeeded())
+    }
+
+    /// [`Self::map`] for an item processor made only of states that never wait
+    /// (Pass, Choice, Succeed, Fail): each iteration is a plain function call,
+    /// run one after another, which is indistinguishable from running them side
+    /// by side (none could yield to another), so `MaxConcurrency` has nothing to
+    /// limit.
+    pub fn map_sync<'i, F>(
+        &self,
+        items: &'i [Value],
+        tolerance: Tolerance,
+        mut iteration: F,
+    ) -> Result<Value, Error>
+    where
+        F: FnMut(usize, &'i Value) -> Result<Value, Error>,
+    {
+        let mut run = MapRun::start(self, items.len(), tolerance);
+        for (index, item) in items.iter().enumerate() {
+            MapRun::iteration_started(self, index);
+            let result = iteration(index, item);
+            run.settle(index, result)?;
+        }
+        Ok(run.succeeded())
+    }
+
+    /// Runs a Parallel state's branches concurrently; the output is their outputs
+    /// in branch order. The first branch to fail cancels the others and fails the
+    /// state with its error.
+    pub async fn parallel(&self, branches: Vec<BranchFuture<'_>>) -> Result<Value, Error> {
+        let name = Some(self.info.name);
+        self.exec
+            .record(EventType::ParallelStateStarted, name, Value::Null);
+        match futures_util::future::try_join_all(branches).await {
+            Ok(outputs) => {
+                self.exec
+                    .record(EventType::ParallelStateSucceeded, name, Value::Null);
+                Ok(Value::Array(outputs))
+            }
+            Err(error) => {
+                self.exec
+                    .record(EventType::ParallelStateFailed, name, error_details(&error));
+                Err(error)
+            }
+        }
+    }
+}
+
+/// One run of a Map state: its history events, the outputs in item order and
+/// the failures counted against the tolerance.
+struct MapRun<'s, 'e> {
+    state: &'s StateRun<'e>,
+    tolerance: Tolerance,
+    total: usize,
+    /// Outputs by item index; filled in order as iterations finish in order
+    /// (always, for iterations that never wait), with gaps of `null` while
+    /// earlier ones still run.
+    results: Vec<Value>,
+    failures: usize,
+}
+
+impl<'s, 'e> MapRun<'s, 'e> {
+    fn start(state: &'s StateRun<'e>, total: usize, tolerance: Tolerance) -> Self {
+        let length = if state.exec.recording() {
+            details_one("length", Value::from(total))
+        } else {
+            Value::Null
+        };
+        state
+            .exec
+            .record(EventType::MapStateStarted, Some(state.info.name), length);
+        MapRun {
+            state,
+            tolerance,
+            total,
+            results: Vec::with_capacity(total),
+            failures: 0,
+        }
+    }
+
+    fn place(&mut self, index: usize, output: Value) {
+        if index == self.results.len() {
+            self.results.push(output);
+        } else {
+            if index > self.results.len() {
+                self.results.resize(index + 1, Value::Null);
+            }
+            self.results[index] = output;
+        }
+    }
+
+    fn index_details(state: &StateRun<'_>, index: usize) -> Value {
+        if state.exec.recording() {
+            details_one("index", Value::from(index))
+        } else {
+            Value::Null
+        }
+    }
+
+    fn record(&self, event: EventType, details: Value) {
+        self.state
+            .exec
+            .record(event, Some(self.state.info.name), details);
+    }
+
+    /// Records `MapIterationStarted` (a function of the state alone, so running
+    /// iterations need not borrow the run).
+    fn iteration_started(state: &StateRun<'_>, index: usize) {
+        state.exec.record(
+            EventType::MapIterationStarted,
+            Some(state.info.name),
+            Self::index_details(state, index),
+        );
+    }
+
+    /// Records one finished iteration; `Err` ends the Map (the tolerance is
+    /// exceeded).
+    fn settle(&mut self, index: usize, result: Result<Value, Error>) -> Result<(), Error> {
+        match result {
+            Ok(output) => {
+                self.record(
+                    EventType::MapIterationSucceeded,
+                    Self::index_details(self.state, index),
+                );
+                self.place(index, output);
+                Ok(())
+            }
+            Err(error) => {
+                self.record(
+                    EventType::MapIterationFailed,
+                    Self::index_details(self.state, index),
+                );
+                self.failures += 1;
+                if self.tolerance.exceeded(self.failures, self.total) {
+                    self.record(EventType::MapStateFailed, Value::Null);
+                    if self.tolerance == Tolerance::default() {
+                        return Err(error);
+                    }
+                    return Err(Error::new(
+                        names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        "The specified tolerated failure threshold was exceeded",
+                    ));
+                }
+                let output = error.to_catch_output();
+                self.place(index, output);
+                Ok(())
+            }
+        }
+    }
+
+    fn succeeded(mut self) -> Value {
+        self.record(EventType::MapStateSucceeded, Value::Null);
+        debug_assert_eq!(self.results.len(), self.total);
+        self.results.resize(self.total, Value::Null);
+        Value::Array(self.results)
+    }
+}
+
+fn not_an_array(value: &Value, path: &str) -> Error {
+    Error::runtime(format!(
+        "Map state input must be an array but was: {} (ItemsPath {path})",
+        json_type_name(value)
+    ))
+}

@@ -1,0 +1,458 @@
+//! What every state shares at run time: entering and leaving it (history events,
+//! `$$.State`), the Retry/Catch loop and Choice/Fail exits, here; Task dispatch
+//! with timeouts and heartbeats in [`task`], Wait in [`wait`], Map and Parallel in
+//! [`map`].
+//!
+//! In: calls from a generated state function, which holds the state's logic
+//! (paths, templates, rules) and hands its body to [`StateRun::retrying`]. Out: a
+//! [`Transition`] to the next state, or the error the execution fails with.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::{Error, names};
+use crate::path::ReferencePath;
+use crate::retry::Retrier;
+use crate::retry::{RetryCounters, RetryDecision};
+use crate::task::{HeartbeatSignal, TaskContext};
+
+use super::history::EventType;
+use super::{Context, Execution, details_one, error_details};
+
+mod map;
+mod task;
+mod wait;
+
+pub use map::{BranchFuture, Tolerance};
+
+/// Where a state goes next.
+#[derive(Debug)]
+pub enum Transition<S> {
+    Next(S, Value),
+    End(Value),
+}
+
+/// The eight state types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    Pass,
+    Task,
+    Choice,
+    Wait,
+    Succeed,
+    Fail,
+    Parallel,
+    Map,
+}
+
+impl StateKind {
+    fn entered(self) -> EventType {
+        match self {
+            StateKind::Pass => EventType::PassStateEntered,
+            StateKind::Task => EventType::TaskStateEntered,
+            StateKind::Choice => EventType::ChoiceStateEntered,
+            StateKind::Wait => EventType::WaitStateEntered,
+            StateKind::Succeed => EventType::SucceedStateEntered,
+            StateKind::Fail => EventType::FailStateEntered,
+            StateKind::Parallel => EventType::ParallelStateEntered,
+            StateKind::Map => EventType::MapStateEntered,
+        }
+    }
+
+    fn exited(self) -> Option<EventType> {
+        Some(match self {
+            StateKind::Pass => EventType::PassStateExited,
+            StateKind::Task => EventType::TaskStateExited,
+            StateKind::Choice => EventType::ChoiceStateExited,
+            StateKind::Wait => EventType::WaitStateExited,
+            StateKind::Succeed => EventType::SucceedStateExited,
+            StateKind::Fail => return None,
+            StateKind::Parallel => EventType::ParallelStateExited,
+            StateKind::Map => EventType::MapStateExited,
+        })
+    }
+}
+
+/// A state as generated code declares it, in a `static`.
+#[derive(Debug)]
+pub struct StateInfo {
+    pub name: &'static str,
+    pub kind: StateKind,
+    /// Does the state read `$$`? Then its entered time is taken on entry.
+    pub reads_context: bool,
+}
+
+impl StateInfo {
+    /// A state that does not read `$$`.
+    pub const fn new(name: &'static str, kind: StateKind) -> Self {
+        StateInfo {
+            name,
+            kind,
+            reads_context: false,
+        }
+    }
+
+    pub const fn pass(name: &'static str) -> Self {
+        Self::new(name, StateKind::Pass)
+    }
+
+    pub const fn task(name: &'static str) -> Self {
+        Self::new(name, StateKind::Task)
+    }
+
+    pub const fn choice(name: &'static str) -> Self {
+        Self::new(name, StateKind::Choice)
+    }
+
+    pub const fn wait(name: &'static str) -> Self {
+        Self::new(name, StateKind::Wait)
+    }
+
+    pub const fn succeed(name: &'static str) -> Self {
+        Self::new(name, StateKind::Succeed)
+    }
+
+    pub const fn fail(name: &'static str) -> Self {
+        Self::new(name, StateKind::Fail)
+    }
+
+    pub const fn parallel(name: &'static str) -> Self {
+        Self::new(name, StateKind::Parallel)
+    }
+
+    pub const fn map(name: &'static str) -> Self {
+        Self::new(name, StateKind::Map)
+    }
+
+    /// The same state, reading `$$`.
+    pub const fn reading_context(mut self) -> Self {
+        self.reads_context = true;
+        self
+    }
+}
+
+/// One `Catch` entry; `S` is the generated enum of states.
+#[derive(Debug)]
+pub struct Catcher<S: 'static> {
+    pub error_equals: &'static [&'static str],
+    /// `None` for `"ResultPath": null` (keep the input, drop the error output).
+    pub result_path: Option<ReferencePath>,
+    pub next: S,
+}
+
+/// A state while it runs: generated code enters it, runs its body through
+/// [`Self::retrying`] and leaves through [`Self::finish`] or [`Self::choose`].
+pub struct StateRun<'e> {
+    pub exec: &'e Execution,
+    info: &'static StateInfo,
+    entered_id: u64,
+    entered_time: Option<String>,
+    retry_count: AtomicU32,
+}
+
+impl<'e> StateRun<'e> {
+    /// Enters a state: records `<Type>StateEntered`.
+    #[inline]
+    pub fn enter(exec: &'e Execution, info: &'static StateInfo, input: &Value) -> Self {
+        let details = if exec.recording() {
+            details_one("input", input.clone())
+        } else {
+            Value::Null
+        };
+        let entered_id = exec.record(info.kind.entered(), Some(info.name), details);
+        let entered_time =
+            (info.reads_context || exec.recording()).then(|| super::format_timestamp(exec.now()));
+        StateRun {
+            exec,
+            info,
+            entered_id,
+            entered_time,
+            retry_count: AtomicU32::new(0),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.info.name
+    }
+
+    /// `$$` for this state.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            execution: self.exec,
+            state_name: self.info.name,
+            entered_time: self.entered_time.as_deref(),
+            retry_count: match self.retry_count.load(Ordering::Relaxed) {
+                0 => None,
+                n => Some(n),
+            },
+            task_token: None,
+            map_item: None,
+        }
+    }
+
+    /// Prefixes a `States.Runtime` error with the state it happened in, as AWS
+    /// does: `An error occurred while executing the state 'X' (entered at the
+    /// event id #2). ...`. Errors that already name their state pass unchanged.
+    pub fn locate(&self, error: Error) -> Error {
+        const PREFIX: &str = "An error occurred while executing the state";
+        if error
+            .cause
+            .as_deref()
+            .is_some_and(|c| c.starts_with(PREFIX))
+        {
+            return error;
+        }
+        error.in_state(self.info.name, self.entered_id)
+    }
+
+    /// Runs a state's body, again after an error as its `Retry` entries allow.
+    ///
+    /// Each entry keeps its own attempt count for this state entry; the first
+    /// entry whose `ErrorEquals` matches decides. `$$.State.RetryCount` counts all
+    /// retries.
+    // `body` is a closure returning a future, not an async closure: the futures
+    // of async closures lose `Send` (a higher-ranked lifetime rustc cannot
+    // prove), and an execution must be spawnable on a multi-threaded runtime.
+    pub async fn retrying<T, F, Fut>(&self, retriers: &[Retrier], mut body: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        if retriers.is_empty() {
+            return body().await.map_err(|e| self.locate(e));
+        }
+        let mut counters = RetryCounters::new();
+        loop {
+            let error = match body().await {
+                Ok(v) => return Ok(v),
+                Err(e) => self.locate(e),
+            };
+            match counters.next(retriers, &error, rand::random::<f64>) {
+                RetryDecision::GiveUp => return Err(error),
+                RetryDecision::Retry(delay) => {
+                    self.retry_count.store(counters.total(), Ordering::Relaxed);
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Leaves the state with its result: checks the data limit, records
+    /// `<Type>StateExited`, and goes to `next` (or ends). An error goes to the
+    /// first matching `Catch` entry, whose `ResultPath` places
+    /// `{"Error", "Cause"}` into the state's raw `input`.
+    /// [`Self::finish`] for a state without `Catch`.
+    pub fn done<S: Copy + 'static>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+    ) -> Result<Transition<S>, Error> {
+        self.finish(result, next, &[], Value::Null)
+    }
+
+    pub fn finish<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        let result = result.and_then(|v| self.check_size(v));
+        match result {
+            Ok(output) => {
+                self.exited(&output);
+                Ok(match next {
+                    Some(s) => Transition::Next(s, output),
+                    None => Transition::End(output),
+                })
+            }
+            Err(error) => self.catch(error, catchers, input),
+        }
+    }
+
+    /// [`Self::finish`] for a JSONata state whose `Catch` entries have
+    /// `Output`/`Assign`: when catcher `i` takes the error, `caught(i,
+    /// error_output, input)` gives the state's output (and makes its assignments),
+    /// with `error_output` = `{"Error", "Cause"}` (`$states.errorOutput`).
+    pub fn finish_caught<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+        caught: impl FnOnce(usize, &Value, Value) -> Result<Value, Error>,
+    ) -> Result<Transition<S>, Error> {
+        let error = match result.and_then(|v| self.check_size(v)) {
+            Ok(output) => return self.finish(Ok(output), next, catchers, input),
+            Err(error) => self.locate(error),
+        };
+        if error.is_terminal() {
+            return Err(error);
+        }
+        let Some(i) = catchers
+            .iter()
+            .position(|c| c.error_equals.iter().any(|e| error.matches(e)))
+        else {
+            return Err(error);
+        };
+        let output = caught(i, &error.to_catch_output(), input).map_err(|e| self.locate(e))?;
+        self.exited(&output);
+        Ok(Transition::Next(catchers[i].next, output))
+    }
+
+    /// Leaves a Choice state for the branch its rules chose.
+    pub fn choose<S: Copy>(
+        &self,
+        result: Result<(S, Value), Error>,
+    ) -> Result<Transition<S>, Error> {
+        let (next, output) = result.map_err(|e| self.locate(e))?;
+        let output = self.check_size(output)?;
+        self.exited(&output);
+        Ok(Transition::Next(next, output))
+    }
+
+    fn catch<S: Copy>(
+        &self,
+        error: Error,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        let error = self.locate(error);
+        if error.is_terminal() {
+            return Err(error);
+        }
+        let Some(catcher) = catchers
+            .iter()
+            .find(|c| c.error_equals.iter().any(|e| error.matches(e)))
+        else {
+            return Err(error);
+        };
+        let output = match &catcher.result_path {
+            None => input,
+            Some(path) => path
+                .apply_result(input, error.to_catch_output())
+                .map_err(|e| self.locate(e))?,
+        };
+        self.exited(&output);
+        Ok(Transition::Next(catcher.next, output))
+    }
+
+    fn exited(&self, output: &Value) {
+        if let Some(event) = self.info.kind.exited() {
+            let details = if self.exec.recording() {
+                details_one("output", output.clone())
+            } else {
+                Value::Null
+            };
+            self.exec.record(event, Some(self.info.name), details);
+        }
+    }
+
+    /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
+    fn check_size(&self, output: Value) -> Result<Value, Error> {
+        let limit = self.exec.data_limit();
+        // Most outputs are far below the limit: a structural upper bound (no
+        // formatting) settles those; only a large one is measured exactly.
+        if let Some(max) = limit.max_bytes
+            && size_upper_bound(&output, max) <= max
+        {
+            return Ok(output);
+        }
+        limit.check_output(self.info.name, &output)?;
+        Ok(output)
+    }
+
+    /// A `Fail` state: the error (possibly without a name) the execution fails with.
+    pub fn fail(&self, error: Option<String>, cause: Option<String>) -> Error {
+        Error {
+            error: error.map(Into::into).unwrap_or_default(),
+            cause,
+        }
+    }
+}
+
+/// An RFC 3339 timestamp as ASL accepts it (`2016-03-14T01:59:00Z`,
+/// `...+01:00`, fractional seconds).
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    crate::choice::parse_date_time(text)
+}
+
+/// A value as AWS prints it after `==` in causes: strings without quotes.
+fn display_raw(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// An upper bound of the compact JSON size of `value` (every string character
+/// counted as a 6-byte escape, every number as 24 bytes), stopping once past
+/// `cap`.
+fn size_upper_bound(value: &Value, cap: usize) -> usize {
+    fn walk(value: &Value, total: &mut usize, cap: usize) {
+        if *total > cap {
+            return;
+        }
+        match value {
+            Value::Null | Value::Bool(_) => *total += 5,
+            Value::Number(_) => *total += 24,
+            Value::String(s) => *total += 6 * s.len() + 2,
+            Value::Array(items) => {
+                *total += 2 + items.len();
+                for item in items {
+                    walk(item, total, cap);
+                }
+            }
+            Value::Object(map) => {
+                *total += 2 + map.len();
+                for (k, v) in map {
+                    *total += 6 * k.len() + 3;
+                    walk(v, total, cap);
+                }
+            }
+        }
+    }
+    let mut total = 0;
+    walk(value, &mut total, cap);
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn size_bound_is_never_below_the_real_size() {
+        for v in [
+            json!(null),
+            json!(-1.5e300),
+            json!("a\"\u{1}é"),
+            json!({"k\n": [1, true, {"x": "y"}], "": {}}),
+            json!([[], [[]], u64::MAX, i64::MIN]),
+        ] {
+            assert!(
+                size_upper_bound(&v, usize::MAX) >= serde_json::to_string(&v).unwrap().len(),
+                "{v}"
+            );
+        }
+    }
+}

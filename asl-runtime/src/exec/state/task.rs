@@ -1,0 +1,114 @@
+//! Task states: dispatch to the handler registered for the `Resource`, under
+//! `TimeoutSeconds` and `HeartbeatSeconds`.
+
+use super::*;
+
+impl StateRun<'_> {
+    /// Runs a Task: looks up the handler for `resource`, records the task events,
+    /// and applies `TimeoutSeconds` (`States.Timeout`) and `HeartbeatSeconds`
+    /// (`States.HeartbeatTimeout` when the handler sends no heartbeat for that
+    /// long), each recorded as `TaskTimedOut`.
+    pub async fn task(&self, resource: &'static str, parameters: Value) -> Result<Value, Error> {
+        self.task_timed(resource, parameters, None, None).await
+    }
+
+    /// [`Self::task`] under `TimeoutSeconds` / `HeartbeatSeconds`.
+    pub async fn task_timed(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> Result<Value, Error> {
+        let name = Some(self.info.name);
+        if self.exec.recording() {
+            let mut d = Map::with_capacity(2);
+            d.insert("resource".into(), Value::String(resource.to_owned()));
+            d.insert("parameters".into(), parameters.clone());
+            self.exec
+                .record(EventType::TaskScheduled, name, Value::Object(d));
+        } else {
+            self.exec
+                .record(EventType::TaskScheduled, name, Value::Null);
+        }
+        let Some(handler) = self.exec.runtime().handler(resource) else {
+            return Err(Error::runtime(format!(
+                "No task handler is registered for resource '{resource}'."
+            )));
+        };
+        let signal = HeartbeatSignal::new();
+        let mut task = TaskContext::new(resource, self.info.name);
+        task.timeout = timeout;
+        task.heartbeat = heartbeat;
+        let task = task.with_heartbeat_signal(&signal);
+        self.exec.record(
+            EventType::TaskStarted,
+            name,
+            details_one("resource", Value::String(resource.to_owned())),
+        );
+        let invocation = watch_heartbeats(handler.invoke(&task, parameters), heartbeat, &signal);
+        // TimeoutSeconds bounds the whole task whatever its heartbeats; whichever
+        // of the two runs out first ends it.
+        let watched = match timeout {
+            Some(t) => match tokio::time::timeout(t, invocation).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::without_cause(names::TIMEOUT)),
+            },
+            None => invocation.await,
+        };
+        let result = match watched {
+            Ok(r) => r,
+            Err(error) => {
+                self.exec
+                    .record(EventType::TaskTimedOut, name, error_details(&error));
+                return Err(error);
+            }
+        };
+        match &result {
+            Ok(output) if self.exec.recording() => {
+                self.exec.record(
+                    EventType::TaskSucceeded,
+                    name,
+                    details_one("output", output.clone()),
+                );
+            }
+            Ok(_) => {
+                self.exec
+                    .record(EventType::TaskSucceeded, name, Value::Null);
+            }
+            Err(e) => {
+                self.exec
+                    .record(EventType::TaskFailed, name, error_details(e));
+            }
+        }
+        result
+    }
+}
+
+/// Awaits a task's invocation while enforcing `HeartbeatSeconds`: with a
+/// `heartbeat` period, a task that lets a whole period pass without a heartbeat on
+/// `signal` is abandoned with `States.HeartbeatTimeout`. `Err` is that timeout;
+/// `Ok` is the task's own outcome.
+async fn watch_heartbeats<F>(
+    invocation: F,
+    heartbeat: Option<Duration>,
+    signal: &HeartbeatSignal,
+) -> Result<Result<Value, Error>, Error>
+where
+    F: Future<Output = Result<Value, Error>>,
+{
+    let Some(period) = heartbeat else {
+        return Ok(invocation.await);
+    };
+    let mut invocation = std::pin::pin!(invocation);
+    loop {
+        tokio::select! {
+            biased;
+            outcome = &mut invocation => return Ok(outcome),
+            () = signal.next_beat() => {}
+            () = tokio::time::sleep(period) => {
+                return Err(Error::without_cause(names::HEARTBEAT_TIMEOUT));
+            }
+        }
+    }
+}

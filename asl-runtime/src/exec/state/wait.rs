@@ -1,0 +1,60 @@
+//! Wait states: `Seconds`, `Timestamp` and their `...Path` forms, on tokio's
+//! (pausable) clock.
+
+use super::*;
+
+impl StateRun<'_> {
+    /// `Seconds`.
+    pub async fn wait_seconds(&self, seconds: u64) {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+    }
+
+    /// `SecondsPath`: the value must be a non-negative integer.
+    pub async fn wait_seconds_path(&self, value: Option<&Value>, path: &str) -> Result<(), Error> {
+        let Some(value) = value else {
+            return Err(Error::runtime(format!(
+                "The SecondsPath parameter does not reference an input value: {path}"
+            )));
+        };
+        let seconds = value
+            .as_u64()
+            .or_else(|| value.as_i64().map(|s| s.max(0) as u64));
+        let Some(seconds) = seconds else {
+            return Err(Error::runtime(format!(
+                "The SecondsPath parameter cannot be parsed as a long value: {path} == {}",
+                display_raw(value)
+            )));
+        };
+        self.wait_seconds(seconds).await;
+        Ok(())
+    }
+
+    /// `Timestamp`: waits until the instant (no wait if it has passed).
+    pub async fn wait_until(&self, timestamp: OffsetDateTime) {
+        let remaining = timestamp - self.exec.now();
+        if remaining.is_positive() {
+            tokio::time::sleep(remaining.unsigned_abs()).await;
+        }
+    }
+
+    /// `TimestampPath`: the value must be an RFC 3339 timestamp string.
+    pub async fn wait_timestamp_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<(), Error> {
+        let Some(value) = value else {
+            return Err(Error::runtime(format!(
+                "The TimestampPath parameter does not reference an input value: {path}"
+            )));
+        };
+        let Some(timestamp) = value.as_str().and_then(parse_timestamp) else {
+            return Err(Error::runtime(format!(
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {path} == {}",
+                display_raw(value)
+            )));
+        };
+        self.wait_until(timestamp).await;
+        Ok(())
+    }
+}

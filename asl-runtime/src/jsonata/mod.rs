@@ -1,0 +1,546 @@
+//! JSONata evaluation as Step Functions does it: `"{% expr %}"` strings in `Arguments`,
+//! `Output`, `Assign`, `Condition`, `Items`, `ItemSelector`, `TimeoutSeconds`,
+//! `Seconds`/`Timestamp`, `Error`/`Cause`, `MaxConcurrency`, `ToleratedFailure*`...
+//!
+//! In: a [`JsonataExpr`] (the text between `{%` and `%}`, held as `static` data by
+//! generated code) or a [`JsonataTemplate`] (a JSON value with such strings at any
+//! depth), and a [`JsonataScope`]: `$states` (`input`, `result`, `errorOutput`,
+//! `context`) and the workflow variables the state can see. Out: a JSON value, or
+//! `States.QueryEvaluationError` with AWS's cause text:
+//!
+//! - nothing (undefined): `The JSONata expression '$x' specified for the field
+//!   'Output/result' returned nothing (undefined).`
+//! - an error while evaluating: `... threw an error during evaluation. T1006:
+//!   Attempted to invoke a non-function` (JSONata's code and message, without the
+//!   character position);
+//! - a function as the result: `... returned an unsupported result type.`
+//! - the wrong type where a field needs one (`Items`, `Condition`, ...):
+//!   `... returned an unexpected result type. Expected 'array', but was 'boolean'
+//!   for value: true`.
+//!
+//! The field name is relative to the state: `Output`, `Output/a/b[0]`, `Assign/x`,
+//! `Items`, `Choices[1]/Condition`; [`JsonataTemplate::eval`] extends the name it is
+//! given as it descends. The state prefix (`An error occurred while executing the
+//! state ...`) is added by [`Error::in_state`], as for every data-flow error.
+//!
+//! As on AWS there is no context item: `$` is undefined, the input is
+//! `$states.input`, a variable is `$name`. Beside JSONata's functions, Step Functions'
+//! own: `$partition`, `$range`, `$hash`, `$random` (with an optional seed), `$uuid`,
+//! `$parse`; `$eval` does not exist (`T1006`), as on AWS.
+//!
+//! # From generated code
+//!
+//! One `static` [`JsonataExpr`] per `{% %}` string (the text between the markers,
+//! trimmed: [`expression_of`]), one `static` [`JsonataTemplate`] per JSON-valued field
+//! that holds expressions below its top, and per field the helper that checks the
+//! type the field needs:
+//!
+//! | field | call |
+//! |---|---|
+//! | `Output`, `Arguments`, `Assign/<name>`, `ItemSelector` | [`JsonataTemplate::eval`] with `"Output"`, `"Arguments"`, `"Assign/<name>"`, `"ItemSelector"`; a bare `"{% %}"` value: [`JsonataExpr::value`] |
+//! | `Condition` of rule *i* | [`JsonataExpr::boolean`] with `"Choices[i]/Condition"` |
+//! | `Items` | [`JsonataExpr::array`] with `"Items"` |
+//! | `Error`, `Cause`, `Timestamp` | [`JsonataExpr::string`] |
+//! | `Seconds`, `TimeoutSeconds`, `HeartbeatSeconds`, `MaxConcurrency`, `ToleratedFailureCount`, `ToleratedFailurePercentage` | [`JsonataExpr::number`], then the field's own range check |
+//!
+//! Errors come back without the state prefix: add it with [`Error::in_state`].
+//!
+//! ```
+//! use asl_runtime::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
+//! use serde_json::{json, Map};
+//!
+//! static TOTAL: JsonataExpr = JsonataExpr::new("$sum($states.input.values) + $bonus");
+//! static OUTPUT: JsonataTemplate = JsonataTemplate::Object(&[
+//!     ("total", JsonataTemplate::Expr(&TOTAL)),
+//!     ("source", JsonataTemplate::Str("$.not.evaluated")),
+//! ]);
+//!
+//! let input = json!({"values": [1, 2, 3]});
+//! let context = json!({"State": {"Name": "Sum"}});
+//! let mut variables = Map::new();
+//! variables.insert("bonus".to_owned(), json!(10));
+//! let scope = JsonataScope::new(&input, &context).with_variables(&variables);
+//! let output = OUTPUT.eval(&scope, "Output")?;
+//! assert_eq!(output, json!({"total": 16, "source": "$.not.evaluated"}));
+//! # Ok::<(), asl_runtime::Error>(())
+//! ```
+//!
+//! # The evaluator: jsonata-rs, wrapped
+//!
+//! Evaluation is done by the `jsonata-rs` crate (Stedi, Apache-2.0, version 0.3.4),
+//! the only JSONata implementation in Rust. It was measured before it was chosen
+//! (see `tests/jsonata.rs`): it evaluates every expression of the shared conformance
+//! corpus, but it is incomplete and has sharp edges, which this module covers:
+//!
+//! - It panics on a few constructs it does not implement (the parent operator `%`
+//!   aborts in its parser). Those are rejected here before they reach it, with an
+//!   error that names the construct; a `catch_unwind` around the call is kept as the
+//!   last line of defence and turns any other panic into `States.QueryEvaluationError`.
+//! - It has no default limits: an endless recursion runs until the stack overflows.
+//!   Every evaluation here runs with a depth limit ([`MAX_DEPTH`]) and a time limit
+//!   ([`TIME_LIMIT_MS`]); the nesting of brackets in the text is checked before
+//!   parsing ([`MAX_NESTING`]) so the recursive-descent parser cannot overflow either.
+//! - Its objects are hash maps: member order is lost. Output objects are put back in
+//!   order here: an object that came from the input or a variable keeps its original
+//!   order exactly; an object the expression built orders its members by where their
+//!   names first appear in the expression text, then in the input, then by name.
+//! - It lacks some JSONata 2.0 functions. `$type`, `$average`, `$spread`, `$sift`,
+//!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)` and `$decodeUrl(Component)`
+//!   are provided here; `$formatNumber`, `$formatInteger` and `$parseInteger` are
+//!   missing (they fail with `T1006`). Its `$substring` (byte slicing: a panic inside
+//!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
+//!   order) are replaced by this module's; `$round` and `$now` (panics on a missing
+//!   or non-string argument) are called only after this module checks arguments,
+//!   and `$string` writes large numbers as AWS does (`1e+21`).
+//! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
+//!   and `"NaN"`, and so does this module.
+//! - Known differences left: the transform operator (`~> |path|update|`) copies only
+//!   the top level, so a nested object it updates is changed in place for the rest of
+//!   that evaluation; a number from 1e21 up inside `$string` of an object or array
+//!   is written `1e21` where AWS writes `1e+21` (`$string(1e21)` itself is right); a
+//!   call of anything but a name or variable (`function($x){$x}(1)`, `$f(1)(2)`,
+//!   `'s'()`) and partial application (`$f(?, 1)`) reach panics in its parser, so
+//!   they are refused here.
+//!
+//! # Cost
+//!
+//! jsonata-rs parses the expression on every evaluation (it ties a parsed expression
+//! to the arena of one evaluation and does not expose its syntax tree) and binds its
+//! ~50 functions each time: about 12 µs per evaluation in a release build on this
+//! project's 2-core machine, 14–30 µs for typical conditions, filters and object
+//! constructors. This module keeps the rest small: what can be done once (the checks
+//! above, the names the expression reads) is cached per [`JsonataExpr`]; only the
+//! `$states` members and variables the expression names are converted, and of
+//! `$states.input` only the members it reads (`$states.input.a` converts `a`, not a
+//! 1,000-item list beside it: 14 µs either way); JSON literals and plain paths
+//! (`$states.input.a.b`, `$items`) are answered without jsonata-rs (0.03 µs), as is
+//! every literal leaf of a [`JsonataTemplate`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use bumpalo::Bump;
+use jsonata_rs::{ArrayFlags, FunctionContext, JsonAta, Value as JValue};
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, names};
+
+mod convert;
+mod direct;
+mod functions;
+mod prepare;
+
+use convert::*;
+use direct::*;
+use functions::*;
+use prepare::*;
+
+/// The deepest nesting of evaluation the evaluator allows (JSONata's own stack).
+pub const MAX_DEPTH: usize = 100;
+/// How long one evaluation may run, in milliseconds.
+pub const TIME_LIMIT_MS: usize = 5000;
+/// The longest string a function of this module builds (AWS bounds a value an
+/// expression builds at 6,990,256 bytes).
+pub const MAX_STRING_CHARS: usize = 6_990_256;
+/// The deepest nesting of `(`, `[` and `{` the expression text may have.
+pub use asl_lang::jsonata::MAX_NESTING;
+
+pub use asl_lang::jsonata::expression_of;
+
+/// What `$states` and the variables are while an expression runs.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonataScope<'a> {
+    /// `$states.input`: the state's input.
+    pub input: &'a Value,
+    /// `$states.result`: the task's (or Map's, Parallel's) result, where it exists
+    /// (`Output`, `Assign` after the work is done).
+    pub result: Option<&'a Value>,
+    /// `$states.errorOutput`: `{"Error", "Cause"}` in a `Catch`'s `Output`/`Assign`.
+    pub error_output: Option<&'a Value>,
+    /// `$states.context`: the context object.
+    pub context: &'a Value,
+    /// `$name`: the workflow variables visible to the state.
+    pub variables: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> JsonataScope<'a> {
+    /// A scope with `$states.input` and `$states.context` only.
+    pub fn new(input: &'a Value, context: &'a Value) -> Self {
+        JsonataScope {
+            input,
+            result: None,
+            error_output: None,
+            context,
+            variables: None,
+        }
+    }
+
+    /// The same scope with `$states.result`.
+    pub fn with_result(mut self, result: &'a Value) -> Self {
+        self.result = Some(result);
+        self
+    }
+
+    /// The same scope with `$states.errorOutput`.
+    pub fn with_error_output(mut self, error_output: &'a Value) -> Self {
+        self.error_output = Some(error_output);
+        self
+    }
+
+    /// The same scope with workflow variables.
+    pub fn with_variables(mut self, variables: &'a Map<String, Value>) -> Self {
+        self.variables = Some(variables);
+        self
+    }
+}
+
+/// Why an expression gave no value. [`Failure::cause`] words it as AWS does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The expression threw: a JSONata error code (`T1006`, `S0201`, `U1001`, ...)
+    /// and its message. Codes of this module: `U1001` for the depth, time and
+    /// nesting limits, `S0217` for a construct this evaluator refuses (the parent
+    /// operator `%`, partial application), `U1002` when jsonata-rs panicked (caught).
+    Threw {
+        /// JSONata's error code.
+        code: String,
+        /// The message, without JSONata's character position.
+        message: String,
+    },
+    /// The result (or a part of it) is a function, which JSON cannot hold.
+    UnsupportedResult,
+}
+
+impl Failure {
+    /// AWS's cause for this failure of `expression` in `field`.
+    pub fn cause(&self, expression: &str, field: &str) -> String {
+        match self {
+            Failure::Threw { code, message } => format!(
+                "The JSONata expression '{expression}' specified for the field '{field}' threw an error during evaluation. {code}: {message}"
+            ),
+            Failure::UnsupportedResult => format!(
+                "The JSONata expression '{expression}' specified for the field '{field}' returned an unsupported result type."
+            ),
+        }
+    }
+
+    fn from_jsonata(error: &jsonata_rs::Error) -> Self {
+        let code = error.code().to_owned();
+        // Display is "<code> @ <position>: <message>" or "<code> @ <message>".
+        let text = error.to_string();
+        let rest = text
+            .strip_prefix(code.as_str())
+            .and_then(|r| r.strip_prefix(" @ "))
+            .unwrap_or(&text);
+        let message = match rest.split_once(": ") {
+            Some((position, message)) if position.bytes().all(|b| b.is_ascii_digit()) => message,
+            _ => rest,
+        };
+        Failure::Threw {
+            code,
+            message: message.to_owned(),
+        }
+    }
+
+    fn threw(code: &str, message: impl Into<String>) -> Self {
+        Failure::Threw {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The JSON type names AWS uses in `Expected 'array', but was 'object'`.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// One JSONata expression, the text between `{%` and `%}` (trimmed), checked once
+/// and evaluated many times.
+///
+/// ```
+/// use asl_runtime::jsonata::{JsonataExpr, JsonataScope};
+/// use serde_json::json;
+///
+/// static NEXT: JsonataExpr = JsonataExpr::new("$states.input.a + 1");
+/// let input = json!({"a": 41});
+/// let scope = JsonataScope::new(&input, &serde_json::Value::Null);
+/// assert_eq!(NEXT.value(&scope, "Output").unwrap(), json!(42));
+/// ```
+#[derive(Debug)]
+pub struct JsonataExpr {
+    source: Cow<'static, str>,
+    prepared: OnceLock<Result<Prepared, Failure>>,
+}
+
+#[derive(Debug)]
+struct Prepared {
+    /// What is handed to the evaluator (the source, with Step Functions' `$random`
+    /// bound over JSONata's when the source mentions it).
+    text: String,
+    /// The variable names the source mentions (`$name`), to bind only those.
+    variables: Vec<String>,
+    /// A shortcut for the simplest expressions.
+    direct: Option<Direct>,
+    /// The `$states` members to hand over and how much of each (`None`: all of
+    /// them, whole).
+    states_members: Option<Vec<asl_lang::jsonata::StatesUse>>,
+    /// Whether the transform operator occurs (it updates nested objects in place
+    /// in jsonata-rs, so unchanged-looking input objects are converted, not reused).
+    transform: bool,
+    /// Whether functions that list an object's members run (`$keys`, `$each`,
+    /// `$spread`, `$sift`): they need the members' original order.
+    needs_key_order: bool,
+}
+
+impl JsonataExpr {
+    /// An expression from `static` text (what generated code uses).
+    pub const fn new(source: &'static str) -> Self {
+        JsonataExpr {
+            source: Cow::Borrowed(source),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// An expression from text known only at run time.
+    pub fn owned(source: impl Into<String>) -> Self {
+        JsonataExpr {
+            source: Cow::Owned(source.into()),
+            prepared: OnceLock::new(),
+        }
+    }
+
+    /// The expression text, as AWS quotes it in causes.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Checks the expression without evaluating it: the errors a parser reports
+    /// (`S0201: Syntax error ...`) and constructs this evaluator does not support.
+    /// Build-support can call it to reject a definition at compile time.
+    pub fn check(&self) -> Result<(), Failure> {
+        self.prepared().map(|_| ())
+    }
+
+    fn prepared(&self) -> Result<&Prepared, Failure> {
+        self.prepared
+            .get_or_init(|| prepare(&self.source))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Evaluates the expression: `Ok(None)` when it yields nothing (undefined).
+    pub fn evaluate(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
+        let prepared = self.prepared()?;
+        if let Some(answer) = prepared.direct.as_ref().and_then(|d| d.evaluate(scope)) {
+            return Ok(answer);
+        }
+        self.evaluate_with_jsonata(prepared, scope)
+    }
+
+    /// Evaluates with jsonata-rs, never through [`Direct`]; for tests that compare
+    /// the two.
+    #[doc(hidden)]
+    pub fn evaluate_without_shortcut(
+        &self,
+        scope: &JsonataScope<'_>,
+    ) -> Result<Option<Value>, Failure> {
+        let prepared = self.prepared()?;
+        self.evaluate_with_jsonata(prepared, scope)
+    }
+
+    fn evaluate_with_jsonata(
+        &self,
+        prepared: &Prepared,
+        scope: &JsonataScope<'_>,
+    ) -> Result<Option<Value>, Failure> {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            let arena = Bump::new();
+            evaluate_in(&arena, prepared, &self.source, scope)
+        }));
+        match run {
+            Ok(result) => result,
+            Err(_) => Err(Failure::threw(
+                "U1002",
+                "The JSONata evaluator failed on this expression (internal error)",
+            )),
+        }
+    }
+
+    /// The value of the expression in `field`; nothing (undefined) or a failure is
+    /// `States.QueryEvaluationError` with AWS's cause.
+    pub fn value(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Value, Error> {
+        match self.evaluate(scope) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(self.undefined_error(field)),
+            Err(failure) => Err(self.failure_error(&failure, field)),
+        }
+    }
+
+    /// The value of the expression where `field` needs an array (`Items`).
+    pub fn array(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Vec<Value>, Error> {
+        match self.value(scope, field)? {
+            Value::Array(items) => Ok(items),
+            other => Err(self.type_error(field, "array", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a boolean (`Condition`).
+    pub fn boolean(&self, scope: &JsonataScope<'_>, field: &str) -> Result<bool, Error> {
+        match self.value(scope, field)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.type_error(field, "boolean", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a string (`Error`, `Cause`,
+    /// `Timestamp`).
+    pub fn string(&self, scope: &JsonataScope<'_>, field: &str) -> Result<String, Error> {
+        match self.value(scope, field)? {
+            Value::String(s) => Ok(s),
+            other => Err(self.type_error(field, "string", &other)),
+        }
+    }
+
+    /// The value of the expression where `field` needs a number (`Seconds`,
+    /// `TimeoutSeconds`, `MaxConcurrency`, `ToleratedFailure*`). Range checks and
+    /// integer checks are the caller's: their causes differ by field.
+    pub fn number(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Number, Error> {
+        match self.value(scope, field)? {
+            Value::Number(n) => Ok(n),
+            other => Err(self.type_error(field, "number", &other)),
+        }
+    }
+
+    /// `States.QueryEvaluationError`: the expression in `field` gave nothing.
+    pub fn undefined_error(&self, field: &str) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned nothing (undefined).",
+                self.source
+            ),
+        )
+    }
+
+    /// `States.QueryEvaluationError` for a [`Failure`] in `field`.
+    pub fn failure_error(&self, failure: &Failure, field: &str) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            failure.cause(&self.source, field),
+        )
+    }
+
+    /// `States.QueryEvaluationError`: `field` needs `expected` but got `value`.
+    pub fn type_error(&self, field: &str, expected: &str, value: &Value) -> Error {
+        Error::new(
+            names::QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {value}",
+                self.source,
+                type_name(value)
+            ),
+        )
+    }
+}
+
+/// A JSON value whose strings may be `{% ... %}` expressions, at any depth
+/// (`Arguments`, `Output`, `Assign`, `ItemSelector`), as `static` data.
+///
+/// Each expression leaf is evaluated; every other string is literal, even one that
+/// looks like a path (`"$.a"`, `"$var"`). Members keep template order. A leaf that
+/// yields nothing fails the whole template with `States.QueryEvaluationError`, as on
+/// AWS (`... specified for the field 'Output/result' returned nothing (undefined).`).
+#[derive(Debug)]
+pub enum JsonataTemplate {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer literal that fits `i64`.
+    Int(i64),
+    /// An integer literal above `i64::MAX`.
+    UInt(u64),
+    /// A number literal with a fraction or exponent.
+    Float(f64),
+    /// A literal string.
+    Str(&'static str),
+    /// An array.
+    Array(&'static [JsonataTemplate]),
+    /// Members in template order.
+    Object(&'static [(&'static str, JsonataTemplate)]),
+    /// A `"{% ... %}"` string.
+    Expr(&'static JsonataExpr),
+}
+
+impl JsonataTemplate {
+    /// Evaluates the template written in `field` (`"Output"`, `"Arguments"`,
+    /// `"Assign"`...). A leaf's field is named as AWS names it: `Output/a/b[0]`.
+    pub fn eval(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Value, Error> {
+        Ok(match self {
+            JsonataTemplate::Null => Value::Null,
+            JsonataTemplate::Bool(b) => Value::Bool(*b),
+            JsonataTemplate::Int(i) => Value::from(*i),
+            JsonataTemplate::UInt(u) => Value::from(*u),
+            JsonataTemplate::Float(f) => Value::from(*f),
+            JsonataTemplate::Str(s) => Value::String((*s).to_owned()),
+            JsonataTemplate::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| t.eval(scope, &format!("{field}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            JsonataTemplate::Object(members) => {
+                let mut map = Map::with_capacity(members.len());
+                for (key, t) in members.iter() {
+                    map.insert((*key).to_owned(), t.eval(scope, &format!("{field}/{key}"))?);
+                }
+                Value::Object(map)
+            }
+            JsonataTemplate::Expr(expr) => expr.value(scope, field)?,
+        })
+    }
+}
+
+/// Evaluates a template given as plain JSON (parsing its `{% %}` strings on each
+/// call): for interpreters and tests. Generated code uses [`JsonataTemplate`].
+pub fn eval_json_template(
+    template: &Value,
+    scope: &JsonataScope<'_>,
+    field: &str,
+) -> Result<Value, Error> {
+    Ok(match template {
+        Value::String(s) => match expression_of(s) {
+            Some(expr) => JsonataExpr::owned(expr).value(scope, field)?,
+            None => template.clone(),
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, t)| eval_json_template(t, scope, &format!("{field}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(members) => {
+            let mut map = Map::with_capacity(members.len());
+            for (key, t) in members {
+                map.insert(
+                    key.clone(),
+                    eval_json_template(t, scope, &format!("{field}/{key}"))?,
+                );
+            }
+            Value::Object(map)
+        }
+        other => other.clone(),
+    })
+}

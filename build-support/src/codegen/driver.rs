@@ -1,0 +1,257 @@
+//! A machine's enum of states and its driver loop (chunked for large machines),
+//! transitions, and the expansion's outer shape: the workflow type, its
+//! `Workflow` impl and `run` functions.
+
+use super::*;
+
+impl Gen<'_> {
+    /// Generates a machine's enum, state functions and driver; returns the
+    /// driver's name.
+    pub(super) fn machine(&mut self, machine: &StateMachine) -> Ident {
+        self.machine_with(machine, false).0
+    }
+
+    /// [`Self::machine`]; with `plain_fn`, a machine whose states all never
+    /// wait gets a plain-`fn` driver (used for Map item processors). Returns the
+    /// driver's name and whether it is a plain `fn`.
+    pub(super) fn machine_with(&mut self, machine: &StateMachine, plain_fn: bool) -> (Ident, bool) {
+        let index = self.machines;
+        self.machines += 1;
+        let enum_name = format_ident!("__S{}", index);
+        let driver = format_ident!("__drive{}", index);
+        let mut variant_names = Names::default();
+        let ctx = MachineCtx {
+            enum_name: enum_name.clone(),
+            variants: machine
+                .states
+                .iter()
+                .map(|s| (s.name.value.clone(), variant_names.variant(&s.name.value)))
+                .collect(),
+        };
+        let rt = self.rt.clone();
+        // A Map item processor of states that never wait (Pass, Choice,
+        // Succeed, Fail) is driven by a plain `fn`: no future is built or moved
+        // per iteration. (The top-level machine and Parallel branches stay
+        // `async`: they run once per execution, and measured no faster.)
+        let all_sync = plain_fn && machine.states.iter().all(|s| is_sync(&s.kind));
+        let (asyncness, dot_await) = if all_sync {
+            (TokenStream::new(), TokenStream::new())
+        } else {
+            (quote!(async), quote!(.await))
+        };
+        let mut arms = Vec::new();
+        for state in &machine.states {
+            let function = self.names.function(&state.name.value);
+            let variant = ctx.variant(&state.name.value).cloned();
+            let item = self.state(state, &function, &ctx);
+            self.items.push(item);
+            // States that never wait are plain functions: no future to build.
+            let call = if is_sync(&state.kind) {
+                quote!(#function(__ex, __vars, __input)?)
+            } else {
+                quote!(#function(__ex, __vars, __input).await?)
+            };
+            arms.push((variant, call));
+        }
+        // A large machine dispatches through chunks of states, each its own
+        // `async fn`: rustc's cost for one future grows faster than linearly
+        // with its await points, so 1,000 awaits in one driver compile far
+        // slower than 32 drivers of 32.
+        let arms: Vec<TokenStream> = if arms.len() > CHUNK {
+            let mut top = Vec::new();
+            for (k, chunk) in arms.chunks(CHUNK).enumerate() {
+                let chunk_fn = format_ident!("__drive{}_part{}", index, k);
+                let variants: Vec<_> = chunk.iter().map(|(v, _)| v.clone()).collect();
+                let inner = chunk
+                    .iter()
+                    .map(|(v, call)| quote!(#enum_name::#v => #call,));
+                self.items.push(quote! {
+                    #asyncness fn #chunk_fn(
+                        __ex: &#rt::Execution,
+                        __vars: &#rt::Variables<'_>,
+                        __state: #enum_name,
+                        __input: #rt::Value,
+                    ) -> #rt::Result<#rt::Transition<#enum_name>, #rt::Error> {
+                        #rt::Ok(match __state {
+                            #(#inner)*
+                            // The driver sends only this chunk's states here.
+                            _ => return #rt::Err(#rt::Error::runtime("internal error: a state was dispatched to the wrong part of the driver")),
+                        })
+                    }
+                });
+                top.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input)#dot_await?,));
+            }
+            top
+        } else {
+            arms.into_iter()
+                .map(|(v, call)| quote!(#enum_name::#v => #call,))
+                .collect()
+        };
+        let variants: Vec<&Ident> = ctx.variants.iter().map(|(_, v)| v).collect();
+        let Some(start) = ctx.variant(&machine.start_at.value).cloned() else {
+            self.diagnostics.push(Diagnostic::new(
+                Rule::UnknownStartState,
+                format!(
+                    "`StartAt` names `{}`, which is not a state of this machine",
+                    machine.start_at.value
+                ),
+                machine.start_at.origin.clone(),
+            ));
+            return (driver, all_sync);
+        };
+        self.items.push(quote! {
+            #[derive(Clone, Copy, Debug)]
+            enum #enum_name { #(#variants),* }
+
+            #asyncness fn #driver(
+                __ex: &#rt::Execution,
+                __vars: &#rt::Variables<'_>,
+                mut __input: #rt::Value,
+            ) -> #rt::Result<#rt::Value, #rt::Error> {
+                let mut __state = #enum_name::#start;
+                loop {
+                    let __transition = match __state {
+                        #(#arms)*
+                    };
+                    match __transition {
+                        #rt::Transition::Next(__next, __output) => {
+                            __state = __next;
+                            __input = __output;
+                        }
+                        #rt::Transition::End(__output) => return #rt::Ok(__output),
+                    }
+                }
+            }
+        });
+        (driver, all_sync)
+    }
+
+    pub(super) fn finish(self, top: Ident, machine: &StateMachine) -> TokenStream {
+        let Gen {
+            options,
+            items,
+            statics,
+            execution_input,
+            ..
+        } = self;
+        let name = Ident::new(&options.type_name, Span::call_site());
+        let vis = &options.visibility;
+        let runtime = &options.runtime_path;
+        let machine_name = &options.type_name;
+        let timeout = match &machine.timeout_seconds {
+            Some(t) => {
+                let t = t.value;
+                quote!(__asl::Some(#t))
+            }
+            None => quote!(__asl::None),
+        };
+        let include = options.source_path.as_ref().map(|p| {
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#p);
+            )
+        });
+        let doc = match &options.source_path {
+            Some(p) => format!(
+                " The workflow of `{}`, compiled by `asl`.",
+                p.rsplit(['/', '\\']).next().unwrap_or(p)
+            ),
+            None => " A workflow compiled by `asl`.".to_string(),
+        };
+        let resources = task_resources(machine);
+        let declared = &options.resources;
+        let comment = machine.comment.as_ref().map(|c| {
+            let c = format!(" {}", c.value);
+            quote!(#[doc = ""] #[doc = #c])
+        });
+        quote! {
+            #[doc = #doc]
+            #comment
+            #[derive(Clone, Copy, Debug, Default)]
+            #vis struct #name;
+
+            // Generated code keeps one shape per construct rather than
+            // clippy's preferred spelling of each case (blocks as conditions, ...).
+            #[allow(clippy::all)]
+            const _: () = {
+                use #runtime as __asl;
+                #include
+
+                static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
+                    name: #machine_name,
+                    timeout_seconds: #timeout,
+                    reads_execution_input: #execution_input,
+                };
+
+                impl __asl::Workflow for #name {
+                    const NAME: &'static str = #machine_name;
+                    const RESOURCES: &'static [&'static str] = &[#(#resources),*];
+                    const DECLARED_RESOURCES: &'static [&'static str] = &[#(#declared),*];
+
+                    fn run(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                    ) -> impl ::core::future::Future<Output = __asl::Result<__asl::Value, __asl::ExecutionError>> + ::core::marker::Send {
+                        #name::run(runtime, input)
+                    }
+
+                    fn run_with(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                        options: __asl::ExecutionOptions,
+                    ) -> impl ::core::future::Future<Output = __asl::Result<__asl::Value, __asl::ExecutionError>> + ::core::marker::Send {
+                        #name::run_with(runtime, input, options)
+                    }
+                }
+
+                impl #name {
+                    /// Runs one execution with `input` and returns its output, or AWS's
+                    /// `error` and `cause` when it fails.
+                    pub async fn run(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
+                        Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
+                    }
+
+                    /// [`Self::run`] with an execution name or a history sink of its own.
+                    pub async fn run_with(
+                        runtime: &__asl::Runtime,
+                        input: __asl::Value,
+                        options: __asl::ExecutionOptions,
+                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
+                        let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
+                        let __vars = __asl::Variables::root();
+                        __ex.finish(#top(&__ex, &__vars, __input)).await
+                    }
+                }
+
+                #(#statics)*
+                #(#items)*
+            };
+        }
+    }
+
+    pub(super) fn next(&mut self, transition: &Transition, ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        match transition {
+            Transition::End(_) => quote!(#rt::None),
+            Transition::Next(name) => match ctx.variant(&name.value) {
+                Some(v) => {
+                    let e = &ctx.enum_name;
+                    quote!(#rt::Some(#e::#v))
+                }
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        Rule::UnknownNextState,
+                        format!(
+                            "`Next` names `{}`, which is not a state of this machine",
+                            name.value
+                        ),
+                        name.origin.clone(),
+                    ));
+                    quote!(#rt::None)
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Input and output processing around a state's work, in AWS's order:
+//! `InputPath`, `Parameters`/`Arguments`, `ResultSelector`, `ResultPath`,
+//! `OutputPath`, `Assign`, under Retry/Catch; timeouts from `...Path` fields.
+
+use super::*;
+
+impl Gen<'_> {
+    /// `Assign`: every value is evaluated (with `$` = `input`), then all are
+    /// written to the state's variable scope.
+    pub(super) fn assign(
+        &mut self,
+        assign: Option<&model::Template>,
+        input: TokenStream,
+    ) -> TokenStream {
+        match assign {
+            Some(t) => {
+                let value = self.template(t, &Env { input }, "");
+                quote!(__vars.assign(#value);)
+            }
+            None => TokenStream::new(),
+        }
+    }
+
+    /// What a Task or Parallel works on: `Parameters` (JSONPath), `Arguments`
+    /// (JSONata), or the effective input.
+    pub(super) fn payload(&mut self, io: &Io) -> TokenStream {
+        let rt = self.rt.clone();
+        match (&io.parameters, &io.arguments) {
+            (Some(p), _) => self.template(
+                p,
+                &Env {
+                    input: quote!(__eff),
+                },
+                "",
+            ),
+            (None, Some(a)) => self.jsonata_value(a, "Arguments", quote!(__scope)),
+            (None, None) => quote!(#rt::Value::clone(__eff)),
+        }
+    }
+
+    pub(super) fn result_selector(&mut self, io: &Io) -> TokenStream {
+        match &io.result_selector {
+            Some(t) => {
+                let value = self.template(
+                    t,
+                    &Env {
+                        input: quote!(&__res),
+                    },
+                    "",
+                );
+                quote!(let __res = #value;)
+            }
+            None => TokenStream::new(),
+        }
+    }
+
+    /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)` as `Option<Duration>`.
+    pub(super) fn seconds(
+        &mut self,
+        field: Option<&Dynamic<u64>>,
+        path_field: &str,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        match field {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#rt::Duration::from_secs(#n)))
+            }
+            Some(Dynamic::Path(p)) => match &p.value {
+                Expression::Path(path) => {
+                    let value = self.read_optional(path, quote!(__eff), &p.origin);
+                    let text = path.text();
+                    quote!(#rt::Some(#rt::seconds_path(#value.as_ref(), #path_field, #text)?))
+                }
+                Expression::Intrinsic(_) => {
+                    self.unsupported(
+                        &p.origin,
+                        format!("{path_field} takes a path, not an intrinsic function"),
+                    );
+                    quote!(#rt::None)
+                }
+            },
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                let field = path_field.trim_end_matches("Path");
+                quote!(#rt::Some(#rt::jsonata_seconds(&#expr, &__scope, #field)?))
+            }
+        }
+    }
+
+    /// The shape shared by Pass, Task, Map, Parallel, Wait and Succeed:
+    /// InputPath → (result) → ResultPath → OutputPath, under Retry/Catch.
+    pub(super) fn standard(
+        &mut self,
+        io: &Io,
+        result: Option<TokenStream>,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        self.standard_with_prelude(io, TokenStream::new(), result, next, retry, catch, ctx)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn standard_with_prelude(
+        &mut self,
+        io: &Io,
+        prelude: TokenStream,
+        result: Option<TokenStream>,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        if self.jsonata {
+            return self.jsonata_standard(io, prelude, result, next, retry, catch, ctx);
+        }
+        let rt = self.rt.clone();
+        let guarded = !retry.is_empty() || !catch.is_empty();
+        // Without Retry/Catch the body owns the input; otherwise it borrows it,
+        // since a retry runs it again and a Catch needs the raw input.
+        let raw_owned = if guarded {
+            quote!(#rt::Value::clone(&input))
+        } else {
+            quote!(input)
+        };
+        let input_path = self.input_path(io);
+        let default_input = io.input_path.is_none();
+        let result_path = io.result_path.as_ref();
+        let result_is_root = match result_path {
+            None => true,
+            Some(Nullable { value: Some(p), .. }) => p.segments.is_empty() && p.root == Root::Input,
+            Some(Nullable { value: None, .. }) => false,
+        };
+        let result_tokens = match result {
+            Some(r) => r,
+            // The result is the effective input: taken whole when nothing else
+            // needs it.
+            None if default_input && result_is_root => quote!(let __res = #raw_owned;),
+            None => quote!(let __res = #rt::Value::clone(__eff);),
+        };
+        let apply_result = match result_path {
+            None => quote!(let __out = __res;),
+            Some(Nullable { value: None, .. }) => quote!(let _ = __res; let __out = #raw_owned;),
+            Some(Nullable { value: Some(p), .. }) if result_is_root => {
+                let _ = p;
+                quote!(let __out = __res;)
+            }
+            Some(Nullable {
+                value: Some(p),
+                origin,
+            }) => {
+                if !self.check_root(&p.root, &p.text, origin) {
+                    TokenStream::new()
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(let __out = #sp.apply_result(#raw_owned, __res)?;)
+                }
+            }
+        };
+        let output = self.output_path(io, quote!(__out));
+        let assign = self.assign(io.assign.as_ref(), quote!(&__res));
+        // `__ctx` (`$$`) is bound only where a path reads it.
+        let bind_ctx = self.context_binding();
+        let inner = quote! {
+            #bind_ctx
+            #input_path
+            #prelude
+            #result_tokens
+            #assign
+            #apply_result
+            #rt::Ok(#output)
+        };
+        if guarded {
+            let retriers = self.retriers(retry);
+            let catchers = self.catchers(catch, ctx);
+            let (retry_ref, catch_ref) = (
+                Self::table_ref(retry.is_empty(), "__RETRY"),
+                Self::table_ref(catch.is_empty(), "__CATCH"),
+            );
+            quote! {
+                #retriers
+                #catchers
+                // Each attempt is a fresh future over borrowed input: a retry runs it again.
+                let __result = {
+                    let input = &input;
+                    let __st = &__st;
+                    __st.retrying(#retry_ref, || async move { #inner }).await
+                };
+                __st.finish(__result, #next, #catch_ref, input)
+            }
+        } else {
+            let run_inner = self.run_block(inner);
+            quote! {
+                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
+                __st.done(__result, #next)
+            }
+        }
+    }
+
+    /// Binds `__eff: &Value`, the effective input.
+    pub(super) fn input_path(&mut self, io: &Io) -> TokenStream {
+        let rt = self.rt.clone();
+        match &io.input_path {
+            None => quote!(let __eff = &input;),
+            Some(Nullable { value: None, .. }) => {
+                quote!(let __eff_value = #rt::Value::Object(#rt::Map::new()); let __eff = &__eff_value;)
+            }
+            Some(Nullable {
+                value: Some(Path::Reference(p)),
+                ..
+            }) if p.root == Root::Input => {
+                if p.segments.is_empty() {
+                    quote!(let __eff = &input;)
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(let __eff = #sp.select(&input)?;)
+                }
+            }
+            Some(Nullable {
+                value: Some(path),
+                origin,
+            }) => {
+                let selected = self.select(path, quote!(&input), origin);
+                quote!(let __eff_value = #selected; let __eff = &__eff_value;)
+            }
+        }
+    }
+
+    /// `OutputPath` applied to the owned value `source`.
+    pub(super) fn output_path(&mut self, io: &Io, source: TokenStream) -> TokenStream {
+        let rt = self.rt.clone();
+        match &io.output_path {
+            None => source,
+            Some(Nullable { value: None, .. }) => {
+                quote!({ let _ = #source; #rt::Value::Object(#rt::Map::new()) })
+            }
+            Some(Nullable {
+                value: Some(Path::Reference(p)),
+                ..
+            }) if p.root == Root::Input => {
+                if p.segments.is_empty() {
+                    source
+                } else {
+                    let sp = self.static_path(p);
+                    quote!(#rt::select_owned(&#sp, #source)?)
+                }
+            }
+            Some(Nullable {
+                value: Some(path),
+                origin,
+            }) => {
+                let selected = self.select(path, quote!(&#source), origin);
+                quote!({ let _ = &#source; #selected })
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Map states: items, the item selector, concurrency and tolerated failures, and
+//! the item processor's driver (a plain `fn` when no state of it can wait).
+
+use super::*;
+
+impl Gen<'_> {
+    pub(super) fn map(&mut self, m: &model::Map, name: &str) -> TokenStream {
+        let rt = self.rt.clone();
+        for (present, origin, what) in [
+            (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
+            (m.item_batcher.as_ref().map(|r| &r.origin), "ItemBatcher"),
+            (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
+        ]
+        .map(|(o, w)| (o.is_some(), o.cloned(), w))
+        {
+            if present && let Some(origin) = origin {
+                self.unsupported(
+                    &origin,
+                    format!("Map `{name}` uses `{what}`, which is not supported yet"),
+                );
+            }
+        }
+        // Items that are part of the state's input are iterated in place
+        // (borrowed); computed ones are owned by the state for its run.
+        let items = match (&m.items, &m.items_path) {
+            (Some(t), _) => match &t.node {
+                model::TemplateNode::Jsonata(j) => {
+                    let expr = self.jsonata_expr(j);
+                    quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?))
+                }
+                _ => {
+                    let value = self.jsonata_value(t, "Items", quote!(__scope));
+                    quote!(#rt::Cow::Owned(#rt::jsonata_items(#value)))
+                }
+            },
+            (None, None) if self.jsonata => {
+                quote!(#rt::Cow::Borrowed(#rt::jsonata_input_items(__eff)?))
+            }
+            (None, None) => quote!(#rt::Cow::Borrowed(__st.map_items_ref(__eff, "$")?)),
+            (None, Some(p)) => {
+                let text = p.value.text();
+                match self.select_ref(&p.value, quote!(__eff)) {
+                    Some(value) => quote!(#rt::Cow::Borrowed(__st.map_items_ref(#value, #text)?)),
+                    None => {
+                        let value = self.select(&p.value, quote!(__eff), &p.origin);
+                        quote!(#rt::Cow::Owned(__st.map_items(#value, #text)?))
+                    }
+                }
+            }
+        };
+        let max_concurrency = match &m.max_concurrency {
+            None => quote!(0usize),
+            Some(Dynamic::Literal(n)) => {
+                let n = usize::try_from(n.value).unwrap_or(usize::MAX);
+                quote!(#n)
+            }
+            Some(Dynamic::Path(p)) => self.dynamic_number(p, "max_concurrency_path"),
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                quote!(usize::try_from(#rt::jsonata_count(&#expr, &__scope, "MaxConcurrency")?).unwrap_or(usize::MAX))
+            }
+        };
+        let count = match &m.tolerated_failure_count {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, "tolerated_failure_count_path");
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(#rt::jsonata_count(&#expr, &__scope, "ToleratedFailureCount")?))
+            }
+        };
+        let percentage = match &m.tolerated_failure_percentage {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, "tolerated_failure_percentage_path");
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(#rt::jsonata_percentage(&#expr, &__scope, "ToleratedFailurePercentage")?))
+            }
+        };
+        // The ItemSelector sees `$$.Map.Item`: it gets a context of its own.
+        let outer_reads_context = self.reads_context;
+        self.reads_context = false;
+        let saved_jsonata_context = self.jsonata_context;
+        self.jsonata_context = false;
+        let (selector, selector_ctx) = match &m.item_selector {
+            Some(t) if self.jsonata => {
+                let value = self.jsonata_value(t, "ItemSelector", quote!(__iscope));
+                let ctx = if self.jsonata_context {
+                    quote!(__st.context().with_map_item(__index, __item).to_value())
+                } else {
+                    quote!(#rt::Value::Null)
+                };
+                (
+                    quote!({
+                        let __ienv = #rt::JsonataEnv::new(__vars, #ctx);
+                        let __iscope = __ienv.scope(__eff);
+                        #value
+                    }),
+                    self.jsonata_context,
+                )
+            }
+            Some(t) => {
+                let value = self.template(
+                    t,
+                    &Env {
+                        input: quote!(__eff),
+                    },
+                    "",
+                );
+                (quote!(#value), self.reads_context)
+            }
+            None => (quote!(#rt::Value::clone(__item)), false),
+        };
+        self.reads_context = outer_reads_context;
+        self.jsonata_context = saved_jsonata_context;
+        let item_ctx = if selector_ctx && !self.jsonata {
+            quote!(let __ctx = __st.context().with_map_item(__index, __item);)
+        } else {
+            TokenStream::new()
+        };
+        let saved = (self.jsonata, self.jsonata_context);
+        let (driver, plain_fn) = self.machine_with(&m.item_processor, true);
+        (self.jsonata, self.jsonata_context) = saved;
+        self.sync_state = false;
+        let never_waits = never_waits(&m.item_processor);
+        self.reads_context = outer_reads_context || selector_ctx;
+        // A distributed Map runs each iteration as a child execution, whose
+        // events are not part of this execution's history.
+        let dot_await = if plain_fn {
+            TokenStream::new()
+        } else {
+            quote!(.await)
+        };
+        let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
+            quote!(let __child = __ex.map_run_child(); #driver(&__child, &__iteration_vars, __iteration_input)#dot_await)
+        } else {
+            quote!(#driver(__ex, &__iteration_vars, __iteration_input)#dot_await)
+        };
+        let selector_result = self.result_selector(&m.io);
+        if plain_fn {
+            // Iterations that never wait are plain calls, one after another
+            // (`map_sync`); MaxConcurrency(Path) is still evaluated for its errors.
+            return quote! {
+                let __items: #rt::Cow<'_, [#rt::Value]> = #items;
+                let __max_concurrency: usize = #max_concurrency;
+                let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
+                let __res = __st.map_sync(&__items, __tolerance, |__index, __item| {
+                    #item_ctx
+                    let __iteration_input = #selector;
+                    let __iteration_vars = __vars.child();
+                    #run_iteration
+                })?;
+                #selector_result
+            };
+        }
+        quote! {
+            let __items: #rt::Cow<'_, [#rt::Value]> = #items;
+            let __max_concurrency: usize = #max_concurrency;
+            let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
+            let __st_ref = &__st;
+            let __res = __st
+                .map(&__items, __max_concurrency, __tolerance, #never_waits, move |__index, __item| async move {
+                    let __st = __st_ref;
+                    #item_ctx
+                    let __iteration_input = #selector;
+                    let __iteration_vars = __vars.child();
+                    #run_iteration
+                })
+                .await?;
+            #selector_result
+        }
+    }
+
+    /// A `...Path` number field of a Map, validated by the runtime helper `f`.
+    pub(super) fn dynamic_number(
+        &mut self,
+        p: &model::Spanned<Expression>,
+        f: &str,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        match &p.value {
+            Expression::Path(path) => {
+                let value = self.read_optional(path, quote!(__eff), &p.origin);
+                let text = path.text();
+                let f = Ident::new(f, Span::call_site());
+                quote!(__st.#f(#value.as_ref(), #text)?)
+            }
+            Expression::Intrinsic(_) => {
+                self.unsupported(
+                    &p.origin,
+                    "this field takes a path, not an intrinsic function".into(),
+                );
+                quote!(#rt::Default::default())
+            }
+        }
+    }
+}

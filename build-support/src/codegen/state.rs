@@ -1,0 +1,211 @@
+//! One state's function: its `StateInfo`, its body by state type, and the
+//! `Retry` and `Catch` tables it runs under.
+
+use super::*;
+
+impl Gen<'_> {
+    pub(super) fn retriers(&mut self, retry: &[Retrier]) -> TokenStream {
+        let rt = self.rt.clone();
+        let entries = retry.iter().map(|r| {
+            let errors = r.error_equals.iter().map(|e| &e.value);
+            let interval = r.interval_seconds.as_ref().map_or(1.0, |v| v.value as f64);
+            let attempts = r
+                .max_attempts
+                .as_ref()
+                .map_or(3u32, |v| u32::try_from(v.value).unwrap_or(u32::MAX));
+            let backoff = r.backoff_rate.as_ref().map_or(2.0, |v| v.value);
+            let max_delay = r.max_delay_seconds.as_ref().map(|v| {
+                let v = v.value as f64;
+                quote!(.max_delay(#v))
+            });
+            let jitter = matches!(
+                r.jitter_strategy.as_ref().map(|j| j.value),
+                Some(model::JitterStrategy::Full)
+            )
+            .then(|| quote!(.full_jitter()));
+            quote!(#rt::Retrier::with(&[#(#errors),*], #interval, #attempts, #backoff)#max_delay #jitter)
+        });
+        let n = retry.len();
+        if n == 0 {
+            return TokenStream::new();
+        }
+        quote!(static __RETRY: [#rt::Retrier; #n] = [#(#entries),*];)
+    }
+
+    pub(super) fn catchers(&mut self, catch: &[Catcher], ctx: &MachineCtx) -> TokenStream {
+        let rt = self.rt.clone();
+        let e = &ctx.enum_name;
+        let mut entries = Vec::new();
+        for c in catch {
+            // JSONata states evaluate them (see `jsonata_catch_outputs`).
+            if !self.jsonata && c.assign.is_some() {
+                self.unsupported(
+                    &c.origin,
+                    "`Assign` in a Catch of a JSONPath state is not supported yet".into(),
+                );
+            }
+            let errors = c.error_equals.iter().map(|e| &e.value);
+            let result_path = match &c.result_path {
+                Some(Nullable { value: None, .. }) => quote!(#rt::None),
+                Some(Nullable { value: Some(p), .. }) => self.path_const(p),
+                None => self.path_const(&root_path()),
+            };
+            let next = match ctx.variant(&c.next.value) {
+                Some(v) => v.clone(),
+                None => {
+                    self.diagnostics.push(Diagnostic::new(
+                        Rule::UnknownNextState,
+                        format!(
+                            "`Next` names `{}`, which is not a state of this machine",
+                            c.next.value
+                        ),
+                        c.next.origin.clone(),
+                    ));
+                    continue;
+                }
+            };
+            entries.push(quote!(#rt::Catcher { error_equals: &[#(#errors),*], result_path: #result_path, next: #e::#next }));
+        }
+        let n = entries.len();
+        if n == 0 {
+            return TokenStream::new();
+        }
+        quote!(static __CATCH: [#rt::Catcher<#e>; #n] = [#(#entries),*];)
+    }
+
+    /// `&__RETRY` / `&__CATCH`, or `&[]` for a state without entries.
+    pub(super) fn table_ref(empty: bool, name: &str) -> TokenStream {
+        if empty {
+            quote!(&[])
+        } else {
+            let name = Ident::new(name, Span::call_site());
+            quote!(&#name)
+        }
+    }
+
+    /// `Some(ReferencePath)` as a constant expression (for `Catcher`).
+    pub(super) fn path_const(&self, path: &ReferencePath) -> TokenStream {
+        let rt = &self.rt;
+        let value = self.path_value_tokens(path);
+        quote!(#rt::Some(#value))
+    }
+
+    /// One state's `async fn`.
+    pub(super) fn state(
+        &mut self,
+        state: &State,
+        function: &Ident,
+        ctx: &MachineCtx,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        self.reads_context = false;
+        let name = &state.name.value;
+        self.jsonata = state.query_language == QueryLanguage::Jsonata;
+        self.jsonata_context = false;
+        let e = &ctx.enum_name;
+        let kind = Ident::new(&state.kind.type_name().to_lowercase(), Span::call_site());
+        self.sync_state = is_sync(&state.kind);
+        let body = match &state.kind {
+            StateKind::Pass(p) => {
+                let next = self.next(&p.transition, ctx);
+                let result = match (&p.result, &p.io.parameters) {
+                    (Some(r), _) => Some(self.literal(&r.value)),
+                    (None, Some(params)) => Some(self.template(
+                        params,
+                        &Env {
+                            input: quote!(__eff),
+                        },
+                        "",
+                    )),
+                    (None, None) => None,
+                };
+                self.standard(
+                    &p.io,
+                    result.map(|r| quote!(let __res = #r;)),
+                    next,
+                    &[],
+                    &[],
+                    ctx,
+                )
+            }
+            StateKind::Task(t) => {
+                let next = self.next(&t.transition, ctx);
+                let resource = &t.resource.value.arn;
+                let params = self.payload(&t.io);
+                let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
+                let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
+                let selector = self.result_selector(&t.io);
+                let result = if t.timeout_seconds.is_none() && t.heartbeat_seconds.is_none() {
+                    quote! {
+                        let __res = __st.task(#resource, #params).await?;
+                        #selector
+                    }
+                } else {
+                    // Evaluated in AWS's order: the timeouts, then the parameters.
+                    quote! {
+                        let __timeout = #timeout;
+                        let __heartbeat = #heartbeat;
+                        let __params = #params;
+                        let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
+                        #selector
+                    }
+                };
+                self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
+            }
+            StateKind::Parallel(p) => {
+                let next = self.next(&p.transition, ctx);
+                let input = self.payload(&p.io);
+                let saved = (self.reads_context, self.jsonata, self.jsonata_context);
+                let drivers: Vec<Ident> = p.branches.iter().map(|b| self.machine(b)).collect();
+                self.sync_state = false;
+                (self.reads_context, self.jsonata, self.jsonata_context) = saved;
+                let n = drivers.len();
+                let selector = self.result_selector(&p.io);
+                let result = quote! {
+                    let __branch_input = #input;
+                    let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(async {
+                        // Each branch runs in a variable scope of its own.
+                        let __branch_vars = __vars.child();
+                        #drivers(__ex, &__branch_vars, __branch_input.clone()).await
+                    })),*];
+                    let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
+                    #selector
+                };
+                self.standard(&p.io, Some(result), next, &p.retry, &p.catch, ctx)
+            }
+            StateKind::Map(m) => {
+                let next = self.next(&m.transition, ctx);
+                let result = self.map(m, name);
+                self.standard(&m.io, Some(result), next, &m.retry, &m.catch, ctx)
+            }
+            StateKind::Wait(w) => {
+                let next = self.next(&w.transition, ctx);
+                let wait = self.wait(&w.duration);
+                self.standard_with_prelude(&w.io, wait, None, next, &[], &[], ctx)
+            }
+            StateKind::Succeed(s) => {
+                self.standard(&s.io, None, quote!(#rt::None::<#e>), &[], &[], ctx)
+            }
+            StateKind::Choice(c) => self.choice(c, ctx),
+            StateKind::Fail(f) => self.fail(f),
+        };
+        let reads_context = self.reads_context.then(|| quote!(.reading_context()));
+
+        let asyncness = if is_sync(&state.kind) {
+            TokenStream::new()
+        } else {
+            quote!(async)
+        };
+        quote! {
+            #asyncness fn #function(
+                __ex: &#rt::Execution,
+                __vars: &#rt::Variables<'_>,
+                input: #rt::Value,
+            ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
+                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context;
+                let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
+                #body
+            }
+        }
+    }
+}
