@@ -375,3 +375,83 @@ async fn workflows_are_generic_and_say_which_handlers_they_need() {
     let out = run_any::<Timeouts>(runtime, json!({"x": 1})).await;
     assert_eq!(out, json!({"echo": {"x": 1}}));
 }
+
+asl::asl!(DeepNest = "workflows/deep-nest.asl.json");
+asl::asl!(JsonataDeep = "workflows/jsonata-deep.asl.json");
+asl::asl!(pub r#Weird = "workflows/counter.asl.json");
+
+/// `[[[...0...]]]`, `depth` levels, built without recursion.
+fn nested(depth: usize) -> Value {
+    let mut v = json!(0);
+    for _ in 0..depth {
+        v = Value::Array(vec![v]);
+    }
+    v
+}
+
+/// Issue 10: data nested without bound aborted the process (a recursive clone,
+/// drop or size check overflowed the stack). Each reproducer now fails its own
+/// execution with an ASL error, on a test thread's ordinary stack.
+#[tokio::test]
+async fn data_nested_too_deep_fails_the_execution_not_the_process() {
+    let runtime = Runtime::new();
+    // A loop that nests its data one level per iteration, 10,000 times.
+    let err = DeepNest::run(&runtime, json!({"n": 10_000, "x": 0}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.DataLimitExceeded"), "{err}");
+    assert!(err.cause().unwrap().contains("'Nest'"), "{err}");
+    // Shallow enough: it runs.
+    let out = DeepNest::run(&runtime, json!({"n": 3, "x": 0}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"n": 0, "x": {"x": {"x": {"x": 0}}}}));
+
+    // A JSONata expression that builds 5,000 levels.
+    let err = JsonataDeep::run(&runtime, json!({"n": 5000}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.QueryEvaluationError"), "{err}");
+    assert!(err.cause().unwrap().contains("128 levels"), "{err}");
+    let out = JsonataDeep::run(&runtime, json!({"n": 2})).await.unwrap();
+    assert_eq!(out, json!({"x": {"x": 0}}));
+
+    // An input 10,000 (and 1,000,000) levels deep, handed to `run`.
+    for depth in [10_000, 1_000_000] {
+        let err = Counter::run(&runtime, nested(depth)).await.unwrap_err();
+        assert_eq!(err.error(), Some("States.DataLimitExceeded"), "{err}");
+        assert!(
+            err.cause()
+                .unwrap()
+                .starts_with("The execution input nests"),
+            "{err}"
+        );
+    }
+}
+
+/// Issue 10: AWS refuses an execution input over 256 KiB; so does the runtime
+/// (liftable with `PayloadLimit`, like the state limit).
+#[tokio::test]
+async fn an_input_over_256_kib_is_refused() {
+    use asl::runtime::limits::PayloadLimit;
+    let big = json!({"n": 1, "pad": "x".repeat(256 * 1024)});
+    let err = Counter::run(&Runtime::new(), big.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.DataLimitExceeded"), "{err}");
+    assert!(err.cause().unwrap().contains("execution input"), "{err}");
+    let unlimited = Runtime::builder()
+        .data_limit(PayloadLimit::UNLIMITED)
+        .build();
+    assert!(Counter::run(&unlimited, big).await.is_ok());
+}
+
+/// Issue 10: `asl!(pub r#Weird = …)` panicked the proc macro; a raw identifier
+/// names the type (and the state machine) without its `r#`.
+#[tokio::test]
+async fn a_raw_identifier_names_the_workflow() {
+    use asl::Workflow;
+    assert_eq!(Weird::NAME, "Weird");
+    let out = Weird::run(&Runtime::new(), json!({"n": 1})).await.unwrap();
+    assert_eq!(out, json!({"count": 1, "n": 1}));
+}

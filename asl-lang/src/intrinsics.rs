@@ -10,6 +10,12 @@ pub const ARRAY_RANGE_MAX_ITEMS: usize = 1000;
 /// AWS's largest input (characters) of `States.Hash`, `States.Base64Encode`/`Decode`.
 pub const MAX_STRING_INPUT_CHARS: usize = 10_000;
 
+/// The deepest nesting of intrinsic calls in one field
+/// (`States.Array(States.Array(...))`) asl accepts: far beyond what a workflow
+/// writes, and low enough that parsing, code generation, formatting and rustc
+/// stay well inside their stacks.
+pub const MAX_NESTING: usize = 32;
+
 /// Every intrinsic function of JSONPath states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Intrinsic {

@@ -24,6 +24,48 @@ pub fn expression_of(text: &str) -> Option<&str> {
     Some(inner.trim())
 }
 
+/// Whether `c` continues a name or a `$variable`: JSONata (and jsonata-rs, the
+/// runtime's evaluator) reads a name up to whitespace or an operator character,
+/// so quotes and other punctuation are part of it. The guard must read names
+/// the same way, or it would count brackets the evaluator's parser recurses into
+/// as if they were inside a string.
+fn name_char(c: char) -> bool {
+    !matches!(
+        c,
+        '\t' | '\n'
+            | '\u{000B}'
+            | '\u{000C}'
+            | '\r'
+            | ' '
+            | '.'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '('
+            | ')'
+            | ','
+            | '@'
+            | '#'
+            | ';'
+            | ':'
+            | '?'
+            | '+'
+            | '-'
+            | '*'
+            | '/'
+            | '%'
+            | '|'
+            | '='
+            | '<'
+            | '>'
+            | '^'
+            | '&'
+            | '!'
+            | '~'
+    )
+}
+
 /// Why [`guard`] refuses an expression: JSONata's error code and a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
@@ -143,10 +185,7 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                 }
                 '$' => {
                     i += 1;
-                    if chars.get(i) == Some(&'$') {
-                        i += 1;
-                    }
-                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    while i < chars.len() && name_char(chars[i]) {
                         i += 1;
                     }
                 }
@@ -194,7 +233,7 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                     }
                 }
                 c if c.is_alphabetic() || c == '_' || c == 'λ' => {
-                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    while i < chars.len() && name_char(chars[i]) {
                         i += 1;
                     }
                 }
@@ -530,7 +569,7 @@ pub fn lex(source: &str) -> Lexed {
             '$' => {
                 let start = i + 1;
                 let mut end = start;
-                while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
+                while end < chars.len() && name_char(chars[end]) {
                     end += 1;
                 }
                 if end > start {
@@ -549,7 +588,16 @@ pub fn lex(source: &str) -> Lexed {
             }
             c if c.is_alphanumeric() || c == '_' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                // A name runs to whitespace or an operator, as jsonata-rs reads it
+                // (quotes included: `ts'x` is one name); a number is alphanumeric.
+                let in_token = |c: char| {
+                    if start < chars.len() && chars[start].is_ascii_digit() {
+                        c.is_alphanumeric() || c == '_'
+                    } else {
+                        name_char(c)
+                    }
+                };
+                while i < chars.len() && in_token(chars[i]) {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
@@ -613,6 +661,9 @@ mod tests {
     #[test]
     fn guard_refuses_what_the_evaluator_cannot_run() {
         for refused in [
+            // A name runs through a quote: the brackets after it are code.
+            &format!("ts'{}1{}'", "{\"a\":".repeat(200), "}".repeat(200)),
+            &format!("$x'{}1{}'", "[".repeat(200), "]".repeat(200)),
             "a.%.b",
             "$substring(?, 0, 2)",
             "function($x){$x}(1)",

@@ -74,6 +74,13 @@ pub mod fields {
 /// 256 KiB, Step Functions' quota.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// The deepest nesting of arrays and objects a payload may have: the depth
+/// serde_json's parser accepts, so everything a workflow holds can be written as
+/// JSON text and read back. Deeper data is refused where it enters (execution
+/// input, task results) and where it is built (state results), so no recursion
+/// over a value (clone, drop, serialization) can exhaust a thread's stack.
+pub const MAX_DATA_DEPTH: usize = 128;
+
 /// The eight state types, as written in `Type`.
 pub const STATE_TYPES: [&str; 8] = [
     "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",

@@ -18,6 +18,7 @@ pub use std::vec::Vec;
 pub use serde_json::{Map, Number, Value};
 
 pub use crate::__reference_path as path;
+pub use crate::__workflow_api as workflow_api;
 pub use crate::choice::Cmp;
 
 /// Choice rule operators, as generated conditions call them.
@@ -39,28 +40,6 @@ pub use crate::path::{ReferencePath, Root, Segment};
 pub use crate::retry::{Jitter, Retrier};
 pub use crate::template::{Scope, eval_query, path_not_found};
 pub use crate::workflow::Workflow;
-
-/// A payload template object with its members in template order.
-#[inline]
-pub fn object<const N: usize>(members: [(&'static str, Value); N]) -> Value {
-    let mut map = Map::with_capacity(N);
-    for (key, value) in members {
-        map.insert(String::from(key), value);
-    }
-    Value::Object(map)
-}
-
-/// [`object`] for a state's result (the top of its template), with one spare
-/// slot: the next state's `ResultPath` (`"$.size"`) often adds a member, and the
-/// slot saves that write a reallocation of the object.
-#[inline]
-pub fn result_object<const N: usize>(members: [(&'static str, Value); N]) -> Value {
-    let mut map = Map::with_capacity(N + 1);
-    for (key, value) in members {
-        map.insert(String::from(key), value);
-    }
-    Value::Object(map)
-}
 
 /// The value of a `"field.$": "<JSONPath query>"` member over the state's input
 /// (no `$$`, no variables): the value, or the array of matches.

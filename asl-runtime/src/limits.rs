@@ -1,6 +1,10 @@
-//! The payload size limit: AWS fails a state whose input or output, as UTF-8 JSON
+//! The payload limits: AWS fails a state whose input or output, as UTF-8 JSON
 //! text, is larger than 256 KiB, with the terminal error
-//! `States.DataLimitExceeded` (no `Retry`/`Catch` on `States.ALL` sees it).
+//! `States.DataLimitExceeded` (no `Retry`/`Catch` on `States.ALL` sees it). Data
+//! nested deeper than [`MAX_DATA_DEPTH`] fails the same way, whatever the size
+//! limit: every walk over a value (clone, drop, serialization) recurses, and this
+//! bound keeps that recursion far from the end of a thread's stack. A value that
+//! is too deep is taken apart without recursion ([`dismantle`]).
 //!
 //! In: a `Value` and the state's name. Out: `Ok` or the error with AWS's cause.
 //! The size is counted by serializing into a counter that stops at the limit, so a
@@ -13,8 +17,10 @@ use serde_json::Value;
 
 use crate::error::{Error, names};
 
+pub use asl_lang::keywords::MAX_DATA_DEPTH;
+
 /// AWS's quota: 256 KiB.
-pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = asl_lang::keywords::MAX_PAYLOAD_BYTES;
 
 /// The size limit in force for an execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +50,8 @@ impl PayloadLimit {
         }
     }
 
-    /// Is `value`'s compact JSON text within the limit?
+    /// Is `value`'s compact JSON text within the limit? (`value` must be no deeper
+    /// than [`MAX_DATA_DEPTH`]: see [`depth_exceeds`].)
     pub fn fits(&self, value: &Value) -> bool {
         match self.max_bytes {
             None => true,
@@ -52,10 +59,57 @@ impl PayloadLimit {
         }
     }
 
+    /// Checks a value that enters or leaves a state: too deep, or over the size
+    /// limit, is `States.DataLimitExceeded` with `what` in the cause; a value too
+    /// deep is taken apart without recursion. `what` completes "The state/task
+    /// 'NAME' ...", e.g. "returned a result".
+    pub fn check(&self, state_name: &str, what: &str, value: Value) -> Result<Value, Error> {
+        if depth_exceeds(&value, MAX_DATA_DEPTH) {
+            dismantle(value);
+            return Err(too_deep(&format!(
+                "The state/task '{state_name}' {what} that"
+            )));
+        }
+        if self.fits(&value) {
+            return Ok(value);
+        }
+        Err(Error::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "The state/task '{state_name}' {what} with a size exceeding the maximum number of bytes service limit."
+            ),
+        ))
+    }
+
+    /// Checks an execution's input before any state runs: nested deeper than
+    /// [`MAX_DATA_DEPTH`] or larger than the size limit (AWS refuses such an
+    /// input at StartExecution) is `States.DataLimitExceeded`.
+    pub fn check_execution_input(&self, value: Value) -> Result<Value, Error> {
+        if depth_exceeds(&value, MAX_DATA_DEPTH) {
+            dismantle(value);
+            return Err(too_deep("The execution input"));
+        }
+        if self.fits(&value) {
+            return Ok(value);
+        }
+        let max = self.max_bytes.unwrap_or_default();
+        Err(Error::new(
+            names::DATA_LIMIT_EXCEEDED,
+            format!(
+                "The execution input is larger than {max} bytes (the size limit of an execution's input)."
+            ),
+        ))
+    }
+
     /// Checks a state's result/output. Too large: `States.DataLimitExceeded` with
     /// cause `The state/task 'NAME' returned a result with a size exceeding the
     /// maximum number of bytes service limit.`
     pub fn check_output(&self, state_name: &str, value: &Value) -> Result<(), Error> {
+        if depth_exceeds(value, MAX_DATA_DEPTH) {
+            return Err(too_deep(&format!(
+                "The state/task '{state_name}' returned a result that"
+            )));
+        }
         if self.fits(value) {
             return Ok(());
         }
@@ -80,6 +134,45 @@ impl PayloadLimit {
                 "The state/task '{state_name}' has an input with a size exceeding the maximum number of bytes service limit."
             ),
         ))
+    }
+}
+
+fn too_deep(what: &str) -> Error {
+    Error::new(
+        names::DATA_LIMIT_EXCEEDED,
+        format!(
+            "{what} nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have."
+        ),
+    )
+}
+
+/// Whether `value` nests arrays and objects deeper than `max` levels (a scalar
+/// is level 0, `[1]` level 1). Looks no deeper than `max + 1` levels, so its own
+/// recursion is bounded whatever the value.
+pub fn depth_exceeds(value: &Value, max: usize) -> bool {
+    fn walk(value: &Value, budget: usize) -> bool {
+        match value {
+            Value::Array(items) => budget == 0 || items.iter().any(|v| walk(v, budget - 1)),
+            Value::Object(map) => budget == 0 || map.values().any(|v| walk(v, budget - 1)),
+            _ => false,
+        }
+    }
+    walk(value, max)
+}
+
+/// Drops `value` without recursion: a value nested deeper than the stack allows
+/// (which serde_json's own `Drop` would recurse through) is taken apart level by
+/// level on the heap.
+pub fn dismantle(value: Value) {
+    let mut stack = vec![value];
+    while let Some(mut v) = stack.pop() {
+        match &mut v {
+            Value::Array(items) => stack.extend(std::mem::take(items)),
+            Value::Object(map) => {
+                stack.extend(std::mem::take(map).into_iter().map(|(_, v)| v));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -115,6 +208,37 @@ impl io::Write for Counter {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `[[[...0...]]]`, `depth` levels, built and taken apart without recursion.
+    fn nested(depth: usize) -> Value {
+        let mut v = json!(0);
+        for _ in 0..depth {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn depth_is_bounded_and_deep_values_are_dismantled_without_recursion() {
+        assert!(!depth_exceeds(&nested(MAX_DATA_DEPTH), MAX_DATA_DEPTH));
+        assert!(depth_exceeds(&nested(MAX_DATA_DEPTH + 1), MAX_DATA_DEPTH));
+        // A million levels: checking stops early, dropping needs no stack.
+        let deep = nested(1_000_000);
+        assert!(depth_exceeds(&deep, MAX_DATA_DEPTH));
+        let e = PayloadLimit::UNLIMITED
+            .check("Build", "returned a result", deep)
+            .unwrap_err();
+        assert_eq!(e.name(), names::DATA_LIMIT_EXCEEDED);
+        assert!(e.cause().unwrap().contains("128 levels"), "{e}");
+        let e = PayloadLimit::AWS
+            .check_execution_input(nested(1_000_000))
+            .unwrap_err();
+        assert!(e.cause().unwrap().starts_with("The execution input"), "{e}");
+        let big = json!("x".repeat(DEFAULT_MAX_PAYLOAD_BYTES));
+        let e = PayloadLimit::AWS.check_execution_input(big).unwrap_err();
+        assert!(e.cause().unwrap().contains("262144 bytes"), "{e}");
+        assert!(PayloadLimit::AWS.check_execution_input(nested(10)).is_ok());
+    }
 
     #[test]
     fn counts_utf8_bytes_of_compact_json() {

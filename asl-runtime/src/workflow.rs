@@ -57,3 +57,115 @@ impl Runtime {
             .collect()
     }
 }
+
+/// The public face of a generated workflow type, written once here instead of
+/// in every expansion: `impl Workflow` and the inherent `run`/`run_with`.
+/// `workflow_api!(Name, "Name", INFO, driver, [resources], [declared])` for a compiled
+/// workflow; `workflow_api!(skeleton Name, "Name", [declared])` next to
+/// `compile_error!` when the definition is invalid, so code that uses the type
+/// still type-checks and the real error stands alone.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __workflow_api {
+    ($name:ident, $machine_name:literal, $info:ident, $driver:ident, [$($resource:literal),*], [$($declared:literal),*]) => {
+        impl $crate::Workflow for $name {
+            const NAME: &'static str = $machine_name;
+            const RESOURCES: &'static [&'static str] = &[$($resource),*];
+            const DECLARED_RESOURCES: &'static [&'static str] = &[$($declared),*];
+
+            fn run(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
+            > + ::core::marker::Send {
+                $name::run(runtime, input)
+            }
+
+            fn run_with(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+                options: $crate::ExecutionOptions,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
+            > + ::core::marker::Send {
+                $name::run_with(runtime, input, options)
+            }
+        }
+
+        impl $name {
+            /// Runs one execution with `input` and returns its output, or AWS's
+            /// `error` and `cause` when it fails.
+            pub async fn run(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
+                Self::run_with(runtime, input, $crate::ExecutionOptions::default()).await
+            }
+
+            /// [`Self::run`] with an execution name, a history sink of its own or
+            /// Express mode.
+            pub async fn run_with(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+                options: $crate::ExecutionOptions,
+            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
+                let (execution, input) =
+                    $crate::__private::Execution::start(runtime, &$info, input, options);
+                let variables = $crate::__private::Variables::root();
+                execution.finish($driver(&execution, &variables, input)).await
+            }
+        }
+    };
+    (skeleton $name:ident, $machine_name:literal, [$($declared:literal),*]) => {
+        impl $crate::Workflow for $name {
+            const NAME: &'static str = $machine_name;
+            const RESOURCES: &'static [&'static str] = &[$($declared),*];
+            const DECLARED_RESOURCES: &'static [&'static str] = &[$($declared),*];
+
+            #[allow(unreachable_code)]
+            fn run(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
+            > + ::core::marker::Send {
+                let _ = (runtime, input);
+                ::core::unreachable!("the workflow definition did not compile");
+                async { ::core::unreachable!() }
+            }
+
+            #[allow(unreachable_code)]
+            fn run_with(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+                options: $crate::ExecutionOptions,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
+            > + ::core::marker::Send {
+                let _ = (runtime, input, options);
+                ::core::unreachable!("the workflow definition did not compile");
+                async { ::core::unreachable!() }
+            }
+        }
+
+        impl $name {
+            pub async fn run(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
+                let _ = (runtime, input);
+                ::core::unreachable!("the workflow definition did not compile")
+            }
+
+            pub async fn run_with(
+                runtime: &$crate::Runtime,
+                input: $crate::Value,
+                options: $crate::ExecutionOptions,
+            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
+                let _ = (runtime, input, options);
+                ::core::unreachable!("the workflow definition did not compile")
+            }
+        }
+    };
+}

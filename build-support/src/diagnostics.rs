@@ -86,6 +86,12 @@ impl LineIndex {
         Diagnostic::new(rule, message, self.origin(start, end, pointer))
     }
 
+    /// Byte offset where 1-based `line` starts.
+    pub fn line_start(&self, line: u32) -> usize {
+        let i = (line as usize).saturating_sub(1);
+        self.line_starts.get(i).copied().unwrap_or(self.text.len())
+    }
+
     /// Text of 1-based `line`, without its line break.
     pub fn line_text(&self, line: u32) -> &str {
         let i = (line as usize).saturating_sub(1);
@@ -102,6 +108,20 @@ impl LineIndex {
 
 /// Longest part of a source line shown under a diagnostic.
 const MAX_SHOWN_CHARS: usize = 120;
+
+/// How many diagnostics of one rule are rendered in full as text; the rest of
+/// that rule are counted in one line (a minified file with 20,000 duplicate keys
+/// stays readable, and rendering stays linear).
+pub const MAX_RENDERED_PER_RULE: usize = 50;
+
+/// `text` cut to `max_chars` characters with `…` when longer: names and keys in
+/// messages stay short however long they are in the file.
+pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..cut])),
+    }
+}
 
 /// One problem, located.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,23 +185,59 @@ impl Diagnostics {
         self.index.line_text(d.origin.line)
     }
 
+    /// The part of a diagnostic's source line that is shown: a window of at most
+    /// `MAX_SHOWN_CHARS` characters around its column (a minified file is one
+    /// long line), with `...` where it is cut; and the window's first column.
+    /// Costs the window, not the line.
+    fn window(&self, d: &Diagnostic) -> (String, usize, usize) {
+        self.window_of(d, MAX_SHOWN_CHARS)
+    }
+
+    /// [`Self::window`] with `max` characters; a line that fits is shown whole.
+    fn window_of(&self, d: &Diagnostic, max: usize) -> (String, usize, usize) {
+        let line = self.source_line(d);
+        let line_start = self.index.line_start(d.origin.line);
+        // The byte where the diagnostic starts, within the line.
+        let at = d.origin.start.saturating_sub(line_start).min(line.len());
+        let at = (0..=at)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        if line.chars().nth(max).is_none() {
+            // The whole line fits.
+            let before = line[..at].chars().count();
+            return (line.to_string(), before, before);
+        }
+        let before: Vec<char> = line[..at].chars().rev().take(max / 3 + 1).collect();
+        let lead_cut = before.len() > max / 3;
+        let before: String = before
+            .into_iter()
+            .take(max / 3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let room = max - before.chars().count();
+        let mut after = line[at..].chars();
+        let shown_after: String = after.by_ref().take(room).collect();
+        let trail_cut = after.next().is_some();
+        let lead = if lead_cut { "..." } else { "" };
+        let trail = if trail_cut { "..." } else { "" };
+        let col = lead.len() + before.chars().count();
+        let prefix_cols = before.chars().count();
+        (
+            format!("{lead}{before}{shown_after}{trail}"),
+            col,
+            prefix_cols,
+        )
+    }
+
     /// Renders one diagnostic rustc-style.
     pub fn render(&self, d: &Diagnostic) -> String {
-        let chars: Vec<char> = self.source_line(d).chars().collect();
         let gutter = d.origin.line.to_string();
         let pad = " ".repeat(gutter.len());
-        let col = (d.origin.column as usize - 1).min(chars.len());
-        // A long line (minified JSON) is shown as a window around the column.
-        let start = if chars.len() > MAX_SHOWN_CHARS {
-            col.saturating_sub(MAX_SHOWN_CHARS / 3)
-        } else {
-            0
-        };
-        let end = (start + MAX_SHOWN_CHARS).min(chars.len());
-        let lead = if start > 0 { "..." } else { "" };
-        let trail = if end < chars.len() { "..." } else { "" };
-        let shown: String = chars[start..end].iter().collect();
-        let line_text = format!("{lead}{shown}{trail}");
+        let (line_text, col, before_cols) = self.window(d);
+        let shown_len = line_text.chars().count();
         // Underline the value, but not past the end of what is shown.
         let width = self
             .index
@@ -195,15 +251,29 @@ impl Diagnostics {
                     .take(MAX_SHOWN_CHARS)
                     .count()
             })
-            .min(end.saturating_sub(col))
+            .min(shown_len.saturating_sub(col))
             .max(1);
-        let prefix: String = lead
+        let line = self.source_line(d);
+        let line_start = self.index.line_start(d.origin.line);
+        let at = d.origin.start.saturating_sub(line_start).min(line.len());
+        let at = (0..=at)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        let tabs_before: Vec<bool> = line[..at]
             .chars()
-            .map(|_| ' ')
+            .rev()
+            .take(before_cols)
+            .map(|c| c == '\t')
+            .collect();
+        let prefix: String = " "
+            .repeat(col - before_cols)
+            .chars()
             .chain(
-                chars[start..col]
+                tabs_before
                     .iter()
-                    .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+                    .rev()
+                    .map(|&t| if t { '\t' } else { ' ' }),
             )
             .collect();
         let mut out = format!("error[{}]: {}\n", d.rule, d.message);
@@ -239,7 +309,9 @@ impl Diagnostics {
                         "line": d.origin.line,
                         "column": d.origin.column,
                         "pointer": d.origin.pointer,
-                        "source_line": self.source_line(d),
+                        // The line, or a window of 1,000 characters around
+                        // the column when it is longer (a minified file).
+                        "source_line": self.window_of(d, 1000).0,
                     })
                 })
                 .collect(),
@@ -249,11 +321,32 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.items.iter().enumerate() {
-            if i > 0 {
+        let mut rendered: std::collections::HashMap<Rule, usize> = std::collections::HashMap::new();
+        let mut first = true;
+        for d in &self.items {
+            let n = rendered.entry(d.rule).or_default();
+            *n += 1;
+            if *n > MAX_RENDERED_PER_RULE {
+                continue;
+            }
+            if !first {
                 writeln!(f)?;
             }
+            first = false;
             f.write_str(&self.render(d))?;
+        }
+        let mut more: Vec<(Rule, usize)> = rendered
+            .into_iter()
+            .filter(|(_, n)| *n > MAX_RENDERED_PER_RULE)
+            .map(|(r, n)| (r, n - MAX_RENDERED_PER_RULE))
+            .collect();
+        more.sort();
+        for (rule, n) in more {
+            write!(
+                f,
+                "\nerror[{rule}]: {n} more problems of this rule in {} (the first {MAX_RENDERED_PER_RULE} are shown; `--format json` lists all)\n",
+                self.file_name
+            )?;
         }
         if self.items.len() > 1 {
             write!(

@@ -487,7 +487,11 @@ fn quote_bare_words(filter: &str) -> String {
 /// Parses an intrinsic function call, nested calls included, and checks its
 /// argument count and literal argument types.
 pub fn parse_intrinsic(text: &str) -> Result<Call, String> {
-    let mut p = CallParser { text, pos: 0 };
+    let mut p = CallParser {
+        text,
+        pos: 0,
+        depth: 0,
+    };
     let call = p.call()?;
     p.skip_ws();
     if p.pos < text.len() {
@@ -502,6 +506,8 @@ pub fn parse_intrinsic(text: &str) -> Result<Call, String> {
 struct CallParser<'a> {
     text: &'a str,
     pos: usize,
+    /// Calls open around the one being read.
+    depth: usize,
 }
 
 impl CallParser<'_> {
@@ -592,7 +598,21 @@ impl CallParser<'_> {
                 self.pos += len;
                 Ok(Arg::Path(path))
             }
-            Some('S') if rest.starts_with("States.") => Ok(Arg::Call(self.call()?)),
+            Some('S') if rest.starts_with("States.") => {
+                // Bounded before recursing: a 28 KB field of nested calls must
+                // not take the parser (or the code it leads to) down.
+                // The call about to be read is level `depth + 2` (the outermost is 1).
+                if self.depth + 2 > asl_lang::intrinsics::MAX_NESTING {
+                    return Err(format!(
+                        "more than {0} intrinsic calls are nested here; asl accepts at most {0} levels",
+                        asl_lang::intrinsics::MAX_NESTING
+                    ));
+                }
+                self.depth += 1;
+                let call = self.call();
+                self.depth -= 1;
+                Ok(Arg::Call(call?))
+            }
             Some('-' | '0'..='9') => {
                 let len = rest
                     .find(|c: char| {

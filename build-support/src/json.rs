@@ -386,7 +386,9 @@ impl Parser<'_> {
             };
             if let Some(first) = first {
                 let first = &members[first];
-                let child = format!("{}/{}", self.pointer(), escape_pointer(&key));
+                // A key may be huge (200 KB): the diagnostic keeps a short form.
+                let shown = crate::diagnostics::shorten(&key, 80);
+                let child = format!("{}/{}", self.pointer(), escape_pointer(&shown));
                 self.diagnostics.push(duplicate_key(
                     self.index, &key, first, key_start, key_end, &child,
                 ));
@@ -643,6 +645,7 @@ fn duplicate_key(
     pointer: &str,
 ) -> Diagnostic {
     let (line, _) = index.line_col(first.key_start);
+    let key = crate::diagnostics::shorten(key, 80);
     index
         .diagnostic_at(
             Rule::DuplicateKey,

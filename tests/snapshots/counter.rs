@@ -13,53 +13,7 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
-    impl __asl::Workflow for Counter {
-        const NAME: &'static str = "Counter";
-        const RESOURCES: &'static [&'static str] = &[];
-        const DECLARED_RESOURCES: &'static [&'static str] = &[];
-        fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            Counter::run(runtime, input)
-        }
-        fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            Counter::run_with(runtime, input, options)
-        }
-    }
-    impl Counter {
-        /// Runs one execution with `input` and returns its output, or AWS's
-        /// `error` and `cause` when it fails.
-        pub async fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-        }
-        /// [`Self::run`] with an execution name or a history sink of its own.
-        pub async fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let (__ex, __input) = __asl::Execution::start(
-                runtime,
-                &__INFO,
-                input,
-                options,
-            );
-            let __vars = __asl::Variables::root();
-            __ex.finish(__drive0(&__ex, &__vars, __input)).await
-        }
-    }
+    __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
     static __P1: __asl::ReferencePath = __asl::path!(input, "$.count", "count");
     fn init(
@@ -71,10 +25,12 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            let __res = __asl::result_object([
-                ("count", __asl::Value::from(0i64)),
-                ("n", __asl::field("n", &__P0, __eff)?),
-            ]);
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert("count".into(), __asl::Value::from(0i64));
+                __m.insert("n".into(), __asl::field("n", &__P0, __eff)?);
+                __asl::Value::Object(__m)
+            };
             let __out = __res;
             __asl::Ok(__out)
         })();
@@ -89,16 +45,18 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            let __res = __asl::result_object([
-                (
-                    "count",
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert(
+                    "count".into(),
                     __asl::intrinsics::math_add(
                         &__asl::field("count", &__P1, __eff)?,
                         &__asl::Value::from(1i64),
                     )?,
-                ),
-                ("n", __asl::field("n", &__P0, __eff)?),
-            ]);
+                );
+                __m.insert("n".into(), __asl::field("n", &__P0, __eff)?);
+                __asl::Value::Object(__m)
+            };
             let __out = __res;
             __asl::Ok(__out)
         })();

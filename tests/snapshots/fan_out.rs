@@ -13,53 +13,7 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
-    impl __asl::Workflow for FanOut {
-        const NAME: &'static str = "FanOut";
-        const RESOURCES: &'static [&'static str] = &[];
-        const DECLARED_RESOURCES: &'static [&'static str] = &[];
-        fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            FanOut::run(runtime, input)
-        }
-        fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            FanOut::run_with(runtime, input, options)
-        }
-    }
-    impl FanOut {
-        /// Runs one execution with `input` and returns its output, or AWS's
-        /// `error` and `cause` when it fails.
-        pub async fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-        }
-        /// [`Self::run`] with an execution name or a history sink of its own.
-        pub async fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let (__ex, __input) = __asl::Execution::start(
-                runtime,
-                &__INFO,
-                input,
-                options,
-            );
-            let __vars = __asl::Variables::root();
-            __ex.finish(__drive0(&__ex, &__vars, __input)).await
-        }
-    }
+    __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
     static __P1: __asl::ReferencePath = __asl::path!(
         input, "$[0].doubled", [0], "doubled"
@@ -75,15 +29,17 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            let __res = __asl::result_object([
-                (
-                    "doubled",
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(2usize);
+                __m.insert(
+                    "doubled".into(),
                     __asl::intrinsics::math_add(
                         &__asl::field("doubled", &__P0, __eff)?,
                         &__asl::field("doubled", &__P0, __eff)?,
                     )?,
-                ),
-            ]);
+                );
+                __asl::Value::Object(__m)
+            };
             let __out = __res;
             __asl::Ok(__out)
         })();
@@ -138,17 +94,19 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            let __res = __asl::result_object([
-                (
-                    "text",
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(2usize);
+                __m.insert(
+                    "text".into(),
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["n is ", ""],
                             &[__asl::field("text", &__P0, __eff)?],
                         )?,
                     ),
-                ),
-            ]);
+                );
+                __asl::Value::Object(__m)
+            };
             let __out = __res;
             __asl::Ok(__out)
         })();
@@ -304,10 +262,18 @@ const _: () = {
                             }),
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
-                        let __res = __asl::result_object([
-                            ("doubled", __asl::field("doubled", &__P1, &__res)?),
-                            ("text", __asl::field("text", &__P2, &__res)?),
-                        ]);
+                        let __res = {
+                            let mut __m = __asl::Map::with_capacity(3usize);
+                            __m.insert(
+                                "doubled".into(),
+                                __asl::field("doubled", &__P1, &__res)?,
+                            );
+                            __m.insert(
+                                "text".into(),
+                                __asl::field("text", &__P2, &__res)?,
+                            );
+                            __asl::Value::Object(__m)
+                        };
                         let __out = __P3
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __asl::Ok(__out)

@@ -13,53 +13,7 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
-    impl __asl::Workflow for JsonataCatch {
-        const NAME: &'static str = "JsonataCatch";
-        const RESOURCES: &'static [&'static str] = &[];
-        const DECLARED_RESOURCES: &'static [&'static str] = &[];
-        fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            JsonataCatch::run(runtime, input)
-        }
-        fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            JsonataCatch::run_with(runtime, input, options)
-        }
-    }
-    impl JsonataCatch {
-        /// Runs one execution with `input` and returns its output, or AWS's
-        /// `error` and `cause` when it fails.
-        pub async fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-        }
-        /// [`Self::run`] with an execution name or a history sink of its own.
-        pub async fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let (__ex, __input) = __asl::Execution::start(
-                runtime,
-                &__INFO,
-                input,
-                options,
-            );
-            let __vars = __asl::Variables::root();
-            __ex.finish(__drive0(&__ex, &__vars, __input)).await
-        }
-    }
+    __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
     static __J0: __asl::JsonataExpr = __asl::JsonataExpr::new(
         "'bad ' & $states.input.x",
     );

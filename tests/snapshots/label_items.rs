@@ -13,53 +13,7 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
-    impl __asl::Workflow for LabelItems {
-        const NAME: &'static str = "LabelItems";
-        const RESOURCES: &'static [&'static str] = &[];
-        const DECLARED_RESOURCES: &'static [&'static str] = &[];
-        fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            LabelItems::run(runtime, input)
-        }
-        fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            LabelItems::run_with(runtime, input, options)
-        }
-    }
-    impl LabelItems {
-        /// Runs one execution with `input` and returns its output, or AWS's
-        /// `error` and `cause` when it fails.
-        pub async fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-        }
-        /// [`Self::run`] with an execution name or a history sink of its own.
-        pub async fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let (__ex, __input) = __asl::Execution::start(
-                runtime,
-                &__INFO,
-                input,
-                options,
-            );
-            let __vars = __asl::Variables::root();
-            __ex.finish(__drive0(&__ex, &__vars, __input)).await
-        }
-    }
+    __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
     static __P1: __asl::ReferencePath = __asl::path!(
         context, "$$.Map.Item.Index", "Map", "Item", "Index"
@@ -81,9 +35,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            let __res = __asl::result_object([
-                (
-                    "label",
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert(
+                    "label".into(),
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["", "-", ""],
@@ -93,9 +48,10 @@ const _: () = {
                             ],
                         )?,
                     ),
-                ),
-                ("value", __asl::field("value", &__P5, __eff)?),
-            ]);
+                );
+                __m.insert("value".into(), __asl::field("value", &__P5, __eff)?);
+                __asl::Value::Object(__m)
+            };
             let __out = __res;
             __asl::Ok(__out)
         })();
@@ -207,17 +163,22 @@ const _: () = {
                     __tolerance,
                     |__index, __item| {
                         let __ctx = __st.context().with_map_item(__index, __item);
-                        let __iteration_input = __asl::result_object([
-                            (
-                                "index",
+                        let __iteration_input = {
+                            let mut __m = __asl::Map::with_capacity(4usize);
+                            __m.insert(
+                                "index".into(),
                                 __asl::eval_context_path("index", &__P1, &__ctx, __eff)?,
-                            ),
-                            (
-                                "value",
+                            );
+                            __m.insert(
+                                "value".into(),
                                 __asl::eval_context_path("value", &__P2, &__ctx, __eff)?,
-                            ),
-                            ("prefix", __asl::field("prefix", &__P3, __eff)?),
-                        ]);
+                            );
+                            __m.insert(
+                                "prefix".into(),
+                                __asl::field("prefix", &__P3, __eff)?,
+                            );
+                            __asl::Value::Object(__m)
+                        };
                         let __iteration_vars = __vars.child();
                         __drive1(__ex, &__iteration_vars, __iteration_input)
                     },

@@ -13,61 +13,14 @@ const _: () = {
         timeout_seconds: __asl::None,
         reads_execution_input: false,
     };
-    impl __asl::Workflow for ManageEksCluster {
-        const NAME: &'static str = "ManageEksCluster";
-        const RESOURCES: &'static [&'static str] = &[
-            "arn:aws:states:::eks:createCluster.sync",
-            "arn:aws:states:::eks:createNodegroup.sync",
-            "arn:aws:states:::eks:runJob.sync",
-            "arn:aws:states:::sns:publish",
-            "arn:aws:states:::eks:call",
-            "arn:aws:states:::eks:deleteNodegroup.sync",
-            "arn:aws:states:::eks:deleteCluster.sync",
-        ];
-        const DECLARED_RESOURCES: &'static [&'static str] = &[];
-        fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            ManageEksCluster::run(runtime, input)
-        }
-        fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> impl ::core::future::Future<
-            Output = __asl::Result<__asl::Value, __asl::ExecutionError>,
-        > + ::core::marker::Send {
-            ManageEksCluster::run_with(runtime, input, options)
-        }
-    }
-    impl ManageEksCluster {
-        /// Runs one execution with `input` and returns its output, or AWS's
-        /// `error` and `cause` when it fails.
-        pub async fn run(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-        }
-        /// [`Self::run`] with an execution name or a history sink of its own.
-        pub async fn run_with(
-            runtime: &__asl::Runtime,
-            input: __asl::Value,
-            options: __asl::ExecutionOptions,
-        ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-            let (__ex, __input) = __asl::Execution::start(
-                runtime,
-                &__INFO,
-                input,
-                options,
-            );
-            let __vars = __asl::Variables::root();
-            __ex.finish(__drive0(&__ex, &__vars, __input)).await
-        }
-    }
+    __asl::workflow_api!(
+        ManageEksCluster, "ManageEksCluster", __INFO, __drive0,
+        ["arn:aws:states:::eks:createCluster.sync",
+        "arn:aws:states:::eks:createNodegroup.sync", "arn:aws:states:::eks:runJob.sync",
+        "arn:aws:states:::sns:publish", "arn:aws:states:::eks:call",
+        "arn:aws:states:::eks:deleteNodegroup.sync",
+        "arn:aws:states:::eks:deleteCluster.sync"], []
+    );
     static __L0: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
         "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
     ));
@@ -191,22 +144,32 @@ const _: () = {
             let __res = __st
                 .task(
                     "arn:aws:states:::eks:runJob.sync",
-                    __asl::result_object([
-                        ("ClusterName", __asl::Value::from("ExampleCluster")),
-                        (
-                            "CertificateAuthority",
+                    {
+                        let mut __m = __asl::Map::with_capacity(6usize);
+                        __m.insert(
+                            "ClusterName".into(),
+                            __asl::Value::from("ExampleCluster"),
+                        );
+                        __m.insert(
+                            "CertificateAuthority".into(),
                             __asl::field("CertificateAuthority", &__P4, __eff)?,
-                        ),
-                        ("Endpoint", __asl::field("Endpoint", &__P5, __eff)?),
-                        ("LogOptions", __asl::Value::clone(&__L6)),
-                        ("Job", __asl::Value::clone(&__L7)),
-                    ]),
+                        );
+                        __m.insert(
+                            "Endpoint".into(),
+                            __asl::field("Endpoint", &__P5, __eff)?,
+                        );
+                        __m.insert("LogOptions".into(), __asl::Value::clone(&__L6));
+                        __m.insert("Job".into(), __asl::Value::clone(&__L7));
+                        __asl::Value::Object(__m)
+                    },
                 )
                 .await?;
-            let __res = __asl::result_object([
-                ("status", __asl::field("status", &__P8, &__res)?),
-                ("logs", __asl::query_field("logs", &__Q9, &__res)?),
-            ]);
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert("status".into(), __asl::field("status", &__P8, &__res)?);
+                __m.insert("logs".into(), __asl::query_field("logs", &__Q9, &__res)?);
+                __asl::Value::Object(__m)
+            };
             let __out = __P10.apply_result(input, __res)?;
             __asl::Ok(__out)
         }
@@ -254,28 +217,32 @@ const _: () = {
             let __res = __st
                 .task(
                     "arn:aws:states:::sns:publish",
-                    __asl::result_object([
-                        (
-                            "TopicArn",
+                    {
+                        let mut __m = __asl::Map::with_capacity(3usize);
+                        __m.insert(
+                            "TopicArn".into(),
                             __asl::Value::from(
                                 "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
                             ),
-                        ),
-                        (
-                            "Message",
-                            __asl::object([
-                                (
-                                    "Input",
+                        );
+                        __m.insert(
+                            "Message".into(),
+                            {
+                                let mut __m = __asl::Map::with_capacity(1usize);
+                                __m.insert(
+                                    "Input".into(),
                                     __asl::Value::String(
                                         __asl::intrinsics::format(
                                             &["Saw expected value for pi: ", ""],
                                             &[__asl::field("Input", &__P11, __eff)?],
                                         )?,
                                     ),
-                                ),
-                            ]),
-                        ),
-                    ]),
+                                );
+                                __asl::Value::Object(__m)
+                            },
+                        );
+                        __asl::Value::Object(__m)
+                    },
                 )
                 .await?;
             let __out = __P12.apply_result(input, __res)?;
@@ -298,28 +265,32 @@ const _: () = {
             let __res = __st
                 .task(
                     "arn:aws:states:::sns:publish",
-                    __asl::result_object([
-                        (
-                            "TopicArn",
+                    {
+                        let mut __m = __asl::Map::with_capacity(3usize);
+                        __m.insert(
+                            "TopicArn".into(),
                             __asl::Value::from(
                                 "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
                             ),
-                        ),
-                        (
-                            "Message",
-                            __asl::object([
-                                (
-                                    "Input",
+                        );
+                        __m.insert(
+                            "Message".into(),
+                            {
+                                let mut __m = __asl::Map::with_capacity(1usize);
+                                __m.insert(
+                                    "Input".into(),
                                     __asl::Value::String(
                                         __asl::intrinsics::format(
                                             &["Saw unexpected value for pi: ", ""],
                                             &[__asl::field("Input", &__P11, __eff)?],
                                         )?,
                                     ),
-                                ),
-                            ]),
-                        ),
-                    ]),
+                                );
+                                __asl::Value::Object(__m)
+                            },
+                        );
+                        __asl::Value::Object(__m)
+                    },
                 )
                 .await?;
             let __out = __P12.apply_result(input, __res)?;
@@ -340,26 +311,36 @@ const _: () = {
             let __res = __st
                 .task(
                     "arn:aws:states:::eks:call",
-                    __asl::result_object([
-                        ("ClusterName", __asl::Value::from("ExampleCluster")),
-                        (
-                            "CertificateAuthority",
+                    {
+                        let mut __m = __asl::Map::with_capacity(6usize);
+                        __m.insert(
+                            "ClusterName".into(),
+                            __asl::Value::from("ExampleCluster"),
+                        );
+                        __m.insert(
+                            "CertificateAuthority".into(),
                             __asl::field("CertificateAuthority", &__P4, __eff)?,
-                        ),
-                        ("Endpoint", __asl::field("Endpoint", &__P5, __eff)?),
-                        ("Method", __asl::Value::from("DELETE")),
-                        (
-                            "Path",
+                        );
+                        __m.insert(
+                            "Endpoint".into(),
+                            __asl::field("Endpoint", &__P5, __eff)?,
+                        );
+                        __m.insert("Method".into(), __asl::Value::from("DELETE"));
+                        __m.insert(
+                            "Path".into(),
                             __asl::Value::from(
                                 "/apis/batch/v1/namespaces/default/jobs/example-job",
                             ),
-                        ),
-                    ]),
+                        );
+                        __asl::Value::Object(__m)
+                    },
                 )
                 .await?;
-            let __res = __asl::result_object([
-                ("status", __asl::field("status", &__P13, &__res)?),
-            ]);
+            let __res = {
+                let mut __m = __asl::Map::with_capacity(2usize);
+                __m.insert("status".into(), __asl::field("status", &__P13, &__res)?);
+                __asl::Value::Object(__m)
+            };
             let __out = __P14.apply_result(input, __res)?;
             __asl::Ok(__out)
         }

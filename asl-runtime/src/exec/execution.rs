@@ -21,6 +21,8 @@ pub struct WorkflowInfo {
 /// One running execution of a workflow: its identity, `$$.Execution`, clock and
 /// history. Generated state functions receive `&Execution`.
 pub struct Execution {
+    /// Why the execution fails before its first state (an input over a limit).
+    start_error: Option<Error>,
     runtime: Runtime,
     info: &'static WorkflowInfo,
     express: bool,
@@ -78,6 +80,12 @@ impl Execution {
             rt.partition, rt.region, rt.account, info.name
         );
         let history = options.history.unwrap_or_else(|| rt.history.clone());
+        // The input enters here: one too deep or too large fails the execution
+        // before any state runs (and before anything walks it).
+        let (input, start_error) = match rt.data_limit.check_execution_input(input) {
+            Ok(input) => (input, None),
+            Err(e) => (Value::Object(Map::new()), Some(e)),
+        };
         let wall_anchor = OffsetDateTime::now_utc();
         let execution = Execution {
             runtime: runtime.clone(),
@@ -98,6 +106,7 @@ impl Execution {
             instant_anchor: tokio::time::Instant::now(),
             context_execution: OnceLock::new(),
             context_state_machine: OnceLock::new(),
+            start_error,
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
@@ -117,19 +126,21 @@ impl Execution {
     where
         F: Future<Output = Result<Value, Error>>,
     {
-        let result = match self.info.timeout_seconds {
-            Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), driver).await
-            {
-                Ok(r) => r.map_err(|e| (e, false)),
-                Err(_) => Err((
-                    Error::new(
-                        names::TIMEOUT,
-                        "The execution timed out (TimeoutSeconds of the state machine).",
-                    ),
-                    true,
-                )),
-            },
-            None => driver.await.map_err(|e| (e, false)),
+        let result = match (&self.start_error, self.info.timeout_seconds) {
+            (Some(e), _) => Err((e.clone(), false)),
+            (None, Some(seconds)) => {
+                match tokio::time::timeout(Duration::from_secs(seconds), driver).await {
+                    Ok(r) => r.map_err(|e| (e, false)),
+                    Err(_) => Err((
+                        Error::new(
+                            names::TIMEOUT,
+                            "The execution timed out (TimeoutSeconds of the state machine).",
+                        ),
+                        true,
+                    )),
+                }
+            }
+            (None, None) => driver.await.map_err(|e| (e, false)),
         };
         match result {
             Ok(output) => {
@@ -174,6 +185,7 @@ impl Execution {
             recorder: history::Recorder::new(History::None, Arc::from(self.name.as_str())),
             context_execution: OnceLock::new(),
             context_state_machine: OnceLock::new(),
+            start_error: None,
         }
     }
 

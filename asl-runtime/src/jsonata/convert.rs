@@ -2,6 +2,7 @@
 //! kept as AWS keeps it), limits of depth and time.
 
 use super::*;
+use crate::limits::MAX_DATA_DEPTH;
 
 /// Where output objects get their member order from (see the module doc).
 pub(super) struct Order<'s> {
@@ -163,7 +164,7 @@ pub(super) fn evaluate_in<'s>(
     if result.is_undefined() {
         return Ok(None);
     }
-    from_jsonata(result, &mut order).map(Some)
+    from_jsonata(result, &mut order, MAX_DATA_DEPTH).map(Some)
 }
 
 pub(super) fn to_jsonata<'a, 's>(
@@ -218,10 +219,27 @@ pub(super) fn members_of<'a>(value: &'a JValue<'a>) -> Vec<&'a JValue<'a>> {
     }
 }
 
+/// Converts a result out of the arena into JSON, at most `budget` levels deep: an
+/// expression can build data of any depth (`$reduce` nesting an object per item),
+/// and the conversion's recursion must stay bounded.
 pub(super) fn from_jsonata<'a>(
     value: &'a JValue<'a>,
     order: &mut Order<'_>,
+    budget: usize,
 ) -> Result<Value, Failure> {
+    if budget == 0
+        && matches!(
+            value,
+            JValue::Array(..) | JValue::Range(..) | JValue::Object(_)
+        )
+    {
+        return Err(Failure::Threw {
+            code: "U1001".into(),
+            message: format!(
+                "The result nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have"
+            ),
+        });
+    }
     let address = value as *const JValue<'a> as usize;
     let original = order.originals.get(&address).copied();
     if order.reuse
@@ -241,7 +259,7 @@ pub(super) fn from_jsonata<'a>(
                 if member.is_undefined() {
                     continue;
                 }
-                items.push(from_jsonata(member, order)?);
+                items.push(from_jsonata(member, order, budget - 1)?);
             }
             Value::Array(items)
         }
@@ -252,7 +270,7 @@ pub(super) fn from_jsonata<'a>(
                     if let Some(member) = map.get(key.as_str())
                         && !member.is_undefined()
                     {
-                        out.insert(key.clone(), from_jsonata(member, order)?);
+                        out.insert(key.clone(), from_jsonata(member, order, budget - 1)?);
                     }
                 }
             }
@@ -275,7 +293,7 @@ pub(super) fn from_jsonata<'a>(
                     if member.is_undefined() {
                         continue;
                     }
-                    out.insert(key.to_owned(), from_jsonata(member, order)?);
+                    out.insert(key.to_owned(), from_jsonata(member, order, budget - 1)?);
                 }
             }
             Value::Object(out)

@@ -182,48 +182,9 @@ impl Gen<'_> {
                     reads_execution_input: #execution_input,
                 };
 
-                impl __asl::Workflow for #name {
-                    const NAME: &'static str = #machine_name;
-                    const RESOURCES: &'static [&'static str] = &[#(#resources),*];
-                    const DECLARED_RESOURCES: &'static [&'static str] = &[#(#declared),*];
-
-                    fn run(
-                        runtime: &__asl::Runtime,
-                        input: __asl::Value,
-                    ) -> impl ::core::future::Future<Output = __asl::Result<__asl::Value, __asl::ExecutionError>> + ::core::marker::Send {
-                        #name::run(runtime, input)
-                    }
-
-                    fn run_with(
-                        runtime: &__asl::Runtime,
-                        input: __asl::Value,
-                        options: __asl::ExecutionOptions,
-                    ) -> impl ::core::future::Future<Output = __asl::Result<__asl::Value, __asl::ExecutionError>> + ::core::marker::Send {
-                        #name::run_with(runtime, input, options)
-                    }
-                }
-
-                impl #name {
-                    /// Runs one execution with `input` and returns its output, or AWS's
-                    /// `error` and `cause` when it fails.
-                    pub async fn run(
-                        runtime: &__asl::Runtime,
-                        input: __asl::Value,
-                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-                        Self::run_with(runtime, input, __asl::ExecutionOptions::default()).await
-                    }
-
-                    /// [`Self::run`] with an execution name or a history sink of its own.
-                    pub async fn run_with(
-                        runtime: &__asl::Runtime,
-                        input: __asl::Value,
-                        options: __asl::ExecutionOptions,
-                    ) -> __asl::Result<__asl::Value, __asl::ExecutionError> {
-                        let (__ex, __input) = __asl::Execution::start(runtime, &__INFO, input, options);
-                        let __vars = __asl::Variables::root();
-                        __ex.finish(#top(&__ex, &__vars, __input)).await
-                    }
-                }
+                // `impl Workflow` and the inherent `run`/`run_with`, written once in
+                // the runtime.
+                __asl::workflow_api!(#name, #machine_name, __INFO, #top, [#(#resources),*], [#(#declared),*]);
 
                 #(#statics)*
                 #(#items)*

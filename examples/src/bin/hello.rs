@@ -13,8 +13,8 @@
 
 use std::process::ExitCode;
 
-use asl::asl;
 use asl::Runtime;
+use asl::asl;
 
 asl!(Hello = "hello.asl.json");
 

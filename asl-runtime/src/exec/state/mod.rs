@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::{Error, names};
+use crate::limits::MAX_DATA_DEPTH;
 use crate::path::ReferencePath;
 use crate::retry::Retrier;
 use crate::retry::{RetryCounters, RetryDecision};
@@ -358,15 +359,15 @@ impl<'e> StateRun<'e> {
     /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
     fn check_size(&self, output: Value) -> Result<Value, Error> {
         let limit = self.exec.data_limit();
-        // Most outputs are far below the limit: a structural upper bound (no
-        // formatting) settles those; only a large one is measured exactly.
+        // Most outputs are far below the limit and shallow: a structural upper
+        // bound (no formatting, depth-bounded) settles those; only a large or
+        // deep one is measured exactly.
         if let Some(max) = limit.max_bytes
-            && size_upper_bound(&output, max) <= max
+            && size_upper_bound(&output, max).is_some_and(|n| n <= max)
         {
             return Ok(output);
         }
-        limit.check_output(self.info.name, &output)?;
-        Ok(output)
+        limit.check(self.info.name, "returned a result", output)
     }
 
     /// A `Fail` state: the error (possibly without a name) the execution fails with.
@@ -405,34 +406,45 @@ fn json_type_name(value: &Value) -> &'static str {
 
 /// An upper bound of the compact JSON size of `value` (every string character
 /// counted as a 6-byte escape, every number as 24 bytes), stopping once past
-/// `cap`.
-fn size_upper_bound(value: &Value, cap: usize) -> usize {
-    fn walk(value: &Value, total: &mut usize, cap: usize) {
+/// `cap`; `None` when the value nests deeper than [`MAX_DATA_DEPTH`] (the walk
+/// goes no deeper than that).
+fn size_upper_bound(value: &Value, cap: usize) -> Option<usize> {
+    fn walk(value: &Value, total: &mut usize, cap: usize, budget: usize) -> bool {
         if *total > cap {
-            return;
+            return true;
         }
         match value {
             Value::Null | Value::Bool(_) => *total += 5,
             Value::Number(_) => *total += 24,
             Value::String(s) => *total += 6 * s.len() + 2,
             Value::Array(items) => {
+                if budget == 0 {
+                    return false;
+                }
                 *total += 2 + items.len();
                 for item in items {
-                    walk(item, total, cap);
+                    if !walk(item, total, cap, budget - 1) {
+                        return false;
+                    }
                 }
             }
             Value::Object(map) => {
+                if budget == 0 {
+                    return false;
+                }
                 *total += 2 + map.len();
                 for (k, v) in map {
                     *total += 6 * k.len() + 3;
-                    walk(v, total, cap);
+                    if !walk(v, total, cap, budget - 1) {
+                        return false;
+                    }
                 }
             }
         }
+        true
     }
     let mut total = 0;
-    walk(value, &mut total, cap);
-    total
+    walk(value, &mut total, cap, MAX_DATA_DEPTH).then_some(total)
 }
 
 #[cfg(test)]
@@ -450,7 +462,8 @@ mod tests {
             json!([[], [[]], u64::MAX, i64::MIN]),
         ] {
             assert!(
-                size_upper_bound(&v, usize::MAX) >= serde_json::to_string(&v).unwrap().len(),
+                size_upper_bound(&v, usize::MAX).unwrap()
+                    >= serde_json::to_string(&v).unwrap().len(),
                 "{v}"
             );
         }

@@ -1,0 +1,44 @@
+//! A short, seeded run of both fuzz targets in every CI run (a fixed number of
+//! inputs, so it costs the same every time); the long run is `asl-fuzz` (see the
+//! crate's docs).
+
+use std::time::Duration;
+
+use asl_fuzz::{corpus, front_end, runtime};
+
+#[test]
+fn front_end_survives_mutated_definitions() {
+    let corpus = corpus::load();
+    let report = asl_fuzz::run(
+        "front-end",
+        7,
+        Duration::from_secs(120),
+        1_500,
+        None,
+        &mut |rng, last| front_end::one(&corpus, rng, last),
+    );
+    assert!(report.crashes.is_empty(), "{:#?}", report.crashes);
+    println!(
+        "front-end: {} inputs, slowest {:?}",
+        report.inputs, report.slowest
+    );
+}
+
+#[test]
+fn runtime_survives_adversarial_values() {
+    let corpus = corpus::load();
+    let paths = runtime::Paths::new(&corpus);
+    let report = asl_fuzz::run(
+        "runtime",
+        7,
+        Duration::from_secs(120),
+        3_000,
+        None,
+        &mut |rng, last| runtime::one(&corpus, &paths, rng, last),
+    );
+    assert!(report.crashes.is_empty(), "{:#?}", report.crashes);
+    println!(
+        "runtime: {} inputs, slowest {:?}",
+        report.inputs, report.slowest
+    );
+}
