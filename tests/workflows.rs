@@ -378,6 +378,7 @@ async fn workflows_are_generic_and_say_which_handlers_they_need() {
 
 asl::asl!(DeepNest = "workflows/deep-nest.asl.json");
 asl::asl!(JsonataDeep = "workflows/jsonata-deep.asl.json");
+asl::asl!(DeepVariable = "workflows/deep-variable.asl.json");
 asl::asl!(pub r#Weird = "workflows/counter.asl.json");
 
 /// `[[[...0...]]]`, `depth` levels, built without recursion.
@@ -415,6 +416,15 @@ async fn data_nested_too_deep_fails_the_execution_not_the_process() {
     assert!(err.cause().unwrap().contains("128 levels"), "{err}");
     let out = JsonataDeep::run(&runtime, json!({"n": 2})).await.unwrap();
     assert_eq!(out, json!({"x": {"x": 0}}));
+
+    // A variable nested one level per iteration, never part of a state's output.
+    let err = DeepVariable::run(&runtime, json!({"n": 10_000}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.DataLimitExceeded"), "{err}");
+    assert!(err.cause().unwrap().contains("variable 'v'"), "{err}");
+    let out = DeepVariable::run(&runtime, json!({"n": 2})).await.unwrap();
+    assert_eq!(out, json!({"v": {"v": {"v": 0}}}));
 
     // An input 10,000 (and 1,000,000) levels deep, handed to `run`.
     for depth in [10_000, 1_000_000] {

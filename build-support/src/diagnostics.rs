@@ -149,6 +149,45 @@ impl Diagnostic {
     }
 }
 
+/// Where every stage reports its problems: the JSON parser, lowering, the checks
+/// and code generation all push into the one sink of a compilation, which
+/// collects them (never stopping at the first) and is turned into
+/// [`Diagnostics`] once, at the end: serde_derive's `Ctxt`, without its panic on
+/// an unchecked drop.
+#[derive(Debug, Default)]
+pub struct Sink {
+    items: Vec<Diagnostic>,
+}
+
+impl Sink {
+    pub fn new() -> Sink {
+        Sink::default()
+    }
+
+    /// Reports one problem.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// Reports several.
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(diagnostics);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Ends the compilation's reporting: every problem, in the order reported.
+    pub fn finish(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
 /// Every diagnostic of one file, with what is needed to render them.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
@@ -309,9 +348,9 @@ impl Diagnostics {
                         "line": d.origin.line,
                         "column": d.origin.column,
                         "pointer": d.origin.pointer,
-                        // The line, or a window of 1,000 characters around
+                        // The line, or a window of 300 characters around
                         // the column when it is longer (a minified file).
-                        "source_line": self.window_of(d, 1000).0,
+                        "source_line": self.window_of(d, 300).0,
                     })
                 })
                 .collect(),

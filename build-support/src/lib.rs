@@ -18,7 +18,7 @@ pub mod rules;
 
 pub use builder::{BuildError, Builder};
 pub use check::support::CheckOptions;
-pub use diagnostics::{Diagnostic, Diagnostics};
+pub use diagnostics::{Diagnostic, Diagnostics, Sink};
 pub use rules::Rule;
 
 /// Reads a definition: parses `source` (the file's bytes), builds the typed
@@ -62,20 +62,21 @@ pub fn load_with(
         Err(e) => return Err(invalid_utf8(source, &e, file_name)),
     };
     let index = diagnostics::LineIndex::new(text);
+    // One sink for every stage: parsing, lowering, the checks.
+    let mut sink = diagnostics::Sink::new();
     let parsed = json::parse(text, &index);
-    let mut all = parsed.diagnostics;
+    sink.extend(parsed.diagnostics);
     let Some(json) = parsed.json else {
-        return Err(Diagnostics::new(file_name, index, all));
+        return Err(Diagnostics::new(file_name, index, sink.finish()));
     };
-    let (machine, lower_diags) = lower::lower(&json, &index);
-    all.extend(lower_diags);
+    let machine = lower::lower(&json, &index, &mut sink);
     if let Some(machine) = &machine {
-        all.extend(check::check(machine));
-        check::support::check_support(machine, options, &mut all);
+        check::check(machine, &mut sink);
+        check::support::check_support(machine, options, &mut sink);
     }
     match machine {
-        Some(machine) if all.is_empty() => Ok(machine),
-        _ => Err(Diagnostics::new(file_name, index, all)),
+        Some(machine) if sink.is_empty() => Ok(machine),
+        _ => Err(Diagnostics::new(file_name, index, sink.finish())),
     }
 }
 

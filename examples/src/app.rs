@@ -30,7 +30,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use asl::runtime::exec::{ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime};
-use asl::runtime::integrations::{ClusterOverride, Integrations, WaitSchedule};
+use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -124,6 +124,9 @@ pub async fn integrations(
     args: &Args,
 ) -> Result<Integrations, SetupError> {
     let mut builder = Integrations::builder(sdk);
+    if let Some(limit) = args.request_timeout {
+        builder = builder.timeouts(Timeouts::all(limit));
+    }
     if let Some(initial) = args.poll_interval {
         let default = WaitSchedule::default();
         builder = builder.wait_schedule(WaitSchedule {

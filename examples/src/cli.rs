@@ -45,6 +45,9 @@ Options:
                             terminal and plain lines otherwise (shown on stderr)
   --poll-interval SECONDS   First delay between status checks of `.sync` tasks
                             (default 1; it doubles up to 15)
+  --request-timeout SECONDS How long to wait on a silent AWS endpoint or API server
+                            before the task fails with States.TaskFailed (default:
+                            connect 10 s, read 60 s, AWS call 180 s with retries)
   --name NAME               The execution name (default: a random UUID)
   -h, --help                Show this help
   -V, --version             Show the version
@@ -130,6 +133,7 @@ pub struct Args {
     pub history: Option<PathBuf>,
     pub progress: ProgressMode,
     pub poll_interval: Option<Duration>,
+    pub request_timeout: Option<Duration>,
     pub execution_name: Option<String>,
 }
 
@@ -311,6 +315,18 @@ where
                     )));
                 }
                 out.poll_interval = Some(Duration::from_secs_f64(seconds));
+            }
+            Long("request-timeout") => {
+                let v = value(&mut parser)?;
+                let seconds: f64 = v.parse().map_err(|_| {
+                    usage(format!("--request-timeout {v}: expected seconds, e.g. 30"))
+                })?;
+                if !(0.1..=3600.0).contains(&seconds) {
+                    return Err(usage(format!(
+                        "--request-timeout {v}: expected between 0.1 and 3600 seconds"
+                    )));
+                }
+                out.request_timeout = Some(Duration::from_secs_f64(seconds));
             }
             Long("name") => out.execution_name = Some(value(&mut parser)?),
             Long(_) | Short(_) => {

@@ -6,6 +6,13 @@ use std::time::Duration;
 
 use asl_fuzz::{corpus, front_end, runtime};
 
+/// Where the input being run is kept (a crash that aborts leaves it there).
+fn last_input(target: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target")
+        .join(format!("fuzz-last-input-bounded-{target}"))
+}
+
 #[test]
 fn front_end_survives_mutated_definitions() {
     let corpus = corpus::load();
@@ -14,7 +21,7 @@ fn front_end_survives_mutated_definitions() {
         7,
         Duration::from_secs(120),
         1_500,
-        None,
+        Some(&last_input("front-end")),
         &mut |rng, last| front_end::one(&corpus, rng, last),
     );
     assert!(report.crashes.is_empty(), "{:#?}", report.crashes);
@@ -33,7 +40,7 @@ fn runtime_survives_adversarial_values() {
         7,
         Duration::from_secs(120),
         3_000,
-        None,
+        Some(&last_input("runtime")),
         &mut |rng, last| runtime::one(&corpus, &paths, rng, last),
     );
     assert!(report.crashes.is_empty(), "{:#?}", report.crashes);

@@ -141,7 +141,7 @@ const _: () = {
                     1usize => {
                         let __out = __JT4.eval(&__scope, "Catch[1]/Output")?;
                         let __assigned = __JT6.eval(&__scope, "Catch[1]/Assign")?;
-                        __vars.assign(__assigned);
+                        __vars.assign(__assigned)?;
                         __asl::Ok(__out)
                     }
                     _ => __asl::Ok(__asl::Value::clone(__error_output)),

@@ -12,7 +12,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, names};
+use crate::limits::MAX_DATA_DEPTH;
 use crate::path::ReferencePath;
 
 /// One scope of variables and the scopes around it.
@@ -79,14 +80,32 @@ impl<'p> Variables<'p> {
         all
     }
 
-    /// Writes the evaluated `Assign` object into this scope.
-    pub fn assign(&self, values: Value) {
-        if let Value::Object(values) = values {
-            let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
-            for (k, v) in values {
-                own.insert(k, v);
-            }
+    /// Writes the evaluated `Assign` object into this scope. A value nested deeper
+    /// than [`MAX_DATA_DEPTH`] is refused (`States.DataLimitExceeded`): a loop
+    /// that assigns `{"x": {"y.$": "$x"}}` would otherwise nest a variable one
+    /// level per iteration, past what any walk over it can survive.
+    pub fn assign(&self, values: Value) -> Result<(), Error> {
+        let Value::Object(values) = values else {
+            return Ok(());
+        };
+        if let Some((name, _)) = values
+            .iter()
+            .find(|(_, v)| crate::limits::depth_exceeds(v, MAX_DATA_DEPTH))
+        {
+            let name = name.clone();
+            crate::limits::dismantle(Value::Object(values));
+            return Err(Error::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The value assigned to the variable '{name}' nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have."
+                ),
+            ));
         }
+        let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in values {
+            own.insert(k, v);
+        }
+        Ok(())
     }
 }
 
@@ -100,7 +119,7 @@ mod tests {
     #[test]
     fn inner_scopes_read_outer_and_keep_their_own() {
         let root = Variables::root();
-        root.assign(json!({"x": {"a": 1}, "y": 2}));
+        root.assign(json!({"x": {"a": 1}, "y": 2})).unwrap();
         let a = ReferencePath::from_static(
             Root::Variable(Cow::Borrowed("x")),
             &[Segment::Field("a")],
@@ -109,7 +128,7 @@ mod tests {
         let whole = ReferencePath::from_static(Root::Variable(Cow::Borrowed("y")), &[], "$y");
         let inner = root.child();
         assert_eq!(inner.get("x", &a), Some(json!(1)));
-        inner.assign(json!({"y": 3}));
+        inner.assign(json!({"y": 3})).unwrap();
         assert_eq!(inner.get("y", &whole), Some(json!(3)));
         assert_eq!(root.get("y", &whole), Some(json!(2)));
         assert!(root.select("nope", &whole).is_err());

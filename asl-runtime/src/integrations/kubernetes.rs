@@ -101,7 +101,9 @@ impl<'a> Connection<'a> {
         if let Some(target) = inner.clusters.get(&cluster) {
             match &target.target {
                 OverrideTarget::Kubeconfig(config) => {
-                    let client = kube::Client::try_from((**config).clone()).map_err(kube_error)?;
+                    let mut config = (**config).clone();
+                    inner.timeouts.apply_to(&mut config);
+                    let client = kube::Client::try_from(config).map_err(kube_error)?;
                     return Ok(Connection {
                         inner,
                         cluster,
@@ -116,7 +118,7 @@ impl<'a> Connection<'a> {
                     ca_der,
                     token: Some(token),
                 } => {
-                    let client = build_client(ep, ca_der.clone(), token.expose())?;
+                    let client = build_client(&inner.timeouts, ep, ca_der.clone(), token.expose())?;
                     return Ok(Connection {
                         inner,
                         cluster,
@@ -146,7 +148,7 @@ impl<'a> Connection<'a> {
         ca_der: Vec<Vec<u8>>,
     ) -> Result<Self, Error> {
         let (token, refresh_at) = inner.tokens.token(&cluster).await?;
-        let client = build_client(&endpoint, ca_der.clone(), token.expose())?;
+        let client = build_client(&inner.timeouts, &endpoint, ca_der.clone(), token.expose())?;
         Ok(Connection {
             inner,
             cluster,
@@ -163,7 +165,12 @@ impl<'a> Connection<'a> {
             && SystemTime::now() >= at
         {
             let (token, refresh_at) = self.inner.tokens.token(&self.cluster).await?;
-            self.client = build_client(&self.endpoint, self.ca_der.clone(), token.expose())?;
+            self.client = build_client(
+                &self.inner.timeouts,
+                &self.endpoint,
+                self.ca_der.clone(),
+                token.expose(),
+            )?;
             self.refresh_at = Some(refresh_at);
         }
         Ok(self.client.clone())
@@ -220,7 +227,12 @@ impl<'a> Connection<'a> {
     }
 }
 
-fn build_client(endpoint: &str, ca_der: Vec<Vec<u8>>, token: &str) -> Result<kube::Client, Error> {
+fn build_client(
+    timeouts: &super::Timeouts,
+    endpoint: &str,
+    ca_der: Vec<Vec<u8>>,
+    token: &str,
+) -> Result<kube::Client, Error> {
     let uri: http::Uri = endpoint.parse().map_err(|e| {
         Error::runtime(format!("The Endpoint '{endpoint}' is not a valid URL: {e}"))
     })?;
@@ -233,16 +245,34 @@ fn build_client(endpoint: &str, ca_der: Vec<Vec<u8>>, token: &str) -> Result<kub
     config.root_cert = Some(ca_der);
     config.accept_invalid_certs = false;
     config.auth_info.token = Some(token.to_owned().into());
+    timeouts.apply_to(&mut config);
     kube::Client::try_from(config).map_err(kube_error)
 }
 
-/// A failure to reach the API server (TLS, connection, ...). kube's message names the
-/// URL, never the token.
+/// A failure to reach the API server (TLS, connection, timeout, ...), with every
+/// cause in its chain (a TLS failure names the certificate problem: `invalid peer
+/// certificate: UnknownIssuer`, not just `client error (Connect)`). kube's
+/// messages name the URL, never the token.
 fn kube_error(err: kube::Error) -> Error {
     Error::new(
         names::TASK_FAILED,
-        format!("Kubernetes API request failed: {err}"),
+        format!("Kubernetes API request failed: {}", error_chain(&err)),
     )
+}
+
+/// `err`, then each of its sources, joined by `: ` (repeats left out).
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 struct Answer {
@@ -488,6 +518,9 @@ async fn wait_for_job(
     );
     let mut backoff = conn.inner.wait.initial;
     let mut unreachable = 0;
+    // Watches that failed in a row, and whether the Role forbids watching.
+    let mut watch_failures = 0u32;
+    let mut polling = false;
     loop {
         let answer = match conn.send("GET", &path, None).await {
             Ok(answer) => {
@@ -507,12 +540,25 @@ async fn wait_for_job(
             Err(e) => return Err(e),
         };
         unreachable = 0;
+        if answer.status == 404 {
+            // The Job this task created is gone before it finished.
+            return Err(Error::new(
+                names::TASK_FAILED,
+                format!("The Job {namespace}/{name} was deleted while running"),
+            ));
+        }
         if !answer.ok() {
             return Err(answer.error());
         }
         let job = answer.json()?;
         if let Some(failed) = finished(&job) {
             return Ok((job, failed));
+        }
+        if polling {
+            // No watch allowed: read the Job again on the wait schedule.
+            tokio::time::sleep(backoff).await;
+            backoff = conn.inner.wait.next(backoff);
+            continue;
         }
         let version = job
             .pointer("/metadata/resourceVersion")
@@ -521,10 +567,30 @@ async fn wait_for_job(
             .to_owned();
         match watch_until_finished(conn, task, namespace, name, &version).await {
             // Finished: fetch the Job once more, as the API returns it.
-            Ok(true) => backoff = conn.inner.wait.initial,
-            // The watch ended (server timeout, token refresh due): watch again.
-            Ok(false) => {}
-            Err(e) => {
+            Ok(WatchEnd::Finished) => {
+                backoff = conn.inner.wait.initial;
+                watch_failures = 0;
+            }
+            // The watch ended (server timeout, token refresh due, history
+            // compacted): read the Job and watch again.
+            Ok(WatchEnd::Ended) => watch_failures = 0,
+            Err(WatchFailure::Deleted(e)) => return Err(e),
+            // A least-privilege Role may grant get but not watch: poll instead.
+            Err(WatchFailure::Forbidden(e)) => {
+                tracing::debug!(job = name, error = %e, "watching the Job is forbidden; polling it instead");
+                polling = true;
+            }
+            Err(WatchFailure::Failed(e)) => {
+                watch_failures += 1;
+                if watch_failures >= conn.inner.timeouts.watch_failures {
+                    return Err(Error::new(
+                        names::TASK_FAILED,
+                        format!(
+                            "Watching the Job {namespace}/{name} failed {watch_failures} times in a row; the last failure: {}",
+                            e.cause().unwrap_or(e.name())
+                        ),
+                    ));
+                }
                 tracing::debug!(job = name, error = %e, "watching the Job failed; resuming after a back-off");
                 tokio::time::sleep(backoff).await;
                 backoff = conn.inner.wait.next(backoff);
@@ -536,15 +602,34 @@ async fn wait_for_job(
 /// How many reads of the Job in a row may fail to reach the server while waiting.
 const UNREACHABLE_LIMIT: u32 = 5;
 
-/// One watch; `Ok(true)` when an event shows the Job finished.
+/// How a watch of a Job ended without failing.
+enum WatchEnd {
+    /// An event shows the Job finished.
+    Finished,
+    /// The server or the deadline ended it (or the history it started from is
+    /// gone): read the Job and watch again.
+    Ended,
+}
+
+/// How a watch of a Job failed.
+enum WatchFailure {
+    /// The Job was deleted while it ran: the task fails.
+    Deleted(Error),
+    /// The API server refuses the watch verb (403): poll instead.
+    Forbidden(Error),
+    /// Anything else (401, 500, a broken stream, no answer): counted.
+    Failed(Error),
+}
+
+/// One watch, its first request included in its deadline.
 async fn watch_until_finished(
     conn: &mut Connection<'_>,
     task: &TaskContext<'_>,
     namespace: &str,
     name: &str,
     version: &str,
-) -> Result<bool, Error> {
-    let client = conn.client().await?;
+) -> Result<WatchEnd, WatchFailure> {
+    let client = conn.client().await.map_err(WatchFailure::Failed)?;
     let api: Api<Job> = Api::namespaced(client, namespace);
     // End the watch before the token is due so the next one gets a new token.
     let limit = match conn
@@ -560,36 +645,64 @@ async fn watch_until_finished(
         Some(h) => limit.min((h.as_secs() / 2).clamp(1, 290) as u32),
         None => limit,
     };
+    // And before the read timeout: a watch the server ends itself is not a
+    // silent peer.
+    let read = conn.inner.timeouts.read.as_secs();
+    let limit = limit.min(read.saturating_sub(5).clamp(1, 290) as u32);
     let params = WatchParams::default()
         .fields(&format!("metadata.name={name}"))
         .timeout(limit);
-    let stream = api.watch(&params, version).await.map_err(kube_error)?;
-    let mut stream = std::pin::pin!(stream);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(limit) + 5);
+    let stream = match tokio::time::timeout_at(deadline, api.watch(&params, version)).await {
+        Err(_) => {
+            return Err(WatchFailure::Failed(Error::new(
+                names::TASK_FAILED,
+                format!("The API server did not answer the watch of Job {namespace}/{name}"),
+            )));
+        }
+        Ok(Err(kube::Error::Api(status))) if status.code == 403 => {
+            return Err(WatchFailure::Forbidden(kube_error(kube::Error::Api(
+                status,
+            ))));
+        }
+        Ok(Err(e)) => return Err(WatchFailure::Failed(kube_error(e))),
+        Ok(Ok(stream)) => stream,
+    };
+    let mut stream = std::pin::pin!(stream);
     loop {
         let next = tokio::time::timeout_at(deadline, stream.next()).await;
         match next {
-            Err(_) | Ok(None) => return Ok(false),
-            Ok(Some(Err(e))) => return Err(kube_error(e)),
+            Err(_) | Ok(None) => return Ok(WatchEnd::Ended),
+            Ok(Some(Err(e))) => return Err(WatchFailure::Failed(kube_error(e))),
             Ok(Some(Ok(WatchEvent::Added(job) | WatchEvent::Modified(job)))) => {
                 task.send_heartbeat();
                 let value = serde_json::to_value(&job).unwrap_or(Value::Null);
                 if finished(&value).is_some() {
-                    return Ok(true);
+                    return Ok(WatchEnd::Finished);
                 }
             }
             Ok(Some(Ok(WatchEvent::Deleted(_)))) => {
-                return Err(Error::new(
+                return Err(WatchFailure::Deleted(Error::new(
                     names::TASK_FAILED,
                     format!("The Job {namespace}/{name} was deleted while running"),
-                ));
+                )));
             }
             Ok(Some(Ok(WatchEvent::Bookmark(_)))) => task.send_heartbeat(),
+            // 410 Gone: the resource version is too old; start over from a read.
+            Ok(Some(Ok(WatchEvent::Error(status)))) if status.code == 410 => {
+                return Ok(WatchEnd::Ended);
+            }
+            Ok(Some(Ok(WatchEvent::Error(status)))) if status.code == 403 => {
+                return Err(WatchFailure::Forbidden(Error::new(
+                    names::TASK_FAILED,
+                    format!("The watch of Job {name} is forbidden: {}", status.message),
+                )));
+            }
             Ok(Some(Ok(WatchEvent::Error(status)))) => {
-                return Err(Error::new(
+                return Err(WatchFailure::Failed(Error::new(
                     names::TASK_FAILED,
                     format!("The watch of Job {name} ended: {}", status.message),
-                ));
+                )));
             }
         }
     }
@@ -734,6 +847,7 @@ mod tests {
             tokens: TokenPolicy {
                 tokens: vec![],
                 read_only_tokens: vec![],
+                no_watch_tokens: vec![],
                 accept_eks_tokens: true,
             },
             ..Config::default()

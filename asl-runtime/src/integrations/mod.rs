@@ -112,6 +112,104 @@ impl WaitSchedule {
     }
 }
 
+/// How long the integrations wait on a peer before a task fails, so an API server or
+/// an AWS endpoint that accepts the connection and never answers cannot hang a
+/// task (or the EKS sample, whose definition sets no `TimeoutSeconds`).
+///
+/// | field | default | applies to |
+/// |---|---|---|
+/// | `connect` | 10 s | opening a connection (AWS, Kubernetes) |
+/// | `read` | 60 s | silence on an open connection, per read (AWS, Kubernetes); a Job watch asks the server to end it before this |
+/// | `aws_attempt` | 60 s | one attempt of an AWS API call |
+/// | `aws_operation` | 180 s | an AWS API call with the SDK's retries |
+/// | `watch_failures` | 5 | failed watches of a Job in a row before `eks:runJob.sync` fails |
+///
+/// A timeout is `States.TaskFailed` with a cause that says which peer did what,
+/// seen by `Retry` and `Catch` like any task failure.
+///
+/// ```
+/// use std::time::Duration;
+/// use asl_runtime::integrations::Timeouts;
+/// let t = Timeouts::default().read(Duration::from_secs(5)).aws_operation(Duration::from_secs(20));
+/// assert_eq!(t.connect, Duration::from_secs(10));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+    pub aws_attempt: Duration,
+    pub aws_operation: Duration,
+    pub watch_failures: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(60),
+            aws_attempt: Duration::from_secs(60),
+            aws_operation: Duration::from_secs(180),
+            watch_failures: 5,
+        }
+    }
+}
+
+impl Timeouts {
+    /// Every wait set to `limit` (the AWS operation to three times it), for
+    /// tests and impatient programs.
+    pub fn all(limit: Duration) -> Self {
+        Timeouts {
+            connect: limit,
+            read: limit,
+            aws_attempt: limit,
+            aws_operation: limit.saturating_mul(3),
+            watch_failures: 5,
+        }
+    }
+
+    pub fn connect(mut self, d: Duration) -> Self {
+        self.connect = d;
+        self
+    }
+
+    pub fn read(mut self, d: Duration) -> Self {
+        self.read = d;
+        self
+    }
+
+    pub fn aws_attempt(mut self, d: Duration) -> Self {
+        self.aws_attempt = d;
+        self
+    }
+
+    pub fn aws_operation(mut self, d: Duration) -> Self {
+        self.aws_operation = d;
+        self
+    }
+
+    pub fn watch_failures(mut self, n: u32) -> Self {
+        self.watch_failures = n;
+        self
+    }
+
+    fn aws(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.aws_attempt)
+            .operation_timeout(self.aws_operation)
+            .build()
+    }
+
+    /// The same limits on a kube client configuration.
+    pub(crate) fn apply_to(&self, config: &mut kube::Config) {
+        config.connect_timeout = Some(self.connect);
+        config.read_timeout = Some(self.read);
+        config.write_timeout = Some(self.read);
+    }
+}
+
 /// Where the Kubernetes API of one cluster really is, in place of the `Endpoint` and
 /// `CertificateAuthority` a task passes.
 ///
@@ -220,10 +318,17 @@ pub struct IntegrationsBuilder {
     sns_endpoint: Option<String>,
     sts_endpoint: Option<String>,
     wait: WaitSchedule,
+    timeouts: Timeouts,
     clusters: HashMap<String, ClusterOverride>,
 }
 
 impl IntegrationsBuilder {
+    /// How long to wait on AWS and the Kubernetes API; see [`Timeouts`].
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// Send EKS control-plane calls to this URL (e.g. a moto server).
     pub fn eks_endpoint(mut self, url: impl Into<String>) -> Self {
         self.eks_endpoint = Some(url.into());
@@ -264,11 +369,13 @@ impl IntegrationsBuilder {
         // linked in, rustls cannot pick one by itself. Installing fails harmlessly
         // when a provider is already installed.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let mut eks = aws_sdk_eks::config::Builder::from(&self.sdk);
+        let mut eks =
+            aws_sdk_eks::config::Builder::from(&self.sdk).timeout_config(self.timeouts.aws());
         if let Some(url) = &self.eks_endpoint {
             eks = eks.endpoint_url(url);
         }
-        let mut sns = aws_sdk_sns::config::Builder::from(&self.sdk);
+        let mut sns =
+            aws_sdk_sns::config::Builder::from(&self.sdk).timeout_config(self.timeouts.aws());
         if let Some(url) = &self.sns_endpoint {
             sns = sns.endpoint_url(url);
         }
@@ -278,6 +385,7 @@ impl IntegrationsBuilder {
                 sns: aws_sdk_sns::Client::from_conf(sns.build()),
                 tokens: token::TokenSource::new(&self.sdk, self.sts_endpoint),
                 wait: self.wait,
+                timeouts: self.timeouts,
                 clusters: self.clusters,
             }),
         }
@@ -295,6 +403,7 @@ pub(crate) struct Inner {
     pub(crate) sns: aws_sdk_sns::Client,
     pub(crate) tokens: token::TokenSource,
     pub(crate) wait: WaitSchedule,
+    pub(crate) timeouts: Timeouts,
     pub(crate) clusters: HashMap<String, ClusterOverride>,
 }
 
@@ -325,6 +434,7 @@ impl Integrations {
             sns_endpoint: None,
             sts_endpoint: None,
             wait: WaitSchedule::default(),
+            timeouts: Timeouts::default(),
             clusters: HashMap::new(),
         }
     }

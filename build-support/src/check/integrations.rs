@@ -13,14 +13,14 @@ use asl_lang::integrations::{
     EKS_CALL_METHODS, Field, Pattern, Resource, Shape, Type, parse_resource,
 };
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Sink};
 use crate::model::{
     Integration, IntegrationApi, Origin, StateKind, StateMachine, Task, Template, TemplateField,
     TemplateNode,
 };
 
 /// Runs the integration rules on every Task of `machine`, nested ones included.
-pub fn check_integrations(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+pub fn check_integrations(machine: &StateMachine, diags: &mut Sink) {
     for state in &machine.states {
         match &state.kind {
             StateKind::Task(task) => check_task(task, &state.name.value, &state.origin, diags),
@@ -31,7 +31,7 @@ pub fn check_integrations(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Diagnostic>) {
+fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) {
     if let Resource::UnsupportedPattern(api, pattern) = parse_resource(&task.resource.value.arn) {
         unsupported_pattern(api, pattern, &task.resource.origin, diags);
         return;
@@ -69,12 +69,7 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Vec<Di
 
 /// Rule `asl::integration-pattern`: the integration has no such pattern.
 /// `arn:aws:states:::eks:call.sync` (eks:call only answers once).
-fn unsupported_pattern(
-    api: IntegrationApi,
-    pattern: Pattern,
-    origin: &Origin,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn unsupported_pattern(api: IntegrationApi, pattern: Pattern, origin: &Origin, diags: &mut Sink) {
     let spec = api.spec();
     let have: Vec<String> = spec
         .patterns
@@ -102,7 +97,7 @@ fn missing_parameters(
     name: &str,
     fields: &[TemplateField],
     at: &Origin,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     for field in integration.api.spec().required() {
         if !fields.iter().any(|f| f.name.value == field) {
@@ -130,7 +125,7 @@ fn one_of_parameters(
     name: &str,
     fields: &[TemplateField],
     at: &Origin,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     let spec = integration.api.spec();
     for group in spec.one_of {
@@ -163,7 +158,7 @@ fn fields_match(
     path: &str,
     shape: &'static [Field],
     fields: &[TemplateField],
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     for f in fields {
         let full = if path.is_empty() {
@@ -200,15 +195,9 @@ fn fields_match(
     }
 }
 
-fn value_matches(
-    api: &str,
-    path: &str,
-    shape: Shape,
-    value: &Template,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn value_matches(api: &str, path: &str, shape: Shape, value: &Template, diags: &mut Sink) {
     let found = literal_type(value);
-    let mismatch = |want: &str, diags: &mut Vec<Diagnostic>| {
+    let mismatch = |want: &str, diags: &mut Sink| {
         if let Some(found) = found {
             diags.push(invalid_value(
                 &value.origin,
@@ -292,7 +281,7 @@ fn invalid_value(origin: &Origin, message: String) -> Diagnostic {
 
 /// A literal "map of string to list of strings" (`QueryParameters`,
 /// `LogParameters`): every value is an array of strings. `{"labelSelector": "a=b"}`
-fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Vec<Diagnostic>) {
+fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Sink) {
     let TemplateNode::Object(entries) = &t.node else {
         if let Some(found) = literal_type(t).filter(|k| *k != "object") {
             diags.push(
@@ -323,11 +312,7 @@ fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Vec<Diagnost
 
 /// Rule `asl::log-options-without-sync`: `LogOptions` of `eks:runJob` only take
 /// effect when the task waits for the job (`eks:runJob.sync`).
-fn log_options_need_sync(
-    integration: Integration,
-    fields: &[TemplateField],
-    diags: &mut Vec<Diagnostic>,
-) {
+fn log_options_need_sync(integration: Integration, fields: &[TemplateField], diags: &mut Sink) {
     if integration.api != IntegrationApi::EksRunJob || integration.pattern == Pattern::Sync {
         return;
     }
@@ -345,11 +330,7 @@ fn log_options_need_sync(
 
 /// Rule `asl::integration-invalid-value`: the literal `Method` of `eks:call` is
 /// one of GET, POST, PUT, DELETE, HEAD, PATCH. `"Method": "FETCH"`
-fn eks_call_method(
-    integration: Integration,
-    fields: &[TemplateField],
-    diags: &mut Vec<Diagnostic>,
-) {
+fn eks_call_method(integration: Integration, fields: &[TemplateField], diags: &mut Sink) {
     if integration.api != IntegrationApi::EksCall {
         return;
     }

@@ -13,19 +13,17 @@ pub mod support;
 use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Sink};
 use crate::model::{Catcher, Origin, State, StateKind, StateMachine, Transition};
 
-/// Runs every graph rule on `machine` and its nested machines.
-pub fn check(machine: &StateMachine) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
+/// Runs every graph rule on `machine` and its nested machines, into `diags`.
+pub fn check(machine: &StateMachine, diags: &mut Sink) {
     let mut homes = HashMap::new();
     collect_homes(machine, 0, &mut 0, &mut homes);
-    duplicate_state_names(machine, &mut HashMap::new(), &mut diags);
+    duplicate_state_names(machine, &mut HashMap::new(), diags);
     let mut next_id = 0;
-    check_machine(machine, &homes, &mut next_id, &mut diags);
-    integrations::check_integrations(machine, &mut diags);
-    diags
+    check_machine(machine, &homes, &mut next_id, diags);
+    integrations::check_integrations(machine, diags);
 }
 
 /// Every state name with the id of the machine it lives in, for telling "no such
@@ -60,7 +58,7 @@ fn check_machine(
     machine: &StateMachine,
     homes: &HashMap<String, usize>,
     next_id: &mut usize,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     let id = *next_id;
     let start_known = unknown_start_state(machine, homes, id, diags);
@@ -124,7 +122,7 @@ fn unknown_start_state(
     machine: &StateMachine,
     homes: &HashMap<String, usize>,
     id: usize,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) -> bool {
     let start = &machine.start_at;
     if start.origin == machine.origin {
@@ -155,7 +153,7 @@ fn unknown_next_states(
     machine: &StateMachine,
     homes: &HashMap<String, usize>,
     id: usize,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     let names: HashSet<&str> = machine
         .states
@@ -215,7 +213,7 @@ fn missing_target(
 /// Rule `asl::unreachable-state`: every state can be reached from `StartAt`
 /// through Next, Choice, Default and Catch transitions. A state only referenced
 /// from another unreachable state is unreachable too.
-fn unreachable_states(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+fn unreachable_states(machine: &StateMachine, diags: &mut Sink) {
     let by_name: HashMap<&str, &State> = machine
         .states
         .iter()
@@ -253,7 +251,7 @@ fn unreachable_states(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
 
 /// Rule `asl::no-terminal-state`: a machine has at least one state that ends
 /// it (`"End": true`, `Succeed` or `Fail`); otherwise it can never finish.
-fn no_terminal_state(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
+fn no_terminal_state(machine: &StateMachine, diags: &mut Sink) {
     if machine.states.is_empty() {
         return;
     }
@@ -284,7 +282,7 @@ fn no_terminal_state(machine: &StateMachine, diags: &mut Vec<Diagnostic>) {
 fn duplicate_state_names<'a>(
     machine: &'a StateMachine,
     seen: &mut HashMap<&'a str, &'a Origin>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     for state in &machine.states {
         if let Some(first) = seen.get(state.name.value.as_str()) {

@@ -7,7 +7,7 @@
 //! `asl::undeclared-resource` for a Task whose `Resource` is neither built in nor
 //! declared.
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Sink};
 use crate::expr::{Arg, Call, Expression, Path, Root};
 use crate::model::{
     Catcher, Condition, ConditionKind, Dynamic, Io, Nullable, Operand, Origin, QueryLanguage,
@@ -45,14 +45,14 @@ impl CheckOptions {
 }
 
 /// Runs the support rules on `machine` and its nested machines.
-pub fn check_support(machine: &StateMachine, options: &CheckOptions, diags: &mut Vec<Diagnostic>) {
+pub fn check_support(machine: &StateMachine, options: &CheckOptions, diags: &mut Sink) {
     let mut c = Support { options, diags };
     c.machine(machine);
 }
 
 struct Support<'a> {
     options: &'a CheckOptions,
-    diags: &'a mut Vec<Diagnostic>,
+    diags: &'a mut Sink,
 }
 
 impl Support<'_> {

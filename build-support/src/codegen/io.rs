@@ -15,7 +15,7 @@ impl Gen<'_> {
         match assign {
             Some(t) => {
                 let value = self.template(t, &Env { input }, "");
-                quote!(__vars.assign(#value);)
+                quote!(__vars.assign(#value)?;)
             }
             None => TokenStream::new(),
         }

@@ -162,7 +162,7 @@ impl Gen<'_> {
             None => TokenStream::new(),
         };
         let apply_assign = if io.assign.is_some() {
-            quote!(__vars.assign(__assigned);)
+            quote!(__vars.assign(__assigned)?;)
         } else {
             TokenStream::new()
         };
@@ -246,7 +246,7 @@ impl Gen<'_> {
             let assign = match &c.assign {
                 Some(t) => {
                     let value = self.jsonata_value(t, &format!("{prefix}Assign"), quote!(__scope));
-                    quote!(let __assigned = #value; __vars.assign(__assigned);)
+                    quote!(let __assigned = #value; __vars.assign(__assigned)?;)
                 }
                 None => TokenStream::new(),
             };
@@ -346,7 +346,7 @@ impl Gen<'_> {
                 let v = self.jsonata_value(t, "Assign", quote!(__scope));
                 (
                     quote!(let __state_assigned = #v;),
-                    quote!(__vars.assign(__state_assigned);),
+                    quote!(__vars.assign(__state_assigned)?;),
                 )
             }
             None => (TokenStream::new(), TokenStream::new()),
@@ -365,7 +365,7 @@ impl Gen<'_> {
             #state_assigned
             #apply_state
             if let #rt::Some(__a) = __rule_assigned {
-                __vars.assign(__a);
+                __vars.assign(__a)?;
             }
             #rt::Ok((__next, __out))
         });

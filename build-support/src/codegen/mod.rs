@@ -34,7 +34,7 @@ use crate::rules::Rule;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{Diagnostic, Diagnostics, Sink};
 use crate::expr::{Expression, Path, ReferencePath, Root};
 use crate::model::{
     self, Catcher, Dynamic, Io, Nullable, Origin, QueryLanguage, Retrier, State, StateKind,
@@ -134,7 +134,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         rt: quote!(__asl),
         names: Names::default(),
         items: Vec::new(),
-        diagnostics: Vec::new(),
+        diagnostics: Sink::new(),
         machines: 0,
         reads_context: false,
         execution_input: false,
@@ -147,7 +147,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
     };
     let top = g.machine(machine);
     if !g.diagnostics.is_empty() {
-        return Err(g.diagnostics);
+        return Err(std::mem::take(&mut g.diagnostics).finish());
     }
     Ok(g.finish(top, machine))
 }
@@ -180,7 +180,9 @@ pub(crate) struct Gen<'o> {
     rt: TokenStream,
     names: Names,
     items: Vec<TokenStream>,
-    diagnostics: Vec<Diagnostic>,
+    /// Where code generation reports (only what the checks should have refused:
+    /// see [`Gen::unsupported`]).
+    diagnostics: Sink,
     machines: usize,
     /// Set when the state being generated reads `$$`.
     reads_context: bool,

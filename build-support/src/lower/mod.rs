@@ -20,7 +20,7 @@
 //! of the definition is still checked. A model built with diagnostics is never
 //! used for code generation.
 
-use crate::diagnostics::{Diagnostic, LineIndex};
+use crate::diagnostics::{Diagnostic, LineIndex, Sink};
 use crate::expr::{Expression, Jsonata, Path, ReferencePath, Root};
 use crate::expr_parse;
 use crate::json::{Json, JsonValue, Member, escape_pointer};
@@ -42,17 +42,16 @@ pub use asl_lang::keywords::{
 };
 pub use task::{check_arn, check_resource_uri};
 
-/// Builds the model from `json`, collecting diagnostics.
-pub fn lower(json: &Json, index: &LineIndex) -> (Option<StateMachine>, Vec<Diagnostic>) {
+/// Builds the model from `json`, reporting into `diags`.
+pub fn lower(json: &Json, index: &LineIndex, diags: &mut Sink) -> Option<StateMachine> {
     let mut l = Lowerer {
         index,
-        diags: Vec::new(),
+        diags,
         top_language: QueryLanguage::JsonPath,
         state_language: QueryLanguage::JsonPath,
         state_fields: &[],
     };
-    let machine = l.machine(json, "", QueryLanguage::JsonPath, MachineKind::Top);
-    (machine, l.diags)
+    l.machine(json, "", QueryLanguage::JsonPath, MachineKind::Top)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -85,7 +84,7 @@ impl<'a> Obj<'a> {
 
 struct Lowerer<'a> {
     index: &'a LineIndex,
-    diags: Vec<Diagnostic>,
+    diags: &'a mut Sink,
     /// The top-level `QueryLanguage` (JSONata there rules out JSONPath states).
     top_language: QueryLanguage,
     /// The language of the state being lowered.

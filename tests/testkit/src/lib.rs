@@ -9,10 +9,12 @@
 //!   scripts.
 //! - [`http::HttpClient`]: a small HTTP/1.1 client (plain or TLS trusting a given CA) the
 //!   tests use to talk to both.
+//! - [`silent::SilentPeer`]: accepts connections and never answers (a hung peer).
 
 mod error;
 pub mod http;
 pub mod kube;
 pub mod moto;
+pub mod silent;
 
 pub use error::Error;

@@ -403,3 +403,46 @@ async fn sns_publish_against_moto() {
         .unwrap_err();
     assert_eq!(err.name(), "States.Runtime", "{err}");
 }
+
+/// Issue 10: an AWS endpoint that accepts connections and never answers fails the
+/// task with `States.TaskFailed` within the configured timeouts instead of
+/// hanging (the sample's `createCluster.sync` sat there indefinitely).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_aws_endpoint_fails_the_task_in_time() {
+    use asl_runtime::integrations::Timeouts;
+    use std::time::{Duration, Instant};
+    let silent = asl_testkit::silent::SilentPeer::start().await.unwrap();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "asl-test",
+        ))
+        .load()
+        .await;
+    let integrations = Integrations::builder(&sdk)
+        .eks_endpoint(silent.http_url())
+        .sns_endpoint(silent.http_url())
+        .timeouts(Timeouts::all(Duration::from_secs(1)))
+        .build();
+    for (resource, parameters) in [
+        (
+            "arn:aws:states:::eks:createCluster.sync",
+            serde_json::json!({"Name": "c", "RoleArn": "arn:aws:iam::1:role/r", "ResourcesVpcConfig": {"SubnetIds": ["s"]}}),
+        ),
+        (
+            "arn:aws:states:::sns:publish",
+            serde_json::json!({"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"}),
+        ),
+    ] {
+        let started = Instant::now();
+        let err = run(&integrations, resource, parameters).await.unwrap_err();
+        let took = started.elapsed();
+        println!("{resource} against a silent endpoint failed after {took:?}: {err}");
+        assert_eq!(err.name(), "States.TaskFailed", "{err}");
+        assert!(took < Duration::from_secs(10), "{resource}: {took:?}");
+    }
+}

@@ -55,6 +55,7 @@ fn eks_config() -> Config {
         tokens: TokenPolicy {
             tokens: vec![],
             read_only_tokens: vec![],
+            no_watch_tokens: vec![],
             accept_eks_tokens: true,
         },
         ..Config::default()
@@ -808,6 +809,7 @@ async fn conflicts_and_forbidden_writes_are_eks_errors() {
         tokens: TokenPolicy {
             tokens: vec![],
             read_only_tokens: vec![reader.into()],
+            no_watch_tokens: vec![],
             accept_eks_tokens: false,
         },
         ..Config::default()
@@ -832,4 +834,162 @@ async fn conflicts_and_forbidden_writes_are_eks_errors() {
         !err.to_string().contains(reader),
         "the token stays out of errors: {err}"
     );
+}
+
+/// Issue 10: a least-privilege Role may grant `get` but not `watch` on Jobs. A
+/// watch answered 403 makes `runJob.sync` poll the Job instead of retrying the
+/// watch forever; the task completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_job_sync_polls_when_the_role_cannot_watch() {
+    let server = KubeStandIn::start(Config {
+        tokens: TokenPolicy {
+            no_watch_tokens: vec!["no-watch".into()],
+            ..TokenPolicy::default()
+        },
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let ca = server.ca_base64();
+    let integrations = Integrations::builder(&sdk().await)
+        .wait_schedule(FAST)
+        .cluster_override(
+            CLUSTER,
+            ClusterOverride::new(server.endpoint(), &ca)
+                .unwrap()
+                .bearer_token("no-watch"),
+        )
+        .build();
+    let name = unique("no-watch");
+    let out = run(
+        &integrations,
+        RUN_JOB_SYNC,
+        json!({"ClusterName": CLUSTER, "CertificateAuthority": ca, "Endpoint": server.endpoint(),
+               "Job": job_with(&name, &["-e", "sleep 1; print 1"], json!({}))}),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out["status"]["succeeded"], 1, "{out}");
+}
+
+/// Issue 10: an API server that accepts connections and never answers fails
+/// `runJob.sync` with `States.TaskFailed` within the configured timeouts,
+/// instead of hanging until a `TimeoutSeconds` (which the sample does not set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_job_sync_fails_on_a_silent_api_server() {
+    use asl_runtime::integrations::Timeouts;
+    let silent = asl_testkit::silent::SilentPeer::start().await.unwrap();
+    let server = KubeStandIn::start(eks_config()).await.unwrap();
+    let ca = server.ca_base64();
+    let integrations = Integrations::builder(&sdk().await)
+        .wait_schedule(FAST)
+        .timeouts(Timeouts::all(Duration::from_secs(1)))
+        .build();
+    let started = Instant::now();
+    let err = run(
+        &integrations,
+        RUN_JOB_SYNC,
+        json!({"ClusterName": CLUSTER, "CertificateAuthority": ca, "Endpoint": silent.https_url(),
+               "Job": pi_job(&unique("silent"))}),
+    )
+    .await
+    .unwrap_err();
+    let took = started.elapsed();
+    println!("runJob.sync against a silent API server failed after {took:?}: {err}");
+    assert_eq!(err.name(), "States.TaskFailed", "{err}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+/// Issue 10: a TLS failure's cause names the certificate problem, not only
+/// "client error (Connect)".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_failure_says_what_is_wrong_with_the_certificate() {
+    let server = KubeStandIn::start(eks_config()).await.unwrap();
+    let other = KubeStandIn::start(eks_config()).await.unwrap();
+    let integrations = Integrations::builder(&sdk().await)
+        .wait_schedule(FAST)
+        .build();
+    // The CA of another server: the certificate chain does not verify.
+    let err = run(
+        &integrations,
+        CALL,
+        json!({"ClusterName": CLUSTER, "CertificateAuthority": other.ca_base64(),
+               "Endpoint": server.endpoint(), "Method": "GET", "Path": "/api"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "States.TaskFailed", "{err}");
+    let cause = err.cause().unwrap();
+    assert!(cause.to_lowercase().contains("certificate"), "{cause}");
+}
+
+/// Issue 10: a watch answered 500 (or 401) every time used to be retried forever;
+/// after `Timeouts::watch_failures` failures in a row the task fails with a cause
+/// that says what the API server did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_job_sync_stops_after_repeated_watch_failures() {
+    let server = KubeStandIn::start(Config {
+        fail_watches_with: Some(500),
+        ..eks_config()
+    })
+    .await
+    .unwrap();
+    let integrations = Integrations::builder(&sdk().await)
+        .wait_schedule(FAST)
+        .build();
+    let started = Instant::now();
+    let err = run(
+        &integrations,
+        RUN_JOB_SYNC,
+        json!({"ClusterName": CLUSTER, "CertificateAuthority": server.ca_base64(),
+               "Endpoint": server.endpoint(),
+               "Job": job_with(&unique("watch-500"), &["-e", "sleep 60"], json!({}))}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name(), "States.TaskFailed", "{err}");
+    let cause = err.cause().unwrap();
+    assert!(cause.contains("failed 5 times in a row"), "{cause}");
+    assert!(
+        cause.contains("500") || cause.contains("InternalError"),
+        "{cause}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// Issue 10: a Job deleted while `runJob.sync` waits for it fails the task with
+/// the deletion as the cause (the wait used to swallow its own error and watch
+/// again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_deleted_while_running_fails_the_task() {
+    let t = stand_in().await;
+    let name = unique("deleted");
+    let job = job_with(&name, &["-e", "sleep 30"], json!({}));
+    let task = run(
+        &t.integrations,
+        RUN_JOB_SYNC,
+        params(&t, json!({"Job": job})),
+    );
+    let delete = async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        run(
+            &t.integrations,
+            CALL,
+            params(
+                &t,
+                json!({"Method": "DELETE", "Path": format!("/apis/batch/v1/namespaces/default/jobs/{name}")}),
+            ),
+        )
+        .await
+        .unwrap();
+    };
+    let started = Instant::now();
+    let (result, ()) = tokio::join!(task, delete);
+    let err = result.unwrap_err();
+    assert_eq!(err.name(), "States.TaskFailed", "{err}");
+    assert!(
+        err.cause().unwrap().contains("deleted while running"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
 }

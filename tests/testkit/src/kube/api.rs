@@ -324,6 +324,33 @@ async fn dispatch(
         .with_details(json!({}))
     })?;
 
+    if let Some(code) = shared.config.fail_watches_with
+        && query.flag("watch")
+    {
+        return Err(ApiError::new(
+            code,
+            "InternalError",
+            "the stand-in is configured to fail every watch",
+        ));
+    }
+    if access == Access::NoWatch && query.flag("watch") {
+        let kind = match &route {
+            Route::Collection { kind, .. } | Route::Object { kind, .. } => *kind,
+            _ => Kind::Job,
+        };
+        let info = kind.info();
+        return Err(ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} is forbidden: User \"asl-testkit:no-watch\" cannot watch resource \"{}\" in API group \"{}\"",
+                kind.qualified(),
+                info.plural,
+                info.group
+            ),
+        )
+        .with_details(details(kind, "")));
+    }
     if method != Method::GET && access == Access::ReadOnly {
         let (kind, ns, name) = match &route {
             Route::Collection { kind, ns } => (*kind, ns.clone(), String::new()),

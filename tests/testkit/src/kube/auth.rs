@@ -1,7 +1,8 @@
 //! Bearer-token policy: which `Authorization` headers the stand-in accepts.
 //!
 //! In: the request's `Authorization` header and the [`TokenPolicy`]. Out: full access,
-//! read-only access (writes answer 403, like an RBAC denial), or none (401).
+//! read-only access (writes answer 403, like an RBAC denial), full access without
+//! the watch verb (watches answer 403), or none (401).
 //!
 //! EKS-style tokens are checked for shape, never sent to AWS: `k8s-aws-v1.` followed by
 //! unpadded base64url of a presigned STS URL that is `https`, has
@@ -22,6 +23,9 @@ pub struct TokenPolicy {
     pub tokens: Vec<String>,
     /// Tokens that may read (GET, HEAD, list, watch, logs) but not write.
     pub read_only_tokens: Vec<String>,
+    /// Tokens with every right but the `watch` verb (a least-privilege Role that
+    /// grants get, list, create and delete): a watch answers 403.
+    pub no_watch_tokens: Vec<String>,
     /// Accept any well-formed EKS token (see the module docs) with every right.
     pub accept_eks_tokens: bool,
 }
@@ -29,6 +33,8 @@ pub struct TokenPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Full,
+    /// Full, but a watch is forbidden.
+    NoWatch,
     ReadOnly,
     None,
 }
@@ -51,6 +57,8 @@ impl TokenPolicy {
         };
         if self.tokens.iter().any(|t| t == token) {
             Access::Full
+        } else if self.no_watch_tokens.iter().any(|t| t == token) {
+            Access::NoWatch
         } else if self.read_only_tokens.iter().any(|t| t == token) {
             Access::ReadOnly
         } else if self.accept_eks_tokens {
@@ -156,6 +164,7 @@ mod tests {
         let p = TokenPolicy {
             tokens: vec!["full".into()],
             read_only_tokens: vec!["ro".into()],
+            no_watch_tokens: vec![],
             accept_eks_tokens: false,
         };
         assert_eq!(p.access(Some("Bearer full"), &[]), Access::Full);

@@ -76,6 +76,9 @@ pub struct Config {
     pub run_commands: bool,
     /// A running container is killed after this long (exit code 137).
     pub command_timeout: Duration,
+    /// Answer every watch with this status (`Some(500)`: a broken API server), to
+    /// test how clients bound their retries.
+    pub fail_watches_with: Option<u16>,
 }
 
 impl Default for Config {
@@ -84,12 +87,14 @@ impl Default for Config {
             tokens: TokenPolicy {
                 tokens: vec![format!("asl-testkit-{}", uuid::Uuid::new_v4().simple())],
                 read_only_tokens: Vec::new(),
+                no_watch_tokens: vec![],
                 accept_eks_tokens: false,
             },
             read_only_access_keys: Vec::new(),
             pod_start_delay: Duration::from_millis(100),
             run_commands: true,
             command_timeout: Duration::from_secs(120),
+            fail_watches_with: None,
         }
     }
 }
