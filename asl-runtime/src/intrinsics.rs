@@ -72,16 +72,7 @@ fn invalid(function: Intrinsic, why: impl std::fmt::Display) -> Error {
     Error::runtime(format!("Invalid arguments in {}", function.name()))
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+use crate::jsonata::type_name;
 
 fn string_arg<'a>(function: Intrinsic, v: &'a Value, what: &str) -> Result<&'a str, Error> {
     v.as_str().ok_or_else(|| {

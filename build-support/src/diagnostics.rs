@@ -232,16 +232,21 @@ impl Diagnostics {
         self.window_of(d, MAX_SHOWN_CHARS)
     }
 
-    /// [`Self::window`] with `max` characters; a line that fits is shown whole.
-    fn window_of(&self, d: &Diagnostic, max: usize) -> (String, usize, usize) {
+    /// The diagnostic's source line and the byte, within it, where it starts.
+    fn line_and_offset(&self, d: &Diagnostic) -> (&str, usize) {
         let line = self.source_line(d);
         let line_start = self.index.line_start(d.origin.line);
-        // The byte where the diagnostic starts, within the line.
         let at = d.origin.start.saturating_sub(line_start).min(line.len());
         let at = (0..=at)
             .rev()
             .find(|&i| line.is_char_boundary(i))
             .unwrap_or(0);
+        (line, at)
+    }
+
+    /// [`Self::window`] with `max` characters; a line that fits is shown whole.
+    fn window_of(&self, d: &Diagnostic, max: usize) -> (String, usize, usize) {
+        let (line, at) = self.line_and_offset(d);
         if line.chars().nth(max).is_none() {
             // The whole line fits.
             let before = line[..at].chars().count();
@@ -292,13 +297,7 @@ impl Diagnostics {
             })
             .min(shown_len.saturating_sub(col))
             .max(1);
-        let line = self.source_line(d);
-        let line_start = self.index.line_start(d.origin.line);
-        let at = d.origin.start.saturating_sub(line_start).min(line.len());
-        let at = (0..=at)
-            .rev()
-            .find(|&i| line.is_char_boundary(i))
-            .unwrap_or(0);
+        let (line, at) = self.line_and_offset(d);
         let tabs_before: Vec<bool> = line[..at]
             .chars()
             .rev()

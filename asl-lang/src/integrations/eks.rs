@@ -2,23 +2,7 @@
 //! of a cluster (`eks:runJob`, `eks:call`). Request fields follow the EKS API
 //! reference, in the PascalCase Step Functions takes.
 
-use super::{Field, Iam, Pattern, Shape, Spec, Type};
-
-const fn req(name: &'static str, shape: Shape) -> Field {
-    Field {
-        name,
-        required: true,
-        shape,
-    }
-}
-
-const fn opt(name: &'static str, shape: Shape) -> Field {
-    Field {
-        name,
-        required: false,
-        shape,
-    }
-}
+use super::{Field, Iam, Pattern, Shape, Spec, Type, opt, req};
 
 const S: Shape = Shape::Value(Type::String);
 const N: Shape = Shape::Value(Type::Number);

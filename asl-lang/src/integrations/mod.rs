@@ -181,6 +181,24 @@ pub struct Iam {
     pub passed_to_service: Option<&'static str>,
 }
 
+/// A required field (for the catalogue's tables).
+const fn req(name: &'static str, shape: Shape) -> Field {
+    Field {
+        name,
+        required: true,
+        shape,
+    }
+}
+
+/// An optional field.
+const fn opt(name: &'static str, shape: Shape) -> Field {
+    Field {
+        name,
+        required: false,
+        shape,
+    }
+}
+
 /// One field of a request.
 #[derive(Clone, Copy, Debug)]
 pub struct Field {

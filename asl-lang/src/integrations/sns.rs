@@ -1,14 +1,6 @@
 //! Amazon SNS: `sns:publish`, the SNS Publish API in PascalCase.
 
-use super::{Field, Iam, Pattern, Shape, Spec, Type};
-
-const fn opt(name: &'static str, shape: Shape) -> Field {
-    Field {
-        name,
-        required: false,
-        shape,
-    }
-}
+use super::{Iam, Pattern, Shape, Spec, Type, opt, req};
 
 const S: Shape = Shape::Value(Type::String);
 
@@ -16,11 +8,7 @@ pub(super) static PUBLISH: Spec = Spec {
     name: "sns:publish",
     patterns: &[Pattern::RequestResponse],
     request: &[
-        Field {
-            name: "Message",
-            required: true,
-            shape: Shape::Value(Type::Any),
-        },
+        req("Message", Shape::Value(Type::Any)),
         opt("TopicArn", S),
         opt("TargetArn", S),
         opt("PhoneNumber", S),

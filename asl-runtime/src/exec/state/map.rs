@@ -314,6 +314,6 @@ impl<'s, 'e> MapRun<'s, 'e> {
 fn not_an_array(value: &Value, path: &str) -> Error {
     Error::runtime(format!(
         "Map state input must be an array but was: {} (ItemsPath {path})",
-        json_type_name(value)
+        crate::jsonata::type_name(value)
     ))
 }

@@ -393,17 +393,6 @@ fn display_raw(value: &Value) -> String {
     }
 }
 
-fn json_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// An upper bound of the compact JSON size of `value` (every string character
 /// counted as a 6-byte escape, every number as 24 bytes), stopping once past
 /// `cap`; `None` when the value nests deeper than [`MAX_DATA_DEPTH`] (the walk
