@@ -245,11 +245,8 @@ impl<'e> StateRun<'e> {
         }
     }
 
-    /// Leaves the state with its result: checks the data limit, records
-    /// `<Type>StateExited`, and goes to `next` (or ends). An error goes to the
-    /// first matching `Catch` entry, whose `ResultPath` places
-    /// `{"Error", "Cause"}` into the state's raw `input`.
     /// [`Self::finish`] for a state without `Catch`.
+    #[inline]
     pub fn done<S: Copy + 'static>(
         &self,
         result: Result<Value, Error>,
@@ -258,6 +255,10 @@ impl<'e> StateRun<'e> {
         self.finish(result, next, &[], Value::Null)
     }
 
+    /// Leaves the state with its result: checks the data limit, records
+    /// `<Type>StateExited`, and goes to `next` (or ends). An error goes to the
+    /// first matching `Catch` entry, whose `ResultPath` places
+    /// `{"Error", "Cause"}` into the state's raw `input`.
     pub fn finish<S: Copy>(
         &self,
         result: Result<Value, Error>,
