@@ -329,7 +329,14 @@ pub fn check_arn(arn: &str) -> Result<(), String> {
     if resource.is_empty() {
         return Err("the resource part is empty".into());
     }
-    if let Some(c) = arn
+    // `$LATEST` is Lambda's own qualifier (`function:NAME:$LATEST`), the one
+    // place a `$` belongs in an ARN; anywhere else it is an unsubstituted
+    // `${placeholder}` or a typo.
+    let checked = match arn.strip_suffix(":$LATEST") {
+        Some(rest) if parts[2] == "lambda" && resource.starts_with("function:") => rest,
+        _ => arn,
+    };
+    if let Some(c) = checked
         .chars()
         .find(|c| c.is_whitespace() || c.is_control() || "${}#*^\"<>|\\`".contains(*c))
     {

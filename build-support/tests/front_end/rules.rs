@@ -881,3 +881,28 @@ fn large_inputs_stay_linear() {
     // Each entry carries at most a 1,000-character window of the line.
     assert!(json.len() < 20_000 * 2_000, "{}", json.len());
 }
+
+/// Issue 12 (in part): Lambda's `$LATEST` qualifier is a valid ARN; a `$`
+/// anywhere else (an unsubstituted `${placeholder}`) is still refused.
+#[test]
+fn lambda_latest_qualifier_is_an_arn() {
+    let task = |arn: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{arn}", "End": true}}"#
+        ))
+    };
+    for ok in [
+        "arn:aws:lambda:us-east-1:123456789012:function:resize:$LATEST",
+        "arn:aws:lambda:us-east-1:123456789012:function:resize:7",
+        "arn:aws:lambda:us-east-1:123456789012:function:resize:prod",
+    ] {
+        assert_valid(&task(ok));
+    }
+    for bad in [
+        "arn:aws:lambda:us-east-1:123456789012:function:${Name}",
+        "arn:aws:lambda:us-east-1:123456789012:function:resize:$LATES",
+        "arn:aws:sqs:us-east-1:123456789012:queue:$LATEST",
+    ] {
+        assert_rule(&task(bad), "asl::invalid-arn", "/States/A/Resource");
+    }
+}
