@@ -167,6 +167,10 @@ impl PathParser<'_> {
                         self.pos += 1;
                         Ok(Step::Wildcard)
                     }
+                    // Jayway JsonPath, which Step Functions evaluates paths with,
+                    // reads `.[` as `[`: `$.[0]`, `$.a.['b c']`, `$.[?(@.x > 0)]`
+                    // (AWS's own paths page writes it so).
+                    Some('[') => self.bracket(),
                     _ => Ok(Step::Field(self.dot_name()?)),
                 }
             }

@@ -906,3 +906,40 @@ fn lambda_latest_qualifier_is_an_arn() {
         assert_rule(&task(bad), "asl::invalid-arn", "/States/A/Resource");
     }
 }
+
+/// Issue 12 (in part): a bracket right after a dot is Jayway's (and so Step
+/// Functions') spelling of the bracket alone; the path means what it means
+/// without the dot, in reference paths, templates, Choice variables and
+/// intrinsic arguments alike.
+#[test]
+fn a_bracket_after_a_dot_is_a_bracket() {
+    use asl_build::expr_parse::parse_path;
+    for (dotted, plain) in [
+        ("$.[0]", "$[0]"),
+        ("$.a.['b c']", "$.a['b c']"),
+        ("$.Snapshots.[0].State", "$.Snapshots[0].State"),
+        ("$.[?(@.OU > 0)]", "$[?(@.OU > 0)]"),
+        ("$$.Execution.['Id']", "$$.Execution['Id']"),
+    ] {
+        use asl_build::expr::Path;
+        // The same steps (and, for a query, the same query jsonpath-rust runs).
+        match (parse_path(dotted).unwrap(), parse_path(plain).unwrap()) {
+            (Path::Reference(a), Path::Reference(b)) => {
+                assert_eq!((a.root, a.segments), (b.root, b.segments), "{dotted}")
+            }
+            (Path::Query(a), Path::Query(b)) => {
+                assert_eq!(
+                    (a.root, a.steps, a.query),
+                    (b.root, b.steps, b.query),
+                    "{dotted}"
+                )
+            }
+            (a, b) => panic!("{dotted}: {a:?} vs {b:?}"),
+        }
+    }
+    assert_valid(&def(
+        r#""A": {"Type": "Pass", "InputPath": "$.[0]", "Parameters": {"x.$": "$.a.['b c']", "y.$": "States.ArrayLength($.Snapshots.[0].States)"}, "Next": "B"},
+           "B": {"Type": "Choice", "Choices": [{"Variable": "$.x.[0]", "IsPresent": true, "Next": "C"}], "Default": "C"},
+           "C": {"Type": "Succeed"}"#,
+    ));
+}
