@@ -64,12 +64,9 @@ impl PayloadLimit {
     /// deep is taken apart without recursion. `what` completes "The state/task
     /// 'NAME' ...", e.g. "returned a result".
     pub fn check(&self, state_name: &str, what: &str, value: Value) -> Result<Value, Error> {
-        if depth_exceeds(&value, MAX_DATA_DEPTH) {
-            dismantle(value);
-            return Err(too_deep(&format!(
-                "The state/task '{state_name}' {what} that"
-            )));
-        }
+        let value = within_depth(value, || {
+            format!("The state/task '{state_name}' {what} that")
+        })?;
         if self.fits(&value) {
             return Ok(value);
         }
@@ -85,10 +82,7 @@ impl PayloadLimit {
     /// [`MAX_DATA_DEPTH`] or larger than the size limit (AWS refuses such an
     /// input at StartExecution) is `States.DataLimitExceeded`.
     pub fn check_execution_input(&self, value: Value) -> Result<Value, Error> {
-        if depth_exceeds(&value, MAX_DATA_DEPTH) {
-            dismantle(value);
-            return Err(too_deep("The execution input"));
-        }
+        let value = within_depth(value, || "The execution input".to_owned())?;
         if self.fits(&value) {
             return Ok(value);
         }
@@ -97,26 +91,6 @@ impl PayloadLimit {
             names::DATA_LIMIT_EXCEEDED,
             format!(
                 "The execution input is larger than {max} bytes (the size limit of an execution's input)."
-            ),
-        ))
-    }
-
-    /// Checks a state's result/output. Too large: `States.DataLimitExceeded` with
-    /// cause `The state/task 'NAME' returned a result with a size exceeding the
-    /// maximum number of bytes service limit.`
-    pub fn check_output(&self, state_name: &str, value: &Value) -> Result<(), Error> {
-        if depth_exceeds(value, MAX_DATA_DEPTH) {
-            return Err(too_deep(&format!(
-                "The state/task '{state_name}' returned a result that"
-            )));
-        }
-        if self.fits(value) {
-            return Ok(());
-        }
-        Err(Error::new(
-            names::DATA_LIMIT_EXCEEDED,
-            format!(
-                "The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."
             ),
         ))
     }
@@ -137,11 +111,24 @@ impl PayloadLimit {
     }
 }
 
-fn too_deep(what: &str) -> Error {
+/// `value` back when it nests no deeper than [`MAX_DATA_DEPTH`]; otherwise it is
+/// taken apart without recursion and the error says that `subject` ("The
+/// execution input", "The state/task 'X' returned a result that") nests too deep.
+/// The one gate every place where data enters or is built goes through.
+pub fn within_depth(value: Value, subject: impl FnOnce() -> String) -> Result<Value, Error> {
+    if depth_exceeds(&value, MAX_DATA_DEPTH) {
+        dismantle(value);
+        return Err(too_deep(&subject()));
+    }
+    Ok(value)
+}
+
+/// `States.DataLimitExceeded`: `subject` nests deeper than [`MAX_DATA_DEPTH`].
+pub fn too_deep(subject: &str) -> Error {
     Error::new(
         names::DATA_LIMIT_EXCEEDED,
         format!(
-            "{what} nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have."
+            "{subject} nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have."
         ),
     )
 }
@@ -255,8 +242,14 @@ mod tests {
         // A string of n chars is n + 2 bytes of JSON.
         let at_limit = json!("a".repeat(DEFAULT_MAX_PAYLOAD_BYTES - 2));
         let over = json!("a".repeat(DEFAULT_MAX_PAYLOAD_BYTES - 1));
-        assert!(limit.check_output("State_1", &at_limit).is_ok());
-        let e = limit.check_output("State_1", &over).unwrap_err();
+        assert!(
+            limit
+                .check("State_1", "returned a result", at_limit)
+                .is_ok()
+        );
+        let e = limit
+            .check("State_1", "returned a result", over.clone())
+            .unwrap_err();
         assert_eq!(e.name(), names::DATA_LIMIT_EXCEEDED);
         assert_eq!(
             e.cause(),
@@ -273,10 +266,14 @@ mod tests {
                 .unwrap()
                 .contains("has an input")
         );
-        assert!(PayloadLimit::UNLIMITED.check_output("S", &over).is_ok());
+        assert!(
+            PayloadLimit::UNLIMITED
+                .check("S", "returned a result", over)
+                .is_ok()
+        );
         assert!(
             PayloadLimit::bytes(4)
-                .check_output("S", &json!("abc"))
+                .check("S", "returned a result", json!("abc"))
                 .is_err()
         );
     }

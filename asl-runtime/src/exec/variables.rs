@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, names};
+use crate::error::Error;
 use crate::limits::MAX_DATA_DEPTH;
 use crate::path::ReferencePath;
 
@@ -92,14 +92,10 @@ impl<'p> Variables<'p> {
             .iter()
             .find(|(_, v)| crate::limits::depth_exceeds(v, MAX_DATA_DEPTH))
         {
-            let name = name.clone();
+            let error =
+                crate::limits::too_deep(&format!("The value assigned to the variable '{name}'"));
             crate::limits::dismantle(Value::Object(values));
-            return Err(Error::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!(
-                    "The value assigned to the variable '{name}' nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have."
-                ),
-            ));
+            return Err(error);
         }
         let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
         for (k, v) in values {

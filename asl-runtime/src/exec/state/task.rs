@@ -60,17 +60,10 @@ impl StateRun<'_> {
             // A handler's result enters the workflow here: one nested too deep for
             // the engine to walk safely fails the task (a size over the limit
             // is for the state's output check, as on AWS).
-            Ok(Ok(output)) if crate::limits::depth_exceeds(&output, MAX_DATA_DEPTH) => {
-                crate::limits::dismantle(output);
-                Err(Error::new(
-                    names::DATA_LIMIT_EXCEEDED,
-                    format!(
-                        "The state/task '{}' returned a result that nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have.",
-                        self.info.name
-                    ),
-                ))
-            }
-            Ok(r) => r,
+            Ok(Ok(output)) => crate::limits::within_depth(output, || {
+                format!("The state/task '{}' returned a result that", self.info.name)
+            }),
+            Ok(Err(e)) => Err(e),
             Err(error) => {
                 self.exec
                     .record(EventType::TaskTimedOut, name, error_details(&error));
