@@ -188,6 +188,16 @@ impl Sink {
     }
 }
 
+/// What [`Diagnostics::render`] shows of a source line.
+struct Window {
+    /// The shown text, `...` where the line is cut.
+    text: String,
+    /// What goes under the text up to the diagnostic's column.
+    indent: String,
+    /// The diagnostic's column within `text`, in characters.
+    column: usize,
+}
+
 /// Every diagnostic of one file, with what is needed to render them.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
@@ -226,9 +236,8 @@ impl Diagnostics {
 
     /// The part of a diagnostic's source line that is shown: a window of at most
     /// `MAX_SHOWN_CHARS` characters around its column (a minified file is one
-    /// long line), with `...` where it is cut; and the window's first column.
-    /// Costs the window, not the line.
-    fn window(&self, d: &Diagnostic) -> (String, usize, usize) {
+    /// long line), with `...` where it is cut. Costs the window, not the line.
+    fn window(&self, d: &Diagnostic) -> Window {
         self.window_of(d, MAX_SHOWN_CHARS)
     }
 
@@ -244,44 +253,43 @@ impl Diagnostics {
         (line, at)
     }
 
-    /// [`Self::window`] with `max` characters; a line that fits is shown whole.
-    fn window_of(&self, d: &Diagnostic, max: usize) -> (String, usize, usize) {
+    /// [`Self::window`] with `max` characters; a line that fits is shown whole,
+    /// a longer one from up to `max / 3` characters before the column.
+    fn window_of(&self, d: &Diagnostic, max: usize) -> Window {
         let (line, at) = self.line_and_offset(d);
-        if line.chars().nth(max).is_none() {
-            // The whole line fits.
-            let before = line[..at].chars().count();
-            return (line.to_string(), before, before);
-        }
-        let before: Vec<char> = line[..at].chars().rev().take(max / 3 + 1).collect();
-        let lead_cut = before.len() > max / 3;
-        let before: String = before
-            .into_iter()
-            .take(max / 3)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let room = max - before.chars().count();
+        let start = if line.chars().nth(max).is_none() {
+            0
+        } else {
+            line[..at]
+                .char_indices()
+                .rev()
+                .take(max / 3)
+                .last()
+                .map_or(at, |(i, _)| i)
+        };
+        let lead = if start > 0 { "..." } else { "" };
+        let before = &line[start..at];
         let mut after = line[at..].chars();
-        let shown_after: String = after.by_ref().take(room).collect();
-        let trail_cut = after.next().is_some();
-        let lead = if lead_cut { "..." } else { "" };
-        let trail = if trail_cut { "..." } else { "" };
-        let col = lead.len() + before.chars().count();
-        let prefix_cols = before.chars().count();
-        (
-            format!("{lead}{before}{shown_after}{trail}"),
-            col,
-            prefix_cols,
-        )
+        let shown_after: String = after.by_ref().take(max - before.chars().count()).collect();
+        let trail = if after.next().is_some() { "..." } else { "" };
+        Window {
+            text: format!("{lead}{before}{shown_after}{trail}"),
+            // Under `...` spaces; under the line, its tabs stay tabs.
+            indent: " "
+                .repeat(lead.len())
+                .chars()
+                .chain(before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }))
+                .collect(),
+            column: lead.len() + before.chars().count(),
+        }
     }
 
     /// Renders one diagnostic rustc-style.
     pub fn render(&self, d: &Diagnostic) -> String {
         let gutter = d.origin.line.to_string();
         let pad = " ".repeat(gutter.len());
-        let (line_text, col, before_cols) = self.window(d);
-        let shown_len = line_text.chars().count();
+        let window = self.window(d);
+        let shown_len = window.text.chars().count();
         // Underline the value, but not past the end of what is shown.
         let width = self
             .index
@@ -295,25 +303,9 @@ impl Diagnostics {
                     .take(MAX_SHOWN_CHARS)
                     .count()
             })
-            .min(shown_len.saturating_sub(col))
+            .min(shown_len.saturating_sub(window.column))
             .max(1);
-        let (line, at) = self.line_and_offset(d);
-        let tabs_before: Vec<bool> = line[..at]
-            .chars()
-            .rev()
-            .take(before_cols)
-            .map(|c| c == '\t')
-            .collect();
-        let prefix: String = " "
-            .repeat(col - before_cols)
-            .chars()
-            .chain(
-                tabs_before
-                    .iter()
-                    .rev()
-                    .map(|&t| if t { '\t' } else { ' ' }),
-            )
-            .collect();
+        let (line_text, prefix) = (&window.text, &window.indent);
         let mut out = format!("error[{}]: {}\n", d.rule, d.message);
         out += &format!(
             "{pad}--> {}:{}:{}\n",
@@ -349,7 +341,7 @@ impl Diagnostics {
                         "pointer": d.origin.pointer,
                         // The line, or a window of 300 characters around
                         // the column when it is longer (a minified file).
-                        "source_line": self.window_of(d, 300).0,
+                        "source_line": self.window_of(d, 300).text,
                     })
                 })
                 .collect(),
