@@ -38,7 +38,7 @@ pub(crate) enum EksOp {
 
 impl EksOp {
     /// The control-plane operation of a catalogue API.
-    pub(crate) fn of(api: Api) -> Result<Self, Error> {
+    fn of(api: Api) -> Result<Self, Error> {
         Ok(match api {
             Api::EksCreateCluster => EksOp::CreateCluster,
             Api::EksDeleteCluster => EksOp::DeleteCluster,
@@ -55,17 +55,6 @@ impl EksOp {
         })
     }
 
-    fn api(self) -> Api {
-        match self {
-            EksOp::CreateCluster => Api::EksCreateCluster,
-            EksOp::DeleteCluster => Api::EksDeleteCluster,
-            EksOp::CreateNodegroup => Api::EksCreateNodegroup,
-            EksOp::DeleteNodegroup => Api::EksDeleteNodegroup,
-            EksOp::CreateFargateProfile => Api::EksCreateFargateProfile,
-            EksOp::DeleteFargateProfile => Api::EksDeleteFargateProfile,
-        }
-    }
-
     fn is_delete(self) -> bool {
         matches!(
             self,
@@ -80,12 +69,6 @@ impl EksOp {
             EksOp::CreateNodegroup | EksOp::DeleteNodegroup => "nodegroup",
             EksOp::CreateFargateProfile | EksOp::DeleteFargateProfile => "fargateProfile",
         }
-    }
-
-    /// The request's fields, from the shared catalogue (the compiler checks
-    /// literal parameters against the same table).
-    fn request_shape(self) -> &'static [Field] {
-        self.api().spec().request
     }
 }
 
@@ -316,13 +299,16 @@ pub(crate) async fn run(
     inner: &Inner,
     task: &TaskContext<'_>,
     resource: &str,
-    op: EksOp,
+    api: Api,
     sync: bool,
     parameters: Value,
 ) -> Result<Value, Error> {
+    let op = EksOp::of(api)?;
     let params = Params::new(resource, parameters)?;
     let fields = params.into_rest();
-    let mut body = match to_request_object(resource, "", fields, op.request_shape())? {
+    // The request's fields come from the shared catalogue (the compiler checks
+    // literal parameters against the same table).
+    let mut body = match to_request_object(resource, "", fields, api.spec().request)? {
         Value::Object(map) => map,
         _ => Map::new(),
     };
@@ -543,7 +529,7 @@ mod tests {
         let Value::Object(map) = params else {
             unreachable!()
         };
-        let out = to_request_object("r", "", map, EksOp::CreateCluster.request_shape()).unwrap();
+        let out = to_request_object("r", "", map, Api::EksCreateCluster.spec().request).unwrap();
         assert_eq!(
             out,
             json!({"name": "c", "roleArn": "r",
@@ -563,7 +549,7 @@ mod tests {
             "eks:createCluster",
             "",
             map,
-            EksOp::CreateCluster.request_shape(),
+            Api::EksCreateCluster.spec().request,
         )
         .unwrap_err();
         assert_eq!(err.name(), "States.Runtime");
@@ -575,7 +561,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            to_request_object("r", "", map, EksOp::CreateNodegroup.request_shape())
+            to_request_object("r", "", map, Api::EksCreateNodegroup.spec().request)
                 .unwrap_err()
                 .cause()
                 .unwrap()

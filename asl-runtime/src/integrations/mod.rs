@@ -164,7 +164,7 @@ impl Timeouts {
             read: limit,
             aws_attempt: limit,
             aws_operation: limit.saturating_mul(3),
-            watch_failures: 5,
+            ..Timeouts::default()
         }
     }
 
@@ -494,17 +494,7 @@ impl TaskHandler for Handler {
                 }
                 Api::EksCall => kubernetes::call(inner, resource, parameters).await,
                 Api::SnsPublish => sns::publish(inner, resource, parameters).await,
-                api => {
-                    eks::run(
-                        inner,
-                        task,
-                        resource,
-                        eks::EksOp::of(api)?,
-                        sync,
-                        parameters,
-                    )
-                    .await
-                }
+                api => eks::run(inner, task, resource, api, sync, parameters).await,
             }
         })
     }
