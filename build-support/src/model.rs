@@ -71,6 +71,26 @@ impl StateMachine {
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| s.name.value == name)
     }
+
+    /// Every distinct Task `Resource` of this machine and its nested machines,
+    /// in order of first appearance (`Workflow::RESOURCES`).
+    pub fn task_resources(&self) -> Vec<String> {
+        fn walk(machine: &StateMachine, out: &mut Vec<String>) {
+            for state in &machine.states {
+                match &state.kind {
+                    StateKind::Task(t) if !out.contains(&t.resource.value.arn) => {
+                        out.push(t.resource.value.arn.clone());
+                    }
+                    StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, out)),
+                    StateKind::Map(m) => walk(&m.item_processor, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
 }
 
 /// One named state.

@@ -48,7 +48,7 @@ pub fn check(source: &[u8]) {
         }
         Ok(machine) => {
             let options = Options {
-                resources: resources(source),
+                resources: machine.task_resources(),
                 ..Options::default()
             };
             let tokens = codegen::generate(&machine, &options)
@@ -57,25 +57,4 @@ pub fn check(source: &[u8]) {
                 .unwrap_or_else(|e| panic!("generated code does not format: {e}"));
         }
     }
-}
-
-/// Every `Resource` of the definition (declared, so generation sees them all).
-fn resources(source: &[u8]) -> Vec<String> {
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                if let Some(serde_json::Value::String(r)) = map.get("Resource") {
-                    out.push(r.clone());
-                }
-                map.values().for_each(|v| walk(v, out));
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    if let Ok(v) = serde_json::from_slice(source) {
-        walk(&v, &mut out);
-    }
-    out
 }

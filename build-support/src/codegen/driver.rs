@@ -157,7 +157,7 @@ impl Gen<'_> {
             ),
             None => " A workflow compiled by `asl`.".to_string(),
         };
-        let resources = task_resources(machine);
+        let resources = machine.task_resources();
         let declared = &options.resources;
         let comment = machine.comment.as_ref().map(|c| {
             let c = format!(" {}", c.value);

@@ -263,26 +263,6 @@ impl Gen<'_> {
     }
 }
 
-/// Every distinct Task `Resource` of `machine` and its nested machines, in order
-/// of first appearance (`Workflow::RESOURCES`).
-fn task_resources(machine: &StateMachine) -> Vec<String> {
-    fn walk(machine: &StateMachine, out: &mut Vec<String>) {
-        for state in &machine.states {
-            match &state.kind {
-                StateKind::Task(t) if !out.contains(&t.resource.value.arn) => {
-                    out.push(t.resource.value.arn.clone());
-                }
-                StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, out)),
-                StateKind::Map(m) => walk(&m.item_processor, out),
-                _ => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(machine, &mut out);
-    out
-}
-
 /// Can no state of `machine` (nested machines included) wait? Task and Wait
 /// states can; Pass, Choice, Succeed and Fail finish as soon as they run.
 fn never_waits(machine: &StateMachine) -> bool {
