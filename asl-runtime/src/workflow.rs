@@ -118,54 +118,27 @@ macro_rules! __workflow_api {
         }
     };
     (skeleton $name:ident, $machine_name:literal, [$($declared:literal),*]) => {
-        impl $crate::Workflow for $name {
-            const NAME: &'static str = $machine_name;
-            const RESOURCES: &'static [&'static str] = &[$($declared),*];
-            const DECLARED_RESOURCES: &'static [&'static str] = &[$($declared),*];
-
-            #[allow(unreachable_code)]
-            fn run(
-                runtime: &$crate::Runtime,
-                input: $crate::Value,
-            ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
-            > + ::core::marker::Send {
-                let _ = (runtime, input);
-                ::core::unreachable!("the workflow definition did not compile");
-                async { ::core::unreachable!() }
-            }
-
-            #[allow(unreachable_code)]
-            fn run_with(
-                runtime: &$crate::Runtime,
-                input: $crate::Value,
-                options: $crate::ExecutionOptions,
-            ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<$crate::Value, $crate::ExecutionError>,
-            > + ::core::marker::Send {
-                let _ = (runtime, input, options);
-                ::core::unreachable!("the workflow definition did not compile");
-                async { ::core::unreachable!() }
-            }
+        // The same API over a driver that only says the build failed: it never
+        // runs, since `compile_error!` stands next to it.
+        static __SKELETON_INFO: $crate::__private::WorkflowInfo = $crate::__private::WorkflowInfo {
+            name: $machine_name,
+            timeout_seconds: ::core::option::Option::None,
+            reads_execution_input: false,
+        };
+        async fn __skeleton_driver(
+            _: &$crate::__private::Execution,
+            _: &$crate::__private::Variables<'_>,
+            _: $crate::Value,
+        ) -> ::core::result::Result<$crate::Value, $crate::Error> {
+            ::core::unreachable!("the workflow definition did not compile")
         }
-
-        impl $name {
-            pub async fn run(
-                runtime: &$crate::Runtime,
-                input: $crate::Value,
-            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
-                let _ = (runtime, input);
-                ::core::unreachable!("the workflow definition did not compile")
-            }
-
-            pub async fn run_with(
-                runtime: &$crate::Runtime,
-                input: $crate::Value,
-                options: $crate::ExecutionOptions,
-            ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
-                let _ = (runtime, input, options);
-                ::core::unreachable!("the workflow definition did not compile")
-            }
-        }
+        $crate::__workflow_api!(
+            $name,
+            $machine_name,
+            __SKELETON_INFO,
+            __skeleton_driver,
+            [$($declared),*],
+            [$($declared),*]
+        );
     };
 }
