@@ -173,31 +173,7 @@ impl Gen<'_> {
             #apply_result
             #rt::Ok(#output)
         };
-        if guarded {
-            let retriers = self.retriers(retry);
-            let catchers = self.catchers(catch, ctx);
-            let (retry_ref, catch_ref) = (
-                Self::table_ref(retry.is_empty(), "__RETRY"),
-                Self::table_ref(catch.is_empty(), "__CATCH"),
-            );
-            quote! {
-                #retriers
-                #catchers
-                // Each attempt is a fresh future over borrowed input: a retry runs it again.
-                let __result = {
-                    let input = &input;
-                    let __st = &__st;
-                    __st.retrying(#retry_ref, || async move { #inner }).await
-                };
-                __st.finish(__result, #next, #catch_ref, input)
-            }
-        } else {
-            let run_inner = self.run_block(inner);
-            quote! {
-                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
-                __st.done(__result, #next)
-            }
-        }
+        self.under_retry_catch(inner, next, retry, catch, ctx, |_| None)
     }
 
     /// Binds `__eff: &Value`, the effective input.

@@ -186,37 +186,9 @@ impl Gen<'_> {
             #apply_assign
             #rt::Ok(#out)
         };
-        if guarded {
-            let retriers = self.retriers(retry);
-            let catchers = self.catchers(catch, ctx);
-            let (retry_ref, catch_ref) = (
-                Self::table_ref(retry.is_empty(), "__RETRY"),
-                Self::table_ref(catch.is_empty(), "__CATCH"),
-            );
-            let finish = match self.jsonata_catch_outputs(catch) {
-                Some(caught) => {
-                    quote!(__st.finish_caught(__result, #next, #catch_ref, input, #caught))
-                }
-                None => quote!(__st.finish(__result, #next, #catch_ref, input)),
-            };
-            quote! {
-                #retriers
-                #catchers
-                // Each attempt is a fresh future over borrowed input: a retry runs it again.
-                let __result = {
-                    let input = &input;
-                    let __st = &__st;
-                    __st.retrying(#retry_ref, || async move { #inner }).await
-                };
-                #finish
-            }
-        } else {
-            let run_inner = self.run_block(inner);
-            quote! {
-                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
-                __st.done(__result, #next)
-            }
-        }
+        self.under_retry_catch(inner, next, retry, catch, ctx, |g| {
+            g.jsonata_catch_outputs(catch)
+        })
     }
 
     /// The closure [`finish_caught`] calls when a `Catch` entry with `Output` or

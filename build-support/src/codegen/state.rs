@@ -73,8 +73,56 @@ impl Gen<'_> {
         quote!(static __CATCH: [#rt::Catcher<#e>; #n] = [#(#entries),*];)
     }
 
+    /// A state's body under its `Retry` and `Catch`: `inner` (a block yielding
+    /// the state's output) runs again per `retry`, and an error it ends with goes
+    /// to `catch`; `caught` gives the closure `finish_caught` evaluates a
+    /// JSONata catcher's `Output`/`Assign` with (called after the tables are
+    /// generated). Without either list the block runs once. Leaves with the
+    /// transition to `next`.
+    pub(super) fn under_retry_catch(
+        &mut self,
+        inner: TokenStream,
+        next: TokenStream,
+        retry: &[Retrier],
+        catch: &[Catcher],
+        ctx: &MachineCtx,
+        caught: impl FnOnce(&mut Self) -> Option<TokenStream>,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        if retry.is_empty() && catch.is_empty() {
+            let run_inner = self.run_block(inner);
+            return quote! {
+                let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
+                __st.done(__result, #next)
+            };
+        }
+        let retriers = self.retriers(retry);
+        let catchers = self.catchers(catch, ctx);
+        let (retry_ref, catch_ref) = (
+            Self::table_ref(retry.is_empty(), "__RETRY"),
+            Self::table_ref(catch.is_empty(), "__CATCH"),
+        );
+        let finish = match caught(self) {
+            Some(caught) => {
+                quote!(__st.finish_caught(__result, #next, #catch_ref, input, #caught))
+            }
+            None => quote!(__st.finish(__result, #next, #catch_ref, input)),
+        };
+        quote! {
+            #retriers
+            #catchers
+            // Each attempt is a fresh future over borrowed input: a retry runs it again.
+            let __result = {
+                let input = &input;
+                let __st = &__st;
+                __st.retrying(#retry_ref, || async move { #inner }).await
+            };
+            #finish
+        }
+    }
+
     /// `&__RETRY` / `&__CATCH`, or `&[]` for a state without entries.
-    pub(super) fn table_ref(empty: bool, name: &str) -> TokenStream {
+    fn table_ref(empty: bool, name: &str) -> TokenStream {
         if empty {
             quote!(&[])
         } else {
