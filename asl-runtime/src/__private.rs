@@ -26,7 +26,9 @@ pub mod choice {
     pub use crate::choice::*;
 }
 pub use crate::error::{Error, names};
+pub use crate::exec::Driver;
 pub use crate::exec::context::{Context, eval_context_path};
+pub use crate::exec::durable::run_stored;
 pub use crate::exec::execution::{Execution, WorkflowInfo};
 pub use crate::exec::state::{
     BranchFuture, Catcher, StateInfo, StateKind, StateRun, Tolerance, Transition, parse_timestamp,

@@ -8,6 +8,10 @@ use std::fmt;
 /// The predefined error names of the language (defined in `asl-lang`).
 pub use asl_lang::errors as names;
 
+/// The engine's own name for an interruption (see [`Error::is_interruption`]).
+/// It starts with a NUL character, which no error name of a real workflow has.
+const INTERRUPTED: &str = "\0asl.interrupted";
+
 /// A failure inside a workflow: what a `Retry`/`Catch` matches on and what a failed
 /// execution reports.
 #[derive(Clone, PartialEq, Eq)]
@@ -57,7 +61,19 @@ impl Error {
 
     /// Terminal errors end the execution whatever `Retry`/`Catch` say.
     pub fn is_terminal(&self) -> bool {
-        self.error == names::DATA_LIMIT_EXCEEDED
+        self.error == names::DATA_LIMIT_EXCEEDED || self.is_interruption()
+    }
+
+    /// The engine stopped driving the execution here (it was stopped, parked in
+    /// a long Wait, or another runtime took it over): not a failure of the
+    /// workflow, so no `Retry` or `Catch` sees it and it is not recorded.
+    pub(crate) fn interrupted(why: impl Into<String>) -> Self {
+        Self::new(INTERRUPTED, why)
+    }
+
+    /// Is this [`Self::interrupted`]?
+    pub fn is_interruption(&self) -> bool {
+        self.error == INTERRUPTED
     }
 
     /// Does one `ErrorEquals` entry match this error?
@@ -67,6 +83,9 @@ impl Error {
     /// `States.Timeout` (and the same unmatchable pair). Any other entry matches by
     /// exact name.
     pub fn matches(&self, error_equals: &str) -> bool {
+        if self.is_interruption() {
+            return false;
+        }
         let name: &str = &self.error;
         match error_equals {
             names::ALL => !self.is_terminal() && name != names::RUNTIME,

@@ -7,6 +7,9 @@
 //! - [`task`]: the seam between Task states and whatever does the work
 //!   ([`task::TaskHandler`], [`task::handler_fn`]).
 //! - `integrations` (feature `integrations`): Amazon EKS, Kubernetes, Amazon SNS.
+//! - [`store`]: durable executions (SQLite, PostgreSQL) and the execution API
+//!   (`Runtime::start_execution`, `describe_execution`, `stop_execution`,
+//!   `redrive_execution`, ...).
 //! - [`error`]: ASL error names and how `ErrorEquals` matches them.
 //! - [`intrinsics`], [`jsonata`]: the intrinsic functions and JSONata, callable on
 //!   their own; [`limits`]: the 256 KiB payload limit.
@@ -30,6 +33,7 @@ mod jsonpath;
 pub mod limits;
 mod path;
 mod retry;
+pub mod store;
 pub mod task;
 mod template;
 mod workflow;

@@ -119,8 +119,19 @@ pub struct RetryCounters {
 
 impl RetryCounters {
     /// No retry used yet (a state just entered).
+    #[cfg(test)]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Counters that go on from `used` (a resumed state's retries).
+    pub fn from_used(used: Vec<u32>) -> Self {
+        RetryCounters { used }
+    }
+
+    /// Retries used so far, per retrier.
+    pub fn used_all(&self) -> &[u32] {
+        &self.used
     }
 
     /// Retries used so far under retrier `index`.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::exec::execution::Execution;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -61,6 +62,9 @@ pub struct TaskContext<'a> {
     pub credentials: Option<&'a Value>,
     /// Where [`TaskContext::send_heartbeat`] reports; `None` outside the engine.
     heartbeat_signal: Option<&'a HeartbeatSignal>,
+    /// The execution the task runs in, its state entry and attempt; `None`
+    /// outside the engine.
+    execution: Option<(&'a Execution, u64, u32)>,
 }
 
 impl<'a> TaskContext<'a> {
@@ -75,6 +79,58 @@ impl<'a> TaskContext<'a> {
             task_token: None,
             credentials: None,
             heartbeat_signal: None,
+            execution: None,
+        }
+    }
+
+    /// Runs the task in `execution`, in the state entered at event
+    /// `entered_event_id`, as attempt `attempt` (0 first, then one per retry).
+    pub(crate) fn with_execution(
+        mut self,
+        execution: &'a Execution,
+        entered_event_id: u64,
+        attempt: u32,
+    ) -> Self {
+        self.execution = Some((execution, entered_event_id, attempt));
+        self
+    }
+
+    /// The execution's ARN (`$$.Execution.Id`), inside the engine.
+    pub fn execution_arn(&self) -> Option<&str> {
+        self.execution.map(|(e, _, _)| e.arn())
+    }
+
+    /// Which attempt of the state this is: 0, then one more per retry.
+    pub fn attempt(&self) -> u32 {
+        self.execution.map_or(0, |(_, _, a)| a)
+    }
+
+    /// A token that is the same when this very attempt runs again after a
+    /// crash (same execution, same state entry, same attempt) and different
+    /// otherwise: what an API's idempotency token (EKS's
+    /// `clientRequestToken`) should be, so a repeated call does not act twice.
+    /// 32 hexadecimal characters; `None` outside the engine.
+    pub fn idempotency_token(&self) -> Option<String> {
+        use sha2::Digest as _;
+        let (execution, entered, attempt) = self.execution?;
+        let mut hash = sha2::Sha256::new();
+        hash.update(execution.arn().as_bytes());
+        hash.update([0]);
+        hash.update(self.state_name.as_bytes());
+        hash.update(entered.to_be_bytes());
+        hash.update(attempt.to_be_bytes());
+        let digest = hash.finalize();
+        Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Reports a resource this task created for the execution (kind such as
+    /// `eks:cluster`, and what identifies it), so that cleanup after a stop or
+    /// failure can delete it. A durable execution stores it at once. Call it as
+    /// soon as the service has accepted the creation, before waiting for it.
+    pub async fn created(&self, kind: &str, id: Value) -> Result<(), Error> {
+        match self.execution {
+            Some((execution, _, _)) => execution.created(kind, id).await,
+            None => Ok(()),
         }
     }
 

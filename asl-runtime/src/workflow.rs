@@ -20,7 +20,8 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use crate::exec::{ExecutionError, ExecutionOptions, Runtime};
+use crate::exec::execution::WorkflowInfo;
+use crate::exec::{Driver, ExecutionError, ExecutionOptions, Runtime};
 
 /// A compiled workflow.
 pub trait Workflow {
@@ -31,8 +32,17 @@ pub trait Workflow {
     /// The resources declared with `resources = [...]`: the ones the program
     /// itself must serve.
     const DECLARED_RESOURCES: &'static [&'static str];
+    /// The SHA-256 of the definition it was compiled from (compact JSON).
+    const DEFINITION_HASH: &'static str;
+
+    #[doc(hidden)]
+    const __INFO: &'static WorkflowInfo;
+    #[doc(hidden)]
+    const __DRIVER: Driver;
 
     /// Runs one execution with `input`: its output, or AWS's `error` and `cause`.
+    /// On a runtime with a store the execution is stored (StartExecution) and
+    /// every transition committed; it runs here until it ends.
     fn run(
         runtime: &Runtime,
         input: Value,
@@ -72,6 +82,19 @@ macro_rules! __workflow_api {
             const NAME: &'static str = $machine_name;
             const RESOURCES: &'static [&'static str] = &[$($resource),*];
             const DECLARED_RESOURCES: &'static [&'static str] = &[$($declared),*];
+            const DEFINITION_HASH: &'static str = $info.definition_hash;
+            const __INFO: &'static $crate::__private::WorkflowInfo = &$info;
+            const __DRIVER: $crate::__private::Driver = {
+                fn driver<'a>(
+                    execution: &'a $crate::__private::Execution,
+                    variables: &'a $crate::__private::Variables<'a>,
+                    from: ::core::option::Option<usize>,
+                    input: $crate::Value,
+                ) -> $crate::__private::BranchFuture<'a> {
+                    ::std::boxed::Box::pin($driver(execution, variables, from, input))
+                }
+                driver
+            };
 
             fn run(
                 runtime: &$crate::Runtime,
@@ -110,10 +133,13 @@ macro_rules! __workflow_api {
                 input: $crate::Value,
                 options: $crate::ExecutionOptions,
             ) -> ::core::result::Result<$crate::Value, $crate::ExecutionError> {
+                if runtime.is_durable() && !options.is_express() {
+                    return $crate::__private::run_stored::<Self>(runtime, input, options).await;
+                }
                 let (execution, input) =
                     $crate::__private::Execution::start(runtime, &$info, input, options);
                 let variables = $crate::__private::Variables::root();
-                execution.finish($driver(&execution, &variables, input)).await
+                execution.finish($driver(&execution, &variables, ::core::option::Option::None, input)).await
             }
         }
     };
@@ -124,10 +150,14 @@ macro_rules! __workflow_api {
             name: $machine_name,
             timeout_seconds: ::core::option::Option::None,
             reads_execution_input: false,
+            states: &[],
+            start: 0,
+            definition_hash: "",
         };
         async fn __skeleton_driver(
             _: &$crate::__private::Execution,
             _: &$crate::__private::Variables<'_>,
+            _: ::core::option::Option<usize>,
             _: $crate::Value,
         ) -> ::core::result::Result<$crate::Value, $crate::Error> {
             ::core::unreachable!("the workflow definition did not compile")

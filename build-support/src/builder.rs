@@ -220,6 +220,7 @@ impl Builder {
                 runtime_path: runtime_path.clone(),
                 resources: self.resources.clone(),
                 source_path: None,
+                definition_hash: String::new(),
             };
             let file_name = path.display().to_string();
             match generate_file(&source, &file_name, &options) {

@@ -12,6 +12,9 @@ const _: () = {
         name: "Counter",
         timeout_seconds: __asl::None,
         reads_execution_input: false,
+        states: &["Init", "Increment", "More?", "Done"],
+        start: 0usize,
+        definition_hash: "eb34d9307b8bad407a3a1e039885dae02905f6d130ad832a6ff1e2d9371030ca",
     };
     __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
@@ -112,9 +115,19 @@ const _: () = {
     async fn __drive0(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
+        __from: __asl::Option<usize>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
-        let mut __state = __S0::Init;
+        const __ALL: [__S0; 4usize] = [
+            __S0::Init,
+            __S0::Increment,
+            __S0::More,
+            __S0::Done,
+        ];
+        let mut __state = match __from {
+            __asl::Some(__i) if __i < 4usize => __ALL[__i],
+            _ => __S0::Init,
+        };
         loop {
             let __transition = match __state {
                 __S0::Init => init(__ex, __vars, __input)?,
@@ -126,6 +139,9 @@ const _: () = {
                 __asl::Transition::Next(__next, __output) => {
                     __state = __next;
                     __input = __output;
+                    if __ex.durable() {
+                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),
             }

@@ -12,6 +12,9 @@ const _: () = {
         name: "FanOut",
         timeout_seconds: __asl::None,
         reads_execution_input: false,
+        states: &["Fan out", "Failed", "Done"],
+        start: 0usize,
+        definition_hash: "9f1b8d29294a84198ae5874f2aee410fbe117c0ed60160e7c8a13fbe371882b1",
     };
     __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
@@ -77,7 +80,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.wait_seconds(60u64).await;
+            __st.wait_seconds(60u64).await?;
             let __res = input;
             let __out = __res;
             __asl::Ok(__out)
@@ -322,9 +325,14 @@ const _: () = {
     async fn __drive0(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
+        __from: __asl::Option<usize>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
-        let mut __state = __S0::FanOut;
+        const __ALL: [__S0; 3usize] = [__S0::FanOut, __S0::Failed, __S0::Done];
+        let mut __state = match __from {
+            __asl::Some(__i) if __i < 3usize => __ALL[__i],
+            _ => __S0::FanOut,
+        };
         loop {
             let __transition = match __state {
                 __S0::FanOut => fan_out(__ex, __vars, __input).await?,
@@ -335,6 +343,9 @@ const _: () = {
                 __asl::Transition::Next(__next, __output) => {
                     __state = __next;
                     __input = __output;
+                    if __ex.durable() {
+                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),
             }

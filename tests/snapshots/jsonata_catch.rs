@@ -12,6 +12,9 @@ const _: () = {
         name: "JsonataCatch",
         timeout_seconds: __asl::None,
         reads_execution_input: false,
+        states: &["Try", "After"],
+        start: 0usize,
+        definition_hash: "e9352163c57a44d47961afd20aa6b52652950d52d27398afb16e714c524e0911",
     };
     __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
     static __J0: __asl::JsonataExpr = __asl::JsonataExpr::new(
@@ -181,9 +184,14 @@ const _: () = {
     async fn __drive0(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
+        __from: __asl::Option<usize>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
-        let mut __state = __S0::Try;
+        const __ALL: [__S0; 2usize] = [__S0::Try, __S0::After];
+        let mut __state = match __from {
+            __asl::Some(__i) if __i < 2usize => __ALL[__i],
+            _ => __S0::Try,
+        };
         loop {
             let __transition = match __state {
                 __S0::Try => try_2(__ex, __vars, __input).await?,
@@ -193,6 +201,9 @@ const _: () = {
                 __asl::Transition::Next(__next, __output) => {
                     __state = __next;
                     __input = __output;
+                    if __ex.durable() {
+                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),
             }

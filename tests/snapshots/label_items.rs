@@ -12,6 +12,9 @@ const _: () = {
         name: "LabelItems",
         timeout_seconds: __asl::None,
         reads_execution_input: false,
+        states: &["Label items"],
+        start: 0usize,
+        definition_hash: "bc190760cda8f7ba3f892a992275cf071eb495e8739aaebea456742b14f65118",
     };
     __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, [], []);
     static __P0: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
@@ -196,9 +199,14 @@ const _: () = {
     async fn __drive0(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
+        __from: __asl::Option<usize>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
-        let mut __state = __S0::LabelItems;
+        const __ALL: [__S0; 1usize] = [__S0::LabelItems];
+        let mut __state = match __from {
+            __asl::Some(__i) if __i < 1usize => __ALL[__i],
+            _ => __S0::LabelItems,
+        };
         loop {
             let __transition = match __state {
                 __S0::LabelItems => label_items(__ex, __vars, __input).await?,
@@ -207,6 +215,9 @@ const _: () = {
                 __asl::Transition::Next(__next, __output) => {
                     __state = __next;
                     __input = __output;
+                    if __ex.durable() {
+                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),
             }

@@ -12,6 +12,19 @@ const _: () = {
         name: "ManageEksCluster",
         timeout_seconds: __asl::None,
         reads_execution_input: false,
+        states: &[
+            "Create an EKS cluster",
+            "Create a node group",
+            "Run a job on EKS",
+            "Examine output",
+            "Send expected result",
+            "Send unexpected result",
+            "Delete job",
+            "Delete node group",
+            "Delete cluster",
+        ],
+        start: 0usize,
+        definition_hash: "d0bb4445030e538826d54d8fbf727427ec99818c7bd9b05d62b6f429b54764e4",
     };
     __asl::workflow_api!(
         ManageEksCluster, "ManageEksCluster", __INFO, __drive0,
@@ -404,9 +417,24 @@ const _: () = {
     async fn __drive0(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
+        __from: __asl::Option<usize>,
         mut __input: __asl::Value,
     ) -> __asl::Result<__asl::Value, __asl::Error> {
-        let mut __state = __S0::CreateAnEksCluster;
+        const __ALL: [__S0; 9usize] = [
+            __S0::CreateAnEksCluster,
+            __S0::CreateANodeGroup,
+            __S0::RunAJobOnEks,
+            __S0::ExamineOutput,
+            __S0::SendExpectedResult,
+            __S0::SendUnexpectedResult,
+            __S0::DeleteJob,
+            __S0::DeleteNodeGroup,
+            __S0::DeleteCluster,
+        ];
+        let mut __state = match __from {
+            __asl::Some(__i) if __i < 9usize => __ALL[__i],
+            _ => __S0::CreateAnEksCluster,
+        };
         loop {
             let __transition = match __state {
                 __S0::CreateAnEksCluster => {
@@ -431,6 +459,9 @@ const _: () = {
                 __asl::Transition::Next(__next, __output) => {
                     __state = __next;
                     __input = __output;
+                    if __ex.durable() {
+                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),
             }

@@ -3,7 +3,11 @@
 //! ends. Generated code starts one with [`Execution::start`] and hands it to every
 //! state function.
 
+use std::sync::Mutex;
+
+use super::durable::Durable;
 use super::*;
+use crate::store::{CreatedResource, End, ExecutionRecord, ExecutionStatus};
 
 /// What generated code knows about its workflow, as a `static`.
 #[derive(Debug)]
@@ -16,6 +20,13 @@ pub struct WorkflowInfo {
     /// `$$.Execution`, a full JSONPath over `$$` or JSONata's
     /// `$states.context`)? Only then does the execution keep a copy of its input.
     pub reads_execution_input: bool,
+    /// The top-level states, in definition order (the driver's state indices).
+    pub states: &'static [&'static str],
+    /// The index of `StartAt` in `states`.
+    pub start: usize,
+    /// A hash of the definition: a stored execution started by another
+    /// definition is not continued unless the runtime accepts that.
+    pub definition_hash: &'static str,
 }
 
 /// One running execution of a workflow: its identity, `$$.Execution`, clock and
@@ -23,19 +34,27 @@ pub struct WorkflowInfo {
 pub struct Execution {
     /// Why the execution fails before its first state (an input over a limit).
     start_error: Option<Error>,
-    runtime: Runtime,
-    info: &'static WorkflowInfo,
+    pub(super) runtime: Runtime,
+    pub(super) info: &'static WorkflowInfo,
     express: bool,
-    name: String,
-    arn: String,
+    pub(super) name: String,
+    pub(super) arn: String,
     state_machine_arn: String,
     input: Value,
-    start_time: OffsetDateTime,
+    pub(super) start_time: OffsetDateTime,
     wall_anchor: OffsetDateTime,
     instant_anchor: tokio::time::Instant,
-    recorder: history::Recorder,
+    pub(super) recorder: history::Recorder,
     context_execution: OnceLock<Value>,
     context_state_machine: OnceLock<Value>,
+    /// `$$.Execution.RedriveCount`.
+    redrive_count: u32,
+    /// The store's side of a durable execution (`None`: in memory).
+    pub(super) durable: Option<Box<Durable>>,
+    /// Delete what the execution created when it fails, times out or is stopped.
+    pub(super) cleanup: bool,
+    /// Resources created by an execution in memory (a durable one keeps them in the store).
+    pub(super) created_in_memory: Mutex<Vec<CreatedResource>>,
 }
 
 impl fmt::Debug for Execution {
@@ -54,6 +73,34 @@ impl Execution {
         info: &'static WorkflowInfo,
         input: Value,
         options: ExecutionOptions,
+    ) -> (Execution, Value) {
+        Self::begin(
+            runtime,
+            info,
+            input,
+            options,
+            None::<fn(&Value, usize) -> Durable>,
+        )
+    }
+
+    /// [`Self::start`] for a durable execution: `durable` makes its store side
+    /// from the checked input and the start state's index.
+    pub(crate) fn start_with(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        input: Value,
+        options: ExecutionOptions,
+        durable: impl FnOnce(&Value, usize) -> Durable,
+    ) -> (Execution, Value) {
+        Self::begin(runtime, info, input, options, Some(durable))
+    }
+
+    fn begin(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        input: Value,
+        options: ExecutionOptions,
+        durable: Option<impl FnOnce(&Value, usize) -> Durable>,
     ) -> (Execution, Value) {
         let name = options
             .name
@@ -75,10 +122,6 @@ impl Execution {
                 rt.partition, rt.region, rt.account, info.name, name
             )
         };
-        let state_machine_arn = format!(
-            "arn:{}:states:{}:{}:stateMachine:{}",
-            rt.partition, rt.region, rt.account, info.name
-        );
         let history = options.history.unwrap_or_else(|| rt.history.clone());
         // The input enters here: one too deep or too large fails the execution
         // before any state runs (and before anything walks it).
@@ -86,15 +129,24 @@ impl Execution {
             Ok(input) => (input, None),
             Err(e) => (Value::Object(Map::new()), Some(e)),
         };
-        let wall_anchor = OffsetDateTime::now_utc();
+        let durable = durable.map(|make| Box::new(make(&input, info.start)));
+        let recorder = match &durable {
+            Some(_) => history::Recorder::capturing(history, Arc::from(name.as_str()), 1),
+            None => history::Recorder::new(history, Arc::from(name.as_str())),
+        };
+        // Dates are kept to the millisecond, as AWS (and the stores) keep them.
+        let now = OffsetDateTime::now_utc();
+        let wall_anchor = now
+            .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+            .unwrap_or(now);
         let execution = Execution {
             runtime: runtime.clone(),
             info,
             express: options.express,
-            recorder: history::Recorder::new(history, Arc::from(name.as_str())),
+            recorder,
+            state_machine_arn: state_machine_arn(rt, info),
             name,
             arn,
-            state_machine_arn,
             // `$$.Execution.Input` is kept only for workflows that can read it.
             input: if info.reads_execution_input {
                 input.clone()
@@ -107,6 +159,10 @@ impl Execution {
             context_execution: OnceLock::new(),
             context_state_machine: OnceLock::new(),
             start_error,
+            redrive_count: 0,
+            durable,
+            cleanup: options.cleanup.unwrap_or(rt.cleanup),
+            created_in_memory: Mutex::new(Vec::new()),
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
@@ -120,8 +176,49 @@ impl Execution {
         (execution, input)
     }
 
+    /// An execution continued from its stored `record` (after a crash, a park
+    /// or a redrive): the same identity, its events numbered on.
+    pub(crate) fn restored(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        record: &ExecutionRecord,
+        durable: Durable,
+    ) -> Execution {
+        let rt = &runtime.inner;
+        let wall_anchor = OffsetDateTime::now_utc();
+        Execution {
+            runtime: runtime.clone(),
+            info,
+            express: false,
+            recorder: history::Recorder::capturing(
+                rt.history.clone(),
+                Arc::from(record.name.as_str()),
+                record.next_event_id,
+            ),
+            state_machine_arn: state_machine_arn(rt, info),
+            name: record.name.clone(),
+            arn: record.arn.clone(),
+            input: if info.reads_execution_input {
+                record.input.clone()
+            } else {
+                Value::Null
+            },
+            start_time: record.start_date,
+            wall_anchor,
+            instant_anchor: tokio::time::Instant::now(),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+            start_error: None,
+            redrive_count: record.redrive_count,
+            durable: Some(Box::new(durable)),
+            cleanup: record.cleanup,
+            created_in_memory: Mutex::new(Vec::new()),
+        }
+    }
+
     /// Runs the workflow's driver to its end under the state machine's
-    /// `TimeoutSeconds`, and records how the execution ended.
+    /// `TimeoutSeconds` (counted from the execution's start, also when it was
+    /// resumed), and records how the execution ended.
     pub async fn finish<F>(&self, driver: F) -> Result<Value, ExecutionError>
     where
         F: Future<Output = Result<Value, Error>>,
@@ -129,7 +226,9 @@ impl Execution {
         let result = match (&self.start_error, self.info.timeout_seconds) {
             (Some(e), _) => Err((e.clone(), false)),
             (None, Some(seconds)) => {
-                match tokio::time::timeout(Duration::from_secs(seconds), driver).await {
+                let deadline = self.start_time + Duration::from_secs(seconds);
+                let left = (deadline - self.now()).max(time::Duration::ZERO);
+                match tokio::time::timeout(left.unsigned_abs(), driver).await {
                     Ok(r) => r.map_err(|e| (e, false)),
                     Err(_) => Err((
                         Error::new(
@@ -142,7 +241,12 @@ impl Execution {
             }
             (None, None) => driver.await.map_err(|e| (e, false)),
         };
-        match result {
+        let (result, end) = match result {
+            Err((error, _)) if error.is_interruption() => {
+                return Err(ExecutionError::interruption(
+                    error.cause.as_deref().unwrap_or_default(),
+                ));
+            }
             Ok(output) => {
                 if self.recorder.enabled() {
                     self.record(
@@ -151,9 +255,19 @@ impl Execution {
                         details_one("output", output.clone()),
                     );
                 }
-                Ok(output)
+                let end = self.durable.is_some().then(|| End {
+                    status: ExecutionStatus::Succeeded,
+                    output: Some(output.clone()),
+                    error: None,
+                    cause: None,
+                    date: self.now(),
+                });
+                (Ok(output), end)
             }
             Err((error, timed_out)) => {
+                if self.cleanup {
+                    self.clean_up().await;
+                }
                 if self.recorder.enabled() {
                     let event = if timed_out {
                         EventType::ExecutionTimedOut
@@ -162,9 +276,29 @@ impl Execution {
                     };
                     self.record(event, None, error_details(&error));
                 }
-                Err(ExecutionError::from_error(error, timed_out))
+                let error = ExecutionError::from_error(error, timed_out);
+                let end = self.durable.is_some().then(|| End {
+                    status: if timed_out {
+                        ExecutionStatus::TimedOut
+                    } else {
+                        ExecutionStatus::Failed
+                    },
+                    output: None,
+                    error: error.error.clone(),
+                    cause: error.cause.clone(),
+                    date: self.now(),
+                });
+                (Err(error), end)
             }
+        };
+        if let Some(end) = end
+            && let Err(e) = self.write_end(end).await
+        {
+            return Err(ExecutionError::interruption(
+                e.cause.as_deref().unwrap_or_default(),
+            ));
         }
+        result
     }
 
     /// The child execution that runs one iteration of a distributed Map: the same
@@ -186,6 +320,10 @@ impl Execution {
             context_execution: OnceLock::new(),
             context_state_machine: OnceLock::new(),
             start_error: None,
+            redrive_count: self.redrive_count,
+            durable: None,
+            cleanup: false,
+            created_in_memory: Mutex::new(Vec::new()),
         }
     }
 
@@ -254,7 +392,7 @@ impl Execution {
                 Value::String(self.runtime.inner.role_arn.clone()),
             );
             if !self.express {
-                e.insert("RedriveCount".into(), Value::from(0));
+                e.insert("RedriveCount".into(), Value::from(self.redrive_count));
             }
             Value::Object(e)
         })
@@ -269,4 +407,11 @@ impl Execution {
             Value::Object(m)
         })
     }
+}
+
+fn state_machine_arn(rt: &RuntimeInner, info: &WorkflowInfo) -> String {
+    format!(
+        "arn:{}:states:{}:{}:stateMachine:{}",
+        rt.partition, rt.region, rt.account, info.name
+    )
 }

@@ -22,6 +22,8 @@ pub enum EventType {
     ExecutionSucceeded,
     ExecutionFailed,
     ExecutionTimedOut,
+    ExecutionAborted,
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -51,6 +53,11 @@ pub enum EventType {
     TaskSucceeded,
     TaskFailed,
     TaskTimedOut,
+    /// Cleanup deleted a resource the execution created (not an AWS event:
+    /// Step Functions does not clean up).
+    ResourceDeleted,
+    /// Cleanup could not delete a resource the execution created.
+    ResourceDeletionFailed,
 }
 
 impl EventType {
@@ -62,6 +69,8 @@ impl EventType {
             ExecutionSucceeded => "ExecutionSucceeded",
             ExecutionFailed => "ExecutionFailed",
             ExecutionTimedOut => "ExecutionTimedOut",
+            ExecutionAborted => "ExecutionAborted",
+            ExecutionRedriven => "ExecutionRedriven",
             PassStateEntered => "PassStateEntered",
             PassStateExited => "PassStateExited",
             TaskStateEntered => "TaskStateEntered",
@@ -91,6 +100,8 @@ impl EventType {
             TaskSucceeded => "TaskSucceeded",
             TaskFailed => "TaskFailed",
             TaskTimedOut => "TaskTimedOut",
+            ResourceDeleted => "ResourceDeleted",
+            ResourceDeletionFailed => "ResourceDeletionFailed",
         }
     }
 
@@ -172,11 +183,13 @@ impl fmt::Debug for History {
     }
 }
 
-/// Numbers events and sends them to the sink of one execution.
+/// Numbers events and sends them to the sink of one execution (and, for a
+/// durable execution, keeps them until the engine writes them to the store).
 pub(crate) struct Recorder {
     sink: History,
     next_id: AtomicU64,
     execution: Arc<str>,
+    captured: Option<Mutex<Vec<HistoryEvent>>>,
 }
 
 impl Recorder {
@@ -185,13 +198,37 @@ impl Recorder {
             sink,
             next_id: AtomicU64::new(1),
             execution,
+            captured: None,
+        }
+    }
+
+    /// A recorder whose events are also kept for the store, numbered from `next_id`.
+    pub(crate) fn capturing(sink: History, execution: Arc<str>, next_id: u64) -> Self {
+        Recorder {
+            sink,
+            next_id: AtomicU64::new(next_id),
+            execution,
+            captured: Some(Mutex::new(Vec::new())),
         }
     }
 
     /// True when events are wanted; callers skip building details otherwise.
     #[inline]
     pub(crate) fn enabled(&self) -> bool {
-        !self.sink.is_none()
+        !self.sink.is_none() || self.captured.is_some()
+    }
+
+    /// The id the next event gets.
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.load(Ordering::Relaxed)
+    }
+
+    /// The events kept since the last call.
+    pub(crate) fn take_captured(&self) -> Vec<HistoryEvent> {
+        match &self.captured {
+            Some(list) => std::mem::take(&mut *list.lock().unwrap_or_else(|p| p.into_inner())),
+            None => Vec::new(),
+        }
     }
 
     /// Numbers the event (always: AWS's error causes cite event ids) and, when a
@@ -222,6 +259,22 @@ impl Recorder {
             state_name: state_name.map(str::to_owned),
             details,
         };
+        if let Some(list) = &self.captured {
+            let kept = if self.sink.is_none() {
+                event
+            } else {
+                let kept = event.clone();
+                self.send(event);
+                kept
+            };
+            list.lock().unwrap_or_else(|p| p.into_inner()).push(kept);
+            return id;
+        }
+        self.send(event);
+        id
+    }
+
+    fn send(&self, event: HistoryEvent) {
         match &self.sink {
             History::None => {}
             // A poisoned lock only means another thread panicked while pushing;
@@ -237,6 +290,5 @@ impl Recorder {
             ),
             History::Custom(f) => f(event),
         }
-        id
     }
 }

@@ -18,6 +18,7 @@
 //! without sleeping, and `$$.State.EnteredTime` advances with the paused clock.
 
 pub(crate) mod context;
+pub(crate) mod durable;
 pub(crate) mod execution;
 mod history;
 pub(crate) mod state;
@@ -34,8 +35,10 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, names};
 use crate::limits::PayloadLimit;
+use crate::store::ExecutionStore;
 use crate::task::TaskHandler;
 
+pub use durable::{ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
 
 use context::Context;
@@ -64,6 +67,9 @@ struct RuntimeInner {
     account: String,
     role_arn: String,
     data_limit: PayloadLimit,
+    durability: Option<Arc<durable::Durability>>,
+    cleaners: HashMap<String, Arc<dyn Cleaner>>,
+    cleanup: bool,
 }
 
 impl Default for Runtime {
@@ -81,6 +87,7 @@ impl fmt::Debug for Runtime {
             .field("history", &self.inner.history)
             .field("region", &self.inner.region)
             .field("account", &self.inner.account)
+            .field("store", &self.inner.durability)
             .finish()
     }
 }
@@ -107,6 +114,11 @@ impl Runtime {
     pub fn account(&self) -> &str {
         &self.inner.account
     }
+
+    /// Does this runtime keep executions in a store?
+    pub fn is_durable(&self) -> bool {
+        self.inner.durability.is_some()
+    }
 }
 
 /// Builds a [`Runtime`].
@@ -118,6 +130,14 @@ pub struct RuntimeBuilder {
     account: String,
     role_arn: Option<String>,
     data_limit: PayloadLimit,
+    store: Option<Arc<dyn ExecutionStore>>,
+    owner: Option<String>,
+    lease: Duration,
+    park_after: Duration,
+    poll: Duration,
+    accept_changed_definitions: bool,
+    cleaners: HashMap<String, Arc<dyn Cleaner>>,
+    cleanup: bool,
 }
 
 impl Default for RuntimeBuilder {
@@ -130,6 +150,14 @@ impl Default for RuntimeBuilder {
             account: "123456789012".into(),
             role_arn: None,
             data_limit: PayloadLimit::AWS,
+            store: None,
+            owner: None,
+            lease: Duration::from_secs(30),
+            park_after: Duration::from_secs(60),
+            poll: Duration::from_secs(1),
+            accept_changed_definitions: false,
+            cleaners: HashMap::new(),
+            cleanup: false,
         }
     }
 }
@@ -204,6 +232,83 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Keeps every execution in `store`: each transition is committed before the
+    /// next state runs, and a runtime on the same store continues executions
+    /// after a crash ([`Runtime::resume`]). Without a store, executions live in
+    /// memory only (as Express workflows do), the fastest mode.
+    pub fn store(mut self, store: impl ExecutionStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// [`Self::store`] for a store shared with other runtimes.
+    pub fn shared_store(mut self, store: Arc<dyn ExecutionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Who this runtime is to the store: a name unique among the processes on
+    /// the store (default: host name, process id and a random part).
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = Some(owner.into());
+        self
+    }
+
+    /// How long a claim on an execution holds without renewal (default 30 s):
+    /// after a crash, another runtime takes the execution over this long after
+    /// the last renewal. Leases are renewed every third of it.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
+    /// Wait states longer than this (default 60 s) release a background
+    /// execution from memory until they are due ([`Runtime::start_execution`]).
+    pub fn park_waits_longer_than(mut self, threshold: Duration) -> Self {
+        self.park_after = threshold;
+        self
+    }
+
+    /// How often a runtime serving a workflow looks for executions to claim
+    /// (default 1 s).
+    pub fn poll_interval(mut self, poll: Duration) -> Self {
+        self.poll = poll.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Continue stored executions started by a different definition of a
+    /// workflow (default: refused, with the two definition hashes).
+    pub fn accept_changed_definitions(mut self, accept: bool) -> Self {
+        self.accept_changed_definitions = accept;
+        self
+    }
+
+    /// Deletes resources of `kind` (as a Task reported them with
+    /// [`crate::task::TaskContext::created`]) when an execution is cleaned up.
+    pub fn cleaner(mut self, kind: impl Into<String>, cleaner: impl Cleaner) -> Self {
+        self.cleaners.insert(kind.into(), Arc::new(cleaner));
+        self
+    }
+
+    /// Registers many cleaners at once, e.g. `Integrations::cleaners()`.
+    pub fn cleaners<K: Into<String>>(
+        mut self,
+        cleaners: impl IntoIterator<Item = (K, Arc<dyn Cleaner>)>,
+    ) -> Self {
+        for (kind, cleaner) in cleaners {
+            self.cleaners.insert(kind.into(), cleaner);
+        }
+        self
+    }
+
+    /// When an execution fails, times out or is stopped, delete the resources
+    /// it created and that still exist, newest first (default: off; an
+    /// execution's options can say otherwise).
+    pub fn cleanup_on_failure(mut self, cleanup: bool) -> Self {
+        self.cleanup = cleanup;
+        self
+    }
+
     pub fn build(self) -> Runtime {
         let role_arn = self.role_arn.unwrap_or_else(|| {
             format!(
@@ -220,9 +325,33 @@ impl RuntimeBuilder {
                 account: self.account,
                 role_arn,
                 data_limit: self.data_limit,
+                durability: self.store.map(|store| {
+                    Arc::new(durable::Durability::new(durable::DurableSettings {
+                        store,
+                        owner: self.owner.unwrap_or_else(default_owner),
+                        lease: self.lease,
+                        park_after: self.park_after,
+                        poll: self.poll,
+                        accept_changed_definitions: self.accept_changed_definitions,
+                    }))
+                }),
+                cleaners: self.cleaners,
+                cleanup: self.cleanup,
             }),
         }
     }
+}
+
+/// `host/pid/random`: unique among live processes, readable in the store.
+fn default_owner() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}/{}/{}", std::process::id(), &random[..8])
 }
 
 /// How to start one execution; `Default` gives a fresh UUID name and the
@@ -244,6 +373,8 @@ pub struct ExecutionOptions {
     /// `arn:...:express:<state machine>:<name>:<uuid>` and there is no
     /// `RedriveCount` (Express executions cannot be redriven).
     express: bool,
+    /// Clean up after a failure, timeout or stop (default: the runtime's setting).
+    cleanup: Option<bool>,
 }
 
 impl ExecutionOptions {
@@ -268,8 +399,16 @@ impl ExecutionOptions {
     }
 
     /// Runs the execution as an Express workflow (see [`Self::express`]).
+    /// Express executions are never stored, even on a runtime with a store.
     pub fn express(mut self, express: bool) -> Self {
         self.express = express;
+        self
+    }
+
+    /// Whether to delete what this execution created when it fails, times out
+    /// or is stopped (see [`RuntimeBuilder::cleanup_on_failure`]).
+    pub fn cleanup_on_failure(mut self, cleanup: bool) -> Self {
+        self.cleanup = Some(cleanup);
         self
     }
 }
@@ -282,6 +421,11 @@ pub struct ExecutionError {
     error: Option<String>,
     cause: Option<String>,
     timed_out: bool,
+    aborted: bool,
+    /// This runtime stopped driving the execution without it ending here
+    /// (parked in a long Wait, or taken over by another runtime).
+    pub(crate) interrupted: bool,
+    pub(crate) parked: bool,
 }
 
 impl ExecutionError {
@@ -301,6 +445,72 @@ impl ExecutionError {
         self.timed_out
     }
 
+    /// True when the execution was stopped (StopExecution: ABORTED).
+    pub fn aborted(&self) -> bool {
+        self.aborted
+    }
+
+    /// True when this runtime stopped driving the execution but it did not end:
+    /// it waits in the store (a long Wait) or another runtime continues it.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    pub(crate) fn interruption(why: &str) -> Self {
+        ExecutionError {
+            error: None,
+            cause: Some(why.to_string()),
+            timed_out: false,
+            aborted: false,
+            interrupted: true,
+            parked: why.starts_with("parked"),
+        }
+    }
+
+    pub(crate) fn stopped(error: Option<String>, cause: Option<String>) -> Self {
+        ExecutionError {
+            error,
+            cause,
+            timed_out: false,
+            aborted: true,
+            interrupted: false,
+            parked: false,
+        }
+    }
+
+    /// An execution API call failed before the execution ran.
+    pub(crate) fn api(e: ApiError) -> Self {
+        ExecutionError {
+            error: Some(e.name),
+            cause: Some(e.message),
+            timed_out: false,
+            aborted: false,
+            interrupted: false,
+            parked: false,
+        }
+    }
+
+    /// How a stored execution that ended came out.
+    pub(crate) fn outcome_of(record: &crate::store::ExecutionRecord) -> Result<Value, Self> {
+        use crate::store::ExecutionStatus as S;
+        let mut e = ExecutionError {
+            error: record.error.clone(),
+            cause: record.cause.clone(),
+            timed_out: false,
+            aborted: false,
+            interrupted: false,
+            parked: false,
+        };
+        match record.status {
+            S::Succeeded => return Ok(record.output.clone().unwrap_or(Value::Null)),
+            S::TimedOut => e.timed_out = true,
+            S::Aborted => e.aborted = true,
+            S::Running => e.interrupted = true,
+            S::Failed => {}
+        }
+        Err(e)
+    }
+
     fn from_error(e: Error, timed_out: bool) -> Self {
         // A Fail state without `Error` fails with no error name; inside the engine
         // that is the empty name.
@@ -313,6 +523,9 @@ impl ExecutionError {
             error,
             cause: e.cause,
             timed_out,
+            aborted: false,
+            interrupted: false,
+            parked: false,
         }
     }
 }

@@ -80,6 +80,11 @@ impl<'p> Variables<'p> {
         all
     }
 
+    /// This scope's own variables, as an object (what a durable execution stores).
+    pub fn own_object(&self) -> Value {
+        Value::Object(self.own.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
     /// Writes the evaluated `Assign` object into this scope. A value nested deeper
     /// than [`MAX_DATA_DEPTH`] is refused (`States.DataLimitExceeded`): a loop
     /// that assigns `{"x": {"y.$": "$x"}}` would otherwise nest a variable one

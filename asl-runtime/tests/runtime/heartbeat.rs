@@ -72,6 +72,9 @@ static WORKFLOW: WorkflowInfo = WorkflowInfo {
     name: "Heartbeat",
     timeout_seconds: None,
     reads_execution_input: false,
+    states: &["Work"],
+    start: 0,
+    definition_hash: "",
 };
 
 static WORK: StateInfo = StateInfo {

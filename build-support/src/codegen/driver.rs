@@ -11,12 +11,21 @@ impl Gen<'_> {
         self.machine_with(machine, false).0
     }
 
+    /// The top-level machine: its driver starts at any state (a durable
+    /// execution resumes where it stood) and reports every transition to the
+    /// execution ([`Execution::checkpoint`], nothing for one in memory).
+    pub(super) fn top_machine(&mut self, machine: &StateMachine) -> Ident {
+        self.top = true;
+        self.machine_with(machine, false).0
+    }
+
     /// [`Self::machine`]; with `plain_fn`, a machine whose states all never
     /// wait gets a plain-`fn` driver (used for Map item processors). Returns the
     /// driver's name and whether it is a plain `fn`.
     pub(super) fn machine_with(&mut self, machine: &StateMachine, plain_fn: bool) -> (Ident, bool) {
         let index = self.machines;
         self.machines += 1;
+        let top = std::mem::take(&mut self.top);
         let enum_name = format_ident!("__S{}", index);
         let driver = format_ident!("__drive{}", index);
         let mut variant_names = Names::default();
@@ -99,6 +108,42 @@ impl Gen<'_> {
             ));
             return (driver, all_sync);
         };
+        if top {
+            let count = variants.len();
+            self.items.push(quote! {
+                #[derive(Clone, Copy, Debug)]
+                enum #enum_name { #(#variants),* }
+
+                async fn #driver(
+                    __ex: &#rt::Execution,
+                    __vars: &#rt::Variables<'_>,
+                    __from: #rt::Option<usize>,
+                    mut __input: #rt::Value,
+                ) -> #rt::Result<#rt::Value, #rt::Error> {
+                    const __ALL: [#enum_name; #count] = [#(#enum_name::#variants),*];
+                    let mut __state = match __from {
+                        #rt::Some(__i) if __i < #count => __ALL[__i],
+                        _ => #enum_name::#start,
+                    };
+                    loop {
+                        let __transition = match __state {
+                            #(#arms)*
+                        };
+                        match __transition {
+                            #rt::Transition::Next(__next, __output) => {
+                                __state = __next;
+                                __input = __output;
+                                if __ex.durable() {
+                                    __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                                }
+                            }
+                            #rt::Transition::End(__output) => return #rt::Ok(__output),
+                        }
+                    }
+                }
+            });
+            return (driver, all_sync);
+        }
         self.items.push(quote! {
             #[derive(Clone, Copy, Debug)]
             enum #enum_name { #(#variants),* }
@@ -159,6 +204,17 @@ impl Gen<'_> {
         };
         let resources = machine.task_resources();
         let declared = &options.resources;
+        let states: Vec<&str> = machine
+            .states
+            .iter()
+            .map(|s| s.name.value.as_str())
+            .collect();
+        let start = machine
+            .states
+            .iter()
+            .position(|s| s.name.value == machine.start_at.value)
+            .unwrap_or(0);
+        let definition_hash = &options.definition_hash;
         let comment = machine.comment.as_ref().map(|c| {
             let c = format!(" {}", c.value);
             quote!(#[doc = ""] #[doc = #c])
@@ -180,6 +236,9 @@ impl Gen<'_> {
                     name: #machine_name,
                     timeout_seconds: #timeout,
                     reads_execution_input: #execution_input,
+                    states: &[#(#states),*],
+                    start: #start,
+                    definition_hash: #definition_hash,
                 };
 
                 // `impl Workflow` and the inherent `run`/`run_with`, written once in

@@ -106,6 +106,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         ),
         resources: input.resources.iter().map(LitStr::value).collect(),
         source_path: None,
+        definition_hash: String::new(),
     };
     let span = input.path.span();
     let written = input.path.value();

@@ -60,6 +60,10 @@ pub struct Options {
     /// The definition file, for `include_bytes!` (so Cargo rebuilds when it
     /// changes) and for documentation.
     pub source_path: Option<String>,
+    /// A hash of the definition (see [`definition_hash`]); [`compile`] sets it.
+    /// A durable execution started by one definition is not continued by
+    /// another unless the runtime accepts that.
+    pub definition_hash: String,
 }
 
 impl Default for Options {
@@ -70,8 +74,19 @@ impl Default for Options {
             runtime_path: quote!(::asl::runtime::__private),
             resources: Vec::new(),
             source_path: None,
+            definition_hash: String::new(),
         }
     }
+}
+
+/// The SHA-256 of a definition's JSON in compact form, in hexadecimal: the same
+/// for the same definition however it is laid out (whitespace, line breaks), and
+/// different when any field changes. `None` when `source` is not JSON.
+pub fn definition_hash(source: &[u8]) -> Option<String> {
+    use sha2::Digest as _;
+    let value: serde_json::Value = serde_json::from_slice(source).ok()?;
+    let digest = sha2::Sha256::digest(value.to_string().as_bytes());
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Loads, checks and generates a definition: `source` is the file's bytes,
@@ -94,7 +109,11 @@ pub fn compile(
     }
     let checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
     let machine = crate::load_with(source, file_name, &checks)?;
-    generate(&machine, options).map_err(|items| Diagnostics::new(file_name, index(), items))
+    let options = Options {
+        definition_hash: definition_hash(source).unwrap_or_default(),
+        ..options.clone()
+    };
+    generate(&machine, &options).map_err(|items| Diagnostics::new(file_name, index(), items))
 }
 
 /// Rule `asl::invalid-type-name`: the generated type's name is a Rust identifier
@@ -144,8 +163,9 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         jsonata_statics: 0,
         statics: Vec::new(),
         static_names: std::collections::HashMap::new(),
+        top: false,
     };
-    let top = g.machine(machine);
+    let top = g.top_machine(machine);
     if !g.diagnostics.is_empty() {
         return Err(std::mem::take(&mut g.diagnostics).finish());
     }
@@ -204,6 +224,8 @@ pub(crate) struct Gen<'o> {
     statics: Vec<TokenStream>,
     /// The name of each hoisted static, by its type and value tokens.
     static_names: std::collections::HashMap<String, Ident>,
+    /// Set while generating the top-level machine (see [`Gen::top_machine`]).
+    top: bool,
 }
 
 /// States per dispatch function in a large machine (see [`Gen::machine`]).

@@ -8,7 +8,7 @@ impl Gen<'_> {
         match duration {
             WaitDuration::Seconds(Dynamic::Literal(n)) => {
                 let n = n.value;
-                quote!(__st.wait_seconds(#n).await;)
+                quote!(__st.wait_seconds(#n).await?;)
             }
             WaitDuration::Seconds(Dynamic::Path(p)) => match &p.value {
                 Expression::Path(path) => {
@@ -29,7 +29,7 @@ impl Gen<'_> {
                 let text = &t.value;
                 quote! {
                     if let #rt::Some(__t) = #rt::parse_timestamp(#text) {
-                        __st.wait_until(__t).await;
+                        __st.wait_until(__t).await?;
                     }
                 }
             }
@@ -50,12 +50,12 @@ impl Gen<'_> {
             WaitDuration::Seconds(Dynamic::Jsonata(j)) => {
                 let rt = &self.rt.clone();
                 let expr = self.jsonata_expr(&j.value);
-                quote!(__st.wait_seconds(#rt::jsonata_count(&#expr, &__scope, "Seconds")?).await;)
+                quote!(__st.wait_seconds(#rt::jsonata_count(&#expr, &__scope, "Seconds")?).await?;)
             }
             WaitDuration::Timestamp(Dynamic::Jsonata(j)) => {
                 let rt = &self.rt.clone();
                 let expr = self.jsonata_expr(&j.value);
-                quote!(__st.wait_until(#rt::jsonata_timestamp(&#expr, &__scope)?).await;)
+                quote!(__st.wait_until(#rt::jsonata_timestamp(&#expr, &__scope)?).await?;)
             }
         }
     }

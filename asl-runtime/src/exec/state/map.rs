@@ -112,6 +112,15 @@ impl<'e> StateRun<'e> {
         Fut: Future<Output = Result<Value, Error>>,
     {
         let mut run = MapRun::start(self, items.len(), tolerance);
+        // A durable execution's top-level Map keeps each finished iteration, and
+        // a resumed or redriven one does not run again those that finished.
+        let top = self.exec.at_top().is_some();
+        let finished = if top {
+            self.exec.stored_progress(self.info.name).await
+        } else {
+            Default::default()
+        };
+        let _nested = self.exec.nested();
         let limit = if max_concurrency == 0 {
             usize::MAX
         } else {
@@ -135,23 +144,27 @@ impl<'e> StateRun<'e> {
         }
         let mut running = FuturesUnordered::new();
         for (index, item) in items.iter().enumerate() {
+            if let Some(output) = finished.get(&(index as u64)) {
+                run.place(index, output.clone());
+                continue;
+            }
             while running.len() >= limit {
                 let Some((i, result)) = running.next().await else {
                     break;
                 };
-                run.settle(i, result)?;
+                run.settle_kept(i, result, top).await?;
             }
             // Each iteration is polled once as it starts: one that finishes
             // without waiting (most do) never joins the set of running ones, so
             // 10,000 items do not mean 10,000 live futures.
             let mut iteration_future = Box::pin(start(index, item));
             match std::future::poll_fn(|cx| Poll::Ready(iteration_future.as_mut().poll(cx))).await {
-                Poll::Ready((i, result)) => run.settle(i, result)?,
+                Poll::Ready((i, result)) => run.settle_noted(i, result, top)?,
                 Poll::Pending => running.push(iteration_future),
             }
         }
         while let Some((i, result)) = running.next().await {
-            run.settle(i, result)?;
+            run.settle_kept(i, result, top).await?;
         }
         Ok(run.succeeded())
     }
@@ -171,6 +184,7 @@ impl<'e> StateRun<'e> {
         F: FnMut(usize, &'i Value) -> Result<Value, Error>,
     {
         let mut run = MapRun::start(self, items.len(), tolerance);
+        let _nested = self.exec.nested();
         for (index, item) in items.iter().enumerate() {
             MapRun::iteration_started(self, index);
             let result = iteration(index, item);
@@ -182,22 +196,53 @@ impl<'e> StateRun<'e> {
     /// Runs a Parallel state's branches concurrently; the output is their outputs
     /// in branch order. The first branch to fail cancels the others and fails the
     /// state with its error.
+    ///
+    /// In a durable execution, a top-level Parallel keeps each finished branch,
+    /// and a resumed or redriven one runs again only the branches that did not.
     pub async fn parallel(&self, branches: Vec<BranchFuture<'_>>) -> Result<Value, Error> {
         let name = Some(self.info.name);
         self.exec
             .record(EventType::ParallelStateStarted, name, Value::Null);
-        match futures_util::future::try_join_all(branches).await {
-            Ok(outputs) => {
-                self.exec
-                    .record(EventType::ParallelStateSucceeded, name, Value::Null);
-                Ok(Value::Array(outputs))
-            }
-            Err(error) => {
-                self.exec
-                    .record(EventType::ParallelStateFailed, name, error_details(&error));
-                Err(error)
+        let top = self.exec.at_top().is_some();
+        let finished = if top {
+            self.exec.stored_progress(self.info.name).await
+        } else {
+            Default::default()
+        };
+        let _nested = self.exec.nested();
+        let mut outputs = vec![Value::Null; branches.len()];
+        let mut running = FuturesUnordered::new();
+        for (index, branch) in branches.into_iter().enumerate() {
+            match finished.get(&(index as u64)) {
+                Some(output) => outputs[index] = output.clone(),
+                None => running.push(async move { (index, branch.await) }),
             }
         }
+        while let Some((index, result)) = running.next().await {
+            match result {
+                Ok(output) => {
+                    if top {
+                        self.exec.finished_part(self.info.name, index, &output);
+                        self.exec.flush(|_| {}).await?;
+                    }
+                    outputs[index] = output;
+                }
+                Err(error) => {
+                    // The first branch to fail cancels the others (dropped here).
+                    if !error.is_interruption() {
+                        self.exec.record(
+                            EventType::ParallelStateFailed,
+                            name,
+                            error_details(&error),
+                        );
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        self.exec
+            .record(EventType::ParallelStateSucceeded, name, Value::Null);
+        Ok(Value::Array(outputs))
     }
 }
 
@@ -268,10 +313,42 @@ impl<'s, 'e> MapRun<'s, 'e> {
         );
     }
 
+    /// [`Self::settle`] for an iteration that had to wait: in a durable
+    /// execution's top-level Map (`top`), its output is stored at once.
+    async fn settle_kept(
+        &mut self,
+        index: usize,
+        result: Result<Value, Error>,
+        top: bool,
+    ) -> Result<(), Error> {
+        self.settle_noted(index, result, top)?;
+        if top {
+            self.state.exec.flush(|_| {}).await?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::settle`], noting a top-level iteration's output for the next write.
+    fn settle_noted(
+        &mut self,
+        index: usize,
+        result: Result<Value, Error>,
+        top: bool,
+    ) -> Result<(), Error> {
+        if top && let Ok(output) = &result {
+            self.state
+                .exec
+                .finished_part(self.state.info.name, index, output);
+        }
+        self.settle(index, result)
+    }
+
     /// Records one finished iteration; `Err` ends the Map (the tolerance is
     /// exceeded).
     fn settle(&mut self, index: usize, result: Result<Value, Error>) -> Result<(), Error> {
         match result {
+            // The engine stopped driving the execution: not an iteration's failure.
+            Err(error) if error.is_interruption() => Err(error),
             Ok(output) => {
                 self.record(
                     EventType::MapIterationSucceeded,

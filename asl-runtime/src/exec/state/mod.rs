@@ -156,27 +156,52 @@ pub struct StateRun<'e> {
     entered_id: u64,
     entered_time: Option<String>,
     retry_count: AtomicU32,
+    /// A resumed state's retries used before the crash.
+    resumed_retries: Vec<u32>,
+    /// A resumed Wait's due time.
+    resumed_wait: Option<OffsetDateTime>,
 }
 
 impl<'e> StateRun<'e> {
     /// Enters a state: records `<Type>StateEntered`.
+    ///
+    /// A durable execution resumed in this state, which it had entered before,
+    /// does not enter it twice: the state continues under its first
+    /// `...StateEntered` event, with its retries and Wait due time.
     #[inline]
     pub fn enter(exec: &'e Execution, info: &'static StateInfo, input: &Value) -> Self {
+        let entered_time =
+            (info.reads_context || exec.recording()).then(|| super::format_timestamp(exec.now()));
+        let mut run = StateRun {
+            exec,
+            info,
+            entered_id: 0,
+            entered_time,
+            retry_count: AtomicU32::new(0),
+            resumed_retries: Vec::new(),
+            resumed_wait: None,
+        };
+        if exec.durable()
+            && let Some(p) = exec.resumed_entry(info.name)
+            && let Some(id) = p.entered_event_id
+        {
+            run.entered_id = id;
+            run.retry_count = AtomicU32::new(p.retries.iter().sum());
+            run.resumed_retries = p.retries;
+            run.resumed_wait = p.wait_until;
+            exec.entered_at_top(id);
+            return run;
+        }
         let details = if exec.recording() {
             details_one("input", input.clone())
         } else {
             Value::Null
         };
-        let entered_id = exec.record(info.kind.entered(), Some(info.name), details);
-        let entered_time =
-            (info.reads_context || exec.recording()).then(|| super::format_timestamp(exec.now()));
-        StateRun {
-            exec,
-            info,
-            entered_id,
-            entered_time,
-            retry_count: AtomicU32::new(0),
+        run.entered_id = exec.record(info.kind.entered(), Some(info.name), details);
+        if exec.durable() {
+            exec.entered_at_top(run.entered_id);
         }
+        run
     }
 
     pub fn name(&self) -> &'static str {
@@ -229,7 +254,7 @@ impl<'e> StateRun<'e> {
         if retriers.is_empty() {
             return body().await.map_err(|e| self.locate(e));
         }
-        let mut counters = RetryCounters::new();
+        let mut counters = RetryCounters::from_used(self.resumed_retries.clone());
         loop {
             let error = match body().await {
                 Ok(v) => return Ok(v),
@@ -239,6 +264,12 @@ impl<'e> StateRun<'e> {
                 RetryDecision::GiveUp => return Err(error),
                 RetryDecision::Retry(delay) => {
                     self.retry_count.store(counters.total(), Ordering::Relaxed);
+                    // A durable execution keeps its retry counts: after a crash
+                    // the state goes on with the retries it has left.
+                    if self.exec.at_top().is_some() {
+                        let used = counters.used_all().to_vec();
+                        self.exec.flush(|p| p.retries = used).await?;
+                    }
                     tokio::time::sleep(delay).await;
                 }
             }

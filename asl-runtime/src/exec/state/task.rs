@@ -12,6 +12,11 @@ impl StateRun<'_> {
         self.task_timed(resource, parameters, None, None).await
     }
 
+    /// Which run of this state's body this is: 0, then one more per retry.
+    fn attempt(&self) -> u32 {
+        self.retry_count.load(Ordering::Relaxed)
+    }
+
     /// [`Self::task`] under `TimeoutSeconds` / `HeartbeatSeconds`.
     pub async fn task_timed(
         &self,
@@ -46,6 +51,12 @@ impl StateRun<'_> {
             name,
             details_one("resource", Value::String(resource.to_owned())),
         );
+        // A durable execution stores the task's start before it runs (a Task
+        // may run for minutes: its history is visible meanwhile).
+        if self.exec.at_top().is_some() {
+            self.exec.flush(|_| {}).await?;
+        }
+        let task = task.with_execution(self.exec, self.entered_id, self.attempt());
         let invocation = watch_heartbeats(handler.invoke(&task, parameters), heartbeat, &signal);
         // TimeoutSeconds bounds the whole task whatever its heartbeats; whichever
         // of the two runs out first ends it.

@@ -5,8 +5,17 @@ use super::*;
 
 impl StateRun<'_> {
     /// `Seconds`.
-    pub async fn wait_seconds(&self, seconds: u64) {
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
+    pub async fn wait_seconds(&self, seconds: u64) -> Result<(), Error> {
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        let due = self
+            .exec
+            .now()
+            .checked_add(time::Duration::seconds(seconds))
+            .unwrap_or(OffsetDateTime::new_utc(
+                time::Date::MAX,
+                time::Time::MIDNIGHT,
+            ));
+        self.wait_until(due).await
     }
 
     /// `SecondsPath`: the value must be a non-negative integer.
@@ -25,16 +34,28 @@ impl StateRun<'_> {
                 display_raw(value)
             )));
         };
-        self.wait_seconds(seconds).await;
-        Ok(())
+        self.wait_seconds(seconds).await
     }
 
     /// `Timestamp`: waits until the instant (no wait if it has passed).
-    pub async fn wait_until(&self, timestamp: OffsetDateTime) {
-        let remaining = timestamp - self.exec.now();
+    ///
+    /// In a durable execution a top-level Wait stores its due time first (a
+    /// resumed Wait waits only the time left), and one due later than the
+    /// runtime's park threshold releases the execution until then.
+    pub async fn wait_until(&self, timestamp: OffsetDateTime) -> Result<(), Error> {
+        let due = self.resumed_wait.unwrap_or(timestamp);
+        let remaining = due - self.exec.now();
+        if self.exec.durable() && self.exec.at_top().is_some() {
+            let park = self
+                .exec
+                .park_after()
+                .is_some_and(|after| remaining > after);
+            self.exec.waiting(due, park).await?;
+        }
         if remaining.is_positive() {
             tokio::time::sleep(remaining.unsigned_abs()).await;
         }
+        Ok(())
     }
 
     /// `TimestampPath`: the value must be an RFC 3339 timestamp string.
@@ -54,7 +75,6 @@ impl StateRun<'_> {
                 display_raw(value)
             )));
         };
-        self.wait_until(timestamp).await;
-        Ok(())
+        self.wait_until(timestamp).await
     }
 }

@@ -1,0 +1,931 @@
+//! Durable executions: an execution whose every transition is committed to an
+//! [`ExecutionStore`], so a crash, a deploy or a Ctrl-C loses nothing, and the
+//! execution API over that store (StartExecution, DescribeExecution,
+//! ListExecutions, GetExecutionHistory, StopExecution, RedriveExecution).
+//!
+//! In: a runtime given a store ([`RuntimeBuilder::store`]), a compiled
+//! workflow's driver, which reports each top-level transition here
+//! ([`Execution::checkpoint`]). Out: executions that another process (or this
+//! one after a restart) continues where they stood.
+//!
+//! What a write carries: the new top-level state and its input, the top-level
+//! variables, the history events since the last write, finished Map iterations
+//! and Parallel branches of the current state. Writes happen at every
+//! transition, when a top-level Task starts (so its events are visible while it
+//! runs), before a retry waits, when a Wait starts waiting (its due time, so a
+//! resumed Wait waits only the time left), and at the end.
+//!
+//! Ownership: the runtime that starts or claims an execution owns it under a
+//! lease it renews while it runs; every write is refused once it no longer owns
+//! the execution (stopped, or taken over after its lease expired). A Wait longer
+//! than the park threshold releases the execution (no memory held); any runtime
+//! serving the workflow wakes it when due.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use tokio::sync::Notify;
+
+use std::pin::Pin;
+
+use super::execution::WorkflowInfo;
+use super::history::HistoryEvent;
+use super::state::BranchFuture;
+use super::variables::Variables;
+use super::*;
+use crate::store::{
+    CreatedResource, End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, ListFilter,
+    Position, StoreError, StoredEvent, Write,
+};
+use crate::workflow::Workflow;
+
+/// A compiled workflow's top-level driver: runs from state `from` (an index
+/// into [`WorkflowInfo::states`]; `None`: `StartAt`) with `input`.
+pub type Driver =
+    for<'a> fn(&'a Execution, &'a Variables<'a>, Option<usize>, Value) -> BranchFuture<'a>;
+
+/// Deletes resources of one kind that an execution created (see
+/// [`crate::task::TaskContext::created`]), for cleanup on stop or failure.
+pub trait Cleaner: Send + Sync + 'static {
+    /// Deletes the resource `id` and waits until it is gone. `Ok(false)` when it
+    /// was already gone.
+    fn delete<'a>(
+        &'a self,
+        id: &'a Value,
+    ) -> Pin<Box<dyn Future<Output = Result<bool, Error>> + Send + 'a>>;
+}
+
+/// The settings of a runtime's store (see [`RuntimeBuilder::store`]).
+#[derive(Clone)]
+pub(crate) struct DurableSettings {
+    pub(crate) store: Arc<dyn ExecutionStore>,
+    pub(crate) owner: String,
+    pub(crate) lease: Duration,
+    pub(crate) park_after: Duration,
+    pub(crate) poll: Duration,
+    pub(crate) accept_changed_definitions: bool,
+}
+
+/// A runtime's store and the executions this runtime holds.
+pub(crate) struct Durability {
+    pub(crate) settings: DurableSettings,
+    /// Executions running in this process, with the signal that stops each.
+    running: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Executions refused here (their definition changed).
+    refused: Mutex<HashSet<String>>,
+    /// Workflows a serving loop claims executions for.
+    served: Mutex<HashSet<&'static str>>,
+    renewing: AtomicBool,
+}
+
+impl Durability {
+    pub(crate) fn new(settings: DurableSettings) -> Self {
+        Durability {
+            settings,
+            running: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashSet::new()),
+            served: Mutex::new(HashSet::new()),
+            renewing: AtomicBool::new(false),
+        }
+    }
+
+    fn store(&self) -> &dyn ExecutionStore {
+        &*self.settings.store
+    }
+
+    fn running_arns(&self) -> Vec<String> {
+        lock(&self.running).keys().cloned().collect()
+    }
+
+    fn register(&self, arn: &str) -> Arc<Notify> {
+        let stop = Arc::new(Notify::new());
+        lock(&self.running).insert(arn.to_string(), stop.clone());
+        stop
+    }
+
+    fn unregister(&self, arn: &str) {
+        lock(&self.running).remove(arn);
+    }
+
+    fn signal_stop(&self, arn: &str) {
+        if let Some(stop) = lock(&self.running).get(arn) {
+            stop.notify_one();
+        }
+    }
+}
+
+impl fmt::Debug for Durability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Durability")
+            .field("owner", &self.settings.owner)
+            .field("lease", &self.settings.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The durable side of one execution.
+pub(crate) struct Durable {
+    store: Arc<dyn ExecutionStore>,
+    owner: String,
+    /// The current top-level state, as the next write stores it.
+    position: Mutex<Position>,
+    /// The stored position to continue from, taken by the first state entered.
+    resume: Mutex<Option<Position>>,
+    /// The state the execution was resumed or redriven in (whose stored Map
+    /// or Parallel progress counts).
+    resumed_state: Option<String>,
+    /// Map iterations and Parallel branches running (0: at the top level).
+    depth: AtomicU32,
+    /// Finished iterations and branches not yet written.
+    progress: Mutex<Vec<(String, u64, Value)>>,
+    /// Long Waits release the execution (only when a runtime serves it).
+    park_after: Option<Duration>,
+    /// Resources created, in order (also kept in the store).
+    created: Mutex<Vec<CreatedResource>>,
+}
+
+/// While alive, the execution runs nested states (Map iterations, Parallel branches).
+pub(crate) struct Nested<'e>(Option<&'e Durable>);
+
+impl Drop for Nested<'_> {
+    fn drop(&mut self) {
+        if let Some(d) = self.0 {
+            d.depth.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn stored_event(e: HistoryEvent) -> StoredEvent {
+    StoredEvent {
+        id: e.id,
+        timestamp: e.timestamp,
+        event_type: e.event_type.as_str().to_string(),
+        state: e.state_name,
+        details: e.details,
+    }
+}
+
+fn store_error(e: StoreError) -> Error {
+    match e {
+        StoreError::NotOwner(arn) => Error::interrupted(format!(
+            "execution {arn} was stopped or taken over by another runtime"
+        )),
+        other => Error::interrupted(other.to_string()),
+    }
+}
+
+impl Execution {
+    /// Does this execution keep its transitions in a store?
+    #[inline]
+    pub fn durable(&self) -> bool {
+        self.durable.is_some()
+    }
+
+    /// The durable side when states run at the top level (not inside a Map
+    /// iteration or Parallel branch).
+    pub(crate) fn at_top(&self) -> Option<&Durable> {
+        self.durable
+            .as_deref()
+            .filter(|d| d.depth.load(Ordering::Relaxed) == 0)
+    }
+
+    /// Marks nested states running until the guard drops.
+    pub(crate) fn nested(&self) -> Nested<'_> {
+        let d = self.durable.as_deref();
+        if let Some(d) = d {
+            d.depth.fetch_add(1, Ordering::Relaxed);
+        }
+        Nested(d)
+    }
+
+    /// The driver moved to top-level state `state` with `input`: one write with
+    /// the new position, the variables and the events since the last write.
+    pub async fn checkpoint(
+        &self,
+        state: usize,
+        input: &Value,
+        variables: &Variables<'_>,
+    ) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        let name = self.info.states.get(state).copied().unwrap_or_default();
+        let position = Position {
+            state: name.to_string(),
+            input: input.clone(),
+            variables: variables.own_object(),
+            retries: Vec::new(),
+            entered_event_id: None,
+            wait_until: None,
+        };
+        *lock(&d.position) = position.clone();
+        lock(&d.progress).clear();
+        let write = Write {
+            position: Some(position),
+            clear_progress: true,
+            ..self.write_base(d)
+        };
+        d.store.write(write).await.map_err(store_error)
+    }
+
+    /// A write of the events recorded so far and the progress not yet written.
+    fn write_base(&self, d: &Durable) -> Write {
+        Write {
+            arn: self.arn.clone(),
+            owner: d.owner.clone(),
+            events: self
+                .recorder
+                .take_captured()
+                .into_iter()
+                .map(stored_event)
+                .collect(),
+            next_event_id: self.recorder.next_id(),
+            progress: std::mem::take(&mut *lock(&d.progress)),
+            ..Write::default()
+        }
+    }
+
+    /// Writes the events and progress so far, and the position after `change`.
+    pub(crate) async fn flush(&self, change: impl FnOnce(&mut Position)) -> Result<(), Error> {
+        self.flush_parking(change, None).await
+    }
+
+    async fn flush_parking(
+        &self,
+        change: impl FnOnce(&mut Position),
+        park_until: Option<OffsetDateTime>,
+    ) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        let position = {
+            let mut p = lock(&d.position);
+            change(&mut p);
+            p.clone()
+        };
+        let write = Write {
+            position: Some(position),
+            park_until,
+            ..self.write_base(d)
+        };
+        d.store.write(write).await.map_err(store_error)
+    }
+
+    /// The first top-level state entered after a resume takes the stored
+    /// position when it is that state.
+    pub(crate) fn resumed_entry(&self, state: &str) -> Option<Position> {
+        let d = self.at_top()?;
+        let mut resume = lock(&d.resume);
+        match resume.take() {
+            Some(p) if p.state == state => Some(p),
+            _ => None,
+        }
+    }
+
+    /// A top-level state was entered (event `id`).
+    pub(crate) fn entered_at_top(&self, id: u64) {
+        if let Some(d) = self.at_top() {
+            let mut p = lock(&d.position);
+            p.entered_event_id = Some(id);
+            p.retries.clear();
+            p.wait_until = None;
+        }
+    }
+
+    /// How long a Wait may last before it releases the execution, if it may.
+    pub(crate) fn park_after(&self) -> Option<Duration> {
+        self.at_top().and_then(|d| d.park_after)
+    }
+
+    /// A top-level Wait starts waiting until `due`: stores it, and releases the
+    /// execution until then when `park`.
+    pub(crate) async fn waiting(&self, due: OffsetDateTime, park: bool) -> Result<(), Error> {
+        if self.at_top().is_none() {
+            return Ok(());
+        }
+        self.flush_parking(|p| p.wait_until = Some(due), park.then_some(due))
+            .await?;
+        if park {
+            return Err(Error::interrupted("parked in a Wait state until it is due"));
+        }
+        Ok(())
+    }
+
+    /// The outputs of Map iterations / Parallel branches of top-level state
+    /// `state` that finished before a crash or redrive.
+    pub(crate) async fn stored_progress(&self, state: &str) -> HashMap<u64, Value> {
+        let Some(d) = self.at_top() else {
+            return HashMap::new();
+        };
+        if d.resumed_state.as_deref() != Some(state) {
+            return HashMap::new();
+        }
+        match d.store.progress(&self.arn, state).await {
+            Ok(list) => list.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(target: "asl::store", execution = %self.arn, "cannot read the progress of {state}: {e}");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// A Map iteration or Parallel branch `index` of top-level state `state` finished.
+    pub(crate) fn finished_part(&self, state: &str, index: usize, output: &Value) {
+        if let Some(d) = self.durable.as_deref() {
+            lock(&d.progress).push((state.to_string(), index as u64, output.clone()));
+        }
+    }
+
+    /// Records a resource a Task created (see [`crate::task::TaskContext::created`]).
+    pub(crate) async fn created(&self, kind: &str, id: Value) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            lock(&self.created_in_memory).push(CreatedResource {
+                seq: lock(&self.created_in_memory).len() as u64 + 1,
+                kind: kind.to_string(),
+                id,
+                deleted: false,
+            });
+            return Ok(());
+        };
+        let seq = d
+            .store
+            .record_created(&self.arn, kind, &id)
+            .await
+            .map_err(store_error)?;
+        lock(&d.created).push(CreatedResource {
+            seq,
+            kind: kind.to_string(),
+            id,
+            deleted: false,
+        });
+        Ok(())
+    }
+
+    /// The End write: how the execution ended, with its last events.
+    pub(crate) async fn write_end(&self, end: End) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        let write = Write {
+            end: Some(end),
+            ..self.write_base(d)
+        };
+        d.store.write(write).await.map_err(store_error)
+    }
+
+    /// Deletes what the execution created and still exists, newest first, each
+    /// waited for; records `ResourceDeleted` / `ResourceDeletionFailed`.
+    /// Returns what was deleted.
+    pub async fn clean_up(&self) -> Vec<CreatedResource> {
+        let mut resources = match self.durable.as_deref() {
+            Some(d) => match d.store.created(&self.arn).await {
+                Ok(list) => list,
+                Err(_) => lock(&d.created).clone(),
+            },
+            None => lock(&self.created_in_memory).clone(),
+        };
+        resources.retain(|r| !r.deleted);
+        resources.reverse();
+        let mut deleted = Vec::new();
+        for resource in resources {
+            let Some(cleaner) = self.runtime.inner.cleaners.get(&resource.kind) else {
+                self.record(
+                    EventType::ResourceDeletionFailed,
+                    None,
+                    resource_details(
+                        &resource,
+                        Some(&Error::new(
+                            "asl.NoCleaner",
+                            format!("no cleaner is registered for {}", resource.kind),
+                        )),
+                    ),
+                );
+                continue;
+            };
+            match cleaner.delete(&resource.id).await {
+                Ok(_) => {
+                    self.record(
+                        EventType::ResourceDeleted,
+                        None,
+                        resource_details(&resource, None),
+                    );
+                    deleted.push(resource);
+                }
+                Err(e) => {
+                    self.record(
+                        EventType::ResourceDeletionFailed,
+                        None,
+                        resource_details(&resource, Some(&e)),
+                    );
+                }
+            }
+        }
+        if let Some(d) = self.durable.as_deref() {
+            // After the end: the write needs no ownership (owner "").
+            let write = Write {
+                owner: String::new(),
+                deleted: deleted.iter().map(|r| r.seq).collect(),
+                ..self.write_base(d)
+            };
+            if let Err(e) = d.store.write(write).await {
+                tracing::warn!(target: "asl::store", execution = %self.arn, "cannot record the cleanup: {e}");
+            }
+        }
+        deleted
+    }
+}
+
+fn resource_details(resource: &CreatedResource, error: Option<&Error>) -> Value {
+    let mut d = Map::new();
+    d.insert("kind".into(), Value::String(resource.kind.clone()));
+    d.insert("id".into(), resource.id.clone());
+    if let Some(e) = error {
+        d.insert("error".into(), Value::String(e.error.to_string()));
+        if let Some(c) = &e.cause {
+            d.insert("cause".into(), Value::String(c.clone()));
+        }
+    }
+    Value::Object(d)
+}
+
+/// What StartExecution returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartedExecution {
+    pub execution_arn: String,
+    pub start_date: OffsetDateTime,
+}
+
+/// What [`Runtime::resume`] did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Resumed {
+    /// Executions now running in this runtime.
+    pub resumed: Vec<String>,
+    /// Executions it refused, and why (their definition changed).
+    pub refused: Vec<(String, String)>,
+}
+
+/// An execution API call that failed: AWS's error name and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub name: String,
+    pub message: String,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let message = match &e {
+            StoreError::ExecutionAlreadyExists(_)
+            | StoreError::ExecutionDoesNotExist(_)
+            | StoreError::ExecutionNotRedrivable(_) => e
+                .to_string()
+                .split_once(": ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or_default(),
+            _ => e.to_string(),
+        };
+        ApiError {
+            name: e.name().to_string(),
+            message,
+        }
+    }
+}
+
+fn no_store() -> ApiError {
+    ApiError {
+        name: "NoStore".into(),
+        message: "this runtime has no execution store (RuntimeBuilder::store)".into(),
+    }
+}
+
+impl Runtime {
+    fn durability(&self) -> Result<&Arc<Durability>, ApiError> {
+        self.inner.durability.as_ref().ok_or_else(no_store)
+    }
+
+    /// The ARN of execution `name` of workflow `W`.
+    pub fn execution_arn<W: Workflow>(&self, name: &str) -> String {
+        let rt = &self.inner;
+        format!(
+            "arn:{}:states:{}:{}:execution:{}:{}",
+            rt.partition,
+            rt.region,
+            rt.account,
+            W::NAME,
+            name
+        )
+    }
+
+    /// StartExecution: stores a new execution of `W` and runs it in the
+    /// background (a runtime serving `W` continues it after a crash). A name
+    /// already used with the same input returns that execution; with another
+    /// input, `ExecutionAlreadyExists`.
+    pub async fn start_execution<W: Workflow>(
+        &self,
+        input: Value,
+        options: ExecutionOptions,
+    ) -> Result<StartedExecution, ApiError> {
+        let durability = self.durability()?.clone();
+        let started = start::<W>(self, input, options, true).await?;
+        self.ensure_serving::<W>(&durability);
+        match started {
+            Started::Existing(record) => Ok(StartedExecution {
+                execution_arn: record.arn,
+                start_date: record.start_date,
+            }),
+            Started::New(execution, input) => {
+                let started = StartedExecution {
+                    execution_arn: execution.arn.clone(),
+                    start_date: execution.start_time,
+                };
+                tokio::spawn(async move {
+                    let _ = drive::<W>(*execution, None, input, durability).await;
+                });
+                Ok(started)
+            }
+        }
+    }
+
+    /// Claims every execution of `W` this runtime may continue now (its own,
+    /// unowned, or whose lease expired) and runs each in the background.
+    pub async fn resume<W: Workflow>(&self) -> Result<Resumed, ApiError> {
+        let durability = self.durability()?.clone();
+        let resumed = claim_and_run::<W>(self, &durability).await?;
+        self.ensure_serving::<W>(&durability);
+        Ok(resumed)
+    }
+
+    /// Keeps claiming executions of `W` (new ones started elsewhere, parked
+    /// Waits that are due, executions whose owner stopped renewing its lease)
+    /// every poll interval, for as long as the runtime lives.
+    fn ensure_serving<W: Workflow>(&self, durability: &Arc<Durability>) {
+        if !lock(&durability.served).insert(W::NAME) {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let poll = durability.settings.poll;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(poll).await;
+                let Some(inner) = weak.upgrade() else { return };
+                let runtime = Runtime { inner };
+                let Some(durability) = runtime.inner.durability.clone() else {
+                    return;
+                };
+                if let Err(e) = claim_and_run::<W>(&runtime, &durability).await {
+                    tracing::warn!(target: "asl::store", "cannot claim executions of {}: {e}", W::NAME);
+                }
+            }
+        });
+    }
+
+    /// Waits until execution `arn` is no longer RUNNING; its record.
+    pub async fn wait_for_execution(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
+        let durability = self.durability()?;
+        let mut delay = Duration::from_millis(5);
+        loop {
+            let record = durability.store().describe(arn).await?;
+            if record.status != ExecutionStatus::Running {
+                return Ok(record);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// DescribeExecution.
+    pub async fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
+        Ok(self.durability()?.store().describe(arn).await?)
+    }
+
+    /// ListExecutions (newest first), by workflow and status.
+    pub async fn list_executions(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<ExecutionRecord>, ApiError> {
+        Ok(self.durability()?.store().list(filter).await?)
+    }
+
+    /// GetExecutionHistory, oldest event first.
+    pub async fn get_execution_history(&self, arn: &str) -> Result<Vec<StoredEvent>, ApiError> {
+        Ok(self.durability()?.store().history(arn).await?)
+    }
+
+    /// StopExecution: the execution becomes ABORTED with `error` and `cause`;
+    /// the runtime running it stops it (and cleans up when it should).
+    /// Returns the stop date.
+    pub async fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<OffsetDateTime, ApiError> {
+        let durability = self.durability()?;
+        let date = durability
+            .store()
+            .stop(arn, error, cause, OffsetDateTime::now_utc())
+            .await?;
+        durability.signal_stop(arn);
+        Ok(date)
+    }
+
+    /// RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED execution of
+    /// `W` (stopped less than 14 days ago) from the state that did not succeed,
+    /// keeping the results of the states, iterations and branches that did.
+    pub async fn redrive_execution<W: Workflow>(
+        &self,
+        arn: &str,
+    ) -> Result<OffsetDateTime, ApiError> {
+        let durability = self.durability()?.clone();
+        let record = durability
+            .store()
+            .redrive(arn, OffsetDateTime::now_utc())
+            .await?;
+        claim_and_run::<W>(self, &durability).await?;
+        self.ensure_serving::<W>(&durability);
+        Ok(record.redrive_date.unwrap_or_else(OffsetDateTime::now_utc))
+    }
+}
+
+enum Started {
+    New(Box<Execution>, Value),
+    Existing(Box<ExecutionRecord>),
+}
+
+/// Stores a new execution (StartExecution's rules).
+async fn start<W: Workflow>(
+    runtime: &Runtime,
+    input: Value,
+    options: ExecutionOptions,
+    may_park: bool,
+) -> Result<Started, ApiError> {
+    let durability = runtime.durability()?;
+    let settings = &durability.settings;
+    let info = W::__INFO;
+    let cleanup = options.cleanup.unwrap_or(runtime.inner.cleanup);
+    let (mut execution, input) =
+        Execution::start_with(runtime, info, input, options, |input, start_index| {
+            let state = info.states.get(start_index).copied().unwrap_or_default();
+            let position = Position {
+                state: state.to_string(),
+                input: input.clone(),
+                variables: Value::Object(Map::new()),
+                retries: Vec::new(),
+                entered_event_id: None,
+                wait_until: None,
+            };
+            Durable {
+                store: settings.store.clone(),
+                owner: settings.owner.clone(),
+                position: Mutex::new(position),
+                resume: Mutex::new(None),
+                resumed_state: None,
+                depth: AtomicU32::new(0),
+                progress: Mutex::new(Vec::new()),
+                park_after: may_park.then_some(settings.park_after),
+                created: Mutex::new(Vec::new()),
+            }
+        });
+    execution.cleanup = cleanup;
+    let now = execution.start_time;
+    let d = execution.durable.as_deref().expect("a durable execution");
+    let record = ExecutionRecord {
+        arn: execution.arn.clone(),
+        name: execution.name.clone(),
+        workflow: info.name.to_string(),
+        definition_hash: info.definition_hash.to_string(),
+        status: ExecutionStatus::Running,
+        input: input.clone(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date: now,
+        stop_date: None,
+        redrive_count: 0,
+        redrive_date: None,
+        position: Some(lock(&d.position).clone()),
+        next_event_id: execution.recorder.next_id(),
+        owner: Some(settings.owner.clone()),
+        lease_until: Some(now + settings.lease),
+        wake_at: None,
+        cleanup,
+    };
+    let events: Vec<StoredEvent> = execution
+        .recorder
+        .take_captured()
+        .into_iter()
+        .map(stored_event)
+        .collect();
+    match settings.store.insert(&record, &events).await? {
+        Inserted::Created => Ok(Started::New(Box::new(execution), input)),
+        Inserted::Existing(found) => Ok(Started::Existing(found)),
+    }
+}
+
+/// Claims what `W` may run now and spawns each.
+async fn claim_and_run<W: Workflow>(
+    runtime: &Runtime,
+    durability: &Arc<Durability>,
+) -> Result<Resumed, ApiError> {
+    let settings = &durability.settings;
+    let mut skip = durability.running_arns();
+    skip.extend(lock(&durability.refused).iter().cloned());
+    let now = OffsetDateTime::now_utc();
+    let claimed = settings
+        .store
+        .claim(
+            &settings.owner,
+            &[W::NAME],
+            now,
+            now + settings.lease,
+            256,
+            &skip,
+        )
+        .await?;
+    let mut resumed = Resumed::default();
+    for record in claimed {
+        if record.definition_hash != W::__INFO.definition_hash
+            && !settings.accept_changed_definitions
+        {
+            let why = format!(
+                "execution {} was started by a different definition of {} (stored definition hash {}, this program's {}); \
+                 opt in with RuntimeBuilder::accept_changed_definitions(true) to continue it with this one",
+                record.arn,
+                W::NAME,
+                record.definition_hash,
+                W::__INFO.definition_hash
+            );
+            tracing::error!(target: "asl::store", "{why}");
+            lock(&durability.refused).insert(record.arn.clone());
+            resumed.refused.push((record.arn, why));
+            continue;
+        }
+        match Execution::resume(runtime, W::__INFO, &record, durability) {
+            Ok((execution, from, input)) => {
+                resumed.resumed.push(record.arn.clone());
+                let durability = durability.clone();
+                tokio::spawn(async move {
+                    let _ = drive::<W>(execution, Some((from, record)), input, durability).await;
+                });
+            }
+            Err(why) => {
+                lock(&durability.refused).insert(record.arn.clone());
+                resumed.refused.push((record.arn, why));
+            }
+        }
+    }
+    Ok(resumed)
+}
+
+/// Runs one durable execution to its end (or until it is stopped, parked or
+/// taken over), renewing its lease while it runs.
+async fn drive<W: Workflow>(
+    execution: Execution,
+    resumed: Option<(usize, ExecutionRecord)>,
+    input: Value,
+    durability: Arc<Durability>,
+) -> Result<Value, ExecutionError> {
+    let arn = execution.arn.clone();
+    let stop = durability.register(&arn);
+    ensure_renewing(&durability);
+    let variables = Variables::root();
+    let from = match &resumed {
+        Some((from, record)) => {
+            if let Some(p) = &record.position {
+                let _ = variables.assign(p.variables.clone());
+            }
+            Some(*from)
+        }
+        None => None,
+    };
+    let driver = W::__DRIVER;
+    let run = execution.finish(driver(&execution, &variables, from, input));
+    let result = tokio::select! {
+        r = run => r,
+        () = stop.notified() => Err(ExecutionError::interruption("stopped")),
+    };
+    durability.unregister(&arn);
+    match result {
+        Err(e) if e.interrupted && !e.parked => {
+            // Stopped by StopExecution (or lost to another runtime): what the store says.
+            match durability.store().describe(&arn).await {
+                Ok(record) if record.status == ExecutionStatus::Aborted => {
+                    if execution.cleanup {
+                        execution.clean_up().await;
+                    }
+                    Err(ExecutionError::stopped(record.error, record.cause))
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Renews this runtime's leases every third of the lease, and stops the
+/// executions it no longer owns.
+fn ensure_renewing(durability: &Arc<Durability>) {
+    if durability.renewing.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let weak = Arc::downgrade(durability);
+    let every = durability.settings.lease / 3;
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(d) = weak.upgrade() else { return };
+            let arns = d.running_arns();
+            if arns.is_empty() {
+                continue;
+            }
+            let until = OffsetDateTime::now_utc() + d.settings.lease;
+            match d.store().renew(&d.settings.owner, &arns, until).await {
+                Ok(lost) => {
+                    for arn in lost {
+                        d.signal_stop(&arn);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(target: "asl::store", "cannot renew leases: {e}");
+                }
+            }
+        }
+    });
+}
+
+/// `run_with` on a runtime with a store: StartExecution, then the execution
+/// runs here until it ends.
+#[doc(hidden)]
+pub async fn run_stored<W: Workflow>(
+    runtime: &Runtime,
+    input: Value,
+    options: ExecutionOptions,
+) -> Result<Value, ExecutionError> {
+    let durability = match runtime.durability() {
+        Ok(d) => d.clone(),
+        Err(e) => return Err(ExecutionError::api(e)),
+    };
+    match start::<W>(runtime, input, options, false).await {
+        Err(e) => Err(ExecutionError::api(e)),
+        Ok(Started::New(execution, input)) => drive::<W>(*execution, None, input, durability).await,
+        Ok(Started::Existing(record)) => {
+            let record = if record.status == ExecutionStatus::Running {
+                match runtime.wait_for_execution(&record.arn).await {
+                    Ok(r) => r,
+                    Err(e) => return Err(ExecutionError::api(e)),
+                }
+            } else {
+                *record
+            };
+            ExecutionError::outcome_of(&record)
+        }
+    }
+}
+
+impl Execution {
+    /// An execution continued from its stored `record`: its identity, events
+    /// numbered on, and the state to start from with that state's input.
+    fn resume(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        record: &ExecutionRecord,
+        durability: &Durability,
+    ) -> Result<(Execution, usize, Value), String> {
+        let settings = &durability.settings;
+        let Some(position) = record.position.clone() else {
+            return Err(format!("execution {} has no stored state", record.arn));
+        };
+        let Some(from) = info.states.iter().position(|s| *s == position.state) else {
+            return Err(format!(
+                "execution {} stands in state {:?}, which {} does not have",
+                record.arn, position.state, info.name
+            ));
+        };
+        let input = position.input.clone();
+        let durable = Durable {
+            store: settings.store.clone(),
+            owner: settings.owner.clone(),
+            position: Mutex::new(position.clone()),
+            resumed_state: Some(position.state.clone()),
+            resume: Mutex::new(Some(position)),
+            depth: AtomicU32::new(0),
+            progress: Mutex::new(Vec::new()),
+            park_after: Some(settings.park_after),
+            created: Mutex::new(Vec::new()),
+        };
+        let execution = Execution::restored(runtime, info, record, durable);
+        Ok((execution, from, input))
+    }
+}

@@ -1,0 +1,372 @@
+//! Execution stores: where a durable execution keeps every transition, so that a
+//! crash, a deploy or a Ctrl-C loses nothing and another process can finish it.
+//!
+//! In: writes from the execution engine, one per transition (the new current
+//! state and its input, the variables in scope, retry counters, Map and Parallel
+//! progress, the history events since the last write, the resources a Task
+//! created), and the execution API's calls (StartExecution, StopExecution,
+//! RedriveExecution, ...). Out: the stored executions, their histories, and the
+//! executions a runtime may claim (its own after a restart, or any whose owner
+//! stopped renewing its lease).
+//!
+//! Two backends implement [`ExecutionStore`]: [`SqliteStore`] (feature `sqlite`,
+//! one file in WAL mode, nothing to start) and [`PostgresStore`] (feature
+//! `postgres`, for replicas sharing executions; claims lock rows with `FOR
+//! UPDATE SKIP LOCKED`). Both commit concurrent writes in groups: one
+//! transaction carries every write waiting when the previous one committed.
+//! Without a store a runtime runs executions in memory, as Express workflows.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod schema;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// An execution's status, with AWS's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 5] = [
+        ExecutionStatus::Running,
+        ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted,
+    ];
+
+    /// `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+
+    /// The status called `name` (AWS's spelling).
+    pub fn parse(name: &str) -> Option<ExecutionStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Can an execution in this status be redriven (AWS: FAILED, TIMED_OUT, ABORTED)?
+    pub fn is_redrivable(self) -> bool {
+        matches!(
+            self,
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted
+        )
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where an execution stands: the top-level state it is in (entered or about to
+/// be), with what it needs to continue from there after a crash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Position {
+    /// The current top-level state.
+    pub state: String,
+    /// Its input (the previous state's output).
+    pub input: Value,
+    /// The top-level workflow variables, as an object.
+    pub variables: Value,
+    /// Retries used so far, per `Retry` entry of the current state.
+    pub retries: Vec<u32>,
+    /// The id of the current state's `...StateEntered` event, once entered.
+    pub entered_event_id: Option<u64>,
+    /// When a Wait state that has started waiting is due.
+    pub wait_until: Option<OffsetDateTime>,
+}
+
+/// One stored history event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// 1-based, in order, per execution.
+    pub id: u64,
+    pub timestamp: OffsetDateTime,
+    /// AWS's event type name (`TaskStateEntered`, `ExecutionRedriven`, ...).
+    pub event_type: String,
+    pub state: Option<String>,
+    /// The event's details (`{"input": ...}`, `{"error": ..., "cause": ...}`).
+    pub details: Value,
+}
+
+/// A resource a Task created for this execution (an EKS cluster, a node group, a
+/// Kubernetes Job), recorded as it is created so cleanup can delete it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatedResource {
+    /// Creation order within the execution.
+    pub seq: u64,
+    /// What it is, e.g. `eks:cluster`, `eks:nodegroup`, `kubernetes:job`.
+    pub kind: String,
+    /// What identifies it to the service, e.g. `{"name": "ExampleCluster"}`.
+    pub id: Value,
+    /// Whether cleanup (or the workflow itself) already deleted it.
+    pub deleted: bool,
+}
+
+/// One stored execution: what DescribeExecution shows, and where it stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecutionRecord {
+    pub arn: String,
+    pub name: String,
+    /// The state machine's name.
+    pub workflow: String,
+    /// The hash of the definition it runs (`Workflow::DEFINITION_HASH`).
+    pub definition_hash: String,
+    pub status: ExecutionStatus,
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub start_date: OffsetDateTime,
+    pub stop_date: Option<OffsetDateTime>,
+    /// How many times it was redriven (`$$.Execution.RedriveCount`).
+    pub redrive_count: u32,
+    pub redrive_date: Option<OffsetDateTime>,
+    /// The state it runs (or ran last), `None` only before the first state.
+    pub position: Option<Position>,
+    /// The id the next history event gets.
+    pub next_event_id: u64,
+    /// The runtime that runs it, while one does.
+    pub owner: Option<String>,
+    /// Until when the owner's claim holds unless renewed.
+    pub lease_until: Option<OffsetDateTime>,
+    /// Parked: no runtime holds it in memory until then (a long Wait).
+    pub wake_at: Option<OffsetDateTime>,
+    /// Delete what it created when it stops, fails or times out.
+    pub cleanup: bool,
+}
+
+/// A write of the engine, committed as one transaction: it applies only while
+/// `owner` still owns the execution and it is RUNNING (else
+/// [`StoreError::NotOwner`]).
+#[derive(Clone, Debug, Default)]
+pub struct Write {
+    pub arn: String,
+    pub owner: String,
+    /// The new position, if it changed.
+    pub position: Option<Position>,
+    /// Events recorded since the last write.
+    pub events: Vec<StoredEvent>,
+    pub next_event_id: u64,
+    /// Finished Map iterations and Parallel branches of the current top-level
+    /// state: `(state, index, output)`.
+    pub progress: Vec<(String, u64, Value)>,
+    /// The current state was left: its progress no longer matters.
+    pub clear_progress: bool,
+    /// Resources deleted (by cleanup), by `seq`.
+    pub deleted: Vec<u64>,
+    /// The execution ended.
+    pub end: Option<End>,
+    /// Release the execution until this instant (a long Wait).
+    pub park_until: Option<OffsetDateTime>,
+}
+
+/// How an execution ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct End {
+    pub status: ExecutionStatus,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub date: OffsetDateTime,
+}
+
+/// What ListExecutions filters on.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub workflow: Option<String>,
+    pub status: Option<ExecutionStatus>,
+}
+
+/// What [`ExecutionStore::insert`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inserted {
+    /// A new execution.
+    Created,
+    /// The same name and input were started before (StartExecution is
+    /// idempotent for 90 days): this is that execution.
+    Existing(Box<ExecutionRecord>),
+}
+
+/// A store's failure, with the AWS error name where the execution API has one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreError {
+    /// `ExecutionAlreadyExists`: the name is taken by an execution with another input.
+    ExecutionAlreadyExists(String),
+    /// `ExecutionDoesNotExist`.
+    ExecutionDoesNotExist(String),
+    /// `ExecutionNotRedrivable`, with why.
+    ExecutionNotRedrivable(String),
+    /// The writer no longer owns the execution (its lease was taken over, or the
+    /// execution was stopped).
+    NotOwner(String),
+    /// The database failed (I/O, a closed connection, a corrupt file).
+    Backend(String),
+}
+
+impl StoreError {
+    /// AWS's error name for this failure.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
+            StoreError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
+            StoreError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
+            StoreError::NotOwner(_) => "ExecutionNotOwned",
+            StoreError::Backend(_) => "StoreFailure",
+        }
+    }
+
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn backend(e: impl fmt::Display) -> StoreError {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::ExecutionAlreadyExists(arn) => write!(
+                f,
+                "ExecutionAlreadyExists: an execution named {arn} already exists with a different input"
+            ),
+            StoreError::ExecutionDoesNotExist(arn) => {
+                write!(f, "ExecutionDoesNotExist: no execution {arn}")
+            }
+            StoreError::ExecutionNotRedrivable(why) => write!(f, "ExecutionNotRedrivable: {why}"),
+            StoreError::NotOwner(arn) => write!(
+                f,
+                "this runtime no longer owns execution {arn} (stopped, or its lease was taken over)"
+            ),
+            StoreError::Backend(e) => write!(f, "execution store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// A boxed future of a store operation.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// AWS keeps an execution name reserved for 90 days.
+pub const NAME_REUSE_DAYS: i64 = 90;
+/// AWS redrives executions that stopped at most 14 days ago.
+pub const REDRIVE_DAYS: i64 = 14;
+
+/// Where durable executions live. Every method is one transaction.
+pub trait ExecutionStore: Send + Sync + 'static {
+    /// StartExecution: a new RUNNING execution owned by `record.owner`. A name in
+    /// use (within [`NAME_REUSE_DAYS`]) with the same input gives
+    /// [`Inserted::Existing`]; with another input,
+    /// [`StoreError::ExecutionAlreadyExists`].
+    fn insert<'a>(
+        &'a self,
+        record: &'a ExecutionRecord,
+        events: &'a [StoredEvent],
+    ) -> StoreFuture<'a, Inserted>;
+
+    /// Applies one write of the engine (see [`Write`]).
+    fn write<'a>(&'a self, write: Write) -> StoreFuture<'a, ()>;
+
+    /// Records a resource a Task just created (before the Task finishes, so a
+    /// crash while it is being created still leaves it known); returns its `seq`.
+    fn record_created<'a>(
+        &'a self,
+        arn: &'a str,
+        kind: &'a str,
+        id: &'a Value,
+    ) -> StoreFuture<'a, u64>;
+
+    /// Claims up to `limit` RUNNING executions of `workflows` that `owner` may
+    /// run now: its own, unowned ones (new, redriven, or parked and due), and
+    /// those whose lease expired. They are `owner`'s until `lease_until`.
+    fn claim<'a>(
+        &'a self,
+        owner: &'a str,
+        workflows: &'a [&'a str],
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: usize,
+        skip: &'a [String],
+    ) -> StoreFuture<'a, Vec<ExecutionRecord>>;
+
+    /// Extends the lease of `owner`'s running executions among `arns`; returns
+    /// those of `arns` it no longer owns or that are no longer RUNNING (stopped).
+    fn renew<'a>(
+        &'a self,
+        owner: &'a str,
+        arns: &'a [String],
+        lease_until: OffsetDateTime,
+    ) -> StoreFuture<'a, Vec<String>>;
+
+    /// DescribeExecution.
+    fn describe<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ExecutionRecord>;
+
+    /// ListExecutions, newest first.
+    fn list<'a>(&'a self, filter: &'a ListFilter) -> StoreFuture<'a, Vec<ExecutionRecord>>;
+
+    /// GetExecutionHistory, oldest first.
+    fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>>;
+
+    /// The Map/Parallel progress stored for the current top-level state.
+    fn progress<'a>(&'a self, arn: &'a str, state: &'a str) -> StoreFuture<'a, Vec<(u64, Value)>>;
+
+    /// The resources the execution created, in creation order.
+    fn created<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<CreatedResource>>;
+
+    /// StopExecution: a RUNNING execution becomes ABORTED with `error` and
+    /// `cause` (recorded as `ExecutionAborted`); its owner notices at its next
+    /// write or lease renewal. Returns the stop date. Stopping an execution
+    /// that already ended changes nothing.
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
+        error: Option<&'a str>,
+        cause: Option<&'a str>,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, OffsetDateTime>;
+
+    /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution that stopped
+    /// less than [`REDRIVE_DAYS`] ago is RUNNING again, unowned, from the state
+    /// it stopped in, its redrive count one more (`ExecutionRedriven`).
+    fn redrive<'a>(&'a self, arn: &'a str, now: OffsetDateTime)
+    -> StoreFuture<'a, ExecutionRecord>;
+}
+
+/// Milliseconds since the Unix epoch: how stores keep dates.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn to_millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}

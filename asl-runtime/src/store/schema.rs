@@ -1,0 +1,359 @@
+//! What both backends share: the tables, the columns of an execution, how a row
+//! becomes an [`ExecutionRecord`], and the execution API's rules (name reuse,
+//! redrive), so SQLite and PostgreSQL cannot disagree on them. Statements are
+//! written with PostgreSQL's `$n` placeholders; [`sqlite`] turns them into
+//! SQLite's `?n`.
+
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+
+/// The tables, for both backends (types both accept: `BIGINT`, `TEXT`, `BOOLEAN`).
+pub(crate) const TABLES: &str = "
+CREATE TABLE IF NOT EXISTS asl_executions (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    workflow TEXT NOT NULL,
+    definition_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    start_date BIGINT NOT NULL,
+    stop_date BIGINT,
+    redrive_count BIGINT NOT NULL,
+    redrive_date BIGINT,
+    state TEXT,
+    state_input TEXT,
+    variables TEXT,
+    retries TEXT,
+    entered_event_id BIGINT,
+    wait_until BIGINT,
+    next_event_id BIGINT NOT NULL,
+    owner TEXT,
+    lease_until BIGINT,
+    wake_at BIGINT,
+    cleanup BOOLEAN NOT NULL
+);
+CREATE INDEX IF NOT EXISTS asl_executions_by_status ON asl_executions (status, workflow);
+CREATE TABLE IF NOT EXISTS asl_events (
+    arn TEXT NOT NULL,
+    id BIGINT NOT NULL,
+    timestamp BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    state TEXT,
+    details TEXT NOT NULL,
+    PRIMARY KEY (arn, id)
+);
+CREATE TABLE IF NOT EXISTS asl_progress (
+    arn TEXT NOT NULL,
+    state TEXT NOT NULL,
+    idx BIGINT NOT NULL,
+    output TEXT NOT NULL,
+    PRIMARY KEY (arn, state, idx)
+);
+CREATE TABLE IF NOT EXISTS asl_resources (
+    arn TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    deleted BOOLEAN NOT NULL,
+    PRIMARY KEY (arn, seq)
+);
+";
+
+/// The columns [`decode`] reads, in its order.
+pub(crate) const COLUMNS: &str = "arn, name, workflow, definition_hash, status, input, output, \
+    error, cause, start_date, stop_date, redrive_count, redrive_date, state, state_input, \
+    variables, retries, entered_event_id, wait_until, next_event_id, owner, lease_until, \
+    wake_at, cleanup";
+
+pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow, \
+    definition_hash, status, input, start_date, redrive_count, state, state_input, variables, \
+    retries, next_event_id, owner, lease_until, cleanup) \
+    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, details) VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub(crate) const OWNED: &str =
+    "SELECT next_event_id FROM asl_executions WHERE arn = $1 AND owner = $2 AND status = 'RUNNING'";
+
+pub(crate) const SET_NEXT_EVENT: &str =
+    "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1";
+
+pub(crate) const SET_POSITION: &str = "UPDATE asl_executions SET state = $2, state_input = $3, \
+    variables = $4, retries = $5, entered_event_id = $6, wait_until = $7 WHERE arn = $1";
+
+pub(crate) const SET_END: &str = "UPDATE asl_executions SET status = $2, output = $3, error = $4, \
+    cause = $5, stop_date = $6, owner = NULL, lease_until = NULL, wake_at = NULL WHERE arn = $1";
+
+pub(crate) const PARK: &str =
+    "UPDATE asl_executions SET owner = NULL, lease_until = NULL, wake_at = $2 WHERE arn = $1";
+
+pub(crate) const INSERT_PROGRESS: &str = "INSERT INTO asl_progress (arn, state, idx, output) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (arn, state, idx) DO UPDATE SET output = excluded.output";
+
+pub(crate) const CLEAR_PROGRESS: &str = "DELETE FROM asl_progress WHERE arn = $1";
+
+pub(crate) const MARK_DELETED: &str =
+    "UPDATE asl_resources SET deleted = TRUE WHERE arn = $1 AND seq = $2";
+
+pub(crate) const NEXT_RESOURCE: &str =
+    "SELECT COALESCE(MAX(seq), 0) + 1 FROM asl_resources WHERE arn = $1";
+
+pub(crate) const INSERT_RESOURCE: &str =
+    "INSERT INTO asl_resources (arn, seq, kind, id, deleted) VALUES ($1, $2, $3, $4, FALSE)";
+
+pub(crate) const CLAIM: &str = "UPDATE asl_executions SET owner = $2, lease_until = $3, \
+    wake_at = NULL WHERE arn = $1";
+
+pub(crate) const RENEW: &str = "UPDATE asl_executions SET lease_until = $3 \
+    WHERE arn = $1 AND owner = $2 AND status = 'RUNNING'";
+
+pub(crate) const HISTORY: &str =
+    "SELECT id, timestamp, type, state, details FROM asl_events WHERE arn = $1 ORDER BY id";
+
+pub(crate) const PROGRESS: &str =
+    "SELECT idx, output FROM asl_progress WHERE arn = $1 AND state = $2 ORDER BY idx";
+
+pub(crate) const CREATED: &str =
+    "SELECT seq, kind, id, deleted FROM asl_resources WHERE arn = $1 ORDER BY seq";
+
+pub(crate) const STOP: &str = "UPDATE asl_executions SET status = 'ABORTED', error = $2, \
+    cause = $3, stop_date = $4, wake_at = NULL, next_event_id = $5 WHERE arn = $1";
+
+pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', output = NULL, \
+    error = NULL, cause = NULL, stop_date = NULL, redrive_count = redrive_count + 1, \
+    redrive_date = $2, owner = NULL, lease_until = NULL, wake_at = NULL, retries = '[]', \
+    entered_event_id = NULL, wait_until = NULL, next_event_id = $3 WHERE arn = $1";
+
+pub(crate) const FORGET: [&str; 4] = [
+    "DELETE FROM asl_events WHERE arn = $1",
+    "DELETE FROM asl_progress WHERE arn = $1",
+    "DELETE FROM asl_resources WHERE arn = $1",
+    "DELETE FROM asl_executions WHERE arn = $1",
+];
+
+/// `SELECT <columns> FROM asl_executions WHERE <filter>`.
+pub(crate) fn select(filter: &str) -> String {
+    format!("SELECT {COLUMNS} FROM asl_executions WHERE {filter}")
+}
+
+/// The statement that lists the executions claimable by `$1` at `$2`, at most `$3`.
+pub(crate) fn claimable(workflows: usize, suffix: &str) -> String {
+    let list = (0..workflows)
+        .map(|i| format!("${}", i + 4))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let list = if list.is_empty() {
+        "NULL".to_string()
+    } else {
+        list
+    };
+    format!(
+        "SELECT {COLUMNS} FROM asl_executions WHERE status = 'RUNNING' AND workflow IN ({list}) \
+         AND (owner IS NULL OR owner = $1 OR lease_until < $2) \
+         AND (wake_at IS NULL OR wake_at <= $2) \
+         ORDER BY COALESCE(wake_at, start_date) LIMIT $3 {suffix}"
+    )
+}
+
+/// ListExecutions' statement for `filter` (parameters: workflow, then status, as present).
+pub(crate) fn list(filter: &ListFilter) -> String {
+    let mut conditions = vec!["TRUE".to_string()];
+    let mut n = 0;
+    if filter.workflow.is_some() {
+        n += 1;
+        conditions.push(format!("workflow = ${n}"));
+    }
+    if filter.status.is_some() {
+        n += 1;
+        conditions.push(format!("status = ${n}"));
+    }
+    format!(
+        "{} ORDER BY start_date DESC, arn",
+        select(&conditions.join(" AND "))
+    )
+}
+
+/// Read access to a row, whichever the backend.
+pub(crate) trait Row {
+    fn text(&self, i: usize) -> Result<Option<String>, StoreError>;
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    fn boolean(&self, i: usize) -> Result<bool, StoreError>;
+}
+
+fn required<T>(value: Option<T>, column: &str) -> Result<T, StoreError> {
+    value.ok_or_else(|| StoreError::Backend(format!("column {column} is NULL")))
+}
+
+pub(crate) fn json(text: Option<String>, column: &str) -> Result<Option<Value>, StoreError> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Backend(format!("column {column} is not JSON: {e}")))
+    })
+    .transpose()
+}
+
+/// An [`ExecutionRecord`] from a row of [`COLUMNS`].
+pub(crate) fn decode(row: &impl Row) -> Result<ExecutionRecord, StoreError> {
+    let status_text = required(row.text(4)?, "status")?;
+    let status = ExecutionStatus::parse(&status_text)
+        .ok_or_else(|| StoreError::Backend(format!("unknown status {status_text}")))?;
+    let position = match row.text(13)? {
+        None => None,
+        Some(state) => Some(Position {
+            state,
+            input: json(row.text(14)?, "state_input")?.unwrap_or(Value::Null),
+            variables: json(row.text(15)?, "variables")?
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            retries: json(row.text(16)?, "retries")?
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default(),
+            entered_event_id: row.int(17)?.map(|n| n as u64),
+            wait_until: row.int(18)?.map(from_millis),
+        }),
+    };
+    Ok(ExecutionRecord {
+        arn: required(row.text(0)?, "arn")?,
+        name: required(row.text(1)?, "name")?,
+        workflow: required(row.text(2)?, "workflow")?,
+        definition_hash: required(row.text(3)?, "definition_hash")?,
+        status,
+        input: json(row.text(5)?, "input")?.unwrap_or(Value::Null),
+        output: json(row.text(6)?, "output")?,
+        error: row.text(7)?,
+        cause: row.text(8)?,
+        start_date: from_millis(required(row.int(9)?, "start_date")?),
+        stop_date: row.int(10)?.map(from_millis),
+        redrive_count: row.int(11)?.unwrap_or(0) as u32,
+        redrive_date: row.int(12)?.map(from_millis),
+        position,
+        next_event_id: required(row.int(19)?, "next_event_id")? as u64,
+        owner: row.text(20)?,
+        lease_until: row.int(21)?.map(from_millis),
+        wake_at: row.int(22)?.map(from_millis),
+        cleanup: row.boolean(23)?,
+    })
+}
+
+/// A stored event from a row of [`HISTORY`].
+pub(crate) fn decode_event(row: &impl Row) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        id: required(row.int(0)?, "id")? as u64,
+        timestamp: from_millis(required(row.int(1)?, "timestamp")?),
+        event_type: required(row.text(2)?, "type")?,
+        state: row.text(3)?,
+        details: json(row.text(4)?, "details")?.unwrap_or(Value::Null),
+    })
+}
+
+/// A created resource from a row of [`CREATED`].
+pub(crate) fn decode_resource(row: &impl Row) -> Result<CreatedResource, StoreError> {
+    Ok(CreatedResource {
+        seq: required(row.int(0)?, "seq")? as u64,
+        kind: required(row.text(1)?, "kind")?,
+        id: json(row.text(2)?, "id")?.unwrap_or(Value::Null),
+        deleted: row.boolean(3)?,
+    })
+}
+
+/// What StartExecution does about an execution already stored under the ARN.
+pub(crate) enum Existing {
+    /// None, or one older than [`NAME_REUSE_DAYS`] (forget it, then insert).
+    Insert { forget: bool },
+    /// The same input: return it.
+    Same(Box<ExecutionRecord>),
+}
+
+pub(crate) fn existing(
+    found: Option<ExecutionRecord>,
+    input: &Value,
+    now: OffsetDateTime,
+) -> Result<Existing, StoreError> {
+    let Some(found) = found else {
+        return Ok(Existing::Insert { forget: false });
+    };
+    let reserved = found.status == ExecutionStatus::Running
+        || now - found.start_date < Duration::days(NAME_REUSE_DAYS);
+    if !reserved {
+        return Ok(Existing::Insert { forget: true });
+    }
+    if &found.input == input {
+        Ok(Existing::Same(Box::new(found)))
+    } else {
+        Err(StoreError::ExecutionAlreadyExists(found.arn))
+    }
+}
+
+/// RedriveExecution's rules (AWS): only a FAILED, TIMED_OUT or ABORTED
+/// execution, stopped less than [`REDRIVE_DAYS`] ago, that got past its start.
+pub(crate) fn check_redrive(
+    record: &ExecutionRecord,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if !record.status.is_redrivable() {
+        return Err(StoreError::ExecutionNotRedrivable(format!(
+            "execution {} is {}; only FAILED, TIMED_OUT or ABORTED executions can be redriven",
+            record.arn, record.status
+        )));
+    }
+    if let Some(stopped) = record.stop_date
+        && now - stopped > Duration::days(REDRIVE_DAYS)
+    {
+        return Err(StoreError::ExecutionNotRedrivable(format!(
+            "execution {} stopped more than {REDRIVE_DAYS} days ago",
+            record.arn
+        )));
+    }
+    if record.position.is_none() {
+        return Err(StoreError::ExecutionNotRedrivable(format!(
+            "execution {} failed before its first state",
+            record.arn
+        )));
+    }
+    Ok(())
+}
+
+/// The `ExecutionAborted` event StopExecution records.
+pub(crate) fn aborted_event(
+    id: u64,
+    error: Option<&str>,
+    cause: Option<&str>,
+    now: OffsetDateTime,
+) -> StoredEvent {
+    let mut details = serde_json::Map::new();
+    if let Some(e) = error {
+        details.insert("error".into(), Value::String(e.into()));
+    }
+    if let Some(c) = cause {
+        details.insert("cause".into(), Value::String(c.into()));
+    }
+    StoredEvent {
+        id,
+        timestamp: now,
+        event_type: "ExecutionAborted".into(),
+        state: None,
+        details: Value::Object(details),
+    }
+}
+
+/// The `ExecutionRedriven` event RedriveExecution records.
+pub(crate) fn redriven_event(id: u64, redrive_count: u32, now: OffsetDateTime) -> StoredEvent {
+    let mut details = serde_json::Map::new();
+    details.insert("redriveCount".into(), Value::from(redrive_count));
+    StoredEvent {
+        id,
+        timestamp: now,
+        event_type: "ExecutionRedriven".into(),
+        state: None,
+        details: Value::Object(details),
+    }
+}
+
+/// Text of a JSON value as stored.
+pub(crate) fn text(value: &Value) -> String {
+    value.to_string()
+}
