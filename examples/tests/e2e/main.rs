@@ -2,6 +2,8 @@
 //!
 //! - `sample`: the sample compiled by `asl!`, run in process against moto and the
 //!   Kubernetes API stand-in;
+//! - `durable`: durable executions on SQLite and PostgreSQL (crash and resume,
+//!   the execution API);
 //! - `programs`: the programs as a user runs them (`run-sample`,
 //!   `manage-eks-cluster` and its flags).
 //!
@@ -9,5 +11,6 @@
 //! unless `CI=true`.
 
 mod common;
+mod durable;
 mod programs;
 mod sample;
