@@ -123,6 +123,15 @@ impl<'a> TaskContext<'a> {
         Some(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// Did this execution record a resource of `kind` identified by `id`
+    /// (through [`Self::created`], before a crash or in an earlier state)?
+    pub async fn was_created(&self, kind: &str, id: &Value) -> bool {
+        match self.execution {
+            Some((execution, _, _)) => execution.was_created(kind, id).await,
+            None => false,
+        }
+    }
+
     /// Reports a resource this task created for the execution (kind such as
     /// `eks:cluster`, and what identifies it), so that cleanup after a stop or
     /// failure can delete it. A durable execution stores it at once. Call it as

@@ -13,9 +13,13 @@
 //!         Ok(app) => app,
 //!         Err(code) => return code,
 //!     };
-//!     let run = ManageEksCluster::run_with(app.runtime(), app.input(), app.options());
-//!     let outcome = app.run_until_interrupted(run).await;
-//!     app.finish(outcome)
+//!     match app.run::<ManageEksCluster>().await {
+//!         Ok(outcome) => app.finish(outcome),
+//!         Err(e) => {
+//!             eprintln!("manage-eks-cluster: {e}");
+//!             std::process::ExitCode::from(asl_examples::app::EXIT_SETUP)
+//!         }
+//!     }
 //! }
 //! ```
 //!
@@ -29,7 +33,11 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use asl::runtime::Workflow;
 use asl::runtime::exec::{ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime};
+use asl::runtime::store::{
+    ExecutionStatus, ExecutionStore, ListFilter, PostgresStore, SqliteStore,
+};
 use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use base64::Engine as _;
 use serde_json::Value;
@@ -209,8 +217,9 @@ fn read_token(cluster: &str, source: &TokenSource) -> Result<String, SetupError>
     Ok(token)
 }
 
-/// A runtime with every built-in integration, its region taken from `sdk`, and
-/// `history` as its history sink.
+/// A runtime with every built-in integration (and what cleans up after them),
+/// its region taken from `sdk`, `history` as its history sink, and the store
+/// of `--store`.
 pub async fn build_runtime(
     sdk: &aws_config::SdkConfig,
     args: &Args,
@@ -219,11 +228,31 @@ pub async fn build_runtime(
     let integrations = integrations(sdk, args).await?;
     let mut builder = Runtime::builder()
         .handlers(integrations.handlers())
+        .cleaners(integrations.cleaners())
+        .cleanup_on_failure(args.cleanup_on_failure)
         .history(history);
     if let Some(region) = sdk.region() {
         builder = builder.region(region.as_ref());
     }
+    if let Some(location) = &args.store {
+        builder = builder.shared_store(open_store(location).await?);
+    }
+    if let Some(lease) = args.lease {
+        builder = builder.lease(lease);
+    }
     Ok(builder.build())
+}
+
+/// The store at `location`: a `postgres://` URL, or a SQLite file path.
+pub async fn open_store(location: &str) -> Result<Arc<dyn ExecutionStore>, SetupError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        let store = PostgresStore::connect(location)
+            .await
+            .map_err(|e| setup(format!("--store: {e}")))?;
+        return Ok(Arc::new(store));
+    }
+    let store = SqliteStore::open(location).map_err(|e| setup(format!("--store {location}: {e}")))?;
+    Ok(Arc::new(store))
 }
 
 /// Reads the execution input and parses it as JSON. Empty input is `{}`.
@@ -370,6 +399,106 @@ impl App {
         options
     }
 
+    /// Runs the workflow `W` as the arguments say: in memory, or on `--store`
+    /// (started there, or resumed with `--resume`); shows progress. `Ok(None)`
+    /// when interrupted (Ctrl-C or SIGTERM): with a store, the execution is then
+    /// stopped (ABORTED), and cleaned up with `--cleanup-on-failure`.
+    pub async fn run<W: Workflow>(
+        &self,
+    ) -> Result<Option<Result<Value, ExecutionError>>, SetupError> {
+        if !self.runtime.is_durable() {
+            let execution = W::run_with(&self.runtime, self.input(), self.options());
+            return Ok(self.run_until_interrupted(execution).await);
+        }
+        let arn = if self.args.resume {
+            self.resumable::<W>().await?
+        } else {
+            let started = self
+                .runtime
+                .start_execution::<W>(self.input(), self.options())
+                .await
+                .map_err(|e| setup(format!("cannot start the execution: {e}")))?;
+            started.execution_arn
+        };
+        eprintln!("{}: execution {arn}", self.program);
+        if let Some(p) = &self.progress {
+            p.start_ticker();
+        }
+        tokio::select! {
+            record = self.runtime.wait_for_execution(&arn) => {
+                let record = record.map_err(|e| setup(format!("the store failed: {e}")))?;
+                Ok(Some(ExecutionError::outcome_of(&record)))
+            }
+            _ = interrupted() => {
+                if self.args.cleanup_on_failure {
+                    eprintln!("{}: stopping the execution and deleting what it created", self.program);
+                }
+                self.runtime
+                    .stop_execution(
+                        &arn,
+                        Some("Interrupted"),
+                        Some("The program running the execution was interrupted (Ctrl-C or SIGTERM)."),
+                    )
+                    .await
+                    .map_err(|e| setup(format!("cannot stop the execution: {e}")))?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// `--resume`: claims the RUNNING executions of `W` in the store and returns
+    /// the one to follow (the only one, or the one `--name` names).
+    async fn resumable<W: Workflow>(&self) -> Result<String, SetupError> {
+        let resumed = self
+            .runtime
+            .resume::<W>()
+            .await
+            .map_err(|e| setup(format!("cannot resume: {e}")))?;
+        for (arn, why) in &resumed.refused {
+            eprintln!("{}: not resuming {arn}: {why}", self.program);
+        }
+        let running = self
+            .runtime
+            .list_executions(&ListFilter {
+                workflow: Some(W::NAME.to_string()),
+                status: Some(ExecutionStatus::Running),
+            })
+            .await
+            .map_err(|e| setup(format!("cannot list the executions: {e}")))?;
+        let mut candidates: Vec<_> = running
+            .into_iter()
+            .filter(|r| !resumed.refused.iter().any(|(arn, _)| *arn == r.arn))
+            .filter(|r| self.args.execution_name.as_ref().is_none_or(|n| *n == r.name))
+            .collect();
+        match candidates.len() {
+            0 => Err(setup(format!(
+                "--resume: no RUNNING execution of {}{} in the store",
+                W::NAME,
+                self.args
+                    .execution_name
+                    .as_ref()
+                    .map(|n| format!(" named {n}"))
+                    .unwrap_or_default()
+            ))),
+            1 => {
+                let record = candidates.remove(0);
+                if !resumed.resumed.contains(&record.arn) {
+                    eprintln!(
+                        "{}: {} is still leased by {}; taking it over when that lease runs out",
+                        self.program,
+                        record.name,
+                        record.owner.as_deref().unwrap_or("another process")
+                    );
+                }
+                Ok(record.arn)
+            }
+            n => Err(setup(format!(
+                "--resume: {n} executions of {} are RUNNING; say which with --name",
+                W::NAME
+            ))),
+        }
+    }
+
     /// Runs the execution, showing progress; `None` when interrupted (Ctrl-C or
     /// SIGTERM) before it ended.
     pub async fn run_until_interrupted<F>(
@@ -421,6 +550,11 @@ impl App {
                     serde_json::to_string_pretty(&output).unwrap_or_else(|_| output.to_string())
                 );
             }
+            Some(Err(e)) if e.aborted() => {
+                eprintln!("{program}: the execution was stopped (ABORTED)");
+                eprintln!("  error: {}", e.error().unwrap_or("(none)"));
+                eprintln!("  cause: {}", e.cause().unwrap_or("(none)"));
+            }
             Some(Err(e)) => {
                 eprintln!("{program}: the execution failed");
                 eprintln!("  error: {}", e.error().unwrap_or("(none)"));
@@ -429,10 +563,24 @@ impl App {
                     eprintln!("  (the state machine's TimeoutSeconds ran out)");
                 }
             }
+            None if self.args.store.is_some() && self.args.cleanup_on_failure => {
+                eprintln!(
+                    "{program}: interrupted: the execution was stopped (ABORTED) and what it \
+                     created was deleted (see its history)."
+                );
+            }
+            None if self.args.store.is_some() => {
+                eprintln!(
+                    "{program}: interrupted: the execution was stopped (ABORTED). Resources it \
+                     created so far keep running until deleted (--cleanup-on-failure deletes \
+                     them); it can be redriven."
+                );
+            }
             None => {
                 eprintln!(
                     "{program}: interrupted. Resources the execution created so far (EKS \
-                     clusters, node groups, Kubernetes Jobs) keep running until deleted."
+                     clusters, node groups, Kubernetes Jobs) keep running until deleted \
+                     (--store keeps the execution: resume it, or stop it with cleanup)."
                 );
             }
         }

@@ -49,11 +49,27 @@ Options:
                             before the task fails with States.TaskFailed (default:
                             connect 10 s, read 60 s, AWS call 180 s with retries)
   --name NAME               The execution name (default: a random UUID)
+  --store LOCATION          Keep the execution in a store: a SQLite file PATH, or a
+                            postgres://user@host:port/db URL shared by several
+                            processes. Every transition is committed; a crash or a
+                            kill loses nothing (continue it with --resume)
+  --resume                  Continue the execution(s) of this workflow that are still
+                            RUNNING in --store (all of them, or the one --name names)
+                            instead of starting one; waits until the lease of the
+                            process that ran them has run out
+  --lease SECONDS           How long another process waits before it takes over an
+                            execution whose process stopped renewing (default 30)
+  --cleanup-on-failure      When the execution fails, times out or is stopped
+                            (Ctrl-C), delete the EKS clusters, node groups and
+                            Kubernetes Jobs it created and that still exist, newest
+                            first, each waited for. Nothing it did not create is
+                            touched. Ctrl-C cleanup needs --store
   -h, --help                Show this help
   -V, --version             Show the version
 
 Exit status: 0 when the execution succeeds, 1 when it fails (its error and cause are
-printed on stderr), 2 for a usage or setup error.
+printed on stderr), 2 for a usage or setup error, 130 when interrupted (Ctrl-C: with
+--store, the execution is stopped: ABORTED).
 ";
 
 /// Where the execution input comes from.
@@ -135,6 +151,11 @@ pub struct Args {
     pub poll_interval: Option<Duration>,
     pub request_timeout: Option<Duration>,
     pub execution_name: Option<String>,
+    /// `--store`: a SQLite file or a `postgres://` URL.
+    pub store: Option<String>,
+    pub resume: bool,
+    pub lease: Option<Duration>,
+    pub cleanup_on_failure: bool,
 }
 
 /// A wrong command line: what is wrong, for the user.
@@ -329,6 +350,21 @@ where
                 out.request_timeout = Some(Duration::from_secs_f64(seconds));
             }
             Long("name") => out.execution_name = Some(value(&mut parser)?),
+            Long("store") => out.store = Some(value(&mut parser)?),
+            Long("resume") => out.resume = true,
+            Long("cleanup-on-failure") => out.cleanup_on_failure = true,
+            Long("lease") => {
+                let v = value(&mut parser)?;
+                let seconds: f64 = v
+                    .parse()
+                    .map_err(|_| usage(format!("--lease {v}: expected seconds, e.g. 30")))?;
+                if !(0.1..=86400.0).contains(&seconds) {
+                    return Err(usage(format!(
+                        "--lease {v}: expected between 0.1 and 86400 seconds"
+                    )));
+                }
+                out.lease = Some(Duration::from_secs_f64(seconds));
+            }
             Long(_) | Short(_) => {
                 return Err(usage(format!(
                     "unknown option `{}` (see --help)",
@@ -348,6 +384,14 @@ where
         } else {
             InputSource::Inline(p)
         };
+    }
+    if out.resume && out.store.is_none() {
+        return Err(usage("--resume needs --store: the executions to resume are there"));
+    }
+    if out.resume && out.input != InputSource::Default {
+        return Err(usage(
+            "--resume continues stored executions with their own input: give no input",
+        ));
     }
     for mapping in &out.clusters {
         if let ClusterTarget::Server { ca: None, .. } = mapping.target {

@@ -28,6 +28,39 @@ use crate::cli::{CaSource, ClusterMapping, ClusterTarget, TokenSource};
 pub const ACCESS_KEY_ID: &str = "testing";
 pub const SECRET_ACCESS_KEY: &str = "testing";
 
+/// What the sample's runs made (see [`Sandbox::tally`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// EKS CreateCluster calls moto served.
+    pub clusters_created: usize,
+    pub clusters_deleted: usize,
+    /// EKS CreateNodegroup calls moto served.
+    pub nodegroups_created: usize,
+    pub nodegroups_deleted: usize,
+    /// Jobs the stand-in created (a create answered 409 is not one).
+    pub jobs_created: usize,
+    /// Jobs that still exist.
+    pub jobs_remaining: usize,
+    pub sns_messages: usize,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cluster(s) created and {} deleted, {} node group(s) created and {} deleted, \
+             {} Job(s) created ({} left), {} SNS message(s)",
+            self.clusters_created,
+            self.clusters_deleted,
+            self.nodegroups_created,
+            self.nodegroups_deleted,
+            self.jobs_created,
+            self.jobs_remaining,
+            self.sns_messages
+        )
+    }
+}
+
 /// moto's server and the Kubernetes API stand-in, running.
 pub struct Sandbox {
     moto: MotoServer,
@@ -162,6 +195,34 @@ impl Sandbox {
             .sns_messages()
             .await
             .map_err(|e| format!("reading SNS messages from moto: {e}"))
+    }
+
+    /// What the runs so far made, as moto and the stand-in saw it: EKS create and
+    /// delete calls (moto's request log), Jobs created, SNS messages published.
+    pub async fn tally(&self) -> Result<Tally, String> {
+        let requests = self.moto.requests();
+        let count = |method: &str, matches: &dyn Fn(&[&str]) -> bool| {
+            requests
+                .iter()
+                .filter(|(m, path)| {
+                    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+                    m == method && matches(&parts)
+                })
+                .count()
+        };
+        Ok(Tally {
+            clusters_created: count("POST", &|p| p == ["clusters"]),
+            clusters_deleted: count("DELETE", &|p| p.len() == 2 && p[0] == "clusters"),
+            nodegroups_created: count("POST", &|p| {
+                p.len() == 3 && p[0] == "clusters" && p[2] == "node-groups"
+            }),
+            nodegroups_deleted: count("DELETE", &|p| {
+                p.len() == 4 && p[0] == "clusters" && p[2] == "node-groups"
+            }),
+            jobs_created: self.kube.jobs_created(),
+            jobs_remaining: self.kube.jobs().len(),
+            sns_messages: self.sns_messages().await?.len(),
+        })
     }
 
     /// moto's whole state (`/moto-api/data.json`).

@@ -147,6 +147,8 @@ pub(crate) struct Durable {
     park_after: Option<Duration>,
     /// Resources created, in order (also kept in the store).
     created: Mutex<Vec<CreatedResource>>,
+    /// Resources cleanup deleted, not yet written.
+    deleted: Mutex<Vec<u64>>,
 }
 
 /// While alive, the execution runs nested states (Map iterations, Parallel branches).
@@ -246,6 +248,7 @@ impl Execution {
                 .collect(),
             next_event_id: self.recorder.next_id(),
             progress: std::mem::take(&mut *lock(&d.progress)),
+            deleted: std::mem::take(&mut *lock(&d.deleted)),
             ..Write::default()
         }
     }
@@ -366,6 +369,19 @@ impl Execution {
         Ok(())
     }
 
+    /// Did this execution record resource `kind`/`id` as created?
+    pub(crate) async fn was_created(&self, kind: &str, id: &Value) -> bool {
+        let list = match self.durable.as_deref() {
+            Some(d) => d
+                .store
+                .created(&self.arn)
+                .await
+                .unwrap_or_else(|_| lock(&d.created).clone()),
+            None => lock(&self.created_in_memory).clone(),
+        };
+        list.iter().any(|r| r.kind == kind && &r.id == id)
+    }
+
     /// The End write: how the execution ended, with its last events.
     pub(crate) async fn write_end(&self, end: End) -> Result<(), Error> {
         let Some(d) = self.durable.as_deref() else {
@@ -379,65 +395,61 @@ impl Execution {
     }
 
     /// Deletes what the execution created and still exists, newest first, each
-    /// waited for; records `ResourceDeleted` / `ResourceDeletionFailed`.
-    /// Returns what was deleted.
+    /// waited for; records `ResourceDeleted` / `ResourceDeletionFailed` (a
+    /// durable execution writes them, and which resources are gone, with its
+    /// next write). Returns what was deleted.
     pub async fn clean_up(&self) -> Vec<CreatedResource> {
-        let mut resources = match self.durable.as_deref() {
+        let resources = match self.durable.as_deref() {
             Some(d) => match d.store.created(&self.arn).await {
                 Ok(list) => list,
                 Err(_) => lock(&d.created).clone(),
             },
             None => lock(&self.created_in_memory).clone(),
         };
-        resources.retain(|r| !r.deleted);
-        resources.reverse();
-        let mut deleted = Vec::new();
-        for resource in resources {
-            let Some(cleaner) = self.runtime.inner.cleaners.get(&resource.kind) else {
-                self.record(
-                    EventType::ResourceDeletionFailed,
-                    None,
-                    resource_details(
-                        &resource,
-                        Some(&Error::new(
-                            "asl.NoCleaner",
-                            format!("no cleaner is registered for {}", resource.kind),
-                        )),
-                    ),
-                );
-                continue;
-            };
-            match cleaner.delete(&resource.id).await {
-                Ok(_) => {
-                    self.record(
-                        EventType::ResourceDeleted,
-                        None,
-                        resource_details(&resource, None),
-                    );
-                    deleted.push(resource);
-                }
-                Err(e) => {
-                    self.record(
-                        EventType::ResourceDeletionFailed,
-                        None,
-                        resource_details(&resource, Some(&e)),
-                    );
-                }
-            }
+        let (events, deleted) = delete_created(&self.runtime, resources).await;
+        for (event, details) in events {
+            self.record(event, None, details);
         }
         if let Some(d) = self.durable.as_deref() {
-            // After the end: the write needs no ownership (owner "").
-            let write = Write {
-                owner: String::new(),
-                deleted: deleted.iter().map(|r| r.seq).collect(),
-                ..self.write_base(d)
-            };
-            if let Err(e) = d.store.write(write).await {
-                tracing::warn!(target: "asl::store", execution = %self.arn, "cannot record the cleanup: {e}");
-            }
+            lock(&d.deleted).extend(deleted.iter().map(|r| r.seq));
         }
         deleted
     }
+}
+
+/// Deletes `resources` that are not deleted yet, newest first: the events to
+/// record and what was deleted.
+async fn delete_created(
+    runtime: &Runtime,
+    mut resources: Vec<CreatedResource>,
+) -> (Vec<(EventType, Value)>, Vec<CreatedResource>) {
+    resources.retain(|r| !r.deleted);
+    resources.reverse();
+    let mut events = Vec::new();
+    let mut deleted = Vec::new();
+    for resource in resources {
+        let result = match runtime.inner.cleaners.get(&resource.kind) {
+            Some(cleaner) => cleaner.delete(&resource.id).await,
+            None => Err(Error::new(
+                "asl.NoCleaner",
+                format!("no cleaner is registered for {}", resource.kind),
+            )),
+        };
+        match result {
+            Ok(_) => {
+                events.push((
+                    EventType::ResourceDeleted,
+                    resource_details(&resource, None),
+                ));
+                deleted.push(resource);
+            }
+            Err(e) => events.push((
+                EventType::ResourceDeletionFailed,
+                resource_details(&resource, Some(&e)),
+            )),
+        }
+    }
+    (events, deleted)
 }
 
 fn resource_details(resource: &CreatedResource, error: Option<&Error>) -> Value {
@@ -633,12 +645,42 @@ impl Runtime {
         cause: Option<&str>,
     ) -> Result<OffsetDateTime, ApiError> {
         let durability = self.durability()?;
-        let date = durability
-            .store()
+        let store = durability.store();
+        let date = store
             .stop(arn, error, cause, OffsetDateTime::now_utc())
             .await?;
-        durability.signal_stop(arn);
+        if lock(&durability.running).contains_key(arn) {
+            // Running here: its runner stops it (and cleans up); wait for that.
+            durability.signal_stop(arn);
+            while lock(&durability.running).contains_key(arn) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            return Ok(date);
+        }
+        // Not running anywhere (parked, or its owner is gone): clean up here. An
+        // owner still renewing its lease notices the stop and cleans up itself.
+        let record = store.describe(arn).await?;
+        let owner_gone = record
+            .lease_until
+            .is_none_or(|until| until < OffsetDateTime::now_utc());
+        if record.cleanup && owner_gone {
+            clean_up_stored(self, arn).await;
+        }
         Ok(date)
+    }
+
+    /// Deletes what execution `arn` created and that still exists (see
+    /// [`RuntimeBuilder::cleanup_on_failure`]), newest first, and records it in
+    /// its history. For an execution that ended; returns what was deleted.
+    pub async fn clean_up_execution(&self, arn: &str) -> Result<Vec<CreatedResource>, ApiError> {
+        let record = self.durability()?.store().describe(arn).await?;
+        if record.status == ExecutionStatus::Running {
+            return Err(ApiError {
+                name: "ExecutionRunning".into(),
+                message: format!("execution {arn} is still running: stop it first"),
+            });
+        }
+        Ok(clean_up_stored(self, arn).await)
     }
 
     /// RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED execution of
@@ -696,6 +738,7 @@ async fn start<W: Workflow>(
                 progress: Mutex::new(Vec::new()),
                 park_after: may_park.then_some(settings.park_after),
                 created: Mutex::new(Vec::new()),
+                deleted: Mutex::new(Vec::new()),
             }
         });
     execution.cleanup = cleanup;
@@ -816,14 +859,13 @@ async fn drive<W: Workflow>(
         r = run => r,
         () = stop.notified() => Err(ExecutionError::interruption("stopped")),
     };
-    durability.unregister(&arn);
-    match result {
+    let result = match result {
         Err(e) if e.interrupted && !e.parked => {
             // Stopped by StopExecution (or lost to another runtime): what the store says.
             match durability.store().describe(&arn).await {
                 Ok(record) if record.status == ExecutionStatus::Aborted => {
-                    if execution.cleanup {
-                        execution.clean_up().await;
+                    if record.cleanup {
+                        clean_up_stored(&execution.runtime, &arn).await;
                     }
                     Err(ExecutionError::stopped(record.error, record.cause))
                 }
@@ -831,7 +873,59 @@ async fn drive<W: Workflow>(
             }
         }
         other => other,
+    };
+    // Only now: StopExecution waits for this, cleanup included.
+    durability.unregister(&arn);
+    result
+}
+
+/// Cleanup of an execution that ended (stopped): deletes what it created and
+/// appends the events after its last one. Returns what was deleted.
+async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<CreatedResource> {
+    let Some(durability) = runtime.inner.durability.as_ref() else {
+        return Vec::new();
+    };
+    let store = durability.store();
+    let resources = match store.created(arn).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!(target: "asl::store", execution = %arn, "cannot read what the execution created: {e}");
+            return Vec::new();
+        }
+    };
+    if resources.iter().all(|r| r.deleted) {
+        return Vec::new();
     }
+    let (events, deleted) = delete_created(runtime, resources).await;
+    // Numbered after the last stored event (StopExecution added one).
+    let next = match store.describe(arn).await {
+        Ok(record) => record.next_event_id,
+        Err(_) => return deleted,
+    };
+    let events: Vec<StoredEvent> = events
+        .into_iter()
+        .zip(next..)
+        .map(|((event, details), id)| StoredEvent {
+            id,
+            timestamp: OffsetDateTime::now_utc(),
+            event_type: event.as_str().to_string(),
+            state: None,
+            details,
+        })
+        .collect();
+    let write = Write {
+        arn: arn.to_string(),
+        // After the end: the write needs no ownership.
+        owner: String::new(),
+        next_event_id: next + events.len() as u64,
+        events,
+        deleted: deleted.iter().map(|r| r.seq).collect(),
+        ..Write::default()
+    };
+    if let Err(e) = store.write(write).await {
+        tracing::warn!(target: "asl::store", execution = %arn, "cannot record the cleanup: {e}");
+    }
+    deleted
 }
 
 /// Renews this runtime's leases every third of the lease, and stops the
@@ -924,6 +1018,7 @@ impl Execution {
             progress: Mutex::new(Vec::new()),
             park_after: Some(settings.park_after),
             created: Mutex::new(Vec::new()),
+            deleted: Mutex::new(Vec::new()),
         };
         let execution = Execution::restored(runtime, info, record, durable);
         Ok((execution, from, input))

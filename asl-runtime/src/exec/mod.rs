@@ -490,8 +490,9 @@ impl ExecutionError {
         }
     }
 
-    /// How a stored execution that ended came out.
-    pub(crate) fn outcome_of(record: &crate::store::ExecutionRecord) -> Result<Value, Self> {
+    /// How a stored execution came out: its output, or its error (aborted,
+    /// timed out, failed; [`Self::interrupted`] while it still runs).
+    pub fn outcome_of(record: &crate::store::ExecutionRecord) -> Result<Value, Self> {
         use crate::store::ExecutionStatus as S;
         let mut e = ExecutionError {
             error: record.error.clone(),

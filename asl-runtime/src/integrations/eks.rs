@@ -17,14 +17,14 @@ use aws_sdk_eks::config::interceptors::{
 };
 use aws_sdk_eks::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use asl_lang::integrations::{Api, Field, Shape};
+use asl_lang::integrations::{self as catalogue, Api, Field, Shape};
 
 use super::Inner;
 use super::params::{Params, kind, unsupported};
 use crate::error::{Error, names};
-use crate::task::TaskContext;
+use crate::task::{BoxFuture, TaskContext};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EksOp {
@@ -313,12 +313,15 @@ pub(crate) async fn run(
         _ => Map::new(),
     };
     // The SDK would fill in the idempotency token of a create; its body is replaced,
-    // so fill it here, once, so that the SDK's own retries stay idempotent.
+    // so fill it here, once, so that the SDK's own retries stay idempotent. Inside
+    // an execution the token is derived from the execution, the state entry and
+    // the attempt: the same attempt run again after a crash sends the same
+    // token, and EKS creates nothing twice.
     if !op.is_delete() && !body.contains_key("clientRequestToken") {
-        body.insert(
-            "clientRequestToken".into(),
-            Value::String(uuid::Uuid::new_v4().to_string()),
-        );
+        let token = task
+            .idempotency_token()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        body.insert("clientRequestToken".into(), Value::String(token));
     }
     let text = |key: &str| -> Result<String, Error> {
         match body.get(key) {
@@ -374,7 +377,7 @@ pub(crate) async fn run(
                 .map_err(eks_error)
         };
     }
-    match op {
+    let sent = match op {
         EksOp::CreateCluster => send!(client.create_cluster().name(cluster)),
         EksOp::DeleteCluster => send!(client.delete_cluster().name(cluster)),
         EksOp::CreateNodegroup => send!(
@@ -401,12 +404,78 @@ pub(crate) async fn run(
                 .cluster_name(cluster)
                 .fargate_profile_name(object)
         ),
-    }?;
-    let first = take_answer(&answer)?;
+    };
+    let first = match sent {
+        Ok(()) => {
+            let first = take_answer(&answer)?;
+            if let Some((kind, id)) = created(op, &ids) {
+                task.created(kind, id).await?;
+            }
+            first
+        }
+        // A create that this execution already made (it ran this state before a
+        // crash, and recorded the object): the object is this execution's own,
+        // so the task goes on with it instead of failing.
+        Err(e) if e.name() == "EKS.ResourceInUseException" => match created(op, &ids) {
+            Some((kind, id)) if task.was_created(kind, &id).await => {
+                describe(inner, op, &ids).await?
+            }
+            _ => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     if !sync {
         return Ok(first);
     }
     wait(inner, task, op, &ids, first).await
+}
+
+/// What a create makes, as cleanup records it: its kind and the delete
+/// request's parameters.
+fn created(op: EksOp, ids: &Ids) -> Option<(&'static str, Value)> {
+    let object = ids.object.clone().unwrap_or_default();
+    Some(match op {
+        EksOp::CreateCluster => (CLUSTER, json!({"Name": ids.cluster})),
+        EksOp::CreateNodegroup => (
+            NODEGROUP,
+            json!({"ClusterName": ids.cluster, "NodegroupName": object}),
+        ),
+        EksOp::CreateFargateProfile => (
+            FARGATE_PROFILE,
+            json!({"ClusterName": ids.cluster, "FargateProfileName": object}),
+        ),
+        _ => return None,
+    })
+}
+
+/// The kinds of resources EKS creates, as recorded for cleanup.
+pub(crate) const CLUSTER: &str = "eks:cluster";
+pub(crate) const NODEGROUP: &str = "eks:nodegroup";
+pub(crate) const FARGATE_PROFILE: &str = "eks:fargateProfile";
+
+/// Deletes an EKS object an execution created, waiting until it is gone.
+pub(crate) struct Cleaner {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) api: Api,
+}
+
+impl crate::exec::Cleaner for Cleaner {
+    fn delete<'a>(&'a self, id: &'a Value) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let resource = catalogue::Integration {
+                api: self.api,
+                pattern: catalogue::Pattern::Sync,
+                partition: catalogue::Partition::Aws,
+            }
+            .arn();
+            let task = TaskContext::new(&resource, "cleanup");
+            match run(&self.inner, &task, &resource, self.api, true, id.clone()).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.name() == "EKS.ResourceNotFoundException" => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+    }
 }
 
 /// Polls Describe* on the schedule until the object is ACTIVE (create) or gone

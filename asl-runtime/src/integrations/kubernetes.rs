@@ -433,7 +433,7 @@ pub(crate) async fn run_job(
     let namespace = p
         .opt_str("Namespace")?
         .unwrap_or_else(|| "default".to_owned());
-    let job = match p.required("Job")? {
+    let mut job = match p.required("Job")? {
         Value::String(text) => serde_json::from_str::<Value>(&text).map_err(|e| {
             Error::runtime(format!(
                 "The field 'Job' of {resource} is a string that is not JSON: {e}"
@@ -451,32 +451,68 @@ pub(crate) async fn run_job(
         }
         Some(v) => Some(log_options(resource, v)?),
     };
-    let mut conn = connect(inner, &mut p).await?;
+    let cluster = p.required_str("ClusterName")?;
+    let ca = p.required_str("CertificateAuthority")?;
+    let endpoint = p.required_str("Endpoint")?;
+    let mut conn = Connection::open(
+        inner,
+        cluster.clone(),
+        endpoint.trim_end_matches('/').to_owned(),
+        &ca,
+    )
+    .await?;
     p.finish()?;
 
+    // Inside an execution the Job carries the execution's label: run again
+    // after a crash, the task adopts the Job it created itself (same name,
+    // same label) instead of failing with 409 AlreadyExists.
+    let label = task.execution_arn().map(execution_label);
+    if let (Some(label), Some(Value::Object(metadata))) = (&label, job.get_mut("metadata")) {
+        let labels = metadata
+            .entry("labels")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(labels) = labels {
+            labels.insert(EXECUTION_LABEL.into(), Value::String(label.clone()));
+        }
+    }
     let jobs_path = format!(
         "/apis/batch/v1/namespaces/{}/jobs",
         percent_encode(&namespace)
     );
-    let created = conn
+    let answer = conn
         .send(
             "POST",
             &jobs_path,
             Some((job.to_string().into_bytes(), "application/json")),
         )
         .await?;
-    if !created.ok() {
-        return Err(created.error());
-    }
-    let created = created.json()?;
-    if !sync {
-        return Ok(created);
-    }
+    let created = if answer.ok() {
+        answer.json()?
+    } else {
+        match adoptable(&mut conn, &jobs_path, &job, &answer, label.as_deref()).await? {
+            Some(existing) => existing,
+            None => return Err(answer.error()),
+        }
+    };
     let name = created
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::new(names::TASK_FAILED, "The created Job has no metadata.name"))?
         .to_owned();
+    task.created(
+        JOB,
+        json!({
+            "ClusterName": cluster,
+            "Endpoint": endpoint,
+            "CertificateAuthority": ca,
+            "Namespace": namespace,
+            "Name": name,
+        }),
+    )
+    .await?;
+    if !sync {
+        return Ok(created);
+    }
     let (mut job, failed) = wait_for_job(&mut conn, task, &namespace, &name).await?;
     if let Some(opts) = logs.filter(|o| o.retrieve) {
         let logs = job_logs(&mut conn, &namespace, &name, &opts).await?;
@@ -488,6 +524,95 @@ pub(crate) async fn run_job(
         return Err(Error::new(names::TASK_FAILED, job.to_string()));
     }
     Ok(job)
+}
+
+/// The label that marks a Job as created by one execution.
+const EXECUTION_LABEL: &str = "asl.rs/execution";
+
+/// The kind of resource a Job is, as recorded for cleanup.
+pub(crate) const JOB: &str = "kubernetes:job";
+
+/// The execution label's value: 40 hexadecimal characters of the SHA-256 of
+/// the execution ARN (a label value has at most 63 characters).
+fn execution_label(arn: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(arn.as_bytes());
+    digest[..20].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// After a 409 on create: the existing Job, when it is this execution's own.
+async fn adoptable(
+    conn: &mut Connection<'_>,
+    jobs_path: &str,
+    job: &Value,
+    answer: &Answer,
+    label: Option<&str>,
+) -> Result<Option<Value>, Error> {
+    let (Some(label), 409) = (label, answer.status) else {
+        return Ok(None);
+    };
+    let Some(name) = job.pointer("/metadata/name").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let existing = conn
+        .send("GET", &format!("{jobs_path}/{}", percent_encode(name)), None)
+        .await?;
+    if !existing.ok() {
+        return Ok(None);
+    }
+    let existing = existing.json()?;
+    let ours = existing
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(EXECUTION_LABEL))
+        .and_then(Value::as_str)
+        == Some(label);
+    Ok(ours.then_some(existing))
+}
+
+/// Deletes a Job an execution created (with its pods) and waits until it is gone.
+pub(crate) struct JobCleaner {
+    pub(crate) inner: std::sync::Arc<Inner>,
+}
+
+impl crate::exec::Cleaner for JobCleaner {
+    fn delete<'a>(&'a self, id: &'a Value) -> crate::task::BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut p = Params::new(JOB, id.clone())?;
+            let namespace = p.required_str("Namespace")?;
+            let name = p.required_str("Name")?;
+            let mut conn = connect(&self.inner, &mut p).await?;
+            let path = format!(
+                "/apis/batch/v1/namespaces/{}/jobs/{}",
+                percent_encode(&namespace),
+                percent_encode(&name)
+            );
+            let answer = conn
+                .send(
+                    "DELETE",
+                    &with_query(&path, &[("propagationPolicy".into(), "Foreground".into())]),
+                    None,
+                )
+                .await?;
+            if answer.status == 404 {
+                return Ok(false);
+            }
+            if !answer.ok() {
+                return Err(answer.error());
+            }
+            let mut delay = self.inner.wait.initial;
+            loop {
+                let answer = conn.send("GET", &path, None).await?;
+                if answer.status == 404 {
+                    return Ok(true);
+                }
+                if !answer.ok() {
+                    return Err(answer.error());
+                }
+                tokio::time::sleep(delay).await;
+                delay = self.inner.wait.next(delay);
+            }
+        })
+    }
 }
 
 /// `Some(failed)` once the Job has its `Complete` or `Failed` condition.

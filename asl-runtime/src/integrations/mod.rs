@@ -452,6 +452,30 @@ impl Integrations {
             .collect()
     }
 
+    /// What deletes the resources these integrations create (EKS clusters, node
+    /// groups and Fargate profiles, Kubernetes Jobs), for cleanup after an
+    /// execution fails, times out or is stopped
+    /// ([`crate::RuntimeBuilder::cleaners`]).
+    pub fn cleaners(&self) -> Vec<(String, Arc<dyn crate::exec::Cleaner>)> {
+        let eks = |api| -> Arc<dyn crate::exec::Cleaner> {
+            Arc::new(eks::Cleaner {
+                inner: self.inner.clone(),
+                api,
+            })
+        };
+        vec![
+            (eks::CLUSTER.into(), eks(Api::EksDeleteCluster)),
+            (eks::NODEGROUP.into(), eks(Api::EksDeleteNodegroup)),
+            (eks::FARGATE_PROFILE.into(), eks(Api::EksDeleteFargateProfile)),
+            (
+                kubernetes::JOB.into(),
+                Arc::new(kubernetes::JobCleaner {
+                    inner: self.inner.clone(),
+                }),
+            ),
+        ]
+    }
+
     /// The handler for one resource ARN, if it is one of [`known_resources`].
     pub fn handler(&self, resource: &str) -> Option<Arc<dyn TaskHandler>> {
         let integration = catalogue::integration(resource)?;

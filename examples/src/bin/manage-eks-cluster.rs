@@ -15,6 +15,10 @@
 //!
 //! Progress goes to stderr, the execution's output JSON to stdout; on failure the
 //! error and cause are printed and the exit status is 1.
+//!
+//! `--store PATH` (SQLite) or `--store postgres://...` keeps the execution: every
+//! transition is committed, and `--resume` continues it after a crash or a kill;
+//! `--cleanup-on-failure` deletes what it created when it fails or is stopped.
 
 use std::process::ExitCode;
 
@@ -29,7 +33,11 @@ async fn main() -> ExitCode {
         Ok(app) => app,
         Err(code) => return code,
     };
-    let execution = ManageEksCluster::run_with(app.runtime(), app.input(), app.options());
-    let outcome = app.run_until_interrupted(execution).await;
-    app.finish(outcome)
+    match app.run::<ManageEksCluster>().await {
+        Ok(outcome) => app.finish(outcome),
+        Err(e) => {
+            eprintln!("manage-eks-cluster: {e}");
+            ExitCode::from(asl_examples::app::EXIT_SETUP)
+        }
+    }
 }

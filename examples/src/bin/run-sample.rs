@@ -15,8 +15,14 @@
 //!
 //! Arguments are passed on to `manage-eks-cluster` (e.g. `--history h.json`, an
 //! input). `ASL_SAMPLE_BIN` names another `manage-eks-cluster` binary.
+//!
+//! `--kill-and-resume` shows a durable execution surviving a crash: the sample
+//! runs on a SQLite store (`--store`), is killed with SIGKILL while its Job runs,
+//! and is started again with `--resume`, which finishes the same execution. At the
+//! end it prints what the runs made: one cluster, one node group, one Job and one
+//! SNS message.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 
 use asl_examples::app::interrupted;
@@ -57,7 +63,67 @@ async fn run() -> Result<ExitCode, String> {
         eprintln!("run-sample: created SNS topic {arn} in moto");
     }
 
-    let mut command = tokio::process::Command::new(&sample);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let kill_and_resume = args.iter().any(|a| a == "--kill-and-resume");
+    args.retain(|a| a != "--kill-and-resume");
+    eprintln!(
+        "run-sample: running {} --aws-endpoint {} --region {REGION} --cluster {CLUSTER_NAME}={} ...",
+        sample.display(),
+        sandbox.aws_endpoint(),
+        sandbox.kube_endpoint()
+    );
+    let status = if kill_and_resume {
+        match kill_and_resume_run(&sample, &sandbox, &args).await? {
+            Some(status) => status,
+            None => return Ok(ExitCode::from(130)),
+        }
+    } else {
+        let mut child = spawn(&sample, &sandbox, &args)?;
+        // The stand-in serves on this process's runtime while the child runs.
+        match wait_or_interrupt(&mut child).await? {
+            Some(status) => status,
+            None => return Ok(ExitCode::from(130)),
+        }
+    };
+
+    let messages = sandbox.sns_messages().await?;
+    if messages.is_empty() {
+        eprintln!("run-sample: moto holds no SNS message");
+    }
+    for m in &messages {
+        let topic = m["TopicArn"].as_str().unwrap_or("?");
+        let text = m["Message"].as_str().unwrap_or_default();
+        eprintln!("run-sample: SNS message read back from moto (topic {topic}):");
+        // The sample publishes {"Input": "Saw expected value for pi: ..."}.
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) if v["Input"].is_string() => println!("{}", v["Input"].as_str().unwrap_or("")),
+            _ => println!("{text}"),
+        }
+    }
+    if kill_and_resume {
+        eprintln!("run-sample: the two runs made {}", sandbox.tally().await?);
+    }
+    drop(sandbox);
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => {
+            eprintln!("run-sample: manage-eks-cluster exited with status {code}");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        None => {
+            eprintln!("run-sample: manage-eks-cluster was killed by a signal");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// Starts `manage-eks-cluster` against the sandbox with `args`.
+fn spawn(
+    sample: &Path,
+    sandbox: &Sandbox,
+    args: &[String],
+) -> Result<tokio::process::Child, String> {
+    let mut command = tokio::process::Command::new(sample);
     command
         .arg("--aws-endpoint")
         .arg(sandbox.aws_endpoint())
@@ -66,7 +132,7 @@ async fn run() -> Result<ExitCode, String> {
         .args(sandbox.cluster_args(CLUSTER_NAME))
         // moto answers at once; poll deletes after 0.2 s instead of 1 s.
         .args(["--poll-interval", "0.2"])
-        .args(std::env::args().skip(1))
+        .args(args)
         // Dummy credentials, and nothing of the user's real AWS setup.
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -86,18 +152,17 @@ async fn run() -> Result<ExitCode, String> {
         .env_remove("AWS_ENDPOINT_URL_STS")
         .stdin(Stdio::null())
         .kill_on_drop(true);
-    eprintln!(
-        "run-sample: running {} --aws-endpoint {} --region {REGION} --cluster {CLUSTER_NAME}={} ...",
-        sample.display(),
-        sandbox.aws_endpoint(),
-        sandbox.kube_endpoint()
-    );
-    let mut child = command
+    command
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", sample.display()))?;
-    // The stand-in serves on this process's runtime while the child runs.
-    let status = tokio::select! {
-        status = child.wait() => status.map_err(|e| format!("waiting for the sample: {e}"))?,
+        .map_err(|e| format!("starting {}: {e}", sample.display()))
+}
+
+/// The child's exit status, or `None` after Ctrl-C/SIGTERM (passed on to it).
+async fn wait_or_interrupt(
+    child: &mut tokio::process::Child,
+) -> Result<Option<std::process::ExitStatus>, String> {
+    tokio::select! {
+        status = child.wait() => status.map(Some).map_err(|e| format!("waiting for the sample: {e}")),
         _ = interrupted() => {
             // A Ctrl-C reaches the sample too: let it report what it leaves behind.
             let grace = std::time::Duration::from_secs(3);
@@ -106,36 +171,70 @@ async fn run() -> Result<ExitCode, String> {
                 let _ = child.wait().await;
             }
             eprintln!("run-sample: interrupted; stopping moto and the stand-in");
-            return Ok(ExitCode::from(130));
+            Ok(None)
         }
-    };
+    }
+}
 
-    let messages = sandbox.sns_messages().await?;
-    if messages.is_empty() {
-        eprintln!("run-sample: moto holds no SNS message");
-    }
-    for m in &messages {
-        let topic = m["TopicArn"].as_str().unwrap_or("?");
-        let text = m["Message"].as_str().unwrap_or_default();
-        eprintln!("run-sample: SNS message read back from moto (topic {topic}):");
-        // The sample publishes {"Input": "Saw expected value for pi: ..."}.
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(v) if v["Input"].is_string() => println!("{}", v["Input"].as_str().unwrap_or("")),
-            _ => println!("{text}"),
+/// `--kill-and-resume`: the sample on a SQLite store, SIGKILLed once its Job
+/// exists, then `--resume` on the same store. The second run's status.
+async fn kill_and_resume_run(
+    sample: &Path,
+    sandbox: &Sandbox,
+    args: &[String],
+) -> Result<Option<std::process::ExitStatus>, String> {
+    let dir = std::env::temp_dir().join(format!("asl-kill-and-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let store = dir.join("executions.db");
+    let _ = std::fs::remove_file(&store);
+    let store_args = [
+        "--store".to_string(),
+        store.display().to_string(),
+        // The second process takes over 2 s after the first one's last renewal.
+        "--lease".to_string(),
+        "2".to_string(),
+    ];
+    let mut first_args = store_args.to_vec();
+    first_args.extend(["--name".to_string(), "kill-and-resume".to_string()]);
+    first_args.extend(args.iter().cloned());
+    eprintln!("run-sample: first run, on the store {}", store.display());
+    let mut first = spawn(sample, sandbox, &first_args)?;
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(Some(status)) = first.try_wait() {
+            return Err(format!(
+                "the first run ended ({status}) before its Job ran: nothing to kill"
+            ));
+        }
+        if !sandbox.kube().jobs().is_empty() {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(300) {
+            let _ = first.start_kill();
+            return Err("the first run created no Job within 5 minutes".into());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+            _ = interrupted() => {
+                let _ = first.start_kill();
+                return Ok(None);
+            }
         }
     }
-    drop(sandbox);
-    Ok(match status.code() {
-        Some(0) => ExitCode::SUCCESS,
-        Some(code) => {
-            eprintln!("run-sample: manage-eks-cluster exited with status {code}");
-            ExitCode::from(u8::try_from(code).unwrap_or(1))
-        }
-        None => {
-            eprintln!("run-sample: manage-eks-cluster was killed by a signal");
-            ExitCode::FAILURE
-        }
-    })
+    first
+        .start_kill()
+        .map_err(|e| format!("killing the first run: {e}"))?;
+    let _ = first.wait().await;
+    eprintln!(
+        "run-sample: killed the first run (SIGKILL) while its Job runs; resuming the \
+         execution from the store in a new process"
+    );
+    let mut second_args = store_args.to_vec();
+    second_args.push("--resume".to_string());
+    let mut second = spawn(sample, sandbox, &second_args)?;
+    let status = wait_or_interrupt(&mut second).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    status
 }
 
 /// `manage-eks-cluster`: `ASL_SAMPLE_BIN`, else the binary next to this one.

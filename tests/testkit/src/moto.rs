@@ -49,6 +49,8 @@ pub struct MotoServer {
     endpoint: String,
     /// moto's own output (it logs every request), kept for error messages.
     log: PathBuf,
+    /// moto's recording of every request it served (its recorder, on from the start).
+    recording: PathBuf,
     client: HttpClient,
 }
 
@@ -90,8 +92,12 @@ impl MotoServer {
         let err = out
             .try_clone()
             .map_err(|e| Error::new(format!("creating {}: {e}", log.display())))?;
+        let recording = log.with_extension("requests");
+        let _ = std::fs::remove_file(&recording);
         let child = Command::new(program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -103,6 +109,7 @@ impl MotoServer {
             child,
             endpoint,
             log,
+            recording,
             client,
         };
         server.wait_ready().await?;
@@ -194,11 +201,33 @@ impl MotoServer {
     }
 }
 
+impl MotoServer {
+    /// Every request moto served so far, as `(method, path)` (its recorder's log),
+    /// e.g. `("POST", "/clusters")` for each EKS CreateCluster.
+    pub fn requests(&self) -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .map(|entry| {
+                let method = entry["method"].as_str().unwrap_or_default().to_string();
+                let url = entry["url"].as_str().unwrap_or_default();
+                // `http://host:port/path?query` -> `/path`.
+                let path = url
+                    .split_once("://")
+                    .map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+                let path = path.split('?').next().unwrap_or(path).to_string();
+                (method, path)
+            })
+            .collect()
+    }
+}
+
 impl Drop for MotoServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+        let _ = std::fs::remove_file(&self.recording);
     }
 }
 

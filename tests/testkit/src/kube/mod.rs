@@ -121,9 +121,25 @@ pub struct KubeStandIn {
     ca_pem: String,
     token: Option<String>,
     shutdown: watch::Sender<bool>,
+    shared: Arc<Shared>,
 }
 
 impl KubeStandIn {
+    /// How many Jobs were ever created here (deleted ones included).
+    pub fn jobs_created(&self) -> usize {
+        self.shared.store().created(store::Kind::Job)
+    }
+
+    /// The Jobs that exist now.
+    pub fn jobs(&self) -> Vec<serde_json::Value> {
+        let store = self.shared.store();
+        store
+            .list(store::Kind::Job, None)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
     /// Makes a CA and server certificate, binds 127.0.0.1:0 and serves in the background
     /// of the current tokio runtime.
     pub async fn start(config: Config) -> Result<KubeStandIn, Error> {
@@ -144,12 +160,13 @@ impl KubeStandIn {
             shutdown: shutdown_rx.clone(),
         });
         let acceptor = TlsAcceptor::from(pki.server_config);
-        tokio::spawn(accept_loop(listener, acceptor, shared, shutdown_rx));
+        tokio::spawn(accept_loop(listener, acceptor, shared.clone(), shutdown_rx));
         Ok(KubeStandIn {
             endpoint: format!("https://127.0.0.1:{port}"),
             ca_pem: pki.ca_pem,
             token,
             shutdown: shutdown_tx,
+            shared,
         })
     }
 

@@ -144,6 +144,8 @@ pub struct Store {
     objects: BTreeMap<(Kind, String, String), Value>,
     events: VecDeque<Arc<Event>>,
     pub logs: HashMap<LogKey, ContainerLog>,
+    /// How many objects of each kind were ever created.
+    added: HashMap<Kind, usize>,
 }
 
 /// `2026-01-02T03:04:05Z`, the precision of metav1.Time.
@@ -169,6 +171,7 @@ impl Store {
             objects: BTreeMap::new(),
             events: VecDeque::new(),
             logs: HashMap::new(),
+            added: HashMap::new(),
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = json!({
@@ -186,6 +189,11 @@ impl Store {
             store.insert(Kind::Namespace, "", obj);
         }
         store
+    }
+
+    /// How many objects of `kind` were ever created (deleted ones included).
+    pub fn created(&self, kind: Kind) -> usize {
+        self.added.get(&kind).copied().unwrap_or(0)
     }
 
     pub fn resource_version(&self) -> u64 {
@@ -239,6 +247,7 @@ impl Store {
         let change = if self.objects.contains_key(&key) {
             "MODIFIED"
         } else {
+            *self.added.entry(kind).or_default() += 1;
             "ADDED"
         };
         self.objects.insert(key, obj.clone());
