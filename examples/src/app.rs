@@ -35,10 +35,10 @@ use std::sync::{Arc, Mutex};
 
 use asl::runtime::Workflow;
 use asl::runtime::exec::{ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime};
+use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use asl::runtime::store::{
     ExecutionStatus, ExecutionStore, ListFilter, PostgresStore, SqliteStore,
 };
-use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use base64::Engine as _;
 use serde_json::Value;
 
@@ -251,7 +251,8 @@ pub async fn open_store(location: &str) -> Result<Arc<dyn ExecutionStore>, Setup
             .map_err(|e| setup(format!("--store: {e}")))?;
         return Ok(Arc::new(store));
     }
-    let store = SqliteStore::open(location).map_err(|e| setup(format!("--store {location}: {e}")))?;
+    let store =
+        SqliteStore::open(location).map_err(|e| setup(format!("--store {location}: {e}")))?;
     Ok(Arc::new(store))
 }
 
@@ -468,7 +469,12 @@ impl App {
         let mut candidates: Vec<_> = running
             .into_iter()
             .filter(|r| !resumed.refused.iter().any(|(arn, _)| *arn == r.arn))
-            .filter(|r| self.args.execution_name.as_ref().is_none_or(|n| *n == r.name))
+            .filter(|r| {
+                self.args
+                    .execution_name
+                    .as_ref()
+                    .is_none_or(|n| *n == r.name)
+            })
             .collect();
         match candidates.len() {
             0 => Err(setup(format!(

@@ -386,7 +386,9 @@ where
         };
     }
     if out.resume && out.store.is_none() {
-        return Err(usage("--resume needs --store: the executions to resume are there"));
+        return Err(usage(
+            "--resume needs --store: the executions to resume are there",
+        ));
     }
     if out.resume && out.input != InputSource::Default {
         return Err(usage(

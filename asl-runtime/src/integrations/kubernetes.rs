@@ -555,7 +555,11 @@ async fn adoptable(
         return Ok(None);
     };
     let existing = conn
-        .send("GET", &format!("{jobs_path}/{}", percent_encode(name)), None)
+        .send(
+            "GET",
+            &format!("{jobs_path}/{}", percent_encode(name)),
+            None,
+        )
         .await?;
     if !existing.ok() {
         return Ok(None);

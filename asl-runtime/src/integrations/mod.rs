@@ -466,7 +466,10 @@ impl Integrations {
         vec![
             (eks::CLUSTER.into(), eks(Api::EksDeleteCluster)),
             (eks::NODEGROUP.into(), eks(Api::EksDeleteNodegroup)),
-            (eks::FARGATE_PROFILE.into(), eks(Api::EksDeleteFargateProfile)),
+            (
+                eks::FARGATE_PROFILE.into(),
+                eks(Api::EksDeleteFargateProfile),
+            ),
             (
                 kubernetes::JOB.into(),
                 Arc::new(kubernetes::JobCleaner {

@@ -275,13 +275,19 @@ impl ExecutionStore for SqliteStore {
     fn write<'a>(&'a self, write: Write) -> StoreFuture<'a, ()> {
         self.run(move |conn| {
             atomically(conn, |conn| {
-                let owned: Option<i64> = conn
-                    .query_row(&sql(schema::OWNED), params![write.arn, write.owner], |r| {
-                        r.get(0)
+                // No owner: a write after the end (cleanup), which only needs
+                // the execution to exist.
+                let exists = if write.owner.is_empty() {
+                    find(conn, &write.arn)?.is_some()
+                } else {
+                    conn.query_row(&sql(schema::OWNED), params![write.arn, write.owner], |r| {
+                        r.get::<_, i64>(0)
                     })
                     .optional()
-                    .map_err(db)?;
-                if owned.is_none() {
+                    .map_err(db)?
+                    .is_some()
+                };
+                if !exists {
                     return Err(StoreError::NotOwner(write.arn.clone()));
                 }
                 let arn = &write.arn;

@@ -4,6 +4,8 @@
 //!   Kubernetes API stand-in;
 //! - `durable`: durable executions on SQLite and PostgreSQL (crash and resume,
 //!   the execution API);
+//! - `sample_durable`: the sample killed and resumed, stopped with cleanup,
+//!   redriven (SQLite, PostgreSQL);
 //! - `programs`: the programs as a user runs them (`run-sample`,
 //!   `manage-eks-cluster` and its flags).
 //!
@@ -14,3 +16,4 @@ mod common;
 mod durable;
 mod programs;
 mod sample;
+mod sample_durable;
