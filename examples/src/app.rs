@@ -326,7 +326,7 @@ impl App {
                 println!("{program} {}", env!("CARGO_PKG_VERSION"));
                 return Err(ExitCode::SUCCESS);
             }
-            Command::Run(args) => args,
+            Command::Run(args) => *args,
         };
         match Self::new(program, args).await {
             Ok(app) => Ok(app),

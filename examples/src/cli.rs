@@ -134,7 +134,7 @@ pub enum ProgressMode {
 /// What to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    Run(Args),
+    Run(Box<Args>),
     Help,
     Version,
 }
@@ -403,7 +403,7 @@ where
             )));
         }
     }
-    Ok(Command::Run(out))
+    Ok(Command::Run(Box::new(out)))
 }
 
 impl Args {
@@ -451,7 +451,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Args {
         match parse(args.iter().copied()) {
-            Ok(Command::Run(a)) => a,
+            Ok(Command::Run(a)) => *a,
             other => panic!("expected a run, got {other:?}"),
         }
     }

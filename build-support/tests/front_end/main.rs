@@ -7,6 +7,7 @@
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
+mod executions;
 mod mutation;
 mod parity;
 mod reference;

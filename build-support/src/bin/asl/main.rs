@@ -5,12 +5,16 @@
 //!   `asl!` does and prints every diagnostic. Exit status: 0 when every file is
 //!   valid, 1 when any is invalid, 2 on a usage or I/O error.
 //! - `asl rules`: every rule with what it checks.
+//! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
+//!   the execution API over a store (SQLite file or PostgreSQL URL).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use asl_build::{CheckOptions, Rule};
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod executions;
 
 /// Checks Amazon States Language workflows as `asl!` compiles them.
 #[derive(Parser)]
@@ -26,6 +30,8 @@ enum Command {
     Check(CheckArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
+    /// The execution API over a store: start, describe, list, history, stop, redrive.
+    Executions(executions::ExecutionsArgs),
 }
 
 #[derive(clap::Args)]
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Check(args) => check(&args),
+        Command::Executions(args) => executions::run(args).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
