@@ -811,6 +811,18 @@ async fn claim_and_run<W: Workflow>(
                 W::__INFO.definition_hash
             );
             tracing::error!(target: "asl::store", "{why}");
+            // Released at once: a runtime with the execution's own definition
+            // may take it without waiting for this one's lease to run out.
+            let release = Write {
+                arn: record.arn.clone(),
+                owner: settings.owner.clone(),
+                next_event_id: record.next_event_id,
+                park_until: Some(now),
+                ..Write::default()
+            };
+            if let Err(e) = settings.store.write(release).await {
+                tracing::warn!(target: "asl::store", "cannot release {}: {e}", record.arn);
+            }
             lock(&durability.refused).insert(record.arn.clone());
             resumed.refused.push((record.arn, why));
             continue;

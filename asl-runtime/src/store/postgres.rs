@@ -7,9 +7,13 @@
 //! store, one task owns the writing connection and commits every operation
 //! waiting at once in one transaction (each under its own savepoint).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures_util::future::try_join_all;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls, Transaction};
+use tokio_postgres::{Client, NoTls, Statement, Transaction};
 
 use super::schema::{self, Row};
 use super::*;
@@ -123,6 +127,9 @@ impl PostgresStore {
 
 /// The writer task: group after group until every handle is gone.
 async fn writer(mut client: Client, url: String, mut queue: mpsc::UnboundedReceiver<Op>) {
+    // Statements are prepared once per connection: a statement by text costs a
+    // round trip to prepare it before the one that runs it.
+    let mut cache = Cache::default();
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -133,7 +140,10 @@ async fn writer(mut client: Client, url: String, mut queue: mpsc::UnboundedRecei
         }
         if client.is_closed() {
             match open(&url).await {
-                Ok(c) => client = c,
+                Ok(c) => {
+                    client = c;
+                    cache = Cache::default();
+                }
                 Err(e) => {
                     for op in group {
                         fail(op, &e);
@@ -153,13 +163,24 @@ async fn writer(mut client: Client, url: String, mut queue: mpsc::UnboundedRecei
             }
         };
         let mut finishers: Vec<Finisher> = Vec::new();
+        // One operation alone needs no savepoint: its failure rolls back the
+        // transaction instead.
+        let alone = group.len() == 1;
+        let mut failed = false;
         for op in group {
-            finishers.push(apply(&mut tx, op).await);
+            let (finish, ok) = apply(&mut tx, &cache, op, !alone).await;
+            failed |= alone && !ok;
+            finishers.push(finish);
         }
-        let committed = tx
-            .commit()
-            .await
-            .map_err(|e| StoreError::Backend(format!("commit failed: {e}")));
+        let committed = if failed {
+            tx.rollback()
+                .await
+                .map_err(|e| StoreError::Backend(format!("rollback failed: {e}")))
+        } else {
+            tx.commit()
+                .await
+                .map_err(|e| StoreError::Backend(format!("commit failed: {e}")))
+        };
         for finish in finishers {
             finish(committed.as_ref().err());
         }
@@ -186,33 +207,105 @@ fn fail(op: Op, error: &StoreError) {
     };
 }
 
-/// Runs one operation under a savepoint; returns what answers it once the
-/// group's transaction committed (or failed).
-async fn apply(tx: &mut Transaction<'_>, op: Op) -> Finisher {
+/// Prepared statements of one connection, by their text.
+#[derive(Default)]
+struct Cache(Mutex<HashMap<String, Statement>>);
+
+/// A transaction and the connection's prepared statements: `execute` and
+/// `query` by statement text, prepared on first use.
+struct Tx<'a> {
+    t: &'a Transaction<'a>,
+    cache: &'a Cache,
+}
+
+type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+impl Tx<'_> {
+    async fn statement(&self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        let cached = self
+            .cache
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sql)
+            .cloned();
+        if let Some(statement) = cached {
+            return Ok(statement);
+        }
+        let statement = self.t.prepare(sql).await?;
+        self.cache
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    async fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.t.execute(&statement, params).await
+    }
+
+    async fn query(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+    ) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.t.query(&statement, params).await
+    }
+
+    async fn query_one(
+        &self,
+        sql: &str,
+        params: &Params<'_>,
+    ) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.t.query_one(&statement, params).await
+    }
+}
+
+/// Runs one operation (under a savepoint when `savepoint`); returns what
+/// answers it once the group's transaction committed (or failed), and whether
+/// it succeeded.
+async fn apply(
+    tx: &mut Transaction<'_>,
+    cache: &Cache,
+    op: Op,
+    savepoint: bool,
+) -> (Finisher, bool) {
     macro_rules! run {
         ($reply:expr, $body:expr) => {{
             let reply = $reply;
-            let result = match tx.savepoint("op").await {
-                Ok(sp) => {
-                    let result = $body(&sp).await;
-                    let ended = if result.is_ok() {
-                        sp.commit().await
-                    } else {
-                        sp.rollback().await
-                    };
-                    match ended {
-                        Ok(()) => result,
-                        Err(e) => Err(StoreError::backend(e)),
+            let result = if !savepoint {
+                $body(&Tx { t: &*tx, cache }).await
+            } else {
+                match tx.savepoint("op").await {
+                    Ok(sp) => {
+                        let result = $body(&Tx { t: &sp, cache }).await;
+                        let ended = if result.is_ok() {
+                            sp.commit().await
+                        } else {
+                            sp.rollback().await
+                        };
+                        match ended {
+                            Ok(()) => result,
+                            Err(e) => Err(StoreError::backend(e)),
+                        }
                     }
+                    Err(e) => Err(StoreError::backend(e)),
                 }
-                Err(e) => Err(StoreError::backend(e)),
             };
-            Box::new(move |failed: Option<&StoreError>| {
+            let ok = result.is_ok();
+            let finish = Box::new(move |failed: Option<&StoreError>| {
                 let _ = reply.send(match failed {
-                    Some(e) => Err(e.clone()),
-                    None => result,
+                    // A lone operation's own error rolled the transaction back:
+                    // report that error, not the rollback.
+                    Some(e) if ok => Err(e.clone()),
+                    _ => result,
                 });
-            }) as Finisher
+            }) as Finisher;
+            (finish, ok)
         }};
     }
     match op {
@@ -249,7 +342,7 @@ impl Row for tokio_postgres::Row {
     }
 }
 
-async fn find(t: &Transaction<'_>, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+async fn find(t: &Tx<'_>, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
     let rows = t
         .query(&schema::select("arn = $1"), &[&arn])
         .await
@@ -257,46 +350,44 @@ async fn find(t: &Transaction<'_>, arn: &str) -> Result<Option<ExecutionRecord>,
     rows.first().map(schema::decode).transpose()
 }
 
-async fn get(t: &Transaction<'_>, arn: &str) -> Result<ExecutionRecord, StoreError> {
+async fn get(t: &Tx<'_>, arn: &str) -> Result<ExecutionRecord, StoreError> {
     find(t, arn)
         .await?
         .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))
 }
 
-async fn get_owned(t: &Transaction<'_>, arn: String) -> Result<ExecutionRecord, StoreError> {
+async fn get_owned(t: &Tx<'_>, arn: String) -> Result<ExecutionRecord, StoreError> {
     get(t, &arn).await
 }
 
-async fn insert_events(
-    t: &Transaction<'_>,
-    arn: &str,
-    events: &[StoredEvent],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let statement = t.prepare(schema::INSERT_EVENT).await.map_err(db)?;
-    for e in events {
-        let details = schema::text(&e.details);
-        t.execute(
-            &statement,
-            &[
-                &arn,
-                &(e.id as i64),
-                &to_millis(e.timestamp),
-                &e.event_type,
-                &e.state,
-                &details,
-            ],
-        )
-        .await
-        .map_err(db)?;
-    }
+async fn insert_events(t: &Tx<'_>, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
+    // Sent together: tokio-postgres pipelines the statements of one connection.
+    let rows: Vec<(i64, i64, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.id as i64,
+                to_millis(e.timestamp),
+                schema::text(&e.details),
+            )
+        })
+        .collect();
+    let inserts = events
+        .iter()
+        .zip(&rows)
+        .map(|(e, (id, at, details))| async move {
+            t.execute(
+                schema::INSERT_EVENT,
+                &[&arn, id, at, &e.event_type, &e.state, details],
+            )
+            .await
+        });
+    try_join_all(inserts).await.map_err(db)?;
     Ok(())
 }
 
 async fn insert(
-    t: &Transaction<'_>,
+    t: &Tx<'_>,
     record: ExecutionRecord,
     events: Vec<StoredEvent>,
 ) -> Result<Inserted, StoreError> {
@@ -341,7 +432,7 @@ async fn insert(
     Ok(Inserted::Created)
 }
 
-async fn apply_write(t: &Transaction<'_>, write: Write) -> Result<(), StoreError> {
+async fn apply_write(t: &Tx<'_>, write: Write) -> Result<(), StoreError> {
     let arn = &write.arn;
     let exists = if write.owner.is_empty() {
         find(t, arn).await?.is_some()
@@ -354,74 +445,106 @@ async fn apply_write(t: &Transaction<'_>, write: Write) -> Result<(), StoreError
     if !exists {
         return Err(StoreError::NotOwner(arn.clone()));
     }
-    t.execute(
-        schema::SET_NEXT_EVENT,
-        &[arn, &(write.next_event_id as i64)],
-    )
-    .await
-    .map_err(db)?;
+    // Everything below is sent at once (tokio-postgres pipelines one
+    // connection's statements, in order): one round trip, not one per statement.
+    let next_event_id = write.next_event_id as i64;
+    let position = write.position.as_ref().map(|p| {
+        (
+            p,
+            schema::text(&p.input),
+            schema::text(&p.variables),
+            serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into()),
+            p.entered_event_id.map(|n| n as i64),
+            p.wait_until.map(to_millis),
+        )
+    });
+    let events: Vec<(i64, i64, String)> = write
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.id as i64,
+                to_millis(e.timestamp),
+                schema::text(&e.details),
+            )
+        })
+        .collect();
+    let progress: Vec<(i64, String)> = write
+        .progress
+        .iter()
+        .map(|(_, index, output)| (*index as i64, schema::text(output)))
+        .collect();
+    let deleted: Vec<i64> = write.deleted.iter().map(|s| *s as i64).collect();
+    let end = write.end.as_ref().map(|end| {
+        (
+            end,
+            end.status.as_str(),
+            end.output.as_ref().map(schema::text),
+            to_millis(end.date),
+        )
+    });
+    let park = write.park_until.map(to_millis);
+
+    type Pending<'f> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'f>,
+    >;
+    let mut pending: Vec<Pending<'_>> = Vec::new();
+    pending.push(Box::pin(async {
+        t.execute(schema::SET_NEXT_EVENT, &[arn, &next_event_id])
+            .await
+    }));
     if write.clear_progress {
-        t.execute(schema::CLEAR_PROGRESS, &[arn])
+        pending.push(Box::pin(async {
+            t.execute(schema::CLEAR_PROGRESS, &[arn]).await
+        }));
+    }
+    if let Some((p, input, variables, retries, entered, wait)) = &position {
+        pending.push(Box::pin(async move {
+            t.execute(
+                schema::SET_POSITION,
+                &[arn, &p.state, input, variables, retries, entered, wait],
+            )
             .await
-            .map_err(db)?;
+        }));
     }
-    if let Some(p) = &write.position {
-        let input = schema::text(&p.input);
-        let variables = schema::text(&p.variables);
-        let retries = serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into());
-        let entered = p.entered_event_id.map(|n| n as i64);
-        let wait = p.wait_until.map(to_millis);
-        t.execute(
-            schema::SET_POSITION,
-            &[arn, &p.state, &input, &variables, &retries, &entered, &wait],
-        )
-        .await
-        .map_err(db)?;
-    }
-    insert_events(t, arn, &write.events).await?;
-    for (state, index, output) in &write.progress {
-        let output = schema::text(output);
-        t.execute(
-            schema::INSERT_PROGRESS,
-            &[arn, state, &(*index as i64), &output],
-        )
-        .await
-        .map_err(db)?;
-    }
-    for seq in &write.deleted {
-        t.execute(schema::MARK_DELETED, &[arn, &(*seq as i64)])
+    for (e, (id, at, details)) in write.events.iter().zip(&events) {
+        pending.push(Box::pin(async move {
+            t.execute(
+                schema::INSERT_EVENT,
+                &[arn, id, at, &e.event_type, &e.state, details],
+            )
             .await
-            .map_err(db)?;
+        }));
     }
-    if let Some(end) = &write.end {
-        let output = end.output.as_ref().map(schema::text);
-        t.execute(
-            schema::SET_END,
-            &[
-                arn,
-                &end.status.as_str(),
-                &output,
-                &end.error,
-                &end.cause,
-                &to_millis(end.date),
-            ],
-        )
-        .await
-        .map_err(db)?;
-    } else if let Some(until) = write.park_until {
-        t.execute(schema::PARK, &[arn, &to_millis(until)])
+    for ((state, _, _), (index, output)) in write.progress.iter().zip(&progress) {
+        pending.push(Box::pin(async move {
+            t.execute(schema::INSERT_PROGRESS, &[arn, state, index, output])
+                .await
+        }));
+    }
+    for seq in &deleted {
+        pending.push(Box::pin(async move {
+            t.execute(schema::MARK_DELETED, &[arn, seq]).await
+        }));
+    }
+    if let Some((end, status, output, date)) = &end {
+        pending.push(Box::pin(async move {
+            t.execute(
+                schema::SET_END,
+                &[arn, status, output, &end.error, &end.cause, date],
+            )
             .await
-            .map_err(db)?;
+        }));
+    } else if let Some(until) = &park {
+        pending.push(Box::pin(async move {
+            t.execute(schema::PARK, &[arn, until]).await
+        }));
     }
+    try_join_all(pending).await.map_err(db)?;
     Ok(())
 }
 
-async fn created(
-    t: &Transaction<'_>,
-    arn: String,
-    kind: String,
-    id: String,
-) -> Result<u64, StoreError> {
+async fn created(t: &Tx<'_>, arn: String, kind: String, id: String) -> Result<u64, StoreError> {
     let row = t
         .query_one(schema::NEXT_RESOURCE, &[&arn])
         .await
@@ -433,7 +556,7 @@ async fn created(
     Ok(seq as u64)
 }
 
-async fn claim_rows(t: &Transaction<'_>, c: Claim) -> Result<Vec<ExecutionRecord>, StoreError> {
+async fn claim_rows(t: &Tx<'_>, c: Claim) -> Result<Vec<ExecutionRecord>, StoreError> {
     let statement = schema::claimable(c.workflows.len(), "FOR UPDATE SKIP LOCKED");
     let limit = (c.limit + c.skip.len()) as i64;
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![&c.owner, &c.now, &limit];
@@ -460,7 +583,7 @@ async fn claim_rows(t: &Transaction<'_>, c: Claim) -> Result<Vec<ExecutionRecord
 }
 
 async fn renew(
-    t: &Transaction<'_>,
+    t: &Tx<'_>,
     owner: String,
     arns: Vec<String>,
     until: i64,
@@ -478,7 +601,7 @@ async fn renew(
     Ok(lost)
 }
 
-async fn list(t: &Transaction<'_>, filter: ListFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
+async fn list(t: &Tx<'_>, filter: ListFilter) -> Result<Vec<ExecutionRecord>, StoreError> {
     let status = filter.status.map(|s| s.as_str().to_string());
     let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
     if let Some(w) = &filter.workflow {
@@ -491,17 +614,13 @@ async fn list(t: &Transaction<'_>, filter: ListFilter) -> Result<Vec<ExecutionRe
     rows.iter().map(schema::decode).collect()
 }
 
-async fn history(t: &Transaction<'_>, arn: String) -> Result<Vec<StoredEvent>, StoreError> {
+async fn history(t: &Tx<'_>, arn: String) -> Result<Vec<StoredEvent>, StoreError> {
     get(t, &arn).await?;
     let rows = t.query(schema::HISTORY, &[&arn]).await.map_err(db)?;
     rows.iter().map(schema::decode_event).collect()
 }
 
-async fn progress(
-    t: &Transaction<'_>,
-    arn: String,
-    state: String,
-) -> Result<Vec<(u64, Value)>, StoreError> {
+async fn progress(t: &Tx<'_>, arn: String, state: String) -> Result<Vec<(u64, Value)>, StoreError> {
     let rows = t
         .query(schema::PROGRESS, &[&arn, &state])
         .await
@@ -515,13 +634,13 @@ async fn progress(
         .collect()
 }
 
-async fn resources(t: &Transaction<'_>, arn: String) -> Result<Vec<CreatedResource>, StoreError> {
+async fn resources(t: &Tx<'_>, arn: String) -> Result<Vec<CreatedResource>, StoreError> {
     let rows = t.query(schema::CREATED, &[&arn]).await.map_err(db)?;
     rows.iter().map(schema::decode_resource).collect()
 }
 
 async fn stop(
-    t: &Transaction<'_>,
+    t: &Tx<'_>,
     arn: String,
     error: Option<String>,
     cause: Option<String>,
@@ -554,7 +673,7 @@ async fn stop(
 }
 
 async fn redrive(
-    t: &Transaction<'_>,
+    t: &Tx<'_>,
     arn: String,
     now: OffsetDateTime,
 ) -> Result<ExecutionRecord, StoreError> {

@@ -432,3 +432,77 @@ fn a_long_wait_is_parked_in_the_store() {
         assert_eq!(count(&history, "WaitStateExited", Some("Pause")), 1);
     });
 }
+
+#[test]
+fn an_execution_of_another_definition_is_refused_unless_accepted() {
+    let store = sqlite("definition");
+    let controls = Arc::new(Controls::default());
+    tokio_runtime().block_on(async {
+        // An execution stored by a program compiled from another definition.
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:Durable:older";
+        let now = time::OffsetDateTime::now_utc();
+        let record = asl::runtime::store::ExecutionRecord {
+            arn: arn.into(),
+            name: "older".into(),
+            workflow: "Durable".into(),
+            definition_hash: "0000".into(),
+            status: ExecutionStatus::Running,
+            input: json!({"marker": "m", "pause": 0}),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: now,
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            position: Some(asl::runtime::store::Position {
+                state: "Prepare".into(),
+                input: json!({"marker": "m", "pause": 0}),
+                variables: json!({}),
+                retries: vec![],
+                entered_event_id: None,
+                wait_until: None,
+            }),
+            next_event_id: 1,
+            owner: None,
+            lease_until: None,
+            wake_at: None,
+            cleanup: false,
+        };
+        store.insert(&record, &[]).await.unwrap();
+        let rt = runtime(store.clone(), &controls, "a");
+        let resumed = rt.resume::<Durable>().await.unwrap();
+        assert!(resumed.resumed.is_empty());
+        let (refused, why) = &resumed.refused[0];
+        assert_eq!(refused, arn);
+        assert!(
+            why.contains("different definition") && why.contains("0000"),
+            "{why}"
+        );
+        assert_ne!(<Durable as asl::Workflow>::DEFINITION_HASH, "0000");
+
+        // Opting in continues it with this definition.
+        let accepting = Runtime::builder()
+            .shared_store(store)
+            .owner("b")
+            .accept_changed_definitions(true)
+            .handler(
+                WORK,
+                handler_fn(|_, _| async { Ok(json!({"done": "work", "redrives": 0})) }),
+            )
+            .handler(
+                ITEM,
+                handler_fn(|_, p| async move { Ok(json!({"item": p})) }),
+            )
+            .handler(
+                BRANCH,
+                handler_fn(|_, p| async move { Ok(json!({"side": p["side"]})) }),
+            )
+            .build();
+        let resumed = accepting.resume::<Durable>().await.unwrap();
+        assert_eq!(resumed.resumed, [arn]);
+        let record = accepting.wait_for_execution(arn).await.unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        assert_eq!(record.output, Some(expected_output(0)));
+    });
+}
