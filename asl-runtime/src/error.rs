@@ -71,7 +71,8 @@ impl Error {
         Self::new(INTERRUPTED, why)
     }
 
-    /// Is this [`Self::interrupted`]?
+    /// Did the engine stop driving the execution here (stopped, parked in a
+    /// long Wait, or taken over by another runtime) rather than the workflow fail?
     pub fn is_interruption(&self) -> bool {
         self.error == INTERRUPTED
     }
