@@ -217,14 +217,7 @@ impl Execution {
             return Ok(());
         };
         let name = self.info.states.get(state).copied().unwrap_or_default();
-        let position = Position {
-            state: name.to_string(),
-            input: input.clone(),
-            variables: variables.own_object(),
-            retries: Vec::new(),
-            entered_event_id: None,
-            wait_until: None,
-        };
+        let position = Position::at(name, input.clone(), variables.own_object());
         *lock(&d.position) = position.clone();
         lock(&d.progress).clear();
         let write = Write {
@@ -347,8 +340,10 @@ impl Execution {
     /// Records a resource a Task created (see [`crate::task::TaskContext::created`]).
     pub(crate) async fn created(&self, kind: &str, id: Value) -> Result<(), Error> {
         let Some(d) = self.durable.as_deref() else {
-            lock(&self.created_in_memory).push(CreatedResource {
-                seq: lock(&self.created_in_memory).len() as u64 + 1,
+            let mut created = lock(&self.created_in_memory);
+            let seq = created.len() as u64 + 1;
+            created.push(CreatedResource {
+                seq,
                 kind: kind.to_string(),
                 id,
                 deleted: false,
@@ -720,14 +715,7 @@ async fn start<W: Workflow>(
     let (mut execution, input) =
         Execution::start_with(runtime, info, input, options, |input, start_index| {
             let state = info.states.get(start_index).copied().unwrap_or_default();
-            let position = Position {
-                state: state.to_string(),
-                input: input.clone(),
-                variables: Value::Object(Map::new()),
-                retries: Vec::new(),
-                entered_event_id: None,
-                wait_until: None,
-            };
+            let position = Position::at(state, input.clone(), Value::Object(Map::new()));
             Durable {
                 store: settings.store.clone(),
                 owner: settings.owner.clone(),

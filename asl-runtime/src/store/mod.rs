@@ -103,6 +103,21 @@ pub struct Position {
     pub wait_until: Option<OffsetDateTime>,
 }
 
+impl Position {
+    /// About to enter `state` with `input` and `variables` (no retries used, not
+    /// entered yet, no Wait started).
+    pub fn at(state: impl Into<String>, input: Value, variables: Value) -> Position {
+        Position {
+            state: state.into(),
+            input,
+            variables,
+            retries: Vec::new(),
+            entered_event_id: None,
+            wait_until: None,
+        }
+    }
+}
+
 /// One stored history event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {

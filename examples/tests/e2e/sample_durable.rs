@@ -290,3 +290,52 @@ async fn a_sample_failed_at_sns_is_redriven_without_a_second_cluster() {
     assert_eq!(tally.sns_messages, 1, "{tally}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_cleanup_on_failure_deletes_what_the_run_created() {
+    let Some(sandbox) =
+        sandbox_or_skip("in_memory_cleanup_on_failure_deletes_what_the_run_created").await
+    else {
+        return;
+    };
+    let args = Args {
+        clusters: vec![sandbox.cluster_mapping("ExampleCluster")],
+        poll_interval: Some(Duration::from_millis(50)),
+        cleanup_on_failure: true,
+        ..Args::default()
+    };
+    let (history, events) = History::memory();
+    let runtime = build_runtime(&sandbox.aws_config("sa-east-1"), &args, history)
+        .await
+        .expect("runtime");
+    // No topic: the SNS step fails after the cluster, node group and Job exist.
+    let failed = ManageEksCluster::run(&runtime, json!({}))
+        .await
+        .unwrap_err();
+    assert!(
+        failed.error().unwrap_or_default().starts_with("SNS."),
+        "{failed}"
+    );
+    let eks = aws_sdk_eks::Client::new(&sandbox.aws_config("sa-east-1"));
+    assert!(
+        eks.list_clusters()
+            .send()
+            .await
+            .unwrap()
+            .clusters()
+            .is_empty()
+    );
+    assert!(sandbox.kube().jobs().is_empty());
+    let events = events.lock().unwrap();
+    let deleted: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event_type == asl::runtime::exec::EventType::ResourceDeleted)
+        .map(|e| e.details["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["kubernetes:job", "eks:nodegroup", "eks:cluster"]);
+    // Before the execution's end, as its last events.
+    assert_eq!(
+        events.last().unwrap().event_type.as_str(),
+        "ExecutionFailed"
+    );
+}

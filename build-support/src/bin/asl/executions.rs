@@ -206,14 +206,11 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
                 stop_date: None,
                 redrive_count: 0,
                 redrive_date: None,
-                position: Some(Position {
-                    state: machine.start_at.value.clone(),
-                    input: input.clone(),
-                    variables: Value::Object(Map::new()),
-                    retries: Vec::new(),
-                    entered_event_id: None,
-                    wait_until: None,
-                }),
+                position: Some(Position::at(
+                    machine.start_at.value.clone(),
+                    input.clone(),
+                    Value::Object(Map::new()),
+                )),
                 next_event_id: 2,
                 // Unowned: the first runtime serving the workflow claims it.
                 owner: None,
