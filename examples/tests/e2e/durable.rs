@@ -503,3 +503,81 @@ fn an_execution_of_another_definition_is_refused_unless_accepted() {
         assert_eq!(record.output, Some(expected_output(0)));
     });
 }
+
+/// Twenty unowned executions, two runtimes claiming at once on their own
+/// connections: each execution runs exactly once.
+async fn claims_are_exclusive(a: Arc<dyn ExecutionStore>, b: Arc<dyn ExecutionStore>, tag: &str) {
+    let controls = Arc::new(Controls::default());
+    let input = json!({"marker": "m", "pause": 0});
+    let mut arns = Vec::new();
+    for i in 0..20 {
+        let name = format!("{tag}-{i}");
+        let arn = format!("arn:aws:states:us-east-1:123456789012:execution:Durable:{name}");
+        let now = time::OffsetDateTime::now_utc();
+        let record = asl::runtime::store::ExecutionRecord {
+            arn: arn.clone(),
+            name,
+            workflow: "Durable".into(),
+            definition_hash: <Durable as asl::Workflow>::DEFINITION_HASH.into(),
+            status: ExecutionStatus::Running,
+            input: input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: now,
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            position: Some(asl::runtime::store::Position::at(
+                "Prepare",
+                input.clone(),
+                json!({}),
+            )),
+            next_event_id: 1,
+            owner: None,
+            lease_until: None,
+            wake_at: None,
+            cleanup: false,
+        };
+        a.insert(&record, &[]).await.unwrap();
+        arns.push(arn);
+    }
+    let first = runtime(a, &controls, &format!("{tag}-a"));
+    let second = runtime(b, &controls, &format!("{tag}-b"));
+    let (x, y) = tokio::join!(first.resume::<Durable>(), second.resume::<Durable>());
+    let (x, y) = (x.unwrap().resumed, y.unwrap().resumed);
+    assert!(
+        x.iter().all(|arn| !y.contains(arn)),
+        "claimed twice: {x:?} {y:?}"
+    );
+    for arn in &arns {
+        let record = first.wait_for_execution(arn).await.unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        let history = first.get_execution_history(arn).await.unwrap();
+        assert_eq!(count(&history, "TaskScheduled", Some("Work")), 1, "{arn}");
+    }
+    assert_eq!(controls.calls("work"), 20);
+}
+
+#[test]
+fn sqlite_two_runtimes_never_claim_the_same_execution() {
+    let path = sqlite_path("exclusive");
+    tokio_runtime().block_on(async {
+        let a: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let b: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        claims_are_exclusive(a, b, "sqlite").await;
+    });
+}
+
+#[test]
+fn postgres_two_replicas_never_claim_the_same_execution() {
+    let Some(url) = postgres_url("postgres_two_replicas_never_claim_the_same_execution") else {
+        return;
+    };
+    tokio_runtime().block_on(async {
+        let a: Arc<dyn ExecutionStore> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+        let b: Arc<dyn ExecutionStore> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+        let tag = format!("pg-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        claims_are_exclusive(a, b, &tag).await;
+    });
+}

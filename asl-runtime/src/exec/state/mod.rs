@@ -156,10 +156,9 @@ pub struct StateRun<'e> {
     entered_id: u64,
     entered_time: Option<String>,
     retry_count: AtomicU32,
-    /// A resumed state's retries used before the crash.
-    resumed_retries: Vec<u32>,
-    /// A resumed Wait's due time.
-    resumed_wait: Option<OffsetDateTime>,
+    /// A state resumed from the store: its retries used and Wait due time
+    /// (boxed: a state that was not resumed carries one null pointer).
+    resumed: Option<Box<crate::store::Position>>,
 }
 
 impl<'e> StateRun<'e> {
@@ -178,8 +177,7 @@ impl<'e> StateRun<'e> {
             entered_id: 0,
             entered_time,
             retry_count: AtomicU32::new(0),
-            resumed_retries: Vec::new(),
-            resumed_wait: None,
+            resumed: None,
         };
         if exec.durable()
             && let Some(p) = exec.resumed_entry(info.name)
@@ -187,8 +185,7 @@ impl<'e> StateRun<'e> {
         {
             run.entered_id = id;
             run.retry_count = AtomicU32::new(p.retries.iter().sum());
-            run.resumed_retries = p.retries;
-            run.resumed_wait = p.wait_until;
+            run.resumed = Some(Box::new(p));
             exec.entered_at_top(id);
             return run;
         }
@@ -254,7 +251,12 @@ impl<'e> StateRun<'e> {
         if retriers.is_empty() {
             return body().await.map_err(|e| self.locate(e));
         }
-        let mut counters = RetryCounters::from_used(self.resumed_retries.clone());
+        let mut counters = RetryCounters::from_used(
+            self.resumed
+                .as_ref()
+                .map(|p| p.retries.clone())
+                .unwrap_or_default(),
+        );
         loop {
             let error = match body().await {
                 Ok(v) => return Ok(v),

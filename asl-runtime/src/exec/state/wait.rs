@@ -43,7 +43,11 @@ impl StateRun<'_> {
     /// resumed Wait waits only the time left), and one due later than the
     /// runtime's park threshold releases the execution until then.
     pub async fn wait_until(&self, timestamp: OffsetDateTime) -> Result<(), Error> {
-        let due = self.resumed_wait.unwrap_or(timestamp);
+        let due = self
+            .resumed
+            .as_ref()
+            .and_then(|p| p.wait_until)
+            .unwrap_or(timestamp);
         let remaining = due - self.exec.now();
         if self.exec.durable() && self.exec.at_top().is_some() {
             let park = self
