@@ -162,16 +162,32 @@ async fn writer(mut client: Client, url: String, mut queue: mpsc::UnboundedRecei
                 continue;
             }
         };
-        let mut finishers: Vec<Finisher> = Vec::new();
         // One operation alone needs no savepoint: its failure rolls back the
-        // transaction instead.
-        let alone = group.len() == 1;
-        let mut failed = false;
-        for op in group {
-            let (finish, ok) = apply(&mut tx, &cache, op, !alone).await;
-            failed |= alone && !ok;
-            finishers.push(finish);
-        }
+        // transaction instead. Operations on different executions are sent
+        // together (pipelined on the connection), without savepoints: each
+        // checks before it writes, so only a database error can leave a write
+        // half done, and that rolls back the whole group. Anything else (two
+        // operations on one execution, claims) runs one by one, each under a
+        // savepoint.
+        let (finishers, failed) = if group.len() == 1 || independent(&group) {
+            let alone = group.len() == 1;
+            let outcomes =
+                futures_util::future::join_all(group.into_iter().map(|op| apply(&tx, &cache, op)))
+                    .await;
+            let failed = outcomes
+                .iter()
+                .any(|o| o.database_error || (alone && !o.ok));
+            (
+                outcomes.into_iter().map(|o| o.finish).collect::<Vec<_>>(),
+                failed,
+            )
+        } else {
+            let mut finishers = Vec::new();
+            for op in group {
+                finishers.push(apply_saved(&mut tx, &cache, op).await);
+            }
+            (finishers, false)
+        };
         let committed = if failed {
             tx.rollback()
                 .await
@@ -265,47 +281,63 @@ impl Tx<'_> {
     }
 }
 
-/// Runs one operation (under a savepoint when `savepoint`); returns what
-/// answers it once the group's transaction committed (or failed), and whether
-/// it succeeded.
-async fn apply(
-    tx: &mut Transaction<'_>,
-    cache: &Cache,
-    op: Op,
-    savepoint: bool,
-) -> (Finisher, bool) {
+/// Do the operations concern different executions, each one only?
+fn independent(group: &[Op]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    group
+        .iter()
+        .all(|op| op.arn().is_some_and(|arn| seen.insert(arn)))
+}
+
+impl Op {
+    /// The one execution the operation reads or writes (`None`: claims,
+    /// renewals and lists touch many).
+    fn arn(&self) -> Option<&str> {
+        match self {
+            Op::Insert(record, _, _) => Some(&record.arn),
+            Op::Write(write, _) => Some(&write.arn),
+            Op::Created(arn, _, _, _)
+            | Op::Describe(arn, _)
+            | Op::History(arn, _)
+            | Op::Progress(arn, _, _)
+            | Op::Resources(arn, _)
+            | Op::Stop(arn, _, _, _, _)
+            | Op::Redrive(arn, _, _) => Some(arn),
+            Op::Claim(..) | Op::Renew(..) | Op::List(..) => None,
+        }
+    }
+}
+
+/// How one operation went, and what answers it once its group's transaction
+/// committed (or failed).
+struct Outcome {
+    finish: Finisher,
+    ok: bool,
+    /// The database failed (the transaction may be aborted).
+    database_error: bool,
+}
+
+/// Runs one operation in `tx`.
+async fn apply(tx: &Transaction<'_>, cache: &Cache, op: Op) -> Outcome {
     macro_rules! run {
         ($reply:expr, $body:expr) => {{
             let reply = $reply;
-            let result = if !savepoint {
-                $body(&Tx { t: &*tx, cache }).await
-            } else {
-                match tx.savepoint("op").await {
-                    Ok(sp) => {
-                        let result = $body(&Tx { t: &sp, cache }).await;
-                        let ended = if result.is_ok() {
-                            sp.commit().await
-                        } else {
-                            sp.rollback().await
-                        };
-                        match ended {
-                            Ok(()) => result,
-                            Err(e) => Err(StoreError::backend(e)),
-                        }
-                    }
-                    Err(e) => Err(StoreError::backend(e)),
-                }
-            };
+            let result = $body(&Tx { t: tx, cache }).await;
             let ok = result.is_ok();
+            let database_error = matches!(result, Err(StoreError::Backend(_)));
             let finish = Box::new(move |failed: Option<&StoreError>| {
                 let _ = reply.send(match failed {
-                    // A lone operation's own error rolled the transaction back:
-                    // report that error, not the rollback.
+                    // A group rolled back: an operation that had succeeded
+                    // reports why; one that failed reports its own error.
                     Some(e) if ok => Err(e.clone()),
                     _ => result,
                 });
             }) as Finisher;
-            (finish, ok)
+            Outcome {
+                finish,
+                ok,
+                database_error,
+            }
         }};
     }
     match op {
@@ -323,6 +355,30 @@ async fn apply(
             run!(reply, |t| stop(t, arn, error, cause, now))
         }
         Op::Redrive(arn, now, reply) => run!(reply, |t| redrive(t, arn, now)),
+    }
+}
+
+/// [`apply`] under a savepoint: a failure undoes this operation only.
+async fn apply_saved(tx: &mut Transaction<'_>, cache: &Cache, op: Op) -> Finisher {
+    let sp = match tx.savepoint("op").await {
+        Ok(sp) => sp,
+        Err(e) => {
+            fail(op, &StoreError::backend(e));
+            return Box::new(|_| {});
+        }
+    };
+    let outcome = apply(&sp, cache, op).await;
+    let ended = if outcome.ok {
+        sp.commit().await
+    } else {
+        sp.rollback().await
+    };
+    match ended {
+        Ok(()) => outcome.finish,
+        Err(e) => {
+            let e = StoreError::backend(e);
+            Box::new(move |_| (outcome.finish)(Some(&e)))
+        }
     }
 }
 
