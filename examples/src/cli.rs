@@ -464,6 +464,25 @@ mod tests {
     }
 
     #[test]
+    fn store_flags_are_checked() {
+        let a = run(&[
+            "--store",
+            "x.db",
+            "--resume",
+            "--lease",
+            "2.5",
+            "--cleanup-on-failure",
+        ]);
+        assert_eq!(a.store.as_deref(), Some("x.db"));
+        assert!(a.resume && a.cleanup_on_failure);
+        assert_eq!(a.lease, Some(Duration::from_millis(2500)));
+        assert!(err(&["--resume"]).contains("--resume needs --store"));
+        assert!(err(&["--store", "x.db", "--resume", "{}"]).contains("give no input"));
+        assert!(err(&["--lease", "0"]).contains("between 0.1 and 86400"));
+        assert!(err(&["--lease", "soon"]).contains("expected seconds"));
+    }
+
+    #[test]
     fn input_from_argument_file_or_stdin() {
         assert_eq!(run(&[]).input, InputSource::Default);
         assert_eq!(

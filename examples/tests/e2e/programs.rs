@@ -236,6 +236,29 @@ async fn setup_errors_exit_2_with_a_message() {
     let out = run(&["--cluster", "ExampleCluster=https://127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs the API server's CA"));
+    // A store that cannot be opened, or a server that does not answer: said at
+    // once, with where.
+    let with_credentials = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
+            .args(args)
+            .env("AWS_REGION", "sa-east-1")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .stdin(Stdio::null())
+            .output()
+            .expect("runs")
+    };
+    let out = with_credentials(&["--store", "/nonexistent/asl/executions.db", "{}"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--store /nonexistent/asl/executions.db: execution store: cannot open"),
+        "{stderr}"
+    );
+    let out = with_credentials(&["--store", "postgres://asl@127.0.0.1:1/asl", "{}"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
     // No credentials anywhere: a setup error at once, not a task failing and retrying.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"))
         .arg("{}")
