@@ -733,25 +733,19 @@ async fn start<W: Workflow>(
     let now = execution.start_time;
     let d = execution.durable.as_deref().expect("a durable execution");
     let record = ExecutionRecord {
-        arn: execution.arn.clone(),
-        name: execution.name.clone(),
-        workflow: info.name.to_string(),
-        definition_hash: info.definition_hash.to_string(),
-        status: ExecutionStatus::Running,
-        input: input.clone(),
-        output: None,
-        error: None,
-        cause: None,
-        start_date: now,
-        stop_date: None,
-        redrive_count: 0,
-        redrive_date: None,
-        position: Some(lock(&d.position).clone()),
         next_event_id: execution.recorder.next_id(),
         owner: Some(settings.owner.clone()),
         lease_until: Some(now + settings.lease),
-        wake_at: None,
         cleanup,
+        ..ExecutionRecord::started(
+            execution.arn.clone(),
+            execution.name.clone(),
+            info.name,
+            info.definition_hash,
+            input.clone(),
+            now,
+            lock(&d.position).clone(),
+        )
     };
     let events: Vec<StoredEvent> = execution
         .recorder

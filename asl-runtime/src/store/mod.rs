@@ -178,6 +178,42 @@ pub struct ExecutionRecord {
     pub cleanup: bool,
 }
 
+impl ExecutionRecord {
+    /// A new RUNNING execution about to enter `position`, unowned, not
+    /// redriven, cleanup off, its next event id 1 (set what differs).
+    pub fn started(
+        arn: impl Into<String>,
+        name: impl Into<String>,
+        workflow: impl Into<String>,
+        definition_hash: impl Into<String>,
+        input: Value,
+        start_date: OffsetDateTime,
+        position: Position,
+    ) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: arn.into(),
+            name: name.into(),
+            workflow: workflow.into(),
+            definition_hash: definition_hash.into(),
+            status: ExecutionStatus::Running,
+            input,
+            output: None,
+            error: None,
+            cause: None,
+            start_date,
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            position: Some(position),
+            next_event_id: 1,
+            owner: None,
+            lease_until: None,
+            wake_at: None,
+            cleanup: false,
+        }
+    }
+}
+
 /// A write of the engine, committed as one transaction: it applies only while
 /// `owner` still owns the execution and it is RUNNING (else
 /// [`StoreError::NotOwner`]).

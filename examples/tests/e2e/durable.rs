@@ -441,31 +441,19 @@ fn an_execution_of_another_definition_is_refused_unless_accepted() {
         // An execution stored by a program compiled from another definition.
         let arn = "arn:aws:states:us-east-1:123456789012:execution:Durable:older";
         let now = time::OffsetDateTime::now_utc();
-        let record = asl::runtime::store::ExecutionRecord {
-            arn: arn.into(),
-            name: "older".into(),
-            workflow: "Durable".into(),
-            definition_hash: "0000".into(),
-            status: ExecutionStatus::Running,
-            input: json!({"marker": "m", "pause": 0}),
-            output: None,
-            error: None,
-            cause: None,
-            start_date: now,
-            stop_date: None,
-            redrive_count: 0,
-            redrive_date: None,
-            position: Some(asl::runtime::store::Position::at(
+        let record = asl::runtime::store::ExecutionRecord::started(
+            arn,
+            "older",
+            "Durable",
+            "0000",
+            json!({"marker": "m", "pause": 0}),
+            now,
+            asl::runtime::store::Position::at(
                 "Prepare",
                 json!({"marker": "m", "pause": 0}),
                 json!({}),
-            )),
-            next_event_id: 1,
-            owner: None,
-            lease_until: None,
-            wake_at: None,
-            cleanup: false,
-        };
+            ),
+        );
         store.insert(&record, &[]).await.unwrap();
         let rt = runtime(store.clone(), &controls, "a");
         let resumed = rt.resume::<Durable>().await.unwrap();
@@ -514,31 +502,15 @@ async fn claims_are_exclusive(a: Arc<dyn ExecutionStore>, b: Arc<dyn ExecutionSt
         let name = format!("{tag}-{i}");
         let arn = format!("arn:aws:states:us-east-1:123456789012:execution:Durable:{name}");
         let now = time::OffsetDateTime::now_utc();
-        let record = asl::runtime::store::ExecutionRecord {
-            arn: arn.clone(),
+        let record = asl::runtime::store::ExecutionRecord::started(
+            arn.clone(),
             name,
-            workflow: "Durable".into(),
-            definition_hash: <Durable as asl::Workflow>::DEFINITION_HASH.into(),
-            status: ExecutionStatus::Running,
-            input: input.clone(),
-            output: None,
-            error: None,
-            cause: None,
-            start_date: now,
-            stop_date: None,
-            redrive_count: 0,
-            redrive_date: None,
-            position: Some(asl::runtime::store::Position::at(
-                "Prepare",
-                input.clone(),
-                json!({}),
-            )),
-            next_event_id: 1,
-            owner: None,
-            lease_until: None,
-            wake_at: None,
-            cleanup: false,
-        };
+            "Durable",
+            <Durable as asl::Workflow>::DEFINITION_HASH,
+            input.clone(),
+            now,
+            asl::runtime::store::Position::at("Prepare", input.clone(), json!({})),
+        );
         a.insert(&record, &[]).await.unwrap();
         arns.push(arn);
     }

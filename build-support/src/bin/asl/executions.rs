@@ -192,31 +192,22 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
             let now = now
                 .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
                 .unwrap_or(now);
+            // Unowned: the first runtime serving the workflow claims it.
             let record = ExecutionRecord {
-                arn: arn.clone(),
-                name,
-                workflow,
-                definition_hash: hash,
-                status: ExecutionStatus::Running,
-                input: input.clone(),
-                output: None,
-                error: None,
-                cause: None,
-                start_date: now,
-                stop_date: None,
-                redrive_count: 0,
-                redrive_date: None,
-                position: Some(Position::at(
-                    machine.start_at.value.clone(),
-                    input.clone(),
-                    Value::Object(Map::new()),
-                )),
                 next_event_id: 2,
-                // Unowned: the first runtime serving the workflow claims it.
-                owner: None,
-                lease_until: None,
-                wake_at: None,
-                cleanup: false,
+                ..ExecutionRecord::started(
+                    arn.clone(),
+                    name,
+                    workflow,
+                    hash,
+                    input.clone(),
+                    now,
+                    Position::at(
+                        machine.start_at.value.clone(),
+                        input.clone(),
+                        Value::Object(Map::new()),
+                    ),
+                )
             };
             let started = StoredEvent {
                 id: 1,
