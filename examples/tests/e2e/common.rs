@@ -2,7 +2,9 @@
 //! not installed (outside CI; under `CI=true` a missing moto is a failure).
 
 use asl::runtime::exec::{EventType, HistoryEvent};
-use asl_examples::sandbox::Sandbox;
+use std::process::Stdio;
+
+use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
 
 /// The states the sample enters when the Job prints pi.
 pub const EXPECTED_PATH: [&str; 8] = [
@@ -51,4 +53,42 @@ pub fn state_output<'e>(events: &'e [HistoryEvent], state: &str) -> &'e serde_js
 
 pub fn has_event(events: &[HistoryEvent], t: EventType) -> bool {
     events.iter().any(|e| e.event_type == t)
+}
+
+/// How the sample is told where moto is.
+#[derive(Clone, Copy)]
+pub enum Endpoint {
+    /// `--aws-endpoint URL`
+    Flag,
+    /// `AWS_ENDPOINT_URL`, which aws-config reads itself.
+    Env,
+}
+
+/// `manage-eks-cluster` against the sandbox's moto: dummy credentials, sa-east-1,
+/// nothing of the user's AWS setup, stdin closed. The caller adds the cluster mapping.
+pub fn sample_against(sandbox: &Sandbox, endpoint: Endpoint) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"));
+    match endpoint {
+        Endpoint::Flag => {
+            c.args(["--aws-endpoint", sandbox.aws_endpoint()])
+                .env_remove("AWS_ENDPOINT_URL");
+        }
+        Endpoint::Env => {
+            c.env("AWS_ENDPOINT_URL", sandbox.aws_endpoint());
+        }
+    }
+    c.args(["--region", "sa-east-1"])
+        .args(["--poll-interval", "0.05"])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/asl-examples/credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::null());
+    c
 }

@@ -9,50 +9,12 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox};
+use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 
-use crate::common::{EXPECTED_PATH, sandbox_or_skip};
+use crate::common::{EXPECTED_PATH, Endpoint, sample_against, sandbox_or_skip};
 
 fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("asl-examples-{}-{name}", uuid::Uuid::new_v4()))
-}
-
-/// How the sample is told where moto is.
-#[derive(Clone, Copy)]
-enum Endpoint {
-    /// `--aws-endpoint URL`
-    Flag,
-    /// `AWS_ENDPOINT_URL`, which aws-config reads itself.
-    Env,
-}
-
-/// `manage-eks-cluster` against the sandbox's moto: dummy credentials, sa-east-1,
-/// nothing of the user's AWS setup, stdin closed. The caller adds the cluster mapping.
-fn sample_against(sandbox: &Sandbox, endpoint: Endpoint) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"));
-    match endpoint {
-        Endpoint::Flag => {
-            c.args(["--aws-endpoint", sandbox.aws_endpoint()])
-                .env_remove("AWS_ENDPOINT_URL");
-        }
-        Endpoint::Env => {
-            c.env("AWS_ENDPOINT_URL", sandbox.aws_endpoint());
-        }
-    }
-    c.args(["--region", "sa-east-1"])
-        .args(["--poll-interval", "0.05"])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/asl-examples/credentials",
-        )
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .stdin(Stdio::null());
-    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,10 +12,10 @@ use asl::runtime::exec::History;
 use asl::runtime::store::{ExecutionStatus, ExecutionStore, SqliteStore};
 use asl_examples::app::build_runtime;
 use asl_examples::cli::Args;
-use asl_examples::sandbox::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, Sandbox, Tally};
+use asl_examples::sandbox::{Sandbox, Tally};
 use serde_json::{Value, json};
 
-use crate::common::{EXPECTED_PATH, sandbox_or_skip};
+use crate::common::{EXPECTED_PATH, Endpoint, sample_against, sandbox_or_skip};
 
 asl!(ManageEksCluster = "manage-eks-cluster.asl.json");
 
@@ -33,39 +33,14 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 /// `manage-eks-cluster` against the sandbox, on `store`.
 fn sample(sandbox: &Sandbox, store: &str, args: &[&str]) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_manage-eks-cluster"));
-    c.args([
-        "--aws-endpoint",
-        sandbox.aws_endpoint(),
-        "--region",
-        "sa-east-1",
-    ])
-    .args(sandbox.cluster_args("ExampleCluster"))
-    .args([
-        "--poll-interval",
-        "0.05",
-        "--progress",
-        "none",
-        "--lease",
-        "1",
-    ])
-    .args(["--store", store])
-    .args(args)
-    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-    .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-    .env("AWS_EC2_METADATA_DISABLED", "true")
-    .env("AWS_CONFIG_FILE", "/nonexistent/asl-examples/config")
-    .env(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "/nonexistent/asl-examples/credentials",
-    )
-    .env_remove("AWS_ENDPOINT_URL")
-    .env_remove("AWS_PROFILE")
-    .env_remove("AWS_SESSION_TOKEN")
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true);
+    let mut c = sample_against(sandbox, Endpoint::Flag);
+    c.args(sandbox.cluster_args("ExampleCluster"))
+        .args(["--progress", "none", "--lease", "1"])
+        .args(["--store", store])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     c
 }
 
