@@ -34,7 +34,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use asl::runtime::Workflow;
-use asl::runtime::exec::{ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime};
+use asl::runtime::exec::{
+    EventType, ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime,
+};
 use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use asl::runtime::store::{
     ExecutionStatus, ExecutionStore, ListFilter, PostgresStore, SqliteStore,
@@ -428,6 +430,7 @@ impl App {
         tokio::select! {
             record = self.runtime.wait_for_execution(&arn) => {
                 let record = record.map_err(|e| setup(format!("the store failed: {e}")))?;
+                self.take_stored_history(&arn).await;
                 Ok(Some(ExecutionError::outcome_of(&record)))
             }
             _ = interrupted() => {
@@ -445,6 +448,35 @@ impl App {
                 Ok(None)
             }
         }
+    }
+
+    /// With `--history`, the whole stored history of the execution (also the
+    /// events of a process that ran it before this one), not only this
+    /// process's.
+    async fn take_stored_history(&self, arn: &str) {
+        let Some(events) = &self.events else { return };
+        let stored = match self.runtime.get_execution_history(arn).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                eprintln!("{}: cannot read the stored history: {e}", self.program);
+                return;
+            }
+        };
+        let name: Arc<str> = Arc::from(arn.rsplit(':').next().unwrap_or(arn));
+        let history = stored
+            .into_iter()
+            .filter_map(|e| {
+                Some(HistoryEvent {
+                    id: e.id,
+                    timestamp: e.timestamp,
+                    event_type: EventType::parse(&e.event_type)?,
+                    execution: name.clone(),
+                    state_name: e.state,
+                    details: e.details,
+                })
+            })
+            .collect();
+        *events.lock().unwrap_or_else(|p| p.into_inner()) = history;
     }
 
     /// `--resume`: claims the RUNNING executions of `W` in the store and returns

@@ -61,6 +61,52 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// Every event type.
+    pub const ALL: [EventType; 37] = [
+        EventType::ExecutionStarted,
+        EventType::ExecutionSucceeded,
+        EventType::ExecutionFailed,
+        EventType::ExecutionTimedOut,
+        EventType::ExecutionAborted,
+        EventType::ExecutionRedriven,
+        EventType::PassStateEntered,
+        EventType::PassStateExited,
+        EventType::TaskStateEntered,
+        EventType::TaskStateExited,
+        EventType::ChoiceStateEntered,
+        EventType::ChoiceStateExited,
+        EventType::WaitStateEntered,
+        EventType::WaitStateExited,
+        EventType::SucceedStateEntered,
+        EventType::SucceedStateExited,
+        EventType::FailStateEntered,
+        EventType::ParallelStateEntered,
+        EventType::ParallelStateExited,
+        EventType::ParallelStateStarted,
+        EventType::ParallelStateSucceeded,
+        EventType::ParallelStateFailed,
+        EventType::MapStateEntered,
+        EventType::MapStateExited,
+        EventType::MapStateStarted,
+        EventType::MapStateSucceeded,
+        EventType::MapStateFailed,
+        EventType::MapIterationStarted,
+        EventType::MapIterationSucceeded,
+        EventType::MapIterationFailed,
+        EventType::TaskScheduled,
+        EventType::TaskStarted,
+        EventType::TaskSucceeded,
+        EventType::TaskFailed,
+        EventType::TaskTimedOut,
+        EventType::ResourceDeleted,
+        EventType::ResourceDeletionFailed,
+    ];
+
+    /// The event type called `name` (as [`Self::as_str`] gives it), e.g. from a store.
+    pub fn parse(name: &str) -> Option<EventType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The name AWS gives this event type, e.g. `PassStateEntered`.
     pub fn as_str(self) -> &'static str {
         use EventType::*;

@@ -72,17 +72,21 @@ fn output_of(out: &std::process::Output) -> Value {
 
 /// Runs the sample on `store`, SIGKILLs it while its Job runs, and finishes the
 /// execution with `--resume` in a new process.
-async fn kill_and_resume(sandbox: &Sandbox, store: &str, name: &str) -> Value {
+async fn kill_and_resume(
+    sandbox: &Sandbox,
+    store: &str,
+    name: &str,
+    resume_args: &[&str],
+) -> Value {
     sandbox.create_topics(SAMPLE).await.expect("topic");
     let mut first = sample(sandbox, store, &["--name", name]).spawn().unwrap();
     until_the_job_runs(sandbox, &mut first).await;
     first.start_kill().unwrap();
     let _ = first.wait().await;
 
-    let out = sample(sandbox, store, &["--resume", "--name", name])
-        .output()
-        .await
-        .unwrap();
+    let mut args = vec!["--resume", "--name", name];
+    args.extend_from_slice(resume_args);
+    let out = sample(sandbox, store, &args).output().await.unwrap();
     let output = output_of(&out);
     assert_eq!(output["Cluster"]["Name"], "ExampleCluster");
     assert_eq!(
@@ -110,7 +114,29 @@ async fn sqlite_the_sample_killed_mid_job_finishes_on_resume() {
     let dir = temp_dir("kill");
     let store = dir.join("executions.db");
     let store_text = store.display().to_string();
-    let output = kill_and_resume(&sandbox, &store_text, "killed").await;
+    let history = dir.join("history.json");
+    let history_text = history.display().to_string();
+    let output = kill_and_resume(
+        &sandbox,
+        &store_text,
+        "killed",
+        &["--history", &history_text],
+    )
+    .await;
+    // `--history` of the resuming process holds the whole execution's history,
+    // the killed process's events included.
+    let h: Value = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    let events = h["events"].as_array().unwrap();
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "TaskStateEntered")
+            .count(),
+        7,
+        "each of the 7 Task states entered once"
+    );
 
     // The same execution, entered each state once, as an uninterrupted run.
     let store = SqliteStore::open(&store).unwrap();
@@ -145,7 +171,7 @@ async fn postgres_another_process_takes_over_the_killed_sample() {
         return;
     };
     let name = format!("pg-{}", uuid::Uuid::new_v4());
-    kill_and_resume(&sandbox, &url, &name).await;
+    kill_and_resume(&sandbox, &url, &name, &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
