@@ -145,8 +145,6 @@ pub(crate) struct Durable {
     progress: Mutex<Vec<(String, u64, Value)>>,
     /// Long Waits release the execution (only when a runtime serves it).
     park_after: Option<Duration>,
-    /// Resources created, in order (also kept in the store).
-    created: Mutex<Vec<CreatedResource>>,
     /// Resources cleanup deleted, not yet written.
     deleted: Mutex<Vec<u64>>,
 }
@@ -213,19 +211,9 @@ impl Execution {
         input: &Value,
         variables: &Variables<'_>,
     ) -> Result<(), Error> {
-        let Some(d) = self.durable.as_deref() else {
-            return Ok(());
-        };
         let name = self.info.states.get(state).copied().unwrap_or_default();
         let position = Position::at(name, input.clone(), variables.own_object());
-        *lock(&d.position) = position.clone();
-        lock(&d.progress).clear();
-        let write = Write {
-            position: Some(position),
-            clear_progress: true,
-            ..self.write_base(d)
-        };
-        d.store.write(write).await.map_err(store_error)
+        self.write_position(|p| *p = position, None, true).await
     }
 
     /// A write of the events recorded so far and the progress not yet written.
@@ -248,13 +236,17 @@ impl Execution {
 
     /// Writes the events and progress so far, and the position after `change`.
     pub(crate) async fn flush(&self, change: impl FnOnce(&mut Position)) -> Result<(), Error> {
-        self.flush_parking(change, None).await
+        self.write_position(change, None, false).await
     }
 
-    async fn flush_parking(
+    /// One write: the position after `change`, the events and progress so far;
+    /// releasing the execution until `park_until`; with `left_state`, the
+    /// position is a new state, and the old one's progress is dropped.
+    async fn write_position(
         &self,
         change: impl FnOnce(&mut Position),
         park_until: Option<OffsetDateTime>,
+        left_state: bool,
     ) -> Result<(), Error> {
         let Some(d) = self.durable.as_deref() else {
             return Ok(());
@@ -264,9 +256,13 @@ impl Execution {
             change(&mut p);
             p.clone()
         };
+        if left_state {
+            lock(&d.progress).clear();
+        }
         let write = Write {
             position: Some(position),
             park_until,
+            clear_progress: left_state,
             ..self.write_base(d)
         };
         d.store.write(write).await.map_err(store_error)
@@ -304,7 +300,7 @@ impl Execution {
         if self.at_top().is_none() {
             return Ok(());
         }
-        self.flush_parking(|p| p.wait_until = Some(due), park.then_some(due))
+        self.write_position(|p| p.wait_until = Some(due), park.then_some(due), false)
             .await?;
         if park {
             return Err(Error::interrupted("parked in a Wait state until it is due"));
@@ -337,25 +333,22 @@ impl Execution {
         }
     }
 
-    /// Records a resource a Task created (see [`crate::task::TaskContext::created`]).
+    /// Records a resource a Task created (see [`crate::task::TaskContext::created`]):
+    /// in the store first for a durable execution (its `seq` is the store's),
+    /// and in this execution's own list.
     pub(crate) async fn created(&self, kind: &str, id: Value) -> Result<(), Error> {
-        let Some(d) = self.durable.as_deref() else {
-            let mut created = lock(&self.created_in_memory);
-            let seq = created.len() as u64 + 1;
-            created.push(CreatedResource {
-                seq,
-                kind: kind.to_string(),
-                id,
-                deleted: false,
-            });
-            return Ok(());
+        let stored = match self.durable.as_deref() {
+            Some(d) => Some(
+                d.store
+                    .record_created(&self.arn, kind, &id)
+                    .await
+                    .map_err(store_error)?,
+            ),
+            None => None,
         };
-        let seq = d
-            .store
-            .record_created(&self.arn, kind, &id)
-            .await
-            .map_err(store_error)?;
-        lock(&d.created).push(CreatedResource {
+        let mut created = lock(&self.created);
+        let seq = stored.unwrap_or(created.len() as u64 + 1);
+        created.push(CreatedResource {
             seq,
             kind: kind.to_string(),
             id,
@@ -364,17 +357,24 @@ impl Execution {
         Ok(())
     }
 
+    /// What the execution created: the store's list for a durable execution
+    /// (it includes what a process before this one created), this execution's
+    /// own list otherwise or when the store cannot be read.
+    async fn created_resources(&self) -> Vec<CreatedResource> {
+        if let Some(d) = self.durable.as_deref()
+            && let Ok(list) = d.store.created(&self.arn).await
+        {
+            return list;
+        }
+        lock(&self.created).clone()
+    }
+
     /// Did this execution record resource `kind`/`id` as created?
     pub(crate) async fn was_created(&self, kind: &str, id: &Value) -> bool {
-        let list = match self.durable.as_deref() {
-            Some(d) => d
-                .store
-                .created(&self.arn)
-                .await
-                .unwrap_or_else(|_| lock(&d.created).clone()),
-            None => lock(&self.created_in_memory).clone(),
-        };
-        list.iter().any(|r| r.kind == kind && &r.id == id)
+        self.created_resources()
+            .await
+            .iter()
+            .any(|r| r.kind == kind && &r.id == id)
     }
 
     /// The End write: how the execution ended, with its last events.
@@ -394,13 +394,7 @@ impl Execution {
     /// durable execution writes them, and which resources are gone, with its
     /// next write). Returns what was deleted.
     pub async fn clean_up(&self) -> Vec<CreatedResource> {
-        let resources = match self.durable.as_deref() {
-            Some(d) => match d.store.created(&self.arn).await {
-                Ok(list) => list,
-                Err(_) => lock(&d.created).clone(),
-            },
-            None => lock(&self.created_in_memory).clone(),
-        };
+        let resources = self.created_resources().await;
         let (events, deleted) = delete_created(&self.runtime, resources).await;
         for (event, details) in events {
             self.record(event, None, details);
@@ -725,7 +719,6 @@ async fn start<W: Workflow>(
                 depth: AtomicU32::new(0),
                 progress: Mutex::new(Vec::new()),
                 park_after: may_park.then_some(settings.park_after),
-                created: Mutex::new(Vec::new()),
                 deleted: Mutex::new(Vec::new()),
             }
         });
@@ -1011,7 +1004,6 @@ impl Execution {
             depth: AtomicU32::new(0),
             progress: Mutex::new(Vec::new()),
             park_after: Some(settings.park_after),
-            created: Mutex::new(Vec::new()),
             deleted: Mutex::new(Vec::new()),
         };
         let execution = Execution::restored(runtime, info, record, durable);

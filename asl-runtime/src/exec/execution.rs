@@ -53,8 +53,9 @@ pub struct Execution {
     pub(super) durable: Option<Box<Durable>>,
     /// Delete what the execution created when it fails, times out or is stopped.
     pub(super) cleanup: bool,
-    /// Resources created by an execution in memory (a durable one keeps them in the store).
-    pub(super) created_in_memory: Mutex<Vec<CreatedResource>>,
+    /// Resources this execution's Tasks created here (a durable execution
+    /// also keeps them in the store).
+    pub(super) created: Mutex<Vec<CreatedResource>>,
 }
 
 impl fmt::Debug for Execution {
@@ -162,7 +163,7 @@ impl Execution {
             redrive_count: 0,
             durable,
             cleanup: options.cleanup.unwrap_or(rt.cleanup),
-            created_in_memory: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
@@ -212,7 +213,7 @@ impl Execution {
             redrive_count: record.redrive_count,
             durable: Some(Box::new(durable)),
             cleanup: record.cleanup,
-            created_in_memory: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
         }
     }
 
@@ -323,7 +324,7 @@ impl Execution {
             redrive_count: self.redrive_count,
             durable: None,
             cleanup: false,
-            created_in_memory: Mutex::new(Vec::new()),
+            created: Mutex::new(Vec::new()),
         }
     }
 
