@@ -203,6 +203,39 @@ mod std_fns {
         args.first().copied().filter(|v| !v.is_undefined())
     }
 
+    /// `$sift`/`$each`: `function($v, $k, $o)` (given as many arguments as it
+    /// takes) called on each member of the object `args[0]` in order, `each`
+    /// seeing the key, the value and the function's result. `Ok(false)` when
+    /// the object is undefined; a wrong argument is the calling function's
+    /// type error.
+    fn for_each_member<'a>(
+        ctx: &FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+        mut each: impl FnMut(&'a str, &'a JValue<'a>, &'a JValue<'a>),
+    ) -> jsonata_rs::Result<bool> {
+        let Some(object) = first(args) else {
+            return Ok(false);
+        };
+        let function = args.get(1).copied().unwrap_or(JValue::undefined());
+        if !function.is_function() {
+            return Err(bad_argument(ctx, 2));
+        }
+        if !object.is_object() {
+            return Err(bad_argument(ctx, 1));
+        }
+        let arity = function.arity();
+        for (key, item) in ordered_entries(object) {
+            let key_value: &'a JValue<'a> = JValue::string(ctx.arena, key);
+            let call_args: Vec<&'a JValue<'a>> = [item, key_value, object]
+                .into_iter()
+                .take(arity.clamp(1, 3))
+                .collect();
+            let result = ctx.evaluate_function(function, &call_args)?;
+            each(key, item, result);
+        }
+        Ok(true)
+    }
+
     /// `$type(value)`: `"null"`, `"number"`, `"string"`, `"boolean"`, `"array"`,
     /// `"object"` or `"function"`; undefined for undefined.
     pub fn type_of<'a>(
@@ -283,32 +316,15 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(object) = first(args) else {
-            return Ok(JValue::undefined());
-        };
-        let function = args.get(1).copied().unwrap_or(JValue::undefined());
-        if !function.is_function() {
-            return Err(bad_argument(&ctx, 2));
-        }
-        if !object.is_object() {
-            return Err(bad_argument(&ctx, 1));
-        }
-        let arity = function.arity();
         let out = JValue::object(ctx.arena);
         let mut kept = 0;
-        for (key, item) in ordered_entries(object) {
-            let key_value: &'a JValue<'a> = JValue::string(ctx.arena, key);
-            let call_args: Vec<&'a JValue<'a>> = [item, key_value, object]
-                .into_iter()
-                .take(arity.clamp(1, 3))
-                .collect();
-            let keep = ctx.evaluate_function(function, &call_args)?;
+        let called = for_each_member(&ctx, args, |key, item, keep| {
             if keep.is_truthy() {
                 out.insert(key, item);
                 kept += 1;
             }
-        }
-        if kept == 0 {
+        })?;
+        if !called || kept == 0 {
             return Ok(JValue::undefined());
         }
         Ok(out)
@@ -351,28 +367,14 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(object) = first(args) else {
-            return Ok(JValue::undefined());
-        };
-        let function = args.get(1).copied().unwrap_or(JValue::undefined());
-        if !function.is_function() {
-            return Err(bad_argument(&ctx, 2));
-        }
-        if !object.is_object() {
-            return Err(bad_argument(&ctx, 1));
-        }
-        let arity = function.arity();
         let out = JValue::array(ctx.arena, ArrayFlags::SEQUENCE);
-        for (key, item) in ordered_entries(object) {
-            let key_value: &'a JValue<'a> = JValue::string(ctx.arena, key);
-            let call_args: Vec<&'a JValue<'a>> = [item, key_value, object]
-                .into_iter()
-                .take(arity.clamp(1, 3))
-                .collect();
-            let result = ctx.evaluate_function(function, &call_args)?;
+        let called = for_each_member(&ctx, args, |_, _, result| {
             if !result.is_undefined() {
                 out.push(result);
             }
+        })?;
+        if !called {
+            return Ok(JValue::undefined());
         }
         Ok(out)
     }

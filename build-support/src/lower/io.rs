@@ -328,19 +328,12 @@ impl Lowerer<'_> {
         max: u64,
         what: &str,
     ) -> Option<Dynamic<u64>> {
-        self.mutually_exclusive(obj, key, path_key, what);
-        if let Some(p) = self.reference_path(obj, path_key) {
-            return Some(Dynamic::Path(Spanned {
-                value: Expression::Path(p.value),
-                origin: p.origin,
-            }));
-        }
-        if let Some(j) = self.jsonata_value(obj, key) {
-            return Some(j);
-        }
-        self.integer(obj, key, min, max).map(Dynamic::Literal)
+        self.dynamic(obj, key, path_key, what, |this| {
+            this.integer(obj, key, min, max)
+        })
     }
 
+    /// [`Self::dynamic_integer`] for a number (`ToleratedFailurePercentage`).
     pub(super) fn dynamic_number(
         &mut self,
         obj: &Obj,
@@ -350,6 +343,20 @@ impl Lowerer<'_> {
         max: f64,
         what: &str,
     ) -> Option<Dynamic<f64>> {
+        self.dynamic(obj, key, path_key, what, |this| {
+            this.number(obj, key, min, max)
+        })
+    }
+
+    /// The `...Path` twin, else a JSONata string, else the literal `literal` reads.
+    fn dynamic<T>(
+        &mut self,
+        obj: &Obj,
+        key: &str,
+        path_key: &str,
+        what: &str,
+        literal: impl FnOnce(&mut Self) -> Option<Spanned<T>>,
+    ) -> Option<Dynamic<T>> {
         self.mutually_exclusive(obj, key, path_key, what);
         if let Some(p) = self.reference_path(obj, path_key) {
             return Some(Dynamic::Path(Spanned {
@@ -360,7 +367,7 @@ impl Lowerer<'_> {
         if let Some(j) = self.jsonata_value(obj, key) {
             return Some(j);
         }
-        self.number(obj, key, min, max).map(Dynamic::Literal)
+        literal(self).map(Dynamic::Literal)
     }
 
     /// A `{% %}` string in a field that otherwise takes a number or string (in a

@@ -37,10 +37,7 @@ impl<'e> StateRun<'e> {
         });
         match n {
             Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            None => Err(Error::runtime(format!(
-                "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {path}",
-                value.map(display_raw).unwrap_or_else(|| "null".into())
-            ))),
+            None => Err(not_valid("MaxConcurrencyPath", value, "integer", path)),
         }
     }
 
@@ -53,10 +50,12 @@ impl<'e> StateRun<'e> {
         match value.and_then(Value::as_i64) {
             Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
             Some(n) => Ok(n as u64),
-            None => Err(Error::runtime(format!(
-                "The ToleratedFailureCountPath field refers to value \"{}\" which is not a valid integer: {path}",
-                value.map(display_raw).unwrap_or_else(|| "null".into())
-            ))),
+            None => Err(not_valid(
+                "ToleratedFailureCountPath",
+                value,
+                "integer",
+                path,
+            )),
         }
     }
 
@@ -71,10 +70,12 @@ impl<'e> StateRun<'e> {
             Some(_) => Err(Error::runtime(
                 "ToleratedFailurePercentage must be between 0 and 100.",
             )),
-            None => Err(Error::runtime(format!(
-                "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid number: {path}",
-                value.map(display_raw).unwrap_or_else(|| "null".into())
-            ))),
+            None => Err(not_valid(
+                "ToleratedFailurePercentagePath",
+                value,
+                "number",
+                path,
+            )),
         }
     }
 
@@ -386,6 +387,14 @@ impl<'s, 'e> MapRun<'s, 'e> {
         self.results.resize(self.total, Value::Null);
         Value::Array(self.results)
     }
+}
+
+/// AWS's cause when a `...Path` field selects a value of the wrong kind.
+fn not_valid(field: &str, value: Option<&Value>, kind: &str, path: &str) -> Error {
+    Error::runtime(format!(
+        "The {field} field refers to value \"{}\" which is not a valid {kind}: {path}",
+        value.map(display_raw).unwrap_or_else(|| "null".into())
+    ))
 }
 
 fn not_an_array(value: &Value, path: &str) -> Error {
