@@ -12,6 +12,23 @@ pub use asl_lang::errors as names;
 /// It starts with a NUL character, which no error name of a real workflow has.
 const INTERRUPTED: &str = "\0asl.interrupted";
 
+/// `err`, then each of its sources, joined by `: `, each text once (client
+/// libraries' messages often repeat their source's): how a transport failure
+/// (TLS, DNS, a refused connection) is told whole in a cause or a message.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// A failure inside a workflow: what a `Retry`/`Catch` matches on and what a failed
 /// execution reports.
 #[derive(Clone, PartialEq, Eq)]

@@ -107,25 +107,9 @@ pub async fn check_credentials(sdk: &aws_config::SdkConfig) -> Result<(), SetupE
         .map_err(|e| {
             setup(format!(
                 "no usable AWS credentials (environment, profile, SSO or instance role): {}",
-                error_chain(&e)
+                asl::runtime::error::chain(&e)
             ))
         })
-}
-
-/// An error and its sources as one text, each source once (the SDK's messages
-/// often repeat their source's text).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// The integrations for `sdk`, with the cluster mappings and polling of `args`.

@@ -256,23 +256,11 @@ fn build_client(
 fn kube_error(err: kube::Error) -> Error {
     Error::new(
         names::TASK_FAILED,
-        format!("Kubernetes API request failed: {}", error_chain(&err)),
+        format!(
+            "Kubernetes API request failed: {}",
+            crate::error::chain(&err)
+        ),
     )
-}
-
-/// `err`, then each of its sources, joined by `: ` (repeats left out).
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
 
 struct Answer {
