@@ -61,6 +61,14 @@ pub enum Step {
     Filter(String),
     /// `[(...)]`: a script index expression, kept as text.
     Script(String),
+    /// `.name(...)`: a Jayway path function (`length()`, `sum()`, ...), as
+    /// written. Step Functions accepts the syntax but does not evaluate path
+    /// functions: `$.Jobs.sum()` fails with "could not be found in the input"
+    /// (re:Post, "AWS StepFunctions: sum() function returns error about not
+    /// finding path"). The runtime looks it up as a field of that name, which
+    /// finds nothing in any real input. Not allowed in a reference path
+    /// (AWS's paths page: "Functions such as length() aren't supported").
+    Function(String),
 }
 
 /// Any JSONPath, definite or not: `$.logs..pi`, `$.a[?(@.b > 1)]`, `$.x[*]`.
@@ -80,7 +88,7 @@ impl JsonPath {
     pub fn is_definite(&self) -> bool {
         self.steps
             .iter()
-            .all(|s| matches!(s, Step::Field(_) | Step::Index(_)))
+            .all(|s| matches!(s, Step::Field(_) | Step::Index(_) | Step::Function(_)))
     }
 
     /// The reference-path form of a definite path, if it has one.

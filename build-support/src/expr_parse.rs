@@ -4,11 +4,15 @@
 //! Out: the [`crate::expr`] model, or a message saying what is wrong and at which
 //! character (the caller locates it at the JSON value).
 //!
-//! Paths follow the JSONPath dialect Step Functions accepts (Jayway's): dot names
-//! may hold any character but `.` and `[` unless escaped with `\` (`$.a\.b` is the
-//! field `a.b`), bracket names are quoted with `'` or `"`, plus `..`, `*`, unions,
-//! slices and `[?(...)]` filters. Roots are `$` (input), `$$` (context object) and
-//! `$name` (a variable).
+//! Paths follow the JSONPath dialect Step Functions evaluates with, Jayway
+//! JsonPath (its `PathCompiler`): the path is trimmed of surrounding whitespace;
+//! a dot name runs to the next `.`, `[` or `(` and may hold any other character
+//! but a space (`$.a-b`, `$.a*b`); `.[` reads as `[` (`$.[0]`, `$.a.['b c']`);
+//! a bare name may follow a bracket (`$['a']b`); `name(...)` is a path function;
+//! bracket names are quoted with `'` or `"`; plus `..`, `*`, unions, slices and
+//! `[?(...)]` filters. Two additions Jayway does not make: `\` escapes the next
+//! character of a dot name (`$.a\.b` is the field `a.b`), and a slice may have a
+//! step. Roots are `$` (input), `$$` (context object) and `$name` (a variable).
 
 use crate::expr::{
     Arg, Call, Expression, Function, JsonPath, Jsonata, Path, ReferencePath, Root, Step,
@@ -69,6 +73,9 @@ use asl_lang::jsonata::skip_quoted;
 
 /// Parses a JSONPath into its root and steps.
 pub fn parse_json_path(text: &str) -> Result<JsonPath, String> {
+    // Jayway trims the path before it compiles it: `"$$.Execution.Name "` (a
+    // deployed definition writes it so) is `$$.Execution.Name`.
+    let text = text.trim_matches([' ', '\t', '\n', '\r']);
     let mut p = PathParser {
         chars: text.chars().collect(),
         pos: 0,
@@ -171,20 +178,37 @@ impl PathParser<'_> {
                     // reads `.[` as `[`: `$.[0]`, `$.a.['b c']`, `$.[?(@.x > 0)]`
                     // (AWS's own paths page writes it so).
                     Some('[') => self.bracket(),
-                    _ => Ok(Step::Field(self.dot_name()?)),
+                    _ => self.dot_name_or_function(),
                 }
             }
             Some('[') => self.bracket(),
+            // Jayway reads a name straight after a bracket as the next field:
+            // `$['a']b` is `$.a.b`.
+            Some(c) if c != ' ' && self.pos > 0 && self.chars[self.pos - 1] == ']' => {
+                self.dot_name_or_function()
+            }
             _ => Err(self.err("expected `.` or `[`")),
         }
     }
 
-    /// A name after `.`: up to the next unescaped `.` or `[`.
+    /// A dot name, or a path function `name(...)` (Jayway's
+    /// `readPropertyOrFunctionToken`).
+    fn dot_name_or_function(&mut self) -> Result<Step, String> {
+        let name = self.dot_name()?;
+        if self.peek() != Some('(') {
+            return Ok(Step::Field(name));
+        }
+        let args = self.balanced_parens()?;
+        Ok(Step::Function(format!("{name}({args})")))
+    }
+
+    /// A name after `.`: up to the next unescaped `.`, `[` or `(`. As in Jayway,
+    /// a space is the one character it cannot hold (quote it instead).
     fn dot_name(&mut self) -> Result<String, String> {
         let mut name = String::new();
         while let Some(c) = self.peek() {
             match c {
-                '.' | '[' => break,
+                '.' | '[' | '(' => break,
                 '\\' => {
                     self.pos += 1;
                     match self.peek() {
@@ -193,12 +217,7 @@ impl PathParser<'_> {
                     }
                     self.pos += 1;
                 }
-                ']' | '(' | ')' | '\'' | '"' | ',' | '*' => {
-                    return Err(
-                        self.err("unexpected character in a field name (quote it: `['name']`)")
-                    );
-                }
-                c if c.is_whitespace() => {
+                ' ' => {
                     return Err(self.err("unexpected space in a field name (quote it: `['name']`)"));
                 }
                 c => {
@@ -435,6 +454,9 @@ fn render_step(step: &Step, out: &mut String) {
         }
         Step::Filter(text) => out.push_str(&format!("[?({})]", quote_bare_words(text))),
         Step::Script(text) => out.push_str(&format!("[({text})]")),
+        // Looked up as a field of that name: Step Functions does not evaluate
+        // path functions (see [`Step::Function`]).
+        Step::Function(call) => render_step(&Step::Field(call.clone()), out),
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
+//! - `paths`: Jayway JsonPath corners, parsed and evaluated;
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
@@ -10,5 +11,6 @@ mod conformance;
 mod executions;
 mod mutation;
 mod parity;
+mod paths;
 mod reference;
 mod rules;
