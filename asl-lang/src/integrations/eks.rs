@@ -23,6 +23,7 @@ const fn control_plane(
     Spec {
         name,
         patterns: CONTROL_PLANE,
+        served_elsewhere: &[],
         request,
         one_of: &[],
         result: CONTROL_PLANE_RESULT,
@@ -246,6 +247,7 @@ const KUBERNETES_IAM: Iam = Iam {
 pub(super) static RUN_JOB: Spec = Spec {
     name: "eks:runJob",
     patterns: CONTROL_PLANE,
+    served_elsewhere: &[],
     request: &[
         req("ClusterName", S),
         req("CertificateAuthority", S),
@@ -274,6 +276,7 @@ pub const CALL_METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PA
 pub(super) static CALL: Spec = Spec {
     name: "eks:call",
     patterns: &[Pattern::RequestResponse],
+    served_elsewhere: &[],
     request: &[
         req("ClusterName", S),
         req("CertificateAuthority", S),

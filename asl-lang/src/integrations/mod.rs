@@ -138,8 +138,14 @@ impl Api {
 pub struct Spec {
     /// `service:action`, e.g. `eks:createCluster`.
     pub name: &'static str,
-    /// The patterns it has; the first is the plain request-response one where it exists.
+    /// The patterns the built-in integration runs; the first is the plain
+    /// request-response one where it exists.
     pub patterns: &'static [Pattern],
+    /// Patterns Step Functions has for this API that the built-in integration
+    /// does not run (yet): a definition using one is valid, and the program
+    /// serves that resource with its own handler (`sns:publish.waitForTaskToken`
+    /// waits for a callback, which comes with the callbacks work).
+    pub served_elsewhere: &'static [Pattern],
     /// The request's top-level fields (`Parameters` / `Arguments`), PascalCase.
     pub request: &'static [Field],
     /// Groups of fields of which at least one must be given (sns:publish needs a
@@ -280,10 +286,12 @@ impl Integration {
 pub enum Resource {
     /// A built-in integration with a pattern it has.
     Integration(Integration),
-    /// A built-in API with a pattern it does not have (`eks:call.sync`).
+    /// A built-in API with a pattern Step Functions does not have for it
+    /// (`eks:call.sync`).
     UnsupportedPattern(Api, Pattern),
     /// Anything else: an activity, a Lambda function, an integration `asl` does
-    /// not build in (served by a handler the program registers).
+    /// not build in, or a pattern of a built-in API that only AWS runs (each
+    /// served by a handler the program registers).
     Other,
 }
 
@@ -314,6 +322,8 @@ pub fn parse_resource(arn: &str) -> Resource {
             pattern,
             partition,
         })
+    } else if api.spec().served_elsewhere.contains(&pattern) {
+        Resource::Other
     } else {
         Resource::UnsupportedPattern(api, pattern)
     }
@@ -365,6 +375,11 @@ mod tests {
         assert_eq!(
             parse_resource("arn:aws:states:::eks:call.sync"),
             Resource::UnsupportedPattern(Api::EksCall, Pattern::Sync)
+        );
+        // Step Functions has it; the program serves it.
+        assert_eq!(
+            parse_resource("arn:aws:states:::sns:publish.waitForTaskToken"),
+            Resource::Other
         );
         for other in [
             "arn:aws:states:::lambda:invoke",

@@ -7,6 +7,9 @@ const S: Shape = Shape::Value(Type::String);
 pub(super) static PUBLISH: Spec = Spec {
     name: "sns:publish",
     patterns: &[Pattern::RequestResponse],
+    // AWS: "Request Response" and "Wait for Callback" (the human-approval
+    // pattern publishes `$$.Task.Token` and waits for SendTaskSuccess).
+    served_elsewhere: &[Pattern::WaitForTaskToken],
     request: &[
         req("Message", Shape::Value(Type::Any)),
         opt("TopicArn", S),
