@@ -28,6 +28,7 @@ fn ui() {
         "invalid_json",
         "undeclared_resource",
         "missing_file",
+        "unsubstituted_placeholder",
     ] {
         t.compile_fail(format!("ui/{class}/*.rs"));
     }

@@ -28,6 +28,10 @@ asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
 asl::asl!(
+    Templated = "workflows/templated.asl.yaml",
+    substitutions = { "WaitSeconds" => 90, "Table" => "orders" }
+);
+asl::asl!(
     MapTasks = "workflows/map-tasks.asl.json",
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:sleep"]
 );
@@ -41,6 +45,20 @@ async fn counter_counts_to_n() {
     let err = Counter::run(&runtime, json!({"m": 5})).await.unwrap_err();
     assert_eq!(err.error(), Some("States.Runtime"));
     assert!(err.cause().unwrap().contains("'Init'"), "{err}");
+}
+
+/// A YAML template definition, substituted by the macro: the unquoted number
+/// waits, the quoted text lands in its strings.
+#[tokio::test(start_paused = true)]
+async fn yaml_template_definitions_run_substituted() {
+    let runtime = Runtime::new();
+    let started = tokio::time::Instant::now();
+    let out = Templated::run(&runtime, json!({"id": 7})).await.unwrap();
+    assert_eq!(
+        out,
+        json!({"table": "orders", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders", "id": 7})
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(90));
 }
 
 /// Sleeps for `delay` (paused-clock time) and counts its calls.

@@ -33,6 +33,8 @@ pub struct Builder {
     resources: Vec<String>,
     visibility: String,
     emit_rerun: bool,
+    substitutions: crate::Substitutions,
+    templates: Vec<PathBuf>,
 }
 
 impl Default for Builder {
@@ -44,6 +46,8 @@ impl Default for Builder {
             resources: Vec::new(),
             visibility: "pub".into(),
             emit_rerun: true,
+            substitutions: Default::default(),
+            templates: Vec::new(),
         }
     }
 }
@@ -169,6 +173,65 @@ impl Builder {
         self
     }
 
+    /// Gives the definitions' `${name}` placeholder the text `value`, as
+    /// CloudFormation's `DefinitionSubstitutions` do: substituted in the
+    /// definition's text, so an unquoted placeholder can become a number.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.substitute("TableName", "orders").substitute("WaitSeconds", "30");
+    /// ```
+    pub fn substitute(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.substitutions.insert(name, value);
+        self
+    }
+
+    /// Reads `DefinitionSubstitutions` from a SAM or CloudFormation template
+    /// (the state machine whose `DefinitionUri` is the workflow's file, else all
+    /// of them): values the stack would give, with stand-in ARNs for `!GetAtt`,
+    /// `!Ref` and `!Sub` (see [`crate::template`]). Values given with
+    /// [`Self::substitute`] win.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.template("template.yaml");
+    /// ```
+    pub fn template(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.templates.push(path.into());
+        self
+    }
+
+    /// The substitutions for the workflow at `path`.
+    fn substitutions_for(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<crate::Substitutions, BuildError> {
+        let mut subs = crate::Substitutions::new();
+        for template in &self.templates {
+            if self.emit_rerun {
+                println!("cargo:rerun-if-changed={}", template.display());
+            }
+            let text = std::fs::read_to_string(template).map_err(|error| BuildError::Io {
+                path: template.clone(),
+                error,
+            })?;
+            let from =
+                crate::template::substitutions(&text, template, Some(path), &Default::default())
+                    .map_err(BuildError::Config)?;
+            subs.extend(
+                from.substitutions
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
+        }
+        subs.extend(
+            self.substitutions
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        Ok(subs)
+    }
+
     /// Whether to print `cargo:rerun-if-changed` for each definition (default
     /// true; turn off when calling the builder outside a build script).
     ///
@@ -221,6 +284,7 @@ impl Builder {
                 resources: self.resources.clone(),
                 source_path: None,
                 definition_hash: String::new(),
+                substitutions: self.substitutions_for(path)?,
             };
             let file_name = path.display().to_string();
             match generate_file(&source, &file_name, &options) {

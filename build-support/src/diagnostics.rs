@@ -14,10 +14,14 @@ use crate::rules::Rule;
 /// Maps byte offsets of one source text to 1-based line and column.
 #[derive(Clone, Debug)]
 pub struct LineIndex {
-    text: String,
-    line_starts: Vec<usize>,
+    text: Box<str>,
+    line_starts: Box<[usize]>,
     /// Per line: whether it is all ASCII (then a column is a byte difference).
-    ascii_lines: Vec<bool>,
+    ascii_lines: Box<[bool]>,
+    /// When the parsed text was made from this one (substitution, YAML): the
+    /// maps from parsed offsets back to this text, applied in order.
+    /// (Boxed slices keep `Diagnostics`, returned in every `Err`, small.)
+    maps: Box<[crate::source::SourceMap]>,
 }
 
 impl LineIndex {
@@ -38,10 +42,25 @@ impl LineIndex {
             })
             .collect();
         LineIndex {
-            text: text.to_string(),
-            line_starts,
+            text: text.into(),
+            line_starts: line_starts.into_boxed_slice(),
             ascii_lines,
+            maps: Box::default(),
         }
+    }
+
+    /// Diagnostics will be given offsets of a text made from this one; `map`
+    /// takes them back (the last transformation's map first).
+    pub fn mapped_through(mut self, map: crate::source::SourceMap) -> LineIndex {
+        let mut maps = std::mem::take(&mut self.maps).into_vec();
+        maps.push(map);
+        self.maps = maps.into_boxed_slice();
+        self
+    }
+
+    /// An offset of the parsed text as an offset of this one.
+    fn unmap(&self, offset: usize) -> usize {
+        self.maps.iter().fold(offset, |o, map| map.map(o))
     }
 
     /// 1-based line and column (in characters) of byte `offset`.
@@ -64,6 +83,13 @@ impl LineIndex {
 
     /// The origin of bytes `start..end` at `pointer`.
     pub fn origin(&self, start: usize, end: usize, pointer: String) -> Origin {
+        let (start, end) = if self.maps.is_empty() {
+            (start, end)
+        } else {
+            let from = self.unmap(start).min(self.text.len());
+            let to = self.unmap(end).max(from + 1).min(self.text.len());
+            (from, to.max(from))
+        };
         let (line, column) = self.line_col(start);
         Origin {
             pointer,

@@ -15,11 +15,14 @@ pub mod json;
 pub mod lower;
 pub mod model;
 pub mod rules;
+pub mod source;
+pub mod template;
 
 pub use builder::{BuildError, Builder};
 pub use check::support::CheckOptions;
 pub use diagnostics::{Diagnostic, Diagnostics, Sink};
 pub use rules::Rule;
+pub use source::Substitutions;
 
 /// Reads a definition: parses `source` (the file's bytes), builds the typed
 /// model and runs every check, accepting any Task `Resource` (see [`load_with`]
@@ -61,10 +64,11 @@ pub fn load_with(
         Ok(text) => text,
         Err(e) => return Err(invalid_utf8(source, &e, file_name)),
     };
-    let index = diagnostics::LineIndex::new(text);
+    let prepared = source::prepare(text, file_name, &options.substitutions)?;
+    let index = prepared.index;
     // One sink for every stage: parsing, lowering, the checks.
     let mut sink = diagnostics::Sink::new();
-    let parsed = json::parse(text, &index);
+    let parsed = json::parse(&prepared.json, &index);
     sink.extend(parsed.diagnostics);
     let Some(json) = parsed.json else {
         return Err(Diagnostics::new(file_name, index, sink.finish()));
@@ -74,10 +78,28 @@ pub fn load_with(
         check::check(machine, &mut sink);
         check::support::check_support(machine, options, &mut sink);
     }
+    if !prepared.unsubstituted.is_empty() {
+        // Nothing can be checked about a value not known yet: one diagnostic
+        // per placeholder, none about the values that hold one.
+        let mut items = sink.finish();
+        let (found, unknown) =
+            source::placeholder_diagnostics(&json, &prepared.unsubstituted, &index);
+        items.retain(|d| !unknown.iter().any(|p| within(&d.origin.pointer, p)));
+        items.extend(found);
+        return Err(Diagnostics::new(file_name, index, items));
+    }
     match machine {
         Some(machine) if sink.is_empty() => Ok(machine),
         _ => Err(Diagnostics::new(file_name, index, sink.finish())),
     }
+}
+
+/// Is JSON pointer `pointer` at or under `parent`?
+fn within(pointer: &str, parent: &str) -> bool {
+    pointer == parent
+        || pointer
+            .strip_prefix(parent)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Rule `asl::invalid-utf8`: a definition is UTF-8 text. Located at the first

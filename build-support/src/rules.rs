@@ -39,6 +39,10 @@ rules! {
     InvalidUtf8 => ("asl::invalid-utf8", "the file is UTF-8 text"),
     /// the file is JSON (RFC 8259): no comments, no trailing commas, nothing missing
     JsonSyntax => ("asl::json-syntax", "the file is JSON (RFC 8259): no comments, no trailing commas, nothing missing"),
+    /// a `*.asl.yaml` file is one YAML document that maps to JSON
+    YamlSyntax => ("asl::yaml-syntax", "a `*.asl.yaml` file is one YAML document that maps to JSON"),
+    /// every `${Name}` placeholder of a template definition is given a value
+    UnsubstitutedPlaceholder => ("asl::unsubstituted-placeholder", "every `${Name}` placeholder of a template definition is given a value"),
     /// nesting stays under the parser's depth limit
     JsonTooDeep => ("asl::json-too-deep", "nesting stays under the parser's depth limit"),
     /// no key is written twice in one object

@@ -24,6 +24,9 @@ pub struct CheckOptions {
     pub resources: Vec<String>,
     /// Accept any `Resource` (`asl check --allow-undeclared`, [`crate::load`]).
     pub allow_undeclared: bool,
+    /// Values for the definition's `${Name}` placeholders (`asl!(…,
+    /// substitutions = {...})`, `asl check --sub`, `--template`).
+    pub substitutions: crate::source::Substitutions,
 }
 
 impl CheckOptions {
@@ -32,6 +35,7 @@ impl CheckOptions {
         CheckOptions {
             resources: resources.into_iter().map(Into::into).collect(),
             allow_undeclared: false,
+            substitutions: Default::default(),
         }
     }
 
@@ -40,6 +44,7 @@ impl CheckOptions {
         CheckOptions {
             resources: Vec::new(),
             allow_undeclared: true,
+            substitutions: Default::default(),
         }
     }
 }

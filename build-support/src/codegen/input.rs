@@ -8,8 +8,14 @@
 //! - either followed by `, resources = ["arn:aws:lambda:...:function:f", ...]`:
 //!   Task resources the program will register handlers for (any other Resource
 //!   that is not a built-in integration is a compile error);
+//! - `, substitutions = { "TableName" => "orders", "Seconds" => 30 }`: values
+//!   for the definition's `${Name}` placeholders, substituted in its text as
+//!   CloudFormation's `DefinitionSubstitutions` are (an unquoted `${Seconds}`
+//!   becomes a number);
 //! - and `, runtime = some::path` to reach the runtime somewhere other than
 //!   `::asl::runtime::__private`.
+//!
+//! A `*.asl.yaml` / `*.asl.yml` path is read as YAML.
 //!
 //! The path is resolved against `CARGO_MANIFEST_DIR` first and then against the
 //! directory of the file that calls the macro.
@@ -31,6 +37,7 @@ pub struct MacroInput {
     pub path: LitStr,
     pub resources: Vec<LitStr>,
     pub runtime: Option<syn::Path>,
+    pub substitutions: crate::Substitutions,
 }
 
 impl Parse for MacroInput {
@@ -46,6 +53,7 @@ impl Parse for MacroInput {
         let path: LitStr = input.parse()?;
         let mut resources = Vec::new();
         let mut runtime = None;
+        let mut substitutions = crate::Substitutions::new();
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -61,11 +69,37 @@ impl Parse for MacroInput {
                     resources.extend(list);
                 }
                 "runtime" => runtime = Some(input.parse()?),
+                "substitutions" => {
+                    let content;
+                    syn::braced!(content in input);
+                    let pairs = content.parse_terminated(
+                        |p| {
+                            let name: LitStr = p.parse()?;
+                            p.parse::<Token![=>]>()?;
+                            let value: syn::Lit = p.parse()?;
+                            let text = match &value {
+                                syn::Lit::Str(s) => s.value(),
+                                syn::Lit::Int(i) => i.base10_digits().to_string(),
+                                syn::Lit::Float(f) => f.base10_digits().to_string(),
+                                syn::Lit::Bool(b) => b.value.to_string(),
+                                other => {
+                                    return Err(syn::Error::new(
+                                        other.span(),
+                                        "a substitution's value is a string, number or boolean literal",
+                                    ));
+                                }
+                            };
+                            Ok((name.value(), text))
+                        },
+                        Token![,],
+                    )?;
+                    substitutions.extend(pairs);
+                }
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `resources = [...]` or `runtime = path`"
+                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}` or `runtime = path`"
                         ),
                     ));
                 }
@@ -77,6 +111,7 @@ impl Parse for MacroInput {
             path,
             resources,
             runtime,
+            substitutions,
         })
     }
 }
@@ -107,6 +142,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         resources: input.resources.iter().map(LitStr::value).collect(),
         source_path: None,
         definition_hash: String::new(),
+        substitutions: input.substitutions.clone(),
     };
     let span = input.path.span();
     let written = input.path.value();

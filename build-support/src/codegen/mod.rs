@@ -64,6 +64,8 @@ pub struct Options {
     /// A durable execution started by one definition is not continued by
     /// another unless the runtime accepts that.
     pub definition_hash: String,
+    /// Values for the definition's `${Name}` placeholders.
+    pub substitutions: crate::Substitutions,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             resources: Vec::new(),
             source_path: None,
             definition_hash: String::new(),
+            substitutions: Default::default(),
         }
     }
 }
@@ -107,10 +110,16 @@ pub fn compile(
     if let Some(d) = invalid_type_name(&options.type_name) {
         return Err(Diagnostics::new(file_name, index(), vec![d]));
     }
-    let checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
+    let mut checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
+    checks.substitutions = options.substitutions.clone();
     let machine = crate::load_with(source, file_name, &checks)?;
     let options = Options {
-        definition_hash: definition_hash(source).unwrap_or_default(),
+        // The definition as deployed: substituted, and JSON.
+        definition_hash: std::str::from_utf8(source)
+            .ok()
+            .and_then(|text| crate::source::prepare(text, file_name, &options.substitutions).ok())
+            .and_then(|prepared| definition_hash(prepared.json.as_bytes()))
+            .unwrap_or_default(),
         ..options.clone()
     };
     generate(&machine, &options).map_err(|items| Diagnostics::new(file_name, index(), items))

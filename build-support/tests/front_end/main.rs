@@ -5,6 +5,7 @@
 //! - `paths`: Jayway JsonPath corners, parsed and evaluated;
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
+//! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
@@ -14,3 +15,4 @@ mod parity;
 mod paths;
 mod reference;
 mod rules;
+mod substitutions;

@@ -441,9 +441,11 @@ fn resources_and_names() {
             r#""A": {{"Type": "Task", "Resource": "{r}", "End": true}}"#
         ))
     };
+    // A deploy-time placeholder left in the Resource: one error naming it,
+    // and nothing about the ARN it will become.
     assert_rule(
         &task("${lambdaArn}"),
-        "asl::invalid-arn",
+        "asl::unsubstituted-placeholder",
         "/States/A/Resource",
     );
     assert_rule(
@@ -637,6 +639,38 @@ fn map_labels() {
     };
     assert_valid(&map("Items"));
     assert_rule(&map("has space"), "asl::map-label", "/States/A/Label");
+}
+
+/// A `*.asl.yaml` definition is YAML: a syntax error, a second document or a
+/// tag (`!Ref`: substitute the template first) is located in the YAML file.
+#[test]
+fn yaml_definitions_are_checked_as_written() {
+    for (text, line) in [
+        ("StartAt: A\nStates: {A: {Type: Pass, End: true}\n", 3),
+        ("StartAt: A\n---\nStates: {}\n", 2),
+        ("StartAt: !Ref First\nStates: {}\n", 1),
+        ("? [a, b]\n: c\n", 1),
+    ] {
+        let err = asl_build::load(text.as_bytes(), "t.asl.yaml").unwrap_err();
+        let d = &err.items[0];
+        assert_eq!(
+            (d.rule.name(), d.origin.line),
+            ("asl::yaml-syntax", line),
+            "{text}: {err}"
+        );
+    }
+    // Valid YAML, checked as the JSON it maps to.
+    let err = asl_build::load(
+        b"StartAt: A\nStates:\n  A: {Type: Pass, Next: B}\n",
+        "t.asl.yml",
+    )
+    .unwrap_err();
+    let found: Vec<_> = err
+        .iter()
+        .map(|d| (d.rule.name(), d.origin.line, d.origin.column))
+        .collect();
+    assert!(found.contains(&("asl::unknown-next-state", 3, 25)), "{err}");
+    assert!(found.contains(&("asl::no-terminal-state", 1, 1)), "{err}");
 }
 
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
@@ -883,7 +917,7 @@ fn large_inputs_stay_linear() {
 }
 
 /// Issue 12 (in part): Lambda's `$LATEST` qualifier is a valid ARN; a `$`
-/// anywhere else (an unsubstituted `${placeholder}`) is still refused.
+/// anywhere else is still refused.
 #[test]
 fn lambda_latest_qualifier_is_an_arn() {
     let task = |arn: &str| {
@@ -899,7 +933,6 @@ fn lambda_latest_qualifier_is_an_arn() {
         assert_valid(&task(ok));
     }
     for bad in [
-        "arn:aws:lambda:us-east-1:123456789012:function:${Name}",
         "arn:aws:lambda:us-east-1:123456789012:function:resize:$LATES",
         "arn:aws:sqs:us-east-1:123456789012:queue:$LATEST",
     ] {

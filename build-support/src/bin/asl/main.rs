@@ -1,8 +1,9 @@
 //! The `asl` command-line tool, over the same library as `asl!`.
 //!
-//! - `asl check FILE... [--format text|json] [--resource ARN]... [--allow-undeclared]`
-//!   (`-` reads standard input): loads and checks each definition exactly as
-//!   `asl!` does and prints every diagnostic. Exit status: 0 when every file is
+//! - `asl check FILE... [--format text|json] [--resource ARN]... [--allow-undeclared]
+//!   [--sub NAME=VALUE]... [--template template.yaml]` (`-` reads standard
+//!   input; `*.asl.yaml` files are YAML): loads and checks each definition
+//!   exactly as `asl!` does and prints every diagnostic. Exit status: 0 when every file is
 //!   valid, 1 when any is invalid, 2 on a usage or I/O error.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
@@ -49,6 +50,21 @@ struct CheckArgs {
     /// Accept any Task `Resource` (check the language only).
     #[arg(long)]
     allow_undeclared: bool,
+    /// A value for the `${NAME}` placeholder, substituted in the definition's
+    /// text as CloudFormation's DefinitionSubstitutions are (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+    /// A SAM/CloudFormation template: the DefinitionSubstitutions of the state
+    /// machine whose DefinitionUri is the file (stand-in ARNs for !GetAtt, !Ref
+    /// and !Sub). `--sub` values win.
+    #[arg(long, value_name = "TEMPLATE")]
+    template: Option<std::path::PathBuf>,
+    /// Region of the template's stand-in ARNs.
+    #[arg(long, default_value = "us-east-1", requires = "template")]
+    region: String,
+    /// Account of the template's stand-in ARNs.
+    #[arg(long, default_value = "123456789012", requires = "template")]
+    account: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,10 +125,41 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         };
         sources.push((file, bytes));
     }
+    let template = match &args.template {
+        Some(path) => Some((
+            path,
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
+    let stack = asl_build::template::Stack {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        ..Default::default()
+    };
     let mut all_valid = true;
     let mut json_out = Vec::new();
     let mut stdout = std::io::stdout().lock();
     for (file, bytes) in &sources {
+        let mut subs = asl_build::Substitutions::new();
+        if let Some((path, text)) = &template {
+            let definition = (file.as_str() != "-").then(|| std::path::Path::new(file.as_str()));
+            let from = asl_build::template::substitutions(text, path, definition, &stack)?;
+            for (name, why) in &from.unresolved {
+                eprintln!(
+                    "asl: note: {}: `${{{name}}}` is left without a value: {why}",
+                    path.display()
+                );
+            }
+            subs.extend(
+                from.substitutions
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            );
+        }
+        subs.extend(args.substitutions.iter().cloned());
+        options.substitutions = subs;
         let result = asl_build::load_with(bytes, file, &options);
         all_valid &= result.is_ok();
         match (&result, args.format) {

@@ -1,0 +1,141 @@
+//! The real-world corpus: deployed sample workflows from public repositories
+//! (`$ASL_REALWORLD_DIR`, default `../shared/realworld` beside the workspace),
+//! each checked as its deploy tool would deploy it: substituted with the values
+//! its own template gives (`substitutions.json`), then checked with every
+//! language rule (Task resources are any: serving them is the integrations'
+//! business, not the language's).
+//!
+//! A definition passes when it is valid, or when the only problems left are
+//! placeholders no template in its sample gives a value for (CDK and Terraform
+//! compute them in code). Anything else must be listed in [`EXCEPTIONS`] with
+//! the reason AWS would refuse it too; the test fails when a listed exception
+//! no longer happens, so the list cannot go stale.
+//!
+//! A missing corpus fails under `CI=true` and is a printed skip elsewhere.
+
+use std::path::PathBuf;
+
+use asl_build::{CheckOptions, Rule, Substitutions};
+use serde_json::Value;
+
+/// Definitions AWS refuses as well (or that need what this toolkit does not
+/// run yet), by file name and rule, with the reason.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[];
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("ASL_REALWORLD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realworld")
+        });
+    if dir.join("defs").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "real-world corpus not found at {} (CI=true: this is a failure)",
+            dir.display()
+        );
+    }
+    println!("skip: real-world corpus not found at {}", dir.display());
+    None
+}
+
+/// The values `substitutions.json` gives one file, and the names it leaves
+/// without one.
+fn substitutions(entry: Option<&Value>, text: &mut String) -> (Substitutions, Vec<String>) {
+    let mut subs = Substitutions::new();
+    let mut unknown = Vec::new();
+    let Some(entry) = entry else {
+        return (subs, unknown);
+    };
+    let plain: Vec<&str> = entry["yaml_plain"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for (name, value) in entry["vars"].as_object().into_iter().flatten() {
+        match value.as_str() {
+            Some(value) if plain.contains(&name.as_str()) => {
+                // Written as a whole unquoted YAML scalar: CloudFormation
+                // substitutes the text before the YAML is read, so the value
+                // is read as YAML would read it (a number stays a number).
+                let (json, _) = asl_build::source::yaml_to_json(value, false)
+                    .unwrap_or_else(|e| panic!("{name}: {}", e.message));
+                *text = text.replace(&format!("\"${{{name}}}\""), &json);
+                subs.insert(name.clone(), value);
+            }
+            Some(value) => subs.insert(name.clone(), value),
+            None => unknown.push(name.clone()),
+        }
+    }
+    (subs, unknown)
+}
+
+#[test]
+fn every_real_world_definition_checks_after_substitution() {
+    let Some(dir) = corpus_dir() else { return };
+    let table: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("substitutions.json")).expect("substitutions.json"),
+    )
+    .expect("substitutions.json is JSON");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("defs"))
+        .expect("defs/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let (mut valid, mut placeholders_only, mut excepted) = (0, 0, 0);
+    let mut failures = Vec::new();
+    let mut seen_exceptions = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut text = std::fs::read_to_string(path).expect("readable");
+        let (subs, unknown) = substitutions(table.get(&name), &mut text);
+        let mut options = CheckOptions::allowing_undeclared();
+        options.substitutions = subs;
+        let Err(diagnostics) = asl_build::load_with(text.as_bytes(), &name, &options) else {
+            valid += 1;
+            continue;
+        };
+        let mut only_placeholders = true;
+        let mut only_excepted = true;
+        for d in diagnostics.iter() {
+            if d.rule == Rule::UnsubstitutedPlaceholder
+                && unknown
+                    .iter()
+                    .any(|u| d.message.contains(&format!("`${{{u}}}`")))
+            {
+                continue;
+            }
+            only_placeholders = false;
+            match EXCEPTIONS
+                .iter()
+                .find(|(file, rule, _)| *file == name && *rule == d.rule.name())
+            {
+                Some(e) => seen_exceptions.push(*e),
+                None => {
+                    only_excepted = false;
+                    failures.push(diagnostics.render(d));
+                }
+            }
+        }
+        if only_placeholders {
+            placeholders_only += 1;
+        } else if only_excepted {
+            excepted += 1;
+        }
+    }
+    println!(
+        "realworld: {} definitions: {valid} valid, {placeholders_only} valid but for placeholders no template gives, {excepted} refused as AWS refuses them, {} refused wrongly",
+        files.len(),
+        files.len() - valid - placeholders_only - excepted
+    );
+    let stale: Vec<_> = EXCEPTIONS
+        .iter()
+        .filter(|e| !seen_exceptions.contains(e))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "listed exceptions that no longer happen: {stale:?}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
