@@ -47,6 +47,52 @@ async fn counter_counts_to_n() {
     assert!(err.cause().unwrap().contains("'Init'"), "{err}");
 }
 
+/// AWS's history quota (bp-history-limit): event number 25,000 of a Standard
+/// execution must be `ExecutionSucceeded`, or that event is `ExecutionFailed`
+/// with `States.Runtime`. The counter makes 4n + 6 events.
+#[tokio::test]
+async fn the_history_quota_fails_standard_executions_as_aws_does() {
+    let run = |limit: Option<u64>, n: u64, express: bool| async move {
+        let (history, events) = History::memory();
+        let runtime = Runtime::builder()
+            .history(history)
+            .history_limit(limit)
+            .build();
+        let options = ExecutionOptions::default().express(express);
+        let result = Counter::run_with(&runtime, json!({"n": n}), options).await;
+        let events = events.lock().unwrap().clone();
+        (result, events)
+    };
+    // Event 26 of 26 is ExecutionSucceeded: the execution succeeds.
+    let (result, events) = run(Some(26), 5, false).await;
+    assert_eq!(result.unwrap(), json!({"count": 5, "n": 5}));
+    assert_eq!(events.len(), 26);
+    // One more iteration: event 26 is ExecutionFailed, nothing runs after it.
+    let (result, events) = run(Some(26), 6, false).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"));
+    assert_eq!(
+        err.cause(),
+        Some("The execution reached the maximum number of history events (26).")
+    );
+    assert_eq!(events.len(), 26);
+    let last = events.last().unwrap();
+    assert_eq!((last.id, last.event_type), (26, EventType::ExecutionFailed));
+    // AWS's default, 25,000: the 30,000-iteration loop fails there.
+    let (result, events) = run(Some(asl::runtime::exec::MAX_HISTORY_EVENTS), 30_000, false).await;
+    assert_eq!(
+        result.unwrap_err().cause(),
+        Some("The execution reached the maximum number of history events (25000).")
+    );
+    assert_eq!(events.len(), 25_000);
+    // Lifted, or Express: it runs to the end.
+    let (result, events) = run(None, 30_000, false).await;
+    assert_eq!(result.unwrap()["count"], json!(30_000));
+    assert_eq!(events.len(), 4 * 30_000 + 6);
+    let (result, _) = run(Some(26), 30, true).await;
+    assert_eq!(result.unwrap()["count"], json!(30));
+}
+
 /// A YAML template definition, substituted by the macro: the unquoted number
 /// waits, the quoted text lands in its strings.
 #[tokio::test(start_paused = true)]

@@ -74,6 +74,11 @@ pub mod fields {
 /// 256 KiB, Step Functions' quota.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// AWS's hard quota of events in a Standard execution's history: event number
+/// 25,000 must be `ExecutionSucceeded`, or the execution fails with
+/// `States.Runtime` ("bp-history-limit" in the developer guide).
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
 /// The deepest nesting of arrays and objects a payload may have: the depth
 /// serde_json's parser accepts, so everything a workflow holds can be written as
 /// JSON text and read back. Deeper data is refused where it enters (execution

@@ -12,6 +12,11 @@ pub use asl_lang::errors as names;
 /// It starts with a NUL character, which no error name of a real workflow has.
 const INTERRUPTED: &str = "\0asl.interrupted";
 
+/// The engine's own name for "the history is full" (see
+/// [`Error::history_limit`]): terminal, and never matched by any `Retry` or
+/// `Catch`; the execution reports it as `States.Runtime`.
+const HISTORY_FULL: &str = "\0asl.history-full";
+
 /// `err`, then each of its sources, joined by `: `, each text once (client
 /// libraries' messages often repeat their source's): how a transport failure
 /// (TLS, DNS, a refused connection) is told whole in a cause or a message.
@@ -78,7 +83,9 @@ impl Error {
 
     /// Terminal errors end the execution whatever `Retry`/`Catch` say.
     pub fn is_terminal(&self) -> bool {
-        self.error == names::DATA_LIMIT_EXCEEDED || self.is_interruption()
+        self.error == names::DATA_LIMIT_EXCEEDED
+            || self.is_interruption()
+            || self.error == HISTORY_FULL
     }
 
     /// The engine stopped driving the execution here (it was stopped, parked in
@@ -86,6 +93,25 @@ impl Error {
     /// workflow, so no `Retry` or `Catch` sees it and it is not recorded.
     pub(crate) fn interrupted(why: impl Into<String>) -> Self {
         Self::new(INTERRUPTED, why)
+    }
+
+    /// The execution's history reached its quota (25,000 events by default)
+    /// with an event other than `ExecutionSucceeded`: the whole execution
+    /// fails, whatever `Retry` and `Catch` say.
+    pub(crate) fn history_limit() -> Self {
+        Self::without_cause(HISTORY_FULL)
+    }
+
+    /// The error the execution reports for this one: AWS's own for a full
+    /// history, itself otherwise.
+    pub(crate) fn as_reported(self, history_limit: u64) -> Self {
+        if self.error == HISTORY_FULL {
+            Self::runtime(format!(
+                "The execution reached the maximum number of history events ({history_limit})."
+            ))
+        } else {
+            self
+        }
     }
 
     /// Did the engine stop driving the execution here (stopped, parked in a
@@ -101,7 +127,7 @@ impl Error {
     /// `States.Timeout` (and the same unmatchable pair). Any other entry matches by
     /// exact name.
     pub fn matches(&self, error_equals: &str) -> bool {
-        if self.is_interruption() {
+        if self.is_interruption() || self.error == HISTORY_FULL {
             return false;
         }
         let name: &str = &self.error;

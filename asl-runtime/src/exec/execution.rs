@@ -134,7 +134,12 @@ impl Execution {
         let recorder = match &durable {
             Some(_) => history::Recorder::capturing(history, Arc::from(name.as_str()), 1),
             None => history::Recorder::new(history, Arc::from(name.as_str())),
-        };
+        }
+        .limited(if options.express {
+            None
+        } else {
+            rt.history_limit
+        });
         // Dates are kept to the millisecond, as AWS (and the stores) keep them.
         let now = OffsetDateTime::now_utc();
         let wall_anchor = now
@@ -195,7 +200,8 @@ impl Execution {
                 rt.history.clone(),
                 Arc::from(record.name.as_str()),
                 record.next_event_id,
-            ),
+            )
+            .limited(rt.history_limit),
             state_machine_arn: state_machine_arn(rt, info),
             name: record.name.clone(),
             arn: record.arn.clone(),
@@ -266,6 +272,12 @@ impl Execution {
                 (Ok(output), end)
             }
             Err((error, timed_out)) => {
+                let error = error.as_reported(
+                    self.runtime
+                        .inner
+                        .history_limit
+                        .unwrap_or(asl_lang::keywords::MAX_HISTORY_EVENTS),
+                );
                 if self.cleanup {
                     self.clean_up().await;
                 }
@@ -371,6 +383,16 @@ impl Execution {
             self.wall_anchor
         };
         self.recorder.record(now, event, state, details)
+    }
+
+    /// `Err` once the history is full: the execution stops at its next step.
+    #[inline]
+    pub(crate) fn check_history(&self) -> Result<(), Error> {
+        if self.recorder.is_full() {
+            Err(Error::history_limit())
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn recording(&self) -> bool {

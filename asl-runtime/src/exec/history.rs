@@ -8,7 +8,7 @@
 //! ([`History::Tracing`]), or given to a function ([`History::custom`]).
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -236,6 +236,11 @@ pub(crate) struct Recorder {
     next_id: AtomicU64,
     execution: Arc<str>,
     captured: Option<Mutex<Vec<HistoryEvent>>>,
+    /// The id no event but `ExecutionSucceeded` (or the `ExecutionFailed` that
+    /// reports the full history) may have; `u64::MAX` for no limit.
+    limit: u64,
+    /// An event was refused for want of room: the execution must fail.
+    full: AtomicBool,
 }
 
 impl Recorder {
@@ -245,7 +250,21 @@ impl Recorder {
             next_id: AtomicU64::new(1),
             execution,
             captured: None,
+            limit: u64::MAX,
+            full: AtomicBool::new(false),
         }
+    }
+
+    /// At most `limit` events (`None`: no limit).
+    pub(crate) fn limited(mut self, limit: Option<u64>) -> Self {
+        self.limit = limit.unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Was an event refused because the history is full?
+    #[inline]
+    pub(crate) fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
     }
 
     /// A recorder whose events are also kept for the store, numbered from `next_id`.
@@ -255,6 +274,8 @@ impl Recorder {
             next_id: AtomicU64::new(next_id),
             execution,
             captured: Some(Mutex::new(Vec::new())),
+            limit: u64::MAX,
+            full: AtomicBool::new(false),
         }
     }
 
@@ -293,6 +314,21 @@ impl Recorder {
         // ids exact without the cost of a locked read-modify-write on every
         // state entry and exit.
         let id = self.next_id.load(Ordering::Relaxed);
+        // The last event a full history has room for ends the execution: only
+        // `ExecutionSucceeded` may take it; anything else is refused, and the
+        // execution fails at its next step with `ExecutionFailed` in that place.
+        if id >= self.limit
+            && !matches!(
+                event_type,
+                EventType::ExecutionSucceeded
+                    | EventType::ExecutionFailed
+                    | EventType::ExecutionTimedOut
+                    | EventType::ExecutionAborted
+            )
+        {
+            self.full.store(true, Ordering::Relaxed);
+            return id;
+        }
         self.next_id.store(id + 1, Ordering::Relaxed);
         if !self.enabled() {
             return id;

@@ -38,6 +38,9 @@ use crate::limits::PayloadLimit;
 use crate::store::ExecutionStore;
 use crate::task::TaskHandler;
 
+/// AWS's quota of events in a Standard execution's history (see
+/// [`RuntimeBuilder::history_limit`]).
+pub use asl_lang::keywords::MAX_HISTORY_EVENTS;
 pub use durable::{ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
 
@@ -67,6 +70,7 @@ struct RuntimeInner {
     account: String,
     role_arn: String,
     data_limit: PayloadLimit,
+    history_limit: Option<u64>,
     durability: Option<Arc<durable::Durability>>,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
@@ -130,6 +134,7 @@ pub struct RuntimeBuilder {
     account: String,
     role_arn: Option<String>,
     data_limit: PayloadLimit,
+    history_limit: Option<u64>,
     store: Option<Arc<dyn ExecutionStore>>,
     owner: Option<String>,
     lease: Duration,
@@ -150,6 +155,7 @@ impl Default for RuntimeBuilder {
             account: "123456789012".into(),
             role_arn: None,
             data_limit: PayloadLimit::AWS,
+            history_limit: Some(asl_lang::keywords::MAX_HISTORY_EVENTS),
             store: None,
             owner: None,
             lease: Duration::from_secs(30),
@@ -229,6 +235,21 @@ impl RuntimeBuilder {
     /// (`States.DataLimitExceeded`); [`PayloadLimit::UNLIMITED`] lifts it.
     pub fn data_limit(mut self, limit: PayloadLimit) -> Self {
         self.data_limit = limit;
+        self
+    }
+
+    /// The most events a Standard execution's history may hold: 25,000 by
+    /// default, as in AWS, where event 25,000 must be `ExecutionSucceeded` or the
+    /// execution fails with `States.Runtime` ("The execution reached the maximum
+    /// number of history events (25000)."), which no `Retry` or `Catch` sees.
+    /// `None` lifts it. Express executions have no such limit.
+    ///
+    /// ```
+    /// let runtime = asl_runtime::exec::Runtime::builder().history_limit(None).build();
+    /// # let _ = runtime;
+    /// ```
+    pub fn history_limit(mut self, limit: Option<u64>) -> Self {
+        self.history_limit = limit;
         self
     }
 
@@ -325,6 +346,7 @@ impl RuntimeBuilder {
                 account: self.account,
                 role_arn,
                 data_limit: self.data_limit,
+                history_limit: self.history_limit,
                 durability: self.store.map(|store| {
                     Arc::new(durable::Durability::new(durable::DurableSettings {
                         store,

@@ -248,6 +248,8 @@ impl<'e> StateRun<'e> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        // Nothing runs once the history is full (a Task's call included).
+        self.exec.check_history()?;
         if retriers.is_empty() {
             return body().await.map_err(|e| self.locate(e));
         }
@@ -258,6 +260,7 @@ impl<'e> StateRun<'e> {
                 .unwrap_or_default(),
         );
         loop {
+            self.exec.check_history()?;
             let error = match body().await {
                 Ok(v) => return Ok(v),
                 Err(e) => self.locate(e),
@@ -392,6 +395,8 @@ impl<'e> StateRun<'e> {
 
     /// `States.DataLimitExceeded` when a state's output is over the runtime's limit.
     fn check_size(&self, output: Value) -> Result<Value, Error> {
+        // Every state leaves through here: a full history ends the execution.
+        self.exec.check_history()?;
         let limit = self.exec.data_limit();
         // Most outputs are far below the limit and shallow: a structural upper
         // bound (no formatting, depth-bounded) settles those; only a large or

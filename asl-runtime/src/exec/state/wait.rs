@@ -43,6 +43,8 @@ impl StateRun<'_> {
     /// resumed Wait waits only the time left), and one due later than the
     /// runtime's park threshold releases the execution until then.
     pub async fn wait_until(&self, timestamp: OffsetDateTime) -> Result<(), Error> {
+        // A full history fails the execution now, not after the wait.
+        self.exec.check_history()?;
         let due = self
             .resumed
             .as_ref()
