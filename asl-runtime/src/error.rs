@@ -104,7 +104,7 @@ impl Error {
 
     /// The error the execution reports for this one: AWS's own for a full
     /// history, itself otherwise.
-    pub(crate) fn as_reported(self, history_limit: u64) -> Self {
+    pub(crate) fn into_reported(self, history_limit: u64) -> Self {
         if self.error == HISTORY_FULL {
             Self::runtime(format!(
                 "The execution reached the maximum number of history events ({history_limit})."

@@ -272,7 +272,7 @@ impl Execution {
                 (Ok(output), end)
             }
             Err((error, timed_out)) => {
-                let error = error.as_reported(
+                let error = error.into_reported(
                     self.runtime
                         .inner
                         .history_limit
