@@ -27,6 +27,7 @@ asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
+asl::asl!(Batcher = "workflows/batcher.asl.json");
 asl::asl!(
     Templated = "workflows/templated.asl.yaml",
     substitutions = { "WaitSeconds" => 90, "Table" => "orders" }
@@ -91,6 +92,54 @@ async fn the_history_quota_fails_standard_executions_as_aws_does() {
     assert_eq!(events.len(), 4 * 30_000 + 6);
     let (result, _) = run(Some(26), 30, true).await;
     assert_eq!(result.unwrap()["count"], json!(30));
+}
+
+/// ItemBatcher (AWS's "ItemBatcher (Map)"): the ItemSelector applies to each
+/// item, then items go into batches of `{"BatchInput", "Items"}` of at most
+/// MaxItemsPerBatch items and MaxInputBytesPerBatch bytes.
+#[tokio::test]
+async fn item_batcher_cuts_selected_items_into_batches() {
+    let runtime = Runtime::new();
+    let orders: Vec<Value> = (0..7)
+        .map(|i| json!({"id": format!("o{i}"), "noise": "x"}))
+        .collect();
+    // By count: 3 + 3 + 1 (each batch's text stays under 120 bytes).
+    let out = Batcher::run(
+        &runtime,
+        json!({"orders": orders, "perBatch": 3, "region": "eu"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        json!([
+            {"n": 3, "region": "eu", "first": "o0"},
+            {"n": 3, "region": "eu", "first": "o3"},
+            {"n": 1, "region": "eu", "first": "o6"}
+        ])
+    );
+    // By size: `{"BatchInput":{"region":"eu"},"Items":[...]}` is 40 bytes, each
+    // selected item `{"id":"oN","at":N}` 18 (+1 for the comma): 4 fit in 120.
+    let out = Batcher::run(
+        &runtime,
+        json!({"orders": orders, "perBatch": 100, "region": "eu"}),
+    )
+    .await
+    .unwrap();
+    let sizes: Vec<&Value> = out.as_array().unwrap().iter().map(|b| &b["n"]).collect();
+    assert_eq!(sizes, [&json!(4), &json!(3)]);
+    // A MaxItemsPerBatchPath that is not a positive integer is the state's error.
+    let err = Batcher::run(
+        &runtime,
+        json!({"orders": orders, "perBatch": 0, "region": "eu"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"));
+    assert!(
+        err.cause().unwrap().contains("MaxItemsPerBatchPath"),
+        "{err}"
+    );
 }
 
 /// A YAML template definition, substituted by the macro: the unquoted number

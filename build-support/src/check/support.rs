@@ -140,7 +140,6 @@ impl Support<'_> {
                     self.catchers(&m.catch, jsonpath);
                     for (origin, what) in [
                         (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
-                        (m.item_batcher.as_ref().map(|r| &r.origin), "ItemBatcher"),
                         (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
                     ] {
                         if let Some(origin) = origin {
@@ -165,6 +164,16 @@ impl Support<'_> {
                         m.tolerated_failure_percentage.as_ref(),
                         "ToleratedFailurePercentagePath",
                     );
+                    if let Some(b) = &m.item_batcher {
+                        self.dynamic_path(b.max_items_per_batch.as_ref(), "MaxItemsPerBatchPath");
+                        self.dynamic_path(
+                            b.max_input_bytes_per_batch.as_ref(),
+                            "MaxInputBytesPerBatchPath",
+                        );
+                        if let Some(t) = &b.batch_input {
+                            self.template(t, jsonpath);
+                        }
+                    }
                     self.machine(&m.item_processor);
                 }
             }

@@ -8,7 +8,6 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         for (present, origin, what) in [
             (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
-            (m.item_batcher.as_ref().map(|r| &r.origin), "ItemBatcher"),
             (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
         ]
         .map(|(o, w)| (o.is_some(), o.cloned(), w))
@@ -126,10 +125,41 @@ impl Gen<'_> {
         };
         self.reads_context = outer_reads_context;
         self.jsonata_context = saved_jsonata_context;
-        let item_ctx = if selector_ctx && !self.jsonata {
+        let mut item_ctx = if selector_ctx && !self.jsonata {
             quote!(let __ctx = __st.context().with_map_item(__index, __item);)
         } else {
             TokenStream::new()
+        };
+        // ItemBatcher: the ItemSelector applies to each item, then the selected
+        // items are cut into batches, and each batch is one iteration's input.
+        let (items, selector) = match &m.item_batcher {
+            Some(b) => {
+                let batch = self.item_batcher(b);
+                let selected = if m.item_selector.is_some() {
+                    quote! {
+                        __items
+                            .iter()
+                            .enumerate()
+                            .map(|(__index, __item)| -> ::core::result::Result<#rt::Value, #rt::Error> {
+                                #item_ctx
+                                ::core::result::Result::Ok(#selector)
+                            })
+                            .collect::<::core::result::Result<::std::vec::Vec<#rt::Value>, #rt::Error>>()?
+                    }
+                } else {
+                    quote!(__items.into_owned())
+                };
+                item_ctx = TokenStream::new();
+                (
+                    quote!({
+                        let __items: #rt::Cow<'_, [#rt::Value]> = #items;
+                        let __selected = #selected;
+                        #rt::Cow::<'_, [#rt::Value]>::Owned(#batch?)
+                    }),
+                    quote!(#rt::Value::clone(__item)),
+                )
+            }
+            None => (items, selector),
         };
         let saved = (self.jsonata, self.jsonata_context);
         let (driver, plain_fn) = self.machine_with(&m.item_processor, true);
@@ -182,6 +212,55 @@ impl Gen<'_> {
                 .await?;
             #selector_result
         }
+    }
+
+    /// `ItemBatcher`: the call of `__st.batch_items` on `__selected` with the
+    /// batch limits and `BatchInput`.
+    fn item_batcher(&mut self, b: &model::ItemBatcher) -> TokenStream {
+        let rt = self.rt.clone();
+        let mut limit = |field: &Option<Dynamic<u64>>, helper: &str, name: &str| match field {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = n.value;
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, helper);
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(#rt::jsonata_count(&#expr, &__scope, #name)?))
+            }
+        };
+        let max_items = limit(
+            &b.max_items_per_batch,
+            "max_items_per_batch_path",
+            "MaxItemsPerBatch",
+        );
+        let max_bytes = limit(
+            &b.max_input_bytes_per_batch,
+            "max_input_bytes_per_batch_path",
+            "MaxInputBytesPerBatch",
+        );
+        let batch_input = match &b.batch_input {
+            None => quote!(#rt::None),
+            Some(t) if self.jsonata => {
+                let value = self.jsonata_value(t, "BatchInput", quote!(__scope));
+                quote!(#rt::Some(#value))
+            }
+            Some(t) => {
+                let value = self.template(
+                    t,
+                    &Env {
+                        input: quote!(__eff),
+                    },
+                    "",
+                );
+                quote!(#rt::Some(#value))
+            }
+        };
+        quote!(__st.batch_items(__selected, #max_items, #max_bytes, #batch_input))
     }
 
     /// A `...Path` number field of a Map, validated by the runtime helper `f`.

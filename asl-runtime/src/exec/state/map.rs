@@ -23,6 +23,24 @@ impl Tolerance {
     }
 }
 
+/// One batch of items as its child execution receives it.
+fn batch(batch_input: &Option<Value>, items: Vec<Value>) -> Value {
+    let mut m = Map::with_capacity(2);
+    if let Some(input) = batch_input {
+        m.insert("BatchInput".into(), input.clone());
+    }
+    m.insert("Items".into(), Value::Array(items));
+    Value::Object(m)
+}
+
+/// A `...Path` field that must hold a positive integer.
+fn positive_integer(field: &str, value: Option<&Value>, path: &str) -> Result<u64, Error> {
+    match value.and_then(Value::as_u64) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(not_valid(field, value, "positive integer", path)),
+    }
+}
+
 /// A boxed future of one Parallel branch; one box per branch per run, not per
 /// transition.
 pub type BranchFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
@@ -77,6 +95,75 @@ impl<'e> StateRun<'e> {
                 path,
             )),
         }
+    }
+
+    /// `MaxItemsPerBatchPath`: a positive integer.
+    pub fn max_items_per_batch_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<u64, Error> {
+        positive_integer("MaxItemsPerBatchPath", value, path)
+    }
+
+    /// `MaxInputBytesPerBatchPath`: a positive integer, at most 256 KiB.
+    pub fn max_input_bytes_per_batch_path(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<u64, Error> {
+        let n = positive_integer("MaxInputBytesPerBatchPath", value, path)?;
+        let max = crate::limits::DEFAULT_MAX_PAYLOAD_BYTES as u64;
+        if n > max {
+            return Err(Error::runtime(format!(
+                "The value for the field 'MaxInputBytesPerBatchPath' must be at most {max}: {n}"
+            )));
+        }
+        Ok(n)
+    }
+
+    /// `ItemBatcher`: the items (after `ItemSelector`) in batches, each
+    /// `{"BatchInput": ..., "Items": [...]}` (AWS's "ItemBatcher (Map)"): a batch
+    /// takes items in order while it has at most `max_items` of them and its
+    /// JSON text at most `max_bytes` bytes. An item too large for any batch
+    /// fails the state, as it would fail its child execution on AWS.
+    pub fn batch_items(
+        &self,
+        items: Vec<Value>,
+        max_items: Option<u64>,
+        max_bytes: Option<u64>,
+        batch_input: Option<Value>,
+    ) -> Result<Vec<Value>, Error> {
+        let max_items = max_items.map_or(usize::MAX, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX).max(1)
+        });
+        let size = |v: &Value| serde_json::to_vec(v).map_or(0, |t| t.len());
+        // `{"BatchInput":<input>,"Items":[]}`; each item adds its text and a comma.
+        let base = size(&batch(&batch_input, Vec::new()));
+        let max_bytes = max_bytes.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut batches = Vec::new();
+        let mut current: Vec<Value> = Vec::new();
+        let mut bytes = base;
+        for item in items {
+            let item_bytes = size(&item) + usize::from(!current.is_empty());
+            if !current.is_empty() && (current.len() >= max_items || bytes + item_bytes > max_bytes)
+            {
+                batches.push(batch(&batch_input, std::mem::take(&mut current)));
+                bytes = base;
+            }
+            let item_bytes = size(&item);
+            if base + item_bytes > max_bytes {
+                return Err(Error::runtime(format!(
+                    "An item of {item_bytes} bytes does not fit in a batch of at most {max_bytes} bytes (MaxInputBytesPerBatch)"
+                )));
+            }
+            bytes += item_bytes + usize::from(!current.is_empty());
+            current.push(item);
+        }
+        if !current.is_empty() {
+            batches.push(batch(&batch_input, current));
+        }
+        Ok(batches)
     }
 
     /// The items of a Map state: `ItemsPath`'s value must be an array.
