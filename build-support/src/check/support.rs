@@ -24,6 +24,10 @@ pub struct CheckOptions {
     pub resources: Vec<String>,
     /// Accept any `Resource` (`asl check --allow-undeclared`, [`crate::load`]).
     pub allow_undeclared: bool,
+    /// Check only what Step Functions checks: every `Resource` is accepted, and
+    /// so is what asl cannot run yet (`asl::unsupported`), which is a question
+    /// for code generation, not for the definition (`asl check --language-only`).
+    pub language_only: bool,
     /// Values for the definition's `${Name}` placeholders (`asl!(…,
     /// substitutions = {...})`, `asl check --sub`, `--template`).
     pub substitutions: crate::source::Substitutions,
@@ -35,6 +39,7 @@ impl CheckOptions {
         CheckOptions {
             resources: resources.into_iter().map(Into::into).collect(),
             allow_undeclared: false,
+            language_only: false,
             substitutions: Default::default(),
         }
     }
@@ -44,6 +49,7 @@ impl CheckOptions {
         CheckOptions {
             resources: Vec::new(),
             allow_undeclared: true,
+            language_only: false,
             substitutions: Default::default(),
         }
     }
@@ -51,6 +57,9 @@ impl CheckOptions {
 
 /// Runs the support rules on `machine` and its nested machines.
 pub fn check_support(machine: &StateMachine, options: &CheckOptions, diags: &mut Sink) {
+    if options.language_only {
+        return;
+    }
     let mut c = Support { options, diags };
     c.machine(machine);
 }

@@ -4,6 +4,7 @@
 //! - `mutation`: mutated definitions never panic the checker and stay located;
 //! - `paths`: Jayway JsonPath corners, parsed and evaluated;
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
+//! - `realworld`: the real-world corpus, substituted and checked;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
@@ -13,6 +14,7 @@ mod executions;
 mod mutation;
 mod parity;
 mod paths;
+mod realworld;
 mod reference;
 mod rules;
 mod substitutions;

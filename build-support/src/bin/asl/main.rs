@@ -1,7 +1,7 @@
 //! The `asl` command-line tool, over the same library as `asl!`.
 //!
 //! - `asl check FILE... [--format text|json] [--resource ARN]... [--allow-undeclared]
-//!   [--sub NAME=VALUE]... [--template template.yaml]` (`-` reads standard
+//!   [--language-only] [--sub NAME=VALUE]... [--template template.yaml]` (`-` reads standard
 //!   input; `*.asl.yaml` files are YAML): loads and checks each definition
 //!   exactly as `asl!` does and prints every diagnostic. Exit status: 0 when every file is
 //!   valid, 1 when any is invalid, 2 on a usage or I/O error.
@@ -50,6 +50,10 @@ struct CheckArgs {
     /// Accept any Task `Resource` (check the language only).
     #[arg(long)]
     allow_undeclared: bool,
+    /// Check only what Step Functions checks: any Task `Resource`, and what asl
+    /// cannot run yet (ItemReader, ResultWriter, Credentials), are accepted.
+    #[arg(long)]
+    language_only: bool,
     /// A value for the `${NAME}` placeholder, substituted in the definition's
     /// text as CloudFormation's DefinitionSubstitutions are (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
@@ -110,7 +114,8 @@ fn main() -> ExitCode {
 /// Checks the files; `Ok(all_valid)` or an I/O error.
 fn check(args: &CheckArgs) -> Result<bool, String> {
     let mut options = CheckOptions::declaring(args.resources.iter().cloned());
-    options.allow_undeclared = args.allow_undeclared;
+    options.allow_undeclared = args.allow_undeclared || args.language_only;
+    options.language_only = args.language_only;
     // Read every file first: an unreadable file is an I/O error (exit 2).
     let mut sources = Vec::new();
     for file in &args.files {
