@@ -19,6 +19,7 @@
 //! assert!(i.api.spec().field("Job").is_some_and(|f| f.required));
 //! ```
 
+pub mod arn;
 mod eks;
 pub use eks::CALL_METHODS as EKS_CALL_METHODS;
 mod sns;

@@ -308,42 +308,9 @@ pub fn check_resource_uri(uri: &str) -> Result<(), String> {
     }
 }
 
-/// Checks the shape of an ARN: `arn:partition:service:region:account:rest`
-/// with a non-empty service and resource, and no characters ARNs cannot hold.
+/// Checks an ARN in `Resource` against the grammar of the services Step
+/// Functions takes there ([`asl_lang::integrations::arn`]): a service
+/// integration, an activity or a Lambda function, each with its names' rules.
 pub fn check_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() < 6 || parts[0] != "arn" {
-        return Err("an ARN has the form `arn:partition:service:region:account:resource`".into());
-    }
-    if !parts[1].starts_with("aws") {
-        return Err(format!("unknown partition `{}`", parts[1]));
-    }
-    if parts[2].is_empty()
-        || !parts[2]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        return Err("the service part is empty or malformed".into());
-    }
-    let resource = parts[5];
-    if resource.is_empty() {
-        return Err("the resource part is empty".into());
-    }
-    // `$LATEST` is Lambda's own qualifier (`function:NAME:$LATEST`), the one
-    // place a `$` belongs in an ARN; anywhere else it is an unsubstituted
-    // `${placeholder}` or a typo.
-    let checked = match arn.strip_suffix(":$LATEST") {
-        Some(rest) if parts[2] == "lambda" && resource.starts_with("function:") => rest,
-        _ => arn,
-    };
-    if let Some(c) = checked
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || "${}#*^\"<>|\\`".contains(*c))
-    {
-        return Err(format!("the character `{c}` cannot appear in an ARN"));
-    }
-    if resource.ends_with(':') {
-        return Err("the resource part ends with `:` (an empty alias or version)".into());
-    }
-    Ok(())
+    asl_lang::integrations::arn::task_arn(arn).map(|_| ())
 }
