@@ -112,10 +112,7 @@ pub fn fail_text(value: Result<Value, Error>) -> Result<Option<String>, Error> {
 pub fn seconds_path(value: Option<&Value>, field: &str, path: &str) -> Result<Duration, Error> {
     match value.and_then(Value::as_u64) {
         Some(n) if n > 0 => Ok(Duration::from_secs(n)),
-        _ => Err(Error::runtime(format!(
-            "The {field} field refers to value {} which is not a valid positive integer: {path}",
-            value.map(Value::to_string).unwrap_or_else(|| "null".into())
-        ))),
+        _ => Err(Error::path_value(field, value, "positive integer", path)),
     }
 }
 

@@ -66,6 +66,25 @@ impl Error {
         Self::new(names::RUNTIME, cause)
     }
 
+    /// A `...Path` field whose value is not of the kind the field takes, in
+    /// AWS's words: `The MaxConcurrencyPath field refers to value "x" which is
+    /// not a valid integer: $.path` (the value as raw text in quotes).
+    pub fn path_value(
+        field: &str,
+        value: Option<&serde_json::Value>,
+        kind: &str,
+        path: &str,
+    ) -> Self {
+        let raw = match value {
+            None => "null".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        Self::runtime(format!(
+            "The {field} field refers to value \"{raw}\" which is not a valid {kind}: {path}"
+        ))
+    }
+
     /// `States.IntrinsicFailure` with `cause`.
     pub fn intrinsic(cause: impl Into<String>) -> Self {
         Self::new(names::INTRINSIC_FAILURE, cause)

@@ -128,6 +128,16 @@ pub(super) const JSONPATH_ONLY: &[(&str, &str)] = &[
         TOLERATED_FAILURE_COUNT_PATH,
         "`ToleratedFailureCount` with a JSONata expression",
     ),
+    // In `ItemBatcher` and `ItemReader.ReaderConfig`.
+    (
+        "MaxItemsPerBatchPath",
+        "`MaxItemsPerBatch` with a JSONata expression",
+    ),
+    (
+        "MaxInputBytesPerBatchPath",
+        "`MaxInputBytesPerBatch` with a JSONata expression",
+    ),
+    ("MaxItemsPath", "`MaxItems` with a JSONata expression"),
 ];
 /// Fields that exist only in JSONata states.
 pub(super) const JSONATA_ONLY: &[(&str, &str)] = &[

@@ -255,9 +255,16 @@ impl Lowerer<'_> {
                     ]],
                     "\"ReaderConfig\"",
                 );
-                self.mutually_exclusive(&c, "MaxItems", "MaxItemsPath", "\"ReaderConfig\"");
-                self.integer(&c, "MaxItems", 0, 100_000_000);
-                self.reference_path(&c, "MaxItemsPath");
+                self.query_language_fields(&c, lang, "\"ReaderConfig\"");
+                // A literal, `MaxItemsPath` (JSONPath) or `{% %}` (JSONata).
+                self.dynamic_integer(
+                    &c,
+                    "MaxItems",
+                    "MaxItemsPath",
+                    0,
+                    100_000_000,
+                    "\"ReaderConfig\"",
+                );
                 Some(Spanned {
                     value: c.json.to_serde(),
                     origin: self.origin(c.json, &c.ptr),
@@ -290,6 +297,7 @@ impl Lowerer<'_> {
             ]],
             what,
         );
+        self.query_language_fields(&b, lang, what);
         Some(ItemBatcher {
             max_items_per_batch: self.dynamic_integer(
                 &b,

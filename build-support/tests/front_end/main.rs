@@ -2,6 +2,7 @@
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
+//! - `numbers`: every numeric field's accepted and refused values;
 //! - `paths`: Jayway JsonPath corners, parsed and evaluated;
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
 //! - `realworld`: the real-world corpus, substituted and checked;
@@ -12,6 +13,7 @@
 mod conformance;
 mod executions;
 mod mutation;
+mod numbers;
 mod parity;
 mod paths;
 mod realworld;

@@ -37,7 +37,7 @@ fn batch(batch_input: &Option<Value>, items: Vec<Value>) -> Value {
 fn positive_integer(field: &str, value: Option<&Value>, path: &str) -> Result<u64, Error> {
     match value.and_then(Value::as_u64) {
         Some(n) if n > 0 => Ok(n),
-        _ => Err(not_valid(field, value, "positive integer", path)),
+        _ => Err(Error::path_value(field, value, "positive integer", path)),
     }
 }
 
@@ -55,7 +55,12 @@ impl<'e> StateRun<'e> {
         });
         match n {
             Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            None => Err(not_valid("MaxConcurrencyPath", value, "integer", path)),
+            None => Err(Error::path_value(
+                "MaxConcurrencyPath",
+                value,
+                "integer",
+                path,
+            )),
         }
     }
 
@@ -68,7 +73,7 @@ impl<'e> StateRun<'e> {
         match value.and_then(Value::as_i64) {
             Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
             Some(n) => Ok(n as u64),
-            None => Err(not_valid(
+            None => Err(Error::path_value(
                 "ToleratedFailureCountPath",
                 value,
                 "integer",
@@ -88,7 +93,7 @@ impl<'e> StateRun<'e> {
             Some(_) => Err(Error::runtime(
                 "ToleratedFailurePercentage must be between 0 and 100.",
             )),
-            None => Err(not_valid(
+            None => Err(Error::path_value(
                 "ToleratedFailurePercentagePath",
                 value,
                 "number",
@@ -477,12 +482,6 @@ impl<'s, 'e> MapRun<'s, 'e> {
 }
 
 /// AWS's cause when a `...Path` field selects a value of the wrong kind.
-fn not_valid(field: &str, value: Option<&Value>, kind: &str, path: &str) -> Error {
-    Error::runtime(format!(
-        "The {field} field refers to value \"{}\" which is not a valid {kind}: {path}",
-        value.map(display_raw).unwrap_or_else(|| "null".into())
-    ))
-}
 
 fn not_an_array(value: &Value, path: &str) -> Error {
     Error::runtime(format!(
