@@ -481,8 +481,6 @@ impl<'s, 'e> MapRun<'s, 'e> {
     }
 }
 
-/// AWS's cause when a `...Path` field selects a value of the wrong kind.
-
 fn not_an_array(value: &Value, path: &str) -> Error {
     Error::runtime(format!(
         "Map state input must be an array but was: {} (ItemsPath {path})",

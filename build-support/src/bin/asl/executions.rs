@@ -183,7 +183,14 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
             let bytes =
                 std::fs::read(&definition).map_err(|e| format!("cannot read {definition}: {e}"))?;
             let machine = asl_build::load(&bytes, &definition).map_err(|d| d.to_string())?;
-            let hash = asl_build::codegen::definition_hash(&bytes).unwrap_or_default();
+            // The hash of the definition as compiled: JSON (a YAML file converted).
+            let hash = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| {
+                    asl_build::source::prepare(text, &definition, &Default::default()).ok()
+                })
+                .and_then(|p| asl_build::codegen::definition_hash(p.json.as_bytes()))
+                .unwrap_or_default();
             let input: Value =
                 serde_json::from_str(&input).map_err(|e| format!("--input is not JSON: {e}"))?;
             let name = name.unwrap_or_else(|| uuid_like(now));
