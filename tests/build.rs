@@ -4,6 +4,10 @@
 //! workflow, and a table the runner (`conformance.rs`) walks. A case whose
 //! definition does not compile gets its diagnostics in the table instead.
 //!
+//! The project's own cases, `tests/conformance/cases/*.json` (same format,
+//! each citing the AWS documentation it follows), are compiled into
+//! `OWN_CASES` the same way: behaviour the corpus is silent on.
+//!
 //! Reruns when the variable or the corpus folder changes.
 
 use std::fmt::Write as _;
@@ -58,6 +62,23 @@ fn main() {
     )
     .unwrap();
     writeln!(out, "pub static CASES: &[Case] = &[\n{table}];").unwrap();
+    let own = manifest.join("conformance/cases");
+    println!("cargo:rerun-if-changed={}", own.display());
+    let mut own_files: Vec<PathBuf> = std::fs::read_dir(&own)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    own_files.sort();
+    let mut own_table = String::new();
+    for file in own_files {
+        compile_case(&file, n, &mut out, &mut own_table);
+        n += 1;
+    }
+    writeln!(out, "pub static OWN_CASES: &[Case] = &[\n{own_table}];").unwrap();
     std::fs::write(out_dir.join("conformance_cases.rs"), out).expect("write conformance_cases.rs");
 }
 

@@ -8,6 +8,10 @@
 //! `tests/conformance/expected-failures.txt`, and on any listed case that now
 //! passes (so the list only shrinks). Without a corpus it prints a skip, or
 //! fails when `CI=true`.
+//!
+//! Then the project's own cases (`tests/conformance/cases/`, written from AWS's
+//! documentation where the corpus is silent), which must all pass:
+//! `conformance (own cases): N passed, M failed`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -27,6 +31,7 @@ pub struct Case {
 include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
 
 fn main() {
+    let own_ok = run_own_cases();
     let Some(corpus) = CORPUS else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             eprintln!("conformance: corpus missing (set ASL_CONFORMANCE_DIR) and CI=true");
@@ -35,6 +40,9 @@ fn main() {
         println!(
             "conformance: skipped, no corpus (set ASL_CONFORMANCE_DIR or place it at ../shared/conformance)"
         );
+        if !own_ok {
+            std::process::exit(1);
+        }
         return;
     };
     let expected_failures = load_expected_failures();
@@ -99,9 +107,34 @@ fn main() {
         }
         bad = true;
     }
-    if bad {
+    if bad || !own_ok {
         std::process::exit(1);
     }
+}
+
+/// The project's own cases: every one must pass.
+fn run_own_cases() -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("tokio runtime");
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for case in OWN_CASES {
+        let name = case.file.rsplit('/').next().unwrap_or(case.file);
+        match rt.block_on(run_case(case)) {
+            Ok(()) => passed += 1,
+            Err(failure) => {
+                failed += 1;
+                println!(
+                    "FAIL (own case) {name}: {}",
+                    failure.reason.replace('\n', "\n      ")
+                );
+            }
+        }
+    }
+    println!("conformance (own cases): {passed} passed, {failed} failed");
+    failed == 0
 }
 
 /// `file-name.json  # reason` per line; `#` lines and blank lines ignored. A
