@@ -44,22 +44,7 @@ const GRAPH_RULES: &[&str] = &[
 ];
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ASL_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "conformance corpus not found at {} (CI=true: this is a failure)",
-            dir.display()
-        );
-    }
-    println!("skip: conformance corpus not found at {}", dir.display());
-    None
+    crate::shared_dir("ASL_CONFORMANCE_DIR", "conformance", ".")
 }
 
 fn cases(dir: &std::path::Path, kind: &str) -> Vec<(String, Value)> {

@@ -20,3 +20,27 @@ mod realworld;
 mod reference;
 mod rules;
 mod substitutions;
+
+/// A folder of `../shared/` (beside the workspace), or where `env` points: the
+/// folder when it holds `marker`, else `None` with a printed skip, or a panic
+/// under `CI=true`, where a missing corpus is a failure.
+pub fn shared_dir(env: &str, name: &str, marker: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os(env)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared")
+                .join(name)
+        });
+    if dir.join(marker).exists() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!(
+            "{name} not found at {} (CI=true: this is a failure)",
+            dir.display()
+        );
+    }
+    println!("skip: {name} not found at {}", dir.display());
+    None
+}

@@ -26,22 +26,7 @@ use serde_json::Value;
 const EXCEPTIONS: &[(&str, &str, &str)] = &[];
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("ASL_REALWORLD_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realworld")
-        });
-    if dir.join("defs").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "real-world corpus not found at {} (CI=true: this is a failure)",
-            dir.display()
-        );
-    }
-    println!("skip: real-world corpus not found at {}", dir.display());
-    None
+    crate::shared_dir("ASL_REALWORLD_DIR", "realworld", "defs")
 }
 
 /// The values `substitutions.json` gives one file, and the names it leaves

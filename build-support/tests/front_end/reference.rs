@@ -11,18 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn reference_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "reference folder not found at {} (CI=true: this is a failure)",
-            dir.display()
-        );
-    }
-    println!("skip: reference folder not found at {}", dir.display());
-    None
+    crate::shared_dir("ASL_REFERENCE_DIR", "reference", ".")
 }
 
 fn examples(dir: &Path) -> Vec<PathBuf> {
