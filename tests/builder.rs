@@ -61,3 +61,52 @@ fn builder_reports_every_invalid_workflow() {
     assert!(err.contains("asl::unknown-next-state"), "{err}");
     assert!(err.contains("asl::invalid-path"), "{err}");
 }
+
+/// `Builder::substitute` and `Builder::template` give a template definition
+/// its values as `asl!(…, substitutions = {…})` does; `substitute` wins; a
+/// placeholder without one fails the build naming it.
+#[test]
+fn builder_substitutes_from_values_and_templates() {
+    let dir = std::env::temp_dir().join(format!("asl-builder-subs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let definition = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/templated.asl.yaml");
+    let template = dir.join("template.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      DefinitionUri: elsewhere.asl.yaml\n      DefinitionSubstitutions:\n        Table: !Ref Orders\n        WaitSeconds: 5\n  Orders:\n    Type: AWS::DynamoDB::Table\n",
+    )
+    .unwrap();
+    let generated = |b: &mut Builder| {
+        let written = b
+            .out_dir(&dir)
+            .emit_rerun_if_changed(false)
+            .compile()
+            .unwrap();
+        std::fs::read_to_string(&written[0]).unwrap()
+    };
+    // From the template (its only state machine), one value overridden.
+    let text = generated(
+        Builder::new()
+            .workflow("Templated", definition)
+            .template(&template)
+            .substitute("WaitSeconds", "90"),
+    );
+    // `!Ref` of a table is its name (the logical id stands in for it).
+    assert!(text.contains("table/Orders"), "table from !Ref");
+    assert!(
+        text.contains("90u64") || text.contains("wait_seconds(90"),
+        "WaitSeconds from substitute()"
+    );
+    // Without values: one error per placeholder, by name.
+    let err = Builder::new()
+        .workflow("Templated", definition)
+        .out_dir(&dir)
+        .emit_rerun_if_changed(false)
+        .compile()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`${WaitSeconds}` has no value"), "{err}");
+    assert!(err.contains("`${Table}` has no value"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
