@@ -14,6 +14,7 @@ pub mod expr_parse;
 pub mod json;
 pub mod lower;
 pub mod model;
+pub mod policy;
 pub mod rules;
 pub mod source;
 pub mod template;

@@ -2,7 +2,7 @@
 //! of a cluster (`eks:runJob`, `eks:call`). Request fields follow the EKS API
 //! reference, in the PascalCase Step Functions takes.
 
-use super::{Field, Iam, Pattern, Shape, Spec, Type, opt, req};
+use super::{Field, Iam, IamStatement, Pattern, Shape, Spec, Type, opt, req};
 
 const S: Shape = Shape::Value(Type::String);
 const N: Shape = Shape::Value(Type::Number);
@@ -16,8 +16,7 @@ const CONTROL_PLANE_ERRORS: &[&str] = &["States.TaskFailed", "States.Runtime"];
 const fn control_plane(
     name: &'static str,
     request: &'static [Field],
-    actions: &'static [&'static str],
-    sync_actions: &'static [&'static str],
+    statements: &'static [IamStatement],
     pass_role_fields: &'static [&'static str],
 ) -> Spec {
     Spec {
@@ -30,8 +29,7 @@ const fn control_plane(
         error_prefix: "EKS",
         errors: CONTROL_PLANE_ERRORS,
         iam: Iam {
-            actions,
-            sync_actions,
+            statements,
             pass_role_fields,
             passed_to_service: if pass_role_fields.is_empty() {
                 None
@@ -39,6 +37,18 @@ const fn control_plane(
                 Some("eks.amazonaws.com")
             },
         },
+    }
+}
+
+/// A statement for every pattern.
+const fn statement(
+    actions: &'static [&'static str],
+    resource: &'static [&'static str],
+) -> IamStatement {
+    IamStatement {
+        actions,
+        resource,
+        patterns: &[],
     }
 }
 
@@ -134,16 +144,25 @@ pub(super) static CREATE_CLUSTER: Spec = control_plane(
         opt("KubeControllerManagerConfig", Shape::Open),
         opt("KubeSchedulerConfig", Shape::Open),
     ],
-    &["eks:CreateCluster"],
-    &["eks:DescribeCluster", "eks:DeleteCluster"],
+    // AWS's "IAM policies for Amazon EKS", CreateCluster.
+    &[
+        statement(&["eks:CreateCluster"], &["*"]),
+        statement(
+            &["eks:DescribeCluster", "eks:DeleteCluster"],
+            &["arn:{partition}:eks:{region}:{account}:cluster/*"],
+        ),
+    ],
     &["RoleArn"],
 );
 
 pub(super) static DELETE_CLUSTER: Spec = control_plane(
     "eks:deleteCluster",
     &[req("Name", S)],
-    &["eks:DeleteCluster"],
-    &["eks:DescribeCluster"],
+    // AWS's "IAM policies for Amazon EKS", DeleteCluster.
+    &[statement(
+        &["eks:DeleteCluster", "eks:DescribeCluster"],
+        &["arn:{partition}:eks:{region}:{account}:cluster/{Name}"],
+    )],
     &[],
 );
 
@@ -190,21 +209,29 @@ pub(super) static CREATE_NODEGROUP: Spec = control_plane(
         opt("ReleaseVersion", S),
         opt("WarmPoolConfig", Shape::Open),
     ],
+    // AWS's "IAM policies for Amazon EKS", CreateNodeGroup.
     &[
-        "ec2:DescribeSubnets",
-        "eks:CreateNodegroup",
-        "iam:GetRole",
-        "iam:ListAttachedRolePolicies",
+        statement(&["ec2:DescribeSubnets", "eks:CreateNodegroup"], &["*"]),
+        statement(
+            &["eks:DescribeNodegroup", "eks:DeleteNodegroup"],
+            &["arn:{partition}:eks:{region}:{account}:nodegroup/*"],
+        ),
+        statement(
+            &["iam:GetRole", "iam:ListAttachedRolePolicies"],
+            &["arn:{partition}:iam::{account}:role/*"],
+        ),
     ],
-    &["eks:DescribeNodegroup", "eks:DeleteNodegroup"],
     &["NodeRole"],
 );
 
 pub(super) static DELETE_NODEGROUP: Spec = control_plane(
     "eks:deleteNodegroup",
     &[req("ClusterName", S), req("NodegroupName", S)],
-    &["eks:DeleteNodegroup"],
-    &["eks:DescribeNodegroup"],
+    // AWS's "IAM policies for Amazon EKS", DeleteNodegroup.
+    &[statement(
+        &["eks:DeleteNodegroup", "eks:DescribeNodegroup"],
+        &["arn:{partition}:eks:{region}:{account}:nodegroup/{ClusterName}/{NodegroupName}/*"],
+    )],
     &[],
 );
 
@@ -222,24 +249,34 @@ pub(super) static CREATE_FARGATE_PROFILE: Spec = control_plane(
         opt("ClientRequestToken", S),
         opt("Tags", Shape::Map),
     ],
-    &["eks:CreateFargateProfile"],
-    &["eks:DescribeFargateProfile", "eks:DeleteFargateProfile"],
+    // As CreateNodeGroup (AWS's page has no Fargate section).
+    &[
+        statement(&["eks:CreateFargateProfile"], &["*"]),
+        statement(
+            &["eks:DescribeFargateProfile", "eks:DeleteFargateProfile"],
+            &["arn:{partition}:eks:{region}:{account}:fargateprofile/*"],
+        ),
+    ],
     &["PodExecutionRoleArn"],
 );
 
 pub(super) static DELETE_FARGATE_PROFILE: Spec = control_plane(
     "eks:deleteFargateProfile",
     &[req("ClusterName", S), req("FargateProfileName", S)],
-    &["eks:DeleteFargateProfile"],
-    &["eks:DescribeFargateProfile"],
+    // As DeleteNodegroup (AWS's page has no Fargate section).
+    &[statement(
+        &["eks:DeleteFargateProfile", "eks:DescribeFargateProfile"],
+        &[
+            "arn:{partition}:eks:{region}:{account}:fargateprofile/{ClusterName}/{FargateProfileName}/*",
+        ],
+    )],
     &[],
 );
 
 /// Kubernetes calls are authorised by the cluster (its RBAC, for the IAM identity
 /// the EKS token names), not by an IAM action of the state machine's role.
 const KUBERNETES_IAM: Iam = Iam {
-    actions: &[],
-    sync_actions: &[],
+    statements: &[],
     pass_role_fields: &[],
     passed_to_service: None,
 };

@@ -175,17 +175,30 @@ impl Spec {
     }
 }
 
-/// The IAM actions an integration needs, per pattern.
+/// What the state machine's role needs to call an integration: the
+/// statements Step Functions' console generates for it (AWS's "IAM policies
+/// for integrated services" pages), as templates.
 #[derive(Debug)]
 pub struct Iam {
-    /// Needed by every pattern.
-    pub actions: &'static [&'static str],
-    /// Needed in addition by `.sync` (describing the resource while waiting).
-    pub sync_actions: &'static [&'static str],
+    pub statements: &'static [IamStatement],
     /// Request fields that name IAM roles the call passes to the service
     /// (`iam:PassRole` with `iam:PassedToService` = [`Iam::passed_to_service`]).
     pub pass_role_fields: &'static [&'static str],
     pub passed_to_service: Option<&'static str>,
+}
+
+/// One statement: `actions` allowed on `resource`.
+#[derive(Debug)]
+pub struct IamStatement {
+    pub actions: &'static [&'static str],
+    /// Alternatives, the first that applies: `*`, or an ARN template in which
+    /// `{partition}`, `{region}` and `{account}` are the state machine's and
+    /// `{Field}` is the literal value of a top-level request field. A template
+    /// whose field is absent is skipped; one whose field is known only at run
+    /// time (`Field.$`, JSONata) makes the resource `*`.
+    pub resource: &'static [&'static str],
+    /// Only with these patterns (empty: every pattern).
+    pub patterns: &'static [Pattern],
 }
 
 /// A required field (for the catalogue's tables).
@@ -405,6 +418,17 @@ mod tests {
             }
             for name in spec.iam.pass_role_fields {
                 assert!(spec.field(name).is_some(), "{}: {name}", spec.name);
+            }
+            // Every `{Field}` of a resource template is a request field.
+            for statement in spec.iam.statements {
+                for template in statement.resource {
+                    for part in template.split('{').skip(1) {
+                        let name = part.split('}').next().unwrap_or_default();
+                        if !matches!(name, "partition" | "region" | "account") {
+                            assert!(spec.field(name).is_some(), "{}: {{{name}}}", spec.name);
+                        }
+                    }
+                }
             }
         }
     }

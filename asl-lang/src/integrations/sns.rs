@@ -1,6 +1,6 @@
 //! Amazon SNS: `sns:publish`, the SNS Publish API in PascalCase.
 
-use super::{Iam, Pattern, Shape, Spec, Type, opt, req};
+use super::{Iam, IamStatement, Pattern, Shape, Spec, Type, opt, req};
 
 const S: Shape = Shape::Value(Type::String);
 
@@ -25,9 +25,14 @@ pub(super) static PUBLISH: Spec = Spec {
     result: "`{\"MessageId\": \"...\", \"SequenceNumber\": \"...\"}` (SequenceNumber for FIFO topics), plus `SdkHttpMetadata`/`SdkResponseMetadata`",
     error_prefix: "SNS",
     errors: &["States.TaskFailed", "States.Runtime"],
+    // AWS's "IAM policies for Amazon SNS": Publish on the topic (or target);
+    // a phone number or a topic known only at run time is `*`.
     iam: Iam {
-        actions: &["sns:Publish"],
-        sync_actions: &[],
+        statements: &[IamStatement {
+            actions: &["sns:Publish"],
+            resource: &["{TopicArn}", "{TargetArn}", "*"],
+            patterns: &[],
+        }],
         pass_role_fields: &[],
         passed_to_service: None,
     },

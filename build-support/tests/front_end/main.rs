@@ -5,6 +5,7 @@
 //! - `numbers`: every numeric field's accepted and refused values;
 //! - `paths`: Jayway JsonPath corners, parsed and evaluated;
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
+//! - `policy`: `asl policy` against the policies AWS publishes;
 //! - `realworld`: the real-world corpus, substituted and checked;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
@@ -16,6 +17,7 @@ mod mutation;
 mod numbers;
 mod parity;
 mod paths;
+mod policy;
 mod realworld;
 mod reference;
 mod rules;

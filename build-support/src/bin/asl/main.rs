@@ -5,6 +5,8 @@
 //!   input; `*.asl.yaml` files are YAML): loads and checks each definition
 //!   exactly as `asl!` does and prints every diagnostic. Exit status: 0 when every file is
 //!   valid, 1 when any is invalid, 2 on a usage or I/O error.
+//! - `asl policy FILE [--region R] [--account A] [--partition P] [--sub NAME=VALUE]...`:
+//!   the least-privilege IAM policy for the state machine's role, as JSON.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
@@ -29,6 +31,8 @@ struct Cli {
 enum Command {
     /// Check definitions: every problem, located, as `asl!` would report it.
     Check(CheckArgs),
+    /// The least-privilege IAM policy for the state machine's role.
+    Policy(PolicyArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -71,6 +75,25 @@ struct CheckArgs {
     account: String,
 }
 
+#[derive(clap::Args)]
+struct PolicyArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The state machine's region (in the ARNs the policy names).
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// The state machine's account.
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+    /// The partition (`aws`, `aws-cn`, `aws-us-gov`, ...).
+    #[arg(long, default_value = "aws")]
+    partition: String,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     /// rustc-style diagnostics
@@ -99,6 +122,7 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Check(args) => check(&args),
+        Command::Policy(args) => policy(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
     };
     match result {
@@ -191,4 +215,42 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         );
     }
     Ok(all_valid)
+}
+
+/// Prints the policy; a definition that does not check is reported as `check`
+/// reports it (exit 1).
+fn policy(args: &PolicyArgs) -> Result<bool, String> {
+    let bytes = if args.file == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        buf
+    } else {
+        std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file))?
+    };
+    let mut options = CheckOptions::allowing_undeclared();
+    options.substitutions = args.substitutions.iter().cloned().collect();
+    let machine = match asl_build::load_with(&bytes, &args.file, &options) {
+        Ok(machine) => machine,
+        Err(diags) => {
+            println!("{diags}");
+            return Ok(false);
+        }
+    };
+    let target = asl_build::policy::Target {
+        partition: args.partition.clone(),
+        region: args.region.clone(),
+        account: args.account.clone(),
+    };
+    let policy = asl_build::policy::policy(&machine, &target);
+    for (state, resource) in &policy.not_covered {
+        eprintln!(
+            "asl: note: Task `{state}` calls `{resource}`, which the catalogue does not describe: grant its permissions yourself"
+        );
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default()
+    );
+    Ok(true)
 }

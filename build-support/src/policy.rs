@@ -1,0 +1,224 @@
+//! The least-privilege IAM policy for a state machine's role (`asl policy`),
+//! as Step Functions' console generates it: per Task, the statements the
+//! shared catalogue ([`asl_lang::integrations::Iam`]) gives its integration,
+//! with resources narrowed to what the definition names and `*` only where a
+//! value is known only at run time (AWS's "IAM Policies for integrated
+//! services": static resources are listed, dynamic ones are `*`).
+//!
+//! In: a checked [`StateMachine`] and where it runs ([`Target`]). Out: a
+//! [`Policy`] (statements merged by action list, resources in definition
+//! order) and the Task resources it does not cover (handlers the program
+//! registers for resources the catalogue does not describe), so a caller can
+//! say so.
+//!
+//! Lambda functions named directly (`arn:aws:lambda:...:function:NAME`) get
+//! `lambda:InvokeFunction` on the function and its versions and aliases
+//! (`NAME:*`), as the console writes it.
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{StateKind, StateMachine, Task, Template, TemplateNode};
+use asl_lang::integrations::arn::{TaskArn, task_arn};
+
+/// Where the state machine runs: fills `{partition}`, `{region}`, `{account}`.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+}
+
+/// One statement of the policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+    /// `iam:PassedToService` for an `iam:PassRole` statement.
+    pub passed_to_service: Option<String>,
+}
+
+/// A policy, and what it leaves out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+    /// `(state, resource)` of Tasks whose resource the catalogue does not
+    /// describe: their permissions are the program's to grant.
+    pub not_covered: Vec<(String, String)>,
+}
+
+impl Policy {
+    /// The IAM policy document (`Version` 2012-10-17).
+    pub fn to_json(&self) -> Value {
+        let statements: Vec<Value> = self
+            .statements
+            .iter()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert("Effect".into(), json!("Allow"));
+                m.insert("Action".into(), json!(s.actions));
+                m.insert("Resource".into(), json!(s.resources));
+                if let Some(service) = &s.passed_to_service {
+                    m.insert(
+                        "Condition".into(),
+                        json!({"StringEquals": {"iam:PassedToService": service}}),
+                    );
+                }
+                Value::Object(m)
+            })
+            .collect();
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+}
+
+/// The policy for `machine` and the machines nested in it.
+pub fn policy(machine: &StateMachine, target: &Target) -> Policy {
+    let mut p = Policy::default();
+    collect(machine, target, &mut p);
+    p
+}
+
+fn collect(machine: &StateMachine, target: &Target, p: &mut Policy) {
+    for state in &machine.states {
+        match &state.kind {
+            StateKind::Task(task) => task_statements(task, &state.name.value, target, p),
+            StateKind::Parallel(par) => par.branches.iter().for_each(|b| collect(b, target, p)),
+            StateKind::Map(m) => collect(&m.item_processor, target, p),
+            _ => {}
+        }
+    }
+}
+
+/// What a request field holds, for resource narrowing.
+enum FieldValue<'a> {
+    Absent,
+    Literal(&'a str),
+    /// `Field.$`, JSONata, or not a string: known only at run time.
+    Dynamic,
+}
+
+fn field<'a>(task: &'a Task, name: &str) -> FieldValue<'a> {
+    let template = task.io.parameters.as_ref().or(task.io.arguments.as_ref());
+    let Some(Template {
+        node: TemplateNode::Object(fields),
+        ..
+    }) = template
+    else {
+        // No parameters, or an expression computing all of them.
+        return match template {
+            None => FieldValue::Absent,
+            Some(_) => FieldValue::Dynamic,
+        };
+    };
+    match fields.iter().find(|f| f.name.value == name) {
+        None => FieldValue::Absent,
+        Some(f) => match &f.value.node {
+            TemplateNode::Literal(Value::String(s)) if !f.dynamic => FieldValue::Literal(s),
+            _ => FieldValue::Dynamic,
+        },
+    }
+}
+
+/// `template` filled in, `Some("*")` when a field it names is dynamic, `None`
+/// when one is absent.
+fn fill(template: &str, task: &Task, target: &Target) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').map(|c| open + c)?;
+        let name = &rest[open + 1..close];
+        match name {
+            "partition" => out.push_str(&target.partition),
+            "region" => out.push_str(&target.region),
+            "account" => out.push_str(&target.account),
+            _ => match field(task, name) {
+                FieldValue::Literal(v) => out.push_str(v),
+                FieldValue::Dynamic => return Some("*".into()),
+                FieldValue::Absent => return None,
+            },
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
+    let arn = &task.resource.value.arn;
+    let Some(integration) = task.integration() else {
+        match task_arn(arn) {
+            Ok(TaskArn::LambdaFunction { .. }) => {
+                // The function as written, and (unqualified) its versions and aliases.
+                let mut resources = vec![arn.clone()];
+                if arn.matches(':').count() == 6 {
+                    resources.push(format!("{arn}:*"));
+                }
+                add(p, &["lambda:InvokeFunction"], resources, None);
+            }
+            _ => p.not_covered.push((state.to_string(), arn.clone())),
+        }
+        return;
+    };
+    let iam = &integration.api.spec().iam;
+    for statement in iam.statements {
+        if !statement.patterns.is_empty() && !statement.patterns.contains(&integration.pattern) {
+            continue;
+        }
+        let resource = statement
+            .resource
+            .iter()
+            .find_map(|t| fill(t, task, target))
+            .unwrap_or_else(|| "*".into());
+        add(p, statement.actions, vec![resource], None);
+    }
+    if let Some(service) = iam.passed_to_service {
+        for name in iam.pass_role_fields {
+            let role = match field(task, name) {
+                FieldValue::Literal(v) => v.to_string(),
+                FieldValue::Dynamic => "*".into(),
+                FieldValue::Absent => continue,
+            };
+            add(p, &["iam:PassRole"], vec![role], Some(service));
+        }
+    }
+}
+
+/// Adds `resources` to the statement with the same actions and condition, or
+/// a new one; `*` absorbs every other resource of its statement.
+fn add(p: &mut Policy, actions: &[&str], resources: Vec<String>, service: Option<&str>) {
+    let actions: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+    let service = service.map(str::to_string);
+    let statement = match p
+        .statements
+        .iter_mut()
+        .find(|s| s.actions == actions && s.passed_to_service == service)
+    {
+        Some(s) => s,
+        None => {
+            p.statements.push(Statement {
+                actions,
+                resources: Vec::new(),
+                passed_to_service: service,
+            });
+            p.statements.last_mut().expect("just pushed")
+        }
+    };
+    for r in resources {
+        if !statement.resources.contains(&r) {
+            statement.resources.push(r);
+        }
+    }
+    if statement.resources.iter().any(|r| r == "*") {
+        statement.resources = vec!["*".into()];
+    }
+}

@@ -1,0 +1,235 @@
+//! `asl policy` against the policies AWS publishes (`../shared/reference/iam/`):
+//! compared by meaning, as sets of (action, resource, condition) grants, so
+//! statement grouping, order and `"Resource": "x"` vs `["x"]` do not matter.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use asl_build::policy::{Target, policy};
+use serde_json::Value;
+
+/// Every (action, resource, condition) a policy document grants.
+fn grants(doc: &Value) -> BTreeSet<(String, String, String)> {
+    let list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = BTreeSet::new();
+    for s in doc["Statement"].as_array().expect("Statement") {
+        assert_eq!(s["Effect"], "Allow");
+        let condition = s.get("Condition").map(Value::to_string).unwrap_or_default();
+        for action in list(&s["Action"]) {
+            for resource in list(&s["Resource"]) {
+                out.insert((action.to_ascii_lowercase(), resource, condition.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn published(dir: &Path, name: &str) -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read(dir.join("iam").join(name)).expect("policy file");
+    grants(&serde_json::from_slice(&text).expect("policy JSON"))
+}
+
+fn generated(definition: &str, region: &str, account: &str) -> BTreeSet<(String, String, String)> {
+    let machine =
+        asl_build::load(definition.as_bytes(), "p.asl.json").unwrap_or_else(|d| panic!("{d}"));
+    let target = Target {
+        partition: "aws".into(),
+        region: region.into(),
+        account: account.into(),
+    };
+    grants(&policy(&machine, &target).to_json())
+}
+
+fn one_task(resource: &str, parameters: &str) -> String {
+    format!(
+        r#"{{"StartAt": "T", "States": {{"T": {{"Type": "Task", "Resource": "{resource}", "Parameters": {parameters}, "End": true}}}}}}"#
+    )
+}
+
+/// AWS's "IAM policies for Amazon EKS": each API's policy, exactly.
+#[test]
+fn each_eks_api_gets_the_policy_aws_documents() {
+    let Some(dir) = crate::shared_dir("ASL_REFERENCE_DIR", "reference", "iam") else {
+        return;
+    };
+    let (region, account) = ("sa-east-1", "444455556666");
+    let cases = [
+        (
+            "create-cluster.policy.json",
+            one_task(
+                "arn:aws:states:::eks:createCluster.sync",
+                r#"{"Name": "ExampleCluster", "ResourcesVpcConfig": {"SubnetIds": ["subnet-1"]}, "RoleArn": "arn:aws:iam::444455556666:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE"}"#,
+            ),
+        ),
+        (
+            "create-nodegroup.policy.json",
+            one_task(
+                "arn:aws:states:::eks:createNodegroup.sync",
+                r#"{"ClusterName": "ExampleCluster", "NodegroupName": "ExampleNodegroup", "NodeRole": "arn:aws:iam::444455556666:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE", "Subnets": ["subnet-1"]}"#,
+            ),
+        ),
+        (
+            "delete-cluster.policy.json",
+            one_task(
+                "arn:aws:states:::eks:deleteCluster.sync",
+                r#"{"Name": "ExampleCluster"}"#,
+            ),
+        ),
+        (
+            "delete-nodegroup.policy.json",
+            one_task(
+                "arn:aws:states:::eks:deleteNodegroup.sync",
+                r#"{"ClusterName": "ExampleCluster", "NodegroupName": "ExampleNodegroup"}"#,
+            ),
+        ),
+    ];
+    for (file, definition) in cases {
+        assert_eq!(
+            generated(&definition, region, account),
+            published(&dir, file),
+            "{file}"
+        );
+    }
+}
+
+/// The sample needs every grant AWS publishes for it (its EKS cluster and its
+/// SNS topic), and nothing on a resource it does not name.
+#[test]
+fn the_sample_policy_holds_the_published_ones() {
+    let Some(dir) = crate::shared_dir("ASL_REFERENCE_DIR", "reference", "iam") else {
+        return;
+    };
+    let sample = std::fs::read_to_string(dir.join("manage-eks-cluster.asl.json")).unwrap();
+    let ours = generated(&sample, "sa-east-1", "111122223333");
+    let theirs: BTreeSet<_> = published(&dir, "manage-eks-cluster.eks.policy.json")
+        .union(&published(&dir, "manage-eks-cluster.sns.policy.json"))
+        .cloned()
+        .collect();
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    assert!(
+        missing.is_empty(),
+        "grants AWS publishes that asl policy lacks: {missing:?}"
+    );
+    // Beyond them: the node group's create and delete, the cluster's delete
+    // (each as AWS documents it), and no other account or region.
+    for (action, resource, _) in ours.difference(&theirs) {
+        assert!(
+            resource == "*" || resource.contains(":111122223333:"),
+            "{action} on {resource}"
+        );
+        assert!(
+            [
+                "ec2:describesubnets",
+                "eks:createnodegroup",
+                "eks:describenodegroup",
+                "eks:deletenodegroup",
+                "iam:getrole",
+                "iam:listattachedrolepolicies",
+                "iam:passrole",
+                "eks:deletecluster",
+                "eks:describecluster"
+            ]
+            .contains(&action.as_str()),
+            "unexpected {action} on {resource}"
+        );
+    }
+}
+
+/// A resource known only at run time is `*`; a phone number has no ARN.
+#[test]
+fn dynamic_resources_are_a_wildcard() {
+    let t = ("us-east-1", "123456789012");
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::eks:deleteCluster",
+            r#"{"Name.$": "$.cluster"}"#,
+        ),
+        t.0,
+        t.1,
+    );
+    assert!(g.iter().all(|(_, r, _)| r == "*"), "{g:?}");
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::sns:publish",
+            r#"{"PhoneNumber": "+15555550100", "Message": "hi"}"#,
+        ),
+        t.0,
+        t.1,
+    );
+    assert_eq!(g.into_iter().map(|g| g.1).collect::<Vec<_>>(), ["*"]);
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::eks:createCluster",
+            r#"{"Name": "c", "ResourcesVpcConfig": {"SubnetIds": ["s"]}, "RoleArn.$": "$.role"}"#,
+        ),
+        t.0,
+        t.1,
+    );
+    assert!(
+        g.contains(&(
+            "iam:passrole".into(),
+            "*".into(),
+            r#"{"StringEquals":{"iam:PassedToService":"eks.amazonaws.com"}}"#.into()
+        )),
+        "{g:?}"
+    );
+    // A Lambda function named directly: the function and its versions/aliases.
+    let g = generated(
+        r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true}}}"#,
+        t.0,
+        t.1,
+    );
+    let resources: Vec<_> = g.into_iter().map(|g| (g.0, g.1)).collect();
+    assert_eq!(
+        resources,
+        [
+            (
+                "lambda:invokefunction".to_string(),
+                "arn:aws:lambda:us-east-1:123456789012:function:f".to_string()
+            ),
+            (
+                "lambda:invokefunction".to_string(),
+                "arn:aws:lambda:us-east-1:123456789012:function:f:*".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn asl_policy_prints_the_document() {
+    let Some(dir) = crate::shared_dir("ASL_REFERENCE_DIR", "reference", "iam") else {
+        return;
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args([
+            "policy",
+            "--region",
+            "sa-east-1",
+            "--account",
+            "111122223333",
+        ])
+        .arg(dir.join("manage-eks-cluster.asl.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    assert!(grants(&doc).contains(&(
+        "sns:publish".into(),
+        "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE".into(),
+        String::new()
+    )));
+}
