@@ -11,6 +11,7 @@ pub mod codegen;
 pub mod diagnostics;
 pub mod expr;
 pub mod expr_parse;
+pub mod graph;
 pub mod json;
 pub mod lower;
 pub mod model;

@@ -1,6 +1,7 @@
 //! The front end from the outside, in one test binary:
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
+//! - `graph`: `asl graph` formats, history colours, the page in headless Chromium;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
 //! - `numbers`: every numeric field's accepted and refused values;
 //! - `paths`: Jayway JsonPath corners, parsed and evaluated;
@@ -13,6 +14,7 @@
 
 mod conformance;
 mod executions;
+mod graph;
 mod mutation;
 mod numbers;
 mod parity;

@@ -7,6 +7,8 @@
 //!   valid, 1 when any is invalid, 2 on a usage or I/O error.
 //! - `asl policy FILE [--region R] [--account A] [--partition P] [--sub NAME=VALUE]...`:
 //!   the least-privilege IAM policy for the state machine's role, as JSON.
+//! - `asl graph FILE [--format mermaid|dot|svg|html] [--history HISTORY.json]`:
+//!   the workflow as a graph, coloured by an execution's progress.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
@@ -33,6 +35,8 @@ enum Command {
     Check(CheckArgs),
     /// The least-privilege IAM policy for the state machine's role.
     Policy(PolicyArgs),
+    /// The workflow as a graph (Mermaid, DOT, SVG or a self-contained HTML page).
+    Graph(GraphArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -73,6 +77,38 @@ struct CheckArgs {
     /// Account of the template's stand-in ARNs.
     #[arg(long, default_value = "123456789012", requires = "template")]
     account: String,
+}
+
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    format: GraphFormat,
+    /// An execution history (the sample's `--history` file, or AWS's
+    /// GetExecutionHistory JSON): states coloured by how far it got.
+    #[arg(long, value_name = "HISTORY")]
+    history: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "OUT")]
+    output: Option<String>,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Mermaid flowchart text
+    Mermaid,
+    /// Graphviz DOT text
+    Dot,
+    /// an SVG drawing (laid out here, no Graphviz needed)
+    Svg,
+    /// one self-contained page: the drawing, and each state's input and output on click
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -123,6 +159,7 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check(&args),
         Command::Policy(args) => policy(&args),
+        Command::Graph(args) => graph(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
     };
     match result {
@@ -217,25 +254,72 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     Ok(all_valid)
 }
 
-/// Prints the policy; a definition that does not check is reported as `check`
-/// reports it (exit 1).
-fn policy(args: &PolicyArgs) -> Result<bool, String> {
-    let bytes = if args.file == "-" {
+/// Reads and checks a definition for `policy` and `graph` (any resource, and
+/// what asl cannot run yet, accepted); `Ok(None)` after printing its problems.
+fn load_definition(
+    file: &str,
+    substitutions: &[(String, String)],
+) -> Result<Option<asl_build::model::StateMachine>, String> {
+    let bytes = if file == "-" {
         let mut buf = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         buf
     } else {
-        std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file))?
+        std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?
     };
     let mut options = CheckOptions::allowing_undeclared();
-    options.substitutions = args.substitutions.iter().cloned().collect();
-    let machine = match asl_build::load_with(&bytes, &args.file, &options) {
-        Ok(machine) => machine,
+    options.language_only = true;
+    options.substitutions = substitutions.iter().cloned().collect();
+    match asl_build::load_with(&bytes, file, &options) {
+        Ok(machine) => Ok(Some(machine)),
         Err(diags) => {
             println!("{diags}");
-            return Ok(false);
+            Ok(None)
         }
+    }
+}
+
+/// Prints the graph; a definition that does not check is reported as `check`
+/// reports it (exit 1).
+fn graph(args: &GraphArgs) -> Result<bool, String> {
+    use asl_build::graph;
+    let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let progress = match &args.history {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let doc: serde_json::Value =
+                serde_json::from_slice(&text).map_err(|e| format!("{path} is not JSON: {e}"))?;
+            Some(graph::Progress::from_history(&doc).map_err(|e| format!("{path}: {e}"))?)
+        }
+        None => None,
+    };
+    let g = graph::graph(&machine);
+    let title = std::path::Path::new(&args.file)
+        .file_name()
+        .map_or_else(|| args.file.clone(), |n| n.to_string_lossy().into_owned());
+    let text = match args.format {
+        GraphFormat::Mermaid => graph::to_mermaid(&g, progress.as_ref()),
+        GraphFormat::Dot => graph::to_dot(&g, progress.as_ref()),
+        GraphFormat::Svg => graph::to_svg(&g, progress.as_ref()),
+        GraphFormat::Html => graph::to_html(&g, progress.as_ref(), &title),
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(true)
+}
+
+/// Prints the policy; a definition that does not check is reported as `check`
+/// reports it (exit 1).
+fn policy(args: &PolicyArgs) -> Result<bool, String> {
+    let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+        return Ok(false);
     };
     let target = asl_build::policy::Target {
         partition: args.partition.clone(),
