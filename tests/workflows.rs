@@ -29,6 +29,10 @@ asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
 asl::asl!(Batcher = "workflows/batcher.asl.json");
 asl::asl!(
+    Mocked = "workflows/mocked.asl.json",
+    resources = ["arn:aws:states:::lambda:invoke"]
+);
+asl::asl!(
     Templated = "workflows/templated.asl.yaml",
     substitutions = { "WaitSeconds" => 90, "Table" => "orders" }
 );
@@ -92,6 +96,83 @@ async fn the_history_quota_fails_standard_executions_as_aws_does() {
     assert_eq!(events.len(), 4 * 30_000 + 6);
     let (result, _) = run(Some(26), 30, true).await;
     assert_eq!(result.unwrap()["count"], json!(30));
+}
+
+/// A Step Functions Local MockConfigFile, unchanged: each test case answers its
+/// mocked states by invocation, `Throw` goes through Retry and Catch, Retry
+/// waits its real delays (or not, when told), unmocked states run their handler.
+#[tokio::test(start_paused = true)]
+async fn a_mock_config_file_answers_mocked_states() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/workflows/mock/MockConfigFile.json"
+    );
+    let run = |case: &'static str, delays: bool| async move {
+        let (history, events) = History::memory();
+        let runtime = Runtime::builder()
+            .history(history)
+            .mock_config(file, "Mocked", case)
+            .unwrap()
+            .mock_retry_delays(delays)
+            .handler(
+                "arn:aws:states:::lambda:invoke",
+                Arc::new(PayloadEcho) as Arc<dyn TaskHandler>,
+            )
+            .build();
+        let started = tokio::time::Instant::now();
+        let out = Mocked::run(&runtime, json!({"order": 7})).await;
+        let events = events.lock().unwrap().clone();
+        (out, started.elapsed(), events)
+    };
+    let (out, _, _) = run("HappyPath", true).await;
+    assert_eq!(
+        out.unwrap(),
+        json!({"order": 7, "charge": {"status": "paid"}, "notify": {"notified": "sent"}})
+    );
+    // Two throttles, retried after the definition's 10 s each, then paid.
+    let (out, elapsed, events) = run("RetryPath", true).await;
+    assert_eq!(out.unwrap()["charge"], json!({"status": "paid late"}));
+    assert_eq!(elapsed, Duration::from_secs(20));
+    let failures = events
+        .iter()
+        .filter(|e| e.event_type == EventType::TaskFailed)
+        .count();
+    assert_eq!(failures, 2);
+    // The same without the delays.
+    let (out, elapsed, _) = run("RetryPath", false).await;
+    assert_eq!(out.unwrap()["charge"], json!({"status": "paid late"}));
+    assert_eq!(elapsed, Duration::ZERO);
+    // A mocked error no Retry takes: the Catch does.
+    let (out, _, _) = run("CatchPath", true).await;
+    let out = out.unwrap();
+    assert_eq!(
+        out["error"],
+        json!({"Error": "Card.Declined", "Cause": "insufficient funds"})
+    );
+    assert_eq!(out["refund"], json!("refunded"));
+    // Notify is not mocked in HybridPath: its real handler (an echo) answers.
+    let (out, _, _) = run("HybridPath", true).await;
+    assert_eq!(out.unwrap()["notify"]["notified"]["order"], json!(7));
+    // A test case the file does not have is a clear error.
+    let Err(err) = Runtime::builder().mock_config(file, "Mocked", "NoSuchCase") else {
+        panic!("an unknown test case was accepted");
+    };
+    assert!(err.contains("no test case `NoSuchCase`"), "{err}");
+}
+
+/// Answers `lambda:invoke` with `{"Payload": <its parameters' Payload>}`.
+struct PayloadEcho;
+
+impl TaskHandler for PayloadEcho {
+    fn invoke<'a>(
+        &'a self,
+        _task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin(
+            async move { Ok(json!({"StatusCode": 200, "Payload": parameters["Payload"].clone()})) },
+        )
+    }
 }
 
 /// ItemBatcher (AWS's "ItemBatcher (Map)"): the ItemSelector applies to each

@@ -31,6 +31,7 @@ pub mod intrinsics;
 pub mod jsonata;
 mod jsonpath;
 pub mod limits;
+pub mod mock;
 mod path;
 mod retry;
 pub mod store;

@@ -71,6 +71,7 @@ struct RuntimeInner {
     role_arn: String,
     data_limit: PayloadLimit,
     history_limit: Option<u64>,
+    mocks: Option<crate::mock::Mocks>,
     durability: Option<Arc<durable::Durability>>,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
@@ -106,6 +107,12 @@ impl Runtime {
         RuntimeBuilder::default()
     }
 
+    /// The mocked states of the test case given to
+    /// [`RuntimeBuilder::mock_config`], if any.
+    pub fn mocks(&self) -> Option<&crate::mock::Mocks> {
+        self.inner.mocks.as_ref()
+    }
+
     /// The handler registered for a `Resource` ARN.
     pub fn handler(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.inner.handlers.get(resource)
@@ -135,6 +142,7 @@ pub struct RuntimeBuilder {
     role_arn: Option<String>,
     data_limit: PayloadLimit,
     history_limit: Option<u64>,
+    mocks: Option<crate::mock::Mocks>,
     store: Option<Arc<dyn ExecutionStore>>,
     owner: Option<String>,
     lease: Duration,
@@ -156,6 +164,7 @@ impl Default for RuntimeBuilder {
             role_arn: None,
             data_limit: PayloadLimit::AWS,
             history_limit: Some(asl_lang::keywords::MAX_HISTORY_EVENTS),
+            mocks: None,
             store: None,
             owner: None,
             lease: Duration::from_secs(30),
@@ -235,6 +244,49 @@ impl RuntimeBuilder {
     /// (`States.DataLimitExceeded`); [`PayloadLimit::UNLIMITED`] lifts it.
     pub fn data_limit(mut self, limit: PayloadLimit) -> Self {
         self.data_limit = limit;
+        self
+    }
+
+    /// Answers the Task states that test case `test_case` of `state_machine`
+    /// mocks in an AWS Step Functions Local `MockConfigFile` (see
+    /// [`crate::mock`]); the others run their handlers. Retry waits its delays
+    /// after a mocked failure, as Step Functions Local does, unless
+    /// [`Self::mock_retry_delays`] says otherwise.
+    ///
+    /// ```no_run
+    /// let runtime = asl_runtime::exec::Runtime::builder()
+    ///     .mock_config("MockConfigFile.json", "Orders", "RetryPath")?
+    ///     .build();
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn mock_config(
+        mut self,
+        path: impl AsRef<std::path::Path>,
+        state_machine: &str,
+        test_case: &str,
+    ) -> Result<Self, String> {
+        let delays = self.mocks.as_ref().is_none_or(|m| m.retry_delays);
+        let mut mocks = crate::mock::Mocks::from_file(path, state_machine, test_case)?;
+        mocks.retry_delays = delays;
+        self.mocks = Some(mocks);
+        Ok(self)
+    }
+
+    /// [`Self::mock_config`] from the file's text.
+    pub fn mocks(mut self, mut mocks: crate::mock::Mocks) -> Self {
+        if let Some(old) = &self.mocks {
+            mocks.retry_delays = old.retry_delays;
+        }
+        self.mocks = Some(mocks);
+        self
+    }
+
+    /// Whether Retry waits its delays after a mocked failure (default true;
+    /// call after [`Self::mock_config`]).
+    pub fn mock_retry_delays(mut self, wait: bool) -> Self {
+        if let Some(m) = &mut self.mocks {
+            m.retry_delays = wait;
+        }
         self
     }
 
@@ -347,6 +399,7 @@ impl RuntimeBuilder {
                 role_arn,
                 data_limit: self.data_limit,
                 history_limit: self.history_limit,
+                mocks: self.mocks,
                 durability: self.store.map(|store| {
                     Arc::new(durable::Durability::new(durable::DurableSettings {
                         store,

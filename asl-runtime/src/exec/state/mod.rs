@@ -275,7 +275,16 @@ impl<'e> StateRun<'e> {
                         let used = counters.used_all().to_vec();
                         self.exec.flush(|p| p.retries = used).await?;
                     }
-                    tokio::time::sleep(delay).await;
+                    // A mocked failure retries at once when the mock config
+                    // says not to wait.
+                    let skip = self
+                        .exec
+                        .runtime()
+                        .mocks()
+                        .is_some_and(|m| !m.retry_delays && m.mocks(self.info.name));
+                    if !skip {
+                        tokio::time::sleep(delay).await;
+                    }
                 }
             }
         }
