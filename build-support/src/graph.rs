@@ -476,35 +476,21 @@ pub fn to_mermaid(g: &Graph, progress: Option<&Progress>) -> String {
             NodeKind::Parallel | NodeKind::Map => format!("{}[[\"{l}\"]]", n.id),
         }
     };
-    // Groups nest: print each with its nodes and its child groups.
-    fn print_group(
-        out: &mut String,
-        g: &Graph,
-        group: Option<usize>,
-        depth: usize,
-        node_line: &dyn Fn(&Node) -> String,
-    ) {
-        let pad = "  ".repeat(depth + 1);
-        for n in g.nodes.iter().filter(|n| n.group == group) {
-            let _ = writeln!(out, "{pad}{}", node_line(n));
-        }
-        for (i, grp) in g
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.parent == group)
-        {
-            let _ = writeln!(
-                out,
-                "{pad}subgraph {} [\"{}\"]",
+    print_groups(
+        &mut out,
+        g,
+        None,
+        0,
+        &node_line,
+        &|grp| {
+            format!(
+                "subgraph {} [\"{}\"]",
                 grp.id,
                 grp.label.replace('"', "#quot;")
-            );
-            print_group(out, g, Some(i), depth + 1, node_line);
-            let _ = writeln!(out, "{pad}end");
-        }
-    }
-    print_group(&mut out, g, None, 0, &node_line);
+            )
+        },
+        "end",
+    );
     for e in &g.edges {
         let arrow = match e.kind {
             EdgeKind::Catch | EdgeKind::Retry => "-.->",
@@ -572,6 +558,33 @@ pub fn to_mermaid(g: &Graph, progress: Option<&Progress>) -> String {
     out
 }
 
+/// Prints the nodes of `group` and, nested, its child groups, each between
+/// `open(group)` and `close` (Mermaid's `subgraph … end`, DOT's clusters).
+fn print_groups(
+    out: &mut String,
+    g: &Graph,
+    group: Option<usize>,
+    depth: usize,
+    node_line: &dyn Fn(&Node) -> String,
+    open: &dyn Fn(&Group) -> String,
+    close: &str,
+) {
+    let pad = "  ".repeat(depth + 1);
+    for n in g.nodes.iter().filter(|n| n.group == group) {
+        let _ = writeln!(out, "{pad}{}", node_line(n));
+    }
+    for (i, grp) in g
+        .groups
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.parent == group)
+    {
+        let _ = writeln!(out, "{pad}{}", open(grp));
+        print_groups(out, g, Some(i), depth + 1, node_line, open, close);
+        let _ = writeln!(out, "{pad}{close}");
+    }
+}
+
 fn is_state(kind: NodeKind) -> bool {
     !matches!(kind, NodeKind::Start | NodeKind::End)
 }
@@ -616,35 +629,21 @@ pub fn to_dot(g: &Graph, progress: Option<&Progress>) -> String {
             q_colour = q(colour),
         )
     };
-    fn print_group(
-        out: &mut String,
-        g: &Graph,
-        group: Option<usize>,
-        depth: usize,
-        node_line: &dyn Fn(&Node) -> String,
-        q: &dyn Fn(&str) -> String,
-    ) {
-        let pad = "  ".repeat(depth + 1);
-        for n in g.nodes.iter().filter(|n| n.group == group) {
-            let _ = writeln!(out, "{pad}{}", node_line(n));
-        }
-        for (i, grp) in g
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.parent == group)
-        {
-            let _ = writeln!(
-                out,
-                "{pad}subgraph cluster_{} {{\n{pad}  label={}; style=\"rounded,dashed\";",
+    print_groups(
+        &mut out,
+        g,
+        None,
+        0,
+        &node_line,
+        &|grp| {
+            format!(
+                "subgraph cluster_{} {{ label={}; style=\"rounded,dashed\";",
                 grp.id,
                 q(&grp.label)
-            );
-            print_group(out, g, Some(i), depth + 1, node_line, q);
-            let _ = writeln!(out, "{pad}}}");
-        }
-    }
-    print_group(&mut out, g, None, 0, &node_line, &q);
+            )
+        },
+        "}",
+    );
     for e in &g.edges {
         let mut attrs = Vec::new();
         if let Some(l) = &e.label {

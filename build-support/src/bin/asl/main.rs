@@ -180,16 +180,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     // Read every file first: an unreadable file is an I/O error (exit 2).
     let mut sources = Vec::new();
     for file in &args.files {
-        let bytes = if file == "-" {
-            // `-` is standard input, for editors that check an unsaved buffer.
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-            buf
-        } else {
-            std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?
-        };
-        sources.push((file, bytes));
+        sources.push((file, read_input(file)?));
     }
     let template = match &args.template {
         Some(path) => Some((
@@ -260,14 +251,7 @@ fn load_definition(
     file: &str,
     substitutions: &[(String, String)],
 ) -> Result<Option<asl_build::model::StateMachine>, String> {
-    let bytes = if file == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        buf
-    } else {
-        std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?
-    };
+    let bytes = read_input(file)?;
     let mut options = CheckOptions::allowing_undeclared();
     options.language_only = true;
     options.substitutions = substitutions.iter().cloned().collect();
@@ -337,4 +321,17 @@ fn policy(args: &PolicyArgs) -> Result<bool, String> {
         serde_json::to_string_pretty(&policy.to_json()).unwrap_or_default()
     );
     Ok(true)
+}
+
+/// A file's bytes; `-` is standard input (for editors that check an unsaved
+/// buffer).
+fn read_input(file: &str) -> Result<Vec<u8>, String> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        Ok(buf)
+    } else {
+        std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))
+    }
 }
