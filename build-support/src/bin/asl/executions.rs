@@ -42,12 +42,8 @@ enum ExecutionsCommand {
         /// The execution input, as JSON.
         #[arg(long, default_value = "{}")]
         input: String,
-        #[arg(long, default_value = "us-east-1")]
-        region: String,
-        #[arg(long, default_value = "123456789012")]
-        account: String,
-        #[arg(long, default_value = "aws")]
-        partition: String,
+        #[command(flatten)]
+        location: super::Location,
     },
     /// DescribeExecution.
     Describe { execution_arn: String },
@@ -176,9 +172,12 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
             workflow,
             name,
             input,
-            region,
-            account,
-            partition,
+            location:
+                super::Location {
+                    region,
+                    account,
+                    partition,
+                },
         } => {
             let bytes =
                 std::fs::read(&definition).map_err(|e| format!("cannot read {definition}: {e}"))?;

@@ -79,6 +79,20 @@ struct CheckArgs {
     account: String,
 }
 
+/// Where a state machine lives, for the ARNs a command writes.
+#[derive(clap::Args)]
+struct Location {
+    /// The state machine's region.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// The state machine's account.
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+    /// The partition (`aws`, `aws-cn`, `aws-us-gov`, ...).
+    #[arg(long, default_value = "aws")]
+    partition: String,
+}
+
 #[derive(clap::Args)]
 struct GraphArgs {
     /// The definition (`-` for standard input).
@@ -116,15 +130,8 @@ struct PolicyArgs {
     /// The definition (`-` for standard input).
     #[arg(value_name = "FILE")]
     file: String,
-    /// The state machine's region (in the ARNs the policy names).
-    #[arg(long, default_value = "us-east-1")]
-    region: String,
-    /// The state machine's account.
-    #[arg(long, default_value = "123456789012")]
-    account: String,
-    /// The partition (`aws`, `aws-cn`, `aws-us-gov`, ...).
-    #[arg(long, default_value = "aws")]
-    partition: String,
+    #[command(flatten)]
+    location: Location,
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
     substitutions: Vec<(String, String)>,
@@ -306,9 +313,9 @@ fn policy(args: &PolicyArgs) -> Result<bool, String> {
         return Ok(false);
     };
     let target = asl_build::policy::Target {
-        partition: args.partition.clone(),
-        region: args.region.clone(),
-        account: args.account.clone(),
+        partition: args.location.partition.clone(),
+        region: args.location.region.clone(),
+        account: args.location.account.clone(),
     };
     let policy = asl_build::policy::policy(&machine, &target);
     for (state, resource) in &policy.not_covered {
