@@ -160,6 +160,117 @@ async fn a_mock_config_file_answers_mocked_states() {
     assert!(err.contains("no test case `NoSuchCase`"), "{err}");
 }
 
+/// One state run alone, as AWS's TestState API runs it: status, next state,
+/// output and the data after each step; Retry is reported, not run; Catch
+/// gives CAUGHT_ERROR with its Next.
+#[tokio::test(start_paused = true)]
+async fn test_state_runs_one_state_as_aws_teststate_does() {
+    use asl::runtime::exec::{TestStateRequest, TestStatus};
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:states:::lambda:invoke",
+            Arc::new(PayloadEcho) as Arc<dyn TaskHandler>,
+        )
+        .build();
+    let input = json!({"order": 7});
+    // A mocked result: through ResultSelector and ResultPath, to Notify.
+    let r = Mocked::test_state(
+        &runtime,
+        TestStateRequest::new("Charge", input.clone())
+            .mock_result(json!({"StatusCode": 200, "Payload": {"status": "paid"}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, TestStatus::Succeeded);
+    assert_eq!(r.next_state.as_deref(), Some("Notify"));
+    assert_eq!(
+        r.output,
+        Some(json!({"order": 7, "charge": {"status": "paid"}}))
+    );
+    let i = &r.inspection_data;
+    assert_eq!(i["input"], input);
+    assert_eq!(i["afterInputPath"], input);
+    assert_eq!(
+        i["afterParameters"],
+        json!({"FunctionName": "charge", "Payload": {"order": 7}})
+    );
+    assert_eq!(
+        i["result"],
+        json!({"StatusCode": 200, "Payload": {"status": "paid"}})
+    );
+    assert_eq!(i["afterResultSelector"], json!({"status": "paid"}));
+    assert_eq!(
+        i["afterResultPath"],
+        json!({"order": 7, "charge": {"status": "paid"}})
+    );
+    // TestState's JSON: output and inspection data as JSON text.
+    let doc = r.to_json();
+    assert_eq!(doc["status"], "SUCCEEDED");
+    assert_eq!(doc["nextState"], "Notify");
+    assert_eq!(
+        doc["inspectionData"]["afterResultSelector"],
+        "{\"status\":\"paid\"}"
+    );
+    // An error a Retry would retry: RETRIABLE, nothing retried.
+    let r = Mocked::test_state(
+        &runtime,
+        TestStateRequest::new("Charge", input.clone())
+            .mock_error("Lambda.TooManyRequestsException", "Rate exceeded"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, TestStatus::Retriable);
+    assert_eq!(r.error.as_deref(), Some("Lambda.TooManyRequestsException"));
+    assert_eq!(r.cause.as_deref(), Some("Rate exceeded"));
+    assert_eq!((r.next_state, r.output), (None, None));
+    // One the Catch takes: CAUGHT_ERROR, the catcher's Next and output.
+    let r = Mocked::test_state(
+        &runtime,
+        TestStateRequest::new("Charge", input.clone()).mock_error("Card.Declined", "no funds"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, TestStatus::CaughtError);
+    assert_eq!(r.next_state.as_deref(), Some("Refund"));
+    assert_eq!(
+        r.output,
+        Some(json!({"order": 7, "error": {"Error": "Card.Declined", "Cause": "no funds"}}))
+    );
+    // No mock: the real handler answers; the last state has no next state.
+    let r = Mocked::test_state(&runtime, TestStateRequest::new("Notify", input.clone()))
+        .await
+        .unwrap();
+    assert_eq!(r.status, TestStatus::Succeeded);
+    assert_eq!(r.output.unwrap()["notify"]["notified"], json!({"order": 7}));
+    assert_eq!(r.next_state, None);
+    // A Choice: where it goes. A state that fails: FAILED with AWS's cause.
+    let r = Counter::test_state(
+        &runtime,
+        TestStateRequest::new("More?", json!({"count": 1, "n": 3})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.status, r.next_state.as_deref()),
+        (TestStatus::Succeeded, Some("Increment"))
+    );
+    let r = Counter::test_state(&runtime, TestStateRequest::new("Init", json!({"m": 1})))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.error.as_deref()),
+        (TestStatus::Failed, Some("States.Runtime"))
+    );
+    // A state the workflow does not have.
+    let err = Counter::test_state(&runtime, TestStateRequest::new("Nope", json!({})))
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("`Nope` is not a top-level state of Counter"),
+        "{err}"
+    );
+}
+
 /// Answers `lambda:invoke` with `{"Payload": <its parameters' Payload>}`.
 struct PayloadEcho;
 

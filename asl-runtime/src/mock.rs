@@ -132,6 +132,15 @@ impl Mocks {
             .map_err(|e| format!("{}: {e}", path.display()))
     }
 
+    /// One state answering `answer` every time (TestState's mock).
+    pub fn single(state: &str, answer: MockResponse) -> Mocks {
+        Mocks {
+            states: HashMap::from([(state.to_string(), vec![(0, 0, answer)])]),
+            counts: Mutex::new(HashMap::new()),
+            retry_delays: true,
+        }
+    }
+
     /// Is `state` mocked?
     pub fn mocks(&self, state: &str) -> bool {
         self.states.contains_key(state)

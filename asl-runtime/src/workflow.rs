@@ -126,6 +126,17 @@ macro_rules! __workflow_api {
                 Self::run_with(runtime, input, $crate::ExecutionOptions::default()).await
             }
 
+            /// Runs one top-level state once, as AWS's TestState API does: its
+            /// output, error and cause, the next state, the status
+            /// (`SUCCEEDED`, `FAILED`, `RETRIABLE`, `CAUGHT_ERROR`) and the data
+            /// after each step (see [`exec::test_state`]($crate::exec::test_state)).
+            pub async fn test_state(
+                runtime: &$crate::Runtime,
+                request: $crate::exec::TestStateRequest,
+            ) -> ::core::result::Result<$crate::exec::TestStateResponse, ::std::string::String> {
+                $crate::exec::test_state::run::<Self>(runtime, request).await
+            }
+
             /// [`Self::run`] with an execution name, a history sink of its own or
             /// Express mode.
             pub async fn run_with(

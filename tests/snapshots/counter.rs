@@ -28,6 +28,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert("count".into(), __asl::Value::from(0i64));
@@ -35,6 +36,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::Increment))
@@ -48,6 +50,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -61,6 +64,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::More))
@@ -99,8 +103,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None::<__S0>)
@@ -137,6 +143,9 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
+                    if __ex.single_step(__next as usize) {
+                        return __asl::Ok(__output);
+                    }
                     __state = __next;
                     __input = __output;
                     if __ex.durable() {

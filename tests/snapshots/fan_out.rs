@@ -32,6 +32,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
@@ -44,6 +45,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -80,9 +82,11 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             __st.wait_seconds(60u64).await?;
             let __res = input;
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -97,6 +101,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
@@ -111,6 +116,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -192,8 +198,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None::<__S3>)
@@ -249,6 +257,7 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
+                        __st.inspect("afterInputPath", __eff);
                         let __branch_input = __asl::Value::clone(__eff);
                         let __branches: [__asl::BranchFuture<'_>; 3usize] = [
                             __asl::Box::pin(async {
@@ -279,6 +288,7 @@ const _: () = {
                         };
                         let __out = __P3
                             .apply_result(__asl::Value::clone(&input), __res)?;
+                        __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
                     },
                 )
@@ -295,8 +305,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -310,8 +322,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__asl::select_owned(&__P3, __out)?)
         })();
         __st.done(__result, __asl::None::<__S0>)
@@ -341,6 +355,9 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
+                    if __ex.single_step(__next as usize) {
+                        return __asl::Ok(__output);
+                    }
                     __state = __next;
                     __input = __output;
                     if __ex.durable() {

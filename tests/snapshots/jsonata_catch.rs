@@ -199,6 +199,9 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
+                    if __ex.single_step(__next as usize) {
+                        return __asl::Ok(__output);
+                    }
                     __state = __next;
                     __input = __output;
                     if __ex.durable() {

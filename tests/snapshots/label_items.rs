@@ -38,6 +38,7 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -56,6 +57,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S1::Big))
@@ -91,8 +93,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("big");
             let __out = __P6.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -106,8 +110,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("small");
             let __out = __P6.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -152,6 +158,7 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __ctx = __st.context();
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
             let __items: __asl::Cow<'_, [__asl::Value]> = __asl::Cow::Borrowed(
                 __st.map_items_ref(__P0.select(__eff)?, "$.items")?,
             );
@@ -187,6 +194,7 @@ const _: () = {
                     },
                 )?;
             let __out = __P7.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__asl::select_owned(&__P7, __out)?)
         }
             .await;
@@ -213,6 +221,9 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
+                    if __ex.single_step(__next as usize) {
+                        return __asl::Ok(__output);
+                    }
                     __state = __next;
                     __input = __output;
                     if __ex.durable() {

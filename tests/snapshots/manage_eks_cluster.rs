@@ -98,14 +98,16 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
+                        __st.inspect("afterInputPath", __eff);
+                        let __params = __asl::Value::clone(&__L0);
+                        __st.inspect("afterParameters", &__params);
                         let __res = __st
-                            .task(
-                                "arn:aws:states:::eks:createCluster.sync",
-                                __asl::Value::clone(&__L0),
-                            )
+                            .task("arn:aws:states:::eks:createCluster.sync", __params)
                             .await?;
+                        __st.inspect("result", &__res);
                         let __out = __P1
                             .apply_result(__asl::Value::clone(&input), __res)?;
+                        __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
                     },
                 )
@@ -130,14 +132,16 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
+                        __st.inspect("afterInputPath", __eff);
+                        let __params = __asl::Value::clone(&__L2);
+                        __st.inspect("afterParameters", &__params);
                         let __res = __st
-                            .task(
-                                "arn:aws:states:::eks:createNodegroup.sync",
-                                __asl::Value::clone(&__L2),
-                            )
+                            .task("arn:aws:states:::eks:createNodegroup.sync", __params)
                             .await?;
+                        __st.inspect("result", &__res);
                         let __out = __P3
                             .apply_result(__asl::Value::clone(&input), __res)?;
+                        __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
                     },
                 )
@@ -154,36 +158,31 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            let __res = __st
-                .task(
-                    "arn:aws:states:::eks:runJob.sync",
-                    {
-                        let mut __m = __asl::Map::with_capacity(6usize);
-                        __m.insert(
-                            "ClusterName".into(),
-                            __asl::Value::from("ExampleCluster"),
-                        );
-                        __m.insert(
-                            "CertificateAuthority".into(),
-                            __asl::field("CertificateAuthority", &__P4, __eff)?,
-                        );
-                        __m.insert(
-                            "Endpoint".into(),
-                            __asl::field("Endpoint", &__P5, __eff)?,
-                        );
-                        __m.insert("LogOptions".into(), __asl::Value::clone(&__L6));
-                        __m.insert("Job".into(), __asl::Value::clone(&__L7));
-                        __asl::Value::Object(__m)
-                    },
-                )
-                .await?;
+            __st.inspect("afterInputPath", __eff);
+            let __params = {
+                let mut __m = __asl::Map::with_capacity(6usize);
+                __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
+                __m.insert(
+                    "CertificateAuthority".into(),
+                    __asl::field("CertificateAuthority", &__P4, __eff)?,
+                );
+                __m.insert("Endpoint".into(), __asl::field("Endpoint", &__P5, __eff)?);
+                __m.insert("LogOptions".into(), __asl::Value::clone(&__L6));
+                __m.insert("Job".into(), __asl::Value::clone(&__L7));
+                __asl::Value::Object(__m)
+            };
+            __st.inspect("afterParameters", &__params);
+            let __res = __st.task("arn:aws:states:::eks:runJob.sync", __params).await?;
+            __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert("status".into(), __asl::field("status", &__P8, &__res)?);
                 __m.insert("logs".into(), __asl::query_field("logs", &__Q9, &__res)?);
                 __asl::Value::Object(__m)
             };
+            __st.inspect("afterResultSelector", &__res);
             let __out = __P10.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -227,38 +226,38 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            let __res = __st
-                .task(
-                    "arn:aws:states:::sns:publish",
+            __st.inspect("afterInputPath", __eff);
+            let __params = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert(
+                    "TopicArn".into(),
+                    __asl::Value::from(
+                        "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                    ),
+                );
+                __m.insert(
+                    "Message".into(),
                     {
-                        let mut __m = __asl::Map::with_capacity(3usize);
+                        let mut __m = __asl::Map::with_capacity(1usize);
                         __m.insert(
-                            "TopicArn".into(),
-                            __asl::Value::from(
-                                "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                            "Input".into(),
+                            __asl::Value::String(
+                                __asl::intrinsics::format(
+                                    &["Saw expected value for pi: ", ""],
+                                    &[__asl::field("Input", &__P11, __eff)?],
+                                )?,
                             ),
-                        );
-                        __m.insert(
-                            "Message".into(),
-                            {
-                                let mut __m = __asl::Map::with_capacity(1usize);
-                                __m.insert(
-                                    "Input".into(),
-                                    __asl::Value::String(
-                                        __asl::intrinsics::format(
-                                            &["Saw expected value for pi: ", ""],
-                                            &[__asl::field("Input", &__P11, __eff)?],
-                                        )?,
-                                    ),
-                                );
-                                __asl::Value::Object(__m)
-                            },
                         );
                         __asl::Value::Object(__m)
                     },
-                )
-                .await?;
+                );
+                __asl::Value::Object(__m)
+            };
+            __st.inspect("afterParameters", &__params);
+            let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
+            __st.inspect("result", &__res);
             let __out = __P12.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -275,38 +274,38 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            let __res = __st
-                .task(
-                    "arn:aws:states:::sns:publish",
+            __st.inspect("afterInputPath", __eff);
+            let __params = {
+                let mut __m = __asl::Map::with_capacity(3usize);
+                __m.insert(
+                    "TopicArn".into(),
+                    __asl::Value::from(
+                        "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                    ),
+                );
+                __m.insert(
+                    "Message".into(),
                     {
-                        let mut __m = __asl::Map::with_capacity(3usize);
+                        let mut __m = __asl::Map::with_capacity(1usize);
                         __m.insert(
-                            "TopicArn".into(),
-                            __asl::Value::from(
-                                "arn:aws:sns:sa-east-1:111122223333:StepFunctionsSample-EKSClusterManagement123456789012-SNSTopic-ANPAJ2UCCR6DPCEXAMPLE",
+                            "Input".into(),
+                            __asl::Value::String(
+                                __asl::intrinsics::format(
+                                    &["Saw unexpected value for pi: ", ""],
+                                    &[__asl::field("Input", &__P11, __eff)?],
+                                )?,
                             ),
-                        );
-                        __m.insert(
-                            "Message".into(),
-                            {
-                                let mut __m = __asl::Map::with_capacity(1usize);
-                                __m.insert(
-                                    "Input".into(),
-                                    __asl::Value::String(
-                                        __asl::intrinsics::format(
-                                            &["Saw unexpected value for pi: ", ""],
-                                            &[__asl::field("Input", &__P11, __eff)?],
-                                        )?,
-                                    ),
-                                );
-                                __asl::Value::Object(__m)
-                            },
                         );
                         __asl::Value::Object(__m)
                     },
-                )
-                .await?;
+                );
+                __asl::Value::Object(__m)
+            };
+            __st.inspect("afterParameters", &__params);
+            let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
+            __st.inspect("result", &__res);
             let __out = __P12.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -321,40 +320,35 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            let __res = __st
-                .task(
-                    "arn:aws:states:::eks:call",
-                    {
-                        let mut __m = __asl::Map::with_capacity(6usize);
-                        __m.insert(
-                            "ClusterName".into(),
-                            __asl::Value::from("ExampleCluster"),
-                        );
-                        __m.insert(
-                            "CertificateAuthority".into(),
-                            __asl::field("CertificateAuthority", &__P4, __eff)?,
-                        );
-                        __m.insert(
-                            "Endpoint".into(),
-                            __asl::field("Endpoint", &__P5, __eff)?,
-                        );
-                        __m.insert("Method".into(), __asl::Value::from("DELETE"));
-                        __m.insert(
-                            "Path".into(),
-                            __asl::Value::from(
-                                "/apis/batch/v1/namespaces/default/jobs/example-job",
-                            ),
-                        );
-                        __asl::Value::Object(__m)
-                    },
-                )
-                .await?;
+            __st.inspect("afterInputPath", __eff);
+            let __params = {
+                let mut __m = __asl::Map::with_capacity(6usize);
+                __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
+                __m.insert(
+                    "CertificateAuthority".into(),
+                    __asl::field("CertificateAuthority", &__P4, __eff)?,
+                );
+                __m.insert("Endpoint".into(), __asl::field("Endpoint", &__P5, __eff)?);
+                __m.insert("Method".into(), __asl::Value::from("DELETE"));
+                __m.insert(
+                    "Path".into(),
+                    __asl::Value::from(
+                        "/apis/batch/v1/namespaces/default/jobs/example-job",
+                    ),
+                );
+                __asl::Value::Object(__m)
+            };
+            __st.inspect("afterParameters", &__params);
+            let __res = __st.task("arn:aws:states:::eks:call", __params).await?;
+            __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert("status".into(), __asl::field("status", &__P13, &__res)?);
                 __asl::Value::Object(__m)
             };
+            __st.inspect("afterResultSelector", &__res);
             let __out = __P14.apply_result(input, __res)?;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -369,13 +363,15 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
+            let __params = __asl::Value::clone(&__L15);
+            __st.inspect("afterParameters", &__params);
             let __res = __st
-                .task(
-                    "arn:aws:states:::eks:deleteNodegroup.sync",
-                    __asl::Value::clone(&__L15),
-                )
+                .task("arn:aws:states:::eks:deleteNodegroup.sync", __params)
                 .await?;
+            __st.inspect("result", &__res);
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -390,13 +386,15 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
+            __st.inspect("afterInputPath", __eff);
+            let __params = __asl::Value::clone(&__L16);
+            __st.inspect("afterParameters", &__params);
             let __res = __st
-                .task(
-                    "arn:aws:states:::eks:deleteCluster.sync",
-                    __asl::Value::clone(&__L16),
-                )
+                .task("arn:aws:states:::eks:deleteCluster.sync", __params)
                 .await?;
+            __st.inspect("result", &__res);
             let __out = __res;
+            __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
             .await;
@@ -457,6 +455,9 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
+                    if __ex.single_step(__next as usize) {
+                        return __asl::Ok(__output);
+                    }
                     __state = __next;
                     __input = __output;
                     if __ex.durable() {

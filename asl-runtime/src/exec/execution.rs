@@ -56,6 +56,9 @@ pub struct Execution {
     /// Resources this execution's Tasks created here (a durable execution
     /// also keeps them in the store).
     pub(super) created: Mutex<Vec<CreatedResource>>,
+    /// Set when the execution runs one state for TestState
+    /// ([`super::test_state`]): what the state did is reported there.
+    pub(super) probe: Option<Arc<super::test_state::Probe>>,
 }
 
 impl fmt::Debug for Execution {
@@ -169,6 +172,7 @@ impl Execution {
             durable,
             cleanup: options.cleanup.unwrap_or(rt.cleanup),
             created: Mutex::new(Vec::new()),
+            probe: None,
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
@@ -220,6 +224,7 @@ impl Execution {
             durable: Some(Box::new(durable)),
             cleanup: record.cleanup,
             created: Mutex::new(Vec::new()),
+            probe: None,
         }
     }
 
@@ -337,6 +342,7 @@ impl Execution {
             durable: None,
             cleanup: false,
             created: Mutex::new(Vec::new()),
+            probe: None,
         }
     }
 
@@ -383,6 +389,31 @@ impl Execution {
             self.wall_anchor
         };
         self.recorder.record(now, event, state, details)
+    }
+
+    /// The execution runs one state for TestState and reports to `probe`.
+    pub(crate) fn probed(mut self, probe: Arc<super::test_state::Probe>) -> Execution {
+        self.probe = Some(probe);
+        self
+    }
+
+    /// The TestState probe, when the execution runs one state.
+    #[inline]
+    pub(crate) fn probe(&self) -> Option<&super::test_state::Probe> {
+        self.probe.as_deref()
+    }
+
+    /// Called by the driver after each transition, with the next state's
+    /// index: `true` ends the run there (TestState runs one state).
+    #[inline]
+    pub fn single_step(&self, next: usize) -> bool {
+        match &self.probe {
+            None => false,
+            Some(p) => {
+                p.stepped(next);
+                true
+            }
+        }
     }
 
     /// `Err` once the history is full: the execution stops at its next step.

@@ -22,6 +22,7 @@ pub(crate) mod durable;
 pub(crate) mod execution;
 mod history;
 pub(crate) mod state;
+pub mod test_state;
 pub(crate) mod variables;
 
 use std::collections::HashMap;
@@ -43,6 +44,7 @@ use crate::task::TaskHandler;
 pub use asl_lang::keywords::MAX_HISTORY_EVENTS;
 pub use durable::{ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
+pub use test_state::{TestStateRequest, TestStateResponse, TestStatus};
 
 use context::Context;
 use execution::Execution;
@@ -62,6 +64,7 @@ pub struct Runtime {
     inner: Arc<RuntimeInner>,
 }
 
+#[derive(Clone)]
 struct RuntimeInner {
     handlers: HashMap<String, Arc<dyn TaskHandler>>,
     history: History,
@@ -71,7 +74,7 @@ struct RuntimeInner {
     role_arn: String,
     data_limit: PayloadLimit,
     history_limit: Option<u64>,
-    mocks: Option<crate::mock::Mocks>,
+    mocks: Option<Arc<crate::mock::Mocks>>,
     durability: Option<Arc<durable::Durability>>,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
@@ -110,7 +113,18 @@ impl Runtime {
     /// The mocked states of the test case given to
     /// [`RuntimeBuilder::mock_config`], if any.
     pub fn mocks(&self) -> Option<&crate::mock::Mocks> {
-        self.inner.mocks.as_ref()
+        self.inner.mocks.as_deref()
+    }
+
+    /// This runtime with `mocks` instead of its own, and no store (TestState
+    /// runs one state and keeps nothing).
+    pub(crate) fn with_mocks(&self, mocks: crate::mock::Mocks) -> Runtime {
+        let mut inner = (*self.inner).clone();
+        inner.mocks = Some(Arc::new(mocks));
+        inner.durability = None;
+        Runtime {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The handler registered for a `Resource` ARN.
@@ -399,7 +413,7 @@ impl RuntimeBuilder {
                 role_arn,
                 data_limit: self.data_limit,
                 history_limit: self.history_limit,
-                mocks: self.mocks,
+                mocks: self.mocks.map(Arc::new),
                 durability: self.store.map(|store| {
                     Arc::new(durable::Durability::new(durable::DurableSettings {
                         store,

@@ -131,6 +131,10 @@ impl Gen<'_> {
                         };
                         match __transition {
                             #rt::Transition::Next(__next, __output) => {
+                                // TestState runs one state and stops here.
+                                if __ex.single_step(__next as usize) {
+                                    return #rt::Ok(__output);
+                                }
                                 __state = __next;
                                 __input = __output;
                                 if __ex.durable() {

@@ -167,10 +167,12 @@ impl Gen<'_> {
         let inner = quote! {
             #bind_ctx
             #input_path
+            __st.inspect("afterInputPath", __eff);
             #prelude
             #result_tokens
             #assign
             #apply_result
+            __st.inspect("afterResultPath", &__out);
             #rt::Ok(#output)
         };
         self.under_retry_catch(inner, next, retry, catch, ctx, |_| None)

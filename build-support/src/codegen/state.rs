@@ -183,9 +183,22 @@ impl Gen<'_> {
                 let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                 let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
                 let selector = self.result_selector(&t.io);
+                // TestState's inspection data: the parameters, the raw result
+                // and the selected one.
+                let selector = if selector.is_empty() {
+                    quote!(__st.inspect("result", &__res);)
+                } else {
+                    quote! {
+                        __st.inspect("result", &__res);
+                        #selector
+                        __st.inspect("afterResultSelector", &__res);
+                    }
+                };
                 let result = if t.timeout_seconds.is_none() && t.heartbeat_seconds.is_none() {
                     quote! {
-                        let __res = __st.task(#resource, #params).await?;
+                        let __params = #params;
+                        __st.inspect("afterParameters", &__params);
+                        let __res = __st.task(#resource, __params).await?;
                         #selector
                     }
                 } else {
@@ -194,6 +207,7 @@ impl Gen<'_> {
                         let __timeout = #timeout;
                         let __heartbeat = #heartbeat;
                         let __params = #params;
+                        __st.inspect("afterParameters", &__params);
                         let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
                         #selector
                     }

@@ -205,6 +205,15 @@ impl<'e> StateRun<'e> {
         self.info.name
     }
 
+    /// Reports the data after one step of input/output processing to a
+    /// TestState run (`afterInputPath`, ...); nothing otherwise.
+    #[inline]
+    pub fn inspect(&self, step: &str, value: &Value) {
+        if let Some(p) = self.exec.probe() {
+            p.inspect(step, value);
+        }
+    }
+
     /// `$$` for this state.
     pub fn context(&self) -> Context<'_> {
         Context {
@@ -267,6 +276,13 @@ impl<'e> StateRun<'e> {
             };
             match counters.next(retriers, &error, rand::random::<f64>) {
                 RetryDecision::GiveUp => return Err(error),
+                // TestState does not retry: it says the failure is retriable.
+                RetryDecision::Retry(_) if self.exec.probe().is_some() => {
+                    if let Some(p) = self.exec.probe() {
+                        p.retriable(&error);
+                    }
+                    return Err(Error::interrupted("TestState: retriable"));
+                }
                 RetryDecision::Retry(delay) => {
                     self.retry_count.store(counters.total(), Ordering::Relaxed);
                     // A durable execution keeps its retry counts: after a crash
@@ -350,6 +366,9 @@ impl<'e> StateRun<'e> {
             return Err(error);
         };
         let output = caught(i, &error.to_catch_output(), input).map_err(|e| self.locate(e))?;
+        if let Some(p) = self.exec.probe() {
+            p.caught(&error);
+        }
         self.exited(&output);
         Ok(Transition::Next(catchers[i].next, output))
     }
@@ -387,6 +406,9 @@ impl<'e> StateRun<'e> {
                 .apply_result(input, error.to_catch_output())
                 .map_err(|e| self.locate(e))?,
         };
+        if let Some(p) = self.exec.probe() {
+            p.caught(&error);
+        }
         self.exited(&output);
         Ok(Transition::Next(catcher.next, output))
     }
