@@ -10,6 +10,7 @@
 //! - `realworld`: the real-world corpus, substituted and checked;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
+//! - `testing`: `asl test` and `asl test-state`;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
@@ -24,6 +25,7 @@ mod realworld;
 mod reference;
 mod rules;
 mod substitutions;
+mod testing;
 
 /// A folder of `../shared/` (beside the workspace), or where `env` points: the
 /// folder when it holds `marker`, else `None` with a printed skip, or a panic

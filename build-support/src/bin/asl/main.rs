@@ -9,6 +9,10 @@
 //!   the least-privilege IAM policy for the state machine's role, as JSON.
 //! - `asl graph FILE [--format mermaid|dot|svg|html] [--history HISTORY.json]`:
 //!   the workflow as a graph, coloured by an execution's progress.
+//! - `asl test FILE --mock-config M --test-case T [--input I] [--state-machine NAME]`:
+//!   runs the workflow with a Step Functions Local MockConfigFile test case.
+//! - `asl test-state FILE --state NAME [--input I] [--mock-result J | --mock-error E
+//!   --mock-cause C]`: runs one state as AWS's TestState API does.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
@@ -20,6 +24,7 @@ use asl_build::{CheckOptions, Rule};
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod executions;
+mod runner;
 
 /// Checks Amazon States Language workflows as `asl!` compiles them.
 #[derive(Parser)]
@@ -37,6 +42,11 @@ enum Command {
     Policy(PolicyArgs),
     /// The workflow as a graph (Mermaid, DOT, SVG or a self-contained HTML page).
     Graph(GraphArgs),
+    /// Run the workflow with a Step Functions Local MockConfigFile test case:
+    /// the output on stdout, the states entered on stderr.
+    Test(TestArgs),
+    /// Run one state as AWS's TestState API does, and print its response.
+    TestState(TestStateArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -77,6 +87,60 @@ struct CheckArgs {
     /// Account of the template's stand-in ARNs.
     #[arg(long, default_value = "123456789012", requires = "template")]
     account: String,
+}
+
+#[derive(clap::Args)]
+struct TestArgs {
+    /// The definition.
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The MockConfigFile (Step Functions Local's format).
+    #[arg(long, value_name = "FILE")]
+    mock_config: String,
+    /// The test case of the state machine in the mock config.
+    #[arg(long)]
+    test_case: String,
+    /// The state machine's name in the mock config (default: the file name
+    /// without `.asl.json`/`.asl.yaml`).
+    #[arg(long)]
+    state_machine: Option<String>,
+    /// The execution input, as JSON.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    /// Retry at once after a mocked failure instead of waiting its delay.
+    #[arg(long)]
+    no_retry_delays: bool,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct TestStateArgs {
+    /// The definition.
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The (top-level) state to run.
+    #[arg(long)]
+    state: String,
+    /// The state's input, as JSON.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    /// Variables visible to the state, as a JSON object.
+    #[arg(long)]
+    variables: Option<String>,
+    /// The Task's result, as JSON, instead of calling it.
+    #[arg(long, conflicts_with = "mock_error")]
+    mock_result: Option<String>,
+    /// The Task fails with this error instead of being called.
+    #[arg(long)]
+    mock_error: Option<String>,
+    /// The cause of `--mock-error`.
+    #[arg(long, requires = "mock_error", default_value = "")]
+    mock_cause: String,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
 }
 
 /// Where a state machine lives, for the ARNs a command writes.
@@ -167,6 +231,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Policy(args) => policy(&args),
         Command::Graph(args) => graph(&args),
+        Command::Test(args) => test(&args),
+        Command::TestState(args) => test_state(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
     };
     match result {
@@ -340,5 +406,100 @@ fn read_input(file: &str) -> Result<Vec<u8>, String> {
         Ok(buf)
     } else {
         std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))
+    }
+}
+
+/// A JSON argument.
+fn json_arg(name: &str, text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("{name} is not JSON: {e}"))
+}
+
+/// The program that runs `file`, built (see [`runner`]); `None` when the
+/// definition does not check (its problems printed).
+fn runner_for(
+    file: &str,
+    substitutions: &[(String, String)],
+) -> Result<Option<std::path::PathBuf>, String> {
+    let Some(machine) = load_definition(file, substitutions)? else {
+        return Ok(None);
+    };
+    // Every Task resource the built-ins do not serve is declared: mocked, or
+    // failing with "no task handler" when the test reaches it unmocked.
+    let resources: Vec<String> = machine
+        .task_resources()
+        .into_iter()
+        .filter(|r| asl_lang::integrations::integration(r).is_none())
+        .collect();
+    runner::build(std::path::Path::new(file), &resources, substitutions).map(Some)
+}
+
+/// `asl test`: exit 0 when the execution succeeds, 1 when it fails.
+fn test(args: &TestArgs) -> Result<bool, String> {
+    let input = json_arg("--input", &args.input)?;
+    let state_machine = args.state_machine.clone().unwrap_or_else(|| {
+        let name = std::path::Path::new(&args.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        [
+            ".asl.json",
+            ".asl.yaml",
+            ".asl.yml",
+            ".json",
+            ".yaml",
+            ".yml",
+        ]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext).map(str::to_string))
+        .unwrap_or(name)
+    });
+    let mock_config = std::fs::canonicalize(&args.mock_config)
+        .map_err(|e| format!("{}: {e}", args.mock_config))?;
+    let Some(binary) = runner_for(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let request = serde_json::json!({
+        "mode": "run",
+        "input": input,
+        "mock_config": mock_config.display().to_string(),
+        "state_machine": state_machine,
+        "test_case": args.test_case,
+        "retry_delays": !args.no_retry_delays,
+    });
+    match runner::run(&binary, &request)? {
+        0 => Ok(true),
+        1 => Ok(false),
+        _ => Err("the test could not run (see above)".into()),
+    }
+}
+
+/// `asl test-state`: prints TestState's response.
+fn test_state(args: &TestStateArgs) -> Result<bool, String> {
+    let input = json_arg("--input", &args.input)?;
+    let variables = args
+        .variables
+        .as_deref()
+        .map(|v| json_arg("--variables", v))
+        .transpose()?;
+    let mock_result = args
+        .mock_result
+        .as_deref()
+        .map(|v| json_arg("--mock-result", v))
+        .transpose()?;
+    let Some(binary) = runner_for(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let request = serde_json::json!({
+        "mode": "test-state",
+        "state": args.state,
+        "input": input,
+        "variables": variables,
+        "mock_result": mock_result,
+        "mock_error": args.mock_error,
+        "mock_cause": args.mock_cause,
+    });
+    match runner::run(&binary, &request)? {
+        0 => Ok(true),
+        _ => Err("the state could not run (see above)".into()),
     }
 }

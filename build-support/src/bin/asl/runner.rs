@@ -1,0 +1,218 @@
+//! `asl test` and `asl test-state`: a definition given on the command line
+//! runs the way it runs in a program, compiled by `asl!`. The command writes
+//! a small program around the definition (`asl!` plus a `main` that runs it
+//! with a MockConfigFile, or one state as TestState does), builds it with
+//! cargo against this asl source tree, and runs it. The program is kept and
+//! rebuilt only when the definition changes, so only the first run of a
+//! definition waits for the build.
+//!
+//! The source tree is where this binary was built from, or `$ASL_SOURCE_DIR`.
+//! Programs and their build live under `<source>/target/asl-runner/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// The asl source tree the runner programs depend on.
+fn source_dir() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("ASL_SOURCE_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+    };
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+    if !manifest.contains("name = \"asl\"") {
+        return Err(format!(
+            "`asl test` builds the definition into a program against the asl source tree, which is not at {} (set ASL_SOURCE_DIR)",
+            dir.display()
+        ));
+    }
+    dir.canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// A Rust string literal.
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Writes (when changed) and builds the program for `definition`; returns
+/// the binary.
+pub fn build(
+    definition: &Path,
+    resources: &[String],
+    substitutions: &[(String, String)],
+) -> Result<PathBuf, String> {
+    let source = source_dir()?;
+    let definition = definition
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", definition.display()))?;
+    let key = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(definition.display().to_string().as_bytes());
+        for r in resources {
+            h.update(r.as_bytes());
+        }
+        for (k, v) in substitutions {
+            h.update(k.as_bytes());
+            h.update(v.as_bytes());
+        }
+        h.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let root = source.join("target").join("asl-runner");
+    let dir = root.join(&key);
+    std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let manifest = format!(
+        r#"[package]
+name = "asl-runner-{key}"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+# No debug info: the programs only run tests, and stay small on disk.
+[profile.dev]
+debug = false
+
+[dependencies]
+asl = {{ path = {source}, default-features = false }}
+serde_json = "1"
+tokio = {{ version = "1", features = ["rt", "macros", "time"] }}
+
+[workspace]
+"#,
+        source = lit(&source.display().to_string()),
+        key = key
+    );
+    let resources_list: Vec<String> = resources.iter().map(|r| lit(r)).collect();
+    let subs: Vec<String> = substitutions
+        .iter()
+        .map(|(k, v)| format!("{} => {}", lit(k), lit(v)))
+        .collect();
+    let program = format!(
+        r#"// Written by `asl test`: runs {definition} as asl! compiles it.
+asl::asl!(
+    Flow = {path},
+    resources = [{resources}],
+    substitutions = {{ {subs} }}
+);
+
+use asl::runtime::exec::{{ExecutionOptions, History, Runtime, TestStateRequest}};
+use serde_json::Value;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {{
+    let arg = std::env::args().nth(1).unwrap_or_default();
+    let req: Value = serde_json::from_str(&arg).unwrap_or_default();
+    let text = |k: &str| req[k].as_str().unwrap_or_default().to_string();
+    let mut builder = Runtime::builder();
+    if req["mode"] == "run" {{
+        builder = builder.history(History::custom(|e| {{
+            if e.event_type.is_state_entered() {{
+                eprintln!("enter  {{}}", e.state_name.as_deref().unwrap_or(""));
+            }}
+        }}));
+        builder = match builder.mock_config(text("mock_config"), &text("state_machine"), &text("test_case")) {{
+            Ok(b) => b.mock_retry_delays(req["retry_delays"] != false),
+            Err(e) => {{
+                eprintln!("asl test: {{e}}");
+                return std::process::ExitCode::from(2);
+            }}
+        }};
+    }}
+    let runtime = builder.build();
+    if req["mode"] == "run" {{
+        match Flow::run_with(&runtime, req["input"].clone(), ExecutionOptions::default()).await {{
+            Ok(output) => {{
+                println!("{{}}", serde_json::to_string_pretty(&output).unwrap_or_default());
+                std::process::ExitCode::SUCCESS
+            }}
+            Err(e) => {{
+                eprintln!("error: {{}}", e.error().unwrap_or(""));
+                eprintln!("cause: {{}}", e.cause().unwrap_or(""));
+                std::process::ExitCode::from(1)
+            }}
+        }}
+    }} else {{
+        let mut request = TestStateRequest::new(text("state"), req["input"].clone());
+        if let Some(v) = req["variables"].as_object() {{
+            request = request.variables(v.clone());
+        }}
+        if !req["mock_result"].is_null() {{
+            request = request.mock_result(req["mock_result"].clone());
+        }} else if !req["mock_error"].is_null() {{
+            request = request.mock_error(text("mock_error"), text("mock_cause"));
+        }}
+        match Flow::test_state(&runtime, request).await {{
+            Ok(response) => {{
+                println!("{{}}", serde_json::to_string_pretty(&response.to_json()).unwrap_or_default());
+                std::process::ExitCode::SUCCESS
+            }}
+            Err(e) => {{
+                eprintln!("asl test-state: {{e}}");
+                std::process::ExitCode::from(2)
+            }}
+        }}
+    }}
+}}
+"#,
+        definition = definition.display(),
+        path = lit(&definition.display().to_string()),
+        resources = resources_list.join(", "),
+        subs = subs.join(", "),
+    );
+    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
+    write_if_changed(&dir.join("src/main.rs"), &program)?;
+    // The source tree's lock file: the same dependency versions as its tests.
+    if !dir.join("Cargo.lock").exists()
+        && let Ok(lock) = std::fs::read_to_string(source.join("Cargo.lock"))
+    {
+        write_if_changed(&dir.join("Cargo.lock"), &lock)?;
+    }
+    let target = root.join("target");
+    let binary = target.join("debug").join(format!("asl-runner-{key}"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    if !binary.exists() {
+        eprintln!(
+            "asl: building {} into a program (the first build takes a minute)",
+            definition.display()
+        );
+    }
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building the program for {} failed",
+            definition.display()
+        ));
+    }
+    Ok(binary)
+}
+
+/// Writes `text` unless the file holds it already; through a temporary file
+/// and a rename, so a concurrent `asl test` never reads half a file.
+fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Runs the program with one request; returns its exit code.
+pub fn run(binary: &Path, request: &Value) -> Result<i32, String> {
+    let status = Command::new(binary)
+        .arg(request.to_string())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    Ok(status.code().unwrap_or(1))
+}
