@@ -136,13 +136,16 @@ fn fill(template: &str, task: &Task, target: &Target) -> Option<String> {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let close = rest[open..].find('}').map(|c| open + c)?;
-        let name = &rest[open + 1..close];
+        let (name, modifier) = match rest[open + 1..close].split_once('#') {
+            Some((n, m)) => (n, Some(m)),
+            None => (&rest[open + 1..close], None),
+        };
         match name {
             "partition" => out.push_str(&target.partition),
             "region" => out.push_str(&target.region),
             "account" => out.push_str(&target.account),
             _ => match field(task, name) {
-                FieldValue::Literal(v) => out.push_str(v),
+                FieldValue::Literal(v) => out.push_str(&modify(v, modifier, target)?),
                 FieldValue::Dynamic => return Some("*".into()),
                 FieldValue::Absent => return None,
             },
@@ -153,8 +156,48 @@ fn fill(template: &str, task: &Task, target: &Target) -> Option<String> {
     Some(out)
 }
 
+/// A field's value through a template modifier (see
+/// [`asl_lang::integrations::iam`]); `None` when the modified value does not
+/// exist (a qualified function has no `:*`).
+fn modify(value: &str, modifier: Option<&str>, target: &Target) -> Option<String> {
+    let function_arn = || {
+        if value.starts_with("arn:") {
+            value.to_string()
+        } else {
+            format!(
+                "arn:{}:lambda:{}:{}:function:{value}",
+                target.partition, target.region, target.account
+            )
+        }
+    };
+    Some(match modifier {
+        None => value.to_string(),
+        Some("execution") if value.contains(":stateMachine:") => {
+            value.replacen(":stateMachine:", ":execution:", 1)
+        }
+        Some("execution") => "*".to_string(),
+        Some("lambda") => function_arn(),
+        Some("lambda-versions") => {
+            let arn = function_arn();
+            // arn:partition:lambda:region:account:function:name[:qualifier]
+            if arn.split(':').count() > 7 {
+                return None;
+            }
+            format!("{arn}:*")
+        }
+        Some(_) => value.to_string(),
+    })
+}
+
 fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
     let arn = &task.resource.value.arn;
+    // Integrations asl does not run yet, whose IAM the catalogue knows.
+    if task.integration().is_none()
+        && let Some((known, pattern)) = asl_lang::integrations::iam::lookup(arn)
+    {
+        statements(&known.iam, pattern, task, target, p);
+        return;
+    }
     let Some(integration) = task.integration() else {
         match task_arn(arn) {
             Ok(TaskArn::LambdaFunction { .. }) => {
@@ -169,16 +212,36 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         }
         return;
     };
-    let iam = &integration.api.spec().iam;
+    statements(
+        &integration.api.spec().iam,
+        integration.pattern,
+        task,
+        target,
+        p,
+    );
+}
+
+/// The statements of `iam` for a Task called with `pattern`.
+fn statements(
+    iam: &asl_lang::integrations::Iam,
+    pattern: asl_lang::integrations::Pattern,
+    task: &Task,
+    target: &Target,
+    p: &mut Policy,
+) {
     for statement in iam.statements {
-        if !statement.patterns.is_empty() && !statement.patterns.contains(&integration.pattern) {
+        if !statement.patterns.is_empty() && !statement.patterns.contains(&pattern) {
             continue;
         }
-        let resource = statement
+        // The first alternative that applies; none: the statement does not
+        // apply (a qualified function has no versions to grant).
+        let Some(resource) = statement
             .resource
             .iter()
             .find_map(|t| fill(t, task, target))
-            .unwrap_or_else(|| "*".into());
+        else {
+            continue;
+        };
         add(p, statement.actions, vec![resource], None);
     }
     if let Some(service) = iam.passed_to_service {

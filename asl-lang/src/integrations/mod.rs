@@ -21,6 +21,7 @@
 
 pub mod arn;
 mod eks;
+pub mod iam;
 pub use eks::CALL_METHODS as EKS_CALL_METHODS;
 mod sns;
 
@@ -194,8 +195,9 @@ pub struct IamStatement {
     /// Alternatives, the first that applies: `*`, or an ARN template in which
     /// `{partition}`, `{region}` and `{account}` are the state machine's and
     /// `{Field}` is the literal value of a top-level request field. A template
-    /// whose field is absent is skipped; one whose field is known only at run
-    /// time (`Field.$`, JSONata) makes the resource `*`.
+    /// whose field is absent is skipped (when none applies, neither does the
+    /// statement); one whose field is known only at run time (`Field.$`,
+    /// JSONata) makes the resource `*`.
     pub resource: &'static [&'static str],
     /// Only with these patterns (empty: every pattern).
     pub patterns: &'static [Pattern],

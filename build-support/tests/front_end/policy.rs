@@ -204,6 +204,86 @@ fn dynamic_resources_are_a_wildcard() {
     );
 }
 
+/// Integrations asl does not run yet still get AWS's statements: a nested
+/// execution (`.sync` adds describe, stop and the EventBridge managed rule),
+/// Lambda (the function and its versions), DynamoDB (the table).
+#[test]
+fn integrations_served_elsewhere_get_aws_statements() {
+    let (r, a) = ("us-east-1", "123456789012");
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::states:startExecution.sync:2",
+            r#"{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child", "Input": {}}"#,
+        ),
+        r,
+        a,
+    );
+    let expected: BTreeSet<(String, String, String)> = [
+        ("states:startexecution", "arn:aws:states:us-east-1:123456789012:stateMachine:Child"),
+        ("states:describeexecution", "arn:aws:states:us-east-1:123456789012:execution:Child:*"),
+        ("states:stopexecution", "arn:aws:states:us-east-1:123456789012:execution:Child:*"),
+        ("events:puttargets", "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+        ("events:putrule", "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+        ("events:describerule", "arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+    ]
+    .into_iter()
+    .map(|(x, y)| (x.to_string(), y.to_string(), String::new()))
+    .collect();
+    assert_eq!(g, expected);
+    // Request-response: only the start.
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::states:startExecution",
+            r#"{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child"}"#,
+        ),
+        r,
+        a,
+    );
+    assert_eq!(g.len(), 1, "{g:?}");
+    // Lambda by name: the function's ARN and its versions; qualified: itself.
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::lambda:invoke",
+            r#"{"FunctionName": "charge"}"#,
+        ),
+        r,
+        a,
+    );
+    let resources: Vec<String> = g.into_iter().map(|g| g.1).collect();
+    assert_eq!(
+        resources,
+        [
+            "arn:aws:lambda:us-east-1:123456789012:function:charge",
+            "arn:aws:lambda:us-east-1:123456789012:function:charge:*"
+        ]
+    );
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::lambda:invoke",
+            r#"{"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:charge:prod"}"#,
+        ),
+        r,
+        a,
+    );
+    assert_eq!(g.len(), 1, "{g:?}");
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::dynamodb:putItem",
+            r#"{"TableName": "orders", "Item": {}}"#,
+        ),
+        r,
+        a,
+    );
+    assert!(
+        g.contains(&(
+            "dynamodb:putitem".into(),
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders".into(),
+            String::new()
+        )),
+        "{g:?}"
+    );
+}
+
 #[test]
 fn asl_policy_prints_the_document() {
     let Some(dir) = crate::shared_dir("ASL_REFERENCE_DIR", "reference", "iam") else {
