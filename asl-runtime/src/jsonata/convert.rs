@@ -158,8 +158,10 @@ pub(super) fn evaluate_in<'s>(
             .collect();
         KEY_ORDER.with(|k| *k.borrow_mut() = Some(orders));
     }
+    // JSONata's test suite only: the evaluator takes the context item as text.
+    let item = scope.context_item.map(Value::to_string);
     let result = jsonata
-        .evaluate_timeboxed(None, Some(MAX_DEPTH), Some(TIME_LIMIT_MS))
+        .evaluate_timeboxed(item.as_deref(), Some(MAX_DEPTH), Some(TIME_LIMIT_MS))
         .map_err(|e| Failure::from_jsonata(&e))?;
     if result.is_undefined() {
         return Ok(None);

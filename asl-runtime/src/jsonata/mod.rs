@@ -163,6 +163,10 @@ pub struct JsonataScope<'a> {
     pub context: &'a Value,
     /// `$name`: the workflow variables visible to the state.
     pub variables: Option<&'a Map<String, Value>>,
+    /// The context item `$`: always `None` in a workflow (Step Functions
+    /// binds none); JSONata's own test suite sets it to run its cases.
+    #[doc(hidden)]
+    pub context_item: Option<&'a Value>,
 }
 
 impl<'a> JsonataScope<'a> {
@@ -174,6 +178,7 @@ impl<'a> JsonataScope<'a> {
             error_output: None,
             context,
             variables: None,
+            context_item: None,
         }
     }
 
@@ -186,6 +191,14 @@ impl<'a> JsonataScope<'a> {
     /// The same scope with `$states.errorOutput`.
     pub fn with_error_output(mut self, error_output: &'a Value) -> Self {
         self.error_output = Some(error_output);
+        self
+    }
+
+    /// The same scope with a context item `$` (for JSONata's test suite only:
+    /// Step Functions binds none).
+    #[doc(hidden)]
+    pub fn with_context_item(mut self, item: &'a Value) -> Self {
+        self.context_item = Some(item);
         self
     }
 
@@ -341,7 +354,12 @@ impl JsonataExpr {
     /// Evaluates the expression: `Ok(None)` when it yields nothing (undefined).
     pub fn evaluate(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
         let prepared = self.prepared()?;
-        if let Some(answer) = prepared.direct.as_ref().and_then(|d| d.evaluate(scope)) {
+        if let Some(answer) = prepared
+            .direct
+            .as_ref()
+            .filter(|_| scope.context_item.is_none())
+            .and_then(|d| d.evaluate(scope))
+        {
             return Ok(answer);
         }
         self.evaluate_with_jsonata(prepared, scope)
