@@ -34,6 +34,15 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// A value as AWS prints it in causes: strings without quotes, anything else
+/// as JSON text.
+pub(crate) fn display_raw(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// A failure inside a workflow: what a `Retry`/`Catch` matches on and what a failed
 /// execution reports.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,11 +84,7 @@ impl Error {
         kind: &str,
         path: &str,
     ) -> Self {
-        let raw = match value {
-            None => "null".to_string(),
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
+        let raw = value.map_or_else(|| "null".to_string(), display_raw);
         Self::runtime(format!(
             "The {field} field refers to value \"{raw}\" which is not a valid {kind}: {path}"
         ))

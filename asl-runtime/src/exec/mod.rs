@@ -157,6 +157,7 @@ pub struct RuntimeBuilder {
     data_limit: PayloadLimit,
     history_limit: Option<u64>,
     mocks: Option<crate::mock::Mocks>,
+    mock_retry_delays: bool,
     store: Option<Arc<dyn ExecutionStore>>,
     owner: Option<String>,
     lease: Duration,
@@ -179,6 +180,7 @@ impl Default for RuntimeBuilder {
             data_limit: PayloadLimit::AWS,
             history_limit: Some(asl_lang::keywords::MAX_HISTORY_EVENTS),
             mocks: None,
+            mock_retry_delays: true,
             store: None,
             owner: None,
             lease: Duration::from_secs(30),
@@ -274,33 +276,24 @@ impl RuntimeBuilder {
     /// # Ok::<(), String>(())
     /// ```
     pub fn mock_config(
-        mut self,
+        self,
         path: impl AsRef<std::path::Path>,
         state_machine: &str,
         test_case: &str,
     ) -> Result<Self, String> {
-        let delays = self.mocks.as_ref().is_none_or(|m| m.retry_delays);
-        let mut mocks = crate::mock::Mocks::from_file(path, state_machine, test_case)?;
-        mocks.retry_delays = delays;
-        self.mocks = Some(mocks);
-        Ok(self)
+        let mocks = crate::mock::Mocks::from_file(path, state_machine, test_case)?;
+        Ok(self.mocks(mocks))
     }
 
-    /// [`Self::mock_config`] from the file's text.
-    pub fn mocks(mut self, mut mocks: crate::mock::Mocks) -> Self {
-        if let Some(old) = &self.mocks {
-            mocks.retry_delays = old.retry_delays;
-        }
+    /// [`Self::mock_config`] from mocks already read ([`crate::mock::Mocks::parse`]).
+    pub fn mocks(mut self, mocks: crate::mock::Mocks) -> Self {
         self.mocks = Some(mocks);
         self
     }
 
-    /// Whether Retry waits its delays after a mocked failure (default true;
-    /// call after [`Self::mock_config`]).
+    /// Whether Retry waits its delays after a mocked failure (default true).
     pub fn mock_retry_delays(mut self, wait: bool) -> Self {
-        if let Some(m) = &mut self.mocks {
-            m.retry_delays = wait;
-        }
+        self.mock_retry_delays = wait;
         self
     }
 
@@ -413,7 +406,10 @@ impl RuntimeBuilder {
                 role_arn,
                 data_limit: self.data_limit,
                 history_limit: self.history_limit,
-                mocks: self.mocks.map(Arc::new),
+                mocks: self.mocks.map(|mut m| {
+                    m.retry_delays = self.mock_retry_delays;
+                    Arc::new(m)
+                }),
                 durability: self.store.map(|store| {
                     Arc::new(durable::Durability::new(durable::DurableSettings {
                         store,

@@ -116,16 +116,11 @@ impl TestStateResponse {
             m.insert("nextState".into(), Value::String(n.clone()));
         }
         m.insert("status".into(), Value::String(self.status.as_str().into()));
+        // Each step's data as JSON text, as TestState gives it.
         let inspection: Map<String, Value> = self
             .inspection_data
             .iter()
-            .map(|(k, v)| {
-                let text = match (k.as_str(), v) {
-                    ("variables", v) => v.to_string(),
-                    (_, v) => v.to_string(),
-                };
-                (k.clone(), Value::String(text))
-            })
+            .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
             .collect();
         m.insert("inspectionData".into(), Value::Object(inspection));
         Value::Object(m)
@@ -209,38 +204,20 @@ pub async fn run<W: Workflow>(
         .map(|s| s.to_string());
     let caught = lock(&probe.caught).take();
     let retriable = lock(&probe.retriable).take();
-    Ok(match (result, retriable, caught) {
-        (Err(_), Some(error), _) => TestStateResponse {
-            status: TestStatus::Retriable,
-            output: None,
-            error: Some(error.error.to_string()),
-            cause: error.cause,
-            next_state: None,
-            inspection_data: inspection,
-        },
-        (Ok(output), _, Some(error)) => TestStateResponse {
-            status: TestStatus::CaughtError,
-            output: Some(output),
-            error: Some(error.error.to_string()),
-            cause: error.cause,
-            next_state,
-            inspection_data: inspection,
-        },
-        (Ok(output), _, None) => TestStateResponse {
-            status: TestStatus::Succeeded,
-            output: Some(output),
-            error: None,
-            cause: None,
-            next_state,
-            inspection_data: inspection,
-        },
-        (Err(error), None, _) => TestStateResponse {
-            status: TestStatus::Failed,
-            output: None,
-            error: Some(error.error.to_string()),
-            cause: error.cause,
-            next_state: None,
-            inspection_data: inspection,
-        },
+    // RETRIABLE and CAUGHT_ERROR are what the state's Retry and Catch made of
+    // a failure; only a run that ended with an output goes on to a next state.
+    let (status, output, error) = match (result, retriable, caught) {
+        (Err(_), Some(error), _) => (TestStatus::Retriable, None, Some(error)),
+        (Ok(output), _, Some(error)) => (TestStatus::CaughtError, Some(output), Some(error)),
+        (Ok(output), _, None) => (TestStatus::Succeeded, Some(output), None),
+        (Err(error), None, _) => (TestStatus::Failed, None, Some(error)),
+    };
+    Ok(TestStateResponse {
+        status,
+        next_state: next_state.filter(|_| output.is_some()),
+        output,
+        error: error.as_ref().map(|e| e.error.to_string()),
+        cause: error.and_then(|e| e.cause),
+        inspection_data: inspection,
     })
 }

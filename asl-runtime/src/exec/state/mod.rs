@@ -17,7 +17,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::error::{Error, names};
+use crate::error::{Error, display_raw, names};
 use crate::limits::MAX_DATA_DEPTH;
 use crate::path::ReferencePath;
 use crate::retry::Retrier;
@@ -257,9 +257,10 @@ impl<'e> StateRun<'e> {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        // Nothing runs once the history is full (a Task's call included).
-        self.exec.check_history()?;
+        // Nothing runs once the history is full (a Task's call included):
+        // checked before every attempt.
         if retriers.is_empty() {
+            self.exec.check_history()?;
             return body().await.map_err(|e| self.locate(e));
         }
         let mut counters = RetryCounters::from_used(
@@ -276,14 +277,12 @@ impl<'e> StateRun<'e> {
             };
             match counters.next(retriers, &error, rand::random::<f64>) {
                 RetryDecision::GiveUp => return Err(error),
-                // TestState does not retry: it says the failure is retriable.
-                RetryDecision::Retry(_) if self.exec.probe().is_some() => {
+                RetryDecision::Retry(delay) => {
+                    // TestState does not retry: it says the failure is retriable.
                     if let Some(p) = self.exec.probe() {
                         p.retriable(&error);
+                        return Err(Error::interrupted("TestState: retriable"));
                     }
-                    return Err(Error::interrupted("TestState: retriable"));
-                }
-                RetryDecision::Retry(delay) => {
                     self.retry_count.store(counters.total(), Ordering::Relaxed);
                     // A durable execution keeps its retry counts: after a crash
                     // the state goes on with the retries it has left.
@@ -453,14 +452,6 @@ impl<'e> StateRun<'e> {
 /// `...+01:00`, fractional seconds).
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
     crate::choice::parse_date_time(text)
-}
-
-/// A value as AWS prints it after `==` in causes: strings without quotes.
-fn display_raw(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// An upper bound of the compact JSON size of `value` (every string character

@@ -36,18 +36,27 @@ impl StateRun<'_> {
             self.exec
                 .record(EventType::TaskScheduled, name, Value::Null);
         }
-        // A state the runtime's mock config answers calls nothing.
-        let mocked = self
-            .exec
-            .runtime()
-            .mocks()
-            .and_then(|m| m.answer(self.exec.arn(), self.info.name));
-        let handler = self.exec.runtime().handler(resource);
-        if mocked.is_none() && handler.is_none() {
-            return Err(Error::runtime(format!(
-                "No task handler is registered for resource '{resource}'."
-            )));
+        // Who answers: the runtime's mock config, when it mocks this state
+        // (then nothing is called), else the resource's handler.
+        enum Answer<'h> {
+            Mocked(crate::mock::MockResponse),
+            Handler(&'h std::sync::Arc<dyn crate::task::TaskHandler>),
         }
+        let runtime = self.exec.runtime();
+        let answer = match runtime
+            .mocks()
+            .and_then(|m| m.answer(self.exec.arn(), self.info.name))
+        {
+            Some(mocked) => Answer::Mocked(mocked),
+            None => match runtime.handler(resource) {
+                Some(handler) => Answer::Handler(handler),
+                None => {
+                    return Err(Error::runtime(format!(
+                        "No task handler is registered for resource '{resource}'."
+                    )));
+                }
+            },
+        };
         let signal = HeartbeatSignal::new();
         let mut task = TaskContext::new(resource, self.info.name);
         task.timeout = timeout;
@@ -64,12 +73,9 @@ impl StateRun<'_> {
             self.exec.flush(|_| {}).await?;
         }
         let task = task.with_execution(self.exec, self.entered_id, self.attempt());
-        let call: crate::task::BoxFuture<'_, Result<Value, Error>> = match (mocked, handler) {
-            (Some(answer), _) => Box::pin(std::future::ready(answer.to_result())),
-            (None, Some(handler)) => handler.invoke(&task, parameters),
-            (None, None) => Box::pin(std::future::ready(Err(Error::runtime(format!(
-                "No task handler is registered for resource '{resource}'."
-            ))))),
+        let call: crate::task::BoxFuture<'_, Result<Value, Error>> = match answer {
+            Answer::Mocked(mocked) => Box::pin(std::future::ready(mocked.to_result())),
+            Answer::Handler(handler) => handler.invoke(&task, parameters),
         };
         let invocation = watch_heartbeats(call, heartbeat, &signal);
         // TimeoutSeconds bounds the whole task whatever its heartbeats; whichever
