@@ -418,16 +418,7 @@ async fn get_owned(t: &Tx<'_>, arn: String) -> Result<ExecutionRecord, StoreErro
 
 async fn insert_events(t: &Tx<'_>, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
     // Sent together: tokio-postgres pipelines the statements of one connection.
-    let rows: Vec<(i64, i64, String)> = events
-        .iter()
-        .map(|e| {
-            (
-                e.id as i64,
-                to_millis(e.timestamp),
-                schema::text(&e.details),
-            )
-        })
-        .collect();
+    let rows: Vec<(i64, i64, String)> = events.iter().map(schema::event_row).collect();
     let inserts = events
         .iter()
         .zip(&rows)
@@ -514,17 +505,7 @@ async fn apply_write(t: &Tx<'_>, write: Write) -> Result<(), StoreError> {
             p.wait_until.map(to_millis),
         )
     });
-    let events: Vec<(i64, i64, String)> = write
-        .events
-        .iter()
-        .map(|e| {
-            (
-                e.id as i64,
-                to_millis(e.timestamp),
-                schema::text(&e.details),
-            )
-        })
-        .collect();
+    let events: Vec<(i64, i64, String)> = write.events.iter().map(schema::event_row).collect();
     let progress: Vec<(i64, String)> = write
         .progress
         .iter()

@@ -357,3 +357,9 @@ pub(crate) fn redriven_event(id: u64, redrive_count: u32, now: OffsetDateTime) -
 pub(crate) fn text(value: &Value) -> String {
     value.to_string()
 }
+
+/// An event's id, time (milliseconds) and details as `INSERT_EVENT` stores
+/// them (its type and state go as they are).
+pub(crate) fn event_row(e: &StoredEvent) -> (i64, i64, String) {
+    (e.id as i64, to_millis(e.timestamp), text(&e.details))
+}

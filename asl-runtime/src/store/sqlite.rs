@@ -194,15 +194,9 @@ fn insert_events(conn: &Connection, arn: &str, events: &[StoredEvent]) -> Result
         .prepare_cached(&sql(schema::INSERT_EVENT))
         .map_err(db)?;
     for e in events {
-        stmt.execute(params![
-            arn,
-            e.id as i64,
-            to_millis(e.timestamp),
-            e.event_type,
-            e.state,
-            schema::text(&e.details)
-        ])
-        .map_err(db)?;
+        let (id, at, details) = schema::event_row(e);
+        stmt.execute(params![arn, id, at, e.event_type, e.state, details])
+            .map_err(db)?;
     }
     Ok(())
 }
