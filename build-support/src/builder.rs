@@ -333,14 +333,19 @@ pub fn format_file(tokens: TokenStream, file_name: &str) -> Result<String, Strin
     ))
 }
 
-fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes `text` to `path` unless the file holds it already (so cargo sees no
+/// change), creating its folder; through a temporary file and a rename, so a
+/// concurrent reader (another build, `asl test`) never reads half a file.
+pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    std::fs::write(path, text)
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// `ManageEksCluster` → `manage_eks_cluster`.

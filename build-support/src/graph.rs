@@ -105,7 +105,6 @@ impl Progress {
         let mut progress = Progress::default();
         // The states entered and not yet left, innermost last.
         let mut open: Vec<String> = Vec::new();
-        let mut finished = false;
         for event in events {
             let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
             let details = event
@@ -159,7 +158,6 @@ impl Progress {
                     text("cause").map(|v| plain(&v)).unwrap_or_default(),
                 );
                 if kind.starts_with("Execution") {
-                    finished = true;
                     // Every state still open failed with the execution.
                     for name in &open {
                         if let Some(entry) = progress.states.get_mut(name) {
@@ -173,11 +171,8 @@ impl Progress {
                 {
                     entry.error = Some(error);
                 }
-            } else if kind == "ExecutionSucceeded" {
-                finished = true;
             }
         }
-        let _ = finished;
         Ok(progress)
     }
 }

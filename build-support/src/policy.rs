@@ -177,16 +177,16 @@ fn modify(value: &str, modifier: Option<&str>, target: &Target) -> Option<String
         }
         Some("execution") => "*".to_string(),
         Some("lambda") => function_arn(),
-        Some("lambda-versions") => {
-            let arn = function_arn();
-            // arn:partition:lambda:region:account:function:name[:qualifier]
-            if arn.split(':').count() > 7 {
-                return None;
-            }
-            format!("{arn}:*")
-        }
+        Some("lambda-versions") => return versions_of(&function_arn()),
         Some(_) => value.to_string(),
     })
+}
+
+/// The versions and aliases of an unqualified Lambda function ARN
+/// (`arn:partition:lambda:region:account:function:NAME`): `ARN:*`. `None`
+/// for a qualified one (`...:NAME:prod`), which names one version already.
+fn versions_of(function_arn: &str) -> Option<String> {
+    (function_arn.split(':').count() <= 7).then(|| format!("{function_arn}:*"))
 }
 
 fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
@@ -203,9 +203,7 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
             Ok(TaskArn::LambdaFunction { .. }) => {
                 // The function as written, and (unqualified) its versions and aliases.
                 let mut resources = vec![arn.clone()];
-                if arn.matches(':').count() == 6 {
-                    resources.push(format!("{arn}:*"));
-                }
+                resources.extend(versions_of(arn));
                 add(p, &["lambda:InvokeFunction"], resources, None);
             }
             _ => p.not_covered.push((state.to_string(), arn.clone())),

@@ -200,16 +200,9 @@ pub fn substitute(
                     out.push('}');
                 } else if let Some(value) = subs.get(inner) {
                     out.push_str(value);
-                } else if unquoted {
-                    out.push_str("null");
-                    left.push(Placeholder {
-                        name: inner.to_string(),
-                        start: at,
-                        end: out.len(),
-                        unquoted,
-                    });
                 } else {
-                    out.push_str(&text[i..=close]);
+                    // Left as written, or as `null` outside a JSON string.
+                    out.push_str(if unquoted { "null" } else { &text[i..=close] });
                     left.push(Placeholder {
                         name: inner.to_string(),
                         start: at,
@@ -295,15 +288,13 @@ pub fn yaml_to_json(text: &str, cloudformation: bool) -> Result<(String, SourceM
             offset: offset_of(e.marker()),
         })?;
         let mut at = offset_of(&mark);
-        let in_value_position = stack
-            .last()
-            .is_some_and(|o| o.mapping && o.entries % 2 == 1);
+        // In a mapping, entries alternate key, value: where this node stands.
+        let (is_key, in_value_position) = match stack.last() {
+            Some(o) if o.mapping => (o.entries % 2 == 0, o.entries % 2 == 1),
+            _ => (false, false),
+        };
         match event {
-            Event::Scalar(..)
-                if stack
-                    .last()
-                    .is_some_and(|o| o.mapping && o.entries % 2 == 0) =>
-            {
+            Event::Scalar(..) if is_key => {
                 last_key_at = at;
             }
             Event::MappingStart(..) | Event::SequenceStart(..) if in_value_position => {
@@ -347,9 +338,6 @@ pub fn yaml_to_json(text: &str, cloudformation: bool) -> Result<(String, SourceM
             }
             map.produced(out.len(), at);
         }
-        let is_key = stack
-            .last()
-            .is_some_and(|o| o.mapping && o.entries % 2 == 1);
         match event {
             Event::StreamEnd => break,
             Event::DocumentStart => {
@@ -383,7 +371,7 @@ pub fn yaml_to_json(text: &str, cloudformation: bool) -> Result<(String, SourceM
                 }
             }
             Event::Alias(anchor) => match anchors.get(&anchor) {
-                Some(json) if !is_key => out.push_str(&json.clone()),
+                Some(json) if !is_key => out.push_str(json),
                 _ => {
                     return Err(YamlError {
                         message: "an alias must name an anchored value (and cannot be a key)"
@@ -393,7 +381,6 @@ pub fn yaml_to_json(text: &str, cloudformation: bool) -> Result<(String, SourceM
                 }
             },
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                let mapping = is_mapping;
                 if is_key {
                     return Err(YamlError {
                         message: "a key must be a scalar to be a JSON member name".into(),
@@ -415,13 +402,13 @@ pub fn yaml_to_json(text: &str, cloudformation: bool) -> Result<(String, SourceM
                     out.push_str(open);
                 }
                 stack.push(Open {
-                    mapping,
+                    mapping: is_mapping,
                     entries: 0,
                     anchor,
                     start,
                     wrapped: wrap.is_some(),
                 });
-                out.push(if mapping { '{' } else { '[' });
+                out.push(if is_mapping { '{' } else { '[' });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(open) = stack.pop() {

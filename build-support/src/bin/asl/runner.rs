@@ -66,7 +66,6 @@ pub fn build(
     };
     let root = source.join("target").join("asl-runner");
     let dir = root.join(&key);
-    std::fs::create_dir_all(dir.join("src")).map_err(|e| format!("{}: {e}", dir.display()))?;
     let manifest = format!(
         r#"[package]
 name = "asl-runner-{key}"
@@ -197,15 +196,8 @@ async fn main() -> std::process::ExitCode {{
     Ok(binary)
 }
 
-/// Writes `text` unless the file holds it already; through a temporary file
-/// and a rename, so a concurrent `asl test` never reads half a file.
 fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    asl_build::builder::write_if_changed(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Runs the program with one request; returns its exit code.
