@@ -31,7 +31,13 @@ pub struct Case {
 include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
 
 fn main() {
-    let own_ok = run_own_cases();
+    // Every case runs on this paused clock.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("tokio runtime");
+    let own_ok = run_own_cases(&rt);
     let Some(corpus) = CORPUS else {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             eprintln!("conformance: corpus missing (set ASL_CONFORMANCE_DIR) and CI=true");
@@ -47,11 +53,6 @@ fn main() {
     };
     let expected_failures = load_expected_failures();
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("tokio runtime");
     let (mut passed, mut failed, mut status_only) = (0usize, 0usize, 0usize);
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
@@ -113,12 +114,7 @@ fn main() {
 }
 
 /// The project's own cases: every one must pass.
-fn run_own_cases() -> bool {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("tokio runtime");
+fn run_own_cases(rt: &tokio::runtime::Runtime) -> bool {
     let (mut passed, mut failed) = (0usize, 0usize);
     for case in OWN_CASES {
         let name = case.file.rsplit('/').next().unwrap_or(case.file);
