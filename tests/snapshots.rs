@@ -7,11 +7,24 @@
 use asl_build::builder::generate_file;
 use asl_build::codegen::Options;
 
+/// The EKS sample's resources, declared: the snapshot runs on scripted
+/// handlers (`compiled_snapshots.rs`), so it needs none of asl's integration
+/// features (which a declared resource does not require).
+const EKS_SAMPLE_RESOURCES: &[&str] = &[
+    "arn:aws:states:::eks:createCluster.sync",
+    "arn:aws:states:::eks:createNodegroup.sync",
+    "arn:aws:states:::eks:runJob.sync",
+    "arn:aws:states:::sns:publish",
+    "arn:aws:states:::eks:call",
+    "arn:aws:states:::eks:deleteNodegroup.sync",
+    "arn:aws:states:::eks:deleteCluster.sync",
+];
+
 const WORKFLOWS: &[(&str, &str, &[&str])] = &[
     (
         "ManageEksCluster",
         "../examples/manage-eks-cluster.asl.json",
-        &[],
+        EKS_SAMPLE_RESOURCES,
     ),
     ("Counter", "workflows/counter.asl.json", &[]),
     ("LabelItems", "workflows/map.asl.json", &[]),

@@ -27,6 +27,7 @@ fn ui() {
         "missing_integration_parameter",
         "invalid_json",
         "undeclared_resource",
+        "disabled_feature",
         "missing_file",
         "unsubstituted_placeholder",
     ] {

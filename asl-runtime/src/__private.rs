@@ -18,6 +18,7 @@ pub use std::vec::Vec;
 pub use serde_json::{Map, Number, Value};
 
 pub use crate::__reference_path as path;
+pub use crate::__require_feature as require_feature;
 pub use crate::__workflow_api as workflow_api;
 pub use crate::choice::Cmp;
 

@@ -6,7 +6,9 @@
 //!   [`ExecutionOptions`], [`ExecutionError`] ([`exec`]).
 //! - [`task`]: the seam between Task states and whatever does the work
 //!   ([`task::TaskHandler`], [`task::handler_fn`]).
-//! - `integrations` (feature `integrations`): Amazon EKS, Kubernetes, Amazon SNS.
+//! - `integrations` (a feature per family: `eks`, `sns`, `lambda`, `dynamodb`, `s3`,
+//!   `sqs`, `events`, `sfn`, `http`; `integrations` turns on all): the built-in
+//!   service integrations ([`features`]).
 //! - [`store`]: durable executions (SQLite, PostgreSQL) and the execution API
 //!   (`Runtime::start_execution`, `describe_execution`, `stop_execution`,
 //!   `redrive_execution`, ...).
@@ -25,7 +27,13 @@ pub mod __private;
 mod choice;
 pub mod error;
 pub mod exec;
-#[cfg(feature = "integrations")]
+pub mod features;
+// A program that enables some families leaves helpers of the others unused.
+#[cfg(feature = "aws")]
+#[cfg_attr(
+    not(feature = "integrations"),
+    allow(dead_code, unused_imports, unused_macros, unused_variables)
+)]
 pub mod integrations;
 pub mod intrinsics;
 pub mod jsonata;

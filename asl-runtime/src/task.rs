@@ -16,6 +16,12 @@ use crate::exec::execution::Execution;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The key under which a handler serves every Lambda function ARN
+/// (`arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`)
+/// that has no handler of its own: `RuntimeBuilder::handler(ANY_LAMBDA_FUNCTION, h)`.
+/// The built-in Lambda integration registers itself here.
+pub const ANY_LAMBDA_FUNCTION: &str = "arn:*:lambda:*:*:function:*";
+
 /// Where a running task's heartbeats go: the engine waits on it to enforce
 /// `HeartbeatSeconds`; a handler reaches it through [`TaskContext::send_heartbeat`].
 ///
@@ -93,6 +99,12 @@ impl<'a> TaskContext<'a> {
     ) -> Self {
         self.execution = Some((execution, entered_event_id, attempt));
         self
+    }
+
+    /// The runtime the task runs in, inside the engine (nested executions
+    /// start their child there).
+    pub fn runtime(&self) -> Option<&crate::Runtime> {
+        self.execution.map(|(e, _, _)| &e.runtime)
     }
 
     /// The execution's ARN (`$$.Execution.Id`), inside the engine.

@@ -178,8 +178,33 @@ fn modify(value: &str, modifier: Option<&str>, target: &Target) -> Option<String
         Some("execution") => "*".to_string(),
         Some("lambda") => function_arn(),
         Some("lambda-versions") => return versions_of(&function_arn()),
+        Some("sqs") => return queue_arn(value, target),
         Some(_) => value.to_string(),
     })
+}
+
+/// The ARN of the queue a queue URL names
+/// (`https://sqs.<region>.amazonaws.com/<account>/<name>`); `None` for
+/// anything else.
+fn queue_arn(url: &str, target: &Target) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let mut parts = rest.split('/');
+    let host = parts.next()?;
+    let (account, name) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() || account.is_empty() || name.is_empty() {
+        return None;
+    }
+    let region = match host.split('.').collect::<Vec<_>>().as_slice() {
+        ["sqs", region, ..] => region.to_string(),
+        [region, "queue", ..] => region.to_string(),
+        _ => target.region.clone(),
+    };
+    Some(format!(
+        "arn:{}:sqs:{region}:{account}:{name}",
+        target.partition
+    ))
 }
 
 /// The versions and aliases of an unqualified Lambda function ARN
@@ -193,9 +218,9 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
     let arn = &task.resource.value.arn;
     // Integrations asl does not run yet, whose IAM the catalogue knows.
     if task.integration().is_none()
-        && let Some((known, pattern)) = asl_lang::integrations::iam::lookup(arn)
+        && let Some((iam, pattern)) = asl_lang::integrations::iam::lookup(arn)
     {
-        statements(&known.iam, pattern, task, target, p);
+        statements(iam, pattern, task, target, p);
         return;
     }
     let Some(integration) = task.integration() else {

@@ -32,7 +32,12 @@ const _: () = {
         "arn:aws:states:::eks:createNodegroup.sync", "arn:aws:states:::eks:runJob.sync",
         "arn:aws:states:::sns:publish", "arn:aws:states:::eks:call",
         "arn:aws:states:::eks:deleteNodegroup.sync",
-        "arn:aws:states:::eks:deleteCluster.sync"], []
+        "arn:aws:states:::eks:deleteCluster.sync"],
+        ["arn:aws:states:::eks:createCluster.sync",
+        "arn:aws:states:::eks:createNodegroup.sync", "arn:aws:states:::eks:runJob.sync",
+        "arn:aws:states:::sns:publish", "arn:aws:states:::eks:call",
+        "arn:aws:states:::eks:deleteNodegroup.sync",
+        "arn:aws:states:::eks:deleteCluster.sync"]
     );
     static __L0: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
         "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",

@@ -21,6 +21,7 @@ const fn control_plane(
 ) -> Spec {
     Spec {
         name,
+        feature: "eks",
         patterns: CONTROL_PLANE,
         served_elsewhere: &[],
         request,
@@ -283,6 +284,7 @@ const KUBERNETES_IAM: Iam = Iam {
 
 pub(super) static RUN_JOB: Spec = Spec {
     name: "eks:runJob",
+    feature: "eks",
     patterns: CONTROL_PLANE,
     served_elsewhere: &[],
     request: &[
@@ -312,13 +314,14 @@ pub const CALL_METHODS: [&str; 6] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PA
 
 pub(super) static CALL: Spec = Spec {
     name: "eks:call",
+    feature: "eks",
     patterns: &[Pattern::RequestResponse],
     served_elsewhere: &[],
     request: &[
         req("ClusterName", S),
         req("CertificateAuthority", S),
         req("Endpoint", S),
-        req("Method", S),
+        req("Method", Shape::Value(Type::Enum(&CALL_METHODS))),
         req("Path", S),
         opt("QueryParameters", Shape::Value(Type::StringListMap)),
         opt("RequestBody", Shape::Value(Type::Any)),

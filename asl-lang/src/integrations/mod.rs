@@ -20,10 +20,34 @@
 //! ```
 
 pub mod arn;
+mod dynamodb;
 mod eks;
+mod events;
+mod http;
 pub mod iam;
-pub use eks::CALL_METHODS as EKS_CALL_METHODS;
+mod lambda;
+mod s3;
+mod sfn;
 mod sns;
+mod sqs;
+pub use eks::CALL_METHODS as EKS_CALL_METHODS;
+pub use http::METHODS as HTTP_METHODS;
+
+/// The Cargo features of `asl` (and `asl-runtime`) that each bring one family
+/// of integrations, as [`Spec::feature`] names them.
+pub const FEATURES: &[&str] = &[
+    "eks", "sns", "lambda", "dynamodb", "s3", "sqs", "events", "sfn", "http",
+];
+
+/// The feature that serves plain Lambda function ARNs
+/// (`arn:aws:lambda:…:function:NAME`).
+pub const LAMBDA_FUNCTION_FEATURE: &str = "lambda";
+
+/// Is `arn` a Lambda function ARN, which runs as a built-in integration (the
+/// Invoke API, the result being the payload)?
+pub fn is_lambda_function(arn: &str) -> bool {
+    matches!(arn::task_arn(arn), Ok(arn::TaskArn::LambdaFunction { .. }))
+}
 
 /// An AWS partition: the second field of an ARN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,24 +81,35 @@ pub enum Pattern {
     RequestResponse,
     /// `.sync`: wait until the job or resource is done.
     Sync,
+    /// `.sync:2`: `.sync` whose output is JSON instead of JSON text (nested
+    /// executions: `Output` parsed).
+    Sync2,
     /// `.waitForTaskToken`: wait for a callback with `$$.Task.Token`.
     WaitForTaskToken,
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 3] = [
+    pub const ALL: [Pattern; 4] = [
         Pattern::RequestResponse,
         Pattern::Sync,
+        Pattern::Sync2,
         Pattern::WaitForTaskToken,
     ];
 
-    /// What the pattern appends to the resource ARN: ``, `.sync`, `.waitForTaskToken`.
+    /// What the pattern appends to the resource ARN: ``, `.sync`, `.sync:2`,
+    /// `.waitForTaskToken`.
     pub const fn suffix(self) -> &'static str {
         match self {
             Pattern::RequestResponse => "",
             Pattern::Sync => ".sync",
+            Pattern::Sync2 => ".sync:2",
             Pattern::WaitForTaskToken => ".waitForTaskToken",
         }
+    }
+
+    /// `.sync` or `.sync:2`: the task waits for the job to end.
+    pub const fn waits(self) -> bool {
+        matches!(self, Pattern::Sync | Pattern::Sync2)
     }
 
     fn from_suffix(suffix: &str) -> Option<Pattern> {
@@ -94,10 +129,30 @@ pub enum Api {
     EksRunJob,
     EksCall,
     SnsPublish,
+    LambdaInvoke,
+    DynamoDbGetItem,
+    DynamoDbPutItem,
+    DynamoDbUpdateItem,
+    DynamoDbDeleteItem,
+    DynamoDbQuery,
+    DynamoDbScan,
+    DynamoDbBatchGetItem,
+    DynamoDbBatchWriteItem,
+    DynamoDbTransactWriteItems,
+    S3GetObject,
+    S3PutObject,
+    S3HeadObject,
+    S3ListObjectsV2,
+    S3CopyObject,
+    S3DeleteObject,
+    SqsSendMessage,
+    EventsPutEvents,
+    StatesStartExecution,
+    HttpInvoke,
 }
 
 impl Api {
-    pub const ALL: [Api; 9] = [
+    pub const ALL: [Api; 29] = [
         Api::EksCreateCluster,
         Api::EksDeleteCluster,
         Api::EksCreateNodegroup,
@@ -107,6 +162,26 @@ impl Api {
         Api::EksRunJob,
         Api::EksCall,
         Api::SnsPublish,
+        Api::LambdaInvoke,
+        Api::DynamoDbGetItem,
+        Api::DynamoDbPutItem,
+        Api::DynamoDbUpdateItem,
+        Api::DynamoDbDeleteItem,
+        Api::DynamoDbQuery,
+        Api::DynamoDbScan,
+        Api::DynamoDbBatchGetItem,
+        Api::DynamoDbBatchWriteItem,
+        Api::DynamoDbTransactWriteItems,
+        Api::S3GetObject,
+        Api::S3PutObject,
+        Api::S3HeadObject,
+        Api::S3ListObjectsV2,
+        Api::S3CopyObject,
+        Api::S3DeleteObject,
+        Api::SqsSendMessage,
+        Api::EventsPutEvents,
+        Api::StatesStartExecution,
+        Api::HttpInvoke,
     ];
 
     /// Everything the catalogue knows about this API.
@@ -121,6 +196,26 @@ impl Api {
             Api::EksRunJob => &eks::RUN_JOB,
             Api::EksCall => &eks::CALL,
             Api::SnsPublish => &sns::PUBLISH,
+            Api::LambdaInvoke => &lambda::INVOKE,
+            Api::DynamoDbGetItem => &dynamodb::GET_ITEM,
+            Api::DynamoDbPutItem => &dynamodb::PUT_ITEM,
+            Api::DynamoDbUpdateItem => &dynamodb::UPDATE_ITEM,
+            Api::DynamoDbDeleteItem => &dynamodb::DELETE_ITEM,
+            Api::DynamoDbQuery => &dynamodb::QUERY,
+            Api::DynamoDbScan => &dynamodb::SCAN,
+            Api::DynamoDbBatchGetItem => &dynamodb::BATCH_GET_ITEM,
+            Api::DynamoDbBatchWriteItem => &dynamodb::BATCH_WRITE_ITEM,
+            Api::DynamoDbTransactWriteItems => &dynamodb::TRANSACT_WRITE_ITEMS,
+            Api::S3GetObject => &s3::GET_OBJECT,
+            Api::S3PutObject => &s3::PUT_OBJECT,
+            Api::S3HeadObject => &s3::HEAD_OBJECT,
+            Api::S3ListObjectsV2 => &s3::LIST_OBJECTS_V2,
+            Api::S3CopyObject => &s3::COPY_OBJECT,
+            Api::S3DeleteObject => &s3::DELETE_OBJECT,
+            Api::SqsSendMessage => &sqs::SEND_MESSAGE,
+            Api::EventsPutEvents => &events::PUT_EVENTS,
+            Api::StatesStartExecution => &sfn::START_EXECUTION,
+            Api::HttpInvoke => &http::INVOKE,
         }
     }
 
@@ -138,8 +233,10 @@ impl Api {
 /// What the catalogue knows about one API.
 #[derive(Debug)]
 pub struct Spec {
-    /// `service:action`, e.g. `eks:createCluster`.
+    /// `service:action`, e.g. `eks:createCluster`, `aws-sdk:s3:getObject`.
     pub name: &'static str,
+    /// The Cargo feature that brings it, one of [`FEATURES`].
+    pub feature: &'static str,
     /// The patterns the built-in integration runs; the first is the plain
     /// request-response one where it exists.
     pub patterns: &'static [Pattern],
@@ -260,6 +357,8 @@ pub enum Type {
     ObjectOrString,
     /// Any JSON value.
     Any,
+    /// A string, one of these values.
+    Enum(&'static [&'static str]),
 }
 
 impl Type {
@@ -273,7 +372,17 @@ impl Type {
             Type::StringListMap => "an object of string lists",
             Type::ObjectOrString => "an object or its JSON text",
             Type::Any => "any value",
+            Type::Enum(_) => "one of the documented values",
         }
+    }
+}
+
+/// The Cargo feature that serves `arn`, if it is built in (an integration of
+/// the catalogue, or a Lambda function ARN).
+pub fn feature_of(arn: &str) -> Option<&'static str> {
+    match integration(arn) {
+        Some(i) => Some(i.api.spec().feature),
+        None => is_lambda_function(arn).then_some(LAMBDA_FUNCTION_FEATURE),
     }
 }
 
@@ -375,7 +484,12 @@ mod tests {
     #[test]
     fn every_resource_parses_back_to_itself() {
         let all: Vec<Integration> = resources().collect();
-        assert_eq!(all.len(), 3 * (6 * 2 + 2 + 1 + 1));
+        // EKS control plane 6×2, runJob 2, call 1, SNS 1, Lambda 1, DynamoDB 9,
+        // S3 6, SQS 1, EventBridge 1, nested executions 3, HTTP 1; 3 partitions.
+        assert_eq!(
+            all.len(),
+            3 * (6 * 2 + 2 + 1 + 1 + 1 + 9 + 6 + 1 + 1 + 3 + 1)
+        );
         for i in all {
             assert_eq!(
                 parse_resource(&i.arn()),
@@ -397,8 +511,29 @@ mod tests {
             parse_resource("arn:aws:states:::sns:publish.waitForTaskToken"),
             Resource::Other
         );
+        assert_eq!(
+            parse_resource("arn:aws:states:::lambda:invoke.waitForTaskToken"),
+            Resource::Other
+        );
+        assert!(matches!(
+            parse_resource("arn:aws:states:::states:startExecution.sync:2"),
+            Resource::Integration(Integration {
+                api: Api::StatesStartExecution,
+                pattern: Pattern::Sync2,
+                ..
+            })
+        ));
+        assert_eq!(
+            feature_of("arn:aws:lambda:us-east-1:1:function:f"),
+            Some("lambda")
+        );
+        assert_eq!(
+            feature_of("arn:aws:states:::aws-sdk:s3:getObject"),
+            Some("s3")
+        );
         for other in [
-            "arn:aws:states:::lambda:invoke",
+            "arn:aws:states:::glue:startJobRun.sync",
+            "arn:aws:states:::aws-sdk:s3:createBucket",
             "arn:aws:lambda:us-east-1:1:function:f",
             "arn:aws-xx:states:::eks:call",
             "arn:aws:states:::eks:call.syncc",
@@ -412,6 +547,7 @@ mod tests {
     fn required_fields_are_fields() {
         for api in Api::ALL {
             let spec = api.spec();
+            assert!(FEATURES.contains(&spec.feature), "{}", spec.name);
             assert!(spec.patterns.contains(&Pattern::RequestResponse) || spec.patterns.is_empty());
             for group in spec.one_of {
                 for name in *group {
@@ -426,6 +562,7 @@ mod tests {
                 for template in statement.resource {
                     for part in template.split('{').skip(1) {
                         let name = part.split('}').next().unwrap_or_default();
+                        let name = name.split('#').next().unwrap_or_default();
                         if !matches!(name, "partition" | "region" | "account") {
                             assert!(spec.field(name).is_some(), "{}: {{{name}}}", spec.name);
                         }

@@ -34,7 +34,7 @@ pub struct WorkflowInfo {
 pub struct Execution {
     /// Why the execution fails before its first state (an input over a limit).
     start_error: Option<Error>,
-    pub(super) runtime: Runtime,
+    pub(crate) runtime: Runtime,
     pub(super) info: &'static WorkflowInfo,
     express: bool,
     pub(super) name: String,

@@ -67,6 +67,7 @@ pub struct Runtime {
 #[derive(Clone)]
 struct RuntimeInner {
     handlers: HashMap<String, Arc<dyn TaskHandler>>,
+    workflows: HashMap<String, ChildWorkflow>,
     history: History,
     region: String,
     partition: String,
@@ -127,9 +128,35 @@ impl Runtime {
         }
     }
 
-    /// The handler registered for a `Resource` ARN.
+    /// The handler registered for a `Resource` ARN: the one registered for
+    /// exactly that ARN, else, for a Lambda function ARN, the one registered
+    /// for every function ([`crate::task::ANY_LAMBDA_FUNCTION`]).
     pub fn handler(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
-        self.inner.handlers.get(resource)
+        self.inner.handlers.get(resource).or_else(|| {
+            asl_lang::integrations::is_lambda_function(resource)
+                .then(|| self.inner.handlers.get(crate::task::ANY_LAMBDA_FUNCTION))
+                .flatten()
+        })
+    }
+
+    /// The workflow registered with [`RuntimeBuilder::workflow`] under the
+    /// state machine name `name`, for nested executions.
+    pub fn child_workflow(&self, name: &str) -> Option<ChildWorkflow> {
+        self.inner.workflows.get(name).copied()
+    }
+
+    /// The ARN of a state machine named `name` in this runtime's partition,
+    /// region and account.
+    pub fn state_machine_arn(&self, name: &str) -> String {
+        let rt = &self.inner;
+        format!(
+            "arn:{}:states:{}:{}:stateMachine:{name}",
+            rt.partition, rt.region, rt.account
+        )
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.inner.partition
     }
 
     pub fn region(&self) -> &str {
@@ -149,6 +176,7 @@ impl Runtime {
 /// Builds a [`Runtime`].
 pub struct RuntimeBuilder {
     handlers: HashMap<String, Arc<dyn TaskHandler>>,
+    workflows: HashMap<String, ChildWorkflow>,
     history: History,
     region: String,
     partition: String,
@@ -172,6 +200,7 @@ impl Default for RuntimeBuilder {
     fn default() -> Self {
         RuntimeBuilder {
             handlers: HashMap::new(),
+            workflows: HashMap::new(),
             history: History::None,
             region: "us-east-1".into(),
             partition: "aws".into(),
@@ -223,6 +252,15 @@ impl RuntimeBuilder {
         for (resource, handler) in handlers {
             self.handlers.insert(resource.into(), handler);
         }
+        self
+    }
+
+    /// Makes `W` available to nested executions (`states:startExecution`):
+    /// a `StateMachineArn` whose name is `W::NAME` runs `W` here, in this
+    /// process, instead of calling Step Functions.
+    pub fn workflow<W: crate::Workflow + 'static>(mut self) -> Self {
+        self.workflows
+            .insert(W::NAME.to_string(), ChildWorkflow::of::<W>());
         self
     }
 
@@ -399,6 +437,7 @@ impl RuntimeBuilder {
         Runtime {
             inner: Arc::new(RuntimeInner {
                 handlers: self.handlers,
+                workflows: self.workflows,
                 history: self.history,
                 region: self.region,
                 partition: self.partition,
@@ -424,6 +463,53 @@ impl RuntimeBuilder {
                 cleanup: self.cleanup,
             }),
         }
+    }
+}
+
+/// A compiled workflow that nested executions can start in this process
+/// ([`RuntimeBuilder::workflow`]).
+#[derive(Clone, Copy)]
+pub struct ChildWorkflow {
+    /// The state machine's name.
+    pub name: &'static str,
+    start: for<'a> fn(
+        &'a Runtime,
+        Value,
+        ExecutionOptions,
+    ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>>,
+}
+
+impl ChildWorkflow {
+    fn of<W: crate::Workflow + 'static>() -> Self {
+        fn start<'a, W: crate::Workflow + 'static>(
+            runtime: &'a Runtime,
+            input: Value,
+            options: ExecutionOptions,
+        ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>> {
+            Box::pin(W::run_with(runtime, input, options))
+        }
+        ChildWorkflow {
+            name: W::NAME,
+            start: start::<W>,
+        }
+    }
+
+    /// Runs one execution of the workflow to its end.
+    pub fn run<'a>(
+        &self,
+        runtime: &'a Runtime,
+        input: Value,
+        options: ExecutionOptions,
+    ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>> {
+        (self.start)(runtime, input, options)
+    }
+}
+
+impl fmt::Debug for ChildWorkflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildWorkflow")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

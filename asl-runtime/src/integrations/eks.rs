@@ -10,12 +10,8 @@
 //! EKS returns and timestamps exactly as EKS's JSON has them (epoch seconds). Keys of
 //! the user maps `tags` and `labels` are left as they are.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use aws_sdk_eks::config::interceptors::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
-};
-use aws_sdk_eks::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Map, Value, json};
 
@@ -23,6 +19,7 @@ use asl_lang::integrations::{self as catalogue, Api, Field, Shape};
 
 use super::Inner;
 use super::params::{Params, kind, unsupported};
+use super::wire::{WireJson, sdk_error};
 use crate::error::{Error, names};
 use crate::task::{BoxFuture, TaskContext};
 
@@ -182,111 +179,17 @@ pub(crate) fn to_result(value: Value) -> Value {
     }
 }
 
-/// Replaces the SDK's request body with ours and keeps the raw answer body.
-#[derive(Debug, Default)]
-struct WireJson {
-    body: Option<String>,
-    answer: Arc<Mutex<Option<Vec<u8>>>>,
-}
-
-impl Intercept for WireJson {
-    fn name(&self) -> &'static str {
-        "asl-eks-wire-json"
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_eks::error::BoxError> {
-        if let Some(body) = &self.body {
-            let request = context.request_mut();
-            *request.body_mut() = body.clone().into();
-            request
-                .headers_mut()
-                .insert("content-length", body.len().to_string());
-        }
-        Ok(())
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_eks::error::BoxError> {
-        let response = context.response();
-        if response.status().is_success()
-            && let (Some(bytes), Ok(mut slot)) = (response.body().bytes(), self.answer.lock())
-        {
-            *slot = Some(bytes.to_vec());
-        }
-        Ok(())
-    }
-}
-
-impl WireJson {
-    fn sending(body: Option<String>) -> (Self, Arc<Mutex<Option<Vec<u8>>>>) {
-        let answer = Arc::new(Mutex::new(None));
-        (
-            WireJson {
-                body,
-                answer: answer.clone(),
-            },
-            answer,
-        )
-    }
-}
-
-fn take_answer(slot: &Mutex<Option<Vec<u8>>>) -> Result<Value, Error> {
-    let bytes = slot
-        .lock()
-        .ok()
-        .and_then(|mut s| s.take())
-        .unwrap_or_default();
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::new(
-            names::TASK_FAILED,
-            format!("EKS answered with a body that is not JSON: {e}"),
-        )
-    })?;
-    Ok(to_result(value))
-}
-
-/// A service error becomes `<prefix>.<ExceptionName>` with its message; anything
-/// else (no connection, timeout) is `States.TaskFailed`.
-pub(crate) fn sdk_error<E, R>(prefix: &str, err: SdkError<E, R>) -> Error
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match &err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("UnknownError").to_owned();
-            let message = err.message().unwrap_or(&code).to_owned();
-            Error::new(format!("{prefix}.{code}"), message)
-        }
-        SdkError::ConstructionFailure(_) => Error::runtime(format!(
-            "{prefix} request could not be built: {}",
-            aws_sdk_eks::error::DisplayErrorContext(&err)
-        )),
-        _ => Error::new(
-            names::TASK_FAILED,
-            format!(
-                "{prefix} request failed: {}",
-                aws_sdk_eks::error::DisplayErrorContext(&err)
-            ),
-        ),
-    }
-}
-
 fn eks_error<E, R>(err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     sdk_error("EKS", err)
+}
+
+/// EKS's JSON answer, Pascal-cased.
+fn take_answer(slot: &std::sync::Mutex<Option<Vec<u8>>>) -> Result<Value, Error> {
+    super::wire::take_answer("EKS", slot).map(to_result)
 }
 
 /// The names that identify the object, for Describe* while waiting.

@@ -1,38 +1,79 @@
-//! The built-in service integrations: Amazon EKS (control plane and the Kubernetes
-//! API of a cluster) and Amazon SNS, with the request and result shapes, waiting
-//! behaviour and error names of the optimized Step Functions integrations.
+//! The built-in service integrations, with the request and result shapes,
+//! waiting behaviour and error names of Step Functions' own integrations.
 //!
 //! [`Integrations`] is built from an [`aws_config::SdkConfig`] (the usual environment,
 //! profile and region chain) and hands out one [`TaskHandler`] per resource ARN with
 //! [`Integrations::handlers`]; the execution engine registers them, and a program can
-//! replace any of them with its own handler.
+//! replace any of them with its own handler. Each family is a Cargo feature
+//! ([`crate::features`]); only the enabled ones are handed out.
 //!
-//! | resource | what it does |
-//! |---|---|
-//! | `eks:createCluster`, `eks:createNodegroup`, `eks:createFargateProfile` | the EKS API call; `.sync` waits until the resource is `ACTIVE` |
-//! | `eks:deleteCluster`, `eks:deleteNodegroup`, `eks:deleteFargateProfile` | the EKS API call; `.sync` waits until the resource is gone |
-//! | `eks:runJob` | creates a `batch/v1` Job; `.sync` watches it to `Complete`/`Failed` and can fetch its pods' logs |
-//! | `eks:call` | any Kubernetes REST call |
-//! | `sns:publish` | SNS Publish |
+//! | feature | resource | what it does |
+//! |---|---|---|
+//! | `eks` | `eks:createCluster`, `eks:createNodegroup`, `eks:createFargateProfile` | the EKS API call; `.sync` waits until the resource is `ACTIVE` |
+//! | `eks` | `eks:deleteCluster`, `eks:deleteNodegroup`, `eks:deleteFargateProfile` | the EKS API call; `.sync` waits until the resource is gone |
+//! | `eks` | `eks:runJob` | creates a `batch/v1` Job; `.sync` watches it to `Complete`/`Failed` and can fetch its pods' logs |
+//! | `eks` | `eks:call` | any Kubernetes REST call |
+//! | `sns` | `sns:publish` | SNS Publish |
+//! | `lambda` | `lambda:invoke`, `arn:aws:lambda:…:function:NAME[:QUALIFIER]` | Lambda Invoke, or a Rust function registered with [`IntegrationsBuilder::lambda_function`] |
+//! | `dynamodb` | `dynamodb:getItem`, `putItem`, `updateItem`, `deleteItem`; `aws-sdk:dynamodb:query`, `scan`, `batchGetItem`, `batchWriteItem`, `transactWriteItems` | the DynamoDB API, its own JSON in and out |
+//! | `s3` | `aws-sdk:s3:getObject`, `putObject`, `headObject`, `listObjectsV2`, `copyObject`, `deleteObject` | the S3 API; `getObject`'s `Body` is the object as text |
+//! | `sqs` | `sqs:sendMessage` | SQS SendMessage |
+//! | `events` | `events:putEvents` | EventBridge PutEvents |
+//! | `sfn` | `states:startExecution`, `.sync`, `.sync:2` | a nested execution: a workflow registered with [`crate::RuntimeBuilder::workflow`] runs in this process, any other goes to Step Functions |
+//! | `http` | `http:invoke` | an HTTPS request, authorised with an EventBridge connection's credentials ([`IntegrationsBuilder::http_connection`]) |
 //!
-//! Errors: an EKS or SNS service error becomes `EKS.<ExceptionName>` /
-//! `SNS.<ExceptionName>` with the service's message as cause; a Kubernetes answer
-//! outside 2xx becomes `EKS.<status code>` with the cause
-//! `{"ResponseBody": ..., "StatusCode": ..., "StatusText": ...}`; a parameter that the
+//! Errors: a service error becomes `<Service>.<ExceptionName>` with the service's
+//! message as cause (`EKS.ResourceInUseException`, `Lambda.ResourceNotFoundException`,
+//! `DynamoDB.ConditionalCheckFailedException`; SDK integrations add the
+//! `Exception` suffix where the service's code lacks it, `S3.NoSuchKeyException`);
+//! a Lambda function's own error is its `errorType` with the error payload as
+//! cause; a Kubernetes answer outside 2xx becomes `EKS.<status code>` with the
+//! cause `{"ResponseBody": ..., "StatusCode": ..., "StatusText": ...}`, an HTTPS
+//! answer outside 2xx `States.Http.StatusCode.<code>`; a parameter that the
 //! integration does not know, a missing required one or one of the wrong type is
 //! `States.Runtime`; a resource that reaches a failed state while a `.sync` task waits
-//! (or a Job whose `Failed` condition is set) is `States.TaskFailed` with the
-//! resource's last description as cause.
+//! (or a Job whose `Failed` condition is set, or a nested execution that fails) is
+//! `States.TaskFailed` with the resource's last description as cause.
+//!
+//! The same definition runs against moto, LocalStack or AWS: endpoints are set per
+//! service ([`IntegrationsBuilder::endpoint_url`], [`IntegrationsBuilder::service_endpoint`])
+//! and the resources a task names (`FunctionName`, `TableName`, `QueueUrl`,
+//! `TopicArn`, `Bucket`, `StateMachineArn`, `EventBusName`) can be mapped
+//! ([`IntegrationsBuilder::map_resource`]), as EKS clusters are
+//! ([`IntegrationsBuilder::cluster_override`]).
 //!
 //! Credentials and EKS tokens never appear in results, errors, `Debug` output or
 //! tracing: tokens live in [`Secret`], whose `Debug` prints `<redacted>`.
 
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
+#[cfg(feature = "eks")]
 mod eks;
+#[cfg(feature = "events")]
+mod events;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "eks")]
 mod kubernetes;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod params;
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(feature = "sfn")]
+mod sfn;
+#[cfg(feature = "sns")]
 mod sns;
+#[cfg(feature = "sqs")]
+mod sqs;
+#[cfg(feature = "eks")]
 pub mod token;
+mod wire;
 
+#[cfg(feature = "http")]
+pub use http::HttpAuth;
+#[cfg(feature = "lambda")]
+pub use lambda::{FunctionError, LambdaFunction, lambda_fn};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -41,21 +82,27 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use asl_lang::integrations::{self as catalogue, Api, Integration, Pattern};
+use asl_lang::integrations::{self as catalogue, Api, Integration};
 
 use crate::error::Error;
 use crate::task::{BoxFuture, TaskContext, TaskHandler};
 
 /// Every resource ARN these integrations serve: each API of the shared catalogue
-/// ([`asl_lang::integrations`]) with each pattern it has, in every partition. The
-/// compiler reads the same catalogue to decide which `Resource` is built in.
+/// ([`asl_lang::integrations`]) whose feature is on, with each pattern it has, in
+/// every partition. The compiler reads the same catalogue to decide which
+/// `Resource` is built in. (Lambda function ARNs, which are not a fixed list,
+/// are served through [`crate::task::ANY_LAMBDA_FUNCTION`].)
 pub fn known_resources() -> impl Iterator<Item = String> {
-    catalogue::resources().map(catalogue::Integration::arn)
+    enabled_resources().map(catalogue::Integration::arn)
+}
+
+fn enabled_resources() -> impl Iterator<Item = Integration> {
+    catalogue::resources().filter(|i| crate::features::enabled(i.api.spec().feature))
 }
 
 /// Is `resource` one of [`known_resources`]?
 pub fn is_known_resource(resource: &str) -> bool {
-    catalogue::integration(resource).is_some()
+    catalogue::integration(resource).is_some_and(|i| crate::features::enabled(i.api.spec().feature))
 }
 
 /// A string that must never be shown: a bearer token or the like.
@@ -203,6 +250,7 @@ impl Timeouts {
     }
 
     /// The same limits on a kube client configuration.
+    #[cfg(feature = "eks")]
     pub(crate) fn apply_to(&self, config: &mut kube::Config) {
         config.connect_timeout = Some(self.connect);
         config.read_timeout = Some(self.read);
@@ -210,6 +258,7 @@ impl Timeouts {
     }
 }
 
+#[cfg(feature = "eks")]
 /// Where the Kubernetes API of one cluster really is, in place of the `Endpoint` and
 /// `CertificateAuthority` a task passes.
 ///
@@ -240,6 +289,7 @@ pub struct ClusterOverride {
     target: OverrideTarget,
 }
 
+#[cfg(feature = "eks")]
 #[derive(Clone)]
 enum OverrideTarget {
     Direct {
@@ -250,6 +300,7 @@ enum OverrideTarget {
     Kubeconfig(Box<kube::Config>),
 }
 
+#[cfg(feature = "eks")]
 impl ClusterOverride {
     /// An API server at `endpoint` whose certificate chains to the base64 CA (PEM or
     /// DER, base64-encoded as EKS reports `CertificateAuthority.Data`).
@@ -293,6 +344,7 @@ impl ClusterOverride {
     }
 }
 
+#[cfg(feature = "eks")]
 impl fmt::Debug for ClusterOverride {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.target {
@@ -311,16 +363,28 @@ impl fmt::Debug for ClusterOverride {
     }
 }
 
-/// Builds [`Integrations`]: endpoint overrides, waiting schedule, cluster overrides.
+/// Builds [`Integrations`]: endpoints, waiting schedule, timeouts, resource
+/// mappings, and what each family needs besides (EKS cluster overrides, Rust
+/// Lambda functions, HTTPS connections).
 pub struct IntegrationsBuilder {
     sdk: aws_config::SdkConfig,
-    eks_endpoint: Option<String>,
-    sns_endpoint: Option<String>,
-    sts_endpoint: Option<String>,
+    endpoint: Option<String>,
+    endpoints: HashMap<&'static str, String>,
     wait: WaitSchedule,
     timeouts: Timeouts,
+    mappings: Mappings,
+    #[cfg(feature = "eks")]
     clusters: HashMap<String, ClusterOverride>,
+    #[cfg(feature = "lambda")]
+    functions: HashMap<String, Arc<dyn LambdaFunction>>,
+    #[cfg(feature = "http")]
+    http: http::HttpSettings,
 }
+
+/// The services whose endpoint [`IntegrationsBuilder::service_endpoint`] sets.
+pub const SERVICES: &[&str] = &[
+    "eks", "sns", "sts", "lambda", "dynamodb", "s3", "sqs", "events", "sfn",
+];
 
 impl IntegrationsBuilder {
     /// How long to wait on AWS and the Kubernetes API; see [`Timeouts`].
@@ -329,23 +393,44 @@ impl IntegrationsBuilder {
         self
     }
 
-    /// Send EKS control-plane calls to this URL (e.g. a moto server).
-    pub fn eks_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.eks_endpoint = Some(url.into());
+    /// Send every AWS call to this URL (a moto or LocalStack server), unless
+    /// [`Self::service_endpoint`] names another for the service.
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
         self
     }
 
-    /// Send SNS calls to this URL.
-    pub fn sns_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.sns_endpoint = Some(url.into());
+    /// Send the calls of one service (one of [`SERVICES`]: `eks`, `sns`, `sts`,
+    /// `lambda`, `dynamodb`, `s3`, `sqs`, `events`, `sfn`) to this URL.
+    ///
+    /// # Panics
+    /// When `service` is not one of [`SERVICES`] (a typo in the program, not
+    /// in its input).
+    pub fn service_endpoint(mut self, service: &str, url: impl Into<String>) -> Self {
+        let Some(known) = SERVICES.iter().find(|s| **s == service) else {
+            panic!(
+                "unknown service `{service}` for service_endpoint (one of {})",
+                SERVICES.join(", ")
+            );
+        };
+        self.endpoints.insert(known, url.into());
         self
+    }
+
+    /// Send EKS control-plane calls to this URL (e.g. a moto server).
+    pub fn eks_endpoint(self, url: impl Into<String>) -> Self {
+        self.service_endpoint("eks", url)
+    }
+
+    /// Send SNS calls to this URL.
+    pub fn sns_endpoint(self, url: impl Into<String>) -> Self {
+        self.service_endpoint("sns", url)
     }
 
     /// The STS URL that EKS tokens are presigned for (default
     /// `https://sts.<region>.amazonaws.com/`).
-    pub fn sts_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.sts_endpoint = Some(url.into());
-        self
+    pub fn sts_endpoint(self, url: impl Into<String>) -> Self {
+        self.service_endpoint("sts", url)
     }
 
     /// How `.sync` tasks poll.
@@ -354,7 +439,39 @@ impl IntegrationsBuilder {
         self
     }
 
+    /// Wherever a task names the resource `from` in the request field `field`
+    /// (`FunctionName`, `TableName`, `QueueUrl`, `TopicArn`, `TargetArn`,
+    /// `Bucket`, `StateMachineArn`, `EventBusName`), use `to` instead: the same
+    /// definition then runs against test resources. A Lambda function ARN used
+    /// as a `Resource` is mapped as a `FunctionName`; a `TableName` mapping also
+    /// applies to the tables a batch or transaction names.
+    ///
+    /// ```no_run
+    /// # fn f(sdk: aws_config::SdkConfig) {
+    /// use asl_runtime::integrations::Integrations;
+    /// let integrations = Integrations::builder(&sdk)
+    ///     .endpoint_url("http://127.0.0.1:5000")
+    ///     .map_resource("TableName", "Orders", "orders-test")
+    ///     .map_resource("FunctionName", "arn:aws:lambda:us-east-1:123456789012:function:charge", "charge-stub")
+    ///     .build();
+    /// # }
+    /// ```
+    pub fn map_resource(
+        mut self,
+        field: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        self.mappings
+            .0
+            .entry(field.into())
+            .or_default()
+            .insert(from.into(), to.into());
+        self
+    }
+
     /// Send Kubernetes calls for `cluster_name` to another server; see [`ClusterOverride`].
+    #[cfg(feature = "eks")]
     pub fn cluster_override(
         mut self,
         cluster_name: impl Into<String>,
@@ -364,30 +481,190 @@ impl IntegrationsBuilder {
         self
     }
 
+    /// Serve the Lambda function `name` (a name, `name:qualifier`, or a
+    /// function ARN) with Rust code in this program instead of the Lambda API:
+    /// the workflow and its functions compile into one binary. Both
+    /// `lambda:invoke` and function ARNs reach it, with the same result shapes
+    /// and errors as Lambda.
+    ///
+    /// ```
+    /// # fn f(sdk: aws_config::SdkConfig) {
+    /// use asl_runtime::integrations::{FunctionError, Integrations, lambda_fn};
+    /// use serde_json::json;
+    /// let integrations = Integrations::builder(&sdk)
+    ///     .lambda_function("double", lambda_fn(|event| async move {
+    ///         match event["n"].as_i64() {
+    ///             Some(n) => Ok(json!({"n": n * 2})),
+    ///             None => Err(FunctionError::new("InvalidInput", "n must be a number")),
+    ///         }
+    ///     }))
+    ///     .build();
+    /// # }
+    /// ```
+    #[cfg(feature = "lambda")]
+    pub fn lambda_function(mut self, name: impl AsRef<str>, function: impl LambdaFunction) -> Self {
+        self.functions
+            .insert(lambda::function_key(name.as_ref()), Arc::new(function));
+        self
+    }
+
+    /// The credentials of the EventBridge connection `connection_arn`, which
+    /// `http:invoke` tasks name in `Authentication.ConnectionArn`.
+    #[cfg(feature = "http")]
+    pub fn http_connection(mut self, connection_arn: impl Into<String>, auth: HttpAuth) -> Self {
+        self.http.connections.insert(connection_arn.into(), auth);
+        self
+    }
+
+    /// Trust this CA (PEM) for `http:invoke` besides the platform's roots (a
+    /// test server, a private API).
+    #[cfg(feature = "http")]
+    pub fn http_root_certificate(mut self, pem: &[u8]) -> Result<Self, Error> {
+        self.http.add_root(pem)?;
+        Ok(self)
+    }
+
+    fn endpoint_of(&self, service: &str) -> Option<&String> {
+        self.endpoints.get(service).or(self.endpoint.as_ref())
+    }
+
     pub fn build(self) -> Integrations {
         // kube and the AWS SDK both use rustls; with more than one crypto provider
         // linked in, rustls cannot pick one by itself. Installing fails harmlessly
         // when a provider is already installed.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let mut eks =
-            aws_sdk_eks::config::Builder::from(&self.sdk).timeout_config(self.timeouts.aws());
-        if let Some(url) = &self.eks_endpoint {
-            eks = eks.endpoint_url(url);
+        let timeouts = self.timeouts.aws();
+        let endpoint_of = |service: &str| self.endpoint_of(service).cloned();
+        // One client per family, each with the shared timeouts and its endpoint.
+        macro_rules! client {
+            ($sdk:ident, $service:literal) => {{
+                let mut config =
+                    $sdk::config::Builder::from(&self.sdk).timeout_config(timeouts.clone());
+                if let Some(url) = endpoint_of($service) {
+                    config = config.endpoint_url(url);
+                }
+                config
+            }};
         }
-        let mut sns =
-            aws_sdk_sns::config::Builder::from(&self.sdk).timeout_config(self.timeouts.aws());
-        if let Some(url) = &self.sns_endpoint {
-            sns = sns.endpoint_url(url);
-        }
+        #[cfg(feature = "eks")]
+        let eks = aws_sdk_eks::Client::from_conf(client!(aws_sdk_eks, "eks").build());
+        #[cfg(feature = "eks")]
+        let tokens = token::TokenSource::new(&self.sdk, self.endpoints.get("sts").cloned());
+        #[cfg(feature = "sns")]
+        let sns = aws_sdk_sns::Client::from_conf(client!(aws_sdk_sns, "sns").build());
+        #[cfg(feature = "lambda")]
+        let lambda = aws_sdk_lambda::Client::from_conf(client!(aws_sdk_lambda, "lambda").build());
+        #[cfg(feature = "dynamodb")]
+        let dynamodb =
+            aws_sdk_dynamodb::Client::from_conf(client!(aws_sdk_dynamodb, "dynamodb").build());
+        // A local endpoint (moto, LocalStack) serves buckets by path, not by
+        // virtual host.
+        #[cfg(feature = "s3")]
+        let s3 = aws_sdk_s3::Client::from_conf(
+            client!(aws_sdk_s3, "s3")
+                .force_path_style(endpoint_of("s3").is_some())
+                .build(),
+        );
+        #[cfg(feature = "sqs")]
+        let sqs = aws_sdk_sqs::Client::from_conf(client!(aws_sdk_sqs, "sqs").build());
+        #[cfg(feature = "events")]
+        let events =
+            aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge, "events").build());
+        #[cfg(feature = "sfn")]
+        let sfn = aws_sdk_sfn::Client::from_conf(client!(aws_sdk_sfn, "sfn").build());
         Integrations {
             inner: Arc::new(Inner {
-                eks: aws_sdk_eks::Client::from_conf(eks.build()),
-                sns: aws_sdk_sns::Client::from_conf(sns.build()),
-                tokens: token::TokenSource::new(&self.sdk, self.sts_endpoint),
+                #[cfg(feature = "eks")]
+                eks,
+                #[cfg(feature = "eks")]
+                tokens,
+                #[cfg(feature = "eks")]
+                clusters: self.clusters,
+                #[cfg(feature = "sns")]
+                sns,
+                #[cfg(feature = "lambda")]
+                lambda,
+                #[cfg(feature = "lambda")]
+                functions: self.functions,
+                #[cfg(feature = "dynamodb")]
+                dynamodb,
+                #[cfg(feature = "s3")]
+                s3,
+                #[cfg(feature = "sqs")]
+                sqs,
+                #[cfg(feature = "events")]
+                events,
+                #[cfg(feature = "sfn")]
+                sfn,
+                #[cfg(feature = "http")]
+                http: http::HttpClient::new(self.http, &self.timeouts),
                 wait: self.wait,
                 timeouts: self.timeouts,
-                clusters: self.clusters,
+                mappings: self.mappings,
             }),
+        }
+    }
+}
+/// Resource names mapped per runtime ([`IntegrationsBuilder::map_resource`]):
+/// field → (from → to).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Mappings(HashMap<String, HashMap<String, String>>);
+
+impl Mappings {
+    /// `value` mapped as a `field`, if it is mapped.
+    pub(crate) fn get(&self, field: &str, value: &str) -> Option<&str> {
+        self.0.get(field)?.get(value).map(String::as_str)
+    }
+
+    /// The request with every mapped resource replaced.
+    fn apply(&self, parameters: Value) -> Value {
+        if self.0.is_empty() {
+            return parameters;
+        }
+        let Value::Object(mut fields) = parameters else {
+            return parameters;
+        };
+        for (name, value) in fields.iter_mut() {
+            match (name.as_str(), value) {
+                ("RequestItems", Value::Object(tables)) => {
+                    let renamed = std::mem::take(tables)
+                        .into_iter()
+                        .map(|(t, v)| (self.get("TableName", &t).map_or(t, str::to_owned), v))
+                        .collect();
+                    *tables = renamed;
+                }
+                ("TransactItems" | "Entries", Value::Array(items)) => {
+                    for item in items {
+                        self.apply_nested(item);
+                    }
+                }
+                (name, Value::String(s)) => {
+                    if let Some(to) = self.get(name, s) {
+                        *s = to.to_owned();
+                    }
+                }
+                _ => {}
+            }
+        }
+        Value::Object(fields)
+    }
+
+    /// Maps `TableName` and `EventBusName` one or two levels down (a
+    /// transaction's `{"Put": {"TableName": ...}}`, an event entry).
+    fn apply_nested(&self, value: &mut Value) {
+        let Value::Object(fields) = value else {
+            return;
+        };
+        for (name, v) in fields.iter_mut() {
+            match v {
+                Value::String(s) => {
+                    if let Some(to) = self.get(name, s) {
+                        *s = to.to_owned();
+                    }
+                }
+                Value::Object(_) => self.apply_nested(v),
+                _ => {}
+            }
         }
     }
 }
@@ -399,20 +676,47 @@ pub struct Integrations {
 }
 
 pub(crate) struct Inner {
+    #[cfg(feature = "eks")]
     pub(crate) eks: aws_sdk_eks::Client,
-    pub(crate) sns: aws_sdk_sns::Client,
+    #[cfg(feature = "eks")]
     pub(crate) tokens: token::TokenSource,
+    #[cfg(feature = "eks")]
+    pub(crate) clusters: HashMap<String, ClusterOverride>,
+    #[cfg(feature = "sns")]
+    pub(crate) sns: aws_sdk_sns::Client,
+    #[cfg(feature = "lambda")]
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    #[cfg(feature = "lambda")]
+    pub(crate) functions: HashMap<String, Arc<dyn LambdaFunction>>,
+    #[cfg(feature = "dynamodb")]
+    pub(crate) dynamodb: aws_sdk_dynamodb::Client,
+    #[cfg(feature = "s3")]
+    pub(crate) s3: aws_sdk_s3::Client,
+    #[cfg(feature = "sqs")]
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    #[cfg(feature = "events")]
+    pub(crate) events: aws_sdk_eventbridge::Client,
+    #[cfg(feature = "sfn")]
+    pub(crate) sfn: aws_sdk_sfn::Client,
+    #[cfg(feature = "http")]
+    pub(crate) http: http::HttpClient,
     pub(crate) wait: WaitSchedule,
     pub(crate) timeouts: Timeouts,
-    pub(crate) clusters: HashMap<String, ClusterOverride>,
+    pub(crate) mappings: Mappings,
 }
 
 impl fmt::Debug for Integrations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Integrations")
-            .field("wait", &self.inner.wait)
-            .field("clusters", &self.inner.clusters)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Integrations");
+        d.field("wait", &self.inner.wait);
+        #[cfg(feature = "eks")]
+        d.field("clusters", &self.inner.clusters);
+        #[cfg(feature = "lambda")]
+        d.field(
+            "functions",
+            &self.inner.functions.keys().collect::<Vec<_>>(),
+        );
+        d.finish_non_exhaustive()
     }
 }
 
@@ -430,18 +734,25 @@ impl Integrations {
     pub fn builder(sdk: &aws_config::SdkConfig) -> IntegrationsBuilder {
         IntegrationsBuilder {
             sdk: sdk.clone(),
-            eks_endpoint: None,
-            sns_endpoint: None,
-            sts_endpoint: None,
+            endpoint: None,
+            endpoints: HashMap::new(),
             wait: WaitSchedule::default(),
             timeouts: Timeouts::default(),
+            mappings: Mappings::default(),
+            #[cfg(feature = "eks")]
             clusters: HashMap::new(),
+            #[cfg(feature = "lambda")]
+            functions: HashMap::new(),
+            #[cfg(feature = "http")]
+            http: http::HttpSettings::default(),
         }
     }
 
-    /// One handler per entry of [`known_resources`].
+    /// One handler per entry of [`known_resources`], and (feature `lambda`) the
+    /// one for every Lambda function ARN, under [`crate::task::ANY_LAMBDA_FUNCTION`].
     pub fn handlers(&self) -> Vec<(String, Arc<dyn TaskHandler>)> {
-        catalogue::resources()
+        #[allow(unused_mut)]
+        let mut handlers: Vec<(String, Arc<dyn TaskHandler>)> = enabled_resources()
             .map(|integration| {
                 let handler: Arc<dyn TaskHandler> = Arc::new(Handler {
                     inner: self.inner.clone(),
@@ -449,7 +760,15 @@ impl Integrations {
                 });
                 (integration.arn(), handler)
             })
-            .collect()
+            .collect();
+        #[cfg(feature = "lambda")]
+        handlers.push((
+            crate::task::ANY_LAMBDA_FUNCTION.to_string(),
+            Arc::new(lambda::FunctionHandler {
+                inner: self.inner.clone(),
+            }),
+        ));
+        handlers
     }
 
     /// What deletes the resources these integrations create (EKS clusters, node
@@ -457,36 +776,64 @@ impl Integrations {
     /// execution fails, times out or is stopped
     /// ([`crate::RuntimeBuilder::cleaners`]).
     pub fn cleaners(&self) -> Vec<(String, Arc<dyn crate::exec::Cleaner>)> {
-        let eks = |api| -> Arc<dyn crate::exec::Cleaner> {
-            Arc::new(eks::Cleaner {
-                inner: self.inner.clone(),
-                api,
-            })
-        };
-        vec![
-            (eks::CLUSTER.into(), eks(Api::EksDeleteCluster)),
-            (eks::NODEGROUP.into(), eks(Api::EksDeleteNodegroup)),
-            (
-                eks::FARGATE_PROFILE.into(),
-                eks(Api::EksDeleteFargateProfile),
-            ),
-            (
-                kubernetes::JOB.into(),
-                Arc::new(kubernetes::JobCleaner {
+        #[cfg(feature = "eks")]
+        {
+            let eks = |api| -> Arc<dyn crate::exec::Cleaner> {
+                Arc::new(eks::Cleaner {
                     inner: self.inner.clone(),
-                }),
-            ),
-        ]
+                    api,
+                })
+            };
+            vec![
+                (eks::CLUSTER.into(), eks(Api::EksDeleteCluster)),
+                (eks::NODEGROUP.into(), eks(Api::EksDeleteNodegroup)),
+                (
+                    eks::FARGATE_PROFILE.into(),
+                    eks(Api::EksDeleteFargateProfile),
+                ),
+                (
+                    kubernetes::JOB.into(),
+                    Arc::new(kubernetes::JobCleaner {
+                        inner: self.inner.clone(),
+                    }),
+                ),
+            ]
+        }
+        #[cfg(not(feature = "eks"))]
+        Vec::new()
     }
 
-    /// The handler for one resource ARN, if it is one of [`known_resources`].
+    /// The handler for one resource ARN, if it is one of [`known_resources`]
+    /// (or, feature `lambda`, a Lambda function ARN).
     pub fn handler(&self, resource: &str) -> Option<Arc<dyn TaskHandler>> {
+        #[cfg(feature = "lambda")]
+        if catalogue::is_lambda_function(resource) {
+            return Some(Arc::new(lambda::FunctionHandler {
+                inner: self.inner.clone(),
+            }));
+        }
         let integration = catalogue::integration(resource)?;
+        if !crate::features::enabled(integration.api.spec().feature) {
+            return None;
+        }
         Some(Arc::new(Handler {
             inner: self.inner.clone(),
             integration,
         }))
     }
+}
+
+/// Running under the workflow's own identity when the state asks for another
+/// role would act with the wrong rights: refuse instead.
+fn refuse_credentials(task: &TaskContext<'_>) -> Result<(), Error> {
+    if task.credentials.is_some() {
+        return Err(Error::runtime(format!(
+            "Task Credentials (assuming another role) are not supported by asl's built-in \
+             {} integration; remove Credentials or register your own TaskHandler",
+            task.resource
+        )));
+    }
+    Ok(())
 }
 
 struct Handler {
@@ -501,27 +848,54 @@ impl TaskHandler for Handler {
         parameters: Value,
     ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
-            // Running under the workflow's own identity when the state asks for
-            // another role would act with the wrong rights: refuse instead.
-            if task.credentials.is_some() {
-                return Err(Error::runtime(format!(
-                    "Task Credentials (assuming another role) are not supported by asl's built-in \
-                     {} integration; remove Credentials or register your own TaskHandler",
-                    task.resource
-                )));
-            }
+            refuse_credentials(task)?;
             let resource = task.resource;
             let spec = self.integration.api.spec();
             let parameters = check_request(resource, spec, parameters)?;
-            let sync = self.integration.pattern == Pattern::Sync;
-            let inner = &self.inner;
+            let parameters = self.inner.mappings.apply(parameters);
+            #[allow(unused_variables)]
+            let (inner, pattern) = (&self.inner, self.integration.pattern);
             match self.integration.api {
+                #[cfg(feature = "eks")]
                 Api::EksRunJob => {
-                    kubernetes::run_job(inner, task, resource, sync, parameters).await
+                    kubernetes::run_job(inner, task, resource, pattern.waits(), parameters).await
                 }
+                #[cfg(feature = "eks")]
                 Api::EksCall => kubernetes::call(inner, resource, parameters).await,
+                #[cfg(feature = "eks")]
+                api @ (Api::EksCreateCluster
+                | Api::EksDeleteCluster
+                | Api::EksCreateNodegroup
+                | Api::EksDeleteNodegroup
+                | Api::EksCreateFargateProfile
+                | Api::EksDeleteFargateProfile) => {
+                    eks::run(inner, task, resource, api, pattern.waits(), parameters).await
+                }
+                #[cfg(feature = "sns")]
                 Api::SnsPublish => sns::publish(inner, resource, parameters).await,
-                api => eks::run(inner, task, resource, api, sync, parameters).await,
+                #[cfg(feature = "lambda")]
+                Api::LambdaInvoke => lambda::invoke(inner, resource, parameters).await,
+                #[cfg(feature = "dynamodb")]
+                api if spec.feature == "dynamodb" => {
+                    dynamodb::call(inner, resource, api, parameters).await
+                }
+                #[cfg(feature = "s3")]
+                api if spec.feature == "s3" => s3::call(inner, resource, api, parameters).await,
+                #[cfg(feature = "sqs")]
+                Api::SqsSendMessage => sqs::send_message(inner, resource, parameters).await,
+                #[cfg(feature = "events")]
+                Api::EventsPutEvents => events::put_events(inner, resource, parameters).await,
+                #[cfg(feature = "sfn")]
+                Api::StatesStartExecution => {
+                    sfn::start_execution(inner, task, resource, pattern, parameters).await
+                }
+                #[cfg(feature = "http")]
+                Api::HttpInvoke => http::invoke(inner, resource, parameters).await,
+                #[allow(unreachable_patterns)]
+                _ => Err(Error::runtime(format!(
+                    "{resource} needs asl's `{}` feature, which this program was built without",
+                    spec.feature
+                ))),
             }
         })
     }
@@ -538,6 +912,17 @@ fn check_request(
     if let Value::Object(fields) = &parameters {
         if let Some(unknown) = fields.keys().find(|k| spec.field(k).is_none()) {
             return Err(params::unsupported(resource, unknown));
+        }
+        for (name, value) in fields {
+            if let (Some(field), Value::String(v)) = (spec.field(name), value)
+                && let catalogue::Shape::Value(catalogue::Type::Enum(values)) = field.shape
+                && !values.contains(&v.as_str())
+            {
+                return Err(Error::runtime(format!(
+                    "The field '{name}' of {resource} must be one of {}, got '{v}'",
+                    values.join(", ")
+                )));
+            }
         }
         if let Some(missing) = spec
             .required()

@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::Inner;
-use super::eks::sdk_error;
 use super::params::{Params, kind};
+use super::wire::sdk_error;
 use crate::error::Error;
 
 pub(crate) async fn publish(

@@ -9,9 +9,7 @@
 //! only at run time, where the runtime checks it against the same table.
 
 use crate::rules::Rule;
-use asl_lang::integrations::{
-    EKS_CALL_METHODS, Field, Pattern, Resource, Shape, Type, parse_resource,
-};
+use asl_lang::integrations::{Field, Pattern, Resource, Shape, Type, parse_resource};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::model::{
@@ -64,7 +62,6 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
     let spec = integration.api.spec();
     fields_match(spec.name, "", spec.request, fields, diags);
     log_options_need_sync(integration, fields, diags);
-    eks_call_method(integration, fields, diags);
 }
 
 /// Rule `asl::integration-pattern`: the integration has no such pattern.
@@ -237,6 +234,16 @@ fn value_matches(api: &str, path: &str, shape: Shape, value: &Template, diags: &
                 (Type::StringList, Some(_)) => is_string_list(value),
                 (Type::StringListMap, Some(_)) => return string_list_map(api, path, value, diags),
                 (Type::Any, _) => true,
+                (Type::Enum(values), Some(_)) => {
+                    let ok = matches!(&value.node, TemplateNode::Literal(serde_json::Value::String(v)) if values.contains(&v.as_str()));
+                    if !ok {
+                        diags.push(invalid_value(
+                            &value.origin,
+                            format!("{api} \"{path}\" must be one of {}", values.join(", ")),
+                        ));
+                    }
+                    return;
+                }
             };
             if !ok {
                 mismatch(ty.describe(), diags);
@@ -313,7 +320,7 @@ fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Sink) {
 /// Rule `asl::log-options-without-sync`: `LogOptions` of `eks:runJob` only take
 /// effect when the task waits for the job (`eks:runJob.sync`).
 fn log_options_need_sync(integration: Integration, fields: &[TemplateField], diags: &mut Sink) {
-    if integration.api != IntegrationApi::EksRunJob || integration.pattern == Pattern::Sync {
+    if integration.api != IntegrationApi::EksRunJob || integration.pattern.waits() {
         return;
     }
     if let Some(f) = fields.iter().find(|f| f.name.value == "LogOptions") {
@@ -324,33 +331,6 @@ fn log_options_need_sync(integration: Integration, fields: &[TemplateField], dia
                 f.name.origin.clone(),
             )
             .with_help("use the Resource arn:aws:states:::eks:runJob.sync, or remove LogOptions"),
-        );
-    }
-}
-
-/// Rule `asl::integration-invalid-value`: the literal `Method` of `eks:call` is
-/// one of GET, POST, PUT, DELETE, HEAD, PATCH. `"Method": "FETCH"`
-fn eks_call_method(integration: Integration, fields: &[TemplateField], diags: &mut Sink) {
-    if integration.api != IntegrationApi::EksCall {
-        return;
-    }
-    let Some(f) = fields
-        .iter()
-        .find(|f| f.name.value == "Method" && !f.dynamic)
-    else {
-        return;
-    };
-    let ok = matches!(&f.value.node, TemplateNode::Literal(serde_json::Value::String(m)) if EKS_CALL_METHODS.contains(&m.as_str()));
-    if !ok {
-        diags.push(
-            invalid_value(
-                &f.value.origin,
-                format!(
-                    "eks:call \"Method\" must be one of {}",
-                    EKS_CALL_METHODS.join(", ")
-                ),
-            )
-            .with_help("methods are upper case, e.g. \"GET\""),
         );
     }
 }

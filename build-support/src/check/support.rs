@@ -87,6 +87,7 @@ impl Support<'_> {
                     self.catchers(&t.catch, jsonpath);
                     let resource = &t.resource.value.arn;
                     if t.integration().is_none()
+                        && !asl_lang::integrations::is_lambda_function(resource)
                         && !self.options.allow_undeclared
                         && !self.options.resources.iter().any(|r| r == resource)
                     {

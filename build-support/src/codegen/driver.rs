@@ -208,6 +208,28 @@ impl Gen<'_> {
         };
         let resources = machine.task_resources();
         let declared = &options.resources;
+        // Each built-in family the workflow calls needs its Cargo feature; a
+        // resource the program declares it serves needs none.
+        let mut gates: Vec<TokenStream> = Vec::new();
+        let mut gated: Vec<&str> = Vec::new();
+        for resource in &resources {
+            if declared.iter().any(|d| d == resource) {
+                continue;
+            }
+            let Some(feature) = asl_lang::integrations::feature_of(resource) else {
+                continue;
+            };
+            if gated.contains(&feature) {
+                continue;
+            }
+            gated.push(feature);
+            let message = format!(
+                "`{resource}` is a built-in integration of asl's `{feature}` feature, which is off: \
+                 enable it (`asl = {{ version = \"...\", features = [\"{feature}\"] }}`), or declare \
+                 the resource in `resources = [...]` to serve it with your own handler"
+            );
+            gates.push(quote!(__asl::require_feature!(#feature, #message);));
+        }
         let states: Vec<&str> = machine
             .states
             .iter()
@@ -249,6 +271,7 @@ impl Gen<'_> {
                 // the runtime.
                 __asl::workflow_api!(#name, #machine_name, __INFO, #top, [#(#resources),*], [#(#declared),*]);
 
+                #(#gates)*
                 #(#statics)*
                 #(#items)*
             };

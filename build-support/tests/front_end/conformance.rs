@@ -31,6 +31,10 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
         "asl-validator:invalid-json-surround-syntax-extra-spaces.json",
         "whitespace inside `{% ... %}` is ordinary JSONata whitespace; Step Functions evaluates `{% \\n10   %}` as 10",
     ),
+    (
+        "statelint:test/succeed-with-comment-in-catcher.json",
+        "it calls arn:aws:states:::lambda:invoke without Parameters; Step Functions refuses an optimized integration without its required fields (\"The field 'FunctionName' is required but was missing\"), and so does asl now that lambda:invoke is built in",
+    ),
 ];
 
 /// Rules statelint's graph checker covers (for `expect_graph_problem_count`).

@@ -707,13 +707,13 @@ fn rendering_is_rustc_style() {
 #[test]
 fn undeclared_resources_are_refused_before_code_generation() {
     let src = def(
-        r#""A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true}"#,
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:f", "End": true}"#,
     );
     let err = load_with(src.as_bytes(), "t.asl.json", &CheckOptions::default()).unwrap_err();
     assert_eq!(err.items.len(), 1, "{err}");
     assert_eq!(err.items[0].rule, "asl::undeclared-resource");
     assert_eq!(err.items[0].origin.pointer, "/States/A/Resource");
-    let declared = CheckOptions::declaring(["arn:aws:lambda:us-east-1:123456789012:function:f"]);
+    let declared = CheckOptions::declaring(["arn:aws:states:us-east-1:123456789012:activity:f"]);
     assert!(load_with(src.as_bytes(), "t.asl.json", &declared).is_ok());
     assert!(
         load_with(
