@@ -148,7 +148,8 @@ async fn call(inner: &Inner, resource: &str, inv: Invocation) -> Result<Invoked,
     if out.function_error().is_some() {
         return Err(function_failed(bytes));
     }
-    let payload = if bytes.is_empty() {
+    // Event and DryRun invocations answer with no payload (202, 204).
+    let payload = if bytes.is_empty() || inv.invocation_type != "RequestResponse" {
         Value::String(String::new())
     } else {
         serde_json::from_slice(bytes).map_err(|e| {

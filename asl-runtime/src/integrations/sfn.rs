@@ -184,13 +184,15 @@ pub(crate) async fn start_execution(
         };
         return described.into_result(pattern);
     }
-    // Not compiled into this program: Step Functions runs it.
+    // Not compiled into this program: Step Functions runs it. The name is
+    // always sent (a UUID when the task gives none, as Step Functions makes).
+    let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let started = inner
         .sfn
         .start_execution()
         .state_machine_arn(&machine_arn)
         .input(text_of(input))
-        .set_name(name)
+        .name(name)
         .set_trace_header(trace_header)
         .send()
         .await

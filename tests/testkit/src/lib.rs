@@ -13,6 +13,7 @@
 
 mod error;
 pub mod http;
+pub mod https;
 pub mod kube;
 pub mod moto;
 pub mod silent;

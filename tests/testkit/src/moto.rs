@@ -187,6 +187,85 @@ impl MotoServer {
         Ok(sns_messages_from(&data))
     }
 
+    /// Sets moto's backend configuration (`POST /moto-api/config`), e.g.
+    /// `{"lambda": {"use_docker": false}}` for the simple Lambda backend (no
+    /// Docker: an invocation answers with the next queued result, else its own
+    /// event) and `{"stepfunctions": {"execute_state_machine": true}}` to run
+    /// the state machines it is given.
+    pub async fn configure(&self, config: &Value) -> Result<(), Error> {
+        let resp = self
+            .client
+            .json("POST", "/moto-api/config", Some(config))
+            .await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(Error::new(format!(
+                "moto config answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Queues what the simple Lambda backend answers to the next invocations
+    /// (`POST /moto-api/static/lambda-simple/response`), one per invocation.
+    pub async fn queue_lambda_results(&self, results: &[&str]) -> Result<(), Error> {
+        let s = self.aws();
+        let body = serde_json::json!({
+            "results": results,
+            "region": s.region,
+            "account_id": s.account_id,
+        });
+        let resp = self
+            .client
+            .json(
+                "POST",
+                "/moto-api/static/lambda-simple/response",
+                Some(&body),
+            )
+            .await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(Error::new(format!(
+                "moto lambda-simple answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates an IAM role (IAM's query API, which moto routes by the
+    /// credential scope) and returns its ARN: Lambda's CreateFunction needs an
+    /// existing role.
+    pub async fn create_role(&self, name: &str) -> Result<String, Error> {
+        let form = format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument=%7B%7D"
+        );
+        let client = self.client.clone().with_header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        );
+        let resp = client
+            .request(
+                "POST",
+                "/",
+                Some("application/x-www-form-urlencoded"),
+                form.into_bytes(),
+            )
+            .await?;
+        if resp.status != 200 {
+            return Err(Error::new(format!(
+                "moto CreateRole answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(format!(
+            "arn:aws:iam::{}:role/{name}",
+            self.aws().account_id
+        ))
+    }
+
     /// moto's whole state dump (`GET /moto-api/data.json`).
     pub async fn data(&self) -> Result<Value, Error> {
         let resp = self.client.json("GET", "/moto-api/data.json", None).await?;

@@ -7,4 +7,5 @@
 
 mod aws;
 mod kubernetes;
+mod services;
 mod token;
