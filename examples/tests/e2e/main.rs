@@ -6,6 +6,8 @@
 //!   the execution API);
 //! - `sample_durable`: the sample killed and resumed, stopped with cleanup,
 //!   redriven (SQLite, PostgreSQL);
+//! - `nested`: nested executions, Lambda functions in process and service errors
+//!   caught, inside compiled workflows;
 //! - `programs`: the programs as a user runs them (`run-sample`,
 //!   `manage-eks-cluster` and its flags).
 //!
@@ -14,6 +16,7 @@
 
 mod common;
 mod durable;
+mod nested;
 mod programs;
 mod sample;
 mod sample_durable;
