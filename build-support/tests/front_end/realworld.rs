@@ -5,8 +5,10 @@
 //! language rule, as Step Functions checks it (`asl check --language-only`:
 //! any Task resource, and constructs asl cannot run yet, are accepted; serving
 //! them is the runtime's business, not the definition's). The test also
-//! prints how many `asl!` compiles given a handler per resource, and what the
-//! others use that asl does not run yet.
+//! prints how many `asl!` compiles given a handler per resource, how many it
+//! compiles with the built-in integrations only (no resource declared; at
+//! least 60, so a regression fails), and what the others lack, grouped by
+//! cause.
 //!
 //! A definition passes when it is valid, or when the only problems left are
 //! placeholders no template in its sample gives a value for (CDK and Terraform
@@ -59,6 +61,36 @@ fn substitutions(entry: Option<&Value>, text: &mut String) -> (Substitutions, Ve
     (subs, unknown)
 }
 
+/// Why a definition does not compile with built-ins only, as a group name:
+/// the integration it calls (`glue:startJobRun.sync`, `aws-sdk:ec2:*`, an
+/// activity, a `.waitForTaskToken` pattern) or the construct asl cannot run
+/// yet; `None` for problems that are not about what asl runs.
+fn lack(rule: Rule, message: &str) -> Option<String> {
+    match rule {
+        Rule::UndeclaredResource => {
+            let resource = message.split('`').nth(3)?;
+            Some(match resource.split_once(":states:::") {
+                Some((_, integration)) if integration.ends_with(".waitForTaskToken") => {
+                    "callback pattern .waitForTaskToken (comes with callbacks)".to_string()
+                }
+                Some((_, integration)) if integration.starts_with("aws-sdk:") => {
+                    let service = integration.split(':').nth(1).unwrap_or(integration);
+                    format!("aws-sdk:{service}:* (not built in)")
+                }
+                Some((_, integration)) => format!("{integration} (not built in)"),
+                None if resource.contains(":activity:") => "activities".to_string(),
+                None => format!("resource {resource}"),
+            })
+        }
+        Rule::Unsupported => Some(format!(
+            "unsupported: {}",
+            message.split('`').nth(3).unwrap_or(message)
+        )),
+        Rule::UnsubstitutedPlaceholder => Some("placeholders no template gives".to_string()),
+        _ => Some(format!("{} (other)", rule.name())),
+    }
+}
+
 #[test]
 fn every_real_world_definition_checks_after_substitution() {
     let Some(dir) = corpus_dir() else { return };
@@ -73,6 +105,8 @@ fn every_real_world_definition_checks_after_substitution() {
     files.sort();
     let (mut valid, mut placeholders_only, mut excepted) = (0, 0, 0);
     let mut compiles = 0;
+    // With asl's built-in integrations only: no resource declared.
+    let (mut builtin_only, mut lacking) = (0, std::collections::BTreeMap::<String, usize>::new());
     let mut unsupported: std::collections::BTreeMap<String, usize> = Default::default();
     let mut failures = Vec::new();
     let mut seen_exceptions = Vec::new();
@@ -80,6 +114,27 @@ fn every_real_world_definition_checks_after_substitution() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let mut text = std::fs::read_to_string(path).expect("readable");
         let (subs, unknown) = substitutions(table.get(&name), &mut text);
+        // Compiled as `asl!` compiles it, declaring no resource: every Task
+        // must be a built-in integration.
+        let builtin = asl_build::codegen::Options {
+            type_name: "Workflow".into(),
+            substitutions: subs.clone(),
+            ..Default::default()
+        };
+        match asl_build::codegen::compile(text.as_bytes(), &name, &builtin) {
+            Ok(_) => builtin_only += 1,
+            Err(d) => {
+                let mut causes: Vec<String> = d
+                    .iter()
+                    .filter_map(|d| lack(d.rule, &d.message))
+                    .collect();
+                causes.sort();
+                causes.dedup();
+                for cause in causes {
+                    *lacking.entry(cause).or_insert(0) += 1;
+                }
+            }
+        }
         let mut options = CheckOptions::allowing_undeclared();
         options.substitutions = subs;
         // What asl runs today (with a handler for each Task resource).
@@ -137,6 +192,14 @@ fn every_real_world_definition_checks_after_substitution() {
     );
     println!(
         "realworld: {compiles} compile with asl! today (a handler per Task resource); what the others use that asl does not run yet: {unsupported:?}"
+    );
+    println!(
+        "realworld: {builtin_only} of {} compile with asl's built-in integrations only (no handler declared); what the others lack, by definitions: {lacking:#?}",
+        files.len()
+    );
+    assert!(
+        builtin_only >= 60,
+        "built-in integrations compile {builtin_only} definitions, fewer than before"
     );
     let stale: Vec<_> = EXCEPTIONS
         .iter()
