@@ -4,8 +4,13 @@
 //! `cargo build` runs, checks it, and expands to Rust; [`runtime`] is what that
 //! code calls (and what a program configures: integrations, clock, history).
 //!
-//! The `integrations` feature (on by default) brings the Amazon EKS, Kubernetes
-//! and Amazon SNS integrations.
+//! The built-in integrations come in one Cargo feature per family: `eks`
+//! (Amazon EKS and the Kubernetes API), `sns`, `lambda`, `dynamodb`, `s3`,
+//! `sqs`, `events` (EventBridge), `sfn` (nested executions) and `http`
+//! (`http:invoke`); `integrations`, on by default, turns on all of them. A
+//! workflow that calls a family whose feature is off does not compile, and the
+//! error names the feature (a resource declared in `resources = [...]` needs
+//! none: the program serves it).
 //!
 //! # The `asl!` macro
 //!

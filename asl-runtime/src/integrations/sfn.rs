@@ -123,7 +123,14 @@ pub(crate) async fn start_execution(
         })?,
         Some(v) => v,
     };
-    let name = p.opt_str("Name")?;
+    // Without a Name, one derived from this very attempt (the same after a
+    // crash and resume, so the child is not started twice: StartExecution
+    // with a name already used and the same input is that execution), else a
+    // UUID, as Step Functions makes.
+    let name = p
+        .opt_str("Name")?
+        .or_else(|| task.idempotency_token())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let trace_header = p.opt_str("TraceHeader")?;
     p.finish()?;
     let Some(machine) = machine_name(&machine_arn) else {
@@ -135,7 +142,6 @@ pub(crate) async fn start_execution(
     if let Some(runtime) = task.runtime()
         && let Some(child) = runtime.child_workflow(machine)
     {
-        let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let arn = format!(
             "arn:{}:states:{}:{}:execution:{machine}:{name}",
             runtime.partition(),
@@ -184,9 +190,7 @@ pub(crate) async fn start_execution(
         };
         return described.into_result(pattern);
     }
-    // Not compiled into this program: Step Functions runs it. The name is
-    // always sent (a UUID when the task gives none, as Step Functions makes).
-    let name = name.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // Not compiled into this program: Step Functions runs it.
     let started = inner
         .sfn
         .start_execution()

@@ -313,3 +313,78 @@ fn asl_policy_prints_the_document() {
         String::new()
     )));
 }
+
+/// The integrations beyond EKS: each grants its action on the resource the task
+/// names (a queue URL becomes the queue's ARN), `*` when it is known only at
+/// run time.
+#[test]
+fn every_family_grants_its_action_on_the_named_resource() {
+    let grant = |action: &str, resource: &str| {
+        (
+            action.to_ascii_lowercase(),
+            resource.to_string(),
+            String::new(),
+        )
+    };
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::dynamodb:putItem",
+            r#"{"TableName": "Orders", "Item": {"id": {"S": "1"}}}"#,
+        ),
+        "eu-west-1",
+        "111122223333",
+    );
+    assert!(g.contains(&grant(
+        "dynamodb:PutItem",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders"
+    )));
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::sqs:sendMessage",
+            r#"{"QueueUrl": "https://sqs.us-east-2.amazonaws.com/444455556666/jobs", "MessageBody": "x"}"#,
+        ),
+        "eu-west-1",
+        "111122223333",
+    );
+    assert!(g.contains(&grant(
+        "sqs:SendMessage",
+        "arn:aws:sqs:us-east-2:444455556666:jobs"
+    )));
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::aws-sdk:s3:getObject",
+            r#"{"Bucket": "docs", "Key.$": "$.key"}"#,
+        ),
+        "eu-west-1",
+        "111122223333",
+    );
+    assert!(
+        g.contains(&grant("s3:GetObject", "arn:aws:s3:::docs/*")),
+        "{g:?}"
+    );
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::dynamodb:getItem",
+            r#"{"TableName.$": "$.table", "Key": {}}"#,
+        ),
+        "eu-west-1",
+        "111122223333",
+    );
+    assert!(g.contains(&grant("dynamodb:GetItem", "*")), "{g:?}");
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::http:invoke",
+            r#"{"ApiEndpoint": "https://api.example.com", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:eu-west-1:111122223333:connection/A/1"}}"#,
+        ),
+        "eu-west-1",
+        "111122223333",
+    );
+    assert!(g.contains(&grant(
+        "states:InvokeHTTPEndpoint",
+        "arn:aws:states:eu-west-1:111122223333:stateMachine:*"
+    )));
+    assert!(g.contains(&grant(
+        "events:RetrieveConnectionCredentials",
+        "arn:aws:events:eu-west-1:111122223333:connection/*"
+    )));
+}

@@ -124,10 +124,8 @@ fn every_real_world_definition_checks_after_substitution() {
         match asl_build::codegen::compile(text.as_bytes(), &name, &builtin) {
             Ok(_) => builtin_only += 1,
             Err(d) => {
-                let mut causes: Vec<String> = d
-                    .iter()
-                    .filter_map(|d| lack(d.rule, &d.message))
-                    .collect();
+                let mut causes: Vec<String> =
+                    d.iter().filter_map(|d| lack(d.rule, &d.message)).collect();
                 causes.sort();
                 causes.dedup();
                 for cause in causes {

@@ -939,3 +939,96 @@ fn lambda_latest_qualifier_is_an_arn() {
         assert_rule(&task(bad), "asl::invalid-arn", "/States/A/Resource");
     }
 }
+
+/// The integrations beyond EKS are checked from the same catalogue: required
+/// parameters, unknown ones, literal types and documented values.
+#[test]
+fn every_family_is_checked_from_the_catalogue() {
+    let task = |resource: &str, parameters: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{resource}", "Parameters": {parameters}, "End": true}}"#
+        ))
+    };
+    assert_rule(
+        &task("arn:aws:states:::lambda:invoke", r#"{"Payload": {}}"#),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::lambda:invoke",
+            r#"{"FunctionName": "f", "InvocationType": "Later"}"#,
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/InvocationType",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::dynamodb:getItem",
+            r#"{"TableName": "t", "Key": {}, "Keys": {}}"#,
+        ),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Keys",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+            r#"{"Bucket": "b", "MaxKeys": "10"}"#,
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/MaxKeys",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::events:putEvents",
+            r#"{"Entries": [{"Source": "s", "Detial": {}}]}"#,
+        ),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Entries/0/Detial",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::http:invoke",
+            r#"{"ApiEndpoint": "https://x", "Method": "GET"}"#,
+        ),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::states:startExecution.sync:2",
+            r#"{"Input": {}}"#,
+        ),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    // A pattern the API does not have.
+    assert_rule(
+        &task(
+            "arn:aws:states:::dynamodb:getItem.sync",
+            r#"{"TableName": "t", "Key": {}}"#,
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    // Valid ones load, `Name.$` counting as `Name`.
+    for (resource, parameters) in [
+        (
+            "arn:aws:states:::sqs:sendMessage",
+            r#"{"QueueUrl.$": "$.q", "MessageBody.$": "$"}"#,
+        ),
+        (
+            "arn:aws:states:::aws-sdk:dynamodb:transactWriteItems",
+            r#"{"TransactItems": []}"#,
+        ),
+        (
+            "arn:aws:states:::states:startExecution.sync",
+            r#"{"StateMachineArn": "arn:aws:states:us-east-1:1:stateMachine:C"}"#,
+        ),
+    ] {
+        let src = task(resource, parameters);
+        if let Err(e) = load(src.as_bytes(), "t.asl.json") {
+            panic!("{resource}: {e}");
+        }
+    }
+}
