@@ -943,7 +943,7 @@ pub(crate) fn base64_decode(field: &str, data: &str) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::runtime(format!("The field '{field}' is not valid base64: {e}")))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "integrations"))]
 mod tests {
     use super::*;
 
@@ -974,7 +974,14 @@ mod tests {
                 .handler("arn:aws:states:::sns:publish.sync")
                 .is_none()
         );
-        assert_eq!(known_resources().count(), served.len());
+        // Every catalogue resource, and every Lambda function ARN under one key.
+        assert_eq!(known_resources().count() + 1, served.len());
+        assert!(served.iter().any(|r| r == crate::task::ANY_LAMBDA_FUNCTION));
+        assert!(
+            integrations
+                .handler("arn:aws:lambda:eu-west-1:123456789012:function:f:prod")
+                .is_some()
+        );
     }
 
     #[tokio::test]
