@@ -17,7 +17,7 @@ use asl_lang::integrations::Api;
 
 use super::Inner;
 use super::params::kind;
-use super::wire::{WireJson, service_error, take_answer};
+use super::wire::{WireJson, send_wire, service_error, take_answer};
 use crate::error::Error;
 
 pub(crate) async fn call(
@@ -46,16 +46,9 @@ pub(crate) async fn call(
     let (icpt, answer) = WireJson::sending(Some(body));
     let prefix = api.spec().error_prefix;
     let client = &inner.dynamodb;
-    // Each operation builder is its own type: the same customisation for all.
     macro_rules! send {
         ($operation:expr) => {
-            $operation
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| service_error(prefix, e))
+            send_wire!($operation, icpt, |e| service_error(prefix, e))
         };
     }
     match api {

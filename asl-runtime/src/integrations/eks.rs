@@ -19,7 +19,7 @@ use asl_lang::integrations::{self as catalogue, Api, Field, Shape};
 
 use super::Inner;
 use super::params::{Params, kind, unsupported};
-use super::wire::{WireJson, sdk_error};
+use super::wire::{WireJson, sdk_error, send_wire};
 use crate::error::{Error, names};
 use crate::task::{BoxFuture, TaskContext};
 
@@ -267,17 +267,9 @@ pub(crate) async fn run(
     let (icpt, answer) = WireJson::sending(wire);
     let (client, cluster, object) = (&inner.eks, &ids.cluster, ids.object.as_deref());
     let object = object.unwrap_or_default();
-    // The SDK's operation builders are different types: one line each, the same
-    // customisation and error mapping for all.
     macro_rules! send {
         ($operation:expr) => {
-            $operation
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(eks_error)
+            send_wire!($operation, icpt, eks_error)
         };
     }
     let sent = match op {
@@ -450,36 +442,31 @@ async fn describe(inner: &Inner, op: EksOp, ids: &Ids) -> Result<Value, Error> {
     let object = ids.object.clone().unwrap_or_default();
     match op {
         EksOp::CreateCluster | EksOp::DeleteCluster => {
-            client
-                .describe_cluster()
-                .name(&ids.cluster)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
+            send_wire!(
+                client.describe_cluster().name(&ids.cluster),
+                icpt,
+                eks_error
+            )?;
         }
         EksOp::CreateNodegroup | EksOp::DeleteNodegroup => {
-            client
-                .describe_nodegroup()
-                .cluster_name(&ids.cluster)
-                .nodegroup_name(object)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
+            send_wire!(
+                client
+                    .describe_nodegroup()
+                    .cluster_name(&ids.cluster)
+                    .nodegroup_name(object),
+                icpt,
+                eks_error
+            )?;
         }
         EksOp::CreateFargateProfile | EksOp::DeleteFargateProfile => {
-            client
-                .describe_fargate_profile()
-                .cluster_name(&ids.cluster)
-                .fargate_profile_name(object)
-                .customize()
-                .interceptor(icpt)
-                .send()
-                .await
-                .map_err(eks_error)?;
+            send_wire!(
+                client
+                    .describe_fargate_profile()
+                    .cluster_name(&ids.cluster)
+                    .fargate_profile_name(object),
+                icpt,
+                eks_error
+            )?;
         }
     }
     take_answer(&answer)

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Inner;
 use super::params::{Params, kind};
-use super::wire::{WireJson, service_error, take_answer, text_of};
+use super::wire::{WireJson, send_wire, service_error, take_answer, text_of};
 use crate::error::Error;
 
 pub(crate) async fn put_events(
@@ -39,14 +39,10 @@ pub(crate) async fn put_events(
     }
     let body = serde_json::json!({ "Entries": sent }).to_string();
     let (icpt, answer) = WireJson::sending(Some(body));
-    inner
-        .events
-        .put_events()
-        .customize()
-        .interceptor(icpt)
-        .send()
-        .await
-        .map_err(|e| service_error("EventBridge", e))?;
+    send_wire!(inner.events.put_events(), icpt, |e| service_error(
+        "EventBridge",
+        e
+    ))?;
     let result = take_answer("EventBridge", &answer)?;
     if result["FailedEntryCount"].as_u64().is_some_and(|n| n > 0) {
         return Err(Error::new("EventBridge.FailedEntry", result.to_string()));

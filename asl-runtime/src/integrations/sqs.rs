@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::Inner;
 use super::params::Params;
-use super::wire::{WireJson, service_error, take_answer, text_of};
+use super::wire::{WireJson, send_wire, service_error, take_answer, text_of};
 use crate::error::Error;
 
 pub(crate) async fn send_message(
@@ -24,14 +24,8 @@ pub(crate) async fn send_message(
     request.insert("QueueUrl".into(), Value::String(queue.clone()));
     request.insert("MessageBody".into(), Value::String(body));
     let (icpt, answer) = WireJson::sending(Some(Value::Object(request).to_string()));
-    inner
-        .sqs
-        .send_message()
-        .queue_url(queue)
-        .customize()
-        .interceptor(icpt)
-        .send()
-        .await
-        .map_err(|e| service_error("SQS", e))?;
+    send_wire!(inner.sqs.send_message().queue_url(queue), icpt, |e| {
+        service_error("SQS", e)
+    })?;
     take_answer("SQS", &answer)
 }

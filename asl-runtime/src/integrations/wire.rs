@@ -82,6 +82,22 @@ impl WireJson {
     }
 }
 
+/// Sends one SDK operation (each builder is a type of its own) through
+/// `interceptor`, its error mapped with `err`: `Ok(())`, the answer being in
+/// the interceptor's slot.
+macro_rules! send_wire {
+    ($operation:expr, $interceptor:expr, $err:expr) => {
+        $operation
+            .customize()
+            .interceptor($interceptor)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err($err)
+    };
+}
+pub(crate) use send_wire;
+
 /// The answer kept by [`WireJson`], as JSON (`{}` for an empty body).
 pub(crate) fn take_answer(service: &str, slot: &Mutex<Option<Vec<u8>>>) -> Result<Value, Error> {
     let bytes = slot

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use asl_runtime::Error;
 use asl_runtime::integrations::{Integrations, WaitSchedule};
-use asl_runtime::task::TaskContext;
 use asl_testkit::moto::MotoServer;
 use serde_json::{Value, json};
+
+use super::run;
 
 const FAST: WaitSchedule = WaitSchedule {
     initial: Duration::from_millis(5),
@@ -34,21 +34,6 @@ async fn integrations(moto: &MotoServer) -> Integrations {
         .sns_endpoint(moto.endpoint())
         .wait_schedule(FAST)
         .build()
-}
-
-async fn run(
-    integrations: &Integrations,
-    resource: &str,
-    parameters: Value,
-) -> Result<Value, Error> {
-    let handler = integrations
-        .handlers()
-        .into_iter()
-        .find(|(r, _)| *r == resource)
-        .map(|(_, h)| h)
-        .unwrap_or_else(|| panic!("no handler for {resource}"));
-    let task = TaskContext::new(resource, "Test");
-    handler.invoke(&task, parameters).await
 }
 
 fn arn(op: &str) -> String {

@@ -10,11 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use asl_runtime::Error;
 use asl_runtime::integrations::{ClusterOverride, Integrations, WaitSchedule};
-use asl_runtime::task::TaskContext;
 use asl_testkit::kube::{Config, KubeStandIn, TokenPolicy};
 use serde_json::{Value, json};
+
+use super::run;
 
 const FAST: WaitSchedule = WaitSchedule {
     initial: Duration::from_millis(10),
@@ -102,18 +102,6 @@ async fn targets(test: &str) -> Vec<Target> {
         }
     }
     targets
-}
-
-async fn run(
-    integrations: &Integrations,
-    resource: &str,
-    parameters: Value,
-) -> Result<Value, Error> {
-    let handler = integrations
-        .handler(resource)
-        .unwrap_or_else(|| panic!("no handler for {resource}"));
-    let task = TaskContext::new(resource, "Test");
-    handler.invoke(&task, parameters).await
 }
 
 const RUN_JOB: &str = "arn:aws:states:::eks:runJob";

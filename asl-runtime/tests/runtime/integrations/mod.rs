@@ -9,3 +9,22 @@ mod aws;
 mod kubernetes;
 mod services;
 mod token;
+
+use asl_runtime::Error;
+use asl_runtime::integrations::Integrations;
+use asl_runtime::task::TaskContext;
+use serde_json::Value;
+
+/// Runs one task of `resource` with `parameters` through the integrations'
+/// handler for it, outside any execution.
+async fn run(
+    integrations: &Integrations,
+    resource: &str,
+    parameters: Value,
+) -> Result<Value, Error> {
+    let handler = integrations
+        .handler(resource)
+        .unwrap_or_else(|| panic!("no handler for {resource}"));
+    let task = TaskContext::new(resource, "Test");
+    handler.invoke(&task, parameters).await
+}

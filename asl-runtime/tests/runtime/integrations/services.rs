@@ -4,11 +4,11 @@
 //! Lambda backend answers with results queued through `/moto-api/`; moto runs
 //! the state machines it is given when told to.)
 
-use asl_runtime::Error;
 use asl_runtime::integrations::{FunctionError, Integrations, WaitSchedule, lambda_fn};
-use asl_runtime::task::TaskContext;
 use asl_testkit::moto::MotoServer;
 use serde_json::{Value, json};
+
+use super::run;
 use std::time::Duration;
 
 async fn sdk_config(moto: &MotoServer) -> aws_config::SdkConfig {
@@ -47,18 +47,6 @@ async fn integrations(moto: &MotoServer) -> Integrations {
             }),
         )
         .build()
-}
-
-async fn run(
-    integrations: &Integrations,
-    resource: &str,
-    parameters: Value,
-) -> Result<Value, Error> {
-    let handler = integrations
-        .handler(resource)
-        .unwrap_or_else(|| panic!("no handler for {resource}"));
-    let task = TaskContext::new(resource, "Test");
-    handler.invoke(&task, parameters).await
 }
 
 async fn start() -> MotoServer {
