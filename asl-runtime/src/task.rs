@@ -2,8 +2,9 @@
 //!
 //! Generated code never calls a service directly: it asks the [`crate::exec`]
 //! runtime for the [`TaskHandler`] registered for the state's `Resource` and awaits
-//! it. The built-in integrations (Amazon EKS, the Kubernetes API, Amazon SNS) are
-//! handlers like any other, so a test or a program can replace each one.
+//! it. The built-in integrations (Amazon EKS and the Kubernetes API, SNS, Lambda,
+//! DynamoDB, S3, SQS, EventBridge, nested executions, HTTPS) are handlers like any
+//! other, so a test or a program can replace each one.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -16,6 +16,11 @@
 //!   `States.TaskFailed`, the child's description (with its `Error` and
 //!   `Cause`) as cause.
 //!
+//! Without a `Name`, the child's name is derived from the parent's execution,
+//! state entry and attempt: a parent resumed after a crash starts no second
+//! child (Step Functions treats a repeated name with the same input as the same
+//! execution; in process, a durable runtime does).
+//!
 //! The child's input is `Input` (an object, or its JSON text; `{}` when
 //! absent): a parent links itself the way AWS documents, by passing
 //! `"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"` in it,
