@@ -477,6 +477,7 @@ pub struct ChildWorkflow {
         Value,
         ExecutionOptions,
     ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>>,
+    serve: for<'a> fn(&'a Runtime) -> crate::task::BoxFuture<'a, ()>,
 }
 
 impl ChildWorkflow {
@@ -488,10 +489,27 @@ impl ChildWorkflow {
         ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>> {
             Box::pin(W::run_with(runtime, input, options))
         }
+        fn serve<'a, W: crate::Workflow + 'static>(
+            runtime: &'a Runtime,
+        ) -> crate::task::BoxFuture<'a, ()> {
+            Box::pin(async move {
+                if let Err(e) = runtime.resume::<W>().await {
+                    tracing::warn!(target: "asl::store", "cannot serve {}: {e}", W::NAME);
+                }
+            })
+        }
         ChildWorkflow {
             name: W::NAME,
             start: start::<W>,
+            serve: serve::<W>,
         }
+    }
+
+    /// On a runtime with a store: continues this workflow's executions that
+    /// wait there (a parked Wait that is due), now and every poll interval
+    /// ([`Runtime::resume`]).
+    pub fn serve<'a>(&self, runtime: &'a Runtime) -> crate::task::BoxFuture<'a, ()> {
+        (self.serve)(runtime)
     }
 
     /// Runs one execution of the workflow to its end.

@@ -35,7 +35,7 @@ use super::Inner;
 use super::params::Params;
 use super::wire::{service_error, text_of};
 use crate::error::{Error, names};
-use crate::exec::ExecutionOptions;
+use crate::exec::{ExecutionError, ExecutionOptions};
 use crate::task::TaskContext;
 
 const PREFIX: &str = "StepFunctions";
@@ -167,23 +167,39 @@ pub(crate) async fn start_execution(
             });
             return Ok(json!({"ExecutionArn": arn, "StartDate": start}));
         }
-        let outcome = child
-            .run(runtime, input.clone(), options)
-            .await
-            .map_err(|e| {
-                let status = if e.timed_out() {
-                    "TIMED_OUT"
-                } else if e.aborted() {
-                    "ABORTED"
-                } else {
-                    "FAILED"
-                };
-                (
-                    status.to_string(),
-                    e.error().map(str::to_string),
-                    e.cause().map(str::to_string),
-                )
-            });
+        let mut ended = child.run(runtime, input.clone(), options).await;
+        // A child parked in the store (a long Wait) or continued by another
+        // process has not ended: this runtime serves it from the store, and
+        // the task waits for its end there.
+        if let Err(e) = &ended
+            && e.interrupted()
+            && runtime.is_durable()
+        {
+            child.serve(runtime).await;
+            ended = match runtime.wait_for_execution(&arn).await {
+                Ok(record) => ExecutionError::outcome_of(&record),
+                Err(e) => {
+                    return Err(Error::new(
+                        names::TASK_FAILED,
+                        format!("waiting for the nested execution {arn} failed: {e}"),
+                    ));
+                }
+            };
+        }
+        let outcome = ended.map_err(|e| {
+            let status = if e.timed_out() {
+                "TIMED_OUT"
+            } else if e.aborted() {
+                "ABORTED"
+            } else {
+                "FAILED"
+            };
+            (
+                status.to_string(),
+                e.error().map(str::to_string),
+                e.cause().map(str::to_string),
+            )
+        });
         let described = Described {
             arn,
             name,

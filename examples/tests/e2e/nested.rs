@@ -94,3 +94,35 @@ async fn nested_executions_lambda_functions_and_service_errors_in_workflows() {
         "DynamoDB.ResourceNotFoundException"
     );
 }
+
+asl!(SlowChild = "tests/fixtures/slow-child.asl.json");
+asl!(SlowParent = "tests/fixtures/slow-parent.asl.json");
+
+/// On a runtime with a store, a child whose Wait outlasts what the runtime
+/// keeps in memory is parked there; the parent's `.sync` task serves it from
+/// the store and waits for its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_child_is_continued_from_the_store_and_awaited() {
+    let dir = std::env::temp_dir().join(format!("asl-nested-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = asl::runtime::store::SqliteStore::open(dir.join("executions.db")).unwrap();
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let runtime = Runtime::builder()
+        .handlers(Integrations::new(&sdk).handlers())
+        .workflow::<SlowChild>()
+        .store(store)
+        .park_waits_longer_than(std::time::Duration::ZERO)
+        .poll_interval(std::time::Duration::from_millis(50))
+        .build();
+    let output = SlowParent::run_with(
+        &runtime,
+        json!({"n": 5}),
+        ExecutionOptions::default().name("slow-parent"),
+    )
+    .await
+    .expect("the parent succeeds");
+    assert_eq!(output, json!({"waited": 5}));
+    let _ = std::fs::remove_dir_all(&dir);
+}
