@@ -30,6 +30,8 @@ pub(super) fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
         ("sift", 2, std_fns::sift),
         ("shuffle", 1, std_fns::shuffle),
         ("formatBase", 2, std_fns::format_base),
+        ("formatInteger", 2, std_fns::format_integer),
+        ("parseInteger", 2, std_fns::parse_integer),
         ("encodeUrlComponent", 1, std_fns::encode_url_component),
         ("encodeUrl", 1, std_fns::encode_url),
         ("decodeUrlComponent", 1, std_fns::decode_url),
@@ -41,6 +43,12 @@ pub(super) fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
             jsonata.register_function(name, *arity, *function);
         }
     }
+}
+
+/// An error with a JSONata code jsonata-rs has no variant for
+/// (`Failure::from_jsonata` reads it back).
+pub(super) fn coded(code: &str, message: &str) -> jsonata_rs::Error {
+    jsonata_rs::Error::D3137Error(format!("[{code}] {message}"))
 }
 
 pub(super) fn bad_argument(ctx: &FunctionContext<'_, '_>, index: usize) -> jsonata_rs::Error {
@@ -551,6 +559,48 @@ mod std_fns {
     }
 
     /// `$formatBase(number, radix)`: the number (rounded) in base 2..36.
+    /// `$formatInteger(number, picture)` (see [`super::super::integer_picture`]).
+    pub fn format_integer<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !value.is_number() || !value.as_f64().is_finite() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let Some(picture) = args.get(1).filter(|p| p.is_string()) else {
+            return Err(bad_argument(&ctx, 2));
+        };
+        match super::integer_picture::format_integer(value.as_f64(), &picture.as_str()) {
+            Ok(text) => Ok(JValue::string(ctx.arena, &text)),
+            Err(e) => Err(coded(e.code, &e.message)),
+        }
+    }
+
+    /// `$parseInteger(string, picture)`: undefined when the string does not
+    /// follow the picture.
+    pub fn parse_integer<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(text) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !text.is_string() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let Some(picture) = args.get(1).filter(|p| p.is_string()) else {
+            return Err(bad_argument(&ctx, 2));
+        };
+        match super::integer_picture::parse_integer(&text.as_str(), &picture.as_str()) {
+            Ok(Some(n)) => Ok(JValue::number(ctx.arena, n)),
+            Ok(None) => Ok(JValue::undefined()),
+            Err(e) => Err(coded(e.code, &e.message)),
+        }
+    }
+
     pub fn format_base<'a>(
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],

@@ -85,9 +85,9 @@
 //!   order exactly; an object the expression built orders its members by where their
 //!   names first appear in the expression text, then in the input, then by name.
 //! - It lacks some JSONata 2.0 functions. `$type`, `$average`, `$spread`, `$sift`,
-//!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)` and `$decodeUrl(Component)`
-//!   are provided here; `$formatNumber`, `$formatInteger` and `$parseInteger` are
-//!   missing (they fail with `T1006`). Its `$substring` (byte slicing: a panic inside
+//!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)`, `$decodeUrl(Component)`,
+//!   `$formatInteger` and `$parseInteger` (picture strings: `integer_picture`)
+//!   are provided here; `$formatNumber` is missing (it fails with `T1006`). Its `$substring` (byte slicing: a panic inside
 //!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
 //!   order) are replaced by this module's; `$round` and `$now` (panics on a missing
 //!   or non-string argument) are called only after this module checks arguments,
@@ -130,6 +130,7 @@ use crate::error::{Error, names};
 mod convert;
 mod direct;
 mod functions;
+mod integer_picture;
 mod prepare;
 
 use convert::*;
@@ -240,6 +241,14 @@ impl Failure {
     }
 
     fn from_jsonata(error: &jsonata_rs::Error) -> Self {
+        // Codes jsonata-rs has no variant for travel in a D3137 message as
+        // `[Dnnnn] message` (see `functions::coded`).
+        if let jsonata_rs::Error::D3137Error(message) = error
+            && let Some((code, message)) =
+                message.strip_prefix('[').and_then(|m| m.split_once("] "))
+        {
+            return Failure::threw(code, message);
+        }
         let code = error.code().to_owned();
         // Display is "<code> @ <position>: <message>" or "<code> @ <message>".
         let text = error.to_string();
