@@ -518,15 +518,7 @@ impl Runtime {
 
     /// The ARN of execution `name` of workflow `W`.
     pub fn execution_arn<W: Workflow>(&self, name: &str) -> String {
-        let rt = &self.inner;
-        format!(
-            "arn:{}:states:{}:{}:execution:{}:{}",
-            rt.partition,
-            rt.region,
-            rt.account,
-            W::NAME,
-            name
-        )
+        self.execution_arn_for(W::NAME, name)
     }
 
     /// StartExecution: stores a new execution of `W` and runs it in the

@@ -121,10 +121,7 @@ impl Execution {
                 uuid::Uuid::new_v4()
             )
         } else {
-            format!(
-                "arn:{}:states:{}:{}:execution:{}:{}",
-                rt.partition, rt.region, rt.account, info.name, name
-            )
+            runtime.execution_arn_for(info.name, &name)
         };
         let history = options.history.unwrap_or_else(|| rt.history.clone());
         // The input enters here: one too deep or too large fails the execution
@@ -153,7 +150,7 @@ impl Execution {
             info,
             express: options.express,
             recorder,
-            state_machine_arn: state_machine_arn(rt, info),
+            state_machine_arn: runtime.state_machine_arn(info.name),
             name,
             arn,
             // `$$.Execution.Input` is kept only for workflows that can read it.
@@ -206,7 +203,7 @@ impl Execution {
                 record.next_event_id,
             )
             .limited(rt.history_limit),
-            state_machine_arn: state_machine_arn(rt, info),
+            state_machine_arn: runtime.state_machine_arn(info.name),
             name: record.name.clone(),
             arn: record.arn.clone(),
             input: if info.reads_execution_input {
@@ -461,11 +458,4 @@ impl Execution {
             Value::Object(m)
         })
     }
-}
-
-fn state_machine_arn(rt: &RuntimeInner, info: &WorkflowInfo) -> String {
-    format!(
-        "arn:{}:states:{}:{}:stateMachine:{}",
-        rt.partition, rt.region, rt.account, info.name
-    )
 }

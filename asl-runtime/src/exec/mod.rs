@@ -155,8 +155,14 @@ impl Runtime {
         )
     }
 
-    pub fn partition(&self) -> &str {
-        &self.inner.partition
+    /// The ARN of the Standard execution `name` of the state machine
+    /// `machine` in this runtime's partition, region and account.
+    pub fn execution_arn_for(&self, machine: &str, name: &str) -> String {
+        let rt = &self.inner;
+        format!(
+            "arn:{}:states:{}:{}:execution:{machine}:{name}",
+            rt.partition, rt.region, rt.account
+        )
     }
 
     pub fn region(&self) -> &str {

@@ -147,12 +147,7 @@ pub(crate) async fn start_execution(
     if let Some(runtime) = task.runtime()
         && let Some(child) = runtime.child_workflow(machine)
     {
-        let arn = format!(
-            "arn:{}:states:{}:{}:execution:{machine}:{name}",
-            runtime.partition(),
-            runtime.region(),
-            runtime.account()
-        );
+        let arn = runtime.execution_arn_for(machine, &name);
         let start = millis(OffsetDateTime::now_utc());
         let options = ExecutionOptions::default().name(name.clone());
         if !pattern.waits() {
