@@ -251,12 +251,15 @@ pub(crate) async fn invoke(
             if !has_content_type {
                 request = request.header("content-type", "application/x-www-form-urlencoded");
             }
-            let mut form = Vec::new();
-            match &body {
-                Value::String(s) => return send(client, request, Bytes::from(s.clone())).await,
-                other => pairs("", other, &array_format, &mut form),
+            match body {
+                // Already encoded.
+                Value::String(s) => Bytes::from(s),
+                other => {
+                    let mut form = Vec::new();
+                    pairs("", &other, &array_format, &mut form);
+                    Bytes::from(encode(&form))
+                }
             }
-            Bytes::from(encode(&form))
         }
         Some(Value::String(s)) => Bytes::from(s),
         Some(other) => {

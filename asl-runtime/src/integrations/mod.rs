@@ -633,38 +633,29 @@ impl Mappings {
                         .collect();
                     *tables = renamed;
                 }
+                // An event entry's `EventBusName`; a transaction's
+                // `{"Put": {"TableName": ...}}`, one level further down.
                 ("TransactItems" | "Entries", Value::Array(items)) => {
-                    for item in items {
-                        self.apply_nested(item);
+                    for (name, value) in items.iter_mut().filter_map(Value::as_object_mut).flatten()
+                    {
+                        self.map_field(name, value);
+                        for (name, value) in value.as_object_mut().into_iter().flatten() {
+                            self.map_field(name, value);
+                        }
                     }
                 }
-                (name, Value::String(s)) => {
-                    if let Some(to) = self.get(name, s) {
-                        *s = to.to_owned();
-                    }
-                }
-                _ => {}
+                (name, value) => self.map_field(name, value),
             }
         }
         Value::Object(fields)
     }
 
-    /// Maps `TableName` and `EventBusName` one or two levels down (a
-    /// transaction's `{"Put": {"TableName": ...}}`, an event entry).
-    fn apply_nested(&self, value: &mut Value) {
-        let Value::Object(fields) = value else {
-            return;
-        };
-        for (name, v) in fields.iter_mut() {
-            match v {
-                Value::String(s) => {
-                    if let Some(to) = self.get(name, s) {
-                        *s = to.to_owned();
-                    }
-                }
-                Value::Object(_) => self.apply_nested(v),
-                _ => {}
-            }
+    /// Replaces `value` when it is a string mapped as a `name`.
+    fn map_field(&self, name: &str, value: &mut Value) {
+        if let Value::String(s) = value
+            && let Some(to) = self.get(name, s)
+        {
+            *s = to.to_owned();
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::Inner;
 use super::params::{Params, kind};
-use super::wire::sdk_error;
+use super::wire::{sdk_error, text_of};
 use crate::error::Error;
 
 pub(crate) async fn publish(
@@ -18,10 +18,7 @@ pub(crate) async fn publish(
     parameters: Value,
 ) -> Result<Value, Error> {
     let mut p = Params::new(resource, parameters)?;
-    let message = match p.required("Message")? {
-        Value::String(s) => s,
-        other => other.to_string(),
-    };
+    let message = text_of(p.required("Message")?);
     let mut request = inner
         .sns
         .publish()

@@ -558,7 +558,6 @@ mod std_fns {
         Ok(out)
     }
 
-    /// `$formatBase(number, radix)`: the number (rounded) in base 2..36.
     /// `$formatInteger(number, picture)` (see [`super::super::integer_picture`]).
     pub fn format_integer<'a>(
         ctx: FunctionContext<'a, '_>,
@@ -570,9 +569,7 @@ mod std_fns {
         if !value.is_number() || !value.as_f64().is_finite() {
             return Err(bad_argument(&ctx, 1));
         }
-        let Some(picture) = args.get(1).filter(|p| p.is_string()) else {
-            return Err(bad_argument(&ctx, 2));
-        };
+        let picture = picture_arg(&ctx, args)?;
         match super::integer_picture::format_integer(value.as_f64(), &picture.as_str()) {
             Ok(text) => Ok(JValue::string(ctx.arena, &text)),
             Err(e) => Err(coded(e.code, &e.message)),
@@ -591,9 +588,7 @@ mod std_fns {
         if !text.is_string() {
             return Err(bad_argument(&ctx, 1));
         }
-        let Some(picture) = args.get(1).filter(|p| p.is_string()) else {
-            return Err(bad_argument(&ctx, 2));
-        };
+        let picture = picture_arg(&ctx, args)?;
         match super::integer_picture::parse_integer(&text.as_str(), &picture.as_str()) {
             Ok(Some(n)) => Ok(JValue::number(ctx.arena, n)),
             Ok(None) => Ok(JValue::undefined()),
@@ -601,6 +596,19 @@ mod std_fns {
         }
     }
 
+    /// The picture string, the second argument of `$formatInteger` and
+    /// `$parseInteger`.
+    fn picture_arg<'a>(
+        ctx: &FunctionContext<'_, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        match args.get(1) {
+            Some(p) if p.is_string() => Ok(p),
+            _ => Err(bad_argument(ctx, 2)),
+        }
+    }
+
+    /// `$formatBase(number, radix)`: the number (rounded) in base 2..36.
     pub fn format_base<'a>(
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
