@@ -37,6 +37,7 @@ pub use crate::exec::state::{
 pub use crate::exec::variables::Variables;
 pub use crate::exec::{ExecutionError, ExecutionOptions, Runtime};
 pub use crate::intrinsics;
+pub use crate::jsonata::compiled as jx;
 pub use crate::jsonata::{JsonataExpr, JsonataScope, JsonataTemplate};
 pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};

@@ -136,7 +136,11 @@ fn run(dir: &Path, group: &Path, case: &Value) -> Result<(), String> {
     if let Some(d) = &data {
         scope = scope.with_context_item(d);
     }
-    let got = JsonataExpr::owned(expr.trim()).evaluate(&scope);
+    let expression = JsonataExpr::owned(expr.trim());
+    if expression.is_native() {
+        NATIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let got = expression.evaluate(&scope);
     // The expected error code: `code`, or `error.code` in newer cases.
     let code = case
         .get("code")
@@ -180,6 +184,9 @@ fn expected_failures() -> BTreeMap<String, String> {
     }
     out
 }
+
+/// Evaluations of expressions in the native subset (`jsonata::compiled`).
+static NATIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 fn main() {
     let Some(dir) = suite_dir() else { return };
@@ -229,6 +236,10 @@ fn main() {
     println!("jsonata-suite: failures by group: {by_group:?}");
     println!(
         "jsonata-suite: {passed} passed, {failed} failed, {skipped} skipped, {unstable} unstable"
+    );
+    println!(
+        "jsonata-suite: {} evaluations ran natively (the rest use the context item `$`, or constructs past the native subset)",
+        NATIVE.load(std::sync::atomic::Ordering::Relaxed)
     );
     let mut bad = false;
     if !unexpected.is_empty() {

@@ -17,8 +17,20 @@ const _: () = {
         definition_hash: "e9352163c57a44d47961afd20aa6b52652950d52d27398afb16e714c524e0911",
     };
     __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
-    static __J0: __asl::JsonataExpr = __asl::JsonataExpr::new(
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx0<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::concat(
+                __asl::jx::string("bad "),
+                __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &["x"]),
+            )?,
+        )
+    }
+    static __J0: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "'bad ' & $states.input.x",
+        __jx0,
     );
     fn boom(
         __ex: &__asl::Execution,
@@ -66,13 +78,42 @@ const _: () = {
             }
         }
     }
-    static __J1: __asl::JsonataExpr = __asl::JsonataExpr::new(
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx1<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Error"]),
+        )
+    }
+    static __J1: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.errorOutput.Error",
+        __jx1,
     );
-    static __J2: __asl::JsonataExpr = __asl::JsonataExpr::new(
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx2<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Cause"]),
+        )
+    }
+    static __J2: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.errorOutput.Cause",
+        __jx2,
     );
-    static __J3: __asl::JsonataExpr = __asl::JsonataExpr::new("$states.input.x");
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx3<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &["x"]),
+        )
+    }
+    static __J3: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+        "$states.input.x",
+        __jx3,
+    );
     static __JT4: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
         &[
             ("error", __asl::JsonataTemplate::Expr(&__J1)),
@@ -80,8 +121,17 @@ const _: () = {
             ("x", __asl::JsonataTemplate::Expr(&__J3)),
         ],
     );
-    static __J5: __asl::JsonataExpr = __asl::JsonataExpr::new(
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx5<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Error"]),
+        )
+    }
+    static __J5: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.errorOutput.Error",
+        __jx5,
     );
     static __JT6: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
         &[("caught", __asl::JsonataTemplate::Expr(&__J5))],
@@ -152,8 +202,25 @@ const _: () = {
             },
         )
     }
-    static __J7: __asl::JsonataExpr = __asl::JsonataExpr::new("$caught");
-    static __J8: __asl::JsonataExpr = __asl::JsonataExpr::new("$states.input");
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx7<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(__asl::jx::path(cx.variable("caught"), &[]))
+    }
+    static __J7: __asl::JsonataExpr = __asl::JsonataExpr::compiled("$caught", __jx7);
+    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
+    fn __jx8<'a>(
+        cx: &__asl::jx::Cx<'a>,
+    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
+        __asl::jx::finish(
+            __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &[]),
+        )
+    }
+    static __J8: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+        "$states.input",
+        __jx8,
+    );
     static __JT9: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
         &[
             ("seen", __asl::JsonataTemplate::Expr(&__J7)),

@@ -69,6 +69,24 @@ pub(super) fn integer_arg(
     }
 }
 
+pub(super) use sfn::MAX_RANGE;
+
+/// The lowercase hex digest of `data` by one of Step Functions' `$hash`
+/// algorithms; `None` for another name.
+pub(super) fn digest(data: &str, algorithm: &str) -> Option<String> {
+    use md5::Digest as _;
+    let bytes = data.as_bytes();
+    let digest: Vec<u8> = match algorithm {
+        "MD5" => md5::Md5::digest(bytes).to_vec(),
+        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
+        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
+        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
+        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
+        _ => return None,
+    };
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 mod sfn {
     use super::*;
 
@@ -141,7 +159,6 @@ mod sfn {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        use md5::Digest as _;
         let (Some(data), Some(algorithm)) = (
             args.first().copied().filter(|v| !v.is_undefined()),
             args.get(1).copied().filter(|v| !v.is_undefined()),
@@ -154,17 +171,9 @@ mod sfn {
         if !algorithm.is_string() {
             return Err(bad_argument(&ctx, 2));
         }
-        let data = data.as_str();
-        let bytes = data.as_bytes();
-        let digest: Vec<u8> = match &*algorithm.as_str() {
-            "MD5" => md5::Md5::digest(bytes).to_vec(),
-            "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
-            "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
-            "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
-            "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-            _ => return Err(bad_argument(&ctx, 2)),
+        let Some(hex) = digest(&data.as_str(), &algorithm.as_str()) else {
+            return Err(bad_argument(&ctx, 2));
         };
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         Ok(JValue::string(ctx.arena, &hex))
     }
 

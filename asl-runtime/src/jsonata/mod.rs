@@ -127,14 +127,13 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, names};
 
+pub mod compiled;
 mod convert;
-mod direct;
 mod functions;
 mod integer_picture;
 mod prepare;
 
 use convert::*;
-use direct::*;
 use functions::*;
 use prepare::*;
 
@@ -301,6 +300,11 @@ pub fn type_name(value: &Value) -> &'static str {
 #[derive(Debug)]
 pub struct JsonataExpr {
     source: Cow<'static, str>,
+    /// The Rust the compiler generated for it, when it lies in the native subset.
+    compiled: Option<compiled::Compiled>,
+    /// Otherwise its tree, parsed on first use, when it lies in the native subset.
+    tree: OnceLock<Option<asl_lang::jsonata::ast::Expr>>,
+    /// The full evaluator's preparation, made on first use.
     prepared: OnceLock<Result<Prepared, Failure>>,
 }
 
@@ -311,8 +315,6 @@ struct Prepared {
     text: String,
     /// The variable names the source mentions (`$name`), to bind only those.
     variables: Vec<String>,
-    /// A shortcut for the simplest expressions.
-    direct: Option<Direct>,
     /// The `$states` members to hand over and how much of each (`None`: all of
     /// them, whole).
     states_members: Option<Vec<asl_lang::jsonata::StatesUse>>,
@@ -329,6 +331,8 @@ impl JsonataExpr {
     pub const fn new(source: &'static str) -> Self {
         JsonataExpr {
             source: Cow::Borrowed(source),
+            compiled: None,
+            tree: OnceLock::new(),
             prepared: OnceLock::new(),
         }
     }
@@ -337,6 +341,8 @@ impl JsonataExpr {
     pub fn owned(source: impl Into<String>) -> Self {
         JsonataExpr {
             source: Cow::Owned(source.into()),
+            compiled: None,
+            tree: OnceLock::new(),
             prepared: OnceLock::new(),
         }
     }
@@ -361,21 +367,17 @@ impl JsonataExpr {
     }
 
     /// Evaluates the expression: `Ok(None)` when it yields nothing (undefined).
+    /// Natively when it can ([`compiled`]), else with the full evaluator.
     pub fn evaluate(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
-        let prepared = self.prepared()?;
-        if let Some(answer) = prepared
-            .direct
-            .as_ref()
-            .filter(|_| scope.context_item.is_none())
-            .and_then(|d| d.evaluate(scope))
-        {
+        if let Some(answer) = self.evaluate_natively(scope) {
             return Ok(answer);
         }
+        let prepared = self.prepared()?;
         self.evaluate_with_jsonata(prepared, scope)
     }
 
-    /// Evaluates with jsonata-rs, never through [`Direct`]; for tests that compare
-    /// the two.
+    /// Evaluates with the full evaluator (jsonata-rs), never natively; for tests
+    /// that compare the two.
     #[doc(hidden)]
     pub fn evaluate_without_shortcut(
         &self,

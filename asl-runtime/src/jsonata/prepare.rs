@@ -52,7 +52,6 @@ pub(super) fn prepare(source: &str) -> Result<Prepared, Failure> {
         .iter()
         .any(|v| ["keys", "each", "spread", "sift"].contains(&v.as_str()));
     Ok(Prepared {
-        direct: Direct::of(source),
         text,
         states_members: lexed.states_members,
         transform: lexed.transform,

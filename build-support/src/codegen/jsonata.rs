@@ -28,9 +28,22 @@ impl Gen<'_> {
             self.jsonata_context = true;
         }
         let name = format_ident!("__J{}", self.jsonata_statics);
+        let function = format_ident!("__jx{}", self.jsonata_statics);
         self.jsonata_statics += 1;
-        self.items
-            .push(quote!(static #name: #rt::JsonataExpr = #rt::JsonataExpr::new(#text);));
+        // The native subset becomes Rust; the rest goes to the full evaluator.
+        match asl_lang::jsonata::ast::parse(text) {
+            Ok(tree) => {
+                self.items.push(super::jsonata_native::native_function(
+                    &function, &tree, &rt,
+                ));
+                self.items.push(quote!(
+                    static #name: #rt::JsonataExpr = #rt::JsonataExpr::compiled(#text, #function);
+                ));
+            }
+            Err(_) => self
+                .items
+                .push(quote!(static #name: #rt::JsonataExpr = #rt::JsonataExpr::new(#text);)),
+        }
         name
     }
 

@@ -25,6 +25,7 @@ mod expr;
 pub mod input;
 mod io;
 mod jsonata;
+mod jsonata_native;
 mod map;
 pub mod names;
 mod state;

@@ -6,6 +6,8 @@
 //! time; the runtime runs the same [`guard`] before it prepares an expression, so
 //! an expression the build accepts is one the run accepts.
 
+pub mod ast;
+
 /// The deepest nesting of `(`, `[` and `{` an expression's text may have.
 /// jsonata-rs parses and evaluates by recursion: 100 levels of predicates
 /// overflowed a 2 MiB thread stack in a debug build (found by `asl-fuzz`); 64

@@ -1,0 +1,1397 @@
+//! Native JSONata: the expressions workflows write most, run as Rust.
+//!
+//! # What runs natively
+//!
+//! The compiler parses every `{% %}` expression at build time
+//! ([`asl_lang::jsonata::ast::parse`]). When the expression lies in the subset below,
+//! it generates a Rust function for it, made of calls to the helpers of this module,
+//! and the state's `static` [`JsonataExpr`] holds that function
+//! ([`JsonataExpr::compiled`]). An expression built from text at run time
+//! ([`JsonataExpr::owned`], `eval_json_template`) is parsed the same way once, on
+//! first use, and its tree is walked by [`eval_tree`], which calls the same helpers
+//! in the same order as the generated code.
+//!
+//! The subset:
+//!
+//! - literals (`1.5`, `'text'`, `true`, `null`);
+//! - paths of names from `$states.input`, `$states.result`, `$states.errorOutput`,
+//!   `$states.context`, a variable or a lambda parameter, with JSONata's sequence
+//!   rules: a path through an array maps over it and flattens, an empty result is
+//!   nothing (undefined), a single result is that value ([`path`]);
+//! - array constructors (an array value is spread into the array, as JSONata does)
+//!   and object constructors with literal keys (a member whose value is nothing is
+//!   left out);
+//! - `-x`, `+ - * / %`, `= != < <= > >=`, `and`/`or` (short-circuit, on JSONata's
+//!   truthiness), `&`, `cond ? a : b`;
+//! - calls of `$string`, `$number`, `$boolean`, `$not`, `$exists`, `$round`,
+//!   `$floor`, `$ceil`, `$abs`, `$sum`, `$max`, `$min`, `$average`, `$count`,
+//!   `$append`, `$join`, `$length`, `$uppercase`, `$lowercase`, `$trim`,
+//!   `$substring`, `$substringBefore`, `$substringAfter`, `$contains`, `$split`
+//!   (with a string separator), `$keys`, `$merge`, `$map`/`$filter`/`$reduce` with an
+//!   inline `function($v, $i, $a) {...}`, `$now()`, `$millis()`, and Step Functions'
+//!   `$partition`, `$range`, `$hash`, `$random`, `$uuid`, `$parse`.
+//!
+//! # Where the line is, and why
+//!
+//! The subset is what the shared conformance corpus and the real-world workflows
+//! write: reading the input, computing a value, building the next state's
+//! arguments. Past it are constructs whose meaning depends on JSONata's context
+//! item and tuple streams (predicates `a[b > 1]`, `a.(expr)`, `%`, `@`, `#`, sorting
+//! and grouping), on functions as values (`~>`, `$f := function...`, partial
+//! application, recursion), on regular expressions, and the rest of the standard
+//! library (dates with pictures, `$formatNumber`, `$replace`, ...). Those run in the
+//! full evaluator, as before; their cost is jsonata-rs's.
+//!
+//! Native code also never reports an error of its own. When a value is not what the
+//! happy path expects (a string where `*` needs a number, `$sum` of a non-number, a
+//! result out of range, an unknown `$hash` algorithm), a helper returns [`Bail`] and
+//! the whole expression is evaluated again by the full evaluator, which reports the
+//! error with JSONata's code and message. Expressions have no side effects, so
+//! evaluating one twice changes nothing but the time an error takes
+//! (`$random()`, `$uuid()` and `$now()` are drawn again).
+//!
+//! Nothing here recurses over data: paths, equality and truthiness walk arrays with
+//! an explicit stack; `$string` of nested data stops (and leaves the value to the
+//! evaluator) past [`MAX_DATA_DEPTH`] levels. The generated code nests only as
+//! deep as the expression, which the parser bounds.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+pub use asl_lang::jsonata::ast::{BinaryOp, StatesMember};
+use asl_lang::jsonata::ast::{Expr, Function, Root};
+use serde_json::{Map, Value};
+
+use super::{JsonataExpr, JsonataScope};
+use crate::limits::MAX_DATA_DEPTH;
+
+/// A value or nothing (JSONata's undefined), borrowed from the scope where it can be.
+pub type J<'v> = Option<Cow<'v, Value>>;
+
+/// "Let the full evaluator decide": the value is not what native code handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bail;
+
+/// The outcome of one native step.
+pub type Step<'v> = Result<J<'v>, Bail>;
+
+/// A compiled expression, as generated code defines it.
+pub type Compiled = for<'a> fn(&Cx<'a>) -> Result<Option<Value>, Bail>;
+
+/// What a native evaluation reads: the scope, and the instant `$now()` and
+/// `$millis()` give (the same for every call in one evaluation, as in JSONata).
+#[derive(Debug)]
+pub struct Cx<'a> {
+    scope: JsonataScope<'a>,
+    now: Cell<Option<time::OffsetDateTime>>,
+}
+
+impl<'a> Cx<'a> {
+    /// A context over `scope`.
+    pub fn new(scope: JsonataScope<'a>) -> Self {
+        Cx {
+            scope,
+            now: Cell::new(None),
+        }
+    }
+
+    /// `$states.<member>`, when the state has it.
+    pub fn states(&self, member: StatesMember) -> Option<&'a Value> {
+        match member {
+            StatesMember::Input => Some(self.scope.input),
+            StatesMember::Result => self.scope.result,
+            StatesMember::ErrorOutput => self.scope.error_output,
+            StatesMember::Context => Some(self.scope.context),
+        }
+    }
+
+    /// `$states.input`.
+    pub fn input(&self) -> Option<&'a Value> {
+        Some(self.scope.input)
+    }
+
+    /// The workflow variable `name`, when it is set.
+    pub fn variable(&self, name: &str) -> Option<&'a Value> {
+        self.scope.variables?.get(name)
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        match self.now.get() {
+            Some(now) => now,
+            None => {
+                let now = time::OffsetDateTime::now_utc();
+                self.now.set(Some(now));
+                now
+            }
+        }
+    }
+}
+
+/// The value of a top-level step, owned.
+pub fn finish(value: J<'_>) -> Result<Option<Value>, Bail> {
+    Ok(value.map(Cow::into_owned))
+}
+
+/// `null`
+pub fn null() -> J<'static> {
+    Some(Cow::Owned(Value::Null))
+}
+
+/// `true` / `false`
+pub fn boolean(b: bool) -> J<'static> {
+    Some(Cow::Owned(Value::Bool(b)))
+}
+
+/// A number, written as JSONata writes it (whole numbers as integers).
+pub fn number(n: f64) -> J<'static> {
+    Some(Cow::Owned(super::convert::number(n)))
+}
+
+/// A string literal.
+pub fn string(s: &str) -> J<'static> {
+    Some(Cow::Owned(Value::String(s.to_owned())))
+}
+
+fn owned(value: Value) -> Step<'static> {
+    Ok(Some(Cow::Owned(value)))
+}
+
+/// A finite number from a step, or [`Bail`].
+fn finite(n: f64) -> Step<'static> {
+    if n.is_finite() {
+        Ok(number(n))
+    } else {
+        Err(Bail)
+    }
+}
+
+/// The JSONata number a value is, if it is one.
+fn as_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    }
+}
+
+/// `root.steps...` with JSONata's path rules: each step looks the name up in every
+/// value of the sequence so far; arrays met on the way are mapped over and
+/// flattened one level; the result is nothing, one value, or an array of the
+/// values. An array that is the single value of the last step is returned whole.
+pub fn path<'v>(root: Option<&'v Value>, steps: &[&str]) -> J<'v> {
+    let mut value = root?;
+    let mut done = 0;
+    // The common case: objects all the way down.
+    while done < steps.len() {
+        match value {
+            Value::Object(map) => value = map.get(steps[done])?,
+            Value::Array(_) => break,
+            _ => return None,
+        }
+        done += 1;
+    }
+    if done == steps.len() {
+        return Some(Cow::Borrowed(value));
+    }
+    let Value::Array(items) = value else {
+        return None;
+    };
+    let mut sequence: Vec<&'v Value> = items.iter().collect();
+    for (k, step) in steps[done..].iter().enumerate() {
+        let last = done + k + 1 == steps.len();
+        // Each item's result: a member value, or (for an array item) a sequence.
+        let mut members: Vec<&'v Value> = Vec::new();
+        let mut flattened: Vec<&'v Value> = Vec::new();
+        let mut from_arrays = false;
+        for item in &sequence {
+            match item {
+                Value::Object(map) => {
+                    if let Some(member) = map.get(*step) {
+                        members.push(member);
+                        match member {
+                            Value::Array(inner) => flattened.extend(inner.iter()),
+                            other => flattened.push(other),
+                        }
+                    }
+                }
+                Value::Array(_) => {
+                    from_arrays = true;
+                    lookup_all(item, step, &mut flattened);
+                }
+                _ => {}
+            }
+        }
+        if last && !from_arrays && members.len() == 1 && members[0].is_array() {
+            return Some(Cow::Borrowed(members[0]));
+        }
+        sequence = flattened;
+    }
+    match sequence.len() {
+        0 => None,
+        1 => Some(Cow::Borrowed(sequence[0])),
+        _ => Some(Cow::Owned(Value::Array(
+            sequence.into_iter().cloned().collect(),
+        ))),
+    }
+}
+
+/// JSONata's `lookup` of `key` in the array `array`: the member of each object in
+/// it, at any depth of nested arrays, array members flattened one level.
+fn lookup_all<'v>(array: &'v Value, key: &str, out: &mut Vec<&'v Value>) {
+    let Value::Array(items) = array else { return };
+    let mut stack = vec![items.iter()];
+    while let Some(top) = stack.last_mut() {
+        match top.next() {
+            None => {
+                stack.pop();
+            }
+            Some(Value::Array(inner)) => stack.push(inner.iter()),
+            Some(Value::Object(map)) => match map.get(key) {
+                Some(Value::Array(members)) => out.extend(members.iter()),
+                Some(member) => out.push(member),
+                None => {}
+            },
+            Some(_) => {}
+        }
+    }
+}
+
+/// `-x`
+pub fn negate(value: J<'_>) -> Step<'static> {
+    match value {
+        None => Ok(None),
+        Some(v) => finite(-as_number(&v).ok_or(Bail)?),
+    }
+}
+
+/// `+ - * / %`: nothing when either side is nothing; numbers only.
+pub fn arithmetic(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
+    let l = lhs
+        .as_deref()
+        .map(|v| as_number(v).ok_or(Bail))
+        .transpose()?;
+    let r = rhs
+        .as_deref()
+        .map(|v| as_number(v).ok_or(Bail))
+        .transpose()?;
+    let (Some(l), Some(r)) = (l, r) else {
+        return Ok(None);
+    };
+    finite(match op {
+        BinaryOp::Add => l + r,
+        BinaryOp::Subtract => l - r,
+        BinaryOp::Multiply => l * r,
+        BinaryOp::Divide => l / r,
+        BinaryOp::Modulo => l % r,
+        _ => return Err(Bail),
+    })
+}
+
+/// `=` (and, negated, `!=`): deep equality; `false` when either side is nothing.
+pub fn equal(lhs: &J<'_>, rhs: &J<'_>) -> Option<bool> {
+    match (lhs, rhs) {
+        (Some(l), Some(r)) => Some(deep_equal(l, r)),
+        _ => None,
+    }
+}
+
+/// `=` / `!=` as a value.
+pub fn equality(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> J<'static> {
+    boolean(match equal(&lhs, &rhs) {
+        None => false,
+        Some(same) => same == (op == BinaryOp::Equal),
+    })
+}
+
+fn deep_equal(a: &Value, b: &Value) -> bool {
+    let mut stack = vec![(a, b)];
+    while let Some((a, b)) = stack.pop() {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                if x.as_f64() != y.as_f64() {
+                    return false;
+                }
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                stack.extend(x.iter().zip(y));
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                if x.len() != y.len() {
+                    return false;
+                }
+                for (key, value) in x {
+                    match y.get(key) {
+                        Some(other) => stack.push((value, other)),
+                        None => return false,
+                    }
+                }
+            }
+            (x, y) => {
+                if x != y {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// `< <= > >=`: two numbers or two strings (compared as JavaScript does, by UTF-16
+/// code units); nothing when either side is nothing.
+pub fn compare(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
+    let comparable = |v: &J<'_>| {
+        v.as_deref()
+            .is_none_or(|v| matches!(v, Value::Number(_) | Value::String(_)))
+    };
+    if !comparable(&lhs) || !comparable(&rhs) {
+        return Err(Bail);
+    }
+    let (Some(l), Some(r)) = (lhs.as_deref(), rhs.as_deref()) else {
+        return Ok(None);
+    };
+    let order = match (l, r) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()).ok_or(Bail)?,
+        (Value::String(a), Value::String(b)) => a.encode_utf16().cmp(b.encode_utf16()),
+        _ => return Err(Bail),
+    };
+    use std::cmp::Ordering::*;
+    Ok(boolean(match op {
+        BinaryOp::Less => order == Less,
+        BinaryOp::LessOrEqual => order != Greater,
+        BinaryOp::Greater => order == Greater,
+        BinaryOp::GreaterOrEqual => order != Less,
+        _ => return Err(Bail),
+    }))
+}
+
+/// JSONata's truthiness (`$boolean`), nothing being false: an array is true when
+/// any value in it (at any depth) is.
+pub fn truthy(value: &J<'_>) -> bool {
+    value.as_deref().is_some_and(truthy_value)
+}
+
+fn truthy_value(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        let true_here = match value {
+            Value::Array(items) => {
+                stack.extend(items.iter());
+                false
+            }
+            Value::String(s) => !s.is_empty(),
+            Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+            Value::Object(map) => !map.is_empty(),
+            Value::Bool(b) => *b,
+            Value::Null => false,
+        };
+        if true_here {
+            return true;
+        }
+    }
+    false
+}
+
+/// `a & b`: both as strings (`$string`), nothing as `""`.
+pub fn concat(lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
+    let mut text = match lhs {
+        Some(v) => stringify(&v, false).ok_or(Bail)?,
+        None => String::new(),
+    };
+    if let Some(v) = rhs {
+        text.push_str(&stringify(&v, false).ok_or(Bail)?);
+    }
+    owned(Value::String(text))
+}
+
+/// Adds an array constructor's item: nothing adds nothing; an array value is
+/// spread.
+pub fn push(array: &mut Vec<Value>, item: J<'_>) {
+    match item {
+        None => {}
+        Some(Cow::Borrowed(Value::Array(items))) => array.extend(items.iter().cloned()),
+        Some(Cow::Owned(Value::Array(items))) => array.extend(items),
+        Some(value) => array.push(value.into_owned()),
+    }
+}
+
+/// Adds an item that is itself an array constructor: kept as one array.
+pub fn push_array(array: &mut Vec<Value>, item: J<'_>) {
+    if let Some(value) = item {
+        array.push(value.into_owned());
+    }
+}
+
+/// Sets an object constructor's member, unless its value is nothing.
+pub fn put(object: &mut Map<String, Value>, key: &str, value: J<'_>) {
+    if let Some(value) = value {
+        object.insert(key.to_owned(), value.into_owned());
+    }
+}
+
+/// An array value as a step.
+pub fn array(items: Vec<Value>) -> J<'static> {
+    Some(Cow::Owned(Value::Array(items)))
+}
+
+/// An object value as a step.
+pub fn object(members: Map<String, Value>) -> J<'static> {
+    Some(Cow::Owned(Value::Object(members)))
+}
+
+/// JSONata's result of a function that builds a sequence: nothing, one value, or
+/// an array.
+fn sequence(mut values: Vec<Value>) -> J<'static> {
+    match values.len() {
+        0 => None,
+        1 => values.pop().map(Cow::Owned),
+        _ => Some(Cow::Owned(Value::Array(values))),
+    }
+}
+
+/// The values of an argument JSONata wraps into an array when it is not one.
+fn members(value: &Value) -> &[Value] {
+    match value {
+        Value::Array(items) => items,
+        other => std::slice::from_ref(other),
+    }
+}
+
+/// A number as JSONata's `$string` writes it: 15 significant digits, then
+/// JavaScript's shortest form (`1e+21`, `1.5e-7`, `0.000001`).
+pub fn number_text(n: f64) -> String {
+    let rounded: f64 = format!("{n:.14e}").parse().unwrap_or(n);
+    if rounded == 0.0 {
+        return "0".into();
+    }
+    let shortest = format!("{:e}", rounded.abs());
+    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let k = digits.len() as i64;
+    let n_exp = exponent.parse::<i64>().unwrap_or(0) + 1;
+    let mut out = String::new();
+    if rounded < 0.0 {
+        out.push('-');
+    }
+    if k <= n_exp && n_exp <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (n_exp - k) as usize));
+    } else if 0 < n_exp && n_exp <= 21 {
+        out.push_str(&digits[..n_exp as usize]);
+        out.push('.');
+        out.push_str(&digits[n_exp as usize..]);
+    } else if -6 < n_exp && n_exp <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-n_exp) as usize));
+        out.push_str(&digits);
+    } else {
+        out.push_str(&digits[..1]);
+        if k > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if n_exp - 1 < 0 { '-' } else { '+' });
+        out.push_str(&(n_exp - 1).abs().to_string());
+    }
+    out
+}
+
+/// `$string(value, prettify)`: a string as it is; anything else as JSON with
+/// JSONata's numbers. `None` for a non-finite number or data nested too deep.
+fn stringify(value: &Value, pretty: bool) -> Option<String> {
+    if let Value::String(s) = value {
+        return Some(s.clone());
+    }
+    let mut out = String::new();
+    write_json(value, pretty, 0, &mut out)?;
+    Some(out)
+}
+
+fn write_json(value: &Value, pretty: bool, depth: usize, out: &mut String) -> Option<()> {
+    if depth > MAX_DATA_DEPTH {
+        return None;
+    }
+    let newline = |out: &mut String, level: usize| {
+        if pretty {
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', 2 * level));
+        }
+    };
+    match value {
+        Value::Number(n) => {
+            let n = n.as_f64()?;
+            if !n.is_finite() {
+                return None;
+            }
+            out.push_str(&number_text(n));
+        }
+        Value::String(s) => out.push_str(&serde_json::to_string(s).ok()?),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_json(item, pretty, depth + 1, out)?;
+            }
+            if !items.is_empty() {
+                newline(out, depth);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                out.push_str(&serde_json::to_string(key).ok()?);
+                out.push_str(if pretty { ": " } else { ":" });
+                write_json(item, pretty, depth + 1, out)?;
+            }
+            if !map.is_empty() {
+                newline(out, depth);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+    Some(())
+}
+
+/// The functions, one helper each, in JSONata's names (snake case). Optional
+/// arguments a call leaves out are passed as nothing.
+pub mod functions {
+    use super::*;
+
+    fn text<'a>(value: &'a J<'_>) -> Result<Option<&'a str>, Bail> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Bail),
+        }
+    }
+
+    fn num(value: &J<'_>) -> Result<Option<f64>, Bail> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(v) => as_number(v).map(Some).ok_or(Bail),
+        }
+    }
+
+    /// A number argument, truncated towards zero.
+    fn integer(value: &J<'_>) -> Result<Option<f64>, Bail> {
+        Ok(num(value)?.map(f64::trunc))
+    }
+
+    fn numbers(value: &J<'_>) -> Result<Option<Vec<f64>>, Bail> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(v) => members(v)
+                .iter()
+                .map(|m| as_number(m).ok_or(Bail))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
+
+    fn text_value(s: String) -> Step<'static> {
+        owned(Value::String(s))
+    }
+
+    pub fn string(value: J<'_>, prettify: J<'_>) -> Step<'static> {
+        let pretty = match prettify.as_deref() {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(Bail),
+        };
+        match value {
+            None => Ok(None),
+            Some(v) => text_value(stringify(&v, pretty).ok_or(Bail)?),
+        }
+    }
+
+    pub fn number(value: J<'_>) -> Step<'static> {
+        let Some(value) = value else { return Ok(None) };
+        match &*value {
+            Value::Number(n) => finite(n.as_f64().ok_or(Bail)?),
+            Value::Bool(b) => Ok(super::number(if *b { 1.0 } else { 0.0 })),
+            Value::String(s) if decimal(s) => finite(s.parse::<f64>().map_err(|_| Bail)?),
+            _ => Err(Bail),
+        }
+    }
+
+    /// JSONata's `$number` grammar for decimal strings:
+    /// `-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?`.
+    fn decimal(s: &str) -> bool {
+        let b = s.as_bytes();
+        let mut i = usize::from(b.first() == Some(&b'-'));
+        let digits = |i: &mut usize| {
+            let start = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > start
+        };
+        if !digits(&mut i) {
+            return false;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return false;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return false;
+            }
+        }
+        i == b.len()
+    }
+
+    pub fn boolean(value: J<'_>) -> Step<'static> {
+        Ok(value
+            .is_some()
+            .then(|| super::boolean(truthy(&value)))
+            .flatten())
+    }
+
+    pub fn not(value: J<'_>) -> Step<'static> {
+        Ok(value
+            .is_some()
+            .then(|| super::boolean(!truthy(&value)))
+            .flatten())
+    }
+
+    pub fn exists(value: J<'_>) -> Step<'static> {
+        Ok(super::boolean(value.is_some()))
+    }
+
+    /// `$round`: half to even, at `precision` decimal places (negative: tens,
+    /// hundreds...), shifting the decimal point in the number's shortest text as
+    /// JSONata does.
+    pub fn round(value: J<'_>, precision: J<'_>) -> Step<'static> {
+        let Some(x) = num(&value)? else {
+            return Ok(None);
+        };
+        let precision = integer(&precision)?.unwrap_or(0.0) as i64;
+        let shift = |x: f64, by: i64| -> f64 {
+            let text = format!("{x:e}");
+            let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+            let exponent = exponent.parse::<i64>().unwrap_or(0) + by;
+            format!("{mantissa}e{exponent}").parse().unwrap_or(f64::NAN)
+        };
+        let x = if precision != 0 {
+            shift(x, precision)
+        } else {
+            x
+        };
+        let floor = x.floor();
+        let mut result = if x - floor >= 0.5 { floor + 1.0 } else { floor };
+        if (result - x).abs() == 0.5 && (result % 2.0).abs() == 1.0 {
+            result -= 1.0;
+        }
+        if precision != 0 {
+            result = shift(result, -precision);
+        }
+        finite(if result == 0.0 { 0.0 } else { result })
+    }
+
+    pub fn floor(value: J<'_>) -> Step<'static> {
+        num(&value)?.map_or(Ok(None), |x| finite(x.floor()))
+    }
+
+    pub fn ceil(value: J<'_>) -> Step<'static> {
+        num(&value)?.map_or(Ok(None), |x| finite(x.ceil()))
+    }
+
+    pub fn abs(value: J<'_>) -> Step<'static> {
+        num(&value)?.map_or(Ok(None), |x| finite(x.abs()))
+    }
+
+    pub fn sum(value: J<'_>) -> Step<'static> {
+        numbers(&value)?.map_or(Ok(None), |ns| finite(ns.iter().fold(0.0, |a, b| a + b)))
+    }
+
+    pub fn max(value: J<'_>) -> Step<'static> {
+        match numbers(&value)? {
+            Some(ns) if !ns.is_empty() => finite(ns.into_iter().fold(f64::MIN, f64::max)),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn min(value: J<'_>) -> Step<'static> {
+        match numbers(&value)? {
+            Some(ns) if !ns.is_empty() => finite(ns.into_iter().fold(f64::MAX, f64::min)),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn average(value: J<'_>) -> Step<'static> {
+        match numbers(&value)? {
+            Some(ns) if !ns.is_empty() => {
+                finite(ns.iter().fold(0.0, |a, b| a + b) / ns.len() as f64)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    pub fn count(value: J<'_>) -> Step<'static> {
+        Ok(super::number(match value.as_deref() {
+            None => 0.0,
+            Some(Value::Array(items)) => items.len() as f64,
+            Some(_) => 1.0,
+        }))
+    }
+
+    pub fn append(first: J<'_>, second: J<'_>) -> Step<'static> {
+        Ok(match (first, second) {
+            (None, other) | (other, None) => other.map(|v| Cow::Owned(v.into_owned())),
+            (Some(a), Some(b)) => {
+                let mut items = members(&a).to_vec();
+                items.extend_from_slice(members(&b));
+                array(items)
+            }
+        })
+    }
+
+    pub fn join(value: J<'_>, separator: J<'_>) -> Step<'static> {
+        let separator = text(&separator)?.unwrap_or("");
+        let Some(value) = value else { return Ok(None) };
+        let parts = members(&value)
+            .iter()
+            .map(|m| m.as_str().ok_or(Bail))
+            .collect::<Result<Vec<_>, _>>()?;
+        text_value(parts.join(separator))
+    }
+
+    pub fn length(value: J<'_>) -> Step<'static> {
+        Ok(text(&value)?.and_then(|s| super::number(s.chars().count() as f64)))
+    }
+
+    pub fn uppercase(value: J<'_>) -> Step<'static> {
+        text(&value)?.map_or(Ok(None), |s| text_value(s.to_uppercase()))
+    }
+
+    pub fn lowercase(value: J<'_>) -> Step<'static> {
+        text(&value)?.map_or(Ok(None), |s| text_value(s.to_lowercase()))
+    }
+
+    /// `$trim`: runs of spaces, tabs and line breaks become one space; none at
+    /// either end.
+    pub fn trim(value: J<'_>) -> Step<'static> {
+        let Some(s) = text(&value)? else {
+            return Ok(None);
+        };
+        let mut out = String::with_capacity(s.len());
+        let mut gap = false;
+        for c in s.chars() {
+            if matches!(c, ' ' | '\t' | '\n' | '\r') {
+                gap = true;
+            } else {
+                if gap && !out.is_empty() {
+                    out.push(' ');
+                }
+                gap = false;
+                out.push(c);
+            }
+        }
+        text_value(out)
+    }
+
+    /// `$substring(s, start, length)` over characters; a negative start counts
+    /// from the end.
+    pub fn substring(value: J<'_>, start: J<'_>, length: J<'_>) -> Step<'static> {
+        let Some(s) = text(&value)? else {
+            return Ok(None);
+        };
+        let start = integer(&start)?.ok_or(Bail)?;
+        let length = integer(&length)?;
+        let chars: Vec<char> = s.chars().collect();
+        let len = chars.len() as f64;
+        let start = if len + start < 0.0 { 0.0 } else { start };
+        let from = if start < 0.0 {
+            (len + start).max(0.0)
+        } else {
+            start.min(len)
+        };
+        let to = match length {
+            Some(l) if l <= 0.0 => return text_value(String::new()),
+            Some(l) => (from + l).min(len),
+            None => len,
+        };
+        text_value(
+            chars[from as usize..(to.max(from)) as usize]
+                .iter()
+                .collect(),
+        )
+    }
+
+    pub fn substring_before(value: J<'_>, chars: J<'_>) -> Step<'static> {
+        let (Some(s), chars) = (text(&value)?, text(&chars)?.ok_or(Bail)?) else {
+            return Ok(None);
+        };
+        text_value(s.find(chars).map_or(s, |at| &s[..at]).to_owned())
+    }
+
+    pub fn substring_after(value: J<'_>, chars: J<'_>) -> Step<'static> {
+        let (Some(s), chars) = (text(&value)?, text(&chars)?.ok_or(Bail)?) else {
+            return Ok(None);
+        };
+        text_value(
+            s.find(chars)
+                .map_or(s, |at| &s[at + chars.len()..])
+                .to_owned(),
+        )
+    }
+
+    pub fn contains(value: J<'_>, token: J<'_>) -> Step<'static> {
+        let (Some(s), token) = (text(&value)?, text(&token)?.ok_or(Bail)?) else {
+            return Ok(None);
+        };
+        Ok(super::boolean(s.contains(token)))
+    }
+
+    pub fn split(value: J<'_>, separator: J<'_>, limit: J<'_>) -> Step<'static> {
+        let (Some(s), separator) = (text(&value)?, text(&separator)?.ok_or(Bail)?) else {
+            return Ok(None);
+        };
+        let limit = match num(&limit)? {
+            Some(l) if l < 0.0 => return Err(Bail),
+            Some(l) => l as usize,
+            None => usize::MAX,
+        };
+        let parts: Vec<Value> = if separator.is_empty() {
+            // JavaScript splits into UTF-16 code units.
+            if s.chars().any(|c| c as u32 > 0xFFFF) {
+                return Err(Bail);
+            }
+            s.chars().map(|c| Value::String(c.to_string())).collect()
+        } else {
+            s.split(separator)
+                .map(|p| Value::String(p.to_owned()))
+                .collect()
+        };
+        owned(Value::Array(parts.into_iter().take(limit).collect()))
+    }
+
+    /// `$keys`: an object's member names, or the distinct names of the objects
+    /// in an array, as a sequence.
+    pub fn keys(value: J<'_>) -> Step<'static> {
+        let Some(value) = value else { return Ok(None) };
+        let mut names: Vec<Value> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for member in members(&value) {
+            if let Value::Object(map) = member {
+                for key in map.keys() {
+                    if seen.insert(key.as_str()) {
+                        names.push(Value::String(key.clone()));
+                    }
+                }
+            }
+        }
+        Ok(sequence(names))
+    }
+
+    pub fn merge(value: J<'_>) -> Step<'static> {
+        let Some(value) = value else { return Ok(None) };
+        let mut out = Map::new();
+        for member in members(&value) {
+            let Value::Object(map) = member else {
+                return Err(Bail);
+            };
+            for (key, v) in map {
+                out.insert(key.clone(), v.clone());
+            }
+        }
+        Ok(object(out))
+    }
+
+    /// `$map(array, function($v, $i, $a) {...})`: the lambda's defined results, as
+    /// a sequence.
+    pub fn map(
+        value: J<'_>,
+        mut f: impl FnMut(&Value, usize, &Value) -> Result<Option<Value>, Bail>,
+    ) -> Step<'static> {
+        let Some(whole) = value.map(wrap) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (i, item) in members(&whole).iter().enumerate() {
+            if let Some(v) = f(item, i, &whole)? {
+                out.push(v);
+            }
+        }
+        Ok(sequence(out))
+    }
+
+    /// `$filter(array, function($v, $i, $a) {...})`: the values the lambda finds
+    /// truthy, as a sequence.
+    pub fn filter(
+        value: J<'_>,
+        mut f: impl FnMut(&Value, usize, &Value) -> Result<Option<Value>, Bail>,
+    ) -> Step<'static> {
+        let Some(whole) = value.map(wrap) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for (i, item) in members(&whole).iter().enumerate() {
+            let keep = f(item, i, &whole)?;
+            if keep.as_ref().is_some_and(truthy_value) {
+                out.push(item.clone());
+            }
+        }
+        Ok(sequence(out))
+    }
+
+    /// `$reduce(array, function($acc, $v, $i, $a) {...}, init)`: without an
+    /// initial value the first member starts.
+    pub fn reduce(
+        value: J<'_>,
+        mut f: impl FnMut(Option<&Value>, &Value, usize, &Value) -> Result<Option<Value>, Bail>,
+        init: J<'_>,
+    ) -> Step<'static> {
+        let Some(whole) = value.map(wrap) else {
+            return Ok(None);
+        };
+        let items = members(&whole);
+        let (mut acc, start) = match init {
+            None if !items.is_empty() => (Some(items[0].clone()), 1),
+            init => (init.map(Cow::into_owned), 0),
+        };
+        for (i, item) in items.iter().enumerate().skip(start) {
+            acc = f(acc.as_ref(), item, i, &whole)?;
+        }
+        Ok(acc.map(Cow::Owned))
+    }
+
+    /// The value as an array (JSONata wraps a single value).
+    fn wrap(value: Cow<'_, Value>) -> Cow<'_, Value> {
+        if value.is_array() {
+            value
+        } else {
+            Cow::Owned(Value::Array(vec![value.into_owned()]))
+        }
+    }
+
+    /// `$now()`: the evaluation's instant, ISO 8601 with milliseconds.
+    pub fn now(cx: &Cx<'_>) -> Step<'static> {
+        let now = cx.now();
+        let text = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second(),
+            now.millisecond()
+        );
+        text_value(text)
+    }
+
+    /// `$millis()`: the evaluation's instant in milliseconds since the epoch.
+    pub fn millis(cx: &Cx<'_>) -> Step<'static> {
+        Ok(super::number(
+            (cx.now().unix_timestamp_nanos() / 1_000_000) as f64,
+        ))
+    }
+
+    /// `$partition(array, size)`.
+    pub fn partition(value: J<'_>, size: J<'_>) -> Step<'static> {
+        let Some(value) = value else { return Ok(None) };
+        let Some(size) = integer(&size)? else {
+            return Ok(None);
+        };
+        let items = members(&value);
+        if size < 1.0 || items.is_empty() {
+            return Ok(None);
+        }
+        let size = size.min(items.len() as f64) as usize;
+        Ok(array(
+            items
+                .chunks(size)
+                .map(|chunk| Value::Array(chunk.to_vec()))
+                .collect(),
+        ))
+    }
+
+    /// `$range(start, end, step)`.
+    pub fn range(start: J<'_>, end: J<'_>, step: J<'_>) -> Step<'static> {
+        let (Some(start), Some(end), Some(step)) =
+            (integer(&start)?, integer(&end)?, integer(&step)?)
+        else {
+            return Ok(None);
+        };
+        if step == 0.0 || (end - start) * step < 0.0 {
+            return Ok(None);
+        }
+        let count = ((end - start) / step).floor() + 1.0;
+        if count > super::super::functions::MAX_RANGE {
+            return Err(Bail);
+        }
+        if count == 1.0 {
+            return Ok(super::number(start));
+        }
+        Ok(array(
+            (0..count as usize)
+                .map(|i| super::super::convert::number(start + step * i as f64))
+                .collect(),
+        ))
+    }
+
+    /// `$hash(data, algorithm)`.
+    pub fn hash(data: J<'_>, algorithm: J<'_>) -> Step<'static> {
+        let (Some(data), Some(algorithm)) = (text(&data)?, text(&algorithm)?) else {
+            return Ok(None);
+        };
+        text_value(super::super::functions::digest(data, algorithm).ok_or(Bail)?)
+    }
+
+    /// `$random(seed)`.
+    pub fn random(seed: J<'_>) -> Step<'static> {
+        use rand::{Rng, SeedableRng};
+        let value: f64 = match integer(&seed)? {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed as i64 as u64).random(),
+            None => rand::rng().random(),
+        };
+        Ok(super::number(value))
+    }
+
+    /// `$uuid()`: a version 4 UUID.
+    pub fn uuid() -> Step<'static> {
+        text_value(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// `$parse(text)`: the JSON value, numbers as JSONata reads them.
+    pub fn parse(value: J<'_>) -> Step<'static> {
+        let Some(s) = text(&value)? else {
+            return Ok(None);
+        };
+        let parsed: Value = serde_json::from_str(s).map_err(|_| Bail)?;
+        if has_exact_integer(&parsed) {
+            return Err(Bail);
+        }
+        owned(renumber(parsed))
+    }
+
+    /// Numbers as JSONata writes them (`1.0` is `1`), without recursion.
+    fn renumber(mut value: Value) -> Value {
+        let mut stack = vec![&mut value];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Number(n) => {
+                    if let Some(f) = n.as_f64() {
+                        *v = super::super::convert::number(f);
+                    }
+                }
+                Value::Array(items) => stack.extend(items.iter_mut()),
+                Value::Object(map) => stack.extend(map.values_mut()),
+                _ => {}
+            }
+        }
+        value
+    }
+}
+
+/// Whether a value holds an integer JSONata cannot hold exactly (past 2^53).
+fn has_exact_integer(value: &Value) -> bool {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Number(n)
+                if n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
+                    || n.as_u64().is_some_and(|u| u > 1 << 53) =>
+            {
+                return true;
+            }
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Locals of the tree walker: the lambda parameters in scope, innermost first.
+struct Locals<'p> {
+    names: &'p [String],
+    values: [Option<&'p Value>; 4],
+    parent: Option<&'p Locals<'p>>,
+}
+
+impl<'p> Locals<'p> {
+    fn get(&self, name: &str) -> Option<&'p Value> {
+        let mut frame = Some(self);
+        while let Some(f) = frame {
+            if let Some(i) = f.names.iter().position(|n| n == name) {
+                return f.values[i];
+            }
+            frame = f.parent;
+        }
+        None
+    }
+}
+
+/// Walks a parsed expression: what generated code does for the same tree, for
+/// expressions only known at run time.
+pub fn eval_tree(tree: &Expr, scope: &JsonataScope<'_>) -> Result<Option<Value>, Bail> {
+    let cx = Cx::new(*scope);
+    finish(eval(tree, &cx, None)?)
+}
+
+fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
+    use functions as f;
+    let arg = |i: usize, args: &[Expr]| -> Step<'v> {
+        match args.get(i) {
+            Some(a) => eval(a, cx, locals),
+            None => Ok(None),
+        }
+    };
+    Ok(match e {
+        Expr::Null => null(),
+        Expr::Bool(b) => boolean(*b),
+        Expr::Number(n) => number(*n),
+        Expr::String(s) => string(s),
+        Expr::Path { root, steps } => {
+            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+            let root = match root {
+                Root::States(member) => cx.states(*member),
+                Root::Variable(name) => cx.variable(name),
+                Root::Local(name) => locals.and_then(|l| l.get(name)),
+            };
+            path(root, &steps)
+        }
+        Expr::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let value = eval(item, cx, locals)?;
+                if matches!(item, Expr::Array(_)) {
+                    push_array(&mut out, value);
+                } else {
+                    push(&mut out, value);
+                }
+            }
+            array(out)
+        }
+        Expr::Object(members) => {
+            let mut out = Map::with_capacity(members.len());
+            for (key, value) in members {
+                put(&mut out, key, eval(value, cx, locals)?);
+            }
+            object(out)
+        }
+        Expr::Negate(x) => negate(eval(x, cx, locals)?)?,
+        Expr::Binary(op, l, r) => match op {
+            BinaryOp::And => {
+                boolean(truthy(&eval(l, cx, locals)?) && truthy(&eval(r, cx, locals)?))
+            }
+            BinaryOp::Or => boolean(truthy(&eval(l, cx, locals)?) || truthy(&eval(r, cx, locals)?)),
+            BinaryOp::Equal | BinaryOp::NotEqual => {
+                equality(*op, eval(l, cx, locals)?, eval(r, cx, locals)?)
+            }
+            BinaryOp::Less
+            | BinaryOp::LessOrEqual
+            | BinaryOp::Greater
+            | BinaryOp::GreaterOrEqual => compare(*op, eval(l, cx, locals)?, eval(r, cx, locals)?)?,
+            BinaryOp::Concat => concat(eval(l, cx, locals)?, eval(r, cx, locals)?)?,
+            _ => arithmetic(*op, eval(l, cx, locals)?, eval(r, cx, locals)?)?,
+        },
+        Expr::Condition(test, then, otherwise) => {
+            if truthy(&eval(test, cx, locals)?) {
+                eval(then, cx, locals)?
+            } else {
+                match otherwise {
+                    Some(o) => eval(o, cx, locals)?,
+                    None => None,
+                }
+            }
+        }
+        Expr::Call(function, args) => match function {
+            Function::Map | Function::Filter => {
+                let Some(Expr::Lambda(params, body)) = args.get(1) else {
+                    return Err(Bail);
+                };
+                let lambda = |item: &Value, i: usize, whole: &Value| {
+                    let index = Value::from(i);
+                    let frame = Locals {
+                        names: params,
+                        values: [Some(item), Some(&index), Some(whole), None],
+                        parent: locals,
+                    };
+                    finish(eval(body, cx, Some(&frame))?)
+                };
+                if *function == Function::Map {
+                    f::map(arg(0, args)?, lambda)?
+                } else {
+                    f::filter(arg(0, args)?, lambda)?
+                }
+            }
+            Function::Reduce => {
+                let Some(Expr::Lambda(params, body)) = args.get(1) else {
+                    return Err(Bail);
+                };
+                let lambda = |acc: Option<&Value>, item: &Value, i: usize, whole: &Value| {
+                    let index = Value::from(i);
+                    let frame = Locals {
+                        names: params,
+                        values: [acc, Some(item), Some(&index), Some(whole)],
+                        parent: locals,
+                    };
+                    finish(eval(body, cx, Some(&frame))?)
+                };
+                f::reduce(arg(0, args)?, lambda, arg(2, args)?)?
+            }
+            Function::Now => f::now(cx)?,
+            Function::Millis => f::millis(cx)?,
+            Function::Uuid => f::uuid()?,
+            other => {
+                let (a, b, c) = (arg(0, args)?, arg(1, args)?, arg(2, args)?);
+                call(*other, a, b, c)?
+            }
+        },
+        Expr::Lambda(..) => return Err(Bail),
+    })
+}
+
+/// The helper of a function that takes values only (all but `$map`, `$filter`,
+/// `$reduce`, `$now`, `$millis` and `$uuid`), with up to three arguments.
+fn call(function: Function, a: J<'_>, b: J<'_>, c: J<'_>) -> Step<'static> {
+    use functions as f;
+    match function {
+        Function::String => f::string(a, b),
+        Function::Number => f::number(a),
+        Function::Boolean => f::boolean(a),
+        Function::Not => f::not(a),
+        Function::Exists => f::exists(a),
+        Function::Round => f::round(a, b),
+        Function::Floor => f::floor(a),
+        Function::Ceil => f::ceil(a),
+        Function::Abs => f::abs(a),
+        Function::Sum => f::sum(a),
+        Function::Max => f::max(a),
+        Function::Min => f::min(a),
+        Function::Average => f::average(a),
+        Function::Count => f::count(a),
+        Function::Append => f::append(a, b),
+        Function::Join => f::join(a, b),
+        Function::Length => f::length(a),
+        Function::Uppercase => f::uppercase(a),
+        Function::Lowercase => f::lowercase(a),
+        Function::Trim => f::trim(a),
+        Function::Substring => f::substring(a, b, c),
+        Function::SubstringBefore => f::substring_before(a, b),
+        Function::SubstringAfter => f::substring_after(a, b),
+        Function::Contains => f::contains(a, b),
+        Function::Split => f::split(a, b, c),
+        Function::Keys => f::keys(a),
+        Function::Merge => f::merge(a),
+        Function::Partition => f::partition(a, b),
+        Function::Range => f::range(a, b, c),
+        Function::Hash => f::hash(a, b),
+        Function::Random => f::random(a),
+        Function::Parse => f::parse(a),
+        Function::Map
+        | Function::Filter
+        | Function::Reduce
+        | Function::Now
+        | Function::Millis
+        | Function::Uuid => Err(Bail),
+    }
+}
+
+impl JsonataExpr {
+    /// An expression the compiler turned into Rust: `function` evaluates it, and
+    /// the full evaluator takes over when it bails (see the module docs).
+    pub const fn compiled(source: &'static str, function: Compiled) -> Self {
+        JsonataExpr {
+            source: Cow::Borrowed(source),
+            compiled: Some(function),
+            tree: std::sync::OnceLock::new(),
+            prepared: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether this expression runs natively (compiled, or a tree of the subset).
+    pub fn is_native(&self) -> bool {
+        self.compiled.is_some() || self.tree().is_some()
+    }
+
+    pub(super) fn tree(&self) -> Option<&Expr> {
+        self.tree
+            .get_or_init(|| asl_lang::jsonata::ast::parse(&self.source).ok())
+            .as_ref()
+    }
+
+    /// The native answer, when there is one.
+    pub(super) fn evaluate_natively(&self, scope: &JsonataScope<'_>) -> Option<Option<Value>> {
+        let answer = match self.compiled {
+            Some(function) => function(&Cx::new(*scope)),
+            None => eval_tree(self.tree()?, scope),
+        };
+        answer.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_follow_jsonata_sequences() {
+        let data = json!({
+            "a": [{"b": 1}, {"b": [2, 3]}, {"c": 4}, [{"b": 5}]],
+            "one": [{"b": [7]}],
+            "o": {"list": [1]},
+        });
+        let p = |steps: &[&str]| path(Some(&data), steps).map(Cow::into_owned);
+        assert_eq!(p(&["a", "b"]), Some(json!([1, 2, 3, 5])));
+        assert_eq!(p(&["a", "c"]), Some(json!(4)));
+        assert_eq!(p(&["a", "x"]), None);
+        // An array that is the last step's only value stays whole.
+        assert_eq!(p(&["one", "b"]), Some(json!([7])));
+        assert_eq!(p(&["o", "list"]), Some(json!([1])));
+        assert_eq!(p(&["o", "list", "x"]), None);
+    }
+
+    #[test]
+    fn numbers_are_written_as_javascript_does() {
+        for (n, text) in [
+            (1.0, "1"),
+            (-2.5, "-2.5"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (0.000001, "0.000001"),
+            (1.5e-7, "1.5e-7"),
+            (0.1 + 0.2, "0.3"),
+            (123456789012345680.0, "123456789012346000"),
+        ] {
+            assert_eq!(number_text(n), text);
+        }
+    }
+
+    #[test]
+    fn round_is_half_to_even() {
+        let r = |x: f64, p: Option<f64>| {
+            functions::round(number(x), p.and_then(number))
+                .unwrap()
+                .map(Cow::into_owned)
+        };
+        assert_eq!(r(2.5, None), Some(json!(2)));
+        assert_eq!(r(3.5, None), Some(json!(4)));
+        assert_eq!(r(-2.5, None), Some(json!(-2)));
+        assert_eq!(r(1.005, Some(2.0)), Some(json!(1)));
+        assert_eq!(r(12.345, Some(2.0)), Some(json!(12.34)));
+        assert_eq!(r(1250.0, Some(-2.0)), Some(json!(1200)));
+    }
+}
