@@ -80,8 +80,26 @@
 //!
 //! The same code can be written to a file by a build script with
 //! `asl_build::Builder`, for programs that want to read or commit it.
+//!
+//! # The `jsonata!` macro
+//!
+//! [`jsonata!`] compiles one JSONata expression the way `asl!` compiles those of
+//! a definition: checked at build time (a syntax error is a compile error at the
+//! literal), turned into Rust when it lies in the native subset (see
+//! [`runtime::jsonata::compiled`]), and handed to the full evaluator otherwise.
+//! It gives a `&'static JsonataExpr` to evaluate against a scope:
+//!
+//! ```
+//! use asl::runtime::jsonata::JsonataScope;
+//! use asl::serde_json::json;
+//!
+//! let total = asl::jsonata!("$round($states.input.qty * $states.input.price * 1.2, 2)");
+//! let input = json!({"qty": 3, "price": 9.99});
+//! let scope = JsonataScope::new(&input, &asl::serde_json::Value::Null);
+//! assert_eq!(total.value(&scope, "Output").unwrap(), json!(35.96));
+//! ```
 
-pub use asl_macro::asl;
+pub use asl_macro::{asl, jsonata};
 pub use asl_runtime as runtime;
 pub use asl_runtime::{Error, ExecutionError, ExecutionOptions, Runtime, Workflow};
 pub use serde_json;

@@ -23,7 +23,11 @@ const _: () = {
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
             __asl::jx::concat(
-                __asl::jx::string("bad "),
+                {
+                    static __LITERAL: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(||
+                    __asl::Value::String(__asl::String::from("bad ")));
+                    __asl::jx::literal(&__LITERAL)
+                },
                 __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &["x"]),
             )?,
         )

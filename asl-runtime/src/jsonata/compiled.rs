@@ -88,6 +88,7 @@ pub struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     /// A context over `scope`.
+    #[inline]
     pub fn new(scope: JsonataScope<'a>) -> Self {
         Cx {
             scope,
@@ -96,6 +97,7 @@ impl<'a> Cx<'a> {
     }
 
     /// `$states.<member>`, when the state has it.
+    #[inline]
     pub fn states(&self, member: StatesMember) -> Option<&'a Value> {
         match member {
             StatesMember::Input => Some(self.scope.input),
@@ -111,6 +113,7 @@ impl<'a> Cx<'a> {
     }
 
     /// The workflow variable `name`, when it is set.
+    #[inline]
     pub fn variable(&self, name: &str) -> Option<&'a Value> {
         self.scope.variables?.get(name)
     }
@@ -128,21 +131,25 @@ impl<'a> Cx<'a> {
 }
 
 /// The value of a top-level step, owned.
+#[inline]
 pub fn finish(value: J<'_>) -> Result<Option<Value>, Bail> {
     Ok(value.map(Cow::into_owned))
 }
 
 /// `null`
+#[inline]
 pub fn null() -> J<'static> {
     Some(Cow::Owned(Value::Null))
 }
 
 /// `true` / `false`
+#[inline]
 pub fn boolean(b: bool) -> J<'static> {
     Some(Cow::Owned(Value::Bool(b)))
 }
 
 /// A number, written as JSONata writes it (whole numbers as integers).
+#[inline]
 pub fn number(n: f64) -> J<'static> {
     Some(Cow::Owned(super::convert::number(n)))
 }
@@ -150,6 +157,12 @@ pub fn number(n: f64) -> J<'static> {
 /// A string literal.
 pub fn string(s: &str) -> J<'static> {
     Some(Cow::Owned(Value::String(s.to_owned())))
+}
+
+/// A literal generated code keeps in a `static` (made once, never copied).
+#[inline]
+pub fn literal(value: &'static std::sync::LazyLock<Value>) -> J<'static> {
+    Some(Cow::Borrowed(value))
 }
 
 fn owned(value: Value) -> Step<'static> {
@@ -177,6 +190,7 @@ fn as_number(value: &Value) -> Option<f64> {
 /// value of the sequence so far; arrays met on the way are mapped over and
 /// flattened one level; the result is nothing, one value, or an array of the
 /// values. An array that is the single value of the last step is returned whole.
+#[inline]
 pub fn path<'v>(root: Option<&'v Value>, steps: &[&str]) -> J<'v> {
     let mut value = root?;
     let mut done = 0;
@@ -192,6 +206,11 @@ pub fn path<'v>(root: Option<&'v Value>, steps: &[&str]) -> J<'v> {
     if done == steps.len() {
         return Some(Cow::Borrowed(value));
     }
+    path_through_array(value, steps, done)
+}
+
+/// The rest of [`path`] from `value`, an array met after `done` steps.
+fn path_through_array<'v>(value: &'v Value, steps: &[&str], done: usize) -> J<'v> {
     let Value::Array(items) = value else {
         return None;
     };
@@ -264,6 +283,7 @@ pub fn negate(value: J<'_>) -> Step<'static> {
 }
 
 /// `+ - * / %`: nothing when either side is nothing; numbers only.
+#[inline]
 pub fn arithmetic(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
     let l = lhs
         .as_deref()
@@ -295,6 +315,7 @@ pub fn equal(lhs: &J<'_>, rhs: &J<'_>) -> Option<bool> {
 }
 
 /// `=` / `!=` as a value.
+#[inline]
 pub fn equality(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> J<'static> {
     boolean(match equal(&lhs, &rhs) {
         None => false,
@@ -340,6 +361,7 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
 
 /// `< <= > >=`: two numbers or two strings (compared as JavaScript does, by UTF-16
 /// code units); nothing when either side is nothing.
+#[inline]
 pub fn compare(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
     let comparable = |v: &J<'_>| {
         v.as_deref()
@@ -368,6 +390,7 @@ pub fn compare(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
 
 /// JSONata's truthiness (`$boolean`), nothing being false: an array is true when
 /// any value in it (at any depth) is.
+#[inline]
 pub fn truthy(value: &J<'_>) -> bool {
     value.as_deref().is_some_and(truthy_value)
 }
@@ -395,18 +418,25 @@ fn truthy_value(value: &Value) -> bool {
 
 /// `a & b`: both as strings (`$string`), nothing as `""`.
 pub fn concat(lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
+    // A string the left side built already is the buffer (`a & b & c`).
     let mut text = match lhs {
-        Some(v) => stringify(&v, false).ok_or(Bail)?,
+        Some(Cow::Owned(Value::String(s))) => s,
+        Some(v) => {
+            let mut text = String::new();
+            stringify_into(&v, false, &mut text).ok_or(Bail)?;
+            text
+        }
         None => String::new(),
     };
     if let Some(v) = rhs {
-        text.push_str(&stringify(&v, false).ok_or(Bail)?);
+        stringify_into(&v, false, &mut text).ok_or(Bail)?;
     }
     owned(Value::String(text))
 }
 
 /// Adds an array constructor's item: nothing adds nothing; an array value is
 /// spread.
+#[inline]
 pub fn push(array: &mut Vec<Value>, item: J<'_>) {
     match item {
         None => {}
@@ -417,6 +447,7 @@ pub fn push(array: &mut Vec<Value>, item: J<'_>) {
 }
 
 /// Adds an item that is itself an array constructor: kept as one array.
+#[inline]
 pub fn push_array(array: &mut Vec<Value>, item: J<'_>) {
     if let Some(value) = item {
         array.push(value.into_owned());
@@ -424,6 +455,7 @@ pub fn push_array(array: &mut Vec<Value>, item: J<'_>) {
 }
 
 /// Sets an object constructor's member, unless its value is nothing.
+#[inline]
 pub fn put(object: &mut Map<String, Value>, key: &str, value: J<'_>) {
     if let Some(value) = value {
         object.insert(key.to_owned(), value.into_owned());
@@ -431,11 +463,13 @@ pub fn put(object: &mut Map<String, Value>, key: &str, value: J<'_>) {
 }
 
 /// An array value as a step.
+#[inline]
 pub fn array(items: Vec<Value>) -> J<'static> {
     Some(Cow::Owned(Value::Array(items)))
 }
 
 /// An object value as a step.
+#[inline]
 pub fn object(members: Map<String, Value>) -> J<'static> {
     Some(Cow::Owned(Value::Object(members)))
 }
@@ -458,32 +492,50 @@ fn members(value: &Value) -> &[Value] {
     }
 }
 
+/// A finite number's shortest round-trip digits (no leading or trailing zeros)
+/// and the position of the decimal point in them (JavaScript's `n`: the value is
+/// `0.digits × 10^n`), from its absolute value.
+fn shortest_digits(x: f64) -> (String, i64) {
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x.abs());
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut point = int.len() as i64 + exponent.parse::<i64>().unwrap_or(0);
+    let all = format!("{int}{frac}");
+    let trimmed = all.trim_start_matches('0');
+    point -= (all.len() - trimmed.len()) as i64;
+    (trimmed.trim_end_matches('0').to_owned(), point)
+}
+
 /// A number as JSONata's `$string` writes it: 15 significant digits, then
 /// JavaScript's shortest form (`1e+21`, `1.5e-7`, `0.000001`).
 pub fn number_text(n: f64) -> String {
-    let rounded: f64 = format!("{n:.14e}").parse().unwrap_or(n);
-    if rounded == 0.0 {
+    if n == 0.0 {
         return "0".into();
     }
-    let shortest = format!("{:e}", rounded.abs());
-    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((&shortest, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return (n as i64).to_string();
+    }
+    let (mut digits, mut point) = shortest_digits(n);
+    if digits.len() > 15 {
+        let rounded: f64 = format!("{:.14e}", n.abs()).parse().unwrap_or(n.abs());
+        (digits, point) = shortest_digits(rounded);
+    }
     let k = digits.len() as i64;
-    let n_exp = exponent.parse::<i64>().unwrap_or(0) + 1;
-    let mut out = String::new();
-    if rounded < 0.0 {
+    let mut out = String::with_capacity(24);
+    if n < 0.0 {
         out.push('-');
     }
-    if k <= n_exp && n_exp <= 21 {
+    if k <= point && point <= 21 {
         out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (n_exp - k) as usize));
-    } else if 0 < n_exp && n_exp <= 21 {
-        out.push_str(&digits[..n_exp as usize]);
+        out.extend(std::iter::repeat_n('0', (point - k) as usize));
+    } else if 0 < point && point <= 21 {
+        out.push_str(&digits[..point as usize]);
         out.push('.');
-        out.push_str(&digits[n_exp as usize..]);
-    } else if -6 < n_exp && n_exp <= 0 {
+        out.push_str(&digits[point as usize..]);
+    } else if -6 < point && point <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-n_exp) as usize));
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
         out.push_str(&digits);
     } else {
         out.push_str(&digits[..1]);
@@ -492,8 +544,8 @@ pub fn number_text(n: f64) -> String {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if n_exp - 1 < 0 { '-' } else { '+' });
-        out.push_str(&(n_exp - 1).abs().to_string());
+        out.push(if point - 1 < 0 { '-' } else { '+' });
+        out.push_str(&(point - 1).abs().to_string());
     }
     out
 }
@@ -501,12 +553,22 @@ pub fn number_text(n: f64) -> String {
 /// `$string(value, prettify)`: a string as it is; anything else as JSON with
 /// JSONata's numbers. `None` for a non-finite number or data nested too deep.
 fn stringify(value: &Value, pretty: bool) -> Option<String> {
-    if let Value::String(s) = value {
-        return Some(s.clone());
-    }
     let mut out = String::new();
-    write_json(value, pretty, 0, &mut out)?;
+    stringify_into(value, pretty, &mut out)?;
     Some(out)
+}
+
+/// [`stringify`], appended to `out`.
+fn stringify_into(value: &Value, pretty: bool, out: &mut String) -> Option<()> {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Number(n) => {
+            let n = n.as_f64().filter(|n| n.is_finite())?;
+            out.push_str(&number_text(n));
+        }
+        other => write_json(other, pretty, 0, out)?,
+    }
+    Some(())
 }
 
 fn write_json(value: &Value, pretty: bool, depth: usize, out: &mut String) -> Option<()> {
@@ -684,25 +746,10 @@ pub mod functions {
             return Ok(None);
         };
         let precision = integer(&precision)?.unwrap_or(0.0) as i64;
-        let shift = |x: f64, by: i64| -> f64 {
-            let text = format!("{x:e}");
-            let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-            let exponent = exponent.parse::<i64>().unwrap_or(0) + by;
-            format!("{mantissa}e{exponent}").parse().unwrap_or(f64::NAN)
-        };
-        let x = if precision != 0 {
-            shift(x, precision)
-        } else {
-            x
-        };
-        let floor = x.floor();
-        let mut result = if x - floor >= 0.5 { floor + 1.0 } else { floor };
-        if (result - x).abs() == 0.5 && (result % 2.0).abs() == 1.0 {
-            result -= 1.0;
+        if let Some(result) = round_fast(x, precision) {
+            return finite(if result == 0.0 { 0.0 } else { result });
         }
-        if precision != 0 {
-            result = shift(result, -precision);
-        }
+        let result = round_by_text(x, precision);
         finite(if result == 0.0 { 0.0 } else { result })
     }
 
@@ -925,7 +972,7 @@ pub mod functions {
         let Some(whole) = value.map(wrap) else {
             return Ok(None);
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(members(&whole).len());
         for (i, item) in members(&whole).iter().enumerate() {
             if let Some(v) = f(item, i, &whole)? {
                 out.push(v);
@@ -1120,6 +1167,148 @@ fn has_exact_integer(value: &Value) -> bool {
         }
     }
     false
+}
+
+/// `$round(x, precision)` as JSONata computes it: the decimal point moved in the
+/// number's text, half to even, moved back.
+fn round_by_text(x: f64, precision: i64) -> f64 {
+    let x = if precision != 0 {
+        shift_decimal(x, precision)
+    } else {
+        x
+    };
+    let floor = x.floor();
+    let mut result = if x - floor >= 0.5 { floor + 1.0 } else { floor };
+    if (result - x).abs() == 0.5 && (result % 2.0).abs() == 1.0 {
+        result -= 1.0;
+    }
+    if precision != 0 {
+        result = shift_decimal(result, -precision);
+    }
+    result
+}
+
+/// `$round(x, precision)` without text, when that is sure to give JSONata's
+/// answer: `x * 10^p` differs from the decimal shift of `x`'s shortest text by a
+/// few units in the last place, so when it is not that close to a half, both
+/// round to the same whole number `r`; and `r / 10^p` (exact powers of ten, `r`
+/// below 2^53) is the correctly rounded value JSONata's shift back parses.
+fn round_fast(x: f64, precision: i64) -> Option<f64> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let power = *POWERS.get(precision.unsigned_abs() as usize)?;
+    let y = if precision >= 0 { x * power } else { x / power };
+    if y.is_nan() || y.abs() >= 4_503_599_627_370_496.0 {
+        return None;
+    }
+    let floor = y.floor();
+    let fraction = y - floor;
+    let margin = y.abs().max(1.0) * 1e-12;
+    if (fraction - 0.5).abs() <= margin {
+        return None;
+    }
+    let r = if fraction > 0.5 { floor + 1.0 } else { floor };
+    Some(if precision >= 0 { r / power } else { r * power })
+}
+
+/// `x` with its decimal point moved `by` places right, as JSONata's `$round` does
+/// it: in the number's shortest text (`1.005` by 2 is `100.5`, not
+/// `1.005 * 100`), without a heap allocation.
+fn shift_decimal(x: f64, by: i64) -> f64 {
+    use std::io::Write as _;
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x);
+    let (mantissa, exponent) = text.split_once('e').unwrap_or((text, "0"));
+    let exponent = exponent.parse::<i64>().unwrap_or(0) + by;
+    let mut out = [0u8; 64];
+    let mut cursor = &mut out[..];
+    if write!(cursor, "{mantissa}e{exponent}").is_err() {
+        return f64::NAN;
+    }
+    let written = 64 - cursor.len();
+    std::str::from_utf8(&out[..written])
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Typed steps: generated code keeps a subtree that can only be a number (a
+/// literal, arithmetic, `-x`) as `Option<f64>` and a comparison as
+/// `Option<bool>`, making a JSON value only where one is needed. Each gives the
+/// same answer as the value helpers above.
+pub mod typed {
+    use super::*;
+
+    /// A value read as a number operand: nothing stays nothing; anything but a
+    /// number bails (JSONata's T2001/T2002, T2009/T2010).
+    #[inline]
+    pub fn to_number(value: J<'_>) -> Result<Option<f64>, Bail> {
+        match value.as_deref() {
+            None => Ok(None),
+            Some(v) => as_number(v).map(Some).ok_or(Bail),
+        }
+    }
+
+    /// [`super::arithmetic`] on numbers.
+    #[inline]
+    pub fn arithmetic(op: BinaryOp, l: Option<f64>, r: Option<f64>) -> Result<Option<f64>, Bail> {
+        let (Some(l), Some(r)) = (l, r) else {
+            return Ok(None);
+        };
+        let n = match op {
+            BinaryOp::Add => l + r,
+            BinaryOp::Subtract => l - r,
+            BinaryOp::Multiply => l * r,
+            BinaryOp::Divide => l / r,
+            BinaryOp::Modulo => l % r,
+            _ => return Err(Bail),
+        };
+        if n.is_finite() {
+            Ok(Some(n))
+        } else {
+            Err(Bail)
+        }
+    }
+
+    /// [`super::negate`] on a number.
+    #[inline]
+    pub fn negate(x: Option<f64>) -> Result<Option<f64>, Bail> {
+        Ok(x.map(|x| -x))
+    }
+
+    /// [`super::compare`] on numbers: nothing when either side is nothing.
+    #[inline]
+    pub fn compare(op: BinaryOp, l: Option<f64>, r: Option<f64>) -> Result<Option<bool>, Bail> {
+        let (Some(l), Some(r)) = (l, r) else {
+            return Ok(None);
+        };
+        Ok(Some(match op {
+            BinaryOp::Less => l < r,
+            BinaryOp::LessOrEqual => l <= r,
+            BinaryOp::Greater => l > r,
+            BinaryOp::GreaterOrEqual => l >= r,
+            _ => return Err(Bail),
+        }))
+    }
+
+    /// A typed number back as a step.
+    #[inline]
+    pub fn from_number(n: Option<f64>) -> J<'static> {
+        n.and_then(number)
+    }
+
+    /// A typed boolean back as a step.
+    #[inline]
+    pub fn from_bool(b: Option<bool>) -> J<'static> {
+        b.and_then(boolean)
+    }
+
+    /// JSONata's truthiness of a number (nothing is false).
+    #[inline]
+    pub fn number_truthy(n: Option<f64>) -> bool {
+        n.is_some_and(|n| n != 0.0)
+    }
 }
 
 /// Locals of the tree walker: the lambda parameters in scope, innermost first.
@@ -1378,6 +1567,31 @@ mod tests {
         ] {
             assert_eq!(number_text(n), text);
         }
+    }
+
+    #[test]
+    fn rounding_without_text_agrees_with_rounding_by_text() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+        let mut fast = 0;
+        for i in 0..200_000 {
+            let x: f64 = match i % 4 {
+                0 => rng.random_range(-1e6..1e6),
+                1 => (rng.random_range(-100_000i64..100_000) as f64) / 1000.0 + 0.0005,
+                2 => rng.random_range(-10.0..10.0),
+                _ => (rng.random_range(0..10_000) as f64) * 0.005,
+            };
+            let precision = rng.random_range(-3..=6);
+            if let Some(quick) = round_fast(x, precision) {
+                fast += 1;
+                assert_eq!(
+                    quick,
+                    round_by_text(x, precision),
+                    "$round({x}, {precision})"
+                );
+            }
+        }
+        assert!(fast > 150_000, "the fast path ran {fast} times");
     }
 
     #[test]

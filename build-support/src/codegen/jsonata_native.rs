@@ -56,17 +56,127 @@ fn helper(function: Function) -> Ident {
     format_ident!("{}", name)
 }
 
+/// How a subtree is generated: as a step (`J<'_>`), or, where it can only be a
+/// number or a boolean, as `Option<f64>` / `Option<bool>` (see the runtime's
+/// `jx::typed`), so arithmetic and comparisons make no JSON value in between.
+enum Typed {
+    Number(TokenStream),
+    Bool(TokenStream),
+    Value(TokenStream),
+}
+
+fn is_arithmetic(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Add
+            | BinaryOp::Subtract
+            | BinaryOp::Multiply
+            | BinaryOp::Divide
+            | BinaryOp::Modulo
+    )
+}
+
+/// Whether [`Native::typed`] makes `e` a number: a literal, `-x`, arithmetic.
+fn is_numeric(e: &Expr) -> bool {
+    match e {
+        Expr::Number(_) | Expr::Negate(_) => true,
+        Expr::Binary(op, _, _) => is_arithmetic(*op),
+        _ => false,
+    }
+}
+
+fn is_ordering(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Less | BinaryOp::LessOrEqual | BinaryOp::Greater | BinaryOp::GreaterOrEqual
+    )
+}
+
 impl Native<'_> {
+    fn typed(&self, e: &Expr) -> Typed {
+        let rt = self.rt;
+        match e {
+            Expr::Number(n) => {
+                let n = Literal::f64_suffixed(*n);
+                Typed::Number(quote!(#rt::Some(#n)))
+            }
+            Expr::Bool(b) => Typed::Bool(quote!(#rt::Some(#b))),
+            Expr::Negate(x) => {
+                let x = self.number(x);
+                Typed::Number(quote!(#rt::jx::typed::negate(#x)?))
+            }
+            Expr::Binary(op, l, r) if is_arithmetic(*op) => {
+                let (l, r) = (self.number(l), self.number(r));
+                let name = format_ident!("{}", format!("{op:?}"));
+                Typed::Number(quote!(#rt::jx::typed::arithmetic(#rt::jx::BinaryOp::#name, #l, #r)?))
+            }
+            Expr::Binary(op, l, r) if is_ordering(*op) && (is_numeric(l) || is_numeric(r)) => {
+                let (l, r) = (self.number(l), self.number(r));
+                let name = format_ident!("{}", format!("{op:?}"));
+                Typed::Bool(quote!(#rt::jx::typed::compare(#rt::jx::BinaryOp::#name, #l, #r)?))
+            }
+            Expr::Binary(BinaryOp::And, l, r) => {
+                let (l, r) = (self.test(l), self.test(r));
+                Typed::Bool(quote!(#rt::Some(#l && #r)))
+            }
+            Expr::Binary(BinaryOp::Or, l, r) => {
+                let (l, r) = (self.test(l), self.test(r));
+                Typed::Bool(quote!(#rt::Some(#l || #r)))
+            }
+            other => Typed::Value(self.value(other)),
+        }
+    }
+
+    /// `e` as `Option<f64>`: a value that is not a number bails.
+    fn number(&self, e: &Expr) -> TokenStream {
+        let rt = self.rt;
+        match self.typed(e) {
+            Typed::Number(t) => t,
+            Typed::Bool(t) => quote!(#rt::jx::typed::to_number(#rt::jx::typed::from_bool(#t))?),
+            Typed::Value(t) => quote!(#rt::jx::typed::to_number(#t)?),
+        }
+    }
+
+    /// `e` as a Rust `bool`, by JSONata's truthiness (nothing is false).
+    fn test(&self, e: &Expr) -> TokenStream {
+        let rt = self.rt;
+        match self.typed(e) {
+            Typed::Number(t) => quote!(#rt::jx::typed::number_truthy(#t)),
+            Typed::Bool(t) => quote!((#t == #rt::Some(true))),
+            Typed::Value(t) => quote!(#rt::jx::truthy(&#t)),
+        }
+    }
+
+    /// `e` as a step (`J<'_>`).
     fn expr(&self, e: &Expr) -> TokenStream {
+        let rt = self.rt;
+        match self.typed(e) {
+            Typed::Number(t) => quote!(#rt::jx::typed::from_number(#t)),
+            Typed::Bool(t) => quote!(#rt::jx::typed::from_bool(#t)),
+            Typed::Value(t) => t,
+        }
+    }
+
+    /// `e` as a step, for the nodes [`Native::typed`] leaves to values.
+    fn value(&self, e: &Expr) -> TokenStream {
         let rt = self.rt;
         match e {
             Expr::Null => quote!(#rt::jx::null()),
+            // Numbers, booleans, `-x`, arithmetic, `and`, `or`: typed.
             Expr::Bool(b) => quote!(#rt::jx::boolean(#b)),
             Expr::Number(n) => {
                 let n = Literal::f64_suffixed(*n);
                 quote!(#rt::jx::number(#n))
             }
-            Expr::String(s) => quote!(#rt::jx::string(#s)),
+            Expr::Negate(x) => {
+                let x = self.number(x);
+                quote!(#rt::jx::typed::from_number(#rt::jx::typed::negate(#x)?))
+            }
+            Expr::String(s) => quote! {{
+                static __LITERAL: #rt::LazyLock<#rt::Value> =
+                    #rt::LazyLock::new(|| #rt::Value::String(#rt::String::from(#s)));
+                #rt::jx::literal(&__LITERAL)
+            }},
             Expr::Path { root, steps } => {
                 let root = match root {
                     Root::States(member) => {
@@ -121,40 +231,26 @@ impl Native<'_> {
                     #rt::jx::object(__members)
                 }}
             }
-            Expr::Negate(x) => {
-                let x = self.expr(x);
-                quote!(#rt::jx::negate(#x)?)
-            }
             Expr::Binary(op, l, r) => {
                 let (l, r) = (self.expr(l), self.expr(r));
                 let name = format_ident!("{}", format!("{op:?}"));
                 let op_tokens = quote!(#rt::jx::BinaryOp::#name);
                 match op {
-                    BinaryOp::And => {
-                        quote!(#rt::jx::boolean(#rt::jx::truthy(&#l) && #rt::jx::truthy(&#r)))
-                    }
-                    BinaryOp::Or => {
-                        quote!(#rt::jx::boolean(#rt::jx::truthy(&#l) || #rt::jx::truthy(&#r)))
-                    }
                     BinaryOp::Equal | BinaryOp::NotEqual => {
                         quote!(#rt::jx::equality(#op_tokens, #l, #r))
                     }
-                    BinaryOp::Less
-                    | BinaryOp::LessOrEqual
-                    | BinaryOp::Greater
-                    | BinaryOp::GreaterOrEqual => quote!(#rt::jx::compare(#op_tokens, #l, #r)?),
                     BinaryOp::Concat => quote!(#rt::jx::concat(#l, #r)?),
-                    _ => quote!(#rt::jx::arithmetic(#op_tokens, #l, #r)?),
+                    _ => quote!(#rt::jx::compare(#op_tokens, #l, #r)?),
                 }
             }
             Expr::Condition(test, then, otherwise) => {
-                let (test, then) = (self.expr(test), self.expr(then));
+                let (test, then) = (self.test(test), self.expr(then));
                 let otherwise = match otherwise {
                     Some(o) => self.expr(o),
                     None => quote!(#rt::None),
                 };
                 quote! {
-                    if #rt::jx::truthy(&#test) { #then } else { #otherwise }
+                    if #test { #then } else { #otherwise }
                 }
             }
             Expr::Call(function, args) => self.call(*function, args),
@@ -231,4 +327,47 @@ impl Native<'_> {
             }
         }
     }
+}
+
+/// The expansion of `asl::jsonata!("expression")`: a `&'static JsonataExpr`,
+/// compiled to Rust when the expression lies in the native subset, checked the
+/// way an expression in a definition is (a syntax error or a construct the
+/// runtime refuses is a compile error at the literal).
+pub fn expand_expression(input: TokenStream) -> TokenStream {
+    let literal: syn::LitStr = match syn::parse2(input) {
+        Ok(literal) => literal,
+        Err(e) => return e.to_compile_error(),
+    };
+    let text = literal.value();
+    let text = text.trim();
+    let checked = asl_lang::jsonata::check_syntax(text).and_then(|()| {
+        asl_lang::jsonata::guard(text)
+            .map(|_| ())
+            .map_err(|refusal| format!("{}: {}", refusal.code, refusal.message))
+    });
+    if let Err(message) = checked {
+        return syn::Error::new(
+            literal.span(),
+            format!("invalid JSONata expression: {message}"),
+        )
+        .to_compile_error();
+    }
+    let rt = quote!(__asl);
+    let expr = match asl_lang::jsonata::ast::parse(text) {
+        Ok(tree) => {
+            let function = native_function(&format_ident!("__jx"), &tree, &rt);
+            quote! {
+                #function
+                static __EXPR: #rt::JsonataExpr = #rt::JsonataExpr::compiled(#text, __jx);
+            }
+        }
+        Err(_) => quote! {
+            static __EXPR: #rt::JsonataExpr = #rt::JsonataExpr::new(#text);
+        },
+    };
+    quote! {{
+        use ::asl::runtime::__private as __asl;
+        #expr
+        &__EXPR
+    }}
 }

@@ -25,7 +25,7 @@ mod expr;
 pub mod input;
 mod io;
 mod jsonata;
-mod jsonata_native;
+pub mod jsonata_native;
 mod map;
 pub mod names;
 mod state;
