@@ -175,6 +175,7 @@ functions! {
     SubstringAfter "substringAfter" 2 2,
     Contains "contains" 2 2,
     Split "split" 2 3,
+    FormatNumber "formatNumber" 2 3,
     Keys "keys" 1 1,
     Merge "merge" 1 1,
     Map "map" 2 2,

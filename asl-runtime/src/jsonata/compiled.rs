@@ -27,7 +27,7 @@
 //!   `$floor`, `$ceil`, `$abs`, `$sum`, `$max`, `$min`, `$average`, `$count`,
 //!   `$append`, `$join`, `$length`, `$uppercase`, `$lowercase`, `$trim`,
 //!   `$substring`, `$substringBefore`, `$substringAfter`, `$contains`, `$split`
-//!   (with a string separator), `$keys`, `$merge`, `$map`/`$filter`/`$reduce` with an
+//!   (with a string separator), `$formatNumber`, `$keys`, `$merge`, `$map`/`$filter`/`$reduce` with an
 //!   inline `function($v, $i, $a) {...}`, `$now()`, `$millis()`, and Step Functions'
 //!   `$partition`, `$range`, `$hash`, `$random`, `$uuid`, `$parse`.
 //!
@@ -39,7 +39,7 @@
 //! item and tuple streams (predicates `a[b > 1]`, `a.(expr)`, `%`, `@`, `#`, sorting
 //! and grouping), on functions as values (`~>`, `$f := function...`, partial
 //! application, recursion), on regular expressions, and the rest of the standard
-//! library (dates with pictures, `$formatNumber`, `$replace`, ...). Those run in the
+//! library (dates with pictures, `$formatInteger`, `$replace`, ...). Those run in the
 //! full evaluator, as before; their cost is jsonata-rs's.
 //!
 //! Native code also never reports an error of its own. When a value is not what the
@@ -746,11 +746,7 @@ pub mod functions {
             return Ok(None);
         };
         let precision = integer(&precision)?.unwrap_or(0.0) as i64;
-        if let Some(result) = round_fast(x, precision) {
-            return finite(if result == 0.0 { 0.0 } else { result });
-        }
-        let result = round_by_text(x, precision);
-        finite(if result == 0.0 { 0.0 } else { result })
+        finite(jsonata_round(x, precision))
     }
 
     pub fn floor(value: J<'_>) -> Step<'static> {
@@ -929,6 +925,29 @@ pub mod functions {
                 .collect()
         };
         owned(Value::Array(parts.into_iter().take(limit).collect()))
+    }
+
+    /// `$formatNumber(number, picture, options)`; a picture error bails (the
+    /// evaluator reports its D30xx code).
+    pub fn format_number(value: J<'_>, picture: J<'_>, options: J<'_>) -> Step<'static> {
+        let Some(n) = num(&value)? else {
+            return Ok(None);
+        };
+        let picture = text(&picture)?.ok_or(Bail)?;
+        let options = match options.as_deref() {
+            None => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), v.as_str().ok_or(Bail)?.to_owned())))
+                .collect::<Result<Vec<_>, Bail>>()?,
+            Some(_) => return Err(Bail),
+        };
+        if !n.is_finite() {
+            return Err(Bail);
+        }
+        let formatted =
+            super::super::number_picture::format_number(n, picture, &options).map_err(|_| Bail)?;
+        text_value(formatted)
     }
 
     /// `$keys`: an object's member names, or the distinct names of the objects
@@ -1167,6 +1186,12 @@ fn has_exact_integer(value: &Value) -> bool {
         }
     }
     false
+}
+
+/// JSONata's `round(x, precision)` (what `$round` and `$formatNumber` use).
+pub(super) fn jsonata_round(x: f64, precision: i64) -> f64 {
+    let result = round_fast(x, precision).unwrap_or_else(|| round_by_text(x, precision));
+    if result == 0.0 { 0.0 } else { result }
 }
 
 /// `$round(x, precision)` as JSONata computes it: the decimal point moved in the
@@ -1483,6 +1508,7 @@ fn call(function: Function, a: J<'_>, b: J<'_>, c: J<'_>) -> Step<'static> {
         Function::Contains => f::contains(a, b),
         Function::Split => f::split(a, b, c),
         Function::Keys => f::keys(a),
+        Function::FormatNumber => f::format_number(a, b, c),
         Function::Merge => f::merge(a),
         Function::Partition => f::partition(a, b),
         Function::Range => f::range(a, b, c),

@@ -32,6 +32,7 @@ pub(super) fn register_functions(jsonata: &JsonAta<'_>, mentioned: &[String]) {
         ("formatBase", 2, std_fns::format_base),
         ("formatInteger", 2, std_fns::format_integer),
         ("parseInteger", 2, std_fns::parse_integer),
+        ("formatNumber", 3, std_fns::format_number),
         ("encodeUrlComponent", 1, std_fns::encode_url_component),
         ("encodeUrl", 1, std_fns::encode_url),
         ("decodeUrlComponent", 1, std_fns::decode_url),
@@ -565,6 +566,42 @@ mod std_fns {
             out.push(member);
         }
         Ok(out)
+    }
+
+    /// `$formatNumber(number, picture, options)` (see
+    /// [`super::super::number_picture`]).
+    pub fn format_number<'a>(
+        ctx: FunctionContext<'a, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        let Some(value) = first(args) else {
+            return Ok(JValue::undefined());
+        };
+        if !value.is_number() || !value.as_f64().is_finite() {
+            return Err(bad_argument(&ctx, 1));
+        }
+        let picture = picture_arg(&ctx, args)?;
+        let mut options = Vec::new();
+        match args.get(2).copied().filter(|v| !v.is_undefined()) {
+            None => {}
+            Some(object @ JValue::Object(_)) => {
+                for (key, item) in ordered_entries(object) {
+                    if !item.is_string() {
+                        return Err(bad_argument(&ctx, 3));
+                    }
+                    options.push((key.to_owned(), item.as_str().to_string()));
+                }
+            }
+            Some(_) => return Err(bad_argument(&ctx, 3)),
+        }
+        match super::super::number_picture::format_number(
+            value.as_f64(),
+            &picture.as_str(),
+            &options,
+        ) {
+            Ok(text) => Ok(JValue::string(ctx.arena, &text)),
+            Err(e) => Err(coded(e.code, &e.message)),
+        }
     }
 
     /// `$formatInteger(number, picture)` (see [`super::super::integer_picture`]).
