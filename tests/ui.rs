@@ -30,6 +30,7 @@ fn ui() {
         "disabled_feature",
         "missing_file",
         "unsubstituted_placeholder",
+        "bad_jsonata_expression",
     ] {
         t.compile_fail(format!("ui/{class}/*.rs"));
     }
