@@ -14,7 +14,8 @@
 //! - literals: numbers, strings, `true`, `false`, `null`;
 //! - paths of plain or backquoted names from `$states.input`, `$states.result`,
 //!   `$states.errorOutput`, `$states.context`, a workflow variable or a lambda
-//!   parameter (`$states.input.order.items`, `$total`, `` $x.`first name` ``);
+//!   parameter (`$states.input.order.items`, `$total`, `` $x.`first name` ``),
+//!   with literal indexes (`$states.input.items[0]`, `$split($s, '/')[-1]`);
 //! - array constructors `[a, b]` and object constructors with literal keys
 //!   `{'sku': $x.sku}`;
 //! - `-x`, `+ - * / %`, `=` `!=` `<` `<=` `>` `>=`, `and`, `or`, `&`,
@@ -39,13 +40,19 @@ pub enum Expr {
     Number(f64),
     /// A string literal.
     String(String),
-    /// A path: a root and the names that follow it (none for a bare `$x`).
+    /// A path: a root and the names that follow it (none for a bare `$x`), each
+    /// possibly with an index (`$x[0].items[-1]`).
     Path {
         /// Where the path starts.
         root: Root,
+        /// `[n]` right after the root: the `n`th value of the root's value.
+        root_index: Option<f64>,
         /// The member names, in order.
-        steps: Vec<String>,
+        steps: Vec<Step>,
     },
+    /// `value[n]` on anything but a path step: the `n`th value (from the end
+    /// when negative) of the value taken as an array.
+    Index(Box<Expr>, f64),
     /// `[a, b, ...]`: each item's value is added to the array; an array value is
     /// spread into it unless the item is itself an array constructor.
     Array(Vec<Expr>),
@@ -62,6 +69,26 @@ pub enum Expr {
     /// `function($a, $b) { body }`: only as the function argument of `$map`,
     /// `$filter` and `$reduce`.
     Lambda(Vec<String>, Box<Expr>),
+}
+
+/// One step of a path: a member name, and an index applied to the member's value
+/// in each object the step reads (`items[0]` is the first item of every `items`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The member name.
+    pub name: String,
+    /// `[n]` after it.
+    pub index: Option<f64>,
+}
+
+impl Step {
+    /// A step without an index.
+    pub fn name(name: impl Into<String>) -> Step {
+        Step {
+            name: name.into(),
+            index: None,
+        }
+    }
 }
 
 /// Where a path starts.
@@ -602,12 +629,22 @@ impl Parser {
             }
             Token::Variable(name) => Ok(Expr::Path {
                 root: Root::Variable(name),
+                root_index: None,
                 steps: Vec::new(),
             }),
             Token::Op("-") => Ok(Expr::Negate(Box::new(self.expression(70)?))),
             Token::Op("(") => {
                 let inner = self.expression(0)?;
                 self.expect(")")?;
+                // `(path)[n]` indexes the path's whole result, unlike `path[n]`.
+                if matches!(inner, Expr::Path { .. }) && self.at("[") {
+                    self.pos += 1;
+                    let n = self.index()?;
+                    return Ok(Expr::Index(Box::new(inner), n));
+                }
+                if matches!(inner, Expr::Path { .. }) && self.at(".") {
+                    return unsupported("a path continued after parentheses");
+                }
                 Ok(inner)
             }
             Token::Op("[") => {
@@ -652,6 +689,20 @@ impl Parser {
         }
     }
 
+    /// A literal index and the `]` after it (the `[` is read): `0`, `-1`.
+    fn index(&mut self) -> Parsed<f64> {
+        let n = match self.next()? {
+            Token::Number(n) => n,
+            Token::Op("-") => match self.next()? {
+                Token::Number(n) => -n,
+                other => return unsupported(format!("the predicate {other:?}")),
+            },
+            other => return unsupported(format!("the predicate {other:?} (a filter)")),
+        };
+        self.expect("]")?;
+        Ok(n)
+    }
+
     /// `function($a, $b) { body }`, after the name.
     fn lambda(&mut self) -> Parsed<Expr> {
         self.expect("(")?;
@@ -689,17 +740,56 @@ impl Parser {
                     other => return unsupported(format!("the path step {other:?}")),
                 };
                 match left {
-                    Expr::Path { root, mut steps } => {
-                        steps.push(name);
-                        Ok(Expr::Path { root, steps })
+                    Expr::Path {
+                        root,
+                        root_index,
+                        mut steps,
+                    } => {
+                        steps.push(Step::name(name));
+                        Ok(Expr::Path {
+                            root,
+                            root_index,
+                            steps,
+                        })
                     }
                     _ => unsupported("a path from a computed value"),
+                }
+            }
+            Token::Op("[") => {
+                let n = self.index()?;
+                match left {
+                    Expr::Path {
+                        root,
+                        root_index: None,
+                        steps,
+                    } if steps.is_empty() => Ok(Expr::Path {
+                        root,
+                        root_index: Some(n),
+                        steps,
+                    }),
+                    Expr::Path {
+                        root,
+                        root_index,
+                        mut steps,
+                    } if steps.last().is_some_and(|s| s.index.is_none()) => {
+                        if let Some(last) = steps.last_mut() {
+                            last.index = Some(n);
+                        }
+                        Ok(Expr::Path {
+                            root,
+                            root_index,
+                            steps,
+                        })
+                    }
+                    Expr::Path { .. } => unsupported("a second predicate on one step"),
+                    other => Ok(Expr::Index(Box::new(other), n)),
                 }
             }
             Token::Op("(") => {
                 let function = match &left {
                     Expr::Path {
                         root: Root::Variable(name),
+                        root_index: None,
                         steps,
                     } if steps.is_empty() => Function::from_name(name)
                         .ok_or_else(|| Unsupported(format!("a call of `${name}`")))?,
@@ -771,26 +861,32 @@ fn resolve(expr: Expr, locals: &mut Vec<String>) -> Parsed<Expr> {
     Ok(match expr {
         Expr::Path {
             root: Root::Variable(name),
+            root_index,
             steps,
         } => {
             if locals.contains(&name) {
                 Expr::Path {
                     root: Root::Local(name),
+                    root_index,
                     steps,
                 }
             } else if name == "states" {
+                if root_index.is_some() {
+                    return unsupported("`$states` indexed");
+                }
                 let (member, rest) = steps
                     .split_first()
                     .ok_or_else(|| Unsupported("`$states` as a whole".into()))?;
-                let member = match member.as_str() {
+                let root = match member.name.as_str() {
                     "input" => StatesMember::Input,
                     "result" => StatesMember::Result,
                     "errorOutput" => StatesMember::ErrorOutput,
                     "context" => StatesMember::Context,
-                    _ => return unsupported(format!("`$states.{member}`")),
+                    other => return unsupported(format!("`$states.{other}`")),
                 };
                 Expr::Path {
-                    root: Root::States(member),
+                    root: Root::States(root),
+                    root_index: member.index,
                     steps: rest.to_vec(),
                 }
             } else if BOUND_NAMES.contains(&name.as_str()) {
@@ -798,10 +894,12 @@ fn resolve(expr: Expr, locals: &mut Vec<String>) -> Parsed<Expr> {
             } else {
                 Expr::Path {
                     root: Root::Variable(name),
+                    root_index,
                     steps,
                 }
             }
         }
+        Expr::Index(inner, n) => Expr::Index(Box::new(go(*inner, locals)?), n),
         Expr::Array(items) => Expr::Array(
             items
                 .into_iter()
@@ -873,7 +971,8 @@ mod tests {
     fn path(root: Root, steps: &[&str]) -> Expr {
         Expr::Path {
             root,
-            steps: steps.iter().map(|s| s.to_string()).collect(),
+            root_index: None,
+            steps: steps.iter().map(|s| Step::name(*s)).collect(),
         }
     }
 
@@ -943,12 +1042,37 @@ mod tests {
     }
 
     #[test]
+    fn parses_literal_indexes() {
+        assert_eq!(
+            parse("$states.input[0].items[-1]").unwrap(),
+            Expr::Path {
+                root: Root::States(StatesMember::Input),
+                root_index: Some(0.0),
+                steps: vec![Step {
+                    name: "items".into(),
+                    index: Some(-1.0)
+                }],
+            }
+        );
+        assert_eq!(
+            parse("($x.a)[1]").unwrap(),
+            Expr::Index(Box::new(path(Root::Variable("x".into()), &["a"])), 1.0)
+        );
+        assert!(matches!(
+            parse("$split($s, '/')[-1]").unwrap(),
+            Expr::Index(_, n) if n == -1.0
+        ));
+    }
+
+    #[test]
     fn leaves_the_rest_to_the_evaluator() {
         for source in [
             "$states",
             "$states.other",
             "a.b",
-            "$x[0]",
+            "$x[a]",
+            "$x[0][1]",
+            "($x).a",
             "$x.(a)",
             "$string",
             "$f(1)",

@@ -253,6 +253,105 @@ fn path_through_array<'v>(value: &'v Value, steps: &[&str], done: usize) -> J<'v
     }
 }
 
+/// The `n`th value of `value` taken as an array (from the end when negative):
+/// JSONata's numeric predicate, `value[n]`.
+pub fn index(value: J<'_>, n: f64) -> J<'_> {
+    let k = n.floor();
+    let at = |len: usize| -> Option<usize> {
+        let k = if k < 0.0 { len as f64 + k } else { k };
+        (k >= 0.0 && k < len as f64).then_some(k as usize)
+    };
+    match value? {
+        Cow::Borrowed(v) => {
+            let items = members(v);
+            at(items.len()).map(|i| Cow::Borrowed(&items[i]))
+        }
+        Cow::Owned(Value::Array(mut items)) => {
+            let i = at(items.len())?;
+            Some(Cow::Owned(items.swap_remove(i)))
+        }
+        Cow::Owned(v) => at(1).map(|_| Cow::Owned(v)),
+    }
+}
+
+/// One step's result for one value of the sequence: a member's value as it is,
+/// or a sequence JSONata builds (from an array, or by a predicate).
+enum Found<'v> {
+    Member(&'v Value),
+    Sequence(Vec<&'v Value>),
+}
+
+/// [`path`] with indexes: `root[root_index].steps[index]...`. Each step's index
+/// applies to the member's value in each value the step reads.
+pub fn indexed_path<'v>(
+    root: Option<&'v Value>,
+    root_index: Option<f64>,
+    steps: &[(&str, Option<f64>)],
+) -> J<'v> {
+    let mut value = root?;
+    if let Some(n) = root_index {
+        value = match index(Some(Cow::Borrowed(value)), n)? {
+            Cow::Borrowed(v) => v,
+            Cow::Owned(_) => return None,
+        };
+    }
+    if steps.is_empty() {
+        return Some(Cow::Borrowed(value));
+    }
+    let mut sequence: Vec<&'v Value> = members(value).iter().collect();
+    for (k, (name, n)) in steps.iter().enumerate() {
+        let last = k + 1 == steps.len();
+        let mut found: Vec<Found<'v>> = Vec::new();
+        for item in &sequence {
+            let mut result = match item {
+                Value::Object(map) => match map.get(*name) {
+                    Some(member) => Found::Member(member),
+                    None => continue,
+                },
+                Value::Array(_) => {
+                    let mut values = Vec::new();
+                    lookup_all(item, name, &mut values);
+                    Found::Sequence(values)
+                }
+                _ => continue,
+            };
+            if let Some(n) = n {
+                let values: &[&'v Value] = match &result {
+                    Found::Member(Value::Array(items)) => &items.iter().collect::<Vec<_>>(),
+                    Found::Member(v) => &[*v],
+                    Found::Sequence(values) => values,
+                };
+                let k = n.floor();
+                let k = if k < 0.0 { values.len() as f64 + k } else { k };
+                result = match (k >= 0.0 && k < values.len() as f64).then(|| values[k as usize]) {
+                    Some(v @ Value::Array(_)) => Found::Member(v),
+                    Some(v) => Found::Sequence(vec![v]),
+                    None => Found::Sequence(Vec::new()),
+                };
+            }
+            found.push(result);
+        }
+        if last && let [Found::Member(array @ Value::Array(_))] = found.as_slice() {
+            return Some(Cow::Borrowed(*array));
+        }
+        sequence = Vec::new();
+        for result in found {
+            match result {
+                Found::Member(Value::Array(items)) => sequence.extend(items.iter()),
+                Found::Member(v) => sequence.push(v),
+                Found::Sequence(values) => sequence.extend(values),
+            }
+        }
+    }
+    match sequence.len() {
+        0 => None,
+        1 => Some(Cow::Borrowed(sequence[0])),
+        _ => Some(Cow::Owned(Value::Array(
+            sequence.into_iter().cloned().collect(),
+        ))),
+    }
+}
+
 /// JSONata's `lookup` of `key` in the array `array`: the member of each object in
 /// it, at any depth of nested arrays, array members flattened one level.
 fn lookup_all<'v>(array: &'v Value, key: &str, out: &mut Vec<&'v Value>) {
@@ -1376,15 +1475,26 @@ fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
         Expr::Bool(b) => boolean(*b),
         Expr::Number(n) => number(*n),
         Expr::String(s) => string(s),
-        Expr::Path { root, steps } => {
-            let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        Expr::Path {
+            root,
+            root_index,
+            steps,
+        } => {
             let root = match root {
                 Root::States(member) => cx.states(*member),
                 Root::Variable(name) => cx.variable(name),
                 Root::Local(name) => locals.and_then(|l| l.get(name)),
             };
-            path(root, &steps)
+            if root_index.is_none() && steps.iter().all(|s| s.index.is_none()) {
+                let steps: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+                path(root, &steps)
+            } else {
+                let steps: Vec<(&str, Option<f64>)> =
+                    steps.iter().map(|s| (s.name.as_str(), s.index)).collect();
+                indexed_path(root, *root_index, &steps)
+            }
         }
+        Expr::Index(inner, n) => index(eval(inner, cx, locals)?, *n),
         Expr::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
@@ -1577,6 +1687,30 @@ mod tests {
         assert_eq!(p(&["one", "b"]), Some(json!([7])));
         assert_eq!(p(&["o", "list"]), Some(json!([1])));
         assert_eq!(p(&["o", "list", "x"]), None);
+        let q = |root_index: Option<f64>, steps: &[(&str, Option<f64>)]| {
+            indexed_path(Some(&data), root_index, steps).map(Cow::into_owned)
+        };
+        assert_eq!(q(None, &[("a", Some(0.0))]), Some(json!({"b": 1})));
+        assert_eq!(q(None, &[("a", Some(-1.0)), ("b", None)]), Some(json!(5)));
+        // The index applies to each `b`: the first of `[2, 3]` and the lone 1 and 5.
+        assert_eq!(
+            q(None, &[("a", None), ("b", Some(0.0))]),
+            Some(json!([1, 2, 5]))
+        );
+        assert_eq!(
+            q(None, &[("one", Some(0.0)), ("b", None)]),
+            Some(json!([7]))
+        );
+        assert_eq!(q(None, &[("a", Some(9.0))]), None);
+        assert_eq!(
+            index(Some(Cow::Owned(json!(["x", "y"]))), -1.0),
+            Some(Cow::Owned(json!("y")))
+        );
+        assert_eq!(
+            index(Some(Cow::Owned(json!("x"))), 0.0),
+            Some(Cow::Owned(json!("x")))
+        );
+        assert_eq!(index(Some(Cow::Owned(json!("x"))), 1.0), None);
     }
 
     #[test]

@@ -41,6 +41,16 @@ fn local(name: &str) -> Ident {
     format_ident!("{}", ident)
 }
 
+/// A finite `f64` as tokens (a negative one as `-(n)`: a literal has no sign).
+fn float(n: f64) -> TokenStream {
+    let magnitude = Literal::f64_suffixed(n.abs());
+    if n < 0.0 {
+        quote!(-#magnitude)
+    } else {
+        quote!(#magnitude)
+    }
+}
+
 /// The helper's name: JSONata's, in snake case (`substringBefore` →
 /// `substring_before`).
 fn helper(function: Function) -> Ident {
@@ -177,7 +187,11 @@ impl Native<'_> {
                     #rt::LazyLock::new(|| #rt::Value::String(#rt::String::from(#s)));
                 #rt::jx::literal(&__LITERAL)
             }},
-            Expr::Path { root, steps } => {
+            Expr::Path {
+                root,
+                root_index,
+                steps,
+            } => {
                 let root = match root {
                     Root::States(member) => {
                         let member = match member {
@@ -194,7 +208,30 @@ impl Native<'_> {
                         quote!(#local.as_deref())
                     }
                 };
-                quote!(#rt::jx::path(#root, &[#(#steps),*]))
+                if root_index.is_none() && steps.iter().all(|s| s.index.is_none()) {
+                    let names = steps.iter().map(|s| &s.name);
+                    quote!(#rt::jx::path(#root, &[#(#names),*]))
+                } else {
+                    let option = |n: Option<f64>| match n {
+                        Some(n) => {
+                            let n = float(n);
+                            quote!(#rt::Some(#n))
+                        }
+                        None => quote!(#rt::None),
+                    };
+                    let root_index = option(*root_index);
+                    let steps = steps.iter().map(|s| {
+                        let name = &s.name;
+                        let index = option(s.index);
+                        quote!((#name, #index))
+                    });
+                    quote!(#rt::jx::indexed_path(#root, #root_index, &[#(#steps),*]))
+                }
+            }
+            Expr::Index(inner, n) => {
+                let inner = self.expr(inner);
+                let n = float(*n);
+                quote!(#rt::jx::index(#inner, #n))
             }
             Expr::Array(items) => {
                 let pushes = items.iter().map(|item| {
