@@ -574,13 +574,9 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(value) = first(args) else {
+        let Some((value, picture)) = number_and_picture(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !value.is_number() || !value.as_f64().is_finite() {
-            return Err(bad_argument(&ctx, 1));
-        }
-        let picture = picture_arg(&ctx, args)?;
         let mut options = Vec::new();
         match args.get(2).copied().filter(|v| !v.is_undefined()) {
             None => {}
@@ -594,11 +590,7 @@ mod std_fns {
             }
             Some(_) => return Err(bad_argument(&ctx, 3)),
         }
-        match super::super::number_picture::format_number(
-            value.as_f64(),
-            &picture.as_str(),
-            &options,
-        ) {
+        match super::super::number_picture::format_number(value, &picture.as_str(), &options) {
             Ok(text) => Ok(JValue::string(ctx.arena, &text)),
             Err(e) => Err(coded(e.code, &e.message)),
         }
@@ -609,14 +601,10 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(value) = first(args) else {
+        let Some((value, picture)) = number_and_picture(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !value.is_number() || !value.as_f64().is_finite() {
-            return Err(bad_argument(&ctx, 1));
-        }
-        let picture = picture_arg(&ctx, args)?;
-        match super::integer_picture::format_integer(value.as_f64(), &picture.as_str()) {
+        match super::integer_picture::format_integer(value, &picture.as_str()) {
             Ok(text) => Ok(JValue::string(ctx.arena, &text)),
             Err(e) => Err(coded(e.code, &e.message)),
         }
@@ -642,8 +630,23 @@ mod std_fns {
         }
     }
 
-    /// The picture string, the second argument of `$formatInteger` and
-    /// `$parseInteger`.
+    /// The arguments of `$formatNumber` and `$formatInteger`: a finite number
+    /// (nothing when it is undefined) and a picture string.
+    fn number_and_picture<'a>(
+        ctx: &FunctionContext<'_, '_>,
+        args: &[&'a JValue<'a>],
+    ) -> jsonata_rs::Result<Option<(f64, &'a JValue<'a>)>> {
+        let Some(value) = first(args) else {
+            return Ok(None);
+        };
+        if !value.is_number() || !value.as_f64().is_finite() {
+            return Err(bad_argument(ctx, 1));
+        }
+        Ok(Some((value.as_f64(), picture_arg(ctx, args)?)))
+    }
+
+    /// The picture string, the second argument of `$formatNumber`,
+    /// `$formatInteger` and `$parseInteger`.
     fn picture_arg<'a>(
         ctx: &FunctionContext<'_, '_>,
         args: &[&'a JValue<'a>],
