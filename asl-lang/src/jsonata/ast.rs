@@ -308,11 +308,15 @@ fn unsupported<T>(what: impl Into<String>) -> Parsed<T> {
 /// Parses `source` into the native subset.
 ///
 /// ```
-/// use asl_lang::jsonata::ast::{parse, Expr, Root, StatesMember};
+/// use asl_lang::jsonata::ast::{parse, Expr, Root, StatesMember, Step};
 /// let tree = parse("$states.input.sku").unwrap();
 /// assert_eq!(
 ///     tree,
-///     Expr::Path { root: Root::States(StatesMember::Input), steps: vec!["sku".into()] }
+///     Expr::Path {
+///         root: Root::States(StatesMember::Input),
+///         root_index: None,
+///         steps: vec![Step::name("sku")],
+///     }
 /// );
 /// assert!(parse("$states.input.items[price > 10]").is_err());
 /// ```
