@@ -640,6 +640,9 @@ impl Parser {
             Token::Op("(") => {
                 let inner = self.expression(0)?;
                 self.expect(")")?;
+                if keeps_inner_sequence(&inner) {
+                    return unsupported("a `$map` of tail-call sequences in parentheses");
+                }
                 // `(path)[n]` indexes the path's whole result, unlike `path[n]`.
                 if matches!(inner, Expr::Path { .. }) && self.at("[") {
                     self.pos += 1;
@@ -829,11 +832,38 @@ impl Parser {
                 } else {
                     None
                 };
+                if keeps_inner_sequence(&then)
+                    || otherwise.as_deref().is_some_and(keeps_inner_sequence)
+                {
+                    return unsupported("a `$map` of tail-call sequences as a branch");
+                }
                 Ok(Expr::Condition(Box::new(left), Box::new(then), otherwise))
             }
             other => unsupported(format!("{other:?}")),
         }
     }
+}
+
+/// Whether a lambda body ends in a call that hands back a sequence as it is
+/// (JSONata's tail call of `$map`, `$filter` or `$keys`, in the body or a branch
+/// of a condition that is the body).
+pub fn tail_sequence(body: &Expr) -> bool {
+    match body {
+        Expr::Call(Function::Map | Function::Filter | Function::Keys, _) => true,
+        Expr::Condition(_, then, otherwise) => {
+            tail_sequence(then) || otherwise.as_deref().is_some_and(tail_sequence)
+        }
+        _ => false,
+    }
+}
+
+/// A `$map` whose lambda hands back sequences: its one value may be such a
+/// sequence, which JSONata unwraps again where a condition or parentheses pass it
+/// on. The native evaluator does not track that, so it leaves those places to
+/// the full evaluator.
+fn keeps_inner_sequence(e: &Expr) -> bool {
+    matches!(e, Expr::Call(Function::Map, args)
+        if matches!(args.get(1), Some(Expr::Lambda(_, body)) if tail_sequence(body)))
 }
 
 /// The binary operator `token` is, with its binding power.
@@ -1075,6 +1105,8 @@ mod tests {
             "$states.other",
             "a.b",
             "$x[a]",
+            "$c ? $map($a, function($v) { $map($v, function($w) { $w }) }) : 1",
+            "($map($a, function($v) { $filter($v, function($w) { $w }) }))",
             "$x[0][1]",
             "($x).a",
             "$x.(a)",

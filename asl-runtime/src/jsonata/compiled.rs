@@ -573,9 +573,19 @@ pub fn object(members: Map<String, Value>) -> J<'static> {
     Some(Cow::Owned(Value::Object(members)))
 }
 
-/// JSONata's result of a function that builds a sequence: nothing, one value, or
-/// an array.
-fn sequence(mut values: Vec<Value>) -> J<'static> {
+/// JSONata's result of a function that builds a sequence (`$map`, `$filter`,
+/// `$keys`): nothing, one value, or an array. A call in the tail position of a
+/// `$map` lambda (its body, or a branch of a condition that is its body) hands
+/// its sequence back as it is, an array even when empty or of one value: JSONata
+/// evaluates such a call as a tail call, without the step that unwraps
+/// sequences, and `$map` keeps it as one value (`$map([1], function($v) {
+/// $map([$v], function($w) { $w }) })` is `[1]`). Where JSONata would unwrap
+/// it again (a condition's branch, parentheses), the parser leaves the
+/// expression to the full evaluator (`ast::tail_sequence`).
+fn sequence(mut values: Vec<Value>, tail: bool) -> J<'static> {
+    if tail {
+        return Some(Cow::Owned(Value::Array(values)));
+    }
     match values.len() {
         0 => None,
         1 => values.pop().map(Cow::Owned),
@@ -1051,7 +1061,7 @@ pub mod functions {
 
     /// `$keys`: an object's member names, or the distinct names of the objects
     /// in an array, as a sequence.
-    pub fn keys(value: J<'_>) -> Step<'static> {
+    pub fn keys(value: J<'_>, tail: bool) -> Step<'static> {
         let Some(value) = value else { return Ok(None) };
         let mut names: Vec<Value> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -1064,7 +1074,7 @@ pub mod functions {
                 }
             }
         }
-        Ok(sequence(names))
+        Ok(sequence(names, tail))
     }
 
     pub fn merge(value: J<'_>) -> Step<'static> {
@@ -1086,6 +1096,7 @@ pub mod functions {
     pub fn map(
         value: J<'_>,
         mut f: impl FnMut(&Value, usize, &Value) -> Result<Option<Value>, Bail>,
+        tail: bool,
     ) -> Step<'static> {
         let Some(whole) = value.map(wrap) else {
             return Ok(None);
@@ -1096,7 +1107,7 @@ pub mod functions {
                 out.push(v);
             }
         }
-        Ok(sequence(out))
+        Ok(sequence(out, tail))
     }
 
     /// `$filter(array, function($v, $i, $a) {...})`: the values the lambda finds
@@ -1104,6 +1115,7 @@ pub mod functions {
     pub fn filter(
         value: J<'_>,
         mut f: impl FnMut(&Value, usize, &Value) -> Result<Option<Value>, Bail>,
+        tail: bool,
     ) -> Step<'static> {
         let Some(whole) = value.map(wrap) else {
             return Ok(None);
@@ -1115,7 +1127,7 @@ pub mod functions {
                 out.push(item.clone());
             }
         }
-        Ok(sequence(out))
+        Ok(sequence(out, tail))
     }
 
     /// `$reduce(array, function($acc, $v, $i, $a) {...}, init)`: without an
@@ -1462,6 +1474,64 @@ pub fn eval_tree(tree: &Expr, scope: &JsonataScope<'_>) -> Result<Option<Value>,
     finish(eval(tree, &cx, None)?)
 }
 
+/// `$map(array, lambda)` or `$filter(array, lambda)`; `tail` as in `sequence`.
+fn map_or_filter<'v>(
+    function: Function,
+    args: &[Expr],
+    cx: &Cx<'v>,
+    locals: Option<&Locals<'v>>,
+    tail: bool,
+) -> Step<'v> {
+    let (Some(array), Some(Expr::Lambda(params, body))) = (args.first(), args.get(1)) else {
+        return Err(Bail);
+    };
+    let lambda = |item: &Value, i: usize, whole: &Value| {
+        let index = Value::from(i);
+        let frame = Locals {
+            names: params,
+            values: [Some(item), Some(&index), Some(whole), None],
+            parent: locals,
+        };
+        // Only `$map` keeps what its lambda hands back; `$filter` reads its truth.
+        finish(if function == Function::Map {
+            eval_tail(body, cx, Some(&frame))?
+        } else {
+            eval(body, cx, Some(&frame))?
+        })
+    };
+    let array = eval(array, cx, locals)?;
+    if function == Function::Map {
+        functions::map(array, lambda, tail)
+    } else {
+        functions::filter(array, lambda, tail)
+    }
+}
+
+/// A lambda's body: a `$map`, `$filter` or `$keys` call in tail position keeps
+/// its sequence as it is (see `sequence`).
+fn eval_tail<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
+    match e {
+        Expr::Condition(test, then, otherwise) => {
+            if truthy(&eval(test, cx, locals)?) {
+                eval_tail(then, cx, locals)
+            } else {
+                match otherwise {
+                    Some(o) => eval_tail(o, cx, locals),
+                    None => Ok(None),
+                }
+            }
+        }
+        Expr::Call(Function::Keys, args) => match args.first() {
+            Some(a) => functions::keys(eval(a, cx, locals)?, true),
+            None => Ok(None),
+        },
+        Expr::Call(function @ (Function::Map | Function::Filter), args) => {
+            map_or_filter(*function, args, cx, locals, true)
+        }
+        other => eval(other, cx, locals),
+    }
+}
+
 fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
     use functions as f;
     let arg = |i: usize, args: &[Expr]| -> Step<'v> {
@@ -1541,25 +1611,7 @@ fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
             }
         }
         Expr::Call(function, args) => match function {
-            Function::Map | Function::Filter => {
-                let Some(Expr::Lambda(params, body)) = args.get(1) else {
-                    return Err(Bail);
-                };
-                let lambda = |item: &Value, i: usize, whole: &Value| {
-                    let index = Value::from(i);
-                    let frame = Locals {
-                        names: params,
-                        values: [Some(item), Some(&index), Some(whole), None],
-                        parent: locals,
-                    };
-                    finish(eval(body, cx, Some(&frame))?)
-                };
-                if *function == Function::Map {
-                    f::map(arg(0, args)?, lambda)?
-                } else {
-                    f::filter(arg(0, args)?, lambda)?
-                }
-            }
+            Function::Map | Function::Filter => map_or_filter(*function, args, cx, locals, false)?,
             Function::Reduce => {
                 let Some(Expr::Lambda(params, body)) = args.get(1) else {
                     return Err(Bail);
@@ -1571,6 +1623,8 @@ fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
                         values: [acc, Some(item), Some(&index), Some(whole)],
                         parent: locals,
                     };
+                    // JSONata unwraps the accumulator wherever it is read, and the
+                    // result: a tail call's sequence changes nothing here.
                     finish(eval(body, cx, Some(&frame))?)
                 };
                 f::reduce(arg(0, args)?, lambda, arg(2, args)?)?
@@ -1617,7 +1671,7 @@ fn call(function: Function, a: J<'_>, b: J<'_>, c: J<'_>) -> Step<'static> {
         Function::SubstringAfter => f::substring_after(a, b),
         Function::Contains => f::contains(a, b),
         Function::Split => f::split(a, b, c),
-        Function::Keys => f::keys(a),
+        Function::Keys => f::keys(a, false),
         Function::FormatNumber => f::format_number(a, b, c),
         Function::Merge => f::merge(a),
         Function::Partition => f::partition(a, b),

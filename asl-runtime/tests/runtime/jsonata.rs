@@ -1384,17 +1384,31 @@ fn native_evaluation_agrees_with_the_evaluator() {
     }
     assert!(differ.is_empty(), "{}", differ.join("\n"));
     // Where jsonata-rs departs from JSONata (jsonata-js, what AWS runs), native
-    // code gives JSONata's answer: member order kept by `$string`, a `$map` of one
-    // value gives that value.
+    // code gives JSONata's answer: member order kept by `$string`, tail calls.
     let known = [
         ("$string($states.input.o)", json!("{\"z\":1,\"a\":2}")),
         (
             "$string($states.input.o, true)",
             json!("{\n  \"z\": 1,\n  \"a\": 2\n}"),
         ),
+        // A `$map` or `$filter` in a `$map` lambda's tail position is a tail
+        // call: its sequence is kept as it is, even of one value or none
+        // (checked against jsonata-js 2).
         (
             "$map($states.input.items, function($item) { $map($item.tags, function($t) { $t & $item.n }) })",
-            json!(["a1", ["b2", "c2"]]),
+            json!([["a1"], ["b2", "c2"]]),
+        ),
+        (
+            "$map([1], function($v) { $map([$v], function($w) { $w }) })",
+            json!([1]),
+        ),
+        (
+            "$map([1, 2], function($v) { $filter('a', function($x) { true }) }) & 'E'",
+            json!("[[\"a\"],[\"a\"]]E"),
+        ),
+        (
+            "$map(true, function($x) { $bonus > 0 ? $filter('', function($y) { true }) : 0 })",
+            json!([""]),
         ),
     ];
     for (text, expected) in known {

@@ -290,13 +290,36 @@ impl Native<'_> {
                     if #test { #then } else { #otherwise }
                 }
             }
-            Expr::Call(function, args) => self.call(*function, args),
+            Expr::Call(function, args) => self.call(*function, args, false),
             // The parser admits a lambda only as an argument `call` handles.
             Expr::Lambda(..) => quote!(#rt::Err::<#rt::jx::J<'_>, _>(#rt::jx::Bail)?),
         }
     }
 
-    fn call(&self, function: Function, args: &[Expr]) -> TokenStream {
+    /// A `$map` lambda's body: a `$map`, `$filter` or `$keys` call in tail
+    /// position (the body, or a branch of a condition that is the body) keeps its
+    /// sequence as it is, as JSONata's tail calls do (see the runtime's
+    /// `sequence`).
+    fn tail(&self, e: &Expr) -> TokenStream {
+        let rt = self.rt;
+        match e {
+            Expr::Condition(test, then, otherwise) => {
+                let (test, then) = (self.test(test), self.tail(then));
+                let otherwise = match otherwise {
+                    Some(o) => self.tail(o),
+                    None => quote!(#rt::None),
+                };
+                quote!(if #test { #then } else { #otherwise })
+            }
+            Expr::Call(function @ (Function::Map | Function::Filter | Function::Keys), args) => {
+                self.call(*function, args, true)
+            }
+            other => self.expr(other),
+        }
+    }
+
+    /// A call; `tail` as in [`Native::tail`].
+    fn call(&self, function: Function, args: &[Expr], tail: bool) -> TokenStream {
         let rt = self.rt;
         let f = helper(function);
         let out = quote!(#rt::Result<#rt::Option<#rt::Value>, #rt::jx::Bail>);
@@ -313,7 +336,13 @@ impl Native<'_> {
         match (function, args) {
             (Function::Map | Function::Filter, [array, Expr::Lambda(params, body)]) => {
                 let array = self.expr(array);
-                let body = self.expr(body);
+                // Only `$map` keeps what its lambda hands back; `$filter` reads
+                // its truth.
+                let body = if function == Function::Map {
+                    self.tail(body)
+                } else {
+                    self.expr(body)
+                };
                 let binds = bind(
                     params,
                     &[
@@ -326,11 +355,12 @@ impl Native<'_> {
                     #rt::jx::functions::#f(#array, |__item: &#rt::Value, __index: usize, __array: &#rt::Value| -> #out {
                         #(#binds)*
                         #rt::jx::finish(#body)
-                    })?
+                    }, #tail)?
                 }
             }
             (Function::Reduce, [array, Expr::Lambda(params, body), init @ ..]) => {
                 let array = self.expr(array);
+                // The accumulator is unwrapped wherever it is read: no tail call.
                 let body = self.expr(body);
                 let init = match init.first() {
                     Some(i) => self.expr(i),
@@ -351,6 +381,10 @@ impl Native<'_> {
                         #rt::jx::finish(#body)
                     }, #init)?
                 }
+            }
+            (Function::Keys, [value]) => {
+                let value = self.expr(value);
+                quote!(#rt::jx::functions::keys(#value, #tail)?)
             }
             (Function::Now | Function::Millis, _) => quote!(#rt::jx::functions::#f(cx)?),
             (Function::Uuid, _) => quote!(#rt::jx::functions::uuid()?),
