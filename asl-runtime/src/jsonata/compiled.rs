@@ -214,35 +214,18 @@ fn path_through_array<'v>(value: &'v Value, steps: &[&str], done: usize) -> J<'v
     let Value::Array(items) = value else {
         return None;
     };
-    let mut sequence: Vec<&'v Value> = items.iter().collect();
-    for (k, step) in steps[done..].iter().enumerate() {
-        let last = done + k + 1 == steps.len();
-        // Each item's result: a member value, or (for an array item) a sequence.
-        let mut members: Vec<&'v Value> = Vec::new();
-        let mut flattened: Vec<&'v Value> = Vec::new();
-        let mut from_arrays = false;
-        for item in &sequence {
-            match item {
-                Value::Object(map) => {
-                    if let Some(member) = map.get(*step) {
-                        members.push(member);
-                        match member {
-                            Value::Array(inner) => flattened.extend(inner.iter()),
-                            other => flattened.push(other),
-                        }
-                    }
-                }
-                Value::Array(_) => {
-                    from_arrays = true;
-                    lookup_all(item, step, &mut flattened);
-                }
-                _ => {}
-            }
-        }
-        if last && !from_arrays && members.len() == 1 && members[0].is_array() {
-            return Some(Cow::Borrowed(members[0]));
-        }
-        sequence = flattened;
+    let rest = &steps[done..];
+    let (first, later) = rest.split_first()?;
+    let mut sequence = match step_over(items.iter(), items.len(), first, later.is_empty()) {
+        Ok(values) => values,
+        Err(whole) => return Some(Cow::Borrowed(whole)),
+    };
+    for (k, step) in later.iter().enumerate() {
+        let last = k + 1 == later.len();
+        sequence = match step_over(sequence.iter().copied(), sequence.len(), step, last) {
+            Ok(values) => values,
+            Err(whole) => return Some(Cow::Borrowed(whole)),
+        };
     }
     match sequence.len() {
         0 => None,
@@ -250,6 +233,45 @@ fn path_through_array<'v>(value: &'v Value, steps: &[&str], done: usize) -> J<'v
         _ => Some(Cow::Owned(Value::Array(
             sequence.into_iter().cloned().collect(),
         ))),
+    }
+}
+
+/// One step of [`path_through_array`] over the values so far: the values it
+/// finds, flattened; or `Err(array)` when it is the last step and its one value
+/// is an array member, returned whole.
+fn step_over<'v>(
+    values: impl Iterator<Item = &'v Value>,
+    len: usize,
+    step: &str,
+    last: bool,
+) -> Result<Vec<&'v Value>, &'v Value> {
+    // Only whether the step found exactly one member, and which, matters
+    // beyond the flattened values.
+    let (mut members, mut first_member): (usize, Option<&'v Value>) = (0, None);
+    let mut flattened: Vec<&'v Value> = Vec::with_capacity(len);
+    let mut from_arrays = false;
+    for item in values {
+        match item {
+            Value::Object(map) => {
+                if let Some(member) = map.get(step) {
+                    members += 1;
+                    first_member.get_or_insert(member);
+                    match member {
+                        Value::Array(inner) => flattened.extend(inner.iter()),
+                        other => flattened.push(other),
+                    }
+                }
+            }
+            Value::Array(_) => {
+                from_arrays = true;
+                lookup_all(item, step, &mut flattened);
+            }
+            _ => {}
+        }
+    }
+    match first_member {
+        Some(array @ Value::Array(_)) if last && !from_arrays && members == 1 => Err(array),
+        _ => Ok(flattened),
     }
 }
 

@@ -385,8 +385,23 @@ impl JsonataExpr {
 
     /// Evaluates the expression: `Ok(None)` when it yields nothing (undefined).
     /// Natively when it can ([`compiled`]), else with the full evaluator.
+    #[inline]
     pub fn evaluate(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
-        if let Some(answer) = self.evaluate_natively(scope) {
+        // Compiled code first, inlined into the caller; the rest out of line.
+        if let Some(function) = self.compiled
+            && let Ok(answer) = function(&compiled::Cx::new(*scope))
+        {
+            return Ok(answer);
+        }
+        self.evaluate_otherwise(scope)
+    }
+
+    /// [`JsonataExpr::evaluate`] past compiled code: the tree walker for an
+    /// expression given as text, then the full evaluator.
+    fn evaluate_otherwise(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
+        if self.compiled.is_none()
+            && let Some(answer) = self.evaluate_natively(scope)
+        {
             return Ok(answer);
         }
         let prepared = self.prepared()?;
