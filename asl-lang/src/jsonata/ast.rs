@@ -654,21 +654,7 @@ impl Parser {
                 }
                 Ok(inner)
             }
-            Token::Op("[") => {
-                let mut items = Vec::new();
-                if !self.at("]") {
-                    loop {
-                        items.push(self.expression(0)?);
-                        if self.at(",") {
-                            self.pos += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                }
-                self.expect("]")?;
-                Ok(Expr::Array(items))
-            }
+            Token::Op("[") => Ok(Expr::Array(self.list("]")?)),
             Token::Op("{") => {
                 let mut members: Vec<(String, Expr)> = Vec::new();
                 if !self.at("}") {
@@ -694,6 +680,24 @@ impl Parser {
             }
             other => unsupported(format!("{other:?}")),
         }
+    }
+
+    /// Expressions separated by commas, up to and with `close` (the opening
+    /// bracket is read): array items, call arguments.
+    fn list(&mut self, close: &str) -> Parsed<Vec<Expr>> {
+        let mut items = Vec::new();
+        if !self.at(close) {
+            loop {
+                items.push(self.expression(0)?);
+                if self.at(",") {
+                    self.pos += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        self.expect(close)?;
+        Ok(items)
     }
 
     /// A literal index and the `]` after it (the `[` is read): `0`, `-1`.
@@ -802,18 +806,7 @@ impl Parser {
                         .ok_or_else(|| Unsupported(format!("a call of `${name}`")))?,
                     _ => return unsupported("a call of a computed value"),
                 };
-                let mut args = Vec::new();
-                if !self.at(")") {
-                    loop {
-                        args.push(self.expression(0)?);
-                        if self.at(",") {
-                            self.pos += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                }
-                self.expect(")")?;
+                let args = self.list(")")?;
                 let (min, max) = function.arity();
                 if args.len() < min || args.len() > max {
                     return unsupported(format!(

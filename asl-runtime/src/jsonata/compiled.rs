@@ -107,11 +107,6 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// `$states.input`.
-    pub fn input(&self) -> Option<&'a Value> {
-        Some(self.scope.input)
-    }
-
     /// The workflow variable `name`, when it is set.
     #[inline]
     pub fn variable(&self, name: &str) -> Option<&'a Value> {
@@ -178,6 +173,14 @@ fn finite(n: f64) -> Step<'static> {
     }
 }
 
+/// A step read as a number: nothing stays nothing; anything but a number bails.
+fn number_of(value: &J<'_>) -> Result<Option<f64>, Bail> {
+    match value.as_deref() {
+        None => Ok(None),
+        Some(v) => as_number(v).map(Some).ok_or(Bail),
+    }
+}
+
 /// The JSONata number a value is, if it is one.
 fn as_number(value: &Value) -> Option<f64> {
     match value {
@@ -227,13 +230,7 @@ fn path_through_array<'v>(value: &'v Value, steps: &[&str], done: usize) -> J<'v
             Err(whole) => return Some(Cow::Borrowed(whole)),
         };
     }
-    match sequence.len() {
-        0 => None,
-        1 => Some(Cow::Borrowed(sequence[0])),
-        _ => Some(Cow::Owned(Value::Array(
-            sequence.into_iter().cloned().collect(),
-        ))),
-    }
+    from_sequence(sequence)
 }
 
 /// One step of [`path_through_array`] over the values so far: the values it
@@ -275,14 +272,29 @@ fn step_over<'v>(
     }
 }
 
+/// Where JSONata's numeric predicate `[n]` points in `len` values: `n` rounded
+/// down, from the end when negative; `None` past either end.
+fn position(n: f64, len: usize) -> Option<usize> {
+    let k = n.floor();
+    let k = if k < 0.0 { len as f64 + k } else { k };
+    (k >= 0.0 && k < len as f64).then_some(k as usize)
+}
+
+/// A path's values as its result: nothing, one value, or an array of them.
+fn from_sequence(sequence: Vec<&Value>) -> J<'_> {
+    match sequence.len() {
+        0 => None,
+        1 => Some(Cow::Borrowed(sequence[0])),
+        _ => Some(Cow::Owned(Value::Array(
+            sequence.into_iter().cloned().collect(),
+        ))),
+    }
+}
+
 /// The `n`th value of `value` taken as an array (from the end when negative):
 /// JSONata's numeric predicate, `value[n]`.
 pub fn index(value: J<'_>, n: f64) -> J<'_> {
-    let k = n.floor();
-    let at = |len: usize| -> Option<usize> {
-        let k = if k < 0.0 { len as f64 + k } else { k };
-        (k >= 0.0 && k < len as f64).then_some(k as usize)
-    };
+    let at = |len: usize| position(n, len);
     match value? {
         Cow::Borrowed(v) => {
             let items = members(v);
@@ -337,15 +349,15 @@ pub fn indexed_path<'v>(
                 }
                 _ => continue,
             };
-            if let Some(n) = n {
-                let values: &[&'v Value] = match &result {
-                    Found::Member(Value::Array(items)) => &items.iter().collect::<Vec<_>>(),
-                    Found::Member(v) => &[*v],
-                    Found::Sequence(values) => values,
+            if let Some(n) = *n {
+                let picked = match &result {
+                    Found::Member(Value::Array(items)) => {
+                        position(n, items.len()).map(|i| &items[i])
+                    }
+                    Found::Member(v) => position(n, 1).map(|_| *v),
+                    Found::Sequence(values) => position(n, values.len()).map(|i| values[i]),
                 };
-                let k = n.floor();
-                let k = if k < 0.0 { values.len() as f64 + k } else { k };
-                result = match (k >= 0.0 && k < values.len() as f64).then(|| values[k as usize]) {
+                result = match picked {
                     Some(v @ Value::Array(_)) => Found::Member(v),
                     Some(v) => Found::Sequence(vec![v]),
                     None => Found::Sequence(Vec::new()),
@@ -365,13 +377,7 @@ pub fn indexed_path<'v>(
             }
         }
     }
-    match sequence.len() {
-        0 => None,
-        1 => Some(Cow::Borrowed(sequence[0])),
-        _ => Some(Cow::Owned(Value::Array(
-            sequence.into_iter().cloned().collect(),
-        ))),
-    }
+    from_sequence(sequence)
 }
 
 /// JSONata's `lookup` of `key` in the array `array`: the member of each object in
@@ -397,50 +403,22 @@ fn lookup_all<'v>(array: &'v Value, key: &str, out: &mut Vec<&'v Value>) {
 
 /// `-x`
 pub fn negate(value: J<'_>) -> Step<'static> {
-    match value {
-        None => Ok(None),
-        Some(v) => finite(-as_number(&v).ok_or(Bail)?),
-    }
+    Ok(typed::from_number(typed::negate(typed::to_number(value)?)?))
 }
 
 /// `+ - * / %`: nothing when either side is nothing; numbers only.
 #[inline]
 pub fn arithmetic(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> Step<'static> {
-    let l = lhs
-        .as_deref()
-        .map(|v| as_number(v).ok_or(Bail))
-        .transpose()?;
-    let r = rhs
-        .as_deref()
-        .map(|v| as_number(v).ok_or(Bail))
-        .transpose()?;
-    let (Some(l), Some(r)) = (l, r) else {
-        return Ok(None);
-    };
-    finite(match op {
-        BinaryOp::Add => l + r,
-        BinaryOp::Subtract => l - r,
-        BinaryOp::Multiply => l * r,
-        BinaryOp::Divide => l / r,
-        BinaryOp::Modulo => l % r,
-        _ => return Err(Bail),
-    })
+    let (l, r) = (typed::to_number(lhs)?, typed::to_number(rhs)?);
+    Ok(typed::from_number(typed::arithmetic(op, l, r)?))
 }
 
-/// `=` (and, negated, `!=`): deep equality; `false` when either side is nothing.
-pub fn equal(lhs: &J<'_>, rhs: &J<'_>) -> Option<bool> {
-    match (lhs, rhs) {
-        (Some(l), Some(r)) => Some(deep_equal(l, r)),
-        _ => None,
-    }
-}
-
-/// `=` / `!=` as a value.
+/// `=` / `!=`: deep equality; `false` when either side is nothing.
 #[inline]
 pub fn equality(op: BinaryOp, lhs: J<'_>, rhs: J<'_>) -> J<'static> {
-    boolean(match equal(&lhs, &rhs) {
-        None => false,
-        Some(same) => same == (op == BinaryOp::Equal),
+    boolean(match (lhs, rhs) {
+        (Some(l), Some(r)) => deep_equal(&l, &r) == (op == BinaryOp::Equal),
+        _ => false,
     })
 }
 
@@ -769,16 +747,9 @@ pub mod functions {
         }
     }
 
-    fn num(value: &J<'_>) -> Result<Option<f64>, Bail> {
-        match value.as_deref() {
-            None => Ok(None),
-            Some(v) => as_number(v).map(Some).ok_or(Bail),
-        }
-    }
-
     /// A number argument, truncated towards zero.
     fn integer(value: &J<'_>) -> Result<Option<f64>, Bail> {
-        Ok(num(value)?.map(f64::trunc))
+        Ok(number_of(value)?.map(f64::trunc))
     }
 
     fn numbers(value: &J<'_>) -> Result<Option<Vec<f64>>, Bail> {
@@ -873,7 +844,7 @@ pub mod functions {
     /// hundreds...), shifting the decimal point in the number's shortest text as
     /// JSONata does.
     pub fn round(value: J<'_>, precision: J<'_>) -> Step<'static> {
-        let Some(x) = num(&value)? else {
+        let Some(x) = number_of(&value)? else {
             return Ok(None);
         };
         let precision = integer(&precision)?.unwrap_or(0.0) as i64;
@@ -881,15 +852,15 @@ pub mod functions {
     }
 
     pub fn floor(value: J<'_>) -> Step<'static> {
-        num(&value)?.map_or(Ok(None), |x| finite(x.floor()))
+        number_of(&value)?.map_or(Ok(None), |x| finite(x.floor()))
     }
 
     pub fn ceil(value: J<'_>) -> Step<'static> {
-        num(&value)?.map_or(Ok(None), |x| finite(x.ceil()))
+        number_of(&value)?.map_or(Ok(None), |x| finite(x.ceil()))
     }
 
     pub fn abs(value: J<'_>) -> Step<'static> {
-        num(&value)?.map_or(Ok(None), |x| finite(x.abs()))
+        number_of(&value)?.map_or(Ok(None), |x| finite(x.abs()))
     }
 
     pub fn sum(value: J<'_>) -> Step<'static> {
@@ -1039,7 +1010,7 @@ pub mod functions {
         let (Some(s), separator) = (text(&value)?, text(&separator)?.ok_or(Bail)?) else {
             return Ok(None);
         };
-        let limit = match num(&limit)? {
+        let limit = match number_of(&limit)? {
             Some(l) if l < 0.0 => return Err(Bail),
             Some(l) => l as usize,
             None => usize::MAX,
@@ -1061,7 +1032,7 @@ pub mod functions {
     /// `$formatNumber(number, picture, options)`; a picture error bails (the
     /// evaluator reports its D30xx code).
     pub fn format_number(value: J<'_>, picture: J<'_>, options: J<'_>) -> Step<'static> {
-        let Some(n) = num(&value)? else {
+        let Some(n) = number_of(&value)? else {
             return Ok(None);
         };
         let picture = text(&picture)?.ok_or(Bail)?;
@@ -1307,12 +1278,7 @@ fn has_exact_integer(value: &Value) -> bool {
     let mut stack = vec![value];
     while let Some(value) = stack.pop() {
         match value {
-            Value::Number(n)
-                if n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
-                    || n.as_u64().is_some_and(|u| u > 1 << 53) =>
-            {
-                return true;
-            }
+            Value::Number(n) if super::convert::inexact_in_f64(n) => return true,
             Value::Array(items) => stack.extend(items.iter()),
             Value::Object(map) => stack.extend(map.values()),
             _ => {}
@@ -1402,10 +1368,7 @@ pub mod typed {
     /// number bails (JSONata's T2001/T2002, T2009/T2010).
     #[inline]
     pub fn to_number(value: J<'_>) -> Result<Option<f64>, Bail> {
-        match value.as_deref() {
-            None => Ok(None),
-            Some(v) => as_number(v).map(Some).ok_or(Bail),
-        }
+        number_of(&value)
     }
 
     /// [`super::arithmetic`] on numbers.
@@ -1529,19 +1492,29 @@ fn map_or_filter<'v>(
     }
 }
 
+/// `test ? then : otherwise`, the chosen branch evaluated by `branch` (`eval`, or
+/// `eval_tail` in a lambda's tail position).
+fn condition<'v>(
+    test: &Expr,
+    then: &Expr,
+    otherwise: Option<&Expr>,
+    cx: &Cx<'v>,
+    locals: Option<&Locals<'v>>,
+    branch: fn(&Expr, &Cx<'v>, Option<&Locals<'v>>) -> Step<'v>,
+) -> Step<'v> {
+    if truthy(&eval(test, cx, locals)?) {
+        branch(then, cx, locals)
+    } else {
+        otherwise.map_or(Ok(None), |o| branch(o, cx, locals))
+    }
+}
+
 /// A lambda's body: a `$map`, `$filter` or `$keys` call in tail position keeps
 /// its sequence as it is (see `sequence`).
 fn eval_tail<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
     match e {
         Expr::Condition(test, then, otherwise) => {
-            if truthy(&eval(test, cx, locals)?) {
-                eval_tail(then, cx, locals)
-            } else {
-                match otherwise {
-                    Some(o) => eval_tail(o, cx, locals),
-                    None => Ok(None),
-                }
-            }
+            condition(test, then, otherwise.as_deref(), cx, locals, eval_tail)
         }
         Expr::Call(Function::Keys, args) => match args.first() {
             Some(a) => functions::keys(eval(a, cx, locals)?, true),
@@ -1623,14 +1596,7 @@ fn eval<'v>(e: &Expr, cx: &Cx<'v>, locals: Option<&Locals<'v>>) -> Step<'v> {
             _ => arithmetic(*op, eval(l, cx, locals)?, eval(r, cx, locals)?)?,
         },
         Expr::Condition(test, then, otherwise) => {
-            if truthy(&eval(test, cx, locals)?) {
-                eval(then, cx, locals)?
-            } else {
-                match otherwise {
-                    Some(o) => eval(o, cx, locals)?,
-                    None => None,
-                }
-            }
+            condition(test, then, otherwise.as_deref(), cx, locals, eval)?
         }
         Expr::Call(function, args) => match function {
             Function::Map | Function::Filter => map_or_filter(*function, args, cx, locals, false)?,
@@ -1733,13 +1699,10 @@ impl JsonataExpr {
             .as_ref()
     }
 
-    /// The native answer, when there is one.
-    pub(super) fn evaluate_natively(&self, scope: &JsonataScope<'_>) -> Option<Option<Value>> {
-        let answer = match self.compiled {
-            Some(function) => function(&Cx::new(*scope)),
-            None => eval_tree(self.tree()?, scope),
-        };
-        answer.ok()
+    /// The tree walker's answer for an expression given as text, when it is in
+    /// the native subset and does not bail.
+    pub(super) fn evaluate_tree(&self, scope: &JsonataScope<'_>) -> Option<Option<Value>> {
+        eval_tree(self.tree()?, scope).ok()
     }
 }
 

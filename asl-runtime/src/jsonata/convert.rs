@@ -182,11 +182,7 @@ pub(super) fn to_jsonata<'a, 's>(
             let number: &'a JValue<'a> = JValue::number(arena, f);
             // An integer f64 cannot hold exactly is remembered, to be handed back
             // exact when it passes through unchanged.
-            let inexact = n
-                .as_i64()
-                .is_some_and(|i| f as i64 != i || i.unsigned_abs() > 1 << 53)
-                || n.as_u64().is_some_and(|u| u > 1 << 53);
-            if inexact {
+            if inexact_in_f64(n) {
                 originals.insert(number as *const JValue<'a> as usize, value);
             }
             number
@@ -305,6 +301,13 @@ pub(super) fn from_jsonata<'a>(
         | JValue::NativeFn { .. }
         | JValue::Transformer { .. } => return Err(Failure::UnsupportedResult),
     })
+}
+
+/// Whether `n` is an integer past 2^53, which an `f64` (JSONata's number) cannot
+/// hold exactly.
+pub(super) fn inexact_in_f64(n: &Number) -> bool {
+    n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
+        || n.as_u64().is_some_and(|u| u > 1 << 53)
 }
 
 /// A JSONata number as JSON: whole numbers as integers, non-finite numbers as the

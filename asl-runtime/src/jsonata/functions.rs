@@ -56,6 +56,19 @@ pub(super) fn bad_argument(ctx: &FunctionContext<'_, '_>, index: usize) -> jsona
     jsonata_rs::Error::T0410ArgumentNotValid(ctx.char_index, index, ctx.name.to_string())
 }
 
+/// The first argument when it is a string; `None` when it is undefined (the
+/// function then gives undefined); anything else is a bad argument.
+pub(super) fn string_arg<'a>(
+    ctx: &FunctionContext<'_, '_>,
+    args: &[&'a JValue<'a>],
+) -> jsonata_rs::Result<Option<&'a JValue<'a>>> {
+    match args.first().copied().filter(|v| !v.is_undefined()) {
+        None => Ok(None),
+        Some(v) if v.is_string() => Ok(Some(v)),
+        Some(_) => Err(bad_argument(ctx, 1)),
+    }
+}
+
 /// An argument as an integer, truncated towards zero as AWS does.
 pub(super) fn integer_arg(
     ctx: &FunctionContext<'_, '_>,
@@ -196,12 +209,9 @@ mod sfn {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(text) = args.first().copied().filter(|v| !v.is_undefined()) else {
+        let Some(text) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !text.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         match serde_json::from_str::<Value>(&text.as_str()) {
             Ok(value) => {
                 let mut originals = HashMap::new();
@@ -403,12 +413,9 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(text) = first(args) else {
+        let Some(text) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !text.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         let chars: Vec<char> = text.as_str().chars().collect();
         let len = chars.len() as f64;
         let start = match args.get(1) {
@@ -439,12 +446,9 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(text) = first(args) else {
+        let Some(text) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !text.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         let width = match args.get(1) {
             Some(v) if v.is_number() && v.as_f64().is_finite() => v.as_f64().trunc(),
             _ => return Err(bad_argument(&ctx, 2)),
@@ -590,10 +594,10 @@ mod std_fns {
             }
             Some(_) => return Err(bad_argument(&ctx, 3)),
         }
-        match super::super::number_picture::format_number(value, &picture.as_str(), &options) {
-            Ok(text) => Ok(JValue::string(ctx.arena, &text)),
-            Err(e) => Err(coded(e.code, &e.message)),
-        }
+        formatted(
+            &ctx,
+            super::super::number_picture::format_number(value, &picture.as_str(), &options),
+        )
     }
 
     /// `$formatInteger(number, picture)` (see [`super::super::integer_picture`]).
@@ -604,10 +608,10 @@ mod std_fns {
         let Some((value, picture)) = number_and_picture(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        match super::integer_picture::format_integer(value, &picture.as_str()) {
-            Ok(text) => Ok(JValue::string(ctx.arena, &text)),
-            Err(e) => Err(coded(e.code, &e.message)),
-        }
+        formatted(
+            &ctx,
+            super::integer_picture::format_integer(value, &picture.as_str()),
+        )
     }
 
     /// `$parseInteger(string, picture)`: undefined when the string does not
@@ -616,16 +620,24 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(text) = first(args) else {
+        let Some(text) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !text.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         let picture = picture_arg(&ctx, args)?;
         match super::integer_picture::parse_integer(&text.as_str(), &picture.as_str()) {
             Ok(Some(n)) => Ok(JValue::number(ctx.arena, n)),
             Ok(None) => Ok(JValue::undefined()),
+            Err(e) => Err(coded(e.code, &e.message)),
+        }
+    }
+
+    /// The text a picture formatted, or its D30xx error.
+    fn formatted<'a>(
+        ctx: &FunctionContext<'a, '_>,
+        text: Result<String, super::integer_picture::PictureError>,
+    ) -> jsonata_rs::Result<&'a JValue<'a>> {
+        match text {
+            Ok(text) => Ok(JValue::string(ctx.arena, &text)),
             Err(e) => Err(coded(e.code, &e.message)),
         }
     }
@@ -703,12 +715,9 @@ mod std_fns {
         args: &[&'a JValue<'a>],
         keep: &str,
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(value) = first(args) else {
+        let Some(value) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !value.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         let mut out = String::new();
         for byte in value.as_str().bytes() {
             if byte.is_ascii_alphanumeric() || keep.as_bytes().contains(&byte) {
@@ -742,12 +751,9 @@ mod std_fns {
         ctx: FunctionContext<'a, '_>,
         args: &[&'a JValue<'a>],
     ) -> jsonata_rs::Result<&'a JValue<'a>> {
-        let Some(value) = first(args) else {
+        let Some(value) = string_arg(&ctx, args)? else {
             return Ok(JValue::undefined());
         };
-        if !value.is_string() {
-            return Err(bad_argument(&ctx, 1));
-        }
         let text = value.as_str();
         let bytes = text.as_bytes();
         let mut out = Vec::with_capacity(bytes.len());

@@ -400,7 +400,7 @@ impl JsonataExpr {
     /// expression given as text, then the full evaluator.
     fn evaluate_otherwise(&self, scope: &JsonataScope<'_>) -> Result<Option<Value>, Failure> {
         if self.compiled.is_none()
-            && let Some(answer) = self.evaluate_natively(scope)
+            && let Some(answer) = self.evaluate_tree(scope)
         {
             return Ok(answer);
         }
