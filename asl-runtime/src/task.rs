@@ -213,6 +213,12 @@ pub struct TaskRequest {
     pub task_token: Option<String>,
     /// `Credentials` after evaluation, if the state has them.
     pub credentials: Option<Value>,
+    /// Which attempt of the state this is: 0, then one more per retry
+    /// ([`TaskContext::attempt`]).
+    pub attempt: u32,
+    /// The same after a crash for this very attempt
+    /// ([`TaskContext::idempotency_token`]).
+    pub idempotency_token: Option<String>,
 }
 
 impl From<&TaskContext<'_>> for TaskRequest {
@@ -224,6 +230,8 @@ impl From<&TaskContext<'_>> for TaskRequest {
             heartbeat: task.heartbeat,
             task_token: task.task_token.map(str::to_owned),
             credentials: task.credentials.cloned(),
+            attempt: task.attempt(),
+            idempotency_token: task.idempotency_token(),
         }
     }
 }

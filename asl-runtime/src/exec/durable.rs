@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OnceCell, RwLock};
 
 use std::pin::Pin;
 
@@ -39,6 +39,25 @@ use crate::store::{
     Position, StoreError, StoredEvent, Write,
 };
 use crate::workflow::Workflow;
+
+tokio::task_local! {
+    /// The Map iteration or Parallel branch a durable execution's future runs
+    /// in, as a frame path (`Outer/2`): nested Maps and Parallels key what
+    /// they store by it.
+    static FRAME: Arc<str>;
+}
+
+/// Runs `future` inside frame `frame` (`None`: an execution in memory, which
+/// keeps no frames).
+pub(crate) fn in_frame<F: Future>(
+    frame: Option<String>,
+    future: F,
+) -> futures_util::future::Either<tokio::task::futures::TaskLocalFuture<Arc<str>, F>, F> {
+    match frame {
+        Some(frame) => futures_util::future::Either::Left(FRAME.scope(Arc::from(frame), future)),
+        None => futures_util::future::Either::Right(future),
+    }
+}
 
 /// A compiled workflow's top-level driver: runs from state `from` (an index
 /// into [`WorkflowInfo::states`]; `None`: `StartAt`) with `input`.
@@ -64,19 +83,30 @@ pub(crate) struct DurableSettings {
     pub(crate) lease: Duration,
     pub(crate) park_after: Duration,
     pub(crate) poll: Duration,
+    pub(crate) retention: Option<Duration>,
     pub(crate) accept_changed_definitions: bool,
+}
+
+/// An execution this runtime drives: its claim's epoch and what stops it.
+struct Held {
+    epoch: u64,
+    stop: Arc<Notify>,
 }
 
 /// A runtime's store and the executions this runtime holds.
 pub(crate) struct Durability {
     pub(crate) settings: DurableSettings,
     /// Executions running in this process, with the signal that stops each.
-    running: Mutex<HashMap<String, Arc<Notify>>>,
+    running: Mutex<HashMap<String, Held>>,
+    /// Claims take it exclusively, starts shared: a claim sees every
+    /// execution this process started, so it never takes one it runs.
+    claiming: RwLock<()>,
     /// Executions refused here (their definition changed).
     refused: Mutex<HashSet<String>>,
     /// Workflows a serving loop claims executions for.
     served: Mutex<HashSet<&'static str>>,
     renewing: AtomicBool,
+    purging: AtomicBool,
 }
 
 impl Durability {
@@ -84,9 +114,11 @@ impl Durability {
         Durability {
             settings,
             running: Mutex::new(HashMap::new()),
+            claiming: RwLock::new(()),
             refused: Mutex::new(HashSet::new()),
             served: Mutex::new(HashSet::new()),
             renewing: AtomicBool::new(false),
+            purging: AtomicBool::new(false),
         }
     }
 
@@ -98,10 +130,40 @@ impl Durability {
         lock(&self.running).keys().cloned().collect()
     }
 
-    fn register(&self, arn: &str) -> Arc<Notify> {
+    /// What this runtime holds, with each claim's epoch (for renewals); not
+    /// what it is still starting (epoch 0: not stored yet).
+    fn held(&self) -> Vec<(String, u64)> {
+        lock(&self.running)
+            .iter()
+            .filter(|(_, held)| held.epoch != 0)
+            .map(|(arn, held)| (arn.clone(), held.epoch))
+            .collect()
+    }
+
+    /// The execution being started under `arn` is stored, under `epoch`.
+    fn stored(&self, arn: &str, epoch: u64) {
+        if let Some(held) = lock(&self.running).get_mut(arn) {
+            held.epoch = epoch;
+        }
+    }
+
+    /// Marks `arn` driven here under `epoch` (0: being started, not stored
+    /// yet): its stop signal, or `None` when this process drives it already
+    /// (one execution never gets two drivers).
+    fn register(&self, arn: &str, epoch: u64) -> Option<Arc<Notify>> {
+        let mut running = lock(&self.running);
+        if running.contains_key(arn) {
+            return None;
+        }
         let stop = Arc::new(Notify::new());
-        lock(&self.running).insert(arn.to_string(), stop.clone());
-        stop
+        running.insert(
+            arn.to_string(),
+            Held {
+                epoch,
+                stop: stop.clone(),
+            },
+        );
+        Some(stop)
     }
 
     fn unregister(&self, arn: &str) {
@@ -109,8 +171,26 @@ impl Durability {
     }
 
     fn signal_stop(&self, arn: &str) {
-        if let Some(stop) = lock(&self.running).get(arn) {
-            stop.notify_one();
+        if let Some(held) = lock(&self.running).get(arn) {
+            held.stop.notify_one();
+        }
+    }
+
+    /// Stops `arn` if this runtime still drives it under the claim of `epoch`
+    /// (a renewal's answer may come after the execution was claimed again).
+    fn lost(&self, arn: &str, epoch: u64) {
+        if let Some(held) = lock(&self.running).get(arn)
+            && held.epoch == epoch
+        {
+            held.stop.notify_one();
+        }
+    }
+
+    /// Stops every execution driven here (the store cannot be reached to
+    /// renew their leases: another runtime may take them over).
+    fn stop_all(&self) {
+        for held in lock(&self.running).values() {
+            held.stop.notify_one();
         }
     }
 }
@@ -132,8 +212,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) struct Durable {
     store: Arc<dyn ExecutionStore>,
     owner: String,
+    /// The epoch of this runtime's claim: every write names it.
+    epoch: u64,
     /// The current top-level state, as the next write stores it.
     position: Mutex<Position>,
+    /// `position` changed since it was last written.
+    dirty: AtomicBool,
     /// The stored position to continue from, taken by the first state entered.
     resume: Mutex<Option<Position>>,
     /// The state the execution was resumed or redriven in (whose stored Map
@@ -143,6 +227,9 @@ pub(crate) struct Durable {
     depth: AtomicU32,
     /// Finished iterations and branches not yet written.
     progress: Mutex<Vec<(String, u64, Value)>>,
+    /// What a resumed execution had stored of its current state's Map
+    /// iterations and Parallel branches, by frame, read once when first needed.
+    stored: OnceCell<Mutex<HashMap<String, HashMap<u64, Value>>>>,
     /// Long Waits release the execution (only when a runtime serves it).
     park_after: Option<Duration>,
     /// Resources cleanup deleted, not yet written.
@@ -221,6 +308,7 @@ impl Execution {
         Write {
             arn: self.arn.clone(),
             owner: d.owner.clone(),
+            epoch: d.epoch,
             events: self
                 .recorder
                 .take_captured()
@@ -237,6 +325,23 @@ impl Execution {
     /// Writes the events and progress so far, and the position after `change`.
     pub(crate) async fn flush(&self, change: impl FnOnce(&mut Position)) -> Result<(), Error> {
         self.write_position(change, None, false).await
+    }
+
+    /// Writes the events and progress so far (the position is unchanged: a
+    /// Map's input is not written again per iteration).
+    pub(crate) async fn flush_events(&self) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        let position = d
+            .dirty
+            .swap(false, Ordering::Relaxed)
+            .then(|| lock(&d.position).clone());
+        let write = Write {
+            position,
+            ..self.write_base(d)
+        };
+        d.store.write(write).await.map_err(store_error)
     }
 
     /// One write: the position after `change`, the events and progress so far;
@@ -259,6 +364,7 @@ impl Execution {
         if left_state {
             lock(&d.progress).clear();
         }
+        d.dirty.store(false, Ordering::Relaxed);
         let write = Write {
             position: Some(position),
             park_until,
@@ -286,6 +392,7 @@ impl Execution {
             p.entered_event_id = Some(id);
             p.retries.clear();
             p.wait_until = None;
+            d.dirty.store(true, Ordering::Relaxed);
         }
     }
 
@@ -308,28 +415,55 @@ impl Execution {
         Ok(())
     }
 
-    /// The outputs of Map iterations / Parallel branches of top-level state
-    /// `state` that finished before a crash or redrive.
-    pub(crate) async fn stored_progress(&self, state: &str) -> HashMap<u64, Value> {
-        let Some(d) = self.at_top() else {
-            return HashMap::new();
-        };
-        if d.resumed_state.as_deref() != Some(state) {
-            return HashMap::new();
-        }
-        match d.store.progress(&self.arn, state).await {
-            Ok(list) => list.into_iter().collect(),
-            Err(e) => {
-                tracing::warn!(target: "asl::store", execution = %self.arn, "cannot read the progress of {state}: {e}");
-                HashMap::new()
-            }
-        }
+    /// The frame of a Map or Parallel state named `state` in attempt
+    /// `attempt`: at the top level its name; nested in another Map iteration
+    /// or Parallel branch, the path to it (`Outer/2/Inner`, with `#n` for a
+    /// retried attempt, so a retry does not reuse what an earlier one did).
+    pub(crate) fn frame_of(&self, state: &str, attempt: u32) -> Option<Arc<str>> {
+        self.durable.as_deref()?;
+        let parent = FRAME.try_with(|f| f.clone()).ok();
+        Some(match parent {
+            None => Arc::from(state),
+            Some(parent) if attempt == 0 => Arc::from(format!("{parent}/{state}")),
+            Some(parent) => Arc::from(format!("{parent}/{state}#{attempt}")),
+        })
     }
 
-    /// A Map iteration or Parallel branch `index` of top-level state `state` finished.
-    pub(crate) fn finished_part(&self, state: &str, index: usize, output: &Value) {
+    /// The outputs of the Map iterations / Parallel branches of `frame` that
+    /// finished before a crash or redrive, when the execution was resumed in
+    /// the top-level state they belong to. Taken once.
+    pub(crate) async fn stored_progress(&self, frame: &str) -> HashMap<u64, Value> {
+        let Some(d) = self.durable.as_deref() else {
+            return HashMap::new();
+        };
+        let current = lock(&d.position).state.clone();
+        if d.resumed_state.as_deref() != Some(current.as_str()) {
+            return HashMap::new();
+        }
+        let stored = d
+            .stored
+            .get_or_init(|| async {
+                let mut frames: HashMap<String, HashMap<u64, Value>> = HashMap::new();
+                match d.store.progress(&self.arn).await {
+                    Ok(list) => {
+                        for (frame, index, output) in list {
+                            frames.entry(frame).or_default().insert(index, output);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "asl::store", execution = %self.arn, "cannot read the stored progress: {e}");
+                    }
+                }
+                Mutex::new(frames)
+            })
+            .await;
+        lock(stored).remove(frame).unwrap_or_default()
+    }
+
+    /// A Map iteration or Parallel branch `index` of `frame` finished.
+    pub(crate) fn finished_part(&self, frame: &str, index: usize, output: &Value) {
         if let Some(d) = self.durable.as_deref() {
-            lock(&d.progress).push((state.to_string(), index as u64, output.clone()));
+            lock(&d.progress).push((frame.to_string(), index as u64, output.clone()));
         }
     }
 
@@ -538,13 +672,13 @@ impl Runtime {
                 execution_arn: record.arn,
                 start_date: record.start_date,
             }),
-            Started::New(execution, input) => {
+            Started::New(execution, input, stop) => {
                 let started = StartedExecution {
                     execution_arn: execution.arn.clone(),
                     start_date: execution.start_time,
                 };
                 tokio::spawn(async move {
-                    let _ = drive::<W>(*execution, None, input, durability).await;
+                    let _ = drive::<W>(*execution, None, input, durability, stop).await;
                 });
                 Ok(started)
             }
@@ -569,6 +703,7 @@ impl Runtime {
         }
         let weak = Arc::downgrade(&self.inner);
         let poll = durability.settings.poll;
+        ensure_purging(durability);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(poll).await;
@@ -683,7 +818,8 @@ impl Runtime {
 }
 
 enum Started {
-    New(Box<Execution>, Value),
+    /// Stored, and registered here to be driven (with its stop signal).
+    New(Box<Execution>, Value, Arc<Notify>),
     Existing(Box<ExecutionRecord>),
 }
 
@@ -705,11 +841,14 @@ async fn start<W: Workflow>(
             Durable {
                 store: settings.store.clone(),
                 owner: settings.owner.clone(),
+                epoch: 1,
                 position: Mutex::new(position),
+                dirty: AtomicBool::new(false),
                 resume: Mutex::new(None),
                 resumed_state: None,
                 depth: AtomicU32::new(0),
                 progress: Mutex::new(Vec::new()),
+                stored: OnceCell::new(),
                 park_after: may_park.then_some(settings.park_after),
                 deleted: Mutex::new(Vec::new()),
             }
@@ -738,10 +877,55 @@ async fn start<W: Workflow>(
         .into_iter()
         .map(stored_event)
         .collect();
-    match settings.store.insert(&record, &events).await? {
-        Inserted::Created => Ok(Started::New(Box::new(execution), input)),
-        Inserted::Existing(found) => Ok(Started::Existing(found)),
+    // Registered before it is stored, under the shared side of the claim
+    // lock: a claim running meanwhile sees it and leaves it alone.
+    let _starting = durability.claiming.read().await;
+    let Some(stop) = durability.register(&record.arn, 0) else {
+        // The same name is being started or run here already.
+        drop(_starting);
+        return existing_here(durability, &record.arn, &record.input).await;
+    };
+    match settings.store.insert(&record, &events).await {
+        Ok(Inserted::Created) => {
+            durability.stored(&record.arn, record.epoch);
+            Ok(Started::New(Box::new(execution), input, stop))
+        }
+        Ok(Inserted::Existing(found)) => {
+            durability.unregister(&record.arn);
+            Ok(Started::Existing(found))
+        }
+        Err(e) => {
+            durability.unregister(&record.arn);
+            Err(e.into())
+        }
     }
+}
+
+/// An execution another caller of this process is starting or running: its
+/// stored record, once it is stored.
+async fn existing_here(
+    durability: &Durability,
+    arn: &str,
+    input: &Value,
+) -> Result<Started, ApiError> {
+    let mut delay = Duration::from_millis(1);
+    for _ in 0..100 {
+        match durability.store().describe(arn).await {
+            Ok(record) if &record.input != input => {
+                return Err(StoreError::ExecutionAlreadyExists(record.arn).into());
+            }
+            Ok(record) => return Ok(Started::Existing(Box::new(record))),
+            Err(StoreError::ExecutionDoesNotExist(_)) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError {
+        name: "ExecutionAlreadyExists".into(),
+        message: format!("execution {arn} is being started by another caller"),
+    })
 }
 
 /// Claims what `W` may run now and spawns each.
@@ -750,21 +934,18 @@ async fn claim_and_run<W: Workflow>(
     durability: &Arc<Durability>,
 ) -> Result<Resumed, ApiError> {
     let settings = &durability.settings;
+    // Exclusive: no start of this process is between registering and
+    // storing an execution, so `skip` holds everything this process runs.
+    let claiming = durability.claiming.write().await;
     let mut skip = durability.running_arns();
     skip.extend(lock(&durability.refused).iter().cloned());
     let now = OffsetDateTime::now_utc();
     let claimed = settings
         .store
-        .claim(
-            &settings.owner,
-            &[W::NAME],
-            now,
-            now + settings.lease,
-            256,
-            &skip,
-        )
+        .claim(&settings.owner, &[W::NAME], settings.lease, 256, &skip)
         .await?;
     let mut resumed = Resumed::default();
+    let mut to_drive = Vec::new();
     for record in claimed {
         if record.definition_hash != W::__INFO.definition_hash
             && !settings.accept_changed_definitions
@@ -783,6 +964,7 @@ async fn claim_and_run<W: Workflow>(
             let release = Write {
                 arn: record.arn.clone(),
                 owner: settings.owner.clone(),
+                epoch: record.epoch,
                 next_event_id: record.next_event_id,
                 park_until: Some(now),
                 ..Write::default()
@@ -796,17 +978,25 @@ async fn claim_and_run<W: Workflow>(
         }
         match Execution::resume(runtime, W::__INFO, &record, durability) {
             Ok((execution, from, input)) => {
+                let Some(stop) = durability.register(&record.arn, record.epoch) else {
+                    // Cannot happen: `skip` held what runs here, under the lock.
+                    continue;
+                };
                 resumed.resumed.push(record.arn.clone());
-                let durability = durability.clone();
-                tokio::spawn(async move {
-                    let _ = drive::<W>(execution, Some((from, record)), input, durability).await;
-                });
+                to_drive.push((execution, from, input, record, stop));
             }
             Err(why) => {
                 lock(&durability.refused).insert(record.arn.clone());
                 resumed.refused.push((record.arn, why));
             }
         }
+    }
+    drop(claiming);
+    for (execution, from, input, record, stop) in to_drive {
+        let durability = durability.clone();
+        tokio::spawn(async move {
+            let _ = drive::<W>(execution, Some((from, record)), input, durability, stop).await;
+        });
     }
     Ok(resumed)
 }
@@ -818,9 +1008,9 @@ async fn drive<W: Workflow>(
     resumed: Option<(usize, ExecutionRecord)>,
     input: Value,
     durability: Arc<Durability>,
+    stop: Arc<Notify>,
 ) -> Result<Value, ExecutionError> {
     let arn = execution.arn.clone();
-    let stop = durability.register(&arn);
     ensure_renewing(&durability);
     let variables = Variables::root();
     let from = match &resumed {
@@ -860,7 +1050,7 @@ async fn drive<W: Workflow>(
 
 /// Cleanup of an execution that ended (stopped): deletes what it created and
 /// appends the events after its last one. Returns what was deleted.
-async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<CreatedResource> {
+pub(crate) async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<CreatedResource> {
     let Some(durability) = runtime.inner.durability.as_ref() else {
         return Vec::new();
     };
@@ -907,6 +1097,38 @@ async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<CreatedResource> {
     deleted
 }
 
+/// Retention: while the runtime serves workflows, deletes hourly the
+/// executions that stopped longer ago than the retention period.
+fn ensure_purging(durability: &Arc<Durability>) {
+    let Some(retention) = durability.settings.retention else {
+        return;
+    };
+    if durability.purging.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let weak = Arc::downgrade(durability);
+    tokio::spawn(async move {
+        loop {
+            let Some(d) = weak.upgrade() else { return };
+            let before = OffsetDateTime::now_utc() - retention;
+            loop {
+                match d.store().purge(before).await {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        tracing::info!(target: "asl::store", "retention: deleted {n} executions closed before {before}");
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "asl::store", "retention: {e}");
+                        break;
+                    }
+                }
+            }
+            drop(d);
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+}
+
 /// Renews this runtime's leases every third of the lease, and stops the
 /// executions it no longer owns.
 fn ensure_renewing(durability: &Arc<Durability>) {
@@ -919,19 +1141,27 @@ fn ensure_renewing(durability: &Arc<Durability>) {
         loop {
             tokio::time::sleep(every).await;
             let Some(d) = weak.upgrade() else { return };
-            let arns = d.running_arns();
-            if arns.is_empty() {
+            let held = d.held();
+            if held.is_empty() {
                 continue;
             }
-            let until = OffsetDateTime::now_utc() + d.settings.lease;
-            match d.store().renew(&d.settings.owner, &arns, until).await {
+            match d
+                .store()
+                .renew(&d.settings.owner, &held, d.settings.lease)
+                .await
+            {
                 Ok(lost) => {
                     for arn in lost {
-                        d.signal_stop(&arn);
+                        let epoch = held.iter().find(|(a, _)| *a == arn).map(|(_, e)| *e);
+                        d.lost(&arn, epoch.unwrap_or_default());
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(target: "asl::store", "cannot renew leases: {e}");
+                    // A lease not renewed may be taken over: stop at once
+                    // rather than run on beside a new owner. The serving loop
+                    // claims them again once the store answers.
+                    tracing::warn!(target: "asl::store", "cannot renew leases, stopping this runtime's executions: {e}");
+                    d.stop_all();
                 }
             }
         }
@@ -952,9 +1182,16 @@ pub async fn run_stored<W: Workflow>(
     };
     match start::<W>(runtime, input, options, false).await {
         Err(e) => Err(ExecutionError::api(e)),
-        Ok(Started::New(execution, input)) => drive::<W>(*execution, None, input, durability).await,
+        Ok(Started::New(execution, input, stop)) => {
+            drive::<W>(*execution, None, input, durability, stop).await
+        }
         Ok(Started::Existing(record)) => {
             let record = if record.status == ExecutionStatus::Running {
+                // Whoever ran it may be gone (a parent resumed after a crash
+                // waits on its child): this runtime serves the workflow too.
+                if let Err(e) = runtime.resume::<W>().await {
+                    return Err(ExecutionError::api(e));
+                }
                 match runtime.wait_for_execution(&record.arn).await {
                     Ok(r) => r,
                     Err(e) => return Err(ExecutionError::api(e)),
@@ -990,7 +1227,10 @@ impl Execution {
         let durable = Durable {
             store: settings.store.clone(),
             owner: settings.owner.clone(),
+            epoch: record.epoch,
+            stored: OnceCell::new(),
             position: Mutex::new(position.clone()),
+            dirty: AtomicBool::new(false),
             resumed_state: Some(position.state.clone()),
             resume: Mutex::new(Some(position)),
             depth: AtomicU32::new(0),

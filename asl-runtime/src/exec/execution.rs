@@ -280,7 +280,11 @@ impl Execution {
                         .history_limit
                         .unwrap_or(asl_lang::keywords::MAX_HISTORY_EVENTS),
                 );
-                if self.cleanup {
+                // In memory, cleanup's events come before the end. A durable
+                // execution records FAILED first: a crash during cleanup then
+                // leaves a failed execution with what it did not delete yet,
+                // not a state that runs again with its resources gone.
+                if self.cleanup && self.durable.is_none() {
                     self.clean_up().await;
                 }
                 if self.recorder.enabled() {
@@ -306,12 +310,15 @@ impl Execution {
                 (Err(error), end)
             }
         };
-        if let Some(end) = end
-            && let Err(e) = self.write_end(end).await
-        {
-            return Err(ExecutionError::interruption(
-                e.cause.as_deref().unwrap_or_default(),
-            ));
+        if let Some(end) = end {
+            if let Err(e) = self.write_end(end).await {
+                return Err(ExecutionError::interruption(
+                    e.cause.as_deref().unwrap_or_default(),
+                ));
+            }
+            if self.cleanup && result.is_err() {
+                super::durable::clean_up_stored(&self.runtime, &self.arn).await;
+            }
         }
         result
     }

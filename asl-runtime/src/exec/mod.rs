@@ -197,6 +197,7 @@ pub struct RuntimeBuilder {
     lease: Duration,
     park_after: Duration,
     poll: Duration,
+    retention: Option<Duration>,
     accept_changed_definitions: bool,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
@@ -221,6 +222,9 @@ impl Default for RuntimeBuilder {
             lease: Duration::from_secs(30),
             park_after: Duration::from_secs(60),
             poll: Duration::from_secs(1),
+            retention: Some(Duration::from_secs(
+                crate::store::RETENTION_DAYS as u64 * 24 * 3600,
+            )),
             accept_changed_definitions: false,
             cleaners: HashMap::new(),
             cleanup: false,
@@ -400,6 +404,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long a closed execution stays in the store after it stopped
+    /// (default 90 days, as AWS keeps them; `None`: forever). A runtime
+    /// serving workflows deletes older ones, with their history, hourly.
+    pub fn retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
     /// Continue stored executions started by a different definition of a
     /// workflow (default: refused, with the two definition hashes).
     pub fn accept_changed_definitions(mut self, accept: bool) -> Self {
@@ -462,6 +474,7 @@ impl RuntimeBuilder {
                         lease: self.lease,
                         park_after: self.park_after,
                         poll: self.poll,
+                        retention: self.retention,
                         accept_changed_definitions: self.accept_changed_definitions,
                     }))
                 }),

@@ -12,8 +12,15 @@
 //! Two backends implement [`ExecutionStore`]: [`SqliteStore`] (feature `sqlite`,
 //! one file in WAL mode, nothing to start) and [`PostgresStore`] (feature
 //! `postgres`, for replicas sharing executions; claims lock rows with `FOR
-//! UPDATE SKIP LOCKED`). Both commit concurrent writes in groups: one
-//! transaction carries every write waiting when the previous one committed.
+//! UPDATE SKIP LOCKED`). Every operation is written once (`ops`), over a
+//! transaction either backend provides; each backend only moves operations to
+//! its connection and commits concurrent ones in groups: one transaction
+//! carries every operation waiting when the previous one committed, and an
+//! operation is answered only with what its own commit did.
+//!
+//! Ownership is fenced: a claim bumps the execution's `epoch`, and every write
+//! of the engine is one statement that checks owner, epoch and RUNNING before
+//! anything else of it is written. Leases are counted on the database's clock.
 //! Without a store a runtime runs executions in memory, as Express workflows.
 
 use std::fmt;
@@ -23,6 +30,8 @@ use std::pin::Pin;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -176,6 +185,9 @@ pub struct ExecutionRecord {
     pub wake_at: Option<OffsetDateTime>,
     /// Delete what it created when it stops, fails or times out.
     pub cleanup: bool,
+    /// The ownership epoch: one more at every claim. A write names the epoch
+    /// its writer claimed, and is refused once another claim took over.
+    pub epoch: u64,
 }
 
 impl ExecutionRecord {
@@ -210,6 +222,7 @@ impl ExecutionRecord {
             lease_until: None,
             wake_at: None,
             cleanup: false,
+            epoch: 1,
         }
     }
 }
@@ -220,14 +233,18 @@ impl ExecutionRecord {
 #[derive(Clone, Debug, Default)]
 pub struct Write {
     pub arn: String,
+    /// The writer (empty: a write after the end, which needs no ownership).
     pub owner: String,
+    /// The epoch of the writer's claim ([`ExecutionRecord::epoch`]).
+    pub epoch: u64,
     /// The new position, if it changed.
     pub position: Option<Position>,
     /// Events recorded since the last write.
     pub events: Vec<StoredEvent>,
     pub next_event_id: u64,
     /// Finished Map iterations and Parallel branches of the current top-level
-    /// state: `(state, index, output)`.
+    /// state, at any depth: `(frame, index, output)`, where the frame names the
+    /// Map or Parallel (see [`Progress`]).
     pub progress: Vec<(String, u64, Value)>,
     /// The current state was left: its progress no longer matters.
     pub clear_progress: bool,
@@ -248,6 +265,11 @@ pub struct End {
     pub cause: Option<String>,
     pub date: OffsetDateTime,
 }
+
+/// One finished Map iteration or Parallel branch: the frame of its Map or
+/// Parallel state (the top-level state's name, or for one nested in another
+/// Map or Parallel, the path to it: `Outer/2/Inner`), its index, its output.
+pub type Progress = (String, u64, Value);
 
 /// What ListExecutions filters on.
 #[derive(Clone, Debug, Default)]
@@ -278,7 +300,8 @@ pub enum StoreError {
     /// The writer no longer owns the execution (its lease was taken over, or the
     /// execution was stopped).
     NotOwner(String),
-    /// The database failed (I/O, a closed connection, a corrupt file).
+    /// The database failed (I/O, a closed connection, a constraint, a
+    /// serialization failure, a corrupt file), with what it said.
     Backend(String),
 }
 
@@ -355,25 +378,28 @@ pub trait ExecutionStore: Send + Sync + 'static {
     ) -> StoreFuture<'a, u64>;
 
     /// Claims up to `limit` RUNNING executions of `workflows` that `owner` may
-    /// run now: its own, unowned ones (new, redriven, or parked and due), and
-    /// those whose lease expired. They are `owner`'s until `lease_until`.
+    /// run now: its own (after a restart), unowned ones (new, redriven, or
+    /// parked and due), and those whose lease expired, except those in `skip`
+    /// (what this process runs already). Each claim bumps the execution's epoch
+    /// (fencing out a previous owner's writes) and holds for `lease` on the
+    /// database's clock.
     fn claim<'a>(
         &'a self,
         owner: &'a str,
         workflows: &'a [&'a str],
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
+        lease: std::time::Duration,
         limit: usize,
         skip: &'a [String],
     ) -> StoreFuture<'a, Vec<ExecutionRecord>>;
 
-    /// Extends the lease of `owner`'s running executions among `arns`; returns
-    /// those of `arns` it no longer owns or that are no longer RUNNING (stopped).
+    /// Extends by `lease` (on the database's clock) `owner`'s claims among
+    /// `held` (ARN and epoch); returns the ARNs it no longer holds (taken over,
+    /// or no longer RUNNING).
     fn renew<'a>(
         &'a self,
         owner: &'a str,
-        arns: &'a [String],
-        lease_until: OffsetDateTime,
+        held: &'a [(String, u64)],
+        lease: std::time::Duration,
     ) -> StoreFuture<'a, Vec<String>>;
 
     /// DescribeExecution.
@@ -385,8 +411,9 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// GetExecutionHistory, oldest first.
     fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>>;
 
-    /// The Map/Parallel progress stored for the current top-level state.
-    fn progress<'a>(&'a self, arn: &'a str, state: &'a str) -> StoreFuture<'a, Vec<(u64, Value)>>;
+    /// The Map/Parallel progress stored for the current top-level state, at
+    /// every depth.
+    fn progress<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<Progress>>;
 
     /// The resources the execution created, in creation order.
     fn created<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<CreatedResource>>;
@@ -408,7 +435,14 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// it stopped in, its redrive count one more (`ExecutionRedriven`).
     fn redrive<'a>(&'a self, arn: &'a str, now: OffsetDateTime)
     -> StoreFuture<'a, ExecutionRecord>;
+
+    /// Retention: deletes the executions that stopped before `stopped_before`
+    /// (with their history, progress and resources); how many.
+    fn purge<'a>(&'a self, stopped_before: OffsetDateTime) -> StoreFuture<'a, u64>;
 }
+
+/// AWS keeps a closed execution for 90 days (see [`RuntimeBuilder::retention`](crate::exec::RuntimeBuilder::retention)).
+pub const RETENTION_DAYS: i64 = 90;
 
 /// Milliseconds since the Unix epoch: how stores keep dates.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

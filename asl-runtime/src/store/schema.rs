@@ -9,9 +9,15 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 
-/// The tables, for both backends (types both accept: `BIGINT`, `TEXT`, `BOOLEAN`).
-pub(crate) const TABLES: &str = "
-CREATE TABLE IF NOT EXISTS asl_executions (
+/// The schema version this code writes. A database of an older version is
+/// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
+/// version is refused.
+pub(crate) const SCHEMA_VERSION: i64 = 2;
+
+/// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
+/// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
+pub(crate) const TABLES: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS asl_executions (
     arn TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     workflow TEXT NOT NULL,
@@ -35,10 +41,10 @@ CREATE TABLE IF NOT EXISTS asl_executions (
     owner TEXT,
     lease_until BIGINT,
     wake_at BIGINT,
-    cleanup BOOLEAN NOT NULL
-);
-CREATE INDEX IF NOT EXISTS asl_executions_by_status ON asl_executions (status, workflow);
-CREATE TABLE IF NOT EXISTS asl_events (
+    cleanup BOOLEAN NOT NULL,
+    epoch BIGINT NOT NULL DEFAULT 0
+)",
+    "CREATE TABLE IF NOT EXISTS asl_events (
     arn TEXT NOT NULL,
     id BIGINT NOT NULL,
     timestamp BIGINT NOT NULL,
@@ -46,42 +52,74 @@ CREATE TABLE IF NOT EXISTS asl_events (
     state TEXT,
     details TEXT NOT NULL,
     PRIMARY KEY (arn, id)
-);
-CREATE TABLE IF NOT EXISTS asl_progress (
+)",
+    "CREATE TABLE IF NOT EXISTS asl_progress (
     arn TEXT NOT NULL,
     state TEXT NOT NULL,
     idx BIGINT NOT NULL,
     output TEXT NOT NULL,
     PRIMARY KEY (arn, state, idx)
-);
-CREATE TABLE IF NOT EXISTS asl_resources (
+)",
+    "CREATE TABLE IF NOT EXISTS asl_resources (
     arn TEXT NOT NULL,
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     id TEXT NOT NULL,
     deleted BOOLEAN NOT NULL,
     PRIMARY KEY (arn, seq)
-);
-";
+)",
+];
+
+/// The indexes of every query the engine and the API run: claims (running
+/// executions of a workflow, by due time), listing (by workflow, status and
+/// start date), retention (by stop date).
+pub(crate) const INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS asl_executions_claimable ON asl_executions (workflow, wake_at) \
+     WHERE status = 'RUNNING'",
+    "CREATE INDEX IF NOT EXISTS asl_executions_listed ON asl_executions (workflow, status, start_date)",
+    "CREATE INDEX IF NOT EXISTS asl_executions_started ON asl_executions (start_date)",
+    "CREATE INDEX IF NOT EXISTS asl_executions_stopped ON asl_executions (stop_date) \
+     WHERE stop_date IS NOT NULL",
+];
+
+/// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
+/// `v + 1`. Version 1 (no `asl_schema` table) had no fencing epoch and one
+/// index on (status, workflow).
+pub(crate) const MIGRATIONS: &[&[&str]] = &[&[
+    "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
+    "DROP INDEX IF EXISTS asl_executions_by_status",
+]];
+
+pub(crate) const SCHEMA_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS asl_schema (version BIGINT NOT NULL)";
+pub(crate) const SCHEMA_READ: &str = "SELECT version FROM asl_schema";
+pub(crate) const SCHEMA_CLEAR: &str = "DELETE FROM asl_schema";
+pub(crate) const SCHEMA_SET: &str = "INSERT INTO asl_schema (version) VALUES ($1)";
 
 /// The columns [`decode`] reads, in its order.
 pub(crate) const COLUMNS: &str = "arn, name, workflow, definition_hash, status, input, output, \
     error, cause, start_date, stop_date, redrive_count, redrive_date, state, state_input, \
     variables, retries, entered_event_id, wait_until, next_event_id, owner, lease_until, \
-    wake_at, cleanup";
+    wake_at, cleanup, epoch";
 
+/// `$15`: the lease in milliseconds, counted from the database's clock (`{now}`).
 pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow, \
     definition_hash, status, input, start_date, redrive_count, state, state_input, variables, \
-    retries, next_event_id, owner, lease_until, cleanup) \
-    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14)";
+    retries, next_event_id, owner, lease_until, cleanup, epoch) \
+    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, {now} + $13, $14, 1) \
+    ON CONFLICT (arn) DO NOTHING";
 
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, details) VALUES ($1, $2, $3, $4, $5, $6)";
 
-pub(crate) const OWNED: &str =
-    "SELECT next_event_id FROM asl_executions WHERE arn = $1 AND owner = $2 AND status = 'RUNNING'";
+/// The fence every write of the engine passes first: one statement that
+/// checks owner, epoch and RUNNING and (on PostgreSQL) locks the row until the
+/// write commits, so no stop or claim slips in between.
+pub(crate) const FENCE: &str = "UPDATE asl_executions SET next_event_id = $4 \
+    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING arn";
 
-pub(crate) const SET_NEXT_EVENT: &str =
-    "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1";
+/// A write after the end (cleanup): the execution only has to exist.
+pub(crate) const UNFENCED: &str =
+    "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1 RETURNING arn";
 
 pub(crate) const SET_POSITION: &str = "UPDATE asl_executions SET state = $2, state_input = $3, \
     variables = $4, retries = $5, entered_event_id = $6, wait_until = $7 WHERE arn = $1";
@@ -106,23 +144,26 @@ pub(crate) const NEXT_RESOURCE: &str =
 pub(crate) const INSERT_RESOURCE: &str =
     "INSERT INTO asl_resources (arn, seq, kind, id, deleted) VALUES ($1, $2, $3, $4, FALSE)";
 
-pub(crate) const CLAIM: &str = "UPDATE asl_executions SET owner = $2, lease_until = $3, \
-    wake_at = NULL WHERE arn = $1";
+/// Takes one execution for `$2` for `$3` ms of the database's clock (`{now}`),
+/// fencing out the previous owner.
+pub(crate) const CLAIM: &str = "UPDATE asl_executions SET owner = $2, lease_until = {now} + $3, \
+    wake_at = NULL, epoch = epoch + 1 WHERE arn = $1 RETURNING epoch, lease_until";
 
-pub(crate) const RENEW: &str = "UPDATE asl_executions SET lease_until = $3 \
-    WHERE arn = $1 AND owner = $2 AND status = 'RUNNING'";
+pub(crate) const RENEW: &str = "UPDATE asl_executions SET lease_until = {now} + $4 \
+    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING'";
 
 pub(crate) const HISTORY: &str =
     "SELECT id, timestamp, type, state, details FROM asl_events WHERE arn = $1 ORDER BY id";
 
 pub(crate) const PROGRESS: &str =
-    "SELECT idx, output FROM asl_progress WHERE arn = $1 AND state = $2 ORDER BY idx";
+    "SELECT state, idx, output FROM asl_progress WHERE arn = $1 ORDER BY state, idx";
 
 pub(crate) const CREATED: &str =
     "SELECT seq, kind, id, deleted FROM asl_resources WHERE arn = $1 ORDER BY seq";
 
 pub(crate) const STOP: &str = "UPDATE asl_executions SET status = 'ABORTED', error = $2, \
-    cause = $3, stop_date = $4, wake_at = NULL, next_event_id = $5 WHERE arn = $1";
+    cause = $3, stop_date = $4, wake_at = NULL, next_event_id = $5 \
+    WHERE arn = $1 AND status = 'RUNNING'";
 
 pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', output = NULL, \
     error = NULL, cause = NULL, stop_date = NULL, redrive_count = redrive_count + 1, \
@@ -136,15 +177,20 @@ pub(crate) const FORGET: [&str; 4] = [
     "DELETE FROM asl_executions WHERE arn = $1",
 ];
 
+/// Retention: the executions that stopped before `$1`, at most `$2` a time.
+pub(crate) const EXPIRED: &str = "SELECT arn FROM asl_executions \
+    WHERE stop_date IS NOT NULL AND stop_date < $1 AND status <> 'RUNNING' LIMIT $2";
+
 /// `SELECT <columns> FROM asl_executions WHERE <filter>`.
 pub(crate) fn select(filter: &str) -> String {
     format!("SELECT {COLUMNS} FROM asl_executions WHERE {filter}")
 }
 
-/// The statement that lists the executions claimable by `$1` at `$2`, at most `$3`.
-pub(crate) fn claimable(workflows: usize, suffix: &str) -> String {
+/// The statement that lists the executions claimable by `$1` at the
+/// database's time `now`, at most `$2`, of the workflows `$3...`.
+pub(crate) fn claimable(workflows: usize, now: &str, suffix: &str) -> String {
     let list = (0..workflows)
-        .map(|i| format!("${}", i + 4))
+        .map(|i| format!("${}", i + 3))
         .collect::<Vec<_>>()
         .join(", ");
     let list = if list.is_empty() {
@@ -154,9 +200,9 @@ pub(crate) fn claimable(workflows: usize, suffix: &str) -> String {
     };
     format!(
         "SELECT {COLUMNS} FROM asl_executions WHERE status = 'RUNNING' AND workflow IN ({list}) \
-         AND (owner IS NULL OR owner = $1 OR lease_until < $2) \
-         AND (wake_at IS NULL OR wake_at <= $2) \
-         ORDER BY COALESCE(wake_at, start_date) LIMIT $3 {suffix}"
+         AND (owner IS NULL OR owner = $1 OR lease_until < {now}) \
+         AND (wake_at IS NULL OR wake_at <= {now}) \
+         ORDER BY COALESCE(wake_at, start_date) LIMIT $2 {suffix}"
     )
 }
 
@@ -236,6 +282,7 @@ pub(crate) fn decode(row: &impl Row) -> Result<ExecutionRecord, StoreError> {
         lease_until: row.int(21)?.map(from_millis),
         wake_at: row.int(22)?.map(from_millis),
         cleanup: row.boolean(23)?,
+        epoch: row.int(24)?.unwrap_or(0) as u64,
     })
 }
 

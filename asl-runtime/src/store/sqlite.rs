@@ -4,24 +4,26 @@
 //! operation waiting at once in one transaction (each under its own savepoint,
 //! so one failing operation does not undo the others) and commits once: under
 //! load, one fsync serves many executions' transitions (group commit), in the
-//! order they arrived.
+//! order they arrived. An operation is answered only once its transaction
+//! committed, with the commit's error if it did not.
+//!
+//! The file holds execution inputs, outputs and task results, which can be
+//! secrets: a new file is created readable and writable by its owner only
+//! (SQLite gives its `-wal` and `-shm` files the same mode).
 
+use std::future::Future;
 use std::sync::mpsc;
+use std::task::{Context, Poll};
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use serde_json::Value;
-use time::OffsetDateTime;
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
 use tokio::sync::oneshot;
 
-use super::schema::{self, Row};
+use super::ops::{self, Answer, Dialect, Op, Sql, SqlRow, Tx};
 use super::*;
 
-/// What the writer thread runs: an operation on the open transaction, giving
-/// back what to do once the transaction committed (or failed).
-/// `Err` when no transaction could be opened (the operation then fails unrun).
-type Job = Box<
-    dyn FnOnce(Result<&Connection, String>) -> Box<dyn FnOnce(Result<(), String>) + Send> + Send,
->;
+/// One operation for the writer thread, with where its answer goes.
+type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
 
 /// The most operations one transaction carries.
 const MAX_GROUP: usize = 1024;
@@ -48,10 +50,13 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed, readable by its owner only) the store at
+    /// `path`; migrates a database of an older schema forward.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
+        create_private(path)
+            .map_err(|e| StoreError::Backend(format!("cannot create {shown}: {e}")))?;
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
         // WAL: readers never block the writer; FULL: every commit is fsynced,
@@ -60,7 +65,8 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
-            .and_then(|_| conn.execute_batch(schema::TABLES))
+            .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
+        in_transaction(&conn, |conn| run_now(ops::migrate(&SqliteTx(conn))))
             .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -71,25 +77,9 @@ impl SqliteStore {
     }
 
     /// Queues `op` for the writer thread.
-    fn run<T: Send + 'static>(
-        &self,
-        op: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> StoreFuture<'static, T> {
+    fn submit(&self, op: Op) -> StoreFuture<'static, Answer> {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let result = match conn {
-                Ok(conn) => op(conn),
-                Err(e) => Err(StoreError::Backend(e)),
-            };
-            Box::new(move |committed: Result<(), String>| {
-                let result = match committed {
-                    Ok(()) => result,
-                    Err(e) => Err(StoreError::Backend(e)),
-                };
-                let _ = reply.send(result);
-            })
-        });
-        let sent = self.jobs.send(job);
+        let sent = self.jobs.send((op, reply));
         Box::pin(async move {
             if sent.is_err() {
                 return Err(StoreError::backend("the store's thread has stopped"));
@@ -98,6 +88,56 @@ impl SqliteStore {
                 .await
                 .unwrap_or_else(|_| Err(StoreError::backend("the store's thread has stopped")))
         })
+    }
+}
+
+ops::execution_store!(SqliteStore);
+
+/// Creates `path` with mode 0600 when it does not exist yet (an existing file
+/// keeps its mode).
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs a future made of SQLite statements, which never waits: every
+/// statement of [`SqliteTx`] completes when it is called.
+fn run_now<T>(future: impl Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(StoreError::backend(
+            "a SQLite operation did not complete at once",
+        )),
+    }
+}
+
+/// `op` in a transaction of its own (`BEGIN IMMEDIATE`: the write lock first,
+/// so two processes on one file queue instead of failing to upgrade).
+fn in_transaction<T>(
+    conn: &Connection,
+    op: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+    let result = op(conn);
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    match conn.execute_batch(end) {
+        Ok(()) => result,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(db(e))
+        }
     }
 }
 
@@ -112,26 +152,42 @@ fn writer(conn: Connection, queue: mpsc::Receiver<Job>) {
             }
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let e = format!("cannot start a transaction: {e}");
-            for job in group {
-                job(Err(e.clone()))(Err(e.clone()));
+            let e = StoreError::Backend(format!("cannot start a transaction: {e}"));
+            for (_, reply) in group {
+                let _ = reply.send(Err(e.clone()));
             }
             continue;
         }
-        let mut finishers = Vec::with_capacity(group.len());
-        for job in group {
-            let finish = match conn.execute_batch("SAVEPOINT op") {
-                Ok(()) => job(Ok(&conn)),
-                Err(e) => job(Err(e.to_string())),
+        let mut results = Vec::with_capacity(group.len());
+        for (op, reply) in group {
+            // Each under its savepoint: one that fails undoes only itself.
+            let result = match conn.execute_batch("SAVEPOINT op") {
+                Ok(()) => {
+                    let result = run_now(ops::apply(&SqliteTx(&conn), &op));
+                    let end = if result.is_ok() {
+                        "RELEASE op"
+                    } else {
+                        "ROLLBACK TO op; RELEASE op"
+                    };
+                    match conn.execute_batch(end) {
+                        Ok(()) => result,
+                        Err(e) => Err(db(e)),
+                    }
+                }
+                Err(e) => Err(db(e)),
             };
-            finishers.push(finish);
+            results.push((result, reply));
         }
-        let committed = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if committed.is_err() {
+        let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
-        }
-        for finish in finishers {
-            finish(committed.clone());
+            StoreError::Backend(format!("commit failed: {e}"))
+        });
+        for (result, reply) in results {
+            let _ = reply.send(match &committed {
+                Ok(()) => result,
+                // Nothing of the group was kept: no operation succeeded.
+                Err(e) => Err(e.clone()),
+            });
         }
     }
 }
@@ -141,418 +197,74 @@ fn sql(statement: &str) -> String {
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::backend(e)
+    StoreError::Backend(format!("SQLite: {e}"))
 }
 
-/// Runs `op` under the savepoint the writer opened: released when it succeeds,
-/// rolled back when it fails.
-fn atomically<T>(
-    conn: &Connection,
-    op: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let result = op(conn);
-    let end = if result.is_ok() {
-        "RELEASE op"
-    } else {
-        "ROLLBACK TO op; RELEASE op"
-    };
-    match conn.execute_batch(end) {
-        Ok(()) => result,
-        Err(e) => Err(db(e)),
-    }
+/// The writer thread's connection, inside its transaction.
+struct SqliteTx<'c>(&'c Connection);
+
+fn bind(params: &[Sql]) -> Vec<rusqlite::types::Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            Sql::Null => rusqlite::types::Value::Null,
+            Sql::Int(n) => rusqlite::types::Value::Integer(*n),
+            Sql::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            Sql::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+        })
+        .collect()
 }
 
-impl Row for rusqlite::Row<'_> {
-    fn text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        self.get(i).map_err(db)
-    }
-    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        self.get(i).map_err(db)
-    }
-    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
-        self.get::<_, i64>(i).map(|n| n != 0).map_err(db)
-    }
-}
-
-fn find(conn: &Connection, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&sql(&schema::select("arn = $1")))
-        .map_err(db)?;
-    let mut rows = stmt.query(params![arn]).map_err(db)?;
-    match rows.next().map_err(db)? {
-        Some(row) => schema::decode(row).map(Some),
-        None => Ok(None),
-    }
-}
-
-fn get(conn: &Connection, arn: &str) -> Result<ExecutionRecord, StoreError> {
-    find(conn, arn)?.ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))
-}
-
-fn insert_events(conn: &Connection, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&sql(schema::INSERT_EVENT))
-        .map_err(db)?;
-    for e in events {
-        let (id, at, details) = schema::event_row(e);
-        stmt.execute(params![arn, id, at, e.event_type, e.state, details])
+impl SqliteTx<'_> {
+    fn rows(&self, statement: &str, params: Vec<Sql>) -> Result<Vec<SqlRow>, StoreError> {
+        let mut stmt = self.0.prepare_cached(&sql(statement)).map_err(db)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(bind(&params)))
             .map_err(db)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(db)? {
+                    ValueRef::Null => Sql::Null,
+                    ValueRef::Integer(n) => Sql::Int(n),
+                    ValueRef::Real(f) => Sql::Int(f as i64),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Sql::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
     }
-    Ok(())
 }
 
-fn set_position(conn: &Connection, arn: &str, p: &Position) -> Result<(), StoreError> {
-    conn.prepare_cached(&sql(schema::SET_POSITION))
-        .and_then(|mut s| {
-            s.execute(params![
-                arn,
-                p.state,
-                schema::text(&p.input),
-                schema::text(&p.variables),
-                serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into()),
-                p.entered_event_id.map(|n| n as i64),
-                p.wait_until.map(to_millis),
-            ])
-        })
-        .map(|_| ())
-        .map_err(db)
-}
-
-impl ExecutionStore for SqliteStore {
-    fn insert<'a>(
-        &'a self,
-        record: &'a ExecutionRecord,
-        events: &'a [StoredEvent],
-    ) -> StoreFuture<'a, Inserted> {
-        let record = record.clone();
-        let events = events.to_vec();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let now = record.start_date;
-                match schema::existing(find(conn, &record.arn)?, &record.input, now)? {
-                    schema::Existing::Same(found) => return Ok(Inserted::Existing(found)),
-                    schema::Existing::Insert { forget: true } => {
-                        for statement in schema::FORGET {
-                            conn.execute(&sql(statement), params![record.arn])
-                                .map_err(db)?;
-                        }
-                    }
-                    schema::Existing::Insert { forget: false } => {}
-                }
-                let p = record.position.as_ref();
-                conn.execute(
-                    &sql(schema::INSERT),
-                    params![
-                        record.arn,
-                        record.name,
-                        record.workflow,
-                        record.definition_hash,
-                        schema::text(&record.input),
-                        to_millis(record.start_date),
-                        p.map(|p| p.state.clone()),
-                        p.map(|p| schema::text(&p.input)),
-                        p.map(|p| schema::text(&p.variables)),
-                        "[]",
-                        record.next_event_id as i64,
-                        record.owner,
-                        record.lease_until.map(to_millis),
-                        record.cleanup,
-                    ],
-                )
-                .map_err(db)?;
-                insert_events(conn, &record.arn, &events)?;
-                Ok(Inserted::Created)
-            })
-        })
+impl Tx for SqliteTx<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
     }
 
-    fn write<'a>(&'a self, write: Write) -> StoreFuture<'a, ()> {
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                // No owner: a write after the end (cleanup), which only needs
-                // the execution to exist.
-                let exists = if write.owner.is_empty() {
-                    find(conn, &write.arn)?.is_some()
-                } else {
-                    conn.query_row(&sql(schema::OWNED), params![write.arn, write.owner], |r| {
-                        r.get::<_, i64>(0)
-                    })
-                    .optional()
-                    .map_err(db)?
-                    .is_some()
-                };
-                if !exists {
-                    return Err(StoreError::NotOwner(write.arn.clone()));
-                }
-                let arn = &write.arn;
-                conn.prepare_cached(&sql(schema::SET_NEXT_EVENT))
-                    .and_then(|mut s| s.execute(params![arn, write.next_event_id as i64]))
-                    .map_err(db)?;
-                if write.clear_progress {
-                    conn.prepare_cached(&sql(schema::CLEAR_PROGRESS))
-                        .and_then(|mut s| s.execute(params![arn]))
-                        .map_err(db)?;
-                }
-                if let Some(p) = &write.position {
-                    set_position(conn, arn, p)?;
-                }
-                insert_events(conn, arn, &write.events)?;
-                for (state, index, output) in &write.progress {
-                    conn.prepare_cached(&sql(schema::INSERT_PROGRESS))
-                        .and_then(|mut s| {
-                            s.execute(params![arn, state, *index as i64, schema::text(output)])
-                        })
-                        .map_err(db)?;
-                }
-                for seq in &write.deleted {
-                    conn.execute(&sql(schema::MARK_DELETED), params![arn, *seq as i64])
-                        .map_err(db)?;
-                }
-                if let Some(end) = &write.end {
-                    conn.execute(
-                        &sql(schema::SET_END),
-                        params![
-                            arn,
-                            end.status.as_str(),
-                            end.output.as_ref().map(schema::text),
-                            end.error,
-                            end.cause,
-                            to_millis(end.date),
-                        ],
-                    )
-                    .map_err(db)?;
-                } else if let Some(until) = write.park_until {
-                    conn.execute(&sql(schema::PARK), params![arn, to_millis(until)])
-                        .map_err(db)?;
-                }
-                Ok(())
-            })
-        })
+    fn query(
+        &self,
+        statement: &str,
+        params: Vec<Sql>,
+    ) -> impl Future<Output = Result<Vec<SqlRow>, StoreError>> {
+        std::future::ready(self.rows(statement, params))
     }
 
-    fn record_created<'a>(
-        &'a self,
-        arn: &'a str,
-        kind: &'a str,
-        id: &'a Value,
-    ) -> StoreFuture<'a, u64> {
-        let (arn, kind, id) = (arn.to_string(), kind.to_string(), schema::text(id));
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let seq: i64 = conn
-                    .query_row(&sql(schema::NEXT_RESOURCE), params![arn], |r| r.get(0))
-                    .map_err(db)?;
-                conn.execute(&sql(schema::INSERT_RESOURCE), params![arn, seq, kind, id])
-                    .map_err(db)?;
-                Ok(seq as u64)
-            })
-        })
-    }
-
-    fn claim<'a>(
-        &'a self,
-        owner: &'a str,
-        workflows: &'a [&'a str],
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: usize,
-        skip: &'a [String],
-    ) -> StoreFuture<'a, Vec<ExecutionRecord>> {
-        let owner = owner.to_string();
-        let workflows: Vec<String> = workflows.iter().map(|w| w.to_string()).collect();
-        let skip = skip.to_vec();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let statement = sql(&schema::claimable(workflows.len(), ""));
-                let mut stmt = conn.prepare_cached(&statement).map_err(db)?;
-                let mut values: Vec<rusqlite::types::Value> = vec![
-                    owner.clone().into(),
-                    to_millis(now).into(),
-                    ((limit + skip.len()) as i64).into(),
-                ];
-                values.extend(workflows.iter().map(|w| w.clone().into()));
-                let mut rows = stmt.query(params_from_iter(values)).map_err(db)?;
-                let mut claimed = Vec::new();
-                while let Some(row) = rows.next().map_err(db)? {
-                    let record = schema::decode(row)?;
-                    if claimed.len() < limit && !skip.contains(&record.arn) {
-                        claimed.push(record);
-                    }
-                }
-                drop(rows);
-                for record in &mut claimed {
-                    conn.execute(
-                        &sql(schema::CLAIM),
-                        params![record.arn, owner, to_millis(lease_until)],
-                    )
-                    .map_err(db)?;
-                    record.owner = Some(owner.clone());
-                    record.lease_until = Some(lease_until);
-                    record.wake_at = None;
-                }
-                Ok(claimed)
-            })
-        })
-    }
-
-    fn renew<'a>(
-        &'a self,
-        owner: &'a str,
-        arns: &'a [String],
-        lease_until: OffsetDateTime,
-    ) -> StoreFuture<'a, Vec<String>> {
-        let owner = owner.to_string();
-        let arns = arns.to_vec();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let mut lost = Vec::new();
-                let mut stmt = conn.prepare_cached(&sql(schema::RENEW)).map_err(db)?;
-                for arn in arns {
-                    let n = stmt
-                        .execute(params![arn, owner, to_millis(lease_until)])
-                        .map_err(db)?;
-                    if n == 0 {
-                        lost.push(arn);
-                    }
-                }
-                Ok(lost)
-            })
-        })
-    }
-
-    fn describe<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ExecutionRecord> {
-        let arn = arn.to_string();
-        self.run(move |conn| atomically(conn, |conn| get(conn, &arn)))
-    }
-
-    fn list<'a>(&'a self, filter: &'a ListFilter) -> StoreFuture<'a, Vec<ExecutionRecord>> {
-        let filter = filter.clone();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let mut values: Vec<String> = Vec::new();
-                if let Some(w) = &filter.workflow {
-                    values.push(w.clone());
-                }
-                if let Some(s) = filter.status {
-                    values.push(s.as_str().to_string());
-                }
-                let mut stmt = conn.prepare(&sql(&schema::list(&filter))).map_err(db)?;
-                let mut rows = stmt.query(params_from_iter(values)).map_err(db)?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(db)? {
-                    out.push(schema::decode(row)?);
-                }
-                Ok(out)
-            })
-        })
-    }
-
-    fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>> {
-        let arn = arn.to_string();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                get(conn, &arn)?;
-                let mut stmt = conn.prepare_cached(&sql(schema::HISTORY)).map_err(db)?;
-                let mut rows = stmt.query(params![arn]).map_err(db)?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(db)? {
-                    out.push(schema::decode_event(row)?);
-                }
-                Ok(out)
-            })
-        })
-    }
-
-    fn progress<'a>(&'a self, arn: &'a str, state: &'a str) -> StoreFuture<'a, Vec<(u64, Value)>> {
-        let (arn, state) = (arn.to_string(), state.to_string());
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let mut stmt = conn.prepare_cached(&sql(schema::PROGRESS)).map_err(db)?;
-                let mut rows = stmt.query(params![arn, state]).map_err(db)?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(db)? {
-                    let index: i64 = row.get(0).map_err(db)?;
-                    let output = schema::json(row.get(1).map_err(db)?, "output")?;
-                    out.push((index as u64, output.unwrap_or(Value::Null)));
-                }
-                Ok(out)
-            })
-        })
-    }
-
-    fn created<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<CreatedResource>> {
-        let arn = arn.to_string();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let mut stmt = conn.prepare_cached(&sql(schema::CREATED)).map_err(db)?;
-                let mut rows = stmt.query(params![arn]).map_err(db)?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(db)? {
-                    out.push(schema::decode_resource(row)?);
-                }
-                Ok(out)
-            })
-        })
-    }
-
-    fn stop<'a>(
-        &'a self,
-        arn: &'a str,
-        error: Option<&'a str>,
-        cause: Option<&'a str>,
-        now: OffsetDateTime,
-    ) -> StoreFuture<'a, OffsetDateTime> {
-        let arn = arn.to_string();
-        let (error, cause) = (error.map(str::to_string), cause.map(str::to_string));
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let record = get(conn, &arn)?;
-                if record.status != ExecutionStatus::Running {
-                    return Ok(record.stop_date.unwrap_or(now));
-                }
-                let event = schema::aborted_event(
-                    record.next_event_id,
-                    error.as_deref(),
-                    cause.as_deref(),
-                    now,
-                );
-                conn.execute(
-                    &sql(schema::STOP),
-                    params![
-                        arn,
-                        error,
-                        cause,
-                        to_millis(now),
-                        (record.next_event_id + 1) as i64
-                    ],
-                )
-                .map_err(db)?;
-                insert_events(conn, &arn, &[event])?;
-                Ok(now)
-            })
-        })
-    }
-
-    fn redrive<'a>(
-        &'a self,
-        arn: &'a str,
-        now: OffsetDateTime,
-    ) -> StoreFuture<'a, ExecutionRecord> {
-        let arn = arn.to_string();
-        self.run(move |conn| {
-            atomically(conn, |conn| {
-                let record = get(conn, &arn)?;
-                schema::check_redrive(&record, now)?;
-                let event =
-                    schema::redriven_event(record.next_event_id, record.redrive_count + 1, now);
-                conn.execute(
-                    &sql(schema::REDRIVE),
-                    params![arn, to_millis(now), (record.next_event_id + 1) as i64],
-                )
-                .map_err(db)?;
-                insert_events(conn, &arn, &[event])?;
-                get(conn, &arn)
-            })
-        })
+    fn execute(
+        &self,
+        statement: &str,
+        params: Vec<Sql>,
+    ) -> impl Future<Output = Result<u64, StoreError>> {
+        let result = self
+            .0
+            .prepare_cached(&sql(statement))
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(bind(&params))))
+            .map(|n| n as u64)
+            .map_err(db);
+        std::future::ready(result)
     }
 }

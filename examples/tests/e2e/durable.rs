@@ -553,3 +553,33 @@ fn postgres_two_replicas_never_claim_the_same_execution() {
         claims_are_exclusive(a, b, &tag).await;
     });
 }
+
+/// A service starts executions and calls `resume` at boot, in one process:
+/// a claim running while an execution is being started never takes it, so
+/// no execution gets two drivers and no Task runs twice.
+#[test]
+fn a_start_racing_a_resume_in_one_process_runs_each_task_once() {
+    let store = sqlite("once");
+    let controls = Arc::new(Controls::default());
+    tokio_runtime().block_on(async {
+        let rt = runtime(store, &controls, "one");
+        let input = json!({"marker": "m", "pause": 0});
+        let mut arns = Vec::new();
+        for i in 0..20 {
+            let options = ExecutionOptions::default().name(format!("once-{i}"));
+            let (started, resumed) = tokio::join!(
+                rt.start_execution::<Durable>(input.clone(), options),
+                rt.resume::<Durable>()
+            );
+            resumed.unwrap();
+            arns.push(started.unwrap().execution_arn);
+        }
+        for arn in &arns {
+            let record = rt.wait_for_execution(arn).await.unwrap();
+            assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        }
+        assert_eq!(controls.calls("work"), 20);
+        assert_eq!(controls.calls("item:"), 60);
+        assert_eq!(controls.calls("branch:"), 40);
+    });
+}

@@ -6,6 +6,9 @@
 //!   the execution API);
 //! - `sample_durable`: the sample killed and resumed, stopped with cleanup,
 //!   redriven (SQLite, PostgreSQL);
+//! - `chaos`: fault injection: the serving process killed with SIGKILL at random
+//!   moments, two replicas racing on PostgreSQL, PostgreSQL restarted mid-run,
+//!   with the durability invariants checked after;
 //! - `nested`: nested executions, Lambda functions in process and service errors
 //!   caught, inside compiled workflows;
 //! - `programs`: the programs as a user runs them (`run-sample`,
@@ -14,9 +17,11 @@
 //! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
 //! unless `CI=true`.
 
+mod chaos;
 mod common;
 mod durable;
 mod nested;
 mod programs;
 mod sample;
 mod sample_durable;
+mod store;

@@ -205,14 +205,17 @@ impl<'e> StateRun<'e> {
         Fut: Future<Output = Result<Value, Error>>,
     {
         let mut run = MapRun::start(self, items.len(), tolerance);
-        // A durable execution's top-level Map keeps each finished iteration, and
-        // a resumed or redriven one does not run again those that finished.
-        let top = self.exec.at_top().is_some();
-        let finished = if top {
-            self.exec.stored_progress(self.info.name).await
-        } else {
-            Default::default()
+        // A durable execution's Map, at any depth, keeps each finished
+        // iteration under its frame, and a resumed or redriven one does not
+        // run again those that finished.
+        let frame = self
+            .exec
+            .frame_of(self.info.name, self.retry_count.load(Ordering::Relaxed));
+        let finished = match &frame {
+            Some(frame) => self.exec.stored_progress(frame).await,
+            None => Default::default(),
         };
+        let frame = frame.as_deref();
         let _nested = self.exec.nested();
         let limit = if max_concurrency == 0 {
             usize::MAX
@@ -223,6 +226,12 @@ impl<'e> StateRun<'e> {
         let start = |index: usize, item: &'i Value| async move {
             MapRun::iteration_started(self, index);
             (index, iteration(index, item).await)
+        };
+        let framed = |index: usize, item: &'i Value| {
+            crate::exec::durable::in_frame(
+                frame.map(|f| format!("{f}/{index}")),
+                start(index, item),
+            )
         };
         // When the item processor has no state that can wait (no Task, no Wait:
         // build-support knows), every iteration finishes in its first poll, so
@@ -245,19 +254,19 @@ impl<'e> StateRun<'e> {
                 let Some((i, result)) = running.next().await else {
                     break;
                 };
-                run.settle_kept(i, result, top).await?;
+                run.settle_kept(i, result, frame).await?;
             }
             // Each iteration is polled once as it starts: one that finishes
             // without waiting (most do) never joins the set of running ones, so
             // 10,000 items do not mean 10,000 live futures.
-            let mut iteration_future = Box::pin(start(index, item));
+            let mut iteration_future = Box::pin(framed(index, item));
             match std::future::poll_fn(|cx| Poll::Ready(iteration_future.as_mut().poll(cx))).await {
-                Poll::Ready((i, result)) => run.settle_noted(i, result, top)?,
+                Poll::Ready((i, result)) => run.settle_noted(i, result, frame)?,
                 Poll::Pending => running.push(iteration_future),
             }
         }
         while let Some((i, result)) = running.next().await {
-            run.settle_kept(i, result, top).await?;
+            run.settle_kept(i, result, frame).await?;
         }
         Ok(run.succeeded())
     }
@@ -296,11 +305,12 @@ impl<'e> StateRun<'e> {
         let name = Some(self.info.name);
         self.exec
             .record(EventType::ParallelStateStarted, name, Value::Null);
-        let top = self.exec.at_top().is_some();
-        let finished = if top {
-            self.exec.stored_progress(self.info.name).await
-        } else {
-            Default::default()
+        let frame = self
+            .exec
+            .frame_of(self.info.name, self.retry_count.load(Ordering::Relaxed));
+        let finished = match &frame {
+            Some(frame) => self.exec.stored_progress(frame).await,
+            None => Default::default(),
         };
         let _nested = self.exec.nested();
         let mut outputs = vec![Value::Null; branches.len()];
@@ -308,15 +318,18 @@ impl<'e> StateRun<'e> {
         for (index, branch) in branches.into_iter().enumerate() {
             match finished.get(&(index as u64)) {
                 Some(output) => outputs[index] = output.clone(),
-                None => running.push(async move { (index, branch.await) }),
+                None => running.push(crate::exec::durable::in_frame(
+                    frame.as_ref().map(|f| format!("{f}/{index}")),
+                    async move { (index, branch.await) },
+                )),
             }
         }
         while let Some((index, result)) = running.next().await {
             match result {
                 Ok(output) => {
-                    if top {
-                        self.exec.finished_part(self.info.name, index, &output);
-                        self.exec.flush(|_| {}).await?;
+                    if let Some(frame) = &frame {
+                        self.exec.finished_part(frame, index, &output);
+                        self.exec.flush_events().await?;
                     }
                     outputs[index] = output;
                 }
@@ -407,31 +420,31 @@ impl<'s, 'e> MapRun<'s, 'e> {
     }
 
     /// [`Self::settle`] for an iteration that had to wait: in a durable
-    /// execution's top-level Map (`top`), its output is stored at once.
+    /// execution (a `frame`), its output is stored at once.
     async fn settle_kept(
         &mut self,
         index: usize,
         result: Result<Value, Error>,
-        top: bool,
+        frame: Option<&str>,
     ) -> Result<(), Error> {
-        self.settle_noted(index, result, top)?;
-        if top {
-            self.state.exec.flush(|_| {}).await?;
+        self.settle_noted(index, result, frame)?;
+        if frame.is_some() {
+            self.state.exec.flush_events().await?;
         }
         Ok(())
     }
 
-    /// [`Self::settle`], noting a top-level iteration's output for the next write.
+    /// [`Self::settle`], noting a durable iteration's output for the next write.
     fn settle_noted(
         &mut self,
         index: usize,
         result: Result<Value, Error>,
-        top: bool,
+        frame: Option<&str>,
     ) -> Result<(), Error> {
-        if top && let Ok(output) = &result {
-            self.state
-                .exec
-                .finished_part(self.state.info.name, index, output);
+        if let Some(frame) = frame
+            && let Ok(output) = &result
+        {
+            self.state.exec.finished_part(frame, index, output);
         }
         self.settle(index, result)
     }

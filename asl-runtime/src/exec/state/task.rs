@@ -69,8 +69,9 @@ impl StateRun<'_> {
         );
         // A durable execution stores the task's start before it runs (a Task
         // may run for minutes: its history is visible meanwhile).
-        if self.exec.at_top().is_some() {
-            self.exec.flush(|_| {}).await?;
+        // At every depth: every attempt a crash interrupts is in the history.
+        if self.exec.durable() {
+            self.exec.flush_events().await?;
         }
         let task = task.with_execution(self.exec, self.entered_id, self.attempt());
         let call: crate::task::BoxFuture<'_, Result<Value, Error>> = match answer {

@@ -1,0 +1,876 @@
+//! Every store operation, written once for both backends.
+//!
+//! An operation ([`Op`]) runs inside a transaction the backend opened ([`Tx`]):
+//! SQLite's connection on its writer thread, or PostgreSQL's writing
+//! connection, whose statements sent together are pipelined. [`apply`] is the
+//! only place the execution API's rules and the engine's writes meet SQL; the
+//! backends decide only how operations are grouped into transactions and
+//! answered once their transaction committed. [`Backend`] gives every backend
+//! the same [`ExecutionStore`].
+//!
+//! Rule for every operation: it either fails before writing anything (a
+//! refusal such as [`StoreError::NotOwner`], which leaves its transaction
+//! usable), or with a [`StoreError::Backend`] error, after which the backend
+//! rolls back whatever the transaction did.
+
+use std::future::Future;
+
+use futures_util::future::try_join_all;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::schema::{self, Row};
+use super::*;
+
+/// A value bound to a statement or read from a row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Sql {
+    Null,
+    Int(i64),
+    Text(String),
+    Bool(bool),
+}
+
+impl From<i64> for Sql {
+    fn from(n: i64) -> Sql {
+        Sql::Int(n)
+    }
+}
+
+impl From<u64> for Sql {
+    fn from(n: u64) -> Sql {
+        Sql::Int(n as i64)
+    }
+}
+
+impl From<String> for Sql {
+    fn from(s: String) -> Sql {
+        Sql::Text(s)
+    }
+}
+
+impl From<&str> for Sql {
+    fn from(s: &str) -> Sql {
+        Sql::Text(s.to_string())
+    }
+}
+
+impl From<&String> for Sql {
+    fn from(s: &String) -> Sql {
+        Sql::Text(s.clone())
+    }
+}
+
+impl From<bool> for Sql {
+    fn from(b: bool) -> Sql {
+        Sql::Bool(b)
+    }
+}
+
+impl<T: Into<Sql>> From<Option<T>> for Sql {
+    fn from(v: Option<T>) -> Sql {
+        v.map_or(Sql::Null, Into::into)
+    }
+}
+
+/// A row read by [`Tx::query`].
+pub(crate) type SqlRow = Vec<Sql>;
+
+impl Row for SqlRow {
+    fn text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        match self.get(i) {
+            Some(Sql::Text(s)) => Ok(Some(s.clone())),
+            Some(Sql::Null) | None => Ok(None),
+            Some(other) => Err(StoreError::Backend(format!(
+                "column {i} holds {other:?} where text was expected"
+            ))),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        match self.get(i) {
+            Some(Sql::Int(n)) => Ok(Some(*n)),
+            Some(Sql::Bool(b)) => Ok(Some(i64::from(*b))),
+            Some(Sql::Null) | None => Ok(None),
+            Some(other) => Err(StoreError::Backend(format!(
+                "column {i} holds {other:?} where an integer was expected"
+            ))),
+        }
+    }
+
+    fn boolean(&self, i: usize) -> Result<bool, StoreError> {
+        match self.get(i) {
+            Some(Sql::Bool(b)) => Ok(*b),
+            Some(Sql::Int(n)) => Ok(*n != 0),
+            other => Err(StoreError::Backend(format!(
+                "column {i} holds {other:?} where a boolean was expected"
+            ))),
+        }
+    }
+}
+
+/// Which SQL a backend speaks, where the two differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Now, in milliseconds since the epoch, on the database's clock: leases
+    /// are compared on one clock, whichever process writes them.
+    pub(crate) fn now(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+            Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+
+    /// What locks the rows a claim selects, so two replicas never take the
+    /// same execution and neither waits for the other (SQLite serialises
+    /// writers on the whole database instead).
+    fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// What locks the one row a stop or redrive reads before it writes.
+    fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE",
+        }
+    }
+
+    /// Does a table named `$1` exist (in the connection's schema)?
+    fn table_exists(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
+            }
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_name = $1 AND table_schema = current_schema()"
+            }
+        }
+    }
+}
+
+/// An open transaction of a backend. Statements use `$n` placeholders and the
+/// types both backends share (`BIGINT`, `TEXT`, `BOOLEAN`).
+pub(crate) trait Tx {
+    fn dialect(&self) -> Dialect;
+
+    /// The rows of a statement.
+    fn query(
+        &self,
+        sql: &str,
+        params: Vec<Sql>,
+    ) -> impl Future<Output = Result<Vec<SqlRow>, StoreError>>;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute(&self, sql: &str, params: Vec<Sql>)
+    -> impl Future<Output = Result<u64, StoreError>>;
+}
+
+/// One operation of the [`ExecutionStore`] API, as data: a backend can queue
+/// it, group it with others, and run it again in a transaction of its own when
+/// another operation of its group failed.
+#[derive(Clone, Debug)]
+pub(crate) enum Op {
+    Insert(Box<ExecutionRecord>, Vec<StoredEvent>),
+    Write(Box<Write>),
+    Created {
+        arn: String,
+        kind: String,
+        id: String,
+    },
+    Claim {
+        owner: String,
+        workflows: Vec<String>,
+        lease_ms: i64,
+        limit: usize,
+        skip: Vec<String>,
+    },
+    Renew {
+        owner: String,
+        held: Vec<(String, u64)>,
+        lease_ms: i64,
+    },
+    Describe(String),
+    List(ListFilter),
+    History(String),
+    Progress(String),
+    Resources(String),
+    Stop {
+        arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+        now: OffsetDateTime,
+    },
+    Redrive(String, OffsetDateTime),
+    Purge(OffsetDateTime),
+}
+
+impl Op {
+    /// The one execution the operation reads or writes (`None`: claims,
+    /// renewals, lists and purges touch many).
+    pub(crate) fn arn(&self) -> Option<&str> {
+        match self {
+            Op::Insert(record, _) => Some(&record.arn),
+            Op::Write(write) => Some(&write.arn),
+            Op::Created { arn, .. }
+            | Op::Describe(arn)
+            | Op::History(arn)
+            | Op::Progress(arn)
+            | Op::Resources(arn)
+            | Op::Stop { arn, .. }
+            | Op::Redrive(arn, _) => Some(arn),
+            Op::Claim { .. } | Op::Renew { .. } | Op::List(..) | Op::Purge(_) => None,
+        }
+    }
+}
+
+/// What an operation answers.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    Inserted(Inserted),
+    Done,
+    Seq(u64),
+    Records(Vec<ExecutionRecord>),
+    Arns(Vec<String>),
+    Record(Box<ExecutionRecord>),
+    Events(Vec<StoredEvent>),
+    Progress(Vec<Progress>),
+    Resources(Vec<CreatedResource>),
+    Date(OffsetDateTime),
+    Count(u64),
+}
+
+/// Runs `op` in `t`.
+pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
+    match op {
+        Op::Insert(record, events) => insert(t, record, events).await.map(Answer::Inserted),
+        Op::Write(write) => apply_write(t, write).await.map(|()| Answer::Done),
+        Op::Created { arn, kind, id } => {
+            let rows = t.query(schema::NEXT_RESOURCE, vec![arn.into()]).await?;
+            let seq = rows.first().map(|r| r.int(0)).transpose()?.flatten();
+            let seq = seq.unwrap_or(1);
+            t.execute(
+                schema::INSERT_RESOURCE,
+                vec![arn.into(), seq.into(), kind.into(), id.into()],
+            )
+            .await?;
+            Ok(Answer::Seq(seq as u64))
+        }
+        Op::Claim {
+            owner,
+            workflows,
+            lease_ms,
+            limit,
+            skip,
+        } => claim(t, owner, workflows, *lease_ms, *limit, skip)
+            .await
+            .map(Answer::Records),
+        Op::Renew {
+            owner,
+            held,
+            lease_ms,
+        } => {
+            let statement = schema::RENEW.replace("{now}", t.dialect().now());
+            // Sent together: one round trip on PostgreSQL.
+            let renewals = held.iter().map(|(arn, epoch)| {
+                let statement = &statement;
+                async move {
+                    let n = t
+                        .execute(
+                            statement,
+                            vec![
+                                arn.into(),
+                                owner.into(),
+                                (*epoch).into(),
+                                (*lease_ms).into(),
+                            ],
+                        )
+                        .await?;
+                    Ok::<_, StoreError>((n == 0).then(|| arn.clone()))
+                }
+            });
+            let lost = try_join_all(renewals).await?;
+            Ok(Answer::Arns(lost.into_iter().flatten().collect()))
+        }
+        Op::Describe(arn) => get(t, arn, "").await.map(|r| Answer::Record(Box::new(r))),
+        Op::List(filter) => {
+            let mut params = Vec::new();
+            if let Some(w) = &filter.workflow {
+                params.push(w.into());
+            }
+            if let Some(s) = filter.status {
+                params.push(s.as_str().into());
+            }
+            let rows = t.query(&schema::list(filter), params).await?;
+            rows.iter()
+                .map(schema::decode)
+                .collect::<Result<_, _>>()
+                .map(Answer::Records)
+        }
+        Op::History(arn) => {
+            get(t, arn, "").await?;
+            let rows = t.query(schema::HISTORY, vec![arn.into()]).await?;
+            rows.iter()
+                .map(schema::decode_event)
+                .collect::<Result<_, _>>()
+                .map(Answer::Events)
+        }
+        Op::Progress(arn) => {
+            let rows = t.query(schema::PROGRESS, vec![arn.into()]).await?;
+            rows.iter()
+                .map(|row| {
+                    let frame = row.text(0)?.unwrap_or_default();
+                    let index = row.int(1)?.unwrap_or_default() as u64;
+                    let output = schema::json(row.text(2)?, "output")?.unwrap_or(Value::Null);
+                    Ok((frame, index, output))
+                })
+                .collect::<Result<_, _>>()
+                .map(Answer::Progress)
+        }
+        Op::Resources(arn) => {
+            let rows = t.query(schema::CREATED, vec![arn.into()]).await?;
+            rows.iter()
+                .map(schema::decode_resource)
+                .collect::<Result<_, _>>()
+                .map(Answer::Resources)
+        }
+        Op::Stop {
+            arn,
+            error,
+            cause,
+            now,
+        } => stop(t, arn, error.as_deref(), cause.as_deref(), *now)
+            .await
+            .map(Answer::Date),
+        Op::Redrive(arn, now) => redrive(t, arn, *now)
+            .await
+            .map(|r| Answer::Record(Box::new(r))),
+        Op::Purge(before) => purge(t, *before).await.map(Answer::Count),
+    }
+}
+
+async fn find<T: Tx>(t: &T, arn: &str, lock: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+    let statement = format!("{} {lock}", schema::select("arn = $1"));
+    let rows = t.query(&statement, vec![arn.into()]).await?;
+    rows.first().map(schema::decode).transpose()
+}
+
+async fn get<T: Tx>(t: &T, arn: &str, lock: &str) -> Result<ExecutionRecord, StoreError> {
+    find(t, arn, lock)
+        .await?
+        .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))
+}
+
+/// The statements that append `events` to `arn`'s history, sent together.
+async fn insert_events<T: Tx>(t: &T, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
+    let inserts = events.iter().map(|e| {
+        let (id, at, details) = schema::event_row(e);
+        t.execute(
+            schema::INSERT_EVENT,
+            vec![
+                arn.into(),
+                id.into(),
+                at.into(),
+                e.event_type.as_str().into(),
+                e.state.clone().into(),
+                details.into(),
+            ],
+        )
+    });
+    try_join_all(inserts).await?;
+    Ok(())
+}
+
+async fn insert<T: Tx>(
+    t: &T,
+    record: &ExecutionRecord,
+    events: &[StoredEvent],
+) -> Result<Inserted, StoreError> {
+    let found = find(t, &record.arn, "").await?;
+    match schema::existing(found, &record.input, record.start_date)? {
+        schema::Existing::Same(found) => return Ok(Inserted::Existing(found)),
+        schema::Existing::Insert { forget: true } => {
+            for statement in schema::FORGET {
+                t.execute(statement, vec![record.arn.as_str().into()])
+                    .await?;
+            }
+        }
+        schema::Existing::Insert { forget: false } => {}
+    }
+    let p = record.position.as_ref();
+    let lease_ms = record
+        .lease_until
+        .map(|until| (until - record.start_date).whole_milliseconds() as i64);
+    let statement = schema::INSERT.replace("{now}", t.dialect().now());
+    let inserted = t
+        .execute(
+            &statement,
+            vec![
+                record.arn.as_str().into(),
+                record.name.as_str().into(),
+                record.workflow.as_str().into(),
+                record.definition_hash.as_str().into(),
+                schema::text(&record.input).into(),
+                to_millis(record.start_date).into(),
+                p.map(|p| p.state.clone()).into(),
+                p.map(|p| schema::text(&p.input)).into(),
+                p.map(|p| schema::text(&p.variables)).into(),
+                "[]".into(),
+                record.next_event_id.into(),
+                record.owner.clone().into(),
+                lease_ms.into(),
+                record.cleanup.into(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        // Another process started the same name at the same moment (its
+        // transaction committed while this one waited on the row): its rules
+        // decide, as if it had come first.
+        let found = find(t, &record.arn, "").await?;
+        return match schema::existing(found, &record.input, record.start_date)? {
+            schema::Existing::Same(found) => Ok(Inserted::Existing(found)),
+            schema::Existing::Insert { .. } => Err(StoreError::Backend(format!(
+                "execution {} was inserted and removed concurrently",
+                record.arn
+            ))),
+        };
+    }
+    insert_events(t, &record.arn, events).await?;
+    Ok(Inserted::Created)
+}
+
+/// One write of the engine: the fence first, alone, then everything else sent
+/// at once (one round trip on PostgreSQL), all under the row lock the fence took.
+async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
+    let arn = write.arn.as_str();
+    let fenced = if write.owner.is_empty() {
+        t.query(
+            schema::UNFENCED,
+            vec![arn.into(), write.next_event_id.into()],
+        )
+        .await?
+    } else {
+        t.query(
+            schema::FENCE,
+            vec![
+                arn.into(),
+                write.owner.as_str().into(),
+                write.epoch.into(),
+                write.next_event_id.into(),
+            ],
+        )
+        .await?
+    };
+    if fenced.is_empty() {
+        return Err(StoreError::NotOwner(write.arn.clone()));
+    }
+    let mut statements: Vec<(&str, Vec<Sql>)> = Vec::new();
+    if write.clear_progress {
+        statements.push((schema::CLEAR_PROGRESS, vec![arn.into()]));
+    }
+    if let Some(p) = &write.position {
+        statements.push((
+            schema::SET_POSITION,
+            vec![
+                arn.into(),
+                p.state.as_str().into(),
+                schema::text(&p.input).into(),
+                schema::text(&p.variables).into(),
+                serde_json::to_string(&p.retries)
+                    .unwrap_or_else(|_| "[]".into())
+                    .into(),
+                p.entered_event_id.into(),
+                p.wait_until.map(to_millis).into(),
+            ],
+        ));
+    }
+    for e in &write.events {
+        let (id, at, details) = schema::event_row(e);
+        statements.push((
+            schema::INSERT_EVENT,
+            vec![
+                arn.into(),
+                id.into(),
+                at.into(),
+                e.event_type.as_str().into(),
+                e.state.clone().into(),
+                details.into(),
+            ],
+        ));
+    }
+    for (frame, index, output) in &write.progress {
+        statements.push((
+            schema::INSERT_PROGRESS,
+            vec![
+                arn.into(),
+                frame.as_str().into(),
+                (*index).into(),
+                schema::text(output).into(),
+            ],
+        ));
+    }
+    for seq in &write.deleted {
+        statements.push((schema::MARK_DELETED, vec![arn.into(), (*seq).into()]));
+    }
+    if let Some(end) = &write.end {
+        statements.push((
+            schema::SET_END,
+            vec![
+                arn.into(),
+                end.status.as_str().into(),
+                end.output.as_ref().map(schema::text).into(),
+                end.error.clone().into(),
+                end.cause.clone().into(),
+                to_millis(end.date).into(),
+            ],
+        ));
+    } else if let Some(until) = write.park_until {
+        statements.push((schema::PARK, vec![arn.into(), to_millis(until).into()]));
+    }
+    try_join_all(
+        statements
+            .into_iter()
+            .map(|(sql, params)| t.execute(sql, params)),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn claim<T: Tx>(
+    t: &T,
+    owner: &str,
+    workflows: &[String],
+    lease_ms: i64,
+    limit: usize,
+    skip: &[String],
+) -> Result<Vec<ExecutionRecord>, StoreError> {
+    let dialect = t.dialect();
+    let statement = schema::claimable(workflows.len(), dialect.now(), dialect.skip_locked());
+    let mut params: Vec<Sql> = vec![owner.into(), ((limit + skip.len()) as i64).into()];
+    params.extend(workflows.iter().map(Sql::from));
+    let rows = t.query(&statement, params).await?;
+    let mut claimed = Vec::new();
+    for row in &rows {
+        let record = schema::decode(row)?;
+        if claimed.len() < limit && !skip.contains(&record.arn) {
+            claimed.push(record);
+        }
+    }
+    let take = schema::CLAIM.replace("{now}", dialect.now());
+    let taken = claimed.iter().map(|record| {
+        t.query(
+            &take,
+            vec![record.arn.as_str().into(), owner.into(), lease_ms.into()],
+        )
+    });
+    let taken = try_join_all(taken).await?;
+    for (record, rows) in claimed.iter_mut().zip(taken) {
+        let row = rows.first();
+        record.owner = Some(owner.to_string());
+        record.epoch = row.map(|r| r.int(0)).transpose()?.flatten().unwrap_or(0) as u64;
+        record.lease_until = row
+            .map(|r| r.int(1))
+            .transpose()?
+            .flatten()
+            .map(from_millis);
+        record.wake_at = None;
+    }
+    Ok(claimed)
+}
+
+async fn stop<T: Tx>(
+    t: &T,
+    arn: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime, StoreError> {
+    // Locked: the owner's next write waits for this one, then finds the
+    // execution ABORTED and is refused.
+    let record = get(t, arn, t.dialect().for_update()).await?;
+    if record.status != ExecutionStatus::Running {
+        return Ok(record.stop_date.unwrap_or(now));
+    }
+    let event = schema::aborted_event(record.next_event_id, error, cause, now);
+    t.execute(
+        schema::STOP,
+        vec![
+            arn.into(),
+            error.into(),
+            cause.into(),
+            to_millis(now).into(),
+            (record.next_event_id + 1).into(),
+        ],
+    )
+    .await?;
+    insert_events(t, arn, &[event]).await?;
+    Ok(now)
+}
+
+async fn redrive<T: Tx>(
+    t: &T,
+    arn: &str,
+    now: OffsetDateTime,
+) -> Result<ExecutionRecord, StoreError> {
+    let record = get(t, arn, t.dialect().for_update()).await?;
+    schema::check_redrive(&record, now)?;
+    let event = schema::redriven_event(record.next_event_id, record.redrive_count + 1, now);
+    t.execute(
+        schema::REDRIVE,
+        vec![
+            arn.into(),
+            to_millis(now).into(),
+            (record.next_event_id + 1).into(),
+        ],
+    )
+    .await?;
+    insert_events(t, arn, &[event]).await?;
+    get(t, arn, "").await
+}
+
+/// Deletes up to 1,000 executions that stopped before `before` per call.
+async fn purge<T: Tx>(t: &T, before: OffsetDateTime) -> Result<u64, StoreError> {
+    let rows = t
+        .query(
+            schema::EXPIRED,
+            vec![to_millis(before).into(), 1000i64.into()],
+        )
+        .await?;
+    let mut purged = 0;
+    for row in &rows {
+        let Some(arn) = row.text(0)? else { continue };
+        for statement in schema::FORGET {
+            t.execute(statement, vec![arn.as_str().into()]).await?;
+        }
+        purged += 1;
+    }
+    Ok(purged)
+}
+
+/// Creates the tables of a new database, or migrates an older one forward;
+/// refuses one written by a newer version.
+pub(crate) async fn migrate<T: Tx>(t: &T) -> Result<(), StoreError> {
+    t.execute(schema::SCHEMA_TABLE, Vec::new()).await?;
+    let rows = t.query(schema::SCHEMA_READ, Vec::new()).await?;
+    let version = match rows.first().map(|r| r.int(0)).transpose()?.flatten() {
+        Some(v) => v,
+        None => {
+            let rows = t
+                .query(t.dialect().table_exists(), vec!["asl_executions".into()])
+                .await?;
+            let exists = rows.first().map(|r| r.int(0)).transpose()?.flatten();
+            // Version 1 had no schema table.
+            if exists.unwrap_or(0) > 0 { 1 } else { 0 }
+        }
+    };
+    if version > schema::SCHEMA_VERSION {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {version}, written by a newer asl; \
+             this program knows versions up to {}",
+            schema::SCHEMA_VERSION
+        )));
+    }
+    if version > 0 {
+        for migration in &schema::MIGRATIONS[(version - 1) as usize..] {
+            for statement in *migration {
+                t.execute(statement, Vec::new()).await?;
+            }
+        }
+    }
+    for statement in schema::TABLES.iter().chain(schema::INDEXES) {
+        t.execute(statement, Vec::new()).await?;
+    }
+    t.execute(schema::SCHEMA_CLEAR, Vec::new()).await?;
+    t.execute(schema::SCHEMA_SET, vec![schema::SCHEMA_VERSION.into()])
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn unexpected(answer: Answer) -> StoreError {
+    StoreError::Backend(format!("the store answered {answer:?} unexpectedly"))
+}
+
+macro_rules! answer {
+    ($future:expr, $variant:ident) => {{
+        let future = $future;
+        Box::pin(async move {
+            match future.await? {
+                $crate::store::ops::Answer::$variant(v) => Ok(v),
+                other => Err($crate::store::ops::unexpected(other)),
+            }
+        })
+    }};
+}
+pub(crate) use answer;
+
+/// `impl ExecutionStore for $store` over its `fn submit(&self, Op) ->
+/// StoreFuture<'static, Answer>`: every backend answers the API the same way.
+macro_rules! execution_store {
+    ($store:ty) => {
+        impl ExecutionStore for $store {
+            fn insert<'a>(
+                &'a self,
+                record: &'a ExecutionRecord,
+                events: &'a [StoredEvent],
+            ) -> StoreFuture<'a, Inserted> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Insert(
+                        Box::new(record.clone()),
+                        events.to_vec()
+                    )),
+                    Inserted
+                )
+            }
+
+            fn write<'a>(&'a self, write: Write) -> StoreFuture<'a, ()> {
+                let future = self.submit($crate::store::ops::Op::Write(Box::new(write)));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Done => Ok(()),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn record_created<'a>(
+                &'a self,
+                arn: &'a str,
+                kind: &'a str,
+                id: &'a ::serde_json::Value,
+            ) -> StoreFuture<'a, u64> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Created {
+                        arn: arn.to_string(),
+                        kind: kind.to_string(),
+                        id: $crate::store::schema::text(id),
+                    }),
+                    Seq
+                )
+            }
+
+            fn claim<'a>(
+                &'a self,
+                owner: &'a str,
+                workflows: &'a [&'a str],
+                lease: ::std::time::Duration,
+                limit: usize,
+                skip: &'a [String],
+            ) -> StoreFuture<'a, Vec<ExecutionRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Claim {
+                        owner: owner.to_string(),
+                        workflows: workflows.iter().map(|w| w.to_string()).collect(),
+                        lease_ms: lease.as_millis() as i64,
+                        limit,
+                        skip: skip.to_vec(),
+                    }),
+                    Records
+                )
+            }
+
+            fn renew<'a>(
+                &'a self,
+                owner: &'a str,
+                held: &'a [(String, u64)],
+                lease: ::std::time::Duration,
+            ) -> StoreFuture<'a, Vec<String>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Renew {
+                        owner: owner.to_string(),
+                        held: held.to_vec(),
+                        lease_ms: lease.as_millis() as i64,
+                    }),
+                    Arns
+                )
+            }
+
+            fn describe<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ExecutionRecord> {
+                let future = self.submit($crate::store::ops::Op::Describe(arn.to_string()));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Record(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn list<'a>(&'a self, filter: &'a ListFilter) -> StoreFuture<'a, Vec<ExecutionRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::List(filter.clone())),
+                    Records
+                )
+            }
+
+            fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::History(arn.to_string())),
+                    Events
+                )
+            }
+
+            fn progress<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<Progress>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Progress(arn.to_string())),
+                    Progress
+                )
+            }
+
+            fn created<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<CreatedResource>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Resources(arn.to_string())),
+                    Resources
+                )
+            }
+
+            fn stop<'a>(
+                &'a self,
+                arn: &'a str,
+                error: Option<&'a str>,
+                cause: Option<&'a str>,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, OffsetDateTime> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Stop {
+                        arn: arn.to_string(),
+                        error: error.map(str::to_string),
+                        cause: cause.map(str::to_string),
+                        now,
+                    }),
+                    Date
+                )
+            }
+
+            fn redrive<'a>(
+                &'a self,
+                arn: &'a str,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, ExecutionRecord> {
+                let future = self.submit($crate::store::ops::Op::Redrive(arn.to_string(), now));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Record(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn purge<'a>(&'a self, stopped_before: OffsetDateTime) -> StoreFuture<'a, u64> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Purge(stopped_before)),
+                    Count
+                )
+            }
+        }
+    };
+}
+pub(crate) use execution_store;

@@ -1,0 +1,441 @@
+//! The chaos suite: durability proven by fault injection.
+//!
+//! `chaos-worker` serves `chaos/chaos.asl.json` (a Map nested in a Parallel,
+//! Retry, a loop of Tasks; every Task call leaves `begin`/`end` lines in an
+//! effects file). Each case runs workers against one store, kills them with
+//! SIGKILL at random moments (seeded: `ASL_CHAOS_SEED` replays a run), races two
+//! replicas on PostgreSQL, restarts PostgreSQL itself, and then checks:
+//!
+//! - every execution SUCCEEDED with the right output (nothing acknowledged is
+//!   lost);
+//! - its history's ids are 1..n, with one `ExecutionStarted` and one
+//!   `ExecutionSucceeded`;
+//! - every Task's side effect happened at least once;
+//! - a Task (a step and attempt) ran again only after a run of it that a crash
+//!   interrupted: the process running it was killed, or PostgreSQL restarted
+//!   between the two runs; so with no kill, no Task runs twice, with one
+//!   replica or two.
+//!
+//! Bounded: a few executions, a few dozen kills at most, each case under a
+//! minute or two; the numbers are printed.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use asl::runtime::store::{ExecutionStatus, ExecutionStore, PostgresStore, SqliteStore};
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+const WORKER: &str = env!("CARGO_BIN_EXE_chaos-worker");
+
+struct Plan {
+    executions: usize,
+    items: usize,
+    rounds: u64,
+}
+
+const PLAN: Plan = Plan {
+    executions: 4,
+    items: 40,
+    rounds: 10,
+};
+
+fn seed() -> u64 {
+    std::env::var("ASL_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64
+                ^ std::process::id() as u64
+        })
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn temp_dir(case: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("asl-chaos-{case}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn worker(store: &str, owner: &str, effects: &Path) -> Child {
+    Command::new(WORKER)
+        .args(["--store", store, "--owner", owner, "--effects"])
+        .arg(effects)
+        .args([
+            "--executions",
+            &PLAN.executions.to_string(),
+            "--items",
+            &PLAN.items.to_string(),
+            "--rounds",
+            &PLAN.rounds.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chaos-worker starts")
+}
+
+/// What the harness did to the workers and the database.
+#[derive(Default)]
+struct Faults {
+    /// Processes killed with SIGKILL.
+    killed: HashSet<u32>,
+    /// When PostgreSQL was restarted (unix ms, from before the restart began
+    /// to after it ended).
+    db_restarts: Vec<(i64, i64)>,
+}
+
+async fn kill(child: &mut Child, faults: &mut Faults) {
+    if let Some(pid) = child.id() {
+        faults.killed.insert(pid);
+    }
+    // SIGKILL: nothing runs on the way out.
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
+async fn finish(mut child: Child, within: Duration) {
+    let status = tokio::time::timeout(within, child.wait())
+        .await
+        .expect("the worker finishes every execution in time")
+        .unwrap();
+    assert!(status.success(), "chaos-worker exited with {status}");
+}
+
+/// One Task call as the effects file shows it.
+struct Run {
+    pid: u32,
+    began: i64,
+    ended: bool,
+}
+
+/// Checks the invariants; prints and returns (runs, repeats).
+async fn check(
+    store: &dyn ExecutionStore,
+    effects: &Path,
+    faults: &Faults,
+    case: &str,
+) -> (usize, usize) {
+    let items: Vec<usize> = (0..PLAN.items).collect();
+    let mut expected_steps = Vec::new();
+    for i in 0..PLAN.executions {
+        let name = format!("chaos-{i}");
+        let arn = format!("arn:aws:states:us-east-1:123456789012:execution:Chaos:{name}");
+        let record = store.describe(&arn).await.expect("the execution is stored");
+        assert_eq!(
+            record.status,
+            ExecutionStatus::Succeeded,
+            "{case}: {record:?}"
+        );
+        let item_outputs: Vec<Value> = items
+            .iter()
+            .map(|n| json!({"step": format!("{name}/item/{n}")}))
+            .collect();
+        let expected = json!({
+            "items": items,
+            "rounds": PLAN.rounds,
+            "fan": {"items": item_outputs, "side": {"step": format!("{name}/side")}},
+            "round": PLAN.rounds,
+            "last": {"step": format!("{name}/loop/{}", PLAN.rounds - 1)},
+            "next": {"value": PLAN.rounds},
+        });
+        assert_eq!(
+            record.output.as_ref(),
+            Some(&expected),
+            "{case}: output of {name}"
+        );
+        let history = store.history(&arn).await.unwrap();
+        let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+        let contiguous: Vec<u64> = (1..=history.len() as u64).collect();
+        assert_eq!(ids, contiguous, "{case}: {name}'s history ids are 1..n");
+        let count = |t: &str| history.iter().filter(|e| e.event_type == t).count();
+        assert_eq!(count("ExecutionStarted"), 1, "{case}: {name}");
+        assert_eq!(count("ExecutionSucceeded"), 1, "{case}: {name}");
+        for n in 0..PLAN.items {
+            expected_steps.push(format!("{name}/item/{n}"));
+        }
+        expected_steps.push(format!("{name}/side"));
+        for r in 0..PLAN.rounds {
+            expected_steps.push(format!("{name}/loop/{r}"));
+        }
+    }
+
+    // (step, attempt) -> its runs, in the order they began.
+    let text = std::fs::read_to_string(effects).unwrap();
+    let mut runs: BTreeMap<(String, u64), Vec<Run>> = BTreeMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f.len(), 5, "{case}: a torn effects line: {line:?}");
+        let key = (f[1].to_string(), f[2].parse().unwrap());
+        let pid: u32 = f[3].parse().unwrap();
+        let at: i64 = f[4].parse().unwrap();
+        let list = runs.entry(key).or_default();
+        match f[0] {
+            "begin" => list.push(Run {
+                pid,
+                began: at,
+                ended: false,
+            }),
+            "end" => {
+                let run = list
+                    .iter_mut()
+                    .rev()
+                    .find(|r| r.pid == pid && !r.ended)
+                    .unwrap_or_else(|| panic!("{case}: an end without a begin: {line}"));
+                run.ended = true;
+            }
+            other => panic!("{case}: unknown effect {other}"),
+        }
+    }
+    let ended: HashSet<&str> = runs
+        .iter()
+        .filter(|(_, list)| list.iter().any(|r| r.ended))
+        .map(|((step, _), _)| step.as_str())
+        .collect();
+    for step in &expected_steps {
+        assert!(
+            ended.contains(step.as_str()),
+            "{case}: {step} never ran to its end"
+        );
+    }
+    let mut total = 0;
+    let mut repeats = 0;
+    for ((step, attempt), list) in &runs {
+        total += list.len();
+        for pair in list.windows(2) {
+            repeats += 1;
+            let (earlier, later) = (&pair[0], &pair[1]);
+            let killed = faults.killed.contains(&earlier.pid);
+            let restarted = faults
+                .db_restarts
+                .iter()
+                .any(|(from, to)| *to >= earlier.began && *from <= later.began);
+            assert!(
+                killed || restarted,
+                "{case}: {step} (attempt {attempt}) ran twice without a crash: by {} at {} and by {} at {}",
+                earlier.pid,
+                earlier.began,
+                later.pid,
+                later.began
+            );
+        }
+    }
+    eprintln!(
+        "chaos {case}: {} executions, {total} Task runs, {repeats} repeated after a crash, {} kills, {} database restarts",
+        PLAN.executions,
+        faults.killed.len(),
+        faults.db_restarts.len()
+    );
+    (total, repeats)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_process_no_kill_runs_each_task_once() {
+    let dir = temp_dir("sqlite-calm");
+    let (db, effects) = (dir.join("executions.db"), dir.join("effects.log"));
+    let spec = format!("sqlite:{}", db.display());
+    finish(worker(&spec, "calm", &effects), Duration::from_secs(120)).await;
+    let store = SqliteStore::open(&db).unwrap();
+    check(&store, &effects, &Faults::default(), "sqlite, no kill").await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_random_sigkills_lose_nothing() {
+    let seed = seed();
+    eprintln!("chaos sqlite: seed {seed} (ASL_CHAOS_SEED={seed} replays the kill times)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let dir = temp_dir("sqlite-kills");
+    let (db, effects) = (dir.join("executions.db"), dir.join("effects.log"));
+    let spec = format!("sqlite:{}", db.display());
+    let mut faults = Faults::default();
+    let started = Instant::now();
+    for _ in 0..15 {
+        let mut child = worker(&spec, "worker", &effects);
+        let wait = Duration::from_millis(rng.random_range(150..1200));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => kill(&mut child, &mut faults).await,
+            status = child.wait() => {
+                // Everything ended before this kill.
+                assert!(status.unwrap().success());
+                break;
+            }
+        }
+    }
+    finish(worker(&spec, "worker", &effects), Duration::from_secs(120)).await;
+    eprintln!("chaos sqlite: {:?} with kills", started.elapsed());
+    let store = SqliteStore::open(&db).unwrap();
+    check(&store, &effects, &faults, "sqlite, random SIGKILLs").await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh schema on the test server, so cases do not see each other's rows.
+async fn postgres_schema(case: &str) -> Option<String> {
+    let url = match std::env::var("ASL_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "{case}: ASL_POSTGRES_URL is required under CI=true (scripts/test starts PostgreSQL)"
+                );
+            }
+            eprintln!(
+                "skipped {case}: ASL_POSTGRES_URL is not set (scripts/test starts PostgreSQL)"
+            );
+            return None;
+        }
+    };
+    let schema = format!(
+        "chaos_{}_{}",
+        case,
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL answers");
+    let conn = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = conn.await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}options=-csearch_path%3D{schema}");
+    Some(url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_replicas_no_kill_run_each_task_once() {
+    let Some(url) = postgres_schema("calm").await else {
+        return;
+    };
+    let dir = temp_dir("pg-calm");
+    let effects = dir.join("effects.log");
+    let spec = format!("postgres:{url}");
+    // Both start the same execution names at once, then serve.
+    let a = worker(&spec, "replica-a", &effects);
+    let b = worker(&spec, "replica-b", &effects);
+    tokio::join!(
+        finish(a, Duration::from_secs(120)),
+        finish(b, Duration::from_secs(120))
+    );
+    let store = PostgresStore::connect(&url).await.unwrap();
+    check(
+        &store,
+        &effects,
+        &Faults::default(),
+        "postgres, two replicas, no kill",
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A PostgreSQL server of this case's own (`scripts/setup-postgres`), since
+/// the case restarts it: stopped and deleted on drop.
+struct OwnServer {
+    url: String,
+    dir: String,
+}
+
+impl OwnServer {
+    fn start() -> OwnServer {
+        let out = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "start"])
+            .current_dir(workspace())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("scripts/setup-postgres runs");
+        assert!(out.status.success(), "scripts/setup-postgres start");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (url, dir) = text.trim().split_once(' ').expect("<url> <dir>");
+        OwnServer {
+            url: url.to_string(),
+            dir: dir.to_string(),
+        }
+    }
+
+    fn restart(&self) {
+        let status = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "restart", &self.dir])
+            .current_dir(workspace())
+            .status()
+            .unwrap();
+        assert!(status.success(), "PostgreSQL restarts");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "stop", &self.dir])
+            .current_dir(workspace())
+            .status();
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_replicas_killed_and_the_database_restarted_lose_nothing() {
+    // Like every PostgreSQL case: only where scripts/test provides a server
+    // (required under CI=true); this one then starts a server of its own.
+    if postgres_schema("kills").await.is_none() {
+        return;
+    }
+    let server = OwnServer::start();
+    let url = server.url.clone();
+    let seed = seed();
+    eprintln!("chaos postgres: seed {seed} (ASL_CHAOS_SEED={seed} replays the kill times)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let dir = temp_dir("pg-kills");
+    let effects = dir.join("effects.log");
+    let spec = format!("postgres:{url}");
+    let mut faults = Faults::default();
+    let mut a = worker(&spec, "replica-a", &effects);
+    let mut b = worker(&spec, "replica-b", &effects);
+    let restart_at = rng.random_range(3..8);
+    for round in 0..12 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..1000))).await;
+        if round == restart_at {
+            let from = now_ms();
+            server.restart();
+            // Until every driver has noticed (its lease renewal failed).
+            faults.db_restarts.push((from, now_ms() + 3000));
+            continue;
+        }
+        // Kill one replica at random and start it again at once.
+        let (victim, owner) = if rng.random_bool(0.5) {
+            (&mut a, "replica-a")
+        } else {
+            (&mut b, "replica-b")
+        };
+        if victim.try_wait().ok().flatten().is_none() {
+            kill(victim, &mut faults).await;
+        }
+        *victim = worker(&spec, owner, &effects);
+    }
+    tokio::join!(
+        finish(a, Duration::from_secs(180)),
+        finish(b, Duration::from_secs(180))
+    );
+    let store = PostgresStore::connect(&url).await.unwrap();
+    check(
+        &store,
+        &effects,
+        &faults,
+        "postgres, two replicas, SIGKILLs, database restart",
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
