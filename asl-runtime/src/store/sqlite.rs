@@ -56,7 +56,7 @@ impl SqliteStore {
         let path = path.as_ref();
         let shown = path.display().to_string();
         create_private(path)
-            .map_err(|e| StoreError::Backend(format!("cannot create {shown}: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
         // WAL: readers never block the writer; FULL: every commit is fsynced,

@@ -46,6 +46,24 @@ fn positive_integer(field: &str, value: Option<&Value>, path: &str) -> Result<u6
 pub type BranchFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'a>>;
 
 impl<'e> StateRun<'e> {
+    /// This Map's or Parallel's frame in a durable execution, and what a
+    /// resumed one had stored under it (iteration or branch index -> output).
+    async fn frame(
+        &self,
+    ) -> (
+        Option<std::sync::Arc<str>>,
+        std::collections::HashMap<u64, Value>,
+    ) {
+        let frame = self
+            .exec
+            .frame_of(self.info.name, self.retry_count.load(Ordering::Relaxed));
+        let finished = match &frame {
+            Some(frame) => self.exec.stored_progress(frame).await,
+            None => Default::default(),
+        };
+        (frame, finished)
+    }
+
     /// `MaxConcurrencyPath`: a non-negative integer (0: no limit).
     pub fn max_concurrency_path(&self, value: Option<&Value>, path: &str) -> Result<usize, Error> {
         // AWS also takes an integer written as a string ("1").
@@ -208,13 +226,7 @@ impl<'e> StateRun<'e> {
         // A durable execution's Map, at any depth, keeps each finished
         // iteration under its frame, and a resumed or redriven one does not
         // run again those that finished.
-        let frame = self
-            .exec
-            .frame_of(self.info.name, self.retry_count.load(Ordering::Relaxed));
-        let finished = match &frame {
-            Some(frame) => self.exec.stored_progress(frame).await,
-            None => Default::default(),
-        };
+        let (frame, finished) = self.frame().await;
         let frame = frame.as_deref();
         let _nested = self.exec.nested();
         let limit = if max_concurrency == 0 {
@@ -299,19 +311,14 @@ impl<'e> StateRun<'e> {
     /// in branch order. The first branch to fail cancels the others and fails the
     /// state with its error.
     ///
-    /// In a durable execution, a top-level Parallel keeps each finished branch,
-    /// and a resumed or redriven one runs again only the branches that did not.
+    /// In a durable execution, a Parallel (at any depth) keeps each finished
+    /// branch, and a resumed or redriven one runs again only the branches that
+    /// did not.
     pub async fn parallel(&self, branches: Vec<BranchFuture<'_>>) -> Result<Value, Error> {
         let name = Some(self.info.name);
         self.exec
             .record(EventType::ParallelStateStarted, name, Value::Null);
-        let frame = self
-            .exec
-            .frame_of(self.info.name, self.retry_count.load(Ordering::Relaxed));
-        let finished = match &frame {
-            Some(frame) => self.exec.stored_progress(frame).await,
-            None => Default::default(),
-        };
+        let (frame, finished) = self.frame().await;
         let _nested = self.exec.nested();
         let mut outputs = vec![Value::Null; branches.len()];
         let mut running = FuturesUnordered::new();
