@@ -228,6 +228,14 @@ async fn check(
             );
         }
     }
+    // A crash repeats at most what was in flight: per execution, the Map's
+    // MaxConcurrency (4) plus the other branch's Task, in every process.
+    let in_flight = PLAN.executions * 5;
+    let crashes = faults.killed.len() + faults.db_restarts.len() * 2;
+    assert!(
+        repeats <= crashes * in_flight,
+        "{case}: {repeats} Task runs repeated after {crashes} crashes, more than {in_flight} in flight each"
+    );
     eprintln!(
         "chaos {case}: {} executions, {total} Task runs, {repeats} repeated after a crash, {} kills, {} database restarts",
         PLAN.executions,
