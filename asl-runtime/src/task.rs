@@ -216,9 +216,6 @@ pub struct TaskRequest {
     /// Which attempt of the state this is: 0, then one more per retry
     /// ([`TaskContext::attempt`]).
     pub attempt: u32,
-    /// The same after a crash for this very attempt
-    /// ([`TaskContext::idempotency_token`]).
-    pub idempotency_token: Option<String>,
 }
 
 impl From<&TaskContext<'_>> for TaskRequest {
@@ -231,7 +228,6 @@ impl From<&TaskContext<'_>> for TaskRequest {
             task_token: task.task_token.map(str::to_owned),
             credentials: task.credentials.cloned(),
             attempt: task.attempt(),
-            idempotency_token: task.idempotency_token(),
         }
     }
 }

@@ -436,8 +436,8 @@ impl Execution {
         let Some(d) = self.durable.as_deref() else {
             return HashMap::new();
         };
-        let current = lock(&d.position).state.clone();
-        if d.resumed_state.as_deref() != Some(current.as_str()) {
+        let resumed_here = d.resumed_state.as_deref() == Some(lock(&d.position).state.as_str());
+        if !resumed_here {
             return HashMap::new();
         }
         let stored = d
@@ -879,10 +879,10 @@ async fn start<W: Workflow>(
         .collect();
     // Registered before it is stored, under the shared side of the claim
     // lock: a claim running meanwhile sees it and leaves it alone.
-    let _starting = durability.claiming.read().await;
+    let starting = durability.claiming.read().await;
     let Some(stop) = durability.register(&record.arn, 0) else {
         // The same name is being started or run here already.
-        drop(_starting);
+        drop(starting);
         return existing_here(durability, &record.arn, &record.input).await;
     };
     match settings.store.insert(&record, &events).await {
@@ -1151,9 +1151,8 @@ fn ensure_renewing(durability: &Arc<Durability>) {
                 .await
             {
                 Ok(lost) => {
-                    for arn in lost {
-                        let epoch = held.iter().find(|(a, _)| *a == arn).map(|(_, e)| *e);
-                        d.lost(&arn, epoch.unwrap_or_default());
+                    for (arn, epoch) in lost {
+                        d.lost(&arn, epoch);
                     }
                 }
                 Err(e) => {

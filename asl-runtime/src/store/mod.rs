@@ -393,14 +393,14 @@ pub trait ExecutionStore: Send + Sync + 'static {
     ) -> StoreFuture<'a, Vec<ExecutionRecord>>;
 
     /// Extends by `lease` (on the database's clock) `owner`'s claims among
-    /// `held` (ARN and epoch); returns the ARNs it no longer holds (taken over,
-    /// or no longer RUNNING).
+    /// `held` (ARN and epoch); returns those of `held` it no longer holds
+    /// (taken over, or no longer RUNNING).
     fn renew<'a>(
         &'a self,
         owner: &'a str,
         held: &'a [(String, u64)],
         lease: std::time::Duration,
-    ) -> StoreFuture<'a, Vec<String>>;
+    ) -> StoreFuture<'a, Vec<(String, u64)>>;
 
     /// DescribeExecution.
     fn describe<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ExecutionRecord>;

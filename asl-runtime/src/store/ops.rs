@@ -240,7 +240,7 @@ pub(crate) enum Answer {
     Done,
     Seq(u64),
     Records(Vec<ExecutionRecord>),
-    Arns(Vec<String>),
+    Lost(Vec<(String, u64)>),
     Record(Box<ExecutionRecord>),
     Events(Vec<StoredEvent>),
     Progress(Vec<Progress>),
@@ -295,11 +295,11 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                             ],
                         )
                         .await?;
-                    Ok::<_, StoreError>((n == 0).then(|| arn.clone()))
+                    Ok::<_, StoreError>((n == 0).then(|| (arn.clone(), *epoch)))
                 }
             });
             let lost = try_join_all(renewals).await?;
-            Ok(Answer::Arns(lost.into_iter().flatten().collect()))
+            Ok(Answer::Lost(lost.into_iter().flatten().collect()))
         }
         Op::Describe(arn) => get(t, arn, "").await.map(|r| Answer::Record(Box::new(r))),
         Op::List(filter) => {
@@ -783,14 +783,14 @@ macro_rules! execution_store {
                 owner: &'a str,
                 held: &'a [(String, u64)],
                 lease: ::std::time::Duration,
-            ) -> StoreFuture<'a, Vec<String>> {
+            ) -> StoreFuture<'a, Vec<(String, u64)>> {
                 $crate::store::ops::answer!(
                     self.submit($crate::store::ops::Op::Renew {
                         owner: owner.to_string(),
                         held: held.to_vec(),
                         lease_ms: lease.as_millis() as i64,
                     }),
-                    Arns
+                    Lost
                 )
             }
 

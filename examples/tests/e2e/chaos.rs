@@ -29,6 +29,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+use crate::common::postgres_url;
+
 const WORKER: &str = env!("CARGO_BIN_EXE_chaos-worker");
 
 struct Plan {
@@ -287,20 +289,7 @@ async fn sqlite_random_sigkills_lose_nothing() {
 
 /// A fresh schema on the test server, so cases do not see each other's rows.
 async fn postgres_schema(case: &str) -> Option<String> {
-    let url = match std::env::var("ASL_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{case}: ASL_POSTGRES_URL is required under CI=true (scripts/test starts PostgreSQL)"
-                );
-            }
-            eprintln!(
-                "skipped {case}: ASL_POSTGRES_URL is not set (scripts/test starts PostgreSQL)"
-            );
-            return None;
-        }
-    };
+    let url = postgres_url(case)?;
     let schema = format!(
         "chaos_{}_{}",
         case,
@@ -398,7 +387,9 @@ fn workspace() -> PathBuf {
 async fn postgres_two_replicas_killed_and_the_database_restarted_lose_nothing() {
     // Like every PostgreSQL case: only where scripts/test provides a server
     // (required under CI=true); this one then starts a server of its own.
-    if postgres_schema("kills").await.is_none() {
+    if postgres_url("postgres_two_replicas_killed_and_the_database_restarted_lose_nothing")
+        .is_none()
+    {
         return;
     }
     let server = OwnServer::start();

@@ -92,3 +92,22 @@ pub fn sample_against(sandbox: &Sandbox, endpoint: Endpoint) -> tokio::process::
         .stdin(Stdio::null());
     c
 }
+
+/// The PostgreSQL store, from `ASL_POSTGRES_URL`; `None` (after a skip line)
+/// without it, unless `CI=true`.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("ASL_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "{test}: ASL_POSTGRES_URL is required under CI=true (scripts/test starts PostgreSQL)"
+                );
+            }
+            eprintln!(
+                "skipped {test}: ASL_POSTGRES_URL is not set (scripts/test starts PostgreSQL)"
+            );
+            None
+        }
+    }
+}

@@ -18,6 +18,8 @@ use asl::runtime::{Error, Value};
 use serde_json::json;
 use tokio::sync::Notify;
 
+use crate::common::postgres_url;
+
 asl::asl!(
     Durable = "tests/fixtures/durable.asl.json",
     resources = [
@@ -214,25 +216,6 @@ fn sqlite_a_crash_mid_task_loses_nothing() {
         }),
         "crash",
     );
-}
-
-/// The PostgreSQL store, from `ASL_POSTGRES_URL`; `None` (after a skip line)
-/// without it, unless `CI=true`.
-fn postgres_url(test: &str) -> Option<String> {
-    match std::env::var("ASL_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "{test}: ASL_POSTGRES_URL is required under CI=true (scripts/test starts PostgreSQL)"
-                );
-            }
-            eprintln!(
-                "skipped {test}: ASL_POSTGRES_URL is not set (scripts/test starts PostgreSQL)"
-            );
-            None
-        }
-    }
 }
 
 #[test]
