@@ -8,9 +8,37 @@ use std::fmt;
 /// The predefined error names of the language (defined in `asl-lang`).
 pub use asl_lang::errors as names;
 
-/// The engine's own name for an interruption (see [`Error::is_interruption`]).
-/// It starts with a NUL character, which no error name of a real workflow has.
-const INTERRUPTED: &str = "\0asl.interrupted";
+/// Why the engine stopped driving an execution without it ending (see
+/// [`Error::interruption`]): not a failure of the workflow, so no `Retry` or
+/// `Catch` sees it and it is not recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Interruption {
+    /// StopExecution, or a TestState run that ends at a retriable failure.
+    Stopped,
+    /// Parked at a long suspension (a Wait): the store holds it until due.
+    Parked,
+    /// This runtime no longer owns it (taken over, or the store refused or
+    /// failed a write): another runtime continues it.
+    Lost,
+}
+
+impl Interruption {
+    const ALL: [Interruption; 3] = [
+        Interruption::Stopped,
+        Interruption::Parked,
+        Interruption::Lost,
+    ];
+
+    /// The engine's own error name for it. It starts with a NUL character,
+    /// which no error name of a real workflow has.
+    const fn name(self) -> &'static str {
+        match self {
+            Interruption::Stopped => "\0asl.interrupted.stopped",
+            Interruption::Parked => "\0asl.interrupted.parked",
+            Interruption::Lost => "\0asl.interrupted.lost",
+        }
+    }
+}
 
 /// The engine's own name for "the history is full" (see
 /// [`Error::history_limit`]): terminal, and never matched by any `Retry` or
@@ -112,11 +140,16 @@ impl Error {
             || self.error == HISTORY_FULL
     }
 
-    /// The engine stopped driving the execution here (it was stopped, parked in
-    /// a long Wait, or another runtime took it over): not a failure of the
-    /// workflow, so no `Retry` or `Catch` sees it and it is not recorded.
-    pub(crate) fn interrupted(why: impl Into<String>) -> Self {
-        Self::new(INTERRUPTED, why)
+    /// The engine stopped driving the execution here, for `kind`'s reason:
+    /// not a failure of the workflow, so no `Retry` or `Catch` sees it and it
+    /// is not recorded.
+    pub(crate) fn interrupted(kind: Interruption, why: impl Into<String>) -> Self {
+        Self::new(kind.name(), why)
+    }
+
+    /// Parked at a long suspension until it is due.
+    pub(crate) fn parked() -> Self {
+        Self::interrupted(Interruption::Parked, "parked until what it waits on is due")
     }
 
     /// The execution's history reached its quota (25,000 events by default)
@@ -141,7 +174,17 @@ impl Error {
     /// Did the engine stop driving the execution here (stopped, parked in a
     /// long Wait, or taken over by another runtime) rather than the workflow fail?
     pub fn is_interruption(&self) -> bool {
-        self.error == INTERRUPTED
+        self.interruption().is_some()
+    }
+
+    /// Why the engine stopped driving the execution here, if it did.
+    pub fn interruption(&self) -> Option<Interruption> {
+        if !self.error.starts_with('\0') {
+            return None;
+        }
+        Interruption::ALL
+            .into_iter()
+            .find(|kind| self.error == kind.name())
     }
 
     /// Does one `ErrorEquals` entry match this error?

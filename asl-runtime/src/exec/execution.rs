@@ -251,8 +251,9 @@ impl Execution {
             (None, None) => driver.await.map_err(|e| (e, false)),
         };
         let (result, end) = match result {
-            Err((error, _)) if error.is_interruption() => {
+            Err((error, _)) if let Some(kind) = error.interruption() => {
                 return Err(ExecutionError::interruption(
+                    kind,
                     error.cause.as_deref().unwrap_or_default(),
                 ));
             }
@@ -313,6 +314,7 @@ impl Execution {
         if let Some(end) = end {
             if let Err(e) = self.write_end(end).await {
                 return Err(ExecutionError::interruption(
+                    e.interruption().unwrap_or(crate::error::Interruption::Lost),
                     e.cause.as_deref().unwrap_or_default(),
                 ));
             }

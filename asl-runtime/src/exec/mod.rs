@@ -631,9 +631,8 @@ pub struct ExecutionError {
     timed_out: bool,
     aborted: bool,
     /// This runtime stopped driving the execution without it ending here
-    /// (parked in a long Wait, or taken over by another runtime).
-    pub(crate) interrupted: bool,
-    pub(crate) parked: bool,
+    /// (parked in a long Wait, or taken over by another runtime), and why.
+    pub(crate) interrupted: Option<crate::error::Interruption>,
 }
 
 impl ExecutionError {
@@ -661,17 +660,21 @@ impl ExecutionError {
     /// True when this runtime stopped driving the execution but it did not end:
     /// it waits in the store (a long Wait) or another runtime continues it.
     pub fn interrupted(&self) -> bool {
+        self.interrupted.is_some()
+    }
+
+    /// Why this runtime stopped driving the execution, when it did.
+    pub fn interruption_kind(&self) -> Option<crate::error::Interruption> {
         self.interrupted
     }
 
-    pub(crate) fn interruption(why: &str) -> Self {
+    pub(crate) fn interruption(kind: crate::error::Interruption, why: &str) -> Self {
         ExecutionError {
             error: None,
             cause: Some(why.to_string()),
             timed_out: false,
             aborted: false,
-            interrupted: true,
-            parked: why.starts_with("parked"),
+            interrupted: Some(kind),
         }
     }
 
@@ -681,8 +684,7 @@ impl ExecutionError {
             cause,
             timed_out: false,
             aborted: true,
-            interrupted: false,
-            parked: false,
+            interrupted: None,
         }
     }
 
@@ -693,8 +695,7 @@ impl ExecutionError {
             cause: Some(e.message),
             timed_out: false,
             aborted: false,
-            interrupted: false,
-            parked: false,
+            interrupted: None,
         }
     }
 
@@ -707,14 +708,13 @@ impl ExecutionError {
             cause: record.cause.clone(),
             timed_out: false,
             aborted: false,
-            interrupted: false,
-            parked: false,
+            interrupted: None,
         };
         match record.status {
             S::Succeeded => return Ok(record.output.clone().unwrap_or(Value::Null)),
             S::TimedOut => e.timed_out = true,
             S::Aborted => e.aborted = true,
-            S::Running => e.interrupted = true,
+            S::Running => e.interrupted = Some(crate::error::Interruption::Lost),
             S::Failed => {}
         }
         Err(e)
@@ -733,8 +733,7 @@ impl ExecutionError {
             cause: e.cause,
             timed_out,
             aborted: false,
-            interrupted: false,
-            parked: false,
+            interrupted: None,
         }
     }
 }

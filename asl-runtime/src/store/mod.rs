@@ -108,13 +108,11 @@ pub struct Position {
     pub retries: Vec<u32>,
     /// The id of the current state's `...StateEntered` event, once entered.
     pub entered_event_id: Option<u64>,
-    /// When a Wait state that has started waiting is due.
-    pub wait_until: Option<OffsetDateTime>,
 }
 
 impl Position {
     /// About to enter `state` with `input` and `variables` (no retries used, not
-    /// entered yet, no Wait started).
+    /// entered yet).
     pub fn at(state: impl Into<String>, input: Value, variables: Value) -> Position {
         Position {
             state: state.into(),
@@ -122,7 +120,6 @@ impl Position {
             variables,
             retries: Vec::new(),
             entered_event_id: None,
-            wait_until: None,
         }
     }
 }
@@ -181,7 +178,8 @@ pub struct ExecutionRecord {
     pub owner: Option<String>,
     /// Until when the owner's claim holds unless renewed.
     pub lease_until: Option<OffsetDateTime>,
-    /// Parked: no runtime holds it in memory until then (a long Wait).
+    /// Parked: no runtime holds it in memory until then (the earliest
+    /// deadline of what it waits on; now, once an outcome was delivered).
     pub wake_at: Option<OffsetDateTime>,
     /// Delete what it created when it stops, fails or times out.
     pub cleanup: bool,
@@ -252,8 +250,11 @@ pub struct Write {
     pub deleted: Vec<u64>,
     /// The execution ended.
     pub end: Option<End>,
-    /// Release the execution until this instant (a long Wait).
+    /// Release the execution until this instant (a long Wait or callback).
     pub park_until: Option<OffsetDateTime>,
+    /// The suspension (its id) the parked execution waits on: when it already
+    /// has an outcome, the execution is due at once instead.
+    pub park_on: Option<String>,
 }
 
 /// How an execution ended.
@@ -270,6 +271,168 @@ pub struct End {
 /// Parallel state (the top-level state's name, or for one nested in another
 /// Map or Parallel, the path to it: `Outer/2/Inner`), its index, its output.
 pub type Progress = (String, u64, Value);
+
+/// What a suspension waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SuspensionKind {
+    /// A Wait state (its deadline is when it is due).
+    Wait,
+    /// A task token (`.waitForTaskToken`): SendTaskSuccess, SendTaskFailure.
+    TaskToken,
+    /// An activity task, until a worker reports on it.
+    Activity,
+    /// A child execution (`states:startExecution.sync`).
+    ChildExecution,
+    /// A Distributed Map's Map Run.
+    MapRun,
+}
+
+impl SuspensionKind {
+    pub const ALL: [SuspensionKind; 5] = [
+        SuspensionKind::Wait,
+        SuspensionKind::TaskToken,
+        SuspensionKind::Activity,
+        SuspensionKind::ChildExecution,
+        SuspensionKind::MapRun,
+    ];
+
+    /// How the store names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuspensionKind::Wait => "WAIT",
+            SuspensionKind::TaskToken => "TASK_TOKEN",
+            SuspensionKind::Activity => "ACTIVITY",
+            SuspensionKind::ChildExecution => "CHILD_EXECUTION",
+            SuspensionKind::MapRun => "MAP_RUN",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<SuspensionKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// How a suspension ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A result: SendTaskSuccess's output, a child's output; `null` for a
+    /// Wait that came due.
+    Succeeded(Value),
+    /// SendTaskFailure's (or a child's) error and cause.
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    /// Its deadline passed (`States.Timeout`).
+    TimedOut,
+    /// No heartbeat came in time (`States.HeartbeatTimeout`).
+    HeartbeatTimedOut,
+}
+
+impl Outcome {
+    /// As the store keeps it.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Outcome::Succeeded(v) => serde_json::json!({ "succeeded": v }),
+            Outcome::Failed { error, cause } => {
+                serde_json::json!({ "failed": { "error": error, "cause": cause } })
+            }
+            Outcome::TimedOut => serde_json::json!({ "timedOut": true }),
+            Outcome::HeartbeatTimedOut => serde_json::json!({ "heartbeatTimedOut": true }),
+        }
+    }
+
+    /// Read back from [`Outcome::to_json`]'s form.
+    pub fn from_json(value: &Value) -> Option<Outcome> {
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        if let Some(v) = value.get("succeeded") {
+            return Some(Outcome::Succeeded(v.clone()));
+        }
+        if let Some(f) = value.get("failed") {
+            return Some(Outcome::Failed {
+                error: text(f, "error"),
+                cause: text(f, "cause"),
+            });
+        }
+        if value.get("timedOut").is_some() {
+            return Some(Outcome::TimedOut);
+        }
+        value
+            .get("heartbeatTimedOut")
+            .map(|_| Outcome::HeartbeatTimedOut)
+    }
+}
+
+/// Something an execution waits on, durably: a Wait, a task token, an
+/// activity task, a child execution, a Map Run. A suspended execution may be
+/// parked (held by no runtime, no memory); delivering an outcome makes it due
+/// in the same transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suspension {
+    pub arn: String,
+    /// Which waiting point of the execution (stable across a crash: the same
+    /// state, visit and attempt give the same id).
+    pub id: String,
+    pub kind: SuspensionKind,
+    /// What a client reports with (a task token), unique in the store.
+    pub token: Option<String>,
+    /// When it times out (a Wait: when it is due).
+    pub deadline: Option<OffsetDateTime>,
+    /// `HeartbeatSeconds`: each heartbeat extends [`Self::heartbeat_deadline`] by it.
+    pub heartbeat_seconds: Option<u64>,
+    pub heartbeat_deadline: Option<OffsetDateTime>,
+    /// What it is about (an activity's ARN and input, a child's ARN, ...).
+    pub details: Value,
+    pub created: OffsetDateTime,
+    /// Set once, by whichever comes first: a delivery or a deadline.
+    pub outcome: Option<Outcome>,
+    pub closed: Option<OffsetDateTime>,
+}
+
+impl Suspension {
+    /// A new open suspension.
+    pub fn new(
+        arn: impl Into<String>,
+        id: impl Into<String>,
+        kind: SuspensionKind,
+        created: OffsetDateTime,
+    ) -> Suspension {
+        Suspension {
+            arn: arn.into(),
+            id: id.into(),
+            kind,
+            token: None,
+            deadline: None,
+            heartbeat_seconds: None,
+            heartbeat_deadline: None,
+            details: Value::Null,
+            created,
+            outcome: None,
+            closed: None,
+        }
+    }
+
+    /// When it must be looked at again without a delivery: the earlier of
+    /// its deadline and its heartbeat deadline.
+    pub fn due(&self) -> Option<OffsetDateTime> {
+        match (self.deadline, self.heartbeat_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The outcome its deadlines give at `now`, if one passed.
+    pub fn expired(&self, now: OffsetDateTime) -> Option<Outcome> {
+        if self.deadline.is_some_and(|d| d <= now) {
+            return Some(Outcome::TimedOut);
+        }
+        if self.heartbeat_deadline.is_some_and(|d| d <= now) {
+            return Some(Outcome::HeartbeatTimedOut);
+        }
+        None
+    }
+}
 
 /// What ListExecutions filters on.
 #[derive(Clone, Debug, Default)]
@@ -297,6 +460,11 @@ pub enum StoreError {
     ExecutionDoesNotExist(String),
     /// `ExecutionNotRedrivable`, with why.
     ExecutionNotRedrivable(String),
+    /// `TaskDoesNotExist`: no suspension holds this token.
+    TaskDoesNotExist(String),
+    /// `TaskTimedOut`: the task of this token already closed (it timed out,
+    /// or an outcome was delivered before).
+    TaskTimedOut(String),
     /// The writer no longer owns the execution (its lease was taken over, or the
     /// execution was stopped).
     NotOwner(String),
@@ -312,6 +480,8 @@ impl StoreError {
             StoreError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             StoreError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             StoreError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
+            StoreError::TaskDoesNotExist(_) => "TaskDoesNotExist",
+            StoreError::TaskTimedOut(_) => "TaskTimedOut",
             StoreError::NotOwner(_) => "ExecutionNotOwned",
             StoreError::Backend(_) => "StoreFailure",
         }
@@ -334,6 +504,8 @@ impl fmt::Display for StoreError {
                 write!(f, "ExecutionDoesNotExist: no execution {arn}")
             }
             StoreError::ExecutionNotRedrivable(why) => write!(f, "ExecutionNotRedrivable: {why}"),
+            StoreError::TaskDoesNotExist(why) => write!(f, "TaskDoesNotExist: {why}"),
+            StoreError::TaskTimedOut(why) => write!(f, "TaskTimedOut: {why}"),
             StoreError::NotOwner(arn) => write!(
                 f,
                 "this runtime no longer owns execution {arn} (stopped, or its lease was taken over)"
@@ -437,8 +609,59 @@ pub trait ExecutionStore: Send + Sync + 'static {
     -> StoreFuture<'a, ExecutionRecord>;
 
     /// Retention: deletes the executions that stopped before `stopped_before`
-    /// (with their history, progress and resources); how many.
+    /// (with their history, progress, resources and suspensions); how many.
     fn purge<'a>(&'a self, stopped_before: OffsetDateTime) -> StoreFuture<'a, u64>;
+
+    /// A waiting point of the engine: stores `suspension` with `write` (one
+    /// fenced write, as [`Self::write`]), unless one with its ARN and id is
+    /// stored already (the execution resumed there after a crash or park):
+    /// then that one, unchanged. Returns what is stored. With
+    /// [`Write::park_until`], the execution is released until then, or due at
+    /// once when the suspension named by [`Write::park_on`] has an outcome.
+    fn suspend<'a>(&'a self, write: Write, suspension: Suspension) -> StoreFuture<'a, Suspension>;
+
+    /// The suspension `id` of execution `arn`, if stored.
+    fn suspension<'a>(&'a self, arn: &'a str, id: &'a str) -> StoreFuture<'a, Option<Suspension>>;
+
+    /// Delivers `outcome` to the open suspension holding `token`
+    /// (SendTaskSuccess, SendTaskFailure); in the same transaction its
+    /// execution becomes due, and its ARN goes to every [`Self::wakeups`]
+    /// receiver (of every process sharing the store) once committed. Returns
+    /// the suspension. [`StoreError::TaskDoesNotExist`] for a token no
+    /// suspension holds, [`StoreError::TaskTimedOut`] for one already closed.
+    fn deliver<'a>(
+        &'a self,
+        token: &'a str,
+        outcome: Outcome,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Suspension>;
+
+    /// SendTaskHeartbeat: the open suspension holding `token` gets its
+    /// heartbeat deadline moved to `now` plus its heartbeat seconds. The same
+    /// errors as [`Self::deliver`].
+    fn heartbeat<'a>(&'a self, token: &'a str, now: OffsetDateTime) -> StoreFuture<'a, Suspension>;
+
+    /// Closes suspension `id` of `arn` with `outcome` (its deadline passed, a
+    /// Wait came due) unless an outcome was delivered first: returns the one
+    /// that stands.
+    fn resolve<'a>(
+        &'a self,
+        arn: &'a str,
+        id: &'a str,
+        outcome: Outcome,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Outcome>;
+
+    /// When the next parked execution of `workflows` becomes due (`None`:
+    /// none is parked).
+    fn next_due<'a>(&'a self, workflows: &'a [&'a str]) -> StoreFuture<'a, Option<OffsetDateTime>>;
+
+    /// The ARNs of executions that became due or got an outcome, as their
+    /// transaction commits: this process's deliveries and parks; with a shared
+    /// database, other processes' deliveries too (PostgreSQL's NOTIFY). An
+    /// empty ARN, or a lagging receiver, means some may have been missed: look
+    /// at every execution waiting.
+    fn wakeups(&self) -> tokio::sync::broadcast::Receiver<String>;
 }
 
 /// AWS keeps a closed execution for 90 days (see [`RuntimeBuilder::retention`](crate::exec::RuntimeBuilder::retention)).

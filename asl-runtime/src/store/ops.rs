@@ -212,6 +212,27 @@ pub(crate) enum Op {
     },
     Redrive(String, OffsetDateTime),
     Purge(OffsetDateTime),
+    Suspend(Box<Write>, Box<Suspension>),
+    Suspension {
+        arn: String,
+        id: String,
+    },
+    Deliver {
+        token: String,
+        outcome: Outcome,
+        now: OffsetDateTime,
+    },
+    Heartbeat {
+        token: String,
+        now: OffsetDateTime,
+    },
+    Resolve {
+        arn: String,
+        id: String,
+        outcome: Outcome,
+        now: OffsetDateTime,
+    },
+    NextDue(Vec<String>),
 }
 
 impl Op {
@@ -227,8 +248,15 @@ impl Op {
             | Op::Progress(arn)
             | Op::Resources(arn)
             | Op::Stop { arn, .. }
-            | Op::Redrive(arn, _) => Some(arn),
-            Op::Claim { .. } | Op::Renew { .. } | Op::List(..) | Op::Purge(_) => None,
+            | Op::Redrive(arn, _)
+            | Op::Suspension { arn, .. }
+            | Op::Resolve { arn, .. } => Some(arn),
+            Op::Suspend(write, _) => Some(&write.arn),
+            // By token: which execution is known only once read.
+            Op::Deliver { .. } | Op::Heartbeat { .. } => None,
+            Op::Claim { .. } | Op::Renew { .. } | Op::List(..) | Op::Purge(_) | Op::NextDue(_) => {
+                None
+            }
         }
     }
 }
@@ -247,6 +275,10 @@ pub(crate) enum Answer {
     Resources(Vec<CreatedResource>),
     Date(OffsetDateTime),
     Count(u64),
+    Suspension(Box<Suspension>),
+    MaybeSuspension(Option<Box<Suspension>>),
+    Outcome(Outcome),
+    Due(Option<OffsetDateTime>),
 }
 
 /// Runs `op` in `t`.
@@ -355,6 +387,197 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
             .await
             .map(|r| Answer::Record(Box::new(r))),
         Op::Purge(before) => purge(t, *before).await.map(Answer::Count),
+        Op::Suspend(write, suspension) => suspend(t, write, suspension)
+            .await
+            .map(|s| Answer::Suspension(Box::new(s))),
+        Op::Suspension { arn, id } => find_suspension(t, arn, id, "")
+            .await
+            .map(|s| Answer::MaybeSuspension(s.map(Box::new))),
+        Op::Deliver {
+            token,
+            outcome,
+            now,
+        } => deliver(t, token, Some(outcome), *now)
+            .await
+            .map(|s| Answer::Suspension(Box::new(s))),
+        Op::Heartbeat { token, now } => deliver(t, token, None, *now)
+            .await
+            .map(|s| Answer::Suspension(Box::new(s))),
+        Op::Resolve {
+            arn,
+            id,
+            outcome,
+            now,
+        } => resolve(t, arn, id, outcome, *now)
+            .await
+            .map(Answer::Outcome),
+        Op::NextDue(workflows) => {
+            let params = workflows.iter().map(Sql::from).collect();
+            let rows = t.query(&schema::next_due(workflows.len()), params).await?;
+            let due = rows.first().map(|r| r.int(0)).transpose()?.flatten();
+            Ok(Answer::Due(due.map(from_millis)))
+        }
+    }
+}
+
+async fn find_suspension<T: Tx>(
+    t: &T,
+    arn: &str,
+    id: &str,
+    lock: &str,
+) -> Result<Option<Suspension>, StoreError> {
+    let statement = format!(
+        "{} {lock}",
+        schema::select_suspension("arn = $1 AND id = $2")
+    );
+    let rows = t.query(&statement, vec![arn.into(), id.into()]).await?;
+    rows.first().map(schema::decode_suspension).transpose()
+}
+
+/// The engine's waiting point: the write (fenced), then the suspension unless
+/// one with its id is stored, then what is stored.
+async fn suspend<T: Tx>(
+    t: &T,
+    write: &Write,
+    suspension: &Suspension,
+) -> Result<Suspension, StoreError> {
+    let s = suspension;
+    let insert = (
+        schema::INSERT_SUSPENSION,
+        vec![
+            s.arn.as_str().into(),
+            s.id.as_str().into(),
+            s.kind.as_str().into(),
+            s.token.clone().into(),
+            s.deadline.map(to_millis).into(),
+            s.heartbeat_seconds.into(),
+            s.heartbeat_deadline.map(to_millis).into(),
+            schema::text(&s.details).into(),
+            to_millis(s.created).into(),
+        ],
+    );
+    apply_write_with(t, write, Some(insert)).await?;
+    find_suspension(t, &s.arn, &s.id, "")
+        .await?
+        .ok_or_else(|| StoreError::Backend(format!("suspension {} of {} vanished", s.id, s.arn)))
+}
+
+/// A delivery (`outcome`) or a heartbeat (`None`) to the suspension holding
+/// `token`: refused before anything is written when the token is unknown or
+/// its task closed.
+async fn deliver<T: Tx>(
+    t: &T,
+    token: &str,
+    outcome: Option<&Outcome>,
+    now: OffsetDateTime,
+) -> Result<Suspension, StoreError> {
+    let dialect = t.dialect();
+    let statement = format!(
+        "{} {}",
+        schema::select_suspension("token = $1"),
+        dialect.for_update()
+    );
+    let rows = t.query(&statement, vec![token.into()]).await?;
+    let Some(mut s) = rows.first().map(schema::decode_suspension).transpose()? else {
+        return Err(StoreError::TaskDoesNotExist(
+            "no task has this token".to_string(),
+        ));
+    };
+    let closed = || {
+        StoreError::TaskTimedOut(format!(
+            "the task of this token (execution {}) is closed",
+            s.arn
+        ))
+    };
+    if s.outcome.is_some() || s.expired(now).is_some() {
+        return Err(closed());
+    }
+    let arn = s.arn.clone();
+    let running = match outcome {
+        // Locks the execution's row; none when it no longer runs.
+        Some(_) => {
+            t.execute(
+                &schema::MAKE_DUE.replace("{now}", dialect.now()),
+                vec![arn.as_str().into()],
+            )
+            .await?
+                > 0
+        }
+        None => find(t, &arn, "")
+            .await?
+            .is_some_and(|r| r.status == ExecutionStatus::Running),
+    };
+    if !running {
+        return Err(closed());
+    }
+    match outcome {
+        Some(outcome) => {
+            t.execute(
+                schema::CLOSE_SUSPENSION,
+                vec![
+                    arn.as_str().into(),
+                    s.id.as_str().into(),
+                    schema::text(&outcome.to_json()).into(),
+                    to_millis(now).into(),
+                ],
+            )
+            .await?;
+            s.outcome = Some(outcome.clone());
+            s.closed = Some(now);
+        }
+        None => {
+            if let Some(seconds) = s.heartbeat_seconds {
+                let until = now + time::Duration::seconds(seconds as i64);
+                t.execute(
+                    schema::HEARTBEAT,
+                    vec![
+                        arn.as_str().into(),
+                        s.id.as_str().into(),
+                        to_millis(until).into(),
+                    ],
+                )
+                .await?;
+                s.heartbeat_deadline = Some(until);
+            }
+        }
+    }
+    if outcome.is_some() && dialect == Dialect::Postgres {
+        t.execute(schema::NOTIFY, vec![arn.as_str().into()]).await?;
+    }
+    Ok(s)
+}
+
+/// The engine closes a suspension (a deadline passed, a Wait came due)
+/// unless a delivery closed it first: the outcome that stands.
+async fn resolve<T: Tx>(
+    t: &T,
+    arn: &str,
+    id: &str,
+    outcome: &Outcome,
+    now: OffsetDateTime,
+) -> Result<Outcome, StoreError> {
+    let closed = t
+        .execute(
+            schema::CLOSE_SUSPENSION,
+            vec![
+                arn.into(),
+                id.into(),
+                schema::text(&outcome.to_json()).into(),
+                to_millis(now).into(),
+            ],
+        )
+        .await?;
+    if closed > 0 {
+        return Ok(outcome.clone());
+    }
+    match find_suspension(t, arn, id, "").await? {
+        Some(Suspension {
+            outcome: Some(stands),
+            ..
+        }) => Ok(stands),
+        _ => Err(StoreError::Backend(format!(
+            "execution {arn} has no suspension {id}"
+        ))),
     }
 }
 
@@ -452,6 +675,15 @@ async fn insert<T: Tx>(
 /// One write of the engine: the fence first, alone, then everything else sent
 /// at once (one round trip on PostgreSQL), all under the row lock the fence took.
 async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
+    apply_write_with(t, write, None).await
+}
+
+/// [`apply_write`] with one more statement, run first after the fence.
+async fn apply_write_with<T: Tx>(
+    t: &T,
+    write: &Write,
+    first: Option<(&str, Vec<Sql>)>,
+) -> Result<(), StoreError> {
     let arn = write.arn.as_str();
     let fenced = if write.owner.is_empty() {
         t.query(
@@ -474,7 +706,7 @@ async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
     if fenced.is_empty() {
         return Err(StoreError::NotOwner(write.arn.clone()));
     }
-    let mut statements: Vec<(&str, Vec<Sql>)> = Vec::new();
+    let mut statements: Vec<(&str, Vec<Sql>)> = first.into_iter().collect();
     if write.clear_progress {
         statements.push((schema::CLEAR_PROGRESS, vec![arn.into()]));
     }
@@ -490,7 +722,6 @@ async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
                     .unwrap_or_else(|_| "[]".into())
                     .into(),
                 p.entered_event_id.into(),
-                p.wait_until.map(to_millis).into(),
             ],
         ));
     }
@@ -534,8 +765,19 @@ async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
                 to_millis(end.date).into(),
             ],
         ));
-    } else if let Some(until) = write.park_until {
-        statements.push((schema::PARK, vec![arn.into(), to_millis(until).into()]));
+    }
+    let park = schema::PARK.replace("{now}", t.dialect().now());
+    if write.end.is_none()
+        && let Some(until) = write.park_until
+    {
+        statements.push((
+            &park,
+            vec![
+                arn.into(),
+                to_millis(until).into(),
+                write.park_on.clone().into(),
+            ],
+        ));
     }
     try_join_all(
         statements
@@ -733,10 +975,16 @@ macro_rules! execution_store {
             }
 
             fn write<'a>(&'a self, write: Write) -> StoreFuture<'a, ()> {
+                let parked = write.park_until.is_some().then(|| write.arn.clone());
                 let future = self.submit($crate::store::ops::Op::Write(Box::new(write)));
                 Box::pin(async move {
                     match future.await? {
-                        $crate::store::ops::Answer::Done => Ok(()),
+                        $crate::store::ops::Answer::Done => {
+                            if let Some(arn) = parked {
+                                let _ = self.wakes.send(arn);
+                            }
+                            Ok(())
+                        }
                         other => Err($crate::store::ops::unexpected(other)),
                     }
                 })
@@ -869,6 +1117,119 @@ macro_rules! execution_store {
                     self.submit($crate::store::ops::Op::Purge(stopped_before)),
                     Count
                 )
+            }
+
+            fn suspend<'a>(
+                &'a self,
+                write: Write,
+                suspension: Suspension,
+            ) -> StoreFuture<'a, Suspension> {
+                let parked = write.park_until.is_some().then(|| write.arn.clone());
+                let future = self.submit($crate::store::ops::Op::Suspend(
+                    Box::new(write),
+                    Box::new(suspension),
+                ));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Suspension(s) => {
+                            if let Some(arn) = parked {
+                                let _ = self.wakes.send(arn);
+                            }
+                            Ok(*s)
+                        }
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn suspension<'a>(
+                &'a self,
+                arn: &'a str,
+                id: &'a str,
+            ) -> StoreFuture<'a, Option<Suspension>> {
+                let future = self.submit($crate::store::ops::Op::Suspension {
+                    arn: arn.to_string(),
+                    id: id.to_string(),
+                });
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MaybeSuspension(s) => Ok(s.map(|s| *s)),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn deliver<'a>(
+                &'a self,
+                token: &'a str,
+                outcome: Outcome,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, Suspension> {
+                let future = self.submit($crate::store::ops::Op::Deliver {
+                    token: token.to_string(),
+                    outcome,
+                    now,
+                });
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Suspension(s) => {
+                            let _ = self.wakes.send(s.arn.clone());
+                            Ok(*s)
+                        }
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn heartbeat<'a>(
+                &'a self,
+                token: &'a str,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, Suspension> {
+                let future = self.submit($crate::store::ops::Op::Heartbeat {
+                    token: token.to_string(),
+                    now,
+                });
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Suspension(s) => Ok(*s),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn resolve<'a>(
+                &'a self,
+                arn: &'a str,
+                id: &'a str,
+                outcome: Outcome,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, Outcome> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Resolve {
+                        arn: arn.to_string(),
+                        id: id.to_string(),
+                        outcome,
+                        now,
+                    }),
+                    Outcome
+                )
+            }
+
+            fn next_due<'a>(
+                &'a self,
+                workflows: &'a [&'a str],
+            ) -> StoreFuture<'a, Option<OffsetDateTime>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::NextDue(
+                        workflows.iter().map(|w| w.to_string()).collect()
+                    )),
+                    Due
+                )
+            }
+
+            fn wakeups(&self) -> ::tokio::sync::broadcast::Receiver<String> {
+                self.wakes.subscribe()
             }
         }
     };

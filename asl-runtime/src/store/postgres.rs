@@ -20,9 +20,10 @@ use std::collections::HashMap;
 use std::error::Error as _;
 use std::sync::Mutex;
 
-use tokio::sync::{mpsc, oneshot};
+use futures_util::StreamExt;
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{Client, Config, NoTls, Statement, Transaction};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement, Transaction};
 
 use super::ops::{self, Answer, Dialect, Op, Sql, SqlRow, Tx};
 use super::*;
@@ -43,6 +44,16 @@ type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
 /// ```
 pub struct PostgresStore {
     jobs: mpsc::UnboundedSender<Job>,
+    /// Deliveries of this process and (through LISTEN) of every other.
+    wakes: broadcast::Sender<String>,
+    /// The LISTEN connection's task, which ends with the store.
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
 }
 
 impl fmt::Debug for PostgresStore {
@@ -123,8 +134,14 @@ impl PostgresStore {
         .map_err(|e| StoreError::Backend(format!("cannot create the tables: {e}")))?;
         tx.commit().await.map_err(pg)?;
         let (jobs, queue) = mpsc::unbounded_channel();
+        let (wakes, _) = broadcast::channel(4096);
+        let listener = tokio::spawn(listen(config.clone(), wakes.clone()));
         tokio::spawn(writer(client, config, queue));
-        Ok(PostgresStore { jobs })
+        Ok(PostgresStore {
+            jobs,
+            wakes,
+            listener,
+        })
     }
 
     fn submit(&self, op: Op) -> StoreFuture<'static, Answer> {
@@ -142,6 +159,59 @@ impl PostgresStore {
 }
 
 ops::execution_store!(PostgresStore);
+
+/// The LISTEN connection: every notification on the wake channel (an ARN,
+/// sent at commit by a delivery in any process) goes to the store's
+/// [`ExecutionStore::wakeups`] receivers. When the connection drops, it is
+/// opened again, and an empty ARN tells receivers that they may have missed
+/// some.
+async fn listen(config: Config, wakes: broadcast::Sender<String>) {
+    let mut backoff = std::time::Duration::from_millis(100);
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let forward = wakes.clone();
+                let messages = tokio::spawn(async move {
+                    let mut messages =
+                        futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(message) = messages.next().await {
+                        match message {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                let _ = forward.send(n.payload().to_string());
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(target: "asl::store", "PostgreSQL LISTEN connection: {}", describe(&e));
+                                break;
+                            }
+                        }
+                    }
+                });
+                let listening = client
+                    .batch_execute(&format!("LISTEN {}", super::schema::WAKE_CHANNEL))
+                    .await;
+                match listening {
+                    Ok(()) => {
+                        backoff = std::time::Duration::from_millis(100);
+                        // Whatever was sent while no connection listened.
+                        let _ = wakes.send(String::new());
+                        let _ = messages.await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "asl::store", "cannot LISTEN: {}", describe(&e));
+                        messages.abort();
+                    }
+                }
+                drop(client);
+            }
+            Err(e) => {
+                tracing::debug!(target: "asl::store", "cannot open the LISTEN connection: {}", describe(&e));
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+    }
+}
 
 /// The writer task: group after group until every handle is gone.
 async fn writer(mut client: Client, config: Config, mut queue: mpsc::UnboundedReceiver<Job>) {

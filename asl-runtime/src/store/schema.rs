@@ -12,7 +12,7 @@ use super::*;
 /// The schema version this code writes. A database of an older version is
 /// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
 /// version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
 /// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
@@ -36,7 +36,6 @@ pub(crate) const TABLES: &[&str] = &[
     variables TEXT,
     retries TEXT,
     entered_event_id BIGINT,
-    wait_until BIGINT,
     next_event_id BIGINT NOT NULL,
     owner TEXT,
     lease_until BIGINT,
@@ -60,6 +59,7 @@ pub(crate) const TABLES: &[&str] = &[
     output TEXT NOT NULL,
     PRIMARY KEY (arn, state, idx)
 )",
+    SUSPENSIONS,
     "CREATE TABLE IF NOT EXISTS asl_resources (
     arn TEXT NOT NULL,
     seq BIGINT NOT NULL,
@@ -70,9 +70,27 @@ pub(crate) const TABLES: &[&str] = &[
 )",
 ];
 
-/// The indexes of every query the engine and the API run: claims (running
-/// executions of a workflow, by due time), listing (by workflow, status and
-/// start date), retention (by stop date).
+/// What executions wait on (see [`Suspension`]): at most one row per waiting
+/// point (`id`), closed by the first outcome.
+const SUSPENSIONS: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
+    arn TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    token TEXT,
+    deadline BIGINT,
+    heartbeat_seconds BIGINT,
+    heartbeat_deadline BIGINT,
+    details TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    outcome TEXT,
+    closed BIGINT,
+    PRIMARY KEY (arn, id)
+)";
+
+/// The indexes of every query the engine and the API run: claims and the
+/// next due wakeup (running executions of a workflow, by due time), listing
+/// (by workflow, status and start date), retention (by stop date), deliveries
+/// (a suspension by its token).
 pub(crate) const INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS asl_executions_claimable ON asl_executions (workflow, wake_at) \
      WHERE status = 'RUNNING'",
@@ -80,15 +98,28 @@ pub(crate) const INDEXES: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS asl_executions_started ON asl_executions (start_date)",
     "CREATE INDEX IF NOT EXISTS asl_executions_stopped ON asl_executions (stop_date) \
      WHERE stop_date IS NOT NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS asl_suspensions_token ON asl_suspensions (token) \
+     WHERE token IS NOT NULL",
 ];
 
 /// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
 /// `v + 1`. Version 1 (no `asl_schema` table) had no fencing epoch and one
-/// index on (status, workflow).
-pub(crate) const MIGRATIONS: &[&[&str]] = &[&[
-    "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
-    "DROP INDEX IF EXISTS asl_executions_by_status",
-]];
+/// index on (status, workflow); version 2 kept a top-level Wait's due time in
+/// the execution (`wait_until`), where version 3 has a suspension.
+pub(crate) const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
+        "DROP INDEX IF EXISTS asl_executions_by_status",
+    ],
+    &[
+        SUSPENSIONS,
+        "INSERT INTO asl_suspensions (arn, id, kind, deadline, details, created) \
+         SELECT arn, state || '@' || CAST(entered_event_id AS TEXT), 'WAIT', wait_until, 'null', \
+         start_date FROM asl_executions \
+         WHERE status = 'RUNNING' AND wait_until IS NOT NULL AND entered_event_id IS NOT NULL",
+        "ALTER TABLE asl_executions DROP COLUMN wait_until",
+    ],
+];
 
 pub(crate) const SCHEMA_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS asl_schema (version BIGINT NOT NULL)";
@@ -99,8 +130,8 @@ pub(crate) const SCHEMA_SET: &str = "INSERT INTO asl_schema (version) VALUES ($1
 /// The columns [`decode`] reads, in its order.
 pub(crate) const COLUMNS: &str = "arn, name, workflow, definition_hash, status, input, output, \
     error, cause, start_date, stop_date, redrive_count, redrive_date, state, state_input, \
-    variables, retries, entered_event_id, wait_until, next_event_id, owner, lease_until, \
-    wake_at, cleanup, epoch";
+    variables, retries, entered_event_id, next_event_id, owner, lease_until, wake_at, cleanup, \
+    epoch";
 
 /// `$15`: the lease in milliseconds, counted from the database's clock (`{now}`).
 pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow, \
@@ -122,13 +153,44 @@ pub(crate) const UNFENCED: &str =
     "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1 RETURNING arn";
 
 pub(crate) const SET_POSITION: &str = "UPDATE asl_executions SET state = $2, state_input = $3, \
-    variables = $4, retries = $5, entered_event_id = $6, wait_until = $7 WHERE arn = $1";
+    variables = $4, retries = $5, entered_event_id = $6 WHERE arn = $1";
 
 pub(crate) const SET_END: &str = "UPDATE asl_executions SET status = $2, output = $3, error = $4, \
     cause = $5, stop_date = $6, owner = NULL, lease_until = NULL, wake_at = NULL WHERE arn = $1";
 
-pub(crate) const PARK: &str =
-    "UPDATE asl_executions SET owner = NULL, lease_until = NULL, wake_at = $2 WHERE arn = $1";
+/// Releases the execution until `$2`, or until `{now}` when the suspension
+/// `$3` it waits on has its outcome already (delivered while it was held).
+pub(crate) const PARK: &str = "UPDATE asl_executions SET owner = NULL, lease_until = NULL, \
+    wake_at = CASE WHEN EXISTS (SELECT 1 FROM asl_suspensions \
+    WHERE arn = $1 AND id = $3 AND outcome IS NOT NULL) THEN {now} ELSE $2 END WHERE arn = $1";
+
+/// The columns [`decode_suspension`] reads, in its order.
+pub(crate) const SUSPENSION_COLUMNS: &str = "arn, id, kind, token, deadline, heartbeat_seconds, \
+    heartbeat_deadline, details, created, outcome, closed";
+
+pub(crate) const INSERT_SUSPENSION: &str = "INSERT INTO asl_suspensions (arn, id, kind, token, \
+    deadline, heartbeat_seconds, heartbeat_deadline, details, created) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (arn, id) DO NOTHING";
+
+/// Closes a suspension with outcome `$3` at `$4`, unless it has one.
+pub(crate) const CLOSE_SUSPENSION: &str = "UPDATE asl_suspensions SET outcome = $3, closed = $4 \
+    WHERE arn = $1 AND id = $2 AND outcome IS NULL";
+
+pub(crate) const HEARTBEAT: &str = "UPDATE asl_suspensions SET heartbeat_deadline = $3 \
+    WHERE arn = $1 AND id = $2 AND outcome IS NULL";
+
+/// A delivery makes its execution due: now when it is parked (unowned); its
+/// owner, when held, is woken by the notification. Locks the row either way,
+/// so a park of the owner cannot miss the outcome. No row: not RUNNING.
+pub(crate) const MAKE_DUE: &str = "UPDATE asl_executions \
+    SET wake_at = CASE WHEN owner IS NULL THEN {now} ELSE wake_at END \
+    WHERE arn = $1 AND status = 'RUNNING'";
+
+/// PostgreSQL: tells every listening process (at commit) that `$1` has news.
+pub(crate) const NOTIFY: &str = "SELECT pg_notify('asl_wake', $1)";
+
+/// The channel [`NOTIFY`] sends on.
+pub(crate) const WAKE_CHANNEL: &str = "asl_wake";
 
 pub(crate) const INSERT_PROGRESS: &str = "INSERT INTO asl_progress (arn, state, idx, output) \
     VALUES ($1, $2, $3, $4) ON CONFLICT (arn, state, idx) DO UPDATE SET output = excluded.output";
@@ -168,10 +230,11 @@ pub(crate) const STOP: &str = "UPDATE asl_executions SET status = 'ABORTED', err
 pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', output = NULL, \
     error = NULL, cause = NULL, stop_date = NULL, redrive_count = redrive_count + 1, \
     redrive_date = $2, owner = NULL, lease_until = NULL, wake_at = NULL, retries = '[]', \
-    entered_event_id = NULL, wait_until = NULL, next_event_id = $3 WHERE arn = $1";
+    entered_event_id = NULL, next_event_id = $3 WHERE arn = $1";
 
-pub(crate) const FORGET: [&str; 4] = [
+pub(crate) const FORGET: [&str; 5] = [
     "DELETE FROM asl_events WHERE arn = $1",
+    "DELETE FROM asl_suspensions WHERE arn = $1",
     "DELETE FROM asl_progress WHERE arn = $1",
     "DELETE FROM asl_resources WHERE arn = $1",
     "DELETE FROM asl_executions WHERE arn = $1",
@@ -204,6 +267,24 @@ pub(crate) fn claimable(workflows: usize, now: &str, suffix: &str) -> String {
          AND (wake_at IS NULL OR wake_at <= {now}) \
          ORDER BY COALESCE(wake_at, start_date) LIMIT $2 {suffix}"
     )
+}
+
+/// The earliest due time of a parked execution of the workflows `$1...`.
+pub(crate) fn next_due(workflows: usize) -> String {
+    let list = (0..workflows)
+        .map(|i| format!("${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let list = if list.is_empty() { "NULL".into() } else { list };
+    format!(
+        "SELECT MIN(wake_at) FROM asl_executions WHERE status = 'RUNNING' \
+         AND workflow IN ({list}) AND wake_at IS NOT NULL"
+    )
+}
+
+/// `SELECT <suspension columns> FROM asl_suspensions WHERE <filter>`.
+pub(crate) fn select_suspension(filter: &str) -> String {
+    format!("SELECT {SUSPENSION_COLUMNS} FROM asl_suspensions WHERE {filter}")
 }
 
 /// ListExecutions' statement for `filter` (parameters: workflow, then status, as present).
@@ -259,7 +340,6 @@ pub(crate) fn decode(row: &impl Row) -> Result<ExecutionRecord, StoreError> {
                 .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or_default(),
             entered_event_id: row.int(17)?.map(|n| n as u64),
-            wait_until: row.int(18)?.map(from_millis),
         }),
     };
     Ok(ExecutionRecord {
@@ -277,12 +357,39 @@ pub(crate) fn decode(row: &impl Row) -> Result<ExecutionRecord, StoreError> {
         redrive_count: row.int(11)?.unwrap_or(0) as u32,
         redrive_date: row.int(12)?.map(from_millis),
         position,
-        next_event_id: required(row.int(19)?, "next_event_id")? as u64,
-        owner: row.text(20)?,
-        lease_until: row.int(21)?.map(from_millis),
-        wake_at: row.int(22)?.map(from_millis),
-        cleanup: row.boolean(23)?,
-        epoch: row.int(24)?.unwrap_or(0) as u64,
+        next_event_id: required(row.int(18)?, "next_event_id")? as u64,
+        owner: row.text(19)?,
+        lease_until: row.int(20)?.map(from_millis),
+        wake_at: row.int(21)?.map(from_millis),
+        cleanup: row.boolean(22)?,
+        epoch: row.int(23)?.unwrap_or(0) as u64,
+    })
+}
+
+/// A [`Suspension`] from a row of [`SUSPENSION_COLUMNS`].
+pub(crate) fn decode_suspension(row: &impl Row) -> Result<Suspension, StoreError> {
+    let kind_text = required(row.text(2)?, "kind")?;
+    let kind = SuspensionKind::parse(&kind_text)
+        .ok_or_else(|| StoreError::Backend(format!("unknown suspension kind {kind_text}")))?;
+    let outcome = match json(row.text(9)?, "outcome")? {
+        None => None,
+        Some(v) => Some(
+            Outcome::from_json(&v)
+                .ok_or_else(|| StoreError::Backend(format!("unknown outcome {v}")))?,
+        ),
+    };
+    Ok(Suspension {
+        arn: required(row.text(0)?, "arn")?,
+        id: required(row.text(1)?, "id")?,
+        kind,
+        token: row.text(3)?,
+        deadline: row.int(4)?.map(from_millis),
+        heartbeat_seconds: row.int(5)?.map(|n| n as u64),
+        heartbeat_deadline: row.int(6)?.map(from_millis),
+        details: json(row.text(7)?, "details")?.unwrap_or(Value::Null),
+        created: from_millis(required(row.int(8)?, "created")?),
+        outcome,
+        closed: row.int(10)?.map(from_millis),
     })
 }
 

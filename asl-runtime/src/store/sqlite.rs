@@ -39,6 +39,9 @@ const MAX_GROUP: usize = 1024;
 pub struct SqliteStore {
     jobs: mpsc::Sender<Job>,
     path: String,
+    /// This process's deliveries and parks (one process owns the file's
+    /// executions at a time, so nothing comes from elsewhere but claims).
+    wakes: tokio::sync::broadcast::Sender<String>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -73,7 +76,12 @@ impl SqliteStore {
             .name("asl-sqlite".into())
             .spawn(move || writer(conn, queue))
             .map_err(|e| StoreError::Backend(format!("cannot start the store's thread: {e}")))?;
-        Ok(SqliteStore { jobs, path: shown })
+        let (wakes, _) = tokio::sync::broadcast::channel(4096);
+        Ok(SqliteStore {
+            jobs,
+            path: shown,
+            wakes,
+        })
     }
 
     /// Queues `op` for the writer thread.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use asl::runtime::exec::{ExecutionOptions, Runtime};
 use asl::runtime::store::{
     ExecutionStatus, ExecutionStore, ListFilter, PostgresStore, SqliteStore, StoredEvent,
+    SuspensionKind,
 };
 use asl::runtime::task::handler_fn;
 use asl::runtime::{Error, Value};
@@ -27,6 +28,11 @@ asl::asl!(
         "arn:aws:lambda:us-east-1:123456789012:function:item",
         "arn:aws:lambda:us-east-1:123456789012:function:branch"
     ]
+);
+
+asl::asl!(
+    NestedWait = "tests/fixtures/nested-wait.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
 );
 
 const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:work";
@@ -56,12 +62,21 @@ impl Controls {
 }
 
 fn runtime(store: Arc<dyn ExecutionStore>, controls: &Arc<Controls>, owner: &str) -> Runtime {
+    runtime_polling(store, controls, owner, Duration::from_millis(50))
+}
+
+fn runtime_polling(
+    store: Arc<dyn ExecutionStore>,
+    controls: &Arc<Controls>,
+    owner: &str,
+    poll: Duration,
+) -> Runtime {
     let (work, item, branch) = (controls.clone(), controls.clone(), controls.clone());
     Runtime::builder()
         .shared_store(store)
         .owner(owner)
         .lease(Duration::from_millis(600))
-        .poll_interval(Duration::from_millis(50))
+        .poll_interval(poll)
         .park_waits_longer_than(Duration::from_millis(500))
         .handler(
             WORK,
@@ -384,7 +399,7 @@ fn a_long_wait_is_parked_in_the_store() {
     let store = sqlite("park");
     let controls = Arc::new(Controls::default());
     tokio_runtime().block_on(async {
-        let rt = runtime(store, &controls, "a");
+        let rt = runtime(store.clone(), &controls, "a");
         let started = rt
             .start_execution::<Durable>(
                 json!({"marker": "m", "pause": 2}),
@@ -405,15 +420,155 @@ fn a_long_wait_is_parked_in_the_store() {
         assert_eq!(parked.owner, None);
         let position = parked.position.unwrap();
         assert_eq!(position.state, "Pause");
-        assert_eq!(position.wait_until, parked.wake_at);
+        // What it waits on is a suspension, due when the execution wakes.
+        let entered = position.entered_event_id.unwrap();
+        let wait = store
+            .suspension(&arn, &format!("Pause@{entered}"))
+            .await
+            .unwrap()
+            .expect("the Wait's suspension");
+        assert_eq!(wait.kind, SuspensionKind::Wait);
+        assert_eq!(wait.deadline, parked.wake_at);
         let record = rt.wait_for_execution(&arn).await.unwrap();
         assert_eq!(record.status, ExecutionStatus::Succeeded);
-        assert!(record.stop_date.unwrap() >= position.wait_until.unwrap());
+        assert!(record.stop_date.unwrap() >= wait.deadline.unwrap());
         let history = rt.get_execution_history(&arn).await.unwrap();
         assert_ids_in_order(&history);
         assert_eq!(count(&history, "WaitStateEntered", Some("Pause")), 1);
         assert_eq!(count(&history, "WaitStateExited", Some("Pause")), 1);
     });
+}
+
+/// A parked Wait is woken when it is due, by the runtime that knows the
+/// next due time, not by polling: with an hour between polls, the execution
+/// still ends; on PostgreSQL the runtime that wakes it is another process's
+/// (the one that parked it is gone), which learns the due time from the store.
+fn a_parked_wait_wakes_when_due_without_polling(store: StoreFactory) {
+    let controls = Arc::new(Controls::default());
+    let hour = Duration::from_secs(3600);
+    tokio_runtime().block_on(async {
+        let parker = runtime_polling(store().await, &controls, "parker", hour);
+        let arn = parker
+            .start_execution::<Durable>(
+                json!({"marker": "m", "pause": 2}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap()
+            .execution_arn;
+        loop {
+            let r = parker.describe_execution(&arn).await.unwrap();
+            if r.wake_at.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        drop(parker);
+        let waker = runtime_polling(store().await, &controls, "waker", hour);
+        let resumed = waker.resume::<Durable>().await.unwrap();
+        assert!(resumed.resumed.is_empty(), "not due yet: {resumed:?}");
+        let record = tokio::time::timeout(Duration::from_secs(60), waker.wait_for_execution(&arn))
+            .await
+            .expect("woken when due, not at the next poll an hour later")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        let history = waker.get_execution_history(&arn).await.unwrap();
+        assert_ids_in_order(&history);
+        assert_eq!(count(&history, "WaitStateExited", Some("Pause")), 1);
+    });
+}
+
+#[test]
+fn sqlite_a_parked_wait_wakes_when_due_without_polling() {
+    let path = sqlite_path("wake");
+    a_parked_wait_wakes_when_due_without_polling(Box::new(move || {
+        let store: Arc<dyn ExecutionStore> =
+            Arc::new(SqliteStore::open(&path).expect("the store opens"));
+        Box::pin(async move { store })
+    }));
+}
+
+#[test]
+fn postgres_a_parked_wait_wakes_when_due_without_polling() {
+    let Some(url) = postgres_url("durable_wake") else {
+        return;
+    };
+    a_parked_wait_wakes_when_due_without_polling(Box::new(move || {
+        let url = url.clone();
+        Box::pin(async move {
+            Arc::new(
+                PostgresStore::connect(&url)
+                    .await
+                    .expect("PostgreSQL answers"),
+            ) as Arc<dyn ExecutionStore>
+        })
+    }));
+}
+
+/// A Wait inside Map iterations is a suspension too: a process killed while
+/// the iterations wait leaves each one's due time in the store, and the
+/// process that resumes the execution finds the same suspensions (one per
+/// iteration, same deadlines) instead of starting the waits over.
+#[test]
+fn a_wait_inside_a_map_keeps_its_due_time_across_a_crash() {
+    let path = sqlite_path("nested-wait");
+    let controls = Arc::new(Controls::default());
+    let ids = ["Each/0/Hold@v1", "Each/1/Hold@v1"];
+    let first = tokio_runtime();
+    let (arn, before) = first.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = runtime(store.clone(), &controls, "a");
+        let arn = rt
+            .start_execution::<NestedWait>(
+                json!({"items": [1, 2], "pause": 2}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap()
+            .execution_arn;
+        let mut before = Vec::new();
+        for id in ids {
+            loop {
+                if let Some(s) = store.suspension(&arn, id).await.unwrap() {
+                    before.push(s);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        (arn, before)
+    });
+    first.shutdown_background();
+    assert_eq!(controls.calls("item:"), 0, "killed while the iterations wait");
+
+    let second = tokio_runtime();
+    second.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = runtime(store.clone(), &controls, "b");
+        rt.resume::<NestedWait>().await.unwrap();
+        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
+            .await
+            .expect("the execution finishes")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        assert_eq!(record.output, Some(json!([{"item": 1}, {"item": 2}])));
+        for (id, before) in ids.iter().zip(&before) {
+            let after = store.suspension(&arn, id).await.unwrap().unwrap();
+            assert_eq!(after.deadline, before.deadline, "{id} kept its due time");
+        }
+        let rows: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM asl_suspensions WHERE arn = ?1",
+                [&arn],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 2, "one suspension per iteration, none started over");
+        assert!(record.stop_date.unwrap() >= before[0].deadline.unwrap());
+        assert_eq!(controls.calls("item:"), 2);
+    });
+    second.shutdown_background();
 }
 
 #[test]

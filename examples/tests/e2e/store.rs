@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asl::runtime::store::{
-    End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, Position, PostgresStore,
-    SqliteStore, StoreError, StoredEvent, Write,
+    End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, Outcome, Position,
+    PostgresStore, SqliteStore, StoreError, StoredEvent, Suspension, SuspensionKind, Write,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -183,10 +183,218 @@ async fn a_stop_is_never_overwritten_by_an_end(store: &dyn ExecutionStore) {
     assert_eq!(ids, [1, 2]);
 }
 
+fn token_wait(r: &ExecutionRecord, id: &str, token: &str) -> Suspension {
+    let now = millis(OffsetDateTime::now_utc());
+    let mut s = Suspension::new(r.arn.clone(), id, SuspensionKind::TaskToken, now);
+    s.token = Some(token.to_string());
+    s.deadline = Some(now + Duration::from_secs(3600));
+    s.heartbeat_seconds = Some(60);
+    s.heartbeat_deadline = Some(now + Duration::from_secs(60));
+    s.details = json!({"resource": "arn:aws:states:::lambda:invoke.waitForTaskToken"});
+    s
+}
+
+/// A suspension is stored once per waiting point: a second suspend of the
+/// same id (a resumed execution) gets the first one back, token included; a
+/// suspend is a fenced write like any other.
+async fn a_suspension_is_stored_once_per_waiting_point(store: &dyn ExecutionStore) {
+    let r = record(&unique("suspend"), "me", Duration::from_secs(30));
+    store
+        .insert(&r, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    let first = token_wait(&r, "Call@2", &unique("token-a"));
+    let stored = store
+        .suspend(
+            write(&r, "me", 1, vec![event(2, "TaskStateEntered")]),
+            first.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored, first);
+    let again = store
+        .suspend(
+            write(&r, "me", 1, Vec::new()),
+            token_wait(&r, "Call@2", "other"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.token, first.token, "the stored token stands");
+    let stranger = store
+        .suspend(
+            write(&r, "stranger", 1, Vec::new()),
+            token_wait(&r, "X@9", "x"),
+        )
+        .await;
+    assert!(
+        matches!(stranger, Err(StoreError::NotOwner(_))),
+        "{stranger:?}"
+    );
+    assert_eq!(store.suspension(&r.arn, "X@9").await.unwrap(), None);
+    assert_eq!(store.history(&r.arn).await.unwrap().len(), 2);
+}
+
+/// Delivering to a token: the first outcome closes the task and makes a
+/// parked execution due at once, in the same transaction; a second delivery
+/// gets TaskTimedOut, an unknown token TaskDoesNotExist; a heartbeat moves
+/// the heartbeat deadline; the engine's own close (a deadline) does not
+/// overwrite a delivered outcome.
+async fn a_delivery_closes_the_task_and_wakes_the_execution(store: &dyn ExecutionStore) {
+    let mut wakeups = store.wakeups();
+    let r = record(&unique("deliver"), "me", Duration::from_secs(30));
+    store
+        .insert(&r, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    let token = unique("token");
+    let waiting = token_wait(&r, "Call@2", &token);
+    let mut park = write(&r, "me", 1, Vec::new());
+    park.park_until = waiting.deadline;
+    park.park_on = Some(waiting.id.clone());
+    store.suspend(park, waiting.clone()).await.unwrap();
+    let parked = store.describe(&r.arn).await.unwrap();
+    assert_eq!(parked.owner, None);
+    assert_eq!(parked.wake_at, waiting.deadline);
+    assert_eq!(
+        store
+            .next_due(&["Flow"])
+            .await
+            .unwrap()
+            .map(|d| d <= waiting.deadline.unwrap()),
+        Some(true)
+    );
+
+    let later = OffsetDateTime::now_utc() + Duration::from_secs(5);
+    let beat = store.heartbeat(&token, later).await.unwrap();
+    assert_eq!(
+        beat.heartbeat_deadline.map(|d| d.unix_timestamp()),
+        Some((later + Duration::from_secs(60)).unix_timestamp())
+    );
+
+    let now = OffsetDateTime::now_utc();
+    let delivered = store
+        .deliver(&token, Outcome::Succeeded(json!({"ok": 1})), now)
+        .await
+        .unwrap();
+    assert_eq!(delivered.arn, r.arn);
+    assert_eq!(
+        delivered.outcome,
+        Some(Outcome::Succeeded(json!({"ok": 1})))
+    );
+    let due = store.describe(&r.arn).await.unwrap();
+    assert!(
+        due.wake_at
+            .is_some_and(|w| w <= OffsetDateTime::now_utc() + Duration::from_secs(1)),
+        "due at once: {:?}",
+        due.wake_at
+    );
+    let woken = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if wakeups.recv().await.unwrap() == r.arn {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(woken.is_ok(), "the delivery is announced");
+    let claimed = store
+        .claim("next", &["Flow"], Duration::from_secs(30), 1000, &[])
+        .await
+        .unwrap();
+    assert!(claimed.iter().any(|c| c.arn == r.arn), "claimable once due");
+
+    let twice = store
+        .deliver(
+            &token,
+            Outcome::Failed {
+                error: Some("E".into()),
+                cause: None,
+            },
+            now,
+        )
+        .await;
+    assert!(
+        matches!(twice, Err(StoreError::TaskTimedOut(_))),
+        "{twice:?}"
+    );
+    let unknown = store.deliver("no-such-token", Outcome::TimedOut, now).await;
+    assert!(
+        matches!(unknown, Err(StoreError::TaskDoesNotExist(_))),
+        "{unknown:?}"
+    );
+    let stands = store
+        .resolve(&r.arn, "Call@2", Outcome::TimedOut, now)
+        .await
+        .unwrap();
+    assert_eq!(stands, Outcome::Succeeded(json!({"ok": 1})));
+}
+
+/// A delivery while the owner still holds the execution and is about to
+/// park on it: the park finds the outcome and leaves the execution due, so
+/// nothing waits for a deadline that no longer matters. A delivery to an
+/// execution that stopped is refused.
+async fn a_park_after_a_delivery_is_due_at_once(store: &dyn ExecutionStore) {
+    let r = record(&unique("park-late"), "me", Duration::from_secs(30));
+    store
+        .insert(&r, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    let token = unique("token");
+    let waiting = token_wait(&r, "Call@2", &token);
+    store
+        .suspend(write(&r, "me", 1, Vec::new()), waiting.clone())
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    store
+        .deliver(&token, Outcome::Succeeded(json!(1)), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.describe(&r.arn).await.unwrap().wake_at,
+        None,
+        "held: its owner is told, nothing parks"
+    );
+    let mut park = write(&r, "me", 1, Vec::new());
+    park.park_until = waiting.deadline;
+    park.park_on = Some(waiting.id.clone());
+    store.write(park).await.unwrap();
+    let parked = store.describe(&r.arn).await.unwrap();
+    assert!(
+        parked
+            .wake_at
+            .is_some_and(|w| w < waiting.deadline.unwrap()),
+        "due at once, not at the deadline: {:?}",
+        parked.wake_at
+    );
+
+    let other = record(&unique("stopped"), "me", Duration::from_secs(30));
+    store
+        .insert(&other, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    let token = unique("token");
+    store
+        .suspend(
+            write(&other, "me", 1, Vec::new()),
+            token_wait(&other, "Call@2", &token),
+        )
+        .await
+        .unwrap();
+    store.stop(&other.arn, None, None, now).await.unwrap();
+    let late = store
+        .deliver(&token, Outcome::Succeeded(json!(1)), now)
+        .await;
+    assert!(matches!(late, Err(StoreError::TaskTimedOut(_))), "{late:?}");
+}
+
 async fn all(store: Arc<dyn ExecutionStore>) {
     a_failed_operation_does_not_take_its_group_down(&*store).await;
     a_lost_lease_fences_the_old_owner_out(&*store).await;
     a_stop_is_never_overwritten_by_an_end(&*store).await;
+    a_suspension_is_stored_once_per_waiting_point(&*store).await;
+    a_delivery_closes_the_task_and_wakes_the_execution(&*store).await;
+    a_park_after_a_delivery_is_due_at_once(&*store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +423,8 @@ async fn postgres_store_guarantees() {
 }
 
 /// The schema before version 2 (no `asl_schema` table, no fencing epoch), as
-/// the previous release created it.
+/// an older release created it: one execution at its start, one parked in a
+/// Wait (version 2 kept its due time in `wait_until` too).
 const SCHEMA_V1: &str = "
 CREATE TABLE asl_executions (
     arn TEXT PRIMARY KEY, name TEXT NOT NULL, workflow TEXT NOT NULL,
@@ -238,6 +447,9 @@ INSERT INTO asl_executions VALUES ('arn:aws:states:us-east-1:123456789012:execut
     'Start', '{}', '{}', '[]', NULL, NULL, 2, NULL, NULL, NULL, 0);
 INSERT INTO asl_events VALUES ('arn:aws:states:us-east-1:123456789012:execution:Flow:old', 1,
     1765000000000, 'ExecutionStarted', NULL, '{}');
+INSERT INTO asl_executions VALUES ('arn:aws:states:us-east-1:123456789012:execution:Flow:waits',
+    'waits', 'Flow', 'hash', 'RUNNING', '{}', NULL, NULL, NULL, 1765000000000, NULL, 0, NULL,
+    'Pause', '{}', '{}', '[]', 3, 4102444800000, 4, NULL, NULL, 4102444800000, 0);
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,6 +465,7 @@ async fn a_database_of_the_previous_schema_is_migrated() {
     assert_eq!(old.status, ExecutionStatus::Running);
     assert_eq!(old.epoch, 0);
     // Claimable, and fenced from then on.
+    // (The parked one is not due before 2100.)
     let claimed = store
         .claim("new", &["Flow"], Duration::from_secs(30), 10, &[])
         .await
@@ -260,6 +473,20 @@ async fn a_database_of_the_previous_schema_is_migrated() {
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].epoch, 1);
     assert_eq!(store.history(arn).await.unwrap().len(), 1);
+    // The parked Wait's due time became its suspension, under the id the
+    // engine gives a top-level Wait entered as event 3.
+    let waits = "arn:aws:states:us-east-1:123456789012:execution:Flow:waits";
+    let wait = store
+        .suspension(waits, "Pause@3")
+        .await
+        .unwrap()
+        .expect("migrated");
+    assert_eq!(wait.kind, SuspensionKind::Wait);
+    assert_eq!(
+        wait.deadline.map(|d| d.unix_timestamp()),
+        Some(4_102_444_800)
+    );
+    assert_eq!(store.describe(waits).await.unwrap().wake_at, wait.deadline);
     drop(store);
     // Opening it again changes nothing; a newer schema is refused.
     SqliteStore::open(&path).expect("opens again");

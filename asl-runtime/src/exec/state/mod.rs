@@ -156,8 +156,8 @@ pub struct StateRun<'e> {
     entered_id: u64,
     entered_time: Option<String>,
     retry_count: AtomicU32,
-    /// A state resumed from the store: its retries used and Wait due time
-    /// (boxed: a state that was not resumed carries one null pointer).
+    /// A state resumed from the store: its retries used (boxed: a state that
+    /// was not resumed carries one null pointer).
     resumed: Option<Box<crate::store::Position>>,
 }
 
@@ -281,7 +281,10 @@ impl<'e> StateRun<'e> {
                     // TestState does not retry: it says the failure is retriable.
                     if let Some(p) = self.exec.probe() {
                         p.retriable(&error);
-                        return Err(Error::interrupted("TestState: retriable"));
+                        return Err(Error::interrupted(
+                            crate::error::Interruption::Stopped,
+                            "TestState: retriable",
+                        ));
                     }
                     self.retry_count.store(counters.total(), Ordering::Relaxed);
                     // A durable execution keeps its retry counts: after a crash

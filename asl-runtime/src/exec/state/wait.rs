@@ -39,24 +39,27 @@ impl StateRun<'_> {
 
     /// `Timestamp`: waits until the instant (no wait if it has passed).
     ///
-    /// In a durable execution a top-level Wait stores its due time first (a
-    /// resumed Wait waits only the time left), and one due later than the
-    /// runtime's park threshold releases the execution until then.
+    /// In a durable execution the wait is a suspension: its due time is
+    /// stored first (a resumed Wait, at any depth, waits only the time left),
+    /// and a top-level one due later than the runtime's park threshold
+    /// releases the execution until then.
     pub async fn wait_until(&self, timestamp: OffsetDateTime) -> Result<(), Error> {
         // A full history fails the execution now, not after the wait.
         self.exec.check_history()?;
-        let due = self
-            .resumed
-            .as_ref()
-            .and_then(|p| p.wait_until)
-            .unwrap_or(timestamp);
-        let remaining = due - self.exec.now();
-        if self.exec.durable() && self.exec.at_top().is_some() {
-            let park = self
-                .exec
-                .park_after()
-                .is_some_and(|after| remaining > after);
-            self.exec.waiting(due, park).await?;
+        let remaining = timestamp - self.exec.now();
+        // A Wait already due needs no suspension: one stored before a crash
+        // was due no later (the same instant, or `Seconds: 0` from earlier).
+        if self.exec.durable() && remaining.is_positive() {
+            let id = self.exec.suspension_id(self.name(), self.entered_id, 0);
+            let mut wait = crate::store::Suspension::new(
+                self.exec.arn.as_str(),
+                id,
+                crate::store::SuspensionKind::Wait,
+                self.exec.now(),
+            );
+            wait.deadline = Some(timestamp);
+            self.exec.suspend(wait, true).await?;
+            return Ok(());
         }
         if remaining.is_positive() {
             tokio::time::sleep(remaining.unsigned_abs()).await;

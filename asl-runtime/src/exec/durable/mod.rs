@@ -12,20 +12,22 @@
 //! variables, the history events since the last write, finished Map iterations
 //! and Parallel branches of the current state. Writes happen at every
 //! transition, when a top-level Task starts (so its events are visible while it
-//! runs), before a retry waits, when a Wait starts waiting (its due time, so a
-//! resumed Wait waits only the time left), and at the end.
+//! runs), before a retry waits, when the execution starts waiting (a
+//! suspension: a Wait's due time, so a resumed Wait waits only the time left),
+//! and at the end.
 //!
 //! Ownership: the runtime that starts or claims an execution owns it under a
 //! lease it renews while it runs; every write is refused once it no longer owns
-//! the execution (stopped, or taken over after its lease expired). A Wait longer
-//! than the park threshold releases the execution (no memory held); any runtime
-//! serving the workflow wakes it when due.
+//! the execution (stopped, or taken over after its lease expired). A top-level
+//! suspension longer than the park threshold releases the execution (no memory
+//! held); any runtime serving the workflow wakes it when it is due or gets its
+//! outcome ([`suspend`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use tokio::sync::{Notify, OnceCell, RwLock};
+use tokio::sync::{Notify, OnceCell, RwLock, watch};
 
 use std::pin::Pin;
 
@@ -34,11 +36,14 @@ use super::history::HistoryEvent;
 use super::state::BranchFuture;
 use super::variables::Variables;
 use super::*;
+use crate::error::Interruption;
 use crate::store::{
     CreatedResource, End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, ListFilter,
-    Position, StoreError, StoredEvent, Write,
+    Position, StoreError, StoredEvent, SuspensionKind, Write,
 };
 use crate::workflow::Workflow;
+
+mod suspend;
 
 tokio::task_local! {
     /// The Map iteration or Parallel branch a durable execution's future runs
@@ -91,6 +96,8 @@ pub(crate) struct DurableSettings {
 struct Held {
     epoch: u64,
     stop: Arc<Notify>,
+    /// Wakes the execution's waiting point (a delivery came).
+    wake: Arc<Notify>,
 }
 
 /// A runtime's store and the executions this runtime holds.
@@ -107,6 +114,10 @@ pub(crate) struct Durability {
     served: Mutex<HashSet<&'static str>>,
     renewing: AtomicBool,
     purging: AtomicBool,
+    waking: AtomicBool,
+    /// Bumped when a parked execution may have become due (a delivery, a
+    /// park): serving loops look again at once.
+    due: watch::Sender<u64>,
 }
 
 impl Durability {
@@ -119,6 +130,8 @@ impl Durability {
             served: Mutex::new(HashSet::new()),
             renewing: AtomicBool::new(false),
             purging: AtomicBool::new(false),
+            waking: AtomicBool::new(false),
+            due: watch::Sender::new(0),
         }
     }
 
@@ -150,7 +163,7 @@ impl Durability {
     /// Marks `arn` driven here under `epoch` (0: being started, not stored
     /// yet): its stop signal, or `None` when this process drives it already
     /// (one execution never gets two drivers).
-    fn register(&self, arn: &str, epoch: u64) -> Option<Arc<Notify>> {
+    fn register(&self, arn: &str, epoch: u64, wake: Arc<Notify>) -> Option<Arc<Notify>> {
         let mut running = lock(&self.running);
         if running.contains_key(arn) {
             return None;
@@ -161,6 +174,7 @@ impl Durability {
             Held {
                 epoch,
                 stop: stop.clone(),
+                wake,
             },
         );
         Some(stop)
@@ -230,10 +244,41 @@ pub(crate) struct Durable {
     /// What a resumed execution had stored of its current state's Map
     /// iterations and Parallel branches, by frame, read once when first needed.
     stored: OnceCell<Mutex<HashMap<String, HashMap<u64, Value>>>>,
-    /// Long Waits release the execution (only when a runtime serves it).
+    /// Long suspensions release the execution (only when a runtime serves it).
     park_after: Option<Duration>,
     /// Resources cleanup deleted, not yet written.
     deleted: Mutex<Vec<u64>>,
+    /// Wakes a waiting point of this execution (an outcome was delivered).
+    wake: Arc<Notify>,
+    /// Visits of each state of a nested frame, for suspension ids.
+    visits: Mutex<HashMap<String, u32>>,
+}
+
+impl Durable {
+    fn new(
+        settings: &DurableSettings,
+        epoch: u64,
+        position: Position,
+        resumed: bool,
+        park_after: Option<Duration>,
+    ) -> Durable {
+        Durable {
+            store: settings.store.clone(),
+            owner: settings.owner.clone(),
+            epoch,
+            resumed_state: resumed.then(|| position.state.clone()),
+            resume: Mutex::new(resumed.then(|| position.clone())),
+            position: Mutex::new(position),
+            dirty: AtomicBool::new(false),
+            depth: AtomicU32::new(0),
+            progress: Mutex::new(Vec::new()),
+            stored: OnceCell::new(),
+            park_after,
+            deleted: Mutex::new(Vec::new()),
+            wake: Arc::new(Notify::new()),
+            visits: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// While alive, the execution runs nested states (Map iterations, Parallel branches).
@@ -259,10 +304,11 @@ fn stored_event(e: HistoryEvent) -> StoredEvent {
 
 fn store_error(e: StoreError) -> Error {
     match e {
-        StoreError::NotOwner(arn) => Error::interrupted(format!(
-            "execution {arn} was stopped or taken over by another runtime"
-        )),
-        other => Error::interrupted(other.to_string()),
+        StoreError::NotOwner(arn) => Error::interrupted(
+            Interruption::Lost,
+            format!("execution {arn} was stopped or taken over by another runtime"),
+        ),
+        other => Error::interrupted(Interruption::Lost, other.to_string()),
     }
 }
 
@@ -391,28 +437,8 @@ impl Execution {
             let mut p = lock(&d.position);
             p.entered_event_id = Some(id);
             p.retries.clear();
-            p.wait_until = None;
             d.dirty.store(true, Ordering::Relaxed);
         }
-    }
-
-    /// How long a Wait may last before it releases the execution, if it may.
-    pub(crate) fn park_after(&self) -> Option<Duration> {
-        self.at_top().and_then(|d| d.park_after)
-    }
-
-    /// A top-level Wait starts waiting until `due`: stores it, and releases the
-    /// execution until then when `park`.
-    pub(crate) async fn waiting(&self, due: OffsetDateTime, park: bool) -> Result<(), Error> {
-        if self.at_top().is_none() {
-            return Ok(());
-        }
-        self.write_position(|p| p.wait_until = Some(due), park.then_some(due), false)
-            .await?;
-        if park {
-            return Err(Error::interrupted("parked in a Wait state until it is due"));
-        }
-        Ok(())
     }
 
     /// The frame of a Map or Parallel state named `state` in attempt
@@ -704,16 +730,49 @@ impl Runtime {
         let weak = Arc::downgrade(&self.inner);
         let poll = durability.settings.poll;
         ensure_purging(durability);
+        suspend::ensure_waking(durability);
+        let mut due = durability.due.subscribe();
+        let store = durability.settings.store.clone();
         tokio::spawn(async move {
+            // A due time a claim already found nothing at (an execution
+            // refused here, or one another runtime holds): not again before
+            // the next poll.
+            let mut passed: Option<OffsetDateTime> = None;
             loop {
-                tokio::time::sleep(poll).await;
+                // Until the next parked execution is due (a little after,
+                // so the database's clock has passed it too), a delivery or
+                // a park here, or the poll interval (executions started or
+                // abandoned by other processes).
+                let due_at = match store.next_due(&[W::NAME]).await {
+                    Ok(Some(at)) if passed != Some(at) => Some(at),
+                    _ => None,
+                };
+                let next = due_at.map_or(poll, |at| {
+                    let left = at - OffsetDateTime::now_utc() + time::Duration::milliseconds(2);
+                    poll.min(left.try_into().unwrap_or(Duration::ZERO))
+                });
+                tokio::select! {
+                    () = tokio::time::sleep(next) => {}
+                    changed = due.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                    }
+                }
                 let Some(inner) = weak.upgrade() else { return };
                 let runtime = Runtime { inner };
                 let Some(durability) = runtime.inner.durability.clone() else {
                     return;
                 };
-                if let Err(e) = claim_and_run::<W>(&runtime, &durability).await {
-                    tracing::warn!(target: "asl::store", "cannot claim executions of {}: {e}", W::NAME);
+                let now = OffsetDateTime::now_utc();
+                match claim_and_run::<W>(&runtime, &durability).await {
+                    Ok(resumed) if resumed.resumed.is_empty() => {
+                        passed = due_at.filter(|at| *at <= now);
+                    }
+                    Ok(_) => passed = None,
+                    Err(e) => {
+                        tracing::warn!(target: "asl::store", "cannot claim executions of {}: {e}", W::NAME);
+                    }
                 }
             }
         });
@@ -838,20 +897,13 @@ async fn start<W: Workflow>(
         Execution::start_with(runtime, info, input, options, |input, start_index| {
             let state = info.states.get(start_index).copied().unwrap_or_default();
             let position = Position::at(state, input.clone(), Value::Object(Map::new()));
-            Durable {
-                store: settings.store.clone(),
-                owner: settings.owner.clone(),
-                epoch: 1,
-                position: Mutex::new(position),
-                dirty: AtomicBool::new(false),
-                resume: Mutex::new(None),
-                resumed_state: None,
-                depth: AtomicU32::new(0),
-                progress: Mutex::new(Vec::new()),
-                stored: OnceCell::new(),
-                park_after: may_park.then_some(settings.park_after),
-                deleted: Mutex::new(Vec::new()),
-            }
+            Durable::new(
+                settings,
+                1,
+                position,
+                false,
+                may_park.then_some(settings.park_after),
+            )
         });
     execution.cleanup = cleanup;
     let now = execution.start_time;
@@ -880,7 +932,7 @@ async fn start<W: Workflow>(
     // Registered before it is stored, under the shared side of the claim
     // lock: a claim running meanwhile sees it and leaves it alone.
     let starting = durability.claiming.read().await;
-    let Some(stop) = durability.register(&record.arn, 0) else {
+    let Some(stop) = durability.register(&record.arn, 0, d.wake.clone()) else {
         // The same name is being started or run here already.
         drop(starting);
         return existing_here(durability, &record.arn, &record.input).await;
@@ -978,7 +1030,11 @@ async fn claim_and_run<W: Workflow>(
         }
         match Execution::resume(runtime, W::__INFO, &record, durability) {
             Ok((execution, from, input)) => {
-                let Some(stop) = durability.register(&record.arn, record.epoch) else {
+                let wake = match execution.durable.as_deref() {
+                    Some(d) => d.wake.clone(),
+                    None => continue,
+                };
+                let Some(stop) = durability.register(&record.arn, record.epoch, wake) else {
                     // Cannot happen: `skip` held what runs here, under the lock.
                     continue;
                 };
@@ -1026,10 +1082,10 @@ async fn drive<W: Workflow>(
     let run = execution.finish(driver(&execution, &variables, from, input));
     let result = tokio::select! {
         r = run => r,
-        () = stop.notified() => Err(ExecutionError::interruption("stopped")),
+        () = stop.notified() => Err(ExecutionError::interruption(Interruption::Stopped, "stopped")),
     };
     let result = match result {
-        Err(e) if e.interrupted && !e.parked => {
+        Err(e) if e.interrupted.is_some_and(|i| i != Interruption::Parked) => {
             // Stopped by StopExecution (or lost to another runtime): what the store says.
             match durability.store().describe(&arn).await {
                 Ok(record) if record.status == ExecutionStatus::Aborted => {
@@ -1223,20 +1279,13 @@ impl Execution {
             ));
         };
         let input = position.input.clone();
-        let durable = Durable {
-            store: settings.store.clone(),
-            owner: settings.owner.clone(),
-            epoch: record.epoch,
-            stored: OnceCell::new(),
-            position: Mutex::new(position.clone()),
-            dirty: AtomicBool::new(false),
-            resumed_state: Some(position.state.clone()),
-            resume: Mutex::new(Some(position)),
-            depth: AtomicU32::new(0),
-            progress: Mutex::new(Vec::new()),
-            park_after: Some(settings.park_after),
-            deleted: Mutex::new(Vec::new()),
-        };
+        let durable = Durable::new(
+            settings,
+            record.epoch,
+            position,
+            true,
+            Some(settings.park_after),
+        );
         let execution = Execution::restored(runtime, info, record, durable);
         Ok((execution, from, input))
     }

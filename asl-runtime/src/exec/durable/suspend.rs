@@ -1,0 +1,170 @@
+//! Suspensions: where a durable execution waits (a Wait state today; task
+//! tokens, activities, child executions and Map Runs use the same table).
+//!
+//! A waiting point stores its [`Suspension`] (idempotently, by an id stable
+//! across crashes: the same state, visit and attempt give the same id, so a
+//! resumed execution finds the suspension, its token and its deadline where
+//! it left them). Then it waits for the first of: an outcome delivered to it
+//! ([`ExecutionStore::deliver`]), its deadline, its heartbeat deadline. A
+//! top-level waiting point longer than the park threshold releases the
+//! execution instead: it holds no memory until a runtime serving the workflow
+//! claims it again, when it is due or an outcome makes it due.
+//!
+//! Wakeups are pushed, not polled: the store tells every runtime sharing it
+//! which execution got an outcome (PostgreSQL's NOTIFY, or the process's own
+//! deliveries), and each serving loop sleeps until the next parked execution
+//! is due.
+
+use tokio::sync::broadcast::error::RecvError;
+
+use super::*;
+use crate::store::{Outcome, Suspension};
+
+/// Routes the store's wakeups: to the waiting point of an execution held
+/// here, and to the serving loops (which claim what became due).
+pub(super) fn ensure_waking(durability: &Arc<Durability>) {
+    if durability.waking.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let mut wakeups = durability.store().wakeups();
+    let weak = Arc::downgrade(durability);
+    tokio::spawn(async move {
+        loop {
+            let arn = match wakeups.recv().await {
+                Ok(arn) => Some(arn).filter(|a| !a.is_empty()),
+                Err(RecvError::Lagged(_)) => None,
+                Err(RecvError::Closed) => return,
+            };
+            let Some(d) = weak.upgrade() else { return };
+            {
+                let running = lock(&d.running);
+                match &arn {
+                    Some(arn) => {
+                        if let Some(held) = running.get(arn) {
+                            held.wake.notify_one();
+                        }
+                    }
+                    // Some may have been missed: every waiting point looks.
+                    None => running.values().for_each(|h| h.wake.notify_one()),
+                }
+            }
+            d.due.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    });
+}
+
+/// Far enough: a parked execution with no deadline (AWS ends any execution
+/// after a year).
+const NO_DEADLINE: time::Duration = time::Duration::days(366);
+
+impl Execution {
+    /// The id of the waiting point of state `state` (entered as event
+    /// `entered_id`) in attempt `attempt`: at the top level
+    /// `State@entered#attempt`, the same after a resume; in a Map iteration or
+    /// Parallel branch, its frame and the state's visit in it
+    /// (`Outer/2/State@v1`), the same when the frame runs again after a crash.
+    pub(crate) fn suspension_id(&self, state: &str, entered_id: u64, attempt: u32) -> String {
+        let retry = if attempt > 0 {
+            format!("#{attempt}")
+        } else {
+            String::new()
+        };
+        match (self.at_top(), self.durable.as_deref()) {
+            (Some(_), _) | (None, None) => format!("{state}@{entered_id}{retry}"),
+            (None, Some(d)) => {
+                let frame = FRAME.try_with(|f| f.clone()).ok();
+                let key = match frame {
+                    Some(frame) => format!("{frame}/{state}"),
+                    None => state.to_string(),
+                };
+                let visit = {
+                    let mut visits = lock(&d.visits);
+                    let n = visits.entry(key.clone()).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                format!("{key}@v{visit}{retry}")
+            }
+        }
+    }
+
+    /// Waits at a durable waiting point until `suspension` (as stored: a
+    /// resumed execution gets what it stored before) has an outcome: one
+    /// delivered, or its deadline's. With `may_park`, a top-level wait longer
+    /// than the park threshold releases the execution instead (an
+    /// interruption: a runtime serving the workflow continues it here).
+    pub(crate) async fn suspend(
+        &self,
+        suspension: Suspension,
+        may_park: bool,
+    ) -> Result<Outcome, Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Err(Error::runtime("a suspension needs an execution store"));
+        };
+        let position = d
+            .dirty
+            .swap(false, Ordering::Relaxed)
+            .then(|| lock(&d.position).clone());
+        let write = Write {
+            position,
+            ..self.write_base(d)
+        };
+        let mut stored = d
+            .store
+            .suspend(write, suspension)
+            .await
+            .map_err(store_error)?;
+        loop {
+            if let Some(outcome) = stored.outcome.take() {
+                return Ok(outcome);
+            }
+            let now = self.now();
+            if let Some(expired) = stored.expired(now) {
+                if stored.kind == SuspensionKind::Wait {
+                    // Nothing is delivered to a Wait: its deadline is its outcome.
+                    return Ok(expired);
+                }
+                return d
+                    .store
+                    .resolve(&stored.arn, &stored.id, expired, OffsetDateTime::now_utc())
+                    .await
+                    .map_err(store_error);
+            }
+            let due = stored.due();
+            let left = due.map(|due| due - now);
+            let park_after = self.at_top().and_then(|d| d.park_after);
+            if may_park
+                && let Some(after) = park_after
+                && left.is_none_or(|left| left > after)
+            {
+                let until = due.unwrap_or(OffsetDateTime::now_utc() + NO_DEADLINE);
+                let park = Write {
+                    park_until: Some(until),
+                    park_on: Some(stored.id.clone()),
+                    ..self.write_base(d)
+                };
+                d.store.write(park).await.map_err(store_error)?;
+                return Err(Error::parked());
+            }
+            let sleep = left.map_or(Duration::MAX, |l| l.try_into().unwrap_or(Duration::ZERO));
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = d.wake.notified() => {}
+            }
+            if stored.kind == SuspensionKind::Wait {
+                // Only its deadline ends a Wait: no need to read it again.
+                continue;
+            }
+            stored = match d.store.suspension(&stored.arn, &stored.id).await {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    return Err(Error::runtime(format!(
+                        "the suspension {} of execution {} is gone from the store",
+                        stored.id, stored.arn
+                    )));
+                }
+                Err(e) => return Err(store_error(e)),
+            };
+        }
+    }
+}
