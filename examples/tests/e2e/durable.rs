@@ -539,7 +539,11 @@ fn a_wait_inside_a_map_keeps_its_due_time_across_a_crash() {
         (arn, before)
     });
     first.shutdown_background();
-    assert_eq!(controls.calls("item:"), 0, "killed while the iterations wait");
+    assert_eq!(
+        controls.calls("item:"),
+        0,
+        "killed while the iterations wait"
+    );
 
     let second = tokio_runtime();
     second.block_on(async {
