@@ -429,6 +429,8 @@ impl App {
                     )
                     .await
                     .map_err(|e| setup(format!("cannot stop the execution: {e}")))?;
+                // Before the process exits: the driver stopped, cleanup done.
+                self.runtime.stopped(&arn).await;
                 Ok(None)
             }
         }

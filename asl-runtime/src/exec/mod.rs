@@ -265,9 +265,11 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Makes `W` available to nested executions (`states:startExecution`):
-    /// a `StateMachineArn` whose name is `W::NAME` runs `W` here, in this
-    /// process, instead of calling Step Functions.
+    /// Registers `W` by name: nested executions (`states:startExecution`)
+    /// whose `StateMachineArn` names `W::NAME` run `W` here, in this process,
+    /// instead of calling Step Functions; and the execution API takes its
+    /// state machine ARN ([`Runtime::start_execution_of`], [`Runtime::redrive`],
+    /// [`Runtime::resume_all`]) without the Rust type.
     pub fn workflow<W: crate::Workflow + 'static>(mut self) -> Self {
         self.workflows
             .insert(W::NAME.to_string(), ChildWorkflow::of::<W>());
@@ -497,6 +499,7 @@ pub struct ChildWorkflow {
         ExecutionOptions,
     ) -> crate::task::BoxFuture<'a, Result<Value, ExecutionError>>,
     serve: for<'a> fn(&'a Runtime) -> crate::task::BoxFuture<'a, ()>,
+    pub(crate) flow: durable::Flow,
 }
 
 impl ChildWorkflow {
@@ -521,6 +524,7 @@ impl ChildWorkflow {
             name: W::NAME,
             start: start::<W>,
             serve: serve::<W>,
+            flow: durable::Flow::of::<W>(),
         }
     }
 

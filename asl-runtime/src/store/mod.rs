@@ -441,6 +441,43 @@ pub struct ListFilter {
     pub status: Option<ExecutionStatus>,
 }
 
+/// Which page of a listing (ListExecutions, GetExecutionHistory), as AWS's
+/// `maxResults` and `nextToken`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// At most this many (1 to 1,000; 0: AWS's default, 100).
+    pub max_results: usize,
+    /// Where the previous page ended ([`Page::next_token`]).
+    pub next_token: Option<String>,
+}
+
+impl PageRequest {
+    /// AWS's default page size.
+    pub const DEFAULT: usize = 100;
+    /// AWS's largest page.
+    pub const MAX: usize = 1000;
+
+    /// The page size asked for, within AWS's bounds.
+    pub fn size(&self) -> Result<usize, StoreError> {
+        match self.max_results {
+            0 => Ok(Self::DEFAULT),
+            n if n <= Self::MAX => Ok(n),
+            n => Err(StoreError::InvalidArgument(format!(
+                "maxResults {n} is more than {}",
+                Self::MAX
+            ))),
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// What asks for the next page; `None` on the last one.
+    pub next_token: Option<String>,
+}
+
 /// What [`ExecutionStore::insert`] did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inserted {
@@ -460,6 +497,10 @@ pub enum StoreError {
     ExecutionDoesNotExist(String),
     /// `ExecutionNotRedrivable`, with why.
     ExecutionNotRedrivable(String),
+    /// `InvalidToken`: a `nextToken` this listing did not give.
+    InvalidToken(String),
+    /// `InvalidArgument` (AWS answers ValidationException for some).
+    InvalidArgument(String),
     /// `TaskDoesNotExist`: no suspension holds this token.
     TaskDoesNotExist(String),
     /// `TaskTimedOut`: the task of this token already closed (it timed out,
@@ -480,6 +521,8 @@ impl StoreError {
             StoreError::ExecutionAlreadyExists(_) => "ExecutionAlreadyExists",
             StoreError::ExecutionDoesNotExist(_) => "ExecutionDoesNotExist",
             StoreError::ExecutionNotRedrivable(_) => "ExecutionNotRedrivable",
+            StoreError::InvalidToken(_) => "InvalidToken",
+            StoreError::InvalidArgument(_) => "ValidationException",
             StoreError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             StoreError::TaskTimedOut(_) => "TaskTimedOut",
             StoreError::NotOwner(_) => "ExecutionNotOwned",
@@ -504,6 +547,8 @@ impl fmt::Display for StoreError {
                 write!(f, "ExecutionDoesNotExist: no execution {arn}")
             }
             StoreError::ExecutionNotRedrivable(why) => write!(f, "ExecutionNotRedrivable: {why}"),
+            StoreError::InvalidToken(why) => write!(f, "InvalidToken: {why}"),
+            StoreError::InvalidArgument(why) => write!(f, "ValidationException: {why}"),
             StoreError::TaskDoesNotExist(why) => write!(f, "TaskDoesNotExist: {why}"),
             StoreError::TaskTimedOut(why) => write!(f, "TaskTimedOut: {why}"),
             StoreError::NotOwner(arn) => write!(
@@ -582,6 +627,22 @@ pub trait ExecutionStore: Send + Sync + 'static {
 
     /// GetExecutionHistory, oldest first.
     fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>>;
+
+    /// One page of ListExecutions, newest first.
+    fn list_page<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+        page: &'a PageRequest,
+    ) -> StoreFuture<'a, Page<ExecutionRecord>>;
+
+    /// One page of GetExecutionHistory: oldest first, or newest first with
+    /// `reverse_order`.
+    fn history_page<'a>(
+        &'a self,
+        arn: &'a str,
+        page: &'a PageRequest,
+        reverse_order: bool,
+    ) -> StoreFuture<'a, Page<StoredEvent>>;
 
     /// The Map/Parallel progress stored for the current top-level state, at
     /// every depth.

@@ -200,8 +200,8 @@ pub(crate) enum Op {
         lease_ms: i64,
     },
     Describe(String),
-    List(ListFilter),
-    History(String),
+    List(ListFilter, Option<PageRequest>),
+    History(String, Option<(PageRequest, bool)>),
     Progress(String),
     Resources(String),
     Stop {
@@ -244,7 +244,7 @@ impl Op {
             Op::Write(write) => Some(&write.arn),
             Op::Created { arn, .. }
             | Op::Describe(arn)
-            | Op::History(arn)
+            | Op::History(arn, _)
             | Op::Progress(arn)
             | Op::Resources(arn)
             | Op::Stop { arn, .. }
@@ -271,6 +271,8 @@ pub(crate) enum Answer {
     Lost(Vec<(String, u64)>),
     Record(Box<ExecutionRecord>),
     Events(Vec<StoredEvent>),
+    RecordPage(Page<ExecutionRecord>),
+    EventPage(Page<StoredEvent>),
     Progress(Vec<Progress>),
     Resources(Vec<CreatedResource>),
     Date(OffsetDateTime),
@@ -334,21 +336,17 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
             Ok(Answer::Lost(lost.into_iter().flatten().collect()))
         }
         Op::Describe(arn) => get(t, arn, "").await.map(|r| Answer::Record(Box::new(r))),
-        Op::List(filter) => {
-            let mut params = Vec::new();
-            if let Some(w) = &filter.workflow {
-                params.push(w.into());
-            }
-            if let Some(s) = filter.status {
-                params.push(s.as_str().into());
-            }
-            let rows = t.query(&schema::list(filter), params).await?;
+        Op::List(filter, None) => {
+            let rows = t
+                .query(&schema::list(filter, false, None), list_params(filter))
+                .await?;
             rows.iter()
                 .map(schema::decode)
                 .collect::<Result<_, _>>()
                 .map(Answer::Records)
         }
-        Op::History(arn) => {
+        Op::List(filter, Some(page)) => list_page(t, filter, page).await.map(Answer::RecordPage),
+        Op::History(arn, None) => {
             get(t, arn, "").await?;
             let rows = t.query(schema::HISTORY, vec![arn.into()]).await?;
             rows.iter()
@@ -356,6 +354,9 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                 .collect::<Result<_, _>>()
                 .map(Answer::Events)
         }
+        Op::History(arn, Some((page, reverse))) => history_page(t, arn, page, *reverse)
+            .await
+            .map(Answer::EventPage),
         Op::Progress(arn) => {
             let rows = t.query(schema::PROGRESS, vec![arn.into()]).await?;
             rows.iter()
@@ -418,6 +419,101 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
             Ok(Answer::Due(due.map(from_millis)))
         }
     }
+}
+
+fn list_params(filter: &ListFilter) -> Vec<Sql> {
+    let mut params = Vec::new();
+    if let Some(w) = &filter.workflow {
+        params.push(w.into());
+    }
+    if let Some(s) = filter.status {
+        params.push(s.as_str().into());
+    }
+    params
+}
+
+/// One page of ListExecutions: one row more than asked says there is a next.
+async fn list_page<T: Tx>(
+    t: &T,
+    filter: &ListFilter,
+    page: &PageRequest,
+) -> Result<Page<ExecutionRecord>, StoreError> {
+    let size = page.size()?;
+    let mut params = list_params(filter);
+    let after = match &page.next_token {
+        None => None,
+        Some(token) => {
+            let key = schema::untoken("executions", token)?;
+            let (ms, arn) = key
+                .split_once(':')
+                .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_string())))
+                .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?;
+            Some((ms, arn))
+        }
+    };
+    if let Some((ms, arn)) = &after {
+        params.push((*ms).into());
+        params.push(arn.into());
+    }
+    let statement = schema::list(filter, after.is_some(), Some(size + 1));
+    let rows = t.query(&statement, params).await?;
+    let mut items = rows
+        .iter()
+        .map(schema::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_token = (items.len() > size).then(|| {
+        items.truncate(size);
+        let last = &items[size - 1];
+        schema::token(
+            "executions",
+            &format!("{}:{}", to_millis(last.start_date), last.arn),
+        )
+    });
+    Ok(Page { items, next_token })
+}
+
+/// One page of GetExecutionHistory.
+async fn history_page<T: Tx>(
+    t: &T,
+    arn: &str,
+    page: &PageRequest,
+    reverse: bool,
+) -> Result<Page<StoredEvent>, StoreError> {
+    let size = page.size()?;
+    let kind = if reverse {
+        "history-reversed"
+    } else {
+        "history"
+    };
+    let after = match &page.next_token {
+        None if reverse => i64::MAX,
+        None => 0,
+        Some(token) => schema::untoken(kind, token)?
+            .strip_prefix(&format!("{arn}:"))
+            .and_then(|id| id.parse::<i64>().ok())
+            .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?,
+    };
+    get(t, arn, "").await?;
+    let statement = if reverse {
+        schema::HISTORY_PAGE_REVERSED
+    } else {
+        schema::HISTORY_PAGE
+    };
+    let rows = t
+        .query(
+            statement,
+            vec![arn.into(), after.into(), ((size + 1) as i64).into()],
+        )
+        .await?;
+    let mut items = rows
+        .iter()
+        .map(schema::decode_event)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_token = (items.len() > size).then(|| {
+        items.truncate(size);
+        schema::token(kind, &format!("{arn}:{}", items[size - 1].id))
+    });
+    Ok(Page { items, next_token })
 }
 
 async fn find_suspension<T: Tx>(
@@ -1054,15 +1150,44 @@ macro_rules! execution_store {
 
             fn list<'a>(&'a self, filter: &'a ListFilter) -> StoreFuture<'a, Vec<ExecutionRecord>> {
                 $crate::store::ops::answer!(
-                    self.submit($crate::store::ops::Op::List(filter.clone())),
+                    self.submit($crate::store::ops::Op::List(filter.clone(), None)),
                     Records
                 )
             }
 
             fn history<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Vec<StoredEvent>> {
                 $crate::store::ops::answer!(
-                    self.submit($crate::store::ops::Op::History(arn.to_string())),
+                    self.submit($crate::store::ops::Op::History(arn.to_string(), None)),
                     Events
+                )
+            }
+
+            fn list_page<'a>(
+                &'a self,
+                filter: &'a ListFilter,
+                page: &'a PageRequest,
+            ) -> StoreFuture<'a, Page<ExecutionRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::List(
+                        filter.clone(),
+                        Some(page.clone())
+                    )),
+                    RecordPage
+                )
+            }
+
+            fn history_page<'a>(
+                &'a self,
+                arn: &'a str,
+                page: &'a PageRequest,
+                reverse_order: bool,
+            ) -> StoreFuture<'a, Page<StoredEvent>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::History(
+                        arn.to_string(),
+                        Some((page.clone(), reverse_order))
+                    )),
+                    EventPage
                 )
             }
 

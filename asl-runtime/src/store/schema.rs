@@ -287,8 +287,10 @@ pub(crate) fn select_suspension(filter: &str) -> String {
     format!("SELECT {SUSPENSION_COLUMNS} FROM asl_suspensions WHERE {filter}")
 }
 
-/// ListExecutions' statement for `filter` (parameters: workflow, then status, as present).
-pub(crate) fn list(filter: &ListFilter) -> String {
+/// ListExecutions' statement for `filter` (parameters: workflow, then status,
+/// as present; then with `after`, the start date and ARN the previous page
+/// ended at; with `limit`, at most that many rows).
+pub(crate) fn list(filter: &ListFilter, after: bool, limit: Option<usize>) -> String {
     let mut conditions = vec!["TRUE".to_string()];
     let mut n = 0;
     if filter.workflow.is_some() {
@@ -299,10 +301,52 @@ pub(crate) fn list(filter: &ListFilter) -> String {
         n += 1;
         conditions.push(format!("status = ${n}"));
     }
+    if after {
+        conditions.push(format!(
+            "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
+            n + 1,
+            n + 1,
+            n + 2
+        ));
+    }
+    let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     format!(
-        "{} ORDER BY start_date DESC, arn",
+        "{} ORDER BY start_date DESC, arn{limit}",
         select(&conditions.join(" AND "))
     )
+}
+
+/// One page of a history: events after (or, reversed, before) `$2`, at most `$3`.
+pub(crate) const HISTORY_PAGE: &str = "SELECT id, timestamp, type, state, details FROM asl_events \
+    WHERE arn = $1 AND id > $2 ORDER BY id LIMIT $3";
+pub(crate) const HISTORY_PAGE_REVERSED: &str = "SELECT id, timestamp, type, state, details \
+    FROM asl_events WHERE arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+
+/// A `nextToken`: what a page ended at, tagged with the listing it belongs
+/// to, hex-encoded (opaque to clients, as AWS's are).
+pub(crate) fn token(kind: &str, key: &str) -> String {
+    format!("{kind}:{key}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The key of a `nextToken` of listing `kind`; `InvalidToken` otherwise.
+pub(crate) fn untoken(kind: &str, token: &str) -> Result<String, StoreError> {
+    let invalid = || StoreError::InvalidToken(format!("Invalid Token: '{token}'"));
+    if !token.len().is_multiple_of(2) {
+        return Err(invalid());
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::to_string)
+        .ok_or_else(invalid)
 }
 
 /// Read access to a row, whichever the backend.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use asl::runtime::exec::{ExecutionOptions, Runtime};
 use asl::runtime::store::{
-    ExecutionStatus, ExecutionStore, ListFilter, PostgresStore, SqliteStore, StoredEvent,
-    SuspensionKind,
+    ExecutionStatus, ExecutionStore, ListFilter, PageRequest, PostgresStore, SqliteStore,
+    StoredEvent, SuspensionKind,
 };
 use asl::runtime::task::handler_fn;
 use asl::runtime::{Error, Value};
@@ -78,6 +78,7 @@ fn runtime_polling(
         .lease(Duration::from_millis(600))
         .poll_interval(poll)
         .park_waits_longer_than(Duration::from_millis(500))
+        .workflow::<Durable>()
         .handler(
             WORK,
             handler_fn(move |_task, params| {
@@ -303,6 +304,140 @@ fn start_execution_keeps_names_as_aws_does() {
     });
 }
 
+/// The execution API by ARN, without the workflow's Rust type (what a
+/// server needs): StartExecution by state machine ARN, ListExecutions and
+/// GetExecutionHistory a page at a time with AWS's tokens, RedriveExecution
+/// by execution ARN, and AWS's error names.
+#[test]
+fn the_execution_api_takes_arns_and_pages() {
+    let store = sqlite("by-arn");
+    let controls = Arc::new(Controls::default());
+    tokio_runtime().block_on(async {
+        let rt = runtime(store, &controls, "a");
+        let machine = rt.state_machine_arn("Durable");
+        let mut arns = Vec::new();
+        for i in 0..5 {
+            let started = rt
+                .start_execution_of(
+                    &machine,
+                    json!({"marker": i, "pause": 0}),
+                    ExecutionOptions::default().name(format!("paged-{i}")),
+                )
+                .await
+                .unwrap();
+            arns.push(started.execution_arn);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for arn in &arns {
+            let r = rt.wait_for_execution(arn).await.unwrap();
+            assert_eq!(r.status, ExecutionStatus::Succeeded);
+        }
+        let unknown = rt
+            .start_execution_of(
+                &rt.state_machine_arn("Nope"),
+                json!({}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(unknown.name, "StateMachineDoesNotExist");
+
+        // Newest first, two at a time.
+        let filter = ListFilter {
+            workflow: Some("Durable".into()),
+            status: None,
+        };
+        let mut listed = Vec::new();
+        let mut page = PageRequest {
+            max_results: 2,
+            next_token: None,
+        };
+        loop {
+            let got = rt.list_executions_page(&filter, &page).await.unwrap();
+            assert!(got.items.len() <= 2);
+            listed.extend(got.items.into_iter().map(|r| r.arn));
+            match got.next_token {
+                Some(token) => page.next_token = Some(token),
+                None => break,
+            }
+        }
+        let newest_first: Vec<String> = arns.iter().rev().cloned().collect();
+        assert_eq!(listed, newest_first);
+        let bad = PageRequest {
+            max_results: 2,
+            next_token: Some("not-a-token".into()),
+        };
+        let e = rt.list_executions_page(&filter, &bad).await.unwrap_err();
+        assert_eq!(e.name, "InvalidToken");
+        let big = PageRequest {
+            max_results: 1001,
+            next_token: None,
+        };
+        let e = rt.list_executions_page(&filter, &big).await.unwrap_err();
+        assert_eq!(e.name, "ValidationException");
+
+        // The history in pages of three, either way.
+        let whole = rt.get_execution_history(&arns[0]).await.unwrap();
+        for reverse in [false, true] {
+            let mut events = Vec::new();
+            let mut page = PageRequest {
+                max_results: 3,
+                next_token: None,
+            };
+            loop {
+                let got = rt
+                    .get_execution_history_page(&arns[0], &page, reverse)
+                    .await
+                    .unwrap();
+                events.extend(got.items);
+                match got.next_token {
+                    Some(token) => page.next_token = Some(token),
+                    None => break,
+                }
+            }
+            let mut expected = whole.clone();
+            if reverse {
+                expected.reverse();
+            }
+            assert_eq!(events, expected, "reverse: {reverse}");
+        }
+        // A token of one listing is not one of another.
+        let first = rt
+            .get_execution_history_page(
+                &arns[0],
+                &PageRequest {
+                    max_results: 1,
+                    next_token: None,
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        let e = rt
+            .get_execution_history_page(
+                &arns[1],
+                &PageRequest {
+                    max_results: 1,
+                    next_token: first.next_token,
+                },
+                false,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.name, "InvalidToken");
+
+        // Redrive by ARN alone finds the workflow from the store.
+        let e = rt.redrive(&arns[0]).await.unwrap_err();
+        assert_eq!(e.name, "ExecutionNotRedrivable");
+        let e = rt
+            .redrive(&rt.execution_arn_for("Durable", "never-started"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.name, "ExecutionDoesNotExist");
+        assert!(rt.resume_all().await.unwrap().resumed.is_empty());
+    });
+}
+
 #[test]
 fn stop_execution_aborts_it_with_error_and_cause() {
     let store = sqlite("stop");
@@ -330,6 +465,8 @@ fn stop_execution_aborts_it_with_error_and_cause() {
         assert_eq!(record.error.as_deref(), Some("Operator"));
         assert_eq!(record.cause.as_deref(), Some("no longer needed"));
         assert!(record.stop_date.is_some());
+        // StopExecution returned at once; its runner stops in the background.
+        rt.stopped(&started.execution_arn).await;
         // The stopped execution stays stopped: its runner noticed and wrote nothing more.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let history = rt

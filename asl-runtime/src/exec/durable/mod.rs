@@ -39,7 +39,7 @@ use super::*;
 use crate::error::Interruption;
 use crate::store::{
     CreatedResource, End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, ListFilter,
-    Position, StoreError, StoredEvent, SuspensionKind, Write,
+    Page, PageRequest, Position, StoreError, StoredEvent, SuspensionKind, Write,
 };
 use crate::workflow::Workflow;
 
@@ -68,6 +68,23 @@ pub(crate) fn in_frame<F: Future>(
 /// into [`WorkflowInfo::states`]; `None`: `StartAt`) with `input`.
 pub type Driver =
     for<'a> fn(&'a Execution, &'a Variables<'a>, Option<usize>, Value) -> BranchFuture<'a>;
+
+/// A compiled workflow as the durable core runs it, without its Rust type:
+/// what lets the execution API and a server take state machine ARNs.
+#[derive(Clone, Copy)]
+pub(crate) struct Flow {
+    pub(crate) info: &'static WorkflowInfo,
+    pub(crate) driver: Driver,
+}
+
+impl Flow {
+    pub(crate) fn of<W: Workflow>() -> Flow {
+        Flow {
+            info: W::__INFO,
+            driver: W::__DRIVER,
+        }
+    }
+}
 
 /// Deletes resources of one kind that an execution created (see
 /// [`crate::task::TaskContext::created`]), for cleanup on stop or failure.
@@ -112,6 +129,8 @@ pub(crate) struct Durability {
     refused: Mutex<HashSet<String>>,
     /// Workflows a serving loop claims executions for.
     served: Mutex<HashSet<&'static str>>,
+    /// Stops in progress here, until their driver ended and cleanup ran.
+    stopping: Mutex<HashMap<String, watch::Receiver<bool>>>,
     renewing: AtomicBool,
     purging: AtomicBool,
     waking: AtomicBool,
@@ -128,6 +147,7 @@ impl Durability {
             claiming: RwLock::new(()),
             refused: Mutex::new(HashSet::new()),
             served: Mutex::new(HashSet::new()),
+            stopping: Mutex::new(HashMap::new()),
             renewing: AtomicBool::new(false),
             purging: AtomicBool::new(false),
             waking: AtomicBool::new(false),
@@ -650,7 +670,11 @@ impl From<StoreError> for ApiError {
         let message = match &e {
             StoreError::ExecutionAlreadyExists(_)
             | StoreError::ExecutionDoesNotExist(_)
-            | StoreError::ExecutionNotRedrivable(_) => e
+            | StoreError::ExecutionNotRedrivable(_)
+            | StoreError::InvalidToken(_)
+            | StoreError::InvalidArgument(_)
+            | StoreError::TaskDoesNotExist(_)
+            | StoreError::TaskTimedOut(_) => e
                 .to_string()
                 .split_once(": ")
                 .map(|(_, m)| m.to_string())
@@ -676,6 +700,40 @@ impl Runtime {
         self.inner.durability.as_ref().ok_or_else(no_store)
     }
 
+    /// The registered workflow a state machine ARN (of this runtime's
+    /// partition, region and account) or name stands for.
+    fn flow(&self, state_machine: &str) -> Result<Flow, ApiError> {
+        let name = match state_machine.strip_prefix("arn:") {
+            Some(_) => state_machine
+                .rsplit_once(':')
+                .map(|(_, name)| name)
+                .filter(|name| self.state_machine_arn(name) == state_machine),
+            None => Some(state_machine),
+        };
+        name.and_then(|name| self.inner.workflows.get(name))
+            .map(|w| w.flow)
+            .ok_or_else(|| ApiError {
+                name: "StateMachineDoesNotExist".into(),
+                message: format!(
+                    "State Machine Does Not Exist: '{state_machine}' (this runtime serves {})",
+                    self.registered_names().join(", ")
+                ),
+            })
+    }
+
+    fn registered_flows(&self) -> Vec<Flow> {
+        let mut flows: Vec<Flow> = self.inner.workflows.values().map(|w| w.flow).collect();
+        flows.sort_by_key(|f| f.info.name);
+        flows
+    }
+
+    fn registered_names(&self) -> Vec<&'static str> {
+        self.registered_flows()
+            .iter()
+            .map(|f| f.info.name)
+            .collect()
+    }
+
     /// The ARN of execution `name` of workflow `W`.
     pub fn execution_arn<W: Workflow>(&self, name: &str) -> String {
         self.execution_arn_for(W::NAME, name)
@@ -690,9 +748,31 @@ impl Runtime {
         input: Value,
         options: ExecutionOptions,
     ) -> Result<StartedExecution, ApiError> {
+        self.start_flow(Flow::of::<W>(), input, options).await
+    }
+
+    /// StartExecution by the state machine's ARN (or name), for a workflow
+    /// registered with [`RuntimeBuilder::workflow`]:
+    /// `StateMachineDoesNotExist` for any other.
+    pub async fn start_execution_of(
+        &self,
+        state_machine: &str,
+        input: Value,
+        options: ExecutionOptions,
+    ) -> Result<StartedExecution, ApiError> {
+        let flow = self.flow(state_machine)?;
+        self.start_flow(flow, input, options).await
+    }
+
+    async fn start_flow(
+        &self,
+        flow: Flow,
+        input: Value,
+        options: ExecutionOptions,
+    ) -> Result<StartedExecution, ApiError> {
         let durability = self.durability()?.clone();
-        let started = start::<W>(self, input, options, true).await?;
-        self.ensure_serving::<W>(&durability);
+        let started = start(self, flow, input, options, true).await?;
+        self.ensure_serving(flow, &durability);
         match started {
             Started::Existing(record) => Ok(StartedExecution {
                 execution_arn: record.arn,
@@ -704,7 +784,7 @@ impl Runtime {
                     start_date: execution.start_time,
                 };
                 tokio::spawn(async move {
-                    let _ = drive::<W>(*execution, None, input, durability, stop).await;
+                    let _ = drive(flow, *execution, None, input, durability, stop).await;
                 });
                 Ok(started)
             }
@@ -714,17 +794,33 @@ impl Runtime {
     /// Claims every execution of `W` this runtime may continue now (its own,
     /// unowned, or whose lease expired) and runs each in the background.
     pub async fn resume<W: Workflow>(&self) -> Result<Resumed, ApiError> {
+        self.resume_flow(Flow::of::<W>()).await
+    }
+
+    /// [`Self::resume`] for every workflow registered with
+    /// [`RuntimeBuilder::workflow`]: what a service calls at boot.
+    pub async fn resume_all(&self) -> Result<Resumed, ApiError> {
+        let mut all = Resumed::default();
+        for flow in self.registered_flows() {
+            let resumed = self.resume_flow(flow).await?;
+            all.resumed.extend(resumed.resumed);
+            all.refused.extend(resumed.refused);
+        }
+        Ok(all)
+    }
+
+    async fn resume_flow(&self, flow: Flow) -> Result<Resumed, ApiError> {
         let durability = self.durability()?.clone();
-        let resumed = claim_and_run::<W>(self, &durability).await?;
-        self.ensure_serving::<W>(&durability);
+        let resumed = claim_and_run(self, flow, &durability).await?;
+        self.ensure_serving(flow, &durability);
         Ok(resumed)
     }
 
     /// Keeps claiming executions of `W` (new ones started elsewhere, parked
     /// Waits that are due, executions whose owner stopped renewing its lease)
     /// every poll interval, for as long as the runtime lives.
-    fn ensure_serving<W: Workflow>(&self, durability: &Arc<Durability>) {
-        if !lock(&durability.served).insert(W::NAME) {
+    fn ensure_serving(&self, flow: Flow, durability: &Arc<Durability>) {
+        if !lock(&durability.served).insert(flow.info.name) {
             return;
         }
         let weak = Arc::downgrade(&self.inner);
@@ -743,7 +839,7 @@ impl Runtime {
                 // so the database's clock has passed it too), a delivery or
                 // a park here, or the poll interval (executions started or
                 // abandoned by other processes).
-                let due_at = match store.next_due(&[W::NAME]).await {
+                let due_at = match store.next_due(&[flow.info.name]).await {
                     Ok(Some(at)) if passed != Some(at) => Some(at),
                     _ => None,
                 };
@@ -765,13 +861,13 @@ impl Runtime {
                     return;
                 };
                 let now = OffsetDateTime::now_utc();
-                match claim_and_run::<W>(&runtime, &durability).await {
+                match claim_and_run(&runtime, flow, &durability).await {
                     Ok(resumed) if resumed.resumed.is_empty() => {
                         passed = due_at.filter(|at| *at <= now);
                     }
                     Ok(_) => passed = None,
                     Err(e) => {
-                        tracing::warn!(target: "asl::store", "cannot claim executions of {}: {e}", W::NAME);
+                        tracing::warn!(target: "asl::store", "cannot claim executions of {}: {e}", flow.info.name);
                     }
                 }
             }
@@ -810,38 +906,72 @@ impl Runtime {
         Ok(self.durability()?.store().history(arn).await?)
     }
 
-    /// StopExecution: the execution becomes ABORTED with `error` and `cause`;
-    /// the runtime running it stops it (and cleans up when it should).
-    /// Returns the stop date.
+    /// ListExecutions, one page at a time (AWS's `maxResults` and
+    /// `nextToken`), newest first.
+    pub async fn list_executions_page(
+        &self,
+        filter: &ListFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ExecutionRecord>, ApiError> {
+        Ok(self.durability()?.store().list_page(filter, page).await?)
+    }
+
+    /// GetExecutionHistory, one page at a time: oldest first, or newest first
+    /// with `reverse_order`.
+    pub async fn get_execution_history_page(
+        &self,
+        arn: &str,
+        page: &PageRequest,
+        reverse_order: bool,
+    ) -> Result<Page<StoredEvent>, ApiError> {
+        Ok(self
+            .durability()?
+            .store()
+            .history_page(arn, page, reverse_order)
+            .await?)
+    }
+
+    /// StopExecution: the execution becomes ABORTED with `error` and `cause`
+    /// and the stop date is returned at once, as AWS does. The runtime
+    /// running it stops it and cleans up when it should, in the background,
+    /// recording what it deleted in the history; [`Self::stopped`] waits for
+    /// that in this process.
     pub async fn stop_execution(
         &self,
         arn: &str,
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<OffsetDateTime, ApiError> {
-        let durability = self.durability()?;
-        let store = durability.store();
-        let date = store
+        let durability = self.durability()?.clone();
+        let date = durability
+            .store()
             .stop(arn, error, cause, OffsetDateTime::now_utc())
             .await?;
-        if lock(&durability.running).contains_key(arn) {
-            // Running here: its runner stops it (and cleans up); wait for that.
-            durability.signal_stop(arn);
-            while lock(&durability.running).contains_key(arn) {
-                tokio::time::sleep(Duration::from_millis(10)).await;
+        let (done, waiter) = watch::channel(false);
+        lock(&durability.stopping).insert(arn.to_string(), waiter);
+        let runtime = self.clone();
+        let arn = arn.to_string();
+        tokio::spawn(async move {
+            let durability = runtime.durability().ok().cloned();
+            if let Some(durability) = durability {
+                stop_here(&runtime, &durability, &arn).await;
+                lock(&durability.stopping).remove(&arn);
             }
-            return Ok(date);
-        }
-        // Not running anywhere (parked, or its owner is gone): clean up here. An
-        // owner still renewing its lease notices the stop and cleans up itself.
-        let record = store.describe(arn).await?;
-        let owner_gone = record
-            .lease_until
-            .is_none_or(|until| until < OffsetDateTime::now_utc());
-        if record.cleanup && owner_gone {
-            clean_up_stored(self, arn).await;
-        }
+            let _ = done.send(true);
+        });
         Ok(date)
+    }
+
+    /// Waits until the stop of `arn` asked of this runtime is through: its
+    /// driver here ended and its cleanup (when it should) is recorded.
+    pub async fn stopped(&self, arn: &str) {
+        let Ok(durability) = self.durability() else {
+            return;
+        };
+        let waiter = lock(&durability.stopping).get(arn).cloned();
+        if let Some(mut waiter) = waiter {
+            let _ = waiter.wait_for(|done| *done).await;
+        }
     }
 
     /// Deletes what execution `arn` created and that still exists (see
@@ -865,13 +995,25 @@ impl Runtime {
         &self,
         arn: &str,
     ) -> Result<OffsetDateTime, ApiError> {
+        self.redrive_flow(Flow::of::<W>(), arn).await
+    }
+
+    /// RedriveExecution by ARN alone, for an execution of a workflow
+    /// registered with [`RuntimeBuilder::workflow`].
+    pub async fn redrive(&self, arn: &str) -> Result<OffsetDateTime, ApiError> {
+        let record = self.durability()?.store().describe(arn).await?;
+        let flow = self.flow(&record.workflow)?;
+        self.redrive_flow(flow, arn).await
+    }
+
+    async fn redrive_flow(&self, flow: Flow, arn: &str) -> Result<OffsetDateTime, ApiError> {
         let durability = self.durability()?.clone();
         let record = durability
             .store()
             .redrive(arn, OffsetDateTime::now_utc())
             .await?;
-        claim_and_run::<W>(self, &durability).await?;
-        self.ensure_serving::<W>(&durability);
+        claim_and_run(self, flow, &durability).await?;
+        self.ensure_serving(flow, &durability);
         Ok(record.redrive_date.unwrap_or_else(OffsetDateTime::now_utc))
     }
 }
@@ -883,15 +1025,16 @@ enum Started {
 }
 
 /// Stores a new execution (StartExecution's rules).
-async fn start<W: Workflow>(
+async fn start(
     runtime: &Runtime,
+    flow: Flow,
     input: Value,
     options: ExecutionOptions,
     may_park: bool,
 ) -> Result<Started, ApiError> {
     let durability = runtime.durability()?;
     let settings = &durability.settings;
-    let info = W::__INFO;
+    let info = flow.info;
     let cleanup = options.cleanup.unwrap_or(runtime.inner.cleanup);
     let (mut execution, input) =
         Execution::start_with(runtime, info, input, options, |input, start_index| {
@@ -981,8 +1124,9 @@ async fn existing_here(
 }
 
 /// Claims what `W` may run now and spawns each.
-async fn claim_and_run<W: Workflow>(
+async fn claim_and_run(
     runtime: &Runtime,
+    flow: Flow,
     durability: &Arc<Durability>,
 ) -> Result<Resumed, ApiError> {
     let settings = &durability.settings;
@@ -994,21 +1138,24 @@ async fn claim_and_run<W: Workflow>(
     let now = OffsetDateTime::now_utc();
     let claimed = settings
         .store
-        .claim(&settings.owner, &[W::NAME], settings.lease, 256, &skip)
+        .claim(
+            &settings.owner,
+            &[flow.info.name],
+            settings.lease,
+            256,
+            &skip,
+        )
         .await?;
     let mut resumed = Resumed::default();
     let mut to_drive = Vec::new();
     for record in claimed {
-        if record.definition_hash != W::__INFO.definition_hash
+        if record.definition_hash != flow.info.definition_hash
             && !settings.accept_changed_definitions
         {
             let why = format!(
                 "execution {} was started by a different definition of {} (stored definition hash {}, this program's {}); \
                  opt in with RuntimeBuilder::accept_changed_definitions(true) to continue it with this one",
-                record.arn,
-                W::NAME,
-                record.definition_hash,
-                W::__INFO.definition_hash
+                record.arn, flow.info.name, record.definition_hash, flow.info.definition_hash
             );
             tracing::error!(target: "asl::store", "{why}");
             // Released at once: a runtime with the execution's own definition
@@ -1028,7 +1175,7 @@ async fn claim_and_run<W: Workflow>(
             resumed.refused.push((record.arn, why));
             continue;
         }
-        match Execution::resume(runtime, W::__INFO, &record, durability) {
+        match Execution::resume(runtime, flow.info, &record, durability) {
             Ok((execution, from, input)) => {
                 let wake = match execution.durable.as_deref() {
                     Some(d) => d.wake.clone(),
@@ -1051,7 +1198,15 @@ async fn claim_and_run<W: Workflow>(
     for (execution, from, input, record, stop) in to_drive {
         let durability = durability.clone();
         tokio::spawn(async move {
-            let _ = drive::<W>(execution, Some((from, record)), input, durability, stop).await;
+            let _ = drive(
+                flow,
+                execution,
+                Some((from, record)),
+                input,
+                durability,
+                stop,
+            )
+            .await;
         });
     }
     Ok(resumed)
@@ -1059,7 +1214,8 @@ async fn claim_and_run<W: Workflow>(
 
 /// Runs one durable execution to its end (or until it is stopped, parked or
 /// taken over), renewing its lease while it runs.
-async fn drive<W: Workflow>(
+async fn drive(
+    flow: Flow,
     execution: Execution,
     resumed: Option<(usize, ExecutionRecord)>,
     input: Value,
@@ -1078,7 +1234,7 @@ async fn drive<W: Workflow>(
         }
         None => None,
     };
-    let driver = W::__DRIVER;
+    let driver = flow.driver;
     let run = execution.finish(driver(&execution, &variables, from, input));
     let result = tokio::select! {
         r = run => r,
@@ -1102,6 +1258,33 @@ async fn drive<W: Workflow>(
     // Only now: StopExecution waits for this, cleanup included.
     durability.unregister(&arn);
     result
+}
+
+/// What StopExecution does after the stop is stored: a driver here stops
+/// (and cleans up itself); an execution not running anywhere (parked, or its
+/// owner is gone) is cleaned up here. An owner elsewhere still renewing its
+/// lease notices the stop and cleans up itself.
+async fn stop_here(runtime: &Runtime, durability: &Arc<Durability>, arn: &str) {
+    if lock(&durability.running).contains_key(arn) {
+        durability.signal_stop(arn);
+        while lock(&durability.running).contains_key(arn) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        return;
+    }
+    let record = match durability.store().describe(arn).await {
+        Ok(record) => record,
+        Err(e) => {
+            tracing::warn!(target: "asl::store", execution = %arn, "after the stop: {e}");
+            return;
+        }
+    };
+    let owner_gone = record
+        .lease_until
+        .is_none_or(|until| until < OffsetDateTime::now_utc());
+    if record.cleanup && owner_gone {
+        clean_up_stored(runtime, arn).await;
+    }
 }
 
 /// Cleanup of an execution that ended (stopped): deletes what it created and
@@ -1235,10 +1418,11 @@ pub async fn run_stored<W: Workflow>(
         Ok(d) => d.clone(),
         Err(e) => return Err(ExecutionError::api(e)),
     };
-    match start::<W>(runtime, input, options, false).await {
+    let flow = Flow::of::<W>();
+    match start(runtime, flow, input, options, false).await {
         Err(e) => Err(ExecutionError::api(e)),
         Ok(Started::New(execution, input, stop)) => {
-            drive::<W>(*execution, None, input, durability, stop).await
+            drive(flow, *execution, None, input, durability, stop).await
         }
         Ok(Started::Existing(record)) => {
             let record = if record.status == ExecutionStatus::Running {
