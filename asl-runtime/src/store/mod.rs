@@ -108,6 +108,9 @@ pub struct Position {
     pub retries: Vec<u32>,
     /// The id of the current state's `...StateEntered` event, once entered.
     pub entered_event_id: Option<u64>,
+    /// When the current state was entered (`$$.State.EnteredTime`, the same
+    /// after a resume).
+    pub entered_time: Option<OffsetDateTime>,
 }
 
 impl Position {
@@ -120,6 +123,7 @@ impl Position {
             variables,
             retries: Vec::new(),
             entered_event_id: None,
+            entered_time: None,
         }
     }
 }

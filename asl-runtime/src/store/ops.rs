@@ -818,6 +818,7 @@ async fn apply_write_with<T: Tx>(
                     .unwrap_or_else(|_| "[]".into())
                     .into(),
                 p.entered_event_id.into(),
+                p.entered_time.map(to_millis).into(),
             ],
         ));
     }

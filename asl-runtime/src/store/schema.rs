@@ -41,7 +41,8 @@ pub(crate) const TABLES: &[&str] = &[
     lease_until BIGINT,
     wake_at BIGINT,
     cleanup BOOLEAN NOT NULL,
-    epoch BIGINT NOT NULL DEFAULT 0
+    epoch BIGINT NOT NULL DEFAULT 0,
+    entered_time BIGINT
 )",
     "CREATE TABLE IF NOT EXISTS asl_events (
     arn TEXT NOT NULL,
@@ -105,7 +106,8 @@ pub(crate) const INDEXES: &[&str] = &[
 /// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
 /// `v + 1`. Version 1 (no `asl_schema` table) had no fencing epoch and one
 /// index on (status, workflow); version 2 kept a top-level Wait's due time in
-/// the execution (`wait_until`), where version 3 has a suspension.
+/// the execution (`wait_until`), where version 3 has a suspension, and did not
+/// keep when the current state was entered.
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
@@ -118,6 +120,7 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
          start_date FROM asl_executions \
          WHERE status = 'RUNNING' AND wait_until IS NOT NULL AND entered_event_id IS NOT NULL",
         "ALTER TABLE asl_executions DROP COLUMN wait_until",
+        "ALTER TABLE asl_executions ADD COLUMN entered_time BIGINT",
     ],
 ];
 
@@ -131,7 +134,7 @@ pub(crate) const SCHEMA_SET: &str = "INSERT INTO asl_schema (version) VALUES ($1
 pub(crate) const COLUMNS: &str = "arn, name, workflow, definition_hash, status, input, output, \
     error, cause, start_date, stop_date, redrive_count, redrive_date, state, state_input, \
     variables, retries, entered_event_id, next_event_id, owner, lease_until, wake_at, cleanup, \
-    epoch";
+    epoch, entered_time";
 
 /// `$15`: the lease in milliseconds, counted from the database's clock (`{now}`).
 pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow, \
@@ -153,7 +156,7 @@ pub(crate) const UNFENCED: &str =
     "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1 RETURNING arn";
 
 pub(crate) const SET_POSITION: &str = "UPDATE asl_executions SET state = $2, state_input = $3, \
-    variables = $4, retries = $5, entered_event_id = $6 WHERE arn = $1";
+    variables = $4, retries = $5, entered_event_id = $6, entered_time = $7 WHERE arn = $1";
 
 pub(crate) const SET_END: &str = "UPDATE asl_executions SET status = $2, output = $3, error = $4, \
     cause = $5, stop_date = $6, owner = NULL, lease_until = NULL, wake_at = NULL WHERE arn = $1";
@@ -230,7 +233,7 @@ pub(crate) const STOP: &str = "UPDATE asl_executions SET status = 'ABORTED', err
 pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', output = NULL, \
     error = NULL, cause = NULL, stop_date = NULL, redrive_count = redrive_count + 1, \
     redrive_date = $2, owner = NULL, lease_until = NULL, wake_at = NULL, retries = '[]', \
-    entered_event_id = NULL, next_event_id = $3 WHERE arn = $1";
+    entered_event_id = NULL, entered_time = NULL, next_event_id = $3 WHERE arn = $1";
 
 pub(crate) const FORGET: [&str; 5] = [
     "DELETE FROM asl_events WHERE arn = $1",
@@ -384,6 +387,7 @@ pub(crate) fn decode(row: &impl Row) -> Result<ExecutionRecord, StoreError> {
                 .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or_default(),
             entered_event_id: row.int(17)?.map(|n| n as u64),
+            entered_time: row.int(24)?.map(from_millis),
         }),
     };
     Ok(ExecutionRecord {

@@ -48,6 +48,10 @@ struct Controls {
     work_entered: Notify,
     /// The item that fails with `ItemFailed`.
     fail_item: Mutex<Option<i64>>,
+    /// How many more calls of `work` fail with `Flaky`.
+    flaky_work: std::sync::atomic::AtomicU32,
+    /// `$$.State.EnteredTime` as each call of `work` saw it.
+    work_entered_times: Mutex<Vec<String>>,
 }
 
 impl Controls {
@@ -85,6 +89,16 @@ fn runtime_polling(
                 let c = work.clone();
                 async move {
                     c.note("work".into());
+                    c.work_entered_times
+                        .lock()
+                        .unwrap()
+                        .push(params["entered"].as_str().unwrap_or_default().to_string());
+                    let flaky =
+                        c.flaky_work
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+                    if flaky.is_ok() {
+                        return Err(Error::new("Flaky", "try again"));
+                    }
                     if c.hold_work.load(Ordering::SeqCst) {
                         c.work_entered.notify_one();
                         std::future::pending::<()>().await;
@@ -708,6 +722,83 @@ fn a_wait_inside_a_map_keeps_its_due_time_across_a_crash() {
         assert_eq!(rows, 2, "one suspension per iteration, none started over");
         assert!(record.stop_date.unwrap() >= before[0].deadline.unwrap());
         assert_eq!(controls.calls("item:"), 2);
+    });
+    second.shutdown_background();
+}
+
+/// A Retry's backoff is a suspension: a process killed while a Task waits to
+/// retry leaves the backoff's due time in the store, and the process that
+/// resumes waits out the rest of it before the next attempt (not a new
+/// backoff, not none); `$$.State.EnteredTime` stays the first entry's.
+#[test]
+fn a_retry_backoff_survives_a_crash() {
+    let path = sqlite_path("backoff");
+    let controls = Arc::new(Controls::default());
+    controls.flaky_work.store(1, Ordering::SeqCst);
+    let first = tokio_runtime();
+    let (arn, backoff_id, backoff) = first.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = runtime(store.clone(), &controls, "a");
+        let arn = rt
+            .start_execution::<Durable>(
+                json!({"marker": "m", "pause": 0}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap()
+            .execution_arn;
+        // Work failed once and waits 1 s to retry (IntervalSeconds 1).
+        loop {
+            let r = store.describe(&arn).await.unwrap();
+            let p = r.position.unwrap();
+            if p.state == "Work" && p.retries.iter().sum::<u32>() == 1 {
+                let id = format!("Work@{}#1/backoff", p.entered_event_id.unwrap());
+                if let Some(s) = store.suspension(&arn, &id).await.unwrap() {
+                    break (arn, id, s);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    first.shutdown_background();
+    assert_eq!(controls.calls("work"), 1);
+    assert_eq!(backoff.kind, SuspensionKind::Wait);
+
+    let second = tokio_runtime();
+    second.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = runtime(store.clone(), &controls, "b");
+        rt.resume::<Durable>().await.unwrap();
+        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
+            .await
+            .expect("the execution finishes")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        assert_eq!(controls.calls("work"), 2, "one failure, one retry");
+        let after = store.suspension(&arn, &backoff_id).await.unwrap().unwrap();
+        assert_eq!(after.deadline, backoff.deadline, "the same backoff");
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        assert_ids_in_order(&history);
+        assert_eq!(count(&history, "TaskStateEntered", Some("Work")), 1);
+        assert_eq!(count(&history, "TaskFailed", Some("Work")), 1);
+        assert_eq!(count(&history, "TaskScheduled", Some("Work")), 2);
+        // The retry came after the backoff's due time.
+        let scheduled: Vec<_> = history
+            .iter()
+            .filter(|e| e.event_type == "TaskScheduled")
+            .collect();
+        let due = backoff.deadline.unwrap();
+        assert!(
+            scheduled[1].timestamp >= due - Duration::from_millis(1),
+            "retried at {} before its backoff ended at {due}",
+            scheduled[1].timestamp
+        );
+        let times = controls.work_entered_times.lock().unwrap().clone();
+        assert_eq!(times.len(), 2);
+        assert_eq!(
+            times[0], times[1],
+            "$$.State.EnteredTime is the first entry's"
+        );
     });
     second.shutdown_background();
 }

@@ -388,6 +388,26 @@ impl Execution {
         }
     }
 
+    /// Changes the top-level position without writing it: the next write
+    /// carries it.
+    pub(crate) fn change_position(&self, change: impl FnOnce(&mut Position)) {
+        if let Some(d) = self.at_top() {
+            change(&mut lock(&d.position));
+            d.dirty.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A suspension this execution stored under `id`, if any.
+    pub(crate) async fn stored_suspension(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::Suspension>, Error> {
+        match self.durable.as_deref() {
+            Some(d) => d.store.suspension(&self.arn, id).await.map_err(store_error),
+            None => Ok(None),
+        }
+    }
+
     /// Writes the events and progress so far, and the position after `change`.
     pub(crate) async fn flush(&self, change: impl FnOnce(&mut Position)) -> Result<(), Error> {
         self.write_position(change, None, false).await
@@ -451,11 +471,12 @@ impl Execution {
         }
     }
 
-    /// A top-level state was entered (event `id`).
-    pub(crate) fn entered_at_top(&self, id: u64) {
+    /// A top-level state was entered (event `id`, at `time`).
+    pub(crate) fn entered_at_top(&self, id: u64, time: OffsetDateTime) {
         if let Some(d) = self.at_top() {
             let mut p = lock(&d.position);
             p.entered_event_id = Some(id);
+            p.entered_time = Some(time);
             p.retries.clear();
             d.dirty.store(true, Ordering::Relaxed);
         }

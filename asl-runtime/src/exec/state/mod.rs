@@ -166,7 +166,7 @@ impl<'e> StateRun<'e> {
     ///
     /// A durable execution resumed in this state, which it had entered before,
     /// does not enter it twice: the state continues under its first
-    /// `...StateEntered` event, with its retries and Wait due time.
+    /// `...StateEntered` event and entry time, with its retries.
     #[inline]
     pub fn enter(exec: &'e Execution, info: &'static StateInfo, input: &Value) -> Self {
         let entered_time =
@@ -183,10 +183,15 @@ impl<'e> StateRun<'e> {
             && let Some(p) = exec.resumed_entry(info.name)
             && let Some(id) = p.entered_event_id
         {
+            // `$$.State.EnteredTime` stays the first entry's.
+            let entered = p.entered_time.unwrap_or_else(|| exec.now());
+            if run.entered_time.is_some() {
+                run.entered_time = Some(super::format_timestamp(entered));
+            }
             run.entered_id = id;
             run.retry_count = AtomicU32::new(p.retries.iter().sum());
             run.resumed = Some(Box::new(p));
-            exec.entered_at_top(id);
+            exec.entered_at_top(id, entered);
             return run;
         }
         let details = if exec.recording() {
@@ -196,7 +201,7 @@ impl<'e> StateRun<'e> {
         };
         run.entered_id = exec.record(info.kind.entered(), Some(info.name), details);
         if exec.durable() {
-            exec.entered_at_top(run.entered_id);
+            exec.entered_at_top(run.entered_id, exec.now());
         }
         run
     }
@@ -269,6 +274,13 @@ impl<'e> StateRun<'e> {
                 .map(|p| p.retries.clone())
                 .unwrap_or_default(),
         );
+        // Resumed during a retry's backoff: the rest of it first.
+        if self.resumed.is_some() && counters.total() > 0 {
+            let id = self.backoff_id(counters.total());
+            if let Some(backoff) = self.exec.stored_suspension(&id).await? {
+                self.exec.suspend(backoff, true).await?;
+            }
+        }
         loop {
             self.exec.check_history()?;
             let error = match body().await {
@@ -287,12 +299,6 @@ impl<'e> StateRun<'e> {
                         ));
                     }
                     self.retry_count.store(counters.total(), Ordering::Relaxed);
-                    // A durable execution keeps its retry counts: after a crash
-                    // the state goes on with the retries it has left.
-                    if self.exec.at_top().is_some() {
-                        let used = counters.used_all().to_vec();
-                        self.exec.flush(|p| p.retries = used).await?;
-                    }
                     // A mocked failure retries at once when the mock config
                     // says not to wait.
                     let skip = self
@@ -300,12 +306,40 @@ impl<'e> StateRun<'e> {
                         .runtime()
                         .mocks()
                         .is_some_and(|m| !m.retry_delays && m.mocks(self.info.name));
-                    if !skip {
+                    // A durable execution keeps its retry counts and the
+                    // backoff's due time (a suspension, which parks a long
+                    // one): after a crash the state goes on with the retries
+                    // it has left, once the backoff is over.
+                    if self.exec.at_top().is_some() {
+                        let used = counters.used_all().to_vec();
+                        if skip {
+                            self.exec.flush(|p| p.retries = used).await?;
+                        } else {
+                            self.exec.change_position(|p| p.retries = used);
+                            let mut wait = crate::store::Suspension::new(
+                                self.exec.arn.as_str(),
+                                self.backoff_id(counters.total()),
+                                crate::store::SuspensionKind::Wait,
+                                self.exec.now(),
+                            );
+                            wait.deadline = Some(self.exec.now() + delay);
+                            self.exec.suspend(wait, true).await?;
+                        }
+                    } else if !skip {
                         tokio::time::sleep(delay).await;
                     }
                 }
             }
         }
+    }
+
+    /// The suspension id of the backoff before retry number `retry` (counted
+    /// over all `Retry` entries) of this state entry.
+    fn backoff_id(&self, retry: u32) -> String {
+        let state = self
+            .exec
+            .suspension_id(self.info.name, self.entered_id, retry);
+        format!("{state}/backoff")
     }
 
     /// [`Self::finish`] for a state without `Catch`.
