@@ -218,15 +218,24 @@ impl Gen<'_> {
                         let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
                         #selector
                     },
-                    Some(credentials) => quote! {
-                        let __timeout = #timeout;
-                        let __heartbeat = #heartbeat;
-                        let __params = #params;
-                        __st.inspect("afterParameters", &__params);
-                        let __credentials = #credentials;
-                        let __res = __st.task_as(#resource, __params, __credentials, __timeout, __heartbeat).await?;
-                        #selector
-                    },
+                    Some(credentials) => {
+                        let (bind_timeouts, timeouts) = if timed {
+                            (
+                                quote!(let __timeout = #timeout; let __heartbeat = #heartbeat;),
+                                quote!(__timeout, __heartbeat),
+                            )
+                        } else {
+                            (TokenStream::new(), quote!(#rt::None, #rt::None))
+                        };
+                        quote! {
+                            #bind_timeouts
+                            let __params = #params;
+                            __st.inspect("afterParameters", &__params);
+                            let __credentials = #credentials;
+                            let __res = __st.task_as(#resource, __params, __credentials, #timeouts).await?;
+                            #selector
+                        }
+                    }
                 };
                 self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
             }
