@@ -278,23 +278,36 @@ fn fresh(credentials: &Credentials, now: SystemTime) -> bool {
 }
 
 /// STS's error code and message (`AccessDenied: User ... is not authorized to
-/// perform: sts:AssumeRole ...`), or why STS could not be reached.
-fn sts_answer<E, R>(err: SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
+/// perform: sts:AssumeRole ...`); the HTTP status and body of an error answer
+/// whose code cannot be read (an emulator's dialect); or why STS could not be
+/// reached. (An error answer carries no credentials.)
+fn sts_answer(
+    err: SdkError<
+        aws_sdk_sts::operation::assume_role::AssumeRoleError,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> String {
     match &err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("UnknownError");
-            match err.message() {
-                Some(message) => format!("STS answered {code}: {message}"),
-                None => format!("STS answered {code}"),
+        SdkError::ServiceError(service) => match (err.code(), err.message()) {
+            (Some(code), Some(message)) => format!("STS answered {code}: {message}"),
+            (Some(code), None) => format!("STS answered {code}"),
+            (None, _) => {
+                let raw = service.raw();
+                let body = raw
+                    .body()
+                    .bytes()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                let body: String = body.trim().chars().take(MAX_ANSWER_CHARS).collect();
+                format!("STS answered HTTP {}: {body}", raw.status().as_u16())
             }
-        }
+        },
         _ => format!("STS could not be asked: {}", DisplayErrorContext(&err)),
     }
 }
+
+/// How much of an unreadable error answer a cause quotes.
+const MAX_ANSWER_CHARS: usize = 1000;
 
 #[cfg(test)]
 mod tests {
