@@ -32,6 +32,10 @@ mod jsonata_catch {
     include!("snapshots/jsonata_catch.rs");
 }
 #[deny(warnings)]
+mod json_path_catch_assign {
+    include!("snapshots/json_path_catch_assign.rs");
+}
+#[deny(warnings)]
 mod manage_eks_cluster {
     include!("snapshots/manage_eks_cluster.rs");
 }
@@ -205,6 +209,29 @@ fn map_and_parallel_executions_are_send() {
         &runtime,
         json!({}),
     ));
+}
+
+#[tokio::test]
+async fn jsonpath_snapshot_assigns_in_its_catch() {
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:charge",
+            asl::runtime::task::handler_fn(|task, _| async move {
+                Err(Error::new(
+                    "Card.Declined",
+                    task.credentials.unwrap()["RoleArn"].as_str().unwrap(),
+                ))
+            }),
+        )
+        .build();
+    let out = json_path_catch_assign::JsonPathCatchAssign::run(
+        &runtime,
+        json!({"amount": 1, "account": "1"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["reason"], "arn:aws:iam::1:role/Payments");
+    assert_eq!((&out["seen"], &out["attempt"]), (&json!(1), &json!(2)));
 }
 
 #[tokio::test]

@@ -30,6 +30,11 @@ const WORKFLOWS: &[(&str, &str, &[&str])] = &[
     ("LabelItems", "workflows/map.asl.json", &[]),
     ("FanOut", "workflows/parallel.asl.json", &[]),
     ("JsonataCatch", "workflows/jsonata-catch.asl.json", &[]),
+    (
+        "JsonPathCatchAssign",
+        "workflows/jsonpath-catch-assign.asl.json",
+        &["arn:aws:lambda:us-east-1:123456789012:function:charge"],
+    ),
 ];
 
 fn snapshot_path(name: &str) -> std::path::PathBuf {

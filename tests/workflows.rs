@@ -24,6 +24,10 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:echo"]
 );
 asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
+asl::asl!(
+    JsonPathCatchAssign = "workflows/jsonpath-catch-assign.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
+);
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
@@ -530,6 +534,62 @@ async fn a_jsonata_catch_shapes_the_output_and_assigns() {
     assert_eq!(
         out,
         json!({"seen": "Boom", "out": {"error": "Boom", "cause": "bad 1", "x": "1"}})
+    );
+}
+
+/// A JSONPath Catch with `Assign`: `$` is the error output, `$$` the state's
+/// context, every value reads the variables as they were before it (`seen` is
+/// the old `attempt`), and the next state reads what it assigned; the output is
+/// the input with the error output at the catcher's `ResultPath`. The Task's
+/// `Credentials` reach its handler evaluated.
+#[tokio::test]
+async fn a_jsonpath_catch_assigns_from_the_error_output() {
+    use asl::runtime::task::handler_fn;
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:charge",
+            handler_fn(|task, params| async move {
+                let role = task.credentials.expect("the Task has Credentials")["RoleArn"].clone();
+                match params["amount"].as_i64() {
+                    Some(n) if n <= 100 => Ok(json!({"charged": n, "as": role})),
+                    _ => Err(Error::new("Card.Declined", "insufficient funds")),
+                }
+            }),
+        )
+        .build();
+    let declined =
+        JsonPathCatchAssign::run(&runtime, json!({"amount": 500, "account": "111122223333"}))
+            .await
+            .unwrap();
+    assert_eq!(
+        declined,
+        json!({
+            "reason": "insufficient funds",
+            "caughtIn": "Charge",
+            "seen": 1,
+            "attempt": 2,
+            "error": "Card.Declined",
+            "amount": 500
+        })
+    );
+    let charged =
+        JsonPathCatchAssign::run(&runtime, json!({"amount": 50, "account": "111122223333"}))
+            .await
+            .unwrap();
+    assert_eq!(
+        charged,
+        json!({"charged": 50, "as": "arn:aws:iam::111122223333:role/Payments"})
+    );
+    // No account: the Credentials cannot be evaluated, which is States.Runtime
+    // (no catcher takes it, States.ALL included, as on AWS).
+    let err = JsonPathCatchAssign::run(&runtime, json!({"amount": 500}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"), "{err:?}");
+    let cause = err.cause().unwrap();
+    assert!(
+        cause.contains("'Charge'") && cause.contains("'RoleArn.$'"),
+        "{cause}"
     );
 }
 

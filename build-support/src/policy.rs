@@ -14,6 +14,12 @@
 //! Lambda functions named directly (`arn:aws:lambda:...:function:NAME`) get
 //! `lambda:InvokeFunction` on the function and its versions and aliases
 //! (`NAME:*`), as the console writes it.
+//!
+//! A Task with `Credentials` runs its call as the role they name: the state
+//! machine's role gets `sts:AssumeRole` on that role (`*` when the ARN is known
+//! only at run time). The Task's own statements stay in the policy: they are
+//! what the assumed role needs, and what the state machine's role needs when
+//! the same definition runs without `Credentials`.
 
 use serde_json::{Map, Value, json};
 
@@ -215,6 +221,14 @@ fn versions_of(function_arn: &str) -> Option<String> {
 }
 
 fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
+    if let Some(credentials) = &task.credentials {
+        add(
+            p,
+            &["sts:AssumeRole"],
+            vec![assumed_role(credentials)],
+            None,
+        );
+    }
     let arn = &task.resource.value.arn;
     // Integrations asl does not run yet, whose IAM the catalogue knows.
     if task.integration().is_none()
@@ -242,6 +256,19 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         target,
         p,
     );
+}
+
+/// The role a Task's `Credentials` name: its literal `RoleArn`, or `*` when a
+/// path or an expression computes it.
+fn assumed_role(credentials: &Template) -> String {
+    if let TemplateNode::Object(fields) = &credentials.node
+        && let Some(f) = fields.iter().find(|f| f.name.value == "RoleArn")
+        && let TemplateNode::Literal(Value::String(role)) = &f.value.node
+        && !f.dynamic
+    {
+        return role.clone();
+    }
+    "*".into()
 }
 
 /// The statements of `iam` for a Task called with `pattern`.

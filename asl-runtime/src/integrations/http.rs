@@ -77,6 +77,7 @@ impl HttpSettings {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct HttpClient {
     client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
     connections: HashMap<String, HttpAuth>,

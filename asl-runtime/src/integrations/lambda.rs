@@ -264,8 +264,8 @@ impl TaskHandler for FunctionHandler {
         parameters: Value,
     ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
-            super::refuse_credentials(task)?;
             let resource = task.resource;
+            let inner = self.inner.for_task(task).await?;
             let function = self
                 .inner
                 .mappings
@@ -280,7 +280,7 @@ impl TaskHandler for FunctionHandler {
                 client_context: None,
                 log_type: None,
             };
-            Ok(call(&self.inner, resource, inv).await?.payload)
+            Ok(call(&inner, resource, inv).await?.payload)
         })
     }
 }

@@ -42,6 +42,14 @@
 //! ([`IntegrationsBuilder::map_resource`]), as EKS clusters are
 //! ([`IntegrationsBuilder::cluster_override`]).
 //!
+//! A Task with `Credentials` (`{"RoleArn": ...}`) makes its calls as that role:
+//! its credentials come from STS `AssumeRole`, made with this configuration's
+//! own identity and kept until shortly before they expire
+//! ([`REFRESH_BEFORE_EXPIRY`]); a role that cannot be assumed fails the task with
+//! `States.TaskFailed`, the cause naming the role and STS's answer. What runs in
+//! this process (Lambda functions in Rust, registered workflows) runs after the
+//! role was assumed, as on AWS, though it has no use for the credentials.
+//!
 //! Credentials and EKS tokens never appear in results, errors, `Debug` output or
 //! tracing: tokens live in [`Secret`], whose `Debug` prints `<redacted>`.
 
@@ -58,6 +66,7 @@ mod kubernetes;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod params;
+mod roles;
 #[cfg(feature = "s3")]
 mod s3;
 #[cfg(feature = "sfn")]
@@ -74,6 +83,7 @@ mod wire;
 pub use http::HttpAuth;
 #[cfg(feature = "lambda")]
 pub use lambda::{FunctionError, LambdaFunction, lambda_fn};
+pub use roles::REFRESH_BEFORE_EXPIRY;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -428,7 +438,8 @@ impl IntegrationsBuilder {
     }
 
     /// The STS URL that EKS tokens are presigned for (default
-    /// `https://sts.<region>.amazonaws.com/`).
+    /// `https://sts.<region>.amazonaws.com/`), and where the roles of Task
+    /// `Credentials` are assumed.
     pub fn sts_endpoint(self, url: impl Into<String>) -> Self {
         self.service_endpoint("sts", url)
     }
@@ -572,6 +583,8 @@ impl IntegrationsBuilder {
             aws_sdk_eventbridge::Client::from_conf(client!(aws_sdk_eventbridge, "events").build());
         #[cfg(feature = "sfn")]
         let sfn = aws_sdk_sfn::Client::from_conf(client!(aws_sdk_sfn, "sfn").build());
+        // Where the roles of Task `Credentials` are assumed.
+        let sts = aws_sdk_sts::Client::from_conf(client!(aws_sdk_sts, "sts").build());
         Integrations {
             inner: Arc::new(Inner {
                 #[cfg(feature = "eks")]
@@ -601,6 +614,8 @@ impl IntegrationsBuilder {
                 wait: self.wait,
                 timeouts: self.timeouts,
                 mappings: self.mappings,
+                credentials: None,
+                roles: roles::Roles::new(sts),
             }),
         }
     }
@@ -694,6 +709,11 @@ pub(crate) struct Inner {
     pub(crate) wait: WaitSchedule,
     pub(crate) timeouts: Timeouts,
     pub(crate) mappings: Mappings,
+    /// The assumed role's credentials, for the clients of a Task's
+    /// `Credentials`; `None` for the program's own identity.
+    pub(crate) credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// The roles tasks have assumed, with their clients ([`roles`]).
+    pub(crate) roles: roles::Roles,
 }
 
 impl fmt::Debug for Integrations {
@@ -814,19 +834,6 @@ impl Integrations {
     }
 }
 
-/// Running under the workflow's own identity when the state asks for another
-/// role would act with the wrong rights: refuse instead.
-fn refuse_credentials(task: &TaskContext<'_>) -> Result<(), Error> {
-    if task.credentials.is_some() {
-        return Err(Error::runtime(format!(
-            "Task Credentials (assuming another role) are not supported by asl's built-in \
-             {} integration; remove Credentials or register your own TaskHandler",
-            task.resource
-        )));
-    }
-    Ok(())
-}
-
 struct Handler {
     inner: Arc<Inner>,
     integration: Integration,
@@ -839,13 +846,14 @@ impl TaskHandler for Handler {
         parameters: Value,
     ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
-            refuse_credentials(task)?;
             let resource = task.resource;
             let spec = self.integration.api.spec();
             let parameters = check_request(resource, spec, parameters)?;
             let parameters = self.inner.mappings.apply(parameters);
+            // The clients of the role the task's Credentials name, if any.
+            let inner = self.inner.for_task(task).await?;
             #[allow(unused_variables)]
-            let (inner, pattern) = (&self.inner, self.integration.pattern);
+            let (inner, pattern) = (&inner, self.integration.pattern);
             match self.integration.api {
                 #[cfg(feature = "eks")]
                 Api::EksRunJob => {
@@ -975,23 +983,53 @@ mod tests {
         );
     }
 
+    /// Credentials are never ignored: a task whose role cannot be assumed
+    /// fails before any call is made (here STS cannot be reached), and one
+    /// whose Credentials name no role is a `States.Runtime` error.
     #[tokio::test]
-    async fn task_credentials_are_refused_not_ignored() {
+    async fn a_task_whose_role_cannot_be_assumed_fails() {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new("AKID", "SECRET", None, None, "test"),
+                ),
+            )
             .build();
-        let integrations = Integrations::new(&sdk);
+        // Nothing listens on port 1: STS cannot be reached, and no other
+        // service either, so a call made without the role would fail differently.
+        let integrations = Integrations::builder(&sdk)
+            .endpoint_url("http://127.0.0.1:1")
+            .timeouts(Timeouts::all(Duration::from_secs(2)))
+            .build();
         let resource = "arn:aws:states:::sns:publish";
+        let handler = integrations.handler(resource).unwrap();
         let role = serde_json::json!({"RoleArn": "arn:aws:iam::123456789012:role/Other"});
         let mut task = TaskContext::new(resource, "S");
         task.credentials = Some(&role);
-        let handler = integrations.handler(resource).unwrap();
         let err = handler
-            .invoke(&task, serde_json::json!({"Message": "m"}))
+            .invoke(&task, serde_json::json!({"TopicArn": "t", "Message": "m"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.name(), "States.TaskFailed");
+        let cause = err.cause().unwrap();
+        assert!(
+            cause.starts_with(
+                "Cannot assume the role 'arn:aws:iam::123456789012:role/Other' for the task: STS could not be asked"
+            ),
+            "{cause}"
+        );
+        assert!(!cause.contains("SECRET"), "{cause}");
+
+        let no_role = serde_json::json!({"roleArn": "arn:aws:iam::123456789012:role/Other"});
+        task.credentials = Some(&no_role);
+        let err = handler
+            .invoke(&task, serde_json::json!({"TopicArn": "t", "Message": "m"}))
             .await
             .unwrap_err();
         assert_eq!(err.name(), "States.Runtime");
-        assert!(err.cause().unwrap().contains("Credentials"), "{err}");
+        assert!(err.cause().unwrap().contains("RoleArn"), "{err}");
     }
 
     #[test]

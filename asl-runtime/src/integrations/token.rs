@@ -50,6 +50,15 @@ impl TokenSource {
         }
     }
 
+    /// The same source, signing with `credentials` (an assumed role's).
+    pub(crate) fn with_credentials(&self, credentials: SharedCredentialsProvider) -> Self {
+        TokenSource {
+            credentials: Some(credentials),
+            region: self.region.clone(),
+            sts_endpoint: self.sts_endpoint.clone(),
+        }
+    }
+
     /// A fresh token for `cluster_name`, and when to stop using it.
     pub(crate) async fn token(&self, cluster_name: &str) -> Result<(Secret, SystemTime), Error> {
         let provider = self.credentials.as_ref().ok_or_else(|| {

@@ -103,7 +103,7 @@ impl Support<'_> {
                         );
                     }
                     if let Some(c) = &t.credentials {
-                        self.unsupported(&c.origin, "`Credentials` are not supported yet".into());
+                        self.template(c, jsonpath);
                     }
                     self.dynamic_path(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                     self.dynamic_path(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
@@ -223,11 +223,8 @@ impl Support<'_> {
 
     fn catchers(&mut self, catch: &[Catcher], jsonpath: bool) {
         for c in catch {
-            if jsonpath && c.assign.is_some() {
-                self.unsupported(
-                    &c.origin,
-                    "`Assign` in a Catch of a JSONPath state is not supported yet".into(),
-                );
+            if let Some(a) = &c.assign {
+                self.template(a, jsonpath);
             }
             if let Some(Nullable {
                 value: Some(p),

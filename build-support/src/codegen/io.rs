@@ -175,7 +175,41 @@ impl Gen<'_> {
             __st.inspect("afterResultPath", &__out);
             #rt::Ok(#output)
         };
-        self.under_retry_catch(inner, next, retry, catch, ctx, |_| None)
+        self.under_retry_catch(inner, next, retry, catch, ctx, |g| {
+            g.jsonpath_catch_assignments(catch)
+        })
+    }
+
+    /// The closure [`finish_caught`] calls when a `Catch` entry with `Assign`
+    /// takes an error, in a JSONPath state: the assignments are evaluated with
+    /// `$` = the error output (`{"Error", "Cause"}`, as `ResultPath` sees it)
+    /// and `$$` = the state's context, against the variables as they were,
+    /// then the output is the input with the error output at the entry's
+    /// `ResultPath`. `None` when no entry assigns (the plain `finish` does that).
+    fn jsonpath_catch_assignments(&mut self, catch: &[Catcher]) -> Option<TokenStream> {
+        if catch.iter().all(|c| c.assign.is_none()) {
+            return None;
+        }
+        let rt = self.rt.clone();
+        // `$$` in an assignment is bound in the closure, not in the body.
+        let outer_reads_context = std::mem::take(&mut self.reads_context);
+        let arms: Vec<TokenStream> = catch
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let assign = self.assign(c.assign.as_ref(), quote!(__error_output));
+                (!assign.is_empty()).then(|| quote!(if __i == #i { #assign }))
+            })
+            .collect();
+        let bind_ctx = self.context_binding();
+        self.reads_context |= outer_reads_context;
+        Some(quote! {
+            |__i: usize, __error_output: &#rt::Value, input: #rt::Value| -> #rt::Result<#rt::Value, #rt::Error> {
+                #bind_ctx
+                #(#arms)*
+                __CATCH[__i].output(input, #rt::Value::clone(__error_output))
+            }
+        })
     }
 
     /// Binds `__eff: &Value`, the effective input.

@@ -15,7 +15,7 @@
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
 //! Code generation never refuses a definition: every refusal, including the
-//! constructs the runtime cannot run yet (`ItemReader`, `Credentials`, ...) and
+//! constructs the runtime cannot run yet (`ItemReader`, `ResultWriter`, ...) and
 //! undeclared resources, is made by the checks before it
 //! ([`crate::load_with`]), so `asl check` and `asl!` agree.
 

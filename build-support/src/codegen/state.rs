@@ -37,13 +37,6 @@ impl Gen<'_> {
         let e = &ctx.enum_name;
         let mut entries = Vec::new();
         for c in catch {
-            // JSONata states evaluate them (see `jsonata_catch_outputs`).
-            if !self.jsonata && c.assign.is_some() {
-                self.unsupported(
-                    &c.origin,
-                    "`Assign` in a Catch of a JSONPath state is not supported yet".into(),
-                );
-            }
             let errors = c.error_equals.iter().map(|e| &e.value);
             let result_path = match &c.result_path {
                 Some(Nullable { value: None, .. }) => quote!(#rt::None),
@@ -194,22 +187,54 @@ impl Gen<'_> {
                         __st.inspect("afterResultSelector", &__res);
                     }
                 };
-                let result = if t.timeout_seconds.is_none() && t.heartbeat_seconds.is_none() {
-                    quote! {
+                // `Credentials` are evaluated like the parameters, after them.
+                let credentials = t.credentials.as_ref().map(|c| {
+                    if self.jsonata {
+                        self.jsonata_value(c, "Credentials", quote!(__scope))
+                    } else {
+                        self.template(
+                            c,
+                            &Env {
+                                input: quote!(__eff),
+                            },
+                            "",
+                        )
+                    }
+                });
+                let timed = t.timeout_seconds.is_some() || t.heartbeat_seconds.is_some();
+                let result = match credentials {
+                    None if !timed => quote! {
                         let __params = #params;
                         __st.inspect("afterParameters", &__params);
                         let __res = __st.task(#resource, __params).await?;
                         #selector
-                    }
-                } else {
+                    },
                     // Evaluated in AWS's order: the timeouts, then the parameters.
-                    quote! {
+                    None => quote! {
                         let __timeout = #timeout;
                         let __heartbeat = #heartbeat;
                         let __params = #params;
                         __st.inspect("afterParameters", &__params);
                         let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
                         #selector
+                    },
+                    Some(credentials) => {
+                        let (bind_timeouts, timeouts) = if timed {
+                            (
+                                quote!(let __timeout = #timeout; let __heartbeat = #heartbeat;),
+                                quote!(__timeout, __heartbeat),
+                            )
+                        } else {
+                            (TokenStream::new(), quote!(#rt::None, #rt::None))
+                        };
+                        quote! {
+                            #bind_timeouts
+                            let __params = #params;
+                            __st.inspect("afterParameters", &__params);
+                            let __credentials = #credentials;
+                            let __res = __st.task_as(#resource, __params, __credentials, #timeouts).await?;
+                            #selector
+                        }
                     }
                 };
                 self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)

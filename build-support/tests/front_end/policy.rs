@@ -204,6 +204,75 @@ fn dynamic_resources_are_a_wildcard() {
     );
 }
 
+/// A Task with `Credentials`: `sts:AssumeRole` on each role named, `*` when one
+/// is known only at run time; the Task's own statements stay (the assumed
+/// role needs them).
+#[test]
+fn task_credentials_grant_assume_role() {
+    let t = ("us-east-1", "123456789012");
+    let put = |credentials: &str| {
+        format!(
+            r#""Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "Credentials": {credentials}, "Parameters": {{"TableName": "orders", "Item": {{}}}}"#
+        )
+    };
+    let two_roles = format!(
+        r#"{{"StartAt": "A", "States": {{"A": {{{}, "Next": "B"}}, "B": {{{}, "End": true}}}}}}"#,
+        put(r#"{"RoleArn": "arn:aws:iam::222222222222:role/Writer"}"#),
+        put(r#"{"RoleArn": "arn:aws:iam::333333333333:role/Writer"}"#),
+    );
+    let g = generated(&two_roles, t.0, t.1);
+    let assume: Vec<_> = g
+        .iter()
+        .filter(|g| g.0 == "sts:assumerole")
+        .map(|g| g.1.as_str())
+        .collect();
+    assert_eq!(
+        assume,
+        [
+            "arn:aws:iam::222222222222:role/Writer",
+            "arn:aws:iam::333333333333:role/Writer"
+        ]
+    );
+    assert!(
+        g.contains(&(
+            "dynamodb:putitem".into(),
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders".into(),
+            String::new()
+        )),
+        "{g:?}"
+    );
+    for dynamic in [
+        r#"{"RoleArn.$": "$.role"}"#,
+        r#"{"RoleArn.$": "States.Format('arn:aws:iam::{}:role/Writer', $.account)"}"#,
+    ] {
+        let one = format!(
+            r#"{{"StartAt": "A", "States": {{"A": {{{}, "End": true}}}}}}"#,
+            put(dynamic)
+        );
+        let g = generated(&one, t.0, t.1);
+        assert!(
+            g.contains(&("sts:assumerole".into(), "*".into(), String::new())),
+            "{dynamic}: {g:?}"
+        );
+    }
+    let jsonata = r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "{% $states.input.role %}"}, "Arguments": {"TopicArn": "t", "Message": "m"}, "End": true}}}"#;
+    let g = generated(jsonata, t.0, t.1);
+    assert!(
+        g.contains(&("sts:assumerole".into(), "*".into(), String::new())),
+        "{g:?}"
+    );
+    // Without Credentials, no AssumeRole.
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::sns:publish",
+            r#"{"TopicArn": "t", "Message": "m"}"#,
+        ),
+        t.0,
+        t.1,
+    );
+    assert!(g.iter().all(|g| g.0 != "sts:assumerole"), "{g:?}");
+}
+
 /// Integrations asl does not run yet still get AWS's statements: a nested
 /// execution (`.sync` adds describe, stop and the EventBridge managed rule),
 /// Lambda (the function and its versions), DynamoDB (the table).

@@ -730,17 +730,43 @@ fn undeclared_resources_are_refused_before_code_generation() {
     assert!(load_with(builtin.as_bytes(), "t.asl.json", &CheckOptions::default()).is_ok());
 }
 
+/// Task `Credentials` (a literal role, a path, a variable, an intrinsic, JSONata)
+/// and `Assign` in a Catch of a JSONPath state are run, not refused.
+#[test]
+fn credentials_and_jsonpath_catch_assign_are_accepted() {
+    for role in [
+        r#"{"RoleArn": "arn:aws:iam::222222222222:role/Writer"}"#,
+        r#"{"RoleArn.$": "$.role"}"#,
+        r#"{"RoleArn.$": "$$.Execution.Input.role"}"#,
+        r#"{"RoleArn.$": "$role"}"#,
+        r#"{"RoleArn.$": "States.Format('arn:aws:iam::{}:role/Writer', $.account)"}"#,
+    ] {
+        assert_valid(&def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {role}, "Parameters": {{"TopicArn": "t", "Message": "m"}}, "End": true}}"#
+        )));
+    }
+    assert_valid(
+        r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "{% $states.input.role %}"}, "Arguments": {"TopicArn": "t", "Message": "m"}, "End": true}}}"#,
+    );
+    assert_valid(&def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": "t", "Message": "m"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"failure.$": "$", "cause.$": "$.Cause", "state.$": "$$.State.Name"}, "ResultPath": "$.error", "Next": "B"}], "End": true},
+           "B": {"Type": "Pass", "Parameters": {"why.$": "$failure.Error"}, "End": true}"#,
+    ));
+    // What the template rules refuse elsewhere, they refuse in these fields too.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": "t", "Message": "m"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"x.$": "$seen[?(@.a)]"}, "Next": "B"}], "End": true},
+               "B": {"Type": "Pass", "End": true}"#,
+        ),
+        "asl::unsupported",
+        "/States/A/Catch/0/Assign/x.$",
+    );
+}
+
 /// `asl::unsupported`: constructs AWS runs that asl cannot run yet are refused by
 /// the checker (`load`), not first discovered by code generation.
 #[test]
 fn unsupported_constructs_are_refused_by_the_checker() {
-    assert_rule(
-        &def(
-            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "arn:aws:iam::1:role/r"}, "Parameters": {"TopicArn": "t", "Message": "m"}, "End": true}"#,
-        ),
-        "asl::unsupported",
-        "/States/A/Credentials",
-    );
     assert_rule(
         &def(
             r#""A": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "End": true}"#,

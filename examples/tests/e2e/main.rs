@@ -12,13 +12,16 @@
 //! - `nested`: nested executions, Lambda functions in process and service errors
 //!   caught, inside compiled workflows;
 //! - `programs`: the programs as a user runs them (`run-sample`,
-//!   `manage-eks-cluster` and its flags).
+//!   `manage-eks-cluster` and its flags);
+//! - `credentials`: Task `Credentials` in a workflow, a role assumed through
+//!   moto's STS and a refused one caught.
 //!
 //! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
 //! unless `CI=true`.
 
 mod chaos;
 mod common;
+mod credentials;
 mod durable;
 mod nested;
 mod programs;

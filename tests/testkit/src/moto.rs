@@ -266,6 +266,82 @@ impl MotoServer {
         ))
     }
 
+    /// Creates an IAM user allowed what `policy` (an IAM policy document)
+    /// allows, and returns its access key `(id, secret)`: the identity of a
+    /// test once [`Self::enforce_iam`] is on.
+    pub async fn create_user(&self, name: &str, policy: &Value) -> Result<(String, String), Error> {
+        let policy = percent_encode(&policy.to_string());
+        self.iam(&format!("Action=CreateUser&UserName={name}"))
+            .await?;
+        self.iam(&format!(
+            "Action=PutUserPolicy&UserName={name}&PolicyName=test&PolicyDocument={policy}"
+        ))
+        .await?;
+        let answer = self
+            .iam(&format!("Action=CreateAccessKey&UserName={name}"))
+            .await?;
+        let element = |tag: &str| {
+            let open = format!("<{tag}>");
+            let start = answer.find(&open)? + open.len();
+            let end = answer[start..].find(&format!("</{tag}>"))? + start;
+            Some(answer[start..end].to_string())
+        };
+        match (element("AccessKeyId"), element("SecretAccessKey")) {
+            (Some(id), Some(secret)) => Ok((id, secret)),
+            _ => Err(Error::new(format!(
+                "moto CreateAccessKey answered without a key: {answer}"
+            ))),
+        }
+    }
+
+    /// From now on moto checks every request's signature and the caller's IAM
+    /// policies (`POST /moto-api/reset-auth` with 0 requests left unchecked), as
+    /// AWS does: an action the caller's policies do not allow is `AccessDenied`.
+    pub async fn enforce_iam(&self) -> Result<(), Error> {
+        let resp = self
+            .client
+            .request(
+                "POST",
+                "/moto-api/reset-auth",
+                Some("text/plain"),
+                b"0".to_vec(),
+            )
+            .await?;
+        if resp.status != 200 {
+            return Err(Error::new(format!(
+                "moto reset-auth answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(())
+    }
+
+    /// One call of IAM's query API (routed by the credential scope; unsigned,
+    /// so only before [`Self::enforce_iam`]); its XML answer.
+    async fn iam(&self, form: &str) -> Result<String, Error> {
+        let client = self.client.clone().with_header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        );
+        let resp = client
+            .request(
+                "POST",
+                "/",
+                Some("application/x-www-form-urlencoded"),
+                format!("{form}&Version=2010-05-08").into_bytes(),
+            )
+            .await?;
+        if resp.status != 200 {
+            return Err(Error::new(format!(
+                "moto IAM {form} answered {}: {}",
+                resp.status,
+                resp.text()
+            )));
+        }
+        Ok(resp.text())
+    }
+
     /// moto's whole state dump (`GET /moto-api/data.json`).
     pub async fn data(&self) -> Result<Value, Error> {
         let resp = self.client.json("GET", "/moto-api/data.json", None).await?;
@@ -377,6 +453,19 @@ pub fn workspace_root() -> PathBuf {
         .and_then(|p| p.parent())
         .map(PathBuf::from)
         .unwrap_or(manifest)
+}
+
+/// `text` for a form body: unreserved characters as they are, every other byte
+/// `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn free_port() -> Result<u16, Error> {

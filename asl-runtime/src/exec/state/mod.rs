@@ -148,6 +148,17 @@ pub struct Catcher<S: 'static> {
     pub next: S,
 }
 
+impl<S> Catcher<S> {
+    /// The state's output when this entry takes an error (JSONPath): the
+    /// state's input with `error_output` (`{"Error", "Cause"}`) at `ResultPath`.
+    pub fn output(&self, input: Value, error_output: Value) -> Result<Value, Error> {
+        match &self.result_path {
+            None => Ok(input),
+            Some(path) => path.apply_result(input, error_output),
+        }
+    }
+}
+
 /// A state while it runs: generated code enters it, runs its body through
 /// [`Self::retrying`] and leaves through [`Self::finish`] or [`Self::choose`].
 pub struct StateRun<'e> {
@@ -376,10 +387,11 @@ impl<'e> StateRun<'e> {
         }
     }
 
-    /// [`Self::finish`] for a JSONata state whose `Catch` entries have
-    /// `Output`/`Assign`: when catcher `i` takes the error, `caught(i,
-    /// error_output, input)` gives the state's output (and makes its assignments),
-    /// with `error_output` = `{"Error", "Cause"}` (`$states.errorOutput`).
+    /// [`Self::finish`] for a state whose `Catch` entries have `Assign` (or, in
+    /// JSONata, `Output`): when catcher `i` takes the error, `caught(i,
+    /// error_output, input)` makes its assignments and gives the state's output,
+    /// with `error_output` = `{"Error", "Cause"}` (`$` of a JSONPath catcher,
+    /// `$states.errorOutput` of a JSONata one).
     pub fn finish_caught<S: Copy>(
         &self,
         result: Result<Value, Error>,
@@ -436,12 +448,9 @@ impl<'e> StateRun<'e> {
         else {
             return Err(error);
         };
-        let output = match &catcher.result_path {
-            None => input,
-            Some(path) => path
-                .apply_result(input, error.to_catch_output())
-                .map_err(|e| self.locate(e))?,
-        };
+        let output = catcher
+            .output(input, error.to_catch_output())
+            .map_err(|e| self.locate(e))?;
         if let Some(p) = self.exec.probe() {
             p.caught(&error);
         }

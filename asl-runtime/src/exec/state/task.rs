@@ -25,11 +25,44 @@ impl StateRun<'_> {
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
     ) -> Result<Value, Error> {
+        self.run_task(resource, parameters, timeout, heartbeat, None)
+            .await
+    }
+
+    /// [`Self::task_timed`] for a state with `Credentials`: `credentials` (their
+    /// evaluated value, `{"RoleArn": ...}`) reach the handler as
+    /// [`TaskContext::credentials`], and the built-in integrations call as that role.
+    pub async fn task_as(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        credentials: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> Result<Value, Error> {
+        self.run_task(resource, parameters, timeout, heartbeat, Some(&credentials))
+            .await
+    }
+
+    async fn run_task(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+        credentials: Option<&Value>,
+    ) -> Result<Value, Error> {
         let name = Some(self.info.name);
         if self.exec.recording() {
-            let mut d = Map::with_capacity(2);
+            let mut d = Map::with_capacity(3);
             d.insert("resource".into(), Value::String(resource.to_owned()));
             d.insert("parameters".into(), parameters.clone());
+            // The role, as AWS's TaskScheduled event carries it (`taskCredentials`).
+            if let Some(role) = credentials.and_then(|c| c.get("RoleArn")) {
+                let mut task_credentials = Map::with_capacity(1);
+                task_credentials.insert("roleArn".into(), role.clone());
+                d.insert("taskCredentials".into(), Value::Object(task_credentials));
+            }
             self.exec
                 .record(EventType::TaskScheduled, name, Value::Object(d));
         } else {
@@ -61,6 +94,7 @@ impl StateRun<'_> {
         let mut task = TaskContext::new(resource, self.info.name);
         task.timeout = timeout;
         task.heartbeat = heartbeat;
+        task.credentials = credentials;
         let task = task.with_heartbeat_signal(&signal);
         self.exec.record(
             EventType::TaskStarted,

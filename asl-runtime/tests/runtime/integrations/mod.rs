@@ -3,9 +3,11 @@
 //! - `aws`: EKS control plane and SNS through the real SDK crates against moto;
 //! - `kubernetes`: `eks:runJob(.sync)` and `eks:call` through kube against the
 //!   project's Kubernetes API stand-in;
-//! - `token`: the EKS bearer token, its SigV4 signature recomputed by hand.
+//! - `token`: the EKS bearer token, its SigV4 signature recomputed by hand;
+//! - `credentials`: Task `Credentials`, a role assumed through moto's STS.
 
 mod aws;
+mod credentials;
 mod kubernetes;
 mod services;
 mod token;
@@ -26,5 +28,20 @@ async fn run(
         .handler(resource)
         .unwrap_or_else(|| panic!("no handler for {resource}"));
     let task = TaskContext::new(resource, "Test");
+    handler.invoke(&task, parameters).await
+}
+
+/// [`run`] for a task whose `Credentials` are `credentials`.
+async fn run_as(
+    integrations: &Integrations,
+    resource: &str,
+    credentials: &Value,
+    parameters: Value,
+) -> Result<Value, Error> {
+    let handler = integrations
+        .handler(resource)
+        .unwrap_or_else(|| panic!("no handler for {resource}"));
+    let mut task = TaskContext::new(resource, "Test");
+    task.credentials = Some(credentials);
     handler.invoke(&task, parameters).await
 }

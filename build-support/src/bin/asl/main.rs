@@ -69,7 +69,7 @@ struct CheckArgs {
     #[arg(long)]
     allow_undeclared: bool,
     /// Check only what Step Functions checks: any Task `Resource`, and what asl
-    /// cannot run yet (ItemReader, ResultWriter, Credentials), are accepted.
+    /// cannot run yet (ItemReader, ResultWriter), are accepted.
     #[arg(long)]
     language_only: bool,
     /// A value for the `${NAME}` placeholder, substituted in the definition's
