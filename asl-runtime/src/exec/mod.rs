@@ -198,6 +198,7 @@ pub struct RuntimeBuilder {
     park_after: Duration,
     poll: Duration,
     retention: Option<Duration>,
+    max_executions: usize,
     accept_changed_definitions: bool,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
@@ -222,6 +223,7 @@ impl Default for RuntimeBuilder {
             lease: Duration::from_secs(30),
             park_after: Duration::from_secs(60),
             poll: Duration::from_secs(1),
+            max_executions: 10_000,
             retention: Some(Duration::from_secs(
                 crate::store::RETENTION_DAYS as u64 * 24 * 3600,
             )),
@@ -406,6 +408,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The most executions this runtime drives at once (default 10,000). A
+    /// background StartExecution past it is stored unowned and starts when a
+    /// slot frees (here, or on another replica); claims take no more than
+    /// the free slots; `run` waits for a slot.
+    pub fn max_executions(mut self, max: usize) -> Self {
+        self.max_executions = max.max(1);
+        self
+    }
+
     /// How long a closed execution stays in the store after it stopped
     /// (default 90 days, as AWS keeps them; `None`: forever). A runtime
     /// serving workflows deletes older ones, with their history, hourly.
@@ -477,6 +488,7 @@ impl RuntimeBuilder {
                         park_after: self.park_after,
                         poll: self.poll,
                         retention: self.retention,
+                        max_executions: self.max_executions,
                         accept_changed_definitions: self.accept_changed_definitions,
                     }))
                 }),

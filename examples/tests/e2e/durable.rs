@@ -52,6 +52,11 @@ struct Controls {
     flaky_work: std::sync::atomic::AtomicU32,
     /// `$$.State.EnteredTime` as each call of `work` saw it.
     work_entered_times: Mutex<Vec<String>>,
+    /// When set, `work` waits for one of its permits.
+    work_gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    /// Calls of `work` in progress, and the most at once.
+    work_running: std::sync::atomic::AtomicUsize,
+    work_most: std::sync::atomic::AtomicUsize,
 }
 
 impl Controls {
@@ -75,6 +80,15 @@ fn runtime_polling(
     owner: &str,
     poll: Duration,
 ) -> Runtime {
+    builder(store, controls, owner, poll).build()
+}
+
+fn builder(
+    store: Arc<dyn ExecutionStore>,
+    controls: &Arc<Controls>,
+    owner: &str,
+    poll: Duration,
+) -> asl::runtime::exec::RuntimeBuilder {
     let (work, item, branch) = (controls.clone(), controls.clone(), controls.clone());
     Runtime::builder()
         .shared_store(store)
@@ -98,6 +112,13 @@ fn runtime_polling(
                             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
                     if flaky.is_ok() {
                         return Err(Error::new("Flaky", "try again"));
+                    }
+                    let gate = c.work_gate.lock().unwrap().clone();
+                    if let Some(gate) = gate {
+                        let now = c.work_running.fetch_add(1, Ordering::SeqCst) + 1;
+                        c.work_most.fetch_max(now, Ordering::SeqCst);
+                        let _ = gate.acquire().await.map(|p| p.forget());
+                        c.work_running.fetch_sub(1, Ordering::SeqCst);
                     }
                     if c.hold_work.load(Ordering::SeqCst) {
                         c.work_entered.notify_one();
@@ -131,7 +152,6 @@ fn runtime_polling(
                 }
             }),
         )
-        .build()
 }
 
 /// A fresh SQLite file for `test`.
@@ -801,6 +821,57 @@ fn a_retry_backoff_survives_a_crash() {
         );
     });
     second.shutdown_background();
+}
+
+/// A runtime drives at most `max_executions` at once: StartExecution past
+/// the cap answers at once with the execution stored unowned, and it starts
+/// when a slot frees; nothing is lost and the cap is never exceeded.
+#[test]
+fn executions_past_the_cap_wait_in_the_store() {
+    let store = sqlite("cap");
+    let controls = Arc::new(Controls::default());
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    *controls.work_gate.lock().unwrap() = Some(gate.clone());
+    tokio_runtime().block_on(async {
+        let rt = builder(store, &controls, "capped", Duration::from_millis(50))
+            .max_executions(2)
+            .build();
+        let mut arns = Vec::new();
+        for i in 0..5 {
+            let started = rt
+                .start_execution::<Durable>(
+                    json!({"marker": i, "pause": 0}),
+                    ExecutionOptions::default().name(format!("capped-{i}")),
+                )
+                .await
+                .unwrap();
+            arns.push(started.execution_arn);
+        }
+        // Two run (blocked in `work`); three wait in the store, unowned.
+        while controls.work_running.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let mut unowned = 0;
+        for arn in &arns {
+            let r = rt.describe_execution(arn).await.unwrap();
+            assert_eq!(r.status, ExecutionStatus::Running);
+            unowned += usize::from(r.owner.is_none());
+        }
+        assert_eq!(unowned, 3);
+        gate.add_permits(100);
+        for arn in &arns {
+            let r = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(arn))
+                .await
+                .expect("every execution ends")
+                .unwrap();
+            assert_eq!(r.status, ExecutionStatus::Succeeded, "{r:?}");
+        }
+        assert_eq!(controls.calls("work"), 5);
+        assert!(
+            controls.work_most.load(Ordering::SeqCst) <= 2,
+            "never more than the cap at once"
+        );
+    });
 }
 
 #[test]

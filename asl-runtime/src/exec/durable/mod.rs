@@ -27,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use tokio::sync::{Notify, OnceCell, RwLock, watch};
+use tokio::sync::{Notify, OnceCell, OwnedSemaphorePermit, RwLock, Semaphore, watch};
 
 use std::pin::Pin;
 
@@ -106,6 +106,7 @@ pub(crate) struct DurableSettings {
     pub(crate) park_after: Duration,
     pub(crate) poll: Duration,
     pub(crate) retention: Option<Duration>,
+    pub(crate) max_executions: usize,
     pub(crate) accept_changed_definitions: bool,
 }
 
@@ -135,14 +136,19 @@ pub(crate) struct Durability {
     purging: AtomicBool,
     waking: AtomicBool,
     /// Bumped when a parked execution may have become due (a delivery, a
-    /// park): serving loops look again at once.
+    /// park), or a slot freed while executions waited for one: serving loops
+    /// look again at once.
     due: watch::Sender<u64>,
+    /// One permit per execution this runtime may drive
+    /// ([`DurableSettings::max_executions`]).
+    slots: Arc<Semaphore>,
+    /// Executions wait for a slot (stored unowned, or left unclaimed).
+    saturated: AtomicBool,
 }
 
 impl Durability {
     pub(crate) fn new(settings: DurableSettings) -> Self {
         Durability {
-            settings,
             running: Mutex::new(HashMap::new()),
             claiming: RwLock::new(()),
             refused: Mutex::new(HashSet::new()),
@@ -152,6 +158,9 @@ impl Durability {
             purging: AtomicBool::new(false),
             waking: AtomicBool::new(false),
             due: watch::Sender::new(0),
+            slots: Arc::new(Semaphore::new(settings.max_executions)),
+            saturated: AtomicBool::new(false),
+            settings,
         }
     }
 
@@ -799,13 +808,17 @@ impl Runtime {
                 execution_arn: record.arn,
                 start_date: record.start_date,
             }),
-            Started::New(execution, input, stop) => {
+            Started::Queued(execution_arn, start_date) => Ok(StartedExecution {
+                execution_arn,
+                start_date,
+            }),
+            Started::New(execution, input, stop, slot) => {
                 let started = StartedExecution {
                     execution_arn: execution.arn.clone(),
                     start_date: execution.start_time,
                 };
                 tokio::spawn(async move {
-                    let _ = drive(flow, *execution, None, input, durability, stop).await;
+                    let _ = drive(flow, *execution, None, input, durability, stop, slot).await;
                 });
                 Ok(started)
             }
@@ -1040,8 +1053,11 @@ impl Runtime {
 }
 
 enum Started {
-    /// Stored, and registered here to be driven (with its stop signal).
-    New(Box<Execution>, Value, Arc<Notify>),
+    /// Stored, and registered here to be driven (with its stop signal and
+    /// its slot).
+    New(Box<Execution>, Value, Arc<Notify>, OwnedSemaphorePermit),
+    /// Stored unowned: no slot was free here (a serving loop claims it).
+    Queued(String, OffsetDateTime),
     Existing(Box<ExecutionRecord>),
 }
 
@@ -1056,6 +1072,13 @@ async fn start(
     let durability = runtime.durability()?;
     let settings = &durability.settings;
     let info = flow.info;
+    // A slot to drive it here: a background start without one stores the
+    // execution unowned for a serving loop; `run` waits for one.
+    let slot = if may_park {
+        durability.slots.clone().try_acquire_owned().ok()
+    } else {
+        durability.slots.clone().acquire_owned().await.ok()
+    };
     let cleanup = options.cleanup.unwrap_or(runtime.inner.cleanup);
     let (mut execution, input) =
         Execution::start_with(runtime, info, input, options, |input, start_index| {
@@ -1074,8 +1097,8 @@ async fn start(
     let d = execution.durable.as_deref().expect("a durable execution");
     let record = ExecutionRecord {
         next_event_id: execution.recorder.next_id(),
-        owner: Some(settings.owner.clone()),
-        lease_until: Some(now + settings.lease),
+        owner: slot.as_ref().map(|_| settings.owner.clone()),
+        lease_until: slot.as_ref().map(|_| now + settings.lease),
         cleanup,
         ..ExecutionRecord::started(
             execution.arn.clone(),
@@ -1093,6 +1116,13 @@ async fn start(
         .into_iter()
         .map(stored_event)
         .collect();
+    let Some(slot) = slot else {
+        durability.saturated.store(true, Ordering::Release);
+        return match settings.store.insert(&record, &events).await? {
+            Inserted::Created => Ok(Started::Queued(record.arn, record.start_date)),
+            Inserted::Existing(found) => Ok(Started::Existing(found)),
+        };
+    };
     // Registered before it is stored, under the shared side of the claim
     // lock: a claim running meanwhile sees it and leaves it alone.
     let starting = durability.claiming.read().await;
@@ -1104,7 +1134,7 @@ async fn start(
     match settings.store.insert(&record, &events).await {
         Ok(Inserted::Created) => {
             durability.stored(&record.arn, record.epoch);
-            Ok(Started::New(Box::new(execution), input, stop))
+            Ok(Started::New(Box::new(execution), input, stop, slot))
         }
         Ok(Inserted::Existing(found)) => {
             durability.unregister(&record.arn);
@@ -1154,6 +1184,21 @@ async fn claim_and_run(
     // Exclusive: no start of this process is between registering and
     // storing an execution, so `skip` holds everything this process runs.
     let claiming = durability.claiming.write().await;
+    // No more than the free slots (backpressure: the rest stays in the store).
+    let free = durability.slots.available_permits().min(256);
+    let Some(mut slots) = (free > 0)
+        .then(|| {
+            durability
+                .slots
+                .clone()
+                .try_acquire_many_owned(free as u32)
+                .ok()
+        })
+        .flatten()
+    else {
+        durability.saturated.store(true, Ordering::Release);
+        return Ok(Resumed::default());
+    };
     let mut skip = durability.running_arns();
     skip.extend(lock(&durability.refused).iter().cloned());
     let now = OffsetDateTime::now_utc();
@@ -1163,7 +1208,7 @@ async fn claim_and_run(
             &settings.owner,
             &[flow.info.name],
             settings.lease,
-            256,
+            free,
             &skip,
         )
         .await?;
@@ -1216,8 +1261,13 @@ async fn claim_and_run(
         }
     }
     drop(claiming);
+    if to_drive.len() + resumed.refused.len() >= free {
+        // There may be more than the free slots took.
+        durability.saturated.store(true, Ordering::Release);
+    }
     for (execution, from, input, record, stop) in to_drive {
         let durability = durability.clone();
+        let Some(slot) = slots.split(1) else { break };
         tokio::spawn(async move {
             let _ = drive(
                 flow,
@@ -1226,10 +1276,12 @@ async fn claim_and_run(
                 input,
                 durability,
                 stop,
+                slot,
             )
             .await;
         });
     }
+    // The slots nothing claimed go back with `slots`.
     Ok(resumed)
 }
 
@@ -1242,6 +1294,7 @@ async fn drive(
     input: Value,
     durability: Arc<Durability>,
     stop: Arc<Notify>,
+    slot: OwnedSemaphorePermit,
 ) -> Result<Value, ExecutionError> {
     let arn = execution.arn.clone();
     ensure_renewing(&durability);
@@ -1278,6 +1331,11 @@ async fn drive(
     };
     // Only now: StopExecution waits for this, cleanup included.
     durability.unregister(&arn);
+    drop(slot);
+    if durability.saturated.swap(false, Ordering::AcqRel) {
+        // Executions wait for the slot this one freed.
+        durability.due.send_modify(|n| *n = n.wrapping_add(1));
+    }
     result
 }
 
@@ -1442,9 +1500,14 @@ pub async fn run_stored<W: Workflow>(
     let flow = Flow::of::<W>();
     match start(runtime, flow, input, options, false).await {
         Err(e) => Err(ExecutionError::api(e)),
-        Ok(Started::New(execution, input, stop)) => {
-            drive(flow, *execution, None, input, durability, stop).await
+        Ok(Started::New(execution, input, stop, slot)) => {
+            drive(flow, *execution, None, input, durability, stop, slot).await
         }
+        // `run` waits for a slot: never queued.
+        Ok(Started::Queued(arn, _)) => Err(ExecutionError::api(ApiError {
+            name: "StoreFailure".into(),
+            message: format!("execution {arn} was queued instead of run"),
+        })),
         Ok(Started::Existing(record)) => {
             let record = if record.status == ExecutionStatus::Running {
                 // Whoever ran it may be gone (a parent resumed after a crash

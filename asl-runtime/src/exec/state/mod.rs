@@ -180,8 +180,13 @@ impl<'e> StateRun<'e> {
     /// `...StateEntered` event and entry time, with its retries.
     #[inline]
     pub fn enter(exec: &'e Execution, info: &'static StateInfo, input: &Value) -> Self {
-        let entered_time =
-            (info.reads_context || exec.recording()).then(|| super::format_timestamp(exec.now()));
+        // One clock reading: `$$.State.EnteredTime` and, in a durable
+        // execution, the entry time a resume goes on with.
+        let durable = exec.durable();
+        let now = (durable || info.reads_context || exec.recording()).then(|| exec.now());
+        let entered_time = now
+            .filter(|_| info.reads_context || exec.recording())
+            .map(super::format_timestamp);
         let mut run = StateRun {
             exec,
             info,
@@ -190,12 +195,12 @@ impl<'e> StateRun<'e> {
             retry_count: AtomicU32::new(0),
             resumed: None,
         };
-        if exec.durable()
+        if durable
             && let Some(p) = exec.resumed_entry(info.name)
             && let Some(id) = p.entered_event_id
         {
             // `$$.State.EnteredTime` stays the first entry's.
-            let entered = p.entered_time.unwrap_or_else(|| exec.now());
+            let entered = p.entered_time.or(now).unwrap_or_else(|| exec.now());
             if run.entered_time.is_some() {
                 run.entered_time = Some(super::format_timestamp(entered));
             }
@@ -211,8 +216,8 @@ impl<'e> StateRun<'e> {
             Value::Null
         };
         run.entered_id = exec.record(info.kind.entered(), Some(info.name), details);
-        if exec.durable() {
-            exec.entered_at_top(run.entered_id, exec.now());
+        if let Some(now) = now.filter(|_| durable) {
+            exec.entered_at_top(run.entered_id, now);
         }
         run
     }
