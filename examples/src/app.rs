@@ -458,6 +458,7 @@ impl App {
                     event_type: EventType::parse(&e.event_type)?,
                     execution: name.clone(),
                     state_name: e.state,
+                    previous_event_id: e.previous_event_id,
                     details: e.details,
                 })
             })

@@ -335,6 +335,7 @@ mod tests {
             event_type: t,
             execution: Arc::from("x"),
             state_name: state.map(str::to_string),
+            previous_event_id: 0,
             details,
         }
     }

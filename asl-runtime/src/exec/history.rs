@@ -175,6 +175,11 @@ pub struct HistoryEvent {
     pub execution: Arc<str>,
     /// The state the event is about, if any.
     pub state_name: Option<String>,
+    /// The event before it in its line of events (AWS's `previousEventId`):
+    /// the previous event at the top level, or in the same Map iteration or
+    /// Parallel branch, whose first event follows the one that started it; 0
+    /// for `ExecutionStarted`.
+    pub previous_event_id: u64,
     /// Input/output/error details, shaped like AWS's `*EventDetails`
     /// (`{"input": ...}`, `{"output": ...}`, `{"error": ..., "cause": ...}`,
     /// `{"index": n}`, `{"resource": ...}`).
@@ -241,6 +246,24 @@ pub(crate) struct Recorder {
     limit: u64,
     /// An event was refused for want of room: the execution must fail.
     full: AtomicBool,
+    /// The last event recorded at the top level (outside any [`in_lane`]).
+    top_lane: AtomicU64,
+}
+
+tokio::task_local! {
+    /// The last event recorded in the Map iteration or Parallel branch a
+    /// future runs in.
+    static LANE: std::cell::Cell<u64>;
+}
+
+/// Runs `future` as its own line of events (a Map iteration, a Parallel
+/// branch) that follows event `start` (what started it): the first event it
+/// records has `start` as its `previous_event_id`.
+pub(crate) fn in_lane<F: std::future::Future>(
+    start: u64,
+    future: F,
+) -> tokio::task::futures::TaskLocalFuture<std::cell::Cell<u64>, F> {
+    LANE.scope(std::cell::Cell::new(start), future)
 }
 
 impl Recorder {
@@ -252,6 +275,7 @@ impl Recorder {
             captured: None,
             limit: u64::MAX,
             full: AtomicBool::new(false),
+            top_lane: AtomicU64::new(0),
         }
     }
 
@@ -276,6 +300,8 @@ impl Recorder {
             captured: Some(Mutex::new(Vec::new())),
             limit: u64::MAX,
             full: AtomicBool::new(false),
+            // A resumed execution goes on after its last stored event.
+            top_lane: AtomicU64::new(next_id.saturating_sub(1)),
         }
     }
 
@@ -333,12 +359,16 @@ impl Recorder {
         if !self.enabled() {
             return id;
         }
+        let previous_event_id = LANE
+            .try_with(|last| last.replace(id))
+            .unwrap_or_else(|_| self.top_lane.swap(id, Ordering::Relaxed));
         let event = HistoryEvent {
             id,
             timestamp,
             event_type,
             execution: self.execution.clone(),
             state_name: state_name.map(str::to_owned),
+            previous_event_id,
             details,
         };
         if let Some(list) = &self.captured {

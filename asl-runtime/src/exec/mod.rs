@@ -17,6 +17,7 @@
 //! (`#[tokio::test(start_paused = true)]`) runs Wait states and retry delays
 //! without sleeping, and `$$.State.EnteredTime` advances with the paused clock.
 
+mod aws_history;
 pub(crate) mod context;
 pub(crate) mod durable;
 pub(crate) mod execution;
@@ -42,6 +43,7 @@ use crate::task::TaskHandler;
 /// AWS's quota of events in a Standard execution's history (see
 /// [`RuntimeBuilder::history_limit`]).
 pub use asl_lang::keywords::MAX_HISTORY_EVENTS;
+pub use aws_history::aws_history;
 pub use durable::{ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
 pub use test_state::{TestStateRequest, TestStateResponse, TestStatus};

@@ -137,6 +137,8 @@ pub struct StoredEvent {
     /// AWS's event type name (`TaskStateEntered`, `ExecutionRedriven`, ...).
     pub event_type: String,
     pub state: Option<String>,
+    /// AWS's `previousEventId` (see [`crate::exec::HistoryEvent::previous_event_id`]).
+    pub previous_event_id: u64,
     /// The event's details (`{"input": ...}`, `{"error": ..., "cause": ...}`).
     pub details: Value,
 }

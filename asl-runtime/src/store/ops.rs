@@ -702,6 +702,7 @@ async fn insert_events<T: Tx>(t: &T, arn: &str, events: &[StoredEvent]) -> Resul
                 e.event_type.as_str().into(),
                 e.state.clone().into(),
                 details.into(),
+                e.previous_event_id.into(),
             ],
         )
     });
@@ -833,6 +834,7 @@ async fn apply_write_with<T: Tx>(
                 e.event_type.as_str().into(),
                 e.state.clone().into(),
                 details.into(),
+                e.previous_event_id.into(),
             ],
         ));
     }

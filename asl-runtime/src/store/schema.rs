@@ -51,6 +51,7 @@ pub(crate) const TABLES: &[&str] = &[
     type TEXT NOT NULL,
     state TEXT,
     details TEXT NOT NULL,
+    previous_event_id BIGINT,
     PRIMARY KEY (arn, id)
 )",
     "CREATE TABLE IF NOT EXISTS asl_progress (
@@ -121,6 +122,7 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
          WHERE status = 'RUNNING' AND wait_until IS NOT NULL AND entered_event_id IS NOT NULL",
         "ALTER TABLE asl_executions DROP COLUMN wait_until",
         "ALTER TABLE asl_executions ADD COLUMN entered_time BIGINT",
+        "ALTER TABLE asl_events ADD COLUMN previous_event_id BIGINT",
     ],
 ];
 
@@ -143,7 +145,8 @@ pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow
     VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, {now} + $13, $14, 1) \
     ON CONFLICT (arn) DO NOTHING";
 
-pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, details) VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, \
+    details, previous_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// The fence every write of the engine passes first: one statement that
 /// checks owner, epoch and RUNNING and (on PostgreSQL) locks the row until the
@@ -217,8 +220,7 @@ pub(crate) const CLAIM: &str = "UPDATE asl_executions SET owner = $2, lease_unti
 pub(crate) const RENEW: &str = "UPDATE asl_executions SET lease_until = {now} + $4 \
     WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING'";
 
-pub(crate) const HISTORY: &str =
-    "SELECT id, timestamp, type, state, details FROM asl_events WHERE arn = $1 ORDER BY id";
+pub(crate) const HISTORY: &str = "SELECT id, timestamp, type, state, details, previous_event_id FROM asl_events WHERE arn = $1 ORDER BY id";
 
 pub(crate) const PROGRESS: &str =
     "SELECT state, idx, output FROM asl_progress WHERE arn = $1 ORDER BY state, idx";
@@ -320,10 +322,10 @@ pub(crate) fn list(filter: &ListFilter, after: bool, limit: Option<usize>) -> St
 }
 
 /// One page of a history: events after (or, reversed, before) `$2`, at most `$3`.
-pub(crate) const HISTORY_PAGE: &str = "SELECT id, timestamp, type, state, details FROM asl_events \
+pub(crate) const HISTORY_PAGE: &str = "SELECT id, timestamp, type, state, details, previous_event_id FROM asl_events \
     WHERE arn = $1 AND id > $2 ORDER BY id LIMIT $3";
-pub(crate) const HISTORY_PAGE_REVERSED: &str = "SELECT id, timestamp, type, state, details \
-    FROM asl_events WHERE arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+pub(crate) const HISTORY_PAGE_REVERSED: &str = "SELECT id, timestamp, type, state, details, \
+    previous_event_id FROM asl_events WHERE arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
 
 /// A `nextToken`: what a page ended at, tagged with the listing it belongs
 /// to, hex-encoded (opaque to clients, as AWS's are).
@@ -448,6 +450,7 @@ pub(crate) fn decode_event(row: &impl Row) -> Result<StoredEvent, StoreError> {
         timestamp: from_millis(required(row.int(1)?, "timestamp")?),
         event_type: required(row.text(2)?, "type")?,
         state: row.text(3)?,
+        previous_event_id: row.int(5)?.unwrap_or(0) as u64,
         details: json(row.text(4)?, "details")?.unwrap_or(Value::Null),
     })
 }
@@ -538,6 +541,7 @@ pub(crate) fn aborted_event(
         timestamp: now,
         event_type: "ExecutionAborted".into(),
         state: None,
+        previous_event_id: id.saturating_sub(1),
         details: Value::Object(details),
     }
 }
@@ -551,6 +555,7 @@ pub(crate) fn redriven_event(id: u64, redrive_count: u32, now: OffsetDateTime) -
         timestamp: now,
         event_type: "ExecutionRedriven".into(),
         state: None,
+        previous_event_id: id.saturating_sub(1),
         details: Value::Object(details),
     }
 }

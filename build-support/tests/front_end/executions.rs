@@ -103,6 +103,18 @@ fn the_execution_api_over_a_store() {
         types,
         ["ExecutionStarted", "ExecutionAborted", "ExecutionRedriven"]
     );
+    // AWS's shape: previousEventId and the *EventDetails objects.
+    let events = history["events"].as_array().unwrap();
+    let previous: Vec<u64> = events
+        .iter()
+        .map(|e| e["previousEventId"].as_u64().unwrap())
+        .collect();
+    assert_eq!(previous, [0, 1, 2]);
+    assert_eq!(
+        events[1]["executionAbortedEventDetails"]["error"],
+        "Operator"
+    );
+    assert!(events[0]["executionStartedEventDetails"]["input"].is_string());
     let (ok, _, stderr) = asl(
         &store,
         &[

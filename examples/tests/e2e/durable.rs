@@ -472,6 +472,82 @@ fn the_execution_api_takes_arns_and_pages() {
     });
 }
 
+/// Every stored event names the one before it in its line (AWS's
+/// `previousEventId`): the top level is one line; each Map iteration and each
+/// Parallel branch is its own, starting after the event that started it; the
+/// runtime renders the history in AWS's GetExecutionHistory shape.
+#[test]
+fn history_events_carry_previous_event_ids_and_aws_shapes() {
+    let store = sqlite("previous");
+    let controls = Arc::new(Controls::default());
+    tokio_runtime().block_on(async {
+        let rt = runtime(store, &controls, "a");
+        let arn = rt
+            .start_execution::<Durable>(
+                json!({"marker": "m", "pause": 0}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap()
+            .execution_arn;
+        rt.wait_for_execution(&arn).await.unwrap();
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        assert_eq!(history[0].previous_event_id, 0);
+        for e in &history[1..] {
+            assert!(
+                e.previous_event_id >= 1 && e.previous_event_id < e.id,
+                "{e:?}"
+            );
+        }
+        let id_of = |t: &str| {
+            history
+                .iter()
+                .filter(|e| e.event_type == t)
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        };
+        let parallel = id_of("ParallelStateStarted")[0];
+        let branch_starts: Vec<u64> = history
+            .iter()
+            .filter(|e| {
+                e.event_type == "TaskStateEntered"
+                    && matches!(e.state.as_deref(), Some("Left" | "Right"))
+            })
+            .map(|e| e.previous_event_id)
+            .collect();
+        assert_eq!(
+            branch_starts,
+            [parallel, parallel],
+            "each branch follows ParallelStateStarted"
+        );
+        let iterations = id_of("MapIterationStarted");
+        let item_starts: Vec<u64> = history
+            .iter()
+            .filter(|e| e.event_type == "TaskStateEntered" && e.state.as_deref() == Some("Item"))
+            .map(|e| e.previous_event_id)
+            .collect();
+        assert_eq!(item_starts.len(), 3);
+        for previous in &item_starts {
+            assert!(
+                iterations.contains(previous),
+                "an iteration follows its start: {previous}"
+            );
+        }
+        let aws = asl::runtime::exec::aws_history(&history, "us-east-1");
+        let first = &aws["events"][0];
+        assert_eq!(first["type"], "ExecutionStarted");
+        assert_eq!(first["previousEventId"], 0);
+        assert!(first["executionStartedEventDetails"]["input"].is_string());
+        let entered = aws["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "TaskStateEntered")
+            .unwrap();
+        assert_eq!(entered["stateEnteredEventDetails"]["name"], "Work");
+    });
+}
+
 #[test]
 fn stop_execution_aborts_it_with_error_and_cause() {
     let store = sqlite("stop");

@@ -54,6 +54,7 @@ fn event(id: u64, event_type: &str) -> StoredEvent {
         timestamp: millis(OffsetDateTime::now_utc()),
         event_type: event_type.into(),
         state: None,
+        previous_event_id: id - 1,
         details: json!({}),
     }
 }

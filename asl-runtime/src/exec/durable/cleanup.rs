@@ -108,6 +108,7 @@ pub(crate) async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<Created
             timestamp: OffsetDateTime::now_utc(),
             event_type: event.as_str().to_string(),
             state: None,
+            previous_event_id: id - 1,
             details,
         })
         .collect();

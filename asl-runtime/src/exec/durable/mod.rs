@@ -341,6 +341,7 @@ fn stored_event(e: HistoryEvent) -> StoredEvent {
         timestamp: e.timestamp,
         event_type: e.event_type.as_str().to_string(),
         state: e.state_name,
+        previous_event_id: e.previous_event_id,
         details: e.details,
     }
 }

@@ -236,8 +236,10 @@ impl<'e> StateRun<'e> {
         };
         let iteration = &iteration;
         let start = |index: usize, item: &'i Value| async move {
-            MapRun::iteration_started(self, index);
-            (index, iteration(index, item).await)
+            // The iteration's events follow its MapIterationStarted.
+            let started = MapRun::iteration_started(self, index);
+            let result = crate::exec::history::in_lane(started, iteration(index, item)).await;
+            (index, result)
         };
         let framed = |index: usize, item: &'i Value| {
             crate::exec::durable::in_frame(
@@ -316,7 +318,8 @@ impl<'e> StateRun<'e> {
     /// did not.
     pub async fn parallel(&self, branches: Vec<BranchFuture<'_>>) -> Result<Value, Error> {
         let name = Some(self.info.name);
-        self.exec
+        let started = self
+            .exec
             .record(EventType::ParallelStateStarted, name, Value::Null);
         let (frame, finished) = self.frame().await;
         let _nested = self.exec.nested();
@@ -325,9 +328,10 @@ impl<'e> StateRun<'e> {
         for (index, branch) in branches.into_iter().enumerate() {
             match finished.get(&(index as u64)) {
                 Some(output) => outputs[index] = output.clone(),
+                // Each branch's events follow ParallelStateStarted.
                 None => running.push(crate::exec::durable::in_frame(
                     frame.as_ref().map(|f| format!("{f}/{index}")),
-                    async move { (index, branch.await) },
+                    crate::exec::history::in_lane(started, async move { (index, branch.await) }),
                 )),
             }
         }
@@ -418,12 +422,12 @@ impl<'s, 'e> MapRun<'s, 'e> {
 
     /// Records `MapIterationStarted` (a function of the state alone, so running
     /// iterations need not borrow the run).
-    fn iteration_started(state: &StateRun<'_>, index: usize) {
+    fn iteration_started(state: &StateRun<'_>, index: usize) -> u64 {
         state.exec.record(
             EventType::MapIterationStarted,
             Some(state.info.name),
             Self::index_details(state, index),
-        );
+        )
     }
 
     /// [`Self::settle`] for an iteration that had to wait: in a durable

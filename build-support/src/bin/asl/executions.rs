@@ -149,8 +149,9 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
         }
         ExecutionsCommand::History { execution_arn } => {
             let events = store.history(&execution_arn).await.map_err(api)?;
-            let events: Vec<Value> = events.iter().map(event).collect();
-            Ok(json!({"events": events}))
+            // AWS's GetExecutionHistory shape, as the runtime renders it.
+            let region = execution_arn.split(':').nth(3).unwrap_or_default();
+            Ok(asl_runtime::exec::aws_history(&events, region))
         }
         ExecutionsCommand::Stop {
             execution_arn,
@@ -220,6 +221,7 @@ async fn command(store: &dyn ExecutionStore, command: ExecutionsCommand) -> Resu
                 timestamp: now,
                 event_type: "ExecutionStarted".into(),
                 state: None,
+                previous_event_id: 0,
                 details: json!({"input": input}),
             };
             let start_date = match store.insert(&record, &[started]).await.map_err(api)? {
@@ -300,17 +302,5 @@ fn describe(r: &ExecutionRecord) -> Value {
     if let Some(t) = r.wake_at {
         d.insert("wakeAt".into(), json!(date(t)));
     }
-    Value::Object(d)
-}
-
-fn event(e: &StoredEvent) -> Value {
-    let mut d = Map::new();
-    d.insert("id".into(), json!(e.id));
-    d.insert("timestamp".into(), json!(date(e.timestamp)));
-    d.insert("type".into(), json!(e.event_type));
-    if let Some(s) = &e.state {
-        d.insert("stateName".into(), json!(s));
-    }
-    d.insert("details".into(), e.details.clone());
     Value::Object(d)
 }
