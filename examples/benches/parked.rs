@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use asl::runtime::exec::{ExecutionOptions, Runtime};
-use asl::runtime::store::{ExecutionStatus, ListFilter, SqliteStore};
+use asl::runtime::store::{ExecutionStatus, ListFilter, PageRequest, SqliteStore};
 use serde_json::json;
 
 asl::asl!(Park = "benches/park.asl.json");
@@ -61,20 +61,30 @@ fn main() {
             }
             done += wave;
         }
-        // Until every execution has parked (none holds memory any more).
+        // Until every execution has parked (none holds memory any more),
+        // counted a page at a time (the count itself holds no list of them).
+        let filter = ListFilter {
+            workflow: Some("Park".into()),
+            status: Some(ExecutionStatus::Running),
+        };
         loop {
-            let running = runtime
-                .list_executions(&ListFilter {
-                    workflow: Some("Park".into()),
-                    status: Some(ExecutionStatus::Running),
-                })
-                .await
-                .unwrap();
-            let parked = running.iter().filter(|r| r.wake_at.is_some()).count();
+            let mut parked = 0;
+            let mut page = PageRequest {
+                max_results: PageRequest::MAX,
+                next_token: None,
+            };
+            loop {
+                let got = runtime.list_executions_page(&filter, &page).await.unwrap();
+                parked += got.items.iter().filter(|r| r.wake_at.is_some()).count();
+                match got.next_token {
+                    Some(token) => page.next_token = Some(token),
+                    None => break,
+                }
+            }
             if parked == n {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         let elapsed = started.elapsed();
         let after = resident_bytes();

@@ -92,15 +92,23 @@ impl Execution {
         let Some(d) = self.durable.as_deref() else {
             return Ok(());
         };
+        d.store
+            .write(self.pending_write(d))
+            .await
+            .map_err(store_error)
+    }
+
+    /// [`Self::write_base`] with the position, when it changed since it was
+    /// last written.
+    pub(super) fn pending_write(&self, d: &Durable) -> Write {
         let position = d
             .dirty
             .swap(false, Ordering::Relaxed)
             .then(|| lock(&d.position).clone());
-        let write = Write {
+        Write {
             position,
             ..self.write_base(d)
-        };
-        d.store.write(write).await.map_err(store_error)
+        }
     }
 
     /// One write: the position after `change`, the events and progress so far;

@@ -101,14 +101,7 @@ impl Execution {
         let Some(d) = self.durable.as_deref() else {
             return Err(Error::runtime("a suspension needs an execution store"));
         };
-        let position = d
-            .dirty
-            .swap(false, Ordering::Relaxed)
-            .then(|| lock(&d.position).clone());
-        let write = Write {
-            position,
-            ..self.write_base(d)
-        };
+        let write = self.pending_write(d);
         let mut stored = d
             .store
             .suspend(write, suspension)
