@@ -76,7 +76,7 @@ async fn delivery(from: &dyn ExecutionStore, to: &dyn ExecutionStore, n: u64) ->
     waiting.token = Some(token.clone());
     let park = Write {
         arn: record.arn.clone(),
-        owner: "bench".into(),
+        owner: Some("bench".into()),
         epoch: 1,
         next_event_id: 1,
         park_until: Some(now + Duration::from_secs(3600)),

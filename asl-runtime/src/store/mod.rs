@@ -237,8 +237,9 @@ impl ExecutionRecord {
 #[derive(Clone, Debug, Default)]
 pub struct Write {
     pub arn: String,
-    /// The writer (empty: a write after the end, which needs no ownership).
-    pub owner: String,
+    /// The writer; `None`: a write after the end (cleanup), which needs no
+    /// ownership.
+    pub owner: Option<String>,
     /// The epoch of the writer's claim ([`ExecutionRecord::epoch`]).
     pub epoch: u64,
     /// The new position, if it changed.

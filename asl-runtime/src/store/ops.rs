@@ -782,23 +782,26 @@ async fn apply_write_with<T: Tx>(
     first: Option<(&str, Vec<Sql>)>,
 ) -> Result<(), StoreError> {
     let arn = write.arn.as_str();
-    let fenced = if write.owner.is_empty() {
-        t.query(
-            schema::UNFENCED,
-            vec![arn.into(), write.next_event_id.into()],
-        )
-        .await?
-    } else {
-        t.query(
-            schema::FENCE,
-            vec![
-                arn.into(),
-                write.owner.as_str().into(),
-                write.epoch.into(),
-                write.next_event_id.into(),
-            ],
-        )
-        .await?
+    let fenced = match &write.owner {
+        None => {
+            t.query(
+                schema::UNFENCED,
+                vec![arn.into(), write.next_event_id.into()],
+            )
+            .await?
+        }
+        Some(owner) => {
+            t.query(
+                schema::FENCE,
+                vec![
+                    arn.into(),
+                    owner.as_str().into(),
+                    write.epoch.into(),
+                    write.next_event_id.into(),
+                ],
+            )
+            .await?
+        }
     };
     if fenced.is_empty() {
         return Err(StoreError::NotOwner(write.arn.clone()));

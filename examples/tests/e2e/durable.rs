@@ -30,6 +30,8 @@ asl::asl!(
     ]
 );
 
+asl::asl!(Wake = "tests/fixtures/wake.asl.json");
+
 asl::asl!(
     NestedWait = "tests/fixtures/nested-wait.asl.json",
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
@@ -687,7 +689,8 @@ fn a_long_wait_is_parked_in_the_store() {
 }
 
 /// A parked Wait is woken when it is due, by the runtime that knows the
-/// next due time, not by polling: with an hour between polls, the execution
+/// next due time, not by polling (its own workflow: the PostgreSQL tests share
+/// one database, and these runtimes must not claim the others' executions): with an hour between polls, the execution
 /// still ends; on PostgreSQL the runtime that wakes it is another process's
 /// (the one that parked it is gone), which learns the due time from the store.
 fn a_parked_wait_wakes_when_due_without_polling(store: StoreFactory) {
@@ -696,10 +699,7 @@ fn a_parked_wait_wakes_when_due_without_polling(store: StoreFactory) {
     tokio_runtime().block_on(async {
         let parker = runtime_polling(store().await, &controls, "parker", hour);
         let arn = parker
-            .start_execution::<Durable>(
-                json!({"marker": "m", "pause": 2}),
-                ExecutionOptions::default(),
-            )
+            .start_execution::<Wake>(json!({"pause": 2}), ExecutionOptions::default())
             .await
             .unwrap()
             .execution_arn;
@@ -712,7 +712,7 @@ fn a_parked_wait_wakes_when_due_without_polling(store: StoreFactory) {
         }
         drop(parker);
         let waker = runtime_polling(store().await, &controls, "waker", hour);
-        let resumed = waker.resume::<Durable>().await.unwrap();
+        let resumed = waker.resume::<Wake>().await.unwrap();
         assert!(resumed.resumed.is_empty(), "not due yet: {resumed:?}");
         let record = tokio::time::timeout(Duration::from_secs(60), waker.wait_for_execution(&arn))
             .await

@@ -62,7 +62,7 @@ fn event(id: u64, event_type: &str) -> StoredEvent {
 fn write(r: &ExecutionRecord, owner: &str, epoch: u64, events: Vec<StoredEvent>) -> Write {
     Write {
         arn: r.arn.clone(),
-        owner: owner.into(),
+        owner: Some(owner.into()),
         epoch,
         next_event_id: events.last().map_or(r.next_event_id, |e| e.id + 1),
         events,

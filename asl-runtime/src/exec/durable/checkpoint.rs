@@ -46,7 +46,7 @@ impl Execution {
     pub(super) fn write_base(&self, d: &Durable) -> Write {
         Write {
             arn: self.arn.clone(),
-            owner: d.owner.clone(),
+            owner: Some(d.owner.clone()),
             epoch: d.epoch,
             events: self
                 .recorder

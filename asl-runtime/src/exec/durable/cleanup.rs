@@ -115,7 +115,7 @@ pub(crate) async fn clean_up_stored(runtime: &Runtime, arn: &str) -> Vec<Created
     let write = Write {
         arn: arn.to_string(),
         // After the end: the write needs no ownership.
-        owner: String::new(),
+        owner: None,
         next_event_id: next + events.len() as u64,
         events,
         deleted: deleted.iter().map(|r| r.seq).collect(),

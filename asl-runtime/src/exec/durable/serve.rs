@@ -178,7 +178,7 @@ pub(super) async fn claim_and_run(
             // may take it without waiting for this one's lease to run out.
             let release = Write {
                 arn: record.arn.clone(),
-                owner: settings.owner.clone(),
+                owner: Some(settings.owner.clone()),
                 epoch: record.epoch,
                 next_event_id: record.next_event_id,
                 park_until: Some(now),
