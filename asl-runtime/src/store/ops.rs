@@ -868,15 +868,17 @@ async fn apply_write_with<T: Tx>(
             ],
         ));
     }
-    let park = schema::PARK.replace("{now}", t.dialect().now());
-    if write.end.is_none()
-        && let Some(until) = write.park_until
-    {
+    // Built only for a write that parks: not on every transition's write.
+    let park = match (&write.end, write.park_until) {
+        (None, Some(until)) => Some((schema::PARK.replace("{now}", t.dialect().now()), until)),
+        _ => None,
+    };
+    if let Some((sql, until)) = &park {
         statements.push((
-            &park,
+            sql,
             vec![
                 arn.into(),
-                to_millis(until).into(),
+                to_millis(*until).into(),
                 write.park_on.clone().into(),
             ],
         ));
