@@ -13,6 +13,7 @@
 //! usable), or with a [`StoreError::Backend`] error, after which the backend
 //! rolls back whatever the transaction did.
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use futures_util::future::try_join_all;
@@ -29,6 +30,11 @@ pub(crate) enum Sql {
     Int(i64),
     Text(String),
     Bool(bool),
+    /// Arrays, for statements that take many rows at once (PostgreSQL's
+    /// `unnest`; SQLite has none and refuses them).
+    Texts(Vec<Option<String>>),
+    Ints(Vec<Option<i64>>),
+    Bools(Vec<bool>),
 }
 
 impl From<i64> for Sql {
@@ -689,25 +695,84 @@ async fn get<T: Tx>(t: &T, arn: &str, lock: &str) -> Result<ExecutionRecord, Sto
         .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))
 }
 
-/// The statements that append `events` to `arn`'s history, sent together.
-async fn insert_events<T: Tx>(t: &T, arn: &str, events: &[StoredEvent]) -> Result<(), StoreError> {
-    let inserts = events.iter().map(|e| {
-        let (id, at, details) = schema::event_row(e);
-        t.execute(
-            schema::INSERT_EVENT,
-            vec![
-                arn.into(),
-                id.into(),
-                at.into(),
-                e.event_type.as_str().into(),
-                e.state.clone().into(),
-                details.into(),
-                e.previous_event_id.into(),
-            ],
-        )
-    });
-    try_join_all(inserts).await?;
-    Ok(())
+/// Appends `events` (of one execution or several) to their histories in one
+/// statement: PostgreSQL binds a column as an array, SQLite lists the rows.
+async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<(), StoreError> {
+    match events {
+        [] => Ok(()),
+        [(arn, e)] => t
+            .execute(schema::INSERT_EVENT, event_params(arn, e))
+            .await
+            .map(drop),
+        _ if t.dialect() == Dialect::Postgres => {
+            let n = events.len();
+            let (mut arns, mut ids, mut ats, mut types, mut states, mut details, mut previous) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
+            for (arn, e) in events {
+                let (id, at, text) = schema::event_row(e);
+                arns.push(Some(arn.to_string()));
+                ids.push(Some(id));
+                ats.push(Some(at));
+                types.push(Some(e.event_type.as_str().to_string()));
+                states.push(e.state.clone());
+                details.push(Some(text));
+                previous.push(Some(e.previous_event_id as i64));
+            }
+            let params = vec![
+                Sql::Texts(arns),
+                Sql::Ints(ids),
+                Sql::Ints(ats),
+                Sql::Texts(types),
+                Sql::Texts(states),
+                Sql::Texts(details),
+                Sql::Ints(previous),
+            ];
+            t.execute(schema::INSERT_EVENTS_MANY, params)
+                .await
+                .map(drop)
+        }
+        _ => {
+            let mut statement = String::from(schema::INSERT_EVENT_ROWS);
+            let mut params = Vec::with_capacity(events.len() * 7);
+            for (i, (arn, e)) in events.iter().enumerate() {
+                let b = i * 7;
+                statement.push_str(if i == 0 { " " } else { ", " });
+                statement.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+                params.extend(event_params(arn, e));
+            }
+            t.execute(&statement, params).await.map(drop)
+        }
+    }
+}
+
+/// The parameters of [`schema::INSERT_EVENT`].
+fn event_params(arn: &str, e: &StoredEvent) -> Vec<Sql> {
+    let (id, at, details) = schema::event_row(e);
+    vec![
+        arn.into(),
+        id.into(),
+        at.into(),
+        e.event_type.as_str().into(),
+        e.state.clone().into(),
+        details.into(),
+        e.previous_event_id.into(),
+    ]
 }
 
 async fn insert<T: Tx>(
@@ -765,12 +830,14 @@ async fn insert<T: Tx>(
             ))),
         };
     }
-    insert_events(t, &record.arn, events).await?;
+    let events: Vec<_> = events.iter().map(|e| (record.arn.as_str(), e)).collect();
+    insert_events(t, &events).await?;
     Ok(Inserted::Created)
 }
 
-/// One write of the engine: the fence first, alone, then everything else sent
-/// at once (one round trip on PostgreSQL), all under the row lock the fence took.
+/// One write of the engine: the fence first, alone (moving the position in the
+/// same statement), then everything else sent at once (one round trip on
+/// PostgreSQL), all under the row lock the fence took.
 async fn apply_write<T: Tx>(t: &T, write: &Write) -> Result<(), StoreError> {
     apply_write_with(t, write, None).await
 }
@@ -782,15 +849,19 @@ async fn apply_write_with<T: Tx>(
     first: Option<(&str, Vec<Sql>)>,
 ) -> Result<(), StoreError> {
     let arn = write.arn.as_str();
-    let fenced = match &write.owner {
-        None => {
+    let mut statements: Vec<(Cow<'static, str>, Vec<Sql>)> = Vec::new();
+    let fenced = match (&write.owner, &write.position) {
+        (None, _) => {
+            if let Some(p) = &write.position {
+                statements.push((schema::SET_POSITION.into(), position_params(arn, p)));
+            }
             t.query(
                 schema::UNFENCED,
                 vec![arn.into(), write.next_event_id.into()],
             )
             .await?
         }
-        Some(owner) => {
+        (Some(owner), None) => {
             t.query(
                 schema::FENCE,
                 vec![
@@ -802,48 +873,62 @@ async fn apply_write_with<T: Tx>(
             )
             .await?
         }
+        (Some(owner), Some(p)) => {
+            let mut params = vec![
+                arn.into(),
+                owner.as_str().into(),
+                write.epoch.into(),
+                write.next_event_id.into(),
+            ];
+            params.extend(position_params(arn, p).into_iter().skip(1));
+            t.query(schema::FENCE_AT, params).await?
+        }
     };
     if fenced.is_empty() {
         return Err(StoreError::NotOwner(write.arn.clone()));
     }
-    let mut statements: Vec<(&str, Vec<Sql>)> = first.into_iter().collect();
+    let first = first.map(|(sql, params)| (Cow::Owned(sql.to_string()), params));
+    let statements: Vec<_> = first
+        .into_iter()
+        .chain(statements)
+        .chain(after_fence(t.dialect(), write))
+        .collect();
+    let events: Vec<_> = write.events.iter().map(|e| (arn, e)).collect();
+    let rest = try_join_all(
+        statements
+            .into_iter()
+            .map(|(sql, params)| async move { t.execute(&sql, params).await }),
+    );
+    futures_util::future::try_join(insert_events(t, &events), rest).await?;
+    Ok(())
+}
+
+/// The parameters of [`schema::SET_POSITION`]: `arn`, then the position.
+fn position_params(arn: &str, p: &Position) -> Vec<Sql> {
+    vec![
+        arn.into(),
+        p.state.as_str().into(),
+        schema::text(&p.input).into(),
+        schema::text(&p.variables).into(),
+        serde_json::to_string(&p.retries)
+            .unwrap_or_else(|_| "[]".into())
+            .into(),
+        p.entered_event_id.into(),
+        p.entered_time.map(to_millis).into(),
+    ]
+}
+
+/// What a write changes once its fence passed, but its events and position:
+/// progress (cleared first), deleted resources, its end or its park.
+fn after_fence(dialect: Dialect, write: &Write) -> Vec<(Cow<'static, str>, Vec<Sql>)> {
+    let arn = write.arn.as_str();
+    let mut statements: Vec<(Cow<'static, str>, Vec<Sql>)> = Vec::new();
     if write.clear_progress {
-        statements.push((schema::CLEAR_PROGRESS, vec![arn.into()]));
-    }
-    if let Some(p) = &write.position {
-        statements.push((
-            schema::SET_POSITION,
-            vec![
-                arn.into(),
-                p.state.as_str().into(),
-                schema::text(&p.input).into(),
-                schema::text(&p.variables).into(),
-                serde_json::to_string(&p.retries)
-                    .unwrap_or_else(|_| "[]".into())
-                    .into(),
-                p.entered_event_id.into(),
-                p.entered_time.map(to_millis).into(),
-            ],
-        ));
-    }
-    for e in &write.events {
-        let (id, at, details) = schema::event_row(e);
-        statements.push((
-            schema::INSERT_EVENT,
-            vec![
-                arn.into(),
-                id.into(),
-                at.into(),
-                e.event_type.as_str().into(),
-                e.state.clone().into(),
-                details.into(),
-                e.previous_event_id.into(),
-            ],
-        ));
+        statements.push((schema::CLEAR_PROGRESS.into(), vec![arn.into()]));
     }
     for (frame, index, output) in &write.progress {
         statements.push((
-            schema::INSERT_PROGRESS,
+            schema::INSERT_PROGRESS.into(),
             vec![
                 arn.into(),
                 frame.as_str().into(),
@@ -853,11 +938,11 @@ async fn apply_write_with<T: Tx>(
         ));
     }
     for seq in &write.deleted {
-        statements.push((schema::MARK_DELETED, vec![arn.into(), (*seq).into()]));
+        statements.push((schema::MARK_DELETED.into(), vec![arn.into(), (*seq).into()]));
     }
     if let Some(end) = &write.end {
         statements.push((
-            schema::SET_END,
+            schema::SET_END.into(),
             vec![
                 arn.into(),
                 end.status.as_str().into(),
@@ -869,27 +954,133 @@ async fn apply_write_with<T: Tx>(
         ));
     }
     // Built only for a write that parks: not on every transition's write.
-    let park = match (&write.end, write.park_until) {
-        (None, Some(until)) => Some((schema::PARK.replace("{now}", t.dialect().now()), until)),
-        _ => None,
-    };
-    if let Some((sql, until)) = &park {
+    if let (None, Some(until)) = (&write.end, write.park_until) {
         statements.push((
-            sql,
+            schema::PARK.replace("{now}", dialect.now()).into(),
             vec![
                 arn.into(),
-                to_millis(*until).into(),
+                to_millis(until).into(),
                 write.park_on.clone().into(),
             ],
         ));
     }
-    try_join_all(
+    statements
+}
+
+/// Runs `ops`, each on a different execution, side by side in one
+/// transaction. On PostgreSQL the engine's fenced writes among them go as one
+/// batch: one statement fences them all and moves their positions, one
+/// appends all their events, so a group of a hundred transitions costs a few
+/// statements instead of hundreds. A [`StoreError::Backend`] answer means the
+/// transaction must be rolled back.
+pub(crate) async fn apply_independent<T: Tx>(t: &T, ops: &[Op]) -> Vec<Result<Answer, StoreError>> {
+    let batched = |op: &Op| matches!(op, Op::Write(w) if w.owner.is_some());
+    let writes: Vec<&Write> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Write(w) if batched(op) => Some(&**w),
+            _ => None,
+        })
+        .collect();
+    if t.dialect() != Dialect::Postgres || writes.len() < 2 {
+        return futures_util::future::join_all(ops.iter().map(|op| apply(t, op))).await;
+    }
+    let others =
+        futures_util::future::join_all(ops.iter().filter(|op| !batched(op)).map(|op| apply(t, op)));
+    let (others, written) = futures_util::future::join(others, apply_writes(t, &writes)).await;
+    let mut others = others.into_iter();
+    let mut written = match written {
+        Ok(results) => results.into_iter(),
+        Err(e) => vec![Err(e); writes.len()].into_iter(),
+    };
+    ops.iter()
+        .map(|op| {
+            let next = if batched(op) {
+                written.next().map(|r| r.map(|()| Answer::Done))
+            } else {
+                others.next()
+            };
+            next.unwrap_or_else(|| Err(StoreError::backend("a grouped operation went unanswered")))
+        })
+        .collect()
+}
+
+/// Fenced writes of different executions in one batch (PostgreSQL): each
+/// passes or fails its own fence, as [`apply_write`] alone would.
+async fn apply_writes<T: Tx>(
+    t: &T,
+    writes: &[&Write],
+) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+    let n = writes.len();
+    let mut columns: [Vec<Option<String>>; 7] = Default::default();
+    let mut ints: [Vec<Option<i64>>; 4] = Default::default();
+    let mut moved = Vec::with_capacity(n);
+    for w in writes {
+        columns[0].push(Some(w.arn.clone()));
+        columns[1].push(w.owner.clone());
+        ints[0].push(Some(w.epoch as i64));
+        ints[1].push(Some(w.next_event_id as i64));
+        moved.push(w.position.is_some());
+        let p = w.position.as_ref();
+        columns[2].push(p.map(|p| p.state.clone()));
+        columns[3].push(p.map(|p| schema::text(&p.input)));
+        columns[4].push(p.map(|p| schema::text(&p.variables)));
+        columns[5]
+            .push(p.map(|p| serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into())));
+        ints[2].push(p.and_then(|p| p.entered_event_id).map(|id| id as i64));
+        ints[3].push(p.and_then(|p| p.entered_time).map(to_millis));
+    }
+    let [arns, owners, states, inputs, variables, retries, _] = columns;
+    let [epochs, next_ids, entered_ids, entered_times] = ints;
+    let params = vec![
+        Sql::Texts(arns),
+        Sql::Texts(owners),
+        Sql::Ints(epochs),
+        Sql::Ints(next_ids),
+        Sql::Bools(moved),
+        Sql::Texts(states),
+        Sql::Texts(inputs),
+        Sql::Texts(variables),
+        Sql::Texts(retries),
+        Sql::Ints(entered_ids),
+        Sql::Ints(entered_times),
+    ];
+    let rows = t.query(schema::FENCE_MANY, params).await?;
+    let mut passed = std::collections::HashSet::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(arn) = row.text(0)? {
+            passed.insert(arn);
+        }
+    }
+    let fenced: Vec<&Write> = writes
+        .iter()
+        .copied()
+        .filter(|w| passed.contains(&w.arn))
+        .collect();
+    let events: Vec<_> = fenced
+        .iter()
+        .flat_map(|w| w.events.iter().map(|e| (w.arn.as_str(), e)))
+        .collect();
+    let statements: Vec<_> = fenced
+        .iter()
+        .flat_map(|w| after_fence(t.dialect(), w))
+        .collect();
+    let rest = try_join_all(
         statements
             .into_iter()
-            .map(|(sql, params)| t.execute(sql, params)),
-    )
-    .await?;
-    Ok(())
+            .map(|(sql, params)| async move { t.execute(&sql, params).await }),
+    );
+    futures_util::future::try_join(insert_events(t, &events), rest).await?;
+    Ok(writes
+        .iter()
+        .map(|w| {
+            if passed.contains(&w.arn) {
+                Ok(())
+            } else {
+                Err(StoreError::NotOwner(w.arn.clone()))
+            }
+        })
+        .collect())
 }
 
 async fn claim<T: Tx>(
@@ -959,7 +1150,7 @@ async fn stop<T: Tx>(
         ],
     )
     .await?;
-    insert_events(t, arn, &[event]).await?;
+    insert_events(t, &[(arn, &event)]).await?;
     Ok(now)
 }
 
@@ -980,7 +1171,7 @@ async fn redrive<T: Tx>(
         ],
     )
     .await?;
-    insert_events(t, arn, &[event]).await?;
+    insert_events(t, &[(arn, &event)]).await?;
     get(t, arn, "").await
 }
 

@@ -4,10 +4,13 @@
 //! Claims lock the rows they take with `FOR UPDATE SKIP LOCKED`, so two
 //! replicas never claim the same execution and neither waits for the other;
 //! ownership is a lease in the row, renewed by its owner and fenced by an
-//! epoch. Like the SQLite store, one task owns the writing connection and
-//! commits every operation waiting at once in one transaction: operations on
-//! different executions are sent together (pipelined on the connection);
-//! anything else runs one by one, each under a savepoint. When the database
+//! epoch. Like the SQLite store, a writing task owns a connection and commits
+//! every operation waiting for it at once in one transaction: operations on
+//! different executions are sent together (pipelined on the connection; the
+//! engine's writes batched into a few statements); anything else runs one by
+//! one, each under a savepoint. There are two such connections, each with
+//! its share of the executions (by ARN), so one's transaction runs while the
+//! other's commit is flushed. When the database
 //! fails one operation of a pipelined group, the group is rolled back and
 //! every operation of it runs again in a transaction of its own, so each is
 //! answered with what its own commit did.
@@ -31,6 +34,12 @@ use super::*;
 /// The most operations one transaction carries.
 const MAX_GROUP: usize = 1024;
 
+/// Writing connections. An execution's operations all go to one of them (by
+/// its ARN), in order, so each connection is like a replica of its own: while
+/// one waits for its commit to be flushed, the other's transaction runs, and
+/// PostgreSQL flushes both commits at once.
+const WRITERS: usize = 2;
+
 /// One operation for the writer task, with where its answer goes.
 type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
 
@@ -43,7 +52,8 @@ type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
 /// # Ok(()) }
 /// ```
 pub struct PostgresStore {
-    jobs: mpsc::UnboundedSender<Job>,
+    /// One queue per writing connection ([`WRITERS`]).
+    lanes: Vec<mpsc::UnboundedSender<Job>>,
     /// Deliveries of this process and (through LISTEN) of every other.
     wakes: broadcast::Sender<String>,
     /// The LISTEN connection's task, which ends with the store.
@@ -133,20 +143,80 @@ impl PostgresStore {
         .await
         .map_err(|e| StoreError::Backend(format!("cannot create the tables: {e}")))?;
         tx.commit().await.map_err(pg)?;
-        let (jobs, queue) = mpsc::unbounded_channel();
+        let mut lanes = Vec::with_capacity(WRITERS);
+        let mut client = Some(client);
+        for _ in 0..WRITERS {
+            let client = match client.take() {
+                Some(client) => client,
+                None => open(&config).await?,
+            };
+            let (jobs, queue) = mpsc::unbounded_channel();
+            tokio::spawn(writer(client, config.clone(), queue));
+            lanes.push(jobs);
+        }
         let (wakes, _) = broadcast::channel(4096);
         let listener = tokio::spawn(listen(config.clone(), wakes.clone()));
-        tokio::spawn(writer(client, config, queue));
         Ok(PostgresStore {
-            jobs,
+            lanes,
             wakes,
             listener,
         })
     }
 
+    /// The writing connection of the execution `arn`.
+    fn lane(&self, arn: &str) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        arn.hash(&mut hasher);
+        (hasher.finish() % self.lanes.len() as u64) as usize
+    }
+
+    /// Queues `op` on its execution's connection (the first for operations
+    /// on no one execution). A renewal is split by connection, so no
+    /// connection ever locks another's executions.
     fn submit(&self, op: Op) -> StoreFuture<'static, Answer> {
+        if self.lanes.len() > 1
+            && let Op::Renew {
+                owner,
+                held,
+                lease_ms,
+            } = op
+        {
+            let mut parts = vec![Vec::new(); self.lanes.len()];
+            for h in held {
+                parts[self.lane(&h.0)].push(h);
+            }
+            let renewals: Vec<_> = parts
+                .into_iter()
+                .enumerate()
+                .filter(|(_, held)| !held.is_empty())
+                .map(|(lane, held)| {
+                    let op = Op::Renew {
+                        owner: owner.clone(),
+                        held,
+                        lease_ms,
+                    };
+                    self.send(lane, op)
+                })
+                .collect();
+            return Box::pin(async move {
+                let mut lost = Vec::new();
+                for renewal in renewals {
+                    match renewal.await? {
+                        Answer::Lost(l) => lost.extend(l),
+                        other => return Err(ops::unexpected(other)),
+                    }
+                }
+                Ok(Answer::Lost(lost))
+            });
+        }
+        let lane = op.arn().map_or(0, |arn| self.lane(arn));
+        self.send(lane, op)
+    }
+
+    fn send(&self, lane: usize, op: Op) -> StoreFuture<'static, Answer> {
         let (reply, answer) = oneshot::channel();
-        let sent = self.jobs.send((op, reply));
+        let sent = self.lanes[lane].send((op, reply));
         Box::pin(async move {
             if sent.is_err() {
                 return Err(StoreError::backend("the store's writer has stopped"));
@@ -285,7 +355,7 @@ async fn pipelined(
         }
     };
     let t = PgTx { t: &tx, cache };
-    let results = futures_util::future::join_all(ops.iter().map(|op| ops::apply(&t, op))).await;
+    let results = ops::apply_independent(&t, ops).await;
     let failed = results
         .iter()
         .any(|r| matches!(r, Err(StoreError::Backend(_))));
@@ -449,6 +519,9 @@ impl ToSql for Sql {
             }
             Sql::Text(s) => s.to_sql(ty, out),
             Sql::Bool(b) => b.to_sql(ty, out),
+            Sql::Texts(v) => v.to_sql(ty, out),
+            Sql::Ints(v) => v.to_sql(ty, out),
+            Sql::Bools(v) => v.to_sql(ty, out),
         }
     }
 

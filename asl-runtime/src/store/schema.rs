@@ -148,11 +148,45 @@ pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, \
     details, previous_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// [`INSERT_EVENT`] without its rows: `VALUES` and a tuple per event follow.
+pub(crate) const INSERT_EVENT_ROWS: &str = "INSERT INTO asl_events (arn, id, timestamp, type, \
+    state, details, previous_event_id) VALUES";
+
 /// The fence every write of the engine passes first: one statement that
 /// checks owner, epoch and RUNNING and (on PostgreSQL) locks the row until the
 /// write commits, so no stop or claim slips in between.
 pub(crate) const FENCE: &str = "UPDATE asl_executions SET next_event_id = $4 \
     WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING arn";
+
+/// [`FENCE`] that also moves the position: a transition is one UPDATE of the
+/// execution's row, not two.
+pub(crate) const FENCE_AT: &str = "UPDATE asl_executions SET next_event_id = $4, state = $5, \
+    state_input = $6, variables = $7, retries = $8, entered_event_id = $9, entered_time = $10 \
+    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING arn";
+
+/// [`FENCE_AT`] for many executions in one statement (PostgreSQL, arrays in
+/// the order of `v`'s columns; `moved` false keeps a row's position): the
+/// rows it returns are the writes that passed their fence.
+pub(crate) const FENCE_MANY: &str = "UPDATE asl_executions AS e SET \
+    next_event_id = v.next_event_id, \
+    state = CASE WHEN v.moved THEN v.state ELSE e.state END, \
+    state_input = CASE WHEN v.moved THEN v.state_input ELSE e.state_input END, \
+    variables = CASE WHEN v.moved THEN v.variables ELSE e.variables END, \
+    retries = CASE WHEN v.moved THEN v.retries ELSE e.retries END, \
+    entered_event_id = CASE WHEN v.moved THEN v.entered_event_id ELSE e.entered_event_id END, \
+    entered_time = CASE WHEN v.moved THEN v.entered_time ELSE e.entered_time END \
+    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::boolean[], $6::text[], \
+    $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]) \
+    AS v(arn, owner, epoch, next_event_id, moved, state, state_input, variables, retries, \
+    entered_event_id, entered_time) \
+    WHERE e.arn = v.arn AND e.owner = v.owner AND e.epoch = v.epoch AND e.status = 'RUNNING' \
+    RETURNING e.arn";
+
+/// Many events, of one execution or several, in one statement (PostgreSQL,
+/// one array per column of [`INSERT_EVENT`]).
+pub(crate) const INSERT_EVENTS_MANY: &str = "INSERT INTO asl_events (arn, id, timestamp, type, \
+    state, details, previous_event_id) SELECT * FROM unnest($1::text[], $2::bigint[], \
+    $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])";
 
 /// A write after the end (cleanup): the execution only has to exist.
 pub(crate) const UNFENCED: &str =

@@ -1,11 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode, nothing to start.
 //!
 //! One thread owns the connection. Operations queue to it; it runs every
-//! operation waiting at once in one transaction (each under its own savepoint,
-//! so one failing operation does not undo the others) and commits once: under
-//! load, one fsync serves many executions' transitions (group commit), in the
-//! order they arrived. An operation is answered only once its transaction
-//! committed, with the commit's error if it did not.
+//! operation waiting at once in one transaction and commits once: under load,
+//! one fsync serves many executions' transitions (group commit), in the order
+//! they arrived. One failing operation does not undo the others: each runs
+//! under a savepoint of its own, but the engine's writes, which refuse before
+//! changing anything; when the database fails one of those, the group is
+//! rolled back and each operation runs again in a transaction of its own. An
+//! operation is answered only once its transaction committed, with the
+//! commit's error if it did not.
 //!
 //! The file holds execution inputs, outputs and task results, which can be
 //! secrets: a new file is created readable and writable by its owner only
@@ -22,8 +25,9 @@ use tokio::sync::oneshot;
 use super::ops::{self, Answer, Dialect, Op, Sql, SqlRow, Tx};
 use super::*;
 
-/// One operation for the writer thread, with where its answer goes.
-type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
+/// One operation for the writer thread, with where its answer goes (the
+/// operation goes back with it).
+type Job = (Op, oneshot::Sender<(Result<Answer, StoreError>, Op)>);
 
 /// The most operations one transaction carries.
 const MAX_GROUP: usize = 1024;
@@ -68,13 +72,19 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
+            // Checkpoints run on a thread of their own (below), not in the
+            // writer's commits.
+            .and_then(|_| conn.pragma_update(None, "wal_autocheckpoint", 0))
+            .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let checkpoints = checkpointer(path)
             .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
         in_transaction(&conn, |conn| run_now(ops::migrate(&SqliteTx(conn))))
             .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("asl-sqlite".into())
-            .spawn(move || writer(conn, queue))
+            .spawn(move || writer(conn, queue, checkpoints))
             .map_err(|e| StoreError::Backend(format!("cannot start the store's thread: {e}")))?;
         let (wakes, _) = tokio::sync::broadcast::channel(4096);
         Ok(SqliteStore {
@@ -92,9 +102,10 @@ impl SqliteStore {
             if sent.is_err() {
                 return Err(StoreError::backend("the store's thread has stopped"));
             }
-            answer
-                .await
-                .unwrap_or_else(|_| Err(StoreError::backend("the store's thread has stopped")))
+            match answer.await {
+                Ok((answer, _op)) => answer,
+                Err(_) => Err(StoreError::backend("the store's thread has stopped")),
+            }
         })
     }
 }
@@ -149,8 +160,37 @@ fn in_transaction<T>(
     }
 }
 
-/// The writer thread: group after group until every [`SqliteStore`] handle is gone.
-fn writer(conn: Connection, queue: mpsc::Receiver<Job>) {
+/// Commits between two checkpoints: about as many WAL pages as SQLite's own
+/// automatic checkpoint lets accumulate, under load.
+const COMMITS_PER_CHECKPOINT: u32 = 16;
+
+/// A thread with a connection of its own that copies the WAL back into the
+/// database when the writer asks (a `PASSIVE` checkpoint, which never blocks
+/// the writer): the writer's commits only append to the WAL, and the copying
+/// runs on another core. The thread ends with the writer.
+fn checkpointer(path: &std::path::Path) -> Result<mpsc::SyncSender<()>, String> {
+    let conn = Connection::open(path).map_err(|e| e.to_string())?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let (ask, asked) = mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("asl-sqlite-checkpoint".into())
+        .spawn(move || {
+            while asked.recv().is_ok() {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(target: "asl::store", "SQLite checkpoint failed: {e}");
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(ask)
+}
+
+/// The writer thread: group after group until every [`SqliteStore`] handle is
+/// gone. Operations go back to their callers with their answers, so freeing
+/// them is not this thread's work.
+fn writer(conn: Connection, queue: mpsc::Receiver<Job>, checkpoints: mpsc::SyncSender<()>) {
+    let mut commits = 0u32;
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -161,43 +201,70 @@ fn writer(conn: Connection, queue: mpsc::Receiver<Job>) {
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let e = StoreError::Backend(format!("cannot start a transaction: {e}"));
-            for (_, reply) in group {
-                let _ = reply.send(Err(e.clone()));
+            for (op, reply) in group {
+                let _ = reply.send((Err(e.clone()), op));
             }
             continue;
         }
-        let mut results = Vec::with_capacity(group.len());
-        for (op, reply) in group {
-            // Each under its savepoint: one that fails undoes only itself.
-            let result = match conn.execute_batch("SAVEPOINT op") {
-                Ok(()) => {
-                    let result = run_now(ops::apply(&SqliteTx(&conn), &op));
-                    let end = if result.is_ok() {
-                        "RELEASE op"
-                    } else {
-                        "ROLLBACK TO op; RELEASE op"
-                    };
-                    match conn.execute_batch(end) {
-                        Ok(()) => result,
-                        Err(e) => Err(db(e)),
-                    }
-                }
-                Err(e) => Err(db(e)),
-            };
-            results.push((result, reply));
+        let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().unzip();
+        let mut results = Vec::with_capacity(ops.len());
+        let mut poisoned = false;
+        for op in &ops {
+            results.push(if matches!(op, Op::Write(_)) {
+                // An engine write refuses (not its owner) before it changes
+                // anything, so it needs no savepoint of its own; when the
+                // database fails it halfway, the group runs again below.
+                let result = run_now(ops::apply(&SqliteTx(&conn), op));
+                poisoned |= matches!(result, Err(StoreError::Backend(_)));
+                result
+            } else {
+                savepointed(&conn, op)
+            });
+        }
+        if poisoned {
+            // Undo the group and give each operation a transaction of its
+            // own, so none is answered with another's failure.
+            let _ = conn.execute_batch("ROLLBACK");
+            for (op, reply) in ops.into_iter().zip(replies) {
+                let result =
+                    in_transaction(&conn, |conn| run_now(ops::apply(&SqliteTx(conn), &op)));
+                let _ = reply.send((result, op));
+            }
+            continue;
         }
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             StoreError::Backend(format!("commit failed: {e}"))
         });
-        for (result, reply) in results {
-            let _ = reply.send(match &committed {
+        commits += 1;
+        if commits >= COMMITS_PER_CHECKPOINT {
+            commits = 0;
+            // Full: a checkpoint is running and will see this commit's pages.
+            let _ = checkpoints.try_send(());
+        }
+        for ((result, reply), op) in results.into_iter().zip(replies).zip(ops) {
+            let result = match &committed {
                 Ok(()) => result,
                 // Nothing of the group was kept: no operation succeeded.
                 Err(e) => Err(e.clone()),
-            });
+            };
+            let _ = reply.send((result, op));
         }
     }
+}
+
+/// `op` under a savepoint of the group's transaction: when it fails, only
+/// what it did is undone.
+fn savepointed(conn: &Connection, op: &Op) -> Result<Answer, StoreError> {
+    conn.execute_batch("SAVEPOINT op").map_err(db)?;
+    let result = run_now(ops::apply(&SqliteTx(conn), op));
+    let end = if result.is_ok() {
+        "RELEASE op"
+    } else {
+        "ROLLBACK TO op; RELEASE op"
+    };
+    conn.execute_batch(end).map_err(db)?;
+    result
 }
 
 fn sql(statement: &str) -> String {
@@ -211,14 +278,17 @@ fn db(e: rusqlite::Error) -> StoreError {
 /// The writer thread's connection, inside its transaction.
 struct SqliteTx<'c>(&'c Connection);
 
-fn bind(params: &[Sql]) -> Vec<rusqlite::types::Value> {
+fn bind(params: Vec<Sql>) -> Result<Vec<rusqlite::types::Value>, StoreError> {
     params
-        .iter()
+        .into_iter()
         .map(|p| match p {
-            Sql::Null => rusqlite::types::Value::Null,
-            Sql::Int(n) => rusqlite::types::Value::Integer(*n),
-            Sql::Text(s) => rusqlite::types::Value::Text(s.clone()),
-            Sql::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+            Sql::Null => Ok(rusqlite::types::Value::Null),
+            Sql::Int(n) => Ok(rusqlite::types::Value::Integer(n)),
+            Sql::Text(s) => Ok(rusqlite::types::Value::Text(s)),
+            Sql::Bool(b) => Ok(rusqlite::types::Value::Integer(i64::from(b))),
+            Sql::Texts(_) | Sql::Ints(_) | Sql::Bools(_) => Err(StoreError::backend(
+                "SQLite has no arrays: a statement for PostgreSQL was sent to SQLite",
+            )),
         })
         .collect()
 }
@@ -228,7 +298,7 @@ impl SqliteTx<'_> {
         let mut stmt = self.0.prepare_cached(&sql(statement)).map_err(db)?;
         let columns = stmt.column_count();
         let mut rows = stmt
-            .query(rusqlite::params_from_iter(bind(&params)))
+            .query(rusqlite::params_from_iter(bind(params)?))
             .map_err(db)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db)? {
@@ -267,12 +337,13 @@ impl Tx for SqliteTx<'_> {
         statement: &str,
         params: Vec<Sql>,
     ) -> impl Future<Output = Result<u64, StoreError>> {
-        let result = self
-            .0
-            .prepare_cached(&sql(statement))
-            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(bind(&params))))
-            .map(|n| n as u64)
-            .map_err(db);
+        let result = bind(params).and_then(|values| {
+            self.0
+                .prepare_cached(&sql(statement))
+                .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(values)))
+                .map(|n| n as u64)
+                .map_err(db)
+        });
         std::future::ready(result)
     }
 }
