@@ -966,6 +966,29 @@ fn lambda_latest_qualifier_is_an_arn() {
     }
 }
 
+/// Issue 27: Step Functions accepts a Lambda function ARN without region and
+/// account, `arn:aws:lambda:::function:NAME` (a deployed public sample and the
+/// asl-validator schema, whose Task `Resource` pattern lets both be empty, take
+/// it); the function is the one in the state machine's own region and account.
+/// Leaving out only one of the two is still refused.
+#[test]
+fn lambda_arn_without_region_and_account() {
+    let task = |arn: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{arn}", "End": true}}"#
+        ))
+    };
+    assert_valid(&task("arn:aws:lambda:::function:publish-to-slack"));
+    assert_valid(&task("arn:aws:lambda:::function:publish-to-slack:$LATEST"));
+    for bad in [
+        "arn:aws:lambda:us-east-1::function:f",
+        "arn:aws:lambda::123456789012:function:f",
+        "arn:aws:lambda:::function:",
+    ] {
+        assert_rule(&task(bad), "asl::invalid-arn", "/States/A/Resource");
+    }
+}
+
 /// The integrations beyond EKS are checked from the same catalogue: required
 /// parameters, unknown ones, literal types and documented values.
 #[test]
