@@ -48,9 +48,10 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            __vars.assign(__asl::Value::clone(&__L0))?;
+            let __assigned = __asl::Value::clone(&__L0);
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
+            __vars.assign(__assigned)?;
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::Charge))
