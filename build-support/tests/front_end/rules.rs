@@ -420,11 +420,6 @@ fn jsonata_strings() {
         ))
     };
     assert_rule(
-        &pass(r#""10 %}""#),
-        "asl::jsonata-syntax",
-        "/States/A/Output",
-    );
-    assert_rule(
         &pass(r#""{% $.a[?(@.b < 1)] %}""#),
         "asl::jsonata-syntax",
         "/States/A/Output",
@@ -432,6 +427,40 @@ fn jsonata_strings() {
     assert_valid(&pass(
         r#"{"x": "{% $states.input.a + 1 %}", "y": [1, "{% $now() %}"]}"#,
     ));
+}
+
+/// Issue 27: a JSONata expression is a string that starts with `{%` and ends
+/// with `%}`; Step Functions takes any other string as a literal and returns it
+/// as written, one that only resembles an expression included ("JSONata
+/// syntax: \"{% <JSONata expression> %}\"",
+/// https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+/// Such strings load as literals; the own case
+/// `jsonata-text-outside-delimiters.json` runs one.
+#[test]
+fn text_that_only_resembles_jsonata_is_a_literal() {
+    let pass = |output: &str| {
+        format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{"A": {{"Type": "Pass", "Output": {output}, "End": true}}}}}}"#
+        )
+    };
+    for literal in [
+        r#"" {% states.input %} ""#,
+        r#""{% $states.input %} ""#,
+        r#"" {% $states.input %}""#,
+        r#""10 %}""#,
+        r#""{% 10""#,
+    ] {
+        let machine = asl_build::load(pass(literal).as_bytes(), "t.asl.json")
+            .unwrap_or_else(|e| panic!("{literal}: {e}"));
+        let asl_build::model::StateKind::Pass(p) = &machine.states[0].kind else {
+            panic!("a Pass state");
+        };
+        let output = p.io.output.as_ref().expect("Output");
+        assert!(
+            matches!(output.node, asl_build::model::TemplateNode::Literal(_)),
+            "{literal}: {output:?}"
+        );
+    }
 }
 
 #[test]
