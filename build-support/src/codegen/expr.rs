@@ -475,7 +475,7 @@ impl Gen<'_> {
                 self.comparison(cmp, env),
                 cmp.operator.value != Operator::IsPresent,
             ),
-            ConditionKind::Jsonata(_) => {
+            ConditionKind::Jsonata(_) | ConditionKind::Literal(_) => {
                 self.unsupported(
                     &c.origin,
                     "a JSONata `Condition` is evaluated only in a JSONata state".into(),

@@ -1110,3 +1110,40 @@ fn every_family_is_checked_from_the_catalogue() {
         }
     }
 }
+
+/// Issue 27: in a JSONata Choice rule, `Condition` may be a JSON boolean as
+/// well as a `{% %}` expression; Step Functions accepts `"Condition": true`
+/// and evaluates it (the own case `choice-condition-literal-boolean.json`
+/// runs one; https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+/// Any other JSON value is still the wrong type.
+#[test]
+fn a_choice_condition_may_be_a_boolean() {
+    let choice = |condition: &str| {
+        format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "C", "States": {{"C": {{"Type": "Choice", "Choices": [{{"Condition": {condition}, "Next": "D"}}], "Default": "D"}}, "D": {{"Type": "Succeed"}}}}}}"#
+        )
+    };
+    for ok in ["true", "false", r#""{% true %}""#] {
+        let machine = asl_build::load(choice(ok).as_bytes(), "t.asl.json")
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        let asl_build::model::StateKind::Choice(c) = &machine.states[0].kind else {
+            panic!("a Choice state");
+        };
+        if let Ok(b) = ok.parse::<bool>() {
+            assert_eq!(
+                c.choices[0].condition.kind,
+                asl_build::model::ConditionKind::Literal(b)
+            );
+        }
+    }
+    assert_rule(
+        &choice("1"),
+        "asl::wrong-type",
+        "/States/C/Choices/0/Condition",
+    );
+    assert_rule(
+        &choice(r#""true""#),
+        "asl::jsonata-syntax",
+        "/States/C/Choices/0/Condition",
+    );
+}
