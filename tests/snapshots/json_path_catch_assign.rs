@@ -88,7 +88,7 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(2usize);
                             __m.insert(
                                 "amount".into(),
-                                __asl::field("amount", &__P1, __eff)?,
+                                __asl::field("amount.$", &__P1, __eff)?,
                             );
                             __asl::Value::Object(__m)
                         };
@@ -100,7 +100,7 @@ const _: () = {
                                 __asl::Value::String(
                                     __asl::intrinsics::format(
                                         &["arn:aws:iam::", ":role/Payments"],
-                                        &[__asl::field("RoleArn", &__P2, __eff)?],
+                                        &[__asl::field("RoleArn.$", &__P2, __eff)?],
                                     )?,
                                 ),
                             );
@@ -140,12 +140,12 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(5usize);
                             __m.insert(
                                 "reason".into(),
-                                __asl::field("reason", &__P3, __error_output)?,
+                                __asl::field("reason.$", &__P3, __error_output)?,
                             );
                             __m.insert(
                                 "caughtIn".into(),
                                 __asl::eval_context_path(
-                                    "caughtIn",
+                                    "caughtIn.$",
                                     &__P4,
                                     &__ctx,
                                     __error_output,
@@ -156,7 +156,7 @@ const _: () = {
                                 __vars
                                     .get("attempt", &__P5)
                                     .ok_or_else(|| __asl::path_not_found(
-                                        "seen",
+                                        "seen.$",
                                         "$attempt",
                                         __error_output,
                                     ))?,
@@ -167,7 +167,7 @@ const _: () = {
                                     &__vars
                                         .get("attempt", &__P5)
                                         .ok_or_else(|| __asl::path_not_found(
-                                            "attempt",
+                                            "attempt.$",
                                             "$attempt",
                                             __error_output,
                                         ))?,
@@ -198,7 +198,7 @@ const _: () = {
                     __vars
                         .get("reason", &__P6)
                         .ok_or_else(|| __asl::path_not_found(
-                            "reason",
+                            "reason.$",
                             "$reason",
                             __eff,
                         ))?,
@@ -208,7 +208,7 @@ const _: () = {
                     __vars
                         .get("caughtIn", &__P7)
                         .ok_or_else(|| __asl::path_not_found(
-                            "caughtIn",
+                            "caughtIn.$",
                             "$caughtIn",
                             __eff,
                         ))?,
@@ -217,20 +217,20 @@ const _: () = {
                     "seen".into(),
                     __vars
                         .get("seen", &__P8)
-                        .ok_or_else(|| __asl::path_not_found("seen", "$seen", __eff))?,
+                        .ok_or_else(|| __asl::path_not_found("seen.$", "$seen", __eff))?,
                 );
                 __m.insert(
                     "attempt".into(),
                     __vars
                         .get("attempt", &__P5)
                         .ok_or_else(|| __asl::path_not_found(
-                            "attempt",
+                            "attempt.$",
                             "$attempt",
                             __eff,
                         ))?,
                 );
-                __m.insert("error".into(), __asl::field("error", &__P9, __eff)?);
-                __m.insert("amount".into(), __asl::field("amount", &__P1, __eff)?);
+                __m.insert("error".into(), __asl::field("error.$", &__P9, __eff)?);
+                __m.insert("amount".into(), __asl::field("amount.$", &__P1, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
