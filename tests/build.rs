@@ -100,8 +100,14 @@ fn compile_case(file: &Path, n: usize, out: &mut String, table: &mut String) {
         Some(text) => text.to_string(),
         None => serde_json::to_string_pretty(&case["definition"]).unwrap_or_default(),
     };
+    // The runner calls no service: every Task resource is one the program
+    // serves itself (none is registered, so a Task reached fails), and the
+    // cases compile without asl's integration features.
+    let mut resources = Vec::new();
+    task_resources(&case["definition"], &mut resources);
     let options = asl_build::codegen::Options {
         type_name: "Workflow".into(),
+        resources,
         ..Default::default()
     };
     let name = file
@@ -137,5 +143,22 @@ fn compile_case(file: &Path, n: usize, out: &mut String, table: &mut String) {
             )
             .unwrap();
         }
+    }
+}
+
+/// The `Resource` of every Task state in a definition, nested ones included.
+fn task_resources(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("Type").and_then(|t| t.as_str()) == Some("Task")
+                && let Some(resource) = map.get("Resource").and_then(|r| r.as_str())
+                && !out.iter().any(|r| r == resource)
+            {
+                out.push(resource.to_string());
+            }
+            map.values().for_each(|v| task_resources(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| task_resources(v, out)),
+        _ => {}
     }
 }

@@ -741,6 +741,66 @@ async fn workflows_are_generic_and_say_which_handlers_they_need() {
     assert_eq!(out, json!({"echo": {"x": 1}}));
 }
 
+asl::asl!(
+    LambdaOwnRegion = "workflows/lambda-own-region.asl.json",
+    resources = ["arn:aws:lambda:::function:resize"]
+);
+
+/// Issue 27: `"Resource": "arn:aws:lambda:::function:NAME"` compiles (Step
+/// Functions accepts it: a deployed public sample uses it) and calls the
+/// function in the runtime's own region and account: the handler registered
+/// for that full ARN runs, sees it as its resource, and the history records it.
+#[tokio::test]
+async fn a_lambda_arn_without_region_and_account_calls_the_runtimes_own() {
+    use asl::Workflow;
+    use asl::runtime::task::handler_fn;
+
+    const OWN: &str = "arn:aws:lambda:eu-west-1:111122223333:function:resize";
+    const ELSEWHERE: &str = "arn:aws:lambda:us-east-1:444455556666:function:resize";
+    assert_eq!(
+        LambdaOwnRegion::RESOURCES,
+        ["arn:aws:lambda:::function:resize"]
+    );
+    let (history, events) = History::memory();
+    let runtime = Runtime::builder()
+        .region("eu-west-1")
+        .account("111122223333")
+        .history(history)
+        .handler(
+            OWN,
+            handler_fn(|task, params| async move {
+                assert_eq!(task.resource, OWN);
+                Ok(json!({"resized": params}))
+            }),
+        )
+        .handler(
+            ELSEWHERE,
+            handler_fn(|_, _| async { Err(Error::new("Wrong", "another account's function")) }),
+        )
+        .build();
+    assert!(runtime.missing_handlers::<LambdaOwnRegion>().is_empty());
+    let out = LambdaOwnRegion::run(&runtime, json!({"w": 1}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"resized": {"w": 1}}));
+    let scheduled = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.event_type == EventType::TaskScheduled)
+        .map(|e| e.details["resource"].clone());
+    assert_eq!(scheduled, Some(json!(OWN)));
+    // A runtime of another account has no handler for its own function.
+    let other = Runtime::builder()
+        .account("444455556666")
+        .handler(OWN, handler_fn(|_, p| async move { Ok(p) }))
+        .build();
+    assert_eq!(
+        other.missing_handlers::<LambdaOwnRegion>(),
+        ["arn:aws:lambda:::function:resize"]
+    );
+}
+
 asl::asl!(DeepNest = "workflows/deep-nest.asl.json");
 asl::asl!(JsonataDeep = "workflows/jsonata-deep.asl.json");
 asl::asl!(DeepVariable = "workflows/deep-variable.asl.json");

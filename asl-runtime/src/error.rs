@@ -118,6 +118,43 @@ impl Error {
         ))
     }
 
+    /// The integer a `...Path` field's value stands for, read as Step
+    /// Functions reads it: the value's text (a JSON number, or a string holding
+    /// one, so a variable assigned `"2"` is 2) parsed as an integer; a
+    /// fraction, an object or other text is [`Self::path_value`]'s error,
+    /// `... which is not a valid integer: $.path`. Counts and sizes
+    /// (`MaxConcurrencyPath`, `ToleratedFailureCountPath`, the ItemBatcher's
+    /// limits) are integers, as AWS's causes name them.
+    pub fn path_integer(
+        field: &str,
+        value: Option<&serde_json::Value>,
+        path: &str,
+    ) -> Result<i64, Self> {
+        value
+            .and_then(|v| display_raw(v).parse::<i64>().ok())
+            .ok_or_else(|| Self::path_value(field, value, "integer", path))
+    }
+
+    /// [`Self::path_integer`] for a field that takes a float
+    /// (`ToleratedFailurePercentagePath`): `... which is not a valid float:
+    /// $.path` otherwise.
+    pub fn path_float(
+        field: &str,
+        value: Option<&serde_json::Value>,
+        path: &str,
+    ) -> Result<f64, Self> {
+        value
+            .and_then(|v| {
+                let text = display_raw(v);
+                // Digits, a sign, a point and an exponent: not Rust's `inf`/`nan`.
+                let numeric = text
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'));
+                numeric.then(|| text.parse::<f64>().ok()).flatten()
+            })
+            .ok_or_else(|| Self::path_value(field, value, "float", path))
+    }
+
     /// `States.IntrinsicFailure` with `cause`.
     pub fn intrinsic(cause: impl Into<String>) -> Self {
         Self::new(names::INTRINSIC_FAILURE, cause)
@@ -277,6 +314,56 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 27: a `...Path` field's number is read from the value's text, as
+    /// an integer for counts and a float for percentages, and a value that is
+    /// neither says which in AWS's words. Recorded on AWS (LocalStack's
+    /// aws.validated snapshots): `The ToleratedFailureCountPath field refers to
+    /// value "NoNumber" which is not a valid integer: $.ToleratedFailureCount`,
+    /// the MaxConcurrencyPath one for `{}`; a variable holding `"1"` is a
+    /// tolerated failure count and percentage of 1
+    /// (MAP_STATE_REFERENCE_IN_TOLERATED_FAILURE_PATH).
+    #[test]
+    fn path_numbers_are_read_from_their_text() {
+        use serde_json::json;
+        let int = |v: serde_json::Value| Error::path_integer("MaxConcurrencyPath", Some(&v), "$.n");
+        let float = |v: serde_json::Value| {
+            Error::path_float("ToleratedFailurePercentagePath", Some(&v), "$.p")
+        };
+        assert_eq!(int(json!(3)), Ok(3));
+        assert_eq!(int(json!("3")), Ok(3));
+        assert_eq!(int(json!(-1)), Ok(-1));
+        for bad in [json!(1.5), json!("1.5"), json!({}), json!(true), json!("x")] {
+            let e = int(bad.clone()).unwrap_err();
+            assert_eq!(e.name(), names::RUNTIME);
+            assert_eq!(
+                e.cause().unwrap(),
+                format!(
+                    "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: $.n",
+                    display_raw(&bad)
+                )
+            );
+        }
+        assert_eq!(float(json!(1)), Ok(1.0));
+        assert_eq!(float(json!("1.5")), Ok(1.5));
+        assert_eq!(float(json!(-1.1)), Ok(-1.1));
+        for bad in [
+            json!("lots"),
+            json!({}),
+            json!("inf"),
+            json!("NaN"),
+            json!(null),
+        ] {
+            let e = float(bad.clone()).unwrap_err();
+            assert_eq!(
+                e.cause().unwrap(),
+                format!(
+                    "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: $.p",
+                    display_raw(&bad)
+                )
+            );
+        }
+    }
 
     #[test]
     fn states_all_matches_everything_but_terminal_and_runtime() {

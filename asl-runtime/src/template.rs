@@ -67,10 +67,13 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// `States.Runtime` for a `.$` field whose path selected nothing.
+/// `States.Runtime` for a field whose path selected nothing. `field` is named
+/// as AWS names it: with its `.$` in a payload template (`"size.$"`), as
+/// written for a field that takes a path by its name (`"ErrorPath"`,
+/// `"CausePath"`).
 pub fn path_not_found(field: &str, path_text: &str, input: &Value) -> Error {
     Error::runtime(format!(
-        "The JSONPath '{path_text}' specified for the field '{field}.$' could not be found in the input '{input}'"
+        "The JSONPath '{path_text}' specified for the field '{field}' could not be found in the input '{input}'"
     ))
 }
 

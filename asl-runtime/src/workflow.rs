@@ -58,12 +58,13 @@ pub trait Workflow {
 
 impl Runtime {
     /// The resources `W` calls that this runtime has no handler for (empty when
-    /// every Task of `W` can run).
+    /// every Task of `W` can run), each looked up as the runtime resolves it
+    /// ([`Runtime::resource_arn`]).
     pub fn missing_handlers<W: Workflow>(&self) -> Vec<&'static str> {
         W::RESOURCES
             .iter()
             .copied()
-            .filter(|r| self.handler(r).is_none())
+            .filter(|r| self.handler(&self.resource_arn(r)).is_none())
             .collect()
     }
 }

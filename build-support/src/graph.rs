@@ -423,6 +423,7 @@ fn condition(c: &Condition) -> String {
         ConditionKind::Or(items) => format!("Or({})", join(items)),
         ConditionKind::Not(inner) => format!("Not({})", condition(inner)),
         ConditionKind::Jsonata(j) => format!("{{% {} %}}", j.expression.trim()),
+        ConditionKind::Literal(b) => b.to_string(),
         ConditionKind::Compare(Comparison {
             variable,
             operator,

@@ -346,6 +346,8 @@ pub enum ConditionKind {
     Compare(Comparison),
     /// `Condition: "{% ... %}"` (JSONata).
     Jsonata(Jsonata),
+    /// `Condition: true` / `false` (JSONata): a JSON boolean, taken as it is.
+    Literal(bool),
 }
 
 /// `{"Variable": "$.x", "NumericGreaterThan": 3}` and its `...Path` form.

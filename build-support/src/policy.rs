@@ -24,7 +24,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{StateKind, StateMachine, Task, Template, TemplateNode};
-use asl_lang::integrations::arn::{TaskArn, task_arn};
+use asl_lang::integrations::arn::{TaskArn, in_region_and_account, task_arn};
 
 /// Where the state machine runs: fills `{partition}`, `{region}`, `{account}`.
 #[derive(Clone, Debug)]
@@ -240,9 +240,13 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
     let Some(integration) = task.integration() else {
         match task_arn(arn) {
             Ok(TaskArn::LambdaFunction { .. }) => {
-                // The function as written, and (unqualified) its versions and aliases.
+                // The function as written (in the target's region and account
+                // when it leaves them out), and (unqualified) its versions and
+                // aliases.
+                let arn = in_region_and_account(arn, &target.region, &target.account)
+                    .unwrap_or_else(|| arn.clone());
                 let mut resources = vec![arn.clone()];
-                resources.extend(versions_of(arn));
+                resources.extend(versions_of(&arn));
                 add(p, &["lambda:InvokeFunction"], resources, None);
             }
             _ => p.not_covered.push((state.to_string(), arn.clone())),

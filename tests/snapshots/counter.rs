@@ -32,7 +32,7 @@ const _: () = {
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert("count".into(), __asl::Value::from(0i64));
-                __m.insert("n".into(), __asl::field("n", &__P0, __eff)?);
+                __m.insert("n".into(), __asl::field("n.$", &__P0, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -56,11 +56,11 @@ const _: () = {
                 __m.insert(
                     "count".into(),
                     __asl::intrinsics::math_add(
-                        &__asl::field("count", &__P1, __eff)?,
+                        &__asl::field("count.$", &__P1, __eff)?,
                         &__asl::Value::from(1i64),
                     )?,
                 );
-                __m.insert("n".into(), __asl::field("n", &__P0, __eff)?);
+                __m.insert("n".into(), __asl::field("n.$", &__P0, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;

@@ -38,8 +38,8 @@ const _: () = {
                 __m.insert(
                     "doubled".into(),
                     __asl::intrinsics::math_add(
-                        &__asl::field("doubled", &__P0, __eff)?,
-                        &__asl::field("doubled", &__P0, __eff)?,
+                        &__asl::field("doubled.$", &__P0, __eff)?,
+                        &__asl::field("doubled.$", &__P0, __eff)?,
                     )?,
                 );
                 __asl::Value::Object(__m)
@@ -109,7 +109,7 @@ const _: () = {
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["n is ", ""],
-                            &[__asl::field("text", &__P0, __eff)?],
+                            &[__asl::field("text.$", &__P0, __eff)?],
                         )?,
                     ),
                 );
@@ -278,11 +278,11 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(3usize);
                             __m.insert(
                                 "doubled".into(),
-                                __asl::field("doubled", &__P1, &__res)?,
+                                __asl::field("doubled.$", &__P1, &__res)?,
                             );
                             __m.insert(
                                 "text".into(),
-                                __asl::field("text", &__P2, &__res)?,
+                                __asl::field("text.$", &__P2, &__res)?,
                             );
                             __asl::Value::Object(__m)
                         };

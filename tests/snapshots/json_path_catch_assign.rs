@@ -48,9 +48,10 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            __vars.assign(__asl::Value::clone(&__L0))?;
+            let __assigned = __asl::Value::clone(&__L0);
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
+            __vars.assign(__assigned)?;
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::Charge))
@@ -87,7 +88,7 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(2usize);
                             __m.insert(
                                 "amount".into(),
-                                __asl::field("amount", &__P1, __eff)?,
+                                __asl::field("amount.$", &__P1, __eff)?,
                             );
                             __asl::Value::Object(__m)
                         };
@@ -99,7 +100,7 @@ const _: () = {
                                 __asl::Value::String(
                                     __asl::intrinsics::format(
                                         &["arn:aws:iam::", ":role/Payments"],
-                                        &[__asl::field("RoleArn", &__P2, __eff)?],
+                                        &[__asl::field("RoleArn.$", &__P2, __eff)?],
                                     )?,
                                 ),
                             );
@@ -139,12 +140,12 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(5usize);
                             __m.insert(
                                 "reason".into(),
-                                __asl::field("reason", &__P3, __error_output)?,
+                                __asl::field("reason.$", &__P3, __error_output)?,
                             );
                             __m.insert(
                                 "caughtIn".into(),
                                 __asl::eval_context_path(
-                                    "caughtIn",
+                                    "caughtIn.$",
                                     &__P4,
                                     &__ctx,
                                     __error_output,
@@ -155,7 +156,7 @@ const _: () = {
                                 __vars
                                     .get("attempt", &__P5)
                                     .ok_or_else(|| __asl::path_not_found(
-                                        "seen",
+                                        "seen.$",
                                         "$attempt",
                                         __error_output,
                                     ))?,
@@ -166,7 +167,7 @@ const _: () = {
                                     &__vars
                                         .get("attempt", &__P5)
                                         .ok_or_else(|| __asl::path_not_found(
-                                            "attempt",
+                                            "attempt.$",
                                             "$attempt",
                                             __error_output,
                                         ))?,
@@ -197,7 +198,7 @@ const _: () = {
                     __vars
                         .get("reason", &__P6)
                         .ok_or_else(|| __asl::path_not_found(
-                            "reason",
+                            "reason.$",
                             "$reason",
                             __eff,
                         ))?,
@@ -207,7 +208,7 @@ const _: () = {
                     __vars
                         .get("caughtIn", &__P7)
                         .ok_or_else(|| __asl::path_not_found(
-                            "caughtIn",
+                            "caughtIn.$",
                             "$caughtIn",
                             __eff,
                         ))?,
@@ -216,20 +217,20 @@ const _: () = {
                     "seen".into(),
                     __vars
                         .get("seen", &__P8)
-                        .ok_or_else(|| __asl::path_not_found("seen", "$seen", __eff))?,
+                        .ok_or_else(|| __asl::path_not_found("seen.$", "$seen", __eff))?,
                 );
                 __m.insert(
                     "attempt".into(),
                     __vars
                         .get("attempt", &__P5)
                         .ok_or_else(|| __asl::path_not_found(
-                            "attempt",
+                            "attempt.$",
                             "$attempt",
                             __eff,
                         ))?,
                 );
-                __m.insert("error".into(), __asl::field("error", &__P9, __eff)?);
-                __m.insert("amount".into(), __asl::field("amount", &__P1, __eff)?);
+                __m.insert("error".into(), __asl::field("error.$", &__P9, __eff)?);
+                __m.insert("amount".into(), __asl::field("amount.$", &__P1, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;

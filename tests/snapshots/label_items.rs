@@ -47,13 +47,13 @@ const _: () = {
                         __asl::intrinsics::format(
                             &["", "-", ""],
                             &[
-                                __asl::field("label", &__P3, __eff)?,
-                                __asl::field("label", &__P4, __eff)?,
+                                __asl::field("label.$", &__P3, __eff)?,
+                                __asl::field("label.$", &__P4, __eff)?,
                             ],
                         )?,
                     ),
                 );
-                __m.insert("value".into(), __asl::field("value", &__P5, __eff)?);
+                __m.insert("value".into(), __asl::field("value.$", &__P5, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -177,15 +177,15 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(4usize);
                             __m.insert(
                                 "index".into(),
-                                __asl::eval_context_path("index", &__P1, &__ctx, __eff)?,
+                                __asl::eval_context_path("index.$", &__P1, &__ctx, __eff)?,
                             );
                             __m.insert(
                                 "value".into(),
-                                __asl::eval_context_path("value", &__P2, &__ctx, __eff)?,
+                                __asl::eval_context_path("value.$", &__P2, &__ctx, __eff)?,
                             );
                             __m.insert(
                                 "prefix".into(),
-                                __asl::field("prefix", &__P3, __eff)?,
+                                __asl::field("prefix.$", &__P3, __eff)?,
                             );
                             __asl::Value::Object(__m)
                         };

@@ -169,9 +169,9 @@ const _: () = {
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
                 __m.insert(
                     "CertificateAuthority".into(),
-                    __asl::field("CertificateAuthority", &__P4, __eff)?,
+                    __asl::field("CertificateAuthority.$", &__P4, __eff)?,
                 );
-                __m.insert("Endpoint".into(), __asl::field("Endpoint", &__P5, __eff)?);
+                __m.insert("Endpoint".into(), __asl::field("Endpoint.$", &__P5, __eff)?);
                 __m.insert("LogOptions".into(), __asl::Value::clone(&__L6));
                 __m.insert("Job".into(), __asl::Value::clone(&__L7));
                 __asl::Value::Object(__m)
@@ -181,8 +181,8 @@ const _: () = {
             __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert("status".into(), __asl::field("status", &__P8, &__res)?);
-                __m.insert("logs".into(), __asl::query_field("logs", &__Q9, &__res)?);
+                __m.insert("status".into(), __asl::field("status.$", &__P8, &__res)?);
+                __m.insert("logs".into(), __asl::query_field("logs.$", &__Q9, &__res)?);
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);
@@ -249,7 +249,7 @@ const _: () = {
                             __asl::Value::String(
                                 __asl::intrinsics::format(
                                     &["Saw expected value for pi: ", ""],
-                                    &[__asl::field("Input", &__P11, __eff)?],
+                                    &[__asl::field("Input.$", &__P11, __eff)?],
                                 )?,
                             ),
                         );
@@ -297,7 +297,7 @@ const _: () = {
                             __asl::Value::String(
                                 __asl::intrinsics::format(
                                     &["Saw unexpected value for pi: ", ""],
-                                    &[__asl::field("Input", &__P11, __eff)?],
+                                    &[__asl::field("Input.$", &__P11, __eff)?],
                                 )?,
                             ),
                         );
@@ -331,9 +331,9 @@ const _: () = {
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
                 __m.insert(
                     "CertificateAuthority".into(),
-                    __asl::field("CertificateAuthority", &__P4, __eff)?,
+                    __asl::field("CertificateAuthority.$", &__P4, __eff)?,
                 );
-                __m.insert("Endpoint".into(), __asl::field("Endpoint", &__P5, __eff)?);
+                __m.insert("Endpoint".into(), __asl::field("Endpoint.$", &__P5, __eff)?);
                 __m.insert("Method".into(), __asl::Value::from("DELETE"));
                 __m.insert(
                     "Path".into(),
@@ -348,7 +348,7 @@ const _: () = {
             __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert("status".into(), __asl::field("status", &__P13, &__res)?);
+                __m.insert("status".into(), __asl::field("status.$", &__P13, &__res)?);
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);

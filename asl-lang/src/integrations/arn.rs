@@ -6,8 +6,11 @@
 //!   `arn:aws:states:::states:startExecution.sync:2`); region and account are
 //!   usually empty, and when written must be a region and an account;
 //! - an activity: `arn:<partition>:states:<region>:<account>:activity:<name>`;
-//! - a Lambda function: `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`,
-//!   the qualifier `$LATEST`, a version number or an alias.
+//! - a Lambda function: `arn:<partition>:lambda:[<region>]:[<account>]:function:<name>[:<qualifier>]`,
+//!   the qualifier `$LATEST`, a version number or an alias. Region and account
+//!   may both be left out (`arn:aws:lambda:::function:NAME`): Step Functions
+//!   accepts it, and the function is the one in the state machine's own region
+//!   and account ([`in_region_and_account`]).
 //!
 //! Names follow the services' own rules: Lambda's `[a-zA-Z0-9-_]{1,64}` function
 //! names and `[a-zA-Z0-9-_]{1,128}` aliases, Step Functions' 1-80 character
@@ -98,7 +101,11 @@ pub fn task_arn(arn: &str) -> Result<TaskArn<'_>, String> {
             integration(resource)
         }
         "lambda" => {
-            located("a Lambda function ARN")?;
+            // Both left out: the function of the state machine's own region
+            // and account (a deployed public sample writes it so).
+            if !(region.is_empty() && account.is_empty()) {
+                located("a Lambda function ARN")?;
+            }
             let Some(rest) = resource.strip_prefix("function:") else {
                 return Err(
                     "a Lambda ARN in a Task names a function: `function:NAME[:QUALIFIER]`".into(),
@@ -130,6 +137,32 @@ pub fn task_arn(arn: &str) -> Result<TaskArn<'_>, String> {
             Ok(TaskArn::Other { service: other })
         }
     }
+}
+
+/// A Lambda function ARN that leaves out its region and account
+/// (`arn:aws:lambda:::function:NAME`) written out with `region` and `account`,
+/// the ones the state machine runs in; `None` for any other ARN, which names
+/// its function already.
+///
+/// ```
+/// use asl_lang::integrations::arn::in_region_and_account;
+/// assert_eq!(
+///     in_region_and_account("arn:aws:lambda:::function:resize:prod", "eu-west-1", "123456789012").as_deref(),
+///     Some("arn:aws:lambda:eu-west-1:123456789012:function:resize:prod"),
+/// );
+/// assert_eq!(in_region_and_account("arn:aws:lambda:us-east-1:1:function:f", "eu-west-1", "2"), None);
+/// ```
+pub fn in_region_and_account(arn: &str, region: &str, account: &str) -> Option<String> {
+    if !matches!(task_arn(arn), Ok(TaskArn::LambdaFunction { .. })) {
+        return None;
+    }
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, partition, service, "", "", resource] = parts.as_slice() else {
+        return None;
+    };
+    Some(format!(
+        "{scheme}:{partition}:{service}:{region}:{account}:{resource}"
+    ))
 }
 
 /// `<service>:<action>[<pattern>]` or `aws-sdk:<service>:<action>[<pattern>]`.
@@ -262,6 +295,9 @@ mod tests {
             "arn:aws:lambda:us-east-1:123456789012:function:resize:7",
             "arn:aws:lambda:us-gov-west-1:123456789012:function:resize:prod-2",
             "arn:aws-cn:lambda:cn-north-1:123456789012:function:f",
+            // Region and account left out: the state machine's own.
+            "arn:aws:lambda:::function:resize",
+            "arn:aws:lambda:::function:resize:$LATEST",
         ];
         for arn in ok {
             assert!(task_arn(arn).is_ok(), "{arn}: {:?}", task_arn(arn));
@@ -311,6 +347,10 @@ mod tests {
                 "needs a region",
             ),
             ("arn:aws:lambda:us-east-1:12a4:function:f", "account id"),
+            // One of the two left out is neither form.
+            ("arn:aws:lambda:us-east-1::function:f", "account id"),
+            ("arn:aws:lambda::123456789012:function:f", "needs a region"),
+            ("arn:aws:lambda:::layer:l", "names a function"),
             ("arn:aws:states", "the form"),
         ];
         for (arn, why) in bad {

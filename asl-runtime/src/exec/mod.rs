@@ -130,6 +130,30 @@ impl Runtime {
         }
     }
 
+    /// The ARN a Task's `Resource` stands for in this runtime: a Lambda
+    /// function ARN that leaves out its region and account
+    /// (`arn:aws:lambda:::function:NAME`, which Step Functions accepts) is the
+    /// function in this runtime's region and account; any other is itself.
+    ///
+    /// ```
+    /// let rt = asl_runtime::Runtime::builder().region("eu-west-1").account("111122223333").build();
+    /// assert_eq!(
+    ///     rt.resource_arn("arn:aws:lambda:::function:resize"),
+    ///     "arn:aws:lambda:eu-west-1:111122223333:function:resize",
+    /// );
+    /// assert_eq!(rt.resource_arn("arn:aws:states:::sns:publish"), "arn:aws:states:::sns:publish");
+    /// ```
+    pub fn resource_arn<'r>(&self, resource: &'r str) -> std::borrow::Cow<'r, str> {
+        match asl_lang::integrations::arn::in_region_and_account(
+            resource,
+            &self.inner.region,
+            &self.inner.account,
+        ) {
+            Some(located) => std::borrow::Cow::Owned(located),
+            None => std::borrow::Cow::Borrowed(resource),
+        }
+    }
+
     /// The handler registered for a `Resource` ARN: the one registered for
     /// exactly that ARN, else, for a Lambda function ARN, the one registered
     /// for every function ([`crate::task::ANY_LAMBDA_FUNCTION`]).

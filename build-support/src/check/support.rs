@@ -299,11 +299,11 @@ impl Support<'_> {
                     self.path(p, &cmp.operand.origin);
                 }
             }
-            ConditionKind::Jsonata(_) if jsonpath => self.unsupported(
+            ConditionKind::Jsonata(_) | ConditionKind::Literal(_) if jsonpath => self.unsupported(
                 &c.origin,
                 "a JSONata `Condition` is evaluated only in a JSONata state".into(),
             ),
-            ConditionKind::Jsonata(_) => {}
+            ConditionKind::Jsonata(_) | ConditionKind::Literal(_) => {}
         }
     }
 

@@ -14,6 +14,28 @@ impl Gen<'_> {
         let env = Env {
             input: quote!(__eff),
         };
+        // Every Assign (the rule's taken, or the state's on the Default) is
+        // evaluated when its branch is chosen and written after OutputPath,
+        // which still reads the variables as the state found them.
+        let assigns = c.io.assign.is_some() || c.choices.iter().any(|r| r.assign.is_some());
+        let chosen = |this: &mut Self, next: TokenStream, assign: Option<&model::Template>| {
+            if !assigns {
+                return next;
+            }
+            match assign {
+                Some(t) => {
+                    let value = this.template(
+                        t,
+                        &Env {
+                            input: quote!(__eff),
+                        },
+                        "",
+                    );
+                    quote!((#next, #rt::Some(#value)))
+                }
+                None => quote!((#next, #rt::None)),
+            }
+        };
         let mut branches = Vec::new();
         for rule in &c.choices {
             if rule.output.is_some() {
@@ -22,7 +44,6 @@ impl Gen<'_> {
                     "`Output` in a choice rule is evaluated only in a JSONata state".into(),
                 );
             }
-            let assign = self.assign(rule.assign.as_ref(), quote!(__eff));
             let cond = self.condition(&rule.condition, &env);
             let next = match ctx.variant(&rule.next.value) {
                 Some(v) => v.clone(),
@@ -38,13 +59,16 @@ impl Gen<'_> {
                     continue;
                 }
             };
-            branches.push(quote!(if #cond { #assign #e::#next }));
+            let taken = chosen(self, quote!(#e::#next), rule.assign.as_ref());
+            branches.push(quote!(if #cond { #taken }));
         }
         // The state's own `Assign` applies when the Default is taken.
-        let default_assign = self.assign(c.io.assign.as_ref(), quote!(__eff));
         let default = match &c.default {
             Some(d) => match ctx.variant(&d.value) {
-                Some(v) => quote!({ #default_assign #e::#v }),
+                Some(v) => {
+                    let taken = chosen(self, quote!(#e::#v), c.io.assign.as_ref());
+                    quote!({ #taken })
+                }
                 None => {
                     self.diagnostics.push(Diagnostic::new(
                         Rule::UnknownNextState,
@@ -66,13 +90,27 @@ impl Gen<'_> {
         };
         let output = self.output_path(&c.io, quote!(__out));
         let bind_ctx = self.context_binding();
-        let body = self.run_block(quote! {
-            #bind_ctx
-            #input_path
-            let __next = #(#branches else)* #default;
-            let __out = #owned;
-            #rt::Ok((__next, #output))
-        });
+        let body = if assigns {
+            self.run_block(quote! {
+                #bind_ctx
+                #input_path
+                let (__next, __assigned): (#e, #rt::Option<#rt::Value>) = #(#branches else)* #default;
+                let __out = #owned;
+                let __output = #output;
+                if let #rt::Some(__a) = __assigned {
+                    __vars.assign(__a)?;
+                }
+                #rt::Ok((__next, __output))
+            })
+        } else {
+            self.run_block(quote! {
+                #bind_ctx
+                #input_path
+                let __next = #(#branches else)* #default;
+                let __out = #owned;
+                #rt::Ok((__next, #output))
+            })
+        };
         quote! {
             let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = #body;
             __st.choose(__result)

@@ -300,7 +300,10 @@ impl Gen<'_> {
                 quote!(#rt::Value::Array(#rt::Vec::from([#(#items),*])))
             }
             TemplateNode::Literal(v) => self.literal(v),
-            TemplateNode::Expression(e) => self.expression(e, env, field, &template.origin),
+            // A payload template's field is named with its `.$` in causes.
+            TemplateNode::Expression(e) => {
+                self.expression(e, env, &format!("{field}.$"), &template.origin)
+            }
             TemplateNode::Jsonata(_) => {
                 self.unsupported(
                     &template.origin,
@@ -311,7 +314,9 @@ impl Gen<'_> {
         }
     }
 
-    /// A `.$` value: a path or an intrinsic call, as a `Value` expression.
+    /// A `.$` value (or `ErrorPath`/`CausePath`): a path or an intrinsic call,
+    /// as a `Value` expression; `field` names the field in causes as AWS does
+    /// (`"size.$"`, `"ErrorPath"`).
     pub(super) fn expression(
         &mut self,
         e: &Expression,
@@ -475,7 +480,7 @@ impl Gen<'_> {
                 self.comparison(cmp, env),
                 cmp.operator.value != Operator::IsPresent,
             ),
-            ConditionKind::Jsonata(_) => {
+            ConditionKind::Jsonata(_) | ConditionKind::Literal(_) => {
                 self.unsupported(
                     &c.origin,
                     "a JSONata `Condition` is evaluated only in a JSONata state".into(),

@@ -1,6 +1,7 @@
 //! Input and output processing around a state's work, in AWS's order:
-//! `InputPath`, `Parameters`/`Arguments`, `ResultSelector`, `ResultPath`,
-//! `OutputPath`, `Assign`, under Retry/Catch; timeouts from `...Path` fields.
+//! `InputPath`, `Parameters`/`Arguments`, `ResultSelector`, `Assign` (its
+//! values; they are written after `OutputPath`), `ResultPath`, `OutputPath`,
+//! under Retry/Catch; timeouts from `...Path` fields.
 
 use super::*;
 
@@ -18,6 +19,30 @@ impl Gen<'_> {
                 quote!(__vars.assign(#value)?;)
             }
             None => TokenStream::new(),
+        }
+    }
+
+    /// `Assign` evaluated now and written later: every value is evaluated
+    /// (with `$` = `input`) against the variables as the state found them, and
+    /// the other fields of the state that read variables after this point
+    /// (`OutputPath`) still see those; the returned second half writes the
+    /// values, last thing before the state ends (AWS's "Passing data between
+    /// states with variables": assignments take effect when the state is done).
+    /// Both halves are empty without `Assign`.
+    pub(super) fn deferred_assign(
+        &mut self,
+        assign: Option<&model::Template>,
+        input: TokenStream,
+    ) -> (TokenStream, TokenStream) {
+        match assign {
+            Some(t) => {
+                let value = self.template(t, &Env { input }, "");
+                (
+                    quote!(let __assigned = #value;),
+                    quote!(__vars.assign(__assigned)?;),
+                )
+            }
+            None => (TokenStream::new(), TokenStream::new()),
         }
     }
 
@@ -161,7 +186,18 @@ impl Gen<'_> {
             }
         };
         let output = self.output_path(io, quote!(__out));
-        let assign = self.assign(io.assign.as_ref(), quote!(&__res));
+        // Assign reads the result (`$`) before ResultPath takes it; its values
+        // are written after OutputPath, which reads the old variables.
+        let (assign, assigned) = self.deferred_assign(io.assign.as_ref(), quote!(&__res));
+        let finish = if assigned.is_empty() || io.output_path.is_none() {
+            quote!(#assigned #rt::Ok(#output))
+        } else {
+            quote! {
+                let __output = #output;
+                #assigned
+                #rt::Ok(__output)
+            }
+        };
         // `__ctx` (`$$`) is bound only where a path reads it.
         let bind_ctx = self.context_binding();
         let inner = quote! {
@@ -173,7 +209,7 @@ impl Gen<'_> {
             #assign
             #apply_result
             __st.inspect("afterResultPath", &__out);
-            #rt::Ok(#output)
+            #finish
         };
         self.under_retry_catch(inner, next, retry, catch, ctx, |g| {
             g.jsonpath_catch_assignments(catch)

@@ -268,15 +268,22 @@ impl Gen<'_> {
         let e = &ctx.enum_name;
         let mut branches = Vec::new();
         for (i, rule) in c.choices.iter().enumerate() {
-            let ConditionKind::Jsonata(j) = &rule.condition.kind else {
-                self.unsupported(
-                    &rule.origin,
-                    "a JSONata Choice rule takes a `Condition`".into(),
-                );
-                continue;
-            };
-            let expr = self.jsonata_expr(j);
             let field = format!("Choices[{i}]/Condition");
+            let holds = match &rule.condition.kind {
+                ConditionKind::Jsonata(j) => {
+                    let expr = self.jsonata_expr(j);
+                    quote!(#expr.boolean(&__scope, #field)?)
+                }
+                // `"Condition": true` is taken as written.
+                ConditionKind::Literal(b) => quote!(#b),
+                _ => {
+                    self.unsupported(
+                        &rule.origin,
+                        "a JSONata Choice rule takes a `Condition`".into(),
+                    );
+                    continue;
+                }
+            };
             let out = match &rule.output {
                 Some(t) => {
                     let v = self.jsonata_value(t, &format!("Choices[{i}]/Output"), quote!(__scope));
@@ -302,8 +309,7 @@ impl Gen<'_> {
                 ));
                 continue;
             };
-            branches
-                .push(quote!(if #expr.boolean(&__scope, #field)? { (#e::#next, #out, #assigned) }));
+            branches.push(quote!(if #holds { (#e::#next, #out, #assigned) }));
         }
         let default = match &c.default {
             Some(d) => match ctx.variant(&d.value).cloned() {

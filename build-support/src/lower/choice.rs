@@ -94,8 +94,18 @@ impl Lowerer<'_> {
                     None
                 }
             },
+            // Step Functions also takes a JSON boolean and evaluates it.
+            JsonValue::Bool(b) => Some(Condition {
+                kind: ConditionKind::Literal(*b),
+                origin,
+            }),
             _ => {
-                self.wrong_type(&m.value, &ptr, CONDITION, "a JSONata string \"{% ... %}\"");
+                self.wrong_type(
+                    &m.value,
+                    &ptr,
+                    CONDITION,
+                    "a JSONata string \"{% ... %}\" or a boolean",
+                );
                 None
             }
         }

@@ -293,28 +293,15 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Rule `asl::jsonata-syntax`: a JSONata string is delimited by `{%` and `%}`
-    /// and its expression is well formed; a string with only one of the two
-    /// delimiters is almost certainly a broken expression. `"Output": "10 %}"`
+    /// Rule `asl::jsonata-syntax`: a JSONata string's expression is well
+    /// formed. A string is an expression when it starts with `{%` and ends
+    /// with `%}`; any other is a literal, one that only resembles an
+    /// expression included (`" {% $x %} "`, `"10 %}"`): Step Functions returns
+    /// it as written.
     pub(super) fn jsonata_string(&mut self, s: &str, origin: Origin) -> Option<Jsonata> {
-        match expr_parse::jsonata(s) {
-            Some(j) => {
-                self.check_jsonata(&j, origin);
-                Some(j)
-            }
-            None => {
-                let t = s.trim();
-                if t.starts_with("{%") || t.ends_with("%}") {
-                    self.error(
-                        Rule::JsonataSyntax,
-                        origin,
-                        format!("\"{s}\" looks like a JSONata expression but is not written as \"{{% ... %}}\""),
-                        "a JSONata expression starts with `{%` and ends with `%}`, with nothing outside",
-                    );
-                }
-                None
-            }
-        }
+        let j = expr_parse::jsonata(s)?;
+        self.check_jsonata(&j, origin);
+        Some(j)
     }
 
     /// A field written literally, through its `...Path` twin, or (JSONata) as a

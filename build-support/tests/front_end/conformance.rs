@@ -32,6 +32,10 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
         "whitespace inside `{% ... %}` is ordinary JSONata whitespace; Step Functions evaluates `{% \\n10   %}` as 10",
     ),
     (
+        "asl-validator:invalid-jsonata-surround-syntax-no-open.json",
+        "`\"10 %}\"` does not start with `{%`, so it is no JSONata expression: Step Functions takes it as a literal string and returns it as written (\"JSONata syntax: {% <JSONata expression> %}\", transforming-data)",
+    ),
+    (
         "statelint:test/succeed-with-comment-in-catcher.json",
         "it calls arn:aws:states:::lambda:invoke without Parameters; Step Functions refuses an optimized integration without its required fields (\"The field 'FunctionName' is required but was missing\"), and so does asl now that lambda:invoke is built in",
     ),

@@ -457,3 +457,32 @@ fn every_family_grants_its_action_on_the_named_resource() {
         "arn:aws:events:eu-west-1:111122223333:connection/*"
     )));
 }
+
+/// Issue 27: a Lambda function ARN without region and account
+/// (`arn:aws:lambda:::function:NAME`, which Step Functions accepts) is the
+/// function in the state machine's own region and account, so that is the one
+/// the role may invoke.
+#[test]
+fn a_lambda_arn_without_region_and_account_is_granted_in_the_target() {
+    let definition = r#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:::function:resize", "End": true}}}"#;
+    let g = generated(definition, "eu-west-1", "111122223333");
+    let invoke = |resource: &str| {
+        (
+            "lambda:invokefunction".to_string(),
+            resource.to_string(),
+            String::new(),
+        )
+    };
+    assert!(
+        g.contains(&invoke(
+            "arn:aws:lambda:eu-west-1:111122223333:function:resize"
+        )),
+        "{g:?}"
+    );
+    assert!(
+        g.contains(&invoke(
+            "arn:aws:lambda:eu-west-1:111122223333:function:resize:*"
+        )),
+        "{g:?}"
+    );
+}

@@ -420,11 +420,6 @@ fn jsonata_strings() {
         ))
     };
     assert_rule(
-        &pass(r#""10 %}""#),
-        "asl::jsonata-syntax",
-        "/States/A/Output",
-    );
-    assert_rule(
         &pass(r#""{% $.a[?(@.b < 1)] %}""#),
         "asl::jsonata-syntax",
         "/States/A/Output",
@@ -432,6 +427,40 @@ fn jsonata_strings() {
     assert_valid(&pass(
         r#"{"x": "{% $states.input.a + 1 %}", "y": [1, "{% $now() %}"]}"#,
     ));
+}
+
+/// Issue 27: a JSONata expression is a string that starts with `{%` and ends
+/// with `%}`; Step Functions takes any other string as a literal and returns it
+/// as written, one that only resembles an expression included ("JSONata
+/// syntax: \"{% <JSONata expression> %}\"",
+/// https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
+/// Such strings load as literals; the own case
+/// `jsonata-text-outside-delimiters.json` runs one.
+#[test]
+fn text_that_only_resembles_jsonata_is_a_literal() {
+    let pass = |output: &str| {
+        format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{"A": {{"Type": "Pass", "Output": {output}, "End": true}}}}}}"#
+        )
+    };
+    for literal in [
+        r#"" {% states.input %} ""#,
+        r#""{% $states.input %} ""#,
+        r#"" {% $states.input %}""#,
+        r#""10 %}""#,
+        r#""{% 10""#,
+    ] {
+        let machine = asl_build::load(pass(literal).as_bytes(), "t.asl.json")
+            .unwrap_or_else(|e| panic!("{literal}: {e}"));
+        let asl_build::model::StateKind::Pass(p) = &machine.states[0].kind else {
+            panic!("a Pass state");
+        };
+        let output = p.io.output.as_ref().expect("Output");
+        assert!(
+            matches!(output.node, asl_build::model::TemplateNode::Literal(_)),
+            "{literal}: {output:?}"
+        );
+    }
 }
 
 #[test]
@@ -966,6 +995,29 @@ fn lambda_latest_qualifier_is_an_arn() {
     }
 }
 
+/// Issue 27: Step Functions accepts a Lambda function ARN without region and
+/// account, `arn:aws:lambda:::function:NAME` (a deployed public sample and the
+/// asl-validator schema, whose Task `Resource` pattern lets both be empty, take
+/// it); the function is the one in the state machine's own region and account.
+/// Leaving out only one of the two is still refused.
+#[test]
+fn lambda_arn_without_region_and_account() {
+    let task = |arn: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{arn}", "End": true}}"#
+        ))
+    };
+    assert_valid(&task("arn:aws:lambda:::function:publish-to-slack"));
+    assert_valid(&task("arn:aws:lambda:::function:publish-to-slack:$LATEST"));
+    for bad in [
+        "arn:aws:lambda:us-east-1::function:f",
+        "arn:aws:lambda::123456789012:function:f",
+        "arn:aws:lambda:::function:",
+    ] {
+        assert_rule(&task(bad), "asl::invalid-arn", "/States/A/Resource");
+    }
+}
+
 /// The integrations beyond EKS are checked from the same catalogue: required
 /// parameters, unknown ones, literal types and documented values.
 #[test]
@@ -1057,4 +1109,41 @@ fn every_family_is_checked_from_the_catalogue() {
             panic!("{resource}: {e}");
         }
     }
+}
+
+/// Issue 27: in a JSONata Choice rule, `Condition` may be a JSON boolean as
+/// well as a `{% %}` expression; Step Functions accepts `"Condition": true`
+/// and evaluates it (the own case `choice-condition-literal-boolean.json`
+/// runs one; https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+/// Any other JSON value is still the wrong type.
+#[test]
+fn a_choice_condition_may_be_a_boolean() {
+    let choice = |condition: &str| {
+        format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "C", "States": {{"C": {{"Type": "Choice", "Choices": [{{"Condition": {condition}, "Next": "D"}}], "Default": "D"}}, "D": {{"Type": "Succeed"}}}}}}"#
+        )
+    };
+    for ok in ["true", "false", r#""{% true %}""#] {
+        let machine = asl_build::load(choice(ok).as_bytes(), "t.asl.json")
+            .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        let asl_build::model::StateKind::Choice(c) = &machine.states[0].kind else {
+            panic!("a Choice state");
+        };
+        if let Ok(b) = ok.parse::<bool>() {
+            assert_eq!(
+                c.choices[0].condition.kind,
+                asl_build::model::ConditionKind::Literal(b)
+            );
+        }
+    }
+    assert_rule(
+        &choice("1"),
+        "asl::wrong-type",
+        "/States/C/Choices/0/Condition",
+    );
+    assert_rule(
+        &choice(r#""true""#),
+        "asl::jsonata-syntax",
+        "/States/C/Choices/0/Condition",
+    );
 }

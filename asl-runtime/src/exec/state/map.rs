@@ -33,10 +33,11 @@ fn batch(batch_input: &Option<Value>, items: Vec<Value>) -> Value {
     Value::Object(m)
 }
 
-/// A `...Path` field that must hold a positive integer.
+/// A `...Path` field that must hold a positive integer (read from its
+/// text, as [`Error::path_integer`] does).
 fn positive_integer(field: &str, value: Option<&Value>, path: &str) -> Result<u64, Error> {
-    match value.and_then(Value::as_u64) {
-        Some(n) if n > 0 => Ok(n),
+    match Error::path_integer(field, value, path)? {
+        n if n > 0 => Ok(n as u64),
         _ => Err(Error::path_value(field, value, "positive integer", path)),
     }
 }
@@ -64,58 +65,41 @@ impl<'e> StateRun<'e> {
         (frame, finished)
     }
 
-    /// `MaxConcurrencyPath`: a non-negative integer (0: no limit).
+    /// `MaxConcurrencyPath`: a non-negative integer (0: no limit), read from
+    /// the value's text ([`Error::path_integer`]: AWS takes `"1"` too).
     pub fn max_concurrency_path(&self, value: Option<&Value>, path: &str) -> Result<usize, Error> {
-        // AWS also takes an integer written as a string ("1").
-        let n = value.and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        });
-        match n {
-            Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            None => Err(Error::path_value(
-                "MaxConcurrencyPath",
-                value,
-                "integer",
-                path,
-            )),
+        match Error::path_integer("MaxConcurrencyPath", value, path)? {
+            n if n < 0 => Err(Error::runtime(format!(
+                "Expected non-negative integer for MaxConcurrency, got '{n}' instead."
+            ))),
+            n => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
         }
     }
 
-    /// `ToleratedFailureCountPath`.
+    /// `ToleratedFailureCountPath`: a non-negative integer, read from the
+    /// value's text.
     pub fn tolerated_failure_count_path(
         &self,
         value: Option<&Value>,
         path: &str,
     ) -> Result<u64, Error> {
-        match value.and_then(Value::as_i64) {
-            Some(n) if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
-            Some(n) => Ok(n as u64),
-            None => Err(Error::path_value(
-                "ToleratedFailureCountPath",
-                value,
-                "integer",
-                path,
-            )),
+        match Error::path_integer("ToleratedFailureCountPath", value, path)? {
+            n if n < 0 => Err(Error::runtime("ToleratedFailureCount cannot be negative.")),
+            n => Ok(n as u64),
         }
     }
 
-    /// `ToleratedFailurePercentagePath`.
+    /// `ToleratedFailurePercentagePath`: a float from 0 to 100, read from the
+    /// value's text (a percentage is a float where a count is an integer).
     pub fn tolerated_failure_percentage_path(
         &self,
         value: Option<&Value>,
         path: &str,
     ) -> Result<f64, Error> {
-        match value.and_then(Value::as_f64) {
-            Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
-            Some(_) => Err(Error::runtime(
+        match Error::path_float("ToleratedFailurePercentagePath", value, path)? {
+            p if (0.0..=100.0).contains(&p) => Ok(p),
+            _ => Err(Error::runtime(
                 "ToleratedFailurePercentage must be between 0 and 100.",
-            )),
-            None => Err(Error::path_value(
-                "ToleratedFailurePercentagePath",
-                value,
-                "number",
-                path,
             )),
         }
     }

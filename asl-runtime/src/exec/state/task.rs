@@ -53,6 +53,12 @@ impl StateRun<'_> {
         credentials: Option<&Value>,
     ) -> Result<Value, Error> {
         let name = Some(self.info.name);
+        let runtime = self.exec.runtime();
+        // The ARN as this runtime resolves it (a Lambda function's region and
+        // account left out are the runtime's own): what the handler is looked
+        // up by, receives and the history records.
+        let resource = runtime.resource_arn(resource);
+        let resource: &str = &resource;
         if self.exec.recording() {
             let mut d = Map::with_capacity(3);
             d.insert("resource".into(), Value::String(resource.to_owned()));
@@ -75,7 +81,6 @@ impl StateRun<'_> {
             Mocked(crate::mock::MockResponse),
             Handler(&'h std::sync::Arc<dyn crate::task::TaskHandler>),
         }
-        let runtime = self.exec.runtime();
         let answer = match runtime
             .mocks()
             .and_then(|m| m.answer(self.exec.arn(), self.info.name))

@@ -18,16 +18,25 @@ impl StateRun<'_> {
         self.wait_until(due).await
     }
 
-    /// `SecondsPath`: the value must be a non-negative integer.
+    /// `SecondsPath`: the value must be a non-negative integer. A fraction or
+    /// anything else cannot be parsed as a long; a negative integer fails the
+    /// state too (AWS, recorded for LocalStack's aws.validated
+    /// `test_base_wait_seconds_path[-1]`), it is not a wait of 0.
     pub async fn wait_seconds_path(&self, value: Option<&Value>, path: &str) -> Result<(), Error> {
         let Some(value) = value else {
             return Err(Error::runtime(format!(
                 "The SecondsPath parameter does not reference an input value: {path}"
             )));
         };
-        let seconds = value
-            .as_u64()
-            .or_else(|| value.as_i64().map(|s| s.max(0) as u64));
+        let seconds = match value.as_i64() {
+            Some(s) if s < 0 => {
+                return Err(Error::runtime(format!(
+                    "The SecondsPath parameter references a negative value: {path} == {s}"
+                )));
+            }
+            Some(s) => Some(s as u64),
+            None => value.as_u64(),
+        };
         let Some(seconds) = seconds else {
             return Err(Error::runtime(format!(
                 "The SecondsPath parameter cannot be parsed as a long value: {path} == {}",
