@@ -287,32 +287,9 @@ async fn sqlite_random_sigkills_lose_nothing() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A fresh schema on the test server, so cases do not see each other's rows.
-async fn postgres_schema(case: &str) -> Option<String> {
-    let url = postgres_url(case)?;
-    let schema = format!(
-        "chaos_{}_{}",
-        case,
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("PostgreSQL answers");
-    let conn = tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
-    drop(client);
-    let _ = conn.await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}options=-csearch_path%3D{schema}");
-    Some(url)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_replicas_no_kill_run_each_task_once() {
-    let Some(url) = postgres_schema("calm").await else {
+    let Some(url) = postgres_url("calm") else {
         return;
     };
     let dir = temp_dir("pg-calm");

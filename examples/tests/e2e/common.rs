@@ -93,11 +93,13 @@ pub fn sample_against(sandbox: &Sandbox, endpoint: Endpoint) -> tokio::process::
     c
 }
 
-/// The PostgreSQL store, from `ASL_POSTGRES_URL`; `None` (after a skip line)
-/// without it, unless `CI=true`.
+/// The PostgreSQL store, from `ASL_POSTGRES_URL`, in a fresh schema of this
+/// test's own (tests run at once in one database: a runtime serving a
+/// workflow would claim another test's executions of it); `None` (after a
+/// skip line) without it, unless `CI=true`.
 pub fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("ASL_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.is_empty() => Some(fresh_schema(&url, test)),
         _ => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!(
@@ -110,4 +112,48 @@ pub fn postgres_url(test: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// `url` with a new, empty schema first on its search path. Created on a
+/// thread of its own: callers may or may not be inside a Tokio runtime.
+fn fresh_schema(url: &str, test: &str) -> String {
+    let tag: String = test
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let schema = format!(
+        "t_{tag}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let create = {
+        let (url, schema) = (url.to_string(), schema.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                        .await
+                        .expect("PostgreSQL answers");
+                    let conn = tokio::spawn(connection);
+                    client
+                        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+                        .await
+                        .expect("a schema of the test's own");
+                    drop(client);
+                    let _ = conn.await;
+                })
+        })
+    };
+    create.join().expect("the schema is created");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-csearch_path%3D{schema}")
 }

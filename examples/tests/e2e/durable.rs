@@ -37,6 +37,11 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
 );
 
+asl::asl!(
+    NestedRetry = "tests/fixtures/nested-retry.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
+);
+
 const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:work";
 const ITEM: &str = "arn:aws:lambda:us-east-1:123456789012:function:item";
 const BRANCH: &str = "arn:aws:lambda:us-east-1:123456789012:function:branch";
@@ -50,6 +55,8 @@ struct Controls {
     work_entered: Notify,
     /// The item that fails with `ItemFailed`.
     fail_item: Mutex<Option<i64>>,
+    /// How many more calls of `item` fail with `ItemFailed`.
+    flaky_items: std::sync::atomic::AtomicU32,
     /// How many more calls of `work` fail with `Flaky`.
     flaky_work: std::sync::atomic::AtomicU32,
     /// `$$.State.EnteredTime` as each call of `work` saw it.
@@ -137,7 +144,10 @@ fn builder(
                 async move {
                     let n = params.as_i64().unwrap_or_default();
                     c.note(format!("item:{n}"));
-                    if *c.fail_item.lock().unwrap() == Some(n) {
+                    let flaky =
+                        c.flaky_items
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+                    if *c.fail_item.lock().unwrap() == Some(n) || flaky.is_ok() {
                         return Err(Error::new("ItemFailed", format!("item {n} failed")));
                     }
                     Ok(json!({"item": n}))
@@ -760,7 +770,8 @@ fn postgres_a_parked_wait_wakes_when_due_without_polling() {
 fn a_wait_inside_a_map_keeps_its_due_time_across_a_crash() {
     let path = sqlite_path("nested-wait");
     let controls = Arc::new(Controls::default());
-    let ids = ["Each/0/Hold@v1", "Each/1/Hold@v1"];
+    // The Map is the first state entered (event 2).
+    let ids = ["2:Each/0/Hold@v1", "2:Each/1/Hold@v1"];
     let first = tokio_runtime();
     let (arn, before) = first.block_on(async {
         let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
@@ -894,6 +905,75 @@ fn a_retry_backoff_survives_a_crash() {
         assert_eq!(
             times[0], times[1],
             "$$.State.EnteredTime is the first entry's"
+        );
+    });
+    second.shutdown_background();
+}
+
+/// A Retry inside a Map iteration keeps its attempts, its backoff's due time
+/// and the state's entry time across a crash: the iteration that runs again
+/// finds the backoff it stored, waits out the rest of it, and goes on with
+/// the retries it has left (here none: `MaxAttempts` 1, so the second failure
+/// is final, where a state that forgot its first failure would retry again).
+#[test]
+fn a_retry_inside_a_map_keeps_its_attempts_across_a_crash() {
+    let path = sqlite_path("nested-retry");
+    let controls = Arc::new(Controls::default());
+    controls.flaky_items.store(2, Ordering::SeqCst);
+    // The Map is the first state entered (event 2); its only iteration's
+    // Task, first visit, first retry.
+    let id = "2:Each/0/Item@v1#1/backoff";
+    let first = tokio_runtime();
+    let (arn, backoff) = first.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = builder(store.clone(), &controls, "a", Duration::from_millis(50))
+            .workflow::<NestedRetry>()
+            .build();
+        let arn = rt
+            .start_execution::<NestedRetry>(json!({"items": [1]}), ExecutionOptions::default())
+            .await
+            .unwrap()
+            .execution_arn;
+        loop {
+            if let Some(s) = store.suspension(&arn, id).await.unwrap() {
+                break (arn, s);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    first.shutdown_background();
+    assert_eq!(controls.calls("item:"), 1, "killed during the backoff");
+    assert_eq!(backoff.details["retries"], json!([1]));
+    assert!(backoff.details["entered"].is_string(), "{backoff:?}");
+
+    let second = tokio_runtime();
+    second.block_on(async {
+        let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
+        let rt = builder(store.clone(), &controls, "b", Duration::from_millis(50))
+            .workflow::<NestedRetry>()
+            .build();
+        rt.resume::<NestedRetry>().await.unwrap();
+        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
+            .await
+            .expect("the execution finishes")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Failed, "{record:?}");
+        assert_eq!(record.error.as_deref(), Some("ItemFailed"));
+        assert_eq!(controls.calls("item:"), 2, "one retry in all, not two");
+        let after = store.suspension(&arn, id).await.unwrap().unwrap();
+        assert_eq!(after.deadline, backoff.deadline, "the same backoff");
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        assert_ids_in_order(&history);
+        let scheduled: Vec<_> = history
+            .iter()
+            .filter(|e| e.event_type == "TaskScheduled")
+            .collect();
+        let due = backoff.deadline.unwrap();
+        let last = scheduled.last().unwrap();
+        assert!(
+            last.timestamp >= due - Duration::from_millis(1),
+            "retried at {} before its backoff ended at {due}",
+            last.timestamp
         );
     });
     second.shutdown_background();

@@ -177,6 +177,15 @@ impl Execution {
         })
     }
 
+    /// Was this execution resumed (after a crash) or redriven in the
+    /// top-level state it is in now? Then what its Map iterations and
+    /// Parallel branches stored counts.
+    pub(crate) fn resumed_here(&self) -> bool {
+        self.durable
+            .as_deref()
+            .is_some_and(|d| d.resumed_state.as_deref() == Some(lock(&d.position).state.as_str()))
+    }
+
     /// The outputs of the Map iterations / Parallel branches of `frame` that
     /// finished before a crash or redrive, when the execution was resumed in
     /// the top-level state they belong to. Taken once.
@@ -184,8 +193,7 @@ impl Execution {
         let Some(d) = self.durable.as_deref() else {
             return HashMap::new();
         };
-        let resumed_here = d.resumed_state.as_deref() == Some(lock(&d.position).state.as_str());
-        if !resumed_here {
+        if !self.resumed_here() {
             return HashMap::new();
         }
         let stored = d

@@ -61,8 +61,10 @@ impl Execution {
     /// The id of the waiting point of state `state` (entered as event
     /// `entered_id`) in attempt `attempt`: at the top level
     /// `State@entered#attempt`, the same after a resume; in a Map iteration or
-    /// Parallel branch, its frame and the state's visit in it
-    /// (`Outer/2/State@v1`), the same when the frame runs again after a crash.
+    /// Parallel branch, the entry of the top-level state it runs in, its frame
+    /// and the state's visit in it (`4:Outer/2/State@v1`), the same when the
+    /// frame runs again after a crash, and new after a redrive (which enters
+    /// the top-level state again).
     pub(crate) fn suspension_id(&self, state: &str, entered_id: u64, attempt: u32) -> String {
         let retry = if attempt > 0 {
             format!("#{attempt}")
@@ -83,7 +85,8 @@ impl Execution {
                     *n += 1;
                     *n
                 };
-                format!("{key}@v{visit}{retry}")
+                let top = lock(&d.position).entered_event_id.unwrap_or_default();
+                format!("{top}:{key}@v{visit}{retry}")
             }
         }
     }

@@ -170,6 +170,9 @@ pub struct StateRun<'e> {
     /// A state resumed from the store: its retries used (boxed: a state that
     /// was not resumed carries one null pointer).
     resumed: Option<Box<crate::store::Position>>,
+    /// A state in a Map iteration or Parallel branch that ran again after a
+    /// crash, in the middle of its retries: its first entry's time.
+    first_entered: std::sync::OnceLock<String>,
 }
 
 impl<'e> StateRun<'e> {
@@ -194,6 +197,7 @@ impl<'e> StateRun<'e> {
             entered_time,
             retry_count: AtomicU32::new(0),
             resumed: None,
+            first_entered: std::sync::OnceLock::new(),
         };
         if durable
             && let Some(p) = exec.resumed_entry(info.name)
@@ -240,7 +244,11 @@ impl<'e> StateRun<'e> {
         Context {
             execution: self.exec,
             state_name: self.info.name,
-            entered_time: self.entered_time.as_deref(),
+            entered_time: self
+                .first_entered
+                .get()
+                .or(self.entered_time.as_ref())
+                .map(String::as_str),
             retry_count: match self.retry_count.load(Ordering::Relaxed) {
                 0 => None,
                 n => Some(n),
@@ -290,11 +298,49 @@ impl<'e> StateRun<'e> {
                 .map(|p| p.retries.clone())
                 .unwrap_or_default(),
         );
+        // The waiting point of this entry's backoffs: `State@entered` at the
+        // top level; in a Map iteration or Parallel branch, its frame and
+        // visit (counted on every entry, so a frame that runs again after a
+        // crash names its visits as the first run did).
+        let base = self
+            .exec
+            .durable()
+            .then(|| self.exec.suspension_id(self.info.name, self.entered_id, 0));
+        let backoff_id = |retry: u32| {
+            base.as_deref()
+                .map(|base| format!("{base}#{retry}/backoff"))
+                .unwrap_or_default()
+        };
         // Resumed during a retry's backoff: the rest of it first.
         if self.resumed.is_some() && counters.total() > 0 {
-            let id = self.backoff_id(counters.total());
-            if let Some(backoff) = self.exec.stored_suspension(&id).await? {
+            if let Some(backoff) = self
+                .exec
+                .stored_suspension(&backoff_id(counters.total()))
+                .await?
+            {
                 self.exec.suspend(backoff, true).await?;
+            }
+        } else if base.is_some() && self.exec.at_top().is_none() && self.exec.resumed_here() {
+            // A nested state that ran again after a crash: the retries its
+            // backoffs stored, the entry time, and the rest of the last one.
+            let mut last = None;
+            let mut retry = 1;
+            while let Some(backoff) = self.exec.stored_suspension(&backoff_id(retry)).await? {
+                last = Some(backoff);
+                retry += 1;
+            }
+            if let Some(backoff) = last {
+                let used = backoff
+                    .details
+                    .get("retries")
+                    .and_then(|r| serde_json::from_value::<Vec<u32>>(r.clone()).ok())
+                    .unwrap_or_default();
+                counters = RetryCounters::from_used(used);
+                self.retry_count.store(counters.total(), Ordering::Relaxed);
+                if let Some(at) = backoff.details.get("entered").and_then(Value::as_str) {
+                    let _ = self.first_entered.set(at.to_string());
+                }
+                self.exec.suspend(backoff, false).await?;
             }
         }
         loop {
@@ -322,40 +368,40 @@ impl<'e> StateRun<'e> {
                         .runtime()
                         .mocks()
                         .is_some_and(|m| !m.retry_delays && m.mocks(self.info.name));
+                    let used = counters.used_all().to_vec();
                     // A durable execution keeps its retry counts and the
                     // backoff's due time (a suspension, which parks a long
-                    // one): after a crash the state goes on with the retries
-                    // it has left, once the backoff is over.
-                    if self.exec.at_top().is_some() {
-                        let used = counters.used_all().to_vec();
-                        if skip {
-                            self.exec.flush(|p| p.retries = used).await?;
-                        } else {
+                    // one at the top level): after a crash the state goes on
+                    // with the retries it has left, once the backoff is over.
+                    // Nested in a Map or Parallel, the suspension carries the
+                    // counts and the entry time.
+                    let top = self.exec.at_top().is_some();
+                    if top && skip {
+                        self.exec.flush(|p| p.retries = used).await?;
+                    } else if base.is_some() && !skip {
+                        let mut wait = crate::store::Suspension::new(
+                            self.exec.arn.as_str(),
+                            backoff_id(counters.total()),
+                            crate::store::SuspensionKind::Wait,
+                            self.exec.now(),
+                        );
+                        wait.deadline = Some(self.exec.now() + delay);
+                        if top {
                             self.exec.change_position(|p| p.retries = used);
-                            let mut wait = crate::store::Suspension::new(
-                                self.exec.arn.as_str(),
-                                self.backoff_id(counters.total()),
-                                crate::store::SuspensionKind::Wait,
-                                self.exec.now(),
-                            );
-                            wait.deadline = Some(self.exec.now() + delay);
-                            self.exec.suspend(wait, true).await?;
+                        } else {
+                            let entered = self.first_entered.get().or(self.entered_time.as_ref());
+                            wait.details = serde_json::json!({
+                                "retries": used,
+                                "entered": entered,
+                            });
                         }
+                        self.exec.suspend(wait, top).await?;
                     } else if !skip {
                         tokio::time::sleep(delay).await;
                     }
                 }
             }
         }
-    }
-
-    /// The suspension id of the backoff before retry number `retry` (counted
-    /// over all `Retry` entries) of this state entry.
-    fn backoff_id(&self, retry: u32) -> String {
-        let state = self
-            .exec
-            .suspension_id(self.info.name, self.entered_id, retry);
-        format!("{state}/backoff")
     }
 
     /// [`Self::finish`] for a state without `Catch`.
