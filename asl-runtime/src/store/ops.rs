@@ -132,6 +132,16 @@ impl Dialect {
         }
     }
 
+    /// The `exec_id` of a new execution: one more than the largest on SQLite
+    /// (whose writers take turns), the next of a sequence on PostgreSQL
+    /// (where replicas insert at once).
+    pub(crate) fn next_exec_id(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "(SELECT COALESCE(MAX(exec_id), 0) + 1 FROM asl_executions)",
+            Dialect::Postgres => "nextval('asl_exec_ids')",
+        }
+    }
+
     /// What locks the rows a claim selects, so two replicas never take the
     /// same execution and neither waits for the other (SQLite serialises
     /// writers on the whole database instead).
@@ -695,18 +705,19 @@ async fn get<T: Tx>(t: &T, arn: &str, lock: &str) -> Result<ExecutionRecord, Sto
         .ok_or_else(|| StoreError::ExecutionDoesNotExist(arn.to_string()))
 }
 
-/// Appends `events` (of one execution or several) to their histories in one
-/// statement: PostgreSQL binds a column as an array, SQLite lists the rows.
-async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<(), StoreError> {
+/// Appends `events` (of one execution or several, by `exec_id`) to their
+/// histories in one statement: PostgreSQL binds a column as an array, SQLite
+/// lists the rows.
+async fn insert_events<T: Tx>(t: &T, events: &[(i64, &StoredEvent)]) -> Result<(), StoreError> {
     match events {
         [] => Ok(()),
-        [(arn, e)] => t
-            .execute(schema::INSERT_EVENT, event_params(arn, e))
+        [(exec, e)] => t
+            .execute(schema::INSERT_EVENT, event_params(*exec, e))
             .await
             .map(drop),
         _ if t.dialect() == Dialect::Postgres => {
             let n = events.len();
-            let (mut arns, mut ids, mut ats, mut types, mut states, mut details, mut previous) = (
+            let (mut execs, mut ids, mut ats, mut types, mut states, mut details, mut previous) = (
                 Vec::with_capacity(n),
                 Vec::with_capacity(n),
                 Vec::with_capacity(n),
@@ -715,9 +726,9 @@ async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<
                 Vec::with_capacity(n),
                 Vec::with_capacity(n),
             );
-            for (arn, e) in events {
+            for (exec, e) in events {
                 let (id, at, text) = schema::event_row(e);
-                arns.push(Some(arn.to_string()));
+                execs.push(Some(*exec));
                 ids.push(Some(id));
                 ats.push(Some(at));
                 types.push(Some(e.event_type.as_str().to_string()));
@@ -726,7 +737,7 @@ async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<
                 previous.push(Some(e.previous_event_id as i64));
             }
             let params = vec![
-                Sql::Texts(arns),
+                Sql::Ints(execs),
                 Sql::Ints(ids),
                 Sql::Ints(ats),
                 Sql::Texts(types),
@@ -741,7 +752,7 @@ async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<
         _ => {
             let mut statement = String::from(schema::INSERT_EVENT_ROWS);
             let mut params = Vec::with_capacity(events.len() * 7);
-            for (i, (arn, e)) in events.iter().enumerate() {
+            for (i, (exec, e)) in events.iter().enumerate() {
                 let b = i * 7;
                 statement.push_str(if i == 0 { " " } else { ", " });
                 statement.push_str(&format!(
@@ -754,7 +765,7 @@ async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<
                     b + 6,
                     b + 7
                 ));
-                params.extend(event_params(arn, e));
+                params.extend(event_params(*exec, e));
             }
             t.execute(&statement, params).await.map(drop)
         }
@@ -762,10 +773,10 @@ async fn insert_events<T: Tx>(t: &T, events: &[(&str, &StoredEvent)]) -> Result<
 }
 
 /// The parameters of [`schema::INSERT_EVENT`].
-fn event_params(arn: &str, e: &StoredEvent) -> Vec<Sql> {
+fn event_params(exec: i64, e: &StoredEvent) -> Vec<Sql> {
     let (id, at, details) = schema::event_row(e);
     vec![
-        arn.into(),
+        exec.into(),
         id.into(),
         at.into(),
         e.event_type.as_str().into(),
@@ -773,6 +784,21 @@ fn event_params(arn: &str, e: &StoredEvent) -> Vec<Sql> {
         details.into(),
         e.previous_event_id.into(),
     ]
+}
+
+/// The `exec_id` a statement returned in its first column.
+fn exec_id(rows: &[SqlRow], arn: &str) -> Result<i64, StoreError> {
+    rows.first()
+        .map(|r| r.int(0))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| StoreError::Backend(format!("execution {arn} has no exec_id")))
+}
+
+/// The `exec_id` of the execution `arn`.
+async fn find_exec_id<T: Tx>(t: &T, arn: &str) -> Result<i64, StoreError> {
+    let rows = t.query(schema::EXEC_ID, vec![arn.into()]).await?;
+    exec_id(&rows, arn)
 }
 
 async fn insert<T: Tx>(
@@ -795,9 +821,11 @@ async fn insert<T: Tx>(
     let lease_ms = record
         .lease_until
         .map(|until| (until - record.start_date).whole_milliseconds() as i64);
-    let statement = schema::INSERT.replace("{now}", t.dialect().now());
+    let statement = schema::INSERT
+        .replace("{now}", t.dialect().now())
+        .replace("{exec_id}", t.dialect().next_exec_id());
     let inserted = t
-        .execute(
+        .query(
             &statement,
             vec![
                 record.arn.as_str().into(),
@@ -817,7 +845,7 @@ async fn insert<T: Tx>(
             ],
         )
         .await?;
-    if inserted == 0 {
+    if inserted.is_empty() {
         // Another process started the same name at the same moment (its
         // transaction committed while this one waited on the row): its rules
         // decide, as if it had come first.
@@ -830,7 +858,8 @@ async fn insert<T: Tx>(
             ))),
         };
     }
-    let events: Vec<_> = events.iter().map(|e| (record.arn.as_str(), e)).collect();
+    let exec = exec_id(&inserted, &record.arn)?;
+    let events: Vec<_> = events.iter().map(|e| (exec, e)).collect();
     insert_events(t, &events).await?;
     Ok(Inserted::Created)
 }
@@ -887,13 +916,14 @@ async fn apply_write_with<T: Tx>(
     if fenced.is_empty() {
         return Err(StoreError::NotOwner(write.arn.clone()));
     }
+    let exec = exec_id(&fenced, arn)?;
     let first = first.map(|(sql, params)| (Cow::Owned(sql.to_string()), params));
     let statements: Vec<_> = first
         .into_iter()
         .chain(statements)
         .chain(after_fence(t.dialect(), write))
         .collect();
-    let events: Vec<_> = write.events.iter().map(|e| (arn, e)).collect();
+    let events: Vec<_> = write.events.iter().map(|e| (exec, e)).collect();
     let rest = try_join_all(
         statements
             .into_iter()
@@ -1046,24 +1076,23 @@ async fn apply_writes<T: Tx>(
         Sql::Ints(entered_times),
     ];
     let rows = t.query(schema::FENCE_MANY, params).await?;
-    let mut passed = std::collections::HashSet::with_capacity(rows.len());
+    let mut passed = std::collections::HashMap::with_capacity(rows.len());
     for row in &rows {
-        if let Some(arn) = row.text(0)? {
-            passed.insert(arn);
+        if let (Some(arn), Some(exec)) = (row.text(0)?, row.int(1)?) {
+            passed.insert(arn, exec);
         }
     }
-    let fenced: Vec<&Write> = writes
+    let fenced: Vec<(&Write, i64)> = writes
         .iter()
-        .copied()
-        .filter(|w| passed.contains(&w.arn))
+        .filter_map(|w| passed.get(&w.arn).map(|exec| (*w, *exec)))
         .collect();
     let events: Vec<_> = fenced
         .iter()
-        .flat_map(|w| w.events.iter().map(|e| (w.arn.as_str(), e)))
+        .flat_map(|(w, exec)| w.events.iter().map(|e| (*exec, e)))
         .collect();
     let statements: Vec<_> = fenced
         .iter()
-        .flat_map(|w| after_fence(t.dialect(), w))
+        .flat_map(|(w, _)| after_fence(t.dialect(), w))
         .collect();
     let rest = try_join_all(
         statements
@@ -1074,7 +1103,7 @@ async fn apply_writes<T: Tx>(
     Ok(writes
         .iter()
         .map(|w| {
-            if passed.contains(&w.arn) {
+            if passed.contains_key(&w.arn) {
                 Ok(())
             } else {
                 Err(StoreError::NotOwner(w.arn.clone()))
@@ -1150,7 +1179,8 @@ async fn stop<T: Tx>(
         ],
     )
     .await?;
-    insert_events(t, &[(arn, &event)]).await?;
+    let exec = find_exec_id(t, arn).await?;
+    insert_events(t, &[(exec, &event)]).await?;
     Ok(now)
 }
 
@@ -1171,7 +1201,8 @@ async fn redrive<T: Tx>(
         ],
     )
     .await?;
-    insert_events(t, &[(arn, &event)]).await?;
+    let exec = find_exec_id(t, arn).await?;
+    insert_events(t, &[(exec, &event)]).await?;
     get(t, arn, "").await
 }
 
@@ -1226,6 +1257,19 @@ pub(crate) async fn migrate<T: Tx>(t: &T) -> Result<(), StoreError> {
     }
     for statement in schema::TABLES.iter().chain(schema::INDEXES) {
         t.execute(statement, Vec::new()).await?;
+    }
+    if t.dialect() == Dialect::Postgres {
+        t.execute("CREATE SEQUENCE IF NOT EXISTS asl_exec_ids", Vec::new())
+            .await?;
+        if (1..4).contains(&version) {
+            // Numbers after those the migration gave the executions there were.
+            t.execute(
+                "SELECT setval('asl_exec_ids', \
+                 (SELECT COALESCE(MAX(exec_id), 0) + 1 FROM asl_executions), false)",
+                Vec::new(),
+            )
+            .await?;
+        }
     }
     t.execute(schema::SCHEMA_CLEAR, Vec::new()).await?;
     t.execute(schema::SCHEMA_SET, vec![schema::SCHEMA_VERSION.into()])

@@ -12,7 +12,7 @@ use super::*;
 /// The schema version this code writes. A database of an older version is
 /// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
 /// version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
 /// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
@@ -42,18 +42,10 @@ pub(crate) const TABLES: &[&str] = &[
     wake_at BIGINT,
     cleanup BOOLEAN NOT NULL,
     epoch BIGINT NOT NULL DEFAULT 0,
-    entered_time BIGINT
+    entered_time BIGINT,
+    exec_id BIGINT
 )",
-    "CREATE TABLE IF NOT EXISTS asl_events (
-    arn TEXT NOT NULL,
-    id BIGINT NOT NULL,
-    timestamp BIGINT NOT NULL,
-    type TEXT NOT NULL,
-    state TEXT,
-    details TEXT NOT NULL,
-    previous_event_id BIGINT,
-    PRIMARY KEY (arn, id)
-)",
+    EVENTS,
     "CREATE TABLE IF NOT EXISTS asl_progress (
     arn TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -71,6 +63,22 @@ pub(crate) const TABLES: &[&str] = &[
     PRIMARY KEY (arn, seq)
 )",
 ];
+
+/// The histories: an execution's events under its `exec_id`, a small number
+/// given in order of creation. Keyed by the ARN, the index held a long text
+/// per event, and every group commit dirtied one index page per execution it
+/// wrote (a page of WAL each on SQLite); by `exec_id`, the executions running
+/// together share a few pages.
+const EVENTS: &str = "CREATE TABLE IF NOT EXISTS asl_events (
+    exec_id BIGINT NOT NULL,
+    id BIGINT NOT NULL,
+    timestamp BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    state TEXT,
+    details TEXT NOT NULL,
+    previous_event_id BIGINT,
+    PRIMARY KEY (exec_id, id)
+)";
 
 /// What executions wait on (see [`Suspension`]): at most one row per waiting
 /// point (`id`), closed by the first outcome.
@@ -102,13 +110,15 @@ pub(crate) const INDEXES: &[&str] = &[
      WHERE stop_date IS NOT NULL",
     "CREATE UNIQUE INDEX IF NOT EXISTS asl_suspensions_token ON asl_suspensions (token) \
      WHERE token IS NOT NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS asl_executions_exec_id ON asl_executions (exec_id)",
 ];
 
 /// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
 /// `v + 1`. Version 1 (no `asl_schema` table) had no fencing epoch and one
 /// index on (status, workflow); version 2 kept a top-level Wait's due time in
 /// the execution (`wait_until`), where version 3 has a suspension, and did not
-/// keep when the current state was entered.
+/// keep when the current state was entered; version 3 keyed events by ARN
+/// (version 4: by `exec_id`, numbered in order of start).
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
@@ -124,6 +134,19 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE asl_executions ADD COLUMN entered_time BIGINT",
         "ALTER TABLE asl_events ADD COLUMN previous_event_id BIGINT",
     ],
+    &[
+        "ALTER TABLE asl_executions ADD COLUMN exec_id BIGINT",
+        "UPDATE asl_executions SET exec_id = r.n FROM (SELECT arn, \
+         ROW_NUMBER() OVER (ORDER BY start_date, arn) AS n FROM asl_executions) AS r \
+         WHERE asl_executions.arn = r.arn",
+        "CREATE TABLE asl_events_v4 (exec_id BIGINT NOT NULL, id BIGINT NOT NULL, \
+         timestamp BIGINT NOT NULL, type TEXT NOT NULL, state TEXT, details TEXT NOT NULL, \
+         previous_event_id BIGINT, PRIMARY KEY (exec_id, id))",
+        "INSERT INTO asl_events_v4 SELECT e.exec_id, v.id, v.timestamp, v.type, v.state, \
+         v.details, v.previous_event_id FROM asl_events v JOIN asl_executions e ON e.arn = v.arn",
+        "DROP TABLE asl_events",
+        "ALTER TABLE asl_events_v4 RENAME TO asl_events",
+    ],
 ];
 
 pub(crate) const SCHEMA_TABLE: &str =
@@ -138,31 +161,37 @@ pub(crate) const COLUMNS: &str = "arn, name, workflow, definition_hash, status, 
     variables, retries, entered_event_id, next_event_id, owner, lease_until, wake_at, cleanup, \
     epoch, entered_time";
 
-/// `$15`: the lease in milliseconds, counted from the database's clock (`{now}`).
+/// `$15`: the lease in milliseconds, counted from the database's clock
+/// (`{now}`); `{exec_id}`: the next execution number ([`Dialect::next_exec_id`]).
 pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow, \
     definition_hash, status, input, start_date, redrive_count, state, state_input, variables, \
-    retries, next_event_id, owner, lease_until, cleanup, epoch) \
-    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, {now} + $13, $14, 1) \
-    ON CONFLICT (arn) DO NOTHING";
+    retries, next_event_id, owner, lease_until, cleanup, epoch, exec_id) \
+    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, {now} + $13, $14, 1, \
+    {exec_id}) ON CONFLICT (arn) DO NOTHING RETURNING exec_id";
 
-pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (arn, id, timestamp, type, state, \
-    details, previous_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// The `exec_id` of the execution `$1`.
+pub(crate) const EXEC_ID: &str = "SELECT exec_id FROM asl_executions WHERE arn = $1";
 
-/// [`INSERT_EVENT`] without its rows: `VALUES` and a tuple per event follow.
-pub(crate) const INSERT_EVENT_ROWS: &str = "INSERT INTO asl_events (arn, id, timestamp, type, \
-    state, details, previous_event_id) VALUES";
+/// One event of the execution numbered `$1` (its `exec_id`, which the
+/// write's fence returned).
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (exec_id, id, timestamp, type, \
+    state, details, previous_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// [`INSERT_EVENT`] without its rows: a tuple per event follows.
+pub(crate) const INSERT_EVENT_ROWS: &str = "INSERT INTO asl_events (exec_id, id, timestamp, \
+    type, state, details, previous_event_id) VALUES";
 
 /// The fence every write of the engine passes first: one statement that
 /// checks owner, epoch and RUNNING and (on PostgreSQL) locks the row until the
 /// write commits, so no stop or claim slips in between.
 pub(crate) const FENCE: &str = "UPDATE asl_executions SET next_event_id = $4 \
-    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING arn";
+    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING exec_id";
 
 /// [`FENCE`] that also moves the position: a transition is one UPDATE of the
 /// execution's row, not two.
 pub(crate) const FENCE_AT: &str = "UPDATE asl_executions SET next_event_id = $4, state = $5, \
     state_input = $6, variables = $7, retries = $8, entered_event_id = $9, entered_time = $10 \
-    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING arn";
+    WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING' RETURNING exec_id";
 
 /// [`FENCE_AT`] for many executions in one statement (PostgreSQL, arrays in
 /// the order of `v`'s columns; `moved` false keeps a row's position): the
@@ -180,17 +209,17 @@ pub(crate) const FENCE_MANY: &str = "UPDATE asl_executions AS e SET \
     AS v(arn, owner, epoch, next_event_id, moved, state, state_input, variables, retries, \
     entered_event_id, entered_time) \
     WHERE e.arn = v.arn AND e.owner = v.owner AND e.epoch = v.epoch AND e.status = 'RUNNING' \
-    RETURNING e.arn";
+    RETURNING e.arn, e.exec_id";
 
 /// Many events, of one execution or several, in one statement (PostgreSQL,
 /// one array per column of [`INSERT_EVENT`]).
-pub(crate) const INSERT_EVENTS_MANY: &str = "INSERT INTO asl_events (arn, id, timestamp, type, \
-    state, details, previous_event_id) SELECT * FROM unnest($1::text[], $2::bigint[], \
+pub(crate) const INSERT_EVENTS_MANY: &str = "INSERT INTO asl_events (exec_id, id, timestamp, \
+    type, state, details, previous_event_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], \
     $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[])";
 
 /// A write after the end (cleanup): the execution only has to exist.
 pub(crate) const UNFENCED: &str =
-    "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1 RETURNING arn";
+    "UPDATE asl_executions SET next_event_id = $2 WHERE arn = $1 RETURNING exec_id";
 
 pub(crate) const SET_POSITION: &str = "UPDATE asl_executions SET state = $2, state_input = $3, \
     variables = $4, retries = $5, entered_event_id = $6, entered_time = $7 WHERE arn = $1";
@@ -254,7 +283,10 @@ pub(crate) const CLAIM: &str = "UPDATE asl_executions SET owner = $2, lease_unti
 pub(crate) const RENEW: &str = "UPDATE asl_executions SET lease_until = {now} + $4 \
     WHERE arn = $1 AND owner = $2 AND epoch = $3 AND status = 'RUNNING'";
 
-pub(crate) const HISTORY: &str = "SELECT id, timestamp, type, state, details, previous_event_id FROM asl_events WHERE arn = $1 ORDER BY id";
+/// The history of the execution `$1` (its events under its `exec_id`).
+pub(crate) const HISTORY: &str = "SELECT id, timestamp, type, state, details, previous_event_id \
+    FROM asl_events WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1) \
+    ORDER BY id";
 
 pub(crate) const PROGRESS: &str =
     "SELECT state, idx, output FROM asl_progress WHERE arn = $1 ORDER BY state, idx";
@@ -272,7 +304,7 @@ pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', 
     entered_event_id = NULL, entered_time = NULL, next_event_id = $3 WHERE arn = $1";
 
 pub(crate) const FORGET: [&str; 5] = [
-    "DELETE FROM asl_events WHERE arn = $1",
+    "DELETE FROM asl_events WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1)",
     "DELETE FROM asl_suspensions WHERE arn = $1",
     "DELETE FROM asl_progress WHERE arn = $1",
     "DELETE FROM asl_resources WHERE arn = $1",
@@ -356,10 +388,14 @@ pub(crate) fn list(filter: &ListFilter, after: bool, limit: Option<usize>) -> St
 }
 
 /// One page of a history: events after (or, reversed, before) `$2`, at most `$3`.
-pub(crate) const HISTORY_PAGE: &str = "SELECT id, timestamp, type, state, details, previous_event_id FROM asl_events \
-    WHERE arn = $1 AND id > $2 ORDER BY id LIMIT $3";
+pub(crate) const HISTORY_PAGE: &str = "SELECT id, timestamp, type, state, details, \
+    previous_event_id FROM asl_events \
+    WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1) \
+    AND id > $2 ORDER BY id LIMIT $3";
 pub(crate) const HISTORY_PAGE_REVERSED: &str = "SELECT id, timestamp, type, state, details, \
-    previous_event_id FROM asl_events WHERE arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+    previous_event_id FROM asl_events \
+    WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1) \
+    AND id < $2 ORDER BY id DESC LIMIT $3";
 
 /// A `nextToken`: what a page ended at, tagged with the listing it belongs
 /// to, hex-encoded (opaque to clients, as AWS's are).
