@@ -424,7 +424,7 @@ async fn postgres_store_guarantees() {
 }
 
 /// The schema before version 2 (no `asl_schema` table, no fencing epoch), as
-/// an older release created it: one execution at its start, one parked in a
+/// an older release created it (in SQL both backends run): one execution at its start, one parked in a
 /// Wait (version 2 kept its due time in `wait_until` too).
 const SCHEMA_V1: &str = "
 CREATE TABLE asl_executions (
@@ -445,22 +445,18 @@ CREATE TABLE asl_resources (arn TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NO
     id TEXT NOT NULL, deleted BOOLEAN NOT NULL, PRIMARY KEY (arn, seq));
 INSERT INTO asl_executions VALUES ('arn:aws:states:us-east-1:123456789012:execution:Flow:old',
     'old', 'Flow', 'hash', 'RUNNING', '{}', NULL, NULL, NULL, 1765000000000, NULL, 0, NULL,
-    'Start', '{}', '{}', '[]', NULL, NULL, 2, NULL, NULL, NULL, 0);
+    'Start', '{}', '{}', '[]', NULL, NULL, 2, NULL, NULL, NULL, FALSE);
 INSERT INTO asl_events VALUES ('arn:aws:states:us-east-1:123456789012:execution:Flow:old', 1,
     1765000000000, 'ExecutionStarted', NULL, '{}');
 INSERT INTO asl_executions VALUES ('arn:aws:states:us-east-1:123456789012:execution:Flow:waits',
     'waits', 'Flow', 'hash', 'RUNNING', '{}', NULL, NULL, NULL, 1765000000000, NULL, 0, NULL,
-    'Pause', '{}', '{}', '[]', 3, 4102444800000, 4, NULL, NULL, 4102444800000, 0);
+    'Pause', '{}', '{}', '[]', 3, 4102444800000, 4, NULL, NULL, 4102444800000, FALSE);
 ";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_of_the_previous_schema_is_migrated() {
-    let path = temp_db("migrate");
-    {
-        let conn = rusqlite_open(&path);
-        conn.execute_batch(SCHEMA_V1).unwrap();
-    }
-    let store = SqliteStore::open(&path).expect("migrated");
+/// What a store opened on [`SCHEMA_V1`] must show: its executions, their
+/// histories (which version 4 keys by execution number), new events after
+/// them, fencing from the first claim on, the parked Wait as a suspension.
+async fn migrated(store: &dyn ExecutionStore) {
     let arn = "arn:aws:states:us-east-1:123456789012:execution:Flow:old";
     let old = store.describe(arn).await.unwrap();
     assert_eq!(old.status, ExecutionStatus::Running);
@@ -474,6 +470,29 @@ async fn a_database_of_the_previous_schema_is_migrated() {
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].epoch, 1);
     assert_eq!(store.history(arn).await.unwrap().len(), 1);
+    store
+        .write(write(
+            &claimed[0],
+            "new",
+            1,
+            vec![event(2, "PassStateEntered")],
+        ))
+        .await
+        .unwrap();
+    let history = store.history(arn).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![1, 2],
+        "the old history, then the new event"
+    );
+    // A new execution gets a number of its own after the migrated ones.
+    let fresh = record(&unique("after-migration"), "new", Duration::from_secs(30));
+    store
+        .insert(&fresh, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    assert_eq!(store.history(&fresh.arn).await.unwrap().len(), 1);
+    assert_eq!(store.history(arn).await.unwrap().len(), 2);
     // The parked Wait's due time became its suspension, under the id the
     // engine gives a top-level Wait entered as event 3.
     let waits = "arn:aws:states:us-east-1:123456789012:execution:Flow:waits";
@@ -488,6 +507,17 @@ async fn a_database_of_the_previous_schema_is_migrated() {
         Some(4_102_444_800)
     );
     assert_eq!(store.describe(waits).await.unwrap().wake_at, wait.deadline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_the_previous_schema_is_migrated() {
+    let path = temp_db("migrate");
+    {
+        let conn = rusqlite_open(&path);
+        conn.execute_batch(SCHEMA_V1).unwrap();
+    }
+    let store = SqliteStore::open(&path).expect("migrated");
+    migrated(&store).await;
     drop(store);
     // Opening it again changes nothing; a newer schema is refused.
     SqliteStore::open(&path).expect("opens again");
@@ -498,6 +528,26 @@ async fn a_database_of_the_previous_schema_is_migrated() {
     }
     let e = SqliteStore::open(&path).unwrap_err();
     assert!(e.to_string().contains("schema version 99"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_of_the_previous_schema_is_migrated() {
+    let Some(url) = postgres_url("postgres_migrate") else {
+        return;
+    };
+    {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL answers");
+        let conn = tokio::spawn(connection);
+        client.batch_execute(SCHEMA_V1).await.unwrap();
+        drop(client);
+        let _ = conn.await;
+    }
+    let store = PostgresStore::connect(&url).await.expect("migrated");
+    migrated(&store).await;
+    drop(store);
+    PostgresStore::connect(&url).await.expect("opens again");
 }
 
 fn rusqlite_open(path: &std::path::Path) -> rusqlite::Connection {
