@@ -181,6 +181,9 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
     let mut stack: Vec<char> = Vec::new();
     let mut want_operand = true;
     let mut just_opened = false;
+    // `function`/`λ` was just read; the depths of the lambdas' parameter lists.
+    let mut lambda_next = false;
+    let mut lambda_lists: Vec<usize> = Vec::new();
     let err = |what: String, at: usize| {
         Err(format!(
             "JSONata syntax error at character {}: {what}",
@@ -197,6 +200,8 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
             just_opened = opened;
             continue;
         }
+        // Only the token right after `function` opens its parameter list.
+        let lambda_open = std::mem::take(&mut lambda_next);
         if c == '/' && chars.get(i + 1) == Some(&'*') {
             match e[char_offset(&chars, i + 2)..].find("*/") {
                 Some(end) => {
@@ -258,10 +263,15 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                     continue;
                 }
                 ')' | ']' | '}' if opened => {
+                    let depth = stack.len();
                     close(&mut stack, c).map_err(|m| {
                         format!("JSONata syntax error at character {}: {m}", start + 1)
                     })?;
                     i += 1;
+                    if c == ')' && lambda_lists.last() == Some(&depth) {
+                        lambda_lists.pop();
+                        i = skip_signature(&chars, i);
+                    }
                     want_operand = false;
                     continue;
                 }
@@ -280,6 +290,12 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                 c if c.is_alphabetic() || c == '_' || c == 'λ' => {
                     while i < chars.len() && name_char(chars[i]) {
                         i += 1;
+                    }
+                    let word: String = chars[start..i].iter().collect();
+                    if matches!(word.as_str(), "function" | "λ") {
+                        want_operand = false;
+                        lambda_next = true;
+                        continue;
                     }
                 }
                 '|' => {
@@ -306,14 +322,22 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
         match c {
             '(' | '[' | '{' => {
                 stack.push(c);
+                if lambda_open && c == '(' {
+                    lambda_lists.push(stack.len());
+                }
                 i += 1;
                 want_operand = true;
                 just_opened = true;
             }
             ')' | ']' | '}' => {
+                let depth = stack.len();
                 close(&mut stack, c)
                     .map_err(|m| format!("JSONata syntax error at character {}: {m}", start + 1))?;
                 i += 1;
+                if c == ')' && lambda_lists.last() == Some(&depth) {
+                    lambda_lists.pop();
+                    i = skip_signature(&chars, i);
+                }
             }
             _ if ["!=", "<=", ">=", "~>", ":=", "..", "?:", "??", "**"].contains(&two.as_str()) => {
                 i += 2;
@@ -373,6 +397,34 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Past a lambda's signature (`<n?:n>`, `<a<n>:n>`) when one starts at `i`
+/// (after whitespace): a signature is not an expression.
+fn skip_signature(chars: &[char], mut i: usize) -> usize {
+    let mut j = i;
+    while j < chars.len() && chars[j].is_whitespace() {
+        j += 1;
+    }
+    if chars.get(j) != Some(&'<') {
+        return i;
+    }
+    let mut open = 0usize;
+    while j < chars.len() {
+        match chars[j] {
+            '<' => open += 1,
+            '>' => {
+                open -= 1;
+                if open == 0 {
+                    i = j + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    if open > 0 { chars.len() } else { i }
 }
 
 /// Marks a transform whose update part is being read (after its second `|`).
@@ -790,6 +842,22 @@ mod tests {
             "$match($x, /\\d+(?:x)/)",
         ] {
             assert!(guard(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn syntax_accepts_what_the_evaluator_runs() {
+        for ok in [
+            "a.%.b",
+            "$f(?, 1)",
+            "$substring(?, 1)('abc')",
+            "function($x){$x}(1)",
+            "function($a, $b)<n?:n>{$a}",
+            "λ($a)<a<n>:n>{$a}",
+            "$x ~> |a|{'b': 1}|",
+            "$x.function + $f(1) < 2",
+        ] {
+            assert_eq!(check_syntax(ok), Ok(()), "{ok}");
         }
     }
 }

@@ -1435,3 +1435,51 @@ fn native_evaluation_agrees_with_the_evaluator() {
         assert_eq!(expr.evaluate(&scope), Ok(Some(expected)), "{text}");
     }
 }
+
+/// Data 100,000 levels deep, in a variable and in `$states.input`, and built by
+/// an expression, fails the evaluation cleanly (the conversions stop at the
+/// 128-level data depth) instead of overflowing the stack. The test itself builds
+/// and drops the deep JSON on a thread with room for serde_json's recursion.
+#[test]
+fn data_100_000_levels_deep_fails_cleanly() {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            // (Not `json!`: it copies a value it is given, which is quadratic here.)
+            let mut deep = json!(1);
+            for _ in 0..100_000 {
+                let mut member = serde_json::Map::new();
+                member.insert("a".to_owned(), Value::Array(vec![deep]));
+                deep = Value::Object(member);
+            }
+            let mut variables = serde_json::Map::new();
+            variables.insert("deep".to_owned(), deep.clone());
+            let context = json!({});
+            let scope = JsonataScope::new(&deep, &context).with_variables(&variables);
+            for text in [
+                "$deep ~> $type()",
+                "$states.input ~> $type()",
+                "$string($states.input)",
+                "$reduce([1..1000], function($acc, $i) { {'a': $acc} }, {})",
+            ] {
+                let got = JsonataExpr::owned(text).evaluate_without_shortcut(&scope);
+                assert!(
+                    matches!(got, Err(Failure::Threw { ref code, .. }) if code == "U1001"),
+                    "{text}: {got:?}"
+                );
+            }
+            drop(variables);
+            // serde_json drops by recursion: unwind the nesting by hand.
+            let mut stack = vec![deep];
+            while let Some(value) = stack.pop() {
+                match value {
+                    Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
+                    Value::Array(items) => stack.extend(items),
+                    _ => {}
+                }
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
