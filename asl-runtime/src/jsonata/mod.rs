@@ -119,8 +119,9 @@
 //! benchmark's object of a path, a rounded product and a joined, upper-cased list),
 //! and 20–100× less than jsonata-js evaluating an expression it has already parsed.
 //!
-//! The full evaluator, for the rest, parses an expression once and evaluates
-//! 4–32× faster than jsonata-rs did (which parsed on every evaluation). This
+//! The full evaluator, for the rest, parses an expression once (jsonata-rs,
+//! before it, parsed on every evaluation; a trial of jsonata-core measured its
+//! evaluation 4–32× faster; `scripts/bench-jsonata` measures it here). This
 //! module keeps the rest small: what can be done once (the checks above, the
 //! parse, the names the expression reads) is cached per [`JsonataExpr`]; only
 //! the `$states` members and variables the expression names are converted, and
