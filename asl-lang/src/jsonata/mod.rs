@@ -1,6 +1,7 @@
 //! JSONata in Step Functions: which strings are expressions (`{% ... %}`), a
-//! syntax check that needs no evaluator, and the guard that refuses what the
-//! runtime's evaluator cannot run.
+//! syntax check that needs no evaluator, and the guard that refuses what Step
+//! Functions' JSONata (2.0.6) does not have and what the runtime's evaluator
+//! cannot run.
 //!
 //! The compiler runs [`check_syntax`] and [`guard`] on every expression at build
 //! time; the runtime runs the same [`guard`] before it prepares an expression, so
@@ -9,9 +10,8 @@
 pub mod ast;
 
 /// The deepest nesting of `(`, `[` and `{` an expression's text may have.
-/// jsonata-rs parses and evaluates by recursion: 100 levels of predicates
-/// overflowed a 2 MiB thread stack in a debug build (found by `asl-fuzz`); 64
-/// leaves room on every build.
+/// The compiler's own tree and the native evaluator walk an expression by
+/// recursion; 64 levels leave room on a 2 MiB thread stack in every build.
 pub const MAX_NESTING: usize = 64;
 
 /// The expression of a string that is exactly one `{% ... %}`: `Some(inner)`
@@ -29,8 +29,7 @@ pub fn expression_of(text: &str) -> Option<&str> {
     Some(inner.trim())
 }
 
-/// Whether `c` continues a name or a `$variable`: JSONata (and jsonata-rs, the
-/// runtime's evaluator) reads a name up to whitespace or an operator character,
+/// Whether `c` continues a name or a `$variable`: JSONata reads a name up to whitespace or an operator character,
 /// so quotes and other punctuation are part of it. The guard must read names
 /// the same way, or it would count brackets the evaluator's parser recurses into
 /// as if they were inside a string.
@@ -71,58 +70,99 @@ fn name_char(c: char) -> bool {
     )
 }
 
-/// Why [`guard`] refuses an expression: JSONata's error code and a message.
+/// Why [`guard`] refuses an expression: JSONata's error code, a message, and
+/// what to do about it (with the statement of AWS's that the refusal follows).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
-    /// `U1001` (nesting too deep) or `S0217` (a construct the evaluator lacks).
+    /// `U1001` (nesting too deep), `S0201` (an operator Step Functions' JSONata
+    /// does not have) or `S0217` (a regular expression the evaluator cannot run).
     pub code: &'static str,
     pub message: String,
+    /// What to do instead, and why.
+    pub help: &'static str,
 }
 
-/// Refuses what AWS accepts but the runtime's evaluator (jsonata-rs) cannot run,
-/// and nesting past [`MAX_NESTING`]; otherwise returns what [`lex`] found.
+/// Refuses what Step Functions' JSONata does not have (JSONata 2.1's `??` and
+/// `?:`), regular expressions the runtime's evaluator (the `regex` crate: no
+/// lookaround, no backreferences) cannot run, and nesting past
+/// [`MAX_NESTING`]; otherwise returns what [`lex`] found.
 ///
 /// ```
 /// use asl_lang::jsonata::guard;
 /// assert!(guard("$states.input.a + 1").is_ok());
-/// assert_eq!(guard("a.%.b").unwrap_err().code, "S0217");
-/// assert_eq!(guard("$f(?, 1)").unwrap_err().code, "S0217");
+/// assert!(guard("a.%.b").is_ok());
+/// assert!(guard("$f(?, 1)").is_ok());
+/// assert_eq!(guard("$x ?? 1").unwrap_err().code, "S0201");
+/// assert_eq!(guard("$x ?: 1").unwrap_err().code, "S0201");
+/// assert_eq!(guard("$match($x, /a(?=b)/)").unwrap_err().code, "S0217");
 /// ```
 pub fn guard(source: &str) -> Result<Lexed, Refusal> {
     let lexed = lex(source);
-    let refuse = |code, message: String| Err(Refusal { code, message });
     if lexed.max_nesting > MAX_NESTING {
-        return refuse(
-            "U1001",
-            format!(
+        return Err(Refusal {
+            code: "U1001",
+            message: format!(
                 "The expression nests brackets {} deep; at most {MAX_NESTING} are supported",
                 lexed.max_nesting
             ),
-        );
+            help: "split the expression: bind inner parts to variables with `:=` or `Assign`",
+        });
     }
-    if lexed.parent_operator {
-        return refuse(
-            "S0217",
-            "The parent operator '%' is not supported by this evaluator".into(),
-        );
+    if let Some(operator) = lexed.newer_operator {
+        return Err(Refusal {
+            code: "S0201",
+            message: format!(
+                "The operator `{operator}` is not part of JSONata 2.0.6, the version Step Functions runs"
+            ),
+            help: "write `$exists(a) ? a : b` for `a ?? b` and `a ? a : b` for `a ?: b` (AWS Step Functions Developer Guide, \"Transforming data with JSONata in Step Functions\": Step Functions implements JSONata 2.0.6; `??` and `?:` came with JSONata 2.1)",
+        });
     }
-    if lexed.uncallable_call {
-        // jsonata-rs's parser reaches an `unreachable!` on a call whose callee is
-        // not a name or a variable.
-        return refuse(
-            "S0217",
-            "Only a function name or a variable can be called here (not a literal, a lambda where it is defined, or a call's or index's result); bind it to a variable first".into(),
-        );
-    }
-    if lexed.partial_application {
-        // jsonata-rs's parser reaches an `unreachable!` on the placeholder.
-        return refuse(
-            "S0217",
-            "Partial function application ('?' as an argument) is not supported by this evaluator"
-                .into(),
-        );
+    for pattern in &lexed.regexes {
+        if let Some(what) = unsupported_regex(pattern) {
+            return Err(Refusal {
+                code: "S0217",
+                message: format!(
+                    "The regular expression /{pattern}/ uses {what}, which asl's JSONata evaluator cannot run"
+                ),
+                help: "rewrite the regular expression without lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`) or backreferences (`\\1`, `\\k<name>`), or do that part of the work in a Task",
+            });
+        }
     }
     Ok(lexed)
+}
+
+/// What a regular expression literal uses that the `regex` crate (the runtime
+/// evaluator's) does not have, if anything: lookaround or a backreference.
+pub fn unsupported_regex(pattern: &str) -> Option<&'static str> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                match chars.get(i + 1) {
+                    Some('1'..='9') if !in_class => return Some("a backreference"),
+                    Some('k') if !in_class && chars.get(i + 2) == Some(&'<') => {
+                        return Some("a backreference");
+                    }
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
+                let next: String = chars[i + 2..].iter().take(2).collect();
+                if next.starts_with('=') || next.starts_with('!') || next == "<=" || next == "<!" {
+                    return Some("lookaround");
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Checks the syntax of a JSONata expression without evaluating it: tokens are
@@ -141,6 +181,9 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
     let mut stack: Vec<char> = Vec::new();
     let mut want_operand = true;
     let mut just_opened = false;
+    // `function`/`λ` was just read; the depths of the lambdas' parameter lists.
+    let mut lambda_next = false;
+    let mut lambda_lists: Vec<usize> = Vec::new();
     let err = |what: String, at: usize| {
         Err(format!(
             "JSONata syntax error at character {}: {what}",
@@ -157,6 +200,8 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
             just_opened = opened;
             continue;
         }
+        // Only the token right after `function` opens its parameter list.
+        let lambda_open = std::mem::take(&mut lambda_next);
         if c == '/' && chars.get(i + 1) == Some(&'*') {
             match e[char_offset(&chars, i + 2)..].find("*/") {
                 Some(end) => {
@@ -218,10 +263,15 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                     continue;
                 }
                 ')' | ']' | '}' if opened => {
+                    let depth = stack.len();
                     close(&mut stack, c).map_err(|m| {
                         format!("JSONata syntax error at character {}: {m}", start + 1)
                     })?;
                     i += 1;
+                    if c == ')' && lambda_lists.last() == Some(&depth) {
+                        lambda_lists.pop();
+                        i = skip_signature(&chars, i);
+                    }
                     want_operand = false;
                     continue;
                 }
@@ -240,6 +290,12 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                 c if c.is_alphabetic() || c == '_' || c == 'λ' => {
                     while i < chars.len() && name_char(chars[i]) {
                         i += 1;
+                    }
+                    let word: String = chars[start..i].iter().collect();
+                    if matches!(word.as_str(), "function" | "λ") {
+                        want_operand = false;
+                        lambda_next = true;
+                        continue;
                     }
                 }
                 '|' => {
@@ -266,14 +322,22 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
         match c {
             '(' | '[' | '{' => {
                 stack.push(c);
+                if lambda_open && c == '(' {
+                    lambda_lists.push(stack.len());
+                }
                 i += 1;
                 want_operand = true;
                 just_opened = true;
             }
             ')' | ']' | '}' => {
+                let depth = stack.len();
                 close(&mut stack, c)
                     .map_err(|m| format!("JSONata syntax error at character {}: {m}", start + 1))?;
                 i += 1;
+                if c == ')' && lambda_lists.last() == Some(&depth) {
+                    lambda_lists.pop();
+                    i = skip_signature(&chars, i);
+                }
             }
             _ if ["!=", "<=", ">=", "~>", ":=", "..", "?:", "??", "**"].contains(&two.as_str()) => {
                 i += 2;
@@ -335,6 +399,34 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Past a lambda's signature (`<n?:n>`, `<a<n>:n>`) when one starts at `i`
+/// (after whitespace): a signature is not an expression.
+fn skip_signature(chars: &[char], mut i: usize) -> usize {
+    let mut j = i;
+    while j < chars.len() && chars[j].is_whitespace() {
+        j += 1;
+    }
+    if chars.get(j) != Some(&'<') {
+        return i;
+    }
+    let mut open = 0usize;
+    while j < chars.len() {
+        match chars[j] {
+            '<' => open += 1,
+            '>' => {
+                open -= 1;
+                if open == 0 {
+                    i = j + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    if open > 0 { chars.len() } else { i }
+}
+
 /// Marks a transform whose update part is being read (after its second `|`).
 const TRANSFORM_UPDATE: char = '¦';
 
@@ -385,6 +477,10 @@ pub struct Lexed {
     /// A call of something that is not a name or a variable: a lambda where it is
     /// written (`function($x){...}(1)`), a literal, `$f(1)(2)`, `$fns[0](1)`.
     pub uncallable_call: bool,
+    /// A JSONata 2.1 operator Step Functions does not have: `??` or `?:`.
+    pub newer_operator: Option<&'static str>,
+    /// The regular expression literals, without their slashes and flags.
+    pub regexes: Vec<String>,
     pub variables: Vec<String>,
     /// The members of `$states` read as `$states.name`; `None` when `$states` is
     /// used otherwise (as a whole).
@@ -473,6 +569,8 @@ pub fn lex(source: &str) -> Lexed {
         transform: false,
         partial_application: false,
         uncallable_call: false,
+        newer_operator: None,
+        regexes: Vec::new(),
         variables: Vec::new(),
         states_members: Some(Vec::new()),
         words: Vec::new(),
@@ -485,12 +583,39 @@ pub fn lex(source: &str) -> Lexed {
     let mut callable = false;
     // After `#` or `@`: the `$name` that follows binds, it is not a value to call.
     let mut binding = false;
+    // A lambda's parameter list: `function` (or `λ`) was read, its `(` is
+    // awaited; the depths of the lists open; whether a `<signature>` may follow.
+    let mut lambda_next = false;
+    let mut lambda_lists: Vec<usize> = Vec::new();
+    let mut signature_next = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
             continue;
+        }
+        if std::mem::take(&mut signature_next) && c == '<' {
+            // A signature (`<n?:n>`, `<a<n>:n>`) is not an expression: skip it.
+            let mut open = 0usize;
+            while i < chars.len() {
+                match chars[i] {
+                    '<' => open += 1,
+                    '>' => {
+                        open -= 1;
+                        if open == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        if std::mem::take(&mut lambda_next) && c == '(' {
+            lambda_lists.push(depth + 1);
         }
         let was_callable = std::mem::take(&mut callable);
         let was_binding = std::mem::take(&mut binding);
@@ -523,12 +648,15 @@ pub fn lex(source: &str) -> Lexed {
             }
             '/' if operand_expected => {
                 i += 1;
+                let start = i;
                 while i < chars.len() && chars[i] != '/' {
                     if chars[i] == '\\' {
                         i += 1;
                     }
                     i += 1;
                 }
+                out.regexes
+                    .push(chars[start..i.min(chars.len())].iter().collect());
                 i += 1;
                 while i < chars.len() && chars[i].is_ascii_alphabetic() {
                     i += 1;
@@ -542,6 +670,10 @@ pub fn lex(source: &str) -> Lexed {
                 operand_expected = true;
             }
             ')' | ']' | '}' => {
+                if c == ')' && lambda_lists.last() == Some(&depth) {
+                    lambda_lists.pop();
+                    signature_next = true;
+                }
                 depth = depth.saturating_sub(1);
                 operand_expected = false;
             }
@@ -556,8 +688,17 @@ pub fn lex(source: &str) -> Lexed {
                 operand_expected = true;
             }
             '?' => {
-                if operand_expected {
-                    out.partial_application = true;
+                match chars.get(i + 1) {
+                    Some('?') => {
+                        out.newer_operator.get_or_insert("??");
+                        i += 1;
+                    }
+                    Some(':') => {
+                        out.newer_operator.get_or_insert("?:");
+                        i += 1;
+                    }
+                    _ if operand_expected => out.partial_application = true,
+                    _ => {}
                 }
                 operand_expected = true;
             }
@@ -593,7 +734,7 @@ pub fn lex(source: &str) -> Lexed {
             }
             c if c.is_alphanumeric() || c == '_' => {
                 let start = i;
-                // A name runs to whitespace or an operator, as jsonata-rs reads it
+                // A name runs to whitespace or an operator, as JSONata reads it
                 // (quotes included: `ts'x` is one name); a number is alphanumeric.
                 let in_token = |c: char| {
                     if start < chars.len() && chars[start].is_ascii_digit() {
@@ -606,6 +747,7 @@ pub fn lex(source: &str) -> Lexed {
                     i += 1;
                 }
                 let word: String = chars[start..i].iter().collect();
+                lambda_next = matches!(word.as_str(), "function" | "λ");
                 // `and`, `or`, `in` are operators only where an operator belongs.
                 let keyword = !operand_expected && matches!(word.as_str(), "and" | "or" | "in");
                 callable = !keyword
@@ -664,21 +806,58 @@ mod tests {
     }
 
     #[test]
-    fn guard_refuses_what_the_evaluator_cannot_run() {
+    fn guard_refuses_what_step_functions_and_the_evaluator_do_not_have() {
         for refused in [
             // A name runs through a quote: the brackets after it are code.
             &format!("ts'{}1{}'", "{\"a\":".repeat(200), "}".repeat(200)),
             &format!("$x'{}1{}'", "[".repeat(200), "]".repeat(200)),
+            &format!("{}1{}", "(".repeat(65), ")".repeat(65)),
+            // JSONata 2.1, which Step Functions does not run.
+            "$x ?? 1",
+            "$x?:1",
+            "$f($x ?? 1)",
+            // What the `regex` crate cannot run.
+            "$match($x, /(a)\\1/)",
+            "$match($x, /a(?=b)/)",
+            "$replace($x, /(?<!a)b/, 'c')",
+            "$contains($x, /(?<n>a)\\k<n>/)",
+        ] {
+            assert!(guard(refused).is_err(), "{refused}");
+        }
+        for ok in [
+            "10 % 3",
+            "$f(1)",
+            "$states.input.a ? 1 : 2",
+            "$x.y[0]",
             "a.%.b",
             "$substring(?, 0, 2)",
             "function($x){$x}(1)",
             "$f(1)(2)",
-            &format!("{}1{}", "(".repeat(65), ")".repeat(65)),
+            // `?:` inside a lambda's signature is an optional argument.
+            "function($a, $b)<n?:n>{$a}",
+            "λ($a)<a<n>?:n>{$a}",
+            // Lookaround-looking text in a class or escaped is literal.
+            "$match($x, /[(?=]\\(?=/)",
+            "'a ?? b'",
+            "$match($x, /\\d+(?:x)/)",
         ] {
-            assert!(guard(refused).is_err(), "{refused}");
-        }
-        for ok in ["10 % 3", "$f(1)", "$states.input.a ? 1 : 2", "$x.y[0]"] {
             assert!(guard(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn syntax_accepts_what_the_evaluator_runs() {
+        for ok in [
+            "a.%.b",
+            "$f(?, 1)",
+            "$substring(?, 1)('abc')",
+            "function($x){$x}(1)",
+            "function($a, $b)<n?:n>{$a}",
+            "λ($a)<a<n>:n>{$a}",
+            "$x ~> |a|{'b': 1}|",
+            "$x.function + $f(1) < 2",
+        ] {
+            assert_eq!(check_syntax(ok), Ok(()), "{ok}");
         }
     }
 }

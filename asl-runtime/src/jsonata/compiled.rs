@@ -40,7 +40,7 @@
 //! and grouping), on functions as values (`~>`, `$f := function...`, partial
 //! application, recursion), on regular expressions, and the rest of the standard
 //! library (dates with pictures, `$formatInteger`, `$replace`, ...). Those run in the
-//! full evaluator, as before; their cost is jsonata-rs's.
+//! full evaluator, as before; their cost is jsonata-core's.
 //!
 //! Native code also never reports an error of its own. When a value is not what the
 //! happy path expects (a string where `*` needs a number, `$sum` of a non-number, a

@@ -1,105 +1,36 @@
-//! One evaluation: values into jsonata-rs's arena and back (with member order
-//! kept as AWS keeps it), limits of depth and time.
+//! One evaluation by the full evaluator (jsonata-core): values into its
+//! `JValue` and back, each direction bounded by the data depth limit so the
+//! conversion's recursion stays small however deep the data is, and the
+//! evaluator's failures as JSONata's codes.
 
 use super::*;
 use crate::limits::MAX_DATA_DEPTH;
+use indexmap::IndexMap;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::value::JValue;
 
-/// Where output objects get their member order from (see the module doc).
-pub(super) struct Order<'s> {
-    /// Objects and arrays converted from the input or a variable, by address in the
-    /// arena.
-    originals: HashMap<usize, &'s Value>,
-    /// Whether an original may be handed back as it was (see `Prepared::transform`).
-    reuse: bool,
-    /// Every JSON value handed to the evaluator, in order, for ranking names.
-    roots: Vec<&'s Value>,
-    source: &'s str,
-    rank: Option<HashMap<String, usize>>,
+/// The error of data nested past [`MAX_DATA_DEPTH`], in or out.
+fn too_deep() -> Failure {
+    Failure::threw(
+        "U1001",
+        format!(
+            "The value nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have"
+        ),
+    )
 }
 
-impl<'s> Order<'s> {
-    pub(super) fn rank(&mut self) -> &HashMap<String, usize> {
-        let (source, roots) = (self.source, &self.roots);
-        self.rank.get_or_insert_with(|| {
-            let mut rank = HashMap::new();
-            for word in asl_lang::jsonata::lex(source).words {
-                let next = rank.len();
-                rank.entry(word).or_insert(next);
-            }
-            let mut stack: Vec<&Value> = roots.iter().rev().copied().collect();
-            while let Some(value) = stack.pop() {
-                match value {
-                    Value::Object(map) => {
-                        for key in map.keys() {
-                            let next = rank.len();
-                            rank.entry(key.clone()).or_insert(next);
-                        }
-                        stack.extend(map.values().rev());
-                    }
-                    Value::Array(items) => stack.extend(items.iter().rev()),
-                    _ => {}
-                }
-            }
-            rank
-        })
-    }
-}
-
-thread_local! {
-    /// While an expression that lists members runs: the member order of each object
-    /// converted from JSON, by its address in the arena.
-    static KEY_ORDER: std::cell::RefCell<Option<HashMap<usize, Vec<String>>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Clears [`KEY_ORDER`] when the evaluation ends, even by unwinding.
-pub(super) struct KeyOrderGuard;
-
-impl Drop for KeyOrderGuard {
-    fn drop(&mut self) {
-        KEY_ORDER.with(|k| k.borrow_mut().take());
-    }
-}
-
-/// The members of an object in their original order when it came from JSON, else
-/// by name.
-pub(super) fn ordered_entries<'a>(object: &'a JValue<'a>) -> Vec<(&'a str, &'a JValue<'a>)> {
-    let JValue::Object(map) = object else {
-        return Vec::new();
-    };
-    let address = object as *const JValue<'a> as usize;
-    let known = KEY_ORDER.with(|k| {
-        k.borrow()
-            .as_ref()
-            .and_then(|orders| orders.get(&address).cloned())
-    });
-    let mut entries: Vec<(&'a str, &'a JValue<'a>)> =
-        map.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    match known {
-        Some(keys) => entries.sort_by_key(|(k, _)| keys.iter().position(|x| x == k)),
-        None => entries.sort_by(|a, b| a.0.cmp(b.0)),
-    }
-    entries
-}
-
-pub(super) fn evaluate_in<'s>(
-    arena: &Bump,
+pub(super) fn evaluate_in(
     prepared: &Prepared,
-    source: &'s str,
-    scope: &JsonataScope<'s>,
+    scope: &JsonataScope<'_>,
 ) -> Result<Option<Value>, Failure> {
-    let jsonata = JsonAta::new(&prepared.text, arena).map_err(|e| Failure::from_jsonata(&e))?;
-    register_functions(&jsonata, &prepared.variables);
-
-    let mut order = Order {
-        originals: HashMap::new(),
-        reuse: !prepared.transform,
-        roots: Vec::new(),
-        source,
-        rank: None,
+    let options = EvaluatorOptions {
+        timeout_ms: Some(TIME_LIMIT_MS as u64),
+        max_stack_depth: Some(MAX_DEPTH),
+        ..EvaluatorOptions::default()
     };
+    let mut context = Context::new();
     if prepared.variables.iter().any(|v| v == "states") {
-        let states = JValue::object_with_capacity(arena, 4);
+        let mut states = IndexMap::with_capacity(4);
         let members = [
             ("input", Some(scope.input)),
             ("result", scope.result),
@@ -118,20 +49,19 @@ pub(super) fn evaluate_in<'s>(
             let converted = match (reads, value) {
                 // Only `$states.<name>.<key>` paths: the other keys cannot be seen.
                 (Some(keys), Value::Object(map)) => {
-                    let partial = JValue::object_with_capacity(arena, keys.len());
+                    let mut partial = IndexMap::with_capacity(keys.len());
                     for key in keys {
                         if let Some(member) = map.get(key) {
-                            partial.insert(key, to_jsonata(arena, member, &mut order.originals));
+                            partial.insert(key.clone(), to_core(member, MAX_DATA_DEPTH)?);
                         }
                     }
-                    partial
+                    JValue::object(partial)
                 }
-                _ => to_jsonata(arena, value, &mut order.originals),
+                _ => to_core(value, MAX_DATA_DEPTH)?,
             };
-            states.insert(name, converted);
-            order.roots.push(value);
+            states.insert(name.to_owned(), converted);
         }
-        jsonata.assign_var("states", states);
+        context.bind("states".to_owned(), JValue::object(states));
     }
     if let Some(variables) = scope.variables {
         for name in &prepared.variables {
@@ -139,175 +69,144 @@ pub(super) fn evaluate_in<'s>(
                 continue;
             }
             if let Some(value) = variables.get(name) {
-                let converted = to_jsonata(arena, value, &mut order.originals);
-                jsonata.assign_var(name, converted);
-                order.roots.push(value);
+                context.bind(name.clone(), to_core(value, MAX_DATA_DEPTH)?);
             }
         }
     }
-
-    let _guard = KeyOrderGuard;
-    if prepared.needs_key_order {
-        let orders = order
-            .originals
-            .iter()
-            .filter_map(|(address, value)| {
-                let map = value.as_object()?;
-                Some((*address, map.keys().cloned().collect()))
-            })
-            .collect();
-        KEY_ORDER.with(|k| *k.borrow_mut() = Some(orders));
-    }
-    // JSONata's test suite only: the evaluator takes the context item as text.
-    let item = scope.context_item.map(Value::to_string);
-    let result = jsonata
-        .evaluate_timeboxed(item.as_deref(), Some(MAX_DEPTH), Some(TIME_LIMIT_MS))
-        .map_err(|e| Failure::from_jsonata(&e))?;
+    let mut evaluator = Evaluator::with_options(context, options);
+    register_functions(&mut evaluator, &prepared.variables);
+    // JSONata's test suite only: Step Functions binds no context item.
+    let item = match scope.context_item {
+        Some(item) => to_core(item, MAX_DATA_DEPTH)?,
+        None => JValue::Undefined,
+    };
+    let result = evaluator
+        .evaluate(&prepared.ast, &item)
+        .map_err(|e| Failure::from_core(&e))?;
     if result.is_undefined() {
         return Ok(None);
     }
-    from_jsonata(result, &mut order, MAX_DATA_DEPTH).map(Some)
+    from_core(&result, MAX_DATA_DEPTH).map(Some)
 }
 
-pub(super) fn to_jsonata<'a, 's>(
-    arena: &'a Bump,
-    value: &'s Value,
-    originals: &mut HashMap<usize, &'s Value>,
-) -> &'a JValue<'a> {
-    match value {
-        Value::Null => JValue::null(arena),
-        Value::Bool(b) => JValue::bool(*b),
-        Value::Number(n) => {
-            let f = n.as_f64().unwrap_or(f64::NAN);
-            let number: &'a JValue<'a> = JValue::number(arena, f);
-            // An integer f64 cannot hold exactly is remembered, to be handed back
-            // exact when it passes through unchanged.
-            if inexact_in_f64(n) {
-                originals.insert(number as *const JValue<'a> as usize, value);
-            }
-            number
-        }
-        Value::String(s) => JValue::string(arena, s),
+/// JSON into the evaluator's values, at most `budget` levels of arrays and
+/// objects deep.
+pub(super) fn to_core(value: &Value, budget: usize) -> Result<JValue, Failure> {
+    Ok(match value {
+        Value::Null => JValue::Null,
+        Value::Bool(b) => JValue::Bool(*b),
+        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JValue::string(s.as_str()),
         Value::Array(items) => {
-            let array = JValue::array_with_capacity(arena, items.len(), ArrayFlags::empty());
-            for item in items {
-                array.push(to_jsonata(arena, item, originals));
-            }
-            let array: &'a JValue<'a> = array;
-            originals.insert(array as *const JValue<'a> as usize, value);
-            array
+            let budget = budget.checked_sub(1).ok_or_else(too_deep)?;
+            JValue::array(
+                items
+                    .iter()
+                    .map(|item| to_core(item, budget))
+                    .collect::<Result<_, _>>()?,
+            )
         }
         Value::Object(map) => {
-            let object = JValue::object_with_capacity(arena, map.len());
+            let budget = budget.checked_sub(1).ok_or_else(too_deep)?;
+            let mut out = IndexMap::with_capacity(map.len());
             for (key, item) in map {
-                object.insert(key, to_jsonata(arena, item, originals));
+                out.insert(key.clone(), to_core(item, budget)?);
             }
-            let object: &'a JValue<'a> = object;
-            originals.insert(object as *const JValue<'a> as usize, value);
-            object
+            JValue::object(out)
         }
-    }
+    })
 }
 
-/// The members of an array or range, or the value itself as a one-member sequence.
-pub(super) fn members_of<'a>(value: &'a JValue<'a>) -> Vec<&'a JValue<'a>> {
-    match value {
-        JValue::Array(..) | JValue::Range(..) => value.members().collect(),
-        _ => vec![value],
-    }
-}
-
-/// Converts a result out of the arena into JSON, at most `budget` levels deep: an
-/// expression can build data of any depth (`$reduce` nesting an object per item),
-/// and the conversion's recursion must stay bounded.
-pub(super) fn from_jsonata<'a>(
-    value: &'a JValue<'a>,
-    order: &mut Order<'_>,
-    budget: usize,
-) -> Result<Value, Failure> {
-    if budget == 0
-        && matches!(
-            value,
-            JValue::Array(..) | JValue::Range(..) | JValue::Object(_)
-        )
-    {
-        return Err(Failure::Threw {
-            code: "U1001".into(),
-            message: format!(
-                "The result nests arrays and objects more than {MAX_DATA_DEPTH} levels deep, the most a payload may have"
-            ),
-        });
-    }
-    let address = value as *const JValue<'a> as usize;
-    let original = order.originals.get(&address).copied();
-    if order.reuse
-        && let Some(original) = original
-    {
-        // Handed back unchanged: the JSON it came from, exact (order, integers).
-        return Ok(original.clone());
-    }
+/// A result out of the evaluator into JSON, at most `budget` levels deep: an
+/// expression can build data of any depth (`$reduce` nesting an object per
+/// item), and the conversion's recursion must stay bounded.
+pub(super) fn from_core(value: &JValue, budget: usize) -> Result<Value, Failure> {
     Ok(match value {
         JValue::Undefined | JValue::Null => Value::Null,
         JValue::Bool(b) => Value::Bool(*b),
         JValue::Number(n) => number(*n),
         JValue::String(s) => Value::String(s.to_string()),
-        JValue::Array(..) | JValue::Range(..) => {
-            let mut items = Vec::new();
-            for member in value.members() {
-                if member.is_undefined() {
+        JValue::Array(items) => {
+            let budget = budget.checked_sub(1).ok_or_else(too_deep)?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                if item.is_undefined() {
                     continue;
                 }
-                items.push(from_jsonata(member, order, budget - 1)?);
+                out.push(from_core(item, budget)?);
             }
-            Value::Array(items)
+            Value::Array(out)
         }
         JValue::Object(map) => {
+            let budget = budget.checked_sub(1).ok_or_else(too_deep)?;
             let mut out = Map::with_capacity(map.len());
-            if let Some(Value::Object(original)) = original {
-                for key in original.keys() {
-                    if let Some(member) = map.get(key.as_str())
-                        && !member.is_undefined()
-                    {
-                        out.insert(key.clone(), from_jsonata(member, order, budget - 1)?);
-                    }
+            for (key, item) in map.iter() {
+                if item.is_undefined() {
+                    continue;
                 }
-            }
-            if out.len() < map.len() {
-                let mut keys: Vec<&str> = map
-                    .keys()
-                    .map(|k| k.as_str())
-                    .filter(|k| !out.contains_key(*k))
-                    .collect();
-                if keys.len() > 1 {
-                    let rank = order.rank();
-                    keys.sort_by(|a, b| {
-                        let ra = rank.get(*a).copied().unwrap_or(usize::MAX);
-                        let rb = rank.get(*b).copied().unwrap_or(usize::MAX);
-                        ra.cmp(&rb).then_with(|| a.cmp(b))
-                    });
-                }
-                for key in keys {
-                    let member = map.get(key).copied().unwrap_or(JValue::undefined());
-                    if member.is_undefined() {
-                        continue;
-                    }
-                    out.insert(key.to_owned(), from_jsonata(member, order, budget - 1)?);
-                }
+                out.insert(key.clone(), from_core(item, budget)?);
             }
             Value::Object(out)
         }
-        JValue::Regex(_)
-        | JValue::Lambda { .. }
-        | JValue::NativeFn { .. }
-        | JValue::Transformer { .. } => return Err(Failure::UnsupportedResult),
+        JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => {
+            return Err(Failure::UnsupportedResult);
+        }
     })
 }
 
-/// Whether `n` is an integer past 2^53, which an `f64` (JSONata's number) cannot
-/// hold exactly.
-pub(super) fn inexact_in_f64(n: &Number) -> bool {
-    n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
-        || n.as_u64().is_some_and(|u| u > 1 << 53)
+impl Failure {
+    /// The evaluator's error as JSONata's code and message: its messages start
+    /// with the code (`T1006: Attempted to invoke a non-function`); its own
+    /// limits (D1011 depth, D1012 time) are jsonata-js's U1001, worded as
+    /// jsonata-js words them.
+    pub(super) fn from_core(error: &EvaluatorError) -> Self {
+        coded_message(error.message())
+    }
+
+    pub(super) fn from_parser(error: &jsonata_core::parser::ParserError) -> Self {
+        coded_message(&error.to_string())
+    }
+}
+
+fn coded_message(text: &str) -> Failure {
+    // The code leads the message, or follows the parser's own prefix
+    // (`Invalid syntax: S0201: ...`).
+    let found = text.char_indices().find_map(|(at, _)| {
+        jsonata_core::evaluator::error_code_prefix(&text[at..]).map(|code| (at, code))
+    });
+    let Some((at, code)) = found else {
+        // The parser's one uncoded message is jsonata-js's S0106.
+        if text.contains("Unclosed comment") {
+            return Failure::threw("S0106", "Comment has no closing tag");
+        }
+        // A built-in called with too few or too many arguments
+        // (`sift() requires 1 or 2 arguments`): jsonata-js's signature error.
+        if let Some((function, _)) = text.split_once("() requires") {
+            return Failure::threw(
+                "T0410",
+                format!(
+                    "Argument 1 of function \"{}\" does not match function signature",
+                    function.trim()
+                ),
+            );
+        }
+        // Any other uncoded message is an internal error of the evaluator.
+        return Failure::threw("U1002", text.trim());
+    };
+    let message = text[at + code.len() + 1..].trim();
+    match code {
+        "D1011" => Failure::threw(
+            "U1001",
+            "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
+        ),
+        "D1012" => Failure::threw(
+            "U1001",
+            "Expression evaluation timeout: Check for infinite loop",
+        ),
+        // The evaluator names the callee after the message; jsonata-js does not.
+        "T1006" => Failure::threw(code, "Attempted to invoke a non-function"),
+        _ => Failure::threw(code, message),
+    }
 }
 
 /// A JSONata number as JSON: whole numbers as integers, non-finite numbers as the
@@ -326,4 +225,11 @@ pub(super) fn number(n: f64) -> Value {
     } else {
         Number::from_f64(n).map_or(Value::Null, Value::Number)
     }
+}
+
+/// Whether `n` is an integer past 2^53, which an `f64` (JSONata's number) cannot
+/// hold exactly.
+pub(super) fn inexact_in_f64(n: &Number) -> bool {
+    n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
+        || n.as_u64().is_some_and(|u| u > 1 << 53)
 }

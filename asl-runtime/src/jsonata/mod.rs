@@ -77,42 +77,39 @@
 //! handle (it then gives the expression back: errors keep JSONata's codes and
 //! messages), goes to the full evaluator below.
 //!
-//! # The full evaluator: jsonata-rs, wrapped
+//! # The full evaluator: jsonata-core
 //!
-//! Evaluation past the native subset is done by the `jsonata-rs` crate (Stedi, Apache-2.0, version 0.3.4),
-//! the only JSONata implementation in Rust. It was measured before it was chosen
-//! (see `tests/jsonata.rs`): it evaluates every expression of the shared conformance
-//! corpus, but it is incomplete and has sharp edges, which this module covers:
+//! Evaluation past the native subset is done by the `jsonata-core` crate (MIT,
+//! pinned at exactly 2.2.13 without its `simd` feature: breaking changes have
+//! shipped in its patch releases). It passes JSONata's own test suite (see
+//! `tests/jsonata_suite.rs`); it was compared with jsonata-rs, which it replaces
+//! (1,440 of the suite's 1,686 cases, re-parsing on every evaluation). This module
+//! wraps it so that what reaches a workflow is what Step Functions does:
 //!
-//! - It panics on a few constructs it does not implement (the parent operator `%`
-//!   aborts in its parser). Those are rejected here before they reach it, with an
-//!   error that names the construct; a `catch_unwind` around the call is kept as the
-//!   last line of defence and turns any other panic into `States.QueryEvaluationError`.
-//! - It has no default limits: an endless recursion runs until the stack overflows.
-//!   Every evaluation here runs with a depth limit ([`MAX_DEPTH`]) and a time limit
-//!   ([`TIME_LIMIT_MS`]); the nesting of brackets in the text is checked before
-//!   parsing ([`MAX_NESTING`]) so the recursive-descent parser cannot overflow either.
-//! - Its objects are hash maps: member order is lost. Output objects are put back in
-//!   order here: an object that came from the input or a variable keeps its original
-//!   order exactly; an object the expression built orders its members by where their
-//!   names first appear in the expression text, then in the input, then by name.
-//! - It lacks some JSONata 2.0 functions. `$type`, `$average`, `$spread`, `$sift`,
-//!   `$shuffle`, `$formatBase`, `$encodeUrl(Component)`, `$decodeUrl(Component)`,
-//!   `$formatInteger`, `$parseInteger` (picture strings: `integer_picture`) and
-//!   `$formatNumber` (`number_picture`) are provided here. Its `$substring` (byte slicing: a panic inside
-//!   a character), `$pad` (an abort on a huge width), `$keys` and `$each` (hash
-//!   order) are replaced by this module's; `$round` and `$now` (panics on a missing
-//!   or non-string argument) are called only after this module checks arguments,
-//!   and `$string` writes large numbers as AWS does (`1e+21`).
-//! - It writes non-finite numbers as `null`; AWS writes `"Infinity"`, `"-Infinity"`
-//!   and `"NaN"`, and so does this module.
-//! - Known differences left: the transform operator (`~> |path|update|`) copies only
-//!   the top level, so a nested object it updates is changed in place for the rest of
-//!   that evaluation; a number from 1e21 up inside `$string` of an object or array
-//!   is written `1e21` where AWS writes `1e+21` (`$string(1e21)` itself is right); a
-//!   call of anything but a name or variable (`function($x){$x}(1)`, `$f(1)(2)`,
-//!   `'s'()`) and partial application (`$f(?, 1)`) reach panics in its parser, so
-//!   they are refused here.
+//! - Each expression is parsed once, on first use, and the tree is kept in its
+//!   [`JsonataExpr`]; an evaluation makes a fresh evaluator (well under a
+//!   microsecond) and binds `$states` and the variables the expression names.
+//! - Step Functions' JSONata is 2.0.6: the 2.1 operators `??` and `?:` are refused
+//!   by [`asl_lang::jsonata::guard`] (at build time too); `$eval` is a
+//!   non-function (`T1006`); `$partition`, `$range`, `$hash`, `$random(seed)`,
+//!   `$uuid` and `$parse` are Step Functions' own (`functions`).
+//! - Regular expressions run on the `regex` crate, which has no lookaround and no
+//!   backreferences: a literal that uses them is refused by the same guard, with a
+//!   rule, rather than failing at run time.
+//! - Limits: every evaluation runs with a depth limit ([`MAX_DEPTH`]) and a time
+//!   limit ([`TIME_LIMIT_MS`]), both reported as jsonata-js reports them (`U1001`);
+//!   data goes in and comes out through conversions bounded by the 128-level data
+//!   depth (`crate::limits::MAX_DATA_DEPTH`), so no depth of data can overflow the
+//!   stack; a panic inside the evaluator is caught and becomes `U1002`, a
+//!   `States.QueryEvaluationError` like any other failure.
+//! - Error codes are jsonata-js's; messages are the evaluator's, without the
+//!   position, with its own limit codes (D1011, D1012) and uncoded parser messages
+//!   mapped to jsonata-js's.
+//! - Objects keep their members in order (the evaluator's maps are ordered), so
+//!   no reordering is needed; numbers are doubles, as in JavaScript (an integer
+//!   past 2^53 that goes through the full evaluator comes back as its double).
+//! - Non-finite numbers are written as AWS writes them: `"Infinity"`,
+//!   `"-Infinity"` and `"NaN"`.
 //!
 //! # Cost
 //!
@@ -122,23 +119,20 @@
 //! benchmark's object of a path, a rounded product and a joined, upper-cased list),
 //! and 20–100× less than jsonata-js evaluating an expression it has already parsed.
 //!
-//! jsonata-rs, for the rest, parses the expression on every evaluation (it ties a
-//! parsed expression to the arena of one evaluation and offers no way to keep one)
-//! and binds its ~50 functions each time: about 12 µs per evaluation, 14–30 µs for
-//! typical conditions, filters and object constructors. This module keeps the rest
-//! small: what can be done once (the checks above, the names the expression reads)
-//! is cached per [`JsonataExpr`]; only the `$states` members and variables the
-//! expression names are converted, and of `$states.input` only the members it reads
-//! (`$states.input.a` converts `a`, not a 1,000-item list beside it); every literal
-//! leaf of a [`JsonataTemplate`] is answered without it.
+//! The full evaluator, for the rest, parses an expression once (jsonata-rs,
+//! before it, parsed on every evaluation; a trial of jsonata-core measured its
+//! evaluation 4–32× faster; `scripts/bench-jsonata` measures it here). This
+//! module keeps the rest small: what can be done once (the checks above, the
+//! parse, the names the expression reads) is cached per [`JsonataExpr`]; only
+//! the `$states` members and variables the expression names are converted, and
+//! of `$states.input` only the members it reads (`$states.input.a` converts `a`,
+//! not a 1,000-item list beside it); every literal leaf of a [`JsonataTemplate`]
+//! is answered without it.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
-use bumpalo::Bump;
-use jsonata_rs::{ArrayFlags, FunctionContext, JsonAta, Value as JValue};
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, names};
@@ -146,7 +140,6 @@ use crate::error::{Error, names};
 pub mod compiled;
 mod convert;
 mod functions;
-mod integer_picture;
 mod number_picture;
 mod prepare;
 
@@ -154,8 +147,12 @@ use convert::*;
 use functions::*;
 use prepare::*;
 
-/// The deepest nesting of evaluation the evaluator allows (JSONata's own stack).
-pub const MAX_DEPTH: usize = 100;
+/// The deepest nesting of evaluation the full evaluator allows, counted as
+/// jsonata-js counts its `stack` option (a non-tail-recursive call takes about
+/// three levels: JSONata's own suite runs `$factorial(99)` within 302). The
+/// evaluator grows its stack on the heap, so this bounds memory and time, not
+/// the thread's stack.
+pub const MAX_DEPTH: usize = 1_000;
 /// How long one evaluation may run, in milliseconds.
 pub const TIME_LIMIT_MS: usize = 5000;
 /// The longest string a function of this module builds (AWS bounds a value an
@@ -231,8 +228,9 @@ impl<'a> JsonataScope<'a> {
 pub enum Failure {
     /// The expression threw: a JSONata error code (`T1006`, `S0201`, `U1001`, ...)
     /// and its message. Codes of this module: `U1001` for the depth, time and
-    /// nesting limits, `S0217` for a construct this evaluator refuses (the parent
-    /// operator `%`, partial application), `U1002` when jsonata-rs panicked (caught).
+    /// nesting limits, `S0201` for JSONata 2.1's `??` and `?:`, `S0217` for a
+    /// regular expression the evaluator cannot run, `U1002` when the evaluator
+    /// failed inside (a panic, caught).
     Threw {
         /// JSONata's error code.
         code: String,
@@ -253,32 +251,6 @@ impl Failure {
             Failure::UnsupportedResult => format!(
                 "The JSONata expression '{expression}' specified for the field '{field}' returned an unsupported result type."
             ),
-        }
-    }
-
-    fn from_jsonata(error: &jsonata_rs::Error) -> Self {
-        // Codes jsonata-rs has no variant for travel in a D3137 message as
-        // `[Dnnnn] message` (see `functions::coded`).
-        if let jsonata_rs::Error::D3137Error(message) = error
-            && let Some((code, message)) =
-                message.strip_prefix('[').and_then(|m| m.split_once("] "))
-        {
-            return Failure::threw(code, message);
-        }
-        let code = error.code().to_owned();
-        // Display is "<code> @ <position>: <message>" or "<code> @ <message>".
-        let text = error.to_string();
-        let rest = text
-            .strip_prefix(code.as_str())
-            .and_then(|r| r.strip_prefix(" @ "))
-            .unwrap_or(&text);
-        let message = match rest.split_once(": ") {
-            Some((position, message)) if position.bytes().all(|b| b.is_ascii_digit()) => message,
-            _ => rest,
-        };
-        Failure::Threw {
-            code,
-            message: message.to_owned(),
         }
     }
 
@@ -325,22 +297,22 @@ pub struct JsonataExpr {
     prepared: OnceLock<Result<Prepared, Failure>>,
 }
 
-#[derive(Debug)]
 struct Prepared {
-    /// What is handed to the evaluator (the source, with Step Functions' `$random`
-    /// bound over JSONata's when the source mentions it).
-    text: String,
+    /// The expression as the full evaluator parsed it (once).
+    ast: jsonata_core::ast::AstNode,
     /// The variable names the source mentions (`$name`), to bind only those.
     variables: Vec<String>,
     /// The `$states` members to hand over and how much of each (`None`: all of
     /// them, whole).
     states_members: Option<Vec<asl_lang::jsonata::StatesUse>>,
-    /// Whether the transform operator occurs (it updates nested objects in place
-    /// in jsonata-rs, so unchanged-looking input objects are converted, not reused).
-    transform: bool,
-    /// Whether functions that list an object's members run (`$keys`, `$each`,
-    /// `$spread`, `$sift`): they need the members' original order.
-    needs_key_order: bool,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("variables", &self.variables)
+            .finish_non_exhaustive()
+    }
 }
 
 impl JsonataExpr {
@@ -408,7 +380,7 @@ impl JsonataExpr {
         self.evaluate_with_jsonata(prepared, scope)
     }
 
-    /// Evaluates with the full evaluator (jsonata-rs), never natively; for tests
+    /// Evaluates with the full evaluator (jsonata-core), never natively; for tests
     /// that compare the two.
     #[doc(hidden)]
     pub fn evaluate_without_shortcut(
@@ -424,10 +396,7 @@ impl JsonataExpr {
         prepared: &Prepared,
         scope: &JsonataScope<'_>,
     ) -> Result<Option<Value>, Failure> {
-        let run = catch_unwind(AssertUnwindSafe(|| {
-            let arena = Bump::new();
-            evaluate_in(&arena, prepared, &self.source, scope)
-        }));
+        let run = catch_unwind(AssertUnwindSafe(|| evaluate_in(prepared, scope)));
         match run {
             Ok(result) => result,
             Err(_) => Err(Failure::threw(

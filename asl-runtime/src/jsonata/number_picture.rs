@@ -9,7 +9,12 @@
 //! Indices below count characters; JSONata counts UTF-16 code units, which is the
 //! same for every character of the Basic Multilingual Plane.
 
-use super::integer_picture::PictureError;
+/// A picture that cannot be used: its JSONata error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PictureError {
+    pub code: &'static str,
+    pub message: String,
+}
 
 /// The symbols of a picture, as `options` may rename them.
 struct Symbols {

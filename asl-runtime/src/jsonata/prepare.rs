@@ -1,77 +1,62 @@
 //! Checking an expression once, before its first run: the language's guard
-//! ([`asl_lang::jsonata::guard`], the same one the compiler applies), a parse,
-//! and the rebinding of the functions this module replaces.
+//! ([`asl_lang::jsonata::guard`], the same one the compiler applies) and the
+//! full evaluator's parse, kept for every evaluation.
 
 use super::*;
 
 pub(super) fn prepare(source: &str) -> Result<Prepared, Failure> {
-    // What this evaluator cannot run is refused by the language's one guard, the
-    // same one the compiler applies at build time.
+    // What Step Functions refuses (JSONata 2.1's `??` and `?:`) and nesting past
+    // the limit are refused by the language's one guard, the same one the
+    // compiler applies at build time.
     let lexed = asl_lang::jsonata::guard(source)
         .map_err(|refusal| Failure::threw(refusal.code, refusal.message))?;
-    // Parse once now so a syntax error is reported by `check`, before any run.
-    let parsed = catch_unwind(|| {
-        let arena = Bump::new();
-        JsonAta::new(source, &arena)
-            .map(|_| ())
-            .map_err(|e| Failure::from_jsonata(&e))
-    });
-    match parsed {
-        Ok(Ok(())) => {}
-        Ok(Err(failure)) => return Err(failure),
-        Err(_) => {
-            return Err(Failure::threw(
-                "S0201",
-                "The JSONata parser failed on this expression (internal error)",
-            ));
-        }
-    }
-    // JSONata's `$random`, `$keys` and `$each` are bound by the evaluator after our
-    // functions, so ours are rebound in a block around the expression (which has
-    // parsed on its own above).
-    let mut rebinds = String::new();
-    for (name, ours) in REBOUND {
-        if lexed.variables.iter().any(|v| v == name) {
-            rebinds.push_str(&format!("${name} := ${ours};\n"));
-        }
-    }
-    for name in GUARDED {
-        if lexed.variables.iter().any(|v| v == name) {
-            rebinds.push_str(&format!(
-                "$__asl_jsonata_{name} := ${name};\n${name} := $__asl_{name};\n"
-            ));
-        }
-    }
-    let text = if rebinds.is_empty() {
-        source.to_owned()
-    } else {
-        format!("({rebinds}{source}\n)")
-    };
-    let needs_key_order = lexed
-        .variables
+    // Built-ins of the evaluator that depart from JSONata are rebound around
+    // the expression, which parses on its own first so its errors are its own.
+    let prelude: String = PRELUDE
         .iter()
-        .any(|v| ["keys", "each", "spread", "sift"].contains(&v.as_str()));
+        .filter(|(name, _)| lexed.variables.iter().any(|v| v == name))
+        .map(|(_, binding)| *binding)
+        .collect();
+    let ast = if prelude.is_empty() {
+        parse(source)?
+    } else {
+        parse(source)?;
+        parse(&format!("({prelude}\n{source}\n)"))?
+    };
     Ok(Prepared {
-        text,
+        ast,
         states_members: lexed.states_members,
-        transform: lexed.transform,
         variables: lexed.variables,
-        needs_key_order,
     })
 }
 
-/// JSONata functions replaced by ours: (JSONata's name, ours).
-pub(super) const REBOUND: &[(&str, &str)] = &[
-    ("random", "__asl_random"),
-    ("keys", "__asl_keys"),
-    ("each", "__asl_each"),
-    // jsonata-rs slices by bytes (a panic inside a character or past the end).
-    ("substring", "__asl_substring"),
-    // jsonata-rs allocates any width at once (an abort past the memory).
-    ("pad", "__asl_pad"),
+/// (name, binding): the JSONata that replaces a built-in when an expression
+/// names it.
+const PRELUDE: &[(&str, &str)] = &[
+    // jsonata-core's `$now` takes no arguments; JSONata's takes a picture and a
+    // time zone, as `$fromMillis` does.
+    (
+        "now",
+        "$now := function($picture, $timezone) { $fromMillis($millis(), $picture, $timezone) };",
+    ),
+    // jsonata-core's `$pad` allocates any width at once: past the longest string
+    // a value may hold it fails as AWS does instead of exhausting memory.
+    (
+        "pad",
+        "$__asl_pad := $pad; $pad := function($s, $w, $c)<s-ns?:s> { $abs($w) > 6990256 ? $error('Expression evaluation memory limit exceeded') : $__asl_pad($s, $w, $c) };",
+    ),
 ];
 
-/// JSONata functions that panic on some arguments in jsonata-rs (`$round()` indexes
-/// a missing argument, `$now(1)` reads a number as a string): ours check the
-/// arguments and call the original, kept as `$__asl_jsonata_<name>`.
-pub(super) const GUARDED: &[&str] = &["round", "now", "string"];
+/// The evaluator's parse; a panic is caught, as a last line of defence (the
+/// evaluator refuses deep nesting itself).
+fn parse(source: &str) -> Result<jsonata_core::ast::AstNode, Failure> {
+    let parsed = catch_unwind(|| jsonata_core::parser::parse(source));
+    match parsed {
+        Ok(Ok(ast)) => Ok(ast),
+        Ok(Err(error)) => Err(Failure::from_parser(&error)),
+        Err(_) => Err(Failure::threw(
+            "S0201",
+            "The JSONata parser failed on this expression (internal error)",
+        )),
+    }
+}

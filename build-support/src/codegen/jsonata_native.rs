@@ -423,11 +423,10 @@ pub fn expand_expression(input: TokenStream) -> TokenStream {
     };
     let text = literal.value();
     let text = text.trim();
-    let checked = asl_lang::jsonata::check_syntax(text).and_then(|()| {
-        asl_lang::jsonata::guard(text)
-            .map(|_| ())
-            .map_err(|refusal| format!("{}: {}", refusal.code, refusal.message))
-    });
+    let checked = asl_lang::jsonata::guard(text)
+        .map(|_| ())
+        .map_err(|refusal| format!("{}: {} ({})", refusal.code, refusal.message, refusal.help))
+        .and_then(|()| asl_lang::jsonata::check_syntax(text));
     if let Err(message) = checked {
         return syn::Error::new(
             literal.span(),

@@ -277,9 +277,10 @@ impl Lowerer<'_> {
     }
 
     /// Rules `asl::jsonata-syntax` (the expression is well formed) and
-    /// `asl::unsupported` (it uses a construct AWS runs but the runtime's evaluator
-    /// cannot: the parent operator `%`, partial application `$f(?, 1)`; the runtime
-    /// refuses exactly these with [`asl_lang::jsonata::guard`]).
+    /// `asl::unsupported` (it uses what Step Functions' JSONata 2.0.6 does not
+    /// have, `??` and `?:`, or a regular expression the runtime's evaluator
+    /// cannot run; the runtime refuses exactly these with
+    /// [`asl_lang::jsonata::guard`]).
     pub(super) fn check_jsonata(&mut self, j: &Jsonata, origin: Origin) {
         if let Err(e) = expr_parse::check_jsonata(j) {
             self.error(Rule::JsonataSyntax, origin, e, "");
@@ -287,8 +288,11 @@ impl Lowerer<'_> {
             self.error(
                 Rule::Unsupported,
                 origin,
-                format!("this JSONata expression cannot run here: {}", refusal.message),
-                "AWS accepts it, but asl's JSONata evaluator does not run it yet; rewrite the expression without it",
+                format!(
+                    "this JSONata expression cannot run here: {}",
+                    refusal.message
+                ),
+                refusal.help,
             );
         }
     }

@@ -803,9 +803,14 @@ fn unsupported_constructs_are_refused_by_the_checker() {
         "asl::unsupported",
         "/States/A/ItemReader",
     );
-    // The JSONata parent operator runs on AWS, not in asl's evaluator; the runtime
-    // refuses it with the same guard, so the build must refuse it too.
-    for (expr, what) in [("a.%.b", "parent"), ("$f(?, 1)", "partial")] {
+    // What Step Functions' JSONata 2.0.6 does not have (`??`, `?:`) and regular
+    // expressions the runtime's evaluator cannot run: the runtime refuses them
+    // with the same guard, so the build must refuse them too.
+    for (expr, what) in [
+        ("$states.input.a ?? 1", "coalescing"),
+        ("$states.input.a ?: 1", "default"),
+        ("$match($states.input.s, /a(?=b)/)", "lookahead"),
+    ] {
         let src = format!(
             r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{"A": {{"Type": "Pass", "Output": "{{% {expr} %}}", "End": true}}}}}}"#
         );
@@ -815,6 +820,14 @@ fn unsupported_constructs_are_refused_by_the_checker() {
                 .any(|d| d.rule == Rule::Unsupported && d.origin.pointer == "/States/A/Output"),
             "{what}: {err}"
         );
+    }
+    // The parent operator and partial application run (jsonata-rs, the evaluator
+    // before, could not).
+    for expr in ["$states.input.a.%.b", "$substring(?, 1)($states.input.s)"] {
+        let src = format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{"A": {{"Type": "Pass", "Output": "{{% {expr} %}}", "End": true}}}}}}"#
+        );
+        assert!(load(src.as_bytes(), "t.asl.json").is_ok(), "{expr}");
     }
 }
 
