@@ -534,7 +534,6 @@ pub fn base64_decode(s: &Value) -> Result<Value, Error> {
 /// `SHA-512` (exact spelling). Like AWS, `data` that is not a string is hashed as
 /// its JSON text (`123` → `"123"`).
 pub fn hash(data: &Value, algorithm: &Value) -> Result<Value, Error> {
-    use sha2::Digest as _;
     let f = Intrinsic::Hash;
     let text: std::borrow::Cow<'_, str> = match data {
         Value::String(s) => std::borrow::Cow::Borrowed(s),
@@ -546,29 +545,38 @@ pub fn hash(data: &Value, algorithm: &Value) -> Result<Value, Error> {
             format!("the input has more than {MAX_STRING_INPUT_CHARS} characters"),
         ));
     }
-    let data = text.as_bytes();
     let algorithm = string_arg(f, algorithm, "algorithm")?;
+    match hex_digest(&text, algorithm) {
+        Some(hex) => Ok(Value::String(hex)),
+        None => Err(invalid(
+            f,
+            format!(
+                "the hash algorithm {algorithm} is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
+            ),
+        )),
+    }
+}
+
+/// The lowercase hex digest of the UTF-8 bytes of `data` by one of Step
+/// Functions' hash algorithms (`States.Hash`, JSONata's `$hash`): `MD5`,
+/// `SHA-1`, `SHA-256`, `SHA-384`, `SHA-512`; `None` for another name.
+pub(crate) fn hex_digest(data: &str, algorithm: &str) -> Option<String> {
+    use sha2::Digest as _;
+    let data = data.as_bytes();
     let digest: Vec<u8> = match algorithm {
         "MD5" => md5::Md5::digest(data).to_vec(),
         "SHA-1" => sha1::Sha1::digest(data).to_vec(),
         "SHA-256" => sha2::Sha256::digest(data).to_vec(),
         "SHA-384" => sha2::Sha384::digest(data).to_vec(),
         "SHA-512" => sha2::Sha512::digest(data).to_vec(),
-        other => {
-            return Err(invalid(
-                f,
-                format!(
-                    "the hash algorithm {other} is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
-                ),
-            ));
-        }
+        _ => return None,
     };
     let mut hex = String::with_capacity(digest.len() * 2);
     for byte in digest {
         use std::fmt::Write as _;
         let _ = write!(hex, "{byte:02x}");
     }
-    Ok(Value::String(hex))
+    Some(hex)
 }
 
 // ---------------------------------------------------------------- math, strings, ids

@@ -244,17 +244,7 @@ fn no_eval(_: &[JValue]) -> HostFnResult {
 }
 
 /// The lowercase hex digest of `data` by one of Step Functions' `$hash`
-/// algorithms; `None` for another name.
+/// algorithms (as `States.Hash` computes it); `None` for another name.
 pub(super) fn digest(data: &str, algorithm: &str) -> Option<String> {
-    use md5::Digest as _;
-    let bytes = data.as_bytes();
-    let digest: Vec<u8> = match algorithm {
-        "MD5" => md5::Md5::digest(bytes).to_vec(),
-        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
-        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
-        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
-        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-        _ => return None,
-    };
-    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+    crate::intrinsics::hex_digest(data, algorithm)
 }
