@@ -795,12 +795,6 @@ fn exec_id(rows: &[SqlRow], arn: &str) -> Result<i64, StoreError> {
         .ok_or_else(|| StoreError::Backend(format!("execution {arn} has no exec_id")))
 }
 
-/// The `exec_id` of the execution `arn`.
-async fn find_exec_id<T: Tx>(t: &T, arn: &str) -> Result<i64, StoreError> {
-    let rows = t.query(schema::EXEC_ID, vec![arn.into()]).await?;
-    exec_id(&rows, arn)
-}
-
 async fn insert<T: Tx>(
     t: &T,
     record: &ExecutionRecord,
@@ -924,28 +918,57 @@ async fn apply_write_with<T: Tx>(
         .chain(after_fence(t.dialect(), write))
         .collect();
     let events: Vec<_> = write.events.iter().map(|e| (exec, e)).collect();
+    after_fence_run(t, &events, statements).await?;
+    Ok(())
+}
+
+/// A position as the columns store it: state, input, variables, retries
+/// (text), entry event id and entry time (integers).
+struct PositionRow {
+    texts: [String; 4],
+    entered_event_id: Option<i64>,
+    entered_time: Option<i64>,
+}
+
+impl PositionRow {
+    fn of(p: &Position) -> PositionRow {
+        PositionRow {
+            texts: [
+                p.state.clone(),
+                schema::text(&p.input),
+                schema::text(&p.variables),
+                serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into()),
+            ],
+            entered_event_id: p.entered_event_id.map(|id| id as i64),
+            entered_time: p.entered_time.map(to_millis),
+        }
+    }
+}
+
+/// The parameters of [`schema::SET_POSITION`]: `arn`, then the position.
+fn position_params(arn: &str, p: &Position) -> Vec<Sql> {
+    let row = PositionRow::of(p);
+    let mut params = vec![arn.into()];
+    params.extend(row.texts.map(Sql::Text));
+    params.push(row.entered_event_id.into());
+    params.push(row.entered_time.into());
+    params
+}
+
+/// What a fenced write does after its fence, sent at once: its `events` (by
+/// `exec_id`) and the other `statements`.
+async fn after_fence_run<T: Tx>(
+    t: &T,
+    events: &[(i64, &StoredEvent)],
+    statements: Vec<(Cow<'static, str>, Vec<Sql>)>,
+) -> Result<(), StoreError> {
     let rest = try_join_all(
         statements
             .into_iter()
             .map(|(sql, params)| async move { t.execute(&sql, params).await }),
     );
-    futures_util::future::try_join(insert_events(t, &events), rest).await?;
+    futures_util::future::try_join(insert_events(t, events), rest).await?;
     Ok(())
-}
-
-/// The parameters of [`schema::SET_POSITION`]: `arn`, then the position.
-fn position_params(arn: &str, p: &Position) -> Vec<Sql> {
-    vec![
-        arn.into(),
-        p.state.as_str().into(),
-        schema::text(&p.input).into(),
-        schema::text(&p.variables).into(),
-        serde_json::to_string(&p.retries)
-            .unwrap_or_else(|_| "[]".into())
-            .into(),
-        p.entered_event_id.into(),
-        p.entered_time.map(to_millis).into(),
-    ]
 }
 
 /// What a write changes once its fence passed, but its events and position:
@@ -1042,26 +1065,39 @@ async fn apply_writes<T: Tx>(
     writes: &[&Write],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
     let n = writes.len();
-    let mut columns: [Vec<Option<String>>; 7] = Default::default();
-    let mut ints: [Vec<Option<i64>>; 4] = Default::default();
-    let mut moved = Vec::with_capacity(n);
+    // One array per column of FENCE_MANY's `v`.
+    let (mut arns, mut owners, mut epochs, mut next_ids, mut moved) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut texts: [Vec<Option<String>>; 4] = Default::default();
+    let (mut entered_ids, mut entered_times) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for w in writes {
-        columns[0].push(Some(w.arn.clone()));
-        columns[1].push(w.owner.clone());
-        ints[0].push(Some(w.epoch as i64));
-        ints[1].push(Some(w.next_event_id as i64));
+        arns.push(Some(w.arn.clone()));
+        owners.push(w.owner.clone());
+        epochs.push(Some(w.epoch as i64));
+        next_ids.push(Some(w.next_event_id as i64));
         moved.push(w.position.is_some());
-        let p = w.position.as_ref();
-        columns[2].push(p.map(|p| p.state.clone()));
-        columns[3].push(p.map(|p| schema::text(&p.input)));
-        columns[4].push(p.map(|p| schema::text(&p.variables)));
-        columns[5]
-            .push(p.map(|p| serde_json::to_string(&p.retries).unwrap_or_else(|_| "[]".into())));
-        ints[2].push(p.and_then(|p| p.entered_event_id).map(|id| id as i64));
-        ints[3].push(p.and_then(|p| p.entered_time).map(to_millis));
+        let row = w.position.as_ref().map(PositionRow::of);
+        match row {
+            Some(row) => {
+                for (column, text) in texts.iter_mut().zip(row.texts) {
+                    column.push(Some(text));
+                }
+                entered_ids.push(row.entered_event_id);
+                entered_times.push(row.entered_time);
+            }
+            None => {
+                texts.iter_mut().for_each(|column| column.push(None));
+                entered_ids.push(None);
+                entered_times.push(None);
+            }
+        }
     }
-    let [arns, owners, states, inputs, variables, retries, _] = columns;
-    let [epochs, next_ids, entered_ids, entered_times] = ints;
+    let [states, inputs, variables, retries] = texts;
     let params = vec![
         Sql::Texts(arns),
         Sql::Texts(owners),
@@ -1094,12 +1130,7 @@ async fn apply_writes<T: Tx>(
         .iter()
         .flat_map(|(w, _)| after_fence(t.dialect(), w))
         .collect();
-    let rest = try_join_all(
-        statements
-            .into_iter()
-            .map(|(sql, params)| async move { t.execute(&sql, params).await }),
-    );
-    futures_util::future::try_join(insert_events(t, &events), rest).await?;
+    after_fence_run(t, &events, statements).await?;
     Ok(writes
         .iter()
         .map(|w| {
@@ -1168,19 +1199,19 @@ async fn stop<T: Tx>(
         return Ok(record.stop_date.unwrap_or(now));
     }
     let event = schema::aborted_event(record.next_event_id, error, cause, now);
-    t.execute(
-        schema::STOP,
-        vec![
-            arn.into(),
-            error.into(),
-            cause.into(),
-            to_millis(now).into(),
-            (record.next_event_id + 1).into(),
-        ],
-    )
-    .await?;
-    let exec = find_exec_id(t, arn).await?;
-    insert_events(t, &[(exec, &event)]).await?;
+    let stopped = t
+        .query(
+            schema::STOP,
+            vec![
+                arn.into(),
+                error.into(),
+                cause.into(),
+                to_millis(now).into(),
+                (record.next_event_id + 1).into(),
+            ],
+        )
+        .await?;
+    insert_events(t, &[(exec_id(&stopped, arn)?, &event)]).await?;
     Ok(now)
 }
 
@@ -1192,17 +1223,17 @@ async fn redrive<T: Tx>(
     let record = get(t, arn, t.dialect().for_update()).await?;
     schema::check_redrive(&record, now)?;
     let event = schema::redriven_event(record.next_event_id, record.redrive_count + 1, now);
-    t.execute(
-        schema::REDRIVE,
-        vec![
-            arn.into(),
-            to_millis(now).into(),
-            (record.next_event_id + 1).into(),
-        ],
-    )
-    .await?;
-    let exec = find_exec_id(t, arn).await?;
-    insert_events(t, &[(exec, &event)]).await?;
+    let redriven = t
+        .query(
+            schema::REDRIVE,
+            vec![
+                arn.into(),
+                to_millis(now).into(),
+                (record.next_event_id + 1).into(),
+            ],
+        )
+        .await?;
+    insert_events(t, &[(exec_id(&redriven, arn)?, &event)]).await?;
     get(t, arn, "").await
 }
 

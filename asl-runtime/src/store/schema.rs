@@ -169,9 +169,6 @@ pub(crate) const INSERT: &str = "INSERT INTO asl_executions (arn, name, workflow
     VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, 0, $7, $8, $9, $10, $11, $12, {now} + $13, $14, 1, \
     {exec_id}) ON CONFLICT (arn) DO NOTHING RETURNING exec_id";
 
-/// The `exec_id` of the execution `$1`.
-pub(crate) const EXEC_ID: &str = "SELECT exec_id FROM asl_executions WHERE arn = $1";
-
 /// One event of the execution numbered `$1` (its `exec_id`, which the
 /// write's fence returned).
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO asl_events (exec_id, id, timestamp, type, \
@@ -296,12 +293,13 @@ pub(crate) const CREATED: &str =
 
 pub(crate) const STOP: &str = "UPDATE asl_executions SET status = 'ABORTED', error = $2, \
     cause = $3, stop_date = $4, wake_at = NULL, next_event_id = $5 \
-    WHERE arn = $1 AND status = 'RUNNING'";
+    WHERE arn = $1 AND status = 'RUNNING' RETURNING exec_id";
 
 pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', output = NULL, \
     error = NULL, cause = NULL, stop_date = NULL, redrive_count = redrive_count + 1, \
     redrive_date = $2, owner = NULL, lease_until = NULL, wake_at = NULL, retries = '[]', \
-    entered_event_id = NULL, entered_time = NULL, next_event_id = $3 WHERE arn = $1";
+    entered_event_id = NULL, entered_time = NULL, next_event_id = $3 WHERE arn = $1 \
+    RETURNING exec_id";
 
 pub(crate) const FORGET: [&str; 5] = [
     "DELETE FROM asl_events WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1)",
