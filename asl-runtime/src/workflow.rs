@@ -34,6 +34,9 @@ pub trait Workflow {
     const DECLARED_RESOURCES: &'static [&'static str];
     /// The SHA-256 of the definition it was compiled from (compact JSON).
     const DEFINITION_HASH: &'static str;
+    /// The definition's JSON text as deployed (placeholders substituted, YAML
+    /// converted to JSON): what DescribeStateMachine answers as `definition`.
+    const DEFINITION: &'static str;
 
     #[doc(hidden)]
     const __INFO: &'static WorkflowInfo;
@@ -84,6 +87,7 @@ macro_rules! __workflow_api {
             const RESOURCES: &'static [&'static str] = &[$($resource),*];
             const DECLARED_RESOURCES: &'static [&'static str] = &[$($declared),*];
             const DEFINITION_HASH: &'static str = $info.definition_hash;
+            const DEFINITION: &'static str = $info.definition;
             const __INFO: &'static $crate::__private::WorkflowInfo = &$info;
             const __DRIVER: $crate::__private::Driver = {
                 fn driver<'a>(
@@ -165,6 +169,7 @@ macro_rules! __workflow_api {
             states: &[],
             start: 0,
             definition_hash: "",
+            definition: "",
         };
         async fn __skeleton_driver(
             _: &$crate::__private::Execution,

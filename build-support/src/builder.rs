@@ -284,6 +284,7 @@ impl Builder {
                 resources: self.resources.clone(),
                 source_path: None,
                 definition_hash: String::new(),
+                definition: String::new(),
                 substitutions: self.substitutions_for(path)?,
             };
             let file_name = path.display().to_string();

@@ -27,6 +27,9 @@ pub struct WorkflowInfo {
     /// A hash of the definition: a stored execution started by another
     /// definition is not continued unless the runtime accepts that.
     pub definition_hash: &'static str,
+    /// The definition's JSON text as deployed (DescribeStateMachine's
+    /// `definition`).
+    pub definition: &'static str,
 }
 
 /// One running execution of a workflow: its identity, `$$.Execution`, clock and

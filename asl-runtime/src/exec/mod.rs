@@ -171,6 +171,14 @@ impl Runtime {
         self.inner.workflows.get(name).copied()
     }
 
+    /// Every workflow registered with [`RuntimeBuilder::workflow`], by name:
+    /// the state machines this runtime serves (ListStateMachines).
+    pub fn workflows(&self) -> Vec<ChildWorkflow> {
+        let mut all: Vec<ChildWorkflow> = self.inner.workflows.values().copied().collect();
+        all.sort_by_key(|w| w.name);
+        all
+    }
+
     /// The ARN of a state machine named `name` in this runtime's partition,
     /// region and account.
     pub fn state_machine_arn(&self, name: &str) -> String {
@@ -197,6 +205,11 @@ impl Runtime {
 
     pub fn account(&self) -> &str {
         &self.inner.account
+    }
+
+    /// The role ARN executions run as (`$$`, DescribeStateMachine's `roleArn`).
+    pub fn role_arn(&self) -> &str {
+        &self.inner.role_arn
     }
 
     /// Does this runtime keep executions in a store?
@@ -571,6 +584,16 @@ impl ChildWorkflow {
     /// ([`Runtime::resume`]).
     pub fn serve<'a>(&self, runtime: &'a Runtime) -> crate::task::BoxFuture<'a, ()> {
         (self.serve)(runtime)
+    }
+
+    /// The definition's JSON text as deployed ([`crate::Workflow::DEFINITION`]).
+    pub fn definition(&self) -> &'static str {
+        self.flow.info.definition
+    }
+
+    /// The hash of the definition ([`crate::Workflow::DEFINITION_HASH`]).
+    pub fn definition_hash(&self) -> &'static str {
+        self.flow.info.definition_hash
     }
 
     /// Runs one execution of the workflow to its end.

@@ -241,6 +241,7 @@ impl Gen<'_> {
             .position(|s| s.name.value == machine.start_at.value)
             .unwrap_or(0);
         let definition_hash = &options.definition_hash;
+        let definition = &options.definition;
         let comment = machine.comment.as_ref().map(|c| {
             let c = format!(" {}", c.value);
             quote!(#[doc = ""] #[doc = #c])
@@ -265,6 +266,7 @@ impl Gen<'_> {
                     states: &[#(#states),*],
                     start: #start,
                     definition_hash: #definition_hash,
+                    definition: #definition,
                 };
 
                 // `impl Workflow` and the inherent `run`/`run_with`, written once in

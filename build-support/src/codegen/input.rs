@@ -142,6 +142,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         resources: input.resources.iter().map(LitStr::value).collect(),
         source_path: None,
         definition_hash: String::new(),
+        definition: String::new(),
         substitutions: input.substitutions.clone(),
     };
     let span = input.path.span();

@@ -65,6 +65,9 @@ pub struct Options {
     /// A durable execution started by one definition is not continued by
     /// another unless the runtime accepts that.
     pub definition_hash: String,
+    /// The definition's JSON text as deployed (placeholders substituted,
+    /// YAML converted), for `Workflow::DEFINITION`; [`compile`] sets it.
+    pub definition: String,
     /// Values for the definition's `${Name}` placeholders.
     pub substitutions: crate::Substitutions,
 }
@@ -78,6 +81,7 @@ impl Default for Options {
             resources: Vec::new(),
             source_path: None,
             definition_hash: String::new(),
+            definition: String::new(),
             substitutions: Default::default(),
         }
     }
@@ -114,13 +118,15 @@ pub fn compile(
     let mut checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
     checks.substitutions = options.substitutions.clone();
     let machine = crate::load_with(source, file_name, &checks)?;
+    // The definition as deployed: substituted, and JSON.
+    let deployed = std::str::from_utf8(source)
+        .ok()
+        .and_then(|text| crate::source::prepare(text, file_name, &options.substitutions).ok())
+        .map(|prepared| prepared.json)
+        .unwrap_or_default();
     let options = Options {
-        // The definition as deployed: substituted, and JSON.
-        definition_hash: std::str::from_utf8(source)
-            .ok()
-            .and_then(|text| crate::source::prepare(text, file_name, &options.substitutions).ok())
-            .and_then(|prepared| definition_hash(prepared.json.as_bytes()))
-            .unwrap_or_default(),
+        definition_hash: definition_hash(deployed.as_bytes()).unwrap_or_default(),
+        definition: deployed,
         ..options.clone()
     };
     generate(&machine, &options).map_err(|items| Diagnostics::new(file_name, index(), items))
