@@ -12,6 +12,10 @@
 //! error names the feature (a resource declared in `resources = [...]` needs
 //! none: the program serves it).
 //!
+//! The `endpoint` feature (off by default) adds [`endpoint`]: AWS Step
+//! Functions' HTTP API over a [`Runtime`], for boto3, the AWS CLI and the AWS
+//! SDKs.
+//!
 //! # The `asl!` macro
 //!
 //! ```ignore
@@ -99,6 +103,8 @@
 //! assert_eq!(total.value(&scope, "Output").unwrap(), json!(35.96));
 //! ```
 
+#[cfg(feature = "endpoint")]
+pub use asl_endpoint as endpoint;
 pub use asl_macro::{asl, jsonata};
 pub use asl_runtime as runtime;
 pub use asl_runtime::{Error, ExecutionError, ExecutionOptions, Runtime, Workflow};

@@ -114,15 +114,10 @@ impl Execution {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let rt = &runtime.inner;
         let arn = if options.express {
-            format!(
-                "arn:{}:states:{}:{}:express:{}:{}:{}",
-                rt.partition,
-                rt.region,
-                rt.account,
-                info.name,
-                name,
-                uuid::Uuid::new_v4()
-            )
+            let id = options
+                .express_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            runtime.express_execution_arn(info.name, &name, &id)
         } else {
             runtime.execution_arn_for(info.name, &name)
         };

@@ -199,6 +199,17 @@ impl Runtime {
         )
     }
 
+    /// The ARN of the Express execution `name` of the state machine `machine`
+    /// (`id`: the UUID that ends it) in this runtime's partition, region and
+    /// account.
+    pub fn express_execution_arn(&self, machine: &str, name: &str, id: &str) -> String {
+        let rt = &self.inner;
+        format!(
+            "arn:{}:states:{}:{}:express:{machine}:{name}:{id}",
+            rt.partition, rt.region, rt.account
+        )
+    }
+
     pub fn region(&self) -> &str {
         &self.inner.region
     }
@@ -648,6 +659,8 @@ pub struct ExecutionOptions {
     express: bool,
     /// Clean up after a failure, timeout or stop (default: the runtime's setting).
     cleanup: Option<bool>,
+    /// The UUID that ends an Express execution's ARN (default: a random one).
+    express_id: Option<String>,
 }
 
 impl ExecutionOptions {
@@ -675,6 +688,15 @@ impl ExecutionOptions {
     /// Express executions are never stored, even on a runtime with a store.
     pub fn express(mut self, express: bool) -> Self {
         self.express = express;
+        self
+    }
+
+    /// The UUID that ends an Express execution's ARN
+    /// ([`Runtime::express_execution_arn`]), for a caller that answers with
+    /// the ARN before the execution ends (StartSyncExecution); default: a
+    /// random UUID.
+    pub fn express_id(mut self, id: impl Into<String>) -> Self {
+        self.express_id = Some(id.into());
         self
     }
 

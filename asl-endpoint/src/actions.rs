@@ -1,0 +1,645 @@
+//! The actions: each reads its members as the API model names them, calls the
+//! runtime's execution API, and answers the model's output shape.
+
+use asl_runtime::exec::{ExecutionOptions, aws_history};
+use asl_runtime::store::{ExecutionRecord, ExecutionStatus, ListFilter, PageRequest};
+use asl_runtime::{ExecutionError, Runtime};
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::wire::{Failure, Request, epoch};
+
+/// Every operation of AWS Step Functions' API model (2016-11-23): a name
+/// here that this endpoint does not serve is refused as not served, any other
+/// name as `UnknownOperationException`.
+const OPERATIONS: &[&str] = &[
+    "CreateActivity",
+    "CreateStateMachine",
+    "CreateStateMachineAlias",
+    "DeleteActivity",
+    "DeleteStateMachine",
+    "DeleteStateMachineAlias",
+    "DeleteStateMachineVersion",
+    "DescribeActivity",
+    "DescribeExecution",
+    "DescribeMapRun",
+    "DescribeStateMachine",
+    "DescribeStateMachineAlias",
+    "DescribeStateMachineForExecution",
+    "GetActivityTask",
+    "GetExecutionHistory",
+    "ListActivities",
+    "ListExecutions",
+    "ListMapRuns",
+    "ListStateMachineAliases",
+    "ListStateMachineVersions",
+    "ListStateMachines",
+    "ListTagsForResource",
+    "PublishStateMachineVersion",
+    "RedriveExecution",
+    "SendTaskFailure",
+    "SendTaskHeartbeat",
+    "SendTaskSuccess",
+    "StartExecution",
+    "StartSyncExecution",
+    "StopExecution",
+    "TagResource",
+    "TestState",
+    "UntagResource",
+    "UpdateMapRun",
+    "UpdateStateMachine",
+    "UpdateStateMachineAlias",
+    "ValidateStateMachineDefinition",
+];
+
+/// The largest definition AWS accepts (1 MiB of text).
+const MAX_DEFINITION: usize = 1_048_576;
+
+/// What the actions answer from: the runtime and when this endpoint began
+/// serving its state machines (their `creationDate`).
+pub(crate) struct Api {
+    pub(crate) runtime: Runtime,
+    pub(crate) created: OffsetDateTime,
+}
+
+impl Api {
+    /// Runs action `action` with the request's members: the output object.
+    pub(crate) async fn call(
+        &self,
+        action: &str,
+        members: &Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        let r = Request { members };
+        match action {
+            "StartExecution" => self.start_execution(&r).await,
+            "StartSyncExecution" => self.start_sync_execution(&r).await,
+            "DescribeExecution" => self.describe_execution(&r).await,
+            "ListExecutions" => self.list_executions(&r).await,
+            "GetExecutionHistory" => self.get_execution_history(&r).await,
+            "StopExecution" => self.stop_execution(&r).await,
+            "RedriveExecution" => self.redrive_execution(&r).await,
+            "DescribeStateMachine" => self.describe_state_machine(&r),
+            "DescribeStateMachineForExecution" => {
+                self.describe_state_machine_for_execution(&r).await
+            }
+            "ListStateMachines" => self.list_state_machines(&r),
+            "ValidateStateMachineDefinition" => validate_state_machine_definition(&r),
+            "CreateStateMachine" | "UpdateStateMachine" | "DeleteStateMachine" => {
+                Err(Failure::validation(format!(
+                    "{action} is not available: this endpoint serves compiled workflows only \
+                     (compile the definition with asl! and register it with \
+                     RuntimeBuilder::workflow)"
+                )))
+            }
+            _ if OPERATIONS.contains(&action) => Err(Failure::client(
+                "UnsupportedOperation",
+                format!("{action} is not served by this endpoint"),
+            )),
+            _ => Err(unknown_operation()),
+        }
+    }
+
+    async fn start_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let (arn, input, options) = self.start_request(r)?;
+        let started = self.runtime.start_execution_of(arn, input, options).await?;
+        Ok(json!({
+            "executionArn": started.execution_arn,
+            "startDate": epoch(started.start_date),
+        }))
+    }
+
+    /// The members StartExecution and StartSyncExecution share, checked.
+    fn start_request<'r>(
+        &self,
+        r: &'r Request<'_>,
+    ) -> Result<(&'r str, Value, ExecutionOptions), Failure> {
+        let arn = r.arn("stateMachineArn")?;
+        let name = r.bounded("name", 80)?;
+        let input = r.data("input")?;
+        r.bounded("traceHeader", 256)?;
+        self.state_machine(arn)?;
+        let mut options = ExecutionOptions::default();
+        if let Some(name) = name {
+            check_name(name)?;
+            options = options.name(name);
+        }
+        let input = match input {
+            None => Value::Object(Map::new()),
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                Failure::client(
+                    "InvalidExecutionInput",
+                    format!("Invalid State Machine Execution Input: '{e}'"),
+                )
+            })?,
+        };
+        Ok((arn, input, options))
+    }
+
+    async fn start_sync_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let (arn, input, options) = self.start_request(r)?;
+        let metadata_only = included_data(r)?;
+        let machine = self.state_machine(arn)?;
+        let name = options
+            .execution_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let id = uuid::Uuid::new_v4().to_string();
+        let execution_arn = self.runtime.express_execution_arn(machine.name, &name, &id);
+        let input_text = input.to_string();
+        let start = OffsetDateTime::now_utc();
+        let outcome = machine
+            .run(
+                &self.runtime,
+                input,
+                options.name(name.clone()).express(true).express_id(id),
+            )
+            .await;
+        let stop = OffsetDateTime::now_utc();
+        let mut out = json!({
+            "executionArn": execution_arn,
+            "stateMachineArn": arn,
+            "name": name,
+            "startDate": epoch(start),
+            "stopDate": epoch(stop),
+        });
+        let o = out.as_object_mut().expect("an object");
+        data(o, "input", Some(input_text), metadata_only);
+        match outcome {
+            Ok(output) => {
+                o.insert("status".into(), json!("SUCCEEDED"));
+                data(o, "output", Some(output.to_string()), metadata_only);
+            }
+            Err(e) => {
+                let status = if e.timed_out() { "TIMED_OUT" } else { "FAILED" };
+                o.insert("status".into(), json!(status));
+                put_error(o, &e);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn describe_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        let metadata_only = included_data(r)?;
+        let record = self.runtime.describe_execution(arn).await?;
+        Ok(self.execution_description(&record, metadata_only))
+    }
+
+    fn execution_description(&self, record: &ExecutionRecord, metadata_only: bool) -> Value {
+        let mut out = Map::new();
+        out.insert("executionArn".into(), json!(record.arn));
+        out.insert(
+            "stateMachineArn".into(),
+            json!(self.runtime.state_machine_arn(&record.workflow)),
+        );
+        out.insert("name".into(), json!(record.name));
+        out.insert("status".into(), json!(record.status.as_str()));
+        out.insert("startDate".into(), epoch(record.start_date));
+        if let Some(stop) = record.stop_date {
+            out.insert("stopDate".into(), epoch(stop));
+        }
+        data(
+            &mut out,
+            "input",
+            Some(record.input.to_string()),
+            metadata_only,
+        );
+        if record.status == ExecutionStatus::Succeeded {
+            let output = record.output.as_ref().unwrap_or(&Value::Null).to_string();
+            data(&mut out, "output", Some(output), metadata_only);
+        }
+        if let Some(error) = &record.error {
+            out.insert("error".into(), json!(error));
+        }
+        if let Some(cause) = &record.cause {
+            out.insert("cause".into(), json!(cause));
+        }
+        out.insert("redriveCount".into(), json!(record.redrive_count));
+        if let Some(date) = record.redrive_date {
+            out.insert("redriveDate".into(), epoch(date));
+        }
+        if record.status.is_redrivable() {
+            out.insert("redriveStatus".into(), json!("REDRIVABLE"));
+        } else {
+            out.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+            out.insert(
+                "redriveStatusReason".into(),
+                json!(format!(
+                    "Execution is {} and cannot be redriven",
+                    record.status.as_str()
+                )),
+            );
+        }
+        Value::Object(out)
+    }
+
+    async fn list_executions(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = r.bounded("stateMachineArn", 256)?;
+        let map_run = r.bounded("mapRunArn", 2000)?;
+        let statuses: Vec<&str> = ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        let status = r.one_of("statusFilter", &statuses)?;
+        let redrive = r.one_of("redriveFilter", &["REDRIVEN", "NOT_REDRIVEN"])?;
+        let page = page_request(r, "nextToken", 3096)?;
+        let arn = match (arn, map_run) {
+            (Some(arn), None) => arn,
+            (None, Some(_)) => {
+                return Err(Failure::client(
+                    "ResourceNotFound",
+                    "Map Runs are not served by this endpoint",
+                ));
+            }
+            _ => {
+                return Err(Failure::validation(
+                    "Must provide a StateMachine ARN or a MapRun ARN, not both",
+                ));
+            }
+        };
+        let machine = self.state_machine(arn)?;
+        let filter = ListFilter {
+            workflow: Some(machine.name.to_string()),
+            status: status.and_then(ExecutionStatus::parse),
+        };
+        let listed = self.runtime.list_executions_page(&filter, &page).await?;
+        let executions: Vec<Value> = listed
+            .items
+            .iter()
+            .filter(|e| match redrive {
+                Some("REDRIVEN") => e.redrive_count > 0,
+                Some("NOT_REDRIVEN") => e.redrive_count == 0,
+                _ => true,
+            })
+            .map(|e| {
+                let mut item = json!({
+                    "executionArn": e.arn,
+                    "stateMachineArn": arn,
+                    "name": e.name,
+                    "status": e.status.as_str(),
+                    "startDate": epoch(e.start_date),
+                    "redriveCount": e.redrive_count,
+                });
+                let o = item.as_object_mut().expect("an object");
+                if let Some(stop) = e.stop_date {
+                    o.insert("stopDate".into(), epoch(stop));
+                }
+                if let Some(date) = e.redrive_date {
+                    o.insert("redriveDate".into(), epoch(date));
+                }
+                item
+            })
+            .collect();
+        let mut out = json!({ "executions": executions });
+        if let Some(token) = listed.next_token {
+            out["nextToken"] = json!(token);
+        }
+        Ok(out)
+    }
+
+    async fn get_execution_history(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        let reverse = r.boolean("reverseOrder")?.unwrap_or(false);
+        let with_data = r.boolean("includeExecutionData")?.unwrap_or(true);
+        let page = page_request(r, "nextToken", 1024)?;
+        let listed = self
+            .runtime
+            .get_execution_history_page(arn, &page, reverse)
+            .await?;
+        let mut rendered = aws_history(&listed.items, self.runtime.region());
+        if let Some(events) = rendered.get_mut("events").and_then(Value::as_array_mut) {
+            for (event, stored) in events.iter_mut().zip(&listed.items) {
+                let Some(event) = event.as_object_mut() else {
+                    continue;
+                };
+                event.insert("timestamp".into(), epoch(stored.timestamp));
+                if !with_data {
+                    for (key, details) in event.iter_mut() {
+                        if let (true, Some(details)) =
+                            (key.ends_with("EventDetails"), details.as_object_mut())
+                        {
+                            details.remove("input");
+                            details.remove("output");
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = json!({ "events": rendered.get("events").cloned().unwrap_or(json!([])) });
+        if let Some(token) = listed.next_token {
+            out["nextToken"] = json!(token);
+        }
+        Ok(out)
+    }
+
+    async fn stop_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        let error = r.bounded("error", 256)?;
+        let cause = r.bounded("cause", 32768)?;
+        let date = self.runtime.stop_execution(arn, error, cause).await?;
+        Ok(json!({ "stopDate": epoch(date) }))
+    }
+
+    async fn redrive_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        r.bounded("clientToken", 64)?;
+        let date = self.runtime.redrive(arn).await?;
+        Ok(json!({ "redriveDate": epoch(date) }))
+    }
+
+    fn describe_state_machine(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = r.arn("stateMachineArn")?;
+        included_data(r)?;
+        let machine = self.state_machine(arn)?;
+        Ok(json!({
+            "stateMachineArn": arn,
+            "name": machine.name,
+            "status": "ACTIVE",
+            "definition": machine.definition(),
+            "roleArn": self.runtime.role_arn(),
+            "type": "STANDARD",
+            "creationDate": epoch(self.created),
+            "revisionId": machine.definition_hash(),
+        }))
+    }
+
+    async fn describe_state_machine_for_execution(
+        &self,
+        r: &Request<'_>,
+    ) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        included_data(r)?;
+        let record = self.runtime.describe_execution(arn).await?;
+        let machine_arn = self.runtime.state_machine_arn(&record.workflow);
+        let machine = self.state_machine(&machine_arn)?;
+        Ok(json!({
+            "stateMachineArn": machine_arn,
+            "name": machine.name,
+            "definition": machine.definition(),
+            "roleArn": self.runtime.role_arn(),
+            "updateDate": epoch(self.created),
+            "revisionId": record.definition_hash,
+        }))
+    }
+
+    fn list_state_machines(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let page = page_request(r, "nextToken", 1024)?;
+        let size = page
+            .size()
+            .map_err(|e| Failure::validation(e.to_string()))?;
+        let after = match &page.next_token {
+            None => None,
+            Some(token) => Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(token)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        Failure::client("InvalidToken", format!("Invalid Token: '{token}'"))
+                    })?,
+            ),
+        };
+        let machines: Vec<_> = self
+            .runtime
+            .workflows()
+            .into_iter()
+            .filter(|w| after.as_deref().is_none_or(|after| w.name > after))
+            .collect();
+        let items: Vec<Value> = machines
+            .iter()
+            .take(size)
+            .map(|w| {
+                json!({
+                    "stateMachineArn": self.runtime.state_machine_arn(w.name),
+                    "name": w.name,
+                    "type": "STANDARD",
+                    "creationDate": epoch(self.created),
+                })
+            })
+            .collect();
+        let mut out = json!({ "stateMachines": items });
+        if machines.len() > size {
+            let last = machines[size - 1].name;
+            out["nextToken"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last));
+        }
+        Ok(out)
+    }
+
+    /// The registered workflow state machine ARN `arn` names.
+    fn state_machine(&self, arn: &str) -> Result<asl_runtime::exec::ChildWorkflow, Failure> {
+        check_arn(arn, "stateMachine", 7)?;
+        self.runtime
+            .workflows()
+            .into_iter()
+            .find(|w| self.runtime.state_machine_arn(w.name) == arn)
+            .ok_or_else(|| {
+                Failure::client(
+                    "StateMachineDoesNotExist",
+                    format!("State Machine Does Not Exist: '{arn}'"),
+                )
+            })
+    }
+}
+
+pub(crate) fn unknown_operation() -> Failure {
+    Failure::client("UnknownOperationException", "")
+}
+
+/// `includedData`: `true` for `METADATA_ONLY`.
+fn included_data(r: &Request<'_>) -> Result<bool, Failure> {
+    Ok(r.one_of("includedData", &["ALL_DATA", "METADATA_ONLY"])? == Some("METADATA_ONLY"))
+}
+
+/// `input`/`output` with its `*Details` (`included`).
+fn data(out: &mut Map<String, Value>, key: &str, text: Option<String>, metadata_only: bool) {
+    if metadata_only {
+        out.insert(format!("{key}Details"), json!({"included": false}));
+    } else if let Some(text) = text {
+        out.insert(key.into(), json!(text));
+        out.insert(format!("{key}Details"), json!({"included": true}));
+    }
+}
+
+fn put_error(out: &mut Map<String, Value>, e: &ExecutionError) {
+    if let Some(error) = e.error() {
+        out.insert("error".into(), json!(error));
+    }
+    if let Some(cause) = e.cause() {
+        out.insert("cause".into(), json!(cause));
+    }
+}
+
+/// `maxResults` and the token member `token` (at most `max_token` long).
+fn page_request(r: &Request<'_>, token: &str, max_token: usize) -> Result<PageRequest, Failure> {
+    let max_results = r.integer("maxResults", 0, 1000)?.unwrap_or(0);
+    let next_token = r.bounded(token, max_token)?.map(str::to_string);
+    Ok(PageRequest {
+        max_results: max_results as usize,
+        next_token,
+    })
+}
+
+/// The request's `executionArn`, which must be a Standard execution's.
+fn execution_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
+    let arn = r.arn("executionArn")?;
+    check_arn(arn, "execution", 8)?;
+    Ok(arn)
+}
+
+/// `arn:PARTITION:states:REGION:ACCOUNT:TYPE:...` with `parts` parts, else
+/// AWS's `InvalidArn`.
+fn check_arn(arn: &str, resource_type: &str, parts: usize) -> Result<(), Failure> {
+    let invalid = |why: String| Failure::client("InvalidArn", format!("Invalid Arn: '{why}'"));
+    let split: Vec<&str> = arn.split(':').collect();
+    if split.len() < 6 || split[0] != "arn" || split[2] != "states" {
+        return Err(invalid(format!("Invalid ARN prefix: {arn}")));
+    }
+    if split[5] != resource_type {
+        return Err(invalid(format!(
+            "Resource type not valid in this context: {}",
+            split[5]
+        )));
+    }
+    if split.len() != parts || split[6..].iter().any(|p| p.is_empty()) {
+        return Err(invalid(format!("Invalid Arn resource id: {arn}")));
+    }
+    Ok(())
+}
+
+/// AWS's rule for execution names: no whitespace, brackets, wildcards,
+/// special or control characters.
+fn check_name(name: &str) -> Result<(), Failure> {
+    let bad = name.chars().any(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(
+                c,
+                '<' | '>'
+                    | '{'
+                    | '}'
+                    | '['
+                    | ']'
+                    | '?'
+                    | '*'
+                    | '"'
+                    | '#'
+                    | '%'
+                    | '\\'
+                    | '^'
+                    | '|'
+                    | '~'
+                    | '`'
+                    | '$'
+                    | '&'
+                    | ','
+                    | ';'
+                    | ':'
+                    | '/'
+            )
+    });
+    if bad {
+        return Err(Failure::client(
+            "InvalidName",
+            format!("Invalid Name: '{name}'"),
+        ));
+    }
+    Ok(())
+}
+
+/// ValidateStateMachineDefinition, answered by the compiler's checks: every
+/// problem as an `ERROR` diagnostic with the rule as its code and the JSON
+/// pointer as its location.
+fn validate_state_machine_definition(r: &Request<'_>) -> Result<Value, Failure> {
+    let definition = r.required("definition")?;
+    if definition.len() > MAX_DEFINITION {
+        return Err(Failure::validation(format!(
+            "Value at 'definition' failed to satisfy constraint: Member must have length less than or equal to {MAX_DEFINITION}"
+        )));
+    }
+    r.one_of("type", &["STANDARD", "EXPRESS"])?;
+    r.one_of("severity", &["ERROR", "WARNING"])?;
+    let max = r
+        .integer("maxResults", 0, 100)?
+        .filter(|n| *n > 0)
+        .unwrap_or(100) as usize;
+    let diagnostics: Vec<Value> = match asl_build::load(definition.as_bytes(), "definition") {
+        Ok(_) => Vec::new(),
+        Err(found) => found
+            .iter()
+            .map(|d| {
+                let mut message = d.message.clone();
+                if let Some(help) = &d.help {
+                    message = format!("{message} ({help})");
+                }
+                json!({
+                    "severity": "ERROR",
+                    "code": d.rule.name(),
+                    "message": message,
+                    "location": d.origin.pointer,
+                })
+            })
+            .collect(),
+    };
+    let result = if diagnostics.is_empty() { "OK" } else { "FAIL" };
+    let truncated = diagnostics.len() > max;
+    let diagnostics: Vec<Value> = diagnostics.into_iter().take(max).collect();
+    Ok(json!({
+        "result": result,
+        "diagnostics": diagnostics,
+        "truncated": truncated,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_are_checked_as_aws_does() {
+        let ok = "arn:aws:states:us-east-1:123456789012:stateMachine:Flow";
+        assert!(check_arn(ok, "stateMachine", 7).is_ok());
+        let e = check_arn("Flow", "stateMachine", 7).unwrap_err();
+        assert_eq!(e.name, "InvalidArn");
+        assert!(e.message.contains("Invalid ARN prefix"), "{}", e.message);
+        let e = check_arn(ok, "execution", 8).unwrap_err();
+        assert!(
+            e.message.contains("Resource type not valid"),
+            "{}",
+            e.message
+        );
+        assert!(
+            check_arn(
+                "arn:aws:states:us-east-1:1:stateMachine:",
+                "stateMachine",
+                7
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn execution_names_refuse_what_aws_refuses() {
+        assert!(check_name("nightly-2026_12.07").is_ok());
+        for bad in ["a b", "a/b", "a:b", "a*", "tab\there"] {
+            assert_eq!(check_name(bad).unwrap_err().name, "InvalidName", "{bad}");
+        }
+    }
+
+    #[test]
+    fn validation_reports_every_problem_located() {
+        let members = json!({
+            "definition": r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#
+        });
+        let out = validate_state_machine_definition(&Request {
+            members: members.as_object().unwrap(),
+        })
+        .unwrap();
+        assert_eq!(out["result"], "FAIL");
+        let next = out["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "asl::unknown-next-state")
+            .unwrap();
+        assert_eq!(next["severity"], "ERROR");
+        assert_eq!(next["location"], "/States/A/Next");
+    }
+}

@@ -1,0 +1,879 @@
+//! The endpoint driven by real, unmodified clients: the `aws-sdk-sfn` crate,
+//! boto3 and the AWS CLI (both from the venv `scripts/setup-moto` makes), and
+//! raw HTTP for the requests no client would send (unsigned, signed for
+//! another body, expired, malformed). Each test serves compiled workflows
+//! from a SQLite store in a temporary directory on a free port of 127.0.0.1.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use asl_endpoint::{Config, Endpoint};
+use asl_runtime::Runtime;
+use asl_runtime::store::SqliteStore;
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+asl_macro::asl!(pub Orders = "tests/workflows/orders.asl.json", runtime = asl_runtime::__private);
+asl_macro::asl!(pub Sleeper = "tests/workflows/sleeper.asl.json", runtime = asl_runtime::__private);
+
+const KEY_ID: &str = "AKIDASLENDPOINTTEST";
+const SECRET: &str = "endpoint-test-secret";
+const REGION: &str = "eu-west-1";
+const ACCOUNT: &str = "111122223333";
+
+/// A served runtime: its address, removed with its store when dropped.
+struct Served {
+    address: std::net::SocketAddr,
+    dir: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Served {
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn machine_arn(&self, name: &str) -> String {
+        format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}")
+    }
+}
+
+async fn serve() -> Served {
+    let dir = std::env::temp_dir().join(format!("asl-endpoint-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(dir.join("executions.db")).unwrap();
+    let runtime = Runtime::builder()
+        .region(REGION)
+        .account(ACCOUNT)
+        .store(store)
+        .workflow::<Orders>()
+        .workflow::<Sleeper>()
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let endpoint = Endpoint::new(runtime, Config::new().credential(KEY_ID, SECRET));
+    tokio::spawn(endpoint.serve(listener));
+    Served { address, dir }
+}
+
+fn uuid_like() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}
+
+fn sdk(served: &Served, key_id: &str, secret: &str) -> aws_sdk_sfn::Client {
+    let config = aws_sdk_sfn::Config::builder()
+        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+        .region(aws_sdk_sfn::config::Region::new(REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            key_id, secret, None, None, "test",
+        ))
+        .endpoint_url(served.url())
+        .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sfn::Client::from_conf(config)
+}
+
+/// The AWS error code and message of a failed SDK call.
+fn code<E, R>(
+    result: Result<R, aws_sdk_sfn::error::SdkError<E, aws_sdk_sfn::config::http::HttpResponse>>,
+) -> (String, String)
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sfn::error::ProvideErrorMetadata as _;
+    let e = result.expect_err("the call must be refused");
+    (
+        e.code().unwrap_or_default().to_string(),
+        e.message().unwrap_or_default().to_string(),
+    )
+}
+
+async fn wait_until_done(
+    client: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    for _ in 0..500 {
+        let d = client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        if d.status != ExecutionStatus::Running {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{arn} still runs after 10 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_lists_starts_describes_and_pages_history() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+
+    let listed = client.list_state_machines().send().await.unwrap();
+    let names: Vec<&str> = listed
+        .state_machines
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["Orders", "Sleeper"]);
+    assert!(listed.next_token.is_none());
+    // One at a time: the token leads to the second and last.
+    let first = client
+        .list_state_machines()
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.state_machines[0].name, "Orders");
+    let second = client
+        .list_state_machines()
+        .max_results(1)
+        .next_token(first.next_token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.state_machines[0].name, "Sleeper");
+    assert!(second.next_token.is_none());
+
+    let arn = served.machine_arn("Orders");
+    let machine = client
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        machine.definition,
+        <Orders as asl_runtime::Workflow>::DEFINITION
+    );
+    assert_eq!(
+        machine.r#type,
+        aws_sdk_sfn::types::StateMachineType::Standard
+    );
+
+    let started = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .name("sdk-order")
+        .input(r#"{"qty": 2, "extra": 3, "fail": false}"#)
+        .send()
+        .await
+        .unwrap();
+    let execution = started.execution_arn;
+    assert_eq!(
+        execution,
+        format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:Orders:sdk-order")
+    );
+    let done = wait_until_done(&client, &execution).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    let output: Value = serde_json::from_str(done.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output, json!({"total": 5}));
+    assert!(done.stop_date.unwrap() >= done.start_date);
+
+    // Pages of 3, following nextToken, are the whole history in order.
+    let whole = client
+        .get_execution_history()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    let mut paged = Vec::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        let page = client
+            .get_execution_history()
+            .execution_arn(&execution)
+            .max_results(3)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        paged.extend(page.events);
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(paged, whole.events);
+    assert_eq!(pages, whole.events.len().div_ceil(3));
+    let types: Vec<&HistoryEventType> = paged.iter().map(|e| &e.r#type).collect();
+    assert_eq!(types.first(), Some(&&HistoryEventType::ExecutionStarted));
+    assert_eq!(types.last(), Some(&&HistoryEventType::ExecutionSucceeded));
+    assert!(types.contains(&&HistoryEventType::WaitStateEntered));
+    let ids: Vec<i64> = paged.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=paged.len() as i64).collect::<Vec<_>>());
+    let entered = paged
+        .iter()
+        .find_map(|e| e.state_entered_event_details.as_ref())
+        .unwrap();
+    assert_eq!(entered.name, "Price");
+    assert!(entered.input.is_some());
+
+    let newest_first = client
+        .get_execution_history()
+        .execution_arn(&execution)
+        .reverse_order(true)
+        .include_execution_data(false)
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        newest_first.events[0].r#type,
+        HistoryEventType::ExecutionSucceeded
+    );
+    let exited = newest_first
+        .events
+        .iter()
+        .find_map(|e| e.state_exited_event_details.as_ref())
+        .unwrap();
+    assert_eq!(exited.name, "Done");
+    assert!(
+        exited.output.is_none(),
+        "includeExecutionData=false leaves data out"
+    );
+
+    let for_execution = client
+        .describe_state_machine_for_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(for_execution.state_machine_arn, arn);
+    assert_eq!(for_execution.definition, machine.definition);
+
+    // A failing execution, and the listing by status.
+    let failing = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .input(r#"{"qty": 1, "extra": 1, "fail": true}"#)
+        .send()
+        .await
+        .unwrap();
+    let failed = wait_until_done(&client, &failing.execution_arn).await;
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert_eq!(failed.error.as_deref(), Some("Order.Refused"));
+    assert_eq!(
+        failed.redrive_status,
+        Some(aws_sdk_sfn::types::ExecutionRedriveStatus::Redrivable)
+    );
+    let succeeded = client
+        .list_executions()
+        .state_machine_arn(&arn)
+        .status_filter(ExecutionStatus::Succeeded)
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = succeeded
+        .executions
+        .iter()
+        .map(|e| e.execution_arn.as_str())
+        .collect();
+    assert_eq!(arns, [execution.as_str()]);
+    let all = client
+        .list_executions()
+        .state_machine_arn(&arn)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.executions.len(), 1);
+    let rest = client
+        .list_executions()
+        .state_machine_arn(&arn)
+        .max_results(1)
+        .next_token(all.next_token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.executions.len(), 1);
+    assert_ne!(
+        rest.executions[0].execution_arn,
+        all.executions[0].execution_arn
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_stops_and_redrives() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+    let arn = served.machine_arn("Sleeper");
+    let started = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let execution = started.execution_arn;
+    let stopped = client
+        .stop_execution()
+        .execution_arn(&execution)
+        .error("Operator.Stop")
+        .cause("stopped from the test")
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped.stop_date >= started.start_date);
+    let d = wait_until_done(&client, &execution).await;
+    assert_eq!(d.status, ExecutionStatus::Aborted);
+    assert_eq!(d.error.as_deref(), Some("Operator.Stop"));
+
+    let redriven = client
+        .redrive_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    let d = client
+        .describe_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status, ExecutionStatus::Running);
+    assert_eq!(d.redrive_count, Some(1));
+    assert_eq!(d.redrive_date, Some(redriven.redrive_date));
+    client
+        .stop_execution()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .unwrap();
+    // An execution that does not exist cannot be redriven.
+    let (code, _) = code(
+        client
+            .redrive_execution()
+            .execution_arn(format!("{execution}x"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "ExecutionDoesNotExist");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_gets_aws_errors_for_bad_calls() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+    let arn = served.machine_arn("Orders");
+
+    let (c, m) = code(
+        client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .input("{not json")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidExecutionInput");
+    assert!(
+        m.starts_with("Invalid State Machine Execution Input"),
+        "{m}"
+    );
+    let big = json!({"pad": "x".repeat(256 * 1024)}).to_string();
+    let (c, m) = code(
+        client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .input(big)
+            .send()
+            .await,
+    );
+    assert_eq!(c, "ValidationException");
+    assert!(m.contains("'input'") && m.contains("262144"), "{m}");
+    let (c, _) = code(
+        client
+            .start_execution()
+            .state_machine_arn("Orders")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidArn");
+    let (c, m) = code(
+        client
+            .start_execution()
+            .state_machine_arn(served.machine_arn("Nope"))
+            .send()
+            .await,
+    );
+    assert_eq!(c, "StateMachineDoesNotExist");
+    assert!(m.contains("Nope"), "{m}");
+    let (c, _) = code(
+        client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .name("has space")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidName");
+    let (c, _) = code(
+        client
+            .describe_execution()
+            .execution_arn(format!(
+                "arn:aws:states:{REGION}:{ACCOUNT}:execution:Orders:none"
+            ))
+            .send()
+            .await,
+    );
+    assert_eq!(c, "ExecutionDoesNotExist");
+    let (c, _) = code(client.describe_execution().execution_arn(&arn).send().await);
+    assert_eq!(c, "InvalidArn");
+    let (c, _) = code(
+        client
+            .list_executions()
+            .state_machine_arn(&arn)
+            .next_token("forged")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidToken");
+    let (c, m) = code(
+        client
+            .create_state_machine()
+            .name("New")
+            .definition("{}")
+            .role_arn("arn:aws:iam::111122223333:role/r")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "ValidationException");
+    assert!(m.contains("compiled workflows only"), "{m}");
+
+    // Credentials: an unknown key, a wrong secret.
+    let (c, _) = code(
+        sdk(&served, "AKIDNOBODY", SECRET)
+            .list_state_machines()
+            .send()
+            .await,
+    );
+    assert_eq!(c, "UnrecognizedClientException");
+    let (c, m) = code(
+        sdk(&served, KEY_ID, "wrong")
+            .list_state_machines()
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidSignatureException");
+    assert!(m.contains("does not match"), "{m}");
+
+    // ValidateStateMachineDefinition: our checker, in AWS's shape.
+    let ok = client
+        .validate_state_machine_definition()
+        .definition(<Orders as asl_runtime::Workflow>::DEFINITION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.result,
+        aws_sdk_sfn::types::ValidateStateMachineDefinitionResultCode::Ok
+    );
+    assert!(ok.diagnostics.is_empty());
+    let bad = client
+        .validate_state_machine_definition()
+        .definition(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad.result,
+        aws_sdk_sfn::types::ValidateStateMachineDefinitionResultCode::Fail
+    );
+    let next = bad
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "asl::unknown-next-state")
+        .unwrap();
+    assert_eq!(
+        next.severity,
+        aws_sdk_sfn::types::ValidateStateMachineDefinitionSeverity::Error
+    );
+    assert_eq!(next.location.as_deref(), Some("/States/A/Next"));
+}
+
+/// One HTTP/1.1 request, written by hand: the status and the JSON answer.
+async fn raw(served: &Served, headers: &[(String, String)], body: &[u8]) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(served.address)
+        .await
+        .unwrap();
+    let mut request = format!(
+        "POST / HTTP/1.1\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8(answer).unwrap();
+    let status: u16 = text[9..12].parse().unwrap();
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// The headers of a request for `target` signed as the SDKs sign, at `time`,
+/// over `body`.
+fn signed(
+    served: &Served,
+    target: &str,
+    body: &[u8],
+    secret: &str,
+    time: SystemTime,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity =
+        aws_credential_types::Credentials::new(KEY_ID, secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("states")
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let host = served.address.to_string();
+    let mut headers = vec![
+        ("host".to_string(), host),
+        (
+            "content-type".to_string(),
+            "application/x-amz-json-1.0".to_string(),
+        ),
+        (
+            "x-amz-target".to_string(),
+            format!("AWSStepFunctions.{target}"),
+        ),
+    ];
+    let signable = SignableRequest::new(
+        "POST",
+        format!("{}/", served.url()),
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    for (name, value) in instructions.headers() {
+        headers.push((name.to_string(), value.to_string()));
+    }
+    headers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_what_no_client_would_send() {
+    let served = serve().await;
+    let now = SystemTime::now();
+    let body = br#"{"maxResults": 1}"#;
+
+    // Signed as an SDK signs: answered.
+    let (status, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", body, SECRET, now),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["stateMachines"][0]["name"].as_str()),
+        (200, Some("Orders"))
+    );
+
+    // No signature at all.
+    let unsigned = vec![(
+        "x-amz-target".to_string(),
+        "AWSStepFunctions.ListStateMachines".to_string(),
+    )];
+    let (status, answer) = raw(&served, &unsigned, body).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("MissingAuthenticationTokenException"))
+    );
+
+    // A signature for another body.
+    let (status, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", body, SECRET, now),
+        br#"{"maxResults": 2}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("InvalidSignatureException"))
+    );
+
+    // A signature made ten minutes ago, replayed.
+    let old = now - Duration::from_secs(600);
+    let (status, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", body, SECRET, old),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("InvalidSignatureException"))
+    );
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature expired: "),
+        "{answer}"
+    );
+    // And one dated ten minutes ahead.
+    let ahead = now + Duration::from_secs(600);
+    let (_, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", body, SECRET, ahead),
+        body,
+    )
+    .await;
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature not yet current: "),
+        "{answer}"
+    );
+
+    // An action the API does not have; one it has that is not served here.
+    let (status, answer) = raw(
+        &served,
+        &signed(&served, "LaunchRockets", body, SECRET, now),
+        body,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+    let (_, answer) = raw(
+        &served,
+        &signed(&served, "TagResource", body, SECRET, now),
+        body,
+    )
+    .await;
+    assert_eq!(answer["__type"], "UnsupportedOperation");
+
+    // A body that is not JSON, one that is not an object.
+    let broken = b"{\"maxResults\": ";
+    let (status, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", broken, SECRET, now),
+        broken,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let list = b"[1]";
+    let (_, answer) = raw(
+        &served,
+        &signed(&served, "ListStateMachines", list, SECRET, now),
+        list,
+    )
+    .await;
+    assert_eq!(answer["__type"], "SerializationException");
+
+    // A required member missing, and one of the wrong type.
+    let empty = b"{}";
+    let (_, answer) = raw(
+        &served,
+        &signed(&served, "StartExecution", empty, SECRET, now),
+        empty,
+    )
+    .await;
+    assert_eq!(answer["__type"], "ValidationException");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("'stateMachineArn'"),
+        "{answer}"
+    );
+    let typed = br#"{"stateMachineArn": 7}"#;
+    let (_, answer) = raw(
+        &served,
+        &signed(&served, "StartExecution", typed, SECRET, now),
+        typed,
+    )
+    .await;
+    assert_eq!(answer["__type"], "SerializationException");
+}
+
+/// The venv's programs (`scripts/setup-moto` installs boto3 and the AWS CLI
+/// next to moto's server).
+fn venv_program(name: &str) -> PathBuf {
+    let server = asl_testkit::moto::find_moto_server()
+        .unwrap_or_else(|e| panic!("the venv with boto3 and the AWS CLI: {e}"));
+    let program = server.parent().unwrap().join(name);
+    assert!(
+        program.is_file(),
+        "{} is missing: run `bash scripts/setup-moto`",
+        program.display()
+    );
+    program
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_drives_a_compiled_workflow() {
+    let served = serve().await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/boto3_flow.py");
+    let out = tokio::process::Command::new(venv_program("python"))
+        .arg(script)
+        .env("ASL_ENDPOINT", served.url())
+        .env("ASL_REGION", REGION)
+        .env("ASL_KEY_ID", KEY_ID)
+        .env("ASL_SECRET", SECRET)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["machines"], json!(["Orders", "Sleeper"]));
+    assert_eq!(r["status"], "SUCCEEDED");
+    assert_eq!(r["output"], json!({"total": 42}));
+    let types = r["event_types"].as_array().unwrap();
+    assert_eq!(types.first().unwrap(), "ExecutionStarted");
+    assert_eq!(types.last().unwrap(), "ExecutionSucceeded");
+    assert_eq!(r["pages"], json!(types.len().div_ceil(2)));
+    assert_eq!(r["paginated"], json!(types.len()));
+    assert_eq!(r["event_ids"], json!((1..=types.len()).collect::<Vec<_>>()));
+    assert_eq!(r["dates"], true);
+    assert_eq!(r["sync"]["status"], "SUCCEEDED");
+    assert_eq!(r["sync"]["output"], json!({"total": 2}));
+    assert!(
+        r["sync"]["arn"].as_str().unwrap().starts_with(&format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:express:Orders:"
+        )),
+        "{}",
+        r["sync"]
+    );
+    let e = &r["errors"];
+    assert_eq!(e["unsigned"][0], "MissingAuthenticationTokenException");
+    assert_eq!(e["wrong_secret"][0], "InvalidSignatureException");
+    assert_eq!(e["unknown_key"][0], "UnrecognizedClientException");
+    assert_eq!(e["unknown_machine"][0], "StateMachineDoesNotExist");
+    assert_eq!(e["bad_arn"][0], "InvalidArn");
+    assert_eq!(e["bad_input"][0], "InvalidExecutionInput");
+    assert_eq!(e["oversized"][0], "ValidationException");
+    for refusal in e.as_object().unwrap().values() {
+        assert_eq!(refusal[2], 400, "{refusal}");
+    }
+}
+
+/// Runs `aws stepfunctions ARGS` against the endpoint: stdout, or stderr on failure.
+async fn aws_cli(served: &Served, args: &[&str]) -> Result<Value, String> {
+    let out = tokio::process::Command::new(venv_program("aws"))
+        .args([
+            "--endpoint-url",
+            &served.url(),
+            "--output",
+            "json",
+            "stepfunctions",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_PAGER", "")
+        .output()
+        .await
+        .unwrap();
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_drives_a_compiled_workflow() {
+    let served = serve().await;
+    let listed = aws_cli(&served, &["list-state-machines"]).await.unwrap();
+    assert_eq!(listed["stateMachines"][1]["name"], "Sleeper");
+    let arn = served.machine_arn("Orders");
+    let started = aws_cli(
+        &served,
+        &[
+            "start-execution",
+            "--state-machine-arn",
+            &arn,
+            "--name",
+            "cli-order",
+            "--input",
+            r#"{"qty": 5, "extra": 5, "fail": false}"#,
+        ],
+    )
+    .await
+    .unwrap();
+    let execution = started["executionArn"].as_str().unwrap().to_string();
+    let mut described = Value::Null;
+    for _ in 0..100 {
+        described = aws_cli(
+            &served,
+            &["describe-execution", "--execution-arn", &execution],
+        )
+        .await
+        .unwrap();
+        if described["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(described["status"], "SUCCEEDED");
+    assert_eq!(described["output"], r#"{"total":10}"#);
+    // The CLI follows nextToken itself, two events a page.
+    let history = aws_cli(
+        &served,
+        &[
+            "get-execution-history",
+            "--execution-arn",
+            &execution,
+            "--page-size",
+            "2",
+        ],
+    )
+    .await
+    .unwrap();
+    let events = history["events"].as_array().unwrap();
+    assert!(events.len() > 2, "{history}");
+    assert_eq!(events[0]["type"], "ExecutionStarted");
+    assert_eq!(events.last().unwrap()["type"], "ExecutionSucceeded");
+    let refused = aws_cli(
+        &served,
+        &[
+            "describe-execution",
+            "--execution-arn",
+            &format!("{execution}-none"),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("ExecutionDoesNotExist"), "{refused}");
+}
