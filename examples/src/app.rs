@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 
 use asl::runtime::Workflow;
 use asl::runtime::exec::{
-    EventType, ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime,
+    EventType, ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime, RuntimeBuilder,
 };
 use asl::runtime::integrations::{ClusterOverride, Integrations, Timeouts, WaitSchedule};
 use asl::runtime::store::{
@@ -211,6 +211,15 @@ pub async fn build_runtime(
     args: &Args,
     history: History,
 ) -> Result<Runtime, SetupError> {
+    Ok(runtime_builder(sdk, args, history).await?.build())
+}
+
+/// [`build_runtime`] before `build`, for a caller that registers workflows.
+pub async fn runtime_builder(
+    sdk: &aws_config::SdkConfig,
+    args: &Args,
+    history: History,
+) -> Result<RuntimeBuilder, SetupError> {
     let integrations = integrations(sdk, args).await?;
     let mut builder = Runtime::builder()
         .handlers(integrations.handlers())
@@ -226,7 +235,7 @@ pub async fn build_runtime(
     if let Some(lease) = args.lease {
         builder = builder.lease(lease);
     }
-    Ok(builder.build())
+    Ok(builder)
 }
 
 /// The store at `location`: a `postgres://` URL, or a SQLite file path.
@@ -290,6 +299,7 @@ pub struct App {
     region: String,
     progress: Option<Progress>,
     events: Option<Arc<Mutex<Vec<HistoryEvent>>>>,
+    sdk: aws_config::SdkConfig,
 }
 
 impl App {
@@ -325,7 +335,12 @@ impl App {
 
     /// From already parsed arguments, with the standard AWS configuration.
     pub async fn new(program: &str, args: Args) -> Result<App, SetupError> {
-        let input = read_input(&args.input)?;
+        // A server takes its inputs from its clients.
+        let input = if args.serve.is_some() {
+            Value::Object(Default::default())
+        } else {
+            read_input(&args.input)?
+        };
         let sdk = load_aws_config(&args).await?;
         check_credentials(&sdk).await?;
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
@@ -365,6 +380,7 @@ impl App {
             region,
             progress,
             events,
+            sdk,
         })
     }
 
@@ -390,9 +406,12 @@ impl App {
     /// (started there, or resumed with `--resume`); shows progress. `Ok(None)`
     /// when interrupted (Ctrl-C or SIGTERM): with a store, the execution is then
     /// stopped (ABORTED), and cleaned up with `--cleanup-on-failure`.
-    pub async fn run<W: Workflow>(
+    pub async fn run<W: Workflow + 'static>(
         &self,
     ) -> Result<Option<Result<Value, ExecutionError>>, SetupError> {
+        if let Some(address) = self.args.serve {
+            return self.serve::<W>(address).await;
+        }
         if !self.runtime.is_durable() {
             let execution = W::run_with(&self.runtime, self.input(), self.options());
             return Ok(self.run_until_interrupted(execution).await);
@@ -433,6 +452,63 @@ impl App {
                 self.runtime.stopped(&arn).await;
                 Ok(None)
             }
+        }
+    }
+
+    /// `--serve`: AWS Step Functions' HTTP API for `W` on `address` (its
+    /// executions on `--store`, those left running resumed first), until
+    /// Ctrl-C or SIGTERM (`Ok(None)`).
+    async fn serve<W: Workflow + 'static>(
+        &self,
+        address: std::net::SocketAddr,
+    ) -> Result<Option<Result<Value, ExecutionError>>, SetupError> {
+        let key_id = match &self.args.serve_key_id {
+            Some(id) => id.clone(),
+            None => std::env::var("ASL_ENDPOINT_ACCESS_KEY_ID").map_err(|_| {
+                setup(
+                    "--serve needs an access key id: --serve-key-id or ASL_ENDPOINT_ACCESS_KEY_ID",
+                )
+            })?,
+        };
+        let secret = match &self.args.serve_secret_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| {
+                    setup(format!("cannot read the secret file {}: {e}", path.display()))
+                })?,
+            None => std::env::var("ASL_ENDPOINT_SECRET_ACCESS_KEY").map_err(|_| {
+                setup(
+                    "--serve needs a secret access key: --serve-secret-file or ASL_ENDPOINT_SECRET_ACCESS_KEY",
+                )
+            })?,
+        };
+        if secret.is_empty() {
+            return Err(setup("--serve: the secret access key is empty"));
+        }
+        let runtime = runtime_builder(&self.sdk, &self.args, History::None)
+            .await?
+            .workflow::<W>()
+            .build();
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| setup(format!("--serve {address}: {e}")))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| setup(format!("--serve {address}: {e}")))?;
+        eprintln!(
+            "{}: serving {} ({}) on http://{bound} (AWS Step Functions API, SigV4 with access key {key_id}, region {})",
+            self.program,
+            W::NAME,
+            runtime.state_machine_arn(W::NAME),
+            self.region
+        );
+        let config = asl::endpoint::Config::new().credential(key_id, secret);
+        tokio::select! {
+            served = asl::endpoint::serve(runtime, config, listener) => {
+                served.map_err(|e| setup(format!("--serve {bound}: {e}")))?;
+                Ok(None)
+            }
+            _ = interrupted() => Ok(None),
         }
     }
 

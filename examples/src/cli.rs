@@ -64,6 +64,19 @@ Options:
                             Kubernetes Jobs it created and that still exist, newest
                             first, each waited for. Nothing it did not create is
                             touched. Ctrl-C cleanup needs --store
+  --serve ADDRESS           Serve the workflow over AWS Step Functions' HTTP API at
+                            ADDRESS (e.g. 127.0.0.1:8083; port 0 picks a free one)
+                            instead of running one execution: boto3, the AWS CLI
+                            and the AWS SDKs start, describe, list, stop and redrive
+                            its executions (state machine ARN
+                            arn:aws:states:REGION:ACCOUNT:stateMachine:ManageEksCluster).
+                            Needs --store. Requests must be signed (SigV4, service
+                            `states`, this region) with the access key id of
+                            --serve-key-id or ASL_ENDPOINT_ACCESS_KEY_ID and the secret
+                            read from --serve-secret-file or
+                            ASL_ENDPOINT_SECRET_ACCESS_KEY
+  --serve-key-id ID         The access key id clients sign with
+  --serve-secret-file FILE  A file holding the secret access key clients sign with
   -h, --help                Show this help
   -V, --version             Show the version
 
@@ -156,6 +169,12 @@ pub struct Args {
     pub resume: bool,
     pub lease: Option<Duration>,
     pub cleanup_on_failure: bool,
+    /// `--serve`: where to serve the Step Functions API.
+    pub serve: Option<std::net::SocketAddr>,
+    /// `--serve-key-id`: the access key id clients sign with.
+    pub serve_key_id: Option<String>,
+    /// `--serve-secret-file`: where the secret access key is.
+    pub serve_secret_file: Option<PathBuf>,
 }
 
 /// A wrong command line: what is wrong, for the user.
@@ -365,6 +384,19 @@ where
                 }
                 out.lease = Some(Duration::from_secs_f64(seconds));
             }
+            Long("serve") => {
+                let v = value(&mut parser)?;
+                let address = v.parse().map_err(|_| {
+                    usage(format!(
+                        "--serve {v}: expected an address and port, e.g. 127.0.0.1:8083"
+                    ))
+                })?;
+                out.serve = Some(address);
+            }
+            Long("serve-key-id") => out.serve_key_id = Some(value(&mut parser)?),
+            Long("serve-secret-file") => {
+                out.serve_secret_file = Some(PathBuf::from(value(&mut parser)?));
+            }
             Long(_) | Short(_) => {
                 return Err(usage(format!(
                     "unknown option `{}` (see --help)",
@@ -393,6 +425,22 @@ where
     if out.resume && out.input != InputSource::Default {
         return Err(usage(
             "--resume continues stored executions with their own input: give no input",
+        ));
+    }
+    if out.serve.is_some() {
+        if out.store.is_none() {
+            return Err(usage(
+                "--serve needs --store: the executions it serves are kept there",
+            ));
+        }
+        if out.resume || out.input != InputSource::Default {
+            return Err(usage(
+                "--serve starts executions when clients ask: give no input and no --resume",
+            ));
+        }
+    } else if out.serve_key_id.is_some() || out.serve_secret_file.is_some() {
+        return Err(usage(
+            "--serve-key-id and --serve-secret-file go with --serve",
         ));
     }
     for mapping in &out.clusters {
@@ -461,6 +509,29 @@ mod tests {
             Err(e) => e.0,
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn serve_flags_are_checked() {
+        let a = run(&[
+            "--serve",
+            "127.0.0.1:8083",
+            "--store",
+            "x.db",
+            "--serve-key-id",
+            "AKIDLOCAL",
+            "--serve-secret-file",
+            "secret.txt",
+        ]);
+        assert_eq!(a.serve, Some("127.0.0.1:8083".parse().unwrap()));
+        assert_eq!(a.serve_key_id.as_deref(), Some("AKIDLOCAL"));
+        assert_eq!(a.serve_secret_file, Some(PathBuf::from("secret.txt")));
+        assert!(err(&["--serve", "127.0.0.1:1"]).contains("--serve needs --store"));
+        assert!(err(&["--serve", "localhost"]).contains("expected an address and port"));
+        assert!(
+            err(&["--serve", "127.0.0.1:1", "--store", "x.db", "{}"]).contains("give no input")
+        );
+        assert!(err(&["--serve-key-id", "AKID"]).contains("go with --serve"));
     }
 
     #[test]

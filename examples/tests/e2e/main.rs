@@ -14,7 +14,9 @@
 //! - `programs`: the programs as a user runs them (`run-sample`,
 //!   `manage-eks-cluster` and its flags);
 //! - `credentials`: Task `Credentials` in a workflow, a role assumed through
-//!   moto's STS and a refused one caught.
+//!   moto's STS and a refused one caught;
+//! - `serve`: `manage-eks-cluster --serve`, driven over AWS Step Functions'
+//!   API by the `aws-sdk-sfn` crate.
 //!
 //! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
 //! unless `CI=true`.
@@ -27,4 +29,5 @@ mod nested;
 mod programs;
 mod sample;
 mod sample_durable;
+mod serve;
 mod store;
