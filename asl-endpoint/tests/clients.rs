@@ -877,3 +877,89 @@ async fn aws_cli_drives_a_compiled_workflow() {
     .unwrap_err();
     assert!(refused.contains("ExecutionDoesNotExist"), "{refused}");
 }
+
+/// The Rust SDK sends StartSyncExecution to `sync-` + the endpoint's host and
+/// has no switch for it: this puts the host back before the request is signed.
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl aws_sdk_sfn::config::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_sdk_sfn::config::RuntimeComponents,
+        _: &mut aws_sdk_sfn::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let request = context.request_mut();
+        let uri = request.uri().replace("://sync-", "://");
+        request.set_uri(uri)?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_runs_a_sync_execution_to_its_end() {
+    let served = serve().await;
+    let config = aws_sdk_sfn::Config::builder()
+        .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
+        .region(aws_sdk_sfn::config::Region::new(REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            KEY_ID, SECRET, None, None, "test",
+        ))
+        .endpoint_url(served.url())
+        .interceptor(NoHostPrefix)
+        .build();
+    let client = aws_sdk_sfn::Client::from_conf(config);
+    let arn = served.machine_arn("Orders");
+    let done = client
+        .start_sync_execution()
+        .state_machine_arn(&arn)
+        .name("sync-order")
+        .input(r#"{"qty": 20, "extra": 22, "fail": false}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status,
+        aws_sdk_sfn::types::SyncExecutionStatus::Succeeded
+    );
+    assert_eq!(done.output.as_deref(), Some(r#"{"total":42}"#));
+    assert_eq!(done.name.as_deref(), Some("sync-order"));
+    assert!(
+        done.execution_arn.starts_with(&format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:express:Orders:sync-order:"
+        )),
+        "{}",
+        done.execution_arn
+    );
+    assert!(done.stop_date >= done.start_date);
+    let failed = client
+        .start_sync_execution()
+        .state_machine_arn(&arn)
+        .input(r#"{"qty": 1, "extra": 1, "fail": true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.status,
+        aws_sdk_sfn::types::SyncExecutionStatus::Failed
+    );
+    assert_eq!(failed.error.as_deref(), Some("Order.Refused"));
+    assert_eq!(
+        failed.cause.as_deref(),
+        Some("the input asked for a refusal")
+    );
+    // Express executions are not stored: DescribeExecution does not know them.
+    let (c, _) = code(
+        client
+            .describe_execution()
+            .execution_arn(&done.execution_arn)
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidArn");
+}
