@@ -392,7 +392,10 @@ fn activity_workers_each_get_their_own_tasks() {
         assert_eq!(listed.items, vec![created.clone()]);
 
         let arn = rt
-            .start_execution::<Review>(json!({"document": "d1"}), ExecutionOptions::default())
+            .start_execution::<Review>(
+                json!({"document": "d1", "timeout": 120, "heartbeat": 30}),
+                ExecutionOptions::default(),
+            )
             .await
             .unwrap()
             .execution_arn;
@@ -440,7 +443,10 @@ fn activity_workers_each_get_their_own_tasks() {
         assert!(rt.get_activity_task(REVIEW, None).await.unwrap().is_none());
         // A failure reaches the Catch.
         let arn = rt
-            .start_execution::<Review>(json!({"document": "d2"}), ExecutionOptions::default())
+            .start_execution::<Review>(
+                json!({"document": "d2", "timeout": 120, "heartbeat": 30}),
+                ExecutionOptions::default(),
+            )
             .await
             .unwrap()
             .execution_arn;
@@ -466,9 +472,12 @@ fn activity_workers_each_get_their_own_tasks() {
 #[tokio::test]
 async fn an_activity_needs_a_store() {
     let rt = Runtime::builder().build();
-    let error = Review::run(&rt, json!({"document": "d"}))
-        .await
-        .unwrap_err();
+    let error = Review::run(
+        &rt,
+        json!({"document": "d", "timeout": 60, "heartbeat": 60}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.error(), Some("States.Runtime"));
     assert!(
         error
@@ -477,4 +486,60 @@ async fn an_activity_needs_a_store() {
             .contains("execution store"),
         "{error:?}"
     );
+}
+
+/// An activity task's heartbeat clock starts when a worker takes it: a
+/// worker that goes quiet lets it lapse (`ActivityTimedOut`,
+/// `States.HeartbeatTimeout`), and its late answer gets `TaskTimedOut`.
+#[test]
+fn a_quiet_activity_worker_lets_the_heartbeat_lapse() {
+    let store = sqlite("activity-lapse");
+    tokio_runtime().block_on(async {
+        let rt = Runtime::builder()
+            .shared_store(store)
+            .workflow::<Review>()
+            .activity_poll(Duration::from_millis(500))
+            .build();
+        rt.create_activity("Review").await.unwrap();
+        let arn = rt
+            .start_execution::<Review>(
+                json!({"document": "d3", "timeout": 60, "heartbeat": 1}),
+                ExecutionOptions::default(),
+            )
+            .await
+            .unwrap()
+            .execution_arn;
+        // Not taken for longer than the heartbeat: nothing lapses yet.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let task = rt
+            .get_activity_task(REVIEW, Some("quiet"))
+            .await
+            .unwrap()
+            .expect("the task waits for a worker");
+        let record = tokio::time::timeout(Duration::from_secs(20), rt.wait_for_execution(&arn))
+            .await
+            .expect("the heartbeat lapses")
+            .unwrap();
+        assert_eq!(
+            record.output.unwrap()["failed"]["Error"],
+            "States.HeartbeatTimeout"
+        );
+        assert_eq!(
+            rt.send_task_success(&task.task_token, "{}")
+                .await
+                .unwrap_err()
+                .name,
+            "TaskTimedOut"
+        );
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        let activity: Vec<&str> = history
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .filter(|t| t.starts_with("Activity"))
+            .collect();
+        assert_eq!(
+            activity,
+            ["ActivityScheduled", "ActivityStarted", "ActivityTimedOut"]
+        );
+    });
 }
