@@ -48,6 +48,7 @@ mod template;
 mod workflow;
 
 pub use error::Error;
-pub use exec::{ExecutionError, ExecutionOptions, Runtime, RuntimeBuilder};
+pub use exec::{ActivityTask, ApiError, ExecutionError, ExecutionOptions, Runtime, RuntimeBuilder};
 pub use serde_json::Value;
+pub use store::{ActivityRecord, Page, PageRequest};
 pub use workflow::Workflow;

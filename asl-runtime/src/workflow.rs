@@ -67,7 +67,15 @@ impl Runtime {
         W::RESOURCES
             .iter()
             .copied()
-            .filter(|r| self.handler(&self.resource_arn(r)).is_none())
+            .filter(|r| {
+                // Activities need no handler: workers take their tasks.
+                !asl_lang::integrations::is_activity(r) && {
+                    let arn = self.resource_arn(r);
+                    let plain = arn
+                        .strip_suffix(asl_lang::integrations::Pattern::WaitForTaskToken.suffix());
+                    self.handler(&arn).is_none() && plain.is_none_or(|p| self.handler(p).is_none())
+                }
+            })
             .collect()
     }
 }

@@ -51,10 +51,10 @@ pub fn load(source: &[u8], file_name: &str) -> Result<model::StateMachine, Diagn
 ///
 /// ```
 /// use asl_build::{CheckOptions, Rule};
-/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:approve", "End": true}}}"#;
+/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync", "End": true}}}"#;
 /// let err = asl_build::load_with(src, "f.asl.json", &CheckOptions::default()).unwrap_err();
 /// assert_eq!(err.items[0].rule, Rule::UndeclaredResource);
-/// let declared = CheckOptions::declaring(["arn:aws:states:us-east-1:123456789012:activity:approve"]);
+/// let declared = CheckOptions::declaring(["arn:aws:states:::glue:startJobRun.sync"]);
 /// assert!(asl_build::load_with(src, "f.asl.json", &declared).is_ok());
 /// ```
 pub fn load_with(

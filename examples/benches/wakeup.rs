@@ -8,6 +8,12 @@
 //! - `wakeup/<store>/delivery`: SendTaskSuccess's store operation in one
 //!   process until another process sharing the store hears of it (PostgreSQL:
 //!   two connections, NOTIFY; SQLite: the store's own broadcast).
+//! - `wakeup/<store>/callback`: the callback round trip of a durable
+//!   `.waitForTaskToken` Task held in memory: from `Runtime::send_task_success`
+//!   to the next state's `PassStateEntered`, as the history records it;
+//!   `callback-parked`: the same Task parked in the store (held by no
+//!   runtime) until the delivery makes it due. Each also prints its median
+//!   and 99th percentile over every sample.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +29,91 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 asl::asl!(Wakeup = "benches/wakeup.asl.json");
+asl::asl!(
+    Callback = "benches/callback.asl.json",
+    resources = ["arn:aws:states:::apigateway:invoke.waitForTaskToken"]
+);
+
+const ASK: &str = "arn:aws:states:::apigateway:invoke.waitForTaskToken";
+
+/// A runtime serving `Callback` whose handler hands each token to `tokens`.
+fn callback_runtime(
+    store: Arc<dyn ExecutionStore>,
+    park_after: Duration,
+) -> (Runtime, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let runtime = Runtime::builder()
+        .shared_store(store)
+        .park_waits_longer_than(park_after)
+        .poll_interval(Duration::from_secs(3600))
+        .workflow::<Callback>()
+        .handler(
+            ASK,
+            asl::runtime::task::handler_fn(move |task, _params| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(task.task_token.unwrap_or_default());
+                    Ok(json!({}))
+                }
+            }),
+        )
+        .build();
+    (runtime, rx)
+}
+
+/// One callback round trip: from SendTaskSuccess to the next state entered.
+async fn callback(
+    runtime: &Runtime,
+    tokens: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    parked: bool,
+) -> Duration {
+    let options = ExecutionOptions::default().name(uuid::Uuid::new_v4().to_string());
+    let arn = runtime
+        .start_execution::<Callback>(json!({}), options)
+        .await
+        .unwrap()
+        .execution_arn;
+    let token = tokens.recv().await.unwrap();
+    // Waiting: parked in the store, or held with its request marked sent.
+    loop {
+        let r = runtime.describe_execution(&arn).await.unwrap();
+        let history = runtime.get_execution_history(&arn).await.unwrap();
+        let ready = if parked {
+            r.owner.is_none()
+        } else {
+            history.iter().any(|e| e.event_type == "TaskSubmitted")
+        };
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let sent = OffsetDateTime::now_utc();
+    runtime.send_task_success(&token, "{}").await.unwrap();
+    runtime.wait_for_execution(&arn).await.unwrap();
+    let history = runtime.get_execution_history(&arn).await.unwrap();
+    let entered = history
+        .iter()
+        .find(|e| e.event_type == "PassStateEntered")
+        .expect("the next state was entered")
+        .timestamp;
+    (entered - sent).try_into().unwrap_or(Duration::ZERO)
+}
+
+/// Prints the median and 99th percentile of `samples`.
+fn percentiles(label: &str, samples: &mut [Duration]) {
+    if samples.is_empty() {
+        return;
+    }
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    eprintln!(
+        "{label}: median {:.2} ms, p99 {:.2} ms over {} round trips",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        samples.len()
+    );
+}
 
 fn tokio() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -146,6 +237,33 @@ fn bench_store(
             }
         })
     });
+    for (name, park_after) in [
+        ("callback", Duration::from_secs(3600)),
+        ("callback-parked", Duration::ZERO),
+    ] {
+        let (runtime, tokens) = rt.block_on(async { callback_runtime(from.clone(), park_after) });
+        let tokens = tokio::sync::Mutex::new(tokens);
+        let samples = std::sync::Mutex::new(Vec::new());
+        group.bench_function(name, |b| {
+            b.to_async(rt).iter_custom(|iters| {
+                let (runtime, tokens, samples) = (&runtime, &tokens, &samples);
+                async move {
+                    let mut total = Duration::ZERO;
+                    let mut rx = tokens.lock().await;
+                    for _ in 0..iters {
+                        let one = callback(runtime, &mut rx, park_after.is_zero()).await;
+                        samples.lock().unwrap().push(one);
+                        total += one;
+                    }
+                    total
+                }
+            })
+        });
+        percentiles(
+            &format!("wakeup/{label}/{name}"),
+            &mut samples.lock().unwrap(),
+        );
+    }
     group.finish();
 }
 

@@ -91,7 +91,6 @@ const fn item_api(
         name,
         feature: "dynamodb",
         patterns: &[Pattern::RequestResponse],
-        served_elsewhere: &[],
         request,
         one_of: &[],
         result,

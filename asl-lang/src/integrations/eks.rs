@@ -23,7 +23,6 @@ const fn control_plane(
         name,
         feature: "eks",
         patterns: CONTROL_PLANE,
-        served_elsewhere: &[],
         request,
         one_of: &[],
         result: CONTROL_PLANE_RESULT,
@@ -286,7 +285,6 @@ pub(super) static RUN_JOB: Spec = Spec {
     name: "eks:runJob",
     feature: "eks",
     patterns: CONTROL_PLANE,
-    served_elsewhere: &[],
     request: &[
         req("ClusterName", S),
         req("CertificateAuthority", S),
@@ -316,7 +314,6 @@ pub(super) static CALL: Spec = Spec {
     name: "eks:call",
     feature: "eks",
     patterns: &[Pattern::RequestResponse],
-    served_elsewhere: &[],
     request: &[
         req("ClusterName", S),
         req("CertificateAuthority", S),

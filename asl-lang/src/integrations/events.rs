@@ -9,8 +9,7 @@ const S: Shape = Shape::Value(Type::String);
 pub(super) static PUT_EVENTS: Spec = Spec {
     name: "events:putEvents",
     feature: "events",
-    patterns: &[Pattern::RequestResponse],
-    served_elsewhere: &[Pattern::WaitForTaskToken],
+    patterns: &[Pattern::RequestResponse, Pattern::WaitForTaskToken],
     request: &[req(
         "Entries",
         Shape::List(&[

@@ -15,7 +15,6 @@ pub(super) static INVOKE: Spec = Spec {
     name: "http:invoke",
     feature: "http",
     patterns: &[Pattern::RequestResponse],
-    served_elsewhere: &[],
     request: &[
         req("ApiEndpoint", S),
         req("Method", Shape::Value(Type::Enum(METHODS))),

@@ -1,7 +1,7 @@
-//! The IAM statements of integration ARNs the catalogue knows but asl does
-//! not run itself (a pattern such as `lambda:invoke.waitForTaskToken`, served
-//! by the program's own handler), so `asl policy` covers them too, as AWS's
-//! "IAM policies for integrated services" pages give them.
+//! The IAM statements of integration ARNs the catalogue knows, for any of
+//! their patterns (a pattern the built-in integration lacks is served by the
+//! program's own handler), so `asl policy` covers them too, as AWS's "IAM
+//! policies for integrated services" pages give them.
 //!
 //! Templates as in [`super::IamStatement`], with modifiers on a field:
 //! `{Field#execution}` is the execution ARN prefix of a state machine ARN

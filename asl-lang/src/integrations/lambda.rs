@@ -11,8 +11,7 @@ const S: Shape = Shape::Value(Type::String);
 pub(super) static INVOKE: Spec = Spec {
     name: "lambda:invoke",
     feature: "lambda",
-    patterns: &[Pattern::RequestResponse],
-    served_elsewhere: &[Pattern::WaitForTaskToken],
+    patterns: &[Pattern::RequestResponse, Pattern::WaitForTaskToken],
     request: &[
         req("FunctionName", S),
         opt("Payload", Shape::Value(Type::Any)),

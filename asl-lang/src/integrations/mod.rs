@@ -49,6 +49,19 @@ pub fn is_lambda_function(arn: &str) -> bool {
     matches!(arn::task_arn(arn), Ok(arn::TaskArn::LambdaFunction { .. }))
 }
 
+/// Is `arn` an activity (`arn:<partition>:states:<region>:<account>:activity:<name>`),
+/// whose tasks workers take with GetActivityTask?
+pub fn is_activity(arn: &str) -> bool {
+    matches!(arn::task_arn(arn), Ok(arn::TaskArn::Activity { .. }))
+}
+
+/// Does a Task with this `Resource` get a task token (`$$.Task.Token`) and
+/// wait for SendTaskSuccess or SendTaskFailure: a `.waitForTaskToken`
+/// integration, or an activity?
+pub fn takes_task_token(arn: &str) -> bool {
+    arn.ends_with(Pattern::WaitForTaskToken.suffix()) || is_activity(arn)
+}
+
 /// An AWS partition: the second field of an ARN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Partition {
@@ -240,11 +253,6 @@ pub struct Spec {
     /// The patterns the built-in integration runs; the first is the plain
     /// request-response one where it exists.
     pub patterns: &'static [Pattern],
-    /// Patterns Step Functions has for this API that the built-in integration
-    /// does not run (yet): a definition using one is valid, and the program
-    /// serves that resource with its own handler (`sns:publish.waitForTaskToken`
-    /// waits for a callback, which comes with the callbacks work).
-    pub served_elsewhere: &'static [Pattern],
     /// The request's top-level fields (`Parameters` / `Arguments`), PascalCase.
     pub request: &'static [Field],
     /// Groups of fields of which at least one must be given (sns:publish needs a
@@ -447,8 +455,6 @@ pub fn parse_resource(arn: &str) -> Resource {
             pattern,
             partition,
         })
-    } else if api.spec().served_elsewhere.contains(&pattern) {
-        Resource::Other
     } else {
         Resource::UnsupportedPattern(api, pattern)
     }
@@ -484,11 +490,13 @@ mod tests {
     #[test]
     fn every_resource_parses_back_to_itself() {
         let all: Vec<Integration> = resources().collect();
-        // EKS control plane 6×2, runJob 2, call 1, SNS 1, Lambda 1, DynamoDB 9,
-        // S3 6, SQS 1, EventBridge 1, nested executions 3, HTTP 1; 3 partitions.
+        // EKS control plane 6×2, runJob 2, call 1, SNS 2, Lambda 2, DynamoDB 9,
+        // S3 6, SQS 2, EventBridge 2, nested executions 4, HTTP 1 (SNS, Lambda,
+        // SQS, EventBridge and nested executions with `.waitForTaskToken`); 3
+        // partitions.
         assert_eq!(
             all.len(),
-            3 * (6 * 2 + 2 + 1 + 1 + 1 + 9 + 6 + 1 + 1 + 3 + 1)
+            3 * (6 * 2 + 2 + 1 + 2 + 2 + 9 + 6 + 2 + 2 + 4 + 1)
         );
         for i in all {
             assert_eq!(
@@ -506,15 +514,29 @@ mod tests {
             parse_resource("arn:aws:states:::eks:call.sync"),
             Resource::UnsupportedPattern(Api::EksCall, Pattern::Sync)
         );
-        // Step Functions has it; the program serves it.
-        assert_eq!(
+        // The built-in integration makes the call; the engine waits for the callback.
+        assert!(matches!(
             parse_resource("arn:aws:states:::sns:publish.waitForTaskToken"),
-            Resource::Other
-        );
+            Resource::Integration(Integration {
+                api: Api::SnsPublish,
+                pattern: Pattern::WaitForTaskToken,
+                ..
+            })
+        ));
         assert_eq!(
-            parse_resource("arn:aws:states:::lambda:invoke.waitForTaskToken"),
-            Resource::Other
+            parse_resource("arn:aws:states:::dynamodb:putItem.waitForTaskToken"),
+            Resource::UnsupportedPattern(Api::DynamoDbPutItem, Pattern::WaitForTaskToken)
         );
+        assert!(takes_task_token(
+            "arn:aws:states:::lambda:invoke.waitForTaskToken"
+        ));
+        assert!(takes_task_token(
+            "arn:aws:states:::ecs:runTask.waitForTaskToken"
+        ));
+        assert!(takes_task_token(
+            "arn:aws:states:us-east-1:123456789012:activity:Review"
+        ));
+        assert!(!takes_task_token("arn:aws:states:::lambda:invoke"));
         assert!(matches!(
             parse_resource("arn:aws:states:::states:startExecution.sync:2"),
             Resource::Integration(Integration {

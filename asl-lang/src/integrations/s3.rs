@@ -22,7 +22,6 @@ macro_rules! s3_api {
             name: $name,
             feature: "s3",
             patterns: &[Pattern::RequestResponse],
-            served_elsewhere: &[],
             request: &[$($field),+],
             one_of: &[],
             result: $result,

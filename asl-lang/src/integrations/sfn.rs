@@ -11,8 +11,12 @@ const SYNC: &[Pattern] = &[Pattern::Sync, Pattern::Sync2];
 pub(super) static START_EXECUTION: Spec = Spec {
     name: "states:startExecution",
     feature: "sfn",
-    patterns: &[Pattern::RequestResponse, Pattern::Sync, Pattern::Sync2],
-    served_elsewhere: &[Pattern::WaitForTaskToken],
+    patterns: &[
+        Pattern::RequestResponse,
+        Pattern::Sync,
+        Pattern::Sync2,
+        Pattern::WaitForTaskToken,
+    ],
     request: &[
         req("StateMachineArn", S),
         opt("Input", Shape::Value(Type::Any)),

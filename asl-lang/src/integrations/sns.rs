@@ -7,10 +7,7 @@ const S: Shape = Shape::Value(Type::String);
 pub(super) static PUBLISH: Spec = Spec {
     name: "sns:publish",
     feature: "sns",
-    patterns: &[Pattern::RequestResponse],
-    // AWS: "Request Response" and "Wait for Callback" (the human-approval
-    // pattern publishes `$$.Task.Token` and waits for SendTaskSuccess).
-    served_elsewhere: &[Pattern::WaitForTaskToken],
+    patterns: &[Pattern::RequestResponse, Pattern::WaitForTaskToken],
     request: &[
         req("Message", Shape::Value(Type::Any)),
         opt("TopicArn", S),

@@ -9,10 +9,7 @@ const S: Shape = Shape::Value(Type::String);
 pub(super) static SEND_MESSAGE: Spec = Spec {
     name: "sqs:sendMessage",
     feature: "sqs",
-    patterns: &[Pattern::RequestResponse],
-    // The callback pattern (send `$$.Task.Token`, wait for SendTaskSuccess)
-    // comes with the callbacks work.
-    served_elsewhere: &[Pattern::WaitForTaskToken],
+    patterns: &[Pattern::RequestResponse, Pattern::WaitForTaskToken],
     request: &[
         req("QueueUrl", S),
         req("MessageBody", Shape::Value(Type::Any)),

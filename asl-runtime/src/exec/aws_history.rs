@@ -87,6 +87,7 @@ pub fn aws_history(events: &[StoredEvent], region: &str) -> Value {
                     resources.insert(state, split);
                 }
                 EventType::TaskStarted
+                | EventType::TaskSubmitted
                 | EventType::TaskSucceeded
                 | EventType::TaskFailed
                 | EventType::TaskTimedOut => {

@@ -16,13 +16,13 @@ use crate::path::{ReferencePath, Root, Segment};
 use super::Execution;
 
 /// `$$` as seen by one state (and, in an `ItemSelector`, one Map item).
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Context<'a> {
     pub(crate) execution: &'a Execution,
     pub(crate) state_name: &'a str,
     pub(crate) entered_time: Option<&'a str>,
     pub(crate) retry_count: Option<u32>,
-    pub(crate) task_token: Option<&'a str>,
+    pub(crate) task_token: Option<std::sync::Arc<str>>,
     pub(crate) map_item: Option<(usize, &'a Value)>,
 }
 
@@ -107,7 +107,7 @@ impl<'a> Context<'a> {
     }
 
     fn task_value(&self) -> Option<Value> {
-        let token = self.task_token?;
+        let token = self.task_token.as_deref()?;
         let mut task = Map::with_capacity(1);
         task.insert("Token".into(), Value::String(token.to_owned()));
         Some(Value::Object(task))

@@ -53,6 +53,13 @@ pub enum EventType {
     TaskSucceeded,
     TaskFailed,
     TaskTimedOut,
+    /// A `.waitForTaskToken` Task's request was sent; it waits for the callback.
+    TaskSubmitted,
+    ActivityScheduled,
+    ActivityStarted,
+    ActivitySucceeded,
+    ActivityFailed,
+    ActivityTimedOut,
     /// Cleanup deleted a resource the execution created (not an AWS event:
     /// Step Functions does not clean up).
     ResourceDeleted,
@@ -62,7 +69,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [EventType; 37] = [
+    pub const ALL: [EventType; 43] = [
         EventType::ExecutionStarted,
         EventType::ExecutionSucceeded,
         EventType::ExecutionFailed,
@@ -98,6 +105,12 @@ impl EventType {
         EventType::TaskSucceeded,
         EventType::TaskFailed,
         EventType::TaskTimedOut,
+        EventType::TaskSubmitted,
+        EventType::ActivityScheduled,
+        EventType::ActivityStarted,
+        EventType::ActivitySucceeded,
+        EventType::ActivityFailed,
+        EventType::ActivityTimedOut,
         EventType::ResourceDeleted,
         EventType::ResourceDeletionFailed,
     ];
@@ -146,6 +159,12 @@ impl EventType {
             TaskSucceeded => "TaskSucceeded",
             TaskFailed => "TaskFailed",
             TaskTimedOut => "TaskTimedOut",
+            TaskSubmitted => "TaskSubmitted",
+            ActivityScheduled => "ActivityScheduled",
+            ActivityStarted => "ActivityStarted",
+            ActivitySucceeded => "ActivitySucceeded",
+            ActivityFailed => "ActivityFailed",
+            ActivityTimedOut => "ActivityTimedOut",
             ResourceDeleted => "ResourceDeleted",
             ResourceDeletionFailed => "ResourceDeletionFailed",
         }

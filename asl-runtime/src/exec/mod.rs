@@ -18,6 +18,7 @@
 //! without sleeping, and `$$.State.EnteredTime` advances with the paused clock.
 
 mod aws_history;
+pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod durable;
 pub(crate) mod execution;
@@ -44,7 +45,7 @@ use crate::task::TaskHandler;
 /// [`RuntimeBuilder::history_limit`]).
 pub use asl_lang::keywords::MAX_HISTORY_EVENTS;
 pub use aws_history::aws_history;
-pub use durable::{ApiError, Cleaner, Driver, Resumed, StartedExecution};
+pub use durable::{ActivityTask, ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
 pub use test_state::{TestStateRequest, TestStateResponse, TestStatus};
 
@@ -81,6 +82,10 @@ struct RuntimeInner {
     durability: Option<Arc<durable::Durability>>,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
+    /// The task tokens of executions in memory.
+    callbacks: Arc<callbacks::Callbacks>,
+    /// How long GetActivityTask waits for a task.
+    activity_poll: Duration,
 }
 
 impl Default for Runtime {
@@ -152,6 +157,11 @@ impl Runtime {
             Some(located) => std::borrow::Cow::Owned(located),
             None => std::borrow::Cow::Borrowed(resource),
         }
+    }
+
+    /// The task tokens of this runtime's executions in memory.
+    pub(crate) fn callbacks(&self) -> &callbacks::Callbacks {
+        &self.inner.callbacks
     }
 
     /// The handler registered for a `Resource` ARN: the one registered for
@@ -247,6 +257,7 @@ pub struct RuntimeBuilder {
     lease: Duration,
     park_after: Duration,
     poll: Duration,
+    activity_poll: Duration,
     retention: Option<Duration>,
     max_executions: usize,
     accept_changed_definitions: bool,
@@ -273,6 +284,7 @@ impl Default for RuntimeBuilder {
             lease: Duration::from_secs(30),
             park_after: Duration::from_secs(60),
             poll: Duration::from_secs(1),
+            activity_poll: Duration::from_secs(60),
             max_executions: 10_000,
             retention: Some(Duration::from_secs(
                 crate::store::RETENTION_DAYS as u64 * 24 * 3600,
@@ -458,6 +470,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How long GetActivityTask waits for a task before it answers that none
+    /// came (AWS: 60 s, the default).
+    pub fn activity_poll(mut self, wait: Duration) -> Self {
+        self.activity_poll = wait;
+        self
+    }
+
     /// The most executions this runtime drives at once (default 10,000). A
     /// background StartExecution past it is stored unowned and starts when a
     /// slot frees (here, or on another replica); claims take no more than
@@ -544,6 +563,8 @@ impl RuntimeBuilder {
                 }),
                 cleaners: self.cleaners,
                 cleanup: self.cleanup,
+                callbacks: Arc::default(),
+                activity_poll: self.activity_poll,
             }),
         }
     }

@@ -395,6 +395,13 @@ pub struct Suspension {
     /// Set once, by whichever comes first: a delivery or a deadline.
     pub outcome: Option<Outcome>,
     pub closed: Option<OffsetDateTime>,
+    /// An activity task: the activity's ARN (workers take its tasks).
+    pub activity: Option<String>,
+    /// An activity task: the worker that took it (GetActivityTask's
+    /// `workerName`, or `""`), once taken.
+    pub worker: Option<String>,
+    /// An activity task: when a worker took it.
+    pub started: Option<OffsetDateTime>,
 }
 
 impl Suspension {
@@ -417,6 +424,9 @@ impl Suspension {
             created,
             outcome: None,
             closed: None,
+            activity: None,
+            worker: None,
+            started: None,
         }
     }
 
@@ -439,6 +449,15 @@ impl Suspension {
         }
         None
     }
+}
+
+/// An activity (CreateActivity): its tasks wait in the store until a worker
+/// takes one (GetActivityTask).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActivityRecord {
+    pub arn: String,
+    pub name: String,
+    pub creation_date: OffsetDateTime,
 }
 
 /// What ListExecutions filters on.
@@ -719,6 +738,46 @@ pub trait ExecutionStore: Send + Sync + 'static {
         outcome: Outcome,
         now: OffsetDateTime,
     ) -> StoreFuture<'a, Outcome>;
+
+    /// Sets the details of the open suspension `id` of `write`'s execution
+    /// with `write` (one fenced write, as [`Self::write`]): a callback Task
+    /// marks its request sent (`TaskSubmitted`), so a resumed execution does
+    /// not send it again.
+    fn annotate<'a>(&'a self, write: Write, id: &'a str, details: &'a Value)
+    -> StoreFuture<'a, ()>;
+
+    /// CreateActivity: the activity `arn` named `name`, created at `now`
+    /// unless it exists (then that one, unchanged).
+    fn create_activity<'a>(
+        &'a self,
+        arn: &'a str,
+        name: &'a str,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, ActivityRecord>;
+
+    /// DescribeActivity: `None` when there is none.
+    fn activity<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Option<ActivityRecord>>;
+
+    /// ListActivities, by ARN.
+    fn list_activities<'a>(
+        &'a self,
+        page: &'a PageRequest,
+    ) -> StoreFuture<'a, Page<ActivityRecord>>;
+
+    /// DeleteActivity (its waiting tasks stay, and nobody takes them).
+    fn delete_activity<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ()>;
+
+    /// GetActivityTask: the oldest task of `activity` no worker has taken,
+    /// now taken by `worker` (its heartbeat deadline starts at `now`); in
+    /// the same transaction its execution's ARN goes to every
+    /// [`Self::wakeups`] receiver (its owner records `ActivityStarted`).
+    /// `None` when no task waits. Two workers never take the same task.
+    fn take_activity_task<'a>(
+        &'a self,
+        activity: &'a str,
+        worker: &'a str,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, Option<Suspension>>;
 
     /// When the next parked execution of `workflows` becomes due (`None`:
     /// none is parked).

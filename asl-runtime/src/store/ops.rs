@@ -249,6 +249,20 @@ pub(crate) enum Op {
         now: OffsetDateTime,
     },
     NextDue(Vec<String>),
+    Annotate(Box<Write>, String, Value),
+    CreateActivity {
+        arn: String,
+        name: String,
+        now: OffsetDateTime,
+    },
+    Activity(String),
+    ListActivities(PageRequest),
+    DeleteActivity(String),
+    TakeActivityTask {
+        activity: String,
+        worker: String,
+        now: OffsetDateTime,
+    },
 }
 
 impl Op {
@@ -267,12 +281,18 @@ impl Op {
             | Op::Redrive(arn, _)
             | Op::Suspension { arn, .. }
             | Op::Resolve { arn, .. } => Some(arn),
-            Op::Suspend(write, _) => Some(&write.arn),
+            Op::Suspend(write, _) | Op::Annotate(write, ..) => Some(&write.arn),
             // By token: which execution is known only once read.
             Op::Deliver { .. } | Op::Heartbeat { .. } => None,
             Op::Claim { .. } | Op::Renew { .. } | Op::List(..) | Op::Purge(_) | Op::NextDue(_) => {
                 None
             }
+            // Activities are no execution's; a task taken is known once read.
+            Op::CreateActivity { .. }
+            | Op::Activity(_)
+            | Op::ListActivities(_)
+            | Op::DeleteActivity(_)
+            | Op::TakeActivityTask { .. } => None,
         }
     }
 }
@@ -297,6 +317,8 @@ pub(crate) enum Answer {
     MaybeSuspension(Option<Box<Suspension>>),
     Outcome(Outcome),
     Due(Option<OffsetDateTime>),
+    Activity(Option<ActivityRecord>),
+    Activities(Page<ActivityRecord>),
 }
 
 /// Runs `op` in `t`.
@@ -428,6 +450,40 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
         } => resolve(t, arn, id, outcome, *now)
             .await
             .map(Answer::Outcome),
+        Op::Annotate(write, id, details) => {
+            let annotate = (
+                schema::ANNOTATE_SUSPENSION,
+                vec![
+                    write.arn.as_str().into(),
+                    id.as_str().into(),
+                    schema::text(details).into(),
+                ],
+            );
+            apply_write_with(t, write, Some(annotate))
+                .await
+                .map(|()| Answer::Done)
+        }
+        Op::CreateActivity { arn, name, now } => {
+            t.execute(
+                schema::INSERT_ACTIVITY,
+                vec![arn.into(), name.into(), to_millis(*now).into()],
+            )
+            .await?;
+            find_activity(t, arn).await.map(Answer::Activity)
+        }
+        Op::Activity(arn) => find_activity(t, arn).await.map(Answer::Activity),
+        Op::ListActivities(page) => list_activities(t, page).await.map(Answer::Activities),
+        Op::DeleteActivity(arn) => {
+            t.execute(schema::DELETE_ACTIVITY, vec![arn.into()]).await?;
+            Ok(Answer::Done)
+        }
+        Op::TakeActivityTask {
+            activity,
+            worker,
+            now,
+        } => take_activity_task(t, activity, worker, *now)
+            .await
+            .map(|s| Answer::MaybeSuspension(s.map(Box::new))),
         Op::NextDue(workflows) => {
             let params = workflows.iter().map(Sql::from).collect();
             let rows = t.query(&schema::next_due(workflows.len()), params).await?;
@@ -566,6 +622,7 @@ async fn suspend<T: Tx>(
             s.heartbeat_deadline.map(to_millis).into(),
             schema::text(&s.details).into(),
             to_millis(s.created).into(),
+            s.activity.clone().into(),
         ],
     );
     apply_write_with(t, write, Some(insert)).await?;
@@ -690,6 +747,93 @@ async fn resolve<T: Tx>(
         _ => Err(StoreError::Backend(format!(
             "execution {arn} has no suspension {id}"
         ))),
+    }
+}
+
+fn decode_activity(row: &SqlRow) -> Result<ActivityRecord, StoreError> {
+    Ok(ActivityRecord {
+        arn: row.text(0)?.unwrap_or_default(),
+        name: row.text(1)?.unwrap_or_default(),
+        creation_date: from_millis(row.int(2)?.unwrap_or_default()),
+    })
+}
+
+async fn find_activity<T: Tx>(t: &T, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+    let rows = t.query(schema::ACTIVITY, vec![arn.into()]).await?;
+    rows.first().map(decode_activity).transpose()
+}
+
+async fn list_activities<T: Tx>(
+    t: &T,
+    page: &PageRequest,
+) -> Result<Page<ActivityRecord>, StoreError> {
+    const KIND: &str = "activities";
+    let size = page.size()?;
+    let after = match &page.next_token {
+        Some(token) => schema::untoken(KIND, token)?,
+        None => String::new(),
+    };
+    let rows = t
+        .query(
+            schema::LIST_ACTIVITIES,
+            vec![after.into(), (size as i64 + 1).into()],
+        )
+        .await?;
+    let mut items = rows
+        .iter()
+        .map(decode_activity)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_token = (items.len() > size).then(|| {
+        items.truncate(size);
+        schema::token(KIND, &items[size - 1].arn)
+    });
+    Ok(Page { items, next_token })
+}
+
+/// The oldest untaken task of `activity`, taken by `worker`; another worker
+/// taking it between the read and the update makes this one try the next.
+async fn take_activity_task<T: Tx>(
+    t: &T,
+    activity: &str,
+    worker: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Suspension>, StoreError> {
+    loop {
+        let rows = t
+            .query(schema::WAITING_ACTIVITY_TASK, vec![activity.into()])
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let (arn, id) = (
+            row.text(0)?.unwrap_or_default(),
+            row.text(1)?.unwrap_or_default(),
+        );
+        let Some(waiting) = find_suspension(t, &arn, &id, "").await? else {
+            continue;
+        };
+        let heartbeat = waiting
+            .heartbeat_seconds
+            .map(|s| to_millis(now + time::Duration::seconds(s as i64)));
+        let taken = t
+            .execute(
+                schema::TAKE_ACTIVITY_TASK,
+                vec![
+                    arn.as_str().into(),
+                    id.as_str().into(),
+                    worker.into(),
+                    to_millis(now).into(),
+                    heartbeat.into(),
+                ],
+            )
+            .await?;
+        if taken == 0 {
+            continue;
+        }
+        if t.dialect() == Dialect::Postgres {
+            t.execute(schema::NOTIFY, vec![arn.as_str().into()]).await?;
+        }
+        return find_suspension(t, &arn, &id, "").await;
     }
 }
 
@@ -1313,6 +1457,15 @@ pub(crate) fn unexpected(answer: Answer) -> StoreError {
 }
 
 macro_rules! answer {
+    ($future:expr, Done) => {{
+        let future = $future;
+        Box::pin(async move {
+            match future.await? {
+                $crate::store::ops::Answer::Done => Ok(()),
+                other => Err($crate::store::ops::unexpected(other)),
+            }
+        })
+    }};
     ($future:expr, $variant:ident) => {{
         let future = $future;
         Box::pin(async move {
@@ -1625,6 +1778,92 @@ macro_rules! execution_store {
                     )),
                     Due
                 )
+            }
+
+            fn annotate<'a>(
+                &'a self,
+                write: Write,
+                id: &'a str,
+                details: &'a ::serde_json::Value,
+            ) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Annotate(
+                        Box::new(write),
+                        id.to_string(),
+                        details.clone()
+                    )),
+                    Done
+                )
+            }
+
+            fn create_activity<'a>(
+                &'a self,
+                arn: &'a str,
+                name: &'a str,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, $crate::store::ActivityRecord> {
+                let future = self.submit($crate::store::ops::Op::CreateActivity {
+                    arn: arn.to_string(),
+                    name: name.to_string(),
+                    now,
+                });
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::Activity(Some(a)) => Ok(a),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn activity<'a>(
+                &'a self,
+                arn: &'a str,
+            ) -> StoreFuture<'a, Option<$crate::store::ActivityRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::Activity(arn.to_string())),
+                    Activity
+                )
+            }
+
+            fn list_activities<'a>(
+                &'a self,
+                page: &'a PageRequest,
+            ) -> StoreFuture<'a, Page<$crate::store::ActivityRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::ListActivities(page.clone())),
+                    Activities
+                )
+            }
+
+            fn delete_activity<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::DeleteActivity(arn.to_string())),
+                    Done
+                )
+            }
+
+            fn take_activity_task<'a>(
+                &'a self,
+                activity: &'a str,
+                worker: &'a str,
+                now: OffsetDateTime,
+            ) -> StoreFuture<'a, Option<Suspension>> {
+                let future = self.submit($crate::store::ops::Op::TakeActivityTask {
+                    activity: activity.to_string(),
+                    worker: worker.to_string(),
+                    now,
+                });
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MaybeSuspension(s) => {
+                            if let Some(s) = &s {
+                                let _ = self.wakes.send(s.arn.clone());
+                            }
+                            Ok(s.map(|s| *s))
+                        }
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
             }
 
             fn wakeups(&self) -> ::tokio::sync::broadcast::Receiver<String> {

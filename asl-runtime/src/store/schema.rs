@@ -12,7 +12,7 @@ use super::*;
 /// The schema version this code writes. A database of an older version is
 /// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
 /// version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
 /// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
@@ -54,6 +54,7 @@ pub(crate) const TABLES: &[&str] = &[
     PRIMARY KEY (arn, state, idx)
 )",
     SUSPENSIONS,
+    ACTIVITIES,
     "CREATE TABLE IF NOT EXISTS asl_resources (
     arn TEXT NOT NULL,
     seq BIGINT NOT NULL,
@@ -81,7 +82,8 @@ const EVENTS: &str = "CREATE TABLE IF NOT EXISTS asl_events (
 )";
 
 /// What executions wait on (see [`Suspension`]): at most one row per waiting
-/// point (`id`), closed by the first outcome.
+/// point (`id`), closed by the first outcome. An activity task names its
+/// activity, and the worker that took it (GetActivityTask) and when.
 const SUSPENSIONS: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
     arn TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -94,7 +96,34 @@ const SUSPENSIONS: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
     created BIGINT NOT NULL,
     outcome TEXT,
     closed BIGINT,
+    activity TEXT,
+    worker TEXT,
+    started BIGINT,
     PRIMARY KEY (arn, id)
+)";
+
+/// The suspensions table as version 3 made it (what migration 2 -> 3 creates).
+const SUSPENSIONS_V3: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
+    arn TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    token TEXT,
+    deadline BIGINT,
+    heartbeat_seconds BIGINT,
+    heartbeat_deadline BIGINT,
+    details TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    outcome TEXT,
+    closed BIGINT,
+    PRIMARY KEY (arn, id)
+)";
+
+/// The activities (CreateActivity): workers take their tasks with
+/// GetActivityTask.
+const ACTIVITIES: &str = "CREATE TABLE IF NOT EXISTS asl_activities (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created BIGINT NOT NULL
 )";
 
 /// The indexes of every query the engine and the API run: claims and the
@@ -111,6 +140,8 @@ pub(crate) const INDEXES: &[&str] = &[
     "CREATE UNIQUE INDEX IF NOT EXISTS asl_suspensions_token ON asl_suspensions (token) \
      WHERE token IS NOT NULL",
     "CREATE UNIQUE INDEX IF NOT EXISTS asl_executions_exec_id ON asl_executions (exec_id)",
+    "CREATE INDEX IF NOT EXISTS asl_suspensions_waiting ON asl_suspensions (activity, created) \
+     WHERE activity IS NOT NULL AND worker IS NULL AND outcome IS NULL",
 ];
 
 /// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
@@ -118,14 +149,15 @@ pub(crate) const INDEXES: &[&str] = &[
 /// index on (status, workflow); version 2 kept a top-level Wait's due time in
 /// the execution (`wait_until`), where version 3 has a suspension, and did not
 /// keep when the current state was entered; version 3 keyed events by ARN
-/// (version 4: by `exec_id`, numbered in order of start).
+/// (version 4: by `exec_id`, numbered in order of start); version 4 had no
+/// activities.
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
         "DROP INDEX IF EXISTS asl_executions_by_status",
     ],
     &[
-        SUSPENSIONS,
+        SUSPENSIONS_V3,
         "INSERT INTO asl_suspensions (arn, id, kind, deadline, details, created) \
          SELECT arn, state || '@' || CAST(entered_event_id AS TEXT), 'WAIT', wait_until, 'null', \
          start_date FROM asl_executions \
@@ -146,6 +178,11 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
          v.details, v.previous_event_id FROM asl_events v JOIN asl_executions e ON e.arn = v.arn",
         "DROP TABLE asl_events",
         "ALTER TABLE asl_events_v4 RENAME TO asl_events",
+    ],
+    &[
+        "ALTER TABLE asl_suspensions ADD COLUMN activity TEXT",
+        "ALTER TABLE asl_suspensions ADD COLUMN worker TEXT",
+        "ALTER TABLE asl_suspensions ADD COLUMN started BIGINT",
     ],
 ];
 
@@ -232,11 +269,33 @@ pub(crate) const PARK: &str = "UPDATE asl_executions SET owner = NULL, lease_unt
 
 /// The columns [`decode_suspension`] reads, in its order.
 pub(crate) const SUSPENSION_COLUMNS: &str = "arn, id, kind, token, deadline, heartbeat_seconds, \
-    heartbeat_deadline, details, created, outcome, closed";
+    heartbeat_deadline, details, created, outcome, closed, activity, worker, started";
 
 pub(crate) const INSERT_SUSPENSION: &str = "INSERT INTO asl_suspensions (arn, id, kind, token, \
-    deadline, heartbeat_seconds, heartbeat_deadline, details, created) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (arn, id) DO NOTHING";
+    deadline, heartbeat_seconds, heartbeat_deadline, details, created, activity) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (arn, id) DO NOTHING";
+
+/// Sets the details of the suspension `$2` of `$1`.
+pub(crate) const ANNOTATE_SUSPENSION: &str =
+    "UPDATE asl_suspensions SET details = $3 WHERE arn = $1 AND id = $2";
+
+/// The oldest task of activity `$1` no worker has taken, of a running execution.
+pub(crate) const WAITING_ACTIVITY_TASK: &str = "SELECT s.arn, s.id FROM asl_suspensions s \
+    JOIN asl_executions e ON e.arn = s.arn \
+    WHERE s.activity = $1 AND s.worker IS NULL AND s.outcome IS NULL AND e.status = 'RUNNING' \
+    ORDER BY s.created, s.arn, s.id LIMIT 1";
+
+/// Worker `$3` takes activity task `$2` of `$1` at `$4` (its heartbeat clock
+/// starts then, `$5`), unless another took it first.
+pub(crate) const TAKE_ACTIVITY_TASK: &str = "UPDATE asl_suspensions SET worker = $3, started = $4, \
+    heartbeat_deadline = $5 WHERE arn = $1 AND id = $2 AND worker IS NULL AND outcome IS NULL";
+
+pub(crate) const INSERT_ACTIVITY: &str = "INSERT INTO asl_activities (arn, name, created) VALUES ($1, $2, $3) ON CONFLICT (arn) DO NOTHING";
+pub(crate) const ACTIVITY: &str = "SELECT arn, name, created FROM asl_activities WHERE arn = $1";
+pub(crate) const DELETE_ACTIVITY: &str = "DELETE FROM asl_activities WHERE arn = $1";
+/// A page of activities by ARN after `$1` (`''`: from the first), `$2` at most.
+pub(crate) const LIST_ACTIVITIES: &str =
+    "SELECT arn, name, created FROM asl_activities WHERE arn > $1 ORDER BY arn LIMIT $2";
 
 /// Closes a suspension with outcome `$3` at `$4`, unless it has one.
 pub(crate) const CLOSE_SUSPENSION: &str = "UPDATE asl_suspensions SET outcome = $3, closed = $4 \
@@ -508,6 +567,9 @@ pub(crate) fn decode_suspension(row: &impl Row) -> Result<Suspension, StoreError
         created: from_millis(required(row.int(8)?, "created")?),
         outcome,
         closed: row.int(10)?.map(from_millis),
+        activity: row.text(11)?,
+        worker: row.text(12)?,
+        started: row.int(13)?.map(from_millis),
     })
 }
 

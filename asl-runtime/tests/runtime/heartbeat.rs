@@ -13,8 +13,8 @@ use std::time::Duration;
 use asl_runtime::error::names;
 // The engine's internals, as generated code reaches them.
 use asl_runtime::__private::{
-    Catcher, Execution, ReferencePath, Retrier, Root, Segment, StateInfo, StateKind, StateRun,
-    Transition, WorkflowInfo,
+    Catcher, Execution, ReferencePath, Retrier, Root, Segment, StateInfo, StateRun, Transition,
+    WorkflowInfo,
 };
 use asl_runtime::exec::{
     EventType, ExecutionError, ExecutionOptions, History, HistoryEvent, Runtime,
@@ -77,11 +77,7 @@ static WORKFLOW: WorkflowInfo = WorkflowInfo {
     definition_hash: "",
 };
 
-static WORK: StateInfo = StateInfo {
-    name: "Work",
-    kind: StateKind::Task,
-    reads_context: false,
-};
+static WORK: StateInfo = StateInfo::task("Work");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Next {

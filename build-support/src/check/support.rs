@@ -86,8 +86,11 @@ impl Support<'_> {
                     self.io(&t.io, jsonpath);
                     self.catchers(&t.catch, jsonpath);
                     let resource = &t.resource.value.arn;
+                    // Activities are served by the runtime itself: workers
+                    // take their tasks from its store.
                     if t.integration().is_none()
                         && !asl_lang::integrations::is_lambda_function(resource)
+                        && !asl_lang::integrations::is_activity(resource)
                         && !self.options.allow_undeclared
                         && !self.options.resources.iter().any(|r| r == resource)
                     {

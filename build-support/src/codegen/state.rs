@@ -277,6 +277,11 @@ impl Gen<'_> {
             StateKind::Fail(f) => self.fail(f),
         };
         let reads_context = self.reads_context.then(|| quote!(.reading_context()));
+        // A callback or activity Task: each attempt gets its task token
+        // before its parameters are evaluated (`$$.Task.Token`).
+        let task_token = matches!(&state.kind, StateKind::Task(t)
+            if asl_lang::integrations::takes_task_token(&t.resource.value.arn))
+        .then(|| quote!(.with_task_token()));
 
         let asyncness = if is_sync(&state.kind) {
             TokenStream::new()
@@ -289,7 +294,7 @@ impl Gen<'_> {
                 __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
             ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
-                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context;
+                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context #task_token;
                 let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
                 #body
             }

@@ -62,23 +62,23 @@ fn substitutions(entry: Option<&Value>, text: &mut String) -> (Substitutions, Ve
 }
 
 /// Why a definition does not compile with built-ins only, as a group name:
-/// the integration it calls (`glue:startJobRun.sync`, `aws-sdk:ec2:*`, an
-/// activity, a `.waitForTaskToken` pattern) or the construct asl cannot run
-/// yet; `None` for problems that are not about what asl runs.
+/// the integration it calls (`glue:startJobRun.sync`, `aws-sdk:ec2:*`, a
+/// `.waitForTaskToken` pattern of a service not built in) or the construct
+/// asl cannot run yet; `None` for problems that are not about what asl runs.
 fn lack(rule: Rule, message: &str) -> Option<String> {
     match rule {
         Rule::UndeclaredResource => {
             let resource = message.split('`').nth(3)?;
             Some(match resource.split_once(":states:::") {
                 Some((_, integration)) if integration.ends_with(".waitForTaskToken") => {
-                    "callback pattern .waitForTaskToken (comes with callbacks)".to_string()
+                    let service = integration.split(':').next().unwrap_or(integration);
+                    format!("{service}:*.waitForTaskToken (service not built in)")
                 }
                 Some((_, integration)) if integration.starts_with("aws-sdk:") => {
                     let service = integration.split(':').nth(1).unwrap_or(integration);
                     format!("aws-sdk:{service}:* (not built in)")
                 }
                 Some((_, integration)) => format!("{integration} (not built in)"),
-                None if resource.contains(":activity:") => "activities".to_string(),
                 None => format!("resource {resource}"),
             })
         }

@@ -736,13 +736,13 @@ fn rendering_is_rustc_style() {
 #[test]
 fn undeclared_resources_are_refused_before_code_generation() {
     let src = def(
-        r#""A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:f", "End": true}"#,
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.waitForTaskToken", "End": true}"#,
     );
     let err = load_with(src.as_bytes(), "t.asl.json", &CheckOptions::default()).unwrap_err();
     assert_eq!(err.items.len(), 1, "{err}");
     assert_eq!(err.items[0].rule, "asl::undeclared-resource");
     assert_eq!(err.items[0].origin.pointer, "/States/A/Resource");
-    let declared = CheckOptions::declaring(["arn:aws:states:us-east-1:123456789012:activity:f"]);
+    let declared = CheckOptions::declaring(["arn:aws:states:::ecs:runTask.waitForTaskToken"]);
     assert!(load_with(src.as_bytes(), "t.asl.json", &declared).is_ok());
     assert!(
         load_with(
@@ -752,6 +752,12 @@ fn undeclared_resources_are_refused_before_code_generation() {
         )
         .is_ok()
     );
+    // Activities are served by the runtime (workers take their tasks from
+    // its store): nothing to declare.
+    let activity = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:f", "End": true}"#,
+    );
+    assert!(load_with(activity.as_bytes(), "t.asl.json", &CheckOptions::default()).is_ok());
     // Built-in integrations need no declaration, in every partition.
     let builtin = def(
         r#""A": {"Type": "Task", "Resource": "arn:aws-cn:states:::sns:publish", "Parameters": {"TopicArn": "t", "Message": "m"}, "End": true}"#,

@@ -6,6 +6,8 @@
 //!   the execution API);
 //! - `sample_durable`: the sample killed and resumed, stopped with cleanup,
 //!   redriven (SQLite, PostgreSQL);
+//! - `callbacks`: task tokens (`.waitForTaskToken`) and activities, in memory
+//!   and durably (a crash and a park in the middle);
 //! - `chaos`: fault injection: the serving process killed with SIGKILL at random
 //!   moments, two replicas racing on PostgreSQL, PostgreSQL restarted mid-run,
 //!   with the durability invariants checked after;
@@ -21,6 +23,7 @@
 //! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
 //! unless `CI=true`.
 
+mod callbacks;
 mod chaos;
 mod common;
 mod credentials;

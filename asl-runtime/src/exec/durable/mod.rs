@@ -49,12 +49,14 @@ use crate::store::{
 };
 use crate::workflow::Workflow;
 
+mod activities;
 mod api;
 mod checkpoint;
 mod cleanup;
 mod serve;
 mod suspend;
 
+pub use activities::ActivityTask;
 pub use api::{ApiError, Resumed, StartedExecution};
 pub(crate) use cleanup::clean_up_stored;
 pub use serve::run_stored;
@@ -178,7 +180,7 @@ impl Durability {
         }
     }
 
-    fn store(&self) -> &dyn ExecutionStore {
+    pub(crate) fn store(&self) -> &dyn ExecutionStore {
         &*self.settings.store
     }
 

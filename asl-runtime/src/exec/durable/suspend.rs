@@ -101,15 +101,70 @@ impl Execution {
         suspension: Suspension,
         may_park: bool,
     ) -> Result<Outcome, Error> {
+        let stored = self.store_suspension(suspension).await?;
+        self.await_suspension(stored, may_park, |_| None).await
+    }
+
+    /// Stores `suspension` with the events so far (one fenced write), unless
+    /// one with its id is stored: returns what is stored.
+    pub(crate) async fn store_suspension(
+        &self,
+        suspension: Suspension,
+    ) -> Result<Suspension, Error> {
         let Some(d) = self.durable.as_deref() else {
             return Err(Error::runtime("a suspension needs an execution store"));
         };
         let write = self.pending_write(d);
-        let mut stored = d
-            .store
+        d.store
             .suspend(write, suspension)
             .await
-            .map_err(store_error)?;
+            .map_err(store_error)
+    }
+
+    /// Sets the details of the open suspension `id`, with the events so far
+    /// (one fenced write).
+    pub(crate) async fn annotate_suspension(&self, id: &str, details: &Value) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        let write = self.pending_write(d);
+        d.store
+            .annotate(write, id, details)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Closes the suspension `id` with `outcome` (the task failed before it
+    /// could wait), unless it has one.
+    pub(crate) async fn close_suspension(&self, id: &str, outcome: Outcome) -> Result<(), Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Ok(());
+        };
+        d.store
+            .resolve(&self.arn, id, outcome, OffsetDateTime::now_utc())
+            .await
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
+    /// [`Self::suspend`] for a suspension already stored. `on_read` sees
+    /// the suspension each time it is read again (woken before its
+    /// outcome): what it returns is stored as its details, with the events
+    /// recorded meanwhile (an activity task a worker took records
+    /// `ActivityStarted`).
+    pub(crate) async fn await_suspension(
+        &self,
+        mut stored: Suspension,
+        may_park: bool,
+        mut on_read: impl FnMut(&Suspension) -> Option<Value>,
+    ) -> Result<Outcome, Error> {
+        let Some(d) = self.durable.as_deref() else {
+            return Err(Error::runtime("a suspension needs an execution store"));
+        };
+        if let Some(details) = on_read(&stored) {
+            self.annotate_suspension(&stored.id, &details).await?;
+            stored.details = details;
+        }
         loop {
             if let Some(outcome) = stored.outcome.take() {
                 return Ok(outcome);
@@ -152,7 +207,13 @@ impl Execution {
                 continue;
             }
             stored = match d.store.suspension(&stored.arn, &stored.id).await {
-                Ok(Some(s)) => s,
+                Ok(Some(mut s)) => {
+                    if let Some(details) = on_read(&s) {
+                        self.annotate_suspension(&s.id, &details).await?;
+                        s.details = details;
+                    }
+                    s
+                }
                 Ok(None) => {
                     return Err(Error::runtime(format!(
                         "the suspension {} of execution {} is gone from the store",

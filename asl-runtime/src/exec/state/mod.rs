@@ -88,6 +88,9 @@ pub struct StateInfo {
     pub kind: StateKind,
     /// Does the state read `$$`? Then its entered time is taken on entry.
     pub reads_context: bool,
+    /// A Task that waits for a callback (`.waitForTaskToken`) or runs an
+    /// activity: each attempt gets a task token (`$$.Task.Token`).
+    pub task_token: bool,
 }
 
 impl StateInfo {
@@ -97,6 +100,7 @@ impl StateInfo {
             name,
             kind,
             reads_context: false,
+            task_token: false,
         }
     }
 
@@ -137,6 +141,13 @@ impl StateInfo {
         self.reads_context = true;
         self
     }
+
+    /// The same Task, with a task token for each attempt (a callback or an
+    /// activity).
+    pub const fn with_task_token(mut self) -> Self {
+        self.task_token = true;
+        self
+    }
 }
 
 /// One `Catch` entry; `S` is the generated enum of states.
@@ -173,6 +184,10 @@ pub struct StateRun<'e> {
     /// A state in a Map iteration or Parallel branch that ran again after a
     /// crash, in the middle of its retries: its first entry's time.
     first_entered: std::sync::OnceLock<String>,
+    /// The id its waiting points derive from (durable executions), made once.
+    waiting_base: std::sync::OnceLock<String>,
+    /// A callback or activity Task: the current attempt's task token.
+    token: std::sync::Mutex<Option<std::sync::Arc<task::Prepared>>>,
 }
 
 impl<'e> StateRun<'e> {
@@ -198,6 +213,8 @@ impl<'e> StateRun<'e> {
             retry_count: AtomicU32::new(0),
             resumed: None,
             first_entered: std::sync::OnceLock::new(),
+            waiting_base: std::sync::OnceLock::new(),
+            token: std::sync::Mutex::new(None),
         };
         if durable
             && let Some(p) = exec.resumed_entry(info.name)
@@ -253,9 +270,31 @@ impl<'e> StateRun<'e> {
                 0 => None,
                 n => Some(n),
             },
-            task_token: None,
+            task_token: self.prepared_token().map(|p| p.token.clone()),
             map_item: None,
         }
+    }
+
+    /// The id this state entry's waiting points derive from (its retries'
+    /// backoffs, its task tokens): `State@entered` at the top level; in a
+    /// Map iteration or Parallel branch, its frame and visit (counted once
+    /// per entry, so a frame that runs again after a crash names its visits
+    /// as the first run did).
+    fn waiting_base(&self) -> &str {
+        self.waiting_base
+            .get_or_init(|| self.exec.suspension_id(self.info.name, self.entered_id, 0))
+    }
+
+    /// Runs one attempt of the state's body; a callback or activity Task
+    /// gets its attempt's task token first.
+    async fn run_attempt<T, Fut: Future<Output = Result<T, Error>>>(
+        &self,
+        body: impl FnOnce() -> Fut,
+    ) -> Result<T, Error> {
+        if self.info.task_token {
+            self.prepare_token().await?;
+        }
+        body().await
     }
 
     /// Prefixes a `States.Runtime` error with the state it happened in, as AWS
@@ -290,7 +329,10 @@ impl<'e> StateRun<'e> {
         // checked before every attempt.
         if retriers.is_empty() {
             self.exec.check_history()?;
-            return body().await.map_err(|e| self.locate(e));
+            return self
+                .run_attempt(&mut body)
+                .await
+                .map_err(|e| self.locate(e));
         }
         let mut counters = RetryCounters::from_used(
             self.resumed
@@ -302,10 +344,7 @@ impl<'e> StateRun<'e> {
         // top level; in a Map iteration or Parallel branch, its frame and
         // visit (counted on every entry, so a frame that runs again after a
         // crash names its visits as the first run did).
-        let base = self
-            .exec
-            .durable()
-            .then(|| self.exec.suspension_id(self.info.name, self.entered_id, 0));
+        let base = self.exec.durable().then(|| self.waiting_base().to_string());
         let backoff_id = |retry: u32| {
             base.as_deref()
                 .map(|base| format!("{base}#{retry}/backoff"))
@@ -345,7 +384,7 @@ impl<'e> StateRun<'e> {
         }
         loop {
             self.exec.check_history()?;
-            let error = match body().await {
+            let error = match self.run_attempt(&mut body).await {
                 Ok(v) => return Ok(v),
                 Err(e) => self.locate(e),
             };
