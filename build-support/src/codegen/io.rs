@@ -143,9 +143,10 @@ impl Gen<'_> {
             return self.jsonata_standard(io, prelude, result, next, retry, catch, ctx);
         }
         let rt = self.rt.clone();
-        let guarded = !retry.is_empty() || !catch.is_empty();
+        let guarded = !retry.is_empty() || !catch.is_empty() || self.task_token;
         // Without Retry/Catch the body owns the input; otherwise it borrows it,
-        // since a retry runs it again and a Catch needs the raw input.
+        // since a retry runs it again and a Catch needs the raw input (and a
+        // callback or activity Task runs under `retrying` for its token).
         let raw_owned = if guarded {
             quote!(#rt::Value::clone(&input))
         } else {

@@ -151,7 +151,7 @@ impl Gen<'_> {
         ctx: &MachineCtx,
     ) -> TokenStream {
         let rt = self.rt.clone();
-        let guarded = !retry.is_empty() || !catch.is_empty();
+        let guarded = !retry.is_empty() || !catch.is_empty() || self.task_token;
         let raw_owned = if guarded {
             quote!(#rt::Value::clone(&input))
         } else {

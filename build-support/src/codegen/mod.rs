@@ -174,6 +174,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         reads_context: false,
         execution_input: false,
         sync_state: false,
+        task_token: false,
         jsonata: false,
         jsonata_context: false,
         jsonata_statics: 0,
@@ -228,6 +229,10 @@ pub(crate) struct Gen<'o> {
     execution_input: bool,
     /// Set while generating a state that never waits (see [`is_sync`]).
     sync_state: bool,
+    /// Set while generating a callback or activity Task: its body runs
+    /// through `retrying` even without Retry or Catch, since that is where
+    /// each attempt gets its task token.
+    task_token: bool,
     /// Set while generating a JSONata state.
     jsonata: bool,
     /// Set when an expression of the JSONata state being generated reads

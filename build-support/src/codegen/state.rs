@@ -82,7 +82,7 @@ impl Gen<'_> {
         caught: impl FnOnce(&mut Self) -> Option<TokenStream>,
     ) -> TokenStream {
         let rt = self.rt.clone();
-        if retry.is_empty() && catch.is_empty() {
+        if retry.is_empty() && catch.is_empty() && !self.task_token {
             let run_inner = self.run_block(inner);
             return quote! {
                 let __result: #rt::Result<#rt::Value, #rt::Error> = #run_inner;
@@ -237,7 +237,10 @@ impl Gen<'_> {
                         }
                     }
                 };
-                self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx)
+                self.task_token = asl_lang::integrations::takes_task_token(&t.resource.value.arn);
+                let state = self.standard(&t.io, Some(result), next, &t.retry, &t.catch, ctx);
+                self.task_token = false;
+                state
             }
             StateKind::Parallel(p) => {
                 let next = self.next(&p.transition, ctx);
@@ -299,5 +302,36 @@ impl Gen<'_> {
                 #body
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A callback or activity Task without Retry or Catch still runs its
+    /// attempt under `retrying`, where it gets its task token; without it
+    /// the Task looked for a handler of its resource and failed.
+    #[test]
+    fn a_token_task_without_retry_or_catch_gets_its_token() {
+        for resource in [
+            "arn:aws:states:us-east-1:123456789012:activity:Review",
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        ] {
+            let src = format!(
+                r#"{{"StartAt": "T", "States": {{"T": {{"Type": "Task", "Resource": "{resource}", "Parameters": {{"QueueUrl": "q", "MessageBody": {{"t.$": "$$.Task.Token"}}}}, "End": true}}}}}}"#
+            );
+            let tokens = crate::codegen::compile(src.as_bytes(), "t.asl.json", &Default::default())
+                .unwrap()
+                .to_string();
+            assert!(tokens.contains("with_task_token"), "{resource}");
+            assert!(tokens.contains("retrying"), "{resource}: {tokens}");
+        }
+        let plain = br#"{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": "q", "MessageBody": "m"}, "End": true}}}"#;
+        let tokens = crate::codegen::compile(plain, "t.asl.json", &Default::default())
+            .unwrap()
+            .to_string();
+        assert!(
+            !tokens.contains("retrying"),
+            "a plain Task runs once, unguarded"
+        );
     }
 }
