@@ -85,6 +85,14 @@ impl Api {
             }
             "ListStateMachines" => self.list_state_machines(&r),
             "ValidateStateMachineDefinition" => validate_state_machine_definition(&r),
+            "SendTaskSuccess" => self.send_task_success(&r).await,
+            "SendTaskFailure" => self.send_task_failure(&r).await,
+            "SendTaskHeartbeat" => self.send_task_heartbeat(&r).await,
+            "CreateActivity" => self.create_activity(&r).await,
+            "DescribeActivity" => self.describe_activity(&r).await,
+            "ListActivities" => self.list_activities(&r).await,
+            "DeleteActivity" => self.delete_activity(&r).await,
+            "GetActivityTask" => self.get_activity_task(&r).await,
             "CreateStateMachine" | "UpdateStateMachine" | "DeleteStateMachine" => {
                 Err(Failure::validation(format!(
                     "{action} is not available: this endpoint serves compiled workflows only \
@@ -423,6 +431,87 @@ impl Api {
         Ok(out)
     }
 
+    async fn send_task_success(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let token = task_token(r)?;
+        r.required("output")?;
+        let output = r.data("output")?.unwrap_or_default();
+        self.runtime.send_task_success(token, output).await?;
+        Ok(json!({}))
+    }
+
+    async fn send_task_failure(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let token = task_token(r)?;
+        let error = r.bounded("error", 256)?;
+        let cause = r.bounded("cause", 32768)?;
+        self.runtime.send_task_failure(token, error, cause).await?;
+        Ok(json!({}))
+    }
+
+    async fn send_task_heartbeat(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let token = task_token(r)?;
+        self.runtime.send_task_heartbeat(token).await?;
+        Ok(json!({}))
+    }
+
+    async fn create_activity(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        r.required("name")?;
+        let name = r.bounded("name", 80)?.unwrap_or_default();
+        check_name(name)?;
+        let activity = self.runtime.create_activity(name).await?;
+        Ok(json!({
+            "activityArn": activity.arn,
+            "creationDate": epoch(activity.creation_date),
+        }))
+    }
+
+    async fn describe_activity(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = activity_arn(r)?;
+        let activity = self.runtime.describe_activity(arn).await?;
+        Ok(json!({
+            "activityArn": activity.arn,
+            "name": activity.name,
+            "creationDate": epoch(activity.creation_date),
+        }))
+    }
+
+    async fn list_activities(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let page = page_request(r, "nextToken", 1024)?;
+        let listed = self.runtime.list_activities(&page).await?;
+        let activities: Vec<Value> = listed
+            .items
+            .iter()
+            .map(|a| {
+                json!({
+                    "activityArn": a.arn,
+                    "name": a.name,
+                    "creationDate": epoch(a.creation_date),
+                })
+            })
+            .collect();
+        let mut out = json!({ "activities": activities });
+        if let Some(token) = listed.next_token {
+            out["nextToken"] = json!(token);
+        }
+        Ok(out)
+    }
+
+    async fn delete_activity(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = activity_arn(r)?;
+        self.runtime.delete_activity(arn).await?;
+        Ok(json!({}))
+    }
+
+    /// A long poll (up to the runtime's activity poll time, AWS's 60 s): a
+    /// task's token and input, or no members when none came.
+    async fn get_activity_task(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = activity_arn(r)?;
+        let worker = r.bounded("workerName", 80)?;
+        match self.runtime.get_activity_task(arn, worker).await? {
+            Some(task) => Ok(json!({"taskToken": task.task_token, "input": task.input})),
+            None => Ok(json!({})),
+        }
+    }
+
     /// The registered workflow state machine ARN `arn` names.
     fn state_machine(&self, arn: &str) -> Result<asl_runtime::exec::ChildWorkflow, Failure> {
         check_arn(arn, "stateMachine", 7)?;
@@ -475,6 +564,19 @@ fn page_request(r: &Request<'_>, token: &str, max_token: usize) -> Result<PageRe
         max_results: max_results as usize,
         next_token,
     })
+}
+
+/// The request's `taskToken` (1 to 2,048 characters, as the model bounds it).
+fn task_token<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
+    r.required("taskToken")?;
+    Ok(r.bounded("taskToken", 2048)?.unwrap_or_default())
+}
+
+/// The request's `activityArn`.
+fn activity_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
+    let arn = r.arn("activityArn")?;
+    check_arn(arn, "activity", 7)?;
+    Ok(arn)
 }
 
 /// The request's `executionArn`, which must be a Standard execution's.

@@ -26,6 +26,9 @@
 //! | StopExecution, RedriveExecution | [`Runtime::stop_execution`], [`Runtime::redrive`] |
 //! | DescribeStateMachine, DescribeStateMachineForExecution, ListStateMachines | the registered workflows and their [`Workflow::DEFINITION`](asl_runtime::Workflow::DEFINITION) |
 //! | ValidateStateMachineDefinition | the compiler's checks (`asl_build`), as AWS's `diagnostics` |
+//! | SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat | [`Runtime::send_task_success`] and the others: a `.waitForTaskToken` or activity Task's outcome |
+//! | CreateActivity, DescribeActivity, ListActivities, DeleteActivity | the store's activities |
+//! | GetActivityTask | a long poll ([`Runtime::get_activity_task`], AWS's 60 s): a task no other worker gets, or no `taskToken` |
 //!
 //! CreateStateMachine, UpdateStateMachine and DeleteStateMachine are refused
 //! with a `ValidationException` that says this endpoint serves compiled

@@ -16,6 +16,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 asl_macro::asl!(pub Orders = "tests/workflows/orders.asl.json", runtime = asl_runtime::__private);
 asl_macro::asl!(pub Sleeper = "tests/workflows/sleeper.asl.json", runtime = asl_runtime::__private);
+asl_macro::asl!(
+    pub Approval = "tests/workflows/approval.asl.json",
+    runtime = asl_runtime::__private,
+    resources = ["arn:aws:states:::apigateway:invoke.waitForTaskToken"]
+);
+asl_macro::asl!(pub Review = "tests/workflows/review.asl.json", runtime = asl_runtime::__private);
+
+/// The callback resource of `Approval`; its handler here leaves each task
+/// token in a file named after the execution, where every client reads it
+/// (as a real approver would read it from a queue or an e-mail).
+const ASK: &str = "arn:aws:states:::apigateway:invoke.waitForTaskToken";
 
 const KEY_ID: &str = "AKIDASLENDPOINTTEST";
 const SECRET: &str = "endpoint-test-secret";
@@ -42,18 +53,50 @@ impl Served {
     fn machine_arn(&self, name: &str) -> String {
         format!("arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}")
     }
+
+    /// The task token `Approval`'s execution `execution` was handed.
+    async fn token(&self, execution: &str) -> String {
+        let path = self.dir.join(format!("{execution}.token"));
+        for _ in 0..500 {
+            if let Ok(token) = std::fs::read_to_string(&path) {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no task token for {execution} after 10 s");
+    }
 }
 
 async fn serve() -> Served {
     let dir = std::env::temp_dir().join(format!("asl-endpoint-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("executions.db")).unwrap();
+    let tokens = dir.clone();
     let runtime = Runtime::builder()
         .region(REGION)
         .account(ACCOUNT)
         .store(store)
         .workflow::<Orders>()
         .workflow::<Sleeper>()
+        .workflow::<Approval>()
+        .workflow::<Review>()
+        .activity_poll(Duration::from_secs(1))
+        .handler(
+            ASK,
+            asl_runtime::task::handler_fn(move |task, params| {
+                let tokens = tokens.clone();
+                async move {
+                    let token = task.task_token.clone().unwrap_or_default();
+                    assert_eq!(params["RequestBody"]["token"], json!(token));
+                    let execution = params["RequestBody"]["execution"].as_str().unwrap_or("");
+                    // Written whole, then renamed: a reader never sees half a token.
+                    let part = tokens.join(format!("{execution}.part"));
+                    std::fs::write(&part, &token).unwrap();
+                    std::fs::rename(&part, tokens.join(format!("{execution}.token"))).unwrap();
+                    Ok(json!({"accepted": true}))
+                }
+            }),
+        )
         .build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -129,23 +172,24 @@ async fn sdk_lists_starts_describes_and_pages_history() {
         .iter()
         .map(|m| m.name.as_str())
         .collect();
-    assert_eq!(names, ["Orders", "Sleeper"]);
+    assert_eq!(names, ["Approval", "Orders", "Review", "Sleeper"]);
     assert!(listed.next_token.is_none());
-    // One at a time: the token leads to the second and last.
+    // Three, then the rest: the token leads to the last one.
     let first = client
         .list_state_machines()
-        .max_results(1)
+        .max_results(3)
         .send()
         .await
         .unwrap();
-    assert_eq!(first.state_machines[0].name, "Orders");
+    assert_eq!(first.state_machines.len(), 3);
     let second = client
         .list_state_machines()
-        .max_results(1)
+        .max_results(3)
         .next_token(first.next_token.unwrap())
         .send()
         .await
         .unwrap();
+    assert_eq!(second.state_machines.len(), 1);
     assert_eq!(second.state_machines[0].name, "Sleeper");
     assert!(second.next_token.is_none());
 
@@ -591,7 +635,7 @@ async fn refuses_what_no_client_would_send() {
     .await;
     assert_eq!(
         (status, answer["stateMachines"][0]["name"].as_str()),
-        (200, Some("Orders"))
+        (200, Some("Approval"))
     );
 
     // No signature at all.
@@ -753,7 +797,10 @@ async fn boto3_drives_a_compiled_workflow() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["machines"], json!(["Orders", "Sleeper"]));
+    assert_eq!(
+        r["machines"],
+        json!(["Approval", "Orders", "Review", "Sleeper"])
+    );
     assert_eq!(r["status"], "SUCCEEDED");
     assert_eq!(r["output"], json!({"total": 42}));
     let types = r["event_types"].as_array().unwrap();
@@ -806,6 +853,10 @@ async fn aws_cli(served: &Served, args: &[&str]) -> Result<Value, String> {
         .await
         .unwrap();
     if out.status.success() {
+        // SendTask* answer an empty object, which the CLI prints as nothing.
+        if out.stdout.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
         Ok(serde_json::from_slice(&out.stdout).unwrap())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
@@ -816,7 +867,7 @@ async fn aws_cli(served: &Served, args: &[&str]) -> Result<Value, String> {
 async fn aws_cli_drives_a_compiled_workflow() {
     let served = serve().await;
     let listed = aws_cli(&served, &["list-state-machines"]).await.unwrap();
-    assert_eq!(listed["stateMachines"][1]["name"], "Sleeper");
+    assert_eq!(listed["stateMachines"][3]["name"], "Sleeper");
     let arn = served.machine_arn("Orders");
     let started = aws_cli(
         &served,
@@ -962,4 +1013,372 @@ async fn sdk_runs_a_sync_execution_to_its_end() {
             .await,
     );
     assert_eq!(c, "InvalidArn");
+}
+
+/// The output of a finished execution, as JSON.
+fn output_of(d: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput) -> Value {
+    serde_json::from_str(d.output.as_deref().unwrap_or("null")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_completes_fails_and_lets_callbacks_lapse() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+    let arn = served.machine_arn("Approval");
+    let start = |name: &'static str, heartbeat: u64| {
+        client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .name(name)
+            .input(json!({"heartbeat": heartbeat}).to_string())
+            .send()
+    };
+
+    // SendTaskSuccess, after a heartbeat: the Task's result.
+    let approve = start("sdk-approve", 30).await.unwrap().execution_arn;
+    let token = served.token("sdk-approve").await;
+    client
+        .send_task_heartbeat()
+        .task_token(&token)
+        .send()
+        .await
+        .unwrap();
+    client
+        .send_task_success()
+        .task_token(&token)
+        .output(r#"{"approved": true}"#)
+        .send()
+        .await
+        .unwrap();
+    let done = wait_until_done(&client, &approve).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(output_of(&done)["answer"], json!({"approved": true}));
+    // The same token again, a guessed one, one that cannot be ours.
+    let (c, _) = code(
+        client
+            .send_task_success()
+            .task_token(&token)
+            .output("{}")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "TaskTimedOut");
+    let mut guessed = token.clone().into_bytes();
+    guessed[20] = if guessed[20] == b'B' { b'C' } else { b'B' };
+    let guessed = String::from_utf8(guessed).unwrap();
+    let (c, _) = code(
+        client
+            .send_task_success()
+            .task_token(&guessed)
+            .output("{}")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "TaskDoesNotExist");
+    let (c, _) = code(client.send_task_failure().task_token("guess").send().await);
+    assert_eq!(c, "InvalidToken");
+
+    // SendTaskFailure: the workflow's Catch takes the error.
+    let reject = start("sdk-reject", 30).await.unwrap().execution_arn;
+    let token = served.token("sdk-reject").await;
+    let (c, _) = code(
+        client
+            .send_task_success()
+            .task_token(&token)
+            .output("{not json")
+            .send()
+            .await,
+    );
+    assert_eq!(c, "InvalidOutput");
+    client
+        .send_task_failure()
+        .task_token(&token)
+        .error("Rejected")
+        .cause("not today")
+        .send()
+        .await
+        .unwrap();
+    let done = wait_until_done(&client, &reject).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    let out = output_of(&done);
+    assert_eq!(out["outcome"], "rejected");
+    assert_eq!(
+        out["rejected"],
+        json!({"Error": "Rejected", "Cause": "not today"})
+    );
+
+    // No heartbeat within HeartbeatSeconds: States.HeartbeatTimeout, caught.
+    let lapse = start("sdk-lapse", 1).await.unwrap().execution_arn;
+    let token = served.token("sdk-lapse").await;
+    let done = wait_until_done(&client, &lapse).await;
+    let out = output_of(&done);
+    assert_eq!(out["outcome"], "lapsed");
+    assert_eq!(out["lapsed"]["Error"], "States.HeartbeatTimeout");
+    let (c, _) = code(client.send_task_heartbeat().task_token(&token).send().await);
+    assert_eq!(c, "TaskTimedOut");
+    let history = client
+        .get_execution_history()
+        .execution_arn(&lapse)
+        .send()
+        .await
+        .unwrap();
+    let timed_out = history
+        .events
+        .iter()
+        .find_map(|e| e.task_timed_out_event_details.as_ref())
+        .expect("a TaskTimedOut event");
+    assert_eq!(timed_out.error.as_deref(), Some("States.HeartbeatTimeout"));
+}
+
+/// Runs a Python script of `tests/clients/` against the endpoint with `env`.
+async fn python(served: &Served, script: &str, env: Vec<(&'static str, String)>) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients")
+        .join(script);
+    let mut command = tokio::process::Command::new(venv_program("python"));
+    command
+        .arg(script)
+        .env("ASL_ENDPOINT", served.url())
+        .env("ASL_REGION", REGION)
+        .env("ASL_KEY_ID", KEY_ID)
+        .env("ASL_SECRET", SECRET)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_answers_callbacks() {
+    let served = serve().await;
+    let r = python(
+        &served,
+        "boto3_callbacks.py",
+        vec![
+            ("ASL_MACHINE", served.machine_arn("Approval")),
+            ("ASL_TOKENS", served.dir.display().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(r["approved"]["status"], "SUCCEEDED");
+    assert_eq!(r["approved"]["output"]["answer"], json!({"approved": true}));
+    assert_eq!(r["reused"], "TaskTimedOut");
+    assert_eq!(r["guessed"], "TaskDoesNotExist");
+    assert_eq!(r["malformed"], "InvalidToken");
+    assert_eq!(r["rejected"]["output"]["outcome"], "rejected");
+    assert_eq!(r["rejected"]["output"]["rejected"]["Error"], "Rejected");
+    assert_eq!(r["lapsed"]["output"]["outcome"], "lapsed");
+    assert_eq!(
+        r["lapsed"]["output"]["lapsed"]["Error"],
+        "States.HeartbeatTimeout"
+    );
+    assert_eq!(r["late"], "TaskTimedOut");
+    let types = r["lapse_events"].as_array().unwrap();
+    assert!(types.contains(&json!("TaskTimedOut")), "{types:?}");
+    assert_eq!(types.last().unwrap(), "ExecutionSucceeded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_activity_workers_share_the_tasks_without_overlap() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+    let created = client
+        .create_activity()
+        .name("Review")
+        .send()
+        .await
+        .unwrap();
+    let activity = created.activity_arn;
+    assert_eq!(
+        activity,
+        format!("arn:aws:states:{REGION}:{ACCOUNT}:activity:Review")
+    );
+    let described = client
+        .describe_activity()
+        .activity_arn(&activity)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.name, "Review");
+    let listed = client.list_activities().send().await.unwrap();
+    assert_eq!(listed.activities.len(), 1);
+
+    let arn = served.machine_arn("Review");
+    let mut executions = Vec::new();
+    for i in 0..6 {
+        let started = client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .input(json!({"document": format!("doc-{i}")}).to_string())
+            .send()
+            .await
+            .unwrap();
+        executions.push(started.execution_arn);
+    }
+    let worker = |name: &str| {
+        python(
+            &served,
+            "boto3_activity_worker.py",
+            vec![
+                ("ASL_ACTIVITY", activity.clone()),
+                ("ASL_WORKER", name.to_string()),
+            ],
+        )
+    };
+    let (first, second) = tokio::join!(worker("worker-1"), worker("worker-2"));
+    let mut documents: Vec<String> = Vec::new();
+    let mut tokens: Vec<String> = Vec::new();
+    for w in [&first, &second] {
+        documents.extend(
+            w["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_str().unwrap().to_string()),
+        );
+        tokens.extend(
+            w["tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string()),
+        );
+    }
+    documents.sort();
+    assert_eq!(
+        documents,
+        (0..6).map(|i| format!("doc-{i}")).collect::<Vec<_>>(),
+        "{first} {second}"
+    );
+    let mut unique = tokens.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        6,
+        "no task went to both workers: {first} {second}"
+    );
+    for execution in &executions {
+        let done = wait_until_done(&client, execution).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded);
+        let out = output_of(&done);
+        let by = out["review"]["by"].as_str().unwrap();
+        let worker = if by == "worker-1" { &first } else { &second };
+        assert!(
+            worker["documents"]
+                .as_array()
+                .unwrap()
+                .contains(&out["document"]),
+            "{out} was answered by {by}"
+        );
+    }
+
+    client
+        .delete_activity()
+        .activity_arn(&activity)
+        .send()
+        .await
+        .unwrap();
+    let (c, _) = code(
+        client
+            .describe_activity()
+            .activity_arn(&activity)
+            .send()
+            .await,
+    );
+    assert_eq!(c, "ActivityDoesNotExist");
+    let (c, _) = code(
+        client
+            .get_activity_task()
+            .activity_arn(&activity)
+            .send()
+            .await,
+    );
+    assert_eq!(c, "ActivityDoesNotExist");
+    let (c, _) = code(client.create_activity().name("no good").send().await);
+    assert_eq!(c, "InvalidName");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_cli_answers_callbacks() {
+    let served = serve().await;
+    let client = sdk(&served, KEY_ID, SECRET);
+    let arn = served.machine_arn("Approval");
+    let mut started = Vec::new();
+    for (name, heartbeat) in [("cli-approve", 30), ("cli-reject", 30), ("cli-lapse", 1)] {
+        let out = aws_cli(
+            &served,
+            &[
+                "start-execution",
+                "--state-machine-arn",
+                &arn,
+                "--name",
+                name,
+                "--input",
+                &json!({"heartbeat": heartbeat}).to_string(),
+            ],
+        )
+        .await
+        .unwrap();
+        started.push(out["executionArn"].as_str().unwrap().to_string());
+    }
+    // A heartbeat, then the answer.
+    let token = served.token("cli-approve").await;
+    aws_cli(&served, &["send-task-heartbeat", "--task-token", &token])
+        .await
+        .unwrap();
+    aws_cli(
+        &served,
+        &[
+            "send-task-success",
+            "--task-token",
+            &token,
+            "--task-output",
+            r#"{"approved": true}"#,
+        ],
+    )
+    .await
+    .unwrap();
+    let token = served.token("cli-reject").await;
+    aws_cli(
+        &served,
+        &[
+            "send-task-failure",
+            "--task-token",
+            &token,
+            "--error",
+            "Rejected",
+            "--cause",
+            "no",
+        ],
+    )
+    .await
+    .unwrap();
+    // No heartbeat within a second: the Task lapses, and a late one is refused.
+    let lapse_token = served.token("cli-lapse").await;
+
+    let approved = wait_until_done(&client, &started[0]).await;
+    assert_eq!(output_of(&approved)["answer"], json!({"approved": true}));
+    let rejected = wait_until_done(&client, &started[1]).await;
+    assert_eq!(output_of(&rejected)["rejected"]["Error"], "Rejected");
+    let lapsed = wait_until_done(&client, &started[2]).await;
+    assert_eq!(
+        output_of(&lapsed)["lapsed"]["Error"],
+        "States.HeartbeatTimeout"
+    );
+    let refused = aws_cli(
+        &served,
+        &["send-task-heartbeat", "--task-token", &lapse_token],
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("TaskTimedOut"), "{refused}");
 }
