@@ -75,6 +75,8 @@ static WORKFLOW: WorkflowInfo = WorkflowInfo {
     states: &["Work"],
     start: 0,
     definition_hash: "",
+    // Written by hand, not compiled from a definition.
+    definition: "",
 };
 
 static WORK: StateInfo = StateInfo::task("Work");
