@@ -12,9 +12,11 @@
 //! - [`sandbox`]: moto and the Kubernetes API stand-in on 127.0.0.1, for `run-sample`
 //!   and the end-to-end tests.
 //!
-//! The programs are in `src/bin/`: `manage-eks-cluster` (the AWS sample),
-//! `run-sample` (that sample against the local sandbox, one command) and `hello` (the
-//! smallest use of `asl!`).
+//! The programs are in `src/bin/`: `manage-eks-cluster` (the AWS sample; with
+//! `--serve`, its workflow over AWS Step Functions' HTTP API), `run-sample` (that
+//! sample against the local sandbox, one command), `hello` (the smallest use of
+//! `asl!`) and `callback-server` (a workflow waiting on an SQS callback, served over
+//! the Step Functions API, for the restart test).
 
 pub mod app;
 pub mod cli;
