@@ -1223,6 +1223,27 @@ async fn boto3_activity_workers_share_the_tasks_without_overlap() {
             .unwrap();
         executions.push(started.execution_arn);
     }
+    // Every task is waiting before the workers start (each stops at its
+    // first empty poll).
+    for execution in &executions {
+        for attempt in 0.. {
+            let history = client
+                .get_execution_history()
+                .execution_arn(execution)
+                .send()
+                .await
+                .unwrap();
+            if history
+                .events
+                .iter()
+                .any(|e| e.r#type == HistoryEventType::ActivityScheduled)
+            {
+                break;
+            }
+            assert!(attempt < 500, "{execution} scheduled no activity task");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     let worker = |name: &str| {
         python(
             &served,
