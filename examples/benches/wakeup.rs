@@ -73,7 +73,10 @@ async fn callback(
         .await
         .unwrap()
         .execution_arn;
-    let token = tokens.recv().await.unwrap();
+    let token = tokens
+        .recv()
+        .await
+        .expect("the callback's handler was called");
     // Waiting: parked in the store, or held with its request marked sent.
     loop {
         let r = runtime.describe_execution(&arn).await.unwrap();

@@ -24,6 +24,11 @@ asl::asl!(
 
 asl::asl!(Review = "tests/fixtures/activity.asl.json");
 
+asl::asl!(
+    CallbackEach = "tests/fixtures/callback-each.asl.json",
+    resources = ["arn:aws:states:::apigateway:invoke.waitForTaskToken"]
+);
+
 const ASK: &str = "arn:aws:states:::apigateway:invoke.waitForTaskToken";
 const REVIEW: &str = "arn:aws:states:us-east-1:123456789012:activity:Review";
 
@@ -541,5 +546,51 @@ fn a_quiet_activity_worker_lets_the_heartbeat_lapse() {
             activity,
             ["ActivityScheduled", "ActivityStarted", "ActivityTimedOut"]
         );
+    });
+}
+
+/// A callback Task without Retry or Catch, once per Map item: each
+/// iteration gets its own token (in memory and durably, where each is its
+/// own suspension), and each answer reaches its iteration.
+#[test]
+fn each_map_iteration_waits_for_its_own_token() {
+    let store = sqlite("each");
+    tokio_runtime().block_on(async {
+        for durable in [false, true] {
+            let (builder, mut sent) = builder(Arc::default());
+            let builder = builder.workflow::<CallbackEach>();
+            let rt = if durable {
+                builder.shared_store(store.clone()).build()
+            } else {
+                builder.build()
+            };
+            let run = tokio::spawn({
+                let rt = rt.clone();
+                async move {
+                    let options = ExecutionOptions::default();
+                    CallbackEach::run_with(&rt, json!({"items": [1, 2, 3]}), options).await
+                }
+            });
+            let mut tokens = Vec::new();
+            for i in 0..3 {
+                let got = tokio::time::timeout(Duration::from_secs(5), sent.recv()).await;
+                let Ok(Some((token, params))) = got else {
+                    panic!("durable: {durable}: call {i} did not come");
+                };
+                tokens.push((token, params["RequestBody"]["item"].clone()));
+            }
+            let distinct: std::collections::HashSet<_> = tokens.iter().map(|t| &t.0).collect();
+            assert_eq!(distinct.len(), 3, "one token per iteration");
+            for (token, item) in tokens.iter().rev() {
+                let answer = json!({"answered": item}).to_string();
+                rt.send_task_success(token, &answer).await.unwrap();
+            }
+            let output = run.await.unwrap().unwrap();
+            assert_eq!(
+                output,
+                json!([{"answered": 1}, {"answered": 2}, {"answered": 3}]),
+                "durable: {durable}"
+            );
+        }
     });
 }

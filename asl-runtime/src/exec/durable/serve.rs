@@ -20,6 +20,9 @@ pub(super) async fn start(
     may_park: bool,
 ) -> Result<Started, ApiError> {
     let durability = runtime.durability()?;
+    // Deliveries (SendTaskSuccess, an activity taken) reach its waiting
+    // points, also when it runs here without a serving loop (`run`).
+    super::suspend::ensure_waking(durability);
     let settings = &durability.settings;
     let info = flow.info;
     // A slot to drive it here: a background start without one stores the

@@ -41,11 +41,11 @@ pub(super) fn ensure_waking(durability: &Arc<Durability>) {
                 match &arn {
                     Some(arn) => {
                         if let Some(held) = running.get(arn) {
-                            held.wake.notify_one();
+                            held.wake.notify_waiters();
                         }
                     }
                     // Some may have been missed: every waiting point looks.
-                    None => running.values().for_each(|h| h.wake.notify_one()),
+                    None => running.values().for_each(|h| h.wake.notify_waiters()),
                 }
             }
             d.due.send_modify(|n| *n = n.wrapping_add(1));
@@ -161,7 +161,18 @@ impl Execution {
         let Some(d) = self.durable.as_deref() else {
             return Err(Error::runtime("a suspension needs an execution store"));
         };
-        if let Some(details) = on_read(&stored) {
+        // Listening before each read: a delivery that lands between a read
+        // and the wait still wakes it (several waiting points of one
+        // execution, Map iterations each on its own token, are all woken
+        // and each reads its own).
+        let delivered = stored.kind != SuspensionKind::Wait;
+        let mut wake = Box::pin(d.wake.notified());
+        wake.as_mut().enable();
+        if delivered && stored.outcome.is_none() {
+            stored = self.read_suspension(d, &stored, &mut on_read).await?;
+        } else if let Some(details) = on_read(&stored) {
+            // As stored (resumed with its outcome: an activity task a
+            // worker took while the execution was parked).
             self.annotate_suspension(&stored.id, &details).await?;
             stored.details = details;
         }
@@ -171,7 +182,7 @@ impl Execution {
             }
             let now = self.now();
             if let Some(expired) = stored.expired(now) {
-                if stored.kind == SuspensionKind::Wait {
+                if !delivered {
                     // Nothing is delivered to a Wait: its deadline is its outcome.
                     return Ok(expired);
                 }
@@ -200,28 +211,39 @@ impl Execution {
             let sleep = left.map_or(Duration::MAX, |l| l.try_into().unwrap_or(Duration::ZERO));
             tokio::select! {
                 () = tokio::time::sleep(sleep) => {}
-                () = d.wake.notified() => {}
+                () = wake.as_mut() => {}
             }
-            if stored.kind == SuspensionKind::Wait {
+            wake = Box::pin(d.wake.notified());
+            wake.as_mut().enable();
+            if !delivered {
                 // Only its deadline ends a Wait: no need to read it again.
                 continue;
             }
-            stored = match d.store.suspension(&stored.arn, &stored.id).await {
-                Ok(Some(mut s)) => {
-                    if let Some(details) = on_read(&s) {
-                        self.annotate_suspension(&s.id, &details).await?;
-                        s.details = details;
-                    }
-                    s
+            stored = self.read_suspension(d, &stored, &mut on_read).await?;
+        }
+    }
+
+    /// Reads `stored` again; `on_read`'s details, if any, are stored with
+    /// the events recorded meanwhile.
+    async fn read_suspension(
+        &self,
+        d: &Durable,
+        stored: &Suspension,
+        on_read: &mut impl FnMut(&Suspension) -> Option<Value>,
+    ) -> Result<Suspension, Error> {
+        match d.store.suspension(&stored.arn, &stored.id).await {
+            Ok(Some(mut s)) => {
+                if let Some(details) = on_read(&s) {
+                    self.annotate_suspension(&s.id, &details).await?;
+                    s.details = details;
                 }
-                Ok(None) => {
-                    return Err(Error::runtime(format!(
-                        "the suspension {} of execution {} is gone from the store",
-                        stored.id, stored.arn
-                    )));
-                }
-                Err(e) => return Err(store_error(e)),
-            };
+                Ok(s)
+            }
+            Ok(None) => Err(Error::runtime(format!(
+                "the suspension {} of execution {} is gone from the store",
+                stored.id, stored.arn
+            ))),
+            Err(e) => Err(store_error(e)),
         }
     }
 }
