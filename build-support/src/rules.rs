@@ -79,6 +79,8 @@ rules! {
     StatesAllPosition => ("asl::states-all-position", "States.ALL is alone in its ErrorEquals and in the last Retry/Catch entry"),
     /// path fields hold paths valid in their context (ResultPath a reference path, ...)
     InvalidPath => ("asl::invalid-path", "path fields hold paths valid in their context (ResultPath a reference path, ...)"),
+    /// a path reads data the states before it can produce: not a key their output never has
+    PathNeverPresent => ("asl::path-never-present", "a path reads data the states before it can produce: not a key their output never has"),
     /// a `key.$` member holds a path or an intrinsic function call
     InvalidPayloadTemplate => ("asl::invalid-payload-template", "a `key.$` member holds a path or an intrinsic function call"),
     /// intrinsic calls name a function and pass it the right arguments

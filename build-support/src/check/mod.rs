@@ -9,6 +9,7 @@
 
 pub mod integrations;
 pub mod support;
+pub mod types;
 
 use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};

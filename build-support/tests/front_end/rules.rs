@@ -702,6 +702,21 @@ fn yaml_definitions_are_checked_as_written() {
     assert!(found.contains(&("asl::no-terminal-state", 1, 1)), "{err}");
 }
 
+#[test]
+fn data_flow() {
+    // The states before it never produce `b` (more in `types.rs`).
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.b", "End": true}"#,
+        ),
+        "asl::path-never-present",
+        "/States/B/InputPath",
+    );
+    assert_valid(&def(
+        r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.a", "End": true}"#,
+    ));
+}
+
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
 /// them) is exercised by a test in this file.
 #[test]

@@ -1,0 +1,464 @@
+//! Shape inference through the graph (`check::types`) and its rule
+//! `asl::path-never-present`: one case that must be reported and one that
+//! must not, per inference rule.
+
+use asl_build::check::types::{Shape, infer};
+use asl_build::{CheckOptions, load, load_with};
+
+/// The `asl::path-never-present` diagnostics of `src`: (pointer, message).
+fn never_present(src: &str) -> Vec<(String, String)> {
+    never_present_with(src, &CheckOptions::allowing_undeclared())
+}
+
+fn never_present_with(src: &str, options: &CheckOptions) -> Vec<(String, String)> {
+    match load_with(src.as_bytes(), "t.asl.json", options) {
+        Ok(_) => Vec::new(),
+        Err(d) => {
+            let others: Vec<_> = d
+                .iter()
+                .filter(|d| d.rule != "asl::path-never-present")
+                .collect();
+            assert!(others.is_empty(), "other problems: {d}");
+            d.iter()
+                .map(|d| (d.origin.pointer.clone(), d.message.clone()))
+                .collect()
+        }
+    }
+}
+
+/// Asserts exactly one diagnostic, at `pointer`, whose message contains `text`.
+#[track_caller]
+fn assert_one(src: &str, pointer: &str, text: &str) {
+    let found = never_present(src);
+    assert_eq!(found.len(), 1, "{found:?}\n{src}");
+    assert_eq!(found[0].0, pointer, "{found:?}");
+    assert!(found[0].1.contains(text), "{found:?}");
+}
+
+#[track_caller]
+fn assert_none(src: &str) {
+    let found = never_present(src);
+    assert!(found.is_empty(), "{found:?}\n{src}");
+}
+
+fn def(states: &str) -> String {
+    format!(r#"{{"StartAt": "A", "States": {{{states}}}}}"#)
+}
+
+#[test]
+fn the_reference_sample_with_endpont() {
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/manage-eks-cluster.asl.json"
+    ))
+    .unwrap();
+    assert!(load(sample.as_bytes(), "sample.asl.json").is_ok());
+    let typo = sample.replacen("$.eks.Cluster.Endpoint", "$.eks.Cluster.Endpont", 1);
+    let err = load(typo.as_bytes(), "sample.asl.json").unwrap_err();
+    assert_eq!(err.len(), 1, "{err}");
+    let d = &err.items[0];
+    assert_eq!(d.rule, "asl::path-never-present");
+    assert_eq!(
+        d.origin.pointer,
+        "/States/Run a job on EKS/Parameters/Endpoint.$"
+    );
+    assert!(
+        d.message
+            .contains("Cluster has no field Endpont; did you mean Endpoint?"),
+        "{err}"
+    );
+    // The inferred shape is in the help.
+    let help = d.help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("Cluster is {") && help.contains("Endpoint?: string"),
+        "{err}"
+    );
+    // Served by the program's own handler, the result is the handler's: unknown.
+    let declared = CheckOptions::declaring(["arn:aws:states:::eks:createCluster.sync"]);
+    let mut options = declared;
+    options.allow_undeclared = true;
+    assert!(never_present_with(&typo, &options).is_empty());
+}
+
+#[test]
+fn the_execution_input_is_unknown() {
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Parameters": {"x.$": "$.anything.at[3].all"}, "End": true}"#,
+    ));
+}
+
+#[test]
+fn pass_result_is_known() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"order": {{"id": 7}}}}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$.order.id"));
+    assert_one(
+        &src("$.order.ids"),
+        "/States/B/Parameters/x.$",
+        "order has no field ids; did you mean id?",
+    );
+    // A value of another kind.
+    assert_one(
+        &src("$.order.id.value"),
+        "/States/B/Parameters/x.$",
+        "id is a number, which has no value",
+    );
+}
+
+#[test]
+fn templates_make_closed_objects() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Parameters": {{"name.$": "$.who", "tags": ["a"]}}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$.name"));
+    assert_none(&src("$.tags[0]"));
+    assert_one(
+        &src("$.who"),
+        "/States/B/Parameters/x.$",
+        "the input has no field who",
+    );
+    assert_one(
+        &src("$.tags.a"),
+        "/States/B/Parameters/x.$",
+        "tags is an array",
+    );
+}
+
+#[test]
+fn result_path_merges_into_the_input() {
+    let src = |result_path: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"ok": true}}, "ResultPath": {result_path}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    // The input is unknown: the rest of it stays unknown, the result is known.
+    assert_none(&src(r#""$.r""#, "$.r.ok"));
+    assert_none(&src(r#""$.r""#, "$.other"));
+    assert_one(
+        &src(r#""$.r""#, "$.r.ko"),
+        "/States/B/Parameters/x.$",
+        "r has no field ko",
+    );
+    // ResultPath null keeps the input (unknown).
+    assert_none(&src("null", "$.ko"));
+    // Default `$`: the result alone.
+    assert_one(
+        &src(r#""$""#, "$.ko"),
+        "/States/B/Parameters/x.$",
+        "the input has no field ko",
+    );
+}
+
+#[test]
+fn input_path_and_output_path() {
+    let src = |io: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"a": {{"b": 1}}, "c": 2}}, "Next": "B"}},
+               "B": {{"Type": "Pass", {io}, "Next": "C"}},
+               "C": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src(r#""InputPath": "$.a""#, "$.b"));
+    assert_one(
+        &src(r#""InputPath": "$.a""#, "$.c"),
+        "/States/C/Parameters/x.$",
+        "the input has no field c",
+    );
+    // InputPath null: `{}`.
+    assert_one(
+        &src(r#""InputPath": null"#, "$.a"),
+        "/States/C/Parameters/x.$",
+        "the input has no field a",
+    );
+    assert_none(&src(r#""OutputPath": "$.a""#, "$.b"));
+    assert_one(
+        &src(r#""OutputPath": "$.a""#, "$.a"),
+        "/States/C/Parameters/x.$",
+        "the input has no field a",
+    );
+    // The paths themselves are checked.
+    assert_one(
+        &src(r#""InputPath": "$.z""#, "$.b"),
+        "/States/B/InputPath",
+        "the input has no field z",
+    );
+    assert_one(
+        &src(r#""OutputPath": "$.z""#, "$.b"),
+        "/States/B/OutputPath",
+        "the output has no field z",
+    );
+}
+
+#[test]
+fn the_context_object_is_known() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$$.Execution.Id"));
+    assert_none(&src("$$.Execution.Input.anything"));
+    assert_one(
+        &src("$$.Executon.Id"),
+        "/States/A/Parameters/x.$",
+        "did you mean Execution?",
+    );
+}
+
+#[test]
+fn a_catch_hands_on_error_and_cause() {
+    let src = |result_path: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {{"FunctionName": "f"}},
+                     "Catch": [{{"ErrorEquals": ["States.ALL"], {result_path} "Next": "B"}}], "End": true}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("", "$.Cause"));
+    assert_one(
+        &src("", "$.Eror"),
+        "/States/B/Parameters/x.$",
+        "did you mean Error?",
+    );
+    assert_none(&src(r#""ResultPath": "$.err","#, "$.err.Error"));
+    assert_none(&src(r#""ResultPath": "$.err","#, "$.input"));
+    assert_one(
+        &src(r#""ResultPath": "$.err","#, "$.err.Message"),
+        "/States/B/Parameters/x.$",
+        "err has no field Message",
+    );
+}
+
+#[test]
+fn map_items_and_output() {
+    let src = |inner: &str, after: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"items": [{{"k": 1}}, {{"k": 2}}]}}, "Next": "M"}},
+               "M": {{"Type": "Map", "ItemsPath": "$.items",
+                     "ItemProcessor": {{"StartAt": "I", "States": {{
+                        "I": {{"Type": "Pass", "Parameters": {{"v.$": "{inner}"}}, "End": true}}}}}},
+                     "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{after}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$.k", "$[0].v"));
+    assert_one(
+        &src("$.j", "$[0].v"),
+        "/States/M/ItemProcessor/States/I/Parameters/v.$",
+        "the input has no field j; did you mean k?",
+    );
+    assert_one(
+        &src("$.k", "$.v"),
+        "/States/B/Parameters/x.$",
+        "the input is an array, which has no v",
+    );
+    // ItemSelector and `$$.Map.Item.Value`.
+    let selected = def(
+        r#""A": {"Type": "Pass", "Result": {"items": [{"k": 1}]}, "Next": "M"},
+           "M": {"Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"key.$": "$$.Map.Item.Value.kk"},
+                 "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}}, "End": true}"#,
+    );
+    let found = never_present(&selected);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("Value has no field kk; did you mean k?"),
+        "{found:?}"
+    );
+    // ItemsPath itself.
+    assert_one(
+        &src("$.k", "$[0].v").replace("\"$.items\"", "\"$.itemz\""),
+        "/States/M/ItemsPath",
+        "did you mean items?",
+    );
+}
+
+#[test]
+fn parallel_output_is_an_array_of_branch_outputs() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Parallel", "Branches": [
+                  {{"StartAt": "X", "States": {{"X": {{"Type": "Pass", "Result": {{"a": 1}}, "End": true}}}}}},
+                  {{"StartAt": "Y", "States": {{"Y": {{"Type": "Pass", "Result": {{"b": 2}}, "End": true}}}}}}],
+                 "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$[1].b"));
+    assert_one(&src("$[0].c"), "/States/B/Parameters/x.$", "has no field c");
+    assert_one(
+        &src("$.a"),
+        "/States/B/Parameters/x.$",
+        "the input is an array",
+    );
+}
+
+#[test]
+fn loops_reach_a_fixed_point() {
+    // The loop head gets `{n}` from A and `{n, m}` from the back edge: `m` is
+    // present on one edge only (no error), `z` on none.
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"n": 0}}, "Next": "Head"}},
+               "Head": {{"Type": "Pass", "Parameters": {{"n.$": "$.n", "seen.$": "{path}"}}, "Next": "Body"}},
+               "Body": {{"Type": "Pass", "Parameters": {{"n.$": "$.n", "m": 1}}, "Next": "More"}},
+               "More": {{"Type": "Choice", "Choices": [{{"Variable": "$.n", "NumericLessThan": 3, "Next": "Head"}}], "Default": "Done"}},
+               "Done": {{"Type": "Succeed"}}"#
+        ))
+    };
+    assert_none(&src("$.n"));
+    assert_none(&src("$.m"));
+    assert_one(
+        &src("$.z"),
+        "/States/Head/Parameters/seen.$",
+        "the input has no field z",
+    );
+    // A loop that nests its input deeper each time is widened, not followed
+    // for ever.
+    let src = r#"{"StartAt": "S", "States": {
+           "S": {"Type": "Pass", "Result": {"y": 1}, "Next": "A"},
+           "A": {"Type": "Pass", "Parameters": {"x.$": "$"}, "Next": "C"},
+           "C": {"Type": "Choice", "Choices": [{"Variable": "$.x.x", "IsPresent": true, "Next": "A"}], "Default": "D"},
+           "D": {"Type": "Succeed"}}}"#;
+    assert_none(src);
+    let machine = load(src.as_bytes(), "t.asl.json").unwrap();
+    let table = infer(&machine, &[]);
+    assert!(table.iter().any(|s| s.state == "C"), "{table:?}");
+}
+
+#[test]
+fn integration_results_from_the_catalogue() {
+    let src = |resource: &str, params: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{resource}", "Parameters": {params}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    let sns = |p| {
+        src(
+            "arn:aws:states:::sns:publish",
+            r#"{"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}"#,
+            p,
+        )
+    };
+    assert_none(&sns("$.MessageId"));
+    assert_one(
+        &sns("$.MessageID"),
+        "/States/B/Parameters/x.$",
+        "did you mean MessageId?",
+    );
+    let lambda = |p| {
+        src(
+            "arn:aws:states:::lambda:invoke",
+            r#"{"FunctionName": "f"}"#,
+            p,
+        )
+    };
+    assert_none(&lambda("$.Payload.anything.the.function.returns"));
+    assert_one(
+        &lambda("$.payload"),
+        "/States/B/Parameters/x.$",
+        "did you mean Payload?",
+    );
+    // A Lambda function ARN returns the function's payload: unknown.
+    assert_none(&src(
+        "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "{}",
+        "$.anything",
+    ));
+    // ResultSelector reads the result.
+    let selected = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+                 "ResultSelector": {"p.$": "$.Paylod"}, "End": true}"#,
+    );
+    let found = never_present(&selected);
+    assert!(
+        found.len() == 1
+            && found[0]
+                .1
+                .contains("the result has no field Paylod; did you mean Payload?"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn choice_rules() {
+    let src = |rule: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"n": 1}}, "Next": "C"}},
+               "C": {{"Type": "Choice", "Choices": [{rule}], "Default": "D"}},
+               "D": {{"Type": "Succeed"}}"#
+        ))
+    };
+    assert_none(&src(
+        r#"{"Variable": "$.n", "NumericEquals": 1, "Next": "D"}"#,
+    ));
+    assert_one(
+        &src(r#"{"Variable": "$.m", "NumericEquals": 1, "Next": "D"}"#),
+        "/States/C/Choices/0/Variable",
+        "the input has no field m; did you mean n?",
+    );
+    assert_one(
+        &src(r#"{"Variable": "$.n", "NumericEqualsPath": "$.k", "Next": "D"}"#),
+        "/States/C/Choices/0/NumericEqualsPath",
+        "the input has no field k",
+    );
+    // Guards are what they are for.
+    assert_none(&src(
+        r#"{"Variable": "$.m", "IsPresent": true, "Next": "D"}"#,
+    ));
+    assert_none(&src(
+        r#"{"And": [{"Variable": "$.m", "IsPresent": true}, {"Variable": "$.m", "NumericEquals": 1}], "Next": "D"}"#,
+    ));
+    // A rule after a guard runs only where the guard failed.
+    assert_none(&src(
+        r#"{"Variable": "$.m", "IsPresent": false, "Next": "D"}, {"Variable": "$.m", "NumericEquals": 1, "Next": "D"}"#,
+    ));
+    assert_one(
+        &src(
+            r#"{"Variable": "$.n", "NumericEquals": 2, "Next": "D"}, {"Variable": "$.m", "NumericEquals": 1, "Next": "D"}"#,
+        ),
+        "/States/C/Choices/1/Variable",
+        "the input has no field m",
+    );
+}
+
+#[test]
+fn jsonata_and_variables_stay_unknown() {
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Output": {"a": 1}, "QueryLanguage": "JSONata", "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$.zzz"}, "End": true}"#,
+    ));
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Result": {"a": 1}, "Assign": {"v": 1}, "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
+    ));
+}
+
+#[test]
+fn infer_gives_every_state_its_shapes() {
+    let src = def(
+        r#""A": {"Type": "Pass", "Result": {"a": [1, 2]}, "ResultPath": "$.r", "Next": "B"},
+           "B": {"Type": "Fail", "Error": "E"}"#,
+    );
+    let machine = load(src.as_bytes(), "t.asl.json").unwrap();
+    let table = infer(&machine, &[]);
+    let names: Vec<_> = table.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(names, ["A", "B"]);
+    assert_eq!(table[0].input, Shape::Unknown);
+    assert_eq!(
+        table[0].output.as_ref().unwrap().to_string(),
+        "{r: {a: [number]}, ...}"
+    );
+    assert_eq!(table[1].input.to_string(), "{r: {a: [number]}, ...}");
+    assert_eq!(table[1].output, None);
+}
