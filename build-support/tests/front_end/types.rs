@@ -462,3 +462,62 @@ fn infer_gives_every_state_its_shapes() {
     assert_eq!(table[1].input.to_string(), "{r: {a: [number]}, ...}");
     assert_eq!(table[1].output, None);
 }
+
+#[test]
+fn asl_types_prints_every_state() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/manage-eks-cluster.asl.json"
+    );
+    let (code, stdout) = run(&["types", sample]);
+    assert_eq!(code, Some(0), "{stdout}");
+    // The first state's input is the execution's: unknown.
+    assert!(
+        stdout.starts_with("Create an EKS cluster\n  input:  any\n  output: {eks: {Cluster: {"),
+        "{stdout}"
+    );
+    // The job sees the cluster and the node group.
+    let job = stdout
+        .split("Run a job on EKS\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap();
+    assert!(
+        job.starts_with("  input:  {eks: {Cluster: {") && job.contains("nodegroup: {Nodegroup: {"),
+        "{job}"
+    );
+    // A served resource's result is unknown.
+    let (_, stdout) = run(&[
+        "types",
+        sample,
+        "--resource",
+        "arn:aws:states:::eks:createCluster.sync",
+    ]);
+    assert!(
+        stdout.starts_with("Create an EKS cluster\n  input:  any\n  output: {eks: any, ...}"),
+        "{stdout}"
+    );
+    // A definition that does not check: its problems, exit 1.
+    let dir = std::env::temp_dir().join(format!("asl-types-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.asl.json");
+    std::fs::write(
+        &bad,
+        def(r#""A": {"Type": "Pass", "Result": {"a": 1}, "OutputPath": "$.b", "End": true}"#),
+    )
+    .unwrap();
+    let (code, stdout) = run(&["types", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("asl::path-never-present"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,6 +13,8 @@
 //!   runs the workflow with a Step Functions Local MockConfigFile test case.
 //! - `asl test-state FILE --state NAME [--input I] [--mock-result J | --mock-error E
 //!   --mock-cause C]`: runs one state as AWS's TestState API does.
+//! - `asl types FILE [--resource ARN]...`: the inferred JSON shape of every
+//!   state's input and output.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
@@ -47,6 +49,8 @@ enum Command {
     Test(TestArgs),
     /// Run one state as AWS's TestState API does, and print its response.
     TestState(TestStateArgs),
+    /// The inferred JSON shape of every state's input and output.
+    Types(TypesArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -110,6 +114,20 @@ struct TestArgs {
     /// Retry at once after a mocked failure instead of waiting its delay.
     #[arg(long)]
     no_retry_delays: bool,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct TypesArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// A Task `Resource` the program serves with its own handler (its result
+    /// is then unknown), as `asl!(…, resources = [...])` declares it (repeatable).
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
     substitutions: Vec<(String, String)>,
@@ -231,6 +249,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Policy(args) => policy(&args),
         Command::Graph(args) => graph(&args),
+        Command::Types(args) => types(&args),
         Command::Test(args) => test(&args),
         Command::TestState(args) => test_state(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
@@ -368,6 +387,30 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
             std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?
         }
         None => print!("{text}"),
+    }
+    Ok(true)
+}
+
+/// Prints each state's inferred input and output shapes (`any` where nothing
+/// is known, `?` after a key present in some values only, `...` in an object
+/// that may have other keys); a definition that does not check is reported as
+/// `check` reports it (exit 1).
+fn types(args: &TypesArgs) -> Result<bool, String> {
+    let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let mut stdout = std::io::stdout().lock();
+    for s in asl_build::check::types::infer(&machine, &args.resources) {
+        let _ = writeln!(stdout, "{}", s.state);
+        let _ = writeln!(stdout, "  input:  {}", s.input);
+        match &s.output {
+            Some(output) => {
+                let _ = writeln!(stdout, "  output: {output}");
+            }
+            None => {
+                let _ = writeln!(stdout, "  output: none (the execution fails here)");
+            }
+        }
     }
     Ok(true)
 }
