@@ -81,6 +81,8 @@ rules! {
     InvalidPath => ("asl::invalid-path", "path fields hold paths valid in their context (ResultPath a reference path, ...)"),
     /// a path reads data the states before it can produce: not a key their output never has
     PathNeverPresent => ("asl::path-never-present", "a path reads data the states before it can produce: not a key their output never has"),
+    /// a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type
+    TypeNeverMatches => ("asl::type-never-matches", "a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type"),
     /// a `key.$` member holds a path or an intrinsic function call
     InvalidPayloadTemplate => ("asl::invalid-payload-template", "a `key.$` member holds a path or an intrinsic function call"),
     /// intrinsic calls name a function and pass it the right arguments

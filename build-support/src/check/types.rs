@@ -1,9 +1,11 @@
-//! Shape inference through the graph, and rule `asl::path-never-present`.
+//! Shape inference through the graph, and rules `asl::path-never-present` and
+//! `asl::type-never-matches`.
 //!
 //! In: a checked [`StateMachine`] and the resources the program serves. Out:
 //! the JSON shape of every state's input and output ([`infer`], which `asl
 //! types` prints), and a diagnostic for every path that can never select
-//! anything, whatever the execution input ([`check_types`]).
+//! anything, whatever the execution input, and for every value that always
+//! has a type its use never accepts ([`check_types`]).
 //!
 //! The execution input is unknown: nothing is reported about data nobody
 //! described. What is known comes from the definition itself (a Pass
@@ -31,8 +33,8 @@ use asl_lang::integrations::results::{ResultShape, result_shape};
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::expr::{Arg, Call, Expression, Function, Path, ReferencePath, Root, Segment};
 use crate::model::{
-    Catcher, ConditionKind, Dynamic, Io, Nullable, Operand, Operator, Origin, QueryLanguage,
-    StateKind, StateMachine, Template, TemplateNode, Transition, WaitDuration,
+    Catcher, ConditionKind, Dynamic, Io, Nullable, Operand, OperandType, Operator, Origin,
+    QueryLanguage, StateKind, StateMachine, Template, TemplateNode, Transition, WaitDuration,
 };
 use crate::rules::Rule;
 
@@ -291,6 +293,54 @@ impl Shape {
 
 fn same_kind(a: &Shape, b: &Shape) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// A JSON type a use requires.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    String,
+    Number,
+    Bool,
+    Array,
+    Object,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::String => "strings",
+            Kind::Number => "numbers",
+            Kind::Bool => "booleans",
+            Kind::Array => "arrays",
+            Kind::Object => "objects",
+        }
+    }
+
+    fn article(self) -> &'static str {
+        match self {
+            Kind::String => "a string",
+            Kind::Number => "a number",
+            Kind::Bool => "a boolean",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
+impl Shape {
+    /// True when no value of this shape is of `kind` (never for unknown).
+    fn never(&self, kind: Kind) -> bool {
+        match self {
+            Shape::Unknown => false,
+            Shape::Union(members) => members.iter().all(|m| m.never(kind)),
+            Shape::String => kind != Kind::String,
+            Shape::Number => kind != Kind::Number,
+            Shape::Bool => kind != Kind::Bool,
+            Shape::Array(_) => kind != Kind::Array,
+            Shape::Object(_) => kind != Kind::Object,
+            Shape::Null => true,
+        }
+    }
 }
 
 impl Object {
@@ -677,7 +727,34 @@ impl<'r> Cx<'r> {
                     ) {
                         break;
                     }
-                    self.path(&cmp.variable.value, &cmp.variable.origin, &effective, ctx);
+                    let value =
+                        self.path(&cmp.variable.value, &cmp.variable.origin, &effective, ctx);
+                    // A value of another type never matches (the rule is false).
+                    let kind = match cmp.operator.value.operand_type() {
+                        OperandType::String | OperandType::Timestamp => Kind::String,
+                        OperandType::Number => Kind::Number,
+                        OperandType::Bool => Kind::Bool,
+                    };
+                    if self.report && value.never(kind) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Rule::TypeNeverMatches,
+                                format!(
+                                    "`{}` is never {}, so `{}` never matches: it compares {}",
+                                    cmp.variable.value.text(),
+                                    kind.article(),
+                                    cmp.operator.value.name(),
+                                    kind.plural()
+                                ),
+                                cmp.variable.origin.clone(),
+                            )
+                            .with_help(format!(
+                                "`{}` is {}",
+                                cmp.variable.value.text(),
+                                shorten_shape(&value)
+                            )),
+                        );
+                    }
                     if let Operand::Path(p) = &cmp.operand.value {
                         self.path(p, &cmp.operand.origin, &effective, ctx);
                     }
@@ -736,6 +813,22 @@ impl<'r> Cx<'r> {
                     Some(p) => self.path(&p.value, &p.origin, &effective, ctx),
                     None => effective.clone(),
                 };
+                if self.report && m.item_reader.is_none() && items.never(Kind::Array) {
+                    let (text, origin) = match &m.items_path {
+                        Some(p) => (p.value.text().to_string(), p.origin.clone()),
+                        None => ("$".to_string(), m.item_processor.origin.clone()),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            Rule::TypeNeverMatches,
+                            format!(
+                                "ItemsPath `{text}` is never an array: every execution fails here (States.Runtime)"
+                            ),
+                            origin,
+                        )
+                        .with_help(format!("`{text}` is {}", shorten_shape(&items))),
+                    );
+                }
                 // Items read from elsewhere (ItemReader) are not known.
                 let item = match items {
                     Shape::Array(item) if m.item_reader.is_none() => *item,
@@ -876,15 +969,36 @@ impl<'r> Cx<'r> {
     /// An intrinsic call's result shape; its path arguments checked.
     fn call(&mut self, call: &Call, origin: &Origin, input: &Shape, ctx: &Shape) -> Shape {
         let mut args = Vec::new();
-        for a in &call.args {
-            args.push(match a {
-                Arg::Path(p) => self.path(p, origin, input, ctx),
-                Arg::Call(c) => self.call(c, origin, input, ctx),
-                Arg::String(_) => Shape::String,
-                Arg::Number(_) => Shape::Number,
-                Arg::Bool(_) => Shape::Bool,
-                Arg::Null => Shape::Null,
-            });
+        for (i, a) in call.args.iter().enumerate() {
+            let (shape, text) = match a {
+                Arg::Path(p) => (self.path(p, origin, input, ctx), p.text()),
+                Arg::Call(c) => (self.call(c, origin, input, ctx), c.text.as_str()),
+                // Literals are checked where the call is parsed.
+                Arg::String(_) => (Shape::String, ""),
+                Arg::Number(_) => (Shape::Number, ""),
+                Arg::Bool(_) => (Shape::Bool, ""),
+                Arg::Null => (Shape::Null, ""),
+            };
+            if self.report
+                && !text.is_empty()
+                && let Some(kind) = argument_kind(call.function, i)
+                && shape.never(kind)
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        Rule::TypeNeverMatches,
+                        format!(
+                            "argument {} of {} (`{text}`) is never {}: every execution fails here (States.IntrinsicFailure)",
+                            i + 1,
+                            call.function.name(),
+                            kind.article()
+                        ),
+                        origin.clone(),
+                    )
+                    .with_help(format!("`{text}` is {}", shorten_shape(&shape))),
+                );
+            }
+            args.push(shape);
         }
         match call.function {
             Function::Format
@@ -936,6 +1050,20 @@ impl<'r> Cx<'r> {
             }
         }
         current
+    }
+}
+
+/// The type an intrinsic function's argument must have, where the runtime
+/// refuses any other (as AWS does).
+fn argument_kind(function: Function, index: usize) -> Option<Kind> {
+    use asl_lang::intrinsics::ArgKind;
+    match (function, function.arg_kind(index)) {
+        (_, ArgKind::Number) => Some(Kind::Number),
+        (_, ArgKind::String) => Some(Kind::String),
+        (_, ArgKind::Bool) => Some(Kind::Bool),
+        (Function::JsonMerge, ArgKind::Value) => Some(Kind::Object),
+        (_, ArgKind::Value) => Some(Kind::Array),
+        (_, ArgKind::Any) => None,
     }
 }
 

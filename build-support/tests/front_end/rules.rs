@@ -715,6 +715,14 @@ fn data_flow() {
     assert_valid(&def(
         r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.a", "End": true}"#,
     ));
+    // `a` is always a number: the rule never matches.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "C"}, "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "1", "Next": "D"}], "Default": "D"}, "D": {"Type": "Succeed"}"#,
+        ),
+        "asl::type-never-matches",
+        "/States/C/Choices/0/Variable",
+    );
 }
 
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of

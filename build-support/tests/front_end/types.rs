@@ -5,7 +5,8 @@
 use asl_build::check::types::{Shape, infer};
 use asl_build::{CheckOptions, load, load_with};
 
-/// The `asl::path-never-present` diagnostics of `src`: (pointer, message).
+/// The data-flow diagnostics of `src` (`asl::path-never-present`,
+/// `asl::type-never-matches`): (pointer, message).
 fn never_present(src: &str) -> Vec<(String, String)> {
     never_present_with(src, &CheckOptions::allowing_undeclared())
 }
@@ -16,7 +17,9 @@ fn never_present_with(src: &str, options: &CheckOptions) -> Vec<(String, String)
         Err(d) => {
             let others: Vec<_> = d
                 .iter()
-                .filter(|d| d.rule != "asl::path-never-present")
+                .filter(|d| {
+                    d.rule != "asl::path-never-present" && d.rule != "asl::type-never-matches"
+                })
                 .collect();
             assert!(others.is_empty(), "other problems: {d}");
             d.iter()
@@ -429,6 +432,92 @@ fn choice_rules() {
         ),
         "/States/C/Choices/1/Variable",
         "the input has no field m",
+    );
+}
+
+#[test]
+fn comparisons_of_a_type_the_value_never_has() {
+    let src = |rule: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"n": 1, "s": "x", "t": "2024-01-01T00:00:00Z"}}, "Next": "C"}},
+               "C": {{"Type": "Choice", "Choices": [{rule}], "Default": "D"}},
+               "D": {{"Type": "Succeed"}}"#
+        ))
+    };
+    assert_none(&src(
+        r#"{"Variable": "$.n", "NumericGreaterThan": 0, "Next": "D"}"#,
+    ));
+    assert_none(&src(
+        r#"{"Variable": "$.t", "TimestampLessThan": "2025-01-01T00:00:00Z", "Next": "D"}"#,
+    ));
+    assert_one(
+        &src(r#"{"Variable": "$.s", "NumericGreaterThan": 0, "Next": "D"}"#),
+        "/States/C/Choices/0/Variable",
+        "`$.s` is never a number, so `NumericGreaterThan` never matches",
+    );
+    assert_one(
+        &src(r#"{"Variable": "$.n", "StringEquals": "1", "Next": "D"}"#),
+        "/States/C/Choices/0/Variable",
+        "is never a string",
+    );
+    // Either kind on different edges: it may match.
+    assert_none(&def(
+        r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "N"}], "Default": "S"},
+           "N": {"Type": "Pass", "Result": {"v": 1}, "Next": "C"},
+           "S": {"Type": "Pass", "Result": {"v": "1"}, "Next": "C"},
+           "C": {"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericEquals": 1, "Next": "D"}], "Default": "D"},
+           "D": {"Type": "Succeed"}"#,
+    ));
+}
+
+#[test]
+fn intrinsic_arguments_of_a_type_they_never_have() {
+    let src = |call: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"n": 1, "s": "x", "list": [1, 2], "o": {{}}}}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{call}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("States.MathAdd($.n, 1)"));
+    assert_none(&src("States.ArrayLength($.list)"));
+    assert_none(&src("States.JsonMerge($.o, $.o, false)"));
+    assert_one(
+        &src("States.MathAdd($.s, 1)"),
+        "/States/B/Parameters/x.$",
+        "argument 1 of States.MathAdd (`$.s`) is never a number",
+    );
+    assert_one(
+        &src("States.ArrayLength($.o)"),
+        "/States/B/Parameters/x.$",
+        "argument 1 of States.ArrayLength (`$.o`) is never an array",
+    );
+    assert_one(
+        &src("States.JsonMerge($.o, $.list, false)"),
+        "/States/B/Parameters/x.$",
+        "argument 2 of States.JsonMerge (`$.list`) is never an object",
+    );
+    // A nested call's result has its type too.
+    assert_one(
+        &src("States.Base64Encode(States.MathAdd($.n, 1))"),
+        "/States/B/Parameters/x.$",
+        "argument 1 of States.Base64Encode (`States.MathAdd($.n, 1)`) is never a string",
+    );
+}
+
+#[test]
+fn items_path_that_is_never_an_array() {
+    let src = |items: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"list": [1], "one": {{"k": 1}}}}, "Next": "M"}},
+               "M": {{"Type": "Map", "ItemsPath": "{items}",
+                     "ItemProcessor": {{"StartAt": "I", "States": {{"I": {{"Type": "Pass", "End": true}}}}}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$.list"));
+    assert_one(
+        &src("$.one"),
+        "/States/M/ItemsPath",
+        "ItemsPath `$.one` is never an array",
     );
 }
 
