@@ -82,6 +82,7 @@ pub fn load_with(
         // The data flow is inferred on a definition whose structure holds.
         if sink.is_empty() {
             check::types::check_types(machine, &options.resources, &mut sink);
+            check::variables::check_variables(machine, &mut sink);
         }
     }
     if !prepared.unsubstituted.is_empty() {

@@ -83,6 +83,8 @@ rules! {
     PathNeverPresent => ("asl::path-never-present", "a path reads data the states before it can produce: not a key their output never has"),
     /// a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type
     TypeNeverMatches => ("asl::type-never-matches", "a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type"),
+    /// a variable (`$name`) is read only where some path before assigns it
+    UnassignedVariable => ("asl::unassigned-variable", "a variable (`$name`) is read only where some path before assigns it"),
     /// a `key.$` member holds a path or an intrinsic function call
     InvalidPayloadTemplate => ("asl::invalid-payload-template", "a `key.$` member holds a path or an intrinsic function call"),
     /// intrinsic calls name a function and pass it the right arguments

@@ -10,6 +10,7 @@
 pub mod integrations;
 pub mod support;
 pub mod types;
+pub mod variables;
 
 use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};

@@ -723,6 +723,14 @@ fn data_flow() {
         "asl::type-never-matches",
         "/States/C/Choices/0/Variable",
     );
+    // No state before B assigns `$v`.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Parameters": {"x.$": "$v"}, "End": true}"#,
+        ),
+        "asl::unassigned-variable",
+        "/States/B/Parameters/x.$",
+    );
 }
 
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
@@ -793,9 +801,12 @@ fn credentials_and_jsonpath_catch_assign_are_accepted() {
         r#"{"RoleArn.$": "$role"}"#,
         r#"{"RoleArn.$": "States.Format('arn:aws:iam::{}:role/Writer', $.account)"}"#,
     ] {
-        assert_valid(&def(&format!(
-            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {role}, "Parameters": {{"TopicArn": "t", "Message": "m"}}, "End": true}}"#
-        )));
+        // `$role` is assigned before (a variable no path assigns is
+        // `asl::unassigned-variable`).
+        assert_valid(&format!(
+            r#"{{"StartAt": "S", "States": {{"S": {{"Type": "Pass", "Assign": {{"role": "arn:aws:iam::222222222222:role/Writer"}}, "Next": "A"}},
+               "A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {role}, "Parameters": {{"TopicArn": "t", "Message": "m"}}, "End": true}}}}}}"#
+        ));
     }
     assert_valid(
         r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "{% $states.input.role %}"}, "Arguments": {"TopicArn": "t", "Message": "m"}, "End": true}}}"#,

@@ -610,3 +610,86 @@ fn asl_types_prints_every_state() {
     assert!(stdout.contains("asl::path-never-present"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The `asl::unassigned-variable` diagnostics of `src`: (pointer, message).
+fn unassigned(src: &str) -> Vec<(String, String)> {
+    match load(src.as_bytes(), "t.asl.json") {
+        Ok(_) => Vec::new(),
+        Err(d) => {
+            assert!(
+                d.iter().all(|d| d.rule == "asl::unassigned-variable"),
+                "other problems: {d}"
+            );
+            d.iter()
+                .map(|d| (d.origin.pointer.clone(), d.message.clone()))
+                .collect()
+        }
+    }
+}
+
+#[test]
+fn variables_are_read_only_where_a_path_assigns_them() {
+    let src = |assign: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Assign": {assign}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert!(unassigned(&src(r#"{"total": 1}"#, "$total")).is_empty());
+    assert!(unassigned(&src(r#"{"total.$": "$.n"}"#, "$total.anything")).is_empty());
+    let found = unassigned(&src(r#"{"total": 1}"#, "$totl"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "/States/B/Parameters/x.$");
+    assert!(
+        found[0]
+            .1
+            .contains("`$totl` reads the variable `totl`, which no path to state \"B\" assigns; did you mean `$total`?"),
+        "{found:?}"
+    );
+    // A state's own Assign is seen by the states after it, not by itself.
+    let own = def(
+        r#""A": {"Type": "Pass", "Assign": {"v": 1}, "Parameters": {"x.$": "$v"}, "End": true}"#,
+    );
+    assert_eq!(unassigned(&own).len(), 1);
+    // One branch of a Choice is enough (a may-analysis: no false error).
+    assert!(
+        unassigned(&def(
+            r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "S", "Assign": {"v": 1}}], "Default": "B"},
+               "S": {"Type": "Pass", "Next": "B"},
+               "B": {"Type": "Pass", "Parameters": {"x.$": "$v"}, "End": true}"#,
+        ))
+        .is_empty()
+    );
+    // A Catch's Assign, on its edge.
+    assert!(
+        unassigned(&def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"failed": true}, "Next": "B"}], "End": true},
+               "B": {"Type": "Pass", "Parameters": {"x.$": "$failed"}, "End": true}"#,
+        ))
+        .is_empty()
+    );
+    // An iteration sees the variables of the state holding it; what it
+    // assigns stays inside.
+    let map = |after: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Assign": {{"outer": 1}}, "Next": "M"}},
+               "M": {{"Type": "Map", "ItemProcessor": {{"StartAt": "I", "States": {{
+                    "I": {{"Type": "Pass", "Parameters": {{"o.$": "$outer"}}, "Assign": {{"inner": 1}}, "End": true}}}}}},
+                    "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{after}"}}, "End": true}}"#
+        ))
+    };
+    assert!(unassigned(&map("$outer")).is_empty());
+    let found = unassigned(&map("$inner"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "/States/B/Parameters/x.$");
+    // An Assign whose names JSONata computes may assign anything.
+    assert!(
+        unassigned(&def(
+            r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": "{% {'v': 1} %}", "Next": "B"},
+               "B": {"Type": "Pass", "Parameters": {"x.$": "$v"}, "End": true}"#,
+        ))
+        .is_empty()
+    );
+}
