@@ -83,6 +83,7 @@ pub fn load_with(
         if sink.is_empty() {
             check::types::check_types(machine, &options.resources, &mut sink);
             check::variables::check_variables(machine, &mut sink);
+            check::states_members::check_states_members(machine, &mut sink);
         }
     }
     if !prepared.unsubstituted.is_empty() {

@@ -85,6 +85,8 @@ rules! {
     TypeNeverMatches => ("asl::type-never-matches", "a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type"),
     /// a variable (`$name`) is read only where some path before assigns it
     UnassignedVariable => ("asl::unassigned-variable", "a variable (`$name`) is read only where some path before assigns it"),
+    /// `$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's
+    StatesMemberUnavailable => ("asl::states-member-unavailable", "`$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's"),
     /// a `key.$` member holds a path or an intrinsic function call
     InvalidPayloadTemplate => ("asl::invalid-payload-template", "a `key.$` member holds a path or an intrinsic function call"),
     /// intrinsic calls name a function and pass it the right arguments

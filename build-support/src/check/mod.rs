@@ -8,6 +8,7 @@
 //! Each rule is one function with its rule name, a comment and an example.
 
 pub mod integrations;
+pub mod states_members;
 pub mod support;
 pub mod types;
 pub mod variables;

@@ -731,6 +731,12 @@ fn data_flow() {
         "asl::unassigned-variable",
         "/States/B/Parameters/x.$",
     );
+    // A Pass has no result.
+    assert_rule(
+        r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.result %}", "End": true}}}"#,
+        "asl::states-member-unavailable",
+        "/States/A/Output",
+    );
 }
 
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of

@@ -693,3 +693,60 @@ fn variables_are_read_only_where_a_path_assigns_them() {
         .is_empty()
     );
 }
+
+#[test]
+fn states_members_where_the_state_has_them() {
+    let rules = |src: &str| -> Vec<(String, String)> {
+        match load(src.as_bytes(), "t.asl.json") {
+            Ok(_) => Vec::new(),
+            Err(d) => d
+                .iter()
+                .map(|d| (d.rule.name().to_string(), d.origin.pointer.clone()))
+                .collect(),
+        }
+    };
+    let task = |output: &str, catch_output: &str| {
+        format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "A", "States": {{
+                "A": {{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": {{"FunctionName": "f"}},
+                      "Output": "{output}",
+                      "Catch": [{{"ErrorEquals": ["States.ALL"], "Output": "{catch_output}", "Next": "B"}}], "End": true}},
+                "B": {{"Type": "Succeed"}}}}}}"#
+        )
+    };
+    assert!(
+        rules(&task(
+            "{% $states.result.Payload %}",
+            "{% $states.errorOutput %}"
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        rules(&task("{% $states.errorOutput %}", "{% $states.input %}")),
+        [(
+            "asl::states-member-unavailable".to_string(),
+            "/States/A/Output".to_string()
+        )]
+    );
+    assert_eq!(
+        rules(&task("{% $states.result %}", "{% $states.result %}")),
+        [(
+            "asl::states-member-unavailable".to_string(),
+            "/States/A/Catch/0/Output".to_string()
+        )]
+    );
+    // A Pass has no result; Arguments run before the work.
+    let pass = r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.result %}", "End": true}}}"#;
+    assert_eq!(rules(pass).len(), 1);
+    let arguments = task("{% $states.result %}", "{% $states.input %}").replace(
+        r#""FunctionName": "f""#,
+        r#""FunctionName": "f", "Payload": "{% $states.result %}""#,
+    );
+    assert_eq!(
+        rules(&arguments),
+        [(
+            "asl::states-member-unavailable".to_string(),
+            "/States/A/Arguments/Payload".to_string()
+        )]
+    );
+}
