@@ -459,6 +459,25 @@ pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
     cx.table
 }
 
+/// How many of a definition's JSONPath paths select a value whose shape is
+/// known (something the definition, the context object or the catalogue
+/// describes), or can never select anything (reported), and how many select
+/// unknown data (from the execution input, a handler's result, a variable);
+/// full JSONPath queries count as unknown. JSONata is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub known: usize,
+    pub unknown: usize,
+}
+
+/// The [`Coverage`] of `machine`'s JSONPath paths.
+pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
+    let mut cx = Cx::new(resources);
+    cx.report = true;
+    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.coverage
+}
+
 /// Rule `asl::path-never-present`: a path that no value flowing into its
 /// state can ever have. In the reference sample, `"Endpoint.$":
 /// "$.eks.Cluster.Endpont"` after `eks:createCluster.sync` with `ResultPath:
@@ -533,6 +552,8 @@ struct Cx<'r> {
     /// What a nested machine ends with, per machine and input (it is run
     /// again each time the state that holds it is, until a fixed point).
     memo: HashMap<*const StateMachine, Vec<(Shape, Shape, Shape)>>,
+    /// Paths read in the reporting pass.
+    coverage: Coverage,
 }
 
 /// What a state hands to the states after it.
@@ -553,6 +574,7 @@ impl<'r> Cx<'r> {
             diags: Vec::new(),
             table: Vec::new(),
             memo: HashMap::new(),
+            coverage: Coverage::default(),
         }
     }
 
@@ -1027,15 +1049,33 @@ impl<'r> Cx<'r> {
     /// What `path` selects from `input` (or the context object); reports a
     /// path that can never select anything.
     fn path(&mut self, path: &Path, origin: &Origin, input: &Shape, ctx: &Shape) -> Shape {
-        let Path::Reference(r) = path else {
-            // A full JSONPath query: its result is not tracked.
-            return Shape::Unknown;
+        let selected = self.select(path, origin, input, ctx);
+        if self.report {
+            // Checked against a known shape: it selects something known, or
+            // (reported) nothing at all.
+            match selected {
+                Some(Shape::Unknown) => self.coverage.unknown += 1,
+                _ => self.coverage.known += 1,
+            }
+        }
+        selected.unwrap_or(Shape::Unknown)
+    }
+
+    /// [`Self::path`]'s walk: `None` when the path can never select anything.
+    fn select(
+        &mut self,
+        path: &Path,
+        origin: &Origin,
+        input: &Shape,
+        ctx: &Shape,
+    ) -> Option<Shape> {
+        let (root, what) = match (path, path.root()) {
+            (Path::Reference(r), Root::Input) => (input, (r, self.root)),
+            (Path::Reference(r), Root::Context) => (ctx, (r, "the context object")),
+            // A full JSONPath query (its result is not tracked), a variable.
+            _ => return Some(Shape::Unknown),
         };
-        let (root, what) = match r.root {
-            Root::Input => (input, self.root),
-            Root::Context => (ctx, "the context object"),
-            Root::Variable(_) => return Shape::Unknown,
-        };
+        let (r, what) = what;
         let mut current = root.clone();
         for (i, segment) in r.segments.iter().enumerate() {
             match current.step(segment) {
@@ -1045,11 +1085,11 @@ impl<'r> Cx<'r> {
                         self.diags
                             .push(never_present(r, i, what, &current, why, origin));
                     }
-                    return Shape::Unknown;
+                    return None;
                 }
             }
         }
-        current
+        Some(current)
     }
 }
 

@@ -750,3 +750,51 @@ fn states_members_where_the_state_has_them() {
         )]
     );
 }
+
+#[test]
+fn coverage_of_the_conformance_corpus() {
+    let Some(dir) = crate::shared_dir("ASL_CONFORMANCE_DIR", "conformance", "executions") else {
+        return;
+    };
+    let mut options = CheckOptions::allowing_undeclared();
+    options.language_only = true;
+    let (mut known, mut unknown, mut definitions) = (0, 0, 0);
+    for kind in ["executions", "choice"] {
+        for entry in std::fs::read_dir(dir.join(kind)).unwrap() {
+            let path = entry.unwrap().path();
+            let case: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let text = match &case["definition"] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            // Every one checks clean of the data-flow rules (the conformance
+            // runner compiles and runs them all).
+            let machine = match load_with(text.as_bytes(), "case.asl.json", &options) {
+                Ok(m) => m,
+                Err(d) => {
+                    assert!(
+                        d.iter().all(|d| !matches!(
+                            d.rule.name(),
+                            "asl::path-never-present"
+                                | "asl::type-never-matches"
+                                | "asl::unassigned-variable"
+                                | "asl::states-member-unavailable"
+                        )),
+                        "{}: {d}",
+                        path.display()
+                    );
+                    continue;
+                }
+            };
+            definitions += 1;
+            let c = asl_build::check::types::coverage(&machine, &[]);
+            known += c.known;
+            unknown += c.unknown;
+        }
+    }
+    println!(
+        "conformance: {definitions} definitions; {known} paths read data of a known shape, {unknown} unknown data"
+    );
+    assert!(definitions > 600 && known > 0);
+}
