@@ -184,6 +184,120 @@ const INVOKE_RESULT: ResultShape = ResultShape::Object(&[
     SDK_METADATA[1],
 ]);
 
+/// Any keys, values unknown: DynamoDB items and keys (attribute name to
+/// attribute value).
+const ANY_KEYS: ResultShape = ResultShape::OpenObject(&[]);
+
+/// DynamoDB's single-item writes (PutItem, UpdateItem, DeleteItem).
+const DYNAMODB_WRITE: ResultShape = ResultShape::Object(&[
+    maybe("Attributes", ANY_KEYS),
+    maybe("ConsumedCapacity", Any),
+    maybe("ItemCollectionMetrics", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+
+/// DynamoDB Query and Scan.
+const DYNAMODB_READ_MANY: ResultShape = ResultShape::Object(&[
+    maybe("Items", ResultShape::List(&ANY_KEYS)),
+    maybe("Count", N),
+    maybe("ScannedCount", N),
+    maybe("LastEvaluatedKey", ANY_KEYS),
+    maybe("ConsumedCapacity", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+
+/// The answer of the awsJson services as it comes (aws-sdk-dynamodb 1.136,
+/// aws-sdk-sqs 1.119, aws-sdk-eventbridge 1.127 output structures).
+const DYNAMODB_GET_ITEM: ResultShape = ResultShape::Object(&[
+    maybe("Item", ANY_KEYS),
+    maybe("ConsumedCapacity", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+const DYNAMODB_BATCH_GET_ITEM: ResultShape = ResultShape::Object(&[
+    maybe("Responses", ANY_KEYS),
+    maybe("UnprocessedKeys", ANY_KEYS),
+    maybe("ConsumedCapacity", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+const DYNAMODB_BATCH_WRITE_ITEM: ResultShape = ResultShape::Object(&[
+    maybe("UnprocessedItems", ANY_KEYS),
+    maybe("ItemCollectionMetrics", Any),
+    maybe("ConsumedCapacity", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+const DYNAMODB_TRANSACT_WRITE_ITEMS: ResultShape = ResultShape::Object(&[
+    maybe("ConsumedCapacity", Any),
+    maybe("ItemCollectionMetrics", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+const SQS_SEND_MESSAGE: ResultShape = ResultShape::Object(&[
+    maybe("MD5OfMessageBody", S),
+    maybe("MD5OfMessageAttributes", S),
+    maybe("MD5OfMessageSystemAttributes", S),
+    always("MessageId", S),
+    maybe("SequenceNumber", S),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+const EVENTS_PUT_EVENTS: ResultShape = ResultShape::Object(&[
+    maybe("FailedEntryCount", N),
+    maybe("Entries", ResultShape::List(&Any)),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+
+/// states:startExecution without waiting (aws-sdk-sfn 1.125's StartExecution).
+const SFN_STARTED: ResultShape = ResultShape::Object(&[
+    always("ExecutionArn", S),
+    always("StartDate", Any),
+    SDK_METADATA[0],
+    SDK_METADATA[1],
+]);
+
+/// states:startExecution.sync and .sync:2: DescribeExecution's answer once
+/// the child succeeded; `Input` and `Output` are JSON text with `.sync`, JSON
+/// with `.sync:2`.
+const fn sfn_described(data: ResultShape) -> ResultShape {
+    match data {
+        ResultShape::String => SFN_DESCRIBED_TEXT,
+        _ => SFN_DESCRIBED_JSON,
+    }
+}
+const SFN_DESCRIBED_TEXT: ResultShape = ResultShape::Object(&sfn_described_fields(S));
+const SFN_DESCRIBED_JSON: ResultShape = ResultShape::Object(&sfn_described_fields(Any));
+const fn sfn_described_fields(data: ResultShape) -> [ResultField; 22] {
+    [
+        always("ExecutionArn", S),
+        maybe("StateMachineArn", S),
+        maybe("Name", S),
+        maybe("Status", S),
+        maybe("StartDate", Any),
+        maybe("StopDate", Any),
+        maybe("Input", data),
+        maybe("InputDetails", Any),
+        maybe("Output", data),
+        maybe("OutputDetails", Any),
+        maybe("TraceHeader", S),
+        maybe("MapRunArn", S),
+        maybe("Error", S),
+        maybe("Cause", S),
+        maybe("StateMachineVersionArn", S),
+        maybe("StateMachineAliasArn", S),
+        maybe("RedriveCount", N),
+        maybe("RedriveDate", Any),
+        maybe("RedriveStatus", S),
+        maybe("RedriveStatusReason", S),
+        SDK_METADATA[0],
+        SDK_METADATA[1],
+    ]
+}
+
 /// The result of calling `api` with `pattern`, as far as it is known.
 pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
     if pattern == Pattern::WaitForTaskToken {
@@ -198,6 +312,21 @@ pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
         Api::EksCreateFargateProfile | Api::EksDeleteFargateProfile => FARGATE_PROFILE_RESULT,
         Api::SnsPublish => PUBLISH_RESULT,
         Api::LambdaInvoke => INVOKE_RESULT,
+        Api::DynamoDbGetItem => DYNAMODB_GET_ITEM,
+        Api::DynamoDbPutItem | Api::DynamoDbUpdateItem | Api::DynamoDbDeleteItem => DYNAMODB_WRITE,
+        Api::DynamoDbQuery | Api::DynamoDbScan => DYNAMODB_READ_MANY,
+        Api::DynamoDbBatchGetItem => DYNAMODB_BATCH_GET_ITEM,
+        Api::DynamoDbBatchWriteItem => DYNAMODB_BATCH_WRITE_ITEM,
+        Api::DynamoDbTransactWriteItems => DYNAMODB_TRANSACT_WRITE_ITEMS,
+        Api::SqsSendMessage => SQS_SEND_MESSAGE,
+        Api::EventsPutEvents => EVENTS_PUT_EVENTS,
+        Api::StatesStartExecution => match pattern {
+            Pattern::Sync => sfn_described(S),
+            Pattern::Sync2 => sfn_described(Any),
+            _ => SFN_STARTED,
+        },
+        // S3 (its answers are reshaped from XML), EKS's Kubernetes calls and
+        // http:invoke: not described yet.
         _ => Any,
     }
 }

@@ -378,6 +378,45 @@ fn integration_results_from_the_catalogue() {
         "{}",
         "$.anything",
     ));
+    // DynamoDB's answer as it comes; the item's attributes are the table's.
+    let get_item = |p| {
+        src(
+            "arn:aws:states:::dynamodb:getItem",
+            r#"{"TableName": "t", "Key": {"id": {"S": "1"}}}"#,
+            p,
+        )
+    };
+    assert_none(&get_item("$.Item.id.S"));
+    assert_one(
+        &get_item("$.Items"),
+        "/States/B/Parameters/x.$",
+        "did you mean Item?",
+    );
+    // A nested execution: its output is JSON text with .sync, JSON with .sync:2.
+    let nested = |resource, p| {
+        src(
+            resource,
+            r#"{"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"}"#,
+            p,
+        )
+    };
+    assert_none(&nested(
+        "arn:aws:states:::states:startExecution.sync:2",
+        "$.Output.anything",
+    ));
+    assert_one(
+        &nested(
+            "arn:aws:states:::states:startExecution.sync",
+            "$.Output.anything",
+        ),
+        "/States/B/Parameters/x.$",
+        "Output is a string, which has no anything",
+    );
+    assert_one(
+        &nested("arn:aws:states:::states:startExecution", "$.Output"),
+        "/States/B/Parameters/x.$",
+        "the input has no field Output",
+    );
     // ResultSelector reads the result.
     let selected = def(
         r#""A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
