@@ -11,9 +11,10 @@
 //! described. What is known comes from the definition itself (a Pass
 //! `Result`, a payload template's keys, `ResultPath` placing a result, `null`
 //! paths, a Catch's `{Error, Cause}`, Map's array, Parallel's array), from the
-//! context object, and from the integration catalogue's result shapes
-//! (`asl_lang::integrations::results`; a resource the program serves with its
-//! own handler returns what that handler returns, which is unknown). A state's
+//! context object, from a Choice rule that matched (its value has the type
+//! it compares, on that branch), and from the integration catalogue's result
+//! shapes (`asl_lang::integrations::results`; a resource the program serves
+//! with its own handler returns what that handler returns: unknown). A state's
 //! input is the join of what every edge into it brings, computed to a fixed
 //! point over loops; shapes are widened to unknown past a depth, a union past
 //! a size, and a state whose input keeps growing.
@@ -558,10 +559,12 @@ struct Cx<'r> {
 
 /// What a state hands to the states after it.
 struct Out {
-    /// On `Next`, a Choice's branches and `Default`, and at the end.
+    /// On `Next`, a Choice's `Default`, and at the end.
     output: Option<Shape>,
     /// Per `Catch` entry.
     caught: Vec<Shape>,
+    /// Per Choice rule: the output where the rule matched (narrowed by it).
+    branches: Vec<Shape>,
 }
 
 impl<'r> Cx<'r> {
@@ -687,7 +690,11 @@ impl<'r> Cx<'r> {
                 _ => Vec::new(),
             };
             let output = (!matches!(kind, StateKind::Fail(_))).then_some(Shape::Unknown);
-            return Out { output, caught };
+            return Out {
+                output,
+                caught,
+                branches: Vec::new(),
+            };
         }
         match kind {
             StateKind::Pass(p) => {
@@ -701,6 +708,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(output),
                     caught: Vec::new(),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Task(t) => {
@@ -727,6 +735,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(output),
                     caught: self.catches(&t.catch, input),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Choice(c) => {
@@ -781,10 +790,26 @@ impl<'r> Cx<'r> {
                         self.path(p, &cmp.operand.origin, &effective, ctx);
                     }
                 }
+                // Where a rule matched, its value has the type it compares
+                // (Choice narrowing); its OutputPath is reported once, below.
+                let report = std::mem::replace(&mut self.report, false);
+                let branches = c
+                    .choices
+                    .iter()
+                    .map(|rule| {
+                        let narrowed = match &rule.condition.kind {
+                            ConditionKind::Compare(cmp) => narrow(&effective, cmp),
+                            _ => effective.clone(),
+                        };
+                        self.output_path(&c.io, narrowed, ctx)
+                    })
+                    .collect();
+                self.report = report;
                 let output = self.output_path(&c.io, effective, ctx);
                 Out {
                     output: Some(output),
                     caught: Vec::new(),
+                    branches,
                 }
             }
             StateKind::Wait(w) => {
@@ -796,6 +821,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(self.output_path(&w.io, effective, ctx)),
                     caught: Vec::new(),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Succeed(s) => {
@@ -803,6 +829,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(self.output_path(&s.io, effective, ctx)),
                     caught: Vec::new(),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Fail(f) => {
@@ -812,6 +839,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: None,
                     caught: Vec::new(),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Parallel(p) => {
@@ -827,6 +855,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(output),
                     caught: self.catches(&p.catch, input),
+                    branches: Vec::new(),
                 }
             }
             StateKind::Map(m) => {
@@ -886,6 +915,7 @@ impl<'r> Cx<'r> {
                 Out {
                     output: Some(output),
                     caught: self.catches(&m.catch, input),
+                    branches: Vec::new(),
                 }
             }
         }
@@ -1136,8 +1166,9 @@ fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape)> {
         StateKind::Pass(p) => edges.extend(next(&p.transition).map(|n| (n, output.clone()))),
         StateKind::Wait(w) => edges.extend(next(&w.transition).map(|n| (n, output.clone()))),
         StateKind::Choice(c) => {
-            for rule in &c.choices {
-                edges.push((rule.next.value.as_str(), output.clone()));
+            for (i, rule) in c.choices.iter().enumerate() {
+                let shape = out.branches.get(i).unwrap_or(&output);
+                edges.push((rule.next.value.as_str(), shape.clone()));
             }
             if let Some(d) = &c.default {
                 edges.push((d.value.as_str(), output.clone()));
@@ -1146,6 +1177,54 @@ fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape)> {
         StateKind::Succeed(_) | StateKind::Fail(_) => {}
     }
     edges
+}
+
+/// `input` where a comparison matched: its value has the type it compares
+/// (`IsString: true` a string, `NumericEquals` a number, ...).
+fn narrow(input: &Shape, cmp: &crate::model::Comparison) -> Shape {
+    let Path::Reference(r) = &cmp.variable.value else {
+        return input.clone();
+    };
+    if r.root != Root::Input {
+        return input.clone();
+    }
+    let is = matches!(cmp.operand.value, Operand::Bool(true));
+    let kind = match cmp.operator.value {
+        Operator::IsString | Operator::IsTimestamp if is => Shape::String,
+        Operator::IsNumeric if is => Shape::Number,
+        Operator::IsBoolean if is => Shape::Bool,
+        Operator::IsNull if is => Shape::Null,
+        Operator::IsNull
+        | Operator::IsPresent
+        | Operator::IsNumeric
+        | Operator::IsString
+        | Operator::IsBoolean
+        | Operator::IsTimestamp => return input.clone(),
+        op => match op.operand_type() {
+            OperandType::String | OperandType::Timestamp => Shape::String,
+            OperandType::Number => Shape::Number,
+            OperandType::Bool => Shape::Bool,
+        },
+    };
+    // What the path selects now, without reporting (done by the rule's check).
+    let mut current = input.clone();
+    for segment in &r.segments {
+        match current.step(segment) {
+            Ok(next) => current = next,
+            Err(_) => return input.clone(),
+        }
+    }
+    let narrowed = match current {
+        Shape::Unknown => kind,
+        Shape::Union(members) => match members.into_iter().find(|m| same_kind(m, &kind)) {
+            Some(m) => m,
+            None => return input.clone(),
+        },
+        same if same_kind(&same, &kind) => same,
+        // Never matches (reported as asl::type-never-matches).
+        _ => return input.clone(),
+    };
+    input.with(&r.segments, narrowed, 0)
 }
 
 /// Does the state end its machine with an output?

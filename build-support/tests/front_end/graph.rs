@@ -21,7 +21,7 @@ const FLOW: &str = r#"{
     "Review": {"Type": "Wait", "Seconds": 60, "Next": "Fan"},
     "Fan": {"Type": "Parallel", "Branches": [
       {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
-      {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}}, "End": true}}}
+      {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}}, "End": true}}}
     ], "Next": "Done"},
     "Done": {"Type": "Succeed"},
     "Oops": {"Type": "Fail", "Error": "E"}

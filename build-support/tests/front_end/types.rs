@@ -837,3 +837,38 @@ fn coverage_of_the_conformance_corpus() {
     );
     assert!(definitions > 600 && known > 0);
 }
+
+#[test]
+fn choice_narrows_the_branch_it_guards() {
+    let src = |rule: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Choice", "Choices": [{rule}], "Default": "D"}},
+               "S": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}},
+               "D": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    // Unknown input; on the matched branch `$.kind` is a string.
+    let string = r#"{"Variable": "$.kind", "StringEquals": "a", "Next": "S"}"#;
+    assert_none(&src(string, "$.kind"));
+    assert_one(
+        &src(string, "$.kind.name"),
+        "/States/S/Parameters/x.$",
+        "kind is a string, which has no name",
+    );
+    // An `Is*` test narrows where it holds only.
+    let numeric = r#"{"Variable": "$.n", "IsNumeric": true, "Next": "S"}"#;
+    assert_one(
+        &src(numeric, "States.Base64Encode($.n)"),
+        "/States/S/Parameters/x.$",
+        "argument 1 of States.Base64Encode (`$.n`) is never a string",
+    );
+    let not_numeric = r#"{"Variable": "$.n", "IsNumeric": false, "Next": "S"}"#;
+    assert_none(&src(not_numeric, "States.Base64Encode($.n)"));
+    // The states' shapes show it.
+    let machine = load(src(string, "$.kind").as_bytes(), "t.asl.json").unwrap();
+    let table = infer(&machine, &[]);
+    let s = table.iter().find(|s| s.state == "S").unwrap();
+    assert_eq!(s.input.to_string(), "{kind: string, ...}");
+    let d = table.iter().find(|s| s.state == "D").unwrap();
+    assert_eq!(d.input, Shape::Unknown);
+}
