@@ -203,7 +203,8 @@ enum GraphFormat {
     Dot,
     /// an SVG drawing (laid out here, no Graphviz needed)
     Svg,
-    /// one self-contained page: the drawing, and each state's input and output on click
+    /// one self-contained page: the drawing, and each state's input and output
+    /// (and their inferred shapes) on click
     Html,
 }
 
@@ -380,7 +381,12 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
         GraphFormat::Mermaid => graph::to_mermaid(&g, progress.as_ref()),
         GraphFormat::Dot => graph::to_dot(&g, progress.as_ref()),
         GraphFormat::Svg => graph::to_svg(&g, progress.as_ref()),
-        GraphFormat::Html => graph::to_html(&g, progress.as_ref(), &title),
+        GraphFormat::Html => graph::to_html_with_shapes(
+            &g,
+            progress.as_ref(),
+            &title,
+            &asl_build::check::types::infer(&machine, &[]),
+        ),
     };
     match &args.output {
         Some(path) => {
