@@ -16,8 +16,9 @@
 //! shapes (`asl_lang::integrations::results`; a resource the program serves
 //! with its own handler returns what that handler returns: unknown). A state's
 //! input is the join of what every edge into it brings, computed to a fixed
-//! point over loops; shapes are widened to unknown past a depth, a union past
-//! a size, and a state whose input keeps growing.
+//! point over loops, states taken in reverse postorder; shapes are widened to
+//! unknown past a depth, a union past a size, an object past 64 keys, and a
+//! state whose input keeps growing.
 //!
 //! An error is reported only where every edge agrees the path is absent (a
 //! closed object without the key, or a value of another kind), so a loop or a
@@ -45,6 +46,10 @@ const MAX_DEPTH: usize = 12;
 const MAX_UNION: usize = 6;
 /// A state's input may grow this many times before it is widened to unknown.
 const MAX_UPDATES: u32 = 8;
+/// An object of more keys than this is unknown (a state's data is copied
+/// from state to state: this bounds the work on long chains that keep
+/// adding results).
+const MAX_FIELDS: usize = 64;
 
 /// The JSON shape of a value, as far as the definition tells.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,6 +125,7 @@ impl Shape {
                     .reduce(|a, b| a.join(&b))
                     .unwrap_or(Shape::Unknown),
             )),
+            Value::Object(map) if map.len() > MAX_FIELDS => Shape::Unknown,
             Value::Object(map) => Shape::object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Shape::of_value_at(v, depth + 1))),
@@ -174,7 +180,14 @@ impl Shape {
             (Shape::Unknown, _) | (_, Shape::Unknown) => Shape::Unknown,
             (a, b) if a == b => a.clone(),
             (Shape::Array(a), Shape::Array(b)) => Shape::Array(Box::new(a.join_at(b, depth + 1))),
-            (Shape::Object(a), Shape::Object(b)) => Shape::Object(a.join(b, depth)),
+            (Shape::Object(a), Shape::Object(b)) => {
+                let joined = a.join(b, depth);
+                if joined.fields.len() > MAX_FIELDS {
+                    Shape::Unknown
+                } else {
+                    Shape::Object(joined)
+                }
+            }
             _ => {
                 let mut members: Vec<Shape> = Vec::new();
                 for m in self.members().chain(other.members()) {
@@ -268,6 +281,9 @@ impl Shape {
                         required: true,
                     },
                 );
+                if o.fields.len() > MAX_FIELDS {
+                    return Shape::Unknown;
+                }
                 Shape::Object(o)
             }
             // An input nothing is known of: if the write succeeds, it was an
@@ -618,11 +634,14 @@ impl<'r> Cx<'r> {
             return Shape::Unknown;
         };
         inputs[start] = Some(input);
-        let mut queue = vec![start];
+        // States in reverse postorder: each after its predecessors (loops
+        // aside), so a chain of diamonds is not walked once per path.
+        let order = super::reverse_postorder(machine);
+        let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
         let (report, record) = (self.report, self.record);
         self.report = false;
         self.record = false;
-        while let Some(i) = queue.pop() {
+        while let Some((_, i)) = queue.pop_first() {
             let Some(shape) = inputs[i].clone() else {
                 continue;
             };
@@ -643,9 +662,7 @@ impl<'r> Cx<'r> {
                     } else {
                         joined
                     });
-                    if !queue.contains(&t) {
-                        queue.push(t);
-                    }
+                    queue.insert((order[t], t));
                 }
             }
         }

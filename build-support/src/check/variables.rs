@@ -68,8 +68,10 @@ fn walk(machine: &StateMachine, entry: &Seen, diags: &mut Vec<Diagnostic>) {
     };
     let mut seen: Vec<Option<Seen>> = vec![None; machine.states.len()];
     seen[start] = Some(entry.clone());
-    let mut queue = vec![start];
-    while let Some(i) = queue.pop() {
+    // In reverse postorder, as `types` does: each state after its predecessors.
+    let order = super::reverse_postorder(machine);
+    let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
+    while let Some((_, i)) = queue.pop_first() {
         let Some(here) = seen[i].clone() else {
             continue;
         };
@@ -84,9 +86,7 @@ fn walk(machine: &StateMachine, entry: &Seen, diags: &mut Vec<Diagnostic>) {
             };
             if seen[t].as_ref() != Some(&joined) {
                 seen[t] = Some(joined);
-                if !queue.contains(&t) {
-                    queue.push(t);
-                }
+                queue.insert((order[t], t));
             }
         }
     }
