@@ -19,6 +19,8 @@
 //!   generates for the definition, formatted.
 //! - `asl test-state FILE --state NAME [--input I] [--mock-result J | --mock-error E
 //!   --mock-cause C]`: runs one state as AWS's TestState API does.
+//! - `asl types FILE [--resource ARN]...`: the inferred JSON shape of every
+//!   state's input and output.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
@@ -61,6 +63,8 @@ enum Command {
     Run(RunArgs),
     /// Print the Rust that `asl!` generates for the definition.
     Expand(ExpandArgs),
+    /// The inferred JSON shape of every state's input and output.
+    Types(TypesArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -175,6 +179,20 @@ struct ExpandArgs {
 }
 
 #[derive(clap::Args)]
+struct TypesArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// A Task `Resource` the program serves with its own handler (its result
+    /// is then unknown), as `asl!(…, resources = [...])` declares it (repeatable).
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
 struct TestStateArgs {
     /// The definition.
     #[arg(value_name = "FILE")]
@@ -244,7 +262,8 @@ enum GraphFormat {
     Dot,
     /// an SVG drawing (laid out here, no Graphviz needed)
     Svg,
-    /// one self-contained page: the drawing, and each state's input and output on click
+    /// one self-contained page: the drawing, and each state's input and output
+    /// (and their inferred shapes) on click
     Html,
 }
 
@@ -290,6 +309,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Policy(args) => policy(&args),
         Command::Graph(args) => graph(&args),
+        Command::Types(args) => types(&args),
         Command::Test(args) => test(&args),
         Command::TestState(args) => test_state(&args),
         Command::Run(args) => run(&args),
@@ -422,13 +442,42 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
         GraphFormat::Mermaid => graph::to_mermaid(&g, progress.as_ref()),
         GraphFormat::Dot => graph::to_dot(&g, progress.as_ref()),
         GraphFormat::Svg => graph::to_svg(&g, progress.as_ref()),
-        GraphFormat::Html => graph::to_html(&g, progress.as_ref(), &title),
+        GraphFormat::Html => graph::to_html_with_shapes(
+            &g,
+            progress.as_ref(),
+            &title,
+            &asl_build::check::types::infer(&machine, &[]),
+        ),
     };
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?
         }
         None => print!("{text}"),
+    }
+    Ok(true)
+}
+
+/// Prints each state's inferred input and output shapes (`any` where nothing
+/// is known, `?` after a key present in some values only, `...` in an object
+/// that may have other keys); a definition that does not check is reported as
+/// `check` reports it (exit 1).
+fn types(args: &TypesArgs) -> Result<bool, String> {
+    let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let mut stdout = std::io::stdout().lock();
+    for s in asl_build::check::types::infer(&machine, &args.resources) {
+        let _ = writeln!(stdout, "{}", s.state);
+        let _ = writeln!(stdout, "  input:  {}", s.input);
+        match &s.output {
+            Some(output) => {
+                let _ = writeln!(stdout, "  output: {output}");
+            }
+            None => {
+                let _ = writeln!(stdout, "  output: none (the execution fails here)");
+            }
+        }
     }
     Ok(true)
 }
