@@ -31,6 +31,7 @@ fn ui() {
         "missing_file",
         "unsubstituted_placeholder",
         "bad_jsonata_expression",
+        "path_never_present",
     ] {
         t.compile_fail(format!("ui/{class}/*.rs"));
     }

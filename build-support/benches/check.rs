@@ -1,7 +1,8 @@
 //! How long the front end takes to load and check a definition (parse, model,
 //! every rule): the EKS sample, and a generated 1,000-state definition that uses
 //! every state type, Retry/Catch, templates with paths and intrinsics, and Choice
-//! rules. `cargo bench -p asl-build --bench check`.
+//! rules; and the data-flow inference alone (`check::types`) on both.
+//! `cargo bench -p asl-build --bench check`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -70,6 +71,21 @@ fn bench(c: &mut Criterion) {
     assert_eq!(machine.states.len(), 1002);
     c.bench_function("check generated 1,000-state definition", |b| {
         b.iter(|| asl_build::load(black_box(big.as_bytes()), "generated.asl.json"))
+    });
+
+    // The shape inference and its rules, on a loaded definition.
+    let sample = asl_build::load(EKS_SAMPLE, "manage-eks-cluster.asl.json").expect("valid");
+    let infer = |machine: &asl_build::model::StateMachine| {
+        let mut sink = asl_build::Sink::new();
+        asl_build::check::types::check_types(black_box(machine), &[], &mut sink);
+        sink.is_empty()
+    };
+    assert!(infer(&sample) && infer(&machine));
+    c.bench_function("infer the data flow of the EKS sample", |b| {
+        b.iter(|| infer(&sample))
+    });
+    c.bench_function("infer the data flow of the 1,000-state definition", |b| {
+        b.iter(|| infer(&machine))
     });
 }
 

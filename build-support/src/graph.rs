@@ -758,11 +758,24 @@ pub fn to_svg(g: &Graph, progress: Option<&Progress>) -> String {
 /// `page.html#state=NAME` opens with that state clicked.
 #[cfg(feature = "svg")]
 pub fn to_html(g: &Graph, progress: Option<&Progress>, title: &str) -> String {
+    to_html_with_shapes(g, progress, title, &[])
+}
+
+/// [`to_html`], each state also showing the shapes of its input and output
+/// that the checker infers ([`crate::check::types::infer`]).
+#[cfg(feature = "svg")]
+pub fn to_html_with_shapes(
+    g: &Graph,
+    progress: Option<&Progress>,
+    title: &str,
+    shapes: &[crate::check::types::StateShapes],
+) -> String {
     let svg = to_svg(g, progress);
     let mut states = serde_json::Map::new();
     for n in g.nodes.iter().filter(|n| is_state(n.kind)) {
         let p = progress.and_then(|p| p.states.get(&n.name));
         let status = progress.map_or("", |p| p.status(&n.name).name());
+        let inferred = shapes.iter().find(|s| s.state == n.name);
         states.insert(
             n.name.clone(),
             serde_json::json!({
@@ -771,6 +784,8 @@ pub fn to_html(g: &Graph, progress: Option<&Progress>, title: &str) -> String {
                 "input": p.and_then(|p| p.input.clone()),
                 "output": p.and_then(|p| p.output.clone()),
                 "error": p.and_then(|p| p.error.clone()).map(|(e, c)| serde_json::json!({"Error": e, "Cause": c})),
+                "inputShape": inferred.map(|s| s.input.to_string()),
+                "outputShape": inferred.and_then(|s| s.output.as_ref().map(|o| o.to_string())),
             }),
         );
     }
@@ -824,6 +839,14 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 0; display: flex; hei
     body.appendChild(p);
     add('Input', s.input); add('Output', s.output);
     if (s.error) add('Error', s.error);
+    var shape = function (label, text) {{
+      if (!text) return;
+      var h = document.createElement('h3'); h.textContent = label; h.style.fontSize = '14px';
+      var pre = document.createElement('pre'); pre.textContent = text;
+      pre.className = 'state-' + label.toLowerCase().replace(/ /g, '-');
+      body.appendChild(h); body.appendChild(pre);
+    }};
+    shape('Input shape', s.inputShape); shape('Output shape', s.outputShape);
   }}
   window.aslShow = show;
   var texts = document.querySelectorAll('#graph svg text');

@@ -79,6 +79,12 @@ pub fn load_with(
     if let Some(machine) = &machine {
         check::check(machine, &mut sink);
         check::support::check_support(machine, options, &mut sink);
+        // The data flow is inferred on a definition whose structure holds.
+        if sink.is_empty() {
+            check::types::check_types(machine, &options.resources, &mut sink);
+            check::variables::check_variables(machine, &mut sink);
+            check::states_members::check_states_members(machine, &mut sink);
+        }
     }
     if !prepared.unsubstituted.is_empty() {
         // Nothing can be checked about a value not known yet: one diagnostic

@@ -79,6 +79,14 @@ rules! {
     StatesAllPosition => ("asl::states-all-position", "States.ALL is alone in its ErrorEquals and in the last Retry/Catch entry"),
     /// path fields hold paths valid in their context (ResultPath a reference path, ...)
     InvalidPath => ("asl::invalid-path", "path fields hold paths valid in their context (ResultPath a reference path, ...)"),
+    /// a path reads data the states before it can produce: not a key their output never has
+    PathNeverPresent => ("asl::path-never-present", "a path reads data the states before it can produce: not a key their output never has"),
+    /// a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type
+    TypeNeverMatches => ("asl::type-never-matches", "a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type"),
+    /// a variable (`$name`) is read only where some path before assigns it
+    UnassignedVariable => ("asl::unassigned-variable", "a variable (`$name`) is read only where some path before assigns it"),
+    /// `$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's
+    StatesMemberUnavailable => ("asl::states-member-unavailable", "`$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's"),
     /// a `key.$` member holds a path or an intrinsic function call
     InvalidPayloadTemplate => ("asl::invalid-payload-template", "a `key.$` member holds a path or an intrinsic function call"),
     /// intrinsic calls name a function and pass it the right arguments

@@ -26,6 +26,7 @@ mod events;
 mod http;
 pub mod iam;
 mod lambda;
+pub mod results;
 mod s3;
 mod sfn;
 mod sns;

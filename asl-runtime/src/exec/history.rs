@@ -175,6 +175,11 @@ impl EventType {
     pub fn is_state_entered(self) -> bool {
         self.as_str().ends_with("StateEntered")
     }
+
+    /// Is this one of the `*StateExited` events?
+    pub fn is_state_exited(self) -> bool {
+        self.as_str().ends_with("StateExited")
+    }
 }
 
 impl fmt::Display for EventType {

@@ -8,7 +8,10 @@
 //! Each rule is one function with its rule name, a comment and an example.
 
 pub mod integrations;
+pub mod states_members;
 pub mod support;
+pub mod types;
+pub mod variables;
 
 use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -73,6 +76,48 @@ fn check_machine(
             check_machine(child, homes, next_id, diags);
         }
     }
+}
+
+/// Each state's position in reverse postorder from `StartAt` (`usize::MAX`
+/// for a state not reached): a forward analysis that takes states in this
+/// order sees every predecessor of a state before it, loops aside, so it
+/// visits each state of a loop-free machine once.
+pub(crate) fn reverse_postorder(machine: &StateMachine) -> Vec<usize> {
+    let index: HashMap<&str, usize> = machine
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.value.as_str(), i))
+        .collect();
+    let mut order = vec![usize::MAX; machine.states.len()];
+    let Some(&start) = index.get(machine.start_at.value.as_str()) else {
+        return order;
+    };
+    // Iterative depth-first search (a definition can be thousands of states
+    // long): each frame is a state and how many of its successors are done.
+    let mut postorder = Vec::with_capacity(machine.states.len());
+    let mut seen = vec![false; machine.states.len()];
+    let mut stack = vec![(start, 0usize)];
+    seen[start] = true;
+    while let Some((state, next)) = stack.pop() {
+        let targets = successors(&machine.states[state].kind);
+        match targets.get(next) {
+            Some((target, _)) => {
+                stack.push((state, next + 1));
+                if let Some(&t) = index.get(target)
+                    && !seen[t]
+                {
+                    seen[t] = true;
+                    stack.push((t, 0));
+                }
+            }
+            None => postorder.push(state),
+        }
+    }
+    for (position, state) in postorder.into_iter().rev().enumerate() {
+        order[state] = position;
+    }
+    order
 }
 
 /// The states a state can go to, with the origin of each reference.

@@ -689,7 +689,7 @@ impl Lowerer<'_> {
 }
 
 /// The closest allowed field name, for "did you mean" help.
-fn suggest<'a>(key: &str, allowed: &[&[&'a str]]) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(key: &str, allowed: &[&[&'a str]]) -> Option<&'a str> {
     let lower = key.to_ascii_lowercase();
     let candidates = allowed.iter().flat_map(|s| s.iter()).copied();
     // Same name in another case, or one inside the other (`bugInputPath`).

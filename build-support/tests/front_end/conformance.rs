@@ -39,6 +39,14 @@ const DISAGREEMENTS: &[(&str, &str)] = &[
         "statelint:test/succeed-with-comment-in-catcher.json",
         "it calls arn:aws:states:::lambda:invoke without Parameters; Step Functions refuses an optimized integration without its required fields (\"The field 'FunctionName' is required but was missing\"), and so does asl now that lambda:invoke is built in",
     ),
+    (
+        "statelint:test/parallel-with-resultselector.json",
+        "statelint checks the syntax only: the ResultSelector reads `$.y` from the Parallel's result, which is always an array, and `$$.z`, which the context object never has; every execution fails there with States.Runtime (\"could not be found\"), which asl reports at compile time (asl::path-never-present)",
+    ),
+    (
+        "statelint:test/map-with-itemspath-context-object.json",
+        "statelint checks the syntax only: `$$.mapItems` is not in the context object (Execution, State, StateMachine, Task, Map), so every execution fails at ItemsPath with States.Runtime; asl reports it at compile time (asl::path-never-present)",
+    ),
 ];
 
 /// Rules statelint's graph checker covers (for `expect_graph_problem_count`).

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use asl_build::graph::{
-    EdgeKind, NodeKind, Progress, Status, graph, to_dot, to_html, to_mermaid, to_svg,
+    EdgeKind, NodeKind, Progress, Status, graph, to_dot, to_html_with_shapes, to_mermaid, to_svg,
 };
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ const FLOW: &str = r#"{
     "Review": {"Type": "Wait", "Seconds": 60, "Next": "Fan"},
     "Fan": {"Type": "Parallel", "Branches": [
       {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
-      {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}}, "End": true}}}
+      {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": true}}}, "End": true}}}
     ], "Next": "Done"},
     "Done": {"Type": "Succeed"},
     "Oops": {"Type": "Fail", "Error": "E"}
@@ -226,7 +226,14 @@ fn the_html_page_works_in_headless_chromium() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let p = Progress::from_history(&history()).unwrap();
-    let page = to_html(&graph(&machine()), Some(&p), "flow.asl.json");
+    let machine = machine();
+    let shapes = asl_build::check::types::infer(&machine, &[]);
+    let page = to_html_with_shapes(&graph(&machine), Some(&p), "flow.asl.json", &shapes);
+    // The inferred shapes ride along: Refund's input is the Catch's output.
+    assert!(
+        page.contains(r#""inputShape":"{Cause: string, Error: string}""#),
+        "{page}"
+    );
     assert!(!page.contains("http://") || page.matches("http://").all(|_| true));
     assert!(
         !page.contains("<script src") && !page.contains("<link"),
@@ -258,6 +265,10 @@ fn the_html_page_works_in_headless_chromium() {
     );
     assert!(dom.contains("Task — caught"), "{dom}");
     assert!(dom.contains("\"total\": 250"), "input not shown:\n{dom}");
+    assert!(
+        dom.contains(r#"<pre class="state-input-shape">any</pre>"#),
+        "input shape not shown:\n{dom}"
+    );
     assert!(
         dom.contains("Card.Declined") && dom.contains("no funds"),
         "error not shown:\n{dom}"

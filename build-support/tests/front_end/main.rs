@@ -11,6 +11,7 @@
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
 //! - `testing`: `asl test` and `asl test-state`;
+//! - `types`: shape inference through the graph, `asl::path-never-present`;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
@@ -26,6 +27,7 @@ mod reference;
 mod rules;
 mod substitutions;
 mod testing;
+mod types;
 
 /// A folder of `../shared/` (beside the workspace), or where `env` points: the
 /// folder when it holds `marker`, else `None` with a printed skip, or a panic

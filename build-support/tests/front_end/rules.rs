@@ -702,6 +702,43 @@ fn yaml_definitions_are_checked_as_written() {
     assert!(found.contains(&("asl::no-terminal-state", 1, 1)), "{err}");
 }
 
+#[test]
+fn data_flow() {
+    // The states before it never produce `b` (more in `types.rs`).
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.b", "End": true}"#,
+        ),
+        "asl::path-never-present",
+        "/States/B/InputPath",
+    );
+    assert_valid(&def(
+        r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.a", "End": true}"#,
+    ));
+    // `a` is always a number: the rule never matches.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "C"}, "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "StringEquals": "1", "Next": "D"}], "Default": "D"}, "D": {"Type": "Succeed"}"#,
+        ),
+        "asl::type-never-matches",
+        "/States/C/Choices/0/Variable",
+    );
+    // No state before B assigns `$v`.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Parameters": {"x.$": "$v"}, "End": true}"#,
+        ),
+        "asl::unassigned-variable",
+        "/States/B/Parameters/x.$",
+    );
+    // A Pass has no result.
+    assert_rule(
+        r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.result %}", "End": true}}}"#,
+        "asl::states-member-unavailable",
+        "/States/A/Output",
+    );
+}
+
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
 /// them) is exercised by a test in this file.
 #[test]
@@ -776,9 +813,12 @@ fn credentials_and_jsonpath_catch_assign_are_accepted() {
         r#"{"RoleArn.$": "$role"}"#,
         r#"{"RoleArn.$": "States.Format('arn:aws:iam::{}:role/Writer', $.account)"}"#,
     ] {
-        assert_valid(&def(&format!(
-            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {role}, "Parameters": {{"TopicArn": "t", "Message": "m"}}, "End": true}}"#
-        )));
+        // `$role` is assigned before (a variable no path assigns is
+        // `asl::unassigned-variable`).
+        assert_valid(&format!(
+            r#"{{"StartAt": "S", "States": {{"S": {{"Type": "Pass", "Assign": {{"role": "arn:aws:iam::222222222222:role/Writer"}}, "Next": "A"}},
+               "A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {role}, "Parameters": {{"TopicArn": "t", "Message": "m"}}, "End": true}}}}}}"#
+        ));
     }
     assert_valid(
         r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Credentials": {"RoleArn": "{% $states.input.role %}"}, "Arguments": {"TopicArn": "t", "Message": "m"}, "End": true}}}"#,

@@ -11,11 +11,22 @@
 //!   the workflow as a graph, coloured by an execution's progress.
 //! - `asl test FILE --mock-config M --test-case T [--input I] [--state-machine NAME]`:
 //!   runs the workflow with a Step Functions Local MockConfigFile test case.
+//! - `asl run FILE [--input I] [--mock-config M --test-case T]`: runs the workflow
+//!   once, compiled as `asl test` compiles it, against the real integrations
+//!   unless a mock test case is given: the output on stdout, the states entered
+//!   and exited on stderr, AWS's error and cause and exit status 1 on failure.
+//! - `asl expand FILE [--name NAME] [--resource ARN]...`: the Rust `asl!`
+//!   generates for the definition, formatted.
 //! - `asl test-state FILE --state NAME [--input I] [--mock-result J | --mock-error E
 //!   --mock-cause C]`: runs one state as AWS's TestState API does.
+//! - `asl types FILE [--resource ARN]...`: the inferred JSON shape of every
+//!   state's input and output.
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
+//!
+//! JSON arguments (`--input`, `--variables`, `--mock-result`) take JSON text,
+//! or `@FILE` for the JSON in a file.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -47,6 +58,13 @@ enum Command {
     Test(TestArgs),
     /// Run one state as AWS's TestState API does, and print its response.
     TestState(TestStateArgs),
+    /// Run the workflow once (real integrations, or a MockConfigFile test case):
+    /// the output on stdout, the states entered and exited on stderr.
+    Run(RunArgs),
+    /// Print the Rust that `asl!` generates for the definition.
+    Expand(ExpandArgs),
+    /// The inferred JSON shape of every state's input and output.
+    Types(TypesArgs),
     /// List every rule the checker applies, with what it checks.
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
@@ -104,12 +122,71 @@ struct TestArgs {
     /// without `.asl.json`/`.asl.yaml`).
     #[arg(long)]
     state_machine: Option<String>,
-    /// The execution input, as JSON.
+    /// The execution input: JSON text, or `@FILE`.
     #[arg(long, default_value = "{}")]
     input: String,
     /// Retry at once after a mocked failure instead of waiting its delay.
     #[arg(long)]
     no_retry_delays: bool,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The definition.
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The execution input: JSON text, or `@FILE`.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    /// Run with a MockConfigFile (Step Functions Local's format) test case
+    /// instead of the real integrations.
+    #[arg(long, value_name = "FILE", requires = "test_case")]
+    mock_config: Option<String>,
+    /// The test case of the state machine in the mock config.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// The state machine's name in the mock config (default: the file name
+    /// without `.asl.json`/`.asl.yaml`).
+    #[arg(long, requires = "mock_config")]
+    state_machine: Option<String>,
+    /// Retry at once after a mocked failure instead of waiting its delay.
+    #[arg(long, requires = "mock_config")]
+    no_retry_delays: bool,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct ExpandArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// The generated type's name, as in `asl!(Name = "...")` (default: the file
+    /// name in UpperCamelCase, `manage-eks-cluster.asl.json` → `ManageEksCluster`).
+    #[arg(long)]
+    name: Option<String>,
+    /// A Task `Resource` the program serves with its own handler, as
+    /// `asl!(…, resources = [...])` declares it (repeatable).
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
+    /// A value for the `${NAME}` placeholder (repeatable).
+    #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
+    substitutions: Vec<(String, String)>,
+}
+
+#[derive(clap::Args)]
+struct TypesArgs {
+    /// The definition (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    file: String,
+    /// A Task `Resource` the program serves with its own handler (its result
+    /// is then unknown), as `asl!(…, resources = [...])` declares it (repeatable).
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
     substitutions: Vec<(String, String)>,
@@ -123,13 +200,13 @@ struct TestStateArgs {
     /// The (top-level) state to run.
     #[arg(long)]
     state: String,
-    /// The state's input, as JSON.
+    /// The state's input: JSON text, or `@FILE`.
     #[arg(long, default_value = "{}")]
     input: String,
-    /// Variables visible to the state, as a JSON object.
+    /// Variables visible to the state, as a JSON object (or `@FILE`).
     #[arg(long)]
     variables: Option<String>,
-    /// The Task's result, as JSON, instead of calling it.
+    /// The Task's result, as JSON (or `@FILE`), instead of calling it.
     #[arg(long, conflicts_with = "mock_error")]
     mock_result: Option<String>,
     /// The Task fails with this error instead of being called.
@@ -185,7 +262,8 @@ enum GraphFormat {
     Dot,
     /// an SVG drawing (laid out here, no Graphviz needed)
     Svg,
-    /// one self-contained page: the drawing, and each state's input and output on click
+    /// one self-contained page: the drawing, and each state's input and output
+    /// (and their inferred shapes) on click
     Html,
 }
 
@@ -231,8 +309,11 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Policy(args) => policy(&args),
         Command::Graph(args) => graph(&args),
+        Command::Types(args) => types(&args),
         Command::Test(args) => test(&args),
         Command::TestState(args) => test_state(&args),
+        Command::Run(args) => run(&args),
+        Command::Expand(args) => expand(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
     };
     match result {
@@ -361,13 +442,42 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
         GraphFormat::Mermaid => graph::to_mermaid(&g, progress.as_ref()),
         GraphFormat::Dot => graph::to_dot(&g, progress.as_ref()),
         GraphFormat::Svg => graph::to_svg(&g, progress.as_ref()),
-        GraphFormat::Html => graph::to_html(&g, progress.as_ref(), &title),
+        GraphFormat::Html => graph::to_html_with_shapes(
+            &g,
+            progress.as_ref(),
+            &title,
+            &asl_build::check::types::infer(&machine, &[]),
+        ),
     };
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))?
         }
         None => print!("{text}"),
+    }
+    Ok(true)
+}
+
+/// Prints each state's inferred input and output shapes (`any` where nothing
+/// is known, `?` after a key present in some values only, `...` in an object
+/// that may have other keys); a definition that does not check is reported as
+/// `check` reports it (exit 1).
+fn types(args: &TypesArgs) -> Result<bool, String> {
+    let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+        return Ok(false);
+    };
+    let mut stdout = std::io::stdout().lock();
+    for s in asl_build::check::types::infer(&machine, &args.resources) {
+        let _ = writeln!(stdout, "{}", s.state);
+        let _ = writeln!(stdout, "  input:  {}", s.input);
+        match &s.output {
+            Some(output) => {
+                let _ = writeln!(stdout, "  output: {output}");
+            }
+            None => {
+                let _ = writeln!(stdout, "  output: none (the execution fails here)");
+            }
+        }
     }
     Ok(true)
 }
@@ -409,9 +519,38 @@ fn read_input(file: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// A JSON argument.
+/// A JSON argument: JSON text, or `@FILE` for the JSON in a file (no JSON
+/// text starts with `@`).
 fn json_arg(name: &str, text: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(text).map_err(|e| format!("{name} is not JSON: {e}"))
+    match text.strip_prefix('@') {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("{name}: cannot read {path}: {e}"))?;
+            serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {path} is not JSON: {e}"))
+        }
+        None => serde_json::from_str(text).map_err(|e| format!("{name} is not JSON: {e}")),
+    }
+}
+
+/// A definition file's name without its extension (`.asl.json`, `.yaml`, ...):
+/// the state machine's name in a mock config, and the base of `expand`'s
+/// type name.
+fn base_name(file: &str) -> String {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    [
+        ".asl.json",
+        ".asl.yaml",
+        ".asl.yml",
+        ".json",
+        ".yaml",
+        ".yml",
+    ]
+    .iter()
+    .find_map(|ext| name.strip_suffix(ext).map(str::to_string))
+    .unwrap_or(name)
 }
 
 /// The program that runs `file`, built (see [`runner`]); `None` when the
@@ -428,29 +567,16 @@ fn runner_for(
     // is mocked, or fails with "no task handler" when the test reaches it
     // unmocked.
     let resources: Vec<String> = machine.task_resources();
-    runner::build(std::path::Path::new(file), &resources, substitutions).map(Some)
+    runner::build(std::path::Path::new(file), &resources, &[], substitutions).map(Some)
 }
 
 /// `asl test`: exit 0 when the execution succeeds, 1 when it fails.
 fn test(args: &TestArgs) -> Result<bool, String> {
     let input = json_arg("--input", &args.input)?;
-    let state_machine = args.state_machine.clone().unwrap_or_else(|| {
-        let name = std::path::Path::new(&args.file)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        [
-            ".asl.json",
-            ".asl.yaml",
-            ".asl.yml",
-            ".json",
-            ".yaml",
-            ".yml",
-        ]
-        .iter()
-        .find_map(|ext| name.strip_suffix(ext).map(str::to_string))
-        .unwrap_or(name)
-    });
+    let state_machine = args
+        .state_machine
+        .clone()
+        .unwrap_or_else(|| base_name(&args.file));
     let mock_config = std::fs::canonicalize(&args.mock_config)
         .map_err(|e| format!("{}: {e}", args.mock_config))?;
     let Some(binary) = runner_for(&args.file, &args.substitutions)? else {
@@ -468,6 +594,129 @@ fn test(args: &TestArgs) -> Result<bool, String> {
         0 => Ok(true),
         1 => Ok(false),
         _ => Err("the test could not run (see above)".into()),
+    }
+}
+
+/// `asl run`: exit 0 when the execution succeeds, 1 when it fails.
+///
+/// With a mock test case the program is `asl test`'s (the same build, every
+/// Task mocked). Without one, each Task whose resource is a built-in
+/// integration calls it for real, with the AWS configuration of the
+/// environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials, profiles): the
+/// program is built with the features of the families it calls. A resource
+/// asl has no integration for has no handler on the command line, and fails
+/// as an unserved resource does (`States.Runtime`).
+fn run(args: &RunArgs) -> Result<bool, String> {
+    let input = json_arg("--input", &args.input)?;
+    let (binary, request) = match (&args.mock_config, &args.test_case) {
+        (Some(mock_config), Some(test_case)) => {
+            let mock_config =
+                std::fs::canonicalize(mock_config).map_err(|e| format!("{mock_config}: {e}"))?;
+            let Some(binary) = runner_for(&args.file, &args.substitutions)? else {
+                return Ok(false);
+            };
+            let state_machine = args
+                .state_machine
+                .clone()
+                .unwrap_or_else(|| base_name(&args.file));
+            let request = serde_json::json!({
+                "mode": "run",
+                "progress": "exits",
+                "input": input,
+                "mock_config": mock_config.display().to_string(),
+                "state_machine": state_machine,
+                "test_case": test_case,
+                "retry_delays": !args.no_retry_delays,
+            });
+            (binary, request)
+        }
+        _ => {
+            let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
+                return Ok(false);
+            };
+            let mut declared = Vec::new();
+            let mut features: Vec<&'static str> = Vec::new();
+            for resource in machine.task_resources() {
+                match asl_lang::integrations::feature_of(&resource) {
+                    Some(f) => {
+                        if !features.contains(&f) {
+                            features.push(f);
+                        }
+                    }
+                    None => declared.push(resource),
+                }
+            }
+            features.sort_unstable();
+            let binary = runner::build(
+                std::path::Path::new(&args.file),
+                &declared,
+                &features,
+                &args.substitutions,
+            )?;
+            let request = serde_json::json!({
+                "mode": "run",
+                "progress": "exits",
+                "input": input,
+            });
+            (binary, request)
+        }
+    };
+    match runner::run(&binary, &request)? {
+        0 => Ok(true),
+        1 => Ok(false),
+        _ => Err("the execution could not run (see above)".into()),
+    }
+}
+
+/// `asl expand`: the generated Rust, as the build.rs `Builder` writes it (the
+/// code `asl!` expands to); an invalid definition is reported as `check`
+/// reports it (exit 1).
+fn expand(args: &ExpandArgs) -> Result<bool, String> {
+    let bytes = read_input(&args.file)?;
+    let options = asl_build::codegen::Options {
+        type_name: args
+            .name
+            .clone()
+            .unwrap_or_else(|| upper_camel_case(&base_name(&args.file))),
+        resources: args.resources.clone(),
+        substitutions: args.substitutions.iter().cloned().collect(),
+        ..Default::default()
+    };
+    match asl_build::builder::generate_file(&bytes, &args.file, &options) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(true)
+        }
+        Err(asl_build::builder::BuildError::Invalid(diags)) => {
+            // Standard output is for the code: the problems go to standard error.
+            for d in diags {
+                eprintln!("{d}\n");
+            }
+            Ok(false)
+        }
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+/// `manage-eks-cluster` → `ManageEksCluster`; `Workflow` when nothing is left.
+fn upper_camel_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            if out.is_empty() && c.is_ascii_digit() {
+                out.push('W');
+            }
+            out.push(if upper { c.to_ascii_uppercase() } else { c });
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    if out.is_empty() {
+        "Workflow".into()
+    } else {
+        out
     }
 }
 

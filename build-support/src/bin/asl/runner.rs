@@ -1,7 +1,8 @@
-//! `asl test` and `asl test-state`: a definition given on the command line
-//! runs the way it runs in a program, compiled by `asl!`. The command writes
-//! a small program around the definition (`asl!` plus a `main` that runs it
-//! with a MockConfigFile, or one state as TestState does), builds it with
+//! `asl test`, `asl test-state` and `asl run`: a definition given on the
+//! command line runs the way it runs in a program, compiled by `asl!`. The
+//! command writes a small program around the definition (`asl!` plus a `main`
+//! that runs it, with a MockConfigFile or the real integrations, or runs one
+//! state as TestState does), builds it with
 //! cargo against this asl source tree, and runs it. The program is kept and
 //! rebuilt only when the definition changes, so only the first run of a
 //! definition waits for the build.
@@ -37,10 +38,14 @@ fn lit(s: &str) -> String {
 }
 
 /// Writes (when changed) and builds the program for `definition`; returns
-/// the binary.
+/// the binary. `resources` are declared (served by mocks, or by nothing);
+/// `features` are asl's integration families the program is built with, whose
+/// handlers it registers, configured from the environment as the AWS SDK is
+/// (none: nothing reaches AWS, and the build is small).
 pub fn build(
     definition: &Path,
     resources: &[String],
+    features: &[&str],
     substitutions: &[(String, String)],
 ) -> Result<PathBuf, String> {
     let source = source_dir()?;
@@ -57,6 +62,12 @@ pub fn build(
         for (k, v) in substitutions {
             h.update(k.as_bytes());
             h.update(v.as_bytes());
+        }
+        // Programs with no features keep the key they had before features
+        // existed, so the builds `asl test` cached stay valid.
+        for f in features {
+            h.update(b"feature:");
+            h.update(f.as_bytes());
         }
         h.finalize()
             .iter()
@@ -78,15 +89,39 @@ publish = false
 debug = false
 
 [dependencies]
-asl = {{ path = {source}, default-features = false }}
+asl = {{ path = {source}, default-features = false, features = [{features}] }}
 serde_json = "1"
 tokio = {{ version = "1", features = ["rt", "macros", "time"] }}
 
 [workspace]
 "#,
         source = lit(&source.display().to_string()),
-        key = key
+        key = key,
+        features = features
+            .iter()
+            .map(|f| lit(f))
+            .collect::<Vec<_>>()
+            .join(", "),
     );
+    // With integrations: their handlers (and what cleans up after them), from
+    // the environment's AWS configuration; the region of the ARNs is the
+    // environment's too.
+    let integrations = if features.is_empty() {
+        String::new()
+    } else {
+        r#"
+    let integrations = asl::runtime::integrations::Integrations::from_env().await;
+    builder = builder
+        .handlers(integrations.handlers())
+        .cleaners(integrations.cleaners());
+    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+    {
+        builder = builder.region(region);
+    }"#
+        .to_string()
+    };
     let resources_list: Vec<String> = resources.iter().map(|r| lit(r)).collect();
     let subs: Vec<String> = substitutions
         .iter()
@@ -110,19 +145,27 @@ async fn main() -> std::process::ExitCode {{
     let text = |k: &str| req[k].as_str().unwrap_or_default().to_string();
     let mut builder = Runtime::builder();
     if req["mode"] == "run" {{
-        builder = builder.history(History::custom(|e| {{
+        // Progress as it happens: the states entered (and exited, for
+        // `asl run`).
+        let exits = req["progress"] == "exits";
+        builder = builder.history(History::custom(move |e| {{
+            let state = e.state_name.as_deref().unwrap_or("");
             if e.event_type.is_state_entered() {{
-                eprintln!("enter  {{}}", e.state_name.as_deref().unwrap_or(""));
+                eprintln!("enter  {{state}}");
+            }} else if exits && e.event_type.is_state_exited() {{
+                eprintln!("exit   {{state}}");
             }}
         }}));
-        builder = match builder.mock_config(text("mock_config"), &text("state_machine"), &text("test_case")) {{
-            Ok(b) => b.mock_retry_delays(req["retry_delays"] != false),
-            Err(e) => {{
-                eprintln!("asl test: {{e}}");
-                return std::process::ExitCode::from(2);
-            }}
-        }};
-    }}
+        if !req["mock_config"].is_null() {{
+            builder = match builder.mock_config(text("mock_config"), &text("state_machine"), &text("test_case")) {{
+                Ok(b) => b.mock_retry_delays(req["retry_delays"] != false),
+                Err(e) => {{
+                    eprintln!("asl: {{e}}");
+                    return std::process::ExitCode::from(2);
+                }}
+            }};
+        }}
+    }}{integrations}
     let runtime = builder.build();
     if req["mode"] == "run" {{
         match Flow::run_with(&runtime, req["input"].clone(), ExecutionOptions::default()).await {{
@@ -163,6 +206,7 @@ async fn main() -> std::process::ExitCode {{
         path = lit(&definition.display().to_string()),
         resources = resources_list.join(", "),
         subs = subs.join(", "),
+        integrations = integrations,
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("src/main.rs"), &program)?;
@@ -177,8 +221,13 @@ async fn main() -> std::process::ExitCode {{
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     if !binary.exists() {
         eprintln!(
-            "asl: building {} into a program (the first build takes a minute)",
-            definition.display()
+            "asl: building {} into a program (the first build takes a minute{})",
+            definition.display(),
+            if features.is_empty() {
+                ""
+            } else {
+                ", several with AWS integrations"
+            }
         );
     }
     let status = Command::new(cargo)

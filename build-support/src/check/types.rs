@@ -1,0 +1,1326 @@
+//! Shape inference through the graph, and rules `asl::path-never-present` and
+//! `asl::type-never-matches`.
+//!
+//! In: a checked [`StateMachine`] and the resources the program serves. Out:
+//! the JSON shape of every state's input and output ([`infer`], which `asl
+//! types` prints), and a diagnostic for every path that can never select
+//! anything, whatever the execution input, and for every value that always
+//! has a type its use never accepts ([`check_types`]).
+//!
+//! The execution input is unknown: nothing is reported about data nobody
+//! described. What is known comes from the definition itself (a Pass
+//! `Result`, a payload template's keys, `ResultPath` placing a result, `null`
+//! paths, a Catch's `{Error, Cause}`, Map's array, Parallel's array), from the
+//! context object, from a Choice rule that matched (its value has the type
+//! it compares, on that branch), and from the integration catalogue's result
+//! shapes (`asl_lang::integrations::results`; a resource the program serves
+//! with its own handler returns what that handler returns: unknown). A state's
+//! input is the join of what every edge into it brings, computed to a fixed
+//! point over loops, states taken in reverse postorder; shapes are widened to
+//! unknown past a depth, a union past a size, an object past 64 keys, and a
+//! state whose input keeps growing.
+//!
+//! An error is reported only where every edge agrees the path is absent (a
+//! closed object without the key, or a value of another kind), so a loop or a
+//! second edge never makes a false error. A Choice's rules are checked up to
+//! the first that may be a guard (an `Is*` test, `And`/`Or`/`Not`): the rules
+//! after it run only where it failed. JSONata states, variables and full
+//! JSONPath queries are not checked (their data stays unknown).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use asl_lang::integrations::results::{ResultShape, result_shape};
+
+use crate::diagnostics::{Diagnostic, Sink};
+use crate::expr::{Arg, Call, Expression, Function, Path, ReferencePath, Root, Segment};
+use crate::model::{
+    Catcher, ConditionKind, Dynamic, Io, Nullable, Operand, OperandType, Operator, Origin,
+    QueryLanguage, StateKind, StateMachine, Template, TemplateNode, Transition, WaitDuration,
+};
+use crate::rules::Rule;
+
+/// Objects nest at most this deep in an inferred shape; deeper is unknown.
+const MAX_DEPTH: usize = 12;
+/// A union of more kinds than this is unknown.
+const MAX_UNION: usize = 6;
+/// A state's input may grow this many times before it is widened to unknown.
+const MAX_UPDATES: u32 = 8;
+/// An object of more keys than this is unknown (a state's data is copied
+/// from state to state: this bounds the work on long chains that keep
+/// adding results).
+const MAX_FIELDS: usize = 64;
+
+/// The JSON shape of a value, as far as the definition tells.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// Any value: nothing is known.
+    Unknown,
+    Null,
+    Bool,
+    Number,
+    String,
+    /// An array of elements of this shape (of any length).
+    Array(Box<Shape>),
+    Object(Object),
+    /// One of these (each of a different kind; never `Unknown` or a union).
+    Union(Vec<Shape>),
+}
+
+/// An object's known keys.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Object {
+    pub fields: BTreeMap<String, Field>,
+    /// May have keys besides `fields`.
+    pub open: bool,
+}
+
+/// One key of an object.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub shape: Shape,
+    /// Present in every value (otherwise: in some).
+    pub required: bool,
+}
+
+impl Shape {
+    /// A closed object with these required fields.
+    pub fn object<I: IntoIterator<Item = (String, Shape)>>(fields: I) -> Shape {
+        Shape::Object(Object {
+            fields: fields
+                .into_iter()
+                .map(|(k, shape)| {
+                    (
+                        k,
+                        Field {
+                            shape,
+                            required: true,
+                        },
+                    )
+                })
+                .collect(),
+            open: false,
+        })
+    }
+
+    /// The shape of a literal JSON value.
+    pub fn of_value(value: &serde_json::Value) -> Shape {
+        Shape::of_value_at(value, 0)
+    }
+
+    fn of_value_at(value: &serde_json::Value, depth: usize) -> Shape {
+        use serde_json::Value;
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        match value {
+            Value::Null => Shape::Null,
+            Value::Bool(_) => Shape::Bool,
+            Value::Number(_) => Shape::Number,
+            Value::String(_) => Shape::String,
+            Value::Array(items) => Shape::Array(Box::new(
+                items
+                    .iter()
+                    .map(|v| Shape::of_value_at(v, depth + 1))
+                    .reduce(|a, b| a.join(&b))
+                    .unwrap_or(Shape::Unknown),
+            )),
+            Value::Object(map) if map.len() > MAX_FIELDS => Shape::Unknown,
+            Value::Object(map) => Shape::object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Shape::of_value_at(v, depth + 1))),
+            ),
+        }
+    }
+
+    /// The shape of a catalogue result.
+    pub fn of_result(result: &ResultShape) -> Shape {
+        let fields = |fields: &[asl_lang::integrations::results::ResultField], open| {
+            Shape::Object(Object {
+                fields: fields
+                    .iter()
+                    .map(|f| {
+                        (
+                            f.name.to_string(),
+                            Field {
+                                shape: Shape::of_result(&f.shape),
+                                required: f.required,
+                            },
+                        )
+                    })
+                    .collect(),
+                open,
+            })
+        };
+        match result {
+            ResultShape::Any => Shape::Unknown,
+            ResultShape::String => Shape::String,
+            ResultShape::Number => Shape::Number,
+            ResultShape::Boolean => Shape::Bool,
+            ResultShape::Object(f) => fields(f, false),
+            ResultShape::OpenObject(f) => fields(f, true),
+            ResultShape::List(item) => Shape::Array(Box::new(Shape::of_result(item))),
+            ResultShape::Map => Shape::Object(Object {
+                fields: BTreeMap::new(),
+                open: true,
+            }),
+        }
+    }
+
+    /// The least shape that holds every value of `self` and of `other`.
+    pub fn join(&self, other: &Shape) -> Shape {
+        self.join_at(other, 0)
+    }
+
+    fn join_at(&self, other: &Shape, depth: usize) -> Shape {
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        match (self, other) {
+            (Shape::Unknown, _) | (_, Shape::Unknown) => Shape::Unknown,
+            (a, b) if a == b => a.clone(),
+            (Shape::Array(a), Shape::Array(b)) => Shape::Array(Box::new(a.join_at(b, depth + 1))),
+            (Shape::Object(a), Shape::Object(b)) => {
+                let joined = a.join(b, depth);
+                if joined.fields.len() > MAX_FIELDS {
+                    Shape::Unknown
+                } else {
+                    Shape::Object(joined)
+                }
+            }
+            _ => {
+                let mut members: Vec<Shape> = Vec::new();
+                for m in self.members().chain(other.members()) {
+                    match members.iter_mut().find(|x| same_kind(x, m)) {
+                        Some(x) => *x = x.join_at(m, depth),
+                        None => members.push(m.clone()),
+                    }
+                }
+                if members.len() > MAX_UNION || members.contains(&Shape::Unknown) {
+                    Shape::Unknown
+                } else if members.len() == 1 {
+                    members.pop().unwrap_or(Shape::Unknown)
+                } else {
+                    Shape::Union(members)
+                }
+            }
+        }
+    }
+
+    fn members(&self) -> Box<dyn Iterator<Item = &Shape> + '_> {
+        match self {
+            Shape::Union(m) => Box::new(m.iter()),
+            other => Box::new(std::iter::once(other)),
+        }
+    }
+
+    /// What one step of a reference path selects: `Ok` with the shape it may
+    /// select, or `Err` with why it can never select anything.
+    fn step(&self, segment: &Segment) -> Result<Shape, Absent> {
+        match (self, segment) {
+            (Shape::Unknown, _) => Ok(Shape::Unknown),
+            (Shape::Object(o), Segment::Field(name)) => match o.fields.get(name) {
+                Some(f) => Ok(f.shape.clone()),
+                None if o.open => Ok(Shape::Unknown),
+                None => Err(Absent::NoField(o.fields.keys().cloned().collect())),
+            },
+            (Shape::Array(item), Segment::Index(_)) => Ok((**item).clone()),
+            (Shape::Union(members), _) => {
+                let mut found: Option<Shape> = None;
+                let mut why = None;
+                for m in members {
+                    match m.step(segment) {
+                        Ok(s) => found = Some(found.map_or(s.clone(), |f| f.join(&s))),
+                        Err(e) => why = why.or(Some(e)),
+                    }
+                }
+                match (found, why) {
+                    (Some(s), _) => Ok(s),
+                    (None, Some(why)) => Err(why),
+                    (None, None) => Ok(Shape::Unknown),
+                }
+            }
+            (other, _) => Err(Absent::Kind(other.kind())),
+        }
+    }
+
+    /// What kind of value this is, for messages: "a string", "an array".
+    fn kind(&self) -> &'static str {
+        match self {
+            Shape::Unknown => "any value",
+            Shape::Null => "null",
+            Shape::Bool => "a boolean",
+            Shape::Number => "a number",
+            Shape::String => "a string",
+            Shape::Array(_) => "an array",
+            Shape::Object(_) => "an object",
+            Shape::Union(_) => "one of several kinds",
+        }
+    }
+
+    /// `self` with `value` written at `segments` (ResultPath), as the runtime
+    /// writes it: objects created on the way.
+    fn with(&self, segments: &[Segment], value: Shape, depth: usize) -> Shape {
+        let Some((first, rest)) = segments.split_first() else {
+            return value;
+        };
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        match (self, first) {
+            (Shape::Object(o), Segment::Field(name)) => {
+                let mut o = o.clone();
+                let inner = o
+                    .fields
+                    .get(name)
+                    .map_or(Shape::Object(Object::default()), |f| f.shape.clone());
+                o.fields.insert(
+                    name.clone(),
+                    Field {
+                        shape: inner.with(rest, value, depth + 1),
+                        required: true,
+                    },
+                );
+                if o.fields.len() > MAX_FIELDS {
+                    return Shape::Unknown;
+                }
+                Shape::Object(o)
+            }
+            // An input nothing is known of: if the write succeeds, it was an
+            // object (or null at the root, which the runtime refuses).
+            (Shape::Unknown, Segment::Field(name)) => Shape::Object(Object {
+                fields: BTreeMap::from([(
+                    name.clone(),
+                    Field {
+                        shape: Shape::Unknown.with(rest, value, depth + 1),
+                        required: true,
+                    },
+                )]),
+                open: true,
+            }),
+            (Shape::Array(item), Segment::Index(_)) => {
+                Shape::Array(Box::new(item.join(&item.with(rest, value, depth + 1))))
+            }
+            // Anything else: the write fails at run time, or it is beyond what
+            // is tracked.
+            _ => Shape::Unknown,
+        }
+    }
+}
+
+fn same_kind(a: &Shape, b: &Shape) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// A JSON type a use requires.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    String,
+    Number,
+    Bool,
+    Array,
+    Object,
+}
+
+impl Kind {
+    fn plural(self) -> &'static str {
+        match self {
+            Kind::String => "strings",
+            Kind::Number => "numbers",
+            Kind::Bool => "booleans",
+            Kind::Array => "arrays",
+            Kind::Object => "objects",
+        }
+    }
+
+    fn article(self) -> &'static str {
+        match self {
+            Kind::String => "a string",
+            Kind::Number => "a number",
+            Kind::Bool => "a boolean",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+        }
+    }
+}
+
+impl Shape {
+    /// True when no value of this shape is of `kind` (never for unknown).
+    fn never(&self, kind: Kind) -> bool {
+        match self {
+            Shape::Unknown => false,
+            Shape::Union(members) => members.iter().all(|m| m.never(kind)),
+            Shape::String => kind != Kind::String,
+            Shape::Number => kind != Kind::Number,
+            Shape::Bool => kind != Kind::Bool,
+            Shape::Array(_) => kind != Kind::Array,
+            Shape::Object(_) => kind != Kind::Object,
+            Shape::Null => true,
+        }
+    }
+}
+
+impl Object {
+    fn join(&self, other: &Object, depth: usize) -> Object {
+        let mut fields = BTreeMap::new();
+        for (k, f) in &self.fields {
+            match other.fields.get(k) {
+                Some(g) => {
+                    fields.insert(
+                        k.clone(),
+                        Field {
+                            shape: f.shape.join_at(&g.shape, depth + 1),
+                            required: f.required && g.required,
+                        },
+                    );
+                }
+                None => {
+                    // Absent from a closed object, or unknown in an open one.
+                    let shape = if other.open {
+                        Shape::Unknown
+                    } else {
+                        f.shape.clone()
+                    };
+                    fields.insert(
+                        k.clone(),
+                        Field {
+                            shape,
+                            required: false,
+                        },
+                    );
+                }
+            }
+        }
+        for (k, g) in &other.fields {
+            if !self.fields.contains_key(k) {
+                let shape = if self.open {
+                    Shape::Unknown
+                } else {
+                    g.shape.clone()
+                };
+                fields.insert(
+                    k.clone(),
+                    Field {
+                        shape,
+                        required: false,
+                    },
+                );
+            }
+        }
+        Object {
+            fields,
+            open: self.open || other.open,
+        }
+    }
+}
+
+/// Why a path step can never select anything.
+enum Absent {
+    /// A closed object without the key; its keys.
+    NoField(Vec<String>),
+    /// A value of this kind.
+    Kind(&'static str),
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shape::Unknown => f.write_str("any"),
+            Shape::Null => f.write_str("null"),
+            Shape::Bool => f.write_str("boolean"),
+            Shape::Number => f.write_str("number"),
+            Shape::String => f.write_str("string"),
+            Shape::Array(item) => write!(f, "[{item}]"),
+            Shape::Object(o) => {
+                f.write_str("{")?;
+                for (i, (k, field)) in o.fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    let q = if field.required { "" } else { "?" };
+                    write!(f, "{k}{q}: {}", field.shape)?;
+                }
+                if o.open {
+                    f.write_str(if o.fields.is_empty() { "..." } else { ", ..." })?;
+                }
+                f.write_str("}")
+            }
+            Shape::Union(members) => {
+                for (i, m) in members.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{m}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The input and output shape of one state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateShapes {
+    pub state: String,
+    pub input: Shape,
+    /// `None` for a `Fail` state (no output).
+    pub output: Option<Shape>,
+}
+
+/// The shapes of every state reached (nested ones included, after the state
+/// that holds them), in the order of the definition.
+pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
+    let mut cx = Cx::new(resources);
+    cx.record = true;
+    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.table
+}
+
+/// How many of a definition's JSONPath paths select a value whose shape is
+/// known (something the definition, the context object or the catalogue
+/// describes), or can never select anything (reported), and how many select
+/// unknown data (from the execution input, a handler's result, a variable);
+/// full JSONPath queries count as unknown. JSONata is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub known: usize,
+    pub unknown: usize,
+}
+
+/// The [`Coverage`] of `machine`'s JSONPath paths.
+pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
+    let mut cx = Cx::new(resources);
+    cx.report = true;
+    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.coverage
+}
+
+/// Rule `asl::path-never-present`: a path that no value flowing into its
+/// state can ever have. In the reference sample, `"Endpoint.$":
+/// "$.eks.Cluster.Endpont"` after `eks:createCluster.sync` with `ResultPath:
+/// $.eks` (whose result is `{"Cluster": {..., "Endpoint", ...}}`).
+pub fn check_types(machine: &StateMachine, resources: &[String], diags: &mut Sink) {
+    let mut cx = Cx::new(resources);
+    cx.report = true;
+    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    diags.extend(cx.diags);
+}
+
+/// The context object (`$$`), with `Map.Item.Value` of the Map it is in.
+fn context(item: Shape) -> Shape {
+    let s = |k: &str, v: Shape| (k.to_string(), v);
+    let open = |fields: Vec<(String, Shape)>| {
+        let Shape::Object(mut o) = Shape::object(fields) else {
+            return Shape::Unknown;
+        };
+        o.open = true;
+        Shape::Object(o)
+    };
+    Shape::object([
+        s(
+            "Execution",
+            open(vec![
+                s("Id", Shape::String),
+                s("Input", Shape::Unknown),
+                s("Name", Shape::String),
+                s("RoleArn", Shape::String),
+                s("StartTime", Shape::String),
+            ]),
+        ),
+        s(
+            "State",
+            open(vec![
+                s("EnteredTime", Shape::String),
+                s("Name", Shape::String),
+                s("RetryCount", Shape::Number),
+            ]),
+        ),
+        s(
+            "StateMachine",
+            open(vec![s("Id", Shape::String), s("Name", Shape::String)]),
+        ),
+        s("Task", open(vec![])),
+        s(
+            "Map",
+            open(vec![s(
+                "Item",
+                open(vec![s("Index", Shape::Number), s("Value", item)]),
+            )]),
+        ),
+    ])
+}
+
+/// The error output a Catch hands on (JSONPath).
+fn error_output() -> Shape {
+    Shape::object([
+        ("Error".to_string(), Shape::String),
+        ("Cause".to_string(), Shape::String),
+    ])
+}
+
+struct Cx<'r> {
+    resources: &'r [String],
+    /// What `$` is where paths are being read, for messages.
+    root: &'static str,
+    report: bool,
+    record: bool,
+    diags: Vec<Diagnostic>,
+    table: Vec<StateShapes>,
+    /// What a nested machine ends with, per machine and input (it is run
+    /// again each time the state that holds it is, until a fixed point).
+    memo: HashMap<*const StateMachine, Vec<(Shape, Shape, Shape)>>,
+    /// Paths read in the reporting pass.
+    coverage: Coverage,
+}
+
+/// What a state hands to the states after it.
+struct Out {
+    /// On `Next`, a Choice's `Default`, and at the end.
+    output: Option<Shape>,
+    /// Per `Catch` entry.
+    caught: Vec<Shape>,
+    /// Per Choice rule: the output where the rule matched (narrowed by it).
+    branches: Vec<Shape>,
+}
+
+impl<'r> Cx<'r> {
+    fn new(resources: &'r [String]) -> Self {
+        Cx {
+            resources,
+            root: "the input",
+            report: false,
+            record: false,
+            diags: Vec::new(),
+            table: Vec::new(),
+            memo: HashMap::new(),
+            coverage: Coverage::default(),
+        }
+    }
+
+    /// Runs `machine` on `input` to a fixed point; returns the join of what it
+    /// can end with. With `report`/`record` set, a last pass over the fixed
+    /// point reports and records (nested machines too).
+    fn machine(&mut self, machine: &StateMachine, input: Shape, ctx: &Shape) -> Shape {
+        let key = machine as *const StateMachine;
+        let quiet = !self.report && !self.record;
+        if quiet
+            && let Some((_, _, end)) = self
+                .memo
+                .get(&key)
+                .and_then(|seen| seen.iter().find(|(i, c, _)| *i == input && c == ctx))
+        {
+            return end.clone();
+        }
+        let end = self.run_machine(machine, input.clone(), ctx);
+        if quiet {
+            self.memo
+                .entry(key)
+                .or_default()
+                .push((input, ctx.clone(), end.clone()));
+        }
+        end
+    }
+
+    fn run_machine(&mut self, machine: &StateMachine, input: Shape, ctx: &Shape) -> Shape {
+        let index: HashMap<&str, usize> = machine
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.value.as_str(), i))
+            .collect();
+        let mut inputs: Vec<Option<Shape>> = vec![None; machine.states.len()];
+        let mut updates = vec![0u32; machine.states.len()];
+        let Some(&start) = index.get(machine.start_at.value.as_str()) else {
+            return Shape::Unknown;
+        };
+        inputs[start] = Some(input);
+        // States in reverse postorder: each after its predecessors (loops
+        // aside), so a chain of diamonds is not walked once per path.
+        let order = super::reverse_postorder(machine);
+        let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
+        let (report, record) = (self.report, self.record);
+        self.report = false;
+        self.record = false;
+        while let Some((_, i)) = queue.pop_first() {
+            let Some(shape) = inputs[i].clone() else {
+                continue;
+            };
+            let state = &machine.states[i];
+            let out = self.state(&state.kind, state.query_language, &shape, ctx);
+            for (target, edge) in edges(&state.kind, &out) {
+                let Some(&t) = index.get(target) else {
+                    continue;
+                };
+                let joined = match &inputs[t] {
+                    None => edge,
+                    Some(old) => old.join(&edge),
+                };
+                if inputs[t].as_ref() != Some(&joined) {
+                    updates[t] += 1;
+                    inputs[t] = Some(if updates[t] > MAX_UPDATES {
+                        Shape::Unknown
+                    } else {
+                        joined
+                    });
+                    queue.insert((order[t], t));
+                }
+            }
+        }
+        self.report = report;
+        self.record = record;
+        // The last pass: what the machine ends with, and (when asked) the
+        // diagnostics and the table, from the fixed point.
+        let mut end: Option<Shape> = None;
+        for (i, state) in machine.states.iter().enumerate() {
+            let Some(input) = &inputs[i] else {
+                continue;
+            };
+            let position = self.table.len();
+            let out = self.state(&state.kind, state.query_language, input, ctx);
+            if self.record {
+                self.table.insert(
+                    position,
+                    StateShapes {
+                        state: state.name.value.clone(),
+                        input: input.clone(),
+                        output: out.output.clone(),
+                    },
+                );
+            }
+            if ends(&state.kind)
+                && let Some(o) = &out.output
+            {
+                end = Some(end.map_or(o.clone(), |e| e.join(o)));
+            }
+        }
+        end.unwrap_or(Shape::Unknown)
+    }
+
+    /// One state's transfer: its output from its input.
+    fn state(&mut self, kind: &StateKind, lang: QueryLanguage, input: &Shape, ctx: &Shape) -> Out {
+        if lang == QueryLanguage::Jsonata {
+            // Nothing is inferred through JSONata (yet): every edge unknown.
+            let caught = match kind {
+                StateKind::Task(t) => vec![Shape::Unknown; t.catch.len()],
+                StateKind::Parallel(p) => vec![Shape::Unknown; p.catch.len()],
+                StateKind::Map(m) => vec![Shape::Unknown; m.catch.len()],
+                _ => Vec::new(),
+            };
+            let output = (!matches!(kind, StateKind::Fail(_))).then_some(Shape::Unknown);
+            return Out {
+                output,
+                caught,
+                branches: Vec::new(),
+            };
+        }
+        match kind {
+            StateKind::Pass(p) => {
+                let effective = self.input_path(&p.io, input, ctx);
+                let result = match (&p.result, &p.io.parameters) {
+                    (Some(r), _) => Shape::of_value(&r.value),
+                    (None, Some(t)) => self.template(t, &effective, ctx),
+                    (None, None) => effective,
+                };
+                let output = self.result_and_output(&p.io, input, result, ctx);
+                Out {
+                    output: Some(output),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Task(t) => {
+                let effective = self.input_path(&t.io, input, ctx);
+                if let Some(params) = &t.io.parameters {
+                    self.template(params, &effective, ctx);
+                }
+                if let Some(c) = &t.credentials {
+                    self.template(c, &effective, ctx);
+                }
+                for d in [&t.timeout_seconds, &t.heartbeat_seconds]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.dynamic(d, &effective, ctx);
+                }
+                let declared = self.resources.contains(&t.resource.value.arn);
+                let result = match t.integration() {
+                    Some(i) if !declared => Shape::of_result(&result_shape(i.api, i.pattern)),
+                    _ => Shape::Unknown,
+                };
+                let result = self.result_selector(&t.io, result, ctx);
+                let output = self.result_and_output(&t.io, input, result, ctx);
+                Out {
+                    output: Some(output),
+                    caught: self.catches(&t.catch, input),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Choice(c) => {
+                let effective = self.input_path(&c.io, input, ctx);
+                // Rules run in order until one matches: once a rule may be
+                // a guard (an `Is*` test, a compound rule), the rules after it
+                // may only run where it failed, so they are not checked.
+                for rule in &c.choices {
+                    let ConditionKind::Compare(cmp) = &rule.condition.kind else {
+                        break;
+                    };
+                    if matches!(
+                        cmp.operator.value,
+                        Operator::IsNull
+                            | Operator::IsPresent
+                            | Operator::IsNumeric
+                            | Operator::IsString
+                            | Operator::IsBoolean
+                            | Operator::IsTimestamp
+                    ) {
+                        break;
+                    }
+                    let value =
+                        self.path(&cmp.variable.value, &cmp.variable.origin, &effective, ctx);
+                    // A value of another type never matches (the rule is false).
+                    let kind = match cmp.operator.value.operand_type() {
+                        OperandType::String | OperandType::Timestamp => Kind::String,
+                        OperandType::Number => Kind::Number,
+                        OperandType::Bool => Kind::Bool,
+                    };
+                    if self.report && value.never(kind) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Rule::TypeNeverMatches,
+                                format!(
+                                    "`{}` is never {}, so `{}` never matches: it compares {}",
+                                    cmp.variable.value.text(),
+                                    kind.article(),
+                                    cmp.operator.value.name(),
+                                    kind.plural()
+                                ),
+                                cmp.variable.origin.clone(),
+                            )
+                            .with_help(format!(
+                                "`{}` is {}",
+                                cmp.variable.value.text(),
+                                shorten_shape(&value)
+                            )),
+                        );
+                    }
+                    if let Operand::Path(p) = &cmp.operand.value {
+                        self.path(p, &cmp.operand.origin, &effective, ctx);
+                    }
+                }
+                // Where a rule matched, its value has the type it compares
+                // (Choice narrowing); its OutputPath is reported once, below.
+                let report = std::mem::replace(&mut self.report, false);
+                let branches = c
+                    .choices
+                    .iter()
+                    .map(|rule| {
+                        let narrowed = match &rule.condition.kind {
+                            ConditionKind::Compare(cmp) => narrow(&effective, cmp),
+                            _ => effective.clone(),
+                        };
+                        self.output_path(&c.io, narrowed, ctx)
+                    })
+                    .collect();
+                self.report = report;
+                let output = self.output_path(&c.io, effective, ctx);
+                Out {
+                    output: Some(output),
+                    caught: Vec::new(),
+                    branches,
+                }
+            }
+            StateKind::Wait(w) => {
+                let effective = self.input_path(&w.io, input, ctx);
+                match &w.duration {
+                    WaitDuration::Seconds(d) => self.dynamic(d, &effective, ctx),
+                    WaitDuration::Timestamp(d) => self.dynamic(d, &effective, ctx),
+                }
+                Out {
+                    output: Some(self.output_path(&w.io, effective, ctx)),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Succeed(s) => {
+                let effective = self.input_path(&s.io, input, ctx);
+                Out {
+                    output: Some(self.output_path(&s.io, effective, ctx)),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Fail(f) => {
+                for d in [&f.error, &f.cause].into_iter().flatten() {
+                    self.dynamic(d, input, ctx);
+                }
+                Out {
+                    output: None,
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Parallel(p) => {
+                let effective = self.input_path(&p.io, input, ctx);
+                let mut result: Option<Shape> = None;
+                for branch in &p.branches {
+                    let out = self.machine(branch, effective.clone(), &context(Shape::Unknown));
+                    result = Some(result.map_or(out.clone(), |r| r.join(&out)));
+                }
+                let result = Shape::Array(Box::new(result.unwrap_or(Shape::Unknown)));
+                let result = self.result_selector(&p.io, result, ctx);
+                let output = self.result_and_output(&p.io, input, result, ctx);
+                Out {
+                    output: Some(output),
+                    caught: self.catches(&p.catch, input),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Map(m) => {
+                let effective = self.input_path(&m.io, input, ctx);
+                let items = match &m.items_path {
+                    Some(p) => self.path(&p.value, &p.origin, &effective, ctx),
+                    None => effective.clone(),
+                };
+                if self.report && m.item_reader.is_none() && items.never(Kind::Array) {
+                    let (text, origin) = match &m.items_path {
+                        Some(p) => (p.value.text().to_string(), p.origin.clone()),
+                        None => ("$".to_string(), m.item_processor.origin.clone()),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            Rule::TypeNeverMatches,
+                            format!(
+                                "ItemsPath `{text}` is never an array: every execution fails here (States.Runtime)"
+                            ),
+                            origin,
+                        )
+                        .with_help(format!("`{text}` is {}", shorten_shape(&items))),
+                    );
+                }
+                // Items read from elsewhere (ItemReader) are not known.
+                let item = match items {
+                    Shape::Array(item) if m.item_reader.is_none() => *item,
+                    _ => Shape::Unknown,
+                };
+                let selected = match &m.item_selector {
+                    Some(sel) => self.template(sel, &effective, &context(item)),
+                    None => item,
+                };
+                // Batched: `{"Items": [...], "BatchInput": ...}`.
+                let item_input = match &m.item_batcher {
+                    None => selected,
+                    Some(b) => {
+                        let mut fields =
+                            vec![("Items".to_string(), Shape::Array(Box::new(selected)))];
+                        if let Some(t) = &b.batch_input {
+                            fields.push((
+                                "BatchInput".to_string(),
+                                self.template(t, &effective, ctx),
+                            ));
+                        }
+                        Shape::object(fields)
+                    }
+                };
+                let out = self.machine(&m.item_processor, item_input, &context(Shape::Unknown));
+                let result = if m.result_writer.is_none() {
+                    Shape::Array(Box::new(out))
+                } else {
+                    Shape::Unknown
+                };
+                let result = self.result_selector(&m.io, result, ctx);
+                let output = self.result_and_output(&m.io, input, result, ctx);
+                Out {
+                    output: Some(output),
+                    caught: self.catches(&m.catch, input),
+                    branches: Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn catches(&mut self, catchers: &[Catcher], input: &Shape) -> Vec<Shape> {
+        catchers
+            .iter()
+            .map(|c| match &c.result_path {
+                None => error_output(),
+                Some(Nullable { value: None, .. }) => input.clone(),
+                Some(Nullable { value: Some(p), .. }) => input.with(&p.segments, error_output(), 0),
+            })
+            .collect()
+    }
+
+    /// `InputPath`: the effective input.
+    fn input_path(&mut self, io: &Io, input: &Shape, ctx: &Shape) -> Shape {
+        match &io.input_path {
+            None => input.clone(),
+            Some(Nullable { value: None, .. }) => Shape::object([]),
+            Some(Nullable {
+                value: Some(p),
+                origin,
+            }) => self.path(p, origin, input, ctx),
+        }
+    }
+
+    /// `ResultPath` then `OutputPath`.
+    fn result_and_output(&mut self, io: &Io, input: &Shape, result: Shape, ctx: &Shape) -> Shape {
+        let output = match &io.result_path {
+            None => result,
+            Some(Nullable { value: None, .. }) => input.clone(),
+            Some(Nullable { value: Some(p), .. }) => input.with(&p.segments, result, 0),
+        };
+        self.output_path(io, output, ctx)
+    }
+
+    fn output_path(&mut self, io: &Io, output: Shape, ctx: &Shape) -> Shape {
+        match &io.output_path {
+            None => output,
+            Some(Nullable { value: None, .. }) => Shape::object([]),
+            Some(Nullable {
+                value: Some(p),
+                origin,
+            }) => {
+                self.root = "the output";
+                let shape = self.path(p, origin, &output, ctx);
+                self.root = "the input";
+                shape
+            }
+        }
+    }
+
+    /// `ResultSelector`, whose `$` is the result.
+    fn result_selector(&mut self, io: &Io, result: Shape, ctx: &Shape) -> Shape {
+        match &io.result_selector {
+            Some(sel) => {
+                self.root = "the result";
+                let shape = self.template(sel, &result, ctx);
+                self.root = "the input";
+                shape
+            }
+            None => result,
+        }
+    }
+
+    /// A payload template's shape, its paths checked against `input`.
+    fn template(&mut self, t: &Template, input: &Shape, ctx: &Shape) -> Shape {
+        match &t.node {
+            TemplateNode::Object(fields) => Shape::object(
+                fields
+                    .iter()
+                    .map(|f| (f.name.value.clone(), self.template(&f.value, input, ctx)))
+                    .collect::<Vec<_>>(),
+            ),
+            TemplateNode::Array(items) => Shape::Array(Box::new(
+                items
+                    .iter()
+                    .map(|i| self.template(i, input, ctx))
+                    .reduce(|a, b| a.join(&b))
+                    .unwrap_or(Shape::Unknown),
+            )),
+            TemplateNode::Literal(v) => Shape::of_value(v),
+            TemplateNode::Expression(e) => self.expression(e, &t.origin, input, ctx),
+            TemplateNode::Jsonata(_) => Shape::Unknown,
+        }
+    }
+
+    fn dynamic<T>(&mut self, d: &Dynamic<T>, input: &Shape, ctx: &Shape) {
+        if let Dynamic::Path(e) = d {
+            self.expression(&e.value, &e.origin, input, ctx);
+        }
+    }
+
+    fn expression(&mut self, e: &Expression, origin: &Origin, input: &Shape, ctx: &Shape) -> Shape {
+        match e {
+            Expression::Path(p) => self.path(p, origin, input, ctx),
+            Expression::Intrinsic(call) => self.call(call, origin, input, ctx),
+        }
+    }
+
+    /// An intrinsic call's result shape; its path arguments checked.
+    fn call(&mut self, call: &Call, origin: &Origin, input: &Shape, ctx: &Shape) -> Shape {
+        let mut args = Vec::new();
+        for (i, a) in call.args.iter().enumerate() {
+            let (shape, text) = match a {
+                Arg::Path(p) => (self.path(p, origin, input, ctx), p.text()),
+                Arg::Call(c) => (self.call(c, origin, input, ctx), c.text.as_str()),
+                // Literals are checked where the call is parsed.
+                Arg::String(_) => (Shape::String, ""),
+                Arg::Number(_) => (Shape::Number, ""),
+                Arg::Bool(_) => (Shape::Bool, ""),
+                Arg::Null => (Shape::Null, ""),
+            };
+            if self.report
+                && !text.is_empty()
+                && let Some(kind) = argument_kind(call.function, i)
+                && shape.never(kind)
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        Rule::TypeNeverMatches,
+                        format!(
+                            "argument {} of {} (`{text}`) is never {}: every execution fails here (States.IntrinsicFailure)",
+                            i + 1,
+                            call.function.name(),
+                            kind.article()
+                        ),
+                        origin.clone(),
+                    )
+                    .with_help(format!("`{text}` is {}", shorten_shape(&shape))),
+                );
+            }
+            args.push(shape);
+        }
+        match call.function {
+            Function::Format
+            | Function::JsonToString
+            | Function::Base64Encode
+            | Function::Base64Decode
+            | Function::Hash
+            | Function::Uuid => Shape::String,
+            Function::ArrayContains => Shape::Bool,
+            Function::ArrayLength | Function::MathRandom | Function::MathAdd => Shape::Number,
+            Function::ArrayRange => Shape::Array(Box::new(Shape::Number)),
+            Function::StringSplit => Shape::Array(Box::new(Shape::String)),
+            Function::Array => Shape::Array(Box::new(
+                args.into_iter()
+                    .reduce(|a, b| a.join(&b))
+                    .unwrap_or(Shape::Unknown),
+            )),
+            Function::ArrayPartition => {
+                Shape::Array(Box::new(Shape::Array(Box::new(Shape::Unknown))))
+            }
+            Function::ArrayUnique => Shape::Array(Box::new(Shape::Unknown)),
+            Function::StringToJson | Function::ArrayGetItem | Function::JsonMerge => Shape::Unknown,
+        }
+    }
+
+    /// What `path` selects from `input` (or the context object); reports a
+    /// path that can never select anything.
+    fn path(&mut self, path: &Path, origin: &Origin, input: &Shape, ctx: &Shape) -> Shape {
+        let selected = self.select(path, origin, input, ctx);
+        if self.report {
+            // Checked against a known shape: it selects something known, or
+            // (reported) nothing at all.
+            match selected {
+                Some(Shape::Unknown) => self.coverage.unknown += 1,
+                _ => self.coverage.known += 1,
+            }
+        }
+        selected.unwrap_or(Shape::Unknown)
+    }
+
+    /// [`Self::path`]'s walk: `None` when the path can never select anything.
+    fn select(
+        &mut self,
+        path: &Path,
+        origin: &Origin,
+        input: &Shape,
+        ctx: &Shape,
+    ) -> Option<Shape> {
+        let (root, what) = match (path, path.root()) {
+            (Path::Reference(r), Root::Input) => (input, (r, self.root)),
+            (Path::Reference(r), Root::Context) => (ctx, (r, "the context object")),
+            // A full JSONPath query (its result is not tracked), a variable.
+            _ => return Some(Shape::Unknown),
+        };
+        let (r, what) = what;
+        let mut current = root.clone();
+        for (i, segment) in r.segments.iter().enumerate() {
+            match current.step(segment) {
+                Ok(next) => current = next,
+                Err(why) => {
+                    if self.report {
+                        self.diags
+                            .push(never_present(r, i, what, &current, why, origin));
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(current)
+    }
+}
+
+/// The type an intrinsic function's argument must have, where the runtime
+/// refuses any other (as AWS does).
+fn argument_kind(function: Function, index: usize) -> Option<Kind> {
+    use asl_lang::intrinsics::ArgKind;
+    match (function, function.arg_kind(index)) {
+        (_, ArgKind::Number) => Some(Kind::Number),
+        (_, ArgKind::String) => Some(Kind::String),
+        (_, ArgKind::Bool) => Some(Kind::Bool),
+        (Function::JsonMerge, ArgKind::Value) => Some(Kind::Object),
+        (_, ArgKind::Value) => Some(Kind::Array),
+        (_, ArgKind::Any) => None,
+    }
+}
+
+/// The states each edge of a state leads to, with what it carries.
+fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape)> {
+    let mut edges = Vec::new();
+    let output = out.output.clone().unwrap_or(Shape::Unknown);
+    let next = |t: &'a Transition| match t {
+        Transition::Next(n) => Some(n.value.as_str()),
+        Transition::End(_) => None,
+    };
+    let catches = |c: &'a [Catcher], edges: &mut Vec<(&'a str, Shape)>| {
+        for (c, shape) in c.iter().zip(&out.caught) {
+            edges.push((c.next.value.as_str(), shape.clone()));
+        }
+    };
+    match kind {
+        StateKind::Task(t) => {
+            edges.extend(next(&t.transition).map(|n| (n, output.clone())));
+            catches(&t.catch, &mut edges);
+        }
+        StateKind::Parallel(p) => {
+            edges.extend(next(&p.transition).map(|n| (n, output.clone())));
+            catches(&p.catch, &mut edges);
+        }
+        StateKind::Map(m) => {
+            edges.extend(next(&m.transition).map(|n| (n, output.clone())));
+            catches(&m.catch, &mut edges);
+        }
+        StateKind::Pass(p) => edges.extend(next(&p.transition).map(|n| (n, output.clone()))),
+        StateKind::Wait(w) => edges.extend(next(&w.transition).map(|n| (n, output.clone()))),
+        StateKind::Choice(c) => {
+            for (i, rule) in c.choices.iter().enumerate() {
+                let shape = out.branches.get(i).unwrap_or(&output);
+                edges.push((rule.next.value.as_str(), shape.clone()));
+            }
+            if let Some(d) = &c.default {
+                edges.push((d.value.as_str(), output.clone()));
+            }
+        }
+        StateKind::Succeed(_) | StateKind::Fail(_) => {}
+    }
+    edges
+}
+
+/// `input` where a comparison matched: its value has the type it compares
+/// (`IsString: true` a string, `NumericEquals` a number, ...).
+fn narrow(input: &Shape, cmp: &crate::model::Comparison) -> Shape {
+    let Path::Reference(r) = &cmp.variable.value else {
+        return input.clone();
+    };
+    if r.root != Root::Input {
+        return input.clone();
+    }
+    let is = matches!(cmp.operand.value, Operand::Bool(true));
+    let kind = match cmp.operator.value {
+        Operator::IsString | Operator::IsTimestamp if is => Shape::String,
+        Operator::IsNumeric if is => Shape::Number,
+        Operator::IsBoolean if is => Shape::Bool,
+        Operator::IsNull if is => Shape::Null,
+        Operator::IsNull
+        | Operator::IsPresent
+        | Operator::IsNumeric
+        | Operator::IsString
+        | Operator::IsBoolean
+        | Operator::IsTimestamp => return input.clone(),
+        op => match op.operand_type() {
+            OperandType::String | OperandType::Timestamp => Shape::String,
+            OperandType::Number => Shape::Number,
+            OperandType::Bool => Shape::Bool,
+        },
+    };
+    // What the path selects now, without reporting (done by the rule's check).
+    let mut current = input.clone();
+    for segment in &r.segments {
+        match current.step(segment) {
+            Ok(next) => current = next,
+            Err(_) => return input.clone(),
+        }
+    }
+    let narrowed = match current {
+        Shape::Unknown => kind,
+        Shape::Union(members) => match members.into_iter().find(|m| same_kind(m, &kind)) {
+            Some(m) => m,
+            None => return input.clone(),
+        },
+        same if same_kind(&same, &kind) => same,
+        // Never matches (reported as asl::type-never-matches).
+        _ => return input.clone(),
+    };
+    input.with(&r.segments, narrowed, 0)
+}
+
+/// Does the state end its machine with an output?
+fn ends(kind: &StateKind) -> bool {
+    let end = |t: &Transition| matches!(t, Transition::End(_));
+    match kind {
+        StateKind::Succeed(_) => true,
+        StateKind::Task(t) => end(&t.transition),
+        StateKind::Pass(p) => end(&p.transition),
+        StateKind::Wait(w) => end(&w.transition),
+        StateKind::Parallel(p) => end(&p.transition),
+        StateKind::Map(m) => end(&m.transition),
+        StateKind::Choice(_) | StateKind::Fail(_) => false,
+    }
+}
+
+/// The diagnostic for `path`, whose step `at` finds nothing in `parent`.
+fn never_present(
+    path: &ReferencePath,
+    at: usize,
+    root: &str,
+    parent: &Shape,
+    why: Absent,
+    origin: &Origin,
+) -> Diagnostic {
+    // What the parent is called: its own key, or the path up to it.
+    let parent_name = match at.checked_sub(1).map(|i| &path.segments[i]) {
+        None => root.to_string(),
+        Some(Segment::Field(name)) => name.clone(),
+        Some(Segment::Index(_)) => format!("`{}`", prefix_text(path, at)),
+    };
+    let step = match &path.segments[at] {
+        Segment::Field(name) => name.clone(),
+        Segment::Index(i) => format!("[{i}]"),
+    };
+    let (reason, help) = match why {
+        Absent::NoField(keys) => {
+            let mut reason = format!("{parent_name} has no field {step}");
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            if let Some(s) = crate::lower::suggest(&step, &[&keys]) {
+                reason.push_str(&format!("; did you mean {s}?"));
+            }
+            (
+                reason,
+                format!("{parent_name} is {}", shorten_shape(parent)),
+            )
+        }
+        Absent::Kind(kind) => (
+            format!("{parent_name} is {kind}, which has no {step}"),
+            format!("{parent_name} is {}", shorten_shape(parent)),
+        ),
+    };
+    Diagnostic::new(
+        Rule::PathNeverPresent,
+        format!("`{}` can never be present: {reason}", path.text),
+        origin.clone(),
+    )
+    .with_help(help)
+}
+
+/// The text of `path` up to (not including) segment `at`.
+fn prefix_text(path: &ReferencePath, at: usize) -> String {
+    let mut out = match &path.root {
+        Root::Input => "$".to_string(),
+        Root::Context => "$$".to_string(),
+        Root::Variable(v) => format!("${v}"),
+    };
+    for s in &path.segments[..at] {
+        match s {
+            Segment::Field(n) => {
+                out.push('.');
+                out.push_str(n);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn shorten_shape(shape: &Shape) -> String {
+    crate::diagnostics::shorten(&shape.to_string(), 400).into_owned()
+}
