@@ -34,6 +34,7 @@ pub(crate) enum Sql {
     /// `unnest`; SQLite has none and refuses them).
     Texts(Vec<Option<String>>),
     Ints(Vec<Option<i64>>),
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Bools(Vec<bool>),
 }
 
@@ -118,7 +119,9 @@ impl Row for SqlRow {
 /// Which SQL a backend speaks, where the two differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dialect {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
 }
 
@@ -267,7 +270,8 @@ pub(crate) enum Op {
 
 impl Op {
     /// The one execution the operation reads or writes (`None`: claims,
-    /// renewals, lists and purges touch many).
+    /// renewals, lists and purges touch many). PostgreSQL's writers route by it.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn arn(&self) -> Option<&str> {
         match self {
             Op::Insert(record, _) => Some(&record.arn),
@@ -1170,6 +1174,7 @@ fn after_fence(dialect: Dialect, write: &Write) -> Vec<(Cow<'static, str>, Vec<S
 /// appends all their events, so a group of a hundred transitions costs a few
 /// statements instead of hundreds. A [`StoreError::Backend`] answer means the
 /// transaction must be rolled back.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) async fn apply_independent<T: Tx>(t: &T, ops: &[Op]) -> Vec<Result<Answer, StoreError>> {
     let batched = |op: &Op| matches!(op, Op::Write(w) if w.owner.is_some());
     let writes: Vec<&Write> = ops
@@ -1204,6 +1209,7 @@ pub(crate) async fn apply_independent<T: Tx>(t: &T, ops: &[Op]) -> Vec<Result<An
 
 /// Fenced writes of different executions in one batch (PostgreSQL): each
 /// passes or fails its own fence, as [`apply_write`] alone would.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 async fn apply_writes<T: Tx>(
     t: &T,
     writes: &[&Write],

@@ -230,6 +230,7 @@ pub(crate) const FENCE_AT: &str = "UPDATE asl_executions SET next_event_id = $4,
 /// [`FENCE_AT`] for many executions in one statement (PostgreSQL, arrays in
 /// the order of `v`'s columns; `moved` false keeps a row's position): the
 /// rows it returns are the writes that passed their fence.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) const FENCE_MANY: &str = "UPDATE asl_executions AS e SET \
     next_event_id = v.next_event_id, \
     state = CASE WHEN v.moved THEN v.state ELSE e.state END, \
@@ -315,6 +316,7 @@ pub(crate) const MAKE_DUE: &str = "UPDATE asl_executions \
 pub(crate) const NOTIFY: &str = "SELECT pg_notify('asl_wake', $1)";
 
 /// The channel [`NOTIFY`] sends on.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) const WAKE_CHANNEL: &str = "asl_wake";
 
 pub(crate) const INSERT_PROGRESS: &str = "INSERT INTO asl_progress (arn, state, idx, output) \
