@@ -31,6 +31,9 @@ pub struct CheckOptions {
     /// Values for the definition's `${Name}` placeholders (`asl!(…,
     /// substitutions = {...})`, `asl check --sub`, `--template`).
     pub substitutions: crate::source::Substitutions,
+    /// Report warnings as errors (`asl!(…, deny_warnings)`, the Builder's
+    /// `deny_warnings(true)`, `asl check --deny warnings`).
+    pub deny_warnings: bool,
 }
 
 impl CheckOptions {
@@ -41,6 +44,7 @@ impl CheckOptions {
             allow_undeclared: false,
             language_only: false,
             substitutions: Default::default(),
+            deny_warnings: false,
         }
     }
 
@@ -51,6 +55,7 @@ impl CheckOptions {
             allow_undeclared: true,
             language_only: false,
             substitutions: Default::default(),
+            deny_warnings: false,
         }
     }
 }

@@ -571,6 +571,18 @@ struct Cx<'r> {
     memo: HashMap<*const StateMachine, Vec<(Shape, Shape, Shape)>>,
     /// Paths read in the reporting pass.
     coverage: Coverage,
+    /// Probing one edge into a state: paths that can never select anything
+    /// on it are collected in `probed` instead of reported.
+    probing: bool,
+    probed: Vec<Probed>,
+}
+
+/// A path that selects nothing on the edge being probed.
+struct Probed {
+    origin: Origin,
+    text: String,
+    reason: String,
+    help: String,
 }
 
 /// What a state hands to the states after it.
@@ -594,6 +606,8 @@ impl<'r> Cx<'r> {
             table: Vec::new(),
             memo: HashMap::new(),
             coverage: Coverage::default(),
+            probing: false,
+            probed: Vec::new(),
         }
     }
 
@@ -633,21 +647,22 @@ impl<'r> Cx<'r> {
         let Some(&start) = index.get(machine.start_at.value.as_str()) else {
             return Shape::Unknown;
         };
-        inputs[start] = Some(input);
+        inputs[start] = Some(input.clone());
         // States in reverse postorder: each after its predecessors (loops
         // aside), so a chain of diamonds is not walked once per path.
         let order = super::reverse_postorder(machine);
         let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
-        let (report, record) = (self.report, self.record);
+        let (report, record, probing) = (self.report, self.record, self.probing);
         self.report = false;
         self.record = false;
+        self.probing = false;
         while let Some((_, i)) = queue.pop_first() {
             let Some(shape) = inputs[i].clone() else {
                 continue;
             };
             let state = &machine.states[i];
             let out = self.state(&state.kind, state.query_language, &shape, ctx);
-            for (target, edge) in edges(&state.kind, &out) {
+            for (target, edge, _) in edges(&state.kind, &out) {
                 let Some(&t) = index.get(target) else {
                     continue;
                 };
@@ -668,6 +683,14 @@ impl<'r> Cx<'r> {
         }
         self.report = report;
         self.record = record;
+        // The edges into each state, named, with what they bring (for the
+        // warnings of the reporting pass); the start's machine input first.
+        let mut incoming: Vec<Vec<(Option<&str>, Via, Shape)>> = vec![Vec::new(); inputs.len()];
+        if report {
+            incoming[start].push((None, Via::Next, input));
+        }
+        // Where each state's diagnostics start in `self.diags`.
+        let mut reported = vec![(0, 0); inputs.len()];
         // The last pass: what the machine ends with, and (when asked) the
         // diagnostics and the table, from the fixed point.
         let mut end: Option<Shape> = None;
@@ -676,7 +699,16 @@ impl<'r> Cx<'r> {
                 continue;
             };
             let position = self.table.len();
+            let first = self.diags.len();
             let out = self.state(&state.kind, state.query_language, input, ctx);
+            reported[i] = (first, self.diags.len());
+            if report {
+                for (target, edge, via) in edges(&state.kind, &out) {
+                    if let Some(&t) = index.get(target) {
+                        incoming[t].push((Some(state.name.value.as_str()), via, edge));
+                    }
+                }
+            }
             if self.record {
                 self.table.insert(
                     position,
@@ -693,7 +725,84 @@ impl<'r> Cx<'r> {
                 end = Some(end.map_or(o.clone(), |e| e.join(o)));
             }
         }
+        if report {
+            for (i, state) in machine.states.iter().enumerate() {
+                let (first, last) = reported[i];
+                let reported_here: Vec<usize> = self.diags[first..last]
+                    .iter()
+                    .map(|d| d.origin.start)
+                    .collect();
+                self.maybe_absent(state, &incoming[i], &reported_here, ctx);
+            }
+        }
+        self.probing = probing;
         end.unwrap_or(Shape::Unknown)
+    }
+
+    /// Rule `asl::path-maybe-absent` (a warning): a path of `state` that
+    /// selects something on some edges into it but can never select anything
+    /// on another (`$.job.Id` read where a Catch also leads, whose edge holds
+    /// `{Error, Cause}` in place of the input): each edge's shape is run
+    /// through the state alone; a path already reported for every edge
+    /// (`reported_here`, by start offset) is not warned about again.
+    fn maybe_absent(
+        &mut self,
+        state: &crate::model::State,
+        incoming: &[(Option<&str>, Via, Shape)],
+        reported_here: &[usize],
+        ctx: &Shape,
+    ) {
+        // One probe per distinct shape (many edges bring the same).
+        let mut distinct: Vec<(&Shape, Vec<String>)> = Vec::new();
+        for (from, via, shape) in incoming {
+            match distinct.iter_mut().find(|(s, _)| *s == shape) {
+                Some((_, names)) => names.push(edge_name(*from, *via)),
+                None => distinct.push((shape, vec![edge_name(*from, *via)])),
+            }
+        }
+        if distinct.len() < 2 {
+            return;
+        }
+        let (report, record) = (self.report, self.record);
+        self.report = false;
+        self.record = false;
+        self.probing = true;
+        let mut warned: Vec<(usize, String)> = Vec::new();
+        for (shape, names) in &distinct {
+            self.probed.clear();
+            self.state(&state.kind, state.query_language, shape, ctx);
+            for p in std::mem::take(&mut self.probed) {
+                if reported_here.contains(&p.origin.start)
+                    || warned
+                        .iter()
+                        .any(|(s, t)| *s == p.origin.start && *t == p.text)
+                {
+                    continue;
+                }
+                warned.push((p.origin.start, p.text.clone()));
+                let from = match names.len() {
+                    1 => names[0].clone(),
+                    n => format!("{} (and {} more edges)", names[0], n - 1),
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Rule::PathMaybeAbsent,
+                        format!(
+                            "`{}` is absent when state \"{}\" is entered from {from}: {}",
+                            p.text, state.name.value, p.reason
+                        ),
+                        p.origin,
+                    )
+                    .with_help(format!(
+                        "{}; on the other edges into \"{}\" it may be present. Guard it with a Choice (`IsPresent`), or make every edge bring it",
+                        p.help, state.name.value
+                    )),
+                );
+            }
+        }
+        self.probing = false;
+        self.report = report;
+        self.record = record;
     }
 
     /// One state's transfer: its output from its input.
@@ -757,24 +866,9 @@ impl<'r> Cx<'r> {
             }
             StateKind::Choice(c) => {
                 let effective = self.input_path(&c.io, input, ctx);
-                // Rules run in order until one matches: once a rule may be
-                // a guard (an `Is*` test, a compound rule), the rules after it
-                // may only run where it failed, so they are not checked.
-                for rule in &c.choices {
-                    let ConditionKind::Compare(cmp) = &rule.condition.kind else {
-                        break;
-                    };
-                    if matches!(
-                        cmp.operator.value,
-                        Operator::IsNull
-                            | Operator::IsPresent
-                            | Operator::IsNumeric
-                            | Operator::IsString
-                            | Operator::IsBoolean
-                            | Operator::IsTimestamp
-                    ) {
-                        break;
-                    }
+                // Rules run in order until one matches: the rules after one
+                // that may be a guard run only where it failed: not checked.
+                for cmp in super::unguarded_comparisons(&c.choices) {
                     let value =
                         self.path(&cmp.variable.value, &cmp.variable.origin, &effective, ctx);
                     // A value of another type never matches (the rule is false).
@@ -1131,6 +1225,15 @@ impl<'r> Cx<'r> {
                     if self.report {
                         self.diags
                             .push(never_present(r, i, what, &current, why, origin));
+                    } else if self.probing {
+                        // No "did you mean": the key is another edge's, not a typo.
+                        let (reason, help) = absence(r, i, what, &current, why, false);
+                        self.probed.push(Probed {
+                            origin: origin.clone(),
+                            text: r.text.clone(),
+                            reason,
+                            help,
+                        });
                     }
                     return None;
                 }
@@ -1154,46 +1257,74 @@ fn argument_kind(function: Function, index: usize) -> Option<Kind> {
     }
 }
 
+/// Which of a state's transitions an edge is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Next,
+    /// The Catch entry at this index.
+    Catch(usize),
+    /// The Choice rule at this index.
+    Rule(usize),
+    Default,
+}
+
 /// The states each edge of a state leads to, with what it carries.
-fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape)> {
+fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape, Via)> {
     let mut edges = Vec::new();
     let output = out.output.clone().unwrap_or(Shape::Unknown);
     let next = |t: &'a Transition| match t {
         Transition::Next(n) => Some(n.value.as_str()),
         Transition::End(_) => None,
     };
-    let catches = |c: &'a [Catcher], edges: &mut Vec<(&'a str, Shape)>| {
-        for (c, shape) in c.iter().zip(&out.caught) {
-            edges.push((c.next.value.as_str(), shape.clone()));
+    let catches = |c: &'a [Catcher], edges: &mut Vec<(&'a str, Shape, Via)>| {
+        for (i, (c, shape)) in c.iter().zip(&out.caught).enumerate() {
+            edges.push((c.next.value.as_str(), shape.clone(), Via::Catch(i)));
         }
     };
     match kind {
         StateKind::Task(t) => {
-            edges.extend(next(&t.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&t.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&t.catch, &mut edges);
         }
         StateKind::Parallel(p) => {
-            edges.extend(next(&p.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&p.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&p.catch, &mut edges);
         }
         StateKind::Map(m) => {
-            edges.extend(next(&m.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&m.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&m.catch, &mut edges);
         }
-        StateKind::Pass(p) => edges.extend(next(&p.transition).map(|n| (n, output.clone()))),
-        StateKind::Wait(w) => edges.extend(next(&w.transition).map(|n| (n, output.clone()))),
+        StateKind::Pass(p) => {
+            edges.extend(next(&p.transition).map(|n| (n, output.clone(), Via::Next)))
+        }
+        StateKind::Wait(w) => {
+            edges.extend(next(&w.transition).map(|n| (n, output.clone(), Via::Next)))
+        }
         StateKind::Choice(c) => {
             for (i, rule) in c.choices.iter().enumerate() {
                 let shape = out.branches.get(i).unwrap_or(&output);
-                edges.push((rule.next.value.as_str(), shape.clone()));
+                edges.push((rule.next.value.as_str(), shape.clone(), Via::Rule(i)));
             }
             if let Some(d) = &c.default {
-                edges.push((d.value.as_str(), output.clone()));
+                edges.push((d.value.as_str(), output.clone(), Via::Default));
             }
         }
         StateKind::Succeed(_) | StateKind::Fail(_) => {}
     }
     edges
+}
+
+/// How a warning names an edge into a state.
+fn edge_name(from: Option<&str>, via: Via) -> String {
+    let Some(from) = from else {
+        return "StartAt (with the machine's input)".to_string();
+    };
+    match via {
+        Via::Next => format!("\"{from}\""),
+        Via::Catch(i) => format!("\"{from}\" through its Catch #{}", i + 1),
+        Via::Rule(i) => format!("\"{from}\" through its Choice rule #{}", i + 1),
+        Via::Default => format!("\"{from}\" through its Default"),
+    }
 }
 
 /// `input` where a comparison matched: its value has the type it compares
@@ -1267,6 +1398,25 @@ fn never_present(
     why: Absent,
     origin: &Origin,
 ) -> Diagnostic {
+    let (reason, help) = absence(path, at, root, parent, why, true);
+    Diagnostic::new(
+        Rule::PathNeverPresent,
+        format!("`{}` can never be present: {reason}", path.text),
+        origin.clone(),
+    )
+    .with_help(help)
+}
+
+/// Why `path`'s step `at` finds nothing in `parent`, and the help that
+/// shows `parent`'s shape.
+fn absence(
+    path: &ReferencePath,
+    at: usize,
+    root: &str,
+    parent: &Shape,
+    why: Absent,
+    suggest: bool,
+) -> (String, String) {
     // What the parent is called: its own key, or the path up to it.
     let parent_name = match at.checked_sub(1).map(|i| &path.segments[i]) {
         None => root.to_string(),
@@ -1281,7 +1431,7 @@ fn never_present(
         Absent::NoField(keys) => {
             let mut reason = format!("{parent_name} has no field {step}");
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            if let Some(s) = crate::lower::suggest(&step, &[&keys]) {
+            if let Some(s) = crate::lower::suggest(&step, &[&keys]).filter(|_| suggest) {
                 reason.push_str(&format!("; did you mean {s}?"));
             }
             (
@@ -1294,12 +1444,7 @@ fn never_present(
             format!("{parent_name} is {}", shorten_shape(parent)),
         ),
     };
-    Diagnostic::new(
-        Rule::PathNeverPresent,
-        format!("`{}` can never be present: {reason}", path.text),
-        origin.clone(),
-    )
-    .with_help(help)
+    (reason, help)
 }
 
 /// The text of `path` up to (not including) segment `at`.

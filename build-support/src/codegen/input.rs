@@ -12,8 +12,12 @@
 //!   for the definition's `${Name}` placeholders, substituted in its text as
 //!   CloudFormation's `DefinitionSubstitutions` are (an unquoted `${Seconds}`
 //!   becomes a number);
-//! - and `, runtime = some::path` to reach the runtime somewhere other than
-//!   `::asl::runtime::__private`.
+//! - `, runtime = some::path` to reach the runtime somewhere other than
+//!   `::asl::runtime::__private`;
+//! - and `, deny_warnings`: the definition's warnings (what may be wrong on
+//!   some path only) are errors. Without it each warning is a rustc warning
+//!   at the path literal (a used `#[deprecated]` item: a proc macro has no
+//!   other way to warn on stable Rust).
 //!
 //! A `*.asl.yaml` / `*.asl.yml` path is read as YAML.
 //!
@@ -38,6 +42,7 @@ pub struct MacroInput {
     pub resources: Vec<LitStr>,
     pub runtime: Option<syn::Path>,
     pub substitutions: crate::Substitutions,
+    pub deny_warnings: bool,
 }
 
 impl Parse for MacroInput {
@@ -54,12 +59,17 @@ impl Parse for MacroInput {
         let mut resources = Vec::new();
         let mut runtime = None;
         let mut substitutions = crate::Substitutions::new();
+        let mut deny_warnings = false;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
             let key: Ident = input.parse()?;
+            if key == "deny_warnings" {
+                deny_warnings = true;
+                continue;
+            }
             input.parse::<Token![=]>()?;
             match key.to_string().as_str() {
                 "resources" => {
@@ -99,7 +109,7 @@ impl Parse for MacroInput {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}` or `runtime = path`"
+                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `runtime = path` or `deny_warnings`"
                         ),
                     ));
                 }
@@ -112,6 +122,7 @@ impl Parse for MacroInput {
             resources,
             runtime,
             substitutions,
+            deny_warnings,
         })
     }
 }
@@ -144,6 +155,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         definition_hash: String::new(),
         definition: String::new(),
         substitutions: input.substitutions.clone(),
+        deny_warnings: input.deny_warnings,
     };
     let span = input.path.span();
     let written = input.path.value();
@@ -170,21 +182,31 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         source_path: Some(resolved.display().to_string()),
         ..options
     };
-    match super::compile(&bytes, &written, &options) {
-        Ok(tokens) => tokens,
+    match super::compile_reporting(&bytes, &written, &options) {
+        Ok((tokens, warnings)) => {
+            // Each warning is a used deprecated constant spanned at the path
+            // literal, so rustc prints it there (`warning: use of deprecated
+            // constant ...: asl::path-maybe-absent: ...`), in a `const _` block
+            // of its own so no name meets another. (proc-macro-warning does
+            // the same with a `let _ = ...;`, which clippy's `let_unit_value`
+            // then reports in the user's code, at the user's span.)
+            let warnings = warnings.iter().map(|d| {
+                let note = format!("\n{}", message_of(&warnings.render(d)));
+                quote_spanned!(span=>
+                    const _: () = {
+                        #[deprecated(note = #note)]
+                        const ASL_WARNING: () = ();
+                        ASL_WARNING
+                    };
+                )
+            });
+            quote!(#tokens #(#warnings)*)
+        }
         Err(diagnostics) => {
             // One `compile_error!` per problem, so rustc lists each on its own:
             // `error: asl::unknown-next-state: ...` followed by `--> file:line:col`.
             let errors = diagnostics.iter().map(|d| {
-                let rendered = diagnostics.render(d);
-                let message = match rendered
-                    .strip_prefix("error[")
-                    .and_then(|r| r.split_once("]: "))
-                {
-                    Some((rule, rest)) => format!("{rule}: {rest}"),
-                    None => rendered.clone(),
-                };
-                let message = message.trim_end().to_string();
+                let message = message_of(&diagnostics.render(d));
                 quote_spanned!(span=> ::core::compile_error!(#message);)
             });
             let include = resolved.display().to_string();
@@ -196,6 +218,20 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             with_skeleton(tokens, &options)
         }
     }
+}
+
+/// A rendered diagnostic as rustc's message: `asl::rule: ...`, the severity
+/// left to rustc (`error[asl::rule]: ...` → `asl::rule: ...`).
+fn message_of(rendered: &str) -> String {
+    let message = match rendered
+        .strip_prefix("error[")
+        .or_else(|| rendered.strip_prefix("warning["))
+        .and_then(|r| r.split_once("]: "))
+    {
+        Some((rule, rest)) => format!("{rule}: {rest}"),
+        None => rendered.to_string(),
+    };
+    message.trim_end().to_string()
 }
 
 fn with_skeleton(error: TokenStream, options: &Options) -> TokenStream {

@@ -70,6 +70,8 @@ pub struct Options {
     pub definition: String,
     /// Values for the definition's `${Name}` placeholders.
     pub substitutions: crate::Substitutions,
+    /// Warnings are errors: a definition with one is refused.
+    pub deny_warnings: bool,
 }
 
 impl Default for Options {
@@ -83,6 +85,7 @@ impl Default for Options {
             definition_hash: String::new(),
             definition: String::new(),
             substitutions: Default::default(),
+            deny_warnings: false,
         }
     }
 }
@@ -111,13 +114,25 @@ pub fn compile(
     file_name: &str,
     options: &Options,
 ) -> Result<TokenStream, Diagnostics> {
+    compile_reporting(source, file_name, options).map(|(tokens, _)| tokens)
+}
+
+/// [`compile`], also returning the definition's warnings (see
+/// [`crate::load_reporting`]); with [`Options::deny_warnings`] they are
+/// errors instead.
+pub fn compile_reporting(
+    source: &[u8],
+    file_name: &str,
+    options: &Options,
+) -> Result<(TokenStream, Diagnostics), Diagnostics> {
     let index = || crate::diagnostics::LineIndex::new(&String::from_utf8_lossy(source));
     if let Some(d) = invalid_type_name(&options.type_name) {
         return Err(Diagnostics::new(file_name, index(), vec![d]));
     }
     let mut checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
     checks.substitutions = options.substitutions.clone();
-    let machine = crate::load_with(source, file_name, &checks)?;
+    checks.deny_warnings = options.deny_warnings;
+    let crate::Loaded { machine, warnings } = crate::load_reporting(source, file_name, &checks)?;
     // The definition as deployed: substituted, and JSON.
     let deployed = std::str::from_utf8(source)
         .ok()
@@ -129,7 +144,9 @@ pub fn compile(
         definition: deployed,
         ..options.clone()
     };
-    generate(&machine, &options).map_err(|items| Diagnostics::new(file_name, index(), items))
+    generate(&machine, &options)
+        .map(|tokens| (tokens, warnings))
+        .map_err(|items| Diagnostics::new(file_name, index(), items))
 }
 
 /// Rule `asl::invalid-type-name`: the generated type's name is a Rust identifier

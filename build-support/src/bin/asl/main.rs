@@ -105,6 +105,18 @@ struct CheckArgs {
     /// Account of the template's stand-in ARNs.
     #[arg(long, default_value = "123456789012", requires = "template")]
     account: String,
+    /// `--deny warnings`: report warnings (what may be wrong on some path:
+    /// `asl::path-maybe-absent`, `asl::variable-maybe-unassigned`) as errors,
+    /// so they fail the check (exit 1). Without it they are printed and the
+    /// check passes.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<Deny>,
+}
+
+/// What `asl check --deny` turns into errors.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Deny {
+    Warnings,
 }
 
 #[derive(clap::Args)]
@@ -331,6 +343,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     let mut options = CheckOptions::declaring(args.resources.iter().cloned());
     options.allow_undeclared = args.allow_undeclared || args.language_only;
     options.language_only = args.language_only;
+    options.deny_warnings = args.deny.contains(&Deny::Warnings);
     // Read every file first: an unreadable file is an I/O error (exit 2).
     let mut sources = Vec::new();
     for file in &args.files {
@@ -371,18 +384,25 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         }
         subs.extend(args.substitutions.iter().cloned());
         options.substitutions = subs;
-        let result = asl_build::load_with(bytes, file, &options);
+        let result = asl_build::load_reporting(bytes, file, &options);
         all_valid &= result.is_ok();
         match (&result, args.format) {
-            (Ok(_), Format::Text) => {
+            (Ok(loaded), Format::Text) if loaded.warnings.is_empty() => {
                 let _ = writeln!(stdout, "{file}: ok");
+            }
+            (Ok(loaded), Format::Text) => {
+                let n = loaded.warnings.len();
+                let s = if n == 1 { "" } else { "s" };
+                let _ = writeln!(stdout, "{}\n\n{file}: ok ({n} warning{s})", loaded.warnings);
             }
             (Err(diags), Format::Text) => {
                 let _ = writeln!(stdout, "{diags}\n");
             }
-            (Ok(_), Format::Json) => {
-                json_out.push(serde_json::json!({"file": file, "valid": true, "diagnostics": []}))
-            }
+            (Ok(loaded), Format::Json) => json_out.push(serde_json::json!({
+                "file": file,
+                "valid": true,
+                "diagnostics": loaded.warnings.to_json(),
+            })),
             (Err(diags), Format::Json) => {
                 json_out.push(serde_json::json!({"file": file, "valid": false, "diagnostics": diags.to_json()}));
             }
