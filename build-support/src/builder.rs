@@ -36,6 +36,8 @@ pub struct Builder {
     substitutions: crate::Substitutions,
     templates: Vec<PathBuf>,
     deny_warnings: bool,
+    /// Per workflow name: the JSON Schema file of its execution input.
+    input_schemas: Vec<(String, PathBuf)>,
 }
 
 impl Default for Builder {
@@ -50,6 +52,7 @@ impl Default for Builder {
             substitutions: Default::default(),
             templates: Vec::new(),
             deny_warnings: false,
+            input_schemas: Vec::new(),
         }
     }
 }
@@ -234,6 +237,21 @@ impl Builder {
         Ok(subs)
     }
 
+    /// Declares the execution input of workflow `name` with the JSON Schema at
+    /// `path`: paths into the input are checked against it, and the typed API
+    /// is generated (`NameInput`, `NameOutput`, `Name::run_typed`), as
+    /// `asl!(Name = "...", input = "...")` does.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.workflow("Flow", "flow.asl.json")
+    ///     .input_schema("Flow", "flow.input.schema.json");
+    /// ```
+    pub fn input_schema(&mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> &mut Self {
+        self.input_schemas.push((name.into(), path.into()));
+        self
+    }
+
     /// Makes warnings (what may be wrong on some path only:
     /// `asl::path-maybe-absent`, `asl::variable-maybe-unassigned`) errors that
     /// fail the build; by default they are printed as `cargo:warning=` lines
@@ -318,6 +336,24 @@ impl Builder {
                 path: path.clone(),
                 error,
             })?;
+            let input_schema = match self.input_schemas.iter().find(|(n, _)| n == name) {
+                Some((_, schema)) => {
+                    if self.emit_rerun {
+                        println!("cargo:rerun-if-changed={}", schema.display());
+                    }
+                    let bytes = std::fs::read(schema).map_err(|error| BuildError::Io {
+                        path: schema.clone(),
+                        error,
+                    })?;
+                    Some(serde_json::from_slice(&bytes).map_err(|e| {
+                        BuildError::Config(format!(
+                            "{}: the input schema is not JSON: {e}",
+                            schema.display()
+                        ))
+                    })?)
+                }
+                None => None,
+            };
             let options = Options {
                 type_name: name.clone(),
                 visibility: visibility.clone(),
@@ -328,6 +364,7 @@ impl Builder {
                 definition: String::new(),
                 substitutions: self.substitutions_for(path)?,
                 deny_warnings: self.deny_warnings,
+                input_schema,
             };
             let file_name = path.display().to_string();
             match generate_file_reporting(&source, &file_name, &options) {

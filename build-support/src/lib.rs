@@ -118,7 +118,11 @@ pub fn load_reporting(
         check::support::check_support(machine, options, &mut sink);
         // The data flow is inferred on a definition whose structure holds.
         if !sink.has_errors() {
-            check::types::check_types(machine, &options.resources, &mut sink);
+            let input = options
+                .input_schema
+                .as_ref()
+                .map_or(check::types::Shape::Unknown, check::types::Shape::of_schema);
+            check::types::check_types_from(machine, &options.resources, &input, &mut sink);
             check::variables::check_variables(machine, &mut sink);
             check::states_members::check_states_members(machine, &mut sink);
         }

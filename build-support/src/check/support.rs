@@ -31,6 +31,10 @@ pub struct CheckOptions {
     /// Values for the definition's `${Name}` placeholders (`asl!(…,
     /// substitutions = {...})`, `asl check --sub`, `--template`).
     pub substitutions: crate::source::Substitutions,
+    /// A JSON Schema of the execution input (`asl!(…, input = "...")`, the
+    /// Builder's `input_schema`, `asl check --input-schema`): the data-flow
+    /// rules start from it instead of from an unknown input.
+    pub input_schema: Option<serde_json::Value>,
     /// Report warnings as errors (`asl!(…, deny_warnings)`, the Builder's
     /// `deny_warnings(true)`, `asl check --deny warnings`).
     pub deny_warnings: bool,
@@ -45,6 +49,7 @@ impl CheckOptions {
             language_only: false,
             substitutions: Default::default(),
             deny_warnings: false,
+            input_schema: None,
         }
     }
 
@@ -56,6 +61,7 @@ impl CheckOptions {
             language_only: false,
             substitutions: Default::default(),
             deny_warnings: false,
+            input_schema: None,
         }
     }
 }

@@ -133,6 +133,125 @@ impl Shape {
         }
     }
 
+    /// The shape of the values a JSON Schema accepts, as far as it says:
+    /// `type` (one or a list), `properties` with `required`, objects closed
+    /// by `additionalProperties: false` (open otherwise), `items`, `const`
+    /// and `enum`, `anyOf`/`oneOf` (joined), `allOf` of one schema, `$ref`
+    /// into the same document (`#/$defs/...`, `#/definitions/...`). Anything
+    /// else is unknown, so a schema never makes a path an error that the
+    /// schema would accept.
+    ///
+    /// ```
+    /// use asl_build::check::types::Shape;
+    /// let schema = serde_json::json!({
+    ///     "type": "object",
+    ///     "properties": {"cluster": {"type": "string"}},
+    ///     "required": ["cluster"],
+    ///     "additionalProperties": false
+    /// });
+    /// assert_eq!(Shape::of_schema(&schema).to_string(), "{cluster: string}");
+    /// ```
+    pub fn of_schema(schema: &serde_json::Value) -> Shape {
+        Shape::of_schema_at(schema, schema, 0)
+    }
+
+    fn of_schema_at(schema: &serde_json::Value, root: &serde_json::Value, depth: usize) -> Shape {
+        use serde_json::Value;
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        let Value::Object(s) = schema else {
+            return Shape::Unknown;
+        };
+        let joined = |schemas: &Vec<Value>| {
+            schemas
+                .iter()
+                .map(|x| Shape::of_schema_at(x, root, depth + 1))
+                .reduce(|a, b| a.join(&b))
+                .unwrap_or(Shape::Unknown)
+        };
+        if let Some(Value::String(r)) = s.get("$ref") {
+            return match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(target) => Shape::of_schema_at(target, root, depth + 1),
+                None => Shape::Unknown,
+            };
+        }
+        if let Some(c) = s.get("const") {
+            return Shape::of_value(c);
+        }
+        if let Some(Value::Array(values)) = s.get("enum") {
+            return values
+                .iter()
+                .map(Shape::of_value)
+                .reduce(|a, b| a.join(&b))
+                .unwrap_or(Shape::Unknown);
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(options)) = s.get(key) {
+                return joined(options);
+            }
+        }
+        if let Some(Value::Array(all)) = s.get("allOf") {
+            return match all.as_slice() {
+                [one] if s.get("type").is_none() => Shape::of_schema_at(one, root, depth + 1),
+                _ => Shape::Unknown,
+            };
+        }
+        let types: Vec<&str> = match s.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            None if s.contains_key("properties") => vec!["object"],
+            None if s.contains_key("items") => vec!["array"],
+            _ => return Shape::Unknown,
+        };
+        let one = |t: &str| match t {
+            "null" => Shape::Null,
+            "boolean" => Shape::Bool,
+            "integer" | "number" => Shape::Number,
+            "string" => Shape::String,
+            "array" => Shape::Array(Box::new(match s.get("items") {
+                Some(Value::Array(tuple)) => joined(tuple),
+                Some(items) => Shape::of_schema_at(items, root, depth + 1),
+                None => Shape::Unknown,
+            })),
+            "object" => {
+                let required: Vec<&str> = s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let properties = s.get("properties").and_then(Value::as_object);
+                if properties.is_some_and(|p| p.len() > MAX_FIELDS) {
+                    return Shape::Unknown;
+                }
+                let closed = s.get("additionalProperties") == Some(&Value::Bool(false))
+                    && !s.contains_key("patternProperties");
+                Shape::Object(Object {
+                    fields: properties
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                Field {
+                                    shape: Shape::of_schema_at(v, root, depth + 1),
+                                    required: required.contains(&k.as_str()),
+                                },
+                            )
+                        })
+                        .collect(),
+                    open: !closed,
+                })
+            }
+            _ => Shape::Unknown,
+        };
+        types
+            .into_iter()
+            .map(one)
+            .reduce(|a, b| a.join(&b))
+            .unwrap_or(Shape::Unknown)
+    }
+
     /// The shape of a catalogue result.
     pub fn of_result(result: &ResultShape) -> Shape {
         let fields = |fields: &[asl_lang::integrations::results::ResultField], open| {
@@ -470,10 +589,22 @@ pub struct StateShapes {
 /// The shapes of every state reached (nested ones included, after the state
 /// that holds them), in the order of the definition.
 pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
-    let mut cx = Cx::new(resources);
+    infer_from(machine, resources, &Shape::Unknown)
+}
+
+/// [`infer`] from a declared execution input (see [`Shape::of_schema`]).
+pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -> Vec<StateShapes> {
+    let mut cx = Cx::new(resources, input);
     cx.record = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     cx.table
+}
+
+/// The shape of what an execution that succeeds ends with, from a declared
+/// execution input (`Shape::Unknown` when nothing is declared).
+pub fn execution_output(machine: &StateMachine, resources: &[String], input: &Shape) -> Shape {
+    let mut cx = Cx::new(resources, input);
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown))
 }
 
 /// How many of a definition's JSONPath paths select a value whose shape is
@@ -489,9 +620,9 @@ pub struct Coverage {
 
 /// The [`Coverage`] of `machine`'s JSONPath paths.
 pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
-    let mut cx = Cx::new(resources);
+    let mut cx = Cx::new(resources, &Shape::Unknown);
     cx.report = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, Shape::Unknown, &cx.context(Shape::Unknown));
     cx.coverage
 }
 
@@ -500,14 +631,26 @@ pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
 /// "$.eks.Cluster.Endpont"` after `eks:createCluster.sync` with `ResultPath:
 /// $.eks` (whose result is `{"Cluster": {..., "Endpoint", ...}}`).
 pub fn check_types(machine: &StateMachine, resources: &[String], diags: &mut Sink) {
-    let mut cx = Cx::new(resources);
+    check_types_from(machine, resources, &Shape::Unknown, diags)
+}
+
+/// [`check_types`] from a declared execution input: paths into the input
+/// are checked against it too.
+pub fn check_types_from(
+    machine: &StateMachine,
+    resources: &[String],
+    input: &Shape,
+    diags: &mut Sink,
+) {
+    let mut cx = Cx::new(resources, input);
     cx.report = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     diags.extend(cx.diags);
 }
 
-/// The context object (`$$`), with `Map.Item.Value` of the Map it is in.
-fn context(item: Shape) -> Shape {
+/// The context object (`$$`), with `Map.Item.Value` of the Map it is in and
+/// the execution's input.
+fn context(item: Shape, execution_input: Shape) -> Shape {
     let s = |k: &str, v: Shape| (k.to_string(), v);
     let open = |fields: Vec<(String, Shape)>| {
         let Shape::Object(mut o) = Shape::object(fields) else {
@@ -521,7 +664,7 @@ fn context(item: Shape) -> Shape {
             "Execution",
             open(vec![
                 s("Id", Shape::String),
-                s("Input", Shape::Unknown),
+                s("Input", execution_input),
                 s("Name", Shape::String),
                 s("RoleArn", Shape::String),
                 s("StartTime", Shape::String),
@@ -560,6 +703,8 @@ fn error_output() -> Shape {
 
 struct Cx<'r> {
     resources: &'r [String],
+    /// The execution input, for `$$.Execution.Input`.
+    execution_input: Shape,
     /// What `$` is where paths are being read, for messages.
     root: &'static str,
     report: bool,
@@ -596,9 +741,10 @@ struct Out {
 }
 
 impl<'r> Cx<'r> {
-    fn new(resources: &'r [String]) -> Self {
+    fn new(resources: &'r [String], execution_input: &Shape) -> Self {
         Cx {
             resources,
+            execution_input: execution_input.clone(),
             root: "the input",
             report: false,
             record: false,
@@ -609,6 +755,11 @@ impl<'r> Cx<'r> {
             probing: false,
             probed: Vec::new(),
         }
+    }
+
+    /// The context object where the Map item (if any) is `item`.
+    fn context(&self, item: Shape) -> Shape {
+        context(item, self.execution_input.clone())
     }
 
     /// Runs `machine` on `input` to a fixed point; returns the join of what it
@@ -957,7 +1108,8 @@ impl<'r> Cx<'r> {
                 let effective = self.input_path(&p.io, input, ctx);
                 let mut result: Option<Shape> = None;
                 for branch in &p.branches {
-                    let out = self.machine(branch, effective.clone(), &context(Shape::Unknown));
+                    let out =
+                        self.machine(branch, effective.clone(), &self.context(Shape::Unknown));
                     result = Some(result.map_or(out.clone(), |r| r.join(&out)));
                 }
                 let result = Shape::Array(Box::new(result.unwrap_or(Shape::Unknown)));
@@ -997,7 +1149,7 @@ impl<'r> Cx<'r> {
                     _ => Shape::Unknown,
                 };
                 let selected = match &m.item_selector {
-                    Some(sel) => self.template(sel, &effective, &context(item)),
+                    Some(sel) => self.template(sel, &effective, &self.context(item)),
                     None => item,
                 };
                 // Batched: `{"Items": [...], "BatchInput": ...}`.
@@ -1015,7 +1167,8 @@ impl<'r> Cx<'r> {
                         Shape::object(fields)
                     }
                 };
-                let out = self.machine(&m.item_processor, item_input, &context(Shape::Unknown));
+                let processor_ctx = self.context(Shape::Unknown);
+                let out = self.machine(&m.item_processor, item_input, &processor_ctx);
                 let result = if m.result_writer.is_none() {
                     Shape::Array(Box::new(out))
                 } else {

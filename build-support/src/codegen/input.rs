@@ -12,6 +12,10 @@
 //!   for the definition's `${Name}` placeholders, substituted in its text as
 //!   CloudFormation's `DefinitionSubstitutions` are (an unquoted `${Seconds}`
 //!   becomes a number);
+//! - `, input = "flow.input.schema.json"`: a JSON Schema of the execution
+//!   input (resolved as the definition is): paths into the input are checked
+//!   against it, and `FlowInput`, `FlowOutput` and `Flow::run_typed` are
+//!   generated;
 //! - `, runtime = some::path` to reach the runtime somewhere other than
 //!   `::asl::runtime::__private`;
 //! - and `, deny_warnings`: the definition's warnings (what may be wrong on
@@ -43,6 +47,8 @@ pub struct MacroInput {
     pub runtime: Option<syn::Path>,
     pub substitutions: crate::Substitutions,
     pub deny_warnings: bool,
+    /// `input = "..."`: the execution input's JSON Schema file.
+    pub input: Option<LitStr>,
 }
 
 impl Parse for MacroInput {
@@ -60,6 +66,7 @@ impl Parse for MacroInput {
         let mut runtime = None;
         let mut substitutions = crate::Substitutions::new();
         let mut deny_warnings = false;
+        let mut input_schema = None;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -79,6 +86,7 @@ impl Parse for MacroInput {
                     resources.extend(list);
                 }
                 "runtime" => runtime = Some(input.parse()?),
+                "input" => input_schema = Some(input.parse()?),
                 "substitutions" => {
                     let content;
                     syn::braced!(content in input);
@@ -109,7 +117,7 @@ impl Parse for MacroInput {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `runtime = path` or `deny_warnings`"
+                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `input = \"schema.json\"`, `runtime = path` or `deny_warnings`"
                         ),
                     ));
                 }
@@ -123,6 +131,7 @@ impl Parse for MacroInput {
             runtime,
             substitutions,
             deny_warnings,
+            input: input_schema,
         })
     }
 }
@@ -156,6 +165,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         definition: String::new(),
         substitutions: input.substitutions.clone(),
         deny_warnings: input.deny_warnings,
+        input_schema: None,
     };
     let span = input.path.span();
     let written = input.path.value();
@@ -178,8 +188,46 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             );
         }
     };
+    // The input's schema, read as the definition is; its bytes included so
+    // that changing it rebuilds.
+    let mut schema_include = None;
+    let input_schema = match &input.input {
+        None => None,
+        Some(lit) => {
+            let written = lit.value();
+            let span = lit.span();
+            let read = resolve(&written, calling_file.as_deref())
+                .ok_or_else(|| {
+                    format!("asl!: cannot find the input schema `{written}` (looked in CARGO_MANIFEST_DIR and next to the calling file)")
+                })
+                .and_then(|path| {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| format!("asl!: cannot read `{}`: {e}", path.display()))?;
+                    let schema = serde_json::from_slice::<serde_json::Value>(&bytes).map_err(
+                        |e| format!("asl!: the input schema `{written}` is not JSON: {e}"),
+                    )?;
+                    Ok((path, schema))
+                });
+            match read {
+                Ok((path, schema)) => {
+                    let path = path.display().to_string();
+                    schema_include = Some(quote!(
+                        const _: &[u8] = ::core::include_bytes!(#path);
+                    ));
+                    Some(schema)
+                }
+                Err(message) => {
+                    return with_skeleton(
+                        quote_spanned!(span=> ::core::compile_error!(#message);),
+                        &options,
+                    );
+                }
+            }
+        }
+    };
     let options = Options {
         source_path: Some(resolved.display().to_string()),
+        input_schema,
         ..options
     };
     match super::compile_reporting(&bytes, &written, &options) {
@@ -200,7 +248,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
                     };
                 )
             });
-            quote!(#tokens #(#warnings)*)
+            quote!(#tokens #schema_include #(#warnings)*)
         }
         Err(diagnostics) => {
             // One `compile_error!` per problem, so rustc lists each on its own:

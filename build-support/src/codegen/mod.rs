@@ -29,6 +29,7 @@ pub mod jsonata_native;
 mod map;
 pub mod names;
 mod state;
+mod typed;
 mod wait_fail;
 
 use crate::rules::Rule;
@@ -72,6 +73,10 @@ pub struct Options {
     pub substitutions: crate::Substitutions,
     /// Warnings are errors: a definition with one is refused.
     pub deny_warnings: bool,
+    /// A JSON Schema of the execution input: the checks start from it, and
+    /// the typed API (`NameInput`, `NameOutput`, `Name::run_typed`) is
+    /// generated.
+    pub input_schema: Option<serde_json::Value>,
 }
 
 impl Default for Options {
@@ -86,6 +91,7 @@ impl Default for Options {
             definition: String::new(),
             substitutions: Default::default(),
             deny_warnings: false,
+            input_schema: None,
         }
     }
 }
@@ -132,6 +138,7 @@ pub fn compile_reporting(
     let mut checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
     checks.substitutions = options.substitutions.clone();
     checks.deny_warnings = options.deny_warnings;
+    checks.input_schema = options.input_schema.clone();
     let crate::Loaded { machine, warnings } = crate::load_reporting(source, file_name, &checks)?;
     // The definition as deployed: substituted, and JSON.
     let deployed = std::str::from_utf8(source)

@@ -2,6 +2,7 @@
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
 //! - `expected_warnings`: every warning of the corpora, listed with why it is right;
+//! - `input_schema`: a declared execution input, its checks and typed API;
 //! - `graph`: `asl graph` formats, history colours, the page in headless Chromium;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
 //! - `numbers`: every numeric field's accepted and refused values;
@@ -20,6 +21,7 @@ mod conformance;
 mod executions;
 mod expected_warnings;
 mod graph;
+mod input_schema;
 mod mutation;
 mod numbers;
 mod parity;
