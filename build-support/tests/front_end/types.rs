@@ -432,6 +432,114 @@ fn integration_results_from_the_catalogue() {
     );
 }
 
+/// S3, EKS's Kubernetes calls and http:invoke, as the built-ins return them:
+/// one path that must be accepted and one that must be refused per API.
+#[test]
+fn s3_kubernetes_and_http_results() {
+    let src = |resource: &str, params: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {params}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    let cluster = r#""ClusterName": "c", "CertificateAuthority": "ca", "Endpoint": "https://e""#;
+    let call = |p| {
+        src(
+            "eks:call",
+            &format!(r#"{{{cluster}, "Method": "GET", "Path": "/api/v1/pods"}}"#),
+            p,
+        )
+    };
+    assert_none(&call("$.ResponseBody.items[0].metadata.name"));
+    assert_none(&call("$.Headers.content-type[0]"));
+    assert_one(
+        &call("$.StatusCod"),
+        "/States/B/Parameters/x.$",
+        "did you mean StatusCode?",
+    );
+    let job = |resource, p| {
+        src(
+            resource,
+            &format!(r#"{{{cluster}, "Namespace": "default", "Job": {{"kind": "Job"}}}}"#),
+            p,
+        )
+    };
+    // A Job: open (Kubernetes adds fields), its known ones typed.
+    assert_none(&job("eks:runJob.sync", "$.status.succeeded"));
+    assert_none(&job("eks:runJob.sync", "$.status.newFieldOfTomorrow"));
+    assert_one(
+        &job("eks:runJob.sync", "$.status.succeeded.count"),
+        "/States/B/Parameters/x.$",
+        "succeeded is a number, which has no count",
+    );
+    let http = |p| {
+        src(
+            "http:invoke",
+            r#"{"ApiEndpoint": "https://example.com", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"}}"#,
+            p,
+        )
+    };
+    assert_none(&http("$.ResponseBody.anything"));
+    assert_one(
+        &http("$.Body"),
+        "/States/B/Parameters/x.$",
+        "the input has no field Body",
+    );
+    // The status code is text (`"200"`): a numeric comparison never matches.
+    let status = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                 "Parameters": {"ApiEndpoint": "https://example.com", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"}},
+                 "Next": "C"},
+           "C": {"Type": "Choice", "Choices": [{"Variable": "$.StatusCode", "NumericEquals": 200, "Next": "D"}], "Default": "D"},
+           "D": {"Type": "Succeed"}"#,
+    );
+    assert_one(
+        &status,
+        "/States/C/Choices/0/Variable",
+        "`$.StatusCode` is never a number",
+    );
+    // S3: open objects (AWS adds keys the built-in does not), known keys typed.
+    let list = |p| src("aws-sdk:s3:listObjectsV2", r#"{"Bucket": "b"}"#, p);
+    assert_none(&list("$.Contents[0].Key"));
+    assert_none(&list("$.RequestCharged"));
+    assert_one(
+        &list("$.Contents.Key"),
+        "/States/B/Parameters/x.$",
+        "Contents is an array, which has no Key",
+    );
+    let get = |p| src("aws-sdk:s3:getObject", r#"{"Bucket": "b", "Key": "k"}"#, p);
+    assert_none(&get("$.Metadata.owner"));
+    assert_one(
+        &get("$.Body.text"),
+        "/States/B/Parameters/x.$",
+        "Body is a string, which has no text",
+    );
+    // ItemsPath over the listing: an array of objects with a Key.
+    let items = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2", "Parameters": {"Bucket": "b"}, "Next": "M"},
+           "M": {"Type": "Map", "ItemsPath": "$.Contents", "ItemSelector": {"key.$": "$$.Map.Item.Value.Key"},
+                 "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "InputPath": "$.ky", "End": true}}}, "End": true}"#,
+    );
+    assert_one(
+        &items,
+        "/States/M/ItemProcessor/States/I/InputPath",
+        "the input has no field ky; did you mean key?",
+    );
+    let put = |p| {
+        src(
+            "aws-sdk:s3:putObject",
+            r#"{"Bucket": "b", "Key": "k", "Body": "x"}"#,
+            p,
+        )
+    };
+    assert_none(&put("$.ETag"));
+    assert_one(
+        &put("$.ETag[0]"),
+        "/States/B/Parameters/x.$",
+        "ETag is a string, which has no [0]",
+    );
+}
+
 #[test]
 fn choice_rules() {
     let src = |rule: &str| {
