@@ -24,8 +24,12 @@
 //! closed object without the key, or a value of another kind), so a loop or a
 //! second edge never makes a false error. A Choice's rules are checked up to
 //! the first that may be a guard (an `Is*` test, `And`/`Or`/`Not`): the rules
-//! after it run only where it failed. JSONata states, variables and full
-//! JSONPath queries are not checked (their data stays unknown).
+//! after it run only where it failed. JSONata states and full JSONPath
+//! queries are not checked (their data stays unknown). A variable has the
+//! join of every value the definition's JSONPath `Assign`s give it (one a
+//! JSONata state assigns is unknown), so `$order.id` is checked as `$.order.id`
+//! is. Where a path is absent on some edges into its state only, the warning
+//! `asl::path-maybe-absent` says which edge.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -595,6 +599,7 @@ pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
 /// [`infer`] from a declared execution input (see [`Shape::of_schema`]).
 pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -> Vec<StateShapes> {
     let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
     cx.record = true;
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     cx.table
@@ -604,6 +609,7 @@ pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -
 /// execution input (`Shape::Unknown` when nothing is declared).
 pub fn execution_output(machine: &StateMachine, resources: &[String], input: &Shape) -> Shape {
     let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown))
 }
 
@@ -621,6 +627,7 @@ pub struct Coverage {
 /// The [`Coverage`] of `machine`'s JSONPath paths.
 pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
     let mut cx = Cx::new(resources, &Shape::Unknown);
+    cx.prepare_vars(machine, &Shape::Unknown);
     cx.report = true;
     cx.machine(machine, Shape::Unknown, &cx.context(Shape::Unknown));
     cx.coverage
@@ -643,6 +650,7 @@ pub fn check_types_from(
     diags: &mut Sink,
 ) {
     let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
     cx.report = true;
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     diags.extend(cx.diags);
@@ -720,6 +728,16 @@ struct Cx<'r> {
     /// on it are collected in `probed` instead of reported.
     probing: bool,
     probed: Vec<Probed>,
+    /// The shape of each variable: the join of every value the definition
+    /// assigns it anywhere (a read may follow any of them); a name not here
+    /// is unknown.
+    vars: HashMap<String, Shape>,
+    /// Collecting `vars`: what each `Assign` assigns, joined per name.
+    collecting: bool,
+    assigned: HashMap<String, Shape>,
+    /// An `Assign` whose names are not known (one JSONata expression) was
+    /// seen: any variable may hold anything.
+    assigned_unknown: bool,
 }
 
 /// A path that selects nothing on the edge being probed.
@@ -754,6 +772,98 @@ impl<'r> Cx<'r> {
             coverage: Coverage::default(),
             probing: false,
             probed: Vec::new(),
+            vars: HashMap::new(),
+            collecting: false,
+            assigned: HashMap::new(),
+            assigned_unknown: false,
+        }
+    }
+
+    /// Runs `machine` once to collect what its `Assign`s give each variable
+    /// (only when it has one: most definitions have none), so that `$x.a`
+    /// is checked against the shape of `$x`. Flow-insensitive: a variable's
+    /// shape is the join of all its assignments, which holds wherever it is
+    /// read.
+    fn prepare_vars(&mut self, machine: &StateMachine, input: &Shape) {
+        if !has_assign(machine) {
+            return;
+        }
+        let (report, record) = (self.report, self.record);
+        self.report = false;
+        self.record = false;
+        self.collecting = true;
+        let ctx = self.context(Shape::Unknown);
+        self.machine(machine, input.clone(), &ctx);
+        self.collecting = false;
+        self.report = report;
+        self.record = record;
+        // Collected with the nested machines' results memoized under no
+        // variables: start the real run afresh.
+        self.memo.clear();
+        self.vars = if self.assigned_unknown {
+            HashMap::new()
+        } else {
+            std::mem::take(&mut self.assigned)
+        };
+    }
+
+    /// An `Assign` whose `$` is `dollar`: its paths checked, and (while
+    /// collecting) what it gives each variable recorded.
+    fn assign(
+        &mut self,
+        assign: Option<&Template>,
+        dollar: &Shape,
+        root: &'static str,
+        ctx: &Shape,
+    ) {
+        let Some(t) = assign else {
+            return;
+        };
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                let outer = std::mem::replace(&mut self.root, root);
+                for f in fields {
+                    let shape = self.template(&f.value, dollar, ctx);
+                    self.record_var(&f.name.value, shape);
+                }
+                self.root = outer;
+            }
+            TemplateNode::Literal(serde_json::Value::Object(map)) => {
+                for (name, value) in map {
+                    self.record_var(name, Shape::of_value(value));
+                }
+            }
+            _ => self.assigned_unknown = true,
+        }
+    }
+
+    fn record_var(&mut self, name: &str, shape: Shape) {
+        if !self.collecting {
+            return;
+        }
+        let joined = match self.assigned.get(name) {
+            Some(old) => old.join(&shape),
+            None => shape,
+        };
+        self.assigned.insert(name.to_string(), joined);
+    }
+
+    /// A JSONata state's `Assign`: its names get unknown values (its
+    /// expressions are not typed), a whole-expression `Assign` any name.
+    fn jsonata_assign(&mut self, assign: Option<&Template>) {
+        match assign.map(|t| &t.node) {
+            None => {}
+            Some(TemplateNode::Object(fields)) => {
+                for f in fields {
+                    self.record_var(&f.name.value, Shape::Unknown);
+                }
+            }
+            Some(TemplateNode::Literal(serde_json::Value::Object(map))) => {
+                for (name, value) in map {
+                    self.record_var(name, Shape::of_value(value));
+                }
+            }
+            Some(_) => self.assigned_unknown = true,
         }
     }
 
@@ -966,6 +1076,11 @@ impl<'r> Cx<'r> {
                 StateKind::Map(m) => vec![Shape::Unknown; m.catch.len()],
                 _ => Vec::new(),
             };
+            if self.collecting {
+                for t in jsonata_assigns(kind) {
+                    self.jsonata_assign(Some(t));
+                }
+            }
             let output = (!matches!(kind, StateKind::Fail(_))).then_some(Shape::Unknown);
             return Out {
                 output,
@@ -981,6 +1096,7 @@ impl<'r> Cx<'r> {
                     (None, Some(t)) => self.template(t, &effective, ctx),
                     (None, None) => effective,
                 };
+                self.assign(p.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&p.io, input, result, ctx);
                 Out {
                     output: Some(output),
@@ -1008,10 +1124,11 @@ impl<'r> Cx<'r> {
                     _ => Shape::Unknown,
                 };
                 let result = self.result_selector(&t.io, result, ctx);
+                self.assign(t.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&t.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&t.catch, input),
+                    caught: self.catches(&t.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
@@ -1052,9 +1169,15 @@ impl<'r> Cx<'r> {
                         self.path(p, &cmp.operand.origin, &effective, ctx);
                     }
                 }
+                self.assign(c.io.assign.as_ref(), &effective, "the input", ctx);
                 // Where a rule matched, its value has the type it compares
                 // (Choice narrowing); its OutputPath is reported once, below.
                 let report = std::mem::replace(&mut self.report, false);
+                // A rule's Assign runs only where the rule matched: its
+                // shapes are collected, its paths not reported.
+                for rule in &c.choices {
+                    self.assign(rule.assign.as_ref(), &effective, "the input", ctx);
+                }
                 let branches = c
                     .choices
                     .iter()
@@ -1080,6 +1203,7 @@ impl<'r> Cx<'r> {
                     WaitDuration::Seconds(d) => self.dynamic(d, &effective, ctx),
                     WaitDuration::Timestamp(d) => self.dynamic(d, &effective, ctx),
                 }
+                self.assign(w.io.assign.as_ref(), &effective, "the input", ctx);
                 Out {
                     output: Some(self.output_path(&w.io, effective, ctx)),
                     caught: Vec::new(),
@@ -1114,10 +1238,11 @@ impl<'r> Cx<'r> {
                 }
                 let result = Shape::Array(Box::new(result.unwrap_or(Shape::Unknown)));
                 let result = self.result_selector(&p.io, result, ctx);
+                self.assign(p.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&p.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&p.catch, input),
+                    caught: self.catches(&p.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
@@ -1175,17 +1300,21 @@ impl<'r> Cx<'r> {
                     Shape::Unknown
                 };
                 let result = self.result_selector(&m.io, result, ctx);
+                self.assign(m.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&m.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&m.catch, input),
+                    caught: self.catches(&m.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
         }
     }
 
-    fn catches(&mut self, catchers: &[Catcher], input: &Shape) -> Vec<Shape> {
+    fn catches(&mut self, catchers: &[Catcher], input: &Shape, ctx: &Shape) -> Vec<Shape> {
+        for c in catchers {
+            self.assign(c.assign.as_ref(), &error_output(), "the error output", ctx);
+        }
         catchers
             .iter()
             .map(|c| match &c.result_path {
@@ -1363,10 +1492,18 @@ impl<'r> Cx<'r> {
         input: &Shape,
         ctx: &Shape,
     ) -> Option<Shape> {
+        let variable;
         let (root, what) = match (path, path.root()) {
             (Path::Reference(r), Root::Input) => (input, (r, self.root)),
             (Path::Reference(r), Root::Context) => (ctx, (r, "the context object")),
-            // A full JSONPath query (its result is not tracked), a variable.
+            (Path::Reference(r), Root::Variable(name)) => match self.vars.get(name) {
+                Some(shape) => {
+                    variable = format!("`${name}`");
+                    (shape, (r, variable.as_str()))
+                }
+                None => return Some(Shape::Unknown),
+            },
+            // A full JSONPath query: its result is not tracked.
             _ => return Some(Shape::Unknown),
         };
         let (r, what) = what;
@@ -1394,6 +1531,60 @@ impl<'r> Cx<'r> {
         }
         Some(current)
     }
+}
+
+/// Whether any state of `machine` (nested ones included) assigns variables.
+fn has_assign(machine: &StateMachine) -> bool {
+    machine.states.iter().any(|state| {
+        let (io, catch): (&Io, &[Catcher]) = match &state.kind {
+            StateKind::Task(t) => (&t.io, &t.catch),
+            StateKind::Parallel(p) => {
+                if p.branches.iter().any(has_assign) {
+                    return true;
+                }
+                (&p.io, &p.catch)
+            }
+            StateKind::Map(m) => {
+                if has_assign(&m.item_processor) {
+                    return true;
+                }
+                (&m.io, &m.catch)
+            }
+            StateKind::Choice(c) => {
+                if c.choices.iter().any(|r| r.assign.is_some()) {
+                    return true;
+                }
+                (&c.io, &[])
+            }
+            StateKind::Pass(p) => (&p.io, &[]),
+            StateKind::Wait(w) => (&w.io, &[]),
+            StateKind::Succeed(s) => (&s.io, &[]),
+            StateKind::Fail(_) => return false,
+        };
+        io.assign.is_some() || catch.iter().any(|c| c.assign.is_some())
+    })
+}
+
+/// Every `Assign` of a state (its own, its Choice rules', its Catch entries').
+fn jsonata_assigns(kind: &StateKind) -> Vec<&Template> {
+    let (io, catch): (Option<&Io>, &[Catcher]) = match kind {
+        StateKind::Task(t) => (Some(&t.io), &t.catch),
+        StateKind::Parallel(p) => (Some(&p.io), &p.catch),
+        StateKind::Map(m) => (Some(&m.io), &m.catch),
+        StateKind::Pass(p) => (Some(&p.io), &[]),
+        StateKind::Wait(w) => (Some(&w.io), &[]),
+        StateKind::Succeed(s) => (Some(&s.io), &[]),
+        StateKind::Choice(c) => {
+            let mut all: Vec<&Template> = c.io.assign.iter().collect();
+            all.extend(c.choices.iter().filter_map(|r| r.assign.as_ref()));
+            return all;
+        }
+        StateKind::Fail(_) => (None, &[]),
+    };
+    io.and_then(|io| io.assign.as_ref())
+        .into_iter()
+        .chain(catch.iter().filter_map(|c| c.assign.as_ref()))
+        .collect()
 }
 
 /// The type an intrinsic function's argument must have, where the runtime

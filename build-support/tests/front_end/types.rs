@@ -669,13 +669,15 @@ fn items_path_that_is_never_an_array() {
 }
 
 #[test]
-fn jsonata_and_variables_stay_unknown() {
+fn jsonata_stays_unknown() {
     assert_none(&def(
         r#""A": {"Type": "Pass", "Output": {"a": 1}, "QueryLanguage": "JSONata", "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$.zzz"}, "End": true}"#,
     ));
+    // A variable a JSONata state assigns is unknown (variables assigned by
+    // JSONPath have shapes: `variables_have_the_shape_of_their_assignments`).
     assert_none(&def(
-        r#""A": {"Type": "Pass", "Result": {"a": 1}, "Assign": {"v": 1}, "Next": "B"},
+        r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"v": "{% 1 %}"}, "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
     ));
 }
@@ -979,4 +981,61 @@ fn choice_narrows_the_branch_it_guards() {
     assert_eq!(s.input.to_string(), "{kind: string, ...}");
     let d = table.iter().find(|s| s.state == "D").unwrap();
     assert_eq!(d.input, Shape::Unknown);
+}
+
+/// A variable's shape is the join of what every `Assign` gives it, so
+/// `$x.field` is checked like a path.
+#[test]
+fn variables_have_the_shape_of_their_assignments() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"order": {{"id": 7}}}}, "Assign": {{"order.$": "$.order", "n": 3}}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$order.id"));
+    assert_one(
+        &src("$order.ids"),
+        "/States/B/Parameters/x.$",
+        "`$order.ids` can never be present: `$order` has no field ids; did you mean id?",
+    );
+    assert_one(
+        &src("$n.value"),
+        "/States/B/Parameters/x.$",
+        "`$n` is a number, which has no value",
+    );
+    // Two assignments: either may be what is read.
+    let two = def(
+        r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "P", "Assign": {"v": {"id": 1}}}], "Default": "Q"},
+           "P": {"Type": "Pass", "Next": "B"},
+           "Q": {"Type": "Pass", "Assign": {"v": {"name": "x"}}, "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"i.$": "$v.id", "n.$": "$v.name"}, "End": true}"#,
+    );
+    assert_none(&two);
+    // Assigned from data nobody described, or by JSONata: unknown.
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Assign": {"v.$": "$.input"}, "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
+    ));
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Assign": {"v": 1}, "Next": "J"},
+           "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": "{% {'v': {'deep': 1}} %}", "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$v.deep"}, "End": true}"#,
+    ));
+    // A Task's Assign reads its result; a Catch's the error output.
+    let task = |assign_path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                     "Parameters": {{"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}},
+                     "Assign": {{"id.$": "{assign_path}"}}, "Next": "B",
+                     "Catch": [{{"ErrorEquals": ["States.ALL"], "Assign": {{"why.$": "$.Cause"}}, "Next": "B"}}]}},
+               "B": {{"Type": "Pass", "End": true}}"#
+        ))
+    };
+    assert_none(&task("$.MessageId"));
+    assert_one(
+        &task("$.MessageID"),
+        "/States/A/Assign/id.$",
+        "the result has no field MessageID; did you mean MessageId?",
+    );
 }
