@@ -24,10 +24,15 @@
 //! closed object without the key, or a value of another kind), so a loop or a
 //! second edge never makes a false error. A Choice's rules are checked up to
 //! the first that may be a guard (an `Is*` test, `And`/`Or`/`Not`): the rules
-//! after it run only where it failed. JSONata states and full JSONPath
-//! queries are not checked (their data stays unknown). A variable has the
-//! join of every value the definition's JSONPath `Assign`s give it (one a
-//! JSONata state assigns is unknown), so `$order.id` is checked as `$.order.id`
+//! after it run only where it failed. A JSONata state's `Output`, Catch
+//! output, Choice rule output and `Assign` values have the compiled JSONata
+//! subset's types (literals, object and array constructors, operators, the
+//! functions whose result kind is fixed, paths through objects from
+//! `$states.input`/`result`/`errorOutput`/`context` and variables; an
+//! expression outside the subset, a path through an array, a JSONata Map or
+//! Parallel: unknown); JSONata expressions themselves and full JSONPath
+//! queries are not checked. A variable has the join of every value the
+//! definition's `Assign`s give it, so `$order.id` is checked as `$.order.id`
 //! is. Where a path is absent on some edges into its state only, the warning
 //! `asl::path-maybe-absent` says which edge.
 
@@ -738,6 +743,18 @@ struct Cx<'r> {
     /// An `Assign` whose names are not known (one JSONata expression) was
     /// seen: any variable may hold anything.
     assigned_unknown: bool,
+    /// Each JSONata expression parsed once (`None`: outside the subset).
+    jsonata_parsed: HashMap<String, Option<asl_lang::jsonata::ast::Expr>>,
+}
+
+/// What a JSONata expression of a state can read.
+struct JsonataEnv {
+    input: Shape,
+    /// `$states.result` where the state has one.
+    result: Option<Shape>,
+    /// `$states.errorOutput` in a Catch.
+    error_output: Option<Shape>,
+    context: Shape,
 }
 
 /// A path that selects nothing on the edge being probed.
@@ -776,6 +793,7 @@ impl<'r> Cx<'r> {
             collecting: false,
             assigned: HashMap::new(),
             assigned_unknown: false,
+            jsonata_parsed: HashMap::new(),
         }
     }
 
@@ -848,14 +866,15 @@ impl<'r> Cx<'r> {
         self.assigned.insert(name.to_string(), joined);
     }
 
-    /// A JSONata state's `Assign`: its names get unknown values (its
-    /// expressions are not typed), a whole-expression `Assign` any name.
-    fn jsonata_assign(&mut self, assign: Option<&Template>) {
+    /// A JSONata state's `Assign`: each name gets its value's shape (see
+    /// [`Self::jsonata_shape`]); a whole-expression `Assign` any name anything.
+    fn jsonata_assign(&mut self, assign: Option<&Template>, env: &JsonataEnv) {
         match assign.map(|t| &t.node) {
             None => {}
             Some(TemplateNode::Object(fields)) => {
                 for f in fields {
-                    self.record_var(&f.name.value, Shape::Unknown);
+                    let (shape, _) = self.jsonata_template(&f.value, env);
+                    self.record_var(&f.name.value, shape);
                 }
             }
             Some(TemplateNode::Literal(serde_json::Value::Object(map))) => {
@@ -864,6 +883,326 @@ impl<'r> Cx<'r> {
                 }
             }
             Some(_) => self.assigned_unknown = true,
+        }
+    }
+
+    /// A JSONata state's transfer: its `Output` (or what it hands on without
+    /// one: a Task's result, the input otherwise), its Catch entries' outputs,
+    /// its Choice rules', from the compiled JSONata subset's types. Map and
+    /// Parallel states (their items and branches in JSONata) stay unknown.
+    fn jsonata_state(&mut self, kind: &StateKind, input: &Shape, ctx: &Shape) -> Out {
+        let env = |result: Option<Shape>, error_output: Option<Shape>| JsonataEnv {
+            input: input.clone(),
+            result,
+            error_output,
+            context: ctx.clone(),
+        };
+        let output_of = |cx: &mut Self, io: &Io, env: &JsonataEnv, default: Shape| match &io.output
+        {
+            Some(t) => cx.jsonata_template(t, env).0,
+            None => default,
+        };
+        let caught = |cx: &mut Self, catchers: &[Catcher]| -> Vec<Shape> {
+            catchers
+                .iter()
+                .map(|c| {
+                    let env = env(None, Some(error_output()));
+                    cx.jsonata_assign(c.assign.as_ref(), &env);
+                    match &c.output {
+                        Some(t) => cx.jsonata_template(t, &env).0,
+                        None => error_output(),
+                    }
+                })
+                .collect()
+        };
+        match kind {
+            StateKind::Task(t) => {
+                let declared = self.resources.contains(&t.resource.value.arn);
+                let result = match t.integration() {
+                    Some(i) if !declared => Shape::of_result(&result_shape(i.api, i.pattern)),
+                    _ => Shape::Unknown,
+                };
+                let env = env(Some(result.clone()), None);
+                self.jsonata_assign(t.io.assign.as_ref(), &env);
+                let output = output_of(self, &t.io, &env, result);
+                Out {
+                    output: Some(output),
+                    caught: caught(self, &t.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Parallel(p) => {
+                self.jsonata_assign(p.io.assign.as_ref(), &env(Some(Shape::Unknown), None));
+                Out {
+                    output: Some(Shape::Unknown),
+                    caught: caught(self, &p.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Map(m) => {
+                self.jsonata_assign(m.io.assign.as_ref(), &env(Some(Shape::Unknown), None));
+                Out {
+                    output: Some(Shape::Unknown),
+                    caught: caught(self, &m.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Pass(p) => {
+                let env = env(None, None);
+                self.jsonata_assign(p.io.assign.as_ref(), &env);
+                Out {
+                    output: Some(output_of(self, &p.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Wait(w) => {
+                let env = env(None, None);
+                self.jsonata_assign(w.io.assign.as_ref(), &env);
+                Out {
+                    output: Some(output_of(self, &w.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Succeed(s) => {
+                let env = env(None, None);
+                Out {
+                    output: Some(output_of(self, &s.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Choice(c) => {
+                let env = env(None, None);
+                self.jsonata_assign(c.io.assign.as_ref(), &env);
+                let default = output_of(self, &c.io, &env, input.clone());
+                let branches = c
+                    .choices
+                    .iter()
+                    .map(|rule| {
+                        self.jsonata_assign(rule.assign.as_ref(), &env);
+                        match &rule.output {
+                            Some(t) => self.jsonata_template(t, &env).0,
+                            None => default.clone(),
+                        }
+                    })
+                    .collect();
+                Out {
+                    output: Some(default),
+                    caught: Vec::new(),
+                    branches,
+                }
+            }
+            StateKind::Fail(_) => Out {
+                output: None,
+                caught: Vec::new(),
+                branches: Vec::new(),
+            },
+        }
+    }
+
+    /// A JSONata state's template (`Output`, an `Assign` value): its shape,
+    /// and whether it always has a value (an expression can be undefined,
+    /// and a key whose value is undefined is left out of its object).
+    fn jsonata_template(&mut self, t: &Template, env: &JsonataEnv) -> (Shape, bool) {
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                let mut object = Object::default();
+                for f in fields {
+                    let (shape, defined) = self.jsonata_template(&f.value, env);
+                    object.fields.insert(
+                        f.name.value.clone(),
+                        Field {
+                            shape,
+                            required: defined,
+                        },
+                    );
+                }
+                if object.fields.len() > MAX_FIELDS {
+                    return (Shape::Unknown, true);
+                }
+                (Shape::Object(object), true)
+            }
+            TemplateNode::Array(items) => {
+                // An undefined item is left out; an array item is kept whole.
+                let item = items
+                    .iter()
+                    .map(|i| self.jsonata_template(i, env).0)
+                    .reduce(|a, b| a.join(&b))
+                    .unwrap_or(Shape::Unknown);
+                (Shape::Array(Box::new(item)), true)
+            }
+            TemplateNode::Literal(v) => (Shape::of_value(v), true),
+            TemplateNode::Jsonata(j) => {
+                let parsed = match self.jsonata_parsed.get(&j.expression) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = asl_lang::jsonata::ast::parse(&j.expression).ok();
+                        self.jsonata_parsed.insert(j.expression.clone(), p.clone());
+                        p
+                    }
+                };
+                match parsed {
+                    Some(expr) => self.jsonata_shape(&expr, env, 0),
+                    // Outside the subset: evaluated by the full evaluator.
+                    None => (Shape::Unknown, false),
+                }
+            }
+            TemplateNode::Expression(_) => (Shape::Unknown, false),
+        }
+    }
+
+    /// The shape of a compiled-subset JSONata expression's value, and whether
+    /// it always has one. Conservative where JSONata's sequences make a value's
+    /// kind depend on the data (a path through an array, a singleton array
+    /// unwrapped): unknown there.
+    fn jsonata_shape(
+        &mut self,
+        expr: &asl_lang::jsonata::ast::Expr,
+        env: &JsonataEnv,
+        depth: usize,
+    ) -> (Shape, bool) {
+        use asl_lang::jsonata::ast::{BinaryOp as B, Expr, Function as F, Root as R, StatesMember};
+        if depth > MAX_DEPTH * 4 {
+            return (Shape::Unknown, false);
+        }
+        let number_if = |defined: bool| (Shape::Number, defined);
+        match expr {
+            Expr::Null => (Shape::Null, true),
+            Expr::Bool(_) => (Shape::Bool, true),
+            Expr::Number(_) => (Shape::Number, true),
+            Expr::String(_) => (Shape::String, true),
+            Expr::Path {
+                root,
+                root_index,
+                steps,
+            } => {
+                let base = match root {
+                    R::States(StatesMember::Input) => env.input.clone(),
+                    R::States(StatesMember::Result) => env.result.clone().unwrap_or(Shape::Unknown),
+                    R::States(StatesMember::ErrorOutput) => {
+                        env.error_output.clone().unwrap_or(Shape::Unknown)
+                    }
+                    R::States(StatesMember::Context) => env.context.clone(),
+                    R::Variable(name) => self.vars.get(name).cloned().unwrap_or(Shape::Unknown),
+                    R::Local(_) => Shape::Unknown,
+                };
+                if root_index.is_some() {
+                    return (Shape::Unknown, false);
+                }
+                let mut current = base;
+                let mut defined = true;
+                for step in steps {
+                    if step.index.is_some() {
+                        return (Shape::Unknown, false);
+                    }
+                    // Only through objects: a step over an array maps over
+                    // it (and a singleton result is unwrapped).
+                    let Shape::Object(o) = &current else {
+                        return (Shape::Unknown, false);
+                    };
+                    match o.fields.get(&step.name) {
+                        Some(f) => {
+                            defined &= f.required;
+                            current = f.shape.clone();
+                        }
+                        None => return (Shape::Unknown, false),
+                    }
+                }
+                (current, defined)
+            }
+            Expr::Index(..) | Expr::Lambda(..) => (Shape::Unknown, false),
+            Expr::Array(items) => {
+                // An array value among the items is spread into the array.
+                let mut item: Option<Shape> = None;
+                for i in items {
+                    let (shape, _) = self.jsonata_shape(i, env, depth + 1);
+                    if !matches!(
+                        shape,
+                        Shape::Null
+                            | Shape::Bool
+                            | Shape::Number
+                            | Shape::String
+                            | Shape::Object(_)
+                    ) {
+                        return (Shape::Array(Box::new(Shape::Unknown)), true);
+                    }
+                    item = Some(item.map_or(shape.clone(), |i| i.join(&shape)));
+                }
+                (Shape::Array(Box::new(item.unwrap_or(Shape::Unknown))), true)
+            }
+            Expr::Object(pairs) => {
+                let mut object = Object::default();
+                for (key, value) in pairs {
+                    let (shape, defined) = self.jsonata_shape(value, env, depth + 1);
+                    object.fields.insert(
+                        key.clone(),
+                        Field {
+                            shape,
+                            required: defined,
+                        },
+                    );
+                }
+                if object.fields.len() > MAX_FIELDS {
+                    return (Shape::Unknown, true);
+                }
+                (Shape::Object(object), true)
+            }
+            Expr::Negate(e) => number_if(self.jsonata_shape(e, env, depth + 1).1),
+            Expr::Binary(op, a, b) => {
+                let (_, da) = self.jsonata_shape(a, env, depth + 1);
+                let (_, db) = self.jsonata_shape(b, env, depth + 1);
+                match op {
+                    B::Add | B::Subtract | B::Multiply | B::Divide | B::Modulo => {
+                        number_if(da && db)
+                    }
+                    B::Equal
+                    | B::NotEqual
+                    | B::Less
+                    | B::LessOrEqual
+                    | B::Greater
+                    | B::GreaterOrEqual
+                    | B::And
+                    | B::Or => (Shape::Bool, true),
+                    B::Concat => (Shape::String, true),
+                }
+            }
+            Expr::Condition(_, then, otherwise) => {
+                let (a, da) = self.jsonata_shape(then, env, depth + 1);
+                match otherwise {
+                    Some(o) => {
+                        let (b, db) = self.jsonata_shape(o, env, depth + 1);
+                        (a.join(&b), da && db)
+                    }
+                    None => (a, false),
+                }
+            }
+            Expr::Call(f, args) => {
+                let defined = args.iter().all(|a| self.jsonata_shape(a, env, depth + 1).1);
+                match f {
+                    F::String
+                    | F::Join
+                    | F::Uppercase
+                    | F::Lowercase
+                    | F::Trim
+                    | F::Substring
+                    | F::SubstringBefore
+                    | F::SubstringAfter
+                    | F::FormatNumber
+                    | F::Hash => (Shape::String, defined),
+                    F::Now | F::Uuid => (Shape::String, true),
+                    F::Number | F::Round | F::Floor | F::Ceil | F::Abs | F::Sum | F::Length => {
+                        (Shape::Number, defined)
+                    }
+                    F::Count | F::Millis | F::Random => (Shape::Number, true),
+                    // Of an empty array: undefined.
+                    F::Max | F::Min | F::Average => (Shape::Number, false),
+                    F::Boolean | F::Not | F::Contains => (Shape::Bool, defined),
+                    F::Exists => (Shape::Bool, true),
+                    _ => (Shape::Unknown, false),
+                }
+            }
         }
     }
 
@@ -1069,24 +1408,7 @@ impl<'r> Cx<'r> {
     /// One state's transfer: its output from its input.
     fn state(&mut self, kind: &StateKind, lang: QueryLanguage, input: &Shape, ctx: &Shape) -> Out {
         if lang == QueryLanguage::Jsonata {
-            // Nothing is inferred through JSONata (yet): every edge unknown.
-            let caught = match kind {
-                StateKind::Task(t) => vec![Shape::Unknown; t.catch.len()],
-                StateKind::Parallel(p) => vec![Shape::Unknown; p.catch.len()],
-                StateKind::Map(m) => vec![Shape::Unknown; m.catch.len()],
-                _ => Vec::new(),
-            };
-            if self.collecting {
-                for t in jsonata_assigns(kind) {
-                    self.jsonata_assign(Some(t));
-                }
-            }
-            let output = (!matches!(kind, StateKind::Fail(_))).then_some(Shape::Unknown);
-            return Out {
-                output,
-                caught,
-                branches: Vec::new(),
-            };
+            return self.jsonata_state(kind, input, ctx);
         }
         match kind {
             StateKind::Pass(p) => {
@@ -1563,28 +1885,6 @@ fn has_assign(machine: &StateMachine) -> bool {
         };
         io.assign.is_some() || catch.iter().any(|c| c.assign.is_some())
     })
-}
-
-/// Every `Assign` of a state (its own, its Choice rules', its Catch entries').
-fn jsonata_assigns(kind: &StateKind) -> Vec<&Template> {
-    let (io, catch): (Option<&Io>, &[Catcher]) = match kind {
-        StateKind::Task(t) => (Some(&t.io), &t.catch),
-        StateKind::Parallel(p) => (Some(&p.io), &p.catch),
-        StateKind::Map(m) => (Some(&m.io), &m.catch),
-        StateKind::Pass(p) => (Some(&p.io), &[]),
-        StateKind::Wait(w) => (Some(&w.io), &[]),
-        StateKind::Succeed(s) => (Some(&s.io), &[]),
-        StateKind::Choice(c) => {
-            let mut all: Vec<&Template> = c.io.assign.iter().collect();
-            all.extend(c.choices.iter().filter_map(|r| r.assign.as_ref()));
-            return all;
-        }
-        StateKind::Fail(_) => (None, &[]),
-    };
-    io.and_then(|io| io.assign.as_ref())
-        .into_iter()
-        .chain(catch.iter().filter_map(|c| c.assign.as_ref()))
-        .collect()
 }
 
 /// The type an intrinsic function's argument must have, where the runtime

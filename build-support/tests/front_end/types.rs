@@ -669,15 +669,14 @@ fn items_path_that_is_never_an_array() {
 }
 
 #[test]
-fn jsonata_stays_unknown() {
+fn jsonata_outside_the_subset_stays_unknown() {
+    // `$sort` is not in the compiled subset: its value is not typed.
     assert_none(&def(
-        r#""A": {"Type": "Pass", "Output": {"a": 1}, "QueryLanguage": "JSONata", "Next": "B"},
+        r#""A": {"Type": "Pass", "Output": "{% $sort([3, 1]) %}", "QueryLanguage": "JSONata", "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$.zzz"}, "End": true}"#,
     ));
-    // A variable a JSONata state assigns is unknown (variables assigned by
-    // JSONPath have shapes: `variables_have_the_shape_of_their_assignments`).
     assert_none(&def(
-        r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"v": "{% 1 %}"}, "Next": "B"},
+        r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"v": "{% $sort([3, 1]) %}"}, "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
     ));
 }
@@ -1037,5 +1036,66 @@ fn variables_have_the_shape_of_their_assignments() {
         &task("$.MessageID"),
         "/States/A/Assign/id.$",
         "the result has no field MessageID; did you mean MessageId?",
+    );
+}
+
+/// The compiled JSONata subset's types: a JSONata state's `Output` (and its
+/// Task result, Catch output, Choice rule output, `Assign`) has a shape that
+/// the states after it are checked against.
+#[test]
+fn jsonata_outputs_have_the_subsets_types() {
+    let after = |output: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "QueryLanguage": "JSONata", "Output": {output}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    let object = r#""{% {'total': 1 + 2, 'name': 'a' & 'b', 'ok': true} %}""#;
+    assert_none(&after(object, "$.total"));
+    assert_one(
+        &after(object, "$.totl"),
+        "/States/B/Parameters/x.$",
+        "the input has no field totl; did you mean total?",
+    );
+    assert_one(
+        &after(object, "$.name.first"),
+        "/States/B/Parameters/x.$",
+        "name is a string, which has no first",
+    );
+    // A template object of JSONata values.
+    let fields = r#"{"count": "{% $count($states.input.items) %}", "first": "{% $states.input.items[0] %}"}"#;
+    assert_none(&after(fields, "$.first.anything"));
+    assert_one(
+        &after(fields, "$.count.n"),
+        "/States/B/Parameters/x.$",
+        "count is a number, which has no n",
+    );
+    // Data nobody described stays unknown: `$states.input.x` of an unknown input.
+    assert_none(&after(r#""{% $states.input.x %}""#, "$.anything"));
+    // `$states.result` of a Task is its catalogue result.
+    let task = |output: &str, path: &str| {
+        format!(
+            r#"{{"StartAt": "A", "States": {{
+                "A": {{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::sns:publish",
+                      "Arguments": {{"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}},
+                      "Output": {output}, "Next": "B"}},
+                "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}}}}}"#
+        )
+    };
+    let id = r#"{"id": "{% $states.result.MessageId %}"}"#;
+    assert_none(&task(id, "$.id"));
+    assert_one(
+        &task(id, "$.id.value"),
+        "/States/B/Parameters/x.$",
+        "id is a string, which has no value",
+    );
+    // A variable a JSONata Assign gives a known value.
+    assert_one(
+        &def(
+            r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"n": "{% 1 + 1 %}"}, "Next": "B"},
+               "B": {"Type": "Pass", "Parameters": {"x.$": "$n.value"}, "End": true}"#,
+        ),
+        "/States/B/Parameters/x.$",
+        "`$n` is a number, which has no value",
     );
 }
