@@ -1286,8 +1286,22 @@ impl<'r> Cx<'r> {
         // The edges into each state, named, with what they bring (for the
         // warnings of the reporting pass); the start's machine input first.
         let mut incoming: Vec<Vec<(Option<&str>, Via, Shape)>> = vec![Vec::new(); inputs.len()];
+        // How many edges enter each state (the machine's input counted for
+        // the start): only states entered more than one way are probed, so
+        // only their edges' shapes are kept.
+        let mut in_degree = vec![0usize; inputs.len()];
         if report {
-            incoming[start].push((None, Via::Next, input));
+            in_degree[start] += 1;
+            for state in &machine.states {
+                for (target, _) in super::successors(&state.kind) {
+                    if let Some(&t) = index.get(target) {
+                        in_degree[t] += 1;
+                    }
+                }
+            }
+            if in_degree[start] > 1 {
+                incoming[start].push((None, Via::Next, input));
+            }
         }
         // Where each state's diagnostics start in `self.diags`.
         let mut reported = vec![(0, 0); inputs.len()];
@@ -1302,9 +1316,13 @@ impl<'r> Cx<'r> {
             let first = self.diags.len();
             let out = self.state(&state.kind, state.query_language, input, ctx);
             reported[i] = (first, self.diags.len());
-            if report {
+            if report
+                && edges_of(&state.kind).any(|t| index.get(t).is_some_and(|&t| in_degree[t] > 1))
+            {
                 for (target, edge, via) in edges(&state.kind, &out) {
-                    if let Some(&t) = index.get(target) {
+                    if let Some(&t) = index.get(target)
+                        && in_degree[t] > 1
+                    {
                         incoming[t].push((Some(state.name.value.as_str()), via, edge));
                     }
                 }
@@ -1352,10 +1370,18 @@ impl<'r> Cx<'r> {
         reported_here: &[usize],
         ctx: &Shape,
     ) {
-        // One probe per distinct shape (many edges bring the same).
+        // One probe per distinct shape (many edges bring the same); past a
+        // few, shapes are not compared (a state many Catch entries lead to
+        // would cost a comparison per pair), each edge is probed.
+        const COMPARED: usize = 8;
         let mut distinct: Vec<(&Shape, Vec<String>)> = Vec::new();
         for (from, via, shape) in incoming {
-            match distinct.iter_mut().find(|(s, _)| *s == shape) {
+            let same = if distinct.len() < COMPARED {
+                distinct.iter_mut().find(|(s, _)| *s == shape)
+            } else {
+                None
+            };
+            match same {
                 Some((_, names)) => names.push(edge_name(*from, *via)),
                 None => distinct.push((shape, vec![edge_name(*from, *via)])),
             }
@@ -1637,6 +1663,9 @@ impl<'r> Cx<'r> {
         for c in catchers {
             self.assign(c.assign.as_ref(), &error_output(), "the error output", ctx);
         }
+        if self.probing {
+            return vec![Shape::Unknown; catchers.len()];
+        }
         catchers
             .iter()
             .map(|c| match &c.result_path {
@@ -1661,6 +1690,10 @@ impl<'r> Cx<'r> {
 
     /// `ResultPath` then `OutputPath`.
     fn result_and_output(&mut self, io: &Io, input: &Shape, result: Shape, ctx: &Shape) -> Shape {
+        // A probe looks for paths only: an output no path reads is not built.
+        if self.probing && io.output_path.is_none() {
+            return Shape::Unknown;
+        }
         let output = match &io.result_path {
             None => result,
             Some(Nullable { value: None, .. }) => input.clone(),
@@ -1956,6 +1989,11 @@ fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape, Via)> {
         StateKind::Succeed(_) | StateKind::Fail(_) => {}
     }
     edges
+}
+
+/// The states a state's edges lead to (without their shapes).
+fn edges_of(kind: &StateKind) -> impl Iterator<Item = &str> {
+    super::successors(kind).into_iter().map(|(t, _)| t)
 }
 
 /// How a warning names an edge into a state.

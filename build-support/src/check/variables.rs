@@ -111,10 +111,16 @@ fn walk(machine: &StateMachine, entry: &Seen, entry_must: &Must, diags: &mut Vec
         }
     }
     // The must-analysis: what every edge into a state assigns, over the
-    // states reached (`None` in `must` is "not reached yet").
+    // states reached (`None` in `must` is "not reached yet"). Only where this
+    // machine or one nested in it reads a variable (most read none: nothing
+    // to warn about).
+    let reads_any = reads_variables(machine);
     let mut must: Vec<Option<Must>> = vec![None; machine.states.len()];
     must[start] = Some(entry_must.clone());
-    let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
+    let mut queue = std::collections::BTreeSet::new();
+    if reads_any {
+        queue.insert((order[start], start));
+    }
     while let Some((_, i)) = queue.pop_first() {
         let Some(here) = must[i].clone() else {
             continue;
@@ -169,6 +175,21 @@ fn walk(machine: &StateMachine, entry: &Seen, entry_must: &Must, diags: &mut Vec
             _ => {}
         }
     }
+}
+
+/// Whether a state of `machine`, or of a machine nested in it, reads a
+/// variable.
+fn reads_variables(machine: &StateMachine) -> bool {
+    machine.states.iter().any(|s| {
+        let mut reads = Vec::new();
+        state_reads(&s.kind, &mut reads);
+        !reads.is_empty()
+            || match &s.kind {
+                StateKind::Parallel(p) => p.branches.iter().any(reads_variables),
+                StateKind::Map(m) => reads_variables(&m.item_processor),
+                _ => false,
+            }
+    })
 }
 
 /// An edge into state `at` on which `name` may be unassigned, named for the
