@@ -241,3 +241,41 @@ fn the_typed_api_is_generated_with_a_declared_input_only() {
         "{plain}"
     );
 }
+
+#[test]
+fn the_builder_takes_an_input_schema_per_workflow() {
+    let dir = std::env::temp_dir().join(format!("asl-builder-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let flow = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/workflows/typed.asl.json"
+    );
+    let schema = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/workflows/typed.input.schema.json"
+    );
+    let mut builder = asl_build::Builder::new();
+    builder
+        .workflow("Flow", flow)
+        .workflow("Plain", flow)
+        .input_schema("Flow", schema)
+        .out_dir(&dir)
+        .emit_rerun_if_changed(false);
+    builder.compile().unwrap();
+    let typed = std::fs::read_to_string(dir.join("flow.rs")).unwrap();
+    assert!(typed.contains("pub struct FlowInput {"), "{typed}");
+    assert!(typed.contains("pub async fn run_typed("), "{typed}");
+    // Only the workflow it is given for.
+    let plain = std::fs::read_to_string(dir.join("plain.rs")).unwrap();
+    assert!(!plain.contains("PlainInput"), "{plain}");
+    // A schema that is not JSON is the Builder's configuration error.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{").unwrap();
+    builder.input_schema("Plain", &bad);
+    let err = builder.compile().unwrap_err();
+    assert!(
+        matches!(&err, asl_build::BuildError::Config(m) if m.contains("not JSON")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
