@@ -230,8 +230,12 @@ impl Api {
     }
 }
 
-/// Deploys `next` and keeps it as the registry once it runs.
+/// Deploys `next` and keeps it as the registry once it runs (nothing to do
+/// when it is the set served: a repeated delete, an update to the same text).
 async fn deploy(deployments: &Deployments, next: Vec<Machine>) -> Result<(), Failure> {
+    if next == deployments.all() {
+        return Ok(());
+    }
     deployments
         .deployer
         .deploy(next.clone())
