@@ -39,7 +39,7 @@ pub fn source_dir() -> Result<PathBuf, String> {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
     };
     let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-    if !manifest.contains("name = \"asl\"") {
+    if !manifest.contains("name = \"asl-rs\"") {
         return Err(format!(
             "definitions are built into programs against the asl source tree, which is not at {} (set ASL_SOURCE_DIR)",
             dir.display()
@@ -104,7 +104,7 @@ publish = false
 debug = false
 
 [dependencies]
-asl = {{ path = {source}, default-features = false, features = [{features}] }}
+asl = {{ package = "asl-rs", path = {source}, default-features = false, features = [{features}] }}
 serde_json = "1"
 tokio = {{ version = "1", features = [{tokio}] }}
 
