@@ -8,8 +8,9 @@
 //!   UpdateStateMachine or DeleteStateMachine needs a new set built;
 //! - supervisor → worker: `{"id": N, "ok": true}` once a worker serving that
 //!   set takes the connections (or `{"id": N, "error": "..."}`); then
-//!   `{"retire": true}`: the worker stops accepting, lets the requests in
-//!   flight finish, hands its executions over through the store
+//!   `{"retire": true}` (an `ok` alone retires it already): the worker stops
+//!   accepting, closes idle connections, lets the requests in flight finish
+//!   (their answers close their connections), hands its executions over through the store
 //!   ([`Runtime::release_all`](asl_runtime::Runtime::release_all)) and exits. The end of its input (the
 //!   supervisor is gone) retires it too.
 //!
@@ -123,7 +124,14 @@ async fn serve(builder: RuntimeBuilder) -> Result<(), String> {
             };
             let answer = match message["error"].as_str() {
                 Some(why) => Err(why.to_string()),
-                None => Ok(()),
+                None => {
+                    // Another worker serves the new set now: this one stops
+                    // taking requests before it answers (its answer closes
+                    // the connection), so no client's next request, on a
+                    // connection it keeps, reaches the old set.
+                    let _ = retire_tx.send(true);
+                    Ok(())
+                }
             };
             let waiting = pending
                 .lock()

@@ -133,6 +133,25 @@ async fn start(client: &aws_sdk_sfn::Client, machine: &str, input: Value) -> Str
         .to_string()
 }
 
+/// Takes the activity task waiting on `activity` and completes it.
+async fn complete(client: &aws_sdk_sfn::Client, activity: &str) {
+    let task = client
+        .get_activity_task()
+        .activity_arn(activity)
+        .worker_name("test")
+        .send()
+        .await
+        .expect("GetActivityTask");
+    let token = task.task_token().expect("a task is waiting");
+    client
+        .send_task_success()
+        .task_token(token)
+        .output("{}")
+        .send()
+        .await
+        .expect("SendTaskSuccess");
+}
+
 const HELLO: &str = r#"{"StartAt": "Greet", "States": {"Greet": {"Type": "Pass",
     "Parameters": {"greeting.$": "States.Format('hello {}', $.name)"}, "End": true}}}"#;
 
@@ -148,7 +167,7 @@ fn serves_files_and_creates_updates_deletes_state_machines() {
     let served = Served::start(&state, &[&hello]);
     let client = served.client();
     let hello_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
-    let waiter_arn = runtime().block_on(async {
+    let (waiter_arn, gate) = runtime().block_on(async {
         // The file's state machine, named after the file.
         let listed = client.list_state_machines().send().await.unwrap();
         let names: Vec<&str> = listed.state_machines().iter().map(|m| m.name()).collect();
@@ -172,8 +191,18 @@ fn serves_files_and_creates_updates_deletes_state_machines() {
         assert!(bad.message().unwrap().contains("Nowhere"), "{bad:?}");
 
         // Created: it runs once the answer comes.
+        // It waits on an activity task, which the test completes only
+        // after two redeploys.
+        let gate = client
+            .create_activity()
+            .name("gate")
+            .send()
+            .await
+            .expect("CreateActivity")
+            .activity_arn()
+            .to_string();
         let waiter_def = r#"{"StartAt": "Hold", "States": {
-            "Hold": {"Type": "Wait", "Seconds": 3, "Next": "Done"},
+            "Hold": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:gate", "Next": "Done"},
             "Done": {"Type": "Pass", "Result": "v1", "End": true}}}"#;
         let created = client
             .create_state_machine()
@@ -232,6 +261,7 @@ fn serves_files_and_creates_updates_deletes_state_machines() {
             .send()
             .await
             .expect("CreateStateMachine second");
+        complete(&client, &gate).await;
         let (status, output) = finished(&client, &waiting).await;
         assert_eq!(status, "SUCCEEDED");
         assert_eq!(output, json!("v2"), "continued on the updated definition");
@@ -277,7 +307,7 @@ fn serves_files_and_creates_updates_deletes_state_machines() {
             .await
             .unwrap_err();
         assert_eq!(gone.code(), Some("StateMachineDoesNotExist"));
-        waiter_arn
+        (waiter_arn, gate)
     });
     served.terminate();
 
@@ -291,6 +321,7 @@ fn serves_files_and_creates_updates_deletes_state_machines() {
         names.sort_unstable();
         assert_eq!(names, ["hello", "waiter"]);
         let run = start(&client, &waiter_arn, json!({})).await;
+        complete(&client, &gate).await;
         assert_eq!(
             finished(&client, &run).await,
             ("SUCCEEDED".into(), json!("v2"))
