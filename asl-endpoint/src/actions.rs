@@ -8,6 +8,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use crate::deploy::{Deployer, Machine};
 use crate::wire::{Failure, Request, epoch};
 
 /// Every operation of AWS Step Functions' API model (2016-11-23): a name
@@ -54,13 +55,44 @@ const OPERATIONS: &[&str] = &[
 ];
 
 /// The largest definition AWS accepts (1 MiB of text).
-const MAX_DEFINITION: usize = 1_048_576;
+pub(crate) const MAX_DEFINITION: usize = 1_048_576;
 
 /// What the actions answer from: the runtime and when this endpoint began
 /// serving its state machines (their `creationDate`).
 pub(crate) struct Api {
     pub(crate) runtime: Runtime,
     pub(crate) created: OffsetDateTime,
+    /// State machines created over the API: their records and who builds them.
+    pub(crate) deployments: Option<Deployments>,
+}
+
+/// The registry of state machines of an endpoint that takes
+/// CreateStateMachine, UpdateStateMachine and DeleteStateMachine.
+pub(crate) struct Deployments {
+    pub(crate) deployer: std::sync::Arc<dyn Deployer>,
+    pub(crate) machines: std::sync::Mutex<Vec<Machine>>,
+    /// One change at a time: each deploys the set the previous one left.
+    pub(crate) changing: tokio::sync::Mutex<()>,
+}
+
+impl Deployments {
+    pub(crate) fn get(&self, name: &str) -> Option<Machine> {
+        self.all().into_iter().find(|m| m.name == name)
+    }
+
+    pub(crate) fn all(&self) -> Vec<Machine> {
+        self.machines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set(&self, machines: Vec<Machine>) {
+        *self
+            .machines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = machines;
+    }
 }
 
 impl Api {
@@ -79,7 +111,7 @@ impl Api {
             "GetExecutionHistory" => self.get_execution_history(&r).await,
             "StopExecution" => self.stop_execution(&r).await,
             "RedriveExecution" => self.redrive_execution(&r).await,
-            "DescribeStateMachine" => self.describe_state_machine(&r),
+            "DescribeStateMachine" => self.describe_state_machine(&r).await,
             "DescribeStateMachineForExecution" => {
                 self.describe_state_machine_for_execution(&r).await
             }
@@ -93,13 +125,18 @@ impl Api {
             "ListActivities" => self.list_activities(&r).await,
             "DeleteActivity" => self.delete_activity(&r).await,
             "GetActivityTask" => self.get_activity_task(&r).await,
-            "CreateStateMachine" | "UpdateStateMachine" | "DeleteStateMachine" => {
+            "CreateStateMachine" | "UpdateStateMachine" | "DeleteStateMachine"
+                if self.deployments.is_none() =>
+            {
                 Err(Failure::validation(format!(
                     "{action} is not available: this endpoint serves compiled workflows only \
                      (compile the definition with asl! and register it with \
-                     RuntimeBuilder::workflow)"
+                     RuntimeBuilder::workflow, or serve definition files with `asl serve`)"
                 )))
             }
+            "CreateStateMachine" => self.create_state_machine(&r).await,
+            "UpdateStateMachine" => self.update_state_machine(&r).await,
+            "DeleteStateMachine" => self.delete_state_machine(&r).await,
             _ if OPERATIONS.contains(&action) => Err(Failure::client(
                 "UnsupportedOperation",
                 format!("{action} is not served by this endpoint"),
@@ -110,6 +147,7 @@ impl Api {
 
     async fn start_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
         let (arn, input, options) = self.start_request(r)?;
+        self.check_startable(arn, false).await?;
         let started = self.runtime.start_execution_of(arn, input, options).await?;
         Ok(json!({
             "executionArn": started.execution_arn,
@@ -146,6 +184,7 @@ impl Api {
 
     async fn start_sync_execution(&self, r: &Request<'_>) -> Result<Value, Failure> {
         let (arn, input, options) = self.start_request(r)?;
+        self.check_startable(arn, true).await?;
         let metadata_only = included_data(r)?;
         let machine = self.state_machine(arn)?;
         let name = options
@@ -353,11 +392,12 @@ impl Api {
         Ok(json!({ "redriveDate": epoch(date) }))
     }
 
-    fn describe_state_machine(&self, r: &Request<'_>) -> Result<Value, Failure> {
+    async fn describe_state_machine(&self, r: &Request<'_>) -> Result<Value, Failure> {
         let arn = r.arn("stateMachineArn")?;
         included_data(r)?;
+        let record = self.record(arn).await?;
         let machine = self.state_machine(arn)?;
-        Ok(json!({
+        let mut out = json!({
             "stateMachineArn": arn,
             "name": machine.name,
             "status": "ACTIVE",
@@ -366,7 +406,11 @@ impl Api {
             "type": "STANDARD",
             "creationDate": epoch(self.created),
             "revisionId": machine.definition_hash(),
-        }))
+        });
+        if let Some(m) = &record {
+            self.describe_record(m, &mut out);
+        }
+        Ok(out)
     }
 
     async fn describe_state_machine_for_execution(
@@ -378,14 +422,23 @@ impl Api {
         let record = self.runtime.describe_execution(arn).await?;
         let machine_arn = self.runtime.state_machine_arn(&record.workflow);
         let machine = self.state_machine(&machine_arn)?;
-        Ok(json!({
+        let mut out = json!({
             "stateMachineArn": machine_arn,
             "name": machine.name,
             "definition": machine.definition(),
             "roleArn": self.runtime.role_arn(),
             "updateDate": epoch(self.created),
             "revisionId": record.definition_hash,
-        }))
+        });
+        let known = self
+            .deployments
+            .as_ref()
+            .and_then(|d| d.all().into_iter().find(|m| m.name == machine.name));
+        if let Some(m) = known {
+            out["roleArn"] = json!(m.role_arn);
+            out["updateDate"] = epoch(m.updated);
+        }
+        Ok(out)
     }
 
     fn list_state_machines(&self, r: &Request<'_>) -> Result<Value, Failure> {
@@ -405,21 +458,31 @@ impl Api {
                     })?,
             ),
         };
+        let records = self.deployments.as_ref().map(|d| d.all());
+        let record = |name: &str| {
+            records
+                .as_ref()
+                .and_then(|all| all.iter().find(|m| m.name == name))
+        };
         let machines: Vec<_> = self
             .runtime
             .workflows()
             .into_iter()
             .filter(|w| after.as_deref().is_none_or(|after| w.name > after))
+            // A machine being deleted is listed no more.
+            .filter(|w| records.is_none() || record(w.name).is_some_and(|m| !m.deleting))
             .collect();
         let items: Vec<Value> = machines
             .iter()
             .take(size)
             .map(|w| {
+                let (kind, created) = record(w.name)
+                    .map_or(("STANDARD", self.created), |m| (m.kind.as_str(), m.created));
                 json!({
                     "stateMachineArn": self.runtime.state_machine_arn(w.name),
                     "name": w.name,
-                    "type": "STANDARD",
-                    "creationDate": epoch(self.created),
+                    "type": kind,
+                    "creationDate": epoch(created),
                 })
             })
             .collect();
@@ -588,7 +651,7 @@ fn execution_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
 
 /// `arn:PARTITION:states:REGION:ACCOUNT:TYPE:...` with `parts` parts, else
 /// AWS's `InvalidArn`.
-fn check_arn(arn: &str, resource_type: &str, parts: usize) -> Result<(), Failure> {
+pub(crate) fn check_arn(arn: &str, resource_type: &str, parts: usize) -> Result<(), Failure> {
     let invalid = |why: String| Failure::client("InvalidArn", format!("Invalid Arn: '{why}'"));
     let split: Vec<&str> = arn.split(':').collect();
     if split.len() < 6 || split[0] != "arn" || split[2] != "states" {
@@ -609,34 +672,7 @@ fn check_arn(arn: &str, resource_type: &str, parts: usize) -> Result<(), Failure
 /// AWS's rule for execution names: no whitespace, brackets, wildcards,
 /// special or control characters.
 fn check_name(name: &str) -> Result<(), Failure> {
-    let bad = name.chars().any(|c| {
-        c.is_whitespace()
-            || c.is_control()
-            || matches!(
-                c,
-                '<' | '>'
-                    | '{'
-                    | '}'
-                    | '['
-                    | ']'
-                    | '?'
-                    | '*'
-                    | '"'
-                    | '#'
-                    | '%'
-                    | '\\'
-                    | '^'
-                    | '|'
-                    | '~'
-                    | '`'
-                    | '$'
-                    | '&'
-                    | ','
-                    | ';'
-                    | ':'
-                    | '/'
-            )
-    });
+    let bad = name.chars().any(asl_lang::names::is_refused);
     if bad {
         return Err(Failure::client(
             "InvalidName",

@@ -30,10 +30,12 @@
 //! | CreateActivity, DescribeActivity, ListActivities, DeleteActivity | the store's activities |
 //! | GetActivityTask | a long poll ([`Runtime::get_activity_task`], AWS's 60 s): a task no other worker gets, or no `taskToken` |
 //!
-//! CreateStateMachine, UpdateStateMachine and DeleteStateMachine are refused
-//! with a `ValidationException` that says this endpoint serves compiled
-//! workflows only; any other operation of the model with
-//! `UnsupportedOperation`, and a name that is none with
+//! CreateStateMachine, UpdateStateMachine and DeleteStateMachine need a
+//! [`deploy::Deployer`] ([`Config::deployments`]) that builds a definition
+//! into a program and switches to it; `asl serve` runs its [`worker`]s that
+//! way. Without one they are refused with a `ValidationException` that says
+//! this endpoint serves compiled workflows only. Any other operation of the
+//! model is refused with `UnsupportedOperation`, and a name that is none with
 //! `UnknownOperationException`.
 //!
 //! Refusals before any action runs: a request with no signature
@@ -69,8 +71,11 @@
 //! `Config(inject_host_prefix=False)`; the Rust SDK: `disable_host_prefix`).
 
 mod actions;
+pub mod deploy;
+mod machines;
 mod sigv4;
 mod wire;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -115,6 +120,7 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Config {
     credentials: HashMap<String, String>,
     region: Option<String>,
+    deployments: Option<(Vec<deploy::Machine>, Arc<dyn deploy::Deployer>)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -151,6 +157,19 @@ impl Config {
         self.region = Some(region.into());
         self
     }
+
+    /// Takes CreateStateMachine, UpdateStateMachine and DeleteStateMachine:
+    /// `machines` are the state machines served now (each also registered
+    /// with the runtime), and `deployer` switches to a program serving a new
+    /// set (see [`deploy`]).
+    pub fn deployments(
+        mut self,
+        machines: Vec<deploy::Machine>,
+        deployer: impl deploy::Deployer,
+    ) -> Config {
+        self.deployments = Some((machines, Arc::new(deployer)));
+        self
+    }
 }
 
 /// The Step Functions API of one runtime, as a service: cheap to clone.
@@ -184,6 +203,13 @@ impl Endpoint {
                 api: actions::Api {
                     runtime,
                     created: OffsetDateTime::now_utc(),
+                    deployments: config.deployments.map(|(machines, deployer)| {
+                        actions::Deployments {
+                            deployer,
+                            machines: std::sync::Mutex::new(machines),
+                            changing: tokio::sync::Mutex::new(()),
+                        }
+                    }),
                 },
                 verifier: sigv4::Verifier {
                     credentials: config.credentials,
@@ -281,8 +307,30 @@ impl Endpoint {
     /// Accepts connections on `listener` and serves each (HTTP/1.1, keep-alive)
     /// until the process ends; an error only when accepting fails.
     pub async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        self.serve_until(listener, std::future::pending(), Duration::ZERO)
+            .await
+    }
+
+    /// [`Endpoint::serve`] until `shutdown` completes: then no connection is
+    /// accepted any more, idle connections are closed, and the requests in
+    /// flight get up to `grace` to be answered.
+    pub async fn serve_until(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+        grace: Duration,
+    ) -> std::io::Result<()> {
+        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let (stream, _) = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut shutdown => break,
+                // Finished connections are let go as they end.
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            };
+            let (stream, _) = match accepted {
                 Ok(accepted) => accepted,
                 // Out of file descriptors and the like: wait, then accept again.
                 Err(e) if is_transient(&e) => {
@@ -293,16 +341,37 @@ impl Endpoint {
             };
             let _ = stream.set_nodelay(true);
             let service = self.clone();
-            tokio::spawn(async move {
+            let mut stop = stop.clone();
+            connections.spawn(async move {
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(HEADER_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service);
-                if let Err(e) = connection.await {
+                let mut connection = std::pin::pin!(connection);
+                let ended = tokio::select! {
+                    ended = connection.as_mut() => Some(ended),
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                let ended = match ended {
+                    Some(ended) => ended,
+                    None => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                };
+                if let Err(e) = ended {
                     tracing::debug!(target: "asl::endpoint", "connection ended: {e}");
                 }
             });
         }
+        drop(listener);
+        let _ = stopping.send(true);
+        let _ = tokio::time::timeout(grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        connections.abort_all();
+        Ok(())
     }
 }
 

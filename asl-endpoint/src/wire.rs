@@ -33,6 +33,15 @@ impl Failure {
         )
     }
 
+    /// A 500: ours (`InternalFailure`), with what went wrong.
+    pub(crate) fn server(message: impl Into<String>) -> Failure {
+        Failure {
+            status: 500,
+            name: "InternalFailure".into(),
+            message: message.into(),
+        }
+    }
+
     /// The JSON body AWS answers an error with.
     pub(crate) fn body(&self) -> Value {
         serde_json::json!({"__type": self.name, "message": self.message})

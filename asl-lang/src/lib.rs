@@ -18,4 +18,5 @@ pub mod integrations;
 pub mod intrinsics;
 pub mod jsonata;
 pub mod keywords;
+pub mod names;
 pub mod timestamp;

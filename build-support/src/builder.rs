@@ -356,6 +356,7 @@ impl Builder {
             };
             let options = Options {
                 type_name: name.clone(),
+                machine_name: None,
                 visibility: visibility.clone(),
                 runtime_path: runtime_path.clone(),
                 resources: self.resources.clone(),

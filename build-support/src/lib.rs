@@ -16,6 +16,7 @@ pub mod json;
 pub mod lower;
 pub mod model;
 pub mod policy;
+pub mod program;
 pub mod rules;
 pub mod source;
 pub mod template;

@@ -165,8 +165,8 @@ impl Callbacks {
                         }
                         *slot = Some(o);
                         drop(slot);
+                        // Reaches `outcome`'s future: it exists before the check.
                         w.arrived.notify_waiters();
-                        w.arrived.notify_one();
                     }
                     None => w.beat.beat(),
                 }

@@ -186,7 +186,7 @@ impl Gen<'_> {
         let name = Ident::new(&options.type_name, Span::call_site());
         let vis = &options.visibility;
         let runtime = &options.runtime_path;
-        let machine_name = &options.type_name;
+        let machine_name = options.machine_name();
         let timeout = match &machine.timeout_seconds {
             Some(t) => {
                 let t = t.value;

@@ -12,6 +12,9 @@
 //!   for the definition's `${Name}` placeholders, substituted in its text as
 //!   CloudFormation's `DefinitionSubstitutions` are (an unquoted `${Seconds}`
 //!   becomes a number);
+//! - `, name = "order-flow"`: the state machine name in ARNs and
+//!   `$$.StateMachine.Name` (default: the type's name), for names that are no
+//!   Rust identifier;
 //! - `, input = "flow.input.schema.json"`: a JSON Schema of the execution
 //!   input (resolved as the definition is): paths into the input are checked
 //!   against it, and `FlowInput`, `FlowOutput` and `Flow::run_typed` are
@@ -49,6 +52,8 @@ pub struct MacroInput {
     pub deny_warnings: bool,
     /// `input = "..."`: the execution input's JSON Schema file.
     pub input: Option<LitStr>,
+    /// `name = "order-flow"`: the state machine name, when not the type's.
+    pub machine_name: Option<LitStr>,
 }
 
 impl Parse for MacroInput {
@@ -67,6 +72,7 @@ impl Parse for MacroInput {
         let mut substitutions = crate::Substitutions::new();
         let mut deny_warnings = false;
         let mut input_schema = None;
+        let mut machine_name = None;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -87,6 +93,21 @@ impl Parse for MacroInput {
                 }
                 "runtime" => runtime = Some(input.parse()?),
                 "input" => input_schema = Some(input.parse()?),
+                "name" => {
+                    let name: LitStr = input.parse()?;
+                    if !asl_lang::names::is_valid_name(&name.value()) {
+                        return Err(syn::Error::new(
+                            name.span(),
+                            format!(
+                                "`{}` is not a state machine name: Step Functions takes 1 to {} characters, \
+                                 without whitespace, brackets, wildcards or any of \" # % \\ ^ | ~ ` $ & , ; : /",
+                                name.value(),
+                                asl_lang::names::MAX_NAME_LENGTH
+                            ),
+                        ));
+                    }
+                    machine_name = Some(name);
+                }
                 "substitutions" => {
                     let content;
                     syn::braced!(content in input);
@@ -117,7 +138,7 @@ impl Parse for MacroInput {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `input = \"schema.json\"`, `runtime = path` or `deny_warnings`"
+                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `name = \"...\"`, `input = \"schema.json\"`, `runtime = path` or `deny_warnings`"
                         ),
                     ));
                 }
@@ -132,6 +153,7 @@ impl Parse for MacroInput {
             substitutions,
             deny_warnings,
             input: input_schema,
+            machine_name,
         })
     }
 }
@@ -150,6 +172,7 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             .as_ref()
             // `r#Weird` names the type `Weird` (and `$$.StateMachine.Name`).
             .map_or_else(|| "Workflow".to_string(), |n| n.unraw().to_string()),
+        machine_name: input.machine_name.as_ref().map(LitStr::value),
         visibility: match (&input.visibility, &input.name) {
             // `asl!("file")` has no place to write a visibility: the type is `pub`.
             (Visibility::Inherited, None) => quote!(pub),
@@ -307,4 +330,45 @@ fn resolve(written: &str, calling_file: Option<&Path>) -> Option<PathBuf> {
         .into_iter()
         .find(|c| c.is_file())
         .map(|c| c.canonicalize().unwrap_or(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(test: &str, definition: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("asl-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(format!("{test}.asl.json"));
+        std::fs::write(&file, definition).unwrap();
+        file
+    }
+
+    #[test]
+    fn name_sets_the_state_machine_name_apart_from_the_type() {
+        let file = written(
+            "named",
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#,
+        );
+        let path = file.display().to_string();
+        let out = expand(quote!(Orders = #path, name = "order-flow"), None).to_string();
+        assert!(out.contains("struct Orders"), "{out}");
+        assert!(out.contains("\"order-flow\""), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+        // Without it, the type's name is the machine's.
+        let out = expand(quote!(Orders = #path), None).to_string();
+        assert!(!out.contains("order-flow"));
+    }
+
+    #[test]
+    fn a_name_step_functions_refuses_is_a_located_error() {
+        let file = written(
+            "misnamed",
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}"#,
+        );
+        let path = file.display().to_string();
+        let out = expand(quote!(Orders = #path, name = "order flow"), None).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("is not a state machine name"), "{out}");
+    }
 }

@@ -52,6 +52,10 @@ pub struct Options {
     /// The name of the generated type, also the state machine name in ARNs and
     /// `$$.StateMachine.Name`.
     pub type_name: String,
+    /// The state machine name in ARNs and `$$.StateMachine.Name`, when it is not
+    /// the type's (`asl!(Orders = "orders.asl.json", name = "order-flow")`): 1 to
+    /// 80 letters, digits, `-` and `_`, as Step Functions names state machines.
+    pub machine_name: Option<String>,
     /// Visibility of the generated type, as tokens (`pub`, `pub(crate)`, empty).
     pub visibility: TokenStream,
     /// The path generated code reaches the runtime by.
@@ -79,10 +83,18 @@ pub struct Options {
     pub input_schema: Option<serde_json::Value>,
 }
 
+impl Options {
+    /// The state machine name: [`Options::machine_name`] or the type's.
+    pub fn machine_name(&self) -> &str {
+        self.machine_name.as_deref().unwrap_or(&self.type_name)
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             type_name: "Workflow".into(),
+            machine_name: None,
             visibility: quote!(pub),
             runtime_path: quote!(::asl::runtime::__private),
             resources: Vec::new(),
@@ -224,7 +236,7 @@ pub fn skeleton(options: &Options) -> TokenStream {
     let name = Ident::new(&options.type_name, Span::call_site());
     let vis = &options.visibility;
     let rt = &options.runtime_path;
-    let machine_name = &options.type_name;
+    let machine_name = options.machine_name();
     let declared = &options.resources;
     quote! {
         #vis struct #name;

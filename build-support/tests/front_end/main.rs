@@ -11,6 +11,7 @@
 //! - `policy`: `asl policy` against the policies AWS publishes;
 //! - `realworld`: the real-world corpus, substituted and checked;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
+//! - `serve`: `asl serve`, driven by aws-sdk-sfn: files, Create/Update/DeleteStateMachine;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
 //! - `testing`: `asl test` and `asl test-state`;
 //! - `types`: shape inference through the graph, `asl::path-never-present`;
@@ -30,6 +31,7 @@ mod policy;
 mod realworld;
 mod reference;
 mod rules;
+mod serve;
 mod substitutions;
 mod testing;
 mod types;

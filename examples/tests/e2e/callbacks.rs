@@ -15,7 +15,7 @@ use asl::runtime::task::handler_fn;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::common::postgres_url;
+use crate::common::{StoreFactory, postgres_url, sqlite, sqlite_path, tokio_runtime};
 
 asl::asl!(
     Callback = "tests/fixtures/callback.asl.json",
@@ -196,32 +196,10 @@ async fn heartbeats_keep_a_callback_alive_until_they_stop() {
     );
 }
 
-fn sqlite_path(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("asl-callbacks-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("executions.db")
-}
-
-fn sqlite(test: &str) -> Arc<dyn ExecutionStore> {
-    Arc::new(SqliteStore::open(sqlite_path(test)).expect("the store opens"))
-}
-
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// A durable callback: the process waiting on it is lost (its tokio runtime
 /// shut down), a second process resumes the execution, which parks (its
 /// wait is long); SendTaskSuccess with the first token wakes it, and the
 /// request was sent once.
-type StoreFactory =
-    Box<dyn Fn() -> futures_util::future::BoxFuture<'static, Arc<dyn ExecutionStore>>>;
-
 fn a_durable_callback_survives_a_crash_and_a_park(store: StoreFactory, tag: &str) {
     let calls = Arc::new(Mutex::new(0));
     let first = tokio_runtime();
@@ -303,7 +281,7 @@ fn a_durable_callback_survives_a_crash_and_a_park(store: StoreFactory, tag: &str
 #[test]
 fn sqlite_a_durable_callback_survives_a_crash_and_a_park() {
     // Each process opens the file itself.
-    let path = sqlite_path("crash");
+    let path = sqlite_path("callback-crash");
     a_durable_callback_survives_a_crash_and_a_park(
         Box::new(move || {
             let store: Arc<dyn ExecutionStore> =
@@ -336,7 +314,7 @@ fn postgres_a_durable_callback_survives_a_crash_and_a_park() {
 
 #[test]
 fn a_durable_callback_times_out() {
-    let store = sqlite("timeout");
+    let store = sqlite("callback-timeout");
     tokio_runtime().block_on(async {
         let (builder, mut sent) = builder(Arc::default());
         let rt = builder.shared_store(store).build();
@@ -366,7 +344,7 @@ fn a_durable_callback_times_out() {
 /// execution, whose history has AWS's activity events.
 #[test]
 fn activity_workers_each_get_their_own_tasks() {
-    let store = sqlite("activity");
+    let store = sqlite("callback-activity");
     tokio_runtime().block_on(async {
         let rt = Runtime::builder()
             .shared_store(store)
@@ -498,7 +476,7 @@ async fn an_activity_needs_a_store() {
 /// `States.HeartbeatTimeout`), and its late answer gets `TaskTimedOut`.
 #[test]
 fn a_quiet_activity_worker_lets_the_heartbeat_lapse() {
-    let store = sqlite("activity-lapse");
+    let store = sqlite("callback-activity-lapse");
     tokio_runtime().block_on(async {
         let rt = Runtime::builder()
             .shared_store(store)
@@ -554,7 +532,7 @@ fn a_quiet_activity_worker_lets_the_heartbeat_lapse() {
 /// own suspension), and each answer reaches its iteration.
 #[test]
 fn each_map_iteration_waits_for_its_own_token() {
-    let store = sqlite("each");
+    let store = sqlite("callback-each");
     tokio_runtime().block_on(async {
         for durable in [false, true] {
             let (builder, mut sent) = builder(Arc::default());

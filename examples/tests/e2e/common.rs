@@ -157,3 +157,38 @@ fn fresh_schema(url: &str, test: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
+
+/// A fresh SQLite file for `test` (a name unique among the tests of this
+/// binary: they run side by side in one process).
+pub fn sqlite_path(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("asl-e2e-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("executions.db")
+}
+
+/// A store on a fresh SQLite file for `test`.
+pub fn sqlite(test: &str) -> std::sync::Arc<dyn asl::runtime::store::ExecutionStore> {
+    std::sync::Arc::new(
+        asl::runtime::store::SqliteStore::open(sqlite_path(test)).expect("the store opens"),
+    )
+}
+
+/// Makes a store: each "process" of a test (a tokio runtime of its own)
+/// opens or connects its own, as two processes would; a store made in a
+/// runtime that was dropped has stopped.
+pub type StoreFactory = Box<
+    dyn Fn() -> futures_util::future::BoxFuture<
+        'static,
+        std::sync::Arc<dyn asl::runtime::store::ExecutionStore>,
+    >,
+>;
+
+/// A tokio runtime standing for one process.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}

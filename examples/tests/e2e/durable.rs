@@ -19,7 +19,7 @@ use asl::runtime::{Error, Value};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::common::postgres_url;
+use crate::common::{StoreFactory, postgres_url, sqlite, sqlite_path, tokio_runtime};
 
 asl::asl!(
     Durable = "tests/fixtures/durable.asl.json",
@@ -166,29 +166,6 @@ fn builder(
         )
 }
 
-/// A fresh SQLite file for `test`.
-fn sqlite_path(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("asl-durable-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("executions.db")
-}
-
-fn sqlite(test: &str) -> Arc<dyn ExecutionStore> {
-    Arc::new(SqliteStore::open(sqlite_path(test)).expect("the store opens"))
-}
-
-type StoreFactory =
-    Box<dyn Fn() -> futures_util::future::BoxFuture<'static, Arc<dyn ExecutionStore>>>;
-
-fn tokio_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn expected_output(redrives: u64) -> Value {
     json!({
         "marker": "m",
@@ -278,6 +255,73 @@ fn sqlite_a_crash_mid_task_loses_nothing() {
         }),
         "crash",
     );
+}
+
+/// `release_all` (a graceful shutdown or a redeploy): the Task in flight is
+/// stopped and the execution released, so the other runtime takes it over at
+/// once, long before the lease would run out; the released runtime claims
+/// nothing more and leaves new executions to the other.
+#[test]
+fn a_released_execution_is_taken_over_at_once() {
+    let store = sqlite("release");
+    let controls = Arc::new(Controls::default());
+    controls.hold_work.store(true, Ordering::SeqCst);
+    tokio_runtime().block_on(async {
+        let long_lease = |owner: &str| {
+            builder(store.clone(), &controls, owner, Duration::from_millis(50))
+                .lease(Duration::from_secs(120))
+                .build()
+        };
+        let a = long_lease("a");
+        let started = a
+            .start_execution::<Durable>(
+                json!({"marker": "m", "pause": 0}),
+                ExecutionOptions::default().name("released"),
+            )
+            .await
+            .unwrap();
+        let arn = started.execution_arn;
+        controls.work_entered.notified().await;
+        let b = long_lease("b");
+        b.resume::<Durable>().await.unwrap();
+        assert_eq!(
+            b.describe_execution(&arn).await.unwrap().owner.as_deref(),
+            Some("a")
+        );
+        controls.hold_work.store(false, Ordering::SeqCst);
+        let released = a.release_all(Duration::from_secs(5)).await.unwrap();
+        assert_eq!(released, std::slice::from_ref(&arn));
+        let record = tokio::time::timeout(Duration::from_secs(20), b.wait_for_execution(&arn))
+            .await
+            .expect("taken over before the 120 s lease")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        assert_eq!(record.owner, None);
+        let history = b.get_execution_history(&arn).await.unwrap();
+        assert_ids_in_order(&history);
+        assert_eq!(count(&history, "TaskStateEntered", Some("Work")), 1);
+        // Interrupted by the release, the Task ran again on its new owner.
+        assert_eq!(controls.calls("work"), 2);
+        assert_eq!(count(&history, "ExecutionSucceeded", None), 1);
+
+        // A start on the released runtime is stored for the other one.
+        let later = a
+            .start_execution::<Durable>(
+                json!({"marker": "m", "pause": 0}),
+                ExecutionOptions::default().name("after-release"),
+            )
+            .await
+            .unwrap();
+        let record = tokio::time::timeout(
+            Duration::from_secs(20),
+            b.wait_for_execution(&later.execution_arn),
+        )
+        .await
+        .expect("run by the other runtime")
+        .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        assert_eq!(controls.calls("work"), 3);
+    });
 }
 
 #[test]

@@ -250,6 +250,59 @@ impl Runtime {
         });
     }
 
+    /// Hands this runtime's executions to the other runtimes sharing its store,
+    /// for a graceful shutdown or a redeploy: from now on it claims nothing
+    /// and drives no new execution (a background start is stored unowned, for
+    /// another runtime to claim); every execution it drives is stopped where
+    /// it is, as a crash would stop it (a Task interrupted runs again on its
+    /// new owner), and released, so another runtime takes it over at once
+    /// instead of after the lease. Returns the executions released.
+    ///
+    /// Waits up to `grace` for the drivers to stop; an execution whose driver
+    /// did not stop in time keeps its lease, which runs out.
+    pub async fn release_all(&self, grace: Duration) -> Result<Vec<String>, ApiError> {
+        let durability = self.durability()?.clone();
+        durability.released.store(true, Ordering::Release);
+        // Under the claim lock: no claim or start is half done.
+        let claiming = durability.claiming.write().await;
+        let held = durability.held();
+        durability.stop_all();
+        drop(claiming);
+        let deadline = tokio::time::Instant::now() + grace;
+        while !durability.is_idle() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let owner = &durability.settings.owner;
+        let mut released = Vec::new();
+        for (arn, epoch) in held {
+            if lock(&durability.running).contains_key(&arn) {
+                continue;
+            }
+            let record = durability.store().describe(&arn).await?;
+            if record.status != ExecutionStatus::Running
+                || record.owner.as_deref() != Some(owner.as_str())
+                || record.epoch != epoch
+            {
+                continue;
+            }
+            let release = Write {
+                arn: arn.clone(),
+                owner: Some(owner.clone()),
+                epoch,
+                next_event_id: record.next_event_id,
+                park_until: Some(OffsetDateTime::now_utc()),
+                ..Write::default()
+            };
+            match durability.store().write(release).await {
+                Ok(_) => released.push(arn),
+                // Taken over or stopped meanwhile: no longer ours to release.
+                Err(StoreError::NotOwner(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(released)
+    }
+
     /// Waits until execution `arn` is no longer RUNNING; its record.
     pub async fn wait_for_execution(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
         let durability = self.durability()?;

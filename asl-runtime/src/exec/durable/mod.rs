@@ -160,6 +160,9 @@ pub(crate) struct Durability {
     slots: Arc<Semaphore>,
     /// Executions wait for a slot (stored unowned, or left unclaimed).
     saturated: AtomicBool,
+    /// [`Runtime::release_all`] was called: this runtime claims nothing more
+    /// and drives no new execution; starts are stored for another runtime.
+    pub(crate) released: AtomicBool,
 }
 
 impl Durability {
@@ -176,12 +179,17 @@ impl Durability {
             due: watch::Sender::new(0),
             slots: Arc::new(Semaphore::new(settings.max_executions)),
             saturated: AtomicBool::new(false),
+            released: AtomicBool::new(false),
             settings,
         }
     }
 
     pub(crate) fn store(&self) -> &dyn ExecutionStore {
         &*self.settings.store
+    }
+
+    fn is_idle(&self) -> bool {
+        lock(&self.running).is_empty()
     }
 
     fn running_arns(&self) -> Vec<String> {

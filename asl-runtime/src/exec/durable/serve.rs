@@ -27,7 +27,9 @@ pub(super) async fn start(
     let info = flow.info;
     // A slot to drive it here: a background start without one stores the
     // execution unowned for a serving loop; `run` waits for one.
-    let slot = if may_park {
+    let slot = if durability.released.load(Ordering::Acquire) {
+        None
+    } else if may_park {
         durability.slots.clone().try_acquire_owned().ok()
     } else {
         durability.slots.clone().acquire_owned().await.ok()
@@ -137,6 +139,9 @@ pub(super) async fn claim_and_run(
     // Exclusive: no start of this process is between registering and
     // storing an execution, so `skip` holds everything this process runs.
     let claiming = durability.claiming.write().await;
+    if durability.released.load(Ordering::Acquire) {
+        return Ok(Resumed::default());
+    }
     // No more than the free slots (backpressure: the rest stays in the store).
     let free = durability.slots.available_permits().min(256);
     let Some(mut slots) = (free > 0)

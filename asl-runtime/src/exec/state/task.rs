@@ -165,7 +165,11 @@ impl StateRun<'_> {
             Answer::Mocked(mocked) => Box::pin(std::future::ready(mocked.to_result())),
             Answer::Handler(handler) => handler.invoke(&task, parameters),
         };
-        let invocation = watch_heartbeats(call, heartbeat, &signal);
+        let invocation = async {
+            watch_heartbeats(call, heartbeat, &signal)
+                .await
+                .ok_or_else(|| Error::without_cause(names::HEARTBEAT_TIMEOUT))
+        };
         // TimeoutSeconds bounds the whole task whatever its heartbeats; whichever
         // of the two runs out first ends it.
         let watched = match timeout {
@@ -430,22 +434,10 @@ impl StateRun<'_> {
                     .await?
             }
             (None, Some(waiting)) => {
-                let wait = async { waiting.outcome().await };
                 let watched = async {
-                    match heartbeat {
-                        Some(period) => {
-                            let mut wait = std::pin::pin!(wait);
-                            loop {
-                                tokio::select! {
-                                    biased;
-                                    outcome = &mut wait => return outcome,
-                                    () = waiting.beat.next_beat() => {}
-                                    () = tokio::time::sleep(period) => return Outcome::HeartbeatTimedOut,
-                                }
-                            }
-                        }
-                        None => wait.await,
-                    }
+                    watch_heartbeats(waiting.outcome(), heartbeat, &waiting.beat)
+                        .await
+                        .unwrap_or(Outcome::HeartbeatTimedOut)
                 };
                 let outcome = match timeout {
                     Some(t) => tokio::time::timeout_at(started + t, watched)
@@ -510,30 +502,25 @@ impl StateRun<'_> {
     }
 }
 
-/// Awaits a task's invocation while enforcing `HeartbeatSeconds`: with a
-/// `heartbeat` period, a task that lets a whole period pass without a heartbeat on
-/// `signal` is abandoned with `States.HeartbeatTimeout`. `Err` is that timeout;
-/// `Ok` is the task's own outcome.
-async fn watch_heartbeats<F>(
+/// Awaits a task (its handler's call, or a callback's outcome) while enforcing
+/// `HeartbeatSeconds`: with a `heartbeat` period, a task that lets a whole
+/// period pass without a heartbeat on `signal` is abandoned. `None` is that
+/// heartbeat timeout; `Some` the task's own outcome.
+async fn watch_heartbeats<F: Future>(
     invocation: F,
     heartbeat: Option<Duration>,
     signal: &HeartbeatSignal,
-) -> Result<Result<Value, Error>, Error>
-where
-    F: Future<Output = Result<Value, Error>>,
-{
+) -> Option<F::Output> {
     let Some(period) = heartbeat else {
-        return Ok(invocation.await);
+        return Some(invocation.await);
     };
     let mut invocation = std::pin::pin!(invocation);
     loop {
         tokio::select! {
             biased;
-            outcome = &mut invocation => return Ok(outcome),
+            outcome = &mut invocation => return Some(outcome),
             () = signal.next_beat() => {}
-            () = tokio::time::sleep(period) => {
-                return Err(Error::without_cause(names::HEARTBEAT_TIMEOUT));
-            }
+            () = tokio::time::sleep(period) => return None,
         }
     }
 }

@@ -24,6 +24,10 @@
 //! - `asl rules`: every rule with what it checks.
 //! - `asl executions start|describe|list|history|stop|redrive --store LOCATION`:
 //!   the execution API over a store (SQLite file or PostgreSQL URL).
+//! - `asl serve FILE... [--listen ADDRESS] [--store LOCATION] [--state-dir DIR]`:
+//!   AWS Step Functions' HTTP API over the definition files (each a state
+//!   machine named after its file) and the state machines clients create;
+//!   clients sign with `ASL_ENDPOINT_ACCESS_KEY_ID`/`ASL_ENDPOINT_SECRET_ACCESS_KEY`.
 //!
 //! JSON arguments (`--input`, `--variables`, `--mock-result`) take JSON text,
 //! or `@FILE` for the JSON in a file.
@@ -36,6 +40,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod executions;
 mod runner;
+mod serve;
 
 /// Checks Amazon States Language workflows as `asl!` compiles them.
 #[derive(Parser)]
@@ -69,6 +74,9 @@ enum Command {
     Rules,
     /// The execution API over a store: start, describe, list, history, stop, redrive.
     Executions(executions::ExecutionsArgs),
+    /// Serve definition files over AWS Step Functions' HTTP API (boto3, the AWS
+    /// CLI and the SDKs drive them; CreateStateMachine adds more).
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -349,6 +357,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Expand(args) => expand(&args),
         Command::Executions(args) => executions::run(args).map(|()| true),
+        Command::Serve(args) => serve::serve(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

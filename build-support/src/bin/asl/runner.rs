@@ -6,36 +6,14 @@
 //! cargo against this asl source tree, and runs it. The program is kept and
 //! rebuilt only when the definition changes, so only the first run of a
 //! definition waits for the build.
-//!
-//! The source tree is where this binary was built from, or `$ASL_SOURCE_DIR`.
-//! Programs and their build live under `<source>/target/asl-runner/`.
+//! See [`asl_build::program`] for where programs are built.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-/// The asl source tree the runner programs depend on.
-fn source_dir() -> Result<PathBuf, String> {
-    let dir = match std::env::var_os("ASL_SOURCE_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
-    };
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-    if !manifest.contains("name = \"asl\"") {
-        return Err(format!(
-            "`asl test` builds the definition into a program against the asl source tree, which is not at {} (set ASL_SOURCE_DIR)",
-            dir.display()
-        ));
-    }
-    dir.canonicalize()
-        .map_err(|e| format!("{}: {e}", dir.display()))
-}
-
-/// A Rust string literal.
-fn lit(s: &str) -> String {
-    format!("{s:?}")
-}
+use asl_build::program::{self, Program, lit};
 
 /// Writes (when changed) and builds the program for `definition`; returns
 /// the binary. `resources` are declared (served by mocks, or by nothing);
@@ -48,61 +26,22 @@ pub fn build(
     features: &[&str],
     substitutions: &[(String, String)],
 ) -> Result<PathBuf, String> {
-    let source = source_dir()?;
     let definition = definition
         .canonicalize()
         .map_err(|e| format!("{}: {e}", definition.display()))?;
-    let key = {
-        use sha2::Digest as _;
-        let mut h = sha2::Sha256::new();
-        h.update(definition.display().to_string().as_bytes());
-        for r in resources {
-            h.update(r.as_bytes());
-        }
-        for (k, v) in substitutions {
-            h.update(k.as_bytes());
-            h.update(v.as_bytes());
-        }
-        // Programs with no features keep the key they had before features
-        // existed, so the builds `asl test` cached stay valid.
-        for f in features {
-            h.update(b"feature:");
-            h.update(f.as_bytes());
-        }
-        h.finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
-    let root = source.join("target").join("asl-runner");
-    let dir = root.join(&key);
-    let manifest = format!(
-        r#"[package]
-name = "asl-runner-{key}"
-version = "0.0.0"
-edition = "2024"
-publish = false
-
-# No debug info: the programs only run tests, and stay small on disk.
-[profile.dev]
-debug = false
-
-[dependencies]
-asl = {{ path = {source}, default-features = false, features = [{features}] }}
-serde_json = "1"
-tokio = {{ version = "1", features = ["rt", "macros", "time"] }}
-
-[workspace]
-"#,
-        source = lit(&source.display().to_string()),
-        key = key,
-        features = features
-            .iter()
-            .map(|f| lit(f))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
+    let shown = definition.display().to_string();
+    let mut parts: Vec<Vec<u8>> = vec![shown.as_bytes().to_vec()];
+    parts.extend(resources.iter().map(|r| r.as_bytes().to_vec()));
+    for (k, v) in substitutions {
+        parts.push(k.as_bytes().to_vec());
+        parts.push(v.as_bytes().to_vec());
+    }
+    // Programs with no features keep the key they had before features
+    // existed, so the builds `asl test` cached stay valid.
+    for f in features {
+        parts.push(format!("feature:{f}").into_bytes());
+    }
+    let key = program::key(parts.iter().map(Vec::as_slice));
     // With integrations: their handlers (and what cleans up after them), from
     // the environment's AWS configuration; the region of the ARNs is the
     // environment's too.
@@ -127,7 +66,7 @@ tokio = {{ version = "1", features = ["rt", "macros", "time"] }}
         .iter()
         .map(|(k, v)| format!("{} => {}", lit(k), lit(v)))
         .collect();
-    let program = format!(
+    let main = format!(
         r#"// Written by `asl test`: runs {definition} as asl! compiles it.
 asl::asl!(
     Flow = {path},
@@ -208,45 +147,13 @@ async fn main() -> std::process::ExitCode {{
         subs = subs.join(", "),
         integrations = integrations,
     );
-    write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
-    write_if_changed(&dir.join("src/main.rs"), &program)?;
-    // The source tree's lock file: the same dependency versions as its tests.
-    if !dir.join("Cargo.lock").exists()
-        && let Ok(lock) = std::fs::read_to_string(source.join("Cargo.lock"))
-    {
-        write_if_changed(&dir.join("Cargo.lock"), &lock)?;
-    }
-    let target = root.join("target");
-    let binary = target.join("debug").join(format!("asl-runner-{key}"));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    if !binary.exists() {
-        eprintln!(
-            "asl: building {} into a program (the first build takes a minute{})",
-            definition.display(),
-            if features.is_empty() {
-                ""
-            } else {
-                ", several with AWS integrations"
-            }
-        );
-    }
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "building the program for {} failed",
-            definition.display()
-        ));
-    }
-    Ok(binary)
-}
-
-fn write_if_changed(path: &Path, text: &str) -> Result<(), String> {
-    asl_build::builder::write_if_changed(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    program::build(&Program {
+        key,
+        features: features.iter().map(|f| f.to_string()).collect(),
+        tokio_features: Vec::new(),
+        main,
+        what: shown,
+    })
 }
 
 /// Runs the program with one request; returns its exit code.
