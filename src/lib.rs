@@ -44,7 +44,17 @@
 //!   program provides handlers for. A `Resource` that is neither a built-in
 //!   integration nor declared is a compile error, so a typo in an ARN never
 //!   reaches production;
-//! - `, runtime = path::to::__private` for crates that re-export `asl`.
+//! - `, runtime = path::to::__private` for crates that re-export `asl`;
+//! - `, input = "flow.input.schema.json"`: a JSON Schema of the execution
+//!   input. Paths into the input are checked against it, and the macro also
+//!   generates `FlowInput` (from the schema), `FlowOutput` (the output
+//!   inferred through the graph; `Value` where it is unknown) and
+//!   `Flow::run_typed(&runtime, FlowInput) -> Result<FlowOutput, ExecutionError>`;
+//! - `, deny_warnings`: what may be wrong on some path only (a path absent on
+//!   one edge into its state, a variable some path leaves unassigned) fails the
+//!   build; without it each is a rustc warning at the definition's path (a use
+//!   of a deprecated constant whose note is the warning: `#[allow(deprecated)]`
+//!   on the enclosing module silences it).
 //!
 //! The path is resolved against `CARGO_MANIFEST_DIR` first, then against the
 //! directory of the file that calls the macro. The file is included with

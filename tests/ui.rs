@@ -32,6 +32,8 @@ fn ui() {
         "unsubstituted_placeholder",
         "bad_jsonata_expression",
         "path_never_present",
+        "deny_warnings",
+        "warning_is_located",
     ] {
         t.compile_fail(format!("ui/{class}/*.rs"));
     }

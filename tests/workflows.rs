@@ -24,9 +24,21 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:echo"]
 );
 asl::asl!(JsonataCatch = "workflows/jsonata-catch.asl.json");
+/// Its catch-all Catch reaches `Declined` without assigning the variables
+/// `Declined` reads: three `asl::variable-maybe-unassigned` warnings (listed in
+/// `expected-warnings.txt`); the tests take the Card.Declined edge, which does.
+mod catch_assign {
+    #![allow(deprecated)]
+    asl::asl!(
+        pub JsonPathCatchAssign = "workflows/jsonpath-catch-assign.asl.json",
+        resources = ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
+    );
+}
+use catch_assign::JsonPathCatchAssign;
+// A declared input: `TypedInput`, `TypedOutput` and `Typed::run_typed`.
 asl::asl!(
-    JsonPathCatchAssign = "workflows/jsonpath-catch-assign.asl.json",
-    resources = ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
+    Typed = "workflows/typed.asl.json",
+    input = "workflows/typed.input.schema.json"
 );
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
@@ -44,6 +56,59 @@ asl::asl!(
     MapTasks = "workflows/map-tasks.asl.json",
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:sleep"]
 );
+
+#[tokio::test]
+async fn run_typed_takes_the_declared_input_and_gives_the_inferred_output() {
+    let runtime = Runtime::new();
+    let tags = serde_json::Map::from_iter([("team".to_string(), json!("compilers"))]);
+    let output: TypedOutput = Typed::run_typed(
+        &runtime,
+        TypedInput {
+            name: "Ada".into(),
+            count: 2.into(),
+            scores: vec![7.into(), 9.into()],
+            tags: Some(tags.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    // Every key the definition gives the output is a typed field.
+    let TypedOutput {
+        message,
+        count,
+        first,
+        tags: out_tags,
+    } = output;
+    assert_eq!(message, "Hello, Ada!");
+    assert_eq!(count, serde_json::Number::from(2));
+    assert_eq!(first, serde_json::Number::from(7));
+    assert_eq!(out_tags, tags);
+    // The same execution through the untyped API gives the same JSON.
+    let untyped = Typed::run(
+        &runtime,
+        json!({"name": "Ada", "count": 2, "scores": [7, 9], "tags": {"team": "compilers"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        untyped,
+        json!({"message": "Hello, Ada!", "count": 2, "first": 7, "tags": {"team": "compilers"}})
+    );
+    // An input the schema allows without `tags` fails where the definition
+    // reads it, as the untyped run would: an ASL error, not a panic.
+    let err = Typed::run_typed(
+        &runtime,
+        TypedInput {
+            name: "Ada".into(),
+            count: 2.into(),
+            scores: vec![7.into()],
+            tags: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error(), Some("States.Runtime"), "{err}");
+}
 
 #[tokio::test]
 async fn counter_counts_to_n() {

@@ -16,6 +16,8 @@ pub use std::time::Duration;
 pub use std::vec::Vec;
 
 pub use serde_json::{Map, Number, Value};
+// The typed API's derives name serde through here (`#[serde(crate = ...)]`).
+pub use serde;
 
 pub use crate::__reference_path as path;
 pub use crate::__require_feature as require_feature;
@@ -43,7 +45,7 @@ pub use crate::jsonpath::{JsonPathQuery, QueryResult};
 pub use crate::path::{ReferencePath, Root, Segment};
 pub use crate::retry::{Jitter, Retrier};
 pub use crate::template::{Scope, eval_query, path_not_found};
-pub use crate::workflow::Workflow;
+pub use crate::workflow::{Workflow, run_typed};
 
 /// The value of a `"field.$": "<JSONPath query>"` member over the state's input
 /// (no `$$`, no variables): the value, or the array of matches.

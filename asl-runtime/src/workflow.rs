@@ -24,6 +24,35 @@ use crate::exec::execution::WorkflowInfo;
 use crate::exec::{Driver, ExecutionError, ExecutionOptions, Runtime};
 
 /// A compiled workflow.
+/// `W::run` with a typed input and output (what a workflow declared with an
+/// input schema generates as `run_typed`): `input` serialized to JSON, the
+/// output deserialized into `O`. Either conversion failing is a
+/// `States.Runtime` error naming the type and why.
+pub async fn run_typed<W, I, O>(runtime: &Runtime, input: I) -> Result<O, ExecutionError>
+where
+    W: Workflow,
+    I: serde::Serialize,
+    O: serde::de::DeserializeOwned,
+{
+    let input = serde_json::to_value(input).map_err(|e| {
+        ExecutionError::runtime(format!(
+            "the input of {} does not serialize to JSON: {e}",
+            W::NAME
+        ))
+    })?;
+    let output = W::run(runtime, input).await?;
+    O::deserialize(&output).map_err(|e| {
+        ExecutionError::runtime(format!(
+            "the execution of {} succeeded, but its output does not fit `{}`: {e}",
+            W::NAME,
+            std::any::type_name::<O>()
+                .rsplit("::")
+                .next()
+                .unwrap_or_default()
+        ))
+    })
+}
+
 pub trait Workflow {
     /// The state machine's name (`$$.StateMachine.Name`, the last part of its ARN).
     const NAME: &'static str;

@@ -35,6 +35,9 @@ pub struct Builder {
     emit_rerun: bool,
     substitutions: crate::Substitutions,
     templates: Vec<PathBuf>,
+    deny_warnings: bool,
+    /// Per workflow name: the JSON Schema file of its execution input.
+    input_schemas: Vec<(String, PathBuf)>,
 }
 
 impl Default for Builder {
@@ -48,6 +51,8 @@ impl Default for Builder {
             emit_rerun: true,
             substitutions: Default::default(),
             templates: Vec::new(),
+            deny_warnings: false,
+            input_schemas: Vec::new(),
         }
     }
 }
@@ -232,7 +237,37 @@ impl Builder {
         Ok(subs)
     }
 
-    /// Whether to print `cargo:rerun-if-changed` for each definition (default
+    /// Declares the execution input of workflow `name` with the JSON Schema at
+    /// `path`: paths into the input are checked against it, and the typed API
+    /// is generated (`NameInput`, `NameOutput`, `Name::run_typed`), as
+    /// `asl!(Name = "...", input = "...")` does.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.workflow("Flow", "flow.asl.json")
+    ///     .input_schema("Flow", "flow.input.schema.json");
+    /// ```
+    pub fn input_schema(&mut self, name: impl Into<String>, path: impl Into<PathBuf>) -> &mut Self {
+        self.input_schemas.push((name.into(), path.into()));
+        self
+    }
+
+    /// Makes warnings (what may be wrong on some path only:
+    /// `asl::path-maybe-absent`, `asl::variable-maybe-unassigned`) errors that
+    /// fail the build; by default they are printed as `cargo:warning=` lines
+    /// and the build goes on.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.deny_warnings(true);
+    /// ```
+    pub fn deny_warnings(&mut self, deny: bool) -> &mut Self {
+        self.deny_warnings = deny;
+        self
+    }
+
+    /// Whether to print the build-script instructions: `cargo:rerun-if-changed`
+    /// for each file read and `cargo:warning=` for each warning (default
     /// true; turn off when calling the builder outside a build script).
     ///
     /// ```
@@ -245,8 +280,31 @@ impl Builder {
     }
 
     /// Generates every workflow. All invalid workflows are reported together.
-    /// Returns the paths written (or left unchanged).
+    /// Returns the paths written (or left unchanged); each warning is printed
+    /// as a `cargo:warning=` line (see [`Self::emit_rerun_if_changed`]).
     pub fn compile(&self) -> Result<Vec<PathBuf>, BuildError> {
+        let (written, warnings) = self.compile_reporting()?;
+        if self.emit_rerun {
+            for line in warnings.iter().flat_map(cargo_warnings) {
+                println!("cargo:warning={line}");
+            }
+        }
+        Ok(written)
+    }
+
+    /// [`Self::compile`], returning the warnings (one [`Diagnostics`] per
+    /// workflow that has some) instead of printing them.
+    ///
+    /// ```no_run
+    /// let (written, warnings) = asl_build::Builder::new()
+    ///     .workflow("Flow", "flow.asl.json")
+    ///     .compile_reporting()
+    ///     .unwrap();
+    /// for w in &warnings {
+    ///     eprintln!("{w}");
+    /// }
+    /// ```
+    pub fn compile_reporting(&self) -> Result<(Vec<PathBuf>, Vec<Diagnostics>), BuildError> {
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
             None => PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| {
@@ -269,6 +327,7 @@ impl Builder {
         })?;
         let mut errors = Vec::new();
         let mut written = Vec::new();
+        let mut warnings = Vec::new();
         for (name, path) in &self.workflows {
             if self.emit_rerun {
                 println!("cargo:rerun-if-changed={}", path.display());
@@ -277,6 +336,24 @@ impl Builder {
                 path: path.clone(),
                 error,
             })?;
+            let input_schema = match self.input_schemas.iter().find(|(n, _)| n == name) {
+                Some((_, schema)) => {
+                    if self.emit_rerun {
+                        println!("cargo:rerun-if-changed={}", schema.display());
+                    }
+                    let bytes = std::fs::read(schema).map_err(|error| BuildError::Io {
+                        path: schema.clone(),
+                        error,
+                    })?;
+                    Some(serde_json::from_slice(&bytes).map_err(|e| {
+                        BuildError::Config(format!(
+                            "{}: the input schema is not JSON: {e}",
+                            schema.display()
+                        ))
+                    })?)
+                }
+                None => None,
+            };
             let options = Options {
                 type_name: name.clone(),
                 machine_name: None,
@@ -287,10 +364,15 @@ impl Builder {
                 definition_hash: String::new(),
                 definition: String::new(),
                 substitutions: self.substitutions_for(path)?,
+                deny_warnings: self.deny_warnings,
+                input_schema,
             };
             let file_name = path.display().to_string();
-            match generate_file(&source, &file_name, &options) {
-                Ok(text) => {
+            match generate_file_reporting(&source, &file_name, &options) {
+                Ok((text, found)) => {
+                    if !found.is_empty() {
+                        warnings.push(found);
+                    }
                     let target = out_dir.join(format!("{}.rs", snake_case(name)));
                     write_if_changed(&target, &text).map_err(|error| BuildError::Io {
                         path: target.clone(),
@@ -303,7 +385,7 @@ impl Builder {
             }
         }
         if errors.is_empty() {
-            Ok(written)
+            Ok((written, warnings))
         } else {
             Err(BuildError::Invalid(errors))
         }
@@ -316,9 +398,38 @@ pub fn generate_file(
     file_name: &str,
     options: &Options,
 ) -> Result<String, BuildError> {
-    let tokens =
-        codegen::compile(source, file_name, options).map_err(|d| BuildError::Invalid(vec![d]))?;
-    format_file(tokens, file_name).map_err(BuildError::Internal)
+    generate_file_reporting(source, file_name, options).map(|(text, _)| text)
+}
+
+/// [`generate_file`] and the workflow's warnings.
+pub fn generate_file_reporting(
+    source: &[u8],
+    file_name: &str,
+    options: &Options,
+) -> Result<(String, Diagnostics), BuildError> {
+    let (tokens, warnings) = codegen::compile_reporting(source, file_name, options)
+        .map_err(|d| BuildError::Invalid(vec![d]))?;
+    let text = format_file(tokens, file_name).map_err(BuildError::Internal)?;
+    Ok((text, warnings))
+}
+
+/// One `cargo:warning=` line per warning (Cargo shows each line of a build
+/// script's warnings as one `warning:`): where, rule, message and help.
+pub fn cargo_warnings(warnings: &Diagnostics) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|d| {
+            let help = d
+                .help
+                .as_deref()
+                .map_or(String::new(), |h| format!(" (help: {h})"));
+            format!(
+                "{}:{}:{}: {}: {}{help}",
+                warnings.file_name, d.origin.line, d.origin.column, d.rule, d.message
+            )
+            .replace(['\n', '\r'], " ")
+        })
+        .collect()
 }
 
 /// Formats generated tokens as a file with prettyplease.

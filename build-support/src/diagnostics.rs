@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::model::Origin;
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 
 /// Maps byte offsets of one source text to 1-based line and column.
 #[derive(Clone, Debug)]
@@ -154,6 +154,9 @@ pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
 pub struct Diagnostic {
     /// The rule broken; its name (`asl::unknown-next-state`) is stable.
     pub rule: Rule,
+    /// The rule's [`severity`](Rule::severity), or `Error` for a warning
+    /// when warnings are denied.
+    pub severity: Severity,
     pub message: String,
     pub help: Option<String>,
     pub origin: Origin,
@@ -163,10 +166,16 @@ impl Diagnostic {
     pub fn new(rule: Rule, message: impl Into<String>, origin: Origin) -> Diagnostic {
         Diagnostic {
             rule,
+            severity: rule.severity(),
             message: message.into(),
             help: None,
             origin,
         }
+    }
+
+    /// Is this a warning (the build goes on)?
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -202,6 +211,11 @@ impl Sink {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// Whether an error (not only warnings) was reported.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| !d.is_warning())
     }
 
     pub fn len(&self) -> usize {
@@ -253,6 +267,16 @@ impl Diagnostics {
 
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.items.iter()
+    }
+
+    /// How many of the diagnostics are warnings.
+    pub fn warning_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_warning()).count()
+    }
+
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| !d.is_warning())
     }
 
     /// The source line a diagnostic points at.
@@ -332,7 +356,7 @@ impl Diagnostics {
             .min(shown_len.saturating_sub(window.column))
             .max(1);
         let (line_text, prefix) = (&window.text, &window.indent);
-        let mut out = format!("error[{}]: {}\n", d.rule, d.message);
+        let mut out = format!("{}[{}]: {}\n", d.severity, d.rule, d.message);
         out += &format!(
             "{pad}--> {}:{}:{}\n",
             self.file_name, d.origin.line, d.origin.column
@@ -358,7 +382,7 @@ impl Diagnostics {
                 .map(|d| {
                     serde_json::json!({
                         "rule": d.rule.name(),
-                        "severity": "error",
+                        "severity": d.severity.name(),
                         "message": d.message,
                         "help": d.help,
                         "file": self.file_name,
@@ -400,17 +424,20 @@ impl fmt::Display for Diagnostics {
         for (rule, n) in more {
             write!(
                 f,
-                "\nerror[{rule}]: {n} more problems of this rule in {} (the first {MAX_RENDERED_PER_RULE} are shown; `--format json` lists all)\n",
+                "\n{}[{rule}]: {n} more problems of this rule in {} (the first {MAX_RENDERED_PER_RULE} are shown; `--format json` lists all)\n",
+                rule.severity(),
                 self.file_name
             )?;
         }
         if self.items.len() > 1 {
-            write!(
-                f,
-                "\nerror: {} problems in {}",
-                self.items.len(),
-                self.file_name
-            )?;
+            let warnings = self.warning_count();
+            let errors = self.items.len() - warnings;
+            let summary = match (errors, warnings) {
+                (_, 0) => format!("error: {errors} problems"),
+                (0, _) => format!("warning: {warnings} warnings"),
+                _ => format!("error: {errors} errors and {warnings} warnings"),
+            };
+            write!(f, "\n{summary} in {}", self.file_name)?;
         }
         Ok(())
     }

@@ -24,7 +24,7 @@ pub mod template;
 pub use builder::{BuildError, Builder};
 pub use check::support::CheckOptions;
 pub use diagnostics::{Diagnostic, Diagnostics, Sink};
-pub use rules::Rule;
+pub use rules::{Rule, Severity};
 pub use source::Substitutions;
 
 /// Reads a definition: parses `source` (the file's bytes), builds the typed
@@ -63,6 +63,43 @@ pub fn load_with(
     file_name: &str,
     options: &CheckOptions,
 ) -> Result<model::StateMachine, Diagnostics> {
+    load_reporting(source, file_name, options).map(|loaded| loaded.machine)
+}
+
+/// A definition that loaded: its model and the warnings it got (what may be
+/// wrong on some path only: `asl::path-maybe-absent`, ...).
+#[derive(Debug)]
+pub struct Loaded {
+    pub machine: model::StateMachine,
+    /// Every warning, located; empty when there is none.
+    pub warnings: Diagnostics,
+}
+
+/// [`load_with`], also returning the warnings of a definition that loads.
+/// With [`CheckOptions::deny_warnings`] a warning is an error: the definition
+/// is refused with it.
+///
+/// ```
+/// use asl_build::{CheckOptions, Rule};
+/// // `$.id` is there when "A" is entered from "Start", not from the Catch.
+/// let src = br#"{"StartAt": "Start", "States": {
+///   "Start": {"Type": "Pass", "Result": {"id": 1}, "Next": "Call"},
+///   "Call": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+///            "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:1:t", "Message": "m"},
+///            "ResultPath": null, "Next": "A",
+///            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "A"}]},
+///   "A": {"Type": "Pass", "InputPath": "$.id", "End": true}}}"#;
+/// let loaded = asl_build::load_reporting(src, "f.asl.json", &CheckOptions::default()).unwrap();
+/// assert_eq!(loaded.warnings.items[0].rule, Rule::PathMaybeAbsent);
+/// let mut deny = CheckOptions::default();
+/// deny.deny_warnings = true;
+/// assert!(asl_build::load_reporting(src, "f.asl.json", &deny).is_err());
+/// ```
+pub fn load_reporting(
+    source: &[u8],
+    file_name: &str,
+    options: &CheckOptions,
+) -> Result<Loaded, Diagnostics> {
     let text = match std::str::from_utf8(source) {
         Ok(text) => text,
         Err(e) => return Err(invalid_utf8(source, &e, file_name)),
@@ -81,8 +118,12 @@ pub fn load_with(
         check::check(machine, &mut sink);
         check::support::check_support(machine, options, &mut sink);
         // The data flow is inferred on a definition whose structure holds.
-        if sink.is_empty() {
-            check::types::check_types(machine, &options.resources, &mut sink);
+        if !sink.has_errors() {
+            let input = options
+                .input_schema
+                .as_ref()
+                .map_or(check::types::Shape::Unknown, check::types::Shape::of_schema);
+            check::types::check_types_from(machine, &options.resources, &input, &mut sink);
             check::variables::check_variables(machine, &mut sink);
             check::states_members::check_states_members(machine, &mut sink);
         }
@@ -97,9 +138,18 @@ pub fn load_with(
         items.extend(found);
         return Err(Diagnostics::new(file_name, index, items));
     }
+    let mut items = sink.finish();
+    if options.deny_warnings {
+        for d in &mut items {
+            d.severity = Severity::Error;
+        }
+    }
     match machine {
-        Some(machine) if sink.is_empty() => Ok(machine),
-        _ => Err(Diagnostics::new(file_name, index, sink.finish())),
+        Some(machine) if items.iter().all(Diagnostic::is_warning) => Ok(Loaded {
+            machine,
+            warnings: Diagnostics::new(file_name, index, items),
+        }),
+        _ => Err(Diagnostics::new(file_name, index, items)),
     }
 }
 

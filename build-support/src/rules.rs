@@ -83,8 +83,12 @@ rules! {
     PathNeverPresent => ("asl::path-never-present", "a path reads data the states before it can produce: not a key their output never has"),
     /// a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type
     TypeNeverMatches => ("asl::type-never-matches", "a value used where it must have a type (a Choice comparison, an intrinsic function's argument, ItemsPath) can have that type"),
+    /// a path present on some edges into its state only: absent when the state is entered from one of them (a warning)
+    PathMaybeAbsent => ("asl::path-maybe-absent", "a path present on some edges into its state only: absent when the state is entered from one of them (a warning)"),
     /// a variable (`$name`) is read only where some path before assigns it
     UnassignedVariable => ("asl::unassigned-variable", "a variable (`$name`) is read only where some path before assigns it"),
+    /// a variable (`$name`) is read where some path assigns it and another does not (a warning)
+    VariableMaybeUnassigned => ("asl::variable-maybe-unassigned", "a variable (`$name`) is read where some path assigns it and another does not (a warning)"),
     /// `$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's
     StatesMemberUnavailable => ("asl::states-member-unavailable", "`$states.result` only in the Output and Assign of a Task, Map or Parallel; `$states.errorOutput` only in a Catch's"),
     /// a `key.$` member holds a path or an intrinsic function call
@@ -135,7 +139,43 @@ rules! {
     InvalidTypeName => ("asl::invalid-type-name", "the generated type's name is a Rust identifier"),
 }
 
+/// How bad breaking a rule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// The workflow may be wrong on some path: reported, the build goes on
+    /// (unless warnings are denied: `deny_warnings`, `asl check --deny warnings`).
+    Warning,
+    /// The workflow is certainly wrong: the build fails.
+    Error,
+}
+
+impl Severity {
+    /// `error` or `warning`, as rustc prints it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Rule {
+    /// How a diagnostic of this rule is reported unless warnings are denied:
+    /// the rules about what *may* go wrong on some path are warnings, every
+    /// other rule is an error.
+    pub const fn severity(self) -> Severity {
+        match self {
+            Rule::PathMaybeAbsent | Rule::VariableMaybeUnassigned => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
     /// The rule named `name` (`asl::unknown-next-state`), if there is one.
     pub fn from_name(name: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.name() == name)

@@ -298,6 +298,152 @@ const fn sfn_described_fields(data: ResultShape) -> [ResultField; 22] {
     ]
 }
 
+/// An S3 object's `LastModified`, `Metadata`, ... as the built-in returns
+/// them. S3 answers are reshaped from XML and AWS adds keys the built-in does
+/// not (`Expiration`, `ChecksumCRC32`, ...), so each object is open: the keys
+/// listed have their types, any other may be there.
+const S3_GET_OBJECT: ResultShape = ResultShape::OpenObject(&[
+    maybe("Body", S),
+    maybe("AcceptRanges", S),
+    maybe("ContentLength", N),
+    maybe("ContentType", S),
+    maybe("ContentEncoding", S),
+    maybe("ContentRange", S),
+    maybe("ETag", S),
+    maybe("LastModified", S),
+    maybe("Metadata", M),
+    maybe("VersionId", S),
+    maybe("ServerSideEncryption", S),
+    maybe("StorageClass", S),
+]);
+
+const S3_HEAD_OBJECT: ResultShape = ResultShape::OpenObject(&[
+    maybe("AcceptRanges", S),
+    maybe("ContentLength", N),
+    maybe("ContentType", S),
+    maybe("ETag", S),
+    maybe("LastModified", S),
+    maybe("Metadata", M),
+    maybe("VersionId", S),
+    maybe("StorageClass", S),
+]);
+
+const S3_PUT_OBJECT: ResultShape = ResultShape::OpenObject(&[
+    maybe("ETag", S),
+    maybe("VersionId", S),
+    maybe("ServerSideEncryption", S),
+]);
+
+/// One `Contents` entry of listObjectsV2.
+const S3_OBJECT: ResultShape = ResultShape::OpenObject(&[
+    maybe("Key", S),
+    maybe("LastModified", S),
+    maybe("ETag", S),
+    maybe("Size", N),
+    maybe("StorageClass", S),
+    maybe(
+        "Owner",
+        ResultShape::OpenObject(&[maybe("DisplayName", S), maybe("ID", S)]),
+    ),
+]);
+
+const S3_LIST_OBJECTS_V2: ResultShape = ResultShape::OpenObject(&[
+    // Always written by the built-in (empty when nothing matched).
+    always("Contents", ResultShape::List(&S3_OBJECT)),
+    maybe(
+        "CommonPrefixes",
+        ResultShape::List(&ResultShape::OpenObject(&[maybe("Prefix", S)])),
+    ),
+    maybe("ContinuationToken", S),
+    maybe("Delimiter", S),
+    maybe("IsTruncated", B),
+    maybe("KeyCount", N),
+    maybe("MaxKeys", N),
+    maybe("Name", S),
+    maybe("NextContinuationToken", S),
+    maybe("Prefix", S),
+    maybe("StartAfter", S),
+]);
+
+const S3_COPY_OBJECT: ResultShape = ResultShape::OpenObject(&[
+    maybe(
+        "CopyObjectResult",
+        ResultShape::OpenObject(&[maybe("ETag", S), maybe("LastModified", S)]),
+    ),
+    maybe("VersionId", S),
+    maybe("CopySourceVersionId", S),
+]);
+
+const S3_DELETE_OBJECT: ResultShape =
+    ResultShape::OpenObject(&[maybe("DeleteMarker", B), maybe("VersionId", S)]);
+
+/// A Kubernetes object's `metadata` (open: the API server adds fields).
+const K8S_METADATA: ResultShape = ResultShape::OpenObject(&[
+    maybe("name", S),
+    maybe("namespace", S),
+    maybe("uid", S),
+    maybe("resourceVersion", S),
+    maybe("creationTimestamp", S),
+    maybe("labels", M),
+    maybe("annotations", M),
+]);
+
+/// `eks:runJob`: the Job the API server returns (created, or with `.sync`
+/// finished), with `logs` added when `LogOptions` asks for them. Open at
+/// every level: Kubernetes objects gain fields with every version.
+const EKS_RUN_JOB: ResultShape = ResultShape::OpenObject(&[
+    maybe("apiVersion", S),
+    maybe("kind", S),
+    maybe("metadata", K8S_METADATA),
+    maybe("spec", Any),
+    maybe(
+        "status",
+        ResultShape::OpenObject(&[
+            maybe("active", N),
+            maybe("succeeded", N),
+            maybe("failed", N),
+            maybe("ready", N),
+            maybe("startTime", S),
+            maybe("completionTime", S),
+            maybe(
+                "conditions",
+                ResultShape::List(&ResultShape::OpenObject(&[
+                    maybe("type", S),
+                    maybe("status", S),
+                    maybe("reason", S),
+                    maybe("message", S),
+                    maybe("lastProbeTime", S),
+                    maybe("lastTransitionTime", S),
+                ])),
+            ),
+        ]),
+    ),
+    // `{"pods": {"<pod>": {"containers": {"<container>": {"log": ...}}}}}`.
+    maybe(
+        "logs",
+        ResultShape::OpenObject(&[maybe("pods", ResultShape::OpenObject(&[]))]),
+    ),
+]);
+
+/// `eks:call`: the API server's answer as Step Functions documents it
+/// (`ResponseBody` absent when the answer has no body; `Headers` maps a
+/// lower-case name to its values).
+const EKS_CALL: ResultShape = ResultShape::Object(&[
+    maybe("ResponseBody", Any),
+    always("StatusCode", N),
+    always("StatusText", S),
+    always("Headers", ResultShape::OpenObject(&[])),
+]);
+
+/// `http:invoke`: the answer as Step Functions' HTTP Task returns it, the
+/// status code as text (`"200"`).
+const HTTP_INVOKE: ResultShape = ResultShape::Object(&[
+    always("Headers", ResultShape::OpenObject(&[])),
+    always("ResponseBody", Any),
+    always("StatusCode", S),
+    always("StatusText", S),
+]);
+
 /// The result of calling `api` with `pattern`, as far as it is known.
 pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
     if pattern == Pattern::WaitForTaskToken {
@@ -325,8 +471,14 @@ pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
             Pattern::Sync2 => sfn_described(Any),
             _ => SFN_STARTED,
         },
-        // S3 (its answers are reshaped from XML), EKS's Kubernetes calls and
-        // http:invoke: not described yet.
-        _ => Any,
+        Api::S3GetObject => S3_GET_OBJECT,
+        Api::S3HeadObject => S3_HEAD_OBJECT,
+        Api::S3PutObject => S3_PUT_OBJECT,
+        Api::S3ListObjectsV2 => S3_LIST_OBJECTS_V2,
+        Api::S3CopyObject => S3_COPY_OBJECT,
+        Api::S3DeleteObject => S3_DELETE_OBJECT,
+        Api::EksRunJob => EKS_RUN_JOB,
+        Api::EksCall => EKS_CALL,
+        Api::HttpInvoke => HTTP_INVOKE,
     }
 }

@@ -796,6 +796,18 @@ impl ExecutionError {
         }
     }
 
+    /// `States.Runtime` with `cause`: the typed API's input or output did
+    /// not convert (see [`crate::workflow::run_typed`]).
+    pub(crate) fn runtime(cause: String) -> Self {
+        ExecutionError {
+            error: Some(crate::error::names::RUNTIME.to_string()),
+            cause: Some(cause),
+            timed_out: false,
+            aborted: false,
+            interrupted: None,
+        }
+    }
+
     /// An execution API call failed before the execution ran.
     pub(crate) fn api(e: ApiError) -> Self {
         ExecutionError {

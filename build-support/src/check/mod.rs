@@ -17,7 +17,10 @@ use crate::rules::Rule;
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::diagnostics::{Diagnostic, Sink};
-use crate::model::{Catcher, Origin, State, StateKind, StateMachine, Transition};
+use crate::model::{
+    Catcher, ChoiceRule, Comparison, ConditionKind, Operator, Origin, State, StateKind,
+    StateMachine, Transition,
+};
 
 /// Runs every graph rule on `machine` and its nested machines, into `diags`.
 pub fn check(machine: &StateMachine, diags: &mut Sink) {
@@ -118,6 +121,31 @@ pub(crate) fn reverse_postorder(machine: &StateMachine) -> Vec<usize> {
         order[state] = position;
     }
     order
+}
+
+/// The comparisons of a Choice's rules that every input reaching the Choice
+/// is tested by: the rules up to the first that may be a guard (an `Is*`
+/// test, or a compound `And`/`Or`/`Not`), since the rules after a guard run
+/// only where it failed (`{"Variable": "$.x", "IsPresent": false}` first, then
+/// `$.x` compared). The data-flow rules check these only, so a guarded read
+/// is never reported.
+pub(crate) fn unguarded_comparisons(rules: &[ChoiceRule]) -> impl Iterator<Item = &Comparison> {
+    rules.iter().map_while(|rule| match &rule.condition.kind {
+        ConditionKind::Compare(cmp)
+            if !matches!(
+                cmp.operator.value,
+                Operator::IsNull
+                    | Operator::IsPresent
+                    | Operator::IsNumeric
+                    | Operator::IsString
+                    | Operator::IsBoolean
+                    | Operator::IsTimestamp
+            ) =>
+        {
+            Some(cmp)
+        }
+        _ => None,
+    })
 }
 
 /// The states a state can go to, with the origin of each reference.

@@ -31,6 +31,13 @@ pub struct CheckOptions {
     /// Values for the definition's `${Name}` placeholders (`asl!(…,
     /// substitutions = {...})`, `asl check --sub`, `--template`).
     pub substitutions: crate::source::Substitutions,
+    /// A JSON Schema of the execution input (`asl!(…, input = "...")`, the
+    /// Builder's `input_schema`, `asl check --input-schema`): the data-flow
+    /// rules start from it instead of from an unknown input.
+    pub input_schema: Option<serde_json::Value>,
+    /// Report warnings as errors (`asl!(…, deny_warnings)`, the Builder's
+    /// `deny_warnings(true)`, `asl check --deny warnings`).
+    pub deny_warnings: bool,
 }
 
 impl CheckOptions {
@@ -41,6 +48,8 @@ impl CheckOptions {
             allow_undeclared: false,
             language_only: false,
             substitutions: Default::default(),
+            deny_warnings: false,
+            input_schema: None,
         }
     }
 
@@ -51,6 +60,8 @@ impl CheckOptions {
             allow_undeclared: true,
             language_only: false,
             substitutions: Default::default(),
+            deny_warnings: false,
+            input_schema: None,
         }
     }
 }

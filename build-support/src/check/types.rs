@@ -24,8 +24,17 @@
 //! closed object without the key, or a value of another kind), so a loop or a
 //! second edge never makes a false error. A Choice's rules are checked up to
 //! the first that may be a guard (an `Is*` test, `And`/`Or`/`Not`): the rules
-//! after it run only where it failed. JSONata states, variables and full
-//! JSONPath queries are not checked (their data stays unknown).
+//! after it run only where it failed. A JSONata state's `Output`, Catch
+//! output, Choice rule output and `Assign` values have the compiled JSONata
+//! subset's types (literals, object and array constructors, operators, the
+//! functions whose result kind is fixed, paths through objects from
+//! `$states.input`/`result`/`errorOutput`/`context` and variables; an
+//! expression outside the subset, a path through an array, a JSONata Map or
+//! Parallel: unknown); JSONata expressions themselves and full JSONPath
+//! queries are not checked. A variable has the join of every value the
+//! definition's `Assign`s give it, so `$order.id` is checked as `$.order.id`
+//! is. Where a path is absent on some edges into its state only, the warning
+//! `asl::path-maybe-absent` says which edge.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -131,6 +140,125 @@ impl Shape {
                     .map(|(k, v)| (k.clone(), Shape::of_value_at(v, depth + 1))),
             ),
         }
+    }
+
+    /// The shape of the values a JSON Schema accepts, as far as it says:
+    /// `type` (one or a list), `properties` with `required`, objects closed
+    /// by `additionalProperties: false` (open otherwise), `items`, `const`
+    /// and `enum`, `anyOf`/`oneOf` (joined), `allOf` of one schema, `$ref`
+    /// into the same document (`#/$defs/...`, `#/definitions/...`). Anything
+    /// else is unknown, so a schema never makes a path an error that the
+    /// schema would accept.
+    ///
+    /// ```
+    /// use asl_build::check::types::Shape;
+    /// let schema = serde_json::json!({
+    ///     "type": "object",
+    ///     "properties": {"cluster": {"type": "string"}},
+    ///     "required": ["cluster"],
+    ///     "additionalProperties": false
+    /// });
+    /// assert_eq!(Shape::of_schema(&schema).to_string(), "{cluster: string}");
+    /// ```
+    pub fn of_schema(schema: &serde_json::Value) -> Shape {
+        Shape::of_schema_at(schema, schema, 0)
+    }
+
+    fn of_schema_at(schema: &serde_json::Value, root: &serde_json::Value, depth: usize) -> Shape {
+        use serde_json::Value;
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        let Value::Object(s) = schema else {
+            return Shape::Unknown;
+        };
+        let joined = |schemas: &Vec<Value>| {
+            schemas
+                .iter()
+                .map(|x| Shape::of_schema_at(x, root, depth + 1))
+                .reduce(|a, b| a.join(&b))
+                .unwrap_or(Shape::Unknown)
+        };
+        if let Some(Value::String(r)) = s.get("$ref") {
+            return match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(target) => Shape::of_schema_at(target, root, depth + 1),
+                None => Shape::Unknown,
+            };
+        }
+        if let Some(c) = s.get("const") {
+            return Shape::of_value(c);
+        }
+        if let Some(Value::Array(values)) = s.get("enum") {
+            return values
+                .iter()
+                .map(Shape::of_value)
+                .reduce(|a, b| a.join(&b))
+                .unwrap_or(Shape::Unknown);
+        }
+        for key in ["anyOf", "oneOf"] {
+            if let Some(Value::Array(options)) = s.get(key) {
+                return joined(options);
+            }
+        }
+        if let Some(Value::Array(all)) = s.get("allOf") {
+            return match all.as_slice() {
+                [one] if s.get("type").is_none() => Shape::of_schema_at(one, root, depth + 1),
+                _ => Shape::Unknown,
+            };
+        }
+        let types: Vec<&str> = match s.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            None if s.contains_key("properties") => vec!["object"],
+            None if s.contains_key("items") => vec!["array"],
+            _ => return Shape::Unknown,
+        };
+        let one = |t: &str| match t {
+            "null" => Shape::Null,
+            "boolean" => Shape::Bool,
+            "integer" | "number" => Shape::Number,
+            "string" => Shape::String,
+            "array" => Shape::Array(Box::new(match s.get("items") {
+                Some(Value::Array(tuple)) => joined(tuple),
+                Some(items) => Shape::of_schema_at(items, root, depth + 1),
+                None => Shape::Unknown,
+            })),
+            "object" => {
+                let required: Vec<&str> = s
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let properties = s.get("properties").and_then(Value::as_object);
+                if properties.is_some_and(|p| p.len() > MAX_FIELDS) {
+                    return Shape::Unknown;
+                }
+                let closed = s.get("additionalProperties") == Some(&Value::Bool(false))
+                    && !s.contains_key("patternProperties");
+                Shape::Object(Object {
+                    fields: properties
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                Field {
+                                    shape: Shape::of_schema_at(v, root, depth + 1),
+                                    required: required.contains(&k.as_str()),
+                                },
+                            )
+                        })
+                        .collect(),
+                    open: !closed,
+                })
+            }
+            _ => Shape::Unknown,
+        };
+        types
+            .into_iter()
+            .map(one)
+            .reduce(|a, b| a.join(&b))
+            .unwrap_or(Shape::Unknown)
     }
 
     /// The shape of a catalogue result.
@@ -470,10 +598,24 @@ pub struct StateShapes {
 /// The shapes of every state reached (nested ones included, after the state
 /// that holds them), in the order of the definition.
 pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
-    let mut cx = Cx::new(resources);
+    infer_from(machine, resources, &Shape::Unknown)
+}
+
+/// [`infer`] from a declared execution input (see [`Shape::of_schema`]).
+pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -> Vec<StateShapes> {
+    let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
     cx.record = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     cx.table
+}
+
+/// The shape of what an execution that succeeds ends with, from a declared
+/// execution input (`Shape::Unknown` when nothing is declared).
+pub fn execution_output(machine: &StateMachine, resources: &[String], input: &Shape) -> Shape {
+    let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown))
 }
 
 /// How many of a definition's JSONPath paths select a value whose shape is
@@ -489,9 +631,10 @@ pub struct Coverage {
 
 /// The [`Coverage`] of `machine`'s JSONPath paths.
 pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
-    let mut cx = Cx::new(resources);
+    let mut cx = Cx::new(resources, &Shape::Unknown);
+    cx.prepare_vars(machine, &Shape::Unknown);
     cx.report = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, Shape::Unknown, &cx.context(Shape::Unknown));
     cx.coverage
 }
 
@@ -500,14 +643,27 @@ pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
 /// "$.eks.Cluster.Endpont"` after `eks:createCluster.sync` with `ResultPath:
 /// $.eks` (whose result is `{"Cluster": {..., "Endpoint", ...}}`).
 pub fn check_types(machine: &StateMachine, resources: &[String], diags: &mut Sink) {
-    let mut cx = Cx::new(resources);
+    check_types_from(machine, resources, &Shape::Unknown, diags)
+}
+
+/// [`check_types`] from a declared execution input: paths into the input
+/// are checked against it too.
+pub fn check_types_from(
+    machine: &StateMachine,
+    resources: &[String],
+    input: &Shape,
+    diags: &mut Sink,
+) {
+    let mut cx = Cx::new(resources, input);
+    cx.prepare_vars(machine, input);
     cx.report = true;
-    cx.machine(machine, Shape::Unknown, &context(Shape::Unknown));
+    cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
     diags.extend(cx.diags);
 }
 
-/// The context object (`$$`), with `Map.Item.Value` of the Map it is in.
-fn context(item: Shape) -> Shape {
+/// The context object (`$$`), with `Map.Item.Value` of the Map it is in and
+/// the execution's input.
+fn context(item: Shape, execution_input: Shape) -> Shape {
     let s = |k: &str, v: Shape| (k.to_string(), v);
     let open = |fields: Vec<(String, Shape)>| {
         let Shape::Object(mut o) = Shape::object(fields) else {
@@ -521,7 +677,7 @@ fn context(item: Shape) -> Shape {
             "Execution",
             open(vec![
                 s("Id", Shape::String),
-                s("Input", Shape::Unknown),
+                s("Input", execution_input),
                 s("Name", Shape::String),
                 s("RoleArn", Shape::String),
                 s("StartTime", Shape::String),
@@ -560,6 +716,8 @@ fn error_output() -> Shape {
 
 struct Cx<'r> {
     resources: &'r [String],
+    /// The execution input, for `$$.Execution.Input`.
+    execution_input: Shape,
     /// What `$` is where paths are being read, for messages.
     root: &'static str,
     report: bool,
@@ -571,6 +729,40 @@ struct Cx<'r> {
     memo: HashMap<*const StateMachine, Vec<(Shape, Shape, Shape)>>,
     /// Paths read in the reporting pass.
     coverage: Coverage,
+    /// Probing one edge into a state: paths that can never select anything
+    /// on it are collected in `probed` instead of reported.
+    probing: bool,
+    probed: Vec<Probed>,
+    /// The shape of each variable: the join of every value the definition
+    /// assigns it anywhere (a read may follow any of them); a name not here
+    /// is unknown.
+    vars: HashMap<String, Shape>,
+    /// Collecting `vars`: what each `Assign` assigns, joined per name.
+    collecting: bool,
+    assigned: HashMap<String, Shape>,
+    /// An `Assign` whose names are not known (one JSONata expression) was
+    /// seen: any variable may hold anything.
+    assigned_unknown: bool,
+    /// Each JSONata expression parsed once (`None`: outside the subset).
+    jsonata_parsed: HashMap<String, Option<asl_lang::jsonata::ast::Expr>>,
+}
+
+/// What a JSONata expression of a state can read.
+struct JsonataEnv {
+    input: Shape,
+    /// `$states.result` where the state has one.
+    result: Option<Shape>,
+    /// `$states.errorOutput` in a Catch.
+    error_output: Option<Shape>,
+    context: Shape,
+}
+
+/// A path that selects nothing on the edge being probed.
+struct Probed {
+    origin: Origin,
+    text: String,
+    reason: String,
+    help: String,
 }
 
 /// What a state hands to the states after it.
@@ -584,9 +776,10 @@ struct Out {
 }
 
 impl<'r> Cx<'r> {
-    fn new(resources: &'r [String]) -> Self {
+    fn new(resources: &'r [String], execution_input: &Shape) -> Self {
         Cx {
             resources,
+            execution_input: execution_input.clone(),
             root: "the input",
             report: false,
             record: false,
@@ -594,7 +787,428 @@ impl<'r> Cx<'r> {
             table: Vec::new(),
             memo: HashMap::new(),
             coverage: Coverage::default(),
+            probing: false,
+            probed: Vec::new(),
+            vars: HashMap::new(),
+            collecting: false,
+            assigned: HashMap::new(),
+            assigned_unknown: false,
+            jsonata_parsed: HashMap::new(),
         }
+    }
+
+    /// Runs `machine` once to collect what its `Assign`s give each variable
+    /// (only when it has one: most definitions have none), so that `$x.a`
+    /// is checked against the shape of `$x`. Flow-insensitive: a variable's
+    /// shape is the join of all its assignments, which holds wherever it is
+    /// read.
+    fn prepare_vars(&mut self, machine: &StateMachine, input: &Shape) {
+        if !has_assign(machine) {
+            return;
+        }
+        let (report, record) = (self.report, self.record);
+        self.report = false;
+        self.record = false;
+        self.collecting = true;
+        let ctx = self.context(Shape::Unknown);
+        self.machine(machine, input.clone(), &ctx);
+        self.collecting = false;
+        self.report = report;
+        self.record = record;
+        // Collected with the nested machines' results memoized under no
+        // variables: start the real run afresh.
+        self.memo.clear();
+        self.vars = if self.assigned_unknown {
+            HashMap::new()
+        } else {
+            std::mem::take(&mut self.assigned)
+        };
+    }
+
+    /// An `Assign` whose `$` is `dollar`: its paths checked, and (while
+    /// collecting) what it gives each variable recorded.
+    fn assign(
+        &mut self,
+        assign: Option<&Template>,
+        dollar: &Shape,
+        root: &'static str,
+        ctx: &Shape,
+    ) {
+        let Some(t) = assign else {
+            return;
+        };
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                let outer = std::mem::replace(&mut self.root, root);
+                for f in fields {
+                    let shape = self.template(&f.value, dollar, ctx);
+                    self.record_var(&f.name.value, shape);
+                }
+                self.root = outer;
+            }
+            TemplateNode::Literal(serde_json::Value::Object(map)) => {
+                for (name, value) in map {
+                    self.record_var(name, Shape::of_value(value));
+                }
+            }
+            _ => self.assigned_unknown = true,
+        }
+    }
+
+    fn record_var(&mut self, name: &str, shape: Shape) {
+        if !self.collecting {
+            return;
+        }
+        let joined = match self.assigned.get(name) {
+            Some(old) => old.join(&shape),
+            None => shape,
+        };
+        self.assigned.insert(name.to_string(), joined);
+    }
+
+    /// A JSONata state's `Assign`: each name gets its value's shape (see
+    /// [`Self::jsonata_shape`]); a whole-expression `Assign` any name anything.
+    fn jsonata_assign(&mut self, assign: Option<&Template>, env: &JsonataEnv) {
+        match assign.map(|t| &t.node) {
+            None => {}
+            Some(TemplateNode::Object(fields)) => {
+                for f in fields {
+                    let (shape, _) = self.jsonata_template(&f.value, env);
+                    self.record_var(&f.name.value, shape);
+                }
+            }
+            Some(TemplateNode::Literal(serde_json::Value::Object(map))) => {
+                for (name, value) in map {
+                    self.record_var(name, Shape::of_value(value));
+                }
+            }
+            Some(_) => self.assigned_unknown = true,
+        }
+    }
+
+    /// A JSONata state's transfer: its `Output` (or what it hands on without
+    /// one: a Task's result, the input otherwise), its Catch entries' outputs,
+    /// its Choice rules', from the compiled JSONata subset's types. Map and
+    /// Parallel states (their items and branches in JSONata) stay unknown.
+    fn jsonata_state(&mut self, kind: &StateKind, input: &Shape, ctx: &Shape) -> Out {
+        let env = |result: Option<Shape>, error_output: Option<Shape>| JsonataEnv {
+            input: input.clone(),
+            result,
+            error_output,
+            context: ctx.clone(),
+        };
+        let output_of = |cx: &mut Self, io: &Io, env: &JsonataEnv, default: Shape| match &io.output
+        {
+            Some(t) => cx.jsonata_template(t, env).0,
+            None => default,
+        };
+        let caught = |cx: &mut Self, catchers: &[Catcher]| -> Vec<Shape> {
+            catchers
+                .iter()
+                .map(|c| {
+                    let env = env(None, Some(error_output()));
+                    cx.jsonata_assign(c.assign.as_ref(), &env);
+                    match &c.output {
+                        Some(t) => cx.jsonata_template(t, &env).0,
+                        None => error_output(),
+                    }
+                })
+                .collect()
+        };
+        match kind {
+            StateKind::Task(t) => {
+                let declared = self.resources.contains(&t.resource.value.arn);
+                let result = match t.integration() {
+                    Some(i) if !declared => Shape::of_result(&result_shape(i.api, i.pattern)),
+                    _ => Shape::Unknown,
+                };
+                let env = env(Some(result.clone()), None);
+                self.jsonata_assign(t.io.assign.as_ref(), &env);
+                let output = output_of(self, &t.io, &env, result);
+                Out {
+                    output: Some(output),
+                    caught: caught(self, &t.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Parallel(p) => {
+                self.jsonata_assign(p.io.assign.as_ref(), &env(Some(Shape::Unknown), None));
+                Out {
+                    output: Some(Shape::Unknown),
+                    caught: caught(self, &p.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Map(m) => {
+                self.jsonata_assign(m.io.assign.as_ref(), &env(Some(Shape::Unknown), None));
+                Out {
+                    output: Some(Shape::Unknown),
+                    caught: caught(self, &m.catch),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Pass(p) => {
+                let env = env(None, None);
+                self.jsonata_assign(p.io.assign.as_ref(), &env);
+                Out {
+                    output: Some(output_of(self, &p.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Wait(w) => {
+                let env = env(None, None);
+                self.jsonata_assign(w.io.assign.as_ref(), &env);
+                Out {
+                    output: Some(output_of(self, &w.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Succeed(s) => {
+                let env = env(None, None);
+                Out {
+                    output: Some(output_of(self, &s.io, &env, input.clone())),
+                    caught: Vec::new(),
+                    branches: Vec::new(),
+                }
+            }
+            StateKind::Choice(c) => {
+                let env = env(None, None);
+                self.jsonata_assign(c.io.assign.as_ref(), &env);
+                let default = output_of(self, &c.io, &env, input.clone());
+                let branches = c
+                    .choices
+                    .iter()
+                    .map(|rule| {
+                        self.jsonata_assign(rule.assign.as_ref(), &env);
+                        match &rule.output {
+                            Some(t) => self.jsonata_template(t, &env).0,
+                            None => default.clone(),
+                        }
+                    })
+                    .collect();
+                Out {
+                    output: Some(default),
+                    caught: Vec::new(),
+                    branches,
+                }
+            }
+            StateKind::Fail(_) => Out {
+                output: None,
+                caught: Vec::new(),
+                branches: Vec::new(),
+            },
+        }
+    }
+
+    /// A JSONata state's template (`Output`, an `Assign` value): its shape,
+    /// and whether it always has a value (an expression can be undefined,
+    /// and a key whose value is undefined is left out of its object).
+    fn jsonata_template(&mut self, t: &Template, env: &JsonataEnv) -> (Shape, bool) {
+        match &t.node {
+            TemplateNode::Object(fields) => {
+                let mut object = Object::default();
+                for f in fields {
+                    let (shape, defined) = self.jsonata_template(&f.value, env);
+                    object.fields.insert(
+                        f.name.value.clone(),
+                        Field {
+                            shape,
+                            required: defined,
+                        },
+                    );
+                }
+                if object.fields.len() > MAX_FIELDS {
+                    return (Shape::Unknown, true);
+                }
+                (Shape::Object(object), true)
+            }
+            TemplateNode::Array(items) => {
+                // An undefined item is left out; an array item is kept whole.
+                let item = items
+                    .iter()
+                    .map(|i| self.jsonata_template(i, env).0)
+                    .reduce(|a, b| a.join(&b))
+                    .unwrap_or(Shape::Unknown);
+                (Shape::Array(Box::new(item)), true)
+            }
+            TemplateNode::Literal(v) => (Shape::of_value(v), true),
+            TemplateNode::Jsonata(j) => {
+                let parsed = match self.jsonata_parsed.get(&j.expression) {
+                    Some(p) => p.clone(),
+                    None => {
+                        let p = asl_lang::jsonata::ast::parse(&j.expression).ok();
+                        self.jsonata_parsed.insert(j.expression.clone(), p.clone());
+                        p
+                    }
+                };
+                match parsed {
+                    Some(expr) => self.jsonata_shape(&expr, env, 0),
+                    // Outside the subset: evaluated by the full evaluator.
+                    None => (Shape::Unknown, false),
+                }
+            }
+            TemplateNode::Expression(_) => (Shape::Unknown, false),
+        }
+    }
+
+    /// The shape of a compiled-subset JSONata expression's value, and whether
+    /// it always has one. Conservative where JSONata's sequences make a value's
+    /// kind depend on the data (a path through an array, a singleton array
+    /// unwrapped): unknown there.
+    fn jsonata_shape(
+        &mut self,
+        expr: &asl_lang::jsonata::ast::Expr,
+        env: &JsonataEnv,
+        depth: usize,
+    ) -> (Shape, bool) {
+        use asl_lang::jsonata::ast::{BinaryOp as B, Expr, Function as F, Root as R, StatesMember};
+        if depth > MAX_DEPTH * 4 {
+            return (Shape::Unknown, false);
+        }
+        let number_if = |defined: bool| (Shape::Number, defined);
+        match expr {
+            Expr::Null => (Shape::Null, true),
+            Expr::Bool(_) => (Shape::Bool, true),
+            Expr::Number(_) => (Shape::Number, true),
+            Expr::String(_) => (Shape::String, true),
+            Expr::Path {
+                root,
+                root_index,
+                steps,
+            } => {
+                let base = match root {
+                    R::States(StatesMember::Input) => env.input.clone(),
+                    R::States(StatesMember::Result) => env.result.clone().unwrap_or(Shape::Unknown),
+                    R::States(StatesMember::ErrorOutput) => {
+                        env.error_output.clone().unwrap_or(Shape::Unknown)
+                    }
+                    R::States(StatesMember::Context) => env.context.clone(),
+                    R::Variable(name) => self.vars.get(name).cloned().unwrap_or(Shape::Unknown),
+                    R::Local(_) => Shape::Unknown,
+                };
+                if root_index.is_some() {
+                    return (Shape::Unknown, false);
+                }
+                let mut current = base;
+                let mut defined = true;
+                for step in steps {
+                    if step.index.is_some() {
+                        return (Shape::Unknown, false);
+                    }
+                    // Only through objects: a step over an array maps over
+                    // it (and a singleton result is unwrapped).
+                    let Shape::Object(o) = &current else {
+                        return (Shape::Unknown, false);
+                    };
+                    match o.fields.get(&step.name) {
+                        Some(f) => {
+                            defined &= f.required;
+                            current = f.shape.clone();
+                        }
+                        None => return (Shape::Unknown, false),
+                    }
+                }
+                (current, defined)
+            }
+            Expr::Index(..) | Expr::Lambda(..) => (Shape::Unknown, false),
+            Expr::Array(items) => {
+                // An array value among the items is spread into the array.
+                let mut item: Option<Shape> = None;
+                for i in items {
+                    let (shape, _) = self.jsonata_shape(i, env, depth + 1);
+                    if !matches!(
+                        shape,
+                        Shape::Null
+                            | Shape::Bool
+                            | Shape::Number
+                            | Shape::String
+                            | Shape::Object(_)
+                    ) {
+                        return (Shape::Array(Box::new(Shape::Unknown)), true);
+                    }
+                    item = Some(item.map_or(shape.clone(), |i| i.join(&shape)));
+                }
+                (Shape::Array(Box::new(item.unwrap_or(Shape::Unknown))), true)
+            }
+            Expr::Object(pairs) => {
+                let mut object = Object::default();
+                for (key, value) in pairs {
+                    let (shape, defined) = self.jsonata_shape(value, env, depth + 1);
+                    object.fields.insert(
+                        key.clone(),
+                        Field {
+                            shape,
+                            required: defined,
+                        },
+                    );
+                }
+                if object.fields.len() > MAX_FIELDS {
+                    return (Shape::Unknown, true);
+                }
+                (Shape::Object(object), true)
+            }
+            Expr::Negate(e) => number_if(self.jsonata_shape(e, env, depth + 1).1),
+            Expr::Binary(op, a, b) => {
+                let (_, da) = self.jsonata_shape(a, env, depth + 1);
+                let (_, db) = self.jsonata_shape(b, env, depth + 1);
+                match op {
+                    B::Add | B::Subtract | B::Multiply | B::Divide | B::Modulo => {
+                        number_if(da && db)
+                    }
+                    B::Equal
+                    | B::NotEqual
+                    | B::Less
+                    | B::LessOrEqual
+                    | B::Greater
+                    | B::GreaterOrEqual
+                    | B::And
+                    | B::Or => (Shape::Bool, true),
+                    B::Concat => (Shape::String, true),
+                }
+            }
+            Expr::Condition(_, then, otherwise) => {
+                let (a, da) = self.jsonata_shape(then, env, depth + 1);
+                match otherwise {
+                    Some(o) => {
+                        let (b, db) = self.jsonata_shape(o, env, depth + 1);
+                        (a.join(&b), da && db)
+                    }
+                    None => (a, false),
+                }
+            }
+            Expr::Call(f, args) => {
+                let defined = args.iter().all(|a| self.jsonata_shape(a, env, depth + 1).1);
+                match f {
+                    F::String
+                    | F::Join
+                    | F::Uppercase
+                    | F::Lowercase
+                    | F::Trim
+                    | F::Substring
+                    | F::SubstringBefore
+                    | F::SubstringAfter
+                    | F::FormatNumber
+                    | F::Hash => (Shape::String, defined),
+                    F::Now | F::Uuid => (Shape::String, true),
+                    F::Number | F::Round | F::Floor | F::Ceil | F::Abs | F::Sum | F::Length => {
+                        (Shape::Number, defined)
+                    }
+                    F::Count | F::Millis | F::Random => (Shape::Number, true),
+                    // Of an empty array: undefined.
+                    F::Max | F::Min | F::Average => (Shape::Number, false),
+                    F::Boolean | F::Not | F::Contains => (Shape::Bool, defined),
+                    F::Exists => (Shape::Bool, true),
+                    _ => (Shape::Unknown, false),
+                }
+            }
+        }
+    }
+
+    /// The context object where the Map item (if any) is `item`.
+    fn context(&self, item: Shape) -> Shape {
+        context(item, self.execution_input.clone())
     }
 
     /// Runs `machine` on `input` to a fixed point; returns the join of what it
@@ -633,21 +1247,22 @@ impl<'r> Cx<'r> {
         let Some(&start) = index.get(machine.start_at.value.as_str()) else {
             return Shape::Unknown;
         };
-        inputs[start] = Some(input);
+        inputs[start] = Some(input.clone());
         // States in reverse postorder: each after its predecessors (loops
         // aside), so a chain of diamonds is not walked once per path.
         let order = super::reverse_postorder(machine);
         let mut queue = std::collections::BTreeSet::from([(order[start], start)]);
-        let (report, record) = (self.report, self.record);
+        let (report, record, probing) = (self.report, self.record, self.probing);
         self.report = false;
         self.record = false;
+        self.probing = false;
         while let Some((_, i)) = queue.pop_first() {
             let Some(shape) = inputs[i].clone() else {
                 continue;
             };
             let state = &machine.states[i];
             let out = self.state(&state.kind, state.query_language, &shape, ctx);
-            for (target, edge) in edges(&state.kind, &out) {
+            for (target, edge, _) in edges(&state.kind, &out) {
                 let Some(&t) = index.get(target) else {
                     continue;
                 };
@@ -668,6 +1283,28 @@ impl<'r> Cx<'r> {
         }
         self.report = report;
         self.record = record;
+        // The edges into each state, named, with what they bring (for the
+        // warnings of the reporting pass); the start's machine input first.
+        let mut incoming: Vec<Vec<(Option<&str>, Via, Shape)>> = vec![Vec::new(); inputs.len()];
+        // How many edges enter each state (the machine's input counted for
+        // the start): only states entered more than one way are probed, so
+        // only their edges' shapes are kept.
+        let mut in_degree = vec![0usize; inputs.len()];
+        if report {
+            in_degree[start] += 1;
+            for state in &machine.states {
+                for (target, _) in super::successors(&state.kind) {
+                    if let Some(&t) = index.get(target) {
+                        in_degree[t] += 1;
+                    }
+                }
+            }
+            if in_degree[start] > 1 {
+                incoming[start].push((None, Via::Next, input));
+            }
+        }
+        // Where each state's diagnostics start in `self.diags`.
+        let mut reported = vec![(0, 0); inputs.len()];
         // The last pass: what the machine ends with, and (when asked) the
         // diagnostics and the table, from the fixed point.
         let mut end: Option<Shape> = None;
@@ -676,7 +1313,20 @@ impl<'r> Cx<'r> {
                 continue;
             };
             let position = self.table.len();
+            let first = self.diags.len();
             let out = self.state(&state.kind, state.query_language, input, ctx);
+            reported[i] = (first, self.diags.len());
+            if report
+                && edges_of(&state.kind).any(|t| index.get(t).is_some_and(|&t| in_degree[t] > 1))
+            {
+                for (target, edge, via) in edges(&state.kind, &out) {
+                    if let Some(&t) = index.get(target)
+                        && in_degree[t] > 1
+                    {
+                        incoming[t].push((Some(state.name.value.as_str()), via, edge));
+                    }
+                }
+            }
             if self.record {
                 self.table.insert(
                     position,
@@ -693,25 +1343,98 @@ impl<'r> Cx<'r> {
                 end = Some(end.map_or(o.clone(), |e| e.join(o)));
             }
         }
+        if report {
+            for (i, state) in machine.states.iter().enumerate() {
+                let (first, last) = reported[i];
+                let reported_here: Vec<usize> = self.diags[first..last]
+                    .iter()
+                    .map(|d| d.origin.start)
+                    .collect();
+                self.maybe_absent(state, &incoming[i], &reported_here, ctx);
+            }
+        }
+        self.probing = probing;
         end.unwrap_or(Shape::Unknown)
+    }
+
+    /// Rule `asl::path-maybe-absent` (a warning): a path of `state` that
+    /// selects something on some edges into it but can never select anything
+    /// on another (`$.job.Id` read where a Catch also leads, whose edge holds
+    /// `{Error, Cause}` in place of the input): each edge's shape is run
+    /// through the state alone; a path already reported for every edge
+    /// (`reported_here`, by start offset) is not warned about again.
+    fn maybe_absent(
+        &mut self,
+        state: &crate::model::State,
+        incoming: &[(Option<&str>, Via, Shape)],
+        reported_here: &[usize],
+        ctx: &Shape,
+    ) {
+        // One probe per distinct shape (many edges bring the same); past a
+        // few, shapes are not compared (a state many Catch entries lead to
+        // would cost a comparison per pair), each edge is probed.
+        const COMPARED: usize = 8;
+        let mut distinct: Vec<(&Shape, Vec<String>)> = Vec::new();
+        for (from, via, shape) in incoming {
+            let same = if distinct.len() < COMPARED {
+                distinct.iter_mut().find(|(s, _)| *s == shape)
+            } else {
+                None
+            };
+            match same {
+                Some((_, names)) => names.push(edge_name(*from, *via)),
+                None => distinct.push((shape, vec![edge_name(*from, *via)])),
+            }
+        }
+        if distinct.len() < 2 {
+            return;
+        }
+        let (report, record) = (self.report, self.record);
+        self.report = false;
+        self.record = false;
+        self.probing = true;
+        let mut warned: Vec<(usize, String)> = Vec::new();
+        for (shape, names) in &distinct {
+            self.probed.clear();
+            self.state(&state.kind, state.query_language, shape, ctx);
+            for p in std::mem::take(&mut self.probed) {
+                if reported_here.contains(&p.origin.start)
+                    || warned
+                        .iter()
+                        .any(|(s, t)| *s == p.origin.start && *t == p.text)
+                {
+                    continue;
+                }
+                warned.push((p.origin.start, p.text.clone()));
+                let from = match names.len() {
+                    1 => names[0].clone(),
+                    n => format!("{} (and {} more edges)", names[0], n - 1),
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Rule::PathMaybeAbsent,
+                        format!(
+                            "`{}` is absent when state \"{}\" is entered from {from}: {}",
+                            p.text, state.name.value, p.reason
+                        ),
+                        p.origin,
+                    )
+                    .with_help(format!(
+                        "{}; on the other edges into \"{}\" it may be present. Guard it with a Choice (`IsPresent`), or make every edge bring it",
+                        p.help, state.name.value
+                    )),
+                );
+            }
+        }
+        self.probing = false;
+        self.report = report;
+        self.record = record;
     }
 
     /// One state's transfer: its output from its input.
     fn state(&mut self, kind: &StateKind, lang: QueryLanguage, input: &Shape, ctx: &Shape) -> Out {
         if lang == QueryLanguage::Jsonata {
-            // Nothing is inferred through JSONata (yet): every edge unknown.
-            let caught = match kind {
-                StateKind::Task(t) => vec![Shape::Unknown; t.catch.len()],
-                StateKind::Parallel(p) => vec![Shape::Unknown; p.catch.len()],
-                StateKind::Map(m) => vec![Shape::Unknown; m.catch.len()],
-                _ => Vec::new(),
-            };
-            let output = (!matches!(kind, StateKind::Fail(_))).then_some(Shape::Unknown);
-            return Out {
-                output,
-                caught,
-                branches: Vec::new(),
-            };
+            return self.jsonata_state(kind, input, ctx);
         }
         match kind {
             StateKind::Pass(p) => {
@@ -721,6 +1444,7 @@ impl<'r> Cx<'r> {
                     (None, Some(t)) => self.template(t, &effective, ctx),
                     (None, None) => effective,
                 };
+                self.assign(p.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&p.io, input, result, ctx);
                 Out {
                     output: Some(output),
@@ -748,33 +1472,19 @@ impl<'r> Cx<'r> {
                     _ => Shape::Unknown,
                 };
                 let result = self.result_selector(&t.io, result, ctx);
+                self.assign(t.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&t.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&t.catch, input),
+                    caught: self.catches(&t.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
             StateKind::Choice(c) => {
                 let effective = self.input_path(&c.io, input, ctx);
-                // Rules run in order until one matches: once a rule may be
-                // a guard (an `Is*` test, a compound rule), the rules after it
-                // may only run where it failed, so they are not checked.
-                for rule in &c.choices {
-                    let ConditionKind::Compare(cmp) = &rule.condition.kind else {
-                        break;
-                    };
-                    if matches!(
-                        cmp.operator.value,
-                        Operator::IsNull
-                            | Operator::IsPresent
-                            | Operator::IsNumeric
-                            | Operator::IsString
-                            | Operator::IsBoolean
-                            | Operator::IsTimestamp
-                    ) {
-                        break;
-                    }
+                // Rules run in order until one matches: the rules after one
+                // that may be a guard run only where it failed: not checked.
+                for cmp in super::unguarded_comparisons(&c.choices) {
                     let value =
                         self.path(&cmp.variable.value, &cmp.variable.origin, &effective, ctx);
                     // A value of another type never matches (the rule is false).
@@ -807,9 +1517,15 @@ impl<'r> Cx<'r> {
                         self.path(p, &cmp.operand.origin, &effective, ctx);
                     }
                 }
+                self.assign(c.io.assign.as_ref(), &effective, "the input", ctx);
                 // Where a rule matched, its value has the type it compares
                 // (Choice narrowing); its OutputPath is reported once, below.
                 let report = std::mem::replace(&mut self.report, false);
+                // A rule's Assign runs only where the rule matched: its
+                // shapes are collected, its paths not reported.
+                for rule in &c.choices {
+                    self.assign(rule.assign.as_ref(), &effective, "the input", ctx);
+                }
                 let branches = c
                     .choices
                     .iter()
@@ -835,6 +1551,7 @@ impl<'r> Cx<'r> {
                     WaitDuration::Seconds(d) => self.dynamic(d, &effective, ctx),
                     WaitDuration::Timestamp(d) => self.dynamic(d, &effective, ctx),
                 }
+                self.assign(w.io.assign.as_ref(), &effective, "the input", ctx);
                 Out {
                     output: Some(self.output_path(&w.io, effective, ctx)),
                     caught: Vec::new(),
@@ -863,15 +1580,17 @@ impl<'r> Cx<'r> {
                 let effective = self.input_path(&p.io, input, ctx);
                 let mut result: Option<Shape> = None;
                 for branch in &p.branches {
-                    let out = self.machine(branch, effective.clone(), &context(Shape::Unknown));
+                    let out =
+                        self.machine(branch, effective.clone(), &self.context(Shape::Unknown));
                     result = Some(result.map_or(out.clone(), |r| r.join(&out)));
                 }
                 let result = Shape::Array(Box::new(result.unwrap_or(Shape::Unknown)));
                 let result = self.result_selector(&p.io, result, ctx);
+                self.assign(p.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&p.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&p.catch, input),
+                    caught: self.catches(&p.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
@@ -903,7 +1622,7 @@ impl<'r> Cx<'r> {
                     _ => Shape::Unknown,
                 };
                 let selected = match &m.item_selector {
-                    Some(sel) => self.template(sel, &effective, &context(item)),
+                    Some(sel) => self.template(sel, &effective, &self.context(item)),
                     None => item,
                 };
                 // Batched: `{"Items": [...], "BatchInput": ...}`.
@@ -921,24 +1640,32 @@ impl<'r> Cx<'r> {
                         Shape::object(fields)
                     }
                 };
-                let out = self.machine(&m.item_processor, item_input, &context(Shape::Unknown));
+                let processor_ctx = self.context(Shape::Unknown);
+                let out = self.machine(&m.item_processor, item_input, &processor_ctx);
                 let result = if m.result_writer.is_none() {
                     Shape::Array(Box::new(out))
                 } else {
                     Shape::Unknown
                 };
                 let result = self.result_selector(&m.io, result, ctx);
+                self.assign(m.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&m.io, input, result, ctx);
                 Out {
                     output: Some(output),
-                    caught: self.catches(&m.catch, input),
+                    caught: self.catches(&m.catch, input, ctx),
                     branches: Vec::new(),
                 }
             }
         }
     }
 
-    fn catches(&mut self, catchers: &[Catcher], input: &Shape) -> Vec<Shape> {
+    fn catches(&mut self, catchers: &[Catcher], input: &Shape, ctx: &Shape) -> Vec<Shape> {
+        for c in catchers {
+            self.assign(c.assign.as_ref(), &error_output(), "the error output", ctx);
+        }
+        if self.probing {
+            return vec![Shape::Unknown; catchers.len()];
+        }
         catchers
             .iter()
             .map(|c| match &c.result_path {
@@ -963,6 +1690,10 @@ impl<'r> Cx<'r> {
 
     /// `ResultPath` then `OutputPath`.
     fn result_and_output(&mut self, io: &Io, input: &Shape, result: Shape, ctx: &Shape) -> Shape {
+        // A probe looks for paths only: an output no path reads is not built.
+        if self.probing && io.output_path.is_none() {
+            return Shape::Unknown;
+        }
         let output = match &io.result_path {
             None => result,
             Some(Nullable { value: None, .. }) => input.clone(),
@@ -1116,10 +1847,18 @@ impl<'r> Cx<'r> {
         input: &Shape,
         ctx: &Shape,
     ) -> Option<Shape> {
+        let variable;
         let (root, what) = match (path, path.root()) {
             (Path::Reference(r), Root::Input) => (input, (r, self.root)),
             (Path::Reference(r), Root::Context) => (ctx, (r, "the context object")),
-            // A full JSONPath query (its result is not tracked), a variable.
+            (Path::Reference(r), Root::Variable(name)) => match self.vars.get(name) {
+                Some(shape) => {
+                    variable = format!("`${name}`");
+                    (shape, (r, variable.as_str()))
+                }
+                None => return Some(Shape::Unknown),
+            },
+            // A full JSONPath query: its result is not tracked.
             _ => return Some(Shape::Unknown),
         };
         let (r, what) = what;
@@ -1131,6 +1870,15 @@ impl<'r> Cx<'r> {
                     if self.report {
                         self.diags
                             .push(never_present(r, i, what, &current, why, origin));
+                    } else if self.probing {
+                        // No "did you mean": the key is another edge's, not a typo.
+                        let (reason, help) = absence(r, i, what, &current, why, false);
+                        self.probed.push(Probed {
+                            origin: origin.clone(),
+                            text: r.text.clone(),
+                            reason,
+                            help,
+                        });
                     }
                     return None;
                 }
@@ -1138,6 +1886,38 @@ impl<'r> Cx<'r> {
         }
         Some(current)
     }
+}
+
+/// Whether any state of `machine` (nested ones included) assigns variables.
+fn has_assign(machine: &StateMachine) -> bool {
+    machine.states.iter().any(|state| {
+        let (io, catch): (&Io, &[Catcher]) = match &state.kind {
+            StateKind::Task(t) => (&t.io, &t.catch),
+            StateKind::Parallel(p) => {
+                if p.branches.iter().any(has_assign) {
+                    return true;
+                }
+                (&p.io, &p.catch)
+            }
+            StateKind::Map(m) => {
+                if has_assign(&m.item_processor) {
+                    return true;
+                }
+                (&m.io, &m.catch)
+            }
+            StateKind::Choice(c) => {
+                if c.choices.iter().any(|r| r.assign.is_some()) {
+                    return true;
+                }
+                (&c.io, &[])
+            }
+            StateKind::Pass(p) => (&p.io, &[]),
+            StateKind::Wait(w) => (&w.io, &[]),
+            StateKind::Succeed(s) => (&s.io, &[]),
+            StateKind::Fail(_) => return false,
+        };
+        io.assign.is_some() || catch.iter().any(|c| c.assign.is_some())
+    })
 }
 
 /// The type an intrinsic function's argument must have, where the runtime
@@ -1154,46 +1934,79 @@ fn argument_kind(function: Function, index: usize) -> Option<Kind> {
     }
 }
 
+/// Which of a state's transitions an edge is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Via {
+    Next,
+    /// The Catch entry at this index.
+    Catch(usize),
+    /// The Choice rule at this index.
+    Rule(usize),
+    Default,
+}
+
 /// The states each edge of a state leads to, with what it carries.
-fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape)> {
+fn edges<'a>(kind: &'a StateKind, out: &Out) -> Vec<(&'a str, Shape, Via)> {
     let mut edges = Vec::new();
     let output = out.output.clone().unwrap_or(Shape::Unknown);
     let next = |t: &'a Transition| match t {
         Transition::Next(n) => Some(n.value.as_str()),
         Transition::End(_) => None,
     };
-    let catches = |c: &'a [Catcher], edges: &mut Vec<(&'a str, Shape)>| {
-        for (c, shape) in c.iter().zip(&out.caught) {
-            edges.push((c.next.value.as_str(), shape.clone()));
+    let catches = |c: &'a [Catcher], edges: &mut Vec<(&'a str, Shape, Via)>| {
+        for (i, (c, shape)) in c.iter().zip(&out.caught).enumerate() {
+            edges.push((c.next.value.as_str(), shape.clone(), Via::Catch(i)));
         }
     };
     match kind {
         StateKind::Task(t) => {
-            edges.extend(next(&t.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&t.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&t.catch, &mut edges);
         }
         StateKind::Parallel(p) => {
-            edges.extend(next(&p.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&p.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&p.catch, &mut edges);
         }
         StateKind::Map(m) => {
-            edges.extend(next(&m.transition).map(|n| (n, output.clone())));
+            edges.extend(next(&m.transition).map(|n| (n, output.clone(), Via::Next)));
             catches(&m.catch, &mut edges);
         }
-        StateKind::Pass(p) => edges.extend(next(&p.transition).map(|n| (n, output.clone()))),
-        StateKind::Wait(w) => edges.extend(next(&w.transition).map(|n| (n, output.clone()))),
+        StateKind::Pass(p) => {
+            edges.extend(next(&p.transition).map(|n| (n, output.clone(), Via::Next)))
+        }
+        StateKind::Wait(w) => {
+            edges.extend(next(&w.transition).map(|n| (n, output.clone(), Via::Next)))
+        }
         StateKind::Choice(c) => {
             for (i, rule) in c.choices.iter().enumerate() {
                 let shape = out.branches.get(i).unwrap_or(&output);
-                edges.push((rule.next.value.as_str(), shape.clone()));
+                edges.push((rule.next.value.as_str(), shape.clone(), Via::Rule(i)));
             }
             if let Some(d) = &c.default {
-                edges.push((d.value.as_str(), output.clone()));
+                edges.push((d.value.as_str(), output.clone(), Via::Default));
             }
         }
         StateKind::Succeed(_) | StateKind::Fail(_) => {}
     }
     edges
+}
+
+/// The states a state's edges lead to (without their shapes).
+fn edges_of(kind: &StateKind) -> impl Iterator<Item = &str> {
+    super::successors(kind).into_iter().map(|(t, _)| t)
+}
+
+/// How a warning names an edge into a state.
+fn edge_name(from: Option<&str>, via: Via) -> String {
+    let Some(from) = from else {
+        return "StartAt (with the machine's input)".to_string();
+    };
+    match via {
+        Via::Next => format!("\"{from}\""),
+        Via::Catch(i) => format!("\"{from}\" through its Catch #{}", i + 1),
+        Via::Rule(i) => format!("\"{from}\" through its Choice rule #{}", i + 1),
+        Via::Default => format!("\"{from}\" through its Default"),
+    }
 }
 
 /// `input` where a comparison matched: its value has the type it compares
@@ -1267,6 +2080,25 @@ fn never_present(
     why: Absent,
     origin: &Origin,
 ) -> Diagnostic {
+    let (reason, help) = absence(path, at, root, parent, why, true);
+    Diagnostic::new(
+        Rule::PathNeverPresent,
+        format!("`{}` can never be present: {reason}", path.text),
+        origin.clone(),
+    )
+    .with_help(help)
+}
+
+/// Why `path`'s step `at` finds nothing in `parent`, and the help that
+/// shows `parent`'s shape.
+fn absence(
+    path: &ReferencePath,
+    at: usize,
+    root: &str,
+    parent: &Shape,
+    why: Absent,
+    suggest: bool,
+) -> (String, String) {
     // What the parent is called: its own key, or the path up to it.
     let parent_name = match at.checked_sub(1).map(|i| &path.segments[i]) {
         None => root.to_string(),
@@ -1281,7 +2113,7 @@ fn never_present(
         Absent::NoField(keys) => {
             let mut reason = format!("{parent_name} has no field {step}");
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            if let Some(s) = crate::lower::suggest(&step, &[&keys]) {
+            if let Some(s) = crate::lower::suggest(&step, &[&keys]).filter(|_| suggest) {
                 reason.push_str(&format!("; did you mean {s}?"));
             }
             (
@@ -1294,12 +2126,7 @@ fn never_present(
             format!("{parent_name} is {}", shorten_shape(parent)),
         ),
     };
-    Diagnostic::new(
-        Rule::PathNeverPresent,
-        format!("`{}` can never be present: {reason}", path.text),
-        origin.clone(),
-    )
-    .with_help(help)
+    (reason, help)
 }
 
 /// The text of `path` up to (not including) segment `at`.

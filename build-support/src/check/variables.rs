@@ -1,25 +1,29 @@
-//! Rule `asl::unassigned-variable`: a JSONPath state reads a variable
-//! (`$name`) that no path from `StartAt` to it assigns.
+//! Rules `asl::unassigned-variable` (an error): a JSONPath state reads a
+//! variable (`$name`) that no path from `StartAt` to it assigns; and
+//! `asl::variable-maybe-unassigned` (a warning): some path assigns it and
+//! another does not.
 //!
-//! A may-analysis over the graph, to a fixed point: the variables a state may
-//! see are those assigned on some edge into it (the `Assign` of the state
-//! before, of the Choice rule or the Catch taken; a Choice's own and a
-//! state's own are counted on every edge, which only widens the set), and a
-//! Map iteration or Parallel branch starts with what the state holding it
-//! sees (its assignments stay inside it). A read is reported only when no
-//! path assigns the variable, so a variable set on one branch only is not
-//! (that would be a warning, which this rule does not give). An `Assign`
-//! written as one JSONata expression may assign anything: nothing after it
-//! is reported. JSONata expressions are not read (their `$name` may be a
-//! function or a local binding).
+//! Two analyses over the graph, each to a fixed point. The variables a state
+//! *may* see are those assigned on some edge into it (the `Assign` of the
+//! state before, of the Choice rule or the Catch taken; a Choice's own and a
+//! state's own are counted on every edge, which only widens the set). The
+//! variables it *must* see are those assigned on every edge into it, each
+//! edge counted exactly as the runtime assigns: a state's own `Assign` on its
+//! `Next` (and a Choice's on its `Default`), a Choice rule's on that rule's
+//! edge, a Catch entry's on that Catch's edge (the state's own `Assign` is
+//! not made when it fails). A Map iteration or Parallel branch starts with
+//! what the state holding it sees (its assignments stay inside it). An
+//! `Assign` written as one JSONata expression may assign anything: nothing
+//! after it is reported. JSONata expressions are not read (their `$name` may
+//! be a function or a local binding).
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::expr::{Arg, Call, Expression, Path, Root};
 use crate::model::{
-    ConditionKind, Dynamic, Io, Nullable, Operand, Operator, Origin, QueryLanguage, StateKind,
-    StateMachine, Template, TemplateNode, Transition, WaitDuration,
+    Dynamic, Io, Nullable, Operand, Origin, QueryLanguage, StateKind, StateMachine, Template,
+    TemplateNode, Transition, WaitDuration,
 };
 use crate::rules::Rule;
 
@@ -49,14 +53,30 @@ fn assigned(assign: Option<&Template>) -> Seen {
     }
 }
 
-/// Runs the rule on `machine` and its nested machines.
+/// The variables assigned on every path: `None` when every name is (an
+/// `Assign` whose names are not known makes nothing reportable after it).
+type Must = Option<BTreeSet<String>>;
+
+fn intersection(a: &Must, b: &Must) -> Must {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.intersection(b).cloned().collect()),
+        (None, x) | (x, None) => x.clone(),
+    }
+}
+
+/// Runs the rules on `machine` and its nested machines.
 pub fn check_variables(machine: &StateMachine, diags: &mut Sink) {
     let mut out = Vec::new();
-    walk(machine, &Some(BTreeSet::new()), &mut out);
+    walk(
+        machine,
+        &Some(BTreeSet::new()),
+        &Some(BTreeSet::new()),
+        &mut out,
+    );
     diags.extend(out);
 }
 
-fn walk(machine: &StateMachine, entry: &Seen, diags: &mut Vec<Diagnostic>) {
+fn walk(machine: &StateMachine, entry: &Seen, entry_must: &Must, diags: &mut Vec<Diagnostic>) {
     let index: HashMap<&str, usize> = machine
         .states
         .iter()
@@ -90,10 +110,41 @@ fn walk(machine: &StateMachine, entry: &Seen, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+    // The must-analysis: what every edge into a state assigns, over the
+    // states reached (`None` in `must` is "not reached yet"). Only where this
+    // machine or one nested in it reads a variable (most read none: nothing
+    // to warn about).
+    let reads_any = reads_variables(machine);
+    let mut must: Vec<Option<Must>> = vec![None; machine.states.len()];
+    must[start] = Some(entry_must.clone());
+    let mut queue = std::collections::BTreeSet::new();
+    if reads_any {
+        queue.insert((order[start], start));
+    }
+    while let Some((_, i)) = queue.pop_first() {
+        let Some(here) = must[i].clone() else {
+            continue;
+        };
+        for (target, adds, _) in exact_edges(&machine.states[i].kind) {
+            let Some(&t) = index.get(target) else {
+                continue;
+            };
+            let along = union(&here, &adds);
+            let joined = match &must[t] {
+                None => along,
+                Some(old) => intersection(old, &along),
+            };
+            if must[t].as_ref() != Some(&joined) {
+                must[t] = Some(joined);
+                queue.insert((order[t], t));
+            }
+        }
+    }
     for (i, state) in machine.states.iter().enumerate() {
         let Some(here) = &seen[i] else {
             continue;
         };
+        let here_must = must[i].clone().unwrap_or(None);
         if state.query_language == QueryLanguage::JsonPath
             && let Some(known) = here
         {
@@ -102,16 +153,135 @@ fn walk(machine: &StateMachine, entry: &Seen, diags: &mut Vec<Diagnostic>) {
             for (name, text, origin) in reads {
                 if !known.contains(&name) {
                     diags.push(unassigned(&name, &text, &state.name.value, known, origin));
+                } else if here_must.as_ref().is_some_and(|m| !m.contains(&name)) {
+                    let from = missing_edge(machine, i, start, entry_must, &must, &name);
+                    diags.push(maybe_unassigned(
+                        &name,
+                        &text,
+                        &state.name.value,
+                        &from,
+                        origin,
+                    ));
                 }
             }
         }
         // A branch or an iteration sees what the state holding it sees.
         match &state.kind {
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, here, diags)),
-            StateKind::Map(m) => walk(&m.item_processor, here, diags),
+            StateKind::Parallel(p) => p
+                .branches
+                .iter()
+                .for_each(|b| walk(b, here, &here_must, diags)),
+            StateKind::Map(m) => walk(&m.item_processor, here, &here_must, diags),
             _ => {}
         }
     }
+}
+
+/// Whether a state of `machine`, or of a machine nested in it, reads a
+/// variable.
+fn reads_variables(machine: &StateMachine) -> bool {
+    machine.states.iter().any(|s| {
+        let mut reads = Vec::new();
+        state_reads(&s.kind, &mut reads);
+        !reads.is_empty()
+            || match &s.kind {
+                StateKind::Parallel(p) => p.branches.iter().any(reads_variables),
+                StateKind::Map(m) => reads_variables(&m.item_processor),
+                _ => false,
+            }
+    })
+}
+
+/// An edge into state `at` on which `name` may be unassigned, named for the
+/// warning.
+fn missing_edge(
+    machine: &StateMachine,
+    at: usize,
+    start: usize,
+    entry_must: &Must,
+    must: &[Option<Must>],
+    name: &str,
+) -> String {
+    let lacks = |m: &Must| m.as_ref().is_some_and(|m| !m.contains(name));
+    if at == start && lacks(entry_must) {
+        return "StartAt (nothing before it assigns it)".to_string();
+    }
+    let target = machine.states[at].name.value.as_str();
+    for (j, state) in machine.states.iter().enumerate() {
+        let Some(here) = &must[j] else {
+            continue;
+        };
+        for (t, adds, via) in exact_edges(&state.kind) {
+            if t == target && lacks(&union(here, &adds)) {
+                let from = &state.name.value;
+                return match via {
+                    Via::Next => format!("\"{from}\""),
+                    Via::Catch(i) => format!("\"{from}\" through its Catch #{}", i + 1),
+                    Via::Rule(i) => format!("\"{from}\" through its Choice rule #{}", i + 1),
+                    Via::Default => format!("\"{from}\" through its Default"),
+                };
+            }
+        }
+    }
+    "some path".to_string()
+}
+
+/// Which of a state's transitions an edge is.
+#[derive(Clone, Copy)]
+enum Via {
+    Next,
+    Catch(usize),
+    Rule(usize),
+    Default,
+}
+
+/// The states a state leads to, with the variables assigned on the way,
+/// exactly as the runtime assigns them (see the module's documentation).
+fn exact_edges(kind: &StateKind) -> Vec<(&str, Seen, Via)> {
+    let mut out = Vec::new();
+    fn plain<'a>(
+        io: &Io,
+        transition: &'a Transition,
+        catchers: &'a [crate::model::Catcher],
+    ) -> Vec<(&'a str, Seen, Via)> {
+        let mut edges = Vec::new();
+        if let Transition::Next(n) = transition {
+            edges.push((n.value.as_str(), assigned(io.assign.as_ref()), Via::Next));
+        }
+        for (i, c) in catchers.iter().enumerate() {
+            edges.push((
+                c.next.value.as_str(),
+                assigned(c.assign.as_ref()),
+                Via::Catch(i),
+            ));
+        }
+        edges
+    }
+    match kind {
+        StateKind::Task(t) => out.extend(plain(&t.io, &t.transition, &t.catch)),
+        StateKind::Parallel(p) => out.extend(plain(&p.io, &p.transition, &p.catch)),
+        StateKind::Map(m) => out.extend(plain(&m.io, &m.transition, &m.catch)),
+        StateKind::Pass(p) => out.extend(plain(&p.io, &p.transition, &[])),
+        StateKind::Wait(w) => out.extend(plain(&w.io, &w.transition, &[])),
+        StateKind::Choice(c) => {
+            for (i, rule) in c.choices.iter().enumerate() {
+                out.push((
+                    rule.next.value.as_str(),
+                    assigned(rule.assign.as_ref()),
+                    Via::Rule(i),
+                ));
+            }
+            if let Some(d) = &c.default {
+                out.push((
+                    d.value.as_str(),
+                    assigned(c.io.assign.as_ref()),
+                    Via::Default,
+                ));
+            }
+        }
+        StateKind::Succeed(_) | StateKind::Fail(_) => {}
+    }
+    out
 }
 
 /// The states a state leads to, with the variables assigned on the way.
@@ -211,23 +381,8 @@ fn state_reads<'a>(kind: &'a StateKind, out: &mut Vec<Read<'a>>) {
         }
         StateKind::Choice(c) => {
             io(&c.io, out);
-            // Up to the first rule that may guard the ones after it (see
-            // `types`): those run only where it failed.
-            for rule in &c.choices {
-                let ConditionKind::Compare(cmp) = &rule.condition.kind else {
-                    break;
-                };
-                if matches!(
-                    cmp.operator.value,
-                    Operator::IsNull
-                        | Operator::IsPresent
-                        | Operator::IsNumeric
-                        | Operator::IsString
-                        | Operator::IsBoolean
-                        | Operator::IsTimestamp
-                ) {
-                    break;
-                }
+            // Up to the first rule that may guard the ones after it.
+            for cmp in super::unguarded_comparisons(&c.choices) {
                 path_reads(&cmp.variable.value, &cmp.variable.origin, out);
                 if let Operand::Path(p) = &cmp.operand.value {
                     path_reads(p, &cmp.operand.origin, out);
@@ -291,6 +446,27 @@ fn path_reads<'a>(p: &'a Path, origin: &'a Origin, out: &mut Vec<Read<'a>>) {
     if let Root::Variable(name) = p.root() {
         out.push((name.clone(), p.text().to_string(), origin));
     }
+}
+
+/// Rule `asl::variable-maybe-unassigned`'s warning: `$name` is assigned on
+/// some paths to `state`, not on the one through `from`.
+fn maybe_unassigned(
+    name: &str,
+    text: &str,
+    state: &str,
+    from: &str,
+    origin: &Origin,
+) -> Diagnostic {
+    Diagnostic::new(
+        Rule::VariableMaybeUnassigned,
+        format!(
+            "`{text}` reads the variable `{name}`, which is not assigned when state \"{state}\" is entered from {from}"
+        ),
+        origin.clone(),
+    )
+    .with_help(format!(
+        "some paths to \"{state}\" assign `${name}` and this one does not: reading it there fails the execution (States.Runtime); assign it on every path, or give it a value before the paths part"
+    ))
 }
 
 fn unassigned(

@@ -246,11 +246,21 @@ impl Gen<'_> {
             let c = format!(" {}", c.value);
             quote!(#[doc = ""] #[doc = #c])
         });
+        // With a declared input: the typed API, outside the block (its types
+        // are the user's to name).
+        let typed = options.input_schema.as_ref().map(|schema| {
+            use crate::check::types::{Shape, execution_output};
+            let input = Shape::of_schema(schema);
+            let output = execution_output(machine, &options.resources, &input);
+            super::typed::typed_api(&options.type_name, vis, runtime, &input, &output)
+        });
         quote! {
             #[doc = #doc]
             #comment
             #[derive(Clone, Copy, Debug, Default)]
             #vis struct #name;
+
+            #typed
 
             // Generated code keeps one shape per construct rather than
             // clippy's preferred spelling of each case (blocks as conditions, ...).

@@ -15,8 +15,16 @@
 //! - `, name = "order-flow"`: the state machine name in ARNs and
 //!   `$$.StateMachine.Name` (default: the type's name), for names that are no
 //!   Rust identifier;
-//! - and `, runtime = some::path` to reach the runtime somewhere other than
-//!   `::asl::runtime::__private`.
+//! - `, input = "flow.input.schema.json"`: a JSON Schema of the execution
+//!   input (resolved as the definition is): paths into the input are checked
+//!   against it, and `FlowInput`, `FlowOutput` and `Flow::run_typed` are
+//!   generated;
+//! - `, runtime = some::path` to reach the runtime somewhere other than
+//!   `::asl::runtime::__private`;
+//! - and `, deny_warnings`: the definition's warnings (what may be wrong on
+//!   some path only) are errors. Without it each warning is a rustc warning
+//!   at the path literal (a used `#[deprecated]` item: a proc macro has no
+//!   other way to warn on stable Rust).
 //!
 //! A `*.asl.yaml` / `*.asl.yml` path is read as YAML.
 //!
@@ -41,6 +49,9 @@ pub struct MacroInput {
     pub resources: Vec<LitStr>,
     pub runtime: Option<syn::Path>,
     pub substitutions: crate::Substitutions,
+    pub deny_warnings: bool,
+    /// `input = "..."`: the execution input's JSON Schema file.
+    pub input: Option<LitStr>,
     /// `name = "order-flow"`: the state machine name, when not the type's.
     pub machine_name: Option<LitStr>,
 }
@@ -59,6 +70,8 @@ impl Parse for MacroInput {
         let mut resources = Vec::new();
         let mut runtime = None;
         let mut substitutions = crate::Substitutions::new();
+        let mut deny_warnings = false;
+        let mut input_schema = None;
         let mut machine_name = None;
         while input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
@@ -66,6 +79,10 @@ impl Parse for MacroInput {
                 break;
             }
             let key: Ident = input.parse()?;
+            if key == "deny_warnings" {
+                deny_warnings = true;
+                continue;
+            }
             input.parse::<Token![=]>()?;
             match key.to_string().as_str() {
                 "resources" => {
@@ -75,6 +92,7 @@ impl Parse for MacroInput {
                     resources.extend(list);
                 }
                 "runtime" => runtime = Some(input.parse()?),
+                "input" => input_schema = Some(input.parse()?),
                 "name" => {
                     let name: LitStr = input.parse()?;
                     if !asl_lang::names::is_valid_name(&name.value()) {
@@ -120,7 +138,7 @@ impl Parse for MacroInput {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `name = \"...\"` or `runtime = path`"
+                            "unknown option `{other}`: expected `resources = [...]`, `substitutions = {{...}}`, `name = \"...\"`, `input = \"schema.json\"`, `runtime = path` or `deny_warnings`"
                         ),
                     ));
                 }
@@ -133,6 +151,8 @@ impl Parse for MacroInput {
             resources,
             runtime,
             substitutions,
+            deny_warnings,
+            input: input_schema,
             machine_name,
         })
     }
@@ -167,6 +187,8 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         definition_hash: String::new(),
         definition: String::new(),
         substitutions: input.substitutions.clone(),
+        deny_warnings: input.deny_warnings,
+        input_schema: None,
     };
     let span = input.path.span();
     let written = input.path.value();
@@ -189,25 +211,73 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             );
         }
     };
+    // The input's schema, read as the definition is; its bytes included so
+    // that changing it rebuilds.
+    let mut schema_include = None;
+    let input_schema = match &input.input {
+        None => None,
+        Some(lit) => {
+            let written = lit.value();
+            let span = lit.span();
+            let read = resolve(&written, calling_file.as_deref())
+                .ok_or_else(|| {
+                    format!("asl!: cannot find the input schema `{written}` (looked in CARGO_MANIFEST_DIR and next to the calling file)")
+                })
+                .and_then(|path| {
+                    let bytes = std::fs::read(&path)
+                        .map_err(|e| format!("asl!: cannot read `{}`: {e}", path.display()))?;
+                    let schema = serde_json::from_slice::<serde_json::Value>(&bytes).map_err(
+                        |e| format!("asl!: the input schema `{written}` is not JSON: {e}"),
+                    )?;
+                    Ok((path, schema))
+                });
+            match read {
+                Ok((path, schema)) => {
+                    let path = path.display().to_string();
+                    schema_include = Some(quote!(
+                        const _: &[u8] = ::core::include_bytes!(#path);
+                    ));
+                    Some(schema)
+                }
+                Err(message) => {
+                    return with_skeleton(
+                        quote_spanned!(span=> ::core::compile_error!(#message);),
+                        &options,
+                    );
+                }
+            }
+        }
+    };
     let options = Options {
         source_path: Some(resolved.display().to_string()),
+        input_schema,
         ..options
     };
-    match super::compile(&bytes, &written, &options) {
-        Ok(tokens) => tokens,
+    match super::compile_reporting(&bytes, &written, &options) {
+        Ok((tokens, warnings)) => {
+            // Each warning is a used deprecated constant spanned at the path
+            // literal, so rustc prints it there (`warning: use of deprecated
+            // constant ...: asl::path-maybe-absent: ...`), in a `const _` block
+            // of its own so no name meets another. (proc-macro-warning does
+            // the same with a `let _ = ...;`, which clippy's `let_unit_value`
+            // then reports in the user's code, at the user's span.)
+            let warnings = warnings.iter().map(|d| {
+                let note = format!("\n{}", message_of(&warnings.render(d)));
+                quote_spanned!(span=>
+                    const _: () = {
+                        #[deprecated(note = #note)]
+                        const ASL_WARNING: () = ();
+                        ASL_WARNING
+                    };
+                )
+            });
+            quote!(#tokens #schema_include #(#warnings)*)
+        }
         Err(diagnostics) => {
             // One `compile_error!` per problem, so rustc lists each on its own:
             // `error: asl::unknown-next-state: ...` followed by `--> file:line:col`.
             let errors = diagnostics.iter().map(|d| {
-                let rendered = diagnostics.render(d);
-                let message = match rendered
-                    .strip_prefix("error[")
-                    .and_then(|r| r.split_once("]: "))
-                {
-                    Some((rule, rest)) => format!("{rule}: {rest}"),
-                    None => rendered.clone(),
-                };
-                let message = message.trim_end().to_string();
+                let message = message_of(&diagnostics.render(d));
                 quote_spanned!(span=> ::core::compile_error!(#message);)
             });
             let include = resolved.display().to_string();
@@ -219,6 +289,20 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             with_skeleton(tokens, &options)
         }
     }
+}
+
+/// A rendered diagnostic as rustc's message: `asl::rule: ...`, the severity
+/// left to rustc (`error[asl::rule]: ...` → `asl::rule: ...`).
+fn message_of(rendered: &str) -> String {
+    let message = match rendered
+        .strip_prefix("error[")
+        .or_else(|| rendered.strip_prefix("warning["))
+        .and_then(|r| r.split_once("]: "))
+    {
+        Some((rule, rest)) => format!("{rule}: {rest}"),
+        None => rendered.to_string(),
+    };
+    message.trim_end().to_string()
 }
 
 fn with_skeleton(error: TokenStream, options: &Options) -> TokenStream {

@@ -29,6 +29,7 @@ pub mod jsonata_native;
 mod map;
 pub mod names;
 mod state;
+mod typed;
 mod wait_fail;
 
 use crate::rules::Rule;
@@ -74,6 +75,12 @@ pub struct Options {
     pub definition: String,
     /// Values for the definition's `${Name}` placeholders.
     pub substitutions: crate::Substitutions,
+    /// Warnings are errors: a definition with one is refused.
+    pub deny_warnings: bool,
+    /// A JSON Schema of the execution input: the checks start from it, and
+    /// the typed API (`NameInput`, `NameOutput`, `Name::run_typed`) is
+    /// generated.
+    pub input_schema: Option<serde_json::Value>,
 }
 
 impl Options {
@@ -95,6 +102,8 @@ impl Default for Options {
             definition_hash: String::new(),
             definition: String::new(),
             substitutions: Default::default(),
+            deny_warnings: false,
+            input_schema: None,
         }
     }
 }
@@ -123,13 +132,26 @@ pub fn compile(
     file_name: &str,
     options: &Options,
 ) -> Result<TokenStream, Diagnostics> {
+    compile_reporting(source, file_name, options).map(|(tokens, _)| tokens)
+}
+
+/// [`compile`], also returning the definition's warnings (see
+/// [`crate::load_reporting`]); with [`Options::deny_warnings`] they are
+/// errors instead.
+pub fn compile_reporting(
+    source: &[u8],
+    file_name: &str,
+    options: &Options,
+) -> Result<(TokenStream, Diagnostics), Diagnostics> {
     let index = || crate::diagnostics::LineIndex::new(&String::from_utf8_lossy(source));
     if let Some(d) = invalid_type_name(&options.type_name) {
         return Err(Diagnostics::new(file_name, index(), vec![d]));
     }
     let mut checks = crate::CheckOptions::declaring(options.resources.iter().cloned());
     checks.substitutions = options.substitutions.clone();
-    let machine = crate::load_with(source, file_name, &checks)?;
+    checks.deny_warnings = options.deny_warnings;
+    checks.input_schema = options.input_schema.clone();
+    let crate::Loaded { machine, warnings } = crate::load_reporting(source, file_name, &checks)?;
     // The definition as deployed: substituted, and JSON.
     let deployed = std::str::from_utf8(source)
         .ok()
@@ -141,7 +163,9 @@ pub fn compile(
         definition: deployed,
         ..options.clone()
     };
-    generate(&machine, &options).map_err(|items| Diagnostics::new(file_name, index(), items))
+    generate(&machine, &options)
+        .map(|tokens| (tokens, warnings))
+        .map_err(|items| Diagnostics::new(file_name, index(), items))
 }
 
 /// Rule `asl::invalid-type-name`: the generated type's name is a Rust identifier

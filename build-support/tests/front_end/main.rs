@@ -1,6 +1,8 @@
 //! The front end from the outside, in one test binary:
 //!
 //! - `conformance`: the corpus's `validation/` and `paths/` cases;
+//! - `expected_warnings`: every warning of the corpora, listed with why it is right;
+//! - `input_schema`: a declared execution input, its checks and typed API;
 //! - `graph`: `asl graph` formats, history colours, the page in headless Chromium;
 //! - `mutation`: mutated definitions never panic the checker and stay located;
 //! - `numbers`: every numeric field's accepted and refused values;
@@ -13,11 +15,14 @@
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
 //! - `testing`: `asl test` and `asl test-state`;
 //! - `types`: shape inference through the graph, `asl::path-never-present`;
+//! - `warnings`: what may be wrong on some path, in `asl check`, the Builder and `asl!`;
 //! - `rules`: every named rule, fired and located; the compiler/runtime agreement cases.
 
 mod conformance;
 mod executions;
+mod expected_warnings;
 mod graph;
+mod input_schema;
 mod mutation;
 mod numbers;
 mod parity;
@@ -30,6 +35,7 @@ mod serve;
 mod substitutions;
 mod testing;
 mod types;
+mod warnings;
 
 /// A folder of `../shared/` (beside the workspace), or where `env` points: the
 /// folder when it holds `marker`, else `None` with a printed skip, or a panic

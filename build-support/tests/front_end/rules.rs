@@ -731,6 +731,43 @@ fn data_flow() {
         "asl::unassigned-variable",
         "/States/B/Parameters/x.$",
     );
+    // Warnings (more in `warnings.rs`): the Catch's edge into B has no `a`;
+    // the Default's edge into D no `$v`.
+    let warned = |src: &str| -> Vec<(String, String)> {
+        let loaded = asl_build::load_reporting(
+            src.as_bytes(),
+            "t.asl.json",
+            &asl_build::CheckOptions::allowing_undeclared(),
+        )
+        .unwrap();
+        loaded
+            .warnings
+            .iter()
+            .map(|d| (d.rule.name().to_string(), d.origin.pointer.clone()))
+            .collect()
+    };
+    assert_eq!(
+        warned(&def(
+            r#""A": {"Type": "Pass", "Result": {"a": 1}, "Next": "T"},
+               "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"}, "ResultPath": null, "Next": "B",
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "B"}]},
+               "B": {"Type": "Pass", "InputPath": "$.a", "End": true}"#,
+        )),
+        [(
+            "asl::path-maybe-absent".to_string(),
+            "/States/B/InputPath".to_string()
+        )]
+    );
+    assert_eq!(
+        warned(&def(
+            r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "D", "Assign": {"v": 1}}], "Default": "D"},
+               "D": {"Type": "Pass", "Parameters": {"x.$": "$v"}, "End": true}"#,
+        )),
+        [(
+            "asl::variable-maybe-unassigned".to_string(),
+            "/States/D/Parameters/x.$".to_string()
+        )]
+    );
     // A Pass has no result.
     assert_rule(
         r#"{"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.result %}", "End": true}}}"#,

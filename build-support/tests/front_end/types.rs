@@ -432,6 +432,114 @@ fn integration_results_from_the_catalogue() {
     );
 }
 
+/// S3, EKS's Kubernetes calls and http:invoke, as the built-ins return them:
+/// one path that must be accepted and one that must be refused per API.
+#[test]
+fn s3_kubernetes_and_http_results() {
+    let src = |resource: &str, params: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {params}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    let cluster = r#""ClusterName": "c", "CertificateAuthority": "ca", "Endpoint": "https://e""#;
+    let call = |p| {
+        src(
+            "eks:call",
+            &format!(r#"{{{cluster}, "Method": "GET", "Path": "/api/v1/pods"}}"#),
+            p,
+        )
+    };
+    assert_none(&call("$.ResponseBody.items[0].metadata.name"));
+    assert_none(&call("$.Headers.content-type[0]"));
+    assert_one(
+        &call("$.StatusCod"),
+        "/States/B/Parameters/x.$",
+        "did you mean StatusCode?",
+    );
+    let job = |resource, p| {
+        src(
+            resource,
+            &format!(r#"{{{cluster}, "Namespace": "default", "Job": {{"kind": "Job"}}}}"#),
+            p,
+        )
+    };
+    // A Job: open (Kubernetes adds fields), its known ones typed.
+    assert_none(&job("eks:runJob.sync", "$.status.succeeded"));
+    assert_none(&job("eks:runJob.sync", "$.status.newFieldOfTomorrow"));
+    assert_one(
+        &job("eks:runJob.sync", "$.status.succeeded.count"),
+        "/States/B/Parameters/x.$",
+        "succeeded is a number, which has no count",
+    );
+    let http = |p| {
+        src(
+            "http:invoke",
+            r#"{"ApiEndpoint": "https://example.com", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"}}"#,
+            p,
+        )
+    };
+    assert_none(&http("$.ResponseBody.anything"));
+    assert_one(
+        &http("$.Body"),
+        "/States/B/Parameters/x.$",
+        "the input has no field Body",
+    );
+    // The status code is text (`"200"`): a numeric comparison never matches.
+    let status = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                 "Parameters": {"ApiEndpoint": "https://example.com", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/c/1"}},
+                 "Next": "C"},
+           "C": {"Type": "Choice", "Choices": [{"Variable": "$.StatusCode", "NumericEquals": 200, "Next": "D"}], "Default": "D"},
+           "D": {"Type": "Succeed"}"#,
+    );
+    assert_one(
+        &status,
+        "/States/C/Choices/0/Variable",
+        "`$.StatusCode` is never a number",
+    );
+    // S3: open objects (AWS adds keys the built-in does not), known keys typed.
+    let list = |p| src("aws-sdk:s3:listObjectsV2", r#"{"Bucket": "b"}"#, p);
+    assert_none(&list("$.Contents[0].Key"));
+    assert_none(&list("$.RequestCharged"));
+    assert_one(
+        &list("$.Contents.Key"),
+        "/States/B/Parameters/x.$",
+        "Contents is an array, which has no Key",
+    );
+    let get = |p| src("aws-sdk:s3:getObject", r#"{"Bucket": "b", "Key": "k"}"#, p);
+    assert_none(&get("$.Metadata.owner"));
+    assert_one(
+        &get("$.Body.text"),
+        "/States/B/Parameters/x.$",
+        "Body is a string, which has no text",
+    );
+    // ItemsPath over the listing: an array of objects with a Key.
+    let items = def(
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listObjectsV2", "Parameters": {"Bucket": "b"}, "Next": "M"},
+           "M": {"Type": "Map", "ItemsPath": "$.Contents", "ItemSelector": {"key.$": "$$.Map.Item.Value.Key"},
+                 "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "InputPath": "$.ky", "End": true}}}, "End": true}"#,
+    );
+    assert_one(
+        &items,
+        "/States/M/ItemProcessor/States/I/InputPath",
+        "the input has no field ky; did you mean key?",
+    );
+    let put = |p| {
+        src(
+            "aws-sdk:s3:putObject",
+            r#"{"Bucket": "b", "Key": "k", "Body": "x"}"#,
+            p,
+        )
+    };
+    assert_none(&put("$.ETag"));
+    assert_one(
+        &put("$.ETag[0]"),
+        "/States/B/Parameters/x.$",
+        "ETag is a string, which has no [0]",
+    );
+}
+
 #[test]
 fn choice_rules() {
     let src = |rule: &str| {
@@ -561,13 +669,14 @@ fn items_path_that_is_never_an_array() {
 }
 
 #[test]
-fn jsonata_and_variables_stay_unknown() {
+fn jsonata_outside_the_subset_stays_unknown() {
+    // `$sort` is not in the compiled subset: its value is not typed.
     assert_none(&def(
-        r#""A": {"Type": "Pass", "Output": {"a": 1}, "QueryLanguage": "JSONata", "Next": "B"},
+        r#""A": {"Type": "Pass", "Output": "{% $sort([3, 1]) %}", "QueryLanguage": "JSONata", "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$.zzz"}, "End": true}"#,
     ));
     assert_none(&def(
-        r#""A": {"Type": "Pass", "Result": {"a": 1}, "Assign": {"v": 1}, "Next": "B"},
+        r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"v": "{% $sort([3, 1]) %}"}, "Next": "B"},
            "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
     ));
 }
@@ -871,4 +980,122 @@ fn choice_narrows_the_branch_it_guards() {
     assert_eq!(s.input.to_string(), "{kind: string, ...}");
     let d = table.iter().find(|s| s.state == "D").unwrap();
     assert_eq!(d.input, Shape::Unknown);
+}
+
+/// A variable's shape is the join of what every `Assign` gives it, so
+/// `$x.field` is checked like a path.
+#[test]
+fn variables_have_the_shape_of_their_assignments() {
+    let src = |path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "Result": {{"order": {{"id": 7}}}}, "Assign": {{"order.$": "$.order", "n": 3}}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    assert_none(&src("$order.id"));
+    assert_one(
+        &src("$order.ids"),
+        "/States/B/Parameters/x.$",
+        "`$order.ids` can never be present: `$order` has no field ids; did you mean id?",
+    );
+    assert_one(
+        &src("$n.value"),
+        "/States/B/Parameters/x.$",
+        "`$n` is a number, which has no value",
+    );
+    // Two assignments: either may be what is read.
+    let two = def(
+        r#""A": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "P", "Assign": {"v": {"id": 1}}}], "Default": "Q"},
+           "P": {"Type": "Pass", "Next": "B"},
+           "Q": {"Type": "Pass", "Assign": {"v": {"name": "x"}}, "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"i.$": "$v.id", "n.$": "$v.name"}, "End": true}"#,
+    );
+    assert_none(&two);
+    // Assigned from data nobody described, or by JSONata: unknown.
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Assign": {"v.$": "$.input"}, "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$v.anything"}, "End": true}"#,
+    ));
+    assert_none(&def(
+        r#""A": {"Type": "Pass", "Assign": {"v": 1}, "Next": "J"},
+           "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": "{% {'v': {'deep': 1}} %}", "Next": "B"},
+           "B": {"Type": "Pass", "Parameters": {"x.$": "$v.deep"}, "End": true}"#,
+    ));
+    // A Task's Assign reads its result; a Catch's the error output.
+    let task = |assign_path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                     "Parameters": {{"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}},
+                     "Assign": {{"id.$": "{assign_path}"}}, "Next": "B",
+                     "Catch": [{{"ErrorEquals": ["States.ALL"], "Assign": {{"why.$": "$.Cause"}}, "Next": "B"}}]}},
+               "B": {{"Type": "Pass", "End": true}}"#
+        ))
+    };
+    assert_none(&task("$.MessageId"));
+    assert_one(
+        &task("$.MessageID"),
+        "/States/A/Assign/id.$",
+        "the result has no field MessageID; did you mean MessageId?",
+    );
+}
+
+/// The compiled JSONata subset's types: a JSONata state's `Output` (and its
+/// Task result, Catch output, Choice rule output, `Assign`) has a shape that
+/// the states after it are checked against.
+#[test]
+fn jsonata_outputs_have_the_subsets_types() {
+    let after = |output: &str, path: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Pass", "QueryLanguage": "JSONata", "Output": {output}, "Next": "B"}},
+               "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}"#
+        ))
+    };
+    let object = r#""{% {'total': 1 + 2, 'name': 'a' & 'b', 'ok': true} %}""#;
+    assert_none(&after(object, "$.total"));
+    assert_one(
+        &after(object, "$.totl"),
+        "/States/B/Parameters/x.$",
+        "the input has no field totl; did you mean total?",
+    );
+    assert_one(
+        &after(object, "$.name.first"),
+        "/States/B/Parameters/x.$",
+        "name is a string, which has no first",
+    );
+    // A template object of JSONata values.
+    let fields = r#"{"count": "{% $count($states.input.items) %}", "first": "{% $states.input.items[0] %}"}"#;
+    assert_none(&after(fields, "$.first.anything"));
+    assert_one(
+        &after(fields, "$.count.n"),
+        "/States/B/Parameters/x.$",
+        "count is a number, which has no n",
+    );
+    // Data nobody described stays unknown: `$states.input.x` of an unknown input.
+    assert_none(&after(r#""{% $states.input.x %}""#, "$.anything"));
+    // `$states.result` of a Task is its catalogue result.
+    let task = |output: &str, path: &str| {
+        format!(
+            r#"{{"StartAt": "A", "States": {{
+                "A": {{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::sns:publish",
+                      "Arguments": {{"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}},
+                      "Output": {output}, "Next": "B"}},
+                "B": {{"Type": "Pass", "Parameters": {{"x.$": "{path}"}}, "End": true}}}}}}"#
+        )
+    };
+    let id = r#"{"id": "{% $states.result.MessageId %}"}"#;
+    assert_none(&task(id, "$.id"));
+    assert_one(
+        &task(id, "$.id.value"),
+        "/States/B/Parameters/x.$",
+        "id is a string, which has no value",
+    );
+    // A variable a JSONata Assign gives a known value.
+    assert_one(
+        &def(
+            r#""A": {"Type": "Pass", "QueryLanguage": "JSONata", "Assign": {"n": "{% 1 + 1 %}"}, "Next": "B"},
+               "B": {"Type": "Pass", "Parameters": {"x.$": "$n.value"}, "End": true}"#,
+        ),
+        "/States/B/Parameters/x.$",
+        "`$n` is a number, which has no value",
+    );
 }

@@ -16,7 +16,12 @@ use serde_json::{Value, json};
 
 use crate::common::{EXPECTED_PATH, has_event, sandbox_or_skip, state_output, states_entered};
 
-asl!(ManageEksCluster = "manage-eks-cluster.asl.json");
+// With its input declared: `ManageEksClusterInput`, `ManageEksClusterOutput`
+// (DeleteCluster's `{"Cluster": {...}}`, inferred) and `run_typed`.
+asl!(
+    ManageEksCluster = "manage-eks-cluster.asl.json",
+    input = "manage-eks-cluster.input.schema.json"
+);
 // The same definition with a Job that prints 3.1 (`bpi(2)`) instead of pi to 20 digits.
 asl!(OtherPi = "tests/fixtures/manage-eks-cluster-other-pi.asl.json");
 
@@ -95,10 +100,29 @@ async fn pi_from_the_job_takes_the_expected_branch() {
         return;
     };
     let (runtime, events) = runtime(&sandbox).await;
-    let output = ManageEksCluster::run(&runtime, json!({}))
+    let typed = ManageEksCluster::run_typed(&runtime, ManageEksClusterInput {})
         .await
         .unwrap_or_else(|e| panic!("the sample failed: {e}"));
+    // The output as typed: the deleted cluster, its keys fields.
+    assert_eq!(typed.cluster.name.as_deref(), Some("ExampleCluster"));
+    assert!(
+        typed
+            .cluster
+            .arn
+            .as_deref()
+            .is_some_and(|arn| arn.ends_with(":cluster/ExampleCluster")),
+        "{typed:?}"
+    );
+    let output = serde_json::to_value(&typed).expect("the output serializes");
     let events = events.lock().unwrap().clone();
+    // What the last state left is what run_typed read, field for field.
+    assert_eq!(
+        serde_json::from_value::<ManageEksClusterOutput>(
+            state_output(&events, "Delete cluster").clone()
+        )
+        .expect("it fits the inferred type"),
+        typed
+    );
 
     assert_eq!(states_entered(&events), EXPECTED_PATH);
     assert!(has_event(&events, EventType::ExecutionSucceeded));

@@ -113,6 +113,33 @@ struct CheckArgs {
     /// Account of the template's stand-in ARNs.
     #[arg(long, default_value = "123456789012", requires = "template")]
     account: String,
+    /// `--deny warnings`: report warnings (what may be wrong on some path:
+    /// `asl::path-maybe-absent`, `asl::variable-maybe-unassigned`) as errors,
+    /// so they fail the check (exit 1). Without it they are printed and the
+    /// check passes.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<Deny>,
+    /// A JSON Schema of the execution input (`asl!(…, input = "...")`): paths
+    /// into the input are checked against it.
+    #[arg(long, value_name = "FILE")]
+    input_schema: Option<String>,
+}
+
+/// Reads `--input-schema FILE`: a JSON document (an I/O or JSON error is exit 2).
+fn read_schema(file: Option<&str>) -> Result<Option<serde_json::Value>, String> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let bytes = read_input(file)?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| format!("{file}: the input schema is not JSON: {e}"))
+}
+
+/// What `asl check --deny` turns into errors.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Deny {
+    Warnings,
 }
 
 #[derive(clap::Args)]
@@ -184,6 +211,10 @@ struct ExpandArgs {
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
     substitutions: Vec<(String, String)>,
+    /// A JSON Schema of the execution input, as `asl!(…, input = "...")`:
+    /// the typed API (`NameInput`, `NameOutput`, `run_typed`) is generated too.
+    #[arg(long, value_name = "FILE")]
+    input_schema: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -198,6 +229,9 @@ struct TypesArgs {
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
     substitutions: Vec<(String, String)>,
+    /// A JSON Schema of the execution input: inference starts from it.
+    #[arg(long, value_name = "FILE")]
+    input_schema: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -340,6 +374,8 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     let mut options = CheckOptions::declaring(args.resources.iter().cloned());
     options.allow_undeclared = args.allow_undeclared || args.language_only;
     options.language_only = args.language_only;
+    options.deny_warnings = args.deny.contains(&Deny::Warnings);
+    options.input_schema = read_schema(args.input_schema.as_deref())?;
     // Read every file first: an unreadable file is an I/O error (exit 2).
     let mut sources = Vec::new();
     for file in &args.files {
@@ -380,18 +416,25 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         }
         subs.extend(args.substitutions.iter().cloned());
         options.substitutions = subs;
-        let result = asl_build::load_with(bytes, file, &options);
+        let result = asl_build::load_reporting(bytes, file, &options);
         all_valid &= result.is_ok();
         match (&result, args.format) {
-            (Ok(_), Format::Text) => {
+            (Ok(loaded), Format::Text) if loaded.warnings.is_empty() => {
                 let _ = writeln!(stdout, "{file}: ok");
+            }
+            (Ok(loaded), Format::Text) => {
+                let n = loaded.warnings.len();
+                let s = if n == 1 { "" } else { "s" };
+                let _ = writeln!(stdout, "{}\n\n{file}: ok ({n} warning{s})", loaded.warnings);
             }
             (Err(diags), Format::Text) => {
                 let _ = writeln!(stdout, "{diags}\n");
             }
-            (Ok(_), Format::Json) => {
-                json_out.push(serde_json::json!({"file": file, "valid": true, "diagnostics": []}))
-            }
+            (Ok(loaded), Format::Json) => json_out.push(serde_json::json!({
+                "file": file,
+                "valid": true,
+                "diagnostics": loaded.warnings.to_json(),
+            })),
             (Err(diags), Format::Json) => {
                 json_out.push(serde_json::json!({"file": file, "valid": false, "diagnostics": diags.to_json()}));
             }
@@ -472,11 +515,14 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
 /// that may have other keys); a definition that does not check is reported as
 /// `check` reports it (exit 1).
 fn types(args: &TypesArgs) -> Result<bool, String> {
+    use asl_build::check::types::Shape;
     let Some(machine) = load_definition(&args.file, &args.substitutions)? else {
         return Ok(false);
     };
+    let input = read_schema(args.input_schema.as_deref())?
+        .map_or(Shape::Unknown, |schema| Shape::of_schema(&schema));
     let mut stdout = std::io::stdout().lock();
-    for s in asl_build::check::types::infer(&machine, &args.resources) {
+    for s in asl_build::check::types::infer_from(&machine, &args.resources, &input) {
         let _ = writeln!(stdout, "{}", s.state);
         let _ = writeln!(stdout, "  input:  {}", s.input);
         match &s.output {
@@ -689,6 +735,7 @@ fn expand(args: &ExpandArgs) -> Result<bool, String> {
             .unwrap_or_else(|| upper_camel_case(&base_name(&args.file))),
         resources: args.resources.clone(),
         substitutions: args.substitutions.iter().cloned().collect(),
+        input_schema: read_schema(args.input_schema.as_deref())?,
         ..Default::default()
     };
     match asl_build::builder::generate_file(&bytes, &args.file, &options) {
