@@ -67,6 +67,22 @@ pub fn check_jsonata(j: &Jsonata) -> Result<(), String> {
     asl_lang::jsonata::check_syntax(&j.expression)
 }
 
+/// Parses a JSONata expression with the runtime's full evaluator's parser
+/// (`jsonata-core`, the one version the workspace pins for both sides), so an
+/// expression the build accepts is one the runtime parses: its
+/// `JsonataExpr` parses the same text with the same parser on first use.
+/// [`check_jsonata`] runs first (its messages point at a character); this
+/// catches whatever it lets through that the evaluator refuses. Call it after
+/// [`asl_lang::jsonata::guard`], whose refusals have a rule of their own.
+pub fn parse_as_runtime(expression: &str) -> Result<(), String> {
+    let expression = expression.trim();
+    match std::panic::catch_unwind(|| jsonata_core::parser::parse(expression)) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("JSONata syntax error: {e}")),
+        Err(_) => Err("the JSONata parser failed on this expression (internal error)".into()),
+    }
+}
+
 use asl_lang::jsonata::skip_quoted;
 
 // ------------------------------------------------------------------ JSONPath
@@ -894,6 +910,15 @@ mod tests {
             "{% $substring(?, 0, 2) %}",
         ] {
             assert!(check_jsonata(&jsonata(good).unwrap()).is_ok(), "{good}");
+            let expression = jsonata(good).unwrap().expression;
+            assert_eq!(parse_as_runtime(&expression), Ok(()), "{good}");
+        }
+        // The compiler's own check lets these through; the runtime's parser
+        // does not, and says why with JSONata's code.
+        for (text, code) in [("$.7", "S0213"), ("\"\\u12\"", "S0104"), ("2(3)", "T1006")] {
+            assert_eq!(asl_lang::jsonata::check_syntax(text), Ok(()), "{text}");
+            let refused = parse_as_runtime(text).unwrap_err();
+            assert!(refused.contains(code), "{text}: {refused}");
         }
     }
 }

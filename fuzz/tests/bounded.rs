@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use asl_fuzz::{corpus, front_end, runtime};
+use asl_fuzz::{corpus, front_end, jsonata, runtime};
 
 /// Where the input being run is kept (a crash that aborts leaves it there).
 fn last_input(target: &str) -> std::path::PathBuf {
@@ -46,6 +46,27 @@ fn runtime_survives_adversarial_values() {
     assert!(report.crashes.is_empty(), "{:#?}", report.crashes);
     println!(
         "runtime: {} inputs, slowest {:?}",
+        report.inputs, report.slowest
+    );
+}
+
+#[test]
+fn jsonata_survives_mutated_expressions_and_deep_data() {
+    let corpus = corpus::load();
+    let seeds = jsonata::seeds(&corpus);
+    let report = asl_fuzz::run(
+        "jsonata",
+        7,
+        Duration::from_secs(90),
+        // About 40 s in a debug build on a loaded 2-core machine (185 inputs
+        // took 60 s at a load of 12): deep data and text cost.
+        150,
+        Some(&last_input("jsonata")),
+        &mut |rng, last| jsonata::one(&seeds, rng, last),
+    );
+    assert!(report.crashes.is_empty(), "{:#?}", report.crashes);
+    println!(
+        "jsonata: {} inputs, slowest {:?}",
         report.inputs, report.slowest
     );
 }

@@ -25,7 +25,8 @@
 //!   `$map`, `$filter` and `$reduce`.
 //!
 //! Nothing here recurses deeper than the tree: the parser refuses a tree deeper
-//! than [`super::MAX_NESTING`] levels (`- - - ... 1` is as deep as brackets).
+//! than [`super::MAX_NESTING`] levels (`- - - ... 1` is as deep as brackets,
+//! and so is a chain of operators, `1 + 1 + ... + 1`).
 
 use super::MAX_NESTING;
 
@@ -610,10 +611,18 @@ impl Parser {
             return unsupported("nesting deeper than the native evaluator goes");
         }
         let mut left = self.prefix()?;
+        // Each operator of a chain (`1 + 1 + ...`) wraps the tree so far one
+        // level deeper without recursing here: it counts as a level too, or a
+        // long chain would build a tree deeper than anything walking it can go.
+        let levels = self.depth;
         while rbp < binding_power(self.peek()) {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return unsupported("a chain of operators longer than the native evaluator goes");
+            }
             left = self.infix(left)?;
         }
-        self.depth -= 1;
+        self.depth = levels - 1;
         Ok(left)
     }
 
@@ -1128,5 +1137,27 @@ mod tests {
         assert!(parse(&deep).is_err());
         let deep = format!("{}1{}", "(".repeat(200), ")".repeat(200));
         assert!(parse(&deep).is_err());
+        // A chain of operators nests its tree as deep as brackets do (found
+        // by asl-fuzz's jsonata target: `1 + 1 + ...` 100,000 times overflowed
+        // the stack of a worker thread when the tree was resolved). Short
+        // chains stay native; long ones go to the full evaluator.
+        for operator in [" + ", " & ", " and ", " = ", " ~> $string", "."] {
+            let chain = |n: usize| {
+                format!("1{}", format!("{operator}1").repeat(n)).replace("$string1", "$string")
+            };
+            if [" + ", " & ", " and ", " = "].contains(&operator) {
+                assert!(parse(&chain(MAX_NESTING - 2)).is_ok(), "{operator}");
+            }
+            let long = chain(10_000);
+            let refused = std::thread::scope(|threads| {
+                std::thread::Builder::new()
+                    .stack_size(2 << 20)
+                    .spawn_scoped(threads, || parse(&long).is_err())
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            });
+            assert!(refused, "{operator}");
+        }
     }
 }

@@ -181,6 +181,10 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
     let mut stack: Vec<char> = Vec::new();
     let mut want_operand = true;
     let mut just_opened = false;
+    // A sort term may start here (`^(` or a sort's `,` was just read), or a
+    // block's `;` was.
+    let mut sort_term = false;
+    let mut after_semicolon = false;
     // `function`/`λ` was just read; the depths of the lambdas' parameter lists.
     let mut lambda_next = false;
     let mut lambda_lists: Vec<usize> = Vec::new();
@@ -200,6 +204,8 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
             just_opened = opened;
             continue;
         }
+        let sorting = std::mem::take(&mut sort_term);
+        let semicolon = std::mem::take(&mut after_semicolon);
         // Only the token right after `function` opens its parameter list.
         let lambda_open = std::mem::take(&mut lambda_next);
         if c == '/' && chars.get(i + 1) == Some(&'*') {
@@ -262,7 +268,12 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                     just_opened = true;
                     continue;
                 }
-                ')' | ']' | '}' if opened => {
+                '<' | '>' if sorting => {
+                    // The direction of a sort term: `^(>price, <name)`.
+                    i += 1;
+                    continue;
+                }
+                ')' | ']' | '}' if opened || (c == ')' && semicolon) => {
                     let depth = stack.len();
                     close(&mut stack, c).map_err(|m| {
                         format!("JSONata syntax error at character {}: {m}", start + 1)
@@ -344,9 +355,10 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
                 want_operand = true;
             }
             '^' if chars.get(i + 1) == Some(&'(') => {
-                stack.push('(');
+                stack.push(SORT_OPEN);
                 i += 2;
                 want_operand = true;
+                sort_term = true;
             }
             '|' => {
                 // The middle and the closing bar of a transform.
@@ -372,6 +384,10 @@ pub fn check_syntax(expression: &str) -> Result<(), String> {
             | '@' | '#' => {
                 i += 1;
                 want_operand = true;
+                // A sort's next term may start with `<` or `>`; a block's last
+                // expression may be followed by `;` (`(1; 2;)`).
+                sort_term = c == ',' && stack.last() == Some(&SORT_OPEN);
+                after_semicolon = c == ';' && stack.last() == Some(&'(');
             }
             c if c.is_alphabetic() => {
                 let word_end = (i..chars.len())
@@ -429,6 +445,8 @@ fn skip_signature(chars: &[char], mut i: usize) -> usize {
 
 /// Marks a transform whose update part is being read (after its second `|`).
 const TRANSFORM_UPDATE: char = '¦';
+/// The bracket of a sort `^( ... )`, whose terms may start with `<` or `>`.
+const SORT_OPEN: char = '^';
 
 fn char_offset(chars: &[char], i: usize) -> usize {
     chars[..i.min(chars.len())]
@@ -458,7 +476,8 @@ fn close(stack: &mut Vec<char>, c: char) -> Result<(), String> {
         ']' => '[',
         _ => '{',
     };
-    if stack.pop() == Some(open) {
+    let top = stack.pop();
+    if top == Some(open) || (c == ')' && top == Some(SORT_OPEN)) {
         Ok(())
     } else {
         Err(format!("unbalanced `{c}`"))
@@ -784,6 +803,10 @@ mod tests {
             "1 +",
             "'x",
             "a b",
+            "(1;;)",
+            "[1;]",
+            "a^(>)",
+            "a < > b",
         ] {
             assert!(check_syntax(bad).is_err(), "{bad}");
         }
@@ -800,6 +823,12 @@ mod tests {
             "a.**.b[0]",
             "$ ~> |Account.Order|{'Total': Price * Qty}, ['Price']|",
             "$substring(?, 0, 2)",
+            // Sort terms with a direction, and a block's trailing `;` (JSONata's
+            // suite runs both).
+            "Account.Order.Product.Price^(>$)",
+            "Product^(Quantity, >Description.Colour).Description",
+            "$#$pos[$pos<3]^( < $)",
+            "(1; 2; 3;)",
         ] {
             assert!(check_syntax(good).is_ok(), "{good}");
         }

@@ -1683,8 +1683,7 @@ impl JsonataExpr {
         JsonataExpr {
             source: Cow::Borrowed(source),
             compiled: Some(function),
-            tree: std::sync::OnceLock::new(),
-            prepared: std::sync::OnceLock::new(),
+            parsed: std::sync::OnceLock::new(),
         }
     }
 
@@ -1694,8 +1693,12 @@ impl JsonataExpr {
     }
 
     pub(super) fn tree(&self) -> Option<&Expr> {
-        self.tree
-            .get_or_init(|| asl_lang::jsonata::ast::parse(&self.source).ok())
+        self.parsed()
+            .tree
+            .get_or_init(|| {
+                super::cache::count_parse();
+                asl_lang::jsonata::ast::parse(&self.source).ok()
+            })
             .as_ref()
     }
 

@@ -205,8 +205,209 @@ fn coded_message(text: &str) -> Failure {
         ),
         // The evaluator names the callee after the message; jsonata-js does not.
         "T1006" => Failure::threw(code, "Attempted to invoke a non-function"),
-        _ => Failure::threw(code, message),
+        _ => match js_wording(code, message) {
+            Some(js) => Failure::threw(code, js),
+            None => Failure::threw(code, message),
+        },
     }
+}
+
+/// jsonata-js's message for an error of the evaluator whose code matches but
+/// whose words do not (a workflow's cause quotes it, as AWS does), where the
+/// evaluator's message holds what jsonata-js's needs: its fixed texts, and
+/// the operator, token or value it inserts (quoted as jsonata-js quotes them,
+/// as JSON). `None` keeps the evaluator's words: those already jsonata-js's,
+/// and those missing what jsonata-js's would insert (the function name of
+/// `T0410`-`T0412`, the values of `T2009`/`T2010`, `D1002`, `T2011`/`T2012`).
+fn js_wording(code: &str, message: &str) -> Option<String> {
+    let quoted = |s: &str| Value::String(s.to_owned()).to_string();
+    let fixed = match code {
+        "T2003" => "The left side of the range operator (..) must evaluate to an integer",
+        "T2004" => "The right side of the range operator (..) must evaluate to an integer",
+        "D3001" => "Attempting to invoke string function on Infinity or NaN",
+        "D3020" => "Third argument of split function must evaluate to a positive number",
+        "D3080" => "The picture string must only contain a maximum of two sub-pictures",
+        "D3081" => {
+            "The sub-picture must not contain more than one instance of the 'decimal-separator' character"
+        }
+        "D3082" => {
+            "The sub-picture must not contain more than one instance of the 'percent' character"
+        }
+        "D3083" => {
+            "The sub-picture must not contain more than one instance of the 'per-mille' character"
+        }
+        "D3084" => "The sub-picture must not contain both a 'percent' and a 'per-mille' character",
+        "D3085" => {
+            "The mantissa part of a sub-picture must contain at least one character that is either an 'optional digit character' or a member of the 'decimal digit family'"
+        }
+        "D3086" => {
+            "The sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character"
+        }
+        "D3087" => {
+            "The sub-picture must not contain a 'grouping-separator' character that appears adjacent to a 'decimal-separator' character"
+        }
+        "D3088" => {
+            "The sub-picture must not contain a 'grouping-separator' at the end of the integer part"
+        }
+        "D3089" => {
+            "The sub-picture must not contain two adjacent instances of the 'grouping-separator' character"
+        }
+        "D3090" => {
+            "The integer part of the sub-picture must not contain a member of the 'decimal digit family' that is followed by an instance of the 'optional digit character'"
+        }
+        "D3091" => {
+            "The fractional part of the sub-picture must not contain an instance of the 'optional digit character' that is followed by a member of the 'decimal digit family'"
+        }
+        "D3092" => {
+            "A sub-picture that contains a 'percent' or 'per-mille' character must not contain a character treated as an 'exponent-separator'"
+        }
+        "D3093" => {
+            "The exponent part of the sub-picture must comprise only of one or more characters that are members of the 'decimal digit family'"
+        }
+        "D3131" => "In a decimal digit pattern, all digits must be from the same decimal group",
+        "D3134" => "The timezone integer format specifier cannot have more than four digits",
+        "D3135" => "No matching closing bracket ']' in date/time picture string",
+        "D3136" => {
+            "The date/time picture string is missing specifiers required to parse the timestamp"
+        }
+        "D3138" => {
+            "The $single() function expected exactly 1 matching result.  Instead it matched more."
+        }
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return Some(fixed.to_owned());
+    }
+    let after = |prefix: &str| message.strip_prefix(prefix).map(str::trim);
+    Some(match code {
+        // `The left side of the - operator ...`: jsonata-js quotes the operator.
+        "T2001" | "T2002" => {
+            let (side, rest) = message.split_once(" side of the ")?;
+            let (operator, _) = rest.split_once(" operator")?;
+            format!(
+                "{side} side of the {} operator must evaluate to a number",
+                quoted(operator)
+            )
+        }
+        "D3030" => {
+            let value = after("Cannot convert '")?.strip_suffix("' to number")?;
+            format!("Unable to cast value to a number: {}", quoted(value))
+        }
+        "D3100" => format!(
+            "The radix of the formatBase function must be between 2 and 36.  It was given {}",
+            after("Radix must be between 2 and 36, got")?
+        ),
+        // The evaluator's message is the value alone.
+        "D3130" => format!(
+            "Formatting or parsing an integer as a sequence starting with {} is not supported by this implementation",
+            quoted(message)
+        ),
+        "D3132" => format!(
+            "Unknown component specifier {} in date/time picture string",
+            quoted(message)
+        ),
+        "D3133" => format!(
+            "The 'name' modifier can only be applied to months and days in the date/time picture string, not {}",
+            quoted(message)
+        ),
+        // Only a non-finite number is out of range, which JSON writes as null.
+        "D1001" if message.starts_with("Number out of range") => {
+            "Number out of range: null".to_owned()
+        }
+        "T1010" => {
+            let function = after("The matcher function argument passed to function")?
+                .split_once(' ')?
+                .0
+                .trim_start_matches('$');
+            format!(
+                "The matcher function argument passed to function {} does not return the correct object structure",
+                quoted(function)
+            )
+        }
+        "S0102" => format!(
+            "Number out of range: {}",
+            quoted(after("Number out of range:")?)
+        ),
+        // jsonata-js quotes the character after its backslash.
+        "S0103" => format!(
+            "Unsupported escape sequence: \\{}",
+            quoted(after("Unsupported escape sequence: \\")?)
+        ),
+        "S0204" => format!("Unknown operator: {}", quoted(after("Unknown operator:")?)),
+        "S0214" => format!(
+            "The right side of {} must be a variable name (start with $)",
+            quoted(after("Expected a variable reference after")?)
+        ),
+        "S0201" => format!("Syntax error: {}", token(after("Syntax error:")?)?),
+        "S0202" => {
+            let (expected, got) = after("Expected")?.split_once(", got ")?;
+            format!("Expected {}, got {}", token(expected)?, token(got)?)
+        }
+        "S0203" => format!(
+            "Expected {} before end of expression",
+            token(after("Expected")?.strip_suffix(" before end of expression")?)?
+        ),
+        "S0211" => {
+            let symbol =
+                after("The symbol")?.strip_suffix(" cannot be used as a unary operator")?;
+            format!(
+                "The symbol {} cannot be used as a unary operator",
+                token(symbol)?
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// A token as the parser names it (`RightParen`, `Identifier("a")`) as
+/// jsonata-js shows it (`")"`, `"a"`); `None` for one it shows otherwise.
+fn token(name: &str) -> Option<String> {
+    let quoted = |s: &str| Value::String(s.to_owned()).to_string();
+    if let Some(inner) = name
+        .strip_prefix("Identifier(")
+        .and_then(|rest| rest.strip_suffix(')'))
+    {
+        let name: String = serde_json::from_str(inner).ok()?;
+        return Some(quoted(&name));
+    }
+    let symbol = match name.trim() {
+        "Plus" => "+",
+        "Minus" => "-",
+        "Star" => "*",
+        "StarStar" => "**",
+        "Slash" => "/",
+        "Percent" => "%",
+        "Equal" => "=",
+        "NotEqual" => "!=",
+        "LessThan" => "<",
+        "LessThanOrEqual" => "<=",
+        "GreaterThan" => ">",
+        "GreaterThanOrEqual" => ">=",
+        "And" => "and",
+        "Or" => "or",
+        "In" => "in",
+        "Ampersand" => "&",
+        "Dot" => ".",
+        "DotDot" => "..",
+        "Question" => "?",
+        "Colon" => ":",
+        "ColonEqual" => ":=",
+        "TildeArrow" => "~>",
+        "LeftParen" => "(",
+        "RightParen" => ")",
+        "LeftBracket" => "[",
+        "RightBracket" => "]",
+        "LeftBrace" => "{",
+        "RightBrace" => "}",
+        "Comma" => ",",
+        "Semicolon" => ";",
+        "Caret" => "^",
+        "Pipe" => "|",
+        "Hash" => "#",
+        "At" => "@",
+        _ => return None,
+    };
+    Some(quoted(symbol))
 }
 
 /// A JSONata number as JSON: whole numbers as integers, non-finite numbers as the

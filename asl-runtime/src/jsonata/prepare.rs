@@ -50,6 +50,7 @@ const PRELUDE: &[(&str, &str)] = &[
 /// The evaluator's parse; a panic is caught, as a last line of defence (the
 /// evaluator refuses deep nesting itself).
 fn parse(source: &str) -> Result<jsonata_core::ast::AstNode, Failure> {
+    cache::count_parse();
     let parsed = catch_unwind(|| jsonata_core::parser::parse(source));
     match parsed {
         Ok(Ok(ast)) => Ok(ast),

@@ -499,6 +499,109 @@ fn evaluation_errors_carry_jsonata_code_and_message() {
     assert!(matches!(bad.check(), Err(Failure::Threw { ref code, .. }) if code.starts_with('S')));
 }
 
+/// Where the evaluator's words differ from jsonata-js's, the cause carries
+/// jsonata-js's (what Step Functions shows). Each expected message is what
+/// jsonata-js 2 says for the expression (JSONata's own suite cases).
+#[test]
+fn error_messages_are_worded_as_jsonata_js_words_them() {
+    for (text, code, message) in [
+        (
+            "\"s\" - 1",
+            "T2001",
+            r#"The left side of the "-" operator must evaluate to a number"#,
+        ),
+        (
+            "1 + null",
+            "T2002",
+            r#"The right side of the "+" operator must evaluate to a number"#,
+        ),
+        (
+            "[1.1 .. 5]",
+            "T2003",
+            "The left side of the range operator (..) must evaluate to an integer",
+        ),
+        (
+            "[1..false]",
+            "T2004",
+            "The right side of the range operator (..) must evaluate to an integer",
+        ),
+        (
+            "$number(\"1/2\")",
+            "D3030",
+            r#"Unable to cast value to a number: "1/2""#,
+        ),
+        (
+            "$string(1/0)",
+            "D3001",
+            "Attempting to invoke string function on Infinity or NaN",
+        ),
+        ("1/(10e300 * 10e100)", "D1001", "Number out of range: null"),
+        (
+            "$formatBase(100, 37)",
+            "D3100",
+            "The radix of the formatBase function must be between 2 and 36.  It was given 37",
+        ),
+        (
+            "$formatNumber(20,\"#;#;#\")",
+            "D3080",
+            "The picture string must only contain a maximum of two sub-pictures",
+        ),
+        (
+            "$formatNumber(20,\"0,,0\")",
+            "D3089",
+            "The sub-picture must not contain two adjacent instances of the 'grouping-separator' character",
+        ),
+        (
+            "$formatInteger(123456, 'α')",
+            "D3130",
+            r#"Formatting or parsing an integer as a sequence starting with "α" is not supported by this implementation"#,
+        ),
+        (
+            "$toMillis('2018-05-22', '[Y]-[M]-[q]')",
+            "D3132",
+            r#"Unknown component specifier "q" in date/time picture string"#,
+        ),
+        (
+            "$toMillis('2018-22', '[Y]-[D]')",
+            "D3136",
+            "The date/time picture string is missing specifiers required to parse the timestamp",
+        ),
+        (
+            "$single([0, 1, 2])",
+            "D3138",
+            "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+        ),
+        (
+            "$split('some text', $uppercase)",
+            "T1010",
+            r#"The matcher function argument passed to function "split" does not return the correct object structure"#,
+        ),
+        ("[1,2)", "S0202", r#"Expected "]", got ")""#),
+        (
+            "$lowercase(\"x\"",
+            "S0203",
+            r#"Expected ")" before end of expression"#,
+        ),
+        ("[1!2]", "S0204", r#"Unknown operator: "!""#),
+        (
+            "@ bar",
+            "S0211",
+            r#"The symbol "@" cannot be used as a unary operator"#,
+        ),
+        ("$states.input;", "S0201", r#"Syntax error: ";""#),
+        ("$.7a", "S0201", r#"Syntax error: "a""#),
+        ("10e1000", "S0102", r#"Number out of range: "10e1000""#),
+        ("\"\\y\"", "S0103", r#"Unsupported escape sequence: \"y""#),
+        (
+            "$states.input@o.x",
+            "S0214",
+            r#"The right side of "@" must be a variable name (start with $)"#,
+        ),
+    ] {
+        assert_eq!(threw(text), (code.to_owned(), message.to_owned()), "{text}");
+    }
+}
+
 #[test]
 fn typed_fields_report_the_type_they_got() {
     let input = json!({});

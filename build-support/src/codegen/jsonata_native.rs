@@ -426,7 +426,8 @@ pub fn expand_expression(input: TokenStream) -> TokenStream {
     let checked = asl_lang::jsonata::guard(text)
         .map(|_| ())
         .map_err(|refusal| format!("{}: {} ({})", refusal.code, refusal.message, refusal.help))
-        .and_then(|()| asl_lang::jsonata::check_syntax(text));
+        .and_then(|()| asl_lang::jsonata::check_syntax(text))
+        .and_then(|()| crate::expr_parse::parse_as_runtime(text));
     if let Err(message) = checked {
         return syn::Error::new(
             literal.span(),

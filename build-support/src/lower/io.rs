@@ -276,7 +276,8 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Rules `asl::jsonata-syntax` (the expression is well formed) and
+    /// Rules `asl::jsonata-syntax` (the expression is well formed, and the
+    /// runtime's evaluator parses it: [`expr_parse::parse_as_runtime`]) and
     /// `asl::unsupported` (it uses what Step Functions' JSONata 2.0.6 does not
     /// have, `??` and `?:`, or a regular expression the runtime's evaluator
     /// cannot run; the runtime refuses exactly these with
@@ -294,6 +295,8 @@ impl Lowerer<'_> {
                 ),
                 refusal.help,
             );
+        } else if let Err(e) = expr_parse::parse_as_runtime(&j.expression) {
+            self.error(Rule::JsonataSyntax, origin, e, "");
         }
     }
 

@@ -427,6 +427,30 @@ fn jsonata_strings() {
     assert_valid(&pass(
         r#"{"x": "{% $states.input.a + 1 %}", "y": [1, "{% $now() %}"]}"#,
     ));
+    // Well formed to the compiler's own check, refused by the runtime's
+    // evaluator when it parses: the build runs that parser too, so none of
+    // these reaches a run (JSONata's suite expects each error).
+    for (text, code) in [
+        (r#"$states.input.7"#, "S0213"),
+        (r#"'\\y'"#, "S0103"),
+        ("10e1000", "S0102"),
+        ("[1:2]", "S0202"),
+        ("function(x){ $x }(3)", "S0208"),
+        ("$.%", "S0217"),
+        ("$states.input@o.x", "S0214"),
+    ] {
+        let definition = pass(&format!(r#""{{% {text} %}}""#));
+        assert_rule(&definition, "asl::jsonata-syntax", "/States/A/Output");
+        let err = load(definition.as_bytes(), "t.asl.json").unwrap_err();
+        assert!(
+            err.iter().any(|d| d.message.contains(code)),
+            "{text}: {err}"
+        );
+    }
+    // Valid JSONata the compiler's own check once refused.
+    assert_valid(&pass(
+        r#"{"x": "{% $states.input.items^(>price, <name) %}", "y": "{% ($a := 1; $a;) %}"}"#,
+    ));
 }
 
 /// Issue 27: a JSONata expression is a string that starts with `{%` and ends

@@ -1,6 +1,6 @@
 //! `asl-fuzz TARGET [--seconds N] [--seed S] [--inputs N] [--replay ITERATION]`
 //!
-//! TARGET is `front-end` or `runtime`. Runs until the time (default 60 s) or the
+//! TARGET is `front-end`, `runtime` or `jsonata`. Runs until the time (default 60 s) or the
 //! number of inputs is spent, prints `inputs`, crashes, slow inputs and the
 //! slowest input's time, and exits 1 on any finding. The input being run is kept
 //! in `target/fuzz-last-input-TARGET`, so a crash that kills the process (a stack
@@ -8,18 +8,20 @@
 //! reruns one input.
 //!
 //! A long run: `cargo run --release -p asl-fuzz -- front-end --seconds 1800`.
+//! `jsonata` is what issue 26 asks of the JSONata evaluator:
+//! `nice -n 10 cargo run --release -p asl-fuzz -- jsonata --seconds 1800`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use asl_fuzz::{corpus, front_end, runtime};
+use asl_fuzz::{corpus, front_end, jsonata, runtime};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(target) = args.next() else {
         eprintln!(
-            "usage: asl-fuzz front-end|runtime [--seconds N] [--seed S] [--inputs N] [--replay I]"
+            "usage: asl-fuzz front-end|runtime|jsonata [--seconds N] [--seed S] [--inputs N] [--replay I]"
         );
         return ExitCode::from(2);
     };
@@ -39,12 +41,14 @@ fn main() -> ExitCode {
     }
     let corpus = corpus::load();
     let paths = runtime::Paths::new(&corpus);
+    let seeds = jsonata::seeds(&corpus);
     let last = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../target")
         .join(format!("fuzz-last-input-{target}"));
     let mut one: Box<asl_fuzz::Target<'_>> = match target.as_str() {
         "front-end" => Box::new(|rng, last| front_end::one(&corpus, rng, last)),
         "runtime" => Box::new(|rng, last| runtime::one(&corpus, &paths, rng, last)),
+        "jsonata" => Box::new(|rng, last| jsonata::one(&seeds, rng, last)),
         other => {
             eprintln!("asl-fuzz: unknown target {other}");
             return ExitCode::from(2);
@@ -59,17 +63,21 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     eprintln!(
-        "asl-fuzz {target}: seed {seed}, {} definitions, {} expressions, {} paths, {seconds} s",
+        "asl-fuzz {target}: seed {seed}, {} definitions, {} expressions ({} more for jsonata, {} of them from JSONata's suite), {} paths, {seconds} s",
         corpus.definitions.len(),
         corpus.expressions.len(),
+        seeds.expressions.len() - corpus.expressions.len(),
+        seeds.from_suite,
         corpus.paths.len()
     );
-    let report = asl_fuzz::run(
+    let slow = asl_fuzz::slow_for(&target);
+    let report = asl_fuzz::run_with_limit(
         &target,
         seed,
         Duration::from_secs(seconds),
         inputs,
         Some(&last),
+        slow,
         &mut *one,
     );
     println!(
@@ -77,7 +85,7 @@ fn main() -> ExitCode {
         report.inputs,
         report.crashes.len(),
         report.slow.len(),
-        asl_fuzz::SLOW,
+        slow,
         report.slowest
     );
     for finding in report.crashes.iter().chain(&report.slow) {
