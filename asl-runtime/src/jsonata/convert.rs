@@ -226,44 +226,8 @@ fn js_wording(code: &str, message: &str) -> Option<String> {
         "T2004" => "The right side of the range operator (..) must evaluate to an integer",
         "D3001" => "Attempting to invoke string function on Infinity or NaN",
         "D3020" => "Third argument of split function must evaluate to a positive number",
-        "D3080" => "The picture string must only contain a maximum of two sub-pictures",
-        "D3081" => {
-            "The sub-picture must not contain more than one instance of the 'decimal-separator' character"
-        }
-        "D3082" => {
-            "The sub-picture must not contain more than one instance of the 'percent' character"
-        }
-        "D3083" => {
-            "The sub-picture must not contain more than one instance of the 'per-mille' character"
-        }
-        "D3084" => "The sub-picture must not contain both a 'percent' and a 'per-mille' character",
-        "D3085" => {
-            "The mantissa part of a sub-picture must contain at least one character that is either an 'optional digit character' or a member of the 'decimal digit family'"
-        }
-        "D3086" => {
-            "The sub-picture must not contain a passive character that is preceded by an active character and that is followed by another active character"
-        }
-        "D3087" => {
-            "The sub-picture must not contain a 'grouping-separator' character that appears adjacent to a 'decimal-separator' character"
-        }
-        "D3088" => {
-            "The sub-picture must not contain a 'grouping-separator' at the end of the integer part"
-        }
-        "D3089" => {
-            "The sub-picture must not contain two adjacent instances of the 'grouping-separator' character"
-        }
-        "D3090" => {
-            "The integer part of the sub-picture must not contain a member of the 'decimal digit family' that is followed by an instance of the 'optional digit character'"
-        }
-        "D3091" => {
-            "The fractional part of the sub-picture must not contain an instance of the 'optional digit character' that is followed by a member of the 'decimal digit family'"
-        }
-        "D3092" => {
-            "A sub-picture that contains a 'percent' or 'per-mille' character must not contain a character treated as an 'exponent-separator'"
-        }
-        "D3093" => {
-            "The exponent part of the sub-picture must comprise only of one or more characters that are members of the 'decimal digit family'"
-        }
+        // The picture-string codes: number_picture words them as jsonata-js does.
+        c if super::number_picture::is_picture_code(c) => super::number_picture::message(c),
         "D3131" => "In a decimal digit pattern, all digits must be from the same decimal group",
         "D3134" => "The timezone integer format specifier cannot have more than four digits",
         "D3135" => "No matching closing bracket ']' in date/time picture string",

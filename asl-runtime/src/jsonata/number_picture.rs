@@ -184,7 +184,16 @@ fn split_parts(sub: &[char], sym: &Symbols) -> Parts {
     }
 }
 
-fn message(code: &str) -> &'static str {
+/// Whether `code` is one of `$formatNumber`'s picture-string errors
+/// (D3080-D3093), which [`message`] words.
+pub(super) fn is_picture_code(code: &str) -> bool {
+    code.strip_prefix("D30")
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (80..=93).contains(&n))
+}
+
+/// jsonata-js's message for the picture-string error `code` (D3080-D3093).
+pub(super) fn message(code: &str) -> &'static str {
     match code {
         "D3080" => "The picture string must only contain a maximum of two sub-pictures",
         "D3081" => {
