@@ -63,6 +63,25 @@ pub fn key<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
         .collect()
 }
 
+/// Statements of a generated `main` that register the built-in integrations
+/// (handlers and what cleans up after them) on `builder`, configured from the
+/// environment's AWS configuration.
+pub const REGISTER_INTEGRATIONS: &str = r#"
+    let integrations = asl::runtime::integrations::Integrations::from_env().await;
+    builder = builder
+        .handlers(integrations.handlers())
+        .cleaners(integrations.cleaners());"#;
+
+/// Statements of a generated `main` that give `builder` the environment's
+/// region (`AWS_REGION`, `AWS_DEFAULT_REGION`) for its ARNs.
+pub const REGION_FROM_ENV: &str = r#"
+    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+    {
+        builder = builder.region(region);
+    }"#;
+
 /// A Rust string literal.
 pub fn lit(s: &str) -> String {
     format!("{s:?}")

@@ -48,18 +48,11 @@ pub fn build(
     let integrations = if features.is_empty() {
         String::new()
     } else {
-        r#"
-    let integrations = asl::runtime::integrations::Integrations::from_env().await;
-    builder = builder
-        .handlers(integrations.handlers())
-        .cleaners(integrations.cleaners());
-    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
-    {
-        builder = builder.region(region);
-    }"#
-        .to_string()
+        format!(
+            "{}{}",
+            program::REGISTER_INTEGRATIONS,
+            program::REGION_FROM_ENV
+        )
     };
     let resources_list: Vec<String> = resources.iter().map(|r| lit(r)).collect();
     let subs: Vec<String> = substitutions

@@ -437,14 +437,9 @@ fn worker_program(machines: &[Value], base_features: &[String]) -> Result<Worker
         .iter()
         .all(|f| matches!(f.as_str(), "endpoint" | "sqlite" | "postgres"))
     {
-        String::new()
+        ""
     } else {
-        r#"
-    let integrations = asl::runtime::integrations::Integrations::from_env().await;
-    builder = builder
-        .handlers(integrations.handlers())
-        .cleaners(integrations.cleaners());"#
-            .to_string()
+        program::REGISTER_INTEGRATIONS
     };
     let store = if features.iter().any(|f| f == "postgres") {
         r#"match asl::runtime::store::PostgresStore::connect(&location).await {
@@ -471,17 +466,12 @@ async fn main() -> std::process::ExitCode {{
     let location = std::env::var("ASL_SERVE_STORE").unwrap_or_default();
     let store = {store};
     let mut builder = asl::runtime::Runtime::builder()
-        .store(store){registrations};
-    if let Some(region) = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
-    {{
-        builder = builder.region(region);
-    }}{integrations}
+        .store(store){registrations};{region}{integrations}
     asl::endpoint::worker::run(builder).await
 }}
 "#,
         count = entries.len(),
+        region = program::REGION_FROM_ENV,
     );
     Ok(WorkerProgram {
         key,
