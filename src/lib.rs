@@ -43,7 +43,9 @@
 //! - `, resources = ["arn:aws:lambda:...:function:f"]` declares Task resources the
 //!   program provides handlers for. A `Resource` that is neither a built-in
 //!   integration nor declared is a compile error, so a typo in an ARN never
-//!   reaches production;
+//!   reaches production. An entry `"arn:…" => "f.result.schema.json"` also
+//!   declares, as a JSON Schema, what that handler returns: paths into its
+//!   result are checked and the typed API below takes its types;
 //! - `, runtime = path::to::__private` for crates that re-export `asl`;
 //! - `, input = "flow.input.schema.json"`: a JSON Schema of the execution
 //!   input. Paths into the input are checked against it, and the macro also

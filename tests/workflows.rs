@@ -40,6 +40,15 @@ asl::asl!(
     Typed = "workflows/typed.asl.json",
     input = "workflows/typed.input.schema.json"
 );
+// A handler's declared result: `QuoteOutput` takes its types from the
+// result schema of the program's own `price` handler.
+asl::asl!(
+    Quote = "workflows/quote.asl.json",
+    input = "workflows/quote.input.schema.json",
+    resources = [
+        "arn:aws:lambda:us-east-1:123456789012:function:price" => "workflows/quote.result.schema.json"
+    ]
+);
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
@@ -108,6 +117,87 @@ async fn run_typed_takes_the_declared_input_and_gives_the_inferred_output() {
     .await
     .unwrap_err();
     assert_eq!(err.error(), Some("States.Runtime"), "{err}");
+}
+
+#[tokio::test]
+async fn a_typed_handler_with_a_declared_result_types_the_output() {
+    use asl::runtime::task::typed_handler_fn;
+    #[derive(serde::Deserialize)]
+    struct Order {
+        sku: String,
+        quantity: u32,
+    }
+    #[derive(serde::Serialize)]
+    struct Line {
+        sku: String,
+        amount: f64,
+    }
+    #[derive(serde::Serialize)]
+    struct Priced {
+        total: f64,
+        currency: &'static str,
+        lines: Vec<Line>,
+    }
+    let price = typed_handler_fn(|_task, order: Order| async move {
+        let amount = 2.5 * f64::from(order.quantity);
+        Ok(Priced {
+            total: amount,
+            currency: "EUR",
+            lines: vec![Line {
+                sku: order.sku,
+                amount,
+            }],
+        })
+    });
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:price",
+            price,
+        )
+        .build();
+    let output = Quote::run_typed(
+        &runtime,
+        QuoteInput {
+            sku: "A-1".into(),
+            quantity: 3.into(),
+        },
+    )
+    .await
+    .unwrap();
+    // Every field is typed from the handler's result schema: a number, a
+    // string, and an array of objects with their own fields.
+    let QuoteOutput {
+        sku,
+        total,
+        currency,
+        lines,
+    } = output;
+    assert_eq!(sku, "A-1");
+    assert_eq!(total.as_f64(), Some(7.5));
+    assert_eq!(currency, "EUR");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0].sku.as_str(), lines[0].amount.as_f64()),
+        ("A-1", Some(7.5))
+    );
+    // Parameters that do not fit the handler's type fail the task with
+    // States.TaskFailed, which the workflow's Catch takes.
+    let err = Quote::run_typed(
+        &runtime,
+        QuoteInput {
+            sku: "A-1".into(),
+            quantity: (-1).into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.error(), Some("Quote.Refused"), "{err}");
+    let cause = err.cause().unwrap_or_default();
+    assert!(
+        cause.contains("the parameters of state 'Price' do not fit `Order`")
+            && cause.contains("invalid value: integer `-1`"),
+        "{cause}"
+    );
 }
 
 #[tokio::test]

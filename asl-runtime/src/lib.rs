@@ -5,7 +5,7 @@
 //!   account and region; [`Workflow`]: the trait every generated type implements;
 //!   [`ExecutionOptions`], [`ExecutionError`] ([`exec`]).
 //! - [`task`]: the seam between Task states and whatever does the work
-//!   ([`task::TaskHandler`], [`task::handler_fn`]).
+//!   ([`task::TaskHandler`], [`task::handler_fn`], [`task::typed_handler_fn`]).
 //! - `integrations` (a feature per family: `eks`, `sns`, `lambda`, `dynamodb`, `s3`,
 //!   `sqs`, `events`, `sfn`, `http`; `integrations` turns on all): the built-in
 //!   service integrations ([`features`]).

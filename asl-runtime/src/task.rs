@@ -284,3 +284,96 @@ where
         Box::pin((self.0)(TaskRequest::from(task), parameters))
     }
 }
+
+/// A [`TaskHandler`] over Rust types: `typed_handler_fn(|task, input: In| async move { ... })`
+/// where `In` is what the parameters deserialize to and the closure returns
+/// an `Out` that serializes to the result.
+///
+/// Parameters that do not fit `In` fail the task with `States.TaskFailed`
+/// (a Retry or Catch sees it, as it would see a Lambda function refusing its
+/// event), the cause naming the type and serde's message. Declare the result's
+/// shape to the compiler with a JSON Schema of `Out`
+/// (`asl!(…, resources = ["arn:…" => "out.schema.json"])`) so paths into the
+/// result are checked and the typed API's output takes its types.
+///
+/// ```
+/// use asl_runtime::{Error, Runtime, task::typed_handler_fn};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Deserialize)]
+/// struct Sku { sku: String }
+/// #[derive(Serialize)]
+/// struct Quote { price: u32, currency: &'static str }
+///
+/// let price = typed_handler_fn(|_task, input: Sku| async move {
+///     match input.sku.as_str() {
+///         "" => Err(Error::new("Price.UnknownSku", "no SKU")),
+///         _ => Ok(Quote { price: 42, currency: "EUR" }),
+///     }
+/// });
+/// let runtime = Runtime::builder()
+///     .handler("arn:aws:lambda:us-east-1:123456789012:function:price", price)
+///     .build();
+/// # let _ = runtime;
+/// ```
+pub fn typed_handler_fn<F, Fut, In, Out>(f: F) -> TypedHandlerFn<F, In>
+where
+    F: Fn(TaskRequest, In) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Out, Error>> + Send + 'static,
+    In: serde::de::DeserializeOwned + Send + 'static,
+    Out: serde::Serialize + Send + 'static,
+{
+    TypedHandlerFn(f, std::marker::PhantomData)
+}
+
+/// The handler [`typed_handler_fn`] makes.
+pub struct TypedHandlerFn<F, In>(F, std::marker::PhantomData<fn() -> In>);
+
+impl<F, In> std::fmt::Debug for TypedHandlerFn<F, In> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedHandlerFn")
+    }
+}
+
+/// The last segment of a type's name, for messages.
+fn short_type_name<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+impl<F, Fut, In, Out> TaskHandler for TypedHandlerFn<F, In>
+where
+    F: Fn(TaskRequest, In) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Out, Error>> + Send + 'static,
+    In: serde::de::DeserializeOwned + Send + 'static,
+    Out: serde::Serialize + Send + 'static,
+{
+    fn invoke<'a>(
+        &'a self,
+        task: &'a TaskContext<'a>,
+        parameters: Value,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        let failed = |what: String| Error::new(crate::error::names::TASK_FAILED, what);
+        let input = match serde_json::from_value::<In>(parameters) {
+            Ok(input) => input,
+            Err(e) => {
+                let cause = format!(
+                    "the parameters of state '{}' do not fit `{}`: {e}",
+                    task.state_name,
+                    short_type_name::<In>()
+                );
+                return Box::pin(std::future::ready(Err(failed(cause))));
+            }
+        };
+        let future = (self.0)(TaskRequest::from(task), input);
+        Box::pin(async move {
+            let out = future.await?;
+            serde_json::to_value(out).map_err(|e| {
+                failed(format!(
+                    "the result `{}` does not serialize to JSON: {e}",
+                    short_type_name::<Out>()
+                ))
+            })
+        })
+    }
+}

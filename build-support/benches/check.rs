@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
     let sample = asl_build::load(EKS_SAMPLE, "manage-eks-cluster.asl.json").expect("valid");
     let infer = |machine: &asl_build::model::StateMachine| {
         let mut sink = asl_build::Sink::new();
-        asl_build::check::types::check_types(black_box(machine), &[], &mut sink);
+        asl_build::check::types::check_types(black_box(machine), &Default::default(), &mut sink);
         sink.is_empty()
     };
     assert!(infer(&sample) && infer(&machine));

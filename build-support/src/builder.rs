@@ -38,6 +38,7 @@ pub struct Builder {
     deny_warnings: bool,
     /// Per workflow name: the JSON Schema file of its execution input.
     input_schemas: Vec<(String, PathBuf)>,
+    result_schemas: Vec<(String, PathBuf)>,
 }
 
 impl Default for Builder {
@@ -53,6 +54,7 @@ impl Default for Builder {
             templates: Vec::new(),
             deny_warnings: false,
             input_schemas: Vec::new(),
+            result_schemas: Vec::new(),
         }
     }
 }
@@ -167,6 +169,28 @@ impl Builder {
         self
     }
 
+    /// Declares a Task `Resource` the program registers a handler for, as
+    /// [`Builder::resource`] does, with the JSON Schema (at `path`) of what
+    /// that handler returns: paths into its result are checked against it
+    /// and the typed API's output takes its types, as
+    /// `asl!(…, resources = ["arn:…" => "result.schema.json"])` does.
+    ///
+    /// ```
+    /// let mut b = asl_build::Builder::new();
+    /// b.resource_result(
+    ///     "arn:aws:lambda:us-east-1:123456789012:function:resize",
+    ///     "resize.result.schema.json",
+    /// );
+    /// ```
+    pub fn resource_result(
+        &mut self,
+        arn: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> &mut Self {
+        self.result_schemas.push((arn.into(), path.into()));
+        self
+    }
+
     /// Visibility of the generated types (default `pub`).
     ///
     /// ```
@@ -207,6 +231,21 @@ impl Builder {
     }
 
     /// The substitutions for the workflow at `path`.
+    /// A JSON Schema file (`what`: "input schema", "result schema"), watched
+    /// for changes.
+    fn read_schema(&self, path: &Path, what: &str) -> Result<serde_json::Value, BuildError> {
+        if self.emit_rerun {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+        let bytes = std::fs::read(path).map_err(|error| BuildError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            BuildError::Config(format!("{}: the {what} is not JSON: {e}", path.display()))
+        })
+    }
+
     fn substitutions_for(
         &self,
         path: &std::path::Path,
@@ -337,23 +376,14 @@ impl Builder {
                 error,
             })?;
             let input_schema = match self.input_schemas.iter().find(|(n, _)| n == name) {
-                Some((_, schema)) => {
-                    if self.emit_rerun {
-                        println!("cargo:rerun-if-changed={}", schema.display());
-                    }
-                    let bytes = std::fs::read(schema).map_err(|error| BuildError::Io {
-                        path: schema.clone(),
-                        error,
-                    })?;
-                    Some(serde_json::from_slice(&bytes).map_err(|e| {
-                        BuildError::Config(format!(
-                            "{}: the input schema is not JSON: {e}",
-                            schema.display()
-                        ))
-                    })?)
-                }
+                Some((_, schema)) => Some(self.read_schema(schema, "input schema")?),
                 None => None,
             };
+            let result_schemas = self
+                .result_schemas
+                .iter()
+                .map(|(arn, schema)| Ok((arn.clone(), self.read_schema(schema, "result schema")?)))
+                .collect::<Result<Vec<_>, BuildError>>()?;
             let options = Options {
                 type_name: name.clone(),
                 machine_name: None,
@@ -366,6 +396,7 @@ impl Builder {
                 substitutions: self.substitutions_for(path)?,
                 deny_warnings: self.deny_warnings,
                 input_schema,
+                result_schemas,
             };
             let file_name = path.display().to_string();
             match generate_file_reporting(&source, &file_name, &options) {

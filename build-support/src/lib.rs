@@ -123,7 +123,7 @@ pub fn load_reporting(
                 .input_schema
                 .as_ref()
                 .map_or(check::types::Shape::Unknown, check::types::Shape::of_schema);
-            check::types::check_types_from(machine, &options.resources, &input, &mut sink);
+            check::types::check_types_from(machine, &options.handlers(), &input, &mut sink);
             check::variables::check_variables(machine, &mut sink);
             check::states_members::check_states_members(machine, &mut sink);
         }

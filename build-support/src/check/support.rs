@@ -35,6 +35,12 @@ pub struct CheckOptions {
     /// Builder's `input_schema`, `asl check --input-schema`): the data-flow
     /// rules start from it instead of from an unknown input.
     pub input_schema: Option<serde_json::Value>,
+    /// JSON Schemas of what some of the program's own handlers return
+    /// (`asl!(…, resources = ["arn:…" => "result.schema.json"])`, the
+    /// Builder's `resource_result`, `asl check --resource ARN=SCHEMA`), by
+    /// resource: each resource is declared, and its Tasks' results have the
+    /// schema's shape instead of an unknown one.
+    pub result_schemas: Vec<(String, serde_json::Value)>,
     /// Report warnings as errors (`asl!(…, deny_warnings)`, the Builder's
     /// `deny_warnings(true)`, `asl check --deny warnings`).
     pub deny_warnings: bool,
@@ -50,7 +56,21 @@ impl CheckOptions {
             substitutions: Default::default(),
             deny_warnings: false,
             input_schema: None,
+            result_schemas: Vec::new(),
         }
+    }
+
+    /// Does the program serve `resource` with a handler of its own?
+    pub fn declares(&self, resource: &str) -> bool {
+        self.resources.iter().any(|r| r == resource)
+            || self.result_schemas.iter().any(|(r, _)| r == resource)
+    }
+
+    /// The handlers the data-flow rules know of.
+    pub fn handlers(&self) -> crate::check::types::Handlers {
+        let mut resources = self.resources.clone();
+        resources.extend(self.result_schemas.iter().map(|(r, _)| r.clone()));
+        crate::check::types::Handlers::new(&resources, &self.result_schemas)
     }
 
     /// Every `Resource` is accepted (the language rules only).
@@ -62,6 +82,7 @@ impl CheckOptions {
             substitutions: Default::default(),
             deny_warnings: false,
             input_schema: None,
+            result_schemas: Vec::new(),
         }
     }
 }
@@ -103,7 +124,7 @@ impl Support<'_> {
                         && !asl_lang::integrations::is_lambda_function(resource)
                         && !asl_lang::integrations::is_activity(resource)
                         && !self.options.allow_undeclared
-                        && !self.options.resources.iter().any(|r| r == resource)
+                        && !self.options.declares(resource)
                     {
                         self.diags.push(
                             Diagnostic::new(

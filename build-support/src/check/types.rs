@@ -14,7 +14,8 @@
 //! context object, from a Choice rule that matched (its value has the type
 //! it compares, on that branch), and from the integration catalogue's result
 //! shapes (`asl_lang::integrations::results`; a resource the program serves
-//! with its own handler returns what that handler returns: unknown). A state's
+//! with its own handler returns what that handler returns: unknown, or the
+//! shape of the JSON Schema declared for it, see [`Handlers`]). A state's
 //! input is the join of what every edge into it brings, computed to a fixed
 //! point over loops, states taken in reverse postorder; shapes are widened to
 //! unknown past a depth, a union past a size, an object past 64 keys, and a
@@ -595,15 +596,54 @@ pub struct StateShapes {
     pub output: Option<Shape>,
 }
 
+/// What a program says about the Task handlers it registers itself: the
+/// resources it serves (`asl!(…, resources = [...])`), whose results are
+/// unknown unless it also declares their shape as a JSON Schema
+/// (`resources = ["arn:…" => "result.schema.json"]`). Every other Task's
+/// result is the integration catalogue's.
+#[derive(Clone, Debug, Default)]
+pub struct Handlers {
+    resources: Vec<String>,
+    results: Vec<(String, Shape)>,
+}
+
+impl Handlers {
+    /// `resources` served by the program; of those in `result_schemas`, the
+    /// handler returns what the schema accepts (see [`Shape::of_schema`]).
+    pub fn new(resources: &[String], result_schemas: &[(String, serde_json::Value)]) -> Self {
+        Handlers {
+            resources: resources.to_vec(),
+            results: result_schemas
+                .iter()
+                .map(|(arn, schema)| (arn.clone(), Shape::of_schema(schema)))
+                .collect(),
+        }
+    }
+
+    /// The result of Task `t` before `ResultSelector`.
+    fn result_of(&self, t: &crate::model::Task) -> Shape {
+        let arn = &t.resource.value.arn;
+        if let Some((_, shape)) = self.results.iter().find(|(r, _)| r == arn) {
+            return shape.clone();
+        }
+        match t.integration() {
+            Some(i) if !self.resources.contains(arn) => {
+                Shape::of_result(&result_shape(i.api, i.pattern))
+            }
+            _ => Shape::Unknown,
+        }
+    }
+}
+
 /// The shapes of every state reached (nested ones included, after the state
 /// that holds them), in the order of the definition.
-pub fn infer(machine: &StateMachine, resources: &[String]) -> Vec<StateShapes> {
-    infer_from(machine, resources, &Shape::Unknown)
+pub fn infer(machine: &StateMachine, handlers: &Handlers) -> Vec<StateShapes> {
+    infer_from(machine, handlers, &Shape::Unknown)
 }
 
 /// [`infer`] from a declared execution input (see [`Shape::of_schema`]).
-pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -> Vec<StateShapes> {
-    let mut cx = Cx::new(resources, input);
+pub fn infer_from(machine: &StateMachine, handlers: &Handlers, input: &Shape) -> Vec<StateShapes> {
+    let mut cx = Cx::new(handlers, input);
     cx.prepare_vars(machine, input);
     cx.record = true;
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
@@ -612,8 +652,8 @@ pub fn infer_from(machine: &StateMachine, resources: &[String], input: &Shape) -
 
 /// The shape of what an execution that succeeds ends with, from a declared
 /// execution input (`Shape::Unknown` when nothing is declared).
-pub fn execution_output(machine: &StateMachine, resources: &[String], input: &Shape) -> Shape {
-    let mut cx = Cx::new(resources, input);
+pub fn execution_output(machine: &StateMachine, handlers: &Handlers, input: &Shape) -> Shape {
+    let mut cx = Cx::new(handlers, input);
     cx.prepare_vars(machine, input);
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown))
 }
@@ -630,8 +670,8 @@ pub struct Coverage {
 }
 
 /// The [`Coverage`] of `machine`'s JSONPath paths.
-pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
-    let mut cx = Cx::new(resources, &Shape::Unknown);
+pub fn coverage(machine: &StateMachine, handlers: &Handlers) -> Coverage {
+    let mut cx = Cx::new(handlers, &Shape::Unknown);
     cx.prepare_vars(machine, &Shape::Unknown);
     cx.report = true;
     cx.machine(machine, Shape::Unknown, &cx.context(Shape::Unknown));
@@ -642,19 +682,19 @@ pub fn coverage(machine: &StateMachine, resources: &[String]) -> Coverage {
 /// state can ever have. In the reference sample, `"Endpoint.$":
 /// "$.eks.Cluster.Endpont"` after `eks:createCluster.sync` with `ResultPath:
 /// $.eks` (whose result is `{"Cluster": {..., "Endpoint", ...}}`).
-pub fn check_types(machine: &StateMachine, resources: &[String], diags: &mut Sink) {
-    check_types_from(machine, resources, &Shape::Unknown, diags)
+pub fn check_types(machine: &StateMachine, handlers: &Handlers, diags: &mut Sink) {
+    check_types_from(machine, handlers, &Shape::Unknown, diags)
 }
 
 /// [`check_types`] from a declared execution input: paths into the input
 /// are checked against it too.
 pub fn check_types_from(
     machine: &StateMachine,
-    resources: &[String],
+    handlers: &Handlers,
     input: &Shape,
     diags: &mut Sink,
 ) {
-    let mut cx = Cx::new(resources, input);
+    let mut cx = Cx::new(handlers, input);
     cx.prepare_vars(machine, input);
     cx.report = true;
     cx.machine(machine, input.clone(), &cx.context(Shape::Unknown));
@@ -715,7 +755,7 @@ fn error_output() -> Shape {
 }
 
 struct Cx<'r> {
-    resources: &'r [String],
+    handlers: &'r Handlers,
     /// The execution input, for `$$.Execution.Input`.
     execution_input: Shape,
     /// What `$` is where paths are being read, for messages.
@@ -776,9 +816,9 @@ struct Out {
 }
 
 impl<'r> Cx<'r> {
-    fn new(resources: &'r [String], execution_input: &Shape) -> Self {
+    fn new(handlers: &'r Handlers, execution_input: &Shape) -> Self {
         Cx {
-            resources,
+            handlers,
             execution_input: execution_input.clone(),
             root: "the input",
             report: false,
@@ -917,11 +957,7 @@ impl<'r> Cx<'r> {
         };
         match kind {
             StateKind::Task(t) => {
-                let declared = self.resources.contains(&t.resource.value.arn);
-                let result = match t.integration() {
-                    Some(i) if !declared => Shape::of_result(&result_shape(i.api, i.pattern)),
-                    _ => Shape::Unknown,
-                };
+                let result = self.handlers.result_of(t);
                 let env = env(Some(result.clone()), None);
                 self.jsonata_assign(t.io.assign.as_ref(), &env);
                 let output = output_of(self, &t.io, &env, result);
@@ -1466,11 +1502,7 @@ impl<'r> Cx<'r> {
                 {
                     self.dynamic(d, &effective, ctx);
                 }
-                let declared = self.resources.contains(&t.resource.value.arn);
-                let result = match t.integration() {
-                    Some(i) if !declared => Shape::of_result(&result_shape(i.api, i.pattern)),
-                    _ => Shape::Unknown,
-                };
+                let result = self.handlers.result_of(t);
                 let result = self.result_selector(&t.io, result, ctx);
                 self.assign(t.io.assign.as_ref(), &result, "the result", ctx);
                 let output = self.result_and_output(&t.io, input, result, ctx);

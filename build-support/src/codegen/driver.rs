@@ -207,7 +207,7 @@ impl Gen<'_> {
             None => " A workflow compiled by `asl`.".to_string(),
         };
         let resources = machine.task_resources();
-        let declared = &options.resources;
+        let declared = &options.declared();
         // Each built-in family the workflow calls needs its Cargo feature; a
         // resource the program declares it serves needs none.
         let mut gates: Vec<TokenStream> = Vec::new();
@@ -251,7 +251,7 @@ impl Gen<'_> {
         let typed = options.input_schema.as_ref().map(|schema| {
             use crate::check::types::{Shape, execution_output};
             let input = Shape::of_schema(schema);
-            let output = execution_output(machine, &options.resources, &input);
+            let output = execution_output(machine, &options.handlers(), &input);
             super::typed::typed_api(&options.type_name, vis, runtime, &input, &output)
         });
         quote! {

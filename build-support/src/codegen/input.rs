@@ -7,7 +7,11 @@
 //!   with any visibility (several workflows can share a module);
 //! - either followed by `, resources = ["arn:aws:lambda:...:function:f", ...]`:
 //!   Task resources the program will register handlers for (any other Resource
-//!   that is not a built-in integration is a compile error);
+//!   that is not a built-in integration is a compile error); an entry written
+//!   `"arn:…" => "f.result.schema.json"` also declares, as a JSON Schema, what
+//!   that handler returns, so paths into its result are checked and typed as
+//!   a built-in integration's are (the schema is the program's word: the
+//!   handler's output is not checked against it at run time);
 //! - `, substitutions = { "TableName" => "orders", "Seconds" => 30 }`: values
 //!   for the definition's `${Name}` placeholders, substituted in its text as
 //!   CloudFormation's `DefinitionSubstitutions` are (an unquoted `${Seconds}`
@@ -47,6 +51,8 @@ pub struct MacroInput {
     pub name: Option<Ident>,
     pub path: LitStr,
     pub resources: Vec<LitStr>,
+    /// `resources = ["arn" => "schema.json"]`: the result schema of a resource.
+    pub result_schemas: Vec<(LitStr, LitStr)>,
     pub runtime: Option<syn::Path>,
     pub substitutions: crate::Substitutions,
     pub deny_warnings: bool,
@@ -68,6 +74,7 @@ impl Parse for MacroInput {
         };
         let path: LitStr = input.parse()?;
         let mut resources = Vec::new();
+        let mut result_schemas = Vec::new();
         let mut runtime = None;
         let mut substitutions = crate::Substitutions::new();
         let mut deny_warnings = false;
@@ -88,8 +95,25 @@ impl Parse for MacroInput {
                 "resources" => {
                     let content;
                     syn::bracketed!(content in input);
-                    let list = content.parse_terminated(|p| p.parse::<LitStr>(), Token![,])?;
-                    resources.extend(list);
+                    let list = content.parse_terminated(
+                        |p| {
+                            let arn: LitStr = p.parse()?;
+                            let schema = if p.peek(Token![=>]) {
+                                p.parse::<Token![=>]>()?;
+                                Some(p.parse::<LitStr>()?)
+                            } else {
+                                None
+                            };
+                            Ok((arn, schema))
+                        },
+                        Token![,],
+                    )?;
+                    for (arn, schema) in list {
+                        match schema {
+                            Some(schema) => result_schemas.push((arn, schema)),
+                            None => resources.push(arn),
+                        }
+                    }
                 }
                 "runtime" => runtime = Some(input.parse()?),
                 "input" => input_schema = Some(input.parse()?),
@@ -149,6 +173,7 @@ impl Parse for MacroInput {
             name,
             path,
             resources,
+            result_schemas,
             runtime,
             substitutions,
             deny_warnings,
@@ -188,7 +213,14 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
         definition: String::new(),
         substitutions: input.substitutions.clone(),
         deny_warnings: input.deny_warnings,
-        input_schema: None,
+        // Until the files are read, a schema that accepts anything: enough for
+        // the skeleton of a failed expansion to have the typed API's names.
+        input_schema: input.input.as_ref().map(|_| serde_json::Value::Bool(true)),
+        result_schemas: input
+            .result_schemas
+            .iter()
+            .map(|(arn, _)| (arn.value(), serde_json::Value::Bool(true)))
+            .collect(),
     };
     let span = input.path.span();
     let written = input.path.value();
@@ -211,46 +243,43 @@ pub fn expand(input: TokenStream, calling_file: Option<PathBuf>) -> TokenStream 
             );
         }
     };
-    // The input's schema, read as the definition is; its bytes included so
-    // that changing it rebuilds.
-    let mut schema_include = None;
+    // The schemas (the input's, the handlers' results), read as the
+    // definition is; their bytes included so that changing one rebuilds.
+    let mut schema_includes = Vec::new();
+    let mut read = |lit: &LitStr, what: &str| {
+        let (path, schema) =
+            read_schema(lit, what, calling_file.as_deref()).map_err(|message| {
+                let span = lit.span();
+                with_skeleton(
+                    quote_spanned!(span=> ::core::compile_error!(#message);),
+                    &options,
+                )
+            })?;
+        let path = path.display().to_string();
+        schema_includes.push(quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        ));
+        Ok::<_, TokenStream>(schema)
+    };
     let input_schema = match &input.input {
         None => None,
-        Some(lit) => {
-            let written = lit.value();
-            let span = lit.span();
-            let read = resolve(&written, calling_file.as_deref())
-                .ok_or_else(|| {
-                    format!("asl!: cannot find the input schema `{written}` (looked in CARGO_MANIFEST_DIR and next to the calling file)")
-                })
-                .and_then(|path| {
-                    let bytes = std::fs::read(&path)
-                        .map_err(|e| format!("asl!: cannot read `{}`: {e}", path.display()))?;
-                    let schema = serde_json::from_slice::<serde_json::Value>(&bytes).map_err(
-                        |e| format!("asl!: the input schema `{written}` is not JSON: {e}"),
-                    )?;
-                    Ok((path, schema))
-                });
-            match read {
-                Ok((path, schema)) => {
-                    let path = path.display().to_string();
-                    schema_include = Some(quote!(
-                        const _: &[u8] = ::core::include_bytes!(#path);
-                    ));
-                    Some(schema)
-                }
-                Err(message) => {
-                    return with_skeleton(
-                        quote_spanned!(span=> ::core::compile_error!(#message);),
-                        &options,
-                    );
-                }
-            }
-        }
+        Some(lit) => match read(lit, "input schema") {
+            Ok(schema) => Some(schema),
+            Err(tokens) => return tokens,
+        },
     };
+    let mut result_schemas = Vec::new();
+    for (arn, lit) in &input.result_schemas {
+        match read(lit, "result schema") {
+            Ok(schema) => result_schemas.push((arn.value(), schema)),
+            Err(tokens) => return tokens,
+        }
+    }
+    let schema_include = quote!(#(#schema_includes)*);
     let options = Options {
         source_path: Some(resolved.display().to_string()),
         input_schema,
+        result_schemas,
         ..options
     };
     match super::compile_reporting(&bytes, &written, &options) {
@@ -310,6 +339,24 @@ fn with_skeleton(error: TokenStream, options: &Options) -> TokenStream {
     quote!(#error #skeleton)
 }
 
+/// A JSON Schema file named in the macro (`what`: "input schema", "result
+/// schema"), found as the definition is.
+fn read_schema(
+    lit: &LitStr,
+    what: &str,
+    calling_file: Option<&Path>,
+) -> Result<(PathBuf, serde_json::Value), String> {
+    let written = lit.value();
+    let path = resolve(&written, calling_file).ok_or_else(|| {
+        format!("asl!: cannot find the {what} `{written}` (looked in CARGO_MANIFEST_DIR and next to the calling file)")
+    })?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("asl!: cannot read `{}`: {e}", path.display()))?;
+    let schema = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .map_err(|e| format!("asl!: the {what} `{written}` is not JSON: {e}"))?;
+    Ok((path, schema))
+}
+
 /// The definition file: under `CARGO_MANIFEST_DIR`, else next to the caller.
 fn resolve(written: &str, calling_file: Option<&Path>) -> Option<PathBuf> {
     let written = Path::new(written);
@@ -358,6 +405,69 @@ mod tests {
         // Without it, the type's name is the machine's.
         let out = expand(quote!(Orders = #path), None).to_string();
         assert!(!out.contains("order-flow"));
+    }
+
+    #[test]
+    fn a_resource_with_a_result_schema_is_declared_and_its_schema_read() {
+        let file = written(
+            "priced",
+            r#"{"StartAt": "P", "States": {
+                "P": {"Type": "Task", "Resource": "arn:aws:states:::custom:price", "ResultPath": "$.r", "Next": "S"},
+                "S": {"Type": "Pass", "Parameters": {"t.$": "$.r.totl"}, "End": true}}}"#,
+        );
+        let schema = file.with_file_name("priced.result.schema.json");
+        std::fs::write(
+            &schema,
+            r#"{"type": "object", "properties": {"total": {"type": "number"}}, "additionalProperties": false}"#,
+        )
+        .unwrap();
+        let (path, schema) = (file.display().to_string(), schema.display().to_string());
+        // A resource no integration serves: declared by the entry alone.
+        let arn = "arn:aws:states:::custom:price";
+        // The schema makes `$.r.totl` an error; the resource needs no other declaration.
+        let out = expand(quote!(Priced = #path, resources = [#arn => #schema]), None).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("did you mean total?"), "{out}");
+        assert!(!out.contains("undeclared"), "{out}");
+        // Declared without one, the result is unknown: no error.
+        let out = expand(quote!(Priced = #path, resources = [#arn]), None).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        // A schema file that is not there is an error of its own.
+        let out = expand(
+            quote!(Priced = #path, resources = [#arn => "missing.schema.json"]),
+            None,
+        )
+        .to_string();
+        assert!(
+            out.contains("cannot find the result schema `missing.schema.json`"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_failed_expansion_with_an_input_schema_still_has_the_typed_api() {
+        // An invalid definition: its error stands alone, and code that uses
+        // `BrokenInput`, `BrokenOutput` or `run_typed` still type-checks.
+        let file = written("broken", r#"{"StartAt": "Nowhere", "States": {}}"#);
+        let schema = file.with_file_name("broken.input.schema.json");
+        std::fs::write(
+            &schema,
+            r#"{"type": "object", "properties": {"n": {"type": "number"}}, "required": ["n"]}"#,
+        )
+        .unwrap();
+        let (path, schema) = (file.display().to_string(), schema.display().to_string());
+        let out = expand(quote!(Broken = #path, input = #schema), None).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        for item in ["struct BrokenInput", "BrokenOutput", "fn run_typed"] {
+            assert!(out.contains(item), "{item} missing: {out}");
+        }
+        // And when the schema itself cannot be read, with JSON values for both.
+        let out = expand(quote!(Broken = #path, input = "nowhere.json"), None).to_string();
+        assert!(out.contains("cannot find the input schema"), "{out}");
+        assert!(
+            out.contains("BrokenInput") && out.contains("fn run_typed"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -81,9 +81,30 @@ pub struct Options {
     /// the typed API (`NameInput`, `NameOutput`, `Name::run_typed`) is
     /// generated.
     pub input_schema: Option<serde_json::Value>,
+    /// JSON Schemas of what some of the program's handlers return, by
+    /// resource (see [`crate::CheckOptions::result_schemas`]); each resource
+    /// is declared as those of [`Options::resources`] are.
+    pub result_schemas: Vec<(String, serde_json::Value)>,
 }
 
 impl Options {
+    /// Every resource the program serves itself: [`Options::resources`] and
+    /// those of [`Options::result_schemas`].
+    pub fn declared(&self) -> Vec<String> {
+        let mut all = self.resources.clone();
+        for (arn, _) in &self.result_schemas {
+            if !all.contains(arn) {
+                all.push(arn.clone());
+            }
+        }
+        all
+    }
+
+    /// The handlers the data-flow rules know of.
+    pub(crate) fn handlers(&self) -> crate::check::types::Handlers {
+        crate::check::types::Handlers::new(&self.declared(), &self.result_schemas)
+    }
+
     /// The state machine name: [`Options::machine_name`] or the type's.
     pub fn machine_name(&self) -> &str {
         self.machine_name.as_deref().unwrap_or(&self.type_name)
@@ -104,6 +125,7 @@ impl Default for Options {
             substitutions: Default::default(),
             deny_warnings: false,
             input_schema: None,
+            result_schemas: Vec::new(),
         }
     }
 }
@@ -151,6 +173,7 @@ pub fn compile_reporting(
     checks.substitutions = options.substitutions.clone();
     checks.deny_warnings = options.deny_warnings;
     checks.input_schema = options.input_schema.clone();
+    checks.result_schemas = options.result_schemas.clone();
     let crate::Loaded { machine, warnings } = crate::load_reporting(source, file_name, &checks)?;
     // The definition as deployed: substituted, and JSON.
     let deployed = std::str::from_utf8(source)
@@ -237,9 +260,22 @@ pub fn skeleton(options: &Options) -> TokenStream {
     let vis = &options.visibility;
     let rt = &options.runtime_path;
     let machine_name = options.machine_name();
-    let declared = &options.resources;
+    let declared = options.declared();
+    // The typed API too, from the declared input alone, so that code using
+    // `NameInput`, `NameOutput` or `run_typed` meets no second error.
+    let typed = options.input_schema.as_ref().map(|schema| {
+        use crate::check::types::Shape;
+        typed::typed_api(
+            &options.type_name,
+            vis,
+            rt,
+            &Shape::of_schema(schema),
+            &Shape::Unknown,
+        )
+    });
     quote! {
         #vis struct #name;
+        #typed
         const _: () = {
             use #rt as __asl;
             __asl::workflow_api!(skeleton #name, #machine_name, [#(#declared),*]);

@@ -227,7 +227,7 @@ fn the_html_page_works_in_headless_chromium() {
     std::fs::create_dir_all(&dir).unwrap();
     let p = Progress::from_history(&history()).unwrap();
     let machine = machine();
-    let shapes = asl_build::check::types::infer(&machine, &[]);
+    let shapes = asl_build::check::types::infer(&machine, &Default::default());
     let page = to_html_with_shapes(&graph(&machine), Some(&p), "flow.asl.json", &shapes);
     // The inferred shapes ride along: Refund's input is the Catch's output.
     assert!(

@@ -10,6 +10,7 @@
 //! - `parity`: `asl check` and `asl!` accept and refuse the same definitions;
 //! - `policy`: `asl policy` against the policies AWS publishes;
 //! - `realworld`: the real-world corpus, substituted and checked;
+//! - `result_schema`: a handler's declared result (`"arn" => "schema.json"`), checked and typed;
 //! - `reference`: the definitions in `../shared/reference/` check clean;
 //! - `serve`: `asl serve`, driven by aws-sdk-sfn: files, Create/Update/DeleteStateMachine;
 //! - `substitutions`: `${Name}` substitution, YAML definitions, templates;
@@ -30,6 +31,7 @@ mod paths;
 mod policy;
 mod realworld;
 mod reference;
+mod result_schema;
 mod rules;
 mod serve;
 mod substitutions;

@@ -156,7 +156,7 @@ fn every_real_world_definition_checks_after_substitution() {
         let diagnostics = match asl_build::load_with(text.as_bytes(), &name, &options) {
             Ok(machine) => {
                 valid += 1;
-                let c = asl_build::check::types::coverage(&machine, &[]);
+                let c = asl_build::check::types::coverage(&machine, &Default::default());
                 (paths_known, paths_unknown) = (paths_known + c.known, paths_unknown + c.unknown);
                 continue;
             }

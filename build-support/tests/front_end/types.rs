@@ -334,7 +334,7 @@ fn loops_reach_a_fixed_point() {
            "D": {"Type": "Succeed"}}}"#;
     assert_none(src);
     let machine = load(src.as_bytes(), "t.asl.json").unwrap();
-    let table = infer(&machine, &[]);
+    let table = infer(&machine, &Default::default());
     assert!(table.iter().any(|s| s.state == "C"), "{table:?}");
 }
 
@@ -688,7 +688,7 @@ fn infer_gives_every_state_its_shapes() {
            "B": {"Type": "Fail", "Error": "E"}"#,
     );
     let machine = load(src.as_bytes(), "t.asl.json").unwrap();
-    let table = infer(&machine, &[]);
+    let table = infer(&machine, &Default::default());
     let names: Vec<_> = table.iter().map(|s| s.state.as_str()).collect();
     assert_eq!(names, ["A", "B"]);
     assert_eq!(table[0].input, Shape::Unknown);
@@ -936,7 +936,7 @@ fn coverage_of_the_conformance_corpus() {
                 }
             };
             definitions += 1;
-            let c = asl_build::check::types::coverage(&machine, &[]);
+            let c = asl_build::check::types::coverage(&machine, &Default::default());
             known += c.known;
             unknown += c.unknown;
         }
@@ -975,7 +975,7 @@ fn choice_narrows_the_branch_it_guards() {
     assert_none(&src(not_numeric, "States.Base64Encode($.n)"));
     // The states' shapes show it.
     let machine = load(src(string, "$.kind").as_bytes(), "t.asl.json").unwrap();
-    let table = infer(&machine, &[]);
+    let table = infer(&machine, &Default::default());
     let s = table.iter().find(|s| s.state == "S").unwrap();
     assert_eq!(s.input.to_string(), "{kind: string, ...}");
     let d = table.iter().find(|s| s.state == "D").unwrap();

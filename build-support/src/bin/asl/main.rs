@@ -88,8 +88,9 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// A Task `Resource` the program serves with its own handler, as
-    /// `asl!(…, resources = [...])` declares it (repeatable).
-    #[arg(long = "resource", value_name = "ARN")]
+    /// `asl!(…, resources = [...])` declares it (repeatable); `ARN=SCHEMA`
+    /// also gives the JSON Schema of what the handler returns.
+    #[arg(long = "resource", value_name = "ARN[=SCHEMA]")]
     resources: Vec<String>,
     /// Accept any Task `Resource` (check the language only).
     #[arg(long)]
@@ -127,13 +128,29 @@ struct CheckArgs {
 
 /// Reads `--input-schema FILE`: a JSON document (an I/O or JSON error is exit 2).
 fn read_schema(file: Option<&str>) -> Result<Option<serde_json::Value>, String> {
-    let Some(file) = file else {
-        return Ok(None);
-    };
+    file.map(|file| read_json(file, "input schema")).transpose()
+}
+
+/// A JSON file (`what` it is, for the message).
+fn read_json(file: &str, what: &str) -> Result<serde_json::Value, String> {
     let bytes = read_input(file)?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| format!("{file}: the input schema is not JSON: {e}"))
+    serde_json::from_slice(&bytes).map_err(|e| format!("{file}: the {what} is not JSON: {e}"))
+}
+
+/// Result schemas by resource.
+type ResultSchemas = Vec<(String, serde_json::Value)>;
+
+/// The `--resource ARN[=SCHEMA]` arguments: the resources, and the result
+/// schemas of those that name one.
+fn declared_resources(args: &[String]) -> Result<(Vec<String>, ResultSchemas), String> {
+    let (mut resources, mut schemas) = (Vec::new(), Vec::new());
+    for arg in args {
+        match arg.split_once('=') {
+            Some((arn, file)) => schemas.push((arn.to_string(), read_json(file, "result schema")?)),
+            None => resources.push(arg.clone()),
+        }
+    }
+    Ok((resources, schemas))
 }
 
 /// What `asl check --deny` turns into errors.
@@ -205,8 +222,9 @@ struct ExpandArgs {
     #[arg(long)]
     name: Option<String>,
     /// A Task `Resource` the program serves with its own handler, as
-    /// `asl!(…, resources = [...])` declares it (repeatable).
-    #[arg(long = "resource", value_name = "ARN")]
+    /// `asl!(…, resources = [...])` declares it (repeatable); `ARN=SCHEMA`
+    /// also gives the JSON Schema of what the handler returns.
+    #[arg(long = "resource", value_name = "ARN[=SCHEMA]")]
     resources: Vec<String>,
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
@@ -223,8 +241,9 @@ struct TypesArgs {
     #[arg(value_name = "FILE")]
     file: String,
     /// A Task `Resource` the program serves with its own handler (its result
-    /// is then unknown), as `asl!(…, resources = [...])` declares it (repeatable).
-    #[arg(long = "resource", value_name = "ARN")]
+    /// is then unknown), as `asl!(…, resources = [...])` declares it
+    /// (repeatable); `ARN=SCHEMA` gives the JSON Schema of what it returns.
+    #[arg(long = "resource", value_name = "ARN[=SCHEMA]")]
     resources: Vec<String>,
     /// A value for the `${NAME}` placeholder (repeatable).
     #[arg(long = "sub", value_name = "NAME=VALUE", value_parser = asl_build::Substitutions::parse_assignment)]
@@ -371,7 +390,9 @@ fn main() -> ExitCode {
 
 /// Checks the files; `Ok(all_valid)` or an I/O error.
 fn check(args: &CheckArgs) -> Result<bool, String> {
-    let mut options = CheckOptions::declaring(args.resources.iter().cloned());
+    let (resources, result_schemas) = declared_resources(&args.resources)?;
+    let mut options = CheckOptions::declaring(resources);
+    options.result_schemas = result_schemas;
     options.allow_undeclared = args.allow_undeclared || args.language_only;
     options.language_only = args.language_only;
     options.deny_warnings = args.deny.contains(&Deny::Warnings);
@@ -498,7 +519,7 @@ fn graph(args: &GraphArgs) -> Result<bool, String> {
             &g,
             progress.as_ref(),
             &title,
-            &asl_build::check::types::infer(&machine, &[]),
+            &asl_build::check::types::infer(&machine, &Default::default()),
         ),
     };
     match &args.output {
@@ -521,8 +542,10 @@ fn types(args: &TypesArgs) -> Result<bool, String> {
     };
     let input = read_schema(args.input_schema.as_deref())?
         .map_or(Shape::Unknown, |schema| Shape::of_schema(&schema));
+    let (resources, result_schemas) = declared_resources(&args.resources)?;
+    let handlers = asl_build::check::types::Handlers::new(&resources, &result_schemas);
     let mut stdout = std::io::stdout().lock();
-    for s in asl_build::check::types::infer_from(&machine, &args.resources, &input) {
+    for s in asl_build::check::types::infer_from(&machine, &handlers, &input) {
         let _ = writeln!(stdout, "{}", s.state);
         let _ = writeln!(stdout, "  input:  {}", s.input);
         match &s.output {
@@ -728,12 +751,14 @@ fn run(args: &RunArgs) -> Result<bool, String> {
 /// reports it (exit 1).
 fn expand(args: &ExpandArgs) -> Result<bool, String> {
     let bytes = read_input(&args.file)?;
+    let (resources, result_schemas) = declared_resources(&args.resources)?;
     let options = asl_build::codegen::Options {
         type_name: args
             .name
             .clone()
             .unwrap_or_else(|| upper_camel_case(&base_name(&args.file))),
-        resources: args.resources.clone(),
+        resources,
+        result_schemas,
         substitutions: args.substitutions.iter().cloned().collect(),
         input_schema: read_schema(args.input_schema.as_deref())?,
         ..Default::default()
