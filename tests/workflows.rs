@@ -49,6 +49,10 @@ asl::asl!(
         "arn:aws:lambda:us-east-1:123456789012:function:price" => "workflows/quote.result.schema.json"
     ]
 );
+asl::asl!(
+    RetrySettings = "workflows/retry-settings.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:flaky"]
+);
 asl::asl!(FormatEscapes = "workflows/format-escapes.asl.json");
 asl::asl!(FormatLoneBrace = "workflows/format-lone-brace.asl.json");
 asl::asl!(JsonPathEscapedName = "workflows/jsonpath-escaped-name.asl.json");
@@ -197,6 +201,47 @@ async fn a_typed_handler_with_a_declared_result_types_the_output() {
         cause.contains("the parameters of state 'Price' do not fit `Order`")
             && cause.contains("invalid value: integer `-1`"),
         "{cause}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_settings_cap_the_backoff_and_jitter_it() {
+    use asl::runtime::task::handler_fn;
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    let flaky = handler_fn(move |_task, params| {
+        let call = seen.fetch_add(1, Ordering::SeqCst);
+        async move {
+            match (params["error"].as_str(), call) {
+                (Some(error), 0..=2) => Err(Error::new(error.to_string(), "try again")),
+                _ => Ok(json!({"call": call})),
+            }
+        }
+    });
+    let runtime = Runtime::builder()
+        .handler(
+            "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+            flaky,
+        )
+        .build();
+    // 10 s, then 30 and 90 capped at MaxDelaySeconds 20.
+    let started = tokio::time::Instant::now();
+    let out = RetrySettings::run(&runtime, json!({"error": "Flaky.Busy"}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"call": 3}));
+    assert_eq!(started.elapsed().as_secs(), 50);
+    // Full jitter: one retry, after a random part of 8 s.
+    calls.store(2, Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    let out = RetrySettings::run(&runtime, json!({"error": "Flaky.Jitter"}))
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"call": 3}));
+    assert!(
+        started.elapsed() <= Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
     );
 }
 

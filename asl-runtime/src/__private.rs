@@ -127,6 +127,21 @@ pub fn literal(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
+/// A JSON literal of the definition, parsed on first use: what
+/// [`json_literal!`](crate::__json_literal) makes.
+pub type Literal = LazyLock<Value>;
+
+/// `static NAME: Literal = json_literal!(r#"{"a": 1}"#);`: a JSON literal of
+/// the definition as generated code keeps it (cloned where used).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_literal {
+    ($text:literal) => {
+        $crate::__private::LazyLock::new(|| $crate::__private::literal($text))
+    };
+}
+pub use crate::__json_literal as json_literal;
+
 /// What a JSONata state's expressions see beside `$states.input`/`result`: the
 /// variables visible when the state starts (a snapshot, so every `Assign` value
 /// reads the old ones) and the context object (`Value::Null` when no expression of

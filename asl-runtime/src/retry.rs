@@ -51,33 +51,6 @@ impl Retrier {
         }
     }
 
-    /// `IntervalSeconds`, `MaxAttempts` and `BackoffRate` set (generated code).
-    pub const fn with(
-        error_equals: &'static [&'static str],
-        interval_seconds: f64,
-        max_attempts: u32,
-        backoff_rate: f64,
-    ) -> Self {
-        Retrier {
-            interval_seconds,
-            max_attempts,
-            backoff_rate,
-            ..Retrier::new(error_equals)
-        }
-    }
-
-    /// `MaxDelaySeconds` set.
-    pub const fn max_delay(mut self, seconds: f64) -> Self {
-        self.max_delay_seconds = Some(seconds);
-        self
-    }
-
-    /// `JitterStrategy: FULL`.
-    pub const fn full_jitter(mut self) -> Self {
-        self.jitter = Jitter::Full;
-        self
-    }
-
     /// Does this retrier's `ErrorEquals` match `error`?
     pub fn matches(&self, error: &Error) -> bool {
         error.matches_any(self.error_equals)

@@ -18,8 +18,8 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.\",\n  \"StartAt\": \"Init\",\n  \"States\": {\n    \"Init\": {\"Type\": \"Pass\", \"Parameters\": {\"count\": 0, \"n.$\": \"$.n\"}, \"Next\": \"Increment\"},\n    \"Increment\": {\"Type\": \"Pass\", \"Parameters\": {\"count.$\": \"States.MathAdd($.count, 1)\", \"n.$\": \"$.n\"}, \"Next\": \"More?\"},\n    \"More?\": {\n      \"Type\": \"Choice\",\n      \"Choices\": [{\"Variable\": \"$.count\", \"NumericLessThanPath\": \"$.n\", \"Next\": \"Increment\"}],\n      \"Default\": \"Done\"\n    },\n    \"Done\": {\"Type\": \"Succeed\"}\n  }\n}\n",
     };
     __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
-    static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
-    static __P1: __asl::ReferencePath = __asl::path!(input, "$.count", "count");
+    static PATH_N: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
+    static PATH_COUNT: __asl::ReferencePath = __asl::path!(input, "$.count", "count");
     fn init(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
@@ -33,7 +33,7 @@ const _: () = {
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert("count".into(), __asl::Value::from(0i64));
-                __m.insert("n".into(), __asl::field("n.$", &__P0, __eff)?);
+                __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -57,11 +57,11 @@ const _: () = {
                 __m.insert(
                     "count".into(),
                     __asl::intrinsics::math_add(
-                        &__asl::field("count.$", &__P1, __eff)?,
+                        &__asl::field("count.$", &PATH_COUNT, __eff)?,
                         &__asl::Value::from(1i64),
                     )?,
                 );
-                __m.insert("n".into(), __asl::field("n.$", &__P0, __eff)?);
+                __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -80,9 +80,9 @@ const _: () = {
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(&__P1, __eff)?;
+                let __v = __asl::choice::variable(&PATH_COUNT, __eff)?;
                 {
-                    let __o = __asl::choice::operand(&__P0, __eff)?;
+                    let __o = __asl::choice::operand(&PATH_N, __eff)?;
                     __asl::choice::numeric(__v, __asl::Cmp::Lt, __o)
                 }
             } {
@@ -102,14 +102,14 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
-        })();
+        };
         __st.done(__result, __asl::None::<__S0>)
     }
     #[derive(Clone, Copy, Debug)]

@@ -18,12 +18,14 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Two branches on the same input; a failing third branch is caught and retried by the Parallel state.\",\n  \"StartAt\": \"Fan out\",\n  \"States\": {\n    \"Fan out\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\n          \"StartAt\": \"Double\",\n          \"States\": {\n            \"Double\": {\"Type\": \"Pass\", \"Parameters\": {\"doubled.$\": \"States.MathAdd($.n, $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Wait a minute\",\n          \"States\": {\n            \"Wait a minute\": {\"Type\": \"Wait\", \"Seconds\": 60, \"Next\": \"Describe\"},\n            \"Describe\": {\"Type\": \"Pass\", \"Parameters\": {\"text.$\": \"States.Format('n is {}', $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Check\",\n          \"States\": {\n            \"Check\": {\n              \"Type\": \"Choice\",\n              \"Choices\": [{\"Variable\": \"$.n\", \"NumericLessThan\": 0, \"Next\": \"Negative\"}],\n              \"Default\": \"Fine\"\n            },\n            \"Negative\": {\"Type\": \"Fail\", \"Error\": \"Negative\", \"Cause\": \"n must not be negative\"},\n            \"Fine\": {\"Type\": \"Succeed\"}\n          }\n        }\n      ],\n      \"ResultSelector\": {\"doubled.$\": \"$[0].doubled\", \"text.$\": \"$[1].text\"},\n      \"ResultPath\": \"$.result\",\n      \"Retry\": [{\"ErrorEquals\": [\"Negative\"], \"IntervalSeconds\": 2, \"MaxAttempts\": 1}],\n      \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed\"}],\n      \"Next\": \"Done\"\n    },\n    \"Failed\": {\"Type\": \"Pass\", \"End\": true},\n    \"Done\": {\"Type\": \"Succeed\", \"OutputPath\": \"$.result\"}\n  }\n}\n",
     };
     __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, [], []);
-    static __P0: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
-    static __P1: __asl::ReferencePath = __asl::path!(
+    static PATH_N: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
+    static PATH_0_DOUBLED: __asl::ReferencePath = __asl::path!(
         input, "$[0].doubled", [0], "doubled"
     );
-    static __P2: __asl::ReferencePath = __asl::path!(input, "$[1].text", [1], "text");
-    static __P3: __asl::ReferencePath = __asl::path!(input, "$.result", "result");
+    static PATH_1_TEXT: __asl::ReferencePath = __asl::path!(
+        input, "$[1].text", [1], "text"
+    );
+    static PATH_RESULT: __asl::ReferencePath = __asl::path!(input, "$.result", "result");
     fn double(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
@@ -39,8 +41,8 @@ const _: () = {
                 __m.insert(
                     "doubled".into(),
                     __asl::intrinsics::math_add(
-                        &__asl::field("doubled.$", &__P0, __eff)?,
-                        &__asl::field("doubled.$", &__P0, __eff)?,
+                        &__asl::field("doubled.$", &PATH_N, __eff)?,
+                        &__asl::field("doubled.$", &PATH_N, __eff)?,
                     )?,
                 );
                 __asl::Value::Object(__m)
@@ -110,7 +112,7 @@ const _: () = {
                     __asl::Value::String(
                         __asl::intrinsics::format(
                             &["n is ", ""],
-                            &[__asl::field("text.$", &__P0, __eff)?],
+                            &[__asl::field("text.$", &PATH_N, __eff)?],
                         )?,
                     ),
                 );
@@ -157,7 +159,7 @@ const _: () = {
         let __result: __asl::Result<(__S3, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(&__P0, __eff)?;
+                let __v = __asl::choice::variable(&PATH_N, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Lt, 0f64)
             } {
                 __S3::Negative
@@ -179,12 +181,12 @@ const _: () = {
         let __result: __asl::Result<
             (__asl::Option<__asl::String>, __asl::Option<__asl::String>),
             __asl::Error,
-        > = (|| {
+        > = {
             __asl::Ok((
                 __asl::Some(__asl::String::from("Negative")),
                 __asl::Some(__asl::String::from("n must not be negative")),
             ))
-        })();
+        };
         match __result {
             __asl::Ok((__error, __cause)) => __asl::Err(__st.fail(__error, __cause)),
             __asl::Err(__e) => __asl::Err(__st.locate(__e)),
@@ -197,14 +199,14 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S3>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Fine");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
-        })();
+        };
         __st.done(__result, __asl::None::<__S3>)
     }
     #[derive(Clone, Copy, Debug)]
@@ -242,7 +244,11 @@ const _: () = {
         static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Fan out");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier::with(&["Negative"], 2f64, 1u32, 2f64),
+            __asl::Retrier {
+                interval_seconds: 2.0,
+                max_attempts: 1,
+                ..__asl::Retrier::new(&["Negative"])
+            },
         ];
         static __CATCH: [__asl::Catcher<__S0>; 1usize] = [
             __asl::Catcher {
@@ -279,15 +285,15 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(3usize);
                             __m.insert(
                                 "doubled".into(),
-                                __asl::field("doubled.$", &__P1, &__res)?,
+                                __asl::field("doubled.$", &PATH_0_DOUBLED, &__res)?,
                             );
                             __m.insert(
                                 "text".into(),
-                                __asl::field("text.$", &__P2, &__res)?,
+                                __asl::field("text.$", &PATH_1_TEXT, &__res)?,
                             );
                             __asl::Value::Object(__m)
                         };
-                        let __out = __P3
+                        let __out = PATH_RESULT
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
@@ -304,14 +310,14 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Failed");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
-        })();
+        };
         __st.done(__result, __asl::None)
     }
     fn done(
@@ -327,7 +333,7 @@ const _: () = {
             let __res = input;
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__asl::select_owned(&__P3, __out)?)
+            __asl::Ok(__asl::select_owned(&PATH_RESULT, __out)?)
         })();
         __st.done(__result, __asl::None::<__S0>)
     }

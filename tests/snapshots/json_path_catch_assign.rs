@@ -22,20 +22,26 @@ const _: () = {
         ["arn:aws:lambda:us-east-1:123456789012:function:charge"],
         ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
     );
-    static __L0: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"attempt\":1}",
-    ));
-    static __P1: __asl::ReferencePath = __asl::path!(input, "$.amount", "amount");
-    static __P2: __asl::ReferencePath = __asl::path!(input, "$.account", "account");
-    static __P3: __asl::ReferencePath = __asl::path!(input, "$.Cause", "Cause");
-    static __P4: __asl::ReferencePath = __asl::path!(
+    static START_ASSIGN: __asl::Literal = __asl::json_literal!(r#"{"attempt":1}"#);
+    static PATH_AMOUNT: __asl::ReferencePath = __asl::path!(input, "$.amount", "amount");
+    static PATH_ACCOUNT: __asl::ReferencePath = __asl::path!(
+        input, "$.account", "account"
+    );
+    static PATH_CAUSE: __asl::ReferencePath = __asl::path!(input, "$.Cause", "Cause");
+    static CONTEXT_STATE_NAME: __asl::ReferencePath = __asl::path!(
         context, "$$.State.Name", "State", "Name"
     );
-    static __P5: __asl::ReferencePath = __asl::path!(variable("attempt"), "$attempt");
-    static __P6: __asl::ReferencePath = __asl::path!(variable("reason"), "$reason");
-    static __P7: __asl::ReferencePath = __asl::path!(variable("caughtIn"), "$caughtIn");
-    static __P8: __asl::ReferencePath = __asl::path!(variable("seen"), "$seen");
-    static __P9: __asl::ReferencePath = __asl::path!(
+    static VAR_ATTEMPT: __asl::ReferencePath = __asl::path!(
+        variable("attempt"), "$attempt"
+    );
+    static VAR_REASON: __asl::ReferencePath = __asl::path!(
+        variable("reason"), "$reason"
+    );
+    static VAR_CAUGHT_IN: __asl::ReferencePath = __asl::path!(
+        variable("caughtIn"), "$caughtIn"
+    );
+    static VAR_SEEN: __asl::ReferencePath = __asl::path!(variable("seen"), "$seen");
+    static PATH_ERROR_ERROR: __asl::ReferencePath = __asl::path!(
         input, "$.error.Error", "error", "Error"
     );
     fn start(
@@ -49,7 +55,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __assigned = __asl::Value::clone(&__L0);
+            let __assigned = START_ASSIGN.clone();
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
             __vars.assign(__assigned)?;
@@ -89,7 +95,7 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(2usize);
                             __m.insert(
                                 "amount".into(),
-                                __asl::field("amount.$", &__P1, __eff)?,
+                                __asl::field("amount.$", &PATH_AMOUNT, __eff)?,
                             );
                             __asl::Value::Object(__m)
                         };
@@ -101,7 +107,7 @@ const _: () = {
                                 __asl::Value::String(
                                     __asl::intrinsics::format(
                                         &["arn:aws:iam::", ":role/Payments"],
-                                        &[__asl::field("RoleArn.$", &__P2, __eff)?],
+                                        &[__asl::field("RoleArn.$", &PATH_ACCOUNT, __eff)?],
                                     )?,
                                 ),
                             );
@@ -141,13 +147,13 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(5usize);
                             __m.insert(
                                 "reason".into(),
-                                __asl::field("reason.$", &__P3, __error_output)?,
+                                __asl::field("reason.$", &PATH_CAUSE, __error_output)?,
                             );
                             __m.insert(
                                 "caughtIn".into(),
                                 __asl::eval_context_path(
                                     "caughtIn.$",
-                                    &__P4,
+                                    &CONTEXT_STATE_NAME,
                                     &__ctx,
                                     __error_output,
                                 )?,
@@ -155,7 +161,7 @@ const _: () = {
                             __m.insert(
                                 "seen".into(),
                                 __vars
-                                    .get("attempt", &__P5)
+                                    .get("attempt", &VAR_ATTEMPT)
                                     .ok_or_else(|| __asl::path_not_found(
                                         "seen.$",
                                         "$attempt",
@@ -166,7 +172,7 @@ const _: () = {
                                 "attempt".into(),
                                 __asl::intrinsics::math_add(
                                     &__vars
-                                        .get("attempt", &__P5)
+                                        .get("attempt", &VAR_ATTEMPT)
                                         .ok_or_else(|| __asl::path_not_found(
                                             "attempt.$",
                                             "$attempt",
@@ -197,7 +203,7 @@ const _: () = {
                 __m.insert(
                     "reason".into(),
                     __vars
-                        .get("reason", &__P6)
+                        .get("reason", &VAR_REASON)
                         .ok_or_else(|| __asl::path_not_found(
                             "reason.$",
                             "$reason",
@@ -207,7 +213,7 @@ const _: () = {
                 __m.insert(
                     "caughtIn".into(),
                     __vars
-                        .get("caughtIn", &__P7)
+                        .get("caughtIn", &VAR_CAUGHT_IN)
                         .ok_or_else(|| __asl::path_not_found(
                             "caughtIn.$",
                             "$caughtIn",
@@ -217,21 +223,27 @@ const _: () = {
                 __m.insert(
                     "seen".into(),
                     __vars
-                        .get("seen", &__P8)
+                        .get("seen", &VAR_SEEN)
                         .ok_or_else(|| __asl::path_not_found("seen.$", "$seen", __eff))?,
                 );
                 __m.insert(
                     "attempt".into(),
                     __vars
-                        .get("attempt", &__P5)
+                        .get("attempt", &VAR_ATTEMPT)
                         .ok_or_else(|| __asl::path_not_found(
                             "attempt.$",
                             "$attempt",
                             __eff,
                         ))?,
                 );
-                __m.insert("error".into(), __asl::field("error.$", &__P9, __eff)?);
-                __m.insert("amount".into(), __asl::field("amount.$", &__P1, __eff)?);
+                __m.insert(
+                    "error".into(),
+                    __asl::field("error.$", &PATH_ERROR_ERROR, __eff)?,
+                );
+                __m.insert(
+                    "amount".into(),
+                    __asl::field("amount.$", &PATH_AMOUNT, __eff)?,
+                );
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -247,14 +259,14 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Charged");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __out = __res;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
-        })();
+        };
         __st.done(__result, __asl::None::<__S0>)
     }
     #[derive(Clone, Copy, Debug)]

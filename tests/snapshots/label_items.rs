@@ -18,18 +18,20 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Labels every item: an inline Map whose ItemSelector reads $$.Map.Item, a Pass with States.Format and a Choice per item.\",\n  \"StartAt\": \"Label items\",\n  \"States\": {\n    \"Label items\": {\n      \"Type\": \"Map\",\n      \"ItemsPath\": \"$.items\",\n      \"MaxConcurrency\": 0,\n      \"ItemSelector\": {\n        \"index.$\": \"$$.Map.Item.Index\",\n        \"value.$\": \"$$.Map.Item.Value\",\n        \"prefix.$\": \"$.prefix\"\n      },\n      \"ItemProcessor\": {\n        \"ProcessorConfig\": {\"Mode\": \"INLINE\"},\n        \"StartAt\": \"Format\",\n        \"States\": {\n          \"Format\": {\n            \"Type\": \"Pass\",\n            \"Parameters\": {\n              \"label.$\": \"States.Format('{}-{}', $.prefix, $.index)\",\n              \"value.$\": \"$.value\"\n            },\n            \"Next\": \"Big?\"\n          },\n          \"Big?\": {\n            \"Type\": \"Choice\",\n            \"Choices\": [{\"Variable\": \"$.value\", \"NumericGreaterThanEquals\": 100, \"Next\": \"Big\"}],\n            \"Default\": \"Small\"\n          },\n          \"Big\": {\"Type\": \"Pass\", \"Result\": \"big\", \"ResultPath\": \"$.size\", \"End\": true},\n          \"Small\": {\"Type\": \"Pass\", \"Result\": \"small\", \"ResultPath\": \"$.size\", \"End\": true}\n        }\n      },\n      \"ResultPath\": \"$.labelled\",\n      \"OutputPath\": \"$.labelled\",\n      \"End\": true\n    }\n  }\n}\n",
     };
     __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, [], []);
-    static __P0: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
-    static __P1: __asl::ReferencePath = __asl::path!(
+    static PATH_ITEMS: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
+    static CONTEXT_MAP_ITEM_INDEX: __asl::ReferencePath = __asl::path!(
         context, "$$.Map.Item.Index", "Map", "Item", "Index"
     );
-    static __P2: __asl::ReferencePath = __asl::path!(
+    static CONTEXT_MAP_ITEM_VALUE: __asl::ReferencePath = __asl::path!(
         context, "$$.Map.Item.Value", "Map", "Item", "Value"
     );
-    static __P3: __asl::ReferencePath = __asl::path!(input, "$.prefix", "prefix");
-    static __P4: __asl::ReferencePath = __asl::path!(input, "$.index", "index");
-    static __P5: __asl::ReferencePath = __asl::path!(input, "$.value", "value");
-    static __P6: __asl::ReferencePath = __asl::path!(input, "$.size", "size");
-    static __P7: __asl::ReferencePath = __asl::path!(input, "$.labelled", "labelled");
+    static PATH_PREFIX: __asl::ReferencePath = __asl::path!(input, "$.prefix", "prefix");
+    static PATH_INDEX: __asl::ReferencePath = __asl::path!(input, "$.index", "index");
+    static PATH_VALUE: __asl::ReferencePath = __asl::path!(input, "$.value", "value");
+    static PATH_SIZE: __asl::ReferencePath = __asl::path!(input, "$.size", "size");
+    static PATH_LABELLED: __asl::ReferencePath = __asl::path!(
+        input, "$.labelled", "labelled"
+    );
     fn format(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
@@ -48,13 +50,13 @@ const _: () = {
                         __asl::intrinsics::format(
                             &["", "-", ""],
                             &[
-                                __asl::field("label.$", &__P3, __eff)?,
-                                __asl::field("label.$", &__P4, __eff)?,
+                                __asl::field("label.$", &PATH_PREFIX, __eff)?,
+                                __asl::field("label.$", &PATH_INDEX, __eff)?,
                             ],
                         )?,
                     ),
                 );
-                __m.insert("value".into(), __asl::field("value.$", &__P5, __eff)?);
+                __m.insert("value".into(), __asl::field("value.$", &PATH_VALUE, __eff)?);
                 __asl::Value::Object(__m)
             };
             let __out = __res;
@@ -73,7 +75,7 @@ const _: () = {
         let __result: __asl::Result<(__S1, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(&__P5, __eff)?;
+                let __v = __asl::choice::variable(&PATH_VALUE, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Ge, 100f64)
             } {
                 __S1::Big2
@@ -96,7 +98,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("big");
-            let __out = __P6.apply_result(input, __res)?;
+            let __out = PATH_SIZE.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
@@ -113,7 +115,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("small");
-            let __out = __P6.apply_result(input, __res)?;
+            let __out = PATH_SIZE.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         })();
@@ -161,7 +163,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __items: __asl::Cow<'_, [__asl::Value]> = __asl::Cow::Borrowed(
-                __st.map_items_ref(__P0.select(__eff)?, "$.items")?,
+                __st.map_items_ref(PATH_ITEMS.select(__eff)?, "$.items")?,
             );
             let __max_concurrency: usize = 0usize;
             let __tolerance = __asl::Tolerance {
@@ -178,15 +180,25 @@ const _: () = {
                             let mut __m = __asl::Map::with_capacity(4usize);
                             __m.insert(
                                 "index".into(),
-                                __asl::eval_context_path("index.$", &__P1, &__ctx, __eff)?,
+                                __asl::eval_context_path(
+                                    "index.$",
+                                    &CONTEXT_MAP_ITEM_INDEX,
+                                    &__ctx,
+                                    __eff,
+                                )?,
                             );
                             __m.insert(
                                 "value".into(),
-                                __asl::eval_context_path("value.$", &__P2, &__ctx, __eff)?,
+                                __asl::eval_context_path(
+                                    "value.$",
+                                    &CONTEXT_MAP_ITEM_VALUE,
+                                    &__ctx,
+                                    __eff,
+                                )?,
                             );
                             __m.insert(
                                 "prefix".into(),
-                                __asl::field("prefix.$", &__P3, __eff)?,
+                                __asl::field("prefix.$", &PATH_PREFIX, __eff)?,
                             );
                             __asl::Value::Object(__m)
                         };
@@ -194,9 +206,9 @@ const _: () = {
                         __drive1(__ex, &__iteration_vars, __iteration_input)
                     },
                 )?;
-            let __out = __P7.apply_result(input, __res)?;
+            let __out = PATH_LABELLED.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__asl::select_owned(&__P7, __out)?)
+            __asl::Ok(__asl::select_owned(&PATH_LABELLED, __out)?)
         }
             .await;
         __st.done(__result, __asl::None)

@@ -40,51 +40,55 @@ const _: () = {
         "arn:aws:states:::eks:deleteNodegroup.sync",
         "arn:aws:states:::eks:deleteCluster.sync"]
     );
-    static __L0: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"Name\":\"ExampleCluster\",\"ResourcesVpcConfig\":{\"SubnetIds\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]},\"RoleArn\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE\"}",
-    ));
-    static __P1: __asl::ReferencePath = __asl::path!(input, "$.eks", "eks");
-    static __L2: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\",\"NodeRole\":\"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE\",\"Subnets\":[\"subnet-0aacf887d9f00e6a7\",\"subnet-0e5fc41e7507194ab\"]}",
-    ));
-    static __P3: __asl::ReferencePath = __asl::path!(input, "$.nodegroup", "nodegroup");
-    static __P4: __asl::ReferencePath = __asl::path!(
+    static CREATE_AN_EKS_CLUSTER_PARAMETERS: __asl::Literal = __asl::json_literal!(
+        r#"{"Name":"ExampleCluster","ResourcesVpcConfig":{"SubnetIds":["subnet-0aacf887d9f00e6a7","subnet-0e5fc41e7507194ab"]},"RoleArn":"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE"}"#
+    );
+    static PATH_EKS: __asl::ReferencePath = __asl::path!(input, "$.eks", "eks");
+    static CREATE_A_NODE_GROUP_PARAMETERS: __asl::Literal = __asl::json_literal!(
+        r#"{"ClusterName":"ExampleCluster","NodegroupName":"ExampleNodegroup","NodeRole":"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE","Subnets":["subnet-0aacf887d9f00e6a7","subnet-0e5fc41e7507194ab"]}"#
+    );
+    static PATH_NODEGROUP: __asl::ReferencePath = __asl::path!(
+        input, "$.nodegroup", "nodegroup"
+    );
+    static PATH_EKS_CLUSTER_CERTIFICATE_AUTHORITY_DATA: __asl::ReferencePath = __asl::path!(
         input, "$.eks.Cluster.CertificateAuthority.Data", "eks", "Cluster",
         "CertificateAuthority", "Data"
     );
-    static __P5: __asl::ReferencePath = __asl::path!(
+    static PATH_EKS_CLUSTER_ENDPOINT: __asl::ReferencePath = __asl::path!(
         input, "$.eks.Cluster.Endpoint", "eks", "Cluster", "Endpoint"
     );
-    static __L6: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"RetrieveLogs\":true}",
-    ));
-    static __L7: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"backoffLimit\":0,\"template\":{\"metadata\":{\"name\":\"example-job\"},\"spec\":{\"containers\":[{\"name\":\"pi-20\",\"image\":\"perl\",\"command\":[\"perl\"],\"args\":[\"-Mbignum=bpi\",\"-wle\",\"print '{ ' . '\\\"pi\\\": '. bpi(20) . ' }';\"]}],\"restartPolicy\":\"Never\"}}}}",
-    ));
-    static __P8: __asl::ReferencePath = __asl::path!(input, "$.status", "status");
-    static __Q9: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
+    static RUN_A_JOB_ON_EKS_LOG_OPTIONS: __asl::Literal = __asl::json_literal!(
+        r#"{"RetrieveLogs":true}"#
+    );
+    static RUN_A_JOB_ON_EKS_JOB: __asl::Literal = __asl::json_literal!(
+        r#"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"example-job"},"spec":{"backoffLimit":0,"template":{"metadata":{"name":"example-job"},"spec":{"containers":[{"name":"pi-20","image":"perl","command":["perl"],"args":["-Mbignum=bpi","-wle","print '{ ' . '\"pi\": '. bpi(20) . ' }';"]}],"restartPolicy":"Never"}}}}"#
+    );
+    static PATH_STATUS: __asl::ReferencePath = __asl::path!(input, "$.status", "status");
+    static QUERY_LOGS_PI: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
         "$.logs..pi",
         "$['logs']..['pi']",
     );
-    static __P10: __asl::ReferencePath = __asl::path!(
+    static PATH_RUN_JOB_RESULT: __asl::ReferencePath = __asl::path!(
         input, "$.RunJobResult", "RunJobResult"
     );
-    static __P11: __asl::ReferencePath = __asl::path!(
+    static PATH_RUN_JOB_RESULT_LOGS_0: __asl::ReferencePath = __asl::path!(
         input, "$.RunJobResult.logs[0]", "RunJobResult", "logs", [0]
     );
-    static __P12: __asl::ReferencePath = __asl::path!(input, "$.SNSResult", "SNSResult");
-    static __P13: __asl::ReferencePath = __asl::path!(
+    static PATH_SNSRESULT: __asl::ReferencePath = __asl::path!(
+        input, "$.SNSResult", "SNSResult"
+    );
+    static PATH_RESPONSE_BODY_STATUS: __asl::ReferencePath = __asl::path!(
         input, "$.ResponseBody.status", "ResponseBody", "status"
     );
-    static __P14: __asl::ReferencePath = __asl::path!(
+    static PATH_DELETE_JOB_RESULT: __asl::ReferencePath = __asl::path!(
         input, "$.DeleteJobResult", "DeleteJobResult"
     );
-    static __L15: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"ClusterName\":\"ExampleCluster\",\"NodegroupName\":\"ExampleNodegroup\"}",
-    ));
-    static __L16: __asl::LazyLock<__asl::Value> = __asl::LazyLock::new(|| __asl::literal(
-        "{\"Name\":\"ExampleCluster\"}",
-    ));
+    static DELETE_NODE_GROUP_PARAMETERS: __asl::Literal = __asl::json_literal!(
+        r#"{"ClusterName":"ExampleCluster","NodegroupName":"ExampleNodegroup"}"#
+    );
+    static DELETE_CLUSTER_PARAMETERS: __asl::Literal = __asl::json_literal!(
+        r#"{"Name":"ExampleCluster"}"#
+    );
     async fn create_an_eks_cluster(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
@@ -95,7 +99,11 @@ const _: () = {
         );
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier::with(&["States.ALL"], 30f64, 2u32, 2f64),
+            __asl::Retrier {
+                interval_seconds: 30.0,
+                max_attempts: 2,
+                ..__asl::Retrier::new(&["States.ALL"])
+            },
         ];
         let __result = {
             let input = &input;
@@ -105,13 +113,13 @@ const _: () = {
                     || async move {
                         let __eff = &input;
                         __st.inspect("afterInputPath", __eff);
-                        let __params = __asl::Value::clone(&__L0);
+                        let __params = CREATE_AN_EKS_CLUSTER_PARAMETERS.clone();
                         __st.inspect("afterParameters", &__params);
                         let __res = __st
                             .task("arn:aws:states:::eks:createCluster.sync", __params)
                             .await?;
                         __st.inspect("result", &__res);
-                        let __out = __P1
+                        let __out = PATH_EKS
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
@@ -129,7 +137,11 @@ const _: () = {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Create a node group");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
-            __asl::Retrier::with(&["States.ALL"], 30f64, 2u32, 2f64),
+            __asl::Retrier {
+                interval_seconds: 30.0,
+                max_attempts: 2,
+                ..__asl::Retrier::new(&["States.ALL"])
+            },
         ];
         let __result = {
             let input = &input;
@@ -139,13 +151,13 @@ const _: () = {
                     || async move {
                         let __eff = &input;
                         __st.inspect("afterInputPath", __eff);
-                        let __params = __asl::Value::clone(&__L2);
+                        let __params = CREATE_A_NODE_GROUP_PARAMETERS.clone();
                         __st.inspect("afterParameters", &__params);
                         let __res = __st
                             .task("arn:aws:states:::eks:createNodegroup.sync", __params)
                             .await?;
                         __st.inspect("result", &__res);
-                        let __out = __P3
+                        let __out = PATH_NODEGROUP
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __st.inspect("afterResultPath", &__out);
                         __asl::Ok(__out)
@@ -170,11 +182,18 @@ const _: () = {
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
                 __m.insert(
                     "CertificateAuthority".into(),
-                    __asl::field("CertificateAuthority.$", &__P4, __eff)?,
+                    __asl::field(
+                        "CertificateAuthority.$",
+                        &PATH_EKS_CLUSTER_CERTIFICATE_AUTHORITY_DATA,
+                        __eff,
+                    )?,
                 );
-                __m.insert("Endpoint".into(), __asl::field("Endpoint.$", &__P5, __eff)?);
-                __m.insert("LogOptions".into(), __asl::Value::clone(&__L6));
-                __m.insert("Job".into(), __asl::Value::clone(&__L7));
+                __m.insert(
+                    "Endpoint".into(),
+                    __asl::field("Endpoint.$", &PATH_EKS_CLUSTER_ENDPOINT, __eff)?,
+                );
+                __m.insert("LogOptions".into(), RUN_A_JOB_ON_EKS_LOG_OPTIONS.clone());
+                __m.insert("Job".into(), RUN_A_JOB_ON_EKS_JOB.clone());
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterParameters", &__params);
@@ -182,12 +201,18 @@ const _: () = {
             __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
-                __m.insert("status".into(), __asl::field("status.$", &__P8, &__res)?);
-                __m.insert("logs".into(), __asl::query_field("logs.$", &__Q9, &__res)?);
+                __m.insert(
+                    "status".into(),
+                    __asl::field("status.$", &PATH_STATUS, &__res)?,
+                );
+                __m.insert(
+                    "logs".into(),
+                    __asl::query_field("logs.$", &QUERY_LOGS_PI, &__res)?,
+                );
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);
-            let __out = __P10.apply_result(input, __res)?;
+            let __out = PATH_RUN_JOB_RESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
@@ -204,11 +229,14 @@ const _: () = {
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
-                let __v = __asl::choice::variable(&__P11, __eff)?;
+                let __v = __asl::choice::variable(&PATH_RUN_JOB_RESULT_LOGS_0, __eff)?;
                 __asl::choice::numeric_lit(__v, __asl::Cmp::Gt, 3.141f64)
             }
                 && {
-                    let __v = __asl::choice::variable(&__P11, __eff)?;
+                    let __v = __asl::choice::variable(
+                        &PATH_RUN_JOB_RESULT_LOGS_0,
+                        __eff,
+                    )?;
                     __asl::choice::numeric_lit(__v, __asl::Cmp::Lt, 3.142f64)
                 }
             {
@@ -250,7 +278,9 @@ const _: () = {
                             __asl::Value::String(
                                 __asl::intrinsics::format(
                                     &["Saw expected value for pi: ", ""],
-                                    &[__asl::field("Input.$", &__P11, __eff)?],
+                                    &[
+                                        __asl::field("Input.$", &PATH_RUN_JOB_RESULT_LOGS_0, __eff)?,
+                                    ],
                                 )?,
                             ),
                         );
@@ -262,7 +292,7 @@ const _: () = {
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
             __st.inspect("result", &__res);
-            let __out = __P12.apply_result(input, __res)?;
+            let __out = PATH_SNSRESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
@@ -298,7 +328,9 @@ const _: () = {
                             __asl::Value::String(
                                 __asl::intrinsics::format(
                                     &["Saw unexpected value for pi: ", ""],
-                                    &[__asl::field("Input.$", &__P11, __eff)?],
+                                    &[
+                                        __asl::field("Input.$", &PATH_RUN_JOB_RESULT_LOGS_0, __eff)?,
+                                    ],
                                 )?,
                             ),
                         );
@@ -310,7 +342,7 @@ const _: () = {
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
             __st.inspect("result", &__res);
-            let __out = __P12.apply_result(input, __res)?;
+            let __out = PATH_SNSRESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
@@ -332,9 +364,16 @@ const _: () = {
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
                 __m.insert(
                     "CertificateAuthority".into(),
-                    __asl::field("CertificateAuthority.$", &__P4, __eff)?,
+                    __asl::field(
+                        "CertificateAuthority.$",
+                        &PATH_EKS_CLUSTER_CERTIFICATE_AUTHORITY_DATA,
+                        __eff,
+                    )?,
                 );
-                __m.insert("Endpoint".into(), __asl::field("Endpoint.$", &__P5, __eff)?);
+                __m.insert(
+                    "Endpoint".into(),
+                    __asl::field("Endpoint.$", &PATH_EKS_CLUSTER_ENDPOINT, __eff)?,
+                );
                 __m.insert("Method".into(), __asl::Value::from("DELETE"));
                 __m.insert(
                     "Path".into(),
@@ -349,11 +388,14 @@ const _: () = {
             __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
-                __m.insert("status".into(), __asl::field("status.$", &__P13, &__res)?);
+                __m.insert(
+                    "status".into(),
+                    __asl::field("status.$", &PATH_RESPONSE_BODY_STATUS, &__res)?,
+                );
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);
-            let __out = __P14.apply_result(input, __res)?;
+            let __out = PATH_DELETE_JOB_RESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
         }
@@ -370,7 +412,7 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
-            let __params = __asl::Value::clone(&__L15);
+            let __params = DELETE_NODE_GROUP_PARAMETERS.clone();
             __st.inspect("afterParameters", &__params);
             let __res = __st
                 .task("arn:aws:states:::eks:deleteNodegroup.sync", __params)
@@ -393,7 +435,7 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
-            let __params = __asl::Value::clone(&__L16);
+            let __params = DELETE_CLUSTER_PARAMETERS.clone();
             __st.inspect("afterParameters", &__params);
             let __res = __st
                 .task("arn:aws:states:::eks:deleteCluster.sync", __params)

@@ -24,12 +24,12 @@ impl Gen<'_> {
             }
             match assign {
                 Some(t) => {
-                    let value = this.template(
+                    let value = this.top_template(
                         t,
                         &Env {
                             input: quote!(__eff),
                         },
-                        "",
+                        "ASSIGN",
                     );
                     quote!((#next, #rt::Some(#value)))
                 }

@@ -26,12 +26,29 @@ pub struct Env {
 }
 
 impl Gen<'_> {
-    /// `__P<n>`, a reference path compiled into a `static` of the expansion:
-    /// one per distinct path of the workflow, however often it is used.
+    /// A reference path compiled into a `static` of the expansion, named
+    /// after it (`$.eks.Cluster.Endpoint` → `PATH_EKS_CLUSTER_ENDPOINT`,
+    /// `$$.Execution.Id` → `CONTEXT_EXECUTION_ID`, `$x.a` → `VAR_X_A`): one
+    /// per distinct path of the workflow, however often it is used.
     pub(super) fn static_path(&mut self, path: &ReferencePath) -> TokenStream {
         let rt = self.rt.clone();
         let value = self.path_value_tokens(path);
-        let name = self.hoist("__P", quote!(#rt::ReferencePath), value);
+        let (prefix, mut hint) = match &path.root {
+            Root::Input => ("PATH", String::new()),
+            Root::Context => ("CONTEXT", String::new()),
+            Root::Variable(name) => ("VAR", name.clone()),
+        };
+        for segment in &path.segments {
+            hint.push(' ');
+            match segment {
+                Segment::Field(name) => hint.push_str(name),
+                Segment::Index(i) => hint.push_str(&i.to_string()),
+            }
+        }
+        if hint.trim().is_empty() {
+            hint = "root".into();
+        }
+        let name = self.hoist(prefix, &hint, quote!(#rt::ReferencePath), value);
         quote!(#name)
     }
 
@@ -55,12 +72,14 @@ impl Gen<'_> {
         quote!(#rt::path!(#root, #text #(#segments)*))
     }
 
-    /// `__Q<n>`, a full JSONPath compiled once per workflow.
+    /// A full JSONPath compiled once per workflow (`$.logs..pi` →
+    /// `QUERY_LOGS_PI`).
     pub(super) fn static_query(&mut self, query: &JsonPath) -> TokenStream {
         let rt = self.rt.clone();
         let (text, normalised) = (&query.text, &query.query);
         let name = self.hoist(
-            "__Q",
+            "QUERY",
+            text,
             quote!(#rt::JsonPathQuery),
             quote!(#rt::JsonPathQuery::with_query(#text, #normalised)),
         );
@@ -218,8 +237,9 @@ impl Gen<'_> {
         }
     }
 
-    /// A literal JSON value.
-    pub(super) fn literal(&mut self, value: &Value) -> TokenStream {
+    /// A literal JSON value; `hint` names it if it becomes a static (see
+    /// [`Gen::hoist`]).
+    pub(super) fn literal(&mut self, value: &Value, hint: &str) -> TokenStream {
         let rt = self.rt.clone();
         match value {
             Value::Null => quote!(#rt::Value::Null),
@@ -240,15 +260,32 @@ impl Gen<'_> {
             // Larger literals are parsed once and cloned: smaller code than
             // building them field by field.
             other => {
-                let text = other.to_string();
+                let text = raw_string(&other.to_string());
+                // The state's first words, then what the literal is.
+                let name = format!("{} {hint}", super::names::first_words(&self.state_name, 5));
                 let name = self.hoist(
-                    "__L",
-                    quote!(#rt::LazyLock<#rt::Value>),
-                    quote!(#rt::LazyLock::new(|| #rt::literal(#text))),
+                    "",
+                    &name,
+                    quote!(#rt::Literal),
+                    quote!(#rt::json_literal!(#text)),
                 );
-                quote!(#rt::Value::clone(&#name))
+                quote!(#name.clone())
             }
         }
+    }
+
+    /// [`Gen::template`] for a state's whole template: `what` it is
+    /// (`PARAMETERS`, `RESULT_SELECTOR`, ...) names its literal.
+    pub(super) fn top_template(
+        &mut self,
+        template: &Template,
+        env: &Env,
+        what: &'static str,
+    ) -> TokenStream {
+        self.template_what = what;
+        let tokens = self.template(template, env, "");
+        self.template_what = "TEMPLATE";
+        tokens
     }
 
     /// A payload template as direct construction; `field` names the nearest key
@@ -262,7 +299,12 @@ impl Gen<'_> {
             TemplateNode::Object(_) | TemplateNode::Array(_)
         ) && let Some(value) = literal_value(template)
         {
-            return self.literal(&value);
+            let hint = if field.is_empty() {
+                self.template_what
+            } else {
+                field
+            };
+            return self.literal(&value, hint);
         }
         match &template.node {
             TemplateNode::Object(fields) => {
@@ -299,7 +341,7 @@ impl Gen<'_> {
                     items.iter().map(|t| self.template(t, env, field)).collect();
                 quote!(#rt::Value::Array(#rt::Vec::from([#(#items),*])))
             }
-            TemplateNode::Literal(v) => self.literal(v),
+            TemplateNode::Literal(v) => self.literal(v, field),
             // A payload template's field is named with its `.$` in causes.
             TemplateNode::Expression(e) => {
                 self.expression(e, env, &format!("{field}.$"), &template.origin)
@@ -437,10 +479,10 @@ impl Gen<'_> {
 
     fn arg(&mut self, arg: &Arg, env: &Env, field: &str, origin: &Origin) -> TokenStream {
         match arg {
-            Arg::String(s) => self.literal(&Value::String(s.clone())),
-            Arg::Number(n) => self.literal(&Value::Number(n.clone())),
-            Arg::Bool(b) => self.literal(&Value::Bool(*b)),
-            Arg::Null => self.literal(&Value::Null),
+            Arg::String(s) => self.literal(&Value::String(s.clone()), ""),
+            Arg::Number(n) => self.literal(&Value::Number(n.clone()), ""),
+            Arg::Bool(b) => self.literal(&Value::Bool(*b), ""),
+            Arg::Null => self.literal(&Value::Null, ""),
             Arg::Path(p) => self.path_value(p, env, field, origin),
             Arg::Call(c) => self.call(c, env, field, origin),
         }
@@ -636,6 +678,18 @@ impl Gen<'_> {
 }
 
 /// The JSON value of a template with no expression in it, in template order.
+/// `text` as a raw string literal (`r#"{"a":1}"#`), with as many `#` as it
+/// needs, so JSON reads as JSON in the generated code.
+pub(super) fn raw_string(text: &str) -> TokenStream {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}")
+        .parse()
+        .unwrap_or_else(|_| quote!(#text))
+}
+
 fn literal_value(template: &Template) -> Option<Value> {
     Some(match &template.node {
         TemplateNode::Literal(v) => v.clone(),

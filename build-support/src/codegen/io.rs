@@ -15,7 +15,7 @@ impl Gen<'_> {
     ) -> TokenStream {
         match assign {
             Some(t) => {
-                let value = self.template(t, &Env { input }, "");
+                let value = self.top_template(t, &Env { input }, "ASSIGN");
                 quote!(__vars.assign(#value)?;)
             }
             None => TokenStream::new(),
@@ -36,7 +36,7 @@ impl Gen<'_> {
     ) -> (TokenStream, TokenStream) {
         match assign {
             Some(t) => {
-                let value = self.template(t, &Env { input }, "");
+                let value = self.top_template(t, &Env { input }, "ASSIGN");
                 (
                     quote!(let __assigned = #value;),
                     quote!(__vars.assign(__assigned)?;),
@@ -51,12 +51,12 @@ impl Gen<'_> {
     pub(super) fn payload(&mut self, io: &Io) -> TokenStream {
         let rt = self.rt.clone();
         match (&io.parameters, &io.arguments) {
-            (Some(p), _) => self.template(
+            (Some(p), _) => self.top_template(
                 p,
                 &Env {
                     input: quote!(__eff),
                 },
-                "",
+                "PARAMETERS",
             ),
             (None, Some(a)) => self.jsonata_value(a, "Arguments", quote!(__scope)),
             (None, None) => quote!(#rt::Value::clone(__eff)),
@@ -66,12 +66,12 @@ impl Gen<'_> {
     pub(super) fn result_selector(&mut self, io: &Io) -> TokenStream {
         match &io.result_selector {
             Some(t) => {
-                let value = self.template(
+                let value = self.top_template(
                     t,
                     &Env {
                         input: quote!(&__res),
                     },
-                    "",
+                    "RESULT_SELECTOR",
                 );
                 quote!(let __res = #value;)
             }

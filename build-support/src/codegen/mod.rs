@@ -239,6 +239,8 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         jsonata_statics: 0,
         statics: Vec::new(),
         static_names: std::collections::HashMap::new(),
+        state_name: String::new(),
+        template_what: "TEMPLATE",
         top: false,
     };
     let top = g.top_machine(machine);
@@ -317,6 +319,11 @@ pub(crate) struct Gen<'o> {
     statics: Vec<TokenStream>,
     /// The name of each hoisted static, by its type and value tokens.
     static_names: std::collections::HashMap<String, Ident>,
+    /// The name of the state being generated, for the names of its literals.
+    state_name: String,
+    /// What the top-level template being generated is (`PARAMETERS`, ...),
+    /// for the name of its literal (see [`Gen::top_template`]).
+    template_what: &'static str,
     /// Set while generating the top-level machine (see [`Gen::top_machine`]).
     top: bool,
 }
@@ -340,14 +347,16 @@ impl MachineCtx {
 }
 
 impl Gen<'_> {
-    /// Declares `static <prefix><n>: <ty> = <value>;` once per distinct value and
-    /// returns its name: each path or literal of a workflow is compiled once.
-    fn hoist(&mut self, prefix: &str, ty: TokenStream, value: TokenStream) -> Ident {
+    /// Declares `static PREFIX_HINT: <ty> = <value>;` once per distinct value
+    /// and returns its name: each path or literal of a workflow is compiled
+    /// once, under a name that says what it holds (`PATH_EKS_CLUSTER_ENDPOINT`,
+    /// `RUN_A_JOB_ON_EKS_JOB`; see [`Names::constant`]).
+    fn hoist(&mut self, prefix: &str, hint: &str, ty: TokenStream, value: TokenStream) -> Ident {
         let key = format!("{ty}={value}");
         if let Some(name) = self.static_names.get(&key) {
             return name.clone();
         }
-        let name = format_ident!("{}{}", prefix, self.statics.len());
+        let name = self.names.constant(prefix, hint);
         self.statics.push(quote!(static #name: #ty = #value;));
         self.static_names.insert(key, name.clone());
         name
@@ -401,15 +410,30 @@ fn is_sync(kind: &StateKind) -> bool {
 }
 
 impl Gen<'_> {
-    /// A state body that yields a `Result`: a closure called at once in a
-    /// state that never waits, an `async` block awaited otherwise.
+    /// A state body that yields a `Result`: a plain block when nothing in it
+    /// returns early (no `?`, no `return`: a constant Fail, a Choice on
+    /// literals), else a closure called at once in a state that never waits,
+    /// an `async` block awaited otherwise (the scope `?` needs).
     fn run_block(&self, block: TokenStream) -> TokenStream {
-        if self.sync_state {
+        if !returns_early(&block) {
+            quote!({ #block })
+        } else if self.sync_state {
             quote!((|| { #block })())
         } else {
             quote!(async { #block }.await)
         }
     }
+}
+
+/// Does `tokens` hold a `?` or a `return` (outside closures and async blocks
+/// of its own, which this does not tell apart: it may say yes for those)?
+fn returns_early(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == '?',
+        proc_macro2::TokenTree::Ident(i) => i == "return",
+        proc_macro2::TokenTree::Group(g) => returns_early(&g.stream()),
+        proc_macro2::TokenTree::Literal(_) => false,
+    })
 }
 
 fn root_path() -> ReferencePath {

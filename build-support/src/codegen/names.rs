@@ -1,6 +1,7 @@
 //! Rust names for states: `Run a job on EKS` becomes the function
 //! `run_a_job_on_eks` and the enum variant `RunAJobOnEks`, unique within the
-//! generated code and never a keyword.
+//! generated code and never a keyword; and for the statics the expansion
+//! hoists, named after what they hold (`PATH_EKS_CLUSTER_ENDPOINT`).
 
 use std::collections::HashSet;
 
@@ -13,6 +14,15 @@ const KEYWORDS: &[&str] = &[
     "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
     "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "union",
 ];
+
+/// The first `n` words of `name`, for a name built of several.
+pub(super) fn first_words(name: &str, n: usize) -> String {
+    words(name)
+        .into_iter()
+        .take(n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// The words of a state name: runs of ASCII letters and digits.
 fn words(name: &str) -> Vec<String> {
@@ -70,6 +80,31 @@ impl Names {
         }
         if base.starts_with(|c: char| c.is_ascii_digit()) {
             base.insert_str(0, "state_");
+        }
+        self.unique(base, "_")
+    }
+
+    /// `UPPER_SNAKE_CASE` for a static: `prefix` (may be empty), then the
+    /// first ten words of `hint` (`"PATH"`, `"$.eks.Cluster.Endpoint"` →
+    /// `PATH_EKS_CLUSTER_ENDPOINT`); `LITERAL` when neither gives a word.
+    pub fn constant(&mut self, prefix: &str, hint: &str) -> Ident {
+        const MAX_WORDS: usize = 10;
+        let mut parts: Vec<String> = (!prefix.is_empty())
+            .then(|| prefix.to_string())
+            .into_iter()
+            .collect();
+        parts.extend(
+            words(hint)
+                .iter()
+                .take(MAX_WORDS)
+                .map(|w| w.to_ascii_uppercase()),
+        );
+        let mut base = parts.join("_");
+        if base.is_empty() {
+            base = "LITERAL".into();
+        }
+        if base.starts_with(|c: char| c.is_ascii_digit()) {
+            base.insert_str(0, "L_");
         }
         self.unique(base, "_")
     }

@@ -14,16 +14,36 @@ impl Gen<'_> {
                 .as_ref()
                 .map_or(3u32, |v| u32::try_from(v.value).unwrap_or(u32::MAX));
             let backoff = r.backoff_rate.as_ref().map_or(2.0, |v| v.value);
-            let max_delay = r.max_delay_seconds.as_ref().map(|v| {
-                let v = v.value as f64;
-                quote!(.max_delay(#v))
-            });
-            let jitter = matches!(
+            let full_jitter = matches!(
                 r.jitter_strategy.as_ref().map(|j| j.value),
                 Some(model::JitterStrategy::Full)
-            )
-            .then(|| quote!(.full_jitter()));
-            quote!(#rt::Retrier::with(&[#(#errors),*], #interval, #attempts, #backoff)#max_delay #jitter)
+            );
+            // Named settings, only those that differ from AWS's defaults.
+            let mut settings = Vec::new();
+            if interval != 1.0 {
+                let v = proc_macro2::Literal::f64_unsuffixed(interval);
+                settings.push(quote!(interval_seconds: #v,));
+            }
+            if attempts != 3 {
+                let v = proc_macro2::Literal::u32_unsuffixed(attempts);
+                settings.push(quote!(max_attempts: #v,));
+            }
+            if backoff != 2.0 {
+                let v = proc_macro2::Literal::f64_unsuffixed(backoff);
+                settings.push(quote!(backoff_rate: #v,));
+            }
+            if let Some(v) = &r.max_delay_seconds {
+                let v = proc_macro2::Literal::f64_unsuffixed(v.value as f64);
+                settings.push(quote!(max_delay_seconds: #rt::Some(#v),));
+            }
+            if full_jitter {
+                settings.push(quote!(jitter: #rt::Jitter::Full,));
+            }
+            if settings.is_empty() {
+                quote!(#rt::Retrier::new(&[#(#errors),*]))
+            } else {
+                quote!(#rt::Retrier { #(#settings)* ..#rt::Retrier::new(&[#(#errors),*]) })
+            }
         });
         let n = retry.len();
         if n == 0 {
@@ -141,6 +161,7 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         self.reads_context = false;
         let name = &state.name.value;
+        self.state_name.clone_from(name);
         self.jsonata = state.query_language == QueryLanguage::Jsonata;
         self.jsonata_context = false;
         let e = &ctx.enum_name;
@@ -150,13 +171,13 @@ impl Gen<'_> {
             StateKind::Pass(p) => {
                 let next = self.next(&p.transition, ctx);
                 let result = match (&p.result, &p.io.parameters) {
-                    (Some(r), _) => Some(self.literal(&r.value)),
-                    (None, Some(params)) => Some(self.template(
+                    (Some(r), _) => Some(self.literal(&r.value, "RESULT")),
+                    (None, Some(params)) => Some(self.top_template(
                         params,
                         &Env {
                             input: quote!(__eff),
                         },
-                        "",
+                        "PARAMETERS",
                     )),
                     (None, None) => None,
                 };
@@ -192,12 +213,12 @@ impl Gen<'_> {
                     if self.jsonata {
                         self.jsonata_value(c, "Credentials", quote!(__scope))
                     } else {
-                        self.template(
+                        self.top_template(
                             c,
                             &Env {
                                 input: quote!(__eff),
                             },
-                            "",
+                            "CREDENTIALS",
                         )
                     }
                 });
