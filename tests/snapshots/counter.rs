@@ -5,7 +5,7 @@
 /// Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counter;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

@@ -5,7 +5,7 @@
 /// Two branches on the same input; a failing third branch is caught and retried by the Parallel state.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FanOut;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

@@ -5,7 +5,7 @@
 /// JSONPath: a Catch's Assign reads the error output ($), the context ($$) and the variables as they were; the Task's Credentials reach its handler
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsonPathCatchAssign;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

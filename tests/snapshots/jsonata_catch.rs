@@ -5,7 +5,7 @@
 /// JSONata Catch: Output and Assign read $states.errorOutput and the state's input
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsonataCatch;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
@@ -18,8 +18,23 @@ const _: () = {
         definition: "{\n  \"Comment\": \"JSONata Catch: Output and Assign read $states.errorOutput and the state's input\",\n  \"QueryLanguage\": \"JSONata\",\n  \"StartAt\": \"Try\",\n  \"States\": {\n    \"Try\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\"StartAt\": \"Boom\", \"States\": {\"Boom\": {\"Type\": \"Fail\", \"Error\": \"Boom\", \"Cause\": \"{% 'bad ' & $states.input.x %}\"}}}\n      ],\n      \"Catch\": [\n        {\"ErrorEquals\": [\"Other\"], \"Next\": \"After\"},\n        {\n          \"ErrorEquals\": [\"States.ALL\"],\n          \"Output\": {\"error\": \"{% $states.errorOutput.Error %}\", \"cause\": \"{% $states.errorOutput.Cause %}\", \"x\": \"{% $states.input.x %}\"},\n          \"Assign\": {\"caught\": \"{% $states.errorOutput.Error %}\"},\n          \"Next\": \"After\"\n        }\n      ],\n      \"Next\": \"After\"\n    },\n    \"After\": {\"Type\": \"Pass\", \"Output\": {\"seen\": \"{% $caught %}\", \"out\": \"{% $states.input %}\"}, \"End\": true}\n  }\n}\n",
     };
     __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx0<'a>(
+    static TRY_CATCH_1_OUTPUT: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
+        &[
+            ("error", __asl::JsonataTemplate::Expr(&JSONATA_STATES_ERROR_OUTPUT_ERROR)),
+            ("cause", __asl::JsonataTemplate::Expr(&JSONATA_STATES_ERROR_OUTPUT_CAUSE)),
+            ("x", __asl::JsonataTemplate::Expr(&JSONATA_STATES_INPUT_X)),
+        ],
+    );
+    static TRY_CATCH_1_ASSIGN: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
+        &[("caught", __asl::JsonataTemplate::Expr(&JSONATA_STATES_ERROR_OUTPUT_ERROR))],
+    );
+    static AFTER_OUTPUT: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
+        &[
+            ("seen", __asl::JsonataTemplate::Expr(&JSONATA_CAUGHT)),
+            ("out", __asl::JsonataTemplate::Expr(&JSONATA_STATES_INPUT)),
+        ],
+    );
+    fn jsonata_bad_states_input_x<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
@@ -33,9 +48,9 @@ const _: () = {
             )?,
         )
     }
-    static __J0: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+    static JSONATA_BAD_STATES_INPUT_X: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "'bad ' & $states.input.x",
-        __jx0,
+        jsonata_bad_states_input_x,
     );
     fn boom(
         __ex: &__asl::Execution,
@@ -52,7 +67,7 @@ const _: () = {
             let __scope = __jenv.scope(&input);
             __asl::Ok((
                 __asl::Some(__asl::String::from("Boom")),
-                __asl::Some(__J0.string(&__scope, "Cause")?),
+                __asl::Some(JSONATA_BAD_STATES_INPUT_X.string(&__scope, "Cause")?),
             ))
         })();
         match __result {
@@ -83,63 +98,38 @@ const _: () = {
             }
         }
     }
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx1<'a>(
+    fn jsonata_states_error_output_error<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
             __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Error"]),
         )
     }
-    static __J1: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+    static JSONATA_STATES_ERROR_OUTPUT_ERROR: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.errorOutput.Error",
-        __jx1,
+        jsonata_states_error_output_error,
     );
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx2<'a>(
+    fn jsonata_states_error_output_cause<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
             __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Cause"]),
         )
     }
-    static __J2: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+    static JSONATA_STATES_ERROR_OUTPUT_CAUSE: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.errorOutput.Cause",
-        __jx2,
+        jsonata_states_error_output_cause,
     );
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx3<'a>(
+    fn jsonata_states_input_x<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
             __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &["x"]),
         )
     }
-    static __J3: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+    static JSONATA_STATES_INPUT_X: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.input.x",
-        __jx3,
-    );
-    static __JT4: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
-        &[
-            ("error", __asl::JsonataTemplate::Expr(&__J1)),
-            ("cause", __asl::JsonataTemplate::Expr(&__J2)),
-            ("x", __asl::JsonataTemplate::Expr(&__J3)),
-        ],
-    );
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx5<'a>(
-        cx: &__asl::jx::Cx<'a>,
-    ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
-        __asl::jx::finish(
-            __asl::jx::path(cx.states(__asl::jx::StatesMember::ErrorOutput), &["Error"]),
-        )
-    }
-    static __J5: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
-        "$states.errorOutput.Error",
-        __jx5,
-    );
-    static __JT6: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
-        &[("caught", __asl::JsonataTemplate::Expr(&__J5))],
+        jsonata_states_input_x,
     );
     async fn try_2(
         __ex: &__asl::Execution,
@@ -197,8 +187,10 @@ const _: () = {
                 let __scope = __jenv.scope(&input).with_error_output(__error_output);
                 match __i {
                     1usize => {
-                        let __out = __JT4.eval(&__scope, "Catch[1]/Output")?;
-                        let __assigned = __JT6.eval(&__scope, "Catch[1]/Assign")?;
+                        let __out = TRY_CATCH_1_OUTPUT
+                            .eval(&__scope, "Catch[1]/Output")?;
+                        let __assigned = TRY_CATCH_1_ASSIGN
+                            .eval(&__scope, "Catch[1]/Assign")?;
                         __vars.assign(__assigned)?;
                         __asl::Ok(__out)
                     }
@@ -207,30 +199,25 @@ const _: () = {
             },
         )
     }
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx7<'a>(
+    fn jsonata_caught<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(__asl::jx::path(cx.variable("caught"), &[]))
     }
-    static __J7: __asl::JsonataExpr = __asl::JsonataExpr::compiled("$caught", __jx7);
-    #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
-    fn __jx8<'a>(
+    static JSONATA_CAUGHT: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+        "$caught",
+        jsonata_caught,
+    );
+    fn jsonata_states_input<'a>(
         cx: &__asl::jx::Cx<'a>,
     ) -> __asl::Result<__asl::Option<__asl::Value>, __asl::jx::Bail> {
         __asl::jx::finish(
             __asl::jx::path(cx.states(__asl::jx::StatesMember::Input), &[]),
         )
     }
-    static __J8: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
+    static JSONATA_STATES_INPUT: __asl::JsonataExpr = __asl::JsonataExpr::compiled(
         "$states.input",
-        __jx8,
-    );
-    static __JT9: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
-        &[
-            ("seen", __asl::JsonataTemplate::Expr(&__J7)),
-            ("out", __asl::JsonataTemplate::Expr(&__J8)),
-        ],
+        jsonata_states_input,
     );
     fn after(
         __ex: &__asl::Execution,
@@ -243,7 +230,7 @@ const _: () = {
             let __eff = &input;
             let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
             let __scope = __jenv.scope(&input);
-            let __out = __JT9.eval(&__scope, "Output")?;
+            let __out = AFTER_OUTPUT.eval(&__scope, "Output")?;
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)

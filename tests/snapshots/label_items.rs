@@ -5,7 +5,7 @@
 /// Labels every item: an inline Map whose ItemSelector reads $$.Map.Item, a Pass with States.Format and a Choice per item.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LabelItems;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

@@ -5,7 +5,7 @@
 /// An example of the Amazon States Language for running Amazon EKS Cluster
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ManageEksCluster;
-#[allow(clippy::all)]
+#[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

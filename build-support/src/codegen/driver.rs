@@ -49,6 +49,9 @@ impl Gen<'_> {
             (quote!(async), quote!(.await))
         };
         let mut arms = Vec::new();
+        // The state that holds this machine (a Parallel, a Map) goes on being
+        // generated after it (its Catch): its name names its literals.
+        let outer_state = std::mem::take(&mut self.state_name);
         for state in &machine.states {
             let function = self.names.function(&state.name.value);
             let variant = ctx.variant(&state.name.value).cloned();
@@ -62,6 +65,7 @@ impl Gen<'_> {
             };
             arms.push((variant, call));
         }
+        self.state_name = outer_state;
         // A large machine dispatches through chunks of states, each its own
         // `async fn`: rustc's cost for one future grows faster than linearly
         // with its await points, so 1,000 awaits in one driver compile far
@@ -263,8 +267,10 @@ impl Gen<'_> {
             #typed
 
             // Generated code keeps one shape per construct rather than
-            // clippy's preferred spelling of each case (blocks as conditions, ...).
-            #[allow(clippy::all)]
+            // clippy's preferred spelling of each case (blocks as conditions,
+            // ...), and the JSONata functions bind what an expression may not
+            // read in every branch.
+            #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
             const _: () = {
                 use #runtime as __asl;
                 #include

@@ -9,7 +9,7 @@
 
 use crate::rules::Rule;
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::diagnostics::Diagnostic;
 use crate::expr::Jsonata;
@@ -27,9 +27,12 @@ impl Gen<'_> {
         if text.contains("context") || mentions_states_whole(text) {
             self.jsonata_context = true;
         }
-        let name = format_ident!("__J{}", self.jsonata_statics);
-        let function = format_ident!("__jx{}", self.jsonata_statics);
-        self.jsonata_statics += 1;
+        if let Some(name) = self.jsonata_names.get(text) {
+            return name.clone();
+        }
+        let name = self.names.constant("JSONATA", text);
+        let function = self.names.function(&format!("jsonata {text}"));
+        self.jsonata_names.insert(text.to_string(), name.clone());
         // The native subset becomes Rust; the rest goes to the full evaluator.
         match asl_lang::jsonata::ast::parse(text) {
             Ok(tree) => {
@@ -107,10 +110,8 @@ impl Gen<'_> {
             }
             _ => {
                 let value = self.jsonata_template_tokens(t);
-                let name = format_ident!("__JT{}", self.jsonata_statics);
-                self.jsonata_statics += 1;
-                self.items
-                    .push(quote!(static #name: #rt::JsonataTemplate = #value;));
+                let hint = format!("{} {field}", super::names::first_words(&self.state_name, 5));
+                let name = self.hoist("", &hint, quote!(#rt::JsonataTemplate), value);
                 quote!(#name.eval(&#scope, #field)?)
             }
         }

@@ -17,7 +17,6 @@ use quote::{format_ident, quote};
 pub(super) fn native_function(name: &Ident, tree: &Expr, rt: &TokenStream) -> TokenStream {
     let body = Native { rt }.expr(tree);
     quote! {
-        #[allow(unused_variables, unused_mut, unused_braces, clippy::all)]
         fn #name<'a>(cx: &#rt::jx::Cx<'a>) -> #rt::Result<#rt::Option<#rt::Value>, #rt::jx::Bail> {
             #rt::jx::finish(#body)
         }

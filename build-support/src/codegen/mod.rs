@@ -236,7 +236,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         task_token: false,
         jsonata: false,
         jsonata_context: false,
-        jsonata_statics: 0,
+        jsonata_names: std::collections::HashMap::new(),
         statics: Vec::new(),
         static_names: std::collections::HashMap::new(),
         state_name: String::new(),
@@ -312,8 +312,10 @@ pub(crate) struct Gen<'o> {
     /// Set when an expression of the JSONata state being generated reads
     /// `$states.context`.
     jsonata_context: bool,
-    /// JSONata statics generated so far (their names are `__J<n>`, `__JT<n>`).
-    jsonata_statics: usize,
+    /// The static of each distinct JSONata expression text generated so far
+    /// (`JSONATA_STATES_INPUT_COUNT`): one static and one function per text,
+    /// however often the workflow writes it.
+    jsonata_names: std::collections::HashMap<String, Ident>,
     /// Paths, queries and literals, each a `static` of the expansion once per
     /// workflow (see [`Gen::hoist`]), in order of first use.
     statics: Vec<TokenStream>,
