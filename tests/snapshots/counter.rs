@@ -36,8 +36,7 @@ const _: () = {
                 __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::Increment))
@@ -64,8 +63,7 @@ const _: () = {
                 __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S0::More))
@@ -106,8 +104,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         };
         __st.done(__result, __asl::None::<__S0>)

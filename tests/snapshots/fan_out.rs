@@ -47,8 +47,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -88,8 +87,7 @@ const _: () = {
             __st.inspect("afterInputPath", __eff);
             __st.wait_seconds(60u64).await?;
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         }
             .await;
@@ -118,8 +116,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -203,8 +200,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         };
         __st.done(__result, __asl::None::<__S3>)
@@ -314,8 +310,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         };
         __st.done(__result, __asl::None)
@@ -331,8 +326,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__asl::select_owned(&PATH_RESULT, __out)?)
         })();
         __st.done(__result, __asl::None::<__S0>)

@@ -56,8 +56,7 @@ const _: () = {
             __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __assigned = START_ASSIGN.clone();
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __vars.assign(__assigned)?;
             __asl::Ok(__out)
         })();
@@ -122,9 +121,7 @@ const _: () = {
                                 __asl::None,
                             )
                             .await?;
-                        __st.inspect("result", &__res);
-                        let __out = __res;
-                        __st.inspect("afterResultPath", &__out);
+                        let __out = __st.inspected("afterResultPath", __res);
                         __asl::Ok(__out)
                     },
                 )
@@ -246,8 +243,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::None)
@@ -263,8 +259,7 @@ const _: () = {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         };
         __st.done(__result, __asl::None::<__S0>)

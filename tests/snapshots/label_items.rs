@@ -59,8 +59,7 @@ const _: () = {
                 __m.insert("value".into(), __asl::field("value.$", &PATH_VALUE, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         })();
         __st.done(__result, __asl::Some(__S1::Big))

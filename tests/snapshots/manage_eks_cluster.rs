@@ -118,7 +118,6 @@ const _: () = {
                         let __res = __st
                             .task("arn:aws:states:::eks:createCluster.sync", __params)
                             .await?;
-                        __st.inspect("result", &__res);
                         let __out = PATH_EKS
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __st.inspect("afterResultPath", &__out);
@@ -156,7 +155,6 @@ const _: () = {
                         let __res = __st
                             .task("arn:aws:states:::eks:createNodegroup.sync", __params)
                             .await?;
-                        __st.inspect("result", &__res);
                         let __out = PATH_NODEGROUP
                             .apply_result(__asl::Value::clone(&input), __res)?;
                         __st.inspect("afterResultPath", &__out);
@@ -198,7 +196,6 @@ const _: () = {
             };
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::eks:runJob.sync", __params).await?;
-            __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -291,7 +288,6 @@ const _: () = {
             };
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
-            __st.inspect("result", &__res);
             let __out = PATH_SNSRESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
@@ -341,7 +337,6 @@ const _: () = {
             };
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
-            __st.inspect("result", &__res);
             let __out = PATH_SNSRESULT.apply_result(input, __res)?;
             __st.inspect("afterResultPath", &__out);
             __asl::Ok(__out)
@@ -385,7 +380,6 @@ const _: () = {
             };
             __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::eks:call", __params).await?;
-            __st.inspect("result", &__res);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
@@ -412,14 +406,12 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
-            let __params = DELETE_NODE_GROUP_PARAMETERS.clone();
-            __st.inspect("afterParameters", &__params);
+            let __params = __st
+                .inspected("afterParameters", DELETE_NODE_GROUP_PARAMETERS.clone());
             let __res = __st
                 .task("arn:aws:states:::eks:deleteNodegroup.sync", __params)
                 .await?;
-            __st.inspect("result", &__res);
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         }
             .await;
@@ -435,14 +427,12 @@ const _: () = {
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
-            let __params = DELETE_CLUSTER_PARAMETERS.clone();
-            __st.inspect("afterParameters", &__params);
+            let __params = __st
+                .inspected("afterParameters", DELETE_CLUSTER_PARAMETERS.clone());
             let __res = __st
                 .task("arn:aws:states:::eks:deleteCluster.sync", __params)
                 .await?;
-            __st.inspect("result", &__res);
-            let __out = __res;
-            __st.inspect("afterResultPath", &__out);
+            let __out = __st.inspected("afterResultPath", __res);
             __asl::Ok(__out)
         }
             .await;

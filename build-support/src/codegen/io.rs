@@ -64,19 +64,22 @@ impl Gen<'_> {
     }
 
     pub(super) fn result_selector(&mut self, io: &Io) -> TokenStream {
-        match &io.result_selector {
-            Some(t) => {
-                let value = self.top_template(
-                    t,
-                    &Env {
-                        input: quote!(&__res),
-                    },
-                    "RESULT_SELECTOR",
-                );
-                quote!(let __res = #value;)
-            }
+        match self.result_selector_value(io) {
+            Some(value) => quote!(let __res = #value;),
             None => TokenStream::new(),
         }
+    }
+
+    /// `ResultSelector`'s value over `__res`, if the state has one.
+    pub(super) fn result_selector_value(&mut self, io: &Io) -> Option<TokenStream> {
+        let t = io.result_selector.as_ref()?;
+        Some(self.top_template(
+            t,
+            &Env {
+                input: quote!(&__res),
+            },
+            "RESULT_SELECTOR",
+        ))
     }
 
     /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)` as `Option<Duration>`.
@@ -167,24 +170,22 @@ impl Gen<'_> {
             None if default_input && result_is_root => quote!(let __res = #raw_owned;),
             None => quote!(let __res = #rt::Value::clone(__eff);),
         };
-        let apply_result = match result_path {
-            None => quote!(let __out = __res;),
-            Some(Nullable { value: None, .. }) => quote!(let _ = __res; let __out = #raw_owned;),
-            Some(Nullable { value: Some(p), .. }) if result_is_root => {
-                let _ = p;
-                quote!(let __out = __res;)
-            }
+        // The output before `OutputPath` (TestState's `afterResultPath`).
+        let with_result = match result_path {
+            None => Some(quote!(__res)),
+            Some(Nullable { value: None, .. }) => Some(raw_owned.clone()),
+            Some(Nullable { value: Some(_), .. }) if result_is_root => Some(quote!(__res)),
             Some(Nullable {
                 value: Some(p),
                 origin,
-            }) => {
-                if !self.check_root(&p.root, &p.text, origin) {
-                    TokenStream::new()
-                } else {
-                    let sp = self.static_path(p);
-                    quote!(let __out = #sp.apply_result(#raw_owned, __res)?;)
-                }
-            }
+            }) => self.check_root(&p.root, &p.text, origin).then(|| {
+                let sp = self.static_path(p);
+                quote!(#sp.apply_result(#raw_owned, __res)?)
+            }),
+        };
+        let apply_result = match with_result {
+            Some(value) => inspected("__out", "afterResultPath", value),
+            None => TokenStream::new(),
         };
         let output = self.output_path(io, quote!(__out));
         // Assign reads the result (`$`) before ResultPath takes it; its values
@@ -209,7 +210,6 @@ impl Gen<'_> {
             #result_tokens
             #assign
             #apply_result
-            __st.inspect("afterResultPath", &__out);
             #finish
         };
         self.under_retry_catch(inner, next, retry, catch, ctx, |g| {
@@ -305,5 +305,20 @@ impl Gen<'_> {
                 quote!({ let _ = &#source; #selected })
             }
         }
+    }
+}
+
+/// `let <name> = <value>;` reported to a TestState run as `step`: folded into
+/// one `__st.inspected(step, value)` when the value is short (a name, a
+/// clone), else a `let` and an `inspect` after it, which read better than a
+/// long value nested in the call.
+pub(super) fn inspected(name: &str, step: &str, value: TokenStream) -> TokenStream {
+    let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+    // What fits on the line with the call (`__res`, `input`, a clone).
+    const SHORT: usize = 40;
+    if value.to_string().len() > SHORT {
+        quote!(let #name = #value; __st.inspect(#step, &#name);)
+    } else {
+        quote!(let #name = __st.inspected(#step, #value);)
     }
 }

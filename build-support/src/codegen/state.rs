@@ -196,18 +196,11 @@ impl Gen<'_> {
                 let params = self.payload(&t.io);
                 let timeout = self.seconds(t.timeout_seconds.as_ref(), "TimeoutSecondsPath");
                 let heartbeat = self.seconds(t.heartbeat_seconds.as_ref(), "HeartbeatSecondsPath");
-                let selector = self.result_selector(&t.io);
                 // TestState's inspection data: the parameters, the raw result
-                // and the selected one.
-                let selector = if selector.is_empty() {
-                    quote!(__st.inspect("result", &__res);)
-                } else {
-                    quote! {
-                        __st.inspect("result", &__res);
-                        #selector
-                        __st.inspect("afterResultSelector", &__res);
-                    }
-                };
+                // (`task*` reports it) and the selected one.
+                let selector = self
+                    .result_selector_value(&t.io)
+                    .map(|value| super::io::inspected("__res", "afterResultSelector", value));
                 // `Credentials` are evaluated like the parameters, after them.
                 let credentials = t.credentials.as_ref().map(|c| {
                     if self.jsonata {
@@ -223,10 +216,10 @@ impl Gen<'_> {
                     }
                 });
                 let timed = t.timeout_seconds.is_some() || t.heartbeat_seconds.is_some();
+                let inspect_params = super::io::inspected("__params", "afterParameters", params);
                 let result = match credentials {
                     None if !timed => quote! {
-                        let __params = #params;
-                        __st.inspect("afterParameters", &__params);
+                        #inspect_params
                         let __res = __st.task(#resource, __params).await?;
                         #selector
                     },
@@ -234,8 +227,7 @@ impl Gen<'_> {
                     None => quote! {
                         let __timeout = #timeout;
                         let __heartbeat = #heartbeat;
-                        let __params = #params;
-                        __st.inspect("afterParameters", &__params);
+                        #inspect_params
                         let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
                         #selector
                     },
@@ -250,8 +242,7 @@ impl Gen<'_> {
                         };
                         quote! {
                             #bind_timeouts
-                            let __params = #params;
-                            __st.inspect("afterParameters", &__params);
+                            #inspect_params
                             let __credentials = #credentials;
                             let __res = __st.task_as(#resource, __params, __credentials, #timeouts).await?;
                             #selector

@@ -256,6 +256,14 @@ impl<'e> StateRun<'e> {
         }
     }
 
+    /// [`Self::inspect`] on a value passing through: `let __params =
+    /// __st.inspected("afterParameters", ...);`.
+    #[inline]
+    pub fn inspected(&self, step: &str, value: Value) -> Value {
+        self.inspect(step, &value);
+        value
+    }
+
     /// `$$` for this state.
     pub fn context(&self) -> Context<'_> {
         Context {

@@ -80,8 +80,11 @@ impl StateRun<'_> {
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.run_task(resource, parameters, timeout, heartbeat, None)
-            .await
+        let result = self
+            .run_task(resource, parameters, timeout, heartbeat, None)
+            .await?;
+        self.inspect("result", &result);
+        Ok(result)
     }
 
     /// [`Self::task_timed`] for a state with `Credentials`: `credentials` (their
@@ -95,8 +98,11 @@ impl StateRun<'_> {
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.run_task(resource, parameters, timeout, heartbeat, Some(&credentials))
-            .await
+        let result = self
+            .run_task(resource, parameters, timeout, heartbeat, Some(&credentials))
+            .await?;
+        self.inspect("result", &result);
+        Ok(result)
     }
 
     async fn run_task(
