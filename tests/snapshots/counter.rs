@@ -8,6 +8,8 @@ pub struct Counter;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "Counter",
         timeout_seconds: __asl::None,
@@ -18,8 +20,8 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.\",\n  \"StartAt\": \"Init\",\n  \"States\": {\n    \"Init\": {\"Type\": \"Pass\", \"Parameters\": {\"count\": 0, \"n.$\": \"$.n\"}, \"Next\": \"Increment\"},\n    \"Increment\": {\"Type\": \"Pass\", \"Parameters\": {\"count.$\": \"States.MathAdd($.count, 1)\", \"n.$\": \"$.n\"}, \"Next\": \"More?\"},\n    \"More?\": {\n      \"Type\": \"Choice\",\n      \"Choices\": [{\"Variable\": \"$.count\", \"NumericLessThanPath\": \"$.n\", \"Next\": \"Increment\"}],\n      \"Default\": \"Done\"\n    },\n    \"Done\": {\"Type\": \"Succeed\"}\n  }\n}\n",
     };
     __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
-    static PATH_N: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
-    static PATH_COUNT: __asl::ReferencePath = __asl::path!(input, "$.count", "count");
+    static PATH_N: ReferencePath = path!(input, "$.n", "n");
+    static PATH_COUNT: ReferencePath = path!(input, "$.count", "count");
     fn init(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,

@@ -8,6 +8,8 @@ pub struct FanOut;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "FanOut",
         timeout_seconds: __asl::None,
@@ -18,14 +20,10 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Two branches on the same input; a failing third branch is caught and retried by the Parallel state.\",\n  \"StartAt\": \"Fan out\",\n  \"States\": {\n    \"Fan out\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\n          \"StartAt\": \"Double\",\n          \"States\": {\n            \"Double\": {\"Type\": \"Pass\", \"Parameters\": {\"doubled.$\": \"States.MathAdd($.n, $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Wait a minute\",\n          \"States\": {\n            \"Wait a minute\": {\"Type\": \"Wait\", \"Seconds\": 60, \"Next\": \"Describe\"},\n            \"Describe\": {\"Type\": \"Pass\", \"Parameters\": {\"text.$\": \"States.Format('n is {}', $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Check\",\n          \"States\": {\n            \"Check\": {\n              \"Type\": \"Choice\",\n              \"Choices\": [{\"Variable\": \"$.n\", \"NumericLessThan\": 0, \"Next\": \"Negative\"}],\n              \"Default\": \"Fine\"\n            },\n            \"Negative\": {\"Type\": \"Fail\", \"Error\": \"Negative\", \"Cause\": \"n must not be negative\"},\n            \"Fine\": {\"Type\": \"Succeed\"}\n          }\n        }\n      ],\n      \"ResultSelector\": {\"doubled.$\": \"$[0].doubled\", \"text.$\": \"$[1].text\"},\n      \"ResultPath\": \"$.result\",\n      \"Retry\": [{\"ErrorEquals\": [\"Negative\"], \"IntervalSeconds\": 2, \"MaxAttempts\": 1}],\n      \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed\"}],\n      \"Next\": \"Done\"\n    },\n    \"Failed\": {\"Type\": \"Pass\", \"End\": true},\n    \"Done\": {\"Type\": \"Succeed\", \"OutputPath\": \"$.result\"}\n  }\n}\n",
     };
     __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, [], []);
-    static PATH_N: __asl::ReferencePath = __asl::path!(input, "$.n", "n");
-    static PATH_0_DOUBLED: __asl::ReferencePath = __asl::path!(
-        input, "$[0].doubled", [0], "doubled"
-    );
-    static PATH_1_TEXT: __asl::ReferencePath = __asl::path!(
-        input, "$[1].text", [1], "text"
-    );
-    static PATH_RESULT: __asl::ReferencePath = __asl::path!(input, "$.result", "result");
+    static PATH_N: ReferencePath = path!(input, "$.n", "n");
+    static PATH_0_DOUBLED: ReferencePath = path!(input, "$[0].doubled", [0], "doubled");
+    static PATH_1_TEXT: ReferencePath = path!(input, "$[1].text", [1], "text");
+    static PATH_RESULT: ReferencePath = path!(input, "$.result", "result");
     fn double(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
@@ -249,7 +247,7 @@ const _: () = {
         static __CATCH: [__asl::Catcher<__S0>; 1usize] = [
             __asl::Catcher {
                 error_equals: &["States.ALL"],
-                result_path: __asl::Some(__asl::path!(input, "$.error", "error")),
+                result_path: __asl::Some(path!(input, "$.error", "error")),
                 next: __S0::Failed,
             },
         ];

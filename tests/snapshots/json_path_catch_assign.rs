@@ -8,6 +8,8 @@ pub struct JsonPathCatchAssign;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "JsonPathCatchAssign",
         timeout_seconds: __asl::None,
@@ -22,26 +24,18 @@ const _: () = {
         ["arn:aws:lambda:us-east-1:123456789012:function:charge"],
         ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
     );
-    static START_ASSIGN: __asl::Literal = __asl::json_literal!(r#"{"attempt":1}"#);
-    static PATH_AMOUNT: __asl::ReferencePath = __asl::path!(input, "$.amount", "amount");
-    static PATH_ACCOUNT: __asl::ReferencePath = __asl::path!(
-        input, "$.account", "account"
-    );
-    static PATH_CAUSE: __asl::ReferencePath = __asl::path!(input, "$.Cause", "Cause");
-    static CONTEXT_STATE_NAME: __asl::ReferencePath = __asl::path!(
+    static START_ASSIGN: Literal = json_literal!(r#"{"attempt":1}"#);
+    static PATH_AMOUNT: ReferencePath = path!(input, "$.amount", "amount");
+    static PATH_ACCOUNT: ReferencePath = path!(input, "$.account", "account");
+    static PATH_CAUSE: ReferencePath = path!(input, "$.Cause", "Cause");
+    static CONTEXT_STATE_NAME: ReferencePath = path!(
         context, "$$.State.Name", "State", "Name"
     );
-    static VAR_ATTEMPT: __asl::ReferencePath = __asl::path!(
-        variable("attempt"), "$attempt"
-    );
-    static VAR_REASON: __asl::ReferencePath = __asl::path!(
-        variable("reason"), "$reason"
-    );
-    static VAR_CAUGHT_IN: __asl::ReferencePath = __asl::path!(
-        variable("caughtIn"), "$caughtIn"
-    );
-    static VAR_SEEN: __asl::ReferencePath = __asl::path!(variable("seen"), "$seen");
-    static PATH_ERROR_ERROR: __asl::ReferencePath = __asl::path!(
+    static VAR_ATTEMPT: ReferencePath = path!(variable("attempt"), "$attempt");
+    static VAR_REASON: ReferencePath = path!(variable("reason"), "$reason");
+    static VAR_CAUGHT_IN: ReferencePath = path!(variable("caughtIn"), "$caughtIn");
+    static VAR_SEEN: ReferencePath = path!(variable("seen"), "$seen");
+    static PATH_ERROR_ERROR: ReferencePath = path!(
         input, "$.error.Error", "error", "Error"
     );
     fn start(
@@ -73,7 +67,7 @@ const _: () = {
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
                 error_equals: &["Card.Declined"],
-                result_path: __asl::Some(__asl::path!(input, "$.error", "error")),
+                result_path: __asl::Some(path!(input, "$.error", "error")),
                 next: __S0::Declined,
             },
             __asl::Catcher {

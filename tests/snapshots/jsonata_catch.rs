@@ -8,6 +8,8 @@ pub struct JsonataCatch;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "JsonataCatch",
         timeout_seconds: __asl::None,
@@ -141,12 +143,12 @@ const _: () = {
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
                 error_equals: &["Other"],
-                result_path: __asl::Some(__asl::path!(input, "$")),
+                result_path: __asl::Some(path!(input, "$")),
                 next: __S0::After,
             },
             __asl::Catcher {
                 error_equals: &["States.ALL"],
-                result_path: __asl::Some(__asl::path!(input, "$")),
+                result_path: __asl::Some(path!(input, "$")),
                 next: __S0::After,
             },
         ];

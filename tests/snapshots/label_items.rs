@@ -8,6 +8,8 @@ pub struct LabelItems;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "LabelItems",
         timeout_seconds: __asl::None,
@@ -18,20 +20,18 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Labels every item: an inline Map whose ItemSelector reads $$.Map.Item, a Pass with States.Format and a Choice per item.\",\n  \"StartAt\": \"Label items\",\n  \"States\": {\n    \"Label items\": {\n      \"Type\": \"Map\",\n      \"ItemsPath\": \"$.items\",\n      \"MaxConcurrency\": 0,\n      \"ItemSelector\": {\n        \"index.$\": \"$$.Map.Item.Index\",\n        \"value.$\": \"$$.Map.Item.Value\",\n        \"prefix.$\": \"$.prefix\"\n      },\n      \"ItemProcessor\": {\n        \"ProcessorConfig\": {\"Mode\": \"INLINE\"},\n        \"StartAt\": \"Format\",\n        \"States\": {\n          \"Format\": {\n            \"Type\": \"Pass\",\n            \"Parameters\": {\n              \"label.$\": \"States.Format('{}-{}', $.prefix, $.index)\",\n              \"value.$\": \"$.value\"\n            },\n            \"Next\": \"Big?\"\n          },\n          \"Big?\": {\n            \"Type\": \"Choice\",\n            \"Choices\": [{\"Variable\": \"$.value\", \"NumericGreaterThanEquals\": 100, \"Next\": \"Big\"}],\n            \"Default\": \"Small\"\n          },\n          \"Big\": {\"Type\": \"Pass\", \"Result\": \"big\", \"ResultPath\": \"$.size\", \"End\": true},\n          \"Small\": {\"Type\": \"Pass\", \"Result\": \"small\", \"ResultPath\": \"$.size\", \"End\": true}\n        }\n      },\n      \"ResultPath\": \"$.labelled\",\n      \"OutputPath\": \"$.labelled\",\n      \"End\": true\n    }\n  }\n}\n",
     };
     __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, [], []);
-    static PATH_ITEMS: __asl::ReferencePath = __asl::path!(input, "$.items", "items");
-    static CONTEXT_MAP_ITEM_INDEX: __asl::ReferencePath = __asl::path!(
+    static PATH_ITEMS: ReferencePath = path!(input, "$.items", "items");
+    static CONTEXT_MAP_ITEM_INDEX: ReferencePath = path!(
         context, "$$.Map.Item.Index", "Map", "Item", "Index"
     );
-    static CONTEXT_MAP_ITEM_VALUE: __asl::ReferencePath = __asl::path!(
+    static CONTEXT_MAP_ITEM_VALUE: ReferencePath = path!(
         context, "$$.Map.Item.Value", "Map", "Item", "Value"
     );
-    static PATH_PREFIX: __asl::ReferencePath = __asl::path!(input, "$.prefix", "prefix");
-    static PATH_INDEX: __asl::ReferencePath = __asl::path!(input, "$.index", "index");
-    static PATH_VALUE: __asl::ReferencePath = __asl::path!(input, "$.value", "value");
-    static PATH_SIZE: __asl::ReferencePath = __asl::path!(input, "$.size", "size");
-    static PATH_LABELLED: __asl::ReferencePath = __asl::path!(
-        input, "$.labelled", "labelled"
-    );
+    static PATH_PREFIX: ReferencePath = path!(input, "$.prefix", "prefix");
+    static PATH_INDEX: ReferencePath = path!(input, "$.index", "index");
+    static PATH_VALUE: ReferencePath = path!(input, "$.value", "value");
+    static PATH_SIZE: ReferencePath = path!(input, "$.size", "size");
+    static PATH_LABELLED: ReferencePath = path!(input, "$.labelled", "labelled");
     fn format(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,

@@ -8,6 +8,8 @@ pub struct ManageEksCluster;
 #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
 const _: () = {
     use ::asl::runtime::__private as __asl;
+    #[allow(unused_imports)]
+    use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
     static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {
         name: "ManageEksCluster",
         timeout_seconds: __asl::None,
@@ -40,53 +42,49 @@ const _: () = {
         "arn:aws:states:::eks:deleteNodegroup.sync",
         "arn:aws:states:::eks:deleteCluster.sync"]
     );
-    static CREATE_AN_EKS_CLUSTER_PARAMETERS: __asl::Literal = __asl::json_literal!(
+    static CREATE_AN_EKS_CLUSTER_PARAMETERS: Literal = json_literal!(
         r#"{"Name":"ExampleCluster","ResourcesVpcConfig":{"SubnetIds":["subnet-0aacf887d9f00e6a7","subnet-0e5fc41e7507194ab"]},"RoleArn":"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterManag-EKSServiceRole-ANPAJ2UCCR6DPCEXAMPLE"}"#
     );
-    static PATH_EKS: __asl::ReferencePath = __asl::path!(input, "$.eks", "eks");
-    static CREATE_A_NODE_GROUP_PARAMETERS: __asl::Literal = __asl::json_literal!(
+    static PATH_EKS: ReferencePath = path!(input, "$.eks", "eks");
+    static CREATE_A_NODE_GROUP_PARAMETERS: Literal = json_literal!(
         r#"{"ClusterName":"ExampleCluster","NodegroupName":"ExampleNodegroup","NodeRole":"arn:aws:iam::111122223333:role/StepFunctionsSample-EKSClusterMan-NodeInstanceRole-ANPAJ2UCCR6DPCEXAMPLE","Subnets":["subnet-0aacf887d9f00e6a7","subnet-0e5fc41e7507194ab"]}"#
     );
-    static PATH_NODEGROUP: __asl::ReferencePath = __asl::path!(
-        input, "$.nodegroup", "nodegroup"
-    );
-    static PATH_EKS_CLUSTER_CERTIFICATE_AUTHORITY_DATA: __asl::ReferencePath = __asl::path!(
+    static PATH_NODEGROUP: ReferencePath = path!(input, "$.nodegroup", "nodegroup");
+    static PATH_EKS_CLUSTER_CERTIFICATE_AUTHORITY_DATA: ReferencePath = path!(
         input, "$.eks.Cluster.CertificateAuthority.Data", "eks", "Cluster",
         "CertificateAuthority", "Data"
     );
-    static PATH_EKS_CLUSTER_ENDPOINT: __asl::ReferencePath = __asl::path!(
+    static PATH_EKS_CLUSTER_ENDPOINT: ReferencePath = path!(
         input, "$.eks.Cluster.Endpoint", "eks", "Cluster", "Endpoint"
     );
-    static RUN_A_JOB_ON_EKS_LOG_OPTIONS: __asl::Literal = __asl::json_literal!(
+    static RUN_A_JOB_ON_EKS_LOG_OPTIONS: Literal = json_literal!(
         r#"{"RetrieveLogs":true}"#
     );
-    static RUN_A_JOB_ON_EKS_JOB: __asl::Literal = __asl::json_literal!(
+    static RUN_A_JOB_ON_EKS_JOB: Literal = json_literal!(
         r#"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"example-job"},"spec":{"backoffLimit":0,"template":{"metadata":{"name":"example-job"},"spec":{"containers":[{"name":"pi-20","image":"perl","command":["perl"],"args":["-Mbignum=bpi","-wle","print '{ ' . '\"pi\": '. bpi(20) . ' }';"]}],"restartPolicy":"Never"}}}}"#
     );
-    static PATH_STATUS: __asl::ReferencePath = __asl::path!(input, "$.status", "status");
-    static QUERY_LOGS_PI: __asl::JsonPathQuery = __asl::JsonPathQuery::with_query(
+    static PATH_STATUS: ReferencePath = path!(input, "$.status", "status");
+    static QUERY_LOGS_PI: JsonPathQuery = JsonPathQuery::with_query(
         "$.logs..pi",
         "$['logs']..['pi']",
     );
-    static PATH_RUN_JOB_RESULT: __asl::ReferencePath = __asl::path!(
+    static PATH_RUN_JOB_RESULT: ReferencePath = path!(
         input, "$.RunJobResult", "RunJobResult"
     );
-    static PATH_RUN_JOB_RESULT_LOGS_0: __asl::ReferencePath = __asl::path!(
+    static PATH_RUN_JOB_RESULT_LOGS_0: ReferencePath = path!(
         input, "$.RunJobResult.logs[0]", "RunJobResult", "logs", [0]
     );
-    static PATH_SNSRESULT: __asl::ReferencePath = __asl::path!(
-        input, "$.SNSResult", "SNSResult"
-    );
-    static PATH_RESPONSE_BODY_STATUS: __asl::ReferencePath = __asl::path!(
+    static PATH_SNSRESULT: ReferencePath = path!(input, "$.SNSResult", "SNSResult");
+    static PATH_RESPONSE_BODY_STATUS: ReferencePath = path!(
         input, "$.ResponseBody.status", "ResponseBody", "status"
     );
-    static PATH_DELETE_JOB_RESULT: __asl::ReferencePath = __asl::path!(
+    static PATH_DELETE_JOB_RESULT: ReferencePath = path!(
         input, "$.DeleteJobResult", "DeleteJobResult"
     );
-    static DELETE_NODE_GROUP_PARAMETERS: __asl::Literal = __asl::json_literal!(
+    static DELETE_NODE_GROUP_PARAMETERS: Literal = json_literal!(
         r#"{"ClusterName":"ExampleCluster","NodegroupName":"ExampleNodegroup"}"#
     );
-    static DELETE_CLUSTER_PARAMETERS: __asl::Literal = __asl::json_literal!(
+    static DELETE_CLUSTER_PARAMETERS: Literal = json_literal!(
         r#"{"Name":"ExampleCluster"}"#
     );
     async fn create_an_eks_cluster(

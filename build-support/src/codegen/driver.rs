@@ -273,6 +273,10 @@ impl Gen<'_> {
             #[allow(clippy::all, unused_variables, unused_mut, unused_braces)]
             const _: () = {
                 use #runtime as __asl;
+                // What the hoisted statics are, by their short names (a
+                // workflow may have none of some).
+                #[allow(unused_imports)]
+                use __asl::{JsonPathQuery, Literal, ReferencePath, json_literal, path};
                 #include
 
                 static __INFO: __asl::WorkflowInfo = __asl::WorkflowInfo {

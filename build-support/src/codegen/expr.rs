@@ -31,7 +31,6 @@ impl Gen<'_> {
     /// `$$.Execution.Id` → `CONTEXT_EXECUTION_ID`, `$x.a` → `VAR_X_A`): one
     /// per distinct path of the workflow, however often it is used.
     pub(super) fn static_path(&mut self, path: &ReferencePath) -> TokenStream {
-        let rt = self.rt.clone();
         let value = self.path_value_tokens(path);
         let (prefix, mut hint) = match &path.root {
             Root::Input => ("PATH", String::new()),
@@ -48,14 +47,13 @@ impl Gen<'_> {
         if hint.trim().is_empty() {
             hint = "root".into();
         }
-        let name = self.hoist(prefix, &hint, quote!(#rt::ReferencePath), value);
+        let name = self.hoist(prefix, &hint, quote!(ReferencePath), value);
         quote!(#name)
     }
 
     /// A reference path as a constant expression, in one line:
     /// `path!(input, "$.a[0]", "a", [0])`.
     pub(super) fn path_value_tokens(&self, path: &ReferencePath) -> TokenStream {
-        let rt = &self.rt;
         let segments = path.segments.iter().map(|s| match s {
             Segment::Field(name) => quote!(, #name),
             Segment::Index(i) => {
@@ -69,19 +67,18 @@ impl Gen<'_> {
             Root::Context => quote!(context),
             Root::Variable(name) => quote!(variable(#name)),
         };
-        quote!(#rt::path!(#root, #text #(#segments)*))
+        quote!(path!(#root, #text #(#segments)*))
     }
 
     /// A full JSONPath compiled once per workflow (`$.logs..pi` →
     /// `QUERY_LOGS_PI`).
     pub(super) fn static_query(&mut self, query: &JsonPath) -> TokenStream {
-        let rt = self.rt.clone();
         let (text, normalised) = (&query.text, &query.query);
         let name = self.hoist(
             "QUERY",
             text,
-            quote!(#rt::JsonPathQuery),
-            quote!(#rt::JsonPathQuery::with_query(#text, #normalised)),
+            quote!(JsonPathQuery),
+            quote!(JsonPathQuery::with_query(#text, #normalised)),
         );
         quote!(#name)
     }
@@ -263,12 +260,7 @@ impl Gen<'_> {
                 let text = raw_string(&other.to_string());
                 // The state's first words, then what the literal is.
                 let name = format!("{} {hint}", super::names::first_words(&self.state_name, 5));
-                let name = self.hoist(
-                    "",
-                    &name,
-                    quote!(#rt::Literal),
-                    quote!(#rt::json_literal!(#text)),
-                );
+                let name = self.hoist("", &name, quote!(Literal), quote!(json_literal!(#text)));
                 quote!(#name.clone())
             }
         }
