@@ -38,6 +38,9 @@
 #[cfg(feature = "aws-models")]
 pub mod models;
 
+/// The Cargo feature of `asl` (and `asl-runtime`) that calls SDK integrations.
+pub const FEATURE: &str = "aws-sdk";
+
 /// The prefix `aws-sdk:` in a resource: `arn:<partition>:states:::aws-sdk:<service>:<action>`.
 pub const SDK_PREFIX: &str = "aws-sdk:";
 
@@ -109,6 +112,13 @@ impl Protocol {
         }
     }
 
+    /// Does the runtime's generic caller (feature [`FEATURE`]) speak it? A
+    /// service whose protocol it does not speak needs a handler of the
+    /// program's own.
+    pub const fn served(self) -> bool {
+        matches!(self, Protocol::Json | Protocol::Query | Protocol::Ec2)
+    }
+
     pub fn from_name(name: &str) -> Option<Protocol> {
         Protocol::ALL.into_iter().find(|p| p.name() == name)
     }
@@ -147,6 +157,39 @@ pub fn is_unsupported_action(service: &str, action: &str) -> bool {
     UNSUPPORTED_ACTIONS
         .iter()
         .any(|(s, a)| *s == service && *a == action)
+}
+
+/// SDK actions whose IAM action is not the API's own name, as AWS's service
+/// authorization reference gives them: `(service, action, IAM action)`.
+pub const IAM_ACTION_EXCEPTIONS: &[(&str, &str, &str)] = &[
+    ("s3", "listObjectsV2", "s3:ListBucket"),
+    ("s3", "listObjects", "s3:ListBucket"),
+    ("s3", "headBucket", "s3:ListBucket"),
+    ("s3", "headObject", "s3:GetObject"),
+    ("s3", "listObjectVersions", "s3:ListBucketVersions"),
+    ("s3", "listBuckets", "s3:ListAllMyBuckets"),
+    ("s3", "deleteObjects", "s3:DeleteObject"),
+    ("s3", "copyObject", "s3:PutObject"),
+    ("lambda", "invoke", "lambda:InvokeFunction"),
+];
+
+/// The IAM action an SDK action needs: the service's signing name (`sfn` signs
+/// as `states`, `cloudwatchlogs` as `logs`) and the operation, or AWS's
+/// exception ([`IAM_ACTION_EXCEPTIONS`]).
+///
+/// ```
+/// use asl_lang::sdk::iam_action;
+/// assert_eq!(iam_action("states", "sfn", "startExecution", "StartExecution"), "states:StartExecution");
+/// assert_eq!(iam_action("s3", "s3", "listObjectsV2", "ListObjectsV2"), "s3:ListBucket");
+/// ```
+pub fn iam_action(signing_name: &str, service: &str, action: &str, operation: &str) -> String {
+    match IAM_ACTION_EXCEPTIONS
+        .iter()
+        .find(|(s, a, _)| *s == service && *a == action)
+    {
+        Some((_, _, iam)) => iam.to_string(),
+        None => format!("{signing_name}:{operation}"),
+    }
 }
 
 /// The service's name in error names and Java's client: the `serviceId` in

@@ -137,6 +137,16 @@ impl Service {
         }
     }
 
+    /// The name requests are signed with, which is also IAM's prefix for
+    /// the service's actions (`states` for `sfn`, `logs` for `cloudwatchlogs`).
+    pub fn signing_name(&self) -> &str {
+        let meta = &self.model["metadata"];
+        meta["signingName"]
+            .as_str()
+            .or_else(|| meta["endpointPrefix"].as_str())
+            .unwrap_or(&self.arn)
+    }
+
     /// Every action, as the ARN names it, sorted.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
         self.operations.keys().map(String::as_str)

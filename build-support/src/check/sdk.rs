@@ -34,7 +34,7 @@ pub fn check_sdk_integrations(machine: &StateMachine, diags: &mut Sink) {
     }
 }
 
-/// The model's service and operation of an SDK integration resource that no
+/// The model's service and action of an SDK integration resource that no
 /// catalogue entry serves; `None` for any other resource, or one the checks
 /// refuse.
 pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
@@ -47,8 +47,28 @@ pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
     if op.streams_events() || sdk::is_unsupported_action(service, action) {
         return None;
     }
-    let name = op.name().to_string();
-    Some((model, name))
+    Some((model.clone(), action.to_string()))
+}
+
+/// The compact table ([`models::Operation::table`]) of an SDK integration
+/// resource the runtime's generic caller serves (feature `aws-sdk`): a valid
+/// action of a service whose protocol it speaks.
+pub fn served_table(arn: &str) -> Option<String> {
+    let (service, action) = resolve(arn)?;
+    if !service.protocol()?.served() {
+        return None;
+    }
+    Some(service.operation(&action)?.table())
+}
+
+/// The Cargo feature of `asl` that serves `arn` as a built-in integration: a
+/// catalogue entry's family, `lambda` for a function ARN, `aws-sdk` for an SDK
+/// action [`served_table`] serves.
+pub fn resource_feature(arn: &str) -> Option<&'static str> {
+    asl_lang::integrations::feature_of(arn).or_else(|| {
+        let (service, _) = resolve(arn)?;
+        service.protocol()?.served().then_some(sdk::FEATURE)
+    })
 }
 
 fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) {
