@@ -152,6 +152,7 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
     let template = task.io.parameters.as_ref().or(task.io.arguments.as_ref());
     let fields: &[TemplateField] = match template.map(|t| &t.node) {
         Some(TemplateNode::Object(fields)) => fields,
+        Some(TemplateNode::Literal(Value::Object(empty))) if empty.is_empty() => &[],
         Some(TemplateNode::Expression(_) | TemplateNode::Jsonata(_)) => return,
         Some(_) => {
             let t = template.expect("matched Some");
