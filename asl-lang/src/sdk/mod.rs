@@ -332,13 +332,13 @@ fn un_capitalize(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len());
     let mut i = 0;
-    loop {
-        let Some(c) = chars.get(i) else { break };
+    while let Some(c) = chars.get(i) {
         out.extend(c.to_lowercase());
         i += 1;
+        // Go on while the next is a capital not starting the next word.
         let next_upper = chars.get(i).is_some_and(|c| c.is_uppercase());
-        let then_lower = i + 1 < chars.len() && chars[i + 1].is_lowercase();
-        if !(next_upper && !then_lower) {
+        let then_lower = chars.get(i + 1).is_some_and(|c| c.is_lowercase());
+        if !next_upper || then_lower {
             break;
         }
     }

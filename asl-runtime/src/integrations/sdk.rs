@@ -442,10 +442,10 @@ impl<'t> Action<'t> {
             Some(wrapper) => child(root, wrapper).unwrap_or(root),
             None => root,
         };
-        Ok(self.from_xml(output, node))
+        Ok(self.read_xml(output, node))
     }
 
-    fn from_xml(&self, name: &str, node: roxmltree::Node<'_, '_>) -> Value {
+    fn read_xml(&self, name: &str, node: roxmltree::Node<'_, '_>) -> Value {
         let shape = self.shape(name);
         match shape["type"].as_str().unwrap_or_default() {
             "structure" => {
@@ -461,7 +461,7 @@ impl<'t> Action<'t> {
                         let items: Vec<Value> = node
                             .children()
                             .filter(|c| c.is_element() && c.tag_name().name() == xml_name)
-                            .map(|c| self.from_xml(item, c))
+                            .map(|c| self.read_xml(item, c))
                             .collect();
                         if items.is_empty() {
                             continue;
@@ -469,7 +469,7 @@ impl<'t> Action<'t> {
                         Value::Array(items)
                     } else {
                         match child(node, xml_name) {
-                            Some(c) => self.from_xml(target, c),
+                            Some(c) => self.read_xml(target, c),
                             None => continue,
                         }
                     };
@@ -484,7 +484,7 @@ impl<'t> Action<'t> {
                 Value::Array(
                     node.children()
                         .filter(|c| c.is_element() && c.tag_name().name() == tag)
-                        .map(|c| self.from_xml(item, c))
+                        .map(|c| self.read_xml(item, c))
                         .collect(),
                 )
             }
@@ -496,7 +496,7 @@ impl<'t> Action<'t> {
                 let mut out = Map::new();
                 for entry in entries {
                     if let (Some(key), Some(value)) = (child(entry, k), child(entry, v)) {
-                        out.insert(text_of_node(key), self.from_xml(to, value));
+                        out.insert(text_of_node(key), self.read_xml(to, value));
                     }
                 }
                 Value::Object(out)
@@ -653,13 +653,13 @@ impl<'t> Action<'t> {
             )
         })?;
         Ok(match self.operation["output"]["shape"].as_str() {
-            Some(output) => self.from_wire(output, answer),
+            Some(output) => self.read_wire(output, answer),
             None => Value::Object(Map::new()),
         })
     }
 
     /// A value of shape `name` in wire form → Step Functions' names.
-    fn from_wire(&self, name: &str, value: Value) -> Value {
+    fn read_wire(&self, name: &str, value: Value) -> Value {
         let shape = self.shape(name);
         match (shape["type"].as_str().unwrap_or_default(), value) {
             ("structure", Value::Object(fields)) => {
@@ -673,7 +673,7 @@ impl<'t> Action<'t> {
                     {
                         Some((member, m)) => {
                             let target = m["shape"].as_str().unwrap_or_default();
-                            out.insert(sdk::field_name(member), self.from_wire(target, v));
+                            out.insert(sdk::field_name(member), self.read_wire(target, v));
                         }
                         // Newer than the model: kept as it came.
                         None => {
@@ -688,7 +688,7 @@ impl<'t> Action<'t> {
                 Value::Array(
                     items
                         .into_iter()
-                        .map(|v| self.from_wire(member, v))
+                        .map(|v| self.read_wire(member, v))
                         .collect(),
                 )
             }
@@ -697,7 +697,7 @@ impl<'t> Action<'t> {
                 Value::Object(
                     entries
                         .into_iter()
-                        .map(|(k, v)| (k, self.from_wire(to, v)))
+                        .map(|(k, v)| (k, self.read_wire(to, v)))
                         .collect(),
                 )
             }
