@@ -32,7 +32,7 @@
 //! assert_eq!(error_name("S3", "NoSuchKey"), "S3.NoSuchKeyException");
 //! ```
 //!
-//! With the `aws-models` feature, [`models`] reads AWS's own service models
+//! With the `aws-models` feature, `models` reads AWS's own service models
 //! (botocore's, vendored) for the compiler.
 
 #[cfg(feature = "aws-models")]
@@ -135,7 +135,7 @@ impl Protocol {
 /// Actions of supported services that AWS's "AWS SDK service integrations"
 /// page lists as unsupported, as `(service, action)` in the ARN's spelling.
 /// Besides these, every operation that streams events (an `eventstream`
-/// input or output) is unsupported ([`models`] checks that from the model).
+/// input or output) is unsupported (`models` checks that from the model).
 pub const UNSUPPORTED_ACTIONS: &[(&str, &str)] = &[
     ("comprehendmedical", "detectEntities"),
     ("efs", "createTags"),
