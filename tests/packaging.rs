@@ -84,6 +84,27 @@ fn every_published_crate_packages_its_sources() {
     }
 }
 
+/// asl-lang carries AWS's service models (`aws-models/`): all of them, and
+/// the package stays under crates.io's 10 MB limit even before compression.
+#[test]
+fn asl_lang_packages_the_aws_models_under_the_size_limit() {
+    let files = listed("asl-lang");
+    for f in [
+        "aws-models/models.rs",
+        "aws-models/ec2.json.gz",
+        "aws-models/ssm.json.gz",
+    ] {
+        assert!(files.iter().any(|l| l == f), "{f}: {files:?}");
+    }
+    let bytes: u64 = files
+        .iter()
+        .filter(|f| !f.ends_with(".orig"))
+        .filter_map(|f| std::fs::metadata(workspace().join("asl-lang").join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(bytes < 10_000_000, "asl-lang packages {bytes} bytes");
+}
+
 /// `cargo publish --dry-run` of every crate in dependency order, each built
 /// from its package: needs the package registry.
 #[test]

@@ -10,8 +10,12 @@
 //!   what the runtime's evaluator cannot run.
 //! - [`integrations`]: the service integration catalogue: each resource ARN ×
 //!   pattern × partition, its request shape, result, error names and IAM actions.
+//! - [`sdk`]: the AWS SDK integrations (`aws-sdk:<service>:<action>`): Step
+//!   Functions' naming rules and, with the `aws-models` feature, AWS's service
+//!   models.
 //!
-//! The crate depends on `time` only, so the proc macro stays light.
+//! The crate depends on `time` only (and, with `aws-models`, on `flate2` and
+//! `serde_json`), so the proc macro stays light.
 
 pub mod errors;
 pub mod integrations;
@@ -19,4 +23,5 @@ pub mod intrinsics;
 pub mod jsonata;
 pub mod keywords;
 pub mod names;
+pub mod sdk;
 pub mod timestamp;

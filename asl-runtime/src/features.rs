@@ -35,6 +35,9 @@ macro_rules! __require_feature {
     ("http", $message:literal) => {
         $crate::__feature_http!($message);
     };
+    ("aws-sdk", $message:literal) => {
+        $crate::__feature_aws_sdk!($message);
+    };
     ($feature:literal, $message:literal) => {
         ::core::compile_error!($message);
     };
@@ -184,6 +187,22 @@ macro_rules! __feature_http {
     };
 }
 
+#[cfg(feature = "aws-sdk")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __feature_aws_sdk {
+    ($message:literal) => {};
+}
+
+#[cfg(not(feature = "aws-sdk"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __feature_aws_sdk {
+    ($message:literal) => {
+        ::core::compile_error!($message);
+    };
+}
+
 /// Is the feature of this family of integrations on?
 pub fn enabled(feature: &str) -> bool {
     (feature == "eks" && cfg!(feature = "eks"))
@@ -195,4 +214,5 @@ pub fn enabled(feature: &str) -> bool {
         || (feature == "events" && cfg!(feature = "events"))
         || (feature == "sfn" && cfg!(feature = "sfn"))
         || (feature == "http" && cfg!(feature = "http"))
+        || (feature == "aws-sdk" && cfg!(feature = "aws-sdk"))
 }

@@ -23,6 +23,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The built-in Lambda integration registers itself here.
 pub const ANY_LAMBDA_FUNCTION: &str = "arn:*:lambda:*:*:function:*";
 
+/// The key under which a handler serves every `aws-sdk:<service>:<action>`
+/// resource the program has a table for ([`TaskContext::sdk_action`]).
+pub const ANY_AWS_SDK: &str = "arn:*:states:*:*:aws-sdk:*";
+
 /// Where a running task's heartbeats go: the engine waits on it to enforce
 /// `HeartbeatSeconds`; a handler reaches it through [`TaskContext::send_heartbeat`].
 ///
@@ -67,6 +71,10 @@ pub struct TaskContext<'a> {
     pub task_token: Option<&'a str>,
     /// `Credentials` after evaluation (a role to assume), if the state has them.
     pub credentials: Option<&'a Value>,
+    /// For an `aws-sdk:<service>:<action>` resource the program serves from
+    /// AWS's model: the action's compact table (JSON text, written by the
+    /// compiler), which the generic SDK caller calls it with.
+    pub sdk_action: Option<&'a str>,
     /// Where [`TaskContext::send_heartbeat`] reports; `None` outside the engine.
     heartbeat_signal: Option<&'a HeartbeatSignal>,
     /// The execution the task runs in, its state entry and attempt; `None`
@@ -85,6 +93,7 @@ impl<'a> TaskContext<'a> {
             heartbeat: None,
             task_token: None,
             credentials: None,
+            sdk_action: None,
             heartbeat_signal: None,
             execution: None,
         }

@@ -207,6 +207,7 @@ macro_rules! __workflow_api {
             start: 0,
             definition_hash: "",
             definition: "",
+            sdk_actions: &[],
         };
         async fn __skeleton_driver(
             _: &$crate::__private::Execution,

@@ -11,6 +11,11 @@
 //! registers for resources the catalogue does not describe), so a caller can
 //! say so.
 //!
+//! An `aws-sdk:<service>:<action>` that the catalogue does not describe gets
+//! its IAM action from AWS's model ([`asl_lang::sdk::iam_action`]: the
+//! signing name and the operation, `s3:ListBucket` for `listObjectsV2`,
+//! `states:` for `sfn`) on `*`.
+//!
 //! Lambda functions named directly (`arn:aws:lambda:...:function:NAME`) get
 //! `lambda:InvokeFunction` on the function and its versions and aliases
 //! (`NAME:*`), as the console writes it.
@@ -235,6 +240,21 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         && let Some((iam, pattern)) = asl_lang::integrations::iam::lookup(arn)
     {
         statements(iam, pattern, task, target, p);
+        return;
+    }
+    // An SDK action of AWS's models: its IAM action, on every resource (the
+    // models do not say which field names the resource).
+    if task.integration().is_none()
+        && let Some((service, action)) = crate::check::sdk::resolve(arn)
+        && let Some(op) = service.operation(&action)
+    {
+        let iam = asl_lang::sdk::iam_action(
+            service.signing_name(),
+            service.arn_name(),
+            &action,
+            op.name(),
+        );
+        add(p, &[iam.as_str()], vec!["*".into()], None);
         return;
     }
     let Some(integration) = task.integration() else {

@@ -129,6 +129,12 @@ rules! {
     IntegrationUnknownParameter => ("asl::integration-unknown-parameter", "an integration gets only parameters it has"),
     /// literal integration parameters have valid values (eks:call Method, ...)
     IntegrationInvalidValue => ("asl::integration-invalid-value", "literal integration parameters have valid values (eks:call Method, ...)"),
+    /// an `aws-sdk:<service>:<action>` resource names a service of AWS's models
+    SdkUnknownService => ("asl::sdk-unknown-service", "an `aws-sdk:<service>:<action>` resource names a service of AWS's models"),
+    /// an `aws-sdk:<service>:<action>` resource names an action of its service
+    SdkUnknownAction => ("asl::sdk-unknown-action", "an `aws-sdk:<service>:<action>` resource names an action of its service"),
+    /// an `aws-sdk` action Step Functions runs (not an event stream, not one AWS lists as unsupported: s3:selectObjectContent, lambda:invokeAsync, ...)
+    SdkUnsupportedAction => ("asl::sdk-unsupported-action", "an `aws-sdk` action Step Functions runs (not an event stream, not one AWS lists as unsupported: s3:selectObjectContent, lambda:invokeAsync, ...)"),
     /// eks:runJob LogOptions only with eks:runJob.sync
     LogOptionsWithoutSync => ("asl::log-options-without-sync", "eks:runJob LogOptions only with eks:runJob.sync"),
     /// every Task Resource is a built-in integration or declared with `resources = [...]` (`asl check --resource`)

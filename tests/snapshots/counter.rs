@@ -18,6 +18,7 @@ const _: () = {
         start: 0usize,
         definition_hash: "eb34d9307b8bad407a3a1e039885dae02905f6d130ad832a6ff1e2d9371030ca",
         definition: "{\n  \"Comment\": \"Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.\",\n  \"StartAt\": \"Init\",\n  \"States\": {\n    \"Init\": {\"Type\": \"Pass\", \"Parameters\": {\"count\": 0, \"n.$\": \"$.n\"}, \"Next\": \"Increment\"},\n    \"Increment\": {\"Type\": \"Pass\", \"Parameters\": {\"count.$\": \"States.MathAdd($.count, 1)\", \"n.$\": \"$.n\"}, \"Next\": \"More?\"},\n    \"More?\": {\n      \"Type\": \"Choice\",\n      \"Choices\": [{\"Variable\": \"$.count\", \"NumericLessThanPath\": \"$.n\", \"Next\": \"Increment\"}],\n      \"Default\": \"Done\"\n    },\n    \"Done\": {\"Type\": \"Succeed\"}\n  }\n}\n",
+        sdk_actions: &[],
     };
     __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
     static PATH_N: ReferencePath = path!(input, "$.n", "n");

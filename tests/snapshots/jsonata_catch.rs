@@ -18,6 +18,7 @@ const _: () = {
         start: 0usize,
         definition_hash: "e9352163c57a44d47961afd20aa6b52652950d52d27398afb16e714c524e0911",
         definition: "{\n  \"Comment\": \"JSONata Catch: Output and Assign read $states.errorOutput and the state's input\",\n  \"QueryLanguage\": \"JSONata\",\n  \"StartAt\": \"Try\",\n  \"States\": {\n    \"Try\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\"StartAt\": \"Boom\", \"States\": {\"Boom\": {\"Type\": \"Fail\", \"Error\": \"Boom\", \"Cause\": \"{% 'bad ' & $states.input.x %}\"}}}\n      ],\n      \"Catch\": [\n        {\"ErrorEquals\": [\"Other\"], \"Next\": \"After\"},\n        {\n          \"ErrorEquals\": [\"States.ALL\"],\n          \"Output\": {\"error\": \"{% $states.errorOutput.Error %}\", \"cause\": \"{% $states.errorOutput.Cause %}\", \"x\": \"{% $states.input.x %}\"},\n          \"Assign\": {\"caught\": \"{% $states.errorOutput.Error %}\"},\n          \"Next\": \"After\"\n        }\n      ],\n      \"Next\": \"After\"\n    },\n    \"After\": {\"Type\": \"Pass\", \"Output\": {\"seen\": \"{% $caught %}\", \"out\": \"{% $states.input %}\"}, \"End\": true}\n  }\n}\n",
+        sdk_actions: &[],
     };
     __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
     static TRY_CATCH_1_OUTPUT: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(

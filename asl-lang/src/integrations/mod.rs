@@ -37,7 +37,7 @@ pub use http::METHODS as HTTP_METHODS;
 /// The Cargo features of `asl` (and `asl-runtime`) that each bring one family
 /// of integrations, as [`Spec::feature`] names them.
 pub const FEATURES: &[&str] = &[
-    "eks", "sns", "lambda", "dynamodb", "s3", "sqs", "events", "sfn", "http",
+    "eks", "sns", "lambda", "dynamodb", "s3", "sqs", "events", "sfn", "http", "aws-sdk",
 ];
 
 /// The feature that serves plain Lambda function ARNs
@@ -429,14 +429,26 @@ pub enum Resource {
     Other,
 }
 
-/// Reads `arn:<partition>:states:::<service>:<action>[.<pattern>]`.
+/// Reads `arn:<partition>:states:::<service>:<action>[.<pattern>]`, or the
+/// same with a region and an account
+/// (`arn:aws:states:us-east-1:123456789012:sns:publish`), which Step Functions
+/// serves as the short form.
 pub fn parse_resource(arn: &str) -> Resource {
     let Some((partition, rest)) = arn
         .strip_prefix("arn:")
-        .and_then(|r| r.split_once(":states:::"))
+        .and_then(|r| r.split_once(":states:"))
     else {
         return Resource::Other;
     };
+    let mut parts = rest.splitn(3, ':');
+    let (Some(region), Some(account), Some(rest)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Resource::Other;
+    };
+    let located = arn::is_region(region) && arn::is_account(account);
+    if !(located || region.is_empty() && account.is_empty()) {
+        return Resource::Other;
+    }
     let Some(partition) = Partition::from_name(partition) else {
         return Resource::Other;
     };
@@ -561,9 +573,13 @@ mod tests {
             "arn:aws-xx:states:::eks:call",
             "arn:aws:states:::eks:call.syncc",
             "arn:aws:states:us-east-1:1:activity:a",
+            "arn:aws:states:us-east-1::sns:publish",
         ] {
             assert_eq!(parse_resource(other), Resource::Other, "{other}");
         }
+        // With a region and an account: the short form's integration.
+        let long = integration("arn:aws:states:us-east-1:123456789012:sns:publish").unwrap();
+        assert_eq!(long.arn(), "arn:aws:states:::sns:publish");
     }
 
     #[test]

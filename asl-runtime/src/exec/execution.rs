@@ -30,6 +30,9 @@ pub struct WorkflowInfo {
     /// The definition's JSON text as deployed (DescribeStateMachine's
     /// `definition`).
     pub definition: &'static str,
+    /// Each `aws-sdk:<service>:<action>` resource the workflow calls that is
+    /// served from AWS's model, with the action's compact table (JSON text).
+    pub sdk_actions: &'static [(&'static str, &'static str)],
 }
 
 /// One running execution of a workflow: its identity, `$$.Execution`, clock and
@@ -73,6 +76,16 @@ impl fmt::Debug for Execution {
 }
 
 impl Execution {
+    /// The compact table of an `aws-sdk` resource the workflow serves from
+    /// AWS's model ([`WorkflowInfo::sdk_actions`]).
+    pub(crate) fn sdk_action(&self, resource: &str) -> Option<&'static str> {
+        self.info
+            .sdk_actions
+            .iter()
+            .find(|(r, _)| *r == resource)
+            .map(|(_, table)| *table)
+    }
+
     /// Starts an execution: names it, records `ExecutionStarted`. Returns the
     /// execution and the input for the first state.
     pub fn start(

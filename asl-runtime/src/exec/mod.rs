@@ -166,12 +166,25 @@ impl Runtime {
 
     /// The handler registered for a `Resource` ARN: the one registered for
     /// exactly that ARN, else, for a Lambda function ARN, the one registered
-    /// for every function ([`crate::task::ANY_LAMBDA_FUNCTION`]).
+    /// for every function ([`crate::task::ANY_LAMBDA_FUNCTION`]), for an SDK
+    /// integration the one for every action ([`crate::task::ANY_AWS_SDK`]).
     pub fn handler(&self, resource: &str) -> Option<&Arc<dyn TaskHandler>> {
         self.inner.handlers.get(resource).or_else(|| {
-            asl_lang::integrations::is_lambda_function(resource)
-                .then(|| self.inner.handlers.get(crate::task::ANY_LAMBDA_FUNCTION))
-                .flatten()
+            // Written with a region and an account: served as the short form.
+            if let Some(short) = asl_lang::integrations::integration(resource)
+                .map(|i| i.arn())
+                .filter(|short| short != resource)
+            {
+                return self.inner.handlers.get(&short);
+            }
+            let any = if asl_lang::integrations::is_lambda_function(resource) {
+                crate::task::ANY_LAMBDA_FUNCTION
+            } else if asl_lang::sdk::sdk_resource(resource).is_some() {
+                crate::task::ANY_AWS_SDK
+            } else {
+                return None;
+            };
+            self.inner.handlers.get(any)
         })
     }
 

@@ -86,25 +86,7 @@ pub(crate) struct HttpClient {
 
 impl HttpClient {
     pub(crate) fn new(settings: HttpSettings, timeouts: &Timeouts) -> Self {
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-        roots.add_parsable_certificates(settings.roots);
-        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("aws-lc-rs supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(timeouts.connect));
-        http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_only()
-            .enable_http1()
-            .wrap_connector(http);
+        let https = super::tls::connector(settings.roots, timeouts, true);
         HttpClient {
             client: Client::builder(TokioExecutor::new()).build(https),
             connections: settings.connections,

@@ -69,12 +69,16 @@ mod params;
 mod roles;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "aws-sdk")]
+mod sdk;
 #[cfg(feature = "sfn")]
 mod sfn;
 #[cfg(feature = "sns")]
 mod sns;
 #[cfg(feature = "sqs")]
 mod sqs;
+#[cfg(any(feature = "http", feature = "aws-sdk"))]
+mod tls;
 #[cfg(feature = "eks")]
 pub mod token;
 mod wire;
@@ -379,7 +383,7 @@ impl fmt::Debug for ClusterOverride {
 pub struct IntegrationsBuilder {
     sdk: aws_config::SdkConfig,
     endpoint: Option<String>,
-    endpoints: HashMap<&'static str, String>,
+    endpoints: HashMap<String, String>,
     wait: WaitSchedule,
     timeouts: Timeouts,
     mappings: Mappings,
@@ -416,14 +420,23 @@ impl IntegrationsBuilder {
     /// # Panics
     /// When `service` is not one of [`SERVICES`] (a typo in the program, not
     /// in its input).
+    ///
+    /// With the `aws-sdk` feature, any service an `aws-sdk:<service>:<action>`
+    /// resource names is one too, by its name in the ARN (`ssm`, `ec2`,
+    /// `cloudwatchlogs`).
     pub fn service_endpoint(mut self, service: &str, url: impl Into<String>) -> Self {
-        let Some(known) = SERVICES.iter().find(|s| **s == service) else {
+        let sdk_service = cfg!(feature = "aws-sdk")
+            && !service.is_empty()
+            && service
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !SERVICES.contains(&service) && !sdk_service {
             panic!(
                 "unknown service `{service}` for service_endpoint (one of {})",
                 SERVICES.join(", ")
             );
-        };
-        self.endpoints.insert(known, url.into());
+        }
+        self.endpoints.insert(service.to_string(), url.into());
         self
     }
 
@@ -611,6 +624,13 @@ impl IntegrationsBuilder {
                 sfn,
                 #[cfg(feature = "http")]
                 http: http::HttpClient::new(self.http, &self.timeouts),
+                #[cfg(feature = "aws-sdk")]
+                sdk: sdk::Caller::new(
+                    &self.sdk,
+                    self.endpoint.clone(),
+                    self.endpoints.clone(),
+                    &self.timeouts,
+                ),
                 wait: self.wait,
                 timeouts: self.timeouts,
                 mappings: self.mappings,
@@ -706,6 +726,8 @@ pub(crate) struct Inner {
     pub(crate) sfn: aws_sdk_sfn::Client,
     #[cfg(feature = "http")]
     pub(crate) http: http::HttpClient,
+    #[cfg(feature = "aws-sdk")]
+    pub(crate) sdk: sdk::Caller,
     pub(crate) wait: WaitSchedule,
     pub(crate) timeouts: Timeouts,
     pub(crate) mappings: Mappings,
@@ -772,6 +794,13 @@ impl Integrations {
                 (integration.arn(), handler)
             })
             .collect();
+        #[cfg(feature = "aws-sdk")]
+        handlers.push((
+            crate::task::ANY_AWS_SDK.to_string(),
+            Arc::new(sdk::SdkHandler {
+                inner: self.inner.clone(),
+            }),
+        ));
         #[cfg(feature = "lambda")]
         handlers.push((
             crate::task::ANY_LAMBDA_FUNCTION.to_string(),
@@ -820,6 +849,14 @@ impl Integrations {
         #[cfg(feature = "lambda")]
         if catalogue::is_lambda_function(resource) {
             return Some(Arc::new(lambda::FunctionHandler {
+                inner: self.inner.clone(),
+            }));
+        }
+        #[cfg(feature = "aws-sdk")]
+        if catalogue::integration(resource).is_none()
+            && asl_lang::sdk::sdk_resource(resource).is_some()
+        {
+            return Some(Arc::new(sdk::SdkHandler {
                 inner: self.inner.clone(),
             }));
         }
@@ -974,7 +1011,8 @@ mod tests {
                 .is_none()
         );
         // Every catalogue resource, and every Lambda function ARN under one key.
-        assert_eq!(known_resources().count() + 1, served.len());
+        // ... and every SDK action the program has a table for, under one key.
+        assert_eq!(known_resources().count() + 2, served.len());
         assert!(served.iter().any(|r| r == crate::task::ANY_LAMBDA_FUNCTION));
         assert!(
             integrations

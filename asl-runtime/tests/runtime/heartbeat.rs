@@ -77,6 +77,7 @@ static WORKFLOW: WorkflowInfo = WorkflowInfo {
     definition_hash: "",
     // Written by hand, not compiled from a definition.
     definition: "",
+    sdk_actions: &[],
 };
 
 static WORK: StateInfo = StateInfo::task("Work");

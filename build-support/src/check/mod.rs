@@ -8,6 +8,7 @@
 //! Each rule is one function with its rule name, a comment and an example.
 
 pub mod integrations;
+pub mod sdk;
 pub mod states_members;
 pub mod support;
 pub mod types;
@@ -30,6 +31,7 @@ pub fn check(machine: &StateMachine, diags: &mut Sink) {
     let mut next_id = 0;
     check_machine(machine, &homes, &mut next_id, diags);
     integrations::check_integrations(machine, diags);
+    sdk::check_sdk_integrations(machine, diags);
 }
 
 /// Every state name with the id of the machine it lives in, for telling "no such

@@ -121,15 +121,30 @@ impl Support<'_> {
                     // Activities are served by the runtime itself: workers
                     // take their tasks from its store.
                     if t.integration().is_none()
+                        && crate::check::sdk::resource_feature(resource).is_none()
                         && !asl_lang::integrations::is_lambda_function(resource)
                         && !asl_lang::integrations::is_activity(resource)
                         && !self.options.allow_undeclared
                         && !self.options.declares(resource)
                     {
+                        // An SDK action of a protocol the generic caller does
+                        // not speak (CBOR-only services, REST for now).
+                        let why = match crate::check::sdk::resolve(resource)
+                            .and_then(|(service, _)| service.protocol())
+                        {
+                            Some(asl_lang::sdk::Protocol::Cbor) => {
+                                "; its service speaks only CBOR (smithy-rpc-v2-cbor), which asl's AWS SDK caller does not".to_string()
+                            }
+                            Some(p) => format!(
+                                "; its service speaks {}, which asl's AWS SDK caller does not yet",
+                                p.name()
+                            ),
+                            None => String::new(),
+                        };
                         self.diags.push(
                             Diagnostic::new(
                                 Rule::UndeclaredResource,
-                                format!("Task `{name}` calls `{resource}`, which is neither a built-in integration nor declared"),
+                                format!("Task `{name}` calls `{resource}`, which is neither a built-in integration nor declared{why}"),
                                 t.resource.origin.clone(),
                             )
                             .with_help(format!(

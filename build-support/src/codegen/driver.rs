@@ -220,7 +220,7 @@ impl Gen<'_> {
             if declared.iter().any(|d| d == resource) {
                 continue;
             }
-            let Some(feature) = asl_lang::integrations::feature_of(resource) else {
+            let Some(feature) = crate::check::sdk::resource_feature(resource) else {
                 continue;
             };
             if gated.contains(&feature) {
@@ -234,6 +234,15 @@ impl Gen<'_> {
             );
             gates.push(quote!(__asl::require_feature!(#feature, #message);));
         }
+        // The compact table of each SDK action served from AWS's model.
+        let sdk_actions: Vec<TokenStream> = resources
+            .iter()
+            .filter(|r| !declared.iter().any(|d| d == *r))
+            .filter_map(|r| {
+                let table = crate::check::sdk::served_table(r)?;
+                Some(quote!((#r, #table)))
+            })
+            .collect();
         let states: Vec<&str> = machine
             .states
             .iter()
@@ -287,6 +296,7 @@ impl Gen<'_> {
                     start: #start,
                     definition_hash: #definition_hash,
                     definition: #definition,
+                    sdk_actions: &[#(#sdk_actions),*],
                 };
 
                 // `impl Workflow` and the inherent `run`/`run_with`, written once in

@@ -708,7 +708,7 @@ pub(crate) fn suggest<'a>(key: &str, allowed: &[&[&'a str]]) -> Option<&'a str> 
 }
 
 /// Levenshtein distance (names are short; the quadratic table is fine).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -486,3 +486,47 @@ fn a_lambda_arn_without_region_and_account_is_granted_in_the_target() {
         "{g:?}"
     );
 }
+
+/// An SDK action of AWS's models gets its IAM action: the signing name and
+/// the operation (`states:` for `sfn`, `logs:` for `cloudwatchlogs`), with
+/// AWS's exceptions (`s3:listObjectsV2` needs `s3:ListBucket`).
+#[test]
+fn sdk_actions_get_their_iam_actions() {
+    for (resource, parameters, action) in [
+        (
+            "arn:aws:states:::aws-sdk:ssm:getParameter",
+            r#"{"Name": "n"}"#,
+            "ssm:getparameter",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:sfn:describeExecution",
+            r#"{"ExecutionArn": "e"}"#,
+            "states:describeexecution",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:cloudwatchlogs:describeLogGroups",
+            "{}",
+            "logs:describeloggroups",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:ec2:describeInstances",
+            "{}",
+            "ec2:describeinstances",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:s3:listBuckets",
+            "{}",
+            "s3:listallmybuckets",
+        ),
+        (
+            "arn:aws:states:::aws-sdk:rds:describeDBInstances",
+            "{}",
+            "rds:describedbinstances",
+        ),
+    ] {
+        let g = generated(&one_task(resource, parameters), "us-east-1", "123456789012");
+        let expected: BTreeSet<(String, String, String)> =
+            [(action.to_string(), "*".to_string(), String::new())].into();
+        assert_eq!(g, expected, "{resource}");
+    }
+}

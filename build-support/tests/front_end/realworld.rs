@@ -7,8 +7,16 @@
 //! them is the runtime's business, not the definition's). The test also
 //! prints how many `asl!` compiles given a handler per resource, how many it
 //! compiles with the built-in integrations only (no resource declared; at
-//! least 60, so a regression fails), and what the others lack, grouped by
+//! least 73, so a regression fails), and what the others lack, grouped by
 //! cause.
+//!
+//! With `aws-sdk:*` actions served from AWS's models (JSON and Query
+//! protocols), 73 of 109 compile with built-ins only (60 before). The others
+//! lack: optimized integrations not built in yet (Athena, Bedrock, ECS, Glue
+//! `.sync`, API Gateway), `aws-sdk` services of the REST protocols (AppFlow,
+//! EMR Serverless, FIS, Lambda, S3 beyond the catalogue, Scheduler), Distributed
+//! Map's `ItemReader`/`ResultWriter` (another issue), and placeholders no
+//! template gives a value for.
 //!
 //! A definition passes when it is valid, or when the only problems left are
 //! placeholders no template in its sample gives a value for (CDK and Terraform
@@ -206,7 +214,7 @@ fn every_real_world_definition_checks_after_substitution() {
         files.len()
     );
     assert!(
-        builtin_only >= 60,
+        builtin_only >= 73,
         "built-in integrations compile {builtin_only} definitions, fewer than before"
     );
     let stale: Vec<_> = EXCEPTIONS

@@ -800,6 +800,137 @@ fn data_flow() {
     );
 }
 
+/// `aws-sdk:<service>:<action>` against AWS's service models: unknown
+/// services, actions and fields with the nearest name, required fields, JSON
+/// types and enums, actions Step Functions refuses, and no `.sync`.
+#[test]
+fn sdk_integrations_are_checked_against_aws_models() {
+    let task = |resource: &str, params: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:{resource}", "Parameters": {params}, "End": true}}"#
+        ))
+    };
+    let help = |src: &str, rule: &str| -> String {
+        let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
+        let d = err
+            .iter()
+            .find(|d| d.rule == rule)
+            .unwrap_or_else(|| panic!("{err}"));
+        d.help.clone().unwrap_or_default()
+    };
+    // EC2's list is `Filters` (the member), its items' fields `Name` and `Values`.
+    let valid = task(
+        "ec2:describeInstances",
+        r#"{"Filters": [{"Name": "instance-state-name", "Values": ["running"]}], "MaxResults": 5, "InstanceIds.$": "$.ids"}"#,
+    );
+    assert_valid(&valid);
+    let misspelled = task(
+        "ec2:describeInstances",
+        r#"{"Filter": [{"Name": "n", "Values": ["v"]}]}"#,
+    );
+    assert_rule(
+        &misspelled,
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Filter",
+    );
+    assert!(
+        help(&misspelled, "asl::integration-unknown-parameter")
+            .contains("did you mean \"Filters\"")
+    );
+    assert_rule(
+        &task("ec2:describeInstances", r#"{"Filters": [{"Nme": "n"}]}"#),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Filters/0/Nme",
+    );
+    assert_rule(
+        &task("ec2:describeInstances", r#"{"MaxResults": "5"}"#),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/MaxResults",
+    );
+    assert_rule(
+        &task("ec2:describeInstances", r#"{"Filters": {"Name": "n"}}"#),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Filters",
+    );
+    // Required, in Java's spelling (RDS's DBInstanceIdentifier).
+    assert_rule(
+        &task("ssm:getParameter", r#"{"WithDecryption": true}"#),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_valid(&task(
+        "rds:describeDBInstances",
+        r#"{"DbInstanceIdentifier": "db-1"}"#,
+    ));
+    assert!(
+        help(
+            &task(
+                "rds:describeDBInstances",
+                r#"{"DBInstanceIdentifier": "db-1"}"#
+            ),
+            "asl::integration-unknown-parameter"
+        )
+        .contains("did you mean \"DbInstanceIdentifier\"")
+    );
+    // An enum's values.
+    assert_rule(
+        &task(
+            "ssm:putParameter",
+            r#"{"Name": "n", "Value": "v", "Type": "Text"}"#,
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Type",
+    );
+    assert_valid(&task(
+        "ssm:putParameter",
+        r#"{"Name": "n", "Value": "v", "Type": "SecureString"}"#,
+    ));
+    // Unknown service and action, with the nearest names.
+    let service = task("ecc2:describeInstances", "{}");
+    assert_rule(&service, "asl::sdk-unknown-service", "/States/A/Resource");
+    assert!(help(&service, "asl::sdk-unknown-service").contains("`aws-sdk:ec2`"));
+    let action = task("ec2:describeInstance", "{}");
+    assert_rule(&action, "asl::sdk-unknown-action", "/States/A/Resource");
+    assert!(help(&action, "asl::sdk-unknown-action").contains("`describeInstances`"));
+    let pascal = task("ec2:DescribeInstances", "{}");
+    assert!(help(&pascal, "asl::sdk-unknown-action").contains("`describeInstances`"));
+    // What AWS refuses: listed actions and event streams.
+    assert_rule(
+        &task("s3:selectObjectContent", "{}"),
+        "asl::sdk-unsupported-action",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("lambda:invokeAsync", "{}"),
+        "asl::sdk-unsupported-action",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("kinesis:subscribeToShard", "{}"),
+        "asl::sdk-unsupported-action",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("glue:startJobRun.sync", r#"{"JobName": "j"}"#),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    assert_valid(&task(
+        "glue:startJobRun.waitForTaskToken",
+        r#"{"JobName": "j"}"#,
+    ));
+    // Built-in catalogue entries keep their own rules.
+    assert_valid(&task("s3:getObject", r#"{"Bucket": "b", "Key": "k"}"#));
+    // In any partition, with a region and account.
+    assert_rule(
+        &def(
+            r#""A": {"Type": "Task", "Resource": "arn:aws-cn:states:cn-north-1:123456789012:aws-sdk:ec2:describeInstancez", "End": true}"#,
+        ),
+        "asl::sdk-unknown-action",
+        "/States/A/Resource",
+    );
+}
+
 /// Every rule of [`Rule::ALL`] (the one list: a diagnostic can only name one of
 /// them) is exercised by a test in this file.
 #[test]

@@ -17,6 +17,8 @@
 //!   `manage-eks-cluster` and its flags);
 //! - `credentials`: Task `Credentials` in a workflow, a role assumed through
 //!   moto's STS and a refused one caught;
+//! - `sdk`: `aws-sdk:<service>:<action>` served from AWS's models (JSON
+//!   protocols), results and error names as Step Functions gives them;
 //! - `serve`: `manage-eks-cluster --serve`, driven over AWS Step Functions'
 //!   API by the `aws-sdk-sfn` crate.
 //!
@@ -32,5 +34,6 @@ mod nested;
 mod programs;
 mod sample;
 mod sample_durable;
+mod sdk;
 mod serve;
 mod store;

@@ -154,6 +154,8 @@ impl StateRun<'_> {
         task.timeout = timeout;
         task.heartbeat = heartbeat;
         task.credentials = credentials;
+        // (Only Lambda function ARNs are resolved: an SDK resource is as written.)
+        task.sdk_action = self.exec.sdk_action(resource);
         let task = task.with_heartbeat_signal(&signal);
         self.exec.record(
             EventType::TaskStarted,
@@ -369,6 +371,7 @@ impl StateRun<'_> {
                 task.timeout = timeout;
                 task.heartbeat = heartbeat;
                 task.credentials = credentials;
+                task.sdk_action = exec.sdk_action(resource);
                 task.task_token = Some(token);
                 let task = task.with_heartbeat_signal(&signal).with_execution(
                     exec,

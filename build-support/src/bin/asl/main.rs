@@ -715,7 +715,7 @@ fn run(args: &RunArgs) -> Result<bool, String> {
             let mut declared = Vec::new();
             let mut features: Vec<&'static str> = Vec::new();
             for resource in machine.task_resources() {
-                match asl_lang::integrations::feature_of(&resource) {
+                match asl_build::check::sdk::resource_feature(&resource) {
                     Some(f) => {
                         if !features.contains(&f) {
                             features.push(f);

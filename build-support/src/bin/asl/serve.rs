@@ -402,7 +402,7 @@ fn worker_program(machines: &[Value], base_features: &[String]) -> Result<Worker
         )
         .map_err(|d| format!("state machine {name} does not compile:\n{d}"))?;
         for resource in machine.task_resources() {
-            if let Some(f) = asl_lang::integrations::feature_of(&resource)
+            if let Some(f) = asl_build::check::sdk::resource_feature(&resource)
                 && !features.iter().any(|x| x == f)
             {
                 features.push(f.to_string());

@@ -1,0 +1,394 @@
+//! Rules for AWS SDK integrations (`arn:aws:states:::aws-sdk:<service>:<action>`)
+//! that no catalogue entry serves, read from AWS's own service models
+//! ([`asl_lang::sdk::models`]) with Step Functions' naming rules
+//! ([`asl_lang::sdk`]).
+//!
+//! In: Task states whose `Resource` is an SDK integration. Out: diagnostics for
+//! an unknown service or action (with the nearest name), an action Step
+//! Functions does not run (event streams, the ones AWS lists), the `.sync`
+//! pattern (SDK integrations have none), and, in the Parameters, unknown fields
+//! at any depth (with the nearest name), missing required ones, literals of the
+//! wrong JSON type and strings outside an enum. A field written `Name.$`
+//! counts as `Name`; its value is known only at run time.
+
+use asl_lang::sdk::{self, models};
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostic, Sink};
+use crate::lower::edit_distance;
+use crate::model::{Origin, StateKind, StateMachine, Task, Template, TemplateField, TemplateNode};
+use crate::rules::Rule;
+
+/// Runs the SDK integration rules on every Task of `machine`, nested ones included.
+pub fn check_sdk_integrations(machine: &StateMachine, diags: &mut Sink) {
+    for state in &machine.states {
+        match &state.kind {
+            StateKind::Task(task) => check_task(task, &state.name.value, &state.origin, diags),
+            StateKind::Parallel(p) => p
+                .branches
+                .iter()
+                .for_each(|b| check_sdk_integrations(b, diags)),
+            StateKind::Map(m) => check_sdk_integrations(&m.item_processor, diags),
+            _ => {}
+        }
+    }
+}
+
+/// The model's service and action of an SDK integration resource that no
+/// catalogue entry serves; `None` for any other resource, or one the checks
+/// refuse.
+pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
+    if asl_lang::integrations::integration(arn).is_some() {
+        return None;
+    }
+    let (service, action) = sdk::sdk_resource(arn)?;
+    let model = models::service(service)?;
+    let op = model.operation(action)?;
+    if op.streams_events() || sdk::is_unsupported_action(service, action) {
+        return None;
+    }
+    Some((model.clone(), action.to_string()))
+}
+
+/// The compact table ([`models::Operation::table`]) of an SDK integration
+/// resource the runtime's generic caller serves (feature `aws-sdk`): a valid
+/// action of a service whose protocol it speaks.
+pub fn served_table(arn: &str) -> Option<String> {
+    let (service, action) = resolve(arn)?;
+    if !service.protocol()?.served() {
+        return None;
+    }
+    Some(service.operation(&action)?.table())
+}
+
+/// The Cargo feature of `asl` that serves `arn` as a built-in integration: a
+/// catalogue entry's family, `lambda` for a function ARN, `aws-sdk` for an SDK
+/// action [`served_table`] serves.
+pub fn resource_feature(arn: &str) -> Option<&'static str> {
+    asl_lang::integrations::feature_of(arn).or_else(|| {
+        let (service, _) = resolve(arn)?;
+        service.protocol()?.served().then_some(sdk::FEATURE)
+    })
+}
+
+fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) {
+    let arn = &task.resource.value.arn;
+    // Catalogue entries (S3, DynamoDB) have their own rules.
+    if task.integration().is_some()
+        || !matches!(
+            asl_lang::integrations::parse_resource(arn),
+            asl_lang::integrations::Resource::Other
+        )
+    {
+        return;
+    }
+    let Some((service_name, action)) = sdk::sdk_resource(arn) else {
+        return;
+    };
+    let at = &task.resource.origin;
+    let Some(service) = models::service(service_name) else {
+        let names = models::service_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let help = match nearest(service_name, &names) {
+            Some(s) => format!("did you mean `aws-sdk:{s}`? (services are named as in AWS's list of SDK integrations, lowercase: `ec2`, `cloudwatchlogs`, `sfn`)"),
+            None => "services are named as in AWS's list of SDK integrations, lowercase: `ec2`, `cloudwatchlogs`, `sfn`".to_string(),
+        };
+        diags.push(
+            Diagnostic::new(
+                Rule::SdkUnknownService,
+                format!("state \"{name}\" calls `aws-sdk:{service_name}`, which is not an AWS service (AWS's models, botocore {})", models::BOTOCORE_RELEASE),
+                at.clone(),
+            )
+            .with_help(help),
+        );
+        return;
+    };
+    let Some(op) = service.operation(action) else {
+        let actions: Vec<&str> = service.actions().collect();
+        let help = match nearest(action, &actions) {
+            Some(s) => {
+                format!("did you mean `{s}`? (actions are the API's operations in camelCase)")
+            }
+            None => "actions are the API's operations in camelCase, e.g. `describeInstances`"
+                .to_string(),
+        };
+        diags.push(
+            Diagnostic::new(
+                Rule::SdkUnknownAction,
+                format!("state \"{name}\" calls `aws-sdk:{service_name}:{action}`, which is not an action of {}", service.name()),
+                at.clone(),
+            )
+            .with_help(help),
+        );
+        return;
+    };
+    if op.streams_events() || sdk::is_unsupported_action(service_name, action) {
+        let why = if op.streams_events() {
+            "it streams events, which a Task cannot"
+        } else {
+            "AWS lists it among the unsupported API actions of SDK integrations"
+        };
+        diags.push(
+            Diagnostic::new(
+                Rule::SdkUnsupportedAction,
+                format!("Step Functions does not run `aws-sdk:{service_name}:{action}`: {why}"),
+                at.clone(),
+            )
+            .with_help("call it from a Lambda function, or use another action"),
+        );
+        return;
+    }
+    let suffix = sdk::pattern_suffix(arn);
+    if suffix == ".sync" || suffix == ".sync:2" {
+        diags.push(
+            Diagnostic::new(
+                Rule::IntegrationPattern,
+                format!("aws-sdk:{service_name}:{action} does not support the {suffix} pattern: SDK integrations answer once (or wait for a task token)"),
+                at.clone(),
+            )
+            .with_help(format!("use arn:aws:states:::aws-sdk:{service_name}:{action} (or an optimized integration that waits for the job)")),
+        );
+    }
+    let template = task.io.parameters.as_ref().or(task.io.arguments.as_ref());
+    let fields: &[TemplateField] = match template.map(|t| &t.node) {
+        Some(TemplateNode::Object(fields)) => fields,
+        Some(TemplateNode::Literal(Value::Object(empty))) if empty.is_empty() => &[],
+        Some(TemplateNode::Expression(_) | TemplateNode::Jsonata(_)) => return,
+        Some(_) => {
+            let t = template.expect("matched Some");
+            diags.push(Diagnostic::new(
+                Rule::IntegrationMissingParameter,
+                format!("state \"{name}\" calls aws-sdk:{service_name}:{action}, whose parameters must be an object"),
+                t.origin.clone(),
+            ));
+            return;
+        }
+        None => &[],
+    };
+    let at = template.map_or(state_origin, |t| &t.origin);
+    let check = Check {
+        service: &service,
+        api: format!("aws-sdk:{service_name}:{action}"),
+        diags,
+    };
+    let mut check = check;
+    match op.input() {
+        Some(input) => check.structure(name, "", input, fields, at),
+        None => {
+            for f in fields {
+                check.diags.push(Diagnostic::new(
+                    Rule::IntegrationUnknownParameter,
+                    format!(
+                        "{} takes no parameters, not \"{}\"",
+                        check.api, f.name.value
+                    ),
+                    f.name.origin.clone(),
+                ));
+            }
+        }
+    }
+}
+
+struct Check<'a, 'd> {
+    service: &'a models::Service,
+    api: String,
+    diags: &'d mut Sink,
+}
+
+impl Check<'_, '_> {
+    /// Rules `asl::integration-missing-parameter`, `asl::integration-unknown-parameter`:
+    /// the fields of a structure. `"InstanceIdz": [...]` for describeInstances.
+    fn structure(
+        &mut self,
+        state: &str,
+        path: &str,
+        shape: &str,
+        fields: &[TemplateField],
+        at: &Origin,
+    ) {
+        let members = self.service.members(shape);
+        for m in members.iter().filter(|m| m.required) {
+            if !fields.iter().any(|f| f.name.value == m.field) {
+                let what = if path.is_empty() {
+                    format!(
+                        "state \"{state}\" calls {} without the required parameter \"{}\"",
+                        self.api, m.field
+                    )
+                } else {
+                    format!(
+                        "{} {path} lacks the required field \"{}\"",
+                        self.api, m.field
+                    )
+                };
+                self.diags.push(
+                    Diagnostic::new(Rule::IntegrationMissingParameter, what, at.clone()).with_help(
+                        format!(
+                            "add \"{0}\" (or \"{0}.$\" to take it from the input)",
+                            m.field
+                        ),
+                    ),
+                );
+            }
+        }
+        for f in fields {
+            let full = if path.is_empty() {
+                f.name.value.clone()
+            } else {
+                format!("{path}.{}", f.name.value)
+            };
+            let Some(m) = members.iter().find(|m| m.field == f.name.value) else {
+                let names: Vec<&str> = members.iter().map(|m| m.field.as_str()).collect();
+                let what = if path.is_empty() {
+                    format!("{} has no parameter \"{}\"", self.api, f.name.value)
+                } else {
+                    format!("{} {path} has no field \"{}\"", self.api, f.name.value)
+                };
+                let help = match nearest(&f.name.value, &names) {
+                    Some(s) => format!(
+                        "did you mean \"{s}\"? (fields are AWS's member names as the Java SDK spells them, PascalCase)"
+                    ),
+                    None if names.is_empty() => "it has no fields".to_string(),
+                    None => format!("its fields are {}", names.join(", ")),
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        Rule::IntegrationUnknownParameter,
+                        what,
+                        f.name.origin.clone(),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            };
+            self.value(state, &full, m.shape, &f.value);
+        }
+    }
+
+    /// Rule `asl::integration-invalid-value`: a literal has the member's JSON
+    /// type (any JSON goes where a string is due: Step Functions sends its
+    /// text), and a string of an enum is one of its values.
+    fn value(&mut self, state: &str, path: &str, shape: &str, value: &Template) {
+        use models::Kind;
+        match (&value.node, self.service.kind(shape)) {
+            (TemplateNode::Expression(_) | TemplateNode::Jsonata(_), _) => {}
+            (TemplateNode::Object(fields), Kind::Structure) => {
+                self.structure(state, path, shape, fields, &value.origin)
+            }
+            (TemplateNode::Object(fields), Kind::Map(to)) => {
+                for f in fields {
+                    self.value(state, &format!("{path}.{}", f.name.value), to, &f.value);
+                }
+            }
+            (TemplateNode::Array(items), Kind::List(of)) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.value(state, &format!("{path}[{i}]"), of, item);
+                }
+            }
+            // Step Functions sends any other JSON as its text where a string is
+            // due (EventBridge `Detail`, Step Functions `Input`).
+            (TemplateNode::Object(_) | TemplateNode::Array(_), Kind::String(_)) => {}
+            (TemplateNode::Literal(v), kind) => self.literal(path, v, &kind, shape, &value.origin),
+            (TemplateNode::Object(_), kind) => {
+                self.mismatch(path, &kind, "an object", &value.origin)
+            }
+            (TemplateNode::Array(_), kind) => self.mismatch(path, &kind, "an array", &value.origin),
+        }
+    }
+
+    fn literal(
+        &mut self,
+        path: &str,
+        v: &Value,
+        kind: &models::Kind<'_>,
+        shape: &str,
+        at: &Origin,
+    ) {
+        use models::Kind;
+        let ok = match (kind, v) {
+            (_, Value::Null) | (Kind::Any, _) => true,
+            (Kind::String(values), Value::String(s)) => {
+                if !values.is_empty() && !values.contains(&s.as_str()) {
+                    let help = match nearest(s, values) {
+                        Some(near) => format!("did you mean \"{near}\"?"),
+                        None => format!("one of {}", values.join(", ")),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            Rule::IntegrationInvalidValue,
+                            format!(
+                                "{} \"{path}\" must be one of the values of {shape}, not \"{s}\"",
+                                self.api
+                            ),
+                            at.clone(),
+                        )
+                        .with_help(help),
+                    );
+                }
+                true
+            }
+            (Kind::String(_), _) => true,
+            (Kind::Structure | Kind::Map(_), Value::Object(_)) => true,
+            (Kind::List(_), Value::Array(_)) => true,
+            (Kind::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (Kind::Float, Value::Number(_)) => true,
+            (Kind::Boolean, Value::Bool(_)) => true,
+            (Kind::Timestamp, Value::String(_) | Value::Number(_)) => true,
+            (Kind::Blob, Value::String(_)) => true,
+            _ => false,
+        };
+        if !ok {
+            let found = match v {
+                Value::Object(_) => "an object",
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                Value::Null => "null",
+            };
+            self.mismatch(path, kind, found, at);
+        }
+    }
+
+    fn mismatch(&mut self, path: &str, kind: &models::Kind<'_>, found: &str, at: &Origin) {
+        use models::Kind;
+        let want = match kind {
+            Kind::Structure => "an object",
+            Kind::List(_) => "a list",
+            Kind::Map(_) => "an object (a map)",
+            Kind::String(_) => "a string",
+            Kind::Integer => "an integer",
+            Kind::Float => "a number",
+            Kind::Boolean => "a boolean",
+            Kind::Timestamp => "a timestamp (ISO 8601 text or epoch seconds)",
+            Kind::Blob => "a string",
+            Kind::Any => return,
+        };
+        self.diags.push(Diagnostic::new(
+            Rule::IntegrationInvalidValue,
+            format!("{} \"{path}\" must be {want}, found {found}", self.api),
+            at.clone(),
+        ));
+    }
+}
+
+/// The name `written` most likely meant, among the hundreds of a model: the
+/// same in another case (`DescribeInstances`), else the nearest within three
+/// edits (`describeInstance`), else one that contains it or that it contains.
+fn nearest<'a>(written: &str, names: &[&'a str]) -> Option<&'a str> {
+    let lower = written.to_ascii_lowercase();
+    if let Some(same) = names.iter().find(|n| n.to_ascii_lowercase() == lower) {
+        return Some(same);
+    }
+    let closest = names
+        .iter()
+        .map(|n| (edit_distance(&lower, &n.to_ascii_lowercase()), *n))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n);
+    closest.or_else(|| {
+        names.iter().copied().find(|n| {
+            let n = n.to_ascii_lowercase();
+            lower.len() > 4 && (n.contains(&lower) || lower.contains(&n))
+        })
+    })
+}

@@ -1,0 +1,132 @@
+//! AWS SDK integrations served from AWS's models (`aws-sdk:<service>:<action>`
+//! with no handler of the program's own), in a compiled workflow against moto:
+//! SSM over JSON 1.1 and DynamoDB over JSON 1.0, the results in Step Functions'
+//! names (`Parameter.Arn`, `LastModifiedDate` as ISO 8601 text), and service
+//! errors reaching a Catch by the names Step Functions gives them
+//! (`Ssm.ParameterNotFoundException`, `DynamoDb.ResourceNotFoundException`).
+//!
+//! Needs moto (`bash scripts/setup-moto`); prints a skip line without it, unless
+//! `CI=true`.
+
+use asl::asl;
+use asl::runtime::exec::Runtime;
+use asl::runtime::integrations::Integrations;
+use asl_testkit::moto::MotoServer;
+use serde_json::json;
+
+asl!(SdkJson = "tests/fixtures/sdk-json.asl.json");
+asl!(SdkQuery = "tests/fixtures/sdk-query.asl.json");
+
+/// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
+async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
+    if let Err(e) = asl_testkit::moto::find_moto_server() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("moto is required under CI=true: {e}");
+        }
+        eprintln!("skipped sdk: {e}");
+        return None;
+    }
+    let moto = MotoServer::start().await.expect("moto starts");
+    let s = moto.aws();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(s.region))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            &s.access_key_id,
+            &s.secret_access_key,
+            None,
+            None,
+            "asl-test",
+        ))
+        .load()
+        .await;
+    let integrations = Integrations::builder(&sdk)
+        .endpoint_url(moto.endpoint())
+        .build();
+    let runtime = Runtime::builder().handlers(integrations.handlers()).build();
+    Some((moto, runtime))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_protocol_actions_run_from_the_model() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkJson::run(
+        &runtime,
+        json!({"name": "/asl/greeting", "value": {"hello": "world"}}),
+    )
+    .await
+    .expect("the workflow succeeds");
+
+    assert_eq!(out["put"]["Version"], 1, "{out}");
+    let parameter = &out["got"]["Parameter"];
+    assert_eq!(parameter["Name"], "/asl/greeting", "{out}");
+    // An object where a string is due goes as its JSON text.
+    assert_eq!(parameter["Value"], "{\"hello\":\"world\"}", "{out}");
+    assert_eq!(parameter["Type"], "String", "{out}");
+    // SSM's `ARN` is `Arn`, as the Java SDK names it.
+    assert!(
+        parameter["Arn"].as_str().is_some_and(
+            |a| a.starts_with("arn:aws:ssm:") && a.ends_with("parameter/asl/greeting")
+        ),
+        "{out}"
+    );
+    assert!(parameter.get("ARN").is_none(), "{out}");
+    let modified = parameter["LastModifiedDate"].as_str().unwrap_or_default();
+    assert!(
+        time::OffsetDateTime::parse(modified, &time::format_description::well_known::Rfc3339)
+            .is_ok(),
+        "{out}"
+    );
+    assert_eq!(
+        out["missing"]["Error"], "Ssm.ParameterNotFoundException",
+        "{out}"
+    );
+    assert!(out["tables"]["TableNames"].is_array(), "{out}");
+    assert_eq!(
+        out["noTable"]["Error"], "DynamoDb.ResourceNotFoundException",
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_protocol_actions_run_from_the_model() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkQuery::run(&runtime, json!({"user": "asl-user"}))
+        .await
+        .expect("the workflow succeeds");
+    // EC2: `reservationSet`/`instancesSet` items are `Reservations`/`Instances`.
+    let reservations = out["described"]["Reservations"]
+        .as_array()
+        .expect("Reservations");
+    assert_eq!(reservations.len(), 1, "{out}");
+    let instance = &reservations[0]["Instances"][0];
+    assert_eq!(instance["InstanceId"], out["run"]["InstanceId"], "{out}");
+    assert_eq!(instance["InstanceType"], "t3.micro", "{out}");
+    assert_eq!(
+        instance["Tags"][0],
+        json!({"Key": "team", "Value": "asl"}),
+        "{out}"
+    );
+    assert!(instance["State"]["Code"].is_i64(), "{out}");
+    // EC2's errors are not in its model: the service's base exception.
+    assert_eq!(out["noInstance"]["Error"], "Ec2.Ec2Exception", "{out}");
+    assert!(
+        out["noInstance"]["Cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("i-0123456789abcdef0")),
+        "{out}"
+    );
+    // IAM (Query): the result inside `CreateUserResult`, `Arn` as Java names it.
+    let user = &out["created"]["User"];
+    assert_eq!(user["UserName"], "asl-user", "{out}");
+    assert!(
+        user["Arn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":user/asl-user")),
+        "{out}"
+    );
+    assert_eq!(out["noUser"]["Error"], "Iam.NoSuchEntityException", "{out}");
+}
