@@ -13,6 +13,7 @@
 //!
 //! The crate depends on `time` only, so the proc macro stays light.
 
+pub mod distributed;
 pub mod errors;
 pub mod integrations;
 pub mod intrinsics;

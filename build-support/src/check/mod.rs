@@ -7,6 +7,7 @@
 //!
 //! Each rule is one function with its rule name, a comment and an example.
 
+pub mod distributed;
 pub mod integrations;
 pub mod states_members;
 pub mod support;
@@ -30,6 +31,7 @@ pub fn check(machine: &StateMachine, diags: &mut Sink) {
     let mut next_id = 0;
     check_machine(machine, &homes, &mut next_id, diags);
     integrations::check_integrations(machine, diags);
+    distributed::check_distributed(machine, diags);
 }
 
 /// Every state name with the id of the machine it lives in, for telling "no such

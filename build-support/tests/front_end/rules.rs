@@ -1267,3 +1267,141 @@ fn a_choice_condition_may_be_a_boolean() {
         "/States/C/Choices/0/Condition",
     );
 }
+
+/// A distributed Map's ItemReader and ResultWriter are complete, consistent
+/// and in a DISTRIBUTED Map only (`asl::distributed-map`); enumerated values
+/// are `asl::unknown-value`; what asl does not read yet is `asl::unsupported`.
+#[test]
+fn distributed_map_readers_and_writers() {
+    let map = |mode: &str, fields: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Map", {fields}, "ItemProcessor": {{"ProcessorConfig": {{"Mode": "{mode}"}}, "StartAt": "P", "States": {{"P": {{"Type": "Succeed"}}}}}}, "End": true}}"#
+        ))
+    };
+    let reader = |config: &str, params: &str| {
+        format!(
+            r#""ItemReader": {{"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {config}, "Parameters": {params}}}"#
+        )
+    };
+    let ok = reader(
+        r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"], "CSVDelimiter": "PIPE", "MaxItemsPath": "$.n"}"#,
+        r#"{"Bucket": "b", "Key.$": "$.key"}"#,
+    );
+    assert_valid(&map("DISTRIBUTED", &ok));
+    assert_valid(&map(
+        "DISTRIBUTED",
+        r#""ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b", "Prefix": "p/"}}, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "out"}, "WriterConfig": {"OutputType": "JSONL", "Transformation": "COMPACT"}}"#,
+    ));
+    // Only in a distributed Map.
+    assert_rule(
+        &map("INLINE", &ok),
+        "asl::distributed-map",
+        "/States/A/ItemReader",
+    );
+    for (config, params, rule) in [
+        // GIVEN without CSVHeaders, CSVHeaders twice the same, FIRST_ROW with CSVHeaders.
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "a"]}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVHeaders": ["a"]}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        // CSV fields with JSON; no InputType for getObject.
+        (
+            r#"{"InputType": "JSON", "CSVDelimiter": "PIPE"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"MaxItems": 3}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        // Values outside their sets.
+        (
+            r#"{"InputType": "XML"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::unknown-value",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "COLON"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::unknown-value",
+        ),
+    ] {
+        assert_rule(
+            &map("DISTRIBUTED", &reader(config, params)),
+            rule,
+            "/States/A/ItemReader/ReaderConfig",
+        );
+    }
+    // The object's Key is required, unknown parameters refused.
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            &reader(r#"{"InputType": "JSON"}"#, r#"{"Bucket": "b"}"#),
+        ),
+        "asl::distributed-map",
+        "/States/A/ItemReader/Parameters",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            &reader(
+                r#"{"InputType": "JSON"}"#,
+                r#"{"Bucket": "b", "Key": "k", "Range": "x"}"#,
+            ),
+        ),
+        "asl::unknown-field",
+        "/States/A/ItemReader/Parameters",
+    );
+    // A reader resource that is not one; a writer that is not putObject.
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ItemReader": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}}"#,
+        ),
+        "asl::distributed-map",
+        "/States/A/ItemReader/Resource",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ResultWriter": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b"}}"#,
+        ),
+        "asl::distributed-map",
+        "/States/A/ResultWriter/Resource",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ResultWriter": {"WriterConfig": {"Transformation": "SQUASH"}}"#,
+        ),
+        "asl::unknown-value",
+        "/States/A/ResultWriter/WriterConfig",
+    );
+    // Parquet is checked but not read yet.
+    let parquet = map(
+        "DISTRIBUTED",
+        &reader(
+            r#"{"InputType": "PARQUET"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+        ),
+    );
+    let err = load_with(
+        parquet.as_bytes(),
+        "t.asl.json",
+        &CheckOptions::allowing_undeclared(),
+    )
+    .expect_err("PARQUET is not read");
+    assert!(err.iter().any(|d| d.rule == "asl::unsupported"), "{err}");
+}

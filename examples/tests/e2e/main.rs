@@ -17,6 +17,9 @@
 //!   `manage-eks-cluster` and its flags);
 //! - `credentials`: Task `Credentials` in a workflow, a role assumed through
 //!   moto's STS and a refused one caught;
+//! - `distributed`: distributed Maps reading items from moto's S3 (every
+//!   ItemReader kind) and writing results back (ResultWriter), with
+//!   tolerated failures;
 //! - `serve`: `manage-eks-cluster --serve`, driven over AWS Step Functions'
 //!   API by the `aws-sdk-sfn` crate.
 //!
@@ -27,6 +30,7 @@ mod callbacks;
 mod chaos;
 mod common;
 mod credentials;
+mod distributed;
 mod durable;
 mod nested;
 mod programs;
