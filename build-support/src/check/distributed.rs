@@ -1,7 +1,7 @@
 //! Rule `asl::distributed-map`: a distributed Map's `ItemReader` and
-//! `ResultWriter` are complete and consistent, and appear only in a Map whose
-//! `ProcessorConfig.Mode` is `DISTRIBUTED` (AWS's "ItemReader (Map)" and
-//! "ResultWriter (Map)"). Values of enumerated fields (`InputType`,
+//! `ResultWriter` are complete and consistent (AWS's "ItemReader (Map)" and
+//! "ResultWriter (Map)"). That asl runs them in a `DISTRIBUTED` Map only is
+//! `asl::unsupported` ([`super::support`]). Values of enumerated fields (`InputType`,
 //! `CSVDelimiter`, `OutputType`, ...) are `asl::unknown-value`.
 //!
 //! ```json
@@ -18,8 +18,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::model::{
-    ItemReader, Map, Origin, ProcessorMode, ResultWriter, StateKind, StateMachine, Template,
-    TemplateNode,
+    ItemReader, Map, Origin, ResultWriter, StateKind, StateMachine, Template, TemplateNode,
 };
 use crate::rules::Rule;
 
@@ -29,7 +28,7 @@ pub fn check_distributed(machine: &StateMachine, diags: &mut Sink) {
         match &state.kind {
             StateKind::Parallel(p) => p.branches.iter().for_each(|b| check_distributed(b, diags)),
             StateKind::Map(m) => {
-                check_map(m, &state.name.value, diags);
+                check_map(m, diags);
                 check_distributed(&m.item_processor, diags);
             }
             _ => {}
@@ -56,23 +55,7 @@ fn unknown_value(diags: &mut Sink, origin: &Origin, field: &str, value: &Value, 
     );
 }
 
-fn check_map(m: &Map, name: &str, diags: &mut Sink) {
-    let distributed = m.processor_config.mode == ProcessorMode::Distributed;
-    for (origin, what) in [
-        (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
-        (m.result_writer.as_ref().map(|w| &w.origin), "ResultWriter"),
-    ] {
-        if let Some(origin) = origin
-            && !distributed
-        {
-            refuse(
-                diags,
-                origin,
-                format!("Map `{name}` has `{what}`, which only a distributed Map has"),
-                "set \"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\"} in the ItemProcessor",
-            );
-        }
-    }
+fn check_map(m: &Map, diags: &mut Sink) {
     if let Some(r) = &m.item_reader {
         item_reader(r, diags);
     }

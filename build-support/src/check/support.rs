@@ -11,7 +11,7 @@ use crate::diagnostics::{Diagnostic, Sink};
 use crate::expr::{Arg, Call, Expression, Path, Root};
 use crate::model::{
     Catcher, Condition, ConditionKind, Dynamic, Io, ItemReader, Map, Nullable, Operand, Origin,
-    QueryLanguage, StateKind, StateMachine, Template, TemplateNode, WaitDuration,
+    ProcessorMode, QueryLanguage, StateKind, StateMachine, Template, TemplateNode, WaitDuration,
 };
 use crate::rules::Rule;
 
@@ -185,6 +185,19 @@ impl Support<'_> {
                     self.catchers(&m.catch, jsonpath);
                     if let Some(r) = &m.item_reader {
                         self.item_reader(r, m, name);
+                    }
+                    for (origin, what) in [
+                        (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
+                        (m.result_writer.as_ref().map(|w| &w.origin), "ResultWriter"),
+                    ] {
+                        if let Some(origin) = origin
+                            && m.processor_config.mode != ProcessorMode::Distributed
+                        {
+                            self.unsupported(
+                                origin,
+                                format!("Map `{name}` has `{what}`, which asl runs in a distributed Map only (\"ProcessorConfig\": {{\"Mode\": \"DISTRIBUTED\"}})"),
+                            );
+                        }
                     }
                     if let Some(p) = &m.items_path {
                         self.path(&p.value, &p.origin);
