@@ -206,7 +206,7 @@ async fn distributed_maps_read_every_kind_of_item_source_from_s3() {
         ])
     );
 
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     // Map Runs in the parent's history, no event per item.
     let runs: Vec<&Value> = events
         .iter()
@@ -233,7 +233,6 @@ async fn distributed_maps_read_every_kind_of_item_source_from_s3() {
         e.event_type,
         EventType::MapIterationStarted | EventType::MapIterationSucceeded
     )));
-    drop(events);
 
     // A listing item as AWS shapes it: Etag, Key, LastModified (epoch
     // seconds), Size, StorageClass.

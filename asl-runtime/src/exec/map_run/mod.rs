@@ -129,7 +129,7 @@ impl<'e> StateRun<'e> {
                 names::ITEM_READER_FAILED,
                 format!(
                     "The MaxItemsPath field refers to value '{}' which is not a valid integer: {path}",
-                    value.map_or_else(|| "null".to_string(), |v| crate::error::display_raw(v))
+                    value.map_or_else(|| "null".to_string(), crate::error::display_raw)
                 ),
             )),
         }
