@@ -17,6 +17,7 @@
 //! The crate depends on `time` only (and, with `aws-models`, on `flate2` and
 //! `serde_json`), so the proc macro stays light.
 
+pub mod distributed;
 pub mod errors;
 pub mod integrations;
 pub mod intrinsics;

@@ -33,6 +33,9 @@ pub use crate::exec::Driver;
 pub use crate::exec::context::{Context, eval_context_path};
 pub use crate::exec::durable::run_stored;
 pub use crate::exec::execution::{Execution, WorkflowInfo};
+pub use crate::exec::map_run::{
+    BatcherSpec, ItemReaderSpec, MapRunItems, MapRunSettings, ResultWriterSpec,
+};
 pub use crate::exec::state::{
     BranchFuture, Catcher, StateInfo, StateKind, StateRun, Tolerance, Transition, parse_timestamp,
 };

@@ -93,6 +93,24 @@ impl StateMachine {
     }
 }
 
+impl StateMachine {
+    /// Does a distributed Map (at any depth) read or write S3 through an
+    /// `ItemReader` or a `ResultWriter`'s `Resource`?
+    pub fn uses_map_run_s3(&self) -> bool {
+        self.states.iter().any(|state| match &state.kind {
+            StateKind::Parallel(p) => p.branches.iter().any(StateMachine::uses_map_run_s3),
+            StateKind::Map(m) => {
+                m.item_reader.is_some()
+                    || m.result_writer
+                        .as_ref()
+                        .is_some_and(|w| w.resource.is_some())
+                    || m.item_processor.uses_map_run_s3()
+            }
+            _ => false,
+        })
+    }
+}
+
 /// One named state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -612,6 +630,8 @@ pub struct ItemReader {
     pub parameters: Option<Template>,
     /// `ReaderConfig`, as literal JSON.
     pub reader_config: Option<Spanned<serde_json::Value>>,
+    /// `ReaderConfig.MaxItems` or `MaxItemsPath`.
+    pub max_items: Option<Dynamic<u64>>,
     pub origin: Origin,
 }
 

@@ -70,7 +70,8 @@ pub const REGISTER_INTEGRATIONS: &str = r#"
     let integrations = asl::runtime::integrations::Integrations::from_env().await;
     builder = builder
         .handlers(integrations.handlers())
-        .cleaners(integrations.cleaners());"#;
+        .cleaners(integrations.cleaners())
+        .object_storage(integrations.object_storage());"#;
 
 /// Statements of a generated `main` that give `builder` the environment's
 /// region (`AWS_REGION`, `AWS_DEFAULT_REGION`) for its ARNs.

@@ -139,8 +139,10 @@ rules! {
     LogOptionsWithoutSync => ("asl::log-options-without-sync", "eks:runJob LogOptions only with eks:runJob.sync"),
     /// every Task Resource is a built-in integration or declared with `resources = [...]` (`asl check --resource`)
     UndeclaredResource => ("asl::undeclared-resource", "every Task Resource is a built-in integration or declared with `resources = [...]` (`asl check --resource`)"),
-    /// only constructs the runtime can run (no ItemReader, ResultWriter, ... yet)
-    Unsupported => ("asl::unsupported", "only constructs the runtime can run (no ItemReader, ResultWriter, ... yet)"),
+    /// a distributed Map's ItemReader and ResultWriter are complete and consistent, and only in a DISTRIBUTED Map
+    DistributedMap => ("asl::distributed-map", "a distributed Map's ItemReader and ResultWriter are complete and consistent, and only in a DISTRIBUTED Map"),
+    /// only constructs the runtime can run (no PARQUET ItemReader, ... yet)
+    Unsupported => ("asl::unsupported", "only constructs the runtime can run (no PARQUET ItemReader, ... yet)"),
     /// the generated type's name is a Rust identifier
     InvalidTypeName => ("asl::invalid-type-name", "the generated type's name is a Rust identifier"),
 }

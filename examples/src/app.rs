@@ -224,6 +224,7 @@ pub async fn runtime_builder(
     let mut builder = Runtime::builder()
         .handlers(integrations.handlers())
         .cleaners(integrations.cleaners())
+        .object_storage(integrations.object_storage())
         .cleanup_on_failure(args.cleanup_on_failure)
         .history(history);
     if let Some(region) = sdk.region() {

@@ -369,6 +369,11 @@ impl Execution {
         &self.input
     }
 
+    /// The state machine's ARN.
+    pub(crate) fn state_machine_arn(&self) -> &str {
+        &self.state_machine_arn
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -48,6 +48,11 @@ pub enum EventType {
     MapIterationStarted,
     MapIterationSucceeded,
     MapIterationFailed,
+    /// A distributed Map started its Map Run (`{"mapRunArn"}`).
+    MapRunStarted,
+    MapRunSucceeded,
+    /// `{"error", "cause"}`.
+    MapRunFailed,
     TaskScheduled,
     TaskStarted,
     TaskSucceeded,
@@ -69,7 +74,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [EventType; 43] = [
+    pub const ALL: [EventType; 46] = [
         EventType::ExecutionStarted,
         EventType::ExecutionSucceeded,
         EventType::ExecutionFailed,
@@ -100,6 +105,9 @@ impl EventType {
         EventType::MapIterationStarted,
         EventType::MapIterationSucceeded,
         EventType::MapIterationFailed,
+        EventType::MapRunStarted,
+        EventType::MapRunSucceeded,
+        EventType::MapRunFailed,
         EventType::TaskScheduled,
         EventType::TaskStarted,
         EventType::TaskSucceeded,
@@ -154,6 +162,9 @@ impl EventType {
             MapIterationStarted => "MapIterationStarted",
             MapIterationSucceeded => "MapIterationSucceeded",
             MapIterationFailed => "MapIterationFailed",
+            MapRunStarted => "MapRunStarted",
+            MapRunSucceeded => "MapRunSucceeded",
+            MapRunFailed => "MapRunFailed",
             TaskScheduled => "TaskScheduled",
             TaskStarted => "TaskStarted",
             TaskSucceeded => "TaskSucceeded",

@@ -23,6 +23,7 @@ pub(crate) mod context;
 pub(crate) mod durable;
 pub(crate) mod execution;
 mod history;
+pub(crate) mod map_run;
 pub(crate) mod state;
 pub mod test_state;
 pub(crate) mod variables;
@@ -47,6 +48,9 @@ pub use asl_lang::keywords::MAX_HISTORY_EVENTS;
 pub use aws_history::aws_history;
 pub use durable::{ActivityTask, ApiError, Cleaner, Driver, Resumed, StartedExecution};
 pub use history::{EventType, History, HistoryEvent};
+pub use map_run::storage::{
+    ListPage, ListRequest, ListedObject, ObjectBody, ObjectStorage, StorageError,
+};
 pub use test_state::{TestStateRequest, TestStateResponse, TestStatus};
 
 use context::Context;
@@ -86,6 +90,8 @@ struct RuntimeInner {
     callbacks: Arc<callbacks::Callbacks>,
     /// How long GetActivityTask waits for a task.
     activity_poll: Duration,
+    /// S3, for distributed Maps' ItemReader and ResultWriter.
+    object_storage: Option<Arc<dyn ObjectStorage>>,
 }
 
 impl Default for Runtime {
@@ -247,6 +253,11 @@ impl Runtime {
     }
 
     /// Does this runtime keep executions in a store?
+    /// S3 for distributed Maps ([`RuntimeBuilder::object_storage`]).
+    pub(crate) fn object_storage(&self) -> Option<Arc<dyn ObjectStorage>> {
+        self.inner.object_storage.clone()
+    }
+
     pub fn is_durable(&self) -> bool {
         self.inner.durability.is_some()
     }
@@ -276,6 +287,7 @@ pub struct RuntimeBuilder {
     accept_changed_definitions: bool,
     cleaners: HashMap<String, Arc<dyn Cleaner>>,
     cleanup: bool,
+    object_storage: Option<Arc<dyn ObjectStorage>>,
 }
 
 impl Default for RuntimeBuilder {
@@ -305,6 +317,7 @@ impl Default for RuntimeBuilder {
             accept_changed_definitions: false,
             cleaners: HashMap::new(),
             cleanup: false,
+            object_storage: None,
         }
     }
 }
@@ -532,6 +545,17 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Where distributed Maps read items (`ItemReader`) and write results
+    /// (`ResultWriter`): S3, e.g. `Integrations::object_storage()` (feature
+    /// `s3`); `None` leaves it unset, and such a Map fails with
+    /// `States.ItemReaderFailed` or `States.ResultWriterFailed`.
+    pub fn object_storage(mut self, storage: Option<Arc<dyn ObjectStorage>>) -> Self {
+        if storage.is_some() {
+            self.object_storage = storage;
+        }
+        self
+    }
+
     /// When an execution fails, times out or is stopped, delete the resources
     /// it created and that still exist, newest first (default: off; an
     /// execution's options can say otherwise).
@@ -578,6 +602,7 @@ impl RuntimeBuilder {
                 cleanup: self.cleanup,
                 callbacks: Arc::default(),
                 activity_poll: self.activity_poll,
+                object_storage: self.object_storage,
             }),
         }
     }

@@ -65,6 +65,8 @@ mod http;
 mod kubernetes;
 #[cfg(feature = "lambda")]
 mod lambda;
+#[cfg(feature = "s3")]
+mod map_run_s3;
 mod params;
 mod roles;
 #[cfg(feature = "s3")]
@@ -809,6 +811,18 @@ impl Integrations {
             }),
         ));
         handlers
+    }
+
+    /// S3 for distributed Maps' `ItemReader` and `ResultWriter`
+    /// ([`crate::RuntimeBuilder::object_storage`]), over this configuration's
+    /// S3 client; `None` without the `s3` feature.
+    pub fn object_storage(&self) -> Option<Arc<dyn crate::exec::ObjectStorage>> {
+        #[cfg(feature = "s3")]
+        return Some(Arc::new(map_run_s3::S3Storage {
+            inner: self.inner.clone(),
+        }));
+        #[cfg(not(feature = "s3"))]
+        None
     }
 
     /// What deletes the resources these integrations create (EKS clusters, node

@@ -7,6 +7,7 @@
 //!
 //! Each rule is one function with its rule name, a comment and an example.
 
+pub mod distributed;
 pub mod integrations;
 pub mod sdk;
 pub mod states_members;
@@ -32,6 +33,7 @@ pub fn check(machine: &StateMachine, diags: &mut Sink) {
     check_machine(machine, &homes, &mut next_id, diags);
     integrations::check_integrations(machine, diags);
     sdk::check_sdk_integrations(machine, diags);
+    distributed::check_distributed(machine, diags);
 }
 
 /// Every state name with the id of the machine it lives in, for telling "no such

@@ -10,8 +10,8 @@
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::expr::{Arg, Call, Expression, Path, Root};
 use crate::model::{
-    Catcher, Condition, ConditionKind, Dynamic, Io, Nullable, Operand, Origin, QueryLanguage,
-    StateKind, StateMachine, Template, TemplateNode, WaitDuration,
+    Catcher, Condition, ConditionKind, Dynamic, Io, ItemReader, Map, Nullable, Operand, Origin,
+    ProcessorMode, QueryLanguage, StateKind, StateMachine, Template, TemplateNode, WaitDuration,
 };
 use crate::rules::Rule;
 
@@ -198,14 +198,19 @@ impl Support<'_> {
                 StateKind::Map(m) => {
                     self.io(&m.io, jsonpath);
                     self.catchers(&m.catch, jsonpath);
+                    if let Some(r) = &m.item_reader {
+                        self.item_reader(r, m, name);
+                    }
                     for (origin, what) in [
                         (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
-                        (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
+                        (m.result_writer.as_ref().map(|w| &w.origin), "ResultWriter"),
                     ] {
-                        if let Some(origin) = origin {
+                        if let Some(origin) = origin
+                            && m.processor_config.mode != ProcessorMode::Distributed
+                        {
                             self.unsupported(
                                 origin,
-                                format!("Map `{name}` uses `{what}`, which is not supported yet"),
+                                format!("Map `{name}` has `{what}`, which asl runs in a distributed Map only (\"ProcessorConfig\": {{\"Mode\": \"DISTRIBUTED\"}})"),
                             );
                         }
                     }
@@ -237,6 +242,45 @@ impl Support<'_> {
                     self.machine(&m.item_processor);
                 }
             }
+        }
+    }
+
+    /// What the runtime's readers do not read yet: Parquet, Athena
+    /// manifests, a reader's `Transformation`, and `ItemsPath`/`Items` over
+    /// a reader's items.
+    fn item_reader(&mut self, r: &ItemReader, m: &Map, name: &str) {
+        let config = r.reader_config.as_ref().and_then(|c| c.value.as_object());
+        let field = |k: &str| config.and_then(|c| c.get(k)).and_then(|v| v.as_str());
+        let origin = r.reader_config.as_ref().map_or(&r.origin, |c| &c.origin);
+        for (present, what) in [
+            (field("InputType") == Some("PARQUET"), "InputType PARQUET"),
+            (
+                field("ManifestType") == Some("ATHENA_DATA"),
+                "ManifestType ATHENA_DATA",
+            ),
+            (
+                config.is_some_and(|c| c.contains_key("Transformation")),
+                "ReaderConfig.Transformation",
+            ),
+        ] {
+            if present {
+                self.unsupported(
+                    origin,
+                    format!("Map `{name}` reads items with {what}, which asl does not read yet"),
+                );
+            }
+        }
+        if let Some(p) = &m.items_path {
+            self.unsupported(
+                &p.origin,
+                format!("Map `{name}`: ItemsPath over an ItemReader's items is not supported yet"),
+            );
+        }
+        if let Some(t) = &m.items {
+            self.unsupported(
+                &t.origin,
+                format!("Map `{name}`: Items over an ItemReader's items is not supported yet"),
+            );
         }
     }
 

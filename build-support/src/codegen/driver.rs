@@ -243,6 +243,12 @@ impl Gen<'_> {
                 Some(quote!((#r, #table)))
             })
             .collect();
+        // A distributed Map's ItemReader and ResultWriter use S3.
+        if machine.uses_map_run_s3() && !gated.contains(&"s3") {
+            let message = "a distributed Map's ItemReader or ResultWriter reads and writes S3 through asl's `s3` feature, which is off: \
+                 enable it (`asl = { version = \"...\", features = [\"s3\"] }`)";
+            gates.push(quote!(__asl::require_feature!("s3", #message);));
+        }
         let states: Vec<&str> = machine
             .states
             .iter()

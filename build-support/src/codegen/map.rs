@@ -4,21 +4,8 @@
 use super::*;
 
 impl Gen<'_> {
-    pub(super) fn map(&mut self, m: &model::Map, name: &str) -> TokenStream {
+    pub(super) fn map(&mut self, m: &model::Map) -> TokenStream {
         let rt = self.rt.clone();
-        for (present, origin, what) in [
-            (m.item_reader.as_ref().map(|r| &r.origin), "ItemReader"),
-            (m.result_writer.as_ref().map(|r| &r.origin), "ResultWriter"),
-        ]
-        .map(|(o, w)| (o.is_some(), o.cloned(), w))
-        {
-            if present && let Some(origin) = origin {
-                self.unsupported(
-                    &origin,
-                    format!("Map `{name}` uses `{what}`, which is not supported yet"),
-                );
-            }
-        }
         // Items that are part of the state's input are iterated in place
         // (borrowed); computed ones are owned by the state for its run.
         let items = match (&m.items, &m.items_path) {
@@ -130,6 +117,23 @@ impl Gen<'_> {
         } else {
             TokenStream::new()
         };
+        if m.processor_config.mode == model::ProcessorMode::Distributed {
+            let settings = quote! {
+                #rt::MapRunSettings {
+                    max_concurrency: #max_concurrency,
+                    tolerance: #rt::Tolerance { count: #count, percentage: #percentage },
+                    ..::core::default::Default::default()
+                }
+            };
+            return self.distributed_map(
+                m,
+                items,
+                settings,
+                selector,
+                item_ctx,
+                outer_reads_context || selector_ctx,
+            );
+        }
         // ItemBatcher: the ItemSelector applies to each item, then the selected
         // items are cut into batches, and each batch is one iteration's input.
         let (items, selector) = match &m.item_batcher {
@@ -217,6 +221,168 @@ impl Gen<'_> {
     /// `ItemBatcher`: the call of `__st.batch_items` on `__selected` with the
     /// batch limits and `BatchInput`.
     fn item_batcher(&mut self, b: &model::ItemBatcher) -> TokenStream {
+        let (max_items, max_bytes, batch_input) = self.batcher_fields(b);
+        quote!(__st.batch_items(__selected, #max_items, #max_bytes, #batch_input))
+    }
+
+    /// A distributed Map: a Map Run (`__st.map_run`) over the items of the
+    /// input or of the `ItemReader`, each child execution one run of the item
+    /// processor's driver.
+    fn distributed_map(
+        &mut self,
+        m: &model::Map,
+        items: TokenStream,
+        settings: TokenStream,
+        selector: TokenStream,
+        item_ctx: TokenStream,
+        reads_context: bool,
+    ) -> TokenStream {
+        let rt = self.rt.clone();
+        let source = match &m.item_reader {
+            Some(r) => {
+                let reader = self.item_reader(r);
+                quote!(#rt::MapRunItems::Reader(#reader))
+            }
+            None => quote!(#rt::MapRunItems::Items(#items)),
+        };
+        let batcher = match &m.item_batcher {
+            Some(b) => {
+                let (max_items, max_bytes, batch_input) = self.batcher_fields(b);
+                quote!(#rt::Some(#rt::BatcherSpec { max_items: #max_items, max_bytes: #max_bytes, batch_input: #batch_input }))
+            }
+            None => quote!(#rt::None),
+        };
+        let writer = match &m.result_writer {
+            Some(w) => {
+                let parameters = match &w.parameters {
+                    Some(t) if w.resource.is_some() => {
+                        let value = self.io_template(t, "Arguments");
+                        quote!(#rt::Some(#value))
+                    }
+                    _ => quote!(#rt::None),
+                };
+                let config = match &w.writer_config {
+                    Some(c) => {
+                        let text = c.value.to_string();
+                        quote!(#rt::Some(#text))
+                    }
+                    None => quote!(#rt::None),
+                };
+                quote!(#rt::Some(#rt::ResultWriterSpec { parameters: #parameters, config: #config }))
+            }
+            None => quote!(#rt::None),
+        };
+        let label = match &m.label {
+            Some(l) => {
+                let l = &l.value;
+                quote!(#rt::Some(#l))
+            }
+            None => quote!(#rt::None),
+        };
+        let saved = (self.jsonata, self.jsonata_context);
+        let (driver, plain_fn) = self.machine_with(&m.item_processor, true);
+        (self.jsonata, self.jsonata_context) = saved;
+        self.sync_state = false;
+        self.reads_context = reads_context;
+        let dot_await = if plain_fn {
+            TokenStream::new()
+        } else {
+            quote!(.await)
+        };
+        let selector_result = self.result_selector(&m.io);
+        // The item's index is read by `$$.Map.Item.Index` only.
+        let reads_index = !item_ctx.is_empty() || selector.to_string().contains("__index");
+        let index = if reads_index {
+            quote!(__index)
+        } else {
+            quote!(_)
+        };
+        quote! {
+            let __settings = #rt::MapRunSettings {
+                label: #label,
+                batcher: #batcher,
+                writer: #writer,
+                ..#settings
+            };
+            let __res = __st
+                .map_run(
+                    #source,
+                    __settings,
+                    |#index: usize, __item: &#rt::Value| -> ::core::result::Result<#rt::Value, #rt::Error> {
+                        #item_ctx
+                        ::core::result::Result::Ok(#selector)
+                    },
+                    move |_, __iteration_input| async move {
+                        let __iteration_vars = __vars.child();
+                        let __child = __ex.map_run_child();
+                        #driver(&__child, &__iteration_vars, __iteration_input)#dot_await
+                    },
+                )
+                .await?;
+            #selector_result
+        }
+    }
+
+    /// An `ItemReader`, evaluated: its `Parameters`/`Arguments` over the
+    /// state's input, `MaxItems`(`Path`).
+    fn item_reader(&mut self, r: &model::ItemReader) -> TokenStream {
+        let rt = self.rt.clone();
+        let resource = &r.resource.value;
+        let parameters = match &r.parameters {
+            Some(t) => self.io_template(t, "Arguments"),
+            None => quote!(#rt::Value::Null),
+        };
+        let config = r
+            .reader_config
+            .as_ref()
+            .map_or_else(|| "{}".to_string(), |c| c.value.to_string());
+        let max_items = match &r.max_items {
+            None => quote!(#rt::None),
+            Some(Dynamic::Literal(n)) => {
+                let n = i64::try_from(n.value).unwrap_or(i64::MAX);
+                quote!(#rt::Some(#n))
+            }
+            Some(Dynamic::Path(p)) => {
+                let v = self.dynamic_number(p, "max_items_path");
+                quote!(#rt::Some(#v))
+            }
+            Some(Dynamic::Jsonata(j)) => {
+                let expr = self.jsonata_expr(&j.value);
+                quote!(#rt::Some(i64::try_from(#rt::jsonata_count(&#expr, &__scope, "MaxItems")?).unwrap_or(i64::MAX)))
+            }
+        };
+        quote! {
+            #rt::ItemReaderSpec {
+                resource: #resource,
+                parameters: #parameters,
+                config: #config,
+                max_items: #max_items,
+            }
+        }
+    }
+
+    /// The `Parameters` (JSONPath, over the state's input) or `Arguments`
+    /// (JSONata) of a reader or writer.
+    fn io_template(&mut self, t: &model::Template, what: &str) -> TokenStream {
+        if self.jsonata {
+            self.jsonata_value(t, what, quote!(__scope))
+        } else {
+            self.template(
+                t,
+                &Env {
+                    input: quote!(__eff),
+                },
+                "",
+            )
+        }
+    }
+
+    /// `ItemBatcher`'s `MaxItemsPerBatch`(`Path`), `MaxInputBytesPerBatch`(`Path`)
+    /// and `BatchInput`, each an expression of an `Option`.
+    fn batcher_fields(
+        &mut self,
+        b: &model::ItemBatcher,
+    ) -> (TokenStream, TokenStream, TokenStream) {
         let rt = self.rt.clone();
         let mut limit = |field: &Option<Dynamic<u64>>, helper: &str, name: &str| match field {
             None => quote!(#rt::None),
@@ -260,7 +426,7 @@ impl Gen<'_> {
                 quote!(#rt::Some(#value))
             }
         };
-        quote!(__st.batch_items(__selected, #max_items, #max_bytes, #batch_input))
+        (max_items, max_bytes, batch_input)
     }
 
     /// A `...Path` number field of a Map, validated by the runtime helper `f`.

@@ -277,7 +277,7 @@ impl Gen<'_> {
             }
             StateKind::Map(m) => {
                 let next = self.next(&m.transition, ctx);
-                let result = self.map(m, name);
+                let result = self.map(m);
                 self.standard(&m.io, Some(result), next, &m.retry, &m.catch, ctx)
             }
             StateKind::Wait(w) => {

@@ -239,6 +239,7 @@ impl Lowerer<'_> {
         self.require(&r, RESOURCE, what);
         let resource = self.string(&r, RESOURCE);
         let parameters = self.io_parameters(&r, lang, what);
+        let mut max_items = None;
         let reader_config = match self.sub_object(&r, "ReaderConfig") {
             Some(c) => {
                 self.unknown_fields(
@@ -257,12 +258,12 @@ impl Lowerer<'_> {
                 );
                 self.query_language_fields(&c, lang, "\"ReaderConfig\"");
                 // A literal, `MaxItemsPath` (JSONPath) or `{% %}` (JSONata).
-                self.dynamic_integer(
+                max_items = self.dynamic_integer(
                     &c,
                     "MaxItems",
                     "MaxItemsPath",
                     0,
-                    100_000_000,
+                    asl_lang::distributed::MAX_ITEMS_LIMIT,
                     "\"ReaderConfig\"",
                 );
                 Some(Spanned {
@@ -279,6 +280,7 @@ impl Lowerer<'_> {
             }),
             parameters,
             reader_config,
+            max_items,
             origin: self.origin(r.json, &r.ptr),
         })
     }

@@ -1036,10 +1036,10 @@ fn credentials_and_jsonpath_catch_assign_are_accepted() {
 fn unsupported_constructs_are_refused_by_the_checker() {
     assert_rule(
         &def(
-            r#""A": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "End": true}"#,
+            r#""A": {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "PARQUET"}, "Parameters": {"Bucket": "b", "Key": "k"}}, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P", "States": {"P": {"Type": "Succeed"}}}, "End": true}"#,
         ),
         "asl::unsupported",
-        "/States/A/ItemReader",
+        "/States/A/ItemReader/ReaderConfig",
     );
     // What Step Functions' JSONata 2.0.6 does not have (`??`, `?:`) and regular
     // expressions the runtime's evaluator cannot run: the runtime refuses them
@@ -1396,5 +1396,128 @@ fn a_choice_condition_may_be_a_boolean() {
         &choice(r#""true""#),
         "asl::jsonata-syntax",
         "/States/C/Choices/0/Condition",
+    );
+}
+
+/// A distributed Map's ItemReader and ResultWriter are complete, consistent
+/// and in a DISTRIBUTED Map only (`asl::distributed-map`); enumerated values
+/// are `asl::unknown-value`; what asl does not read yet is `asl::unsupported`.
+#[test]
+fn distributed_map_readers_and_writers() {
+    let map = |mode: &str, fields: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Map", {fields}, "ItemProcessor": {{"ProcessorConfig": {{"Mode": "{mode}"}}, "StartAt": "P", "States": {{"P": {{"Type": "Succeed"}}}}}}, "End": true}}"#
+        ))
+    };
+    let reader = |config: &str, params: &str| {
+        format!(
+            r#""ItemReader": {{"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {config}, "Parameters": {params}}}"#
+        )
+    };
+    let ok = reader(
+        r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "b"], "CSVDelimiter": "PIPE", "MaxItemsPath": "$.n"}"#,
+        r#"{"Bucket": "b", "Key.$": "$.key"}"#,
+    );
+    assert_valid(&map("DISTRIBUTED", &ok));
+    assert_valid(&map(
+        "DISTRIBUTED",
+        r#""ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b", "Prefix": "p/"}}, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "out"}, "WriterConfig": {"OutputType": "JSONL", "Transformation": "COMPACT"}}"#,
+    ));
+    // asl runs a reader in a distributed Map only.
+    assert_rule(
+        &map("INLINE", &ok),
+        "asl::unsupported",
+        "/States/A/ItemReader",
+    );
+    for (config, params, rule) in [
+        // GIVEN without CSVHeaders, CSVHeaders twice the same, FIRST_ROW with CSVHeaders.
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["a", "a"]}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVHeaders": ["a"]}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        // CSV fields with JSON; no InputType for getObject.
+        (
+            r#"{"InputType": "JSON", "CSVDelimiter": "PIPE"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        (
+            r#"{"MaxItems": 3}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::distributed-map",
+        ),
+        // Values outside their sets.
+        (
+            r#"{"InputType": "XML"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::unknown-value",
+        ),
+        (
+            r#"{"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "CSVDelimiter": "COLON"}"#,
+            r#"{"Bucket": "b", "Key": "k"}"#,
+            "asl::unknown-value",
+        ),
+    ] {
+        assert_rule(
+            &map("DISTRIBUTED", &reader(config, params)),
+            rule,
+            "/States/A/ItemReader/ReaderConfig",
+        );
+    }
+    // The object's Key is required, unknown parameters refused.
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            &reader(r#"{"InputType": "JSON"}"#, r#"{"Bucket": "b"}"#),
+        ),
+        "asl::distributed-map",
+        "/States/A/ItemReader/Parameters",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            &reader(
+                r#"{"InputType": "JSON"}"#,
+                r#"{"Bucket": "b", "Key": "k", "Range": "x"}"#,
+            ),
+        ),
+        "asl::unknown-field",
+        "/States/A/ItemReader/Parameters",
+    );
+    // A reader resource that is not one; a writer that is not putObject.
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ItemReader": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}}"#,
+        ),
+        "asl::distributed-map",
+        "/States/A/ItemReader/Resource",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ResultWriter": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b"}}"#,
+        ),
+        "asl::distributed-map",
+        "/States/A/ResultWriter/Resource",
+    );
+    assert_rule(
+        &map(
+            "DISTRIBUTED",
+            r#""ResultWriter": {"WriterConfig": {"Transformation": "SQUASH"}}"#,
+        ),
+        "asl::unknown-value",
+        "/States/A/ResultWriter/WriterConfig",
     );
 }

@@ -19,6 +19,9 @@
 //!   moto's STS and a refused one caught;
 //! - `sdk`: `aws-sdk:<service>:<action>` served from AWS's models (JSON
 //!   protocols), results and error names as Step Functions gives them;
+//! - `distributed`: distributed Maps reading items from moto's S3 (every
+//!   ItemReader kind) and writing results back (ResultWriter), with
+//!   tolerated failures;
 //! - `serve`: `manage-eks-cluster --serve`, driven over AWS Step Functions'
 //!   API by the `aws-sdk-sfn` crate.
 //!
@@ -29,6 +32,7 @@ mod callbacks;
 mod chaos;
 mod common;
 mod credentials;
+mod distributed;
 mod durable;
 mod nested;
 mod programs;

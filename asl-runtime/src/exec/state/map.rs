@@ -11,7 +11,22 @@ pub struct Tolerance {
 }
 
 impl Tolerance {
-    fn exceeded(&self, failures: usize, total: usize) -> bool {
+    /// No `ToleratedFailureCount` nor `ToleratedFailurePercentage`.
+    pub(crate) fn is_none(&self) -> bool {
+        self.count.is_none() && self.percentage.is_none()
+    }
+
+    /// [`Self::exceeded`] while the total is not known yet (a reader still
+    /// reads): a percentage cannot be over until it is.
+    pub(crate) fn exceeded_so_far(&self, failures: usize, total: Option<usize>) -> bool {
+        match total {
+            Some(total) => self.exceeded(failures, total),
+            None if self.percentage.is_some() => false,
+            None => self.exceeded(failures, usize::MAX),
+        }
+    }
+
+    pub(crate) fn exceeded(&self, failures: usize, total: usize) -> bool {
         if self.count.is_none() && self.percentage.is_none() {
             return failures > 0;
         }
