@@ -160,17 +160,7 @@ fn asl_check_and_asl_types_take_an_input_schema() {
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/manage-eks-cluster.input.schema.json"
     );
-    let asl = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let asl = crate::asl_cli;
     let file = typo.to_str().unwrap();
     assert_eq!(asl(&["check", file]).0, Some(0));
     let (code, out, _) = asl(&["check", "--input-schema", schema, file]);

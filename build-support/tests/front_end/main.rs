@@ -62,3 +62,17 @@ pub fn shared_dir(env: &str, name: &str, marker: &str) -> Option<std::path::Path
     println!("skip: {name} not found at {}", dir.display());
     None
 }
+
+/// Runs the `asl` binary with `args`: its exit code, standard output and
+/// standard error.
+pub fn asl_cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
+        .args(args)
+        .output()
+        .expect("asl runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -102,17 +102,7 @@ fn asl_check_types_and_the_builder_take_a_result_schema() {
     let typo = dir.join("typo.asl.json");
     std::fs::write(&typo, misspelled()).unwrap();
     let schema = workflows("quote.result.schema.json");
-    let asl = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_asl"))
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let asl = crate::asl_cli;
     let file = typo.to_str().unwrap();
     let (code, out, _) = asl(&["check", "--resource", PRICE, file]);
     assert_eq!(code, Some(0), "{out}");
