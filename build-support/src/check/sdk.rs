@@ -50,6 +50,57 @@ pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
     Some((model.clone(), action.to_string()))
 }
 
+/// The shape of what an SDK action returns, read from its output structure
+/// in AWS's model with Step Functions' field names: every member may be
+/// absent (a service leaves out what it has no value for), a structure has
+/// no key its model lacks, timestamps and blobs are text (as the caller
+/// gives them), a map's keys are open, and past a few levels it is unknown.
+/// `None` for a resource the model does not serve (or with a pattern suffix:
+/// SDK integrations have none); an action without output returns `{}`.
+pub fn result_shape(arn: &str) -> Option<crate::check::types::Shape> {
+    use crate::check::types::{Object, Shape};
+    if !sdk::pattern_suffix(arn).is_empty() {
+        return None;
+    }
+    let (service, action) = resolve(arn)?;
+    let operation = service.operation(&action)?;
+    let Some(output) = operation.output() else {
+        return Some(Shape::object([]));
+    };
+    fn shape(service: &models::Service, name: &str, depth: usize) -> Shape {
+        const MAX_DEPTH: usize = 8;
+        if depth > MAX_DEPTH {
+            return Shape::Unknown;
+        }
+        match service.kind(name) {
+            models::Kind::Structure => Shape::Object(Object {
+                fields: service
+                    .members(name)
+                    .into_iter()
+                    .map(|m| {
+                        let field = crate::check::types::Field {
+                            shape: shape(service, m.shape, depth + 1),
+                            required: false,
+                        };
+                        (m.field, field)
+                    })
+                    .collect(),
+                open: false,
+            }),
+            models::Kind::List(item) => Shape::Array(Box::new(shape(service, item, depth + 1))),
+            models::Kind::Map(_) => Shape::Object(Object {
+                fields: Default::default(),
+                open: true,
+            }),
+            models::Kind::String(_) | models::Kind::Timestamp | models::Kind::Blob => Shape::String,
+            models::Kind::Integer | models::Kind::Float => Shape::Number,
+            models::Kind::Boolean => Shape::Bool,
+            models::Kind::Any => Shape::Unknown,
+        }
+    }
+    Some(shape(&service, output, 0))
+}
+
 /// The compact table ([`models::Operation::table`]) of an SDK integration
 /// resource the runtime's generic caller serves (feature `aws-sdk`): a valid
 /// action of a service whose protocol it speaks.

@@ -600,11 +600,14 @@ pub struct StateShapes {
 /// resources it serves (`asl!(…, resources = [...])`), whose results are
 /// unknown unless it also declares their shape as a JSON Schema
 /// (`resources = ["arn:…" => "result.schema.json"]`). Every other Task's
-/// result is the integration catalogue's.
+/// result is the integration catalogue's, or for an SDK action AWS's model's
+/// (see [`super::sdk::result_shape`]).
 #[derive(Clone, Debug, Default)]
 pub struct Handlers {
     resources: Vec<String>,
     results: Vec<(String, Shape)>,
+    /// The result shapes of SDK actions read from AWS's models, once each.
+    sdk_results: std::cell::RefCell<HashMap<String, Shape>>,
 }
 
 impl Handlers {
@@ -617,6 +620,7 @@ impl Handlers {
                 .iter()
                 .map(|(arn, schema)| (arn.clone(), Shape::of_schema(schema)))
                 .collect(),
+            sdk_results: Default::default(),
         }
     }
 
@@ -626,11 +630,18 @@ impl Handlers {
         if let Some((_, shape)) = self.results.iter().find(|(r, _)| r == arn) {
             return shape.clone();
         }
+        if self.resources.contains(arn) {
+            return Shape::Unknown;
+        }
         match t.integration() {
-            Some(i) if !self.resources.contains(arn) => {
-                Shape::of_result(&result_shape(i.api, i.pattern))
-            }
-            _ => Shape::Unknown,
+            Some(i) => Shape::of_result(&result_shape(i.api, i.pattern)),
+            // An SDK action served from AWS's model returns its output shape.
+            None => self
+                .sdk_results
+                .borrow_mut()
+                .entry(arn.clone())
+                .or_insert_with(|| super::sdk::result_shape(arn).unwrap_or(Shape::Unknown))
+                .clone(),
         }
     }
 }

@@ -1099,3 +1099,31 @@ fn jsonata_outputs_have_the_subsets_types() {
         "`$n` is a number, which has no value",
     );
 }
+
+#[test]
+fn an_sdk_action_returns_its_shape_in_aws_model() {
+    let def = |path: &str| {
+        format!(
+            r#"{{"StartAt": "Describe", "States": {{
+                "Describe": {{"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ec2:describeInstances",
+                    "Parameters": {{"Filters": [{{"Name": "tag:team", "Values": ["asl"]}}]}},
+                    "ResultPath": "$.found", "Next": "Use"}},
+                "Use": {{"Type": "Pass", "Parameters": {{"id.$": "{path}"}}, "End": true}}}}}}"#
+        )
+    };
+    // Step Functions' names for the model's members.
+    let good = def("$.found.Reservations[0].Instances[0].InstanceId");
+    assert!(asl_build::load(good.as_bytes(), "sdk.asl.json").is_ok());
+    let typo = def("$.found.Reservations[0].Instances[0].InstanceIdd");
+    let err = asl_build::load(typo.as_bytes(), "sdk.asl.json").unwrap_err();
+    assert_eq!(err.len(), 1, "{err}");
+    assert_eq!(err.items[0].rule, "asl::path-never-present", "{err}");
+    assert!(
+        err.items[0].message.contains("did you mean InstanceId?"),
+        "{err}"
+    );
+    // The program's own handler for the same ARN returns what it returns.
+    let declared =
+        asl_build::CheckOptions::declaring(["arn:aws:states:::aws-sdk:ec2:describeInstances"]);
+    assert!(asl_build::load_with(typo.as_bytes(), "sdk.asl.json", &declared).is_ok());
+}
