@@ -68,9 +68,7 @@ impl CheckOptions {
 
     /// The handlers the data-flow rules know of.
     pub fn handlers(&self) -> crate::check::types::Handlers {
-        let mut resources = self.resources.clone();
-        resources.extend(self.result_schemas.iter().map(|(r, _)| r.clone()));
-        crate::check::types::Handlers::new(&resources, &self.result_schemas)
+        crate::check::types::Handlers::new(&self.resources, &self.result_schemas)
     }
 
     /// Every `Resource` is accepted (the language rules only).

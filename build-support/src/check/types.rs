@@ -611,8 +611,9 @@ pub struct Handlers {
 }
 
 impl Handlers {
-    /// `resources` served by the program; of those in `result_schemas`, the
-    /// handler returns what the schema accepts (see [`Shape::of_schema`]).
+    /// `resources` served by the program, and those of `result_schemas`,
+    /// whose handler returns what the schema accepts (see
+    /// [`Shape::of_schema`]): a resource with a schema is served too.
     pub fn new(resources: &[String], result_schemas: &[(String, serde_json::Value)]) -> Self {
         Handlers {
             resources: resources.to_vec(),

@@ -102,7 +102,7 @@ impl Options {
 
     /// The handlers the data-flow rules know of.
     pub(crate) fn handlers(&self) -> crate::check::types::Handlers {
-        crate::check::types::Handlers::new(&self.declared(), &self.result_schemas)
+        crate::check::types::Handlers::new(&self.resources, &self.result_schemas)
     }
 
     /// The state machine name: [`Options::machine_name`] or the type's.
