@@ -1,12 +1,17 @@
 //! Compile-fail tests for invalid workflows, one folder per class of error
-//! (`ui/<class>/`), each with the definition, the program and the expected
+//! (`<class>/`), each with the definition, the program and the expected
 //! compiler output. `TRYBUILD=overwrite` rewrites the `.stderr` files after a
 //! deliberate change of wording.
 //!
 //! There are only compile-fail cases here: then trybuild type-checks (`cargo
 //! check`) and generates no code for its copies of the dependencies. Valid
 //! workflows, declared `resources` among them, compile and run in
-//! `workflows.rs` and `compiled_snapshots.rs`.
+//! `tests/workflows.rs` and `tests/compiled_snapshots.rs`.
+//!
+//! This is a package of its own so that trybuild, which builds every
+//! dependency of the package under test again, builds only `asl` without
+//! integrations: not the other workspace tests' criterion, tokio runtime and
+//! compiler library, nor their build script.
 
 #[test]
 fn ui() {
@@ -35,6 +40,6 @@ fn ui() {
         "deny_warnings",
         "warning_is_located",
     ] {
-        t.compile_fail(format!("ui/{class}/*.rs"));
+        t.compile_fail(format!("{class}/*.rs"));
     }
 }
