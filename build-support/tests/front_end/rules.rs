@@ -800,6 +800,17 @@ fn data_flow() {
     );
 }
 
+/// The help of the first `rule` diagnostic `src` gets.
+#[track_caller]
+fn help_of(src: &str, rule: &str) -> String {
+    let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
+    let d = err
+        .iter()
+        .find(|d| d.rule == rule)
+        .unwrap_or_else(|| panic!("{err}"));
+    d.help.clone().unwrap_or_default()
+}
+
 /// `aws-sdk:<service>:<action>` against AWS's service models: unknown
 /// services, actions and fields with the nearest name, required fields, JSON
 /// types and enums, actions Step Functions refuses, and no `.sync`.
@@ -809,14 +820,6 @@ fn sdk_integrations_are_checked_against_aws_models() {
         def(&format!(
             r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:{resource}", "Parameters": {params}, "End": true}}"#
         ))
-    };
-    let help = |src: &str, rule: &str| -> String {
-        let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
-        let d = err
-            .iter()
-            .find(|d| d.rule == rule)
-            .unwrap_or_else(|| panic!("{err}"));
-        d.help.clone().unwrap_or_default()
     };
     // EC2's list is `Filters` (the member), its items' fields `Name` and `Values`.
     let valid = task(
@@ -834,7 +837,7 @@ fn sdk_integrations_are_checked_against_aws_models() {
         "/States/A/Parameters/Filter",
     );
     assert!(
-        help(&misspelled, "asl::integration-unknown-parameter")
+        help_of(&misspelled, "asl::integration-unknown-parameter")
             .contains("did you mean \"Filters\"")
     );
     assert_rule(
@@ -863,7 +866,7 @@ fn sdk_integrations_are_checked_against_aws_models() {
         r#"{"DbInstanceIdentifier": "db-1"}"#,
     ));
     assert!(
-        help(
+        help_of(
             &task(
                 "rds:describeDBInstances",
                 r#"{"DBInstanceIdentifier": "db-1"}"#
@@ -888,12 +891,12 @@ fn sdk_integrations_are_checked_against_aws_models() {
     // Unknown service and action, with the nearest names.
     let service = task("ecc2:describeInstances", "{}");
     assert_rule(&service, "asl::sdk-unknown-service", "/States/A/Resource");
-    assert!(help(&service, "asl::sdk-unknown-service").contains("`aws-sdk:ec2`"));
+    assert!(help_of(&service, "asl::sdk-unknown-service").contains("`aws-sdk:ec2`"));
     let action = task("ec2:describeInstance", "{}");
     assert_rule(&action, "asl::sdk-unknown-action", "/States/A/Resource");
-    assert!(help(&action, "asl::sdk-unknown-action").contains("`describeInstances`"));
+    assert!(help_of(&action, "asl::sdk-unknown-action").contains("`describeInstances`"));
     let pascal = task("ec2:DescribeInstances", "{}");
-    assert!(help(&pascal, "asl::sdk-unknown-action").contains("`describeInstances`"));
+    assert!(help_of(&pascal, "asl::sdk-unknown-action").contains("`describeInstances`"));
     // What AWS refuses: listed actions and event streams.
     assert_rule(
         &task("s3:selectObjectContent", "{}"),
@@ -941,14 +944,6 @@ fn optimized_integrations_are_checked_against_the_model() {
             r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {parameters}, "End": true}}"#
         ))
     };
-    let help = |src: &str, rule: &str| -> String {
-        let err = load(src.as_bytes(), "t.asl.json").unwrap_err();
-        let d = err
-            .iter()
-            .find(|d| d.rule == rule)
-            .unwrap_or_else(|| panic!("{err}"));
-        d.help.clone().unwrap_or_default()
-    };
     assert_valid(&task(
         "athena:startQueryExecution.sync",
         r#"{"QueryString": "SELECT 1", "WorkGroup": "primary"}"#,
@@ -963,7 +958,7 @@ fn optimized_integrations_are_checked_against_the_model() {
         "/States/A/Parameters/QueryStrin",
     );
     assert!(
-        help(&misspelled, "asl::integration-unknown-parameter")
+        help_of(&misspelled, "asl::integration-unknown-parameter")
             .contains("did you mean \"QueryString\"")
     );
     assert_rule(
