@@ -11,10 +11,12 @@
 //! registers for resources the catalogue does not describe), so a caller can
 //! say so.
 //!
-//! An `aws-sdk:<service>:<action>` that the catalogue does not describe gets
-//! its IAM action from AWS's model ([`asl_lang::sdk::iam_action`]: the
-//! signing name and the operation, `s3:ListBucket` for `listObjectsV2`,
-//! `states:` for `sfn`) on `*`.
+//! An `aws-sdk:<service>:<action>` that the catalogue does not describe (and
+//! an optimized integration served from AWS's models) gets its IAM action
+//! from AWS's model ([`asl_lang::sdk::iam_action`]: the signing name and the
+//! operation, `s3:ListBucket` for `listObjectsV2`, `states:` for `sfn`; with
+//! `.sync`, the action it polls too), on the service's own ARNs its required
+//! `...Arn` members give as literals, else `*`.
 //!
 //! Lambda functions named directly (`arn:aws:lambda:...:function:NAME`) get
 //! `lambda:InvokeFunction` on the function and its versions and aliases
@@ -242,8 +244,8 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         statements(iam, pattern, task, target, p);
         return;
     }
-    // An SDK action of AWS's models: its IAM action, on every resource (the
-    // models do not say which field names the resource).
+    // An SDK action of AWS's models (or an optimized integration on one):
+    // its IAM action, on the resources its Parameters name ([`sdk_resources`]).
     if task.integration().is_none()
         && let Some((service, action)) = crate::check::sdk::resolve(arn)
         && let Some(op) = service.operation(&action)
@@ -254,7 +256,22 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
             &action,
             op.name(),
         );
-        add(p, &[iam.as_str()], vec!["*".into()], None);
+        let resources = sdk_resources(&service, op, task);
+        add(p, &[iam.as_str()], resources.clone(), None);
+        // `.sync` also calls the action it polls, on the same resources.
+        if let Some((entry, pattern)) = asl_lang::sdk::optimized::optimized(arn)
+            && pattern.waits()
+            && let Some(sync) = &entry.sync
+            && let Some(poll) = service.operation(sync.poll)
+        {
+            let iam = asl_lang::sdk::iam_action(
+                service.signing_name(),
+                service.arn_name(),
+                sync.poll,
+                poll.name(),
+            );
+            add(p, &[iam.as_str()], resources, None);
+        }
         return;
     }
     let Some(integration) = task.integration() else {
@@ -280,6 +297,47 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         target,
         p,
     );
+}
+
+/// The resources an SDK action acts on, as its Parameters name them: the
+/// literal ARNs of the service's own resources (`arn:<partition>:<signing
+/// name>:...`) given in the required members the model names `...Arn`
+/// (`ExecutionArn`, `TopicArn`); `*` when one is known only at run time or
+/// the action has no such member (the models say no more about resources).
+fn sdk_resources(
+    service: &asl_lang::sdk::models::Service,
+    op: asl_lang::sdk::models::Operation<'_>,
+    task: &Task,
+) -> Vec<String> {
+    let any = || vec!["*".to_string()];
+    let Some(input) = op.input() else {
+        return any();
+    };
+    let mut resources = Vec::new();
+    for m in service.members(input) {
+        let names_arn = m.member.ends_with("Arn") || m.member.ends_with("ARN");
+        if !m.required || !names_arn {
+            continue;
+        }
+        match field(task, &m.field) {
+            FieldValue::Literal(arn) if same_service(arn, service.signing_name()) => {
+                resources.push(arn.to_string());
+            }
+            FieldValue::Literal(_) | FieldValue::Absent => {}
+            FieldValue::Dynamic => return any(),
+        }
+    }
+    if resources.is_empty() {
+        any()
+    } else {
+        resources
+    }
+}
+
+/// Is `arn` an ARN of the service that signs as `signing_name`?
+fn same_service(arn: &str, signing_name: &str) -> bool {
+    let mut parts = arn.split(':');
+    parts.next() == Some("arn") && parts.nth(1) == Some(signing_name)
 }
 
 /// The role a Task's `Credentials` name: its literal `RoleArn`, or `*` when a

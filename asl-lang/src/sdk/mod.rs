@@ -37,6 +37,7 @@
 
 #[cfg(feature = "aws-models")]
 pub mod models;
+pub mod optimized;
 
 /// The Cargo feature of `asl` (and `asl-runtime`) that calls SDK integrations.
 pub const FEATURE: &str = "aws-sdk";
@@ -116,7 +117,7 @@ impl Protocol {
     /// service whose protocol it does not speak needs a handler of the
     /// program's own.
     pub const fn served(self) -> bool {
-        matches!(self, Protocol::Json | Protocol::Query | Protocol::Ec2)
+        !matches!(self, Protocol::Cbor)
     }
 
     pub fn from_name(name: &str) -> Option<Protocol> {

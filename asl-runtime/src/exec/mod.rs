@@ -179,6 +179,7 @@ impl Runtime {
             // Written with a region and an account: served as the short form.
             if let Some(short) = asl_lang::integrations::integration(resource)
                 .map(|i| i.arn())
+                .or_else(|| asl_lang::sdk::optimized::short_form(resource))
                 .filter(|short| short != resource)
             {
                 return self.inner.handlers.get(&short);

@@ -797,12 +797,14 @@ impl Integrations {
             })
             .collect();
         #[cfg(feature = "aws-sdk")]
-        handlers.push((
-            crate::task::ANY_AWS_SDK.to_string(),
-            Arc::new(sdk::SdkHandler {
+        {
+            let sdk: Arc<dyn TaskHandler> = Arc::new(sdk::SdkHandler {
                 inner: self.inner.clone(),
-            }),
-        ));
+            });
+            handlers.push((crate::task::ANY_AWS_SDK.to_string(), sdk.clone()));
+            // Optimized integrations on the same caller (Athena, Glue, Bedrock, ...).
+            handlers.extend(asl_lang::sdk::optimized::resources().map(|r| (r, sdk.clone())));
+        }
         #[cfg(feature = "lambda")]
         handlers.push((
             crate::task::ANY_LAMBDA_FUNCTION.to_string(),
@@ -868,7 +870,8 @@ impl Integrations {
         }
         #[cfg(feature = "aws-sdk")]
         if catalogue::integration(resource).is_none()
-            && asl_lang::sdk::sdk_resource(resource).is_some()
+            && (asl_lang::sdk::sdk_resource(resource).is_some()
+                || asl_lang::sdk::optimized::optimized(resource).is_some())
         {
             return Some(Arc::new(sdk::SdkHandler {
                 inner: self.inner.clone(),

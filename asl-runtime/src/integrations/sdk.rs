@@ -16,7 +16,10 @@
 //!
 //! Protocols: JSON 1.0 and 1.1 (SSM, Glue, Athena, DynamoDB, ...), Query
 //! (IAM, SNS, SQS's older API, CloudFormation, RDS) and EC2's Query, whose XML
-//! answers are read with the model's shapes. The
+//! answers are read with the model's shapes, REST-JSON and REST-XML
+//! ([`rest`]: Lambda, Scheduler, S3, ...). Optimized integrations
+//! (`athena:startQueryExecution.sync`, `bedrock:invokeModel`) are the
+//! same calls with their page's additions ([`optimized`]). The
 //! compiler only hands out tables of services whose protocol this speaks
 //! ([`asl_lang::sdk::Protocol::served`]).
 //!
@@ -45,6 +48,9 @@ use super::params::kind;
 use super::{Inner, Timeouts};
 use crate::error::{Error, names};
 use crate::task::{BoxFuture, TaskContext, TaskHandler};
+
+mod optimized;
+mod rest;
 
 /// What every SDK call shares: the HTTP client, region, credentials,
 /// endpoints and limits.
@@ -111,6 +117,9 @@ impl TaskHandler for SdkHandler {
             })?;
             let parameters = self.inner.mappings.apply(parameters);
             let inner = self.inner.for_task(task).await?;
+            if table["metadata"]["optimized"].is_string() {
+                return optimized::call(&inner, task, &table, parameters).await;
+            }
             call(&inner.sdk, resource, &table, parameters).await
         })
     }
@@ -126,11 +135,20 @@ async fn call(
     let action = Action::new(table);
     let protocol = action.meta_str("protocol");
     let wire = sdk::Protocol::from_name(protocol);
-    let request = match wire {
-        Some(sdk::Protocol::Json) => action.json_request(resource, parameters)?,
-        Some(p @ (sdk::Protocol::Query | sdk::Protocol::Ec2)) => {
-            action.query_request(resource, parameters, p == sdk::Protocol::Ec2)?
-        }
+    let (url, custom) = action.endpoint(caller)?;
+    let (url, request) = match wire {
+        Some(sdk::Protocol::Json) => (url, action.json_request(resource, parameters)?),
+        Some(p @ (sdk::Protocol::Query | sdk::Protocol::Ec2)) => (
+            url,
+            action.query_request(resource, parameters, p == sdk::Protocol::Ec2)?,
+        ),
+        Some(p @ (sdk::Protocol::RestJson | sdk::Protocol::RestXml)) => action.rest_request(
+            resource,
+            parameters,
+            p == sdk::Protocol::RestXml,
+            &url,
+            custom,
+        )?,
         _ => {
             return Err(Error::runtime(format!(
                 "{resource}: asl does not speak the {protocol} protocol of {}",
@@ -138,12 +156,16 @@ async fn call(
             )));
         }
     };
-    let url = action.endpoint(caller)?;
     let answer = send(caller, &action, &url, request).await?;
     let ok = (200..300).contains(&answer.status);
     match (wire, ok) {
         (Some(sdk::Protocol::Json), true) => action.json_result(&answer.body),
-        (Some(sdk::Protocol::Json), false) => Err(action.json_error(&answer)),
+        (Some(sdk::Protocol::Json | sdk::Protocol::RestJson), false) => {
+            Err(action.json_error(&answer))
+        }
+        (Some(sdk::Protocol::RestJson), true) => action.rest_result(&answer, false),
+        (Some(sdk::Protocol::RestXml), true) => action.rest_result(&answer, true),
+        (Some(sdk::Protocol::RestXml), false) => Err(action.rest_xml_error(&answer)),
         (_, true) => action.xml_result(&answer.body),
         (_, false) => Err(action.xml_error(&answer)),
     }
@@ -152,7 +174,7 @@ async fn call(
 /// A request before signing: method, path and query, headers, body.
 #[derive(Debug)]
 struct Request {
-    method: &'static str,
+    method: String,
     path_and_query: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -191,15 +213,15 @@ impl<'t> Action<'t> {
     }
 
     /// Where to send it: the program's endpoint for the service, or every
-    /// service's, or AWS's regional one.
-    fn endpoint(&self, caller: &Caller) -> Result<String, Error> {
+    /// service's, or AWS's regional one; and whether it is the program's.
+    fn endpoint(&self, caller: &Caller) -> Result<(String, bool), Error> {
         let names = [self.meta_str("arnName"), self.meta_str("endpointPrefix")];
         if let Some(url) = names
             .iter()
             .find_map(|n| caller.endpoints.get(*n))
             .or(caller.endpoint.as_ref())
         {
-            return Ok(url.trim_end_matches('/').to_string());
+            return Ok((url.trim_end_matches('/').to_string(), true));
         }
         let region = self.region(caller)?;
         let suffix = if region.starts_with("cn-") {
@@ -207,9 +229,12 @@ impl<'t> Action<'t> {
         } else {
             "amazonaws.com"
         };
-        Ok(format!(
-            "https://{}.{region}.{suffix}",
-            self.meta_str("endpointPrefix")
+        Ok((
+            format!(
+                "https://{}.{region}.{suffix}",
+                self.meta_str("endpointPrefix")
+            ),
+            false,
         ))
     }
 
@@ -247,7 +272,7 @@ impl<'t> Action<'t> {
             ),
         };
         Ok(Request {
-            method: "POST",
+            method: "POST".into(),
             path_and_query: "/".into(),
             headers: vec![
                 (
@@ -306,7 +331,7 @@ impl<'t> Action<'t> {
             .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect();
         Ok(Request {
-            method: "POST",
+            method: "POST".into(),
             path_and_query: "/".into(),
             headers: vec![(
                 "content-type".into(),
@@ -737,9 +762,18 @@ impl<'t> Action<'t> {
         let modeled = shapes
             .filter(|(_, s)| s["exception"].as_bool() == Some(true))
             .find(|(name, s)| s["error"]["code"].as_str() == Some(code) || name.as_str() == code);
-        match modeled {
-            Some((name, _)) => sdk::error_name(self.service, name),
-            None => sdk::fallback_error(self.service),
+        // Else any the service names (`Name` or `code=Name`).
+        let named = modeled.map(|(name, _)| name.as_str()).or_else(|| {
+            self.meta_str("exceptions")
+                .split_whitespace()
+                .find_map(|e| match e.split_once('=') {
+                    Some((c, name)) => (c == code || name == code).then_some(name),
+                    None => (e == code).then_some(e),
+                })
+        });
+        match named {
+            Some(name) if !code.is_empty() => sdk::error_name(self.service, name),
+            _ => sdk::fallback_error(self.service),
         }
     }
 }
@@ -795,6 +829,19 @@ fn format_epoch(seconds: f64) -> Option<String> {
         .ok()
 }
 
+/// SigV4 as the service wants it: S3 signs its path as sent, neither
+/// normalized nor encoded twice (its `x-amz-content-sha256` header is set
+/// by the request).
+fn signing_settings(action: &Action<'_>) -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    if action.meta_str("arnName") == "s3" {
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode =
+            aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+    }
+    settings
+}
+
 /// Signs `request` (SigV4, the model's signing name, the caller's region and
 /// credentials) and sends it, within the AWS operation timeout.
 async fn send(
@@ -836,12 +883,12 @@ async fn send(
         .region(&region)
         .name(signing_name)
         .time(SystemTime::now())
-        .settings(SigningSettings::default())
+        .settings(signing_settings(action))
         .build()
         .map_err(|e| Error::runtime(format!("Cannot sign the {} request: {e}", action.service)))?
         .into();
     let signable = SignableRequest::new(
-        request.method,
+        &request.method,
         uri.as_str(),
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(&request.body),
@@ -850,7 +897,9 @@ async fn send(
     let (instructions, _signature) = sign(signable, &params)
         .map_err(|e| Error::runtime(format!("Cannot sign the {} request: {e}", action.service)))?
         .into_parts();
-    let mut builder = hyper::Request::builder().method(request.method).uri(&uri);
+    let mut builder = hyper::Request::builder()
+        .method(request.method.as_str())
+        .uri(&uri);
     for (name, value) in &headers {
         if name != "host" {
             builder = builder.header(name, value);

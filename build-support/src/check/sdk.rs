@@ -41,7 +41,8 @@ pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
     if asl_lang::integrations::integration(arn).is_some() {
         return None;
     }
-    let (service, action) = sdk::sdk_resource(arn)?;
+    let (service, action) = sdk::sdk_resource(arn)
+        .or_else(|| sdk::optimized::optimized(arn).map(|(o, _)| (o.service, o.action)))?;
     let model = models::service(service)?;
     let op = model.operation(action)?;
     if op.streams_events() || sdk::is_unsupported_action(service, action) {
@@ -59,7 +60,8 @@ pub fn resolve(arn: &str) -> Option<(std::sync::Arc<models::Service>, String)> {
 /// SDK integrations have none); an action without output returns `{}`.
 pub fn result_shape(arn: &str) -> Option<crate::check::types::Shape> {
     use crate::check::types::{Object, Shape};
-    if !sdk::pattern_suffix(arn).is_empty() {
+    // An optimized integration's result is its page's, not the model's.
+    if !sdk::pattern_suffix(arn).is_empty() || sdk::optimized::named(arn).is_some() {
         return None;
     }
     let (service, action) = resolve(arn)?;
@@ -109,7 +111,20 @@ pub fn served_table(arn: &str) -> Option<String> {
     if !service.protocol()?.served() {
         return None;
     }
-    Some(service.operation(&action)?.table())
+    let table = service.operation(&action)?.table();
+    let Some((entry, pattern)) = sdk::optimized::optimized(arn) else {
+        return Some(table);
+    };
+    // An optimized integration: its name and pattern, and the table of the
+    // action `.sync` polls.
+    let mut table: Value = serde_json::from_str(&table).ok()?;
+    table["metadata"]["optimized"] = Value::String(entry.name.to_string());
+    table["metadata"]["pattern"] = Value::String(pattern.suffix().to_string());
+    if let (true, Some(sync)) = (pattern.waits(), &entry.sync) {
+        let poll = service.operation(sync.poll)?.table();
+        table["poll"] = serde_json::from_str(&poll).ok()?;
+    }
+    Some(table.to_string())
 }
 
 /// The Cargo feature of `asl` that serves `arn` as a built-in integration: a
@@ -133,10 +148,38 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
     {
         return;
     }
-    let Some((service_name, action)) = sdk::sdk_resource(arn) else {
+    let optimized = sdk::optimized::named(arn);
+    let Some((service_name, action)) =
+        sdk::sdk_resource(arn).or_else(|| optimized.map(|(o, _)| (o.service, o.action)))
+    else {
         return;
     };
     let at = &task.resource.origin;
+    if let Some((entry, pattern)) = optimized
+        && !entry.patterns.contains(&pattern)
+    {
+        let has: Vec<&str> = entry
+            .patterns
+            .iter()
+            .map(|p| match p.suffix() {
+                "" => "request-response",
+                s => s,
+            })
+            .collect();
+        diags.push(
+            Diagnostic::new(
+                Rule::IntegrationPattern,
+                format!(
+                    "state \"{name}\" calls {} with the {} pattern, which it does not have",
+                    entry.name,
+                    pattern.suffix()
+                ),
+                at.clone(),
+            )
+            .with_help(format!("{} has: {}", entry.name, has.join(", "))),
+        );
+        return;
+    }
     let Some(service) = models::service(service_name) else {
         let names = models::service_names();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -190,7 +233,7 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
         return;
     }
     let suffix = sdk::pattern_suffix(arn);
-    if suffix == ".sync" || suffix == ".sync:2" {
+    if optimized.is_none() && (suffix == ".sync" || suffix == ".sync:2") {
         diags.push(
             Diagnostic::new(
                 Rule::IntegrationPattern,
@@ -219,7 +262,11 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
     let at = template.map_or(state_origin, |t| &t.origin);
     let check = Check {
         service: &service,
-        api: format!("aws-sdk:{service_name}:{action}"),
+        api: match optimized {
+            Some((entry, _)) => entry.name.to_string(),
+            None => format!("aws-sdk:{service_name}:{action}"),
+        },
+        optimized: optimized.map(|(entry, _)| entry),
         diags,
     };
     let mut check = check;
@@ -243,6 +290,8 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
 struct Check<'a, 'd> {
     service: &'a models::Service,
     api: String,
+    /// The optimized integration checked, whose page changes a few fields.
+    optimized: Option<&'static sdk::optimized::Optimized>,
     diags: &'d mut Sink,
 }
 
@@ -287,6 +336,16 @@ impl Check<'_, '_> {
             } else {
                 format!("{path}.{}", f.name.value)
             };
+            if let Some(entry) = self.optimized.filter(|_| path.is_empty()) {
+                // Valid, but asl cannot serve it yet: `check_support`'s.
+                if entry.unserved_fields.contains(&f.name.value.as_str()) {
+                    continue;
+                }
+                // Any JSON, sent as its text (Bedrock's model request).
+                if entry.json_body && f.name.value == "Body" {
+                    continue;
+                }
+            }
             let Some(m) = members.iter().find(|m| m.field == f.name.value) else {
                 let names: Vec<&str> = members.iter().map(|m| m.field.as_str()).collect();
                 let what = if path.is_empty() {

@@ -107,6 +107,34 @@ impl Support<'_> {
         );
     }
 
+    /// An optimized integration's request field that the built-in caller
+    /// does not serve yet (Bedrock's `Input` and `Output` in S3); a handler
+    /// of the program's own may.
+    fn unserved_fields(&mut self, state: &str, t: &crate::model::Task) {
+        let resource = &t.resource.value.arn;
+        if self.options.allow_undeclared || self.options.declares(resource) {
+            return;
+        }
+        let Some((entry, _)) = asl_lang::sdk::optimized::optimized(resource) else {
+            return;
+        };
+        let template = t.io.parameters.as_ref().or(t.io.arguments.as_ref());
+        let Some(crate::model::TemplateNode::Object(fields)) = template.map(|t| &t.node) else {
+            return;
+        };
+        for f in fields {
+            if entry.unserved_fields.contains(&f.name.value.as_str()) {
+                self.unsupported(
+                    &f.name.origin,
+                    format!(
+                        "state \"{state}\" calls `{}` with `{}`, which asl does not serve yet",
+                        entry.name, f.name.value
+                    ),
+                );
+            }
+        }
+    }
+
     fn machine(&mut self, machine: &StateMachine) {
         for state in &machine.states {
             let jsonpath = state.query_language == QueryLanguage::JsonPath;
@@ -116,6 +144,7 @@ impl Support<'_> {
                     self.io(&t.io, jsonpath);
                     self.catchers(&t.catch, jsonpath);
                     let resource = &t.resource.value.arn;
+                    self.unserved_fields(name, t);
                     // Activities are served by the runtime itself: workers
                     // take their tasks from its store.
                     if t.integration().is_none()
@@ -126,7 +155,7 @@ impl Support<'_> {
                         && !self.options.declares(resource)
                     {
                         // An SDK action of a protocol the generic caller does
-                        // not speak (CBOR-only services, REST for now).
+                        // not speak (CBOR-only services).
                         let why = match crate::check::sdk::resolve(resource)
                             .and_then(|(service, _)| service.protocol())
                         {

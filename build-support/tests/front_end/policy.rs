@@ -530,3 +530,56 @@ fn sdk_actions_get_their_iam_actions() {
         assert_eq!(g, expected, "{resource}");
     }
 }
+
+/// An SDK action is narrowed to the ARNs of the service's own resources its
+/// required `...Arn` members name as literals; a path keeps `*`, and an
+/// optimized `.sync` integration also gets the action it polls.
+#[test]
+fn sdk_actions_are_narrowed_to_the_arns_they_name() {
+    let execution = "arn:aws:states:us-east-1:123456789012:execution:flow:run-1";
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::aws-sdk:sfn:describeExecution",
+            &format!(r#"{{"ExecutionArn": "{execution}"}}"#),
+        ),
+        "us-east-1",
+        "123456789012",
+    );
+    let expected: BTreeSet<(String, String, String)> = [(
+        "states:describeexecution".to_string(),
+        execution.to_string(),
+        String::new(),
+    )]
+    .into();
+    assert_eq!(g, expected);
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::aws-sdk:sfn:describeExecution",
+            r#"{"ExecutionArn.$": "$.arn"}"#,
+        ),
+        "us-east-1",
+        "123456789012",
+    );
+    assert!(
+        g.contains(&(
+            "states:describeexecution".to_string(),
+            "*".to_string(),
+            String::new()
+        )),
+        "{g:?}"
+    );
+    let g = generated(
+        &one_task(
+            "arn:aws:states:::glue:startJobRun.sync",
+            r#"{"JobName": "etl"}"#,
+        ),
+        "us-east-1",
+        "123456789012",
+    );
+    for action in ["glue:startjobrun", "glue:getjobrun"] {
+        assert!(
+            g.contains(&(action.to_string(), "*".to_string(), String::new())),
+            "{g:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! AWS SDK integrations served from AWS's models (`aws-sdk:<service>:<action>`
 //! with no handler of the program's own), in a compiled workflow against moto:
-//! SSM over JSON 1.1 and DynamoDB over JSON 1.0, the results in Step Functions'
+//! SSM over JSON 1.1 and DynamoDB over JSON 1.0, EC2 and IAM over Query,
+//! Lambda and EventBridge Scheduler over REST-JSON, S3 over REST-XML; the results in Step Functions'
 //! names (`Parameter.Arn`, `LastModifiedDate` as ISO 8601 text), and service
 //! errors reaching a Catch by the names Step Functions gives them
 //! (`Ssm.ParameterNotFoundException`, `DynamoDb.ResourceNotFoundException`).
@@ -16,6 +17,8 @@ use serde_json::json;
 
 asl!(SdkJson = "tests/fixtures/sdk-json.asl.json");
 asl!(SdkQuery = "tests/fixtures/sdk-query.asl.json");
+asl!(SdkRest = "tests/fixtures/sdk-rest.asl.json");
+asl!(SdkOptimized = "tests/fixtures/sdk-optimized.asl.json");
 
 /// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
 async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
@@ -129,4 +132,90 @@ async fn query_protocol_actions_run_from_the_model() {
         "{out}"
     );
     assert_eq!(out["noUser"]["Error"], "Iam.NoSuchEntityException", "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_protocol_actions_run_from_the_model() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkRest::run(
+        &runtime,
+        json!({"schedule": "asl-hourly", "bucket": "asl-rest-bucket"}),
+    )
+    .await
+    .expect("the workflow succeeds");
+    // Lambda (REST-JSON): a GET with a query string, errors by header.
+    assert!(out["functions"]["Functions"].is_array(), "{out}");
+    assert_eq!(
+        out["noFunction"]["Error"], "Lambda.ResourceNotFoundException",
+        "{out}"
+    );
+    // Scheduler: the name in the URI, the rest in a JSON body, the
+    // idempotency token filled in; timestamps read back as ISO 8601.
+    assert!(
+        out["created"]["ScheduleArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with("schedule/default/asl-hourly")),
+        "{out}"
+    );
+    let schedule = &out["schedule"];
+    assert_eq!(schedule["Name"], "asl-hourly", "{out}");
+    assert_eq!(schedule["FlexibleTimeWindow"]["Mode"], "OFF", "{out}");
+    assert_eq!(
+        schedule["Target"]["Input"], "{\"hello\":\"world\"}",
+        "{out}"
+    );
+    let created = schedule["CreationDate"].as_str().unwrap_or_default();
+    assert!(
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .is_ok(),
+        "{out}"
+    );
+    // S3 (REST-XML): the bucket in the path (an endpoint is set), the
+    // `Location` header, an XML payload written and read back.
+    assert_eq!(
+        out["bucketCreated"]["Location"], "/asl-rest-bucket",
+        "{out}"
+    );
+    assert_eq!(
+        out["tags"]["TagSet"],
+        json!([{"Key": "team", "Value": "asl"}, {"Key": "tier", "Value": "a&b"}]),
+        "{out}"
+    );
+    let buckets = out["buckets"]["Buckets"].as_array().expect("Buckets");
+    assert!(
+        buckets.iter().any(|b| b["Name"] == "asl-rest-bucket"
+            && b["CreationDate"].as_str().is_some_and(|d| d.contains('T'))),
+        "{out}"
+    );
+    // S3's codes with `Exception` added, whether the operation lists them or not.
+    assert_eq!(out["noKey"]["Error"], "S3.NoSuchKeyException", "{out}");
+    assert_eq!(
+        out["noBucket"]["Error"], "S3.NoSuchBucketException",
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimized_integrations_run_on_the_same_caller() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkOptimized::run(&runtime, json!({}))
+        .await
+        .expect("the workflow succeeds");
+    // glue:startJobRun.sync: the JobRun, once it has ended.
+    let run = &out["jobRun"];
+    assert_eq!(run["JobName"], "asl-etl", "{out}");
+    assert_eq!(run["JobRunState"], "SUCCEEDED", "{out}");
+    assert!(run["Id"].is_string(), "{out}");
+    assert_eq!(
+        out["noJob"]["Error"], "Glue.EntityNotFoundException",
+        "{out}"
+    );
+    // Not tested here: Athena (botocore's model speaks REST-JSON, which moto
+    // does not serve for Athena: it serves JSON 1.1 at `POST /`), ECS's
+    // runTask (moto answers 500 without container instances), Batch (moto
+    // runs jobs in Docker), Bedrock (moto has no bedrock-runtime).
 }

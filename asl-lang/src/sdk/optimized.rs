@@ -1,0 +1,252 @@
+//! Step Functions' optimized integrations served by the generic SDK caller:
+//! `arn:aws:states:::athena:startQueryExecution.sync` is AWS's
+//! `StartQueryExecution` (Athena's model, the same field names as
+//! `aws-sdk:athena:startQueryExecution`), plus what each integration's page
+//! in AWS's developer guide adds: the patterns it has, how `.sync` waits
+//! (the action it polls, the state that ends it, what it returns) and any
+//! change to the request or result (Bedrock's `Body` is JSON both ways).
+//!
+//! Sources: "Run Athena queries with Step Functions", "Start an AWS Glue job
+//! with Step Functions", "Run AWS Batch workloads with Step Functions", "Run
+//! Amazon ECS or Fargate tasks with Step Functions", "Invoke and customize
+//! Amazon Bedrock models with Step Functions".
+//!
+//! ```
+//! use asl_lang::sdk::optimized::{self, Pattern};
+//! let (athena, pattern) = optimized::optimized("arn:aws:states:::athena:startQueryExecution.sync").unwrap();
+//! assert_eq!((athena.service, athena.action, pattern), ("athena", "startQueryExecution", Pattern::Sync));
+//! assert!(optimized::optimized("arn:aws:states:::athena:getQueryResults.sync").is_none());
+//! ```
+
+pub use crate::integrations::Pattern;
+
+/// One optimized integration.
+#[derive(Debug)]
+pub struct Optimized {
+    /// `service:action` as after `arn:<partition>:states:::`.
+    pub name: &'static str,
+    /// The service in AWS's models, as an `aws-sdk:` ARN names it.
+    pub service: &'static str,
+    /// The model's action, as an `aws-sdk:` ARN names it.
+    pub action: &'static str,
+    pub patterns: &'static [Pattern],
+    /// Bedrock: `Body` is any JSON in the request (sent as its text) and the
+    /// result's `Body` is the model's answer parsed as JSON.
+    pub json_body: bool,
+    /// Request fields the integration's page adds that asl does not serve
+    /// yet (a compile-time refusal, `asl::unsupported`).
+    pub unserved_fields: &'static [&'static str],
+    /// How `.sync` waits.
+    pub sync: Option<SyncRule>,
+}
+
+/// How a `.sync` task waits for its job: it calls [`SyncRule::poll`] with
+/// [`SyncRule::request`] until the value at [`SyncRule::status`] is one of
+/// [`SyncRule::succeeded`] (the result is the answer at
+/// [`SyncRule::output`]) or of [`SyncRule::failed`] (`States.TaskFailed`,
+/// the answer as its cause).
+#[derive(Debug)]
+pub struct SyncRule {
+    /// The action polled (`getQueryExecution`).
+    pub poll: &'static str,
+    /// The poll's fields: `(field, source)`, the source `request.Path` (the
+    /// task's Parameters) or `result.Path` (the first call's result), a
+    /// path of field names and list indexes; `[]` after it wraps the value
+    /// in a list (`Jobs: [JobId]`).
+    pub request: &'static [(&'static str, &'static str)],
+    /// Where the poll's answer says the job's state, as a path.
+    pub status: &'static str,
+    pub succeeded: &'static [&'static str],
+    pub failed: &'static [&'static str],
+    /// What `.sync` returns: the path of the last answer (`""`: all of it).
+    pub output: &'static str,
+}
+
+const RR_SYNC: &[Pattern] = &[
+    Pattern::RequestResponse,
+    Pattern::Sync,
+    Pattern::WaitForTaskToken,
+];
+const RR: &[Pattern] = &[Pattern::RequestResponse];
+
+const fn plain(name: &'static str, service: &'static str, action: &'static str) -> Optimized {
+    Optimized {
+        name,
+        service,
+        action,
+        patterns: RR,
+        json_body: false,
+        unserved_fields: &[],
+        sync: None,
+    }
+}
+
+/// Every optimized integration the generic caller serves.
+pub const OPTIMIZED: &[Optimized] = &[
+    // Athena: StartQueryExecution (.sync waits for SUCCEEDED, and returns
+    // GetQueryExecution's answer), StopQueryExecution, GetQueryExecution,
+    // GetQueryResults.
+    Optimized {
+        name: "athena:startQueryExecution",
+        service: "athena",
+        action: "startQueryExecution",
+        patterns: &[Pattern::RequestResponse, Pattern::Sync],
+        json_body: false,
+        unserved_fields: &[],
+        sync: Some(SyncRule {
+            poll: "getQueryExecution",
+            request: &[("QueryExecutionId", "result.QueryExecutionId")],
+            status: "QueryExecution.Status.State",
+            succeeded: &["SUCCEEDED"],
+            failed: &["FAILED", "CANCELLED"],
+            output: "",
+        }),
+    },
+    Optimized {
+        patterns: &[Pattern::RequestResponse, Pattern::Sync],
+        ..plain("athena:stopQueryExecution", "athena", "stopQueryExecution")
+    },
+    plain("athena:getQueryExecution", "athena", "getQueryExecution"),
+    plain("athena:getQueryResults", "athena", "getQueryResults"),
+    // Glue: StartJobRun; .sync waits for the run to end and returns it.
+    Optimized {
+        name: "glue:startJobRun",
+        service: "glue",
+        action: "startJobRun",
+        patterns: RR_SYNC,
+        json_body: false,
+        unserved_fields: &[],
+        sync: Some(SyncRule {
+            poll: "getJobRun",
+            request: &[("JobName", "request.JobName"), ("RunId", "result.JobRunId")],
+            status: "JobRun.JobRunState",
+            succeeded: &["SUCCEEDED"],
+            failed: &["FAILED", "ERROR", "TIMEOUT", "STOPPED"],
+            output: "JobRun",
+        }),
+    },
+    // Batch: SubmitJob; .sync waits for SUCCEEDED and returns the job.
+    Optimized {
+        name: "batch:submitJob",
+        service: "batch",
+        action: "submitJob",
+        patterns: RR_SYNC,
+        json_body: false,
+        unserved_fields: &[],
+        sync: Some(SyncRule {
+            poll: "describeJobs",
+            request: &[("Jobs", "result.JobId[]")],
+            status: "Jobs.0.Status",
+            succeeded: &["SUCCEEDED"],
+            failed: &["FAILED"],
+            output: "Jobs.0",
+        }),
+    },
+    // ECS/Fargate: RunTask; .sync waits for the task to stop and returns it.
+    Optimized {
+        name: "ecs:runTask",
+        service: "ecs",
+        action: "runTask",
+        patterns: RR_SYNC,
+        json_body: false,
+        unserved_fields: &[],
+        sync: Some(SyncRule {
+            poll: "describeTasks",
+            request: &[
+                ("Cluster", "request.Cluster"),
+                ("Tasks", "result.Tasks.0.TaskArn[]"),
+            ],
+            status: "Tasks.0.LastStatus",
+            succeeded: &["STOPPED"],
+            failed: &[],
+            output: "Tasks.0",
+        }),
+    },
+    // Bedrock: InvokeModel, its Body JSON in and out.
+    Optimized {
+        name: "bedrock:invokeModel",
+        service: "bedrockruntime",
+        action: "invokeModel",
+        patterns: RR,
+        json_body: true,
+        unserved_fields: &["Input", "Output"],
+        sync: None,
+    },
+];
+
+/// The optimized integration `arn` names and its pattern (any partition;
+/// with a region and an account or without), if the generic caller serves
+/// it with that pattern.
+pub fn optimized(arn: &str) -> Option<(&'static Optimized, Pattern)> {
+    let (entry, pattern) = named(arn)?;
+    entry
+        .patterns
+        .contains(&pattern)
+        .then_some((entry, pattern))
+}
+
+/// The optimized integration `arn` names, whatever its pattern suffix, and
+/// the suffix as written.
+pub fn named(arn: &str) -> Option<(&'static Optimized, Pattern)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(":states:")?;
+    crate::integrations::Partition::from_name(partition)?;
+    let mut parts = rest.splitn(3, ':');
+    let (region, account, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let located = crate::integrations::arn::is_region(region)
+        && crate::integrations::arn::is_account(account);
+    if !(located || region.is_empty() && account.is_empty()) {
+        return None;
+    }
+    let (name, suffix) = match name.find('.') {
+        Some(dot) => name.split_at(dot),
+        None => (name, ""),
+    };
+    let pattern = Pattern::ALL.into_iter().find(|p| p.suffix() == suffix)?;
+    let entry = OPTIMIZED.iter().find(|o| o.name == name)?;
+    Some((entry, pattern))
+}
+
+/// `arn` in its short form (`arn:aws:states:::athena:getQueryResults`),
+/// for an optimized integration written with a region and an account.
+pub fn short_form(arn: &str) -> Option<String> {
+    let (entry, pattern) = optimized(arn)?;
+    let partition = arn.strip_prefix("arn:")?.split(':').next()?;
+    Some(format!(
+        "arn:{partition}:states:::{}{}",
+        entry.name,
+        pattern.suffix()
+    ))
+}
+
+/// Every resource ARN the optimized integrations answer to (each pattern,
+/// each partition), in the short form.
+pub fn resources() -> impl Iterator<Item = String> {
+    OPTIMIZED.iter().flat_map(|o| {
+        o.patterns.iter().flat_map(move |p| {
+            crate::integrations::Partition::ALL
+                .into_iter()
+                .map(move |partition| {
+                    format!("arn:{}:states:::{}{}", partition.name(), o.name, p.suffix())
+                })
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_name_their_patterns() {
+        assert!(optimized("arn:aws:states:::bedrock:invokeModel").is_some());
+        assert!(optimized("arn:aws:states:::bedrock:invokeModel.sync").is_none());
+        assert!(named("arn:aws:states:::bedrock:invokeModel.sync").is_some());
+        assert_eq!(
+            short_form("arn:aws:states:us-east-1:123456789012:athena:getQueryResults").as_deref(),
+            Some("arn:aws:states:::athena:getQueryResults")
+        );
+        assert!(optimized("arn:aws:states:::aws-sdk:athena:getQueryResults").is_none());
+        assert!(resources().any(|r| r == "arn:aws-cn:states:::glue:startJobRun.sync"));
+    }
+}
