@@ -36,6 +36,16 @@ pub struct Optimized {
     /// Request fields the integration's page adds that asl does not serve
     /// yet (a compile-time refusal, `asl::unsupported`).
     pub unserved_fields: &'static [&'static str],
+    /// Request fields the page says are copied into the result (Glue: "The
+    /// `JobName` field is extracted from the request and inserted into the
+    /// response, which normally only contains `JobRunID`").
+    pub echoed: &'static [&'static str],
+    /// `(field, error)`: a non-empty list at `field` of the call's answer
+    /// fails a `.sync` or `.waitForTaskToken` task with `error`, and is
+    /// returned as it is in request-response (ECS: "If a non-empty
+    /// `Failures` field is encountered, the task is failed with an
+    /// `AmazonECS.Unknown` error").
+    pub failures: Option<(&'static str, &'static str)>,
     /// How `.sync` waits.
     pub sync: Option<SyncRule>,
 }
@@ -77,6 +87,8 @@ const fn plain(name: &'static str, service: &'static str, action: &'static str) 
         patterns: RR,
         json_body: false,
         unserved_fields: &[],
+        echoed: &[],
+        failures: None,
         sync: None,
     }
 }
@@ -93,6 +105,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         patterns: &[Pattern::RequestResponse, Pattern::Sync],
         json_body: false,
         unserved_fields: &[],
+        echoed: &[],
+        failures: None,
         sync: Some(SyncRule {
             poll: "getQueryExecution",
             request: &[("QueryExecutionId", "result.QueryExecutionId")],
@@ -116,6 +130,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         patterns: RR_SYNC,
         json_body: false,
         unserved_fields: &[],
+        echoed: &["JobName"],
+        failures: None,
         sync: Some(SyncRule {
             poll: "getJobRun",
             request: &[("JobName", "request.JobName"), ("RunId", "result.JobRunId")],
@@ -133,6 +149,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         patterns: RR_SYNC,
         json_body: false,
         unserved_fields: &[],
+        echoed: &[],
+        failures: None,
         sync: Some(SyncRule {
             poll: "describeJobs",
             request: &[("Jobs", "result.JobId[]")],
@@ -150,6 +168,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         patterns: RR_SYNC,
         json_body: false,
         unserved_fields: &[],
+        echoed: &[],
+        failures: Some(("Failures", "AmazonECS.Unknown")),
         sync: Some(SyncRule {
             poll: "describeTasks",
             request: &[
@@ -170,6 +190,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         patterns: RR,
         json_body: true,
         unserved_fields: &["Input", "Output"],
+        echoed: &[],
+        failures: None,
         sync: None,
     },
 ];

@@ -27,14 +27,17 @@ pub(super) async fn call(
     };
     let request = parameters.clone();
     let result = super::call(&inner.sdk, resource, table, parameters).await?;
-    let result = if entry.json_body {
+    let mut result = if entry.json_body {
         json_body(result)
     } else {
         result
     };
-    let waits = table["metadata"]["pattern"]
-        .as_str()
-        .is_some_and(|p| p.starts_with(".sync"));
+    echo(entry.echoed, &request, &mut result);
+    let pattern = table["metadata"]["pattern"].as_str().unwrap_or_default();
+    if let Some(failed) = failures(entry.failures, pattern, &result) {
+        return Err(failed);
+    }
+    let waits = pattern.starts_with(".sync");
     match (&entry.sync, waits) {
         (Some(rule), true) => wait(inner, task, rule, &table["poll"], &request, &result).await,
         _ => Ok(result),
@@ -52,6 +55,29 @@ fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
             (Value::Array(items), Ok(i)) => items.get(i),
             _ => v.get(step),
         })
+}
+
+/// ECS: the answer's non-empty `Failures` list fails a task that waits
+/// (`.sync`, `.waitForTaskToken`); request-response returns it as it is.
+fn failures(
+    rule: Option<(&'static str, &'static str)>,
+    pattern: &str,
+    result: &Value,
+) -> Option<Error> {
+    let (field, error) = rule?;
+    let listed = result[field].as_array().is_some_and(|f| !f.is_empty());
+    (listed && !pattern.is_empty()).then(|| Error::new(error, result[field].to_string()))
+}
+
+/// The request's `fields` copied into the result where it lacks them.
+fn echo(fields: &[&str], request: &Value, result: &mut Value) {
+    for field in fields {
+        if let (Some(value), Some(out)) = (request.get(*field), result.as_object_mut())
+            && !out.contains_key(*field)
+        {
+            out.insert(field.to_string(), value.clone());
+        }
+    }
 }
 
 /// Bedrock: the answer's `Body` is the model's JSON (text when it is not JSON).
@@ -135,6 +161,39 @@ async fn wait(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ecs_failures_fail_a_task_that_waits_only() {
+        let rule = Some(("Failures", "AmazonECS.Unknown"));
+        let answer = json!({"Tasks": [], "Failures": [{"Reason": "MISSING", "Arn": "a"}]});
+        let failed = failures(rule, ".sync", &answer).expect("a .sync task fails");
+        assert_eq!(failed.name(), "AmazonECS.Unknown");
+        assert!(
+            failed.cause().is_some_and(|c| c.contains("MISSING")),
+            "{failed:?}"
+        );
+        assert!(failures(rule, ".waitForTaskToken", &answer).is_some());
+        assert!(
+            failures(rule, "", &answer).is_none(),
+            "request-response returns it"
+        );
+        let fine = json!({"Tasks": [{}], "Failures": []});
+        assert!(failures(rule, ".sync", &fine).is_none());
+    }
+
+    #[test]
+    fn glue_answers_name_the_job_they_started() {
+        let mut result = json!({"JobRunId": "jr_1"});
+        echo(
+            &["JobName"],
+            &json!({"JobName": "etl", "Arguments": {}}),
+            &mut result,
+        );
+        assert_eq!(result, json!({"JobRunId": "jr_1", "JobName": "etl"}));
+        let mut named = json!({"JobRunId": "jr_1", "JobName": "kept"});
+        echo(&["JobName"], &json!({"JobName": "etl"}), &mut named);
+        assert_eq!(named["JobName"], "kept");
+    }
 
     #[test]
     fn poll_requests_come_from_the_request_and_the_result() {
