@@ -660,6 +660,35 @@ fn list_params(filter: &ListFilter) -> Vec<Sql> {
     params
 }
 
+/// Where a page of a listing by start date (newest first) ended: the start
+/// date and ARN of its last item, from a `nextToken` of listing `kind`.
+fn page_after(kind: &str, page: &PageRequest) -> Result<Option<(i64, String)>, StoreError> {
+    let Some(token) = &page.next_token else {
+        return Ok(None);
+    };
+    let key = schema::untoken(kind, token)?;
+    key.split_once(':')
+        .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_string())))
+        .map(Some)
+        .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))
+}
+
+/// A page of `size` from `items` (one more than asked says there is a
+/// next), with the `nextToken` of listing `kind` after its last item.
+fn cut_page<I>(
+    kind: &str,
+    mut items: Vec<I>,
+    size: usize,
+    key: impl Fn(&I) -> (OffsetDateTime, &str),
+) -> Page<I> {
+    let next_token = (items.len() > size).then(|| {
+        items.truncate(size);
+        let (date, arn) = key(&items[size - 1]);
+        schema::token(kind, &format!("{}:{arn}", to_millis(date)))
+    });
+    Page { items, next_token }
+}
+
 /// One page of ListExecutions: one row more than asked says there is a next.
 async fn list_page<T: Tx>(
     t: &T,
@@ -668,36 +697,20 @@ async fn list_page<T: Tx>(
 ) -> Result<Page<ExecutionRecord>, StoreError> {
     let size = page.size()?;
     let mut params = list_params(filter);
-    let after = match &page.next_token {
-        None => None,
-        Some(token) => {
-            let key = schema::untoken("executions", token)?;
-            let (ms, arn) = key
-                .split_once(':')
-                .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_string())))
-                .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?;
-            Some((ms, arn))
-        }
-    };
+    let after = page_after("executions", page)?;
     if let Some((ms, arn)) = &after {
         params.push((*ms).into());
         params.push(arn.into());
     }
     let statement = schema::list(filter, after.is_some(), Some(size + 1));
     let rows = t.query(&statement, params).await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(schema::decode)
         .collect::<Result<Vec<_>, _>>()?;
-    let next_token = (items.len() > size).then(|| {
-        items.truncate(size);
-        let last = &items[size - 1];
-        schema::token(
-            "executions",
-            &format!("{}:{}", to_millis(last.start_date), last.arn),
-        )
-    });
-    Ok(Page { items, next_token })
+    Ok(cut_page("executions", items, size, |e| {
+        (e.start_date, e.arn.as_str())
+    }))
 }
 
 /// One page of GetExecutionHistory.
@@ -1027,17 +1040,7 @@ async fn map_runs<T: Tx>(
     page: &PageRequest,
 ) -> Result<Page<MapRunRecord>, StoreError> {
     let size = page.size()?;
-    let (date, after) = match &page.next_token {
-        None => (i64::MAX, String::new()),
-        Some(token) => {
-            let key = schema::untoken("maprun", token)?;
-            let (date, arn) = key
-                .split_once(':')
-                .and_then(|(d, a)| Some((d.parse::<i64>().ok()?, a.to_string())))
-                .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?;
-            (date, arn)
-        }
-    };
+    let (date, after) = page_after("maprun", page)?.unwrap_or((i64::MAX, String::new()));
     let rows = t
         .query(
             schema::MAP_RUNS_PAGE,
@@ -1049,19 +1052,14 @@ async fn map_runs<T: Tx>(
             ],
         )
         .await?;
-    let mut items = Vec::with_capacity(rows.len().min(size));
-    for row in rows.iter().take(size) {
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
         let run = schema::decode_map_run(row)?;
         items.push(map_run(t, &run.arn).await?);
     }
-    let next_token = (rows.len() > size).then(|| {
-        let last = &items[size - 1];
-        schema::token(
-            "maprun",
-            &format!("{}:{}", to_millis(last.start_date), last.arn),
-        )
-    });
-    Ok(Page { items, next_token })
+    Ok(cut_page("maprun", items, size, |r| {
+        (r.start_date, r.arn.as_str())
+    }))
 }
 
 /// One page of the children of a Map Run.
@@ -1076,31 +1074,20 @@ async fn map_run_executions<T: Tx>(
     if let Some(s) = status {
         params.push(s.as_str().into());
     }
-    if let Some(token) = &page.next_token {
-        let key = schema::untoken("children", token)?;
-        let (date, after) = key
-            .split_once(':')
-            .and_then(|(d, a)| Some((d.parse::<i64>().ok()?, a.to_string())))
-            .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?;
-        params.push(date.into());
-        params.push(after.into());
+    let after = page_after("children", page)?;
+    if let Some((date, last)) = &after {
+        params.push((*date).into());
+        params.push(last.into());
     }
-    let statement =
-        schema::map_run_executions(status.is_some(), page.next_token.is_some(), size + 1);
+    let statement = schema::map_run_executions(status.is_some(), after.is_some(), size + 1);
     let rows = t.query(&statement, params).await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(schema::decode)
         .collect::<Result<Vec<_>, _>>()?;
-    let next_token = (items.len() > size).then(|| {
-        items.truncate(size);
-        let last = &items[size - 1];
-        schema::token(
-            "children",
-            &format!("{}:{}", to_millis(last.start_date), last.arn),
-        )
-    });
-    Ok(Page { items, next_token })
+    Ok(cut_page("children", items, size, |e| {
+        (e.start_date, e.arn.as_str())
+    }))
 }
 
 /// A child of a Map Run, stored as it starts: one left RUNNING by a crash

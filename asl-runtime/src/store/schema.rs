@@ -465,17 +465,23 @@ pub(crate) fn list(filter: &ListFilter, after: bool, limit: Option<usize>) -> St
         conditions.push(format!("status = ${n}"));
     }
     if after {
-        conditions.push(format!(
-            "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
-            n + 1,
-            n + 1,
-            n + 2
-        ));
+        conditions.push(after_page(n));
     }
     let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     format!(
         "{} ORDER BY start_date DESC, arn{limit}",
         select(&conditions.join(" AND "))
+    )
+}
+
+/// Rows after the start date `$n+1` and ARN `$n+2` a previous page (newest
+/// first) ended at.
+fn after_page(n: usize) -> String {
+    format!(
+        "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
+        n + 1,
+        n + 1,
+        n + 2
     )
 }
 
@@ -806,12 +812,7 @@ pub(crate) fn map_run_executions(status: bool, after: bool, limit: usize) -> Str
         conditions.push(format!("status = ${n}"));
     }
     if after {
-        conditions.push(format!(
-            "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
-            n + 1,
-            n + 1,
-            n + 2
-        ));
+        conditions.push(after_page(n));
     }
     format!(
         "{} ORDER BY start_date DESC, arn LIMIT {limit}",

@@ -104,16 +104,14 @@ async fn main() -> ExitCode {
             }),
         )
         .build();
-    let arn = loop {
-        match runtime
-            .start_execution::<Distributed>(json!({}), ExecutionOptions::default().name("dmap"))
-            .await
-        {
-            Ok(started) => break started.execution_arn,
-            Err(e) => {
-                eprintln!("dmap-worker: StartExecution: {e}");
-                return ExitCode::FAILURE;
-            }
+    let arn = match runtime
+        .start_execution::<Distributed>(json!({}), ExecutionOptions::default().name("dmap"))
+        .await
+    {
+        Ok(started) => started.execution_arn,
+        Err(e) => {
+            eprintln!("dmap-worker: StartExecution: {e}");
+            return ExitCode::FAILURE;
         }
     };
     // As a service does at boot: continue whatever this owner had.
