@@ -77,6 +77,12 @@ impl Served {
 }
 
 async fn serve() -> Served {
+    serve_with(false).await
+}
+
+/// [`serve`], with `Batches` and its children's handler when `batches` (the
+/// other tests list exactly the four machines they serve).
+async fn serve_with(batches: bool) -> Served {
     let dir = std::env::temp_dir().join(format!("asl-endpoint-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("executions.db")).unwrap();
@@ -89,15 +95,7 @@ async fn serve() -> Served {
         .workflow::<Sleeper>()
         .workflow::<Approval>()
         .workflow::<Review>()
-        .workflow::<Batches>()
         .activity_poll(Duration::from_secs(1))
-        .handler(WORK, {
-            let dir = dir.clone();
-            asl_runtime::task::handler_fn(move |_task, item: Value| {
-                let dir = dir.clone();
-                async move { work(&dir, &item).await }
-            })
-        })
         .handler(
             ASK,
             asl_runtime::task::handler_fn(move |task, params| {
@@ -113,8 +111,21 @@ async fn serve() -> Served {
                     Ok(json!({"accepted": true}))
                 }
             }),
-        )
-        .build();
+        );
+    let runtime = match batches {
+        true => {
+            let dir = dir.clone();
+            runtime.workflow::<Batches>().handler(
+                WORK,
+                asl_runtime::task::handler_fn(move |_task, item: Value| {
+                    let dir = dir.clone();
+                    async move { work(&dir, &item).await }
+                }),
+            )
+        }
+        false => runtime,
+    }
+    .build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let endpoint = Endpoint::new(runtime, Config::new().credential(KEY_ID, SECRET));
@@ -1450,7 +1461,7 @@ async fn aws_cli_answers_callbacks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_describes_updates_and_redrives_map_runs() {
-    let served = serve().await;
+    let served = serve_with(true).await;
     let r = python(
         &served,
         "boto3_map_runs.py",
