@@ -2,7 +2,9 @@
 //! runtime's execution API, and answers the model's output shape.
 
 use asl_runtime::exec::{ExecutionOptions, aws_history};
-use asl_runtime::store::{ExecutionRecord, ExecutionStatus, ListFilter, PageRequest};
+use asl_runtime::store::{
+    ExecutionRecord, ExecutionStatus, ListFilter, MapRunCounts, MapRunUpdate, PageRequest,
+};
 use asl_runtime::{ExecutionError, Runtime};
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -111,6 +113,9 @@ impl Api {
             "GetExecutionHistory" => self.get_execution_history(&r).await,
             "StopExecution" => self.stop_execution(&r).await,
             "RedriveExecution" => self.redrive_execution(&r).await,
+            "DescribeMapRun" => self.describe_map_run(&r).await,
+            "ListMapRuns" => self.list_map_runs(&r).await,
+            "UpdateMapRun" => self.update_map_run(&r).await,
             "DescribeStateMachine" => self.describe_state_machine(&r).await,
             "DescribeStateMachineForExecution" => {
                 self.describe_state_machine_for_execution(&r).await
@@ -230,7 +235,11 @@ impl Api {
         let arn = execution_arn(r)?;
         let metadata_only = included_data(r)?;
         let record = self.runtime.describe_execution(arn).await?;
-        Ok(self.execution_description(&record, metadata_only))
+        let mut out = self.execution_description(&record, metadata_only);
+        if let Some(map_run) = self.runtime.execution_map_run(arn).await? {
+            out["mapRunArn"] = json!(map_run);
+        }
+        Ok(out)
     }
 
     fn execution_description(&self, record: &ExecutionRecord, metadata_only: bool) -> Value {
@@ -288,13 +297,24 @@ impl Api {
         let status = r.one_of("statusFilter", &statuses)?;
         let redrive = r.one_of("redriveFilter", &["REDRIVEN", "NOT_REDRIVEN"])?;
         let page = page_request(r, "nextToken", 3096)?;
-        let arn = match (arn, map_run) {
-            (Some(arn), None) => arn,
-            (None, Some(_)) => {
-                return Err(Failure::client(
-                    "ResourceNotFound",
-                    "Map Runs are not served by this endpoint",
-                ));
+        let status = status.and_then(ExecutionStatus::parse);
+        let (listed, machine_arn) = match (arn, map_run) {
+            (Some(arn), None) => {
+                let machine = self.state_machine(arn)?;
+                let filter = ListFilter {
+                    workflow: Some(machine.name.to_string()),
+                    status,
+                };
+                let listed = self.runtime.list_executions_page(&filter, &page).await?;
+                (listed, None)
+            }
+            (None, Some(map_run)) => {
+                check_arn(map_run, "mapRun", 8)?;
+                let listed = self
+                    .runtime
+                    .list_map_run_executions(map_run, status, &page)
+                    .await?;
+                (listed, Some(map_run))
             }
             _ => {
                 return Err(Failure::validation(
@@ -302,12 +322,6 @@ impl Api {
                 ));
             }
         };
-        let machine = self.state_machine(arn)?;
-        let filter = ListFilter {
-            workflow: Some(machine.name.to_string()),
-            status: status.and_then(ExecutionStatus::parse),
-        };
-        let listed = self.runtime.list_executions_page(&filter, &page).await?;
         let executions: Vec<Value> = listed
             .items
             .iter()
@@ -319,7 +333,7 @@ impl Api {
             .map(|e| {
                 let mut item = json!({
                     "executionArn": e.arn,
-                    "stateMachineArn": arn,
+                    "stateMachineArn": self.runtime.state_machine_arn(&e.workflow),
                     "name": e.name,
                     "status": e.status.as_str(),
                     "startDate": epoch(e.start_date),
@@ -331,6 +345,10 @@ impl Api {
                 }
                 if let Some(date) = e.redrive_date {
                     o.insert("redriveDate".into(), epoch(date));
+                }
+                // Only when listed by Map Run, as AWS returns it.
+                if let Some(map_run) = machine_arn {
+                    o.insert("mapRunArn".into(), json!(map_run));
                 }
                 item
             })
@@ -390,6 +408,89 @@ impl Api {
         r.bounded("clientToken", 64)?;
         let date = self.runtime.redrive(arn).await?;
         Ok(json!({ "redriveDate": epoch(date) }))
+    }
+
+    async fn describe_map_run(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = map_run_arn(r)?;
+        let run = self.runtime.describe_map_run(arn).await?;
+        let mut out = json!({
+            "mapRunArn": run.arn,
+            "executionArn": run.execution_arn,
+            "status": run.status.as_str(),
+            "startDate": epoch(run.start_date),
+            "maxConcurrency": run.max_concurrency,
+            "toleratedFailurePercentage": run.tolerated_failure_percentage,
+            "toleratedFailureCount": run.tolerated_failure_count,
+            "itemCounts": map_run_counts(&run.items, run.total_items, run.result_writer),
+            "executionCounts": map_run_counts(&run.children, run.total_children, run.result_writer),
+            "redriveCount": run.redrive_count,
+        });
+        if let Some(stop) = run.stop_date {
+            out["stopDate"] = epoch(stop);
+        }
+        if let Some(date) = run.redrive_date {
+            out["redriveDate"] = epoch(date);
+        }
+        Ok(out)
+    }
+
+    async fn list_map_runs(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = execution_arn(r)?;
+        let page = page_request(r, "nextToken", 1024)?;
+        let listed = self.runtime.list_map_runs(arn, &page).await?;
+        let machine = self.runtime.describe_execution(arn).await?.workflow;
+        let machine_arn = self.runtime.state_machine_arn(&machine);
+        let runs: Vec<Value> = listed
+            .items
+            .iter()
+            .map(|run| {
+                let mut item = json!({
+                    "executionArn": run.execution_arn,
+                    "mapRunArn": run.arn,
+                    "stateMachineArn": machine_arn,
+                    "startDate": epoch(run.start_date),
+                });
+                if let Some(stop) = run.stop_date {
+                    item["stopDate"] = epoch(stop);
+                }
+                item
+            })
+            .collect();
+        let mut out = json!({ "mapRuns": runs });
+        if let Some(token) = listed.next_token {
+            out["nextToken"] = json!(token);
+        }
+        Ok(out)
+    }
+
+    async fn update_map_run(&self, r: &Request<'_>) -> Result<Value, Failure> {
+        let arn = map_run_arn(r)?;
+        let max_concurrency = r.integer("maxConcurrency", 0, i64::from(i32::MAX))?;
+        let count = r.integer("toleratedFailureCount", 0, i64::MAX)?;
+        let percentage = match r.members.get("toleratedFailurePercentage") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(p) if (0.0..=100.0).contains(&p) => Some(p),
+                _ => {
+                    return Err(Failure::validation(format!(
+                        "1 validation error detected: Value '{n}' at 'toleratedFailurePercentage' failed to satisfy constraint: Member must have value between 0 and 100"
+                    )));
+                }
+            },
+            Some(other) => {
+                return Err(Failure::client(
+                    "SerializationException",
+                    format!("toleratedFailurePercentage must be a number, not {other}"),
+                ));
+            }
+        };
+        let update = MapRunUpdate {
+            max_concurrency: max_concurrency.map(|n| n as u32),
+            tolerated_failure_count: count.map(|n| n as u64),
+            tolerated_failure_percentage: percentage,
+        };
+        self.runtime.update_map_run(arn, &update).await?;
+        Ok(json!({}))
     }
 
     async fn describe_state_machine(&self, r: &Request<'_>) -> Result<Value, Failure> {
@@ -640,6 +741,35 @@ fn activity_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
     let arn = r.arn("activityArn")?;
     check_arn(arn, "activity", 7)?;
     Ok(arn)
+}
+
+/// The request's `mapRunArn` (`arn:...:mapRun:<machine>/<label>:<id>`).
+fn map_run_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
+    r.required("mapRunArn")?;
+    let arn = r.bounded("mapRunArn", 2000)?.unwrap_or_default();
+    check_arn(arn, "mapRun", 8)?;
+    Ok(arn)
+}
+
+/// `itemCounts` / `executionCounts` of DescribeMapRun: `total` once the
+/// reader was exhausted (until then, those started), `pending` the rest;
+/// with a `ResultWriter`, each ended child's result is written as it ends.
+fn map_run_counts(counts: &MapRunCounts, total: Option<u64>, result_writer: bool) -> Value {
+    let stored = counts.stored();
+    let total = total.unwrap_or(stored).max(stored);
+    let ended = counts.succeeded + counts.failed + counts.timed_out + counts.aborted;
+    json!({
+        "pending": total - stored,
+        "running": counts.running,
+        "succeeded": counts.succeeded,
+        "failed": counts.failed,
+        "timedOut": counts.timed_out,
+        "aborted": counts.aborted,
+        "total": total,
+        "resultsWritten": if result_writer { ended } else { 0 },
+        "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    })
 }
 
 /// The request's `executionArn`, which must be a Standard execution's.

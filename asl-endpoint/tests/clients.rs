@@ -22,6 +22,15 @@ asl_macro::asl!(
     resources = ["arn:aws:states:::apigateway:invoke.waitForTaskToken"]
 );
 asl_macro::asl!(pub Review = "tests/workflows/review.asl.json", runtime = asl_runtime::__private);
+asl_macro::asl!(
+    pub Batches = "tests/workflows/batches.asl.json",
+    runtime = asl_runtime::__private,
+    resources = ["arn:aws:lambda:eu-west-1:111122223333:function:work"]
+);
+
+/// The children's Task of `Batches`: steered by files of the test's
+/// directory (see `tests/clients/boto3_map_runs.py`).
+const WORK: &str = "arn:aws:lambda:eu-west-1:111122223333:function:work";
 
 /// The callback resource of `Approval`; its handler here leaves each task
 /// token in a file named after the execution, where every client reads it
@@ -68,6 +77,12 @@ impl Served {
 }
 
 async fn serve() -> Served {
+    serve_with(false).await
+}
+
+/// [`serve`], with `Batches` and its children's handler when `batches` (the
+/// other tests list exactly the four machines they serve).
+async fn serve_with(batches: bool) -> Served {
     let dir = std::env::temp_dir().join(format!("asl-endpoint-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("executions.db")).unwrap();
@@ -96,13 +111,53 @@ async fn serve() -> Served {
                     Ok(json!({"accepted": true}))
                 }
             }),
-        )
-        .build();
+        );
+    let runtime = match batches {
+        true => {
+            let dir = dir.clone();
+            runtime.workflow::<Batches>().handler(
+                WORK,
+                asl_runtime::task::handler_fn(move |_task, item: Value| {
+                    let dir = dir.clone();
+                    async move { work(&dir, &item).await }
+                }),
+            )
+        }
+        false => runtime,
+    }
+    .build();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let endpoint = Endpoint::new(runtime, Config::new().credential(KEY_ID, SECRET));
     tokio::spawn(endpoint.serve(listener));
     Served { address, dir }
+}
+
+/// One child of `Batches`: logs the call in `<run>.calls`, waits for
+/// `<run>.open` when the item is held, fails while `<run>.broken` exists
+/// when it is flaky.
+async fn work(dir: &std::path::Path, item: &Value) -> Result<Value, asl_runtime::Error> {
+    use std::io::Write as _;
+    let run = item["run"].as_str().unwrap_or("run");
+    let n = item["n"].as_u64().unwrap_or(0);
+    let mut calls = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(format!("{run}.calls")))
+        .unwrap();
+    calls.write_all(format!("{n}\n").as_bytes()).unwrap();
+    if item["hold"] == json!(true) {
+        for _ in 0..1500 {
+            if dir.join(format!("{run}.open")).exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    if item["flaky"] == json!(true) && dir.join(format!("{run}.broken")).exists() {
+        return Err(asl_runtime::Error::new("Flaky", format!("item {n} fails")));
+    }
+    Ok(json!({ "n": n }))
 }
 
 fn uuid_like() -> String {
@@ -1402,4 +1457,146 @@ async fn aws_cli_answers_callbacks() {
     .await
     .unwrap_err();
     assert!(refused.contains("TaskTimedOut"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_describes_updates_and_redrives_map_runs() {
+    let served = serve_with(true).await;
+    let r = python(
+        &served,
+        "boto3_map_runs.py",
+        vec![
+            ("ASL_MACHINE", served.machine_arn("Batches")),
+            ("ASL_DIR", served.dir.display().to_string()),
+        ],
+    )
+    .await;
+    let live = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:Batches:live");
+    let map_run = r["listed"]["mapRunArn"].as_str().unwrap();
+    assert!(
+        map_run.starts_with(&format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:mapRun:Batches/Batch:"
+        )),
+        "{map_run}"
+    );
+    assert_eq!(r["listed"]["executionArn"], json!(live));
+    assert_eq!(
+        r["listed"]["stateMachineArn"],
+        json!(served.machine_arn("Batches"))
+    );
+    // Held at MaxConcurrency 1: one child runs, five wait.
+    assert_eq!(r["held"]["status"], "RUNNING");
+    assert_eq!(r["held"]["maxConcurrency"], 1);
+    assert_eq!(r["held"]["executions"]["running"], 1);
+    // UpdateMapRun reached the running Map Run: six at once.
+    assert_eq!(r["raised"]["maxConcurrency"], 6);
+    assert_eq!(r["raised"]["toleratedFailureCount"], 2);
+    assert_eq!(r["raised"]["executions"]["running"], 6);
+    assert_eq!(r["live"], "SUCCEEDED");
+    assert_eq!(r["done"]["status"], "SUCCEEDED");
+    assert_eq!(r["done"]["stopped"], true);
+    let all_done = json!({"pending": 0, "running": 0, "succeeded": 6, "failed": 0, "total": 6, "resultsWritten": 0});
+    assert_eq!(r["done"]["executions"], all_done);
+    assert_eq!(r["done"]["items"], all_done);
+    // The children, listed by Map Run over two pages.
+    let child_machine = served.machine_arn("Batches/Batch");
+    assert_eq!(r["children"]["count"], 6);
+    assert_eq!(r["children"]["distinct"], 6);
+    assert_eq!(r["children"]["statuses"], json!(["SUCCEEDED"]));
+    assert_eq!(r["children"]["mapRunArns"], json!([map_run]));
+    assert_eq!(r["children"]["machines"], json!([child_machine]));
+    assert_eq!(r["child"]["mapRunArn"], json!(map_run));
+    assert_eq!(r["child"]["stateMachineArn"], json!(child_machine));
+    let child_events = r["child_events"].as_array().unwrap();
+    assert_eq!(child_events.first().unwrap(), "ExecutionStarted");
+    assert!(
+        child_events.contains(&json!("TaskStateEntered")),
+        "{child_events:?}"
+    );
+    assert_eq!(child_events.last().unwrap(), "ExecutionSucceeded");
+    let parent_events = r["parent_events"].as_array().unwrap();
+    for t in [
+        "MapStateStarted",
+        "MapRunStarted",
+        "MapRunSucceeded",
+        "MapStateSucceeded",
+    ] {
+        assert!(parent_events.contains(&json!(t)), "{t}: {parent_events:?}");
+    }
+    assert!(
+        !parent_events.contains(&json!("TaskStateEntered")),
+        "{parent_events:?}"
+    );
+    assert_eq!(
+        r["errors"],
+        json!({
+            "unknown": "ResourceNotFound",
+            "invalid": "InvalidArn",
+            "percentage": "ValidationException",
+            "no_execution": "ExecutionDoesNotExist",
+            "both": "ValidationException",
+        })
+    );
+    // The failed Map Run and its redrive: only what did not succeed ran again.
+    assert_eq!(r["failed"]["status"], "FAILED");
+    assert_eq!(
+        r["failed"]["error"],
+        "States.ExceedToleratedFailureThreshold"
+    );
+    assert_eq!(r["failed"]["map_run"], "FAILED");
+    assert_eq!(r["failed"]["redriveCount"], 0);
+    let statuses = r["redriven"]["statuses_before"].as_array().unwrap();
+    assert!(statuses.contains(&json!("FAILED")), "{statuses:?}");
+    assert!(
+        !statuses.contains(&json!("RUNNING")),
+        "none left running: {statuses:?}"
+    );
+    assert_eq!(r["redriven"]["status"], "SUCCEEDED");
+    let outputs: Vec<Value> = (0..6).map(|n| json!({ "n": n })).collect();
+    assert_eq!(r["redriven"]["output"], Value::Array(outputs));
+    assert_eq!(r["redriven"]["map_runs"], 1, "the same Map Run, redriven");
+    assert_eq!(r["redriven"]["map_run"], "SUCCEEDED");
+    assert_eq!(r["redriven"]["redriveCount"], 1);
+    assert_eq!(r["redriven"]["redriveDate"], true);
+    assert_eq!(r["redriven"]["executions"]["succeeded"], 6);
+    assert_eq!(r["redriven"]["executions"]["total"], 6);
+    let events = r["redriven"]["events"].as_array().unwrap();
+    assert!(events.contains(&json!("MapRunRedriven")), "{events:?}");
+    // A child that succeeded before the redrive did not run again; the
+    // others (failed, aborted, never started) ran, each once more.
+    let ints = |v: &Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect()
+    };
+    let succeeded_before = ints(&r["redriven"]["succeeded_before"]);
+    let before = ints(&r["redriven"]["calls_before"]);
+    let after = ints(&r["redriven"]["calls_after"]);
+    let mut again = after.clone();
+    for n in &before {
+        let i = again.iter().position(|m| m == n).unwrap();
+        again.remove(i);
+    }
+    for n in 0..6u64 {
+        let ran_again = again.contains(&n);
+        assert_eq!(
+            ran_again,
+            !succeeded_before.contains(&n),
+            "item {n}: succeeded before {succeeded_before:?}, calls before {before:?}, after {after:?}"
+        );
+    }
+    // A child that ended without success is redriven (its redriveCount 1);
+    // the others were never redriven.
+    let redriven_children = ints(&r["redriven"]["children_redriven"]);
+    let unsuccessful = statuses
+        .iter()
+        .filter(|s| **s != json!("SUCCEEDED"))
+        .count();
+    assert_eq!(
+        redriven_children.iter().filter(|c| **c == 1).count(),
+        unsuccessful,
+        "{redriven_children:?} {statuses:?}"
+    );
 }

@@ -15,9 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use asl::runtime::exec::{ListPage, ListRequest, ObjectBody, ObjectStorage, Runtime, StorageError};
+use asl::runtime::exec::{ObjectStorage, Runtime};
 use asl::runtime::integrations::Integrations;
-use asl::runtime::task::{BoxFuture, handler_fn};
+use asl::runtime::task::handler_fn;
+use asl_examples::generated_storage::{GeneratedStorage, lines};
 use serde_json::json;
 
 asl::asl!(DistributedBench = "benches/distributed.asl.json");
@@ -29,96 +30,6 @@ fn status_kib(field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0)
-}
-
-/// The JSON Lines text of items `from..to`.
-fn lines(from: usize, to: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity((to - from) * 40);
-    for i in from..to {
-        out.extend_from_slice(format!("{{\"id\":{i},\"name\":\"item-{i}\"}}\n").as_bytes());
-    }
-    out
-}
-
-/// Objects made on the fly: `get` returns `items` lines in chunks of 64 KiB
-/// worth of lines; writes are counted, not kept.
-struct LocalStorage {
-    items: usize,
-    written: AtomicU64,
-}
-
-struct Generated {
-    next: usize,
-    items: usize,
-}
-
-impl ObjectBody for Generated {
-    fn next_chunk(&mut self) -> BoxFuture<'_, Result<Option<Vec<u8>>, StorageError>> {
-        Box::pin(async move {
-            if self.next >= self.items {
-                return Ok(None);
-            }
-            let to = (self.next + 2000).min(self.items);
-            let chunk = lines(self.next, to);
-            self.next = to;
-            Ok(Some(chunk))
-        })
-    }
-}
-
-impl ObjectStorage for LocalStorage {
-    fn list<'a>(&'a self, _: ListRequest) -> BoxFuture<'a, Result<ListPage, StorageError>> {
-        Box::pin(async { Ok(ListPage::default()) })
-    }
-    fn get<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Box<dyn ObjectBody>, StorageError>> {
-        Box::pin(async move {
-            Ok(Box::new(Generated {
-                next: 0,
-                items: self.items,
-            }) as Box<dyn ObjectBody>)
-        })
-    }
-    fn put<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        body: Vec<u8>,
-    ) -> BoxFuture<'a, Result<(), StorageError>> {
-        self.written.fetch_add(body.len() as u64, Ordering::Relaxed);
-        Box::pin(async { Ok(()) })
-    }
-    fn create_upload<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-    ) -> BoxFuture<'a, Result<String, StorageError>> {
-        Box::pin(async { Ok("upload".to_string()) })
-    }
-    fn upload_part<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a str,
-        n: i32,
-        body: Vec<u8>,
-    ) -> BoxFuture<'a, Result<String, StorageError>> {
-        self.written.fetch_add(body.len() as u64, Ordering::Relaxed);
-        Box::pin(async move { Ok(format!("etag-{n}")) })
-    }
-    fn complete_upload<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a str,
-        _: Vec<String>,
-    ) -> BoxFuture<'a, Result<(), StorageError>> {
-        Box::pin(async { Ok(()) })
-    }
 }
 
 fn main() {
@@ -140,7 +51,7 @@ fn main() {
         let builder = Runtime::builder().handler("arn:aws:lambda:us-east-1:123456789012:function:work", work);
         let mut _moto = None;
         let (runtime, storage_note) = if mode == "local" {
-            let storage = Arc::new(LocalStorage {
+            let storage = Arc::new(GeneratedStorage {
                 items,
                 written: AtomicU64::new(0),
             });

@@ -9,6 +9,8 @@
 //!   otherwise;
 //! - [`history_json`]: the execution history as JSON in the shape of AWS's
 //!   `GetExecutionHistory`;
+//! - [`generated_storage`]: an in-process object store of generated JSON Lines items,
+//!   for distributed Maps without S3;
 //! - [`sandbox`]: moto and the Kubernetes API stand-in on 127.0.0.1, for `run-sample`
 //!   and the end-to-end tests.
 //!
@@ -20,6 +22,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod generated_storage;
 pub mod history_json;
 pub mod progress;
 pub mod sandbox;

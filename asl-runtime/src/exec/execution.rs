@@ -363,6 +363,72 @@ impl Execution {
         }
     }
 
+    /// A child of a STANDARD Map Run as an execution of its own: its name,
+    /// ARN, state machine (`<machine>/<label>`) and input, its clock started
+    /// now, `ExecutionStarted` recorded; its events are kept for the store.
+    pub(crate) fn map_run_child_named(
+        &self,
+        name: &str,
+        arn: String,
+        state_machine_arn: String,
+        input: &Value,
+    ) -> Execution {
+        let now = OffsetDateTime::now_utc();
+        let wall_anchor = now
+            .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+            .unwrap_or(now);
+        let child = Execution {
+            runtime: self.runtime.clone(),
+            info: self.info,
+            express: false,
+            name: name.to_string(),
+            arn,
+            state_machine_arn,
+            input: if self.info.reads_execution_input {
+                input.clone()
+            } else {
+                Value::Null
+            },
+            start_time: wall_anchor,
+            wall_anchor,
+            instant_anchor: tokio::time::Instant::now(),
+            recorder: history::Recorder::capturing(History::None, Arc::from(name), 1),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+            start_error: None,
+            redrive_count: 0,
+            durable: None,
+            cleanup: false,
+            created: Mutex::new(Vec::new()),
+            probe: None,
+        };
+        let mut details = Map::new();
+        details.insert("input".into(), input.clone());
+        details.insert(
+            "roleArn".into(),
+            Value::String(self.runtime.role_arn().to_string()),
+        );
+        child.record(EventType::ExecutionStarted, None, Value::Object(details));
+        child
+    }
+
+    /// The events recorded since the last call, as the store keeps them,
+    /// and the id the next one gets.
+    pub(crate) fn take_events(&self) -> (Vec<crate::store::StoredEvent>, u64) {
+        let events = self
+            .recorder
+            .take_captured()
+            .into_iter()
+            .map(super::durable::stored_event)
+            .collect();
+        (events, self.recorder.next_id())
+    }
+
+    /// `$$.Execution.RedriveCount`.
+    pub(crate) fn redrive_count(&self) -> u32 {
+        self.redrive_count
+    }
+
     /// The execution input (`$$.Execution.Input`), kept when the workflow reads
     /// `$$` (`null` otherwise).
     pub fn input(&self) -> &Value {

@@ -53,6 +53,9 @@ pub enum EventType {
     MapRunSucceeded,
     /// `{"error", "cause"}`.
     MapRunFailed,
+    /// A redriven execution ran its failed Map Run again (`{"mapRunArn",
+    /// "redriveCount"}`).
+    MapRunRedriven,
     TaskScheduled,
     TaskStarted,
     TaskSucceeded,
@@ -74,7 +77,7 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type.
-    pub const ALL: [EventType; 46] = [
+    pub const ALL: [EventType; 47] = [
         EventType::ExecutionStarted,
         EventType::ExecutionSucceeded,
         EventType::ExecutionFailed,
@@ -108,6 +111,7 @@ impl EventType {
         EventType::MapRunStarted,
         EventType::MapRunSucceeded,
         EventType::MapRunFailed,
+        EventType::MapRunRedriven,
         EventType::TaskScheduled,
         EventType::TaskStarted,
         EventType::TaskSucceeded,
@@ -165,6 +169,7 @@ impl EventType {
             MapRunStarted => "MapRunStarted",
             MapRunSucceeded => "MapRunSucceeded",
             MapRunFailed => "MapRunFailed",
+            MapRunRedriven => "MapRunRedriven",
             TaskScheduled => "TaskScheduled",
             TaskStarted => "TaskStarted",
             TaskSucceeded => "TaskSucceeded",

@@ -460,6 +460,121 @@ pub struct ActivityRecord {
     pub creation_date: OffsetDateTime,
 }
 
+/// A distributed Map's Map Run (DescribeMapRun), with its children counted
+/// by status when read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapRunRecord {
+    pub arn: String,
+    /// The execution whose Map state started it.
+    pub execution_arn: String,
+    /// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`.
+    pub status: ExecutionStatus,
+    pub max_concurrency: u32,
+    pub tolerated_failure_count: u64,
+    pub tolerated_failure_percentage: f64,
+    pub start_date: OffsetDateTime,
+    pub stop_date: Option<OffsetDateTime>,
+    pub redrive_count: u32,
+    pub redrive_date: Option<OffsetDateTime>,
+    /// Items and children in all, once the reader was exhausted.
+    pub total_items: Option<u64>,
+    pub total_children: Option<u64>,
+    /// It writes its children's results with a `ResultWriter`.
+    pub result_writer: bool,
+    /// The children (executions) stored, by status.
+    pub children: MapRunCounts,
+    /// The items of those children, by status.
+    pub items: MapRunCounts,
+}
+
+impl MapRunRecord {
+    /// A new RUNNING Map Run of `execution_arn` (nothing counted yet).
+    pub fn started(
+        arn: impl Into<String>,
+        execution_arn: impl Into<String>,
+        start_date: OffsetDateTime,
+    ) -> MapRunRecord {
+        MapRunRecord {
+            arn: arn.into(),
+            execution_arn: execution_arn.into(),
+            status: ExecutionStatus::Running,
+            max_concurrency: 0,
+            tolerated_failure_count: 0,
+            tolerated_failure_percentage: 0.0,
+            start_date,
+            stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
+            total_items: None,
+            total_children: None,
+            result_writer: false,
+            children: MapRunCounts::default(),
+            items: MapRunCounts::default(),
+        }
+    }
+}
+
+/// Children (or their items) of a Map Run by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MapRunCounts {
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+}
+
+impl MapRunCounts {
+    /// Those stored, whatever their status.
+    pub fn stored(&self) -> u64 {
+        self.running + self.succeeded + self.failed + self.timed_out + self.aborted
+    }
+
+    pub(crate) fn add(&mut self, status: ExecutionStatus, n: u64) {
+        let slot = match status {
+            ExecutionStatus::Running => &mut self.running,
+            ExecutionStatus::Succeeded => &mut self.succeeded,
+            ExecutionStatus::Failed => &mut self.failed,
+            ExecutionStatus::TimedOut => &mut self.timed_out,
+            ExecutionStatus::Aborted => &mut self.aborted,
+        };
+        *slot += n;
+    }
+}
+
+/// A child of a Map Run starting, as [`ExecutionStore::start_child`] stores it.
+#[derive(Clone, Debug)]
+pub struct ChildStart {
+    /// The child execution (its workflow is `<parent machine>/<label>`, which
+    /// no runtime claims: its parent drives it).
+    pub record: ExecutionRecord,
+    pub map_run_arn: String,
+    /// Its place in the Map Run (item, or batch, index).
+    pub index: u64,
+    /// How many items it processes (1, or its batch's size).
+    pub items: u64,
+    /// Its first events (`ExecutionStarted`).
+    pub events: Vec<StoredEvent>,
+}
+
+/// A child of a Map Run ending, as [`ExecutionStore::end_child`] stores it.
+#[derive(Clone, Debug)]
+pub struct ChildEnd {
+    pub arn: String,
+    pub end: End,
+    /// Its events after those stored at its start.
+    pub events: Vec<StoredEvent>,
+    pub next_event_id: u64,
+}
+
+/// What UpdateMapRun changes (`None`: unchanged).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MapRunUpdate {
+    pub max_concurrency: Option<u32>,
+    pub tolerated_failure_count: Option<u64>,
+    pub tolerated_failure_percentage: Option<f64>,
+}
+
 /// What ListExecutions filters on.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
@@ -532,6 +647,8 @@ pub enum StoreError {
     /// `TaskTimedOut`: the task of this token already closed (it timed out,
     /// or an outcome was delivered before).
     TaskTimedOut(String),
+    /// `ResourceNotFound`: no Map Run has this ARN.
+    ResourceNotFound(String),
     /// The writer no longer owns the execution (its lease was taken over, or the
     /// execution was stopped).
     NotOwner(String),
@@ -551,6 +668,7 @@ impl StoreError {
             StoreError::InvalidArgument(_) => "ValidationException",
             StoreError::TaskDoesNotExist(_) => "TaskDoesNotExist",
             StoreError::TaskTimedOut(_) => "TaskTimedOut",
+            StoreError::ResourceNotFound(_) => "ResourceNotFound",
             StoreError::NotOwner(_) => "ExecutionNotOwned",
             StoreError::Backend(_) => "StoreFailure",
         }
@@ -577,6 +695,7 @@ impl fmt::Display for StoreError {
             StoreError::InvalidArgument(why) => write!(f, "ValidationException: {why}"),
             StoreError::TaskDoesNotExist(why) => write!(f, "TaskDoesNotExist: {why}"),
             StoreError::TaskTimedOut(why) => write!(f, "TaskTimedOut: {why}"),
+            StoreError::ResourceNotFound(why) => write!(f, "ResourceNotFound: {why}"),
             StoreError::NotOwner(arn) => write!(
                 f,
                 "this runtime no longer owns execution {arn} (stopped, or its lease was taken over)"
@@ -778,6 +897,78 @@ pub trait ExecutionStore: Send + Sync + 'static {
         worker: &'a str,
         now: OffsetDateTime,
     ) -> StoreFuture<'a, Option<Suspension>>;
+
+    /// A distributed Map's Map Run starts: `run` is stored with `write` (one
+    /// fenced write of the parent, as [`Self::write`]) unless one with its
+    /// ARN is (the parent resumed it after a crash): returns what is stored.
+    fn start_map_run<'a>(
+        &'a self,
+        write: Write,
+        run: &'a MapRunRecord,
+    ) -> StoreFuture<'a, MapRunRecord>;
+
+    /// RedriveExecution reached a Map Run that ended: it is RUNNING again,
+    /// its redrive count one more (once: a Map Run already RUNNING is left
+    /// as it is); with `write` (fenced on the parent). Returns it.
+    fn redrive_map_run<'a>(
+        &'a self,
+        write: Write,
+        arn: &'a str,
+        now: OffsetDateTime,
+    ) -> StoreFuture<'a, MapRunRecord>;
+
+    /// A child of a Map Run starts: stored with `write` (fenced on the
+    /// parent), replacing a child of the same ARN left RUNNING by a crash.
+    fn start_child<'a>(&'a self, write: Write, child: &'a ChildStart) -> StoreFuture<'a, ()>;
+
+    /// A child of a Map Run ended: its end and events, with `write` (fenced
+    /// on the parent).
+    fn end_child<'a>(&'a self, write: Write, child: &'a ChildEnd) -> StoreFuture<'a, ()>;
+
+    /// A Map Run ended with `status` at `date`, with its totals; with
+    /// `write` (fenced on the parent). A Map Run that did not succeed
+    /// leaves no child RUNNING: those are ABORTED.
+    fn end_map_run<'a>(
+        &'a self,
+        write: Write,
+        arn: &'a str,
+        status: ExecutionStatus,
+        date: OffsetDateTime,
+        totals: (u64, u64),
+    ) -> StoreFuture<'a, ()>;
+
+    /// DescribeMapRun ([`StoreError::ResourceNotFound`] when there is none).
+    fn map_run<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, MapRunRecord>;
+
+    /// ListMapRuns: the Map Runs `execution_arn` started, newest first.
+    fn map_runs<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        page: &'a PageRequest,
+    ) -> StoreFuture<'a, Page<MapRunRecord>>;
+
+    /// UpdateMapRun: returns the Map Run as changed.
+    fn update_map_run<'a>(
+        &'a self,
+        arn: &'a str,
+        update: &'a MapRunUpdate,
+    ) -> StoreFuture<'a, MapRunRecord>;
+
+    /// The children of Map Run `arn` that ended, by index.
+    fn map_run_children<'a>(&'a self, arn: &'a str)
+    -> StoreFuture<'a, Vec<(u64, ExecutionRecord)>>;
+
+    /// ListExecutions of a Map Run's children (`mapRunArn`), newest first,
+    /// optionally of one status.
+    fn map_run_executions<'a>(
+        &'a self,
+        arn: &'a str,
+        status: Option<ExecutionStatus>,
+        page: &'a PageRequest,
+    ) -> StoreFuture<'a, Page<ExecutionRecord>>;
+
+    /// The Map Run that started execution `arn`, if a Map Run did.
+    fn parent_map_run<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Option<String>>;
 
     /// When the next parked execution of `workflows` becomes due (`None`:
     /// none is parked).

@@ -266,6 +266,23 @@ pub(crate) enum Op {
         worker: String,
         now: OffsetDateTime,
     },
+    StartMapRun(Box<Write>, Box<MapRunRecord>),
+    RedriveMapRun(Box<Write>, String, OffsetDateTime),
+    StartChild(Box<Write>, Box<ChildStart>),
+    EndChild(Box<Write>, Box<ChildEnd>),
+    EndMapRun {
+        write: Box<Write>,
+        arn: String,
+        status: ExecutionStatus,
+        date: OffsetDateTime,
+        totals: (u64, u64),
+    },
+    MapRun(String),
+    MapRuns(String, PageRequest),
+    UpdateMapRun(String, MapRunUpdate),
+    MapRunChildren(String),
+    MapRunExecutions(String, Option<ExecutionStatus>, PageRequest),
+    ParentMapRun(String),
 }
 
 impl Op {
@@ -285,7 +302,19 @@ impl Op {
             | Op::Redrive(arn, _)
             | Op::Suspension { arn, .. }
             | Op::Resolve { arn, .. } => Some(arn),
-            Op::Suspend(write, _) | Op::Annotate(write, ..) => Some(&write.arn),
+            Op::Suspend(write, _)
+            | Op::Annotate(write, ..)
+            | Op::StartMapRun(write, _)
+            | Op::RedriveMapRun(write, ..)
+            | Op::StartChild(write, _)
+            | Op::EndChild(write, _)
+            | Op::EndMapRun { write, .. } => Some(&write.arn),
+            Op::ParentMapRun(arn) => Some(arn),
+            Op::MapRun(_)
+            | Op::MapRuns(..)
+            | Op::UpdateMapRun(..)
+            | Op::MapRunChildren(_)
+            | Op::MapRunExecutions(..) => None,
             // By token: which execution is known only once read.
             Op::Deliver { .. } | Op::Heartbeat { .. } => None,
             Op::Claim { .. } | Op::Renew { .. } | Op::List(..) | Op::Purge(_) | Op::NextDue(_) => {
@@ -323,6 +352,10 @@ pub(crate) enum Answer {
     Due(Option<OffsetDateTime>),
     Activity(Option<ActivityRecord>),
     Activities(Page<ActivityRecord>),
+    MapRun(Box<MapRunRecord>),
+    MapRuns(Page<MapRunRecord>),
+    Children(Vec<(u64, ExecutionRecord)>),
+    Text(Option<String>),
 }
 
 /// Runs `op` in `t`.
@@ -488,6 +521,125 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
         } => take_activity_task(t, activity, worker, *now)
             .await
             .map(|s| Answer::MaybeSuspension(s.map(Box::new))),
+        Op::StartMapRun(write, run) => {
+            let insert = (
+                schema::INSERT_MAP_RUN,
+                vec![
+                    run.arn.as_str().into(),
+                    run.execution_arn.as_str().into(),
+                    i64::from(run.max_concurrency).into(),
+                    run.tolerated_failure_count.into(),
+                    run.tolerated_failure_percentage.to_string().into(),
+                    to_millis(run.start_date).into(),
+                    run.result_writer.into(),
+                ],
+            );
+            apply_write_with(t, write, Some(insert)).await?;
+            map_run(t, &run.arn)
+                .await
+                .map(|r| Answer::MapRun(Box::new(r)))
+        }
+        Op::RedriveMapRun(write, arn, now) => {
+            let redrive = (
+                schema::REDRIVE_MAP_RUN,
+                vec![arn.into(), to_millis(*now).into()],
+            );
+            apply_write_with(t, write, Some(redrive)).await?;
+            map_run(t, arn).await.map(|r| Answer::MapRun(Box::new(r)))
+        }
+        Op::StartChild(write, child) => {
+            apply_write(t, write).await?;
+            start_child(t, child).await.map(|()| Answer::Done)
+        }
+        Op::EndChild(write, child) => {
+            apply_write(t, write).await?;
+            let e = &child.end;
+            let ended = t
+                .query(
+                    schema::END_CHILD,
+                    vec![
+                        child.arn.as_str().into(),
+                        e.status.as_str().into(),
+                        e.output.as_ref().map(schema::text).into(),
+                        e.error.clone().into(),
+                        e.cause.clone().into(),
+                        to_millis(e.date).into(),
+                        child.next_event_id.into(),
+                    ],
+                )
+                .await?;
+            let exec = exec_id(&ended, &child.arn)?;
+            let events: Vec<_> = child.events.iter().map(|e| (exec, e)).collect();
+            insert_events(t, &events).await?;
+            Ok(Answer::Done)
+        }
+        Op::EndMapRun {
+            write,
+            arn,
+            status,
+            date,
+            totals,
+        } => {
+            let end = (
+                schema::END_MAP_RUN,
+                vec![
+                    arn.into(),
+                    status.as_str().into(),
+                    to_millis(*date).into(),
+                    totals.0.into(),
+                    totals.1.into(),
+                ],
+            );
+            apply_write_with(t, write, Some(end)).await?;
+            if *status != ExecutionStatus::Succeeded {
+                t.execute(
+                    schema::ABORT_CHILDREN,
+                    vec![arn.into(), to_millis(*date).into()],
+                )
+                .await?;
+            }
+            Ok(Answer::Done)
+        }
+        Op::MapRun(arn) => map_run(t, arn).await.map(|r| Answer::MapRun(Box::new(r))),
+        Op::MapRuns(execution, page) => map_runs(t, execution, page).await.map(Answer::MapRuns),
+        Op::UpdateMapRun(arn, update) => {
+            let run = map_run(t, arn).await?;
+            t.execute(
+                schema::UPDATE_MAP_RUN,
+                vec![
+                    arn.into(),
+                    i64::from(update.max_concurrency.unwrap_or(run.max_concurrency)).into(),
+                    update
+                        .tolerated_failure_count
+                        .unwrap_or(run.tolerated_failure_count)
+                        .into(),
+                    update
+                        .tolerated_failure_percentage
+                        .unwrap_or(run.tolerated_failure_percentage)
+                        .to_string()
+                        .into(),
+                ],
+            )
+            .await?;
+            map_run(t, arn).await.map(|r| Answer::MapRun(Box::new(r)))
+        }
+        Op::MapRunChildren(arn) => {
+            let rows = t.query(&schema::ended_children(), vec![arn.into()]).await?;
+            rows.iter()
+                .map(|row| Ok((row.int(25)?.unwrap_or(0) as u64, schema::decode(row)?)))
+                .collect::<Result<_, StoreError>>()
+                .map(Answer::Children)
+        }
+        Op::MapRunExecutions(arn, status, page) => map_run_executions(t, arn, *status, page)
+            .await
+            .map(Answer::RecordPage),
+        Op::ParentMapRun(arn) => {
+            let rows = t.query(schema::PARENT_MAP_RUN, vec![arn.into()]).await?;
+            let Some(row) = rows.first() else {
+                return Err(StoreError::ExecutionDoesNotExist(arn.clone()));
+            };
+            Ok(Answer::Text(row.text(0)?))
+        }
         Op::NextDue(workflows) => {
             let params = workflows.iter().map(Sql::from).collect();
             let rows = t.query(&schema::next_due(workflows.len()), params).await?;
@@ -508,6 +660,35 @@ fn list_params(filter: &ListFilter) -> Vec<Sql> {
     params
 }
 
+/// Where a page of a listing by start date (newest first) ended: the start
+/// date and ARN of its last item, from a `nextToken` of listing `kind`.
+fn page_after(kind: &str, page: &PageRequest) -> Result<Option<(i64, String)>, StoreError> {
+    let Some(token) = &page.next_token else {
+        return Ok(None);
+    };
+    let key = schema::untoken(kind, token)?;
+    key.split_once(':')
+        .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_string())))
+        .map(Some)
+        .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))
+}
+
+/// A page of `size` from `items` (one more than asked says there is a
+/// next), with the `nextToken` of listing `kind` after its last item.
+fn cut_page<I>(
+    kind: &str,
+    mut items: Vec<I>,
+    size: usize,
+    key: impl Fn(&I) -> (OffsetDateTime, &str),
+) -> Page<I> {
+    let next_token = (items.len() > size).then(|| {
+        items.truncate(size);
+        let (date, arn) = key(&items[size - 1]);
+        schema::token(kind, &format!("{}:{arn}", to_millis(date)))
+    });
+    Page { items, next_token }
+}
+
 /// One page of ListExecutions: one row more than asked says there is a next.
 async fn list_page<T: Tx>(
     t: &T,
@@ -516,36 +697,20 @@ async fn list_page<T: Tx>(
 ) -> Result<Page<ExecutionRecord>, StoreError> {
     let size = page.size()?;
     let mut params = list_params(filter);
-    let after = match &page.next_token {
-        None => None,
-        Some(token) => {
-            let key = schema::untoken("executions", token)?;
-            let (ms, arn) = key
-                .split_once(':')
-                .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_string())))
-                .ok_or_else(|| StoreError::InvalidToken(format!("Invalid Token: '{token}'")))?;
-            Some((ms, arn))
-        }
-    };
+    let after = page_after("executions", page)?;
     if let Some((ms, arn)) = &after {
         params.push((*ms).into());
         params.push(arn.into());
     }
     let statement = schema::list(filter, after.is_some(), Some(size + 1));
     let rows = t.query(&statement, params).await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(schema::decode)
         .collect::<Result<Vec<_>, _>>()?;
-    let next_token = (items.len() > size).then(|| {
-        items.truncate(size);
-        let last = &items[size - 1];
-        schema::token(
-            "executions",
-            &format!("{}:{}", to_millis(last.start_date), last.arn),
-        )
-    });
-    Ok(Page { items, next_token })
+    Ok(cut_page("executions", items, size, |e| {
+        (e.start_date, e.arn.as_str())
+    }))
 }
 
 /// One page of GetExecutionHistory.
@@ -839,6 +1004,121 @@ async fn take_activity_task<T: Tx>(
         }
         return find_suspension(t, &arn, &id, "").await;
     }
+}
+
+/// A Map Run with its children counted ([`StoreError::ResourceNotFound`]
+/// when there is none).
+async fn map_run<T: Tx>(t: &T, arn: &str) -> Result<MapRunRecord, StoreError> {
+    let statement = format!(
+        "SELECT {} FROM asl_map_runs WHERE arn = $1",
+        schema::MAP_RUN_COLUMNS
+    );
+    let rows = t.query(&statement, vec![arn.into()]).await?;
+    let Some(row) = rows.first() else {
+        return Err(StoreError::ResourceNotFound(format!(
+            "Map Run Does Not Exist: {arn}"
+        )));
+    };
+    let mut run = schema::decode_map_run(row)?;
+    let counts = t.query(schema::MAP_RUN_COUNTS, vec![arn.into()]).await?;
+    for row in &counts {
+        let Some(status) = row.text(0)?.as_deref().and_then(ExecutionStatus::parse) else {
+            continue;
+        };
+        run.children
+            .add(status, row.int(1)?.unwrap_or(0).max(0) as u64);
+        run.items
+            .add(status, row.int(2)?.unwrap_or(0).max(0) as u64);
+    }
+    Ok(run)
+}
+
+/// One page of ListMapRuns: one row more than asked says there is a next.
+async fn map_runs<T: Tx>(
+    t: &T,
+    execution: &str,
+    page: &PageRequest,
+) -> Result<Page<MapRunRecord>, StoreError> {
+    let size = page.size()?;
+    let (date, after) = page_after("maprun", page)?.unwrap_or((i64::MAX, String::new()));
+    let rows = t
+        .query(
+            schema::MAP_RUNS_PAGE,
+            vec![
+                execution.into(),
+                date.into(),
+                after.into(),
+                (size as i64 + 1).into(),
+            ],
+        )
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let run = schema::decode_map_run(row)?;
+        items.push(map_run(t, &run.arn).await?);
+    }
+    Ok(cut_page("maprun", items, size, |r| {
+        (r.start_date, r.arn.as_str())
+    }))
+}
+
+/// One page of the children of a Map Run.
+async fn map_run_executions<T: Tx>(
+    t: &T,
+    arn: &str,
+    status: Option<ExecutionStatus>,
+    page: &PageRequest,
+) -> Result<Page<ExecutionRecord>, StoreError> {
+    let size = page.size()?;
+    let mut params: Vec<Sql> = vec![arn.into()];
+    if let Some(s) = status {
+        params.push(s.as_str().into());
+    }
+    let after = page_after("children", page)?;
+    if let Some((date, last)) = &after {
+        params.push((*date).into());
+        params.push(last.into());
+    }
+    let statement = schema::map_run_executions(status.is_some(), after.is_some(), size + 1);
+    let rows = t.query(&statement, params).await?;
+    let items = rows
+        .iter()
+        .map(schema::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(cut_page("children", items, size, |e| {
+        (e.start_date, e.arn.as_str())
+    }))
+}
+
+/// A child of a Map Run, stored as it starts: one left RUNNING by a crash
+/// (its parent runs it again) is forgotten first.
+async fn start_child<T: Tx>(t: &T, child: &ChildStart) -> Result<(), StoreError> {
+    let r = &child.record;
+    for statement in schema::FORGET {
+        t.execute(statement, vec![r.arn.as_str().into()]).await?;
+    }
+    let statement = schema::INSERT_CHILD.replace("{exec_id}", t.dialect().next_exec_id());
+    let inserted = t
+        .query(
+            &statement,
+            vec![
+                r.arn.as_str().into(),
+                r.name.as_str().into(),
+                r.workflow.as_str().into(),
+                r.definition_hash.as_str().into(),
+                schema::text(&r.input).into(),
+                to_millis(r.start_date).into(),
+                r.next_event_id.into(),
+                child.map_run_arn.as_str().into(),
+                child.index.into(),
+                child.items.into(),
+                i64::from(r.redrive_count).into(),
+            ],
+        )
+        .await?;
+    let exec = exec_id(&inserted, &r.arn)?;
+    let events: Vec<_> = child.events.iter().map(|e| (exec, e)).collect();
+    insert_events(t, &events).await
 }
 
 async fn find<T: Tx>(t: &T, arn: &str, lock: &str) -> Result<Option<ExecutionRecord>, StoreError> {
@@ -1870,6 +2150,160 @@ macro_rules! execution_store {
                         other => Err($crate::store::ops::unexpected(other)),
                     }
                 })
+            }
+
+            fn start_map_run<'a>(
+                &'a self,
+                write: Write,
+                run: &'a MapRunRecord,
+            ) -> StoreFuture<'a, MapRunRecord> {
+                let future = self.submit($crate::store::ops::Op::StartMapRun(
+                    Box::new(write),
+                    Box::new(run.clone()),
+                ));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MapRun(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn redrive_map_run<'a>(
+                &'a self,
+                write: Write,
+                arn: &'a str,
+                now: ::time::OffsetDateTime,
+            ) -> StoreFuture<'a, MapRunRecord> {
+                let future = self.submit($crate::store::ops::Op::RedriveMapRun(
+                    Box::new(write),
+                    arn.to_string(),
+                    now,
+                ));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MapRun(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn start_child<'a>(
+                &'a self,
+                write: Write,
+                child: &'a ChildStart,
+            ) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::StartChild(
+                        Box::new(write),
+                        Box::new(child.clone())
+                    )),
+                    Done
+                )
+            }
+
+            fn end_child<'a>(&'a self, write: Write, child: &'a ChildEnd) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::EndChild(
+                        Box::new(write),
+                        Box::new(child.clone())
+                    )),
+                    Done
+                )
+            }
+
+            fn end_map_run<'a>(
+                &'a self,
+                write: Write,
+                arn: &'a str,
+                status: ExecutionStatus,
+                date: ::time::OffsetDateTime,
+                totals: (u64, u64),
+            ) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::EndMapRun {
+                        write: Box::new(write),
+                        arn: arn.to_string(),
+                        status,
+                        date,
+                        totals,
+                    }),
+                    Done
+                )
+            }
+
+            fn map_run<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, MapRunRecord> {
+                let future = self.submit($crate::store::ops::Op::MapRun(arn.to_string()));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MapRun(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn map_runs<'a>(
+                &'a self,
+                execution_arn: &'a str,
+                page: &'a PageRequest,
+            ) -> StoreFuture<'a, Page<MapRunRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::MapRuns(
+                        execution_arn.to_string(),
+                        page.clone()
+                    )),
+                    MapRuns
+                )
+            }
+
+            fn update_map_run<'a>(
+                &'a self,
+                arn: &'a str,
+                update: &'a MapRunUpdate,
+            ) -> StoreFuture<'a, MapRunRecord> {
+                let future = self.submit($crate::store::ops::Op::UpdateMapRun(
+                    arn.to_string(),
+                    update.clone(),
+                ));
+                Box::pin(async move {
+                    match future.await? {
+                        $crate::store::ops::Answer::MapRun(r) => Ok(*r),
+                        other => Err($crate::store::ops::unexpected(other)),
+                    }
+                })
+            }
+
+            fn map_run_children<'a>(
+                &'a self,
+                arn: &'a str,
+            ) -> StoreFuture<'a, Vec<(u64, ExecutionRecord)>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::MapRunChildren(arn.to_string())),
+                    Children
+                )
+            }
+
+            fn map_run_executions<'a>(
+                &'a self,
+                arn: &'a str,
+                status: Option<ExecutionStatus>,
+                page: &'a PageRequest,
+            ) -> StoreFuture<'a, Page<ExecutionRecord>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::MapRunExecutions(
+                        arn.to_string(),
+                        status,
+                        page.clone()
+                    )),
+                    RecordPage
+                )
+            }
+
+            fn parent_map_run<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Option<String>> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::ParentMapRun(arn.to_string())),
+                    Text
+                )
             }
 
             fn wakeups(&self) -> ::tokio::sync::broadcast::Receiver<String> {

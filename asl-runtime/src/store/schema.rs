@@ -12,7 +12,7 @@ use super::*;
 /// The schema version this code writes. A database of an older version is
 /// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
 /// version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 /// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
 /// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
@@ -43,9 +43,13 @@ pub(crate) const TABLES: &[&str] = &[
     cleanup BOOLEAN NOT NULL,
     epoch BIGINT NOT NULL DEFAULT 0,
     entered_time BIGINT,
-    exec_id BIGINT
+    exec_id BIGINT,
+    map_run_arn TEXT,
+    map_run_index BIGINT,
+    map_run_items BIGINT
 )",
     EVENTS,
+    MAP_RUNS,
     "CREATE TABLE IF NOT EXISTS asl_progress (
     arn TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -118,6 +122,26 @@ const SUSPENSIONS_V3: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
     PRIMARY KEY (arn, id)
 )";
 
+/// The Map Runs of distributed Maps (DescribeMapRun): their settings, which
+/// UpdateMapRun changes while they run, and their totals once the reader is
+/// exhausted. Their children are executions (`map_run_arn`, `map_run_index`:
+/// the child's place in the run, `map_run_items`: the items it processes).
+const MAP_RUNS: &str = "CREATE TABLE IF NOT EXISTS asl_map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    max_concurrency BIGINT NOT NULL,
+    tolerated_failure_count BIGINT NOT NULL,
+    tolerated_failure_percentage TEXT NOT NULL,
+    start_date BIGINT NOT NULL,
+    stop_date BIGINT,
+    redrive_count BIGINT NOT NULL,
+    redrive_date BIGINT,
+    total_items BIGINT,
+    total_children BIGINT,
+    result_writer BOOLEAN NOT NULL
+)";
+
 /// The activities (CreateActivity): workers take their tasks with
 /// GetActivityTask.
 const ACTIVITIES: &str = "CREATE TABLE IF NOT EXISTS asl_activities (
@@ -142,6 +166,9 @@ pub(crate) const INDEXES: &[&str] = &[
     "CREATE UNIQUE INDEX IF NOT EXISTS asl_executions_exec_id ON asl_executions (exec_id)",
     "CREATE INDEX IF NOT EXISTS asl_suspensions_waiting ON asl_suspensions (activity, created) \
      WHERE activity IS NOT NULL AND worker IS NULL AND outcome IS NULL",
+    "CREATE INDEX IF NOT EXISTS asl_executions_map_run ON asl_executions \
+     (map_run_arn, map_run_index) WHERE map_run_arn IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS asl_map_runs_execution ON asl_map_runs (execution_arn, start_date)",
 ];
 
 /// Forward migrations: `MIGRATIONS[v - 1]` takes a database of version `v` to
@@ -150,7 +177,7 @@ pub(crate) const INDEXES: &[&str] = &[
 /// the execution (`wait_until`), where version 3 has a suspension, and did not
 /// keep when the current state was entered; version 3 keyed events by ARN
 /// (version 4: by `exec_id`, numbered in order of start); version 4 had no
-/// activities.
+/// activities; version 5 no Map Runs (its children were not executions).
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
@@ -183,6 +210,11 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE asl_suspensions ADD COLUMN activity TEXT",
         "ALTER TABLE asl_suspensions ADD COLUMN worker TEXT",
         "ALTER TABLE asl_suspensions ADD COLUMN started BIGINT",
+    ],
+    &[
+        "ALTER TABLE asl_executions ADD COLUMN map_run_arn TEXT",
+        "ALTER TABLE asl_executions ADD COLUMN map_run_index BIGINT",
+        "ALTER TABLE asl_executions ADD COLUMN map_run_items BIGINT",
     ],
 ];
 
@@ -362,7 +394,8 @@ pub(crate) const REDRIVE: &str = "UPDATE asl_executions SET status = 'RUNNING', 
     entered_event_id = NULL, entered_time = NULL, next_event_id = $3 WHERE arn = $1 \
     RETURNING exec_id";
 
-pub(crate) const FORGET: [&str; 5] = [
+pub(crate) const FORGET: [&str; 6] = [
+    "DELETE FROM asl_map_runs WHERE execution_arn = $1",
     "DELETE FROM asl_events WHERE exec_id = (SELECT exec_id FROM asl_executions WHERE arn = $1)",
     "DELETE FROM asl_suspensions WHERE arn = $1",
     "DELETE FROM asl_progress WHERE arn = $1",
@@ -432,17 +465,23 @@ pub(crate) fn list(filter: &ListFilter, after: bool, limit: Option<usize>) -> St
         conditions.push(format!("status = ${n}"));
     }
     if after {
-        conditions.push(format!(
-            "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
-            n + 1,
-            n + 1,
-            n + 2
-        ));
+        conditions.push(after_page(n));
     }
     let limit = limit.map(|l| format!(" LIMIT {l}")).unwrap_or_default();
     format!(
         "{} ORDER BY start_date DESC, arn{limit}",
         select(&conditions.join(" AND "))
+    )
+}
+
+/// Rows after the start date `$n+1` and ARN `$n+2` a previous page (newest
+/// first) ended at.
+fn after_page(n: usize) -> String {
+    format!(
+        "(start_date < ${} OR (start_date = ${} AND arn > ${}))",
+        n + 1,
+        n + 1,
+        n + 2
     )
 }
 
@@ -701,4 +740,106 @@ pub(crate) fn text(value: &Value) -> String {
 /// them (its type and state go as they are).
 pub(crate) fn event_row(e: &StoredEvent) -> (i64, i64, String) {
     (e.id as i64, to_millis(e.timestamp), text(&e.details))
+}
+
+/// The columns [`decode_map_run`] reads, in its order.
+pub(crate) const MAP_RUN_COLUMNS: &str = "arn, execution_arn, status, max_concurrency, \
+    tolerated_failure_count, tolerated_failure_percentage, start_date, stop_date, redrive_count, \
+    redrive_date, total_items, total_children, result_writer";
+
+pub(crate) const INSERT_MAP_RUN: &str = "INSERT INTO asl_map_runs (arn, execution_arn, status, \
+    max_concurrency, tolerated_failure_count, tolerated_failure_percentage, start_date, \
+    redrive_count, result_writer) VALUES ($1, $2, 'RUNNING', $3, $4, $5, $6, 0, $7) \
+    ON CONFLICT (arn) DO NOTHING";
+
+pub(crate) const END_MAP_RUN: &str = "UPDATE asl_map_runs SET status = $2, stop_date = $3, \
+    total_items = $4, total_children = $5 WHERE arn = $1";
+
+/// The children of Map Run `$1` still RUNNING when it failed: ABORTED at `$2`.
+pub(crate) const ABORT_CHILDREN: &str = "UPDATE asl_executions SET status = 'ABORTED', \
+    stop_date = $2 WHERE map_run_arn = $1 AND status = 'RUNNING'";
+
+pub(crate) const UPDATE_MAP_RUN: &str = "UPDATE asl_map_runs SET max_concurrency = $2, \
+    tolerated_failure_count = $3, tolerated_failure_percentage = $4 WHERE arn = $1";
+
+/// A Map Run's children and their items, by status.
+pub(crate) const MAP_RUN_COUNTS: &str = "SELECT status, COUNT(*), \
+    CAST(COALESCE(SUM(map_run_items), 0) AS BIGINT) FROM asl_executions \
+    WHERE map_run_arn = $1 GROUP BY status";
+
+/// A page of the Map Runs of execution `$1`, newest first, after the start
+/// date `$2` and ARN `$3` a previous page ended at, `$4` at most.
+pub(crate) const MAP_RUNS_PAGE: &str = "SELECT arn, execution_arn, status, max_concurrency, \
+    tolerated_failure_count, tolerated_failure_percentage, start_date, stop_date, redrive_count, \
+    redrive_date, total_items, total_children, result_writer FROM asl_map_runs \
+    WHERE execution_arn = $1 \
+    AND (start_date < $2 OR (start_date = $2 AND arn > $3)) \
+    ORDER BY start_date DESC, arn LIMIT $4";
+
+/// A child of a Map Run: `{exec_id}` as [`INSERT`]; no owner, no position
+/// (its parent drives it).
+pub(crate) const INSERT_CHILD: &str = "INSERT INTO asl_executions (arn, name, workflow, \
+    definition_hash, status, input, start_date, redrive_count, next_event_id, cleanup, epoch, \
+    exec_id, map_run_arn, map_run_index, map_run_items) \
+    VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $11, $7, FALSE, 0, {exec_id}, $8, $9, $10) \
+    RETURNING exec_id";
+
+/// A redrive runs a Map Run that ended again (once per redrive).
+pub(crate) const REDRIVE_MAP_RUN: &str = "UPDATE asl_map_runs SET status = 'RUNNING', \
+    stop_date = NULL, redrive_count = redrive_count + 1, redrive_date = $2 \
+    WHERE arn = $1 AND status <> 'RUNNING'";
+
+pub(crate) const END_CHILD: &str = "UPDATE asl_executions SET status = $2, output = $3, \
+    error = $4, cause = $5, stop_date = $6, next_event_id = $7 WHERE arn = $1 RETURNING exec_id";
+
+pub(crate) const PARENT_MAP_RUN: &str = "SELECT map_run_arn FROM asl_executions WHERE arn = $1";
+
+/// The children of Map Run `$1` that ended, with their index.
+pub(crate) fn ended_children() -> String {
+    format!(
+        "SELECT {COLUMNS}, map_run_index FROM asl_executions \
+         WHERE map_run_arn = $1 AND status <> 'RUNNING' ORDER BY map_run_index"
+    )
+}
+
+/// A page of the children of Map Run `$1` (with `status`: of status `$2`),
+/// newest first, after the start date and ARN a previous page ended at.
+pub(crate) fn map_run_executions(status: bool, after: bool, limit: usize) -> String {
+    let mut conditions = vec!["map_run_arn = $1".to_string()];
+    let mut n = 1;
+    if status {
+        n += 1;
+        conditions.push(format!("status = ${n}"));
+    }
+    if after {
+        conditions.push(after_page(n));
+    }
+    format!(
+        "{} ORDER BY start_date DESC, arn LIMIT {limit}",
+        select(&conditions.join(" AND "))
+    )
+}
+
+/// A [`MapRunRecord`] from a row of [`MAP_RUN_COLUMNS`] (nothing counted).
+pub(crate) fn decode_map_run(row: &impl Row) -> Result<MapRunRecord, StoreError> {
+    let status_text = required(row.text(2)?, "status")?;
+    let status = ExecutionStatus::parse(&status_text)
+        .ok_or_else(|| StoreError::Backend(format!("unknown status {status_text}")))?;
+    Ok(MapRunRecord {
+        arn: required(row.text(0)?, "arn")?,
+        execution_arn: required(row.text(1)?, "execution_arn")?,
+        status,
+        max_concurrency: row.int(3)?.unwrap_or(0) as u32,
+        tolerated_failure_count: row.int(4)?.unwrap_or(0) as u64,
+        tolerated_failure_percentage: row.text(5)?.and_then(|t| t.parse().ok()).unwrap_or(0.0),
+        start_date: from_millis(required(row.int(6)?, "start_date")?),
+        stop_date: row.int(7)?.map(from_millis),
+        redrive_count: row.int(8)?.unwrap_or(0) as u32,
+        redrive_date: row.int(9)?.map(from_millis),
+        total_items: row.int(10)?.map(|n| n as u64),
+        total_children: row.int(11)?.map(|n| n as u64),
+        result_writer: row.boolean(12)?,
+        children: MapRunCounts::default(),
+        items: MapRunCounts::default(),
+    })
 }

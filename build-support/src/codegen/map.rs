@@ -279,6 +279,13 @@ impl Gen<'_> {
             }
             None => quote!(#rt::None),
         };
+        // A STANDARD child is an execution of the store (in a durable
+        // execution); an EXPRESS one runs in memory.
+        let standard = m
+            .processor_config
+            .execution_type
+            .as_ref()
+            .is_some_and(|t| t.value == model::ExecutionType::Standard);
         let saved = (self.jsonata, self.jsonata_context);
         let (driver, plain_fn) = self.machine_with(&m.item_processor, true);
         (self.jsonata, self.jsonata_context) = saved;
@@ -302,6 +309,7 @@ impl Gen<'_> {
                 label: #label,
                 batcher: #batcher,
                 writer: #writer,
+                standard: #standard,
                 ..#settings
             };
             let __res = __st
@@ -312,9 +320,8 @@ impl Gen<'_> {
                         #item_ctx
                         ::core::result::Result::Ok(#selector)
                     },
-                    move |_, __iteration_input| async move {
+                    move |__child, __iteration_input| async move {
                         let __iteration_vars = __vars.child();
-                        let __child = __ex.map_run_child();
                         #driver(&__child, &__iteration_vars, __iteration_input)#dot_await
                     },
                 )

@@ -415,3 +415,138 @@ async fn postgres_two_replicas_killed_and_the_database_restarted_lose_nothing() 
     .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const DMAP_WORKER: &str = env!("CARGO_BIN_EXE_dmap-worker");
+const DMAP_ITEMS: usize = 200;
+
+fn dmap_worker(db: &Path, effects: &Path) -> Child {
+    Command::new(DMAP_WORKER)
+        .arg("--store")
+        .arg(db)
+        .args(["--owner", "dmap", "--effects"])
+        .arg(effects)
+        .args(["--items", &DMAP_ITEMS.to_string()])
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dmap-worker starts")
+}
+
+/// The `end` lines of the effects file so far.
+fn ended_children(effects: &Path) -> usize {
+    std::fs::read_to_string(effects)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("end "))
+        .count()
+}
+
+/// A distributed Map of STANDARD children on SQLite, its serving process
+/// killed with SIGKILL twice in the middle of the Map Run: the parent
+/// SUCCEEDED with every item's output in order, every child is an execution
+/// of the store that SUCCEEDED once, and a child's Task ran again only when
+/// a killed process had begun it (it was in flight: at most `MaxConcurrency`
+/// per kill); the children that ended before a kill were not run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_standard_children_survive_sigkill() {
+    let dir = temp_dir("dmap-kills");
+    let (db, effects) = (dir.join("executions.db"), dir.join("effects.log"));
+    let mut faults = Faults::default();
+    let started = Instant::now();
+    for kill_after in [40, 110] {
+        let mut child = dmap_worker(&db, &effects);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ended_children(&effects) < kill_after {
+            assert!(Instant::now() < deadline, "the Map Run makes progress");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        kill(&mut child, &mut faults).await;
+    }
+    finish(dmap_worker(&db, &effects), Duration::from_secs(60)).await;
+    eprintln!("dmap sqlite: {:?} with 2 kills", started.elapsed());
+
+    // The parent, its output in item order.
+    let store = SqliteStore::open(&db).unwrap();
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:Distributed:dmap";
+    let parent = store.describe(arn).await.unwrap();
+    assert_eq!(parent.status, ExecutionStatus::Succeeded, "{parent:?}");
+    let output = parent.output.unwrap();
+    assert_eq!(output["count"], json!(DMAP_ITEMS));
+    let ids: Vec<Value> = (0..DMAP_ITEMS).map(|i| json!({"id": i})).collect();
+    assert_eq!(output["items"], Value::Array(ids));
+    // One Map Run, its children all SUCCEEDED, each once, with its history.
+    let history = store.history(arn).await.unwrap();
+    let started_runs: Vec<_> = history
+        .iter()
+        .filter(|e| e.event_type == "MapRunStarted")
+        .collect();
+    assert_eq!(started_runs.len(), 1, "one MapRunStarted across the kills");
+    let map_run = started_runs[0].details["mapRunArn"].as_str().unwrap();
+    assert!(
+        map_run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:Distributed/Items:"),
+        "{map_run}"
+    );
+    let run = store.map_run(map_run).await.unwrap();
+    assert_eq!(run.status, ExecutionStatus::Succeeded);
+    assert_eq!(run.children.succeeded, DMAP_ITEMS as u64);
+    assert_eq!(run.children.stored(), DMAP_ITEMS as u64);
+    assert_eq!(run.total_items, Some(DMAP_ITEMS as u64));
+    let children = store.map_run_children(map_run).await.unwrap();
+    assert_eq!(children.len(), DMAP_ITEMS);
+    for (index, child) in &children {
+        assert_eq!(child.status, ExecutionStatus::Succeeded);
+        assert_eq!(child.output, Some(json!({"id": index})));
+        assert!(
+            child
+                .arn
+                .starts_with("arn:aws:states:us-east-1:123456789012:execution:Distributed/Items:"),
+            "{}",
+            child.arn
+        );
+        assert_eq!(
+            store.parent_map_run(&child.arn).await.unwrap().as_deref(),
+            Some(map_run)
+        );
+        let events: Vec<String> = store
+            .history(&child.arn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(events.first().map(String::as_str), Some("ExecutionStarted"));
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some("ExecutionSucceeded")
+        );
+        assert!(events.iter().any(|e| e == "TaskSucceeded"), "{events:?}");
+    }
+    // Side effects: every child's Task ran; one ran again only after a run
+    // that a killed process began.
+    let text = std::fs::read_to_string(&effects).unwrap();
+    let mut begun: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        if let ["begin", index, pid] = parts[..] {
+            begun
+                .entry(index.parse().unwrap())
+                .or_default()
+                .push(pid.parse().unwrap());
+        }
+    }
+    assert_eq!(begun.len(), DMAP_ITEMS, "every child's Task ran");
+    let mut repeated = 0;
+    for (index, pids) in &begun {
+        for earlier in &pids[..pids.len() - 1] {
+            assert!(
+                faults.killed.contains(earlier),
+                "child {index} ran again after a run in process {earlier}, which was not killed"
+            );
+            repeated += 1;
+        }
+    }
+    // In flight at a kill: at most MaxConcurrency (8) children per kill.
+    assert!(repeated <= 2 * 8, "{repeated} Task runs repeated");
+    eprintln!("dmap sqlite: {repeated} of {DMAP_ITEMS} children ran again (in flight at a kill)");
+    let _ = std::fs::remove_dir_all(&dir);
+}

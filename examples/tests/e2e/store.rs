@@ -507,6 +507,16 @@ async fn migrated(store: &dyn ExecutionStore) {
         Some(4_102_444_800)
     );
     assert_eq!(store.describe(waits).await.unwrap().wake_at, wait.deadline);
+    // Version 6: Map Runs and their children (none yet).
+    assert_eq!(store.parent_map_run(arn).await.unwrap(), None);
+    let runs = store.map_runs(arn, &Default::default()).await.unwrap();
+    assert!(runs.items.is_empty());
+    let map_run = "arn:aws:states:us-east-1:123456789012:mapRun:Flow/Each:x";
+    assert!(store.map_run_children(map_run).await.unwrap().is_empty());
+    assert!(matches!(
+        store.map_run(map_run).await,
+        Err(StoreError::ResourceNotFound(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,7 +46,8 @@ impl From<StoreError> for ApiError {
             | StoreError::InvalidToken(_)
             | StoreError::InvalidArgument(_)
             | StoreError::TaskDoesNotExist(_)
-            | StoreError::TaskTimedOut(_) => e
+            | StoreError::TaskTimedOut(_)
+            | StoreError::ResourceNotFound(_) => e
                 .to_string()
                 .split_once(": ")
                 .map(|(_, m)| m.to_string())

@@ -45,7 +45,8 @@ use super::*;
 use crate::error::Interruption;
 use crate::store::{
     CreatedResource, End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, ListFilter,
-    Page, PageRequest, Position, StoreError, StoredEvent, SuspensionKind, Write,
+    MapRunRecord, MapRunUpdate, Page, PageRequest, Position, StoreError, StoredEvent,
+    SuspensionKind, Write,
 };
 use crate::workflow::Workflow;
 
@@ -53,6 +54,7 @@ mod activities;
 mod api;
 mod checkpoint;
 mod cleanup;
+mod map_run;
 mod serve;
 mod suspend;
 
@@ -163,6 +165,8 @@ pub(crate) struct Durability {
     /// [`Runtime::release_all`] was called: this runtime claims nothing more
     /// and drives no new execution; starts are stored for another runtime.
     pub(crate) released: AtomicBool,
+    /// The Map Runs running here: UpdateMapRun's changes reach them at once.
+    pub(crate) map_runs: Mutex<HashMap<String, watch::Sender<MapRunUpdate>>>,
 }
 
 impl Durability {
@@ -180,6 +184,7 @@ impl Durability {
             slots: Arc::new(Semaphore::new(settings.max_executions)),
             saturated: AtomicBool::new(false),
             released: AtomicBool::new(false),
+            map_runs: Mutex::new(HashMap::new()),
             settings,
         }
     }
@@ -345,7 +350,7 @@ impl Drop for Nested<'_> {
     }
 }
 
-fn stored_event(e: HistoryEvent) -> StoredEvent {
+pub(crate) fn stored_event(e: HistoryEvent) -> StoredEvent {
     StoredEvent {
         id: e.id,
         timestamp: e.timestamp,

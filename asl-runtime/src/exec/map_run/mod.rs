@@ -14,10 +14,20 @@
 //! kept (in item order) for the state's output, which the payload limit
 //! bounds anyway; with one, each child's record goes to S3 as it ends.
 //!
-//! Children run in this process, in memory, `EXPRESS` and `STANDARD` alike;
-//! a failed child is not retried (AWS reruns failed children only when the
-//! Map Run is redriven), and a Map Run is not kept in the store: an execution
-//! resumed after a crash runs its Map Run again from the start.
+//! Children run in this process. `EXPRESS` children, and every child of an
+//! execution without a store, run in memory. `STANDARD` children of a durable
+//! execution are executions of the store (`execution:<machine>/<label>:<uuid>`,
+//! the UUID derived from the Map Run and the child's index, so a child run
+//! again keeps its ARN), each stored as it starts and as it ends with its
+//! history, every write fenced on the parent; the Map Run is a row of the
+//! store and a `MAP_RUN` suspension of the parent, which holds its outcome
+//! once it ended. A parent resumed after a crash finds both, reads its items
+//! again from the start, takes the outcome of each child that ended, and runs
+//! the others (a child in flight at the crash runs again from its start). A
+//! parent redriven into the state runs its failed Map Run again
+//! (`MapRunRedriven`): children that succeeded are kept, the others run
+//! again with their redrive count one more. A failed child is not retried
+//! otherwise (AWS reruns failed children only when the Map Run is redriven).
 
 pub(crate) mod reader;
 pub mod storage;
@@ -25,15 +35,18 @@ pub(crate) mod writer;
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::sync::Arc;
 
 use asl_lang::distributed as facts;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 
+use super::execution::Execution;
 use super::history::EventType;
 use super::state::{StateRun, Tolerance};
 use super::{details_one, error_details, format_timestamp};
 use crate::error::{Error, names};
+use crate::store::Outcome;
 
 pub use reader::ItemReaderSpec;
 pub use writer::ResultWriterSpec;
@@ -65,6 +78,9 @@ pub struct MapRunSettings {
     pub label: Option<&'static str>,
     pub batcher: Option<BatcherSpec>,
     pub writer: Option<ResultWriterSpec>,
+    /// `ProcessorConfig.ExecutionType` is `STANDARD`: in a durable execution,
+    /// each child is an execution of the store.
+    pub standard: bool,
 }
 
 /// The items as the Map Run pulls them.
@@ -83,6 +99,60 @@ impl Source<'_> {
             }
             Source::Reader(r) => r.next().await,
         }
+    }
+}
+
+/// A STANDARD Map Run of a durable execution: where its children are kept.
+struct Stored {
+    /// The children's state machine (`<machine>/<label>`): its name and ARN.
+    workflow: String,
+    machine_arn: String,
+    /// Children that ended before a crash, by index: not run again.
+    ended: std::collections::HashMap<usize, crate::store::ExecutionRecord>,
+    /// Children a redrive runs again, with their new redrive count.
+    redrive_counts: std::collections::HashMap<usize, u32>,
+    /// The settings as stored (UpdateMapRun may have changed them before a
+    /// crash).
+    settings: crate::store::MapRunUpdate,
+}
+
+/// `MaxConcurrency` and the tolerated failures after UpdateMapRun's
+/// `update` (a tolerance of 0 stored is none given: the same threshold).
+fn updated(limit: &mut usize, tolerance: &mut Tolerance, update: &crate::store::MapRunUpdate) {
+    if let Some(n) = update.max_concurrency {
+        *limit = match n {
+            0 => facts::DEFAULT_MAX_CONCURRENCY,
+            n => n as usize,
+        };
+    }
+    if let Some(count) = update.tolerated_failure_count {
+        tolerance.count = (count > 0).then_some(count);
+    }
+    if let Some(percentage) = update.tolerated_failure_percentage {
+        tolerance.percentage = (percentage > 0.0).then_some(percentage);
+    }
+}
+
+/// A child's name: a UUID derived from its Map Run and index, so a child run
+/// again after a crash keeps its name and ARN.
+fn child_name(map_run_arn: &str, index: usize) -> String {
+    use sha1::Digest;
+    let digest = sha1::Sha1::digest(format!("{map_run_arn}/{index}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_sha1_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// The outcome a stored child ended with.
+fn stored_result(record: &crate::store::ExecutionRecord) -> Result<Value, Error> {
+    match record.status {
+        crate::store::ExecutionStatus::Succeeded => Ok(record.output.clone().unwrap_or_default()),
+        _ => Err(Error::new(
+            record.error.clone().unwrap_or_default(),
+            record.cause.clone().unwrap_or_default(),
+        )),
     }
 }
 
@@ -138,6 +208,12 @@ impl<'e> StateRun<'e> {
     /// Runs a distributed Map's Map Run: `select` is the `ItemSelector` of
     /// one item (by its index in the source), `child` runs one child
     /// execution on its input (an item, or a batch).
+    ///
+    /// In a durable execution, a STANDARD Map Run is a suspension of kind
+    /// `MAP_RUN` of its parent, a Map Run row and one execution per child in
+    /// the store: a parent resumed after a crash finds its Map Run, does not
+    /// run again the children that ended, and reads its items again from the
+    /// start, skipping those.
     pub async fn map_run<'i, S, F, Fut>(
         &self,
         items: MapRunItems<'i>,
@@ -147,7 +223,7 @@ impl<'e> StateRun<'e> {
     ) -> Result<Value, Error>
     where
         S: Fn(usize, &Value) -> Result<Value, Error>,
-        F: Fn(usize, Value) -> Fut,
+        F: Fn(Arc<Execution>, Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
         let name = Some(self.name());
@@ -157,51 +233,276 @@ impl<'e> StateRun<'e> {
             MapRunItems::Reader(_) => 0,
         };
         let details = |d: Value| if exec.recording() { d } else { Value::Null };
-        exec.record(
-            EventType::MapStateStarted,
-            name,
-            details(details_one("length", Value::from(length))),
-        );
-        let arn = self.map_run_arn(settings.label);
-        exec.record(
-            EventType::MapRunStarted,
-            name,
-            details(details_one("mapRunArn", Value::String(arn.clone()))),
-        );
-        let _nested = exec.nested();
-        match self
-            .run_children(items, &settings, &arn, select, child)
-            .await
+        let durable = settings.standard && exec.durable();
+        // A durable Map Run's suspension: found again after a crash.
+        let suspension_id = format!("{}:mapRun", self.waiting_base());
+        let found = match durable {
+            true => exec.stored_suspension(&suspension_id).await?,
+            false => None,
+        };
+        if let Some(found) = &found
+            && let Some(outcome) = &found.outcome
         {
-            Ok(output) => {
+            // It ended before the crash: its outcome stands.
+            return match outcome {
+                Outcome::Succeeded(output) => Ok(output.clone()),
+                Outcome::Failed { error, cause } => Err(Error::new(
+                    error.clone().unwrap_or_default(),
+                    cause.clone().unwrap_or_default(),
+                )),
+                Outcome::TimedOut | Outcome::HeartbeatTimedOut => Err(threshold_exceeded()),
+            };
+        }
+        let (arn, redriven) = match found
+            .as_ref()
+            .and_then(|f| f.details.get("mapRunArn"))
+            .and_then(Value::as_str)
+        {
+            Some(arn) => (arn.to_string(), false),
+            None => {
+                exec.record(
+                    EventType::MapStateStarted,
+                    name,
+                    details(details_one("length", Value::from(length))),
+                );
+                let fresh = self.map_run_arn(settings.label);
+                // Redriven into this state: its Map Run that failed runs
+                // again, not a new one.
+                let previous = match durable && exec.redrive_count() > 0 && exec.resumed_here() {
+                    true => {
+                        let prefix = fresh.rsplit_once(':').map_or(fresh.as_str(), |(p, _)| p);
+                        exec.failed_map_run(&format!("{prefix}:")).await?
+                    }
+                    false => None,
+                };
+                match previous {
+                    Some(run) => {
+                        let mut d = Map::new();
+                        d.insert("mapRunArn".into(), Value::String(run.arn.clone()));
+                        d.insert("redriveCount".into(), Value::from(run.redrive_count + 1));
+                        exec.record(EventType::MapRunRedriven, name, details(Value::Object(d)));
+                        (run.arn, true)
+                    }
+                    None => {
+                        exec.record(
+                            EventType::MapRunStarted,
+                            name,
+                            details(details_one("mapRunArn", Value::String(fresh.clone()))),
+                        );
+                        (fresh, false)
+                    }
+                }
+            }
+        };
+        let stored = match durable {
+            true => Some(
+                self.store_map_run(&arn, &suspension_id, &settings, redriven)
+                    .await?,
+            ),
+            false => None,
+        };
+        let _nested = exec.nested();
+        let result = self
+            .run_children(items, &settings, &arn, stored, select, child)
+            .await;
+        let (result, totals) = match result {
+            Ok((output, totals)) => (Ok(output), totals),
+            Err(error) => (Err(error), (0, 0)),
+        };
+        match &result {
+            Err(error) if error.is_interruption() => return result,
+            Ok(_) => {
                 exec.record(EventType::MapRunSucceeded, name, Value::Null);
                 exec.record(EventType::MapStateSucceeded, name, Value::Null);
-                Ok(output)
             }
-            Err(error) if error.is_interruption() => Err(error),
             Err(error) => {
-                exec.record(
-                    EventType::MapRunFailed,
-                    name,
-                    details(error_details(&error)),
-                );
+                exec.record(EventType::MapRunFailed, name, details(error_details(error)));
                 exec.record(EventType::MapStateFailed, name, Value::Null);
-                Err(error)
             }
         }
+        if durable {
+            let status = match &result {
+                Ok(_) => crate::store::ExecutionStatus::Succeeded,
+                Err(_) => crate::store::ExecutionStatus::Failed,
+            };
+            exec.end_map_run(&arn, status, totals).await?;
+            let outcome = match &result {
+                Ok(output) => Outcome::Succeeded(output.clone()),
+                Err(e) => Outcome::Failed {
+                    error: Some(e.name().to_string()),
+                    cause: e.cause().map(str::to_string),
+                },
+            };
+            exec.close_suspension(&suspension_id, outcome).await?;
+        }
+        result
     }
 
+    /// Stores a durable Map Run (its suspension and its row, each once; with
+    /// `redriven`, the Map Run that failed, RUNNING again): what its children
+    /// need, and the children that ended before a crash or, in a redriven
+    /// Map Run, that succeeded (the others run again).
+    async fn store_map_run(
+        &self,
+        arn: &str,
+        suspension_id: &str,
+        settings: &MapRunSettings,
+        redriven: bool,
+    ) -> Result<Stored, Error> {
+        let exec = self.exec;
+        let mut suspension = crate::store::Suspension::new(
+            exec.arn.as_str(),
+            suspension_id,
+            crate::store::SuspensionKind::MapRun,
+            exec.now(),
+        );
+        suspension.details = details_one("mapRunArn", Value::String(arn.to_string()));
+        exec.store_suspension(suspension).await?;
+        let mut run = crate::store::MapRunRecord::started(arn, exec.arn.as_str(), exec.now());
+        run.max_concurrency = settings.max_concurrency as u32;
+        run.tolerated_failure_count = settings.tolerance.count.unwrap_or(0);
+        run.tolerated_failure_percentage = settings.tolerance.percentage.unwrap_or(0.0);
+        run.result_writer = settings
+            .writer
+            .as_ref()
+            .is_some_and(|w| w.parameters.is_some());
+        let run = match redriven {
+            true => exec.redrive_map_run(arn).await?,
+            false => exec.start_map_run(&run).await?,
+        };
+        let machine_arn = child_machine_arn(arn);
+        let workflow = machine_arn
+            .split_once(":stateMachine:")
+            .map_or(machine_arn.as_str(), |(_, m)| m)
+            .to_string();
+        // A child that did not succeed before the Map Run's last redrive
+        // runs again, its redrive count one more.
+        let mut ended = exec.ended_children(arn).await?;
+        let mut redrive_counts = std::collections::HashMap::new();
+        ended.retain(|index, child| {
+            let kept = child.status == crate::store::ExecutionStatus::Succeeded
+                || child.redrive_count >= run.redrive_count;
+            if !kept {
+                redrive_counts.insert(*index, child.redrive_count + 1);
+            }
+            kept
+        });
+        Ok(Stored {
+            workflow,
+            ended,
+            redrive_counts,
+            machine_arn,
+            settings: crate::store::MapRunUpdate {
+                max_concurrency: Some(run.max_concurrency),
+                tolerated_failure_count: Some(run.tolerated_failure_count),
+                tolerated_failure_percentage: Some(run.tolerated_failure_percentage),
+            },
+        })
+    }
+
+    /// Runs one child of a durable Map Run: stored as it starts, run as an
+    /// execution of its own, stored as it ends (each write fenced on the
+    /// parent).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_stored_child<F, Fut>(
+        &self,
+        stored: &Stored,
+        map_run_arn: &str,
+        index: usize,
+        items: usize,
+        name: &str,
+        input: Value,
+        child: &F,
+    ) -> Result<Value, Error>
+    where
+        F: Fn(Arc<Execution>, Value) -> Fut,
+        Fut: Future<Output = Result<Value, Error>>,
+    {
+        let arn = child_execution_arn(&stored.machine_arn, name);
+        let execution = Arc::new(self.exec.map_run_child_named(
+            name,
+            arn.clone(),
+            stored.machine_arn.clone(),
+            &input,
+        ));
+        let (events, next_event_id) = execution.take_events();
+        let mut record = crate::store::ExecutionRecord::started(
+            arn.as_str(),
+            name,
+            stored.workflow.as_str(),
+            self.exec.info.definition_hash,
+            input.clone(),
+            execution.start_time(),
+            crate::store::Position::at("", Value::Null, Value::Null),
+        );
+        record.next_event_id = next_event_id;
+        record.redrive_count = stored.redrive_counts.get(&index).copied().unwrap_or(0);
+        let start = crate::store::ChildStart {
+            record,
+            map_run_arn: map_run_arn.to_string(),
+            index: index as u64,
+            items: items as u64,
+            events,
+        };
+        self.exec.start_child(&start).await?;
+        let result = child(execution.clone(), input).await;
+        let (status, output, error, cause) = match &result {
+            Err(e) if e.is_interruption() => return result,
+            Ok(output) => {
+                execution.record(
+                    EventType::ExecutionSucceeded,
+                    None,
+                    details_one("output", output.clone()),
+                );
+                (
+                    crate::store::ExecutionStatus::Succeeded,
+                    Some(output.clone()),
+                    None,
+                    None,
+                )
+            }
+            Err(e) => {
+                execution.record(EventType::ExecutionFailed, None, error_details(e));
+                (
+                    crate::store::ExecutionStatus::Failed,
+                    None,
+                    Some(e.name().to_string()),
+                    e.cause().map(str::to_string),
+                )
+            }
+        };
+        let (events, next_event_id) = execution.take_events();
+        let end = crate::store::ChildEnd {
+            arn,
+            end: crate::store::End {
+                status,
+                output,
+                error,
+                cause,
+                date: execution.now(),
+            },
+            events,
+            next_event_id,
+        };
+        self.exec.end_child(&end).await?;
+        result
+    }
+
+    /// The children of a Map Run, as many at a time as `MaxConcurrency`
+    /// allows: the state's output, and how many items and children there
+    /// were.
     async fn run_children<'i, S, F, Fut>(
         &self,
         items: MapRunItems<'i>,
         settings: &MapRunSettings,
         arn: &str,
+        mut stored: Option<Stored>,
         select: S,
         child: F,
-    ) -> Result<Value, Error>
+    ) -> Result<(Value, (u64, u64)), Error>
     where
         S: Fn(usize, &Value) -> Result<Value, Error>,
-        F: Fn(usize, Value) -> Fut,
+        F: Fn(Arc<Execution>, Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
         let storage = self.exec.runtime().object_storage();
@@ -219,21 +520,19 @@ impl<'e> StateRun<'e> {
         // Records name each child execution: only built for a ResultWriter
         // that keeps them.
         let records = writer.is_some() && transformation == Transformation::None;
-        let (machine_head, _) = arn.split_once(":mapRun:").unwrap_or((arn, ""));
-        let child_machine = {
-            let rest = arn.split_once(":mapRun:").map_or("", |(_, r)| r);
-            let machine_label = rest.rsplit_once(':').map_or(rest, |(m, _)| m);
-            format!("{machine_head}:stateMachine:{machine_label}")
-        };
-        let child_arn = |child_name: &str| {
-            format!(
-                "{}:{child_name}",
-                child_machine.replacen(":stateMachine:", ":execution:", 1)
-            )
-        };
-        let limit = match settings.max_concurrency {
+        let child_machine = child_machine_arn(arn);
+        let mut limit = match settings.max_concurrency {
             0 => facts::DEFAULT_MAX_CONCURRENCY,
             n => n,
+        };
+        let mut tolerance = settings.tolerance;
+        if let Some(s) = &stored {
+            updated(&mut limit, &mut tolerance, &s.settings);
+        }
+        // A stored Map Run takes UpdateMapRun's changes while it runs.
+        let mut live = match &stored {
+            Some(_) => self.exec.live_map_run(arn),
+            None => None,
         };
         let batcher = settings.batcher.as_ref();
         let batch_base = batcher.map_or(0, |b| {
@@ -245,6 +544,12 @@ impl<'e> StateRun<'e> {
             json_size(&Value::Object(m))
         });
         let child = &child;
+        // Children that ended before a crash: taken as their turn comes.
+        let mut ended = stored
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.ended))
+            .unwrap_or_default();
+        let stored_run = stored.as_ref();
         let mut running = FuturesUnordered::new();
         let mut results: Vec<Value> = Vec::new();
         let (mut item_index, mut child_index) = (0usize, 0usize);
@@ -254,6 +559,7 @@ impl<'e> StateRun<'e> {
         loop {
             // Start children while there is room and items are left.
             while !exhausted && running.len() < limit {
+                let first_item = item_index;
                 let input = match batcher {
                     None => match source.next().await? {
                         Some(item) => {
@@ -316,36 +622,79 @@ impl<'e> StateRun<'e> {
                 };
                 let index = child_index;
                 child_index += 1;
+                let child_items = match input.get("Items") {
+                    Some(Value::Array(batch)) if batcher.is_some() => batch.len(),
+                    _ => item_index - first_item,
+                };
+                let ended_before = ended.remove(&index);
                 let meta = Child {
                     index,
                     input: records.then(|| input.to_string()),
-                    name: if records {
-                        uuid::Uuid::new_v4().to_string()
+                    name: if records || stored_run.is_some() {
+                        child_name(arn, index)
                     } else {
                         String::new()
                     },
-                    start: self.exec.now(),
+                    start: ended_before
+                        .as_ref()
+                        .map_or_else(|| self.exec.now(), |r| r.start_date),
                 };
-                running.push(async move { (meta, child(index, input).await) });
+                running.push(async move {
+                    let result = match (ended_before, stored_run) {
+                        (Some(record), _) => stored_result(&record),
+                        (None, Some(s)) => {
+                            self.run_stored_child(
+                                s,
+                                arn,
+                                index,
+                                child_items,
+                                &meta.name,
+                                input,
+                                child,
+                            )
+                            .await
+                        }
+                        (None, None) => child(Arc::new(self.exec.map_run_child()), input).await,
+                    };
+                    (meta, result)
+                });
             }
-            if exhausted && !settings.tolerance.is_none() {
+            if exhausted && !tolerance.is_none() {
                 // The percentage is of all items: known once they are read.
-                if settings.tolerance.exceeded(failures, child_index) {
+                if tolerance.exceeded(failures, child_index) {
                     return Err(threshold_exceeded());
                 }
             }
-            let Some((meta, result)) = running.next().await else {
+            let next = match live.as_mut() {
+                Some(l) => tokio::select! {
+                    next = running.next() => Some(next),
+                    changed = l.changes.changed() => {
+                        match changed {
+                            Ok(()) => {
+                                let update = l.changes.borrow_and_update().clone();
+                                updated(&mut limit, &mut tolerance, &update);
+                            }
+                            Err(_) => live = None,
+                        }
+                        None
+                    }
+                },
+                None => Some(running.next().await),
+            };
+            // Settings changed: start more children, or check the threshold.
+            let Some(next) = next else { continue };
+            let Some((meta, result)) = next else {
                 break;
             };
             let failed = match &result {
-                Err(e) if e.is_interruption() => return result,
+                Err(e) if e.is_interruption() => return result.map(|v| (v, (0, 0))),
                 Err(_) => true,
                 Ok(_) => false,
             };
             if failed {
                 failures += 1;
                 let total = exhausted.then_some(child_index);
-                if settings.tolerance.exceeded_so_far(failures, total) {
+                if tolerance.exceeded_so_far(failures, total) {
                     return Err(threshold_exceeded());
                 }
             }
@@ -357,7 +706,12 @@ impl<'e> StateRun<'e> {
                         Status::Succeeded
                     };
                     let record = if records || failed {
-                        self.child_record(&meta, &result, &child_machine, &child_arn(&meta.name))
+                        self.child_record(
+                            &meta,
+                            &result,
+                            &child_machine,
+                            &child_execution_arn(&child_machine, &meta.name),
+                        )
                     } else {
                         result.as_ref().cloned().unwrap_or_default()
                     };
@@ -382,12 +736,13 @@ impl<'e> StateRun<'e> {
                 }
             }
         }
-        if settings.tolerance.exceeded(failures, child_index) {
+        if tolerance.exceeded(failures, child_index) {
             return Err(threshold_exceeded());
         }
-        match writer {
-            Some(w) => w.finish().await,
-            None if transformation == Transformation::Flatten => Ok(Value::Array(
+        let totals = (item_index as u64, child_index as u64);
+        let output = match writer {
+            Some(w) => w.finish().await?,
+            None if transformation == Transformation::Flatten => Value::Array(
                 results
                     .into_iter()
                     .flat_map(|v| match v {
@@ -395,9 +750,10 @@ impl<'e> StateRun<'e> {
                         other => vec![other],
                     })
                     .collect(),
-            )),
-            None => Ok(Value::Array(results)),
-        }
+            ),
+            None => Value::Array(results),
+        };
+        Ok((output, totals))
     }
 
     /// One child execution as a result file records it.
@@ -462,6 +818,24 @@ impl<'e> StateRun<'e> {
         );
         Value::Object(m)
     }
+}
+
+/// The state machine of a Map Run's children: `stateMachine:<machine>/<label>`
+/// for the Map Run's `mapRun:<machine>/<label>:<uuid>`.
+fn child_machine_arn(map_run_arn: &str) -> String {
+    let (head, rest) = map_run_arn
+        .split_once(":mapRun:")
+        .unwrap_or((map_run_arn, ""));
+    let machine_label = rest.rsplit_once(':').map_or(rest, |(m, _)| m);
+    format!("{head}:stateMachine:{machine_label}")
+}
+
+/// A child's ARN: `execution:<machine>/<label>:<name>`.
+fn child_execution_arn(machine_arn: &str, name: &str) -> String {
+    format!(
+        "{}:{name}",
+        machine_arn.replacen(":stateMachine:", ":execution:", 1)
+    )
 }
 
 fn threshold_exceeded() -> Error {

@@ -288,7 +288,7 @@ impl<'e> StateRun<'e> {
     /// Map iteration or Parallel branch, its frame and visit (counted once
     /// per entry, so a frame that runs again after a crash names its visits
     /// as the first run did).
-    fn waiting_base(&self) -> &str {
+    pub(crate) fn waiting_base(&self) -> &str {
         self.waiting_base
             .get_or_init(|| self.exec.suspension_id(self.info.name, self.entered_id, 0))
     }
