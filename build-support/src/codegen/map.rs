@@ -131,7 +131,7 @@ impl Gen<'_> {
                 settings,
                 selector,
                 item_ctx,
-                outer_reads_context || selector_ctx,
+                (outer_reads_context, selector_ctx),
             );
         }
         // ItemBatcher: the ItemSelector applies to each item, then the selected
@@ -170,7 +170,10 @@ impl Gen<'_> {
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
-        self.reads_context = outer_reads_context || selector_ctx;
+        // `$$` read by the ItemSelector is bound per item (`item_ctx`), not
+        // in the state's body.
+        self.reads_context = outer_reads_context;
+        self.item_reads_context |= selector_ctx;
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
         let dot_await = if plain_fn {
@@ -186,12 +189,25 @@ impl Gen<'_> {
         let selector_result = self.result_selector(&m.io);
         if plain_fn {
             // Iterations that never wait are plain calls, one after another
-            // (`map_sync`); MaxConcurrency(Path) is still evaluated for its errors.
+            // (`map_sync`); a MaxConcurrencyPath or JSONata MaxConcurrency is
+            // still evaluated for its errors, a literal is not needed.
+            let max_concurrency = match &m.max_concurrency {
+                None | Some(Dynamic::Literal(_)) => TokenStream::new(),
+                Some(_) => quote!(let _: usize = #max_concurrency;),
+            };
+            // Each item comes as a `Cow`: an item the state owns (computed
+            // `Items`, batches) becomes its iteration's input without a copy.
+            let (bind_item, selector) = if m.item_selector.is_none() || m.item_batcher.is_some() {
+                (TokenStream::new(), quote!(#rt::Cow::into_owned(__item)))
+            } else {
+                (quote!(let __item: &#rt::Value = &__item;), selector)
+            };
             return quote! {
                 let __items: #rt::Cow<'_, [#rt::Value]> = #items;
-                let __max_concurrency: usize = #max_concurrency;
+                #max_concurrency
                 let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
-                let __res = __st.map_sync(&__items, __tolerance, |__index, __item| {
+                let __res = __st.map_sync(__items, __tolerance, |__index, __item| {
+                    #bind_item
                     #item_ctx
                     let __iteration_input = #selector;
                     let __iteration_vars = __vars.child();
@@ -235,7 +251,7 @@ impl Gen<'_> {
         settings: TokenStream,
         selector: TokenStream,
         item_ctx: TokenStream,
-        reads_context: bool,
+        (reads_context, item_reads_context): (bool, bool),
     ) -> TokenStream {
         let rt = self.rt.clone();
         let source = match &m.item_reader {
@@ -284,6 +300,7 @@ impl Gen<'_> {
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         self.reads_context = reads_context;
+        self.item_reads_context |= item_reads_context;
         let dot_await = if plain_fn {
             TokenStream::new()
         } else {

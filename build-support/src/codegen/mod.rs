@@ -231,6 +231,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         diagnostics: Sink::new(),
         machines: 0,
         reads_context: false,
+        item_reads_context: false,
         execution_input: false,
         sync_state: false,
         task_token: false,
@@ -297,6 +298,10 @@ pub(crate) struct Gen<'o> {
     machines: usize,
     /// Set when the state being generated reads `$$`.
     reads_context: bool,
+    /// Set when a Map's ItemSelector reads `$$` (per item, through a context
+    /// of its own): the state needs its entry time, but its body binds no
+    /// `__ctx` of its own for it.
+    item_reads_context: bool,
     /// Set when a read of `$$` may reach `$$.Execution.Input` (`$$` whole,
     /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
     /// only then does an execution keep a copy of its input.
