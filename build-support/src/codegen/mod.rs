@@ -10,7 +10,9 @@
 //! - a driver `__drive0` that moves from state to state in a loop: no recursion,
 //!   no boxed future per transition; for a Map item processor in which no state
 //!   can wait (Pass, Choice, Succeed, Fail only), a plain `fn`, so its
-//!   iterations run as plain calls.
+//!   iterations run as plain calls. The top-level driver is generic over
+//!   `HOOKS`: a durable or TestState run calls `Execution::transition` after
+//!   each transition; a plain run is compiled without it.
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
