@@ -12,7 +12,20 @@ impl Gen<'_> {
             (Some(t), _) => match &t.node {
                 model::TemplateNode::Jsonata(j) => {
                     let expr = self.jsonata_expr(j);
-                    quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?))
+                    let evaluated = quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?));
+                    match input_member_path(&j.expression) {
+                        // A path of member names from `$states.input` that ends
+                        // on an array gives that array, which the iterations
+                        // borrow where it stands; anything else (nothing there,
+                        // not an array) is evaluated for its value or error.
+                        Some(names) => quote! {
+                            match #rt::jx::path(#rt::Some(__eff), &[#(#names),*]) {
+                                #rt::Some(#rt::Cow::Borrowed(#rt::Value::Array(__array))) => #rt::Cow::Borrowed(&__array[..]),
+                                _ => #evaluated,
+                            }
+                        },
+                        None => evaluated,
+                    }
                 }
                 _ => {
                     let value = self.jsonata_value(t, "Items", quote!(__scope));
@@ -468,5 +481,21 @@ impl Gen<'_> {
                 quote!(#rt::Default::default())
             }
         }
+    }
+}
+
+/// The member names of a JSONata expression that is a plain path from
+/// `$states.input` (`$states.input.order.items`): no index, no filter.
+fn input_member_path(expression: &str) -> Option<Vec<String>> {
+    use asl_lang::jsonata::ast::{Expr, Root, StatesMember, parse};
+    match parse(expression.trim()).ok()? {
+        Expr::Path {
+            root: Root::States(StatesMember::Input),
+            root_index: None,
+            steps,
+        } if steps.iter().all(|s| s.index.is_none()) => {
+            Some(steps.into_iter().map(|s| s.name).collect())
+        }
+        _ => None,
     }
 }
