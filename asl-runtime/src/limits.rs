@@ -137,10 +137,14 @@ pub fn too_deep(subject: &str) -> Error {
 /// is level 0, `[1]` level 1). Looks no deeper than `max + 1` levels, so its own
 /// recursion is bounded whatever the value.
 pub fn depth_exceeds(value: &Value, max: usize) -> bool {
+    // Only containers are visited: a scalar member costs no call (this runs
+    // on every state's output).
     fn walk(value: &Value, budget: usize) -> bool {
+        let deeper =
+            |v: &Value| matches!(v, Value::Array(_) | Value::Object(_)) && walk(v, budget - 1);
         match value {
-            Value::Array(items) => budget == 0 || items.iter().any(|v| walk(v, budget - 1)),
-            Value::Object(map) => budget == 0 || map.values().any(|v| walk(v, budget - 1)),
+            Value::Array(items) => budget == 0 || items.iter().any(deeper),
+            Value::Object(map) => budget == 0 || map.values().any(deeper),
             _ => false,
         }
     }

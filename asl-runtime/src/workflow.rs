@@ -133,7 +133,9 @@ macro_rules! __workflow_api {
                     from: ::core::option::Option<usize>,
                     input: $crate::Value,
                 ) -> $crate::__private::BranchFuture<'a> {
-                    ::std::boxed::Box::pin($driver(execution, variables, from, input))
+                    // Durable executions and TestState: the driver with its
+                    // per-transition hooks.
+                    ::std::boxed::Box::pin($driver::<true>(execution, variables, from, input))
                 }
                 driver
             };
@@ -192,7 +194,8 @@ macro_rules! __workflow_api {
                 let (execution, input) =
                     $crate::__private::Execution::start(runtime, &$info, input, options);
                 let variables = $crate::__private::Variables::root();
-                execution.finish($driver(&execution, &variables, ::core::option::Option::None, input)).await
+                // In memory, neither durable nor TestState: no hooks.
+                execution.finish($driver::<false>(&execution, &variables, ::core::option::Option::None, input)).await
             }
         }
     };
@@ -209,7 +212,7 @@ macro_rules! __workflow_api {
             definition: "",
             sdk_actions: &[],
         };
-        async fn __skeleton_driver(
+        async fn __skeleton_driver<const HOOKS: bool>(
             _: &$crate::__private::Execution,
             _: &$crate::__private::Variables<'_>,
             _: ::core::option::Option<usize>,

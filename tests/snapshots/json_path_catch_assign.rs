@@ -266,7 +266,7 @@ const _: () = {
         Declined,
         Charged,
     }
-    async fn __drive0(
+    async fn __drive0<const HOOKS: bool>(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
@@ -291,13 +291,12 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
-                    if __ex.single_step(__next as usize) {
-                        return __asl::Ok(__output);
-                    }
                     __state = __next;
                     __input = __output;
-                    if __ex.durable() {
-                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    if HOOKS
+                        && __ex.transition(__state as usize, &__input, __vars).await?
+                    {
+                        return __asl::Ok(__input);
                     }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),

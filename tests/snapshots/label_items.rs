@@ -159,22 +159,21 @@ const _: () = {
             .reading_context();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
-            let __ctx = __st.context();
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
             let __items: __asl::Cow<'_, [__asl::Value]> = __asl::Cow::Borrowed(
                 __st.map_items_ref(PATH_ITEMS.select(__eff)?, "$.items")?,
             );
-            let __max_concurrency: usize = 0usize;
             let __tolerance = __asl::Tolerance {
                 count: __asl::None,
                 percentage: __asl::None,
             };
             let __res = __st
                 .map_sync(
-                    &__items,
+                    __items,
                     __tolerance,
                     |__index, __item| {
+                        let __item: &__asl::Value = &__item;
                         let __ctx = __st.context().with_map_item(__index, __item);
                         let __iteration_input = {
                             let mut __m = __asl::Map::with_capacity(4usize);
@@ -217,7 +216,7 @@ const _: () = {
     enum __S0 {
         LabelItems,
     }
-    async fn __drive0(
+    async fn __drive0<const HOOKS: bool>(
         __ex: &__asl::Execution,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
@@ -234,13 +233,12 @@ const _: () = {
             };
             match __transition {
                 __asl::Transition::Next(__next, __output) => {
-                    if __ex.single_step(__next as usize) {
-                        return __asl::Ok(__output);
-                    }
                     __state = __next;
                     __input = __output;
-                    if __ex.durable() {
-                        __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                    if HOOKS
+                        && __ex.transition(__state as usize, &__input, __vars).await?
+                    {
+                        return __asl::Ok(__input);
                     }
                 }
                 __asl::Transition::End(__output) => return __asl::Ok(__output),

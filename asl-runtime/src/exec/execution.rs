@@ -491,10 +491,28 @@ impl Execution {
         self.probe.as_deref()
     }
 
-    /// Called by the driver after each transition, with the next state's
-    /// index: `true` ends the run there (TestState runs one state).
+    /// Called by the driver of a durable or TestState run after each
+    /// top-level transition, with the next state's index and input: `true`
+    /// ends the run there (TestState runs one state); a durable execution
+    /// commits the transition before the next state runs.
+    pub async fn transition(
+        &self,
+        next: usize,
+        input: &Value,
+        variables: &super::variables::Variables<'_>,
+    ) -> Result<bool, Error> {
+        if self.single_step(next) {
+            return Ok(true);
+        }
+        if self.durable() {
+            self.checkpoint(next, input, variables).await?;
+        }
+        Ok(false)
+    }
+
+    /// [`Self::transition`]'s TestState part: `true` ends the run at `next`.
     #[inline]
-    pub fn single_step(&self, next: usize) -> bool {
+    pub(crate) fn single_step(&self, next: usize) -> bool {
         match &self.probe {
             None => false,
             Some(p) => {

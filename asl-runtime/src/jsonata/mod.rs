@@ -561,6 +561,10 @@ impl JsonataTemplate {
     /// Evaluates the template written in `field` (`"Output"`, `"Arguments"`,
     /// `"Assign"`...). A leaf's field is named as AWS names it: `Output/a/b[0]`.
     pub fn eval(&self, scope: &JsonataScope<'_>, field: &str) -> Result<Value, Error> {
+        self.eval_at(scope, &Field::Named(field))
+    }
+
+    fn eval_at(&self, scope: &JsonataScope<'_>, field: &Field<'_>) -> Result<Value, Error> {
         Ok(match self {
             JsonataTemplate::Null => Value::Null,
             JsonataTemplate::Bool(b) => Value::Bool(*b),
@@ -572,18 +576,44 @@ impl JsonataTemplate {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| t.eval(scope, &format!("{field}[{i}]")))
+                    .map(|(i, t)| t.eval_at(scope, &Field::Index(field, i)))
                     .collect::<Result<_, _>>()?,
             ),
             JsonataTemplate::Object(members) => {
                 let mut map = Map::with_capacity(members.len());
                 for (key, t) in members.iter() {
-                    map.insert((*key).to_owned(), t.eval(scope, &format!("{field}/{key}"))?);
+                    map.insert(
+                        (*key).to_owned(),
+                        t.eval_at(scope, &Field::Member(field, key))?,
+                    );
                 }
                 Value::Object(map)
             }
-            JsonataTemplate::Expr(expr) => expr.value(scope, field)?,
+            // The leaf's field name is spelled out only for an error.
+            JsonataTemplate::Expr(expr) => match expr.evaluate(scope) {
+                Ok(Some(value)) => value,
+                Ok(None) => return Err(expr.undefined_error(&field.to_string())),
+                Err(failure) => return Err(expr.failure_error(&failure, &field.to_string())),
+            },
         })
+    }
+}
+
+/// Where a template leaf is, as AWS names it (`Output/a/b[0]`): built as the
+/// template is walked without allocating, written out only for an error.
+enum Field<'a> {
+    Named(&'a str),
+    Member(&'a Field<'a>, &'a str),
+    Index(&'a Field<'a>, usize),
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Named(name) => f.write_str(name),
+            Field::Member(parent, key) => write!(f, "{parent}/{key}"),
+            Field::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ impl Gen<'_> {
 
     /// The top-level machine: its driver starts at any state (a durable
     /// execution resumes where it stood) and reports every transition to the
-    /// execution ([`Execution::checkpoint`], nothing for one in memory).
+    /// execution ([`Execution::transition`], compiled out of a plain run).
     pub(super) fn top_machine(&mut self, machine: &StateMachine) -> Ident {
         self.top = true;
         self.machine_with(machine, false).0
@@ -118,7 +118,10 @@ impl Gen<'_> {
                 #[derive(Clone, Copy, Debug)]
                 enum #enum_name { #(#variants),* }
 
-                async fn #driver(
+                // `HOOKS`: the execution is durable or runs one state for
+                // TestState; a plain run is compiled without the per-transition
+                // call.
+                async fn #driver<const HOOKS: bool>(
                     __ex: &#rt::Execution,
                     __vars: &#rt::Variables<'_>,
                     __from: #rt::Option<usize>,
@@ -135,14 +138,10 @@ impl Gen<'_> {
                         };
                         match __transition {
                             #rt::Transition::Next(__next, __output) => {
-                                // TestState runs one state and stops here.
-                                if __ex.single_step(__next as usize) {
-                                    return #rt::Ok(__output);
-                                }
                                 __state = __next;
                                 __input = __output;
-                                if __ex.durable() {
-                                    __ex.checkpoint(__state as usize, &__input, __vars).await?;
+                                if HOOKS && __ex.transition(__state as usize, &__input, __vars).await? {
+                                    return #rt::Ok(__input);
                                 }
                             }
                             #rt::Transition::End(__output) => return #rt::Ok(__output),

@@ -12,7 +12,20 @@ impl Gen<'_> {
             (Some(t), _) => match &t.node {
                 model::TemplateNode::Jsonata(j) => {
                     let expr = self.jsonata_expr(j);
-                    quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?))
+                    let evaluated = quote!(#rt::Cow::Owned(#expr.array(&__scope, "Items")?));
+                    match input_member_path(&j.expression) {
+                        // A path of member names from `$states.input` that ends
+                        // on an array gives that array, which the iterations
+                        // borrow where it stands; anything else (nothing there,
+                        // not an array) is evaluated for its value or error.
+                        Some(names) => quote! {
+                            match #rt::jx::path(#rt::Some(__eff), &[#(#names),*]) {
+                                #rt::Some(#rt::Cow::Borrowed(#rt::Value::Array(__array))) => #rt::Cow::Borrowed(&__array[..]),
+                                _ => #evaluated,
+                            }
+                        },
+                        None => evaluated,
+                    }
                 }
                 _ => {
                     let value = self.jsonata_value(t, "Items", quote!(__scope));
@@ -131,7 +144,7 @@ impl Gen<'_> {
                 settings,
                 selector,
                 item_ctx,
-                outer_reads_context || selector_ctx,
+                (outer_reads_context, selector_ctx),
             );
         }
         // ItemBatcher: the ItemSelector applies to each item, then the selected
@@ -170,7 +183,10 @@ impl Gen<'_> {
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         let never_waits = never_waits(&m.item_processor);
-        self.reads_context = outer_reads_context || selector_ctx;
+        // `$$` read by the ItemSelector is bound per item (`item_ctx`), not
+        // in the state's body.
+        self.reads_context = outer_reads_context;
+        self.item_reads_context |= selector_ctx;
         // A distributed Map runs each iteration as a child execution, whose
         // events are not part of this execution's history.
         let dot_await = if plain_fn {
@@ -186,12 +202,25 @@ impl Gen<'_> {
         let selector_result = self.result_selector(&m.io);
         if plain_fn {
             // Iterations that never wait are plain calls, one after another
-            // (`map_sync`); MaxConcurrency(Path) is still evaluated for its errors.
+            // (`map_sync`); a MaxConcurrencyPath or JSONata MaxConcurrency is
+            // still evaluated for its errors, a literal is not needed.
+            let max_concurrency = match &m.max_concurrency {
+                None | Some(Dynamic::Literal(_)) => TokenStream::new(),
+                Some(_) => quote!(let _: usize = #max_concurrency;),
+            };
+            // Each item comes as a `Cow`: an item the state owns (computed
+            // `Items`, batches) becomes its iteration's input without a copy.
+            let (bind_item, selector) = if m.item_selector.is_none() || m.item_batcher.is_some() {
+                (TokenStream::new(), quote!(#rt::Cow::into_owned(__item)))
+            } else {
+                (quote!(let __item: &#rt::Value = &__item;), selector)
+            };
             return quote! {
                 let __items: #rt::Cow<'_, [#rt::Value]> = #items;
-                let __max_concurrency: usize = #max_concurrency;
+                #max_concurrency
                 let __tolerance = #rt::Tolerance { count: #count, percentage: #percentage };
-                let __res = __st.map_sync(&__items, __tolerance, |__index, __item| {
+                let __res = __st.map_sync(__items, __tolerance, |__index, __item| {
+                    #bind_item
                     #item_ctx
                     let __iteration_input = #selector;
                     let __iteration_vars = __vars.child();
@@ -235,7 +264,7 @@ impl Gen<'_> {
         settings: TokenStream,
         selector: TokenStream,
         item_ctx: TokenStream,
-        reads_context: bool,
+        (reads_context, item_reads_context): (bool, bool),
     ) -> TokenStream {
         let rt = self.rt.clone();
         let source = match &m.item_reader {
@@ -291,6 +320,7 @@ impl Gen<'_> {
         (self.jsonata, self.jsonata_context) = saved;
         self.sync_state = false;
         self.reads_context = reads_context;
+        self.item_reads_context |= item_reads_context;
         let dot_await = if plain_fn {
             TokenStream::new()
         } else {
@@ -458,5 +488,21 @@ impl Gen<'_> {
                 quote!(#rt::Default::default())
             }
         }
+    }
+}
+
+/// The member names of a JSONata expression that is a plain path from
+/// `$states.input` (`$states.input.order.items`): no index, no filter.
+fn input_member_path(expression: &str) -> Option<Vec<String>> {
+    use asl_lang::jsonata::ast::{Expr, Root, StatesMember, parse};
+    match parse(expression.trim()).ok()? {
+        Expr::Path {
+            root: Root::States(StatesMember::Input),
+            root_index: None,
+            steps,
+        } if steps.iter().all(|s| s.index.is_none()) => {
+            Some(steps.into_iter().map(|s| s.name).collect())
+        }
+        _ => None,
     }
 }

@@ -10,7 +10,9 @@
 //! - a driver `__drive0` that moves from state to state in a loop: no recursion,
 //!   no boxed future per transition; for a Map item processor in which no state
 //!   can wait (Pass, Choice, Succeed, Fail only), a plain `fn`, so its
-//!   iterations run as plain calls.
+//!   iterations run as plain calls. The top-level driver is generic over
+//!   `HOOKS`: a durable or TestState run calls `Execution::transition` after
+//!   each transition; a plain run is compiled without it.
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
@@ -231,6 +233,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         diagnostics: Sink::new(),
         machines: 0,
         reads_context: false,
+        item_reads_context: false,
         execution_input: false,
         sync_state: false,
         task_token: false,
@@ -297,6 +300,10 @@ pub(crate) struct Gen<'o> {
     machines: usize,
     /// Set when the state being generated reads `$$`.
     reads_context: bool,
+    /// Set when a Map's ItemSelector reads `$$` (per item, through a context
+    /// of its own): the state needs its entry time, but its body binds no
+    /// `__ctx` of its own for it.
+    item_reads_context: bool,
     /// Set when a read of `$$` may reach `$$.Execution.Input` (`$$` whole,
     /// `$$.Execution`, full JSONPath over `$$`, JSONata's `$states.context`):
     /// only then does an execution keep a copy of its input.

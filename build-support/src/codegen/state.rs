@@ -160,6 +160,7 @@ impl Gen<'_> {
     ) -> TokenStream {
         let rt = self.rt.clone();
         self.reads_context = false;
+        self.item_reads_context = false;
         let name = &state.name.value;
         self.state_name.clone_from(name);
         self.jsonata = state.query_language == QueryLanguage::Jsonata;
@@ -291,7 +292,8 @@ impl Gen<'_> {
             StateKind::Choice(c) => self.choice(c, ctx),
             StateKind::Fail(f) => self.fail(f),
         };
-        let reads_context = self.reads_context.then(|| quote!(.reading_context()));
+        let reads_context =
+            (self.reads_context || self.item_reads_context).then(|| quote!(.reading_context()));
         // A callback or activity Task: each attempt gets its task token
         // before its parameters are evaluated (`$$.Task.Token`).
         let task_token = matches!(&state.kind, StateKind::Task(t)

@@ -1,6 +1,8 @@
 //! Map and Parallel states: items, concurrency, tolerated failures, results in
 //! item order, branches.
 
+use std::borrow::Cow;
+
 use super::*;
 
 /// Tolerated failures of a Map state.
@@ -289,21 +291,36 @@ impl<'e> StateRun<'e> {
     /// run one after another, which is indistinguishable from running them side
     /// by side (none could yield to another), so `MaxConcurrency` has nothing to
     /// limit.
-    pub fn map_sync<'i, F>(
+    ///
+    /// Items the state owns (computed `Items`, batches) are handed to their
+    /// iterations by value, borrowed ones by reference: no item is copied
+    /// here.
+    pub fn map_sync<F>(
         &self,
-        items: &'i [Value],
+        items: Cow<'_, [Value]>,
         tolerance: Tolerance,
         mut iteration: F,
     ) -> Result<Value, Error>
     where
-        F: FnMut(usize, &'i Value) -> Result<Value, Error>,
+        F: FnMut(usize, Cow<'_, Value>) -> Result<Value, Error>,
     {
         let mut run = MapRun::start(self, items.len(), tolerance);
         let _nested = self.exec.nested();
-        for (index, item) in items.iter().enumerate() {
-            MapRun::iteration_started(self, index);
-            let result = iteration(index, item);
-            run.settle(index, result)?;
+        match items {
+            Cow::Borrowed(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    MapRun::iteration_started(self, index);
+                    let result = iteration(index, Cow::Borrowed(item));
+                    run.settle(index, result)?;
+                }
+            }
+            Cow::Owned(items) => {
+                for (index, item) in items.into_iter().enumerate() {
+                    MapRun::iteration_started(self, index);
+                    let result = iteration(index, Cow::Owned(item));
+                    run.settle(index, result)?;
+                }
+            }
         }
         Ok(run.succeeded())
     }

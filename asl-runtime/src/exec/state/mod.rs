@@ -181,6 +181,15 @@ pub struct StateRun<'e> {
     /// A state resumed from the store: its retries used (boxed: a state that
     /// was not resumed carries one null pointer).
     resumed: Option<Box<crate::store::Position>>,
+    /// What only a durable run or a callback Task needs, made on first use:
+    /// every other state entry carries one empty cell, cheap to make, move
+    /// and drop on each transition.
+    seldom: std::sync::OnceLock<Box<Seldom>>,
+}
+
+/// The parts of a [`StateRun`] most state entries never use.
+#[derive(Default)]
+struct Seldom {
     /// A state in a Map iteration or Parallel branch that ran again after a
     /// crash, in the middle of its retries: its first entry's time.
     first_entered: std::sync::OnceLock<String>,
@@ -212,9 +221,7 @@ impl<'e> StateRun<'e> {
             entered_time,
             retry_count: AtomicU32::new(0),
             resumed: None,
-            first_entered: std::sync::OnceLock::new(),
-            waiting_base: std::sync::OnceLock::new(),
-            token: std::sync::Mutex::new(None),
+            seldom: std::sync::OnceLock::new(),
         };
         if durable
             && let Some(p) = exec.resumed_entry(info.name)
@@ -247,6 +254,19 @@ impl<'e> StateRun<'e> {
         self.info.name
     }
 
+    fn seldom(&self) -> &Seldom {
+        self.seldom.get_or_init(Box::default)
+    }
+
+    /// `$$.State.EnteredTime`: the first entry's, for a state that ran again
+    /// after a crash in the middle of its retries.
+    fn first_entered(&self) -> Option<&String> {
+        self.seldom
+            .get()
+            .and_then(|s| s.first_entered.get())
+            .or(self.entered_time.as_ref())
+    }
+
     /// Reports the data after one step of input/output processing to a
     /// TestState run (`afterInputPath`, ...); nothing otherwise.
     #[inline]
@@ -269,11 +289,7 @@ impl<'e> StateRun<'e> {
         Context {
             execution: self.exec,
             state_name: self.info.name,
-            entered_time: self
-                .first_entered
-                .get()
-                .or(self.entered_time.as_ref())
-                .map(String::as_str),
+            entered_time: self.first_entered().map(String::as_str),
             retry_count: match self.retry_count.load(Ordering::Relaxed) {
                 0 => None,
                 n => Some(n),
@@ -289,7 +305,8 @@ impl<'e> StateRun<'e> {
     /// per entry, so a frame that runs again after a crash names its visits
     /// as the first run did).
     pub(crate) fn waiting_base(&self) -> &str {
-        self.waiting_base
+        self.seldom()
+            .waiting_base
             .get_or_init(|| self.exec.suspension_id(self.info.name, self.entered_id, 0))
     }
 
@@ -385,7 +402,7 @@ impl<'e> StateRun<'e> {
                 counters = RetryCounters::from_used(used);
                 self.retry_count.store(counters.total(), Ordering::Relaxed);
                 if let Some(at) = backoff.details.get("entered").and_then(Value::as_str) {
-                    let _ = self.first_entered.set(at.to_string());
+                    let _ = self.seldom().first_entered.set(at.to_string());
                 }
                 self.exec.suspend(backoff, false).await?;
             }
@@ -436,7 +453,7 @@ impl<'e> StateRun<'e> {
                         if top {
                             self.exec.change_position(|p| p.retries = used);
                         } else {
-                            let entered = self.first_entered.get().or(self.entered_time.as_ref());
+                            let entered = self.first_entered();
                             wait.details = serde_json::json!({
                                 "retries": used,
                                 "entered": entered,
@@ -575,9 +592,12 @@ impl<'e> StateRun<'e> {
         // Most outputs are far below the limit and shallow: a structural upper
         // bound (no formatting, depth-bounded) settles those; only a large or
         // deep one is measured exactly.
-        if let Some(max) = limit.max_bytes
-            && size_upper_bound(&output, max).is_some_and(|n| n <= max)
-        {
+        let settled = match limit.max_bytes {
+            Some(max) => size_upper_bound(&output, max).is_some_and(|n| n <= max),
+            // No size limit: only the depth is checked, in place.
+            None => !crate::limits::depth_exceeds(&output, MAX_DATA_DEPTH),
+        };
+        if settled {
             return Ok(output);
         }
         limit.check(self.info.name, "returned a result", output)

@@ -24,7 +24,12 @@ const STARTED_RECORDED: &str = "startedRecorded";
 impl StateRun<'_> {
     /// The current attempt's token, if the state takes one.
     pub(super) fn prepared_token(&self) -> Option<std::sync::Arc<Prepared>> {
-        self.token.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let seldom = self.seldom.get()?;
+        seldom
+            .token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Gives the attempt about to run its task token: the one its waiting
@@ -55,7 +60,11 @@ impl StateRun<'_> {
                 stored: None,
             }
         };
-        *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::sync::Arc::new(prepared));
+        *self
+            .seldom()
+            .token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(std::sync::Arc::new(prepared));
         Ok(())
     }
 
