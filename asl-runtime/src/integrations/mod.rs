@@ -1028,8 +1028,22 @@ mod tests {
                 .is_none()
         );
         // Every catalogue resource, and every Lambda function ARN under one key.
-        // ... and every SDK action the program has a table for, under one key.
-        assert_eq!(known_resources().count() + 2, served.len());
+        // ... and every SDK action the program has a table for, under one key,
+        // and (on the same caller) every optimized integration AWS lists.
+        let optimized = if cfg!(feature = "aws-sdk") {
+            asl_lang::sdk::optimized::resources().count()
+        } else {
+            0
+        };
+        assert_eq!(known_resources().count() + optimized + 2, served.len());
+        if cfg!(feature = "aws-sdk") {
+            for arn in [
+                "arn:aws:states:::glue:startJobRun.sync",
+                "arn:aws-cn:states:::athena:startQueryExecution",
+            ] {
+                assert!(served.iter().any(|r| r == arn), "{arn}");
+            }
+        }
         assert!(served.iter().any(|r| r == crate::task::ANY_LAMBDA_FUNCTION));
         assert!(
             integrations
