@@ -23,15 +23,6 @@ use serde_json::json;
 
 asl::asl!(DistributedBench = "benches/distributed.asl.json");
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let items: usize = std::env::var("ASL_DMAP_ITEMS")
         .ok()
@@ -83,7 +74,7 @@ fn main() {
             let integrations = Integrations::builder(&sdk).build();
             (builder.object_storage(integrations.object_storage()).build(), None)
         };
-        let before_kib = status_kib("VmRSS:");
+        let before_kib = asl_examples::status_kib("VmRSS:");
         let started = Instant::now();
         let out = DistributedBench::run(&runtime, json!({"bucket": "bench", "key": "items.jsonl"}))
             .await
@@ -94,7 +85,7 @@ fn main() {
             elapsed.as_secs_f64(),
             items as f64 / elapsed.as_secs_f64(),
             before_kib / 1024,
-            status_kib("VmHWM:") / 1024,
+            asl_examples::status_kib("VmHWM:") / 1024,
         );
         if let Some(s) = storage_note {
             println!("results written: {} bytes", s.written.load(Ordering::Relaxed));

@@ -15,12 +15,7 @@ use serde_json::json;
 asl::asl!(Park = "benches/park.asl.json");
 
 fn resident_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    asl_examples::status_kib("VmRSS:") * 1024
 }
 
 fn main() {

@@ -22,15 +22,6 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:work"]
 );
 
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .unwrap_or(0)
-}
-
 fn main() {
     let items: usize = std::env::var("ASL_DMAP_ITEMS")
         .ok()
@@ -60,7 +51,7 @@ fn main() {
                 }),
             )
             .build();
-        let before_kib = status_kib("VmRSS:");
+        let before_kib = asl_examples::status_kib("VmRSS:");
         let started = Instant::now();
         let execution = runtime
             .start_execution::<StandardChildren>(
@@ -88,7 +79,7 @@ fn main() {
             elapsed.as_secs_f64(),
             run.children.succeeded as f64 / elapsed.as_secs_f64(),
             before_kib / 1024,
-            status_kib("VmHWM:") / 1024,
+            asl_examples::status_kib("VmHWM:") / 1024,
             std::fs::metadata(dir.join("executions.db")).map_or(0, |m| m.len()) / (1 << 20),
         );
     });

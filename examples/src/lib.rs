@@ -26,3 +26,14 @@ pub mod generated_storage;
 pub mod history_json;
 pub mod progress;
 pub mod sandbox;
+
+/// A `kB` field of `/proc/self/status` (`"VmRSS:"`, `"VmHWM:"`), 0 where
+/// there is none: the memory the benches report.
+pub fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+}
