@@ -9,6 +9,7 @@
 //! parents' variables, and whose own assignments stay inside it.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -21,6 +22,10 @@ use crate::path::ReferencePath;
 pub struct Variables<'p> {
     own: Mutex<Map<String, Value>>,
     parent: Option<&'p Variables<'p>>,
+    /// Has this scope any variable of its own? Most scopes (a Map
+    /// iteration's, a Parallel branch's) never get one: reading them then
+    /// takes no lock.
+    assigned: AtomicBool,
 }
 
 impl<'p> Variables<'p> {
@@ -29,6 +34,7 @@ impl<'p> Variables<'p> {
         Variables {
             own: Mutex::new(Map::new()),
             parent: None,
+            assigned: AtomicBool::new(false),
         }
     }
 
@@ -37,11 +43,18 @@ impl<'p> Variables<'p> {
         Variables {
             own: Mutex::new(Map::new()),
             parent: Some(self),
+            assigned: AtomicBool::new(false),
         }
     }
 
     /// Runs `f` on the variable called `name`, looked up from the innermost scope out.
     pub fn with<T>(&self, name: &str, f: impl FnOnce(Option<&Value>) -> T) -> T {
+        if !self.assigned.load(Ordering::Acquire) {
+            return match self.parent {
+                Some(parent) => parent.with(name, f),
+                None => f(None),
+            };
+        }
         let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
         match own.get(name) {
             Some(v) => f(Some(v)),
@@ -73,6 +86,9 @@ impl<'p> Variables<'p> {
             Some(parent) => parent.visible(),
             None => Map::new(),
         };
+        if !self.assigned.load(Ordering::Acquire) {
+            return all;
+        }
         let own = self.own.lock().unwrap_or_else(|p| p.into_inner());
         for (k, v) in own.iter() {
             all.insert(k.clone(), v.clone());
@@ -102,10 +118,14 @@ impl<'p> Variables<'p> {
             crate::limits::dismantle(Value::Object(values));
             return Err(error);
         }
+        if values.is_empty() {
+            return Ok(());
+        }
         let mut own = self.own.lock().unwrap_or_else(|p| p.into_inner());
         for (k, v) in values {
             own.insert(k, v);
         }
+        self.assigned.store(true, Ordering::Release);
         Ok(())
     }
 }
