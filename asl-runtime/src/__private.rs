@@ -206,6 +206,28 @@ pub fn jsonata_percentage(
     }
 }
 
+/// The items of a JSONata Map taken out of the state's own input, when
+/// nothing reads that input after them (build-support decides: no Retry or
+/// Catch, no `Output`/`Assign` reading `$states.input`, no `ItemSelector`):
+/// `Items` that is a plain path of member names from `$states.input` (`names`;
+/// none for a Map without `Items`, which iterates its input) and ends on an
+/// array. The iterations then own their items and none is copied. `None`
+/// (the input untouched) when the path does not end on an array: the caller
+/// evaluates `Items` for its value or its error.
+pub fn take_input_items(input: &mut Value, names: &[&str]) -> Option<Vec<Value>> {
+    let mut value = input;
+    for name in names {
+        value = match value {
+            Value::Object(map) => map.get_mut(*name)?,
+            _ => return None,
+        };
+    }
+    match value {
+        Value::Array(items) => Some(std::mem::take(items)),
+        _ => None,
+    }
+}
+
 /// A JSONata Map without `Items` iterates over its input, which must be an array.
 pub fn jsonata_input_items(input: &Value) -> Result<&[Value], Error> {
     match input {

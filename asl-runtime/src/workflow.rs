@@ -112,12 +112,16 @@ impl Runtime {
 /// The public face of a generated workflow type, written once here instead of
 /// in every expansion: `impl Workflow` and the inherent `run`/`run_with`.
 /// `workflow_api!(Name, "Name", INFO, driver, [resources], [declared])` for a compiled
-/// workflow; `workflow_api!(skeleton Name, "Name", [declared])` next to
+/// workflow (`[resources]` alone when it declares exactly the resources it
+/// calls); `workflow_api!(skeleton Name, "Name", [declared])` next to
 /// `compile_error!` when the definition is invalid, so code that uses the type
 /// still type-checks and the real error stands alone.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __workflow_api {
+    ($name:ident, $machine_name:literal, $info:ident, $driver:ident, [$($resource:literal),*]) => {
+        $crate::__workflow_api!($name, $machine_name, $info, $driver, [$($resource),*], [$($resource),*]);
+    };
     ($name:ident, $machine_name:literal, $info:ident, $driver:ident, [$($resource:literal),*], [$($declared:literal),*]) => {
         impl $crate::Workflow for $name {
             const NAME: &'static str = $machine_name;

@@ -20,7 +20,7 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Counts to $.n: a Pass with States.MathAdd and a Choice with NumericLessThanPath.\",\n  \"StartAt\": \"Init\",\n  \"States\": {\n    \"Init\": {\"Type\": \"Pass\", \"Parameters\": {\"count\": 0, \"n.$\": \"$.n\"}, \"Next\": \"Increment\"},\n    \"Increment\": {\"Type\": \"Pass\", \"Parameters\": {\"count.$\": \"States.MathAdd($.count, 1)\", \"n.$\": \"$.n\"}, \"Next\": \"More?\"},\n    \"More?\": {\n      \"Type\": \"Choice\",\n      \"Choices\": [{\"Variable\": \"$.count\", \"NumericLessThanPath\": \"$.n\", \"Next\": \"Increment\"}],\n      \"Default\": \"Done\"\n    },\n    \"Done\": {\"Type\": \"Succeed\"}\n  }\n}\n",
         sdk_actions: &[],
     };
-    __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, [], []);
+    __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, []);
     static PATH_N: ReferencePath = path!(input, "$.n", "n");
     static PATH_COUNT: ReferencePath = path!(input, "$.count", "count");
     fn init(
@@ -32,15 +32,13 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert("count".into(), __asl::Value::from(0i64));
                 __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::Some(__S0::Increment))
     }
@@ -53,7 +51,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -66,8 +63,7 @@ const _: () = {
                 __m.insert("n".into(), __asl::field("n.$", &PATH_N, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::Some(__S0::More))
     }
@@ -105,10 +101,8 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         };
         __st.done(__result, __asl::None::<__S0>)
     }

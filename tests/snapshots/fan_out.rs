@@ -20,7 +20,7 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Two branches on the same input; a failing third branch is caught and retried by the Parallel state.\",\n  \"StartAt\": \"Fan out\",\n  \"States\": {\n    \"Fan out\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\n          \"StartAt\": \"Double\",\n          \"States\": {\n            \"Double\": {\"Type\": \"Pass\", \"Parameters\": {\"doubled.$\": \"States.MathAdd($.n, $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Wait a minute\",\n          \"States\": {\n            \"Wait a minute\": {\"Type\": \"Wait\", \"Seconds\": 60, \"Next\": \"Describe\"},\n            \"Describe\": {\"Type\": \"Pass\", \"Parameters\": {\"text.$\": \"States.Format('n is {}', $.n)\"}, \"End\": true}\n          }\n        },\n        {\n          \"StartAt\": \"Check\",\n          \"States\": {\n            \"Check\": {\n              \"Type\": \"Choice\",\n              \"Choices\": [{\"Variable\": \"$.n\", \"NumericLessThan\": 0, \"Next\": \"Negative\"}],\n              \"Default\": \"Fine\"\n            },\n            \"Negative\": {\"Type\": \"Fail\", \"Error\": \"Negative\", \"Cause\": \"n must not be negative\"},\n            \"Fine\": {\"Type\": \"Succeed\"}\n          }\n        }\n      ],\n      \"ResultSelector\": {\"doubled.$\": \"$[0].doubled\", \"text.$\": \"$[1].text\"},\n      \"ResultPath\": \"$.result\",\n      \"Retry\": [{\"ErrorEquals\": [\"Negative\"], \"IntervalSeconds\": 2, \"MaxAttempts\": 1}],\n      \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"ResultPath\": \"$.error\", \"Next\": \"Failed\"}],\n      \"Next\": \"Done\"\n    },\n    \"Failed\": {\"Type\": \"Pass\", \"End\": true},\n    \"Done\": {\"Type\": \"Succeed\", \"OutputPath\": \"$.result\"}\n  }\n}\n",
         sdk_actions: &[],
     };
-    __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, [], []);
+    __asl::workflow_api!(FanOut, "FanOut", __INFO, __drive0, []);
     static PATH_N: ReferencePath = path!(input, "$.n", "n");
     static PATH_0_DOUBLED: ReferencePath = path!(input, "$[0].doubled", [0], "doubled");
     static PATH_1_TEXT: ReferencePath = path!(input, "$[1].text", [1], "text");
@@ -34,7 +34,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
@@ -46,8 +45,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::None)
     }
@@ -83,11 +81,9 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             __st.wait_seconds(60u64).await?;
             let __res = input;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         }
             .await;
         __st.done(__result, __asl::Some(__S2::Describe))
@@ -101,7 +97,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
                 __m.insert(
@@ -115,8 +110,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::None)
     }
@@ -197,10 +191,8 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         };
         __st.done(__result, __asl::None::<__S3>)
     }
@@ -259,7 +251,6 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
-                        __st.inspect("afterInputPath", __eff);
                         let __branch_input = __asl::Value::clone(__eff);
                         let __branches: [__asl::BranchFuture<'_>; 3usize] = [
                             __asl::Box::pin(async {
@@ -288,10 +279,7 @@ const _: () = {
                             );
                             __asl::Value::Object(__m)
                         };
-                        let __out = PATH_RESULT
-                            .apply_result(__asl::Value::clone(&input), __res)?;
-                        __st.inspect("afterResultPath", &__out);
-                        __asl::Ok(__out)
+                        PATH_RESULT.apply_result(__asl::Value::clone(&input), __res)
                     },
                 )
                 .await
@@ -307,10 +295,8 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         };
         __st.done(__result, __asl::None)
     }
@@ -319,7 +305,8 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done");
+        static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done")
+            .reporting_its_own_io();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;

@@ -22,7 +22,6 @@ const _: () = {
     };
     __asl::workflow_api!(
         JsonPathCatchAssign, "JsonPathCatchAssign", __INFO, __drive0,
-        ["arn:aws:lambda:us-east-1:123456789012:function:charge"],
         ["arn:aws:lambda:us-east-1:123456789012:function:charge"]
     );
     static START_ASSIGN: Literal = json_literal!(r#"{"attempt":1}"#);
@@ -48,12 +47,10 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = input;
             let __assigned = START_ASSIGN.clone();
-            let __out = __st.inspected("afterResultPath", __res);
             __vars.assign(__assigned)?;
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::Some(__S0::Charge))
     }
@@ -84,7 +81,6 @@ const _: () = {
                     &[],
                     || async move {
                         let __eff = &input;
-                        __st.inspect("afterInputPath", __eff);
                         let __params = {
                             let mut __m = __asl::Map::with_capacity(2usize);
                             __m.insert(
@@ -116,8 +112,7 @@ const _: () = {
                                 __asl::None,
                             )
                             .await?;
-                        let __out = __st.inspected("afterResultPath", __res);
-                        __asl::Ok(__out)
+                        __asl::Ok(__res)
                     },
                 )
                 .await
@@ -189,7 +184,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(7usize);
                 __m.insert(
@@ -238,8 +232,7 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::None)
     }
@@ -252,10 +245,8 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = input;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         };
         __st.done(__result, __asl::None::<__S0>)
     }

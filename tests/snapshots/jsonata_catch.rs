@@ -20,7 +20,7 @@ const _: () = {
         definition: "{\n  \"Comment\": \"JSONata Catch: Output and Assign read $states.errorOutput and the state's input\",\n  \"QueryLanguage\": \"JSONata\",\n  \"StartAt\": \"Try\",\n  \"States\": {\n    \"Try\": {\n      \"Type\": \"Parallel\",\n      \"Branches\": [\n        {\"StartAt\": \"Boom\", \"States\": {\"Boom\": {\"Type\": \"Fail\", \"Error\": \"Boom\", \"Cause\": \"{% 'bad ' & $states.input.x %}\"}}}\n      ],\n      \"Catch\": [\n        {\"ErrorEquals\": [\"Other\"], \"Next\": \"After\"},\n        {\n          \"ErrorEquals\": [\"States.ALL\"],\n          \"Output\": {\"error\": \"{% $states.errorOutput.Error %}\", \"cause\": \"{% $states.errorOutput.Cause %}\", \"x\": \"{% $states.input.x %}\"},\n          \"Assign\": {\"caught\": \"{% $states.errorOutput.Error %}\"},\n          \"Next\": \"After\"\n        }\n      ],\n      \"Next\": \"After\"\n    },\n    \"After\": {\"Type\": \"Pass\", \"Output\": {\"seen\": \"{% $caught %}\", \"out\": \"{% $states.input %}\"}, \"End\": true}\n  }\n}\n",
         sdk_actions: &[],
     };
-    __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, [], []);
+    __asl::workflow_api!(JsonataCatch, "JsonataCatch", __INFO, __drive0, []);
     static TRY_CATCH_1_OUTPUT: __asl::JsonataTemplate = __asl::JsonataTemplate::Object(
         &[
             ("error", __asl::JsonataTemplate::Expr(&JSONATA_STATES_ERROR_OUTPUT_ERROR)),
@@ -139,7 +139,8 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Try");
+        static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Try")
+            .reporting_its_own_io();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
@@ -170,7 +171,6 @@ const _: () = {
                             }),
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
-                        let __scope = __scope.with_result(&__res);
                         __asl::Ok(__res)
                     },
                 )
@@ -227,7 +227,8 @@ const _: () = {
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
-        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("After");
+        static __STATE: __asl::StateInfo = __asl::StateInfo::pass("After")
+            .reporting_its_own_io();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;

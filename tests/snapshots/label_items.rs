@@ -20,14 +20,8 @@ const _: () = {
         definition: "{\n  \"Comment\": \"Labels every item: an inline Map whose ItemSelector reads $$.Map.Item, a Pass with States.Format and a Choice per item.\",\n  \"StartAt\": \"Label items\",\n  \"States\": {\n    \"Label items\": {\n      \"Type\": \"Map\",\n      \"ItemsPath\": \"$.items\",\n      \"MaxConcurrency\": 0,\n      \"ItemSelector\": {\n        \"index.$\": \"$$.Map.Item.Index\",\n        \"value.$\": \"$$.Map.Item.Value\",\n        \"prefix.$\": \"$.prefix\"\n      },\n      \"ItemProcessor\": {\n        \"ProcessorConfig\": {\"Mode\": \"INLINE\"},\n        \"StartAt\": \"Format\",\n        \"States\": {\n          \"Format\": {\n            \"Type\": \"Pass\",\n            \"Parameters\": {\n              \"label.$\": \"States.Format('{}-{}', $.prefix, $.index)\",\n              \"value.$\": \"$.value\"\n            },\n            \"Next\": \"Big?\"\n          },\n          \"Big?\": {\n            \"Type\": \"Choice\",\n            \"Choices\": [{\"Variable\": \"$.value\", \"NumericGreaterThanEquals\": 100, \"Next\": \"Big\"}],\n            \"Default\": \"Small\"\n          },\n          \"Big\": {\"Type\": \"Pass\", \"Result\": \"big\", \"ResultPath\": \"$.size\", \"End\": true},\n          \"Small\": {\"Type\": \"Pass\", \"Result\": \"small\", \"ResultPath\": \"$.size\", \"End\": true}\n        }\n      },\n      \"ResultPath\": \"$.labelled\",\n      \"OutputPath\": \"$.labelled\",\n      \"End\": true\n    }\n  }\n}\n",
         sdk_actions: &[],
     };
-    __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, [], []);
+    __asl::workflow_api!(LabelItems, "LabelItems", __INFO, __drive0, []);
     static PATH_ITEMS: ReferencePath = path!(input, "$.items", "items");
-    static CONTEXT_MAP_ITEM_INDEX: ReferencePath = path!(
-        context, "$$.Map.Item.Index", "Map", "Item", "Index"
-    );
-    static CONTEXT_MAP_ITEM_VALUE: ReferencePath = path!(
-        context, "$$.Map.Item.Value", "Map", "Item", "Value"
-    );
     static PATH_PREFIX: ReferencePath = path!(input, "$.prefix", "prefix");
     static PATH_INDEX: ReferencePath = path!(input, "$.index", "index");
     static PATH_VALUE: ReferencePath = path!(input, "$.value", "value");
@@ -42,7 +36,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -60,8 +53,7 @@ const _: () = {
                 __m.insert("value".into(), __asl::field("value.$", &PATH_VALUE, __eff)?);
                 __asl::Value::Object(__m)
             };
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         })();
         __st.done(__result, __asl::Some(__S1::Big))
     }
@@ -94,14 +86,11 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Big");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("big");
-            let __out = PATH_SIZE.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
-        })();
+            PATH_SIZE.apply_result(input, __res)
+        };
         __st.done(__result, __asl::None)
     }
     fn small(
@@ -111,14 +100,11 @@ const _: () = {
     ) -> __asl::Result<__asl::Transition<__S1>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Small");
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
-        let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
+        let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __res = __asl::Value::from("small");
-            let __out = PATH_SIZE.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
-        })();
+            PATH_SIZE.apply_result(input, __res)
+        };
         __st.done(__result, __asl::None)
     }
     #[derive(Clone, Copy, Debug)]
@@ -156,7 +142,7 @@ const _: () = {
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::map("Label items")
-            .reading_context();
+            .reporting_its_own_io();
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
@@ -174,27 +160,10 @@ const _: () = {
                     __tolerance,
                     |__index, __item| {
                         let __item: &__asl::Value = &__item;
-                        let __ctx = __st.context().with_map_item(__index, __item);
                         let __iteration_input = {
                             let mut __m = __asl::Map::with_capacity(4usize);
-                            __m.insert(
-                                "index".into(),
-                                __asl::eval_context_path(
-                                    "index.$",
-                                    &CONTEXT_MAP_ITEM_INDEX,
-                                    &__ctx,
-                                    __eff,
-                                )?,
-                            );
-                            __m.insert(
-                                "value".into(),
-                                __asl::eval_context_path(
-                                    "value.$",
-                                    &CONTEXT_MAP_ITEM_VALUE,
-                                    &__ctx,
-                                    __eff,
-                                )?,
-                            );
+                            __m.insert("index".into(), __asl::Value::from(__index));
+                            __m.insert("value".into(), __asl::Value::clone(__item));
                             __m.insert(
                                 "prefix".into(),
                                 __asl::field("prefix.$", &PATH_PREFIX, __eff)?,

@@ -36,11 +36,6 @@ const _: () = {
         "arn:aws:states:::eks:createNodegroup.sync", "arn:aws:states:::eks:runJob.sync",
         "arn:aws:states:::sns:publish", "arn:aws:states:::eks:call",
         "arn:aws:states:::eks:deleteNodegroup.sync",
-        "arn:aws:states:::eks:deleteCluster.sync"],
-        ["arn:aws:states:::eks:createCluster.sync",
-        "arn:aws:states:::eks:createNodegroup.sync", "arn:aws:states:::eks:runJob.sync",
-        "arn:aws:states:::sns:publish", "arn:aws:states:::eks:call",
-        "arn:aws:states:::eks:deleteNodegroup.sync",
         "arn:aws:states:::eks:deleteCluster.sync"]
     );
     static CREATE_AN_EKS_CLUSTER_PARAMETERS: Literal = json_literal!(
@@ -111,16 +106,11 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
-                        __st.inspect("afterInputPath", __eff);
                         let __params = CREATE_AN_EKS_CLUSTER_PARAMETERS.clone();
-                        __st.inspect("afterParameters", &__params);
                         let __res = __st
                             .task("arn:aws:states:::eks:createCluster.sync", __params)
                             .await?;
-                        let __out = PATH_EKS
-                            .apply_result(__asl::Value::clone(&input), __res)?;
-                        __st.inspect("afterResultPath", &__out);
-                        __asl::Ok(__out)
+                        PATH_EKS.apply_result(__asl::Value::clone(&input), __res)
                     },
                 )
                 .await
@@ -148,16 +138,11 @@ const _: () = {
                     &__RETRY,
                     || async move {
                         let __eff = &input;
-                        __st.inspect("afterInputPath", __eff);
                         let __params = CREATE_A_NODE_GROUP_PARAMETERS.clone();
-                        __st.inspect("afterParameters", &__params);
                         let __res = __st
                             .task("arn:aws:states:::eks:createNodegroup.sync", __params)
                             .await?;
-                        let __out = PATH_NODEGROUP
-                            .apply_result(__asl::Value::clone(&input), __res)?;
-                        __st.inspect("afterResultPath", &__out);
-                        __asl::Ok(__out)
+                        PATH_NODEGROUP.apply_result(__asl::Value::clone(&input), __res)
                     },
                 )
                 .await
@@ -173,7 +158,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __params = {
                 let mut __m = __asl::Map::with_capacity(6usize);
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
@@ -193,7 +177,6 @@ const _: () = {
                 __m.insert("Job".into(), RUN_A_JOB_ON_EKS_JOB.clone());
                 __asl::Value::Object(__m)
             };
-            __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::eks:runJob.sync", __params).await?;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(3usize);
@@ -208,9 +191,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);
-            let __out = PATH_RUN_JOB_RESULT.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
+            PATH_RUN_JOB_RESULT.apply_result(input, __res)
         }
             .await;
         __st.done(__result, __asl::Some(__S0::ExamineOutput))
@@ -256,7 +237,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __params = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -285,11 +265,8 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
-            let __out = PATH_SNSRESULT.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
+            PATH_SNSRESULT.apply_result(input, __res)
         }
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteJob))
@@ -305,7 +282,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __params = {
                 let mut __m = __asl::Map::with_capacity(3usize);
                 __m.insert(
@@ -334,11 +310,8 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::sns:publish", __params).await?;
-            let __out = PATH_SNSRESULT.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
+            PATH_SNSRESULT.apply_result(input, __res)
         }
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteJob))
@@ -352,7 +325,6 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
             let __params = {
                 let mut __m = __asl::Map::with_capacity(6usize);
                 __m.insert("ClusterName".into(), __asl::Value::from("ExampleCluster"));
@@ -377,7 +349,6 @@ const _: () = {
                 );
                 __asl::Value::Object(__m)
             };
-            __st.inspect("afterParameters", &__params);
             let __res = __st.task("arn:aws:states:::eks:call", __params).await?;
             let __res = {
                 let mut __m = __asl::Map::with_capacity(2usize);
@@ -388,9 +359,7 @@ const _: () = {
                 __asl::Value::Object(__m)
             };
             __st.inspect("afterResultSelector", &__res);
-            let __out = PATH_DELETE_JOB_RESULT.apply_result(input, __res)?;
-            __st.inspect("afterResultPath", &__out);
-            __asl::Ok(__out)
+            PATH_DELETE_JOB_RESULT.apply_result(input, __res)
         }
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteNodeGroup))
@@ -404,14 +373,11 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
-            let __params = __st
-                .inspected("afterParameters", DELETE_NODE_GROUP_PARAMETERS.clone());
+            let __params = DELETE_NODE_GROUP_PARAMETERS.clone();
             let __res = __st
                 .task("arn:aws:states:::eks:deleteNodegroup.sync", __params)
                 .await?;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         }
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteCluster))
@@ -425,14 +391,11 @@ const _: () = {
         let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
-            __st.inspect("afterInputPath", __eff);
-            let __params = __st
-                .inspected("afterParameters", DELETE_CLUSTER_PARAMETERS.clone());
+            let __params = DELETE_CLUSTER_PARAMETERS.clone();
             let __res = __st
                 .task("arn:aws:states:::eks:deleteCluster.sync", __params)
                 .await?;
-            let __out = __st.inspected("afterResultPath", __res);
-            __asl::Ok(__out)
+            __asl::Ok(__res)
         }
             .await;
         __st.done(__result, __asl::None)

@@ -260,6 +260,13 @@ impl Gen<'_> {
             .unwrap_or(0);
         let definition_hash = &options.definition_hash;
         let definition = &options.definition;
+        // The resources the workflow declares it serves, written once when
+        // they are the ones it calls.
+        let workflow_api = if resources == *declared {
+            quote!(__asl::workflow_api!(#name, #machine_name, __INFO, #top, [#(#resources),*]);)
+        } else {
+            quote!(__asl::workflow_api!(#name, #machine_name, __INFO, #top, [#(#resources),*], [#(#declared),*]);)
+        };
         let comment = machine.comment.as_ref().map(|c| {
             let c = format!(" {}", c.value);
             quote!(#[doc = ""] #[doc = #c])
@@ -306,7 +313,7 @@ impl Gen<'_> {
 
                 // `impl Workflow` and the inherent `run`/`run_with`, written once in
                 // the runtime.
-                __asl::workflow_api!(#name, #machine_name, __INFO, #top, [#(#resources),*], [#(#declared),*]);
+                #workflow_api
 
                 #(#gates)*
                 #(#statics)*

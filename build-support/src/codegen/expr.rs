@@ -364,6 +364,27 @@ impl Gen<'_> {
         }
     }
 
+    /// `$$.Map.Item.Index` and `$$.Map.Item.Value` in an `ItemSelector`: the
+    /// item's index and a copy of the item, read where they are.
+    fn map_item_read(&self, p: &ReferencePath) -> Option<TokenStream> {
+        let rt = &self.rt;
+        if !self.in_item_selector {
+            return None;
+        }
+        match p.segments.as_slice() {
+            [
+                Segment::Field(map),
+                Segment::Field(item),
+                Segment::Field(part),
+            ] if map == "Map" && item == "Item" => match part.as_str() {
+                "Index" => Some(quote!(#rt::Value::from(__index))),
+                "Value" => Some(quote!(#rt::Value::clone(__item))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     fn path_value(&mut self, path: &Path, env: &Env, field: &str, origin: &Origin) -> TokenStream {
         let rt = self.rt.clone();
         if !self.check_root_query(path, origin) {
@@ -379,6 +400,9 @@ impl Gen<'_> {
         }
         match path {
             Path::Reference(p) if p.root == Root::Context => {
+                if let Some(value) = self.map_item_read(p) {
+                    return value;
+                }
                 let sp = self.static_path(p);
                 let ctx = self.context_at(p);
                 quote!(#rt::eval_context_path(#field, &#sp, &#ctx, #input)?)

@@ -146,6 +146,11 @@ impl Gen<'_> {
             return self.jsonata_standard(io, prelude, result, next, retry, catch, ctx);
         }
         let rt = self.rt.clone();
+        // Without InputPath and OutputPath, the engine reports the state's
+        // input and output to TestState (`StateInfo::plain_io`); otherwise
+        // the code below reports its steps.
+        let plain_io = io.input_path.is_none() && io.output_path.is_none();
+        self.reports_own_io = !plain_io;
         let guarded = !retry.is_empty() || !catch.is_empty() || self.task_token;
         // Without Retry/Catch the body owns the input; otherwise it borrows it,
         // since a retry runs it again and a Catch needs the raw input (and a
@@ -183,15 +188,32 @@ impl Gen<'_> {
                 quote!(#sp.apply_result(#raw_owned, __res)?)
             }),
         };
-        let apply_result = match with_result {
-            Some(value) => inspected("__out", "afterResultPath", value),
-            None => TokenStream::new(),
-        };
         let output = self.output_path(io, quote!(__out));
         // Assign reads the result (`$`) before ResultPath takes it; its values
         // are written after OutputPath, which reads the old variables.
         let (assign, assigned) = self.deferred_assign(io.assign.as_ref(), quote!(&__res));
-        let finish = if assigned.is_empty() || io.output_path.is_none() {
+        // The output after ResultPath is the state's output, returned as it
+        // is made, when nothing follows it.
+        let tail = match &with_result {
+            Some(value) if plain_io && assigned.is_empty() => Some(tail_of(&rt, value)),
+            _ => None,
+        };
+        // With plain input and output, the result itself when nothing was
+        // made of it (no `let __out = __res;`).
+        let output = match &with_result {
+            Some(value) if plain_io && value.to_string() == "__res" => quote!(__res),
+            _ => output,
+        };
+        let apply_result = match with_result {
+            _ if tail.is_some() => TokenStream::new(),
+            Some(value) if plain_io && value.to_string() == "__res" => TokenStream::new(),
+            Some(value) if plain_io => quote!(let __out = #value;),
+            Some(value) => inspected("__out", "afterResultPath", value),
+            None => TokenStream::new(),
+        };
+        let finish = if let Some(tail) = tail {
+            tail
+        } else if assigned.is_empty() || io.output_path.is_none() {
             quote!(#assigned #rt::Ok(#output))
         } else {
             quote! {
@@ -202,10 +224,15 @@ impl Gen<'_> {
         };
         // `__ctx` (`$$`) is bound only where a path reads it.
         let bind_ctx = self.context_binding();
+        let inspect_input = if plain_io {
+            TokenStream::new()
+        } else {
+            quote!(__st.inspect("afterInputPath", __eff);)
+        };
         let inner = quote! {
             #bind_ctx
             #input_path
-            __st.inspect("afterInputPath", __eff);
+            #inspect_input
             #prelude
             #result_tokens
             #assign
@@ -305,6 +332,19 @@ impl Gen<'_> {
                 quote!({ let _ = &#source; #selected })
             }
         }
+    }
+}
+
+/// A body's last expression, a `Result`, for the value it yields: a call
+/// ending in `?` is the result itself, anything else is `Ok`.
+fn tail_of(rt: &TokenStream, value: &TokenStream) -> TokenStream {
+    let mut tokens: Vec<proc_macro2::TokenTree> = value.clone().into_iter().collect();
+    match tokens.last() {
+        Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '?' => {
+            tokens.pop();
+            tokens.into_iter().collect()
+        }
+        _ => quote!(#rt::Ok(#value)),
     }
 }
 

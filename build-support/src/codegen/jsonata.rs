@@ -152,6 +152,7 @@ impl Gen<'_> {
         ctx: &MachineCtx,
     ) -> TokenStream {
         let rt = self.rt.clone();
+        self.reports_own_io = true;
         let guarded = !retry.is_empty() || !catch.is_empty() || self.task_token;
         let raw_owned = if guarded {
             quote!(#rt::Value::clone(&input))
@@ -159,7 +160,8 @@ impl Gen<'_> {
             quote!(input)
         };
         let has_result = result.is_some();
-        let with_result = if has_result {
+        // `$states.result` is bound for `Output` and `Assign`, which read it.
+        let with_result = if has_result && (io.output.is_some() || io.assign.is_some()) {
             quote!(let __scope = __scope.with_result(&__res);)
         } else {
             TokenStream::new()
@@ -188,8 +190,10 @@ impl Gen<'_> {
         let bindings = self.jsonata_bindings(quote!(&input));
         let result = result.unwrap_or_default();
         let bind_ctx = self.context_binding();
+        let before_scope = std::mem::take(&mut self.before_scope);
         let inner = quote! {
             #bind_ctx
+            #before_scope
             let __eff = &input;
             #bindings
             #prelude
@@ -365,6 +369,26 @@ impl Gen<'_> {
             let __result: #rt::Result<(#e, #rt::Value), #rt::Error> = #body;
             __st.choose(__result)
         }
+    }
+}
+
+/// Can an expression of the template read the state's input
+/// (`$states.input`, or `$states` as a whole)? Only `$states.result`,
+/// `$states.errorOutput` and `$states.context` are known not to.
+pub(super) fn reads_states_input(t: &Template) -> bool {
+    match &t.node {
+        TemplateNode::Jsonata(j) => {
+            let text = &j.expression;
+            text.match_indices("$states").any(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                ![".result", ".errorOutput", ".context"]
+                    .iter()
+                    .any(|member| rest.starts_with(member))
+            })
+        }
+        TemplateNode::Object(fields) => fields.iter().any(|f| reads_states_input(&f.value)),
+        TemplateNode::Array(items) => items.iter().any(reads_states_input),
+        TemplateNode::Literal(_) | TemplateNode::Expression(_) => false,
     }
 }
 

@@ -8,6 +8,9 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         // Items that are part of the state's input are iterated in place
         // (borrowed); computed ones are owned by the state for its run.
+        // A JSONata Map whose input nothing reads after its items takes them
+        // out of it instead, so that each iteration owns its item.
+        let taken = self.items_taken_from_input(m);
         let items = match (&m.items, &m.items_path) {
             (Some(t), _) => match &t.node {
                 model::TemplateNode::Jsonata(j) => {
@@ -112,6 +115,7 @@ impl Gen<'_> {
                 )
             }
             Some(t) => {
+                self.in_item_selector = true;
                 let value = self.template(
                     t,
                     &Env {
@@ -119,6 +123,7 @@ impl Gen<'_> {
                     },
                     "",
                 );
+                self.in_item_selector = false;
                 (quote!(#value), self.reads_context)
             }
             None => (quote!(#rt::Value::clone(__item)), false),
@@ -208,6 +213,23 @@ impl Gen<'_> {
                 None | Some(Dynamic::Literal(_)) => TokenStream::new(),
                 Some(_) => quote!(let _: usize = #max_concurrency;),
             };
+            // Items taken out of the input before `__scope` borrows it; the
+            // borrowed or evaluated ones otherwise.
+            let items = match taken {
+                Some(names) => {
+                    self.before_scope = quote! {
+                        let mut input = input;
+                        let __taken_items = #rt::take_input_items(&mut input, &[#(#names),*]);
+                    };
+                    quote! {
+                        match __taken_items {
+                            #rt::Some(__items) => #rt::Cow::Owned(__items),
+                            #rt::None => #items,
+                        }
+                    }
+                }
+                None => items,
+            };
             // Each item comes as a `Cow`: an item the state owns (computed
             // `Items`, batches) becomes its iteration's input without a copy.
             let (bind_item, selector) = if m.item_selector.is_none() || m.item_batcher.is_some() {
@@ -244,6 +266,50 @@ impl Gen<'_> {
                 })
                 .await?;
             #selector_result
+        }
+    }
+
+    /// The member names of `$states.input` whose array a JSONata Map may take
+    /// out of its input (none: the input itself, for a Map without `Items`):
+    /// when `Items` is such a plain path, each item is its iteration's input
+    /// as it stands (no `ItemSelector`, no `ItemBatcher`), and nothing reads
+    /// the input after the items are known (no Retry or Catch, which need the
+    /// input again; no `Output` or `Assign` reading `$states.input`; no
+    /// expression for `MaxConcurrency` or the tolerated failures, which are
+    /// evaluated after `Items`). `None` otherwise.
+    fn items_taken_from_input(&self, m: &model::Map) -> Option<Vec<String>> {
+        let dynamic = |field: &Option<Dynamic<_>>| matches!(field, Some(Dynamic::Jsonata(_)));
+        let percentage_dynamic =
+            matches!(&m.tolerated_failure_percentage, Some(Dynamic::Jsonata(_)));
+        let input_spent = self.jsonata
+            && m.processor_config.mode == model::ProcessorMode::Inline
+            && m.item_selector.is_none()
+            && m.item_batcher.is_none()
+            && m.retry.is_empty()
+            && m.catch.is_empty()
+            && !dynamic(&m.max_concurrency)
+            && !dynamic(&m.tolerated_failure_count)
+            && !percentage_dynamic
+            && !m
+                .io
+                .output
+                .as_ref()
+                .is_some_and(super::jsonata::reads_states_input)
+            && !m
+                .io
+                .assign
+                .as_ref()
+                .is_some_and(super::jsonata::reads_states_input);
+        if !input_spent {
+            return None;
+        }
+        match (&m.items, &m.items_path) {
+            (Some(t), _) => match &t.node {
+                model::TemplateNode::Jsonata(j) => input_member_path(&j.expression),
+                _ => None,
+            },
+            (None, None) => Some(Vec::new()),
+            (None, Some(_)) => None,
         }
     }
 
@@ -504,5 +570,46 @@ fn input_member_path(expression: &str) -> Option<Vec<String>> {
             Some(steps.into_iter().map(|s| s.name).collect())
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn expand(extra: &str) -> String {
+        let src = format!(
+            r#"{{"QueryLanguage": "JSONata", "StartAt": "M", "States": {{
+                "M": {{"Type": "Map", "Items": "{{% $states.input.items %}}",
+                       "ItemProcessor": {{"StartAt": "P", "States": {{"P": {{"Type": "Pass", "End": true}}}}}}
+                       {extra}, "Next": "Done"}},
+                "Done": {{"Type": "Succeed"}}}}}}"#
+        );
+        crate::codegen::compile(src.as_bytes(), "t.asl.json", &Default::default())
+            .unwrap()
+            .to_string()
+    }
+
+    /// A JSONata Map hands its items to its iterations by value, taken out
+    /// of its input, only when nothing reads that input after `Items`.
+    #[test]
+    fn a_jsonata_map_takes_its_items_only_from_an_input_nothing_reads_again() {
+        let takes = |extra: &str| expand(extra).contains("take_input_items");
+        assert!(takes(""));
+        assert!(takes(r#", "Output": "{% $states.result %}""#));
+        assert!(takes(
+            r#", "Assign": {"n": "{% $count($states.result) %}"}"#
+        ));
+        assert!(!takes(r#", "Output": "{% $states.input %}""#));
+        assert!(!takes(r#", "Output": {"all": "{% $states %}"}"#));
+        assert!(!takes(r#", "Assign": {"x": "{% $states.input.x %}"}"#));
+        assert!(!takes(r#", "Retry": [{"ErrorEquals": ["States.ALL"]}]"#));
+        assert!(!takes(
+            r#", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]"#
+        ));
+        assert!(!takes(
+            r#", "MaxConcurrency": "{% $count($states.input.items) %}""#
+        ));
+        assert!(!takes(
+            r#", "ItemSelector": {"v": "{% $states.context.Map.Item.Value %}"}"#
+        ));
     }
 }

@@ -239,6 +239,9 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         task_token: false,
         jsonata: false,
         jsonata_context: false,
+        before_scope: TokenStream::new(),
+        reports_own_io: false,
+        in_item_selector: false,
         jsonata_names: std::collections::HashMap::new(),
         statics: Vec::new(),
         static_names: std::collections::HashMap::new(),
@@ -319,6 +322,16 @@ pub(crate) struct Gen<'o> {
     /// Set when an expression of the JSONata state being generated reads
     /// `$states.context`.
     jsonata_context: bool,
+    /// What a JSONata state body does with its input before binding
+    /// `__scope` over it: a Map whose items are taken out of the input
+    /// (see [`Gen::map`]).
+    before_scope: TokenStream,
+    /// Set when the state being generated reports its own input and output
+    /// to TestState (see `StateInfo::plain_io`).
+    reports_own_io: bool,
+    /// Set while generating a JSONPath Map's `ItemSelector`, where the item
+    /// is `__item` and its index `__index`.
+    in_item_selector: bool,
     /// The static of each distinct JSONata expression text generated so far
     /// (`JSONATA_STATES_INPUT_COUNT`): one static and one function per text,
     /// however often the workflow writes it.

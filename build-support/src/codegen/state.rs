@@ -161,6 +161,7 @@ impl Gen<'_> {
         let rt = self.rt.clone();
         self.reads_context = false;
         self.item_reads_context = false;
+        self.reports_own_io = false;
         let name = &state.name.value;
         self.state_name.clone_from(name);
         self.jsonata = state.query_language == QueryLanguage::Jsonata;
@@ -217,10 +218,14 @@ impl Gen<'_> {
                     }
                 });
                 let timed = t.timeout_seconds.is_some() || t.heartbeat_seconds.is_some();
-                let inspect_params = super::io::inspected("__params", "afterParameters", params);
+                // `task` and `task_timed` report the parameters to TestState
+                // themselves; with `Credentials`, they are reported before the
+                // credentials are evaluated.
+                let inspect_params =
+                    super::io::inspected("__params", "afterParameters", params.clone());
                 let result = match credentials {
                     None if !timed => quote! {
-                        #inspect_params
+                        let __params = #params;
                         let __res = __st.task(#resource, __params).await?;
                         #selector
                     },
@@ -228,7 +233,7 @@ impl Gen<'_> {
                     None => quote! {
                         let __timeout = #timeout;
                         let __heartbeat = #heartbeat;
-                        #inspect_params
+                        let __params = #params;
                         let __res = __st.task_timed(#resource, __params, __timeout, __heartbeat).await?;
                         #selector
                     },
@@ -299,6 +304,7 @@ impl Gen<'_> {
         let task_token = matches!(&state.kind, StateKind::Task(t)
             if asl_lang::integrations::takes_task_token(&t.resource.value.arn))
         .then(|| quote!(.with_task_token()));
+        let own_io = self.reports_own_io.then(|| quote!(.reporting_its_own_io()));
 
         let asyncness = if is_sync(&state.kind) {
             TokenStream::new()
@@ -311,7 +317,7 @@ impl Gen<'_> {
                 __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
             ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
-                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context #task_token;
+                static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context #task_token #own_io;
                 let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
                 #body
             }

@@ -91,6 +91,12 @@ pub struct StateInfo {
     /// A Task that waits for a callback (`.waitForTaskToken`) or runs an
     /// activity: each attempt gets a task token (`$$.Task.Token`).
     pub task_token: bool,
+    /// A JSONPath state with a result (Pass, Task, Map, Parallel, Wait,
+    /// Succeed) without `InputPath` and `OutputPath`: its input is its data
+    /// after `InputPath` and its output its data after `ResultPath`, which
+    /// the engine reports to a TestState run. Other states report the data
+    /// of their steps from their own code, if any.
+    pub plain_io: bool,
 }
 
 impl StateInfo {
@@ -101,6 +107,7 @@ impl StateInfo {
             kind,
             reads_context: false,
             task_token: false,
+            plain_io: !matches!(kind, StateKind::Choice | StateKind::Fail),
         }
     }
 
@@ -146,6 +153,13 @@ impl StateInfo {
     /// activity).
     pub const fn with_task_token(mut self) -> Self {
         self.task_token = true;
+        self
+    }
+
+    /// The same state with `InputPath` or `OutputPath`, or in JSONata: its
+    /// code reports what TestState inspects (see [`StateInfo::plain_io`]).
+    pub const fn reporting_its_own_io(mut self) -> Self {
+        self.plain_io = false;
         self
     }
 }
@@ -223,6 +237,9 @@ impl<'e> StateRun<'e> {
             resumed: None,
             seldom: std::sync::OnceLock::new(),
         };
+        if info.plain_io {
+            run.inspect("afterInputPath", input);
+        }
         if durable
             && let Some(p) = exec.resumed_entry(info.name)
             && let Some(id) = p.entered_event_id
@@ -489,6 +506,29 @@ impl<'e> StateRun<'e> {
         catchers: &'static [Catcher<S>],
         input: Value,
     ) -> Result<Transition<S>, Error> {
+        self.report_output(&result);
+        self.finish_reported(result, next, catchers, input)
+    }
+
+    /// A state with plain input and output ([`StateInfo::plain_io`]) reports
+    /// its output to a TestState run as its data after `ResultPath`.
+    #[inline]
+    fn report_output(&self, result: &Result<Value, Error>) {
+        if self.info.plain_io
+            && let Ok(output) = result
+        {
+            self.inspect("afterResultPath", output);
+        }
+    }
+
+    /// [`Self::finish`] once the output is reported.
+    fn finish_reported<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
         let result = result.and_then(|v| self.check_size(v));
         match result {
             Ok(output) => {
@@ -515,8 +555,9 @@ impl<'e> StateRun<'e> {
         input: Value,
         caught: impl FnOnce(usize, &Value, Value) -> Result<Value, Error>,
     ) -> Result<Transition<S>, Error> {
+        self.report_output(&result);
         let error = match result.and_then(|v| self.check_size(v)) {
-            Ok(output) => return self.finish(Ok(output), next, catchers, input),
+            Ok(output) => return self.finish_reported(Ok(output), next, catchers, input),
             Err(error) => self.locate(error),
         };
         if error.is_terminal() {

@@ -71,7 +71,8 @@ impl StateRun<'_> {
     /// Runs a Task: looks up the handler for `resource`, records the task events,
     /// and applies `TimeoutSeconds` (`States.Timeout`) and `HeartbeatSeconds`
     /// (`States.HeartbeatTimeout` when the handler sends no heartbeat for that
-    /// long), each recorded as `TaskTimedOut`.
+    /// long), each recorded as `TaskTimedOut`. A TestState run sees
+    /// `parameters` as `afterParameters` and the handler's answer as `result`.
     pub async fn task(&self, resource: &'static str, parameters: Value) -> Result<Value, Error> {
         self.task_timed(resource, parameters, None, None).await
     }
@@ -89,6 +90,7 @@ impl StateRun<'_> {
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
     ) -> Result<Value, Error> {
+        self.inspect("afterParameters", &parameters);
         let result = self
             .run_task(resource, parameters, timeout, heartbeat, None)
             .await?;
@@ -99,6 +101,7 @@ impl StateRun<'_> {
     /// [`Self::task_timed`] for a state with `Credentials`: `credentials` (their
     /// evaluated value, `{"RoleArn": ...}`) reach the handler as
     /// [`TaskContext::credentials`], and the built-in integrations call as that role.
+    /// (The parameters were reported before the credentials were evaluated.)
     pub async fn task_as(
         &self,
         resource: &'static str,
