@@ -298,39 +298,45 @@ impl Api {
         let redrive = r.one_of("redriveFilter", &["REDRIVEN", "NOT_REDRIVEN"])?;
         let page = page_request(r, "nextToken", 3096)?;
         let status = status.and_then(ExecutionStatus::parse);
-        let (listed, machine_arn) = match (arn, map_run) {
-            (Some(arn), None) => {
-                let machine = self.state_machine(arn)?;
-                let filter = ListFilter {
-                    workflow: Some(machine.name.to_string()),
-                    status,
-                };
-                let listed = self.runtime.list_executions_page(&filter, &page).await?;
-                (listed, None)
-            }
-            (None, Some(map_run)) => {
-                check_arn(map_run, "mapRun", 8)?;
-                let listed = self
-                    .runtime
-                    .list_map_run_executions(map_run, status, &page)
-                    .await?;
-                (listed, Some(map_run))
-            }
-            _ => {
-                return Err(Failure::validation(
-                    "Must provide a StateMachine ARN or a MapRun ARN, not both",
-                ));
-            }
-        };
+        let (listed, next_token, machine_arn): (Vec<(ExecutionRecord, Option<u64>)>, _, _) =
+            match (arn, map_run) {
+                (Some(arn), None) => {
+                    let machine = self.state_machine(arn)?;
+                    let filter = ListFilter {
+                        workflow: Some(machine.name.to_string()),
+                        status,
+                    };
+                    let listed = self.runtime.list_executions_page(&filter, &page).await?;
+                    let items = listed.items.into_iter().map(|e| (e, None)).collect();
+                    (items, listed.next_token, None)
+                }
+                (None, Some(map_run)) => {
+                    check_arn(map_run, "mapRun", 8)?;
+                    let listed = self
+                        .runtime
+                        .list_map_run_executions(map_run, status, &page)
+                        .await?;
+                    let items = listed
+                        .items
+                        .into_iter()
+                        .map(|(e, items)| (e, Some(items)))
+                        .collect::<Vec<_>>();
+                    (items, listed.next_token, Some(map_run))
+                }
+                _ => {
+                    return Err(Failure::validation(
+                        "Must provide a StateMachine ARN or a MapRun ARN, not both",
+                    ));
+                }
+            };
         let executions: Vec<Value> = listed
-            .items
             .iter()
-            .filter(|e| match redrive {
+            .filter(|(e, _)| match redrive {
                 Some("REDRIVEN") => e.redrive_count > 0,
                 Some("NOT_REDRIVEN") => e.redrive_count == 0,
                 _ => true,
             })
-            .map(|e| {
+            .map(|(e, item_count)| {
                 let mut item = json!({
                     "executionArn": e.arn,
                     "stateMachineArn": self.runtime.state_machine_arn(&e.workflow),
@@ -346,15 +352,18 @@ impl Api {
                 if let Some(date) = e.redrive_date {
                     o.insert("redriveDate".into(), epoch(date));
                 }
-                // Only when listed by Map Run, as AWS returns it.
+                // Only when listed by Map Run, as AWS returns them.
                 if let Some(map_run) = machine_arn {
                     o.insert("mapRunArn".into(), json!(map_run));
+                }
+                if let Some(n) = item_count {
+                    o.insert("itemCount".into(), json!(n));
                 }
                 item
             })
             .collect();
         let mut out = json!({ "executions": executions });
-        if let Some(token) = listed.next_token {
+        if let Some(token) = next_token {
             out["nextToken"] = json!(token);
         }
         Ok(out)
@@ -751,8 +760,10 @@ fn map_run_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
     Ok(arn)
 }
 
-/// `itemCounts` / `executionCounts` of DescribeMapRun: `total` once the
-/// reader was exhausted (until then, those started), `pending` the rest;
+/// `itemCounts` / `executionCounts` of DescribeMapRun: `total` from the
+/// start when the items were given whole, else once the reader was exhausted
+/// (until then, those started); `pending` those not started (yet, or ever
+/// when the Map Run failed first);
 /// with a `ResultWriter`, each ended child's result is written as it ends.
 fn map_run_counts(counts: &MapRunCounts, total: Option<u64>, result_writer: bool) -> Value {
     let stored = counts.stored();

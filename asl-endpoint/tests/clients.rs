@@ -1484,10 +1484,13 @@ async fn boto3_describes_updates_and_redrives_map_runs() {
         r["listed"]["stateMachineArn"],
         json!(served.machine_arn("Batches"))
     );
-    // Held at MaxConcurrency 1: one child runs, five wait.
+    // Held at MaxConcurrency 1: one child runs, five wait (pending: the
+    // items were given whole, so their total is known from the start).
     assert_eq!(r["held"]["status"], "RUNNING");
     assert_eq!(r["held"]["maxConcurrency"], 1);
-    assert_eq!(r["held"]["executions"]["running"], 1);
+    let held = json!({"pending": 5, "running": 1, "succeeded": 0, "failed": 0, "total": 6, "resultsWritten": 0});
+    assert_eq!(r["held"]["executions"], held);
+    assert_eq!(r["held"]["items"], held);
     // UpdateMapRun reached the running Map Run: six at once.
     assert_eq!(r["raised"]["maxConcurrency"], 6);
     assert_eq!(r["raised"]["toleratedFailureCount"], 2);
@@ -1505,6 +1508,11 @@ async fn boto3_describes_updates_and_redrives_map_runs() {
     assert_eq!(r["children"]["statuses"], json!(["SUCCEEDED"]));
     assert_eq!(r["children"]["mapRunArns"], json!([map_run]));
     assert_eq!(r["children"]["machines"], json!([child_machine]));
+    // Each child processes one item; listed by state machine, no itemCount.
+    assert_eq!(r["children"]["itemCounts"], json!([1]));
+    let keys = r["listed_by_machine"].as_array().unwrap();
+    assert!(!keys.contains(&json!("itemCount")), "{keys:?}");
+    assert!(!keys.contains(&json!("mapRunArn")), "{keys:?}");
     assert_eq!(r["child"]["mapRunArn"], json!(map_run));
     assert_eq!(r["child"]["stateMachineArn"], json!(child_machine));
     let child_events = r["child_events"].as_array().unwrap();
@@ -1545,6 +1553,23 @@ async fn boto3_describes_updates_and_redrives_map_runs() {
     );
     assert_eq!(r["failed"]["map_run"], "FAILED");
     assert_eq!(r["failed"]["redriveCount"], 0);
+    // All six counted after the failure: those never started are pending.
+    for counts in [&r["failed"]["executions"], &r["failed"]["items"]] {
+        assert_eq!(counts["total"], 6, "{counts}");
+        let sum: u64 = [
+            "pending",
+            "running",
+            "succeeded",
+            "failed",
+            "timedOut",
+            "aborted",
+        ]
+        .iter()
+        .map(|k| counts[k].as_u64().unwrap())
+        .sum();
+        assert_eq!(sum, 6, "{counts}");
+        assert_eq!(counts["running"], 0, "{counts}");
+    }
     let statuses = r["redriven"]["statuses_before"].as_array().unwrap();
     assert!(statuses.contains(&json!("FAILED")), "{statuses:?}");
     assert!(

@@ -1,7 +1,7 @@
 """boto3 on a distributed Map of STANDARD children: ListMapRuns, DescribeMapRun
-while it runs and after, UpdateMapRun raising MaxConcurrency of a running Map
+while it runs (items not started yet counted as pending) and after, UpdateMapRun raising MaxConcurrency of a running Map
 Run (which then runs more children at once), ListExecutions by mapRunArn
-(paged), DescribeExecution of a child, AWS's errors; then a Map Run that
+(paged, with each child's itemCount), DescribeExecution of a child, AWS's errors; then a Map Run that
 failed, redriven: only its failed children run again. The children's handler
 is steered by files in ASL_DIR: `<run>.open` releases held items,
 `<run>.broken` makes flaky items fail; it logs each call in `<run>.calls`.
@@ -69,6 +69,10 @@ def counts(c):
     return {k: c[k] for k in ("pending", "running", "succeeded", "failed", "total", "resultsWritten")}
 
 
+def all_counts(c):
+    return {k: c[k] for k in ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total")}
+
+
 # A Map Run held with MaxConcurrency 1, raised to 6 while it runs.
 items = [{"run": "live", "n": n, "hold": True} for n in range(6)]
 live = sfn.start_execution(
@@ -84,6 +88,7 @@ out["held"] = {
     "status": held["status"],
     "maxConcurrency": held["maxConcurrency"],
     "executions": counts(held["executionCounts"]),
+    "items": counts(held["itemCounts"]),
 }
 sfn.update_map_run(mapRunArn=map_run, maxConcurrency=6, toleratedFailureCount=2)
 raised = until(
@@ -115,7 +120,11 @@ out["children"] = {
     "statuses": sorted({c["status"] for c in children}),
     "mapRunArns": sorted({c["mapRunArn"] for c in children}),
     "machines": sorted({c["stateMachineArn"] for c in children}),
+    "itemCounts": sorted({c["itemCount"] for c in children}),
 }
+out["listed_by_machine"] = sorted(
+    set().union(*(e.keys() for e in sfn.list_executions(stateMachineArn=machine)["executions"]))
+)
 child = sfn.describe_execution(executionArn=children[0]["executionArn"])
 out["child"] = {"mapRunArn": child["mapRunArn"], "stateMachineArn": child["stateMachineArn"]}
 history = sfn.get_execution_history(executionArn=children[0]["executionArn"])["events"]
@@ -144,6 +153,8 @@ out["failed"] = {
     "error": failed.get("error"),
     "map_run": before["status"],
     "redriveCount": before["redriveCount"],
+    "executions": all_counts(before["executionCounts"]),
+    "items": all_counts(before["itemCounts"]),
 }
 def succeeded_items(arn):
     listed = sfn.list_executions(mapRunArn=arn, statusFilter="SUCCEEDED")["executions"]

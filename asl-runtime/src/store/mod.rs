@@ -476,7 +476,8 @@ pub struct MapRunRecord {
     pub stop_date: Option<OffsetDateTime>,
     pub redrive_count: u32,
     pub redrive_date: Option<OffsetDateTime>,
-    /// Items and children in all, once the reader was exhausted.
+    /// Items and children in all: from the start when the items are given
+    /// whole, else once the reader was exhausted (or the Map Run failed).
     pub total_items: Option<u64>,
     pub total_children: Option<u64>,
     /// It writes its children's results with a `ResultWriter`.
@@ -959,13 +960,13 @@ pub trait ExecutionStore: Send + Sync + 'static {
     -> StoreFuture<'a, Vec<(u64, ExecutionRecord)>>;
 
     /// ListExecutions of a Map Run's children (`mapRunArn`), newest first,
-    /// optionally of one status.
+    /// optionally of one status, each with the number of items it processes.
     fn map_run_executions<'a>(
         &'a self,
         arn: &'a str,
         status: Option<ExecutionStatus>,
         page: &'a PageRequest,
-    ) -> StoreFuture<'a, Page<ExecutionRecord>>;
+    ) -> StoreFuture<'a, Page<(ExecutionRecord, u64)>>;
 
     /// The Map Run that started execution `arn`, if a Map Run did.
     fn parent_map_run<'a>(&'a self, arn: &'a str) -> StoreFuture<'a, Option<String>>;

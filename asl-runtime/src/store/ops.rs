@@ -355,6 +355,7 @@ pub(crate) enum Answer {
     MapRun(Box<MapRunRecord>),
     MapRuns(Page<MapRunRecord>),
     Children(Vec<(u64, ExecutionRecord)>),
+    ChildPage(Page<(ExecutionRecord, u64)>),
     Text(Option<String>),
 }
 
@@ -532,6 +533,8 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                     run.tolerated_failure_percentage.to_string().into(),
                     to_millis(run.start_date).into(),
                     run.result_writer.into(),
+                    run.total_items.into(),
+                    run.total_children.into(),
                 ],
             );
             apply_write_with(t, write, Some(insert)).await?;
@@ -632,7 +635,7 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
         }
         Op::MapRunExecutions(arn, status, page) => map_run_executions(t, arn, *status, page)
             .await
-            .map(Answer::RecordPage),
+            .map(Answer::ChildPage),
         Op::ParentMapRun(arn) => {
             let rows = t.query(schema::PARENT_MAP_RUN, vec![arn.into()]).await?;
             let Some(row) = rows.first() else {
@@ -1068,7 +1071,7 @@ async fn map_run_executions<T: Tx>(
     arn: &str,
     status: Option<ExecutionStatus>,
     page: &PageRequest,
-) -> Result<Page<ExecutionRecord>, StoreError> {
+) -> Result<Page<(ExecutionRecord, u64)>, StoreError> {
     let size = page.size()?;
     let mut params: Vec<Sql> = vec![arn.into()];
     if let Some(s) = status {
@@ -1083,9 +1086,14 @@ async fn map_run_executions<T: Tx>(
     let rows = t.query(&statement, params).await?;
     let items = rows
         .iter()
-        .map(schema::decode)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(cut_page("children", items, size, |e| {
+        .map(|row| {
+            Ok((
+                schema::decode(row)?,
+                row.int(25)?.unwrap_or(1).max(0) as u64,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(cut_page("children", items, size, |(e, _)| {
         (e.start_date, e.arn.as_str())
     }))
 }
@@ -2288,14 +2296,14 @@ macro_rules! execution_store {
                 arn: &'a str,
                 status: Option<ExecutionStatus>,
                 page: &'a PageRequest,
-            ) -> StoreFuture<'a, Page<ExecutionRecord>> {
+            ) -> StoreFuture<'a, Page<(ExecutionRecord, u64)>> {
                 $crate::store::ops::answer!(
                     self.submit($crate::store::ops::Op::MapRunExecutions(
                         arn.to_string(),
                         status,
                         page.clone()
                     )),
-                    RecordPage
+                    ChildPage
                 )
             }
 

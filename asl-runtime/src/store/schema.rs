@@ -123,8 +123,8 @@ const SUSPENSIONS_V3: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
 )";
 
 /// The Map Runs of distributed Maps (DescribeMapRun): their settings, which
-/// UpdateMapRun changes while they run, and their totals once the reader is
-/// exhausted. Their children are executions (`map_run_arn`, `map_run_index`:
+/// UpdateMapRun changes while they run, and their totals (from the start when
+/// the items are given whole, else once the reader is exhausted). Their children are executions (`map_run_arn`, `map_run_index`:
 /// the child's place in the run, `map_run_items`: the items it processes).
 const MAP_RUNS: &str = "CREATE TABLE IF NOT EXISTS asl_map_runs (
     arn TEXT PRIMARY KEY,
@@ -749,8 +749,8 @@ pub(crate) const MAP_RUN_COLUMNS: &str = "arn, execution_arn, status, max_concur
 
 pub(crate) const INSERT_MAP_RUN: &str = "INSERT INTO asl_map_runs (arn, execution_arn, status, \
     max_concurrency, tolerated_failure_count, tolerated_failure_percentage, start_date, \
-    redrive_count, result_writer) VALUES ($1, $2, 'RUNNING', $3, $4, $5, $6, 0, $7) \
-    ON CONFLICT (arn) DO NOTHING";
+    redrive_count, result_writer, total_items, total_children) \
+    VALUES ($1, $2, 'RUNNING', $3, $4, $5, $6, 0, $7, $8, $9) ON CONFLICT (arn) DO NOTHING";
 
 pub(crate) const END_MAP_RUN: &str = "UPDATE asl_map_runs SET status = $2, stop_date = $3, \
     total_items = $4, total_children = $5 WHERE arn = $1";
@@ -803,7 +803,8 @@ pub(crate) fn ended_children() -> String {
 }
 
 /// A page of the children of Map Run `$1` (with `status`: of status `$2`),
-/// newest first, after the start date and ARN a previous page ended at.
+/// newest first, after the start date and ARN a previous page ended at; each
+/// with the number of items it processes last.
 pub(crate) fn map_run_executions(status: bool, after: bool, limit: usize) -> String {
     let mut conditions = vec!["map_run_arn = $1".to_string()];
     let mut n = 1;
@@ -815,8 +816,9 @@ pub(crate) fn map_run_executions(status: bool, after: bool, limit: usize) -> Str
         conditions.push(after_page(n));
     }
     format!(
-        "{} ORDER BY start_date DESC, arn LIMIT {limit}",
-        select(&conditions.join(" AND "))
+        "SELECT {COLUMNS}, map_run_items FROM asl_executions WHERE {} \
+         ORDER BY start_date DESC, arn LIMIT {limit}",
+        conditions.join(" AND ")
     )
 }
 

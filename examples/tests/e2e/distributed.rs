@@ -305,9 +305,12 @@ async fn result_writer_files_and_tolerated_failures() {
     // Two of ten fail (ids 1, 5, 9 are bad: three), two tolerated: over.
     let (history, events) = History::memory();
     let rt = runtime(&sdk, history);
-    let err = DistributedWriter::run(&rt, json!({"bucket": BUCKET, "tolerated": 2}))
-        .await
-        .expect_err("three failures are more than two");
+    let err = DistributedWriter::run(
+        &rt,
+        json!({"bucket": BUCKET, "tolerated": 2, "concurrency": 3}),
+    )
+    .await
+    .expect_err("three failures are more than two");
     assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
     assert_eq!(
         err.cause(),
@@ -328,9 +331,12 @@ async fn result_writer_files_and_tolerated_failures() {
     );
 
     // Three tolerated: the Map Run succeeds and its results are in S3.
-    let out = DistributedWriter::run(&rt, json!({"bucket": BUCKET, "tolerated": "3"}))
-        .await
-        .expect("three failures are tolerated");
+    let out = DistributedWriter::run(
+        &rt,
+        json!({"bucket": BUCKET, "tolerated": "3", "concurrency": 3}),
+    )
+    .await
+    .expect("three failures are tolerated");
     let map_run_arn = out["MapRunArn"].as_str().unwrap();
     assert!(
         map_run_arn
@@ -425,4 +431,72 @@ async fn result_writer_files_and_tolerated_failures() {
         .collect();
     bad.sort();
     assert_eq!(bad, [1, 5, 9]);
+
+    // One at a time, none tolerated: id 0 succeeds, id 1 fails and fails the
+    // Map Run; ids 2 to 9 never start and are written to PENDING_0.json.
+    events.lock().unwrap().clear();
+    let err = DistributedWriter::run(
+        &rt,
+        json!({"bucket": BUCKET, "tolerated": 0, "concurrency": 1}),
+    )
+    .await
+    .expect_err("one failure is more than none");
+    assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
+    let map_run_arn = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.event_type == EventType::MapRunStarted)
+        .map(|e| e.details["mapRunArn"].as_str().unwrap().to_string())
+        .expect("a Map Run started");
+    let id = map_run_arn.rsplit(':').next().unwrap();
+    let manifest = get_json(&s3, &format!("results/{id}/manifest.json")).await;
+    let file = |status: &str| format!("results/{id}/{status}_0.json");
+    let mut sizes = Vec::new();
+    for status in ["FAILED", "PENDING", "SUCCEEDED"] {
+        let listed = manifest["ResultFiles"][status].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "{status}: {manifest}");
+        assert_eq!(listed[0]["Key"], file(status));
+        sizes.push(listed[0]["Size"].as_u64().unwrap());
+    }
+    assert_eq!(manifest["DestinationBucket"], BUCKET);
+    assert_eq!(manifest["MapRunArn"], map_run_arn.as_str());
+    let failed = get_json(&s3, &file("FAILED")).await;
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    assert_eq!(failed[0]["Status"], "FAILED");
+    assert_eq!(failed[0]["Error"], "OrderInvalid");
+    assert_eq!(
+        failed[0]["Input"],
+        json!({"id": 1, "bad": true}).to_string()
+    );
+    let succeeded = get_json(&s3, &file("SUCCEEDED")).await;
+    assert_eq!(succeeded.as_array().unwrap().len(), 1);
+    assert_eq!(
+        succeeded[0]["Input"],
+        json!({"id": 0, "bad": false}).to_string()
+    );
+    // AWS's PENDING record: the child's input as text, nothing else.
+    let pending = get_json(&s3, &file("PENDING")).await;
+    let expected: Vec<Value> = (2..10)
+        .map(|i| {
+            json!({
+                "Input": json!({"id": i, "bad": i % 4 == 1}).to_string(),
+                "InputDetails": {"Included": true},
+                "Status": "PENDING",
+            })
+        })
+        .collect();
+    assert_eq!(pending, Value::Array(expected));
+    let keys: Vec<&str> = pending[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["Input", "InputDetails", "Status"]);
+    assert_eq!(
+        sizes[1] as usize,
+        serde_json::to_vec(&pending).unwrap().len(),
+        "the manifest gives PENDING_0.json's size"
+    );
 }

@@ -179,13 +179,14 @@ impl Runtime {
     }
 
     /// ListExecutions of a Map Run (`mapRunArn`): its children, newest
-    /// first, optionally of one status.
+    /// first, optionally of one status, each with the number of items it
+    /// processes (`itemCount`).
     pub async fn list_map_run_executions(
         &self,
         map_run_arn: &str,
         status: Option<ExecutionStatus>,
         page: &PageRequest,
-    ) -> Result<Page<ExecutionRecord>, ApiError> {
+    ) -> Result<Page<(ExecutionRecord, u64)>, ApiError> {
         let store = self.durability()?.store();
         store.map_run(map_run_arn).await?;
         Ok(store.map_run_executions(map_run_arn, status, page).await?)

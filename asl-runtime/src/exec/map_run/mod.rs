@@ -12,7 +12,11 @@
 //! children run (default [`facts::DEFAULT_MAX_CONCURRENCY`]), so a reader's
 //! items are never all in memory. Without a `ResultWriter`, the outputs are
 //! kept (in item order) for the state's output, which the payload limit
-//! bounds anyway; with one, each child's record goes to S3 as it ends.
+//! bounds anyway; with one, each child's record goes to S3 as it ends. A Map
+//! Run that fails over its tolerated failures reads the items it never
+//! started, so they are counted (pending) and, with a `ResultWriter`, written
+//! to `PENDING_<n>.json` before the manifest; the children still running are
+//! abandoned (a stored one is ABORTED).
 //!
 //! Children run in this process. `EXPRESS` children, and every child of an
 //! execution without a store, run in memory. `STANDARD` children of a durable
@@ -100,6 +104,111 @@ impl Source<'_> {
             Source::Reader(r) => r.next().await,
         }
     }
+}
+
+/// The children's inputs as the Map Run pulls them: one item each (after
+/// `ItemSelector`), or a batch of them (`ItemBatcher`).
+struct Inputs<'i, 'b> {
+    source: Source<'i>,
+    batcher: Option<&'b BatcherSpec>,
+    /// The size of an empty batch (`{"BatchInput", "Items": []}`).
+    batch_base: usize,
+    /// An item read that did not fit in the previous batch, with its size.
+    carried: Option<(Value, usize)>,
+}
+
+impl<'i, 'b> Inputs<'i, 'b> {
+    fn new(source: Source<'i>, batcher: Option<&'b BatcherSpec>) -> Self {
+        let batch_base = batcher.map_or(0, |b| {
+            let mut m = Map::new();
+            if let Some(input) = &b.batch_input {
+                m.insert("BatchInput".into(), input.clone());
+            }
+            m.insert("Items".into(), Value::Array(Vec::new()));
+            json_size(&Value::Object(m))
+        });
+        Inputs {
+            source,
+            batcher,
+            batch_base,
+            carried: None,
+        }
+    }
+
+    /// The next child's input and how many items it holds; `None` once every
+    /// item is read. `items` counts the items read (each item's index in the
+    /// source, for `select`).
+    async fn next<S>(
+        &mut self,
+        select: &S,
+        items: &mut usize,
+    ) -> Result<Option<(Value, usize)>, Error>
+    where
+        S: Fn(usize, &Value) -> Result<Value, Error>,
+    {
+        let Some(b) = self.batcher else {
+            return match self.source.next().await? {
+                Some(item) => {
+                    let selected = select(*items, &item)?;
+                    *items += 1;
+                    Ok(Some((selected, 1)))
+                }
+                None => Ok(None),
+            };
+        };
+        let max_items = b.max_items.map_or(usize::MAX, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX).max(1)
+        });
+        let max_bytes = b
+            .max_bytes
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut batch = Vec::new();
+        let mut bytes = self.batch_base;
+        loop {
+            let (selected, size) = match self.carried.take() {
+                Some(c) => c,
+                None => match self.source.next().await? {
+                    Some(item) => {
+                        let selected = select(*items, &item)?;
+                        *items += 1;
+                        let size = json_size(&selected);
+                        if self.batch_base + size > max_bytes {
+                            return Err(Error::runtime(format!(
+                                "An item of {size} bytes does not fit in a batch of at most {max_bytes} bytes (MaxInputBytesPerBatch)"
+                            )));
+                        }
+                        (selected, size)
+                    }
+                    None => break,
+                },
+            };
+            let extra = size + usize::from(!batch.is_empty());
+            if !batch.is_empty() && (batch.len() >= max_items || bytes + extra > max_bytes) {
+                self.carried = Some((selected, size));
+                break;
+            }
+            bytes += extra;
+            batch.push(selected);
+        }
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let n = batch.len();
+        let mut m = Map::with_capacity(2);
+        if let Some(input) = &b.batch_input {
+            m.insert("BatchInput".into(), input.clone());
+        }
+        m.insert("Items".into(), Value::Array(batch));
+        Ok(Some((Value::Object(m), n)))
+    }
+}
+
+/// How many items a Map Run read and how many children it had (started, or
+/// never started because it failed first).
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    items: usize,
+    children: usize,
 }
 
 /// A STANDARD Map Run of a durable execution: where its children are kept.
@@ -294,21 +403,27 @@ impl<'e> StateRun<'e> {
                 }
             }
         };
+        // Items given whole are counted from the start: DescribeMapRun
+        // shows them pending until their children start.
+        let known = match &items {
+            MapRunItems::Items(_) => Some((
+                length as u64,
+                settings.batcher.is_none().then_some(length as u64),
+            )),
+            MapRunItems::Reader(_) => None,
+        };
         let stored = match durable {
             true => Some(
-                self.store_map_run(&arn, &suspension_id, &settings, redriven)
+                self.store_map_run(&arn, &suspension_id, &settings, redriven, known)
                     .await?,
             ),
             false => None,
         };
         let _nested = exec.nested();
-        let result = self
+        let (result, totals) = self
             .run_children(items, &settings, &arn, stored, select, child)
             .await;
-        let (result, totals) = match result {
-            Ok((output, totals)) => (Ok(output), totals),
-            Err(error) => (Err(error), (0, 0)),
-        };
+        let totals = (totals.items as u64, totals.children as u64);
         match &result {
             Err(error) if error.is_interruption() => return result,
             Ok(_) => {
@@ -348,6 +463,7 @@ impl<'e> StateRun<'e> {
         suspension_id: &str,
         settings: &MapRunSettings,
         redriven: bool,
+        known: Option<(u64, Option<u64>)>,
     ) -> Result<Stored, Error> {
         let exec = self.exec;
         let mut suspension = crate::store::Suspension::new(
@@ -362,6 +478,10 @@ impl<'e> StateRun<'e> {
         run.max_concurrency = settings.max_concurrency as u32;
         run.tolerated_failure_count = settings.tolerance.count.unwrap_or(0);
         run.tolerated_failure_percentage = settings.tolerance.percentage.unwrap_or(0.0);
+        if let Some((items, children)) = known {
+            run.total_items = Some(items);
+            run.total_children = children;
+        }
         run.result_writer = settings
             .writer
             .as_ref()
@@ -490,8 +610,30 @@ impl<'e> StateRun<'e> {
 
     /// The children of a Map Run, as many at a time as `MaxConcurrency`
     /// allows: the state's output, and how many items and children there
-    /// were.
+    /// were (whatever the outcome).
     async fn run_children<'i, S, F, Fut>(
+        &self,
+        items: MapRunItems<'i>,
+        settings: &MapRunSettings,
+        arn: &str,
+        stored: Option<Stored>,
+        select: S,
+        child: F,
+    ) -> (Result<Value, Error>, Totals)
+    where
+        S: Fn(usize, &Value) -> Result<Value, Error>,
+        F: Fn(Arc<Execution>, Value) -> Fut,
+        Fut: Future<Output = Result<Value, Error>>,
+    {
+        let mut totals = Totals::default();
+        let result = self
+            .run_children_counted(items, settings, arn, stored, select, child, &mut totals)
+            .await;
+        (result, totals)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_children_counted<'i, S, F, Fut>(
         &self,
         items: MapRunItems<'i>,
         settings: &MapRunSettings,
@@ -499,19 +641,21 @@ impl<'e> StateRun<'e> {
         mut stored: Option<Stored>,
         select: S,
         child: F,
-    ) -> Result<(Value, (u64, u64)), Error>
+        totals: &mut Totals,
+    ) -> Result<Value, Error>
     where
         S: Fn(usize, &Value) -> Result<Value, Error>,
         F: Fn(Arc<Execution>, Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
         let storage = self.exec.runtime().object_storage();
-        let mut source = match items {
+        let source = match items {
             MapRunItems::Items(items) => Source::Items(items, 0),
             MapRunItems::Reader(spec) => {
                 Source::Reader(Box::new(reader::Items::open(storage.clone(), &spec).await?))
             }
         };
+        let mut inputs = Inputs::new(source, settings.batcher.as_ref());
         let (transformation, jsonl) = writer::writer_config(settings.writer.as_ref());
         let mut writer = match settings.writer.as_ref().and_then(|w| w.parameters.as_ref()) {
             Some(parameters) => Some(ResultWriter::new(storage, parameters, arn, jsonl)?),
@@ -534,15 +678,6 @@ impl<'e> StateRun<'e> {
             Some(_) => self.exec.live_map_run(arn),
             None => None,
         };
-        let batcher = settings.batcher.as_ref();
-        let batch_base = batcher.map_or(0, |b| {
-            let mut m = Map::new();
-            if let Some(input) = &b.batch_input {
-                m.insert("BatchInput".into(), input.clone());
-            }
-            m.insert("Items".into(), Value::Array(Vec::new()));
-            json_size(&Value::Object(m))
-        });
         let child = &child;
         // Children that ended before a crash: taken as their turn comes.
         let mut ended = stored
@@ -552,80 +687,18 @@ impl<'e> StateRun<'e> {
         let stored_run = stored.as_ref();
         let mut running = FuturesUnordered::new();
         let mut results: Vec<Value> = Vec::new();
-        let (mut item_index, mut child_index) = (0usize, 0usize);
-        let mut carried: Option<(Value, usize)> = None;
         let mut exhausted = false;
         let mut failures = 0usize;
         loop {
             // Start children while there is room and items are left.
             while !exhausted && running.len() < limit {
-                let first_item = item_index;
-                let input = match batcher {
-                    None => match source.next().await? {
-                        Some(item) => {
-                            let selected = select(item_index, &item)?;
-                            item_index += 1;
-                            Some(selected)
-                        }
-                        None => None,
-                    },
-                    Some(b) => {
-                        let max_items = b.max_items.map_or(usize::MAX, |n| {
-                            usize::try_from(n).unwrap_or(usize::MAX).max(1)
-                        });
-                        let max_bytes = b
-                            .max_bytes
-                            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-                        let mut batch = Vec::new();
-                        let mut bytes = batch_base;
-                        loop {
-                            let (selected, size) = match carried.take() {
-                                Some(c) => c,
-                                None => match source.next().await? {
-                                    Some(item) => {
-                                        let selected = select(item_index, &item)?;
-                                        item_index += 1;
-                                        let size = json_size(&selected);
-                                        if batch_base + size > max_bytes {
-                                            return Err(Error::runtime(format!(
-                                                "An item of {size} bytes does not fit in a batch of at most {max_bytes} bytes (MaxInputBytesPerBatch)"
-                                            )));
-                                        }
-                                        (selected, size)
-                                    }
-                                    None => break,
-                                },
-                            };
-                            let extra = size + usize::from(!batch.is_empty());
-                            if !batch.is_empty()
-                                && (batch.len() >= max_items || bytes + extra > max_bytes)
-                            {
-                                carried = Some((selected, size));
-                                break;
-                            }
-                            bytes += extra;
-                            batch.push(selected);
-                        }
-                        (!batch.is_empty()).then(|| {
-                            let mut m = Map::with_capacity(2);
-                            if let Some(input) = &b.batch_input {
-                                m.insert("BatchInput".into(), input.clone());
-                            }
-                            m.insert("Items".into(), Value::Array(batch));
-                            Value::Object(m)
-                        })
-                    }
-                };
-                let Some(input) = input else {
+                let Some((input, child_items)) = inputs.next(&select, &mut totals.items).await?
+                else {
                     exhausted = true;
                     break;
                 };
-                let index = child_index;
-                child_index += 1;
-                let child_items = match input.get("Items") {
-                    Some(Value::Array(batch)) if batcher.is_some() => batch.len(),
-                    _ => item_index - first_item,
-                };
+                let index = totals.children;
+                totals.children += 1;
                 let ended_before = ended.remove(&index);
                 let meta = Child {
                     index,
@@ -659,11 +732,9 @@ impl<'e> StateRun<'e> {
                     (meta, result)
                 });
             }
-            if exhausted && !tolerance.is_none() {
-                // The percentage is of all items: known once they are read.
-                if tolerance.exceeded(failures, child_index) {
-                    return Err(threshold_exceeded());
-                }
+            // The percentage is of all items: known once they are read.
+            if exhausted && !tolerance.is_none() && tolerance.exceeded(failures, totals.children) {
+                return over_threshold(&mut inputs, &select, writer, totals).await;
             }
             let next = match live.as_mut() {
                 Some(l) => tokio::select! {
@@ -687,15 +758,26 @@ impl<'e> StateRun<'e> {
                 break;
             };
             let failed = match &result {
-                Err(e) if e.is_interruption() => return result.map(|v| (v, (0, 0))),
+                Err(e) if e.is_interruption() => return result,
                 Err(_) => true,
                 Ok(_) => false,
             };
             if failed {
                 failures += 1;
-                let total = exhausted.then_some(child_index);
+                let total = exhausted.then_some(totals.children);
                 if tolerance.exceeded_so_far(failures, total) {
-                    return Err(threshold_exceeded());
+                    // This child's record goes with the others' before the
+                    // items never started.
+                    if let Some(w) = &mut writer {
+                        let record = self.child_record(
+                            &meta,
+                            &result,
+                            &child_machine,
+                            &child_execution_arn(&child_machine, &meta.name),
+                        );
+                        w.add(Status::Failed, &record).await?;
+                    }
+                    return over_threshold(&mut inputs, &select, writer, totals).await;
                 }
             }
             match &mut writer {
@@ -736,13 +818,12 @@ impl<'e> StateRun<'e> {
                 }
             }
         }
-        if tolerance.exceeded(failures, child_index) {
-            return Err(threshold_exceeded());
+        if tolerance.exceeded(failures, totals.children) {
+            return over_threshold(&mut inputs, &select, writer, totals).await;
         }
-        let totals = (item_index as u64, child_index as u64);
-        let output = match writer {
-            Some(w) => w.finish().await?,
-            None if transformation == Transformation::Flatten => Value::Array(
+        match writer {
+            Some(w) => w.finish().await,
+            None if transformation == Transformation::Flatten => Ok(Value::Array(
                 results
                     .into_iter()
                     .flat_map(|v| match v {
@@ -750,10 +831,9 @@ impl<'e> StateRun<'e> {
                         other => vec![other],
                     })
                     .collect(),
-            ),
-            None => Value::Array(results),
-        };
-        Ok((output, totals))
+            )),
+            None => Ok(Value::Array(results)),
+        }
     }
 
     /// One child execution as a result file records it.
@@ -836,6 +916,41 @@ fn child_execution_arn(machine_arn: &str, name: &str) -> String {
         "{}:{name}",
         machine_arn.replacen(":stateMachine:", ":execution:", 1)
     )
+}
+
+/// A Map Run failed over its tolerated failures: the items never started
+/// are read (so DescribeMapRun counts them as pending) and, with a
+/// `ResultWriter`, written to `PENDING_<n>.json` before the manifest, as AWS
+/// writes them; the children still running are abandoned. The error is the
+/// threshold's, or the writer's when it could not write.
+async fn over_threshold<S>(
+    inputs: &mut Inputs<'_, '_>,
+    select: &S,
+    mut writer: Option<ResultWriter>,
+    totals: &mut Totals,
+) -> Result<Value, Error>
+where
+    S: Fn(usize, &Value) -> Result<Value, Error>,
+{
+    while let Some((input, _)) = inputs.next(select, &mut totals.items).await? {
+        totals.children += 1;
+        if let Some(w) = &mut writer {
+            w.add(Status::Pending, &pending_record(&input)).await?;
+        }
+    }
+    if let Some(w) = writer {
+        w.finish().await?;
+    }
+    Err(threshold_exceeded())
+}
+
+/// A child never started, as `PENDING_<n>.json` records it: its input only.
+fn pending_record(input: &Value) -> Value {
+    let mut m = Map::with_capacity(3);
+    m.insert("Input".into(), Value::String(input.to_string()));
+    m.insert("InputDetails".into(), serde_json::json!({"Included": true}));
+    m.insert("Status".into(), "PENDING".into());
+    Value::Object(m)
 }
 
 fn threshold_exceeded() -> Error {
