@@ -42,6 +42,11 @@ asl::asl!(
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
 );
 
+asl::asl!(
+    DistributedRetry = "tests/fixtures/distributed-retry.asl.json",
+    resources = ["arn:aws:lambda:us-east-1:123456789012:function:item"]
+);
+
 const WORK: &str = "arn:aws:lambda:us-east-1:123456789012:function:work";
 const ITEM: &str = "arn:aws:lambda:us-east-1:123456789012:function:item";
 const BRANCH: &str = "arn:aws:lambda:us-east-1:123456789012:function:branch";
@@ -57,6 +62,9 @@ struct Controls {
     fail_item: Mutex<Option<i64>>,
     /// How many more calls of `item` fail with `ItemFailed`.
     flaky_items: std::sync::atomic::AtomicU32,
+    /// The item whose call never returns (the process is "crashed" meanwhile).
+    hold_item: Mutex<Option<i64>>,
+    item_entered: Notify,
     /// How many more calls of `work` fail with `Flaky`.
     flaky_work: std::sync::atomic::AtomicU32,
     /// `$$.State.EnteredTime` as each call of `work` saw it.
@@ -149,6 +157,11 @@ fn builder(
                             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
                     if *c.fail_item.lock().unwrap() == Some(n) || flaky.is_ok() {
                         return Err(Error::new("ItemFailed", format!("item {n} failed")));
+                    }
+                    let hold = *c.hold_item.lock().unwrap() == Some(n);
+                    if hold {
+                        c.item_entered.notify_one();
+                        std::future::pending::<()>().await;
                     }
                     Ok(json!({"item": n}))
                 }
@@ -695,6 +708,179 @@ fn redrive_keeps_what_succeeded() {
         assert_eq!(count(&history, "PassStateEntered", Some("Prepare")), 1);
         assert_eq!(count(&history, "MapStateEntered", Some("Each")), 2);
     });
+}
+
+/// A `Retry` on a distributed Map state runs a new Map Run for each attempt;
+/// after a redrive, the first attempt runs the failed Map Run again and a
+/// retry of it starts a new one (it does not redrive the failed one again,
+/// nor take the first attempt's failure as its own).
+#[test]
+fn a_retry_of_a_distributed_map_starts_a_new_map_run() {
+    let store = sqlite("dmap-retry");
+    let controls = Arc::new(Controls::default());
+    // Item 1 fails three times: the first two attempts, then the redriven one.
+    controls.flaky_items.store(3, Ordering::SeqCst);
+    tokio_runtime().block_on(async {
+        let rt = builder(store, &controls, "a", Duration::from_millis(50))
+            .workflow::<DistributedRetry>()
+            .build();
+        let failed = DistributedRetry::run_with(
+            &rt,
+            json!({"items": [1, 2]}),
+            ExecutionOptions::default().name("retried"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            failed.error(),
+            Some("States.ExceedToleratedFailureThreshold")
+        );
+        let arn = rt.execution_arn::<DistributedRetry>("retried");
+        let page = PageRequest::default();
+        let runs = rt.list_map_runs(&arn, &page).await.unwrap().items;
+        assert_eq!(runs.len(), 2, "the attempt and its retry: {runs:?}");
+        assert!(runs.iter().all(|r| r.status == ExecutionStatus::Failed));
+        assert_eq!(controls.calls("item:1"), 2);
+
+        rt.redrive_execution::<DistributedRetry>(&arn)
+            .await
+            .unwrap();
+        let record = rt.wait_for_execution(&arn).await.unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        assert_eq!(record.output, Some(json!([{"item": 1}, {"item": 2}])));
+        let runs = rt.list_map_runs(&arn, &page).await.unwrap().items;
+        assert_eq!(runs.len(), 3, "a new Map Run for the retry: {runs:?}");
+        let redriven: Vec<_> = runs.iter().filter(|r| r.redrive_count == 1).collect();
+        assert_eq!(redriven.len(), 1, "{runs:?}");
+        assert_eq!(redriven[0].status, ExecutionStatus::Failed);
+        let newest = &runs[0];
+        assert_eq!(newest.status, ExecutionStatus::Succeeded, "{runs:?}");
+        assert_eq!(newest.redrive_count, 0);
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        assert_eq!(count(&history, "MapRunStarted", Some("Each")), 3);
+        assert_eq!(count(&history, "MapRunRedriven", Some("Each")), 1);
+        assert_eq!(count(&history, "MapRunFailed", Some("Each")), 3);
+        assert_eq!(count(&history, "MapRunSucceeded", Some("Each")), 1);
+        assert_eq!(controls.calls("item:1"), 4);
+        assert_eq!(controls.calls("item:2"), 1);
+    });
+}
+
+/// A crash after a Map Run's end was written (its row ended, its
+/// `MapRunSucceeded` and `MapStateSucceeded` in the history) but before its
+/// suspension closed: the execution resumed goes on from there without
+/// recording those events again. The store is driven to that point
+/// directly: a process crashes while the last child runs, then the child's
+/// end and the Map Run's end are written as that write would have.
+#[test]
+fn a_crash_after_a_map_runs_end_does_not_record_it_twice() {
+    let path = sqlite_path("dmap-end");
+    let controls = Arc::new(Controls::default());
+    *controls.hold_item.lock().unwrap() = Some(2);
+    let open = |path: &std::path::Path| {
+        Arc::new(SqliteStore::open(path).expect("the store opens")) as Arc<dyn ExecutionStore>
+    };
+    let first = tokio_runtime();
+    let arn = first.block_on(async {
+        let rt = builder(open(&path), &controls, "a", Duration::from_millis(50))
+            .workflow::<DistributedRetry>()
+            .build();
+        let started = rt
+            .start_execution::<DistributedRetry>(
+                json!({"items": [1, 2]}),
+                ExecutionOptions::default().name("ended"),
+            )
+            .await
+            .expect("StartExecution");
+        controls.item_entered.notified().await;
+        started.execution_arn
+    });
+    first.shutdown_background();
+    *controls.hold_item.lock().unwrap() = None;
+
+    // What the Map Run's end write leaves: the child ended, the Map Run
+    // SUCCEEDED, its two events after the parent's last one.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.busy_timeout(Duration::from_secs(5)).unwrap();
+    let (exec_id, next): (i64, i64) = db
+        .query_row(
+            "SELECT exec_id, next_event_id FROM asl_executions WHERE arn = ?1",
+            [&arn],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let map_run: String = db
+        .query_row(
+            "SELECT arn FROM asl_map_runs WHERE execution_arn = ?1",
+            [&arn],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let ended = db
+        .execute(
+            "UPDATE asl_executions SET status = 'SUCCEEDED', output = '{\"item\":2}', \
+             stop_date = start_date WHERE map_run_arn = ?1 AND status = 'RUNNING'",
+            [&map_run],
+        )
+        .unwrap();
+    assert_eq!(ended, 1, "the held child");
+    db.execute(
+        "UPDATE asl_map_runs SET status = 'SUCCEEDED', stop_date = start_date, \
+         total_items = 2, total_children = 2 WHERE arn = ?1",
+        [&map_run],
+    )
+    .unwrap();
+    for (i, event) in ["MapRunSucceeded", "MapStateSucceeded"].iter().enumerate() {
+        let id = next + i as i64;
+        db.execute(
+            "INSERT INTO asl_events (exec_id, id, timestamp, type, state, details, \
+             previous_event_id) VALUES (?1, ?2, 0, ?3, 'Each', 'null', ?4)",
+            rusqlite::params![exec_id, id, event, id - 1],
+        )
+        .unwrap();
+    }
+    db.execute(
+        "UPDATE asl_executions SET next_event_id = ?2 WHERE arn = ?1",
+        rusqlite::params![arn, next + 2],
+    )
+    .unwrap();
+    let open_suspensions: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM asl_suspensions WHERE arn = ?1 AND kind = 'MAP_RUN' \
+             AND outcome IS NULL",
+            [&arn],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(open_suspensions, 1, "the crash came before it closed");
+    drop(db);
+
+    let second = tokio_runtime();
+    second.block_on(async {
+        let rt = builder(open(&path), &controls, "b", Duration::from_millis(50))
+            .workflow::<DistributedRetry>()
+            .build();
+        rt.resume::<DistributedRetry>().await.unwrap();
+        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
+            .await
+            .expect("the execution finishes")
+            .unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
+        assert_eq!(record.output, Some(json!([{"item": 1}, {"item": 2}])));
+        let history = rt.get_execution_history(&arn).await.unwrap();
+        assert_ids_in_order(&history);
+        assert_eq!(count(&history, "MapRunStarted", Some("Each")), 1);
+        assert_eq!(count(&history, "MapRunSucceeded", Some("Each")), 1);
+        assert_eq!(count(&history, "MapStateSucceeded", Some("Each")), 1);
+        assert_eq!(count(&history, "MapStateExited", Some("Each")), 1);
+        assert_eq!(count(&history, "ExecutionSucceeded", None), 1);
+        let run = rt.describe_map_run(&map_run).await.unwrap();
+        assert_eq!(run.status, ExecutionStatus::Succeeded);
+        // No child ran again: each item was called once.
+        assert_eq!(controls.calls("item:1"), 1);
+        assert_eq!(controls.calls("item:2"), 1);
+    });
+    second.shutdown_background();
 }
 
 #[test]

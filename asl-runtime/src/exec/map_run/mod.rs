@@ -32,6 +32,9 @@
 //! (`MapRunRedriven`): children that succeeded are kept, the others run
 //! again with their redrive count one more. A failed child is not retried
 //! otherwise (AWS reruns failed children only when the Map Run is redriven).
+//! Each attempt of the state (its `Retry`) is a Map Run of its own, also
+//! after a redrive. A parent resumed after a crash that came between the
+//! Map Run's end and its suspension's closing does not record its end again.
 
 pub(crate) mod reader;
 pub mod storage;
@@ -223,6 +226,8 @@ struct Stored {
     /// The settings as stored (UpdateMapRun may have changed them before a
     /// crash).
     settings: crate::store::MapRunUpdate,
+    /// It ended before a crash that came before its suspension closed.
+    finished: bool,
 }
 
 /// `MaxConcurrency` and the tolerated failures after UpdateMapRun's
@@ -343,8 +348,13 @@ impl<'e> StateRun<'e> {
         };
         let details = |d: Value| if exec.recording() { d } else { Value::Null };
         let durable = settings.standard && exec.durable();
-        // A durable Map Run's suspension: found again after a crash.
-        let suspension_id = format!("{}:mapRun", self.waiting_base());
+        // A durable Map Run's suspension: found again after a crash. Each
+        // attempt (a `Retry` of the state) has its own Map Run.
+        let retry = self.retries();
+        let suspension_id = match retry {
+            0 => format!("{}:mapRun", self.waiting_base()),
+            n => format!("{}#{n}:mapRun", self.waiting_base()),
+        };
         let found = match durable {
             true => exec.stored_suspension(&suspension_id).await?,
             false => None,
@@ -376,8 +386,9 @@ impl<'e> StateRun<'e> {
                 );
                 let fresh = self.map_run_arn(settings.label);
                 // Redriven into this state: its Map Run that failed runs
-                // again, not a new one.
-                let previous = match durable && exec.redrive_count() > 0 && exec.resumed_here() {
+                // again, not a new one; a retry after that starts a new one.
+                let redrive = retry == 0 && exec.redrive_count() > 0 && exec.resumed_here();
+                let previous = match durable && redrive {
                     true => {
                         let prefix = fresh.rsplit_once(':').map_or(fresh.as_str(), |(p, _)| p);
                         exec.failed_map_run(&format!("{prefix}:")).await?
@@ -419,6 +430,9 @@ impl<'e> StateRun<'e> {
             ),
             false => None,
         };
+        // The Map Run ended before a crash, whose suspension was not closed
+        // yet: its events are in the history already.
+        let finished = stored.as_ref().is_some_and(|s| s.finished);
         let _nested = exec.nested();
         let (result, totals) = self
             .run_children(items, &settings, &arn, stored, select, child)
@@ -426,6 +440,7 @@ impl<'e> StateRun<'e> {
         let totals = (totals.items as u64, totals.children as u64);
         match &result {
             Err(error) if error.is_interruption() => return result,
+            _ if finished => {}
             Ok(_) => {
                 exec.record(EventType::MapRunSucceeded, name, Value::Null);
                 exec.record(EventType::MapStateSucceeded, name, Value::Null);
@@ -440,7 +455,9 @@ impl<'e> StateRun<'e> {
                 Ok(_) => crate::store::ExecutionStatus::Succeeded,
                 Err(_) => crate::store::ExecutionStatus::Failed,
             };
-            exec.end_map_run(&arn, status, totals).await?;
+            if !finished {
+                exec.end_map_run(&arn, status, totals).await?;
+            }
             let outcome = match &result {
                 Ok(output) => Outcome::Succeeded(output.clone()),
                 Err(e) => Outcome::Failed {
@@ -508,6 +525,7 @@ impl<'e> StateRun<'e> {
             kept
         });
         Ok(Stored {
+            finished: run.status != crate::store::ExecutionStatus::Running,
             workflow,
             ended,
             redrive_counts,

@@ -271,6 +271,11 @@ impl<'e> StateRun<'e> {
         self.info.name
     }
 
+    /// The retries of this state entry so far (`$$.State.RetryCount`).
+    pub(crate) fn retries(&self) -> u32 {
+        self.retry_count.load(Ordering::Relaxed)
+    }
+
     fn seldom(&self) -> &Seldom {
         self.seldom.get_or_init(Box::default)
     }
