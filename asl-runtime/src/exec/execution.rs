@@ -151,36 +151,20 @@ impl Execution {
         } else {
             rt.history_limit
         });
-        // Dates are kept to the millisecond, as AWS (and the stores) keep them.
-        let now = OffsetDateTime::now_utc();
-        let wall_anchor = now
-            .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-            .unwrap_or(now);
         let execution = Execution {
-            runtime: runtime.clone(),
-            info,
             express: options.express,
-            recorder,
-            state_machine_arn: runtime.state_machine_arn(info.name),
-            name,
-            arn,
-            // `$$.Execution.Input` is kept only for workflows that can read it.
-            input: if info.reads_execution_input {
-                input.clone()
-            } else {
-                Value::Null
-            },
-            start_time: wall_anchor,
-            wall_anchor,
-            instant_anchor: tokio::time::Instant::now(),
-            context_execution: OnceLock::new(),
-            context_state_machine: OnceLock::new(),
             start_error,
-            redrive_count: 0,
             durable,
             cleanup: options.cleanup.unwrap_or(rt.cleanup),
-            created: Mutex::new(Vec::new()),
-            probe: None,
+            ..Execution::fresh(
+                runtime,
+                info,
+                recorder,
+                runtime.state_machine_arn(info.name),
+                name,
+                arn,
+                &input,
+            )
         };
         let details = if execution.recorder.enabled() {
             let mut d = Map::new();
@@ -192,6 +176,52 @@ impl Execution {
         };
         execution.record(EventType::ExecutionStarted, None, details);
         (execution, input)
+    }
+
+    /// A new execution's parts, started now: its clock (dates are kept to
+    /// the millisecond, as AWS and the stores keep them), `$$.Execution.Input`
+    /// (kept only for workflows that can read it), nothing created, never
+    /// redriven, in memory. A top-level execution and a STANDARD Map Run's
+    /// child both begin here.
+    #[inline]
+    fn fresh(
+        runtime: &Runtime,
+        info: &'static WorkflowInfo,
+        recorder: history::Recorder,
+        state_machine_arn: String,
+        name: String,
+        arn: String,
+        input: &Value,
+    ) -> Execution {
+        let now = OffsetDateTime::now_utc();
+        let wall_anchor = now
+            .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+            .unwrap_or(now);
+        Execution {
+            runtime: runtime.clone(),
+            info,
+            express: false,
+            recorder,
+            state_machine_arn,
+            name,
+            arn,
+            input: if info.reads_execution_input {
+                input.clone()
+            } else {
+                Value::Null
+            },
+            start_time: wall_anchor,
+            wall_anchor,
+            instant_anchor: tokio::time::Instant::now(),
+            context_execution: OnceLock::new(),
+            context_state_machine: OnceLock::new(),
+            start_error: None,
+            redrive_count: 0,
+            durable: None,
+            cleanup: false,
+            created: Mutex::new(Vec::new()),
+            probe: None,
+        }
     }
 
     /// An execution continued from its stored `record` (after a crash, a park
@@ -373,35 +403,15 @@ impl Execution {
         state_machine_arn: String,
         input: &Value,
     ) -> Execution {
-        let now = OffsetDateTime::now_utc();
-        let wall_anchor = now
-            .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-            .unwrap_or(now);
-        let child = Execution {
-            runtime: self.runtime.clone(),
-            info: self.info,
-            express: false,
-            name: name.to_string(),
-            arn,
+        let child = Execution::fresh(
+            &self.runtime,
+            self.info,
+            history::Recorder::capturing(History::None, Arc::from(name), 1),
             state_machine_arn,
-            input: if self.info.reads_execution_input {
-                input.clone()
-            } else {
-                Value::Null
-            },
-            start_time: wall_anchor,
-            wall_anchor,
-            instant_anchor: tokio::time::Instant::now(),
-            recorder: history::Recorder::capturing(History::None, Arc::from(name), 1),
-            context_execution: OnceLock::new(),
-            context_state_machine: OnceLock::new(),
-            start_error: None,
-            redrive_count: 0,
-            durable: None,
-            cleanup: false,
-            created: Mutex::new(Vec::new()),
-            probe: None,
-        };
+            name.to_string(),
+            arn,
+            input,
+        );
         let mut details = Map::new();
         details.insert("input".into(), input.clone());
         details.insert(
