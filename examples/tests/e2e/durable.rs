@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use asl::runtime::exec::{ExecutionOptions, Runtime};
 use asl::runtime::store::{
-    ExecutionStatus, ExecutionStore, ListFilter, PageRequest, PostgresStore, SqliteStore,
-    StoredEvent, SuspensionKind,
+    ExecutionRecord, ExecutionStatus, ExecutionStore, ListFilter, PageRequest, PostgresStore,
+    SqliteStore, StoredEvent, SuspensionKind,
 };
 use asl::runtime::task::handler_fn;
 use asl::runtime::{Error, Value};
@@ -196,6 +196,16 @@ fn count(events: &[StoredEvent], event_type: &str, state: Option<&str>) -> usize
         .count()
 }
 
+/// Resumes the executions of `W` in the store (taken over once their
+/// owner's lease ran out) and waits, 30 seconds at most, for `arn` to end.
+async fn resume_to_end<W: asl::runtime::Workflow>(rt: &Runtime, arn: &str) -> ExecutionRecord {
+    rt.resume::<W>().await.unwrap();
+    tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(arn))
+        .await
+        .expect("the execution finishes")
+        .unwrap()
+}
+
 fn assert_ids_in_order(events: &[StoredEvent]) {
     let ids: Vec<u64> = events.iter().map(|e| e.id).collect();
     let expected: Vec<u64> = (1..=events.len() as u64).collect();
@@ -233,11 +243,7 @@ fn crash_and_resume(store: StoreFactory, name: &str) {
         assert_eq!(before.position.as_ref().unwrap().state, "Work");
         // Nothing to take over until the first owner's lease runs out; the
         // serving loop `resume` starts claims it then.
-        rt.resume::<Durable>().await.unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
-            .await
-            .expect("the execution finishes")
-            .unwrap();
+        let record = resume_to_end::<Durable>(&rt, &arn).await;
         assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
         assert_eq!(record.output, Some(expected_output(0)));
         let history = rt.get_execution_history(&arn).await.unwrap();
@@ -860,11 +866,7 @@ fn a_crash_after_a_map_runs_end_does_not_record_it_twice() {
         let rt = builder(open(&path), &controls, "b", Duration::from_millis(50))
             .workflow::<DistributedRetry>()
             .build();
-        rt.resume::<DistributedRetry>().await.unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
-            .await
-            .expect("the execution finishes")
-            .unwrap();
+        let record = resume_to_end::<DistributedRetry>(&rt, &arn).await;
         assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
         assert_eq!(record.output, Some(json!([{"item": 1}, {"item": 2}])));
         let history = rt.get_execution_history(&arn).await.unwrap();
@@ -1037,11 +1039,7 @@ fn a_wait_inside_a_map_keeps_its_due_time_across_a_crash() {
     second.block_on(async {
         let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
         let rt = runtime(store.clone(), &controls, "b");
-        rt.resume::<NestedWait>().await.unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
-            .await
-            .expect("the execution finishes")
-            .unwrap();
+        let record = resume_to_end::<NestedWait>(&rt, &arn).await;
         assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
         assert_eq!(record.output, Some(json!([{"item": 1}, {"item": 2}])));
         for (id, before) in ids.iter().zip(&before) {
@@ -1105,11 +1103,7 @@ fn a_retry_backoff_survives_a_crash() {
     second.block_on(async {
         let store: Arc<dyn ExecutionStore> = Arc::new(SqliteStore::open(&path).unwrap());
         let rt = runtime(store.clone(), &controls, "b");
-        rt.resume::<Durable>().await.unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
-            .await
-            .expect("the execution finishes")
-            .unwrap();
+        let record = resume_to_end::<Durable>(&rt, &arn).await;
         assert_eq!(record.status, ExecutionStatus::Succeeded, "{record:?}");
         assert_eq!(controls.calls("work"), 2, "one failure, one retry");
         let after = store.suspension(&arn, &backoff_id).await.unwrap().unwrap();
@@ -1182,11 +1176,7 @@ fn a_retry_inside_a_map_keeps_its_attempts_across_a_crash() {
         let rt = builder(store.clone(), &controls, "b", Duration::from_millis(50))
             .workflow::<NestedRetry>()
             .build();
-        rt.resume::<NestedRetry>().await.unwrap();
-        let record = tokio::time::timeout(Duration::from_secs(30), rt.wait_for_execution(&arn))
-            .await
-            .expect("the execution finishes")
-            .unwrap();
+        let record = resume_to_end::<NestedRetry>(&rt, &arn).await;
         assert_eq!(record.status, ExecutionStatus::Failed, "{record:?}");
         assert_eq!(record.error.as_deref(), Some("ItemFailed"));
         assert_eq!(controls.calls("item:"), 2, "one retry in all, not two");
