@@ -6,8 +6,10 @@
 //!
 //! The built-in integrations come in one Cargo feature per family: `eks`
 //! (Amazon EKS and the Kubernetes API), `sns`, `lambda`, `dynamodb`, `s3`,
-//! `sqs`, `events` (EventBridge), `sfn` (nested executions) and `http`
-//! (`http:invoke`); `integrations`, on by default, turns on all of them. A
+//! `sqs`, `events` (EventBridge), `sfn` (nested executions), `http`
+//! (`http:invoke`), `apigateway` (`apigateway:invoke`) and `aws-sdk` (any
+//! other AWS action, from AWS's models); `integrations`, on by default, turns
+//! on all of them. A
 //! workflow that calls a family whose feature is off does not compile, and the
 //! error names the feature (a resource declared in `resources = [...]` needs
 //! none: the program serves it).

@@ -38,6 +38,9 @@ macro_rules! __require_feature {
     ("aws-sdk", $message:literal) => {
         $crate::__feature_aws_sdk!($message);
     };
+    ("apigateway", $message:literal) => {
+        $crate::__feature_apigateway!($message);
+    };
     ($feature:literal, $message:literal) => {
         ::core::compile_error!($message);
     };
@@ -203,6 +206,22 @@ macro_rules! __feature_aws_sdk {
     };
 }
 
+#[cfg(feature = "apigateway")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __feature_apigateway {
+    ($message:literal) => {};
+}
+
+#[cfg(not(feature = "apigateway"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __feature_apigateway {
+    ($message:literal) => {
+        ::core::compile_error!($message);
+    };
+}
+
 /// Is the feature of this family of integrations on?
 pub fn enabled(feature: &str) -> bool {
     (feature == "eks" && cfg!(feature = "eks"))
@@ -215,4 +234,5 @@ pub fn enabled(feature: &str) -> bool {
         || (feature == "sfn" && cfg!(feature = "sfn"))
         || (feature == "http" && cfg!(feature = "http"))
         || (feature == "aws-sdk" && cfg!(feature = "aws-sdk"))
+        || (feature == "apigateway" && cfg!(feature = "apigateway"))
 }

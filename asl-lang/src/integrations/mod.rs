@@ -19,6 +19,7 @@
 //! assert!(i.api.spec().field("Job").is_some_and(|f| f.required));
 //! ```
 
+pub mod apigateway;
 pub mod arn;
 mod dynamodb;
 mod eks;
@@ -37,7 +38,17 @@ pub use http::METHODS as HTTP_METHODS;
 /// The Cargo features of `asl` (and `asl-runtime`) that each bring one family
 /// of integrations, as [`Spec::feature`] names them.
 pub const FEATURES: &[&str] = &[
-    "eks", "sns", "lambda", "dynamodb", "s3", "sqs", "events", "sfn", "http", "aws-sdk",
+    "eks",
+    "sns",
+    "lambda",
+    "dynamodb",
+    "s3",
+    "sqs",
+    "events",
+    "sfn",
+    "http",
+    "apigateway",
+    "aws-sdk",
 ];
 
 /// The feature that serves plain Lambda function ARNs
@@ -163,10 +174,11 @@ pub enum Api {
     EventsPutEvents,
     StatesStartExecution,
     HttpInvoke,
+    ApiGatewayInvoke,
 }
 
 impl Api {
-    pub const ALL: [Api; 29] = [
+    pub const ALL: [Api; 30] = [
         Api::EksCreateCluster,
         Api::EksDeleteCluster,
         Api::EksCreateNodegroup,
@@ -196,6 +208,7 @@ impl Api {
         Api::EventsPutEvents,
         Api::StatesStartExecution,
         Api::HttpInvoke,
+        Api::ApiGatewayInvoke,
     ];
 
     /// Everything the catalogue knows about this API.
@@ -230,6 +243,7 @@ impl Api {
             Api::EventsPutEvents => &events::PUT_EVENTS,
             Api::StatesStartExecution => &sfn::START_EXECUTION,
             Api::HttpInvoke => &http::INVOKE,
+            Api::ApiGatewayInvoke => &apigateway::INVOKE,
         }
     }
 
@@ -504,12 +518,12 @@ mod tests {
     fn every_resource_parses_back_to_itself() {
         let all: Vec<Integration> = resources().collect();
         // EKS control plane 6×2, runJob 2, call 1, SNS 2, Lambda 2, DynamoDB 9,
-        // S3 6, SQS 2, EventBridge 2, nested executions 4, HTTP 1 (SNS, Lambda,
-        // SQS, EventBridge and nested executions with `.waitForTaskToken`); 3
-        // partitions.
+        // S3 6, SQS 2, EventBridge 2, nested executions 4, HTTP 1, API Gateway
+        // 2 (SNS, Lambda, SQS, EventBridge, nested executions and API Gateway
+        // with `.waitForTaskToken`); 3 partitions.
         assert_eq!(
             all.len(),
-            3 * (6 * 2 + 2 + 1 + 2 + 2 + 9 + 6 + 2 + 2 + 4 + 1)
+            3 * (6 * 2 + 2 + 1 + 2 + 2 + 9 + 6 + 2 + 2 + 4 + 1 + 2)
         );
         for i in all {
             assert_eq!(

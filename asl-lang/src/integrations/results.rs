@@ -444,6 +444,14 @@ const HTTP_INVOKE: ResultShape = ResultShape::Object(&[
     always("StatusText", S),
 ]);
 
+/// API Gateway's answer: `StatusCode` is a number (HTTP Tasks give text).
+const APIGATEWAY_INVOKE: ResultShape = ResultShape::Object(&[
+    always("Headers", ResultShape::OpenObject(&[])),
+    always("ResponseBody", Any),
+    always("StatusCode", N),
+    always("StatusText", S),
+]);
+
 /// The result of calling `api` with `pattern`, as far as it is known.
 pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
     if pattern == Pattern::WaitForTaskToken {
@@ -480,5 +488,6 @@ pub fn result_shape(api: Api, pattern: Pattern) -> ResultShape {
         Api::EksRunJob => EKS_RUN_JOB,
         Api::EksCall => EKS_CALL,
         Api::HttpInvoke => HTTP_INVOKE,
+        Api::ApiGatewayInvoke => APIGATEWAY_INVOKE,
     }
 }

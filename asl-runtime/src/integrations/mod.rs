@@ -21,6 +21,7 @@
 //! | `events` | `events:putEvents` | EventBridge PutEvents |
 //! | `sfn` | `states:startExecution`, `.sync`, `.sync:2` | a nested execution: a workflow registered with [`crate::RuntimeBuilder::workflow`] runs in this process, any other goes to Step Functions |
 //! | `http` | `http:invoke` | an HTTPS request, authorised with an EventBridge connection's credentials ([`IntegrationsBuilder::http_connection`]) |
+//! | `apigateway` | `apigateway:invoke` | a call of an API Gateway API (`https://<ApiEndpoint>/<Stage>/<Path>`), unsigned or signed with SigV4 for `execute-api` |
 //!
 //! Errors: a service error becomes `<Service>.<ExceptionName>` with the service's
 //! message as cause (`EKS.ResourceInUseException`, `Lambda.ResourceNotFoundException`,
@@ -29,7 +30,8 @@
 //! a Lambda function's own error is its `errorType` with the error payload as
 //! cause; a Kubernetes answer outside 2xx becomes `EKS.<status code>` with the
 //! cause `{"ResponseBody": ..., "StatusCode": ..., "StatusText": ...}`, an HTTPS
-//! answer outside 2xx `States.Http.StatusCode.<code>`; a parameter that the
+//! answer outside 2xx `States.Http.StatusCode.<code>`, an API Gateway answer
+//! outside 2xx `ApiGateway.<code>` with the answer's body as cause; a parameter that the
 //! integration does not know, a missing required one or one of the wrong type is
 //! `States.Runtime`; a resource that reaches a failed state while a `.sync` task waits
 //! (or a Job whose `Failed` condition is set, or a nested execution that fails) is
@@ -53,6 +55,8 @@
 //! Credentials and EKS tokens never appear in results, errors, `Debug` output or
 //! tracing: tokens live in [`Secret`], whose `Debug` prints `<redacted>`.
 
+#[cfg(feature = "apigateway")]
+mod apigateway;
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
 #[cfg(feature = "eks")]
@@ -75,11 +79,13 @@ mod s3;
 mod sdk;
 #[cfg(feature = "sfn")]
 mod sfn;
+#[cfg(any(feature = "aws-sdk", feature = "apigateway"))]
+mod signed;
 #[cfg(feature = "sns")]
 mod sns;
 #[cfg(feature = "sqs")]
 mod sqs;
-#[cfg(any(feature = "http", feature = "aws-sdk"))]
+#[cfg(any(feature = "http", feature = "aws-sdk", feature = "apigateway"))]
 mod tls;
 #[cfg(feature = "eks")]
 pub mod token;
@@ -399,7 +405,16 @@ pub struct IntegrationsBuilder {
 
 /// The services whose endpoint [`IntegrationsBuilder::service_endpoint`] sets.
 pub const SERVICES: &[&str] = &[
-    "eks", "sns", "sts", "lambda", "dynamodb", "s3", "sqs", "events", "sfn",
+    "eks",
+    "sns",
+    "sts",
+    "lambda",
+    "dynamodb",
+    "s3",
+    "sqs",
+    "events",
+    "sfn",
+    "execute-api",
 ];
 
 impl IntegrationsBuilder {
@@ -417,7 +432,9 @@ impl IntegrationsBuilder {
     }
 
     /// Send the calls of one service (one of [`SERVICES`]: `eks`, `sns`, `sts`,
-    /// `lambda`, `dynamodb`, `s3`, `sqs`, `events`, `sfn`) to this URL.
+    /// `lambda`, `dynamodb`, `s3`, `sqs`, `events`, `sfn`) to this URL;
+    /// `execute-api` is every API `apigateway:invoke` calls (the request's
+    /// stage, path and query appended to the URL).
     ///
     /// # Panics
     /// When `service` is not one of [`SERVICES`] (a typo in the program, not
@@ -626,8 +643,8 @@ impl IntegrationsBuilder {
                 sfn,
                 #[cfg(feature = "http")]
                 http: http::HttpClient::new(self.http, &self.timeouts),
-                #[cfg(feature = "aws-sdk")]
-                sdk: sdk::Caller::new(
+                #[cfg(any(feature = "aws-sdk", feature = "apigateway"))]
+                signed: signed::Caller::new(
                     &self.sdk,
                     self.endpoint.clone(),
                     self.endpoints.clone(),
@@ -728,8 +745,9 @@ pub(crate) struct Inner {
     pub(crate) sfn: aws_sdk_sfn::Client,
     #[cfg(feature = "http")]
     pub(crate) http: http::HttpClient,
-    #[cfg(feature = "aws-sdk")]
-    pub(crate) sdk: sdk::Caller,
+    /// The generic SDK caller's and API Gateway's signed calls.
+    #[cfg(any(feature = "aws-sdk", feature = "apigateway"))]
+    pub(crate) signed: signed::Caller,
     pub(crate) wait: WaitSchedule,
     pub(crate) timeouts: Timeouts,
     pub(crate) mappings: Mappings,
@@ -944,6 +962,8 @@ impl TaskHandler for Handler {
                 }
                 #[cfg(feature = "http")]
                 Api::HttpInvoke => http::invoke(inner, resource, parameters).await,
+                #[cfg(feature = "apigateway")]
+                Api::ApiGatewayInvoke => apigateway::invoke(inner, resource, parameters).await,
                 #[allow(unreachable_patterns)]
                 _ => Err(Error::runtime(format!(
                     "{resource} needs asl's `{}` feature, which this program was built without",

@@ -154,8 +154,8 @@ impl Inner {
             sfn: as_role!(self.sfn, aws_sdk_sfn),
             #[cfg(feature = "http")]
             http: self.http.clone(),
-            #[cfg(feature = "aws-sdk")]
-            sdk: self.sdk.with_credentials(credentials.clone()),
+            #[cfg(any(feature = "aws-sdk", feature = "apigateway"))]
+            signed: self.signed.with_credentials(credentials.clone()),
             wait: self.wait,
             timeouts: self.timeouts,
             mappings: self.mappings.clone(),

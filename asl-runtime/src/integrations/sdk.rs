@@ -30,68 +30,20 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use aws_credential_types::provider::{ProvideCredentials as _, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use aws_sigv4::http_request::SigningSettings;
 use serde_json::{Map, Value};
 
 use asl_lang::sdk;
 
+use super::Inner;
 use super::params::kind;
-use super::{Inner, Timeouts};
+use super::signed::{self, Caller};
 use crate::error::{Error, names};
 use crate::task::{BoxFuture, TaskContext, TaskHandler};
 
 mod optimized;
 mod rest;
-
-/// What every SDK call shares: the HTTP client, region, credentials,
-/// endpoints and limits.
-#[derive(Clone)]
-pub(crate) struct Caller {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
-    region: Option<String>,
-    credentials: Option<SharedCredentialsProvider>,
-    /// Every service's endpoint ([`super::IntegrationsBuilder::endpoint_url`]).
-    endpoint: Option<String>,
-    /// Endpoints by the ARN's service name.
-    endpoints: HashMap<String, String>,
-    operation: Duration,
-}
-
-impl Caller {
-    pub(crate) fn new(
-        sdk: &aws_config::SdkConfig,
-        endpoint: Option<String>,
-        endpoints: HashMap<String, String>,
-        timeouts: &Timeouts,
-    ) -> Self {
-        let https = super::tls::connector(Vec::new(), timeouts, false);
-        Caller {
-            client: Client::builder(TokioExecutor::new()).build(https),
-            region: sdk.region().map(|r| r.to_string()),
-            credentials: sdk.credentials_provider(),
-            endpoint,
-            endpoints,
-            operation: timeouts.aws_operation,
-        }
-    }
-
-    /// The same caller with a role's credentials.
-    pub(crate) fn with_credentials(&self, credentials: SharedCredentialsProvider) -> Self {
-        Caller {
-            credentials: Some(credentials),
-            ..self.clone()
-        }
-    }
-}
 
 /// The handler of every SDK action a program has a table for
 /// ([`crate::task::ANY_AWS_SDK`]).
@@ -120,7 +72,7 @@ impl TaskHandler for SdkHandler {
             if table["metadata"]["optimized"].is_string() {
                 return optimized::call(&inner, task, &table, parameters).await;
             }
-            call(&inner.sdk, resource, &table, parameters).await
+            call(&inner.signed, resource, &table, parameters).await
         })
     }
 }
@@ -216,12 +168,8 @@ impl<'t> Action<'t> {
     /// service's, or AWS's regional one; and whether it is the program's.
     fn endpoint(&self, caller: &Caller) -> Result<(String, bool), Error> {
         let names = [self.meta_str("arnName"), self.meta_str("endpointPrefix")];
-        if let Some(url) = names
-            .iter()
-            .find_map(|n| caller.endpoints.get(*n))
-            .or(caller.endpoint.as_ref())
-        {
-            return Ok((url.trim_end_matches('/').to_string(), true));
+        if let Some(url) = caller.endpoint_for(&names) {
+            return Ok((url, true));
         }
         let region = self.region(caller)?;
         let suffix = if region.starts_with("cn-") {
@@ -850,106 +798,46 @@ async fn send(
     url: &str,
     request: Request,
 ) -> Result<Answer, Error> {
-    let failed = |what: String| Error::new(names::TASK_FAILED, what);
-    let provider = caller.credentials.as_ref().ok_or_else(|| {
-        failed(format!(
-            "No AWS credentials are configured, so {} cannot be called",
-            action.service
-        ))
-    })?;
-    let credentials = provider.provide_credentials().await.map_err(|e| {
-        failed(format!(
-            "Cannot load AWS credentials for {}: {e}",
-            action.service
-        ))
-    })?;
     let region = action.region(caller)?;
     let signing_name = match action.meta_str("signingName") {
         "" => action.meta_str("endpointPrefix"),
         name => name,
     };
-    let uri = format!("{url}{}", request.path_and_query);
-    let host = uri
-        .split("://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_default()
-        .to_string();
-    let mut headers = request.headers;
-    headers.push(("host".into(), host));
-    let identity = credentials.into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&region)
-        .name(signing_name)
-        .time(SystemTime::now())
-        .settings(signing_settings(action))
-        .build()
-        .map_err(|e| Error::runtime(format!("Cannot sign the {} request: {e}", action.service)))?
-        .into();
-    let signable = SignableRequest::new(
-        &request.method,
-        uri.as_str(),
-        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        SignableBody::Bytes(&request.body),
-    )
-    .map_err(|e| Error::runtime(format!("Cannot sign the {} request: {e}", action.service)))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| Error::runtime(format!("Cannot sign the {} request: {e}", action.service)))?
-        .into_parts();
-    let mut builder = hyper::Request::builder()
-        .method(request.method.as_str())
-        .uri(&uri);
-    for (name, value) in &headers {
-        if name != "host" {
-            builder = builder.header(name, value);
-        }
-    }
-    for (name, value) in instructions.headers() {
-        builder = builder.header(name, value);
-    }
-    let http_request = builder
-        .body(Full::new(Bytes::from(request.body)))
-        .map_err(|e| Error::runtime(format!("the {} request is invalid: {e}", action.service)))?;
-    let exchange = async {
-        let response = caller.client.request(http_request).await.map_err(|e| {
-            failed(format!(
-                "{} request failed: {}",
-                action.service,
-                crate::error::chain(&e)
-            ))
-        })?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| failed(format!("reading the {} answer failed: {e}", action.service)))?
-            .to_bytes();
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        Ok::<_, Error>(Answer {
-            status: parts.status.as_u16(),
-            headers,
-            body: body.to_vec(),
-        })
+    let signing = signed::Signing {
+        name: signing_name,
+        region: &region,
+        settings: signing_settings(action),
     };
-    tokio::time::timeout(caller.operation, exchange)
+    let outgoing = signed::Outgoing {
+        method: request.method,
+        uri: format!("{url}{}", request.path_and_query),
+        headers: request.headers,
+        body: request.body,
+    };
+    let received = signed::send(caller, action.service, Some(signing), outgoing)
         .await
-        .map_err(|_| {
-            failed(format!(
-                "{} did not answer within {} s",
-                action.service,
-                caller.operation.as_secs_f64()
-            ))
-        })?
+        .map_err(|failure| match failure {
+            signed::Failure::Invalid(message) => Error::runtime(message),
+            signed::Failure::Credentials(message)
+            | signed::Failure::Connect(message)
+            | signed::Failure::Io(message)
+            | signed::Failure::Timeout(message) => Error::new(names::TASK_FAILED, message),
+        })?;
+    let headers = received
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Ok(Answer {
+        status: received.status.as_u16(),
+        headers,
+        body: received.body.to_vec(),
+    })
 }
 
 #[cfg(test)]

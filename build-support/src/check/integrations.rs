@@ -62,6 +62,9 @@ fn check_task(task: &Task, name: &str, state_origin: &Origin, diags: &mut Sink) 
     let spec = integration.api.spec();
     fields_match(spec.name, "", spec.request, fields, diags);
     log_options_need_sync(integration, fields, diags);
+    if integration.api == IntegrationApi::ApiGatewayInvoke {
+        api_gateway_request(fields, diags);
+    }
 }
 
 /// Rule `asl::integration-pattern`: the integration has no such pattern.
@@ -170,21 +173,26 @@ fn fields_match(
             } else {
                 format!("{api} {path} has no field \"{}\"", f.name.value)
             };
+            let its = format!(
+                "its {} are {}",
+                if path.is_empty() {
+                    "parameters"
+                } else {
+                    "fields"
+                },
+                names.join(", ")
+            );
+            let help = match crate::check::sdk::nearest(&f.name.value, &names) {
+                Some(near) => format!("did you mean \"{near}\"? ({its})"),
+                None => its,
+            };
             diags.push(
                 Diagnostic::new(
                     Rule::IntegrationUnknownParameter,
                     what,
                     f.name.origin.clone(),
                 )
-                .with_help(format!(
-                    "its {} are {}",
-                    if path.is_empty() {
-                        "parameters"
-                    } else {
-                        "fields"
-                    },
-                    names.join(", ")
-                )),
+                .with_help(help),
             );
             continue;
         };
@@ -313,6 +321,48 @@ fn string_list_map(api: &str, path: &str, t: &Template, diags: &mut Sink) {
                 )
                 .with_help("each parameter takes a list, e.g. [\"6\"]"),
             );
+        }
+    }
+}
+
+/// Rule `asl::integration-invalid-value` for `apigateway:invoke`: a literal
+/// `ApiEndpoint` is the API's host name, not a URL
+/// (`"https://abc.execute-api.us-east-1.amazonaws.com/prod"`), and no literal
+/// header is one Step Functions does not send (`Authorization`, `Host`,
+/// `X-Amz-*`, ...).
+fn api_gateway_request(fields: &[TemplateField], diags: &mut Sink) {
+    use asl_lang::integrations::apigateway as page;
+    for f in fields {
+        match (f.name.value.as_str(), &f.value.node) {
+            ("ApiEndpoint", TemplateNode::Literal(serde_json::Value::String(endpoint))) => {
+                if let Some(problem) = page::endpoint_problem(endpoint) {
+                    diags.push(
+                        invalid_value(
+                            &f.value.origin,
+                            format!("apigateway:invoke \"ApiEndpoint\" {problem}: \"{endpoint}\""),
+                        )
+                        .with_help("write the API's host name, <api-id>.execute-api.<region>.amazonaws.com, and the rest in \"Stage\", \"Path\" and \"QueryParameters\""),
+                    );
+                }
+            }
+            ("Headers", TemplateNode::Object(headers)) => {
+                for h in headers
+                    .iter()
+                    .filter(|h| page::forbidden_header(&h.name.value))
+                {
+                    diags.push(
+                        invalid_value(
+                            &h.name.origin,
+                            format!(
+                                "apigateway:invoke does not send the header \"{}\"",
+                                h.name.value
+                            ),
+                        )
+                        .with_help("Step Functions refuses Authorization, Connection, Content-md5, Expect, Host, Max-Forwards, Proxy-Authenticate, Server, TE, Transfer-Encoding, Trailer, Upgrade, Via, Www-Authenticate and names starting X-Forwarded, X-Amz or X-Amzn; AuthType IAM_ROLE signs the request itself"),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -484,7 +484,7 @@ impl Check<'_, '_> {
 /// The name `written` most likely meant, among the hundreds of a model: the
 /// same in another case (`DescribeInstances`), else the nearest within three
 /// edits (`describeInstance`), else one that contains it or that it contains.
-fn nearest<'a>(written: &str, names: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(written: &str, names: &[&'a str]) -> Option<&'a str> {
     let lower = written.to_ascii_lowercase();
     if let Some(same) = names.iter().find(|n| n.to_ascii_lowercase() == lower) {
         return Some(same);

@@ -1032,13 +1032,13 @@ fn rendering_is_rustc_style() {
 #[test]
 fn undeclared_resources_are_refused_before_code_generation() {
     let src = def(
-        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::apigateway:invoke", "End": true}"#,
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::emr-containers:startJobRun.sync", "End": true}"#,
     );
     let err = load_with(src.as_bytes(), "t.asl.json", &CheckOptions::default()).unwrap_err();
     assert_eq!(err.items.len(), 1, "{err}");
     assert_eq!(err.items[0].rule, "asl::undeclared-resource");
     assert_eq!(err.items[0].origin.pointer, "/States/A/Resource");
-    let declared = CheckOptions::declaring(["arn:aws:states:::apigateway:invoke"]);
+    let declared = CheckOptions::declaring(["arn:aws:states:::emr-containers:startJobRun.sync"]);
     assert!(load_with(src.as_bytes(), "t.asl.json", &declared).is_ok());
     assert!(
         load_with(
@@ -1586,5 +1586,101 @@ fn distributed_map_readers_and_writers() {
         ),
         "asl::unknown-value",
         "/States/A/ResultWriter/WriterConfig",
+    );
+}
+
+/// Issue 23: `apigateway:invoke` is checked as AWS's page gives it: its nine
+/// parameters (a misspelt one with the nearest name), `Method` and
+/// `AuthType` among their values, `Headers` and `QueryParameters` as lists
+/// of strings, `ApiEndpoint` a host name (not a URL), and no header Step
+/// Functions refuses to send; `.sync` is not one of its patterns.
+#[test]
+fn api_gateway_invoke_is_checked_as_aws_documents_it() {
+    let task = |resource: &str, parameters: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "{resource}", "Parameters": {parameters}, "End": true}}"#
+        ))
+    };
+    let invoke = "arn:aws:states:::apigateway:invoke";
+    let endpoint = r#""ApiEndpoint": "abc123.execute-api.us-east-1.amazonaws.com""#;
+    let ok = task(
+        invoke,
+        &format!(
+            r#"{{{endpoint}, "Method": "POST", "Stage": "prod", "Path.$": "$.path", "Headers": {{"TaskToken.$": "States.Array($$.Task.Token)"}}, "QueryParameters": {{"id": ["1", "2"]}}, "RequestBody": {{"a": null}}, "AllowNullValues": true, "AuthType": "IAM_ROLE"}}"#
+        ),
+    );
+    load(ok.as_bytes(), "t.asl.json").unwrap_or_else(|e| panic!("{e}"));
+    let src = task(
+        invoke,
+        &format!(r#"{{{endpoint}, "Method": "GET", "QueryParameter": {{}}}}"#),
+    );
+    assert_rule(
+        &src,
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/QueryParameter",
+    );
+    assert!(
+        help_of(&src, "asl::integration-unknown-parameter")
+            .starts_with("did you mean \"QueryParameters\"?"),
+        "{}",
+        help_of(&src, "asl::integration-unknown-parameter")
+    );
+    assert_rule(
+        &task(invoke, &format!(r#"{{{endpoint}, "Method": "FETCH"}}"#)),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Method",
+    );
+    assert_rule(
+        &task(
+            invoke,
+            &format!(r#"{{{endpoint}, "Method": "GET", "AuthType": "IAM"}}"#),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/AuthType",
+    );
+    assert_rule(
+        &task(
+            invoke,
+            &format!(r#"{{{endpoint}, "Method": "GET", "Headers": {{"X-Id": "1"}}}}"#),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Headers/X-Id",
+    );
+    assert_rule(
+        &task(
+            invoke,
+            &format!(r#"{{{endpoint}, "Method": "GET", "AllowNullValues": "yes"}}"#),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/AllowNullValues",
+    );
+    assert_rule(
+        &task(
+            invoke,
+            r#"{"ApiEndpoint": "https://abc123.execute-api.us-east-1.amazonaws.com/prod", "Method": "GET"}"#,
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/ApiEndpoint",
+    );
+    assert_rule(
+        &task(
+            invoke,
+            &format!(r#"{{{endpoint}, "Method": "GET", "Headers": {{"Authorization": ["x"]}}}}"#),
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Headers/Authorization",
+    );
+    assert_rule(
+        &task(invoke, r#"{"Method": "GET"}"#),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_rule(
+        &task(
+            "arn:aws:states:::apigateway:invoke.sync",
+            &format!(r#"{{{endpoint}, "Method": "GET"}}"#),
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
     );
 }

@@ -17,6 +17,8 @@
 //!   `manage-eks-cluster` and its flags);
 //! - `credentials`: Task `Credentials` in a workflow, a role assumed through
 //!   moto's STS and a refused one caught;
+//! - `apigateway`: `apigateway:invoke` against an HTTP server of the test's
+//!   own (no moto);
 //! - `sdk`: `aws-sdk:<service>:<action>` served from AWS's models (JSON
 //!   protocols), results and error names as Step Functions gives them;
 //! - `distributed`: distributed Maps reading items from moto's S3 (every
@@ -28,6 +30,7 @@
 //! Both need moto (`bash scripts/setup-moto`) and print a skip line without it,
 //! unless `CI=true`.
 
+mod apigateway;
 mod callbacks;
 mod chaos;
 mod common;
