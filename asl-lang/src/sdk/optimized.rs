@@ -9,7 +9,9 @@
 //! Sources: "Run Athena queries with Step Functions", "Start an AWS Glue job
 //! with Step Functions", "Run AWS Batch workloads with Step Functions", "Run
 //! Amazon ECS or Fargate tasks with Step Functions", "Invoke and customize
-//! Amazon Bedrock models with Step Functions".
+//! Amazon Bedrock models with Step Functions", "Manage AWS CodeBuild builds
+//! with Step Functions", "Create and manage Amazon SageMaker AI jobs with
+//! Step Functions".
 //!
 //! ```
 //! use asl_lang::sdk::optimized::{self, Pattern};
@@ -70,6 +72,9 @@ pub struct SyncRule {
     pub failed: &'static [&'static str],
     /// What `.sync` returns: the path of the last answer (`""`: all of it).
     pub output: &'static str,
+    /// The field that value is returned in, if any (CodeBuild's `.sync`
+    /// returns `{"Build": ...}`, as `StartBuild` itself does).
+    pub wrap: Option<&'static str>,
 }
 
 const RR_SYNC: &[Pattern] = &[
@@ -78,6 +83,60 @@ const RR_SYNC: &[Pattern] = &[
     Pattern::WaitForTaskToken,
 ];
 const RR: &[Pattern] = &[Pattern::RequestResponse];
+/// Request-response and `.sync`, no callback (CodeBuild, SageMaker).
+const RR_ONLY_SYNC: &[Pattern] = &[Pattern::RequestResponse, Pattern::Sync];
+
+/// A SageMaker `Create<Kind>Job` whose `.sync` waits on `Describe<Kind>Job`
+/// (by the job's name from the request) until `<Kind>JobStatus` is
+/// `Completed`, and returns that answer.
+const fn sagemaker_job(
+    name: &'static str,
+    action: &'static str,
+    poll: &'static str,
+    request: &'static [(&'static str, &'static str)],
+    status: &'static str,
+) -> Optimized {
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll,
+            request,
+            status,
+            succeeded: &["Completed"],
+            failed: &["Failed", "Stopped"],
+            output: "",
+            wrap: None,
+        }),
+        ..plain(name, "sagemaker", action)
+    }
+}
+
+/// A CodeBuild action whose `.sync` waits on `poll` (`Ids: [<the id the
+/// first answer gives>]`) until the status at `status` is `SUCCEEDED`, and
+/// returns the build (or batch) in the field `wrap`.
+const fn codebuild(
+    name: &'static str,
+    action: &'static str,
+    poll: &'static str,
+    request: &'static [(&'static str, &'static str)],
+    status: &'static str,
+    output: &'static str,
+    wrap: &'static str,
+) -> Optimized {
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll,
+            request,
+            status,
+            succeeded: &["SUCCEEDED"],
+            failed: &["FAILED", "FAULT", "TIMED_OUT", "STOPPED"],
+            output,
+            wrap: Some(wrap),
+        }),
+        ..plain(name, "codebuild", action)
+    }
+}
 
 const fn plain(name: &'static str, service: &'static str, action: &'static str) -> Optimized {
     Optimized {
@@ -114,6 +173,7 @@ pub const OPTIMIZED: &[Optimized] = &[
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED", "CANCELLED"],
             output: "",
+            wrap: None,
         }),
     },
     Optimized {
@@ -139,6 +199,7 @@ pub const OPTIMIZED: &[Optimized] = &[
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED", "ERROR", "TIMEOUT", "STOPPED"],
             output: "JobRun",
+            wrap: None,
         }),
     },
     // Batch: SubmitJob; .sync waits for SUCCEEDED and returns the job.
@@ -158,6 +219,7 @@ pub const OPTIMIZED: &[Optimized] = &[
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED"],
             output: "Jobs.0",
+            wrap: None,
         }),
     },
     // ECS/Fargate: RunTask; .sync waits for the task to stop and returns it.
@@ -180,8 +242,101 @@ pub const OPTIMIZED: &[Optimized] = &[
             succeeded: &["STOPPED"],
             failed: &[],
             output: "Tasks.0",
+            wrap: None,
         }),
     },
+    // CodeBuild: StartBuild, StartBuildBatch and RetryBuildBatch (.sync waits
+    // for the build or batch to end, polling BatchGetBuilds or
+    // BatchGetBuildBatches, and returns it as `Build` or `BuildBatch`); the
+    // others answer once.
+    codebuild(
+        "codebuild:startBuild",
+        "startBuild",
+        "batchGetBuilds",
+        &[("Ids", "result.Build.Id[]")],
+        "Builds.0.BuildStatus",
+        "Builds.0",
+        "Build",
+    ),
+    codebuild(
+        "codebuild:startBuildBatch",
+        "startBuildBatch",
+        "batchGetBuildBatches",
+        &[("Ids", "result.BuildBatch.Id[]")],
+        "BuildBatches.0.BuildBatchStatus",
+        "BuildBatches.0",
+        "BuildBatch",
+    ),
+    codebuild(
+        "codebuild:retryBuildBatch",
+        "retryBuildBatch",
+        "batchGetBuildBatches",
+        &[("Ids", "result.BuildBatch.Id[]")],
+        "BuildBatches.0.BuildBatchStatus",
+        "BuildBatches.0",
+        "BuildBatch",
+    ),
+    plain("codebuild:stopBuild", "codebuild", "stopBuild"),
+    plain(
+        "codebuild:batchDeleteBuilds",
+        "codebuild",
+        "batchDeleteBuilds",
+    ),
+    plain("codebuild:batchGetReports", "codebuild", "batchGetReports"),
+    plain("codebuild:stopBuildBatch", "codebuild", "stopBuildBatch"),
+    plain(
+        "codebuild:deleteBuildBatch",
+        "codebuild",
+        "deleteBuildBatch",
+    ),
+    // SageMaker AI: the Create*Job actions with .sync (waiting on their
+    // Describe*Job until Completed), endpoints and models answering once.
+    sagemaker_job(
+        "sagemaker:createTrainingJob",
+        "createTrainingJob",
+        "describeTrainingJob",
+        &[("TrainingJobName", "request.TrainingJobName")],
+        "TrainingJobStatus",
+    ),
+    sagemaker_job(
+        "sagemaker:createTransformJob",
+        "createTransformJob",
+        "describeTransformJob",
+        &[("TransformJobName", "request.TransformJobName")],
+        "TransformJobStatus",
+    ),
+    sagemaker_job(
+        "sagemaker:createProcessingJob",
+        "createProcessingJob",
+        "describeProcessingJob",
+        &[("ProcessingJobName", "request.ProcessingJobName")],
+        "ProcessingJobStatus",
+    ),
+    sagemaker_job(
+        "sagemaker:createHyperParameterTuningJob",
+        "createHyperParameterTuningJob",
+        "describeHyperParameterTuningJob",
+        &[(
+            "HyperParameterTuningJobName",
+            "request.HyperParameterTuningJobName",
+        )],
+        "HyperParameterTuningJobStatus",
+    ),
+    sagemaker_job(
+        "sagemaker:createLabelingJob",
+        "createLabelingJob",
+        "describeLabelingJob",
+        &[("LabelingJobName", "request.LabelingJobName")],
+        "LabelingJobStatus",
+    ),
+    plain("sagemaker:createEndpoint", "sagemaker", "createEndpoint"),
+    plain(
+        "sagemaker:createEndpointConfig",
+        "sagemaker",
+        "createEndpointConfig",
+    ),
+    plain("sagemaker:createModel", "sagemaker", "createModel"),
+    plain("sagemaker:updateEndpoint", "sagemaker", "updateEndpoint"),
     // Bedrock: InvokeModel, its Body JSON in and out.
     Optimized {
         name: "bedrock:invokeModel",

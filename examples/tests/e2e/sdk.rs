@@ -19,6 +19,7 @@ asl!(SdkJson = "tests/fixtures/sdk-json.asl.json");
 asl!(SdkQuery = "tests/fixtures/sdk-query.asl.json");
 asl!(SdkRest = "tests/fixtures/sdk-rest.asl.json");
 asl!(SdkOptimized = "tests/fixtures/sdk-optimized.asl.json");
+asl!(SdkSyncJobs = "tests/fixtures/sdk-sync-jobs.asl.json");
 
 /// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
 async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
@@ -218,4 +219,35 @@ async fn optimized_integrations_run_on_the_same_caller() {
     // does not serve for Athena: it serves JSON 1.1 at `POST /`), ECS's
     // runTask (moto answers 500 without container instances), Batch (moto
     // runs jobs in Docker), Bedrock (moto has no bedrock-runtime).
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codebuild_and_sagemaker_jobs_are_waited_for() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkSyncJobs::run(&runtime, json!({}))
+        .await
+        .expect("the workflow succeeds");
+    // codebuild:startBuild.sync: BatchGetBuilds' build, as `Build`, once it ended.
+    let build = &out["build"]["Build"];
+    assert_eq!(build["BuildStatus"], "SUCCEEDED", "{out}");
+    assert_eq!(build["ProjectName"], "asl-build", "{out}");
+    assert!(
+        build["Id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("asl-build:")),
+        "{out}"
+    );
+    // sagemaker:createTrainingJob.sync: DescribeTrainingJob's answer once Completed.
+    let training = &out["training"];
+    assert_eq!(training["TrainingJobName"], "asl-train", "{out}");
+    assert_eq!(training["TrainingJobStatus"], "Completed", "{out}");
+    assert!(training["TrainingJobArn"].is_string(), "{out}");
+    assert!(
+        out["noJob"]["Error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("SageMaker.")),
+        "{out}"
+    );
 }

@@ -26,7 +26,7 @@ pub(super) async fn call(
         )));
     };
     let request = parameters.clone();
-    let result = super::call(&inner.sdk, resource, table, parameters).await?;
+    let result = super::call(&inner.signed, resource, table, parameters).await?;
     let mut result = if entry.json_body {
         json_body(result)
     } else {
@@ -138,11 +138,15 @@ async fn wait(
     let poll = poll_request(rule, request, result)?;
     let mut delay = inner.wait.initial;
     loop {
-        let answer = super::call(&inner.sdk, task.resource, poll_table, poll.clone()).await?;
+        let answer = super::call(&inner.signed, task.resource, poll_table, poll.clone()).await?;
         let status = at(&answer, rule.status).and_then(Value::as_str);
         match status {
             Some(s) if rule.succeeded.contains(&s) => {
-                return Ok(at(&answer, rule.output).cloned().unwrap_or(answer));
+                let done = at(&answer, rule.output).cloned().unwrap_or(answer);
+                return Ok(match rule.wrap {
+                    Some(field) => Value::Object(Map::from_iter([(field.to_string(), done)])),
+                    None => done,
+                });
             }
             Some(s) if rule.failed.contains(&s) => {
                 let job = at(&answer, rule.output).unwrap_or(&answer);
