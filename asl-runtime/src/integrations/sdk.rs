@@ -88,6 +88,12 @@ async fn call(
     let protocol = action.meta_str("protocol");
     let wire = sdk::Protocol::from_name(protocol);
     let (url, custom) = action.endpoint(caller)?;
+    // AWS's own endpoint takes the operation's host prefix (`{AccountId}.`);
+    // the program's endpoint (moto, LocalStack) is used as it is.
+    let url = match (custom, action.host_prefix(&parameters)) {
+        (false, Some(prefix)) => url.replacen("://", &format!("://{prefix}"), 1),
+        _ => url,
+    };
     let (url, request) = match wire {
         Some(sdk::Protocol::Json) => (url, action.json_request(resource, parameters)?),
         Some(p @ (sdk::Protocol::Query | sdk::Protocol::Ec2)) => (
@@ -184,6 +190,28 @@ impl<'t> Action<'t> {
             ),
             false,
         ))
+    }
+
+    /// The operation's `endpoint.hostPrefix` with its labels filled from the
+    /// request's `hostLabel` members (S3 Control's `{AccountId}.`), if it has
+    /// one and every label has a value.
+    fn host_prefix(&self, parameters: &Value) -> Option<String> {
+        let mut prefix = self.operation["endpoint"]["hostPrefix"]
+            .as_str()?
+            .to_string();
+        let input = self.shape(
+            self.operation["input"]["shape"]
+                .as_str()
+                .unwrap_or_default(),
+        );
+        for (member, m) in input["members"].as_object().into_iter().flatten() {
+            let label = format!("{{{member}}}");
+            if m["hostLabel"].as_bool() == Some(true) && prefix.contains(&label) {
+                let value = parameters.get(sdk::field_name(member))?.as_str()?;
+                prefix = prefix.replace(&label, value);
+            }
+        }
+        (!prefix.contains('{')).then_some(prefix)
     }
 
     fn region(&self, caller: &Caller) -> Result<String, Error> {
@@ -897,6 +925,21 @@ mod tests {
             .json_request("r", json!({"Tags": {"Key": "k"}}))
             .unwrap_err();
         assert!(err.cause().unwrap().contains("'Tags'"), "{err}");
+    }
+
+    #[test]
+    fn host_prefixes_take_their_labels() {
+        let mut t = table();
+        t["operation"]["endpoint"] = json!({"hostPrefix": "{Name}.data."});
+        t["shapes"]["Req"]["members"]["Name"]["hostLabel"] = json!(true);
+        let a = Action::new(&t);
+        assert_eq!(
+            a.host_prefix(&json!({"Name": "acct1"})).as_deref(),
+            Some("acct1.data.")
+        );
+        assert_eq!(a.host_prefix(&json!({})), None);
+        let plain = table();
+        assert_eq!(Action::new(&plain).host_prefix(&json!({"Name": "x"})), None);
     }
 
     #[test]

@@ -289,6 +289,7 @@ impl Action<'_> {
         if !bytes.is_empty() && !headers.iter().any(|(k, _)| k == "content-type") {
             headers.push(("content-type".into(), content_type.to_string()));
         }
+        self.checksum(&mut headers, &bytes);
         if self.is_s3() {
             use sha2::Digest as _;
             let hash = hex(&sha2::Sha256::digest(&bytes));
@@ -303,6 +304,58 @@ impl Action<'_> {
                 body: bytes,
             },
         ))
+    }
+
+    /// The body's checksum, as AWS's SDKs send it: the one the request's
+    /// checksum algorithm member names (`ChecksumAlgorithm: SHA256` →
+    /// `x-amz-checksum-sha256`: SHA-256, SHA-1 and CRC32), else
+    /// `Content-MD5` when the model says the operation requires a checksum
+    /// (`httpChecksumRequired`, `httpChecksum.requestChecksumRequired`: S3's
+    /// `DeleteObjects`, `PutBucketLifecycleConfiguration`, ...), unless the
+    /// request carries one already.
+    fn checksum(&self, headers: &mut Vec<(String, String)>, body: &[u8]) {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let has = |headers: &Vec<(String, String)>, name: &str| {
+            headers
+                .iter()
+                .any(|(k, _)| k == name || (name.ends_with('-') && k.starts_with(name)))
+        };
+        if has(headers, "x-amz-checksum-") || has(headers, "content-md5") {
+            return;
+        }
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let op = self.operation;
+        let algorithm = op["httpChecksum"]["requestAlgorithmMember"]
+            .as_str()
+            .and_then(|member| {
+                let input = self.shape(op["input"]["shape"].as_str().unwrap_or_default());
+                let m = &input["members"][member];
+                let header = m["locationName"].as_str()?.to_ascii_lowercase();
+                headers
+                    .iter()
+                    .find(|(k, _)| *k == header)
+                    .map(|(_, v)| v.to_ascii_uppercase())
+            });
+        let named = match algorithm.as_deref() {
+            Some("SHA256") => Some(("x-amz-checksum-sha256", b64(&sha2::Sha256::digest(body)))),
+            Some("SHA1") => Some(("x-amz-checksum-sha1", b64(&sha1::Sha1::digest(body)))),
+            Some("CRC32") => {
+                let mut crc = flate2::Crc::new();
+                crc.update(body);
+                Some(("x-amz-checksum-crc32", b64(&crc.sum().to_be_bytes())))
+            }
+            _ => None,
+        };
+        if let Some((name, value)) = named {
+            headers.push((name.to_string(), value));
+            return;
+        }
+        let required = op["httpChecksumRequired"].as_bool() == Some(true)
+            || op["httpChecksum"]["requestChecksumRequired"].as_bool() == Some(true);
+        if required {
+            headers.push(("content-md5".into(), b64(&md5::Md5::digest(body))));
+        }
     }
 
     /// `value` (wire names) of shape `name` as the XML element `element`.
@@ -694,6 +747,63 @@ mod tests {
         assert!(
             r.headers
                 .contains(&("content-type".into(), "application/xml".into()))
+        );
+    }
+
+    #[test]
+    fn required_checksums_are_sent() {
+        let mut t = s3(json!({"name": "PutBucketTagging",
+                              "http": {"method": "PUT", "requestUri": "/{Bucket}?tagging"},
+                              "input": {"shape": "PutBucketTaggingRequest"},
+                              "httpChecksum": {"requestChecksumRequired": true,
+                                               "requestAlgorithmMember": "ChecksumAlgorithm"}}));
+        t["shapes"]["PutBucketTaggingRequest"]["members"]["ChecksumAlgorithm"] = json!(
+            {"location": "header", "locationName": "x-amz-sdk-checksum-algorithm", "shape": "S"});
+        let a = Action::new(&t);
+        let tagging = json!({"Bucket": "b", "Tagging": {"TagSet": []}});
+        let (_, r) = a
+            .rest_request("r", tagging.clone(), true, "http://127.0.0.1:5000", true)
+            .unwrap();
+        use base64::Engine as _;
+        use md5::Digest as _;
+        let md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&r.body));
+        assert!(
+            r.headers.contains(&("content-md5".into(), md5)),
+            "{:?}",
+            r.headers
+        );
+        // With an algorithm named, that checksum instead.
+        let mut with_sha = tagging;
+        with_sha["ChecksumAlgorithm"] = json!("SHA256");
+        let (_, r) = a
+            .rest_request("r", with_sha, true, "http://127.0.0.1:5000", true)
+            .unwrap();
+        assert!(
+            r.headers.iter().any(|(k, _)| k == "x-amz-checksum-sha256"),
+            "{:?}",
+            r.headers
+        );
+        assert!(
+            !r.headers.iter().any(|(k, _)| k == "content-md5"),
+            "{:?}",
+            r.headers
+        );
+        // An operation that does not require one: none.
+        let t = get_object();
+        let a = Action::new(&t);
+        let (_, r) = a
+            .rest_request(
+                "r",
+                json!({"Bucket": "b", "Key": "k"}),
+                true,
+                "http://h",
+                true,
+            )
+            .unwrap();
+        assert!(
+            !r.headers
+                .iter()
+                .any(|(k, _)| k == "content-md5" || k.starts_with("x-amz-checksum-"))
         );
     }
 
