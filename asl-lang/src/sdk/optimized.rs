@@ -86,6 +86,20 @@ const RR: &[Pattern] = &[Pattern::RequestResponse];
 /// Request-response and `.sync`, no callback (CodeBuild, SageMaker).
 const RR_ONLY_SYNC: &[Pattern] = &[Pattern::RequestResponse, Pattern::Sync];
 
+/// A CodeBuild action that starts a build batch (`startBuildBatch`,
+/// `retryBuildBatch`): `.sync` polls `BatchGetBuildBatches`.
+const fn codebuild_batch(name: &'static str, action: &'static str) -> Optimized {
+    codebuild(
+        name,
+        action,
+        "batchGetBuildBatches",
+        &[("Ids", "result.BuildBatch.Id[]")],
+        "BuildBatches.0.BuildBatchStatus",
+        "BuildBatches.0",
+        "BuildBatch",
+    )
+}
+
 /// A SageMaker `Create<Kind>Job` whose `.sync` waits on `Describe<Kind>Job`
 /// (by the job's name from the request) until `<Kind>JobStatus` is
 /// `Completed`, and returns that answer.
@@ -258,24 +272,8 @@ pub const OPTIMIZED: &[Optimized] = &[
         "Builds.0",
         "Build",
     ),
-    codebuild(
-        "codebuild:startBuildBatch",
-        "startBuildBatch",
-        "batchGetBuildBatches",
-        &[("Ids", "result.BuildBatch.Id[]")],
-        "BuildBatches.0.BuildBatchStatus",
-        "BuildBatches.0",
-        "BuildBatch",
-    ),
-    codebuild(
-        "codebuild:retryBuildBatch",
-        "retryBuildBatch",
-        "batchGetBuildBatches",
-        &[("Ids", "result.BuildBatch.Id[]")],
-        "BuildBatches.0.BuildBatchStatus",
-        "BuildBatches.0",
-        "BuildBatch",
-    ),
+    codebuild_batch("codebuild:startBuildBatch", "startBuildBatch"),
+    codebuild_batch("codebuild:retryBuildBatch", "retryBuildBatch"),
     plain("codebuild:stopBuild", "codebuild", "stopBuild"),
     plain(
         "codebuild:batchDeleteBuilds",

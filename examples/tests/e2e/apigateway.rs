@@ -91,17 +91,7 @@ async fn pets_api() -> (String, Arc<Mutex<Vec<Seen>>>, tokio::task::JoinHandle<(
 }
 
 async fn runtime(api: &str) -> Runtime {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKIDAPIGATEWAYTEST",
-            "secret",
-            None,
-            None,
-            "asl-test",
-        ))
-        .load()
-        .await;
+    let sdk = crate::common::static_sdk_config("us-east-1", "AKIDAPIGATEWAYTEST", "secret").await;
     let integrations = Integrations::builder(&sdk)
         .service_endpoint("execute-api", api)
         .build();

@@ -192,3 +192,15 @@ pub fn tokio_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// An AWS configuration with fixed keys and a region, and no endpoint of its
+/// own (the integrations get theirs from their builder).
+pub async fn static_sdk_config(region: &str, key_id: &str, secret: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            key_id, secret, None, None, "asl-test",
+        ))
+        .load()
+        .await
+}

@@ -32,17 +32,8 @@ async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
     }
     let moto = MotoServer::start().await.expect("moto starts");
     let s = moto.aws();
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(s.region))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            &s.access_key_id,
-            &s.secret_access_key,
-            None,
-            None,
-            "asl-test",
-        ))
-        .load()
-        .await;
+    let sdk =
+        crate::common::static_sdk_config(&s.region, &s.access_key_id, &s.secret_access_key).await;
     let integrations = Integrations::builder(&sdk)
         .endpoint_url(moto.endpoint())
         .build();
