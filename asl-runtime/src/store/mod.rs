@@ -531,6 +531,8 @@ impl MapRunCounts {
         self.running + self.succeeded + self.failed + self.timed_out + self.aborted
     }
 
+    /// Counts `n` more children in `status` (the stores' count query).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn add(&mut self, status: ExecutionStatus, n: u64) {
         let slot = match status {
             ExecutionStatus::Running => &mut self.running,
