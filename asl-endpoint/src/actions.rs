@@ -761,12 +761,14 @@ fn map_run_arn<'r>(r: &'r Request<'_>) -> Result<&'r str, Failure> {
 }
 
 /// `itemCounts` / `executionCounts` of DescribeMapRun: `total` from the
-/// start when the items were given whole, else once the reader was exhausted
-/// (until then, those started); `pending` those not started (yet, or ever
-/// when the Map Run failed first);
-/// with a `ResultWriter`, each ended child's result is written as it ends.
+/// start when the items were given whole, else those read so far (at least
+/// those started); `pending` those read and not started (yet, or ever when
+/// the Map Run failed first), without those waiting to run again after a
+/// redrive (`pendingRedrive`); `failuresNotRedrivable` the unsuccessful ones
+/// a redrive would not run again. With a `ResultWriter`, each ended child's
+/// result is written as it ends.
 fn map_run_counts(counts: &MapRunCounts, total: Option<u64>, result_writer: bool) -> Value {
-    let stored = counts.stored();
+    let stored = counts.stored() + counts.pending_redrive;
     let total = total.unwrap_or(stored).max(stored);
     let ended = counts.succeeded + counts.failed + counts.timed_out + counts.aborted;
     json!({
@@ -778,8 +780,8 @@ fn map_run_counts(counts: &MapRunCounts, total: Option<u64>, result_writer: bool
         "aborted": counts.aborted,
         "total": total,
         "resultsWritten": if result_writer { ended } else { 0 },
-        "failuresNotRedrivable": 0,
-        "pendingRedrive": 0,
+        "failuresNotRedrivable": counts.failures_not_redrivable,
+        "pendingRedrive": counts.pending_redrive,
     })
 }
 

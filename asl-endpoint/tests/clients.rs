@@ -27,6 +27,16 @@ asl_macro::asl!(
     runtime = asl_runtime::__private,
     resources = ["arn:aws:lambda:eu-west-1:111122223333:function:work"]
 );
+asl_macro::asl!(
+    pub Swarm = "tests/workflows/swarm.asl.json",
+    runtime = asl_runtime::__private,
+    resources = ["arn:aws:lambda:eu-west-1:111122223333:function:work"]
+);
+asl_macro::asl!(
+    pub Listing = "tests/workflows/listing.asl.json",
+    runtime = asl_runtime::__private,
+    resources = ["arn:aws:lambda:eu-west-1:111122223333:function:work"]
+);
 
 /// The children's Task of `Batches`: steered by files of the test's
 /// directory (see `tests/clients/boto3_map_runs.py`).
@@ -77,12 +87,13 @@ impl Served {
 }
 
 async fn serve() -> Served {
-    serve_with(false).await
+    serve_with(false, None).await
 }
 
-/// [`serve`], with `Batches` and its children's handler when `batches` (the
-/// other tests list exactly the four machines they serve).
-async fn serve_with(batches: bool) -> Served {
+/// [`serve`], with the distributed Maps (`Batches`, `Swarm`, `Listing`) and
+/// their children's handler when `batches` (the other tests list exactly
+/// the four machines they serve), reading S3 from `moto`'s when given.
+async fn serve_with(batches: bool, moto: Option<&asl_testkit::moto::MotoServer>) -> Served {
     let dir = std::env::temp_dir().join(format!("asl-endpoint-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open(dir.join("executions.db")).unwrap();
@@ -112,16 +123,24 @@ async fn serve_with(batches: bool) -> Served {
                 }
             }),
         );
+    let runtime = match moto {
+        Some(moto) => runtime.object_storage(moto_storage(moto)),
+        None => runtime,
+    };
     let runtime = match batches {
         true => {
             let dir = dir.clone();
-            runtime.workflow::<Batches>().handler(
-                WORK,
-                asl_runtime::task::handler_fn(move |_task, item: Value| {
-                    let dir = dir.clone();
-                    async move { work(&dir, &item).await }
-                }),
-            )
+            runtime
+                .workflow::<Batches>()
+                .workflow::<Swarm>()
+                .workflow::<Listing>()
+                .handler(
+                    WORK,
+                    asl_runtime::task::handler_fn(move |_task, item: Value| {
+                        let dir = dir.clone();
+                        async move { work(&dir, &item).await }
+                    }),
+                )
         }
         false => runtime,
     }
@@ -131,6 +150,32 @@ async fn serve_with(batches: bool) -> Served {
     let endpoint = Endpoint::new(runtime, Config::new().credential(KEY_ID, SECRET));
     tokio::spawn(endpoint.serve(listener));
     Served { address, dir }
+}
+
+/// S3 as moto serves it, for the distributed Maps' readers.
+fn moto_storage(
+    moto: &asl_testkit::moto::MotoServer,
+) -> Option<std::sync::Arc<dyn asl_runtime::exec::ObjectStorage>> {
+    let aws = moto.aws();
+    let sdk = aws_config::SdkConfig::builder()
+        .region(aws_config::Region::new(aws.region.clone()))
+        .endpoint_url(aws.endpoint.clone())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    aws.access_key_id.clone(),
+                    aws.secret_access_key.clone(),
+                    None,
+                    None,
+                    "moto",
+                ),
+            ),
+        )
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    asl_runtime::integrations::Integrations::builder(&sdk)
+        .build()
+        .object_storage()
 }
 
 /// One child of `Batches`: logs the call in `<run>.calls`, waits for
@@ -1461,7 +1506,7 @@ async fn aws_cli_answers_callbacks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_describes_updates_and_redrives_map_runs() {
-    let served = serve_with(true).await;
+    let served = serve_with(true, None).await;
     let r = python(
         &served,
         "boto3_map_runs.py",
@@ -1624,4 +1669,123 @@ async fn boto3_describes_updates_and_redrives_map_runs() {
         unsuccessful,
         "{redriven_children:?} {statuses:?}"
     );
+    // All four failed (or were aborted with the Map Run); redriven one at a
+    // time, three wait to run again while the first runs.
+    let failed = &r["again_failed"];
+    assert_eq!(failed["total"], 4, "{failed}");
+    assert_eq!(
+        failed["failed"].as_u64().unwrap() + failed["aborted"].as_u64().unwrap(),
+        4,
+        "{failed}"
+    );
+    let waiting = map_run_counts(&[("running", 1), ("pendingRedrive", 3), ("total", 4)]);
+    assert_eq!(r["again_waiting"]["executions"], waiting);
+    let items = map_run_counts(&[("running", 1), ("pendingRedrive", 3), ("total", 4)]);
+    assert_eq!(r["again_waiting"]["items"], items);
+    assert_eq!(r["again"], "SUCCEEDED");
+    assert_eq!(
+        r["again_done"],
+        map_run_counts(&[("succeeded", 4), ("total", 4)])
+    );
+}
+
+/// DescribeMapRun's counts as boto3 reads them: every field, by name.
+fn map_run_counts(pairs: &[(&str, u64)]) -> Value {
+    let mut counts = json!({
+        "pending": 0, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0,
+        "aborted": 0, "total": 0, "resultsWritten": 0, "failuresNotRedrivable": 0,
+        "pendingRedrive": 0,
+    });
+    for (k, n) in pairs {
+        counts[*k] = json!(n);
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_describes_express_map_runs() {
+    let served = serve_with(true, None).await;
+    let r = python(
+        &served,
+        "boto3_express_map_runs.py",
+        vec![
+            ("ASL_MACHINE", served.machine_arn("Swarm")),
+            ("ASL_DIR", served.dir.display().to_string()),
+        ],
+    )
+    .await;
+    let fast = format!("arn:aws:states:{REGION}:{ACCOUNT}:execution:Swarm:fast");
+    let map_run = r["listed"]["mapRunArn"].as_str().unwrap();
+    assert!(
+        map_run.starts_with(&format!(
+            "arn:aws:states:{REGION}:{ACCOUNT}:mapRun:Swarm/Swarm:"
+        )),
+        "{map_run}"
+    );
+    assert_eq!(r["listed"]["executionArn"], json!(fast));
+    assert_eq!(
+        r["listed"]["stateMachineArn"],
+        json!(served.machine_arn("Swarm"))
+    );
+    // Two of five run, three wait (the items were given whole).
+    let held = map_run_counts(&[("pending", 3), ("running", 2), ("total", 5)]);
+    assert_eq!(r["held"]["status"], "RUNNING");
+    assert_eq!(r["held"]["stopped"], false);
+    assert_eq!(r["held"]["maxConcurrency"], 2);
+    assert_eq!(r["held"]["executions"], held);
+    assert_eq!(r["held"]["items"], held);
+    // EXPRESS children are no executions ListExecutions lists.
+    assert_eq!(r["list_children"], "StateMachineTypeNotSupported");
+    assert_eq!(r["fast"], "SUCCEEDED");
+    let done = map_run_counts(&[("succeeded", 5), ("total", 5)]);
+    assert_eq!(r["done"]["status"], "SUCCEEDED");
+    assert_eq!(r["done"]["stopped"], true);
+    assert_eq!(r["done"]["executions"], done);
+    assert_eq!(r["done"]["items"], done);
+    // All four fail: the Map Run fails at the first; those still running
+    // are abandoned (aborted), none is left running or pending.
+    assert_eq!(r["lost"]["status"], "FAILED");
+    assert_eq!(r["lost"]["error"], "States.ExceedToleratedFailureThreshold");
+    let lost = &r["lost"]["map_run"];
+    assert_eq!(lost["status"], "FAILED");
+    assert_eq!(lost["stopped"], true);
+    for counts in [&lost["executions"], &lost["items"]] {
+        assert_eq!(counts["total"], 4, "{counts}");
+        assert_eq!(counts["running"], 0, "{counts}");
+        assert_eq!(counts["pending"], 0, "{counts}");
+        let failed = counts["failed"].as_u64().unwrap();
+        assert!(failed >= 1, "{counts}");
+        assert_eq!(failed + counts["aborted"].as_u64().unwrap(), 4, "{counts}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_counts_the_items_a_map_run_has_read() {
+    let moto = asl_testkit::moto::MotoServer::start()
+        .await
+        .expect("moto starts");
+    let served = serve_with(true, Some(&moto)).await;
+    let r = python(
+        &served,
+        "boto3_reader_map_runs.py",
+        vec![
+            ("ASL_MACHINE", served.machine_arn("Listing")),
+            ("ASL_DIR", served.dir.display().to_string()),
+            ("ASL_S3", moto.endpoint().to_string()),
+        ],
+    )
+    .await;
+    for kind in ["express", "standard"] {
+        let r = &r[kind];
+        assert_eq!(r["status"], "SUCCEEDED", "{kind}: {r}");
+        // The listing's page is read: all eight items counted, six of them
+        // waiting for the two running.
+        let held = map_run_counts(&[("pending", 6), ("running", 2), ("total", 8)]);
+        assert_eq!(r["held"]["executions"], held, "{kind}");
+        assert_eq!(r["held"]["items"], held, "{kind}");
+        let done = map_run_counts(&[("succeeded", 8), ("total", 8)]);
+        assert_eq!(r["done"]["status"], "SUCCEEDED", "{kind}");
+        assert_eq!(r["done"]["executions"], done, "{kind}");
+        assert_eq!(r["done"]["items"], done, "{kind}");
+    }
 }

@@ -65,6 +65,10 @@ def calls(run):
         return sorted(int(line) for line in f.read().split())
 
 
+KEYS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total",
+        "resultsWritten", "failuresNotRedrivable", "pendingRedrive")
+
+
 def counts(c):
     return {k: c[k] for k in ("pending", "running", "succeeded", "failed", "total", "resultsWritten")}
 
@@ -187,4 +191,37 @@ out["redriven"] = {
     "calls_after": calls("redo"),
     "events": [e["type"] for e in sfn.get_execution_history(executionArn=redo)["events"]],
 }
+
+# A Map Run whose four children all fail, redriven one at a time (UpdateMapRun
+# before the redrive) with the reruns held: those not run again yet wait
+# ("pendingRedrive"), no longer counted as failed or aborted.
+touch("again.broken")
+items = [{"run": "again", "n": n, "flaky": True, "hold": True} for n in range(4)]
+again = sfn.start_execution(
+    stateMachineArn=machine, name="again", input=json.dumps({"items": items, "concurrency": 4})
+)["executionArn"]
+runs = until("the Map Run", lambda: sfn.list_map_runs(executionArn=again)["mapRuns"])
+map_run = runs[0]["mapRunArn"]
+until("four running children", lambda: sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]["running"] == 4)
+touch("again.open")
+finished(again)
+out["again_failed"] = all_counts(sfn.describe_map_run(mapRunArn=map_run)["executionCounts"])
+os.remove(os.path.join(folder, "again.open"))
+os.remove(os.path.join(folder, "again.broken"))
+sfn.update_map_run(mapRunArn=map_run, maxConcurrency=1)
+sfn.redrive_execution(executionArn=again)
+waiting = until(
+    "one child run again",
+    lambda: (lambda d: d if d["status"] == "RUNNING" and d["executionCounts"]["running"] == 1 else None)(
+        sfn.describe_map_run(mapRunArn=map_run)
+    ),
+)
+out["again_waiting"] = {
+    "executions": {k: waiting["executionCounts"][k] for k in KEYS},
+    "items": {k: waiting["itemCounts"][k] for k in KEYS},
+}
+touch("again.open")
+out["again"] = finished(again)["status"]
+after = sfn.describe_map_run(mapRunArn=map_run)
+out["again_done"] = {k: after["executionCounts"][k] for k in KEYS}
 print(json.dumps(out))

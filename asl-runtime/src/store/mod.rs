@@ -482,7 +482,12 @@ pub struct MapRunRecord {
     pub total_children: Option<u64>,
     /// It writes its children's results with a `ResultWriter`.
     pub result_writer: bool,
-    /// The children (executions) stored, by status.
+    /// Its children are `EXPRESS` executions: they run in memory, none is an
+    /// execution of the store, and the Map Run's counts are kept with it
+    /// (written as it runs); `STANDARD` children are counted from the store.
+    pub express: bool,
+    /// The children, by status: the executions of the store, or an
+    /// `EXPRESS` Map Run's counts.
     pub children: MapRunCounts,
     /// The items of those children, by status.
     pub items: MapRunCounts,
@@ -509,13 +514,27 @@ impl MapRunRecord {
             total_items: None,
             total_children: None,
             result_writer: false,
+            express: false,
             children: MapRunCounts::default(),
             items: MapRunCounts::default(),
         }
     }
 }
 
-/// Children (or their items) of a Map Run by status.
+/// What a running Map Run has done so far, as [`ExecutionStore::map_run_progress`]
+/// and [`ExecutionStore::end_map_run`] store it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MapRunProgress {
+    /// Items and children read so far (at its end: in all); `None` when the
+    /// totals were known from the start (the items given whole).
+    pub totals: Option<(u64, u64)>,
+    /// An `EXPRESS` Map Run's children and items by status (`None` for a
+    /// `STANDARD` one, whose children the store counts).
+    pub counts: Option<(MapRunCounts, MapRunCounts)>,
+}
+
+/// Children (or their items) of a Map Run by status, as DescribeMapRun
+/// counts them (AWS's `MapRunExecutionCounts` and `MapRunItemCounts`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MapRunCounts {
     pub running: u64,
@@ -523,25 +542,72 @@ pub struct MapRunCounts {
     pub failed: u64,
     pub timed_out: u64,
     pub aborted: u64,
+    /// Unsuccessful children of a redriven Map Run still RUNNING, waiting to
+    /// run again (counted here, not under their old status); 0 once the Map
+    /// Run ended.
+    pub pending_redrive: u64,
+    /// Of `failed`, `timed_out` and `aborted`: those a redrive would not run
+    /// again (a child stopped more than [`REDRIVE_DAYS`] ago).
+    pub failures_not_redrivable: u64,
 }
 
 impl MapRunCounts {
-    /// Those stored, whatever their status.
+    /// Those started, whatever their status (not those waiting for a redrive).
     pub fn stored(&self) -> u64 {
         self.running + self.succeeded + self.failed + self.timed_out + self.aborted
     }
 
-    /// Counts `n` more children in `status` (the stores' count query).
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
-    pub(crate) fn add(&mut self, status: ExecutionStatus, n: u64) {
-        let slot = match status {
+    /// Those of `status` one more by `n` (or fewer, with a negative `n`).
+    pub fn change(&mut self, status: ExecutionStatus, n: i64) {
+        let slot = self.slot(status);
+        *slot = slot.saturating_add_signed(n);
+    }
+
+    /// The counts as a Map Run row keeps them.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!([
+            self.running,
+            self.succeeded,
+            self.failed,
+            self.timed_out,
+            self.aborted
+        ])
+    }
+
+    /// The counts from [`Self::to_json`]'s form (`None` if it is not).
+    pub fn from_json(value: &Value) -> Option<MapRunCounts> {
+        let n: Vec<u64> = value
+            .as_array()?
+            .iter()
+            .map(Value::as_u64)
+            .collect::<Option<_>>()?;
+        match n[..] {
+            [running, succeeded, failed, timed_out, aborted] => Some(MapRunCounts {
+                running,
+                succeeded,
+                failed,
+                timed_out,
+                aborted,
+                ..MapRunCounts::default()
+            }),
+            _ => None,
+        }
+    }
+
+    fn slot(&mut self, status: ExecutionStatus) -> &mut u64 {
+        match status {
             ExecutionStatus::Running => &mut self.running,
             ExecutionStatus::Succeeded => &mut self.succeeded,
             ExecutionStatus::Failed => &mut self.failed,
             ExecutionStatus::TimedOut => &mut self.timed_out,
             ExecutionStatus::Aborted => &mut self.aborted,
-        };
-        *slot += n;
+        }
+    }
+
+    /// Counts `n` more children in `status` (the stores' count query).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn add(&mut self, status: ExecutionStatus, n: u64) {
+        *self.slot(status) += n;
     }
 }
 
@@ -928,16 +994,26 @@ pub trait ExecutionStore: Send + Sync + 'static {
     /// on the parent).
     fn end_child<'a>(&'a self, write: Write, child: &'a ChildEnd) -> StoreFuture<'a, ()>;
 
-    /// A Map Run ended with `status` at `date`, with its totals; with
-    /// `write` (fenced on the parent). A Map Run that did not succeed
-    /// leaves no child RUNNING: those are ABORTED.
+    /// A Map Run ended with `status` at `date`, with its totals (and an
+    /// `EXPRESS` one's counts); with `write` (fenced on the parent). A Map
+    /// Run that did not succeed leaves no child RUNNING: those are ABORTED.
     fn end_map_run<'a>(
         &'a self,
         write: Write,
         arn: &'a str,
         status: ExecutionStatus,
         date: OffsetDateTime,
-        totals: (u64, u64),
+        progress: &'a MapRunProgress,
+    ) -> StoreFuture<'a, ()>;
+
+    /// A RUNNING Map Run's progress: the items and children read so far
+    /// (never fewer than stored), an `EXPRESS` one's counts; with `write`
+    /// (fenced on the parent).
+    fn map_run_progress<'a>(
+        &'a self,
+        write: Write,
+        arn: &'a str,
+        progress: &'a MapRunProgress,
     ) -> StoreFuture<'a, ()>;
 
     /// DescribeMapRun ([`StoreError::ResourceNotFound`] when there is none).

@@ -275,8 +275,9 @@ pub(crate) enum Op {
         arn: String,
         status: ExecutionStatus,
         date: OffsetDateTime,
-        totals: (u64, u64),
+        progress: Box<MapRunProgress>,
     },
+    MapRunProgress(Box<Write>, String, Box<MapRunProgress>),
     MapRun(String),
     MapRuns(String, PageRequest),
     UpdateMapRun(String, MapRunUpdate),
@@ -308,7 +309,8 @@ impl Op {
             | Op::RedriveMapRun(write, ..)
             | Op::StartChild(write, _)
             | Op::EndChild(write, _)
-            | Op::EndMapRun { write, .. } => Some(&write.arn),
+            | Op::EndMapRun { write, .. }
+            | Op::MapRunProgress(write, ..) => Some(&write.arn),
             Op::ParentMapRun(arn) => Some(arn),
             Op::MapRun(_)
             | Op::MapRuns(..)
@@ -535,6 +537,7 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                     run.result_writer.into(),
                     run.total_items.into(),
                     run.total_children.into(),
+                    run.express.into(),
                 ],
             );
             apply_write_with(t, write, Some(insert)).await?;
@@ -581,7 +584,7 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
             arn,
             status,
             date,
-            totals,
+            progress,
         } => {
             let end = (
                 schema::END_MAP_RUN,
@@ -589,8 +592,13 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                     arn.into(),
                     status.as_str().into(),
                     to_millis(*date).into(),
-                    totals.0.into(),
-                    totals.1.into(),
+                    progress.totals.map(|t| t.0).into(),
+                    progress.totals.map(|t| t.1).into(),
+                    progress
+                        .counts
+                        .as_ref()
+                        .map(schema::map_run_counts_text)
+                        .into(),
                 ],
             );
             apply_write_with(t, write, Some(end)).await?;
@@ -601,6 +609,24 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
                 )
                 .await?;
             }
+            Ok(Answer::Done)
+        }
+        Op::MapRunProgress(write, arn, progress) => {
+            let (items, children) = progress.totals.unzip();
+            let update = (
+                schema::MAP_RUN_PROGRESS,
+                vec![
+                    arn.into(),
+                    items.into(),
+                    children.into(),
+                    progress
+                        .counts
+                        .as_ref()
+                        .map(schema::map_run_counts_text)
+                        .into(),
+                ],
+            );
+            apply_write_with(t, write, Some(update)).await?;
             Ok(Answer::Done)
         }
         Op::MapRun(arn) => map_run(t, arn).await.map(|r| Answer::MapRun(Box::new(r))),
@@ -1023,15 +1049,45 @@ async fn map_run<T: Tx>(t: &T, arn: &str) -> Result<MapRunRecord, StoreError> {
         )));
     };
     let mut run = schema::decode_map_run(row)?;
-    let counts = t.query(schema::MAP_RUN_COUNTS, vec![arn.into()]).await?;
+    if let Some((children, items)) = schema::decode_map_run_counts(row)? {
+        // EXPRESS: counted as it ran; its children can always run again.
+        (run.children, run.items) = (children, items);
+        return Ok(run);
+    }
+    let not_redrivable_before =
+        OffsetDateTime::now_utc() - time::Duration::days(super::REDRIVE_DAYS);
+    let counts = t
+        .query(
+            schema::MAP_RUN_COUNTS,
+            vec![
+                arn.into(),
+                i64::from(run.redrive_count).into(),
+                to_millis(not_redrivable_before).into(),
+            ],
+        )
+        .await?;
+    let running = run.status == ExecutionStatus::Running;
     for row in &counts {
         let Some(status) = row.text(0)?.as_deref().and_then(ExecutionStatus::parse) else {
             continue;
         };
-        run.children
-            .add(status, row.int(1)?.unwrap_or(0).max(0) as u64);
-        run.items
-            .add(status, row.int(2)?.unwrap_or(0).max(0) as u64);
+        let before_redrive = row.int(1)? == Some(1);
+        let too_old = row.int(2)? == Some(1);
+        let children = row.int(3)?.unwrap_or(0).max(0) as u64;
+        let items = row.int(4)?.unwrap_or(0).max(0) as u64;
+        let unsuccessful = status.is_redrivable();
+        for (counts, n) in [(&mut run.children, children), (&mut run.items, items)] {
+            if unsuccessful && too_old {
+                counts.failures_not_redrivable += n;
+            }
+            // A redriven Map Run runs its unsuccessful children again: until
+            // then they wait (AWS's "pending redrive"), not counted as failed.
+            if running && before_redrive && unsuccessful && !too_old {
+                counts.pending_redrive += n;
+            } else {
+                counts.add(status, n);
+            }
+        }
     }
     Ok(run)
 }
@@ -1046,7 +1102,7 @@ async fn map_runs<T: Tx>(
     let (date, after) = page_after("maprun", page)?.unwrap_or((i64::MAX, String::new()));
     let rows = t
         .query(
-            schema::MAP_RUNS_PAGE,
+            &schema::map_runs_page(),
             vec![
                 execution.into(),
                 date.into(),
@@ -2226,7 +2282,7 @@ macro_rules! execution_store {
                 arn: &'a str,
                 status: ExecutionStatus,
                 date: ::time::OffsetDateTime,
-                totals: (u64, u64),
+                progress: &'a $crate::store::MapRunProgress,
             ) -> StoreFuture<'a, ()> {
                 $crate::store::ops::answer!(
                     self.submit($crate::store::ops::Op::EndMapRun {
@@ -2234,8 +2290,24 @@ macro_rules! execution_store {
                         arn: arn.to_string(),
                         status,
                         date,
-                        totals,
+                        progress: Box::new(progress.clone()),
                     }),
+                    Done
+                )
+            }
+
+            fn map_run_progress<'a>(
+                &'a self,
+                write: Write,
+                arn: &'a str,
+                progress: &'a $crate::store::MapRunProgress,
+            ) -> StoreFuture<'a, ()> {
+                $crate::store::ops::answer!(
+                    self.submit($crate::store::ops::Op::MapRunProgress(
+                        Box::new(write),
+                        arn.to_string(),
+                        Box::new(progress.clone())
+                    )),
                     Done
                 )
             }

@@ -12,7 +12,7 @@ use super::*;
 /// The schema version this code writes. A database of an older version is
 /// migrated forward when a store opens it ([`MIGRATIONS`]); one of a newer
 /// version is refused.
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 /// The tables and indexes of [`SCHEMA_VERSION`], for both backends (types both
 /// accept: `BIGINT`, `TEXT`, `BOOLEAN`), one statement each.
@@ -124,9 +124,33 @@ const SUSPENSIONS_V3: &str = "CREATE TABLE IF NOT EXISTS asl_suspensions (
 
 /// The Map Runs of distributed Maps (DescribeMapRun): their settings, which
 /// UpdateMapRun changes while they run, and their totals (from the start when
-/// the items are given whole, else once the reader is exhausted). Their children are executions (`map_run_arn`, `map_run_index`:
-/// the child's place in the run, `map_run_items`: the items it processes).
+/// the items are given whole, else those read so far, written as the run
+/// goes). A STANDARD Map Run's children are executions (`map_run_arn`,
+/// `map_run_index`: the child's place in the run, `map_run_items`: the items
+/// it processes); an EXPRESS one (`express`) keeps its children's and items'
+/// counts by status in `counts` (`[[children], [items]]`, each as
+/// [`MapRunCounts::to_json`]).
 const MAP_RUNS: &str = "CREATE TABLE IF NOT EXISTS asl_map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    max_concurrency BIGINT NOT NULL,
+    tolerated_failure_count BIGINT NOT NULL,
+    tolerated_failure_percentage TEXT NOT NULL,
+    start_date BIGINT NOT NULL,
+    stop_date BIGINT,
+    redrive_count BIGINT NOT NULL,
+    redrive_date BIGINT,
+    total_items BIGINT,
+    total_children BIGINT,
+    result_writer BOOLEAN NOT NULL,
+    express BOOLEAN NOT NULL DEFAULT FALSE,
+    counts TEXT
+)";
+
+/// The Map Runs table as version 6 made it (what migration 6 -> 7 changes; a
+/// database of an older version gets it there first).
+const MAP_RUNS_V6: &str = "CREATE TABLE IF NOT EXISTS asl_map_runs (
     arn TEXT PRIMARY KEY,
     execution_arn TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -177,7 +201,8 @@ pub(crate) const INDEXES: &[&str] = &[
 /// the execution (`wait_until`), where version 3 has a suspension, and did not
 /// keep when the current state was entered; version 3 keyed events by ARN
 /// (version 4: by `exec_id`, numbered in order of start); version 4 had no
-/// activities; version 5 no Map Runs (its children were not executions).
+/// activities; version 5 no Map Runs (its children were not executions);
+/// version 6 recorded no EXPRESS Map Run.
 pub(crate) const MIGRATIONS: &[&[&str]] = &[
     &[
         "ALTER TABLE asl_executions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0",
@@ -215,6 +240,11 @@ pub(crate) const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE asl_executions ADD COLUMN map_run_arn TEXT",
         "ALTER TABLE asl_executions ADD COLUMN map_run_index BIGINT",
         "ALTER TABLE asl_executions ADD COLUMN map_run_items BIGINT",
+    ],
+    &[
+        MAP_RUNS_V6,
+        "ALTER TABLE asl_map_runs ADD COLUMN express BOOLEAN NOT NULL DEFAULT FALSE",
+        "ALTER TABLE asl_map_runs ADD COLUMN counts TEXT",
     ],
 ];
 
@@ -745,15 +775,26 @@ pub(crate) fn event_row(e: &StoredEvent) -> (i64, i64, String) {
 /// The columns [`decode_map_run`] reads, in its order.
 pub(crate) const MAP_RUN_COLUMNS: &str = "arn, execution_arn, status, max_concurrency, \
     tolerated_failure_count, tolerated_failure_percentage, start_date, stop_date, redrive_count, \
-    redrive_date, total_items, total_children, result_writer";
+    redrive_date, total_items, total_children, result_writer, express, counts";
 
 pub(crate) const INSERT_MAP_RUN: &str = "INSERT INTO asl_map_runs (arn, execution_arn, status, \
     max_concurrency, tolerated_failure_count, tolerated_failure_percentage, start_date, \
-    redrive_count, result_writer, total_items, total_children) \
-    VALUES ($1, $2, 'RUNNING', $3, $4, $5, $6, 0, $7, $8, $9) ON CONFLICT (arn) DO NOTHING";
+    redrive_count, result_writer, total_items, total_children, express) \
+    VALUES ($1, $2, 'RUNNING', $3, $4, $5, $6, 0, $7, $8, $9, $10) ON CONFLICT (arn) DO NOTHING";
 
+/// A Map Run ends: its totals when given (`$4`, `$5`), its counts when an
+/// EXPRESS one's (`$6`).
 pub(crate) const END_MAP_RUN: &str = "UPDATE asl_map_runs SET status = $2, stop_date = $3, \
-    total_items = $4, total_children = $5 WHERE arn = $1";
+    total_items = COALESCE($4, total_items), total_children = COALESCE($5, total_children), \
+    counts = COALESCE($6, counts) WHERE arn = $1";
+
+/// A RUNNING Map Run's progress: the items (`$2`) and children (`$3`) read
+/// so far, never fewer than stored (a parent resumed after a crash reads
+/// them again from the start), and an EXPRESS one's counts (`$4`).
+pub(crate) const MAP_RUN_PROGRESS: &str = "UPDATE asl_map_runs SET \
+    total_items = CASE WHEN total_items IS NULL OR total_items < $2 THEN $2 ELSE total_items END, \
+    total_children = CASE WHEN total_children IS NULL OR total_children < $3 THEN $3 \
+    ELSE total_children END, counts = COALESCE($4, counts) WHERE arn = $1 AND status = 'RUNNING'";
 
 /// The children of Map Run `$1` still RUNNING when it failed: ABORTED at `$2`.
 pub(crate) const ABORT_CHILDREN: &str = "UPDATE asl_executions SET status = 'ABORTED', \
@@ -762,19 +803,25 @@ pub(crate) const ABORT_CHILDREN: &str = "UPDATE asl_executions SET status = 'ABO
 pub(crate) const UPDATE_MAP_RUN: &str = "UPDATE asl_map_runs SET max_concurrency = $2, \
     tolerated_failure_count = $3, tolerated_failure_percentage = $4 WHERE arn = $1";
 
-/// A Map Run's children and their items, by status.
-pub(crate) const MAP_RUN_COUNTS: &str = "SELECT status, COUNT(*), \
+/// A STANDARD Map Run's children and their items, by status, and by
+/// whether each ran before the Map Run's last redrive (its redrive count
+/// under the Map Run's, `$2`) and stopped before `$3` (more than
+/// [`REDRIVE_DAYS`] ago: a redrive would not run it again).
+pub(crate) const MAP_RUN_COUNTS: &str = "SELECT status, \
+    CAST(CASE WHEN redrive_count < $2 THEN 1 ELSE 0 END AS BIGINT), \
+    CAST(CASE WHEN stop_date < $3 THEN 1 ELSE 0 END AS BIGINT), COUNT(*), \
     CAST(COALESCE(SUM(map_run_items), 0) AS BIGINT) FROM asl_executions \
-    WHERE map_run_arn = $1 GROUP BY status";
+    WHERE map_run_arn = $1 GROUP BY 1, 2, 3";
 
 /// A page of the Map Runs of execution `$1`, newest first, after the start
 /// date `$2` and ARN `$3` a previous page ended at, `$4` at most.
-pub(crate) const MAP_RUNS_PAGE: &str = "SELECT arn, execution_arn, status, max_concurrency, \
-    tolerated_failure_count, tolerated_failure_percentage, start_date, stop_date, redrive_count, \
-    redrive_date, total_items, total_children, result_writer FROM asl_map_runs \
-    WHERE execution_arn = $1 \
-    AND (start_date < $2 OR (start_date = $2 AND arn > $3)) \
-    ORDER BY start_date DESC, arn LIMIT $4";
+pub(crate) fn map_runs_page() -> String {
+    format!(
+        "SELECT {MAP_RUN_COLUMNS} FROM asl_map_runs WHERE execution_arn = $1 \
+         AND (start_date < $2 OR (start_date = $2 AND arn > $3)) \
+         ORDER BY start_date DESC, arn LIMIT $4"
+    )
+}
 
 /// A child of a Map Run: `{exec_id}` as [`INSERT`]; no owner, no position
 /// (its parent drives it).
@@ -841,7 +888,32 @@ pub(crate) fn decode_map_run(row: &impl Row) -> Result<MapRunRecord, StoreError>
         total_items: row.int(10)?.map(|n| n as u64),
         total_children: row.int(11)?.map(|n| n as u64),
         result_writer: row.boolean(12)?,
+        express: row.boolean(13)?,
         children: MapRunCounts::default(),
         items: MapRunCounts::default(),
     })
+}
+
+/// An EXPRESS Map Run's counts as [`MAP_RUN_COLUMNS`] holds them (`None`
+/// for a STANDARD one).
+pub(crate) fn decode_map_run_counts(
+    row: &impl Row,
+) -> Result<Option<(MapRunCounts, MapRunCounts)>, StoreError> {
+    let Some(counts) = json(row.text(14)?, "counts")? else {
+        return Ok(None);
+    };
+    let pair = counts.as_array().and_then(|pair| match &pair[..] {
+        [children, items] => Some((
+            MapRunCounts::from_json(children)?,
+            MapRunCounts::from_json(items)?,
+        )),
+        _ => None,
+    });
+    pair.map(Some)
+        .ok_or_else(|| StoreError::Backend(format!("a Map Run's counts are {counts}")))
+}
+
+/// An EXPRESS Map Run's counts as [`MAP_RUN_COLUMNS`] keeps them.
+pub(crate) fn map_run_counts_text(counts: &(MapRunCounts, MapRunCounts)) -> String {
+    Value::Array(vec![counts.0.to_json(), counts.1.to_json()]).to_string()
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asl::runtime::store::{
-    End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted, Outcome, Position,
-    PostgresStore, SqliteStore, StoreError, StoredEvent, Suspension, SuspensionKind, Write,
+    ChildEnd, ChildStart, End, ExecutionRecord, ExecutionStatus, ExecutionStore, Inserted,
+    MapRunCounts, MapRunProgress, MapRunRecord, Outcome, Position, PostgresStore, SqliteStore,
+    StoreError, StoredEvent, Suspension, SuspensionKind, Write,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -389,6 +390,236 @@ async fn a_park_after_a_delivery_is_due_at_once(store: &dyn ExecutionStore) {
     assert!(matches!(late, Err(StoreError::TaskTimedOut(_))), "{late:?}");
 }
 
+/// A child of Map Run `map_run` of `parent`, stored as it starts (fenced on
+/// the parent) and, with `end`, as it ends then (status and stop date).
+async fn child(
+    store: &dyn ExecutionStore,
+    parent: &ExecutionRecord,
+    map_run: &str,
+    index: u64,
+    end: Option<(ExecutionStatus, OffsetDateTime)>,
+) {
+    let arn = format!("{}/Each:{index}", parent.arn);
+    let mut record = record(&unique("child"), "me", Duration::from_secs(30));
+    record.arn = arn.clone();
+    record.owner = None;
+    record.lease_until = None;
+    let start = ChildStart {
+        record,
+        map_run_arn: map_run.to_string(),
+        index,
+        items: 2,
+        events: vec![event(1, "ExecutionStarted")],
+    };
+    store
+        .start_child(write(parent, "me", 1, Vec::new()), &start)
+        .await
+        .unwrap();
+    if let Some((status, date)) = end {
+        let end = ChildEnd {
+            arn,
+            end: End {
+                status,
+                output: None,
+                error: Some("Boom".into()),
+                cause: None,
+                date,
+            },
+            events: vec![event(2, "ExecutionFailed")],
+            next_event_id: 3,
+        };
+        store
+            .end_child(write(parent, "me", 1, Vec::new()), &end)
+            .await
+            .unwrap();
+    }
+}
+
+/// DescribeMapRun's counts as AWS defines them: a child stopped more than
+/// 14 days ago is a failure a redrive does not run again
+/// (`failuresNotRedrivable`, still counted as failed); once the Map Run is
+/// redriven, its other unsuccessful children wait to run again
+/// (`pendingRedrive`, no longer counted as failed or aborted) until they run
+/// or the Map Run ends. An EXPRESS Map Run's counts are the ones it wrote.
+async fn a_map_run_counts_its_children_as_aws_does(store: &dyn ExecutionStore) {
+    let parent = record(&unique("parent"), "me", Duration::from_secs(30));
+    store
+        .insert(&parent, &[event(1, "ExecutionStarted")])
+        .await
+        .unwrap();
+    let now = millis(OffsetDateTime::now_utc());
+    let map_run = format!(
+        "arn:aws:states:us-east-1:123456789012:mapRun:Flow/Each:{}",
+        unique("run")
+    );
+    let run = MapRunRecord::started(&map_run, &parent.arn, now);
+    store
+        .start_map_run(write(&parent, "me", 1, Vec::new()), &run)
+        .await
+        .unwrap();
+    let old = now - time::Duration::days(15);
+    child(
+        store,
+        &parent,
+        &map_run,
+        0,
+        Some((ExecutionStatus::Failed, old)),
+    )
+    .await;
+    child(
+        store,
+        &parent,
+        &map_run,
+        1,
+        Some((ExecutionStatus::Failed, now)),
+    )
+    .await;
+    child(
+        store,
+        &parent,
+        &map_run,
+        2,
+        Some((ExecutionStatus::Aborted, now)),
+    )
+    .await;
+    child(
+        store,
+        &parent,
+        &map_run,
+        3,
+        Some((ExecutionStatus::Succeeded, now)),
+    )
+    .await;
+    let progress = MapRunProgress {
+        totals: Some((8, 4)),
+        counts: None,
+    };
+    store
+        .end_map_run(
+            write(&parent, "me", 1, Vec::new()),
+            &map_run,
+            ExecutionStatus::Failed,
+            now,
+            &progress,
+        )
+        .await
+        .unwrap();
+    let failed = store.map_run(&map_run).await.unwrap();
+    let counts = |failed, aborted, not_redrivable, pending_redrive, running| MapRunCounts {
+        running,
+        succeeded: 1,
+        failed,
+        timed_out: 0,
+        aborted,
+        pending_redrive,
+        failures_not_redrivable: not_redrivable,
+    };
+    assert_eq!(failed.children, counts(2, 1, 1, 0, 0));
+    let twice = |c: MapRunCounts| MapRunCounts {
+        running: c.running * 2,
+        succeeded: c.succeeded * 2,
+        failed: c.failed * 2,
+        timed_out: 0,
+        aborted: c.aborted * 2,
+        pending_redrive: c.pending_redrive * 2,
+        failures_not_redrivable: c.failures_not_redrivable * 2,
+    };
+    assert_eq!(failed.items, twice(counts(2, 1, 1, 0, 0)));
+    assert_eq!(
+        (failed.total_items, failed.total_children),
+        (Some(8), Some(4))
+    );
+    assert!(!failed.express);
+
+    // Redriven: the failed and aborted children wait, but the old one.
+    let redriven = store
+        .redrive_map_run(write(&parent, "me", 1, Vec::new()), &map_run, now)
+        .await
+        .unwrap();
+    assert_eq!(redriven.redrive_count, 1);
+    assert_eq!(redriven.children, counts(1, 0, 1, 2, 0));
+    // One runs again (its redrive count one more): no longer waiting.
+    let mut again = record(&unique("again"), "me", Duration::from_secs(30));
+    again.arn = format!("{}/Each:1", parent.arn);
+    again.owner = None;
+    again.lease_until = None;
+    again.redrive_count = 1;
+    let start = ChildStart {
+        record: again,
+        map_run_arn: map_run.clone(),
+        index: 1,
+        items: 2,
+        events: vec![event(1, "ExecutionStarted")],
+    };
+    store
+        .start_child(write(&parent, "me", 1, Vec::new()), &start)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.map_run(&map_run).await.unwrap().children,
+        counts(1, 0, 1, 1, 1)
+    );
+    // Ended: nothing waits any more.
+    store
+        .end_map_run(
+            write(&parent, "me", 1, Vec::new()),
+            &map_run,
+            ExecutionStatus::Failed,
+            now,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.map_run(&map_run).await.unwrap().children,
+        counts(1, 2, 1, 0, 0),
+        "those that waited count under their status again; the one that ran again was \
+         left running: aborted"
+    );
+
+    // EXPRESS: the counts it writes, and its totals read so far (never
+    // fewer than written before).
+    let express_arn = format!("{map_run}-express");
+    let mut express = MapRunRecord::started(&express_arn, &parent.arn, now);
+    express.express = true;
+    store
+        .start_map_run(write(&parent, "me", 1, Vec::new()), &express)
+        .await
+        .unwrap();
+    let written = MapRunCounts {
+        running: 2,
+        succeeded: 3,
+        failed: 1,
+        ..MapRunCounts::default()
+    };
+    for totals in [(9, 9), (7, 7)] {
+        let progress = MapRunProgress {
+            totals: Some(totals),
+            counts: Some((written, twice(written))),
+        };
+        store
+            .map_run_progress(write(&parent, "me", 1, Vec::new()), &express_arn, &progress)
+            .await
+            .unwrap();
+    }
+    let read = store.map_run(&express_arn).await.unwrap();
+    assert!(read.express);
+    assert_eq!((read.children, read.items), (written, twice(written)));
+    assert_eq!((read.total_items, read.total_children), (Some(9), Some(9)));
+    // Its progress is fenced like every write of the parent.
+    let stranger = store
+        .map_run_progress(
+            write(&parent, "stranger", 1, Vec::new()),
+            &express_arn,
+            &MapRunProgress::default(),
+        )
+        .await;
+    assert!(
+        matches!(stranger, Err(StoreError::NotOwner(_))),
+        "{stranger:?}"
+    );
+}
+
 async fn all(store: Arc<dyn ExecutionStore>) {
     a_failed_operation_does_not_take_its_group_down(&*store).await;
     a_lost_lease_fences_the_old_owner_out(&*store).await;
@@ -396,6 +627,7 @@ async fn all(store: Arc<dyn ExecutionStore>) {
     a_suspension_is_stored_once_per_waiting_point(&*store).await;
     a_delivery_closes_the_task_and_wakes_the_execution(&*store).await;
     a_park_after_a_delivery_is_due_at_once(&*store).await;
+    a_map_run_counts_its_children_as_aws_does(&*store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -558,6 +790,73 @@ async fn a_postgres_database_of_the_previous_schema_is_migrated() {
     migrated(&store).await;
     drop(store);
     PostgresStore::connect(&url).await.expect("opens again");
+}
+
+/// A database of version 6 (before EXPRESS Map Runs were recorded), as that
+/// release wrote it: a Map Run that failed.
+const SCHEMA_V6: &str = "
+CREATE TABLE asl_schema (version BIGINT NOT NULL);
+INSERT INTO asl_schema (version) VALUES (6);
+CREATE TABLE asl_map_runs (
+    arn TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, status TEXT NOT NULL,
+    max_concurrency BIGINT NOT NULL, tolerated_failure_count BIGINT NOT NULL,
+    tolerated_failure_percentage TEXT NOT NULL, start_date BIGINT NOT NULL, stop_date BIGINT,
+    redrive_count BIGINT NOT NULL, redrive_date BIGINT, total_items BIGINT,
+    total_children BIGINT, result_writer BOOLEAN NOT NULL
+);
+INSERT INTO asl_map_runs VALUES ('arn:aws:states:us-east-1:123456789012:mapRun:Flow/Each:v6',
+    'arn:aws:states:us-east-1:123456789012:execution:Flow:v6', 'FAILED', 10, 0, '0', 1765000000000,
+    1765000001000, 0, NULL, 12, 6, TRUE);
+";
+
+/// What a store opened on [`SCHEMA_V6`] must show: the Map Run as it was, a
+/// STANDARD one (counted from its children: none).
+async fn migrated_v6(store: &dyn ExecutionStore) {
+    let run = store
+        .map_run("arn:aws:states:us-east-1:123456789012:mapRun:Flow/Each:v6")
+        .await
+        .unwrap();
+    assert_eq!(run.status, ExecutionStatus::Failed);
+    assert_eq!(run.max_concurrency, 10);
+    assert_eq!((run.total_items, run.total_children), (Some(12), Some(6)));
+    assert!(run.result_writer);
+    assert!(!run.express, "version 6 recorded STANDARD Map Runs only");
+    assert_eq!(run.children, MapRunCounts::default());
+    assert_eq!(
+        store
+            .map_runs(&run.execution_arn, &Default::default())
+            .await
+            .unwrap()
+            .items,
+        vec![run]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_version_6_is_migrated() {
+    let path = temp_db("migrate-v6");
+    {
+        let conn = rusqlite_open(&path);
+        conn.execute_batch(SCHEMA_V6).unwrap();
+    }
+    migrated_v6(&SqliteStore::open(&path).expect("migrated")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_of_version_6_is_migrated() {
+    let Some(url) = postgres_url("postgres_migrate_v6") else {
+        return;
+    };
+    {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("PostgreSQL answers");
+        let conn = tokio::spawn(connection);
+        client.batch_execute(SCHEMA_V6).await.unwrap();
+        drop(client);
+        let _ = conn.await;
+    }
+    migrated_v6(&PostgresStore::connect(&url).await.expect("migrated")).await;
 }
 
 fn rusqlite_open(path: &std::path::Path) -> rusqlite::Connection {

@@ -1,10 +1,10 @@
-//! The store's side of a STANDARD Map Run of a durable execution: the Map Run
-//! and each child execution are rows of the store, every write fenced on the
-//! parent (its owner and epoch), so a parent that lost its claim can no
-//! longer start or end a child.
+//! The store's side of a Map Run of a durable execution: the Map Run and (of
+//! a STANDARD one) each child execution are rows of the store, every write
+//! fenced on the parent (its owner and epoch), so a parent that lost its
+//! claim can no longer start or end a child.
 
 use super::*;
-use crate::store::{ChildEnd, ChildStart};
+use crate::store::{ChildEnd, ChildStart, MapRunProgress};
 
 /// A Map Run running in this process, registered for UpdateMapRun until it
 /// drops.
@@ -94,11 +94,24 @@ impl Execution {
         &self,
         arn: &str,
         status: ExecutionStatus,
-        totals: (u64, u64),
+        progress: &MapRunProgress,
     ) -> Result<(), Error> {
         let d = self.durable_side()?;
         d.store
-            .end_map_run(self.pending_write(d), arn, status, self.now(), totals)
+            .end_map_run(self.pending_write(d), arn, status, self.now(), progress)
+            .await
+            .map_err(store_error)
+    }
+
+    /// Stores a running Map Run's progress with the events so far (fenced).
+    pub(crate) async fn map_run_progress(
+        &self,
+        arn: &str,
+        progress: &MapRunProgress,
+    ) -> Result<(), Error> {
+        let d = self.durable_side()?;
+        d.store
+            .map_run_progress(self.pending_write(d), arn, progress)
             .await
             .map_err(store_error)
     }
@@ -131,7 +144,7 @@ impl Execution {
     fn durable_side(&self) -> Result<&Durable, Error> {
         self.durable
             .as_deref()
-            .ok_or_else(|| Error::runtime("a STANDARD Map Run needs an execution store"))
+            .ok_or_else(|| Error::runtime("a recorded Map Run needs an execution store"))
     }
 }
 
@@ -180,7 +193,9 @@ impl Runtime {
 
     /// ListExecutions of a Map Run (`mapRunArn`): its children, newest
     /// first, optionally of one status, each with the number of items it
-    /// processes (`itemCount`).
+    /// processes (`itemCount`). An EXPRESS Map Run's children are no
+    /// executions of the store: as AWS, ListExecutions does not list EXPRESS
+    /// executions (`StateMachineTypeNotSupported`).
     pub async fn list_map_run_executions(
         &self,
         map_run_arn: &str,
@@ -188,7 +203,14 @@ impl Runtime {
         page: &PageRequest,
     ) -> Result<Page<(ExecutionRecord, u64)>, ApiError> {
         let store = self.durability()?.store();
-        store.map_run(map_run_arn).await?;
+        if store.map_run(map_run_arn).await?.express {
+            return Err(ApiError {
+                name: "StateMachineTypeNotSupported".into(),
+                message: "This operation is not supported by this type of state machine: \
+                          the Map Run's children are EXPRESS executions"
+                    .into(),
+            });
+        }
         Ok(store.map_run_executions(map_run_arn, status, page).await?)
     }
 

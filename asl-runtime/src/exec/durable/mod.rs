@@ -61,6 +61,7 @@ mod suspend;
 pub use activities::ActivityTask;
 pub use api::{ApiError, Resumed, StartedExecution};
 pub(crate) use cleanup::clean_up_stored;
+pub(crate) use map_run::LiveMapRun;
 pub use serve::run_stored;
 
 tokio::task_local! {

@@ -18,6 +18,14 @@
 //! to `PENDING_<n>.json` before the manifest; the children still running are
 //! abandoned (a stored one is ABORTED).
 //!
+//! A durable execution's Map Run is a row of the store (DescribeMapRun,
+//! ListMapRuns) and a `MAP_RUN` suspension of its parent. While it runs, it
+//! writes its progress at most every [`PROGRESS_INTERVAL`]: the items and
+//! children read so far (a listing's page counts once it is read, its items
+//! pending until their children start), and an `EXPRESS` Map Run's
+//! children and items by status (none of them is an execution of the
+//! store); a `STANDARD` one's children are counted from the store.
+//!
 //! Children run in this process. `EXPRESS` children, and every child of an
 //! execution without a store, run in memory. `STANDARD` children of a durable
 //! execution are executions of the store (`execution:<machine>/<label>:<uuid>`,
@@ -30,7 +38,10 @@
 //! the others (a child in flight at the crash runs again from its start). A
 //! parent redriven into the state runs its failed Map Run again
 //! (`MapRunRedriven`): children that succeeded are kept, the others run
-//! again with their redrive count one more. A failed child is not retried
+//! again with their redrive count one more (but one that stopped more than
+//! 14 days ago: AWS does not redrive it, its outcome stands). An `EXPRESS`
+//! Map Run redriven runs all its children again (none is stored). A failed
+//! child is not retried
 //! otherwise (AWS reruns failed children only when the Map Run is redriven).
 //! Each attempt of the state (its `Retry`) is a Map Run of its own, also
 //! after a redrive. A parent resumed after a crash that came between the
@@ -53,7 +64,7 @@ use super::history::EventType;
 use super::state::{StateRun, Tolerance};
 use super::{details_one, error_details, format_timestamp};
 use crate::error::{Error, names};
-use crate::store::Outcome;
+use crate::store::{ExecutionStatus, MapRunCounts, MapRunProgress, Outcome};
 
 pub use reader::ItemReaderSpec;
 pub use writer::ResultWriterSpec;
@@ -97,6 +108,14 @@ enum Source<'i> {
 }
 
 impl Source<'_> {
+    /// Items read from the source and not handed out yet (a listing's page).
+    fn buffered(&self) -> usize {
+        match self {
+            Source::Items(..) => 0,
+            Source::Reader(r) => r.buffered(),
+        }
+    }
+
     async fn next(&mut self) -> Result<Option<Value>, Error> {
         match self {
             Source::Items(items, next) => {
@@ -207,15 +226,47 @@ impl<'i, 'b> Inputs<'i, 'b> {
 }
 
 /// How many items a Map Run read and how many children it had (started, or
-/// never started because it failed first).
+/// never started because it failed first); a recorded EXPRESS Map Run's
+/// children and items by status.
 #[derive(Clone, Copy, Debug, Default)]
 struct Totals {
     items: usize,
     children: usize,
+    counts: Option<(MapRunCounts, MapRunCounts)>,
 }
 
-/// A STANDARD Map Run of a durable execution: where its children are kept.
+impl Totals {
+    /// A child of `items` items started (`None`) or ended with `status`.
+    fn count(&mut self, items: usize, status: Option<ExecutionStatus>) {
+        let Some((children, item_counts)) = &mut self.counts else {
+            return;
+        };
+        let (n, items) = (1, items as i64);
+        match status {
+            None => {
+                children.change(ExecutionStatus::Running, n);
+                item_counts.change(ExecutionStatus::Running, items);
+            }
+            Some(status) => {
+                children.change(ExecutionStatus::Running, -n);
+                item_counts.change(ExecutionStatus::Running, -items);
+                children.change(status, n);
+                item_counts.change(status, items);
+            }
+        }
+    }
+}
+
+/// How often at most a recorded Map Run writes its progress while it changes
+/// (DescribeMapRun's counts lag by that much at most).
+const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A Map Run of a durable execution: its row, and where a STANDARD one's
+/// children are kept.
 struct Stored {
+    /// Its children are executions of the store (`STANDARD`); an `EXPRESS`
+    /// Map Run's run in memory, counted in its row.
+    standard: bool,
     /// The children's state machine (`<machine>/<label>`): its name and ARN.
     workflow: String,
     machine_arn: String,
@@ -273,6 +324,8 @@ fn stored_result(record: &crate::store::ExecutionRecord) -> Result<Value, Error>
 /// One child's input and identity while it runs.
 struct Child {
     index: usize,
+    /// The items it processes.
+    items: usize,
     input: Option<String>,
     name: String,
     start: time::OffsetDateTime,
@@ -347,7 +400,9 @@ impl<'e> StateRun<'e> {
             MapRunItems::Reader(_) => 0,
         };
         let details = |d: Value| if exec.recording() { d } else { Value::Null };
-        let durable = settings.standard && exec.durable();
+        // A durable execution's Map Run is recorded (DescribeMapRun); a
+        // STANDARD one's children are executions of the store.
+        let durable = exec.durable();
         // A durable Map Run's suspension: found again after a crash. Each
         // attempt (a `Retry` of the state) has its own Map Run.
         let retry = self.retries();
@@ -434,10 +489,21 @@ impl<'e> StateRun<'e> {
         // yet: its events are in the history already.
         let finished = stored.as_ref().is_some_and(|s| s.finished);
         let _nested = exec.nested();
-        let (result, totals) = self
+        let (result, mut totals) = self
             .run_children(items, &settings, &arn, stored, select, child)
             .await;
-        let totals = (totals.items as u64, totals.children as u64);
+        if result.is_err()
+            && let Some((children, items)) = &mut totals.counts
+        {
+            // The children still running are abandoned: aborted.
+            for counts in [children, items] {
+                counts.aborted += std::mem::take(&mut counts.running);
+            }
+        }
+        let progress = MapRunProgress {
+            totals: Some((totals.items as u64, totals.children as u64)),
+            counts: totals.counts,
+        };
         match &result {
             Err(error) if error.is_interruption() => return result,
             _ if finished => {}
@@ -456,7 +522,7 @@ impl<'e> StateRun<'e> {
                 Err(_) => crate::store::ExecutionStatus::Failed,
             };
             if !finished {
-                exec.end_map_run(&arn, status, totals).await?;
+                exec.end_map_run(&arn, status, &progress).await?;
             }
             let outcome = match &result {
                 Ok(output) => Outcome::Succeeded(output.clone()),
@@ -503,6 +569,7 @@ impl<'e> StateRun<'e> {
             .writer
             .as_ref()
             .is_some_and(|w| w.parameters.is_some());
+        run.express = !settings.standard;
         let run = match redriven {
             true => exec.redrive_map_run(arn).await?,
             false => exec.start_map_run(&run).await?,
@@ -513,18 +580,28 @@ impl<'e> StateRun<'e> {
             .map_or(machine_arn.as_str(), |(_, m)| m)
             .to_string();
         // A child that did not succeed before the Map Run's last redrive
-        // runs again, its redrive count one more.
+        // runs again, its redrive count one more; unless it stopped more
+        // than [`REDRIVE_DAYS`](crate::store::REDRIVE_DAYS) ago (AWS: not
+        // redrivable, its outcome stands).
         let mut ended = exec.ended_children(arn).await?;
         let mut redrive_counts = std::collections::HashMap::new();
+        let now = exec.now();
+        let redrivable = |child: &crate::store::ExecutionRecord| {
+            child.stop_date.is_none_or(|stopped| {
+                now - stopped <= time::Duration::days(crate::store::REDRIVE_DAYS)
+            })
+        };
         ended.retain(|index, child| {
             let kept = child.status == crate::store::ExecutionStatus::Succeeded
-                || child.redrive_count >= run.redrive_count;
+                || child.redrive_count >= run.redrive_count
+                || !redrivable(child);
             if !kept {
                 redrive_counts.insert(*index, child.redrive_count + 1);
             }
             kept
         });
         Ok(Stored {
+            standard: settings.standard,
             finished: run.status != crate::store::ExecutionStatus::Running,
             workflow,
             ended,
@@ -643,7 +720,13 @@ impl<'e> StateRun<'e> {
         F: Fn(Arc<Execution>, Value) -> Fut,
         Fut: Future<Output = Result<Value, Error>>,
     {
-        let mut totals = Totals::default();
+        let mut totals = Totals {
+            counts: stored
+                .as_ref()
+                .is_some_and(|s| !s.standard)
+                .then(Default::default),
+            ..Totals::default()
+        };
         let result = self
             .run_children_counted(items, settings, arn, stored, select, child, &mut totals)
             .await;
@@ -696,6 +779,13 @@ impl<'e> StateRun<'e> {
             Some(_) => self.exec.live_map_run(arn),
             None => None,
         };
+        // A recorded Map Run's progress: written while it changes, at most
+        // once per interval (items given whole are counted from the start).
+        let known = matches!(&inputs.source, Source::Items(..));
+        let mut due = stored
+            .as_ref()
+            .map(|_| tokio::time::Instant::now() + PROGRESS_INTERVAL);
+        let mut dirty = false;
         let child = &child;
         // Children that ended before a crash: taken as their turn comes.
         let mut ended = stored
@@ -717,11 +807,14 @@ impl<'e> StateRun<'e> {
                 };
                 let index = totals.children;
                 totals.children += 1;
+                totals.count(child_items, None);
+                dirty = true;
                 let ended_before = ended.remove(&index);
                 let meta = Child {
                     index,
+                    items: child_items,
                     input: records.then(|| input.to_string()),
-                    name: if records || stored_run.is_some() {
+                    name: if records || stored_run.is_some_and(|s| s.standard) {
                         child_name(arn, index)
                     } else {
                         String::new()
@@ -733,7 +826,7 @@ impl<'e> StateRun<'e> {
                 running.push(async move {
                     let result = match (ended_before, stored_run) {
                         (Some(record), _) => stored_result(&record),
-                        (None, Some(s)) => {
+                        (None, Some(s)) if s.standard => {
                             self.run_stored_child(
                                 s,
                                 arn,
@@ -745,7 +838,7 @@ impl<'e> StateRun<'e> {
                             )
                             .await
                         }
-                        (None, None) => child(Arc::new(self.exec.map_run_child()), input).await,
+                        (None, _) => child(Arc::new(self.exec.map_run_child()), input).await,
                     };
                     (meta, result)
                 });
@@ -754,23 +847,36 @@ impl<'e> StateRun<'e> {
             if exhausted && !tolerance.is_none() && tolerance.exceeded(failures, totals.children) {
                 return over_threshold(&mut inputs, &select, writer, totals).await;
             }
-            let next = match live.as_mut() {
-                Some(l) => tokio::select! {
-                    next = running.next() => Some(next),
-                    changed = l.changes.changed() => {
-                        match changed {
-                            Ok(()) => {
-                                let update = l.changes.borrow_and_update().clone();
-                                updated(&mut limit, &mut tolerance, &update);
-                            }
-                            Err(_) => live = None,
-                        }
-                        None
+            let progress_due = due.filter(|_| dirty);
+            let next = tokio::select! {
+                next = running.next() => Some(next),
+                changed = changed(&mut live) => {
+                    match changed {
+                        Some(update) => updated(&mut limit, &mut tolerance, &update),
+                        None => live = None,
                     }
-                },
-                None => Some(running.next().await),
+                    None
+                }
+                () = until(progress_due) => {
+                    let buffered = inputs.source.buffered();
+                    let progress = MapRunProgress {
+                        totals: (!known).then(|| {
+                            let children = match settings.batcher {
+                                None => totals.children + buffered,
+                                Some(_) => totals.children,
+                            };
+                            ((totals.items + buffered) as u64, children as u64)
+                        }),
+                        counts: totals.counts,
+                    };
+                    self.exec.map_run_progress(arn, &progress).await?;
+                    dirty = false;
+                    due = Some(tokio::time::Instant::now() + PROGRESS_INTERVAL);
+                    None
+                }
             };
-            // Settings changed: start more children, or check the threshold.
+            // Settings changed or progress written: start more children, or
+            // check the threshold.
             let Some(next) = next else { continue };
             let Some((meta, result)) = next else {
                 break;
@@ -780,6 +886,12 @@ impl<'e> StateRun<'e> {
                 Err(_) => true,
                 Ok(_) => false,
             };
+            let status = match failed {
+                true => ExecutionStatus::Failed,
+                false => ExecutionStatus::Succeeded,
+            };
+            totals.count(meta.items, Some(status));
+            dirty = true;
             if failed {
                 failures += 1;
                 let total = exhausted.then_some(totals.children);
@@ -915,6 +1027,28 @@ impl<'e> StateRun<'e> {
             Value::String(format_timestamp(self.exec.now())),
         );
         Value::Object(m)
+    }
+}
+
+/// What UpdateMapRun changed next (`None` once the Map Run is no longer
+/// registered); never, without `live`.
+async fn changed(
+    live: &mut Option<super::durable::LiveMapRun>,
+) -> Option<crate::store::MapRunUpdate> {
+    let Some(l) = live.as_mut() else {
+        return std::future::pending().await;
+    };
+    match l.changes.changed().await {
+        Ok(()) => Some(l.changes.borrow_and_update().clone()),
+        Err(_) => None,
+    }
+}
+
+/// Sleeps until `due`; never, without one.
+async fn until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }
 

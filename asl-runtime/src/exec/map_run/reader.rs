@@ -175,6 +175,17 @@ impl Items {
         Ok(Items { source, left })
     }
 
+    /// Items read and not handed out yet: the rest of a listing's page
+    /// (within `MaxItems`). Objects' items are read one by one.
+    pub fn buffered(&self) -> usize {
+        match &self.source {
+            Source::List { page, .. } => page
+                .len()
+                .min(usize::try_from(self.left).unwrap_or(usize::MAX)),
+            _ => 0,
+        }
+    }
+
     /// The next item, `None` after the last one.
     pub async fn next(&mut self) -> Result<Option<Value>, Error> {
         if self.left == 0 {
