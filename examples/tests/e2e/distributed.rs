@@ -97,6 +97,10 @@ fn runtime(sdk: &aws_config::SdkConfig, history: History) -> Runtime {
         .handler(
             "arn:aws:lambda:us-east-1:123456789012:function:check-order",
             handler_fn(|_task, order: Value| async move {
+                if order["slow"] == true {
+                    // Still running when the Map Run fails (and is dropped).
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
                 if order["bad"] == true {
                     Err(Error::new(
                         "OrderInvalid",
@@ -499,4 +503,68 @@ async fn result_writer_files_and_tolerated_failures() {
         serde_json::to_vec(&pending).unwrap().len(),
         "the manifest gives PENDING_0.json's size"
     );
+
+    // Two at a time, none tolerated: id 1 fails while id 0 still runs. The
+    // Map Run fails at once; id 0, abandoned, is in FAILED_0.json as AWS
+    // writes a child it stops: ABORTED, no output nor error.
+    let orders = [
+        json!({"id": 0, "slow": true}),
+        json!({"id": 1, "bad": true}),
+        json!({"id": 2}),
+    ];
+    let lines: Vec<String> = orders.iter().map(Value::to_string).collect();
+    put(&s3, "orders.jsonl", lines.join("\n")).await;
+    events.lock().unwrap().clear();
+    let err = DistributedWriter::run(
+        &rt,
+        json!({"bucket": BUCKET, "tolerated": 0, "concurrency": 2}),
+    )
+    .await
+    .expect_err("one failure is more than none");
+    assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
+    let map_run_arn = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.event_type == EventType::MapRunStarted)
+        .map(|e| e.details["mapRunArn"].as_str().unwrap().to_string())
+        .expect("a Map Run started");
+    let id = map_run_arn.rsplit(':').next().unwrap();
+    let failed = get_json(&s3, &format!("results/{id}/FAILED_0.json")).await;
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[0]["Status"], "FAILED");
+    assert_eq!(failed[0]["Input"], orders[1].to_string());
+    let aborted = &failed[1];
+    assert_eq!(aborted["Status"], "ABORTED");
+    assert_eq!(aborted["Input"], orders[0].to_string());
+    let keys: Vec<&str> = aborted
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "ExecutionArn",
+            "Input",
+            "InputDetails",
+            "Name",
+            "RedriveCount",
+            "RedriveStatus",
+            "StartDate",
+            "StateMachineArn",
+            "Status",
+            "StopDate"
+        ]
+    );
+    assert_eq!(aborted["RedriveStatus"], "REDRIVABLE");
+    let name = aborted["Name"].as_str().unwrap();
+    assert_eq!(
+        aborted["ExecutionArn"],
+        format!("arn:aws:states:us-east-1:123456789012:execution:DistributedWriter/Process:{name}")
+    );
+    let pending = get_json(&s3, &format!("results/{id}/PENDING_0.json")).await;
+    assert_eq!(pending[0]["Input"], orders[2].to_string());
 }

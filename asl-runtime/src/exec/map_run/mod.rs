@@ -16,7 +16,9 @@
 //! Run that fails over its tolerated failures reads the items it never
 //! started, so they are counted (pending) and, with a `ResultWriter`, written
 //! to `PENDING_<n>.json` before the manifest; the children still running are
-//! abandoned (a stored one is ABORTED).
+//! abandoned (a stored one is ABORTED), and written to `FAILED_<n>.json` with
+//! status `ABORTED` (AWS's FAILED files hold failed, timed out and aborted
+//! children).
 //!
 //! A durable execution's Map Run is a row of the store (DescribeMapRun,
 //! ListMapRuns) and a `MAP_RUN` suspension of its parent. While it runs, it
@@ -322,6 +324,7 @@ fn stored_result(record: &crate::store::ExecutionRecord) -> Result<Value, Error>
 }
 
 /// One child's input and identity while it runs.
+#[derive(Clone)]
 struct Child {
     index: usize,
     /// The items it processes.
@@ -794,6 +797,9 @@ impl<'e> StateRun<'e> {
             .unwrap_or_default();
         let stored_run = stored.as_ref();
         let mut running = FuturesUnordered::new();
+        // With a ResultWriter, the children running: those a failed Map Run
+        // abandons are written as ABORTED.
+        let mut in_flight = std::collections::BTreeMap::new();
         let mut results: Vec<Value> = Vec::new();
         let mut exhausted = false;
         let mut failures = 0usize;
@@ -823,6 +829,9 @@ impl<'e> StateRun<'e> {
                         .as_ref()
                         .map_or_else(|| self.exec.now(), |r| r.start_date),
                 };
+                if writer.is_some() {
+                    in_flight.insert(index, meta.clone());
+                }
                 running.push(async move {
                     let result = match (ended_before, stored_run) {
                         (Some(record), _) => stored_result(&record),
@@ -845,6 +854,8 @@ impl<'e> StateRun<'e> {
             }
             // The percentage is of all items: known once they are read.
             if exhausted && !tolerance.is_none() && tolerance.exceeded(failures, totals.children) {
+                self.abandoned(&mut writer, &in_flight, &child_machine)
+                    .await?;
                 return over_threshold(&mut inputs, &select, writer, totals).await;
             }
             let progress_due = due.filter(|_| dirty);
@@ -881,6 +892,7 @@ impl<'e> StateRun<'e> {
             let Some((meta, result)) = next else {
                 break;
             };
+            in_flight.remove(&meta.index);
             let failed = match &result {
                 Err(e) if e.is_interruption() => return result,
                 Err(_) => true,
@@ -907,6 +919,8 @@ impl<'e> StateRun<'e> {
                         );
                         w.add(Status::Failed, &record).await?;
                     }
+                    self.abandoned(&mut writer, &in_flight, &child_machine)
+                        .await?;
                     return over_threshold(&mut inputs, &select, writer, totals).await;
                 }
             }
@@ -949,6 +963,7 @@ impl<'e> StateRun<'e> {
             }
         }
         if tolerance.exceeded(failures, totals.children) {
+            // None is left running here.
             return over_threshold(&mut inputs, &select, writer, totals).await;
         }
         match writer {
@@ -966,11 +981,42 @@ impl<'e> StateRun<'e> {
         }
     }
 
+    /// The children still running when the Map Run fails, written to the
+    /// `FAILED_<n>.json` files as AWS writes the children it stops: status
+    /// `ABORTED`, stopped now, no output nor error.
+    async fn abandoned(
+        &self,
+        writer: &mut Option<ResultWriter>,
+        in_flight: &std::collections::BTreeMap<usize, Child>,
+        machine_arn: &str,
+    ) -> Result<(), Error> {
+        let Some(w) = writer else {
+            return Ok(());
+        };
+        for meta in in_flight.values() {
+            let arn = child_execution_arn(machine_arn, &meta.name);
+            let record = self.record_of(meta, None, machine_arn, &arn);
+            w.add(Status::Failed, &record).await?;
+        }
+        Ok(())
+    }
+
     /// One child execution as a result file records it.
     fn child_record(
         &self,
         meta: &Child,
         result: &Result<Value, Error>,
+        machine_arn: &str,
+        execution_arn: &str,
+    ) -> Value {
+        self.record_of(meta, Some(result), machine_arn, execution_arn)
+    }
+
+    /// A child's record: ended with `result`, or (`None`) aborted.
+    fn record_of(
+        &self,
+        meta: &Child,
+        result: Option<&Result<Value, Error>>,
         machine_arn: &str,
         execution_arn: &str,
     ) -> Value {
@@ -983,31 +1029,32 @@ impl<'e> StateRun<'e> {
         m.insert("InputDetails".into(), serde_json::json!({"Included": true}));
         m.insert("Name".into(), Value::String(meta.name.clone()));
         match result {
-            Ok(output) => {
+            Some(Ok(output)) => {
                 m.insert("Output".into(), Value::String(output.to_string()));
                 m.insert(
                     "OutputDetails".into(),
                     serde_json::json!({"Included": true}),
                 );
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 m.insert("Error".into(), Value::String(e.name().to_string()));
                 m.insert(
                     "Cause".into(),
                     Value::String(e.cause().unwrap_or_default().to_string()),
                 );
             }
+            None => {}
         }
         m.insert("RedriveCount".into(), Value::from(0));
         match result {
-            Ok(_) => {
+            Some(Ok(_)) => {
                 m.insert("RedriveStatus".into(), "NOT_REDRIVABLE".into());
                 m.insert(
                     "RedriveStatusReason".into(),
                     "Execution is SUCCEEDED and cannot be redriven".into(),
                 );
             }
-            Err(_) => {
+            _ => {
                 m.insert("RedriveStatus".into(), "REDRIVABLE".into());
             }
         }
@@ -1016,10 +1063,10 @@ impl<'e> StateRun<'e> {
             Value::String(format_timestamp(meta.start)),
         );
         m.insert("StateMachineArn".into(), Value::String(machine_arn.into()));
-        let status = if result.is_ok() {
-            "SUCCEEDED"
-        } else {
-            "FAILED"
+        let status = match result {
+            Some(Ok(_)) => "SUCCEEDED",
+            Some(Err(_)) => "FAILED",
+            None => "ABORTED",
         };
         m.insert("Status".into(), status.into());
         m.insert(
