@@ -1632,6 +1632,45 @@ async fn boto3_describes_updates_and_redrives_map_runs() {
     assert_eq!(r["redriven"]["executions"]["total"], 6);
     let events = r["redriven"]["events"].as_array().unwrap();
     assert!(events.contains(&json!("MapRunRedriven")), "{events:?}");
+    // A child run again keeps its ARN and its history, which goes on with
+    // ExecutionRedriven (as RedriveExecution's), its redrive count 1.
+    let child = &r["redriven"]["child"];
+    assert_eq!(child["status"], "SUCCEEDED");
+    assert_eq!(child["redriveCount"], 1);
+    assert_eq!(child["redriveDate"], true);
+    let types: Vec<&str> = child["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"), "{types:?}");
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"), "{types:?}");
+    let redriven_at = types
+        .iter()
+        .position(|t| *t == "ExecutionRedriven")
+        .expect("ExecutionRedriven");
+    assert!(
+        types[..redriven_at].contains(&"ExecutionFailed")
+            || types[..redriven_at].contains(&"ExecutionAborted"),
+        "the old attempt's end stays in the history: {types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| **t == "ExecutionStarted").count(),
+        1
+    );
+    let ids: Vec<u64> = child["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=ids.len() as u64).collect::<Vec<_>>(),
+        "one history"
+    );
+    assert_eq!(child["redriven_details"], json!([{"redriveCount": 1}]));
     // A child that succeeded before the redrive did not run again; the
     // others (failed, aborted, never started) ran, each once more.
     let ints = |v: &Value| -> Vec<u64> {

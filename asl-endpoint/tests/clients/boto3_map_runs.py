@@ -191,6 +191,17 @@ out["redriven"] = {
     "calls_after": calls("redo"),
     "events": [e["type"] for e in sfn.get_execution_history(executionArn=redo)["events"]],
 }
+again_child = next(c for c in children if c.get("redriveCount", 0) == 1)
+described_child = sfn.describe_execution(executionArn=again_child["executionArn"])
+child_history = sfn.get_execution_history(executionArn=again_child["executionArn"])["events"]
+out["redriven"]["child"] = {
+    "status": described_child["status"],
+    "redriveCount": described_child.get("redriveCount"),
+    "redriveDate": "redriveDate" in described_child,
+    "events": [e["type"] for e in child_history],
+    "ids": [e["id"] for e in child_history],
+    "redriven_details": [e.get("executionRedrivenEventDetails") for e in child_history if e["type"] == "ExecutionRedriven"],
+}
 
 # A Map Run whose four children all fail, redriven one at a time (UpdateMapRun
 # before the redrive) with the reruns held: those not run again yet wait

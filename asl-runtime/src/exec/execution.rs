@@ -422,6 +422,34 @@ impl Execution {
         child
     }
 
+    /// A child of a STANDARD Map Run that ended, run again by a redrive of
+    /// the Map Run: its history goes on at `next_event_id` with
+    /// `ExecutionRedriven`, its redrive count `redrive_count`.
+    pub(crate) fn map_run_child_redriven(
+        &self,
+        name: &str,
+        arn: String,
+        state_machine_arn: String,
+        input: &Value,
+        next_event_id: u64,
+        redrive_count: u32,
+    ) -> Execution {
+        let mut child = Execution::fresh(
+            &self.runtime,
+            self.info,
+            history::Recorder::capturing(History::None, Arc::from(name), next_event_id),
+            state_machine_arn,
+            name.to_string(),
+            arn,
+            input,
+        );
+        child.redrive_count = redrive_count;
+        let mut details = Map::new();
+        details.insert("redriveCount".into(), Value::from(redrive_count));
+        child.record(EventType::ExecutionRedriven, None, Value::Object(details));
+        child
+    }
+
     /// The events recorded since the last call, as the store keeps them,
     /// and the id the next one gets.
     pub(crate) fn take_events(&self) -> (Vec<crate::store::StoredEvent>, u64) {

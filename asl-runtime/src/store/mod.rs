@@ -622,8 +622,12 @@ pub struct ChildStart {
     pub index: u64,
     /// How many items it processes (1, or its batch's size).
     pub items: u64,
-    /// Its first events (`ExecutionStarted`).
+    /// Its first events (`ExecutionStarted`; continued: `ExecutionRedriven`).
     pub events: Vec<StoredEvent>,
+    /// A child that ended is run again by a redrive of its Map Run: its row
+    /// and history are kept (RUNNING again, its redrive count and date,
+    /// `events` after its old ones), as RedriveExecution keeps them.
+    pub continued: bool,
 }
 
 /// A child of a Map Run ending, as [`ExecutionStore::end_child`] stores it.

@@ -603,11 +603,10 @@ pub(crate) async fn apply<T: Tx>(t: &T, op: &Op) -> Result<Answer, StoreError> {
             );
             apply_write_with(t, write, Some(end)).await?;
             if *status != ExecutionStatus::Succeeded {
-                t.execute(
-                    schema::ABORT_CHILDREN,
-                    vec![arn.into(), to_millis(*date).into()],
-                )
-                .await?;
+                for statement in [schema::ABORTED_CHILDREN_EVENTS, schema::ABORT_CHILDREN] {
+                    t.execute(statement, vec![arn.into(), to_millis(*date).into()])
+                        .await?;
+                }
             }
             Ok(Answer::Done)
         }
@@ -1158,6 +1157,26 @@ async fn map_run_executions<T: Tx>(
 /// (its parent runs it again) is forgotten first.
 async fn start_child<T: Tx>(t: &T, child: &ChildStart) -> Result<(), StoreError> {
     let r = &child.record;
+    if child.continued {
+        let continued = t
+            .query(
+                schema::CONTINUE_CHILD,
+                vec![
+                    r.arn.as_str().into(),
+                    i64::from(r.redrive_count).into(),
+                    to_millis(r.redrive_date.unwrap_or(r.start_date)).into(),
+                    r.next_event_id.into(),
+                ],
+            )
+            .await?;
+        // None ended under that ARN (a crash came after it ran again):
+        // stored anew, as a child in flight at a crash.
+        if !continued.is_empty() {
+            let exec = exec_id(&continued, &r.arn)?;
+            let events: Vec<_> = child.events.iter().map(|e| (exec, e)).collect();
+            return insert_events(t, &events).await;
+        }
+    }
     for statement in schema::FORGET {
         t.execute(statement, vec![r.arn.as_str().into()]).await?;
     }

@@ -796,9 +796,17 @@ pub(crate) const MAP_RUN_PROGRESS: &str = "UPDATE asl_map_runs SET \
     total_children = CASE WHEN total_children IS NULL OR total_children < $3 THEN $3 \
     ELSE total_children END, counts = COALESCE($4, counts) WHERE arn = $1 AND status = 'RUNNING'";
 
+/// The children of Map Run `$1` still RUNNING when it failed: their history
+/// ends with `ExecutionAborted` at `$2` ([`ABORT_CHILDREN`] then stops them).
+pub(crate) const ABORTED_CHILDREN_EVENTS: &str = "INSERT INTO asl_events (exec_id, id, \
+    timestamp, type, state, details, previous_event_id) \
+    SELECT exec_id, next_event_id, $2, 'ExecutionAborted', NULL, '{}', next_event_id - 1 \
+    FROM asl_executions WHERE map_run_arn = $1 AND status = 'RUNNING'";
+
 /// The children of Map Run `$1` still RUNNING when it failed: ABORTED at `$2`.
 pub(crate) const ABORT_CHILDREN: &str = "UPDATE asl_executions SET status = 'ABORTED', \
-    stop_date = $2 WHERE map_run_arn = $1 AND status = 'RUNNING'";
+    stop_date = $2, next_event_id = next_event_id + 1 \
+    WHERE map_run_arn = $1 AND status = 'RUNNING'";
 
 pub(crate) const UPDATE_MAP_RUN: &str = "UPDATE asl_map_runs SET max_concurrency = $2, \
     tolerated_failure_count = $3, tolerated_failure_percentage = $4 WHERE arn = $1";
@@ -829,6 +837,13 @@ pub(crate) const INSERT_CHILD: &str = "INSERT INTO asl_executions (arn, name, wo
     definition_hash, status, input, start_date, redrive_count, next_event_id, cleanup, epoch, \
     exec_id, map_run_arn, map_run_index, map_run_items) \
     VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6, $11, $7, FALSE, 0, {exec_id}, $8, $9, $10) \
+    RETURNING exec_id";
+
+/// A child of a Map Run redriven (`$1`): RUNNING again, its redrive count
+/// `$2` and date `$3`, its next event `$4`; its history is kept.
+pub(crate) const CONTINUE_CHILD: &str = "UPDATE asl_executions SET status = 'RUNNING', \
+    output = NULL, error = NULL, cause = NULL, stop_date = NULL, redrive_count = $2, \
+    redrive_date = $3, next_event_id = $4 WHERE arn = $1 AND status <> 'RUNNING' \
     RETURNING exec_id";
 
 /// A redrive runs a Map Run that ended again (once per redrive).

@@ -410,6 +410,7 @@ async fn child(
         index,
         items: 2,
         events: vec![event(1, "ExecutionStarted")],
+        continued: false,
     };
     store
         .start_child(write(parent, "me", 1, Vec::new()), &start)
@@ -544,17 +545,40 @@ async fn a_map_run_counts_its_children_as_aws_does(store: &dyn ExecutionStore) {
     again.owner = None;
     again.lease_until = None;
     again.redrive_count = 1;
+    again.redrive_date = Some(now);
+    again.next_event_id = 4;
     let start = ChildStart {
         record: again,
         map_run_arn: map_run.clone(),
         index: 1,
         items: 2,
-        events: vec![event(1, "ExecutionStarted")],
+        events: vec![event(3, "ExecutionRedriven")],
+        continued: true,
     };
     store
         .start_child(write(&parent, "me", 1, Vec::new()), &start)
         .await
         .unwrap();
+    // Its history goes on, as RedriveExecution keeps it.
+    let child_arn = format!("{}/Each:1", parent.arn);
+    let history: Vec<String> = store
+        .history(&child_arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(
+        history,
+        ["ExecutionStarted", "ExecutionFailed", "ExecutionRedriven"]
+    );
+    let continued = store.describe(&child_arn).await.unwrap();
+    assert_eq!(continued.status, ExecutionStatus::Running);
+    assert_eq!(
+        (continued.redrive_count, continued.redrive_date),
+        (1, Some(now))
+    );
+    assert_eq!(continued.error, None);
     assert_eq!(
         store.map_run(&map_run).await.unwrap().children,
         counts(1, 0, 1, 1, 1)

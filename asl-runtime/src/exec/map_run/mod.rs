@@ -40,7 +40,8 @@
 //! the others (a child in flight at the crash runs again from its start). A
 //! parent redriven into the state runs its failed Map Run again
 //! (`MapRunRedriven`): children that succeeded are kept, the others run
-//! again with their redrive count one more (but one that stopped more than
+//! again (from their first state, their history going on with
+//! `ExecutionRedriven`) with their redrive count one more (but one that stopped more than
 //! 14 days ago: AWS does not redrive it, its outcome stands). An `EXPRESS`
 //! Map Run redriven runs all its children again (none is stored). A failed
 //! child is not retried
@@ -274,8 +275,9 @@ struct Stored {
     machine_arn: String,
     /// Children that ended before a crash, by index: not run again.
     ended: std::collections::HashMap<usize, crate::store::ExecutionRecord>,
-    /// Children a redrive runs again, with their new redrive count.
-    redrive_counts: std::collections::HashMap<usize, u32>,
+    /// Children a redrive runs again: their new redrive count, and where
+    /// their history goes on (their next event id).
+    redrive_counts: std::collections::HashMap<usize, (u32, u64)>,
     /// The settings as stored (UpdateMapRun may have changed them before a
     /// crash).
     settings: crate::store::MapRunUpdate,
@@ -599,7 +601,7 @@ impl<'e> StateRun<'e> {
                 || child.redrive_count >= run.redrive_count
                 || !redrivable(child);
             if !kept {
-                redrive_counts.insert(*index, child.redrive_count + 1);
+                redrive_counts.insert(*index, (child.redrive_count + 1, child.next_event_id));
             }
             kept
         });
@@ -637,12 +639,24 @@ impl<'e> StateRun<'e> {
         Fut: Future<Output = Result<Value, Error>>,
     {
         let arn = child_execution_arn(&stored.machine_arn, name);
-        let execution = Arc::new(self.exec.map_run_child_named(
-            name,
-            arn.clone(),
-            stored.machine_arn.clone(),
-            &input,
-        ));
+        // Run again by a redrive: its history goes on (it starts again from
+        // its first state: the item processor's driver has no stored
+        // position to continue from).
+        let redriven = stored.redrive_counts.get(&index).copied();
+        let execution = Arc::new(match redriven {
+            Some((redrive_count, next_event_id)) => self.exec.map_run_child_redriven(
+                name,
+                arn.clone(),
+                stored.machine_arn.clone(),
+                &input,
+                next_event_id,
+                redrive_count,
+            ),
+            None => {
+                self.exec
+                    .map_run_child_named(name, arn.clone(), stored.machine_arn.clone(), &input)
+            }
+        });
         let (events, next_event_id) = execution.take_events();
         let mut record = crate::store::ExecutionRecord::started(
             arn.as_str(),
@@ -654,13 +668,17 @@ impl<'e> StateRun<'e> {
             crate::store::Position::at("", Value::Null, Value::Null),
         );
         record.next_event_id = next_event_id;
-        record.redrive_count = stored.redrive_counts.get(&index).copied().unwrap_or(0);
+        if let Some((redrive_count, _)) = redriven {
+            record.redrive_count = redrive_count;
+            record.redrive_date = Some(execution.start_time());
+        }
         let start = crate::store::ChildStart {
             record,
             map_run_arn: map_run_arn.to_string(),
             index: index as u64,
             items: items as u64,
             events,
+            continued: redriven.is_some(),
         };
         self.exec.start_child(&start).await?;
         let result = child(execution.clone(), input).await;
