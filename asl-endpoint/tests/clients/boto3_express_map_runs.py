@@ -6,54 +6,12 @@ and abandoned children. The children's handler is steered by files in
 ASL_DIR, as in boto3_map_runs.py. Prints one JSON object for the Rust test."""
 
 import json
-import os
-import time
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-sfn = boto3.client(
-    "stepfunctions",
-    endpoint_url=os.environ["ASL_ENDPOINT"],
-    region_name=os.environ["ASL_REGION"],
-    aws_access_key_id=os.environ["ASL_KEY_ID"],
-    aws_secret_access_key=os.environ["ASL_SECRET"],
-    config=Config(retries={"max_attempts": 1}),
-)
-machine = os.environ["ASL_MACHINE"]
-folder = os.environ["ASL_DIR"]
+from map_run_common import all_keys, finished, machine, sfn, touch, until
+
 out = {}
-KEYS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total",
-        "resultsWritten", "failuresNotRedrivable", "pendingRedrive")
-
-
-def touch(name):
-    with open(os.path.join(folder, name), "w") as f:
-        f.write("")
-
-
-def until(what, check, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def finished(arn):
-    return until(
-        "the end of " + arn,
-        lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
-            sfn.describe_execution(executionArn=arn)
-        ),
-    )
-
-
-def counts(c):
-    return {k: c[k] for k in KEYS}
 
 
 def described(d):
@@ -61,8 +19,8 @@ def described(d):
         "status": d["status"],
         "stopped": "stopDate" in d,
         "maxConcurrency": d["maxConcurrency"],
-        "executions": counts(d["executionCounts"]),
-        "items": counts(d["itemCounts"]),
+        "executions": all_keys(d["executionCounts"]),
+        "items": all_keys(d["itemCounts"]),
     }
 
 

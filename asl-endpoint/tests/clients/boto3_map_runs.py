@@ -11,45 +11,11 @@ import json
 import os
 import time
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-sfn = boto3.client(
-    "stepfunctions",
-    endpoint_url=os.environ["ASL_ENDPOINT"],
-    region_name=os.environ["ASL_REGION"],
-    aws_access_key_id=os.environ["ASL_KEY_ID"],
-    aws_secret_access_key=os.environ["ASL_SECRET"],
-    config=Config(retries={"max_attempts": 1}),
-)
-machine = os.environ["ASL_MACHINE"]
-folder = os.environ["ASL_DIR"]
+from map_run_common import all_keys, finished, folder, machine, sfn, touch, until
+
 out = {}
-
-
-def touch(name):
-    with open(os.path.join(folder, name), "w") as f:
-        f.write("")
-
-
-def until(what, check, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def finished(arn):
-    return until(
-        "the end of " + arn,
-        lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
-            sfn.describe_execution(executionArn=arn)
-        ),
-    )
 
 
 def error_of(call, **kwargs):
@@ -63,10 +29,6 @@ def error_of(call, **kwargs):
 def calls(run):
     with open(os.path.join(folder, run + ".calls")) as f:
         return sorted(int(line) for line in f.read().split())
-
-
-KEYS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total",
-        "resultsWritten", "failuresNotRedrivable", "pendingRedrive")
 
 
 def counts(c):
@@ -228,11 +190,11 @@ waiting = until(
     ),
 )
 out["again_waiting"] = {
-    "executions": {k: waiting["executionCounts"][k] for k in KEYS},
-    "items": {k: waiting["itemCounts"][k] for k in KEYS},
+    "executions": all_keys(waiting["executionCounts"]),
+    "items": all_keys(waiting["itemCounts"]),
 }
 touch("again.open")
 out["again"] = finished(again)["status"]
 after = sfn.describe_map_run(mapRunArn=map_run)
-out["again_done"] = {k: after["executionCounts"][k] for k in KEYS}
+out["again_done"] = all_keys(after["executionCounts"])
 print(json.dumps(out))

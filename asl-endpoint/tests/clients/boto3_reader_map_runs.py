@@ -7,19 +7,11 @@ boto3_map_runs.py. Prints one JSON object for the Rust test."""
 
 import json
 import os
-import time
 
 import boto3
-from botocore.config import Config
 
-sfn = boto3.client(
-    "stepfunctions",
-    endpoint_url=os.environ["ASL_ENDPOINT"],
-    region_name=os.environ["ASL_REGION"],
-    aws_access_key_id=os.environ["ASL_KEY_ID"],
-    aws_secret_access_key=os.environ["ASL_SECRET"],
-    config=Config(retries={"max_attempts": 1}),
-)
+from map_run_common import all_keys, finished, machine, sfn, touch, until
+
 s3 = boto3.client(
     "s3",
     endpoint_url=os.environ["ASL_S3"],
@@ -27,40 +19,8 @@ s3 = boto3.client(
     aws_access_key_id="testing",
     aws_secret_access_key="testing",
 )
-machine = os.environ["ASL_MACHINE"]
-folder = os.environ["ASL_DIR"]
 bucket = "map-run-counts"
 out = {}
-KEYS = ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total",
-        "resultsWritten", "failuresNotRedrivable", "pendingRedrive")
-
-
-def touch(name):
-    with open(os.path.join(folder, name), "w") as f:
-        f.write("")
-
-
-def until(what, check, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-def finished(arn):
-    return until(
-        "the end of " + arn,
-        lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
-            sfn.describe_execution(executionArn=arn)
-        ),
-    )
-
-
-def counts(c):
-    return {k: c[k] for k in KEYS}
 
 
 def settled(d):
@@ -91,11 +51,11 @@ for kind in ("express", "standard"):
     done = sfn.describe_map_run(mapRunArn=map_run)
     out[kind] = {
         "status": status,
-        "held": {"executions": counts(held["executionCounts"]), "items": counts(held["itemCounts"])},
+        "held": {"executions": all_keys(held["executionCounts"]), "items": all_keys(held["itemCounts"])},
         "done": {
             "status": done["status"],
-            "executions": counts(done["executionCounts"]),
-            "items": counts(done["itemCounts"]),
+            "executions": all_keys(done["executionCounts"]),
+            "items": all_keys(done["itemCounts"]),
         },
     }
 print(json.dumps(out))

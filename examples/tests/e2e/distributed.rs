@@ -284,6 +284,17 @@ async fn distributed_maps_read_every_kind_of_item_source_from_s3() {
     );
 }
 
+/// The ARN of the Map Run whose `MapRunStarted` the history holds.
+fn started_map_run(events: &std::sync::Mutex<Vec<asl::runtime::exec::HistoryEvent>>) -> String {
+    events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.event_type == EventType::MapRunStarted)
+        .map(|e| e.details["mapRunArn"].as_str().unwrap().to_string())
+        .expect("a Map Run started")
+}
+
 fn integrations_storage(
     sdk: &aws_config::SdkConfig,
 ) -> std::sync::Arc<dyn asl::runtime::exec::ObjectStorage> {
@@ -446,13 +457,7 @@ async fn result_writer_files_and_tolerated_failures() {
     .await
     .expect_err("one failure is more than none");
     assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
-    let map_run_arn = events
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|e| e.event_type == EventType::MapRunStarted)
-        .map(|e| e.details["mapRunArn"].as_str().unwrap().to_string())
-        .expect("a Map Run started");
+    let map_run_arn = started_map_run(&events);
     let id = map_run_arn.rsplit(':').next().unwrap();
     let manifest = get_json(&s3, &format!("results/{id}/manifest.json")).await;
     let file = |status: &str| format!("results/{id}/{status}_0.json");
@@ -522,13 +527,7 @@ async fn result_writer_files_and_tolerated_failures() {
     .await
     .expect_err("one failure is more than none");
     assert_eq!(err.error(), Some("States.ExceedToleratedFailureThreshold"));
-    let map_run_arn = events
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|e| e.event_type == EventType::MapRunStarted)
-        .map(|e| e.details["mapRunArn"].as_str().unwrap().to_string())
-        .expect("a Map Run started");
+    let map_run_arn = started_map_run(&events);
     let id = map_run_arn.rsplit(':').next().unwrap();
     let failed = get_json(&s3, &format!("results/{id}/FAILED_0.json")).await;
     let failed = failed.as_array().unwrap();

@@ -459,38 +459,15 @@ async fn a_map_run_counts_its_children_as_aws_does(store: &dyn ExecutionStore) {
         .await
         .unwrap();
     let old = now - time::Duration::days(15);
-    child(
-        store,
-        &parent,
-        &map_run,
-        0,
-        Some((ExecutionStatus::Failed, old)),
-    )
-    .await;
-    child(
-        store,
-        &parent,
-        &map_run,
-        1,
-        Some((ExecutionStatus::Failed, now)),
-    )
-    .await;
-    child(
-        store,
-        &parent,
-        &map_run,
-        2,
-        Some((ExecutionStatus::Aborted, now)),
-    )
-    .await;
-    child(
-        store,
-        &parent,
-        &map_run,
-        3,
-        Some((ExecutionStatus::Succeeded, now)),
-    )
-    .await;
+    let ends = [
+        (ExecutionStatus::Failed, old),
+        (ExecutionStatus::Failed, now),
+        (ExecutionStatus::Aborted, now),
+        (ExecutionStatus::Succeeded, now),
+    ];
+    for (index, end) in ends.into_iter().enumerate() {
+        child(store, &parent, &map_run, index as u64, Some(end)).await;
+    }
     let progress = MapRunProgress {
         totals: Some((8, 4)),
         counts: None,
