@@ -778,15 +778,7 @@ async fn a_postgres_database_of_the_previous_schema_is_migrated() {
     let Some(url) = postgres_url("postgres_migrate") else {
         return;
     };
-    {
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .expect("PostgreSQL answers");
-        let conn = tokio::spawn(connection);
-        client.batch_execute(SCHEMA_V1).await.unwrap();
-        drop(client);
-        let _ = conn.await;
-    }
+    postgres_fixture(&url, SCHEMA_V1).await;
     let store = PostgresStore::connect(&url).await.expect("migrated");
     migrated(&store).await;
     drop(store);
@@ -848,16 +840,19 @@ async fn a_postgres_database_of_version_6_is_migrated() {
     let Some(url) = postgres_url("postgres_migrate_v6") else {
         return;
     };
-    {
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .expect("PostgreSQL answers");
-        let conn = tokio::spawn(connection);
-        client.batch_execute(SCHEMA_V6).await.unwrap();
-        drop(client);
-        let _ = conn.await;
-    }
+    postgres_fixture(&url, SCHEMA_V6).await;
     migrated_v6(&PostgresStore::connect(&url).await.expect("migrated")).await;
+}
+
+/// Runs `sql` on the PostgreSQL database at `url` (a fixture of an older schema).
+async fn postgres_fixture(url: &str, sql: &str) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL answers");
+    let conn = tokio::spawn(connection);
+    client.batch_execute(sql).await.unwrap();
+    drop(client);
+    let _ = conn.await;
 }
 
 fn rusqlite_open(path: &std::path::Path) -> rusqlite::Connection {
