@@ -15,7 +15,8 @@
 //! an optimized integration served from AWS's models) gets its IAM action
 //! from AWS's model ([`asl_lang::sdk::iam_action`]: the signing name and the
 //! operation, `s3:ListBucket` for `listObjectsV2`, `states:` for `sfn`; with
-//! `.sync`, the action it polls too), on the service's own ARNs its required
+//! `.sync`, the action it polls too, and the one a `*ByName` integration
+//! looks its name up with), on the service's own ARNs its required
 //! `...Arn` members give as literals, else `*`.
 //!
 //! Lambda functions named directly (`arn:aws:lambda:...:function:NAME`) get
@@ -258,19 +259,25 @@ fn task_statements(task: &Task, state: &str, target: &Target, p: &mut Policy) {
         );
         let resources = sdk_resources(&service, op, task);
         add(p, &[iam.as_str()], resources.clone(), None);
-        // `.sync` also calls the action it polls, on the same resources.
-        if let Some((entry, pattern)) = asl_lang::sdk::optimized::optimized(arn)
-            && pattern.waits()
-            && let Some(sync) = &entry.sync
-            && let Some(poll) = service.operation(sync.poll)
-        {
-            let iam = asl_lang::sdk::iam_action(
-                service.signing_name(),
-                service.arn_name(),
-                sync.poll,
-                poll.name(),
-            );
-            add(p, &[iam.as_str()], resources, None);
+        // `.sync` also calls the action it polls, and EMR's `*ByName` the
+        // one that looks the name up, on the same resources.
+        if let Some((entry, pattern)) = asl_lang::sdk::optimized::optimized(arn) {
+            let polled = entry.sync.as_ref().filter(|_| pattern.waits());
+            let also = polled
+                .map(|sync| sync.poll)
+                .into_iter()
+                .chain(entry.reshape.lookup.as_ref().map(|l| l.action));
+            for action in also {
+                if let Some(op) = service.operation(action) {
+                    let iam = asl_lang::sdk::iam_action(
+                        service.signing_name(),
+                        service.arn_name(),
+                        action,
+                        op.name(),
+                    );
+                    add(p, &[iam.as_str()], resources.clone(), None);
+                }
+            }
         }
         return;
     }

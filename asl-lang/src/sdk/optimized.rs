@@ -4,7 +4,9 @@
 //! `aws-sdk:athena:startQueryExecution`), plus what each integration's page
 //! in AWS's developer guide adds: the patterns it has, how `.sync` waits
 //! (the action it polls, the state that ends it, what it returns) and any
-//! change to the request or result (Bedrock's `Body` is JSON both ways).
+//! change to the request or result (Bedrock's `Body` is JSON both ways;
+//! EMR's integrations rename and wrap fields and look ids up by name,
+//! declared as a [`Reshape`]).
 //!
 //! Sources: "Run Athena queries with Step Functions", "Start an AWS Glue job
 //! with Step Functions", "Run AWS Batch workloads with Step Functions", "Run
@@ -50,13 +52,105 @@ pub struct Optimized {
     pub failures: Option<(&'static str, &'static str)>,
     /// How `.sync` waits.
     pub sync: Option<SyncRule>,
+    /// How the integration's request and result differ from the action's
+    /// (EMR's `ClusterId` for `JobFlowId`): the compiler checks Parameters
+    /// against the integration's fields, the runtime turns them into the
+    /// action's.
+    pub reshape: Reshape,
+}
+
+/// A field the integration names differently from the action: `field` in
+/// the integration's request (or result) is the action's `action_field`.
+#[derive(Debug)]
+pub struct Renamed {
+    /// As the integration's page names it (`ClusterId`, `Step`).
+    pub field: &'static str,
+    /// As AWS's model names it (`JobFlowIds`, `Steps`).
+    pub action_field: &'static str,
+    /// The action's field is a list: the integration's value is its only
+    /// item in a request (`Steps: [Step]`), its first in a result
+    /// (`StepIds[0]` is `StepId`).
+    pub list: bool,
+}
+
+impl Renamed {
+    /// `field` is the action's `action_field`.
+    pub const fn same(field: &'static str, action_field: &'static str) -> Self {
+        Renamed {
+            field,
+            action_field,
+            list: false,
+        }
+    }
+
+    /// `field` is the one item of the action's list `action_field`.
+    pub const fn one_of(field: &'static str, action_field: &'static str) -> Self {
+        Renamed {
+            field,
+            action_field,
+            list: true,
+        }
+    }
+}
+
+/// How an integration's request and result differ from its action's, as
+/// its page says. Paths name fields as the integration does, joined by `.`
+/// (`Instances.KeepJobFlowAliveWhenNoSteps`).
+#[derive(Debug)]
+pub struct Reshape {
+    /// Top-level request fields sent under the action's name.
+    pub request: &'static [Renamed],
+    /// Top-level result fields returned under the integration's name.
+    pub result: &'static [Renamed],
+    /// Required request fields the action does not have, `(field, shape of
+    /// the model that types it)`: read by [`Reshape::lookup`], not sent.
+    pub added: &'static [(&'static str, &'static str)],
+    /// Fields the integration does not take (createCluster's `Steps`).
+    pub refused: &'static [&'static str],
+    /// Fields required with the value `true` (createCluster's
+    /// `Instances.KeepJobFlowAliveWhenNoSteps`).
+    pub must_be_true: &'static [&'static str],
+    /// A value the runtime looks up before the call.
+    pub lookup: Option<Lookup>,
+}
+
+/// No difference: the action's own request and result.
+pub const SAME_AS_ACTION: Reshape = Reshape {
+    request: &[],
+    result: &[],
+    added: &[],
+    refused: &[],
+    must_be_true: &[],
+    lookup: None,
+};
+
+/// A value looked up by name before the call (EMR's `*ByName`: "the
+/// `InstanceGroupId` is determined automatically by the service integration
+/// by calling `ListInstanceGroups` and parsing the result"): call
+/// [`Lookup::action`] with [`Lookup::request`] (sources as in
+/// [`SyncRule::request`], page after page by [`Lookup::marker`]), find the item of
+/// [`Lookup::list`] whose [`Lookup::key`] is the request's [`Lookup::by`],
+/// and set its [`Lookup::id`] at [`Lookup::into`] in the request.
+#[derive(Debug)]
+pub struct Lookup {
+    pub action: &'static str,
+    pub request: &'static [(&'static str, &'static str)],
+    pub list: &'static str,
+    pub key: &'static str,
+    /// The request field holding the name (one of [`Reshape::added`]).
+    pub by: &'static str,
+    pub id: &'static str,
+    /// Where the id goes, a path of the integration's request.
+    pub into: &'static str,
+    /// The field of an answer that asks for the next page, sent back in
+    /// the next request under the same name.
+    pub marker: &'static str,
 }
 
 /// How a `.sync` task waits for its job: it calls [`SyncRule::poll`] with
 /// [`SyncRule::request`] until the value at [`SyncRule::status`] is one of
-/// [`SyncRule::succeeded`] (the result is the answer at
-/// [`SyncRule::output`]) or of [`SyncRule::failed`] (`States.TaskFailed`,
-/// the answer as its cause).
+/// [`SyncRule::succeeded`] (the result is [`SyncRule::output`]) or of
+/// [`SyncRule::failed`] (`States.TaskFailed`, the answer as its cause).
 #[derive(Debug)]
 pub struct SyncRule {
     /// The action polled (`getQueryExecution`).
@@ -70,11 +164,29 @@ pub struct SyncRule {
     pub status: &'static str,
     pub succeeded: &'static [&'static str],
     pub failed: &'static [&'static str],
-    /// What `.sync` returns: the path of the last answer (`""`: all of it).
-    pub output: &'static str,
-    /// The field that value is returned in, if any (CodeBuild's `.sync`
-    /// returns `{"Build": ...}`, as `StartBuild` itself does).
-    pub wrap: Option<&'static str>,
+    /// What `.sync` returns.
+    pub output: SyncOutput,
+}
+
+/// What a `.sync` task returns once its job succeeded.
+#[derive(Debug)]
+pub enum SyncOutput {
+    /// The last poll's answer at `path` (`""`: all of it), in the field
+    /// `wrap` if any (CodeBuild's `.sync` returns `{"Build": ...}`, as
+    /// `StartBuild` itself does).
+    Polled {
+        path: &'static str,
+        wrap: Option<&'static str>,
+    },
+    /// The first call's result, as the integration returns it (EMR:
+    /// createCluster.sync's result has the `ClusterId`, which AWS's own
+    /// samples read from it).
+    Started,
+}
+
+/// The last poll's answer at `path`.
+const fn polled(path: &'static str) -> SyncOutput {
+    SyncOutput::Polled { path, wrap: None }
 }
 
 const RR_SYNC: &[Pattern] = &[
@@ -118,8 +230,7 @@ const fn sagemaker_job(
             status,
             succeeded: &["Completed"],
             failed: &["Failed", "Stopped"],
-            output: "",
-            wrap: None,
+            output: polled(""),
         }),
         ..plain(name, "sagemaker", action)
     }
@@ -145,8 +256,10 @@ const fn codebuild(
             status,
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED", "FAULT", "TIMED_OUT", "STOPPED"],
-            output,
-            wrap: Some(wrap),
+            output: SyncOutput::Polled {
+                path: output,
+                wrap: Some(wrap),
+            },
         }),
         ..plain(name, "codebuild", action)
     }
@@ -163,8 +276,12 @@ const fn plain(name: &'static str, service: &'static str, action: &'static str) 
         echoed: &[],
         failures: None,
         sync: None,
+        reshape: SAME_AS_ACTION,
     }
 }
+
+/// Where DescribeCluster's answer says the cluster's state.
+const EMR_CLUSTER_STATE: &str = "Cluster.Status.State";
 
 /// Every optimized integration the generic caller serves.
 pub const OPTIMIZED: &[Optimized] = &[
@@ -186,9 +303,9 @@ pub const OPTIMIZED: &[Optimized] = &[
             status: "QueryExecution.Status.State",
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED", "CANCELLED"],
-            output: "",
-            wrap: None,
+            output: polled(""),
         }),
+        reshape: SAME_AS_ACTION,
     },
     Optimized {
         patterns: &[Pattern::RequestResponse, Pattern::Sync],
@@ -212,9 +329,9 @@ pub const OPTIMIZED: &[Optimized] = &[
             status: "JobRun.JobRunState",
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED", "ERROR", "TIMEOUT", "STOPPED"],
-            output: "JobRun",
-            wrap: None,
+            output: polled("JobRun"),
         }),
+        reshape: SAME_AS_ACTION,
     },
     // Batch: SubmitJob; .sync waits for SUCCEEDED and returns the job.
     Optimized {
@@ -232,9 +349,9 @@ pub const OPTIMIZED: &[Optimized] = &[
             status: "Jobs.0.Status",
             succeeded: &["SUCCEEDED"],
             failed: &["FAILED"],
-            output: "Jobs.0",
-            wrap: None,
+            output: polled("Jobs.0"),
         }),
+        reshape: SAME_AS_ACTION,
     },
     // ECS/Fargate: RunTask; .sync waits for the task to stop and returns it.
     Optimized {
@@ -255,9 +372,9 @@ pub const OPTIMIZED: &[Optimized] = &[
             status: "Tasks.0.LastStatus",
             succeeded: &["STOPPED"],
             failed: &[],
-            output: "Tasks.0",
-            wrap: None,
+            output: polled("Tasks.0"),
         }),
+        reshape: SAME_AS_ACTION,
     },
     // CodeBuild: StartBuild, StartBuildBatch and RetryBuildBatch (.sync waits
     // for the build or batch to end, polling BatchGetBuilds or
@@ -335,6 +452,141 @@ pub const OPTIMIZED: &[Optimized] = &[
     ),
     plain("sagemaker:createModel", "sagemaker", "createModel"),
     plain("sagemaker:updateEndpoint", "sagemaker", "updateEndpoint"),
+    // Amazon EMR: the page's own API over EMR's, as `elasticmapreduce:*`.
+    // Unconfirmed (the page does not say): the states that fail a `.sync`
+    // wait, and what `.sync` returns (here the first call's answer, as
+    // request-response returns it: AWS's samples read createCluster.sync's
+    // `ClusterId`).
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeCluster",
+            request: &[("ClusterId", "result.ClusterId")],
+            status: EMR_CLUSTER_STATE,
+            // "waits for the cluster to reach the WAITING state".
+            succeeded: &["WAITING"],
+            failed: &["TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"],
+            output: SyncOutput::Started,
+        }),
+        reshape: Reshape {
+            result: &[Renamed::same("ClusterId", "JobFlowId")],
+            refused: &["Steps"],
+            must_be_true: &["Instances.KeepJobFlowAliveWhenNoSteps"],
+            ..SAME_AS_ACTION
+        },
+        ..plain("elasticmapreduce:createCluster", "emr", "runJobFlow")
+    },
+    Optimized {
+        reshape: Reshape {
+            request: &[Renamed::one_of("ClusterId", "JobFlowIds")],
+            ..SAME_AS_ACTION
+        },
+        ..plain(
+            "elasticmapreduce:setClusterTerminationProtection",
+            "emr",
+            "setTerminationProtection",
+        )
+    },
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeCluster",
+            request: &[("ClusterId", "request.ClusterId")],
+            status: EMR_CLUSTER_STATE,
+            // "waits for the cluster to terminate": with errors or not.
+            succeeded: &["TERMINATED", "TERMINATED_WITH_ERRORS"],
+            failed: &[],
+            output: SyncOutput::Started,
+        }),
+        reshape: Reshape {
+            request: &[Renamed::one_of("ClusterId", "JobFlowIds")],
+            ..SAME_AS_ACTION
+        },
+        ..plain(
+            "elasticmapreduce:terminateCluster",
+            "emr",
+            "terminateJobFlows",
+        )
+    },
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeStep",
+            request: &[
+                ("ClusterId", "request.ClusterId"),
+                ("StepId", "result.StepId"),
+            ],
+            status: "Step.Status.State",
+            // "waits for the step to complete".
+            succeeded: &["COMPLETED"],
+            failed: &["FAILED", "CANCELLED", "INTERRUPTED"],
+            output: SyncOutput::Started,
+        }),
+        reshape: Reshape {
+            request: &[
+                Renamed::same("ClusterId", "JobFlowId"),
+                Renamed::one_of("Step", "Steps"),
+            ],
+            result: &[Renamed::one_of("StepId", "StepIds")],
+            ..SAME_AS_ACTION
+        },
+        ..plain("elasticmapreduce:addStep", "emr", "addJobFlowSteps")
+    },
+    Optimized {
+        reshape: Reshape {
+            request: &[Renamed::one_of("StepId", "StepIds")],
+            result: &[Renamed::one_of("CancelStepsInfo", "CancelStepsInfoList")],
+            ..SAME_AS_ACTION
+        },
+        ..plain("elasticmapreduce:cancelStep", "emr", "cancelSteps")
+    },
+    // The `*ByName` ones: the page's example (and AWS's CDK) put the name
+    // beside `InstanceFleet`/`InstanceGroup`, at the top.
+    Optimized {
+        reshape: Reshape {
+            added: &[("InstanceFleetName", "XmlStringMaxLen256")],
+            refused: &["InstanceFleet.InstanceFleetId"],
+            lookup: Some(Lookup {
+                action: "listInstanceFleets",
+                request: &[("ClusterId", "request.ClusterId")],
+                list: "InstanceFleets",
+                key: "Name",
+                by: "InstanceFleetName",
+                id: "Id",
+                into: "InstanceFleet.InstanceFleetId",
+                marker: "Marker",
+            }),
+            ..SAME_AS_ACTION
+        },
+        ..plain(
+            "elasticmapreduce:modifyInstanceFleetByName",
+            "emr",
+            "modifyInstanceFleet",
+        )
+    },
+    Optimized {
+        reshape: Reshape {
+            request: &[Renamed::one_of("InstanceGroup", "InstanceGroups")],
+            added: &[("InstanceGroupName", "String")],
+            refused: &["InstanceGroup.InstanceGroupId"],
+            lookup: Some(Lookup {
+                action: "listInstanceGroups",
+                request: &[("ClusterId", "request.ClusterId")],
+                list: "InstanceGroups",
+                key: "Name",
+                by: "InstanceGroupName",
+                id: "Id",
+                into: "InstanceGroup.InstanceGroupId",
+                marker: "Marker",
+            }),
+            ..SAME_AS_ACTION
+        },
+        ..plain(
+            "elasticmapreduce:modifyInstanceGroupByName",
+            "emr",
+            "modifyInstanceGroups",
+        )
+    },
     // Bedrock: InvokeModel, its Body JSON in and out.
     Optimized {
         name: "bedrock:invokeModel",
@@ -346,6 +598,7 @@ pub const OPTIMIZED: &[Optimized] = &[
         echoed: &[],
         failures: None,
         sync: None,
+        reshape: SAME_AS_ACTION,
     },
 ];
 

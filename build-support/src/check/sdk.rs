@@ -115,14 +115,19 @@ pub fn served_table(arn: &str) -> Option<String> {
     let Some((entry, pattern)) = sdk::optimized::optimized(arn) else {
         return Some(table);
     };
-    // An optimized integration: its name and pattern, and the table of the
-    // action `.sync` polls.
+    // An optimized integration: its name and pattern, the table of the
+    // action `.sync` polls and that of the action that looks a name up
+    // (EMR's `*ByName`).
     let mut table: Value = serde_json::from_str(&table).ok()?;
     table["metadata"]["optimized"] = Value::String(entry.name.to_string());
     table["metadata"]["pattern"] = Value::String(pattern.suffix().to_string());
     if let (true, Some(sync)) = (pattern.waits(), &entry.sync) {
         let poll = service.operation(sync.poll)?.table();
         table["poll"] = serde_json::from_str(&poll).ok()?;
+    }
+    if let Some(lookup) = &entry.reshape.lookup {
+        let list = service.operation(lookup.action)?.table();
+        table["lookup"] = serde_json::from_str(&list).ok()?;
     }
     Some(table.to_string())
 }
@@ -295,7 +300,7 @@ struct Check<'a, 'd> {
     diags: &'d mut Sink,
 }
 
-impl Check<'_, '_> {
+impl<'a> Check<'a, '_> {
     /// Rules `asl::integration-missing-parameter`, `asl::integration-unknown-parameter`:
     /// the fields of a structure. `"InstanceIdz": [...]` for describeInstances.
     fn structure(
@@ -306,7 +311,7 @@ impl Check<'_, '_> {
         fields: &[TemplateField],
         at: &Origin,
     ) {
-        let members = self.service.members(shape);
+        let members = self.members(path, shape);
         for m in members.iter().filter(|m| m.required) {
             if !fields.iter().any(|f| f.name.value == m.field) {
                 let what = if path.is_empty() {
@@ -336,6 +341,41 @@ impl Check<'_, '_> {
             } else {
                 format!("{path}.{}", f.name.value)
             };
+            if let Some(entry) = self.optimized {
+                let reshape = &entry.reshape;
+                if reshape.refused.contains(&full.as_str()) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Rule::IntegrationUnknownParameter,
+                            format!("{} does not take \"{full}\"", self.api),
+                            f.name.origin.clone(),
+                        )
+                        .with_help(format!(
+                            "AWS's page of {} leaves it out{}",
+                            entry.name,
+                            match reshape.lookup.as_ref().filter(|l| l.into == full) {
+                                Some(l) => format!(": it is looked up by \"{}\"", l.by),
+                                None => String::new(),
+                            }
+                        )),
+                    );
+                    continue;
+                }
+                if reshape.must_be_true.contains(&full.as_str())
+                    && let TemplateNode::Literal(v) = &f.value.node
+                    && v != &Value::Bool(true)
+                {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Rule::IntegrationInvalidValue,
+                            format!("{} \"{full}\" must be true, not {v}", self.api),
+                            f.value.origin.clone(),
+                        )
+                        .with_help(format!("AWS's page of {} requires it", entry.name)),
+                    );
+                    continue;
+                }
+            }
             if let Some(entry) = self.optimized.filter(|_| path.is_empty()) {
                 // Valid, but asl cannot serve it yet: `check_support`'s.
                 if entry.unserved_fields.contains(&f.name.value.as_str()) {
@@ -372,6 +412,52 @@ impl Check<'_, '_> {
             };
             self.value(state, &full, m.shape, &f.value);
         }
+    }
+
+    /// The fields of `shape` at `path` as the integration takes them: the
+    /// model's, reshaped by an optimized integration's page
+    /// ([`sdk::optimized::Reshape`]: renamed, a list's one item, added,
+    /// left out, required).
+    fn members(&self, path: &str, shape: &str) -> Vec<models::Member<'a>> {
+        let mut members = self.service.members(shape);
+        let Some(entry) = self.optimized else {
+            return members;
+        };
+        let reshape = &entry.reshape;
+        let at = |field: &str| {
+            if path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            }
+        };
+        if path.is_empty() {
+            for renamed in reshape.request {
+                let Some(m) = members.iter_mut().find(|m| m.field == renamed.action_field) else {
+                    continue;
+                };
+                m.field = renamed.field.to_string();
+                if let (true, models::Kind::List(item)) = (renamed.list, self.service.kind(m.shape))
+                {
+                    m.shape = item;
+                }
+            }
+        }
+        members.retain(|m| !reshape.refused.contains(&at(&m.field).as_str()));
+        for m in &mut members {
+            if reshape.must_be_true.contains(&at(&m.field).as_str()) {
+                m.required = true;
+            }
+        }
+        if path.is_empty() {
+            members.extend(reshape.added.iter().map(|&(field, shape)| models::Member {
+                field: field.to_string(),
+                member: field,
+                shape,
+                required: true,
+            }));
+        }
+        members
     }
 
     /// Rule `asl::integration-invalid-value`: a literal has the member's JSON
@@ -501,4 +587,127 @@ pub(crate) fn nearest<'a>(written: &str, names: &[&'a str]) -> Option<&'a str> {
             lower.len() > 4 && (n.contains(&lower) || lower.contains(&n))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use asl_lang::sdk::optimized::OPTIMIZED;
+
+    /// The shape at `path` (the integration's field names) of `structure`;
+    /// at the top, a renamed field is the action's (a list's item).
+    fn shape_at<'s>(
+        service: &'s models::Service,
+        entry: &sdk::optimized::Optimized,
+        structure: &'s str,
+        path: &str,
+    ) -> Option<&'s str> {
+        let mut shape = structure;
+        for (depth, step) in path.split('.').enumerate() {
+            let renamed = entry
+                .reshape
+                .request
+                .iter()
+                .find(|r| depth == 0 && r.field == step);
+            let field = renamed.map_or(step, |r| r.action_field);
+            let member = service
+                .members(shape)
+                .into_iter()
+                .find(|m| m.field == field)?;
+            shape = match (renamed.is_some_and(|r| r.list), service.kind(member.shape)) {
+                (true, models::Kind::List(item)) => item,
+                (true, _) => return None,
+                (false, _) => member.shape,
+            };
+        }
+        Some(shape)
+    }
+
+    /// Every optimized integration names actions, fields and shapes that
+    /// AWS's models have, so its reshaping means what its page says.
+    #[test]
+    fn the_catalogue_names_what_the_models_have() {
+        for entry in OPTIMIZED {
+            let name = entry.name;
+            let service = models::service(entry.service)
+                .unwrap_or_else(|| panic!("{name}: no service {}", entry.service));
+            let op = service
+                .operation(entry.action)
+                .unwrap_or_else(|| panic!("{name}: no action {}", entry.action));
+            if let Some(sync) = &entry.sync {
+                assert!(
+                    service.operation(sync.poll).is_some(),
+                    "{name}: {}",
+                    sync.poll
+                );
+            }
+            let reshape = &entry.reshape;
+            let input = op.input().unwrap_or_default();
+            for renamed in reshape.request {
+                assert!(
+                    shape_at(&service, entry, input, renamed.field).is_some(),
+                    "{name}: {} is not the action's {}",
+                    renamed.field,
+                    renamed.action_field
+                );
+            }
+            for path in reshape.refused.iter().chain(reshape.must_be_true) {
+                assert!(
+                    shape_at(&service, entry, input, path).is_some(),
+                    "{name}: the action has no {path}"
+                );
+            }
+            for (field, shape) in reshape.added {
+                assert!(
+                    matches!(service.kind(shape), models::Kind::String(_)),
+                    "{name}: {field}'s shape {shape}"
+                );
+            }
+            let output = op.output().unwrap_or_default();
+            let result = service.members(output);
+            for renamed in reshape.result {
+                let m = result.iter().find(|m| m.field == renamed.action_field);
+                let is_list = m.map(|m| matches!(service.kind(m.shape), models::Kind::List(_)));
+                assert_eq!(
+                    is_list,
+                    Some(renamed.list),
+                    "{name}: result {}",
+                    renamed.field
+                );
+            }
+            if let Some(lookup) = &reshape.lookup {
+                let list = service
+                    .operation(lookup.action)
+                    .and_then(|op| op.output())
+                    .map(|out| service.members(out))
+                    .unwrap_or_else(|| panic!("{name}: no action {}", lookup.action));
+                let items = list.iter().find(|m| m.field == lookup.list);
+                let item = match items.map(|m| service.kind(m.shape)) {
+                    Some(models::Kind::List(item)) => item,
+                    _ => panic!("{name}: {} lists no {}", lookup.action, lookup.list),
+                };
+                let fields: Vec<String> =
+                    service.members(item).into_iter().map(|m| m.field).collect();
+                assert!(
+                    fields.iter().any(|f| f == lookup.key),
+                    "{name}: {}",
+                    lookup.key
+                );
+                assert!(
+                    fields.iter().any(|f| f == lookup.id),
+                    "{name}: {}",
+                    lookup.id
+                );
+                assert!(reshape.added.iter().any(|(f, _)| *f == lookup.by), "{name}");
+                assert!(reshape.refused.contains(&lookup.into), "{name}");
+                let paged = |structure: Option<&str>| {
+                    structure.is_some_and(|s| {
+                        service.members(s).iter().any(|m| m.field == lookup.marker)
+                    })
+                };
+                let list_op = service.operation(lookup.action).unwrap();
+                assert!(paged(list_op.input()) && paged(list_op.output()), "{name}");
+            }
+        }
+    }
 }

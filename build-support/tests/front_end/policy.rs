@@ -583,3 +583,44 @@ fn sdk_actions_are_narrowed_to_the_arns_they_name() {
         );
     }
 }
+
+/// EMR's optimized integrations get the EMR actions they call: the one
+/// behind the page's API, the one `.sync` polls, and the one a `*ByName`
+/// integration looks its name up with.
+#[test]
+fn emr_integrations_get_every_action_they_call() {
+    let grants_of = |resource: &str, parameters: &str| {
+        let g = generated(&one_task(resource, parameters), "us-east-1", "123456789012");
+        g.into_iter()
+            .map(|(action, _, _)| action)
+            .collect::<BTreeSet<_>>()
+    };
+    let expected = |actions: &[&str]| actions.iter().map(|a| a.to_string()).collect();
+    assert_eq!(
+        grants_of(
+            "arn:aws:states:::elasticmapreduce:createCluster.sync",
+            r#"{"Name": "c", "Instances": {"KeepJobFlowAliveWhenNoSteps": true}}"#
+        ),
+        expected(&[
+            "elasticmapreduce:runjobflow",
+            "elasticmapreduce:describecluster"
+        ])
+    );
+    assert_eq!(
+        grants_of(
+            "arn:aws:states:::elasticmapreduce:addStep",
+            r#"{"ClusterId": "j-1", "Step": {"Name": "s", "HadoopJarStep": {"Jar": "j"}}}"#
+        ),
+        expected(&["elasticmapreduce:addjobflowsteps"])
+    );
+    assert_eq!(
+        grants_of(
+            "arn:aws:states:::elasticmapreduce:modifyInstanceGroupByName",
+            r#"{"ClusterId": "j-1", "InstanceGroupName": "core", "InstanceGroup": {"InstanceCount": 2}}"#
+        ),
+        expected(&[
+            "elasticmapreduce:modifyinstancegroups",
+            "elasticmapreduce:listinstancegroups"
+        ])
+    );
+}

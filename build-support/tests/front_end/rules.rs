@@ -1684,3 +1684,115 @@ fn api_gateway_invoke_is_checked_as_aws_documents_it() {
         "/States/A/Resource",
     );
 }
+
+/// EMR's optimized integrations are checked against the fields their page
+/// documents, not EMR's: `addStep` takes `ClusterId` and one `Step`, the
+/// `*ByName` ones a name and no id, `createCluster` no `Steps` and a
+/// cluster kept alive.
+#[test]
+fn emr_integrations_are_checked_against_their_own_fields() {
+    let task = |resource: &str, parameters: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::elasticmapreduce:{resource}", "Parameters": {parameters}, "End": true}}"#
+        ))
+    };
+    let step = r#"{"Name": "s", "ActionOnFailure": "CONTINUE", "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["true"]}}"#;
+    assert_valid(&task(
+        "addStep.sync",
+        &format!(r#"{{"ClusterId.$": "$.ClusterId", "Step": {step}}}"#),
+    ));
+    // The action's own names are not the integration's.
+    let emr_names = task(
+        "addStep",
+        &format!(r#"{{"JobFlowId": "j-1", "Steps": [{step}]}}"#),
+    );
+    assert_rule(
+        &emr_names,
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/JobFlowId",
+    );
+    assert_rule(
+        &emr_names,
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    // The step is checked as EMR's StepConfig.
+    assert_rule(
+        &task(
+            "addStep",
+            r#"{"ClusterId": "j-1", "Step": {"Name": "s", "ActionOnFailure": "GO_ON", "HadoopJarStep": {"Jar": "j"}}}"#,
+        ),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Step/ActionOnFailure",
+    );
+    assert_valid(&task("terminateCluster.sync", r#"{"ClusterId": "j-1"}"#));
+    assert_valid(&task(
+        "setClusterTerminationProtection",
+        r#"{"ClusterId": "j-1", "TerminationProtected": true}"#,
+    ));
+    assert_valid(&task(
+        "cancelStep",
+        r#"{"ClusterId": "j-1", "StepId": "s-1"}"#,
+    ));
+    assert_rule(
+        &task(
+            "cancelStep.sync",
+            r#"{"ClusterId": "j-1", "StepId": "s-1"}"#,
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    // createCluster: no Steps, KeepJobFlowAliveWhenNoSteps true.
+    let cluster = |instances: &str, more: &str| {
+        task(
+            "createCluster.sync",
+            &format!(
+                r#"{{"Name": "c", "ReleaseLabel": "emr-6.15.0", "Instances": {instances}{more}}}"#
+            ),
+        )
+    };
+    let alive = r#"{"KeepJobFlowAliveWhenNoSteps": true, "InstanceCount": 1, "MasterInstanceType": "m5.xlarge"}"#;
+    assert_valid(&cluster(alive, ""));
+    assert_rule(
+        &cluster(alive, &format!(r#", "Steps": [{step}]"#)),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/Steps",
+    );
+    assert_rule(
+        &cluster(r#"{"KeepJobFlowAliveWhenNoSteps": false}"#, ""),
+        "asl::integration-invalid-value",
+        "/States/A/Parameters/Instances/KeepJobFlowAliveWhenNoSteps",
+    );
+    assert_rule(
+        &cluster(r#"{"InstanceCount": 1}"#, ""),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters/Instances",
+    );
+    // The *ByName ones: a name, and the id left to the lookup.
+    assert_valid(&task(
+        "modifyInstanceGroupByName",
+        r#"{"ClusterId": "j-1", "InstanceGroupName": "core", "InstanceGroup": {"InstanceCount": 8}}"#,
+    ));
+    assert_valid(&task(
+        "modifyInstanceFleetByName",
+        r#"{"ClusterId": "j-1", "InstanceFleetName": "core", "InstanceFleet": {"TargetOnDemandCapacity": 8, "TargetSpotCapacity": 0}}"#,
+    ));
+    let with_id = task(
+        "modifyInstanceFleetByName",
+        r#"{"ClusterId": "j-1", "InstanceFleetName": "core", "InstanceFleet": {"InstanceFleetId": "if-1"}}"#,
+    );
+    assert_rule(
+        &with_id,
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/InstanceFleet/InstanceFleetId",
+    );
+    assert!(help_of(&with_id, "asl::integration-unknown-parameter").contains("InstanceFleetName"));
+    assert_rule(
+        &task(
+            "modifyInstanceGroupByName",
+            r#"{"ClusterId": "j-1", "InstanceGroup": {"InstanceCount": 8}}"#,
+        ),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+}

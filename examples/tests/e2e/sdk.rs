@@ -20,6 +20,7 @@ asl!(SdkQuery = "tests/fixtures/sdk-query.asl.json");
 asl!(SdkRest = "tests/fixtures/sdk-rest.asl.json");
 asl!(SdkOptimized = "tests/fixtures/sdk-optimized.asl.json");
 asl!(SdkSyncJobs = "tests/fixtures/sdk-sync-jobs.asl.json");
+asl!(SdkEmr = "tests/fixtures/sdk-emr.asl.json");
 
 /// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
 async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
@@ -238,6 +239,60 @@ async fn codebuild_and_sagemaker_jobs_are_waited_for() {
     // moto answers ValidationException, which SageMaker's model does not list.
     assert_eq!(
         out["noJob"]["Error"], "SageMaker.SageMakerException",
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emr_integrations_speak_their_own_fields() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkEmr::run(&runtime, json!({"keepAlive": false}))
+        .await
+        .expect("the workflow succeeds");
+    // createCluster.sync: RunJobFlow's JobFlowId as ClusterId, once WAITING.
+    let cluster = out["cluster"]["ClusterId"].as_str().unwrap_or_default();
+    assert!(cluster.starts_with("j-"), "{out}");
+    assert!(out["cluster"].get("JobFlowId").is_none(), "{out}");
+    assert_eq!(out["described"]["State"], "WAITING", "{out}");
+    // setClusterTerminationProtection: ClusterId sent as JobFlowIds.
+    assert_eq!(out["described"]["TerminationProtected"], true, "{out}");
+    // modifyInstanceGroupByName: the group named Core, found by its name.
+    let groups = out["groups"]["Groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let core = groups.iter().find(|g| g["Name"] == "Core");
+    assert_eq!(
+        core.map(|g| &g["RequestedInstanceCount"]),
+        Some(&json!(3)),
+        "{out}"
+    );
+    assert!(
+        out["noGroup"]["Cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("Task")),
+        "{out}"
+    );
+    // addStep.sync: one Step sent as Steps; still RUNNING (moto never ends
+    // a step) when the state's timeout cuts the wait.
+    assert_eq!(out["stepWait"]["Error"], "States.Timeout", "{out}");
+    let steps = out["steps"]["Steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(steps.len(), 1, "{out}");
+    assert_eq!(steps[0]["Name"], "asl-step", "{out}");
+    assert_eq!(steps[0]["Status"]["State"], "RUNNING", "{out}");
+    // terminateCluster.sync: returns once TERMINATED, with TerminateJobFlows' (empty) answer.
+    assert_eq!(out["terminated"], json!({}), "{out}");
+    // A cluster that terminates instead of WAITING fails createCluster.sync.
+    assert_eq!(out["ended"]["Error"], "States.TaskFailed", "{out}");
+    assert!(
+        out["ended"]["Cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("TERMINATED")),
         "{out}"
     );
 }

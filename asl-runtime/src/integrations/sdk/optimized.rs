@@ -1,12 +1,15 @@
 //! Optimized integrations on the generic caller
 //! ([`asl_lang::sdk::optimized`]): the model's action, then what the
-//! integration's page adds: Bedrock's `Body` as JSON, and `.sync`, which
-//! polls the action the catalogue names (on the integrations' wait
-//! schedule, each poll a heartbeat) until the job succeeds or fails.
+//! integration's page adds: its own request and result fields turned into
+//! the action's and back (EMR's `ClusterId` is `JobFlowIds: [..]`, an
+//! instance group's id looked up by its name), Bedrock's `Body` as JSON,
+//! and `.sync`, which polls the action the catalogue names (on the
+//! integrations' wait schedule, each poll a heartbeat) until the job
+//! succeeds or fails.
 
 use serde_json::{Map, Value};
 
-use asl_lang::sdk::optimized::{self as catalogue, SyncRule};
+use asl_lang::sdk::optimized::{self as catalogue, Lookup, Renamed, Reshape, SyncOutput, SyncRule};
 
 use super::super::Inner;
 use crate::error::{Error, names};
@@ -16,7 +19,7 @@ pub(super) async fn call(
     inner: &Inner,
     task: &TaskContext<'_>,
     table: &Value,
-    parameters: Value,
+    mut parameters: Value,
 ) -> Result<Value, Error> {
     let resource = task.resource;
     let name = table["metadata"]["optimized"].as_str().unwrap_or_default();
@@ -25,8 +28,15 @@ pub(super) async fn call(
             "internal error: {resource} names no optimized integration"
         )));
     };
+    // The task's own fields, which `.sync` and the echo read.
     let request = parameters.clone();
+    if let Some(lookup) = &entry.reshape.lookup {
+        let id = look_up(inner, task, lookup, &table["lookup"], &request).await?;
+        set_at(&mut parameters, lookup.into, id);
+    }
+    let parameters = reshape_request(&entry.reshape, parameters);
     let result = super::call(&inner.signed, resource, table, parameters).await?;
+    let result = reshape_result(entry.reshape.result, result);
     let mut result = if entry.json_body {
         json_body(result)
     } else {
@@ -55,6 +65,111 @@ fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
             (Value::Array(items), Ok(i)) => items.get(i),
             _ => v.get(step),
         })
+}
+
+/// The integration's request as the action takes it: the fields only the
+/// integration has left out, the renamed ones under the action's name (the
+/// one item of a list where it takes a list).
+fn reshape_request(reshape: &Reshape, mut request: Value) -> Value {
+    if let Some(fields) = request.as_object_mut() {
+        for (added, _) in reshape.added {
+            fields.remove(*added);
+        }
+        for renamed in reshape.request {
+            if let Some(value) = fields.remove(renamed.field) {
+                let value = if renamed.list {
+                    Value::Array(vec![value])
+                } else {
+                    value
+                };
+                fields.insert(renamed.action_field.to_string(), value);
+            }
+        }
+    }
+    request
+}
+
+/// The action's result as the integration returns it: the renamed fields
+/// under the integration's name (a list's first item where it is one).
+fn reshape_result(renamed: &[Renamed], mut result: Value) -> Value {
+    if let Some(fields) = result.as_object_mut() {
+        for r in renamed {
+            if let Some(value) = fields.remove(r.action_field) {
+                let value = match (r.list, value) {
+                    (true, Value::Array(items)) => items.into_iter().next().unwrap_or(Value::Null),
+                    (_, value) => value,
+                };
+                fields.insert(r.field.to_string(), value);
+            }
+        }
+    }
+    result
+}
+
+/// `value` set at `path` (field names) in `target`, objects made on the way.
+fn set_at(target: &mut Value, path: &str, value: Value) {
+    let mut at = target;
+    for step in path.split('.') {
+        if !at.is_object() {
+            *at = Value::Object(Map::new());
+        }
+        // An object: indexing inserts the field (null) when it lacks it.
+        at = &mut at[step];
+    }
+    *at = value;
+}
+
+/// The id of the item the request names (EMR's `*ByName`): the lookup
+/// action's list, page by page, searched for the name.
+async fn look_up(
+    inner: &Inner,
+    task: &TaskContext<'_>,
+    lookup: &Lookup,
+    lookup_table: &Value,
+    request: &Value,
+) -> Result<Value, Error> {
+    const MAX_PAGES: usize = 100;
+    if !lookup_table.is_object() {
+        return Err(Error::runtime(format!(
+            "internal error: {} was compiled without the table of {}",
+            task.resource, lookup.action
+        )));
+    }
+    let Some(name) = request.get(lookup.by).filter(|n| !n.is_null()) else {
+        return Err(Error::new(
+            names::TASK_FAILED,
+            format!("{} needs \"{}\"", task.resource, lookup.by),
+        ));
+    };
+    let mut list_request = fields_from(lookup.request, request, &Value::Null)?;
+    for _ in 0..MAX_PAGES {
+        let answer = super::call(
+            &inner.signed,
+            task.resource,
+            lookup_table,
+            list_request.clone(),
+        )
+        .await?;
+        let items = answer[lookup.list].as_array().into_iter().flatten();
+        if let Some(found) = items
+            .filter(|item| item.get(lookup.key) == Some(name))
+            .find_map(|item| item.get(lookup.id))
+        {
+            return Ok(found.clone());
+        }
+        match answer.get(lookup.marker).filter(|m| !m.is_null()) {
+            Some(marker) => list_request[lookup.marker] = marker.clone(),
+            None => break,
+        }
+    }
+    // Unconfirmed: the page does not say how a name that matches nothing fails.
+    Err(Error::new(
+        names::TASK_FAILED,
+        format!(
+            "{}: no item of {} has the {} {name}",
+            task.resource, lookup.list, lookup.key
+        ),
+    ))
 }
 
 /// ECS: the answer's non-empty `Failures` list fails a task that waits
@@ -94,8 +209,15 @@ fn json_body(mut result: Value) -> Value {
 /// The poll's request: each field from the task's request or the first
 /// call's result.
 fn poll_request(rule: &SyncRule, request: &Value, result: &Value) -> Result<Value, Error> {
+    fields_from(rule.request, request, result)
+}
+
+/// A request of `(field, source)`s, each source `request.Path` (the task's
+/// Parameters) or `result.Path` (the first call's result), `[]` after it
+/// for a list of that one value.
+fn fields_from(fields: &[(&str, &str)], request: &Value, result: &Value) -> Result<Value, Error> {
     let mut out = Map::new();
-    for (field, source) in rule.request {
+    for (field, source) in fields {
         let (path, list) = match source.strip_suffix("[]") {
             Some(p) => (p, true),
             None => (*source, false),
@@ -108,7 +230,7 @@ fn poll_request(rule: &SyncRule, request: &Value, result: &Value) -> Result<Valu
         let Some(value) = at(from, path).filter(|v| !v.is_null()) else {
             return Err(Error::new(
                 names::TASK_FAILED,
-                format!("cannot wait for the job: the {source} it is known by is missing"),
+                format!("cannot call the service: the {source} it needs is missing"),
             ));
         };
         let value = if list {
@@ -142,14 +264,24 @@ async fn wait(
         let status = at(&answer, rule.status).and_then(Value::as_str);
         match status {
             Some(s) if rule.succeeded.contains(&s) => {
-                let done = at(&answer, rule.output).cloned().unwrap_or(answer);
-                return Ok(match rule.wrap {
-                    Some(field) => Value::Object(Map::from_iter([(field.to_string(), done)])),
-                    None => done,
+                return Ok(match rule.output {
+                    SyncOutput::Polled { path, wrap } => {
+                        let done = at(&answer, path).cloned().unwrap_or(answer);
+                        match wrap {
+                            Some(field) => {
+                                Value::Object(Map::from_iter([(field.to_string(), done)]))
+                            }
+                            None => done,
+                        }
+                    }
+                    SyncOutput::Started => result.clone(),
                 });
             }
             Some(s) if rule.failed.contains(&s) => {
-                let job = at(&answer, rule.output).unwrap_or(&answer);
+                let job = match rule.output {
+                    SyncOutput::Polled { path, .. } => at(&answer, path).unwrap_or(&answer),
+                    SyncOutput::Started => &answer,
+                };
                 return Err(Error::new(names::TASK_FAILED, job.to_string()));
             }
             _ => {}
@@ -229,6 +361,73 @@ mod tests {
         let v = json!({"Jobs": [{"Status": "RUNNING"}]});
         assert_eq!(at(&v, "Jobs.0.Status").unwrap(), "RUNNING");
         assert_eq!(at(&v, "").unwrap(), &v);
+    }
+
+    fn entry(name: &str) -> &'static catalogue::Optimized {
+        catalogue::OPTIMIZED
+            .iter()
+            .find(|o| o.name == name)
+            .expect("in the catalogue")
+    }
+
+    #[test]
+    fn emr_requests_and_results_are_reshaped_as_its_page_says() {
+        let add_step = entry("elasticmapreduce:addStep");
+        let step = json!({"Name": "s", "HadoopJarStep": {"Jar": "command-runner.jar"}});
+        let sent = reshape_request(
+            &add_step.reshape,
+            json!({"ClusterId": "j-1", "Step": step, "ExecutionRoleArn": "arn:r"}),
+        );
+        assert_eq!(
+            sent,
+            json!({"JobFlowId": "j-1", "Steps": [step], "ExecutionRoleArn": "arn:r"})
+        );
+        let result = reshape_result(add_step.reshape.result, json!({"StepIds": ["s-1"]}));
+        assert_eq!(result, json!({"StepId": "s-1"}));
+
+        let terminate = entry("elasticmapreduce:terminateCluster");
+        let sent = reshape_request(&terminate.reshape, json!({"ClusterId": "j-1"}));
+        assert_eq!(sent, json!({"JobFlowIds": ["j-1"]}));
+
+        let create = entry("elasticmapreduce:createCluster");
+        let result = reshape_result(
+            create.reshape.result,
+            json!({"JobFlowId": "j-1", "ClusterArn": "arn:c"}),
+        );
+        assert_eq!(result, json!({"ClusterId": "j-1", "ClusterArn": "arn:c"}));
+
+        let cancel = entry("elasticmapreduce:cancelStep");
+        let result = reshape_result(
+            cancel.reshape.result,
+            json!({"CancelStepsInfoList": [{"StepId": "s-1", "Status": "SUBMITTED"}]}),
+        );
+        assert_eq!(
+            result,
+            json!({"CancelStepsInfo": {"StepId": "s-1", "Status": "SUBMITTED"}})
+        );
+
+        // The name is read, not sent; the id it found goes where the page says.
+        let by_name = entry("elasticmapreduce:modifyInstanceGroupByName");
+        let mut request = json!({
+            "ClusterId": "j-1",
+            "InstanceGroupName": "core",
+            "InstanceGroup": {"InstanceCount": 3}
+        });
+        set_at(
+            &mut request,
+            by_name.reshape.lookup.as_ref().unwrap().into,
+            json!("ig-1"),
+        );
+        assert_eq!(
+            reshape_request(&by_name.reshape, request),
+            json!({
+                "ClusterId": "j-1",
+                "InstanceGroups": [{"InstanceCount": 3, "InstanceGroupId": "ig-1"}]
+            })
+        );
+        let mut empty = json!({});
+        set_at(&mut empty, "InstanceFleet.InstanceFleetId", json!("if-1"));
+        assert_eq!(empty, json!({"InstanceFleet": {"InstanceFleetId": "if-1"}}));
     }
 
     #[test]
