@@ -52,10 +52,10 @@ pub fn load(source: &[u8], file_name: &str) -> Result<model::StateMachine, Diagn
 ///
 /// ```
 /// use asl_build::{CheckOptions, Rule};
-/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::emr-containers:startJobRun.sync", "End": true}}}"#;
+/// let src = br#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startCrawler.sync", "End": true}}}"#;
 /// let err = asl_build::load_with(src, "f.asl.json", &CheckOptions::default()).unwrap_err();
 /// assert_eq!(err.items[0].rule, Rule::UndeclaredResource);
-/// let declared = CheckOptions::declaring(["arn:aws:states:::emr-containers:startJobRun.sync"]);
+/// let declared = CheckOptions::declaring(["arn:aws:states:::glue:startCrawler.sync"]);
 /// assert!(asl_build::load_with(src, "f.asl.json", &declared).is_ok());
 /// ```
 pub fn load_with(

@@ -13,7 +13,9 @@
 //! Amazon ECS or Fargate tasks with Step Functions", "Invoke and customize
 //! Amazon Bedrock models with Step Functions", "Manage AWS CodeBuild builds
 //! with Step Functions", "Create and manage Amazon SageMaker AI jobs with
-//! Step Functions".
+//! Step Functions", "Create and manage Amazon EMR clusters with Step
+//! Functions", "Create and manage Amazon EMR Serverless applications with
+//! Step Functions", EMR on EKS's page (`connect-emr-eks`).
 //!
 //! ```
 //! use asl_lang::sdk::optimized::{self, Pattern};
@@ -263,6 +265,52 @@ const fn codebuild(
         }),
         ..plain(name, "codebuild", action)
     }
+}
+
+/// An EMR Serverless action whose `.sync` waits on `poll` until the state
+/// at `status` is `succeeded`; unconfirmed (the page does not say): the
+/// states that fail the wait, and that `.sync` returns the first answer.
+const fn emr_serverless(
+    name: &'static str,
+    action: &'static str,
+    poll: &'static str,
+    request: &'static [(&'static str, &'static str)],
+    status: &'static str,
+    succeeded: &'static [&'static str],
+    failed: &'static [&'static str],
+) -> Optimized {
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll,
+            request,
+            status,
+            succeeded,
+            failed,
+            output: SyncOutput::Started,
+        }),
+        ..plain(name, "emrserverless", action)
+    }
+}
+
+/// An EMR Serverless action on an application: `.sync` waits on
+/// GetApplication until the application is `succeeded`.
+const fn emr_serverless_application(
+    name: &'static str,
+    action: &'static str,
+    request: &'static [(&'static str, &'static str)],
+    succeeded: &'static [&'static str],
+    failed: &'static [&'static str],
+) -> Optimized {
+    emr_serverless(
+        name,
+        action,
+        "getApplication",
+        request,
+        "Application.State",
+        succeeded,
+        failed,
+    )
 }
 
 const fn plain(name: &'static str, service: &'static str, action: &'static str) -> Optimized {
@@ -586,6 +634,108 @@ pub const OPTIMIZED: &[Optimized] = &[
             "emr",
             "modifyInstanceGroups",
         )
+    },
+    // EMR Serverless: the same requests; start, stop and delete also return
+    // the `ApplicationId` they were given (EMR Serverless answers nothing).
+    emr_serverless_application(
+        "emr-serverless:createApplication",
+        "createApplication",
+        &[("ApplicationId", "result.ApplicationId")],
+        // "waits for the application to reach the CREATED state".
+        &["CREATED"],
+        &["TERMINATED"],
+    ),
+    Optimized {
+        echoed: &["ApplicationId"],
+        ..emr_serverless_application(
+            "emr-serverless:startApplication",
+            "startApplication",
+            &[("ApplicationId", "request.ApplicationId")],
+            &["STARTED"],
+            &["STOPPING", "STOPPED", "TERMINATED"],
+        )
+    },
+    Optimized {
+        echoed: &["ApplicationId"],
+        ..emr_serverless_application(
+            "emr-serverless:stopApplication",
+            "stopApplication",
+            &[("ApplicationId", "request.ApplicationId")],
+            &["STOPPED"],
+            &["TERMINATED"],
+        )
+    },
+    Optimized {
+        echoed: &["ApplicationId"],
+        ..emr_serverless_application(
+            "emr-serverless:deleteApplication",
+            "deleteApplication",
+            &[("ApplicationId", "request.ApplicationId")],
+            &["TERMINATED"],
+            &[],
+        )
+    },
+    emr_serverless(
+        "emr-serverless:startJobRun",
+        "startJobRun",
+        "getJobRun",
+        &[
+            ("ApplicationId", "request.ApplicationId"),
+            ("JobRunId", "result.JobRunId"),
+        ],
+        "JobRun.State",
+        &["SUCCESS"],
+        &["FAILED", "CANCELLED"],
+    ),
+    emr_serverless(
+        "emr-serverless:cancelJobRun",
+        "cancelJobRun",
+        "getJobRun",
+        &[
+            ("ApplicationId", "request.ApplicationId"),
+            ("JobRunId", "request.JobRunId"),
+        ],
+        "JobRun.State",
+        &["CANCELLED"],
+        &["SUCCESS", "FAILED"],
+    ),
+    // Amazon EMR on EKS: EMR containers' own requests and answers.
+    // Unconfirmed: the states that fail a `.sync` wait, and what it returns.
+    plain(
+        "emr-containers:createVirtualCluster",
+        "emrcontainers",
+        "createVirtualCluster",
+    ),
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeVirtualCluster",
+            request: &[("Id", "request.Id")],
+            status: "VirtualCluster.State",
+            succeeded: &["TERMINATED", "TERMINATED_WITH_ERRORS"],
+            failed: &["ARRESTED"],
+            output: SyncOutput::Started,
+        }),
+        ..plain(
+            "emr-containers:deleteVirtualCluster",
+            "emrcontainers",
+            "deleteVirtualCluster",
+        )
+    },
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeJobRun",
+            request: &[
+                ("Id", "result.Id"),
+                ("VirtualClusterId", "request.VirtualClusterId"),
+            ],
+            status: "JobRun.State",
+            succeeded: &["COMPLETED"],
+            failed: &["FAILED", "CANCELLED"],
+            output: SyncOutput::Started,
+        }),
+        ..plain("emr-containers:startJobRun", "emrcontainers", "startJobRun")
     },
     // Bedrock: InvokeModel, its Body JSON in and out.
     Optimized {

@@ -635,10 +635,19 @@ mod tests {
                 .operation(entry.action)
                 .unwrap_or_else(|| panic!("{name}: no action {}", entry.action));
             if let Some(sync) = &entry.sync {
+                let poll = service
+                    .operation(sync.poll)
+                    .unwrap_or_else(|| panic!("{name}: no action {}", sync.poll));
+                let takes = service.members(poll.input().unwrap_or_default());
+                for (field, _) in sync.request {
+                    assert!(takes.iter().any(|m| m.field == *field), "{name}: {field}");
+                }
+                let answers = service.members(poll.output().unwrap_or_default());
+                let first = sync.status.split('.').next().unwrap_or_default();
                 assert!(
-                    service.operation(sync.poll).is_some(),
+                    answers.iter().any(|m| m.field == first),
                     "{name}: {}",
-                    sync.poll
+                    sync.status
                 );
             }
             let reshape = &entry.reshape;

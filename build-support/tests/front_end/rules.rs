@@ -1032,13 +1032,13 @@ fn rendering_is_rustc_style() {
 #[test]
 fn undeclared_resources_are_refused_before_code_generation() {
     let src = def(
-        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::emr-containers:startJobRun.sync", "End": true}"#,
+        r#""A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startCrawler.sync", "End": true}"#,
     );
     let err = load_with(src.as_bytes(), "t.asl.json", &CheckOptions::default()).unwrap_err();
     assert_eq!(err.items.len(), 1, "{err}");
     assert_eq!(err.items[0].rule, "asl::undeclared-resource");
     assert_eq!(err.items[0].origin.pointer, "/States/A/Resource");
-    let declared = CheckOptions::declaring(["arn:aws:states:::emr-containers:startJobRun.sync"]);
+    let declared = CheckOptions::declaring(["arn:aws:states:::glue:startCrawler.sync"]);
     assert!(load_with(src.as_bytes(), "t.asl.json", &declared).is_ok());
     assert!(
         load_with(
@@ -1794,5 +1794,49 @@ fn emr_integrations_are_checked_against_their_own_fields() {
         ),
         "asl::integration-missing-parameter",
         "/States/A/Parameters",
+    );
+}
+
+/// EMR Serverless and EMR on EKS: their actions' own fields, and only the
+/// patterns their pages list (no callback; createVirtualCluster answers once).
+#[test]
+fn emr_serverless_and_emr_on_eks_have_their_pages_patterns() {
+    let task = |resource: &str, parameters: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {parameters}, "End": true}}"#
+        ))
+    };
+    assert_valid(&task(
+        "emr-serverless:createApplication.sync",
+        r#"{"Name": "a", "ReleaseLabel": "emr-6.9.0", "Type": "SPARK"}"#,
+    ));
+    assert_valid(&task(
+        "emr-serverless:startJobRun.sync",
+        r#"{"ApplicationId": "a", "ExecutionRoleArn": "arn:aws:iam::123456789012:role/r", "JobDriver": {"SparkSubmit": {"EntryPoint": "s3://b/j.py"}}}"#,
+    ));
+    assert_rule(
+        &task(
+            "emr-serverless:startApplication.waitForTaskToken",
+            r#"{"ApplicationId": "a"}"#,
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("emr-serverless:stopApplication.sync", "{}"),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+    assert_valid(&task(
+        "emr-containers:deleteVirtualCluster.sync",
+        r#"{"Id": "vc-1"}"#,
+    ));
+    assert_rule(
+        &task(
+            "emr-containers:createVirtualCluster.sync",
+            r#"{"Name": "v", "ContainerProvider": {"Id": "eks", "Type": "EKS"}}"#,
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
     );
 }

@@ -21,6 +21,7 @@ asl!(SdkRest = "tests/fixtures/sdk-rest.asl.json");
 asl!(SdkOptimized = "tests/fixtures/sdk-optimized.asl.json");
 asl!(SdkSyncJobs = "tests/fixtures/sdk-sync-jobs.asl.json");
 asl!(SdkEmr = "tests/fixtures/sdk-emr.asl.json");
+asl!(SdkEmrServerless = "tests/fixtures/sdk-emr-serverless.asl.json");
 
 /// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
 async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
@@ -295,4 +296,40 @@ async fn emr_integrations_speak_their_own_fields() {
             .is_some_and(|c| c.contains("TERMINATED")),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emr_serverless_and_emr_on_eks_wait_for_their_states() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkEmrServerless::run(&runtime, json!({}))
+        .await
+        .expect("the workflow succeeds");
+    let app = out["app"]["ApplicationId"].as_str().unwrap_or_default();
+    assert!(!app.is_empty(), "{out}");
+    assert_eq!(out["app"]["Name"], "asl-app", "{out}");
+    // EMR Serverless answers nothing to these; the integration returns the
+    // application they were given, once it reached the state waited for.
+    for done in ["stopped", "started", "deleted"] {
+        assert_eq!(out[done], json!({"ApplicationId": app}), "{done}: {out}");
+    }
+    // startJobRun.sync: the run moto ends at once (SUCCESS); cancelJobRun.sync
+    // once it is CANCELLED.
+    assert!(out["job"]["JobRunId"].is_string(), "{out}");
+    assert_eq!(
+        out["cancelled"]["JobRunId"], out["job"]["JobRunId"],
+        "{out}"
+    );
+    assert_eq!(
+        out["jobRead"],
+        json!({"State": "CANCELLED", "Name": "asl-job"}),
+        "{out}"
+    );
+    // EMR on EKS: moto never ends a job run, so the wait is cut by the
+    // state's timeout; the virtual cluster is deleted once TERMINATED.
+    let virtual_cluster = &out["virtual"]["Id"];
+    assert!(virtual_cluster.is_string(), "{out}");
+    assert_eq!(out["eksJobWait"]["Error"], "States.Timeout", "{out}");
+    assert_eq!(out["virtualDeleted"]["Id"], *virtual_cluster, "{out}");
 }
