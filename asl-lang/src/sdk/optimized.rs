@@ -15,7 +15,9 @@
 //! with Step Functions", "Create and manage Amazon SageMaker AI jobs with
 //! Step Functions", "Create and manage Amazon EMR clusters with Step
 //! Functions", "Create and manage Amazon EMR Serverless applications with
-//! Step Functions", EMR on EKS's page (`connect-emr-eks`).
+//! Step Functions", EMR on EKS's page (`connect-emr-eks`), "Manage AWS Glue
+//! DataBrew jobs with Step Functions", "Create an AWS Elemental
+//! MediaConvert job with Step Functions".
 //!
 //! ```
 //! use asl_lang::sdk::optimized::{self, Pattern};
@@ -114,6 +116,9 @@ pub struct Reshape {
     pub must_be_true: &'static [&'static str],
     /// A value the runtime looks up before the call.
     pub lookup: Option<Lookup>,
+    /// Text the integration sets at these paths of the request
+    /// (MediaConvert's tag `ManagedByService: AWSStepFunctions`).
+    pub sets: &'static [(&'static str, &'static str)],
 }
 
 /// No difference: the action's own request and result.
@@ -124,6 +129,7 @@ pub const SAME_AS_ACTION: Reshape = Reshape {
     refused: &[],
     must_be_true: &[],
     lookup: None,
+    sets: &[],
 };
 
 /// A value looked up by name before the call (EMR's `*ByName`: "the
@@ -736,6 +742,44 @@ pub const OPTIMIZED: &[Optimized] = &[
             output: SyncOutput::Started,
         }),
         ..plain("emr-containers:startJobRun", "emrcontainers", "startJobRun")
+    },
+    // AWS Glue DataBrew: StartJobRun; `.sync` waits on DescribeJobRun.
+    // Unconfirmed (the page shows only examples): the states that fail the
+    // wait, and that `.sync` returns DescribeJobRun's answer (as Glue's
+    // returns its JobRun).
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "describeJobRun",
+            request: &[("Name", "request.Name"), ("RunId", "result.RunId")],
+            status: "State",
+            succeeded: &["SUCCEEDED"],
+            failed: &["FAILED", "STOPPED", "TIMEOUT"],
+            output: polled(""),
+        }),
+        ..plain("databrew:startJobRun", "databrew", "startJobRun")
+    },
+    // AWS Elemental MediaConvert: CreateJob, tagged as Step Functions tags
+    // it; `.sync` waits on GetJob. Unconfirmed: the states that fail the
+    // wait, and that `.sync` returns GetJob's answer (`{"Job": ...}`, the
+    // shape CreateJob answers with).
+    Optimized {
+        patterns: RR_SYNC,
+        sync: Some(SyncRule {
+            poll: "getJob",
+            request: &[("Id", "result.Job.Id")],
+            status: "Job.Status",
+            succeeded: &["COMPLETE"],
+            failed: &["ERROR", "CANCELED"],
+            output: polled(""),
+        }),
+        reshape: Reshape {
+            // "Step Functions will add the following custom tag to
+            // MediaConvert jobs: `ManagedByService: AWSStepFunctions`".
+            sets: &[("Tags.ManagedByService", "AWSStepFunctions")],
+            ..SAME_AS_ACTION
+        },
+        ..plain("mediaconvert:createJob", "mediaconvert", "createJob")
     },
     // Bedrock: InvokeModel, its Body JSON in and out.
     Optimized {

@@ -604,6 +604,11 @@ mod tests {
     ) -> Option<&'s str> {
         let mut shape = structure;
         for (depth, step) in path.split('.').enumerate() {
+            // A map takes any key.
+            if let models::Kind::Map(value) = service.kind(shape) {
+                shape = value;
+                continue;
+            }
             let renamed = entry
                 .reshape
                 .request
@@ -660,7 +665,13 @@ mod tests {
                     renamed.action_field
                 );
             }
-            for path in reshape.refused.iter().chain(reshape.must_be_true) {
+            let set = reshape.sets.iter().map(|(path, _)| path);
+            for path in reshape
+                .refused
+                .iter()
+                .chain(reshape.must_be_true)
+                .chain(set)
+            {
                 assert!(
                     shape_at(&service, entry, input, path).is_some(),
                     "{name}: the action has no {path}"

@@ -1840,3 +1840,37 @@ fn emr_serverless_and_emr_on_eks_have_their_pages_patterns() {
         "/States/A/Resource",
     );
 }
+
+/// Glue DataBrew and MediaConvert: their actions' fields and their pages'
+/// patterns.
+#[test]
+fn databrew_and_mediaconvert_are_checked_against_the_model() {
+    let task = |resource: &str, parameters: &str| {
+        def(&format!(
+            r#""A": {{"Type": "Task", "Resource": "arn:aws:states:::{resource}", "Parameters": {parameters}, "End": true}}"#
+        ))
+    };
+    assert_valid(&task("databrew:startJobRun.sync", r#"{"Name": "clean"}"#));
+    assert_rule(
+        &task(
+            "databrew:startJobRun.waitForTaskToken",
+            r#"{"Name": "clean"}"#,
+        ),
+        "asl::integration-pattern",
+        "/States/A/Resource",
+    );
+    assert_rule(
+        &task("databrew:startJobRun", r#"{"JobName": "clean"}"#),
+        "asl::integration-unknown-parameter",
+        "/States/A/Parameters/JobName",
+    );
+    assert_valid(&task(
+        "mediaconvert:createJob.sync",
+        r#"{"Role": "arn:aws:iam::123456789012:role/mc", "Settings": {"Inputs": [{"FileInput": "s3://b/in.mp4"}]}, "Tags": {"team": "video"}}"#,
+    ));
+    assert_rule(
+        &task("mediaconvert:createJob", r#"{"Settings": {}}"#),
+        "asl::integration-missing-parameter",
+        "/States/A/Parameters",
+    );
+}

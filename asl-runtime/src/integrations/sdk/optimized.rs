@@ -34,6 +34,9 @@ pub(super) async fn call(
         let id = look_up(inner, task, lookup, &table["lookup"], &request).await?;
         set_at(&mut parameters, lookup.into, id);
     }
+    for (path, text) in entry.reshape.sets {
+        set_at(&mut parameters, path, Value::String(text.to_string()));
+    }
     let parameters = reshape_request(&entry.reshape, parameters);
     let result = super::call(&inner.signed, resource, table, parameters).await?;
     let result = reshape_result(entry.reshape.result, result);
@@ -424,6 +427,16 @@ mod tests {
                 "ClusterId": "j-1",
                 "InstanceGroups": [{"InstanceCount": 3, "InstanceGroupId": "ig-1"}]
             })
+        );
+        // MediaConvert's jobs carry Step Functions' tag, beside the task's own.
+        let media = entry("mediaconvert:createJob");
+        let mut request = json!({"Role": "r", "Settings": {}, "Tags": {"team": "video"}});
+        for (path, text) in media.reshape.sets {
+            set_at(&mut request, path, json!(text));
+        }
+        assert_eq!(
+            request["Tags"],
+            json!({"team": "video", "ManagedByService": "AWSStepFunctions"})
         );
         let mut empty = json!({});
         set_at(&mut empty, "InstanceFleet.InstanceFleetId", json!("if-1"));
