@@ -781,6 +781,26 @@ pub const OPTIMIZED: &[Optimized] = &[
         },
         ..plain("mediaconvert:createJob", "mediaconvert", "createJob")
     },
+    // Bedrock: CreateModelCustomizationJob ("no differences in the fields");
+    // `.sync` waits on GetModelCustomizationJob, by the job's name (which
+    // it takes as well as the ARN). Unconfirmed: the states that fail the
+    // wait, and that `.sync` returns GetModelCustomizationJob's answer.
+    Optimized {
+        patterns: RR_ONLY_SYNC,
+        sync: Some(SyncRule {
+            poll: "getModelCustomizationJob",
+            request: &[("JobIdentifier", "request.JobName")],
+            status: "Status",
+            succeeded: &["Completed"],
+            failed: &["Failed", "Stopped"],
+            output: polled(""),
+        }),
+        ..plain(
+            "bedrock:createModelCustomizationJob",
+            "bedrock",
+            "createModelCustomizationJob",
+        )
+    },
     // Bedrock: InvokeModel, its Body JSON in and out.
     Optimized {
         name: "bedrock:invokeModel",

@@ -22,6 +22,7 @@ asl!(SdkOptimized = "tests/fixtures/sdk-optimized.asl.json");
 asl!(SdkSyncJobs = "tests/fixtures/sdk-sync-jobs.asl.json");
 asl!(SdkEmr = "tests/fixtures/sdk-emr.asl.json");
 asl!(SdkEmrServerless = "tests/fixtures/sdk-emr-serverless.asl.json");
+asl!(SdkBedrock = "tests/fixtures/sdk-bedrock.asl.json");
 
 /// moto, and a runtime whose integrations call it; `None` (a skip) without moto.
 async fn moto_runtime() -> Option<(MotoServer, Runtime)> {
@@ -332,4 +333,32 @@ async fn emr_serverless_and_emr_on_eks_wait_for_their_states() {
     assert!(virtual_cluster.is_string(), "{out}");
     assert_eq!(out["eksJobWait"]["Error"], "States.Timeout", "{out}");
     assert_eq!(out["virtualDeleted"]["Id"], *virtual_cluster, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bedrock_model_customization_is_waited_for() {
+    let Some((_moto, runtime)) = moto_runtime().await else {
+        return;
+    };
+    let out = SdkBedrock::run(&runtime, json!({}))
+        .await
+        .expect("the workflow succeeds");
+    // Request-response: CreateModelCustomizationJob's answer.
+    assert!(
+        out["once"]["JobArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":model-customization-job/asl-tune-once")),
+        "{out}"
+    );
+    // .sync: still waiting when the other branch stopped the job, then
+    // failed by its Stopped state, the job as the cause.
+    let failed = &out["branches"][0];
+    assert_eq!(failed["Error"], "States.TaskFailed", "{out}");
+    assert!(
+        failed["Cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("Stopped") && c.contains("asl-tune")),
+        "{out}"
+    );
+    assert_eq!(out["read"]["Status"], "Stopped", "{out}");
 }
