@@ -32,6 +32,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{StateKind, StateMachine, Task, Template, TemplateNode};
+use asl_lang::integrations::apigateway;
 use asl_lang::integrations::arn::{TaskArn, in_region_and_account, task_arn};
 
 /// Where the state machine runs: fills `{partition}`, `{region}`, `{account}`.
@@ -142,26 +143,50 @@ fn field<'a>(task: &'a Task, name: &str) -> FieldValue<'a> {
     }
 }
 
+/// What a template does with a field it cannot know.
+#[derive(Clone, Copy)]
+enum Unknown {
+    /// `{Field}`: absent, the template does not apply; dynamic, the
+    /// resource is `*`.
+    AnyResource,
+    /// `{Field*}`: `*` in its place.
+    Wildcard,
+    /// `{Field?}`: the template does not apply.
+    Skips,
+}
+
 /// `template` filled in, `Some("*")` when a field it names is dynamic, `None`
-/// when one is absent.
+/// when one is absent; a field written `{Field*}` is `*` in place when it is
+/// absent, dynamic or its modifier finds nothing, one written `{Field?}`
+/// makes the template not apply then (see [`asl_lang::integrations::iam`]).
 fn fill(template: &str, task: &Task, target: &Target) -> Option<String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let close = rest[open..].find('}').map(|c| open + c)?;
-        let (name, modifier) = match rest[open + 1..close].split_once('#') {
+        let inner = &rest[open + 1..close];
+        let (inner, unknown) = match (inner.strip_suffix('*'), inner.strip_suffix('?')) {
+            (Some(i), _) => (i, Unknown::Wildcard),
+            (_, Some(i)) => (i, Unknown::Skips),
+            _ => (inner, Unknown::AnyResource),
+        };
+        let (name, modifier) = match inner.split_once('#') {
             Some((n, m)) => (n, Some(m)),
-            None => (&rest[open + 1..close], None),
+            None => (inner, None),
         };
         match name {
             "partition" => out.push_str(&target.partition),
             "region" => out.push_str(&target.region),
             "account" => out.push_str(&target.account),
-            _ => match field(task, name) {
-                FieldValue::Literal(v) => out.push_str(&modify(v, modifier, target)?),
-                FieldValue::Dynamic => return Some("*".into()),
-                FieldValue::Absent => return None,
+            _ => match (field(task, name), unknown) {
+                (FieldValue::Literal(v), Unknown::Wildcard) => {
+                    out.push_str(&modify(v, modifier, target).unwrap_or_else(|| "*".into()))
+                }
+                (FieldValue::Literal(v), _) => out.push_str(&modify(v, modifier, target)?),
+                (_, Unknown::Wildcard) => out.push('*'),
+                (FieldValue::Dynamic, Unknown::AnyResource) => return Some("*".into()),
+                (_, _) => return None,
             },
         }
         rest = &rest[close + 1..];
@@ -193,6 +218,9 @@ fn modify(value: &str, modifier: Option<&str>, target: &Target) -> Option<String
         Some("lambda") => function_arn(),
         Some("lambda-versions") => return versions_of(&function_arn()),
         Some("sqs") => return queue_arn(value, target),
+        Some("api-id") => return apigateway::endpoint_api_id(value).map(str::to_string),
+        Some("api-region") => return apigateway::endpoint_region(value).map(str::to_string),
+        Some("path") => value.trim_start_matches('/').to_string(),
         Some(_) => value.to_string(),
     })
 }

@@ -86,6 +86,20 @@ pub fn endpoint_problem(endpoint: &str) -> Option<&'static str> {
     }
 }
 
+/// The API id of an API's host name (`abc123` of
+/// `abc123.execute-api.eu-west-1.amazonaws.com`); `None` for another name
+/// (a custom domain, whose base paths need not be stages).
+///
+/// ```
+/// use asl_lang::integrations::apigateway::endpoint_api_id;
+/// assert_eq!(endpoint_api_id("abc123.execute-api.eu-west-1.amazonaws.com"), Some("abc123"));
+/// assert_eq!(endpoint_api_id("api.example.com"), None);
+/// ```
+pub fn endpoint_api_id(endpoint: &str) -> Option<&str> {
+    endpoint_region(endpoint)?;
+    endpoint.split('.').next().filter(|id| !id.is_empty())
+}
+
 /// The region of an API's host name (`abc123.execute-api.eu-west-1.amazonaws.com`).
 pub fn endpoint_region(endpoint: &str) -> Option<&str> {
     let mut labels = endpoint.split('.');
@@ -117,12 +131,18 @@ pub(super) static INVOKE: Spec = Spec {
         "ApiGateway.500",
         "States.Runtime",
     ],
-    // AWS's "IAM policies for calls to Amazon API Gateway": execute-api:Invoke
-    // on the API's stages, methods and paths.
+    // AWS's "IAM policies for Amazon API Gateway": execute-api:Invoke on
+    // `arn:aws:execute-api:<region>:<account-id>:<api-id>/<stage-name>/
+    // <HTTP-VERB>/<resource-path-specifier>`, each part known only at run
+    // time (or absent) `*`; the account's APIs when the endpoint is not an
+    // API's own host name (a custom domain) or is known only at run time.
     iam: Iam {
         statements: &[IamStatement {
             actions: &["execute-api:Invoke"],
-            resource: &["arn:{partition}:execute-api:{region}:{account}:*"],
+            resource: &[
+                "arn:{partition}:execute-api:{ApiEndpoint#api-region?}:{account}:{ApiEndpoint#api-id?}/{Stage*}/{Method*}/{Path#path*}",
+                "arn:{partition}:execute-api:{region}:{account}:*",
+            ],
             patterns: &[],
         }],
         pass_role_fields: &[],

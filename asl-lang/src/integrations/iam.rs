@@ -10,7 +10,12 @@
 //! (a bare name is completed with the state machine's partition, region and
 //! account); `{Field#lambda-versions}` is that ARN with `:*` (its versions and
 //! aliases), absent when the field names a qualified function; `{Field#sqs}`
-//! is the ARN of the queue a queue URL names.
+//! is the ARN of the queue a queue URL names; `{Field#api-id}` and
+//! `{Field#api-region}` are the API id and region of an API Gateway host
+//! name (none for another name); `{Field#path}` is a path without its
+//! leading `/`. A field written `{Field*}` is `*` where its value is absent,
+//! known only at run time or has no such part; one written `{Field?}`
+//! makes the template not apply then (the next alternative does).
 
 use super::{Api, Iam, Pattern};
 

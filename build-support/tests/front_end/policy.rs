@@ -624,3 +624,50 @@ fn emr_integrations_get_every_action_they_call() {
         ])
     );
 }
+
+/// apigateway:invoke gets execute-api:Invoke on the API, stage, method and
+/// path it calls, as AWS's page writes the ARN, each part known only at run
+/// time `*`; an endpoint that is not an API's own host name (a custom
+/// domain), or one known only at run time, keeps the account's APIs.
+#[test]
+fn apigateway_invoke_is_narrowed_to_the_api_stage_method_and_path() {
+    let resource_of = |parameters: &str| {
+        let g = generated(
+            &one_task("arn:aws:states:::apigateway:invoke", parameters),
+            "us-east-1",
+            "123456789012",
+        );
+        let invoke: Vec<String> = g
+            .into_iter()
+            .filter(|(action, _, _)| action == "execute-api:invoke")
+            .map(|(_, resource, _)| resource)
+            .collect();
+        assert_eq!(invoke.len(), 1, "{invoke:?}");
+        invoke[0].clone()
+    };
+    let endpoint = r#""ApiEndpoint": "abc123.execute-api.eu-west-1.amazonaws.com""#;
+    assert_eq!(
+        resource_of(&format!(
+            r#"{{{endpoint}, "Method": "GET", "Stage": "prod", "Path": "/pets/7"}}"#
+        )),
+        "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/pets/7"
+    );
+    assert_eq!(
+        resource_of(&format!(
+            r#"{{{endpoint}, "Method": "POST", "Stage.$": "$.stage", "Path.$": "$.path"}}"#
+        )),
+        "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/POST/*"
+    );
+    assert_eq!(
+        resource_of(&format!(r#"{{{endpoint}, "Method": "GET"}}"#)),
+        "arn:aws:execute-api:eu-west-1:123456789012:abc123/*/GET/*"
+    );
+    assert_eq!(
+        resource_of(r#"{"ApiEndpoint": "api.example.com", "Method": "GET", "Stage": "prod"}"#),
+        "arn:aws:execute-api:us-east-1:123456789012:*"
+    );
+    assert_eq!(
+        resource_of(r#"{"ApiEndpoint.$": "$.endpoint", "Method": "GET", "Stage": "prod"}"#),
+        "arn:aws:execute-api:us-east-1:123456789012:*"
+    );
+}
