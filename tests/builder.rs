@@ -21,7 +21,7 @@ fn builder_writes_formatted_generated_files_only_when_changed() {
     let text = std::fs::read_to_string(&written[0]).unwrap();
     assert!(text.starts_with("// @generated"), "{}", &text[..80]);
     assert!(text.contains("pub struct Counter;"));
-    assert!(text.contains("fn increment("));
+    assert!(text.contains("fn increment<const HOOKS: bool>("));
     // The same as the stored snapshot: one generator, two routes.
     let snapshot =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots/counter.rs"))

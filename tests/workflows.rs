@@ -66,6 +66,10 @@ asl::asl!(
     substitutions = { "WaitSeconds" => 90, "Table" => "orders" }
 );
 asl::asl!(
+    TestStateMap = "workflows/test-state-map.asl.json",
+    resources = ["arn:aws:states:::lambda:invoke"]
+);
+asl::asl!(
     MapTasks = "workflows/map-tasks.asl.json",
     resources = ["arn:aws:lambda:us-east-1:123456789012:function:sleep"]
 );
@@ -473,6 +477,65 @@ async fn test_state_runs_one_state_as_aws_teststate_does() {
         err.contains("`Nope` is not a top-level state of Counter"),
         "{err}"
     );
+}
+
+/// TestState of a Map or Parallel reports the tested state's own data, as
+/// AWS's does: the states it runs report nothing, and their Retry and Catch
+/// are theirs (a failure an iteration's Retry retries is not RETRIABLE, one
+/// its Catch takes is not CAUGHT_ERROR). Before, the nested states' reports
+/// overwrote the Map's (`afterInputPath` was the last iteration's).
+#[tokio::test(start_paused = true)]
+async fn test_state_of_a_map_or_parallel_reports_its_own_data() {
+    use asl::runtime::exec::{TestStateRequest, TestStatus};
+    use asl::runtime::task::handler_fn;
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = calls.clone();
+    let check = handler_fn(move |_, params: Value| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            match params["Payload"].as_i64() {
+                Some(n) if n < 0 => Err(Error::new("Negative", "below zero")),
+                _ => Ok(json!({"Payload": params["Payload"].clone()})),
+            }
+        }
+    });
+    let runtime = Runtime::builder()
+        .handler("arn:aws:states:::lambda:invoke", check)
+        .build();
+    let steps = |r: &asl::runtime::exec::TestStateResponse| {
+        let mut keys: Vec<String> = r.inspection_data.keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let input = json!({"items": [1, -2]});
+    let r = TestStateMap::test_state(&runtime, TestStateRequest::new("Check all", input.clone()))
+        .await
+        .unwrap();
+    let output = json!({"items": [1, -2], "checked": [{"checked": 1}, "refused"]});
+    assert_eq!(
+        (r.status, r.error.as_deref(), r.next_state.as_deref()),
+        (TestStatus::Succeeded, None, Some("Both"))
+    );
+    assert_eq!(r.output.as_ref(), Some(&output));
+    // The negative item ran again once, as its iteration's Retry says.
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(steps(&r), ["afterInputPath", "afterResultPath", "input"]);
+    assert_eq!(r.inspection_data["input"], input);
+    assert_eq!(r.inspection_data["afterInputPath"], input);
+    assert_eq!(r.inspection_data["afterResultPath"], output);
+
+    let r = TestStateMap::test_state(&runtime, TestStateRequest::new("Both", input.clone()))
+        .await
+        .unwrap();
+    let output = json!({"items": [1, -2], "first": [1]});
+    assert_eq!(
+        (r.status, r.next_state.as_deref()),
+        (TestStatus::Succeeded, None)
+    );
+    assert_eq!(r.output.as_ref(), Some(&output));
+    assert_eq!(steps(&r), ["afterInputPath", "afterResultPath", "input"]);
+    assert_eq!(r.inspection_data["afterInputPath"], input);
+    assert_eq!(r.inspection_data["afterResultPath"], output);
 }
 
 /// Answers `lambda:invoke` with `{"Payload": <its parameters' Payload>}`.

@@ -37,7 +37,8 @@ pub use crate::exec::map_run::{
     BatcherSpec, ItemReaderSpec, MapRunItems, MapRunSettings, ResultWriterSpec,
 };
 pub use crate::exec::state::{
-    BranchFuture, Catcher, StateInfo, StateKind, StateRun, Tolerance, Transition, parse_timestamp,
+    BranchFuture, Catcher, StateInfo, StateKind, StateRun, Tolerance, TopLevel, TopStateRun,
+    Transition, parse_timestamp,
 };
 pub use crate::exec::variables::Variables;
 pub use crate::exec::{ExecutionError, ExecutionOptions, Runtime};

@@ -139,7 +139,12 @@ macro_rules! __workflow_api {
                 ) -> $crate::__private::BranchFuture<'a> {
                     // Durable executions and TestState: the driver with its
                     // per-transition hooks.
-                    ::std::boxed::Box::pin($driver::<true>(execution, variables, from, input))
+                    ::std::boxed::Box::pin($driver(
+                        $crate::__private::TopLevel::<true>(execution),
+                        variables,
+                        from,
+                        input,
+                    ))
                 }
                 driver
             };
@@ -199,7 +204,8 @@ macro_rules! __workflow_api {
                     $crate::__private::Execution::start(runtime, &$info, input, options);
                 let variables = $crate::__private::Variables::root();
                 // In memory, neither durable nor TestState: no hooks.
-                execution.finish($driver::<false>(&execution, &variables, ::core::option::Option::None, input)).await
+                let top = $crate::__private::TopLevel::<false>(&execution);
+                execution.finish($driver(top, &variables, ::core::option::Option::None, input)).await
             }
         }
     };
@@ -217,7 +223,7 @@ macro_rules! __workflow_api {
             sdk_actions: &[],
         };
         async fn __skeleton_driver<const HOOKS: bool>(
-            _: &$crate::__private::Execution,
+            _: $crate::__private::TopLevel<'_, HOOKS>,
             _: &$crate::__private::Variables<'_>,
             _: ::core::option::Option<usize>,
             _: $crate::Value,

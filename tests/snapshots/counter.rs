@@ -23,13 +23,13 @@ const _: () = {
     __asl::workflow_api!(Counter, "Counter", __INFO, __drive0, []);
     static PATH_N: ReferencePath = path!(input, "$.n", "n");
     static PATH_COUNT: ReferencePath = path!(input, "$.count", "count");
-    fn init(
-        __ex: &__asl::Execution,
+    fn init<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Init");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             let __res = {
@@ -42,13 +42,13 @@ const _: () = {
         })();
         __st.done(__result, __asl::Some(__S0::Increment))
     }
-    fn increment(
-        __ex: &__asl::Execution,
+    fn increment<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Increment");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             let __res = {
@@ -67,13 +67,13 @@ const _: () = {
         })();
         __st.done(__result, __asl::Some(__S0::More))
     }
-    fn more(
-        __ex: &__asl::Execution,
+    fn more<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::choice("More?");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
@@ -92,13 +92,13 @@ const _: () = {
         })();
         __st.choose(__result)
     }
-    fn done(
-        __ex: &__asl::Execution,
+    fn done<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             let __res = input;
@@ -114,7 +114,7 @@ const _: () = {
         Done,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

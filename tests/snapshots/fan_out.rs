@@ -223,13 +223,13 @@ const _: () = {
             }
         }
     }
-    async fn fan_out(
-        __ex: &__asl::Execution,
+    async fn fan_out<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Fan out");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
             __asl::Retrier {
                 interval_seconds: 2.0,
@@ -255,15 +255,18 @@ const _: () = {
                         let __branches: [__asl::BranchFuture<'_>; 3usize] = [
                             __asl::Box::pin(async {
                                 let __branch_vars = __vars.child();
-                                __drive1(__ex, &__branch_vars, __branch_input.clone()).await
+                                __drive1(__st.exec, &__branch_vars, __branch_input.clone())
+                                    .await
                             }),
                             __asl::Box::pin(async {
                                 let __branch_vars = __vars.child();
-                                __drive2(__ex, &__branch_vars, __branch_input.clone()).await
+                                __drive2(__st.exec, &__branch_vars, __branch_input.clone())
+                                    .await
                             }),
                             __asl::Box::pin(async {
                                 let __branch_vars = __vars.child();
-                                __drive3(__ex, &__branch_vars, __branch_input.clone()).await
+                                __drive3(__st.exec, &__branch_vars, __branch_input.clone())
+                                    .await
                             }),
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
@@ -286,13 +289,13 @@ const _: () = {
         };
         __st.finish(__result, __asl::Some(__S0::Done), &__CATCH, input)
     }
-    fn failed(
-        __ex: &__asl::Execution,
+    fn failed<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Failed");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             let __res = input;
@@ -300,14 +303,14 @@ const _: () = {
         };
         __st.done(__result, __asl::None)
     }
-    fn done(
-        __ex: &__asl::Execution,
+    fn done<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Done")
             .reporting_its_own_io();
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
@@ -324,7 +327,7 @@ const _: () = {
         Done,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

@@ -38,13 +38,13 @@ const _: () = {
     static PATH_ERROR_ERROR: ReferencePath = path!(
         input, "$.error.Error", "error", "Error"
     );
-    fn start(
-        __ex: &__asl::Execution,
+    fn start<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Start");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             let __res = input;
@@ -54,14 +54,14 @@ const _: () = {
         })();
         __st.done(__result, __asl::Some(__S0::Charge))
     }
-    async fn charge(
-        __ex: &__asl::Execution,
+    async fn charge<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Charge")
             .reading_context();
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
                 error_equals: &["Card.Declined"],
@@ -175,13 +175,13 @@ const _: () = {
             },
         )
     }
-    fn declined(
-        __ex: &__asl::Execution,
+    fn declined<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("Declined");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             let __res = {
@@ -236,13 +236,13 @@ const _: () = {
         })();
         __st.done(__result, __asl::None)
     }
-    fn charged(
-        __ex: &__asl::Execution,
+    fn charged<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::succeed("Charged");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = {
             let __eff = &input;
             let __res = input;
@@ -258,7 +258,7 @@ const _: () = {
         Charged,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

@@ -134,14 +134,14 @@ const _: () = {
         "$states.input.x",
         jsonata_states_input_x,
     );
-    async fn try_2(
-        __ex: &__asl::Execution,
+    async fn try_2<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::parallel("Try")
             .reporting_its_own_io();
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         static __CATCH: [__asl::Catcher<__S0>; 2usize] = [
             __asl::Catcher {
                 error_equals: &["Other"],
@@ -167,7 +167,8 @@ const _: () = {
                         let __branches: [__asl::BranchFuture<'_>; 1usize] = [
                             __asl::Box::pin(async {
                                 let __branch_vars = __vars.child();
-                                __drive1(__ex, &__branch_vars, __branch_input.clone()).await
+                                __drive1(__st.exec, &__branch_vars, __branch_input.clone())
+                                    .await
                             }),
                         ];
                         let __res = __st.parallel(__asl::Vec::from(__branches)).await?;
@@ -222,14 +223,14 @@ const _: () = {
         "$states.input",
         jsonata_states_input,
     );
-    fn after(
-        __ex: &__asl::Execution,
+    fn after<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::pass("After")
             .reporting_its_own_io();
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = (|| {
             let __eff = &input;
             let __jenv = __asl::JsonataEnv::new(__vars, __asl::Value::Null);
@@ -245,7 +246,7 @@ const _: () = {
         After,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

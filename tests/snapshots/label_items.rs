@@ -136,14 +136,14 @@ const _: () = {
             }
         }
     }
-    async fn label_items(
-        __ex: &__asl::Execution,
+    async fn label_items<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::map("Label items")
             .reporting_its_own_io();
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             __st.inspect("afterInputPath", __eff);
@@ -171,7 +171,7 @@ const _: () = {
                             __asl::Value::Object(__m)
                         };
                         let __iteration_vars = __vars.child();
-                        __drive1(__ex, &__iteration_vars, __iteration_input)
+                        __drive1(__st.exec, &__iteration_vars, __iteration_input)
                     },
                 )?;
             let __out = PATH_LABELLED.apply_result(input, __res)?;
@@ -186,7 +186,7 @@ const _: () = {
         LabelItems,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

@@ -83,15 +83,15 @@ const _: () = {
     static DELETE_CLUSTER_PARAMETERS: Literal = json_literal!(
         r#"{"Name":"ExampleCluster"}"#
     );
-    async fn create_an_eks_cluster(
-        __ex: &__asl::Execution,
+    async fn create_an_eks_cluster<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task(
             "Create an EKS cluster",
         );
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
             __asl::Retrier {
                 interval_seconds: 30.0,
@@ -117,13 +117,13 @@ const _: () = {
         };
         __st.finish(__result, __asl::Some(__S0::CreateANodeGroup), &[], input)
     }
-    async fn create_a_node_group(
-        __ex: &__asl::Execution,
+    async fn create_a_node_group<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Create a node group");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         static __RETRY: [__asl::Retrier; 1usize] = [
             __asl::Retrier {
                 interval_seconds: 30.0,
@@ -149,13 +149,13 @@ const _: () = {
         };
         __st.finish(__result, __asl::Some(__S0::RunAJobOnEks), &[], input)
     }
-    async fn run_a_job_on_eks(
-        __ex: &__asl::Execution,
+    async fn run_a_job_on_eks<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Run a job on EKS");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = {
@@ -196,13 +196,13 @@ const _: () = {
             .await;
         __st.done(__result, __asl::Some(__S0::ExamineOutput))
     }
-    fn examine_output(
-        __ex: &__asl::Execution,
+    fn examine_output<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::choice("Examine output");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<(__S0, __asl::Value), __asl::Error> = (|| {
             let __eff = &input;
             let __next = if {
@@ -226,15 +226,15 @@ const _: () = {
         })();
         __st.choose(__result)
     }
-    async fn send_expected_result(
-        __ex: &__asl::Execution,
+    async fn send_expected_result<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task(
             "Send expected result",
         );
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = {
@@ -271,15 +271,15 @@ const _: () = {
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteJob))
     }
-    async fn send_unexpected_result(
-        __ex: &__asl::Execution,
+    async fn send_unexpected_result<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task(
             "Send unexpected result",
         );
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = {
@@ -316,13 +316,13 @@ const _: () = {
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteJob))
     }
-    async fn delete_job(
-        __ex: &__asl::Execution,
+    async fn delete_job<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete job");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = {
@@ -364,13 +364,13 @@ const _: () = {
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteNodeGroup))
     }
-    async fn delete_node_group(
-        __ex: &__asl::Execution,
+    async fn delete_node_group<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete node group");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = DELETE_NODE_GROUP_PARAMETERS.clone();
@@ -382,13 +382,13 @@ const _: () = {
             .await;
         __st.done(__result, __asl::Some(__S0::DeleteCluster))
     }
-    async fn delete_cluster(
-        __ex: &__asl::Execution,
+    async fn delete_cluster<const HOOKS: bool>(
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         input: __asl::Value,
     ) -> __asl::Result<__asl::Transition<__S0>, __asl::Error> {
         static __STATE: __asl::StateInfo = __asl::StateInfo::task("Delete cluster");
-        let __st = __asl::StateRun::enter(__ex, &__STATE, &input);
+        let __st = __asl::TopStateRun::enter(__ex, &__STATE, &input);
         let __result: __asl::Result<__asl::Value, __asl::Error> = async {
             let __eff = &input;
             let __params = DELETE_CLUSTER_PARAMETERS.clone();
@@ -413,7 +413,7 @@ const _: () = {
         DeleteCluster,
     }
     async fn __drive0<const HOOKS: bool>(
-        __ex: &__asl::Execution,
+        __ex: __asl::TopLevel<'_, HOOKS>,
         __vars: &__asl::Variables<'_>,
         __from: __asl::Option<usize>,
         mut __input: __asl::Value,

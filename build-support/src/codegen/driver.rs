@@ -30,6 +30,7 @@ impl Gen<'_> {
         let driver = format_ident!("__drive{}", index);
         let mut variant_names = Names::default();
         let ctx = MachineCtx {
+            top,
             enum_name: enum_name.clone(),
             variants: machine
                 .states
@@ -70,8 +71,18 @@ impl Gen<'_> {
         // `async fn`: rustc's cost for one future grows faster than linearly
         // with its await points, so 1,000 awaits in one driver compile far
         // slower than 32 drivers of 32.
+        // The top-level machine's functions are generic over the driver's
+        // `HOOKS`, which its execution argument carries (`TopLevel`).
+        let (hooks, exec_type) = if top {
+            (
+                quote!(<const HOOKS: bool>),
+                quote!(#rt::TopLevel<'_, HOOKS>),
+            )
+        } else {
+            (TokenStream::new(), quote!(&#rt::Execution))
+        };
         let arms: Vec<TokenStream> = if arms.len() > CHUNK {
-            let mut top = Vec::new();
+            let mut parts = Vec::new();
             for (k, chunk) in arms.chunks(CHUNK).enumerate() {
                 let chunk_fn = format_ident!("__drive{}_part{}", index, k);
                 let variants: Vec<_> = chunk.iter().map(|(v, _)| v.clone()).collect();
@@ -79,8 +90,8 @@ impl Gen<'_> {
                     .iter()
                     .map(|(v, call)| quote!(#enum_name::#v => #call,));
                 self.items.push(quote! {
-                    #asyncness fn #chunk_fn(
-                        __ex: &#rt::Execution,
+                    #asyncness fn #chunk_fn #hooks(
+                        __ex: #exec_type,
                         __vars: &#rt::Variables<'_>,
                         __state: #enum_name,
                         __input: #rt::Value,
@@ -92,9 +103,9 @@ impl Gen<'_> {
                         })
                     }
                 });
-                top.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input)#dot_await?,));
+                parts.push(quote!(#(#enum_name::#variants)|* => #chunk_fn(__ex, __vars, __state, __input)#dot_await?,));
             }
-            top
+            parts
         } else {
             arms.into_iter()
                 .map(|(v, call)| quote!(#enum_name::#v => #call,))
@@ -120,9 +131,9 @@ impl Gen<'_> {
 
                 // `HOOKS`: the execution is durable or runs one state for
                 // TestState; a plain run is compiled without the per-transition
-                // call.
-                async fn #driver<const HOOKS: bool>(
-                    __ex: &#rt::Execution,
+                // call and without the states' TestState reports.
+                async fn #driver #hooks(
+                    __ex: #exec_type,
                     __vars: &#rt::Variables<'_>,
                     __from: #rt::Option<usize>,
                     mut __input: #rt::Value,

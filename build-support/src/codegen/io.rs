@@ -208,7 +208,7 @@ impl Gen<'_> {
             _ if tail.is_some() => TokenStream::new(),
             Some(value) if plain_io && value.to_string() == "__res" => TokenStream::new(),
             Some(value) if plain_io => quote!(let __out = #value;),
-            Some(value) => inspected("__out", "afterResultPath", value),
+            Some(value) => self.inspected("__out", "afterResultPath", value),
             None => TokenStream::new(),
         };
         let finish = if let Some(tail) = tail {
@@ -224,7 +224,7 @@ impl Gen<'_> {
         };
         // `__ctx` (`$$`) is bound only where a path reads it.
         let bind_ctx = self.context_binding();
-        let inspect_input = if plain_io {
+        let inspect_input = if plain_io || !self.top_state {
             TokenStream::new()
         } else {
             quote!(__st.inspect("afterInputPath", __eff);)
@@ -348,17 +348,21 @@ fn tail_of(rt: &TokenStream, value: &TokenStream) -> TokenStream {
     }
 }
 
-/// `let <name> = <value>;` reported to a TestState run as `step`: folded into
-/// one `__st.inspected(step, value)` when the value is short (a name, a
-/// clone), else a `let` and an `inspect` after it, which read better than a
-/// long value nested in the call.
-pub(super) fn inspected(name: &str, step: &str, value: TokenStream) -> TokenStream {
-    let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
-    // What fits on the line with the call (`__res`, `input`, a clone).
-    const SHORT: usize = 40;
-    if value.to_string().len() > SHORT {
-        quote!(let #name = #value; __st.inspect(#step, &#name);)
-    } else {
-        quote!(let #name = __st.inspected(#step, #value);)
+impl Gen<'_> {
+    /// `let <name> = <value>;`, in a top-level state reported to a TestState
+    /// run as `step`: folded into one `__st.inspected(step, value)` when the
+    /// value is short (a name, a clone), else a `let` and an `inspect` after
+    /// it, which read better than a long value nested in the call.
+    pub(super) fn inspected(&self, name: &str, step: &str, value: TokenStream) -> TokenStream {
+        let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+        // What fits on the line with the call (`__res`, `input`, a clone).
+        const SHORT: usize = 40;
+        if !self.top_state {
+            quote!(let #name = #value;)
+        } else if value.to_string().len() > SHORT {
+            quote!(let #name = #value; __st.inspect(#step, &#name);)
+        } else {
+            quote!(let #name = __st.inspected(#step, #value);)
+        }
     }
 }

@@ -202,7 +202,7 @@ impl Gen<'_> {
         let run_iteration = if m.processor_config.mode == model::ProcessorMode::Distributed {
             quote!(let __child = __ex.map_run_child(); #driver(&__child, &__iteration_vars, __iteration_input)#dot_await)
         } else {
-            quote!(#driver(__ex, &__iteration_vars, __iteration_input)#dot_await)
+            quote!(#driver(__st.exec, &__iteration_vars, __iteration_input)#dot_await)
         };
         let selector_result = self.result_selector(&m.io);
         if plain_fn {

@@ -10,9 +10,12 @@
 //! - a driver `__drive0` that moves from state to state in a loop: no recursion,
 //!   no boxed future per transition; for a Map item processor in which no state
 //!   can wait (Pass, Choice, Succeed, Fail only), a plain `fn`, so its
-//!   iterations run as plain calls. The top-level driver is generic over
-//!   `HOOKS`: a durable or TestState run calls `Execution::transition` after
-//!   each transition; a plain run is compiled without it.
+//!   iterations run as plain calls. The top-level driver and states are
+//!   generic over `HOOKS`, which their execution argument carries
+//!   (`TopLevel<'_, HOOKS>`): a durable or TestState run calls
+//!   `Execution::transition` after each transition and its states report
+//!   their steps to TestState (`TopStateRun`); a plain run is compiled
+//!   without either. States nested in a Map or Parallel never report.
 //!
 //! Generated code names the runtime only through one path, by default
 //! `::asl::runtime::__private` (bound to `__asl` at the top of the block).
@@ -241,6 +244,7 @@ pub fn generate(machine: &StateMachine, options: &Options) -> Result<TokenStream
         jsonata_context: false,
         before_scope: TokenStream::new(),
         reports_own_io: false,
+        top_state: false,
         in_item_selector: false,
         jsonata_names: std::collections::HashMap::new(),
         statics: Vec::new(),
@@ -329,6 +333,9 @@ pub(crate) struct Gen<'o> {
     /// Set when the state being generated reports its own input and output
     /// to TestState (see `StateInfo::plain_io`).
     reports_own_io: bool,
+    /// Set while generating the body of a top-level state, the only kind
+    /// TestState runs and inspects: a state nested in it reports nothing.
+    top_state: bool,
     /// Set while generating a JSONPath Map's `ItemSelector`, where the item
     /// is `__item` and its index `__index`.
     in_item_selector: bool,
@@ -355,6 +362,9 @@ const CHUNK: usize = 32;
 
 /// One state machine being generated: its enum and the variant of each state.
 struct MachineCtx {
+    /// The workflow's top-level machine: its states run as `TopStateRun`s,
+    /// generic over the driver's `HOOKS`, and report to TestState.
+    top: bool,
     enum_name: Ident,
     variants: Vec<(String, Ident)>,
 }

@@ -169,6 +169,8 @@ impl Gen<'_> {
         let e = &ctx.enum_name;
         let kind = Ident::new(&state.kind.type_name().to_lowercase(), Span::call_site());
         self.sync_state = is_sync(&state.kind);
+        // A machine nested in this state generates its own states inside.
+        let outer_top_state = std::mem::replace(&mut self.top_state, ctx.top);
         let body = match &state.kind {
             StateKind::Pass(p) => {
                 let next = self.next(&p.transition, ctx);
@@ -202,7 +204,7 @@ impl Gen<'_> {
                 // (`task*` reports it) and the selected one.
                 let selector = self
                     .result_selector_value(&t.io)
-                    .map(|value| super::io::inspected("__res", "afterResultSelector", value));
+                    .map(|value| self.inspected("__res", "afterResultSelector", value));
                 // `Credentials` are evaluated like the parameters, after them.
                 let credentials = t.credentials.as_ref().map(|c| {
                     if self.jsonata {
@@ -221,8 +223,7 @@ impl Gen<'_> {
                 // `task` and `task_timed` report the parameters to TestState
                 // themselves; with `Credentials`, they are reported before the
                 // credentials are evaluated.
-                let inspect_params =
-                    super::io::inspected("__params", "afterParameters", params.clone());
+                let inspect_params = self.inspected("__params", "afterParameters", params.clone());
                 let result = match credentials {
                     None if !timed => quote! {
                         let __params = #params;
@@ -274,7 +275,7 @@ impl Gen<'_> {
                     let __branches: [#rt::BranchFuture<'_>; #n] = [#(#rt::Box::pin(async {
                         // Each branch runs in a variable scope of its own.
                         let __branch_vars = __vars.child();
-                        #drivers(__ex, &__branch_vars, __branch_input.clone()).await
+                        #drivers(__st.exec, &__branch_vars, __branch_input.clone()).await
                     })),*];
                     let __res = __st.parallel(#rt::Vec::from(__branches)).await?;
                     #selector
@@ -304,21 +305,37 @@ impl Gen<'_> {
         let task_token = matches!(&state.kind, StateKind::Task(t)
             if asl_lang::integrations::takes_task_token(&t.resource.value.arn))
         .then(|| quote!(.with_task_token()));
-        let own_io = self.reports_own_io.then(|| quote!(.reporting_its_own_io()));
+        let top = std::mem::replace(&mut self.top_state, outer_top_state);
+        let own_io = (top && self.reports_own_io).then(|| quote!(.reporting_its_own_io()));
 
         let asyncness = if is_sync(&state.kind) {
             TokenStream::new()
         } else {
             quote!(async)
         };
+        // A top-level state is generic over its driver's `HOOKS`, which its
+        // execution argument carries: a plain run's copy reports nothing.
+        let (hooks, exec_type, run_type) = if top {
+            (
+                quote!(<const HOOKS: bool>),
+                quote!(#rt::TopLevel<'_, HOOKS>),
+                quote!(#rt::TopStateRun),
+            )
+        } else {
+            (
+                TokenStream::new(),
+                quote!(&#rt::Execution),
+                quote!(#rt::StateRun),
+            )
+        };
         quote! {
-            #asyncness fn #function(
-                __ex: &#rt::Execution,
+            #asyncness fn #function #hooks(
+                __ex: #exec_type,
                 __vars: &#rt::Variables<'_>,
                 input: #rt::Value,
             ) -> #rt::Result<#rt::Transition<#e>, #rt::Error> {
                 static __STATE: #rt::StateInfo = #rt::StateInfo::#kind(#name)#reads_context #task_token #own_io;
-                let __st = #rt::StateRun::enter(__ex, &__STATE, &input);
+                let __st = #run_type::enter(__ex, &__STATE, &input);
                 #body
             }
         }

@@ -6,8 +6,16 @@
 //! In: calls from a generated state function, which holds the state's logic
 //! (paths, templates, rules) and hands its body to [`StateRun::retrying`]. Out: a
 //! [`Transition`] to the next state, or the error the execution fails with.
+//!
+//! A top-level state runs as a [`TopStateRun`], generic over its driver's
+//! `HOOKS` (a durable or TestState run, or a plain one): only it reports its
+//! steps to a TestState run, and a plain run's states are compiled without
+//! any report (another monomorphization, not a check per state). A state
+//! nested in a Map or Parallel is a plain [`StateRun`] and reports nothing:
+//! TestState inspects the tested state's own data.
 
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Poll;
@@ -237,9 +245,6 @@ impl<'e> StateRun<'e> {
             resumed: None,
             seldom: std::sync::OnceLock::new(),
         };
-        if info.plain_io {
-            run.inspect("afterInputPath", input);
-        }
         if durable
             && let Some(p) = exec.resumed_entry(info.name)
             && let Some(id) = p.entered_event_id
@@ -289,21 +294,21 @@ impl<'e> StateRun<'e> {
             .or(self.entered_time.as_ref())
     }
 
-    /// Reports the data after one step of input/output processing to a
-    /// TestState run (`afterInputPath`, ...); nothing otherwise.
-    #[inline]
-    pub fn inspect(&self, step: &str, value: &Value) {
-        if let Some(p) = self.exec.probe() {
-            p.inspect(step, value);
-        }
+    /// The TestState run this state reports to: only a top-level state
+    /// under a driver with hooks (`REPORTS`) has one; for any other, this is
+    /// `None` at compile time.
+    #[inline(always)]
+    fn probe<const REPORTS: bool>(&self) -> Option<&super::test_state::Probe> {
+        if REPORTS { self.exec.probe() } else { None }
     }
 
-    /// [`Self::inspect`] on a value passing through: `let __params =
-    /// __st.inspected("afterParameters", ...);`.
-    #[inline]
-    pub fn inspected(&self, step: &str, value: Value) -> Value {
-        self.inspect(step, &value);
-        value
+    /// Reports the data after one step of input/output processing to a
+    /// TestState run (`afterInputPath`, ...), when `REPORTS`.
+    #[inline(always)]
+    fn report<const REPORTS: bool>(&self, step: &str, value: &Value) {
+        if let Some(p) = self.probe::<REPORTS>() {
+            p.inspect(step, value);
+        }
     }
 
     /// `$$` for this state.
@@ -367,7 +372,26 @@ impl<'e> StateRun<'e> {
     // `body` is a closure returning a future, not an async closure: the futures
     // of async closures lose `Send` (a higher-ranked lifetime rustc cannot
     // prove), and an execution must be spawnable on a multi-threaded runtime.
-    pub async fn retrying<T, F, Fut>(&self, retriers: &[Retrier], mut body: F) -> Result<T, Error>
+    #[inline]
+    pub fn retrying<T, F, Fut>(
+        &self,
+        retriers: &[Retrier],
+        body: F,
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.retrying_as::<false, T, F, Fut>(retriers, body)
+    }
+
+    /// [`Self::retrying`]; with `REPORTS`, a failure a `Retry` would retry is
+    /// reported to a TestState run and not retried.
+    async fn retrying_as<const REPORTS: bool, T, F, Fut>(
+        &self,
+        retriers: &[Retrier],
+        mut body: F,
+    ) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -439,7 +463,7 @@ impl<'e> StateRun<'e> {
                 RetryDecision::GiveUp => return Err(error),
                 RetryDecision::Retry(delay) => {
                     // TestState does not retry: it says the failure is retriable.
-                    if let Some(p) = self.exec.probe() {
+                    if let Some(p) = self.probe::<REPORTS>() {
                         p.retriable(&error);
                         return Err(Error::interrupted(
                             crate::error::Interruption::Stopped,
@@ -497,7 +521,7 @@ impl<'e> StateRun<'e> {
         result: Result<Value, Error>,
         next: Option<S>,
     ) -> Result<Transition<S>, Error> {
-        self.finish(result, next, &[], Value::Null)
+        self.finish_as::<false, S>(result, next, &[], Value::Null)
     }
 
     /// Leaves the state with its result: checks the data limit, records
@@ -511,23 +535,36 @@ impl<'e> StateRun<'e> {
         catchers: &'static [Catcher<S>],
         input: Value,
     ) -> Result<Transition<S>, Error> {
-        self.report_output(&result);
-        self.finish_reported(result, next, catchers, input)
+        self.finish_as::<false, S>(result, next, catchers, input)
+    }
+
+    /// [`Self::finish`], reporting to a TestState run when `REPORTS`.
+    #[inline]
+    fn finish_as<const REPORTS: bool, S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        self.report_output::<REPORTS>(&result);
+        self.finish_reported::<REPORTS, S>(result, next, catchers, input)
     }
 
     /// A state with plain input and output ([`StateInfo::plain_io`]) reports
     /// its output to a TestState run as its data after `ResultPath`.
-    #[inline]
-    fn report_output(&self, result: &Result<Value, Error>) {
-        if self.info.plain_io
+    #[inline(always)]
+    fn report_output<const REPORTS: bool>(&self, result: &Result<Value, Error>) {
+        if REPORTS
+            && self.info.plain_io
             && let Ok(output) = result
         {
-            self.inspect("afterResultPath", output);
+            self.report::<REPORTS>("afterResultPath", output);
         }
     }
 
     /// [`Self::finish`] once the output is reported.
-    fn finish_reported<S: Copy>(
+    fn finish_reported<const REPORTS: bool, S: Copy>(
         &self,
         result: Result<Value, Error>,
         next: Option<S>,
@@ -543,7 +580,7 @@ impl<'e> StateRun<'e> {
                     None => Transition::End(output),
                 })
             }
-            Err(error) => self.catch(error, catchers, input),
+            Err(error) => self.catch::<REPORTS, S>(error, catchers, input),
         }
     }
 
@@ -560,9 +597,26 @@ impl<'e> StateRun<'e> {
         input: Value,
         caught: impl FnOnce(usize, &Value, Value) -> Result<Value, Error>,
     ) -> Result<Transition<S>, Error> {
-        self.report_output(&result);
+        self.finish_caught_as::<false, S, _>(result, next, catchers, input, caught)
+    }
+
+    /// [`Self::finish_caught`], reporting to a TestState run when `REPORTS`.
+    fn finish_caught_as<const REPORTS: bool, S: Copy, C>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+        caught: C,
+    ) -> Result<Transition<S>, Error>
+    where
+        C: FnOnce(usize, &Value, Value) -> Result<Value, Error>,
+    {
+        self.report_output::<REPORTS>(&result);
         let error = match result.and_then(|v| self.check_size(v)) {
-            Ok(output) => return self.finish_reported(Ok(output), next, catchers, input),
+            Ok(output) => {
+                return self.finish_reported::<REPORTS, S>(Ok(output), next, catchers, input);
+            }
             Err(error) => self.locate(error),
         };
         if error.is_terminal() {
@@ -575,7 +629,7 @@ impl<'e> StateRun<'e> {
             return Err(error);
         };
         let output = caught(i, &error.to_catch_output(), input).map_err(|e| self.locate(e))?;
-        if let Some(p) = self.exec.probe() {
+        if let Some(p) = self.probe::<REPORTS>() {
             p.caught(&error);
         }
         self.exited(&output);
@@ -593,7 +647,7 @@ impl<'e> StateRun<'e> {
         Ok(Transition::Next(next, output))
     }
 
-    fn catch<S: Copy>(
+    fn catch<const REPORTS: bool, S: Copy>(
         &self,
         error: Error,
         catchers: &'static [Catcher<S>],
@@ -612,7 +666,7 @@ impl<'e> StateRun<'e> {
         let output = catcher
             .output(input, error.to_catch_output())
             .map_err(|e| self.locate(e))?;
-        if let Some(p) = self.exec.probe() {
+        if let Some(p) = self.probe::<REPORTS>() {
             p.caught(&error);
         }
         self.exited(&output);
@@ -655,6 +709,161 @@ impl<'e> StateRun<'e> {
             error: error.map(Into::into).unwrap_or_default(),
             cause,
         }
+    }
+}
+
+/// The execution as a top-level state function receives it from its
+/// workflow's driver, which passes its own `HOOKS` on: `true` in a durable or
+/// TestState run, `false` in a plain one. A top-level state function is
+/// generic over it (inferred from this argument), so a plain run's states are
+/// compiled without their TestState reports.
+#[derive(Clone, Copy, Debug)]
+pub struct TopLevel<'e, const HOOKS: bool>(pub &'e Execution);
+
+impl<const HOOKS: bool> Deref for TopLevel<'_, HOOKS> {
+    type Target = Execution;
+
+    #[inline]
+    fn deref(&self) -> &Execution {
+        self.0
+    }
+}
+
+/// A top-level state while it runs: a [`StateRun`] (which it dereferences
+/// to) that, under a driver with hooks, reports its steps to a TestState run:
+/// its data after each step of input and output processing, and whether a
+/// `Retry` or `Catch` took its failure. Under a plain run's driver
+/// (`HOOKS = false`) every report compiles to nothing. A state nested in a
+/// Map or Parallel is a plain [`StateRun`]: TestState inspects the tested
+/// state's own data, not that of the states it runs.
+pub struct TopStateRun<'e, const HOOKS: bool>(StateRun<'e>);
+
+impl<'e, const HOOKS: bool> Deref for TopStateRun<'e, HOOKS> {
+    type Target = StateRun<'e>;
+
+    #[inline]
+    fn deref(&self) -> &StateRun<'e> {
+        &self.0
+    }
+}
+
+impl<'e, const HOOKS: bool> TopStateRun<'e, HOOKS> {
+    /// [`StateRun::enter`]; a state with plain input and output
+    /// ([`StateInfo::plain_io`]) reports its input as its data after
+    /// `InputPath`.
+    #[inline]
+    pub fn enter(exec: TopLevel<'e, HOOKS>, info: &'static StateInfo, input: &Value) -> Self {
+        let run = StateRun::enter(exec.0, info, input);
+        if HOOKS && info.plain_io {
+            run.report::<HOOKS>("afterInputPath", input);
+        }
+        TopStateRun(run)
+    }
+
+    /// Reports the data after one step of input/output processing to a
+    /// TestState run (`afterInputPath`, ...); nothing otherwise.
+    #[inline(always)]
+    pub fn inspect(&self, step: &str, value: &Value) {
+        self.0.report::<HOOKS>(step, value);
+    }
+
+    /// [`Self::inspect`] on a value passing through: `let __params =
+    /// __st.inspected("afterParameters", ...);`.
+    #[inline(always)]
+    pub fn inspected(&self, step: &str, value: Value) -> Value {
+        self.inspect(step, &value);
+        value
+    }
+
+    /// [`StateRun::retrying`]; in a TestState run a failure a `Retry` would
+    /// retry is reported as such and not retried.
+    #[inline]
+    pub fn retrying<T, F, Fut>(
+        &self,
+        retriers: &[Retrier],
+        body: F,
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.0.retrying_as::<HOOKS, T, F, Fut>(retriers, body)
+    }
+
+    /// [`StateRun::done`], reporting the output.
+    #[inline]
+    pub fn done<S: Copy + 'static>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+    ) -> Result<Transition<S>, Error> {
+        self.0.finish_as::<HOOKS, S>(result, next, &[], Value::Null)
+    }
+
+    /// [`StateRun::finish`], reporting the output, or the `Catch` that took
+    /// the failure.
+    #[inline]
+    pub fn finish<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+    ) -> Result<Transition<S>, Error> {
+        self.0.finish_as::<HOOKS, S>(result, next, catchers, input)
+    }
+
+    /// [`StateRun::finish_caught`], reporting as [`Self::finish`] does.
+    #[inline]
+    pub fn finish_caught<S: Copy>(
+        &self,
+        result: Result<Value, Error>,
+        next: Option<S>,
+        catchers: &'static [Catcher<S>],
+        input: Value,
+        caught: impl FnOnce(usize, &Value, Value) -> Result<Value, Error>,
+    ) -> Result<Transition<S>, Error> {
+        self.0
+            .finish_caught_as::<HOOKS, S, _>(result, next, catchers, input, caught)
+    }
+
+    /// [`StateRun::task`], reporting the parameters and the result.
+    #[inline]
+    pub fn task(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.0
+            .task_reported::<HOOKS>(resource, parameters, None, None)
+    }
+
+    /// [`StateRun::task_timed`], reporting the parameters and the result.
+    #[inline]
+    pub fn task_timed(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.0
+            .task_reported::<HOOKS>(resource, parameters, timeout, heartbeat)
+    }
+
+    /// [`StateRun::task_as`], reporting the result (the state's code reports
+    /// the parameters before it evaluates the credentials).
+    #[inline]
+    pub fn task_as(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        credentials: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.0
+            .task_as_reported::<HOOKS>(resource, parameters, credentials, timeout, heartbeat)
     }
 }
 

@@ -71,10 +71,16 @@ impl StateRun<'_> {
     /// Runs a Task: looks up the handler for `resource`, records the task events,
     /// and applies `TimeoutSeconds` (`States.Timeout`) and `HeartbeatSeconds`
     /// (`States.HeartbeatTimeout` when the handler sends no heartbeat for that
-    /// long), each recorded as `TaskTimedOut`. A TestState run sees
-    /// `parameters` as `afterParameters` and the handler's answer as `result`.
-    pub async fn task(&self, resource: &'static str, parameters: Value) -> Result<Value, Error> {
-        self.task_timed(resource, parameters, None, None).await
+    /// long), each recorded as `TaskTimedOut`. (A top-level state's
+    /// [`TopStateRun::task`] also reports `parameters` as `afterParameters`
+    /// and the handler's answer as `result` to a TestState run.)
+    #[inline]
+    pub fn task(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.task_reported::<false>(resource, parameters, None, None)
     }
 
     /// Which run of this state's body this is: 0, then one more per retry.
@@ -83,18 +89,30 @@ impl StateRun<'_> {
     }
 
     /// [`Self::task`] under `TimeoutSeconds` / `HeartbeatSeconds`.
-    pub async fn task_timed(
+    #[inline]
+    pub fn task_timed(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.task_reported::<false>(resource, parameters, timeout, heartbeat)
+    }
+
+    /// [`Self::task_timed`], reporting to a TestState run when `REPORTS`.
+    pub(super) async fn task_reported<const REPORTS: bool>(
         &self,
         resource: &'static str,
         parameters: Value,
         timeout: Option<Duration>,
         heartbeat: Option<Duration>,
     ) -> Result<Value, Error> {
-        self.inspect("afterParameters", &parameters);
+        self.report::<REPORTS>("afterParameters", &parameters);
         let result = self
             .run_task(resource, parameters, timeout, heartbeat, None)
             .await?;
-        self.inspect("result", &result);
+        self.report::<REPORTS>("result", &result);
         Ok(result)
     }
 
@@ -102,7 +120,20 @@ impl StateRun<'_> {
     /// evaluated value, `{"RoleArn": ...}`) reach the handler as
     /// [`TaskContext::credentials`], and the built-in integrations call as that role.
     /// (The parameters were reported before the credentials were evaluated.)
-    pub async fn task_as(
+    #[inline]
+    pub fn task_as(
+        &self,
+        resource: &'static str,
+        parameters: Value,
+        credentials: Value,
+        timeout: Option<Duration>,
+        heartbeat: Option<Duration>,
+    ) -> impl Future<Output = Result<Value, Error>> {
+        self.task_as_reported::<false>(resource, parameters, credentials, timeout, heartbeat)
+    }
+
+    /// [`Self::task_as`], reporting to a TestState run when `REPORTS`.
+    pub(super) async fn task_as_reported<const REPORTS: bool>(
         &self,
         resource: &'static str,
         parameters: Value,
@@ -113,7 +144,7 @@ impl StateRun<'_> {
         let result = self
             .run_task(resource, parameters, timeout, heartbeat, Some(&credentials))
             .await?;
-        self.inspect("result", &result);
+        self.report::<REPORTS>("result", &result);
         Ok(result)
     }
 
