@@ -1,14 +1,21 @@
 //! The embedded store: one SQLite file in WAL mode, nothing to start.
 //!
 //! One thread owns the connection. Operations queue to it; it runs every
-//! operation waiting at once in one transaction and commits once: under load,
-//! one fsync serves many executions' transitions (group commit), in the order
-//! they arrived. One failing operation does not undo the others: each runs
-//! under a savepoint of its own, but the engine's writes, which refuse before
-//! changing anything; when the database fails one of those, the group is
-//! rolled back and each operation runs again in a transaction of its own. An
-//! operation is answered only once its transaction committed, with the
-//! commit's error if it did not.
+//! operation waiting at once in one transaction and commits once (group
+//! commit), in the order they arrived. One failing operation does not undo the
+//! others: each runs under a savepoint of its own, but the engine's writes,
+//! which refuse before changing anything; when the database fails one of
+//! those, the group is rolled back and each operation runs again in a
+//! transaction of its own.
+//!
+//! An operation is answered only once its transaction is committed *and*
+//! flushed to the disk, with the commit's (or the flush's) error if it was
+//! not. The flush is pipelined: a second thread fsyncs the write-ahead log
+//! while the writer already runs the next group, and one fsync covers every
+//! group committed before it started. So the disk's flush latency is paid
+//! alongside the next group's work, not before it; nothing is answered (not
+//! even a read, which could show what a later power loss would take back)
+//! before it is durable.
 //!
 //! The file holds execution inputs, outputs and task results, which can be
 //! secrets: a new file is created readable and writable by its owner only
@@ -66,11 +73,12 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
-        // WAL: readers never block the writer; FULL: every commit is fsynced,
-        // so a committed transition survives a power loss too. Group commit
-        // pays that fsync once for every write waiting.
+        // WAL: readers never block the writer. NORMAL: a commit only appends
+        // to the WAL (checkpoints are still synced); the flusher thread fsyncs
+        // the WAL before anything committed is answered, so a committed and
+        // answered transition survives a power loss too.
         conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
             // Checkpoints run on a thread of their own (below), not in the
             // writer's commits.
@@ -81,10 +89,12 @@ impl SqliteStore {
             .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
         in_transaction(&conn, |conn| run_now(ops::migrate(&SqliteTx(conn))))
             .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
+        let flushes = flusher(path)
+            .map_err(|e| StoreError::Backend(format!("cannot set up {shown}: {e}")))?;
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("asl-sqlite".into())
-            .spawn(move || writer(conn, queue, checkpoints))
+            .spawn(move || writer(conn, queue, checkpoints, flushes))
             .map_err(|e| StoreError::Backend(format!("cannot start the store's thread: {e}")))?;
         let (wakes, _) = tokio::sync::broadcast::channel(4096);
         Ok(SqliteStore {
@@ -186,10 +196,80 @@ fn checkpointer(path: &std::path::Path) -> Result<mpsc::SyncSender<()>, String> 
     Ok(ask)
 }
 
+/// Answers of committed operations, waiting for the flush that makes them
+/// durable.
+type Answers = Vec<(
+    Result<Answer, StoreError>,
+    oneshot::Sender<(Result<Answer, StoreError>, Op)>,
+    Op,
+)>;
+
+/// The flusher thread: takes every group of answers the writer committed
+/// since its last fsync, fsyncs the WAL once (all of them are in it), then
+/// answers them, while the writer already runs the next group. When the
+/// fsync fails, each answer becomes that failure: what it wrote may not be
+/// on the disk. The thread ends with the writer.
+fn flusher(path: &std::path::Path) -> Result<mpsc::Sender<Answers>, String> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    // The migration's transaction has created the WAL: make its directory
+    // entry durable once, then flush the file itself.
+    let wal = std::fs::OpenOptions::new()
+        .read(true)
+        .open(&wal)
+        .map_err(|e| format!("cannot open the write-ahead log: {e}"))?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("cannot flush the store's directory: {e}"))?;
+    }
+    let (send, answers) = mpsc::channel::<Answers>();
+    std::thread::Builder::new()
+        .name("asl-sqlite-flush".into())
+        .spawn(move || {
+            while let Ok(mut waiting) = answers.recv() {
+                while let Ok(more) = answers.try_recv() {
+                    waiting.extend(more);
+                }
+                let flushed = wal.sync_data().map_err(|e| {
+                    StoreError::Backend(format!("cannot flush the write-ahead log: {e}"))
+                });
+                for (result, reply, op) in waiting {
+                    let result = match &flushed {
+                        Ok(()) => result,
+                        Err(e) => Err(e.clone()),
+                    };
+                    let _ = reply.send((result, op));
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(send)
+}
+
 /// The writer thread: group after group until every [`SqliteStore`] handle is
-/// gone. Operations go back to their callers with their answers, so freeing
-/// them is not this thread's work.
-fn writer(conn: Connection, queue: mpsc::Receiver<Job>, checkpoints: mpsc::SyncSender<()>) {
+/// gone. Answers go to the flusher ([`flusher`]), operations back to their
+/// callers with their answers, so freeing them is not this thread's work.
+fn writer(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    checkpoints: mpsc::SyncSender<()>,
+    flushes: mpsc::Sender<Answers>,
+) {
+    let answer = |answers: Answers| {
+        if let Err(mpsc::SendError(answers)) = flushes.send(answers) {
+            for (_, reply, op) in answers {
+                let e = StoreError::backend("the store's flushing thread has stopped");
+                let _ = reply.send((Err(e), op));
+            }
+        }
+    };
     let mut commits = 0u32;
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
@@ -225,11 +305,16 @@ fn writer(conn: Connection, queue: mpsc::Receiver<Job>, checkpoints: mpsc::SyncS
             // Undo the group and give each operation a transaction of its
             // own, so none is answered with another's failure.
             let _ = conn.execute_batch("ROLLBACK");
-            for (op, reply) in ops.into_iter().zip(replies) {
-                let result =
-                    in_transaction(&conn, |conn| run_now(ops::apply(&SqliteTx(conn), &op)));
-                let _ = reply.send((result, op));
-            }
+            let answers = ops
+                .into_iter()
+                .zip(replies)
+                .map(|(op, reply)| {
+                    let result =
+                        in_transaction(&conn, |conn| run_now(ops::apply(&SqliteTx(conn), &op)));
+                    (result, reply, op)
+                })
+                .collect();
+            answer(answers);
             continue;
         }
         let committed = conn.execute_batch("COMMIT").map_err(|e| {
@@ -242,14 +327,20 @@ fn writer(conn: Connection, queue: mpsc::Receiver<Job>, checkpoints: mpsc::SyncS
             // Full: a checkpoint is running and will see this commit's pages.
             let _ = checkpoints.try_send(());
         }
-        for ((result, reply), op) in results.into_iter().zip(replies).zip(ops) {
-            let result = match &committed {
-                Ok(()) => result,
-                // Nothing of the group was kept: no operation succeeded.
-                Err(e) => Err(e.clone()),
-            };
-            let _ = reply.send((result, op));
-        }
+        let answers = results
+            .into_iter()
+            .zip(replies)
+            .zip(ops)
+            .map(|((result, reply), op)| {
+                let result = match &committed {
+                    Ok(()) => result,
+                    // Nothing of the group was kept: no operation succeeded.
+                    Err(e) => Err(e.clone()),
+                };
+                (result, reply, op)
+            })
+            .collect();
+        answer(answers);
     }
 }
 
