@@ -4,7 +4,9 @@
 //! Retry, a loop of Tasks; every Task call leaves `begin`/`end` lines in an
 //! effects file). Each case runs workers against one store, kills them with
 //! SIGKILL at random moments (seeded: `ASL_CHAOS_SEED` replays a run), races two
-//! replicas on PostgreSQL, restarts PostgreSQL itself, and then checks:
+//! replicas on PostgreSQL, crashes PostgreSQL itself (an immediate shutdown,
+//! which loses what was committed but not flushed) and starts it again, and
+//! then checks:
 //!
 //! - every execution SUCCEEDED with the right output (nothing acknowledged is
 //!   lost);
@@ -29,7 +31,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::common::postgres_url;
+use crate::common::{OwnServer, postgres_url};
 
 const WORKER: &str = env!("CARGO_BIN_EXE_chaos-worker");
 
@@ -313,53 +315,6 @@ async fn postgres_two_replicas_no_kill_run_each_task_once() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A PostgreSQL server of this case's own (`scripts/setup-postgres`), since
-/// the case restarts it: stopped and deleted on drop.
-struct OwnServer {
-    url: String,
-    dir: String,
-}
-
-impl OwnServer {
-    fn start() -> OwnServer {
-        let out = std::process::Command::new("bash")
-            .args(["scripts/setup-postgres", "start"])
-            .current_dir(workspace())
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("scripts/setup-postgres runs");
-        assert!(out.status.success(), "scripts/setup-postgres start");
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (url, dir) = text.trim().split_once(' ').expect("<url> <dir>");
-        OwnServer {
-            url: url.to_string(),
-            dir: dir.to_string(),
-        }
-    }
-
-    fn restart(&self) {
-        let status = std::process::Command::new("bash")
-            .args(["scripts/setup-postgres", "restart", &self.dir])
-            .current_dir(workspace())
-            .status()
-            .unwrap();
-        assert!(status.success(), "PostgreSQL restarts");
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .args(["scripts/setup-postgres", "stop", &self.dir])
-            .current_dir(workspace())
-            .status();
-    }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_two_replicas_killed_and_the_database_restarted_lose_nothing() {
     // Like every PostgreSQL case: only where scripts/test provides a server
@@ -385,7 +340,7 @@ async fn postgres_two_replicas_killed_and_the_database_restarted_lose_nothing() 
         tokio::time::sleep(Duration::from_millis(rng.random_range(200..1000))).await;
         if round == restart_at {
             let from = now_ms();
-            server.restart();
+            server.crash_and_restart();
             // Until every driver has noticed (its lease renewal failed).
             faults.db_restarts.push((from, now_ms() + 3000));
             continue;

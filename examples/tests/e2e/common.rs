@@ -204,3 +204,54 @@ pub async fn static_sdk_config(region: &str, key_id: &str, secret: &str) -> aws_
         .load()
         .await
 }
+
+/// The workspace's root (where `scripts/` is).
+pub fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A PostgreSQL server of a test's own (`scripts/setup-postgres`), for the
+/// tests that restart it: stopped and deleted on drop.
+pub struct OwnServer {
+    pub url: String,
+    dir: String,
+}
+
+impl OwnServer {
+    pub fn start() -> OwnServer {
+        let out = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "start"])
+            .current_dir(workspace())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("scripts/setup-postgres runs");
+        assert!(out.status.success(), "scripts/setup-postgres start");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (url, dir) = text.trim().split_once(' ').expect("<url> <dir>");
+        OwnServer {
+            url: url.to_string(),
+            dir: dir.to_string(),
+        }
+    }
+
+    /// Stops the server as a crash would (an immediate shutdown: what was
+    /// committed but not yet flushed to the disk is lost) and starts it
+    /// again (crash recovery runs).
+    pub fn crash_and_restart(&self) {
+        let status = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "restart", &self.dir, "immediate"])
+            .current_dir(workspace())
+            .status()
+            .unwrap();
+        assert!(status.success(), "PostgreSQL restarts");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .args(["scripts/setup-postgres", "stop", &self.dir])
+            .current_dir(workspace())
+            .status();
+    }
+}

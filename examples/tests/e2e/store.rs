@@ -15,7 +15,7 @@ use asl::runtime::store::{
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::common::postgres_url;
+use crate::common::{OwnServer, postgres_url};
 
 fn temp_db(test: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("asl-store-{test}-{}", std::process::id()));
@@ -654,6 +654,63 @@ async fn postgres_store_guarantees() {
         return;
     };
     all(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
+}
+
+/// An answered write is on the disk. PostgreSQL is crashed right after the
+/// answers (an immediate shutdown, which loses what was committed but not yet
+/// flushed) and started again: every insert and write answered before is
+/// there. The writing connections commit without waiting for the flush, so
+/// this fails if anything were answered before the flusher's flush.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_answered_writes_survive_the_database_crashing() {
+    if postgres_url("postgres_answered_writes_survive_the_database_crashing").is_none() {
+        return;
+    }
+    let server = OwnServer::start();
+    {
+        // The WAL writer flushes what was committed without waiting only
+        // every 10 s here (200 ms by default), so what is answered early is
+        // lost in the crash.
+        let (client, connection) = tokio_postgres::connect(&server.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        for setting in [
+            "ALTER SYSTEM SET wal_writer_delay = '10s'",
+            "SELECT pg_reload_conf()",
+        ] {
+            client.batch_execute(setting).await.unwrap();
+        }
+    }
+    for round in 0..3 {
+        let store = PostgresStore::connect(&server.url).await.unwrap();
+        let records: Vec<_> = (0..100)
+            .map(|i| record(&format!("crash-{round}-{i}"), "me", Duration::from_secs(30)))
+            .collect();
+        let started = [event(1, "ExecutionStarted")];
+        let inserted =
+            futures_util::future::join_all(records.iter().map(|r| store.insert(r, &started))).await;
+        assert!(inserted.iter().all(Result::is_ok), "{inserted:?}");
+        let written = futures_util::future::join_all(
+            records
+                .iter()
+                .map(|r| store.write(write(r, "me", 1, vec![event(2, "PassStateEntered")]))),
+        )
+        .await;
+        assert!(written.iter().all(Result::is_ok), "{written:?}");
+        server.crash_and_restart();
+        drop(store);
+        let store = PostgresStore::connect(&server.url).await.unwrap();
+        for r in &records {
+            let history = store.history(&r.arn).await.unwrap();
+            assert_eq!(
+                history.iter().map(|e| e.id).collect::<Vec<_>>(),
+                [1, 2],
+                "round {round}: {} keeps what was answered",
+                r.arn
+            );
+        }
+    }
 }
 
 /// The schema before version 2 (no `asl_schema` table, no fencing epoch), as
