@@ -9,19 +9,11 @@
 //! different executions are sent together (pipelined on the connection; the
 //! engine's writes batched into a few statements); anything else runs one by
 //! one, each under a savepoint. There are two such connections, each with
-//! its share of the executions (by ARN). When the database
+//! its share of the executions (by ARN), so one's transaction runs while the
+//! other's commit is flushed. When the database
 //! fails one operation of a pipelined group, the group is rolled back and
 //! every operation of it runs again in a transaction of its own, so each is
 //! answered with what its own commit did.
-//!
-//! An operation is answered only once its commit is flushed to the disk. The
-//! writing connections commit without waiting for the flush
-//! (`synchronous_commit = off`) and go on with their next group; a third
-//! connection then commits a one-record transaction that waits for its flush
-//! (the server's own `synchronous_commit`), which flushes the write-ahead log
-//! up to it, so every commit made before it, and answers them all. One flush
-//! covers the groups of both connections, and its wait overlaps their next
-//! transactions. Nothing is answered before it is durable, not even a read.
 //!
 //! The connection is not encrypted: loopback and private networks only. Its
 //! password is never printed (errors, logs, `Debug`), and can come from
@@ -44,18 +36,12 @@ const MAX_GROUP: usize = 1024;
 
 /// Writing connections. An execution's operations all go to one of them (by
 /// its ARN), in order, so each connection is like a replica of its own: while
-/// one's statements run on the server, the other's are sent.
+/// one waits for its commit to be flushed, the other's transaction runs, and
+/// PostgreSQL flushes both commits at once.
 const WRITERS: usize = 2;
 
 /// One operation for the writer task, with where its answer goes.
 type Job = (Op, oneshot::Sender<Result<Answer, StoreError>>);
-
-/// Answers of committed operations, waiting for the flush that makes them
-/// durable.
-type Answers = Vec<(
-    Result<Answer, StoreError>,
-    oneshot::Sender<Result<Answer, StoreError>>,
-)>;
 
 /// An [`ExecutionStore`] in a PostgreSQL database.
 ///
@@ -157,13 +143,15 @@ impl PostgresStore {
         .await
         .map_err(|e| StoreError::Backend(format!("cannot create the tables: {e}")))?;
         tx.commit().await.map_err(pg)?;
-        let (flushes, answers) = mpsc::unbounded_channel();
-        tokio::spawn(flusher(client, config.clone(), answers));
         let mut lanes = Vec::with_capacity(WRITERS);
+        let mut client = Some(client);
         for _ in 0..WRITERS {
-            let client = open_writer(&config).await?;
+            let client = match client.take() {
+                Some(client) => client,
+                None => open(&config).await?,
+            };
             let (jobs, queue) = mpsc::unbounded_channel();
-            tokio::spawn(writer(client, config.clone(), queue, flushes.clone()));
+            tokio::spawn(writer(client, config.clone(), queue));
             lanes.push(jobs);
         }
         let (wakes, _) = broadcast::channel(4096);
@@ -295,72 +283,8 @@ async fn listen(config: Config, wakes: broadcast::Sender<String>) {
     }
 }
 
-/// A writing connection: its commits do not wait for their flush (the
-/// flusher's do, for them).
-async fn open_writer(config: &Config) -> Result<Client, StoreError> {
-    let client = open(config).await?;
-    client
-        .batch_execute("SET synchronous_commit = off")
-        .await
-        .map_err(pg)?;
-    Ok(client)
-}
-
-/// The flusher task: takes every answer the writers committed since its last
-/// flush, commits a transaction of one WAL record (a transactional logical
-/// message, which any user may write and nothing reads) that waits for its
-/// flush, so the log is on the disk up to there, then sends the answers. When
-/// that fails, each answer becomes the failure: what it wrote may be lost. The
-/// task ends with the writers.
-async fn flusher(
-    mut client: Client,
-    config: Config,
-    mut answers: mpsc::UnboundedReceiver<Answers>,
-) {
-    const FLUSH: &str = "BEGIN; SELECT pg_logical_emit_message(true, 'asl', ''); COMMIT";
-    while let Some(mut waiting) = answers.recv().await {
-        while let Ok(more) = answers.try_recv() {
-            waiting.extend(more);
-        }
-        if client.is_closed() {
-            match open(&config).await {
-                Ok(c) => client = c,
-                Err(e) => {
-                    for (_, reply) in waiting {
-                        let _ = reply.send(Err(e.clone()));
-                    }
-                    continue;
-                }
-            }
-        }
-        let flushed = client.batch_execute(FLUSH).await.map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot flush the write-ahead log: {}",
-                describe(&e)
-            ))
-        });
-        if flushed.is_err() {
-            // Not left inside a failed transaction.
-            let _ = client.batch_execute("ROLLBACK").await;
-        }
-        for (result, reply) in waiting {
-            let result = match &flushed {
-                Ok(()) => result,
-                Err(e) => Err(e.clone()),
-            };
-            let _ = reply.send(result);
-        }
-    }
-}
-
-/// The writer task: group after group until every handle is gone. Answers go
-/// to the [`flusher`].
-async fn writer(
-    mut client: Client,
-    config: Config,
-    mut queue: mpsc::UnboundedReceiver<Job>,
-    flushes: mpsc::UnboundedSender<Answers>,
-) {
+/// The writer task: group after group until every handle is gone.
+async fn writer(mut client: Client, config: Config, mut queue: mpsc::UnboundedReceiver<Job>) {
     // Statements are prepared once per connection: a statement by text costs a
     // round trip to prepare it before the one that runs it.
     let mut cache = Cache::default();
@@ -373,7 +297,7 @@ async fn writer(
             }
         }
         if client.is_closed() {
-            match open_writer(&config).await {
+            match open(&config).await {
                 Ok(c) => {
                     client = c;
                     cache = Cache::default();
@@ -403,11 +327,8 @@ async fn writer(
         } else {
             one_by_one(&mut client, &cache, &ops).await
         };
-        let answers: Answers = results.into_iter().zip(replies).collect();
-        if let Err(mpsc::error::SendError(answers)) = flushes.send(answers) {
-            for (_, reply) in answers {
-                let _ = reply.send(Err(StoreError::backend("the store's flusher has stopped")));
-            }
+        for (result, reply) in results.into_iter().zip(replies) {
+            let _ = reply.send(result);
         }
     }
 }

@@ -659,8 +659,9 @@ async fn postgres_store_guarantees() {
 /// An answered write is on the disk. PostgreSQL is crashed right after the
 /// answers (an immediate shutdown, which loses what was committed but not yet
 /// flushed) and started again: every insert and write answered before is
-/// there. The writing connections commit without waiting for the flush, so
-/// this fails if anything were answered before the flusher's flush.
+/// there. The WAL writer is slowed down so that a commit answered before its
+/// flush (`synchronous_commit = off` on the store's connections) would be lost:
+/// checked to fail that way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_answered_writes_survive_the_database_crashing() {
     if postgres_url("postgres_answered_writes_survive_the_database_crashing").is_none() {
