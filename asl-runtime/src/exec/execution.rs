@@ -444,9 +444,11 @@ impl Execution {
             input,
         );
         child.redrive_count = redrive_count;
-        let mut details = Map::new();
-        details.insert("redriveCount".into(), Value::from(redrive_count));
-        child.record(EventType::ExecutionRedriven, None, Value::Object(details));
+        child.record(
+            EventType::ExecutionRedriven,
+            None,
+            history::redriven_details(redrive_count),
+        );
         child
     }
 

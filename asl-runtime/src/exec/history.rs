@@ -444,3 +444,14 @@ impl Recorder {
         }
     }
 }
+
+/// The details of an `ExecutionRedriven` event (`executionRedrivenEventDetails`),
+/// for a top-level execution and a Map Run's child alike.
+pub(crate) fn redriven_details(redrive_count: u32) -> serde_json::Value {
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "redriveCount".into(),
+        serde_json::Value::from(redrive_count),
+    );
+    serde_json::Value::Object(details)
+}

@@ -22,7 +22,7 @@ pub(crate) mod callbacks;
 pub(crate) mod context;
 pub(crate) mod durable;
 pub(crate) mod execution;
-mod history;
+pub(crate) mod history;
 pub(crate) mod map_run;
 pub(crate) mod state;
 pub mod test_state;

@@ -749,15 +749,13 @@ pub(crate) fn aborted_event(
 
 /// The `ExecutionRedriven` event RedriveExecution records.
 pub(crate) fn redriven_event(id: u64, redrive_count: u32, now: OffsetDateTime) -> StoredEvent {
-    let mut details = serde_json::Map::new();
-    details.insert("redriveCount".into(), Value::from(redrive_count));
     StoredEvent {
         id,
         timestamp: now,
         event_type: "ExecutionRedriven".into(),
         state: None,
         previous_event_id: id.saturating_sub(1),
-        details: Value::Object(details),
+        details: crate::exec::history::redriven_details(redrive_count),
     }
 }
 
